@@ -1,0 +1,183 @@
+//! The one place frames become text and text becomes frames (JSON in v1). A binary
+//! encoding or compression would be added here without touching callers.
+//!
+//! Decoding classifies what is wrong with a bad frame, so the server can answer with the
+//! right code (and the request's `id` when it could be read) instead of dropping the
+//! connection.
+
+use serde_json::Value;
+
+use crate::{ApiError, ClientFrame, ErrorCode, Event, Request, ServerFrame};
+
+/// Default largest frame a server accepts, in bytes (a 12 KB text message with its
+/// envelope fits many times over).
+pub const DEFAULT_MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// A frame that could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error}")]
+pub struct CodecError {
+    /// The request's `id`, when the frame was a request whose id could be read.
+    pub request_id: Option<u64>,
+    /// What is wrong, as a protocol error (1000–1999).
+    pub error: ApiError,
+}
+
+impl CodecError {
+    fn new(request_id: Option<u64>, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            request_id,
+            error: ApiError::new(code, message),
+        }
+    }
+}
+
+/// Encodes a client frame.
+pub fn encode_client(frame: &ClientFrame) -> Result<String, CodecError> {
+    serde_json::to_string(frame).map_err(|e| CodecError::new(None, ErrorCode::INTERNAL, e.to_string()))
+}
+
+/// Encodes a server frame.
+pub fn encode_server(frame: &ServerFrame) -> Result<String, CodecError> {
+    serde_json::to_string(frame).map_err(|e| CodecError::new(None, ErrorCode::INTERNAL, e.to_string()))
+}
+
+/// Encodes an event's body once, so the same bytes can be handed to every recipient;
+/// [`event_frame`] wraps them with each session's own sequence.
+pub fn encode_event(event: &Event) -> Result<String, CodecError> {
+    serde_json::to_string(event).map_err(|e| CodecError::new(None, ErrorCode::INTERNAL, e.to_string()))
+}
+
+/// Builds the text of an `event` frame from a sequence and a body made by [`encode_event`].
+/// The result decodes to `ServerFrame::Event { seq, event }`.
+pub fn event_frame(seq: u64, encoded_event: &str) -> String {
+    let mut text = String::with_capacity(encoded_event.len() + 40);
+    text.push_str(r#"{"type":"event","seq":"#);
+    text.push_str(&seq.to_string());
+    text.push_str(r#","event":"#);
+    text.push_str(encoded_event);
+    text.push('}');
+    text
+}
+
+/// Decodes a server frame (used by clients).
+pub fn decode_server(text: &str) -> Result<ServerFrame, CodecError> {
+    serde_json::from_str(text).map_err(|e| CodecError::new(None, ErrorCode::BAD_FRAME, e.to_string()))
+}
+
+/// Decodes a client frame (used by the server), classifying failures: too large, not JSON,
+/// unknown `type` or `op`, wrong parameters. A request's `id` is reported whenever it can be
+/// read, so the error can be answered as that request's response.
+pub fn decode_client(text: &str, max_frame_bytes: usize) -> Result<ClientFrame, CodecError> {
+    if text.len() > max_frame_bytes {
+        return Err(CodecError::new(
+            None,
+            ErrorCode::FRAME_TOO_LARGE,
+            format!("frame of {} bytes exceeds {max_frame_bytes}", text.len()),
+        ));
+    }
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| CodecError::new(None, ErrorCode::BAD_FRAME, format!("invalid JSON: {e}")))?;
+    let Some(object) = value.as_object() else {
+        return Err(CodecError::new(None, ErrorCode::BAD_FRAME, "a frame must be a JSON object"));
+    };
+    let frame_type = object.get("type").and_then(Value::as_str).unwrap_or_default();
+    let request_id = if frame_type == "request" {
+        Some(object.get("id").and_then(Value::as_u64).ok_or_else(|| {
+            CodecError::new(None, ErrorCode::INVALID_PARAMS, "a request needs an unsigned integer `id`")
+        })?)
+    } else {
+        None
+    };
+    match frame_type {
+        "hello" | "heartbeat" => {}
+        "request" => {
+            let op = object.get("op").and_then(Value::as_str).unwrap_or_default();
+            if !Request::OPS.contains(&op) {
+                return Err(CodecError::new(request_id, ErrorCode::UNKNOWN_OP, format!("unknown op `{op}`")));
+            }
+        }
+        other => {
+            return Err(CodecError::new(None, ErrorCode::UNKNOWN_OP, format!("unknown frame type `{other}`")));
+        }
+    }
+    serde_json::from_value(value)
+        .map_err(|e| CodecError::new(request_id, ErrorCode::INVALID_PARAMS, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::{Empty, Login};
+
+    #[test]
+    fn request_frames_are_flat() {
+        let frame = ClientFrame::Request {
+            id: 7,
+            request: Request::Logout(Empty {}),
+        };
+        let text = encode_client(&frame).unwrap();
+        assert_eq!(text, r#"{"type":"request","id":7,"op":"logout","params":{}}"#);
+        assert_eq!(decode_client(&text, 1024).unwrap(), frame);
+    }
+
+    #[test]
+    fn bad_frames_are_classified() {
+        let code = |text: &str| decode_client(text, 200).unwrap_err();
+        assert_eq!(code("{nope").error.code, ErrorCode::BAD_FRAME);
+        assert_eq!(code("[1,2]").error.code, ErrorCode::BAD_FRAME);
+        assert_eq!(code(r#"{"type":"shout"}"#).error.code, ErrorCode::UNKNOWN_OP);
+        let unknown = code(r#"{"type":"request","id":3,"op":"fly","params":{}}"#);
+        assert_eq!((unknown.request_id, unknown.error.code), (Some(3), ErrorCode::UNKNOWN_OP));
+        let wrong = code(r#"{"type":"request","id":4,"op":"login","params":{"user_id":5}}"#);
+        assert_eq!((wrong.request_id, wrong.error.code), (Some(4), ErrorCode::INVALID_PARAMS));
+        assert_eq!(code(&format!("\"{}\"", "x".repeat(300))).error.code, ErrorCode::FRAME_TOO_LARGE);
+        assert_eq!(code(r#"{"type":"request","op":"logout"}"#).error.code, ErrorCode::INVALID_PARAMS);
+    }
+
+    #[test]
+    fn login_decodes_with_defaults() {
+        let frame = decode_client(
+            r#"{"type":"request","id":1,"op":"login","params":{"user_id":"a","token":"t"}}"#,
+            1024,
+        )
+        .unwrap();
+        let ClientFrame::Request { request: Request::Login(Login { device_id, resume, .. }), .. } = frame else {
+            panic!("not a login: {frame:?}");
+        };
+        assert_eq!((device_id.as_str(), resume), ("", None));
+    }
+
+    #[test]
+    fn event_frames_wrap_shared_bytes() {
+        let event = Event::NotificationChanged {
+            community_id: "c".into(),
+            status: crate::NotificationStatus::DoNotDisturb,
+        };
+        let body = encode_event(&event).unwrap();
+        let decoded = decode_server(&event_frame(42, &body)).unwrap();
+        assert_eq!(decoded, ServerFrame::Event { seq: 42, event });
+    }
+}
+
+#[cfg(test)]
+mod response_tests {
+    use super::*;
+    use crate::frame::Outcome;
+    use crate::Response;
+
+    #[test]
+    fn responses_round_trip_with_result_or_error() {
+        for outcome in [
+            Outcome::Result(Response::Ok),
+            Outcome::Result(Response::TokenRefreshed { expires_at_ms: 5 }),
+            Outcome::Error(ApiError::new(ErrorCode::MUTED, "muted until 12:00")),
+        ] {
+            let frame = ServerFrame::Response { id: 9, outcome };
+            let text = encode_server(&frame).unwrap();
+            assert_eq!(decode_server(&text).unwrap(), frame, "{text}");
+        }
+        let text = encode_server(&ServerFrame::Response { id: 1, outcome: Outcome::Result(Response::Ok) }).unwrap();
+        assert_eq!(text, r#"{"type":"response","id":1,"result":{"kind":"ok"}}"#);
+    }
+}

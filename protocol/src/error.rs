@@ -1,0 +1,254 @@
+//! Error codes of protocol v1 and the [`ApiError`] record that carries them.
+//!
+//! A code is a number in a documented range; the range says what *kind* of failure it is
+//! (see [`ErrorKind`]), so a client that meets a code it does not know yet still knows how
+//! to react. Codes are never reused; new ones are added inside their range.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// What kind of failure a code is, derived from its range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// 1000–1999: the frame itself is wrong (bad JSON, unknown op, wrong types, too big).
+    Protocol,
+    /// 2000–2999: login, tokens and sessions.
+    Auth,
+    /// 3000–3999: the thing does not exist, or already exists.
+    NotFound,
+    /// 4000–4999: the caller may not do this.
+    Permission,
+    /// 5000–5999: a limit of the deployment was exceeded or an argument is invalid.
+    Limit,
+    /// 9000–9999: the server failed or is going away; retrying later may work.
+    Server,
+    /// Any other number (from a newer peer).
+    Unknown,
+}
+
+/// A numeric error code. The known codes are associated constants; unknown numbers from a
+/// newer peer are kept as they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ErrorCode(pub u16);
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $name:ident = $num:literal, $text:literal; )*) => {
+        impl ErrorCode {
+            $( $(#[$doc])* pub const $name: ErrorCode = ErrorCode($num); )*
+
+            /// Every known code, in ascending order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$name),*];
+
+            /// The code's stable snake_case name, or `"unknown"`.
+            pub fn name(self) -> &'static str {
+                match self.0 {
+                    $( $num => $text, )*
+                    _ => "unknown",
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The frame is not valid JSON or not a JSON object.
+    BAD_FRAME = 1000, "bad_frame";
+    /// The frame's `type` or the request's `op` is not known.
+    UNKNOWN_OP = 1001, "unknown_op";
+    /// The frame exceeds the server's `max_frame_bytes`.
+    FRAME_TOO_LARGE = 1002, "frame_too_large";
+    /// A field is missing or has the wrong type.
+    INVALID_PARAMS = 1003, "invalid_params";
+    /// The client's protocol version is not supported.
+    UNSUPPORTED_VERSION = 1004, "unsupported_version";
+    /// A request arrived before `hello`.
+    HELLO_REQUIRED = 1005, "hello_required";
+    /// The client sends too many frames.
+    CLIENT_RATE_LIMITED = 1006, "client_rate_limited";
+
+    /// The request needs a logged-in session.
+    NOT_LOGGED_IN = 2000, "not_logged_in";
+    /// The token is malformed.
+    TOKEN_MALFORMED = 2001, "token_malformed";
+    /// The token's signature does not verify (forged, or another deployment's secret).
+    TOKEN_FORGED = 2002, "token_forged";
+    /// The token has expired.
+    TOKEN_EXPIRED = 2003, "token_expired";
+    /// The token was issued for another user.
+    TOKEN_USER_MISMATCH = 2004, "token_user_mismatch";
+    /// The session is already logged in.
+    ALREADY_LOGGED_IN = 2005, "already_logged_in";
+    /// The user id is empty or too long (≤ 64 bytes, no control characters).
+    INVALID_USER_ID = 2006, "invalid_user_id";
+
+    /// No such community (or the caller may not know it exists).
+    COMMUNITY_NOT_FOUND = 3000, "community_not_found";
+    /// No such channel in that community.
+    CHANNEL_NOT_FOUND = 3001, "channel_not_found";
+    /// No such category in that community.
+    CATEGORY_NOT_FOUND = 3002, "category_not_found";
+    /// The user is not a member of the community.
+    NOT_MEMBER = 3003, "not_member";
+    /// A community with that custom id exists already.
+    COMMUNITY_EXISTS = 3004, "community_exists";
+    /// The user is a member already.
+    ALREADY_MEMBER = 3005, "already_member";
+    /// No such message.
+    MESSAGE_NOT_FOUND = 3006, "message_not_found";
+    /// No pending join request from that user.
+    JOIN_REQUEST_NOT_FOUND = 3007, "join_request_not_found";
+    /// A join request from this user is pending already.
+    JOIN_REQUEST_PENDING = 3008, "join_request_pending";
+    /// The cursor is not one the server issued.
+    INVALID_CURSOR = 3009, "invalid_cursor";
+
+    /// The caller's role does not allow this.
+    PERMISSION_DENIED = 4000, "permission_denied";
+    /// Only the owner may do this.
+    OWNER_ONLY = 4001, "owner_only";
+    /// Nobody may act on the owner (kick, mute, demote).
+    CANNOT_ACT_ON_OWNER = 4002, "cannot_act_on_owner";
+    /// An admin may not act on another admin.
+    CANNOT_ACT_ON_ADMIN = 4003, "cannot_act_on_admin";
+    /// The caller is muted in this community.
+    MUTED = 4004, "muted";
+    /// The community is muted: only the owner and admins may speak.
+    MUTE_ALL = 4005, "mute_all";
+    /// The owner must transfer ownership before leaving.
+    OWNER_CANNOT_LEAVE = 4006, "owner_cannot_leave";
+    /// The community is invite-only.
+    INVITE_ONLY = 4007, "invite_only";
+    /// The channel is private and the caller is not in it.
+    NOT_CHANNEL_MEMBER = 4008, "not_channel_member";
+    /// Only the owner and admins post in an announcement channel.
+    ANNOUNCEMENT_READ_ONLY = 4009, "announcement_read_only";
+    /// The default channel cannot be deleted or made private.
+    DEFAULT_CHANNEL_PROTECTED = 4010, "default_channel_protected";
+
+    /// Community name over 300 characters (or empty).
+    NAME_TOO_LONG = 5000, "name_too_long";
+    /// Avatar URL over 100 characters.
+    AVATAR_TOO_LONG = 5001, "avatar_too_long";
+    /// Community notice over 500 characters.
+    NOTICE_TOO_LONG = 5002, "notice_too_long";
+    /// More than 10 custom attributes.
+    TOO_MANY_ATTRIBUTES = 5003, "too_many_attributes";
+    /// Attribute key over 16 characters (or empty).
+    ATTRIBUTE_KEY_TOO_LONG = 5004, "attribute_key_too_long";
+    /// Attribute value over 1,024 characters.
+    ATTRIBUTE_VALUE_TOO_LONG = 5005, "attribute_value_too_long";
+    /// More than 100 users in one invitation.
+    TOO_MANY_INVITEES = 5006, "too_many_invitees";
+    /// Page size over 100 (or 0).
+    PAGE_SIZE_TOO_LARGE = 5007, "page_size_too_large";
+    /// Nickname over 50 bytes.
+    NICKNAME_TOO_LONG = 5008, "nickname_too_long";
+    /// Channel or category name over 100 bytes (or empty).
+    CHANNEL_NAME_TOO_LONG = 5009, "channel_name_too_long";
+    /// Channel introduction over 240 bytes.
+    CHANNEL_INTRO_TOO_LONG = 5010, "channel_intro_too_long";
+    /// Channel notice over 300 bytes.
+    CHANNEL_NOTICE_TOO_LONG = 5011, "channel_notice_too_long";
+    /// Text body over 12 KB, or a media/system message over its limit.
+    MESSAGE_TOO_LARGE = 5012, "message_too_large";
+    /// Custom payload over 8 KB.
+    CUSTOM_PAYLOAD_TOO_LARGE = 5013, "custom_payload_too_large";
+    /// The community is full.
+    TOO_MANY_MEMBERS = 5014, "too_many_members";
+    /// The community has its maximum number of channels.
+    TOO_MANY_CHANNELS = 5015, "too_many_channels";
+    /// The user has joined the maximum number of communities.
+    TOO_MANY_JOINED = 5016, "too_many_joined";
+    /// The channel receives more messages per second than allowed; this one was dropped.
+    CHANNEL_RATE_LIMITED = 5017, "channel_rate_limited";
+    /// An argument is invalid in a way no more specific code covers (message says which).
+    INVALID_ARGUMENT = 5018, "invalid_argument";
+    /// Idempotency key empty or over 64 bytes.
+    INVALID_IDEMPOTENCY_KEY = 5019, "invalid_idempotency_key";
+    /// More than 30 users mentioned in one message.
+    TOO_MANY_MENTIONS = 5020, "too_many_mentions";
+    /// The custom id of a community is malformed (1–64 of `[A-Za-z0-9_-]`).
+    INVALID_COMMUNITY_ID = 5021, "invalid_community_id";
+
+    /// An unexpected server failure; the request may be retried.
+    INTERNAL = 9000, "internal";
+    /// The server is shutting down; reconnect and retry.
+    SHUTTING_DOWN = 9001, "shutting_down";
+    /// The storage failed; retry later.
+    STORAGE = 9002, "storage";
+}
+
+impl ErrorCode {
+    /// The kind of failure, from the code's range.
+    pub fn kind(self) -> ErrorKind {
+        match self.0 {
+            1000..=1999 => ErrorKind::Protocol,
+            2000..=2999 => ErrorKind::Auth,
+            3000..=3999 => ErrorKind::NotFound,
+            4000..=4999 => ErrorKind::Permission,
+            5000..=5999 => ErrorKind::Limit,
+            9000..=9999 => ErrorKind::Server,
+            _ => ErrorKind::Unknown,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name(), self.0)
+    }
+}
+
+/// A typed failure of a request: the code, and a message for developers (English, may
+/// name the limit or the field).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ApiError {
+    /// What failed.
+    pub code: ErrorCode,
+    /// Details for developers.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with `code` and `message`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.code.kind()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_sorted_and_named() {
+        let mut previous = 0;
+        for code in ErrorCode::ALL {
+            assert!(code.0 > previous, "{code} out of order");
+            previous = code.0;
+            assert_ne!(code.name(), "unknown");
+            assert_ne!(code.kind(), ErrorKind::Unknown);
+        }
+    }
+
+    #[test]
+    fn unknown_codes_survive_a_round_trip() {
+        let error: ApiError =
+            serde_json::from_str(r#"{"code":7777,"message":"from the future"}"#).unwrap();
+        assert_eq!(error.code, ErrorCode(7777));
+        assert_eq!(error.kind(), ErrorKind::Unknown);
+        assert_eq!(error.code.name(), "unknown");
+    }
+}

@@ -1,0 +1,145 @@
+//! What the server pushes without being asked. Each event reaches exactly the sessions
+//! that may see it: members of the community, and for a private channel only its members
+//! (plus owner and admins).
+//!
+//! On the wire: `{"type":"event","seq":42,"event":{"kind":"message_created",…}}`, where
+//! `seq` is the receiving session's event sequence (see `docs/PROTOCOL.md`, resume).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::*;
+
+/// A server event, tagged by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A new message in a channel the user can see.
+    MessageCreated {
+        /// The stored message.
+        message: Message,
+    },
+    /// The user now belongs to a community (created, joined, invited, approved).
+    CommunityAdded {
+        /// Everything about it.
+        snapshot: CommunitySnapshot,
+    },
+    /// The community left the user's list.
+    CommunityRemoved {
+        /// The community.
+        community_id: CommunityId,
+        /// Why.
+        reason: RemovalReason,
+    },
+    /// Name, avatar, notice, join policy, mute-all, owner or member count changed.
+    CommunityUpdated {
+        /// The community as it is now.
+        info: CommunityInfo,
+    },
+    /// Custom attributes changed.
+    AttributesChanged {
+        /// The community.
+        community_id: CommunityId,
+        /// All attributes now.
+        attributes: BTreeMap<String, String>,
+        /// The community's structure version now.
+        version: u64,
+    },
+    /// The user's notification status changed (on another device of theirs).
+    NotificationChanged {
+        /// The community.
+        community_id: CommunityId,
+        /// The status now.
+        status: NotificationStatus,
+    },
+    /// A user joined.
+    MemberJoined {
+        /// The new member.
+        member: MemberInfo,
+        /// Member count now.
+        member_count: u64,
+    },
+    /// A user left or was removed.
+    MemberLeft {
+        /// The community.
+        community_id: CommunityId,
+        /// Who.
+        user_id: UserId,
+        /// Left or kicked.
+        reason: RemovalReason,
+        /// Member count now.
+        member_count: u64,
+    },
+    /// A member's role, mute or nickname changed.
+    MemberUpdated {
+        /// The member as it is now.
+        member: MemberInfo,
+    },
+    /// Someone asked to join an approval-only community (to owner and admins).
+    JoinRequested {
+        /// The request.
+        request: JoinRequest,
+    },
+    /// A channel appeared for the user (created, or they got access to it).
+    ChannelAdded {
+        /// The channel.
+        channel: ChannelInfo,
+        /// The caller's head for it.
+        head: ChannelHead,
+        /// The community's structure version now.
+        version: u64,
+    },
+    /// A channel changed.
+    ChannelUpdated {
+        /// The channel as it is now.
+        channel: ChannelInfo,
+        /// The community's structure version now.
+        version: u64,
+    },
+    /// A channel disappeared for the user.
+    ChannelRemoved {
+        /// The community.
+        community_id: CommunityId,
+        /// The channel.
+        channel_id: ChannelId,
+        /// Deleted, or access revoked.
+        reason: ChannelRemovalReason,
+        /// The community's structure version now.
+        version: u64,
+    },
+    /// A category was created or changed.
+    CategoryUpdated {
+        /// The category as it is now.
+        category: CategoryInfo,
+        /// The community's structure version now.
+        version: u64,
+    },
+    /// A category was deleted; its channels now have no category.
+    CategoryRemoved {
+        /// The community.
+        community_id: CommunityId,
+        /// The category.
+        category_id: CategoryId,
+        /// The community's structure version now.
+        version: u64,
+    },
+    /// The user's read position moved (sent to the user's *other* sessions).
+    ReadStateChanged {
+        /// The user's head after the change.
+        head: ChannelHead,
+    },
+    /// Slow path: a channel has new activity; fetch messages when it is opened.
+    ChannelActivity {
+        /// The community.
+        community_id: CommunityId,
+        /// The channel.
+        channel_id: ChannelId,
+        /// The newest sequence.
+        last_seq: Seq,
+        /// Time of the newest message.
+        last_activity_ms: TimestampMs,
+        /// True when one of the coalesced messages mentions the user.
+        mentioned: bool,
+    },
+}

@@ -1,0 +1,137 @@
+//! The envelopes: every WebSocket text frame is one [`ClientFrame`] (client → server) or
+//! one [`ServerFrame`] (server → client), tagged by `type`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ApiError, Event, Request, Response};
+
+/// A frame sent by a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// The first frame of every connection.
+    Hello {
+        /// The protocol version the client speaks.
+        protocol_version: u32,
+        /// Client name and version, for logs (e.g. `community-sdk/0.1.0`).
+        #[serde(default)]
+        client: String,
+    },
+    /// A request; answered by one `response` with the same `id`.
+    Request {
+        /// Chosen by the client, unique among its requests in flight.
+        id: u64,
+        /// The operation and its parameters.
+        #[serde(flatten)]
+        request: Request,
+    },
+    /// Keeps the connection alive and acknowledges events up to `last_event_seq`.
+    Heartbeat {
+        /// The last event sequence the client processed.
+        #[serde(default)]
+        last_event_seq: u64,
+    },
+}
+
+/// A frame sent by the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// Answer to `hello`.
+    Welcome {
+        /// The protocol version the server will speak on this connection.
+        protocol_version: u32,
+        /// Server name and version.
+        server: String,
+        /// Send a heartbeat at least this often; the server closes a connection that stays
+        /// silent for twice this long.
+        heartbeat_interval_ms: u64,
+        /// The largest frame the server accepts.
+        max_frame_bytes: usize,
+    },
+    /// The answer to one request.
+    Response {
+        /// The request's `id`.
+        id: u64,
+        /// Success or a typed error.
+        #[serde(flatten)]
+        outcome: Outcome,
+    },
+    /// An event, numbered in this session's event sequence.
+    Event {
+        /// This session's event sequence: 1, 2, 3… without gaps.
+        seq: u64,
+        /// The event.
+        event: Event,
+    },
+    /// Answer to a heartbeat.
+    HeartbeatAck {
+        /// The session's current event sequence.
+        event_seq: u64,
+    },
+    /// An error not tied to a request (a frame that could not be read at all).
+    Error {
+        /// What went wrong.
+        error: ApiError,
+    },
+    /// The server is about to close the connection.
+    Goodbye {
+        /// Why.
+        reason: GoodbyeReason,
+        /// True when the client should reconnect (and resume).
+        reconnect: bool,
+        /// Details for developers.
+        #[serde(default)]
+        message: String,
+    },
+}
+
+/// The outcome of a request: `{"result":{…}}` or `{"error":{…}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Success.
+    Result(Response),
+    /// Failure.
+    Error(ApiError),
+}
+
+impl From<Result<Response, ApiError>> for Outcome {
+    fn from(result: Result<Response, ApiError>) -> Self {
+        match result {
+            Ok(response) => Outcome::Result(response),
+            Err(error) => Outcome::Error(error),
+        }
+    }
+}
+
+impl From<Outcome> for Result<Response, ApiError> {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Result(response) => Ok(response),
+            Outcome::Error(error) => Err(error),
+        }
+    }
+}
+
+/// Why the server closes a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GoodbyeReason {
+    /// The server is shutting down; reconnect (to it or another node) and resume.
+    ServerShutdown,
+    /// The token expired and was not refreshed; log in again with a new token.
+    TokenExpired,
+    /// The same user logged in on the same device elsewhere.
+    SessionReplaced,
+    /// No heartbeat arrived in time.
+    HeartbeatTimeout,
+    /// The client broke the protocol (e.g. no `hello`, unsupported version).
+    ProtocolError,
+    /// The client could not keep up with its events; reconnect and resume or sync.
+    SlowConsumer,
+    /// The client logged out.
+    LoggedOut,
+    /// The user was removed by the app's backend.
+    Kicked,
+}

@@ -1,0 +1,39 @@
+//! Wire protocol v1 of the Community SDK: every frame that travels between an SDK client
+//! and `community-server`, as serde types, plus the one codec that turns them into text.
+//!
+//! The crate owns the *contract* and nothing else: no I/O, no storage, no policy. Both the
+//! SDK (`community-sdk`) and the server (`community-server`) depend on it, never on each
+//! other. The full description, with a JSON example of every frame, is `docs/PROTOCOL.md`.
+//!
+//! Layout:
+//! - [`frame`]: the envelopes ([`ClientFrame`], [`ServerFrame`]).
+//! - [`request`]: every operation a client can ask for, and its parameters.
+//! - [`response`]: the successful results of requests.
+//! - [`event`]: what the server pushes on its own.
+//! - [`model`]: the data records shared by the three above.
+//! - [`error`]: numeric error codes in documented ranges, and [`ApiError`].
+//! - [`limits`]: the default limits of PRODUCT.md, shared so the SDK can fail fast.
+//! - [`codec`]: JSON text encoding and classified decoding errors.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod codec;
+pub mod error;
+pub mod event;
+pub mod frame;
+pub mod limits;
+pub mod model;
+pub mod request;
+pub mod response;
+
+pub use codec::CodecError;
+pub use error::{ApiError, ErrorCode, ErrorKind};
+pub use event::Event;
+pub use frame::{ClientFrame, GoodbyeReason, ServerFrame};
+pub use limits::Limits;
+pub use model::*;
+pub use request::Request;
+pub use response::Response;
+
+/// The protocol version this crate speaks. A client announces it in its `hello`; a server
+/// that cannot speak it answers `unsupported_version` and closes.
+pub const PROTOCOL_VERSION: u32 = 1;

@@ -1,0 +1,293 @@
+//! The limits of a deployment. Defaults are PRODUCT.md's; a server may raise or lower
+//! them within the documented bounds and announces its values at login, so that an SDK
+//! checks the same numbers locally before it asks.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ApiError, ErrorCode};
+
+/// Limits enforced by the server (and checked early by the SDK).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    /// Members per community (0 = unlimited).
+    pub max_members_per_community: u64,
+    /// Channels per community (≤ 1,000).
+    pub max_channels_per_community: u32,
+    /// Communities one user may join (≤ 500).
+    pub max_joined_communities: u32,
+    /// Community name, in characters.
+    pub community_name_chars: usize,
+    /// Avatar URL, in characters.
+    pub avatar_url_chars: usize,
+    /// Community notice, in characters.
+    pub community_notice_chars: usize,
+    /// Custom attribute pairs.
+    pub max_attributes: usize,
+    /// Attribute key, in characters.
+    pub attribute_key_chars: usize,
+    /// Attribute value, in characters.
+    pub attribute_value_chars: usize,
+    /// Users per invitation.
+    pub max_invitees: usize,
+    /// Largest page of any paged query (also the default page size).
+    pub max_page_size: u32,
+    /// Member nickname, in bytes.
+    pub nickname_bytes: usize,
+    /// Channel (and category) name, in bytes.
+    pub channel_name_bytes: usize,
+    /// Channel introduction, in bytes.
+    pub channel_intro_bytes: usize,
+    /// Channel notice, in bytes.
+    pub channel_notice_bytes: usize,
+    /// Text message body, in bytes.
+    pub text_bytes: usize,
+    /// Custom message payload, in bytes.
+    pub custom_payload_bytes: usize,
+    /// Users mentioned in one message.
+    pub max_mentions: usize,
+    /// Messages per second per channel before priority-based dropping.
+    pub channel_messages_per_second: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_members_per_community: 100_000,
+            max_channels_per_community: 100,
+            max_joined_communities: 100,
+            community_name_chars: 300,
+            avatar_url_chars: 100,
+            community_notice_chars: 500,
+            max_attributes: 10,
+            attribute_key_chars: 16,
+            attribute_value_chars: 1024,
+            max_invitees: 100,
+            max_page_size: 100,
+            nickname_bytes: 50,
+            channel_name_bytes: 100,
+            channel_intro_bytes: 240,
+            channel_notice_bytes: 300,
+            text_bytes: 12 * 1024,
+            custom_payload_bytes: 8 * 1024,
+            max_mentions: 30,
+            channel_messages_per_second: 40,
+        }
+    }
+}
+
+/// Maximum length of an idempotency key, in bytes.
+pub const IDEMPOTENCY_KEY_BYTES: usize = 64;
+/// Maximum length of a user id, community id or other client-chosen id, in bytes.
+pub const ID_BYTES: usize = 64;
+
+fn too_long(code: ErrorCode, what: &str, limit: usize, unit: &str) -> ApiError {
+    ApiError::new(code, format!("{what} exceeds {limit} {unit}"))
+}
+
+impl Limits {
+    /// Checks a community name: 1..=N characters.
+    pub fn check_community_name(&self, name: &str) -> Result<(), ApiError> {
+        if name.trim().is_empty() {
+            return Err(ApiError::new(ErrorCode::NAME_TOO_LONG, "community name is empty"));
+        }
+        check_chars(name, self.community_name_chars, ErrorCode::NAME_TOO_LONG, "community name")
+    }
+
+    /// Checks an avatar URL.
+    pub fn check_avatar_url(&self, url: &str) -> Result<(), ApiError> {
+        check_chars(url, self.avatar_url_chars, ErrorCode::AVATAR_TOO_LONG, "avatar URL")
+    }
+
+    /// Checks a community notice.
+    pub fn check_community_notice(&self, notice: &str) -> Result<(), ApiError> {
+        check_chars(notice, self.community_notice_chars, ErrorCode::NOTICE_TOO_LONG, "notice")
+    }
+
+    /// Checks one attribute pair.
+    pub fn check_attribute(&self, key: &str, value: &str) -> Result<(), ApiError> {
+        if key.is_empty() {
+            return Err(ApiError::new(ErrorCode::ATTRIBUTE_KEY_TOO_LONG, "attribute key is empty"));
+        }
+        check_chars(key, self.attribute_key_chars, ErrorCode::ATTRIBUTE_KEY_TOO_LONG, "attribute key")?;
+        check_chars(value, self.attribute_value_chars, ErrorCode::ATTRIBUTE_VALUE_TOO_LONG, "attribute value")
+    }
+
+    /// Checks a page size (`None` means the default).
+    pub fn page_size(&self, requested: Option<u32>) -> Result<u32, ApiError> {
+        match requested {
+            None => Ok(self.max_page_size),
+            Some(0) => Err(ApiError::new(ErrorCode::PAGE_SIZE_TOO_LARGE, "page size must be at least 1")),
+            Some(n) if n > self.max_page_size => Err(ApiError::new(
+                ErrorCode::PAGE_SIZE_TOO_LARGE,
+                format!("page size {n} exceeds {}", self.max_page_size),
+            )),
+            Some(n) => Ok(n),
+        }
+    }
+
+    /// Checks the number of users in one invitation.
+    pub fn check_invitees(&self, count: usize) -> Result<(), ApiError> {
+        if count == 0 {
+            return Err(ApiError::new(ErrorCode::INVALID_ARGUMENT, "no users to invite"));
+        }
+        if count > self.max_invitees {
+            return Err(ApiError::new(
+                ErrorCode::TOO_MANY_INVITEES,
+                format!("{count} users exceed {} per invitation", self.max_invitees),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks a nickname (name card).
+    pub fn check_nickname(&self, nickname: &str) -> Result<(), ApiError> {
+        check_bytes(nickname, self.nickname_bytes, ErrorCode::NICKNAME_TOO_LONG, "nickname")
+    }
+
+    /// Checks a channel or category name: 1..=N bytes.
+    pub fn check_channel_name(&self, name: &str) -> Result<(), ApiError> {
+        if name.trim().is_empty() {
+            return Err(ApiError::new(ErrorCode::CHANNEL_NAME_TOO_LONG, "channel name is empty"));
+        }
+        check_bytes(name, self.channel_name_bytes, ErrorCode::CHANNEL_NAME_TOO_LONG, "channel name")
+    }
+
+    /// Checks a channel introduction.
+    pub fn check_channel_intro(&self, text: &str) -> Result<(), ApiError> {
+        check_bytes(text, self.channel_intro_bytes, ErrorCode::CHANNEL_INTRO_TOO_LONG, "channel introduction")
+    }
+
+    /// Checks a channel notice.
+    pub fn check_channel_notice(&self, text: &str) -> Result<(), ApiError> {
+        check_bytes(text, self.channel_notice_bytes, ErrorCode::CHANNEL_NOTICE_TOO_LONG, "channel notice")
+    }
+
+    /// Checks a message body and its mentions.
+    pub fn check_message(
+        &self,
+        content: &crate::MessageContent,
+        mentions: &crate::Mentions,
+    ) -> Result<(), ApiError> {
+        use crate::MessageContent as C;
+        match content {
+            C::Text { text } => {
+                if text.is_empty() {
+                    return Err(ApiError::new(ErrorCode::INVALID_ARGUMENT, "text message is empty"));
+                }
+                check_bytes(text, self.text_bytes, ErrorCode::MESSAGE_TOO_LARGE, "text")?
+            }
+            C::Custom { data, description } => {
+                check_bytes(data, self.custom_payload_bytes, ErrorCode::CUSTOM_PAYLOAD_TOO_LARGE, "custom payload")?;
+                check_bytes(description, self.text_bytes, ErrorCode::MESSAGE_TOO_LARGE, "description")?
+            }
+            C::Image(m) | C::File(m) | C::Audio(m) | C::Video(m) => {
+                if m.url.is_empty() {
+                    return Err(ApiError::new(ErrorCode::INVALID_ARGUMENT, "media URL is empty"));
+                }
+                let size = m.url.len() + m.name.len() + m.mime.len();
+                if size > self.text_bytes {
+                    return Err(too_long(ErrorCode::MESSAGE_TOO_LARGE, "media metadata", self.text_bytes, "bytes"));
+                }
+            }
+            C::System { event, text } => {
+                check_bytes(&format!("{event}{text}"), self.text_bytes, ErrorCode::MESSAGE_TOO_LARGE, "system text")?
+            }
+        }
+        if mentions.users.len() > self.max_mentions {
+            return Err(ApiError::new(
+                ErrorCode::TOO_MANY_MENTIONS,
+                format!("{} mentions exceed {}", mentions.users.len(), self.max_mentions),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Checks an idempotency key: 1..=64 bytes.
+pub fn check_idempotency_key(key: &str) -> Result<(), ApiError> {
+    if key.is_empty() || key.len() > IDEMPOTENCY_KEY_BYTES {
+        return Err(ApiError::new(
+            ErrorCode::INVALID_IDEMPOTENCY_KEY,
+            format!("idempotency key must be 1 to {IDEMPOTENCY_KEY_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a user id: 1..=64 bytes, no control characters.
+pub fn check_user_id(user_id: &str) -> Result<(), ApiError> {
+    if user_id.is_empty() || user_id.len() > ID_BYTES || user_id.chars().any(char::is_control) {
+        return Err(ApiError::new(
+            ErrorCode::INVALID_USER_ID,
+            format!("user id must be 1 to {ID_BYTES} bytes without control characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a custom community id: 1..=64 of `[A-Za-z0-9_-]`.
+pub fn check_community_id(id: &str) -> Result<(), ApiError> {
+    let valid = !id.is_empty()
+        && id.len() <= ID_BYTES
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !valid {
+        return Err(ApiError::new(
+            ErrorCode::INVALID_COMMUNITY_ID,
+            format!("community id must be 1 to {ID_BYTES} of A-Z a-z 0-9 _ -"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_chars(text: &str, limit: usize, code: ErrorCode, what: &str) -> Result<(), ApiError> {
+    if text.chars().count() > limit {
+        return Err(too_long(code, what, limit, "characters"));
+    }
+    Ok(())
+}
+
+fn check_bytes(text: &str, limit: usize, code: ErrorCode, what: &str) -> Result<(), ApiError> {
+    if text.len() > limit {
+        return Err(too_long(code, what, limit, "bytes"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_of_301_characters_is_refused() {
+        let limits = Limits::default();
+        assert!(limits.check_community_name(&"é".repeat(300)).is_ok());
+        let err = limits.check_community_name(&"é".repeat(301)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NAME_TOO_LONG);
+    }
+
+    #[test]
+    fn page_size_bounds() {
+        let limits = Limits::default();
+        assert_eq!(limits.page_size(None).unwrap(), 100);
+        assert_eq!(limits.page_size(Some(100)).unwrap(), 100);
+        assert_eq!(limits.page_size(Some(101)).unwrap_err().code, ErrorCode::PAGE_SIZE_TOO_LARGE);
+        assert_eq!(limits.page_size(Some(0)).unwrap_err().code, ErrorCode::PAGE_SIZE_TOO_LARGE);
+    }
+
+    #[test]
+    fn nickname_counts_bytes() {
+        let limits = Limits::default();
+        assert!(limits.check_nickname(&"a".repeat(50)).is_ok());
+        assert_eq!(limits.check_nickname(&"é".repeat(26)).unwrap_err().code, ErrorCode::NICKNAME_TOO_LONG);
+    }
+
+    #[test]
+    fn ids_are_checked() {
+        assert!(check_community_id("guild-42_a").is_ok());
+        assert!(check_community_id("no spaces").is_err());
+        assert!(check_user_id("").is_err());
+        assert!(check_user_id("alice").is_ok());
+        assert!(check_idempotency_key(&"k".repeat(65)).is_err());
+    }
+}

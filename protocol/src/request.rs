@@ -1,0 +1,511 @@
+//! Every operation a client can request, with its parameters.
+//!
+//! On the wire a request is `{"type":"request","id":7,"op":"send_message","params":{…}}`;
+//! [`Request`] is the `op` + `params` part. The server answers each with exactly one
+//! `response` carrying the same `id`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::*;
+
+macro_rules! requests {
+    ($( $(#[$doc:meta])* $variant:ident($params:ty) = $name:literal, )*) => {
+        /// A request: the operation and its parameters.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "op", content = "params")]
+        pub enum Request {
+            $( $(#[$doc])* #[serde(rename = $name)] $variant($params), )*
+        }
+
+        impl Request {
+            /// The name of every operation, as it appears in `op`.
+            pub const OPS: &'static [&'static str] = &[$($name),*];
+
+            /// This request's operation name.
+            pub fn op(&self) -> &'static str {
+                match self { $( Request::$variant(_) => $name, )* }
+            }
+        }
+    };
+}
+
+requests! {
+    /// Authenticate the connection (and optionally resume a previous session).
+    Login(Login) = "login",
+    /// Replace the session's token before it expires.
+    RefreshToken(RefreshToken) = "refresh_token",
+    /// End the session for good (no resume); the server then closes the connection.
+    Logout(Empty) = "logout",
+    /// Bring a client up to date after a session could not be resumed.
+    Sync(Sync) = "sync",
+
+    /// Create a community; the caller becomes its owner.
+    CreateCommunity(CreateCommunity) = "create_community",
+    /// Delete a community and everything in it (owner only).
+    DismissCommunity(CommunityRef) = "dismiss_community",
+    /// Join a community (or ask to, for approval-only ones).
+    JoinCommunity(JoinCommunity) = "join_community",
+    /// Leave a community (not for its owner).
+    LeaveCommunity(CommunityRef) = "leave_community",
+    /// Add up to 100 users to a community.
+    InviteMembers(InviteMembers) = "invite_members",
+    /// List pending join requests (owner / admin).
+    ListJoinRequests(CommunityRef) = "list_join_requests",
+    /// Approve or reject a join request (owner / admin).
+    DecideJoinRequest(DecideJoinRequest) = "decide_join_request",
+    /// The communities the caller has joined, paged.
+    ListJoinedCommunities(PageQuery) = "list_joined_communities",
+    /// One community's full information for the caller.
+    GetCommunity(CommunityRef) = "get_community",
+    /// Change name, avatar, notice or join policy (owner / admin).
+    UpdateCommunity(UpdateCommunity) = "update_community",
+    /// Set custom attributes (owner / admin); keys that fail are reported one by one.
+    SetAttributes(SetAttributes) = "set_attributes",
+    /// Delete custom attributes (owner / admin).
+    DeleteAttributes(DeleteAttributes) = "delete_attributes",
+    /// The caller's notification status for a community.
+    SetNotification(SetNotification) = "set_notification",
+
+    /// A page of members, optionally filtered by id or nickname.
+    ListMembers(ListMembers) = "list_members",
+    /// Make a member an admin or an ordinary member (owner only).
+    SetMemberRole(SetMemberRole) = "set_member_role",
+    /// Remove a member (owner: anyone but themselves; admin: ordinary members).
+    KickMember(MemberRef) = "kick_member",
+    /// Give ownership to another member; the old owner becomes an admin.
+    TransferOwnership(MemberRef) = "transfer_ownership",
+    /// Mute a member until a time, or unmute (`until_ms` absent).
+    MuteMember(MuteMember) = "mute_member",
+    /// Mute or unmute everyone but the owner and admins.
+    SetMuteAll(SetMuteAll) = "set_mute_all",
+    /// Set the caller's own nickname (name card) in a community.
+    SetNickname(SetNickname) = "set_nickname",
+
+    /// Create a channel (owner / admin).
+    CreateChannel(CreateChannel) = "create_channel",
+    /// Change a channel (owner / admin).
+    UpdateChannel(UpdateChannel) = "update_channel",
+    /// Delete a channel and its messages (owner / admin; not the default channel).
+    DeleteChannel(ChannelRef) = "delete_channel",
+    /// Add members to a private channel (owner / admin).
+    AddChannelMembers(ChannelMembers) = "add_channel_members",
+    /// Remove members from a private channel (owner / admin).
+    RemoveChannelMembers(ChannelMembers) = "remove_channel_members",
+    /// List the explicit members of a private channel.
+    ListChannelMembers(ChannelRef) = "list_channel_members",
+    /// Create a category (owner / admin).
+    CreateCategory(CreateCategory) = "create_category",
+    /// Rename or move a category (owner / admin).
+    UpdateCategory(UpdateCategory) = "update_category",
+    /// Delete a category; its channels fall back to no category (owner / admin).
+    DeleteCategory(CategoryRef) = "delete_category",
+
+    /// Send a message; resending the same idempotency key returns the stored message.
+    SendMessage(SendMessage) = "send_message",
+    /// A range of a channel's history, ascending by sequence.
+    GetMessages(GetMessages) = "get_messages",
+    /// Move the caller's read position in a channel (never backwards).
+    MarkRead(MarkRead) = "mark_read",
+    /// The caller's unread heads of every visible channel of a community.
+    GetHeads(CommunityRef) = "get_heads",
+}
+
+/// No parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Empty {}
+
+/// Parameters of `login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Login {
+    /// Who logs in.
+    pub user_id: UserId,
+    /// A token issued by the app's backend for this user.
+    pub token: String,
+    /// A stable id of this device/installation (used to tell devices apart).
+    #[serde(default)]
+    pub device_id: String,
+    /// Resume this earlier session, replaying the events after `last_event_seq`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<Resume>,
+}
+
+/// Which session to resume, and from where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    /// The `session_id` of the earlier `logged_in`.
+    pub session_id: String,
+    /// The last event sequence the client processed.
+    pub last_event_seq: u64,
+}
+
+/// Parameters of `refresh_token`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshToken {
+    /// The new token (same user).
+    pub token: String,
+}
+
+/// Parameters of `sync`: what the client already knows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Sync {
+    /// Structure version per community the client has cached.
+    #[serde(default)]
+    pub known: BTreeMap<CommunityId, u64>,
+}
+
+/// Names one community.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommunityRef {
+    /// The community.
+    pub community_id: CommunityId,
+}
+
+/// Names one member of a community.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRef {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The member.
+    pub user_id: UserId,
+}
+
+/// Names one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelRef {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+}
+
+/// Names one category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryRef {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The category.
+    pub category_id: CategoryId,
+}
+
+/// Parameters of `create_community`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CreateCommunity {
+    /// A custom id; the server generates one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community_id: Option<CommunityId>,
+    /// Display name.
+    pub name: String,
+    /// Avatar URL.
+    #[serde(default)]
+    pub avatar_url: String,
+    /// Notice.
+    #[serde(default)]
+    pub notice: String,
+    /// How users join.
+    #[serde(default)]
+    pub join_policy: JoinPolicy,
+    /// Initial custom attributes.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Parameters of `join_community`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinCommunity {
+    /// The community.
+    pub community_id: CommunityId,
+    /// A message to the admins (approval-only communities).
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Parameters of `invite_members`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteMembers {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Up to 100 users.
+    pub user_ids: Vec<UserId>,
+}
+
+/// Parameters of `decide_join_request`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecideJoinRequest {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Who asked.
+    pub user_id: UserId,
+    /// Accept (true) or reject (false).
+    pub approve: bool,
+}
+
+/// A paged query without filter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PageQuery {
+    /// The `next_cursor` of the previous page; absent for the first page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Page size, 1..=100 (default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// Parameters of `update_community`: absent fields stay as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct UpdateCommunity {
+    /// The community.
+    pub community_id: CommunityId,
+    /// New name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New avatar URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    /// New notice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+    /// New join policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join_policy: Option<JoinPolicy>,
+}
+
+/// Parameters of `set_attributes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAttributes {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Keys and values to set.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Parameters of `delete_attributes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteAttributes {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Keys to delete.
+    pub keys: Vec<String>,
+}
+
+/// Parameters of `set_notification`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetNotification {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Notify or do-not-disturb.
+    pub status: NotificationStatus,
+}
+
+/// Parameters of `list_members`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListMembers {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Only members whose id or nickname contains this text (case-insensitive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// Cursor of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Page size, 1..=100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// Parameters of `set_member_role`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetMemberRole {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The member.
+    pub user_id: UserId,
+    /// `admin` or `member` (ownership moves with `transfer_ownership`).
+    pub role: Role,
+}
+
+/// Parameters of `mute_member`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MuteMember {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The member.
+    pub user_id: UserId,
+    /// Muted until this time; absent to unmute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<TimestampMs>,
+}
+
+/// Parameters of `set_mute_all`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetMuteAll {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Muted or not.
+    pub muted: bool,
+}
+
+/// Parameters of `set_nickname`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetNickname {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The new nickname (empty clears it).
+    pub nickname: String,
+}
+
+/// Parameters of `create_channel`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CreateChannel {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Name.
+    pub name: String,
+    /// Text, voice or announcement.
+    #[serde(default)]
+    pub kind: ChannelKind,
+    /// Introduction.
+    #[serde(default)]
+    pub introduction: String,
+    /// Notice.
+    #[serde(default)]
+    pub notice: String,
+    /// App-defined string.
+    #[serde(default)]
+    pub custom: String,
+    /// Category to show it under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<CategoryId>,
+    /// Sort key (default: after the last channel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<i64>,
+    /// Private channel: only explicitly added members (plus owner and admins) see it.
+    #[serde(default)]
+    pub private: bool,
+    /// Initial members of a private channel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub member_ids: Vec<UserId>,
+}
+
+/// Parameters of `update_channel`: absent fields stay as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct UpdateChannel {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// New name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New introduction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduction: Option<String>,
+    /// New notice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+    /// New custom string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<String>,
+    /// New category: a category id, or `""` for no category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<CategoryId>,
+    /// New sort key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<i64>,
+    /// Make it private or public.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private: Option<bool>,
+}
+
+/// Parameters of `add_channel_members` and `remove_channel_members`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelMembers {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The private channel.
+    pub channel_id: ChannelId,
+    /// Up to 100 users.
+    pub user_ids: Vec<UserId>,
+}
+
+/// Parameters of `create_category`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateCategory {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Name.
+    pub name: String,
+    /// Sort key (default: after the last category).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<i64>,
+}
+
+/// Parameters of `update_category`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateCategory {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The category.
+    pub category_id: CategoryId,
+    /// New name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New sort key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<i64>,
+}
+
+/// Parameters of `send_message`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendMessage {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// Chosen by the client, unique per sender (1..=64 bytes). Resending it returns the
+    /// message stored the first time, with the same `seq`.
+    pub idempotency_key: String,
+    /// The body.
+    pub content: MessageContent,
+    /// Who it mentions.
+    #[serde(default, skip_serializing_if = "Mentions::is_empty")]
+    pub mentions: Mentions,
+    /// The message it replies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Seq>,
+    /// Priority under overload.
+    #[serde(default)]
+    pub priority: Priority,
+}
+
+/// Parameters of `get_messages`. With `before_seq`, the newest messages below it; with
+/// `after_seq`, the oldest messages above it; with neither, the newest messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetMessages {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// Only messages with `seq < before_seq`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_seq: Option<Seq>,
+    /// Only messages with `seq > after_seq`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_seq: Option<Seq>,
+    /// At most this many, 1..=100 (default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// Parameters of `mark_read`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkRead {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// Everything up to and including this sequence is read (clamped to the channel's
+    /// last sequence; a position below the current one changes nothing).
+    pub seq: Seq,
+}

@@ -1,0 +1,135 @@
+//! The successful results of requests. Each [`Request`](crate::Request) answers with the
+//! variant named in its documentation in `docs/PROTOCOL.md`; failures are an
+//! [`ApiError`](crate::ApiError) instead.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Limits;
+use crate::model::*;
+
+/// The result of a successful request, tagged by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Response {
+    /// The request succeeded and has nothing to return.
+    Ok,
+    /// Answer to `login`.
+    LoggedIn(LoggedIn),
+    /// Answer to `refresh_token`.
+    TokenRefreshed {
+        /// When the new token expires.
+        expires_at_ms: TimestampMs,
+    },
+    /// Answer to `sync`.
+    Synced(Synced),
+    /// Answer to `create_community`, `get_community` and a completed join.
+    Community(CommunitySnapshot),
+    /// Answer to `join_community` for an approval-only community: the request is pending.
+    JoinPending,
+    /// Answer to `update_community`, `set_mute_all`.
+    CommunityInfo(CommunityInfo),
+    /// Answer to `list_joined_communities`.
+    Communities(Page<CommunityInfo>),
+    /// Answer to `invite_members`, `add_channel_members`, `remove_channel_members`.
+    Users {
+        /// Users the operation applied to.
+        succeeded: Vec<UserId>,
+        /// Users it did not apply to, each with its error.
+        failed: Vec<FailedUser>,
+    },
+    /// Answer to `list_join_requests`.
+    JoinRequests {
+        /// Pending requests, oldest first.
+        requests: Vec<JoinRequest>,
+    },
+    /// Answer to `set_attributes` and `delete_attributes`.
+    Attributes {
+        /// The attributes after the operation.
+        attributes: BTreeMap<String, String>,
+        /// Keys that could not be set or deleted.
+        failed: Vec<FailedKey>,
+    },
+    /// Answer to `list_members`.
+    Members {
+        /// The page.
+        page: Page<MemberInfo>,
+        /// Exact number of members matching the query.
+        total_count: u64,
+    },
+    /// Answer to `set_member_role`, `mute_member`, `set_nickname`, `transfer_ownership`
+    /// (the member acted on).
+    Member(MemberInfo),
+    /// Answer to `create_channel`, `update_channel`.
+    Channel(ChannelInfo),
+    /// Answer to `list_channel_members`.
+    ChannelMembers {
+        /// Explicit members of the private channel.
+        user_ids: Vec<UserId>,
+    },
+    /// Answer to `create_category`, `update_category`.
+    Category(CategoryInfo),
+    /// Answer to `send_message` (also for a resend with the same idempotency key).
+    MessageSent(Message),
+    /// Answer to `get_messages`: ascending by sequence.
+    Messages {
+        /// The messages.
+        messages: Vec<Message>,
+        /// True when more messages exist beyond this page in the asked direction.
+        has_more: bool,
+    },
+    /// Answer to `mark_read`: the caller's head after the change.
+    ReadState(ChannelHead),
+    /// Answer to `get_heads`.
+    Heads {
+        /// One head per visible channel.
+        heads: Vec<ChannelHead>,
+    },
+}
+
+/// Answer to `login`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoggedIn {
+    /// The logged-in user.
+    pub user_id: UserId,
+    /// The session's id, to resume it after a disconnect.
+    pub session_id: String,
+    /// True when an earlier session was resumed: the events the client missed follow this
+    /// response, in order. False: the client must `sync`.
+    pub resumed: bool,
+    /// The sequence of the last event the session has sent so far.
+    pub event_seq: u64,
+    /// When the token expires; refresh before then.
+    pub token_expires_at_ms: TimestampMs,
+    /// The deployment's limits.
+    pub limits: Limits,
+    /// Server time, to correct client clocks.
+    pub server_time_ms: TimestampMs,
+}
+
+/// Answer to `sync`: what changed since the versions the client knows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Synced {
+    /// Communities whose structure changed (or that the client did not know): complete.
+    pub changed: Vec<CommunitySnapshot>,
+    /// Communities the client knew at the same version: only their current heads.
+    pub unchanged: Vec<UnchangedCommunity>,
+    /// Communities the client knew that the user is no longer in.
+    pub removed: Vec<CommunityId>,
+}
+
+/// A known community that did not change structure: its notification status and heads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnchangedCommunity {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The caller's notification status.
+    pub notification: NotificationStatus,
+    /// The caller's membership (role and mute may change without a structure change).
+    pub me: MemberInfo,
+    /// Exact member count.
+    pub member_count: u64,
+    /// Unread heads of the visible channels.
+    pub heads: Vec<ChannelHead>,
+}

@@ -1,0 +1,1 @@
+//! The Community SDK core (in progress).

@@ -1,0 +1,2 @@
+//! The `community-server` binary.
+fn main() {}
