@@ -34,18 +34,21 @@ impl CodecError {
 
 /// Encodes a client frame.
 pub fn encode_client(frame: &ClientFrame) -> Result<String, CodecError> {
-    serde_json::to_string(frame).map_err(|e| CodecError::new(None, ErrorCode::INTERNAL, e.to_string()))
+    serde_json::to_string(frame)
+        .map_err(|e| CodecError::new(None, ErrorCode::INTERNAL, e.to_string()))
 }
 
 /// Encodes a server frame.
 pub fn encode_server(frame: &ServerFrame) -> Result<String, CodecError> {
-    serde_json::to_string(frame).map_err(|e| CodecError::new(None, ErrorCode::INTERNAL, e.to_string()))
+    serde_json::to_string(frame)
+        .map_err(|e| CodecError::new(None, ErrorCode::INTERNAL, e.to_string()))
 }
 
 /// Encodes an event's body once, so the same bytes can be handed to every recipient;
 /// [`event_frame`] wraps them with each session's own sequence.
 pub fn encode_event(event: &Event) -> Result<String, CodecError> {
-    serde_json::to_string(event).map_err(|e| CodecError::new(None, ErrorCode::INTERNAL, e.to_string()))
+    serde_json::to_string(event)
+        .map_err(|e| CodecError::new(None, ErrorCode::INTERNAL, e.to_string()))
 }
 
 /// Builds the text of an `event` frame from a sequence and a body made by [`encode_event`].
@@ -62,7 +65,50 @@ pub fn event_frame(seq: u64, encoded_event: &str) -> String {
 
 /// Decodes a server frame (used by clients).
 pub fn decode_server(text: &str) -> Result<ServerFrame, CodecError> {
-    serde_json::from_str(text).map_err(|e| CodecError::new(None, ErrorCode::BAD_FRAME, e.to_string()))
+    serde_json::from_str(text)
+        .map_err(|e| CodecError::new(None, ErrorCode::BAD_FRAME, e.to_string()))
+}
+
+/// A server frame as a client reads it: a frame it understands, or an event of a kind
+/// it does not know yet (from a newer server), which it must skip while still counting
+/// its `seq` (see `docs/PROTOCOL.md`, versioning).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    /// A frame of this protocol version.
+    Frame(ServerFrame),
+    /// An event whose `kind` this client does not know; only its sequence matters.
+    UnknownEvent {
+        /// The event's sequence in the session.
+        seq: u64,
+        /// The unknown kind, for logs.
+        kind: String,
+    },
+}
+
+/// Decodes a server frame the forward-compatible way: an event of an unknown kind becomes
+/// [`Incoming::UnknownEvent`] instead of an error, so the client keeps its event sequence.
+pub fn decode_incoming(text: &str) -> Result<Incoming, CodecError> {
+    match decode_server(text) {
+        Ok(frame) => Ok(Incoming::Frame(frame)),
+        Err(error) => {
+            let value: Value = serde_json::from_str(text).map_err(|_| error.clone())?;
+            let is_event = value.get("type").and_then(Value::as_str) == Some("event");
+            let seq = value.get("seq").and_then(Value::as_u64);
+            let kind = value
+                .get("event")
+                .and_then(|event| event.get("kind"))
+                .and_then(Value::as_str);
+            match (is_event, seq, kind) {
+                (true, Some(seq), Some(kind)) if !crate::event::KNOWN_KINDS.contains(&kind) => {
+                    Ok(Incoming::UnknownEvent {
+                        seq,
+                        kind: kind.to_owned(),
+                    })
+                }
+                _ => Err(error),
+            }
+        }
+    }
 }
 
 /// Decodes a client frame (used by the server), classifying failures: too large, not JSON,
@@ -79,12 +125,23 @@ pub fn decode_client(text: &str, max_frame_bytes: usize) -> Result<ClientFrame, 
     let value: Value = serde_json::from_str(text)
         .map_err(|e| CodecError::new(None, ErrorCode::BAD_FRAME, format!("invalid JSON: {e}")))?;
     let Some(object) = value.as_object() else {
-        return Err(CodecError::new(None, ErrorCode::BAD_FRAME, "a frame must be a JSON object"));
+        return Err(CodecError::new(
+            None,
+            ErrorCode::BAD_FRAME,
+            "a frame must be a JSON object",
+        ));
     };
-    let frame_type = object.get("type").and_then(Value::as_str).unwrap_or_default();
+    let frame_type = object
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let request_id = if frame_type == "request" {
         Some(object.get("id").and_then(Value::as_u64).ok_or_else(|| {
-            CodecError::new(None, ErrorCode::INVALID_PARAMS, "a request needs an unsigned integer `id`")
+            CodecError::new(
+                None,
+                ErrorCode::INVALID_PARAMS,
+                "a request needs an unsigned integer `id`",
+            )
         })?)
     } else {
         None
@@ -94,11 +151,19 @@ pub fn decode_client(text: &str, max_frame_bytes: usize) -> Result<ClientFrame, 
         "request" => {
             let op = object.get("op").and_then(Value::as_str).unwrap_or_default();
             if !Request::OPS.contains(&op) {
-                return Err(CodecError::new(request_id, ErrorCode::UNKNOWN_OP, format!("unknown op `{op}`")));
+                return Err(CodecError::new(
+                    request_id,
+                    ErrorCode::UNKNOWN_OP,
+                    format!("unknown op `{op}`"),
+                ));
             }
         }
         other => {
-            return Err(CodecError::new(None, ErrorCode::UNKNOWN_OP, format!("unknown frame type `{other}`")));
+            return Err(CodecError::new(
+                None,
+                ErrorCode::UNKNOWN_OP,
+                format!("unknown frame type `{other}`"),
+            ));
         }
     }
     serde_json::from_value(value)
@@ -117,7 +182,10 @@ mod tests {
             request: Request::Logout(Empty {}),
         };
         let text = encode_client(&frame).unwrap();
-        assert_eq!(text, r#"{"type":"request","id":7,"op":"logout","params":{}}"#);
+        assert_eq!(
+            text,
+            r#"{"type":"request","id":7,"op":"logout","params":{}}"#
+        );
         assert_eq!(decode_client(&text, 1024).unwrap(), frame);
     }
 
@@ -126,13 +194,28 @@ mod tests {
         let code = |text: &str| decode_client(text, 200).unwrap_err();
         assert_eq!(code("{nope").error.code, ErrorCode::BAD_FRAME);
         assert_eq!(code("[1,2]").error.code, ErrorCode::BAD_FRAME);
-        assert_eq!(code(r#"{"type":"shout"}"#).error.code, ErrorCode::UNKNOWN_OP);
+        assert_eq!(
+            code(r#"{"type":"shout"}"#).error.code,
+            ErrorCode::UNKNOWN_OP
+        );
         let unknown = code(r#"{"type":"request","id":3,"op":"fly","params":{}}"#);
-        assert_eq!((unknown.request_id, unknown.error.code), (Some(3), ErrorCode::UNKNOWN_OP));
+        assert_eq!(
+            (unknown.request_id, unknown.error.code),
+            (Some(3), ErrorCode::UNKNOWN_OP)
+        );
         let wrong = code(r#"{"type":"request","id":4,"op":"login","params":{"user_id":5}}"#);
-        assert_eq!((wrong.request_id, wrong.error.code), (Some(4), ErrorCode::INVALID_PARAMS));
-        assert_eq!(code(&format!("\"{}\"", "x".repeat(300))).error.code, ErrorCode::FRAME_TOO_LARGE);
-        assert_eq!(code(r#"{"type":"request","op":"logout"}"#).error.code, ErrorCode::INVALID_PARAMS);
+        assert_eq!(
+            (wrong.request_id, wrong.error.code),
+            (Some(4), ErrorCode::INVALID_PARAMS)
+        );
+        assert_eq!(
+            code(&format!("\"{}\"", "x".repeat(300))).error.code,
+            ErrorCode::FRAME_TOO_LARGE
+        );
+        assert_eq!(
+            code(r#"{"type":"request","op":"logout"}"#).error.code,
+            ErrorCode::INVALID_PARAMS
+        );
     }
 
     #[test]
@@ -142,10 +225,33 @@ mod tests {
             1024,
         )
         .unwrap();
-        let ClientFrame::Request { request: Request::Login(Login { device_id, resume, .. }), .. } = frame else {
+        let ClientFrame::Request {
+            request: Request::Login(Login {
+                device_id, resume, ..
+            }),
+            ..
+        } = frame
+        else {
             panic!("not a login: {frame:?}");
         };
         assert_eq!((device_id.as_str(), resume), ("", None));
+    }
+
+    #[test]
+    fn unknown_event_kinds_are_skipped_with_their_seq() {
+        let text = r#"{"type":"event","seq":8,"event":{"kind":"hologram_beamed","x":1}}"#;
+        assert_eq!(
+            decode_incoming(text).unwrap(),
+            Incoming::UnknownEvent {
+                seq: 8,
+                kind: "hologram_beamed".into()
+            }
+        );
+        let broken = r#"{"type":"event","seq":9,"event":{"kind":"message_created"}}"#;
+        assert_eq!(
+            decode_incoming(broken).unwrap_err().error.code,
+            ErrorCode::BAD_FRAME
+        );
     }
 
     #[test]
@@ -163,8 +269,8 @@ mod tests {
 #[cfg(test)]
 mod response_tests {
     use super::*;
-    use crate::frame::Outcome;
     use crate::Response;
+    use crate::frame::Outcome;
 
     #[test]
     fn responses_round_trip_with_result_or_error() {
@@ -177,7 +283,11 @@ mod response_tests {
             let text = encode_server(&frame).unwrap();
             assert_eq!(decode_server(&text).unwrap(), frame, "{text}");
         }
-        let text = encode_server(&ServerFrame::Response { id: 1, outcome: Outcome::Result(Response::Ok) }).unwrap();
+        let text = encode_server(&ServerFrame::Response {
+            id: 1,
+            outcome: Outcome::Result(Response::Ok),
+        })
+        .unwrap();
         assert_eq!(text, r#"{"type":"response","id":1,"result":{"kind":"ok"}}"#);
     }
 }

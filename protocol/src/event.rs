@@ -11,6 +11,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::*;
 
+/// Every event `kind` this version knows; any other kind comes from a newer server and is
+/// skipped by clients (see [`crate::codec::decode_incoming`]).
+pub const KNOWN_KINDS: &[&str] = &[
+    "message_created",
+    "community_added",
+    "community_removed",
+    "community_updated",
+    "attributes_changed",
+    "notification_changed",
+    "member_joined",
+    "member_left",
+    "member_updated",
+    "join_requested",
+    "channel_added",
+    "channel_updated",
+    "channel_removed",
+    "category_updated",
+    "category_removed",
+    "read_state_changed",
+    "channel_activity",
+];
+
 /// A server event, tagged by `kind`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::{ApiError, Event, Request, Response};
 
 /// A frame sent by a client.
+// Frames are short-lived values decoded one at a time; boxing the request would only add an
+// allocation and a less direct API.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
@@ -87,6 +90,8 @@ pub enum ServerFrame {
 }
 
 /// The outcome of a request: `{"result":{…}}` or `{"error":{…}}`.
+// Short-lived like the frames that carry it; see `ClientFrame`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {

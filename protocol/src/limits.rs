@@ -89,35 +89,69 @@ impl Limits {
     /// Checks a community name: 1..=N characters.
     pub fn check_community_name(&self, name: &str) -> Result<(), ApiError> {
         if name.trim().is_empty() {
-            return Err(ApiError::new(ErrorCode::NAME_TOO_LONG, "community name is empty"));
+            return Err(ApiError::new(
+                ErrorCode::NAME_TOO_LONG,
+                "community name is empty",
+            ));
         }
-        check_chars(name, self.community_name_chars, ErrorCode::NAME_TOO_LONG, "community name")
+        check_chars(
+            name,
+            self.community_name_chars,
+            ErrorCode::NAME_TOO_LONG,
+            "community name",
+        )
     }
 
     /// Checks an avatar URL.
     pub fn check_avatar_url(&self, url: &str) -> Result<(), ApiError> {
-        check_chars(url, self.avatar_url_chars, ErrorCode::AVATAR_TOO_LONG, "avatar URL")
+        check_chars(
+            url,
+            self.avatar_url_chars,
+            ErrorCode::AVATAR_TOO_LONG,
+            "avatar URL",
+        )
     }
 
     /// Checks a community notice.
     pub fn check_community_notice(&self, notice: &str) -> Result<(), ApiError> {
-        check_chars(notice, self.community_notice_chars, ErrorCode::NOTICE_TOO_LONG, "notice")
+        check_chars(
+            notice,
+            self.community_notice_chars,
+            ErrorCode::NOTICE_TOO_LONG,
+            "notice",
+        )
     }
 
     /// Checks one attribute pair.
     pub fn check_attribute(&self, key: &str, value: &str) -> Result<(), ApiError> {
         if key.is_empty() {
-            return Err(ApiError::new(ErrorCode::ATTRIBUTE_KEY_TOO_LONG, "attribute key is empty"));
+            return Err(ApiError::new(
+                ErrorCode::ATTRIBUTE_KEY_TOO_LONG,
+                "attribute key is empty",
+            ));
         }
-        check_chars(key, self.attribute_key_chars, ErrorCode::ATTRIBUTE_KEY_TOO_LONG, "attribute key")?;
-        check_chars(value, self.attribute_value_chars, ErrorCode::ATTRIBUTE_VALUE_TOO_LONG, "attribute value")
+        check_chars(
+            key,
+            self.attribute_key_chars,
+            ErrorCode::ATTRIBUTE_KEY_TOO_LONG,
+            "attribute key",
+        )?;
+        check_chars(
+            value,
+            self.attribute_value_chars,
+            ErrorCode::ATTRIBUTE_VALUE_TOO_LONG,
+            "attribute value",
+        )
     }
 
     /// Checks a page size (`None` means the default).
     pub fn page_size(&self, requested: Option<u32>) -> Result<u32, ApiError> {
         match requested {
             None => Ok(self.max_page_size),
-            Some(0) => Err(ApiError::new(ErrorCode::PAGE_SIZE_TOO_LARGE, "page size must be at least 1")),
+            Some(0) => Err(ApiError::new(
+                ErrorCode::PAGE_SIZE_TOO_LARGE,
+                "page size must be at least 1",
+            )),
             Some(n) if n > self.max_page_size => Err(ApiError::new(
                 ErrorCode::PAGE_SIZE_TOO_LARGE,
                 format!("page size {n} exceeds {}", self.max_page_size),
@@ -129,7 +163,10 @@ impl Limits {
     /// Checks the number of users in one invitation.
     pub fn check_invitees(&self, count: usize) -> Result<(), ApiError> {
         if count == 0 {
-            return Err(ApiError::new(ErrorCode::INVALID_ARGUMENT, "no users to invite"));
+            return Err(ApiError::new(
+                ErrorCode::INVALID_ARGUMENT,
+                "no users to invite",
+            ));
         }
         if count > self.max_invitees {
             return Err(ApiError::new(
@@ -142,25 +179,48 @@ impl Limits {
 
     /// Checks a nickname (name card).
     pub fn check_nickname(&self, nickname: &str) -> Result<(), ApiError> {
-        check_bytes(nickname, self.nickname_bytes, ErrorCode::NICKNAME_TOO_LONG, "nickname")
+        check_bytes(
+            nickname,
+            self.nickname_bytes,
+            ErrorCode::NICKNAME_TOO_LONG,
+            "nickname",
+        )
     }
 
     /// Checks a channel or category name: 1..=N bytes.
     pub fn check_channel_name(&self, name: &str) -> Result<(), ApiError> {
         if name.trim().is_empty() {
-            return Err(ApiError::new(ErrorCode::CHANNEL_NAME_TOO_LONG, "channel name is empty"));
+            return Err(ApiError::new(
+                ErrorCode::CHANNEL_NAME_TOO_LONG,
+                "channel name is empty",
+            ));
         }
-        check_bytes(name, self.channel_name_bytes, ErrorCode::CHANNEL_NAME_TOO_LONG, "channel name")
+        check_bytes(
+            name,
+            self.channel_name_bytes,
+            ErrorCode::CHANNEL_NAME_TOO_LONG,
+            "channel name",
+        )
     }
 
     /// Checks a channel introduction.
     pub fn check_channel_intro(&self, text: &str) -> Result<(), ApiError> {
-        check_bytes(text, self.channel_intro_bytes, ErrorCode::CHANNEL_INTRO_TOO_LONG, "channel introduction")
+        check_bytes(
+            text,
+            self.channel_intro_bytes,
+            ErrorCode::CHANNEL_INTRO_TOO_LONG,
+            "channel introduction",
+        )
     }
 
     /// Checks a channel notice.
     pub fn check_channel_notice(&self, text: &str) -> Result<(), ApiError> {
-        check_bytes(text, self.channel_notice_bytes, ErrorCode::CHANNEL_NOTICE_TOO_LONG, "channel notice")
+        check_bytes(
+            text,
+            self.channel_notice_bytes,
+            ErrorCode::CHANNEL_NOTICE_TOO_LONG,
+            "channel notice",
+        )
     }
 
     /// Checks a message body and its mentions.
@@ -173,31 +233,59 @@ impl Limits {
         match content {
             C::Text { text } => {
                 if text.is_empty() {
-                    return Err(ApiError::new(ErrorCode::INVALID_ARGUMENT, "text message is empty"));
+                    return Err(ApiError::new(
+                        ErrorCode::INVALID_ARGUMENT,
+                        "text message is empty",
+                    ));
                 }
                 check_bytes(text, self.text_bytes, ErrorCode::MESSAGE_TOO_LARGE, "text")?
             }
             C::Custom { data, description } => {
-                check_bytes(data, self.custom_payload_bytes, ErrorCode::CUSTOM_PAYLOAD_TOO_LARGE, "custom payload")?;
-                check_bytes(description, self.text_bytes, ErrorCode::MESSAGE_TOO_LARGE, "description")?
+                check_bytes(
+                    data,
+                    self.custom_payload_bytes,
+                    ErrorCode::CUSTOM_PAYLOAD_TOO_LARGE,
+                    "custom payload",
+                )?;
+                check_bytes(
+                    description,
+                    self.text_bytes,
+                    ErrorCode::MESSAGE_TOO_LARGE,
+                    "description",
+                )?
             }
             C::Image(m) | C::File(m) | C::Audio(m) | C::Video(m) => {
                 if m.url.is_empty() {
-                    return Err(ApiError::new(ErrorCode::INVALID_ARGUMENT, "media URL is empty"));
+                    return Err(ApiError::new(
+                        ErrorCode::INVALID_ARGUMENT,
+                        "media URL is empty",
+                    ));
                 }
                 let size = m.url.len() + m.name.len() + m.mime.len();
                 if size > self.text_bytes {
-                    return Err(too_long(ErrorCode::MESSAGE_TOO_LARGE, "media metadata", self.text_bytes, "bytes"));
+                    return Err(too_long(
+                        ErrorCode::MESSAGE_TOO_LARGE,
+                        "media metadata",
+                        self.text_bytes,
+                        "bytes",
+                    ));
                 }
             }
-            C::System { event, text } => {
-                check_bytes(&format!("{event}{text}"), self.text_bytes, ErrorCode::MESSAGE_TOO_LARGE, "system text")?
-            }
+            C::System { event, text } => check_bytes(
+                &format!("{event}{text}"),
+                self.text_bytes,
+                ErrorCode::MESSAGE_TOO_LARGE,
+                "system text",
+            )?,
         }
         if mentions.users.len() > self.max_mentions {
             return Err(ApiError::new(
                 ErrorCode::TOO_MANY_MENTIONS,
-                format!("{} mentions exceed {}", mentions.users.len(), self.max_mentions),
+                format!(
+                    "{} mentions exceed {}",
+                    mentions.users.len(),
+                    self.max_mentions
+                ),
             ));
         }
         Ok(())
@@ -230,7 +318,9 @@ pub fn check_user_id(user_id: &str) -> Result<(), ApiError> {
 pub fn check_community_id(id: &str) -> Result<(), ApiError> {
     let valid = !id.is_empty()
         && id.len() <= ID_BYTES
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if !valid {
         return Err(ApiError::new(
             ErrorCode::INVALID_COMMUNITY_ID,
@@ -271,15 +361,24 @@ mod tests {
         let limits = Limits::default();
         assert_eq!(limits.page_size(None).unwrap(), 100);
         assert_eq!(limits.page_size(Some(100)).unwrap(), 100);
-        assert_eq!(limits.page_size(Some(101)).unwrap_err().code, ErrorCode::PAGE_SIZE_TOO_LARGE);
-        assert_eq!(limits.page_size(Some(0)).unwrap_err().code, ErrorCode::PAGE_SIZE_TOO_LARGE);
+        assert_eq!(
+            limits.page_size(Some(101)).unwrap_err().code,
+            ErrorCode::PAGE_SIZE_TOO_LARGE
+        );
+        assert_eq!(
+            limits.page_size(Some(0)).unwrap_err().code,
+            ErrorCode::PAGE_SIZE_TOO_LARGE
+        );
     }
 
     #[test]
     fn nickname_counts_bytes() {
         let limits = Limits::default();
         assert!(limits.check_nickname(&"a".repeat(50)).is_ok());
-        assert_eq!(limits.check_nickname(&"é".repeat(26)).unwrap_err().code, ErrorCode::NICKNAME_TOO_LONG);
+        assert_eq!(
+            limits.check_nickname(&"é".repeat(26)).unwrap_err().code,
+            ErrorCode::NICKNAME_TOO_LONG
+        );
     }
 
     #[test]

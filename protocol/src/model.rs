@@ -134,7 +134,9 @@ pub struct ChannelInfo {
     /// App-defined string.
     #[serde(default)]
     pub custom: String,
-    /// Text, voice or announcement.
+    /// Text, voice or announcement. On the wire `channel_kind`: a `kind` field would
+    /// collide with the `kind` tag of the `channel` response, which flattens this record.
+    #[serde(rename = "channel_kind")]
     pub kind: ChannelKind,
     /// The category it is shown under, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]

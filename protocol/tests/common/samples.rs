@@ -1,0 +1,548 @@
+//! Sample values of every record, request, response and event, for the round-trip tests:
+//! most optional fields set, non-ASCII text, negative positions, every enum value somewhere.
+
+use std::collections::BTreeMap;
+
+use community_protocol::request as rq;
+use community_protocol::response::{LoggedIn, Synced, UnchangedCommunity};
+use community_protocol::*;
+
+/// The community id used by the samples.
+pub const C: &str = "guild-42";
+/// A base time (2026-01-01T00:00:00Z) in milliseconds.
+pub const T0: i64 = 1_767_225_600_000;
+
+/// `text` as an owned `String`.
+pub fn s(text: &str) -> String {
+    text.to_owned()
+}
+
+/// A community with every field set.
+pub fn info() -> CommunityInfo {
+    CommunityInfo {
+        community_id: s(C),
+        name: s("Night Owls"),
+        avatar_url: s("https://cdn.example.com/owl.png"),
+        notice: s("Raids on Fridays"),
+        owner_id: s("alice"),
+        join_policy: JoinPolicy::Approval,
+        mute_all: true,
+        member_count: 3,
+        attributes: BTreeMap::from([(s("region"), s("eu"))]),
+        default_channel_id: s("ch_general"),
+        created_at_ms: T0,
+        version: 7,
+    }
+}
+
+/// A private channel in a category, of the given kind.
+pub fn channel(kind: ChannelKind) -> ChannelInfo {
+    ChannelInfo {
+        community_id: s(C),
+        channel_id: s("ch_raids"),
+        name: s("raids"),
+        introduction: s("Plan the next raid"),
+        notice: s("Friday"),
+        custom: s("{\"color\":\"red\"}"),
+        kind,
+        category_id: Some(s("cat_games")),
+        position: -3,
+        private: true,
+        is_default: false,
+        created_at_ms: T0 + 60_000,
+    }
+}
+
+/// A muted member with a non-ASCII nickname.
+pub fn member(user: &str, role: Role) -> MemberInfo {
+    MemberInfo {
+        community_id: s(C),
+        user_id: s(user),
+        role,
+        nickname: s("Carol 🌙"),
+        joined_at_ms: T0 + 100_000,
+        muted_until_ms: Some(T0 + 86_400_000),
+    }
+}
+
+/// A head with unread messages and a mention.
+pub fn head() -> ChannelHead {
+    ChannelHead {
+        community_id: s(C),
+        channel_id: s("ch_general"),
+        last_seq: 120,
+        last_activity_ms: T0 + 3_600_000,
+        read_seq: 117,
+        unread_count: 2,
+        mention_count: 1,
+    }
+}
+
+/// A category.
+pub fn category() -> CategoryInfo {
+    CategoryInfo {
+        community_id: s(C),
+        category_id: s("cat_games"),
+        name: s("Games & Raids"),
+        position: 0,
+    }
+}
+
+/// Media metadata with every optional field set.
+pub fn media() -> Media {
+    Media {
+        url: s("https://cdn.example.com/raid.mp4"),
+        name: s("raid.mp4"),
+        mime: s("video/mp4"),
+        size: 9_000_000,
+        width: Some(1920),
+        height: Some(1080),
+        duration_ms: Some(61_000),
+    }
+}
+
+/// One message body of every content type.
+pub fn contents() -> Vec<MessageContent> {
+    vec![
+        MessageContent::Text {
+            text: s("Raid at 21:00 🦉"),
+        },
+        MessageContent::Custom {
+            data: s("{\"dice\":[3,6]}"),
+            description: s("rolled 3 and 6"),
+        },
+        MessageContent::Image(media()),
+        MessageContent::File(Media {
+            url: s("https://x/rules.pdf"),
+            ..Media::default()
+        }),
+        MessageContent::Audio(media()),
+        MessageContent::Video(media()),
+        MessageContent::System {
+            event: s("member_joined"),
+            text: s("carol joined"),
+        },
+    ]
+}
+
+/// A message with mentions, a reply and high priority.
+pub fn message(content: MessageContent) -> Message {
+    Message {
+        community_id: s(C),
+        channel_id: s("ch_general"),
+        seq: 121,
+        sender_id: s("bob"),
+        idempotency_key: s("9b1c6f1e-3f5e-4c1a-9d55-2f0e6c2b7a10"),
+        content,
+        mentions: Mentions {
+            users: vec![s("carol")],
+            everyone: true,
+        },
+        reply_to: Some(118),
+        priority: Priority::High,
+        created_at_ms: T0 + 3_660_000,
+    }
+}
+
+/// A full community snapshot.
+pub fn snapshot() -> CommunitySnapshot {
+    CommunitySnapshot {
+        info: info(),
+        categories: vec![category()],
+        channels: vec![
+            channel(ChannelKind::Text),
+            channel(ChannelKind::Announcement),
+        ],
+        me: member("carol", Role::Member),
+        notification: NotificationStatus::DoNotDisturb,
+        heads: vec![head()],
+    }
+}
+
+/// An error with `code` and a message naming it.
+pub fn api_error(code: ErrorCode) -> ApiError {
+    ApiError::new(code, format!("{} happened", code.name()))
+}
+
+/// Names the sample community.
+pub fn cref() -> rq::CommunityRef {
+    rq::CommunityRef { community_id: s(C) }
+}
+
+/// Names a member of the sample community.
+pub fn mref(user: &str) -> rq::MemberRef {
+    rq::MemberRef {
+        community_id: s(C),
+        user_id: s(user),
+    }
+}
+
+/// Names a private channel of the sample community.
+pub fn chref() -> rq::ChannelRef {
+    rq::ChannelRef {
+        community_id: s(C),
+        channel_id: s("ch_officers"),
+    }
+}
+
+/// Two users of a private channel.
+pub fn channel_members() -> rq::ChannelMembers {
+    rq::ChannelMembers {
+        community_id: s(C),
+        channel_id: s("ch_officers"),
+        user_ids: vec![s("carol"), s("dave")],
+    }
+}
+
+/// One request of every op, with most optional fields set.
+pub fn all_requests() -> Vec<Request> {
+    vec![
+        Request::Login(rq::Login {
+            user_id: s("carol"),
+            token: s("v1.Y2Fyb2w.1767312000.00"),
+            device_id: s("pixel-8"),
+            resume: Some(rq::Resume {
+                session_id: s("s_5d1e9c"),
+                last_event_seq: 12,
+            }),
+        }),
+        Request::RefreshToken(rq::RefreshToken {
+            token: s("v1.Y2Fyb2w.1767398400.00"),
+        }),
+        Request::Logout(rq::Empty {}),
+        Request::Sync(rq::Sync {
+            known: BTreeMap::from([(s(C), 7), (s("old-guild"), 3)]),
+        }),
+        Request::CreateCommunity(rq::CreateCommunity {
+            community_id: Some(s(C)),
+            name: s("Night Owls"),
+            avatar_url: s("https://cdn.example.com/owl.png"),
+            notice: s("Raids on Fridays"),
+            join_policy: JoinPolicy::InviteOnly,
+            attributes: BTreeMap::from([(s("region"), s("eu"))]),
+        }),
+        Request::DismissCommunity(cref()),
+        Request::JoinCommunity(rq::JoinCommunity {
+            community_id: s(C),
+            message: s("Hi, I play healer"),
+        }),
+        Request::LeaveCommunity(cref()),
+        Request::InviteMembers(rq::InviteMembers {
+            community_id: s(C),
+            user_ids: vec![s("dave"), s("erin")],
+        }),
+        Request::ListJoinRequests(cref()),
+        Request::DecideJoinRequest(rq::DecideJoinRequest {
+            community_id: s(C),
+            user_id: s("frank"),
+            approve: false,
+        }),
+        Request::ListJoinedCommunities(rq::PageQuery {
+            cursor: Some(s("eyJhIjoxfQ")),
+            limit: Some(20),
+        }),
+        Request::GetCommunity(cref()),
+        Request::UpdateCommunity(rq::UpdateCommunity {
+            community_id: s(C),
+            name: Some(s("Night Owls II")),
+            avatar_url: Some(s("")),
+            notice: None,
+            join_policy: Some(JoinPolicy::Free),
+        }),
+        Request::SetAttributes(rq::SetAttributes {
+            community_id: s(C),
+            attributes: BTreeMap::from([(s("level"), s("12")), (s("region"), s("eu-west"))]),
+        }),
+        Request::DeleteAttributes(rq::DeleteAttributes {
+            community_id: s(C),
+            keys: vec![s("level")],
+        }),
+        Request::SetNotification(rq::SetNotification {
+            community_id: s(C),
+            status: NotificationStatus::DoNotDisturb,
+        }),
+        Request::ListMembers(rq::ListMembers {
+            community_id: s(C),
+            query: Some(s("car")),
+            cursor: Some(s("next")),
+            limit: Some(50),
+        }),
+        Request::SetMemberRole(rq::SetMemberRole {
+            community_id: s(C),
+            user_id: s("bob"),
+            role: Role::Admin,
+        }),
+        Request::KickMember(mref("mallory")),
+        Request::TransferOwnership(mref("bob")),
+        Request::MuteMember(rq::MuteMember {
+            community_id: s(C),
+            user_id: s("carol"),
+            until_ms: Some(T0 + 1),
+        }),
+        Request::SetMuteAll(rq::SetMuteAll {
+            community_id: s(C),
+            muted: true,
+        }),
+        Request::SetNickname(rq::SetNickname {
+            community_id: s(C),
+            nickname: s("Carol 🌙"),
+        }),
+        Request::CreateChannel(rq::CreateChannel {
+            community_id: s(C),
+            name: s("officers"),
+            kind: ChannelKind::Voice,
+            introduction: s("Officers only"),
+            notice: s("n"),
+            custom: s("c"),
+            category_id: Some(s("cat_games")),
+            position: Some(2),
+            private: true,
+            member_ids: vec![s("bob")],
+        }),
+        Request::UpdateChannel(rq::UpdateChannel {
+            community_id: s(C),
+            channel_id: s("ch_raids"),
+            name: Some(s("raids")),
+            introduction: Some(s("i")),
+            notice: Some(s("Next raid: Friday")),
+            custom: Some(s("c")),
+            category_id: Some(s("")),
+            position: Some(-1),
+            private: Some(false),
+        }),
+        Request::DeleteChannel(chref()),
+        Request::AddChannelMembers(channel_members()),
+        Request::RemoveChannelMembers(channel_members()),
+        Request::ListChannelMembers(chref()),
+        Request::CreateCategory(rq::CreateCategory {
+            community_id: s(C),
+            name: s("Games"),
+            position: Some(0),
+        }),
+        Request::UpdateCategory(rq::UpdateCategory {
+            community_id: s(C),
+            category_id: s("cat_games"),
+            name: Some(s("Games & Raids")),
+            position: Some(1),
+        }),
+        Request::DeleteCategory(rq::CategoryRef {
+            community_id: s(C),
+            category_id: s("cat_games"),
+        }),
+        Request::SendMessage(rq::SendMessage {
+            community_id: s(C),
+            channel_id: s("ch_general"),
+            idempotency_key: s("9b1c6f1e"),
+            content: MessageContent::Text {
+                text: s("Raid at 21:00 🦉"),
+            },
+            mentions: Mentions {
+                users: vec![s("carol")],
+                everyone: false,
+            },
+            reply_to: Some(118),
+            priority: Priority::Low,
+        }),
+        Request::GetMessages(rq::GetMessages {
+            community_id: s(C),
+            channel_id: s("ch_general"),
+            before_seq: Some(200),
+            after_seq: None,
+            limit: Some(100),
+        }),
+        Request::MarkRead(rq::MarkRead {
+            community_id: s(C),
+            channel_id: s("ch_general"),
+            seq: 121,
+        }),
+        Request::GetHeads(cref()),
+    ]
+}
+
+/// One response of every kind.
+pub fn all_responses() -> Vec<Response> {
+    vec![
+        Response::Ok,
+        Response::LoggedIn(LoggedIn {
+            user_id: s("carol"),
+            session_id: s("s_5d1e9c"),
+            resumed: true,
+            event_seq: 14,
+            token_expires_at_ms: T0 + 86_400_000,
+            limits: Limits {
+                channel_messages_per_second: 80,
+                max_members_per_community: 0,
+                ..Limits::default()
+            },
+            server_time_ms: T0,
+        }),
+        Response::TokenRefreshed {
+            expires_at_ms: T0 + 2 * 86_400_000,
+        },
+        Response::Synced(Synced {
+            changed: vec![snapshot()],
+            unchanged: vec![UnchangedCommunity {
+                community_id: s("guild-7"),
+                notification: NotificationStatus::Notify,
+                me: member("carol", Role::Admin),
+                member_count: 5120,
+                heads: vec![head()],
+            }],
+            removed: vec![s("old-guild")],
+        }),
+        Response::Community(snapshot()),
+        Response::JoinPending,
+        Response::CommunityInfo(info()),
+        Response::Communities(Page {
+            items: vec![info()],
+            next_cursor: Some(s("eyJhIjoxfQ")),
+        }),
+        Response::Users {
+            succeeded: vec![s("dave")],
+            failed: vec![FailedUser {
+                user_id: s("erin"),
+                error: api_error(ErrorCode::ALREADY_MEMBER),
+            }],
+        },
+        Response::JoinRequests {
+            requests: vec![JoinRequest {
+                community_id: s(C),
+                user_id: s("frank"),
+                message: s("Hi"),
+                requested_at_ms: T0,
+            }],
+        },
+        Response::Attributes {
+            attributes: BTreeMap::from([(s("level"), s("12"))]),
+            failed: vec![FailedKey {
+                key: "k".repeat(17),
+                error: api_error(ErrorCode::ATTRIBUTE_KEY_TOO_LONG),
+            }],
+        },
+        Response::Members {
+            page: Page {
+                items: vec![member("carol", Role::Member), member("alice", Role::Owner)],
+                next_cursor: None,
+            },
+            total_count: 2,
+        },
+        Response::Member(member("bob", Role::Admin)),
+        Response::Channel(channel(ChannelKind::Voice)),
+        Response::ChannelMembers {
+            user_ids: vec![s("bob"), s("carol")],
+        },
+        Response::Category(category()),
+        Response::MessageSent(message(MessageContent::Text { text: s("hi") })),
+        Response::Messages {
+            messages: contents().into_iter().map(message).collect(),
+            has_more: true,
+        },
+        Response::ReadState(head()),
+        Response::Heads {
+            heads: vec![
+                head(),
+                ChannelHead {
+                    channel_id: s("ch_raids"),
+                    ..head()
+                },
+            ],
+        },
+    ]
+}
+
+/// One event of every kind.
+pub fn all_events() -> Vec<Event> {
+    vec![
+        Event::MessageCreated {
+            message: message(MessageContent::Custom {
+                data: s("{}"),
+                description: s(""),
+            }),
+        },
+        Event::CommunityAdded {
+            snapshot: snapshot(),
+        },
+        Event::CommunityRemoved {
+            community_id: s(C),
+            reason: RemovalReason::Dismissed,
+        },
+        Event::CommunityUpdated { info: info() },
+        Event::AttributesChanged {
+            community_id: s(C),
+            attributes: BTreeMap::new(),
+            version: 9,
+        },
+        Event::NotificationChanged {
+            community_id: s(C),
+            status: NotificationStatus::Notify,
+        },
+        Event::MemberJoined {
+            member: member("dave", Role::Member),
+            member_count: 4,
+        },
+        Event::MemberLeft {
+            community_id: s(C),
+            user_id: s("mallory"),
+            reason: RemovalReason::Kicked,
+            member_count: 3,
+        },
+        Event::MemberUpdated {
+            member: member("carol", Role::Admin),
+        },
+        Event::JoinRequested {
+            request: JoinRequest {
+                community_id: s(C),
+                user_id: s("frank"),
+                message: s(""),
+                requested_at_ms: T0,
+            },
+        },
+        Event::ChannelAdded {
+            channel: channel(ChannelKind::Announcement),
+            head: head(),
+            version: 10,
+        },
+        Event::ChannelUpdated {
+            channel: channel(ChannelKind::Voice),
+            version: 11,
+        },
+        Event::ChannelRemoved {
+            community_id: s(C),
+            channel_id: s("ch_officers"),
+            reason: ChannelRemovalReason::AccessRevoked,
+            version: 12,
+        },
+        Event::CategoryUpdated {
+            category: category(),
+            version: 13,
+        },
+        Event::CategoryRemoved {
+            community_id: s(C),
+            category_id: s("cat_games"),
+            version: 14,
+        },
+        Event::ReadStateChanged { head: head() },
+        Event::ChannelActivity {
+            community_id: s("guild-7"),
+            channel_id: s("ch_lobby"),
+            last_seq: 90_431,
+            last_activity_ms: T0,
+            mentioned: true,
+        },
+    ]
+}
+
+/// Every goodbye reason, in declaration order.
+pub fn all_goodbye_reasons() -> Vec<GoodbyeReason> {
+    use GoodbyeReason::*;
+    vec![
+        ServerShutdown,
+        TokenExpired,
+        SessionReplaced,
+        HeartbeatTimeout,
+        ProtocolError,
+        SlowConsumer,
+        LoggedOut,
+        Kicked,
+    ]
+}
