@@ -72,6 +72,8 @@ pub fn decode_server(text: &str) -> Result<ServerFrame, CodecError> {
 /// A server frame as a client reads it: a frame it understands, or an event of a kind
 /// it does not know yet (from a newer server), which it must skip while still counting
 /// its `seq` (see `docs/PROTOCOL.md`, versioning).
+// Short-lived like the frames it carries; see `ClientFrame`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Incoming {
     /// A frame of this protocol version.

@@ -4,6 +4,47 @@
 //! It is sans-network: the transport (crate `community-server`) hands it a caller and a
 //! request, and gets back a [`routing::Handled`] — the response, the events and who should
 //! receive them. Calls block on SQLite, so the transport runs them off its async threads.
+//!
+//! Layout:
+//! - [`Domain`] (module `domain`): the operations, split by concern.
+//! - [`store`]: the storage trait and its embedded SQLite implementation.
+//! - [`routing`]: the seam to the transport ([`Handled`], [`Delivery`], [`Audience`]).
+//! - [`StoreError`]: what storage failures look like before they become wire errors.
+//!
+//! Decisions where PRODUCT.md is silent (kept here so the transport and SDK can rely on
+//! them):
+//! - A user who starts to see a channel (joins the community, is added to a private
+//!   channel, is promoted, the channel turns public) starts reading at its current end:
+//!   history from before is visible but not unread.
+//! - The structure `version` grows on info, attributes, mute-all, owner, role, channel,
+//!   category and private-channel-membership changes, not on joins and leaves (the member
+//!   count travels in `UnchangedCommunity` and `CommunityUpdated`).
+//! - Personal events (`CommunityAdded`, `CommunityRemoved`, `ChannelAdded` for one user)
+//!   go to `Audience::Users([user])`, which includes the requesting session; removals use
+//!   a user list because the membership change is applied before delivery.
+//! - Reusing an idempotency key for a message in *another* channel is refused with
+//!   `INVALID_IDEMPOTENCY_KEY`; a resend in the same channel returns the stored message,
+//!   even if the sender has been muted or removed since.
+//! - `get_messages` with both `after_seq` and `before_seq` returns the oldest messages
+//!   strictly between them. `@everyone` may be used by every member (no permission groups
+//!   yet). Deleting an attribute that does not exist is not a failure.
+//! - `decide_join_request` and `delete_channel` answer `Ok`; join request messages are
+//!   capped at 500 characters (`INVALID_ARGUMENT`).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod clock;
+mod cursor;
+mod domain;
+mod error;
+mod ids;
+mod rate;
 pub mod routing;
+pub mod store;
+
+#[cfg(test)]
+mod test_support;
+
+pub use domain::Domain;
+pub use error::StoreError;
+pub use routing::{Audience, Delivery, Handled, MembershipChange};
+pub use store::sqlite::{SqliteOptions, SqliteStore, Synchronous};

@@ -1,0 +1,198 @@
+//! [`Domain`]: the entry point the transport calls. It owns the store, the limits, the
+//! clock and the rate limiter, and dispatches each request to the module of its concern.
+
+use std::path::Path;
+use std::sync::Arc;
+
+mod categories;
+mod channels;
+mod communities;
+mod context;
+mod members;
+mod membership;
+mod messages;
+mod reads;
+mod view;
+
+#[cfg(test)]
+mod tests;
+
+use community_protocol::{ApiError, CommunityId, ErrorCode, Limits, Request, Response};
+
+use context::Ctx;
+
+use crate::StoreError;
+use crate::clock::{Clock, SystemClock};
+use crate::rate::RateLimiter;
+use crate::routing::Handled;
+use crate::store::Store;
+use crate::store::sqlite::{SqliteOptions, SqliteStore};
+
+/// The server's domain: every operation of protocol v1 with its rules, over storage.
+///
+/// It is `Send + Sync`; the transport shares it in an `Arc` and calls it from blocking
+/// threads (every call may wait on SQLite).
+pub struct Domain {
+    store: Box<dyn Store>,
+    limits: Limits,
+    clock: Arc<dyn Clock>,
+    rate: RateLimiter,
+}
+
+impl Domain {
+    /// Opens (creating if needed) `<data_dir>/community.db` with the default SQLite
+    /// options and runs the numbered migrations.
+    pub fn open(data_dir: &Path, limits: Limits) -> Result<Domain, StoreError> {
+        Self::open_with(data_dir, limits, &SqliteOptions::default())
+    }
+
+    /// Like [`Domain::open`], with explicit SQLite options (durability, readers).
+    pub fn open_with(
+        data_dir: &Path,
+        limits: Limits,
+        options: &SqliteOptions,
+    ) -> Result<Domain, StoreError> {
+        let store = SqliteStore::open(data_dir, options)?;
+        Ok(Self::with_parts(
+            Box::new(store),
+            limits,
+            Arc::new(SystemClock),
+        ))
+    }
+
+    /// A domain over another storage engine (the store must already be migrated).
+    pub fn with_store(store: Box<dyn Store>, limits: Limits) -> Domain {
+        Self::with_parts(store, limits, Arc::new(SystemClock))
+    }
+
+    /// A domain over any store, limits and clock (tests use a hand-moved clock).
+    pub(crate) fn with_parts(
+        store: Box<dyn Store>,
+        limits: Limits,
+        clock: Arc<dyn Clock>,
+    ) -> Domain {
+        Domain {
+            store,
+            limits,
+            clock,
+            rate: RateLimiter::default(),
+        }
+    }
+
+    /// The deployment's limits.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Carries out one request for an authenticated caller (blocking: SQLite).
+    ///
+    /// `login`, `refresh_token` and `logout` belong to the transport and are answered with
+    /// `INVALID_ARGUMENT`.
+    pub fn handle(&self, caller: &str, request: Request) -> Result<Handled, ApiError> {
+        let op = request.op();
+        let _span = tracing::debug_span!("handle", caller, op).entered();
+        match request {
+            Request::Login(_) | Request::RefreshToken(_) | Request::Logout(_) => {
+                Err(ApiError::new(
+                    ErrorCode::INVALID_ARGUMENT,
+                    format!("{op} is handled by the transport, not the domain"),
+                ))
+            }
+            // Queries: a read transaction on a reader connection.
+            Request::Sync(p) => self.read(op, caller, |cx| reads::sync(cx, p)),
+            Request::GetCommunity(p) => self.read(op, caller, |cx| communities::get(cx, p)),
+            Request::ListJoinedCommunities(p) => {
+                self.read(op, caller, |cx| communities::list_joined(cx, p))
+            }
+            Request::ListJoinRequests(p) => {
+                self.read(op, caller, |cx| membership::list_requests(cx, p))
+            }
+            Request::ListMembers(p) => self.read(op, caller, |cx| members::list(cx, p)),
+            Request::ListChannelMembers(p) => {
+                self.read(op, caller, |cx| channels::list_members(cx, p))
+            }
+            Request::GetMessages(p) => self.read(op, caller, |cx| messages::get(cx, p)),
+            Request::GetHeads(p) => self.read(op, caller, |cx| reads::get_heads(cx, p)),
+            // Changes: one write transaction each.
+            Request::CreateCommunity(p) => self.write(op, caller, |cx| communities::create(cx, p)),
+            Request::DismissCommunity(p) => {
+                self.write(op, caller, |cx| communities::dismiss(cx, p))
+            }
+            Request::JoinCommunity(p) => self.write(op, caller, |cx| membership::join(cx, p)),
+            Request::LeaveCommunity(p) => self.write(op, caller, |cx| membership::leave(cx, p)),
+            Request::InviteMembers(p) => self.write(op, caller, |cx| membership::invite(cx, p)),
+            Request::DecideJoinRequest(p) => self.write(op, caller, |cx| membership::decide(cx, p)),
+            Request::UpdateCommunity(p) => self.write(op, caller, |cx| communities::update(cx, p)),
+            Request::SetAttributes(p) => {
+                self.write(op, caller, |cx| communities::set_attributes(cx, p))
+            }
+            Request::DeleteAttributes(p) => {
+                self.write(op, caller, |cx| communities::delete_attributes(cx, p))
+            }
+            Request::SetNotification(p) => {
+                self.write(op, caller, |cx| communities::set_notification(cx, p))
+            }
+            Request::SetMemberRole(p) => self.write(op, caller, |cx| members::set_role(cx, p)),
+            Request::KickMember(p) => self.write(op, caller, |cx| members::kick(cx, p)),
+            Request::TransferOwnership(p) => self.write(op, caller, |cx| members::transfer(cx, p)),
+            Request::MuteMember(p) => self.write(op, caller, |cx| members::mute(cx, p)),
+            Request::SetMuteAll(p) => self.write(op, caller, |cx| members::mute_all(cx, p)),
+            Request::SetNickname(p) => self.write(op, caller, |cx| members::nickname(cx, p)),
+            Request::CreateChannel(p) => self.write(op, caller, |cx| channels::create(cx, p)),
+            Request::UpdateChannel(p) => self.write(op, caller, |cx| channels::update(cx, p)),
+            Request::DeleteChannel(p) => self.write(op, caller, |cx| channels::delete(cx, p)),
+            Request::AddChannelMembers(p) => {
+                self.write(op, caller, |cx| channels::add_members(cx, p))
+            }
+            Request::RemoveChannelMembers(p) => {
+                self.write(op, caller, |cx| channels::remove_members(cx, p))
+            }
+            Request::CreateCategory(p) => self.write(op, caller, |cx| categories::create(cx, p)),
+            Request::UpdateCategory(p) => self.write(op, caller, |cx| categories::update(cx, p)),
+            Request::DeleteCategory(p) => self.write(op, caller, |cx| categories::delete(cx, p)),
+            Request::SendMessage(p) => self.write(op, caller, |cx| messages::send(cx, p)),
+            Request::MarkRead(p) => self.write(op, caller, |cx| reads::mark_read(cx, p)),
+        }
+    }
+
+    /// Runs a query in a read transaction. Queries emit nothing.
+    fn read(
+        &self,
+        op: &'static str,
+        caller: &str,
+        body: impl FnOnce(&mut Ctx<'_>) -> Result<Response, ApiError>,
+    ) -> Result<Handled, ApiError> {
+        let now = self.clock.now_ms();
+        self.store.read(op, |tx| {
+            let mut cx = Ctx::new(tx, caller, now, &self.limits, &self.rate);
+            Ok(Handled::reply(body(&mut cx)?))
+        })
+    }
+
+    /// Runs a change in a write transaction; its effects are returned only once committed.
+    fn write(
+        &self,
+        op: &'static str,
+        caller: &str,
+        body: impl FnOnce(&mut Ctx<'_>) -> Result<Response, ApiError>,
+    ) -> Result<Handled, ApiError> {
+        self.store.write(op, |tx| {
+            // The time is taken under the writer lock, so stored times follow commit order.
+            let now = self.clock.now_ms();
+            let mut cx = Ctx::new(tx, caller, now, &self.limits, &self.rate);
+            let response = body(&mut cx)?;
+            Ok(Handled {
+                response,
+                membership: cx.membership,
+                deliveries: cx.deliveries,
+            })
+        })
+    }
+
+    /// The communities a user is a member of (the transport builds its routing index at
+    /// login).
+    pub fn joined_community_ids(&self, user_id: &str) -> Result<Vec<CommunityId>, ApiError> {
+        self.store
+            .read("joined_community_ids", |tx| Ok(tx.joined_ids(user_id)?))
+    }
+}

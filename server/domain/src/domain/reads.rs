@@ -1,0 +1,74 @@
+//! Read state and catching up: `mark_read`, `get_heads` and `sync`.
+//!
+//! A read position only moves forward and never past the channel's last sequence; the
+//! user's other devices hear of every move (`ReadStateChanged`).
+
+use std::collections::HashSet;
+
+use community_protocol::request::{CommunityRef, MarkRead, Sync};
+use community_protocol::response::{Synced, UnchangedCommunity};
+use community_protocol::{ApiError, Event, Response};
+
+use super::context::Ctx;
+use super::view;
+use crate::routing::Audience;
+
+/// `mark_read`: clamped to the last sequence; a position below the current one changes
+/// nothing (the current head is returned).
+pub(crate) fn mark_read(cx: &mut Ctx<'_>, p: MarkRead) -> Result<Response, ApiError> {
+    let membership = cx.membership(&p.community_id)?;
+    let channel = cx.visible_channel(&membership, &p.channel_id)?;
+    let target = p.seq.min(channel.last_seq);
+    let current = cx.tx.read_seq(cx.caller, &p.channel_id)?.unwrap_or(0);
+    if target > current {
+        cx.tx.set_read_seq(cx.caller, &p.channel_id, target)?;
+        let head = view::head(cx, cx.caller, &channel)?;
+        cx.emit(
+            Audience::OtherSessionsOfCaller,
+            Event::ReadStateChanged { head: head.clone() },
+        );
+        return Ok(Response::ReadState(head));
+    }
+    Ok(Response::ReadState(view::head(cx, cx.caller, &channel)?))
+}
+
+/// `get_heads`: one head per channel the caller can see.
+pub(crate) fn get_heads(cx: &mut Ctx<'_>, p: CommunityRef) -> Result<Response, ApiError> {
+    let membership = cx.membership(&p.community_id)?;
+    Ok(Response::Heads {
+        heads: view::heads(cx, &membership.me)?,
+    })
+}
+
+/// `sync`: full snapshots of communities the client does not know or knows at another
+/// version, heads only for the others, and the ids it knows that are gone.
+pub(crate) fn sync(cx: &mut Ctx<'_>, p: Sync) -> Result<Response, ApiError> {
+    let joined = cx.tx.joined_ids(cx.caller)?;
+    let mut changed = Vec::new();
+    let mut unchanged = Vec::new();
+    for community_id in &joined {
+        let membership = cx.membership(community_id)?;
+        if p.known.get(community_id) == Some(&membership.info.version) {
+            unchanged.push(UnchangedCommunity {
+                community_id: community_id.clone(),
+                notification: cx.tx.notification(cx.caller, community_id)?,
+                member_count: membership.info.member_count,
+                heads: view::heads(cx, &membership.me)?,
+                me: membership.me,
+            });
+        } else {
+            changed.push(view::snapshot(cx, membership.info, membership.me)?);
+        }
+    }
+    let joined: HashSet<&String> = joined.iter().collect();
+    let removed = p
+        .known
+        .into_keys()
+        .filter(|id| !joined.contains(id))
+        .collect();
+    Ok(Response::Synced(Synced {
+        changed,
+        unchanged,
+        removed,
+    }))
+}

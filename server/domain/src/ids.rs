@@ -1,0 +1,40 @@
+//! Server-generated ids: a kind prefix and 20 random lowercase hex digits (80 bits), e.g.
+//! `c_…` for communities, `ch_…` for channels, `cat_…` for categories.
+
+use std::fmt::Write as _;
+
+/// Prefix of generated community ids.
+pub(crate) const COMMUNITY_PREFIX: &str = "c_";
+/// Prefix of channel ids.
+pub(crate) const CHANNEL_PREFIX: &str = "ch_";
+/// Prefix of category ids.
+pub(crate) const CATEGORY_PREFIX: &str = "cat_";
+
+/// A new random id with `prefix`.
+pub(crate) fn generate(prefix: &str) -> String {
+    let bytes: [u8; 10] = rand::random();
+    let mut id = String::with_capacity(prefix.len() + 20);
+    id.push_str(prefix);
+    for byte in bytes {
+        // Writing to a String cannot fail.
+        let _ = write!(id, "{byte:02x}");
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_have_prefix_and_differ() {
+        let a = generate(CHANNEL_PREFIX);
+        let b = generate(CHANNEL_PREFIX);
+        assert!(a.starts_with("ch_"));
+        assert_eq!(a.len(), 23);
+        assert_ne!(a, b);
+        assert!(
+            community_protocol::limits::check_community_id(&generate(COMMUNITY_PREFIX)).is_ok()
+        );
+    }
+}

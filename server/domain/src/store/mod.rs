@@ -1,0 +1,285 @@
+//! Storage: the traits the domain is written against, and the embedded SQLite
+//! implementation ([`sqlite`]).
+//!
+//! The domain runs every request inside one transaction of a [`Store`]: a *write*
+//! transaction (serialised: one writer at a time) for requests that change something, a
+//! *read* transaction (concurrent, a consistent snapshot) for queries. Inside it the domain
+//! sees a [`Tx`], the union of small per-concern traits ([`CommunityStore`],
+//! [`MemberStore`], [`ChannelStore`], [`MessageStore`], [`ReadStore`]). All permission
+//! and limit checks happen inside the same transaction as the change they guard, so they
+//! cannot race. A networked engine (PostgreSQL) would implement the same traits.
+
+pub mod sqlite;
+
+use community_protocol::{
+    ApiError, CategoryInfo, ChannelInfo, CommunityId, CommunityInfo, JoinRequest, MemberInfo,
+    Mentions, Message, MessageContent, NotificationStatus, Priority, Seq, TimestampMs, UserId,
+};
+
+use crate::StoreError;
+
+/// Result of a storage call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A channel with its message counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelRecord {
+    /// The channel's description.
+    pub info: ChannelInfo,
+    /// Sequence of the newest message (0 when empty).
+    pub last_seq: Seq,
+    /// Time of the newest message (or of the channel's creation).
+    pub last_activity_ms: TimestampMs,
+}
+
+/// A message to store; the store assigns its sequence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage<'a> {
+    /// The community.
+    pub community_id: &'a str,
+    /// The channel.
+    pub channel_id: &'a str,
+    /// The sender.
+    pub sender_id: &'a str,
+    /// The sender's idempotency key.
+    pub idempotency_key: &'a str,
+    /// The body.
+    pub content: &'a MessageContent,
+    /// Who it mentions.
+    pub mentions: &'a Mentions,
+    /// The message it replies to.
+    pub reply_to: Option<Seq>,
+    /// Its priority.
+    pub priority: Priority,
+    /// Server time of storage.
+    pub created_at_ms: TimestampMs,
+}
+
+/// Which slice of a channel's history to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryRange {
+    /// Only messages with `seq > after`.
+    pub after: Option<Seq>,
+    /// Only messages with `seq < before`.
+    pub before: Option<Seq>,
+    /// At most this many.
+    pub limit: u32,
+    /// Take the newest messages of the range (true) or the oldest (false). The result is
+    /// ascending either way.
+    pub newest: bool,
+}
+
+/// Communities, their info and custom attributes.
+pub trait CommunityStore {
+    /// One community with its attributes, if it exists.
+    fn community(&self, community_id: &str) -> StoreResult<Option<CommunityInfo>>;
+    /// Stores a new community (with its attributes); `member_count` starts at 0 and follows
+    /// [`MemberStore::insert_member`] / [`MemberStore::delete_member`].
+    fn insert_community(&self, info: &CommunityInfo) -> StoreResult<()>;
+    /// Saves name, avatar, notice, owner, join policy, mute-all and version.
+    fn update_community(&self, info: &CommunityInfo) -> StoreResult<()>;
+    /// Deletes a community and everything in it. False when it did not exist.
+    fn delete_community(&self, community_id: &str) -> StoreResult<bool>;
+    /// Sets one attribute.
+    fn set_attribute(&self, community_id: &str, key: &str, value: &str) -> StoreResult<()>;
+    /// Deletes one attribute. False when it did not exist.
+    fn delete_attribute(&self, community_id: &str, key: &str) -> StoreResult<bool>;
+}
+
+/// Memberships, join requests and per-member settings.
+pub trait MemberStore {
+    /// One membership, if the user is a member.
+    fn member(&self, community_id: &str, user_id: &str) -> StoreResult<Option<MemberInfo>>;
+    /// Adds a member and increments the community's member count.
+    fn insert_member(&self, member: &MemberInfo) -> StoreResult<()>;
+    /// Saves role, nickname and mute of a member.
+    fn update_member(&self, member: &MemberInfo) -> StoreResult<()>;
+    /// Removes a member with everything personal in the community (private channel
+    /// memberships, read positions, notification status) and decrements the member count.
+    /// False when the user was not a member.
+    fn delete_member(&self, community_id: &str, user_id: &str) -> StoreResult<bool>;
+    /// How many communities the user has joined.
+    fn joined_count(&self, user_id: &str) -> StoreResult<u64>;
+    /// The user's communities ordered by join time then id, strictly after `after`.
+    fn joined_page(
+        &self,
+        user_id: &str,
+        after: Option<(TimestampMs, &str)>,
+        limit: u32,
+    ) -> StoreResult<Vec<(TimestampMs, CommunityId)>>;
+    /// Every community the user has joined.
+    fn joined_ids(&self, user_id: &str) -> StoreResult<Vec<CommunityId>>;
+    /// The owner and the admins.
+    fn privileged_ids(&self, community_id: &str) -> StoreResult<Vec<UserId>>;
+    /// Every member.
+    fn member_ids(&self, community_id: &str) -> StoreResult<Vec<UserId>>;
+    /// Members ordered by join time then user id, strictly after `after`, whose id or
+    /// nickname contains `query` (case-insensitive).
+    fn members_page(
+        &self,
+        community_id: &str,
+        query: Option<&str>,
+        after: Option<(TimestampMs, &str)>,
+        limit: u32,
+    ) -> StoreResult<Vec<MemberInfo>>;
+    /// Exact number of members matching `query`.
+    fn members_count(&self, community_id: &str, query: Option<&str>) -> StoreResult<u64>;
+    /// A pending join request.
+    fn join_request(&self, community_id: &str, user_id: &str) -> StoreResult<Option<JoinRequest>>;
+    /// Files a join request.
+    fn insert_join_request(&self, request: &JoinRequest) -> StoreResult<()>;
+    /// Removes a join request. False when there was none.
+    fn delete_join_request(&self, community_id: &str, user_id: &str) -> StoreResult<bool>;
+    /// Pending join requests, oldest first.
+    fn join_requests(&self, community_id: &str) -> StoreResult<Vec<JoinRequest>>;
+    /// The user's notification status for a community (default: notify).
+    fn notification(&self, user_id: &str, community_id: &str) -> StoreResult<NotificationStatus>;
+    /// Sets the user's notification status for a community.
+    fn set_notification(
+        &self,
+        user_id: &str,
+        community_id: &str,
+        status: NotificationStatus,
+    ) -> StoreResult<()>;
+}
+
+/// Channels, categories and private channel memberships.
+pub trait ChannelStore {
+    /// One channel of a community.
+    fn channel(&self, community_id: &str, channel_id: &str) -> StoreResult<Option<ChannelRecord>>;
+    /// Every channel of a community, by position then creation.
+    fn channels(&self, community_id: &str) -> StoreResult<Vec<ChannelRecord>>;
+    /// How many channels a community has.
+    fn channel_count(&self, community_id: &str) -> StoreResult<u64>;
+    /// Stores a new, empty channel.
+    fn insert_channel(&self, info: &ChannelInfo) -> StoreResult<()>;
+    /// Saves a channel's description.
+    fn update_channel(&self, info: &ChannelInfo) -> StoreResult<()>;
+    /// Deletes a channel with its messages. False when it did not exist.
+    fn delete_channel(&self, channel_id: &str) -> StoreResult<bool>;
+    /// One past the largest position among the channels of a category (or of no category).
+    fn next_channel_position(
+        &self,
+        community_id: &str,
+        category_id: Option<&str>,
+    ) -> StoreResult<i64>;
+    /// Explicit members of a private channel.
+    fn channel_member_ids(&self, channel_id: &str) -> StoreResult<Vec<UserId>>;
+    /// Whether the user is an explicit member of the channel.
+    fn is_channel_member(&self, channel_id: &str, user_id: &str) -> StoreResult<bool>;
+    /// Adds an explicit member. False when they were one already.
+    fn add_channel_member(&self, channel_id: &str, user_id: &str) -> StoreResult<bool>;
+    /// Removes an explicit member. False when they were not one.
+    fn remove_channel_member(&self, channel_id: &str, user_id: &str) -> StoreResult<bool>;
+    /// Every category of a community, by position then creation.
+    fn categories(&self, community_id: &str) -> StoreResult<Vec<CategoryInfo>>;
+    /// One category of a community.
+    fn category(&self, community_id: &str, category_id: &str) -> StoreResult<Option<CategoryInfo>>;
+    /// Stores a new category.
+    fn insert_category(&self, category: &CategoryInfo) -> StoreResult<()>;
+    /// Saves a category's name and position.
+    fn update_category(&self, category: &CategoryInfo) -> StoreResult<()>;
+    /// Deletes a category; its channels get no category. False when it did not exist.
+    fn delete_category(&self, community_id: &str, category_id: &str) -> StoreResult<bool>;
+    /// One past the largest category position of a community.
+    fn next_category_position(&self, community_id: &str) -> StoreResult<i64>;
+}
+
+/// Messages, their sequences and idempotency keys.
+pub trait MessageStore {
+    /// The message a sender stored earlier with this idempotency key.
+    fn message_by_key(
+        &self,
+        sender_id: &str,
+        idempotency_key: &str,
+    ) -> StoreResult<Option<Message>>;
+    /// Stores a message with the channel's next sequence (last + 1, in this transaction,
+    /// so sequences are gap-free), records its key and mentions, and moves the channel's
+    /// head.
+    fn append_message(&self, message: &NewMessage<'_>) -> StoreResult<Message>;
+    /// A slice of a channel's history, ascending, and whether more messages exist in the
+    /// range beyond it.
+    fn messages(&self, channel_id: &str, range: HistoryRange) -> StoreResult<(Vec<Message>, bool)>;
+}
+
+/// Read positions and the counts derived from them.
+pub trait ReadStore {
+    /// The user's read position in a channel, if one is stored.
+    fn read_seq(&self, user_id: &str, channel_id: &str) -> StoreResult<Option<Seq>>;
+    /// Stores the user's read position in a channel.
+    fn set_read_seq(&self, user_id: &str, channel_id: &str, seq: Seq) -> StoreResult<()>;
+    /// Starts the user's read position at the channel's current end, unless one exists
+    /// (history from before a user could see a channel is not unread).
+    fn start_reading(&self, user_id: &str, channel_id: &str) -> StoreResult<()>;
+    /// [`ReadStore::start_reading`] for every member of the community.
+    fn start_reading_all(&self, community_id: &str, channel_id: &str) -> StoreResult<()>;
+    /// Forgets the user's read position in a channel.
+    fn forget_reading(&self, user_id: &str, channel_id: &str) -> StoreResult<()>;
+    /// Messages after `read_seq` not sent by the user, and how many of those mention the
+    /// user (directly or through @everyone).
+    fn unread_counts(
+        &self,
+        user_id: &str,
+        channel_id: &str,
+        read_seq: Seq,
+    ) -> StoreResult<(u64, u64)>;
+}
+
+/// Everything the domain may do inside one transaction.
+pub trait Tx: CommunityStore + MemberStore + ChannelStore + MessageStore + ReadStore {}
+
+impl<T: CommunityStore + MemberStore + ChannelStore + MessageStore + ReadStore + ?Sized> Tx for T {}
+
+/// The body of a transaction: any error rolls the transaction back.
+pub type TxBody<'f> = dyn FnMut(&dyn Tx) -> Result<(), ApiError> + 'f;
+
+/// A storage engine: runs transaction bodies.
+pub trait Store: Send + Sync {
+    /// Runs `body` in a read-only transaction (a consistent snapshot; many at once).
+    fn read_tx(&self, op: &'static str, body: &mut TxBody<'_>) -> Result<(), ApiError>;
+    /// Runs `body` in a write transaction (one at a time); commits when it returns `Ok`.
+    fn write_tx(&self, op: &'static str, body: &mut TxBody<'_>) -> Result<(), ApiError>;
+}
+
+impl dyn Store {
+    /// Runs `body` in a read transaction and returns its value.
+    pub fn read<T>(
+        &self,
+        op: &'static str,
+        body: impl FnOnce(&dyn Tx) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut body = Some(body);
+        let mut output = None;
+        self.read_tx(op, &mut |tx| {
+            if let Some(body) = body.take() {
+                output = Some(body(tx)?);
+            }
+            Ok(())
+        })?;
+        output.ok_or_else(not_run)
+    }
+
+    /// Runs `body` in a write transaction and returns its value.
+    pub fn write<T>(
+        &self,
+        op: &'static str,
+        body: impl FnOnce(&dyn Tx) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut body = Some(body);
+        let mut output = None;
+        self.write_tx(op, &mut |tx| {
+            if let Some(body) = body.take() {
+                output = Some(body(tx)?);
+            }
+            Ok(())
+        })?;
+        output.ok_or_else(not_run)
+    }
+}
+
+fn not_run() -> ApiError {
+    ApiError::new(
+        community_protocol::ErrorCode::INTERNAL,
+        "the storage engine did not run the transaction",
+    )
+}

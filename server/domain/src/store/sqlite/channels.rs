@@ -1,0 +1,237 @@
+//! Channels, categories and private channel memberships in SQLite.
+
+use community_protocol::{CategoryInfo, ChannelInfo, UserId};
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::SqliteTx;
+use super::convert::{enum_from, enum_text, in_row, unsigned};
+use crate::store::{ChannelRecord, ChannelStore, StoreResult};
+
+const CHANNEL_COLUMNS: &str = "community_id, channel_id, name, introduction, notice, custom, kind,
+    category_id, position, private, is_default, created_at_ms, last_seq, last_activity_ms";
+
+fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<ChannelRecord> {
+    Ok(ChannelRecord {
+        info: ChannelInfo {
+            community_id: row.get(0)?,
+            channel_id: row.get(1)?,
+            name: row.get(2)?,
+            introduction: row.get(3)?,
+            notice: row.get(4)?,
+            custom: row.get(5)?,
+            kind: enum_from(&row.get::<_, String>(6)?).map_err(in_row)?,
+            category_id: row.get(7)?,
+            position: row.get(8)?,
+            private: row.get(9)?,
+            is_default: row.get(10)?,
+            created_at_ms: row.get(11)?,
+        },
+        last_seq: unsigned(row.get(12)?),
+        last_activity_ms: row.get(13)?,
+    })
+}
+
+fn category_from_row(row: &Row<'_>) -> rusqlite::Result<CategoryInfo> {
+    Ok(CategoryInfo {
+        community_id: row.get(0)?,
+        category_id: row.get(1)?,
+        name: row.get(2)?,
+        position: row.get(3)?,
+    })
+}
+
+impl ChannelStore for SqliteTx<'_> {
+    fn channel(&self, community_id: &str, channel_id: &str) -> StoreResult<Option<ChannelRecord>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {CHANNEL_COLUMNS} FROM channels WHERE channel_id = ?2 AND community_id = ?1"
+            ))?
+            .query_row(params![community_id, channel_id], channel_from_row)
+            .optional()?)
+    }
+
+    fn channels(&self, community_id: &str) -> StoreResult<Vec<ChannelRecord>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {CHANNEL_COLUMNS} FROM channels WHERE community_id = ?1
+             ORDER BY position, created_at_ms, channel_id"
+        ))?;
+        let rows = statement.query_map([community_id], channel_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn channel_count(&self, community_id: &str) -> StoreResult<u64> {
+        let count: i64 = self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM channels WHERE community_id = ?1")?
+            .query_row([community_id], |row| row.get(0))?;
+        Ok(unsigned(count))
+    }
+
+    fn insert_channel(&self, info: &ChannelInfo) -> StoreResult<()> {
+        self.conn
+            .prepare_cached(&format!(
+                "INSERT INTO channels ({CHANNEL_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?12)"
+            ))?
+            .execute(params![
+                info.community_id,
+                info.channel_id,
+                info.name,
+                info.introduction,
+                info.notice,
+                info.custom,
+                enum_text(&info.kind)?,
+                info.category_id,
+                info.position,
+                info.private,
+                info.is_default,
+                info.created_at_ms,
+            ])?;
+        Ok(())
+    }
+
+    fn update_channel(&self, info: &ChannelInfo) -> StoreResult<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE channels SET name = ?2, introduction = ?3, notice = ?4, custom = ?5, kind = ?6,
+                        category_id = ?7, position = ?8, private = ?9
+                 WHERE channel_id = ?1",
+            )?
+            .execute(params![
+                info.channel_id,
+                info.name,
+                info.introduction,
+                info.notice,
+                info.custom,
+                enum_text(&info.kind)?,
+                info.category_id,
+                info.position,
+                info.private,
+            ])?;
+        Ok(())
+    }
+
+    fn delete_channel(&self, channel_id: &str) -> StoreResult<bool> {
+        // Foreign keys cascade to messages, keys, mentions, read positions and members.
+        let deleted = self
+            .conn
+            .prepare_cached("DELETE FROM channels WHERE channel_id = ?1")?
+            .execute([channel_id])?;
+        Ok(deleted > 0)
+    }
+
+    fn next_channel_position(
+        &self,
+        community_id: &str,
+        category_id: Option<&str>,
+    ) -> StoreResult<i64> {
+        let max: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT MAX(position) FROM channels WHERE community_id = ?1 AND category_id IS ?2",
+            )?
+            .query_row(params![community_id, category_id], |row| row.get(0))?;
+        Ok(max.map_or(0, |m| m.saturating_add(1)))
+    }
+
+    fn channel_member_ids(&self, channel_id: &str) -> StoreResult<Vec<UserId>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT user_id FROM channel_members WHERE channel_id = ?1 ORDER BY user_id",
+        )?;
+        let rows = statement.query_map([channel_id], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn is_channel_member(&self, channel_id: &str, user_id: &str) -> StoreResult<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM channel_members WHERE channel_id = ?1 AND user_id = ?2")?
+            .query_row(params![channel_id, user_id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    fn add_channel_member(&self, channel_id: &str, user_id: &str) -> StoreResult<bool> {
+        let added = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO channel_members (channel_id, user_id) VALUES (?1, ?2)",
+            )?
+            .execute(params![channel_id, user_id])?;
+        Ok(added > 0)
+    }
+
+    fn remove_channel_member(&self, channel_id: &str, user_id: &str) -> StoreResult<bool> {
+        let removed = self
+            .conn
+            .prepare_cached("DELETE FROM channel_members WHERE channel_id = ?1 AND user_id = ?2")?
+            .execute(params![channel_id, user_id])?;
+        Ok(removed > 0)
+    }
+
+    fn categories(&self, community_id: &str) -> StoreResult<Vec<CategoryInfo>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT community_id, category_id, name, position FROM categories WHERE community_id = ?1
+             ORDER BY position, created_at_ms, category_id",
+        )?;
+        let rows = statement.query_map([community_id], category_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn category(&self, community_id: &str, category_id: &str) -> StoreResult<Option<CategoryInfo>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT community_id, category_id, name, position FROM categories
+                 WHERE category_id = ?2 AND community_id = ?1",
+            )?
+            .query_row(params![community_id, category_id], category_from_row)
+            .optional()?)
+    }
+
+    fn insert_category(&self, category: &CategoryInfo) -> StoreResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO categories (community_id, category_id, name, position, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, strftime('%s', 'now') * 1000)",
+            )?
+            .execute(params![
+                category.community_id,
+                category.category_id,
+                category.name,
+                category.position
+            ])?;
+        Ok(())
+    }
+
+    fn update_category(&self, category: &CategoryInfo) -> StoreResult<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE categories SET name = ?2, position = ?3 WHERE category_id = ?1",
+            )?
+            .execute(params![
+                category.category_id,
+                category.name,
+                category.position
+            ])?;
+        Ok(())
+    }
+
+    fn delete_category(&self, community_id: &str, category_id: &str) -> StoreResult<bool> {
+        // The foreign key sets the category of its channels to NULL.
+        let deleted = self
+            .conn
+            .prepare_cached("DELETE FROM categories WHERE community_id = ?1 AND category_id = ?2")?
+            .execute(params![community_id, category_id])?;
+        Ok(deleted > 0)
+    }
+
+    fn next_category_position(&self, community_id: &str) -> StoreResult<i64> {
+        let max: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT MAX(position) FROM categories WHERE community_id = ?1")?
+            .query_row([community_id], |row| row.get(0))?;
+        Ok(max.map_or(0, |m| m.saturating_add(1)))
+    }
+}

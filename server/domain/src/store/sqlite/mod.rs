@@ -1,0 +1,176 @@
+//! The embedded SQLite engine: one file `<data_dir>/community.db` in WAL mode, ONE writer
+//! connection behind a mutex (so writes never meet "database is locked") and a small pool
+//! of read-only connections for queries, which WAL lets run beside the writer.
+//!
+//! Durability: with the default `synchronous=NORMAL` in WAL mode every committed
+//! transaction survives a crash or kill of the process; after a power loss or OS crash the
+//! last transactions may be rolled back (the database stays consistent).
+//! [`Synchronous::Full`] also survives power loss, at the cost of one fsync per commit.
+//!
+//! The per-concern queries live in the sibling modules (`communities`, `members`,
+//! `channels`, `messages`, `reads`); `schema` owns the numbered migrations.
+
+mod channels;
+mod communities;
+mod convert;
+mod members;
+mod messages;
+mod pool;
+mod reads;
+mod schema;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use community_protocol::ApiError;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use tracing::{debug_span, info};
+
+use super::{Store, TxBody};
+use crate::StoreError;
+use pool::ReaderPool;
+
+/// The database file's name inside the data directory.
+pub const DATABASE_FILE: &str = "community.db";
+
+/// SQLite's `synchronous` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// Commits survive a process crash; the newest ones may be lost on power loss.
+    #[default]
+    Normal,
+    /// Commits survive power loss too (an fsync per commit).
+    Full,
+}
+
+/// How the SQLite engine is set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// Durability of commits.
+    pub synchronous: Synchronous,
+    /// Read-only connections for queries (at least 1).
+    pub readers: usize,
+    /// How long a connection waits for a lock before failing.
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            synchronous: Synchronous::Normal,
+            readers: 4,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: ReaderPool,
+}
+
+/// A transaction's view of a connection; the per-concern traits are implemented on it.
+pub(crate) struct SqliteTx<'c> {
+    pub(crate) conn: &'c Connection,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `<data_dir>/community.db` and brings its schema up to
+    /// date. Reopening an up-to-date database changes nothing.
+    pub fn open(data_dir: &Path, options: &SqliteOptions) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir)?;
+        let path = data_dir.join(DATABASE_FILE);
+        let _span = debug_span!("store_open", path = %path.display()).entered();
+        let mut writer = open_connection(&path, options, false)?;
+        let mode: String = writer.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Corrupt(format!(
+                "could not switch to WAL (journal_mode={mode})"
+            )));
+        }
+        let version = schema::migrate(&mut writer)?;
+        info!(path = %path.display(), schema_version = version, "database open");
+        let mut readers = Vec::with_capacity(options.readers.max(1));
+        for _ in 0..options.readers.max(1) {
+            readers.push(open_connection(&path, options, true)?);
+        }
+        Ok(Self {
+            path,
+            writer: Mutex::new(writer),
+            readers: ReaderPool::new(readers),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Store for SqliteStore {
+    fn read_tx(&self, op: &'static str, body: &mut TxBody<'_>) -> Result<(), ApiError> {
+        let _span = debug_span!("store_read", op).entered();
+        let mut conn = self.readers.take()?;
+        let tx = conn.transaction().map_err(StoreError::from)?;
+        body(&SqliteTx { conn: &tx })?;
+        tx.finish().map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    fn write_tx(&self, op: &'static str, body: &mut TxBody<'_>) -> Result<(), ApiError> {
+        let _span = debug_span!("store_write", op).entered();
+        // A panic inside a body rolls its transaction back (the Transaction is dropped),
+        // so the connection behind a poisoned lock is still sound.
+        let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        body(&SqliteTx { conn: &tx })?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(())
+    }
+}
+
+fn open_connection(
+    path: &Path,
+    options: &SqliteOptions,
+    read_only: bool,
+) -> Result<Connection, StoreError> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+    };
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(options.busy_timeout)?;
+    let synchronous = match options.synchronous {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys=ON; PRAGMA synchronous={synchronous};"
+    ))?;
+    if read_only {
+        conn.execute_batch("PRAGMA query_only=ON;")?;
+    }
+    // Unicode-aware case folding for member search (SQLite's lower() is ASCII-only).
+    conn.create_scalar_function(
+        "fold_case",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(ctx.get::<String>(0)?.to_lowercase()),
+    )?;
+    Ok(conn)
+}

@@ -1,0 +1,167 @@
+//! The numbered schema migrations. The database's `PRAGMA user_version` is the number of
+//! migrations applied; opening runs the missing ones, each in its own transaction, so a
+//! reopen of an up-to-date file changes nothing and a crash mid-migration leaves the
+//! previous version intact. Migrations are append-only: never edit a released one.
+
+use rusqlite::Connection;
+use tracing::info;
+
+use crate::StoreError;
+
+/// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
+const MIGRATIONS: &[&str] = &[V1_INITIAL];
+
+/// The schema version this build writes.
+pub(crate) const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Applies the missing migrations; returns the schema version now.
+pub(super) fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
+    let found: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as u32 + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        info!(version, "schema migration applied");
+    }
+    Ok(SCHEMA_VERSION)
+}
+
+/// Version 1: communities, members, channels, messages and read state.
+const V1_INITIAL: &str = r#"
+CREATE TABLE communities (
+    community_id        TEXT PRIMARY KEY NOT NULL,
+    name                TEXT NOT NULL,
+    avatar_url          TEXT NOT NULL,
+    notice              TEXT NOT NULL,
+    owner_id            TEXT NOT NULL,
+    join_policy         TEXT NOT NULL,
+    mute_all            INTEGER NOT NULL,
+    member_count        INTEGER NOT NULL DEFAULT 0,
+    default_channel_id  TEXT NOT NULL,
+    created_at_ms       INTEGER NOT NULL,
+    version             INTEGER NOT NULL
+);
+
+CREATE TABLE attributes (
+    community_id  TEXT NOT NULL REFERENCES communities(community_id) ON DELETE CASCADE,
+    key           TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    PRIMARY KEY (community_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE members (
+    community_id    TEXT NOT NULL REFERENCES communities(community_id) ON DELETE CASCADE,
+    user_id         TEXT NOT NULL,
+    role            TEXT NOT NULL,
+    nickname        TEXT NOT NULL DEFAULT '',
+    joined_at_ms    INTEGER NOT NULL,
+    muted_until_ms  INTEGER,
+    PRIMARY KEY (community_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX members_by_join ON members (community_id, joined_at_ms, user_id);
+CREATE INDEX members_by_user ON members (user_id, joined_at_ms, community_id);
+CREATE INDEX members_by_role ON members (community_id, role);
+
+CREATE TABLE join_requests (
+    community_id     TEXT NOT NULL REFERENCES communities(community_id) ON DELETE CASCADE,
+    user_id          TEXT NOT NULL,
+    message          TEXT NOT NULL,
+    requested_at_ms  INTEGER NOT NULL,
+    PRIMARY KEY (community_id, user_id)
+) WITHOUT ROWID;
+
+CREATE TABLE categories (
+    category_id    TEXT PRIMARY KEY NOT NULL,
+    community_id   TEXT NOT NULL REFERENCES communities(community_id) ON DELETE CASCADE,
+    name           TEXT NOT NULL,
+    position       INTEGER NOT NULL,
+    created_at_ms  INTEGER NOT NULL
+);
+CREATE INDEX categories_by_community ON categories (community_id, position);
+
+CREATE TABLE channels (
+    channel_id        TEXT PRIMARY KEY NOT NULL,
+    community_id      TEXT NOT NULL REFERENCES communities(community_id) ON DELETE CASCADE,
+    name              TEXT NOT NULL,
+    introduction      TEXT NOT NULL,
+    notice            TEXT NOT NULL,
+    custom            TEXT NOT NULL,
+    kind              TEXT NOT NULL,
+    category_id       TEXT REFERENCES categories(category_id) ON DELETE SET NULL,
+    position          INTEGER NOT NULL,
+    private           INTEGER NOT NULL,
+    is_default        INTEGER NOT NULL,
+    created_at_ms     INTEGER NOT NULL,
+    last_seq          INTEGER NOT NULL DEFAULT 0,
+    last_activity_ms  INTEGER NOT NULL
+);
+CREATE INDEX channels_by_community ON channels (community_id, position);
+CREATE INDEX channels_by_category ON channels (category_id);
+
+CREATE TABLE channel_members (
+    channel_id  TEXT NOT NULL REFERENCES channels(channel_id) ON DELETE CASCADE,
+    user_id     TEXT NOT NULL,
+    PRIMARY KEY (channel_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX channel_members_by_user ON channel_members (user_id);
+
+CREATE TABLE messages (
+    channel_id       TEXT NOT NULL REFERENCES channels(channel_id) ON DELETE CASCADE,
+    seq              INTEGER NOT NULL,
+    community_id     TEXT NOT NULL,
+    sender_id        TEXT NOT NULL,
+    idempotency_key  TEXT NOT NULL,
+    content          TEXT NOT NULL,
+    mentions         TEXT NOT NULL,
+    reply_to         INTEGER,
+    priority         TEXT NOT NULL,
+    created_at_ms    INTEGER NOT NULL,
+    PRIMARY KEY (channel_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX messages_by_sender ON messages (channel_id, sender_id, seq);
+
+CREATE TABLE idempotency (
+    sender_id        TEXT NOT NULL,
+    idempotency_key  TEXT NOT NULL,
+    channel_id       TEXT NOT NULL,
+    seq              INTEGER NOT NULL,
+    PRIMARY KEY (sender_id, idempotency_key),
+    FOREIGN KEY (channel_id, seq) REFERENCES messages(channel_id, seq) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX idempotency_by_message ON idempotency (channel_id, seq);
+
+-- user_id '' stands for @everyone (user ids are never empty).
+CREATE TABLE mentions (
+    channel_id  TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    sender_id   TEXT NOT NULL,
+    PRIMARY KEY (channel_id, user_id, seq),
+    FOREIGN KEY (channel_id, seq) REFERENCES messages(channel_id, seq) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX mentions_by_message ON mentions (channel_id, seq);
+
+CREATE TABLE read_positions (
+    user_id     TEXT NOT NULL,
+    channel_id  TEXT NOT NULL REFERENCES channels(channel_id) ON DELETE CASCADE,
+    read_seq    INTEGER NOT NULL,
+    PRIMARY KEY (user_id, channel_id)
+) WITHOUT ROWID;
+CREATE INDEX read_positions_by_channel ON read_positions (channel_id);
+
+CREATE TABLE notification_settings (
+    user_id       TEXT NOT NULL,
+    community_id  TEXT NOT NULL REFERENCES communities(community_id) ON DELETE CASCADE,
+    status        TEXT NOT NULL,
+    PRIMARY KEY (user_id, community_id)
+) WITHOUT ROWID;
+CREATE INDEX notification_by_community ON notification_settings (community_id);
+"#;

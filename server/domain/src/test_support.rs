@@ -1,0 +1,308 @@
+//! Shared test fixtures: a real SQLite database in a temporary directory, a hand-moved
+//! clock, and short builders for the requests the tests send.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use community_protocol::request::*;
+use community_protocol::{
+    ApiError, CommunitySnapshot, ErrorCode, Event, Limits, Mentions, Message, MessageContent,
+    Priority, Request, Response, Seq, TimestampMs,
+};
+use tempfile::TempDir;
+
+use crate::Domain;
+use crate::clock::Clock;
+use crate::routing::{Audience, Handled};
+use crate::store::sqlite::{SqliteOptions, SqliteStore};
+
+/// The fixed start of test time.
+pub(crate) const T0: TimestampMs = 1_700_000_000_000;
+
+/// A clock that moves only when told to.
+pub(crate) struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    pub(crate) fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    pub(crate) fn now(&self) -> TimestampMs {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> TimestampMs {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A domain over a fresh database.
+pub(crate) struct Env {
+    pub dir: TempDir,
+    pub domain: Domain,
+    pub clock: Arc<ManualClock>,
+    pub limits: Limits,
+}
+
+fn open_domain(path: &Path, limits: Limits, clock: Arc<ManualClock>) -> Domain {
+    let store = SqliteStore::open(path, &SqliteOptions::default()).unwrap();
+    Domain::with_parts(Box::new(store), limits, clock)
+}
+
+impl Env {
+    pub(crate) fn new() -> Env {
+        Env::with_limits(Limits::default())
+    }
+
+    pub(crate) fn with_limits(limits: Limits) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock(AtomicI64::new(T0)));
+        let domain = open_domain(dir.path(), limits.clone(), clock.clone());
+        Env {
+            dir,
+            domain,
+            clock,
+            limits,
+        }
+    }
+
+    /// Closes the database and opens it again from the same directory.
+    pub(crate) fn reopen(self) -> Env {
+        let Env {
+            dir,
+            domain,
+            clock,
+            limits,
+        } = self;
+        drop(domain);
+        let domain = open_domain(dir.path(), limits.clone(), clock.clone());
+        Env {
+            dir,
+            domain,
+            clock,
+            limits,
+        }
+    }
+
+    pub(crate) fn handle(&self, caller: &str, request: Request) -> Result<Handled, ApiError> {
+        self.domain.handle(caller, request)
+    }
+
+    /// A request that must succeed.
+    #[track_caller]
+    pub(crate) fn ok(&self, caller: &str, request: Request) -> Handled {
+        let op = request.op();
+        match self.handle(caller, request) {
+            Ok(handled) => handled,
+            Err(error) => panic!("{op} by {caller} failed: {error}"),
+        }
+    }
+
+    /// A request that must fail; its code.
+    #[track_caller]
+    pub(crate) fn err(&self, caller: &str, request: Request) -> ErrorCode {
+        let op = request.op();
+        match self.handle(caller, request) {
+            Ok(handled) => panic!("{op} by {caller} succeeded: {:?}", handled.response),
+            Err(error) => error.code,
+        }
+    }
+
+    /// Creates a free community `id` owned by `owner`.
+    pub(crate) fn create(&self, owner: &str, id: &str) -> CommunitySnapshot {
+        self.create_with(owner, id, community_protocol::JoinPolicy::Free)
+    }
+
+    pub(crate) fn create_with(
+        &self,
+        owner: &str,
+        id: &str,
+        policy: community_protocol::JoinPolicy,
+    ) -> CommunitySnapshot {
+        let request = Request::CreateCommunity(CreateCommunity {
+            community_id: Some(id.into()),
+            name: format!("Community {id}"),
+            join_policy: policy,
+            ..Default::default()
+        });
+        match self.ok(owner, request).response {
+            Response::Community(snapshot) => snapshot,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// `user` joins the free community `id`.
+    #[track_caller]
+    pub(crate) fn join(&self, user: &str, id: &str) -> CommunitySnapshot {
+        match self.ok(user, join(id)).response {
+            Response::Community(snapshot) => snapshot,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// Sends a text message that must succeed.
+    #[track_caller]
+    pub(crate) fn send(
+        &self,
+        user: &str,
+        community: &str,
+        channel: &str,
+        key: &str,
+        text: &str,
+    ) -> Message {
+        match self.ok(user, send(community, channel, key, text)).response {
+            Response::MessageSent(message) => message,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// The owner promotes `user` to admin.
+    pub(crate) fn promote(&self, owner: &str, community: &str, user: &str) {
+        self.ok(
+            owner,
+            Request::SetMemberRole(SetMemberRole {
+                community_id: community.into(),
+                user_id: user.into(),
+                role: community_protocol::Role::Admin,
+            }),
+        );
+    }
+
+    /// A community's snapshot as `user` sees it.
+    #[track_caller]
+    pub(crate) fn snapshot(&self, user: &str, community: &str) -> CommunitySnapshot {
+        match self.ok(user, community_ref_get(community)).response {
+            Response::Community(snapshot) => snapshot,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// `user`'s head of one channel.
+    #[track_caller]
+    pub(crate) fn head(
+        &self,
+        user: &str,
+        community: &str,
+        channel: &str,
+    ) -> community_protocol::ChannelHead {
+        let Response::Heads { heads } = self
+            .ok(
+                user,
+                Request::GetHeads(CommunityRef {
+                    community_id: community.into(),
+                }),
+            )
+            .response
+        else {
+            panic!("heads expected")
+        };
+        heads.into_iter().find(|h| h.channel_id == channel).unwrap()
+    }
+
+    /// Creates a channel as `user`; returns its id.
+    #[track_caller]
+    pub(crate) fn channel(&self, user: &str, community: &str, name: &str, private: bool) -> String {
+        let request = Request::CreateChannel(CreateChannel {
+            community_id: community.into(),
+            name: name.into(),
+            private,
+            ..Default::default()
+        });
+        match self.ok(user, request).response {
+            Response::Channel(channel) => channel.channel_id,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+pub(crate) fn join(id: &str) -> Request {
+    Request::JoinCommunity(JoinCommunity {
+        community_id: id.into(),
+        message: String::new(),
+    })
+}
+
+pub(crate) fn community_ref_get(id: &str) -> Request {
+    Request::GetCommunity(CommunityRef {
+        community_id: id.into(),
+    })
+}
+
+pub(crate) fn member_ref(id: &str, user: &str) -> MemberRef {
+    MemberRef {
+        community_id: id.into(),
+        user_id: user.into(),
+    }
+}
+
+pub(crate) fn text(text: &str) -> MessageContent {
+    MessageContent::Text { text: text.into() }
+}
+
+pub(crate) fn send_message(
+    community: &str,
+    channel: &str,
+    key: &str,
+    content: MessageContent,
+) -> SendMessage {
+    SendMessage {
+        community_id: community.into(),
+        channel_id: channel.into(),
+        idempotency_key: key.into(),
+        content,
+        mentions: Mentions::default(),
+        reply_to: None,
+        priority: Priority::Normal,
+    }
+}
+
+pub(crate) fn send(community: &str, channel: &str, key: &str, body: &str) -> Request {
+    Request::SendMessage(send_message(community, channel, key, text(body)))
+}
+
+pub(crate) fn mark_read(community: &str, channel: &str, seq: Seq) -> Request {
+    Request::MarkRead(MarkRead {
+        community_id: community.into(),
+        channel_id: channel.into(),
+        seq,
+    })
+}
+
+/// The events of a handled request for which `pick` returns something, with audiences.
+pub(crate) fn events<'h, T>(
+    handled: &'h Handled,
+    pick: impl Fn(&'h Event) -> Option<T>,
+) -> Vec<(&'h Audience, T)> {
+    handled
+        .deliveries
+        .iter()
+        .filter_map(|d| pick(&d.event).map(|t| (&d.audience, t)))
+        .collect()
+}
+
+/// The names of a handled request's events, in order (short assertions on the sequence).
+pub(crate) fn event_kinds(handled: &Handled) -> Vec<String> {
+    handled
+        .deliveries
+        .iter()
+        .map(|d| {
+            let value = serde_json::to_value(&d.event).unwrap();
+            value["kind"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// A user list audience, sorted for comparison.
+pub(crate) fn users(audience: &Audience) -> Vec<String> {
+    match audience {
+        Audience::Users(users) => {
+            let mut users = users.clone();
+            users.sort();
+            users
+        }
+        other => panic!("expected a user audience, got {other:?}"),
+    }
+}
