@@ -3,5 +3,41 @@
 //! It speaks protocol v1 (`community-protocol`) over WebSocket at `/ws`, stores everything
 //! in an embedded SQLite database in its data directory (through
 //! `community-server-domain`), and enforces every permission and limit of PRODUCT.md. It is
-//! a library too, so tests, benchmarks and the demo can embed a real server in-process.
+//! a library too, so tests, benchmarks and the demo can embed a real server in-process:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), community_server::ServerError> {
+//! use community_server::{RunningServer, ServerConfig};
+//! let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), "/tmp/community-data");
+//! let server = RunningServer::start(config).await?;
+//! let token = server.issue_token("alice", std::time::Duration::from_secs(3600))?;
+//! println!("{} {token}", server.ws_url());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Layout:
+//! - [`config`]: [`ServerConfig`] and its defaults.
+//! - [`token`]: the deployment secret and HMAC login tokens.
+//! - `hub`: sessions (event sequence, ring buffer, resume) and encode-once fan-out.
+//! - `connection`: one task per WebSocket: reader (hello, login, requests, heartbeats) and
+//!   writer (responses and events), joined by an outbox.
+//! - `shared`: what connections share, and the lock that orders deliveries.
+//! - `http`: `/healthz` and the `/ws` upgrade.
+//! - `server`: [`RunningServer`] (start, shutdown, kill) and [`issue_token`].
+//! - [`cli`]: the `community-server` command line.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod cli;
+pub mod config;
+mod connection;
+mod error;
+mod http;
+mod hub;
+mod server;
+mod shared;
+pub mod token;
+
+pub use config::ServerConfig;
+pub use error::ServerError;
+pub use server::{RunningServer, issue_token};

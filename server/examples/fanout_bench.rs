@@ -1,0 +1,532 @@
+//! Fan-out benchmark of `community-server` (a program, not a test).
+//!
+//! For each client count N it starts an in-process server with a temporary data
+//! directory, creates one community, invites N users, and connects N WebSocket clients
+//! on loopback — in a *child process* (this same program with `child`), so that the
+//! server's memory can be read from this process's `/proc/self/status` without the
+//! clients' memory in it. Then one sender (in this process) sends text messages into the
+//! community's default channel at a fixed rate (or as fast as a window of in-flight
+//! requests allows, `--rate 0`); every client receives every message. It reports:
+//!
+//! - deliveries per second: messages received by all clients / (last receive − first send);
+//! - send → receive latency p50 / p99 / max (the send time is carried in the text);
+//! - server memory per connection: (RSS after the N logins − RSS before) / N.
+//!
+//! Run (release!):
+//!
+//! ```text
+//! cargo run --release -p community-server --example fanout_bench -- --clients 100,1000,5000 --rate 60 --seconds 5
+//! ```
+//!
+//! The open-files limit is raised to its hard limit by the program itself (each client
+//! and each server connection needs a descriptor; check `ulimit -Hn` ≥ N + 100).
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::Parser;
+use community_protocol::request::{CreateCommunity, InviteMembers, Login, SendMessage};
+use community_protocol::{
+    ClientFrame, Mentions, MessageContent, PROTOCOL_VERSION, Priority, Request, Response,
+    ServerFrame, codec,
+};
+use community_server::{RunningServer, ServerConfig};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// Client counts to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "100,1000,5000")]
+    clients: Vec<usize>,
+    /// Messages per second sent (0: as fast as `--window` requests in flight allow).
+    #[arg(long, default_value_t = 60)]
+    rate: u64,
+    /// Seconds of sending (with `--rate 0`: messages = 200 × seconds).
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Requests in flight at most (pipelining of the sender).
+    #[arg(long, default_value_t = 32)]
+    window: usize,
+    /// Run as the client process (internal).
+    #[arg(long, hide = true)]
+    child: bool,
+    #[arg(long, hide = true, default_value = "")]
+    url: String,
+    #[arg(long, hide = true, default_value = "")]
+    data_dir: String,
+}
+
+fn main() -> Result<(), BoxError> {
+    let args = Args::parse();
+    raise_open_files_limit();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    if args.child {
+        return runtime.block_on(child(args));
+    }
+    println!(
+        "| clients | rate (msg/s) | messages | deliveries/s | server CPU µs/delivery | p50 | p99 | max | RSS/connection | connect+login all |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for &n in &args.clients {
+        runtime.block_on(measure(&args, n))?;
+    }
+    Ok(())
+}
+
+fn raise_open_files_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// CPU time (user + system) of this process so far, in microseconds.
+fn cpu_us() -> u64 {
+    // SAFETY: getrusage only writes the struct we pass.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let us = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    us(usage.ru_utime) + us(usage.ru_stime)
+}
+
+fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+async fn connect(url: &str) -> Result<Ws, BoxError> {
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true).await?;
+    Ok(ws)
+}
+
+async fn send_frame(ws: &mut Ws, frame: &ClientFrame) -> Result<(), BoxError> {
+    ws.send(WsMessage::text(codec::encode_client(frame)?))
+        .await?;
+    Ok(())
+}
+
+/// Reads frames until the response to `id` (events are skipped).
+async fn response(ws: &mut Ws, id: u64) -> Result<Response, BoxError> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(60), ws.next())
+            .await?
+            .ok_or("connection closed")??;
+        let WsMessage::Text(text) = message else {
+            continue;
+        };
+        match codec::decode_server(text.as_str())? {
+            ServerFrame::Response { id: got, outcome } if got == id => {
+                return Result::<Response, _>::from(outcome).map_err(Into::into);
+            }
+            ServerFrame::Goodbye { reason, .. } => {
+                return Err(format!("goodbye: {reason:?}").into());
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn request(ws: &mut Ws, id: u64, request: Request) -> Result<Response, BoxError> {
+    send_frame(ws, &ClientFrame::Request { id, request }).await?;
+    response(ws, id).await
+}
+
+async fn hello_login(url: &str, user: &str, token: String) -> Result<Ws, BoxError> {
+    let mut ws = connect(url).await?;
+    send_frame(
+        &mut ws,
+        &ClientFrame::Hello {
+            protocol_version: PROTOCOL_VERSION,
+            client: "fanout-bench".into(),
+        },
+    )
+    .await?;
+    let login = Request::Login(Login {
+        user_id: user.into(),
+        token,
+        device_id: String::new(),
+        resume: None,
+    });
+    request(&mut ws, 1, login).await?;
+    Ok(ws)
+}
+
+fn user(i: usize) -> String {
+    format!("u{i}")
+}
+
+async fn measure(args: &Args, n: usize) -> Result<(), BoxError> {
+    let dir = tempfile::tempdir()?;
+    let mut config = ServerConfig::new("127.0.0.1:0".parse()?, dir.path());
+    config.limits.channel_messages_per_second = 1_000_000;
+    config.heartbeat_interval = Duration::from_secs(600);
+    let server = RunningServer::start(config).await?;
+    let url = server.ws_url();
+    let mut owner = hello_login(
+        &url,
+        "owner",
+        server.issue_token("owner", Duration::from_secs(3600))?,
+    )
+    .await?;
+    let create = Request::CreateCommunity(CreateCommunity {
+        name: "bench".into(),
+        ..Default::default()
+    });
+    let Response::Community(snapshot) = request(&mut owner, 2, create).await? else {
+        return Err("no community".into());
+    };
+    let (community, channel) = (snapshot.info.community_id, snapshot.info.default_channel_id);
+    let users: Vec<String> = (0..n).map(user).collect();
+    for (i, batch) in users.chunks(100).enumerate() {
+        let invite = Request::InviteMembers(InviteMembers {
+            community_id: community.clone(),
+            user_ids: batch.to_vec(),
+        });
+        request(&mut owner, 10 + i as u64, invite).await?;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_before = rss_kib();
+
+    let exe = std::env::current_exe()?;
+    let mut child = Command::new(exe)
+        .args(["--child", "--url", &url, "--data-dir"])
+        .arg(dir.path())
+        .args(["--clients", &n.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut child_out = BufReader::new(child.stdout.take().ok_or("child stdout")?);
+    let mut child_in = child.stdin.take().ok_or("child stdin")?;
+    let ready = tokio::task::block_in_place(|| read_line(&mut child_out))?;
+    let connect_ms: u64 = ready
+        .strip_prefix("READY ")
+        .ok_or_else(|| format!("child said {ready}"))?
+        .trim()
+        .parse()?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_after = rss_kib();
+    let connections = server.connection_count();
+
+    let messages = if args.rate == 0 {
+        200 * args.seconds
+    } else {
+        args.rate * args.seconds
+    };
+    writeln!(child_in, "GO {messages}")?;
+    child_in.flush()?;
+    let cpu_before = cpu_us();
+    let sending = send_messages(
+        owner,
+        &community,
+        &channel,
+        messages,
+        args.rate,
+        args.window,
+    )
+    .await?;
+    let result = tokio::task::block_in_place(|| read_line(&mut child_out))?;
+    let server_cpu = cpu_us() - cpu_before;
+    let _ = child.wait();
+    server.shutdown().await;
+
+    let stats = Stats::parse(&result).ok_or_else(|| format!("child said {result}"))?;
+    let per_connection =
+        (rss_after.saturating_sub(rss_before) as f64 * 1024.0) / connections.max(1) as f64;
+    let rate = if args.rate == 0 {
+        format!("max (window {})", args.window)
+    } else {
+        args.rate.to_string()
+    };
+    let window = stats
+        .last_recv_us
+        .saturating_sub(stats.first_sent_us)
+        .max(1);
+    println!(
+        "| {n} | {rate} | {messages} | {:.0} | {:.2} | {:.1} ms | {:.1} ms | {:.1} ms | {:.2} KiB | {connect_ms} ms |",
+        stats.deliveries as f64 * 1e6 / window as f64,
+        server_cpu as f64 / stats.deliveries.max(1) as f64,
+        stats.p50_us as f64 / 1000.0,
+        stats.p99_us as f64 / 1000.0,
+        stats.max_us as f64 / 1000.0,
+        per_connection / 1024.0,
+    );
+    eprintln!(
+        "  N={n}: {} of {} deliveries, {} clients cut off, sender {:.0} msg/s, RSS {} -> {} KiB over {connections} connections, server CPU {:.2} s, clients CPU {:.2} s",
+        stats.deliveries,
+        messages * n as u64,
+        stats.cut_off,
+        messages as f64 / sending.as_secs_f64(),
+        rss_before,
+        rss_after,
+        server_cpu as f64 / 1e6,
+        stats.cpu_us as f64 / 1e6,
+    );
+    Ok(())
+}
+
+fn read_line(reader: &mut impl BufRead) -> Result<String, BoxError> {
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    Ok(line.trim().to_owned())
+}
+
+/// Sends `count` messages at `rate` per second (0: back to back), at most `window` in
+/// flight; returns how long sending took.
+async fn send_messages(
+    ws: Ws,
+    community: &str,
+    channel: &str,
+    count: u64,
+    rate: u64,
+    window: usize,
+) -> Result<Duration, BoxError> {
+    let (mut sink, mut stream) = ws.split();
+    let acked = Arc::new(AtomicU64::new(0));
+    let reader = tokio::spawn({
+        let acked = Arc::clone(&acked);
+        async move {
+            while let Ok(Some(Ok(message))) =
+                tokio::time::timeout(Duration::from_secs(60), stream.next()).await
+            {
+                if let WsMessage::Text(text) = message
+                    && text.as_str().starts_with(r#"{"type":"response""#)
+                    && acked.fetch_add(1, Ordering::AcqRel) + 1 == count
+                {
+                    break;
+                }
+            }
+        }
+    });
+    let start = Instant::now();
+    let period = (rate > 0).then(|| Duration::from_secs_f64(1.0 / rate as f64));
+    for i in 0..count {
+        if let Some(period) = period {
+            tokio::time::sleep_until((start + period * i as u32).into()).await;
+        }
+        while i - acked.load(Ordering::Acquire) >= window as u64 {
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        let request = Request::SendMessage(SendMessage {
+            community_id: community.into(),
+            channel_id: channel.into(),
+            idempotency_key: format!("bench-{i}"),
+            content: MessageContent::Text {
+                text: format!("t={};", now_us()),
+            },
+            mentions: Mentions::default(),
+            reply_to: None,
+            priority: Priority::Normal,
+        });
+        sink.send(WsMessage::text(codec::encode_client(
+            &ClientFrame::Request {
+                id: 1000 + i,
+                request,
+            },
+        )?))
+        .await?;
+    }
+    let elapsed = start.elapsed();
+    let _ = tokio::time::timeout(Duration::from_secs(60), reader).await;
+    Ok(elapsed)
+}
+
+struct Stats {
+    deliveries: u64,
+    first_sent_us: u64,
+    last_recv_us: u64,
+    p50_us: u64,
+    p99_us: u64,
+    max_us: u64,
+    cut_off: u64,
+    cpu_us: u64,
+}
+
+impl Stats {
+    fn format(&self) -> String {
+        format!(
+            "RESULT {} {} {} {} {} {} {} {}",
+            self.deliveries,
+            self.first_sent_us,
+            self.last_recv_us,
+            self.p50_us,
+            self.p99_us,
+            self.max_us,
+            self.cut_off,
+            self.cpu_us
+        )
+    }
+
+    fn parse(line: &str) -> Option<Stats> {
+        let v: Vec<u64> = line
+            .strip_prefix("RESULT ")?
+            .split(' ')
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        let [
+            deliveries,
+            first_sent_us,
+            last_recv_us,
+            p50_us,
+            p99_us,
+            max_us,
+            cut_off,
+            cpu_us,
+        ] = v[..]
+        else {
+            return None;
+        };
+        Some(Stats {
+            deliveries,
+            first_sent_us,
+            last_recv_us,
+            p50_us,
+            p99_us,
+            max_us,
+            cut_off,
+            cpu_us,
+        })
+    }
+}
+
+/// One receiving client's outcome.
+#[derive(Default)]
+struct Received {
+    latencies_us: Vec<u32>,
+    first_sent_us: u64,
+    last_recv_us: u64,
+    cut_off: bool,
+}
+
+/// The client process: connects N clients, says READY, waits for GO, counts deliveries.
+async fn child(args: Args) -> Result<(), BoxError> {
+    let n = args.clients.first().copied().unwrap_or(0);
+    let data_dir = std::path::PathBuf::from(&args.data_dir);
+    let started = Instant::now();
+    let gate = Arc::new(tokio::sync::Semaphore::new(64));
+    let mut logins = Vec::with_capacity(n);
+    for i in 0..n {
+        let token = community_server::issue_token(&data_dir, &user(i), Duration::from_secs(3600))?;
+        let (url, gate) = (args.url.clone(), Arc::clone(&gate));
+        logins.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await?;
+            hello_login(&url, &user(i), token).await
+        }));
+    }
+    let mut clients = Vec::with_capacity(n);
+    for login in logins {
+        clients.push(login.await??);
+    }
+    println!("READY {}", started.elapsed().as_millis());
+    let go = tokio::task::spawn_blocking(|| read_line(&mut std::io::stdin().lock())).await??;
+    let expected: u64 = go.strip_prefix("GO ").ok_or("expected GO")?.parse()?;
+    let cpu_before = cpu_us();
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|ws| tokio::spawn(receive(ws, expected)))
+        .collect();
+    let mut all = Vec::new();
+    let mut stats = Stats {
+        deliveries: 0,
+        first_sent_us: u64::MAX,
+        last_recv_us: 0,
+        p50_us: 0,
+        p99_us: 0,
+        max_us: 0,
+        cut_off: 0,
+        cpu_us: 0,
+    };
+    for task in tasks {
+        let received = task.await?;
+        stats.first_sent_us = stats.first_sent_us.min(received.first_sent_us);
+        stats.last_recv_us = stats.last_recv_us.max(received.last_recv_us);
+        stats.cut_off += u64::from(received.cut_off);
+        all.extend(received.latencies_us);
+    }
+    stats.cpu_us = cpu_us() - cpu_before;
+    all.sort_unstable();
+    stats.deliveries = all.len() as u64;
+    let at = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as u64
+    };
+    (stats.p50_us, stats.p99_us, stats.max_us) =
+        (at(0.5), at(0.99), all.last().copied().unwrap_or(0) as u64);
+    println!("{}", stats.format());
+    Ok(())
+}
+
+/// Reads events until `expected` messages arrived (or a goodbye, or 60 s of silence).
+async fn receive(mut ws: Ws, expected: u64) -> Received {
+    let mut received = Received {
+        first_sent_us: u64::MAX,
+        ..Default::default()
+    };
+    while (received.latencies_us.len() as u64) < expected {
+        let Ok(Some(Ok(message))) = tokio::time::timeout(Duration::from_secs(60), ws.next()).await
+        else {
+            break;
+        };
+        let WsMessage::Text(text) = message else {
+            continue;
+        };
+        let text = text.as_str();
+        if text.contains(r#""type":"goodbye""#) {
+            received.cut_off = true;
+            break;
+        }
+        // Cheap parse: the body carries "t=<micros>;".
+        let Some(sent) = text
+            .split("t=")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .and_then(|t| t.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        let now = now_us();
+        received
+            .latencies_us
+            .push(now.saturating_sub(sent).min(u32::MAX as u64) as u32);
+        received.first_sent_us = received.first_sent_us.min(sent);
+        received.last_recv_us = now;
+    }
+    received
+}

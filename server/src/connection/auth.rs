@@ -1,0 +1,166 @@
+//! The transport's own requests: `login` (with resume), `refresh_token` and `logout`.
+//! Every other request goes to the domain.
+//!
+//! Login order: user id check, token check (malformed, forged, expired, other user), then
+//! resume if asked and possible (same user, session still lingering, ring still covering
+//! the gap), else a new session registered with the user's communities. Finally any other
+//! session of the same user on the same non-empty device id is ended with
+//! `goodbye{session_replaced}` and forgotten.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use community_protocol::request::{Login, RefreshToken};
+use community_protocol::response::LoggedIn;
+use community_protocol::{ApiError, ErrorCode, GoodbyeReason, Response, limits};
+use tokio::time::Instant;
+
+use crate::hub::{Ending, Goodbye, Outbox, Session};
+use crate::shared::{RunState, Shared};
+use crate::token::{TokenClaims, unix_now};
+
+/// A successful login: the response to send, then the session to attach to the writer.
+pub(crate) struct LoginOutcome {
+    /// The `logged_in` response.
+    pub response: Response,
+    /// The session, already attached to this connection's outbox.
+    pub session: Arc<Session>,
+    /// When the token expires.
+    pub token_deadline: Instant,
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The instant a token expiring at `expires_at` (unix seconds) stops being valid.
+pub(crate) fn deadline_of(expires_at: u64) -> Instant {
+    let left = expires_at.saturating_sub(unix_now());
+    // Far-future tokens: cap so the addition cannot overflow.
+    Instant::now() + Duration::from_secs(left.min(100 * 365 * 24 * 3600))
+}
+
+fn verify(shared: &Shared, token: &str, user_id: &str) -> Result<TokenClaims, ApiError> {
+    Ok(shared.tokens.verify_for(token, user_id, unix_now())?)
+}
+
+/// Logs a connection in. See the module documentation for the order of checks.
+pub(crate) async fn login(
+    shared: &Arc<Shared>,
+    outbox: &Arc<Outbox>,
+    params: Login,
+) -> Result<LoginOutcome, ApiError> {
+    limits::check_user_id(&params.user_id)?;
+    let claims = verify(shared, &params.token, &params.user_id)?;
+    if shared.run_state() != RunState::Running {
+        return Err(ApiError::new(
+            ErrorCode::SHUTTING_DOWN,
+            "the server is shutting down",
+        ));
+    }
+    let resumed = params.resume.as_ref().and_then(|resume| {
+        try_resume(
+            shared,
+            outbox,
+            &params.user_id,
+            &resume.session_id,
+            resume.last_event_seq,
+        )
+    });
+    let (session, event_seq, was_resumed) = match resumed {
+        Some((session, last)) => (session, last, true),
+        None => {
+            let session = shared.hub.new_session(&params.user_id, &params.device_id);
+            shared.register(&session).await?;
+            let Some((last, _)) = session.attach(outbox, 0) else {
+                // Only possible when the session was forgotten in between (replaced by a
+                // concurrent login of the same device).
+                return Err(ApiError::new(
+                    ErrorCode::SHUTTING_DOWN,
+                    "session ended during login; retry",
+                ));
+            };
+            (session, last, false)
+        }
+    };
+    for other in shared
+        .hub
+        .same_device(&params.user_id, &session.device_id, session.key)
+    {
+        tracing::info!(user = %params.user_id, replaced = %other.id, "session replaced by a login on the same device");
+        if let Some(old) = shared.hub.forget(&other) {
+            old.end(Ending::Goodbye(Goodbye::new(
+                GoodbyeReason::SessionReplaced,
+                false,
+                "the same user logged in on the same device elsewhere",
+            )));
+        }
+    }
+    tracing::info!(user = %params.user_id, session = %session.id, resumed = was_resumed, event_seq, "logged in");
+    let response = Response::LoggedIn(LoggedIn {
+        user_id: params.user_id,
+        session_id: session.id.clone(),
+        resumed: was_resumed,
+        event_seq,
+        token_expires_at_ms: (claims.expires_at as i64).saturating_mul(1000),
+        limits: shared.domain.limits().clone(),
+        server_time_ms: now_ms(),
+    });
+    Ok(LoginOutcome {
+        response,
+        session,
+        token_deadline: deadline_of(claims.expires_at),
+    })
+}
+
+/// Attaches the lingering session if it can be resumed from `last_event_seq`; a session
+/// that cannot be resumed is forgotten (the client will sync into a new one).
+fn try_resume(
+    shared: &Shared,
+    outbox: &Arc<Outbox>,
+    user_id: &str,
+    session_id: &str,
+    last_event_seq: u64,
+) -> Option<(Arc<Session>, u64)> {
+    let session = shared.hub.find(user_id, session_id)?;
+    match session.attach(outbox, last_event_seq) {
+        Some((last, previous)) => {
+            if let Some(previous) = previous {
+                previous.end(Ending::Goodbye(Goodbye::new(
+                    GoodbyeReason::SessionReplaced,
+                    false,
+                    "the session was resumed on another connection",
+                )));
+            }
+            Some((session, last))
+        }
+        None => {
+            tracing::info!(session = %session.id, last_event_seq, "session cannot be resumed; client must sync");
+            if let Some(previous) = shared.hub.forget(&session) {
+                previous.end(Ending::Goodbye(Goodbye::new(
+                    GoodbyeReason::SessionReplaced,
+                    false,
+                    "the session was replaced by a new login",
+                )));
+            }
+            None
+        }
+    }
+}
+
+/// Verifies a new token for the logged-in user; returns the response and new deadline.
+pub(crate) fn refresh(
+    shared: &Shared,
+    session: &Session,
+    params: RefreshToken,
+) -> Result<(Response, Instant), ApiError> {
+    let claims = verify(shared, &params.token, &session.user_id)?;
+    let response = Response::TokenRefreshed {
+        expires_at_ms: (claims.expires_at as i64).saturating_mul(1000),
+    };
+    Ok((response, deadline_of(claims.expires_at)))
+}

@@ -1,0 +1,100 @@
+//! One WebSocket connection: a reader (frames in, handled in order, in the connection's
+//! task) and a writer (frames and events out, in a task of its own so that event wake-ups
+//! never poll the reader), joined by the connection's [`Outbox`].
+//!
+//! When the reader stops first it asks the writer for its ending (goodbye or plain close)
+//! and waits for it; when the writer stops first (goodbye from the hub, socket failure,
+//! kill) the reader is dropped. Either way the session, if any, is released: it lingers
+//! for `session_linger`, resumable, and is then forgotten unless a connection took it
+//! over.
+
+mod auth;
+mod frames;
+mod reader;
+mod writer;
+
+use std::sync::Arc;
+
+use axum::extract::ws::WebSocket;
+use futures_util::StreamExt;
+use tracing::Instrument;
+
+use crate::hub::{Ending, Outbox, Session};
+use crate::shared::{RunState, Shared};
+use reader::{Phase, Reader, ReaderEnd};
+use writer::WriterEnd;
+
+/// Serves one upgraded WebSocket until it ends.
+pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>) {
+    let id = shared.hub.next_key();
+    let span = tracing::info_span!("connection", id);
+    serve_inner(socket, shared, id).instrument(span).await;
+}
+
+async fn serve_inner(socket: WebSocket, shared: Arc<Shared>, id: u64) {
+    let _live = shared.connections.enter();
+    let outbox = Arc::new(Outbox::new(id, shared.config.max_pending_responses));
+    let (sink, mut stream) = socket.split();
+    let mut reader = Reader {
+        shared: Arc::clone(&shared),
+        outbox: Arc::clone(&outbox),
+        phase: Phase::AwaitHello,
+    };
+    tracing::debug!("connected");
+    let writer = tokio::spawn(
+        writer::run(
+            sink,
+            Arc::clone(&outbox),
+            shared.run.subscribe(),
+            shared.config.write_timeout,
+        )
+        .in_current_span(),
+    );
+    let killed = {
+        let reading = reader.run(&mut stream, shared.run.subscribe());
+        tokio::pin!(reading, writer);
+        tokio::select! {
+            biased;
+            end = &mut writer => end.unwrap_or(WriterEnd::SocketError) == WriterEnd::Killed,
+            end = &mut reading => {
+                match end {
+                    ReaderEnd::Killed => {}
+                    ReaderEnd::Goodbye(goodbye) => {
+                        tracing::debug!(reason = ?goodbye.reason, "saying goodbye");
+                        outbox.end(Ending::Goodbye(goodbye));
+                    }
+                    ReaderEnd::ClientGone => outbox.end(Ending::Close),
+                }
+                writer.await.unwrap_or(WriterEnd::SocketError) == WriterEnd::Killed
+            }
+        }
+    };
+    if let Phase::LoggedIn { session, .. } = reader.phase
+        && !killed
+    {
+        release(&shared, session, id);
+    }
+    tracing::debug!("disconnected");
+}
+
+/// Detaches the session from connection `outbox_id`; if nobody else serves it, it lingers
+/// and is forgotten after `session_linger` unless resumed meanwhile.
+fn release(shared: &Arc<Shared>, session: Arc<Session>, outbox_id: u64) {
+    let Some(attach_count) = session.release(outbox_id) else {
+        return;
+    };
+    let linger = shared.config.session_linger;
+    let shared = Arc::clone(shared);
+    let mut run = shared.run.subscribe();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = tokio::time::sleep(linger) => {
+                if session.expired(attach_count) {
+                    tracing::debug!(session = %session.id, "session expired");
+                    shared.hub.forget(&session);
+                }
+            }
+            _ = run.wait_for(|state| *state != RunState::Running) => {}
+        }
+    });
+}

@@ -1,0 +1,148 @@
+//! The one task that writes to a connection's socket.
+//!
+//! It drains the outbox (responses and other frames, in order), then the attached
+//! session's unsent events (wrapping each shared body with its sequence), flushes once per
+//! batch, and sleeps until woken. When the outbox asks for an ending it writes the
+//! goodbye, closes the WebSocket and returns. It returns at once, writing nothing more,
+//! when the server is killed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use community_protocol::{ServerFrame, codec};
+use futures_util::SinkExt;
+use futures_util::stream::SplitSink;
+use tokio::sync::watch;
+
+use crate::hub::{Ending, Outbox, Session, TAKE_BATCH, Taken};
+use crate::shared::RunState;
+
+/// How the writer stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriterEnd {
+    /// It wrote the ending (goodbye or plain close).
+    Ended,
+    /// The socket failed (the client went away).
+    SocketError,
+    /// The server was killed.
+    Killed,
+}
+
+type Sink = SplitSink<WebSocket, Message>;
+
+/// Event batches written before the writer looks at its outbox again.
+const MAX_ROUNDS: usize = 16;
+
+/// Runs the writer until the connection ends. A write that makes no progress for
+/// `write_timeout` (a client that stopped reading) ends the connection. It runs as its own
+/// task, so a wake-up for events polls only the writer, never the reader.
+pub(crate) async fn run(
+    mut sink: Sink,
+    outbox: Arc<Outbox>,
+    mut run: watch::Receiver<RunState>,
+    write_timeout: Duration,
+) -> WriterEnd {
+    let mut session: Option<Arc<Session>> = None;
+    let mut events = Vec::with_capacity(0);
+    let killed = run.wait_for(|state| *state == RunState::Killed);
+    tokio::pin!(killed);
+    loop {
+        let work = outbox.take();
+        if let Some(attached) = work.attach {
+            session = Some(attached);
+        }
+        // Boxed: the write future is large and lives only while writing, so an idle
+        // connection does not carry it inline.
+        let write = Box::pin(async {
+            write_batch(
+                &mut sink,
+                &outbox,
+                work.frames,
+                session.as_deref(),
+                &mut events,
+            )
+            .await?;
+            match work.ending {
+                Some(ending) => close(&mut sink, ending).await.map(|()| true),
+                None => sink.flush().await.map(|()| false),
+            }
+        });
+        let ended = tokio::select! {
+            biased;
+            _ = &mut killed => return WriterEnd::Killed,
+            written = tokio::time::timeout(write_timeout, write) => written,
+        };
+        match ended {
+            Ok(Ok(true)) => return WriterEnd::Ended,
+            Ok(Ok(false)) => {}
+            Ok(Err(_)) => return WriterEnd::SocketError,
+            Err(_) => {
+                tracing::info!(
+                    connection = outbox.id,
+                    "write timed out; dropping connection"
+                );
+                return WriterEnd::SocketError;
+            }
+        }
+        if events.capacity() > TAKE_BATCH {
+            events = Vec::new();
+        }
+        tokio::select! {
+            biased;
+            _ = &mut killed => return WriterEnd::Killed,
+            _ = outbox.woken() => {}
+        }
+    }
+}
+
+async fn write_batch(
+    sink: &mut Sink,
+    outbox: &Outbox,
+    frames: Vec<String>,
+    session: Option<&Session>,
+    events: &mut Vec<(u64, Arc<str>)>,
+) -> Result<(), axum::Error> {
+    for frame in frames {
+        sink.feed(Message::Text(frame.into())).await?;
+    }
+    let Some(session) = session else {
+        return Ok(());
+    };
+    // Bounded: each round takes at most a batch, and stops when the session has nothing
+    // more or is no longer ours; a goodbye asked for meanwhile is written first. After
+    // the last round the writer wakes itself to come back (after serving the outbox).
+    for _ in 0..MAX_ROUNDS {
+        if outbox.is_ending() {
+            return Ok(());
+        }
+        events.clear();
+        match session.take_events(outbox.id, events) {
+            Taken::Events(0) | Taken::Detached => return Ok(()),
+            Taken::Events(_) => {
+                for (seq, body) in events.drain(..) {
+                    sink.feed(Message::Text(codec::event_frame(seq, &body).into()))
+                        .await?;
+                }
+            }
+        }
+    }
+    outbox.wake();
+    Ok(())
+}
+
+async fn close(sink: &mut Sink, ending: Ending) -> Result<(), axum::Error> {
+    if let Ending::Goodbye(goodbye) = ending {
+        let frame = ServerFrame::Goodbye {
+            reason: goodbye.reason,
+            reconnect: goodbye.reconnect,
+            message: goodbye.message,
+        };
+        if let Ok(text) = codec::encode_server(&frame) {
+            sink.send(Message::Text(text.into())).await?;
+        }
+    }
+    // The client may already be gone; the goodbye was flushed by `send`.
+    let _ = sink.close().await;
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! The HTTP surface: `GET /healthz` and the WebSocket endpoint `GET /ws`, on one port.
+//!
+//! WebSocket buffers are configured small (see `ServerConfig::ws_read_buffer_bytes` and
+//! `ws_write_buffer_bytes`) so that an idle connection costs a few KiB instead of
+//! tungstenite's default 2 × 128 KiB.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::connection;
+use crate::shared::{RunState, Shared};
+
+/// The server's routes.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/ws", get(upgrade))
+        .with_state(shared)
+}
+
+async fn healthz(State(shared): State<Arc<Shared>>) -> (StatusCode, &'static str) {
+    match shared.run_state() {
+        RunState::Running => (StatusCode::OK, "ok\n"),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n"),
+    }
+}
+
+async fn upgrade(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
+    if shared.run_state() != RunState::Running {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+    }
+    let config = &shared.config;
+    let hard_limit = config.ws_hard_limit_bytes();
+    ws.read_buffer_size(config.ws_read_buffer_bytes)
+        .write_buffer_size(config.ws_write_buffer_bytes)
+        .max_message_size(hard_limit)
+        .max_frame_size(hard_limit)
+        .on_failed_upgrade(|error| tracing::debug!(%error, "WebSocket upgrade failed"))
+        .on_upgrade(move |socket| connection::serve(socket, shared))
+}

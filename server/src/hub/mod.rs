@@ -1,0 +1,402 @@
+//! The hub: which sessions exist, which are online for which user and community, and
+//! fan-out of the domain's deliveries to them.
+//!
+//! Fan-out encodes each event once ([`community_protocol::codec::encode_event`]) into an
+//! `Arc<str>` and pushes that same allocation to every recipient session (see
+//! [`session`]); each connection's writer wraps it with the session's own sequence
+//! ([`community_protocol::codec::event_frame`]). Pushing never blocks and never awaits: it
+//! appends to a bounded ring and wakes a writer.
+//!
+//! The index lives under one mutex, held only for map updates and for the pushes of one
+//! delivery; nothing awaits while holding it. Lock order: index, then session, then
+//! outbox.
+
+pub(crate) mod outbox;
+pub(crate) mod session;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use community_protocol::{CommunityId, UserId, codec};
+use community_server_domain::{Audience, Delivery, MembershipChange};
+
+pub(crate) use outbox::{Ending, Goodbye, Outbox};
+pub(crate) use session::{Session, TAKE_BATCH, Taken};
+
+#[derive(Default)]
+struct UserEntry {
+    sessions: Vec<Arc<Session>>,
+    communities: HashSet<CommunityId>,
+}
+
+#[derive(Default)]
+struct Index {
+    by_id: HashMap<String, Arc<Session>>,
+    users: HashMap<UserId, UserEntry>,
+    communities: HashMap<CommunityId, HashMap<u64, Arc<Session>>>,
+}
+
+impl Index {
+    fn unlink_from_communities(&mut self, session_key: u64, communities: &HashSet<CommunityId>) {
+        for community in communities {
+            if let Some(members) = self.communities.get_mut(community) {
+                members.remove(&session_key);
+                if members.is_empty() {
+                    self.communities.remove(community);
+                }
+            }
+        }
+    }
+}
+
+/// The registry of sessions and the fan-out engine.
+pub(crate) struct Hub {
+    index: Mutex<Index>,
+    next_key: AtomicU64,
+    ring_capacity: usize,
+    queue_capacity: usize,
+}
+
+impl Hub {
+    /// An empty hub whose sessions keep `ring_capacity` events and tolerate
+    /// `queue_capacity` unsent ones.
+    pub fn new(ring_capacity: usize, queue_capacity: usize) -> Self {
+        Self {
+            index: Mutex::new(Index::default()),
+            next_key: AtomicU64::new(1),
+            ring_capacity,
+            queue_capacity,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Index> {
+        // Every update keeps the maps consistent statement by statement: keep going.
+        self.index.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A fresh identifier for a connection or session.
+    pub fn next_key(&self) -> u64 {
+        self.next_key.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A new, unregistered session.
+    pub fn new_session(&self, user_id: &str, device_id: &str) -> Arc<Session> {
+        let id = format!("s_{}", uuid::Uuid::new_v4().simple());
+        Arc::new(Session::new(
+            self.next_key(),
+            id,
+            user_id.to_owned(),
+            device_id.to_owned(),
+            self.ring_capacity,
+            self.queue_capacity,
+        ))
+    }
+
+    /// Registers a session whose user is a member of `communities` (the authoritative
+    /// list, read under the same ordering lock as every membership change).
+    pub fn register(&self, session: &Arc<Session>, communities: Vec<CommunityId>) {
+        let mut index = self.lock();
+        let index = &mut *index;
+        index.by_id.insert(session.id.clone(), Arc::clone(session));
+        let entry = index.users.entry(session.user_id.clone()).or_default();
+        entry.sessions.push(Arc::clone(session));
+        entry.communities = communities.into_iter().collect();
+        for community in &entry.communities {
+            let members = index.communities.entry(community.clone()).or_default();
+            for s in &entry.sessions {
+                members.insert(s.key, Arc::clone(s));
+            }
+        }
+    }
+
+    /// Removes a session from every index and frees its buffer. Returns the connection
+    /// that served it, if any.
+    pub fn forget(&self, session: &Arc<Session>) -> Option<Arc<Outbox>> {
+        {
+            let mut index = self.lock();
+            if index
+                .by_id
+                .get(&session.id)
+                .is_some_and(|s| s.key == session.key)
+            {
+                index.by_id.remove(&session.id);
+            }
+            if let Some(mut entry) = index.users.remove(&session.user_id) {
+                entry.sessions.retain(|s| s.key != session.key);
+                index.unlink_from_communities(session.key, &entry.communities);
+                if !entry.sessions.is_empty() {
+                    index.users.insert(session.user_id.clone(), entry);
+                }
+            }
+        }
+        session.forget()
+    }
+
+    /// The session `session_id` of `user_id`, if it exists.
+    pub fn find(&self, user_id: &str, session_id: &str) -> Option<Arc<Session>> {
+        let index = self.lock();
+        index
+            .by_id
+            .get(session_id)
+            .filter(|s| s.user_id == user_id)
+            .cloned()
+    }
+
+    /// Sessions of `user_id` on `device_id` other than `except_key` (empty for an empty
+    /// device id: devices without an id never replace each other).
+    pub fn same_device(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        except_key: u64,
+    ) -> Vec<Arc<Session>> {
+        if device_id.is_empty() {
+            return Vec::new();
+        }
+        let index = self.lock();
+        index
+            .users
+            .get(user_id)
+            .map(|entry| {
+                entry
+                    .sessions
+                    .iter()
+                    .filter(|s| s.device_id == device_id && s.key != except_key)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Number of registered sessions (connected or lingering).
+    pub fn session_count(&self) -> usize {
+        self.lock().by_id.len()
+    }
+
+    /// Applies membership changes to the community index (before delivering the events
+    /// that go with them).
+    pub fn apply(&self, changes: &[MembershipChange]) {
+        if changes.is_empty() {
+            return;
+        }
+        let mut index = self.lock();
+        let index = &mut *index;
+        for change in changes {
+            let Some(entry) = index.users.get_mut(&change.user_id) else {
+                continue; // Not online: nothing to route.
+            };
+            if change.joined {
+                entry.communities.insert(change.community_id.clone());
+                let members = index
+                    .communities
+                    .entry(change.community_id.clone())
+                    .or_default();
+                for s in &entry.sessions {
+                    members.insert(s.key, Arc::clone(s));
+                }
+            } else {
+                entry.communities.remove(&change.community_id);
+                let keys: Vec<u64> = entry.sessions.iter().map(|s| s.key).collect();
+                if let Some(members) = index.communities.get_mut(&change.community_id) {
+                    for key in keys {
+                        members.remove(&key);
+                    }
+                    if members.is_empty() {
+                        index.communities.remove(&change.community_id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Delivers events in order: each is encoded once and pushed to every online session
+    /// of its audience. `caller` is the session that made the request (for
+    /// [`Audience::OtherSessionsOfCaller`]). Returns the number of pushes.
+    pub fn deliver(&self, deliveries: &[Delivery], caller: Option<&Session>) -> usize {
+        let mut pushes = 0;
+        for delivery in deliveries {
+            let body: Arc<str> = match codec::encode_event(&delivery.event) {
+                Ok(text) => Arc::from(text),
+                Err(error) => {
+                    tracing::error!(%error, "event could not be encoded; not delivered");
+                    continue;
+                }
+            };
+            let index = self.lock();
+            match &delivery.audience {
+                Audience::Community(community) => {
+                    if let Some(members) = index.communities.get(community) {
+                        for session in members.values() {
+                            session.push(&body);
+                        }
+                        pushes += members.len();
+                    }
+                }
+                Audience::Users(users) => {
+                    let mut seen = HashSet::with_capacity(users.len());
+                    for user in users {
+                        if !seen.insert(user.as_str()) {
+                            continue;
+                        }
+                        if let Some(entry) = index.users.get(user) {
+                            for session in &entry.sessions {
+                                session.push(&body);
+                            }
+                            pushes += entry.sessions.len();
+                        }
+                    }
+                }
+                Audience::OtherSessionsOfCaller => {
+                    let Some(caller) = caller else { continue };
+                    if let Some(entry) = index.users.get(&caller.user_id) {
+                        for session in entry.sessions.iter().filter(|s| s.key != caller.key) {
+                            session.push(&body);
+                            pushes += 1;
+                        }
+                    }
+                }
+            }
+        }
+        pushes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use community_protocol::{Event, NotificationStatus};
+
+    fn event(community: &str) -> Event {
+        Event::NotificationChanged {
+            community_id: community.into(),
+            status: NotificationStatus::Notify,
+        }
+    }
+
+    fn delivery(audience: Audience) -> Delivery {
+        Delivery {
+            audience,
+            event: event("c1"),
+        }
+    }
+
+    fn hub_with(users: &[(&str, &[&str])]) -> (Hub, Vec<Arc<Session>>) {
+        let hub = Hub::new(16, 16);
+        let sessions = users
+            .iter()
+            .map(|(user, communities)| {
+                let s = hub.new_session(user, "");
+                hub.register(&s, communities.iter().map(|c| c.to_string()).collect());
+                s
+            })
+            .collect();
+        (hub, sessions)
+    }
+
+    #[test]
+    fn community_audience_reaches_members_only() {
+        let (hub, s) = hub_with(&[("a", &["c1"]), ("b", &["c1", "c2"]), ("c", &["c2"])]);
+        assert_eq!(
+            hub.deliver(&[delivery(Audience::Community("c1".into()))], None),
+            2
+        );
+        assert_eq!(
+            (s[0].last_seq(), s[1].last_seq(), s[2].last_seq()),
+            (1, 1, 0)
+        );
+    }
+
+    #[test]
+    fn membership_changes_update_the_index() {
+        let (hub, s) = hub_with(&[("a", &["c1"]), ("b", &[])]);
+        hub.apply(&[
+            MembershipChange {
+                community_id: "c1".into(),
+                user_id: "b".into(),
+                joined: true,
+            },
+            MembershipChange {
+                community_id: "c1".into(),
+                user_id: "a".into(),
+                joined: false,
+            },
+            MembershipChange {
+                community_id: "c1".into(),
+                user_id: "offline".into(),
+                joined: true,
+            },
+        ]);
+        hub.deliver(&[delivery(Audience::Community("c1".into()))], None);
+        assert_eq!((s[0].last_seq(), s[1].last_seq()), (0, 1));
+    }
+
+    #[test]
+    fn users_and_other_sessions_audiences() {
+        let hub = Hub::new(16, 16);
+        let a1 = hub.new_session("a", "phone");
+        let a2 = hub.new_session("a", "laptop");
+        let b = hub.new_session("b", "");
+        for s in [&a1, &a2, &b] {
+            hub.register(s, vec!["c1".into()]);
+        }
+        hub.deliver(&[delivery(Audience::OtherSessionsOfCaller)], Some(&a1));
+        assert_eq!((a1.last_seq(), a2.last_seq(), b.last_seq()), (0, 1, 0));
+        hub.deliver(
+            &[delivery(Audience::Users(vec![
+                "a".into(),
+                "a".into(),
+                "zed".into(),
+            ]))],
+            None,
+        );
+        assert_eq!((a1.last_seq(), a2.last_seq(), b.last_seq()), (1, 2, 0));
+        assert_eq!(hub.same_device("a", "phone", a2.key).len(), 1);
+        assert!(hub.same_device("a", "", a2.key).is_empty());
+    }
+
+    #[test]
+    fn one_encoding_is_shared_by_all_recipients() {
+        let (hub, s) = hub_with(&[("a", &["c1"]), ("b", &["c1"])]);
+        let outboxes: Vec<Arc<Outbox>> = (0..2).map(|i| Arc::new(Outbox::new(i, 4))).collect();
+        s[0].attach(&outboxes[0], 0).unwrap();
+        s[1].attach(&outboxes[1], 0).unwrap();
+        hub.deliver(&[delivery(Audience::Community("c1".into()))], None);
+        let take = |s: &Session, id| {
+            let mut out = Vec::new();
+            assert_eq!(s.take_events(id, &mut out), Taken::Events(1));
+            out.remove(0).1
+        };
+        let (first, second) = (take(&s[0], 0), take(&s[1], 1));
+        assert!(
+            Arc::ptr_eq(&first, &second),
+            "same allocation for every recipient"
+        );
+    }
+
+    #[test]
+    fn forgetting_removes_from_every_index() {
+        let hub = Hub::new(16, 16);
+        let a1 = hub.new_session("a", "");
+        let a2 = hub.new_session("a", "");
+        hub.register(&a1, vec!["c1".into()]);
+        hub.register(&a2, vec!["c1".into()]);
+        hub.forget(&a1);
+        assert!(hub.find("a", &a1.id).is_none());
+        assert!(hub.find("a", &a2.id).is_some());
+        assert!(
+            hub.find("b", &a2.id).is_none(),
+            "another user's session is not found"
+        );
+        assert_eq!(
+            hub.deliver(&[delivery(Audience::Community("c1".into()))], None),
+            1
+        );
+        hub.forget(&a2);
+        assert_eq!(hub.session_count(), 0);
+        assert_eq!(
+            hub.deliver(&[delivery(Audience::Community("c1".into()))], None),
+            0
+        );
+    }
+}

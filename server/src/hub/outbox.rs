@@ -1,0 +1,246 @@
+//! The hand-off point between everything that wants to write to one connection and that
+//! connection's single writer task.
+//!
+//! Responses, acks and errors are queued here as encoded frames (the reader of the same
+//! connection produces them, at most `max_pending_responses` at a time); events are not:
+//! they stay in the session's ring buffer, and the outbox only wakes the writer. A goodbye
+//! (from this connection, the hub or the server) is remembered here until written.
+
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Poll;
+
+use community_protocol::GoodbyeReason;
+use futures_util::task::AtomicWaker;
+use tokio::sync::Notify;
+
+use super::Session;
+
+/// Why and how a connection ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Goodbye {
+    /// The reason sent to the client.
+    pub reason: GoodbyeReason,
+    /// Whether the client should reconnect.
+    pub reconnect: bool,
+    /// Details for developers.
+    pub message: String,
+}
+
+impl Goodbye {
+    /// A goodbye with a reason, a reconnect hint and a message.
+    pub fn new(reason: GoodbyeReason, reconnect: bool, message: impl Into<String>) -> Self {
+        Self {
+            reason,
+            reconnect,
+            message: message.into(),
+        }
+    }
+}
+
+/// How the connection should end once pending frames are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// Write this goodbye, then close.
+    Goodbye(Goodbye),
+    /// Close without a goodbye (the client went away or closed first).
+    Close,
+}
+
+#[derive(Default)]
+struct State {
+    frames: VecDeque<String>,
+    attach: Option<Arc<Session>>,
+    ending: Option<Ending>,
+}
+
+/// What the writer has to do now.
+pub(crate) struct Work {
+    /// Encoded frames to write first, in order.
+    pub frames: Vec<String>,
+    /// A session whose events the writer streams from now on.
+    pub attach: Option<Arc<Session>>,
+    /// Set when the connection must end after the frames.
+    pub ending: Option<Ending>,
+}
+
+/// Wakes the one writer task: a flag and a waker, cheaper than a `Notify` on the hot
+/// path (a push to a writer that is already due to run costs one atomic swap).
+#[derive(Default)]
+struct Signal {
+    pending: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Signal {
+    fn notify(&self) {
+        if !self.pending.swap(true, Ordering::AcqRel) {
+            self.waker.wake();
+        }
+    }
+
+    /// Resolves once a notification arrived since the last one was consumed (a
+    /// notification that came while nobody waited is kept). Single consumer.
+    async fn wait(&self) {
+        poll_fn(|cx| {
+            if self.pending.swap(false, Ordering::AcqRel) {
+                return Poll::Ready(());
+            }
+            self.waker.register(cx.waker());
+            if self.pending.swap(false, Ordering::AcqRel) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+/// One connection's outbox. See the module documentation.
+pub(crate) struct Outbox {
+    /// Unique among the connections of a server (sessions use it to know who serves them).
+    pub id: u64,
+    state: Mutex<State>,
+    wake: Signal,
+    space: Notify,
+    max_pending: usize,
+}
+
+impl Outbox {
+    /// An empty outbox; `max_pending` bounds the frames waiting for the writer.
+    pub fn new(id: u64, max_pending: usize) -> Self {
+        Self {
+            id,
+            state: Mutex::new(State::default()),
+            wake: Signal::default(),
+            space: Notify::new(),
+            max_pending: max_pending.max(1),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock leaves only plain queues behind: keep going.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a frame, waiting while `max_pending` frames are already waiting (so a client
+    /// that never reads cannot make the server buffer its responses without bound).
+    pub async fn send(&self, frame: String) {
+        loop {
+            let space = self.space.notified();
+            tokio::pin!(space);
+            space.as_mut().enable();
+            {
+                let mut state = self.lock();
+                if state.frames.len() < self.max_pending || state.ending.is_some() {
+                    state.frames.push_back(frame);
+                    drop(state);
+                    self.wake.notify();
+                    return;
+                }
+            }
+            space.await;
+        }
+    }
+
+    /// Hands a session to the writer, which streams its events after the frames queued so
+    /// far.
+    pub fn attach(&self, session: Arc<Session>) {
+        self.lock().attach = Some(session);
+        self.wake.notify();
+    }
+
+    /// Asks the writer to say goodbye and close (the first ending asked for wins).
+    pub fn end(&self, ending: Ending) {
+        let mut state = self.lock();
+        if state.ending.is_none() {
+            state.ending = Some(ending);
+        }
+        drop(state);
+        self.wake.notify();
+        self.space.notify_waiters();
+    }
+
+    /// Wakes the writer (new events in the attached session).
+    pub fn wake(&self) {
+        self.wake.notify();
+    }
+
+    /// True when an ending was asked for.
+    pub fn is_ending(&self) -> bool {
+        self.lock().ending.is_some()
+    }
+
+    /// Takes everything the writer has to do now.
+    pub fn take(&self) -> Work {
+        let mut state = self.lock();
+        let work = Work {
+            frames: state.frames.drain(..).collect(),
+            attach: state.attach.take(),
+            ending: state.ending.clone(),
+        };
+        drop(state);
+        self.space.notify_waiters();
+        work
+    }
+
+    /// Resolves when something was queued or asked since the last wake-up (a wake-up that
+    /// came while nobody waited is kept, so none is lost). Only the writer calls this.
+    pub async fn woken(&self) {
+        self.wake.wait().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn frames_come_out_in_order_with_the_ending() {
+        let outbox = Outbox::new(1, 4);
+        outbox.send("a".into()).await;
+        outbox.send("b".into()).await;
+        outbox.end(Ending::Close);
+        outbox.end(Ending::Goodbye(Goodbye::new(
+            GoodbyeReason::LoggedOut,
+            false,
+            "",
+        )));
+        let work = outbox.take();
+        assert_eq!(work.frames, vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(work.ending, Some(Ending::Close), "the first ending wins");
+        assert!(outbox.is_ending());
+    }
+
+    #[tokio::test]
+    async fn a_full_outbox_makes_the_sender_wait() {
+        let outbox = Arc::new(Outbox::new(1, 2));
+        outbox.send("1".into()).await;
+        outbox.send("2".into()).await;
+        let third = tokio::spawn({
+            let outbox = outbox.clone();
+            async move { outbox.send("3".into()).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!third.is_finished(), "the third frame waits for room");
+        assert_eq!(outbox.take().frames.len(), 2);
+        tokio::time::timeout(Duration::from_secs(5), third)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(outbox.take().frames, vec!["3".to_string()]);
+    }
+
+    #[tokio::test]
+    async fn a_wake_before_waiting_is_not_lost() {
+        let outbox = Outbox::new(1, 2);
+        outbox.wake();
+        tokio::time::timeout(Duration::from_secs(5), outbox.woken())
+            .await
+            .unwrap();
+    }
+}

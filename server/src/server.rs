@@ -1,0 +1,167 @@
+//! Starting and stopping a server: [`RunningServer`] owns the listening task and the
+//! shared state, and offers a graceful [`RunningServer::shutdown`] (goodbye to every
+//! connection, then close) and an abrupt [`RunningServer::kill`] (for fault tests).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use community_server_domain::Domain;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::shared::{RunState, Shared};
+use crate::token::{TokenKey, unix_now};
+use crate::{ServerConfig, ServerError, http};
+
+/// A server running in the background tasks of the current tokio runtime.
+pub struct RunningServer {
+    shared: Arc<Shared>,
+    local_addr: SocketAddr,
+    serve: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningServer")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningServer {
+    /// Opens the data directory (database and secret), binds `config.listen` (port 0
+    /// picks a free port) and serves in background tasks until shut down or killed.
+    pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+        let data_dir = config.data_dir.clone();
+        let limits = config.limits.clone();
+        let opened = tokio::task::spawn_blocking(move || -> Result<_, ServerError> {
+            let tokens = TokenKey::load_or_create(&data_dir)?;
+            let domain = Domain::open(&data_dir, limits)?;
+            Ok((tokens, domain))
+        })
+        .await
+        .map_err(|e| ServerError::Task(e.to_string()))?;
+        let (tokens, domain) = opened?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        // Frames are batched and flushed explicitly: Nagle's algorithm would only delay
+        // a response that follows a large event by a delayed-ACK round (40 ms).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY");
+            }
+        });
+        let shared = Arc::new(Shared::new(config, domain, tokens));
+        let app = http::router(Arc::clone(&shared));
+        let mut run = shared.run.subscribe();
+        let serve = tokio::spawn(async move {
+            let stop = async move {
+                let _ = run.wait_for(|state| *state != RunState::Running).await;
+            };
+            if let Err(error) = axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+            {
+                tracing::error!(%error, "HTTP server failed");
+            }
+        });
+        tracing::info!(%local_addr, data_dir = %shared.config.data_dir.display(), "listening");
+        Ok(RunningServer {
+            shared,
+            local_addr,
+            serve,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The WebSocket URL, e.g. `ws://127.0.0.1:7600/ws`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.local_addr)
+    }
+
+    /// Issues a token for `user_id`, valid for `ttl`, with this server's secret.
+    pub fn issue_token(&self, user_id: &str, ttl: Duration) -> Result<String, ServerError> {
+        issue_with(&self.shared.tokens, user_id, ttl)
+    }
+
+    /// Connections open right now.
+    pub fn connection_count(&self) -> usize {
+        self.shared.connections.live()
+    }
+
+    /// Sessions the server keeps right now (connected or lingering for resume).
+    pub fn session_count(&self) -> usize {
+        self.shared.hub.session_count()
+    }
+
+    /// Graceful shutdown: stops accepting, sends `goodbye{server_shutdown, reconnect:true}`
+    /// to every connection, waits (at most `shutdown_grace`) for them to flush and close,
+    /// drops any that did not, and stops listening.
+    pub async fn shutdown(self) {
+        tracing::info!("shutting down");
+        self.shared.run.send_replace(RunState::Draining);
+        let grace = self.shared.config.shutdown_grace;
+        if !self.shared.connections.wait_idle(grace).await {
+            tracing::warn!(
+                left = self.shared.connections.live(),
+                "connections still open after the grace period; dropping them"
+            );
+            self.shared.run.send_replace(RunState::Killed);
+            self.shared
+                .connections
+                .wait_idle(Duration::from_secs(2))
+                .await;
+        }
+        self.stop_listening(grace).await;
+        tracing::info!("stopped");
+    }
+
+    /// Abrupt stop, for fault tests: every connection is dropped without a goodbye and
+    /// the server stops listening at once.
+    pub async fn kill(self) {
+        tracing::info!("killed");
+        self.shared.run.send_replace(RunState::Killed);
+        self.serve.abort();
+        let _ = self.serve.await;
+        self.shared
+            .connections
+            .wait_idle(Duration::from_secs(2))
+            .await;
+    }
+
+    async fn stop_listening(mut self, grace: Duration) {
+        if tokio::time::timeout(grace, &mut self.serve).await.is_err() {
+            self.serve.abort();
+            let _ = self.serve.await;
+        }
+    }
+}
+
+/// Issues a token for `user_id`, valid for `ttl`, with the secret of the server that uses
+/// `data_dir` (created there if it does not exist yet).
+pub fn issue_token(data_dir: &Path, user_id: &str, ttl: Duration) -> Result<String, ServerError> {
+    let key = TokenKey::load_or_create(data_dir)?;
+    issue_with(&key, user_id, ttl)
+}
+
+fn issue_with(key: &TokenKey, user_id: &str, ttl: Duration) -> Result<String, ServerError> {
+    community_protocol::limits::check_user_id(user_id).map_err(ServerError::InvalidUserId)?;
+    let expires_at = unix_now().saturating_add(ttl.as_secs());
+    Ok(key.issue(user_id, expires_at))
+}

@@ -1,0 +1,213 @@
+//! What every connection of one server shares: configuration, domain, hub, token key,
+//! the run state, and the ordering lock that keeps deliveries in commit order.
+//!
+//! Ordering: a mutating request runs `Domain::handle`, applies the membership changes and
+//! pushes the deliveries while holding one lock, on a blocking thread. So two messages
+//! committed one after the other in a channel reach every session in that order, and a
+//! login's community list (read under the same lock) never misses a membership change.
+//! Read-only requests skip the lock. Nothing awaits while holding it.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use community_protocol::{ApiError, ErrorCode, Request, Response};
+use community_server_domain::Domain;
+use tokio::sync::{Notify, watch};
+
+use crate::ServerConfig;
+use crate::hub::{Hub, Session};
+use crate::token::TokenKey;
+
+/// The life cycle of a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RunState {
+    /// Serving.
+    Running,
+    /// Graceful shutdown: every connection says goodbye and closes.
+    Draining,
+    /// Abrupt stop: every connection is dropped without a goodbye.
+    Killed,
+}
+
+/// Counts live connections so a shutdown can wait for them to finish.
+#[derive(Default)]
+pub(crate) struct ConnectionCount {
+    live: AtomicUsize,
+    idle: Notify,
+}
+
+/// Held by a connection task for its whole life.
+pub(crate) struct ConnectionGuard<'a>(&'a ConnectionCount);
+
+impl Drop for ConnectionGuard<'_> {
+    fn drop(&mut self) {
+        if self.0.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl ConnectionCount {
+    /// Counts one more connection until the guard is dropped.
+    pub fn enter(&self) -> ConnectionGuard<'_> {
+        self.live.fetch_add(1, Ordering::AcqRel);
+        ConnectionGuard(self)
+    }
+
+    /// Connections alive now.
+    pub fn live(&self) -> usize {
+        self.live.load(Ordering::Acquire)
+    }
+
+    /// Waits until no connection is alive, at most `timeout`. True when none is left.
+    pub async fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if self.live() == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, idle).await.is_err() {
+                return self.live() == 0;
+            }
+        }
+    }
+}
+
+/// State shared by all connections of one server.
+pub(crate) struct Shared {
+    /// The configuration the server started with.
+    pub config: ServerConfig,
+    /// The domain (blocking; used from blocking threads only).
+    pub domain: Domain,
+    /// Sessions and fan-out.
+    pub hub: Hub,
+    /// Verifies login tokens.
+    pub tokens: TokenKey,
+    /// Running, draining or killed; connections watch it.
+    pub run: watch::Sender<RunState>,
+    /// Live connections.
+    pub connections: ConnectionCount,
+    order: Mutex<()>,
+}
+
+impl Shared {
+    /// Shared state for a server with this configuration, domain and key.
+    pub fn new(config: ServerConfig, domain: Domain, tokens: TokenKey) -> Self {
+        let hub = Hub::new(config.ring_capacity(), config.session_queue_capacity);
+        Self {
+            config,
+            domain,
+            hub,
+            tokens,
+            run: watch::channel(RunState::Running).0,
+            connections: ConnectionCount::default(),
+            order: Mutex::new(()),
+        }
+    }
+
+    /// Runs a request of `session`'s user in the domain (on a blocking thread), applies
+    /// its membership changes and delivers its events, and returns the response.
+    pub async fn handle(
+        self: &Arc<Self>,
+        session: &Arc<Session>,
+        request: Request,
+    ) -> Result<Response, ApiError> {
+        let shared = Arc::clone(self);
+        let session = Arc::clone(session);
+        let ordered = !is_read_only(&request);
+        let op = request.op();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let _order =
+                ordered.then(|| shared.order.lock().unwrap_or_else(PoisonError::into_inner));
+            let handled = shared.domain.handle(&session.user_id, request)?;
+            shared.hub.apply(&handled.membership);
+            shared.hub.deliver(&handled.deliveries, Some(&session));
+            Ok(handled.response)
+        })
+        .await;
+        outcome.unwrap_or_else(|error| {
+            tracing::error!(%error, op, "request task failed");
+            Err(ApiError::new(
+                ErrorCode::INTERNAL,
+                "the request failed inside the server",
+            ))
+        })
+    }
+
+    /// Registers a new session in the hub with its user's communities, read under the
+    /// ordering lock so that no membership change slips between the read and the
+    /// registration.
+    pub async fn register(self: &Arc<Self>, session: &Arc<Session>) -> Result<(), ApiError> {
+        let shared = Arc::clone(self);
+        let session = Arc::clone(session);
+        let outcome = tokio::task::spawn_blocking(move || {
+            let _order = shared.order.lock().unwrap_or_else(PoisonError::into_inner);
+            let communities = shared.domain.joined_community_ids(&session.user_id)?;
+            shared.hub.register(&session, communities);
+            Ok(())
+        })
+        .await;
+        outcome.unwrap_or_else(|error| {
+            tracing::error!(%error, "login task failed");
+            Err(ApiError::new(
+                ErrorCode::INTERNAL,
+                "login failed inside the server",
+            ))
+        })
+    }
+
+    /// The current run state.
+    pub fn run_state(&self) -> RunState {
+        *self.run.borrow()
+    }
+}
+
+/// Requests that never change anything (and so need no ordering).
+fn is_read_only(request: &Request) -> bool {
+    matches!(
+        request,
+        Request::Sync(_)
+            | Request::ListJoinRequests(_)
+            | Request::ListJoinedCommunities(_)
+            | Request::GetCommunity(_)
+            | Request::ListMembers(_)
+            | Request::ListChannelMembers(_)
+            | Request::GetMessages(_)
+            | Request::GetHeads(_)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn connection_count_waits_for_the_last() {
+        let count = Arc::new(ConnectionCount::default());
+        assert!(count.wait_idle(Duration::from_millis(1)).await);
+        let guard = count.enter();
+        assert!(!count.wait_idle(Duration::from_millis(20)).await);
+        let waiter = tokio::spawn({
+            let count = Arc::clone(&count);
+            async move { count.wait_idle(Duration::from_secs(10)).await }
+        });
+        drop(guard);
+        assert!(waiter.await.unwrap());
+    }
+
+    #[test]
+    fn reads_are_not_ordered() {
+        assert!(is_read_only(&Request::GetHeads(
+            community_protocol::request::CommunityRef {
+                community_id: "c".into()
+            }
+        )));
+        assert!(!is_read_only(&Request::Logout(
+            community_protocol::request::Empty {}
+        )));
+    }
+}
