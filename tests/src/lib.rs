@@ -1,1 +1,344 @@
-//! Helpers shared by the end-to-end tests (in progress).
+//! Shared harness of the end-to-end tests: a real `community-server` on an ephemeral
+//! loopback port with a temporary data directory, SDK clients with their own temporary
+//! cache directories and fast reconnects, and bounded waits.
+//!
+//! Every wait here is bounded ([`WAIT`]) and fails the test with a message saying what
+//! did not happen; nothing asserts on how long something took.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use community_protocol::{Message, MessageContent};
+use community_sdk::{Client, ConnectionState, SdkError};
+use community_server::{RunningServer, ServerConfig};
+
+/// The longest any single wait of a test may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// A test failure with a message (the harness never panics itself).
+pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Turns a message into a test error.
+pub fn fail<T>(message: impl Into<String>) -> TestResult<T> {
+    Err(message.into().into())
+}
+
+/// Installs a `tracing` subscriber once, filtered by `RUST_LOG` (quiet by default).
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_test_writer()
+        .try_init();
+}
+
+/// A server the test controls: stop it, kill it, start it again on the same address with
+/// the same data directory.
+pub struct TestServer {
+    server: Option<RunningServer>,
+    addr: SocketAddr,
+    data_dir: tempfile::TempDir,
+    tune: fn(&mut ServerConfig),
+}
+
+/// The configuration every test server starts from: the defaults, plus a channel rate
+/// limit high enough that tests which stream messages are never throttled.
+pub fn test_config(listen: SocketAddr, data_dir: &Path) -> ServerConfig {
+    let mut config = ServerConfig::new(listen, data_dir);
+    config.limits.channel_messages_per_second = 100_000;
+    config.shutdown_grace = Duration::from_secs(2);
+    config
+}
+
+impl TestServer {
+    /// Starts a server on `127.0.0.1:0` with a fresh data directory.
+    pub async fn start() -> TestResult<Self> {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a server whose configuration `tune` adjusts.
+    pub async fn start_with(tune: fn(&mut ServerConfig)) -> TestResult<Self> {
+        init_tracing();
+        let data_dir = tempfile::tempdir()?;
+        let mut config = test_config(SocketAddr::from(([127, 0, 0, 1], 0)), data_dir.path());
+        tune(&mut config);
+        let server = RunningServer::start(config).await?;
+        Ok(Self {
+            addr: server.local_addr(),
+            server: Some(server),
+            data_dir,
+            tune,
+        })
+    }
+
+    /// The server's data directory (its token secret lives there).
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.path().to_path_buf()
+    }
+
+    /// The WebSocket URL (stays the same across restarts).
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// A token for `user_id`, valid for an hour.
+    pub fn token(&self, user_id: &str) -> TestResult<String> {
+        Ok(community_server::issue_token(
+            self.data_dir.path(),
+            user_id,
+            Duration::from_secs(3600),
+        )?)
+    }
+
+    /// Graceful shutdown (goodbye `server_shutdown` to every client).
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+
+    /// Abrupt stop: connections drop without a goodbye.
+    pub async fn kill(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.kill().await;
+        }
+    }
+
+    /// Starts again on the same address with the same data directory (retrying the bind
+    /// for a bounded time while the old socket goes away).
+    pub async fn restart(&mut self) -> TestResult {
+        self.stop().await;
+        let mut config = test_config(self.addr, self.data_dir.path());
+        (self.tune)(&mut config);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match RunningServer::start(config.clone()).await {
+                Ok(server) => {
+                    self.server = Some(server);
+                    return Ok(());
+                }
+                Err(error) if tokio::time::Instant::now() < deadline => {
+                    tracing::debug!(%error, "restart: bind not possible yet");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+}
+
+/// Builds a client for `url` with its cache in `data_dir`, fast reconnects and short
+/// timeouts (not logged in yet).
+pub async fn build_client(url: &str, data_dir: &Path, device_id: &str) -> Result<Client, SdkError> {
+    Client::builder()
+        .server_url(url)
+        .data_dir(data_dir)
+        .device_id(device_id)
+        .backoff(Duration::from_millis(20), Duration::from_millis(300))
+        .request_timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .await
+}
+
+/// A logged-in test client that owns its cache directory.
+pub struct TestClient {
+    /// The SDK client.
+    pub client: Client,
+    /// The user.
+    pub user_id: String,
+    dir: tempfile::TempDir,
+}
+
+impl TestClient {
+    /// A new device of `user_id` with an empty cache, logged in to `server`.
+    pub async fn login(server: &TestServer, user_id: &str, device_id: &str) -> TestResult<Self> {
+        let dir = tempfile::tempdir()?;
+        let client = build_client(&server.ws_url(), dir.path(), device_id).await?;
+        client.login(user_id, &server.token(user_id)?).await?;
+        Ok(Self {
+            client,
+            user_id: user_id.to_string(),
+            dir,
+        })
+    }
+
+    /// The cache directory (to reopen it in another client).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// Drops the client but keeps its cache directory; returns the directory guard.
+    pub fn close(self) -> tempfile::TempDir {
+        drop(self.client);
+        self.dir
+    }
+}
+
+/// Polls `check` every 20 ms until it returns true; fails after [`WAIT`] with `what`.
+pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) -> TestResult {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if check() {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return fail(format!("timed out waiting until {what}"));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Like [`eventually`] with an async check.
+pub async fn eventually_async<F, Fut>(what: &str, mut check: F) -> TestResult
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        if check().await {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return fail(format!("timed out waiting until {what}"));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the client is connected.
+pub async fn connected(client: &Client) -> TestResult {
+    eventually("the client is connected", || {
+        client.connection_state() == ConnectionState::Connected
+    })
+    .await
+}
+
+/// A text message's text (empty for other kinds).
+pub fn text_of(message: &Message) -> &str {
+    match &message.content {
+        MessageContent::Text { text } => text,
+        _ => "",
+    }
+}
+
+/// Reads a channel's whole history (ascending) through the SDK, page by page from the
+/// newest, at most `max` messages.
+pub async fn whole_history(
+    client: &Client,
+    community_id: &str,
+    channel_id: &str,
+    max: usize,
+) -> TestResult<Vec<Message>> {
+    let channel = client.community(community_id).channel(channel_id);
+    let mut all: Vec<Message> = Vec::new();
+    let mut before = None;
+    while all.len() < max {
+        let page = channel.messages(before, 100).await?;
+        let Some(oldest) = page.first().map(|m| m.seq) else {
+            break;
+        };
+        let mut merged = page;
+        merged.append(&mut all);
+        all = merged;
+        if oldest <= 1 {
+            break;
+        }
+        before = Some(oldest);
+    }
+    Ok(all)
+}
+
+/// `owner` creates a community named `name` and every client of `members` joins it;
+/// waits until every member's cache holds it. Returns the community id and its default
+/// channel id.
+pub async fn guild(
+    owner: &TestClient,
+    name: &str,
+    members: &[&TestClient],
+) -> TestResult<(String, String)> {
+    let community = owner
+        .client
+        .create_community(community_protocol::request::CreateCommunity {
+            name: name.into(),
+            ..Default::default()
+        })
+        .await?;
+    let Some(entry) = community.entry() else {
+        return fail("the created community is not cached");
+    };
+    let community_id = entry.info.community_id.clone();
+    for member in members {
+        if member.client.community(&community_id).entry().is_none() {
+            match member.client.join_community(&community_id, "").await {
+                Ok(_) => {}
+                Err(error) if error.name() == "already_member" => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        eventually("a member's cache holds the community", || {
+            member.client.community(&community_id).entry().is_some()
+        })
+        .await?;
+    }
+    Ok((community_id, entry.info.default_channel_id))
+}
+
+/// Waits until `client` has no unsent message left in `channel_id` (every message of the
+/// outbox is sent or failed).
+pub async fn outbox_drained(client: &Client, community_id: &str, channel_id: &str) -> TestResult {
+    let channel = client.community(community_id).channel(channel_id);
+    eventually_async("the outbox is drained", || {
+        let channel = channel.clone();
+        async move {
+            channel.pending().await.is_ok_and(|pending| {
+                pending
+                    .iter()
+                    .all(|m| !matches!(m.state, community_sdk::SendState::Sending))
+            })
+        }
+    })
+    .await
+}
+
+/// Asserts that `history` is exactly the sequences `1..=n` (no gap, no duplicate) and
+/// returns its texts in order.
+pub fn contiguous_texts(history: &[Message]) -> TestResult<Vec<String>> {
+    for (index, message) in history.iter().enumerate() {
+        if message.seq != index as u64 + 1 {
+            return fail(format!(
+                "history is not contiguous at position {index}: seq {}",
+                message.seq
+            ));
+        }
+    }
+    Ok(history.iter().map(|m| text_of(m).to_string()).collect())
+}
+
+/// Reads `subscription` until a value satisfies `check`; fails after [`WAIT`] with `what`.
+pub async fn until<T>(
+    subscription: &mut community_sdk::Subscription<T>,
+    what: &str,
+    mut check: impl FnMut(&T) -> bool,
+) -> TestResult {
+    let found = tokio::time::timeout(WAIT, async {
+        while let Some(value) = subscription.next().await {
+            if check(&value) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    match found {
+        Ok(true) => Ok(()),
+        Ok(false) => fail(format!("the subscription ended before {what}")),
+        Err(_) => fail(format!("timed out waiting until {what}")),
+    }
+}

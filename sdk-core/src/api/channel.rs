@@ -1,0 +1,361 @@
+//! [`ChannelHandle`]: messages, read state and management of one channel.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use community_protocol::request::{ChannelMembers, ChannelRef, MarkRead, UpdateChannel};
+use community_protocol::{
+    ApiError, ChannelHead, ChannelId, ChannelInfo, CommunityId, ErrorCode, Message, MessageContent,
+    Request, Response, Seq, UserId,
+};
+
+use super::checks;
+use super::client::ClientInner;
+use super::community::{channel_answer, expect_ok, users_outcome};
+use super::{ChannelUpdate, UsersOutcome};
+use crate::error::SdkError;
+use crate::events::{Sink, Subscription};
+use crate::model::{
+    ChannelEntry, ChannelUnread, LocalMessage, MessageUpdate, SendOptions, SendState,
+};
+use crate::outbox;
+use crate::session::UserSession;
+use crate::store::{OutboxEntry, OutboxState};
+use crate::sync::{LocalUpdate, history_page};
+
+/// How many cached messages the first value of a message subscription holds.
+const TIMELINE_WINDOW: u32 = 50;
+
+/// A handle on one channel. Cheap to clone; creating one does no I/O.
+#[derive(Clone)]
+pub struct ChannelHandle {
+    client: Arc<ClientInner>,
+    community_id: CommunityId,
+    channel_id: ChannelId,
+}
+
+impl std::fmt::Debug for ChannelHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelHandle")
+            .field("community_id", &self.community_id)
+            .field("channel_id", &self.channel_id)
+            .finish()
+    }
+}
+
+impl ChannelHandle {
+    pub(crate) fn new(
+        client: Arc<ClientInner>,
+        community_id: CommunityId,
+        channel_id: ChannelId,
+    ) -> Self {
+        Self {
+            client,
+            community_id,
+            channel_id,
+        }
+    }
+
+    /// The community's id.
+    pub fn community_id(&self) -> &str {
+        &self.community_id
+    }
+
+    /// The channel's id.
+    pub fn id(&self) -> &str {
+        &self.channel_id
+    }
+
+    fn session(&self) -> Result<Arc<UserSession>, SdkError> {
+        self.client.session()
+    }
+
+    fn channel_ref(&self) -> ChannelRef {
+        ChannelRef {
+            community_id: self.community_id.clone(),
+            channel_id: self.channel_id.clone(),
+        }
+    }
+
+    // ----- cached reads -----
+
+    /// The channel as cached, with its head (`None` when not visible or not cached).
+    pub fn entry(&self) -> Option<ChannelEntry> {
+        self.session()
+            .ok()?
+            .read(|state| state.channel_entry(&self.community_id, &self.channel_id))
+    }
+
+    /// Its unread and mention counts (`None` when not cached).
+    pub fn unread(&self) -> Option<ChannelUnread> {
+        self.session()
+            .ok()?
+            .read(|state| state.channel_unread(&self.community_id, &self.channel_id))
+    }
+
+    // ----- messages -----
+
+    /// Sends a message. Returns at once with the local echo (state `Sending`), already
+    /// durable in the outbox; the message is sent when connected (resent after a
+    /// reconnect or a restart with the same idempotency key) and ends `Sent { seq }` or
+    /// `Failed { error }` (see [`subscribe_messages`](Self::subscribe_messages)). Limits and
+    /// the cached membership (muted, mute-all, announcement channel) are checked first.
+    pub async fn send(
+        &self,
+        content: MessageContent,
+        options: SendOptions,
+    ) -> Result<LocalMessage, SdkError> {
+        let session = self.session()?;
+        session.read(|state| -> Result<(), ApiError> {
+            state.limits.check_message(&content, &options.mentions)?;
+            checks::may_send(state, &self.community_id, &self.channel_id)
+        })?;
+        if let Some(reply_to) = options.reply_to
+            && reply_to == 0
+        {
+            return Err(ApiError::new(
+                ErrorCode::INVALID_ARGUMENT,
+                "reply_to must be a sequence (from 1)",
+            )
+            .into());
+        }
+        let entry = OutboxEntry {
+            idempotency_key: uuid::Uuid::new_v4().simple().to_string(),
+            community_id: self.community_id.clone(),
+            channel_id: self.channel_id.clone(),
+            content,
+            mentions: options.mentions,
+            reply_to: options.reply_to,
+            priority: options.priority,
+            created_at_ms: checks::now_ms(),
+            state: OutboxState::Sending,
+        };
+        outbox::enqueue(&session, entry).await
+    }
+
+    /// Sends a text message (see [`send`](Self::send)).
+    pub async fn send_text(&self, text: impl Into<String>) -> Result<LocalMessage, SdkError> {
+        self.send(
+            MessageContent::Text { text: text.into() },
+            SendOptions::default(),
+        )
+        .await
+    }
+
+    /// Puts a failed message back in the queue. Returns false when it was not failed.
+    pub async fn retry_send(&self, local_id: &str) -> Result<bool, SdkError> {
+        let session = self.session()?;
+        outbox::retry(&session, local_id).await
+    }
+
+    /// Discards an unsent or failed message from the outbox. Returns false when unknown.
+    pub async fn discard(&self, local_id: &str) -> Result<bool, SdkError> {
+        Ok(self
+            .session()?
+            .store
+            .outbox_remove(local_id.to_string())
+            .await?)
+    }
+
+    /// The user's messages of this channel that are not sent yet, or failed.
+    pub async fn pending(&self) -> Result<Vec<LocalMessage>, SdkError> {
+        let session = self.session()?;
+        let entries = session
+            .store
+            .outbox_entries(self.channel_id.clone())
+            .await?;
+        Ok(entries
+            .iter()
+            .map(|entry| outbox::echo(entry, &session.user_id))
+            .filter(|echo| !matches!(echo.state, SendState::Sent { .. }))
+            .collect())
+    }
+
+    /// A page of history, ascending: up to `limit` (1..=100) messages with
+    /// `seq < before_seq`, the newest when `before_seq` is `None`. Served from the cache;
+    /// holes are fetched from the server first when connected, so pages are complete
+    /// online and whatever is cached offline.
+    pub async fn messages(
+        &self,
+        before_seq: Option<Seq>,
+        limit: u32,
+    ) -> Result<Vec<Message>, SdkError> {
+        let session = self.session()?;
+        let limit = session.read(|state| state.limits.page_size(Some(limit)))?;
+        history_page(
+            &session,
+            &self.community_id,
+            &self.channel_id,
+            before_seq,
+            limit,
+        )
+        .await
+    }
+
+    /// Timeline changes: the newest cached messages and the pending local echoes first,
+    /// then new messages (`Inserted`, upsert by `seq`) and echo state changes (`Local`).
+    pub async fn subscribe_messages(&self) -> Result<Subscription<Vec<MessageUpdate>>, SdkError> {
+        let session = self.session()?;
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        // Register first, then read: a message stored in between shows up in both and is
+        // filtered below, but none can fall between the two.
+        self.client.hub.register(Sink::Messages(
+            self.community_id.clone(),
+            self.channel_id.clone(),
+            sender,
+        ));
+        let messages = session
+            .store
+            .messages_before(self.channel_id.clone(), None, TIMELINE_WINDOW)
+            .await?;
+        let pending = self.pending().await?;
+        let seen: HashSet<Seq> = messages.iter().map(|m| m.seq).collect();
+        let initial = vec![MessageUpdate::Reset { messages, pending }];
+        Ok(
+            Subscription::new(initial, receiver).with_filter(move |updates: Vec<MessageUpdate>| {
+                let updates: Vec<MessageUpdate> = updates
+                    .into_iter()
+                    .filter(|u| !matches!(u, MessageUpdate::Inserted(m) if seen.contains(&m.seq)))
+                    .collect();
+                (!updates.is_empty()).then_some(updates)
+            }),
+        )
+    }
+
+    // ----- read state -----
+
+    /// Marks everything up to `seq` read (never backwards; clamped to the last message).
+    /// The server syncs the position to the user's other devices. Returns the new head.
+    pub async fn mark_read(&self, seq: Seq) -> Result<ChannelHead, SdkError> {
+        let session = self.session()?;
+        let request = Request::MarkRead(MarkRead {
+            community_id: self.community_id.clone(),
+            channel_id: self.channel_id.clone(),
+            seq,
+        });
+        match session.request(request).await? {
+            Response::ReadState(head) => {
+                session.apply(LocalUpdate::Head(head.clone())).await;
+                Ok(head)
+            }
+            other => Err(SdkError::unexpected("mark_read", &other)),
+        }
+    }
+
+    /// Marks every message read (up to the newest known sequence).
+    pub async fn mark_all_read(&self) -> Result<ChannelHead, SdkError> {
+        let last = self.entry().map_or(u64::MAX, |e| e.head.last_seq.max(1));
+        self.mark_read(last).await
+    }
+
+    // ----- management -----
+
+    /// Changes the channel (owner / admin).
+    pub async fn update(&self, update: ChannelUpdate) -> Result<ChannelInfo, SdkError> {
+        let session = self.session()?;
+        session.read(|state| -> Result<(), ApiError> {
+            checks::admin(state, &self.community_id)?;
+            if let Some(name) = &update.name {
+                state.limits.check_channel_name(name)?;
+            }
+            if let Some(text) = &update.introduction {
+                state.limits.check_channel_intro(text)?;
+            }
+            if let Some(text) = &update.notice {
+                state.limits.check_channel_notice(text)?;
+            }
+            Ok(())
+        })?;
+        let request = Request::UpdateChannel(UpdateChannel {
+            community_id: self.community_id.clone(),
+            channel_id: self.channel_id.clone(),
+            name: update.name,
+            introduction: update.introduction,
+            notice: update.notice,
+            custom: update.custom,
+            category_id: update.category_id,
+            position: update.position,
+            private: update.private,
+        });
+        channel_answer(&session, "update_channel", request).await
+    }
+
+    /// Deletes the channel and its messages (owner / admin; not the default channel).
+    pub async fn delete(&self) -> Result<(), SdkError> {
+        let session = self.session()?;
+        session.read(|state| -> Result<(), ApiError> {
+            checks::admin(state, &self.community_id)?;
+            if state
+                .channel(&self.community_id, &self.channel_id)
+                .is_some_and(|c| c.info.is_default)
+            {
+                return Err(ApiError::new(
+                    ErrorCode::DEFAULT_CHANNEL_PROTECTED,
+                    "the default channel cannot be deleted",
+                ));
+            }
+            Ok(())
+        })?;
+        expect_ok(
+            "delete_channel",
+            session
+                .request(Request::DeleteChannel(self.channel_ref()))
+                .await?,
+        )?;
+        session
+            .apply(LocalUpdate::RemoveChannel(
+                self.community_id.clone(),
+                self.channel_id.clone(),
+            ))
+            .await;
+        Ok(())
+    }
+
+    /// Adds members to a private channel (owner / admin).
+    pub async fn add_members(&self, user_ids: Vec<UserId>) -> Result<UsersOutcome, SdkError> {
+        self.members_change(user_ids, true).await
+    }
+
+    /// Removes members from a private channel (owner / admin).
+    pub async fn remove_members(&self, user_ids: Vec<UserId>) -> Result<UsersOutcome, SdkError> {
+        self.members_change(user_ids, false).await
+    }
+
+    async fn members_change(
+        &self,
+        user_ids: Vec<UserId>,
+        add: bool,
+    ) -> Result<UsersOutcome, SdkError> {
+        let session = self.session()?;
+        session.read(|state| -> Result<(), ApiError> {
+            checks::admin(state, &self.community_id)?;
+            state.limits.check_invitees(user_ids.len())
+        })?;
+        let params = ChannelMembers {
+            community_id: self.community_id.clone(),
+            channel_id: self.channel_id.clone(),
+            user_ids,
+        };
+        let (op, request) = if add {
+            ("add_channel_members", Request::AddChannelMembers(params))
+        } else {
+            (
+                "remove_channel_members",
+                Request::RemoveChannelMembers(params),
+            )
+        };
+        users_outcome(op, session.request(request).await?)
+    }
+
+    /// The explicit members of a private channel.
+    pub async fn members(&self) -> Result<Vec<UserId>, SdkError> {
+        let session = self.session()?;
+        match session
+            .request(Request::ListChannelMembers(self.channel_ref()))
+            .await?
+        {
+            Response::ChannelMembers { user_ids } => Ok(user_ids),
+            other => Err(SdkError::unexpected("list_channel_members", &other)),
+        }
+    }
+}

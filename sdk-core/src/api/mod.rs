@@ -1,0 +1,20 @@
+//! The public surface: [`Client`] and its handles, [`CommunityHandle`] and
+//! [`ChannelHandle`], plus the small option and result records their methods take and
+//! return. Every server operation of protocol v1 is an async method here; each checks
+//! what it can locally first (limits announced at login, the user's cached role) and
+//! fails fast with the same typed error the server would give, then asks the server and
+//! applies the answer to the cache before returning.
+
+mod channel;
+mod checks;
+mod client;
+mod community;
+mod records;
+
+pub use channel::ChannelHandle;
+pub use client::{Client, ClientBuilder};
+pub use community::CommunityHandle;
+pub use records::{
+    AttributesOutcome, ChannelUpdate, CommunityUpdate, JoinOutcome, MembersPage, NewChannel,
+    UsersOutcome,
+};

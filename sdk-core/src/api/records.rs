@@ -1,0 +1,99 @@
+//! Option and result records of the API methods (plain data).
+
+use std::collections::BTreeMap;
+
+use community_protocol::{
+    CategoryId, ChannelKind, CommunitySnapshot, FailedKey, FailedUser, JoinPolicy, MemberInfo,
+    Page, UserId,
+};
+
+/// What a new channel looks like ([`CommunityHandle::create_channel`](crate::CommunityHandle::create_channel)).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewChannel {
+    /// Name (1..=100 bytes).
+    pub name: String,
+    /// Text, voice or announcement.
+    pub kind: ChannelKind,
+    /// Introduction.
+    pub introduction: String,
+    /// Notice.
+    pub notice: String,
+    /// App-defined string.
+    pub custom: String,
+    /// Category to show it under.
+    pub category_id: Option<CategoryId>,
+    /// Sort key (default: after the last channel).
+    pub position: Option<i64>,
+    /// Private channel (only added members, plus owner and admins).
+    pub private: bool,
+    /// Initial members of a private channel.
+    pub member_ids: Vec<UserId>,
+}
+
+/// Changes to a channel; `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChannelUpdate {
+    /// New name.
+    pub name: Option<String>,
+    /// New introduction.
+    pub introduction: Option<String>,
+    /// New notice.
+    pub notice: Option<String>,
+    /// New custom string.
+    pub custom: Option<String>,
+    /// New category (`Some("")` removes it from its category).
+    pub category_id: Option<CategoryId>,
+    /// New sort key.
+    pub position: Option<i64>,
+    /// Make it private or public.
+    pub private: Option<bool>,
+}
+
+/// Changes to a community; `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CommunityUpdate {
+    /// New name.
+    pub name: Option<String>,
+    /// New avatar URL.
+    pub avatar_url: Option<String>,
+    /// New notice.
+    pub notice: Option<String>,
+    /// New join policy.
+    pub join_policy: Option<JoinPolicy>,
+}
+
+/// The answer to joining a community.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JoinOutcome {
+    /// Joined: the community as the new member sees it.
+    Joined(Box<CommunitySnapshot>),
+    /// An approval community: the request waits for an owner or admin.
+    Pending,
+}
+
+/// Users an operation applied to, and those it did not (each with its error).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UsersOutcome {
+    /// Users it applied to.
+    pub succeeded: Vec<UserId>,
+    /// Users it did not apply to.
+    pub failed: Vec<FailedUser>,
+}
+
+/// Attributes after an operation, and the keys that failed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AttributesOutcome {
+    /// Every attribute now.
+    pub attributes: BTreeMap<String, String>,
+    /// Keys that could not be set or deleted.
+    pub failed: Vec<FailedKey>,
+}
+
+/// A page of members and the exact number of matching members.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MembersPage {
+    /// The page (`next_cursor` is absent on the last page).
+    pub page: Page<MemberInfo>,
+    /// Exact number of members matching the query.
+    pub total_count: u64,
+}

@@ -1,0 +1,141 @@
+//! [`SdkError`]: every way a call into the SDK can fail, typed all the way to the caller.
+//!
+//! Server refusals and local fail-fast checks share one variant ([`SdkError::Api`]) with the
+//! same [`ErrorCode`] the server would have answered, so an app handles "muted" the same way
+//! whether the SDK caught it early or the server did. Everything else is local: no session,
+//! the store, the connection, a misused argument. [`SdkError::code`] and
+//! [`SdkError::name`] give bindings a stable number and name for every case.
+
+use community_protocol::{ApiError, ErrorCode};
+
+use crate::store::StoreError;
+
+/// Local error codes (outside the protocol's ranges), returned by [`SdkError::code`].
+pub mod codes {
+    /// [`super::SdkError::Connection`].
+    pub const CONNECTION: u32 = 10_001;
+    /// [`super::SdkError::Store`].
+    pub const STORE: u32 = 10_002;
+    /// [`super::SdkError::Closed`].
+    pub const CLOSED: u32 = 10_003;
+    /// [`super::SdkError::UnexpectedResponse`].
+    pub const UNEXPECTED_RESPONSE: u32 = 10_004;
+}
+
+/// A failure of an SDK call.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SdkError {
+    /// The server refused the request, or a local check refused it before it was sent
+    /// (same code the server would give).
+    #[error("{0}")]
+    Api(#[from] ApiError),
+    /// There is no session: log in first (also after a terminal disconnect such as an
+    /// expired token or a session replaced by another login).
+    #[error("not logged in")]
+    NotLoggedIn,
+    /// The local store failed.
+    #[error("local store: {0}")]
+    Store(#[from] StoreError),
+    /// The request could not be carried out over the connection.
+    #[error("connection: {0}")]
+    Connection(#[from] ConnectionError),
+    /// An argument given to the SDK is unusable (for example an empty server URL).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The client was shut down.
+    #[error("the client is closed")]
+    Closed,
+    /// The server answered with a response of the wrong kind (a protocol mismatch).
+    #[error("unexpected response: {0}")]
+    UnexpectedResponse(String),
+}
+
+/// Why a request could not be carried out over the connection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectionError {
+    /// The client is not connected right now (it reconnects by itself).
+    #[error("not connected")]
+    NotConnected,
+    /// The connection dropped before the answer arrived; the request may or may not have
+    /// been carried out.
+    #[error("the connection was lost before the answer arrived")]
+    Lost,
+    /// No answer arrived in time.
+    #[error("no answer within {0} ms")]
+    Timeout(u64),
+    /// The WebSocket could not be opened or broke.
+    #[error("transport: {0}")]
+    Transport(String),
+}
+
+impl SdkError {
+    /// A stable number for this error: the protocol code for [`SdkError::Api`],
+    /// `2000` (`not_logged_in`) for [`SdkError::NotLoggedIn`], `5018`
+    /// (`invalid_argument`) for [`SdkError::InvalidArgument`], and the local codes of
+    /// [`codes`] for the rest.
+    pub fn code(&self) -> u32 {
+        match self {
+            SdkError::Api(error) => u32::from(error.code.0),
+            SdkError::NotLoggedIn => u32::from(ErrorCode::NOT_LOGGED_IN.0),
+            SdkError::InvalidArgument(_) => u32::from(ErrorCode::INVALID_ARGUMENT.0),
+            SdkError::Connection(_) => codes::CONNECTION,
+            SdkError::Store(_) => codes::STORE,
+            SdkError::Closed => codes::CLOSED,
+            SdkError::UnexpectedResponse(_) => codes::UNEXPECTED_RESPONSE,
+        }
+    }
+
+    /// A stable snake_case name for this error (the protocol's name for API errors).
+    pub fn name(&self) -> &'static str {
+        match self {
+            SdkError::Api(error) => error.code.name(),
+            SdkError::NotLoggedIn => "not_logged_in",
+            SdkError::InvalidArgument(_) => "invalid_argument",
+            SdkError::Connection(_) => "connection",
+            SdkError::Store(_) => "store",
+            SdkError::Closed => "closed",
+            SdkError::UnexpectedResponse(_) => "unexpected_response",
+        }
+    }
+
+    /// The API error, when this is one.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            SdkError::Api(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// True when retrying later may succeed (connection trouble, a server-side failure).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SdkError::Connection(_) => true,
+            SdkError::Api(error) => error.kind() == community_protocol::ErrorKind::Server,
+            _ => false,
+        }
+    }
+
+    pub(crate) fn unexpected(op: &str, response: &community_protocol::Response) -> Self {
+        SdkError::UnexpectedResponse(format!("`{op}` answered with {response:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_stable() {
+        let muted = SdkError::Api(ApiError::new(ErrorCode::MUTED, "muted"));
+        assert_eq!((muted.code(), muted.name()), (4004, "muted"));
+        assert_eq!(SdkError::NotLoggedIn.code(), 2000);
+        let lost = SdkError::Connection(ConnectionError::Lost);
+        assert_eq!(
+            (lost.code(), lost.name()),
+            (codes::CONNECTION, "connection")
+        );
+        assert!(lost.is_transient());
+        assert!(!muted.is_transient());
+        assert_eq!(muted.api().map(|e| e.code), Some(ErrorCode::MUTED));
+    }
+}

@@ -1,0 +1,440 @@
+//! The hub: where changes are queued and the one dispatcher task that delivers them.
+//!
+//! Producers push [`Publication`]s into a plain queue under the hub's mutex (no channel is
+//! sent to and no listener runs under any lock), then wake the dispatcher. The dispatcher
+//! takes the queue and the subscriber list under the lock, lets go of it, and only then
+//! sends each subscriber its batch. Each publication is numbered; a subscriber registered
+//! when the counter stood at `n` receives only publications numbered `n` or later, so a
+//! snapshot taken under the same lock as the registration plus the later diffs is exactly
+//! the current state.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use community_protocol::{ChannelId, CommunityId};
+use tokio::sync::{Notify, mpsc};
+
+use super::Subscription;
+use crate::model::{
+    ChannelEntry, ChannelUnread, CommunityEntry, CommunityUnread, ConnectionState,
+    DisconnectReason, ListDiff, MessageUpdate, UnreadTotals, UnreadUpdate,
+};
+
+/// One change, as produced.
+#[derive(Debug, Clone)]
+pub(crate) enum Publication {
+    /// The connection state changed.
+    Connection(ConnectionState),
+    /// The community list changed.
+    Community(ListDiff<CommunityEntry>),
+    /// A community's channel list changed.
+    Channel {
+        /// The community.
+        community_id: CommunityId,
+        /// The change.
+        diff: ListDiff<ChannelEntry>,
+    },
+    /// A channel's timeline changed.
+    Message {
+        /// The community.
+        community_id: CommunityId,
+        /// The channel.
+        channel_id: ChannelId,
+        /// The change.
+        update: MessageUpdate,
+    },
+    /// Unread counts changed.
+    Unread(UnreadChange),
+}
+
+/// New unread values after one state change.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UnreadChange {
+    /// True when this lists everything (earlier values are void).
+    pub reset: bool,
+    /// Channels whose counts changed.
+    pub channels: Vec<ChannelUnread>,
+    /// Communities whose sums changed.
+    pub communities: Vec<CommunityUnread>,
+    /// Communities that are gone.
+    pub removed_communities: Vec<CommunityId>,
+    /// Totals now.
+    pub totals: UnreadTotals,
+}
+
+/// Where a subscriber's batches go.
+pub(crate) enum Sink {
+    /// Connection states.
+    Connection(mpsc::UnboundedSender<ConnectionState>),
+    /// Community list diffs.
+    Communities(mpsc::UnboundedSender<Vec<ListDiff<CommunityEntry>>>),
+    /// Channel list diffs of one community.
+    Channels(
+        CommunityId,
+        mpsc::UnboundedSender<Vec<ListDiff<ChannelEntry>>>,
+    ),
+    /// Timeline changes of one channel.
+    Messages(
+        CommunityId,
+        ChannelId,
+        mpsc::UnboundedSender<Vec<MessageUpdate>>,
+    ),
+    /// Unread changes.
+    Unread(mpsc::UnboundedSender<UnreadUpdate>),
+}
+
+impl Sink {
+    fn is_closed(&self) -> bool {
+        match self {
+            Sink::Connection(s) => s.is_closed(),
+            Sink::Communities(s) => s.is_closed(),
+            Sink::Channels(_, s) => s.is_closed(),
+            Sink::Messages(_, _, s) => s.is_closed(),
+            Sink::Unread(s) => s.is_closed(),
+        }
+    }
+
+    fn clone_sink(&self) -> Sink {
+        match self {
+            Sink::Connection(s) => Sink::Connection(s.clone()),
+            Sink::Communities(s) => Sink::Communities(s.clone()),
+            Sink::Channels(c, s) => Sink::Channels(c.clone(), s.clone()),
+            Sink::Messages(c, ch, s) => Sink::Messages(c.clone(), ch.clone(), s.clone()),
+            Sink::Unread(s) => Sink::Unread(s.clone()),
+        }
+    }
+}
+
+struct Subscriber {
+    from: u64,
+    sink: Sink,
+}
+
+struct Inner {
+    next: u64,
+    /// The connection task whose states are current; states of older tasks are dropped.
+    connection_epoch: u64,
+    queue: VecDeque<(u64, Publication)>,
+    subscribers: Vec<Subscriber>,
+    connection: ConnectionState,
+}
+
+/// The publication queue and subscriber list.
+pub(crate) struct Hub {
+    inner: Mutex<Inner>,
+    wake: Notify,
+    epochs: std::sync::atomic::AtomicU64,
+}
+
+impl Hub {
+    /// An empty hub; the connection state starts as `Disconnected { LoggedOut }`.
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self {
+            epochs: std::sync::atomic::AtomicU64::new(0),
+            inner: Mutex::new(Inner {
+                next: 0,
+                connection_epoch: 0,
+                queue: VecDeque::new(),
+                subscribers: Vec::new(),
+                connection: ConnectionState::Disconnected {
+                    reason: DisconnectReason::LoggedOut,
+                },
+            }),
+            wake: Notify::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding this lock leaves only plain queues behind; keep going.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues publications (in order) and wakes the dispatcher. Safe to call while holding
+    /// the state lock: nothing is sent here.
+    pub(crate) fn publish(&self, publications: impl IntoIterator<Item = Publication>) {
+        let mut queued = false;
+        {
+            let mut inner = self.lock();
+            for publication in publications {
+                if let Publication::Connection(state) = &publication {
+                    inner.connection = state.clone();
+                }
+                let n = inner.next;
+                inner.next += 1;
+                inner.queue.push_back((n, publication));
+                queued = true;
+            }
+        }
+        if queued {
+            self.wake.notify_one();
+        }
+    }
+
+    /// A new connection epoch: each connection task publishes its states under its own
+    /// epoch, and the states of an older task (one being stopped) never override a newer
+    /// one's.
+    pub(crate) fn next_connection_epoch(&self) -> u64 {
+        self.epochs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1
+    }
+
+    /// Publishes the connection state of the task with `epoch`, unless a newer task has
+    /// published already.
+    pub(crate) fn publish_connection(&self, epoch: u64, state: ConnectionState) {
+        {
+            let mut inner = self.lock();
+            if epoch < inner.connection_epoch {
+                return;
+            }
+            inner.connection_epoch = epoch;
+            inner.connection = state.clone();
+            let n = inner.next;
+            inner.next += 1;
+            inner.queue.push_back((n, Publication::Connection(state)));
+        }
+        self.wake.notify_one();
+    }
+
+    /// The current connection state.
+    pub(crate) fn connection_state(&self) -> ConnectionState {
+        self.lock().connection.clone()
+    }
+
+    /// Registers a sink; it receives publications queued from now on. Call while holding
+    /// the lock that guards the snapshot given to the subscriber as its first value.
+    pub(crate) fn register(&self, sink: Sink) {
+        let mut inner = self.lock();
+        let from = inner.next;
+        inner.subscribers.push(Subscriber { from, sink });
+    }
+
+    /// Subscribes to connection states (the current one first).
+    pub(crate) fn subscribe_connection(&self) -> Subscription<ConnectionState> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let mut inner = self.lock();
+        let from = inner.next;
+        inner.subscribers.push(Subscriber {
+            from,
+            sink: Sink::Connection(sender),
+        });
+        let current = inner.connection.clone();
+        drop(inner);
+        Subscription::new(current, receiver)
+    }
+
+    /// The dispatcher: delivers queued publications until the task is aborted.
+    pub(crate) async fn run_dispatcher(self: Arc<Self>) {
+        loop {
+            self.wake.notified().await;
+            loop {
+                let (batch, targets) = {
+                    let mut inner = self.lock();
+                    if inner.queue.is_empty() {
+                        break;
+                    }
+                    let batch: Vec<(u64, Publication)> = inner.queue.drain(..).collect();
+                    inner.subscribers.retain(|s| !s.sink.is_closed());
+                    let targets: Vec<(u64, Sink)> = inner
+                        .subscribers
+                        .iter()
+                        .map(|s| (s.from, s.sink.clone_sink()))
+                        .collect();
+                    (batch, targets)
+                };
+                for (from, sink) in &targets {
+                    deliver(&batch, *from, sink);
+                }
+            }
+        }
+    }
+}
+
+/// Sends one subscriber the publications of `batch` that concern it (no lock held).
+fn deliver(batch: &[(u64, Publication)], from: u64, sink: &Sink) {
+    let relevant = batch.iter().filter(|(n, _)| *n >= from).map(|(_, p)| p);
+    match sink {
+        Sink::Connection(sender) => {
+            for publication in relevant {
+                if let Publication::Connection(state) = publication {
+                    let _ = sender.send(state.clone());
+                }
+            }
+        }
+        Sink::Communities(sender) => {
+            let diffs: Vec<_> = relevant
+                .filter_map(|p| match p {
+                    Publication::Community(diff) => Some(diff.clone()),
+                    _ => None,
+                })
+                .collect();
+            if !diffs.is_empty() {
+                let _ = sender.send(diffs);
+            }
+        }
+        Sink::Channels(community, sender) => {
+            let diffs: Vec<_> = relevant
+                .filter_map(|p| match p {
+                    Publication::Channel { community_id, diff } if community_id == community => {
+                        Some(diff.clone())
+                    }
+                    _ => None,
+                })
+                .collect();
+            if !diffs.is_empty() {
+                let _ = sender.send(diffs);
+            }
+        }
+        Sink::Messages(community, channel, sender) => {
+            let updates: Vec<_> = relevant
+                .filter_map(|p| match p {
+                    Publication::Message {
+                        community_id,
+                        channel_id,
+                        update,
+                    } if community_id == community && channel_id == channel => Some(update.clone()),
+                    _ => None,
+                })
+                .collect();
+            if !updates.is_empty() {
+                let _ = sender.send(updates);
+            }
+        }
+        Sink::Unread(sender) => {
+            if let Some(update) = merge_unread(relevant) {
+                let _ = sender.send(update);
+            }
+        }
+    }
+}
+
+/// Folds several unread changes into one update holding the latest value of each item.
+fn merge_unread<'a>(publications: impl Iterator<Item = &'a Publication>) -> Option<UnreadUpdate> {
+    let mut channels: BTreeMap<(CommunityId, ChannelId), ChannelUnread> = BTreeMap::new();
+    let mut communities: BTreeMap<CommunityId, CommunityUnread> = BTreeMap::new();
+    let mut removed: Vec<CommunityId> = Vec::new();
+    let mut totals = None;
+    let mut reset = false;
+    for publication in publications {
+        let Publication::Unread(change) = publication else {
+            continue;
+        };
+        if change.reset {
+            reset = true;
+            channels.clear();
+            communities.clear();
+            removed.clear();
+        }
+        for gone in &change.removed_communities {
+            communities.remove(gone);
+            channels.retain(|(community, _), _| community != gone);
+            if !removed.contains(gone) {
+                removed.push(gone.clone());
+            }
+        }
+        for channel in &change.channels {
+            let key = (channel.community_id.clone(), channel.channel_id.clone());
+            channels.insert(key, channel.clone());
+        }
+        for community in &change.communities {
+            removed.retain(|gone| gone != &community.community_id);
+            communities.insert(community.community_id.clone(), community.clone());
+        }
+        totals = Some(change.totals);
+    }
+    totals.map(|totals| UnreadUpdate {
+        reset,
+        channels: channels.into_values().collect(),
+        communities: communities.into_values().collect(),
+        removed_communities: removed,
+        totals,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn unread(channel: &str, count: u64) -> Publication {
+        Publication::Unread(UnreadChange {
+            channels: vec![ChannelUnread {
+                community_id: "c".into(),
+                channel_id: channel.into(),
+                read_seq: 0,
+                last_seq: count,
+                unread_count: count,
+                mention_count: 0,
+            }],
+            communities: vec![],
+            removed_communities: vec![],
+            reset: false,
+            totals: UnreadTotals {
+                total_unread: count,
+                total_mentions: 0,
+            },
+        })
+    }
+
+    #[tokio::test]
+    async fn subscribers_get_only_what_follows_their_registration_coalesced() {
+        let hub = Hub::new();
+        let dispatcher = tokio::spawn(hub.clone().run_dispatcher());
+        hub.publish([unread("a", 1)]);
+        let (sender, mut receiver) = mpsc::unbounded_channel();
+        hub.register(Sink::Unread(sender));
+        hub.publish([unread("a", 2), unread("a", 3), unread("b", 1)]);
+        let update = tokio::time::timeout(Duration::from_secs(5), receiver.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let counts: Vec<(String, u64)> = update
+            .channels
+            .iter()
+            .map(|c| (c.channel_id.clone(), c.unread_count))
+            .collect();
+        assert_eq!(counts, vec![("a".to_string(), 3), ("b".to_string(), 1)]);
+        assert_eq!(update.totals.total_unread, 1);
+        dispatcher.abort();
+    }
+
+    #[tokio::test]
+    async fn connection_subscribers_see_current_then_changes_and_dropped_ones_go_away() {
+        let hub = Hub::new();
+        let dispatcher = tokio::spawn(hub.clone().run_dispatcher());
+        let dropped = hub.subscribe_connection();
+        drop(dropped);
+        let mut subscription = hub.subscribe_connection();
+        let old = hub.next_connection_epoch();
+        let new = hub.next_connection_epoch();
+        hub.publish_connection(new, ConnectionState::Connecting);
+        hub.publish_connection(
+            old,
+            ConnectionState::Disconnected {
+                reason: DisconnectReason::Kicked,
+            },
+        );
+        hub.publish([Publication::Connection(ConnectionState::Connected)]);
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let state = tokio::time::timeout(Duration::from_secs(5), subscription.next())
+                .await
+                .unwrap()
+                .unwrap();
+            seen.push(state);
+        }
+        assert_eq!(
+            seen,
+            vec![
+                ConnectionState::Disconnected {
+                    reason: DisconnectReason::LoggedOut
+                },
+                ConnectionState::Connecting,
+                ConnectionState::Connected
+            ]
+        );
+        assert_eq!(hub.connection_state(), ConnectionState::Connected);
+        assert_eq!(hub.lock().subscribers.len(), 1);
+        dispatcher.abort();
+    }
+}

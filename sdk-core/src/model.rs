@@ -1,0 +1,214 @@
+//! The SDK's own plain data records (besides the protocol's): connection state, unread
+//! counts, list entries and local messages. Plain data, no behaviour, so every binding can
+//! hand them to the host language in one piece.
+
+use std::time::Duration;
+
+use community_protocol::{
+    ApiError, ChannelHead, ChannelId, ChannelInfo, CommunityId, CommunityInfo, MemberInfo,
+    Mentions, Message, MessageContent, NotificationStatus, Priority, Seq, TimestampMs, UserId,
+};
+
+/// The state of the client's connection to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionState {
+    /// Opening the first connection of a login.
+    Connecting,
+    /// Connected and logged in.
+    Connected,
+    /// The connection dropped; the client tries again after `next_delay` (attempt
+    /// `attempt`, from 1).
+    Reconnecting {
+        /// Which retry this is (1 for the first).
+        attempt: u32,
+        /// How long the client waits before this attempt.
+        next_delay: Duration,
+    },
+    /// No connection and no automatic retry: log in (again) to reconnect.
+    Disconnected {
+        /// Why.
+        reason: DisconnectReason,
+    },
+}
+
+/// Why the client is disconnected (and does not retry by itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// The token expired and the token provider gave no new one.
+    TokenExpired,
+    /// The same user logged in on the same device elsewhere.
+    SessionReplaced,
+    /// The server shut down and asked clients not to come back.
+    ServerShutdown,
+    /// The network failed more often than the configured retry limit allows.
+    Network,
+    /// Logged out (also the state before the first login).
+    LoggedOut,
+    /// The app's backend removed the user.
+    Kicked,
+    /// The server refused the credentials (malformed or forged token, wrong user).
+    AuthFailed(ApiError),
+    /// The server reported a protocol violation (a bug or an unsupported version).
+    ProtocolError(String),
+}
+
+/// Unread and mention counts of one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelUnread {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The read position: messages up to this sequence are read.
+    pub read_seq: Seq,
+    /// The newest sequence known.
+    pub last_seq: Seq,
+    /// Unread messages (not the user's own).
+    pub unread_count: u64,
+    /// Unread messages that mention the user.
+    pub mention_count: u64,
+}
+
+/// Unread and mention counts of one community: the sums over its channels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommunityUnread {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Notify or do-not-disturb (the latter is left out of the total unread count).
+    pub notification: NotificationStatus,
+    /// Sum of its channels' unread counts.
+    pub unread_count: u64,
+    /// Sum of its channels' mention counts.
+    pub mention_count: u64,
+}
+
+/// The badges of the whole app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UnreadTotals {
+    /// Sum of the unread counts of communities in notify status.
+    pub total_unread: u64,
+    /// Sum of the mention counts of every community (do-not-disturb included).
+    pub total_mentions: u64,
+}
+
+/// A change of unread counts: the new values of what changed (or of everything when
+/// `reset` is true, which is always the first value of a subscription).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UnreadUpdate {
+    /// True when this lists every channel and community (forget earlier values).
+    pub reset: bool,
+    /// Channels whose counts changed, with their new counts.
+    pub channels: Vec<ChannelUnread>,
+    /// Communities whose sums changed, with their new sums.
+    pub communities: Vec<CommunityUnread>,
+    /// Communities that are gone (left, kicked, dismissed).
+    pub removed_communities: Vec<CommunityId>,
+    /// The totals now.
+    pub totals: UnreadTotals,
+}
+
+/// One joined community as the client holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommunityEntry {
+    /// Its information.
+    pub info: CommunityInfo,
+    /// The user's own membership (role, mute, nickname).
+    pub me: MemberInfo,
+    /// The user's notification status.
+    pub notification: NotificationStatus,
+}
+
+/// One visible channel as the client holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelEntry {
+    /// Its information.
+    pub info: ChannelInfo,
+    /// Its head: last sequence, read position, unread and mention counts.
+    pub head: ChannelHead,
+}
+
+/// A diff of a keyed list (communities, channels). Keys are the items' ids.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListDiff<T> {
+    /// The whole list (the first value of a subscription, or after a full resync).
+    Reset(Vec<T>),
+    /// A new item.
+    Insert(T),
+    /// An item changed (the new value).
+    Update(T),
+    /// The item with this id is gone.
+    Remove(String),
+}
+
+/// Options of [`ChannelHandle::send`](crate::ChannelHandle::send).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SendOptions {
+    /// Who the message mentions.
+    pub mentions: Mentions,
+    /// The message it replies to.
+    pub reply_to: Option<Seq>,
+    /// Priority under overload.
+    pub priority: Priority,
+}
+
+/// Where a message the user sent stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendState {
+    /// Stored in the outbox; sent when connected (and resent after a reconnect or restart
+    /// with the same idempotency key).
+    Sending,
+    /// The server stored it at this sequence.
+    Sent {
+        /// Its sequence in the channel.
+        seq: Seq,
+    },
+    /// The server (or a local check at send time) refused it; it will not be resent.
+    Failed {
+        /// Why.
+        error: ApiError,
+    },
+}
+
+/// A message the user sent, as a local echo: shown at once, updated as it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalMessage {
+    /// The idempotency key, which is also the local id.
+    pub local_id: String,
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The sender (the logged-in user).
+    pub sender_id: UserId,
+    /// The body.
+    pub content: MessageContent,
+    /// Who it mentions.
+    pub mentions: Mentions,
+    /// The message it replies to.
+    pub reply_to: Option<Seq>,
+    /// Priority under overload.
+    pub priority: Priority,
+    /// When the user sent it (local clock).
+    pub created_at_ms: TimestampMs,
+    /// Sending, sent or failed.
+    pub state: SendState,
+}
+
+/// A change in a channel's timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MessageUpdate {
+    /// The current newest cached messages (ascending) and the user's unsent or failed
+    /// messages of the channel: the first value of a subscription.
+    Reset {
+        /// Cached messages, ascending by sequence.
+        messages: Vec<Message>,
+        /// Local echoes not yet sent, or failed.
+        pending: Vec<LocalMessage>,
+    },
+    /// A message arrived (or was fetched while catching up). Treat as an upsert by
+    /// sequence.
+    Inserted(Message),
+    /// A local echo appeared or changed state (sending, sent, failed). Treat as an upsert
+    /// by `local_id`.
+    Local(LocalMessage),
+}

@@ -1,0 +1,153 @@
+//! One joined community in memory: its info, the user's membership and notification
+//! status, categories, visible channels with their unread counters, and the sums.
+
+use std::collections::BTreeMap;
+
+use community_protocol::{
+    CategoryInfo, ChannelHead, ChannelId, ChannelInfo, CommunityInfo, CommunitySnapshot,
+    MemberInfo, NotificationStatus,
+};
+
+use super::unread::Counter;
+use crate::model::{ChannelEntry, ChannelUnread, CommunityEntry, CommunityUnread};
+
+/// One visible channel.
+#[derive(Debug, Clone)]
+pub(crate) struct ChannelState {
+    pub info: ChannelInfo,
+    pub counter: Counter,
+}
+
+/// One joined community.
+#[derive(Debug, Clone)]
+pub(crate) struct CommunityState {
+    pub info: CommunityInfo,
+    pub me: MemberInfo,
+    pub notification: NotificationStatus,
+    pub categories: Vec<CategoryInfo>,
+    pub channels: BTreeMap<ChannelId, ChannelState>,
+    pub(super) unread: u64,
+    pub(super) mentions: u64,
+}
+
+impl CommunityState {
+    pub(super) fn from_snapshot(snapshot: CommunitySnapshot) -> Self {
+        let heads: BTreeMap<&str, &ChannelHead> = snapshot
+            .heads
+            .iter()
+            .map(|h| (h.channel_id.as_str(), h))
+            .collect();
+        let channels = snapshot
+            .channels
+            .iter()
+            .map(|info| {
+                let counter = heads
+                    .get(info.channel_id.as_str())
+                    .map(|h| Counter::from_head(h))
+                    .unwrap_or_default();
+                (
+                    info.channel_id.clone(),
+                    ChannelState {
+                        info: info.clone(),
+                        counter,
+                    },
+                )
+            })
+            .collect();
+        let mut community = Self {
+            info: snapshot.info,
+            me: snapshot.me,
+            notification: snapshot.notification,
+            categories: snapshot.categories,
+            channels,
+            unread: 0,
+            mentions: 0,
+        };
+        community.recompute();
+        community
+    }
+
+    pub(super) fn recompute(&mut self) {
+        self.unread = self.channels.values().map(|c| c.counter.unread).sum();
+        self.mentions = self.channels.values().map(|c| c.counter.mentions).sum();
+    }
+
+    pub(super) fn entry(&self) -> CommunityEntry {
+        CommunityEntry {
+            info: self.info.clone(),
+            me: self.me.clone(),
+            notification: self.notification,
+        }
+    }
+
+    pub(super) fn unread(&self) -> CommunityUnread {
+        CommunityUnread {
+            community_id: self.info.community_id.clone(),
+            notification: self.notification,
+            unread_count: self.unread,
+            mention_count: self.mentions,
+        }
+    }
+
+    pub(super) fn channel_entry(&self, channel: &ChannelState) -> ChannelEntry {
+        ChannelEntry {
+            info: channel.info.clone(),
+            head: channel
+                .counter
+                .to_head(&self.info.community_id, &channel.info.channel_id),
+        }
+    }
+
+    /// Channel entries ordered for display: by category position, then position.
+    pub(super) fn channel_entries(&self) -> Vec<ChannelEntry> {
+        let category_position: BTreeMap<&str, i64> = self
+            .categories
+            .iter()
+            .map(|c| (c.category_id.as_str(), c.position))
+            .collect();
+        let mut channels: Vec<&ChannelState> = self.channels.values().collect();
+        channels.sort_by_key(|c| {
+            let category = c
+                .info
+                .category_id
+                .as_deref()
+                .and_then(|id| category_position.get(id).copied())
+                .unwrap_or(i64::MIN);
+            (category, c.info.position, c.info.channel_id.clone())
+        });
+        channels
+            .into_iter()
+            .map(|c| self.channel_entry(c))
+            .collect()
+    }
+
+    /// A snapshot of this community as the protocol describes it (for storage).
+    pub(crate) fn snapshot(&self) -> CommunitySnapshot {
+        CommunitySnapshot {
+            info: self.info.clone(),
+            categories: self.categories.clone(),
+            channels: self.channels.values().map(|c| c.info.clone()).collect(),
+            me: self.me.clone(),
+            notification: self.notification,
+            heads: self
+                .channels
+                .values()
+                .map(|c| {
+                    c.counter
+                        .to_head(&self.info.community_id, &c.info.channel_id)
+                })
+                .collect(),
+        }
+    }
+}
+
+pub(super) fn channel_unread(community_id: &str, channel: &ChannelState) -> ChannelUnread {
+    ChannelUnread {
+        community_id: community_id.to_string(),
+        channel_id: channel.info.channel_id.clone(),
+        read_seq: channel.counter.read_seq,
+        last_seq: channel.counter.last_seq,
+        unread_count: channel.counter.unread,
+        mention_count: channel.counter.mentions,
+    }
+}

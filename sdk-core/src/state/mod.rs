@@ -1,0 +1,635 @@
+//! The in-memory model: joined communities, their visible channels and categories, the
+//! user's membership and notification status, and every channel's unread counter.
+//!
+//! It is derived from the store at start (`Store::load_all`) and kept up to date by the
+//! runtime (events, sync answers, responses). Every mutation appends the matching
+//! [`Publication`]s (list diffs, unread changes), which the caller hands to the hub while
+//! still holding the state lock, so subscribers see changes in the order they happened.
+//! Aggregates (community sums, totals) are kept by delta on the hot path (a message) and
+//! recomputed on structural changes; nothing ever counts messages.
+
+mod community;
+pub(crate) mod unread;
+
+use std::collections::BTreeMap;
+
+use community_protocol::{
+    CategoryInfo, ChannelHead, ChannelInfo, CommunityId, CommunityInfo, CommunitySnapshot, Limits,
+    MemberInfo, Message, NotificationStatus, Role, UserId,
+};
+
+use crate::events::{Publication, UnreadChange};
+use crate::model::{
+    ChannelEntry, ChannelUnread, CommunityEntry, CommunityUnread, ListDiff, UnreadTotals,
+    UnreadUpdate,
+};
+use community::channel_unread;
+pub(crate) use community::{ChannelState, CommunityState};
+use unread::{Counter, Effect, HeadOutcome};
+
+/// What applying a message did, for the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MessageOutcome {
+    /// The channel is not known (not cached, or not visible).
+    UnknownChannel,
+    /// Counted (or a duplicate).
+    Counted(Effect),
+}
+
+/// The whole in-memory model.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    /// The logged-in (or last logged-in) user.
+    pub user_id: Option<UserId>,
+    /// The deployment's limits (defaults until a login announces them).
+    pub limits: Limits,
+    communities: BTreeMap<CommunityId, CommunityState>,
+    totals: UnreadTotals,
+}
+
+impl State {
+    /// A state holding the cached communities.
+    pub(crate) fn from_snapshots(
+        user_id: Option<UserId>,
+        snapshots: Vec<CommunitySnapshot>,
+    ) -> Self {
+        let mut state = Self {
+            user_id,
+            ..Self::default()
+        };
+        for snapshot in snapshots {
+            let community = CommunityState::from_snapshot(snapshot);
+            state
+                .communities
+                .insert(community.info.community_id.clone(), community);
+        }
+        state.recompute_totals();
+        state
+    }
+
+    fn recompute_totals(&mut self) {
+        self.totals = UnreadTotals::default();
+        for community in self.communities.values() {
+            if community.notification == NotificationStatus::Notify {
+                self.totals.total_unread += community.unread;
+            }
+            self.totals.total_mentions += community.mentions;
+        }
+    }
+
+    fn is_me(&self, user: &str) -> bool {
+        self.user_id.as_deref() == Some(user)
+    }
+
+    // ----- queries -----
+
+    /// One community.
+    pub(crate) fn community(&self, community_id: &str) -> Option<&CommunityState> {
+        self.communities.get(community_id)
+    }
+
+    /// Every community id.
+    pub(crate) fn community_ids(&self) -> Vec<CommunityId> {
+        self.communities.keys().cloned().collect()
+    }
+
+    /// The community list.
+    pub(crate) fn community_entries(&self) -> Vec<CommunityEntry> {
+        self.communities
+            .values()
+            .map(CommunityState::entry)
+            .collect()
+    }
+
+    /// One community's channel list (display order); `None` when not joined.
+    pub(crate) fn channel_entries(&self, community_id: &str) -> Option<Vec<ChannelEntry>> {
+        self.communities
+            .get(community_id)
+            .map(CommunityState::channel_entries)
+    }
+
+    /// One channel.
+    pub(crate) fn channel(&self, community_id: &str, channel_id: &str) -> Option<&ChannelState> {
+        self.communities.get(community_id)?.channels.get(channel_id)
+    }
+
+    /// One channel's entry.
+    pub(crate) fn channel_entry(
+        &self,
+        community_id: &str,
+        channel_id: &str,
+    ) -> Option<ChannelEntry> {
+        let community = self.communities.get(community_id)?;
+        community
+            .channels
+            .get(channel_id)
+            .map(|c| community.channel_entry(c))
+    }
+
+    /// The user's role in a community, if joined.
+    pub(crate) fn role(&self, community_id: &str) -> Option<Role> {
+        self.communities.get(community_id).map(|c| c.me.role)
+    }
+
+    /// Totals now.
+    pub(crate) fn totals(&self) -> UnreadTotals {
+        self.totals
+    }
+
+    /// One channel's counts.
+    pub(crate) fn channel_unread(
+        &self,
+        community_id: &str,
+        channel_id: &str,
+    ) -> Option<ChannelUnread> {
+        self.channel(community_id, channel_id)
+            .map(|c| channel_unread(community_id, c))
+    }
+
+    /// One community's sums.
+    pub(crate) fn community_unread(&self, community_id: &str) -> Option<CommunityUnread> {
+        self.communities
+            .get(community_id)
+            .map(CommunityState::unread)
+    }
+
+    /// Every count as a reset publication (after the session changed).
+    pub(crate) fn unread_reset(&self) -> Publication {
+        let snapshot = self.unread_snapshot();
+        Publication::Unread(UnreadChange {
+            reset: true,
+            channels: snapshot.channels,
+            communities: snapshot.communities,
+            removed_communities: vec![],
+            totals: snapshot.totals,
+        })
+    }
+
+    /// Every count (the first value of an unread subscription).
+    pub(crate) fn unread_snapshot(&self) -> UnreadUpdate {
+        let mut update = UnreadUpdate {
+            reset: true,
+            totals: self.totals,
+            ..UnreadUpdate::default()
+        };
+        for community in self.communities.values() {
+            update.communities.push(community.unread());
+            for channel in community.channels.values() {
+                update
+                    .channels
+                    .push(channel_unread(&community.info.community_id, channel));
+            }
+        }
+        update
+    }
+
+    /// Cached structure versions (for `sync`).
+    pub(crate) fn known_versions(&self) -> BTreeMap<CommunityId, u64> {
+        self.communities
+            .iter()
+            .map(|(id, c)| (id.clone(), c.info.version))
+            .collect()
+    }
+
+    // ----- mutations -----
+
+    /// Inserts or replaces a whole community.
+    pub(crate) fn upsert_community(
+        &mut self,
+        snapshot: CommunitySnapshot,
+        out: &mut Vec<Publication>,
+    ) {
+        let community = CommunityState::from_snapshot(snapshot);
+        let id = community.info.community_id.clone();
+        let existed = self.communities.contains_key(&id);
+        out.push(Publication::Community(if existed {
+            ListDiff::Update(community.entry())
+        } else {
+            ListDiff::Insert(community.entry())
+        }));
+        out.push(Publication::Channel {
+            community_id: id.clone(),
+            diff: ListDiff::Reset(community.channel_entries()),
+        });
+        let channels: Vec<ChannelUnread> = community
+            .channels
+            .values()
+            .map(|c| channel_unread(&id, c))
+            .collect();
+        let summary = community.unread();
+        self.communities.insert(id, community);
+        self.recompute_totals();
+        out.push(Publication::Unread(UnreadChange {
+            channels,
+            communities: vec![summary],
+            removed_communities: vec![],
+            reset: false,
+            totals: self.totals,
+        }));
+    }
+
+    /// Merges a snapshot that may be older than what events already brought: a community
+    /// not held yet is inserted; a held one takes the snapshot's structure when its
+    /// version is not older, and each head unless the held counter is already further.
+    pub(crate) fn merge_snapshot(
+        &mut self,
+        snapshot: CommunitySnapshot,
+        out: &mut Vec<Publication>,
+    ) {
+        let Some(existing) = self.communities.get(&snapshot.info.community_id) else {
+            self.upsert_community(snapshot, out);
+            return;
+        };
+        let mut merged = snapshot;
+        if merged.info.version < existing.info.version {
+            let mut kept = existing.snapshot();
+            kept.me = merged.me;
+            kept.notification = merged.notification;
+            kept.info.member_count = merged.info.member_count;
+            kept.heads = merged.heads;
+            merged = kept;
+        }
+        for head in &mut merged.heads {
+            if let Some(channel) = existing.channels.get(&head.channel_id)
+                && channel.counter.last_seq > head.last_seq
+            {
+                *head = channel
+                    .counter
+                    .to_head(&head.community_id, &head.channel_id);
+            }
+        }
+        self.upsert_community(merged, out);
+    }
+
+    /// Removes a community (left, kicked, dismissed). Returns whether it was known.
+    pub(crate) fn remove_community(
+        &mut self,
+        community_id: &str,
+        out: &mut Vec<Publication>,
+    ) -> bool {
+        if self.communities.remove(community_id).is_none() {
+            return false;
+        }
+        self.recompute_totals();
+        out.push(Publication::Community(ListDiff::Remove(
+            community_id.to_string(),
+        )));
+        out.push(Publication::Channel {
+            community_id: community_id.to_string(),
+            diff: ListDiff::Reset(vec![]),
+        });
+        out.push(Publication::Unread(UnreadChange {
+            removed_communities: vec![community_id.to_string()],
+            totals: self.totals,
+            ..UnreadChange::default()
+        }));
+        true
+    }
+
+    /// Changes a community's info, membership or notification through `change`, then
+    /// publishes the entry (and the unread sums when the notification status moved).
+    fn update_community(
+        &mut self,
+        community_id: &str,
+        out: &mut Vec<Publication>,
+        change: impl FnOnce(&mut CommunityState),
+    ) -> bool {
+        let Some(community) = self.communities.get_mut(community_id) else {
+            return false;
+        };
+        let before = community.notification;
+        change(community);
+        let entry = community.entry();
+        let notification_moved = community.notification != before;
+        let summary = community.unread();
+        out.push(Publication::Community(ListDiff::Update(entry)));
+        if notification_moved {
+            self.recompute_totals();
+            out.push(Publication::Unread(UnreadChange {
+                communities: vec![summary],
+                totals: self.totals,
+                ..UnreadChange::default()
+            }));
+        }
+        true
+    }
+
+    /// A community's info changed.
+    pub(crate) fn set_info(&mut self, info: CommunityInfo, out: &mut Vec<Publication>) -> bool {
+        let id = info.community_id.clone();
+        self.update_community(&id, out, |c| c.info = info)
+    }
+
+    /// Attributes (and the structure version) changed.
+    pub(crate) fn set_attributes(
+        &mut self,
+        community_id: &str,
+        attributes: BTreeMap<String, String>,
+        version: u64,
+        out: &mut Vec<Publication>,
+    ) -> bool {
+        self.update_community(community_id, out, |c| {
+            c.info.attributes = attributes;
+            c.info.version = c.info.version.max(version);
+        })
+    }
+
+    /// The member count changed.
+    pub(crate) fn set_member_count(
+        &mut self,
+        community_id: &str,
+        count: u64,
+        out: &mut Vec<Publication>,
+    ) -> bool {
+        self.update_community(community_id, out, |c| c.info.member_count = count)
+    }
+
+    /// The user's own membership changed.
+    pub(crate) fn set_me(&mut self, me: MemberInfo, out: &mut Vec<Publication>) -> bool {
+        let id = me.community_id.clone();
+        self.update_community(&id, out, |c| c.me = me)
+    }
+
+    /// The notification status changed.
+    pub(crate) fn set_notification(
+        &mut self,
+        community_id: &str,
+        status: NotificationStatus,
+        out: &mut Vec<Publication>,
+    ) -> bool {
+        self.update_community(community_id, out, |c| c.notification = status)
+    }
+
+    /// Raises a community's structure version.
+    pub(crate) fn set_version(&mut self, community_id: &str, version: u64) {
+        if let Some(community) = self.communities.get_mut(community_id) {
+            community.info.version = community.info.version.max(version);
+        }
+    }
+
+    /// A channel appeared or changed; `head` replaces its counter when given.
+    pub(crate) fn upsert_channel(
+        &mut self,
+        info: ChannelInfo,
+        head: Option<&ChannelHead>,
+        out: &mut Vec<Publication>,
+    ) -> bool {
+        let community_id = info.community_id.clone();
+        let Some(community) = self.communities.get_mut(&community_id) else {
+            return false;
+        };
+        let channel_id = info.channel_id.clone();
+        let existed = community.channels.contains_key(&channel_id);
+        let counter = match (head, community.channels.get(&channel_id)) {
+            (Some(head), _) => Counter::from_head(head),
+            (None, Some(existing)) => existing.counter,
+            (None, None) => Counter::default(),
+        };
+        let channel = ChannelState { info, counter };
+        let entry = community.channel_entry(&channel);
+        let unread = channel_unread(&community_id, &channel);
+        community.channels.insert(channel_id, channel);
+        community.recompute();
+        let summary = community.unread();
+        self.recompute_totals();
+        out.push(Publication::Channel {
+            community_id,
+            diff: if existed {
+                ListDiff::Update(entry)
+            } else {
+                ListDiff::Insert(entry)
+            },
+        });
+        out.push(Publication::Unread(UnreadChange {
+            channels: vec![unread],
+            communities: vec![summary],
+            removed_communities: vec![],
+            reset: false,
+            totals: self.totals,
+        }));
+        true
+    }
+
+    /// A channel disappeared.
+    pub(crate) fn remove_channel(
+        &mut self,
+        community_id: &str,
+        channel_id: &str,
+        out: &mut Vec<Publication>,
+    ) -> bool {
+        let Some(community) = self.communities.get_mut(community_id) else {
+            return false;
+        };
+        if community.channels.remove(channel_id).is_none() {
+            return false;
+        }
+        community.recompute();
+        let summary = community.unread();
+        self.recompute_totals();
+        out.push(Publication::Channel {
+            community_id: community_id.to_string(),
+            diff: ListDiff::Remove(channel_id.to_string()),
+        });
+        out.push(Publication::Unread(UnreadChange {
+            communities: vec![summary],
+            totals: self.totals,
+            ..UnreadChange::default()
+        }));
+        true
+    }
+
+    /// A category was created or changed (the channel list is re-sent in display order).
+    pub(crate) fn upsert_category(
+        &mut self,
+        category: CategoryInfo,
+        out: &mut Vec<Publication>,
+    ) -> bool {
+        let community_id = category.community_id.clone();
+        let Some(community) = self.communities.get_mut(&community_id) else {
+            return false;
+        };
+        community
+            .categories
+            .retain(|c| c.category_id != category.category_id);
+        community.categories.push(category);
+        community
+            .categories
+            .sort_by_key(|c| (c.position, c.category_id.clone()));
+        out.push(Publication::Channel {
+            community_id,
+            diff: ListDiff::Reset(community.channel_entries()),
+        });
+        true
+    }
+
+    /// A category was deleted; its channels lose their category.
+    pub(crate) fn remove_category(
+        &mut self,
+        community_id: &str,
+        category_id: &str,
+        out: &mut Vec<Publication>,
+    ) -> bool {
+        let Some(community) = self.communities.get_mut(community_id) else {
+            return false;
+        };
+        community
+            .categories
+            .retain(|c| c.category_id != category_id);
+        for channel in community.channels.values_mut() {
+            if channel.info.category_id.as_deref() == Some(category_id) {
+                channel.info.category_id = None;
+            }
+        }
+        out.push(Publication::Channel {
+            community_id: community_id.to_string(),
+            diff: ListDiff::Reset(community.channel_entries()),
+        });
+        true
+    }
+
+    /// A server-computed head. With `force`, it replaces the counter even when older
+    /// (answers the server computed after every event already applied: sync, get_heads).
+    /// Returns `None` when the channel is unknown.
+    pub(crate) fn apply_head(
+        &mut self,
+        head: &ChannelHead,
+        force: bool,
+        out: &mut Vec<Publication>,
+    ) -> Option<HeadOutcome> {
+        let (outcome, before, after) = {
+            let channel = self
+                .communities
+                .get_mut(&head.community_id)?
+                .channels
+                .get_mut(&head.channel_id)?;
+            let before = channel.counter;
+            let outcome = if force {
+                channel.counter = Counter::from_head(head);
+                if channel.counter == before {
+                    HeadOutcome::Unchanged
+                } else {
+                    HeadOutcome::Applied
+                }
+            } else {
+                channel.counter.apply_head(head)
+            };
+            (outcome, before, channel.counter)
+        };
+        self.counter_changed(&head.community_id, &head.channel_id, before, after, out);
+        Some(outcome)
+    }
+
+    /// A message arrived (event, catch-up, or own send).
+    pub(crate) fn on_message(
+        &mut self,
+        message: &Message,
+        out: &mut Vec<Publication>,
+    ) -> MessageOutcome {
+        let from_me = self.is_me(&message.sender_id);
+        let mentions_me = self
+            .user_id
+            .as_deref()
+            .is_some_and(|me| message.mentions.mentions(me));
+        let Some(channel) = self
+            .communities
+            .get_mut(&message.community_id)
+            .and_then(|c| c.channels.get_mut(&message.channel_id))
+        else {
+            return MessageOutcome::UnknownChannel;
+        };
+        let before = channel.counter;
+        let effect =
+            channel
+                .counter
+                .on_message(message.seq, message.created_at_ms, from_me, mentions_me);
+        let after = channel.counter;
+        self.counter_changed(
+            &message.community_id,
+            &message.channel_id,
+            before,
+            after,
+            out,
+        );
+        MessageOutcome::Counted(effect)
+    }
+
+    /// Slow-path activity. Returns `None` when the channel is unknown.
+    pub(crate) fn on_activity(
+        &mut self,
+        community_id: &str,
+        channel_id: &str,
+        last_seq: u64,
+        at_ms: i64,
+        mentioned: bool,
+        out: &mut Vec<Publication>,
+    ) -> Option<Effect> {
+        let channel = self
+            .communities
+            .get_mut(community_id)?
+            .channels
+            .get_mut(channel_id)?;
+        let before = channel.counter;
+        let effect = channel.counter.on_activity(last_seq, at_ms, mentioned);
+        let after = channel.counter;
+        self.counter_changed(community_id, channel_id, before, after, out);
+        Some(effect)
+    }
+
+    /// Adjusts the sums by the difference of one channel's counter and publishes it.
+    fn counter_changed(
+        &mut self,
+        community_id: &str,
+        channel_id: &str,
+        before: Counter,
+        after: Counter,
+        out: &mut Vec<Publication>,
+    ) {
+        if before == after {
+            return;
+        }
+        let Some(community) = self.communities.get_mut(community_id) else {
+            return;
+        };
+        community.unread = shift(community.unread, before.unread, after.unread);
+        community.mentions = shift(community.mentions, before.mentions, after.mentions);
+        if community.notification == NotificationStatus::Notify {
+            self.totals.total_unread = shift(self.totals.total_unread, before.unread, after.unread);
+        }
+        self.totals.total_mentions =
+            shift(self.totals.total_mentions, before.mentions, after.mentions);
+        let summary = community.unread();
+        let Some(channel) = community.channels.get(channel_id) else {
+            return;
+        };
+        out.push(Publication::Unread(UnreadChange {
+            channels: vec![channel_unread(community_id, channel)],
+            communities: vec![summary],
+            removed_communities: vec![],
+            reset: false,
+            totals: self.totals,
+        }));
+    }
+
+    /// The current head of one channel (for storage).
+    pub(crate) fn head(&self, community_id: &str, channel_id: &str) -> Option<ChannelHead> {
+        self.channel(community_id, channel_id)
+            .map(|c| c.counter.to_head(community_id, channel_id))
+    }
+
+    /// Every held community as snapshots.
+    #[cfg(test)]
+    pub(crate) fn snapshots(&self) -> Vec<CommunitySnapshot> {
+        self.communities
+            .values()
+            .map(CommunityState::snapshot)
+            .collect()
+    }
+}
+
+/// `total - before + after`, never below zero.
+fn shift(total: u64, before: u64, after: u64) -> u64 {
+    total.saturating_sub(before).saturating_add(after)
+}
+
+#[cfg(test)]
+mod tests;

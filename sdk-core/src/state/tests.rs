@@ -1,0 +1,291 @@
+//! Unit tests of the aggregates: community sums, totals, do-not-disturb.
+
+use community_protocol::{
+    ChannelHead, ChannelInfo, ChannelKind, CommunityInfo, CommunitySnapshot, JoinPolicy,
+    MemberInfo, Mentions, Message, MessageContent, NotificationStatus, Priority, Role,
+};
+use rand::{Rng, SeedableRng};
+
+use super::*;
+
+fn head(
+    community: &str,
+    channel: &str,
+    last_seq: u64,
+    read_seq: u64,
+    unread: u64,
+    mentions: u64,
+) -> ChannelHead {
+    ChannelHead {
+        community_id: community.into(),
+        channel_id: channel.into(),
+        last_seq,
+        last_activity_ms: 0,
+        read_seq,
+        unread_count: unread,
+        mention_count: mentions,
+    }
+}
+
+fn channel(community: &str, channel: &str) -> ChannelInfo {
+    ChannelInfo {
+        community_id: community.into(),
+        channel_id: channel.into(),
+        name: channel.into(),
+        introduction: String::new(),
+        notice: String::new(),
+        custom: String::new(),
+        kind: ChannelKind::Text,
+        category_id: None,
+        position: 0,
+        private: false,
+        is_default: false,
+        created_at_ms: 0,
+    }
+}
+
+fn snapshot(
+    id: &str,
+    heads: Vec<ChannelHead>,
+    notification: NotificationStatus,
+) -> CommunitySnapshot {
+    CommunitySnapshot {
+        info: CommunityInfo {
+            community_id: id.into(),
+            name: id.into(),
+            avatar_url: String::new(),
+            notice: String::new(),
+            owner_id: "owner".into(),
+            join_policy: JoinPolicy::Free,
+            mute_all: false,
+            member_count: 2,
+            attributes: Default::default(),
+            default_channel_id: heads
+                .first()
+                .map(|h| h.channel_id.clone())
+                .unwrap_or_default(),
+            created_at_ms: 0,
+            version: 1,
+        },
+        categories: vec![],
+        channels: heads.iter().map(|h| channel(id, &h.channel_id)).collect(),
+        me: MemberInfo {
+            community_id: id.into(),
+            user_id: "me".into(),
+            role: Role::Member,
+            nickname: String::new(),
+            joined_at_ms: 0,
+            muted_until_ms: None,
+        },
+        notification,
+        heads,
+    }
+}
+
+fn message(community: &str, channel: &str, seq: u64, sender: &str, mention_me: bool) -> Message {
+    Message {
+        community_id: community.into(),
+        channel_id: channel.into(),
+        seq,
+        sender_id: sender.into(),
+        idempotency_key: format!("k{seq}"),
+        content: MessageContent::Text { text: "hi".into() },
+        mentions: Mentions {
+            users: if mention_me {
+                vec!["me".into()]
+            } else {
+                vec![]
+            },
+            everyone: false,
+        },
+        reply_to: None,
+        priority: Priority::Normal,
+        created_at_ms: 0,
+    }
+}
+
+fn state() -> State {
+    State::from_snapshots(
+        Some("me".into()),
+        vec![
+            snapshot(
+                "a",
+                vec![head("a", "a1", 10, 5, 5, 1), head("a", "a2", 3, 0, 3, 0)],
+                NotificationStatus::Notify,
+            ),
+            snapshot(
+                "b",
+                vec![head("b", "b1", 7, 0, 7, 2)],
+                NotificationStatus::DoNotDisturb,
+            ),
+        ],
+    )
+}
+
+#[test]
+fn totals_skip_do_not_disturb_but_keep_its_mentions() {
+    let state = state();
+    assert_eq!(state.community_unread("a").map(|c| c.unread_count), Some(8));
+    assert_eq!(state.community_unread("b").map(|c| c.unread_count), Some(7));
+    assert_eq!(
+        state.totals(),
+        UnreadTotals {
+            total_unread: 8,
+            total_mentions: 3
+        }
+    );
+}
+
+#[test]
+fn events_move_the_counts_and_publish_them() {
+    let mut state = state();
+    let mut out = Vec::new();
+    state.on_message(&message("a", "a1", 11, "bob", true), &mut out);
+    state.on_message(&message("a", "a1", 12, "me", false), &mut out);
+    state.on_message(&message("b", "b1", 8, "bob", true), &mut out);
+    assert_eq!(
+        state
+            .channel_unread("a", "a1")
+            .map(|c| (c.unread_count, c.mention_count)),
+        Some((6, 2))
+    );
+    assert_eq!(
+        state.totals(),
+        UnreadTotals {
+            total_unread: 9,
+            total_mentions: 5
+        }
+    );
+    let published: Vec<(u64, u64)> = out
+        .iter()
+        .filter_map(|p| match p {
+            Publication::Unread(change) => change
+                .channels
+                .first()
+                .map(|c| (c.last_seq, c.unread_count)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        published,
+        vec![(11, 6), (12, 6), (8, 8)],
+        "own message moves last_seq only"
+    );
+}
+
+#[test]
+fn notification_changes_move_the_total() {
+    let mut state = state();
+    let mut out = Vec::new();
+    state.set_notification("b", NotificationStatus::Notify, &mut out);
+    assert_eq!(state.totals().total_unread, 15);
+    state.set_notification("a", NotificationStatus::DoNotDisturb, &mut out);
+    assert_eq!(state.totals().total_unread, 7);
+    assert_eq!(state.totals().total_mentions, 3);
+}
+
+#[test]
+fn removing_a_community_removes_its_counts() {
+    let mut state = state();
+    let mut out = Vec::new();
+    assert!(state.remove_community("a", &mut out));
+    assert_eq!(
+        state.totals(),
+        UnreadTotals {
+            total_unread: 0,
+            total_mentions: 2
+        }
+    );
+    assert!(!state.remove_community("a", &mut out));
+    assert!(
+        state
+            .community_entries()
+            .iter()
+            .all(|c| c.info.community_id == "b")
+    );
+}
+
+#[test]
+fn read_state_from_another_device_clears_the_channel() {
+    let mut state = state();
+    let mut out = Vec::new();
+    state.apply_head(&head("a", "a1", 10, 10, 0, 0), false, &mut out);
+    assert_eq!(
+        state
+            .community_unread("a")
+            .map(|c| (c.unread_count, c.mention_count)),
+        Some((3, 0))
+    );
+    assert_eq!(
+        state.totals(),
+        UnreadTotals {
+            total_unread: 3,
+            total_mentions: 2
+        }
+    );
+}
+
+#[test]
+fn incremental_totals_match_a_full_recount_after_random_operations() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut state = state();
+    let mut out = Vec::new();
+    let channels = [("a", "a1"), ("a", "a2"), ("b", "b1")];
+    for _ in 0..2_000 {
+        let (community, channel) = channels[rng.random_range(0..channels.len())];
+        match rng.random_range(0..10) {
+            0 => {
+                let (last, read) = state
+                    .channel(community, channel)
+                    .map(|c| (c.counter.last_seq, c.counter.read_seq))
+                    .unwrap_or_default();
+                let read = rng.random_range(read..=last);
+                state.apply_head(
+                    &head(community, channel, last, read, last - read, 0),
+                    false,
+                    &mut out,
+                );
+            }
+            1 => {
+                let status = if rng.random_bool(0.5) {
+                    NotificationStatus::Notify
+                } else {
+                    NotificationStatus::DoNotDisturb
+                };
+                state.set_notification(community, status, &mut out);
+            }
+            2 => {
+                let last = state
+                    .channel(community, channel)
+                    .map(|c| c.counter.last_seq)
+                    .unwrap_or(0);
+                state.apply_head(
+                    &head(community, channel, last + 1, last, 1, 0),
+                    rng.random_bool(0.5),
+                    &mut out,
+                );
+            }
+            _ => {
+                let last = state
+                    .channel(community, channel)
+                    .map(|c| c.counter.last_seq)
+                    .unwrap_or(0);
+                let seq = last + rng.random_range(0..3);
+                let sender = if rng.random_bool(0.2) { "me" } else { "bob" };
+                state.on_message(
+                    &message(community, channel, seq, sender, rng.random_bool(0.1)),
+                    &mut out,
+                );
+            }
+        }
+        let mut recount = State::from_snapshots(Some("me".into()), state.snapshots());
+        recount.recompute_totals();
+        assert_eq!(state.totals(), recount.totals());
+        for community in ["a", "b"] {
+            assert_eq!(
+                state.community_unread(community),
+                recount.community_unread(community)
+            );
+        }
+    }
+}

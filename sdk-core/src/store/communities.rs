@@ -1,0 +1,659 @@
+//! SQL for the community structure: communities (info + my membership + notification
+//! status), categories, channels and unread heads. Synchronous functions on a
+//! connection; the `Store` runs them on its threads.
+//!
+//! Writes that need the community to be cached (a channel, a head, a changed info)
+//! return `false` and change nothing when it is not: an event may arrive for a
+//! community the user has just left, and that is not an error.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use community_protocol::response::{Synced, UnchangedCommunity};
+use community_protocol::{
+    CategoryInfo, ChannelHead, ChannelInfo, CommunityId, CommunityInfo, CommunitySnapshot,
+    MemberInfo, NotificationStatus,
+};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::StoreError;
+use super::columns::*;
+use super::messages;
+
+const COMMUNITY_COLUMNS: &str = "community_id, name, avatar_url, notice, owner_id, join_policy, \
+     mute_all, member_count, attributes, default_channel_id, created_at_ms, version, \
+     notification, me_user_id, me_role, me_nickname, me_joined_at_ms, me_muted_until_ms";
+const CATEGORY_COLUMNS: &str = "community_id, category_id, name, position";
+const CHANNEL_COLUMNS: &str = "community_id, channel_id, name, introduction, notice, custom, \
+     kind, category_id, position, private, is_default, created_at_ms";
+const HEAD_COLUMNS: &str =
+    "community_id, channel_id, last_seq, last_activity_ms, read_seq, unread_count, mention_count";
+
+/// True when the community is cached.
+pub(crate) fn exists(connection: &Connection, community_id: &str) -> Result<bool, StoreError> {
+    let mut statement =
+        connection.prepare_cached("SELECT 1 FROM communities WHERE community_id = ?1")?;
+    Ok(statement.exists([community_id])?)
+}
+
+/// Inserts or replaces a community's row (info, my membership, notification status),
+/// keeping its channels, categories and heads.
+pub(crate) fn upsert_community(
+    connection: &Connection,
+    info: &CommunityInfo,
+    me: &MemberInfo,
+    notification: NotificationStatus,
+) -> Result<(), StoreError> {
+    let mut statement = connection.prepare_cached(
+        "INSERT INTO communities (community_id, name, avatar_url, notice, owner_id, join_policy,
+             mute_all, member_count, attributes, default_channel_id, created_at_ms, version,
+             notification, me_user_id, me_role, me_nickname, me_joined_at_ms, me_muted_until_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+         ON CONFLICT (community_id) DO UPDATE SET
+             name = excluded.name, avatar_url = excluded.avatar_url, notice = excluded.notice,
+             owner_id = excluded.owner_id, join_policy = excluded.join_policy,
+             mute_all = excluded.mute_all, member_count = excluded.member_count,
+             attributes = excluded.attributes, default_channel_id = excluded.default_channel_id,
+             created_at_ms = excluded.created_at_ms, version = excluded.version,
+             notification = excluded.notification, me_user_id = excluded.me_user_id,
+             me_role = excluded.me_role, me_nickname = excluded.me_nickname,
+             me_joined_at_ms = excluded.me_joined_at_ms,
+             me_muted_until_ms = excluded.me_muted_until_ms",
+    )?;
+    statement.execute(params![
+        info.community_id,
+        info.name,
+        info.avatar_url,
+        info.notice,
+        info.owner_id,
+        join_policy_text(info.join_policy),
+        info.mute_all,
+        int(info.member_count),
+        to_json(&info.attributes, "attributes")?,
+        info.default_channel_id,
+        info.created_at_ms,
+        int(info.version),
+        notification_text(notification),
+        me.user_id,
+        role_text(me.role),
+        me.nickname,
+        me.joined_at_ms,
+        me.muted_until_ms,
+    ])?;
+    Ok(())
+}
+
+/// Replaces a cached community's info (not my membership nor notification status).
+pub(crate) fn update_info(
+    connection: &Connection,
+    info: &CommunityInfo,
+) -> Result<bool, StoreError> {
+    let mut statement = connection.prepare_cached(
+        "UPDATE communities SET name = ?2, avatar_url = ?3, notice = ?4, owner_id = ?5,
+             join_policy = ?6, mute_all = ?7, member_count = ?8, attributes = ?9,
+             default_channel_id = ?10, created_at_ms = ?11, version = ?12
+         WHERE community_id = ?1",
+    )?;
+    let changed = statement.execute(params![
+        info.community_id,
+        info.name,
+        info.avatar_url,
+        info.notice,
+        info.owner_id,
+        join_policy_text(info.join_policy),
+        info.mute_all,
+        int(info.member_count),
+        to_json(&info.attributes, "attributes")?,
+        info.default_channel_id,
+        info.created_at_ms,
+        int(info.version),
+    ])?;
+    Ok(changed > 0)
+}
+
+/// Replaces everything about one community with `snapshot`, in the caller's
+/// transaction. Channels that are no longer in it lose their cached messages.
+pub(crate) fn apply_snapshot(
+    connection: &Connection,
+    snapshot: &CommunitySnapshot,
+) -> Result<(), StoreError> {
+    let community_id = snapshot.info.community_id.as_str();
+    upsert_community(
+        connection,
+        &snapshot.info,
+        &snapshot.me,
+        snapshot.notification,
+    )?;
+    let kept: HashSet<&str> = snapshot
+        .channels
+        .iter()
+        .map(|c| c.channel_id.as_str())
+        .collect();
+    for channel_id in channel_ids(connection, community_id)? {
+        if !kept.contains(channel_id.as_str()) {
+            messages::delete_channel(connection, &channel_id)?;
+        }
+    }
+    for table in ["categories", "channels", "heads"] {
+        connection
+            .prepare_cached(&format!("DELETE FROM {table} WHERE community_id = ?1"))?
+            .execute([community_id])?;
+    }
+    for category in &snapshot.categories {
+        write_category(connection, category)?;
+    }
+    for channel in &snapshot.channels {
+        write_channel(connection, channel)?;
+    }
+    for head in &snapshot.heads {
+        write_head(connection, head)?;
+    }
+    Ok(())
+}
+
+/// Applies a known community's unchanged-structure update: status, me, member count,
+/// heads. False when it is not cached.
+pub(crate) fn apply_unchanged(
+    connection: &Connection,
+    unchanged: &UnchangedCommunity,
+) -> Result<bool, StoreError> {
+    let id = unchanged.community_id.as_str();
+    if !set_notification(connection, id, unchanged.notification)? {
+        return Ok(false);
+    }
+    set_me(connection, &unchanged.me)?;
+    set_member_count(connection, id, unchanged.member_count)?;
+    let skipped = upsert_heads(connection, &unchanged.heads)?;
+    if skipped > 0 {
+        tracing::debug!(
+            community = id,
+            skipped,
+            "heads of uncached channels skipped"
+        );
+    }
+    Ok(true)
+}
+
+/// Applies a whole `sync` answer; returns how many unchanged communities were skipped
+/// because they are not cached.
+pub(crate) fn apply_synced(connection: &Connection, synced: &Synced) -> Result<usize, StoreError> {
+    for community_id in &synced.removed {
+        remove_community(connection, community_id)?;
+    }
+    for snapshot in &synced.changed {
+        apply_snapshot(connection, snapshot)?;
+    }
+    let mut skipped = 0;
+    for unchanged in &synced.unchanged {
+        if !apply_unchanged(connection, unchanged)? {
+            skipped += 1;
+        }
+    }
+    Ok(skipped)
+}
+
+/// Removes a community with its categories, channels, heads and cached messages.
+pub(crate) fn remove_community(
+    connection: &Connection,
+    community_id: &str,
+) -> Result<bool, StoreError> {
+    let mut channels: HashSet<String> =
+        channel_ids(connection, community_id)?.into_iter().collect();
+    channels.extend(messages::channels_of_community(connection, community_id)?);
+    for channel_id in &channels {
+        messages::delete_channel(connection, channel_id)?;
+    }
+    // Categories, channels and heads go by ON DELETE CASCADE.
+    let removed = connection
+        .prepare_cached("DELETE FROM communities WHERE community_id = ?1")?
+        .execute([community_id])?;
+    Ok(removed > 0)
+}
+
+/// Removes every cached community not in `keep`; returns the removed ids.
+pub(crate) fn retain(
+    connection: &Connection,
+    keep: &[CommunityId],
+) -> Result<Vec<CommunityId>, StoreError> {
+    let keep: HashSet<&str> = keep.iter().map(String::as_str).collect();
+    let gone: Vec<CommunityId> = known_versions(connection)?
+        .into_keys()
+        .filter(|id| !keep.contains(id.as_str()))
+        .collect();
+    for community_id in &gone {
+        remove_community(connection, community_id)?;
+    }
+    Ok(gone)
+}
+
+/// Sets the custom attributes and the structure version.
+pub(crate) fn set_attributes(
+    connection: &Connection,
+    community_id: &str,
+    attributes: &BTreeMap<String, String>,
+    version: u64,
+) -> Result<bool, StoreError> {
+    let changed = connection
+        .prepare_cached(
+            "UPDATE communities SET attributes = ?2, version = ?3 WHERE community_id = ?1",
+        )?
+        .execute(params![
+            community_id,
+            to_json(attributes, "attributes")?,
+            int(version)
+        ])?;
+    Ok(changed > 0)
+}
+
+/// Sets the exact member count.
+pub(crate) fn set_member_count(
+    connection: &Connection,
+    community_id: &str,
+    count: u64,
+) -> Result<bool, StoreError> {
+    let changed = connection
+        .prepare_cached("UPDATE communities SET member_count = ?2 WHERE community_id = ?1")?
+        .execute(params![community_id, int(count)])?;
+    Ok(changed > 0)
+}
+
+/// Sets the structure version.
+pub(crate) fn set_version(
+    connection: &Connection,
+    community_id: &str,
+    version: u64,
+) -> Result<bool, StoreError> {
+    let changed = connection
+        .prepare_cached("UPDATE communities SET version = ?2 WHERE community_id = ?1")?
+        .execute(params![community_id, int(version)])?;
+    Ok(changed > 0)
+}
+
+/// Sets my notification status.
+pub(crate) fn set_notification(
+    connection: &Connection,
+    community_id: &str,
+    status: NotificationStatus,
+) -> Result<bool, StoreError> {
+    let changed = connection
+        .prepare_cached("UPDATE communities SET notification = ?2 WHERE community_id = ?1")?
+        .execute(params![community_id, notification_text(status)])?;
+    Ok(changed > 0)
+}
+
+/// Replaces my membership record.
+pub(crate) fn set_me(connection: &Connection, me: &MemberInfo) -> Result<bool, StoreError> {
+    let changed = connection
+        .prepare_cached(
+            "UPDATE communities SET me_user_id = ?2, me_role = ?3, me_nickname = ?4,
+                 me_joined_at_ms = ?5, me_muted_until_ms = ?6
+             WHERE community_id = ?1",
+        )?
+        .execute(params![
+            me.community_id,
+            me.user_id,
+            role_text(me.role),
+            me.nickname,
+            me.joined_at_ms,
+            me.muted_until_ms,
+        ])?;
+    Ok(changed > 0)
+}
+
+/// Inserts or replaces a channel of a cached community.
+pub(crate) fn upsert_channel(
+    connection: &Connection,
+    channel: &ChannelInfo,
+) -> Result<bool, StoreError> {
+    if !exists(connection, &channel.community_id)? {
+        return Ok(false);
+    }
+    write_channel(connection, channel)?;
+    Ok(true)
+}
+
+/// Removes a channel, its head and its cached messages.
+pub(crate) fn remove_channel(
+    connection: &Connection,
+    community_id: &str,
+    channel_id: &str,
+) -> Result<(), StoreError> {
+    for table in ["channels", "heads"] {
+        connection
+            .prepare_cached(&format!(
+                "DELETE FROM {table} WHERE community_id = ?1 AND channel_id = ?2"
+            ))?
+            .execute([community_id, channel_id])?;
+    }
+    messages::delete_channel(connection, channel_id)
+}
+
+/// Inserts or replaces a category of a cached community.
+pub(crate) fn upsert_category(
+    connection: &Connection,
+    category: &CategoryInfo,
+) -> Result<bool, StoreError> {
+    if !exists(connection, &category.community_id)? {
+        return Ok(false);
+    }
+    write_category(connection, category)?;
+    Ok(true)
+}
+
+/// Removes a category; its channels fall back to no category.
+pub(crate) fn remove_category(
+    connection: &Connection,
+    community_id: &str,
+    category_id: &str,
+) -> Result<(), StoreError> {
+    connection
+        .prepare_cached("DELETE FROM categories WHERE community_id = ?1 AND category_id = ?2")?
+        .execute([community_id, category_id])?;
+    connection
+        .prepare_cached(
+            "UPDATE channels SET category_id = NULL WHERE community_id = ?1 AND category_id = ?2",
+        )?
+        .execute([community_id, category_id])?;
+    Ok(())
+}
+
+/// Inserts or replaces heads; returns how many were skipped because their channel (in
+/// that community) is not cached: a head without its channel is of no use to anyone.
+pub(crate) fn upsert_heads(
+    connection: &Connection,
+    heads: &[ChannelHead],
+) -> Result<usize, StoreError> {
+    let mut skipped = 0;
+    let mut known = connection
+        .prepare_cached("SELECT 1 FROM channels WHERE channel_id = ?1 AND community_id = ?2")?;
+    for head in heads {
+        if known.exists([&head.channel_id, &head.community_id])? {
+            write_head(connection, head)?;
+        } else {
+            skipped += 1;
+        }
+    }
+    Ok(skipped)
+}
+
+fn write_category(connection: &Connection, category: &CategoryInfo) -> Result<(), StoreError> {
+    connection
+        .prepare_cached(
+            "INSERT INTO categories (community_id, category_id, name, position)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (community_id, category_id) DO UPDATE SET
+                 name = excluded.name, position = excluded.position",
+        )?
+        .execute(params![
+            category.community_id,
+            category.category_id,
+            category.name,
+            category.position
+        ])?;
+    Ok(())
+}
+
+fn write_channel(connection: &Connection, channel: &ChannelInfo) -> Result<(), StoreError> {
+    connection
+        .prepare_cached(
+            "INSERT INTO channels (community_id, channel_id, name, introduction, notice, custom,
+                 kind, category_id, position, private, is_default, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT (channel_id) DO UPDATE SET
+                 community_id = excluded.community_id, name = excluded.name,
+                 introduction = excluded.introduction, notice = excluded.notice,
+                 custom = excluded.custom, kind = excluded.kind,
+                 category_id = excluded.category_id, position = excluded.position,
+                 private = excluded.private, is_default = excluded.is_default,
+                 created_at_ms = excluded.created_at_ms",
+        )?
+        .execute(params![
+            channel.community_id,
+            channel.channel_id,
+            channel.name,
+            channel.introduction,
+            channel.notice,
+            channel.custom,
+            kind_text(channel.kind),
+            channel.category_id,
+            channel.position,
+            channel.private,
+            channel.is_default,
+            channel.created_at_ms,
+        ])?;
+    Ok(())
+}
+
+fn write_head(connection: &Connection, head: &ChannelHead) -> Result<(), StoreError> {
+    connection
+        .prepare_cached(
+            "INSERT INTO heads (community_id, channel_id, last_seq, last_activity_ms, read_seq,
+                 unread_count, mention_count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (channel_id) DO UPDATE SET
+                 community_id = excluded.community_id, last_seq = excluded.last_seq,
+                 last_activity_ms = excluded.last_activity_ms, read_seq = excluded.read_seq,
+                 unread_count = excluded.unread_count, mention_count = excluded.mention_count",
+        )?
+        .execute(params![
+            head.community_id,
+            head.channel_id,
+            int(head.last_seq),
+            head.last_activity_ms,
+            int(head.read_seq),
+            int(head.unread_count),
+            int(head.mention_count),
+        ])?;
+    Ok(())
+}
+
+fn channel_ids(connection: &Connection, community_id: &str) -> Result<Vec<String>, StoreError> {
+    let mut statement =
+        connection.prepare_cached("SELECT channel_id FROM channels WHERE community_id = ?1")?;
+    let ids = statement
+        .query_map([community_id], |row| row.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(ids)
+}
+
+// ----- reads -----
+
+/// Structure version of every cached community.
+pub(crate) fn known_versions(
+    connection: &Connection,
+) -> Result<BTreeMap<CommunityId, u64>, StoreError> {
+    let mut statement =
+        connection.prepare_cached("SELECT community_id, version FROM communities")?;
+    let mut rows = statement.query([])?;
+    let mut versions = BTreeMap::new();
+    while let Some(row) = rows.next()? {
+        versions.insert(row.get(0)?, uint(row.get(1)?, "version")?);
+    }
+    Ok(versions)
+}
+
+/// Every cached community, complete, ordered by id (or just `only`, when given).
+pub(crate) fn load(
+    connection: &Connection,
+    only: Option<&str>,
+) -> Result<Vec<CommunitySnapshot>, StoreError> {
+    let filter = if only.is_some() {
+        "WHERE community_id = ?1"
+    } else {
+        ""
+    };
+    let bind: Vec<&str> = only.into_iter().collect();
+    let bind = rusqlite::params_from_iter(bind);
+
+    let mut snapshots = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    {
+        let sql =
+            format!("SELECT {COMMUNITY_COLUMNS} FROM communities {filter} ORDER BY community_id");
+        let mut statement = connection.prepare_cached(&sql)?;
+        let mut rows = statement.query(bind.clone())?;
+        while let Some(row) = rows.next()? {
+            let snapshot = community_from_row(row)?;
+            index.insert(snapshot.info.community_id.clone(), snapshots.len());
+            snapshots.push(snapshot);
+        }
+    }
+    let sql = format!(
+        "SELECT {CATEGORY_COLUMNS} FROM categories {filter} ORDER BY community_id, position, category_id"
+    );
+    for_each_row(connection, &sql, bind.clone(), |row| {
+        let category = CategoryInfo {
+            community_id: row.get(0)?,
+            category_id: row.get(1)?,
+            name: row.get(2)?,
+            position: row.get(3)?,
+        };
+        if let Some(&i) = index.get(&category.community_id) {
+            snapshots[i].categories.push(category);
+        }
+        Ok(())
+    })?;
+    let sql = format!(
+        "SELECT {CHANNEL_COLUMNS} FROM channels {filter} ORDER BY community_id, position, channel_id"
+    );
+    for_each_row(connection, &sql, bind.clone(), |row| {
+        let channel = channel_from_row(row)?;
+        if let Some(&i) = index.get(&channel.community_id) {
+            snapshots[i].channels.push(channel);
+        }
+        Ok(())
+    })?;
+    let sql =
+        format!("SELECT {HEAD_COLUMNS} FROM heads {filter} ORDER BY community_id, channel_id");
+    for_each_row(connection, &sql, bind, |row| {
+        let head = head_from_row(row)?;
+        if let Some(&i) = index.get(&head.community_id) {
+            snapshots[i].heads.push(head);
+        }
+        Ok(())
+    })?;
+    Ok(snapshots)
+}
+
+/// Cached heads, of one community or of all, ordered by community and channel.
+pub(crate) fn heads(
+    connection: &Connection,
+    only: Option<&str>,
+) -> Result<Vec<ChannelHead>, StoreError> {
+    let filter = if only.is_some() {
+        "WHERE community_id = ?1"
+    } else {
+        ""
+    };
+    let sql =
+        format!("SELECT {HEAD_COLUMNS} FROM heads {filter} ORDER BY community_id, channel_id");
+    let mut heads = Vec::new();
+    for_each_row(connection, &sql, rusqlite::params_from_iter(only), |row| {
+        heads.push(head_from_row(row)?);
+        Ok(())
+    })?;
+    Ok(heads)
+}
+
+/// One cached channel.
+pub(crate) fn channel(
+    connection: &Connection,
+    channel_id: &str,
+) -> Result<Option<ChannelInfo>, StoreError> {
+    let sql = format!("SELECT {CHANNEL_COLUMNS} FROM channels WHERE channel_id = ?1");
+    let mut statement = connection.prepare_cached(&sql)?;
+    let mut rows = statement.query([channel_id])?;
+    match rows.next()? {
+        Some(row) => Ok(Some(channel_from_row(row)?)),
+        None => Ok(None),
+    }
+}
+
+/// The version of one cached community.
+pub(crate) fn version(
+    connection: &Connection,
+    community_id: &str,
+) -> Result<Option<u64>, StoreError> {
+    let version: Option<i64> = connection
+        .prepare_cached("SELECT version FROM communities WHERE community_id = ?1")?
+        .query_row([community_id], |row| row.get(0))
+        .optional()?;
+    version.map(|v| uint(v, "version")).transpose()
+}
+
+fn for_each_row<P: rusqlite::Params>(
+    connection: &Connection,
+    sql: &str,
+    params: P,
+    mut each: impl FnMut(&Row<'_>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut statement = connection.prepare_cached(sql)?;
+    let mut rows = statement.query(params)?;
+    while let Some(row) = rows.next()? {
+        each(row)?;
+    }
+    Ok(())
+}
+
+fn community_from_row(row: &Row<'_>) -> Result<CommunitySnapshot, StoreError> {
+    let community_id: String = row.get(0)?;
+    let attributes: String = row.get(8)?;
+    let info = CommunityInfo {
+        community_id: community_id.clone(),
+        name: row.get(1)?,
+        avatar_url: row.get(2)?,
+        notice: row.get(3)?,
+        owner_id: row.get(4)?,
+        join_policy: join_policy_from(&row.get::<_, String>(5)?)?,
+        mute_all: row.get(6)?,
+        member_count: uint(row.get(7)?, "member_count")?,
+        attributes: from_json(&attributes, "attributes")?,
+        default_channel_id: row.get(9)?,
+        created_at_ms: row.get(10)?,
+        version: uint(row.get(11)?, "version")?,
+    };
+    let me = MemberInfo {
+        community_id,
+        user_id: row.get(13)?,
+        role: role_from(&row.get::<_, String>(14)?)?,
+        nickname: row.get(15)?,
+        joined_at_ms: row.get(16)?,
+        muted_until_ms: row.get(17)?,
+    };
+    Ok(CommunitySnapshot {
+        info,
+        categories: Vec::new(),
+        channels: Vec::new(),
+        me,
+        notification: notification_from(&row.get::<_, String>(12)?)?,
+        heads: Vec::new(),
+    })
+}
+
+fn channel_from_row(row: &Row<'_>) -> Result<ChannelInfo, StoreError> {
+    Ok(ChannelInfo {
+        community_id: row.get(0)?,
+        channel_id: row.get(1)?,
+        name: row.get(2)?,
+        introduction: row.get(3)?,
+        notice: row.get(4)?,
+        custom: row.get(5)?,
+        kind: kind_from(&row.get::<_, String>(6)?)?,
+        category_id: row.get(7)?,
+        position: row.get(8)?,
+        private: row.get(9)?,
+        is_default: row.get(10)?,
+        created_at_ms: row.get(11)?,
+    })
+}
+
+fn head_from_row(row: &Row<'_>) -> Result<ChannelHead, StoreError> {
+    Ok(ChannelHead {
+        community_id: row.get(0)?,
+        channel_id: row.get(1)?,
+        last_seq: uint(row.get(2)?, "last_seq")?,
+        last_activity_ms: row.get(3)?,
+        read_seq: uint(row.get(4)?, "read_seq")?,
+        unread_count: uint(row.get(5)?, "unread_count")?,
+        mention_count: uint(row.get(6)?, "mention_count")?,
+    })
+}

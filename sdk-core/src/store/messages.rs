@@ -1,0 +1,268 @@
+//! SQL for cached messages: idempotent batch insert, pages, gap detection.
+//!
+//! A message is identified by `(channel_id, seq)`, the table's clustered primary key, so
+//! inserting one twice keeps one row (the first) and a page is one range scan. The body
+//! is kept as the JSON text of `MessageContent`; the other fields are columns.
+
+use community_protocol::{Message, Seq};
+use rusqlite::{Connection, Row, params};
+
+use super::StoreError;
+use super::columns::*;
+
+const MESSAGE_COLUMNS: &str = "channel_id, seq, community_id, sender_id, idempotency_key, \
+     content, mentions, reply_to, priority, created_at_ms";
+
+/// Inserts `messages`; returns those that were not cached before, in the given order.
+pub(crate) fn insert(
+    connection: &Connection,
+    messages: Vec<Message>,
+) -> Result<Vec<Message>, StoreError> {
+    // The (channel, community) pairs seen; batches hold few channels, usually in runs,
+    // so a short list checked from its end beats hashing every message.
+    let mut channels: Vec<(&str, &str)> = Vec::new();
+    let mut fresh = Vec::with_capacity(messages.len());
+    {
+        let mut statement = connection.prepare_cached(INSERT_SQL)?;
+        for (index, message) in messages.iter().enumerate() {
+            if insert_with(&mut statement, message)? {
+                fresh.push(index);
+            }
+            let pair = (message.channel_id.as_str(), message.community_id.as_str());
+            if !channels.iter().rev().any(|seen| *seen == pair) {
+                channels.push(pair);
+            }
+        }
+        let mut known = connection.prepare_cached(
+            "INSERT INTO message_channels (channel_id, community_id) VALUES (?1, ?2)
+             ON CONFLICT (channel_id) DO NOTHING",
+        )?;
+        for (channel_id, community_id) in channels {
+            known.execute([channel_id, community_id])?;
+        }
+    }
+    if fresh.len() == messages.len() {
+        return Ok(messages);
+    }
+    let mut fresh = fresh.into_iter().peekable();
+    Ok(messages
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, message)| {
+            if fresh.peek() == Some(&index) {
+                fresh.next();
+                Some(message)
+            } else {
+                None
+            }
+        })
+        .collect())
+}
+
+/// Inserts one message; true when it was not cached before.
+pub(crate) fn insert_one(connection: &Connection, message: &Message) -> Result<bool, StoreError> {
+    let mut statement = connection.prepare_cached(INSERT_SQL)?;
+    let inserted = insert_with(&mut statement, message)?;
+    connection
+        .prepare_cached(
+            "INSERT INTO message_channels (channel_id, community_id) VALUES (?1, ?2)
+             ON CONFLICT (channel_id) DO NOTHING",
+        )?
+        .execute([&message.channel_id, &message.community_id])?;
+    Ok(inserted)
+}
+
+const INSERT_SQL: &str = "INSERT INTO messages (channel_id, seq, community_id, sender_id,
+         idempotency_key, content, mentions, reply_to, priority, created_at_ms)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+     ON CONFLICT (channel_id, seq) DO NOTHING";
+
+fn insert_with(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    message: &Message,
+) -> Result<bool, StoreError> {
+    let changed = statement.execute(params![
+        message.channel_id,
+        int(message.seq),
+        message.community_id,
+        message.sender_id,
+        message.idempotency_key,
+        content_json(&message.content)?,
+        mentions_json(&message.mentions)?,
+        message.reply_to.map(int),
+        priority_text(message.priority),
+        message.created_at_ms,
+    ])?;
+    Ok(changed > 0)
+}
+
+/// Deletes every cached message of a channel.
+pub(crate) fn delete_channel(connection: &Connection, channel_id: &str) -> Result<(), StoreError> {
+    connection
+        .prepare_cached("DELETE FROM messages WHERE channel_id = ?1")?
+        .execute([channel_id])?;
+    connection
+        .prepare_cached("DELETE FROM message_channels WHERE channel_id = ?1")?
+        .execute([channel_id])?;
+    Ok(())
+}
+
+/// Channels with cached messages that belong to `community_id`.
+pub(crate) fn channels_of_community(
+    connection: &Connection,
+    community_id: &str,
+) -> Result<Vec<String>, StoreError> {
+    let mut statement = connection
+        .prepare_cached("SELECT channel_id FROM message_channels WHERE community_id = ?1")?;
+    let ids = statement
+        .query_map([community_id], |row| row.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(ids)
+}
+
+/// Up to `limit` cached messages with `seq < before` (all when `None`), the newest ones,
+/// returned ascending.
+pub(crate) fn before(
+    connection: &Connection,
+    channel_id: &str,
+    before: Option<Seq>,
+    limit: u32,
+) -> Result<Vec<Message>, StoreError> {
+    let before = before.map_or(i64::MAX, int);
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel_id = ?1 AND seq < ?2
+         ORDER BY seq DESC LIMIT ?3"
+    );
+    let mut page = query(connection, &sql, params![channel_id, before, limit])?;
+    page.reverse();
+    Ok(page)
+}
+
+/// Up to `limit` cached messages with `seq > after`, the oldest ones, ascending.
+pub(crate) fn after(
+    connection: &Connection,
+    channel_id: &str,
+    after: Seq,
+    limit: u32,
+) -> Result<Vec<Message>, StoreError> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel_id = ?1 AND seq > ?2
+         ORDER BY seq ASC LIMIT ?3"
+    );
+    query(connection, &sql, params![channel_id, int(after), limit])
+}
+
+/// One cached message.
+pub(crate) fn get(
+    connection: &Connection,
+    channel_id: &str,
+    seq: Seq,
+) -> Result<Option<Message>, StoreError> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel_id = ?1 AND seq = ?2");
+    Ok(query(connection, &sql, params![channel_id, int(seq)])?.pop())
+}
+
+/// The highest cached sequence of a channel (0 when none is cached).
+pub(crate) fn max_seq(connection: &Connection, channel_id: &str) -> Result<Seq, StoreError> {
+    let max: Option<i64> = connection
+        .prepare_cached("SELECT MAX(seq) FROM messages WHERE channel_id = ?1")?
+        .query_row([channel_id], |row| row.get(0))?;
+    max.map_or(Ok(0), |max| uint(max, "seq"))
+}
+
+/// The highest `s` such that every sequence in `from..=s` is cached; `from - 1` when
+/// `from` itself is missing.
+pub(crate) fn max_contiguous(
+    connection: &Connection,
+    channel_id: &str,
+    from: Seq,
+) -> Result<Seq, StoreError> {
+    let from = from.max(1);
+    let mut statement = connection.prepare_cached(
+        "SELECT seq FROM messages WHERE channel_id = ?1 AND seq >= ?2 ORDER BY seq",
+    )?;
+    let mut rows = statement.query(params![channel_id, int(from)])?;
+    let mut last = from - 1;
+    while let Some(row) = rows.next()? {
+        let seq = uint(row.get(0)?, "seq")?;
+        if seq != last + 1 {
+            break;
+        }
+        last = seq;
+    }
+    Ok(last)
+}
+
+/// The inclusive ranges of `from..=to` that are not cached, ascending.
+pub(crate) fn missing_ranges(
+    connection: &Connection,
+    channel_id: &str,
+    from: Seq,
+    to: Seq,
+) -> Result<Vec<(Seq, Seq)>, StoreError> {
+    let from = from.max(1);
+    if to < from {
+        return Ok(Vec::new());
+    }
+    let mut statement = connection.prepare_cached(
+        "SELECT seq FROM messages WHERE channel_id = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq",
+    )?;
+    let mut rows = statement.query(params![channel_id, int(from), int(to)])?;
+    let mut missing = Vec::new();
+    let mut next = from;
+    while let Some(row) = rows.next()? {
+        let seq = uint(row.get(0)?, "seq")?;
+        if seq > next {
+            missing.push((next, seq - 1));
+        }
+        next = seq + 1;
+    }
+    if next <= to {
+        missing.push((next, to));
+    }
+    Ok(missing)
+}
+
+/// Number of cached messages, of one channel or in all.
+pub(crate) fn count(connection: &Connection, channel_id: Option<&str>) -> Result<u64, StoreError> {
+    let count: i64 = match channel_id {
+        Some(channel_id) => connection
+            .prepare_cached("SELECT COUNT(*) FROM messages WHERE channel_id = ?1")?
+            .query_row([channel_id], |row| row.get(0))?,
+        None => connection
+            .prepare_cached("SELECT COUNT(*) FROM messages")?
+            .query_row([], |row| row.get(0))?,
+    };
+    uint(count, "count")
+}
+
+fn query<P: rusqlite::Params>(
+    connection: &Connection,
+    sql: &str,
+    params: P,
+) -> Result<Vec<Message>, StoreError> {
+    let mut statement = connection.prepare_cached(sql)?;
+    let mut rows = statement.query(params)?;
+    let mut messages = Vec::new();
+    while let Some(row) = rows.next()? {
+        messages.push(message_from_row(row)?);
+    }
+    Ok(messages)
+}
+
+fn message_from_row(row: &Row<'_>) -> Result<Message, StoreError> {
+    let content: String = row.get(5)?;
+    let reply_to: Option<i64> = row.get(7)?;
+    Ok(Message {
+        channel_id: row.get(0)?,
+        seq: uint(row.get(1)?, "seq")?,
+        community_id: row.get(2)?,
+        sender_id: row.get(3)?,
+        idempotency_key: row.get(4)?,
+        content: from_json(&content, "message content")?,
+        mentions: mentions_from(row.get(6)?)?,
+        reply_to: reply_to.map(|r| uint(r, "reply_to")).transpose()?,
+        priority: priority_from(&row.get::<_, String>(8)?)?,
+        created_at_ms: row.get(9)?,
+    })
+}

@@ -1,0 +1,112 @@
+//! The store's own records: what it keeps besides the protocol's records (session,
+//! outbox) and what it returns in bulk (the cached world at start-up, write outcomes).
+
+use community_protocol::{
+    ApiError, ChannelId, CommunityId, CommunitySnapshot, Mentions, Message, MessageContent,
+    Priority, Seq, TimestampMs, UserId,
+};
+
+/// The session to resume after a restart or reconnect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// The logged-in user (the store file belongs to this user).
+    pub user_id: UserId,
+    /// This device's stable id.
+    pub device_id: String,
+    /// The server's session id from `logged_in`.
+    pub session_id: String,
+    /// The last event sequence the client processed (for `resume`).
+    pub last_event_seq: u64,
+}
+
+/// Where an outbox entry stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxState {
+    /// Queued or in flight: the runtime (re)sends it whenever it is connected.
+    Sending,
+    /// The server stored it as `seq` in its channel.
+    Sent {
+        /// The message's sequence.
+        seq: Seq,
+    },
+    /// The server refused it; it stays until the user retries or discards it.
+    Failed {
+        /// Why.
+        error: ApiError,
+    },
+}
+
+/// A message the user sent, kept durably until the server has it (the local echo).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// The message's idempotency key, which is also its local id (unique in the store).
+    pub idempotency_key: String,
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The body.
+    pub content: MessageContent,
+    /// Who it mentions.
+    pub mentions: Mentions,
+    /// The message it replies to.
+    pub reply_to: Option<Seq>,
+    /// Priority under overload.
+    pub priority: Priority,
+    /// When the user sent it (local clock).
+    pub created_at_ms: TimestampMs,
+    /// Sending, sent or failed. `outbox_enqueue` stores whatever is given (normally
+    /// [`OutboxState::Sending`]).
+    pub state: OutboxState,
+}
+
+/// Everything cached, as needed to build the in-memory state at start-up.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CachedWorld {
+    /// The saved session, if any.
+    pub session: Option<SessionRecord>,
+    /// Every cached community, ordered by id, each complete: info, categories (by
+    /// position), channels (by category and position), my membership, notification status
+    /// and heads.
+    pub communities: Vec<CommunitySnapshot>,
+}
+
+/// What a batch of [`Change`](super::Change)s did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Applied {
+    /// Messages that were not cached before, in the order they were given.
+    pub new_messages: Vec<Message>,
+    /// Changes that were skipped because their community is not cached (an event for a
+    /// community the user already left, for example).
+    pub skipped: usize,
+}
+
+/// What [`Store::outbox_mark_sent`](super::Store::outbox_mark_sent) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentOutcome {
+    /// True when the message was not cached before (it was just inserted).
+    pub message_inserted: bool,
+    /// True when an outbox entry with that key existed and is now `sent`.
+    pub entry_updated: bool,
+}
+
+/// How to open a store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Reader connections (and threads) for queries: 1..=8, default 3.
+    pub readers: usize,
+    /// Most write requests folded into one transaction (default 256).
+    pub max_batch: usize,
+    /// SQLite busy timeout in milliseconds (default 10,000).
+    pub busy_timeout_ms: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            readers: 3,
+            max_batch: 256,
+            busy_timeout_ms: 10_000,
+        }
+    }
+}

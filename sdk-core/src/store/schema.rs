@@ -1,0 +1,215 @@
+//! Connection set-up and the numbered schema migrations.
+//!
+//! The schema version lives in SQLite's `user_version`. Migration N (1-based) is
+//! `MIGRATIONS[N - 1]`; each runs in its own transaction together with the bump of
+//! `user_version`, so a crash mid-way leaves the file at the previous version. Reopening a
+//! file that is up to date changes nothing. Migrations are append-only: never edit one
+//! that has shipped, add the next.
+
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::{StoreError, StoreOptions};
+
+/// Migration 1: session, communities, categories, channels, heads, messages, outbox.
+const V1: &str = r#"
+CREATE TABLE session (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    user_id         TEXT NOT NULL,
+    device_id       TEXT NOT NULL,
+    session_id      TEXT NOT NULL,
+    last_event_seq  INTEGER NOT NULL
+);
+
+CREATE TABLE communities (
+    community_id       TEXT PRIMARY KEY NOT NULL,
+    name               TEXT NOT NULL,
+    avatar_url         TEXT NOT NULL,
+    notice             TEXT NOT NULL,
+    owner_id           TEXT NOT NULL,
+    join_policy        TEXT NOT NULL,
+    mute_all           INTEGER NOT NULL,
+    member_count       INTEGER NOT NULL,
+    attributes         TEXT NOT NULL,
+    default_channel_id TEXT NOT NULL,
+    created_at_ms      INTEGER NOT NULL,
+    version            INTEGER NOT NULL,
+    notification       TEXT NOT NULL,
+    me_user_id         TEXT NOT NULL,
+    me_role            TEXT NOT NULL,
+    me_nickname        TEXT NOT NULL,
+    me_joined_at_ms    INTEGER NOT NULL,
+    me_muted_until_ms  INTEGER
+);
+
+CREATE TABLE categories (
+    community_id  TEXT NOT NULL REFERENCES communities(community_id) ON DELETE CASCADE,
+    category_id   TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    position      INTEGER NOT NULL,
+    PRIMARY KEY (community_id, category_id)
+) WITHOUT ROWID;
+
+CREATE TABLE channels (
+    channel_id     TEXT PRIMARY KEY NOT NULL,
+    community_id   TEXT NOT NULL REFERENCES communities(community_id) ON DELETE CASCADE,
+    name           TEXT NOT NULL,
+    introduction   TEXT NOT NULL,
+    notice         TEXT NOT NULL,
+    custom         TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    category_id    TEXT,
+    position       INTEGER NOT NULL,
+    private        INTEGER NOT NULL,
+    is_default     INTEGER NOT NULL,
+    created_at_ms  INTEGER NOT NULL
+);
+CREATE INDEX channels_by_community ON channels(community_id);
+
+CREATE TABLE heads (
+    channel_id        TEXT PRIMARY KEY NOT NULL,
+    community_id      TEXT NOT NULL REFERENCES communities(community_id) ON DELETE CASCADE,
+    last_seq          INTEGER NOT NULL,
+    last_activity_ms  INTEGER NOT NULL,
+    read_seq          INTEGER NOT NULL,
+    unread_count      INTEGER NOT NULL,
+    mention_count     INTEGER NOT NULL
+);
+CREATE INDEX heads_by_community ON heads(community_id);
+
+-- Messages: clustered on (channel_id, seq) so a page is one range scan of the table
+-- itself. No secondary index: ingest stays close to a bare insert.
+CREATE TABLE messages (
+    channel_id       TEXT NOT NULL,
+    seq              INTEGER NOT NULL,
+    community_id     TEXT NOT NULL,
+    sender_id        TEXT NOT NULL,
+    idempotency_key  TEXT NOT NULL,
+    content          TEXT NOT NULL,
+    mentions         TEXT,
+    reply_to         INTEGER,
+    priority         TEXT NOT NULL,
+    created_at_ms    INTEGER NOT NULL,
+    PRIMARY KEY (channel_id, seq)
+) WITHOUT ROWID;
+
+-- Which channels have cached messages, and of which community: lets removing a
+-- community delete its messages without an index on messages.community_id.
+CREATE TABLE message_channels (
+    channel_id    TEXT PRIMARY KEY NOT NULL,
+    community_id  TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX message_channels_by_community ON message_channels(community_id);
+
+-- The outbox: rowid order is enqueue order.
+CREATE TABLE outbox (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key  TEXT NOT NULL UNIQUE,
+    community_id     TEXT NOT NULL,
+    channel_id       TEXT NOT NULL,
+    content          TEXT NOT NULL,
+    mentions         TEXT,
+    reply_to         INTEGER,
+    priority         TEXT NOT NULL,
+    created_at_ms    INTEGER NOT NULL,
+    state            TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'failed')),
+    sent_seq         INTEGER,
+    error_code       INTEGER,
+    error_message    TEXT
+);
+CREATE INDEX outbox_by_channel ON outbox(channel_id, id);
+CREATE INDEX outbox_by_state ON outbox(state, id);
+"#;
+
+/// Every migration, in order. The schema version is `MIGRATIONS.len()`.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this SDK writes.
+pub(crate) fn current_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Opens the writer connection: creates the file if needed, sets the pragmas and brings
+/// the schema up to date.
+pub(crate) fn open_writer(
+    path: &std::path::Path,
+    options: &StoreOptions,
+) -> Result<Connection, StoreError> {
+    let connection = Connection::open(path).map_err(|e| open_error(path, e))?;
+    connection
+        .busy_timeout(Duration::from_millis(options.busy_timeout_ms))
+        .map_err(|e| open_error(path, e))?;
+    // journal_mode returns a row, so it is queried rather than executed.
+    let mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(mode, "SQLite refused WAL mode; continuing in this mode");
+    }
+    connection.execute_batch(
+        "PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -16000;
+         PRAGMA journal_size_limit = 67108864;",
+    )?;
+    migrate(&connection)?;
+    connection.set_prepared_statement_cache_capacity(64);
+    Ok(connection)
+}
+
+/// Opens one reader connection (after the writer has migrated the file).
+pub(crate) fn open_reader(
+    path: &std::path::Path,
+    options: &StoreOptions,
+) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags).map_err(|e| open_error(path, e))?;
+    connection
+        .busy_timeout(Duration::from_millis(options.busy_timeout_ms))
+        .map_err(|e| open_error(path, e))?;
+    connection.execute_batch(
+        "PRAGMA query_only = ON;
+         PRAGMA cache_size = -16000;
+         PRAGMA mmap_size = 268435456;",
+    )?;
+    connection.set_prepared_statement_cache_capacity(64);
+    Ok(connection)
+}
+
+/// Applies every pending migration; refuses a file from a newer SDK.
+pub(crate) fn migrate(connection: &Connection) -> Result<(), StoreError> {
+    let found: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let supported = current_version();
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+        let version = index as i64 + 1;
+        let _span = tracing::info_span!("store.migrate", version).entered();
+        connection.execute_batch("BEGIN IMMEDIATE")?;
+        let applied = connection
+            .execute_batch(sql)
+            .and_then(|()| connection.execute_batch(&format!("PRAGMA user_version = {version}")));
+        match applied {
+            Ok(()) => connection.execute_batch("COMMIT")?,
+            Err(error) => {
+                // The migration failed: undo it, keep the previous version.
+                let _ = connection.execute_batch("ROLLBACK");
+                return Err(error.into());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn open_error(path: &std::path::Path, error: rusqlite::Error) -> StoreError {
+    match StoreError::from(error) {
+        corrupt @ StoreError::Corrupt { .. } => corrupt,
+        other => StoreError::Open {
+            path: path.display().to_string(),
+            detail: other.to_string(),
+        },
+    }
+}

@@ -1,0 +1,8 @@
+//! The store's tests: real SQLite files in temporary directories, one file per area.
+//! Fixtures live in `super::test_support`.
+
+mod communities;
+mod concurrency;
+mod messages;
+mod open;
+mod outbox;

@@ -1,0 +1,401 @@
+//! Turning server events and local results into state changes and store writes.
+//!
+//! Everything that changes the model goes through here, inside the sync task, in order:
+//! the in-memory [`State`] is changed (publishing diffs), and the matching store
+//! [`Change`]s are collected so the whole batch is written in one transaction. Structure
+//! events older than what is held (their `version` not above it) are skipped, messages at
+//! or below a channel's `last_seq` change no count, so replays and answers that cross
+//! events are harmless (protocol §6, §8.2).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use community_protocol::{
+    CategoryInfo, ChannelHead, ChannelId, ChannelInfo, CommunityId, CommunityInfo,
+    CommunitySnapshot, Event, MemberInfo, Message, NotificationStatus,
+};
+
+use crate::events::Publication;
+use crate::state::unread::{Effect, HeadOutcome};
+use crate::state::{MessageOutcome, State};
+use crate::store::Change;
+
+/// A result the API got from the server, applied like an event (but without a session
+/// sequence and without version checks where the answer carries none).
+#[derive(Debug, Clone)]
+pub(crate) enum LocalUpdate {
+    /// A full community (create, join, get).
+    Snapshot(CommunitySnapshot),
+    /// The user is no longer in a community (left, dismissed).
+    RemoveCommunity(CommunityId),
+    /// A community's info (update, mute-all).
+    Info(CommunityInfo),
+    /// The user's own membership (nickname).
+    Me(MemberInfo),
+    /// The user's notification status.
+    Notification(CommunityId, NotificationStatus),
+    /// Attributes after set/delete.
+    Attributes(CommunityId, BTreeMap<String, String>),
+    /// A channel created or changed.
+    Channel(ChannelInfo),
+    /// A channel deleted.
+    RemoveChannel(CommunityId, ChannelId),
+    /// A category created or changed.
+    Category(CategoryInfo),
+    /// A category deleted.
+    RemoveCategory(CommunityId, String),
+    /// The head after `mark_read`.
+    Head(ChannelHead),
+    /// Heads from `get_heads` (exact, replace).
+    Heads(Vec<ChannelHead>),
+    /// The user's own message, stored by the server.
+    Sent(Message),
+}
+
+/// What a batch did besides changing the state.
+#[derive(Debug, Default)]
+pub(crate) struct Effects {
+    /// Store writes, in order.
+    pub changes: Vec<Change>,
+    /// Messages to store (the new ones are published after the write).
+    pub messages: Vec<Message>,
+    /// Channels whose heads changed (persisted at the end of the batch).
+    pub touched: BTreeSet<(CommunityId, ChannelId)>,
+    /// Communities whose counts are estimates now: refetch their heads.
+    pub dirty_heads: BTreeSet<CommunityId>,
+}
+
+impl Effects {
+    /// The store writes of the batch: the collected changes, then messages and heads.
+    pub(crate) fn into_changes(mut self, state: &State) -> (Vec<Change>, BTreeSet<CommunityId>) {
+        if !self.messages.is_empty() {
+            self.changes
+                .push(Change::Messages(std::mem::take(&mut self.messages)));
+        }
+        let heads: Vec<ChannelHead> = self
+            .touched
+            .iter()
+            .filter_map(|(community, channel)| state.head(community, channel))
+            .collect();
+        if !heads.is_empty() {
+            self.changes.push(Change::Heads(heads));
+        }
+        (self.changes, self.dirty_heads)
+    }
+
+    fn snapshot_of(&mut self, state: &State, community_id: &str) {
+        if let Some(community) = state.community(community_id) {
+            self.changes.push(Change::Snapshot(community.snapshot()));
+        }
+    }
+}
+
+/// Whether a structure event at `version` is newer than what is held.
+fn newer(state: &State, community_id: &str, version: u64) -> bool {
+    state
+        .community(community_id)
+        .is_some_and(|c| version > c.info.version)
+}
+
+fn version_change(community_id: &str, version: u64) -> Change {
+    Change::Version {
+        community_id: community_id.to_string(),
+        version,
+    }
+}
+
+/// Applies one server event.
+pub(crate) fn apply_event(
+    state: &mut State,
+    event: Event,
+    fx: &mut Effects,
+    out: &mut Vec<Publication>,
+) {
+    match event {
+        Event::MessageCreated { message } => apply_message(state, message, fx, out),
+        Event::CommunityAdded { snapshot } => {
+            let id = snapshot.info.community_id.clone();
+            state.merge_snapshot(snapshot, out);
+            fx.snapshot_of(state, &id);
+        }
+        Event::CommunityRemoved { community_id, .. } => {
+            state.remove_community(&community_id, out);
+            fx.changes.push(Change::RemoveCommunity(community_id));
+        }
+        Event::CommunityUpdated { info } => {
+            let current = state.community(&info.community_id).map(|c| c.info.version);
+            if current.is_some_and(|v| info.version >= v) {
+                fx.changes.push(Change::CommunityInfo(info.clone()));
+                state.set_info(info, out);
+            }
+        }
+        Event::AttributesChanged {
+            community_id,
+            attributes,
+            version,
+        } => {
+            if newer(state, &community_id, version) {
+                fx.changes.push(Change::Attributes {
+                    community_id: community_id.clone(),
+                    attributes: attributes.clone(),
+                    version,
+                });
+                state.set_attributes(&community_id, attributes, version, out);
+            }
+        }
+        Event::NotificationChanged {
+            community_id,
+            status,
+        } => {
+            fx.changes.push(Change::Notification {
+                community_id: community_id.clone(),
+                status,
+            });
+            state.set_notification(&community_id, status, out);
+        }
+        Event::MemberJoined {
+            member,
+            member_count,
+        } => {
+            set_member_count(state, &member.community_id, member_count, fx, out);
+        }
+        Event::MemberLeft {
+            community_id,
+            member_count,
+            ..
+        } => set_member_count(state, &community_id, member_count, fx, out),
+        Event::MemberUpdated { member } => {
+            if state.user_id.as_deref() == Some(member.user_id.as_str()) {
+                fx.changes.push(Change::Me(member.clone()));
+                state.set_me(member, out);
+            }
+        }
+        Event::JoinRequested { .. } => {}
+        Event::ChannelAdded {
+            channel,
+            head,
+            version,
+        } => {
+            let known = state
+                .channel(&channel.community_id, &channel.channel_id)
+                .is_some();
+            if newer(state, &channel.community_id, version) || !known {
+                let community_id = channel.community_id.clone();
+                let channel_id = channel.channel_id.clone();
+                fx.changes.push(Change::Channel(channel.clone()));
+                state.upsert_channel(channel, Some(&head), out);
+                state.set_version(&community_id, version);
+                fx.changes.push(version_change(&community_id, version));
+                fx.touched.insert((community_id, channel_id));
+            }
+        }
+        Event::ChannelUpdated { channel, version } => {
+            if newer(state, &channel.community_id, version) {
+                let community_id = channel.community_id.clone();
+                fx.changes.push(Change::Channel(channel.clone()));
+                state.upsert_channel(channel, None, out);
+                state.set_version(&community_id, version);
+                fx.changes.push(version_change(&community_id, version));
+            }
+        }
+        Event::ChannelRemoved {
+            community_id,
+            channel_id,
+            version,
+            ..
+        } => {
+            if state.channel(&community_id, &channel_id).is_some() {
+                state.remove_channel(&community_id, &channel_id, out);
+                fx.changes.push(Change::RemoveChannel {
+                    community_id: community_id.clone(),
+                    channel_id: channel_id.clone(),
+                });
+                fx.touched.remove(&(community_id.clone(), channel_id));
+            }
+            if newer(state, &community_id, version) {
+                state.set_version(&community_id, version);
+                fx.changes.push(version_change(&community_id, version));
+            }
+        }
+        Event::CategoryUpdated { category, version } => {
+            if newer(state, &category.community_id, version) {
+                let community_id = category.community_id.clone();
+                fx.changes.push(Change::Category(category.clone()));
+                state.upsert_category(category, out);
+                state.set_version(&community_id, version);
+                fx.changes.push(version_change(&community_id, version));
+            }
+        }
+        Event::CategoryRemoved {
+            community_id,
+            category_id,
+            version,
+        } => {
+            if newer(state, &community_id, version) {
+                fx.changes.push(Change::RemoveCategory {
+                    community_id: community_id.clone(),
+                    category_id: category_id.clone(),
+                });
+                state.remove_category(&community_id, &category_id, out);
+                state.set_version(&community_id, version);
+                fx.changes.push(version_change(&community_id, version));
+            }
+        }
+        Event::ReadStateChanged { head } => apply_head(state, head, false, fx, out),
+        Event::ChannelActivity {
+            community_id,
+            channel_id,
+            last_seq,
+            last_activity_ms,
+            mentioned,
+        } => {
+            let effect = state.on_activity(
+                &community_id,
+                &channel_id,
+                last_seq,
+                last_activity_ms,
+                mentioned,
+                out,
+            );
+            if effect == Some(Effect::Gap) {
+                fx.dirty_heads.insert(community_id.clone());
+                fx.touched.insert((community_id, channel_id));
+            }
+        }
+    }
+}
+
+/// Applies one result the API received.
+pub(crate) fn apply_local(
+    state: &mut State,
+    update: LocalUpdate,
+    fx: &mut Effects,
+    out: &mut Vec<Publication>,
+) {
+    match update {
+        LocalUpdate::Snapshot(snapshot) => {
+            let id = snapshot.info.community_id.clone();
+            state.merge_snapshot(snapshot, out);
+            fx.snapshot_of(state, &id);
+        }
+        LocalUpdate::RemoveCommunity(community_id) => {
+            state.remove_community(&community_id, out);
+            fx.changes.push(Change::RemoveCommunity(community_id));
+        }
+        LocalUpdate::Info(info) => apply_event(state, Event::CommunityUpdated { info }, fx, out),
+        LocalUpdate::Me(me) => apply_event(state, Event::MemberUpdated { member: me }, fx, out),
+        LocalUpdate::Notification(community_id, status) => apply_event(
+            state,
+            Event::NotificationChanged {
+                community_id,
+                status,
+            },
+            fx,
+            out,
+        ),
+        LocalUpdate::Attributes(community_id, attributes) => {
+            if let Some(version) = state.community(&community_id).map(|c| c.info.version) {
+                fx.changes.push(Change::Attributes {
+                    community_id: community_id.clone(),
+                    attributes: attributes.clone(),
+                    version,
+                });
+                state.set_attributes(&community_id, attributes, version, out);
+            }
+        }
+        LocalUpdate::Channel(channel) => {
+            let community_id = channel.community_id.clone();
+            let channel_id = channel.channel_id.clone();
+            if state.community(&community_id).is_some() {
+                fx.changes.push(Change::Channel(channel.clone()));
+                state.upsert_channel(channel, None, out);
+                fx.touched.insert((community_id, channel_id));
+            }
+        }
+        LocalUpdate::RemoveChannel(community_id, channel_id) => {
+            if state.remove_channel(&community_id, &channel_id, out) {
+                fx.changes.push(Change::RemoveChannel {
+                    community_id,
+                    channel_id,
+                });
+            }
+        }
+        LocalUpdate::Category(category) => {
+            if state.community(&category.community_id).is_some() {
+                fx.changes.push(Change::Category(category.clone()));
+                state.upsert_category(category, out);
+            }
+        }
+        LocalUpdate::RemoveCategory(community_id, category_id) => {
+            if state.remove_category(&community_id, &category_id, out) {
+                fx.changes.push(Change::RemoveCategory {
+                    community_id,
+                    category_id,
+                });
+            }
+        }
+        LocalUpdate::Head(head) => apply_head(state, head, false, fx, out),
+        LocalUpdate::Heads(heads) => {
+            for head in heads {
+                apply_head(state, head, true, fx, out);
+            }
+        }
+        LocalUpdate::Sent(message) => apply_message(state, message, fx, out),
+    }
+}
+
+fn apply_message(
+    state: &mut State,
+    message: Message,
+    fx: &mut Effects,
+    out: &mut Vec<Publication>,
+) {
+    match state.on_message(&message, out) {
+        MessageOutcome::UnknownChannel => {
+            tracing::debug!(channel = %message.channel_id, "message for a channel not held; skipped");
+        }
+        MessageOutcome::Counted(effect) => {
+            if effect == Effect::Gap {
+                fx.dirty_heads.insert(message.community_id.clone());
+            }
+            if effect != Effect::Duplicate {
+                fx.touched
+                    .insert((message.community_id.clone(), message.channel_id.clone()));
+            }
+            fx.messages.push(message);
+        }
+    }
+}
+
+fn apply_head(
+    state: &mut State,
+    head: ChannelHead,
+    force: bool,
+    fx: &mut Effects,
+    out: &mut Vec<Publication>,
+) {
+    match state.apply_head(&head, force, out) {
+        None => {}
+        Some(HeadOutcome::Stale) => {
+            fx.dirty_heads.insert(head.community_id.clone());
+            fx.touched.insert((head.community_id, head.channel_id));
+        }
+        Some(_) => {
+            fx.touched.insert((head.community_id, head.channel_id));
+        }
+    }
+}
+
+fn set_member_count(
+    state: &mut State,
+    community_id: &str,
+    count: u64,
+    fx: &mut Effects,
+    out: &mut Vec<Publication>,
+) {
+    if state.set_member_count(community_id, count, out) {
+        fx.changes.push(Change::MemberCount {
+            community_id: community_id.to_string(),
+            member_count: count,
+        });
+    }
+}

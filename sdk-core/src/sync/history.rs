@@ -1,0 +1,224 @@
+//! History: catching up missed messages after a reconnect, and reading pages of a
+//! channel's history from the cache with transparent gap repair (protocol §9.2).
+//!
+//! Messages are stored insert-or-ignore by `(channel_id, seq)`, so a page fetched twice,
+//! or fetched while the same messages arrive as events, is stored once. Neither path
+//! touches unread counts: those come from heads and events only.
+
+use std::sync::Arc;
+
+use community_protocol::request::GetMessages;
+use community_protocol::{Message, Request, Response, Seq};
+use tracing::Instrument;
+
+use super::publish_new_messages;
+use crate::error::SdkError;
+use crate::session::{Phase, UserSession};
+
+/// Largest page the protocol allows.
+const PAGE: u32 = 100;
+
+/// After a sync: for every channel that has cached messages and whose head is beyond
+/// them, fetch the holes between the oldest cached message and the head, at most the
+/// `catch_up_limit` newest sequences per channel (older history is fetched when read).
+/// Holes, not just what lies above the newest cached message: events that arrived
+/// between the sync and this task may sit above a hole.
+pub(crate) async fn catch_up(session: Arc<UserSession>) {
+    let channels: Vec<(String, String, Seq)> = session.read(|state| {
+        state
+            .community_ids()
+            .into_iter()
+            .flat_map(|community_id| {
+                state
+                    .channel_entries(&community_id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(move |entry| {
+                        (
+                            community_id.clone(),
+                            entry.info.channel_id,
+                            entry.head.last_seq,
+                        )
+                    })
+            })
+            .collect()
+    });
+    let limit = u64::from(session.config.catch_up_limit.max(1));
+    for (community_id, channel_id, last_seq) in channels {
+        if let Err(error) =
+            catch_up_channel(&session, &community_id, &channel_id, last_seq, limit).await
+        {
+            tracing::info!(%error, "catch-up interrupted");
+            return;
+        }
+    }
+}
+
+async fn catch_up_channel(
+    session: &UserSession,
+    community_id: &str,
+    channel_id: &str,
+    last_seq: Seq,
+    limit: u64,
+) -> Result<(), SdkError> {
+    if last_seq == 0 {
+        return Ok(());
+    }
+    let Some(oldest) = session
+        .store
+        .messages_after(channel_id.to_string(), 0, 1)
+        .await?
+        .first()
+        .map(|m| m.seq)
+    else {
+        return Ok(());
+    };
+    let from = oldest.max(last_seq.saturating_sub(limit) + 1);
+    if from > last_seq {
+        return Ok(());
+    }
+    let missing = session
+        .store
+        .missing_ranges(channel_id.to_string(), from, last_seq)
+        .await?;
+    for (low, high) in missing {
+        tracing::debug!(channel = %channel_id, low, high, "catching up");
+        fetch_after(session, community_id, channel_id, low - 1, high, true).await?;
+    }
+    Ok(())
+}
+
+/// Fetches the messages in `(after, up_to]` from the server into the cache, page by page;
+/// publishes the new ones when `publish`.
+pub(crate) async fn fetch_after(
+    session: &UserSession,
+    community_id: &str,
+    channel_id: &str,
+    mut after: Seq,
+    up_to: Seq,
+    publish: bool,
+) -> Result<(), SdkError> {
+    while after < up_to {
+        let request = Request::GetMessages(GetMessages {
+            community_id: community_id.to_string(),
+            channel_id: channel_id.to_string(),
+            before_seq: None,
+            after_seq: Some(after),
+            limit: Some((up_to - after).min(u64::from(PAGE)) as u32),
+        });
+        let (messages, has_more) = messages_of(session.request(request).await?)?;
+        let Some(newest) = messages.last().map(|m| m.seq) else {
+            break;
+        };
+        store_page(session, messages, publish).await?;
+        after = newest;
+        if !has_more {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A page of history: up to `limit` messages below `before_seq` (the newest when
+/// `None`), ascending, from the cache. Holes in that range are fetched from the server
+/// first when connected; offline, whatever is cached is returned.
+pub(crate) async fn history_page(
+    session: &UserSession,
+    community_id: &str,
+    channel_id: &str,
+    before_seq: Option<Seq>,
+    limit: u32,
+) -> Result<Vec<Message>, SdkError> {
+    let known_last = session
+        .read(|state| {
+            state
+                .channel(community_id, channel_id)
+                .map(|c| c.counter.last_seq)
+        })
+        .unwrap_or(0);
+    let cached_last = session.store.max_seq(channel_id.to_string()).await?;
+    let top = match before_seq {
+        Some(before) => before.saturating_sub(1),
+        None => known_last.max(cached_last),
+    };
+    if top == 0 {
+        return Ok(Vec::new());
+    }
+    let low = top.saturating_sub(u64::from(limit) - 1).max(1);
+    let online = *session.phase.borrow() == Phase::Ready;
+    if online {
+        let missing = session
+            .store
+            .missing_ranges(channel_id.to_string(), low, top)
+            .await?;
+        for (from, to) in missing.into_iter().rev() {
+            fill_range(session, community_id, channel_id, from, to).await?;
+        }
+    }
+    Ok(session
+        .store
+        .messages_before(channel_id.to_string(), Some(top + 1), limit)
+        .await?)
+}
+
+/// Fetches `from..=to` (newest first, pages of 100) into the cache.
+async fn fill_range(
+    session: &UserSession,
+    community_id: &str,
+    channel_id: &str,
+    from: Seq,
+    to: Seq,
+) -> Result<(), SdkError> {
+    let span = tracing::debug_span!("sync.fill_gap", channel = %channel_id, from, to);
+    fill_range_inner(session, community_id, channel_id, from, to)
+        .instrument(span)
+        .await
+}
+
+async fn fill_range_inner(
+    session: &UserSession,
+    community_id: &str,
+    channel_id: &str,
+    from: Seq,
+    mut to: Seq,
+) -> Result<(), SdkError> {
+    while to >= from {
+        let wanted = (to - from + 1).min(u64::from(PAGE)) as u32;
+        let request = Request::GetMessages(GetMessages {
+            community_id: community_id.to_string(),
+            channel_id: channel_id.to_string(),
+            before_seq: Some(to + 1),
+            after_seq: None,
+            limit: Some(wanted),
+        });
+        let (messages, _) = messages_of(session.request(request).await?)?;
+        let Some(oldest) = messages.first().map(|m| m.seq) else {
+            break;
+        };
+        store_page(session, messages, false).await?;
+        if oldest <= from || oldest <= 1 {
+            break;
+        }
+        to = oldest - 1;
+    }
+    Ok(())
+}
+
+fn messages_of(response: Response) -> Result<(Vec<Message>, bool), SdkError> {
+    match response {
+        Response::Messages { messages, has_more } => Ok((messages, has_more)),
+        other => Err(SdkError::unexpected("get_messages", &other)),
+    }
+}
+
+async fn store_page(
+    session: &UserSession,
+    messages: Vec<Message>,
+    publish: bool,
+) -> Result<(), SdkError> {
+    let new = session.store.insert_messages(messages).await?;
+    if publish {
+        publish_new_messages(session, new);
+    }
+    Ok(())
+}

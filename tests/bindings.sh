@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The bindings' test command: builds the FFI library, checks that the generated sources
+# (Kotlin, Python, Swift via uniffi; the C header via cbindgen) are fresh, then runs the
+# same scenario in Kotlin (JVM + JNA), Python (asyncio) and C (under valgrind when
+# present) against a real community-server on 127.0.0.1, and builds the examples.
+#
+#   bash tests/bindings.sh            # check + test (fails when a generated file is stale)
+#   bash tests/bindings.sh --update   # rewrite the generated files, then test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+UPDATE=0
+[ "${1:-}" = "--update" ] && UPDATE=1
+START=$(date +%s)
+step() { printf '\n==> %s\n' "$*"; }
+
+eval "$(bash tests/install-tools.sh)"
+LIB=$ROOT/target/debug/libcommunity_sdk_ffi.so
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/csdk-bindings.XXXXXX")
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+step "build the FFI library, the server and the uniffi-bindgen CLI"
+cargo build --locked -p community-sdk-ffi -p community-server
+# Built alone so uniffi's CLI features stay out of the library (feature unification).
+cargo build --locked -p uniffi-bindgen
+
+step "generate bindings (library mode, unstripped debug .so) and the C header"
+GEN=$WORK/gen
+for lang in kotlin python swift; do
+  target/debug/uniffi-bindgen generate --library "$LIB" --language "$lang" --no-format \
+    --out-dir "$GEN/$lang" >/dev/null
+done
+mkdir -p "$GEN/c"
+"$CBINDGEN" --quiet --config sdk-ffi/cbindgen.toml --crate community-sdk-ffi \
+  --output "$GEN/c/community_sdk.h" sdk-ffi
+STALE=0
+fresh() { # generated checked-in
+  if ! cmp -s "$1" "$2"; then
+    if [ "$UPDATE" = 1 ]; then
+      mkdir -p "$(dirname "$2")"; cp "$1" "$2"; echo "updated $2"
+    else
+      echo "STALE: $2 differs from the generated file (run: bash tests/bindings.sh --update)"
+      STALE=1
+    fi
+  fi
+}
+fresh "$GEN/kotlin/dev/community/sdk/community_sdk_ffi.kt" bindings/kotlin/src/main/kotlin/dev/community/sdk/community_sdk_ffi.kt
+fresh "$GEN/python/community_sdk_ffi.py" bindings/python/community_sdk/community_sdk_ffi.py
+fresh "$GEN/swift/CommunitySDK.swift" bindings/swift/Sources/CommunitySDK/CommunitySDK.swift
+fresh "$GEN/swift/CommunitySDKFFI.h" bindings/swift/Sources/CommunitySDKFFI/include/CommunitySDKFFI.h
+fresh "$GEN/swift/CommunitySDKFFI.modulemap" bindings/swift/Sources/CommunitySDKFFI/include/module.modulemap
+fresh "$GEN/c/community_sdk.h" include/community_sdk.h
+if [ "$STALE" = 1 ]; then
+  echo "generated bindings are stale"; exit 1
+fi
+echo "generated sources are fresh"
+
+step "start community-server on 127.0.0.1 (ephemeral port)"
+DATA=$WORK/server-data
+mkdir -p "$DATA"
+target/debug/community-server serve --listen 127.0.0.1:0 --data-dir "$DATA" >"$WORK/server.out" 2>"$WORK/server.err" &
+SERVER_PID=$!
+URL=""
+for _ in $(seq 1 300); do # at most 30 s
+  URL=$(grep -o 'ws://[^ )]*' "$WORK/server.out" 2>/dev/null | head -n1 || true)
+  [ -n "$URL" ] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.err"; echo "the server exited"; exit 1; }
+  sleep 0.1
+done
+[ -n "$URL" ] || { cat "$WORK/server.err"; echo "the server did not report its URL within 30 s"; exit 1; }
+export CSDK_SERVER_URL=$URL
+export CSDK_TOKEN_ALICE=$(target/debug/community-server token --data-dir "$DATA" --user alice 2>/dev/null)
+export CSDK_TOKEN_BOB=$(target/debug/community-server token --data-dir "$DATA" --user bob 2>/dev/null)
+echo "server at $URL"
+
+expect_summary() { # log-file: the last line must be "N passed, 0 failed" with N > 0
+  local last; last=$(tail -n1 "$1")
+  echo "$last" | grep -Eq '^[1-9][0-9]* passed, 0 failed$' || { echo "unexpected summary: $last"; exit 1; }
+}
+
+step "C (static and dynamic)"
+mkdir -p "$WORK/c"
+CFLAGS="-std=c11 -Wall -Wextra -Werror -pthread -Iinclude"
+gcc $CFLAGS bindings/c/test_bindings.c -L target/debug -lcommunity_sdk_ffi \
+  -Wl,-rpath,"$ROOT/target/debug" -o "$WORK/c/test_dyn"
+gcc $CFLAGS examples/c/quickstart.c -L target/debug -lcommunity_sdk_ffi \
+  -Wl,-rpath,"$ROOT/target/debug" -o "$WORK/c/quickstart"
+gcc $CFLAGS bindings/c/test_bindings.c target/debug/libcommunity_sdk_ffi.a \
+  -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc -o "$WORK/c/test_static"
+if command -v valgrind >/dev/null; then
+  valgrind --quiet --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
+    --error-exitcode=1 \
+    "$WORK/c/test_dyn" | tee "$WORK/c/dyn.log"
+else
+  "$WORK/c/test_dyn" | tee "$WORK/c/dyn.log"
+fi
+expect_summary "$WORK/c/dyn.log"
+"$WORK/c/test_static" | tee "$WORK/c/static.log"
+expect_summary "$WORK/c/static.log"
+"$WORK/c/quickstart"
+
+step "Python (asyncio, unittest)"
+PYPKG=$WORK/python
+mkdir -p "$PYPKG"
+cp -r bindings/python/community_sdk "$PYPKG/"
+cp "$LIB" "$PYPKG/community_sdk/"
+(cd bindings/python/tests && PYTHONPATH=$PYPKG python3 -m unittest -v test_bindings)
+PYTHONPATH=$PYPKG python3 examples/python/quickstart.py
+
+step "Kotlin (kotlinc, JVM + JNA)"
+KCP=$JNA_JAR:$KOTLIN_LIB/kotlinx-coroutines-core-jvm.jar
+"$KOTLINC" -nowarn bindings/kotlin/src/main/kotlin/dev/community/sdk/*.kt \
+  bindings/kotlin/src/test/kotlin/BindingsTest.kt examples/kotlin/Quickstart.kt \
+  -cp "$KCP" -d "$WORK/kotlin.jar" 2>&1 | grep -v '^warning:' || true
+[ -f "$WORK/kotlin.jar" ] || { echo "kotlinc failed"; exit 1; }
+RUN_CP=$WORK/kotlin.jar:$KCP:$KOTLIN_LIB/kotlin-stdlib.jar
+java -Djna.library.path="$ROOT/target/debug" -cp "$RUN_CP" BindingsTestKt | tee "$WORK/kotlin.log"
+expect_summary "$WORK/kotlin.log"
+java -Djna.library.path="$ROOT/target/debug" -cp "$RUN_CP" dev.community.examples.QuickstartKt
+
+step "bindings passed in $(( $(date +%s) - START )) s"
