@@ -45,6 +45,11 @@ async fn channels_categories_roles_and_membership_follow_every_member() -> TestR
         bob.client.community(&community_id).channels().len() == 2
     })
     .await?;
+    assert_eq!(owner.categories(), vec![category.clone()]);
+    eventually("bob sees the category", || {
+        bob.client.community(&community_id).categories() == vec![category.clone()]
+    })
+    .await?;
     until(
         &mut bob_channels,
         "bob's channel list got an insert",
@@ -164,6 +169,7 @@ async fn channels_categories_roles_and_membership_follow_every_member() -> TestR
             .is_some_and(|e| e.info.category_id.is_none())
     })
     .await?;
+    assert!(owner.categories().is_empty());
 
     // Carol leaves; bob is kicked; both caches drop the community.
     carol.client.community(&community_id).leave().await?;

@@ -110,6 +110,20 @@ impl CommunityHandle {
             .unwrap_or_default()
     }
 
+    /// Its categories as cached, in display order.
+    pub fn categories(&self) -> Vec<CategoryInfo> {
+        self.session()
+            .ok()
+            .and_then(|s| {
+                s.read(|state| {
+                    state
+                        .community(&self.community_id)
+                        .map(|c| c.categories.clone())
+                })
+            })
+            .unwrap_or_default()
+    }
+
     /// Its unread sums (`None` when not cached).
     pub fn unread(&self) -> Option<CommunityUnread> {
         self.session()

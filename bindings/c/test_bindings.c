@@ -1,0 +1,240 @@
+/* The bindings scenario in C against a real community-server (started by
+ * tests/bindings.sh, which passes CSDK_SERVER_URL, CSDK_TOKEN_ALICE, CSDK_TOKEN_BOB).
+ * Two users; a community and a channel; 10 messages; the receiver's callback sees all
+ * 10; unread 10 -> mark_read -> 0; a 301-character community name fails with 5000
+ * (name_too_long). Prints "N passed, N failed". Kept valgrind-clean. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "community_sdk.h"
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                   \
+  do {                                                     \
+    if (cond) {                                            \
+      passed++;                                            \
+    } else {                                               \
+      failed++;                                            \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__);          \
+      printf(__VA_ARGS__);                                 \
+      printf("\n");                                        \
+    }                                                      \
+  } while (0)
+
+/* Checks an SDK call; on failure prints the last error JSON. */
+static int ok(int32_t code, const char *what) {
+  if (code == CSDK_OK) {
+    passed++;
+    return 1;
+  }
+  char *error = csdk_last_error();
+  failed++;
+  printf("FAIL %s: code %d %s\n", what, code, error ? error : "(no detail)");
+  csdk_string_free(error);
+  return 0;
+}
+
+static const char *env(const char *name) {
+  const char *value = getenv(name);
+  if (!value || !*value) {
+    fprintf(stderr, "missing environment variable %s\n", name);
+    exit(2);
+  }
+  return value;
+}
+
+/* The unsigned number after "key": in json, or 0. */
+static unsigned long long json_u64(const char *json, const char *key) {
+  char pattern[64];
+  snprintf(pattern, sizeof pattern, "\"%s\":", key);
+  const char *at = json ? strstr(json, pattern) : NULL;
+  return at ? strtoull(at + strlen(pattern), NULL, 10) : 0;
+}
+
+/* Copies the string value of "key": in json into out (empty when absent). */
+static void json_str(const char *json, const char *key, char *out, size_t size) {
+  char pattern[64];
+  snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+  const char *at = json ? strstr(json, pattern) : NULL;
+  out[0] = '\0';
+  if (!at) return;
+  at += strlen(pattern);
+  size_t n = 0;
+  while (at[n] && at[n] != '"' && n + 1 < size) n++;
+  memcpy(out, at, n);
+  out[n] = '\0';
+}
+
+/* What the message callback saw: which of "message 0".."message 9" arrived. */
+struct seen {
+  pthread_mutex_t lock;
+  pthread_cond_t changed;
+  unsigned mask;
+  int calls;
+  int on_callback_thread;
+};
+
+static void on_messages(void *user_data, const char *json) {
+  struct seen *seen = user_data;
+  pthread_mutex_lock(&seen->lock);
+  seen->calls++;
+  for (const char *at = json; (at = strstr(at, "\"text\":\"message ")) != NULL;) {
+    at += strlen("\"text\":\"message ");
+    int n = atoi(at);
+    if (n >= 0 && n < 10) seen->mask |= 1u << n;
+  }
+  pthread_cond_broadcast(&seen->changed);
+  pthread_mutex_unlock(&seen->lock);
+}
+
+static void deadline_in(struct timespec *deadline, int seconds) {
+  clock_gettime(CLOCK_REALTIME, deadline);
+  deadline->tv_sec += seconds;
+}
+
+static CsdkClient *new_client(const char *url, const char *name) {
+  char dir[] = "/tmp/csdk-c-XXXXXX";
+  if (!mkdtemp(dir)) return NULL;
+  char options[512];
+  snprintf(options, sizeof options, "{\"server_url\":\"%s\",\"data_dir\":\"%s/%s\",\"device_id\":\"c-%s\"}", url, dir, name, name);
+  CsdkClient *client = NULL;
+  ok(csdk_client_new(options, &client), "csdk_client_new");
+  return client;
+}
+
+int main(void) {
+  const char *url = env("CSDK_SERVER_URL");
+  CsdkClient *alice = new_client(url, "alice");
+  CsdkClient *bob = new_client(url, "bob");
+  if (!alice || !bob) {
+    printf("0 passed, 1 failed\n");
+    return 1;
+  }
+
+  /* A blocking call with bad arguments fails cleanly with a typed code. */
+  CHECK(csdk_client_login(alice, NULL, "x") == CSDK_ERR_INVALID_ARGUMENT, "NULL user id is invalid_argument");
+  char *error = csdk_last_error();
+  CHECK(error && strstr(error, "\"kind\":\"limit\""), "last error is JSON with a kind: %s", error ? error : "NULL");
+  csdk_string_free(error);
+
+  ok(csdk_client_login(alice, "alice", env("CSDK_TOKEN_ALICE")), "alice login");
+  ok(csdk_client_login(bob, "bob", env("CSDK_TOKEN_BOB")), "bob login");
+  char *state = NULL;
+  ok(csdk_client_connection_state(alice, &state), "connection state");
+  CHECK(state && strstr(state, "\"type\":\"connected\""), "alice connected: %s", state ? state : "NULL");
+  csdk_string_free(state);
+
+  char *community = NULL;
+  ok(csdk_client_create_community(alice, "{\"name\":\"C guild\"}", &community), "create community");
+  char *channel = NULL;
+  ok(csdk_community_create_channel(alice, community, "{\"name\":\"c-chat\"}", &channel), "create channel");
+  if (!community || !channel) {
+    printf("%d passed, %d failed\n", passed, failed + 1);
+    return 1;
+  }
+  char *joined = NULL;
+  ok(csdk_client_join_community(bob, community, NULL, &joined), "bob joins");
+  CHECK(joined && strstr(joined, "\"type\":\"joined\""), "join outcome: %s", joined ? joined : "NULL");
+  csdk_string_free(joined);
+
+  struct seen seen = {.mask = 0, .calls = 0};
+  pthread_mutex_init(&seen.lock, NULL);
+  pthread_cond_init(&seen.changed, NULL);
+  CsdkSubscription *subscription = NULL;
+  ok(csdk_channel_subscribe_messages(bob, community, channel, on_messages, &seen, &subscription), "subscribe");
+
+  for (int i = 0; i < 10; i++) {
+    char text[32];
+    snprintf(text, sizeof text, "message %d", i);
+    char *echo = NULL;
+    ok(csdk_channel_send_text(alice, community, channel, text, &echo), "send");
+    CHECK(echo && strstr(echo, "\"local_id\":"), "local echo: %s", echo ? echo : "NULL");
+    csdk_string_free(echo);
+  }
+
+  struct timespec deadline;
+  deadline_in(&deadline, 30);
+  pthread_mutex_lock(&seen.lock);
+  while (seen.mask != 0x3ffu) {
+    if (pthread_cond_timedwait(&seen.changed, &seen.lock, &deadline) != 0) break;
+  }
+  unsigned mask = seen.mask;
+  pthread_mutex_unlock(&seen.lock);
+  CHECK(mask == 0x3ffu, "the callback saw all 10 messages (mask %x)", mask);
+  csdk_subscription_free(subscription); /* after this, `seen` may go away */
+
+  /* Unread: 10, then 0 after mark_read. Bounded polling: counts arrive with the events. */
+  unsigned long long unread = 0, last_seq = 0;
+  for (int i = 0; i < 300 && unread != 10; i++) {
+    char *json = NULL;
+    if (csdk_channel_unread(bob, community, channel, &json) == CSDK_OK) {
+      unread = json_u64(json, "unread_count");
+      last_seq = json_u64(json, "last_seq");
+    }
+    csdk_string_free(json);
+    if (unread != 10) nanosleep(&(struct timespec){.tv_sec = 0, .tv_nsec = 100000000L}, NULL);
+  }
+  CHECK(unread == 10, "bob has 10 unread (got %llu)", unread);
+  char *head = NULL;
+  ok(csdk_channel_mark_read(bob, community, channel, last_seq, &head), "mark_read");
+  CHECK(head && json_u64(head, "unread_count") == 0 && json_u64(head, "read_seq") == last_seq,
+        "head after mark_read: %s", head ? head : "NULL");
+  csdk_string_free(head);
+  char *after = NULL;
+  ok(csdk_channel_unread(bob, community, channel, &after), "unread after");
+  CHECK(after && json_u64(after, "unread_count") == 0, "unread is 0: %s", after ? after : "NULL");
+  csdk_string_free(after);
+
+  /* History page in one call. */
+  char *page = NULL;
+  ok(csdk_channel_messages(bob, community, channel, 0, 100, &page), "messages page");
+  int count = 0;
+  for (const char *at = page; at && (at = strstr(at, "\"text\":\"message ")) != NULL; at++) count++;
+  CHECK(count == 10, "history page holds the 10 messages (got %d)", count);
+  csdk_string_free(page);
+
+  /* A 301-character name is a typed limit error: 5000 name_too_long. */
+  char params[400] = "{\"name\":\"";
+  size_t len = strlen(params);
+  memset(params + len, 'x', 301);
+  strcpy(params + len + 301, "\"}");
+  char *none = NULL;
+  int32_t code = csdk_client_create_community(alice, params, &none);
+  CHECK(code == CSDK_ERR_NAME_TOO_LONG, "name too long gives 5000 (got %d)", code);
+  CHECK(none == NULL, "no result on failure");
+  error = csdk_last_error();
+  char name[64];
+  json_str(error, "name", name, sizeof name);
+  CHECK(strcmp(name, "name_too_long") == 0 && json_u64(error, "code") == 5000, "error JSON: %s", error ? error : "NULL");
+  csdk_string_free(error);
+
+  /* Members page, whole, in one call. */
+  char *members = NULL;
+  ok(csdk_community_members(alice, community, NULL, NULL, 0, &members), "members");
+  CHECK(members && json_u64(members, "total_count") == 2, "two members: %s", members ? members : "NULL");
+  csdk_string_free(members);
+
+  /* Categories: created on the server, then read from the cache. */
+  char *category = NULL;
+  ok(csdk_community_create_category(alice, community, "Lobby", -1, &category), "create category");
+  CHECK(category && strstr(category, "\"name\":\"Lobby\""), "category JSON: %s", category ? category : "NULL");
+  csdk_string_free(category);
+  char *categories = NULL;
+  ok(csdk_community_categories(alice, community, &categories), "categories");
+  CHECK(categories && strstr(categories, "\"Lobby\""), "cached categories: %s", categories ? categories : "NULL");
+  csdk_string_free(categories);
+
+  csdk_string_free(community);
+  csdk_string_free(channel);
+  pthread_cond_destroy(&seen.changed);
+  pthread_mutex_destroy(&seen.lock);
+  csdk_client_free(alice);
+  csdk_client_free(bob);
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,77 @@
+// The thin idiomatic Kotlin layer over the generated bindings (community_sdk_ffi.kt):
+// subscriptions as cold Flows (collecting subscribes, cancelling the collector cancels the
+// SDK subscription), and the fields every SdkException variant carries, on the base type.
+// Async SDK methods are already `suspend` functions in the generated code.
+package dev.community.sdk
+
+import kotlinx.coroutines.channels.Channel as KChannel
+import kotlinx.coroutines.channels.awaitClose
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.buffer
+import kotlinx.coroutines.flow.callbackFlow
+
+/** Connection states: the current one, then each change. */
+fun Client.connectionStates(): Flow<ConnectionState> = callbackFlow {
+    val handle = subscribeConnection(object : ConnectionListener {
+        override fun onUpdate(state: ConnectionState) { trySend(state) }
+    })
+    awaitClose { handle.close() }
+}.buffer(KChannel.UNLIMITED)
+
+/** The joined-community list: `Reset` first, then diffs, in batches. */
+fun Client.communityListChanges(): Flow<List<CommunityListDiff>> = callbackFlow {
+    val handle = subscribeCommunities(object : CommunityListListener {
+        override fun onUpdate(diffs: List<CommunityListDiff>) { trySend(diffs) }
+    })
+    awaitClose { handle.close() }
+}.buffer(KChannel.UNLIMITED)
+
+/** Unread counts: everything first (`reset = true`), then what changed. */
+fun Client.unreadUpdates(): Flow<UnreadUpdate> = callbackFlow {
+    val handle = subscribeUnread(object : UnreadListener {
+        override fun onUpdate(update: UnreadUpdate) { trySend(update) }
+    })
+    awaitClose { handle.close() }
+}.buffer(KChannel.UNLIMITED)
+
+/** A community's channel list: `Reset` first, then diffs, in batches. */
+fun Community.channelListChanges(): Flow<List<ChannelListDiff>> = callbackFlow {
+    val handle = subscribeChannels(object : ChannelListListener {
+        override fun onUpdate(diffs: List<ChannelListDiff>) { trySend(diffs) }
+    })
+    awaitClose { handle.close() }
+}.buffer(KChannel.UNLIMITED)
+
+/** A channel's timeline: `Reset` first, then new messages and local echo changes. */
+fun Channel.messageUpdates(): Flow<List<MessageUpdate>> = callbackFlow {
+    val handle = subscribeMessages(object : MessageListener {
+        override fun onUpdate(updates: List<MessageUpdate>) { trySend(updates) }
+    })
+    awaitClose { handle.close() }
+}.buffer(KChannel.UNLIMITED)
+
+/** The stable numeric code of any variant (the protocol's code, or SDK-local ≥ 10000). */
+val SdkException.code: UInt
+    get() = fields().first
+
+/** The code's snake_case name of any variant, e.g. `name_too_long`. */
+val SdkException.name: String
+    get() = fields().second
+
+/** Details for developers of any variant. */
+val SdkException.detail: String
+    get() = fields().third
+
+private fun SdkException.fields(): Triple<UInt, String, String> = when (this) {
+    is SdkException.Protocol -> Triple(code, name, detail)
+    is SdkException.Auth -> Triple(code, name, detail)
+    is SdkException.NotFound -> Triple(code, name, detail)
+    is SdkException.Permission -> Triple(code, name, detail)
+    is SdkException.Limit -> Triple(code, name, detail)
+    is SdkException.Server -> Triple(code, name, detail)
+    is SdkException.Connection -> Triple(code, name, detail)
+    is SdkException.Store -> Triple(code, name, detail)
+    is SdkException.Closed -> Triple(code, name, detail)
+    is SdkException.Internal -> Triple(code, name, detail)
+    is SdkException.Unknown -> Triple(code, name, detail)
+}

@@ -1,0 +1,156 @@
+// The bindings scenario in Kotlin (JVM + JNA) against a real community-server started by
+// tests/bindings.sh (CSDK_SERVER_URL, CSDK_TOKEN_ALICE, CSDK_TOKEN_BOB). Prints
+// "N passed, N failed" as its last line.
+import dev.community.sdk.*
+import java.nio.file.Files
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.atomic.AtomicInteger
+import kotlin.system.exitProcess
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+
+var passed = 0
+var failed = 0
+
+suspend fun test(name: String, body: suspend () -> Unit) {
+    try {
+        withTimeout(60_000) { body() }
+        passed++
+        println("ok   $name")
+    } catch (e: Throwable) {
+        failed++
+        println("FAIL $name: $e")
+    }
+}
+
+fun check(condition: Boolean, message: () -> String) {
+    if (!condition) throw AssertionError(message())
+}
+
+fun env(name: String): String = System.getenv(name) ?: error("missing $name (run tests/bindings.sh)")
+
+/** Collects the texts of messages a listener sees; optionally throws on every call. */
+class Collector(private val throwing: Boolean = false) : MessageListener {
+    val texts: MutableSet<String> = ConcurrentHashMap.newKeySet()
+    val calls = AtomicInteger()
+    val threads: MutableSet<String> = ConcurrentHashMap.newKeySet()
+    var expected = 0
+    val done = CompletableDeferred<Unit>()
+
+    override fun onUpdate(updates: List<MessageUpdate>) {
+        calls.incrementAndGet()
+        threads.add(Thread.currentThread().name)
+        for (update in updates) {
+            when (update) {
+                is MessageUpdate.Inserted -> add(update.message)
+                is MessageUpdate.Reset -> update.messages.forEach(::add)
+                is MessageUpdate.Local -> {}
+            }
+        }
+        if (expected > 0 && texts.size >= expected) done.complete(Unit)
+        if (throwing) throw IllegalStateException("a listener that always throws")
+    }
+
+    private fun add(message: Message) {
+        (message.content as? MessageContent.Text)?.let { texts.add(it.text) }
+    }
+}
+
+fun main() {
+    runBlocking { scenario() }
+    println("$passed passed, $failed failed")
+    exitProcess(if (failed == 0) 0 else 1)
+}
+
+suspend fun scenario(): Unit = coroutineScope {
+    val url = env("CSDK_SERVER_URL")
+    val base = Files.createTempDirectory("csdk-kotlin")
+    suspend fun client(user: String, token: String): Client {
+        val client = Client.create(ClientOptions(serverUrl = url, dataDir = "$base/$user", deviceId = "kt-$user"))
+        client.login(user, token)
+        return client
+    }
+    lateinit var alice: Client
+    lateinit var bob: Client
+    lateinit var communityId: String
+    lateinit var channelId: String
+
+    test("two users log in") {
+        alice = client("alice", env("CSDK_TOKEN_ALICE"))
+        bob = client("bob", env("CSDK_TOKEN_BOB"))
+        check(alice.userId() == "alice") { "user id ${alice.userId()}" }
+        val state = alice.connectionStates().first { it is ConnectionState.Connected }
+        check(state == ConnectionState.Connected) { "state $state" }
+    }
+
+    test("alice creates a community and a channel; bob joins") {
+        val community = alice.createCommunity(NewCommunity(name = "Kotlin guild", joinPolicy = JoinPolicy.FREE))
+        communityId = community.id()
+        channelId = community.createChannel(NewChannel(name = "kt-chat", kind = ChannelKind.TEXT)).id()
+        val outcome = bob.joinCommunity(communityId, "")
+        check(outcome is JoinOutcome.Joined) { "outcome $outcome" }
+        check(bob.communities().any { it.info.communityId == communityId }) { "bob's list" }
+    }
+
+    test("the receiver's listener sees all 10 messages; a throwing listener keeps receiving") {
+        val bobChannel = bob.community(communityId).channel(channelId)
+        val collector = Collector().apply { expected = 10 }
+        val throwing = Collector(throwing = true).apply { expected = 10 }
+        val handle = bobChannel.subscribeMessages(collector)
+        val throwingHandle = bobChannel.subscribeMessages(throwing)
+        val aliceChannel = alice.community(communityId).channel(channelId)
+        (0 until 10).map { async { aliceChannel.sendText("message $it") } }.awaitAll()
+        collector.done.await()
+        throwing.done.await()
+        check(collector.texts == (0 until 10).map { "message $it" }.toSet()) { "texts ${collector.texts}" }
+        check(throwing.calls.get() >= 2) { "the throwing listener was called ${throwing.calls.get()} times" }
+        check("main" !in collector.threads) { "threads ${collector.threads}" }
+        handle.cancel()
+        check(handle.isCancelled()) { "cancelled" }
+        throwingHandle.close()
+    }
+
+    test("unread 10 -> mark_read -> 0") {
+        val channel = bob.community(communityId).channel(channelId)
+        var unread = channel.unread()
+        repeat(300) {
+            if (unread?.unreadCount == 10UL) return@repeat
+            delay(100)
+            unread = channel.unread()
+        }
+        check(unread?.unreadCount == 10UL) { "unread $unread" }
+        val head = channel.markRead(unread!!.lastSeq)
+        check(head.unreadCount == 0UL) { "head $head" }
+        check(channel.unread()?.unreadCount == 0UL) { "after ${channel.unread()}" }
+    }
+
+    test("a page of history and a page of members come whole in one call") {
+        val page = bob.community(communityId).channel(channelId).messages(null, 100u)
+        check(page.count { (it.content as? MessageContent.Text)?.text?.startsWith("message ") == true } == 10) { "page $page" }
+        val members = alice.community(communityId).members(null, null, null)
+        check(members.totalCount == 2UL && members.items.map { it.userId }.toSet() == setOf("alice", "bob")) { "members $members" }
+    }
+
+    test("a 301-character community name is SdkException.Limit 5000 name_too_long") {
+        try {
+            alice.createCommunity(NewCommunity(name = "x".repeat(301), joinPolicy = JoinPolicy.FREE))
+            throw AssertionError("no error")
+        } catch (e: SdkException.Limit) {
+            check(e.code == 5000u && e.name == "name_too_long") { "error $e" }
+            check(e.kind() == ErrorKind.LIMIT) { "kind ${e.kind()}" }
+            val general: SdkException = e
+            check(general.code == 5000u && general.detail.isNotEmpty()) { "extension fields" }
+        }
+    }
+
+    test("closing the clients") {
+        alice.close()
+        bob.close()
+    }
+}

@@ -1,0 +1,42 @@
+"""The Community SDK for Python.
+
+Everything of the generated module ``community_sdk_ffi`` (uniffi) is re-exported here:
+``Client``, ``Community``, ``Channel``, the records, ``SdkError`` and the listener base
+classes. Async methods are coroutines (``await client.login(...)``) that run on the SDK's
+own runtime. The native library ``libcommunity_sdk_ffi.so`` sits beside this file.
+
+Listeners are called on the SDK's callback thread; to hand values to an asyncio loop, use
+:func:`to_loop`.
+"""
+
+import asyncio
+import atexit
+from typing import Callable, TypeVar
+
+from .community_sdk_ffi import *  # noqa: F401,F403
+from .community_sdk_ffi import SdkError
+
+T = TypeVar("T")
+
+
+def to_loop(loop: asyncio.AbstractEventLoop, callback: Callable[[T], None]) -> Callable[[T], None]:
+    """Wraps ``callback`` so that it runs on ``loop`` (thread-safe), for use in listeners."""
+
+    def forward(value: T) -> None:
+        loop.call_soon_threadsafe(callback, value)
+
+    return forward
+
+
+def error_code(error: SdkError) -> int:
+    """The numeric code of any ``SdkError`` variant (e.g. 5000 for ``name_too_long``)."""
+    return error.code
+
+
+def _stop_callbacks_at_exit() -> None:
+    # A listener call that enters a finalizing interpreter is killed by it (pthread_exit),
+    # which would abort the process; stop deliveries while the interpreter still runs.
+    stop_callbacks()  # noqa: F405
+
+
+atexit.register(_stop_callbacks_at_exit)

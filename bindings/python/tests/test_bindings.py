@@ -1,0 +1,158 @@
+"""The bindings scenario in Python (asyncio + unittest) against a real community-server
+started by tests/bindings.sh (CSDK_SERVER_URL, CSDK_TOKEN_ALICE, CSDK_TOKEN_BOB)."""
+
+import asyncio
+import os
+import tempfile
+import threading
+import unittest
+
+import community_sdk as sdk
+
+TIMEOUT = 30
+
+
+def env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise unittest.SkipTest(f"{name} is not set (run tests/bindings.sh)")
+    return value
+
+
+class Collector(sdk.MessageListener):
+    """Collects message texts from the callback thread; wakes the asyncio loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fail: bool = False):
+        self.loop = loop
+        self.fail = fail
+        self.texts = set()
+        self.calls = 0
+        self.threads = set()
+        self.changed = asyncio.Event()
+
+    def on_update(self, updates):
+        self.calls += 1
+        self.threads.add(threading.current_thread().name)
+        for update in updates:
+            if isinstance(update, sdk.MessageUpdate.INSERTED):
+                self._add(update.message)
+            elif isinstance(update, sdk.MessageUpdate.RESET):
+                for message in update.messages:
+                    self._add(message)
+        self.loop.call_soon_threadsafe(self.changed.set)
+        if self.fail:
+            raise RuntimeError("a listener that always fails")
+
+    def _add(self, message):
+        if isinstance(message.content, sdk.MessageContent.TEXT):
+            self.texts.add(message.content.text)
+
+    async def wait_for(self, predicate):
+        async def loop():
+            while not predicate():
+                self.changed.clear()
+                if predicate():
+                    return
+                await self.changed.wait()
+
+        await asyncio.wait_for(loop(), TIMEOUT)
+
+
+class BindingsTest(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        self.url = env("CSDK_SERVER_URL")
+        self.dir = tempfile.TemporaryDirectory(prefix="csdk-python-")
+        self.alice = await self.client("alice", env("CSDK_TOKEN_ALICE"))
+        self.bob = await self.client("bob", env("CSDK_TOKEN_BOB"))
+
+    async def asyncTearDown(self):
+        self.alice = self.bob = None
+        self.dir.cleanup()
+
+    async def client(self, user, token):
+        options = sdk.ClientOptions(
+            server_url=self.url, data_dir=os.path.join(self.dir.name, user), device_id=f"py-{user}"
+        )
+        client = await sdk.Client.create(options)
+        await client.login(user, token)
+        return client
+
+    async def community_with_channel(self, name):
+        community = await self.alice.create_community(
+            sdk.NewCommunity(name=name, join_policy=sdk.JoinPolicy.FREE)
+        )
+        channel = await community.create_channel(sdk.NewChannel(name="py-chat", kind=sdk.ChannelKind.TEXT))
+        outcome = await self.bob.join_community(community.id(), "")
+        self.assertIsInstance(outcome, sdk.JoinOutcome.JOINED)
+        return community.id(), channel.id()
+
+    async def test_listener_sees_all_messages_and_unread_goes_to_zero(self):
+        self.assertEqual(self.alice.user_id(), "alice")
+        self.assertIsInstance(self.alice.connection_state(), sdk.ConnectionState.CONNECTED)
+        community_id, channel_id = await self.community_with_channel("Python guild")
+        bob_channel = self.bob.community(community_id).channel(channel_id)
+        collector = Collector(asyncio.get_running_loop())
+        handle = await bob_channel.subscribe_messages(collector)
+        self.addCleanup(handle.cancel)
+
+        alice_channel = self.alice.community(community_id).channel(channel_id)
+        echoes = await asyncio.gather(*(alice_channel.send_text(f"message {i}") for i in range(10)))
+        self.assertEqual(len({echo.local_id for echo in echoes}), 10)
+
+        expected = {f"message {i}" for i in range(10)}
+        await collector.wait_for(lambda: expected <= collector.texts)
+        self.assertNotIn(threading.main_thread().name, collector.threads)
+        handle.cancel()
+        self.assertTrue(handle.is_cancelled())
+
+        unread = await self.poll(lambda: bob_channel.unread(), lambda u: u is not None and u.unread_count == 10)
+        self.assertEqual(unread.unread_count, 10)
+        head = await bob_channel.mark_read(unread.last_seq)
+        self.assertEqual(head.unread_count, 0)
+        self.assertEqual(bob_channel.unread().unread_count, 0)
+
+        page = await bob_channel.messages(None, 100)
+        self.assertEqual({m.content.text for m in page if isinstance(m.content, sdk.MessageContent.TEXT)}, expected)
+        members = await self.alice.community(community_id).members(None, None, None)
+        self.assertEqual(members.total_count, 2)
+        self.assertEqual({m.user_id for m in members.items}, {"alice", "bob"})
+
+    async def test_a_throwing_listener_does_not_stop_delivery(self):
+        community_id, channel_id = await self.community_with_channel("Python errors")
+        bob_channel = self.bob.community(community_id).channel(channel_id)
+        failing = Collector(asyncio.get_running_loop(), fail=True)
+        handle = await bob_channel.subscribe_messages(failing)
+        self.addCleanup(handle.cancel)
+        alice_channel = self.alice.community(community_id).channel(channel_id)
+        for i in range(3):
+            await alice_channel.send_text(f"message {i}")
+        expected = {f"message {i}" for i in range(3)}
+        await failing.wait_for(lambda: expected <= failing.texts)
+        self.assertGreaterEqual(failing.calls, 2, "called again after raising")
+        handle.cancel()
+        calls = failing.calls
+        await alice_channel.send_text("after cancel")
+        await asyncio.sleep(0.3)
+        self.assertEqual(failing.calls, calls, "no call after cancel")
+
+    async def test_name_too_long_is_a_typed_error(self):
+        with self.assertRaises(sdk.SdkError.Limit) as caught:
+            await self.alice.create_community(sdk.NewCommunity(name="x" * 301, join_policy=sdk.JoinPolicy.FREE))
+        error = caught.exception
+        self.assertEqual(error.code, 5000)
+        self.assertEqual(error.name, "name_too_long")
+        self.assertTrue(error.detail)
+        self.assertEqual(error.kind(), sdk.ErrorKind.LIMIT)
+        self.assertEqual(sdk.error_code(error), 5000)
+
+    async def poll(self, read, done):
+        for _ in range(TIMEOUT * 10):
+            value = read()
+            if done(value):
+                return value
+            await asyncio.sleep(0.1)
+        return read()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,38 @@
+/* Minimal C app: log in, create a community, send a message, print the history.
+ * Build: gcc -std=c11 -Iinclude examples/c/quickstart.c -Ltarget/debug -lcommunity_sdk_ffi
+ * Run:   CSDK_SERVER_URL=ws://127.0.0.1:7600/ws CSDK_TOKEN_ALICE=… ./a.out */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "community_sdk.h"
+
+static int check(int32_t code) {
+  if (code == CSDK_OK) return 1;
+  char *error = csdk_last_error(); /* {"code":…,"name":…,"kind":…,"detail":…} */
+  fprintf(stderr, "error %d: %s\n", code, error ? error : "");
+  csdk_string_free(error);
+  return 0;
+}
+
+int main(void) {
+  const char *url = getenv("CSDK_SERVER_URL"), *token = getenv("CSDK_TOKEN_ALICE");
+  if (!url || !token) return 2;
+  char dir[] = "/tmp/csdk-quickstart-XXXXXX", options[512];
+  if (!mkdtemp(dir)) return 2;
+  snprintf(options, sizeof options, "{\"server_url\":\"%s\",\"data_dir\":\"%s\"}", url, dir);
+  CsdkClient *client = NULL;
+  char *community = NULL, *channel = NULL, *echo = NULL, *history = NULL;
+  int good = check(csdk_client_new(options, &client)) && check(csdk_client_login(client, "alice", token)) &&
+             check(csdk_client_create_community(client, "{\"name\":\"Quickstart\"}", &community)) &&
+             check(csdk_community_create_channel(client, community, "{\"name\":\"hello\"}", &channel)) &&
+             check(csdk_channel_send(client, community, channel, "{\"type\":\"text\",\"text\":\"hi from C\"}", NULL, &echo)) &&
+             check(csdk_channel_messages(client, community, channel, 0, 20, &history));
+  if (good) printf("sent %s\nhistory %s\n", echo, history);
+  csdk_string_free(echo);
+  csdk_string_free(history);
+  csdk_string_free(channel);
+  csdk_string_free(community);
+  csdk_client_free(client);
+  return good ? 0 : 1;
+}

@@ -1,0 +1,566 @@
+//! The terminal UI's state and how it changes: the community and channel lists, the
+//! badges, the open channel's timeline, the input line, the connection state.
+//!
+//! Pure state: SDK subscription values and key actions come in, [`Effect`]s (SDK calls
+//! to make) go out, and the event loop in `tui` carries them out. Nothing here blocks,
+//! polls or talks to the server.
+
+use std::collections::HashMap;
+
+use community_sdk::protocol::{ChannelId, CommunityId, Message, Seq};
+use community_sdk::{
+    ChannelEntry, CommunityEntry, ConnectionState, DisconnectReason, ListDiff, MessageUpdate,
+    SdkError, UnreadTotals, UnreadUpdate,
+};
+
+use crate::embedded::ServerStatus;
+use crate::input::{Action, Mode};
+use crate::scrollback::Timeline;
+
+/// Messages per history page.
+pub const PAGE: u32 = 50;
+/// The input line's longest text, in bytes (the protocol's text limit).
+const MAX_INPUT_BYTES: usize = 12 * 1024;
+
+/// A channel of a community.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ChannelKey {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+}
+
+/// An SDK call the event loop should make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Subscribe to a community's channel list.
+    WatchChannels(CommunityId),
+    /// Drop that subscription.
+    UnwatchChannels(CommunityId),
+    /// Open a channel: subscribe to its messages, fetch its newest page, mark it read.
+    Open(ChannelKey),
+    /// Fetch a page of older messages.
+    LoadPage {
+        /// The channel.
+        key: ChannelKey,
+        /// Messages before this sequence (`None`: the newest).
+        before: Option<Seq>,
+    },
+    /// Send a text message.
+    Send {
+        /// The channel.
+        key: ChannelKey,
+        /// The text.
+        text: String,
+    },
+    /// The user has seen the open channel up to this sequence: mark it read.
+    Seen(Seq),
+    /// Kill or restart the embedded server.
+    ToggleServer,
+}
+
+/// Everything the UI shows.
+#[derive(Debug)]
+pub struct App {
+    /// The demo user.
+    pub me: String,
+    /// Joined communities, in the SDK's order.
+    pub communities: Vec<CommunityEntry>,
+    /// Channels of each community, in display order.
+    pub channels: HashMap<CommunityId, Vec<ChannelEntry>>,
+    /// Unread and mention counts per channel, from the unread subscription.
+    pub counts: HashMap<(CommunityId, ChannelId), (u64, u64)>,
+    /// Unread and mention sums per community.
+    pub community_counts: HashMap<CommunityId, (u64, u64)>,
+    /// Totals.
+    pub totals: UnreadTotals,
+    /// Category names by id (known for the seeded communities).
+    pub category_names: HashMap<String, String>,
+    /// Index into `communities`.
+    pub selected_community: usize,
+    /// Index into the selected community's channels.
+    pub selected_channel: usize,
+    /// The open channel and its timeline.
+    pub open: Option<(ChannelKey, Timeline)>,
+    /// Navigate or type.
+    pub mode: Mode,
+    /// The input line.
+    pub input: String,
+    /// The connection state.
+    pub connection: ConnectionState,
+    /// The embedded server's address and status (`None` with a remote server).
+    pub server: Option<(String, ServerStatus)>,
+    /// The help screen is shown.
+    pub show_help: bool,
+    /// The last notice (an error or an explanation) for the status bar.
+    pub notice: Option<String>,
+    /// The user asked to quit.
+    pub quit: bool,
+    /// Rows of the messages pane at the last draw (a page for PgUp / PgDn).
+    pub page_rows: usize,
+    /// The channel to open at start (default: the first community's default channel).
+    start_channel: Option<ChannelKey>,
+    /// The start channel was opened.
+    started: bool,
+}
+
+impl App {
+    /// An empty UI for `me`.
+    pub fn new(
+        me: impl Into<String>,
+        category_names: HashMap<String, String>,
+        server_addr: Option<String>,
+    ) -> Self {
+        Self {
+            me: me.into(),
+            communities: Vec::new(),
+            channels: HashMap::new(),
+            counts: HashMap::new(),
+            community_counts: HashMap::new(),
+            totals: UnreadTotals::default(),
+            category_names,
+            selected_community: 0,
+            selected_channel: 0,
+            open: None,
+            mode: Mode::Navigate,
+            input: String::new(),
+            connection: ConnectionState::Disconnected {
+                reason: DisconnectReason::LoggedOut,
+            },
+            server: server_addr.map(|addr| (addr, ServerStatus::Running)),
+            show_help: false,
+            notice: None,
+            quit: false,
+            page_rows: 10,
+            start_channel: None,
+            started: false,
+        }
+    }
+
+    /// Opens `key` (and selects its community) as soon as its channel list is known,
+    /// instead of the first community's default channel.
+    pub fn with_start_channel(mut self, key: Option<ChannelKey>) -> Self {
+        self.start_channel = key;
+        self
+    }
+
+    /// The selected community.
+    pub fn community(&self) -> Option<&CommunityEntry> {
+        self.communities.get(self.selected_community)
+    }
+
+    /// The selected community's channels.
+    pub fn visible_channels(&self) -> &[ChannelEntry] {
+        self.community()
+            .and_then(|c| self.channels.get(&c.info.community_id))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Unread and mention counts of a channel.
+    pub fn channel_counts(&self, entry: &ChannelEntry) -> (u64, u64) {
+        let key = (
+            entry.info.community_id.clone(),
+            entry.info.channel_id.clone(),
+        );
+        self.counts
+            .get(&key)
+            .copied()
+            .unwrap_or((entry.head.unread_count, entry.head.mention_count))
+    }
+
+    /// Unread and mention sums of a community.
+    pub fn community_badge(&self, community_id: &str) -> (u64, u64) {
+        self.community_counts
+            .get(community_id)
+            .copied()
+            .unwrap_or((0, 0))
+    }
+
+    /// The open channel's key.
+    pub fn open_key(&self) -> Option<&ChannelKey> {
+        self.open.as_ref().map(|(key, _)| key)
+    }
+
+    /// The open channel's entry.
+    pub fn open_entry(&self) -> Option<&ChannelEntry> {
+        let key = self.open_key()?;
+        self.channels
+            .get(&key.community_id)?
+            .iter()
+            .find(|c| c.info.channel_id == key.channel_id)
+    }
+
+    // ----- subscriptions -----
+
+    /// Community list changes.
+    pub fn on_communities(&mut self, diffs: Vec<ListDiff<CommunityEntry>>) -> Vec<Effect> {
+        let selected = self.community().map(|c| c.info.community_id.clone());
+        let mut effects = Vec::new();
+        for diff in diffs {
+            match diff {
+                ListDiff::Reset(entries) => {
+                    for old in &self.communities {
+                        if !entries
+                            .iter()
+                            .any(|e| e.info.community_id == old.info.community_id)
+                        {
+                            effects.push(Effect::UnwatchChannels(old.info.community_id.clone()));
+                        }
+                    }
+                    for entry in &entries {
+                        if !self
+                            .communities
+                            .iter()
+                            .any(|c| c.info.community_id == entry.info.community_id)
+                        {
+                            effects.push(Effect::WatchChannels(entry.info.community_id.clone()));
+                        }
+                    }
+                    self.communities = entries;
+                }
+                ListDiff::Insert(entry) | ListDiff::Update(entry) => {
+                    match self
+                        .communities
+                        .iter_mut()
+                        .find(|c| c.info.community_id == entry.info.community_id)
+                    {
+                        Some(existing) => *existing = entry,
+                        None => {
+                            effects.push(Effect::WatchChannels(entry.info.community_id.clone()));
+                            self.communities.push(entry);
+                        }
+                    }
+                }
+                ListDiff::Remove(id) => {
+                    self.communities.retain(|c| c.info.community_id != id);
+                    self.channels.remove(&id);
+                    effects.push(Effect::UnwatchChannels(id.clone()));
+                    if self.open_key().is_some_and(|k| k.community_id == id) {
+                        self.open = None;
+                        self.notice = Some("the open channel's community is gone".into());
+                    }
+                }
+            }
+        }
+        // Oldest community first (the SDK's list has no particular order).
+        self.communities.sort_by(|a, b| {
+            (a.info.created_at_ms, &a.info.name).cmp(&(b.info.created_at_ms, &b.info.name))
+        });
+        let still_there = selected.and_then(|id| {
+            self.communities
+                .iter()
+                .position(|c| c.info.community_id == id)
+        });
+        match still_there {
+            Some(index) => self.selected_community = index,
+            None => {
+                self.selected_community = 0;
+                self.selected_channel = 0;
+            }
+        }
+        self.clamp_channel();
+        effects
+    }
+
+    /// A community's channel list changes.
+    pub fn on_channels(
+        &mut self,
+        community_id: &str,
+        diffs: Vec<ListDiff<ChannelEntry>>,
+    ) -> Vec<Effect> {
+        let list = self.channels.entry(community_id.to_string()).or_default();
+        for diff in diffs {
+            match diff {
+                ListDiff::Reset(entries) => *list = entries,
+                ListDiff::Insert(entry) | ListDiff::Update(entry) => {
+                    match list
+                        .iter_mut()
+                        .find(|c| c.info.channel_id == entry.info.channel_id)
+                    {
+                        Some(existing) => *existing = entry,
+                        None => list.push(entry),
+                    }
+                }
+                ListDiff::Remove(id) => list.retain(|c| c.info.channel_id != id),
+            }
+        }
+        let open_gone = self.open_key().is_some_and(|key| {
+            key.community_id == community_id
+                && !self
+                    .channels
+                    .get(community_id)
+                    .is_some_and(|l| l.iter().any(|c| c.info.channel_id == key.channel_id))
+        });
+        if open_gone {
+            self.open = None;
+            self.notice = Some("the open channel was removed".into());
+        }
+        self.clamp_channel();
+        self.autoopen(community_id)
+    }
+
+    /// Opens the start channel, once, when its community's channels arrive.
+    fn autoopen(&mut self, community_id: &str) -> Vec<Effect> {
+        if self.started || self.open.is_some() {
+            return Vec::new();
+        }
+        let target = match (&self.start_channel, self.communities.first()) {
+            (Some(key), _) => key.clone(),
+            (None, Some(first)) => ChannelKey {
+                community_id: first.info.community_id.clone(),
+                channel_id: first.info.default_channel_id.clone(),
+            },
+            (None, None) => return Vec::new(),
+        };
+        if target.community_id != community_id {
+            return Vec::new();
+        }
+        let community = self
+            .communities
+            .iter()
+            .position(|c| c.info.community_id == community_id);
+        let channel = self.channels.get(community_id).and_then(|list| {
+            list.iter()
+                .position(|c| c.info.channel_id == target.channel_id)
+        });
+        let (Some(community), Some(channel)) = (community, channel) else {
+            return Vec::new();
+        };
+        self.started = true;
+        self.selected_community = community;
+        self.selected_channel = channel;
+        self.open_selected()
+    }
+
+    /// Unread changes.
+    pub fn on_unread(&mut self, update: UnreadUpdate) {
+        if update.reset {
+            self.counts.clear();
+            self.community_counts.clear();
+        }
+        for channel in update.channels {
+            self.counts.insert(
+                (channel.community_id, channel.channel_id),
+                (channel.unread_count, channel.mention_count),
+            );
+        }
+        for community in update.communities {
+            self.community_counts.insert(
+                community.community_id,
+                (community.unread_count, community.mention_count),
+            );
+        }
+        for gone in update.removed_communities {
+            self.community_counts.remove(&gone);
+            self.counts.retain(|(community, _), _| *community != gone);
+        }
+        self.totals = update.totals;
+    }
+
+    /// Timeline changes of a channel (ignored unless it is the open one). Returns the
+    /// read mark to move.
+    pub fn on_messages(&mut self, key: &ChannelKey, updates: Vec<MessageUpdate>) -> Vec<Effect> {
+        let Some((open, timeline)) = self.open.as_mut() else {
+            return Vec::new();
+        };
+        if open != key {
+            return Vec::new();
+        }
+        for update in updates {
+            timeline.apply(update);
+        }
+        timeline
+            .newest_seq()
+            .map(Effect::Seen)
+            .into_iter()
+            .collect()
+    }
+
+    /// A history page arrived (or failed).
+    pub fn on_page(
+        &mut self,
+        key: &ChannelKey,
+        before: Option<Seq>,
+        page: Result<Vec<Message>, SdkError>,
+    ) -> Vec<Effect> {
+        let Some((open, timeline)) = self.open.as_mut() else {
+            return Vec::new();
+        };
+        if open != key {
+            return Vec::new();
+        }
+        match page {
+            Ok(messages) => {
+                timeline.page_loaded(before, messages, PAGE as usize);
+                timeline
+                    .newest_seq()
+                    .map(Effect::Seen)
+                    .into_iter()
+                    .collect()
+            }
+            Err(error) => {
+                timeline.page_failed(before);
+                self.notice = Some(format!("history: {error}"));
+                Vec::new()
+            }
+        }
+    }
+
+    /// The connection state changed.
+    pub fn on_connection(&mut self, state: ConnectionState) {
+        self.connection = state;
+    }
+
+    /// The embedded server's status changed.
+    pub fn on_server(&mut self, status: ServerStatus) {
+        if let Some((_, current)) = self.server.as_mut() {
+            *current = status;
+        }
+    }
+
+    /// After a draw: whether the view shows the top of what is loaded (then an older
+    /// page is fetched).
+    pub fn after_view(&mut self, at_top: bool, page_rows: usize) -> Vec<Effect> {
+        self.page_rows = page_rows.max(1);
+        let Some((key, timeline)) = self.open.as_mut() else {
+            return Vec::new();
+        };
+        timeline
+            .older_page_request(at_top)
+            .map(|before| Effect::LoadPage {
+                key: key.clone(),
+                before,
+            })
+            .into_iter()
+            .collect()
+    }
+
+    // ----- keys -----
+
+    /// Carries out a key's action.
+    pub fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        if !matches!(action, Action::None | Action::Redraw) {
+            self.notice = None;
+        }
+        let page = self.page_rows.saturating_sub(1).max(1);
+        match action {
+            Action::Quit => self.quit = true,
+            Action::ToggleHelp => self.show_help = !self.show_help,
+            Action::SelectUp => self.selected_channel = self.selected_channel.saturating_sub(1),
+            Action::SelectDown => {
+                self.selected_channel += 1;
+                self.clamp_channel();
+            }
+            Action::PrevCommunity => self.switch_community(false),
+            Action::NextCommunity => self.switch_community(true),
+            Action::Open => return self.open_selected(),
+            Action::LineUp => self.scroll(|t| t.scroll_up(1)),
+            Action::LineDown => self.scroll(|t| t.scroll_down(1)),
+            Action::PageUp => self.scroll(|t| t.scroll_up(page)),
+            Action::PageDown => self.scroll(|t| t.scroll_down(page)),
+            Action::Top => self.scroll(Timeline::scroll_to_top),
+            Action::Bottom => self.scroll(Timeline::scroll_to_bottom),
+            Action::StartTyping => {
+                self.mode = Mode::Insert;
+                if self.open.is_none() {
+                    self.notice = Some("open a channel first (Enter on a channel)".into());
+                }
+            }
+            Action::StopTyping => self.mode = Mode::Navigate,
+            Action::Type(c) => {
+                if self.input.len() + c.len_utf8() <= MAX_INPUT_BYTES {
+                    self.input.push(c);
+                } else {
+                    self.notice = Some("a message holds at most 12 KB".into());
+                }
+            }
+            Action::Backspace => {
+                self.input.pop();
+            }
+            Action::ClearInput => self.input.clear(),
+            Action::Send => return self.send(),
+            Action::ToggleServer => {
+                if self.server.is_some() {
+                    return vec![Effect::ToggleServer];
+                }
+                self.notice = Some("K works with the embedded server only".into());
+            }
+            Action::MarkRead => {
+                if let Some((_, timeline)) = &self.open {
+                    return timeline
+                        .newest_seq()
+                        .map(Effect::Seen)
+                        .into_iter()
+                        .collect();
+                }
+            }
+            Action::Redraw | Action::None => {}
+        }
+        Vec::new()
+    }
+
+    fn scroll(&mut self, f: impl FnOnce(&mut Timeline)) {
+        if let Some((_, timeline)) = self.open.as_mut() {
+            f(timeline);
+        }
+    }
+
+    fn switch_community(&mut self, forward: bool) {
+        let count = self.communities.len();
+        if count == 0 {
+            return;
+        }
+        self.selected_community = if forward {
+            (self.selected_community + 1) % count
+        } else {
+            (self.selected_community + count - 1) % count
+        };
+        self.selected_channel = 0;
+        // Select the open channel when coming back to its community.
+        if let Some(key) = self.open_key().cloned()
+            && let Some(index) = self.visible_channels().iter().position(|c| {
+                c.info.community_id == key.community_id && c.info.channel_id == key.channel_id
+            })
+        {
+            self.selected_channel = index;
+        }
+    }
+
+    fn clamp_channel(&mut self) {
+        let count = self.visible_channels().len();
+        self.selected_channel = self.selected_channel.min(count.saturating_sub(1));
+    }
+
+    fn open_selected(&mut self) -> Vec<Effect> {
+        let Some(entry) = self.visible_channels().get(self.selected_channel) else {
+            return Vec::new();
+        };
+        let key = ChannelKey {
+            community_id: entry.info.community_id.clone(),
+            channel_id: entry.info.channel_id.clone(),
+        };
+        if self.open_key() == Some(&key) {
+            return Vec::new();
+        }
+        self.open = Some((key.clone(), Timeline::new(self.me.clone())));
+        vec![Effect::Open(key)]
+    }
+
+    fn send(&mut self) -> Vec<Effect> {
+        let text = self.input.trim().to_string();
+        if text.is_empty() {
+            return Vec::new();
+        }
+        let Some(key) = self.open_key().cloned() else {
+            self.notice = Some("open a channel first (Esc, then Enter on a channel)".into());
+            return Vec::new();
+        };
+        self.input.clear();
+        self.scroll(Timeline::scroll_to_bottom);
+        vec![Effect::Send { key, text }]
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,311 @@
+//! Unit tests of the UI state: opening, badges, typing, switching, paging.
+
+use community_sdk::protocol::{
+    ChannelHead, ChannelInfo, ChannelKind, CommunityInfo, JoinPolicy, MemberInfo, Mentions,
+    MessageContent, NotificationStatus, Priority, Role,
+};
+use community_sdk::{ChannelUnread, CommunityUnread};
+
+use super::*;
+
+fn community(id: &str) -> CommunityEntry {
+    CommunityEntry {
+        info: CommunityInfo {
+            community_id: id.into(),
+            name: id.to_uppercase(),
+            avatar_url: String::new(),
+            notice: String::new(),
+            owner_id: "demo".into(),
+            join_policy: JoinPolicy::Free,
+            mute_all: false,
+            member_count: 1,
+            attributes: Default::default(),
+            default_channel_id: format!("{id}-general"),
+            created_at_ms: 0,
+            version: 1,
+        },
+        me: MemberInfo {
+            community_id: id.into(),
+            user_id: "demo".into(),
+            role: Role::Owner,
+            nickname: String::new(),
+            joined_at_ms: 0,
+            muted_until_ms: None,
+        },
+        notification: NotificationStatus::Notify,
+    }
+}
+
+fn channel(community: &str, name: &str) -> ChannelEntry {
+    let id = format!("{community}-{name}");
+    ChannelEntry {
+        info: ChannelInfo {
+            community_id: community.into(),
+            channel_id: id.clone(),
+            name: name.into(),
+            introduction: String::new(),
+            notice: String::new(),
+            custom: String::new(),
+            kind: ChannelKind::Text,
+            category_id: None,
+            position: 0,
+            private: false,
+            is_default: name == "general",
+            created_at_ms: 0,
+        },
+        head: ChannelHead {
+            community_id: community.into(),
+            channel_id: id,
+            last_seq: 0,
+            last_activity_ms: 0,
+            read_seq: 0,
+            unread_count: 0,
+            mention_count: 0,
+        },
+    }
+}
+
+fn key(community: &str, name: &str) -> ChannelKey {
+    ChannelKey {
+        community_id: community.into(),
+        channel_id: format!("{community}-{name}"),
+    }
+}
+
+fn message(seq: Seq) -> Message {
+    Message {
+        community_id: "a".into(),
+        channel_id: "a-general".into(),
+        seq,
+        sender_id: "ada".into(),
+        idempotency_key: format!("k{seq}"),
+        content: MessageContent::Text { text: "hi".into() },
+        mentions: Mentions::default(),
+        reply_to: None,
+        priority: Priority::Normal,
+        created_at_ms: 0,
+    }
+}
+
+fn app_with_channels() -> App {
+    let mut app = App::new("demo", HashMap::new(), Some("127.0.0.1:1".into()));
+    let effects = app.on_communities(vec![ListDiff::Reset(vec![community("a"), community("b")])]);
+    assert_eq!(
+        effects,
+        vec![
+            Effect::WatchChannels("a".into()),
+            Effect::WatchChannels("b".into())
+        ]
+    );
+    app.on_channels("b", vec![ListDiff::Reset(vec![channel("b", "general")])]);
+    let effects = app.on_channels(
+        "a",
+        vec![ListDiff::Reset(vec![
+            channel("a", "rules"),
+            channel("a", "general"),
+            channel("a", "music"),
+        ])],
+    );
+    assert_eq!(
+        effects,
+        vec![Effect::Open(key("a", "general"))],
+        "the default channel opens by itself"
+    );
+    app
+}
+
+#[test]
+fn opening_a_channel_subscribes_and_marks_read() {
+    let mut app = app_with_channels();
+    assert_eq!(app.selected_channel, 1);
+    assert_eq!(app.on_action(Action::SelectDown), Vec::new());
+    assert_eq!(
+        app.on_action(Action::Open),
+        vec![Effect::Open(key("a", "music"))]
+    );
+    assert_eq!(app.on_action(Action::Open), Vec::new(), "already open");
+    // Messages of a channel that is no longer open are ignored.
+    assert!(
+        app.on_messages(
+            &key("a", "general"),
+            vec![MessageUpdate::Inserted(message(1))]
+        )
+        .is_empty()
+    );
+    let effects = app.on_messages(
+        &key("a", "music"),
+        vec![MessageUpdate::Inserted(message(4))],
+    );
+    assert_eq!(effects, vec![Effect::Seen(4)]);
+}
+
+#[test]
+fn badges_follow_the_unread_subscription() {
+    let mut app = app_with_channels();
+    let unread = |channel: &str, unread, mentions| ChannelUnread {
+        community_id: "a".into(),
+        channel_id: format!("a-{channel}"),
+        read_seq: 0,
+        last_seq: unread,
+        unread_count: unread,
+        mention_count: mentions,
+    };
+    app.on_unread(UnreadUpdate {
+        reset: true,
+        channels: vec![unread("music", 5, 1)],
+        communities: vec![CommunityUnread {
+            community_id: "a".into(),
+            notification: NotificationStatus::Notify,
+            unread_count: 5,
+            mention_count: 1,
+        }],
+        removed_communities: Vec::new(),
+        totals: UnreadTotals {
+            total_unread: 5,
+            total_mentions: 1,
+        },
+    });
+    let music = app.visible_channels()[2].clone();
+    assert_eq!(app.channel_counts(&music), (5, 1));
+    assert_eq!(app.community_badge("a"), (5, 1));
+    app.on_unread(UnreadUpdate {
+        channels: vec![unread("music", 0, 0)],
+        ..UnreadUpdate::default()
+    });
+    assert_eq!(app.channel_counts(&music), (0, 0));
+    assert_eq!(
+        app.community_badge("a"),
+        (5, 1),
+        "community sums come separately"
+    );
+}
+
+#[test]
+fn typing_and_sending() {
+    let mut app = app_with_channels();
+    assert_eq!(app.on_action(Action::Send), Vec::new(), "nothing to send");
+    app.on_action(Action::StartTyping);
+    assert_eq!(app.mode, Mode::Insert);
+    for c in "hi!".chars() {
+        app.on_action(Action::Type(c));
+    }
+    app.on_action(Action::Backspace);
+    assert_eq!(
+        app.on_action(Action::Send),
+        vec![Effect::Send {
+            key: key("a", "general"),
+            text: "hi".into()
+        }]
+    );
+    assert!(app.input.is_empty());
+    app.on_action(Action::StopTyping);
+    assert_eq!(app.mode, Mode::Navigate);
+}
+
+#[test]
+fn switching_communities_and_removals_keep_selection_valid() {
+    let mut app = app_with_channels();
+    app.on_action(Action::NextCommunity);
+    assert_eq!(
+        app.community().map(|c| c.info.community_id.as_str()),
+        Some("b")
+    );
+    assert_eq!(app.visible_channels().len(), 1);
+    app.on_action(Action::SelectDown);
+    assert_eq!(app.selected_channel, 0);
+    app.on_action(Action::NextCommunity);
+    assert_eq!(app.selected_channel, 1, "back on the open channel");
+    let effects = app.on_channels("a", vec![ListDiff::Remove("a-general".into())]);
+    assert!(effects.is_empty());
+    assert!(app.open.is_none(), "the open channel was removed");
+    assert!(app.notice.is_some());
+    let effects = app.on_communities(vec![ListDiff::Remove("a".into())]);
+    assert_eq!(effects, vec![Effect::UnwatchChannels("a".into())]);
+    assert_eq!(app.selected_community, 0);
+    assert_eq!(
+        app.community().map(|c| c.info.community_id.as_str()),
+        Some("b")
+    );
+}
+
+#[test]
+fn scrolling_to_the_top_requests_older_pages_one_at_a_time() {
+    let mut app = app_with_channels();
+    let general = key("a", "general");
+    app.on_messages(
+        &general,
+        vec![MessageUpdate::Reset {
+            messages: (51..=100).map(message).collect(),
+            pending: Vec::new(),
+        }],
+    );
+    let effects = app.on_page(&general, None, Ok((51..=100).map(message).collect()));
+    assert_eq!(effects, vec![Effect::Seen(100)]);
+    assert!(app.after_view(false, 20).is_empty());
+    assert_eq!(
+        app.after_view(true, 20),
+        vec![Effect::LoadPage {
+            key: general.clone(),
+            before: Some(51)
+        }]
+    );
+    assert!(app.after_view(true, 20).is_empty(), "one page at a time");
+    let failed = app.on_page(&general, Some(51), Err(SdkError::NotLoggedIn));
+    assert!(failed.is_empty());
+    assert!(app.notice.is_some());
+    assert_eq!(
+        app.after_view(true, 20).len(),
+        1,
+        "asks again after a failure"
+    );
+}
+
+#[test]
+fn server_key_needs_the_embedded_server() {
+    let mut app = app_with_channels();
+    assert_eq!(
+        app.on_action(Action::ToggleServer),
+        vec![Effect::ToggleServer]
+    );
+    let mut remote = App::new("demo", HashMap::new(), None);
+    assert!(remote.on_action(Action::ToggleServer).is_empty());
+    assert!(remote.notice.is_some());
+}
+
+#[test]
+fn the_start_channel_opens_in_its_community_whatever_the_list_order() {
+    let mut app =
+        App::new("demo", HashMap::new(), None).with_start_channel(Some(key("b", "general")));
+    let mut newer = community("a");
+    newer.info.created_at_ms = 5;
+    app.on_communities(vec![ListDiff::Reset(vec![newer, community("b")])]);
+    assert_eq!(
+        app.communities
+            .iter()
+            .map(|c| c.info.community_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["b", "a"],
+        "oldest community first"
+    );
+    assert!(
+        app.on_channels("a", vec![ListDiff::Reset(vec![channel("a", "general")])])
+            .is_empty()
+    );
+    let effects = app.on_channels(
+        "b",
+        vec![ListDiff::Reset(vec![
+            channel("b", "rules"),
+            channel("b", "general"),
+        ])],
+    );
+    assert_eq!(effects, vec![Effect::Open(key("b", "general"))]);
+    assert_eq!((app.selected_community, app.selected_channel), (0, 1));
+    // A community added later does not move the selection.
+    let mut latest = community("0");
+    latest.info.created_at_ms = -1;
+    app.on_communities(vec![ListDiff::Insert(latest)]);
+    assert_eq!(
+        app.community().map(|c| c.info.community_id.as_str()),
+        Some("b")
+    );
+}

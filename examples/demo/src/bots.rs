@@ -1,0 +1,437 @@
+//! The bots: a few users, each with its own SDK [`Client`] and cache, who chat in the
+//! seeded channels at a human pace (faster in the headless run) and sometimes mention
+//! the demo user, so that the demo user's unread and mention badges move.
+//!
+//! Every bot stops by itself: after its run time, after its message budget, or when the
+//! swarm is stopped. Each message is confirmed through the bot's own message subscription
+//! before the next one, and recorded in the [`Ledger`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use community_sdk::protocol::{ChannelId, CommunityId, Mentions, MessageContent};
+use community_sdk::{Client, MessageUpdate, SendOptions, SendState, Subscription};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::ledger::Ledger;
+
+/// The bots' user ids, in the order they are started.
+pub const BOT_NAMES: [&str; 8] = [
+    "ada", "grace", "linus", "margaret", "ken", "barbara", "dennis", "frances",
+];
+
+/// How long a bot waits for the server to acknowledge one message.
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The delay between two messages of one bot: uniform in `min..=max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    /// Shortest delay.
+    pub min: Duration,
+    /// Longest delay.
+    pub max: Duration,
+}
+
+impl Pace {
+    /// People chatting: a message every 3 to 9 seconds per bot.
+    pub const HUMAN: Pace = Pace {
+        min: Duration::from_secs(3),
+        max: Duration::from_secs(9),
+    };
+    /// The headless run: several messages a second per bot.
+    pub const BRISK: Pace = Pace {
+        min: Duration::from_millis(100),
+        max: Duration::from_millis(400),
+    };
+    /// The backlog at the start: a burst that fills the scrollback.
+    pub const BURST: Pace = Pace {
+        min: Duration::from_millis(60),
+        max: Duration::from_millis(150),
+    };
+
+    fn sample(self, rng: &mut impl Rng) -> Duration {
+        if self.max <= self.min {
+            return self.min;
+        }
+        rng.random_range(self.min..=self.max)
+    }
+}
+
+/// A channel a bot posts in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+}
+
+/// What one bot does.
+#[derive(Debug, Clone)]
+pub struct BotPlan {
+    /// Where it chats.
+    pub targets: Vec<Target>,
+    /// Where its first [`Script::backlog`] messages go (the scrollback's backlog).
+    pub backlog_target: Option<Target>,
+}
+
+/// How every bot behaves.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// Delay between messages.
+    pub pace: Pace,
+    /// Messages each bot posts first, in a burst, into its backlog target.
+    pub backlog: u32,
+    /// Delay between backlog messages.
+    pub backlog_pace: Pace,
+    /// One message in this many mentions the demo user (0: never).
+    pub mention_one_in: u32,
+    /// One message in this many is a long one (0: never).
+    pub long_one_in: u32,
+    /// A bot stops after this long.
+    pub run_for: Duration,
+    /// A bot stops after this many messages.
+    pub max_messages: u32,
+    /// The user the bots mention.
+    pub demo_user: String,
+}
+
+impl Script {
+    /// The interactive demo: people chatting for up to an hour, after a short burst that
+    /// fills the scrollback.
+    pub fn interactive(demo_user: &str) -> Self {
+        Self {
+            pace: Pace::HUMAN,
+            backlog: 15,
+            backlog_pace: Pace::BURST,
+            mention_one_in: 6,
+            long_one_in: 15,
+            run_for: Duration::from_secs(3600),
+            max_messages: 2_000,
+            demo_user: demo_user.to_string(),
+        }
+    }
+
+    /// The headless run: brisk chatter for `run_for`, so there is enough traffic to count.
+    pub fn headless(demo_user: &str, run_for: Duration) -> Self {
+        Self {
+            pace: Pace::BRISK,
+            backlog: 10,
+            backlog_pace: Pace::BURST,
+            mention_one_in: 5,
+            long_one_in: 20,
+            run_for,
+            max_messages: 10_000,
+            demo_user: demo_user.to_string(),
+        }
+    }
+}
+
+/// A logged-in bot with its plan.
+#[derive(Debug)]
+pub struct Bot {
+    /// Its user id.
+    pub user_id: String,
+    /// Its own client (own cache directory).
+    pub client: Client,
+    /// What it does.
+    pub plan: BotPlan,
+}
+
+/// The running bots.
+#[derive(Debug)]
+pub struct BotSwarm {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<Bot>>,
+}
+
+impl BotSwarm {
+    /// Starts every bot on `script`, recording into `ledger`.
+    pub fn start(bots: Vec<Bot>, script: Script, ledger: Arc<Ledger>) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let script = Arc::new(script);
+        let tasks = bots
+            .into_iter()
+            .map(|bot| {
+                tokio::spawn(run_bot(
+                    bot,
+                    script.clone(),
+                    ledger.clone(),
+                    stopped.clone(),
+                ))
+            })
+            .collect();
+        Self { stop, tasks }
+    }
+
+    /// How many bots run.
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// True when no bot runs.
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// Stops the bots after the message each has in flight is confirmed (or its wait
+    /// timed out), and hands them back.
+    pub async fn stop(self) -> Vec<Bot> {
+        self.stop.send_replace(true);
+        let mut bots = Vec::new();
+        for task in self.tasks {
+            let abort = task.abort_handle();
+            match tokio::time::timeout(CONFIRM_TIMEOUT * 2, task).await {
+                Ok(Ok(bot)) => bots.push(bot),
+                Ok(Err(error)) => tracing::warn!(%error, "a bot task failed"),
+                Err(_) => abort.abort(),
+            }
+        }
+        bots
+    }
+
+    /// Stops the bots at once (messages in flight stay in their outboxes).
+    pub fn abort(self) {
+        for task in self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// True when the swarm was stopped (or dropped) while waiting `delay`.
+async fn stopped_during(stop: &mut watch::Receiver<bool>, delay: Duration) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(delay) => false,
+        _ = stop.wait_for(|stopped| *stopped) => true,
+    }
+}
+
+async fn run_bot(
+    bot: Bot,
+    script: Arc<Script>,
+    ledger: Arc<Ledger>,
+    mut stop: watch::Receiver<bool>,
+) -> Bot {
+    let mut rng = StdRng::from_os_rng();
+    let deadline = Instant::now() + script.run_for;
+    let mut subscriptions: HashMap<ChannelId, Subscription<Vec<MessageUpdate>>> = HashMap::new();
+    let mut backlog_left = script.backlog;
+    for _ in 0..script.max_messages {
+        let (target, pace) = match bot.plan.backlog_target.as_ref() {
+            Some(target) if backlog_left > 0 => {
+                backlog_left -= 1;
+                (target.clone(), script.backlog_pace)
+            }
+            _ => match bot.plan.targets.choose(&mut rng) {
+                Some(target) => (target.clone(), script.pace),
+                None => break,
+            },
+        };
+        if stopped_during(&mut stop, pace.sample(&mut rng)).await || Instant::now() >= deadline {
+            break;
+        }
+        let (content, mentions) = compose(&mut rng, &script);
+        send_one(
+            &bot,
+            &target,
+            content,
+            mentions,
+            &mut subscriptions,
+            &ledger,
+            &script.demo_user,
+        )
+        .await;
+    }
+    tracing::debug!(bot = %bot.user_id, "bot stopped");
+    bot
+}
+
+/// Sends one message and waits for the server's answer, recording the outcome.
+async fn send_one(
+    bot: &Bot,
+    target: &Target,
+    content: MessageContent,
+    mentions: Mentions,
+    subscriptions: &mut HashMap<ChannelId, Subscription<Vec<MessageUpdate>>>,
+    ledger: &Ledger,
+    demo_user: &str,
+) {
+    let channel = bot
+        .client
+        .community(target.community_id.clone())
+        .channel(target.channel_id.clone());
+    if !subscriptions.contains_key(&target.channel_id) {
+        match channel.subscribe_messages().await {
+            Ok(subscription) => {
+                subscriptions.insert(target.channel_id.clone(), subscription);
+            }
+            Err(error) => {
+                tracing::debug!(bot = %bot.user_id, %error, "cannot subscribe");
+                ledger.record_refused();
+                return;
+            }
+        }
+    }
+    let Some(subscription) = subscriptions.get_mut(&target.channel_id) else {
+        return;
+    };
+    let mentions_demo = mentions.mentions(demo_user);
+    let options = SendOptions {
+        mentions,
+        ..SendOptions::default()
+    };
+    let echo = match channel.send(content, options).await {
+        Ok(echo) => echo,
+        Err(error) => {
+            tracing::debug!(bot = %bot.user_id, %error, "send refused");
+            ledger.record_refused();
+            return;
+        }
+    };
+    match confirm(subscription, &echo.local_id).await {
+        Some(true) => ledger.record_sent(&target.community_id, &target.channel_id, mentions_demo),
+        Some(false) => ledger.record_refused(),
+        None => ledger.record_unconfirmed(),
+    }
+}
+
+/// Waits (bounded) until the message `local_id` is stored (`Some(true)`) or refused
+/// (`Some(false)`); `None` when no answer came in time.
+async fn confirm(
+    subscription: &mut Subscription<Vec<MessageUpdate>>,
+    local_id: &str,
+) -> Option<bool> {
+    let deadline = Instant::now() + CONFIRM_TIMEOUT;
+    loop {
+        let updates = tokio::time::timeout_at(deadline, subscription.next())
+            .await
+            .ok()??;
+        for update in updates {
+            match update {
+                MessageUpdate::Local(echo) if echo.local_id == local_id => match echo.state {
+                    SendState::Sent { .. } => return Some(true),
+                    SendState::Failed { .. } => return Some(false),
+                    SendState::Sending => {}
+                },
+                MessageUpdate::Inserted(message) if message.idempotency_key == local_id => {
+                    return Some(true);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+const CHATTER: [&str; 24] = [
+    "anyone up for a run tonight?",
+    "just finished the new patch notes, wow",
+    "that boss fight was brutal",
+    "lol",
+    "brb, coffee",
+    "has anyone tried the new map yet?",
+    "I think the meta is shifting towards speed builds",
+    "gg everyone",
+    "screenshot incoming",
+    "who else is still stuck on level 7?",
+    "the soundtrack of this season is great",
+    "hot take: the old UI was better",
+    "I'll host the next session",
+    "reading the rules again, just in case",
+    "agreed",
+    "that's a new personal best for me!",
+    "can we pin this?",
+    "morning all",
+    "did the server just lag for anyone else?",
+    "nice one",
+    "let's keep this channel on topic :)",
+    "who wants to review my build?",
+    "I have a spare invite if anyone needs one",
+    "good night, see you tomorrow",
+];
+
+const MENTION_LINES: [&str; 6] = [
+    "what do you think?",
+    "you around? need one more for the raid",
+    "check this out",
+    "welcome! glad you made it",
+    "can you take a look at the pinned post?",
+    "you were right about that build",
+];
+
+const LONG_MESSAGE: &str = "Long post incoming. We have been talking about the schedule for a \
+while, so here is the summary of everything that was decided: sessions start at eight on \
+weekdays and at six on weekends; whoever hosts picks the map; newcomers get paired with \
+someone who has played for a while; screenshots go to their own channel so that the chat \
+stays readable; and if you cannot make it, say so in looking-for-group before the session \
+starts. Questions, ideas and complaints are welcome in off-topic. Thanks everyone for \
+keeping this place friendly, it really shows when new people join and stay.";
+
+/// True once in `n` draws (never when `n` is 0).
+fn one_in(rng: &mut impl Rng, n: u32) -> bool {
+    n > 0 && rng.random_ratio(1, n)
+}
+
+/// A message of the script: usually chatter, sometimes a mention of the demo user,
+/// sometimes a long post.
+fn compose(rng: &mut impl Rng, script: &Script) -> (MessageContent, Mentions) {
+    if one_in(rng, script.mention_one_in) {
+        let line = MENTION_LINES.choose(rng).copied().unwrap_or("hi");
+        let text = format!("@{} {line}", script.demo_user);
+        let mentions = Mentions {
+            users: vec![script.demo_user.clone()],
+            everyone: false,
+        };
+        return (MessageContent::Text { text }, mentions);
+    }
+    let text = if one_in(rng, script.long_one_in) {
+        LONG_MESSAGE.to_string()
+    } else {
+        CHATTER.choose(rng).copied().unwrap_or("hi").to_string()
+    };
+    (MessageContent::Text { text }, Mentions::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(mention_one_in: u32, long_one_in: u32) -> Script {
+        Script {
+            mention_one_in,
+            long_one_in,
+            ..Script::headless("demo", Duration::from_secs(1))
+        }
+    }
+
+    #[test]
+    fn mentions_name_the_demo_user_in_text_and_metadata() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let (content, mentions) = compose(&mut rng, &script(1, 0));
+        assert!(mentions.mentions("demo"));
+        assert!(matches!(content, MessageContent::Text { text } if text.starts_with("@demo ")));
+        let (_, mentions) = compose(&mut rng, &script(0, 0));
+        assert!(mentions.is_empty());
+        let (content, _) = compose(&mut rng, &script(0, 1));
+        assert!(matches!(content, MessageContent::Text { text } if text.len() > 400));
+    }
+
+    #[test]
+    fn pace_samples_stay_in_range() {
+        let mut rng = StdRng::seed_from_u64(1);
+        for _ in 0..100 {
+            let delay = Pace::HUMAN.sample(&mut rng);
+            assert!(delay >= Pace::HUMAN.min && delay <= Pace::HUMAN.max);
+        }
+        let fixed = Pace {
+            min: Duration::from_millis(5),
+            max: Duration::from_millis(5),
+        };
+        assert_eq!(fixed.sample(&mut rng), Duration::from_millis(5));
+    }
+}

@@ -1,0 +1,410 @@
+//! The demo's flow, shared by the terminal UI and the headless run: start the embedded
+//! server (or use a remote one), log the demo user in, seed the communities, bring the
+//! bots in, and later let them chat, stop them and shut everything down.
+//!
+//! Also [`ReadMarker`]: "opening a channel marks it read", as one small task per open
+//! channel that marks read up to the newest message the user has seen.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use community_sdk::protocol::{CategoryId, ChannelKind, Seq};
+use community_sdk::{ChannelHandle, Client};
+use tempfile::TempDir;
+use tokio::sync::watch;
+
+use crate::bots::{BOT_NAMES, Bot, BotPlan, BotSwarm, Script, Target};
+use crate::embedded::ServerControl;
+use crate::error::DemoError;
+use crate::ledger::Ledger;
+use crate::seed::{self, SeededCommunity};
+
+/// Where the demo's server is and who the demo user is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Setup {
+    /// Start a server in this process, seed it and bring in bots.
+    Embedded {
+        /// The demo user's id.
+        user_id: String,
+        /// How many bots (at most [`BOT_NAMES`]`.len()`).
+        bots: usize,
+    },
+    /// Connect to a running server.
+    Remote {
+        /// Its WebSocket URL.
+        url: String,
+        /// The user to log in as.
+        user_id: String,
+        /// The user's token.
+        token: String,
+        /// Seed the demo communities as this user.
+        seed: bool,
+    },
+}
+
+/// Bots that are members of private channels (the first ones).
+const PRIVATE_MEMBERS: usize = 2;
+
+/// Everything the demo runs: the demo user's client, the embedded server, the seeded
+/// communities and the bots.
+#[derive(Debug)]
+pub struct Demo {
+    /// The demo user's client.
+    pub client: Client,
+    /// The demo user's id.
+    pub user_id: String,
+    /// The embedded server (`None` with a remote server).
+    pub server: Option<ServerControl>,
+    /// The communities the demo seeded (empty when it did not seed).
+    pub communities: Vec<SeededCommunity>,
+    /// What the bots got stored.
+    pub ledger: Arc<Ledger>,
+    idle_bots: Vec<Bot>,
+    swarm: Option<BotSwarm>,
+    _dirs: TempDir,
+}
+
+/// Builds a client with fast reconnects, its cache in `cache_dir`, and logs it in.
+pub async fn connect(
+    url: &str,
+    user_id: &str,
+    token: &str,
+    cache_dir: &Path,
+) -> Result<Client, DemoError> {
+    let client = Client::builder()
+        .server_url(url)
+        .data_dir(cache_dir)
+        .device_id(format!("community-demo-{user_id}"))
+        .backoff(Duration::from_millis(250), Duration::from_secs(2))
+        .build()
+        .await
+        .map_err(DemoError::sdk(format!("build the client of {user_id}")))?;
+    client
+        .login(user_id, token)
+        .await
+        .map_err(DemoError::sdk(format!("log in as {user_id}")))?;
+    Ok(client)
+}
+
+async fn create_dir(path: &Path) -> Result<(), DemoError> {
+    tokio::fs::create_dir_all(path)
+        .await
+        .map_err(DemoError::io(format!("create {}", path.display())))
+}
+
+impl Demo {
+    /// Sets everything up (the bots are logged in but silent until
+    /// [`release_bots`](Self::release_bots)). `cache_dir` is the demo user's cache
+    /// directory (a temporary one when `None`); `progress` hears each step.
+    pub async fn start(
+        setup: Setup,
+        cache_dir: Option<PathBuf>,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<Demo, DemoError> {
+        let dirs = tempfile::Builder::new()
+            .prefix("community-demo-")
+            .tempdir()
+            .map_err(DemoError::io("create a temporary directory"))?;
+        match setup {
+            Setup::Embedded { user_id, bots } => {
+                Self::start_embedded(dirs, cache_dir, &user_id, bots, progress).await
+            }
+            Setup::Remote {
+                url,
+                user_id,
+                token,
+                seed,
+            } => {
+                let cache = cache_dir.unwrap_or_else(|| dirs.path().join("cache").join(&user_id));
+                create_dir(&cache).await?;
+                progress(&format!("logging in to {url} as {user_id}"));
+                let client = connect(&url, &user_id, &token, &cache).await?;
+                let communities = if seed {
+                    progress("seeding the demo communities");
+                    seed::seed(&client).await?
+                } else {
+                    Vec::new()
+                };
+                Ok(Demo {
+                    client,
+                    user_id,
+                    server: None,
+                    communities,
+                    ledger: Arc::new(Ledger::default()),
+                    idle_bots: Vec::new(),
+                    swarm: None,
+                    _dirs: dirs,
+                })
+            }
+        }
+    }
+
+    async fn start_embedded(
+        dirs: TempDir,
+        cache_dir: Option<PathBuf>,
+        user_id: &str,
+        bot_count: usize,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<Demo, DemoError> {
+        let server_dir = dirs.path().join("server");
+        create_dir(&server_dir).await?;
+        progress("starting the embedded server on 127.0.0.1");
+        let server = ServerControl::start(&server_dir).await?;
+        let url = server.ws_url();
+        progress(&format!(
+            "server listening at {url}; logging in as {user_id}"
+        ));
+        let cache = cache_dir.unwrap_or_else(|| dirs.path().join("cache").join(user_id));
+        create_dir(&cache).await?;
+        let client = connect(&url, user_id, &server.issue_token(user_id)?, &cache).await?;
+        progress("seeding two communities (categories, a dozen channels)");
+        let communities = seed::seed(&client).await?;
+        let names: Vec<&str> = BOT_NAMES
+            .iter()
+            .copied()
+            .filter(|name| *name != user_id)
+            .take(bot_count)
+            .collect();
+        progress(&format!(
+            "bringing in {} bots: {}",
+            names.len(),
+            names.join(", ")
+        ));
+        let mut logged_in = Vec::new();
+        for name in &names {
+            let cache = dirs.path().join("cache").join(name);
+            create_dir(&cache).await?;
+            let bot = connect(&url, name, &server.issue_token(name)?, &cache).await?;
+            for community in &communities {
+                bot.join_community(&community.community_id, "")
+                    .await
+                    .map_err(DemoError::sdk(format!("{name} joins {}", community.name)))?;
+            }
+            logged_in.push(bot);
+        }
+        let private_members: Vec<String> = names
+            .iter()
+            .take(PRIVATE_MEMBERS)
+            .map(|n| n.to_string())
+            .collect();
+        seed::admit_bots(
+            &client,
+            &communities,
+            names.first().copied(),
+            &private_members,
+        )
+        .await?;
+        let mut idle_bots = Vec::new();
+        for (index, (name, bot)) in names.iter().zip(logged_in).enumerate() {
+            // Pick up the new role and private channels before the first send.
+            for community in &communities {
+                bot.community(community.community_id.clone())
+                    .refresh()
+                    .await
+                    .map_err(DemoError::sdk(format!(
+                        "{name} refreshes {}",
+                        community.name
+                    )))?;
+            }
+            let plan = plan(&communities, index == 0, index < PRIVATE_MEMBERS);
+            idle_bots.push(Bot {
+                user_id: name.to_string(),
+                client: bot,
+                plan,
+            });
+        }
+        Ok(Demo {
+            client,
+            user_id: user_id.to_string(),
+            server: Some(server),
+            communities,
+            ledger: Arc::new(Ledger::default()),
+            idle_bots,
+            swarm: None,
+            _dirs: dirs,
+        })
+    }
+
+    /// Lets the bots chat on `script` (once; later calls do nothing).
+    pub fn release_bots(&mut self, script: Script) {
+        if self.idle_bots.is_empty() || self.swarm.is_some() {
+            return;
+        }
+        let bots = std::mem::take(&mut self.idle_bots);
+        self.swarm = Some(BotSwarm::start(bots, script, self.ledger.clone()));
+    }
+
+    /// Stops the bots, waiting for the messages they have in flight to be confirmed.
+    pub async fn stop_bots(&mut self) {
+        if let Some(swarm) = self.swarm.take() {
+            self.idle_bots = swarm.stop().await;
+        }
+    }
+
+    /// How many bots there are.
+    pub fn bot_count(&self) -> usize {
+        self.idle_bots.len() + self.swarm.as_ref().map_or(0, BotSwarm::len)
+    }
+
+    /// Names of the seeded communities' categories, by id (the SDK's entries carry only
+    /// the category id of each channel).
+    pub fn category_names(&self) -> HashMap<CategoryId, String> {
+        self.communities
+            .iter()
+            .flat_map(|c| c.categories.iter())
+            .map(|c| (c.category_id.clone(), c.name.clone()))
+            .collect()
+    }
+
+    /// Stops the bots at once, closes the clients and shuts the embedded server down.
+    pub async fn shutdown(self) {
+        let Demo {
+            client,
+            server,
+            idle_bots,
+            swarm,
+            _dirs,
+            ..
+        } = self;
+        if let Some(swarm) = swarm {
+            swarm.abort();
+        }
+        drop(idle_bots);
+        drop(client);
+        if let Some(server) = server {
+            server.shutdown().await;
+        }
+        drop(_dirs);
+    }
+}
+
+/// Where a bot chats: every text channel it can see, the announcement channel only for
+/// the admin bot, private channels only for their members; its backlog goes to the
+/// first community's default channel.
+fn plan(communities: &[SeededCommunity], admin: bool, private_member: bool) -> BotPlan {
+    let targets = communities
+        .iter()
+        .flat_map(|community| {
+            community
+                .channels
+                .iter()
+                .filter(|c| admin || c.kind != ChannelKind::Announcement)
+                .filter(|c| private_member || !c.private)
+                .map(|c| Target {
+                    community_id: community.community_id.clone(),
+                    channel_id: c.channel_id.clone(),
+                })
+        })
+        .collect();
+    let backlog_target = communities.first().and_then(|community| {
+        community.default_channel().map(|c| Target {
+            community_id: community.community_id.clone(),
+            channel_id: c.channel_id.clone(),
+        })
+    });
+    BotPlan {
+        targets,
+        backlog_target,
+    }
+}
+
+/// Marks an open channel read up to the newest message the user has seen: one task per
+/// open channel, which coalesces bursts into one `mark_read` and retries (bounded) while
+/// the connection is down. Ends when dropped.
+#[derive(Debug)]
+pub struct ReadMarker {
+    target: watch::Sender<Seq>,
+    marked: watch::Receiver<Seq>,
+}
+
+/// Pause between two attempts when marking read fails.
+const MARK_RETRY: Duration = Duration::from_millis(500);
+/// Attempts for one position before waiting for a newer one.
+const MARK_ATTEMPTS: u32 = 120;
+
+impl ReadMarker {
+    /// Starts marking `channel` read.
+    pub fn spawn(channel: ChannelHandle) -> Self {
+        let (target, target_rx) = watch::channel(0);
+        let (marked_tx, marked) = watch::channel(0);
+        tokio::spawn(mark_loop(channel, target_rx, marked_tx));
+        Self { target, marked }
+    }
+
+    /// The user has seen the channel up to `seq`.
+    pub fn seen(&self, seq: Seq) {
+        self.target.send_if_modified(|target| {
+            let newer = seq > *target;
+            if newer {
+                *target = seq;
+            }
+            newer
+        });
+    }
+
+    /// The position the server has confirmed so far.
+    pub fn marked(&self) -> Seq {
+        *self.marked.borrow()
+    }
+
+    /// True when everything seen is marked read on the server.
+    pub fn is_settled(&self) -> bool {
+        *self.marked.borrow() >= *self.target.borrow()
+    }
+}
+
+/// How one `mark_read` position ended.
+enum Marking {
+    Marked,
+    Superseded,
+    GaveUp,
+    Closed,
+}
+
+async fn mark_loop(
+    channel: ChannelHandle,
+    mut target: watch::Receiver<Seq>,
+    marked: watch::Sender<Seq>,
+) {
+    let mut done: Seq = 0;
+    loop {
+        let want = *target.borrow_and_update();
+        if want > done {
+            match mark_with_retries(&channel, want, &mut target).await {
+                Marking::Marked => {
+                    done = want;
+                    marked.send_replace(done);
+                    continue;
+                }
+                Marking::Superseded => continue,
+                Marking::GaveUp => {}
+                Marking::Closed => return,
+            }
+        }
+        if target.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn mark_with_retries(
+    channel: &ChannelHandle,
+    want: Seq,
+    target: &mut watch::Receiver<Seq>,
+) -> Marking {
+    for _ in 0..MARK_ATTEMPTS {
+        match channel.mark_read(want).await {
+            Ok(_) => return Marking::Marked,
+            Err(error) => tracing::debug!(%error, "mark_read failed; retrying"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(MARK_RETRY) => {}
+            changed = target.changed() => {
+                return if changed.is_err() { Marking::Closed } else { Marking::Superseded };
+            }
+        }
+    }
+    Marking::GaveUp
+}

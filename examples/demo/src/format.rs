@@ -1,0 +1,149 @@
+//! Small pure formatting rules of the UI and the headless summary: unread / mention
+//! badges, channel glyphs, connection state labels and message times.
+
+use community_sdk::protocol::{ChannelKind, TimestampMs};
+use community_sdk::{ConnectionState, DisconnectReason};
+
+/// Unread counts above this show as `99+`.
+const BADGE_CAP: u64 = 99;
+
+/// The badge after a channel or community name: `""` when nothing is unread, `12` for
+/// twelve unread messages, `99+` above 99, and ` @3` appended when three of them mention
+/// the user (mentions are never capped: each one matters).
+pub fn badge(unread: u64, mentions: u64) -> String {
+    let mut out = String::new();
+    if unread > BADGE_CAP {
+        out.push_str(&format!("{BADGE_CAP}+"));
+    } else if unread > 0 {
+        out.push_str(&unread.to_string());
+    }
+    if mentions > 0 {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&format!("@{mentions}"));
+    }
+    out
+}
+
+/// The glyph in front of a channel name: `#` text, `!` announcement, `~` voice, `*` a
+/// private channel of any kind.
+pub fn channel_glyph(kind: ChannelKind, private: bool) -> char {
+    if private {
+        return '*';
+    }
+    match kind {
+        ChannelKind::Text => '#',
+        ChannelKind::Announcement => '!',
+        ChannelKind::Voice => '~',
+    }
+}
+
+/// How bad a connection state is, for its colour in the status bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Connected.
+    Good,
+    /// Connecting or reconnecting: it may come back by itself.
+    Waiting,
+    /// Disconnected: it will not come back without a new login.
+    Bad,
+}
+
+/// A short label of the connection state for the status bar.
+pub fn connection_label(state: &ConnectionState) -> (String, Tone) {
+    match state {
+        ConnectionState::Connecting => ("connecting…".to_string(), Tone::Waiting),
+        ConnectionState::Connected => ("connected".to_string(), Tone::Good),
+        ConnectionState::Reconnecting {
+            attempt,
+            next_delay,
+        } => (
+            format!(
+                "reconnecting (attempt {attempt}, next in {:.1} s)",
+                next_delay.as_secs_f64()
+            ),
+            Tone::Waiting,
+        ),
+        ConnectionState::Disconnected { reason } => {
+            (format!("disconnected: {}", reason_label(reason)), Tone::Bad)
+        }
+    }
+}
+
+fn reason_label(reason: &DisconnectReason) -> String {
+    match reason {
+        DisconnectReason::TokenExpired => "token expired".into(),
+        DisconnectReason::SessionReplaced => "logged in elsewhere".into(),
+        DisconnectReason::ServerShutdown => "server shut down".into(),
+        DisconnectReason::Network => "network (gave up retrying)".into(),
+        DisconnectReason::LoggedOut => "logged out".into(),
+        DisconnectReason::Kicked => "removed by the server".into(),
+        DisconnectReason::AuthFailed(error) => format!("login refused ({})", error.code.name()),
+        DisconnectReason::ProtocolError(text) => format!("protocol error ({text})"),
+    }
+}
+
+/// `HH:MM` of a timestamp, in UTC (the demo has no time zone database).
+pub fn clock(ms: TimestampMs) -> String {
+    let minutes = ms.div_euclid(60_000);
+    let hour = minutes.div_euclid(60).rem_euclid(24);
+    let minute = minutes.rem_euclid(60);
+    format!("{hour:02}:{minute:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn badges() {
+        assert_eq!(badge(0, 0), "");
+        assert_eq!(badge(7, 0), "7");
+        assert_eq!(badge(99, 0), "99");
+        assert_eq!(badge(100, 0), "99+");
+        assert_eq!(badge(12, 3), "12 @3");
+        assert_eq!(badge(250, 120), "99+ @120");
+        // A mention always counts as unread, but the badge shows it even if the counts
+        // arrive out of step.
+        assert_eq!(badge(0, 2), "@2");
+    }
+
+    #[test]
+    fn glyphs() {
+        assert_eq!(channel_glyph(ChannelKind::Text, false), '#');
+        assert_eq!(channel_glyph(ChannelKind::Announcement, false), '!');
+        assert_eq!(channel_glyph(ChannelKind::Voice, false), '~');
+        assert_eq!(channel_glyph(ChannelKind::Text, true), '*');
+    }
+
+    #[test]
+    fn connection_labels() {
+        assert_eq!(
+            connection_label(&ConnectionState::Connected),
+            ("connected".to_string(), Tone::Good)
+        );
+        let (text, tone) = connection_label(&ConnectionState::Reconnecting {
+            attempt: 3,
+            next_delay: Duration::from_millis(1500),
+        });
+        assert_eq!(text, "reconnecting (attempt 3, next in 1.5 s)");
+        assert_eq!(tone, Tone::Waiting);
+        let (text, tone) = connection_label(&ConnectionState::Disconnected {
+            reason: DisconnectReason::TokenExpired,
+        });
+        assert_eq!(
+            (text.as_str(), tone),
+            ("disconnected: token expired", Tone::Bad)
+        );
+    }
+
+    #[test]
+    fn clock_is_utc_hours_and_minutes() {
+        assert_eq!(clock(0), "00:00");
+        assert_eq!(clock((13 * 60 + 7) * 60_000 + 59_999), "13:07");
+        assert_eq!(clock(86_400_000 + 60_000), "00:01");
+    }
+}

@@ -1,0 +1,35 @@
+//! `community-demo`: a terminal community client built on the Community SDK's public API,
+//! as an app developer would build one, with a real `community-server` embedded in the
+//! process so that `cargo run --release -p community-demo` shows the product working with
+//! no set-up.
+//!
+//! The flow (server, demo user, seeding, bots) is shared by the terminal UI and the
+//! headless check. One concern per module:
+//! - [`cli`]: the command line and the mode it selects.
+//! - [`flow`]: setting up and tearing down the demo; [`flow::ReadMarker`].
+//! - [`embedded`]: the in-process server (kill / restart for the reconnect demo).
+//! - [`seed`]: the demo communities, categories and channels.
+//! - [`bots`] and [`ledger`]: the chatting bots and what they got stored.
+//! - [`headless`]: the run without a terminal and its summary.
+//! - [`app`]: the UI's state; [`input`]: keys; [`ui`]: drawing; [`tui`]: the terminal and
+//!   the event loop that feeds SDK subscriptions to the state.
+//! - [`scrollback`], [`wrap`], [`format`](mod@format): pure helpers (paging, wrapping, badges).
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod app;
+pub mod bots;
+pub mod cli;
+pub mod embedded;
+pub mod error;
+pub mod flow;
+pub mod format;
+pub mod headless;
+pub mod input;
+pub mod ledger;
+pub mod scrollback;
+pub mod seed;
+pub mod tui;
+pub mod ui;
+pub mod wrap;
+
+pub use error::DemoError;

@@ -1,0 +1,590 @@
+//! The open channel's timeline: the messages loaded so far, the user's local echoes and
+//! the scroll position, with the paging rules of the scrollback.
+//!
+//! Pure state (no SDK calls, no terminal). The newest messages come from the channel's
+//! message subscription; when the user scrolls to the top of what is loaded, the timeline
+//! asks for one older page (`ChannelHandle::messages(before, limit)`, served from the SDK
+//! cache) and stops asking once the channel's first message is loaded. The scroll
+//! position counts lines up from the bottom, so loading older pages above the view never
+//! moves what the user is reading, and a new message that arrives while the user reads
+//! older ones shifts the position by its height so the view stays put.
+
+use std::collections::BTreeMap;
+
+use community_sdk::protocol::{Message, MessageContent, Seq};
+use community_sdk::{LocalMessage, MessageUpdate, SendState};
+
+use crate::format::clock;
+use crate::wrap::{display_width, wrap};
+
+/// How a display line should look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// Someone else's message.
+    Other,
+    /// Someone else's message that mentions the user.
+    Mention,
+    /// The user's own message, stored by the server.
+    Own,
+    /// The user's message, not sent yet.
+    Sending,
+    /// The user's message, refused.
+    Failed,
+    /// A message written by the server.
+    System,
+}
+
+/// One line of the messages pane: a prefix (time and sender on a message's first line,
+/// spaces below it) and a piece of the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayLine {
+    /// Time and sender, or indentation.
+    pub prefix: String,
+    /// The text on this line.
+    pub text: String,
+    /// How it looks.
+    pub kind: LineKind,
+}
+
+/// What the messages pane shows now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    /// At most `height` lines, top to bottom.
+    pub lines: Vec<DisplayLine>,
+    /// The oldest loaded line is visible (time to load an older page, if any).
+    pub at_top: bool,
+    /// Lines the view is scrolled up from the newest line.
+    pub offset: usize,
+}
+
+/// Below this many columns for the text, the text starts under the sender instead of
+/// beside it.
+const MIN_TEXT_COLUMNS: usize = 16;
+
+/// The text shown for a message body.
+pub fn content_text(content: &MessageContent) -> String {
+    match content {
+        MessageContent::Text { text } => text.clone(),
+        MessageContent::Custom { description, .. } if !description.is_empty() => {
+            format!("[custom] {description}")
+        }
+        MessageContent::Custom { .. } => "[custom message]".to_string(),
+        MessageContent::Image(media) => format!("[image] {} {}", media.name, media.url),
+        MessageContent::File(media) => format!("[file] {} {}", media.name, media.url),
+        MessageContent::Audio(media) => format!("[audio] {} {}", media.name, media.url),
+        MessageContent::Video(media) => format!("[video] {} {}", media.name, media.url),
+        MessageContent::System { text, .. } => text.clone(),
+    }
+}
+
+/// Lays one message out at `width` columns: `prefix` beside the first line of the text
+/// (continuation lines indented under the text), or above it when the pane is narrow.
+pub fn layout(prefix: &str, text: &str, kind: LineKind, width: usize) -> Vec<DisplayLine> {
+    let width = width.max(1);
+    let prefix_width = display_width(prefix);
+    let line = |prefix: String, text: String| DisplayLine { prefix, text, kind };
+    if width >= prefix_width + MIN_TEXT_COLUMNS {
+        let indent = " ".repeat(prefix_width);
+        wrap(text, width - prefix_width)
+            .into_iter()
+            .enumerate()
+            .map(|(i, piece)| {
+                line(
+                    if i == 0 {
+                        prefix.to_string()
+                    } else {
+                        indent.clone()
+                    },
+                    piece,
+                )
+            })
+            .collect()
+    } else {
+        let indent_width = 2.min(width.saturating_sub(1));
+        let indent = " ".repeat(indent_width);
+        let mut lines = vec![line(crate::wrap::truncate(prefix, width), String::new())];
+        lines.extend(
+            wrap(text, width - indent_width)
+                .into_iter()
+                .map(|piece| line(indent.clone(), piece)),
+        );
+        lines
+    }
+}
+
+/// The loaded part of one channel and where the user is in it.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    me: String,
+    messages: BTreeMap<Seq, Message>,
+    echoes: Vec<LocalMessage>,
+    offset: usize,
+    at_start: bool,
+    loading: Option<Option<Seq>>,
+    width: usize,
+}
+
+impl Timeline {
+    /// An empty timeline of `me`'s view; the newest page is being fetched (the caller
+    /// fetches it when it opens the channel).
+    pub fn new(me: impl Into<String>) -> Self {
+        Self {
+            me: me.into(),
+            messages: BTreeMap::new(),
+            echoes: Vec::new(),
+            offset: 0,
+            at_start: false,
+            loading: Some(None),
+            width: 80,
+        }
+    }
+
+    /// Messages loaded.
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// True when nothing is loaded and nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty() && self.echoes.is_empty()
+    }
+
+    /// The newest loaded sequence.
+    pub fn newest_seq(&self) -> Option<Seq> {
+        self.messages.keys().next_back().copied()
+    }
+
+    /// The oldest loaded sequence.
+    pub fn oldest_seq(&self) -> Option<Seq> {
+        self.messages.keys().next().copied()
+    }
+
+    /// The channel's first message is loaded (or the channel is empty).
+    pub fn at_start(&self) -> bool {
+        self.at_start
+    }
+
+    /// A page is being fetched.
+    pub fn is_loading(&self) -> bool {
+        self.loading.is_some()
+    }
+
+    /// Lines scrolled up from the newest line.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// Applies a change from the channel's message subscription.
+    pub fn apply(&mut self, update: MessageUpdate) {
+        match update {
+            MessageUpdate::Reset { messages, pending } => {
+                for message in messages {
+                    self.insert(message);
+                }
+                self.echoes = pending;
+                self.drop_stored_echoes();
+            }
+            MessageUpdate::Inserted(message) => self.insert(message),
+            MessageUpdate::Local(echo) => {
+                match self.echoes.iter_mut().find(|e| e.local_id == echo.local_id) {
+                    Some(existing) => *existing = echo,
+                    None => self.echoes.push(echo),
+                }
+                self.drop_stored_echoes();
+            }
+        }
+    }
+
+    fn insert(&mut self, message: Message) {
+        let newest = self.newest_seq();
+        let seq = message.seq;
+        if seq == 1 {
+            self.at_start = true;
+        }
+        let is_new_bottom = newest.is_none_or(|n| seq > n) && !self.messages.contains_key(&seq);
+        if is_new_bottom && self.offset > 0 {
+            // Keep the view where it is: the new lines appear below it.
+            let added = self.item_lines(&Item::Message(&message)).len();
+            let removed: usize = self
+                .echoes
+                .iter()
+                .filter(|e| e.local_id == message.idempotency_key)
+                .map(|e| self.item_lines(&Item::Echo(e)).len())
+                .sum();
+            self.offset = (self.offset + added).saturating_sub(removed);
+        }
+        self.messages.insert(seq, message);
+        self.drop_stored_echoes();
+    }
+
+    /// Forgets echoes whose message is stored and loaded.
+    fn drop_stored_echoes(&mut self) {
+        let messages = &self.messages;
+        self.echoes.retain(|echo| {
+            let stored_seq = match echo.state {
+                SendState::Sent { seq } => Some(seq),
+                _ => None,
+            };
+            let loaded = stored_seq.is_some_and(|seq| messages.contains_key(&seq))
+                || messages
+                    .values()
+                    .rev()
+                    .take(64)
+                    .any(|m| m.idempotency_key == echo.local_id);
+            !loaded
+        });
+    }
+
+    /// The next older page to fetch (`before` sequence; `None`: the newest page), when the
+    /// view shows the top of what is loaded, the channel's start is not loaded and no
+    /// page is on its way. Marks that page as on its way.
+    pub fn older_page_request(&mut self, at_top: bool) -> Option<Option<Seq>> {
+        if !at_top || self.at_start || self.loading.is_some() {
+            return None;
+        }
+        let before = self.oldest_seq();
+        if before == Some(1) {
+            self.at_start = true;
+            return None;
+        }
+        self.loading = Some(before);
+        Some(before)
+    }
+
+    /// A page fetched with `before` and `limit` arrived. A short page, an empty one or one
+    /// that holds the first message means the start of the channel is loaded.
+    pub fn page_loaded(&mut self, before: Option<Seq>, page: Vec<Message>, limit: usize) {
+        if self.loading == Some(before) {
+            self.loading = None;
+        }
+        if page.len() < limit || page.iter().any(|m| m.seq == 1) {
+            self.at_start = true;
+        }
+        for message in page {
+            self.messages.entry(message.seq).or_insert(message);
+        }
+        self.drop_stored_echoes();
+    }
+
+    /// A page fetch failed: allow asking again.
+    pub fn page_failed(&mut self, before: Option<Seq>) {
+        if self.loading == Some(before) {
+            self.loading = None;
+        }
+    }
+
+    /// Scrolls up (towards older messages) by `lines`.
+    pub fn scroll_up(&mut self, lines: usize) {
+        self.offset = self.offset.saturating_add(lines);
+    }
+
+    /// Scrolls down (towards newer messages) by `lines`.
+    pub fn scroll_down(&mut self, lines: usize) {
+        self.offset = self.offset.saturating_sub(lines);
+    }
+
+    /// Back to the newest message.
+    pub fn scroll_to_bottom(&mut self) {
+        self.offset = 0;
+    }
+
+    /// To the oldest loaded message (and from there, older pages load).
+    pub fn scroll_to_top(&mut self) {
+        self.offset = usize::MAX / 2;
+    }
+
+    fn prefix(&self, sender: &str, at_ms: i64) -> String {
+        let name = if sender.is_empty() { "server" } else { sender };
+        format!("{} {}  ", clock(at_ms), name)
+    }
+
+    fn item_lines(&self, item: &Item<'_>) -> Vec<DisplayLine> {
+        match item {
+            Item::Message(message) => {
+                let kind = if matches!(message.content, MessageContent::System { .. }) {
+                    LineKind::System
+                } else if message.sender_id == self.me {
+                    LineKind::Own
+                } else if message.mentions.mentions(&self.me) {
+                    LineKind::Mention
+                } else {
+                    LineKind::Other
+                };
+                let prefix = self.prefix(&message.sender_id, message.created_at_ms);
+                layout(&prefix, &content_text(&message.content), kind, self.width)
+            }
+            Item::Echo(echo) => {
+                let (kind, note) = match &echo.state {
+                    SendState::Sending => (LineKind::Sending, " (sending…)".to_string()),
+                    SendState::Sent { .. } => (LineKind::Own, String::new()),
+                    SendState::Failed { error } => {
+                        (LineKind::Failed, format!(" (not sent: {})", error.message))
+                    }
+                };
+                let prefix = self.prefix(&echo.sender_id, echo.created_at_ms);
+                let text = format!("{}{note}", content_text(&echo.content));
+                layout(&prefix, &text, kind, self.width)
+            }
+        }
+    }
+
+    /// Lays out what a pane of `width` × `height` shows, clamping the scroll position to
+    /// what is loaded. Only the visible part (and what lies below it) is laid out.
+    pub fn view(&mut self, width: usize, height: usize) -> View {
+        self.width = width.max(1);
+        let wanted = self.offset.saturating_add(height);
+        // Newest first: echoes (shown after stored messages), then messages.
+        let mut from_bottom: Vec<DisplayLine> = Vec::new();
+        let mut exhausted = true;
+        let items = self
+            .echoes
+            .iter()
+            .rev()
+            .map(Item::Echo)
+            .chain(self.messages.values().rev().map(Item::Message));
+        for item in items {
+            if from_bottom.len() >= wanted {
+                exhausted = false;
+                break;
+            }
+            let mut lines = self.item_lines(&item);
+            lines.reverse();
+            from_bottom.extend(lines);
+        }
+        let total = from_bottom.len();
+        let max_offset = if exhausted {
+            total.saturating_sub(height)
+        } else {
+            usize::MAX
+        };
+        self.offset = self.offset.min(max_offset);
+        let at_top = exhausted && self.offset.saturating_add(height) >= total;
+        let mut lines: Vec<DisplayLine> = from_bottom
+            .into_iter()
+            .skip(self.offset)
+            .take(height)
+            .collect();
+        lines.reverse();
+        View {
+            lines,
+            at_top,
+            offset: self.offset,
+        }
+    }
+}
+
+/// A timeline entry.
+enum Item<'a> {
+    Message(&'a Message),
+    Echo(&'a LocalMessage),
+}
+
+#[cfg(test)]
+mod tests {
+    use community_sdk::protocol::{ApiError, ErrorCode, Mentions, Priority};
+
+    use super::*;
+
+    fn message(seq: Seq, sender: &str, text: &str) -> Message {
+        Message {
+            community_id: "c".into(),
+            channel_id: "ch".into(),
+            seq,
+            sender_id: sender.into(),
+            idempotency_key: format!("k{seq}"),
+            content: MessageContent::Text { text: text.into() },
+            mentions: Mentions::default(),
+            reply_to: None,
+            priority: Priority::Normal,
+            created_at_ms: 0,
+        }
+    }
+
+    fn echo(local_id: &str, state: SendState) -> LocalMessage {
+        LocalMessage {
+            local_id: local_id.into(),
+            community_id: "c".into(),
+            channel_id: "ch".into(),
+            sender_id: "me".into(),
+            content: MessageContent::Text {
+                text: "mine".into(),
+            },
+            mentions: Mentions::default(),
+            reply_to: None,
+            priority: Priority::Normal,
+            created_at_ms: 0,
+            state,
+        }
+    }
+
+    fn texts(view: &View) -> Vec<String> {
+        view.lines.iter().map(|l| l.text.clone()).collect()
+    }
+
+    fn messages(range: std::ops::RangeInclusive<Seq>) -> Vec<Message> {
+        range.map(|s| message(s, "ada", &format!("m{s}"))).collect()
+    }
+
+    /// A channel opened on `range`: the subscription's reset, then the newest page.
+    fn timeline_with(range: std::ops::RangeInclusive<Seq>) -> Timeline {
+        let mut timeline = Timeline::new("me");
+        let all = messages(range);
+        let newest = all[all.len().saturating_sub(50)..].to_vec();
+        timeline.apply(MessageUpdate::Reset {
+            messages: all,
+            pending: Vec::new(),
+        });
+        timeline.page_loaded(None, newest, 50);
+        timeline
+    }
+
+    #[test]
+    fn bottom_view_shows_the_newest_messages() {
+        let mut timeline = timeline_with(51..=100);
+        let view = timeline.view(80, 3);
+        assert_eq!(texts(&view), vec!["m98", "m99", "m100"]);
+        assert!(!view.at_top);
+        assert_eq!(view.offset, 0);
+    }
+
+    #[test]
+    fn scrolling_to_the_top_pages_older_messages_until_the_start() {
+        let mut timeline = timeline_with(51..=100);
+        assert!(!timeline.at_start());
+        timeline.scroll_up(1_000);
+        let view = timeline.view(80, 10);
+        assert!(view.at_top);
+        assert_eq!(view.offset, 40, "clamped to the loaded lines");
+        assert_eq!(texts(&view)[0], "m51");
+        assert_eq!(timeline.older_page_request(view.at_top), Some(Some(51)));
+        assert_eq!(
+            timeline.older_page_request(true),
+            None,
+            "one page at a time"
+        );
+        timeline.page_loaded(Some(51), messages(1..=50), 50);
+        assert!(timeline.at_start());
+        assert_eq!(timeline.len(), 100);
+        // The view did not move: the same line is still at the top.
+        let view = timeline.view(80, 10);
+        assert_eq!(texts(&view)[0], "m51");
+        assert!(!view.at_top);
+        timeline.scroll_to_top();
+        let view = timeline.view(80, 10);
+        assert_eq!(texts(&view)[0], "m1");
+        assert_eq!(
+            timeline.older_page_request(view.at_top),
+            None,
+            "nothing older"
+        );
+    }
+
+    #[test]
+    fn a_short_or_failed_page_ends_or_retries_paging() {
+        let mut timeline = timeline_with(21..=70);
+        timeline.scroll_to_top();
+        let at_top = timeline.view(80, 5).at_top;
+        assert_eq!(timeline.older_page_request(at_top), Some(Some(21)));
+        timeline.page_failed(Some(21));
+        assert_eq!(
+            timeline.older_page_request(at_top),
+            Some(Some(21)),
+            "retry after a failure"
+        );
+        timeline.page_loaded(Some(21), messages(10..=20), 50);
+        assert!(
+            timeline.at_start(),
+            "a short page means nothing older exists"
+        );
+        assert_eq!(timeline.older_page_request(true), None);
+    }
+
+    #[test]
+    fn new_messages_do_not_move_a_scrolled_view() {
+        let mut timeline = timeline_with(1..=40);
+        timeline.scroll_up(5);
+        let before = texts(&timeline.view(80, 4));
+        timeline.apply(MessageUpdate::Inserted(message(41, "ada", "m41")));
+        timeline.apply(MessageUpdate::Inserted(message(
+            42,
+            "ada",
+            &"long ".repeat(40),
+        )));
+        let after = texts(&timeline.view(80, 4));
+        assert_eq!(before, after);
+        timeline.scroll_to_bottom();
+        assert_eq!(
+            timeline.view(80, 4).lines.last().map(|l| l.kind),
+            Some(LineKind::Other)
+        );
+    }
+
+    #[test]
+    fn empty_channel_is_at_its_start() {
+        let mut timeline = Timeline::new("me");
+        assert!(timeline.is_loading());
+        timeline.page_loaded(None, Vec::new(), 50);
+        assert!(timeline.at_start());
+        assert!(timeline.is_empty());
+        let view = timeline.view(80, 10);
+        assert!(view.lines.is_empty());
+        assert_eq!(timeline.older_page_request(view.at_top), None);
+    }
+
+    #[test]
+    fn echoes_show_until_their_message_is_stored() {
+        let mut timeline = timeline_with(1..=2);
+        assert!(timeline.at_start());
+        timeline.apply(MessageUpdate::Local(echo("abc", SendState::Sending)));
+        let view = timeline.view(80, 10);
+        assert_eq!(view.lines.last().map(|l| l.kind), Some(LineKind::Sending));
+        assert!(
+            view.lines
+                .last()
+                .is_some_and(|l| l.text.ends_with("(sending…)"))
+        );
+        timeline.apply(MessageUpdate::Local(echo(
+            "abc",
+            SendState::Sent { seq: 3 },
+        )));
+        let mut stored = message(3, "me", "mine");
+        stored.idempotency_key = "abc".into();
+        timeline.apply(MessageUpdate::Inserted(stored));
+        let view = timeline.view(80, 10);
+        assert_eq!(
+            view.lines.len(),
+            3,
+            "the echo gave way to the stored message"
+        );
+        assert_eq!(view.lines.last().map(|l| l.kind), Some(LineKind::Own));
+        let error = ApiError::new(ErrorCode::MUTED, "muted");
+        timeline.apply(MessageUpdate::Local(echo(
+            "def",
+            SendState::Failed { error },
+        )));
+        let view = timeline.view(80, 10);
+        assert_eq!(view.lines.last().map(|l| l.kind), Some(LineKind::Failed));
+    }
+
+    #[test]
+    fn mentions_and_long_messages_lay_out_within_the_width() {
+        let mut timeline = Timeline::new("me");
+        let mut mention = message(1, "ada", &"word ".repeat(500));
+        mention.mentions.users.push("me".into());
+        timeline.apply(MessageUpdate::Inserted(mention));
+        for width in [1, 5, 20, 120] {
+            let view = timeline.view(width, 1000);
+            assert!(view.lines.len() > 1);
+            assert!(view.lines.iter().all(|l| l.kind == LineKind::Mention));
+            assert!(
+                view.lines
+                    .iter()
+                    .all(
+                        |l| display_width(&l.prefix) + display_width(&l.text) <= width.max(1)
+                            || l.text.is_empty()
+                    ),
+                "width {width}"
+            );
+        }
+    }
+}

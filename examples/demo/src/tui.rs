@@ -1,0 +1,451 @@
+//! The terminal: entering and always restoring it, reading keys on a dedicated thread,
+//! and the event loop that feeds SDK subscriptions and keys into the [`App`] and carries
+//! out the [`Effect`]s it returns.
+//!
+//! Every SDK subscription (connection state, unread counts, community list, each
+//! community's channel list, the open channel's messages) is forwarded by a small task
+//! into one queue of [`UiEvent`]s; the loop redraws after each batch. Nothing polls the
+//! server. The terminal is restored by a guard on every exit path and by ratatui's panic
+//! hook on a panic.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use community_sdk::protocol::{CommunityId, Message, Seq};
+use community_sdk::{
+    ChannelEntry, Client, CommunityEntry, ConnectionState, ListDiff, MessageUpdate, SdkError,
+    Subscription, UnreadUpdate,
+};
+use crossterm::event::Event;
+use ratatui::DefaultTerminal;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+
+use crate::app::{App, ChannelKey, Effect, PAGE};
+use crate::bots::Script;
+use crate::embedded::ServerStatus;
+use crate::error::DemoError;
+use crate::flow::{Demo, ReadMarker, Setup};
+use crate::input::map_key;
+use crate::ui;
+
+/// Events handled in one go before the screen is redrawn.
+const MAX_BATCH: usize = 256;
+/// How long the key thread waits for a key before checking whether to stop.
+const KEY_POLL: Duration = Duration::from_millis(100);
+
+/// Something the event loop reacts to.
+#[derive(Debug)]
+pub enum UiEvent {
+    /// A key, a resize or another terminal event.
+    Terminal(Event),
+    /// The connection state changed.
+    Connection(ConnectionState),
+    /// Unread counts changed.
+    Unread(UnreadUpdate),
+    /// The community list changed.
+    Communities(Vec<ListDiff<CommunityEntry>>),
+    /// A community's channel list changed.
+    Channels(CommunityId, Vec<ListDiff<ChannelEntry>>),
+    /// A channel's timeline changed.
+    Messages(ChannelKey, Vec<MessageUpdate>),
+    /// A history page arrived.
+    Page(ChannelKey, Option<Seq>, Result<Vec<Message>, SdkError>),
+    /// Something to tell the user.
+    Notice(String),
+    /// The embedded server's status changed.
+    Server(ServerStatus),
+    /// Leave (a signal, or the key thread ended).
+    Quit,
+}
+
+/// Runs the interactive demo until the user quits.
+pub async fn run(setup: Setup, data_dir: Option<PathBuf>) -> Result<(), DemoError> {
+    let mut demo = Demo::start(setup, data_dir, &mut |step| eprintln!("[demo] {step}")).await?;
+    let result = run_ui(&mut demo).await;
+    eprintln!("[demo] shutting down");
+    demo.shutdown().await;
+    result
+}
+
+/// Set by the panic hook: a task panicked, the terminal is restored, the UI must end.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+/// Restores the terminal when dropped (normal exit, error or unwinding). A panic on any
+/// thread restores it at once (ratatui's hook) and makes the UI quit.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> Result<(Self, DefaultTerminal), DemoError> {
+        match ratatui::try_init() {
+            Ok(terminal) => {
+                let restore_and_report = std::panic::take_hook();
+                std::panic::set_hook(Box::new(move |info| {
+                    restore_and_report(info);
+                    PANICKED.store(true, Ordering::SeqCst);
+                }));
+                Ok((Self, terminal))
+            }
+            Err(error) => {
+                ratatui::restore();
+                Err(DemoError::Io {
+                    step: "set up the terminal".into(),
+                    source: error,
+                })
+            }
+        }
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        ratatui::restore();
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
+    }
+}
+
+/// Reads terminal events on its own thread (crossterm's reads block) until stopped or
+/// until the event queue is gone.
+struct KeyThread {
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl KeyThread {
+    fn spawn(events: UnboundedSender<UiEvent>) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                if PANICKED.load(Ordering::SeqCst) {
+                    let _ = events.send(UiEvent::Quit);
+                    return;
+                }
+                match crossterm::event::poll(KEY_POLL) {
+                    Ok(false) => continue,
+                    Ok(true) => match crossterm::event::read() {
+                        Ok(event) => {
+                            if events.send(UiEvent::Terminal(event)).is_err() {
+                                return;
+                            }
+                        }
+                        Err(error) => {
+                            let _ = events.send(UiEvent::Notice(format!("terminal: {error}")));
+                            let _ = events.send(UiEvent::Quit);
+                            return;
+                        }
+                    },
+                    Err(_) => {
+                        let _ = events.send(UiEvent::Quit);
+                        return;
+                    }
+                }
+            }
+        });
+        Self {
+            stop,
+            handle: Some(handle),
+        }
+    }
+}
+
+impl Drop for KeyThread {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// Forwards a subscription into the event queue until either ends.
+fn forward<T: Send + 'static>(
+    mut subscription: Subscription<T>,
+    events: UnboundedSender<UiEvent>,
+    wrap: impl Fn(T) -> UiEvent + Send + 'static,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(value) = subscription.next().await {
+            if events.send(wrap(value)).is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// The tasks behind the UI's subscriptions, and the open channel's read marker.
+struct Effects {
+    client: Client,
+    events: UnboundedSender<UiEvent>,
+    channel_watchers: HashMap<CommunityId, JoinHandle<()>>,
+    open: Option<(ChannelKey, JoinHandle<()>, ReadMarker)>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Effects {
+    fn run(&mut self, effects: Vec<Effect>, demo: &Demo) {
+        for effect in effects {
+            match effect {
+                Effect::WatchChannels(id) => {
+                    let subscription = self.client.community(id.clone()).subscribe_channels();
+                    let key = id.clone();
+                    let task = forward(subscription, self.events.clone(), move |diffs| {
+                        UiEvent::Channels(key.clone(), diffs)
+                    });
+                    if let Some(old) = self.channel_watchers.insert(id, task) {
+                        old.abort();
+                    }
+                }
+                Effect::UnwatchChannels(id) => {
+                    if let Some(task) = self.channel_watchers.remove(&id) {
+                        task.abort();
+                    }
+                }
+                Effect::Open(key) => self.open(key),
+                Effect::LoadPage { key, before } => self.load_page(key, before),
+                Effect::Send { key, text } => {
+                    let channel = self
+                        .client
+                        .community(key.community_id)
+                        .channel(key.channel_id);
+                    let events = self.events.clone();
+                    self.spawn(async move {
+                        if let Err(error) = channel.send_text(text).await {
+                            let _ = events.send(UiEvent::Notice(format!("not sent: {error}")));
+                        }
+                    });
+                }
+                Effect::Seen(seq) => {
+                    if let Some((_, _, marker)) = &self.open {
+                        marker.seen(seq);
+                    }
+                }
+                Effect::ToggleServer => match &demo.server {
+                    Some(server) if server.toggle() => {}
+                    Some(_) => {
+                        let _ = self
+                            .events
+                            .send(UiEvent::Notice("the server is busy; try again".into()));
+                    }
+                    None => {}
+                },
+            }
+        }
+        self.tasks.retain(|task| !task.is_finished());
+    }
+
+    fn spawn(&mut self, future: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.tasks.push(tokio::spawn(future));
+    }
+
+    /// Opens a channel: its message subscription, its newest page, and a read marker that
+    /// marks it read at once (opening a channel reads it).
+    fn open(&mut self, key: ChannelKey) {
+        if let Some((_, task, _)) = self.open.take() {
+            task.abort();
+        }
+        let channel = self
+            .client
+            .community(key.community_id.clone())
+            .channel(key.channel_id.clone());
+        let marker = ReadMarker::spawn(channel.clone());
+        if let Some(entry) = channel.entry() {
+            marker.seen(entry.head.last_seq);
+        }
+        let events = self.events.clone();
+        let forward_key = key.clone();
+        let task = tokio::spawn(async move {
+            let mut subscription = match channel.subscribe_messages().await {
+                Ok(subscription) => subscription,
+                Err(error) => {
+                    let _ =
+                        events.send(UiEvent::Notice(format!("cannot open the channel: {error}")));
+                    return;
+                }
+            };
+            while let Some(updates) = subscription.next().await {
+                if events
+                    .send(UiEvent::Messages(forward_key.clone(), updates))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
+        self.open = Some((key.clone(), task, marker));
+        self.load_page(key, None);
+    }
+
+    fn load_page(&mut self, key: ChannelKey, before: Option<Seq>) {
+        let channel = self
+            .client
+            .community(key.community_id.clone())
+            .channel(key.channel_id.clone());
+        let events = self.events.clone();
+        self.spawn(async move {
+            let page = channel.messages(before, PAGE).await;
+            let _ = events.send(UiEvent::Page(key, before, page));
+        });
+    }
+
+    fn stop(&mut self) {
+        for (_, task) in self.channel_watchers.drain() {
+            task.abort();
+        }
+        if let Some((_, task, _)) = self.open.take() {
+            task.abort();
+        }
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+    }
+}
+
+/// Applies one event to the state; returns the effects to carry out.
+fn apply(app: &mut App, event: UiEvent) -> Vec<Effect> {
+    match event {
+        UiEvent::Terminal(Event::Key(key)) => app.on_action(map_key(key, app.mode, app.show_help)),
+        UiEvent::Terminal(_) => Vec::new(),
+        UiEvent::Connection(state) => {
+            app.on_connection(state);
+            Vec::new()
+        }
+        UiEvent::Unread(update) => {
+            app.on_unread(update);
+            Vec::new()
+        }
+        UiEvent::Communities(diffs) => app.on_communities(diffs),
+        UiEvent::Channels(id, diffs) => app.on_channels(&id, diffs),
+        UiEvent::Messages(key, updates) => app.on_messages(&key, updates),
+        UiEvent::Page(key, before, page) => app.on_page(&key, before, page),
+        UiEvent::Notice(text) => {
+            app.notice = Some(text);
+            Vec::new()
+        }
+        UiEvent::Server(status) => {
+            app.on_server(status);
+            Vec::new()
+        }
+        UiEvent::Quit => {
+            app.quit = true;
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(unix)]
+fn forward_signals(events: UnboundedSender<UiEvent>) -> Option<JoinHandle<()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).ok()?;
+    let mut hangup = signal(SignalKind::hangup()).ok()?;
+    Some(tokio::spawn(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = hangup.recv() => {}
+        }
+        let _ = events.send(UiEvent::Quit);
+    }))
+}
+
+#[cfg(not(unix))]
+fn forward_signals(_events: UnboundedSender<UiEvent>) -> Option<JoinHandle<()>> {
+    None
+}
+
+async fn run_ui(demo: &mut Demo) -> Result<(), DemoError> {
+    let (events, mut queue) = unbounded_channel();
+    let client = demo.client.clone();
+    let server_addr = demo.server.as_ref().map(|s| s.addr().to_string());
+    let start = demo.communities.first().and_then(|community| {
+        community.default_channel().map(|channel| ChannelKey {
+            community_id: community.community_id.clone(),
+            channel_id: channel.channel_id.clone(),
+        })
+    });
+    let mut app = App::new(demo.user_id.clone(), demo.category_names(), server_addr)
+        .with_start_channel(start);
+    let mut background = vec![
+        forward(
+            client.subscribe_connection(),
+            events.clone(),
+            UiEvent::Connection,
+        ),
+        forward(client.subscribe_unread(), events.clone(), UiEvent::Unread),
+        forward(
+            client.subscribe_communities(),
+            events.clone(),
+            UiEvent::Communities,
+        ),
+    ];
+    if let Some(server) = &demo.server {
+        let mut status = server.status();
+        let events = events.clone();
+        background.push(tokio::spawn(async move {
+            while status.changed().await.is_ok() {
+                let value = status.borrow_and_update().clone();
+                if events.send(UiEvent::Server(value)).is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+    background.extend(forward_signals(events.clone()));
+    let mut effects = Effects {
+        client,
+        events: events.clone(),
+        channel_watchers: HashMap::new(),
+        open: None,
+        tasks: Vec::new(),
+    };
+
+    let (guard, mut terminal) = TerminalGuard::enter()?;
+    let keys = KeyThread::spawn(events.clone());
+    drop(events);
+    demo.release_bots(Script::interactive(&demo.user_id));
+
+    let result = event_loop(&mut terminal, &mut app, &mut queue, &mut effects, demo).await;
+
+    drop(keys);
+    drop(guard);
+    effects.stop();
+    for task in background {
+        task.abort();
+    }
+    result
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    queue: &mut tokio::sync::mpsc::UnboundedReceiver<UiEvent>,
+    effects: &mut Effects,
+    demo: &Demo,
+) -> Result<(), DemoError> {
+    loop {
+        let mut drawn = None;
+        terminal
+            .draw(|frame| drawn = Some(ui::render(frame, app)))
+            .map_err(DemoError::io("draw"))?;
+        if let Some(drawn) = drawn {
+            let more = app.after_view(drawn.at_top, drawn.page_rows);
+            effects.run(more, demo);
+        }
+        let Some(first) = queue.recv().await else {
+            return Ok(());
+        };
+        let mut pending = apply(app, first);
+        for _ in 0..MAX_BATCH {
+            match queue.try_recv() {
+                Ok(event) => pending.extend(apply(app, event)),
+                Err(_) => break,
+            }
+        }
+        effects.run(pending, demo);
+        if app.quit {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,643 @@
+//! Drawing the terminal UI from the [`App`] state with ratatui: communities and channels
+//! with badges on the left, the open channel's messages on the right, the input line and
+//! the status bar below, and the `?` help over everything.
+//!
+//! Every size is computed with saturating arithmetic and every text is cut or wrapped to
+//! its pane, so any terminal size (down to a single cell) draws without a panic.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph};
+
+use crate::app::App;
+use crate::embedded::ServerStatus;
+use crate::format::{Tone, badge, channel_glyph, connection_label};
+use crate::input::{HELP, Mode};
+use crate::scrollback::{DisplayLine, LineKind};
+use crate::wrap::{display_width, tail, truncate};
+
+/// What the event loop needs to know after a draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drawn {
+    /// The messages pane shows the top of what is loaded.
+    pub at_top: bool,
+    /// Rows of the messages pane.
+    pub page_rows: usize,
+}
+
+const SENDER_COLORS: [Color; 6] = [
+    Color::LightBlue,
+    Color::LightGreen,
+    Color::LightMagenta,
+    Color::LightCyan,
+    Color::LightYellow,
+    Color::LightRed,
+];
+
+fn sender_color(name: &str) -> Color {
+    let hash = name.bytes().fold(7_usize, |h, b| {
+        h.wrapping_mul(31).wrapping_add(usize::from(b))
+    });
+    SENDER_COLORS[hash % SENDER_COLORS.len()]
+}
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame<'_>, app: &mut App) -> Drawn {
+    let area = frame.area();
+    let [body, input, status] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let left_width = (body.width / 3).clamp(16.min(body.width), 34);
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(left_width), Constraint::Min(1)]).areas(body);
+    let community_rows = u16::try_from(app.communities.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2)
+        .min(left.height / 3)
+        .max(3.min(left.height));
+    let [communities, channels] =
+        Layout::vertical([Constraint::Length(community_rows), Constraint::Min(0)]).areas(left);
+
+    draw_communities(frame, app, communities);
+    draw_channels(frame, app, channels);
+    let drawn = draw_messages(frame, app, right);
+    draw_input(frame, app, input);
+    draw_status(frame, app, status);
+    if app.show_help {
+        draw_help(frame, area);
+    }
+    drawn
+}
+
+/// A list row: the name on the left, the badge on the right, cut to `width`.
+fn badge_row(
+    glyph: Option<char>,
+    name: &str,
+    counts: (u64, u64),
+    width: usize,
+    highlight_name: bool,
+) -> Line<'static> {
+    let text = badge(counts.0, counts.1);
+    let badge_style = if counts.1 > 0 {
+        Style::new()
+            .fg(Color::LightRed)
+            .add_modifier(Modifier::BOLD)
+    } else {
+        Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    };
+    let label = match glyph {
+        Some(glyph) => format!("{glyph} {name}"),
+        None => name.to_string(),
+    };
+    let badge_width = display_width(&text);
+    let room = width.saturating_sub(badge_width + usize::from(badge_width > 0));
+    let label = truncate(&label, room);
+    let pad = width.saturating_sub(display_width(&label) + badge_width);
+    let name_style = if highlight_name || counts.0 > 0 || counts.1 > 0 {
+        Style::new().add_modifier(Modifier::BOLD)
+    } else {
+        Style::new().fg(Color::Gray)
+    };
+    Line::from(vec![
+        Span::styled(label, name_style),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(text, badge_style),
+    ])
+}
+
+fn pane(title: String, focused: bool) -> Block<'static> {
+    let style = if focused {
+        Style::new().fg(Color::Cyan)
+    } else {
+        Style::new().fg(Color::DarkGray)
+    };
+    Block::bordered().border_style(style).title(Span::styled(
+        title,
+        Style::new().add_modifier(Modifier::BOLD),
+    ))
+}
+
+fn draw_communities(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let block = pane(" Communities ".into(), false);
+    let width = usize::from(block.inner(area).width);
+    let items: Vec<ListItem<'_>> = app
+        .communities
+        .iter()
+        .map(|c| {
+            ListItem::new(badge_row(
+                None,
+                &c.info.name,
+                app.community_badge(&c.info.community_id),
+                width,
+                false,
+            ))
+        })
+        .collect();
+    let mut state =
+        ListState::default().with_selected((!items.is_empty()).then_some(app.selected_community));
+    let list = List::new(items)
+        .block(block)
+        .highlight_style(Style::new().bg(Color::Blue).fg(Color::White));
+    frame.render_stateful_widget(list, area, &mut state);
+}
+
+fn draw_channels(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let title = app.community().map_or_else(
+        || " Channels ".to_string(),
+        |c| format!(" {} ", c.info.name),
+    );
+    let block = pane(title, app.mode == Mode::Navigate);
+    let width = usize::from(block.inner(area).width);
+    let open = app.open_key();
+    let mut items = Vec::new();
+    let mut selected_item = None;
+    let mut last_category: Option<Option<String>> = None;
+    for (index, entry) in app.visible_channels().iter().enumerate() {
+        let category = entry.info.category_id.clone();
+        if last_category.as_ref() != Some(&category) {
+            if let Some(id) = &category {
+                let name = app
+                    .category_names
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| id.clone());
+                let heading = truncate(&name.to_uppercase(), width);
+                items.push(ListItem::new(Line::styled(
+                    heading,
+                    Style::new()
+                        .fg(Color::DarkGray)
+                        .add_modifier(Modifier::BOLD),
+                )));
+            }
+            last_category = Some(category);
+        }
+        if index == app.selected_channel {
+            selected_item = Some(items.len());
+        }
+        let is_open = open.is_some_and(|k| k.channel_id == entry.info.channel_id);
+        let counts = app.channel_counts(entry);
+        let mut row = badge_row(
+            Some(channel_glyph(entry.info.kind, entry.info.private)),
+            &entry.info.name,
+            counts,
+            width.saturating_sub(1),
+            is_open,
+        );
+        row.spans
+            .insert(0, Span::raw(if is_open { "▸" } else { " " }));
+        items.push(ListItem::new(row));
+    }
+    if items.is_empty() {
+        items.push(ListItem::new(Line::styled(
+            "(no channels)",
+            Style::new().fg(Color::DarkGray),
+        )));
+    }
+    let mut state = ListState::default().with_selected(selected_item);
+    let list = List::new(items)
+        .block(block)
+        .highlight_style(Style::new().bg(Color::Blue).fg(Color::White));
+    frame.render_stateful_widget(list, area, &mut state);
+}
+
+fn line_style(kind: LineKind) -> Style {
+    match kind {
+        LineKind::Other => Style::new(),
+        LineKind::Mention => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        LineKind::Own => Style::new().fg(Color::Cyan),
+        LineKind::Sending => Style::new()
+            .fg(Color::DarkGray)
+            .add_modifier(Modifier::ITALIC),
+        LineKind::Failed => Style::new().fg(Color::Red),
+        LineKind::System => Style::new()
+            .fg(Color::Magenta)
+            .add_modifier(Modifier::ITALIC),
+    }
+}
+
+fn display_line(line: DisplayLine) -> Line<'static> {
+    let text_style = line_style(line.kind);
+    let mut spans = Vec::new();
+    match line.prefix.split_once(' ') {
+        Some((time, rest)) if !time.is_empty() => {
+            let sender = rest.trim_end().to_string();
+            let trailing = rest.len() - sender.len();
+            spans.push(Span::styled(
+                format!("{time} "),
+                Style::new().fg(Color::DarkGray),
+            ));
+            spans.push(Span::styled(
+                sender.clone(),
+                Style::new()
+                    .fg(sender_color(&sender))
+                    .add_modifier(Modifier::BOLD),
+            ));
+            spans.push(Span::raw(" ".repeat(trailing)));
+        }
+        _ => spans.push(Span::raw(line.prefix)),
+    }
+    spans.push(Span::styled(line.text, text_style));
+    Line::from(spans)
+}
+
+fn draw_messages(frame: &mut Frame<'_>, app: &mut App, area: Rect) -> Drawn {
+    let entry = app.open_entry().cloned();
+    let mut title = match &entry {
+        Some(entry) => {
+            let glyph = channel_glyph(entry.info.kind, entry.info.private);
+            let intro = if entry.info.introduction.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", entry.info.introduction)
+            };
+            format!(" {glyph}{}{intro} ", entry.info.name)
+        }
+        None => " Messages ".to_string(),
+    };
+    title = truncate(&title, usize::from(area.width.saturating_sub(2)));
+    let mut block = pane(title, app.mode == Mode::Insert);
+    let inner = block.inner(area);
+    let (width, height) = (usize::from(inner.width), usize::from(inner.height));
+    let Some((_, timeline)) = app.open.as_mut() else {
+        let hint = Paragraph::new(Text::styled(
+            "Select a channel with ↑/↓ and press Enter. Press ? for help.",
+            Style::new().fg(Color::DarkGray),
+        ))
+        .wrap(ratatui::widgets::Wrap { trim: true })
+        .block(block);
+        frame.render_widget(hint, area);
+        return Drawn {
+            at_top: false,
+            page_rows: height,
+        };
+    };
+    let view = timeline.view(width, height);
+    let mut notes = Vec::new();
+    if view.at_top && timeline.at_start() && !timeline.is_empty() {
+        notes.push("start of the channel".to_string());
+    } else if timeline.is_loading() && !timeline.is_empty() {
+        notes.push("loading older…".to_string());
+    }
+    if view.offset > 0 {
+        notes.push(format!("↓ {} more lines (End)", view.offset));
+    }
+    if !notes.is_empty() {
+        let note = format!(" {} ", notes.join(" · "));
+        block =
+            block.title_bottom(Line::styled(note, Style::new().fg(Color::Yellow)).right_aligned());
+    }
+    if timeline.is_empty() {
+        let text = if timeline.is_loading() {
+            "loading…"
+        } else {
+            "No messages yet. Press i and say hi!"
+        };
+        let empty = Paragraph::new(Line::styled(text, Style::new().fg(Color::DarkGray)).centered())
+            .block(block);
+        frame.render_widget(empty, area);
+        return Drawn {
+            at_top: view.at_top,
+            page_rows: height,
+        };
+    }
+    let padding = height.saturating_sub(view.lines.len());
+    let mut lines: Vec<Line<'static>> = vec![Line::raw(""); padding];
+    lines.extend(view.lines.into_iter().map(display_line));
+    frame.render_widget(Paragraph::new(Text::from(lines)).block(block), area);
+    Drawn {
+        at_top: view.at_top,
+        page_rows: height,
+    }
+}
+
+fn draw_input(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let channel = app.open_entry().map(|e| {
+        format!(
+            "{}{}",
+            channel_glyph(e.info.kind, e.info.private),
+            e.info.name
+        )
+    });
+    let typing = app.mode == Mode::Insert;
+    let title = match (&channel, typing) {
+        (Some(name), true) => format!(" Message {name} — Enter sends, Esc stops typing "),
+        (Some(name), false) => format!(" Message {name} — press i to type "),
+        (None, _) => " Message — open a channel first ".to_string(),
+    };
+    let block = pane(
+        truncate(&title, usize::from(area.width.saturating_sub(2))),
+        typing,
+    );
+    let inner = block.inner(area);
+    let room = usize::from(inner.width.saturating_sub(1));
+    let shown = tail(&crate::wrap::sanitize(&app.input), room);
+    let shown_width = u16::try_from(display_width(&shown)).unwrap_or(u16::MAX);
+    frame.render_widget(Paragraph::new(shown).block(block), area);
+    if typing && inner.width > 0 && inner.height > 0 {
+        frame.set_cursor_position(Position::new(
+            inner
+                .x
+                .saturating_add(shown_width.min(inner.width.saturating_sub(1))),
+            inner.y,
+        ));
+    }
+}
+
+fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
+    let (label, tone) = connection_label(&app.connection);
+    let (dot, color) = match tone {
+        Tone::Good => ("●", Color::Green),
+        Tone::Waiting => ("◌", Color::Yellow),
+        Tone::Bad => ("✖", Color::Red),
+    };
+    let mut spans = vec![
+        Span::styled(
+            format!(" {dot} {label} "),
+            Style::new().fg(color).add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(format!("│ {} ", app.me), Style::new().fg(Color::White)),
+    ];
+    if let Some((addr, status)) = &app.server {
+        let (text, color) = match status {
+            ServerStatus::Running => (format!("│ server {addr} up (K kills) "), Color::Gray),
+            ServerStatus::Stopped => (format!("│ server {addr} DOWN (K restarts) "), Color::Red),
+            ServerStatus::Starting => (format!("│ server {addr} starting… "), Color::Yellow),
+            ServerStatus::Failed(error) => (format!("│ server failed: {error} "), Color::Red),
+        };
+        spans.push(Span::styled(text, Style::new().fg(color)));
+    }
+    let totals = badge(app.totals.total_unread, app.totals.total_mentions);
+    let totals = if totals.is_empty() {
+        "all read".to_string()
+    } else {
+        format!("unread {totals}")
+    };
+    spans.push(Span::styled(
+        format!("│ {totals} "),
+        Style::new().fg(Color::Yellow),
+    ));
+    match &app.notice {
+        Some(notice) => spans.push(Span::styled(
+            format!("│ {notice} "),
+            Style::new().fg(Color::LightRed),
+        )),
+        None => spans.push(Span::styled(
+            "│ ? help  q quit ",
+            Style::new().fg(Color::DarkGray),
+        )),
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(Style::new().bg(Color::Black)),
+        area,
+    );
+}
+
+/// A rectangle of at most `width` × `height` centred in `area`.
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    )
+}
+
+fn draw_help(frame: &mut Frame<'_>, area: Rect) {
+    let key_width = HELP
+        .iter()
+        .map(|(k, _)| display_width(k))
+        .max()
+        .unwrap_or(0);
+    let mut lines: Vec<Line<'static>> = HELP
+        .iter()
+        .map(|(key, what)| {
+            Line::from(vec![
+                Span::styled(
+                    format!(" {key:<key_width$}  "),
+                    Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(what.to_string()),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        " any key closes this help",
+        Style::new().fg(Color::DarkGray),
+    ));
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
+    let popup = centered(area, 72, height);
+    frame.render_widget(Clear, popup);
+    let block = pane(" Keys ".into(), true);
+    frame.render_widget(Paragraph::new(Text::from(lines)).block(block), popup);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use community_sdk::protocol::{
+        ChannelHead, ChannelInfo, ChannelKind, CommunityInfo, JoinPolicy, MemberInfo, Mentions,
+        Message, MessageContent, NotificationStatus, Priority, Role,
+    };
+    use community_sdk::{ChannelEntry, CommunityEntry, ConnectionState, ListDiff, MessageUpdate};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::input::Action;
+
+    fn app() -> App {
+        let mut app = App::new(
+            "demo",
+            HashMap::from([("cat".to_string(), "Chat".to_string())]),
+            Some("127.0.0.1:9".into()),
+        );
+        let info = CommunityInfo {
+            community_id: "c".into(),
+            name: "Pixel Guild".into(),
+            avatar_url: String::new(),
+            notice: String::new(),
+            owner_id: "demo".into(),
+            join_policy: JoinPolicy::Free,
+            mute_all: false,
+            member_count: 3,
+            attributes: Default::default(),
+            default_channel_id: "general".into(),
+            created_at_ms: 0,
+            version: 1,
+        };
+        let me = MemberInfo {
+            community_id: "c".into(),
+            user_id: "demo".into(),
+            role: Role::Owner,
+            nickname: String::new(),
+            joined_at_ms: 0,
+            muted_until_ms: None,
+        };
+        app.on_communities(vec![ListDiff::Reset(vec![CommunityEntry {
+            info,
+            me,
+            notification: NotificationStatus::Notify,
+        }])]);
+        let channel = |id: &str, kind, private| ChannelEntry {
+            info: ChannelInfo {
+                community_id: "c".into(),
+                channel_id: id.into(),
+                name: id.into(),
+                introduction: "intro".into(),
+                notice: String::new(),
+                custom: String::new(),
+                kind,
+                category_id: Some("cat".into()),
+                position: 0,
+                private,
+                is_default: id == "general",
+                created_at_ms: 0,
+            },
+            head: ChannelHead {
+                community_id: "c".into(),
+                channel_id: id.into(),
+                last_seq: 0,
+                last_activity_ms: 0,
+                read_seq: 0,
+                unread_count: 120,
+                mention_count: 3,
+            },
+        };
+        app.on_channels(
+            "c",
+            vec![ListDiff::Reset(vec![
+                channel("general", ChannelKind::Text, false),
+                channel("news", ChannelKind::Announcement, false),
+                channel("staff", ChannelKind::Text, true),
+            ])],
+        );
+        app.on_connection(ConnectionState::Connected);
+        app
+    }
+
+    fn message(seq: u64, text: &str) -> Message {
+        Message {
+            community_id: "c".into(),
+            channel_id: "general".into(),
+            seq,
+            sender_id: "ada".into(),
+            idempotency_key: format!("k{seq}"),
+            content: MessageContent::Text { text: text.into() },
+            mentions: Mentions::default(),
+            reply_to: None,
+            priority: Priority::Normal,
+            created_at_ms: 0,
+        }
+    }
+
+    fn draw(app: &mut App, width: u16, height: u16) -> (Drawn, String) {
+        let mut terminal = match Terminal::new(TestBackend::new(width, height)) {
+            Ok(terminal) => terminal,
+            Err(error) => panic!("test backend: {error}"),
+        };
+        let mut drawn = None;
+        if let Err(error) = terminal.draw(|frame| drawn = Some(render(frame, app))) {
+            panic!("draw: {error}");
+        }
+        let buffer = terminal.backend().buffer();
+        let text: String = buffer
+            .content()
+            .chunks(usize::from(width.max(1)))
+            .map(|row| row.iter().map(|cell| cell.symbol()).collect::<String>() + "\n")
+            .collect();
+        (
+            drawn.unwrap_or(Drawn {
+                at_top: false,
+                page_rows: 0,
+            }),
+            text,
+        )
+    }
+
+    #[test]
+    fn draws_lists_badges_and_status() {
+        let mut app = app();
+        let (_, screen) = draw(&mut app, 100, 20);
+        assert!(screen.contains("Pixel Guild"), "{screen}");
+        assert!(screen.contains("CHAT"), "category heading\n{screen}");
+        assert!(screen.contains("! news"), "{screen}");
+        assert!(screen.contains("* staff"), "{screen}");
+        assert!(screen.contains("99+ @3"), "{screen}");
+        assert!(screen.contains("connected"), "{screen}");
+        assert!(
+            screen.contains("No messages yet") || screen.contains("loading"),
+            "{screen}"
+        );
+    }
+
+    #[test]
+    fn any_size_draws_without_a_panic() {
+        let mut app = app();
+        app.on_messages(
+            &crate::app::ChannelKey {
+                community_id: "c".into(),
+                channel_id: "general".into(),
+            },
+            vec![MessageUpdate::Reset {
+                messages: vec![
+                    message(1, &"a very long message ".repeat(600)),
+                    message(2, "日本語 ok"),
+                ],
+                pending: Vec::new(),
+            }],
+        );
+        app.on_action(Action::ToggleHelp);
+        app.on_action(Action::StartTyping);
+        app.input = "x".repeat(5000);
+        for (width, height) in [
+            (1, 1),
+            (2, 5),
+            (10, 3),
+            (20, 8),
+            (40, 12),
+            (80, 24),
+            (250, 70),
+        ] {
+            let (drawn, _) = draw(&mut app, width, height);
+            assert!(drawn.page_rows <= usize::from(height));
+        }
+    }
+
+    #[test]
+    fn long_messages_wrap_and_help_lists_the_server_key() {
+        let mut app = app();
+        app.on_messages(
+            &crate::app::ChannelKey {
+                community_id: "c".into(),
+                channel_id: "general".into(),
+            },
+            vec![MessageUpdate::Inserted(message(
+                1,
+                &format!("{} END", "word ".repeat(60)),
+            ))],
+        );
+        let (_, screen) = draw(&mut app, 90, 30);
+        assert!(
+            screen.contains("END"),
+            "the end of a long message is visible\n{screen}"
+        );
+        assert!(screen.matches("word").count() >= 60, "{screen}");
+        app.on_action(Action::ToggleHelp);
+        let (_, screen) = draw(&mut app, 90, 30);
+        assert!(
+            screen.contains("kill / restart the embedded server"),
+            "{screen}"
+        );
+    }
+}

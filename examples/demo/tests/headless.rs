@@ -1,0 +1,118 @@
+//! Runs the built `community-demo` binary in headless mode (embedded server, seeding,
+//! bots at the headless pace) and checks that it exits 0 with a summary whose counts
+//! match what the bots sent.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest the whole run may take before the test kills it (20 s of chatter, plus set-up,
+/// settling and shutdown, with a wide margin for a loaded machine).
+const LIMIT: Duration = Duration::from_secs(180);
+
+#[test]
+fn headless_run_counts_match_what_the_bots_sent() {
+    let mut child = match Command::new(env!("CARGO_BIN_EXE_community-demo"))
+        .args(["--headless", "20"])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(error) => panic!("cannot start community-demo: {error}"),
+    };
+    let mut stdout = child.stdout.take().map(|mut out| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = out.read_to_string(&mut text);
+            text
+        })
+    });
+    let mut stderr = child.stderr.take().map(|mut err| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = err.read_to_string(&mut text);
+            text
+        })
+    });
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < LIMIT => std::thread::sleep(Duration::from_millis(200)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("community-demo --headless 20 did not finish within {LIMIT:?}");
+            }
+            Err(error) => panic!("waiting for community-demo: {error}"),
+        }
+    };
+    let out = stdout
+        .take()
+        .and_then(|t| t.join().ok())
+        .unwrap_or_default();
+    let err = stderr
+        .take()
+        .and_then(|t| t.join().ok())
+        .unwrap_or_default();
+    assert!(
+        status.success(),
+        "exit status {status}\nstdout:\n{out}\nstderr:\n{err}"
+    );
+
+    assert!(
+        out.contains("== community-demo headless summary =="),
+        "{out}"
+    );
+    assert!(
+        out.contains("ran 20 s with 4 bots on ws://127.0.0.1:"),
+        "{out}"
+    );
+    assert!(out.contains("RESULT: OK"), "{out}");
+    assert!(!out.contains("MISMATCH"), "{out}");
+    assert!(out.contains("gap-free"), "{out}");
+
+    // Every seeded channel has a line, and the open one is read.
+    let channel_lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("  Pixel Guild ") || l.starts_with("  Book Club "))
+        .collect();
+    assert_eq!(channel_lines.len(), 15, "12 + 3 channels\n{out}");
+    assert!(channel_lines.iter().all(|l| l.contains(" ok")), "{out}");
+    assert!(
+        channel_lines
+            .iter()
+            .any(|l| l.contains("#general") && l.contains("0/0") && l.contains("(opened)")),
+        "{out}"
+    );
+
+    // The bots produced real traffic, and the totals equal the expectations.
+    let bots_sent = number_after(&out, "bots sent: ");
+    assert!(
+        bots_sent >= 50,
+        "too little traffic to check anything: {bots_sent}\n{out}"
+    );
+    let totals = out
+        .lines()
+        .find(|l| l.starts_with("total unread: "))
+        .unwrap_or_else(|| panic!("no totals line\n{out}"));
+    let numbers: Vec<u64> = totals
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert_eq!(numbers.len(), 4, "{totals}");
+    assert_eq!(numbers[0], numbers[1], "unread equals expected: {totals}");
+    assert_eq!(numbers[2], numbers[3], "mentions equal expected: {totals}");
+    assert!(numbers[0] > 0 && numbers[2] > 0, "badges moved: {totals}");
+}
+
+fn number_after(text: &str, prefix: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no `{prefix}` line\n{text}"))
+}

@@ -1,0 +1,241 @@
+//! The error codes as C constants: the protocol's codes (1000–9999, see
+//! `community_protocol::ErrorCode`) and the SDK-local ones (10000–10999). Every fallible C
+//! function returns one of them, or [`CSDK_OK`]. A test checks that they match the
+//! protocol crate, so they cannot drift.
+
+/// Success.
+pub const CSDK_OK: i32 = 0;
+
+/// The frame is not valid JSON or not a JSON object.
+pub const CSDK_ERR_BAD_FRAME: i32 = 1000;
+/// The frame's `type` or the request's `op` is not known.
+pub const CSDK_ERR_UNKNOWN_OP: i32 = 1001;
+/// The frame exceeds the server's `max_frame_bytes`.
+pub const CSDK_ERR_FRAME_TOO_LARGE: i32 = 1002;
+/// A field is missing or has the wrong type.
+pub const CSDK_ERR_INVALID_PARAMS: i32 = 1003;
+/// The client's protocol version is not supported.
+pub const CSDK_ERR_UNSUPPORTED_VERSION: i32 = 1004;
+/// A request arrived before `hello`.
+pub const CSDK_ERR_HELLO_REQUIRED: i32 = 1005;
+/// The client sends too many frames.
+pub const CSDK_ERR_CLIENT_RATE_LIMITED: i32 = 1006;
+/// The request needs a logged-in session.
+pub const CSDK_ERR_NOT_LOGGED_IN: i32 = 2000;
+/// The token is malformed.
+pub const CSDK_ERR_TOKEN_MALFORMED: i32 = 2001;
+/// The token's signature does not verify (forged, or another deployment's secret).
+pub const CSDK_ERR_TOKEN_FORGED: i32 = 2002;
+/// The token has expired.
+pub const CSDK_ERR_TOKEN_EXPIRED: i32 = 2003;
+/// The token was issued for another user.
+pub const CSDK_ERR_TOKEN_USER_MISMATCH: i32 = 2004;
+/// The session is already logged in.
+pub const CSDK_ERR_ALREADY_LOGGED_IN: i32 = 2005;
+/// The user id is empty or too long (≤ 64 bytes, no control characters).
+pub const CSDK_ERR_INVALID_USER_ID: i32 = 2006;
+/// No such community (or the caller may not know it exists).
+pub const CSDK_ERR_COMMUNITY_NOT_FOUND: i32 = 3000;
+/// No such channel in that community.
+pub const CSDK_ERR_CHANNEL_NOT_FOUND: i32 = 3001;
+/// No such category in that community.
+pub const CSDK_ERR_CATEGORY_NOT_FOUND: i32 = 3002;
+/// The user is not a member of the community.
+pub const CSDK_ERR_NOT_MEMBER: i32 = 3003;
+/// A community with that custom id exists already.
+pub const CSDK_ERR_COMMUNITY_EXISTS: i32 = 3004;
+/// The user is a member already.
+pub const CSDK_ERR_ALREADY_MEMBER: i32 = 3005;
+/// No such message.
+pub const CSDK_ERR_MESSAGE_NOT_FOUND: i32 = 3006;
+/// No pending join request from that user.
+pub const CSDK_ERR_JOIN_REQUEST_NOT_FOUND: i32 = 3007;
+/// A join request from this user is pending already.
+pub const CSDK_ERR_JOIN_REQUEST_PENDING: i32 = 3008;
+/// The cursor is not one the server issued.
+pub const CSDK_ERR_INVALID_CURSOR: i32 = 3009;
+/// The caller's role does not allow this.
+pub const CSDK_ERR_PERMISSION_DENIED: i32 = 4000;
+/// Only the owner may do this.
+pub const CSDK_ERR_OWNER_ONLY: i32 = 4001;
+/// Nobody may act on the owner (kick, mute, demote).
+pub const CSDK_ERR_CANNOT_ACT_ON_OWNER: i32 = 4002;
+/// An admin may not act on another admin.
+pub const CSDK_ERR_CANNOT_ACT_ON_ADMIN: i32 = 4003;
+/// The caller is muted in this community.
+pub const CSDK_ERR_MUTED: i32 = 4004;
+/// The community is muted: only the owner and admins may speak.
+pub const CSDK_ERR_MUTE_ALL: i32 = 4005;
+/// The owner must transfer ownership before leaving.
+pub const CSDK_ERR_OWNER_CANNOT_LEAVE: i32 = 4006;
+/// The community is invite-only.
+pub const CSDK_ERR_INVITE_ONLY: i32 = 4007;
+/// The channel is private and the caller is not in it.
+pub const CSDK_ERR_NOT_CHANNEL_MEMBER: i32 = 4008;
+/// Only the owner and admins post in an announcement channel.
+pub const CSDK_ERR_ANNOUNCEMENT_READ_ONLY: i32 = 4009;
+/// The default channel cannot be deleted or made private.
+pub const CSDK_ERR_DEFAULT_CHANNEL_PROTECTED: i32 = 4010;
+/// Community name over 300 characters (or empty).
+pub const CSDK_ERR_NAME_TOO_LONG: i32 = 5000;
+/// Avatar URL over 100 characters.
+pub const CSDK_ERR_AVATAR_TOO_LONG: i32 = 5001;
+/// Community notice over 500 characters.
+pub const CSDK_ERR_NOTICE_TOO_LONG: i32 = 5002;
+/// More than 10 custom attributes.
+pub const CSDK_ERR_TOO_MANY_ATTRIBUTES: i32 = 5003;
+/// Attribute key over 16 characters (or empty).
+pub const CSDK_ERR_ATTRIBUTE_KEY_TOO_LONG: i32 = 5004;
+/// Attribute value over 1,024 characters.
+pub const CSDK_ERR_ATTRIBUTE_VALUE_TOO_LONG: i32 = 5005;
+/// More than 100 users in one invitation.
+pub const CSDK_ERR_TOO_MANY_INVITEES: i32 = 5006;
+/// Page size over 100 (or 0).
+pub const CSDK_ERR_PAGE_SIZE_TOO_LARGE: i32 = 5007;
+/// Nickname over 50 bytes.
+pub const CSDK_ERR_NICKNAME_TOO_LONG: i32 = 5008;
+/// Channel or category name over 100 bytes (or empty).
+pub const CSDK_ERR_CHANNEL_NAME_TOO_LONG: i32 = 5009;
+/// Channel introduction over 240 bytes.
+pub const CSDK_ERR_CHANNEL_INTRO_TOO_LONG: i32 = 5010;
+/// Channel notice over 300 bytes.
+pub const CSDK_ERR_CHANNEL_NOTICE_TOO_LONG: i32 = 5011;
+/// Text body over 12 KB, or a media/system message over its limit.
+pub const CSDK_ERR_MESSAGE_TOO_LARGE: i32 = 5012;
+/// Custom payload over 8 KB.
+pub const CSDK_ERR_CUSTOM_PAYLOAD_TOO_LARGE: i32 = 5013;
+/// The community is full.
+pub const CSDK_ERR_TOO_MANY_MEMBERS: i32 = 5014;
+/// The community has its maximum number of channels.
+pub const CSDK_ERR_TOO_MANY_CHANNELS: i32 = 5015;
+/// The user has joined the maximum number of communities.
+pub const CSDK_ERR_TOO_MANY_JOINED: i32 = 5016;
+/// The channel receives more messages per second than allowed; this one was dropped.
+pub const CSDK_ERR_CHANNEL_RATE_LIMITED: i32 = 5017;
+/// An argument is invalid in a way no more specific code covers (message says which).
+pub const CSDK_ERR_INVALID_ARGUMENT: i32 = 5018;
+/// Idempotency key empty or over 64 bytes.
+pub const CSDK_ERR_INVALID_IDEMPOTENCY_KEY: i32 = 5019;
+/// More than 30 users mentioned in one message.
+pub const CSDK_ERR_TOO_MANY_MENTIONS: i32 = 5020;
+/// The custom id of a community is malformed (1–64 of `[A-Za-z0-9_-]`).
+pub const CSDK_ERR_INVALID_COMMUNITY_ID: i32 = 5021;
+/// An unexpected server failure; the request may be retried.
+pub const CSDK_ERR_INTERNAL: i32 = 9000;
+/// The server is shutting down; reconnect and retry.
+pub const CSDK_ERR_SHUTTING_DOWN: i32 = 9001;
+/// The storage failed; retry later.
+pub const CSDK_ERR_STORAGE: i32 = 9002;
+
+/// SDK-local: the request could not be carried over the connection (retry later).
+pub const CSDK_ERR_CONNECTION: i32 = 10_001;
+/// SDK-local: the local cache failed.
+pub const CSDK_ERR_STORE: i32 = 10_002;
+/// SDK-local: the client was closed.
+pub const CSDK_ERR_CLOSED: i32 = 10_003;
+/// SDK-local: the server answered with an unexpected response kind.
+pub const CSDK_ERR_UNEXPECTED_RESPONSE: i32 = 10_004;
+/// Bindings: a panic was caught at the boundary (a bug; please report it).
+pub const CSDK_ERR_INTERNAL_PANIC: i32 = 10_100;
+/// Bindings: a blocking call was made from an SDK runtime thread.
+pub const CSDK_ERR_WRONG_THREAD: i32 = 10_101;
+
+#[cfg(test)]
+mod tests {
+    use community_protocol::ErrorCode;
+
+    use super::*;
+
+    #[test]
+    fn constants_match_the_protocol_and_the_sdk() {
+        let table: &[(i32, &str)] = &[
+            (CSDK_ERR_BAD_FRAME, "bad_frame"),
+            (CSDK_ERR_UNKNOWN_OP, "unknown_op"),
+            (CSDK_ERR_FRAME_TOO_LARGE, "frame_too_large"),
+            (CSDK_ERR_INVALID_PARAMS, "invalid_params"),
+            (CSDK_ERR_UNSUPPORTED_VERSION, "unsupported_version"),
+            (CSDK_ERR_HELLO_REQUIRED, "hello_required"),
+            (CSDK_ERR_CLIENT_RATE_LIMITED, "client_rate_limited"),
+            (CSDK_ERR_NOT_LOGGED_IN, "not_logged_in"),
+            (CSDK_ERR_TOKEN_MALFORMED, "token_malformed"),
+            (CSDK_ERR_TOKEN_FORGED, "token_forged"),
+            (CSDK_ERR_TOKEN_EXPIRED, "token_expired"),
+            (CSDK_ERR_TOKEN_USER_MISMATCH, "token_user_mismatch"),
+            (CSDK_ERR_ALREADY_LOGGED_IN, "already_logged_in"),
+            (CSDK_ERR_INVALID_USER_ID, "invalid_user_id"),
+            (CSDK_ERR_COMMUNITY_NOT_FOUND, "community_not_found"),
+            (CSDK_ERR_CHANNEL_NOT_FOUND, "channel_not_found"),
+            (CSDK_ERR_CATEGORY_NOT_FOUND, "category_not_found"),
+            (CSDK_ERR_NOT_MEMBER, "not_member"),
+            (CSDK_ERR_COMMUNITY_EXISTS, "community_exists"),
+            (CSDK_ERR_ALREADY_MEMBER, "already_member"),
+            (CSDK_ERR_MESSAGE_NOT_FOUND, "message_not_found"),
+            (CSDK_ERR_JOIN_REQUEST_NOT_FOUND, "join_request_not_found"),
+            (CSDK_ERR_JOIN_REQUEST_PENDING, "join_request_pending"),
+            (CSDK_ERR_INVALID_CURSOR, "invalid_cursor"),
+            (CSDK_ERR_PERMISSION_DENIED, "permission_denied"),
+            (CSDK_ERR_OWNER_ONLY, "owner_only"),
+            (CSDK_ERR_CANNOT_ACT_ON_OWNER, "cannot_act_on_owner"),
+            (CSDK_ERR_CANNOT_ACT_ON_ADMIN, "cannot_act_on_admin"),
+            (CSDK_ERR_MUTED, "muted"),
+            (CSDK_ERR_MUTE_ALL, "mute_all"),
+            (CSDK_ERR_OWNER_CANNOT_LEAVE, "owner_cannot_leave"),
+            (CSDK_ERR_INVITE_ONLY, "invite_only"),
+            (CSDK_ERR_NOT_CHANNEL_MEMBER, "not_channel_member"),
+            (CSDK_ERR_ANNOUNCEMENT_READ_ONLY, "announcement_read_only"),
+            (
+                CSDK_ERR_DEFAULT_CHANNEL_PROTECTED,
+                "default_channel_protected",
+            ),
+            (CSDK_ERR_NAME_TOO_LONG, "name_too_long"),
+            (CSDK_ERR_AVATAR_TOO_LONG, "avatar_too_long"),
+            (CSDK_ERR_NOTICE_TOO_LONG, "notice_too_long"),
+            (CSDK_ERR_TOO_MANY_ATTRIBUTES, "too_many_attributes"),
+            (CSDK_ERR_ATTRIBUTE_KEY_TOO_LONG, "attribute_key_too_long"),
+            (
+                CSDK_ERR_ATTRIBUTE_VALUE_TOO_LONG,
+                "attribute_value_too_long",
+            ),
+            (CSDK_ERR_TOO_MANY_INVITEES, "too_many_invitees"),
+            (CSDK_ERR_PAGE_SIZE_TOO_LARGE, "page_size_too_large"),
+            (CSDK_ERR_NICKNAME_TOO_LONG, "nickname_too_long"),
+            (CSDK_ERR_CHANNEL_NAME_TOO_LONG, "channel_name_too_long"),
+            (CSDK_ERR_CHANNEL_INTRO_TOO_LONG, "channel_intro_too_long"),
+            (CSDK_ERR_CHANNEL_NOTICE_TOO_LONG, "channel_notice_too_long"),
+            (CSDK_ERR_MESSAGE_TOO_LARGE, "message_too_large"),
+            (
+                CSDK_ERR_CUSTOM_PAYLOAD_TOO_LARGE,
+                "custom_payload_too_large",
+            ),
+            (CSDK_ERR_TOO_MANY_MEMBERS, "too_many_members"),
+            (CSDK_ERR_TOO_MANY_CHANNELS, "too_many_channels"),
+            (CSDK_ERR_TOO_MANY_JOINED, "too_many_joined"),
+            (CSDK_ERR_CHANNEL_RATE_LIMITED, "channel_rate_limited"),
+            (CSDK_ERR_INVALID_ARGUMENT, "invalid_argument"),
+            (CSDK_ERR_INVALID_IDEMPOTENCY_KEY, "invalid_idempotency_key"),
+            (CSDK_ERR_TOO_MANY_MENTIONS, "too_many_mentions"),
+            (CSDK_ERR_INVALID_COMMUNITY_ID, "invalid_community_id"),
+            (CSDK_ERR_INTERNAL, "internal"),
+            (CSDK_ERR_SHUTTING_DOWN, "shutting_down"),
+            (CSDK_ERR_STORAGE, "storage"),
+        ];
+        assert_eq!(table.len(), ErrorCode::ALL.len());
+        for (value, name) in table {
+            let code = ErrorCode(u16::try_from(*value).unwrap());
+            assert_eq!(code.name(), *name);
+        }
+        use crate::error::{code_name, codes};
+        for (value, name) in [
+            (CSDK_ERR_CONNECTION, "connection"),
+            (CSDK_ERR_STORE, "store"),
+            (CSDK_ERR_CLOSED, "closed"),
+            (CSDK_ERR_UNEXPECTED_RESPONSE, "unexpected_response"),
+            (CSDK_ERR_INTERNAL_PANIC, "internal_panic"),
+            (CSDK_ERR_WRONG_THREAD, "wrong_thread"),
+        ] {
+            assert_eq!(code_name(u32::try_from(value).unwrap()), name);
+        }
+        assert_eq!(CSDK_ERR_INTERNAL_PANIC as u32, codes::INTERNAL);
+        assert_eq!(CSDK_ERR_WRONG_THREAD as u32, codes::WRONG_THREAD);
+    }
+}

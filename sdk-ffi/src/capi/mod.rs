@@ -1,0 +1,28 @@
+//! The C ABI. See `include/community_sdk.h` (generated from this module by cbindgen) and
+//! `docs/BINDINGS.md`.
+//!
+//! Conventions:
+//! - Opaque handles (`CsdkClient`, `CsdkSubscription`), each with its free function.
+//! - Strings are NUL-terminated UTF-8. Strings the SDK returns (`char *`) belong to the
+//!   caller, who frees them with `csdk_string_free`. Structured values travel as JSON, the
+//!   serde form of the records in `sdk-ffi/src/records` (the same field names as in
+//!   Kotlin, Swift and Python).
+//! - Every fallible function returns `int32_t`: `CSDK_OK` (0) or an error code (the
+//!   protocol's codes, 1000–9999, and SDK-local ones, 10000–10999; see the `CSDK_ERR_*`
+//!   constants). `csdk_last_error` then gives the JSON of the calling thread's last error.
+//! - No panic crosses the boundary: every entry point runs inside `catch_unwind`.
+//! - Threading: calls block the calling thread until the SDK runtime answered; they must
+//!   not be made on an SDK runtime thread (that fails with `CSDK_ERR_WRONG_THREAD`).
+//!   Callbacks run on one SDK thread, `community-sdk-callbacks`, one at a time, in order.
+
+mod channel;
+mod client;
+pub mod codes;
+mod community;
+mod support;
+
+pub use channel::*;
+pub use client::*;
+pub use codes::*;
+pub use community::*;
+pub use support::*;

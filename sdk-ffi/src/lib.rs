@@ -1,0 +1,22 @@
+//! The Community SDK for other languages: one library (cdylib + staticlib) with
+//! - uniffi exports (proc-macros, no UDL) for Kotlin, Swift and Python: objects for the
+//!   client and its handles, records for data, async methods, listener traits implemented
+//!   in the foreign language ([`uniffi_api`]);
+//! - a C ABI for game engines, described by the cbindgen header `include/community_sdk.h`
+//!   ([`capi`]).
+//!
+//! It has no logic of its own: it converts the SDK's types into [`records`] and forwards
+//! calls to `community-sdk`, on the tokio runtime it owns ([`runtime`]). Errors keep their
+//! code, name and kind ([`error`]).
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod capi;
+pub mod error;
+pub mod records;
+pub mod runtime;
+pub mod subscription;
+pub mod uniffi_api;
+
+pub use error::{ErrorKind, SdkError};
+
+uniffi::setup_scaffolding!();

@@ -1,0 +1,581 @@
+//! Mirrors of the protocol's data records (`community_protocol::model`).
+
+use std::collections::HashMap;
+
+use community_protocol as wire;
+use serde::{Deserialize, Serialize};
+
+use super::{map_vec, mirror_enum};
+use crate::error::{ErrorKind, code_name};
+
+/// How users get into a community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinPolicy {
+    /// Anyone may join.
+    #[default]
+    Free,
+    /// Only invited users become members.
+    InviteOnly,
+    /// Joining files a request that an owner or admin decides.
+    Approval,
+}
+mirror_enum!(JoinPolicy <=> wire::JoinPolicy { Free, InviteOnly, Approval });
+
+/// A member's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// An ordinary member.
+    Member,
+    /// An administrator.
+    Admin,
+    /// The owner.
+    Owner,
+}
+mirror_enum!(Role <=> wire::Role { Member, Admin, Owner });
+
+/// Whether a community's messages notify the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationStatus {
+    /// Counts towards the total unread count.
+    #[default]
+    Notify,
+    /// Do not disturb: left out of the total (mentions still count).
+    DoNotDisturb,
+}
+mirror_enum!(NotificationStatus <=> wire::NotificationStatus { Notify, DoNotDisturb });
+
+/// What a channel is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// Text chat.
+    #[default]
+    Text,
+    /// Voice (presence state only).
+    Voice,
+    /// Only owner and admins post.
+    Announcement,
+}
+mirror_enum!(ChannelKind <=> wire::ChannelKind { Text, Voice, Announcement });
+
+/// How important a message is when a channel is overloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Dropped last.
+    High,
+    /// The default.
+    #[default]
+    Normal,
+    /// Dropped first.
+    Low,
+}
+mirror_enum!(Priority <=> wire::Priority { High, Normal, Low });
+
+/// A community as every member sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, uniffi::Record)]
+pub struct CommunityInfo {
+    /// The community's id.
+    pub community_id: String,
+    /// Display name (≤ 300 characters).
+    pub name: String,
+    /// Avatar URL (≤ 100 characters).
+    pub avatar_url: String,
+    /// Notice (≤ 500 characters).
+    pub notice: String,
+    /// The owner's user id.
+    pub owner_id: String,
+    /// How users join.
+    pub join_policy: JoinPolicy,
+    /// Only the owner and admins may send messages.
+    pub mute_all: bool,
+    /// Exact number of members.
+    pub member_count: u64,
+    /// Custom attributes (≤ 10 pairs).
+    pub attributes: HashMap<String, String>,
+    /// The channel every member is in.
+    pub default_channel_id: String,
+    /// Creation time (ms since the Unix epoch).
+    pub created_at_ms: i64,
+    /// Structure version.
+    pub version: u64,
+}
+
+impl From<wire::CommunityInfo> for CommunityInfo {
+    fn from(v: wire::CommunityInfo) -> Self {
+        Self {
+            community_id: v.community_id,
+            name: v.name,
+            avatar_url: v.avatar_url,
+            notice: v.notice,
+            owner_id: v.owner_id,
+            join_policy: v.join_policy.into(),
+            mute_all: v.mute_all,
+            member_count: v.member_count,
+            attributes: v.attributes.into_iter().collect(),
+            default_channel_id: v.default_channel_id,
+            created_at_ms: v.created_at_ms,
+            version: v.version,
+        }
+    }
+}
+
+/// A category, which groups channels for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct CategoryInfo {
+    /// The community.
+    pub community_id: String,
+    /// The category's id.
+    pub category_id: String,
+    /// Display name.
+    pub name: String,
+    /// Sort key (ascending).
+    pub position: i64,
+}
+
+impl From<wire::CategoryInfo> for CategoryInfo {
+    fn from(v: wire::CategoryInfo) -> Self {
+        Self {
+            community_id: v.community_id,
+            category_id: v.category_id,
+            name: v.name,
+            position: v.position,
+        }
+    }
+}
+
+/// A channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct ChannelInfo {
+    /// The community.
+    pub community_id: String,
+    /// The channel's id.
+    pub channel_id: String,
+    /// Display name.
+    pub name: String,
+    /// Introduction.
+    pub introduction: String,
+    /// Notice.
+    pub notice: String,
+    /// App-defined string.
+    pub custom: String,
+    /// Text, voice or announcement.
+    pub kind: ChannelKind,
+    /// The category it is shown under.
+    pub category_id: Option<String>,
+    /// Sort key within its category.
+    pub position: i64,
+    /// Private channels hold only members added explicitly.
+    pub private: bool,
+    /// The community's default channel.
+    pub is_default: bool,
+    /// Creation time.
+    pub created_at_ms: i64,
+}
+
+impl From<wire::ChannelInfo> for ChannelInfo {
+    fn from(v: wire::ChannelInfo) -> Self {
+        Self {
+            community_id: v.community_id,
+            channel_id: v.channel_id,
+            name: v.name,
+            introduction: v.introduction,
+            notice: v.notice,
+            custom: v.custom,
+            kind: v.kind.into(),
+            category_id: v.category_id,
+            position: v.position,
+            private: v.private,
+            is_default: v.is_default,
+            created_at_ms: v.created_at_ms,
+        }
+    }
+}
+
+/// A user's membership in a community.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct MemberInfo {
+    /// The community.
+    pub community_id: String,
+    /// The member.
+    pub user_id: String,
+    /// Owner, admin or member.
+    pub role: Role,
+    /// Name card in this community; empty when unset.
+    pub nickname: String,
+    /// When the user joined.
+    pub joined_at_ms: i64,
+    /// Muted until this time, if muted.
+    pub muted_until_ms: Option<i64>,
+}
+
+impl From<wire::MemberInfo> for MemberInfo {
+    fn from(v: wire::MemberInfo) -> Self {
+        Self {
+            community_id: v.community_id,
+            user_id: v.user_id,
+            role: v.role.into(),
+            nickname: v.nickname,
+            joined_at_ms: v.joined_at_ms,
+            muted_until_ms: v.muted_until_ms,
+        }
+    }
+}
+
+/// The unread state of one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct ChannelHead {
+    /// The community.
+    pub community_id: String,
+    /// The channel.
+    pub channel_id: String,
+    /// The newest message's sequence (0 when empty).
+    pub last_seq: u64,
+    /// Time of the newest message.
+    pub last_activity_ms: i64,
+    /// Every message with `seq <= read_seq` is read.
+    pub read_seq: u64,
+    /// Unread messages.
+    pub unread_count: u64,
+    /// Unread messages that mention the user.
+    pub mention_count: u64,
+}
+
+impl From<wire::ChannelHead> for ChannelHead {
+    fn from(v: wire::ChannelHead) -> Self {
+        Self {
+            community_id: v.community_id,
+            channel_id: v.channel_id,
+            last_seq: v.last_seq,
+            last_activity_ms: v.last_activity_ms,
+            read_seq: v.read_seq,
+            unread_count: v.unread_count,
+            mention_count: v.mention_count,
+        }
+    }
+}
+
+/// Everything a member needs about one community, in one record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, uniffi::Record)]
+pub struct CommunitySnapshot {
+    /// The community.
+    pub info: CommunityInfo,
+    /// Its categories.
+    pub categories: Vec<CategoryInfo>,
+    /// The channels the user can see.
+    pub channels: Vec<ChannelInfo>,
+    /// The user's own membership.
+    pub me: MemberInfo,
+    /// The user's notification status.
+    pub notification: NotificationStatus,
+    /// Unread heads of the visible channels.
+    pub heads: Vec<ChannelHead>,
+}
+
+impl From<wire::CommunitySnapshot> for CommunitySnapshot {
+    fn from(v: wire::CommunitySnapshot) -> Self {
+        Self {
+            info: v.info.into(),
+            categories: map_vec(v.categories),
+            channels: map_vec(v.channels),
+            me: v.me.into(),
+            notification: v.notification.into(),
+            heads: map_vec(v.heads),
+        }
+    }
+}
+
+/// Metadata of an uploaded file.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, uniffi::Record)]
+pub struct Media {
+    /// Where the file is.
+    pub url: String,
+    /// File name.
+    #[serde(default)]
+    #[uniffi(default = "")]
+    pub name: String,
+    /// MIME type.
+    #[serde(default)]
+    #[uniffi(default = "")]
+    pub mime: String,
+    /// Size in bytes.
+    #[serde(default)]
+    #[uniffi(default = 0)]
+    pub size: u64,
+    /// Pixel width.
+    #[serde(default)]
+    #[uniffi(default = None)]
+    pub width: Option<u32>,
+    /// Pixel height.
+    #[serde(default)]
+    #[uniffi(default = None)]
+    pub height: Option<u32>,
+    /// Duration (audio, video).
+    #[serde(default)]
+    #[uniffi(default = None)]
+    pub duration_ms: Option<u64>,
+}
+
+impl From<wire::Media> for Media {
+    fn from(v: wire::Media) -> Self {
+        Self {
+            url: v.url,
+            name: v.name,
+            mime: v.mime,
+            size: v.size,
+            width: v.width,
+            height: v.height,
+            duration_ms: v.duration_ms,
+        }
+    }
+}
+
+impl From<Media> for wire::Media {
+    fn from(v: Media) -> Self {
+        Self {
+            url: v.url,
+            name: v.name,
+            mime: v.mime,
+            size: v.size,
+            width: v.width,
+            height: v.height,
+            duration_ms: v.duration_ms,
+        }
+    }
+}
+
+/// The body of a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Enum)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum MessageContent {
+    /// Plain text (≤ 12 KB).
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// An app-defined payload (≤ 8 KB).
+    Custom {
+        /// The payload.
+        data: String,
+        /// A human-readable fallback.
+        description: String,
+    },
+    /// An image.
+    Image {
+        /// Its metadata.
+        media: Media,
+    },
+    /// A file.
+    File {
+        /// Its metadata.
+        media: Media,
+    },
+    /// An audio clip.
+    Audio {
+        /// Its metadata.
+        media: Media,
+    },
+    /// A video.
+    Video {
+        /// Its metadata.
+        media: Media,
+    },
+    /// A notification written by the server.
+    System {
+        /// What happened, e.g. `member_joined`.
+        event: String,
+        /// A human-readable text.
+        text: String,
+    },
+}
+
+impl From<wire::MessageContent> for MessageContent {
+    fn from(v: wire::MessageContent) -> Self {
+        use wire::MessageContent as W;
+        match v {
+            W::Text { text } => Self::Text { text },
+            W::Custom { data, description } => Self::Custom { data, description },
+            W::Image(m) => Self::Image { media: m.into() },
+            W::File(m) => Self::File { media: m.into() },
+            W::Audio(m) => Self::Audio { media: m.into() },
+            W::Video(m) => Self::Video { media: m.into() },
+            W::System { event, text } => Self::System { event, text },
+        }
+    }
+}
+
+impl From<MessageContent> for wire::MessageContent {
+    fn from(v: MessageContent) -> Self {
+        use wire::MessageContent as W;
+        match v {
+            MessageContent::Text { text } => W::Text { text },
+            MessageContent::Custom { data, description } => W::Custom { data, description },
+            MessageContent::Image { media } => W::Image(media.into()),
+            MessageContent::File { media } => W::File(media.into()),
+            MessageContent::Audio { media } => W::Audio(media.into()),
+            MessageContent::Video { media } => W::Video(media.into()),
+            MessageContent::System { event, text } => W::System { event, text },
+        }
+    }
+}
+
+/// Who a message mentions.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, uniffi::Record)]
+pub struct Mentions {
+    /// Mentioned users.
+    #[serde(default)]
+    #[uniffi(default = [])]
+    pub users: Vec<String>,
+    /// `@everyone`.
+    #[serde(default)]
+    #[uniffi(default = false)]
+    pub everyone: bool,
+}
+
+impl From<wire::Mentions> for Mentions {
+    fn from(v: wire::Mentions) -> Self {
+        Self {
+            users: v.users,
+            everyone: v.everyone,
+        }
+    }
+}
+
+impl From<Mentions> for wire::Mentions {
+    fn from(v: Mentions) -> Self {
+        Self {
+            users: v.users,
+            everyone: v.everyone,
+        }
+    }
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct Message {
+    /// The community.
+    pub community_id: String,
+    /// The channel.
+    pub channel_id: String,
+    /// Position in the channel, gap-free from 1.
+    pub seq: u64,
+    /// The sender (`""` for system messages).
+    pub sender_id: String,
+    /// The sender's idempotency key.
+    pub idempotency_key: String,
+    /// The body.
+    pub content: MessageContent,
+    /// Who it mentions.
+    pub mentions: Mentions,
+    /// The message it replies to.
+    pub reply_to: Option<u64>,
+    /// Priority under overload.
+    pub priority: Priority,
+    /// Server time of storage.
+    pub created_at_ms: i64,
+}
+
+impl From<wire::Message> for Message {
+    fn from(v: wire::Message) -> Self {
+        Self {
+            community_id: v.community_id,
+            channel_id: v.channel_id,
+            seq: v.seq,
+            sender_id: v.sender_id,
+            idempotency_key: v.idempotency_key,
+            content: v.content.into(),
+            mentions: v.mentions.into(),
+            reply_to: v.reply_to,
+            priority: v.priority.into(),
+            created_at_ms: v.created_at_ms,
+        }
+    }
+}
+
+/// A typed failure carried as data (a failed send, a key or user an operation skipped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct ErrorInfo {
+    /// The numeric code.
+    pub code: u32,
+    /// Its snake_case name.
+    pub name: String,
+    /// Its kind.
+    pub kind: ErrorKind,
+    /// Details for developers.
+    pub detail: String,
+}
+
+impl From<wire::ApiError> for ErrorInfo {
+    fn from(v: wire::ApiError) -> Self {
+        let code = u32::from(v.code.0);
+        Self {
+            code,
+            name: code_name(code).to_owned(),
+            kind: ErrorKind::of_code(code),
+            detail: v.message,
+        }
+    }
+}
+
+/// An attribute key that could not be set or deleted, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct FailedKey {
+    /// The key.
+    pub key: String,
+    /// Why.
+    pub error: ErrorInfo,
+}
+
+impl From<wire::FailedKey> for FailedKey {
+    fn from(v: wire::FailedKey) -> Self {
+        Self {
+            key: v.key,
+            error: v.error.into(),
+        }
+    }
+}
+
+/// A user an operation could not apply to, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct FailedUser {
+    /// The user.
+    pub user_id: String,
+    /// Why.
+    pub error: ErrorInfo,
+}
+
+impl From<wire::FailedUser> for FailedUser {
+    fn from(v: wire::FailedUser) -> Self {
+        Self {
+            user_id: v.user_id,
+            error: v.error.into(),
+        }
+    }
+}
+
+/// A pending request to join an approval-only community.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct JoinRequest {
+    /// The community.
+    pub community_id: String,
+    /// Who asks.
+    pub user_id: String,
+    /// Their message to the admins.
+    pub message: String,
+    /// When they asked.
+    pub requested_at_ms: i64,
+}
+
+impl From<wire::JoinRequest> for JoinRequest {
+    fn from(v: wire::JoinRequest) -> Self {
+        Self {
+            community_id: v.community_id,
+            user_id: v.user_id,
+            message: v.message,
+            requested_at_ms: v.requested_at_ms,
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! Mirrors of the SDK's own records (`community_sdk::model`): connection state, unread
+//! counts, list entries and diffs, local echoes and timeline updates.
+
+use community_sdk as sdk;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ChannelHead, ChannelInfo, CommunityInfo, ErrorInfo, MemberInfo, Mentions, Message,
+    MessageContent, NotificationStatus, Priority, map_vec,
+};
+
+/// Why the client is disconnected (and does not retry by itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Enum)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DisconnectReason {
+    /// The token expired and no new one was available.
+    TokenExpired,
+    /// The same user logged in on the same device elsewhere.
+    SessionReplaced,
+    /// The server shut down.
+    ServerShutdown,
+    /// The network failed more often than the retry limit allows.
+    Network,
+    /// Logged out (also the state before the first login).
+    LoggedOut,
+    /// The app's backend removed the user.
+    Kicked,
+    /// The server refused the credentials.
+    AuthFailed {
+        /// Why.
+        error: ErrorInfo,
+    },
+    /// The server reported a protocol violation.
+    ProtocolError {
+        /// What it said.
+        detail: String,
+    },
+}
+
+impl From<sdk::DisconnectReason> for DisconnectReason {
+    fn from(v: sdk::DisconnectReason) -> Self {
+        use sdk::DisconnectReason as S;
+        match v {
+            S::TokenExpired => Self::TokenExpired,
+            S::SessionReplaced => Self::SessionReplaced,
+            S::ServerShutdown => Self::ServerShutdown,
+            S::Network => Self::Network,
+            S::LoggedOut => Self::LoggedOut,
+            S::Kicked => Self::Kicked,
+            S::AuthFailed(error) => Self::AuthFailed {
+                error: error.into(),
+            },
+            S::ProtocolError(detail) => Self::ProtocolError { detail },
+        }
+    }
+}
+
+/// The state of the connection to the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Enum)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ConnectionState {
+    /// Opening the first connection of a login.
+    Connecting,
+    /// Connected and logged in.
+    Connected,
+    /// The connection dropped; the client retries after `next_delay_ms`.
+    Reconnecting {
+        /// Which retry this is (from 1).
+        attempt: u32,
+        /// Wait before this attempt, in milliseconds.
+        next_delay_ms: u64,
+    },
+    /// No connection and no automatic retry.
+    Disconnected {
+        /// Why.
+        reason: DisconnectReason,
+    },
+}
+
+impl From<sdk::ConnectionState> for ConnectionState {
+    fn from(v: sdk::ConnectionState) -> Self {
+        use sdk::ConnectionState as S;
+        match v {
+            S::Connecting => Self::Connecting,
+            S::Connected => Self::Connected,
+            S::Reconnecting {
+                attempt,
+                next_delay,
+            } => Self::Reconnecting {
+                attempt,
+                next_delay_ms: u64::try_from(next_delay.as_millis()).unwrap_or(u64::MAX),
+            },
+            S::Disconnected { reason } => Self::Disconnected {
+                reason: reason.into(),
+            },
+        }
+    }
+}
+
+/// Unread and mention counts of one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct ChannelUnread {
+    /// The community.
+    pub community_id: String,
+    /// The channel.
+    pub channel_id: String,
+    /// Messages up to this sequence are read.
+    pub read_seq: u64,
+    /// The newest sequence known.
+    pub last_seq: u64,
+    /// Unread messages.
+    pub unread_count: u64,
+    /// Unread messages that mention the user.
+    pub mention_count: u64,
+}
+
+impl From<sdk::ChannelUnread> for ChannelUnread {
+    fn from(v: sdk::ChannelUnread) -> Self {
+        Self {
+            community_id: v.community_id,
+            channel_id: v.channel_id,
+            read_seq: v.read_seq,
+            last_seq: v.last_seq,
+            unread_count: v.unread_count,
+            mention_count: v.mention_count,
+        }
+    }
+}
+
+/// Unread and mention counts of one community (sums over its channels).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct CommunityUnread {
+    /// The community.
+    pub community_id: String,
+    /// Notify or do-not-disturb.
+    pub notification: NotificationStatus,
+    /// Sum of its channels' unread counts.
+    pub unread_count: u64,
+    /// Sum of its channels' mention counts.
+    pub mention_count: u64,
+}
+
+impl From<sdk::CommunityUnread> for CommunityUnread {
+    fn from(v: sdk::CommunityUnread) -> Self {
+        Self {
+            community_id: v.community_id,
+            notification: v.notification.into(),
+            unread_count: v.unread_count,
+            mention_count: v.mention_count,
+        }
+    }
+}
+
+/// The badges of the whole app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, uniffi::Record)]
+pub struct UnreadTotals {
+    /// Sum of the unread counts of communities in notify status.
+    pub total_unread: u64,
+    /// Sum of the mention counts of every community.
+    pub total_mentions: u64,
+}
+
+impl From<sdk::UnreadTotals> for UnreadTotals {
+    fn from(v: sdk::UnreadTotals) -> Self {
+        Self {
+            total_unread: v.total_unread,
+            total_mentions: v.total_mentions,
+        }
+    }
+}
+
+/// A change of unread counts (everything when `reset`, the first value of a subscription).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, uniffi::Record)]
+pub struct UnreadUpdate {
+    /// True when this lists every channel and community.
+    pub reset: bool,
+    /// Channels whose counts changed.
+    pub channels: Vec<ChannelUnread>,
+    /// Communities whose sums changed.
+    pub communities: Vec<CommunityUnread>,
+    /// Communities that are gone.
+    pub removed_communities: Vec<String>,
+    /// The totals now.
+    pub totals: UnreadTotals,
+}
+
+impl From<sdk::UnreadUpdate> for UnreadUpdate {
+    fn from(v: sdk::UnreadUpdate) -> Self {
+        Self {
+            reset: v.reset,
+            channels: map_vec(v.channels),
+            communities: map_vec(v.communities),
+            removed_communities: v.removed_communities,
+            totals: v.totals.into(),
+        }
+    }
+}
+
+/// One joined community as the client holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, uniffi::Record)]
+pub struct CommunityEntry {
+    /// Its information.
+    pub info: CommunityInfo,
+    /// The user's own membership.
+    pub me: MemberInfo,
+    /// The user's notification status.
+    pub notification: NotificationStatus,
+}
+
+impl From<sdk::CommunityEntry> for CommunityEntry {
+    fn from(v: sdk::CommunityEntry) -> Self {
+        Self {
+            info: v.info.into(),
+            me: v.me.into(),
+            notification: v.notification.into(),
+        }
+    }
+}
+
+/// One visible channel as the client holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct ChannelEntry {
+    /// Its information.
+    pub info: ChannelInfo,
+    /// Its head: last sequence, read position, counts.
+    pub head: ChannelHead,
+}
+
+impl From<sdk::ChannelEntry> for ChannelEntry {
+    fn from(v: sdk::ChannelEntry) -> Self {
+        Self {
+            info: v.info.into(),
+            head: v.head.into(),
+        }
+    }
+}
+
+macro_rules! list_diff {
+    ($(#[$doc:meta])* $name:ident of $item:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, uniffi::Enum)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        pub enum $name {
+            /// The whole list (first value of a subscription, or after a full resync).
+            Reset {
+                /// Every item.
+                items: Vec<$item>,
+            },
+            /// A new item.
+            Insert {
+                /// The item.
+                item: $item,
+            },
+            /// An item changed.
+            Update {
+                /// The new value.
+                item: $item,
+            },
+            /// The item with this id is gone.
+            Remove {
+                /// Its id.
+                id: String,
+            },
+        }
+
+        impl From<sdk::ListDiff<sdk::$item>> for $name {
+            fn from(v: sdk::ListDiff<sdk::$item>) -> Self {
+                match v {
+                    sdk::ListDiff::Reset(items) => Self::Reset { items: map_vec(items) },
+                    sdk::ListDiff::Insert(item) => Self::Insert { item: item.into() },
+                    sdk::ListDiff::Update(item) => Self::Update { item: item.into() },
+                    sdk::ListDiff::Remove(id) => Self::Remove { id },
+                }
+            }
+        }
+    };
+}
+
+list_diff!(
+    /// A change of the joined-community list.
+    CommunityListDiff of CommunityEntry
+);
+list_diff!(
+    /// A change of a community's channel list.
+    ChannelListDiff of ChannelEntry
+);
+
+/// Options of a send.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, uniffi::Record)]
+pub struct SendOptions {
+    /// Who the message mentions.
+    #[serde(default)]
+    #[uniffi(default)]
+    pub mentions: Mentions,
+    /// The message it replies to.
+    #[serde(default)]
+    #[uniffi(default = None)]
+    pub reply_to: Option<u64>,
+    /// Priority under overload.
+    #[serde(default)]
+    pub priority: Priority,
+}
+
+impl From<SendOptions> for sdk::SendOptions {
+    fn from(v: SendOptions) -> Self {
+        Self {
+            mentions: v.mentions.into(),
+            reply_to: v.reply_to,
+            priority: v.priority.into(),
+        }
+    }
+}
+
+/// Where a message the user sent stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Enum)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SendState {
+    /// In the outbox; sent when connected.
+    Sending,
+    /// The server stored it at this sequence.
+    Sent {
+        /// Its sequence.
+        seq: u64,
+    },
+    /// Refused; it will not be resent.
+    Failed {
+        /// Why.
+        error: ErrorInfo,
+    },
+}
+
+impl From<sdk::SendState> for SendState {
+    fn from(v: sdk::SendState) -> Self {
+        match v {
+            sdk::SendState::Sending => Self::Sending,
+            sdk::SendState::Sent { seq } => Self::Sent { seq },
+            sdk::SendState::Failed { error } => Self::Failed {
+                error: error.into(),
+            },
+        }
+    }
+}
+
+/// A message the user sent, as a local echo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct LocalMessage {
+    /// The idempotency key, which is also the local id.
+    pub local_id: String,
+    /// The community.
+    pub community_id: String,
+    /// The channel.
+    pub channel_id: String,
+    /// The sender.
+    pub sender_id: String,
+    /// The body.
+    pub content: MessageContent,
+    /// Who it mentions.
+    pub mentions: Mentions,
+    /// The message it replies to.
+    pub reply_to: Option<u64>,
+    /// Priority under overload.
+    pub priority: Priority,
+    /// When the user sent it (local clock).
+    pub created_at_ms: i64,
+    /// Sending, sent or failed.
+    pub state: SendState,
+}
+
+impl From<sdk::LocalMessage> for LocalMessage {
+    fn from(v: sdk::LocalMessage) -> Self {
+        Self {
+            local_id: v.local_id,
+            community_id: v.community_id,
+            channel_id: v.channel_id,
+            sender_id: v.sender_id,
+            content: v.content.into(),
+            mentions: v.mentions.into(),
+            reply_to: v.reply_to,
+            priority: v.priority.into(),
+            created_at_ms: v.created_at_ms,
+            state: v.state.into(),
+        }
+    }
+}
+
+/// A change in a channel's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, uniffi::Enum)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum MessageUpdate {
+    /// The newest cached messages and the unsent or failed local echoes (first value).
+    Reset {
+        /// Cached messages, ascending by sequence.
+        messages: Vec<Message>,
+        /// Local echoes not yet sent, or failed.
+        pending: Vec<LocalMessage>,
+    },
+    /// A message arrived; an upsert by sequence.
+    Inserted {
+        /// The message.
+        message: Message,
+    },
+    /// A local echo appeared or changed state.
+    Local {
+        /// The echo.
+        message: LocalMessage,
+    },
+}
+
+impl From<sdk::MessageUpdate> for MessageUpdate {
+    fn from(v: sdk::MessageUpdate) -> Self {
+        match v {
+            sdk::MessageUpdate::Reset { messages, pending } => Self::Reset {
+                messages: map_vec(messages),
+                pending: map_vec(pending),
+            },
+            sdk::MessageUpdate::Inserted(message) => Self::Inserted {
+                message: message.into(),
+            },
+            sdk::MessageUpdate::Local(message) => Self::Local {
+                message: message.into(),
+            },
+        }
+    }
+}

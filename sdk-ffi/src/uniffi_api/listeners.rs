@@ -1,0 +1,100 @@
+//! The traits the foreign language implements: one listener per subscription kind, and
+//! the token provider. All are called on the SDK's callback thread (listeners) or a
+//! blocking-pool thread (token provider), never on a runtime worker.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use crate::records::{
+    ChannelListDiff, CommunityListDiff, ConnectionState, MessageUpdate, UnreadUpdate,
+};
+
+/// What a listener returns when it fails. Any exception a foreign listener throws arrives
+/// as this error; it is logged and delivery goes on.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum ListenerError {
+    /// The listener threw.
+    #[error("the listener failed: {reason}")]
+    Failed {
+        /// What it threw.
+        reason: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for ListenerError {
+    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        ListenerError::Failed {
+            reason: error.reason,
+        }
+    }
+}
+
+/// Logs a failed listener call.
+pub(crate) fn report(result: Result<(), ListenerError>) {
+    if let Err(error) = result {
+        tracing::warn!(%error, "a listener failed; delivery goes on");
+    }
+}
+
+/// Receives connection states: the current one, then each change.
+#[uniffi::export(foreign)]
+pub trait ConnectionListener: Send + Sync {
+    /// A new state.
+    fn on_update(&self, state: ConnectionState) -> Result<(), ListenerError>;
+}
+
+/// Receives the joined-community list: `Reset` first, then diffs, in batches.
+#[uniffi::export(foreign)]
+pub trait CommunityListListener: Send + Sync {
+    /// A batch of changes.
+    fn on_update(&self, diffs: Vec<CommunityListDiff>) -> Result<(), ListenerError>;
+}
+
+/// Receives a community's channel list: `Reset` first, then diffs, in batches.
+#[uniffi::export(foreign)]
+pub trait ChannelListListener: Send + Sync {
+    /// A batch of changes.
+    fn on_update(&self, diffs: Vec<ChannelListDiff>) -> Result<(), ListenerError>;
+}
+
+/// Receives a channel's timeline: `Reset` first, then new messages and echo changes.
+#[uniffi::export(foreign)]
+pub trait MessageListener: Send + Sync {
+    /// A batch of changes.
+    fn on_update(&self, updates: Vec<MessageUpdate>) -> Result<(), ListenerError>;
+}
+
+/// Receives unread counts: everything first (`reset = true`), then what changed.
+#[uniffi::export(foreign)]
+pub trait UnreadListener: Send + Sync {
+    /// New counts.
+    fn on_update(&self, update: UnreadUpdate) -> Result<(), ListenerError>;
+}
+
+/// Supplies fresh tokens (usually from the app's backend). Called ahead of the token's
+/// expiry and when the server says it expired, on a background thread (blocking is fine).
+/// Return `None` when no token is available.
+#[uniffi::export(foreign)]
+pub trait TokenProvider: Send + Sync {
+    /// A fresh token for `user_id`, or `None`.
+    fn fetch_token(&self, user_id: String) -> Option<String>;
+}
+
+/// Adapts a foreign [`TokenProvider`] to the SDK's: the foreign call runs on tokio's
+/// blocking pool, and an exception thrown by it counts as "no token".
+pub(crate) struct ForeignTokenProvider(pub(crate) Arc<dyn TokenProvider>);
+
+impl community_sdk::TokenProvider for ForeignTokenProvider {
+    fn fetch_token<'a>(&'a self, user_id: &'a str) -> community_sdk::TokenFuture<'a> {
+        let provider = Arc::clone(&self.0);
+        let user_id = user_id.to_owned();
+        Box::pin(async move {
+            let call = move || {
+                catch_unwind(AssertUnwindSafe(|| provider.fetch_token(user_id)))
+                    .ok()
+                    .flatten()
+            };
+            tokio::task::spawn_blocking(call).await.ok().flatten()
+        })
+    }
+}
