@@ -75,8 +75,16 @@ pub(crate) async fn login(
         Some((session, last)) => (session, last, true),
         None => {
             let session = shared.hub.new_session(&params.user_id, &params.device_id);
+            // Until attached, an error or the connection dropping mid-login (this future
+            // is then dropped) forgets the session, so it cannot leak in the hub.
+            let pending = ForgetUnlessAttached {
+                shared,
+                session: Some(Arc::clone(&session)),
+            };
             shared.register(&session).await?;
-            let Some((last, _)) = session.attach(outbox, 0) else {
+            let attached = session.attach(outbox, 0);
+            pending.disarm();
+            let Some((last, _)) = attached else {
                 // Only possible when the session was forgotten in between (replaced by a
                 // concurrent login of the same device).
                 return Err(ApiError::new(
@@ -115,6 +123,27 @@ pub(crate) async fn login(
         session,
         token_deadline: deadline_of(claims.expires_at),
     })
+}
+
+/// Forgets a new session when dropped armed (a login that failed or was abandoned).
+struct ForgetUnlessAttached<'a> {
+    shared: &'a Shared,
+    session: Option<Arc<Session>>,
+}
+
+impl ForgetUnlessAttached<'_> {
+    fn disarm(mut self) {
+        self.session = None;
+    }
+}
+
+impl Drop for ForgetUnlessAttached<'_> {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.take() {
+            tracing::debug!(session = %session.id, "login abandoned; session forgotten");
+            self.shared.hub.forget(&session);
+        }
+    }
 }
 
 /// Attaches the lingering session if it can be resumed from `last_event_seq`; a session

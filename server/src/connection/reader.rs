@@ -220,14 +220,18 @@ impl Reader {
             (Phase::Ready, Request::Login(params)) => {
                 match auth::login(&self.shared, &self.outbox, params).await {
                     Ok(outcome) => {
+                        // The phase first: if the connection drops while the response is
+                        // queued, the normal release path lets the session linger.
+                        self.phase = Phase::LoggedIn {
+                            session: Arc::clone(&outcome.session),
+                            token_deadline: outcome.token_deadline,
+                        };
+                        // The response before the outbox pulls events: replayed events
+                        // follow `logged_in`.
                         self.outbox
                             .send(frames::response(id, Ok(outcome.response)))
                             .await;
-                        self.outbox.attach(Arc::clone(&outcome.session));
-                        self.phase = Phase::LoggedIn {
-                            session: outcome.session,
-                            token_deadline: outcome.token_deadline,
-                        };
+                        self.outbox.attach(outcome.session);
                     }
                     Err(error) => self.outbox.send(frames::response(id, Err(error))).await,
                 }

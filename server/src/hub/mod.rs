@@ -95,8 +95,14 @@ impl Hub {
 
     /// Registers a session whose user is a member of `communities` (the authoritative
     /// list, read under the same ordering lock as every membership change).
+    /// A session forgotten meanwhile (its login was abandoned) is not registered.
     pub fn register(&self, session: &Arc<Session>, communities: Vec<CommunityId>) {
         let mut index = self.lock();
+        // Checked under the index lock; `forget` marks the session before it takes the
+        // lock, so a register racing with a forget either is undone by it or skips.
+        if session.is_forgotten() {
+            return;
+        }
         let index = &mut *index;
         index.by_id.insert(session.id.clone(), Arc::clone(session));
         let entry = index.users.entry(session.user_id.clone()).or_default();
@@ -113,6 +119,8 @@ impl Hub {
     /// Removes a session from every index and frees its buffer. Returns the connection
     /// that served it, if any.
     pub fn forget(&self, session: &Arc<Session>) -> Option<Arc<Outbox>> {
+        // Mark first (see `register`), then unlink.
+        let outbox = session.forget();
         {
             let mut index = self.lock();
             if index
@@ -130,7 +138,7 @@ impl Hub {
                 }
             }
         }
-        session.forget()
+        outbox
     }
 
     /// The session `session_id` of `user_id`, if it exists.
@@ -279,6 +287,23 @@ mod tests {
             audience,
             event: event("c1"),
         }
+    }
+
+    #[test]
+    fn an_abandoned_login_leaves_nothing_registered() {
+        let hub = Hub::new(16, 16);
+        // Forgotten before its registration ran (the login future was dropped first).
+        let early = hub.new_session("ann", "phone");
+        hub.forget(&early);
+        hub.register(&early, vec!["c1".into()]);
+        // Forgotten after its registration ran.
+        let late = hub.new_session("ann", "tablet");
+        hub.register(&late, vec!["c1".into()]);
+        assert_eq!(hub.session_count(), 1);
+        hub.forget(&late);
+        assert_eq!(hub.session_count(), 0);
+        assert!(hub.find("ann", &early.id).is_none());
+        assert!(hub.find("ann", &late.id).is_none());
     }
 
     fn hub_with(users: &[(&str, &[&str])]) -> (Hub, Vec<Arc<Session>>) {

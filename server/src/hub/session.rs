@@ -237,7 +237,6 @@ impl Session {
     }
 
     /// True when the session was forgotten.
-    #[cfg(test)]
     pub fn is_forgotten(&self) -> bool {
         self.lock().forgotten
     }
