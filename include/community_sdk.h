@@ -835,6 +835,17 @@ void csdk_subscription_free(struct CsdkSubscription *subscription);
 // The library's version (static; do not free), e.g. `"0.1.0"`.
 const char *csdk_version(void);
 
+// Routes the SDK's log to `callback` (JSON of `LogRecord`:
+// `{"level":"info","target":"community_sdk::connection","message":"…"}`) for records at
+// `level` (`"error"`, `"warn"`, `"info"`, `"debug"` or `"trace"`) and above; a NULL
+// `callback` stops forwarding. Replaces an earlier callback. Called on the
+// `community-sdk-callbacks` thread; `user_data` must stay valid until it is replaced or
+// removed.
+//
+// # Safety
+// `level` is NUL-terminated.
+int32_t csdk_set_log_callback(const char *level, CsdkJsonCallback callback, void *user_data);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -97,6 +97,15 @@ static void deadline_in(struct timespec *deadline, int seconds) {
   deadline->tv_sec += seconds;
 }
 
+/* Counts log records that report a login (the SDK's `logged in` event). */
+static int logins_logged;
+static void on_log(void *user_data, const char *json) {
+  (void)user_data;
+  if (strstr(json, "\"message\":\"logged in") && strstr(json, "\"target\":\"community_sdk")) {
+    __atomic_add_fetch(&logins_logged, 1, __ATOMIC_SEQ_CST);
+  }
+}
+
 static CsdkClient *new_client(const char *url, const char *name) {
   char dir[] = "/tmp/csdk-c-XXXXXX";
   if (!mkdtemp(dir)) return NULL;
@@ -122,7 +131,16 @@ int main(void) {
   CHECK(error && strstr(error, "\"kind\":\"limit\""), "last error is JSON with a kind: %s", error ? error : "NULL");
   csdk_string_free(error);
 
+  /* The SDK's log reaches the app through the log bridge. */
+  CHECK(csdk_set_log_callback("loud", on_log, NULL) == CSDK_ERR_INVALID_ARGUMENT, "unknown log level refused");
+  ok(csdk_set_log_callback("info", on_log, NULL), "set log callback");
   ok(csdk_client_login(alice, "alice", env("CSDK_TOKEN_ALICE")), "alice login");
+  for (int i = 0; i < 300 && __atomic_load_n(&logins_logged, __ATOMIC_SEQ_CST) == 0; i++) {
+    struct timespec pause = {0, 10 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+  CHECK(__atomic_load_n(&logins_logged, __ATOMIC_SEQ_CST) >= 1, "the login was logged through the bridge");
+  ok(csdk_set_log_callback("info", NULL, NULL), "remove log callback");
   ok(csdk_client_login(bob, "bob", env("CSDK_TOKEN_BOB")), "bob login");
   char *state = NULL;
   ok(csdk_client_connection_state(alice, &state), "connection state");

@@ -5,6 +5,8 @@
 //! - a C ABI for game engines, described by the cbindgen header `include/community_sdk.h`
 //!   ([`capi`]).
 //!
+//! A log bridge ([`logging`]) forwards the SDK's `tracing` events to the host app's logger.
+//!
 //! It has no logic of its own: it converts the SDK's types into [`records`] and forwards
 //! calls to `community-sdk`, on the tokio runtime it owns ([`runtime`]). Errors keep their
 //! code, name and kind ([`error`]).
@@ -12,6 +14,7 @@
 
 pub mod capi;
 pub mod error;
+pub mod logging;
 pub mod records;
 pub mod runtime;
 pub mod subscription;

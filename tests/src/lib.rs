@@ -1,10 +1,15 @@
 //! Shared harness of the end-to-end tests: a real `community-server` on an ephemeral
 //! loopback port with a temporary data directory, SDK clients with their own temporary
-//! cache directories and fast reconnects, and bounded waits.
+//! cache directories and fast reconnects, bounded waits, and a fault-injecting TCP proxy
+//! ([`FaultProxy`]) to put between a client and the server.
 //!
 //! Every wait here is bounded ([`WAIT`]) and fails the test with a message saying what
 //! did not happen; nothing asserts on how long something took.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+mod proxy;
+
+pub use proxy::{CHUNK, FaultProxy};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -74,6 +79,19 @@ impl TestServer {
             data_dir,
             tune,
         })
+    }
+
+    /// The server's address (stays the same across restarts); what a [`FaultProxy`]
+    /// forwards to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Connections the server has open right now (0 while it is stopped).
+    pub fn connection_count(&self) -> usize {
+        self.server
+            .as_ref()
+            .map_or(0, RunningServer::connection_count)
     }
 
     /// The server's data directory (its token secret lives there).
@@ -158,8 +176,19 @@ pub struct TestClient {
 impl TestClient {
     /// A new device of `user_id` with an empty cache, logged in to `server`.
     pub async fn login(server: &TestServer, user_id: &str, device_id: &str) -> TestResult<Self> {
+        Self::login_at(server, &server.ws_url(), user_id, device_id).await
+    }
+
+    /// Like [`TestClient::login`], connecting to `url` instead of the server's own
+    /// address (e.g. a [`FaultProxy`] in front of it).
+    pub async fn login_at(
+        server: &TestServer,
+        url: &str,
+        user_id: &str,
+        device_id: &str,
+    ) -> TestResult<Self> {
         let dir = tempfile::tempdir()?;
-        let client = build_client(&server.ws_url(), dir.path(), device_id).await?;
+        let client = build_client(url, dir.path(), device_id).await?;
         client.login(user_id, &server.token(user_id)?).await?;
         Ok(Self {
             client,

@@ -525,6 +525,8 @@ def _uniffi_check_contract_api_version(lib):
         raise InternalError("UniFFI contract version mismatch: try cleaning and rebuilding your project")
 
 def _uniffi_check_api_checksums(lib):
+    if lib.uniffi_community_sdk_ffi_checksum_func_set_log_listener() != 5756:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_func_stop_callbacks() != 8850:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_add_members() != 28744:
@@ -663,6 +665,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_connectionlistener_on_update() != 19853:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_loglistener_on_log() != 38823:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update() != 42204:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_taskhandle_cancel() != 27628:
@@ -702,6 +706,9 @@ _UniffiLib.ffi_community_sdk_ffi_rustbuffer_reserve.restype = _UniffiRustBuffer
 _UniffiLib.ffi_community_sdk_ffi_uniffi_contract_version.argtypes = (
 )
 _UniffiLib.ffi_community_sdk_ffi_uniffi_contract_version.restype = ctypes.c_uint32
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_set_log_listener.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_set_log_listener.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_func_stop_callbacks.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_func_stop_callbacks.restype = ctypes.c_uint16
@@ -909,6 +916,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_communitylistlistener_on_upd
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_connectionlistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_connectionlistener_on_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_loglistener_on_log.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_loglistener_on_log.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update.restype = ctypes.c_uint16
@@ -924,6 +934,12 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token.re
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_set_log_listener.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_set_log_listener.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_func_stop_callbacks.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -1281,6 +1297,12 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_connectionlistener_on_update.argty
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_connectionlistener_on_update.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_loglistener_on_log.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_loglistener_on_log.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_messagelistener_on_update.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1374,6 +1396,16 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_free_connectionlistener.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_free_connectionlistener.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_loglistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_loglistener.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_loglistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_loglistener.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_clone_messagelistener.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1465,6 +1497,23 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_connectionlistener.a
     ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiConnectionListener),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_connectionlistener.restype = None
+_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_LOG_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_LOG_LISTENER = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_LOG_LISTENER = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceCommunitySdkFfiLogListener(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_LOG_LISTENER),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_LOG_LISTENER),
+        ("on_log", _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_LOG_LISTENER_METHOD0),
+    ]
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_loglistener.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiLogListener),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_loglistener.restype = None
 _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_MESSAGE_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -4717,6 +4766,133 @@ class _UniffiFfiConverterTypeLocalMessage(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypePriority.write(value.priority, buf)
         _UniffiFfiConverterInt64.write(value.created_at_ms, buf)
         _UniffiFfiConverterTypeSendState.write(value.state, buf)
+
+
+
+
+
+
+class LogLevel(enum.Enum):
+    """
+    How verbose the forwarded log is.
+"""
+    
+    ERROR = 0
+    """
+    Failures.
+"""
+    
+    WARN = 1
+    """
+    Unexpected but handled situations.
+"""
+    
+    INFO = 2
+    """
+    Connection and session milestones.
+"""
+    
+    DEBUG = 3
+    """
+    Details for debugging.
+"""
+    
+    TRACE = 4
+    """
+    Everything.
+"""
+    
+
+
+class _UniffiFfiConverterTypeLogLevel(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return LogLevel.ERROR
+        if variant == 2:
+            return LogLevel.WARN
+        if variant == 3:
+            return LogLevel.INFO
+        if variant == 4:
+            return LogLevel.DEBUG
+        if variant == 5:
+            return LogLevel.TRACE
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == LogLevel.ERROR:
+            return
+        if value == LogLevel.WARN:
+            return
+        if value == LogLevel.INFO:
+            return
+        if value == LogLevel.DEBUG:
+            return
+        if value == LogLevel.TRACE:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == LogLevel.ERROR:
+            buf.write_i32(1)
+        if value == LogLevel.WARN:
+            buf.write_i32(2)
+        if value == LogLevel.INFO:
+            buf.write_i32(3)
+        if value == LogLevel.DEBUG:
+            buf.write_i32(4)
+        if value == LogLevel.TRACE:
+            buf.write_i32(5)
+
+
+
+@dataclass
+class LogRecord:
+    """
+    One log record.
+"""
+    def __init__(self, *, level:LogLevel, target:str, message:str):
+        self.level = level
+        self.target = target
+        self.message = message
+        
+        
+
+    
+    def __str__(self):
+        return "LogRecord(level={}, target={}, message={})".format(self.level, self.target, self.message)
+    def __eq__(self, other):
+        if self.level != other.level:
+            return False
+        if self.target != other.target:
+            return False
+        if self.message != other.message:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeLogRecord(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return LogRecord(
+            level=_UniffiFfiConverterTypeLogLevel.read(buf),
+            target=_UniffiFfiConverterString.read(buf),
+            message=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeLogLevel.check_lower(value.level)
+        _UniffiFfiConverterString.check_lower(value.target)
+        _UniffiFfiConverterString.check_lower(value.message)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeLogLevel.write(value.level, buf)
+        _UniffiFfiConverterString.write(value.target, buf)
+        _UniffiFfiConverterString.write(value.message, buf)
 
 class _UniffiFfiConverterSequenceTypeMemberInfo(_UniffiConverterRustBuffer):
     @classmethod
@@ -10076,6 +10252,148 @@ class _UniffiFfiConverterTypeClient:
         buf.write_u64(cls.lower(value))
 
 
+class LogListener():
+    """
+    Receives the SDK's log records (on the callback thread).
+"""
+    
+    def on_log(self, record: LogRecord) -> None:
+        """
+        One record.
+"""
+        raise NotImplementedError
+
+class LogListenerImpl(LogListener):
+    """
+    Receives the SDK's log records (on the callback thread).
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_free_loglistener, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_clone_loglistener, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def on_log(self, record: LogRecord) -> None:
+        """
+        One record.
+"""
+        
+        _UniffiFfiConverterTypeLogRecord.check_lower(record)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeLogRecord.lower(record),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeListenerError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_loglistener_on_log,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplLogListenerImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_LOG_LISTENER_METHOD0
+    def on_log(
+            uniffi_handle,
+            record,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypeLogListener._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterTypeLogRecord.lift(record), )
+            uniffi_method = uniffi_obj.on_log
+            return uniffi_method(*uniffi_args)
+        write_return_value = lambda v: None
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                ListenerError,
+                _UniffiFfiConverterTypeListenerError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_LOG_LISTENER
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypeLogListener._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_LOG_LISTENER
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypeLogListener._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceCommunitySdkFfiLogListener(
+        _uniffi_free,
+        _uniffi_clone,
+        on_log,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_loglistener(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypeLogListener:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return LogListenerImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypeLogListener._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: LogListener):
+        if not isinstance(value, LogListener):
+            raise TypeError("Expected LogListener subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: LogListener):
+         if isinstance(value, LogListenerImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypeLogListener._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: LogListener, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
 class TokenProvider():
     """
     Supplies fresh tokens (usually from the app's backend). Called ahead of the token's
@@ -10220,6 +10538,31 @@ class _UniffiFfiConverterTypeTokenProvider:
     def write(cls, value: TokenProvider, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
+class _UniffiFfiConverterOptionalTypeLogListener(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeLogListener.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeLogListener.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeLogListener.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
 class _UniffiFfiConverterOptionalTypeTokenProvider(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -10244,6 +10587,27 @@ class _UniffiFfiConverterOptionalTypeTokenProvider(_UniffiConverterRustBuffer):
             return _UniffiFfiConverterTypeTokenProvider.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
+def set_log_listener(level: LogLevel,listener: typing.Optional[LogListener]) -> None:
+    """
+    Routes the SDK's log to `listener` at `level` and above, or stops forwarding (`None`).
+    Replaces an earlier listener.
+"""
+    
+    _UniffiFfiConverterTypeLogLevel.check_lower(level)
+
+    _UniffiFfiConverterOptionalTypeLogListener.check_lower(listener)
+    _uniffi_lowered_args = (
+        _UniffiFfiConverterTypeLogLevel.lower(level),
+        _UniffiFfiConverterOptionalTypeLogListener.lower(listener),
+    )
+    _uniffi_lift_return = lambda val: None
+    _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_community_sdk_ffi_fn_func_set_log_listener,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
 def stop_callbacks() -> None:
     """
     Stops every listener and callback delivery, and every wake-up of a foreign future, for
@@ -10273,6 +10637,7 @@ __all__ = [
     "MessageContent",
     "Priority",
     "SendState",
+    "LogLevel",
     "ChannelListDiff",
     "CommunityListDiff",
     "DisconnectReason",
@@ -10304,6 +10669,7 @@ __all__ = [
     "Media",
     "Mentions",
     "LocalMessage",
+    "LogRecord",
     "MemberPage",
     "Message",
     "NewChannel",
@@ -10312,6 +10678,7 @@ __all__ = [
     "UnreadTotals",
     "UnreadUpdate",
     "UsersOutcome",
+    "set_log_listener",
     "stop_callbacks",
     "MessageListenerImpl",
     "MessageListener",
@@ -10331,6 +10698,8 @@ __all__ = [
     "UnreadListener",
     "Client",
     "ClientProtocol",
+    "LogListenerImpl",
+    "LogListener",
     "TokenProviderImpl",
     "TokenProvider",
 ]

@@ -58,6 +58,22 @@ class Collector(sdk.MessageListener):
         await asyncio.wait_for(loop(), TIMEOUT)
 
 
+class LogCollector(sdk.LogListener):
+    """Keeps the SDK's log records (called on the callback thread)."""
+
+    def __init__(self):
+        self.records = []
+        self.lock = threading.Lock()
+
+    def on_log(self, record):
+        with self.lock:
+            self.records.append(record)
+
+    def logins(self):
+        with self.lock:
+            return [r for r in self.records if r.message.startswith("logged in")]
+
+
 class BindingsTest(unittest.IsolatedAsyncioTestCase):
     async def asyncSetUp(self):
         self.url = env("CSDK_SERVER_URL")
@@ -144,6 +160,16 @@ class BindingsTest(unittest.IsolatedAsyncioTestCase):
         self.assertTrue(error.detail)
         self.assertEqual(error.kind(), sdk.ErrorKind.LIMIT)
         self.assertEqual(sdk.error_code(error), 5000)
+
+    async def test_the_sdk_log_reaches_the_app(self):
+        collector = LogCollector()
+        sdk.set_log_listener(sdk.LogLevel.INFO, collector)
+        self.addCleanup(sdk.set_log_listener, sdk.LogLevel.INFO, None)
+        await self.client("alice", env("CSDK_TOKEN_ALICE"))
+        logins = await self.poll(collector.logins, bool)
+        self.assertTrue(logins, "a login was logged")
+        self.assertEqual(logins[0].level, sdk.LogLevel.INFO)
+        self.assertTrue(logins[0].target.startswith("community_sdk"), logins[0].target)
 
     async def poll(self, read, done):
         for _ in range(TIMEOUT * 10):

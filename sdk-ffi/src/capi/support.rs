@@ -280,3 +280,34 @@ pub(crate) unsafe fn enum_arg<T: DeserializeOwned>(
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
         .map_err(|e| SdkError::invalid_argument(format!("`{what}`: {e}")))
 }
+
+/// Routes the SDK's log to `callback` (JSON of `LogRecord`:
+/// `{"level":"info","target":"community_sdk::connection","message":"…"}`) for records at
+/// `level` (`"error"`, `"warn"`, `"info"`, `"debug"` or `"trace"`) and above; a NULL
+/// `callback` stops forwarding. Replaces an earlier callback. Called on the
+/// `community-sdk-callbacks` thread; `user_data` must stay valid until it is replaced or
+/// removed.
+///
+/// # Safety
+/// `level` is NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_set_log_callback(
+    level: *const c_char,
+    callback: CsdkJsonCallback,
+    user_data: *mut c_void,
+) -> i32 {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let level: crate::logging::LogLevel = unsafe { enum_arg(level, "level") }?;
+        let deliver = match callback {
+            None => None,
+            Some(_) => {
+                let callback = Callback::new(callback, user_data)?;
+                let deliver: Arc<dyn Fn(crate::logging::LogRecord) + Send + Sync> =
+                    Arc::new(move |record| callback.call(&record));
+                Some(deliver)
+            }
+        };
+        crate::logging::set_sink(level, deliver)
+    })
+}

@@ -16,6 +16,7 @@ mod listeners;
 pub use channel::Channel;
 pub use client::Client;
 pub use community::Community;
+pub(crate) use listeners::report;
 pub use listeners::{
     ChannelListListener, CommunityListListener, ConnectionListener, ListenerError, MessageListener,
     TokenProvider, UnreadListener,

@@ -2979,6 +2979,217 @@ public func FfiConverterTypeConnectionListener_lower(_ value: ConnectionListener
 
 
 /**
+ * Receives the SDK's log records (on the callback thread).
+ */
+public protocol LogListener: AnyObject, Sendable {
+    
+    /**
+     * One record.
+     */
+    func onLog(record: LogRecord) throws 
+    
+}
+/**
+ * Receives the SDK's log records (on the callback thread).
+ */
+open class LogListenerImpl: LogListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_community_sdk_ffi_fn_clone_loglistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_community_sdk_ffi_fn_free_loglistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * One record.
+     */
+open func onLog(record: LogRecord)throws   {try rustCallWithError(FfiConverterTypeListenerError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_loglistener_on_log(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeLogRecord_lower(record),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceLogListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceLogListener = UniffiVTableCallbackInterfaceLogListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeLogListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface LogListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeLogListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface LogListener: handle missing in uniffiClone")
+            }
+        },
+        onLog: { (
+            uniffiHandle: UInt64,
+            record: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeLogListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onLog(
+                     record: try FfiConverterTypeLogRecord_lift(record)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeListenerError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceLogListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceLogListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitLogListener() {
+    uniffi_community_sdk_ffi_fn_init_callback_vtable_loglistener(UniffiCallbackInterfaceLogListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<LogListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = LogListener
+
+    public static func lift(_ handle: UInt64) throws -> LogListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return LogListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: LogListener) -> UInt64 {
+         if let rustImpl = value as? LogListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: LogListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogListener_lift(_ handle: UInt64) throws -> LogListener {
+    return try FfiConverterTypeLogListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogListener_lower(_ value: LogListener) -> UInt64 {
+    return FfiConverterTypeLogListener.lower(value)
+}
+
+
+
+
+
+
+/**
  * Receives a channel's timeline: `Reset` first, then new messages and echo changes.
  */
 public protocol MessageListener: AnyObject, Sendable {
@@ -5850,6 +6061,85 @@ public func FfiConverterTypeLocalMessage_lower(_ value: LocalMessage) -> RustBuf
 
 
 /**
+ * One log record.
+ */
+public struct LogRecord: Equatable, Hashable {
+    /**
+     * Its level.
+     */
+    public var level: LogLevel
+    /**
+     * Where it comes from (a Rust module path, e.g. `community_sdk::connection`).
+     */
+    public var target: String
+    /**
+     * The message, followed by its fields as `key=value`.
+     */
+    public var message: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its level.
+         */level: LogLevel, 
+        /**
+         * Where it comes from (a Rust module path, e.g. `community_sdk::connection`).
+         */target: String, 
+        /**
+         * The message, followed by its fields as `key=value`.
+         */message: String) {
+        self.level = level
+        self.target = target
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LogRecord: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogRecord: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogRecord {
+        return
+            try LogRecord(
+                level: FfiConverterTypeLogLevel.read(from: &buf), 
+                target: FfiConverterString.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LogRecord, into buf: inout [UInt8]) {
+        FfiConverterTypeLogLevel.write(value.level, into: &buf)
+        FfiConverterString.write(value.target, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogRecord_lift(_ buf: RustBuffer) throws -> LogRecord {
+    return try FfiConverterTypeLogRecord.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogRecord_lower(_ value: LogRecord) -> RustBuffer {
+    return FfiConverterTypeLogRecord.lower(value)
+}
+
+
+/**
  * Metadata of an uploaded file.
  */
 public struct Media: Equatable, Hashable {
@@ -7936,6 +8226,111 @@ public func FfiConverterTypeListenerError_lower(_ value: ListenerError) -> RustB
 
 
 /**
+ * How verbose the forwarded log is.
+ */
+
+public enum LogLevel: Equatable, Hashable {
+    
+    /**
+     * Failures.
+     */
+    case error
+    /**
+     * Unexpected but handled situations.
+     */
+    case warn
+    /**
+     * Connection and session milestones.
+     */
+    case info
+    /**
+     * Details for debugging.
+     */
+    case debug
+    /**
+     * Everything.
+     */
+    case trace
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension LogLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogLevel: FfiConverterRustBuffer {
+    typealias SwiftType = LogLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .error
+        
+        case 2: return .warn
+        
+        case 3: return .info
+        
+        case 4: return .debug
+        
+        case 5: return .trace
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LogLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .error:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .warn:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .info:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .debug:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .trace:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogLevel_lift(_ buf: RustBuffer) throws -> LogLevel {
+    return try FfiConverterTypeLogLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
+    return FfiConverterTypeLogLevel.lower(value)
+}
+
+
+
+/**
  * The body of a message.
  */
 
@@ -8949,6 +9344,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeLogListener: FfiConverterRustBuffer {
+    typealias SwiftType = LogListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLogListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLogListener.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTokenProvider: FfiConverterRustBuffer {
     typealias SwiftType = TokenProvider?
 
@@ -9614,6 +10033,18 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * Routes the SDK's log to `listener` at `level` and above, or stops forwarding (`None`).
+ * Replaces an earlier listener.
+ */
+public func setLogListener(level: LogLevel, listener: LogListener?)throws   {try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_func_set_log_listener(
+        FfiConverterTypeLogLevel_lower(level),
+        FfiConverterOptionTypeLogListener.lower(listener),uniffiCallStatus
+    )
+}
+}
+/**
  * Stops every listener and callback delivery, and every wake-up of a foreign future, for
  * good, and waits (at most two seconds) for a call in flight to return. Hosts whose runtime
  * cannot take calls during shutdown call it at exit: the Python package registers it with
@@ -9642,7 +10073,13 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_func_set_log_listener() != 5756) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_func_stop_callbacks() != 8850) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_loglistener_on_log() != 38823) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_taskhandle_cancel() != 27628) {
@@ -9868,6 +10305,7 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitChannelListListener()
     uniffiCallbackInitCommunityListListener()
     uniffiCallbackInitConnectionListener()
+    uniffiCallbackInitLogListener()
     uniffiCallbackInitMessageListener()
     uniffiCallbackInitTokenProvider()
     uniffiCallbackInitUnreadListener()

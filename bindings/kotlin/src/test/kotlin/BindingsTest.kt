@@ -62,6 +62,17 @@ class Collector(private val throwing: Boolean = false) : MessageListener {
     }
 }
 
+/** Keeps the SDK's log records (called on the callback thread). */
+class LogCollector : LogListener {
+    val records: MutableList<LogRecord> = java.util.Collections.synchronizedList(mutableListOf())
+
+    override fun onLog(record: LogRecord) {
+        records.add(record)
+    }
+
+    fun logins(): List<LogRecord> = synchronized(records) { records.filter { it.message.startsWith("logged in") } }
+}
+
 fun main() {
     runBlocking { scenario() }
     println("$passed passed, $failed failed")
@@ -81,12 +92,23 @@ suspend fun scenario(): Unit = coroutineScope {
     lateinit var communityId: String
     lateinit var channelId: String
 
+    val logs = LogCollector()
+    setLogListener(LogLevel.INFO, logs)
+
     test("two users log in") {
         alice = client("alice", env("CSDK_TOKEN_ALICE"))
         bob = client("bob", env("CSDK_TOKEN_BOB"))
         check(alice.userId() == "alice") { "user id ${alice.userId()}" }
         val state = alice.connectionStates().first { it is ConnectionState.Connected }
         check(state == ConnectionState.Connected) { "state $state" }
+    }
+
+    test("the SDK's log reaches the app through the log bridge") {
+        repeat(300) { if (logs.logins().isEmpty()) delay(10) }
+        val login = logs.logins().firstOrNull()
+        check(login != null) { "no login logged: ${logs.records.size} records" }
+        check(login!!.level == LogLevel.INFO && login.target.startsWith("community_sdk")) { "record $login" }
+        setLogListener(LogLevel.INFO, null)
     }
 
     test("alice creates a community and a channel; bob joins") {

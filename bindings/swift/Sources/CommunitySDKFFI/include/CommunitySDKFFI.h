@@ -243,6 +243,13 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceLogListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_CHANNEL_LIST_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_CHANNEL_LIST_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceChannelListListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
@@ -283,6 +290,15 @@ typedef void (*UniffiCallbackInterfaceTokenProviderMethod0)(uint64_t, RustBuffer
 typedef void (*UniffiCallbackInterfaceUnreadListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_LISTENER
+typedef struct UniffiVTableCallbackInterfaceLogListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceLogListenerMethod0 _Nonnull onLog;
+} UniffiVTableCallbackInterfaceLogListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CHANNEL_LIST_LISTENER
@@ -338,6 +354,26 @@ typedef struct UniffiVTableCallbackInterfaceUnreadListener {
     UniffiCallbackInterfaceUnreadListenerMethod0 _Nonnull onUpdate;
 } UniffiVTableCallbackInterfaceUnreadListener;
 
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_LOGLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_LOGLISTENER
+uint64_t uniffi_community_sdk_ffi_fn_clone_loglistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FREE_LOGLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FREE_LOGLISTENER
+void uniffi_community_sdk_ffi_fn_free_loglistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_INIT_CALLBACK_VTABLE_LOGLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_INIT_CALLBACK_VTABLE_LOGLISTENER
+void uniffi_community_sdk_ffi_fn_init_callback_vtable_loglistener(const UniffiVTableCallbackInterfaceLogListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_LOGLISTENER_ON_LOG
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_LOGLISTENER_ON_LOG
+void uniffi_community_sdk_ffi_fn_method_loglistener_on_log(uint64_t ptr, RustBuffer record, RustCallStatus *_Nonnull out_status
+);
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_TASKHANDLE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_TASKHANDLE
@@ -839,6 +875,11 @@ void uniffi_community_sdk_ffi_fn_method_unreadlistener_on_update(uint64_t ptr, R
 RustBuffer uniffi_community_sdk_ffi_fn_method_sdkerror_kind(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FUNC_SET_LOG_LISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FUNC_SET_LOG_LISTENER
+void uniffi_community_sdk_ffi_fn_func_set_log_listener(RustBuffer level, RustBuffer listener, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FUNC_STOP_CALLBACKS
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FUNC_STOP_CALLBACKS
 void uniffi_community_sdk_ffi_fn_func_stop_callbacks(RustCallStatus *_Nonnull out_status
@@ -1105,9 +1146,21 @@ void ffi_community_sdk_ffi_rust_future_free_void(uint64_t handle
 void ffi_community_sdk_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_FUNC_SET_LOG_LISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_FUNC_SET_LOG_LISTENER
+uint16_t uniffi_community_sdk_ffi_checksum_func_set_log_listener(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_FUNC_STOP_CALLBACKS
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_FUNC_STOP_CALLBACKS
 uint16_t uniffi_community_sdk_ffi_checksum_func_stop_callbacks(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_LOGLISTENER_ON_LOG
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_LOGLISTENER_ON_LOG
+uint16_t uniffi_community_sdk_ffi_checksum_method_loglistener_on_log(void
     
 );
 #endif
