@@ -9,6 +9,13 @@ export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Everything is also written to a log, from which the closing line adds up the tests run.
+LOG=$(mktemp "${TMPDIR:-/tmp}/community-tests.XXXXXX")
+exec > >(tee "$LOG") 2>&1
+TEE_PID=$!
+finish() { exec >&- 2>&-; wait "$TEE_PID" 2>/dev/null || true; rm -f "$LOG"; }
+trap finish EXIT
+
 step "rustfmt"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fmt --all -- --check
@@ -27,3 +34,7 @@ if [ -x "$ROOT/tests/bindings.sh" ]; then
   bash "$ROOT/tests/bindings.sh"
 fi
 step "all suites passed"
+# cargo's "test result: ok. N passed", the C and Kotlin "N passed, 0 failed", unittest's "Ran N tests".
+total=$(grep -hoE '^test result: ok\. [0-9]+ passed|^[0-9]+ passed, 0 failed$|^Ran [0-9]+ tests?' "$LOG" \
+  | grep -oE '[0-9]+' | awk '{ n += $1 } END { print n + 0 }')
+echo "$total passed, 0 failed"

@@ -18,6 +18,8 @@
 //!   direction only (e.g. requests arrive but their answers are lost in the network).
 //! - [`FaultProxy::cut`]: abruptly closes (TCP reset) every connection proxied so far, on
 //!   both sides; connections accepted afterwards are not affected.
+//! - [`FaultProxy::cut_after`]: the next connection accepted is reset when it would carry
+//!   more than a given number of bytes toward the client (a cut at an exact point).
 //! - [`FaultProxy::refuse`]: while set, new connections are reset right after the accept.
 //!
 //! Dropping the proxy stops the accept loop and every connection task (they are owned by
@@ -25,8 +27,8 @@
 //! spins: every task sleeps on a socket or on the control channel.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -50,12 +52,14 @@ struct Control {
     cuts: u64,
 }
 
-/// Counters a test can read to know where the proxy stands.
+/// Counters a test can read to know where the proxy stands, and the armed byte budget.
 #[derive(Debug, Default)]
 struct Counters {
     accepted: AtomicU64,
     refused: AtomicU64,
     live: AtomicU64,
+    /// Bytes toward the client the next accepted connection may carry before its reset.
+    budget: Mutex<Option<u64>>,
 }
 
 /// A loopback TCP proxy in front of one upstream address; see the module docs.
@@ -138,6 +142,17 @@ impl FaultProxy {
         self.control.send_modify(|c| c.refusing = refusing);
     }
 
+    /// The next connection accepted from now on carries at most `bytes` bytes from the
+    /// server to the client: it is reset (both sides) when more would pass, so the cut may
+    /// fall inside a frame.
+    pub fn cut_after(&self, bytes: u64) {
+        *self
+            .counters
+            .budget
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(bytes);
+    }
+
     /// How many connections were accepted and forwarded (refused ones not counted).
     pub fn accepted(&self) -> u64 {
         self.counters.accepted.load(Ordering::SeqCst)
@@ -172,18 +187,32 @@ async fn accept_loop(
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((client, _)) = accepted else {
-                    // Accept errors (e.g. too many open files) are transient; the next
-                    // accept waits on the listener again.
+                    // Accept errors (e.g. too many open files) are usually transient; a
+                    // short pause keeps a persistent one from spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                     continue;
                 };
-                if control.borrow().refusing {
+                let Control { refusing, cuts: born, .. } = *control.borrow();
+                if refusing {
                     counters.refused.fetch_add(1, Ordering::SeqCst);
                     let _ = client.set_zero_linger();
                     drop(client);
                     continue;
                 }
                 counters.accepted.fetch_add(1, Ordering::SeqCst);
-                connections.spawn(connection(client, upstream, control.clone(), counters.clone()));
+                let budget = counters
+                    .budget
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+                connections.spawn(connection(
+                    client,
+                    upstream,
+                    budget,
+                    born,
+                    control.clone(),
+                    LiveGuard::new(counters.clone()),
+                ));
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             changed = control.changed() => {
@@ -195,8 +224,17 @@ async fn accept_loop(
     }
 }
 
-/// Decrements the live counter however the connection task ends (also when aborted).
+/// Counts a connection as live from its accept until its task ends, however it ends
+/// (also when aborted before its first poll: the guard is an argument of the task's
+/// future, so it drops with it).
 struct LiveGuard(Arc<Counters>);
+
+impl LiveGuard {
+    fn new(counters: Arc<Counters>) -> Self {
+        counters.live.fetch_add(1, Ordering::SeqCst);
+        Self(counters)
+    }
+}
 
 impl Drop for LiveGuard {
     fn drop(&mut self) {
@@ -209,12 +247,11 @@ impl Drop for LiveGuard {
 async fn connection(
     client: TcpStream,
     upstream: SocketAddr,
+    budget: Option<u64>,
+    born: u64,
     mut control: watch::Receiver<Control>,
-    counters: Arc<Counters>,
+    _live: LiveGuard,
 ) {
-    counters.live.fetch_add(1, Ordering::SeqCst);
-    let _live = LiveGuard(counters);
-    let born = control.borrow_and_update().cuts;
     let _ = client.set_nodelay(true);
     // Like a dead network, a frozen proxy does not even reach the server: the upstream
     // connection is opened once client-to-server traffic may flow.
@@ -238,8 +275,20 @@ async fn connection(
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
     let graceful = {
-        let mut up = std::pin::pin!(pump(&mut client_read, &mut server_write, Toward::Server, control.clone()));
-        let mut down = std::pin::pin!(pump(&mut server_read, &mut client_write, Toward::Client, control.clone()));
+        let mut up = std::pin::pin!(pump(
+            &mut client_read,
+            &mut server_write,
+            Toward::Server,
+            None,
+            control.clone()
+        ));
+        let mut down = std::pin::pin!(pump(
+            &mut server_read,
+            &mut client_write,
+            Toward::Client,
+            budget,
+            control.clone()
+        ));
         let (mut up_open, mut down_open) = (true, true);
         loop {
             if !up_open && !down_open {
@@ -304,11 +353,13 @@ enum PumpEnd {
 }
 
 /// Forwards one direction through a buffer of [`CHUNK`] bytes, honouring freezes before
-/// every read and every write.
+/// every read and every write; with a `budget`, forwards that many bytes and then ends
+/// the connection.
 async fn pump(
     from: &mut OwnedReadHalf,
     to: &mut OwnedWriteHalf,
     toward: Toward,
+    mut budget: Option<u64>,
     mut control: watch::Receiver<Control>,
 ) -> PumpEnd {
     let mut buffer = vec![0u8; CHUNK];
@@ -325,8 +376,15 @@ async fn pump(
         if !thawed(&mut control, toward).await {
             return PumpEnd::Broken;
         }
-        if to.write_all(&buffer[..read]).await.is_err() {
+        let allowed = budget.map_or(read, |left| read.min(usize::try_from(left).unwrap_or(read)));
+        if to.write_all(&buffer[..allowed]).await.is_err() {
             return PumpEnd::Broken;
+        }
+        if let Some(left) = budget.as_mut() {
+            *left -= allowed as u64;
+            if allowed < read {
+                return PumpEnd::Broken;
+            }
         }
     }
     match to.shutdown().await {
@@ -420,6 +478,32 @@ mod tests {
         assert!(ends(&mut old).await, "the cut connection ends");
         let mut new = TcpStream::connect(proxy.addr()).await.unwrap();
         assert_eq!(echo(&mut new, b"y").await, b"y");
+        crate::eventually("only the new connection is live", || proxy.live() == 1)
+            .await
+            .unwrap();
+        assert_eq!(proxy.accepted(), 2);
+    }
+
+    #[tokio::test]
+    async fn cut_after_resets_the_next_connection_at_an_exact_byte() {
+        let proxy = FaultProxy::start(echo_server().await).await.unwrap();
+        let mut before = TcpStream::connect(proxy.addr()).await.unwrap();
+        assert_eq!(echo(&mut before, b"0123").await, b"0123");
+        proxy.cut_after(6);
+        let mut budgeted = TcpStream::connect(proxy.addr()).await.unwrap();
+        assert_eq!(echo(&mut budgeted, b"abcd").await, b"abcd");
+        budgeted.write_all(b"efgh").await.unwrap();
+        let mut got = Vec::new();
+        let end = timeout(WAIT, budgeted.read_to_end(&mut got)).await.unwrap();
+        assert!(
+            end.is_err() || got.len() <= 2,
+            "at most 6 bytes in all: {got:?}"
+        );
+        assert!(b"ef".starts_with(&got));
+        // Other connections carry on.
+        assert_eq!(echo(&mut before, b"more").await, b"more");
+        let mut after = TcpStream::connect(proxy.addr()).await.unwrap();
+        assert_eq!(echo(&mut after, b"0123456789").await, b"0123456789");
     }
 
     #[tokio::test]
@@ -441,7 +525,10 @@ mod tests {
         assert_eq!(echo(&mut stream, b"q").await, b"q");
         proxy.freeze();
         drop(proxy);
-        assert!(ends(&mut stream).await, "the connection ends with the proxy");
+        assert!(
+            ends(&mut stream).await,
+            "the connection ends with the proxy"
+        );
     }
 
     #[tokio::test]

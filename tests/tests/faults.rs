@@ -1,8 +1,9 @@
 //! Network faults through a [`FaultProxy`] between an SDK client and the server: a zombie
-//! connection that carries nothing without closing, connections reset mid-stream on the
-//! receiving side, and on the sending side. Every time the end state is checked exactly:
-//! every message present once with contiguous sequences, counts right, no echo sent
-//! twice.
+//! connection that carries nothing without closing (resumed, and away too long to resume),
+//! a catch-up cut short, connections reset mid-stream on the receiving side (with the
+//! server unreachable for a while), and on the sending side (with a lost answer). Every
+//! time the end state is checked exactly: every message present once with contiguous
+//! sequences, reported once to the timeline, counts right, no echo sent twice.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -58,7 +59,10 @@ async fn inserted_once(inserts: &Inserts, count: u64) -> TestResult {
         return fail(format!("seq {seq} was reported as inserted {times} times"));
     }
     if seen.len() as u64 != count {
-        return fail(format!("{} sequences reported, {count} expected", seen.len()));
+        return fail(format!(
+            "{} sequences reported, {count} expected",
+            seen.len()
+        ));
     }
     Ok(())
 }
@@ -118,7 +122,11 @@ async fn a_zombie_connection_is_noticed_and_nothing_is_missed() -> TestResult {
         channel.send_text(format!("z{i:02}")).await?;
     }
     outbox_drained(&alice.client, &community_id, &general).await?;
-    assert_eq!(last_seq(&bob_channel), 0, "nothing reached bob while frozen");
+    assert_eq!(
+        last_seq(&bob_channel),
+        0,
+        "nothing reached bob while frozen"
+    );
 
     proxy.thaw();
     state(&mut states, "bob is connected again", connected).await?;
@@ -137,7 +145,11 @@ async fn a_zombie_connection_is_noticed_and_nothing_is_missed() -> TestResult {
 
     let history = whole_history(&bob.client, &community_id, &general, 100).await?;
     let expected: Vec<String> = (0..50).map(|i| format!("z{i:02}")).collect();
-    assert_eq!(contiguous_texts(&history)?, expected, "all 50, once, in order");
+    assert_eq!(
+        contiguous_texts(&history)?,
+        expected,
+        "all 50, once, in order"
+    );
     assert_eq!(
         bob_channel.unread().map(|u| (u.read_seq, u.unread_count)),
         Some((0, 50))
@@ -184,7 +196,11 @@ async fn a_zombie_away_too_long_to_resume_syncs_and_catches_up() -> TestResult {
         channel.send_text(format!("w{i:02}")).await?;
     }
     outbox_drained(&alice.client, &community_id, &general).await?;
-    assert_eq!(last_seq(&bob_channel), 5, "nothing reached bob while frozen");
+    assert_eq!(
+        last_seq(&bob_channel),
+        5,
+        "nothing reached bob while frozen"
+    );
 
     proxy.thaw();
     state(&mut states, "bob is connected again", connected).await?;
@@ -199,8 +215,71 @@ async fn a_zombie_away_too_long_to_resume_syncs_and_catches_up() -> TestResult {
 
     let history = whole_history(&bob.client, &community_id, &general, 100).await?;
     let expected: Vec<String> = (0..55).map(|i| format!("w{i:02}")).collect();
-    assert_eq!(contiguous_texts(&history)?, expected, "all 55, once, in order");
+    assert_eq!(
+        contiguous_texts(&history)?,
+        expected,
+        "all 55, once, in order"
+    );
     assert_eq!(bob.client.unread_totals().total_unread, 55);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catch_up_cut_short_starts_over_after_the_resume() -> TestResult {
+    const COUNT: u64 = 901;
+    let server = TestServer::start_with(fast_heartbeat_small_resume).await?;
+    let proxy = FaultProxy::start(server.addr()).await?;
+    let alice = TestClient::login(&server, "alice", "alice-phone").await?;
+    let bob = TestClient::login_at(&server, &proxy.ws_url(), "bob", "bob-phone").await?;
+    let (community_id, general) = guild(&alice, "Catch-up", &[&bob]).await?;
+    let bob_channel = bob.client.community(&community_id).channel(&general);
+    let (inserts, watcher) = count_inserts(&bob_channel).await?;
+    let mut states = bob.client.subscribe_connection();
+    state(&mut states, "bob is connected", connected).await?;
+
+    let channel = alice.client.community(&community_id).channel(&general);
+    channel.send_text("c000").await?;
+    eventually("bob cached the first message", || {
+        last_seq(&bob_channel) == 1
+    })
+    .await?;
+    proxy.freeze();
+    state(&mut states, "bob notices the dead connection", reconnecting).await?;
+    eventually("the server drops the zombie connection", || {
+        server.connection_count() == 1
+    })
+    .await?;
+    for i in 1..COUNT {
+        channel.send_text(format!("c{i:03}")).await?;
+    }
+    outbox_drained(&alice.client, &community_id, &general).await?;
+
+    // Bob's next connection cannot resume (900 events > the 20 kept), so he syncs and
+    // catches up 900 messages in pages; it breaks after 40 KB toward bob: login and sync
+    // fit, the 900 messages (well over 100 bytes each) cannot.
+    proxy.refuse(true);
+    proxy.cut();
+    proxy.cut_after(40_000);
+    proxy.thaw();
+    let accepted = proxy.accepted();
+    proxy.refuse(false);
+    state(&mut states, "bob logs in (and syncs)", connected).await?;
+    state(&mut states, "bob's catch-up is cut short", reconnecting).await?;
+    state(&mut states, "bob resumes", connected).await?;
+    assert!(proxy.accepted() >= accepted + 2, "bob came back twice");
+
+    // The resume replays no message; the catch-up must start over by itself.
+    eventually("bob counts every message", || {
+        bob_channel
+            .unread()
+            .is_some_and(|u| u.last_seq == COUNT && u.unread_count == COUNT)
+    })
+    .await?;
+    inserted_once(&inserts, COUNT).await?;
+    watcher.abort();
+    let history = whole_history(&bob.client, &community_id, &general, 1_000).await?;
+    let expected: Vec<String> = (0..COUNT).map(|i| format!("c{i:03}")).collect();
+    assert_eq!(contiguous_texts(&history)?, expected, "every message, once");
     Ok(())
 }
 
@@ -245,9 +324,11 @@ async fn a_receiver_cut_three_times_mid_stream_ends_with_every_message_once() ->
         );
         state(&mut states, "bob notices the cut", reconnecting).await?;
         if unreachable {
-            state(&mut states, "bob keeps retrying", |s| {
-                matches!(s, ConnectionState::Reconnecting { attempt, .. } if *attempt >= 3)
-            })
+            state(
+                &mut states,
+                "bob keeps retrying",
+                |s| matches!(s, ConnectionState::Reconnecting { attempt, .. } if *attempt >= 3),
+            )
             .await?;
             assert!(proxy.refused() >= 2, "bob's attempts were refused");
             proxy.refuse(false);
@@ -267,7 +348,11 @@ async fn a_receiver_cut_three_times_mid_stream_ends_with_every_message_once() ->
 
     let history = whole_history(&bob.client, &community_id, &general, 400).await?;
     let expected: Vec<String> = (0..COUNT).map(|i| format!("s{i:03}")).collect();
-    assert_eq!(contiguous_texts(&history)?, expected, "all 300, once, in order");
+    assert_eq!(
+        contiguous_texts(&history)?,
+        expected,
+        "all 300, once, in order"
+    );
     assert_eq!(
         bob_channel.unread().map(|u| (u.last_seq, u.unread_count)),
         Some((COUNT, COUNT))
@@ -310,10 +395,19 @@ async fn a_sender_cut_twice_sends_every_message_exactly_once() -> TestResult {
     proxy.freeze_to_client();
     local_ids.extend(send(20..60).await?);
     eventually("the server stored o020", || last_seq(&bob_channel) >= 21).await?;
-    assert_eq!(last_seq(&bob_channel), 21, "one request went through unanswered");
+    assert_eq!(
+        last_seq(&bob_channel),
+        21,
+        "one request went through unanswered"
+    );
     proxy.cut();
     proxy.thaw();
-    state(&mut states, "alice notices the lost connection", reconnecting).await?;
+    state(
+        &mut states,
+        "alice notices the lost connection",
+        reconnecting,
+    )
+    .await?;
     state(&mut states, "alice is back", connected).await?;
 
     // Cut 2, mid-stream: while the rest of the 60 queued messages go out.

@@ -22,8 +22,9 @@ const PAGE: u32 = 100;
 /// them, fetch the holes between the oldest cached message and the head, at most the
 /// `catch_up_limit` newest sequences per channel (older history is fetched when read).
 /// Holes, not just what lies above the newest cached message: events that arrived
-/// between the sync and this task may sit above a hole.
-pub(crate) async fn catch_up(session: Arc<UserSession>) {
+/// between the sync and this task may sit above a hole. Returns false when interrupted
+/// (the next login starts it over: a resume replays events, not these messages).
+pub(crate) async fn catch_up(session: Arc<UserSession>) -> bool {
     let channels: Vec<(String, String, Seq)> = session.read(|state| {
         state
             .community_ids()
@@ -49,9 +50,10 @@ pub(crate) async fn catch_up(session: Arc<UserSession>) {
             catch_up_channel(&session, &community_id, &channel_id, last_seq, limit).await
         {
             tracing::info!(%error, "catch-up interrupted");
-            return;
+            return false;
         }
     }
+    true
 }
 
 async fn catch_up_channel(

@@ -49,7 +49,7 @@ struct Processor {
     session: Arc<UserSession>,
     needs_sync: bool,
     dirty: BTreeSet<CommunityId>,
-    catch_up: Option<JoinHandle<()>>,
+    catch_up: Option<JoinHandle<bool>>,
 }
 
 impl Drop for Processor {
@@ -213,6 +213,7 @@ impl Processor {
         if let Err(error) = session.store.save_session(record).await {
             tracing::error!(%error, "could not save the session");
         }
+        let syncing = self.needs_sync;
         if self.needs_sync {
             session.phase.send_replace(Phase::Syncing);
             for attempt in 1..=3u32 {
@@ -233,8 +234,22 @@ impl Processor {
         }
         session.phase.send_replace(Phase::Ready);
         session.outbox_wake.notify_one();
-        if !self.needs_sync && !logged_in.resumed {
+        if !self.needs_sync && (syncing || self.catch_up_unfinished().await) {
             self.start_catch_up();
+        }
+    }
+
+    /// True when the last catch-up did not complete (interrupted by a lost connection,
+    /// or still running across a reconnect): a resumed login must start it over, since a
+    /// resume replays events, not the messages the catch-up had yet to fetch.
+    async fn catch_up_unfinished(&mut self) -> bool {
+        match self.catch_up.take() {
+            Some(task) if task.is_finished() => !task.await.unwrap_or(false),
+            Some(task) => {
+                task.abort();
+                true
+            }
+            None => false,
         }
     }
 

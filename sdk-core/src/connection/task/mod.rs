@@ -302,7 +302,7 @@ impl Task {
         if let Some((_, reply)) = live.logout.take() {
             let _ = reply.send(Ok(()));
         }
-        let _ = sink.close().await;
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, sink.close()).await;
         ending
     }
 
@@ -522,12 +522,19 @@ impl Task {
     }
 }
 
-/// Sends one frame.
+/// How long one frame may take to be written. A dead network with a full socket buffer
+/// would otherwise block the loop (and its heartbeat check) until the OS gives up.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long closing a connection may take.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Sends one frame, within [`WRITE_TIMEOUT`].
 async fn send(sink: &mut Sink, frame: &ClientFrame) -> Result<(), String> {
     let text = codec::encode_client(frame).map_err(|e| e.to_string())?;
-    sink.send(WsMessage::text(text))
-        .await
-        .map_err(|e| e.to_string())
+    match tokio::time::timeout(WRITE_TIMEOUT, sink.send(WsMessage::text(text))).await {
+        Ok(sent) => sent.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("write timed out after {WRITE_TIMEOUT:?}")),
+    }
 }
 
 /// The next meaningful frame: `None` when the socket closed, `Err` when it broke.
