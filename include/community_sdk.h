@@ -464,7 +464,8 @@ int32_t csdk_client_login(const struct CsdkClient *client, const char *user_id, 
 // `client` is a live handle.
 int32_t csdk_client_logout(const struct CsdkClient *client);
 
-// Sends a new token now; `*out_expires_at_ms` gets its expiry (ms since the epoch).
+// Sends a new token now; `*out_expires_at_ms` gets its expiry (ms since the epoch; 0 on
+// failure).
 //
 // # Safety
 // `client` is a live handle; `token` is NUL-terminated; `out_expires_at_ms` is NULL or

@@ -40,6 +40,7 @@
 
 mod api;
 mod backoff;
+mod clock;
 mod config;
 mod connection;
 mod error;

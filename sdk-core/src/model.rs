@@ -92,7 +92,8 @@ pub struct UnreadTotals {
 }
 
 /// A change of unread counts: the new values of what changed (or of everything when
-/// `reset` is true, which is always the first value of a subscription).
+/// `reset` is true: always the first value of a subscription, and again after a
+/// subscriber fell far behind).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UnreadUpdate {
     /// True when this lists every channel and community (forget earlier values).
@@ -198,7 +199,8 @@ pub struct LocalMessage {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MessageUpdate {
     /// The current newest cached messages (ascending) and the user's unsent or failed
-    /// messages of the channel: the first value of a subscription.
+    /// messages of the channel: the first value of a subscription (and again after a
+    /// subscriber fell far behind; replace the timeline with it).
     Reset {
         /// Cached messages, ascending by sequence.
         messages: Vec<Message>,

@@ -18,7 +18,7 @@ use tracing::Instrument;
 
 use crate::error::SdkError;
 use crate::events::Publication;
-use crate::model::{LocalMessage, MessageUpdate, SendState};
+use crate::model::{LocalMessage, MessageUpdate};
 use crate::session::{Phase, UserSession};
 use crate::store::{OutboxEntry, OutboxState};
 use crate::sync::{LocalUpdate, publish_new_messages};
@@ -38,13 +38,7 @@ pub(crate) fn echo(entry: &OutboxEntry, sender_id: &str) -> LocalMessage {
         reply_to: entry.reply_to,
         priority: entry.priority,
         created_at_ms: entry.created_at_ms,
-        state: match &entry.state {
-            OutboxState::Sending => SendState::Sending,
-            OutboxState::Sent { seq } => SendState::Sent { seq: *seq },
-            OutboxState::Failed { error } => SendState::Failed {
-                error: error.clone(),
-            },
-        },
+        state: entry.state.clone(),
     }
 }
 
@@ -78,6 +72,12 @@ enum Next {
 
 /// The driver's body.
 pub(crate) async fn run(session: Arc<UserSession>) {
+    // An entry is marked sent, then removed; a stop in between leaves it behind.
+    match session.store.outbox_remove_sent().await {
+        Ok(0) => {}
+        Ok(count) => tracing::debug!(count, "sent outbox entries cleaned up"),
+        Err(error) => tracing::warn!(%error, "cannot clean up sent outbox entries"),
+    }
     let mut phase = session.phase.subscribe();
     loop {
         while *phase.borrow_and_update() != Phase::Ready {

@@ -89,9 +89,14 @@ impl UserSession {
         hub: Arc<Hub>,
         user_id: &str,
     ) -> Result<Arc<Self>, SdkError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            SdkError::InvalidArgument(format!("cannot create {}: {e}", config.data_dir.display()))
-        })?;
+        tokio::fs::create_dir_all(&config.data_dir)
+            .await
+            .map_err(|e| {
+                SdkError::InvalidArgument(format!(
+                    "cannot create {}: {e}",
+                    config.data_dir.display()
+                ))
+            })?;
         let store = Store::open(store_path(&config.data_dir, user_id)).await?;
         let world = store.load_all().await?;
         let saved = world.session.filter(|s| s.user_id == user_id);

@@ -343,4 +343,47 @@ mod tests {
         let json = serde_json::to_string(&error.to_json()).unwrap();
         assert!(json.contains(r#""kind":"limit""#), "{json}");
     }
+
+    /// The kind each SDK error must map to. The match is exhaustive on purpose: a new
+    /// variant in `community-sdk` does not compile here until it is mapped and tested.
+    fn expected_kind(error: &community_sdk::SdkError) -> ErrorKind {
+        use community_sdk::SdkError as Core;
+        match error {
+            Core::Api(api) => ErrorKind::of_code(u32::from(api.code.0)),
+            Core::NotLoggedIn => ErrorKind::Auth,
+            Core::Store(_) => ErrorKind::Store,
+            Core::Connection(_) => ErrorKind::Connection,
+            Core::InvalidArgument(_) => ErrorKind::Limit,
+            Core::Closed => ErrorKind::Closed,
+            Core::UnexpectedResponse(_) => ErrorKind::Protocol,
+        }
+    }
+
+    #[test]
+    fn every_sdk_error_variant_keeps_its_code_name_kind_and_detail() {
+        use community_sdk::{ConnectionError, SdkError as Core};
+        let all = [
+            Core::Api(ApiError::new(ErrorCode::MUTED, "muted until 5")),
+            Core::Api(ApiError::new(ErrorCode::STORAGE, "disk")),
+            Core::NotLoggedIn,
+            Core::Store(community_sdk::store::StoreError::Closed),
+            Core::Connection(ConnectionError::Lost),
+            Core::Connection(ConnectionError::Timeout(15_000)),
+            Core::InvalidArgument("empty url".into()),
+            Core::Closed,
+            Core::UnexpectedResponse("pong".into()),
+        ];
+        for core in all {
+            let mapped = SdkError::from(core.clone());
+            assert_eq!(mapped.code(), core.code(), "{core:?}");
+            assert_eq!(mapped.name(), core.name(), "{core:?}");
+            assert_eq!(mapped.kind(), expected_kind(&core), "{core:?}");
+            assert_ne!(mapped.kind(), ErrorKind::Unknown, "{core:?}");
+            let detail = mapped.detail();
+            match core.api() {
+                Some(api) => assert_eq!(detail, api.message),
+                None => assert_eq!(detail, core.to_string()),
+            }
+        }
+    }
 }

@@ -3,14 +3,17 @@
 //! Apps register one sink (a [`LogListener`] in Kotlin, Swift and Python, a JSON callback in
 //! C) with the most verbose level they want. Records are delivered on the callback thread,
 //! in order, like every listener call; records emitted *on* that thread (or the wake
-//! thread) are not forwarded, so a failing log listener can never feed itself.
+//! thread) are not forwarded, so a failing log listener can never feed itself. At most
+//! 1,000 records (`MAX_QUEUED_RECORDS`) wait for that thread; beyond that they are dropped and
+//! counted (the listener then gets one warning with the count), so a slow listener cannot
+//! grow memory without bound.
 //!
 //! The bridge installs itself as the process's global `tracing` subscriber on first use.
 //! A Rust host that already installed one keeps it: registration then fails with
 //! `invalid_argument`, and the SDK's events go to the host's subscriber instead.
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
@@ -78,6 +81,53 @@ type Deliver = Arc<dyn Fn(LogRecord) + Send + Sync>;
 static MAX_LEVEL: AtomicU8 = AtomicU8::new(0);
 static SINK: RwLock<Option<Deliver>> = RwLock::new(None);
 static INSTALLED: OnceLock<bool> = OnceLock::new();
+
+/// Most records waiting for the callback thread; more are dropped and counted.
+pub(crate) const MAX_QUEUED_RECORDS: usize = 1_000;
+/// Records waiting for the callback thread now.
+static QUEUED: AtomicUsize = AtomicUsize::new(0);
+/// Records dropped since the last one delivered.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// One queued record's place in [`QUEUED`], given back when its job ran or was dropped.
+struct QueueSlot;
+
+impl QueueSlot {
+    fn take() -> Option<QueueSlot> {
+        if QUEUED.fetch_add(1, Ordering::SeqCst) < MAX_QUEUED_RECORDS {
+            Some(QueueSlot)
+        } else {
+            QUEUED.fetch_sub(1, Ordering::SeqCst);
+            DROPPED.fetch_add(1, Ordering::SeqCst);
+            None
+        }
+    }
+}
+
+impl Drop for QueueSlot {
+    fn drop(&mut self) {
+        QUEUED.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Queues `record` for the callback thread, unless too many wait already.
+fn forward(deliver: Deliver, record: LogRecord) {
+    let Some(slot) = QueueSlot::take() else {
+        return;
+    };
+    let dropped = DROPPED.swap(0, Ordering::SeqCst);
+    runtime::dispatch(move || {
+        let _slot = slot;
+        if dropped > 0 {
+            deliver(LogRecord {
+                level: LogLevel::Warn,
+                target: module_path!().to_owned(),
+                message: format!("{dropped} log records dropped: the log listener is too slow"),
+            });
+        }
+        deliver(record);
+    });
+}
 
 /// Routes the SDK's log to `listener` at `level` and above, or stops forwarding (`None`).
 /// Replaces an earlier listener.
@@ -150,7 +200,7 @@ impl<S: Subscriber> Layer<S> for Bridge {
             target: metadata.target().to_owned(),
             message: text.0,
         };
-        runtime::dispatch(move || deliver(record));
+        forward(deliver, record);
     }
 }
 
@@ -193,8 +243,12 @@ mod tests {
     use std::sync::mpsc;
     use std::time::Duration;
 
+    /// The sink is global: one test at a time.
+    static SINK_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn records_reach_the_sink_at_their_level_and_stop_when_removed() {
+        let _one = SINK_TESTS.lock().unwrap_or_else(PoisonError::into_inner);
         let (sender, receiver) = mpsc::channel::<LogRecord>();
         let sender = std::sync::Mutex::new(sender);
         set_sink(
@@ -214,5 +268,73 @@ mod tests {
         set_sink(LogLevel::Trace, None).unwrap();
         tracing::error!("nobody listens");
         assert!(receiver.recv_timeout(Duration::from_millis(300)).is_err());
+    }
+
+    #[test]
+    fn a_stuck_log_listener_costs_a_bounded_queue_and_learns_what_it_missed() {
+        let _one = SINK_TESTS.lock().unwrap_or_else(PoisonError::into_inner);
+        let (sender, receiver) = mpsc::channel::<LogRecord>();
+        let (release, released) = mpsc::channel::<()>();
+        let released = std::sync::Mutex::new(released);
+        let sender = std::sync::Mutex::new(sender);
+        set_sink(
+            LogLevel::Info,
+            Some(Arc::new(move |record: LogRecord| {
+                if record.message.starts_with("first") {
+                    let _ = released
+                        .lock()
+                        .unwrap()
+                        .recv_timeout(Duration::from_secs(10));
+                }
+                let _ = sender.lock().unwrap().send(record);
+            })),
+        )
+        .unwrap();
+        tracing::info!("first, blocks the listener");
+        let burst = MAX_QUEUED_RECORDS * 3;
+        for n in 0..burst {
+            tracing::info!(n, "burst");
+        }
+        assert!(QUEUED.load(Ordering::SeqCst) <= MAX_QUEUED_RECORDS);
+        release.send(()).unwrap();
+        for _ in 0..1_000 {
+            if QUEUED.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(
+            QUEUED.load(Ordering::SeqCst),
+            0,
+            "every slot was given back"
+        );
+        tracing::info!("after the burst");
+        let mut got = Vec::new();
+        while let Ok(record) = receiver.recv_timeout(Duration::from_secs(10)) {
+            let after = record.message.starts_with("after");
+            got.push(record);
+            if after {
+                break;
+            }
+        }
+        set_sink(LogLevel::Trace, None).unwrap();
+        let bursts = got
+            .iter()
+            .filter(|r| r.message.starts_with("burst"))
+            .count();
+        assert!(
+            bursts > 0 && bursts <= MAX_QUEUED_RECORDS,
+            "{bursts} queued"
+        );
+        let dropped: usize = got
+            .iter()
+            .filter(|r| r.message.contains("log records dropped"))
+            .filter_map(|r| r.message.split(' ').next()?.parse::<usize>().ok())
+            .sum();
+        assert!(
+            bursts + dropped >= burst,
+            "{bursts} delivered, {dropped} counted"
+        );
+        assert!(got.last().is_some_and(|r| r.message.starts_with("after")));
     }
 }

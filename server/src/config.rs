@@ -33,6 +33,11 @@ pub struct ServerConfig {
     pub resume_buffer_events: usize,
     /// How long a disconnected session can still be resumed.
     pub session_linger: Duration,
+    /// Sessions one user may have at once, connected or lingering. A login beyond it
+    /// forgets the user's oldest lingering session or, when all are connected, ends the
+    /// oldest with `goodbye{session_replaced}` (so reconnect loops cannot pile up
+    /// sessions, each with its resume buffer and its share of every fan-out).
+    pub max_sessions_per_user: usize,
     /// Read buffer of each WebSocket, in bytes (tungstenite's default is 128 KiB).
     pub ws_read_buffer_bytes: usize,
     /// Bytes buffered before a WebSocket write reaches the socket (every batch is flushed
@@ -52,7 +57,7 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// A configuration with the defaults: PRODUCT.md limits, heartbeat every 15 s, 64 KiB
     /// frames, 256 queued events per session, 512 events kept for resume, sessions
-    /// resumable for 120 s, 2 KiB WebSocket buffers.
+    /// resumable for 120 s, 32 sessions per user, 2 KiB WebSocket buffers.
     pub fn new(listen: SocketAddr, data_dir: impl Into<PathBuf>) -> Self {
         Self {
             listen,
@@ -63,6 +68,7 @@ impl ServerConfig {
             session_queue_capacity: 256,
             resume_buffer_events: 512,
             session_linger: Duration::from_secs(120),
+            max_sessions_per_user: 32,
             ws_read_buffer_bytes: 2 * 1024,
             ws_write_buffer_bytes: 4 * 1024,
             write_timeout: Duration::from_secs(10),

@@ -97,7 +97,11 @@ pub(crate) struct Shared {
 impl Shared {
     /// Shared state for a server with this configuration, domain and key.
     pub fn new(config: ServerConfig, domain: Domain, tokens: TokenKey) -> Self {
-        let hub = Hub::new(config.ring_capacity(), config.session_queue_capacity);
+        let hub = Hub::new(
+            config.ring_capacity(),
+            config.session_queue_capacity,
+            config.max_sessions_per_user,
+        );
         Self {
             config,
             domain,

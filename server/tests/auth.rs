@@ -153,3 +153,32 @@ async fn logout_says_goodbye_and_forgets_the_session() {
         .await;
     assert!(!logged_in.resumed, "a logged-out session cannot be resumed");
 }
+
+#[tokio::test]
+async fn reconnecting_without_resume_cannot_pile_up_sessions() {
+    let server = TestServer::start_with(|config| config.max_sessions_per_user = 3).await;
+    let mut live = server.login("alice").await;
+    // Each of these connections goes away and leaves a lingering session behind.
+    for _ in 0..6 {
+        let gone = server.login("alice").await;
+        drop(gone);
+        // Bounded wait until the server noticed (the session is released before the
+        // connection stops counting), so the lingering one is what gets evicted.
+        for _ in 0..400 {
+            if server.server().connection_count() == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(server.server().connection_count(), 1);
+    }
+    let mut last = server.login("alice").await;
+    assert!(
+        server.server().session_count() <= 3,
+        "{} sessions kept",
+        server.server().session_count()
+    );
+    // The connected sessions were kept; lingering ones went first.
+    assert!(matches!(live.ok(sync_all()).await, Response::Synced(_)));
+    assert!(matches!(last.ok(sync_all()).await, Response::Synced(_)));
+}

@@ -5347,7 +5347,8 @@ class _UniffiFfiConverterSequenceTypeCommunityUnread(_UniffiConverterRustBuffer)
 @dataclass
 class UnreadUpdate:
     """
-    A change of unread counts (everything when `reset`, the first value of a subscription).
+    A change of unread counts (everything when `reset`: the first value of a subscription,
+    and again after a listener fell far behind).
 """
     def __init__(self, *, reset:bool, channels:typing.List[ChannelUnread], communities:typing.List[CommunityUnread], removed_communities:typing.List[str], totals:UnreadTotals):
         self.reset = reset
@@ -6742,7 +6743,8 @@ class MessageUpdate:
     @dataclass
     class RESET:
         """
-        The newest cached messages and the unsent or failed local echoes (first value).
+        The newest cached messages and the unsent or failed local echoes (the first value,
+        and again after a listener fell far behind: replace the timeline with it).
 """
         
         def __init__(self, messages:typing.List[Message], pending:typing.List[LocalMessage]):

@@ -14,7 +14,7 @@ use super::client::ClientInner;
 use super::community::{channel_answer, expect_ok, users_outcome};
 use super::{ChannelUpdate, UsersOutcome};
 use crate::error::SdkError;
-use crate::events::{Sink, Subscription};
+use crate::events::{Fresh, Sink, Subscription, queue};
 use crate::model::{
     ChannelEntry, ChannelUnread, LocalMessage, MessageUpdate, SendOptions, SendState,
 };
@@ -127,7 +127,7 @@ impl ChannelHandle {
             mentions: options.mentions,
             reply_to: options.reply_to,
             priority: options.priority,
-            created_at_ms: checks::now_ms(),
+            created_at_ms: crate::clock::now_ms(),
             state: OutboxState::Sending,
         };
         outbox::enqueue(&session, entry).await
@@ -194,15 +194,31 @@ impl ChannelHandle {
 
     /// Timeline changes: the newest cached messages and the pending local echoes first,
     /// then new messages (`Inserted`, upsert by `seq`) and echo state changes (`Local`).
+    /// A subscriber that falls far behind gets a fresh `Reset` (see [`Subscription`]).
     pub async fn subscribe_messages(&self) -> Result<Subscription<Vec<MessageUpdate>>, SdkError> {
+        let subscription = self.timeline().await?;
+        let client = Arc::downgrade(&self.client);
+        let (community_id, channel_id) = (self.community_id.clone(), self.channel_id.clone());
+        Ok(
+            subscription.with_resync(move || -> Fresh<Vec<MessageUpdate>> {
+                let channel = client.upgrade().map(|client| {
+                    ChannelHandle::new(client, community_id.clone(), channel_id.clone())
+                });
+                Box::pin(async move { channel?.timeline().await.ok() })
+            }),
+        )
+    }
+
+    /// A timeline subscription starting from what the cache holds now.
+    async fn timeline(&self) -> Result<Subscription<Vec<MessageUpdate>>, SdkError> {
         let session = self.session()?;
-        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let (outlet, inlet) = queue();
         // Register first, then read: a message stored in between shows up in both and is
         // filtered below, but none can fall between the two.
         self.client.hub.register(Sink::Messages(
             self.community_id.clone(),
             self.channel_id.clone(),
-            sender,
+            outlet,
         ));
         let messages = session
             .store
@@ -212,7 +228,7 @@ impl ChannelHandle {
         let seen: HashSet<Seq> = messages.iter().map(|m| m.seq).collect();
         let initial = vec![MessageUpdate::Reset { messages, pending }];
         Ok(
-            Subscription::new(initial, receiver).with_filter(move |updates: Vec<MessageUpdate>| {
+            Subscription::new(initial, inlet).with_filter(move |updates: Vec<MessageUpdate>| {
                 let updates: Vec<MessageUpdate> = updates
                     .into_iter()
                     .filter(|u| !matches!(u, MessageUpdate::Inserted(m) if seen.contains(&m.seq)))

@@ -4,15 +4,8 @@
 
 use community_protocol::{ApiError, ChannelKind, ErrorCode, Role};
 
+use crate::clock::now_ms;
 use crate::state::State;
-
-/// Milliseconds since the Unix epoch (local clock).
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
 
 /// The caller must be owner or admin.
 pub(crate) fn admin(state: &State, community_id: &str) -> Result<(), ApiError> {

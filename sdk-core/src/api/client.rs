@@ -15,7 +15,7 @@ use super::{CommunityHandle, JoinOutcome};
 use crate::backoff::BackoffConfig;
 use crate::config::{ClientConfig, TokenProvider};
 use crate::error::SdkError;
-use crate::events::{Hub, Publication, Sink, Subscription, UnreadChange};
+use crate::events::{Hub, Outlet, Publication, Sink, Subscription, UnreadChange, queue};
 use crate::model::{
     CommunityEntry, ConnectionState, DisconnectReason, ListDiff, UnreadTotals, UnreadUpdate,
 };
@@ -127,21 +127,26 @@ async fn build(config: ClientConfig) -> Result<Client, SdkError> {
         dispatcher,
         config: config.clone(),
     });
-    if let Some(user_id) = read_last_user(&config) {
+    if let Some(user_id) = read_last_user(&config).await {
         let session = UserSession::open(config, hub, &user_id).await?;
         *lock(&inner.session) = Some(session);
     }
     Ok(Client { inner })
 }
 
-fn read_last_user(config: &ClientConfig) -> Option<UserId> {
-    let text = std::fs::read_to_string(config.data_dir.join(LAST_USER_FILE)).ok()?;
+// The last-user file is read and written with `tokio::fs` (off the async threads).
+
+async fn read_last_user(config: &ClientConfig) -> Option<UserId> {
+    let text = tokio::fs::read_to_string(config.data_dir.join(LAST_USER_FILE))
+        .await
+        .ok()?;
     let user = text.trim().to_string();
     limits::check_user_id(&user).ok().map(|()| user)
 }
 
-fn write_last_user(config: &ClientConfig, user_id: &str) {
-    if let Err(error) = std::fs::write(config.data_dir.join(LAST_USER_FILE), user_id) {
+async fn write_last_user(config: &ClientConfig, user_id: &str) {
+    let path = config.data_dir.join(LAST_USER_FILE);
+    if let Err(error) = tokio::fs::write(path, user_id).await {
         tracing::warn!(%error, "cannot remember the last user");
     }
 }
@@ -166,28 +171,44 @@ impl ClientInner {
     }
 
     /// Registers `sink` with an initial value computed under the same locks, so the
-    /// subscriber sees exactly the current value followed by every later change.
-    pub(crate) fn subscribe<T>(
-        &self,
-        initial: impl FnOnce(Option<&crate::state::State>) -> T,
-        sink: impl FnOnce(tokio::sync::mpsc::UnboundedSender<T>) -> Sink,
+    /// subscriber sees exactly the current value followed by every later change. A
+    /// subscriber that falls behind starts over the same way.
+    pub(crate) fn subscribe<T: Send + 'static>(
+        self: &Arc<Self>,
+        initial: impl Fn(Option<&crate::state::State>) -> T + Send + 'static,
+        sink: impl Fn(Outlet<T>) -> Sink + Send + 'static,
     ) -> Subscription<T> {
-        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        let subscription = self.subscribe_now(&initial, &sink);
+        let client = Arc::downgrade(self);
+        subscription.with_resync(move || {
+            let fresh = client
+                .upgrade()
+                .map(|client| client.subscribe_now(&initial, &sink));
+            Box::pin(std::future::ready(fresh))
+        })
+    }
+
+    fn subscribe_now<T>(
+        &self,
+        initial: &impl Fn(Option<&crate::state::State>) -> T,
+        sink: &impl Fn(Outlet<T>) -> Sink,
+    ) -> Subscription<T> {
+        let (outlet, inlet) = queue();
         let guard = lock(&self.session);
         let value = match guard.as_ref() {
             Some(session) => session.read(|state| {
                 let value = initial(Some(state));
-                self.hub.register(sink(sender));
+                self.hub.register(sink(outlet));
                 value
             }),
             None => {
                 let value = initial(None);
-                self.hub.register(sink(sender));
+                self.hub.register(sink(outlet));
                 value
             }
         };
         drop(guard);
-        Subscription::new(value, receiver)
+        Subscription::new(value, inlet)
     }
 }
 
@@ -272,12 +293,12 @@ impl Client {
         let result = first.await.unwrap_or(Err(SdkError::Closed));
         match result {
             Ok(_) => {
-                write_last_user(&self.inner.config, user_id);
+                write_last_user(&self.inner.config, user_id).await;
                 self.wait_ready(&session).await
             }
             Err(error) if offline_capable(&error) && session.store.session().await?.is_some() => {
                 tracing::info!(%error, "server unreachable; starting offline from the cache");
-                write_last_user(&self.inner.config, user_id);
+                write_last_user(&self.inner.config, user_id).await;
                 Ok(())
             }
             Err(error) => {
@@ -289,7 +310,7 @@ impl Client {
 
     async fn wait_ready(&self, session: &UserSession) -> Result<(), SdkError> {
         let mut phase = session.phase.subscribe();
-        let limit = self.inner.config.request_timeout * 2;
+        let limit = self.inner.config.request_timeout.saturating_mul(2);
         let waited = tokio::time::timeout(limit, async {
             loop {
                 match phase.borrow_and_update().clone() {
@@ -313,7 +334,8 @@ impl Client {
         let session = lock(&self.inner.session).take();
         if let Some(session) = session {
             let result = session.logout().await;
-            let _ = std::fs::remove_file(self.inner.config.data_dir.join(LAST_USER_FILE));
+            let last_user = self.inner.config.data_dir.join(LAST_USER_FILE);
+            let _ = tokio::fs::remove_file(last_user).await;
             self.inner.hub.publish([
                 Publication::Community(ListDiff::Reset(Vec::new())),
                 Publication::Unread(UnreadChange {

@@ -134,15 +134,16 @@ impl CommunityHandle {
     /// Channel list changes: the whole list first, then diffs.
     pub fn subscribe_channels(&self) -> Subscription<Vec<ListDiff<ChannelEntry>>> {
         let id = self.community_id.clone();
+        let sink_id = self.community_id.clone();
         self.client.subscribe(
-            |state| {
+            move |state| {
                 vec![ListDiff::Reset(
                     state
                         .and_then(|s| s.channel_entries(&id))
                         .unwrap_or_default(),
                 )]
             },
-            |sender| Sink::Channels(self.community_id.clone(), sender),
+            move |outlet| Sink::Channels(sink_id.clone(), outlet),
         )
     }
 
@@ -170,28 +171,27 @@ impl CommunityHandle {
 
     /// Deletes the community and everything in it (owner only).
     pub async fn dismiss(&self) -> Result<(), SdkError> {
-        let session = self.check(checks::owner)?;
-        expect_ok(
-            "dismiss_community",
-            session
-                .request(Request::DismissCommunity(self.community_ref()))
-                .await?,
-        )?;
-        session
-            .apply(LocalUpdate::RemoveCommunity(self.community_id.clone()))
-            .await;
-        Ok(())
+        let request = Request::DismissCommunity(self.community_ref());
+        self.depart(checks::owner, "dismiss_community", request)
+            .await
     }
 
     /// Leaves the community (not for its owner).
     pub async fn leave(&self) -> Result<(), SdkError> {
-        let session = self.check(checks::may_leave)?;
-        expect_ok(
-            "leave_community",
-            session
-                .request(Request::LeaveCommunity(self.community_ref()))
-                .await?,
-        )?;
+        let request = Request::LeaveCommunity(self.community_ref());
+        self.depart(checks::may_leave, "leave_community", request)
+            .await
+    }
+
+    /// Sends `request` (after `check`), then drops the community from the cache.
+    async fn depart(
+        &self,
+        check: impl FnOnce(&State, &str) -> Result<(), ApiError>,
+        op: &str,
+        request: Request,
+    ) -> Result<(), SdkError> {
+        let session = self.check(check)?;
+        expect_ok(op, session.request(request).await?)?;
         session
             .apply(LocalUpdate::RemoveCommunity(self.community_id.clone()))
             .await;

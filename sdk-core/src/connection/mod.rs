@@ -101,7 +101,7 @@ impl ConnectionHandle {
             Ok(Err(_)) => Err(ConnectionError::Lost.into()),
             Err(_) => {
                 tracing::debug!(op, "request timed out");
-                Err(ConnectionError::Timeout(self.request_timeout.as_millis() as u64).into())
+                Err(ConnectionError::Timeout(crate::clock::millis(self.request_timeout)).into())
             }
         }
     }

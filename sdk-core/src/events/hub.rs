@@ -6,15 +6,18 @@
 //! sends each subscriber its batch. Each publication is numbered; a subscriber registered
 //! when the counter stood at `n` receives only publications numbered `n` or later, so a
 //! snapshot taken under the same lock as the registration plus the later diffs is exactly
-//! the current state.
+//! the current state. Sending never waits: a subscriber whose bounded backlog is full is
+//! dropped from the list and flagged lagged (its [`Subscription`] starts over from a fresh
+//! value), so a slow subscriber costs a bounded amount of memory.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use community_protocol::{ChannelId, CommunityId};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 use super::Subscription;
+use super::subscription::{Outlet, queue};
 use crate::model::{
     ChannelEntry, ChannelUnread, CommunityEntry, CommunityUnread, ConnectionState,
     DisconnectReason, ListDiff, MessageUpdate, UnreadTotals, UnreadUpdate,
@@ -65,22 +68,15 @@ pub(crate) struct UnreadChange {
 /// Where a subscriber's batches go.
 pub(crate) enum Sink {
     /// Connection states.
-    Connection(mpsc::UnboundedSender<ConnectionState>),
+    Connection(Outlet<ConnectionState>),
     /// Community list diffs.
-    Communities(mpsc::UnboundedSender<Vec<ListDiff<CommunityEntry>>>),
+    Communities(Outlet<Vec<ListDiff<CommunityEntry>>>),
     /// Channel list diffs of one community.
-    Channels(
-        CommunityId,
-        mpsc::UnboundedSender<Vec<ListDiff<ChannelEntry>>>,
-    ),
+    Channels(CommunityId, Outlet<Vec<ListDiff<ChannelEntry>>>),
     /// Timeline changes of one channel.
-    Messages(
-        CommunityId,
-        ChannelId,
-        mpsc::UnboundedSender<Vec<MessageUpdate>>,
-    ),
+    Messages(CommunityId, ChannelId, Outlet<Vec<MessageUpdate>>),
     /// Unread changes.
-    Unread(mpsc::UnboundedSender<UnreadUpdate>),
+    Unread(Outlet<UnreadUpdate>),
 }
 
 impl Sink {
@@ -106,12 +102,14 @@ impl Sink {
 }
 
 struct Subscriber {
+    id: u64,
     from: u64,
     sink: Sink,
 }
 
 struct Inner {
     next: u64,
+    next_subscriber: u64,
     /// The connection task whose states are current; states of older tasks are dropped.
     connection_epoch: u64,
     queue: VecDeque<(u64, Publication)>,
@@ -133,6 +131,7 @@ impl Hub {
             epochs: std::sync::atomic::AtomicU64::new(0),
             inner: Mutex::new(Inner {
                 next: 0,
+                next_subscriber: 0,
                 connection_epoch: 0,
                 queue: VecDeque::new(),
                 subscribers: Vec::new(),
@@ -204,23 +203,22 @@ impl Hub {
     /// Registers a sink; it receives publications queued from now on. Call while holding
     /// the lock that guards the snapshot given to the subscriber as its first value.
     pub(crate) fn register(&self, sink: Sink) {
-        let mut inner = self.lock();
-        let from = inner.next;
-        inner.subscribers.push(Subscriber { from, sink });
+        Inner::register(&mut self.lock(), sink);
     }
 
-    /// Subscribes to connection states (the current one first).
-    pub(crate) fn subscribe_connection(&self) -> Subscription<ConnectionState> {
-        let (sender, receiver) = mpsc::unbounded_channel();
+    /// Subscribes to connection states (the current one first; the current one again
+    /// after falling behind).
+    pub(crate) fn subscribe_connection(self: &Arc<Self>) -> Subscription<ConnectionState> {
+        let (outlet, inlet) = queue();
         let mut inner = self.lock();
-        let from = inner.next;
-        inner.subscribers.push(Subscriber {
-            from,
-            sink: Sink::Connection(sender),
-        });
+        Inner::register(&mut inner, Sink::Connection(outlet));
         let current = inner.connection.clone();
         drop(inner);
-        Subscription::new(current, receiver)
+        let hub: Weak<Hub> = Arc::downgrade(self);
+        Subscription::new(current, inlet).with_resync(move || {
+            let fresh = hub.upgrade().map(|hub| hub.subscribe_connection());
+            Box::pin(std::future::ready(fresh))
+        })
     }
 
     /// The dispatcher: delivers queued publications until the task is aborted.
@@ -235,31 +233,49 @@ impl Hub {
                     }
                     let batch: Vec<(u64, Publication)> = inner.queue.drain(..).collect();
                     inner.subscribers.retain(|s| !s.sink.is_closed());
-                    let targets: Vec<(u64, Sink)> = inner
+                    let targets: Vec<(u64, u64, Sink)> = inner
                         .subscribers
                         .iter()
-                        .map(|s| (s.from, s.sink.clone_sink()))
+                        .map(|s| (s.id, s.from, s.sink.clone_sink()))
                         .collect();
                     (batch, targets)
                 };
-                for (from, sink) in &targets {
-                    deliver(&batch, *from, sink);
+                let gone: Vec<u64> = targets
+                    .iter()
+                    .filter(|(_, from, sink)| !deliver(&batch, *from, sink))
+                    .map(|(id, _, _)| *id)
+                    .collect();
+                if !gone.is_empty() {
+                    tracing::debug!(count = gone.len(), "subscribers dropped or lagging");
+                    self.lock().subscribers.retain(|s| !gone.contains(&s.id));
                 }
             }
         }
     }
 }
 
+impl Inner {
+    fn register(&mut self, sink: Sink) {
+        let (id, from) = (self.next_subscriber, self.next);
+        self.next_subscriber += 1;
+        self.subscribers.push(Subscriber { id, from, sink });
+    }
+}
+
 /// Sends one subscriber the publications of `batch` that concern it (no lock held).
-fn deliver(batch: &[(u64, Publication)], from: u64, sink: &Sink) {
+/// False when the subscriber is gone or lagging: it is fed no more.
+fn deliver(batch: &[(u64, Publication)], from: u64, sink: &Sink) -> bool {
     let relevant = batch.iter().filter(|(n, _)| *n >= from).map(|(_, p)| p);
     match sink {
         Sink::Connection(sender) => {
             for publication in relevant {
-                if let Publication::Connection(state) = publication {
-                    let _ = sender.send(state.clone());
+                if let Publication::Connection(state) = publication
+                    && !sender.send(state.clone())
+                {
+                    return false;
                 }
             }
+            true
         }
         Sink::Communities(sender) => {
             let diffs: Vec<_> = relevant
@@ -268,9 +284,7 @@ fn deliver(batch: &[(u64, Publication)], from: u64, sink: &Sink) {
                     _ => None,
                 })
                 .collect();
-            if !diffs.is_empty() {
-                let _ = sender.send(diffs);
-            }
+            diffs.is_empty() || sender.send(diffs)
         }
         Sink::Channels(community, sender) => {
             let diffs: Vec<_> = relevant
@@ -281,9 +295,7 @@ fn deliver(batch: &[(u64, Publication)], from: u64, sink: &Sink) {
                     _ => None,
                 })
                 .collect();
-            if !diffs.is_empty() {
-                let _ = sender.send(diffs);
-            }
+            diffs.is_empty() || sender.send(diffs)
         }
         Sink::Messages(community, channel, sender) => {
             let updates: Vec<_> = relevant
@@ -296,15 +308,12 @@ fn deliver(batch: &[(u64, Publication)], from: u64, sink: &Sink) {
                     _ => None,
                 })
                 .collect();
-            if !updates.is_empty() {
-                let _ = sender.send(updates);
-            }
+            updates.is_empty() || sender.send(updates)
         }
-        Sink::Unread(sender) => {
-            if let Some(update) = merge_unread(relevant) {
-                let _ = sender.send(update);
-            }
-        }
+        Sink::Unread(sender) => match merge_unread(relevant) {
+            Some(update) => sender.send(update),
+            None => true,
+        },
     }
 }
 
@@ -354,6 +363,7 @@ fn merge_unread<'a>(publications: impl Iterator<Item = &'a Publication>) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::subscription::BACKLOG;
     use std::time::Duration;
 
     fn unread(channel: &str, count: u64) -> Publication {
@@ -381,10 +391,12 @@ mod tests {
         let hub = Hub::new();
         let dispatcher = tokio::spawn(hub.clone().run_dispatcher());
         hub.publish([unread("a", 1)]);
-        let (sender, mut receiver) = mpsc::unbounded_channel();
-        hub.register(Sink::Unread(sender));
+        let (outlet, inlet) = queue();
+        hub.register(Sink::Unread(outlet));
+        let mut subscription = Subscription::new(UnreadUpdate::default(), inlet);
+        assert_eq!(subscription.try_next(), Some(UnreadUpdate::default()));
         hub.publish([unread("a", 2), unread("a", 3), unread("b", 1)]);
-        let update = tokio::time::timeout(Duration::from_secs(5), receiver.recv())
+        let update = tokio::time::timeout(Duration::from_secs(5), subscription.next())
             .await
             .unwrap()
             .unwrap();
@@ -435,6 +447,67 @@ mod tests {
         );
         assert_eq!(hub.connection_state(), ConnectionState::Connected);
         assert_eq!(hub.lock().subscribers.len(), 1);
+        dispatcher.abort();
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_never_reads_is_cut_off_then_starts_over_from_the_current_state() {
+        let hub = Hub::new();
+        let dispatcher = tokio::spawn(hub.clone().run_dispatcher());
+        let mut subscription = hub.subscribe_connection();
+        let epoch = hub.next_connection_epoch();
+        let states = u32::try_from(BACKLOG).unwrap() + 50;
+        for attempt in 1..=states {
+            let next_delay = Duration::ZERO;
+            hub.publish_connection(
+                epoch,
+                ConnectionState::Reconnecting {
+                    attempt,
+                    next_delay,
+                },
+            );
+        }
+        hub.publish_connection(epoch, ConnectionState::Connected);
+        for _ in 0..500 {
+            if hub.lock().subscribers.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            hub.lock().subscribers.is_empty(),
+            "a full backlog cuts it off"
+        );
+        let mut seen = Vec::new();
+        for _ in 0..BACKLOG + 2 {
+            let state = tokio::time::timeout(Duration::from_secs(5), subscription.next())
+                .await
+                .unwrap()
+                .unwrap();
+            seen.push(state);
+        }
+        let attempt = u32::try_from(BACKLOG).unwrap();
+        assert_eq!(
+            seen[BACKLOG],
+            ConnectionState::Reconnecting {
+                attempt,
+                next_delay: Duration::ZERO
+            },
+            "everything queued before the cut is delivered"
+        );
+        assert_eq!(
+            seen[BACKLOG + 1],
+            ConnectionState::Connected,
+            "then the current state"
+        );
+        assert_eq!(
+            hub.lock().subscribers.len(),
+            1,
+            "and it is registered again"
+        );
+        hub.publish_connection(epoch, ConnectionState::Connecting);
+        let next = tokio::time::timeout(Duration::from_secs(5), subscription.next()).await;
+        assert_eq!(next.unwrap(), Some(ConnectionState::Connecting));
         dispatcher.abort();
     }
 }

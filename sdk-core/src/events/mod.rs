@@ -1,8 +1,10 @@
 //! Subscriptions: typed change streams the app consumes.
 //!
 //! Every subscription yields the current value first, then changes in batches, delivered
-//! by one dispatcher task in the order they happened. A [`Subscription`] ends when it is
-//! dropped (or [`Subscription::cancel`]led) and when the client shuts down. The Rust form
+//! by one dispatcher task in the order they happened. Each subscriber's backlog is
+//! bounded: one that falls too far behind gets a fresh current value (a reset) instead.
+//! A [`Subscription`] ends when it is dropped (or [`Subscription::cancel`]led) and when the
+//! client shuts down. The Rust form
 //! is an async stream (`next().await`); bindings wrap it into listener callbacks.
 //!
 //! What can be subscribed (see [`Client`](crate::Client) and the handles):
@@ -17,3 +19,4 @@ mod subscription;
 
 pub(crate) use hub::{Hub, Publication, Sink, UnreadChange};
 pub use subscription::Subscription;
+pub(crate) use subscription::{Fresh, Outlet, queue};

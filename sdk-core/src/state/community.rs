@@ -67,9 +67,15 @@ impl CommunityState {
         community
     }
 
+    /// Recomputes the sums over the channels (saturating: the counts are server input).
     pub(super) fn recompute(&mut self) {
-        self.unread = self.channels.values().map(|c| c.counter.unread).sum();
-        self.mentions = self.channels.values().map(|c| c.counter.mentions).sum();
+        let counters = self.channels.values().map(|c| c.counter);
+        (self.unread, self.mentions) = counters.fold((0u64, 0u64), |(unread, mentions), c| {
+            (
+                unread.saturating_add(c.unread),
+                mentions.saturating_add(c.mentions),
+            )
+        });
     }
 
     pub(super) fn entry(&self) -> CommunityEntry {

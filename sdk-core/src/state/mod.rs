@@ -70,10 +70,11 @@ impl State {
     fn recompute_totals(&mut self) {
         self.totals = UnreadTotals::default();
         for community in self.communities.values() {
+            let totals = &mut self.totals;
             if community.notification == NotificationStatus::Notify {
-                self.totals.total_unread += community.unread;
+                totals.total_unread = totals.total_unread.saturating_add(community.unread);
             }
-            self.totals.total_mentions += community.mentions;
+            totals.total_mentions = totals.total_mentions.saturating_add(community.mentions);
         }
     }
 

@@ -289,3 +289,50 @@ fn incremental_totals_match_a_full_recount_after_random_operations() {
         }
     }
 }
+
+#[test]
+fn absurd_server_heads_saturate_instead_of_overflowing() {
+    let huge = u64::MAX - 1;
+    let mut state = State::from_snapshots(
+        Some("me".into()),
+        vec![
+            snapshot(
+                "a",
+                vec![
+                    head("a", "a1", 10, 0, huge, huge),
+                    head("a", "a2", 3, 0, 3, 3),
+                ],
+                NotificationStatus::Notify,
+            ),
+            snapshot(
+                "b",
+                vec![head("b", "b1", 7, 0, huge, 0)],
+                NotificationStatus::Notify,
+            ),
+        ],
+    );
+    assert_eq!(state.totals().total_unread, u64::MAX);
+    assert_eq!(
+        state.community_unread("a").map(|c| c.mention_count),
+        Some(u64::MAX)
+    );
+    let mut out = Vec::new();
+    for seq in 11..14 {
+        state.on_message(&message("a", "a1", seq, "other", true), &mut out);
+    }
+    let a1 = state.channel_unread("a", "a1").unwrap();
+    assert_eq!((a1.unread_count, a1.mention_count), (u64::MAX, u64::MAX));
+    // A read position above the last sequence (another device read ahead) counts nothing,
+    // and later messages up to it stay read: exact, never negative.
+    state.apply_head(&head("a", "a2", 3, 50, 0, 0), true, &mut out);
+    state.on_message(&message("a", "a2", 9, "other", false), &mut out);
+    assert_eq!(
+        state.channel_unread("a", "a2").map(|c| c.unread_count),
+        Some(0)
+    );
+    state.on_message(&message("a", "a2", 52, "other", false), &mut out);
+    assert_eq!(
+        state.channel_unread("a", "a2").map(|c| c.unread_count),
+        Some(2)
+    );
+}

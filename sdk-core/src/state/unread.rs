@@ -7,7 +7,8 @@
 //! which makes replays harmless. A jump in sequence means events were missed: the missing
 //! messages are counted as unread (the best estimate) and the caller refetches the heads,
 //! which replace the estimate with the server's exact values. Nothing here ever counts
-//! loaded rows, so counts are exact on a cold cache.
+//! loaded rows, so counts are exact on a cold cache. Heads come from the server, so every
+//! sum saturates instead of overflowing (a read position above `last_seq` counts nothing).
 
 use community_protocol::{ChannelHead, Seq, TimestampMs};
 
@@ -78,9 +79,9 @@ impl Counter {
         self.last_seq = seq;
         self.last_activity_ms = self.last_activity_ms.max(created_at_ms);
         if !from_me && seq > self.read_seq {
-            self.unread += 1;
+            self.unread = self.unread.saturating_add(1);
             if mentions_me {
-                self.mentions += 1;
+                self.mentions = self.mentions.saturating_add(1);
             }
         }
         effect
@@ -102,7 +103,7 @@ impl Counter {
         self.last_seq = last_seq;
         self.last_activity_ms = self.last_activity_ms.max(at_ms);
         if mentioned {
-            self.mentions += 1;
+            self.mentions = self.mentions.saturating_add(1);
         }
         Effect::Gap
     }
@@ -114,7 +115,7 @@ impl Counter {
             return Effect::Applied;
         }
         let from = self.last_seq.max(self.read_seq);
-        self.unread += up_to.saturating_sub(from);
+        self.unread = self.unread.saturating_add(up_to.saturating_sub(from));
         Effect::Gap
     }
 

@@ -417,6 +417,13 @@ impl Store {
         self.write(span, move |c| outbox::remove(c, &key)).await
     }
 
+    /// Deletes every entry already sent (left behind when the process stopped between
+    /// marking an entry sent and removing it); returns how many.
+    pub async fn outbox_remove_sent(&self) -> StoreResult<usize> {
+        let span = tracing::debug_span!("store.outbox_remove_sent");
+        self.write(span, outbox::remove_sent).await
+    }
+
     // ----- reads -----
 
     /// The saved session, if any.

@@ -93,6 +93,13 @@ pub(crate) fn remove(connection: &Connection, key: &str) -> Result<bool, StoreEr
     Ok(changed > 0)
 }
 
+/// Deletes every entry already sent; returns how many.
+pub(crate) fn remove_sent(connection: &Connection) -> Result<usize, StoreError> {
+    Ok(connection
+        .prepare_cached("DELETE FROM outbox WHERE state = 'sent'")?
+        .execute([])?)
+}
+
 /// Entries still to send, in enqueue order.
 pub(crate) fn pending(connection: &Connection) -> Result<Vec<OutboxEntry>, StoreError> {
     let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = 'sending' ORDER BY id");

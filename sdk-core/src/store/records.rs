@@ -2,8 +2,8 @@
 //! outbox) and what it returns in bulk (the cached world at start-up, write outcomes).
 
 use community_protocol::{
-    ApiError, ChannelId, CommunityId, CommunitySnapshot, Mentions, Message, MessageContent,
-    Priority, Seq, TimestampMs, UserId,
+    ChannelId, CommunityId, CommunitySnapshot, Mentions, Message, MessageContent, Priority, Seq,
+    TimestampMs, UserId,
 };
 
 /// The session to resume after a restart or reconnect.
@@ -19,22 +19,10 @@ pub struct SessionRecord {
     pub last_event_seq: u64,
 }
 
-/// Where an outbox entry stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OutboxState {
-    /// Queued or in flight: the runtime (re)sends it whenever it is connected.
-    Sending,
-    /// The server stored it as `seq` in its channel.
-    Sent {
-        /// The message's sequence.
-        seq: Seq,
-    },
-    /// The server refused it; it stays until the user retries or discards it.
-    Failed {
-        /// Why.
-        error: ApiError,
-    },
-}
+/// Where an outbox entry stands: the same states as its local echo's
+/// [`SendState`](crate::SendState) (sending, sent at `seq`, failed with the server's error;
+/// a failed entry stays until the user retries or discards it).
+pub use crate::model::SendState as OutboxState;
 
 /// A message the user sent, kept durably until the server has it (the local echo).
 #[derive(Debug, Clone, PartialEq, Eq)]

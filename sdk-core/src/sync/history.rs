@@ -109,13 +109,11 @@ pub(crate) async fn fetch_after(
             limit: Some((up_to - after).min(u64::from(PAGE)) as u32),
         });
         let (messages, has_more) = messages_of(session.request(request).await?)?;
-        let Some(newest) = messages.last().map(|m| m.seq) else {
-            break;
-        };
+        let newest = messages.last().map(|m| m.seq);
         store_page(session, messages, publish).await?;
-        after = newest;
-        if !has_more {
-            break;
+        match next_after(after, newest, has_more) {
+            Some(next) => after = next,
+            None => break,
         }
     }
     Ok(())
@@ -146,7 +144,7 @@ pub(crate) async fn history_page(
     if top == 0 {
         return Ok(Vec::new());
     }
-    let low = top.saturating_sub(u64::from(limit) - 1).max(1);
+    let low = top.saturating_sub(u64::from(limit.max(1)) - 1).max(1);
     let online = *session.phase.borrow() == Phase::Ready;
     if online {
         let missing = session
@@ -159,7 +157,7 @@ pub(crate) async fn history_page(
     }
     Ok(session
         .store
-        .messages_before(channel_id.to_string(), Some(top + 1), limit)
+        .messages_before(channel_id.to_string(), Some(top.saturating_add(1)), limit)
         .await?)
 }
 
@@ -185,25 +183,40 @@ async fn fill_range_inner(
     mut to: Seq,
 ) -> Result<(), SdkError> {
     while to >= from {
-        let wanted = (to - from + 1).min(u64::from(PAGE)) as u32;
+        let wanted = (to - from).saturating_add(1).min(u64::from(PAGE)) as u32;
         let request = Request::GetMessages(GetMessages {
             community_id: community_id.to_string(),
             channel_id: channel_id.to_string(),
-            before_seq: Some(to + 1),
+            before_seq: Some(to.saturating_add(1)),
             after_seq: None,
             limit: Some(wanted),
         });
         let (messages, _) = messages_of(session.request(request).await?)?;
-        let Some(oldest) = messages.first().map(|m| m.seq) else {
-            break;
-        };
+        let oldest = messages.first().map(|m| m.seq);
         store_page(session, messages, false).await?;
-        if oldest <= from || oldest <= 1 {
-            break;
+        match next_to(from, to, oldest) {
+            Some(next) => to = next,
+            None => break,
         }
-        to = oldest - 1;
     }
     Ok(())
+}
+
+/// Where the next page of [`fetch_after`] starts: after the newest message of this page
+/// when the page moved forward and the server has more. A page that does not move forward
+/// (empty, or out of range from a misbehaving server) ends the loop, so paging is bounded
+/// by real progress.
+fn next_after(after: Seq, newest: Option<Seq>, has_more: bool) -> Option<Seq> {
+    newest.filter(|&newest| newest > after && has_more)
+}
+
+/// Where the next, older page of [`fill_range`] ends: just below the oldest message of
+/// this page, when it reached below `to` and `from` is not reached yet (same rule as
+/// [`next_after`]).
+fn next_to(from: Seq, to: Seq, oldest: Option<Seq>) -> Option<Seq> {
+    oldest
+        .filter(|&oldest| oldest > from && oldest <= to)
+        .map(|oldest| oldest - 1)
 }
 
 fn messages_of(response: Response) -> Result<(Vec<Message>, bool), SdkError> {
@@ -223,4 +236,25 @@ async fn store_page(
         publish_new_messages(session, new);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_stops_when_a_page_makes_no_progress() {
+        assert_eq!(next_after(10, Some(110), true), Some(110));
+        assert_eq!(next_after(10, Some(110), false), None, "no more");
+        assert_eq!(next_after(10, None, true), None, "empty page");
+        assert_eq!(next_after(10, Some(10), true), None, "no progress");
+        assert_eq!(next_after(10, Some(3), true), None, "answer out of range");
+
+        assert_eq!(next_to(1, 300, Some(201)), Some(200));
+        assert_eq!(next_to(1, 300, Some(1)), None, "reached the start");
+        assert_eq!(next_to(150, 300, Some(120)), None, "reached `from`");
+        assert_eq!(next_to(1, 300, None), None, "empty page");
+        assert_eq!(next_to(1, 300, Some(301)), None, "answer out of range");
+        assert_eq!(next_to(1, u64::MAX, Some(u64::MAX)), Some(u64::MAX - 1));
+    }
 }

@@ -11,6 +11,7 @@ use super::client::{CsdkClient, subscribe};
 use super::community::community_arg;
 use super::support::{
     CsdkJsonCallback, CsdkSubscription, clear_out, guard, json_arg, str_arg, write_json,
+    write_value,
 };
 use crate::error::SdkError;
 use crate::records::{ChannelUpdate, MessageContent, MessageUpdate, SendOptions, map_vec};
@@ -196,6 +197,8 @@ unsafe fn outbox_call(
 ) -> i32 {
     guard(|| {
         // SAFETY: the caller's contract.
+        unsafe { write_value(out_done, false) };
+        // SAFETY: the caller's contract.
         let (channel, local_id) = unsafe {
             (
                 channel_arg(client, community_id, channel_id)?,
@@ -209,10 +212,8 @@ unsafe fn outbox_call(
                 channel.discard(local_id).await
             }
         })?;
-        if !out_done.is_null() {
-            // SAFETY: not null; writable by the caller's contract.
-            unsafe { *out_done = done };
-        }
+        // SAFETY: the caller's contract.
+        unsafe { write_value(out_done, done) };
         Ok(())
     })
 }

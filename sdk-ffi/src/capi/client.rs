@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::support::{
     Callback, CsdkJsonCallback, CsdkSubscription, clear_out, guard, json_arg, opt_str_arg, str_arg,
-    write_json, write_string,
+    write_json, write_string, write_value,
 };
 use crate::error::SdkError;
 use crate::records::{ClientOptions, NewCommunity};
@@ -180,7 +180,8 @@ pub unsafe extern "C" fn csdk_client_logout(client: *const CsdkClient) -> i32 {
     })
 }
 
-/// Sends a new token now; `*out_expires_at_ms` gets its expiry (ms since the epoch).
+/// Sends a new token now; `*out_expires_at_ms` gets its expiry (ms since the epoch; 0 on
+/// failure).
 ///
 /// # Safety
 /// `client` is a live handle; `token` is NUL-terminated; `out_expires_at_ms` is NULL or
@@ -193,12 +194,12 @@ pub unsafe extern "C" fn csdk_client_refresh_token(
 ) -> i32 {
     guard(|| {
         // SAFETY: the caller's contract.
+        unsafe { write_value(out_expires_at_ms, 0) };
+        // SAFETY: the caller's contract.
         let (client, token) = unsafe { (client_arg(client)?, str_arg(token, "token")?.to_owned()) };
         let expires = block_on(async move { client.refresh_token(token).await })?;
-        if !out_expires_at_ms.is_null() {
-            // SAFETY: not null; writable by the caller's contract.
-            unsafe { *out_expires_at_ms = expires };
-        }
+        // SAFETY: the caller's contract.
+        unsafe { write_value(out_expires_at_ms, expires) };
         Ok(())
     })
 }

@@ -26,3 +26,40 @@ pub use client::*;
 pub use codes::*;
 pub use community::*;
 pub use support::*;
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::c_char;
+
+    use super::*;
+
+    #[test]
+    fn every_kind_of_out_parameter_is_reset_on_failure() {
+        let community = c"c".as_ptr();
+        let channel = c"ch".as_ptr();
+        let client = std::ptr::null();
+
+        let mut done = true;
+        // SAFETY: NULL client (refused), valid strings and out pointer.
+        let code = unsafe {
+            csdk_channel_retry_send(client, community, channel, c"k".as_ptr(), &mut done)
+        };
+        assert_eq!((code, done), (CSDK_ERR_INVALID_ARGUMENT, false));
+
+        let mut expires = 42_i64;
+        // SAFETY: as above.
+        let code = unsafe { csdk_client_refresh_token(client, c"t".as_ptr(), &mut expires) };
+        assert_eq!((code, expires), (CSDK_ERR_INVALID_ARGUMENT, 0));
+
+        let mut json: *mut c_char = std::ptr::NonNull::dangling().as_ptr();
+        // SAFETY: as above.
+        let code = unsafe { csdk_channel_entry(client, community, channel, &mut json) };
+        assert_eq!(code, CSDK_ERR_INVALID_ARGUMENT);
+        assert!(json.is_null());
+
+        let error = csdk_last_error();
+        assert!(!error.is_null());
+        // SAFETY: a string returned by the library, freed once.
+        unsafe { csdk_string_free(error) };
+    }
+}

@@ -140,6 +140,18 @@ pub(crate) unsafe fn write_string(out: *mut *mut c_char, text: String) {
     }
 }
 
+/// Sets a plain out value (a flag, a number) when `out` is not NULL. Calls set it to its
+/// default first, so it is `false` / 0 on failure, as pointers are NULL.
+///
+/// # Safety
+/// `out` is null or valid for one write.
+pub(crate) unsafe fn write_value<T>(out: *mut T, value: T) {
+    if !out.is_null() {
+        // SAFETY: not null; the caller promises it is writable (function contract).
+        unsafe { *out = value };
+    }
+}
+
 /// Clears `*out` at the start of a call, so it is NULL on failure.
 ///
 /// # Safety

@@ -169,7 +169,8 @@ impl From<sdk::UnreadTotals> for UnreadTotals {
     }
 }
 
-/// A change of unread counts (everything when `reset`, the first value of a subscription).
+/// A change of unread counts (everything when `reset`: the first value of a subscription,
+/// and again after a listener fell far behind).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, uniffi::Record)]
 pub struct UnreadUpdate {
     /// True when this lists every channel and community.
@@ -387,7 +388,8 @@ impl From<sdk::LocalMessage> for LocalMessage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, uniffi::Enum)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MessageUpdate {
-    /// The newest cached messages and the unsent or failed local echoes (first value).
+    /// The newest cached messages and the unsent or failed local echoes (the first value,
+    /// and again after a listener fell far behind: replace the timeline with it).
     Reset {
         /// Cached messages, ascending by sequence.
         messages: Vec<Message>,

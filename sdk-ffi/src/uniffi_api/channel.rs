@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use super::MessageListener;
+use super::call_on;
 use super::listeners::report;
 use crate::error::SdkError;
 use crate::records::{
     ChannelEntry, ChannelHead, ChannelInfo, ChannelUnread, ChannelUpdate, LocalMessage, Message,
     MessageContent, SendOptions, UsersOutcome, map_vec,
 };
-use crate::runtime::run;
 use crate::subscription::{TaskHandle, pump};
 
 /// A handle on one channel. Cheap; reads come from the cache.
@@ -26,17 +26,6 @@ impl Channel {
     /// The SDK's handle (for the C ABI's subscriptions).
     pub(crate) fn sdk_handle(&self) -> community_sdk::ChannelHandle {
         self.inner.clone()
-    }
-
-    /// Runs `op` on a clone of the handle, on the SDK runtime.
-    async fn call<T, F, Fut>(&self, op: F) -> Result<T, SdkError>
-    where
-        T: Send + 'static,
-        F: FnOnce(community_sdk::ChannelHandle) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<T, community_sdk::SdkError>> + Send + 'static,
-    {
-        let handle = self.inner.clone();
-        run(async move { op(handle).await.map_err(SdkError::from) }).await
     }
 }
 
@@ -70,32 +59,44 @@ impl Channel {
         content: MessageContent,
         options: SendOptions,
     ) -> Result<LocalMessage, SdkError> {
-        self.call(|c| async move { c.send(content.into(), options.into()).await.map(Into::into) })
-            .await
+        call_on(&self.inner, |c| async move {
+            c.send(content.into(), options.into()).await.map(Into::into)
+        })
+        .await
     }
 
     /// Sends a text message with default options.
     pub async fn send_text(&self, text: String) -> Result<LocalMessage, SdkError> {
-        self.call(|c| async move { c.send_text(text).await.map(Into::into) })
-            .await
+        call_on(&self.inner, |c| async move {
+            c.send_text(text).await.map(Into::into)
+        })
+        .await
     }
 
     /// Puts a failed message back in the queue. False when it was not failed.
     pub async fn retry_send(&self, local_id: String) -> Result<bool, SdkError> {
-        self.call(move |c| async move { c.retry_send(&local_id).await })
-            .await
+        call_on(&self.inner, move |c| async move {
+            c.retry_send(&local_id).await
+        })
+        .await
     }
 
     /// Discards an unsent or failed message. False when unknown.
     pub async fn discard(&self, local_id: String) -> Result<bool, SdkError> {
-        self.call(move |c| async move { c.discard(&local_id).await })
-            .await
+        call_on(
+            &self.inner,
+            move |c| async move { c.discard(&local_id).await },
+        )
+        .await
     }
 
     /// The user's messages of this channel not sent yet, or failed.
     pub async fn pending(&self) -> Result<Vec<LocalMessage>, SdkError> {
-        self.call(|c| async move { c.pending().await.map(map_vec) })
-            .await
+        call_on(
+            &self.inner,
+            |c| async move { c.pending().await.map(map_vec) },
+        )
+        .await
     }
 
     /// A page of history, whole and ascending: up to `limit` (1..=100) messages with
@@ -105,8 +106,10 @@ impl Channel {
         before_seq: Option<u64>,
         limit: u32,
     ) -> Result<Vec<Message>, SdkError> {
-        self.call(move |c| async move { c.messages(before_seq, limit).await.map(map_vec) })
-            .await
+        call_on(&self.inner, move |c| async move {
+            c.messages(before_seq, limit).await.map(map_vec)
+        })
+        .await
     }
 
     /// Timeline changes: the newest cached messages and pending echoes first, then new
@@ -115,9 +118,8 @@ impl Channel {
         &self,
         listener: Arc<dyn MessageListener>,
     ) -> Result<Arc<TaskHandle>, SdkError> {
-        let subscription = self
-            .call(|c| async move { c.subscribe_messages().await })
-            .await?;
+        let subscription =
+            call_on(&self.inner, |c| async move { c.subscribe_messages().await }).await?;
         pump(subscription, move |updates| {
             report(listener.on_update(map_vec(updates)))
         })
@@ -126,41 +128,51 @@ impl Channel {
 
     /// Marks everything up to `seq` read (never backwards); returns the new head.
     pub async fn mark_read(&self, seq: u64) -> Result<ChannelHead, SdkError> {
-        self.call(move |c| async move { c.mark_read(seq).await.map(Into::into) })
-            .await
+        call_on(&self.inner, move |c| async move {
+            c.mark_read(seq).await.map(Into::into)
+        })
+        .await
     }
 
     /// Marks every message read.
     pub async fn mark_all_read(&self) -> Result<ChannelHead, SdkError> {
-        self.call(|c| async move { c.mark_all_read().await.map(Into::into) })
-            .await
+        call_on(&self.inner, |c| async move {
+            c.mark_all_read().await.map(Into::into)
+        })
+        .await
     }
 
     /// Changes the channel (owner / admin).
     pub async fn update(&self, update: ChannelUpdate) -> Result<ChannelInfo, SdkError> {
-        self.call(|c| async move { c.update(update.into()).await.map(Into::into) })
-            .await
+        call_on(&self.inner, |c| async move {
+            c.update(update.into()).await.map(Into::into)
+        })
+        .await
     }
 
     /// Deletes the channel and its messages (owner / admin; not the default channel).
     pub async fn delete(&self) -> Result<(), SdkError> {
-        self.call(|c| async move { c.delete().await }).await
+        call_on(&self.inner, |c| async move { c.delete().await }).await
     }
 
     /// Adds members to a private channel (owner / admin).
     pub async fn add_members(&self, user_ids: Vec<String>) -> Result<UsersOutcome, SdkError> {
-        self.call(|c| async move { c.add_members(user_ids).await.map(Into::into) })
-            .await
+        call_on(&self.inner, |c| async move {
+            c.add_members(user_ids).await.map(Into::into)
+        })
+        .await
     }
 
     /// Removes members from a private channel (owner / admin).
     pub async fn remove_members(&self, user_ids: Vec<String>) -> Result<UsersOutcome, SdkError> {
-        self.call(|c| async move { c.remove_members(user_ids).await.map(Into::into) })
-            .await
+        call_on(&self.inner, |c| async move {
+            c.remove_members(user_ids).await.map(Into::into)
+        })
+        .await
     }
 
     /// The explicit members of a private channel.
     pub async fn members(&self) -> Result<Vec<String>, SdkError> {
-        self.call(|c| async move { c.members().await }).await
+        call_on(&self.inner, |c| async move { c.members().await }).await
     }
 }

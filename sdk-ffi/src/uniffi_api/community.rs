@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::call_on;
 use super::listeners::report;
 use super::{Channel, ChannelListListener};
 use crate::error::SdkError;
@@ -11,7 +12,6 @@ use crate::records::{
     CommunityUnread, CommunityUpdate, JoinRequest, MemberInfo, MemberPage, NewChannel,
     NotificationStatus, Role, UsersOutcome, map_vec,
 };
-use crate::runtime::run;
 use crate::subscription::{TaskHandle, pump};
 
 /// A handle on one community. Cheap; holds no data of its own (reads come from the cache).
@@ -23,17 +23,6 @@ pub struct Community {
 impl Community {
     pub(crate) fn new(inner: community_sdk::CommunityHandle) -> Arc<Community> {
         Arc::new(Community { inner })
-    }
-
-    /// Runs `op` on a clone of the handle, on the SDK runtime.
-    async fn call<T, F, Fut>(&self, op: F) -> Result<T, SdkError>
-    where
-        T: Send + 'static,
-        F: FnOnce(community_sdk::CommunityHandle) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<T, community_sdk::SdkError>> + Send + 'static,
-    {
-        let handle = self.inner.clone();
-        run(async move { op(handle).await.map_err(SdkError::from) }).await
     }
 }
 
@@ -83,30 +72,37 @@ impl Community {
 
     /// Fetches the community from the server and refreshes the cache.
     pub async fn refresh(&self) -> Result<CommunityEntry, SdkError> {
-        self.call(|c| async move { c.refresh().await.map(Into::into) })
-            .await
+        call_on(
+            &self.inner,
+            |c| async move { c.refresh().await.map(Into::into) },
+        )
+        .await
     }
 
     /// Deletes the community and everything in it (owner only).
     pub async fn dismiss(&self) -> Result<(), SdkError> {
-        self.call(|c| async move { c.dismiss().await }).await
+        call_on(&self.inner, |c| async move { c.dismiss().await }).await
     }
 
     /// Leaves the community (the owner must transfer ownership first).
     pub async fn leave(&self) -> Result<(), SdkError> {
-        self.call(|c| async move { c.leave().await }).await
+        call_on(&self.inner, |c| async move { c.leave().await }).await
     }
 
     /// Adds up to 100 users.
     pub async fn invite(&self, user_ids: Vec<String>) -> Result<UsersOutcome, SdkError> {
-        self.call(|c| async move { c.invite(user_ids).await.map(Into::into) })
-            .await
+        call_on(&self.inner, |c| async move {
+            c.invite(user_ids).await.map(Into::into)
+        })
+        .await
     }
 
     /// Pending join requests (owner / admin).
     pub async fn join_requests(&self) -> Result<Vec<JoinRequest>, SdkError> {
-        self.call(|c| async move { c.join_requests().await.map(map_vec) })
-            .await
+        call_on(&self.inner, |c| async move {
+            c.join_requests().await.map(map_vec)
+        })
+        .await
     }
 
     /// Approves or rejects a join request (owner / admin).
@@ -115,14 +111,18 @@ impl Community {
         user_id: String,
         approve: bool,
     ) -> Result<(), SdkError> {
-        self.call(move |c| async move { c.decide_join_request(&user_id, approve).await })
-            .await
+        call_on(&self.inner, move |c| async move {
+            c.decide_join_request(&user_id, approve).await
+        })
+        .await
     }
 
     /// Changes name, avatar, notice or join policy (owner / admin).
     pub async fn update(&self, update: CommunityUpdate) -> Result<CommunityInfo, SdkError> {
-        self.call(|c| async move { c.update(update.into()).await.map(Into::into) })
-            .await
+        call_on(&self.inner, |c| async move {
+            c.update(update.into()).await.map(Into::into)
+        })
+        .await
     }
 
     /// Sets custom attributes (owner / admin); failed keys are reported one by one.
@@ -131,8 +131,10 @@ impl Community {
         attributes: HashMap<String, String>,
     ) -> Result<AttributesOutcome, SdkError> {
         let attributes = attributes.into_iter().collect();
-        self.call(|c| async move { c.set_attributes(attributes).await.map(Into::into) })
-            .await
+        call_on(&self.inner, |c| async move {
+            c.set_attributes(attributes).await.map(Into::into)
+        })
+        .await
     }
 
     /// Deletes custom attributes (owner / admin).
@@ -140,14 +142,18 @@ impl Community {
         &self,
         keys: Vec<String>,
     ) -> Result<AttributesOutcome, SdkError> {
-        self.call(|c| async move { c.delete_attributes(keys).await.map(Into::into) })
-            .await
+        call_on(&self.inner, |c| async move {
+            c.delete_attributes(keys).await.map(Into::into)
+        })
+        .await
     }
 
     /// The user's notification status for this community.
     pub async fn set_notification(&self, status: NotificationStatus) -> Result<(), SdkError> {
-        self.call(move |c| async move { c.set_notification(status.into()).await })
-            .await
+        call_on(&self.inner, move |c| async move {
+            c.set_notification(status.into()).await
+        })
+        .await
     }
 
     /// A page of members, whole (optionally those whose id or nickname contains `query`),
@@ -158,8 +164,10 @@ impl Community {
         cursor: Option<String>,
         limit: Option<u32>,
     ) -> Result<MemberPage, SdkError> {
-        self.call(move |c| async move { c.members(query, cursor, limit).await.map(Into::into) })
-            .await
+        call_on(&self.inner, move |c| async move {
+            c.members(query, cursor, limit).await.map(Into::into)
+        })
+        .await
     }
 
     /// Makes a member an admin or an ordinary member (owner only).
@@ -168,7 +176,7 @@ impl Community {
         user_id: String,
         role: Role,
     ) -> Result<MemberInfo, SdkError> {
-        self.call(move |c| async move {
+        call_on(&self.inner, move |c| async move {
             c.set_member_role(&user_id, role.into())
                 .await
                 .map(Into::into)
@@ -178,14 +186,15 @@ impl Community {
 
     /// Removes a member.
     pub async fn kick(&self, user_id: String) -> Result<(), SdkError> {
-        self.call(move |c| async move { c.kick(&user_id).await })
-            .await
+        call_on(&self.inner, move |c| async move { c.kick(&user_id).await }).await
     }
 
     /// Gives ownership to another member (the old owner becomes an admin).
     pub async fn transfer_ownership(&self, user_id: String) -> Result<MemberInfo, SdkError> {
-        self.call(move |c| async move { c.transfer_ownership(&user_id).await.map(Into::into) })
-            .await
+        call_on(&self.inner, move |c| async move {
+            c.transfer_ownership(&user_id).await.map(Into::into)
+        })
+        .await
     }
 
     /// Mutes a member until a time (ms since the epoch), or unmutes (`None`).
@@ -194,27 +203,35 @@ impl Community {
         user_id: String,
         until_ms: Option<i64>,
     ) -> Result<MemberInfo, SdkError> {
-        self.call(move |c| async move { c.mute_member(&user_id, until_ms).await.map(Into::into) })
-            .await
+        call_on(&self.inner, move |c| async move {
+            c.mute_member(&user_id, until_ms).await.map(Into::into)
+        })
+        .await
     }
 
     /// Mutes or unmutes everyone but the owner and admins.
     pub async fn set_mute_all(&self, muted: bool) -> Result<CommunityInfo, SdkError> {
-        self.call(move |c| async move { c.set_mute_all(muted).await.map(Into::into) })
-            .await
+        call_on(&self.inner, move |c| async move {
+            c.set_mute_all(muted).await.map(Into::into)
+        })
+        .await
     }
 
     /// Sets the user's own nickname in this community (empty clears it).
     pub async fn set_nickname(&self, nickname: String) -> Result<MemberInfo, SdkError> {
-        self.call(move |c| async move { c.set_nickname(&nickname).await.map(Into::into) })
-            .await
+        call_on(&self.inner, move |c| async move {
+            c.set_nickname(&nickname).await.map(Into::into)
+        })
+        .await
     }
 
     /// Creates a channel (owner / admin).
     pub async fn create_channel(&self, channel: NewChannel) -> Result<Arc<Channel>, SdkError> {
-        self.call(|c| async move { c.create_channel(channel.into()).await })
-            .await
-            .map(Channel::new)
+        call_on(&self.inner, |c| async move {
+            c.create_channel(channel.into()).await
+        })
+        .await
+        .map(Channel::new)
     }
 
     /// Creates a category (owner / admin).
@@ -223,8 +240,10 @@ impl Community {
         name: String,
         position: Option<i64>,
     ) -> Result<CategoryInfo, SdkError> {
-        self.call(move |c| async move { c.create_category(&name, position).await.map(Into::into) })
-            .await
+        call_on(&self.inner, move |c| async move {
+            c.create_category(&name, position).await.map(Into::into)
+        })
+        .await
     }
 
     /// Renames or moves a category (owner / admin).
@@ -234,7 +253,7 @@ impl Community {
         name: Option<String>,
         position: Option<i64>,
     ) -> Result<CategoryInfo, SdkError> {
-        self.call(move |c| async move {
+        call_on(&self.inner, move |c| async move {
             c.update_category(&category_id, name, position)
                 .await
                 .map(Into::into)
@@ -244,13 +263,17 @@ impl Community {
 
     /// Deletes a category; its channels fall back to no category (owner / admin).
     pub async fn delete_category(&self, category_id: String) -> Result<(), SdkError> {
-        self.call(move |c| async move { c.delete_category(&category_id).await })
-            .await
+        call_on(&self.inner, move |c| async move {
+            c.delete_category(&category_id).await
+        })
+        .await
     }
 
     /// Fetches the unread heads of every visible channel from the server.
     pub async fn refresh_heads(&self) -> Result<Vec<ChannelHead>, SdkError> {
-        self.call(|c| async move { c.refresh_heads().await.map(map_vec) })
-            .await
+        call_on(&self.inner, |c| async move {
+            c.refresh_heads().await.map(map_vec)
+        })
+        .await
     }
 }

@@ -6,7 +6,9 @@
 //! [`TaskHandle`](crate::subscription::TaskHandle); the listener receives the current value
 //! first, then each batch of changes, on the SDK's callback thread. Cancelling or dropping
 //! the handle ends the subscription. An exception thrown by a listener is caught and
-//! logged; it never stops later deliveries.
+//! logged; it never stops later deliveries. Each listener has one call in flight at most;
+//! one that falls far behind the changes gets a fresh reset (the whole list, every count,
+//! the newest messages) instead of an ever-growing backlog.
 
 mod channel;
 mod client;
@@ -21,3 +23,16 @@ pub use listeners::{
     ChannelListListener, CommunityListListener, ConnectionListener, ListenerError, MessageListener,
     TokenProvider, UnreadListener,
 };
+
+/// Runs `op` on a clone of an SDK handle, on the SDK runtime (the body of every async
+/// method of [`Community`] and [`Channel`]).
+async fn call_on<H, T, F, Fut>(handle: &H, op: F) -> Result<T, crate::error::SdkError>
+where
+    H: Clone + Send + 'static,
+    T: Send + 'static,
+    F: FnOnce(H) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, community_sdk::SdkError>> + Send + 'static,
+{
+    let handle = handle.clone();
+    crate::runtime::run(async move { op(handle).await.map_err(crate::error::SdkError::from) }).await
+}

@@ -62,6 +62,32 @@ pub(crate) fn decode(kind: CursorKind, cursor: &str) -> Result<Position, ApiErro
     })
 }
 
+/// Decodes the cursor of a paged request, if it has one.
+pub(crate) fn decode_optional(
+    kind: CursorKind,
+    cursor: Option<&str>,
+) -> Result<Option<Position>, ApiError> {
+    cursor.map(|cursor| decode(kind, cursor)).transpose()
+}
+
+/// Cuts rows fetched with `limit + 1` (the extra row only says that more exist) to one
+/// page, and returns it with the cursor of the next page, if there is one.
+pub(crate) fn cut_page<T>(
+    mut rows: Vec<T>,
+    limit: u32,
+    kind: CursorKind,
+    position_of: impl Fn(&T) -> Position,
+) -> (Vec<T>, Option<String>) {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let has_more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = match (has_more, rows.last()) {
+        (true, Some(last)) => Some(encode(kind, &position_of(last))),
+        _ => None,
+    };
+    (rows, next_cursor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,11 +104,26 @@ mod tests {
             decode(CursorKind::Joined, &cursor).unwrap_err().code,
             ErrorCode::INVALID_CURSOR
         );
+        assert_eq!(decode_optional(CursorKind::Members, None).unwrap(), None);
         for garbage in ["", "!!!", "bTE6eDp5", &URL_SAFE_NO_PAD.encode("m1:12:")] {
             assert_eq!(
                 decode(CursorKind::Members, garbage).unwrap_err().code,
                 ErrorCode::INVALID_CURSOR
             );
         }
+    }
+
+    #[test]
+    fn pages_are_cut_with_a_cursor_only_when_more_exist() {
+        let position = |n: &i64| Position {
+            at_ms: *n,
+            id: n.to_string(),
+        };
+        let (page, next) = cut_page(vec![1, 2, 3], 2, CursorKind::Joined, position);
+        assert_eq!(page, vec![1, 2]);
+        let next = decode(CursorKind::Joined, &next.unwrap()).unwrap();
+        assert_eq!(next, position(&2));
+        let (page, next) = cut_page(vec![1, 2], 2, CursorKind::Joined, position);
+        assert_eq!((page, next), (vec![1, 2], None));
     }
 }

@@ -33,8 +33,16 @@ pub(crate) struct LoginOutcome {
 pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// A token's expiry (unix seconds) in milliseconds, as the wire carries it; expiries past
+/// what `i64` milliseconds can say are capped instead of wrapping negative.
+pub(crate) fn expires_at_ms(expires_at: u64) -> i64 {
+    i64::try_from(expires_at)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1000)
 }
 
 /// The instant a token expiring at `expires_at` (unix seconds) stops being valid.
@@ -114,7 +122,7 @@ pub(crate) async fn login(
         session_id: session.id.clone(),
         resumed: was_resumed,
         event_seq,
-        token_expires_at_ms: (claims.expires_at as i64).saturating_mul(1000),
+        token_expires_at_ms: expires_at_ms(claims.expires_at),
         limits: shared.domain.limits().clone(),
         server_time_ms: now_ms(),
     });
@@ -189,7 +197,20 @@ pub(crate) fn refresh(
 ) -> Result<(Response, Instant), ApiError> {
     let claims = verify(shared, &params.token, &session.user_id)?;
     let response = Response::TokenRefreshed {
-        expires_at_ms: (claims.expires_at as i64).saturating_mul(1000),
+        expires_at_ms: expires_at_ms(claims.expires_at),
     };
     Ok((response, deadline_of(claims.expires_at)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn far_future_expiries_are_capped_not_wrapped() {
+        assert_eq!(expires_at_ms(2_000), 2_000_000);
+        assert_eq!(expires_at_ms(u64::MAX), i64::MAX);
+        assert_eq!(expires_at_ms(i64::MAX as u64 / 10), i64::MAX);
+        assert!(deadline_of(u64::MAX) > Instant::now());
+    }
 }

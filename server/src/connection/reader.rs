@@ -9,6 +9,7 @@
 //! client going away.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
 use community_protocol::{
@@ -24,6 +25,9 @@ use super::auth;
 use super::frames;
 use crate::hub::{Goodbye, Outbox, Session};
 use crate::shared::{RunState, Shared};
+
+/// The longest silence ever waited for (a bound on configured heartbeat intervals).
+const MAX_SILENCE: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Where a connection is in its protocol.
 pub(crate) enum Phase {
@@ -74,7 +78,13 @@ impl Reader {
         stream: &mut SplitStream<WebSocket>,
         mut run: watch::Receiver<RunState>,
     ) -> ReaderEnd {
-        let silence = self.shared.config.heartbeat_interval * 2;
+        // Capped so that a huge configured interval cannot overflow the deadline below.
+        let silence = self
+            .shared
+            .config
+            .heartbeat_interval
+            .saturating_mul(2)
+            .min(MAX_SILENCE);
         let mut idle_deadline = Instant::now() + silence;
         loop {
             let token_deadline = match &self.phase {
@@ -178,7 +188,8 @@ impl Reader {
                 }
                 tracing::debug!(connection = self.outbox.id, %client, "hello");
                 let config = &self.shared.config;
-                let interval = config.heartbeat_interval.as_millis() as u64;
+                let interval =
+                    u64::try_from(config.heartbeat_interval.as_millis()).unwrap_or(u64::MAX);
                 self.outbox
                     .send(frames::welcome(interval, config.max_frame_bytes))
                     .await;

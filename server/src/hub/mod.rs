@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use community_protocol::{CommunityId, UserId, codec};
+use community_protocol::{CommunityId, GoodbyeReason, UserId, codec};
 use community_server_domain::{Audience, Delivery, MembershipChange};
 
 pub(crate) use outbox::{Ending, Goodbye, Outbox};
@@ -38,6 +38,44 @@ struct Index {
 }
 
 impl Index {
+    /// Unlinks sessions of `user_id` beyond `cap`, never `keep`: the oldest lingering
+    /// ones first, then the oldest connected ones. Each victim is marked forgotten (lock
+    /// order: index, then session) and returned with the connection that served it.
+    fn evict_over(
+        &mut self,
+        user_id: &str,
+        cap: usize,
+        keep: u64,
+    ) -> Vec<(Arc<Session>, Option<Arc<Outbox>>)> {
+        let mut evicted = Vec::new();
+        let Some(mut entry) = self.users.remove(user_id) else {
+            return evicted;
+        };
+        while entry.sessions.len() > cap {
+            let lingering = entry
+                .sessions
+                .iter()
+                .position(|s| s.key != keep && !s.is_attached());
+            let oldest = entry.sessions.iter().position(|s| s.key != keep);
+            let Some(at) = lingering.or(oldest) else {
+                break;
+            };
+            let victim = entry.sessions.remove(at);
+            let outbox = victim.forget();
+            self.unlink_from_communities(victim.key, &entry.communities);
+            if self
+                .by_id
+                .get(&victim.id)
+                .is_some_and(|s| s.key == victim.key)
+            {
+                self.by_id.remove(&victim.id);
+            }
+            evicted.push((victim, outbox));
+        }
+        self.users.insert(user_id.to_owned(), entry);
+        evicted
+    }
+
     fn unlink_from_communities(&mut self, session_key: u64, communities: &HashSet<CommunityId>) {
         for community in communities {
             if let Some(members) = self.communities.get_mut(community) {
@@ -56,17 +94,20 @@ pub(crate) struct Hub {
     next_key: AtomicU64,
     ring_capacity: usize,
     queue_capacity: usize,
+    max_sessions_per_user: usize,
 }
 
 impl Hub {
     /// An empty hub whose sessions keep `ring_capacity` events and tolerate
-    /// `queue_capacity` unsent ones.
-    pub fn new(ring_capacity: usize, queue_capacity: usize) -> Self {
+    /// `queue_capacity` unsent ones, with at most `max_sessions_per_user` sessions per
+    /// user (at least 1).
+    pub fn new(ring_capacity: usize, queue_capacity: usize, max_sessions_per_user: usize) -> Self {
         Self {
             index: Mutex::new(Index::default()),
             next_key: AtomicU64::new(1),
             ring_capacity,
             queue_capacity,
+            max_sessions_per_user: max_sessions_per_user.max(1),
         }
     }
 
@@ -96,6 +137,10 @@ impl Hub {
     /// Registers a session whose user is a member of `communities` (the authoritative
     /// list, read under the same ordering lock as every membership change).
     /// A session forgotten meanwhile (its login was abandoned) is not registered.
+    ///
+    /// A user has at most `max_sessions_per_user` sessions: beyond it the oldest
+    /// lingering one is forgotten (its resume will fail and the client syncs), or, when
+    /// all are connected, the oldest one is ended with `goodbye{session_replaced}`.
     pub fn register(&self, session: &Arc<Session>, communities: Vec<CommunityId>) {
         let mut index = self.lock();
         // Checked under the index lock; `forget` marks the session before it takes the
@@ -103,15 +148,30 @@ impl Hub {
         if session.is_forgotten() {
             return;
         }
-        let index = &mut *index;
-        index.by_id.insert(session.id.clone(), Arc::clone(session));
-        let entry = index.users.entry(session.user_id.clone()).or_default();
+        let index_ref = &mut *index;
+        index_ref
+            .by_id
+            .insert(session.id.clone(), Arc::clone(session));
+        let entry = index_ref.users.entry(session.user_id.clone()).or_default();
         entry.sessions.push(Arc::clone(session));
         entry.communities = communities.into_iter().collect();
         for community in &entry.communities {
-            let members = index.communities.entry(community.clone()).or_default();
+            let members = index_ref.communities.entry(community.clone()).or_default();
             for s in &entry.sessions {
                 members.insert(s.key, Arc::clone(s));
+            }
+        }
+        let evicted =
+            index_ref.evict_over(&session.user_id, self.max_sessions_per_user, session.key);
+        drop(index);
+        for (victim, outbox) in evicted {
+            tracing::info!(user = %victim.user_id, session = %victim.id, "session evicted: too many sessions of one user");
+            if let Some(outbox) = outbox {
+                outbox.end(Ending::Goodbye(Goodbye::new(
+                    GoodbyeReason::SessionReplaced,
+                    false,
+                    "this user has too many sessions; the oldest was ended",
+                )));
             }
         }
     }
@@ -291,7 +351,7 @@ mod tests {
 
     #[test]
     fn an_abandoned_login_leaves_nothing_registered() {
-        let hub = Hub::new(16, 16);
+        let hub = Hub::new(16, 16, 8);
         // Forgotten before its registration ran (the login future was dropped first).
         let early = hub.new_session("ann", "phone");
         hub.forget(&early);
@@ -306,8 +366,42 @@ mod tests {
         assert!(hub.find("ann", &late.id).is_none());
     }
 
+    #[test]
+    fn a_user_keeps_a_bounded_number_of_sessions() {
+        let hub = Hub::new(16, 16, 3);
+        let sessions: Vec<Arc<Session>> = (0..3).map(|_| hub.new_session("ann", "")).collect();
+        let outboxes: Vec<Arc<Outbox>> = (0..3).map(|i| Arc::new(Outbox::new(i, 4))).collect();
+        for (session, outbox) in sessions.iter().zip(&outboxes) {
+            hub.register(session, vec!["c1".into()]);
+            session.attach(outbox, 0).unwrap();
+        }
+        // The middle one lingers (its connection went away): it goes first.
+        sessions[1].release(1);
+        let fourth = hub.new_session("ann", "");
+        hub.register(&fourth, vec!["c1".into()]);
+        assert_eq!(hub.session_count(), 3);
+        assert!(sessions[1].is_forgotten());
+        assert!(hub.find("ann", &sessions[1].id).is_none());
+        assert!(!outboxes[1].is_ending(), "it had no connection to end");
+        // All connected: the oldest is ended, never the newcomer.
+        fourth.attach(&Arc::new(Outbox::new(9, 4)), 0).unwrap();
+        let fifth = hub.new_session("ann", "");
+        hub.register(&fifth, vec!["c1".into()]);
+        assert_eq!(hub.session_count(), 3);
+        assert!(sessions[0].is_forgotten() && !fifth.is_forgotten());
+        let ending = outboxes[0].take().ending;
+        assert!(
+            matches!(ending, Some(Ending::Goodbye(g)) if g.reason == GoodbyeReason::SessionReplaced)
+        );
+        // Fan-out reaches exactly the sessions kept.
+        assert_eq!(
+            hub.deliver(&[delivery(Audience::Community("c1".into()))], None),
+            3
+        );
+    }
+
     fn hub_with(users: &[(&str, &[&str])]) -> (Hub, Vec<Arc<Session>>) {
-        let hub = Hub::new(16, 16);
+        let hub = Hub::new(16, 16, 8);
         let sessions = users
             .iter()
             .map(|(user, communities)| {
@@ -358,7 +452,7 @@ mod tests {
 
     #[test]
     fn users_and_other_sessions_audiences() {
-        let hub = Hub::new(16, 16);
+        let hub = Hub::new(16, 16, 8);
         let a1 = hub.new_session("a", "phone");
         let a2 = hub.new_session("a", "laptop");
         let b = hub.new_session("b", "");
@@ -401,7 +495,7 @@ mod tests {
 
     #[test]
     fn forgetting_removes_from_every_index() {
-        let hub = Hub::new(16, 16);
+        let hub = Hub::new(16, 16, 8);
         let a1 = hub.new_session("a", "");
         let a2 = hub.new_session("a", "");
         hub.register(&a1, vec!["c1".into()]);

@@ -127,7 +127,9 @@ impl Outbox {
     }
 
     /// Queues a frame, waiting while `max_pending` frames are already waiting (so a client
-    /// that never reads cannot make the server buffer its responses without bound).
+    /// that never reads cannot make the server buffer its responses without bound). Once
+    /// the connection is ending nobody waits: a frame that finds the queue full is dropped
+    /// (the writer may never drain it again; the client retries after reconnecting).
     pub async fn send(&self, frame: String) {
         loop {
             let space = self.space.notified();
@@ -135,10 +137,14 @@ impl Outbox {
             space.as_mut().enable();
             {
                 let mut state = self.lock();
-                if state.frames.len() < self.max_pending || state.ending.is_some() {
+                if state.frames.len() < self.max_pending {
                     state.frames.push_back(frame);
                     drop(state);
                     self.wake.notify();
+                    return;
+                }
+                if state.ending.is_some() {
+                    tracing::debug!(connection = self.id, "connection ending; frame dropped");
                     return;
                 }
             }
@@ -233,6 +239,20 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(outbox.take().frames, vec!["3".to_string()]);
+    }
+
+    #[tokio::test]
+    async fn an_ending_connection_neither_waits_nor_grows() {
+        let outbox = Outbox::new(1, 2);
+        outbox.end(Ending::Close);
+        for i in 0..1_000 {
+            tokio::time::timeout(Duration::from_secs(5), outbox.send(i.to_string()))
+                .await
+                .unwrap();
+        }
+        let work = outbox.take();
+        assert_eq!(work.frames, vec!["0".to_string(), "1".to_string()]);
+        assert_eq!(work.ending, Some(Ending::Close));
     }
 
     #[tokio::test]

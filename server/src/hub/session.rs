@@ -236,6 +236,11 @@ impl Session {
         state.attachment.take().map(|a| a.outbox)
     }
 
+    /// True when a connection serves the session now (false while it lingers).
+    pub fn is_attached(&self) -> bool {
+        self.lock().attachment.is_some()
+    }
+
     /// True when the session was forgotten.
     pub fn is_forgotten(&self) -> bool {
         self.lock().forgotten

@@ -7061,7 +7061,8 @@ public func FfiConverterTypeUnreadTotals_lower(_ value: UnreadTotals) -> RustBuf
 
 
 /**
- * A change of unread counts (everything when `reset`, the first value of a subscription).
+ * A change of unread counts (everything when `reset`: the first value of a subscription,
+ * and again after a listener fell far behind).
  */
 public struct UnreadUpdate: Equatable, Hashable {
     /**
@@ -8512,7 +8513,8 @@ public func FfiConverterTypeMessageContent_lower(_ value: MessageContent) -> Rus
 public enum MessageUpdate: Equatable, Hashable {
     
     /**
-     * The newest cached messages and the unsent or failed local echoes (first value).
+     * The newest cached messages and the unsent or failed local echoes (the first value,
+     * and again after a listener fell far behind: replace the timeline with it).
      */
     case reset(
         /**

@@ -10,9 +10,9 @@ use community_protocol::{
     ClientFrame, ErrorCode, ErrorKind, GoodbyeReason, PROTOCOL_VERSION, Request, Response,
     ServerFrame,
 };
-use tokio::time::Instant;
 
 use super::{CLIENT_NAME, Ending, Sink, Stream, Task, next_incoming, send, timeout_at};
+use crate::clock::{deadline_in, millis};
 use crate::connection::frames::Incoming;
 use crate::error::{ConnectionError, SdkError};
 use crate::model::DisconnectReason;
@@ -32,7 +32,7 @@ impl Task {
             self.report_first(Err(ConnectionError::Transport(error).into()));
             return Err(Ending::Retry { connected: false });
         }
-        let deadline = Instant::now() + self.config.connect_timeout;
+        let deadline = deadline_in(self.config.connect_timeout);
         loop {
             let incoming = match timeout_at(deadline, next_incoming(stream)).await {
                 Some(Ok(incoming)) => incoming,
@@ -98,7 +98,7 @@ impl Task {
                 self.report_first(Err(ConnectionError::Transport(error).into()));
                 return Err(Ending::Retry { connected: false });
             }
-            let deadline = Instant::now() + self.config.request_timeout;
+            let deadline = deadline_in(self.config.request_timeout);
             let outcome = loop {
                 match timeout_at(deadline, next_incoming(stream)).await {
                     Some(Ok(Incoming::Frame(frame))) => match *frame {
@@ -122,10 +122,8 @@ impl Task {
                         return Err(Ending::Retry { connected: false });
                     }
                     None => {
-                        self.report_first(Err(ConnectionError::Timeout(
-                            self.config.request_timeout.as_millis() as u64,
-                        )
-                        .into()));
+                        let waited = millis(self.config.request_timeout);
+                        self.report_first(Err(ConnectionError::Timeout(waited).into()));
                         return Err(Ending::Retry { connected: false });
                     }
                 }

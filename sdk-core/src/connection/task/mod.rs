@@ -24,6 +24,7 @@ use tracing::Instrument;
 use super::frames::{self, Incoming};
 use super::{Command, ConnectionConfig, Credentials, Inbound};
 use crate::backoff::Backoff;
+use crate::clock::{FAR, deadline_in, millis, now_ms};
 use crate::error::{ConnectionError, SdkError};
 use crate::events::Hub;
 use crate::model::{ConnectionState, DisconnectReason};
@@ -60,9 +61,13 @@ pub(crate) struct Task {
     epoch: u64,
 }
 
+/// Where the answer to one request goes.
+type Reply = oneshot::Sender<Result<Response, SdkError>>;
+
 /// Per-connection bookkeeping of the serve loop.
 struct Live {
-    pending: HashMap<u64, oneshot::Sender<Result<Response, SdkError>>>,
+    /// Requests sent and not answered yet, by id.
+    pending: HashMap<u64, Reply>,
     refreshing: HashMap<u64, String>,
     logout: Option<(u64, oneshot::Sender<Result<(), SdkError>>)>,
     heartbeat_every: Duration,
@@ -210,7 +215,7 @@ impl Task {
 
     /// Waits `delay` while answering commands as offline. False when told to stop.
     async fn idle(&mut self, delay: Duration) -> bool {
-        let until = Instant::now() + delay;
+        let until = deadline_in(delay);
         loop {
             tokio::select! {
                 _ = sleep_until(until) => return true,
@@ -275,17 +280,17 @@ impl Task {
             session_id: logged_in.session_id.clone(),
             last_event_seq: last_seq,
         });
-        let now_ms = now_ms();
         let mut live = Live {
             pending: HashMap::new(),
             refreshing: HashMap::new(),
             logout: None,
             heartbeat_every,
-            next_heartbeat: Instant::now()
-                + heartbeat_every.mul_f64(rand::rng().random_range(0.0..1.0)),
+            next_heartbeat: deadline_in(
+                heartbeat_every.mul_f64(rand::rng().random_range(0.0..1.0)),
+            ),
             awaiting_ack: false,
             refresh_at: None,
-            clock_offset_ms: logged_in.server_time_ms - now_ms,
+            clock_offset_ms: logged_in.server_time_ms.saturating_sub(now_ms()),
         };
         self.schedule_refresh(&mut live, logged_in.token_expires_at_ms);
         tracing::info!(resumed, session = %logged_in.session_id, "logged in");
@@ -312,7 +317,7 @@ impl Task {
         stream: &mut Stream,
         live: &mut Live,
     ) -> Ending {
-        let far = Instant::now() + Duration::from_secs(86_400 * 365);
+        let far = deadline_in(FAR);
         loop {
             let refresh_at = live.refresh_at.unwrap_or(far);
             tokio::select! {
@@ -360,7 +365,7 @@ impl Task {
                         return Ending::Retry { connected: true };
                     }
                     live.awaiting_ack = true;
-                    live.next_heartbeat = Instant::now() + live.heartbeat_every;
+                    live.next_heartbeat = deadline_in(live.heartbeat_every);
                 }
                 _ = sleep_until(refresh_at), if live.refresh_at.is_some() => {
                     live.refresh_at = None;
@@ -484,7 +489,7 @@ impl Task {
                     let _ = reply.send(Err(ConnectionError::Lost.into()));
                     return Some(Ending::Retry { connected: true });
                 }
-                live.pending.insert(id, reply);
+                live.await_answer(id, reply);
                 None
             }
             Command::Logout { reply } => {
@@ -511,14 +516,36 @@ impl Task {
             live.refresh_at = None;
             return;
         }
-        let remaining_ms = (expires_at_ms - (now_ms() + live.clock_offset_ms)).max(0) as u64;
-        let margin_ms = self.config.token_refresh_margin.as_millis() as u64;
-        let wait_ms = if remaining_ms > margin_ms.saturating_mul(2) {
-            remaining_ms - margin_ms
-        } else {
-            remaining_ms / 2
-        };
-        live.refresh_at = Some(Instant::now() + Duration::from_millis(wait_ms));
+        let server_now_ms = now_ms().saturating_add(live.clock_offset_ms);
+        let wait = refresh_wait(
+            expires_at_ms,
+            server_now_ms,
+            self.config.token_refresh_margin,
+        );
+        live.refresh_at = Some(deadline_in(wait));
+    }
+}
+
+/// How long to wait before refreshing a token that expires at `expires_at_ms` when the
+/// server's clock reads `server_now_ms`: `margin` before the expiry, or half-way when the
+/// token lives shorter than twice the margin. Saturates on absurd values (server input).
+fn refresh_wait(expires_at_ms: i64, server_now_ms: i64, margin: Duration) -> Duration {
+    let remaining_ms = u64::try_from(expires_at_ms.saturating_sub(server_now_ms)).unwrap_or(0);
+    let margin_ms = millis(margin);
+    let wait_ms = if remaining_ms > margin_ms.saturating_mul(2) {
+        remaining_ms - margin_ms
+    } else {
+        remaining_ms / 2
+    };
+    Duration::from_millis(wait_ms)
+}
+
+impl Live {
+    /// Remembers a request awaiting its answer, and forgets those whose caller stopped
+    /// waiting (timed out or dropped): answers that never come cannot grow the map.
+    fn await_answer(&mut self, id: u64, reply: Reply) {
+        self.pending.retain(|_, waiting| !waiting.is_closed());
+        self.pending.insert(id, reply);
     }
 }
 
@@ -557,9 +584,57 @@ async fn timeout_at<T>(deadline: Instant, future: impl Future<Output = Option<T>
         .flatten()
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_waits_saturate_on_absurd_server_clocks() {
+        let minute = Duration::from_secs(60);
+        assert_eq!(
+            refresh_wait(1_000_000, 0, minute),
+            Duration::from_millis(940_000)
+        );
+        assert_eq!(
+            refresh_wait(100_000, 0, minute),
+            Duration::from_millis(50_000),
+            "short-lived: half-way"
+        );
+        assert_eq!(refresh_wait(0, 5_000, minute), Duration::ZERO, "expired");
+        assert_eq!(refresh_wait(i64::MIN, i64::MAX, minute), Duration::ZERO);
+        let far = refresh_wait(i64::MAX, i64::MIN, Duration::MAX);
+        let max_ms = u64::try_from(i64::MAX).unwrap();
+        assert_eq!(far, Duration::from_millis(max_ms / 2));
+        // And the deadline built from it does not overflow.
+        assert!(deadline_in(far) > Instant::now());
+    }
+
+    #[test]
+    fn requests_whose_callers_gave_up_are_forgotten() {
+        let mut live = Live {
+            pending: HashMap::new(),
+            refreshing: HashMap::new(),
+            logout: None,
+            heartbeat_every: Duration::from_secs(1),
+            next_heartbeat: Instant::now(),
+            awaiting_ack: false,
+            refresh_at: None,
+            clock_offset_ms: 0,
+        };
+        let mut waiting = Vec::new();
+        for id in 0..1_000 {
+            let (reply, answer) = oneshot::channel();
+            live.await_answer(id, reply);
+            if id % 100 == 0 {
+                waiting.push(answer);
+            }
+            // Every other caller timed out and dropped its receiver.
+        }
+        assert_eq!(
+            live.pending.len(),
+            waiting.len() + 1,
+            "only live callers stay"
+        );
+        assert!(live.pending.contains_key(&999));
+    }
 }

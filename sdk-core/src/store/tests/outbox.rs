@@ -108,6 +108,36 @@ async fn store_outbox_mark_sent_stores_the_message_atomically() {
 }
 
 #[tokio::test]
+async fn store_outbox_sent_leftovers_are_removed_and_nothing_else() {
+    let temp = temp_store().await;
+    let store = &temp.store;
+    for (key, at) in [("sent", 1), ("sending", 2), ("failed", 3)] {
+        store
+            .outbox_enqueue(outbox_entry(key, "a", CH, at))
+            .await
+            .unwrap();
+    }
+    let sent = sent_message(&outbox_entry("sent", "a", CH, 1), 5);
+    store.outbox_mark_sent("sent".into(), sent).await.unwrap();
+    let refused = ApiError::new(ErrorCode::MUTED, "muted");
+    store
+        .outbox_mark_failed("failed".into(), refused)
+        .await
+        .unwrap();
+    assert_eq!(store.outbox_remove_sent().await.unwrap(), 1);
+    assert_eq!(store.outbox_remove_sent().await.unwrap(), 0);
+    let keys: Vec<String> = store
+        .outbox_entries(CH.into())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.idempotency_key)
+        .collect();
+    assert_eq!(keys, vec!["sending", "failed"]);
+    assert_eq!(store.message_count(Some(CH.into())).await.unwrap(), 1);
+}
+
+#[tokio::test]
 async fn store_outbox_mark_failed_and_retry() {
     let temp = temp_store().await;
     temp.store

@@ -15,6 +15,19 @@ fn not_found(category_id: &str) -> ApiError {
     )
 }
 
+/// Bumps the structure version and tells the community the category as it is now.
+fn category_updated(cx: &mut Ctx<'_>, category: &CategoryInfo) -> Result<(), ApiError> {
+    let version = cx.bump_version(&category.community_id)?;
+    cx.emit(
+        Audience::Community(category.community_id.clone()),
+        Event::CategoryUpdated {
+            category: category.clone(),
+            version,
+        },
+    );
+    Ok(())
+}
+
 /// `create_category`.
 pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateCategory) -> Result<Response, ApiError> {
     cx.membership(&p.community_id)?
@@ -30,15 +43,8 @@ pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateCategory) -> Result<Response, Ap
         name: p.name,
         position,
     };
-    cx.tx.insert_category(&category)?;
-    let version = cx.bump_version(&p.community_id)?;
-    cx.emit(
-        Audience::Community(p.community_id),
-        Event::CategoryUpdated {
-            category: category.clone(),
-            version,
-        },
-    );
+    cx.tx.insert_category(&category, cx.now)?;
+    category_updated(cx, &category)?;
     Ok(Response::Category(category))
 }
 
@@ -60,14 +66,7 @@ pub(crate) fn update(cx: &mut Ctx<'_>, p: UpdateCategory) -> Result<Response, Ap
     }
     if category != before {
         cx.tx.update_category(&category)?;
-        let version = cx.bump_version(&p.community_id)?;
-        cx.emit(
-            Audience::Community(p.community_id),
-            Event::CategoryUpdated {
-                category: category.clone(),
-                version,
-            },
-        );
+        category_updated(cx, &category)?;
     }
     Ok(Response::Category(category))
 }

@@ -150,49 +150,30 @@ pub(crate) fn update(cx: &mut Ctx<'_>, p: UpdateChannel) -> Result<Response, Api
     if info == before {
         return Ok(Response::Channel(info));
     }
-    let viewers_before = viewers(cx, &record)?;
+    let audience_before = cx.channel_audience(&record)?;
     cx.tx.update_channel(&info)?;
     let version = cx.bump_version(&p.community_id)?;
     let record = reload(cx, &info)?;
-    let viewers_after = viewers(cx, &record)?;
-    match (viewers_before, viewers_after) {
-        (Viewers::All, Viewers::Some(kept)) => {
-            let keep: HashSet<&UserId> = kept.iter().collect();
-            let lost: Vec<UserId> = cx
-                .tx
-                .member_ids(&info.community_id)?
-                .into_iter()
-                .filter(|user| !keep.contains(user))
-                .collect();
+    let updated = Event::ChannelUpdated {
+        channel: info.clone(),
+        version,
+    };
+    match (audience_before, cx.channel_audience(&record)?) {
+        // Public → private: members who are not viewers now lose it.
+        (Audience::Community(_), Audience::Users(kept)) => {
+            let lost = members_except(cx, &info.community_id, &kept)?;
             for user_id in &lost {
                 cx.tx.forget_reading(user_id, &info.channel_id)?;
             }
-            cx.emit(
-                Audience::Users(kept.clone()),
-                Event::ChannelUpdated {
-                    channel: info.clone(),
-                    version,
-                },
-            );
+            cx.emit(Audience::Users(kept), updated);
             cx.emit(Audience::Users(lost), revoked(&info, version));
         }
-        (Viewers::Some(had), Viewers::All) => {
-            let had_set: HashSet<&UserId> = had.iter().collect();
-            let gained: Vec<UserId> = cx
-                .tx
-                .member_ids(&info.community_id)?
-                .into_iter()
-                .filter(|user| !had_set.contains(user))
-                .collect();
+        // Private → public: members who were not viewers gain it.
+        (Audience::Users(had), Audience::Community(_)) => {
+            let gained = members_except(cx, &info.community_id, &had)?;
             cx.tx
                 .start_reading_all(&info.community_id, &info.channel_id)?;
-            cx.emit(
-                Audience::Users(had.clone()),
-                Event::ChannelUpdated {
-                    channel: info.clone(),
-                    version,
-                },
-            );
+            cx.emit(Audience::Users(had), updated);
             let head = view::fresh_head(&record);
             cx.emit(
                 Audience::Users(gained),
@@ -203,40 +184,24 @@ pub(crate) fn update(cx: &mut Ctx<'_>, p: UpdateChannel) -> Result<Response, Api
                 },
             );
         }
-        (_, after) => {
-            let audience = match after {
-                Viewers::All => Audience::Community(info.community_id.clone()),
-                Viewers::Some(users) => Audience::Users(users),
-            };
-            cx.emit(
-                audience,
-                Event::ChannelUpdated {
-                    channel: info.clone(),
-                    version,
-                },
-            );
-        }
+        (_, after) => cx.emit(after, updated),
     }
     Ok(Response::Channel(info))
 }
 
-/// Who can see a channel.
-enum Viewers {
-    /// Every member (public channel).
-    All,
-    /// These users (private channel: explicit members, owner, admins).
-    Some(Vec<UserId>),
-}
-
-fn viewers(cx: &Ctx<'_>, record: &ChannelRecord) -> Result<Viewers, ApiError> {
-    if record.info.private {
-        Ok(Viewers::Some(cx.private_viewers(
-            &record.info.community_id,
-            &record.info.channel_id,
-        )?))
-    } else {
-        Ok(Viewers::All)
-    }
+/// The members of a community who are not in `excluded`.
+fn members_except(
+    cx: &Ctx<'_>,
+    community_id: &str,
+    excluded: &[UserId],
+) -> Result<Vec<UserId>, ApiError> {
+    let excluded: HashSet<&UserId> = excluded.iter().collect();
+    Ok(cx
+        .tx
+        .member_ids(community_id)?
+        .into_iter()
+        .filter(|user| !excluded.contains(user))
+        .collect())
 }
 
 fn revoked(info: &ChannelInfo, version: u64) -> Event {

@@ -303,28 +303,17 @@ pub(crate) fn set_notification(cx: &mut Ctx<'_>, p: SetNotification) -> Result<R
 /// `list_joined_communities`: by join time, paged with an opaque cursor.
 pub(crate) fn list_joined(cx: &mut Ctx<'_>, p: PageQuery) -> Result<Response, ApiError> {
     let limit = cx.limits.page_size(p.limit)?;
-    let after = p
-        .cursor
-        .as_deref()
-        .map(|c| cursor::decode(CursorKind::Joined, c))
-        .transpose()?;
-    let mut rows = cx.tx.joined_page(
+    let after = cursor::decode_optional(CursorKind::Joined, p.cursor.as_deref())?;
+    let rows = cx.tx.joined_page(
         cx.caller,
         after.as_ref().map(|a| (a.at_ms, a.id.as_str())),
-        limit + 1,
+        limit.saturating_add(1),
     )?;
-    let has_more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = match (has_more, rows.last()) {
-        (true, Some((at_ms, id))) => Some(cursor::encode(
-            CursorKind::Joined,
-            &Position {
-                at_ms: *at_ms,
-                id: id.clone(),
-            },
-        )),
-        _ => None,
-    };
+    let (rows, next_cursor) =
+        cursor::cut_page(rows, limit, CursorKind::Joined, |(at_ms, id)| Position {
+            at_ms: *at_ms,
+            id: id.clone(),
+        });
     let mut items = Vec::with_capacity(rows.len());
     for (_, community_id) in rows {
         items.push(cx.community(&community_id)?);

@@ -53,30 +53,19 @@ fn member_updated(cx: &mut Ctx<'_>, member: &MemberInfo) {
 pub(crate) fn list(cx: &mut Ctx<'_>, p: ListMembers) -> Result<Response, ApiError> {
     cx.membership(&p.community_id)?;
     let limit = cx.limits.page_size(p.limit)?;
-    let after = p
-        .cursor
-        .as_deref()
-        .map(|c| cursor::decode(CursorKind::Members, c))
-        .transpose()?;
+    let after = cursor::decode_optional(CursorKind::Members, p.cursor.as_deref())?;
     let query = p.query.as_deref();
-    let mut items = cx.tx.members_page(
+    let rows = cx.tx.members_page(
         &p.community_id,
         query,
         after.as_ref().map(|a| (a.at_ms, a.id.as_str())),
-        limit + 1,
+        limit.saturating_add(1),
     )?;
-    let has_more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next_cursor = match (has_more, items.last()) {
-        (true, Some(last)) => Some(cursor::encode(
-            CursorKind::Members,
-            &Position {
-                at_ms: last.joined_at_ms,
-                id: last.user_id.clone(),
-            },
-        )),
-        _ => None,
-    };
+    let (items, next_cursor) =
+        cursor::cut_page(rows, limit, CursorKind::Members, |last| Position {
+            at_ms: last.joined_at_ms,
+            id: last.user_id.clone(),
+        });
     let total_count = cx.tx.members_count(&p.community_id, query)?;
     Ok(Response::Members {
         page: Page { items, next_cursor },

@@ -1,12 +1,12 @@
 //! Sending and reading messages.
 //!
-//! A send is checked (key, size, membership, private channel, system content,
-//! announcement, mute, mute-all, reply target, rate), then stored with the channel's next
-//! sequence in the same write transaction. A resend of a `(sender, idempotency_key)`
-//! already stored returns the first message unchanged and emits nothing, so a client may
-//! retry blindly after a lost acknowledgement.
+//! A send is checked (key, size, mentioned ids, membership, private channel, system
+//! content, announcement, mute, mute-all, reply target, rate), then stored with the
+//! channel's next sequence in the same write transaction. A resend of a
+//! `(sender, idempotency_key)` already stored returns the first message unchanged and
+//! emits nothing, so a client may retry blindly after a lost acknowledgement.
 
-use community_protocol::limits::check_idempotency_key;
+use community_protocol::limits::{check_idempotency_key, check_user_id};
 use community_protocol::request::{GetMessages, SendMessage};
 use community_protocol::{ApiError, ChannelKind, ErrorCode, Event, MessageContent, Response, Role};
 
@@ -17,6 +17,10 @@ use crate::store::{HistoryRange, NewMessage};
 pub(crate) fn send(cx: &mut Ctx<'_>, p: SendMessage) -> Result<Response, ApiError> {
     check_idempotency_key(&p.idempotency_key)?;
     cx.limits.check_message(&p.content, &p.mentions)?;
+    // An empty id would read as @everyone in the store's mention index.
+    for user_id in &p.mentions.users {
+        check_user_id(user_id)?;
+    }
     if let Some(stored) = cx.tx.message_by_key(cx.caller, &p.idempotency_key)? {
         if stored.community_id != p.community_id || stored.channel_id != p.channel_id {
             return Err(ApiError::new(

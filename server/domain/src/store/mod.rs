@@ -175,8 +175,13 @@ pub trait ChannelStore {
     fn categories(&self, community_id: &str) -> StoreResult<Vec<CategoryInfo>>;
     /// One category of a community.
     fn category(&self, community_id: &str, category_id: &str) -> StoreResult<Option<CategoryInfo>>;
-    /// Stores a new category.
-    fn insert_category(&self, category: &CategoryInfo) -> StoreResult<()>;
+    /// Stores a new category, created at `created_at_ms` (orders categories of equal
+    /// position).
+    fn insert_category(
+        &self,
+        category: &CategoryInfo,
+        created_at_ms: TimestampMs,
+    ) -> StoreResult<()>;
     /// Saves a category's name and position.
     fn update_category(&self, category: &CategoryInfo) -> StoreResult<()>;
     /// Deletes a category; its channels get no category. False when it did not exist.
@@ -248,15 +253,7 @@ impl dyn Store {
         op: &'static str,
         body: impl FnOnce(&dyn Tx) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let mut body = Some(body);
-        let mut output = None;
-        self.read_tx(op, &mut |tx| {
-            if let Some(body) = body.take() {
-                output = Some(body(tx)?);
-            }
-            Ok(())
-        })?;
-        output.ok_or_else(not_run)
+        run_once(body, |tx_body| self.read_tx(op, tx_body))
     }
 
     /// Runs `body` in a write transaction and returns its value.
@@ -265,16 +262,25 @@ impl dyn Store {
         op: &'static str,
         body: impl FnOnce(&dyn Tx) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let mut body = Some(body);
-        let mut output = None;
-        self.write_tx(op, &mut |tx| {
-            if let Some(body) = body.take() {
-                output = Some(body(tx)?);
-            }
-            Ok(())
-        })?;
-        output.ok_or_else(not_run)
+        run_once(body, |tx_body| self.write_tx(op, tx_body))
     }
+}
+
+/// Adapts a value-returning `FnOnce` body to the object-safe [`TxBody`] that `run` (a
+/// `read_tx` or `write_tx`) takes, and hands back the body's value.
+fn run_once<T>(
+    body: impl FnOnce(&dyn Tx) -> Result<T, ApiError>,
+    run: impl FnOnce(&mut TxBody<'_>) -> Result<(), ApiError>,
+) -> Result<T, ApiError> {
+    let mut body = Some(body);
+    let mut output = None;
+    run(&mut |tx| {
+        if let Some(body) = body.take() {
+            output = Some(body(tx)?);
+        }
+        Ok(())
+    })?;
+    output.ok_or_else(not_run)
 }
 
 fn not_run() -> ApiError {

@@ -417,6 +417,33 @@ fn delete_channel_tells_viewers_and_removes_history() {
 }
 
 #[test]
+fn categories_of_equal_position_keep_their_creation_order() {
+    let (env, _) = guild();
+    let names: Vec<String> = (0..8).map(|i| format!("cat{i}")).collect();
+    for name in &names {
+        env.clock.advance(1);
+        env.ok(
+            "alice",
+            Request::CreateCategory(CreateCategory {
+                community_id: "g".into(),
+                name: name.clone(),
+                position: Some(0),
+            }),
+        );
+    }
+    let listed: Vec<String> = env
+        .snapshot("bob", "g")
+        .categories
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(
+        listed, names,
+        "ties are broken by creation time, not by random id"
+    );
+}
+
+#[test]
 fn categories_crud() {
     let (env, _) = guild();
     let create_cat = |name: &str| {

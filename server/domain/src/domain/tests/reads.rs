@@ -23,6 +23,23 @@ fn mention(env: &Env, sender: &str, channel: &str, key: &str, users: &[&str], ev
 }
 
 #[test]
+fn an_empty_mentioned_id_is_refused_not_read_as_everyone() {
+    let (env, general) = guild();
+    let mut p = send_message("g", &general, "e1", text("@"));
+    p.mentions = Mentions {
+        users: vec![String::new()],
+        everyone: false,
+    };
+    assert_eq!(
+        env.err("bob", Request::SendMessage(p)),
+        ErrorCode::INVALID_USER_ID
+    );
+    mention(&env, "bob", &general, "e2", &["bob"], false);
+    let alice = env.head("alice", "g", &general);
+    assert_eq!((alice.unread_count, alice.mention_count), (1, 0));
+}
+
+#[test]
 fn unread_and_mention_arithmetic() {
     let (env, general) = guild();
     env.send("alice", "g", &general, "a1", "one"); // 1

@@ -1,6 +1,6 @@
 //! Channels, categories and private channel memberships in SQLite.
 
-use community_protocol::{CategoryInfo, ChannelInfo, UserId};
+use community_protocol::{CategoryInfo, ChannelInfo, TimestampMs, UserId};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::SqliteTx;
@@ -190,17 +190,22 @@ impl ChannelStore for SqliteTx<'_> {
             .optional()?)
     }
 
-    fn insert_category(&self, category: &CategoryInfo) -> StoreResult<()> {
+    fn insert_category(
+        &self,
+        category: &CategoryInfo,
+        created_at_ms: TimestampMs,
+    ) -> StoreResult<()> {
         self.conn
             .prepare_cached(
                 "INSERT INTO categories (community_id, category_id, name, position, created_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, strftime('%s', 'now') * 1000)",
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![
                 category.community_id,
                 category.category_id,
                 category.name,
-                category.position
+                category.position,
+                created_at_ms
             ])?;
         Ok(())
     }

@@ -9321,7 +9321,8 @@ public object FfiConverterTypeUnreadTotals: FfiConverterRustBuffer<UnreadTotals>
 
 
 /**
- * A change of unread counts (everything when `reset`, the first value of a subscription).
+ * A change of unread counts (everything when `reset`: the first value of a subscription,
+ * and again after a listener fell far behind).
  */
 data class UnreadUpdate (
     /**
@@ -10746,7 +10747,8 @@ public object FfiConverterTypeMessageContent : FfiConverterRustBuffer<MessageCon
 sealed class MessageUpdate {
     
     /**
-     * The newest cached messages and the unsent or failed local echoes (first value).
+     * The newest cached messages and the unsent or failed local echoes (the first value,
+     * and again after a listener fell far behind: replace the timeline with it).
      */
     data class Reset(
         /**
