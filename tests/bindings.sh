@@ -52,9 +52,9 @@ fresh() { # generated checked-in
     fi
   fi
 }
-fresh "$GEN/kotlin/dev/community/sdk/community_sdk_ffi.kt" bindings/kotlin/src/main/kotlin/dev/community/sdk/community_sdk_ffi.kt
-fresh "$GEN/python/community_sdk_ffi.py" bindings/python/community_sdk/community_sdk_ffi.py
-fresh "$GEN/swift/CommunitySDK.swift" bindings/swift/Sources/CommunitySDK/CommunitySDK.swift
+fresh "$GEN/kotlin/dev/community/sdk/community_sdk_ffi.kt" bindings/kotlin/src/main/kotlin/dev/community/sdk/generated/community_sdk_ffi.kt
+fresh "$GEN/python/community_sdk_ffi.py" bindings/python/community_sdk/generated/community_sdk_ffi.py
+fresh "$GEN/swift/CommunitySDK.swift" bindings/swift/Sources/CommunitySDK/generated/CommunitySDK.swift
 fresh "$GEN/swift/CommunitySDKFFI.h" bindings/swift/Sources/CommunitySDKFFI/include/CommunitySDKFFI.h
 fresh "$GEN/swift/CommunitySDKFFI.modulemap" bindings/swift/Sources/CommunitySDKFFI/include/module.modulemap
 fresh "$GEN/c/community_sdk.h" include/community_sdk.h
@@ -111,13 +111,14 @@ step "Python (asyncio, unittest)"
 PYPKG=$WORK/python
 mkdir -p "$PYPKG"
 cp -r bindings/python/community_sdk "$PYPKG/"
-cp "$LIB" "$PYPKG/community_sdk/"
+cp "$LIB" "$PYPKG/community_sdk/generated/"
 (cd bindings/python/tests && PYTHONPATH=$PYPKG python3 -m unittest -v test_bindings)
 PYTHONPATH=$PYPKG python3 examples/python/quickstart.py
 
 step "Kotlin (kotlinc, JVM + JNA)"
 KCP=$JNA_JAR:$KOTLIN_LIB/kotlinx-coroutines-core-jvm.jar
 "$KOTLINC" -nowarn bindings/kotlin/src/main/kotlin/dev/community/sdk/*.kt \
+  bindings/kotlin/src/main/kotlin/dev/community/sdk/generated/*.kt \
   bindings/kotlin/src/test/kotlin/BindingsTest.kt examples/kotlin/Quickstart.kt \
   -cp "$KCP" -d "$WORK/kotlin.jar" 2>&1 | grep -v '^warning:' || true
 [ -f "$WORK/kotlin.jar" ] || { echo "kotlinc failed"; exit 1; }

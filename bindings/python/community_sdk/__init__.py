@@ -3,7 +3,8 @@
 Everything of the generated module ``community_sdk_ffi`` (uniffi) is re-exported here:
 ``Client``, ``Community``, ``Channel``, the records, ``SdkError`` and the listener base
 classes. Async methods are coroutines (``await client.login(...)``) that run on the SDK's
-own runtime. The native library ``libcommunity_sdk_ffi.so`` sits beside this file.
+own runtime. The generated module and the native library ``libcommunity_sdk_ffi.so``
+sit in ``community_sdk/generated/``.
 
 Listeners are called on the SDK's callback thread; to hand values to an asyncio loop, use
 :func:`to_loop`.
@@ -13,8 +14,8 @@ import asyncio
 import atexit
 from typing import Callable, TypeVar
 
-from .community_sdk_ffi import *  # noqa: F401,F403
-from .community_sdk_ffi import SdkError
+from .generated.community_sdk_ffi import *  # noqa: F401,F403
+from .generated.community_sdk_ffi import SdkError
 
 T = TypeVar("T")
 
