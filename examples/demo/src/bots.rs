@@ -23,7 +23,7 @@ use crate::ledger::Ledger;
 
 /// The bots' user ids, in the order they are started.
 pub const BOT_NAMES: [&str; 8] = [
-    "ada", "grace", "linus", "margaret", "ken", "barbara", "dennis", "frances",
+    "nova", "rook", "ember", "quill", "juniper", "orbit", "sable", "pixel",
 ];
 
 /// How long a bot waits for the server to acknowledge one message.

@@ -422,7 +422,9 @@ mod tests {
     }
 
     fn messages(range: std::ops::RangeInclusive<Seq>) -> Vec<Message> {
-        range.map(|s| message(s, "ada", &format!("m{s}"))).collect()
+        range
+            .map(|s| message(s, "nova", &format!("m{s}")))
+            .collect()
     }
 
     /// A channel opened on `range`: the subscription's reset, then the newest page.
@@ -504,10 +506,10 @@ mod tests {
         let mut timeline = timeline_with(1..=40);
         timeline.scroll_up(5);
         let before = texts(&timeline.view(80, 4));
-        timeline.apply(MessageUpdate::Inserted(message(41, "ada", "m41")));
+        timeline.apply(MessageUpdate::Inserted(message(41, "nova", "m41")));
         timeline.apply(MessageUpdate::Inserted(message(
             42,
-            "ada",
+            "nova",
             &"long ".repeat(40),
         )));
         let after = texts(&timeline.view(80, 4));
@@ -569,7 +571,7 @@ mod tests {
     #[test]
     fn mentions_and_long_messages_lay_out_within_the_width() {
         let mut timeline = Timeline::new("me");
-        let mut mention = message(1, "ada", &"word ".repeat(500));
+        let mut mention = message(1, "nova", &"word ".repeat(500));
         mention.mentions.users.push("me".into());
         timeline.apply(MessageUpdate::Inserted(mention));
         for width in [1, 5, 20, 120] {

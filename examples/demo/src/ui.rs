@@ -531,7 +531,7 @@ mod tests {
             community_id: "c".into(),
             channel_id: "general".into(),
             seq,
-            sender_id: "ada".into(),
+            sender_id: "nova".into(),
             idempotency_key: format!("k{seq}"),
             content: MessageContent::Text { text: text.into() },
             mentions: Mentions::default(),

@@ -77,7 +77,7 @@ fn message(seq: Seq) -> Message {
         community_id: "a".into(),
         channel_id: "a-general".into(),
         seq,
-        sender_id: "ada".into(),
+        sender_id: "nova".into(),
         idempotency_key: format!("k{seq}"),
         content: MessageContent::Text { text: "hi".into() },
         mentions: Mentions::default(),
