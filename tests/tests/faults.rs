@@ -67,6 +67,36 @@ async fn inserted_once(inserts: &Inserts, count: u64) -> TestResult {
     Ok(())
 }
 
+/// Bob ends with exactly `expected` in `general`: counted (last sequence and unread both
+/// `expected.len()`, the total too), reported once each to his timeline (then the watcher
+/// stops), and in his history once each, in order.
+async fn ends_with_every_message_once(
+    bob: &TestClient,
+    community_id: &str,
+    general: &str,
+    (inserts, watcher): (Inserts, JoinHandle<()>),
+    expected: Vec<String>,
+) -> TestResult {
+    let count = expected.len() as u64;
+    let channel = bob.client.community(community_id).channel(general);
+    eventually("bob counts every message", || {
+        channel
+            .unread()
+            .is_some_and(|u| u.last_seq == count && u.unread_count == count)
+    })
+    .await?;
+    inserted_once(&inserts, count).await?;
+    watcher.abort();
+    let history = whole_history(&bob.client, community_id, general, expected.len() + 100).await?;
+    assert_eq!(
+        contiguous_texts(&history)?,
+        expected,
+        "every message, once, in order"
+    );
+    assert_eq!(bob.client.unread_totals().total_unread, count);
+    Ok(())
+}
+
 /// Waits for a connection state matching `check` on `states`.
 async fn state(
     states: &mut Subscription<ConnectionState>,
@@ -97,7 +127,7 @@ async fn a_zombie_connection_is_noticed_and_nothing_is_missed() -> TestResult {
     let bob = TestClient::login_at(&server, &proxy.ws_url(), "bob", "bob-phone").await?;
     let (community_id, general) = guild(&alice, "Zombies", &[&bob]).await?;
     let bob_channel = bob.client.community(&community_id).channel(&general);
-    let (inserts, watcher) = count_inserts(&bob_channel).await?;
+    let timeline = count_inserts(&bob_channel).await?;
     let mut states = bob.client.subscribe_connection();
     state(&mut states, "bob is connected", connected).await?;
 
@@ -134,27 +164,12 @@ async fn a_zombie_connection_is_noticed_and_nothing_is_missed() -> TestResult {
         proxy.accepted() > accepted_before,
         "bob came back on a new connection"
     );
-    eventually("bob counts the 50 messages", || {
-        bob_channel
-            .unread()
-            .is_some_and(|u| u.last_seq == 50 && u.unread_count == 50)
-    })
-    .await?;
-    inserted_once(&inserts, 50).await?;
-    watcher.abort();
-
-    let history = whole_history(&bob.client, &community_id, &general, 100).await?;
-    let expected: Vec<String> = (0..50).map(|i| format!("z{i:02}")).collect();
-    assert_eq!(
-        contiguous_texts(&history)?,
-        expected,
-        "all 50, once, in order"
-    );
+    let expected = (0..50).map(|i| format!("z{i:02}")).collect();
+    ends_with_every_message_once(&bob, &community_id, &general, timeline, expected).await?;
     assert_eq!(
         bob_channel.unread().map(|u| (u.read_seq, u.unread_count)),
         Some((0, 50))
     );
-    assert_eq!(bob.client.unread_totals().total_unread, 50);
     Ok(())
 }
 
@@ -174,7 +189,7 @@ async fn a_zombie_away_too_long_to_resume_syncs_and_catches_up() -> TestResult {
     let bob = TestClient::login_at(&server, &proxy.ws_url(), "bob", "bob-phone").await?;
     let (community_id, general) = guild(&alice, "Sleepers", &[&bob]).await?;
     let bob_channel = bob.client.community(&community_id).channel(&general);
-    let (inserts, watcher) = count_inserts(&bob_channel).await?;
+    let timeline = count_inserts(&bob_channel).await?;
     let mut states = bob.client.subscribe_connection();
     state(&mut states, "bob is connected", connected).await?;
 
@@ -204,24 +219,8 @@ async fn a_zombie_away_too_long_to_resume_syncs_and_catches_up() -> TestResult {
 
     proxy.thaw();
     state(&mut states, "bob is connected again", connected).await?;
-    eventually("bob counts the 55 messages", || {
-        bob_channel
-            .unread()
-            .is_some_and(|u| u.last_seq == 55 && u.unread_count == 55)
-    })
-    .await?;
-    inserted_once(&inserts, 55).await?;
-    watcher.abort();
-
-    let history = whole_history(&bob.client, &community_id, &general, 100).await?;
-    let expected: Vec<String> = (0..55).map(|i| format!("w{i:02}")).collect();
-    assert_eq!(
-        contiguous_texts(&history)?,
-        expected,
-        "all 55, once, in order"
-    );
-    assert_eq!(bob.client.unread_totals().total_unread, 55);
-    Ok(())
+    let expected = (0..55).map(|i| format!("w{i:02}")).collect();
+    ends_with_every_message_once(&bob, &community_id, &general, timeline, expected).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,7 +232,7 @@ async fn a_catch_up_cut_short_starts_over_after_the_resume() -> TestResult {
     let bob = TestClient::login_at(&server, &proxy.ws_url(), "bob", "bob-phone").await?;
     let (community_id, general) = guild(&alice, "Catch-up", &[&bob]).await?;
     let bob_channel = bob.client.community(&community_id).channel(&general);
-    let (inserts, watcher) = count_inserts(&bob_channel).await?;
+    let timeline = count_inserts(&bob_channel).await?;
     let mut states = bob.client.subscribe_connection();
     state(&mut states, "bob is connected", connected).await?;
 
@@ -269,18 +268,8 @@ async fn a_catch_up_cut_short_starts_over_after_the_resume() -> TestResult {
     assert!(proxy.accepted() >= accepted + 2, "bob came back twice");
 
     // The resume replays no message; the catch-up must start over by itself.
-    eventually("bob counts every message", || {
-        bob_channel
-            .unread()
-            .is_some_and(|u| u.last_seq == COUNT && u.unread_count == COUNT)
-    })
-    .await?;
-    inserted_once(&inserts, COUNT).await?;
-    watcher.abort();
-    let history = whole_history(&bob.client, &community_id, &general, 1_000).await?;
-    let expected: Vec<String> = (0..COUNT).map(|i| format!("c{i:03}")).collect();
-    assert_eq!(contiguous_texts(&history)?, expected, "every message, once");
-    Ok(())
+    let expected = (0..COUNT).map(|i| format!("c{i:03}")).collect();
+    ends_with_every_message_once(&bob, &community_id, &general, timeline, expected).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,7 +282,7 @@ async fn a_receiver_cut_three_times_mid_stream_ends_with_every_message_once() ->
     let bob = TestClient::login_at(&server, &proxy.ws_url(), "bob", "bob-phone").await?;
     let (community_id, general) = guild(&alice, "Cuts", &[&bob]).await?;
     let bob_channel = bob.client.community(&community_id).channel(&general);
-    let (inserts, watcher) = count_inserts(&bob_channel).await?;
+    let timeline = count_inserts(&bob_channel).await?;
     let mut states = bob.client.subscribe_connection();
     state(&mut states, "bob is connected", connected).await?;
 
@@ -337,28 +326,8 @@ async fn a_receiver_cut_three_times_mid_stream_ends_with_every_message_once() ->
     }
     outbox_drained(&alice.client, &community_id, &general).await?;
 
-    eventually("bob counts the 300 messages", || {
-        bob_channel
-            .unread()
-            .is_some_and(|u| u.last_seq == COUNT && u.unread_count == COUNT)
-    })
-    .await?;
-    inserted_once(&inserts, COUNT).await?;
-    watcher.abort();
-
-    let history = whole_history(&bob.client, &community_id, &general, 400).await?;
-    let expected: Vec<String> = (0..COUNT).map(|i| format!("s{i:03}")).collect();
-    assert_eq!(
-        contiguous_texts(&history)?,
-        expected,
-        "all 300, once, in order"
-    );
-    assert_eq!(
-        bob_channel.unread().map(|u| (u.last_seq, u.unread_count)),
-        Some((COUNT, COUNT))
-    );
-    assert_eq!(bob.client.unread_totals().total_unread, COUNT);
-    Ok(())
+    let expected = (0..COUNT).map(|i| format!("s{i:03}")).collect();
+    ends_with_every_message_once(&bob, &community_id, &general, timeline, expected).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
