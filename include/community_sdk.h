@@ -222,8 +222,8 @@
 // The storage failed; retry later.
 #define CSDK_ERR_STORAGE 9002
 
-// SDK-local: the request could not be carried over the connection (retry later).
-#define CSDK_ERR_CONNECTION 10001
+// SDK-local: not connected; nothing was sent (retry once connected).
+#define CSDK_ERR_NOT_CONNECTED 10001
 
 // SDK-local: the local cache failed.
 #define CSDK_ERR_STORE 10002
@@ -234,11 +234,33 @@
 // SDK-local: the server answered with an unexpected response kind.
 #define CSDK_ERR_UNEXPECTED_RESPONSE 10004
 
+// SDK-local: the connection was lost before the answer; the request may have been
+// carried out.
+#define CSDK_ERR_CONNECTION_LOST 10005
+
+// SDK-local: no answer in time; the request may have been carried out.
+#define CSDK_ERR_TIMED_OUT 10006
+
+// SDK-local: the WebSocket could not be opened or broke.
+#define CSDK_ERR_TRANSPORT 10007
+
 // Bindings: a panic was caught at the boundary (a bug; please report it).
 #define CSDK_ERR_INTERNAL_PANIC 10100
 
 // Bindings: a blocking call was made from an SDK runtime thread.
 #define CSDK_ERR_WRONG_THREAD 10101
+
+// Not connected: nothing was sent.
+#define NOT_CONNECTED 10001
+
+// The connection was lost before the answer: the request may have been carried out.
+#define CONNECTION_LOST 10005
+
+// No answer in time: the request may have been carried out.
+#define TIMED_OUT 10006
+
+// The WebSocket could not be opened or broke.
+#define TRANSPORT 10007
 
 // A client (opaque). Create it with `csdk_client_new`, free it with `csdk_client_free`.
 typedef struct CsdkClient CsdkClient;

@@ -12,14 +12,20 @@ use crate::store::StoreError;
 
 /// Local error codes (outside the protocol's ranges), returned by [`SdkError::code`].
 pub mod codes {
-    /// [`super::SdkError::Connection`].
-    pub const CONNECTION: u32 = 10_001;
+    /// [`super::ConnectionError::NotConnected`]: nothing was sent; retry once connected.
+    pub const NOT_CONNECTED: u32 = 10_001;
     /// [`super::SdkError::Store`].
     pub const STORE: u32 = 10_002;
     /// [`super::SdkError::Closed`].
     pub const CLOSED: u32 = 10_003;
     /// [`super::SdkError::UnexpectedResponse`].
     pub const UNEXPECTED_RESPONSE: u32 = 10_004;
+    /// [`super::ConnectionError::Lost`]: the request may or may not have been carried out.
+    pub const CONNECTION_LOST: u32 = 10_005;
+    /// [`super::ConnectionError::Timeout`]: no answer in time; it may have been carried out.
+    pub const TIMED_OUT: u32 = 10_006;
+    /// [`super::ConnectionError::Transport`]: the WebSocket could not be opened or broke.
+    pub const TRANSPORT: u32 = 10_007;
 }
 
 /// A failure of an SDK call.
@@ -68,6 +74,30 @@ pub enum ConnectionError {
     Transport(String),
 }
 
+impl ConnectionError {
+    /// Its local code: a request that was *not* sent (`not_connected`, `transport`) can be
+    /// retried blindly; one whose answer was lost (`connection_lost`, `timed_out`) may have
+    /// been carried out.
+    pub fn code(&self) -> u32 {
+        match self {
+            ConnectionError::NotConnected => codes::NOT_CONNECTED,
+            ConnectionError::Lost => codes::CONNECTION_LOST,
+            ConnectionError::Timeout(_) => codes::TIMED_OUT,
+            ConnectionError::Transport(_) => codes::TRANSPORT,
+        }
+    }
+
+    /// Its stable snake_case name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ConnectionError::NotConnected => "not_connected",
+            ConnectionError::Lost => "connection_lost",
+            ConnectionError::Timeout(_) => "timed_out",
+            ConnectionError::Transport(_) => "transport",
+        }
+    }
+}
+
 impl SdkError {
     /// A stable number for this error: the protocol code for [`SdkError::Api`],
     /// `2000` (`not_logged_in`) for [`SdkError::NotLoggedIn`], `5018`
@@ -78,7 +108,7 @@ impl SdkError {
             SdkError::Api(error) => u32::from(error.code.0),
             SdkError::NotLoggedIn => u32::from(ErrorCode::NOT_LOGGED_IN.0),
             SdkError::InvalidArgument(_) => u32::from(ErrorCode::INVALID_ARGUMENT.0),
-            SdkError::Connection(_) => codes::CONNECTION,
+            SdkError::Connection(error) => error.code(),
             SdkError::Store(_) => codes::STORE,
             SdkError::Closed => codes::CLOSED,
             SdkError::UnexpectedResponse(_) => codes::UNEXPECTED_RESPONSE,
@@ -91,7 +121,7 @@ impl SdkError {
             SdkError::Api(error) => error.code.name(),
             SdkError::NotLoggedIn => "not_logged_in",
             SdkError::InvalidArgument(_) => "invalid_argument",
-            SdkError::Connection(_) => "connection",
+            SdkError::Connection(error) => error.name(),
             SdkError::Store(_) => "store",
             SdkError::Closed => "closed",
             SdkError::UnexpectedResponse(_) => "unexpected_response",
@@ -132,9 +162,25 @@ mod tests {
         let lost = SdkError::Connection(ConnectionError::Lost);
         assert_eq!(
             (lost.code(), lost.name()),
-            (codes::CONNECTION, "connection")
+            (codes::CONNECTION_LOST, "connection_lost")
         );
         assert!(lost.is_transient());
+        for (error, code, name) in [
+            (
+                ConnectionError::NotConnected,
+                codes::NOT_CONNECTED,
+                "not_connected",
+            ),
+            (ConnectionError::Timeout(5), codes::TIMED_OUT, "timed_out"),
+            (
+                ConnectionError::Transport("reset".into()),
+                codes::TRANSPORT,
+                "transport",
+            ),
+        ] {
+            let error = SdkError::Connection(error);
+            assert_eq!((error.code(), error.name()), (code, name));
+        }
         assert!(!muted.is_transient());
         assert_eq!(muted.api().map(|e| e.code), Some(ErrorCode::MUTED));
     }

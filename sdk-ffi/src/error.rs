@@ -19,16 +19,22 @@ pub mod codes {
     pub const INTERNAL: u32 = 10_100;
     /// A blocking C call was made from an SDK runtime thread.
     pub const WRONG_THREAD: u32 = 10_101;
-    // The next four are `community-sdk`'s local codes (`SdkError::code`), repeated here so
+    // The next ones are `community-sdk`'s local codes (`SdkError::code`), repeated here so
     // the C header can list them; a test checks they agree.
-    /// A connection failure.
-    pub const CONNECTION: u32 = 10_001;
+    /// Not connected: nothing was sent.
+    pub const NOT_CONNECTED: u32 = 10_001;
     /// A local store failure.
     pub const STORE: u32 = 10_002;
     /// The client was closed.
     pub const CLOSED: u32 = 10_003;
     /// The server answered with an unexpected response kind.
     pub const UNEXPECTED_RESPONSE: u32 = 10_004;
+    /// The connection was lost before the answer: the request may have been carried out.
+    pub const CONNECTION_LOST: u32 = 10_005;
+    /// No answer in time: the request may have been carried out.
+    pub const TIMED_OUT: u32 = 10_006;
+    /// The WebSocket could not be opened or broke.
+    pub const TRANSPORT: u32 = 10_007;
     /// An invalid argument (same as the protocol's `invalid_argument`).
     pub const INVALID_ARGUMENT: u32 = 5018;
 }
@@ -49,7 +55,8 @@ pub enum ErrorKind {
     Limit,
     /// 9000–9999: the server failed or is going away; retry later.
     Server,
-    /// 10001: the request could not be carried over the connection; retry later.
+    /// 10001, 10005–10007: the request could not be carried over the connection (not
+    /// connected, answer lost, timed out, transport failure); retry later.
     Connection,
     /// 10002: the local cache failed.
     Store,
@@ -77,7 +84,9 @@ impl ErrorKind {
             };
         }
         match code {
-            codes::CONNECTION => ErrorKind::Connection,
+            codes::NOT_CONNECTED | codes::CONNECTION_LOST | codes::TIMED_OUT | codes::TRANSPORT => {
+                ErrorKind::Connection
+            }
             codes::STORE => ErrorKind::Store,
             codes::CLOSED => ErrorKind::Closed,
             codes::UNEXPECTED_RESPONSE => ErrorKind::Protocol,
@@ -90,7 +99,10 @@ impl ErrorKind {
 /// The stable snake_case name of a code (protocol names, then the SDK-local ones).
 pub fn code_name(code: u32) -> &'static str {
     match code {
-        codes::CONNECTION => "connection",
+        codes::NOT_CONNECTED => "not_connected",
+        codes::CONNECTION_LOST => "connection_lost",
+        codes::TIMED_OUT => "timed_out",
+        codes::TRANSPORT => "transport",
         codes::STORE => "store",
         codes::CLOSED => "closed",
         codes::UNEXPECTED_RESPONSE => "unexpected_response",
@@ -149,7 +161,7 @@ pub enum SdkError {
         name: String,
         detail: String,
     },
-    /// The connection could not carry the request (10001).
+    /// The connection could not carry the request (10001, 10005–10007).
     #[error("{name} ({code}): {detail}")]
     Connection {
         code: u32,
@@ -369,6 +381,8 @@ mod tests {
             Core::Store(community_sdk::store::StoreError::Closed),
             Core::Connection(ConnectionError::Lost),
             Core::Connection(ConnectionError::Timeout(15_000)),
+            Core::Connection(ConnectionError::NotConnected),
+            Core::Connection(ConnectionError::Transport("reset".into())),
             Core::InvalidArgument("empty url".into()),
             Core::Closed,
             Core::UnexpectedResponse("pong".into()),

@@ -127,14 +127,21 @@ pub const CSDK_ERR_SHUTTING_DOWN: i32 = 9001;
 /// The storage failed; retry later.
 pub const CSDK_ERR_STORAGE: i32 = 9002;
 
-/// SDK-local: the request could not be carried over the connection (retry later).
-pub const CSDK_ERR_CONNECTION: i32 = 10_001;
+/// SDK-local: not connected; nothing was sent (retry once connected).
+pub const CSDK_ERR_NOT_CONNECTED: i32 = 10_001;
 /// SDK-local: the local cache failed.
 pub const CSDK_ERR_STORE: i32 = 10_002;
 /// SDK-local: the client was closed.
 pub const CSDK_ERR_CLOSED: i32 = 10_003;
 /// SDK-local: the server answered with an unexpected response kind.
 pub const CSDK_ERR_UNEXPECTED_RESPONSE: i32 = 10_004;
+/// SDK-local: the connection was lost before the answer; the request may have been
+/// carried out.
+pub const CSDK_ERR_CONNECTION_LOST: i32 = 10_005;
+/// SDK-local: no answer in time; the request may have been carried out.
+pub const CSDK_ERR_TIMED_OUT: i32 = 10_006;
+/// SDK-local: the WebSocket could not be opened or broke.
+pub const CSDK_ERR_TRANSPORT: i32 = 10_007;
 /// Bindings: a panic was caught at the boundary (a bug; please report it).
 pub const CSDK_ERR_INTERNAL_PANIC: i32 = 10_100;
 /// Bindings: a blocking call was made from an SDK runtime thread.
@@ -226,7 +233,10 @@ mod tests {
         }
         use crate::error::{code_name, codes};
         for (value, name) in [
-            (CSDK_ERR_CONNECTION, "connection"),
+            (CSDK_ERR_NOT_CONNECTED, "not_connected"),
+            (CSDK_ERR_CONNECTION_LOST, "connection_lost"),
+            (CSDK_ERR_TIMED_OUT, "timed_out"),
+            (CSDK_ERR_TRANSPORT, "transport"),
             (CSDK_ERR_STORE, "store"),
             (CSDK_ERR_CLOSED, "closed"),
             (CSDK_ERR_UNEXPECTED_RESPONSE, "unexpected_response"),

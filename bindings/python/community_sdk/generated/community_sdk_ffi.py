@@ -1984,7 +1984,8 @@ class ErrorKind(enum.Enum):
     
     CONNECTION = 6
     """
-    10001: the request could not be carried over the connection; retry later.
+    10001, 10005–10007: the request could not be carried over the connection (not
+    connected, answer lost, timed out, transport failure); retry later.
 """
     
     STORE = 7
@@ -7138,7 +7139,7 @@ class SdkError:  # type: ignore
     _UniffiTempSdkError.Server = Server # type: ignore
     class Connection(_UniffiTempSdkError):
         """
-        The connection could not carry the request (10001).
+        The connection could not carry the request (10001, 10005–10007).
 """
         
         def __init__(self, code, name, detail):

@@ -7841,7 +7841,8 @@ public enum ErrorKind: Equatable, Hashable {
      */
     case server
     /**
-     * 10001: the request could not be carried over the connection; retry later.
+     * 10001, 10005–10007: the request could not be carried over the connection (not
+     * connected, answer lost, timed out, transport failure); retry later.
      */
     case connection
     /**
@@ -8899,7 +8900,7 @@ enum SdkError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Server(code: UInt32, name: String, detail: String
     )
     /**
-     * The connection could not carry the request (10001).
+     * The connection could not carry the request (10001, 10005–10007).
      */
     case Connection(code: UInt32, name: String, detail: String
     )

@@ -10172,7 +10172,8 @@ enum class ErrorKind {
      */
     SERVER,
     /**
-     * 10001: the request could not be carried over the connection; retry later.
+     * 10001, 10005–10007: the request could not be carried over the connection (not
+     * connected, answer lost, timed out, transport failure); retry later.
      */
     CONNECTION,
     /**
@@ -11113,7 +11114,7 @@ sealed class SdkException: kotlin.Exception() {
     }
     
     /**
-     * The connection could not carry the request (10001).
+     * The connection could not carry the request (10001, 10005–10007).
      */
     class Connection(
         
