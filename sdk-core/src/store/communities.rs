@@ -244,16 +244,28 @@ pub(crate) fn set_attributes(
     Ok(changed > 0)
 }
 
+/// Runs one `UPDATE communities SET <column> = ?2 WHERE community_id = ?1`; false when
+/// the community is not cached.
+fn update_community(
+    connection: &Connection,
+    sql: &'static str,
+    community_id: &str,
+    value: impl rusqlite::ToSql,
+) -> Result<bool, StoreError> {
+    let changed = connection
+        .prepare_cached(sql)?
+        .execute(params![community_id, value])?;
+    Ok(changed > 0)
+}
+
 /// Sets the exact member count.
 pub(crate) fn set_member_count(
     connection: &Connection,
     community_id: &str,
     count: u64,
 ) -> Result<bool, StoreError> {
-    let changed = connection
-        .prepare_cached("UPDATE communities SET member_count = ?2 WHERE community_id = ?1")?
-        .execute(params![community_id, int(count)])?;
-    Ok(changed > 0)
+    let sql = "UPDATE communities SET member_count = ?2 WHERE community_id = ?1";
+    update_community(connection, sql, community_id, int(count))
 }
 
 /// Sets the structure version.
@@ -262,10 +274,8 @@ pub(crate) fn set_version(
     community_id: &str,
     version: u64,
 ) -> Result<bool, StoreError> {
-    let changed = connection
-        .prepare_cached("UPDATE communities SET version = ?2 WHERE community_id = ?1")?
-        .execute(params![community_id, int(version)])?;
-    Ok(changed > 0)
+    let sql = "UPDATE communities SET version = ?2 WHERE community_id = ?1";
+    update_community(connection, sql, community_id, int(version))
 }
 
 /// Sets my notification status.
@@ -274,10 +284,8 @@ pub(crate) fn set_notification(
     community_id: &str,
     status: NotificationStatus,
 ) -> Result<bool, StoreError> {
-    let changed = connection
-        .prepare_cached("UPDATE communities SET notification = ?2 WHERE community_id = ?1")?
-        .execute(params![community_id, notification_text(status)])?;
-    Ok(changed > 0)
+    let sql = "UPDATE communities SET notification = ?2 WHERE community_id = ?1";
+    update_community(connection, sql, community_id, notification_text(status))
 }
 
 /// Replaces my membership record.
