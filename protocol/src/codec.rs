@@ -69,47 +69,84 @@ pub fn decode_server(text: &str) -> Result<ServerFrame, CodecError> {
         .map_err(|e| CodecError::new(None, ErrorCode::BAD_FRAME, e.to_string()))
 }
 
-/// A server frame as a client reads it: a frame it understands, or an event of a kind
-/// it does not know yet (from a newer server), which it must skip while still counting
-/// its `seq` (see `docs/PROTOCOL.md`, versioning).
+/// A server frame as a client reads it. Everything a client needs to stay in step with a
+/// newer server or a damaged stream is told apart here, so clients have one decoder.
 // Short-lived like the frames it carries; see `ClientFrame`.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Incoming {
     /// A frame of this protocol version.
     Frame(ServerFrame),
-    /// An event whose `kind` this client does not know; only its sequence matters.
+    /// An event whose `kind` this client does not know (from a newer server): skip it,
+    /// but count its sequence (see `docs/PROTOCOL.md`, versioning).
     UnknownEvent {
         /// The event's sequence in the session.
         seq: u64,
         /// The unknown kind, for logs.
         kind: String,
     },
+    /// An event of a kind this client knows whose body does not decode (a damaged frame
+    /// or a server bug). Its sequence counts, but the state it carried is lost: the
+    /// client must re-sync to recover it.
+    MalformedEvent {
+        /// The event's sequence in the session.
+        seq: u64,
+        /// Its kind.
+        kind: String,
+        /// Why it did not decode.
+        error: String,
+    },
+    /// A `goodbye` with a reason this client does not know: follow its `reconnect` flag.
+    UnknownGoodbye {
+        /// Whether the server asks the client to come back.
+        reconnect: bool,
+        /// Details for developers.
+        message: String,
+    },
 }
 
-/// Decodes a server frame the forward-compatible way: an event of an unknown kind becomes
-/// [`Incoming::UnknownEvent`] instead of an error, so the client keeps its event sequence.
+/// Decodes a server frame the forward-compatible way (used by clients): see [`Incoming`].
+/// Only text that is not a server frame at all is an error.
 pub fn decode_incoming(text: &str) -> Result<Incoming, CodecError> {
-    match decode_server(text) {
-        Ok(frame) => Ok(Incoming::Frame(frame)),
-        Err(error) => {
-            let value: Value = serde_json::from_str(text).map_err(|_| error.clone())?;
-            let is_event = value.get("type").and_then(Value::as_str) == Some("event");
-            let seq = value.get("seq").and_then(Value::as_u64);
+    let error = match decode_server(text) {
+        Ok(frame) => return Ok(Incoming::Frame(frame)),
+        Err(error) => error,
+    };
+    let value: Value = serde_json::from_str(text).map_err(|_| error.clone())?;
+    match value.get("type").and_then(Value::as_str) {
+        Some("event") => {
+            let seq = value
+                .get("seq")
+                .and_then(Value::as_u64)
+                .ok_or(error.clone())?;
             let kind = value
                 .get("event")
                 .and_then(|event| event.get("kind"))
-                .and_then(Value::as_str);
-            match (is_event, seq, kind) {
-                (true, Some(seq), Some(kind)) if !crate::event::KNOWN_KINDS.contains(&kind) => {
-                    Ok(Incoming::UnknownEvent {
-                        seq,
-                        kind: kind.to_owned(),
-                    })
-                }
-                _ => Err(error),
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            if crate::event::KNOWN_KINDS.contains(&kind.as_str()) {
+                Ok(Incoming::MalformedEvent {
+                    seq,
+                    kind,
+                    error: error.error.message,
+                })
+            } else {
+                Ok(Incoming::UnknownEvent { seq, kind })
             }
         }
+        Some("goodbye") => Ok(Incoming::UnknownGoodbye {
+            reconnect: value
+                .get("reconnect")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+            message: value
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        }),
+        _ => Err(error),
     }
 }
 
@@ -250,10 +287,33 @@ mod tests {
             }
         );
         let broken = r#"{"type":"event","seq":9,"event":{"kind":"message_created"}}"#;
+        assert!(matches!(
+            decode_incoming(broken).unwrap(),
+            Incoming::MalformedEvent { seq: 9, ref kind, .. } if kind == "message_created"
+        ));
+        let goodbye = r#"{"type":"goodbye","reason":"moon_phase","reconnect":false}"#;
+        assert!(matches!(
+            decode_incoming(goodbye).unwrap(),
+            Incoming::UnknownGoodbye {
+                reconnect: false,
+                ..
+            }
+        ));
         assert_eq!(
-            decode_incoming(broken).unwrap_err().error.code,
+            decode_incoming("nope").unwrap_err().error.code,
             ErrorCode::BAD_FRAME
         );
+        let seqless = r#"{"type":"event","event":{"kind":"message_created"}}"#;
+        assert!(decode_incoming(seqless).is_err());
+    }
+
+    #[test]
+    fn unknown_content_types_and_channel_kinds_from_a_newer_server_decode() {
+        let content: crate::MessageContent =
+            serde_json::from_str(r#"{"type":"poll","question":"?"}"#).unwrap();
+        assert_eq!(content, crate::MessageContent::Unsupported);
+        let kind: crate::ChannelKind = serde_json::from_str(r#""forum""#).unwrap();
+        assert_eq!(kind, crate::ChannelKind::Unknown);
     }
 
     #[test]
@@ -278,7 +338,9 @@ mod response_tests {
     fn responses_round_trip_with_result_or_error() {
         for outcome in [
             Outcome::Result(Response::Ok),
-            Outcome::Result(Response::TokenRefreshed { expires_at_ms: 5 }),
+            Outcome::Result(Response::TokenRefreshed(crate::response::TokenRefreshed {
+                expires_at_ms: 5,
+            })),
             Outcome::Error(ApiError::new(ErrorCode::MUTED, "muted until 12:00")),
         ] {
             let frame = ServerFrame::Response { id: 9, outcome };

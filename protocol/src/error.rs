@@ -9,6 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// What kind of failure a code is, derived from its range.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
@@ -211,6 +212,10 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// Details for developers.
     pub message: String,
+    /// For failures inside the server (9000–9999): the id under which the server logged
+    /// the details (never shown to clients), to quote when reporting the problem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_id: Option<String>,
 }
 
 impl ApiError {
@@ -219,6 +224,18 @@ impl ApiError {
         Self {
             code,
             message: message.into(),
+            incident_id: None,
+        }
+    }
+
+    /// A server-side failure logged under `incident_id`; the message names the id and
+    /// nothing of the internal cause.
+    pub fn incident(code: ErrorCode, what: &str, incident_id: impl Into<String>) -> Self {
+        let incident_id = incident_id.into();
+        Self {
+            code,
+            message: format!("{what} (incident {incident_id})"),
+            incident_id: Some(incident_id),
         }
     }
 

@@ -33,7 +33,9 @@ pub const KNOWN_KINDS: &[&str] = &[
     "channel_activity",
 ];
 
-/// A server event, tagged by `kind`.
+/// A server event, tagged by `kind`. New kinds are added in later versions; a client
+/// skips kinds it does not know (counting their sequence), see [`KNOWN_KINDS`].
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
@@ -164,4 +166,29 @@ pub enum Event {
         /// True when one of the coalesced messages mentions the user.
         mentioned: bool,
     },
+}
+
+impl Event {
+    /// The event's `kind` on the wire (one of [`KNOWN_KINDS`]).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::MessageCreated { .. } => "message_created",
+            Event::CommunityAdded { .. } => "community_added",
+            Event::CommunityRemoved { .. } => "community_removed",
+            Event::CommunityUpdated { .. } => "community_updated",
+            Event::AttributesChanged { .. } => "attributes_changed",
+            Event::NotificationChanged { .. } => "notification_changed",
+            Event::MemberJoined { .. } => "member_joined",
+            Event::MemberLeft { .. } => "member_left",
+            Event::MemberUpdated { .. } => "member_updated",
+            Event::JoinRequested { .. } => "join_requested",
+            Event::ChannelAdded { .. } => "channel_added",
+            Event::ChannelUpdated { .. } => "channel_updated",
+            Event::ChannelRemoved { .. } => "channel_removed",
+            Event::CategoryUpdated { .. } => "category_updated",
+            Event::CategoryRemoved { .. } => "category_removed",
+            Event::ReadStateChanged { .. } => "read_state_changed",
+            Event::ChannelActivity { .. } => "channel_activity",
+        }
+    }
 }

@@ -119,7 +119,9 @@ impl From<Outcome> for Result<Response, ApiError> {
     }
 }
 
-/// Why the server closes a connection.
+/// Why the server closes a connection. A client that meets a reason it does not know
+/// follows the goodbye's `reconnect` flag.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GoodbyeReason {
@@ -139,4 +141,20 @@ pub enum GoodbyeReason {
     LoggedOut,
     /// The user was removed by the app's backend.
     Kicked,
+}
+
+impl GoodbyeReason {
+    /// The reason's name on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            GoodbyeReason::ServerShutdown => "server_shutdown",
+            GoodbyeReason::TokenExpired => "token_expired",
+            GoodbyeReason::SessionReplaced => "session_replaced",
+            GoodbyeReason::HeartbeatTimeout => "heartbeat_timeout",
+            GoodbyeReason::ProtocolError => "protocol_error",
+            GoodbyeReason::SlowConsumer => "slow_consumer",
+            GoodbyeReason::LoggedOut => "logged_out",
+            GoodbyeReason::Kicked => "kicked",
+        }
+    }
 }

@@ -10,6 +10,7 @@
 //! - [`request`]: every operation a client can ask for, and its parameters.
 //! - [`response`]: the successful results of requests.
 //! - [`event`]: what the server pushes on its own.
+//! - [`ids`]: typed ids ([`CommunityId`], [`ChannelId`], [`UserId`], [`CategoryId`]).
 //! - [`model`]: the data records shared by the three above.
 //! - [`error`]: numeric error codes in documented ranges, and [`ApiError`].
 //! - [`limits`]: the default limits of PRODUCT.md, shared so the SDK can fail fast.
@@ -20,6 +21,7 @@ pub mod codec;
 pub mod error;
 pub mod event;
 pub mod frame;
+pub mod ids;
 pub mod limits;
 pub mod model;
 pub mod request;
@@ -31,7 +33,7 @@ pub use event::Event;
 pub use frame::{ClientFrame, GoodbyeReason, ServerFrame};
 pub use limits::Limits;
 pub use model::*;
-pub use request::Request;
+pub use request::{JoinAnswer, Operation, Request, op};
 pub use response::Response;
 
 /// The protocol version this crate speaks. A client announces it in its `hello`; a server

@@ -81,6 +81,117 @@ pub const IDEMPOTENCY_KEY_BYTES: usize = 64;
 /// Maximum length of a user id, community id or other client-chosen id, in bytes.
 pub const ID_BYTES: usize = 64;
 
+/// The largest values a deployment may configure (PRODUCT.md's ceilings).
+pub mod ceilings {
+    /// Channels per community.
+    pub const MAX_CHANNELS_PER_COMMUNITY: u32 = 1_000;
+    /// Communities one user may join.
+    pub const MAX_JOINED_COMMUNITIES: u32 = 500;
+    /// Page size of any paged query.
+    pub const MAX_PAGE_SIZE: u32 = 100;
+    /// Users in one invitation (and in one channel membership change).
+    pub const MAX_INVITEES: usize = 1_000;
+    /// Users mentioned in one message.
+    pub const MAX_MENTIONS: usize = 1_000;
+    /// Text message body, in bytes (it must also fit in the server's frame limit).
+    pub const TEXT_BYTES: usize = 1024 * 1024;
+}
+
+/// A configured limit outside its allowed range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("limit `{field}` = {value} is out of range: {allowed}")]
+pub struct LimitError {
+    /// The field of [`Limits`].
+    pub field: &'static str,
+    /// The configured value.
+    pub value: u64,
+    /// What is allowed.
+    pub allowed: String,
+}
+
+fn within(field: &'static str, value: u64, low: u64, high: u64) -> Result<(), LimitError> {
+    if (low..=high).contains(&value) {
+        return Ok(());
+    }
+    Err(LimitError {
+        field,
+        value,
+        allowed: format!("{low} to {high}"),
+    })
+}
+
+impl Limits {
+    /// Checks every limit against its allowed range: the ceilings of PRODUCT.md (channels
+    /// per community ≤ 1,000, communities per user ≤ 500, page size ≤ 100) and at least 1
+    /// everywhere (members per community: 0 means unlimited).
+    pub fn validate(&self) -> Result<(), LimitError> {
+        let size = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
+        let unbounded = u64::from(u32::MAX);
+        within(
+            "max_channels_per_community",
+            u64::from(self.max_channels_per_community),
+            1,
+            u64::from(ceilings::MAX_CHANNELS_PER_COMMUNITY),
+        )?;
+        within(
+            "max_joined_communities",
+            u64::from(self.max_joined_communities),
+            1,
+            u64::from(ceilings::MAX_JOINED_COMMUNITIES),
+        )?;
+        within(
+            "max_page_size",
+            u64::from(self.max_page_size),
+            1,
+            u64::from(ceilings::MAX_PAGE_SIZE),
+        )?;
+        within(
+            "max_invitees",
+            size(self.max_invitees),
+            1,
+            size(ceilings::MAX_INVITEES),
+        )?;
+        within(
+            "max_mentions",
+            size(self.max_mentions),
+            1,
+            size(ceilings::MAX_MENTIONS),
+        )?;
+        within(
+            "text_bytes",
+            size(self.text_bytes),
+            1,
+            size(ceilings::TEXT_BYTES),
+        )?;
+        within(
+            "custom_payload_bytes",
+            size(self.custom_payload_bytes),
+            1,
+            size(ceilings::TEXT_BYTES),
+        )?;
+        for (field, value) in [
+            ("community_name_chars", self.community_name_chars),
+            ("avatar_url_chars", self.avatar_url_chars),
+            ("community_notice_chars", self.community_notice_chars),
+            ("max_attributes", self.max_attributes),
+            ("attribute_key_chars", self.attribute_key_chars),
+            ("attribute_value_chars", self.attribute_value_chars),
+            ("nickname_bytes", self.nickname_bytes),
+            ("channel_name_bytes", self.channel_name_bytes),
+            ("channel_intro_bytes", self.channel_intro_bytes),
+            ("channel_notice_bytes", self.channel_notice_bytes),
+        ] {
+            within(field, size(value), 1, unbounded)?;
+        }
+        within(
+            "channel_messages_per_second",
+            u64::from(self.channel_messages_per_second),
+            1,
+            unbounded,
+        )
+    }
+}
+
 fn too_long(code: ErrorCode, what: &str, limit: usize, unit: &str) -> ApiError {
     ApiError::new(code, format!("{what} exceeds {limit} {unit}"))
 }
@@ -277,6 +388,12 @@ impl Limits {
                 ErrorCode::MESSAGE_TOO_LARGE,
                 "system text",
             )?,
+            C::Unsupported => {
+                return Err(ApiError::new(
+                    ErrorCode::INVALID_ARGUMENT,
+                    "a message needs a content type this server knows",
+                ));
+            }
         }
         if mentions.users.len() > self.max_mentions {
             return Err(ApiError::new(
@@ -379,6 +496,39 @@ mod tests {
             limits.check_nickname(&"é".repeat(26)).unwrap_err().code,
             ErrorCode::NICKNAME_TOO_LONG
         );
+    }
+
+    #[test]
+    fn ceilings_are_enforced() {
+        assert_eq!(Limits::default().validate(), Ok(()));
+        let limits = Limits {
+            max_channels_per_community: 1_001,
+            ..Limits::default()
+        };
+        assert_eq!(
+            limits.validate().unwrap_err().field,
+            "max_channels_per_community"
+        );
+        let limits = Limits {
+            max_joined_communities: 501,
+            ..Limits::default()
+        };
+        assert_eq!(
+            limits.validate().unwrap_err().field,
+            "max_joined_communities"
+        );
+        let limits = Limits {
+            max_joined_communities: 500,
+            max_channels_per_community: 1_000,
+            max_members_per_community: 0,
+            ..Limits::default()
+        };
+        assert_eq!(limits.validate(), Ok(()));
+        let limits = Limits {
+            nickname_bytes: 0,
+            ..Limits::default()
+        };
+        assert_eq!(limits.validate().unwrap_err().field, "nickname_bytes");
     }
 
     #[test]

@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::*;
+use crate::response::*;
 
 macro_rules! requests {
-    ($( $(#[$doc:meta])* $variant:ident($params:ty) = $name:literal, )*) => {
+    ($( $(#[$doc:meta])* $variant:ident($params:ident) = $name:literal => $answer:ident $(($output:ty))?, )*) => {
         /// A request: the operation and its parameters.
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         #[serde(tag = "op", content = "params")]
@@ -27,89 +28,196 @@ macro_rules! requests {
             pub fn op(&self) -> &'static str {
                 match self { $( Request::$variant(_) => $name, )* }
             }
+
+            /// True when `response` is the kind of answer this request gets (the server
+            /// checks its own answers with it in debug builds and tests).
+            pub fn accepts(&self, response: &Response) -> bool {
+                match self {
+                    $( Request::$variant(_) => <op::$variant as Operation>::accepts(response), )*
+                }
+            }
+        }
+
+        /// One type per operation, tying its parameters to its answer: `session.call(
+        /// op::CreateCommunity(params))` yields a `CommunitySnapshot`, and no operation's
+        /// name or answer kind is written anywhere else.
+        pub mod op {
+            use super::*;
+            $(
+                $(#[$doc])*
+                #[derive(Debug, Clone, PartialEq)]
+                pub struct $variant(pub super::$params);
+
+                impl From<$variant> for Request {
+                    fn from(op: $variant) -> Request {
+                        Request::$variant(op.0)
+                    }
+                }
+
+                requests!(@answer $variant $name $answer $(($output))?);
+            )*
         }
     };
+    (@answer $variant:ident $name:literal Ok) => {
+        impl Operation for $variant {
+            const NAME: &'static str = $name;
+            type Output = ();
+
+            fn output(response: Response) -> Result<(), Box<Response>> {
+                match response {
+                    Response::Ok => Ok(()),
+                    other => Err(Box::new(other)),
+                }
+            }
+
+            fn accepts(response: &Response) -> bool {
+                matches!(response, Response::Ok)
+            }
+        }
+    };
+    (@answer $variant:ident $name:literal $answer:ident ($output:ty)) => {
+        impl Operation for $variant {
+            const NAME: &'static str = $name;
+            type Output = $output;
+
+            fn output(response: Response) -> Result<$output, Box<Response>> {
+                match response {
+                    Response::$answer(value) => Ok(value),
+                    other => Err(Box::new(other)),
+                }
+            }
+
+            fn accepts(response: &Response) -> bool {
+                matches!(response, Response::$answer(_))
+            }
+        }
+    };
+    // The operation's `Operation` impl is written by hand (an answer of several kinds).
+    (@answer $variant:ident $name:literal Custom) => {};
+}
+
+/// An operation of the protocol: its name, its parameters (the type itself) and the one
+/// Rust type its successful answer carries. Implemented by every type of [`op`].
+pub trait Operation: Into<Request> {
+    /// The operation's name on the wire (`op`).
+    const NAME: &'static str;
+    /// What a successful answer carries.
+    type Output;
+
+    /// The typed answer, or the response itself when it is of another kind (a protocol
+    /// mismatch, which callers report as such).
+    fn output(response: Response) -> Result<Self::Output, Box<Response>>;
+
+    /// True when `response` is of the kind this operation answers with.
+    fn accepts(response: &Response) -> bool;
 }
 
 requests! {
     /// Authenticate the connection (and optionally resume a previous session).
-    Login(Login) = "login",
+    Login(Login) = "login" => LoggedIn(LoggedIn),
     /// Replace the session's token before it expires.
-    RefreshToken(RefreshToken) = "refresh_token",
+    RefreshToken(RefreshToken) = "refresh_token" => TokenRefreshed(TokenRefreshed),
     /// End the session for good (no resume); the server then closes the connection.
-    Logout(Empty) = "logout",
+    Logout(Empty) = "logout" => Ok,
     /// Bring a client up to date after a session could not be resumed.
-    Sync(Sync) = "sync",
+    Sync(Sync) = "sync" => Synced(Synced),
 
     /// Create a community; the caller becomes its owner.
-    CreateCommunity(CreateCommunity) = "create_community",
+    CreateCommunity(CreateCommunity) = "create_community" => Community(CommunitySnapshot),
     /// Delete a community and everything in it (owner only).
-    DismissCommunity(CommunityRef) = "dismiss_community",
+    DismissCommunity(CommunityRef) = "dismiss_community" => Ok,
     /// Join a community (or ask to, for approval-only ones).
-    JoinCommunity(JoinCommunity) = "join_community",
+    JoinCommunity(JoinCommunity) = "join_community" => Custom,
     /// Leave a community (not for its owner).
-    LeaveCommunity(CommunityRef) = "leave_community",
+    LeaveCommunity(CommunityRef) = "leave_community" => Ok,
     /// Add up to 100 users to a community.
-    InviteMembers(InviteMembers) = "invite_members",
+    InviteMembers(InviteMembers) = "invite_members" => Users(UsersOutcome),
     /// List pending join requests (owner / admin).
-    ListJoinRequests(CommunityRef) = "list_join_requests",
+    ListJoinRequests(CommunityRef) = "list_join_requests" => JoinRequests(JoinRequests),
     /// Approve or reject a join request (owner / admin).
-    DecideJoinRequest(DecideJoinRequest) = "decide_join_request",
+    DecideJoinRequest(DecideJoinRequest) = "decide_join_request" => Ok,
     /// The communities the caller has joined, paged.
-    ListJoinedCommunities(PageQuery) = "list_joined_communities",
+    ListJoinedCommunities(PageQuery) = "list_joined_communities" => Communities(Page<CommunityInfo>),
     /// One community's full information for the caller.
-    GetCommunity(CommunityRef) = "get_community",
+    GetCommunity(CommunityRef) = "get_community" => Community(CommunitySnapshot),
     /// Change name, avatar, notice or join policy (owner / admin).
-    UpdateCommunity(UpdateCommunity) = "update_community",
+    UpdateCommunity(UpdateCommunity) = "update_community" => CommunityInfo(CommunityInfo),
     /// Set custom attributes (owner / admin); keys that fail are reported one by one.
-    SetAttributes(SetAttributes) = "set_attributes",
+    SetAttributes(SetAttributes) = "set_attributes" => Attributes(AttributesOutcome),
     /// Delete custom attributes (owner / admin).
-    DeleteAttributes(DeleteAttributes) = "delete_attributes",
+    DeleteAttributes(DeleteAttributes) = "delete_attributes" => Attributes(AttributesOutcome),
     /// The caller's notification status for a community.
-    SetNotification(SetNotification) = "set_notification",
+    SetNotification(SetNotification) = "set_notification" => Ok,
 
     /// A page of members, optionally filtered by id or nickname.
-    ListMembers(ListMembers) = "list_members",
+    ListMembers(ListMembers) = "list_members" => Members(MembersPage),
     /// Make a member an admin or an ordinary member (owner only).
-    SetMemberRole(SetMemberRole) = "set_member_role",
+    SetMemberRole(SetMemberRole) = "set_member_role" => Member(MemberInfo),
     /// Remove a member (owner: anyone but themselves; admin: ordinary members).
-    KickMember(MemberRef) = "kick_member",
+    KickMember(MemberRef) = "kick_member" => Ok,
     /// Give ownership to another member; the old owner becomes an admin.
-    TransferOwnership(MemberRef) = "transfer_ownership",
+    TransferOwnership(MemberRef) = "transfer_ownership" => Member(MemberInfo),
     /// Mute a member until a time, or unmute (`until_ms` absent).
-    MuteMember(MuteMember) = "mute_member",
+    MuteMember(MuteMember) = "mute_member" => Member(MemberInfo),
     /// Mute or unmute everyone but the owner and admins.
-    SetMuteAll(SetMuteAll) = "set_mute_all",
+    SetMuteAll(SetMuteAll) = "set_mute_all" => CommunityInfo(CommunityInfo),
     /// Set the caller's own nickname (name card) in a community.
-    SetNickname(SetNickname) = "set_nickname",
+    SetNickname(SetNickname) = "set_nickname" => Member(MemberInfo),
 
     /// Create a channel (owner / admin).
-    CreateChannel(CreateChannel) = "create_channel",
+    CreateChannel(CreateChannel) = "create_channel" => Channel(ChannelInfo),
     /// Change a channel (owner / admin).
-    UpdateChannel(UpdateChannel) = "update_channel",
+    UpdateChannel(UpdateChannel) = "update_channel" => Channel(ChannelInfo),
     /// Delete a channel and its messages (owner / admin; not the default channel).
-    DeleteChannel(ChannelRef) = "delete_channel",
+    DeleteChannel(ChannelRef) = "delete_channel" => Ok,
     /// Add members to a private channel (owner / admin).
-    AddChannelMembers(ChannelMembers) = "add_channel_members",
+    AddChannelMembers(ChannelMembers) = "add_channel_members" => Users(UsersOutcome),
     /// Remove members from a private channel (owner / admin).
-    RemoveChannelMembers(ChannelMembers) = "remove_channel_members",
+    RemoveChannelMembers(ChannelMembers) = "remove_channel_members" => Users(UsersOutcome),
     /// List the explicit members of a private channel.
-    ListChannelMembers(ChannelRef) = "list_channel_members",
+    ListChannelMembers(ChannelRef) = "list_channel_members" => ChannelMembers(ChannelMemberList),
     /// Create a category (owner / admin).
-    CreateCategory(CreateCategory) = "create_category",
+    CreateCategory(CreateCategory) = "create_category" => Category(CategoryInfo),
     /// Rename or move a category (owner / admin).
-    UpdateCategory(UpdateCategory) = "update_category",
+    UpdateCategory(UpdateCategory) = "update_category" => Category(CategoryInfo),
     /// Delete a category; its channels fall back to no category (owner / admin).
-    DeleteCategory(CategoryRef) = "delete_category",
+    DeleteCategory(CategoryRef) = "delete_category" => Ok,
 
     /// Send a message; resending the same idempotency key returns the stored message.
-    SendMessage(SendMessage) = "send_message",
+    SendMessage(SendMessage) = "send_message" => MessageSent(Message),
     /// A range of a channel's history, ascending by sequence.
-    GetMessages(GetMessages) = "get_messages",
+    GetMessages(GetMessages) = "get_messages" => Messages(MessagesPage),
     /// Move the caller's read position in a channel (never backwards).
-    MarkRead(MarkRead) = "mark_read",
+    MarkRead(MarkRead) = "mark_read" => ReadState(ChannelHead),
     /// The caller's unread heads of every visible channel of a community.
-    GetHeads(CommunityRef) = "get_heads",
+    GetHeads(CommunityRef) = "get_heads" => Heads(Heads),
+}
+
+/// The answer to `join_community`: a `community` response when the caller joined, a
+/// `join_pending` one when an approval-only community filed the request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JoinAnswer {
+    /// Joined: the community as the new member sees it.
+    Joined(Box<CommunitySnapshot>),
+    /// An approval community: the request waits for an owner or admin.
+    Pending,
+}
+
+impl Operation for op::JoinCommunity {
+    const NAME: &'static str = "join_community";
+    type Output = JoinAnswer;
+
+    fn output(response: Response) -> Result<JoinAnswer, Box<Response>> {
+        match response {
+            Response::Community(snapshot) => Ok(JoinAnswer::Joined(Box::new(snapshot))),
+            Response::JoinPending => Ok(JoinAnswer::Pending),
+            other => Err(Box::new(other)),
+        }
+    }
+
+    fn accepts(response: &Response) -> bool {
+        matches!(response, Response::Community(_) | Response::JoinPending)
+    }
 }
 
 /// No parameters.
@@ -508,4 +616,32 @@ pub struct MarkRead {
     /// Everything up to and including this sequence is read (clamped to the channel's
     /// last sequence; a position below the current one changes nothing).
     pub seq: Seq,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_know_their_name_and_answer() {
+        assert_eq!(<op::GetHeads as Operation>::NAME, "get_heads");
+        let request: Request = op::GetHeads(CommunityRef {
+            community_id: "c".into(),
+        })
+        .into();
+        assert_eq!(request.op(), <op::GetHeads as Operation>::NAME);
+        let heads = Response::Heads(Heads::default());
+        assert!(request.accepts(&heads));
+        assert!(!request.accepts(&Response::Ok));
+        assert_eq!(op::GetHeads::output(heads), Ok(Heads::default()));
+        assert_eq!(
+            op::GetHeads::output(Response::Ok),
+            Err(Box::new(Response::Ok))
+        );
+        assert_eq!(
+            op::JoinCommunity::output(Response::JoinPending),
+            Ok(JoinAnswer::Pending)
+        );
+        assert_eq!(op::Logout::output(Response::Ok), Ok(()));
+    }
 }

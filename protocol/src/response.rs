@@ -10,6 +10,9 @@ use crate::Limits;
 use crate::model::*;
 
 /// The result of a successful request, tagged by `kind`.
+///
+/// Every variant carries at most one record, so that each operation's answer is one Rust
+/// type (see [`crate::op`]): a record's fields sit next to `kind` on the wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Response {
@@ -18,10 +21,7 @@ pub enum Response {
     /// Answer to `login`.
     LoggedIn(LoggedIn),
     /// Answer to `refresh_token`.
-    TokenRefreshed {
-        /// When the new token expires.
-        expires_at_ms: TimestampMs,
-    },
+    TokenRefreshed(TokenRefreshed),
     /// Answer to `sync`.
     Synced(Synced),
     /// Answer to `create_community`, `get_community` and a completed join.
@@ -33,59 +33,124 @@ pub enum Response {
     /// Answer to `list_joined_communities`.
     Communities(Page<CommunityInfo>),
     /// Answer to `invite_members`, `add_channel_members`, `remove_channel_members`.
-    Users {
-        /// Users the operation applied to.
-        succeeded: Vec<UserId>,
-        /// Users it did not apply to, each with its error.
-        failed: Vec<FailedUser>,
-    },
+    Users(UsersOutcome),
     /// Answer to `list_join_requests`.
-    JoinRequests {
-        /// Pending requests, oldest first.
-        requests: Vec<JoinRequest>,
-    },
+    JoinRequests(JoinRequests),
     /// Answer to `set_attributes` and `delete_attributes`.
-    Attributes {
-        /// The attributes after the operation.
-        attributes: BTreeMap<String, String>,
-        /// Keys that could not be set or deleted.
-        failed: Vec<FailedKey>,
-    },
+    Attributes(AttributesOutcome),
     /// Answer to `list_members`.
-    Members {
-        /// The page.
-        page: Page<MemberInfo>,
-        /// Exact number of members matching the query.
-        total_count: u64,
-    },
+    Members(MembersPage),
     /// Answer to `set_member_role`, `mute_member`, `set_nickname`, `transfer_ownership`
     /// (the member acted on).
     Member(MemberInfo),
     /// Answer to `create_channel`, `update_channel`.
     Channel(ChannelInfo),
     /// Answer to `list_channel_members`.
-    ChannelMembers {
-        /// Explicit members of the private channel.
-        user_ids: Vec<UserId>,
-    },
+    ChannelMembers(ChannelMemberList),
     /// Answer to `create_category`, `update_category`.
     Category(CategoryInfo),
     /// Answer to `send_message` (also for a resend with the same idempotency key).
     MessageSent(Message),
     /// Answer to `get_messages`: ascending by sequence.
-    Messages {
-        /// The messages.
-        messages: Vec<Message>,
-        /// True when more messages exist beyond this page in the asked direction.
-        has_more: bool,
-    },
+    Messages(MessagesPage),
     /// Answer to `mark_read`: the caller's head after the change.
     ReadState(ChannelHead),
     /// Answer to `get_heads`.
-    Heads {
-        /// One head per visible channel.
-        heads: Vec<ChannelHead>,
-    },
+    Heads(Heads),
+}
+
+impl Response {
+    /// The response's `kind` on the wire, for logs and error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Response::Ok => "ok",
+            Response::LoggedIn(_) => "logged_in",
+            Response::TokenRefreshed(_) => "token_refreshed",
+            Response::Synced(_) => "synced",
+            Response::Community(_) => "community",
+            Response::JoinPending => "join_pending",
+            Response::CommunityInfo(_) => "community_info",
+            Response::Communities(_) => "communities",
+            Response::Users(_) => "users",
+            Response::JoinRequests(_) => "join_requests",
+            Response::Attributes(_) => "attributes",
+            Response::Members(_) => "members",
+            Response::Member(_) => "member",
+            Response::Channel(_) => "channel",
+            Response::ChannelMembers(_) => "channel_members",
+            Response::Category(_) => "category",
+            Response::MessageSent(_) => "message_sent",
+            Response::Messages(_) => "messages",
+            Response::ReadState(_) => "read_state",
+            Response::Heads(_) => "heads",
+        }
+    }
+}
+
+/// Answer to `refresh_token`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRefreshed {
+    /// When the new token expires.
+    pub expires_at_ms: TimestampMs,
+}
+
+/// Answer to `invite_members`, `add_channel_members` and `remove_channel_members`: users
+/// the operation applied to, and those it did not (each with its error).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct UsersOutcome {
+    /// Users the operation applied to.
+    pub succeeded: Vec<UserId>,
+    /// Users it did not apply to, each with its error.
+    pub failed: Vec<FailedUser>,
+}
+
+/// Answer to `list_join_requests`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct JoinRequests {
+    /// Pending requests, oldest first.
+    pub requests: Vec<JoinRequest>,
+}
+
+/// Answer to `set_attributes` and `delete_attributes`: every attribute after the
+/// operation, and the keys that failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AttributesOutcome {
+    /// The attributes after the operation.
+    pub attributes: BTreeMap<String, String>,
+    /// Keys that could not be set or deleted.
+    pub failed: Vec<FailedKey>,
+}
+
+/// Answer to `list_members`: a page and the exact number of matching members.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MembersPage {
+    /// The page.
+    pub page: Page<MemberInfo>,
+    /// Exact number of members matching the query.
+    pub total_count: u64,
+}
+
+/// Answer to `list_channel_members`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ChannelMemberList {
+    /// Explicit members of the private channel.
+    pub user_ids: Vec<UserId>,
+}
+
+/// Answer to `get_messages`: ascending by sequence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct MessagesPage {
+    /// The messages.
+    pub messages: Vec<Message>,
+    /// True when more messages exist beyond this page in the asked direction.
+    pub has_more: bool,
+}
+
+/// Answer to `get_heads`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Heads {
+    /// One head per visible channel.
+    pub heads: Vec<ChannelHead>,
 }
 
 /// Answer to `login`.

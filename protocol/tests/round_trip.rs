@@ -12,6 +12,7 @@ use common::*;
 use community_protocol::codec::{self, DEFAULT_MAX_FRAME_BYTES};
 use community_protocol::frame::Outcome;
 use community_protocol::request as rq;
+use community_protocol::response::UsersOutcome;
 use community_protocol::*;
 use serde_json::{Value, json};
 
@@ -228,12 +229,12 @@ fn unicode_text_survives_unchanged() {
     ];
     for (index, text) in texts.iter().enumerate() {
         let request = Request::SendMessage(rq::SendMessage {
-            community_id: s(C),
-            channel_id: s("ch_general"),
+            community_id: s(C).into(),
+            channel_id: s("ch_general").into(),
             idempotency_key: format!("key-{index}-ключ"),
             content: MessageContent::Text { text: s(text) },
             mentions: Mentions {
-                users: vec![s("ユーザー")],
+                users: vec![s("ユーザー").into()],
                 everyone: false,
             },
             reply_to: None,
@@ -247,7 +248,7 @@ fn unicode_text_survives_unchanged() {
         assert_eq!(value(&wire)["params"]["content"]["text"], *text);
 
         let mut sent = message(MessageContent::Text { text: s(text) });
-        sent.sender_id = s("😀-user");
+        sent.sender_id = s("😀-user").into();
         server_round_trip(&ServerFrame::Response {
             id: 1,
             outcome: Outcome::Result(Response::MessageSent(sent)),
@@ -268,7 +269,7 @@ fn empty_optional_fields_are_left_out() {
     let params = |request| value(&client_round_trip(&frame(request)))["params"].clone();
 
     let login = rq::Login {
-        user_id: s("a"),
+        user_id: s("a").into(),
         token: s("t"),
         device_id: s(""),
         resume: None,
@@ -290,8 +291,8 @@ fn empty_optional_fields_are_left_out() {
         json!({"name":"n","avatar_url":"","notice":"","join_policy":"free","attributes":{}})
     );
     let update = rq::UpdateChannel {
-        community_id: s(C),
-        channel_id: s("ch"),
+        community_id: s(C).into(),
+        channel_id: s("ch").into(),
         ..Default::default()
     };
     assert_eq!(
@@ -299,7 +300,7 @@ fn empty_optional_fields_are_left_out() {
         json!({"community_id":C,"channel_id":"ch"})
     );
     let update = rq::UpdateCommunity {
-        community_id: s(C),
+        community_id: s(C).into(),
         ..Default::default()
     };
     assert_eq!(
@@ -307,8 +308,8 @@ fn empty_optional_fields_are_left_out() {
         json!({"community_id":C})
     );
     let unmute = rq::MuteMember {
-        community_id: s(C),
-        user_id: s("u"),
+        community_id: s(C).into(),
+        user_id: s("u").into(),
         until_ms: None,
     };
     assert_eq!(
@@ -316,8 +317,8 @@ fn empty_optional_fields_are_left_out() {
         json!({"community_id":C,"user_id":"u"})
     );
     let newest = rq::GetMessages {
-        community_id: s(C),
-        channel_id: s("ch"),
+        community_id: s(C).into(),
+        channel_id: s("ch").into(),
         before_seq: None,
         after_seq: None,
         limit: None,
@@ -327,7 +328,7 @@ fn empty_optional_fields_are_left_out() {
         json!({"community_id":C,"channel_id":"ch"})
     );
     let list = rq::ListMembers {
-        community_id: s(C),
+        community_id: s(C).into(),
         query: None,
         cursor: None,
         limit: None,
@@ -337,7 +338,7 @@ fn empty_optional_fields_are_left_out() {
         json!({"community_id":C})
     );
     let create_channel = rq::CreateChannel {
-        community_id: s(C),
+        community_id: s(C).into(),
         name: s("n"),
         ..Default::default()
     };
@@ -349,8 +350,8 @@ fn empty_optional_fields_are_left_out() {
         );
     }
     let send = rq::SendMessage {
-        community_id: s(C),
-        channel_id: s("ch"),
+        community_id: s(C).into(),
+        channel_id: s("ch").into(),
         idempotency_key: s("k"),
         content: MessageContent::Image(Media {
             url: s("u"),
@@ -530,13 +531,13 @@ fn unknown_error_codes_are_kept_as_numbers() {
     server_round_trip(&frame);
 
     // Inside records too.
-    let users = Response::Users {
+    let users = Response::Users(UsersOutcome {
         succeeded: vec![],
         failed: vec![FailedUser {
-            user_id: s("x"),
+            user_id: s("x").into(),
             error: ApiError::new(ErrorCode(8888), "?"),
         }],
-    };
+    });
     let text = server_round_trip(&ServerFrame::Response {
         id: 4,
         outcome: Outcome::Result(users),
@@ -554,7 +555,7 @@ fn unknown_fields_from_a_newer_peer_are_ignored() {
         ServerFrame::Event {
             seq: 5,
             event: Event::CommunityRemoved {
-                community_id: s("c"),
+                community_id: s("c").into(),
                 reason: RemovalReason::Left
             }
         }
@@ -566,7 +567,7 @@ fn unknown_fields_from_a_newer_peer_are_ignored() {
         ClientFrame::Request {
             id: 6,
             request: Request::GetHeads(rq::CommunityRef {
-                community_id: s("c")
+                community_id: s("c").into()
             })
         }
     );
@@ -589,8 +590,8 @@ fn extreme_numbers_survive() {
         event: Event::MessageCreated { message: last },
     });
     let read = Request::MarkRead(rq::MarkRead {
-        community_id: s(C),
-        channel_id: s("ch"),
+        community_id: s(C).into(),
+        channel_id: s("ch").into(),
         seq: u64::MAX,
     });
     client_round_trip(&ClientFrame::Request {

@@ -86,67 +86,20 @@ pub fn server_frame_type(frame: &ServerFrame) -> &'static str {
     }
 }
 
-/// The `kind` of a response. No wildcard: a new kind must be named here.
+/// The `kind` of a response (exhaustive inside the protocol crate).
 pub fn response_kind(response: &Response) -> &'static str {
-    match response {
-        Response::Ok => "ok",
-        Response::LoggedIn(_) => "logged_in",
-        Response::TokenRefreshed { .. } => "token_refreshed",
-        Response::Synced(_) => "synced",
-        Response::Community(_) => "community",
-        Response::JoinPending => "join_pending",
-        Response::CommunityInfo(_) => "community_info",
-        Response::Communities(_) => "communities",
-        Response::Users { .. } => "users",
-        Response::JoinRequests { .. } => "join_requests",
-        Response::Attributes { .. } => "attributes",
-        Response::Members { .. } => "members",
-        Response::Member(_) => "member",
-        Response::Channel(_) => "channel",
-        Response::ChannelMembers { .. } => "channel_members",
-        Response::Category(_) => "category",
-        Response::MessageSent(_) => "message_sent",
-        Response::Messages { .. } => "messages",
-        Response::ReadState(_) => "read_state",
-        Response::Heads { .. } => "heads",
-    }
+    response.kind()
 }
 
-/// The `kind` of an event. No wildcard: a new kind must be named here.
+/// The `kind` of an event (exhaustive inside the protocol crate, where a new kind must be
+/// named).
 pub fn event_kind(event: &Event) -> &'static str {
-    match event {
-        Event::MessageCreated { .. } => "message_created",
-        Event::CommunityAdded { .. } => "community_added",
-        Event::CommunityRemoved { .. } => "community_removed",
-        Event::CommunityUpdated { .. } => "community_updated",
-        Event::AttributesChanged { .. } => "attributes_changed",
-        Event::NotificationChanged { .. } => "notification_changed",
-        Event::MemberJoined { .. } => "member_joined",
-        Event::MemberLeft { .. } => "member_left",
-        Event::MemberUpdated { .. } => "member_updated",
-        Event::JoinRequested { .. } => "join_requested",
-        Event::ChannelAdded { .. } => "channel_added",
-        Event::ChannelUpdated { .. } => "channel_updated",
-        Event::ChannelRemoved { .. } => "channel_removed",
-        Event::CategoryUpdated { .. } => "category_updated",
-        Event::CategoryRemoved { .. } => "category_removed",
-        Event::ReadStateChanged { .. } => "read_state_changed",
-        Event::ChannelActivity { .. } => "channel_activity",
-    }
+    event.kind()
 }
 
-/// The wire name of a goodbye reason. No wildcard: a new reason must be named here.
+/// The wire name of a goodbye reason.
 pub fn goodbye_reason_name(reason: GoodbyeReason) -> &'static str {
-    match reason {
-        GoodbyeReason::ServerShutdown => "server_shutdown",
-        GoodbyeReason::TokenExpired => "token_expired",
-        GoodbyeReason::SessionReplaced => "session_replaced",
-        GoodbyeReason::HeartbeatTimeout => "heartbeat_timeout",
-        GoodbyeReason::ProtocolError => "protocol_error",
-        GoodbyeReason::SlowConsumer => "slow_consumer",
-        GoodbyeReason::LoggedOut => "logged_out",
-        GoodbyeReason::Kicked => "kicked",
-    }
+    reason.name()
 }
 
 /// The variant names serde knows for `T`, read from the error it gives for an unknown

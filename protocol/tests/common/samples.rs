@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 use community_protocol::request as rq;
-use community_protocol::response::{LoggedIn, Synced, UnchangedCommunity};
+use community_protocol::response::{
+    AttributesOutcome, ChannelMemberList, Heads, JoinRequests, LoggedIn, MembersPage, MessagesPage,
+    Synced, TokenRefreshed, UnchangedCommunity, UsersOutcome,
+};
 use community_protocol::*;
 
 /// The community id used by the samples.
@@ -20,16 +23,16 @@ pub fn s(text: &str) -> String {
 /// A community with every field set.
 pub fn info() -> CommunityInfo {
     CommunityInfo {
-        community_id: s(C),
+        community_id: s(C).into(),
         name: s("Night Owls"),
         avatar_url: s("https://cdn.example.com/owl.png"),
         notice: s("Raids on Fridays"),
-        owner_id: s("alice"),
+        owner_id: s("alice").into(),
         join_policy: JoinPolicy::Approval,
         mute_all: true,
         member_count: 3,
         attributes: BTreeMap::from([(s("region"), s("eu"))]),
-        default_channel_id: s("ch_general"),
+        default_channel_id: s("ch_general").into(),
         created_at_ms: T0,
         version: 7,
     }
@@ -38,14 +41,14 @@ pub fn info() -> CommunityInfo {
 /// A private channel in a category, of the given kind.
 pub fn channel(kind: ChannelKind) -> ChannelInfo {
     ChannelInfo {
-        community_id: s(C),
-        channel_id: s("ch_raids"),
+        community_id: s(C).into(),
+        channel_id: s("ch_raids").into(),
         name: s("raids"),
         introduction: s("Plan the next raid"),
         notice: s("Friday"),
         custom: s("{\"color\":\"red\"}"),
         kind,
-        category_id: Some(s("cat_games")),
+        category_id: Some(s("cat_games").into()),
         position: -3,
         private: true,
         is_default: false,
@@ -56,8 +59,8 @@ pub fn channel(kind: ChannelKind) -> ChannelInfo {
 /// A muted member with a non-ASCII nickname.
 pub fn member(user: &str, role: Role) -> MemberInfo {
     MemberInfo {
-        community_id: s(C),
-        user_id: s(user),
+        community_id: s(C).into(),
+        user_id: s(user).into(),
         role,
         nickname: s("Carol 🌙"),
         joined_at_ms: T0 + 100_000,
@@ -68,8 +71,8 @@ pub fn member(user: &str, role: Role) -> MemberInfo {
 /// A head with unread messages and a mention.
 pub fn head() -> ChannelHead {
     ChannelHead {
-        community_id: s(C),
-        channel_id: s("ch_general"),
+        community_id: s(C).into(),
+        channel_id: s("ch_general").into(),
         last_seq: 120,
         last_activity_ms: T0 + 3_600_000,
         read_seq: 117,
@@ -81,8 +84,8 @@ pub fn head() -> ChannelHead {
 /// A category.
 pub fn category() -> CategoryInfo {
     CategoryInfo {
-        community_id: s(C),
-        category_id: s("cat_games"),
+        community_id: s(C).into(),
+        category_id: s("cat_games").into(),
         name: s("Games & Raids"),
         position: 0,
     }
@@ -128,14 +131,14 @@ pub fn contents() -> Vec<MessageContent> {
 /// A message with mentions, a reply and high priority.
 pub fn message(content: MessageContent) -> Message {
     Message {
-        community_id: s(C),
-        channel_id: s("ch_general"),
+        community_id: s(C).into(),
+        channel_id: s("ch_general").into(),
         seq: 121,
-        sender_id: s("bob"),
+        sender_id: s("bob").into(),
         idempotency_key: s("9b1c6f1e-3f5e-4c1a-9d55-2f0e6c2b7a10"),
         content,
         mentions: Mentions {
-            users: vec![s("carol")],
+            users: vec![s("carol").into()],
             everyone: true,
         },
         reply_to: Some(118),
@@ -166,31 +169,33 @@ pub fn api_error(code: ErrorCode) -> ApiError {
 
 /// Names the sample community.
 pub fn cref() -> rq::CommunityRef {
-    rq::CommunityRef { community_id: s(C) }
+    rq::CommunityRef {
+        community_id: s(C).into(),
+    }
 }
 
 /// Names a member of the sample community.
 pub fn mref(user: &str) -> rq::MemberRef {
     rq::MemberRef {
-        community_id: s(C),
-        user_id: s(user),
+        community_id: s(C).into(),
+        user_id: s(user).into(),
     }
 }
 
 /// Names a private channel of the sample community.
 pub fn chref() -> rq::ChannelRef {
     rq::ChannelRef {
-        community_id: s(C),
-        channel_id: s("ch_officers"),
+        community_id: s(C).into(),
+        channel_id: s("ch_officers").into(),
     }
 }
 
 /// Two users of a private channel.
 pub fn channel_members() -> rq::ChannelMembers {
     rq::ChannelMembers {
-        community_id: s(C),
-        channel_id: s("ch_officers"),
-        user_ids: vec![s("carol"), s("dave")],
+        community_id: s(C).into(),
+        channel_id: s("ch_officers").into(),
+        user_ids: vec![s("carol").into(), s("dave").into()],
     }
 }
 
@@ -198,7 +203,7 @@ pub fn channel_members() -> rq::ChannelMembers {
 pub fn all_requests() -> Vec<Request> {
     vec![
         Request::Login(rq::Login {
-            user_id: s("carol"),
+            user_id: s("carol").into(),
             token: s("v1.Y2Fyb2w.1767312000.00"),
             device_id: s("pixel-8"),
             resume: Some(rq::Resume {
@@ -211,10 +216,10 @@ pub fn all_requests() -> Vec<Request> {
         }),
         Request::Logout(rq::Empty {}),
         Request::Sync(rq::Sync {
-            known: BTreeMap::from([(s(C), 7), (s("old-guild"), 3)]),
+            known: BTreeMap::from([(s(C).into(), 7), (s("old-guild").into(), 3)]),
         }),
         Request::CreateCommunity(rq::CreateCommunity {
-            community_id: Some(s(C)),
+            community_id: Some(s(C).into()),
             name: s("Night Owls"),
             avatar_url: s("https://cdn.example.com/owl.png"),
             notice: s("Raids on Fridays"),
@@ -223,18 +228,18 @@ pub fn all_requests() -> Vec<Request> {
         }),
         Request::DismissCommunity(cref()),
         Request::JoinCommunity(rq::JoinCommunity {
-            community_id: s(C),
+            community_id: s(C).into(),
             message: s("Hi, I play healer"),
         }),
         Request::LeaveCommunity(cref()),
         Request::InviteMembers(rq::InviteMembers {
-            community_id: s(C),
-            user_ids: vec![s("dave"), s("erin")],
+            community_id: s(C).into(),
+            user_ids: vec![s("dave").into(), s("erin").into()],
         }),
         Request::ListJoinRequests(cref()),
         Request::DecideJoinRequest(rq::DecideJoinRequest {
-            community_id: s(C),
-            user_id: s("frank"),
+            community_id: s(C).into(),
+            user_id: s("frank").into(),
             approve: false,
         }),
         Request::ListJoinedCommunities(rq::PageQuery {
@@ -243,70 +248,70 @@ pub fn all_requests() -> Vec<Request> {
         }),
         Request::GetCommunity(cref()),
         Request::UpdateCommunity(rq::UpdateCommunity {
-            community_id: s(C),
+            community_id: s(C).into(),
             name: Some(s("Night Owls II")),
             avatar_url: Some(s("")),
             notice: None,
             join_policy: Some(JoinPolicy::Free),
         }),
         Request::SetAttributes(rq::SetAttributes {
-            community_id: s(C),
+            community_id: s(C).into(),
             attributes: BTreeMap::from([(s("level"), s("12")), (s("region"), s("eu-west"))]),
         }),
         Request::DeleteAttributes(rq::DeleteAttributes {
-            community_id: s(C),
+            community_id: s(C).into(),
             keys: vec![s("level")],
         }),
         Request::SetNotification(rq::SetNotification {
-            community_id: s(C),
+            community_id: s(C).into(),
             status: NotificationStatus::DoNotDisturb,
         }),
         Request::ListMembers(rq::ListMembers {
-            community_id: s(C),
+            community_id: s(C).into(),
             query: Some(s("car")),
             cursor: Some(s("next")),
             limit: Some(50),
         }),
         Request::SetMemberRole(rq::SetMemberRole {
-            community_id: s(C),
-            user_id: s("bob"),
+            community_id: s(C).into(),
+            user_id: s("bob").into(),
             role: Role::Admin,
         }),
         Request::KickMember(mref("mallory")),
         Request::TransferOwnership(mref("bob")),
         Request::MuteMember(rq::MuteMember {
-            community_id: s(C),
-            user_id: s("carol"),
+            community_id: s(C).into(),
+            user_id: s("carol").into(),
             until_ms: Some(T0 + 1),
         }),
         Request::SetMuteAll(rq::SetMuteAll {
-            community_id: s(C),
+            community_id: s(C).into(),
             muted: true,
         }),
         Request::SetNickname(rq::SetNickname {
-            community_id: s(C),
+            community_id: s(C).into(),
             nickname: s("Carol 🌙"),
         }),
         Request::CreateChannel(rq::CreateChannel {
-            community_id: s(C),
+            community_id: s(C).into(),
             name: s("officers"),
             kind: ChannelKind::Voice,
             introduction: s("Officers only"),
             notice: s("n"),
             custom: s("c"),
-            category_id: Some(s("cat_games")),
+            category_id: Some(s("cat_games").into()),
             position: Some(2),
             private: true,
-            member_ids: vec![s("bob")],
+            member_ids: vec![s("bob").into()],
         }),
         Request::UpdateChannel(rq::UpdateChannel {
-            community_id: s(C),
-            channel_id: s("ch_raids"),
+            community_id: s(C).into(),
+            channel_id: s("ch_raids").into(),
             name: Some(s("raids")),
             introduction: Some(s("i")),
             notice: Some(s("Next raid: Friday")),
             custom: Some(s("c")),
-            category_id: Some(s("")),
+            category_id: Some(s("").into()),
             position: Some(-1),
             private: Some(false),
         }),
@@ -315,44 +320,44 @@ pub fn all_requests() -> Vec<Request> {
         Request::RemoveChannelMembers(channel_members()),
         Request::ListChannelMembers(chref()),
         Request::CreateCategory(rq::CreateCategory {
-            community_id: s(C),
+            community_id: s(C).into(),
             name: s("Games"),
             position: Some(0),
         }),
         Request::UpdateCategory(rq::UpdateCategory {
-            community_id: s(C),
-            category_id: s("cat_games"),
+            community_id: s(C).into(),
+            category_id: s("cat_games").into(),
             name: Some(s("Games & Raids")),
             position: Some(1),
         }),
         Request::DeleteCategory(rq::CategoryRef {
-            community_id: s(C),
-            category_id: s("cat_games"),
+            community_id: s(C).into(),
+            category_id: s("cat_games").into(),
         }),
         Request::SendMessage(rq::SendMessage {
-            community_id: s(C),
-            channel_id: s("ch_general"),
+            community_id: s(C).into(),
+            channel_id: s("ch_general").into(),
             idempotency_key: s("9b1c6f1e"),
             content: MessageContent::Text {
                 text: s("Raid at 21:00 🦉"),
             },
             mentions: Mentions {
-                users: vec![s("carol")],
+                users: vec![s("carol").into()],
                 everyone: false,
             },
             reply_to: Some(118),
             priority: Priority::Low,
         }),
         Request::GetMessages(rq::GetMessages {
-            community_id: s(C),
-            channel_id: s("ch_general"),
+            community_id: s(C).into(),
+            channel_id: s("ch_general").into(),
             before_seq: Some(200),
             after_seq: None,
             limit: Some(100),
         }),
         Request::MarkRead(rq::MarkRead {
-            community_id: s(C),
-            channel_id: s("ch_general"),
+            community_id: s(C).into(),
+            channel_id: s("ch_general").into(),
             seq: 121,
         }),
         Request::GetHeads(cref()),
@@ -364,7 +369,7 @@ pub fn all_responses() -> Vec<Response> {
     vec![
         Response::Ok,
         Response::LoggedIn(LoggedIn {
-            user_id: s("carol"),
+            user_id: s("carol").into(),
             session_id: s("s_5d1e9c"),
             resumed: true,
             event_seq: 14,
@@ -376,19 +381,19 @@ pub fn all_responses() -> Vec<Response> {
             },
             server_time_ms: T0,
         }),
-        Response::TokenRefreshed {
+        Response::TokenRefreshed(TokenRefreshed {
             expires_at_ms: T0 + 2 * 86_400_000,
-        },
+        }),
         Response::Synced(Synced {
             changed: vec![snapshot()],
             unchanged: vec![UnchangedCommunity {
-                community_id: s("guild-7"),
+                community_id: s("guild-7").into(),
                 notification: NotificationStatus::Notify,
                 me: member("carol", Role::Admin),
                 member_count: 5120,
                 heads: vec![head()],
             }],
-            removed: vec![s("old-guild")],
+            removed: vec![s("old-guild").into()],
         }),
         Response::Community(snapshot()),
         Response::JoinPending,
@@ -397,56 +402,56 @@ pub fn all_responses() -> Vec<Response> {
             items: vec![info()],
             next_cursor: Some(s("eyJhIjoxfQ")),
         }),
-        Response::Users {
-            succeeded: vec![s("dave")],
+        Response::Users(UsersOutcome {
+            succeeded: vec![s("dave").into()],
             failed: vec![FailedUser {
-                user_id: s("erin"),
+                user_id: s("erin").into(),
                 error: api_error(ErrorCode::ALREADY_MEMBER),
             }],
-        },
-        Response::JoinRequests {
+        }),
+        Response::JoinRequests(JoinRequests {
             requests: vec![JoinRequest {
-                community_id: s(C),
-                user_id: s("frank"),
+                community_id: s(C).into(),
+                user_id: s("frank").into(),
                 message: s("Hi"),
                 requested_at_ms: T0,
             }],
-        },
-        Response::Attributes {
+        }),
+        Response::Attributes(AttributesOutcome {
             attributes: BTreeMap::from([(s("level"), s("12"))]),
             failed: vec![FailedKey {
                 key: "k".repeat(17),
                 error: api_error(ErrorCode::ATTRIBUTE_KEY_TOO_LONG),
             }],
-        },
-        Response::Members {
+        }),
+        Response::Members(MembersPage {
             page: Page {
                 items: vec![member("carol", Role::Member), member("alice", Role::Owner)],
                 next_cursor: None,
             },
             total_count: 2,
-        },
+        }),
         Response::Member(member("bob", Role::Admin)),
         Response::Channel(channel(ChannelKind::Voice)),
-        Response::ChannelMembers {
-            user_ids: vec![s("bob"), s("carol")],
-        },
+        Response::ChannelMembers(ChannelMemberList {
+            user_ids: vec![s("bob").into(), s("carol").into()],
+        }),
         Response::Category(category()),
         Response::MessageSent(message(MessageContent::Text { text: s("hi") })),
-        Response::Messages {
+        Response::Messages(MessagesPage {
             messages: contents().into_iter().map(message).collect(),
             has_more: true,
-        },
+        }),
         Response::ReadState(head()),
-        Response::Heads {
+        Response::Heads(Heads {
             heads: vec![
                 head(),
                 ChannelHead {
-                    channel_id: s("ch_raids"),
+                    channel_id: s("ch_raids").into(),
                     ..head()
                 },
             ],
-        },
+        }),
     ]
 }
 
@@ -463,17 +468,17 @@ pub fn all_events() -> Vec<Event> {
             snapshot: snapshot(),
         },
         Event::CommunityRemoved {
-            community_id: s(C),
+            community_id: s(C).into(),
             reason: RemovalReason::Dismissed,
         },
         Event::CommunityUpdated { info: info() },
         Event::AttributesChanged {
-            community_id: s(C),
+            community_id: s(C).into(),
             attributes: BTreeMap::new(),
             version: 9,
         },
         Event::NotificationChanged {
-            community_id: s(C),
+            community_id: s(C).into(),
             status: NotificationStatus::Notify,
         },
         Event::MemberJoined {
@@ -481,8 +486,8 @@ pub fn all_events() -> Vec<Event> {
             member_count: 4,
         },
         Event::MemberLeft {
-            community_id: s(C),
-            user_id: s("mallory"),
+            community_id: s(C).into(),
+            user_id: s("mallory").into(),
             reason: RemovalReason::Kicked,
             member_count: 3,
         },
@@ -491,8 +496,8 @@ pub fn all_events() -> Vec<Event> {
         },
         Event::JoinRequested {
             request: JoinRequest {
-                community_id: s(C),
-                user_id: s("frank"),
+                community_id: s(C).into(),
+                user_id: s("frank").into(),
                 message: s(""),
                 requested_at_ms: T0,
             },
@@ -507,8 +512,8 @@ pub fn all_events() -> Vec<Event> {
             version: 11,
         },
         Event::ChannelRemoved {
-            community_id: s(C),
-            channel_id: s("ch_officers"),
+            community_id: s(C).into(),
+            channel_id: s("ch_officers").into(),
             reason: ChannelRemovalReason::AccessRevoked,
             version: 12,
         },
@@ -517,14 +522,14 @@ pub fn all_events() -> Vec<Event> {
             version: 13,
         },
         Event::CategoryRemoved {
-            community_id: s(C),
-            category_id: s("cat_games"),
+            community_id: s(C).into(),
+            category_id: s("cat_games").into(),
             version: 14,
         },
         Event::ReadStateChanged { head: head() },
         Event::ChannelActivity {
-            community_id: s("guild-7"),
-            channel_id: s("ch_lobby"),
+            community_id: s("guild-7").into(),
+            channel_id: s("ch_lobby").into(),
             last_seq: 90_431,
             last_activity_ms: T0,
             mentioned: true,
