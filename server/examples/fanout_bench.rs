@@ -30,8 +30,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use clap::Parser;
 use community_protocol::request::{CreateCommunity, InviteMembers, Login, SendMessage};
 use community_protocol::{
-    ClientFrame, Mentions, MessageContent, PROTOCOL_VERSION, Priority, Request, Response,
-    ServerFrame, codec,
+    ChannelId, ClientFrame, CommunityId, Mentions, MessageContent, PROTOCOL_VERSION, Priority,
+    Request, Response, ServerFrame, UserId, codec,
 };
 use community_server::{RunningServer, ServerConfig};
 use futures_util::{SinkExt, StreamExt};
@@ -213,7 +213,7 @@ async fn measure(args: &Args, n: usize) -> Result<(), BoxError> {
         return Err("no community".into());
     };
     let (community, channel) = (snapshot.info.community_id, snapshot.info.default_channel_id);
-    let users: Vec<String> = (0..n).map(user).collect();
+    let users: Vec<UserId> = (0..n).map(|i| user(i).into()).collect();
     for (i, batch) in users.chunks(100).enumerate() {
         let invite = Request::InviteMembers(InviteMembers {
             community_id: community.clone(),
@@ -311,8 +311,8 @@ fn read_line(reader: &mut impl BufRead) -> Result<String, BoxError> {
 /// flight; returns how long sending took.
 async fn send_messages(
     ws: Ws,
-    community: &str,
-    channel: &str,
+    community: &CommunityId,
+    channel: &ChannelId,
     count: u64,
     rate: u64,
     window: usize,

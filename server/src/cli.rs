@@ -1,13 +1,18 @@
 //! The `community-server` command line: `serve` runs a server until SIGINT/SIGTERM (then
 //! shuts down gracefully); `token` prints a login token made with the data directory's
 //! secret (for development and for an app backend's scripts).
+//!
+//! `serve` takes its configuration from an optional TOML file (`--config`, see
+//! [`crate::config_file`]) and then from flags, which override the file; every limit can
+//! be set either way (`[limits]` in the file, `--limit NAME=VALUE` on the command line).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
+use crate::config_file::ConfigFile;
 use crate::{RunningServer, ServerConfig, ServerError, issue_token};
 
 /// The self-hostable Community server (protocol v1 over WebSocket, embedded SQLite).
@@ -23,23 +28,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (WebSocket at /ws, health check at /healthz).
-    Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:7600")]
-        listen: SocketAddr,
-        /// Data directory (database and token secret; created if missing).
-        #[arg(long, default_value = "./data")]
-        data_dir: PathBuf,
-        /// Heartbeat interval announced to clients, in seconds.
-        #[arg(long, default_value_t = 15)]
-        heartbeat_secs: u64,
-        /// How long a disconnected session stays resumable, in seconds.
-        #[arg(long, default_value_t = 120)]
-        session_linger_secs: u64,
-        /// Messages per second per channel before priority-based dropping.
-        #[arg(long)]
-        channel_messages_per_second: Option<u32>,
-    },
+    Serve(ServeArgs),
     /// Print a login token for a user.
     Token {
         /// Data directory of the server the token is for.
@@ -54,22 +43,92 @@ pub enum Command {
     },
 }
 
+/// The flags of `serve`. Each one given overrides the configuration file.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// A TOML configuration file (see community-server.example.toml).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:7600].
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Data directory (database and token secret; created if missing) [default: ./data].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Heartbeat interval announced to clients, in seconds [default: 15].
+    #[arg(long)]
+    pub heartbeat_secs: Option<u64>,
+    /// How long a disconnected session stays resumable, in seconds [default: 120].
+    #[arg(long)]
+    pub session_linger_secs: Option<u64>,
+    /// Time from accept to a complete upgrade and hello, in seconds [default: 10].
+    #[arg(long)]
+    pub handshake_timeout_secs: Option<u64>,
+    /// TCP connections served at once [default: 10000].
+    #[arg(long)]
+    pub max_connections: Option<usize>,
+    /// Largest client frame, in bytes [default: 65536].
+    #[arg(long)]
+    pub max_frame_bytes: Option<usize>,
+    /// Messages per second per channel before priority-based dropping (same as
+    /// `--limit channel_messages_per_second=N`).
+    #[arg(long)]
+    pub channel_messages_per_second: Option<u32>,
+    /// Sets one limit, e.g. `--limit max_channels_per_community=500` (repeatable; the
+    /// names are the keys of `[limits]` in the configuration file).
+    #[arg(long = "limit", value_name = "NAME=VALUE", value_parser = parse_limit)]
+    pub limits: Vec<(String, i64)>,
+}
+
+fn parse_limit(text: &str) -> Result<(String, i64), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, got {text:?}"))?;
+    let value = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("the value of {name} must be an integer"))?;
+    Ok((name.trim().to_owned(), value))
+}
+
+impl ServeArgs {
+    /// The server configuration: the file's (if any), then every flag given on top, then
+    /// validated.
+    pub fn server_config(&self) -> Result<ServerConfig, ServerError> {
+        let mut file = match &self.config {
+            Some(path) => ConfigFile::load(path)?,
+            None => ConfigFile::default(),
+        };
+        fn over<T: Clone>(file: &mut Option<T>, flag: &Option<T>) {
+            if flag.is_some() {
+                file.clone_from(flag);
+            }
+        }
+        over(&mut file.listen, &self.listen);
+        over(&mut file.data_dir, &self.data_dir);
+        over(&mut file.heartbeat_secs, &self.heartbeat_secs);
+        over(&mut file.session_linger_secs, &self.session_linger_secs);
+        over(
+            &mut file.handshake_timeout_secs,
+            &self.handshake_timeout_secs,
+        );
+        over(&mut file.max_connections, &self.max_connections);
+        over(&mut file.max_frame_bytes, &self.max_frame_bytes);
+        if let Some(rate) = self.channel_messages_per_second {
+            file.set_limit("channel_messages_per_second", i64::from(rate));
+        }
+        for (name, value) in &self.limits {
+            file.set_limit(name, *value);
+        }
+        file.into_config()
+    }
+}
+
 /// Runs a parsed command line to completion.
 pub async fn run(cli: Cli) -> Result<(), ServerError> {
     match cli.command {
-        Command::Serve {
-            listen,
-            data_dir,
-            heartbeat_secs,
-            session_linger_secs,
-            channel_messages_per_second,
-        } => {
-            let mut config = ServerConfig::new(listen, data_dir);
-            config.heartbeat_interval = Duration::from_secs(heartbeat_secs.max(1));
-            config.session_linger = Duration::from_secs(session_linger_secs);
-            if let Some(rate) = channel_messages_per_second {
-                config.limits.channel_messages_per_second = rate;
-            }
+        Command::Serve(args) => {
+            let config = args.server_config()?;
             let server = RunningServer::start(config).await?;
             println!(
                 "community-server listening on {} (WebSocket {})",
@@ -134,7 +193,9 @@ mod tests {
             "--data-dir",
             "d",
         ]);
-        assert!(matches!(cli.command, Command::Serve { listen, .. } if listen.port() == 9));
+        assert!(
+            matches!(cli.command, Command::Serve(ref args) if args.listen.is_some_and(|l| l.port() == 9))
+        );
         let cli = Cli::parse_from([
             "community-server",
             "token",
@@ -150,5 +211,70 @@ mod tests {
             Cli::try_parse_from(["community-server", "token"]).is_err(),
             "--user is required"
         );
+    }
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let mut line = vec!["community-server", "serve"];
+        line.extend_from_slice(args);
+        match Cli::parse_from(line).command {
+            Command::Serve(args) => args,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:7001\"\nheartbeat_secs = 30\nmax_connections = 50\n\
+             [limits]\nmax_channels_per_community = 200\ntext_bytes = 1000\n",
+        )
+        .unwrap();
+        let file = path.to_str().unwrap();
+        let from_file = serve(&["--config", file]).server_config().unwrap();
+        assert_eq!(from_file.listen.port(), 7001);
+        assert_eq!(from_file.heartbeat_interval, Duration::from_secs(30));
+        assert_eq!(from_file.max_connections, 50);
+        assert_eq!(from_file.limits.max_channels_per_community, 200);
+        let config = serve(&[
+            "--config",
+            file,
+            "--listen",
+            "127.0.0.1:7002",
+            "--max-connections",
+            "60",
+            "--limit",
+            "max_channels_per_community=300",
+            "--channel-messages-per-second",
+            "7",
+        ])
+        .server_config()
+        .unwrap();
+        assert_eq!(config.listen.port(), 7002);
+        assert_eq!(config.max_connections, 60);
+        assert_eq!(config.limits.max_channels_per_community, 300);
+        assert_eq!(config.limits.channel_messages_per_second, 7);
+        // What no flag named still comes from the file.
+        assert_eq!(config.heartbeat_interval, Duration::from_secs(30));
+        assert_eq!(config.limits.text_bytes, 1000);
+    }
+
+    #[test]
+    fn flags_alone_are_validated_too() {
+        let error = serve(&["--limit", "max_joined_communities=501"])
+            .server_config()
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("limits.max_joined_communities"),
+            "{error}"
+        );
+        assert!(
+            serve(&["--limit", "max_joined_communities=500"])
+                .server_config()
+                .is_ok()
+        );
+        assert!(Cli::try_parse_from(["community-server", "serve", "--limit", "nonsense"]).is_err());
     }
 }

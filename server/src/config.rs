@@ -1,7 +1,9 @@
 //! Everything a deployment can tune, in one record with sensible defaults.
 //!
-//! [`ServerConfig`] is what the CLI builds from its flags and what tests and benchmarks
-//! build directly (usually with [`ServerConfig::new`] and a few fields overwritten).
+//! [`ServerConfig`] is what the CLI builds from its configuration file and flags (see
+//! [`crate::config_file`]) and what tests and benchmarks build directly (usually with
+//! [`ServerConfig::new`] and a few fields overwritten). [`ServerConfig::validate`] is the one
+//! place that says which values make sense; `RunningServer::start` refuses anything else.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,6 +11,17 @@ use std::time::Duration;
 
 use community_protocol::Limits;
 use community_protocol::codec::DEFAULT_MAX_FRAME_BYTES;
+
+use crate::ServerError;
+
+/// Room in a client frame for the rest of a `send_message` request around its text (the
+/// envelope, ids, idempotency key). `text_bytes` (and `custom_payload_bytes`) plus this
+/// must fit in `max_frame_bytes`. A sanity check, not a guarantee: text that JSON escapes
+/// heavily, or many mentions, can still make a frame too large (`frame_too_large`).
+pub const FRAME_OVERHEAD_BYTES: usize = 768;
+
+/// The smallest `max_frame_bytes` a server accepts.
+pub const MIN_FRAME_BYTES: usize = 1024;
 
 /// Configuration of one server instance.
 #[derive(Debug, Clone)]
@@ -52,12 +65,20 @@ pub struct ServerConfig {
     /// stops reading that connection's requests (back-pressure on a client that does
     /// not read).
     pub max_pending_responses: usize,
+    /// A TCP connection must complete the HTTP request (and, for `/ws`, the upgrade and
+    /// the protocol's `hello`) within this time from being accepted, or it is closed.
+    /// Also the longest time the server waits for an HTTP request's header (slowloris).
+    pub handshake_timeout: Duration,
+    /// TCP connections served at once (upgraded or not). Beyond it a new connection gets
+    /// an immediate `503 Service Unavailable` and is closed.
+    pub max_connections: usize,
 }
 
 impl ServerConfig {
     /// A configuration with the defaults: PRODUCT.md limits, heartbeat every 15 s, 64 KiB
     /// frames, 256 queued events per session, 512 events kept for resume, sessions
-    /// resumable for 120 s, 32 sessions per user, 2 KiB WebSocket buffers.
+    /// resumable for 120 s, 32 sessions per user, 2 KiB WebSocket buffers, a 10 s
+    /// handshake deadline and at most 10,000 connections.
     pub fn new(listen: SocketAddr, data_dir: impl Into<PathBuf>) -> Self {
         Self {
             listen,
@@ -74,7 +95,70 @@ impl ServerConfig {
             write_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(5),
             max_pending_responses: 32,
+            handshake_timeout: Duration::from_secs(10),
+            max_connections: 10_000,
         }
+    }
+
+    /// Checks every value: the limits against their ceilings (`Limits::validate`), that
+    /// the largest message fits in a frame, and that counts, sizes and durations are not
+    /// zero. The error names the field.
+    pub fn validate(&self) -> Result<(), ServerError> {
+        self.limits
+            .validate()
+            .map_err(|error| ServerError::InvalidConfig {
+                field: format!("limits.{}", error.field),
+                reason: format!("{} is out of range: {}", error.value, error.allowed),
+            })?;
+        let invalid = |field: &str, reason: String| {
+            Err(ServerError::InvalidConfig {
+                field: field.to_owned(),
+                reason,
+            })
+        };
+        if self.max_frame_bytes < MIN_FRAME_BYTES {
+            return invalid(
+                "max_frame_bytes",
+                format!(
+                    "{} is below the minimum of {MIN_FRAME_BYTES}",
+                    self.max_frame_bytes
+                ),
+            );
+        }
+        let largest = self.limits.text_bytes.max(self.limits.custom_payload_bytes);
+        if largest.saturating_add(FRAME_OVERHEAD_BYTES) > self.max_frame_bytes {
+            return invalid(
+                "max_frame_bytes",
+                format!(
+                    "{} cannot carry a message of limits.text_bytes / custom_payload_bytes = {largest} \
+                     (needs at least {} bytes)",
+                    self.max_frame_bytes,
+                    largest.saturating_add(FRAME_OVERHEAD_BYTES)
+                ),
+            );
+        }
+        for (field, value) in [
+            ("session_queue_capacity", self.session_queue_capacity),
+            ("max_sessions_per_user", self.max_sessions_per_user),
+            ("ws_read_buffer_bytes", self.ws_read_buffer_bytes),
+            ("ws_write_buffer_bytes", self.ws_write_buffer_bytes),
+            ("max_pending_responses", self.max_pending_responses),
+            ("max_connections", self.max_connections),
+        ] {
+            if value == 0 {
+                return invalid(field, "must be at least 1".to_owned());
+            }
+        }
+        for (field, value) in [
+            ("heartbeat_interval", self.heartbeat_interval),
+            ("write_timeout", self.write_timeout),
+            ("handshake_timeout", self.handshake_timeout),
+        ] {
+            if value.is_zero() {
+                return invalid(field, "must be longer than 0".to_owned());
+            }
+        }
+        Ok(())
     }
 
     /// The largest message the WebSocket layer reads at all: four times
@@ -106,6 +190,42 @@ mod tests {
         config.session_queue_capacity = 0;
         config.resume_buffer_events = 0;
         assert_eq!(config.ring_capacity(), 1);
+    }
+
+    #[test]
+    fn defaults_are_valid_and_bad_values_name_their_field() {
+        let config = ServerConfig::new(([127, 0, 0, 1], 0).into(), "/tmp/x");
+        config.validate().unwrap();
+        let field = |adjust: fn(&mut ServerConfig)| {
+            let mut config = config.clone();
+            adjust(&mut config);
+            match config.validate() {
+                Err(ServerError::InvalidConfig { field, .. }) => field,
+                other => panic!("expected an invalid config, got {other:?}"),
+            }
+        };
+        assert_eq!(
+            field(|c| c.limits.max_channels_per_community = 1_001),
+            "limits.max_channels_per_community"
+        );
+        assert_eq!(
+            field(|c| c.limits.max_joined_communities = 501),
+            "limits.max_joined_communities"
+        );
+        assert_eq!(
+            field(|c| c.limits.text_bytes = 64 * 1024),
+            "max_frame_bytes"
+        );
+        assert_eq!(field(|c| c.max_connections = 0), "max_connections");
+        assert_eq!(
+            field(|c| c.handshake_timeout = Duration::ZERO),
+            "handshake_timeout"
+        );
+        let mut at_ceilings = config.clone();
+        at_ceilings.limits.max_channels_per_community = 1_000;
+        at_ceilings.limits.max_joined_communities = 500;
+        at_ceilings.limits.max_members_per_community = 0;
+        at_ceilings.validate().unwrap();
     }
 
     #[test]

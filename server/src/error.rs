@@ -42,4 +42,20 @@ pub enum ServerError {
     /// The server task failed unexpectedly.
     #[error("server task failed: {0}")]
     Task(String),
+    /// A configuration value is out of range (nothing was started).
+    #[error("invalid configuration: `{field}`: {reason}")]
+    InvalidConfig {
+        /// The field, as named in the configuration file (e.g. `limits.text_bytes`).
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The configuration file cannot be read or parsed (unknown keys included).
+    #[error("configuration file {path}: {reason}")]
+    ConfigFile {
+        /// The file.
+        path: PathBuf,
+        /// Why it was refused.
+        reason: String,
+    },
 }

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
@@ -15,6 +16,7 @@ use axum::routing::get;
 
 use crate::connection;
 use crate::shared::{RunState, Shared};
+use crate::sockets::Accepted;
 
 /// The server's routes.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -31,7 +33,11 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> (StatusCode, &'static str
     }
 }
 
-async fn upgrade(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
+async fn upgrade(
+    State(shared): State<Arc<Shared>>,
+    Extension(accepted): Extension<Accepted>,
+    ws: WebSocketUpgrade,
+) -> Response {
     if shared.run_state() != RunState::Running {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
     }
@@ -42,5 +48,5 @@ async fn upgrade(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Res
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
         .on_failed_upgrade(|error| tracing::debug!(%error, "WebSocket upgrade failed"))
-        .on_upgrade(move |socket| connection::serve(socket, shared))
+        .on_upgrade(move |socket| connection::serve(socket, shared, accepted))
 }

@@ -17,7 +17,9 @@
 //! ```
 //!
 //! Layout:
-//! - [`config`]: [`ServerConfig`] and its defaults.
+//! - [`config`]: [`ServerConfig`], its defaults and its validation.
+//! - [`config_file`]: the TOML configuration file and the command-line overrides.
+//! - `listener`: the accept loop (connection cap, handshake deadline).
 //! - [`token`]: the deployment secret and HMAC login tokens.
 //! - `hub`: sessions (event sequence, ring buffer, resume) and encode-once fan-out.
 //! - `connection`: one task per WebSocket: reader (hello, login, requests, heartbeats) and
@@ -30,12 +32,15 @@
 
 pub mod cli;
 pub mod config;
+pub mod config_file;
 mod connection;
 mod error;
 mod http;
 mod hub;
+mod listener;
 mod server;
 mod shared;
+mod sockets;
 pub mod token;
 
 pub use config::ServerConfig;

@@ -7,14 +7,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use community_server_domain::Domain;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::shared::{RunState, Shared};
 use crate::token::{TokenKey, unix_now};
-use crate::{ServerConfig, ServerError, http};
+use crate::{ServerConfig, ServerError, http, listener};
 
 /// A server running in the background tasks of the current tokio runtime.
 pub struct RunningServer {
@@ -32,9 +31,11 @@ impl std::fmt::Debug for RunningServer {
 }
 
 impl RunningServer {
-    /// Opens the data directory (database and secret), binds `config.listen` (port 0
-    /// picks a free port) and serves in background tasks until shut down or killed.
+    /// Checks the configuration ([`ServerConfig::validate`]), opens the data directory
+    /// (database and secret), binds `config.listen` (port 0 picks a free port) and serves
+    /// in background tasks until shut down or killed.
     pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+        config.validate()?;
         let data_dir = config.data_dir.clone();
         let limits = config.limits.clone();
         let opened = tokio::task::spawn_blocking(move || -> Result<_, ServerError> {
@@ -56,27 +57,9 @@ impl RunningServer {
             addr: config.listen,
             source,
         })?;
-        // Frames are batched and flushed explicitly: Nagle's algorithm would only delay
-        // a response that follows a large event by a delayed-ACK round (40 ms).
-        let listener = listener.tap_io(|tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(%error, "cannot set TCP_NODELAY");
-            }
-        });
         let shared = Arc::new(Shared::new(config, domain, tokens));
         let app = http::router(Arc::clone(&shared));
-        let mut run = shared.run.subscribe();
-        let serve = tokio::spawn(async move {
-            let stop = async move {
-                let _ = run.wait_for(|state| *state != RunState::Running).await;
-            };
-            if let Err(error) = axum::serve(listener, app)
-                .with_graceful_shutdown(stop)
-                .await
-            {
-                tracing::error!(%error, "HTTP server failed");
-            }
-        });
+        let serve = tokio::spawn(listener::serve(listener, app, Arc::clone(&shared)));
         tracing::info!(%local_addr, data_dir = %shared.config.data_dir.display(), "listening");
         Ok(RunningServer {
             shared,
@@ -100,9 +83,14 @@ impl RunningServer {
         issue_with(&self.shared.tokens, user_id, ttl)
     }
 
-    /// Connections open right now.
+    /// WebSocket connections open right now.
     pub fn connection_count(&self) -> usize {
         self.shared.connections.live()
+    }
+
+    /// TCP connections open right now, upgraded or not (what `max_connections` bounds).
+    pub fn socket_count(&self) -> usize {
+        self.shared.sockets.open()
     }
 
     /// Sessions the server keeps right now (connected or lingering for resume).

@@ -17,6 +17,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::ServerConfig;
 use crate::hub::{Hub, Session};
+use crate::sockets::SocketCount;
 use crate::token::TokenKey;
 
 /// The life cycle of a server.
@@ -89,8 +90,10 @@ pub(crate) struct Shared {
     pub tokens: TokenKey,
     /// Running, draining or killed; connections watch it.
     pub run: watch::Sender<RunState>,
-    /// Live connections.
+    /// Live WebSocket connections.
     pub connections: ConnectionCount,
+    /// Open TCP connections (upgraded or not), bounded by `max_connections`.
+    pub sockets: SocketCount,
     order: Mutex<()>,
 }
 
@@ -109,6 +112,7 @@ impl Shared {
             tokens,
             run: watch::channel(RunState::Running).0,
             connections: ConnectionCount::default(),
+            sockets: SocketCount::default(),
             order: Mutex::new(()),
         }
     }
@@ -124,6 +128,10 @@ impl Shared {
         let session = Arc::clone(session);
         let ordered = !is_read_only(&request);
         let op = request.op();
+        // Debug builds (and so every test) check that each answer is of the kind its
+        // operation promises (`Request::accepts`); the request is moved into the domain,
+        // so a copy is kept for that check only.
+        let probe = cfg!(debug_assertions).then(|| request.clone());
         let outcome = tokio::task::spawn_blocking(move || {
             let _order =
                 ordered.then(|| shared.order.lock().unwrap_or_else(PoisonError::into_inner));
@@ -133,11 +141,20 @@ impl Shared {
             Ok(handled.response)
         })
         .await;
+        if let (Some(probe), Ok(Ok(response))) = (&probe, &outcome) {
+            debug_assert!(
+                probe.accepts(response),
+                "{op} answered with a `{}` response",
+                response.kind()
+            );
+        }
         outcome.unwrap_or_else(|error| {
-            tracing::error!(%error, op, "request task failed");
-            Err(ApiError::new(
+            let incident = community_server_domain::incident_id();
+            tracing::error!(%error, op, incident, "request task failed");
+            Err(ApiError::incident(
                 ErrorCode::INTERNAL,
                 "the request failed inside the server",
+                incident,
             ))
         })
     }
@@ -156,10 +173,12 @@ impl Shared {
         })
         .await;
         outcome.unwrap_or_else(|error| {
-            tracing::error!(%error, "login task failed");
-            Err(ApiError::new(
+            let incident = community_server_domain::incident_id();
+            tracing::error!(%error, incident, "login task failed");
+            Err(ApiError::incident(
                 ErrorCode::INTERNAL,
                 "login failed inside the server",
+                incident,
             ))
         })
     }

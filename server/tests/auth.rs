@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use community_protocol::request::{Empty, RefreshToken};
+use community_protocol::response::TokenRefreshed;
 use community_protocol::*;
 
 async fn login_error(server: &TestServer, user: &str, token: &str) -> ApiError {
@@ -84,7 +85,7 @@ async fn token_expiry_ends_the_connection_unless_refreshed() {
         .ok(Request::RefreshToken(RefreshToken { token: later }))
         .await
     {
-        Response::TokenRefreshed { expires_at_ms } => {
+        Response::TokenRefreshed(TokenRefreshed { expires_at_ms }) => {
             assert!(expires_at_ms > logged_in.token_expires_at_ms)
         }
         other => panic!("unexpected {other:?}"),

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use common::*;
 use community_protocol::request::*;
+use community_protocol::response::{AttributesOutcome, MembersPage, UsersOutcome};
 use community_protocol::*;
 
 async fn join_ok(client: &mut Client, community: &str) -> CommunitySnapshot {
@@ -38,9 +39,9 @@ async fn three_users_create_join_chat_and_read_history() {
         Event::CommunityAdded { .. }
     ));
 
-    let joined = join_ok(&mut bob, &id).await;
+    let joined = join_ok(&mut bob, id.as_str()).await;
     assert_eq!(joined.info.member_count, 2);
-    join_ok(&mut carol, &id).await;
+    join_ok(&mut carol, id.as_str()).await;
     let joined_event = alice
         .event_where(
             |e| matches!(e, Event::MemberJoined { member, .. } if member.user_id == "carol"),
@@ -79,12 +80,12 @@ async fn three_users_create_join_chat_and_read_history() {
     let second = send(&mut carol, &id, &ch, "k1", "hello from carol").await;
     assert_eq!((first.seq, second.seq), (1, 2));
     for client in [&mut alice, &mut bob, &mut carol] {
-        let got: Vec<(u64, String)> =
+        let got: Vec<(u64, UserId)> =
             vec![client.next_message().await, client.next_message().await]
                 .into_iter()
                 .map(|m| (m.seq, m.sender_id))
                 .collect();
-        assert_eq!(got, vec![(1, "bob".to_string()), (2, "carol".to_string())]);
+        assert_eq!(got, vec![(1, "bob".into()), (2, "carol".into())]);
     }
 
     let history = all_messages(&mut alice, &id, &ch).await;
@@ -105,7 +106,7 @@ async fn three_users_create_join_chat_and_read_history() {
         }))
         .await
     {
-        Response::Members { total_count, .. } => assert_eq!(total_count, 3),
+        Response::Members(MembersPage { total_count, .. }) => assert_eq!(total_count, 3),
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -116,8 +117,8 @@ struct Fixture {
     bob: Client,
     carol: Client,
     dave: Client,
-    id: String,
-    default_channel: String,
+    id: CommunityId,
+    default_channel: ChannelId,
 }
 
 /// alice owns a community; bob is an admin; carol and dave are members.
@@ -130,7 +131,7 @@ async fn fixture() -> Fixture {
     let guild = create_community(&mut alice, "Guild").await;
     let id = guild.info.community_id.clone();
     for client in [&mut bob, &mut carol, &mut dave] {
-        join_ok(client, &id).await;
+        join_ok(client, id.as_str()).await;
     }
     let request = Request::SetMemberRole(SetMemberRole {
         community_id: id.clone(),
@@ -154,20 +155,20 @@ async fn members_cannot_kick_and_admins_cannot_kick_the_owner() {
     let mut f = fixture().await;
     f.carol
         .fails(
-            Request::KickMember(member_ref(&f.id, "dave")),
+            Request::KickMember(member_ref(f.id.as_str(), "dave")),
             ErrorCode::PERMISSION_DENIED,
         )
         .await;
     f.bob
         .fails(
-            Request::KickMember(member_ref(&f.id, "alice")),
+            Request::KickMember(member_ref(f.id.as_str(), "alice")),
             ErrorCode::CANNOT_ACT_ON_OWNER,
         )
         .await;
     // The admin may kick an ordinary member, who is told.
     assert_eq!(
         f.bob
-            .ok(Request::KickMember(member_ref(&f.id, "dave")))
+            .ok(Request::KickMember(member_ref(f.id.as_str(), "dave")))
             .await,
         Response::Ok
     );
@@ -201,13 +202,13 @@ async fn non_members_of_a_private_channel_cannot_read_it() {
     send(&mut f.alice, &f.id, &ch, "s1", "secret plans").await;
     f.carol
         .fails(
-            history_after(&f.id, &ch, 0, None),
+            history_after(f.id.as_str(), ch.as_str(), 0, None),
             ErrorCode::NOT_CHANNEL_MEMBER,
         )
         .await;
     f.carol
         .fails(
-            send_text(&f.id, &ch, "c1", "let me in"),
+            send_text(f.id.as_str(), ch.as_str(), "c1", "let me in"),
             ErrorCode::NOT_CHANNEL_MEMBER,
         )
         .await;
@@ -230,7 +231,7 @@ async fn muted_members_and_mute_all_cannot_send() {
     f.alice.ok(request).await;
     f.carol
         .fails(
-            send_text(&f.id, &f.default_channel, "c1", "hi"),
+            send_text(f.id.as_str(), f.default_channel.as_str(), "c1", "hi"),
             ErrorCode::MUTED,
         )
         .await;
@@ -250,7 +251,7 @@ async fn muted_members_and_mute_all_cannot_send() {
         .await;
     f.dave
         .fails(
-            send_text(&f.id, &f.default_channel, "d2", "hi"),
+            send_text(f.id.as_str(), f.default_channel.as_str(), "d2", "hi"),
             ErrorCode::MUTE_ALL,
         )
         .await;
@@ -282,14 +283,14 @@ async fn every_named_limit_answers_with_its_code() {
         })
     };
     match f.alice.ok(set(ten)).await {
-        Response::Attributes { attributes, failed } => {
+        Response::Attributes(AttributesOutcome { attributes, failed }) => {
             assert_eq!((attributes.len(), failed.len()), (10, 0))
         }
         other => panic!("unexpected {other:?}"),
     }
     let eleventh = BTreeMap::from([("k10".to_string(), "v".to_string())]);
     match f.alice.ok(set(eleventh)).await {
-        Response::Attributes { attributes, failed } => {
+        Response::Attributes(AttributesOutcome { attributes, failed }) => {
             assert_eq!(attributes.len(), 10);
             assert_eq!(failed.len(), 1);
             assert_eq!(failed[0].error.code, ErrorCode::TOO_MANY_ATTRIBUTES);
@@ -306,12 +307,12 @@ async fn every_named_limit_answers_with_its_code() {
     f.alice.fails(page, ErrorCode::PAGE_SIZE_TOO_LARGE).await;
     f.alice
         .fails(
-            history_after(&f.id, &f.default_channel, 0, Some(101)),
+            history_after(f.id.as_str(), f.default_channel.as_str(), 0, Some(101)),
             ErrorCode::PAGE_SIZE_TOO_LARGE,
         )
         .await;
 
-    let invitees: Vec<String> = (0..101).map(|i| format!("user{i}")).collect();
+    let invitees: Vec<UserId> = (0..101).map(|i| format!("user{i}").into()).collect();
     let invite = |user_ids| {
         Request::InviteMembers(InviteMembers {
             community_id: f.id.clone(),
@@ -322,7 +323,7 @@ async fn every_named_limit_answers_with_its_code() {
         .fails(invite(invitees.clone()), ErrorCode::TOO_MANY_INVITEES)
         .await;
     match f.alice.ok(invite(invitees[..100].to_vec())).await {
-        Response::Users { succeeded, failed } => {
+        Response::Users(UsersOutcome { succeeded, failed }) => {
             assert_eq!((succeeded.len(), failed.len()), (100, 0))
         }
         other => panic!("unexpected {other:?}"),

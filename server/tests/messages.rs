@@ -15,7 +15,7 @@ async fn a_resend_returns_the_same_message_and_stores_it_once() {
         guild.info.community_id.clone(),
         guild.info.default_channel_id.clone(),
     );
-    bob.ok(join(&id)).await;
+    bob.ok(join(id.as_str())).await;
     let first = send(&mut alice, &id, &ch, "same-key", "once").await;
     let again = send(&mut alice, &id, &ch, "same-key", "once").await;
     assert_eq!(first, again, "the resend returns the stored message");
@@ -46,11 +46,11 @@ async fn eight_concurrent_senders_get_gap_free_sequences_delivered_in_order() {
         guild.info.default_channel_id.clone(),
     );
     let mut observer = server.login("observer").await;
-    observer.ok(join(&id)).await;
+    observer.ok(join(id.as_str())).await;
     let mut senders = Vec::new();
     for i in 0..SENDERS {
         let mut client = server.login(&format!("sender{i}")).await;
-        client.ok(join(&id)).await;
+        client.ok(join(id.as_str())).await;
         senders.push(client);
     }
     let tasks: Vec<_> = senders

@@ -14,8 +14,8 @@ struct Pair {
     server: TestServer,
     alice: Client,
     bob: Client,
-    id: String,
-    ch: String,
+    id: CommunityId,
+    ch: ChannelId,
 }
 
 async fn pair(server: TestServer) -> Pair {
@@ -26,7 +26,7 @@ async fn pair(server: TestServer) -> Pair {
         guild.info.community_id.clone(),
         guild.info.default_channel_id.clone(),
     );
-    bob.ok(join(&id)).await;
+    bob.ok(join(id.as_str())).await;
     Pair {
         server,
         alice,

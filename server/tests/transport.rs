@@ -95,7 +95,12 @@ async fn requests_before_login_and_second_login_are_refused() {
 
 #[tokio::test]
 async fn bad_frames_are_answered_and_the_connection_keeps_serving() {
-    let server = TestServer::start_with(|c| c.max_frame_bytes = 4096).await;
+    let server = TestServer::start_with(|c| {
+        c.max_frame_bytes = 4096;
+        c.limits.text_bytes = 1024;
+        c.limits.custom_payload_bytes = 1024;
+    })
+    .await;
     let mut client = server.login("alice").await;
     let error_code = |frame: Option<ServerFrame>| match frame {
         Some(ServerFrame::Error { error }) => error.code,
@@ -148,7 +153,12 @@ async fn bad_frames_are_answered_and_the_connection_keeps_serving() {
 
 #[tokio::test]
 async fn a_frame_beyond_the_websocket_limit_is_answered_then_closed() {
-    let server = TestServer::start_with(|c| c.max_frame_bytes = 1024).await;
+    let server = TestServer::start_with(|c| {
+        c.max_frame_bytes = 1024;
+        c.limits.text_bytes = 256;
+        c.limits.custom_payload_bytes = 256;
+    })
+    .await;
     let mut client = server.login("alice").await;
     let huge = "x".repeat(server.config.ws_hard_limit_bytes() + 10);
     client.send_text(huge).await;
@@ -231,7 +241,7 @@ async fn login_with_an_invalid_user_id_is_refused() {
     let mut client = Client::connect(&server.url()).await;
     client.hello().await;
     let request = Request::Login(Login {
-        user_id: String::new(),
+        user_id: String::new().into(),
         token: server.token("alice"),
         device_id: String::new(),
         resume: None,

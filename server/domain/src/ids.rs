@@ -10,8 +10,8 @@ pub(crate) const CHANNEL_PREFIX: &str = "ch_";
 /// Prefix of category ids.
 pub(crate) const CATEGORY_PREFIX: &str = "cat_";
 
-/// A new random id with `prefix`.
-pub(crate) fn generate(prefix: &str) -> String {
+/// A new random id with `prefix` (any typed id, or a plain `String`).
+pub(crate) fn generate<T: From<String>>(prefix: &str) -> T {
     let bytes: [u8; 10] = rand::random();
     let mut id = String::with_capacity(prefix.len() + 20);
     id.push_str(prefix);
@@ -19,7 +19,7 @@ pub(crate) fn generate(prefix: &str) -> String {
         // Writing to a String cannot fail.
         let _ = write!(id, "{byte:02x}");
     }
-    id
+    T::from(id)
 }
 
 #[cfg(test)]
@@ -28,13 +28,14 @@ mod tests {
 
     #[test]
     fn ids_have_prefix_and_differ() {
-        let a = generate(CHANNEL_PREFIX);
-        let b = generate(CHANNEL_PREFIX);
+        let a: String = generate(CHANNEL_PREFIX);
+        let b: String = generate(CHANNEL_PREFIX);
         assert!(a.starts_with("ch_"));
         assert_eq!(a.len(), 23);
         assert_ne!(a, b);
         assert!(
-            community_protocol::limits::check_community_id(&generate(COMMUNITY_PREFIX)).is_ok()
+            community_protocol::limits::check_community_id(&generate::<String>(COMMUNITY_PREFIX))
+                .is_ok()
         );
     }
 }

@@ -9,7 +9,8 @@
 //! - [`Domain`] (module `domain`): the operations, split by concern.
 //! - [`store`]: the storage trait and its embedded SQLite implementation.
 //! - [`routing`]: the seam to the transport ([`Handled`], [`Delivery`], [`Audience`]).
-//! - [`StoreError`]: what storage failures look like before they become wire errors.
+//! - [`StoreError`]: what storage failures look like before they become wire errors
+//!   (logged under an [`incident_id`], never shown to clients).
 //!
 //! Decisions where PRODUCT.md is silent (kept here so the transport and SDK can rely on
 //! them):
@@ -45,6 +46,6 @@ pub mod store;
 mod test_support;
 
 pub use domain::Domain;
-pub use error::StoreError;
+pub use error::{StoreError, incident_id};
 pub use routing::{Audience, Delivery, Handled, MembershipChange};
 pub use store::sqlite::{SqliteOptions, SqliteStore, Synchronous};

@@ -16,7 +16,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, PoisonError};
 
-use community_protocol::{ApiError, ErrorCode, Priority, TimestampMs};
+use community_protocol::{ApiError, ChannelId, ErrorCode, Priority, TimestampMs};
 
 /// The sliding window's length.
 const WINDOW_MS: TimestampMs = 1_000;
@@ -35,7 +35,7 @@ pub(crate) struct RateLimiter {
 
 #[derive(Default)]
 struct Windows {
-    by_channel: HashMap<String, VecDeque<TimestampMs>>,
+    by_channel: HashMap<ChannelId, VecDeque<TimestampMs>>,
     last_sweep_ms: TimestampMs,
 }
 
@@ -61,7 +61,7 @@ impl RateLimiter {
     /// refuses it with `CHANNEL_RATE_LIMITED`. `per_second` 0 disables the limit.
     pub(crate) fn admit(
         &self,
-        channel_id: &str,
+        channel_id: &ChannelId,
         priority: Priority,
         per_second: u32,
         now_ms: TimestampMs,
@@ -73,7 +73,7 @@ impl RateLimiter {
         let normal_limit = low_limit.saturating_mul(2);
         let mut windows = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         windows.sweep(now_ms);
-        let window = windows.by_channel.entry(channel_id.to_owned()).or_default();
+        let window = windows.by_channel.entry(channel_id.clone()).or_default();
         while window
             .front()
             .is_some_and(|first| now_ms.saturating_sub(*first) >= WINDOW_MS)
@@ -113,7 +113,7 @@ impl RateLimiter {
 
     /// Times kept for `channel_id`.
     #[cfg(test)]
-    fn window_len(&self, channel_id: &str) -> usize {
+    fn window_len(&self, channel_id: &ChannelId) -> usize {
         self.state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -131,52 +131,69 @@ mod tests {
     fn low_then_normal_are_dropped_high_never() {
         let limiter = RateLimiter::default();
         for _ in 0..4 {
-            limiter.admit("ch", Priority::Low, 4, 1_000).unwrap();
+            limiter
+                .admit(&ChannelId::from("ch"), Priority::Low, 4, 1_000)
+                .unwrap();
         }
         assert_eq!(
             limiter
-                .admit("ch", Priority::Low, 4, 1_000)
+                .admit(&ChannelId::from("ch"), Priority::Low, 4, 1_000)
                 .unwrap_err()
                 .code,
             ErrorCode::CHANNEL_RATE_LIMITED
         );
         for _ in 0..4 {
-            limiter.admit("ch", Priority::Normal, 4, 1_001).unwrap();
+            limiter
+                .admit(&ChannelId::from("ch"), Priority::Normal, 4, 1_001)
+                .unwrap();
         }
         assert_eq!(
             limiter
-                .admit("ch", Priority::Normal, 4, 1_002)
+                .admit(&ChannelId::from("ch"), Priority::Normal, 4, 1_002)
                 .unwrap_err()
                 .code,
             ErrorCode::CHANNEL_RATE_LIMITED
         );
         for _ in 0..100 {
-            limiter.admit("ch", Priority::High, 4, 1_003).unwrap();
+            limiter
+                .admit(&ChannelId::from("ch"), Priority::High, 4, 1_003)
+                .unwrap();
         }
         // Other channels are independent.
-        limiter.admit("other", Priority::Low, 4, 1_003).unwrap();
+        limiter
+            .admit(&ChannelId::from("other"), Priority::Low, 4, 1_003)
+            .unwrap();
         // A second later the window has slid past everything.
-        limiter.admit("ch", Priority::Low, 4, 2_003).unwrap();
+        limiter
+            .admit(&ChannelId::from("ch"), Priority::Low, 4, 2_003)
+            .unwrap();
     }
 
     #[test]
     fn a_high_priority_flood_keeps_the_window_bounded() {
         let limiter = RateLimiter::default();
         for _ in 0..10_000 {
-            limiter.admit("ch", Priority::High, 4, 1_000).unwrap();
+            limiter
+                .admit(&ChannelId::from("ch"), Priority::High, 4, 1_000)
+                .unwrap();
         }
         assert_eq!(
-            limiter.window_len("ch"),
+            limiter.window_len(&ChannelId::from("ch")),
             8,
             "only the newest 2R times are kept"
         );
         for priority in [Priority::Low, Priority::Normal] {
             assert_eq!(
-                limiter.admit("ch", priority, 4, 1_999).unwrap_err().code,
+                limiter
+                    .admit(&ChannelId::from("ch"), priority, 4, 1_999)
+                    .unwrap_err()
+                    .code,
                 ErrorCode::CHANNEL_RATE_LIMITED
             );
         }
-        limiter.admit("ch", Priority::Low, 4, 2_000).unwrap();
+        limiter
+            .admit(&ChannelId::from("ch"), Priority::Low, 4, 2_000)
+            .unwrap();
     }
 
     #[test]
@@ -184,18 +201,24 @@ mod tests {
         let limiter = RateLimiter::default();
         for channel in 0..5_000 {
             limiter
-                .admit(&format!("ch{channel}"), Priority::Normal, 4, 10_000)
+                .admit(&format!("ch{channel}").into(), Priority::Normal, 4, 10_000)
                 .unwrap();
         }
         assert_eq!(limiter.tracked(), 5_000);
         // Within the window nothing is swept.
-        limiter.admit("busy", Priority::Normal, 4, 10_500).unwrap();
+        limiter
+            .admit(&ChannelId::from("busy"), Priority::Normal, 4, 10_500)
+            .unwrap();
         assert_eq!(limiter.tracked(), 5_001);
         // A second later every channel without a recent message is gone.
-        limiter.admit("busy", Priority::Normal, 4, 11_000).unwrap();
+        limiter
+            .admit(&ChannelId::from("busy"), Priority::Normal, 4, 11_000)
+            .unwrap();
         assert_eq!(limiter.tracked(), 1);
         // A clock that went backwards sweeps at once instead of never.
-        limiter.admit("other", Priority::Normal, 4, 5_000).unwrap();
+        limiter
+            .admit(&ChannelId::from("other"), Priority::Normal, 4, 5_000)
+            .unwrap();
         assert!(limiter.tracked() <= 2);
     }
 
@@ -203,7 +226,9 @@ mod tests {
     fn zero_disables_the_limit() {
         let limiter = RateLimiter::default();
         for _ in 0..1_000 {
-            limiter.admit("ch", Priority::Low, 0, 5).unwrap();
+            limiter
+                .admit(&ChannelId::from("ch"), Priority::Low, 0, 5)
+                .unwrap();
         }
     }
 }

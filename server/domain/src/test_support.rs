@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use community_protocol::request::*;
+use community_protocol::response::Heads;
 use community_protocol::{
     ApiError, CommunitySnapshot, ErrorCode, Event, Limits, Mentions, Message, MessageContent,
-    Priority, Request, Response, Seq, TimestampMs,
+    Priority, Request, Response, Seq, TimestampMs, UserId,
 };
 use tempfile::TempDir;
 
@@ -88,7 +89,7 @@ impl Env {
     }
 
     pub(crate) fn handle(&self, caller: &str, request: Request) -> Result<Handled, ApiError> {
-        self.domain.handle(caller, request)
+        self.domain.handle(&UserId::from(caller), request)
     }
 
     /// A request that must succeed.
@@ -188,7 +189,7 @@ impl Env {
         community: &str,
         channel: &str,
     ) -> community_protocol::ChannelHead {
-        let Response::Heads { heads } = self
+        let Response::Heads(Heads { heads }) = self
             .ok(
                 user,
                 Request::GetHeads(CommunityRef {
@@ -212,7 +213,7 @@ impl Env {
             ..Default::default()
         });
         match self.ok(user, request).response {
-            Response::Channel(channel) => channel.channel_id,
+            Response::Channel(channel) => channel.channel_id.to_string(),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -296,7 +297,7 @@ pub(crate) fn event_kinds(handled: &Handled) -> Vec<String> {
 }
 
 /// A user list audience, sorted for comparison.
-pub(crate) fn users(audience: &Audience) -> Vec<String> {
+pub(crate) fn users(audience: &Audience) -> Vec<UserId> {
     match audience {
         Audience::Users(users) => {
             let mut users = users.clone();

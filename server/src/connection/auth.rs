@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use community_protocol::request::{Login, RefreshToken};
-use community_protocol::response::LoggedIn;
-use community_protocol::{ApiError, ErrorCode, GoodbyeReason, Response, limits};
+use community_protocol::response::{LoggedIn, TokenRefreshed};
+use community_protocol::{ApiError, ErrorCode, GoodbyeReason, Response, UserId, limits};
 use tokio::time::Instant;
 
 use crate::hub::{Ending, Goodbye, Outbox, Session};
@@ -52,8 +52,10 @@ pub(crate) fn deadline_of(expires_at: u64) -> Instant {
     Instant::now() + Duration::from_secs(left.min(100 * 365 * 24 * 3600))
 }
 
-fn verify(shared: &Shared, token: &str, user_id: &str) -> Result<TokenClaims, ApiError> {
-    Ok(shared.tokens.verify_for(token, user_id, unix_now())?)
+fn verify(shared: &Shared, token: &str, user_id: &UserId) -> Result<TokenClaims, ApiError> {
+    Ok(shared
+        .tokens
+        .verify_for(token, user_id.as_str(), unix_now())?)
 }
 
 /// Logs a connection in. See the module documentation for the order of checks.
@@ -62,7 +64,7 @@ pub(crate) async fn login(
     outbox: &Arc<Outbox>,
     params: Login,
 ) -> Result<LoginOutcome, ApiError> {
-    limits::check_user_id(&params.user_id)?;
+    limits::check_user_id(params.user_id.as_str())?;
     let claims = verify(shared, &params.token, &params.user_id)?;
     if shared.run_state() != RunState::Running {
         return Err(ApiError::new(
@@ -159,7 +161,7 @@ impl Drop for ForgetUnlessAttached<'_> {
 fn try_resume(
     shared: &Shared,
     outbox: &Arc<Outbox>,
-    user_id: &str,
+    user_id: &UserId,
     session_id: &str,
     last_event_seq: u64,
 ) -> Option<(Arc<Session>, u64)> {
@@ -196,9 +198,9 @@ pub(crate) fn refresh(
     params: RefreshToken,
 ) -> Result<(Response, Instant), ApiError> {
     let claims = verify(shared, &params.token, &session.user_id)?;
-    let response = Response::TokenRefreshed {
+    let response = Response::TokenRefreshed(TokenRefreshed {
         expires_at_ms: expires_at_ms(claims.expires_at),
-    };
+    });
     Ok((response, deadline_of(claims.expires_at)))
 }
 

@@ -21,24 +21,30 @@ use tracing::Instrument;
 
 use crate::hub::{Ending, Outbox, Session};
 use crate::shared::{RunState, Shared};
+use crate::sockets::Accepted;
 use reader::{Phase, Reader, ReaderEnd};
 use writer::WriterEnd;
 
-/// Serves one upgraded WebSocket until it ends.
-pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>) {
+/// Serves one upgraded WebSocket until it ends; `accepted` (its place under the connection
+/// cap) is held until then.
+pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>, accepted: Accepted) {
     let id = shared.hub.next_key();
     let span = tracing::info_span!("connection", id);
-    serve_inner(socket, shared, id).instrument(span).await;
+    serve_inner(socket, shared, id, accepted)
+        .instrument(span)
+        .await;
 }
 
-async fn serve_inner(socket: WebSocket, shared: Arc<Shared>, id: u64) {
+async fn serve_inner(socket: WebSocket, shared: Arc<Shared>, id: u64, accepted: Accepted) {
     let _live = shared.connections.enter();
+    let hello_deadline = accepted.deadline(shared.config.handshake_timeout);
     let outbox = Arc::new(Outbox::new(id, shared.config.max_pending_responses));
     let (sink, mut stream) = socket.split();
     let mut reader = Reader {
         shared: Arc::clone(&shared),
         outbox: Arc::clone(&outbox),
         phase: Phase::AwaitHello,
+        hello_deadline,
     };
     tracing::debug!("connected");
     let writer = tokio::spawn(
@@ -75,6 +81,7 @@ async fn serve_inner(socket: WebSocket, shared: Arc<Shared>, id: u64) {
         release(&shared, session, id);
     }
     tracing::debug!("disconnected");
+    drop(accepted);
 }
 
 /// Detaches the session from connection `outbox_id`; if nobody else serves it, it lingers

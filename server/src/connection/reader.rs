@@ -4,9 +4,9 @@
 //! Bad input never ends the server and rarely the connection: every frame that cannot be
 //! decoded is answered (as the request's response when its id could be read, else as an
 //! `error` frame) and reading goes on. The connection ends on: a frame before `hello` that
-//! is not `hello`, an unsupported version, a frame too large for the WebSocket layer,
-//! silence for twice the heartbeat interval, token expiry, logout, server shutdown, or the
-//! client going away.
+//! is not `hello`, no `hello` before the handshake deadline, an unsupported version, a
+//! frame the WebSocket layer cannot read (too large, not UTF-8), silence for twice the
+//! heartbeat interval, token expiry, logout, server shutdown, or the client going away.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +28,12 @@ use crate::shared::{RunState, Shared};
 
 /// The longest silence ever waited for (a bound on configured heartbeat intervals).
 const MAX_SILENCE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// WebSocket close code for a message too big to process (RFC 6455 §7.4.1).
+pub(crate) const CLOSE_TOO_BIG: u16 = 1009;
+/// WebSocket close code for data inconsistent with its type, e.g. a text frame that is not
+/// UTF-8 (RFC 6455 §7.4.1).
+pub(crate) const CLOSE_INVALID_PAYLOAD: u16 = 1007;
 
 /// Where a connection is in its protocol.
 pub(crate) enum Phase {
@@ -64,6 +70,8 @@ pub(crate) struct Reader {
     pub outbox: Arc<Outbox>,
     /// Protocol state.
     pub phase: Phase,
+    /// `hello` must arrive before this (the handshake deadline, from accept).
+    pub hello_deadline: Instant,
 }
 
 enum Step {
@@ -91,6 +99,8 @@ impl Reader {
                 Phase::LoggedIn { token_deadline, .. } => Some(*token_deadline),
                 _ => None,
             };
+            let hello_deadline =
+                matches!(self.phase, Phase::AwaitHello).then_some(self.hello_deadline);
             let message = tokio::select! {
                 biased;
                 state = run.wait_for(|state| *state != RunState::Running) => {
@@ -102,6 +112,17 @@ impl Reader {
                         )),
                         _ => ReaderEnd::Killed,
                     };
+                }
+                _ = sleep_until_some(hello_deadline) => {
+                    tracing::debug!("no hello before the handshake deadline");
+                    return ReaderEnd::Goodbye(Goodbye::new(
+                        GoodbyeReason::ProtocolError,
+                        true,
+                        format!(
+                            "no hello within {} ms of connecting",
+                            self.shared.config.handshake_timeout.as_millis()
+                        ),
+                    ));
                 }
                 _ = sleep_until_some(token_deadline) => {
                     return ReaderEnd::Goodbye(Goodbye::new(
@@ -143,18 +164,37 @@ impl Reader {
         }
     }
 
+    /// A frame the WebSocket layer could not read ends the connection. Told apart by the
+    /// error's type: a frame over the hard limit (`frame_too_large`, then
+    /// `goodbye{protocol_error, reconnect:true}` and close code 1009), a text frame that
+    /// is not UTF-8 (goodbye with `reconnect:false`, close code 1007), anything else
+    /// (goodbye with `reconnect:false`, plain close).
     async fn on_read_error(&mut self, error: axum::Error) -> Step {
-        let text = error.to_string();
-        if !text.contains("too long") && !text.contains("Space limit") {
-            tracing::debug!(%error, "read failed");
-            return Step::End(Goodbye::new(GoodbyeReason::ProtocolError, false, text));
+        match read_failure(error) {
+            ReadFailure::TooLarge => {
+                let limit = self.shared.config.ws_hard_limit_bytes();
+                let message = format!("frame exceeds {limit} bytes and cannot be read; closing");
+                self.outbox
+                    .send(frames::error_code(ErrorCode::FRAME_TOO_LARGE, &message))
+                    .await;
+                Step::End(
+                    Goodbye::new(GoodbyeReason::ProtocolError, true, message)
+                        .with_close_code(CLOSE_TOO_BIG, "frame too large"),
+                )
+            }
+            ReadFailure::InvalidUtf8 => Step::End(
+                Goodbye::new(
+                    GoodbyeReason::ProtocolError,
+                    false,
+                    "a text frame was not valid UTF-8; closing",
+                )
+                .with_close_code(CLOSE_INVALID_PAYLOAD, "invalid UTF-8"),
+            ),
+            ReadFailure::Other(text) => {
+                tracing::debug!(error = %text, "read failed");
+                Step::End(Goodbye::new(GoodbyeReason::ProtocolError, false, text))
+            }
         }
-        let limit = self.shared.config.ws_hard_limit_bytes();
-        let message = format!("frame exceeds {limit} bytes and cannot be read; closing");
-        self.outbox
-            .send(frames::error_code(ErrorCode::FRAME_TOO_LARGE, &message))
-            .await;
-        Step::End(Goodbye::new(GoodbyeReason::ProtocolError, true, message))
     }
 
     async fn on_text(&mut self, text: &str) -> Step {
@@ -302,9 +342,61 @@ impl Reader {
     }
 }
 
+/// Why the WebSocket layer could not read a frame.
+#[derive(Debug, PartialEq, Eq)]
+enum ReadFailure {
+    /// Over `ws_hard_limit_bytes` (tungstenite's capacity error).
+    TooLarge,
+    /// A text frame whose payload is not UTF-8.
+    InvalidUtf8,
+    /// Anything else (its description).
+    Other(String),
+}
+
+/// Classifies a read error by the WebSocket error type axum wraps, never by its text.
+fn read_failure(error: axum::Error) -> ReadFailure {
+    match error.into_inner().downcast::<tungstenite::Error>() {
+        Ok(inner) => match *inner {
+            tungstenite::Error::Capacity(_) => ReadFailure::TooLarge,
+            tungstenite::Error::Utf8(_) => ReadFailure::InvalidUtf8,
+            other => ReadFailure::Other(other.to_string()),
+        },
+        Err(other) => ReadFailure::Other(other.to_string()),
+    }
+}
+
 async fn sleep_until_some(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_errors_are_told_apart_by_type() {
+        let too_long =
+            tungstenite::Error::Capacity(tungstenite::error::CapacityError::MessageTooLong {
+                size: 10,
+                max_size: 5,
+            });
+        assert_eq!(
+            read_failure(axum::Error::new(too_long)),
+            ReadFailure::TooLarge
+        );
+        let utf8 = tungstenite::Error::Utf8("bad".into());
+        assert_eq!(
+            read_failure(axum::Error::new(utf8)),
+            ReadFailure::InvalidUtf8
+        );
+        // A message that merely mentions the words is not taken for an oversize frame.
+        let io = std::io::Error::other("message too long");
+        assert!(matches!(
+            read_failure(axum::Error::new(tungstenite::Error::Io(io))),
+            ReadFailure::Other(_)
+        ));
     }
 }

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use community_protocol::{ServerFrame, codec};
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
@@ -140,6 +140,13 @@ async fn close(sink: &mut Sink, ending: Ending) -> Result<(), axum::Error> {
         };
         if let Ok(text) = codec::encode_server(&frame) {
             sink.send(Message::Text(text.into())).await?;
+        }
+        if let Some((code, reason)) = goodbye.close {
+            let close = CloseFrame {
+                code,
+                reason: reason.into(),
+            };
+            sink.send(Message::Close(Some(close))).await?;
         }
     }
     // The client may already be gone; the goodbye was flushed by `send`.

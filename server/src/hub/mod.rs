@@ -43,7 +43,7 @@ impl Index {
     /// order: index, then session) and returned with the connection that served it.
     fn evict_over(
         &mut self,
-        user_id: &str,
+        user_id: &UserId,
         cap: usize,
         keep: u64,
     ) -> Vec<(Arc<Session>, Option<Arc<Outbox>>)> {
@@ -122,7 +122,7 @@ impl Hub {
     }
 
     /// A new, unregistered session.
-    pub fn new_session(&self, user_id: &str, device_id: &str) -> Arc<Session> {
+    pub fn new_session(&self, user_id: &UserId, device_id: &str) -> Arc<Session> {
         let id = format!("s_{}", uuid::Uuid::new_v4().simple());
         Arc::new(Session::new(
             self.next_key(),
@@ -202,12 +202,12 @@ impl Hub {
     }
 
     /// The session `session_id` of `user_id`, if it exists.
-    pub fn find(&self, user_id: &str, session_id: &str) -> Option<Arc<Session>> {
+    pub fn find(&self, user_id: &UserId, session_id: &str) -> Option<Arc<Session>> {
         let index = self.lock();
         index
             .by_id
             .get(session_id)
-            .filter(|s| s.user_id == user_id)
+            .filter(|s| s.user_id == *user_id)
             .cloned()
     }
 
@@ -215,7 +215,7 @@ impl Hub {
     /// device id: devices without an id never replace each other).
     pub fn same_device(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         device_id: &str,
         except_key: u64,
     ) -> Vec<Arc<Session>> {
@@ -353,23 +353,25 @@ mod tests {
     fn an_abandoned_login_leaves_nothing_registered() {
         let hub = Hub::new(16, 16, 8);
         // Forgotten before its registration ran (the login future was dropped first).
-        let early = hub.new_session("ann", "phone");
+        let early = hub.new_session(&UserId::from("ann"), "phone");
         hub.forget(&early);
         hub.register(&early, vec!["c1".into()]);
         // Forgotten after its registration ran.
-        let late = hub.new_session("ann", "tablet");
+        let late = hub.new_session(&UserId::from("ann"), "tablet");
         hub.register(&late, vec!["c1".into()]);
         assert_eq!(hub.session_count(), 1);
         hub.forget(&late);
         assert_eq!(hub.session_count(), 0);
-        assert!(hub.find("ann", &early.id).is_none());
-        assert!(hub.find("ann", &late.id).is_none());
+        assert!(hub.find(&UserId::from("ann"), &early.id).is_none());
+        assert!(hub.find(&UserId::from("ann"), &late.id).is_none());
     }
 
     #[test]
     fn a_user_keeps_a_bounded_number_of_sessions() {
         let hub = Hub::new(16, 16, 3);
-        let sessions: Vec<Arc<Session>> = (0..3).map(|_| hub.new_session("ann", "")).collect();
+        let sessions: Vec<Arc<Session>> = (0..3)
+            .map(|_| hub.new_session(&UserId::from("ann"), ""))
+            .collect();
         let outboxes: Vec<Arc<Outbox>> = (0..3).map(|i| Arc::new(Outbox::new(i, 4))).collect();
         for (session, outbox) in sessions.iter().zip(&outboxes) {
             hub.register(session, vec!["c1".into()]);
@@ -377,15 +379,15 @@ mod tests {
         }
         // The middle one lingers (its connection went away): it goes first.
         sessions[1].release(1);
-        let fourth = hub.new_session("ann", "");
+        let fourth = hub.new_session(&UserId::from("ann"), "");
         hub.register(&fourth, vec!["c1".into()]);
         assert_eq!(hub.session_count(), 3);
         assert!(sessions[1].is_forgotten());
-        assert!(hub.find("ann", &sessions[1].id).is_none());
+        assert!(hub.find(&UserId::from("ann"), &sessions[1].id).is_none());
         assert!(!outboxes[1].is_ending(), "it had no connection to end");
         // All connected: the oldest is ended, never the newcomer.
         fourth.attach(&Arc::new(Outbox::new(9, 4)), 0).unwrap();
-        let fifth = hub.new_session("ann", "");
+        let fifth = hub.new_session(&UserId::from("ann"), "");
         hub.register(&fifth, vec!["c1".into()]);
         assert_eq!(hub.session_count(), 3);
         assert!(sessions[0].is_forgotten() && !fifth.is_forgotten());
@@ -405,8 +407,8 @@ mod tests {
         let sessions = users
             .iter()
             .map(|(user, communities)| {
-                let s = hub.new_session(user, "");
-                hub.register(&s, communities.iter().map(|c| c.to_string()).collect());
+                let s = hub.new_session(&(*user).into(), "");
+                hub.register(&s, communities.iter().map(|c| (*c).into()).collect());
                 s
             })
             .collect();
@@ -453,9 +455,9 @@ mod tests {
     #[test]
     fn users_and_other_sessions_audiences() {
         let hub = Hub::new(16, 16, 8);
-        let a1 = hub.new_session("a", "phone");
-        let a2 = hub.new_session("a", "laptop");
-        let b = hub.new_session("b", "");
+        let a1 = hub.new_session(&UserId::from("a"), "phone");
+        let a2 = hub.new_session(&UserId::from("a"), "laptop");
+        let b = hub.new_session(&UserId::from("b"), "");
         for s in [&a1, &a2, &b] {
             hub.register(s, vec!["c1".into()]);
         }
@@ -470,8 +472,11 @@ mod tests {
             None,
         );
         assert_eq!((a1.last_seq(), a2.last_seq(), b.last_seq()), (1, 2, 0));
-        assert_eq!(hub.same_device("a", "phone", a2.key).len(), 1);
-        assert!(hub.same_device("a", "", a2.key).is_empty());
+        assert_eq!(
+            hub.same_device(&UserId::from("a"), "phone", a2.key).len(),
+            1
+        );
+        assert!(hub.same_device(&UserId::from("a"), "", a2.key).is_empty());
     }
 
     #[test]
@@ -496,15 +501,15 @@ mod tests {
     #[test]
     fn forgetting_removes_from_every_index() {
         let hub = Hub::new(16, 16, 8);
-        let a1 = hub.new_session("a", "");
-        let a2 = hub.new_session("a", "");
+        let a1 = hub.new_session(&UserId::from("a"), "");
+        let a2 = hub.new_session(&UserId::from("a"), "");
         hub.register(&a1, vec!["c1".into()]);
         hub.register(&a2, vec!["c1".into()]);
         hub.forget(&a1);
-        assert!(hub.find("a", &a1.id).is_none());
-        assert!(hub.find("a", &a2.id).is_some());
+        assert!(hub.find(&UserId::from("a"), &a1.id).is_none());
+        assert!(hub.find(&UserId::from("a"), &a2.id).is_some());
         assert!(
-            hub.find("b", &a2.id).is_none(),
+            hub.find(&UserId::from("b"), &a2.id).is_none(),
             "another user's session is not found"
         );
         assert_eq!(

@@ -27,6 +27,9 @@ pub(crate) struct Goodbye {
     pub reconnect: bool,
     /// Details for developers.
     pub message: String,
+    /// The WebSocket close code (and its short reason) sent after the goodbye; `None`
+    /// closes without a code.
+    pub close: Option<(u16, &'static str)>,
 }
 
 impl Goodbye {
@@ -36,7 +39,14 @@ impl Goodbye {
             reason,
             reconnect,
             message: message.into(),
+            close: None,
         }
+    }
+
+    /// The same goodbye, followed by a close frame with `code` (RFC 6455 §7.4).
+    pub fn with_close_code(mut self, code: u16, reason: &'static str) -> Self {
+        self.close = Some((code, reason));
+        self
     }
 }
 

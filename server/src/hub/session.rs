@@ -16,7 +16,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use community_protocol::GoodbyeReason;
+use community_protocol::{GoodbyeReason, UserId};
 
 use super::outbox::{Ending, Goodbye, Outbox};
 
@@ -30,7 +30,7 @@ pub(crate) struct Session {
     /// The id the client resumes with.
     pub id: String,
     /// The logged-in user.
-    pub user_id: String,
+    pub user_id: UserId,
     /// The device the client announced (may be empty).
     pub device_id: String,
     ring_capacity: usize,
@@ -77,7 +77,7 @@ impl Session {
     pub fn new(
         key: u64,
         id: String,
-        user_id: String,
+        user_id: UserId,
         device_id: String,
         ring_capacity: usize,
         queue_capacity: usize,

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use community_protocol::request::*;
-use community_protocol::response::LoggedIn;
+use community_protocol::response::{LoggedIn, MessagesPage};
 use community_protocol::*;
 use community_server::{RunningServer, ServerConfig};
 use futures_util::{SinkExt, StreamExt};
@@ -123,6 +123,8 @@ pub struct Client {
     pub events: VecDeque<(u64, Event)>,
     /// The last event sequence read (checked for gaps).
     pub last_event_seq: u64,
+    /// The code of the server's WebSocket close frame, once one was read.
+    pub close_code: Option<u16>,
     /// The session id of the last successful login.
     pub session_id: String,
     /// The user logged in.
@@ -144,6 +146,7 @@ impl Client {
             next_id: 1,
             events: VecDeque::new(),
             last_event_seq: 0,
+            close_code: None,
             session_id: String::new(),
             user_id: String::new(),
         }
@@ -175,7 +178,11 @@ impl Client {
                 .await
                 .expect("a frame in time");
             match message {
-                None | Some(Err(_)) | Some(Ok(WsMessage::Close(_))) => return None,
+                Some(Ok(WsMessage::Close(frame))) => {
+                    self.close_code = frame.map(|frame| u16::from(frame.code));
+                    return None;
+                }
+                None | Some(Err(_)) => return None,
                 Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => continue,
                 Some(Ok(message)) => return Some(message),
             }
@@ -403,7 +410,7 @@ impl Client {
 /// `create_community` with a name (and a custom id when given).
 pub fn create(name: &str, id: Option<&str>) -> Request {
     Request::CreateCommunity(CreateCommunity {
-        community_id: id.map(str::to_owned),
+        community_id: id.map(Into::into),
         name: name.into(),
         ..Default::default()
     })
@@ -441,12 +448,15 @@ pub fn send_text(community: &str, channel: &str, key: &str, text: &str) -> Reque
 /// Sends a text and returns the stored message.
 pub async fn send(
     client: &mut Client,
-    community: &str,
-    channel: &str,
+    community: &CommunityId,
+    channel: &ChannelId,
     key: &str,
     text: &str,
 ) -> Message {
-    match client.ok(send_text(community, channel, key, text)).await {
+    match client
+        .ok(send_text(community.as_str(), channel.as_str(), key, text))
+        .await
+    {
         Response::MessageSent(message) => message,
         other => panic!("unexpected {other:?}"),
     }
@@ -464,15 +474,24 @@ pub fn history_after(community: &str, channel: &str, after: u64, limit: Option<u
 }
 
 /// Every message of a channel, ascending (bounded to 100 pages).
-pub async fn all_messages(client: &mut Client, community: &str, channel: &str) -> Vec<Message> {
+pub async fn all_messages(
+    client: &mut Client,
+    community: &CommunityId,
+    channel: &ChannelId,
+) -> Vec<Message> {
     let mut all = Vec::new();
     for _ in 0..100 {
         let after = all.last().map(|m: &Message| m.seq).unwrap_or(0);
         match client
-            .ok(history_after(community, channel, after, Some(100)))
+            .ok(history_after(
+                community.as_str(),
+                channel.as_str(),
+                after,
+                Some(100),
+            ))
             .await
         {
-            Response::Messages { messages, has_more } => {
+            Response::Messages(MessagesPage { messages, has_more }) => {
                 all.extend(messages);
                 if !has_more {
                     return all;

@@ -2,13 +2,13 @@
 //! channels without a category (the store's foreign key does it in the same transaction).
 
 use community_protocol::request::{CategoryRef, CreateCategory, UpdateCategory};
-use community_protocol::{ApiError, CategoryInfo, ErrorCode, Event, Response};
+use community_protocol::{ApiError, CategoryId, CategoryInfo, ErrorCode, Event, Response};
 
 use super::context::Ctx;
 use crate::ids;
 use crate::routing::Audience;
 
-fn not_found(category_id: &str) -> ApiError {
+fn not_found(category_id: &CategoryId) -> ApiError {
     ApiError::new(
         ErrorCode::CATEGORY_NOT_FOUND,
         format!("no category {category_id:?}"),

@@ -5,9 +5,10 @@
 use std::collections::HashSet;
 
 use community_protocol::request::{ChannelMembers, ChannelRef, CreateChannel, UpdateChannel};
+use community_protocol::response::{ChannelMemberList, UsersOutcome};
 use community_protocol::{
-    ApiError, ChannelInfo, ChannelRemovalReason, ErrorCode, ErrorKind, Event, FailedUser,
-    MemberInfo, Response, Role, UserId,
+    ApiError, CategoryId, ChannelInfo, ChannelKind, ChannelRemovalReason, CommunityId, ErrorCode,
+    ErrorKind, Event, FailedUser, MemberInfo, Response, Role, UserId,
 };
 
 use super::context::{Ctx, Membership};
@@ -23,12 +24,24 @@ fn protected(what: &str) -> ApiError {
     )
 }
 
+/// Refuses a channel kind this server does not know (what a client decodes from a newer
+/// server's `kind` is `unknown`; it cannot be created here).
+fn check_kind(kind: ChannelKind) -> Result<(), ApiError> {
+    match kind {
+        ChannelKind::Text | ChannelKind::Voice | ChannelKind::Announcement => Ok(()),
+        _ => Err(ApiError::new(
+            ErrorCode::INVALID_ARGUMENT,
+            "a channel kind must be text, voice or announcement",
+        )),
+    }
+}
+
 /// Resolves a category argument: `""` means none; anything else must exist.
 fn category_arg(
     cx: &Ctx<'_>,
-    community_id: &str,
-    category_id: Option<String>,
-) -> Result<Option<String>, ApiError> {
+    community_id: &CommunityId,
+    category_id: Option<CategoryId>,
+) -> Result<Option<CategoryId>, ApiError> {
     match category_id {
         None => Ok(None),
         Some(id) if id.is_empty() => Ok(None),
@@ -54,6 +67,7 @@ pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateChannel) -> Result<Response, Api
     cx.limits.check_channel_name(&p.name)?;
     cx.limits.check_channel_intro(&p.introduction)?;
     cx.limits.check_channel_notice(&p.notice)?;
+    check_kind(p.kind)?;
     let category_id = category_arg(cx, &p.community_id, p.category_id)?;
     let max = u64::from(cx.limits.max_channels_per_community);
     if cx.tx.channel_count(&p.community_id)? >= max {
@@ -78,7 +92,7 @@ pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateChannel) -> Result<Response, Api
         Some(position) => position,
         None => cx
             .tx
-            .next_channel_position(&p.community_id, category_id.as_deref())?,
+            .next_channel_position(&p.community_id, category_id.as_ref())?,
     };
     let info = ChannelInfo {
         community_id: p.community_id.clone(),
@@ -192,7 +206,7 @@ pub(crate) fn update(cx: &mut Ctx<'_>, p: UpdateChannel) -> Result<Response, Api
 /// The members of a community who are not in `excluded`.
 fn members_except(
     cx: &Ctx<'_>,
-    community_id: &str,
+    community_id: &CommunityId,
     excluded: &[UserId],
 ) -> Result<Vec<UserId>, ApiError> {
     let excluded: HashSet<&UserId> = excluded.iter().collect();
@@ -297,7 +311,7 @@ pub(crate) fn add_members(cx: &mut Ctx<'_>, p: ChannelMembers) -> Result<Respons
             );
         }
     }
-    Ok(Response::Users { succeeded, failed })
+    Ok(Response::Users(UsersOutcome { succeeded, failed }))
 }
 
 /// `remove_channel_members` (owner / admin): ordinary members lose sight of the channel.
@@ -328,7 +342,7 @@ pub(crate) fn remove_members(cx: &mut Ctx<'_>, p: ChannelMembers) -> Result<Resp
             cx.emit(Audience::Users(lost), revoked(&record.info, version));
         }
     }
-    Ok(Response::Users { succeeded, failed })
+    Ok(Response::Users(UsersOutcome { succeeded, failed }))
 }
 
 /// `list_channel_members`: the explicit members of a private channel the caller sees.
@@ -341,9 +355,9 @@ pub(crate) fn list_members(cx: &mut Ctx<'_>, p: ChannelRef) -> Result<Response, 
             "only private channels have explicit members",
         ));
     }
-    Ok(Response::ChannelMembers {
+    Ok(Response::ChannelMembers(ChannelMemberList {
         user_ids: cx.tx.channel_member_ids(&p.channel_id)?,
-    })
+    }))
 }
 
 /// After a role change of one member: private channels they gained or lost sight of.

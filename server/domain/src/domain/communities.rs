@@ -6,9 +6,10 @@ use community_protocol::request::{
     CommunityRef, CreateCommunity, DeleteAttributes, PageQuery, SetAttributes, SetNotification,
     UpdateCommunity,
 };
+use community_protocol::response::AttributesOutcome;
 use community_protocol::{
-    ApiError, ChannelInfo, ChannelKind, CommunityInfo, ErrorCode, Event, FailedKey, MemberInfo,
-    Page, Response, Role,
+    ApiError, ChannelInfo, ChannelKind, CommunityId, CommunityInfo, ErrorCode, Event, FailedKey,
+    MemberInfo, Page, Response, Role, UserId,
 };
 
 use super::context::Ctx;
@@ -24,7 +25,7 @@ pub(crate) const DEFAULT_CHANNEL_NAME: &str = "general";
 const ID_ATTEMPTS: usize = 8;
 
 /// Fails with `TOO_MANY_JOINED` when `user_id` cannot join one more community.
-pub(crate) fn check_can_join_more(cx: &Ctx<'_>, user_id: &str) -> Result<(), ApiError> {
+pub(crate) fn check_can_join_more(cx: &Ctx<'_>, user_id: &UserId) -> Result<(), ApiError> {
     let limit = u64::from(cx.limits.max_joined_communities);
     if cx.tx.joined_count(user_id)? >= limit {
         return Err(ApiError::new(
@@ -55,7 +56,7 @@ pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateCommunity) -> Result<Response, A
     }
     let community_id = match p.community_id {
         Some(id) => {
-            check_community_id(&id)?;
+            check_community_id(id.as_str())?;
             if cx.tx.community(&id)?.is_some() {
                 return Err(ApiError::new(
                     ErrorCode::COMMUNITY_EXISTS,
@@ -122,7 +123,7 @@ pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateCommunity) -> Result<Response, A
     Ok(Response::Community(snapshot))
 }
 
-fn fresh_community_id(cx: &Ctx<'_>) -> Result<String, ApiError> {
+fn fresh_community_id(cx: &Ctx<'_>) -> Result<CommunityId, ApiError> {
     for _ in 0..ID_ATTEMPTS {
         let id = ids::generate(ids::COMMUNITY_PREFIX);
         if cx.tx.community(&id)?.is_none() {
@@ -234,10 +235,10 @@ pub(crate) fn set_attributes(cx: &mut Ctx<'_>, p: SetAttributes) -> Result<Respo
     if changed {
         attributes_changed(cx, &mut info)?;
     }
-    Ok(Response::Attributes {
+    Ok(Response::Attributes(AttributesOutcome {
         attributes: info.attributes,
         failed,
-    })
+    }))
 }
 
 /// `delete_attributes`: deleting a key that does not exist is not an error.
@@ -264,10 +265,10 @@ pub(crate) fn delete_attributes(
     if changed {
         attributes_changed(cx, &mut info)?;
     }
-    Ok(Response::Attributes {
+    Ok(Response::Attributes(AttributesOutcome {
         attributes: info.attributes,
         failed: Vec::new(),
-    })
+    }))
 }
 
 fn attributes_changed(cx: &mut Ctx<'_>, info: &mut CommunityInfo) -> Result<(), ApiError> {
@@ -312,7 +313,7 @@ pub(crate) fn list_joined(cx: &mut Ctx<'_>, p: PageQuery) -> Result<Response, Ap
     let (rows, next_cursor) =
         cursor::cut_page(rows, limit, CursorKind::Joined, |(at_ms, id)| Position {
             at_ms: *at_ms,
-            id: id.clone(),
+            id: id.to_string(),
         });
     let mut items = Vec::with_capacity(rows.len());
     for (_, community_id) in rows {

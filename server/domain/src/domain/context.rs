@@ -4,7 +4,8 @@
 //! checks that follow them.
 
 use community_protocol::{
-    ApiError, CommunityInfo, ErrorCode, Event, Limits, MemberInfo, Role, TimestampMs, UserId,
+    ApiError, ChannelId, CommunityId, CommunityInfo, ErrorCode, Event, Limits, MemberInfo, Role,
+    TimestampMs, UserId,
 };
 
 use crate::rate::RateLimiter;
@@ -16,7 +17,7 @@ pub(crate) struct Ctx<'a> {
     /// The transaction.
     pub tx: &'a dyn Tx,
     /// The authenticated caller.
-    pub caller: &'a str,
+    pub caller: &'a UserId,
     /// The request's time.
     pub now: TimestampMs,
     /// The deployment's limits.
@@ -72,7 +73,7 @@ impl<'a> Ctx<'a> {
     /// A context with no effects yet.
     pub fn new(
         tx: &'a dyn Tx,
-        caller: &'a str,
+        caller: &'a UserId,
         now: TimestampMs,
         limits: &'a Limits,
         rate: &'a RateLimiter,
@@ -94,12 +95,17 @@ impl<'a> Ctx<'a> {
     }
 
     /// Queues `event` for every online session of one user.
-    pub fn emit_to(&mut self, user_id: &str, event: Event) {
+    pub fn emit_to(&mut self, user_id: &UserId, event: Event) {
         self.emit(Audience::Users(vec![user_id.to_owned()]), event);
     }
 
     /// Records that `user_id` entered (`joined`) or left a community.
-    pub fn membership_changed(&mut self, community_id: &str, user_id: &str, joined: bool) {
+    pub fn membership_changed(
+        &mut self,
+        community_id: &CommunityId,
+        user_id: &UserId,
+        joined: bool,
+    ) {
         self.membership.push(MembershipChange {
             community_id: community_id.to_owned(),
             user_id: user_id.to_owned(),
@@ -108,7 +114,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The community, or `COMMUNITY_NOT_FOUND`.
-    pub fn community(&self, community_id: &str) -> Result<CommunityInfo, ApiError> {
+    pub fn community(&self, community_id: &CommunityId) -> Result<CommunityInfo, ApiError> {
         self.tx.community(community_id)?.ok_or_else(|| {
             ApiError::new(
                 ErrorCode::COMMUNITY_NOT_FOUND,
@@ -118,7 +124,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The community and the caller's membership: `COMMUNITY_NOT_FOUND` or `NOT_MEMBER`.
-    pub fn membership(&self, community_id: &str) -> Result<Membership, ApiError> {
+    pub fn membership(&self, community_id: &CommunityId) -> Result<Membership, ApiError> {
         let info = self.community(community_id)?;
         let me = self.tx.member(community_id, self.caller)?.ok_or_else(|| {
             ApiError::new(
@@ -130,7 +136,11 @@ impl<'a> Ctx<'a> {
     }
 
     /// Another member of the community, or `NOT_MEMBER`.
-    pub fn member(&self, community_id: &str, user_id: &str) -> Result<MemberInfo, ApiError> {
+    pub fn member(
+        &self,
+        community_id: &CommunityId,
+        user_id: &UserId,
+    ) -> Result<MemberInfo, ApiError> {
         self.tx.member(community_id, user_id)?.ok_or_else(|| {
             ApiError::new(
                 ErrorCode::NOT_MEMBER,
@@ -140,7 +150,11 @@ impl<'a> Ctx<'a> {
     }
 
     /// A channel of the community, or `CHANNEL_NOT_FOUND`.
-    pub fn channel(&self, community_id: &str, channel_id: &str) -> Result<ChannelRecord, ApiError> {
+    pub fn channel(
+        &self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+    ) -> Result<ChannelRecord, ApiError> {
         self.tx.channel(community_id, channel_id)?.ok_or_else(|| {
             ApiError::new(
                 ErrorCode::CHANNEL_NOT_FOUND,
@@ -163,7 +177,7 @@ impl<'a> Ctx<'a> {
     pub fn visible_channel(
         &self,
         membership: &Membership,
-        channel_id: &str,
+        channel_id: &ChannelId,
     ) -> Result<ChannelRecord, ApiError> {
         let channel = self.channel(&membership.info.community_id, channel_id)?;
         if !self.can_see(&channel, &membership.me)? {
@@ -178,8 +192,8 @@ impl<'a> Ctx<'a> {
     /// Everyone who can see a private channel: explicit members, owner and admins.
     pub fn private_viewers(
         &self,
-        community_id: &str,
-        channel_id: &str,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
     ) -> Result<Vec<UserId>, ApiError> {
         let mut users = self.tx.channel_member_ids(channel_id)?;
         users.extend(self.tx.privileged_ids(community_id)?);
@@ -209,7 +223,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Bumps the structure version of a community by id (channel and category changes).
-    pub fn bump_version(&self, community_id: &str) -> Result<u64, ApiError> {
+    pub fn bump_version(&self, community_id: &CommunityId) -> Result<u64, ApiError> {
         let mut info = self.community(community_id)?;
         self.save_structure(&mut info)
     }

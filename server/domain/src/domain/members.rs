@@ -5,6 +5,7 @@
 use community_protocol::request::{
     ListMembers, MemberRef, MuteMember, SetMemberRole, SetMuteAll, SetNickname,
 };
+use community_protocol::response::MembersPage;
 use community_protocol::{
     ApiError, ErrorCode, Event, MemberInfo, Page, RemovalReason, Response, Role,
 };
@@ -64,13 +65,13 @@ pub(crate) fn list(cx: &mut Ctx<'_>, p: ListMembers) -> Result<Response, ApiErro
     let (items, next_cursor) =
         cursor::cut_page(rows, limit, CursorKind::Members, |last| Position {
             at_ms: last.joined_at_ms,
-            id: last.user_id.clone(),
+            id: last.user_id.to_string(),
         });
     let total_count = cx.tx.members_count(&p.community_id, query)?;
-    Ok(Response::Members {
+    Ok(Response::Members(MembersPage {
         page: Page { items, next_cursor },
         total_count,
-    })
+    }))
 }
 
 /// `set_member_role` (owner only): admin or member.
@@ -117,7 +118,7 @@ pub(crate) fn transfer(cx: &mut Ctx<'_>, p: MemberRef) -> Result<Response, ApiEr
     let membership = cx.membership(&p.community_id)?;
     membership.require_owner("transfer ownership")?;
     let before = cx.member(&p.community_id, &p.user_id)?;
-    if before.user_id == cx.caller {
+    if before.user_id == *cx.caller {
         return Err(ApiError::new(
             ErrorCode::INVALID_ARGUMENT,
             "you own the community already",

@@ -3,9 +3,10 @@
 
 use community_protocol::limits::check_user_id;
 use community_protocol::request::{CommunityRef, DecideJoinRequest, InviteMembers, JoinCommunity};
+use community_protocol::response::{JoinRequests, UsersOutcome};
 use community_protocol::{
-    ApiError, CommunitySnapshot, ErrorCode, ErrorKind, Event, FailedUser, JoinPolicy, JoinRequest,
-    MemberInfo, RemovalReason, Response, Role,
+    ApiError, CommunityId, CommunitySnapshot, ErrorCode, ErrorKind, Event, FailedUser, JoinPolicy,
+    JoinRequest, MemberInfo, RemovalReason, Response, Role, UserId,
 };
 
 use super::communities::check_can_join_more;
@@ -22,8 +23,8 @@ const JOIN_MESSAGE_CHARS: usize = 500;
 /// member count with [`announce_info`] once per request.
 pub(crate) fn add_member(
     cx: &mut Ctx<'_>,
-    community_id: &str,
-    user_id: &str,
+    community_id: &CommunityId,
+    user_id: &UserId,
 ) -> Result<CommunitySnapshot, ApiError> {
     let info = cx.community(community_id)?;
     if cx.tx.member(community_id, user_id)?.is_some() {
@@ -78,8 +79,8 @@ pub(crate) fn add_member(
 /// Removes a member (left or kicked) and tells them and the community.
 pub(crate) fn remove_member(
     cx: &mut Ctx<'_>,
-    community_id: &str,
-    user_id: &str,
+    community_id: &CommunityId,
+    user_id: &UserId,
     reason: RemovalReason,
 ) -> Result<(), ApiError> {
     cx.tx.delete_member(community_id, user_id)?;
@@ -109,7 +110,7 @@ pub(crate) fn remove_member(
 }
 
 /// Tells the community its info now (after the member count changed).
-pub(crate) fn announce_info(cx: &mut Ctx<'_>, community_id: &str) -> Result<(), ApiError> {
+pub(crate) fn announce_info(cx: &mut Ctx<'_>, community_id: &CommunityId) -> Result<(), ApiError> {
     let info = cx.community(community_id)?;
     cx.emit(
         Audience::Community(community_id.to_owned()),
@@ -195,8 +196,8 @@ pub(crate) fn invite(cx: &mut Ctx<'_>, p: InviteMembers) -> Result<Response, Api
         if !seen.insert(user_id.clone()) {
             continue;
         }
-        let added =
-            check_user_id(&user_id).and_then(|()| add_member(cx, &p.community_id, &user_id));
+        let added = check_user_id(user_id.as_str())
+            .and_then(|()| add_member(cx, &p.community_id, &user_id));
         match added {
             Ok(_) => succeeded.push(user_id),
             // Storage and server failures abort the whole call (and roll it back).
@@ -207,16 +208,16 @@ pub(crate) fn invite(cx: &mut Ctx<'_>, p: InviteMembers) -> Result<Response, Api
     if !succeeded.is_empty() {
         announce_info(cx, &p.community_id)?;
     }
-    Ok(Response::Users { succeeded, failed })
+    Ok(Response::Users(UsersOutcome { succeeded, failed }))
 }
 
 /// `list_join_requests` (owner / admin).
 pub(crate) fn list_requests(cx: &mut Ctx<'_>, p: CommunityRef) -> Result<Response, ApiError> {
     cx.membership(&p.community_id)?
         .require_manager("see join requests")?;
-    Ok(Response::JoinRequests {
+    Ok(Response::JoinRequests(JoinRequests {
         requests: cx.tx.join_requests(&p.community_id)?,
-    })
+    }))
 }
 
 /// `decide_join_request` (owner / admin): approve adds the member, reject drops the request.

@@ -8,6 +8,7 @@
 
 use community_protocol::limits::{check_idempotency_key, check_user_id};
 use community_protocol::request::{GetMessages, SendMessage};
+use community_protocol::response::MessagesPage;
 use community_protocol::{ApiError, ChannelKind, ErrorCode, Event, MessageContent, Response, Role};
 
 use super::context::Ctx;
@@ -19,7 +20,7 @@ pub(crate) fn send(cx: &mut Ctx<'_>, p: SendMessage) -> Result<Response, ApiErro
     cx.limits.check_message(&p.content, &p.mentions)?;
     // An empty id would read as @everyone in the store's mention index.
     for user_id in &p.mentions.users {
-        check_user_id(user_id)?;
+        check_user_id(user_id.as_str())?;
     }
     if let Some(stored) = cx.tx.message_by_key(cx.caller, &p.idempotency_key)? {
         if stored.community_id != p.community_id || stored.channel_id != p.channel_id {
@@ -107,5 +108,5 @@ pub(crate) fn get(cx: &mut Ctx<'_>, p: GetMessages) -> Result<Response, ApiError
         newest: p.after_seq.is_none(),
     };
     let (messages, has_more) = cx.tx.messages(&p.channel_id, range)?;
-    Ok(Response::Messages { messages, has_more })
+    Ok(Response::Messages(MessagesPage { messages, has_more }))
 }

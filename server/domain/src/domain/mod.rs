@@ -17,7 +17,7 @@ mod view;
 #[cfg(test)]
 mod tests;
 
-use community_protocol::{ApiError, CommunityId, ErrorCode, Limits, Request, Response};
+use community_protocol::{ApiError, CommunityId, ErrorCode, Limits, Request, Response, UserId};
 
 use context::Ctx;
 
@@ -88,9 +88,9 @@ impl Domain {
     ///
     /// `login`, `refresh_token` and `logout` belong to the transport and are answered with
     /// `INVALID_ARGUMENT`.
-    pub fn handle(&self, caller: &str, request: Request) -> Result<Handled, ApiError> {
+    pub fn handle(&self, caller: &UserId, request: Request) -> Result<Handled, ApiError> {
         let op = request.op();
-        let _span = tracing::debug_span!("handle", caller, op).entered();
+        let _span = tracing::debug_span!("handle", caller = caller.as_str(), op).entered();
         match request {
             Request::Login(_) | Request::RefreshToken(_) | Request::Logout(_) => {
                 Err(ApiError::new(
@@ -159,7 +159,7 @@ impl Domain {
     fn read(
         &self,
         op: &'static str,
-        caller: &str,
+        caller: &UserId,
         body: impl FnOnce(&mut Ctx<'_>) -> Result<Response, ApiError>,
     ) -> Result<Handled, ApiError> {
         let now = self.clock.now_ms();
@@ -173,7 +173,7 @@ impl Domain {
     fn write(
         &self,
         op: &'static str,
-        caller: &str,
+        caller: &UserId,
         body: impl FnOnce(&mut Ctx<'_>) -> Result<Response, ApiError>,
     ) -> Result<Handled, ApiError> {
         self.store.write(op, |tx| {
@@ -191,7 +191,7 @@ impl Domain {
 
     /// The communities a user is a member of (the transport builds its routing index at
     /// login).
-    pub fn joined_community_ids(&self, user_id: &str) -> Result<Vec<CommunityId>, ApiError> {
+    pub fn joined_community_ids(&self, user_id: &UserId) -> Result<Vec<CommunityId>, ApiError> {
         self.store
             .read("joined_community_ids", |tx| Ok(tx.joined_ids(user_id)?))
     }

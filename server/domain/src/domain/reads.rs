@@ -6,8 +6,8 @@
 use std::collections::HashSet;
 
 use community_protocol::request::{CommunityRef, MarkRead, Sync};
-use community_protocol::response::{Synced, UnchangedCommunity};
-use community_protocol::{ApiError, Event, Response};
+use community_protocol::response::{Heads, Synced, UnchangedCommunity};
+use community_protocol::{ApiError, CommunityId, Event, Response};
 
 use super::context::Ctx;
 use super::view;
@@ -35,9 +35,9 @@ pub(crate) fn mark_read(cx: &mut Ctx<'_>, p: MarkRead) -> Result<Response, ApiEr
 /// `get_heads`: one head per channel the caller can see.
 pub(crate) fn get_heads(cx: &mut Ctx<'_>, p: CommunityRef) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    Ok(Response::Heads {
+    Ok(Response::Heads(Heads {
         heads: view::heads(cx, &membership.me)?,
-    })
+    }))
 }
 
 /// `sync`: full snapshots of communities the client does not know or knows at another
@@ -60,7 +60,7 @@ pub(crate) fn sync(cx: &mut Ctx<'_>, p: Sync) -> Result<Response, ApiError> {
             changed.push(view::snapshot(cx, membership.info, membership.me)?);
         }
     }
-    let joined: HashSet<&String> = joined.iter().collect();
+    let joined: HashSet<&CommunityId> = joined.iter().collect();
     let removed = p
         .known
         .into_keys()

@@ -2,7 +2,7 @@
 //! snapshot, shared by `get_community`, `sync`, `CommunityAdded` and the channel events.
 
 use community_protocol::{
-    ApiError, ChannelHead, ChannelInfo, CommunityInfo, CommunitySnapshot, MemberInfo,
+    ApiError, ChannelHead, ChannelInfo, CommunityInfo, CommunitySnapshot, MemberInfo, UserId,
 };
 
 use super::context::Ctx;
@@ -12,7 +12,7 @@ use crate::store::ChannelRecord;
 /// the end (cannot happen, but cheap to guard) is clamped.
 pub(crate) fn head(
     cx: &Ctx<'_>,
-    user_id: &str,
+    user_id: &UserId,
     channel: &ChannelRecord,
 ) -> Result<ChannelHead, ApiError> {
     let read_seq = cx

@@ -12,8 +12,9 @@
 pub mod sqlite;
 
 use community_protocol::{
-    ApiError, CategoryInfo, ChannelInfo, CommunityId, CommunityInfo, JoinRequest, MemberInfo,
-    Mentions, Message, MessageContent, NotificationStatus, Priority, Seq, TimestampMs, UserId,
+    ApiError, CategoryId, CategoryInfo, ChannelId, ChannelInfo, CommunityId, CommunityInfo,
+    JoinRequest, MemberInfo, Mentions, Message, MessageContent, NotificationStatus, Priority, Seq,
+    TimestampMs, UserId,
 };
 
 use crate::StoreError;
@@ -36,11 +37,11 @@ pub struct ChannelRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage<'a> {
     /// The community.
-    pub community_id: &'a str,
+    pub community_id: &'a CommunityId,
     /// The channel.
-    pub channel_id: &'a str,
+    pub channel_id: &'a ChannelId,
     /// The sender.
-    pub sender_id: &'a str,
+    pub sender_id: &'a UserId,
     /// The sender's idempotency key.
     pub idempotency_key: &'a str,
     /// The body.
@@ -72,24 +73,28 @@ pub struct HistoryRange {
 /// Communities, their info and custom attributes.
 pub trait CommunityStore {
     /// One community with its attributes, if it exists.
-    fn community(&self, community_id: &str) -> StoreResult<Option<CommunityInfo>>;
+    fn community(&self, community_id: &CommunityId) -> StoreResult<Option<CommunityInfo>>;
     /// Stores a new community (with its attributes); `member_count` starts at 0 and follows
     /// [`MemberStore::insert_member`] / [`MemberStore::delete_member`].
     fn insert_community(&self, info: &CommunityInfo) -> StoreResult<()>;
     /// Saves name, avatar, notice, owner, join policy, mute-all and version.
     fn update_community(&self, info: &CommunityInfo) -> StoreResult<()>;
     /// Deletes a community and everything in it. False when it did not exist.
-    fn delete_community(&self, community_id: &str) -> StoreResult<bool>;
+    fn delete_community(&self, community_id: &CommunityId) -> StoreResult<bool>;
     /// Sets one attribute.
-    fn set_attribute(&self, community_id: &str, key: &str, value: &str) -> StoreResult<()>;
+    fn set_attribute(&self, community_id: &CommunityId, key: &str, value: &str) -> StoreResult<()>;
     /// Deletes one attribute. False when it did not exist.
-    fn delete_attribute(&self, community_id: &str, key: &str) -> StoreResult<bool>;
+    fn delete_attribute(&self, community_id: &CommunityId, key: &str) -> StoreResult<bool>;
 }
 
 /// Memberships, join requests and per-member settings.
 pub trait MemberStore {
     /// One membership, if the user is a member.
-    fn member(&self, community_id: &str, user_id: &str) -> StoreResult<Option<MemberInfo>>;
+    fn member(
+        &self,
+        community_id: &CommunityId,
+        user_id: &UserId,
+    ) -> StoreResult<Option<MemberInfo>>;
     /// Adds a member and increments the community's member count.
     fn insert_member(&self, member: &MemberInfo) -> StoreResult<()>;
     /// Saves role, nickname and mute of a member.
@@ -97,48 +102,60 @@ pub trait MemberStore {
     /// Removes a member with everything personal in the community (private channel
     /// memberships, read positions, notification status) and decrements the member count.
     /// False when the user was not a member.
-    fn delete_member(&self, community_id: &str, user_id: &str) -> StoreResult<bool>;
+    fn delete_member(&self, community_id: &CommunityId, user_id: &UserId) -> StoreResult<bool>;
     /// How many communities the user has joined.
-    fn joined_count(&self, user_id: &str) -> StoreResult<u64>;
+    fn joined_count(&self, user_id: &UserId) -> StoreResult<u64>;
     /// The user's communities ordered by join time then id, strictly after `after`.
     fn joined_page(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         after: Option<(TimestampMs, &str)>,
         limit: u32,
     ) -> StoreResult<Vec<(TimestampMs, CommunityId)>>;
     /// Every community the user has joined.
-    fn joined_ids(&self, user_id: &str) -> StoreResult<Vec<CommunityId>>;
+    fn joined_ids(&self, user_id: &UserId) -> StoreResult<Vec<CommunityId>>;
     /// The owner and the admins.
-    fn privileged_ids(&self, community_id: &str) -> StoreResult<Vec<UserId>>;
+    fn privileged_ids(&self, community_id: &CommunityId) -> StoreResult<Vec<UserId>>;
     /// Every member.
-    fn member_ids(&self, community_id: &str) -> StoreResult<Vec<UserId>>;
+    fn member_ids(&self, community_id: &CommunityId) -> StoreResult<Vec<UserId>>;
     /// Members ordered by join time then user id, strictly after `after`, whose id or
     /// nickname contains `query` (case-insensitive).
     fn members_page(
         &self,
-        community_id: &str,
+        community_id: &CommunityId,
         query: Option<&str>,
         after: Option<(TimestampMs, &str)>,
         limit: u32,
     ) -> StoreResult<Vec<MemberInfo>>;
     /// Exact number of members matching `query`.
-    fn members_count(&self, community_id: &str, query: Option<&str>) -> StoreResult<u64>;
+    fn members_count(&self, community_id: &CommunityId, query: Option<&str>) -> StoreResult<u64>;
     /// A pending join request.
-    fn join_request(&self, community_id: &str, user_id: &str) -> StoreResult<Option<JoinRequest>>;
+    fn join_request(
+        &self,
+        community_id: &CommunityId,
+        user_id: &UserId,
+    ) -> StoreResult<Option<JoinRequest>>;
     /// Files a join request.
     fn insert_join_request(&self, request: &JoinRequest) -> StoreResult<()>;
     /// Removes a join request. False when there was none.
-    fn delete_join_request(&self, community_id: &str, user_id: &str) -> StoreResult<bool>;
+    fn delete_join_request(
+        &self,
+        community_id: &CommunityId,
+        user_id: &UserId,
+    ) -> StoreResult<bool>;
     /// Pending join requests, oldest first.
-    fn join_requests(&self, community_id: &str) -> StoreResult<Vec<JoinRequest>>;
+    fn join_requests(&self, community_id: &CommunityId) -> StoreResult<Vec<JoinRequest>>;
     /// The user's notification status for a community (default: notify).
-    fn notification(&self, user_id: &str, community_id: &str) -> StoreResult<NotificationStatus>;
+    fn notification(
+        &self,
+        user_id: &UserId,
+        community_id: &CommunityId,
+    ) -> StoreResult<NotificationStatus>;
     /// Sets the user's notification status for a community.
     fn set_notification(
         &self,
-        user_id: &str,
-        community_id: &str,
+        user_id: &UserId,
+        community_id: &CommunityId,
         status: NotificationStatus,
     ) -> StoreResult<()>;
 }
@@ -146,35 +163,43 @@ pub trait MemberStore {
 /// Channels, categories and private channel memberships.
 pub trait ChannelStore {
     /// One channel of a community.
-    fn channel(&self, community_id: &str, channel_id: &str) -> StoreResult<Option<ChannelRecord>>;
+    fn channel(
+        &self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+    ) -> StoreResult<Option<ChannelRecord>>;
     /// Every channel of a community, by position then creation.
-    fn channels(&self, community_id: &str) -> StoreResult<Vec<ChannelRecord>>;
+    fn channels(&self, community_id: &CommunityId) -> StoreResult<Vec<ChannelRecord>>;
     /// How many channels a community has.
-    fn channel_count(&self, community_id: &str) -> StoreResult<u64>;
+    fn channel_count(&self, community_id: &CommunityId) -> StoreResult<u64>;
     /// Stores a new, empty channel.
     fn insert_channel(&self, info: &ChannelInfo) -> StoreResult<()>;
     /// Saves a channel's description.
     fn update_channel(&self, info: &ChannelInfo) -> StoreResult<()>;
     /// Deletes a channel with its messages. False when it did not exist.
-    fn delete_channel(&self, channel_id: &str) -> StoreResult<bool>;
+    fn delete_channel(&self, channel_id: &ChannelId) -> StoreResult<bool>;
     /// One past the largest position among the channels of a category (or of no category).
     fn next_channel_position(
         &self,
-        community_id: &str,
-        category_id: Option<&str>,
+        community_id: &CommunityId,
+        category_id: Option<&CategoryId>,
     ) -> StoreResult<i64>;
     /// Explicit members of a private channel.
-    fn channel_member_ids(&self, channel_id: &str) -> StoreResult<Vec<UserId>>;
+    fn channel_member_ids(&self, channel_id: &ChannelId) -> StoreResult<Vec<UserId>>;
     /// Whether the user is an explicit member of the channel.
-    fn is_channel_member(&self, channel_id: &str, user_id: &str) -> StoreResult<bool>;
+    fn is_channel_member(&self, channel_id: &ChannelId, user_id: &UserId) -> StoreResult<bool>;
     /// Adds an explicit member. False when they were one already.
-    fn add_channel_member(&self, channel_id: &str, user_id: &str) -> StoreResult<bool>;
+    fn add_channel_member(&self, channel_id: &ChannelId, user_id: &UserId) -> StoreResult<bool>;
     /// Removes an explicit member. False when they were not one.
-    fn remove_channel_member(&self, channel_id: &str, user_id: &str) -> StoreResult<bool>;
+    fn remove_channel_member(&self, channel_id: &ChannelId, user_id: &UserId) -> StoreResult<bool>;
     /// Every category of a community, by position then creation.
-    fn categories(&self, community_id: &str) -> StoreResult<Vec<CategoryInfo>>;
+    fn categories(&self, community_id: &CommunityId) -> StoreResult<Vec<CategoryInfo>>;
     /// One category of a community.
-    fn category(&self, community_id: &str, category_id: &str) -> StoreResult<Option<CategoryInfo>>;
+    fn category(
+        &self,
+        community_id: &CommunityId,
+        category_id: &CategoryId,
+    ) -> StoreResult<Option<CategoryInfo>>;
     /// Stores a new category, created at `created_at_ms` (orders categories of equal
     /// position).
     fn insert_category(
@@ -185,9 +210,13 @@ pub trait ChannelStore {
     /// Saves a category's name and position.
     fn update_category(&self, category: &CategoryInfo) -> StoreResult<()>;
     /// Deletes a category; its channels get no category. False when it did not exist.
-    fn delete_category(&self, community_id: &str, category_id: &str) -> StoreResult<bool>;
+    fn delete_category(
+        &self,
+        community_id: &CommunityId,
+        category_id: &CategoryId,
+    ) -> StoreResult<bool>;
     /// One past the largest category position of a community.
-    fn next_category_position(&self, community_id: &str) -> StoreResult<i64>;
+    fn next_category_position(&self, community_id: &CommunityId) -> StoreResult<i64>;
 }
 
 /// Messages, their sequences and idempotency keys.
@@ -195,7 +224,7 @@ pub trait MessageStore {
     /// The message a sender stored earlier with this idempotency key.
     fn message_by_key(
         &self,
-        sender_id: &str,
+        sender_id: &UserId,
         idempotency_key: &str,
     ) -> StoreResult<Option<Message>>;
     /// Stores a message with the channel's next sequence (last + 1, in this transaction,
@@ -204,28 +233,36 @@ pub trait MessageStore {
     fn append_message(&self, message: &NewMessage<'_>) -> StoreResult<Message>;
     /// A slice of a channel's history, ascending, and whether more messages exist in the
     /// range beyond it.
-    fn messages(&self, channel_id: &str, range: HistoryRange) -> StoreResult<(Vec<Message>, bool)>;
+    fn messages(
+        &self,
+        channel_id: &ChannelId,
+        range: HistoryRange,
+    ) -> StoreResult<(Vec<Message>, bool)>;
 }
 
 /// Read positions and the counts derived from them.
 pub trait ReadStore {
     /// The user's read position in a channel, if one is stored.
-    fn read_seq(&self, user_id: &str, channel_id: &str) -> StoreResult<Option<Seq>>;
+    fn read_seq(&self, user_id: &UserId, channel_id: &ChannelId) -> StoreResult<Option<Seq>>;
     /// Stores the user's read position in a channel.
-    fn set_read_seq(&self, user_id: &str, channel_id: &str, seq: Seq) -> StoreResult<()>;
+    fn set_read_seq(&self, user_id: &UserId, channel_id: &ChannelId, seq: Seq) -> StoreResult<()>;
     /// Starts the user's read position at the channel's current end, unless one exists
     /// (history from before a user could see a channel is not unread).
-    fn start_reading(&self, user_id: &str, channel_id: &str) -> StoreResult<()>;
+    fn start_reading(&self, user_id: &UserId, channel_id: &ChannelId) -> StoreResult<()>;
     /// [`ReadStore::start_reading`] for every member of the community.
-    fn start_reading_all(&self, community_id: &str, channel_id: &str) -> StoreResult<()>;
+    fn start_reading_all(
+        &self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+    ) -> StoreResult<()>;
     /// Forgets the user's read position in a channel.
-    fn forget_reading(&self, user_id: &str, channel_id: &str) -> StoreResult<()>;
+    fn forget_reading(&self, user_id: &UserId, channel_id: &ChannelId) -> StoreResult<()>;
     /// Messages after `read_seq` not sent by the user, and how many of those mention the
     /// user (directly or through @everyone).
     fn unread_counts(
         &self,
-        user_id: &str,
-        channel_id: &str,
+        user_id: &UserId,
+        channel_id: &ChannelId,
         read_seq: Seq,
     ) -> StoreResult<(u64, u64)>;
 }

@@ -1,4 +1,5 @@
 use community_protocol::request::*;
+use community_protocol::response::{ChannelMemberList, MessagesPage, UsersOutcome};
 use community_protocol::{
     ChannelKind, ChannelRemovalReason, ErrorCode, Event, Limits, Request, Response,
 };
@@ -26,7 +27,7 @@ fn channel_members(channel: &str, users: &[&str], add: bool) -> Request {
     let p = ChannelMembers {
         community_id: "g".into(),
         channel_id: channel.into(),
-        user_ids: users.iter().map(|u| u.to_string()).collect(),
+        user_ids: users.iter().map(|u| (*u).into()).collect(),
     };
     if add {
         Request::AddChannelMembers(p)
@@ -52,7 +53,7 @@ fn guild() -> (Env, String) {
     env.join("bob", "g");
     env.join("carol", "g");
     env.promote("alice", "g", "carol");
-    (env, general)
+    (env, general.to_string())
 }
 
 #[test]
@@ -67,7 +68,7 @@ fn create_channel_rules_and_limits() {
     let Response::Channel(channel) = &handled.response else {
         panic!()
     };
-    assert!(channel.channel_id.starts_with("ch_") && !channel.is_default);
+    assert!(channel.channel_id.as_str().starts_with("ch_") && !channel.is_default);
     assert_eq!(channel.position, 1, "after the default channel");
     assert_eq!(
         handled.deliveries[0].audience,
@@ -166,19 +167,19 @@ fn private_channels_are_seen_by_members_owner_and_admins_only() {
     assert!(!sees("bob"));
     assert_eq!(env.snapshot("bob", "g").heads.len(), 1);
     assert_eq!(
-        env.err("bob", send("g", &secret, "k", "hi")),
+        env.err("bob", send("g", secret.as_str(), "k", "hi")),
         ErrorCode::NOT_CHANNEL_MEMBER
     );
     assert_eq!(
-        env.err("bob", get_messages(&secret)),
+        env.err("bob", get_messages(secret.as_str())),
         ErrorCode::NOT_CHANNEL_MEMBER
     );
     assert_eq!(
-        env.err("bob", mark_read("g", &secret, 1)),
+        env.err("bob", mark_read("g", secret.as_str(), 1)),
         ErrorCode::NOT_CHANNEL_MEMBER
     );
 
-    let handled = env.ok("dave", send("g", &secret, "k", "psst"));
+    let handled = env.ok("dave", send("g", secret.as_str(), "k", "psst"));
     assert_eq!(
         users(&handled.deliveries[0].audience),
         ["alice", "carol", "dave"]
@@ -186,14 +187,14 @@ fn private_channels_are_seen_by_members_owner_and_admins_only() {
 
     // Adding bob: he gets the channel, with its history counted as read.
     assert_eq!(
-        env.err("bob", channel_members(&secret, &["bob"], true)),
+        env.err("bob", channel_members(secret.as_str(), &["bob"], true)),
         ErrorCode::PERMISSION_DENIED
     );
     let handled = env.ok(
         "carol",
-        channel_members(&secret, &["bob", "dave", "zed"], true),
+        channel_members(secret.as_str(), &["bob", "dave", "zed"], true),
     );
-    let Response::Users { succeeded, failed } = &handled.response else {
+    let Response::Users(UsersOutcome { succeeded, failed }) = &handled.response else {
         panic!()
     };
     assert_eq!(succeeded, &["bob"]);
@@ -204,19 +205,23 @@ fn private_channels_are_seen_by_members_owner_and_admins_only() {
         panic!()
     };
     assert_eq!((head.last_seq, head.read_seq, head.unread_count), (1, 1, 0));
-    env.send("bob", "g", &secret, "k", "hello");
+    env.send("bob", "g", secret.as_str(), "k", "hello");
     let list = Request::ListChannelMembers(ChannelRef {
         community_id: "g".into(),
         channel_id: secret.clone(),
     });
-    let Response::ChannelMembers { user_ids } = env.ok("bob", list).response else {
+    let Response::ChannelMembers(ChannelMemberList { user_ids }) = env.ok("bob", list).response
+    else {
         panic!()
     };
     assert_eq!(user_ids, ["bob", "dave"]);
 
     // Removing him revokes access.
-    let handled = env.ok("alice", channel_members(&secret, &["bob", "carol"], false));
-    let Response::Users { succeeded, failed } = &handled.response else {
+    let handled = env.ok(
+        "alice",
+        channel_members(secret.as_str(), &["bob", "carol"], false),
+    );
+    let Response::Users(UsersOutcome { succeeded, failed }) = &handled.response else {
         panic!()
     };
     assert_eq!(succeeded, &["bob"]);
@@ -230,14 +235,14 @@ fn private_channels_are_seen_by_members_owner_and_admins_only() {
         }
     ));
     assert_eq!(
-        env.err("bob", get_messages(&secret)),
+        env.err("bob", get_messages(secret.as_str())),
         ErrorCode::NOT_CHANNEL_MEMBER
     );
 
     // Public channels have no explicit members.
     let general = env.snapshot("alice", "g").info.default_channel_id;
     assert_eq!(
-        env.err("alice", channel_members(&general, &["bob"], true)),
+        env.err("alice", channel_members(general.as_str(), &["bob"], true)),
         ErrorCode::INVALID_ARGUMENT
     );
 }
@@ -261,7 +266,7 @@ fn role_changes_move_private_channel_access() {
     });
     assert_eq!(added.len(), 1);
     assert_eq!(users(added[0].0), ["bob"]);
-    assert_eq!(added[0].1, (secret.clone(), 0));
+    assert_eq!(added[0].1, (secret.as_str().into(), 0));
     env.send("bob", "g", &secret, "k", "now I see");
 
     let demote = Request::SetMemberRole(SetMemberRole {
@@ -282,7 +287,7 @@ fn default_channel_is_protected() {
     let (env, general) = guild();
     let delete = Request::DeleteChannel(ChannelRef {
         community_id: "g".into(),
-        channel_id: general.clone(),
+        channel_id: general.clone().into(),
     });
     assert_eq!(
         env.err("alice", delete),
@@ -390,7 +395,7 @@ fn delete_channel_tells_viewers_and_removes_history() {
     let delete = || {
         Request::DeleteChannel(ChannelRef {
             community_id: "g".into(),
-            channel_id: news.clone(),
+            channel_id: news.clone().into(),
         })
     };
     assert_eq!(env.err("bob", delete()), ErrorCode::PERMISSION_DENIED);
@@ -413,7 +418,10 @@ fn delete_channel_tells_viewers_and_removes_history() {
     assert_eq!(env.err("carol", delete()), ErrorCode::CHANNEL_NOT_FOUND);
     // Its idempotency keys are gone with it: the key works in another channel now.
     let general = env.snapshot("bob", "g").info.default_channel_id;
-    assert_eq!(env.send("bob", "g", &general, "k", "elsewhere").seq, 1);
+    assert_eq!(
+        env.send("bob", "g", general.as_str(), "k", "elsewhere").seq,
+        1
+    );
 }
 
 #[test]
@@ -465,7 +473,7 @@ fn categories_crud() {
     let Response::Category(voice) = handled.response.clone() else {
         panic!()
     };
-    assert!(voice.category_id.starts_with("cat_"));
+    assert!(voice.category_id.as_str().starts_with("cat_"));
     assert_eq!(event_kinds(&handled), ["category_updated"]);
     let Response::Category(text) = env.ok("alice", create_cat("Text")).response else {
         panic!()
@@ -481,7 +489,7 @@ fn categories_crud() {
         panic!()
     };
     assert_eq!(
-        lounge.category_id.as_deref(),
+        lounge.category_id.as_ref().map(|c| c.as_str()),
         Some(voice.category_id.as_str())
     );
     assert_eq!(lounge.position, 0, "first in its category");
@@ -508,8 +516,8 @@ fn categories_crud() {
 
     // Move the channel out and back in through update_channel ("" = no category).
     let out = Request::UpdateChannel(UpdateChannel {
-        category_id: Some(String::new()),
-        ..update(&lounge.channel_id)
+        category_id: Some(String::new().into()),
+        ..update(lounge.channel_id.as_str())
     });
     let Response::Channel(moved) = env.ok("alice", out).response else {
         panic!()
@@ -517,7 +525,7 @@ fn categories_crud() {
     assert_eq!(moved.category_id, None);
     let back = Request::UpdateChannel(UpdateChannel {
         category_id: Some(voice.category_id.clone()),
-        ..update(&lounge.channel_id)
+        ..update(lounge.channel_id.as_str())
     });
     env.ok("alice", back);
 
@@ -528,10 +536,10 @@ fn categories_crud() {
         })
     };
     assert_eq!(
-        env.err("bob", delete(&voice.category_id)),
+        env.err("bob", delete(voice.category_id.as_str())),
         ErrorCode::PERMISSION_DENIED
     );
-    let handled = env.ok("alice", delete(&voice.category_id));
+    let handled = env.ok("alice", delete(voice.category_id.as_str()));
     assert_eq!(event_kinds(&handled), ["category_removed"]);
     let snapshot = env.snapshot("bob", "g");
     assert_eq!(snapshot.categories.len(), 1);
@@ -545,7 +553,7 @@ fn categories_crud() {
         "channels fall back to no category"
     );
     assert_eq!(
-        env.err("alice", delete(&voice.category_id)),
+        env.err("alice", delete(voice.category_id.as_str())),
         ErrorCode::CATEGORY_NOT_FOUND
     );
     let missing = Request::UpdateCategory(UpdateCategory {
@@ -568,15 +576,34 @@ fn announcement_channels_are_read_only_for_members() {
         panic!()
     };
     assert_eq!(
-        env.err("bob", send("g", &news.channel_id, "k", "hi")),
+        env.err("bob", send("g", news.channel_id.as_str(), "k", "hi")),
         ErrorCode::ANNOUNCEMENT_READ_ONLY
     );
-    env.send("carol", "g", &news.channel_id, "k", "announcement");
-    env.send("alice", "g", &news.channel_id, "k", "another");
-    let Response::Messages { messages, .. } =
-        env.ok("bob", get_messages(&news.channel_id)).response
+    env.send("carol", "g", news.channel_id.as_str(), "k", "announcement");
+    env.send("alice", "g", news.channel_id.as_str(), "k", "another");
+    let Response::Messages(MessagesPage { messages, .. }) = env
+        .ok("bob", get_messages(news.channel_id.as_str()))
+        .response
     else {
         panic!()
     };
     assert_eq!(messages.len(), 2);
+}
+
+#[test]
+fn a_channel_of_an_unknown_kind_is_refused() {
+    let (env, _) = guild();
+    // What `"kind":"forum"` (a kind from a newer version) decodes to.
+    let kind: ChannelKind = serde_json::from_str(r#""forum""#).unwrap();
+    assert_eq!(kind, ChannelKind::Unknown);
+    let request = Request::CreateChannel(CreateChannel {
+        kind,
+        ..create("forum")
+    });
+    assert_eq!(env.err("alice", request), ErrorCode::INVALID_ARGUMENT);
+    assert_eq!(
+        env.snapshot("alice", "g").channels.len(),
+        1,
+        "nothing created"
+    );
 }

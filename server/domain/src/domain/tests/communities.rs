@@ -1,9 +1,10 @@
 use std::collections::BTreeMap;
 
 use community_protocol::request::*;
+use community_protocol::response::AttributesOutcome;
 use community_protocol::{
     ChannelKind, ErrorCode, Event, JoinPolicy, Limits, NotificationStatus, RemovalReason, Request,
-    Response, Role,
+    Response, Role, UserId,
 };
 
 use crate::routing::{Audience, MembershipChange};
@@ -42,7 +43,7 @@ fn create_makes_owner_and_default_channel() {
     assert_eq!(general.name, "general");
     assert!(general.is_default && !general.private);
     assert_eq!(general.kind, ChannelKind::Text);
-    assert!(general.channel_id.starts_with("ch_"));
+    assert!(general.channel_id.as_str().starts_with("ch_"));
     assert_eq!(snapshot.info.default_channel_id, general.channel_id);
     assert_eq!(snapshot.heads.len(), 1);
     assert_eq!(snapshot.notification, NotificationStatus::Notify);
@@ -57,7 +58,9 @@ fn create_makes_owner_and_default_channel() {
     assert_eq!(event_kinds(&handled), ["community_added"]);
     assert_eq!(users(&handled.deliveries[0].audience), ["alice"]);
     assert_eq!(
-        env.domain.joined_community_ids("alice").unwrap(),
+        env.domain
+            .joined_community_ids(&UserId::from("alice"))
+            .unwrap(),
         ["guild-1"]
     );
 }
@@ -68,7 +71,7 @@ fn generated_ids_and_id_rules() {
     let Response::Community(snapshot) = env.ok("alice", create_req(None, "Anon")).response else {
         panic!()
     };
-    assert!(snapshot.info.community_id.starts_with("c_"));
+    assert!(snapshot.info.community_id.as_str().starts_with("c_"));
     env.create("alice", "taken");
     assert_eq!(
         env.err("bob", create_req(Some("taken"), "x")),
@@ -224,7 +227,7 @@ fn eleventh_attribute_fails_alone() {
             attrs(&[("k0", "changed"), ("k9", "tenth"), ("kx", "eleventh")]),
         ),
     );
-    let Response::Attributes { attributes, failed } = &handled.response else {
+    let Response::Attributes(AttributesOutcome { attributes, failed }) = &handled.response else {
         panic!()
     };
     assert_eq!(attributes.len(), 10);
@@ -243,7 +246,7 @@ fn eleventh_attribute_fails_alone() {
             attrs(&[(&"k".repeat(17), "v"), ("k1", &"v".repeat(1025)), ("", "v")]),
         ),
     );
-    let Response::Attributes { failed, .. } = &handled.response else {
+    let Response::Attributes(AttributesOutcome { failed, .. }) = &handled.response else {
         panic!()
     };
     let codes: Vec<_> = failed.iter().map(|f| f.error.code).collect();
@@ -261,7 +264,9 @@ fn eleventh_attribute_fails_alone() {
         community_id: "g".into(),
         keys: vec!["k0".into(), "missing".into()],
     });
-    let Response::Attributes { attributes, failed } = env.ok("alice", delete).response else {
+    let Response::Attributes(AttributesOutcome { attributes, failed }) =
+        env.ok("alice", delete).response
+    else {
         panic!()
     };
     assert_eq!(attributes.len(), 9);
@@ -298,7 +303,7 @@ fn dismiss_is_owner_only_and_cascades() {
     env.join("bob", "g");
     env.join("carol", "g");
     env.promote("alice", "g", "carol");
-    env.send("bob", "g", &general, "k1", "hello");
+    env.send("bob", "g", general.as_str(), "k1", "hello");
     let dismiss = || {
         Request::DismissCommunity(CommunityRef {
             community_id: "g".into(),
@@ -328,7 +333,12 @@ fn dismiss_is_owner_only_and_cascades() {
         env.err("alice", community_ref_get("g")),
         ErrorCode::COMMUNITY_NOT_FOUND
     );
-    assert!(env.domain.joined_community_ids("bob").unwrap().is_empty());
+    assert!(
+        env.domain
+            .joined_community_ids(&UserId::from("bob"))
+            .unwrap()
+            .is_empty()
+    );
 
     // Nothing of it is left in any table.
     let conn = rusqlite::Connection::open(env.dir.path().join("community.db")).unwrap();
@@ -358,7 +368,7 @@ fn dismiss_is_owner_only_and_cascades() {
         let n: i64 = conn
             .query_row(
                 &format!("SELECT COUNT(*) FROM {table} WHERE channel_id = ?1"),
-                [&general],
+                [general.as_str()],
                 |r| r.get(0),
             )
             .unwrap();
@@ -367,7 +377,13 @@ fn dismiss_is_owner_only_and_cascades() {
     // The id is free again, and the old idempotency key does not resurrect anything.
     let again = env.create("bob", "g");
     assert_eq!(again.info.member_count, 1);
-    let message = env.send("bob", "g", &again.info.default_channel_id, "k1", "fresh");
+    let message = env.send(
+        "bob",
+        "g",
+        again.info.default_channel_id.as_str(),
+        "k1",
+        "fresh",
+    );
     assert_eq!(message.seq, 1);
 }
 

@@ -1,4 +1,5 @@
 use community_protocol::request::*;
+use community_protocol::response::MembersPage;
 use community_protocol::{ErrorCode, Event, RemovalReason, Request, Response, Role};
 
 use crate::routing::Audience;
@@ -14,7 +15,7 @@ fn guild() -> (Env, String) {
     }
     env.promote("alice", "g", "carol");
     env.promote("alice", "g", "dan");
-    (env, snapshot.info.default_channel_id)
+    (env, snapshot.info.default_channel_id.to_string())
 }
 
 fn role(id: &str, user: &str, role: Role) -> Request {
@@ -267,11 +268,15 @@ fn list(query: Option<&str>, cursor: Option<String>, limit: Option<u32>) -> Requ
 }
 
 fn page(env: &Env, request: Request) -> (Vec<String>, Option<String>, u64) {
-    let Response::Members { page, total_count } = env.ok("alice", request).response else {
+    let Response::Members(MembersPage { page, total_count }) = env.ok("alice", request).response
+    else {
         panic!()
     };
     (
-        page.items.into_iter().map(|m| m.user_id).collect(),
+        page.items
+            .into_iter()
+            .map(|m| m.user_id.into_string())
+            .collect(),
         page.next_cursor,
         total_count,
     )
@@ -338,4 +343,70 @@ fn member_list_pages_searches_and_counts() {
         env.err("zed", list(None, None, None)),
         ErrorCode::NOT_MEMBER
     );
+}
+
+/// Every refusal of the operations that act on another member, with its exact code (the
+/// list in docs/PROTOCOL.md §14 and §15 is this table).
+#[test]
+fn refusal_codes_of_acting_on_members() {
+    let (env, _) = guild();
+    let transfer = |user: &str| Request::TransferOwnership(member_ref("g", user));
+    let until = Some(T0 + 60_000);
+    let cases: Vec<(&str, Request, ErrorCode)> = vec![
+        // kick_member
+        ("bob", kick("eve"), ErrorCode::PERMISSION_DENIED),
+        ("bob", kick("alice"), ErrorCode::PERMISSION_DENIED),
+        ("carol", kick("alice"), ErrorCode::CANNOT_ACT_ON_OWNER),
+        ("carol", kick("dan"), ErrorCode::CANNOT_ACT_ON_ADMIN),
+        ("alice", kick("alice"), ErrorCode::INVALID_ARGUMENT),
+        ("carol", kick("carol"), ErrorCode::INVALID_ARGUMENT),
+        ("alice", kick("zed"), ErrorCode::NOT_MEMBER),
+        ("zed", kick("bob"), ErrorCode::NOT_MEMBER),
+        // mute_member
+        ("bob", mute("eve", until), ErrorCode::PERMISSION_DENIED),
+        (
+            "carol",
+            mute("alice", until),
+            ErrorCode::CANNOT_ACT_ON_OWNER,
+        ),
+        ("carol", mute("dan", until), ErrorCode::CANNOT_ACT_ON_ADMIN),
+        ("alice", mute("alice", until), ErrorCode::INVALID_ARGUMENT),
+        ("alice", mute("zed", until), ErrorCode::NOT_MEMBER),
+        // set_member_role
+        (
+            "carol",
+            role("g", "bob", Role::Admin),
+            ErrorCode::OWNER_ONLY,
+        ),
+        ("bob", role("g", "eve", Role::Admin), ErrorCode::OWNER_ONLY),
+        (
+            "alice",
+            role("g", "bob", Role::Owner),
+            ErrorCode::INVALID_ARGUMENT,
+        ),
+        (
+            "alice",
+            role("g", "alice", Role::Member),
+            ErrorCode::CANNOT_ACT_ON_OWNER,
+        ),
+        (
+            "alice",
+            role("g", "zed", Role::Admin),
+            ErrorCode::NOT_MEMBER,
+        ),
+        // transfer_ownership
+        ("carol", transfer("bob"), ErrorCode::OWNER_ONLY),
+        ("alice", transfer("alice"), ErrorCode::INVALID_ARGUMENT),
+        ("alice", transfer("zed"), ErrorCode::NOT_MEMBER),
+        // every one of them on a community that does not exist
+        (
+            "alice",
+            Request::KickMember(member_ref("nowhere", "bob")),
+            ErrorCode::COMMUNITY_NOT_FOUND,
+        ),
+    ];
+    for (caller, request, code) in cases {
+        let op = request.op();
+        assert_eq!(env.err(caller, request), code, "{op} by {caller}");
+    }
 }

@@ -1,5 +1,8 @@
 use community_protocol::request::*;
-use community_protocol::{ErrorCode, Event, JoinPolicy, Limits, RemovalReason, Request, Response};
+use community_protocol::response::{JoinRequests, UsersOutcome};
+use community_protocol::{
+    ErrorCode, Event, JoinPolicy, Limits, RemovalReason, Request, Response, UserId,
+};
 
 use crate::routing::{Audience, MembershipChange};
 use crate::test_support::*;
@@ -7,7 +10,7 @@ use crate::test_support::*;
 fn invite(id: &str, users: &[&str]) -> Request {
     Request::InviteMembers(InviteMembers {
         community_id: id.into(),
-        user_ids: users.iter().map(|u| u.to_string()).collect(),
+        user_ids: users.iter().map(|u| (*u).into()).collect(),
     })
 }
 
@@ -69,7 +72,12 @@ fn free_join_adds_member_and_tells_everyone() {
         env.err("bob", join("missing")),
         ErrorCode::COMMUNITY_NOT_FOUND
     );
-    assert_eq!(env.domain.joined_community_ids("bob").unwrap(), ["g"]);
+    assert_eq!(
+        env.domain
+            .joined_community_ids(&UserId::from("bob"))
+            .unwrap(),
+        ["g"]
+    );
 }
 
 #[test]
@@ -83,7 +91,9 @@ fn invite_only_refuses_join_and_member_invites() {
         ErrorCode::PERMISSION_DENIED
     );
     env.promote("alice", "g", "bob");
-    let Response::Users { succeeded, .. } = env.ok("bob", invite("g", &["carol"])).response else {
+    let Response::Users(UsersOutcome { succeeded, .. }) =
+        env.ok("bob", invite("g", &["carol"])).response
+    else {
         panic!()
     };
     assert_eq!(succeeded, ["carol"]);
@@ -95,7 +105,7 @@ fn members_invite_in_free_communities() {
     env.create("alice", "g");
     env.join("bob", "g");
     let handled = env.ok("bob", invite("g", &["carol", "dave", "carol"]));
-    let Response::Users { succeeded, failed } = &handled.response else {
+    let Response::Users(UsersOutcome { succeeded, failed }) = &handled.response else {
         panic!()
     };
     assert_eq!(succeeded, &["carol", "dave"]);
@@ -126,7 +136,7 @@ fn invite_reports_failures_per_user() {
     env.join("bob", "g");
     let bad_id = "x".repeat(65);
     let handled = env.ok("alice", invite("g", &["bob", "busy", "carol", &bad_id]));
-    let Response::Users { succeeded, failed } = handled.response else {
+    let Response::Users(UsersOutcome { succeeded, failed }) = handled.response else {
         panic!()
     };
     assert_eq!(succeeded, ["carol"]);
@@ -153,7 +163,8 @@ fn invite_reports_failures_per_user() {
         ErrorCode::INVALID_ARGUMENT
     );
     // A hundred is fine.
-    let Response::Users { succeeded, .. } = env.ok("alice", invite("g", &many[..100])).response
+    let Response::Users(UsersOutcome { succeeded, .. }) =
+        env.ok("alice", invite("g", &many[..100])).response
     else {
         panic!()
     };
@@ -169,7 +180,9 @@ fn community_member_limit() {
     env.create("alice", "g");
     env.join("bob", "g");
     assert_eq!(env.err("carol", join("g")), ErrorCode::TOO_MANY_MEMBERS);
-    let Response::Users { failed, .. } = env.ok("alice", invite("g", &["carol"])).response else {
+    let Response::Users(UsersOutcome { failed, .. }) =
+        env.ok("alice", invite("g", &["carol"])).response
+    else {
         panic!()
     };
     assert_eq!(failed[0].error.code, ErrorCode::TOO_MANY_MEMBERS);
@@ -226,7 +239,7 @@ fn approval_flow() {
         })
     };
     assert_eq!(env.err("member", list()), ErrorCode::PERMISSION_DENIED);
-    let Response::JoinRequests { requests } = env.ok("admin", list()).response else {
+    let Response::JoinRequests(JoinRequests { requests }) = env.ok("admin", list()).response else {
         panic!()
     };
     assert_eq!(requests.len(), 1);
@@ -257,14 +270,14 @@ fn approval_flow() {
         env.err("carol", community_ref_get("g")),
         ErrorCode::NOT_MEMBER
     );
-    let Response::JoinRequests { requests } = env.ok("alice", list()).response else {
+    let Response::JoinRequests(JoinRequests { requests }) = env.ok("alice", list()).response else {
         panic!()
     };
     assert!(requests.is_empty());
     // Rejected users may ask again; an invitation settles a pending request.
     env.ok("carol", join("g"));
     env.ok("alice", invite("g", &["carol"]));
-    let Response::JoinRequests { requests } = env.ok("alice", list()).response else {
+    let Response::JoinRequests(JoinRequests { requests }) = env.ok("alice", list()).response else {
         panic!()
     };
     assert!(requests.is_empty());
@@ -309,6 +322,11 @@ fn leave_rules_and_events() {
             ..
         }
     ));
-    assert!(env.domain.joined_community_ids("bob").unwrap().is_empty());
+    assert!(
+        env.domain
+            .joined_community_ids(&UserId::from("bob"))
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(env.snapshot("alice", "g").info.member_count, 1);
 }

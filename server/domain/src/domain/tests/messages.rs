@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use community_protocol::request::*;
+use community_protocol::response::MessagesPage;
 use community_protocol::{
     ErrorCode, Event, Limits, Media, Mentions, MessageContent, Priority, Request, Response,
 };
@@ -12,7 +13,7 @@ fn guild() -> (Env, String) {
     let env = Env::new();
     let general = env.create("alice", "g").info.default_channel_id;
     env.join("bob", "g");
-    (env, general)
+    (env, general.to_string())
 }
 
 fn history(channel: &str, before: Option<u64>, after: Option<u64>, limit: Option<u32>) -> Request {
@@ -26,7 +27,8 @@ fn history(channel: &str, before: Option<u64>, after: Option<u64>, limit: Option
 }
 
 fn seqs(env: &Env, request: Request) -> (Vec<u64>, bool) {
-    let Response::Messages { messages, has_more } = env.ok("bob", request).response else {
+    let Response::Messages(MessagesPage { messages, has_more }) = env.ok("bob", request).response
+    else {
         panic!()
     };
     (messages.iter().map(|m| m.seq).collect(), has_more)
@@ -115,7 +117,7 @@ fn message_size_and_mention_limits() {
     let mentions = |n: usize| {
         let mut p = send_message("g", &general, "m", text("hi"));
         p.mentions = Mentions {
-            users: (0..n).map(|i| format!("u{i}")).collect(),
+            users: (0..n).map(|i| format!("u{i}").into()).collect(),
             everyone: false,
         };
         Request::SendMessage(p)
@@ -175,7 +177,7 @@ fn send_permissions() {
     // A channel of another community is not found through this one.
     let other = env.create("bob", "other").info.default_channel_id;
     assert_eq!(
-        env.err("bob", send("g", &other, "k", "hi")),
+        env.err("bob", send("g", other.as_str(), "k", "hi")),
         ErrorCode::CHANNEL_NOT_FOUND
     );
     let mut reply = send_message("g", &general, "r", text("re"));
@@ -199,7 +201,7 @@ fn rate_limit_drops_low_then_normal_never_high() {
     });
     let general = env.create("alice", "g").info.default_channel_id;
     let with = |key: &str, priority| {
-        let mut p = send_message("g", &general, key, text("x"));
+        let mut p = send_message("g", general.as_str(), key, text("x"));
         p.priority = priority;
         Request::SendMessage(p)
     };
@@ -219,7 +221,7 @@ fn rate_limit_drops_low_then_normal_never_high() {
         env.ok("alice", with(&format!("h{i}"), Priority::High));
     }
     // Dropped messages take no sequence: 2 low + 2 normal + 10 high.
-    assert_eq!(env.head("alice", "g", &general).last_seq, 14);
+    assert_eq!(env.head("alice", "g", general.as_str()).last_seq, 14);
     // Another channel has its own window; a second later the window is free again.
     let other = env.channel("alice", "g", "other", false);
     let mut p = send_message("g", &other, "o1", text("x"));
@@ -306,9 +308,10 @@ fn concurrent_senders_get_gap_free_sequences() {
                 let user = format!("user{t}");
                 (0..EACH)
                     .map(|i| {
-                        let message = env.send(&user, "g", &general, &format!("k{i}"), "hi");
+                        let message =
+                            env.send(&user, "g", general.as_str(), &format!("k{i}"), "hi");
                         // Every acknowledged message comes back unchanged on a retry.
-                        let again = env.send(&user, "g", &general, &format!("k{i}"), "hi");
+                        let again = env.send(&user, "g", general.as_str(), &format!("k{i}"), "hi");
                         assert_eq!(again, message);
                         message.seq
                     })
@@ -323,9 +326,21 @@ fn concurrent_senders_get_gap_free_sequences() {
     all.sort_unstable();
     let expected: Vec<u64> = (1..=(THREADS * EACH) as u64).collect();
     assert_eq!(all, expected);
-    let (stored_first, _) = seqs(&env, history(&general, None, Some(0), Some(100)));
-    let (stored_second, more) = seqs(&env, history(&general, None, Some(100), Some(100)));
+    let (stored_first, _) = seqs(&env, history(general.as_str(), None, Some(0), Some(100)));
+    let (stored_second, more) = seqs(&env, history(general.as_str(), None, Some(100), Some(100)));
     assert_eq!(stored_first, (1..=100).collect::<Vec<_>>());
     assert_eq!(stored_second, (101..=200).collect::<Vec<_>>());
     assert!(!more);
+}
+
+#[test]
+fn unsupported_content_is_refused() {
+    let (env, general) = guild();
+    // What `{"type":"poll"}` (a content type from a newer version) decodes to.
+    let content: MessageContent = serde_json::from_str(r#"{"type":"poll","q":"?"}"#).unwrap();
+    assert_eq!(content, MessageContent::Unsupported);
+    let request = Request::SendMessage(send_message("g", &general, "k", content));
+    assert_eq!(env.err("bob", request), ErrorCode::INVALID_ARGUMENT);
+    let (seqs, _) = seqs(&env, history(&general, None, None, None));
+    assert!(seqs.is_empty(), "nothing stored");
 }

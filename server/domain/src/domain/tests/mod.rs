@@ -1,6 +1,7 @@
 //! Tests of [`Domain::handle`](crate::Domain::handle) over a real SQLite database, by
 //! concern. Fixtures live in `crate::test_support`.
 
+mod answers;
 mod channels;
 mod communities;
 mod members;
@@ -36,7 +37,7 @@ fn open_creates_the_data_directory_and_serves_requests() {
             ..Default::default()
         },
     );
-    let handled = domain.handle("alice", request).unwrap();
+    let handled = domain.handle(&"alice".into(), request).unwrap();
     assert!(matches!(
         handled.response,
         community_protocol::Response::Community(_)
@@ -44,5 +45,8 @@ fn open_creates_the_data_directory_and_serves_requests() {
     assert!(data_dir.join("community.db").exists());
     drop(domain);
     let domain = crate::Domain::open(&data_dir, community_protocol::Limits::default()).unwrap();
-    assert_eq!(domain.joined_community_ids("alice").unwrap().len(), 1);
+    assert_eq!(
+        domain.joined_community_ids(&"alice".into()).unwrap().len(),
+        1
+    );
 }

@@ -1,7 +1,10 @@
 use std::collections::BTreeMap;
 
 use community_protocol::request::*;
-use community_protocol::{ErrorCode, Event, Mentions, NotificationStatus, Request, Response};
+use community_protocol::response::Heads;
+use community_protocol::{
+    ErrorCode, Event, Mentions, NotificationStatus, Request, Response, UserId,
+};
 
 use crate::routing::Audience;
 use crate::test_support::*;
@@ -10,13 +13,13 @@ fn guild() -> (Env, String) {
     let env = Env::new();
     let general = env.create("alice", "g").info.default_channel_id;
     env.join("bob", "g");
-    (env, general)
+    (env, general.to_string())
 }
 
 fn mention(env: &Env, sender: &str, channel: &str, key: &str, users: &[&str], everyone: bool) {
     let mut p = send_message("g", channel, key, text("@"));
     p.mentions = Mentions {
-        users: users.iter().map(|u| u.to_string()).collect(),
+        users: users.iter().map(|u| (*u).into()).collect(),
         everyone,
     };
     env.ok(sender, Request::SendMessage(p));
@@ -27,7 +30,7 @@ fn an_empty_mentioned_id_is_refused_not_read_as_everyone() {
     let (env, general) = guild();
     let mut p = send_message("g", &general, "e1", text("@"));
     p.mentions = Mentions {
-        users: vec![String::new()],
+        users: vec![String::new().into()],
         everyone: false,
     };
     assert_eq!(
@@ -153,7 +156,7 @@ fn heads_cover_every_visible_channel() {
     let secret = env.channel("alice", "g", "secret", true);
     env.send("alice", "g", &news, "k", "n");
     let heads = |user: &str| {
-        let Response::Heads { heads } = env
+        let Response::Heads(Heads { heads }) = env
             .ok(
                 user,
                 Request::GetHeads(CommunityRef {
@@ -171,9 +174,9 @@ fn heads_cover_every_visible_channel() {
     };
     let bob = heads("bob");
     assert_eq!(bob.len(), 2);
-    assert_eq!(bob[&news], 1);
-    assert_eq!(bob[&general], 0);
-    assert!(heads("alice").contains_key(&secret));
+    assert_eq!(bob[news.as_str()], 1);
+    assert_eq!(bob[general.as_str()], 0);
+    assert!(heads("alice").contains_key(secret.as_str()));
     assert_eq!(
         env.err(
             "carol",
@@ -187,7 +190,7 @@ fn heads_cover_every_visible_channel() {
 
 fn sync(known: &[(&str, u64)]) -> Request {
     Request::Sync(Sync {
-        known: known.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        known: known.iter().map(|(k, v)| ((*k).into(), *v)).collect(),
     })
 }
 
@@ -275,7 +278,12 @@ fn reopen_keeps_everything() {
     let env = env.reopen();
     assert_eq!(env.snapshot("bob", "g"), before_bob);
     assert_eq!(env.snapshot("alice", "g"), before_alice);
-    assert_eq!(env.domain.joined_community_ids("bob").unwrap(), ["g"]);
+    assert_eq!(
+        env.domain
+            .joined_community_ids(&UserId::from("bob"))
+            .unwrap(),
+        ["g"]
+    );
     let head = env.head("bob", "g", &general);
     assert_eq!((head.read_seq, head.unread_count), (2, 1));
     // Sequences continue; idempotency keys are remembered.

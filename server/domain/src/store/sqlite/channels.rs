@@ -1,10 +1,12 @@
 //! Channels, categories and private channel memberships in SQLite.
 
-use community_protocol::{CategoryInfo, ChannelInfo, TimestampMs, UserId};
+use community_protocol::{
+    CategoryId, CategoryInfo, ChannelId, ChannelInfo, CommunityId, TimestampMs, UserId,
+};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::SqliteTx;
-use super::convert::{enum_from, enum_text, in_row, unsigned};
+use super::convert::{enum_from, enum_text, id, in_row, opt_id, unsigned};
 use crate::store::{ChannelRecord, ChannelStore, StoreResult};
 
 const CHANNEL_COLUMNS: &str = "community_id, channel_id, name, introduction, notice, custom, kind,
@@ -13,14 +15,14 @@ const CHANNEL_COLUMNS: &str = "community_id, channel_id, name, introduction, not
 fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<ChannelRecord> {
     Ok(ChannelRecord {
         info: ChannelInfo {
-            community_id: row.get(0)?,
-            channel_id: row.get(1)?,
+            community_id: id(row, 0)?,
+            channel_id: id(row, 1)?,
             name: row.get(2)?,
             introduction: row.get(3)?,
             notice: row.get(4)?,
             custom: row.get(5)?,
             kind: enum_from(&row.get::<_, String>(6)?).map_err(in_row)?,
-            category_id: row.get(7)?,
+            category_id: opt_id(row, 7)?,
             position: row.get(8)?,
             private: row.get(9)?,
             is_default: row.get(10)?,
@@ -33,38 +35,45 @@ fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<ChannelRecord> {
 
 fn category_from_row(row: &Row<'_>) -> rusqlite::Result<CategoryInfo> {
     Ok(CategoryInfo {
-        community_id: row.get(0)?,
-        category_id: row.get(1)?,
+        community_id: id(row, 0)?,
+        category_id: id(row, 1)?,
         name: row.get(2)?,
         position: row.get(3)?,
     })
 }
 
 impl ChannelStore for SqliteTx<'_> {
-    fn channel(&self, community_id: &str, channel_id: &str) -> StoreResult<Option<ChannelRecord>> {
+    fn channel(
+        &self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+    ) -> StoreResult<Option<ChannelRecord>> {
         Ok(self
             .conn
             .prepare_cached(&format!(
                 "SELECT {CHANNEL_COLUMNS} FROM channels WHERE channel_id = ?2 AND community_id = ?1"
             ))?
-            .query_row(params![community_id, channel_id], channel_from_row)
+            .query_row(
+                params![community_id.as_str(), channel_id.as_str()],
+                channel_from_row,
+            )
             .optional()?)
     }
 
-    fn channels(&self, community_id: &str) -> StoreResult<Vec<ChannelRecord>> {
+    fn channels(&self, community_id: &CommunityId) -> StoreResult<Vec<ChannelRecord>> {
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {CHANNEL_COLUMNS} FROM channels WHERE community_id = ?1
              ORDER BY position, created_at_ms, channel_id"
         ))?;
-        let rows = statement.query_map([community_id], channel_from_row)?;
+        let rows = statement.query_map([community_id.as_str()], channel_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn channel_count(&self, community_id: &str) -> StoreResult<u64> {
+    fn channel_count(&self, community_id: &CommunityId) -> StoreResult<u64> {
         let count: i64 = self
             .conn
             .prepare_cached("SELECT COUNT(*) FROM channels WHERE community_id = ?1")?
-            .query_row([community_id], |row| row.get(0))?;
+            .query_row([community_id.as_str()], |row| row.get(0))?;
         Ok(unsigned(count))
     }
 
@@ -75,14 +84,14 @@ impl ChannelStore for SqliteTx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?12)"
             ))?
             .execute(params![
-                info.community_id,
-                info.channel_id,
+                info.community_id.as_str(),
+                info.channel_id.as_str(),
                 info.name,
                 info.introduction,
                 info.notice,
                 info.custom,
                 enum_text(&info.kind)?,
-                info.category_id,
+                info.category_id.as_ref().map(CategoryId::as_str),
                 info.position,
                 info.private,
                 info.is_default,
@@ -99,94 +108,104 @@ impl ChannelStore for SqliteTx<'_> {
                  WHERE channel_id = ?1",
             )?
             .execute(params![
-                info.channel_id,
+                info.channel_id.as_str(),
                 info.name,
                 info.introduction,
                 info.notice,
                 info.custom,
                 enum_text(&info.kind)?,
-                info.category_id,
+                info.category_id.as_ref().map(CategoryId::as_str),
                 info.position,
                 info.private,
             ])?;
         Ok(())
     }
 
-    fn delete_channel(&self, channel_id: &str) -> StoreResult<bool> {
+    fn delete_channel(&self, channel_id: &ChannelId) -> StoreResult<bool> {
         // Foreign keys cascade to messages, keys, mentions, read positions and members.
         let deleted = self
             .conn
             .prepare_cached("DELETE FROM channels WHERE channel_id = ?1")?
-            .execute([channel_id])?;
+            .execute([channel_id.as_str()])?;
         Ok(deleted > 0)
     }
 
     fn next_channel_position(
         &self,
-        community_id: &str,
-        category_id: Option<&str>,
+        community_id: &CommunityId,
+        category_id: Option<&CategoryId>,
     ) -> StoreResult<i64> {
         let max: Option<i64> = self
             .conn
             .prepare_cached(
                 "SELECT MAX(position) FROM channels WHERE community_id = ?1 AND category_id IS ?2",
             )?
-            .query_row(params![community_id, category_id], |row| row.get(0))?;
+            .query_row(
+                params![community_id.as_str(), category_id.map(CategoryId::as_str)],
+                |row| row.get(0),
+            )?;
         Ok(max.map_or(0, |m| m.saturating_add(1)))
     }
 
-    fn channel_member_ids(&self, channel_id: &str) -> StoreResult<Vec<UserId>> {
+    fn channel_member_ids(&self, channel_id: &ChannelId) -> StoreResult<Vec<UserId>> {
         let mut statement = self.conn.prepare_cached(
             "SELECT user_id FROM channel_members WHERE channel_id = ?1 ORDER BY user_id",
         )?;
-        let rows = statement.query_map([channel_id], |row| row.get(0))?;
+        let rows = statement.query_map([channel_id.as_str()], |row| id(row, 0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn is_channel_member(&self, channel_id: &str, user_id: &str) -> StoreResult<bool> {
+    fn is_channel_member(&self, channel_id: &ChannelId, user_id: &UserId) -> StoreResult<bool> {
         Ok(self
             .conn
             .prepare_cached("SELECT 1 FROM channel_members WHERE channel_id = ?1 AND user_id = ?2")?
-            .query_row(params![channel_id, user_id], |_| Ok(()))
+            .query_row(params![channel_id.as_str(), user_id.as_str()], |_| Ok(()))
             .optional()?
             .is_some())
     }
 
-    fn add_channel_member(&self, channel_id: &str, user_id: &str) -> StoreResult<bool> {
+    fn add_channel_member(&self, channel_id: &ChannelId, user_id: &UserId) -> StoreResult<bool> {
         let added = self
             .conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO channel_members (channel_id, user_id) VALUES (?1, ?2)",
             )?
-            .execute(params![channel_id, user_id])?;
+            .execute(params![channel_id.as_str(), user_id.as_str()])?;
         Ok(added > 0)
     }
 
-    fn remove_channel_member(&self, channel_id: &str, user_id: &str) -> StoreResult<bool> {
+    fn remove_channel_member(&self, channel_id: &ChannelId, user_id: &UserId) -> StoreResult<bool> {
         let removed = self
             .conn
             .prepare_cached("DELETE FROM channel_members WHERE channel_id = ?1 AND user_id = ?2")?
-            .execute(params![channel_id, user_id])?;
+            .execute(params![channel_id.as_str(), user_id.as_str()])?;
         Ok(removed > 0)
     }
 
-    fn categories(&self, community_id: &str) -> StoreResult<Vec<CategoryInfo>> {
+    fn categories(&self, community_id: &CommunityId) -> StoreResult<Vec<CategoryInfo>> {
         let mut statement = self.conn.prepare_cached(
             "SELECT community_id, category_id, name, position FROM categories WHERE community_id = ?1
              ORDER BY position, created_at_ms, category_id",
         )?;
-        let rows = statement.query_map([community_id], category_from_row)?;
+        let rows = statement.query_map([community_id.as_str()], category_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn category(&self, community_id: &str, category_id: &str) -> StoreResult<Option<CategoryInfo>> {
+    fn category(
+        &self,
+        community_id: &CommunityId,
+        category_id: &CategoryId,
+    ) -> StoreResult<Option<CategoryInfo>> {
         Ok(self
             .conn
             .prepare_cached(
                 "SELECT community_id, category_id, name, position FROM categories
                  WHERE category_id = ?2 AND community_id = ?1",
             )?
-            .query_row(params![community_id, category_id], category_from_row)
+            .query_row(
+                params![community_id.as_str(), category_id.as_str()],
+                category_from_row,
+            )
             .optional()?)
     }
 
@@ -201,8 +220,8 @@ impl ChannelStore for SqliteTx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![
-                category.community_id,
-                category.category_id,
+                category.community_id.as_str(),
+                category.category_id.as_str(),
                 category.name,
                 category.position,
                 created_at_ms
@@ -216,27 +235,31 @@ impl ChannelStore for SqliteTx<'_> {
                 "UPDATE categories SET name = ?2, position = ?3 WHERE category_id = ?1",
             )?
             .execute(params![
-                category.category_id,
+                category.category_id.as_str(),
                 category.name,
                 category.position
             ])?;
         Ok(())
     }
 
-    fn delete_category(&self, community_id: &str, category_id: &str) -> StoreResult<bool> {
+    fn delete_category(
+        &self,
+        community_id: &CommunityId,
+        category_id: &CategoryId,
+    ) -> StoreResult<bool> {
         // The foreign key sets the category of its channels to NULL.
         let deleted = self
             .conn
             .prepare_cached("DELETE FROM categories WHERE community_id = ?1 AND category_id = ?2")?
-            .execute(params![community_id, category_id])?;
+            .execute(params![community_id.as_str(), category_id.as_str()])?;
         Ok(deleted > 0)
     }
 
-    fn next_category_position(&self, community_id: &str) -> StoreResult<i64> {
+    fn next_category_position(&self, community_id: &CommunityId) -> StoreResult<i64> {
         let max: Option<i64> = self
             .conn
             .prepare_cached("SELECT MAX(position) FROM categories WHERE community_id = ?1")?
-            .query_row([community_id], |row| row.get(0))?;
+            .query_row([community_id.as_str()], |row| row.get(0))?;
         Ok(max.map_or(0, |m| m.saturating_add(1)))
     }
 }

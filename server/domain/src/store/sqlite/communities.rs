@@ -2,15 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use community_protocol::CommunityInfo;
+use community_protocol::{CommunityId, CommunityInfo};
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteTx;
-use super::convert::{enum_from, enum_text, in_row, signed, unsigned};
+use super::convert::{enum_from, enum_text, id, in_row, signed, unsigned};
 use crate::store::{CommunityStore, StoreResult};
 
 impl CommunityStore for SqliteTx<'_> {
-    fn community(&self, community_id: &str) -> StoreResult<Option<CommunityInfo>> {
+    fn community(&self, community_id: &CommunityId) -> StoreResult<Option<CommunityInfo>> {
         let info = self
             .conn
             .prepare_cached(
@@ -18,18 +18,18 @@ impl CommunityStore for SqliteTx<'_> {
                         member_count, default_channel_id, created_at_ms, version
                  FROM communities WHERE community_id = ?1",
             )?
-            .query_row([community_id], |row| {
+            .query_row([community_id.as_str()], |row| {
                 Ok(CommunityInfo {
-                    community_id: row.get(0)?,
+                    community_id: id(row, 0)?,
                     name: row.get(1)?,
                     avatar_url: row.get(2)?,
                     notice: row.get(3)?,
-                    owner_id: row.get(4)?,
+                    owner_id: id(row, 4)?,
                     join_policy: enum_from(&row.get::<_, String>(5)?).map_err(in_row)?,
                     mute_all: row.get(6)?,
                     member_count: unsigned(row.get(7)?),
                     attributes: BTreeMap::new(),
-                    default_channel_id: row.get(8)?,
+                    default_channel_id: id(row, 8)?,
                     created_at_ms: row.get(9)?,
                     version: unsigned(row.get(10)?),
                 })
@@ -41,7 +41,9 @@ impl CommunityStore for SqliteTx<'_> {
         let mut statement = self
             .conn
             .prepare_cached("SELECT key, value FROM attributes WHERE community_id = ?1")?;
-        let rows = statement.query_map([community_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let rows = statement.query_map([community_id.as_str()], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
         for row in rows {
             let (key, value): (String, String) = row?;
             info.attributes.insert(key, value);
@@ -57,14 +59,14 @@ impl CommunityStore for SqliteTx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10)",
             )?
             .execute(params![
-                info.community_id,
+                info.community_id.as_str(),
                 info.name,
                 info.avatar_url,
                 info.notice,
-                info.owner_id,
+                info.owner_id.as_str(),
                 enum_text(&info.join_policy)?,
                 info.mute_all,
-                info.default_channel_id,
+                info.default_channel_id.as_str(),
                 info.created_at_ms,
                 signed(info.version),
             ])?;
@@ -82,11 +84,11 @@ impl CommunityStore for SqliteTx<'_> {
                  WHERE community_id = ?1",
             )?
             .execute(params![
-                info.community_id,
+                info.community_id.as_str(),
                 info.name,
                 info.avatar_url,
                 info.notice,
-                info.owner_id,
+                info.owner_id.as_str(),
                 enum_text(&info.join_policy)?,
                 info.mute_all,
                 signed(info.version),
@@ -94,30 +96,30 @@ impl CommunityStore for SqliteTx<'_> {
         Ok(())
     }
 
-    fn delete_community(&self, community_id: &str) -> StoreResult<bool> {
+    fn delete_community(&self, community_id: &CommunityId) -> StoreResult<bool> {
         // Foreign keys cascade to members, channels, messages, read positions and the rest.
         let deleted = self
             .conn
             .prepare_cached("DELETE FROM communities WHERE community_id = ?1")?
-            .execute([community_id])?;
+            .execute([community_id.as_str()])?;
         Ok(deleted > 0)
     }
 
-    fn set_attribute(&self, community_id: &str, key: &str, value: &str) -> StoreResult<()> {
+    fn set_attribute(&self, community_id: &CommunityId, key: &str, value: &str) -> StoreResult<()> {
         self.conn
             .prepare_cached(
                 "INSERT INTO attributes (community_id, key, value) VALUES (?1, ?2, ?3)
                  ON CONFLICT (community_id, key) DO UPDATE SET value = excluded.value",
             )?
-            .execute(params![community_id, key, value])?;
+            .execute(params![community_id.as_str(), key, value])?;
         Ok(())
     }
 
-    fn delete_attribute(&self, community_id: &str, key: &str) -> StoreResult<bool> {
+    fn delete_attribute(&self, community_id: &CommunityId, key: &str) -> StoreResult<bool> {
         let deleted = self
             .conn
             .prepare_cached("DELETE FROM attributes WHERE community_id = ?1 AND key = ?2")?
-            .execute(params![community_id, key])?;
+            .execute(params![community_id.as_str(), key])?;
         Ok(deleted > 0)
     }
 }

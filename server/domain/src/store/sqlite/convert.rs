@@ -1,6 +1,7 @@
 //! Conversions between protocol values and SQLite columns. Enums are stored as their
 //! protocol (serde) names, so the database reads like the wire format.
 
+use rusqlite::Row;
 use rusqlite::types::Type;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -37,4 +38,14 @@ pub(super) fn unsigned(value: i64) -> u64 {
 /// Writes a `u64` (sequences, counts) as SQLite's signed integer.
 pub(super) fn signed(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// Reads a text column as a typed id (`CommunityId`, `UserId`, …).
+pub(super) fn id<T: From<String>>(row: &Row<'_>, index: usize) -> rusqlite::Result<T> {
+    row.get::<_, String>(index).map(T::from)
+}
+
+/// Reads a nullable text column as an optional typed id.
+pub(super) fn opt_id<T: From<String>>(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<T>> {
+    Ok(row.get::<_, Option<String>>(index)?.map(T::from))
 }

@@ -2,12 +2,12 @@
 
 use std::collections::BTreeSet;
 
-use community_protocol::Message;
+use community_protocol::{ChannelId, Message, UserId};
 use rusqlite::{OptionalExtension, Row, params};
 use tracing::trace_span;
 
 use super::SqliteTx;
-use super::convert::{enum_from, enum_text, in_row, signed, unsigned};
+use super::convert::{enum_from, enum_text, id, in_row, signed, unsigned};
 use crate::StoreError;
 use crate::store::{HistoryRange, MessageStore, NewMessage, StoreResult};
 
@@ -22,10 +22,10 @@ fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
     let content: String = row.get(5)?;
     let mentions: String = row.get(6)?;
     Ok(Message {
-        community_id: row.get(0)?,
-        channel_id: row.get(1)?,
+        community_id: id(row, 0)?,
+        channel_id: id(row, 1)?,
         seq: unsigned(row.get(2)?),
-        sender_id: row.get(3)?,
+        sender_id: id(row, 3)?,
         idempotency_key: row.get(4)?,
         content: serde_json::from_str(&content).map_err(|e| in_row(e.into()))?,
         mentions: serde_json::from_str(&mentions).map_err(|e| in_row(e.into()))?,
@@ -38,7 +38,7 @@ fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
 impl MessageStore for SqliteTx<'_> {
     fn message_by_key(
         &self,
-        sender_id: &str,
+        sender_id: &UserId,
         idempotency_key: &str,
     ) -> StoreResult<Option<Message>> {
         Ok(self
@@ -48,12 +48,15 @@ impl MessageStore for SqliteTx<'_> {
                  JOIN messages m ON m.channel_id = i.channel_id AND m.seq = i.seq
                  WHERE i.sender_id = ?1 AND i.idempotency_key = ?2"
             ))?
-            .query_row(params![sender_id, idempotency_key], message_from_row)
+            .query_row(
+                params![sender_id.as_str(), idempotency_key],
+                message_from_row,
+            )
             .optional()?)
     }
 
     fn append_message(&self, new: &NewMessage<'_>) -> StoreResult<Message> {
-        let _span = trace_span!("append_message", channel_id = new.channel_id).entered();
+        let _span = trace_span!("append_message", channel_id = new.channel_id.as_str()).entered();
         // Sequence assignment and insert share the caller's write transaction: sequences are
         // gap-free and never reused, whatever the number of concurrent senders.
         let seq: i64 = self
@@ -62,7 +65,7 @@ impl MessageStore for SqliteTx<'_> {
                 "UPDATE channels SET last_seq = last_seq + 1, last_activity_ms = MAX(last_activity_ms, ?2)
                  WHERE channel_id = ?1 RETURNING last_seq",
             )?
-            .query_row(params![new.channel_id, new.created_at_ms], |row| row.get(0))
+            .query_row(params![new.channel_id.as_str(), new.created_at_ms], |row| row.get(0))
             .optional()?
             .ok_or_else(|| StoreError::Corrupt(format!("channel {} vanished", new.channel_id)))?;
         self.conn
@@ -72,10 +75,10 @@ impl MessageStore for SqliteTx<'_> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
             .execute(params![
-                new.channel_id,
+                new.channel_id.as_str(),
                 seq,
-                new.community_id,
-                new.sender_id,
+                new.community_id.as_str(),
+                new.sender_id.as_str(),
                 new.idempotency_key,
                 serde_json::to_string(new.content)?,
                 serde_json::to_string(new.mentions)?,
@@ -87,8 +90,8 @@ impl MessageStore for SqliteTx<'_> {
             .prepare_cached(
                 "INSERT INTO idempotency (sender_id, idempotency_key, channel_id, seq) VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![new.sender_id, new.idempotency_key, new.channel_id, seq])?;
-        let mut mentioned: BTreeSet<&str> = new.mentions.users.iter().map(String::as_str).collect();
+            .execute(params![new.sender_id.as_str(), new.idempotency_key, new.channel_id.as_str(), seq])?;
+        let mut mentioned: BTreeSet<&str> = new.mentions.users.iter().map(UserId::as_str).collect();
         if new.mentions.everyone {
             mentioned.insert(EVERYONE);
         }
@@ -96,7 +99,12 @@ impl MessageStore for SqliteTx<'_> {
             "INSERT OR IGNORE INTO mentions (channel_id, user_id, seq, sender_id) VALUES (?1, ?2, ?3, ?4)",
         )?;
         for user_id in mentioned {
-            insert_mention.execute(params![new.channel_id, user_id, seq, new.sender_id])?;
+            insert_mention.execute(params![
+                new.channel_id.as_str(),
+                user_id,
+                seq,
+                new.sender_id.as_str()
+            ])?;
         }
         Ok(Message {
             community_id: new.community_id.to_owned(),
@@ -112,7 +120,11 @@ impl MessageStore for SqliteTx<'_> {
         })
     }
 
-    fn messages(&self, channel_id: &str, range: HistoryRange) -> StoreResult<(Vec<Message>, bool)> {
+    fn messages(
+        &self,
+        channel_id: &ChannelId,
+        range: HistoryRange,
+    ) -> StoreResult<(Vec<Message>, bool)> {
         let order = if range.newest { "DESC" } else { "ASC" };
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m
@@ -122,8 +134,10 @@ impl MessageStore for SqliteTx<'_> {
         let after = range.after.map_or(0, signed);
         let before = range.before.map_or(i64::MAX, signed);
         let fetch = i64::from(range.limit) + 1;
-        let rows =
-            statement.query_map(params![channel_id, after, before, fetch], message_from_row)?;
+        let rows = statement.query_map(
+            params![channel_id.as_str(), after, before, fetch],
+            message_from_row,
+        )?;
         let mut messages: Vec<Message> = rows.collect::<Result<_, _>>()?;
         let has_more = messages.len() > range.limit as usize;
         messages.truncate(range.limit as usize);

@@ -1,7 +1,7 @@
 //! Tests of the SQLite engine itself: migrations, reopening, connection settings and the
 //! split between the writer and the read-only pool.
 
-use community_protocol::ErrorCode;
+use community_protocol::{CommunityId, ErrorCode, UserId};
 use rusqlite::Connection;
 
 use super::schema::SCHEMA_VERSION;
@@ -160,7 +160,7 @@ fn read_transactions_cannot_write_and_failed_writes_roll_back() {
     assert_eq!(error.code, ErrorCode::INVALID_ARGUMENT);
     assert!(
         store
-            .read("test", |tx| Ok(tx.community("c")?))
+            .read("test", |tx| Ok(tx.community(&CommunityId::from("c"))?))
             .unwrap()
             .is_none()
     );
@@ -169,7 +169,7 @@ fn read_transactions_cannot_write_and_failed_writes_roll_back() {
         .write("test", |tx| Ok(tx.insert_community(&info)?))
         .unwrap();
     let stored = store
-        .read("test", |tx| Ok(tx.community("c")?))
+        .read("test", |tx| Ok(tx.community(&CommunityId::from("c"))?))
         .unwrap()
         .unwrap();
     assert_eq!(stored, info);
@@ -183,7 +183,7 @@ fn readers_run_beside_an_open_write_transaction() {
     // Inside a write transaction, a query on the reader pool still answers (WAL).
     let seen = store
         .write("outer", |_| {
-            store.read("inner", |tx| Ok(tx.joined_ids("nobody")?))
+            store.read("inner", |tx| Ok(tx.joined_ids(&UserId::from("nobody"))?))
         })
         .unwrap();
     assert!(seen.is_empty());

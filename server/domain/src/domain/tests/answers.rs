@@ -1,0 +1,290 @@
+//! Every operation answers with the kind of response its [`Request::accepts`] names: one
+//! representative, successful request of each op runs through the domain.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use community_protocol::request::*;
+use community_protocol::{JoinPolicy, NotificationStatus, Request, Role};
+
+use crate::test_support::*;
+
+/// Runs `request` as `caller`, asserts that it succeeded with an answer its op accepts,
+/// and records the op.
+#[track_caller]
+fn answer(env: &Env, seen: &mut BTreeSet<&'static str>, caller: &str, request: Request) {
+    let op = request.op();
+    let probe = request.clone();
+    let handled = env.ok(caller, request);
+    assert!(
+        probe.accepts(&handled.response),
+        "{op} answered with {}",
+        handled.response.kind()
+    );
+    seen.insert(op);
+}
+
+#[test]
+fn every_operation_answers_with_the_kind_its_request_accepts() {
+    let env = Env::new();
+    let mut seen = BTreeSet::new();
+    let g = |id: &str| CommunityRef {
+        community_id: id.into(),
+    };
+    let create = |id: &str, join_policy| {
+        Request::CreateCommunity(CreateCommunity {
+            community_id: Some(id.into()),
+            name: format!("Community {id}"),
+            join_policy,
+            ..Default::default()
+        })
+    };
+    answer(&env, &mut seen, "alice", create("g", JoinPolicy::Free));
+    answer(&env, &mut seen, "alice", create("a", JoinPolicy::Approval));
+    let general = env.snapshot("alice", "g").info.default_channel_id;
+    answer(&env, &mut seen, "alice", Request::GetCommunity(g("g")));
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::ListJoinedCommunities(PageQuery::default()),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::UpdateCommunity(UpdateCommunity {
+            community_id: "g".into(),
+            name: Some("Guild".into()),
+            ..Default::default()
+        }),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::SetAttributes(SetAttributes {
+            community_id: "g".into(),
+            attributes: BTreeMap::from([("k".to_owned(), "v".to_owned())]),
+        }),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::DeleteAttributes(DeleteAttributes {
+            community_id: "g".into(),
+            keys: vec!["k".into()],
+        }),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::SetNotification(SetNotification {
+            community_id: "g".into(),
+            status: NotificationStatus::DoNotDisturb,
+        }),
+    );
+    answer(&env, &mut seen, "bob", join("g"));
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::InviteMembers(InviteMembers {
+            community_id: "g".into(),
+            user_ids: vec!["carol".into()],
+        }),
+    );
+    // An approval community: the join is pending (also an accepted answer of join).
+    let pending = env.ok("dave", join("a")).response;
+    assert!(join("a").accepts(&pending), "{}", pending.kind());
+    answer(&env, &mut seen, "alice", Request::ListJoinRequests(g("a")));
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::DecideJoinRequest(DecideJoinRequest {
+            community_id: "a".into(),
+            user_id: "dave".into(),
+            approve: true,
+        }),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::ListMembers(ListMembers {
+            community_id: "g".into(),
+            query: None,
+            cursor: None,
+            limit: None,
+        }),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::SetMemberRole(SetMemberRole {
+            community_id: "g".into(),
+            user_id: "bob".into(),
+            role: Role::Admin,
+        }),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::MuteMember(MuteMember {
+            community_id: "g".into(),
+            user_id: "carol".into(),
+            until_ms: Some(T0 + 60_000),
+        }),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::SetMuteAll(SetMuteAll {
+            community_id: "g".into(),
+            muted: false,
+        }),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::SetNickname(SetNickname {
+            community_id: "g".into(),
+            nickname: "Al".into(),
+        }),
+    );
+    let secret = env.channel("alice", "g", "secret", true);
+    seen.insert("create_channel");
+    let channel_ref = ChannelRef {
+        community_id: "g".into(),
+        channel_id: secret.as_str().into(),
+    };
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::UpdateChannel(UpdateChannel {
+            community_id: "g".into(),
+            channel_id: secret.as_str().into(),
+            notice: Some("hush".into()),
+            ..Default::default()
+        }),
+    );
+    let members = ChannelMembers {
+        community_id: "g".into(),
+        channel_id: secret.as_str().into(),
+        user_ids: vec!["carol".into()],
+    };
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::AddChannelMembers(members.clone()),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::ListChannelMembers(channel_ref.clone()),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::RemoveChannelMembers(members),
+    );
+    let category = match env
+        .ok(
+            "alice",
+            Request::CreateCategory(CreateCategory {
+                community_id: "g".into(),
+                name: "Voice".into(),
+                position: None,
+            }),
+        )
+        .response
+    {
+        community_protocol::Response::Category(category) => category.category_id,
+        other => panic!("unexpected {other:?}"),
+    };
+    seen.insert("create_category");
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::UpdateCategory(UpdateCategory {
+            community_id: "g".into(),
+            category_id: category.clone(),
+            name: Some("Talk".into()),
+            position: None,
+        }),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::DeleteCategory(CategoryRef {
+            community_id: "g".into(),
+            category_id: category,
+        }),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "bob",
+        send("g", general.as_str(), "k1", "hello"),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "bob",
+        Request::GetMessages(GetMessages {
+            community_id: "g".into(),
+            channel_id: general.clone(),
+            before_seq: None,
+            after_seq: None,
+            limit: None,
+        }),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        mark_read("g", general.as_str(), 1),
+    );
+    answer(&env, &mut seen, "alice", Request::GetHeads(g("g")));
+    answer(&env, &mut seen, "alice", Request::Sync(Sync::default()));
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::DeleteChannel(channel_ref),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::KickMember(member_ref("g", "carol")),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::TransferOwnership(member_ref("g", "bob")),
+    );
+    answer(&env, &mut seen, "alice", Request::LeaveCommunity(g("g")));
+    answer(&env, &mut seen, "alice", Request::DismissCommunity(g("a")));
+
+    // The session's own operations belong to the transport.
+    let transport = ["login", "refresh_token", "logout"];
+    let missing: Vec<_> = Request::OPS
+        .iter()
+        .filter(|op| !seen.contains(*op) && !transport.contains(op))
+        .collect();
+    assert!(missing.is_empty(), "ops not exercised: {missing:?}");
+}
