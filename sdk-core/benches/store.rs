@@ -62,10 +62,10 @@ fn main() {
 /// A message of realistic size: a text of ~80 bytes, some mentions and replies.
 fn message(channel: u64, seq: u64) -> Message {
     Message {
-        community_id: format!("c{:03}", channel % 100),
-        channel_id: format!("ch{channel:05}"),
+        community_id: format!("c{:03}", channel % 100).into(),
+        channel_id: format!("ch{channel:05}").into(),
         seq,
-        sender_id: format!("user{:04}", seq % 997),
+        sender_id: format!("user{:04}", seq % 997).into(),
         idempotency_key: format!("k-{channel}-{seq}-0123456789abcdef"),
         content: MessageContent::Text {
             text: format!("message {seq} in channel {channel}: the quick brown fox jumps over it"),
@@ -88,7 +88,7 @@ fn snapshot(community: usize, channels: usize) -> CommunitySnapshot {
     let id = format!("c{community:03}");
     CommunitySnapshot {
         info: CommunityInfo {
-            community_id: id.clone(),
+            community_id: id.clone().into(),
             name: format!("Community {community}"),
             avatar_url: "https://example.invalid/a.png".into(),
             notice: "Welcome! Read the rules in #rules before posting.".into(),
@@ -97,28 +97,28 @@ fn snapshot(community: usize, channels: usize) -> CommunitySnapshot {
             mute_all: false,
             member_count: 12_345,
             attributes: BTreeMap::from([("lang".to_string(), "en".to_string())]),
-            default_channel_id: format!("{id}-ch000"),
+            default_channel_id: format!("{id}-ch000").into(),
             created_at_ms: 1_700_000_000_000,
             version: 7,
         },
         categories: (0..5)
             .map(|n| CategoryInfo {
-                community_id: id.clone(),
-                category_id: format!("{id}-cat{n}"),
+                community_id: id.clone().into(),
+                category_id: format!("{id}-cat{n}").into(),
                 name: format!("Category {n}"),
                 position: n,
             })
             .collect(),
         channels: (0..channels)
             .map(|n| ChannelInfo {
-                community_id: id.clone(),
-                channel_id: format!("{id}-ch{n:03}"),
+                community_id: id.clone().into(),
+                channel_id: format!("{id}-ch{n:03}").into(),
                 name: format!("channel-{n}"),
                 introduction: "What this channel is about, in a sentence or two.".into(),
                 notice: String::new(),
                 custom: String::new(),
                 kind: ChannelKind::Text,
-                category_id: Some(format!("{id}-cat{}", n % 5)),
+                category_id: Some(format!("{id}-cat{}", n % 5).into()),
                 position: n as i64,
                 private: n % 10 == 9,
                 is_default: n == 0,
@@ -126,7 +126,7 @@ fn snapshot(community: usize, channels: usize) -> CommunitySnapshot {
             })
             .collect(),
         me: MemberInfo {
-            community_id: id.clone(),
+            community_id: id.clone().into(),
             user_id: "alice".into(),
             role: Role::Member,
             nickname: String::new(),
@@ -136,8 +136,8 @@ fn snapshot(community: usize, channels: usize) -> CommunitySnapshot {
         notification: NotificationStatus::Notify,
         heads: (0..channels)
             .map(|n| ChannelHead {
-                community_id: id.clone(),
-                channel_id: format!("{id}-ch{n:03}"),
+                community_id: id.clone().into(),
+                channel_id: format!("{id}-ch{n:03}").into(),
                 last_seq: 1_000 + n as u64,
                 last_activity_ms: 1_700_000_500_000,
                 read_seq: 990,
@@ -219,7 +219,7 @@ async fn bench_page(dir: &Path) {
         let channel = rng.below(CHANNELS_1M);
         let before = PAGE as u64 + 1 + rng.below(per_channel - PAGE as u64);
         store
-            .messages_before(format!("ch{channel:05}"), Some(before), PAGE)
+            .messages_before(format!("ch{channel:05}").into(), Some(before), PAGE)
             .await
             .unwrap_or_else(|e| panic!("page: {e}"));
     }
@@ -230,7 +230,7 @@ async fn bench_page(dir: &Path) {
         let id = format!("ch{channel:05}");
         let started = Instant::now();
         let page = store
-            .messages_before(id, Some(before), PAGE)
+            .messages_before(id.into(), Some(before), PAGE)
             .await
             .unwrap_or_else(|e| panic!("page: {e}"));
         samples.push(started.elapsed());
@@ -352,10 +352,10 @@ fn ingest_plain(path: &Path, batches: Vec<Vec<Message>>) -> Duration {
                     .then(|| serde_json::to_string(&m.mentions).unwrap_or_default());
                 insert
                     .execute(rusqlite::params![
-                        m.channel_id,
+                        m.channel_id.as_str(),
                         m.seq as i64,
-                        m.community_id,
-                        m.sender_id,
+                        m.community_id.as_str(),
+                        m.sender_id.as_str(),
                         m.idempotency_key,
                         content,
                         mentions,

@@ -15,6 +15,7 @@
 
 use std::time::{Duration, Instant};
 
+use community_protocol::UserId;
 use community_protocol::{
     CategoryInfo, ChannelHead, ChannelInfo, ChannelKind, CommunityInfo, CommunitySnapshot,
     JoinPolicy, MemberInfo, NotificationStatus, Role,
@@ -32,22 +33,22 @@ fn snapshot(c: usize) -> CommunitySnapshot {
     let community_id = format!("community-{c:03}");
     let categories = (0..5)
         .map(|k| CategoryInfo {
-            community_id: community_id.clone(),
-            category_id: format!("cat_{c}_{k}"),
+            community_id: community_id.clone().into(),
+            category_id: format!("cat_{c}_{k}").into(),
             name: format!("category {k}"),
             position: k as i64,
         })
         .collect();
     let channels: Vec<ChannelInfo> = (0..CHANNELS)
         .map(|h| ChannelInfo {
-            community_id: community_id.clone(),
-            channel_id: format!("ch_{c}_{h}"),
+            community_id: community_id.clone().into(),
+            channel_id: format!("ch_{c}_{h}").into(),
             name: format!("channel-{h}"),
             introduction: "a channel of the warm-start benchmark".into(),
             notice: String::new(),
             custom: String::new(),
             kind: ChannelKind::Text,
-            category_id: Some(format!("cat_{c}_{}", h % 5)),
+            category_id: Some(format!("cat_{c}_{}", h % 5).into()),
             position: h as i64,
             private: false,
             is_default: h == 0,
@@ -58,7 +59,7 @@ fn snapshot(c: usize) -> CommunitySnapshot {
         .iter()
         .enumerate()
         .map(|(h, ch)| ChannelHead {
-            community_id: community_id.clone(),
+            community_id: community_id.clone().into(),
             channel_id: ch.channel_id.clone(),
             last_seq: 1_000 + h as u64,
             last_activity_ms: 1_767_229_260_000,
@@ -69,7 +70,7 @@ fn snapshot(c: usize) -> CommunitySnapshot {
         .collect();
     CommunitySnapshot {
         info: CommunityInfo {
-            community_id: community_id.clone(),
+            community_id: community_id.clone().into(),
             name: format!("Community {c}"),
             avatar_url: String::new(),
             notice: String::new(),
@@ -78,14 +79,14 @@ fn snapshot(c: usize) -> CommunitySnapshot {
             mute_all: false,
             member_count: 1_000,
             attributes: Default::default(),
-            default_channel_id: format!("ch_{c}_0"),
+            default_channel_id: format!("ch_{c}_0").into(),
             created_at_ms: 1_767_225_600_000,
             version: 7,
         },
         categories,
         channels,
         me: MemberInfo {
-            community_id,
+            community_id: community_id.into(),
             user_id: USER.into(),
             role: Role::Member,
             nickname: String::new(),
@@ -128,7 +129,7 @@ fn expected_totals() -> (u64, u64) {
 }
 
 async fn prepare(dir: &std::path::Path) -> Result<(), AnyError> {
-    let store = Store::open(cache_path(dir, USER)).await?;
+    let store = Store::open(cache_path(dir, &UserId::from(USER))).await?;
     let changes = (0..COMMUNITIES)
         .map(|c| community_sdk::store::Change::Snapshot(snapshot(c)))
         .collect();

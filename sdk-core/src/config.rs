@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backoff::BackoffConfig;
+use crate::store::StoreOptions;
 
 /// A boxed future returned by [`TokenProvider::fetch_token`].
 pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Option<String>> + Send + 'a>>;
@@ -65,6 +66,11 @@ pub struct ClientConfig {
     pub token_refresh_margin: Duration,
     /// The token provider, if the app gave one.
     pub token_provider: Option<Arc<dyn TokenProvider>>,
+    /// How long `login` waits to be synced before it answers "offline" (with a saved
+    /// session) or fails with `timed_out`.
+    pub login_timeout: Duration,
+    /// Options of the cache file.
+    pub store: StoreOptions,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -79,6 +85,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("max_reconnect_attempts", &self.max_reconnect_attempts)
             .field("catch_up_limit", &self.catch_up_limit)
             .field("token_provider", &self.token_provider.is_some())
+            .field("login_timeout", &self.login_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -97,6 +104,8 @@ impl ClientConfig {
             catch_up_limit: 1_000,
             token_refresh_margin: Duration::from_secs(60),
             token_provider: None,
+            login_timeout: Duration::from_secs(30),
+            store: StoreOptions::default(),
         }
     }
 }

@@ -10,25 +10,47 @@ use community_protocol::{ApiError, ErrorCode};
 
 use crate::store::StoreError;
 
-/// Local error codes (outside the protocol's ranges), returned by [`SdkError::code`].
+/// Local error codes (outside the protocol's ranges, 10000–10099), returned by
+/// [`SdkError::code`]: the one list the bindings, the C header and the docs are checked
+/// against.
 pub mod codes {
-    /// [`super::ConnectionError::NotConnected`]: nothing was sent; retry once connected.
-    pub const NOT_CONNECTED: u32 = 10_001;
-    /// [`super::SdkError::Store`].
-    pub const STORE: u32 = 10_002;
-    /// [`super::SdkError::Closed`].
-    pub const CLOSED: u32 = 10_003;
-    /// [`super::SdkError::UnexpectedResponse`].
-    pub const UNEXPECTED_RESPONSE: u32 = 10_004;
-    /// [`super::ConnectionError::Lost`]: the request may or may not have been carried out.
-    pub const CONNECTION_LOST: u32 = 10_005;
-    /// [`super::ConnectionError::Timeout`]: no answer in time; it may have been carried out.
-    pub const TIMED_OUT: u32 = 10_006;
-    /// [`super::ConnectionError::Transport`]: the WebSocket could not be opened or broke.
-    pub const TRANSPORT: u32 = 10_007;
+    macro_rules! local_codes {
+        ($( $(#[$doc:meta])* $name:ident = $num:literal, $text:literal; )*) => {
+            $( $(#[$doc])* pub const $name: u32 = $num; )*
+
+            /// Every local code with its stable name, ascending.
+            pub const ALL: &[(u32, &str)] = &[$(($num, $text)),*];
+
+            /// The stable name of a local code.
+            pub fn name(code: u32) -> Option<&'static str> {
+                match code {
+                    $( $num => Some($text), )*
+                    _ => None,
+                }
+            }
+        };
+    }
+
+    local_codes! {
+        /// [`super::ConnectionError::NotConnected`]: nothing was sent; retry once connected.
+        NOT_CONNECTED = 10_001, "not_connected";
+        /// [`super::SdkError::Store`].
+        STORE = 10_002, "store";
+        /// [`super::SdkError::Closed`].
+        CLOSED = 10_003, "closed";
+        /// [`super::SdkError::UnexpectedResponse`].
+        UNEXPECTED_RESPONSE = 10_004, "unexpected_response";
+        /// [`super::ConnectionError::Lost`]: the request may or may not have been carried out.
+        CONNECTION_LOST = 10_005, "connection_lost";
+        /// [`super::ConnectionError::Timeout`]: no answer in time; it may have been carried out.
+        TIMED_OUT = 10_006, "timed_out";
+        /// [`super::ConnectionError::Transport`]: the WebSocket could not be opened or broke.
+        TRANSPORT = 10_007, "transport";
+    }
 }
 
 /// A failure of an SDK call.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SdkError {
     /// The server refused the request, or a local check refused it before it was sent
@@ -57,6 +79,7 @@ pub enum SdkError {
 }
 
 /// Why a request could not be carried out over the connection.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectionError {
     /// The client is not connected right now (it reconnects by itself).
@@ -89,12 +112,7 @@ impl ConnectionError {
 
     /// Its stable snake_case name.
     pub fn name(&self) -> &'static str {
-        match self {
-            ConnectionError::NotConnected => "not_connected",
-            ConnectionError::Lost => "connection_lost",
-            ConnectionError::Timeout(_) => "timed_out",
-            ConnectionError::Transport(_) => "transport",
-        }
+        codes::name(self.code()).unwrap_or("unknown")
     }
 }
 
@@ -117,15 +135,9 @@ impl SdkError {
 
     /// A stable snake_case name for this error (the protocol's name for API errors).
     pub fn name(&self) -> &'static str {
-        match self {
-            SdkError::Api(error) => error.code.name(),
-            SdkError::NotLoggedIn => "not_logged_in",
-            SdkError::InvalidArgument(_) => "invalid_argument",
-            SdkError::Connection(error) => error.name(),
-            SdkError::Store(_) => "store",
-            SdkError::Closed => "closed",
-            SdkError::UnexpectedResponse(_) => "unexpected_response",
-        }
+        let code = self.code();
+        codes::name(code)
+            .unwrap_or_else(|| u16::try_from(code).map_or("unknown", |code| ErrorCode(code).name()))
     }
 
     /// The API error, when this is one.
@@ -146,7 +158,7 @@ impl SdkError {
     }
 
     pub(crate) fn unexpected(op: &str, response: &community_protocol::Response) -> Self {
-        SdkError::UnexpectedResponse(format!("`{op}` answered with {response:?}"))
+        SdkError::UnexpectedResponse(format!("`{op}` answered with `{}`", response.kind()))
     }
 }
 

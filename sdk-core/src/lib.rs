@@ -19,10 +19,13 @@
 //! }
 //! let general = client.communities()[0].info.default_channel_id.clone();
 //! let channel = client.community(&client.communities()[0].info.community_id).channel(general);
-//! let echo = channel
+//! let outgoing = channel
 //!     .send(MessageContent::Text { text: "hello".into() }, SendOptions::default())
 //!     .await?;
-//! println!("queued {}", echo.local_id);
+//! println!("queued {}", outgoing.local_id());
+//! let seq = outgoing.sent().await?; // stored by the server at this sequence
+//! println!("sent as #{seq}");
+//! client.close().await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -47,6 +50,7 @@ mod error;
 mod events;
 mod model;
 mod outbox;
+mod phase;
 mod session;
 mod state;
 pub mod store;
@@ -54,7 +58,8 @@ mod sync;
 
 pub use api::{
     AttributesOutcome, ChannelHandle, ChannelUpdate, Client, ClientBuilder, CommunityHandle,
-    CommunityUpdate, JoinOutcome, MembersPage, NewChannel, UsersOutcome,
+    CommunityUpdate, JoinOutcome, MembersPage, NewChannel, OutgoingMessage, QueueStats,
+    UsersOutcome,
 };
 pub use backoff::BackoffConfig;
 /// The protocol crate, re-exported so apps need only this crate.
@@ -62,7 +67,10 @@ pub use community_protocol as protocol;
 
 /// The cache file the SDK uses for `user_id` under `data_dir` (one SQLite file per user;
 /// deleting it while no client uses it clears that user's cache).
-pub fn cache_path(data_dir: &std::path::Path, user_id: &str) -> std::path::PathBuf {
+pub fn cache_path(
+    data_dir: &std::path::Path,
+    user_id: &community_protocol::UserId,
+) -> std::path::PathBuf {
     session::store_path(data_dir, user_id)
 }
 pub use config::{ClientConfig, TokenFuture, TokenProvider};

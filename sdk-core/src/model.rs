@@ -10,6 +10,7 @@ use community_protocol::{
 };
 
 /// The state of the client's connection to the server.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnectionState {
     /// Opening the first connection of a login.
@@ -32,6 +33,7 @@ pub enum ConnectionState {
 }
 
 /// Why the client is disconnected (and does not retry by itself).
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DisconnectReason {
     /// The token expired and the token provider gave no new one.
@@ -153,6 +155,7 @@ pub struct SendOptions {
 }
 
 /// Where a message the user sent stands.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendState {
     /// Stored in the outbox; sent when connected (and resent after a reconnect or restart
@@ -196,6 +199,7 @@ pub struct LocalMessage {
 }
 
 /// A change in a channel's timeline.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub enum MessageUpdate {
     /// The current newest cached messages (ascending) and the user's unsent or failed
@@ -213,4 +217,39 @@ pub enum MessageUpdate {
     /// A local echo appeared or changed state (sending, sent, failed). Treat as an upsert
     /// by `local_id`.
     Local(LocalMessage),
+    /// An unsent or failed local echo was discarded: remove it.
+    Discarded {
+        /// The echo's `local_id`.
+        local_id: String,
+    },
+}
+
+/// How far the client's cache is from the server, as an app shows it ("connecting…",
+/// "updating…", nothing).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncState {
+    /// Not connected: the cache is shown as it is, counts may be behind.
+    #[default]
+    Offline,
+    /// Logged in, bringing communities, channels and counts up to date.
+    Syncing,
+    /// Counts and structure are exact; the messages missed in cached channels (and, after
+    /// a resume, the replayed events) are still arriving.
+    CatchingUp,
+    /// Everything the server had when the connection opened is applied. Reached after
+    /// every login and every reconnect.
+    CaughtUp,
+}
+
+/// How [`Client::login`](crate::Client::login) ended.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// Logged in and synced: communities, channels and every count are exact.
+    Synced,
+    /// The server could not be reached (or did not answer in time) and this device has a
+    /// saved session of the user: the cache is usable and the client keeps connecting in
+    /// the background (watch [`SyncState`]).
+    Offline,
 }

@@ -1,65 +1,238 @@
-//! The outbox driver: sends the durable queue of the user's messages, in order.
+//! The outbox: the durable queue of the user's messages, and the driver that sends it.
 //!
-//! [`enqueue`] stores a message in the store's outbox (state `sending`) and publishes its
-//! local echo before anything touches the network, so a message the app was told about
-//! survives a crash or a restart. The driver runs while the session is `Ready`, sends the
-//! pending entries one by one with their idempotency keys (a resend after a lost answer
-//! returns the message stored the first time: never a duplicate), and ends each in
-//! `Sent { seq }` or `Failed { error }`. Transient refusals (rate limit, server trouble)
-//! and connection losses leave the entry `sending` to be retried; permanent refusals mark
-//! it failed with the server's typed error.
+//! [`Book`] is the one place an outbox entry changes: each change is written to the store
+//! and its local echo published in the same step (queued, sent, failed, put back,
+//! discarded), so a timeline never shows an echo the store no longer holds. A message is
+//! stored (state `sending`) and its echo published before anything touches the network,
+//! so a message the app was told about survives a crash or a restart.
+//!
+//! The driver ([`run`]) works while the session is `Ready`: it sends the pending entries
+//! one by one with their idempotency keys (a resend after a lost answer returns the
+//! message stored the first time: never a duplicate) and ends each in `Sent { seq }` or
+//! `Failed { error }`. Transient refusals (rate limit, server trouble) and connection
+//! losses leave the entry `sending` to be retried; permanent refusals mark it failed with
+//! the server's typed error. Sent entries stay (the newest 1,000) so a local message can
+//! still be looked up by its id.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use community_protocol::request::SendMessage;
-use community_protocol::{ErrorCode, ErrorKind, Request, Response};
+use community_protocol::{ApiError, ErrorCode, ErrorKind, Message, Seq, UserId, op};
+use tokio::sync::{Notify, watch};
 use tracing::Instrument;
 
+use crate::connection::ConnectionHandle;
 use crate::error::SdkError;
-use crate::events::Publication;
-use crate::model::{LocalMessage, MessageUpdate};
-use crate::session::{Phase, UserSession};
-use crate::store::{OutboxEntry, OutboxState};
-use crate::sync::{LocalUpdate, publish_new_messages};
+use crate::events::{Hub, Publication, Sink, Subscription, queue};
+use crate::model::{LocalMessage, MessageUpdate, SendState};
+use crate::phase::Phase;
+use crate::store::{OutboxEntry, OutboxState, Store};
+use crate::sync::{Applier, LocalUpdate};
+
+/// The future of [`Book::subscribe`] (named, so that a resync can make another).
+pub(crate) type SubscribeFuture = std::pin::Pin<
+    Box<dyn Future<Output = Result<Subscription<Vec<MessageUpdate>>, SdkError>> + Send>,
+>;
 
 /// Pause after a transient failure before trying the queue again.
 const RETRY_PAUSE: Duration = Duration::from_millis(250);
 
-/// The local echo of an outbox entry.
-pub(crate) fn echo(entry: &OutboxEntry, sender_id: &str) -> LocalMessage {
-    LocalMessage {
-        local_id: entry.idempotency_key.clone(),
-        community_id: entry.community_id.clone(),
-        channel_id: entry.channel_id.clone(),
-        sender_id: sender_id.to_string(),
-        content: entry.content.clone(),
-        mentions: entry.mentions.clone(),
-        reply_to: entry.reply_to,
-        priority: entry.priority,
-        created_at_ms: entry.created_at_ms,
-        state: entry.state.clone(),
+/// The outbox as the rest of the SDK sees it: every change written and published at once.
+#[derive(Clone)]
+pub(crate) struct Book {
+    user_id: UserId,
+    store: Store,
+    hub: Arc<Hub>,
+    wake: Arc<Notify>,
+}
+
+impl Book {
+    /// The book of `user_id`'s outbox in `store`, publishing to `hub`; `wake` wakes the
+    /// driver.
+    pub(crate) fn new(user_id: UserId, store: Store, hub: Arc<Hub>, wake: Arc<Notify>) -> Self {
+        Self {
+            user_id,
+            store,
+            hub,
+            wake,
+        }
+    }
+
+    /// The local echo of an entry.
+    pub(crate) fn echo(&self, entry: &OutboxEntry) -> LocalMessage {
+        LocalMessage {
+            local_id: entry.idempotency_key.clone(),
+            community_id: entry.community_id.clone(),
+            channel_id: entry.channel_id.clone(),
+            sender_id: self.user_id.clone(),
+            content: entry.content.clone(),
+            mentions: entry.mentions.clone(),
+            reply_to: entry.reply_to,
+            priority: entry.priority,
+            created_at_ms: entry.created_at_ms,
+            state: entry.state.clone(),
+        }
+    }
+
+    fn publish(&self, entry: &OutboxEntry, update: MessageUpdate) {
+        self.hub.publish([Publication::Message {
+            community_id: entry.community_id.clone(),
+            channel_id: entry.channel_id.clone(),
+            update,
+        }]);
+    }
+
+    fn publish_echo(&self, entry: &OutboxEntry) {
+        self.publish(entry, MessageUpdate::Local(self.echo(entry)));
+    }
+
+    /// Stores `entry` durably, publishes its echo and wakes the driver.
+    pub(crate) async fn enqueue(&self, entry: OutboxEntry) -> Result<LocalMessage, SdkError> {
+        self.store.outbox_enqueue(entry.clone()).await?;
+        self.publish_echo(&entry);
+        self.wake.notify_one();
+        Ok(self.echo(&entry))
+    }
+
+    /// Puts a failed entry back in the queue; false when it was not failed.
+    pub(crate) async fn retry(&self, key: &str) -> Result<bool, SdkError> {
+        let retried = self.store.outbox_retry(key.to_string()).await?;
+        if retried && let Some(entry) = self.store.outbox_entry(key.to_string()).await? {
+            self.publish_echo(&entry);
+            self.wake.notify_one();
+        }
+        Ok(retried)
+    }
+
+    /// Discards an entry not sent yet (sending or failed) and publishes its removal;
+    /// false when there was none (unknown, or sent already).
+    pub(crate) async fn discard(&self, key: &str) -> Result<bool, SdkError> {
+        let Some(entry) = self.store.outbox_entry(key.to_string()).await? else {
+            return Ok(false);
+        };
+        let discarded = self.store.outbox_discard(key.to_string()).await?;
+        if discarded {
+            let local_id = entry.idempotency_key.clone();
+            self.publish(&entry, MessageUpdate::Discarded { local_id });
+        }
+        Ok(discarded)
+    }
+
+    /// Marks an entry sent with the server's message (stored in the same transaction) and
+    /// publishes the echo; returns whether the message was new to the cache.
+    async fn mark_sent(&self, mut entry: OutboxEntry, message: &Message) -> Result<bool, SdkError> {
+        let outcome = self
+            .store
+            .outbox_mark_sent(entry.idempotency_key.clone(), message.clone())
+            .await?;
+        entry.state = OutboxState::Sent { seq: message.seq };
+        self.publish_echo(&entry);
+        Ok(outcome.message_inserted)
+    }
+
+    /// Marks an entry failed and publishes the echo.
+    async fn mark_failed(&self, mut entry: OutboxEntry, error: ApiError) -> Result<(), SdkError> {
+        self.store
+            .outbox_mark_failed(entry.idempotency_key.clone(), error.clone())
+            .await?;
+        entry.state = OutboxState::Failed { error };
+        self.publish_echo(&entry);
+        Ok(())
+    }
+
+    /// One entry's echo by its local id (also recently sent ones).
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<LocalMessage>, SdkError> {
+        let entry = self.store.outbox_entry(key.to_string()).await?;
+        Ok(entry.as_ref().map(|entry| self.echo(entry)))
+    }
+
+    /// Every entry's echo (any state; recently sent ones too), in enqueue order.
+    pub(crate) async fn all(&self) -> Result<Vec<LocalMessage>, SdkError> {
+        let entries = self.store.outbox_all().await?;
+        Ok(entries.iter().map(|entry| self.echo(entry)).collect())
+    }
+
+    /// Echo changes of every channel from now on (`Local` and `Discarded`). It ends when
+    /// it falls far behind (or the client closes).
+    fn updates(&self) -> Subscription<Vec<MessageUpdate>> {
+        let (outlet, inlet) = queue();
+        self.hub.register(Sink::Outbox(outlet));
+        Subscription::new(Vec::new(), inlet)
+    }
+
+    /// The whole outbox first (one `Reset` with every echo in `pending`), then `Local` and
+    /// `Discarded` changes; a subscriber that falls far behind gets a fresh `Reset`.
+    pub(crate) fn subscribe(&self) -> SubscribeFuture {
+        let book = self.clone();
+        Box::pin(async move {
+            // Subscribe first, then read: nothing can fall in between (an echo may show
+            // up in both; updates are upserts by `local_id`).
+            let updates = book.updates();
+            let pending = book.all().await?;
+            let initial = vec![MessageUpdate::Reset {
+                messages: Vec::new(),
+                pending,
+            }];
+            Ok(updates.with_initial(initial).with_resync(move || {
+                let fresh = book.subscribe();
+                Box::pin(async move { fresh.await.ok() })
+            }))
+        })
+    }
+
+    /// Waits until the message `key` is sent (its sequence) or refused (the server's
+    /// typed error). Unknown or discarded: `message_not_found`; the client closed:
+    /// `closed`.
+    pub(crate) async fn wait_for_send(&self, key: &str) -> Result<Seq, SdkError> {
+        loop {
+            // Subscribe before reading, so no change can fall in between; after falling
+            // behind, do both again.
+            let mut updates = self.updates();
+            let mut current = self.get(key).await?;
+            loop {
+                match current.as_ref().map(|echo| &echo.state) {
+                    None => {
+                        return Err(ApiError::new(
+                            ErrorCode::MESSAGE_NOT_FOUND,
+                            format!("no local message {key} (unknown or discarded)"),
+                        )
+                        .into());
+                    }
+                    Some(SendState::Sent { seq }) => return Ok(*seq),
+                    Some(SendState::Failed { error }) => {
+                        return Err(SdkError::Api(error.clone()));
+                    }
+                    Some(_) => {}
+                }
+                let Some(batch) = updates.next().await else {
+                    break;
+                };
+                for update in batch {
+                    match update {
+                        MessageUpdate::Local(echo) if echo.local_id == key => {
+                            current = Some(echo);
+                        }
+                        MessageUpdate::Discarded { local_id } if local_id == key => {
+                            current = None;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            if self.hub.is_closed() {
+                return Err(SdkError::Closed);
+            }
+        }
     }
 }
 
-fn publish_echo(session: &UserSession, echo: LocalMessage) {
-    session.hub.publish([Publication::Message {
-        community_id: echo.community_id.clone(),
-        channel_id: echo.channel_id.clone(),
-        update: MessageUpdate::Local(echo),
-    }]);
-}
-
-/// Stores `entry` durably, publishes its echo and wakes the driver.
-pub(crate) async fn enqueue(
-    session: &UserSession,
-    entry: OutboxEntry,
-) -> Result<LocalMessage, SdkError> {
-    session.store.outbox_enqueue(entry.clone()).await?;
-    let echo = echo(&entry, &session.user_id);
-    publish_echo(session, echo.clone());
-    session.outbox_wake.notify_one();
-    Ok(echo)
+/// What the driver works with.
+pub(crate) struct OutboxContext {
+    pub book: Book,
+    pub connection: ConnectionHandle,
+    pub phase: watch::Receiver<Phase>,
+    pub applier: Applier,
 }
 
 /// What to do after one entry.
@@ -71,21 +244,20 @@ enum Next {
 }
 
 /// The driver's body.
-pub(crate) async fn run(session: Arc<UserSession>) {
-    // An entry is marked sent, then removed; a stop in between leaves it behind.
-    match session.store.outbox_remove_sent().await {
-        Ok(0) => {}
-        Ok(count) => tracing::debug!(count, "sent outbox entries cleaned up"),
-        Err(error) => tracing::warn!(%error, "cannot clean up sent outbox entries"),
-    }
-    let mut phase = session.phase.subscribe();
+pub(crate) async fn run(mut cx: OutboxContext) {
     loop {
-        while *phase.borrow_and_update() != Phase::Ready {
-            if phase.changed().await.is_err() {
+        loop {
+            match &*cx.phase.borrow_and_update() {
+                Phase::Ready => break,
+                // The session stopped for good: so does the driver.
+                Phase::Ended(_) => return,
+                Phase::Offline | Phase::Syncing => {}
+            }
+            if cx.phase.changed().await.is_err() {
                 return;
             }
         }
-        let pending = match session.store.outbox_pending().await {
+        let pending = match cx.book.store.outbox_pending().await {
             Ok(pending) => pending,
             Err(error) => {
                 tracing::error!(%error, "cannot read the outbox");
@@ -95,17 +267,18 @@ pub(crate) async fn run(session: Arc<UserSession>) {
         };
         if pending.is_empty() {
             tokio::select! {
-                _ = session.outbox_wake.notified() => {}
-                _ = phase.changed() => {}
+                _ = cx.book.wake.notified() => {}
+                _ = cx.phase.changed() => {}
             }
             continue;
         }
         tracing::debug!(count = pending.len(), "sending the outbox");
         for entry in pending {
-            if *session.phase.borrow() != Phase::Ready {
+            if *cx.phase.borrow() != Phase::Ready {
                 break;
             }
-            match send_one(&session, entry).await {
+            let span = tracing::debug_span!("outbox.send", key = %entry.idempotency_key);
+            match send_entry(&cx, entry).instrument(span).await {
                 Next::Continue => {}
                 Next::Pause(pause) => {
                     tokio::time::sleep(pause).await;
@@ -116,50 +289,30 @@ pub(crate) async fn run(session: Arc<UserSession>) {
     }
 }
 
-async fn send_one(session: &UserSession, entry: OutboxEntry) -> Next {
-    let span = tracing::debug_span!("outbox.send", key = %entry.idempotency_key);
-    send_entry(session, entry).instrument(span).await
-}
-
-async fn send_entry(session: &UserSession, entry: OutboxEntry) -> Next {
-    let key = entry.idempotency_key.clone();
-    let request = Request::SendMessage(SendMessage {
+async fn send_entry(cx: &OutboxContext, entry: OutboxEntry) -> Next {
+    let request = op::SendMessage(SendMessage {
         community_id: entry.community_id.clone(),
         channel_id: entry.channel_id.clone(),
-        idempotency_key: key.clone(),
+        idempotency_key: entry.idempotency_key.clone(),
         content: entry.content.clone(),
         mentions: entry.mentions.clone(),
         reply_to: entry.reply_to,
         priority: entry.priority,
     });
-    match session.request(request).await {
-        Ok(Response::MessageSent(message)) => {
-            let outcome = match session
-                .store
-                .outbox_mark_sent(key.clone(), message.clone())
-                .await
-            {
-                Ok(outcome) => outcome,
+    match cx.connection.call(request).await {
+        Ok(message) => {
+            let inserted = match cx.book.mark_sent(entry, &message).await {
+                Ok(inserted) => inserted,
                 Err(error) => {
                     tracing::error!(%error, "cannot mark an outbox entry sent");
                     return Next::Pause(Duration::from_secs(1));
                 }
             };
-            let mut sent = entry;
-            sent.state = OutboxState::Sent { seq: message.seq };
-            publish_echo(session, echo(&sent, &session.user_id));
-            if outcome.message_inserted {
-                publish_new_messages(session, vec![message.clone()]);
+            if inserted {
+                crate::sync::publish_new_messages(&cx.book.hub, vec![message.clone()]);
             }
-            session.apply(LocalUpdate::Sent(message)).await;
-            if let Err(error) = session.store.outbox_remove(key).await {
-                tracing::warn!(%error, "cannot drop a sent outbox entry");
-            }
+            cx.applier.apply(LocalUpdate::Sent(message)).await;
             Next::Continue
-        }
-        Ok(other) => {
-            tracing::warn!(?other, "unexpected answer to send_message");
-            Next::Pause(Duration::from_secs(1))
         }
         Err(SdkError::Api(error))
             if error.code == ErrorCode::CHANNEL_RATE_LIMITED
@@ -172,13 +325,10 @@ async fn send_entry(session: &UserSession, entry: OutboxEntry) -> Next {
         }
         Err(SdkError::Api(error)) => {
             tracing::info!(%error, "send refused");
-            if let Err(store_error) = session.store.outbox_mark_failed(key, error.clone()).await {
+            if let Err(store_error) = cx.book.mark_failed(entry, error).await {
                 tracing::error!(%store_error, "cannot mark an outbox entry failed");
                 return Next::Pause(Duration::from_secs(1));
             }
-            let mut failed = entry;
-            failed.state = OutboxState::Failed { error };
-            publish_echo(session, echo(&failed, &session.user_id));
             Next::Continue
         }
         Err(error) => {
@@ -186,14 +336,4 @@ async fn send_entry(session: &UserSession, entry: OutboxEntry) -> Next {
             Next::Pause(RETRY_PAUSE)
         }
     }
-}
-
-/// Puts a failed entry back in the queue.
-pub(crate) async fn retry(session: &UserSession, key: &str) -> Result<bool, SdkError> {
-    let retried = session.store.outbox_retry(key.to_string()).await?;
-    if retried && let Some(entry) = session.store.outbox_entry(key.to_string()).await? {
-        publish_echo(session, echo(&entry, &session.user_id));
-        session.outbox_wake.notify_one();
-    }
-    Ok(retried)
 }

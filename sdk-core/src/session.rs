@@ -2,60 +2,58 @@
 //! store file, the in-memory state, the connection and the background tasks (sync,
 //! outbox). The client holds at most one; switching users or logging out drops it.
 //!
-//! The state lives behind a std mutex that is never held across an `.await`; mutations
-//! queue their publications in the hub while holding it (a plain queue, not a channel),
-//! so subscribers see diffs in the order the state changed.
+//! The session wires the tasks together and hands each only what it needs (a
+//! [`SyncContext`](crate::sync::SyncContext), an
+//! [`OutboxContext`](crate::outbox::OutboxContext)); the tasks never see the session.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use community_protocol::request::Resume;
 use community_protocol::response::LoggedIn;
-use community_protocol::{Request, Response, UserId};
-use tokio::sync::{Notify, mpsc, oneshot, watch};
+use community_protocol::{Operation, UserId};
+use tokio::sync::{Notify, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::config::ClientConfig;
-use crate::connection::{self, ConnectionConfig, ConnectionHandle, Credentials};
+use crate::connection::{self, ConnectionConfig, ConnectionHandle, Credentials, QueueStats};
 use crate::error::SdkError;
-use crate::events::{Hub, Publication};
-use crate::model::{DisconnectReason, ListDiff};
-use crate::state::State;
+use crate::events::Hub;
+use crate::model::{DisconnectReason, SyncState};
+use crate::outbox::{self, OutboxContext};
+pub(crate) use crate::phase::Phase;
+use crate::state::{State, StateCell};
 use crate::store::Store;
-use crate::sync::{LocalJob, LocalUpdate};
-use crate::{outbox, sync};
+use crate::sync::{self, Applier, HistoryReader, LocalUpdate, SyncContext};
 
-/// Where the session stands with the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Phase {
-    /// Not connected (never started, or reconnecting).
-    Offline,
-    /// Logged in; bringing the cache up to date.
-    Syncing,
-    /// Logged in and up to date: requests and the outbox may go.
-    Ready,
-    /// The connection ended for good.
-    Ended(DisconnectReason),
+/// What one `start` created: the connection and the tasks around it.
+struct Link {
+    connection: ConnectionHandle,
+    applier: Applier,
+    tasks: Vec<JoinHandle<()>>,
 }
+
+/// How long a graceful stop waits for each task before aborting it.
+const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// One user's cache, state, connection and tasks.
 pub(crate) struct UserSession {
     pub user_id: UserId,
     pub config: ClientConfig,
     pub store: Store,
-    pub hub: Arc<Hub>,
-    state: Mutex<State>,
+    pub cell: Arc<StateCell>,
     pub credentials: Arc<Mutex<Credentials>>,
-    connection: Mutex<Option<ConnectionHandle>>,
-    local: Mutex<Option<mpsc::UnboundedSender<LocalJob>>>,
+    link: Mutex<Option<Link>>,
     /// The last event sequence applied and stored.
     pub applied_seq: Arc<AtomicU64>,
-    pub phase: watch::Sender<Phase>,
+    pub phase: Arc<watch::Sender<Phase>>,
     /// Wakes the outbox driver.
-    pub outbox_wake: Notify,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
+    pub outbox_wake: Arc<Notify>,
+    /// Queue high-water marks of the current and past connections.
+    pub stats: Arc<QueueStats>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -66,8 +64,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// The cache file of `user_id` in `data_dir`: the id hex-encoded, so any id is a safe
 /// file name.
-pub(crate) fn store_path(data_dir: &Path, user_id: &str) -> PathBuf {
-    let hex: String = user_id.bytes().map(|b| format!("{b:02x}")).collect();
+pub(crate) fn store_path(data_dir: &Path, user_id: &UserId) -> PathBuf {
+    let hex: String = user_id
+        .as_str()
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     data_dir.join(format!("user-{hex}.sqlite3"))
 }
 
@@ -76,7 +78,7 @@ impl UserSession {
     pub(crate) async fn open(
         config: ClientConfig,
         hub: Arc<Hub>,
-        user_id: &str,
+        user_id: &UserId,
     ) -> Result<Arc<Self>, SdkError> {
         let span = tracing::info_span!("session.open", user = %user_id);
         Self::open_inner(config, hub, user_id)
@@ -87,7 +89,7 @@ impl UserSession {
     async fn open_inner(
         config: ClientConfig,
         hub: Arc<Hub>,
-        user_id: &str,
+        user_id: &UserId,
     ) -> Result<Arc<Self>, SdkError> {
         tokio::fs::create_dir_all(&config.data_dir)
             .await
@@ -97,88 +99,87 @@ impl UserSession {
                     config.data_dir.display()
                 ))
             })?;
-        let store = Store::open(store_path(&config.data_dir, user_id)).await?;
+        let store =
+            Store::open_with(store_path(&config.data_dir, user_id), config.store.clone()).await?;
         let world = store.load_all().await?;
-        let saved = world.session.filter(|s| s.user_id == user_id);
-        let state = State::from_snapshots(Some(user_id.to_string()), world.communities);
+        let saved = world.session.filter(|s| &s.user_id == user_id);
+        let state = State::from_snapshots(Some(user_id.clone()), world.communities);
         let applied = saved.as_ref().map_or(0, |s| s.last_event_seq);
         tracing::debug!(communities = state.community_ids().len(), "session opened");
         Ok(Arc::new(Self {
-            user_id: user_id.to_string(),
+            user_id: user_id.clone(),
             credentials: Arc::new(Mutex::new(Credentials {
-                user_id: user_id.to_string(),
+                user_id: user_id.clone(),
                 token: String::new(),
             })),
             config,
             store,
-            hub,
-            state: Mutex::new(state),
-            connection: Mutex::new(None),
-            local: Mutex::new(None),
+            cell: Arc::new(StateCell::new(state, hub)),
+            link: Mutex::new(None),
             applied_seq: Arc::new(AtomicU64::new(applied)),
-            phase: watch::Sender::new(Phase::Offline),
-            outbox_wake: Notify::new(),
-            tasks: Mutex::new(Vec::new()),
+            phase: Arc::new(watch::Sender::new(Phase::Offline)),
+            outbox_wake: Arc::new(Notify::new()),
+            stats: Arc::new(QueueStats::default()),
         }))
+    }
+
+    /// The hub the session publishes to.
+    pub(crate) fn hub(&self) -> &Arc<Hub> {
+        self.cell.hub()
     }
 
     /// Reads the state.
     pub(crate) fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
-        f(&lock(&self.state))
+        self.cell.read(f)
     }
 
-    /// Changes the state; the publications are queued before the lock is released.
-    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut State, &mut Vec<Publication>) -> R) -> R {
-        let mut state = lock(&self.state);
-        let mut out = Vec::new();
-        let result = f(&mut state, &mut out);
-        self.hub.publish(out);
-        drop(state);
-        result
+    /// The current connection, when the session is started.
+    pub(crate) fn connection(&self) -> Option<ConnectionHandle> {
+        lock(&self.link)
+            .as_ref()
+            .map(|link| link.connection.clone())
     }
 
-    /// Publishes the whole state as resets (when this session becomes the client's).
-    pub(crate) fn publish_reset(&self) {
-        self.update(|state, out| {
-            out.push(Publication::Community(ListDiff::Reset(
-                state.community_entries(),
-            )));
-            for id in state.community_ids() {
-                if let Some(channels) = state.channel_entries(&id) {
-                    out.push(Publication::Channel {
-                        community_id: id,
-                        diff: ListDiff::Reset(channels),
-                    });
-                }
-            }
-            out.push(state.unread_reset());
-        });
-    }
-
-    /// Sends a request over the connection.
-    pub(crate) async fn request(&self, request: Request) -> Result<Response, SdkError> {
-        let connection = lock(&self.connection)
-            .clone()
-            .ok_or(SdkError::NotLoggedIn)?;
-        connection.request(request).await
+    /// Carries out a typed operation over the connection.
+    pub(crate) async fn call<O: Operation>(&self, operation: O) -> Result<O::Output, SdkError> {
+        let connection = self.connection().ok_or(SdkError::NotLoggedIn)?;
+        connection.call(operation).await
     }
 
     /// True while a connection task runs (connected or reconnecting).
     pub(crate) fn is_started(&self) -> bool {
-        lock(&self.connection)
+        lock(&self.link)
             .as_ref()
-            .is_some_and(ConnectionHandle::is_running)
+            .is_some_and(|link| link.connection.is_running())
     }
 
     /// Hands a server answer to the sync task and waits until it is applied (state and
     /// store). Without a running sync task the update is dropped (nothing to keep in step).
     pub(crate) async fn apply(&self, update: LocalUpdate) {
-        let sender = lock(&self.local).clone();
-        let Some(sender) = sender else { return };
-        let (done, applied) = oneshot::channel();
-        if sender.send(LocalJob { update, done }).is_ok() {
-            let _ = applied.await;
+        let applier = lock(&self.link).as_ref().map(|link| link.applier.clone());
+        if let Some(applier) = applier {
+            applier.apply(update).await;
         }
+    }
+
+    /// A reader of history: from the cache, filling holes from the server while synced.
+    pub(crate) fn history(&self) -> HistoryReader {
+        let online = *self.phase.borrow() == Phase::Ready;
+        HistoryReader {
+            store: self.store.clone(),
+            cell: self.cell.clone(),
+            connection: online.then(|| self.connection()).flatten(),
+        }
+    }
+
+    /// What the outbox functions need (the store, the hub, the user).
+    pub(crate) fn outbox(&self) -> outbox::Book {
+        outbox::Book::new(
+            self.user_id.clone(),
+            self.store.clone(),
+            self.hub().clone(),
+            self.outbox_wake.clone(),
+        )
     }
 
     /// Replaces the token used for the next login or refresh.
@@ -193,7 +194,7 @@ impl UserSession {
         self: &Arc<Self>,
         token: String,
     ) -> Result<oneshot::Receiver<Result<LoggedIn, SdkError>>, SdkError> {
-        self.stop();
+        self.stop().await;
         self.set_token(&token);
         let resume = self
             .store
@@ -218,56 +219,88 @@ impl UserSession {
             token_refresh_margin: self.config.token_refresh_margin,
             token_provider: self.config.token_provider.clone(),
         };
-        let spawned = connection::spawn(
-            config,
-            self.credentials.clone(),
-            resume,
-            self.applied_seq.clone(),
-            self.hub.clone(),
-        );
-        let (local_tx, local_rx) = mpsc::unbounded_channel();
-        *lock(&self.local) = Some(local_tx);
-        *lock(&self.connection) = Some(spawned.handle);
+        let shared = connection::Shared {
+            credentials: self.credentials.clone(),
+            applied_seq: self.applied_seq.clone(),
+            hub: self.hub().clone(),
+            stats: self.stats.clone(),
+        };
+        let spawned = connection::spawn(config, shared, resume);
         self.phase.send_replace(Phase::Offline);
-        let sync_task = tokio::spawn(sync::run(self.clone(), spawned.inbound, local_rx));
-        let outbox_task = tokio::spawn(outbox::run(self.clone()));
-        let mut tasks = lock(&self.tasks);
-        tasks.push(spawned.task);
-        tasks.push(sync_task);
-        tasks.push(outbox_task);
-        drop(tasks);
+        let sync_context = SyncContext {
+            user_id: self.user_id.clone(),
+            device_id: self.config.device_id.clone(),
+            catch_up_limit: self.config.catch_up_limit,
+            store: self.store.clone(),
+            cell: self.cell.clone(),
+            connection: spawned.handle.clone(),
+            phase: self.phase.clone(),
+            applied_seq: self.applied_seq.clone(),
+            outbox_wake: self.outbox_wake.clone(),
+        };
+        let (applier, sync_task) = sync::spawn(sync_context, spawned.inbound);
+        let outbox_context = OutboxContext {
+            book: self.outbox(),
+            connection: spawned.handle.clone(),
+            phase: self.phase.subscribe(),
+            applier: applier.clone(),
+        };
+        let outbox_task = tokio::spawn(outbox::run(outbox_context));
+        *lock(&self.link) = Some(Link {
+            connection: spawned.handle,
+            applier,
+            tasks: vec![spawned.task, sync_task, outbox_task],
+        });
         Ok(spawned.first_login)
     }
 
     /// Logs out on the server (when connected) and stops every task.
     pub(crate) async fn logout(&self) -> Result<(), SdkError> {
-        let connection = lock(&self.connection).clone();
-        if let Some(connection) = connection {
+        if let Some(connection) = self.connection() {
             connection.logout().await?;
         }
-        self.stop();
+        self.stop().await;
         self.store.clear_session().await?;
         Ok(())
     }
 
-    /// Stops every task (the saved session stays resumable).
-    pub(crate) fn stop(&self) {
-        let connection = lock(&self.connection).take();
-        if let Some(connection) = &connection {
-            connection.stop();
-        }
-        lock(&self.local).take();
-        for task in lock(&self.tasks).drain(..) {
-            task.abort();
+    /// Stops every task and waits until they have ended (the saved session stays
+    /// resumable). The connection task says goodbye to nobody: it just closes.
+    pub(crate) async fn stop(&self) {
+        let link = lock(&self.link).take();
+        let Some(link) = link else {
+            self.phase.send_replace(Phase::Offline);
+            return;
+        };
+        link.connection.stop();
+        drop(link.applier);
+        // Ends the outbox driver; the sync task ends once the connection task has handed
+        // over its last items.
+        self.phase
+            .send_replace(Phase::Ended(DisconnectReason::LoggedOut));
+        for mut task in link.tasks {
+            if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
+                task.abort();
+                let _ = task.await;
+            }
         }
         self.phase.send_replace(Phase::Offline);
-        if let Some(connection) = connection {
-            let disconnected = crate::model::ConnectionState::Disconnected {
-                reason: DisconnectReason::LoggedOut,
-            };
-            if self.hub.connection_state() != disconnected {
-                self.hub
-                    .publish_connection(connection.epoch(), disconnected);
+        self.hub().publish_sync(SyncState::Offline);
+        let disconnected = crate::model::ConnectionState::Disconnected {
+            reason: DisconnectReason::LoggedOut,
+        };
+        if self.hub().connection_state() != disconnected {
+            self.hub()
+                .publish_connection(link.connection.epoch(), disconnected);
+        }
+    }
+
+    /// Stops at once, without waiting (when the client is dropped without `close`).
+    pub(crate) fn abort(&self) {
+        if let Some(link) = lock(&self.link).take() {
+            link.connection.stop();
+            for task in link.tasks {
+                task.abort();
             }
         }
     }

@@ -1,14 +1,17 @@
 //! Shared harness of the end-to-end tests: a real `community-server` on an ephemeral
 //! loopback port with a temporary data directory, SDK clients with their own temporary
-//! cache directories and fast reconnects, bounded waits, and a fault-injecting TCP proxy
-//! ([`FaultProxy`]) to put between a client and the server.
+//! cache directories and fast reconnects, bounded waits, a fault-injecting TCP proxy
+//! ([`FaultProxy`]) and a frame-rewriting WebSocket proxy ([`FrameProxy`]) to put between
+//! a client and the server.
 //!
 //! Every wait here is bounded ([`WAIT`]) and fails the test with a message saying what
 //! did not happen; nothing asserts on how long something took.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod frame_proxy;
 mod proxy;
 
+pub use frame_proxy::{FrameProxy, Rewrite, Verdict};
 pub use proxy::{CHUNK, FaultProxy};
 
 use std::future::Future;
@@ -16,8 +19,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use community_protocol::{Message, MessageContent};
-use community_sdk::{Client, ConnectionState, SdkError};
+use community_protocol::{ChannelId, CommunityId, Message, MessageContent};
+use community_sdk::{Client, ClientBuilder, ConnectionState, SdkError};
 use community_server::{RunningServer, ServerConfig};
 
 /// The longest any single wait of a test may take before the test fails.
@@ -131,6 +134,12 @@ impl TestServer {
     /// for a bounded time while the old socket goes away).
     pub async fn restart(&mut self) -> TestResult {
         self.stop().await;
+        self.start_again().await
+    }
+
+    /// Starts a stopped (or killed) server again on the same address with the same data
+    /// directory.
+    pub async fn start_again(&mut self) -> TestResult {
         let mut config = test_config(self.addr, self.data_dir.path());
         (self.tune)(&mut config);
         let deadline = tokio::time::Instant::now() + WAIT;
@@ -153,6 +162,11 @@ impl TestServer {
 /// Builds a client for `url` with its cache in `data_dir`, fast reconnects and short
 /// timeouts (not logged in yet).
 pub async fn build_client(url: &str, data_dir: &Path, device_id: &str) -> Result<Client, SdkError> {
+    test_builder(url, data_dir, device_id).build().await
+}
+
+/// The builder behind [`build_client`], for tests that tune more.
+pub fn test_builder(url: &str, data_dir: &Path, device_id: &str) -> ClientBuilder {
     Client::builder()
         .server_url(url)
         .data_dir(data_dir)
@@ -160,8 +174,6 @@ pub async fn build_client(url: &str, data_dir: &Path, device_id: &str) -> Result
         .backoff(Duration::from_millis(20), Duration::from_millis(300))
         .request_timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(5))
-        .build()
-        .await
 }
 
 /// A logged-in test client that owns its cache directory.
@@ -187,8 +199,21 @@ impl TestClient {
         user_id: &str,
         device_id: &str,
     ) -> TestResult<Self> {
+        Self::login_tuned(server, url, user_id, device_id, |builder| builder).await
+    }
+
+    /// Like [`TestClient::login_at`], with the client's builder tuned by `tune`.
+    pub async fn login_tuned(
+        server: &TestServer,
+        url: &str,
+        user_id: &str,
+        device_id: &str,
+        tune: impl FnOnce(ClientBuilder) -> ClientBuilder,
+    ) -> TestResult<Self> {
         let dir = tempfile::tempdir()?;
-        let client = build_client(url, dir.path(), device_id).await?;
+        let client = tune(test_builder(url, dir.path(), device_id))
+            .build()
+            .await?;
         client.login(user_id, &server.token(user_id)?).await?;
         Ok(Self {
             client,
@@ -202,10 +227,11 @@ impl TestClient {
         self.dir.path().to_path_buf()
     }
 
-    /// Drops the client but keeps its cache directory; returns the directory guard.
-    pub fn close(self) -> tempfile::TempDir {
-        drop(self.client);
-        self.dir
+    /// Closes the client (every task and the cache file, as [`Client::close`] promises)
+    /// but keeps its cache directory; returns the directory guard, ready to be reopened.
+    pub async fn close(self) -> TestResult<tempfile::TempDir> {
+        self.client.close().await?;
+        Ok(self.dir)
     }
 }
 
@@ -261,8 +287,8 @@ pub fn text_of(message: &Message) -> &str {
 /// newest, at most `max` messages.
 pub async fn whole_history(
     client: &Client,
-    community_id: &str,
-    channel_id: &str,
+    community_id: &CommunityId,
+    channel_id: &ChannelId,
     max: usize,
 ) -> TestResult<Vec<Message>> {
     let channel = client.community(community_id).channel(channel_id);
@@ -291,7 +317,7 @@ pub async fn guild(
     owner: &TestClient,
     name: &str,
     members: &[&TestClient],
-) -> TestResult<(String, String)> {
+) -> TestResult<(CommunityId, ChannelId)> {
     let community = owner
         .client
         .create_community(community_protocol::request::CreateCommunity {
@@ -321,7 +347,11 @@ pub async fn guild(
 
 /// Waits until `client` has no unsent message left in `channel_id` (every message of the
 /// outbox is sent or failed).
-pub async fn outbox_drained(client: &Client, community_id: &str, channel_id: &str) -> TestResult {
+pub async fn outbox_drained(
+    client: &Client,
+    community_id: &CommunityId,
+    channel_id: &ChannelId,
+) -> TestResult {
     let channel = client.community(community_id).channel(channel_id);
     eventually_async("the outbox is drained", || {
         let channel = channel.clone();

@@ -20,7 +20,7 @@ async fn two_users_converse_and_read_positions_follow_the_user() -> TestResult {
             ..Default::default()
         })
         .await?;
-    let community_id = guild.id().to_string();
+    let community_id = guild.id().clone();
     let Some(entry) = guild.entry() else {
         return fail("the created community is not cached");
     };
@@ -79,7 +79,7 @@ async fn two_users_converse_and_read_positions_follow_the_user() -> TestResult {
     // Bob answers twice; alice gets 2 unread, bob none for his own.
     let bob_channel = bob_phone.client.community(&community_id).channel(&general);
     let echo = bob_channel.send_text("on my way").await?;
-    assert_eq!(echo.state, SendState::Sending);
+    assert_eq!(echo.echo().state, SendState::Sending);
     bob_channel.send_text("bringing snacks").await?;
     eventually("alice sees bob's 2 messages as unread", || {
         alice.client.unread_totals().total_unread == 2

@@ -13,6 +13,7 @@ use community_e2e::{
     FaultProxy, TestClient, TestResult, TestServer, contiguous_texts, eventually, fail, guild,
     outbox_drained, until, whole_history,
 };
+use community_protocol::{ChannelId, CommunityId};
 use community_sdk::{ChannelHandle, ConnectionState, MessageUpdate, SendState, Subscription};
 use community_server::ServerConfig;
 use tokio::task::JoinHandle;
@@ -72,8 +73,8 @@ async fn inserted_once(inserts: &Inserts, count: u64) -> TestResult {
 /// stops), and in his history once each, in order.
 async fn ends_with_every_message_once(
     bob: &TestClient,
-    community_id: &str,
-    general: &str,
+    community_id: &CommunityId,
+    general: &ChannelId,
     (inserts, watcher): (Inserts, JoinHandle<()>),
     expected: Vec<String>,
 ) -> TestResult {
@@ -351,7 +352,13 @@ async fn a_sender_cut_twice_sends_every_message_exactly_once() -> TestResult {
         async move {
             let mut ids = Vec::new();
             for i in range {
-                ids.push(channel.send_text(format!("o{i:03}")).await?.local_id);
+                ids.push(
+                    channel
+                        .send_text(format!("o{i:03}"))
+                        .await?
+                        .local_id()
+                        .to_string(),
+                );
             }
             Ok::<_, community_sdk::SdkError>(ids)
         }
@@ -403,13 +410,13 @@ async fn a_sender_cut_twice_sends_every_message_exactly_once() -> TestResult {
         for update in updates {
             if let MessageUpdate::Local(echo) = update {
                 match &echo.state {
-                    SendState::Sent { seq } => {
-                        if sent.insert(echo.local_id.clone(), *seq).is_some() {
-                            repeated.push(echo.local_id.clone());
-                        }
+                    SendState::Sent { seq }
+                        if sent.insert(echo.local_id.clone(), *seq).is_some() =>
+                    {
+                        repeated.push(echo.local_id.clone());
                     }
                     SendState::Failed { error } => failed.push(error.clone()),
-                    SendState::Sending => {}
+                    _ => {}
                 }
             }
         }

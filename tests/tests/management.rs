@@ -56,7 +56,7 @@ async fn channels_categories_roles_and_membership_follow_every_member() -> TestR
         |diffs| {
             diffs
                 .iter()
-                .any(|d| matches!(d, ListDiff::Insert(e) if e.info.channel_id == raids.id()))
+                .any(|d| matches!(d, ListDiff::Insert(e) if &e.info.channel_id == raids.id()))
         },
     )
     .await?;
@@ -182,7 +182,7 @@ async fn channels_categories_roles_and_membership_follow_every_member() -> TestR
     until(&mut bob_communities, "bob's list got a remove", |diffs| {
         diffs
             .iter()
-            .any(|d| matches!(d, ListDiff::Remove(id) if id == &community_id))
+            .any(|d| matches!(d, ListDiff::Remove(id) if community_id == id.as_str()))
     })
     .await?;
 

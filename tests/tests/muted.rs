@@ -5,7 +5,7 @@ use community_e2e::{
     TestClient, TestResult, TestServer, build_client, connected, eventually_async, guild,
 };
 use community_protocol::ErrorCode;
-use community_sdk::SendState;
+use community_sdk::{MessageUpdate, SendState};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queued_message_of_a_muted_sender_fails_with_muted() -> TestResult {
@@ -22,8 +22,8 @@ async fn a_queued_message_of_a_muted_sender_fails_with_muted() -> TestResult {
         .channel(&general)
         .send_text("you can't stop me")
         .await?;
-    assert_eq!(echo.state, SendState::Sending);
-    let bob_dir = bob.close();
+    assert_eq!(echo.echo().state, SendState::Sending);
+    let bob_dir = bob.close().await?;
 
     // Meanwhile alice mutes bob for an hour.
     server.restart().await?;
@@ -54,7 +54,13 @@ async fn a_queued_message_of_a_muted_sender_fails_with_muted() -> TestResult {
     .await?;
     let pending = channel.pending().await?;
     assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0].local_id, echo.local_id);
+    assert_eq!(pending[0].local_id, echo.local_id());
+    // Awaited by its local id (as after a restart), the send ends with the typed refusal.
+    let outcome = bob_again.wait_for_send(echo.local_id()).await;
+    assert_eq!(
+        outcome.map_err(|e| e.api().map(|e| e.code)),
+        Err(Some(ErrorCode::MUTED))
+    );
     match &pending[0].state {
         SendState::Failed { error } => assert_eq!(error.code, ErrorCode::MUTED),
         other => panic!("expected a failure, got {other:?}"),
@@ -69,6 +75,24 @@ async fn a_queued_message_of_a_muted_sender_fails_with_muted() -> TestResult {
         }
         Ok(echo) => panic!("a muted user's send was queued: {echo:?}"),
     }
+    // Discarding the failed message removes its echo from the timeline and the outbox,
+    // published like every other change; a second discard finds nothing.
+    let mut timeline = channel.subscribe_messages().await?;
+    let first = timeline.next().await;
+    assert!(
+        matches!(first.as_deref(), Some([MessageUpdate::Reset { pending, .. }]) if pending.len() == 1),
+        "{first:?}"
+    );
+    assert!(channel.discard(echo.local_id()).await?);
+    let removal = tokio::time::timeout(std::time::Duration::from_secs(10), timeline.next()).await?;
+    assert!(
+        matches!(removal.as_deref(), Some([MessageUpdate::Discarded { local_id }]) if local_id == echo.local_id()),
+        "{removal:?}"
+    );
+    assert!(channel.pending().await?.is_empty());
+    assert!(!channel.discard(echo.local_id()).await?);
+    assert!(bob_again.local_message(echo.local_id()).await?.is_none());
+
     // Nothing reached alice.
     let history = alice
         .client

@@ -24,10 +24,12 @@ async fn twenty_messages_sent_offline_arrive_once_in_order_after_a_restart() -> 
     .await?;
 
     let mut local_ids = Vec::new();
+    let mut outgoing = Vec::new();
     for i in 0..20 {
-        let echo = channel.send_text(format!("offline {i:02}")).await?;
-        assert_eq!(echo.state, SendState::Sending);
-        local_ids.push(echo.local_id);
+        let message = channel.send_text(format!("offline {i:02}")).await?;
+        assert_eq!(message.echo().state, SendState::Sending);
+        local_ids.push(message.local_id().to_string());
+        outgoing.push(message);
     }
     let pending = channel.pending().await?;
     assert_eq!(pending.len(), 20, "all 20 wait in the outbox");
@@ -53,6 +55,14 @@ async fn twenty_messages_sent_offline_arrive_once_in_order_after_a_restart() -> 
     .await?;
     assert_eq!(repeated, 0, "no echo reported Sent twice");
     assert!(local_ids.iter().all(|id| sent.contains_key(id)));
+    // Each send, awaited directly, ends with the same sequence the timeline showed; and a
+    // sent message can still be looked up by its local id.
+    for message in &outgoing {
+        let seq = message.sent().await?;
+        assert_eq!(Some(&seq), sent.get(message.local_id()));
+        let looked_up = alice.client.local_message(message.local_id()).await?;
+        assert_eq!(looked_up.map(|m| m.state), Some(SendState::Sent { seq }));
+    }
 
     let expected: Vec<String> = (0..20).map(|i| format!("offline {i:02}")).collect();
     eventually("bob's head shows the 20 messages", || {

@@ -24,7 +24,7 @@ async fn a_restarted_app_catches_up_on_what_it_missed() -> TestResult {
     .await?;
 
     // Bob's app quits; alice keeps talking and renames the channel.
-    let dir = bob.close();
+    let dir = bob.close().await?;
     for i in 0..7 {
         channel.send_text(format!("after {i}")).await?;
     }

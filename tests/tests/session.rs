@@ -25,7 +25,7 @@ async fn bad_tokens_fail_typed_and_nothing_keeps_running() -> TestResult {
             error.api().map(|e| e.code),
             Some(ErrorCode::TOKEN_USER_MISMATCH)
         ),
-        Ok(()) => panic!("bob's token logged alice in"),
+        Ok(outcome) => panic!("bob's token logged alice in: {outcome:?}"),
     }
     assert!(
         matches!(client.login("", "x").await, Err(SdkError::Api(e)) if e.code == ErrorCode::INVALID_USER_ID)
@@ -81,7 +81,7 @@ async fn logout_ends_the_session_and_forgets_it() -> TestResult {
         Err(SdkError::NotLoggedIn)
     ));
     // A rebuilt client does not log in by itself after a logout.
-    let dir = dave.close();
+    let dir = dave.close().await?;
     let again = build_client(&server.ws_url(), dir.path(), "dave-phone").await?;
     assert!(again.user_id().is_none());
     Ok(())

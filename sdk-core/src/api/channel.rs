@@ -6,19 +6,18 @@ use std::sync::Arc;
 use community_protocol::request::{ChannelMembers, ChannelRef, MarkRead, UpdateChannel};
 use community_protocol::{
     ApiError, ChannelHead, ChannelId, ChannelInfo, CommunityId, ErrorCode, Message, MessageContent,
-    Request, Response, Seq, UserId,
+    Seq, UserId, op,
 };
 
 use super::checks;
 use super::client::ClientInner;
-use super::community::{channel_answer, expect_ok, users_outcome};
+use super::outgoing::OutgoingMessage;
 use super::{ChannelUpdate, UsersOutcome};
 use crate::error::SdkError;
 use crate::events::{Fresh, Sink, Subscription, queue};
 use crate::model::{
     ChannelEntry, ChannelUnread, LocalMessage, MessageUpdate, SendOptions, SendState,
 };
-use crate::outbox;
 use crate::session::UserSession;
 use crate::store::{OutboxEntry, OutboxState};
 use crate::sync::{LocalUpdate, history_page};
@@ -57,12 +56,12 @@ impl ChannelHandle {
     }
 
     /// The community's id.
-    pub fn community_id(&self) -> &str {
+    pub fn community_id(&self) -> &CommunityId {
         &self.community_id
     }
 
     /// The channel's id.
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &ChannelId {
         &self.channel_id
     }
 
@@ -98,21 +97,20 @@ impl ChannelHandle {
     /// Sends a message. Returns at once with the local echo (state `Sending`), already
     /// durable in the outbox; the message is sent when connected (resent after a
     /// reconnect or a restart with the same idempotency key) and ends `Sent { seq }` or
-    /// `Failed { error }` (see [`subscribe_messages`](Self::subscribe_messages)). Limits and
-    /// the cached membership (muted, mute-all, announcement channel) are checked first.
+    /// `Failed { error }`: await [`OutgoingMessage::sent`] for that end, or watch the
+    /// timeline ([`subscribe_messages`](Self::subscribe_messages)). Limits and the cached
+    /// membership (muted, mute-all, announcement channel) are checked first.
     pub async fn send(
         &self,
         content: MessageContent,
         options: SendOptions,
-    ) -> Result<LocalMessage, SdkError> {
+    ) -> Result<OutgoingMessage, SdkError> {
         let session = self.session()?;
         session.read(|state| -> Result<(), ApiError> {
             state.limits.check_message(&content, &options.mentions)?;
             checks::may_send(state, &self.community_id, &self.channel_id)
         })?;
-        if let Some(reply_to) = options.reply_to
-            && reply_to == 0
-        {
+        if options.reply_to == Some(0) {
             return Err(ApiError::new(
                 ErrorCode::INVALID_ARGUMENT,
                 "reply_to must be a sequence (from 1)",
@@ -130,11 +128,13 @@ impl ChannelHandle {
             created_at_ms: crate::clock::now_ms(),
             state: OutboxState::Sending,
         };
-        outbox::enqueue(&session, entry).await
+        let book = session.outbox();
+        let echo = book.enqueue(entry).await?;
+        Ok(OutgoingMessage::new(echo, book))
     }
 
     /// Sends a text message (see [`send`](Self::send)).
-    pub async fn send_text(&self, text: impl Into<String>) -> Result<LocalMessage, SdkError> {
+    pub async fn send_text(&self, text: impl Into<String>) -> Result<OutgoingMessage, SdkError> {
         self.send(
             MessageContent::Text { text: text.into() },
             SendOptions::default(),
@@ -144,29 +144,26 @@ impl ChannelHandle {
 
     /// Puts a failed message back in the queue. Returns false when it was not failed.
     pub async fn retry_send(&self, local_id: &str) -> Result<bool, SdkError> {
-        let session = self.session()?;
-        outbox::retry(&session, local_id).await
+        self.session()?.outbox().retry(local_id).await
     }
 
-    /// Discards an unsent or failed message from the outbox. Returns false when unknown.
+    /// Discards an unsent or failed message from the outbox; timelines drop its echo
+    /// (`Discarded`). Returns false when unknown or sent already.
     pub async fn discard(&self, local_id: &str) -> Result<bool, SdkError> {
-        Ok(self
-            .session()?
-            .store
-            .outbox_remove(local_id.to_string())
-            .await?)
+        self.session()?.outbox().discard(local_id).await
     }
 
     /// The user's messages of this channel that are not sent yet, or failed.
     pub async fn pending(&self) -> Result<Vec<LocalMessage>, SdkError> {
         let session = self.session()?;
+        let book = session.outbox();
         let entries = session
             .store
             .outbox_entries(self.channel_id.clone())
             .await?;
         Ok(entries
             .iter()
-            .map(|entry| outbox::echo(entry, &session.user_id))
+            .map(|entry| book.echo(entry))
             .filter(|echo| !matches!(echo.state, SendState::Sent { .. }))
             .collect())
     }
@@ -183,7 +180,7 @@ impl ChannelHandle {
         let session = self.session()?;
         let limit = session.read(|state| state.limits.page_size(Some(limit)))?;
         history_page(
-            &session,
+            &session.history(),
             &self.community_id,
             &self.channel_id,
             before_seq,
@@ -193,8 +190,9 @@ impl ChannelHandle {
     }
 
     /// Timeline changes: the newest cached messages and the pending local echoes first,
-    /// then new messages (`Inserted`, upsert by `seq`) and echo state changes (`Local`).
-    /// A subscriber that falls far behind gets a fresh `Reset` (see [`Subscription`]).
+    /// then new messages (`Inserted`, upsert by `seq`) and echo changes (`Local`, upsert by
+    /// `local_id`; `Discarded`, remove). A subscriber that falls far behind gets a fresh
+    /// `Reset` (see [`Subscription`]).
     pub async fn subscribe_messages(&self) -> Result<Subscription<Vec<MessageUpdate>>, SdkError> {
         let subscription = self.timeline().await?;
         let client = Arc::downgrade(&self.client);
@@ -244,18 +242,15 @@ impl ChannelHandle {
     /// The server syncs the position to the user's other devices. Returns the new head.
     pub async fn mark_read(&self, seq: Seq) -> Result<ChannelHead, SdkError> {
         let session = self.session()?;
-        let request = Request::MarkRead(MarkRead {
-            community_id: self.community_id.clone(),
-            channel_id: self.channel_id.clone(),
-            seq,
-        });
-        match session.request(request).await? {
-            Response::ReadState(head) => {
-                session.apply(LocalUpdate::Head(head.clone())).await;
-                Ok(head)
-            }
-            other => Err(SdkError::unexpected("mark_read", &other)),
-        }
+        let head = session
+            .call(op::MarkRead(MarkRead {
+                community_id: self.community_id.clone(),
+                channel_id: self.channel_id.clone(),
+                seq,
+            }))
+            .await?;
+        session.apply(LocalUpdate::Head(head.clone())).await;
+        Ok(head)
     }
 
     /// Marks every message read (up to the newest known sequence).
@@ -282,18 +277,21 @@ impl ChannelHandle {
             }
             Ok(())
         })?;
-        let request = Request::UpdateChannel(UpdateChannel {
-            community_id: self.community_id.clone(),
-            channel_id: self.channel_id.clone(),
-            name: update.name,
-            introduction: update.introduction,
-            notice: update.notice,
-            custom: update.custom,
-            category_id: update.category_id,
-            position: update.position,
-            private: update.private,
-        });
-        channel_answer(&session, "update_channel", request).await
+        let info = session
+            .call(op::UpdateChannel(UpdateChannel {
+                community_id: self.community_id.clone(),
+                channel_id: self.channel_id.clone(),
+                name: update.name,
+                introduction: update.introduction,
+                notice: update.notice,
+                custom: update.custom,
+                category_id: update.category_id,
+                position: update.position,
+                private: update.private,
+            }))
+            .await?;
+        session.apply(LocalUpdate::Channel(info.clone())).await;
+        Ok(info)
     }
 
     /// Deletes the channel and its messages (owner / admin; not the default channel).
@@ -312,12 +310,7 @@ impl ChannelHandle {
             }
             Ok(())
         })?;
-        expect_ok(
-            "delete_channel",
-            session
-                .request(Request::DeleteChannel(self.channel_ref()))
-                .await?,
-        )?;
+        session.call(op::DeleteChannel(self.channel_ref())).await?;
         session
             .apply(LocalUpdate::RemoveChannel(
                 self.community_id.clone(),
@@ -329,49 +322,43 @@ impl ChannelHandle {
 
     /// Adds members to a private channel (owner / admin).
     pub async fn add_members(&self, user_ids: Vec<UserId>) -> Result<UsersOutcome, SdkError> {
-        self.members_change(user_ids, true).await
+        let session = self.members_change(&user_ids)?;
+        session
+            .call(op::AddChannelMembers(self.channel_members(user_ids)))
+            .await
     }
 
     /// Removes members from a private channel (owner / admin).
     pub async fn remove_members(&self, user_ids: Vec<UserId>) -> Result<UsersOutcome, SdkError> {
-        self.members_change(user_ids, false).await
+        let session = self.members_change(&user_ids)?;
+        session
+            .call(op::RemoveChannelMembers(self.channel_members(user_ids)))
+            .await
     }
 
-    async fn members_change(
-        &self,
-        user_ids: Vec<UserId>,
-        add: bool,
-    ) -> Result<UsersOutcome, SdkError> {
+    fn members_change(&self, user_ids: &[UserId]) -> Result<Arc<UserSession>, SdkError> {
         let session = self.session()?;
         session.read(|state| -> Result<(), ApiError> {
             checks::admin(state, &self.community_id)?;
             state.limits.check_invitees(user_ids.len())
         })?;
-        let params = ChannelMembers {
+        Ok(session)
+    }
+
+    fn channel_members(&self, user_ids: Vec<UserId>) -> ChannelMembers {
+        ChannelMembers {
             community_id: self.community_id.clone(),
             channel_id: self.channel_id.clone(),
             user_ids,
-        };
-        let (op, request) = if add {
-            ("add_channel_members", Request::AddChannelMembers(params))
-        } else {
-            (
-                "remove_channel_members",
-                Request::RemoveChannelMembers(params),
-            )
-        };
-        users_outcome(op, session.request(request).await?)
+        }
     }
 
     /// The explicit members of a private channel.
     pub async fn members(&self) -> Result<Vec<UserId>, SdkError> {
         let session = self.session()?;
-        match session
-            .request(Request::ListChannelMembers(self.channel_ref()))
-            .await?
-        {
-            Response::ChannelMembers { user_ids } => Ok(user_ids),
-            other => Err(SdkError::unexpected("list_channel_members", &other)),
-        }
+        let list = session
+            .call(op::ListChannelMembers(self.channel_ref()))
+            .await?;
+        Ok(list.user_ids)
     }
 }

@@ -2,13 +2,13 @@
 //! only refuse what the server would certainly refuse; when the community is not cached
 //! they let the request through, and the server stays the authority either way.
 
-use community_protocol::{ApiError, ChannelKind, ErrorCode, Role};
+use community_protocol::{ApiError, ChannelId, ChannelKind, CommunityId, ErrorCode, Role, UserId};
 
 use crate::clock::now_ms;
 use crate::state::State;
 
 /// The caller must be owner or admin.
-pub(crate) fn admin(state: &State, community_id: &str) -> Result<(), ApiError> {
+pub(crate) fn admin(state: &State, community_id: &CommunityId) -> Result<(), ApiError> {
     match state.role(community_id) {
         Some(Role::Member) => Err(ApiError::new(
             ErrorCode::PERMISSION_DENIED,
@@ -19,7 +19,7 @@ pub(crate) fn admin(state: &State, community_id: &str) -> Result<(), ApiError> {
 }
 
 /// The caller must be the owner.
-pub(crate) fn owner(state: &State, community_id: &str) -> Result<(), ApiError> {
+pub(crate) fn owner(state: &State, community_id: &CommunityId) -> Result<(), ApiError> {
     match state.role(community_id) {
         Some(Role::Member | Role::Admin) => Err(ApiError::new(
             ErrorCode::OWNER_ONLY,
@@ -32,11 +32,11 @@ pub(crate) fn owner(state: &State, community_id: &str) -> Result<(), ApiError> {
 /// Acting on another member (kick, mute, role): nobody acts on the owner.
 pub(crate) fn not_the_owner(
     state: &State,
-    community_id: &str,
-    target: &str,
+    community_id: &CommunityId,
+    target: &UserId,
 ) -> Result<(), ApiError> {
     match state.community(community_id) {
-        Some(community) if community.info.owner_id == target => Err(ApiError::new(
+        Some(community) if &community.info.owner_id == target => Err(ApiError::new(
             ErrorCode::CANNOT_ACT_ON_OWNER,
             "nobody may act on the owner",
         )),
@@ -45,7 +45,7 @@ pub(crate) fn not_the_owner(
 }
 
 /// The owner cannot leave.
-pub(crate) fn may_leave(state: &State, community_id: &str) -> Result<(), ApiError> {
+pub(crate) fn may_leave(state: &State, community_id: &CommunityId) -> Result<(), ApiError> {
     match state.role(community_id) {
         Some(Role::Owner) => Err(ApiError::new(
             ErrorCode::OWNER_CANNOT_LEAVE,
@@ -59,8 +59,8 @@ pub(crate) fn may_leave(state: &State, community_id: &str) -> Result<(), ApiErro
 /// for an announcement channel.
 pub(crate) fn may_send(
     state: &State,
-    community_id: &str,
-    channel_id: &str,
+    community_id: &CommunityId,
+    channel_id: &ChannelId,
 ) -> Result<(), ApiError> {
     let Some(community) = state.community(community_id) else {
         return Ok(());

@@ -1,12 +1,13 @@
 //! [`Client`] and [`ClientBuilder`]: the entry point of the SDK.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use community_protocol::request::{CreateCommunity, JoinCommunity, PageQuery, RefreshToken};
 use community_protocol::{
-    CommunityInfo, ErrorKind, Limits, Page, Request, Response, TimestampMs, UserId, limits,
+    CommunityId, CommunityInfo, ErrorKind, Limits, Page, Seq, TimestampMs, UserId, limits, op,
 };
 use tokio::task::JoinHandle;
 use tracing::Instrument;
@@ -17,9 +18,11 @@ use crate::config::{ClientConfig, TokenProvider};
 use crate::error::SdkError;
 use crate::events::{Hub, Outlet, Publication, Sink, Subscription, UnreadChange, queue};
 use crate::model::{
-    CommunityEntry, ConnectionState, DisconnectReason, ListDiff, UnreadTotals, UnreadUpdate,
+    CommunityEntry, ConnectionState, DisconnectReason, ListDiff, LocalMessage, LoginOutcome,
+    MessageUpdate, SyncState, UnreadTotals, UnreadUpdate,
 };
 use crate::session::{Phase, UserSession};
+use crate::store::StoreOptions;
 use crate::sync::LocalUpdate;
 
 /// Name of the file in the data directory that remembers the last logged-in user, so a
@@ -53,9 +56,16 @@ impl ClientBuilder {
         self
     }
 
-    /// Reconnect backoff: first ceiling `base`, largest delay `cap` (full jitter).
+    /// Reconnect backoff: first ceiling `base`, largest delay `cap` while an outage is
+    /// young (full jitter; see [`BackoffConfig`]).
     pub fn backoff(mut self, base: Duration, cap: Duration) -> Self {
-        self.config.backoff = BackoffConfig { base, cap };
+        self.config.backoff = BackoffConfig::new(base, cap);
+        self
+    }
+
+    /// The whole reconnect backoff configuration.
+    pub fn backoff_config(mut self, backoff: BackoffConfig) -> Self {
+        self.config.backoff = backoff;
         self
     }
 
@@ -68,6 +78,13 @@ impl ClientBuilder {
     /// How long opening a connection may take (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.config.connect_timeout = timeout;
+        self
+    }
+
+    /// How long `login` waits to be synced (default 30 s) before it answers
+    /// [`LoginOutcome::Offline`] (with a saved session) or fails with `timed_out`.
+    pub fn login_timeout(mut self, timeout: Duration) -> Self {
+        self.config.login_timeout = timeout;
         self
     }
 
@@ -93,6 +110,13 @@ impl ClientBuilder {
     /// Refresh the token this long before it expires (default 60 s).
     pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
         self.config.token_refresh_margin = margin;
+        self
+    }
+
+    /// Options of the cache file (readers, batch size; test hooks).
+    #[doc(hidden)]
+    pub fn store_options(mut self, options: StoreOptions) -> Self {
+        self.config.store = options;
         self
     }
 
@@ -124,7 +148,8 @@ async fn build(config: ClientConfig) -> Result<Client, SdkError> {
         hub: hub.clone(),
         session: Mutex::new(None),
         login_lock: tokio::sync::Mutex::new(()),
-        dispatcher,
+        dispatcher: Mutex::new(Some(dispatcher)),
+        closed: AtomicBool::new(false),
         config: config.clone(),
     });
     if let Some(user_id) = read_last_user(&config).await {
@@ -141,18 +166,20 @@ async fn read_last_user(config: &ClientConfig) -> Option<UserId> {
         .await
         .ok()?;
     let user = text.trim().to_string();
-    limits::check_user_id(&user).ok().map(|()| user)
+    limits::check_user_id(&user)
+        .ok()
+        .map(|()| UserId::from(user))
 }
 
-async fn write_last_user(config: &ClientConfig, user_id: &str) {
+async fn write_last_user(config: &ClientConfig, user_id: &UserId) {
     let path = config.data_dir.join(LAST_USER_FILE);
-    if let Err(error) = tokio::fs::write(path, user_id).await {
+    if let Err(error) = tokio::fs::write(path, user_id.as_str()).await {
         tracing::warn!(%error, "cannot remember the last user");
     }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Holds a plain Option; a panic elsewhere leaves it consistent.
+    // Holds plain Options; a panic elsewhere leaves them consistent.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -161,12 +188,16 @@ pub(crate) struct ClientInner {
     pub(crate) hub: Arc<Hub>,
     session: Mutex<Option<Arc<UserSession>>>,
     login_lock: tokio::sync::Mutex<()>,
-    dispatcher: JoinHandle<()>,
+    dispatcher: Mutex<Option<JoinHandle<()>>>,
+    closed: AtomicBool,
 }
 
 impl ClientInner {
     /// The current user's session (cached or logged in).
     pub(crate) fn session(&self) -> Result<Arc<UserSession>, SdkError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(SdkError::Closed);
+        }
         lock(&self.session).clone().ok_or(SdkError::NotLoggedIn)
     }
 
@@ -214,15 +245,19 @@ impl ClientInner {
 
 impl Drop for ClientInner {
     fn drop(&mut self) {
-        self.dispatcher.abort();
+        if let Some(dispatcher) = lock(&self.dispatcher).take() {
+            dispatcher.abort();
+        }
         if let Some(session) = lock(&self.session).take() {
-            session.stop();
+            session.abort();
         }
     }
 }
 
 /// The SDK client: one user's connection, cache and state. Cheap to clone (all clones
-/// share the same client); it shuts down when the last clone and handle are dropped.
+/// share the same client). [`close`](Self::close) shuts it down and returns once every
+/// task and the cache file are closed; dropping the last clone and handle shuts it down
+/// in the background.
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<ClientInner>,
@@ -237,6 +272,18 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// High-water marks of the client's internal queues (diagnostics and tests).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueStats {
+    /// The most items ever waiting between the connection and the sync task.
+    pub inbound_peak: usize,
+    /// The bound of that queue.
+    pub inbound_capacity: usize,
+    /// How many times the connection stopped reading because the sync task was behind.
+    pub backpressure_pauses: u64,
+}
+
 impl Client {
     /// A builder.
     pub fn builder() -> ClientBuilder {
@@ -249,20 +296,30 @@ impl Client {
 
     /// Logs in as `user_id` with `token`, resuming the saved session when there is one.
     ///
-    /// Returns once logged in and synced (unread counts exact). When the server cannot be
-    /// reached but this device has a saved session of the user, it returns `Ok` at once
-    /// and keeps connecting in the background (offline start; the cache is usable).
+    /// Returns [`LoginOutcome::Synced`] once logged in and synced (every count exact), or
+    /// [`LoginOutcome::Offline`] when the server cannot be reached (or does not get the
+    /// client synced within the login timeout) but this device has a saved session of the
+    /// user: the cache is usable and the client keeps connecting in the background.
+    /// Anything else is an error (a refused token, a timeout without a saved session…).
     /// Logging in as another user closes the previous user's session first.
-    pub async fn login(&self, user_id: &str, token: &str) -> Result<(), SdkError> {
-        limits::check_user_id(user_id)?;
+    pub async fn login(
+        &self,
+        user_id: impl Into<UserId>,
+        token: &str,
+    ) -> Result<LoginOutcome, SdkError> {
+        let user_id = user_id.into();
+        limits::check_user_id(user_id.as_str())?;
         if token.is_empty() {
             return Err(SdkError::InvalidArgument("the token is empty".into()));
+        }
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(SdkError::Closed);
         }
         let span = tracing::info_span!("client.login", user = %user_id);
         self.login_inner(user_id, token).instrument(span).await
     }
 
-    async fn login_inner(&self, user_id: &str, token: &str) -> Result<(), SdkError> {
+    async fn login_inner(&self, user_id: UserId, token: &str) -> Result<LoginOutcome, SdkError> {
         let _login = self.inner.login_lock.lock().await;
         let current = lock(&self.inner.session).clone();
         let session = match current {
@@ -271,50 +328,58 @@ impl Client {
                     // Already logged in (or reconnecting): keep the connection, take the
                     // new token for the next login or refresh.
                     session.set_token(token);
-                    return self.wait_ready(&session).await;
+                    return self.wait_synced(&session, true).await;
                 }
                 session
             }
             previous => {
                 if let Some(previous) = previous {
-                    previous.stop();
+                    previous.stop().await;
                 }
                 let session =
-                    UserSession::open(self.inner.config.clone(), self.inner.hub.clone(), user_id)
+                    UserSession::open(self.inner.config.clone(), self.inner.hub.clone(), &user_id)
                         .await?;
                 let mut slot = lock(&self.inner.session);
                 *slot = Some(session.clone());
-                session.publish_reset();
+                session.cell.publish_reset();
                 drop(slot);
                 session
             }
         };
+        // Only a device that was synced before may start offline from its cache.
+        let has_cache = session.store.session().await?.is_some();
         let first = session.start(token.to_string()).await?;
         let result = first.await.unwrap_or(Err(SdkError::Closed));
         match result {
             Ok(_) => {
-                write_last_user(&self.inner.config, user_id).await;
-                self.wait_ready(&session).await
+                write_last_user(&self.inner.config, &user_id).await;
+                self.wait_synced(&session, has_cache).await
             }
-            Err(error) if offline_capable(&error) && session.store.session().await?.is_some() => {
+            Err(error) if offline_capable(&error) && has_cache => {
                 tracing::info!(%error, "server unreachable; starting offline from the cache");
-                write_last_user(&self.inner.config, user_id).await;
-                Ok(())
+                write_last_user(&self.inner.config, &user_id).await;
+                Ok(LoginOutcome::Offline)
             }
             Err(error) => {
-                session.stop();
+                session.stop().await;
                 Err(error)
             }
         }
     }
 
-    async fn wait_ready(&self, session: &UserSession) -> Result<(), SdkError> {
+    /// Waits until the session is synced, ended, or the login timeout passed (then the
+    /// answer is `Offline` when the device has a cache from an earlier sync).
+    async fn wait_synced(
+        &self,
+        session: &UserSession,
+        has_cache: bool,
+    ) -> Result<LoginOutcome, SdkError> {
         let mut phase = session.phase.subscribe();
-        let limit = self.inner.config.request_timeout.saturating_mul(2);
+        let limit = self.inner.config.login_timeout;
         let waited = tokio::time::timeout(limit, async {
             loop {
                 match phase.borrow_and_update().clone() {
-                    Phase::Ready => return Ok(()),
+                    Phase::Ready => return Ok(LoginOutcome::Synced),
                     Phase::Ended(reason) => return Err(ended_error(reason)),
                     Phase::Offline | Phase::Syncing => {}
                 }
@@ -324,7 +389,20 @@ impl Client {
             }
         })
         .await;
-        waited.unwrap_or(Ok(()))
+        match waited {
+            Ok(outcome) => outcome,
+            Err(_) if has_cache => {
+                tracing::info!(
+                    ?limit,
+                    "not synced in time; going on offline from the cache"
+                );
+                Ok(LoginOutcome::Offline)
+            }
+            Err(_) => {
+                session.stop().await;
+                Err(crate::error::ConnectionError::Timeout(crate::clock::millis(limit)).into())
+            }
+        }
     }
 
     /// Logs out: ends the session on the server (not resumable), stops reconnecting and
@@ -348,19 +426,40 @@ impl Client {
         Ok(())
     }
 
+    /// Shuts the client down: the connection closes (the saved session stays resumable,
+    /// as after an app restart), the sync and outbox tasks stop, every subscription ends
+    /// and the cache file is closed. Returns once all of that is done, so the same data
+    /// directory can be opened again at once. Afterwards every call fails with `closed`.
+    /// Idempotent.
+    pub async fn close(&self) -> Result<(), SdkError> {
+        let _login = self.inner.login_lock.lock().await;
+        self.inner.closed.store(true, Ordering::Release);
+        let session = lock(&self.inner.session).take();
+        if let Some(session) = session {
+            session.stop().await;
+            session.store.shutdown().await;
+        }
+        // Every subscription ends (its `next` gives `None`).
+        self.inner.hub.close();
+        let dispatcher = lock(&self.inner.dispatcher).take();
+        if let Some(dispatcher) = dispatcher {
+            dispatcher.abort();
+            let _ = dispatcher.await;
+        }
+        tracing::info!("client closed");
+        Ok(())
+    }
+
     /// Sends a new token now (the token provider does this by itself ahead of expiry).
     /// Returns the new expiry.
     pub async fn refresh_token(&self, token: &str) -> Result<TimestampMs, SdkError> {
         let session = self.inner.session()?;
-        let response = session
-            .request(Request::RefreshToken(RefreshToken {
+        let refreshed = session
+            .call(op::RefreshToken(RefreshToken {
                 token: token.to_string(),
             }))
             .await?;
-        match response {
-            Response::TokenRefreshed { expires_at_ms } => Ok(expires_at_ms),
-            other => Err(SdkError::unexpected("refresh_token", &other)),
-        }
+        Ok(refreshed.expires_at_ms)
     }
 
     /// The current (or cached) user.
@@ -376,6 +475,17 @@ impl Client {
     /// Connection states: the current one, then each change.
     pub fn subscribe_connection(&self) -> Subscription<ConnectionState> {
         self.inner.hub.subscribe_connection()
+    }
+
+    /// How far the cache is from the server now.
+    pub fn sync_state(&self) -> SyncState {
+        self.inner.hub.sync_state()
+    }
+
+    /// Sync states: the current one, then each change (`CaughtUp` after every login and
+    /// every reconnect).
+    pub fn subscribe_sync_state(&self) -> Subscription<SyncState> {
+        self.inner.hub.subscribe_sync()
     }
 
     /// The deployment's limits (announced at login; defaults before).
@@ -438,8 +548,50 @@ impl Client {
         )
     }
 
+    // ----- the outbox, client-wide -----
+
+    /// Every message of the outbox (unsent, failed, and the most recently sent), in the
+    /// order they were sent.
+    pub async fn outbox(&self) -> Result<Vec<LocalMessage>, SdkError> {
+        self.inner.session()?.outbox().all().await
+    }
+
+    /// Outbox changes of every channel: the whole outbox first (one `Reset` with the
+    /// echoes in `pending`), then `Local` and `Discarded` updates.
+    pub async fn subscribe_outbox(&self) -> Result<Subscription<Vec<MessageUpdate>>, SdkError> {
+        self.inner.session()?.outbox().subscribe().await
+    }
+
+    /// One message of the outbox by its local id (also a recently sent one).
+    pub async fn local_message(&self, local_id: &str) -> Result<Option<LocalMessage>, SdkError> {
+        self.inner.session()?.outbox().get(local_id).await
+    }
+
+    /// Waits until the message `local_id` is sent (its sequence) or refused (the server's
+    /// typed error); `message_not_found` when it is unknown or was discarded.
+    pub async fn wait_for_send(&self, local_id: &str) -> Result<Seq, SdkError> {
+        self.inner.session()?.outbox().wait_for_send(local_id).await
+    }
+
+    /// High-water marks of the internal queues.
+    #[doc(hidden)]
+    pub fn queue_stats(&self) -> QueueStats {
+        let stats = self.inner.session().map(|s| s.stats.clone()).ok();
+        QueueStats {
+            inbound_peak: stats
+                .as_ref()
+                .map_or(0, |s| s.inbound_peak.load(Ordering::Relaxed)),
+            inbound_capacity: crate::connection::INBOUND_CAPACITY,
+            backpressure_pauses: stats
+                .as_ref()
+                .map_or(0, |s| s.backpressure_pauses.load(Ordering::Relaxed)),
+        }
+    }
+
+    // ----- communities -----
+
     /// A handle on one community (no network; it may not be joined).
-    pub fn community(&self, community_id: impl Into<String>) -> CommunityHandle {
+    pub fn community(&self, community_id: impl Into<CommunityId>) -> CommunityHandle {
         CommunityHandle::new(self.inner.clone(), community_id.into())
     }
 
@@ -452,7 +604,7 @@ impl Client {
         session.read(|state| -> Result<(), SdkError> {
             let limits = &state.limits;
             if let Some(id) = &params.community_id {
-                limits::check_community_id(id)?;
+                limits::check_community_id(id.as_str())?;
             }
             limits.check_community_name(&params.name)?;
             limits.check_avatar_url(&params.avatar_url)?;
@@ -469,35 +621,31 @@ impl Client {
             }
             Ok(())
         })?;
-        match session.request(Request::CreateCommunity(params)).await? {
-            Response::Community(snapshot) => {
-                let id = snapshot.info.community_id.clone();
-                session.apply(LocalUpdate::Snapshot(snapshot)).await;
-                Ok(self.community(id))
-            }
-            other => Err(SdkError::unexpected("create_community", &other)),
-        }
+        let snapshot = session.call(op::CreateCommunity(params)).await?;
+        let id = snapshot.info.community_id.clone();
+        session.apply(LocalUpdate::Snapshot(snapshot)).await;
+        Ok(self.community(id))
     }
 
     /// Joins a community (or files a join request for an approval community).
     pub async fn join_community(
         &self,
-        community_id: &str,
+        community_id: impl Into<CommunityId>,
         message: &str,
     ) -> Result<JoinOutcome, SdkError> {
         let session = self.inner.session()?;
-        let request = Request::JoinCommunity(JoinCommunity {
-            community_id: community_id.to_string(),
-            message: message.to_string(),
-        });
-        match session.request(request).await? {
-            Response::Community(snapshot) => {
-                session.apply(LocalUpdate::Snapshot(snapshot.clone())).await;
-                Ok(JoinOutcome::Joined(Box::new(snapshot)))
-            }
-            Response::JoinPending => Ok(JoinOutcome::Pending),
-            other => Err(SdkError::unexpected("join_community", &other)),
+        let outcome = session
+            .call(op::JoinCommunity(JoinCommunity {
+                community_id: community_id.into(),
+                message: message.to_string(),
+            }))
+            .await?;
+        if let JoinOutcome::Joined(snapshot) = &outcome {
+            session
+                .apply(LocalUpdate::Snapshot(snapshot.as_ref().clone()))
+                .await;
         }
+        Ok(outcome)
     }
 
     /// One page of the joined communities from the server (`cursor`: the previous page's
@@ -509,13 +657,9 @@ impl Client {
     ) -> Result<Page<CommunityInfo>, SdkError> {
         let session = self.inner.session()?;
         session.read(|state| state.limits.page_size(limit))?;
-        match session
-            .request(Request::ListJoinedCommunities(PageQuery { cursor, limit }))
-            .await?
-        {
-            Response::Communities(page) => Ok(page),
-            other => Err(SdkError::unexpected("list_joined_communities", &other)),
-        }
+        session
+            .call(op::ListJoinedCommunities(PageQuery { cursor, limit }))
+            .await
     }
 }
 

@@ -9,8 +9,8 @@ use community_protocol::request::{
     SetNickname, SetNotification, UpdateCategory, UpdateCommunity,
 };
 use community_protocol::{
-    ApiError, CategoryInfo, ChannelHead, ChannelInfo, CommunityId, CommunityInfo, ErrorCode,
-    JoinRequest, MemberInfo, NotificationStatus, Request, Response, Role, TimestampMs, UserId,
+    ApiError, CategoryId, CategoryInfo, ChannelHead, ChannelId, CommunityId, CommunityInfo,
+    ErrorCode, JoinRequest, MemberInfo, NotificationStatus, Role, TimestampMs, UserId, op,
 };
 
 use super::checks;
@@ -49,12 +49,12 @@ impl CommunityHandle {
     }
 
     /// The community's id.
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &CommunityId {
         &self.community_id
     }
 
     /// A handle on one of its channels.
-    pub fn channel(&self, channel_id: impl Into<String>) -> ChannelHandle {
+    pub fn channel(&self, channel_id: impl Into<ChannelId>) -> ChannelHandle {
         ChannelHandle::new(
             self.client.clone(),
             self.community_id.clone(),
@@ -66,9 +66,10 @@ impl CommunityHandle {
         self.client.session()
     }
 
+    /// The session, after `check` passed on the cached state.
     fn check(
         &self,
-        check: impl FnOnce(&State, &str) -> Result<(), ApiError>,
+        check: impl FnOnce(&State, &CommunityId) -> Result<(), ApiError>,
     ) -> Result<Arc<UserSession>, SdkError> {
         let session = self.session()?;
         session.read(|state| check(state, &self.community_id))?;
@@ -81,10 +82,10 @@ impl CommunityHandle {
         }
     }
 
-    fn member_ref(&self, user_id: &str) -> MemberRef {
+    fn member_ref(&self, user_id: UserId) -> MemberRef {
         MemberRef {
             community_id: self.community_id.clone(),
-            user_id: user_id.to_string(),
+            user_id,
         }
     }
 
@@ -152,84 +153,78 @@ impl CommunityHandle {
     /// Fetches the community from the server and refreshes the cache.
     pub async fn refresh(&self) -> Result<CommunityEntry, SdkError> {
         let session = self.session()?;
-        match session
-            .request(Request::GetCommunity(self.community_ref()))
-            .await?
-        {
-            Response::Community(snapshot) => {
-                let entry = CommunityEntry {
-                    info: snapshot.info.clone(),
-                    me: snapshot.me.clone(),
-                    notification: snapshot.notification,
-                };
-                session.apply(LocalUpdate::Snapshot(snapshot)).await;
-                Ok(entry)
-            }
-            other => Err(SdkError::unexpected("get_community", &other)),
-        }
+        let snapshot = session.call(op::GetCommunity(self.community_ref())).await?;
+        let entry = CommunityEntry {
+            info: snapshot.info.clone(),
+            me: snapshot.me.clone(),
+            notification: snapshot.notification,
+        };
+        session.apply(LocalUpdate::Snapshot(snapshot)).await;
+        Ok(entry)
     }
 
     /// Deletes the community and everything in it (owner only).
     pub async fn dismiss(&self) -> Result<(), SdkError> {
-        let request = Request::DismissCommunity(self.community_ref());
-        self.depart(checks::owner, "dismiss_community", request)
-            .await
+        let session = self.check(checks::owner)?;
+        session
+            .call(op::DismissCommunity(self.community_ref()))
+            .await?;
+        self.forget(&session).await;
+        Ok(())
     }
 
     /// Leaves the community (not for its owner).
     pub async fn leave(&self) -> Result<(), SdkError> {
-        let request = Request::LeaveCommunity(self.community_ref());
-        self.depart(checks::may_leave, "leave_community", request)
-            .await
+        let session = self.check(checks::may_leave)?;
+        session
+            .call(op::LeaveCommunity(self.community_ref()))
+            .await?;
+        self.forget(&session).await;
+        Ok(())
     }
 
-    /// Sends `request` (after `check`), then drops the community from the cache.
-    async fn depart(
-        &self,
-        check: impl FnOnce(&State, &str) -> Result<(), ApiError>,
-        op: &str,
-        request: Request,
-    ) -> Result<(), SdkError> {
-        let session = self.check(check)?;
-        expect_ok(op, session.request(request).await?)?;
+    /// Drops the community from the cache.
+    async fn forget(&self, session: &UserSession) {
         session
             .apply(LocalUpdate::RemoveCommunity(self.community_id.clone()))
             .await;
-        Ok(())
     }
 
     /// Adds up to 100 users; failures are reported per user.
     pub async fn invite(&self, user_ids: Vec<UserId>) -> Result<UsersOutcome, SdkError> {
         let session = self.session()?;
         session.read(|state| state.limits.check_invitees(user_ids.len()))?;
-        let request = Request::InviteMembers(InviteMembers {
-            community_id: self.community_id.clone(),
-            user_ids,
-        });
-        users_outcome("invite_members", session.request(request).await?)
+        session
+            .call(op::InviteMembers(InviteMembers {
+                community_id: self.community_id.clone(),
+                user_ids,
+            }))
+            .await
     }
 
     /// Pending join requests (owner / admin).
     pub async fn join_requests(&self) -> Result<Vec<JoinRequest>, SdkError> {
         let session = self.check(checks::admin)?;
-        match session
-            .request(Request::ListJoinRequests(self.community_ref()))
-            .await?
-        {
-            Response::JoinRequests { requests } => Ok(requests),
-            other => Err(SdkError::unexpected("list_join_requests", &other)),
-        }
+        let answer = session
+            .call(op::ListJoinRequests(self.community_ref()))
+            .await?;
+        Ok(answer.requests)
     }
 
     /// Approves or rejects a join request (owner / admin).
-    pub async fn decide_join_request(&self, user_id: &str, approve: bool) -> Result<(), SdkError> {
+    pub async fn decide_join_request(
+        &self,
+        user_id: impl Into<UserId>,
+        approve: bool,
+    ) -> Result<(), SdkError> {
         let session = self.check(checks::admin)?;
-        let request = Request::DecideJoinRequest(DecideJoinRequest {
-            community_id: self.community_id.clone(),
-            user_id: user_id.to_string(),
-            approve,
-        });
-        expect_ok("decide_join_request", session.request(request).await?)
+        session
+            .call(op::DecideJoinRequest(DecideJoinRequest {
+                community_id: self.community_id.clone(),
+                user_id: user_id.into(),
+                approve,
+            }))
+            .await
     }
 
     /// Changes name, avatar, notice or join policy (owner / admin).
@@ -248,30 +243,17 @@ impl CommunityHandle {
             }
             Ok(())
         })?;
-        let request = Request::UpdateCommunity(UpdateCommunity {
-            community_id: self.community_id.clone(),
-            name: update.name,
-            avatar_url: update.avatar_url,
-            notice: update.notice,
-            join_policy: update.join_policy,
-        });
-        self.info_answer(&session, "update_community", request)
-            .await
-    }
-
-    async fn info_answer(
-        &self,
-        session: &UserSession,
-        op: &str,
-        request: Request,
-    ) -> Result<CommunityInfo, SdkError> {
-        match session.request(request).await? {
-            Response::CommunityInfo(info) => {
-                session.apply(LocalUpdate::Info(info.clone())).await;
-                Ok(info)
-            }
-            other => Err(SdkError::unexpected(op, &other)),
-        }
+        let info = session
+            .call(op::UpdateCommunity(UpdateCommunity {
+                community_id: self.community_id.clone(),
+                name: update.name,
+                avatar_url: update.avatar_url,
+                notice: update.notice,
+                join_policy: update.join_policy,
+            }))
+            .await?;
+        session.apply(LocalUpdate::Info(info.clone())).await;
+        Ok(info)
     }
 
     /// Sets custom attributes (owner / admin); keys that fail are reported one by one.
@@ -280,12 +262,13 @@ impl CommunityHandle {
         attributes: BTreeMap<String, String>,
     ) -> Result<AttributesOutcome, SdkError> {
         let session = self.check(checks::admin)?;
-        let request = Request::SetAttributes(SetAttributes {
-            community_id: self.community_id.clone(),
-            attributes,
-        });
-        self.attributes_answer(&session, "set_attributes", request)
-            .await
+        let outcome = session
+            .call(op::SetAttributes(SetAttributes {
+                community_id: self.community_id.clone(),
+                attributes,
+            }))
+            .await?;
+        self.attributes_applied(&session, outcome).await
     }
 
     /// Deletes custom attributes (owner / admin).
@@ -294,43 +277,38 @@ impl CommunityHandle {
         keys: Vec<String>,
     ) -> Result<AttributesOutcome, SdkError> {
         let session = self.check(checks::admin)?;
-        let request = Request::DeleteAttributes(DeleteAttributes {
-            community_id: self.community_id.clone(),
-            keys,
-        });
-        self.attributes_answer(&session, "delete_attributes", request)
-            .await
+        let outcome = session
+            .call(op::DeleteAttributes(DeleteAttributes {
+                community_id: self.community_id.clone(),
+                keys,
+            }))
+            .await?;
+        self.attributes_applied(&session, outcome).await
     }
 
-    async fn attributes_answer(
+    async fn attributes_applied(
         &self,
         session: &UserSession,
-        op: &str,
-        request: Request,
+        outcome: AttributesOutcome,
     ) -> Result<AttributesOutcome, SdkError> {
-        match session.request(request).await? {
-            Response::Attributes { attributes, failed } => {
-                session
-                    .apply(LocalUpdate::Attributes(
-                        self.community_id.clone(),
-                        attributes.clone(),
-                    ))
-                    .await;
-                Ok(AttributesOutcome { attributes, failed })
-            }
-            other => Err(SdkError::unexpected(op, &other)),
-        }
+        session
+            .apply(LocalUpdate::Attributes(
+                self.community_id.clone(),
+                outcome.attributes.clone(),
+            ))
+            .await;
+        Ok(outcome)
     }
 
-    /// Sets the user's notification status (do-not-disturb leaves the community out of the
-    /// total unread count; mentions still count).
+    /// The user's notification status for this community (synced to their devices).
     pub async fn set_notification(&self, status: NotificationStatus) -> Result<(), SdkError> {
         let session = self.session()?;
-        let request = Request::SetNotification(SetNotification {
-            community_id: self.community_id.clone(),
-            status,
-        });
-        expect_ok("set_notification", session.request(request).await?)?;
+        session
+            .call(op::SetNotification(SetNotification {
+                community_id: self.community_id.clone(),
+                status,
+            }))
+            .await?;
         session
             .apply(LocalUpdate::Notification(self.community_id.clone(), status))
             .await;
@@ -348,22 +326,25 @@ impl CommunityHandle {
     ) -> Result<MembersPage, SdkError> {
         let session = self.session()?;
         session.read(|state| state.limits.page_size(limit))?;
-        let request = Request::ListMembers(ListMembers {
-            community_id: self.community_id.clone(),
-            query,
-            cursor,
-            limit,
-        });
-        match session.request(request).await? {
-            Response::Members { page, total_count } => Ok(MembersPage { page, total_count }),
-            other => Err(SdkError::unexpected("list_members", &other)),
-        }
+        session
+            .call(op::ListMembers(ListMembers {
+                community_id: self.community_id.clone(),
+                query,
+                cursor,
+                limit,
+            }))
+            .await
     }
 
     /// Makes a member an admin or an ordinary member (owner only).
-    pub async fn set_member_role(&self, user_id: &str, role: Role) -> Result<MemberInfo, SdkError> {
+    pub async fn set_member_role(
+        &self,
+        user_id: impl Into<UserId>,
+        role: Role,
+    ) -> Result<MemberInfo, SdkError> {
+        let user_id = user_id.into();
         let session = self.check(checks::owner)?;
-        session.read(|state| checks::not_the_owner(state, &self.community_id, user_id))?;
+        session.read(|state| checks::not_the_owner(state, &self.community_id, &user_id))?;
         if role == Role::Owner {
             return Err(ApiError::new(
                 ErrorCode::INVALID_ARGUMENT,
@@ -371,34 +352,34 @@ impl CommunityHandle {
             )
             .into());
         }
-        let request = Request::SetMemberRole(SetMemberRole {
-            community_id: self.community_id.clone(),
-            user_id: user_id.to_string(),
-            role,
-        });
-        self.member_answer(&session, "set_member_role", request)
-            .await
+        let member = session
+            .call(op::SetMemberRole(SetMemberRole {
+                community_id: self.community_id.clone(),
+                user_id,
+                role,
+            }))
+            .await?;
+        self.member_applied(&session, member).await
     }
 
     /// Removes a member (owner: anyone else; admin: ordinary members).
-    pub async fn kick(&self, user_id: &str) -> Result<(), SdkError> {
+    pub async fn kick(&self, user_id: impl Into<UserId>) -> Result<(), SdkError> {
+        let user_id = user_id.into();
         let session = self.check(checks::admin)?;
-        session.read(|state| checks::not_the_owner(state, &self.community_id, user_id))?;
-        expect_ok(
-            "kick_member",
-            session
-                .request(Request::KickMember(self.member_ref(user_id)))
-                .await?,
-        )
+        session.read(|state| checks::not_the_owner(state, &self.community_id, &user_id))?;
+        session.call(op::KickMember(self.member_ref(user_id))).await
     }
 
     /// Gives ownership to another member (owner only); the user becomes an admin.
-    pub async fn transfer_ownership(&self, user_id: &str) -> Result<MemberInfo, SdkError> {
+    pub async fn transfer_ownership(
+        &self,
+        user_id: impl Into<UserId>,
+    ) -> Result<MemberInfo, SdkError> {
         let session = self.check(checks::owner)?;
-        let request = Request::TransferOwnership(self.member_ref(user_id));
-        let member = self
-            .member_answer(&session, "transfer_ownership", request)
+        let member = session
+            .call(op::TransferOwnership(self.member_ref(user_id.into())))
             .await?;
+        let member = self.member_applied(&session, member).await?;
         // The user's own role changed too; refresh the community to pick it up.
         if let Err(error) = self.refresh().await {
             tracing::debug!(%error, "refresh after an ownership transfer failed");
@@ -409,55 +390,58 @@ impl CommunityHandle {
     /// Mutes a member until a time, or unmutes (`None`).
     pub async fn mute_member(
         &self,
-        user_id: &str,
+        user_id: impl Into<UserId>,
         until_ms: Option<TimestampMs>,
     ) -> Result<MemberInfo, SdkError> {
+        let user_id = user_id.into();
         let session = self.check(checks::admin)?;
-        session.read(|state| checks::not_the_owner(state, &self.community_id, user_id))?;
-        let request = Request::MuteMember(MuteMember {
-            community_id: self.community_id.clone(),
-            user_id: user_id.to_string(),
-            until_ms,
-        });
-        self.member_answer(&session, "mute_member", request).await
+        session.read(|state| checks::not_the_owner(state, &self.community_id, &user_id))?;
+        let member = session
+            .call(op::MuteMember(MuteMember {
+                community_id: self.community_id.clone(),
+                user_id,
+                until_ms,
+            }))
+            .await?;
+        self.member_applied(&session, member).await
     }
 
     /// Mutes or unmutes everyone but the owner and admins (owner / admin).
     pub async fn set_mute_all(&self, muted: bool) -> Result<CommunityInfo, SdkError> {
         let session = self.check(checks::admin)?;
-        let request = Request::SetMuteAll(SetMuteAll {
-            community_id: self.community_id.clone(),
-            muted,
-        });
-        self.info_answer(&session, "set_mute_all", request).await
+        let info = session
+            .call(op::SetMuteAll(SetMuteAll {
+                community_id: self.community_id.clone(),
+                muted,
+            }))
+            .await?;
+        session.apply(LocalUpdate::Info(info.clone())).await;
+        Ok(info)
     }
 
     /// Sets the user's own nickname in this community (`""` clears it).
     pub async fn set_nickname(&self, nickname: &str) -> Result<MemberInfo, SdkError> {
         let session = self.session()?;
         session.read(|state| state.limits.check_nickname(nickname))?;
-        let request = Request::SetNickname(SetNickname {
-            community_id: self.community_id.clone(),
-            nickname: nickname.to_string(),
-        });
-        self.member_answer(&session, "set_nickname", request).await
+        let member = session
+            .call(op::SetNickname(SetNickname {
+                community_id: self.community_id.clone(),
+                nickname: nickname.to_string(),
+            }))
+            .await?;
+        self.member_applied(&session, member).await
     }
 
-    async fn member_answer(
+    /// Applies a member answer when it is the user's own membership.
+    async fn member_applied(
         &self,
         session: &UserSession,
-        op: &str,
-        request: Request,
+        member: MemberInfo,
     ) -> Result<MemberInfo, SdkError> {
-        match session.request(request).await? {
-            Response::Member(member) => {
-                if member.user_id == session.user_id {
-                    session.apply(LocalUpdate::Me(member.clone())).await;
-                }
-                Ok(member)
-            }
-            other => Err(SdkError::unexpected(op, &other)),
+        if member.user_id == session.user_id {
+            session.apply(LocalUpdate::Me(member.clone())).await;
         }
+        Ok(member)
     }
 
     // ----- channels and categories -----
@@ -470,19 +454,21 @@ impl CommunityHandle {
             state.limits.check_channel_intro(&channel.introduction)?;
             state.limits.check_channel_notice(&channel.notice)
         })?;
-        let request = Request::CreateChannel(CreateChannel {
-            community_id: self.community_id.clone(),
-            name: channel.name,
-            kind: channel.kind,
-            introduction: channel.introduction,
-            notice: channel.notice,
-            custom: channel.custom,
-            category_id: channel.category_id,
-            position: channel.position,
-            private: channel.private,
-            member_ids: channel.member_ids,
-        });
-        let info = channel_answer(&session, "create_channel", request).await?;
+        let info = session
+            .call(op::CreateChannel(CreateChannel {
+                community_id: self.community_id.clone(),
+                name: channel.name,
+                kind: channel.kind,
+                introduction: channel.introduction,
+                notice: channel.notice,
+                custom: channel.custom,
+                category_id: channel.category_id,
+                position: channel.position,
+                private: channel.private,
+                member_ids: channel.member_ids,
+            }))
+            .await?;
+        session.apply(LocalUpdate::Channel(info.clone())).await;
         Ok(self.channel(info.channel_id))
     }
 
@@ -494,18 +480,21 @@ impl CommunityHandle {
     ) -> Result<CategoryInfo, SdkError> {
         let session = self.check(checks::admin)?;
         session.read(|state| state.limits.check_channel_name(name))?;
-        let request = Request::CreateCategory(CreateCategory {
-            community_id: self.community_id.clone(),
-            name: name.to_string(),
-            position,
-        });
-        category_answer(&session, "create_category", request).await
+        let category = session
+            .call(op::CreateCategory(CreateCategory {
+                community_id: self.community_id.clone(),
+                name: name.to_string(),
+                position,
+            }))
+            .await?;
+        session.apply(LocalUpdate::Category(category.clone())).await;
+        Ok(category)
     }
 
     /// Renames or moves a category (owner / admin).
     pub async fn update_category(
         &self,
-        category_id: &str,
+        category_id: impl Into<CategoryId>,
         name: Option<String>,
         position: Option<i64>,
     ) -> Result<CategoryInfo, SdkError> {
@@ -513,27 +502,35 @@ impl CommunityHandle {
         if let Some(name) = &name {
             session.read(|state| state.limits.check_channel_name(name))?;
         }
-        let request = Request::UpdateCategory(UpdateCategory {
-            community_id: self.community_id.clone(),
-            category_id: category_id.to_string(),
-            name,
-            position,
-        });
-        category_answer(&session, "update_category", request).await
+        let category = session
+            .call(op::UpdateCategory(UpdateCategory {
+                community_id: self.community_id.clone(),
+                category_id: category_id.into(),
+                name,
+                position,
+            }))
+            .await?;
+        session.apply(LocalUpdate::Category(category.clone())).await;
+        Ok(category)
     }
 
     /// Deletes a category; its channels fall back to no category (owner / admin).
-    pub async fn delete_category(&self, category_id: &str) -> Result<(), SdkError> {
+    pub async fn delete_category(
+        &self,
+        category_id: impl Into<CategoryId>,
+    ) -> Result<(), SdkError> {
+        let category_id = category_id.into();
         let session = self.check(checks::admin)?;
-        let request = Request::DeleteCategory(CategoryRef {
-            community_id: self.community_id.clone(),
-            category_id: category_id.to_string(),
-        });
-        expect_ok("delete_category", session.request(request).await?)?;
+        session
+            .call(op::DeleteCategory(CategoryRef {
+                community_id: self.community_id.clone(),
+                category_id: category_id.clone(),
+            }))
+            .await?;
         session
             .apply(LocalUpdate::RemoveCategory(
                 self.community_id.clone(),
-                category_id.to_string(),
+                category_id,
             ))
             .await;
         Ok(())
@@ -542,57 +539,10 @@ impl CommunityHandle {
     /// Fetches the exact heads of every visible channel and refreshes the counts.
     pub async fn refresh_heads(&self) -> Result<Vec<ChannelHead>, SdkError> {
         let session = self.session()?;
-        match session
-            .request(Request::GetHeads(self.community_ref()))
-            .await?
-        {
-            Response::Heads { heads } => {
-                session.apply(LocalUpdate::Heads(heads.clone())).await;
-                Ok(heads)
-            }
-            other => Err(SdkError::unexpected("get_heads", &other)),
-        }
-    }
-}
-
-pub(crate) fn expect_ok(op: &str, response: Response) -> Result<(), SdkError> {
-    match response {
-        Response::Ok => Ok(()),
-        other => Err(SdkError::unexpected(op, &other)),
-    }
-}
-
-pub(crate) fn users_outcome(op: &str, response: Response) -> Result<UsersOutcome, SdkError> {
-    match response {
-        Response::Users { succeeded, failed } => Ok(UsersOutcome { succeeded, failed }),
-        other => Err(SdkError::unexpected(op, &other)),
-    }
-}
-
-pub(crate) async fn channel_answer(
-    session: &UserSession,
-    op: &str,
-    request: Request,
-) -> Result<ChannelInfo, SdkError> {
-    match session.request(request).await? {
-        Response::Channel(info) => {
-            session.apply(LocalUpdate::Channel(info.clone())).await;
-            Ok(info)
-        }
-        other => Err(SdkError::unexpected(op, &other)),
-    }
-}
-
-async fn category_answer(
-    session: &UserSession,
-    op: &str,
-    request: Request,
-) -> Result<CategoryInfo, SdkError> {
-    match session.request(request).await? {
-        Response::Category(category) => {
-            session.apply(LocalUpdate::Category(category.clone())).await;
-            Ok(category)
-        }
-        other => Err(SdkError::unexpected(op, &other)),
+        let answer = session.call(op::GetHeads(self.community_ref())).await?;
+        session
+            .apply(LocalUpdate::Heads(answer.heads.clone()))
+            .await;
+        Ok(answer.heads)
     }
 }

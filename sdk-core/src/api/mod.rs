@@ -9,11 +9,13 @@ mod channel;
 mod checks;
 mod client;
 mod community;
+mod outgoing;
 mod records;
 
 pub use channel::ChannelHandle;
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, QueueStats};
 pub use community::CommunityHandle;
+pub use outgoing::OutgoingMessage;
 pub use records::{
     AttributesOutcome, ChannelUpdate, CommunityUpdate, JoinOutcome, MembersPage, NewChannel,
     UsersOutcome,

@@ -1,11 +1,6 @@
 //! Option and result records of the API methods (plain data).
 
-use std::collections::BTreeMap;
-
-use community_protocol::{
-    CategoryId, ChannelKind, CommunitySnapshot, FailedKey, FailedUser, JoinPolicy, MemberInfo,
-    Page, UserId,
-};
+use community_protocol::{CategoryId, ChannelKind, JoinPolicy, UserId};
 
 /// What a new channel looks like ([`CommunityHandle::create_channel`](crate::CommunityHandle::create_channel)).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -62,38 +57,12 @@ pub struct CommunityUpdate {
     pub join_policy: Option<JoinPolicy>,
 }
 
-/// The answer to joining a community.
-#[derive(Debug, Clone, PartialEq)]
-pub enum JoinOutcome {
-    /// Joined: the community as the new member sees it.
-    Joined(Box<CommunitySnapshot>),
-    /// An approval community: the request waits for an owner or admin.
-    Pending,
-}
-
-/// Users an operation applied to, and those it did not (each with its error).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct UsersOutcome {
-    /// Users it applied to.
-    pub succeeded: Vec<UserId>,
-    /// Users it did not apply to.
-    pub failed: Vec<FailedUser>,
-}
-
+/// The answer to joining a community: joined (with the community as the new member sees
+/// it), or pending (an approval community).
+pub use community_protocol::JoinAnswer as JoinOutcome;
 /// Attributes after an operation, and the keys that failed.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct AttributesOutcome {
-    /// Every attribute now.
-    pub attributes: BTreeMap<String, String>,
-    /// Keys that could not be set or deleted.
-    pub failed: Vec<FailedKey>,
-}
-
+pub use community_protocol::response::AttributesOutcome;
 /// A page of members and the exact number of matching members.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MembersPage {
-    /// The page (`next_cursor` is absent on the last page).
-    pub page: Page<MemberInfo>,
-    /// Exact number of members matching the query.
-    pub total_count: u64,
-}
+pub use community_protocol::response::MembersPage;
+/// Users an operation applied to, and those it did not (each with its error).
+pub use community_protocol::response::UsersOutcome;

@@ -4,24 +4,28 @@
 //! one), correlates requests with responses by id, beats at the announced interval (a
 //! missing ack means a dead connection), refreshes the token ahead of expiry through the
 //! app's [`TokenProvider`](crate::TokenProvider), reconnects with full-jitter backoff and
-//! reacts to each `goodbye` reason. Events are checked against the session's event
-//! sequence (duplicates dropped, a jump means a broken stream: reconnect and resume) and
-//! forwarded in order, with the login markers, to the sync task through [`Inbound`].
+//! reacts to each `goodbye` reason. Frames are read with `community_protocol::codec`'s
+//! forward-compatible decoder; events are checked against the session's event sequence
+//! (duplicates dropped, a jump means a broken stream: reconnect and resume) and forwarded
+//! in order, with the login markers, to the sync task through a bounded queue of
+//! [`Inbound`] items ([`forward`]): when the sync task (or the store behind it) is slow,
+//! the task stops reading the socket, and the server's slow-consumer policy applies
+//! instead of client memory growing.
 //!
-//! Callers talk to the task through a [`ConnectionHandle`]: `request` sends a command and
-//! awaits a oneshot, bounded by the request timeout.
+//! Callers talk to the task through a [`ConnectionHandle`]: `call` sends a typed
+//! operation and awaits its answer, bounded by the request timeout.
 
-mod frames;
+mod forward;
 mod task;
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use community_protocol::request::Resume;
 use community_protocol::response::LoggedIn;
-use community_protocol::{Event, Request, Response, UserId};
-use tokio::sync::{mpsc, oneshot};
+use community_protocol::{Event, Operation, Request, Response, UserId};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::backoff::BackoffConfig;
@@ -29,6 +33,12 @@ use crate::config::TokenProvider;
 use crate::error::{ConnectionError, SdkError};
 use crate::events::Hub;
 use crate::model::DisconnectReason;
+
+pub(crate) use forward::INBOUND_CAPACITY;
+
+/// Commands (requests, logout) that may wait for the connection task at once; callers
+/// beyond it wait for room.
+const COMMAND_CAPACITY: usize = 256;
 
 /// What the connection needs to know.
 #[derive(Clone)]
@@ -59,6 +69,9 @@ pub(crate) enum Inbound {
     /// An event of the session, in sequence order. `None`: an event of a kind this SDK
     /// does not know (its sequence still counts).
     Event { seq: u64, event: Option<Box<Event>> },
+    /// An event of a known kind that did not decode: its sequence counts, and the state
+    /// it carried must be recovered by a re-sync.
+    Malformed { seq: u64, kind: String },
     /// The connection dropped; the task reconnects by itself.
     Lost,
     /// The connection ended for good.
@@ -73,13 +86,30 @@ pub(crate) enum Command {
     Logout {
         reply: oneshot::Sender<Result<(), SdkError>>,
     },
-    Stop,
+    /// Drop the connection and connect again (a sync that failed after a login).
+    Reconnect,
+}
+
+/// High-water marks of the connection's queues, for tests and diagnostics.
+#[derive(Debug, Default)]
+pub(crate) struct QueueStats {
+    /// The most items ever waiting in the inbound queue at once.
+    pub inbound_peak: AtomicUsize,
+    /// How many times the task stopped reading because the inbound queue was full.
+    pub backpressure_pauses: AtomicU64,
+}
+
+impl QueueStats {
+    pub(crate) fn observe_depth(&self, depth: usize) {
+        self.inbound_peak.fetch_max(depth, Ordering::Relaxed);
+    }
 }
 
 /// The way into the connection task. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct ConnectionHandle {
-    commands: mpsc::UnboundedSender<Command>,
+    commands: mpsc::Sender<Command>,
+    stop: Arc<watch::Sender<bool>>,
     request_timeout: Duration,
     epoch: u64,
 }
@@ -90,26 +120,42 @@ impl ConnectionHandle {
     pub(crate) async fn request(&self, request: Request) -> Result<Response, SdkError> {
         let op = request.op();
         let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Command::Request {
-                request: Box::new(request),
-                reply,
-            })
-            .map_err(|_| SdkError::NotLoggedIn)?;
-        match tokio::time::timeout(self.request_timeout, answer).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(ConnectionError::Lost.into()),
-            Err(_) => {
-                tracing::debug!(op, "request timed out");
-                Err(ConnectionError::Timeout(crate::clock::millis(self.request_timeout)).into())
-            }
-        }
+        let command = Command::Request {
+            request: Box::new(request),
+            reply,
+        };
+        let waited = tokio::time::timeout(self.request_timeout, async {
+            self.commands
+                .send(command)
+                .await
+                .map_err(|_| SdkError::NotLoggedIn)?;
+            answer
+                .await
+                .map_err(|_| SdkError::from(ConnectionError::Lost))?
+        })
+        .await;
+        waited.unwrap_or_else(|_| {
+            tracing::debug!(op, "request timed out");
+            Err(ConnectionError::Timeout(crate::clock::millis(self.request_timeout)).into())
+        })
+    }
+
+    /// Carries out a typed operation: its answer, or a typed error (a response of the
+    /// wrong kind is [`SdkError::UnexpectedResponse`]).
+    pub(crate) async fn call<O: Operation>(&self, operation: O) -> Result<O::Output, SdkError> {
+        let response = self.request(operation.into()).await?;
+        O::output(response).map_err(|other| SdkError::unexpected(O::NAME, &other))
     }
 
     /// Logs out on the server (when connected) and ends the task.
     pub(crate) async fn logout(&self) -> Result<(), SdkError> {
         let (reply, answer) = oneshot::channel();
-        if self.commands.send(Command::Logout { reply }).is_err() {
+        let sent = tokio::time::timeout(
+            self.request_timeout,
+            self.commands.send(Command::Logout { reply }),
+        )
+        .await;
+        if !matches!(sent, Ok(Ok(()))) {
             return Ok(());
         }
         match tokio::time::timeout(self.request_timeout, answer).await {
@@ -118,9 +164,14 @@ impl ConnectionHandle {
         }
     }
 
+    /// Asks the task to drop the connection and connect again (with backoff).
+    pub(crate) fn reconnect(&self) {
+        let _ = self.commands.try_send(Command::Reconnect);
+    }
+
     /// Ends the task without telling the server (the session stays resumable).
     pub(crate) fn stop(&self) {
-        let _ = self.commands.send(Command::Stop);
+        self.stop.send_replace(true);
     }
 
     /// The epoch the task publishes its connection states under.
@@ -137,40 +188,38 @@ impl ConnectionHandle {
 /// A started connection.
 pub(crate) struct Spawned {
     pub handle: ConnectionHandle,
-    pub inbound: mpsc::UnboundedReceiver<Inbound>,
+    pub inbound: mpsc::Receiver<Inbound>,
     /// The outcome of the first login attempt: `Ok` once logged in, or the first error
     /// (a network error is reported while the task keeps retrying).
     pub first_login: oneshot::Receiver<Result<LoggedIn, SdkError>>,
     pub task: JoinHandle<()>,
 }
 
+/// What the task shares with the rest of the session.
+pub(crate) struct Shared {
+    pub credentials: Arc<Mutex<Credentials>>,
+    /// The last event sequence applied and stored (acknowledged in heartbeats).
+    pub applied_seq: Arc<AtomicU64>,
+    pub hub: Arc<Hub>,
+    pub stats: Arc<QueueStats>,
+}
+
 /// Starts the connection task.
-pub(crate) fn spawn(
-    config: ConnectionConfig,
-    credentials: Arc<Mutex<Credentials>>,
-    resume: Option<Resume>,
-    applied_seq: Arc<AtomicU64>,
-    hub: Arc<Hub>,
-) -> Spawned {
-    let (commands, command_rx) = mpsc::unbounded_channel();
-    let (inbound_tx, inbound) = mpsc::unbounded_channel();
+pub(crate) fn spawn(config: ConnectionConfig, shared: Shared, resume: Option<Resume>) -> Spawned {
+    let (commands, command_rx) = mpsc::channel(COMMAND_CAPACITY);
+    let (inbound_tx, inbound) = mpsc::channel(INBOUND_CAPACITY);
     let (first_tx, first_login) = oneshot::channel();
+    let (stop, stop_rx) = watch::channel(false);
     let request_timeout = config.request_timeout;
     let task = task::Task::new(
-        config,
-        credentials,
-        resume,
-        applied_seq,
-        hub,
-        command_rx,
-        inbound_tx,
-        first_tx,
+        config, shared, resume, command_rx, stop_rx, inbound_tx, first_tx,
     );
     let epoch = task.epoch();
     let task = tokio::spawn(task.run());
     Spawned {
         handle: ConnectionHandle {
             commands,
+            stop: Arc::new(stop),
             request_timeout,
             epoch,
         },

@@ -20,7 +20,7 @@ use super::Subscription;
 use super::subscription::{Outlet, queue};
 use crate::model::{
     ChannelEntry, ChannelUnread, CommunityEntry, CommunityUnread, ConnectionState,
-    DisconnectReason, ListDiff, MessageUpdate, UnreadTotals, UnreadUpdate,
+    DisconnectReason, ListDiff, MessageUpdate, SyncState, UnreadTotals, UnreadUpdate,
 };
 
 /// One change, as produced.
@@ -28,6 +28,8 @@ use crate::model::{
 pub(crate) enum Publication {
     /// The connection state changed.
     Connection(ConnectionState),
+    /// The sync state changed.
+    Sync(SyncState),
     /// The community list changed.
     Community(ListDiff<CommunityEntry>),
     /// A community's channel list changed.
@@ -69,6 +71,11 @@ pub(crate) struct UnreadChange {
 pub(crate) enum Sink {
     /// Connection states.
     Connection(Outlet<ConnectionState>),
+    /// Sync states.
+    Sync(Outlet<SyncState>),
+    /// Local echo changes of every channel (`Local` and `Discarded`): the client-wide
+    /// outbox view.
+    Outbox(Outlet<Vec<MessageUpdate>>),
     /// Community list diffs.
     Communities(Outlet<Vec<ListDiff<CommunityEntry>>>),
     /// Channel list diffs of one community.
@@ -83,6 +90,8 @@ impl Sink {
     fn is_closed(&self) -> bool {
         match self {
             Sink::Connection(s) => s.is_closed(),
+            Sink::Sync(s) => s.is_closed(),
+            Sink::Outbox(s) => s.is_closed(),
             Sink::Communities(s) => s.is_closed(),
             Sink::Channels(_, s) => s.is_closed(),
             Sink::Messages(_, _, s) => s.is_closed(),
@@ -93,6 +102,8 @@ impl Sink {
     fn clone_sink(&self) -> Sink {
         match self {
             Sink::Connection(s) => Sink::Connection(s.clone()),
+            Sink::Sync(s) => Sink::Sync(s.clone()),
+            Sink::Outbox(s) => Sink::Outbox(s.clone()),
             Sink::Communities(s) => Sink::Communities(s.clone()),
             Sink::Channels(c, s) => Sink::Channels(c.clone(), s.clone()),
             Sink::Messages(c, ch, s) => Sink::Messages(c.clone(), ch.clone(), s.clone()),
@@ -115,6 +126,9 @@ struct Inner {
     queue: VecDeque<(u64, Publication)>,
     subscribers: Vec<Subscriber>,
     connection: ConnectionState,
+    sync: SyncState,
+    /// The client closed: no subscriber is kept any more.
+    closed: bool,
 }
 
 /// The publication queue and subscriber list.
@@ -138,6 +152,8 @@ impl Hub {
                 connection: ConnectionState::Disconnected {
                     reason: DisconnectReason::LoggedOut,
                 },
+                sync: SyncState::Offline,
+                closed: false,
             }),
             wake: Notify::new(),
         })
@@ -155,8 +171,10 @@ impl Hub {
         {
             let mut inner = self.lock();
             for publication in publications {
-                if let Publication::Connection(state) = &publication {
-                    inner.connection = state.clone();
+                match &publication {
+                    Publication::Connection(state) => inner.connection = state.clone(),
+                    Publication::Sync(state) => inner.sync = *state,
+                    _ => {}
                 }
                 let n = inner.next;
                 inner.next += 1;
@@ -198,6 +216,46 @@ impl Hub {
     /// The current connection state.
     pub(crate) fn connection_state(&self) -> ConnectionState {
         self.lock().connection.clone()
+    }
+
+    /// Publishes the sync state, unless it is the current one already.
+    pub(crate) fn publish_sync(&self, state: SyncState) {
+        if self.lock().sync != state {
+            self.publish([Publication::Sync(state)]);
+        }
+    }
+
+    /// The current sync state.
+    pub(crate) fn sync_state(&self) -> SyncState {
+        self.lock().sync
+    }
+
+    /// Subscribes to sync states (the current one first).
+    pub(crate) fn subscribe_sync(self: &Arc<Self>) -> Subscription<SyncState> {
+        let (outlet, inlet) = queue();
+        let mut inner = self.lock();
+        Inner::register(&mut inner, Sink::Sync(outlet));
+        let current = inner.sync;
+        drop(inner);
+        let hub: Weak<Hub> = Arc::downgrade(self);
+        Subscription::new(current, inlet).with_resync(move || {
+            let fresh = hub.upgrade().map(|hub| hub.subscribe_sync());
+            Box::pin(std::future::ready(fresh))
+        })
+    }
+
+    /// Ends every subscription (their `next` gives `None` once drained) and keeps no new
+    /// one: the client closed.
+    pub(crate) fn close(&self) {
+        let mut inner = self.lock();
+        inner.closed = true;
+        inner.subscribers.clear();
+        inner.queue.clear();
+    }
+
+    /// True once [`Hub::close`] ran.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
     }
 
     /// Registers a sink; it receives publications queued from now on. Call while holding
@@ -256,6 +314,10 @@ impl Hub {
 
 impl Inner {
     fn register(&mut self, sink: Sink) {
+        if self.closed {
+            // Dropping the sink ends the subscription at once.
+            return;
+        }
         let (id, from) = (self.next_subscriber, self.next);
         self.next_subscriber += 1;
         self.subscribers.push(Subscriber { id, from, sink });
@@ -276,6 +338,28 @@ fn deliver(batch: &[(u64, Publication)], from: u64, sink: &Sink) -> bool {
                 }
             }
             true
+        }
+        Sink::Sync(sender) => {
+            for publication in relevant {
+                if let Publication::Sync(state) = publication
+                    && !sender.send(*state)
+                {
+                    return false;
+                }
+            }
+            true
+        }
+        Sink::Outbox(sender) => {
+            let echoes: Vec<_> = relevant
+                .filter_map(|p| match p {
+                    Publication::Message {
+                        update: update @ (MessageUpdate::Local(_) | MessageUpdate::Discarded { .. }),
+                        ..
+                    } => Some(update.clone()),
+                    _ => None,
+                })
+                .collect();
+            echoes.is_empty() || sender.send(echoes)
         }
         Sink::Communities(sender) => {
             let diffs: Vec<_> = relevant
@@ -366,7 +450,7 @@ mod tests {
     use crate::events::subscription::BACKLOG;
     use std::time::Duration;
 
-    fn unread(channel: &str, count: u64) -> Publication {
+    fn unread(channel: &ChannelId, count: u64) -> Publication {
         Publication::Unread(UnreadChange {
             channels: vec![ChannelUnread {
                 community_id: "c".into(),
@@ -390,22 +474,26 @@ mod tests {
     async fn subscribers_get_only_what_follows_their_registration_coalesced() {
         let hub = Hub::new();
         let dispatcher = tokio::spawn(hub.clone().run_dispatcher());
-        hub.publish([unread("a", 1)]);
+        hub.publish([unread(&ChannelId::from("a"), 1)]);
         let (outlet, inlet) = queue();
         hub.register(Sink::Unread(outlet));
         let mut subscription = Subscription::new(UnreadUpdate::default(), inlet);
         assert_eq!(subscription.try_next(), Some(UnreadUpdate::default()));
-        hub.publish([unread("a", 2), unread("a", 3), unread("b", 1)]);
+        hub.publish([
+            unread(&ChannelId::from("a"), 2),
+            unread(&ChannelId::from("a"), 3),
+            unread(&ChannelId::from("b"), 1),
+        ]);
         let update = tokio::time::timeout(Duration::from_secs(5), subscription.next())
             .await
             .unwrap()
             .unwrap();
-        let counts: Vec<(String, u64)> = update
+        let counts: Vec<(&str, u64)> = update
             .channels
             .iter()
-            .map(|c| (c.channel_id.clone(), c.unread_count))
+            .map(|c| (c.channel_id.as_str(), c.unread_count))
             .collect();
-        assert_eq!(counts, vec![("a".to_string(), 3), ("b".to_string(), 1)]);
+        assert_eq!(counts, vec![("a", 3), ("b", 1)]);
         assert_eq!(update.totals.total_unread, 1);
         dispatcher.abort();
     }

@@ -113,6 +113,12 @@ impl<T> Subscription<T> {
         }
     }
 
+    /// Replaces the first value (the current value of the stream).
+    pub(crate) fn with_initial(mut self, initial: T) -> Self {
+        self.initial = Some(initial);
+        self
+    }
+
     /// Applies `filter` to every later batch (not to the initial value).
     pub(crate) fn with_filter(
         mut self,

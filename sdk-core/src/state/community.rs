@@ -1,6 +1,7 @@
 //! One joined community in memory: its info, the user's membership and notification
 //! status, categories, visible channels with their unread counters, and the sums.
 
+use community_protocol::CommunityId;
 use std::collections::BTreeMap;
 
 use community_protocol::{
@@ -116,8 +117,8 @@ impl CommunityState {
             let category = c
                 .info
                 .category_id
-                .as_deref()
-                .and_then(|id| category_position.get(id).copied())
+                .as_ref()
+                .and_then(|id| category_position.get(id.as_str()).copied())
                 .unwrap_or(i64::MIN);
             (category, c.info.position, c.info.channel_id.clone())
         });
@@ -147,9 +148,9 @@ impl CommunityState {
     }
 }
 
-pub(super) fn channel_unread(community_id: &str, channel: &ChannelState) -> ChannelUnread {
+pub(super) fn channel_unread(community_id: &CommunityId, channel: &ChannelState) -> ChannelUnread {
     ChannelUnread {
-        community_id: community_id.to_string(),
+        community_id: community_id.to_string().into(),
         channel_id: channel.info.channel_id.clone(),
         read_seq: channel.counter.read_seq,
         last_seq: channel.counter.last_seq,

@@ -8,9 +8,11 @@
 //! Aggregates (community sums, totals) are kept by delta on the hot path (a message) and
 //! recomputed on structural changes; nothing ever counts messages.
 
+mod cell;
 mod community;
 pub(crate) mod unread;
 
+use community_protocol::{CategoryId, ChannelId};
 use std::collections::BTreeMap;
 
 use community_protocol::{
@@ -23,6 +25,7 @@ use crate::model::{
     ChannelEntry, ChannelUnread, CommunityEntry, CommunityUnread, ListDiff, UnreadTotals,
     UnreadUpdate,
 };
+pub(crate) use cell::StateCell;
 use community::channel_unread;
 pub(crate) use community::{ChannelState, CommunityState};
 use unread::{Counter, Effect, HeadOutcome};
@@ -78,14 +81,14 @@ impl State {
         }
     }
 
-    fn is_me(&self, user: &str) -> bool {
-        self.user_id.as_deref() == Some(user)
+    fn is_me(&self, user: &UserId) -> bool {
+        self.user_id.as_ref() == Some(user)
     }
 
     // ----- queries -----
 
     /// One community.
-    pub(crate) fn community(&self, community_id: &str) -> Option<&CommunityState> {
+    pub(crate) fn community(&self, community_id: &CommunityId) -> Option<&CommunityState> {
         self.communities.get(community_id)
     }
 
@@ -103,22 +106,26 @@ impl State {
     }
 
     /// One community's channel list (display order); `None` when not joined.
-    pub(crate) fn channel_entries(&self, community_id: &str) -> Option<Vec<ChannelEntry>> {
+    pub(crate) fn channel_entries(&self, community_id: &CommunityId) -> Option<Vec<ChannelEntry>> {
         self.communities
             .get(community_id)
             .map(CommunityState::channel_entries)
     }
 
     /// One channel.
-    pub(crate) fn channel(&self, community_id: &str, channel_id: &str) -> Option<&ChannelState> {
+    pub(crate) fn channel(
+        &self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+    ) -> Option<&ChannelState> {
         self.communities.get(community_id)?.channels.get(channel_id)
     }
 
     /// One channel's entry.
     pub(crate) fn channel_entry(
         &self,
-        community_id: &str,
-        channel_id: &str,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
     ) -> Option<ChannelEntry> {
         let community = self.communities.get(community_id)?;
         community
@@ -128,7 +135,7 @@ impl State {
     }
 
     /// The user's role in a community, if joined.
-    pub(crate) fn role(&self, community_id: &str) -> Option<Role> {
+    pub(crate) fn role(&self, community_id: &CommunityId) -> Option<Role> {
         self.communities.get(community_id).map(|c| c.me.role)
     }
 
@@ -140,15 +147,15 @@ impl State {
     /// One channel's counts.
     pub(crate) fn channel_unread(
         &self,
-        community_id: &str,
-        channel_id: &str,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
     ) -> Option<ChannelUnread> {
         self.channel(community_id, channel_id)
             .map(|c| channel_unread(community_id, c))
     }
 
     /// One community's sums.
-    pub(crate) fn community_unread(&self, community_id: &str) -> Option<CommunityUnread> {
+    pub(crate) fn community_unread(&self, community_id: &CommunityId) -> Option<CommunityUnread> {
         self.communities
             .get(community_id)
             .map(CommunityState::unread)
@@ -265,7 +272,7 @@ impl State {
     /// Removes a community (left, kicked, dismissed). Returns whether it was known.
     pub(crate) fn remove_community(
         &mut self,
-        community_id: &str,
+        community_id: &CommunityId,
         out: &mut Vec<Publication>,
     ) -> bool {
         if self.communities.remove(community_id).is_none() {
@@ -276,11 +283,11 @@ impl State {
             community_id.to_string(),
         )));
         out.push(Publication::Channel {
-            community_id: community_id.to_string(),
+            community_id: community_id.to_string().into(),
             diff: ListDiff::Reset(vec![]),
         });
         out.push(Publication::Unread(UnreadChange {
-            removed_communities: vec![community_id.to_string()],
+            removed_communities: vec![community_id.to_string().into()],
             totals: self.totals,
             ..UnreadChange::default()
         }));
@@ -291,7 +298,7 @@ impl State {
     /// publishes the entry (and the unread sums when the notification status moved).
     fn update_community(
         &mut self,
-        community_id: &str,
+        community_id: &CommunityId,
         out: &mut Vec<Publication>,
         change: impl FnOnce(&mut CommunityState),
     ) -> bool {
@@ -324,7 +331,7 @@ impl State {
     /// Attributes (and the structure version) changed.
     pub(crate) fn set_attributes(
         &mut self,
-        community_id: &str,
+        community_id: &CommunityId,
         attributes: BTreeMap<String, String>,
         version: u64,
         out: &mut Vec<Publication>,
@@ -338,7 +345,7 @@ impl State {
     /// The member count changed.
     pub(crate) fn set_member_count(
         &mut self,
-        community_id: &str,
+        community_id: &CommunityId,
         count: u64,
         out: &mut Vec<Publication>,
     ) -> bool {
@@ -354,7 +361,7 @@ impl State {
     /// The notification status changed.
     pub(crate) fn set_notification(
         &mut self,
-        community_id: &str,
+        community_id: &CommunityId,
         status: NotificationStatus,
         out: &mut Vec<Publication>,
     ) -> bool {
@@ -362,7 +369,7 @@ impl State {
     }
 
     /// Raises a community's structure version.
-    pub(crate) fn set_version(&mut self, community_id: &str, version: u64) {
+    pub(crate) fn set_version(&mut self, community_id: &CommunityId, version: u64) {
         if let Some(community) = self.communities.get_mut(community_id) {
             community.info.version = community.info.version.max(version);
         }
@@ -414,8 +421,8 @@ impl State {
     /// A channel disappeared.
     pub(crate) fn remove_channel(
         &mut self,
-        community_id: &str,
-        channel_id: &str,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
         out: &mut Vec<Publication>,
     ) -> bool {
         let Some(community) = self.communities.get_mut(community_id) else {
@@ -428,7 +435,7 @@ impl State {
         let summary = community.unread();
         self.recompute_totals();
         out.push(Publication::Channel {
-            community_id: community_id.to_string(),
+            community_id: community_id.to_string().into(),
             diff: ListDiff::Remove(channel_id.to_string()),
         });
         out.push(Publication::Unread(UnreadChange {
@@ -466,8 +473,8 @@ impl State {
     /// A category was deleted; its channels lose their category.
     pub(crate) fn remove_category(
         &mut self,
-        community_id: &str,
-        category_id: &str,
+        community_id: &CommunityId,
+        category_id: &CategoryId,
         out: &mut Vec<Publication>,
     ) -> bool {
         let Some(community) = self.communities.get_mut(community_id) else {
@@ -475,14 +482,14 @@ impl State {
         };
         community
             .categories
-            .retain(|c| c.category_id != category_id);
+            .retain(|c| &c.category_id != category_id);
         for channel in community.channels.values_mut() {
-            if channel.info.category_id.as_deref() == Some(category_id) {
+            if channel.info.category_id.as_ref() == Some(category_id) {
                 channel.info.category_id = None;
             }
         }
         out.push(Publication::Channel {
-            community_id: community_id.to_string(),
+            community_id: community_id.to_string().into(),
             diff: ListDiff::Reset(community.channel_entries()),
         });
         true
@@ -529,7 +536,7 @@ impl State {
         let from_me = self.is_me(&message.sender_id);
         let mentions_me = self
             .user_id
-            .as_deref()
+            .as_ref()
             .is_some_and(|me| message.mentions.mentions(me));
         let Some(channel) = self
             .communities
@@ -557,8 +564,8 @@ impl State {
     /// Slow-path activity. Returns `None` when the channel is unknown.
     pub(crate) fn on_activity(
         &mut self,
-        community_id: &str,
-        channel_id: &str,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
         last_seq: u64,
         at_ms: i64,
         mentioned: bool,
@@ -579,8 +586,8 @@ impl State {
     /// Adjusts the sums by the difference of one channel's counter and publishes it.
     fn counter_changed(
         &mut self,
-        community_id: &str,
-        channel_id: &str,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
         before: Counter,
         after: Counter,
         out: &mut Vec<Publication>,
@@ -612,7 +619,11 @@ impl State {
     }
 
     /// The current head of one channel (for storage).
-    pub(crate) fn head(&self, community_id: &str, channel_id: &str) -> Option<ChannelHead> {
+    pub(crate) fn head(
+        &self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+    ) -> Option<ChannelHead> {
         self.channel(community_id, channel_id)
             .map(|c| c.counter.to_head(community_id, channel_id))
     }

@@ -68,7 +68,10 @@ fn snapshot(
             version: 1,
         },
         categories: vec![],
-        channels: heads.iter().map(|h| channel(id, &h.channel_id)).collect(),
+        channels: heads
+            .iter()
+            .map(|h| channel(id, h.channel_id.as_str()))
+            .collect(),
         me: MemberInfo {
             community_id: id.into(),
             user_id: "me".into(),
@@ -125,8 +128,18 @@ fn state() -> State {
 #[test]
 fn totals_skip_do_not_disturb_but_keep_its_mentions() {
     let state = state();
-    assert_eq!(state.community_unread("a").map(|c| c.unread_count), Some(8));
-    assert_eq!(state.community_unread("b").map(|c| c.unread_count), Some(7));
+    assert_eq!(
+        state
+            .community_unread(&CommunityId::from("a"))
+            .map(|c| c.unread_count),
+        Some(8)
+    );
+    assert_eq!(
+        state
+            .community_unread(&CommunityId::from("b"))
+            .map(|c| c.unread_count),
+        Some(7)
+    );
     assert_eq!(
         state.totals(),
         UnreadTotals {
@@ -145,7 +158,7 @@ fn events_move_the_counts_and_publish_them() {
     state.on_message(&message("b", "b1", 8, "bob", true), &mut out);
     assert_eq!(
         state
-            .channel_unread("a", "a1")
+            .channel_unread(&CommunityId::from("a"), &ChannelId::from("a1"))
             .map(|c| (c.unread_count, c.mention_count)),
         Some((6, 2))
     );
@@ -177,9 +190,17 @@ fn events_move_the_counts_and_publish_them() {
 fn notification_changes_move_the_total() {
     let mut state = state();
     let mut out = Vec::new();
-    state.set_notification("b", NotificationStatus::Notify, &mut out);
+    state.set_notification(
+        &CommunityId::from("b"),
+        NotificationStatus::Notify,
+        &mut out,
+    );
     assert_eq!(state.totals().total_unread, 15);
-    state.set_notification("a", NotificationStatus::DoNotDisturb, &mut out);
+    state.set_notification(
+        &CommunityId::from("a"),
+        NotificationStatus::DoNotDisturb,
+        &mut out,
+    );
     assert_eq!(state.totals().total_unread, 7);
     assert_eq!(state.totals().total_mentions, 3);
 }
@@ -188,7 +209,7 @@ fn notification_changes_move_the_total() {
 fn removing_a_community_removes_its_counts() {
     let mut state = state();
     let mut out = Vec::new();
-    assert!(state.remove_community("a", &mut out));
+    assert!(state.remove_community(&CommunityId::from("a"), &mut out));
     assert_eq!(
         state.totals(),
         UnreadTotals {
@@ -196,7 +217,7 @@ fn removing_a_community_removes_its_counts() {
             total_mentions: 2
         }
     );
-    assert!(!state.remove_community("a", &mut out));
+    assert!(!state.remove_community(&CommunityId::from("a"), &mut out));
     assert!(
         state
             .community_entries()
@@ -212,7 +233,7 @@ fn read_state_from_another_device_clears_the_channel() {
     state.apply_head(&head("a", "a1", 10, 10, 0, 0), false, &mut out);
     assert_eq!(
         state
-            .community_unread("a")
+            .community_unread(&CommunityId::from("a"))
             .map(|c| (c.unread_count, c.mention_count)),
         Some((3, 0))
     );
@@ -236,7 +257,7 @@ fn incremental_totals_match_a_full_recount_after_random_operations() {
         match rng.random_range(0..10) {
             0 => {
                 let (last, read) = state
-                    .channel(community, channel)
+                    .channel(&CommunityId::from(community), &ChannelId::from(channel))
                     .map(|c| (c.counter.last_seq, c.counter.read_seq))
                     .unwrap_or_default();
                 let read = rng.random_range(read..=last);
@@ -252,11 +273,11 @@ fn incremental_totals_match_a_full_recount_after_random_operations() {
                 } else {
                     NotificationStatus::DoNotDisturb
                 };
-                state.set_notification(community, status, &mut out);
+                state.set_notification(&CommunityId::from(community), status, &mut out);
             }
             2 => {
                 let last = state
-                    .channel(community, channel)
+                    .channel(&CommunityId::from(community), &ChannelId::from(channel))
                     .map(|c| c.counter.last_seq)
                     .unwrap_or(0);
                 state.apply_head(
@@ -267,7 +288,7 @@ fn incremental_totals_match_a_full_recount_after_random_operations() {
             }
             _ => {
                 let last = state
-                    .channel(community, channel)
+                    .channel(&CommunityId::from(community), &ChannelId::from(channel))
                     .map(|c| c.counter.last_seq)
                     .unwrap_or(0);
                 let seq = last + rng.random_range(0..3);
@@ -283,8 +304,8 @@ fn incremental_totals_match_a_full_recount_after_random_operations() {
         assert_eq!(state.totals(), recount.totals());
         for community in ["a", "b"] {
             assert_eq!(
-                state.community_unread(community),
-                recount.community_unread(community)
+                state.community_unread(&CommunityId::from(community)),
+                recount.community_unread(&CommunityId::from(community))
             );
         }
     }
@@ -313,26 +334,34 @@ fn absurd_server_heads_saturate_instead_of_overflowing() {
     );
     assert_eq!(state.totals().total_unread, u64::MAX);
     assert_eq!(
-        state.community_unread("a").map(|c| c.mention_count),
+        state
+            .community_unread(&CommunityId::from("a"))
+            .map(|c| c.mention_count),
         Some(u64::MAX)
     );
     let mut out = Vec::new();
     for seq in 11..14 {
         state.on_message(&message("a", "a1", seq, "other", true), &mut out);
     }
-    let a1 = state.channel_unread("a", "a1").unwrap();
+    let a1 = state
+        .channel_unread(&CommunityId::from("a"), &ChannelId::from("a1"))
+        .unwrap();
     assert_eq!((a1.unread_count, a1.mention_count), (u64::MAX, u64::MAX));
     // A read position above the last sequence (another device read ahead) counts nothing,
     // and later messages up to it stay read: exact, never negative.
     state.apply_head(&head("a", "a2", 3, 50, 0, 0), true, &mut out);
     state.on_message(&message("a", "a2", 9, "other", false), &mut out);
     assert_eq!(
-        state.channel_unread("a", "a2").map(|c| c.unread_count),
+        state
+            .channel_unread(&CommunityId::from("a"), &ChannelId::from("a2"))
+            .map(|c| c.unread_count),
         Some(0)
     );
     state.on_message(&message("a", "a2", 52, "other", false), &mut out);
     assert_eq!(
-        state.channel_unread("a", "a2").map(|c| c.unread_count),
+        state
+            .channel_unread(&CommunityId::from("a"), &ChannelId::from("a2"))
+            .map(|c| c.unread_count),
         Some(2)
     );
 }

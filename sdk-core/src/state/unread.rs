@@ -11,6 +11,7 @@
 //! sum saturates instead of overflowing (a read position above `last_seq` counts nothing).
 
 use community_protocol::{ChannelHead, Seq, TimestampMs};
+use community_protocol::{ChannelId, CommunityId};
 
 /// Unread state of one channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,10 +53,10 @@ impl Counter {
     }
 
     /// This counter as a protocol head.
-    pub(crate) fn to_head(self, community_id: &str, channel_id: &str) -> ChannelHead {
+    pub(crate) fn to_head(self, community_id: &CommunityId, channel_id: &ChannelId) -> ChannelHead {
         ChannelHead {
-            community_id: community_id.to_string(),
-            channel_id: channel_id.to_string(),
+            community_id: community_id.to_string().into(),
+            channel_id: channel_id.to_string().into(),
             last_seq: self.last_seq,
             last_activity_ms: self.last_activity_ms,
             read_seq: self.read_seq,

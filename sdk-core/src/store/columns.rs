@@ -14,8 +14,10 @@ use super::StoreError;
 macro_rules! text_enum {
     ($to:ident, $from:ident, $ty:ty, $what:literal, { $($variant:path => $text:literal),* $(,)? }) => {
         pub(crate) fn $to(value: $ty) -> &'static str {
+            #[allow(unreachable_patterns)] // `ChannelKind` is non-exhaustive
             match value {
                 $($variant => $text,)*
+                _ => "unknown",
             }
         }
 
@@ -49,6 +51,7 @@ text_enum!(kind_text, kind_from, ChannelKind, "channel kind", {
     ChannelKind::Text => "text",
     ChannelKind::Voice => "voice",
     ChannelKind::Announcement => "announcement",
+    ChannelKind::Unknown => "unknown",
 });
 
 text_enum!(priority_text, priority_from, Priority, "priority", {

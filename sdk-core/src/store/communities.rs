@@ -6,6 +6,7 @@
 //! return `false` and change nothing when it is not: an event may arrive for a
 //! community the user has just left, and that is not an error.
 
+use community_protocol::{CategoryId, ChannelId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use community_protocol::response::{Synced, UnchangedCommunity};
@@ -29,10 +30,13 @@ const HEAD_COLUMNS: &str =
     "community_id, channel_id, last_seq, last_activity_ms, read_seq, unread_count, mention_count";
 
 /// True when the community is cached.
-pub(crate) fn exists(connection: &Connection, community_id: &str) -> Result<bool, StoreError> {
+pub(crate) fn exists(
+    connection: &Connection,
+    community_id: &CommunityId,
+) -> Result<bool, StoreError> {
     let mut statement =
         connection.prepare_cached("SELECT 1 FROM communities WHERE community_id = ?1")?;
-    Ok(statement.exists([community_id])?)
+    Ok(statement.exists([community_id.as_str()])?)
 }
 
 /// Inserts or replaces a community's row (info, my membership, notification status),
@@ -60,20 +64,20 @@ pub(crate) fn upsert_community(
              me_muted_until_ms = excluded.me_muted_until_ms",
     )?;
     statement.execute(params![
-        info.community_id,
+        info.community_id.as_str(),
         info.name,
         info.avatar_url,
         info.notice,
-        info.owner_id,
+        info.owner_id.as_str(),
         join_policy_text(info.join_policy),
         info.mute_all,
         int(info.member_count),
         to_json(&info.attributes, "attributes")?,
-        info.default_channel_id,
+        info.default_channel_id.as_str(),
         info.created_at_ms,
         int(info.version),
         notification_text(notification),
-        me.user_id,
+        me.user_id.as_str(),
         role_text(me.role),
         me.nickname,
         me.joined_at_ms,
@@ -94,16 +98,16 @@ pub(crate) fn update_info(
          WHERE community_id = ?1",
     )?;
     let changed = statement.execute(params![
-        info.community_id,
+        info.community_id.as_str(),
         info.name,
         info.avatar_url,
         info.notice,
-        info.owner_id,
+        info.owner_id.as_str(),
         join_policy_text(info.join_policy),
         info.mute_all,
         int(info.member_count),
         to_json(&info.attributes, "attributes")?,
-        info.default_channel_id,
+        info.default_channel_id.as_str(),
         info.created_at_ms,
         int(info.version),
     ])?;
@@ -116,7 +120,7 @@ pub(crate) fn apply_snapshot(
     connection: &Connection,
     snapshot: &CommunitySnapshot,
 ) -> Result<(), StoreError> {
-    let community_id = snapshot.info.community_id.as_str();
+    let community_id = &snapshot.info.community_id;
     upsert_community(
         connection,
         &snapshot.info,
@@ -127,7 +131,7 @@ pub(crate) fn apply_snapshot(
         .channels
         .iter()
         .map(|c| c.channel_id.as_str())
-        .collect();
+        .collect::<HashSet<&str>>();
     for channel_id in channel_ids(connection, community_id)? {
         if !kept.contains(channel_id.as_str()) {
             messages::delete_channel(connection, &channel_id)?;
@@ -136,7 +140,7 @@ pub(crate) fn apply_snapshot(
     for table in ["categories", "channels", "heads"] {
         connection
             .prepare_cached(&format!("DELETE FROM {table} WHERE community_id = ?1"))?
-            .execute([community_id])?;
+            .execute([community_id.as_str()])?;
     }
     for category in &snapshot.categories {
         write_category(connection, category)?;
@@ -157,11 +161,11 @@ pub(crate) fn apply_unchanged(
     unchanged: &UnchangedCommunity,
 ) -> Result<bool, StoreError> {
     let id = unchanged.community_id.as_str();
-    if !set_notification(connection, id, unchanged.notification)? {
+    if !set_notification(connection, &CommunityId::from(id), unchanged.notification)? {
         return Ok(false);
     }
     set_me(connection, &unchanged.me)?;
-    set_member_count(connection, id, unchanged.member_count)?;
+    set_member_count(connection, &CommunityId::from(id), unchanged.member_count)?;
     let skipped = upsert_heads(connection, &unchanged.heads)?;
     if skipped > 0 {
         tracing::debug!(
@@ -194,9 +198,9 @@ pub(crate) fn apply_synced(connection: &Connection, synced: &Synced) -> Result<u
 /// Removes a community with its categories, channels, heads and cached messages.
 pub(crate) fn remove_community(
     connection: &Connection,
-    community_id: &str,
+    community_id: &CommunityId,
 ) -> Result<bool, StoreError> {
-    let mut channels: HashSet<String> =
+    let mut channels: HashSet<ChannelId> =
         channel_ids(connection, community_id)?.into_iter().collect();
     channels.extend(messages::channels_of_community(connection, community_id)?);
     for channel_id in &channels {
@@ -205,7 +209,7 @@ pub(crate) fn remove_community(
     // Categories, channels and heads go by ON DELETE CASCADE.
     let removed = connection
         .prepare_cached("DELETE FROM communities WHERE community_id = ?1")?
-        .execute([community_id])?;
+        .execute([community_id.as_str()])?;
     Ok(removed > 0)
 }
 
@@ -214,7 +218,7 @@ pub(crate) fn retain(
     connection: &Connection,
     keep: &[CommunityId],
 ) -> Result<Vec<CommunityId>, StoreError> {
-    let keep: HashSet<&str> = keep.iter().map(String::as_str).collect();
+    let keep: HashSet<&str> = keep.iter().map(CommunityId::as_str).collect();
     let gone: Vec<CommunityId> = known_versions(connection)?
         .into_keys()
         .filter(|id| !keep.contains(id.as_str()))
@@ -228,7 +232,7 @@ pub(crate) fn retain(
 /// Sets the custom attributes and the structure version.
 pub(crate) fn set_attributes(
     connection: &Connection,
-    community_id: &str,
+    community_id: &CommunityId,
     attributes: &BTreeMap<String, String>,
     version: u64,
 ) -> Result<bool, StoreError> {
@@ -237,7 +241,7 @@ pub(crate) fn set_attributes(
             "UPDATE communities SET attributes = ?2, version = ?3 WHERE community_id = ?1",
         )?
         .execute(params![
-            community_id,
+            community_id.as_str(),
             to_json(attributes, "attributes")?,
             int(version)
         ])?;
@@ -249,19 +253,19 @@ pub(crate) fn set_attributes(
 fn update_community(
     connection: &Connection,
     sql: &'static str,
-    community_id: &str,
+    community_id: &CommunityId,
     value: impl rusqlite::ToSql,
 ) -> Result<bool, StoreError> {
     let changed = connection
         .prepare_cached(sql)?
-        .execute(params![community_id, value])?;
+        .execute(params![community_id.as_str(), value])?;
     Ok(changed > 0)
 }
 
 /// Sets the exact member count.
 pub(crate) fn set_member_count(
     connection: &Connection,
-    community_id: &str,
+    community_id: &CommunityId,
     count: u64,
 ) -> Result<bool, StoreError> {
     let sql = "UPDATE communities SET member_count = ?2 WHERE community_id = ?1";
@@ -271,7 +275,7 @@ pub(crate) fn set_member_count(
 /// Sets the structure version.
 pub(crate) fn set_version(
     connection: &Connection,
-    community_id: &str,
+    community_id: &CommunityId,
     version: u64,
 ) -> Result<bool, StoreError> {
     let sql = "UPDATE communities SET version = ?2 WHERE community_id = ?1";
@@ -281,7 +285,7 @@ pub(crate) fn set_version(
 /// Sets my notification status.
 pub(crate) fn set_notification(
     connection: &Connection,
-    community_id: &str,
+    community_id: &CommunityId,
     status: NotificationStatus,
 ) -> Result<bool, StoreError> {
     let sql = "UPDATE communities SET notification = ?2 WHERE community_id = ?1";
@@ -297,8 +301,8 @@ pub(crate) fn set_me(connection: &Connection, me: &MemberInfo) -> Result<bool, S
              WHERE community_id = ?1",
         )?
         .execute(params![
-            me.community_id,
-            me.user_id,
+            me.community_id.as_str(),
+            me.user_id.as_str(),
             role_text(me.role),
             me.nickname,
             me.joined_at_ms,
@@ -322,15 +326,15 @@ pub(crate) fn upsert_channel(
 /// Removes a channel, its head and its cached messages.
 pub(crate) fn remove_channel(
     connection: &Connection,
-    community_id: &str,
-    channel_id: &str,
+    community_id: &CommunityId,
+    channel_id: &ChannelId,
 ) -> Result<(), StoreError> {
     for table in ["channels", "heads"] {
         connection
             .prepare_cached(&format!(
                 "DELETE FROM {table} WHERE community_id = ?1 AND channel_id = ?2"
             ))?
-            .execute([community_id, channel_id])?;
+            .execute([community_id.as_str(), channel_id.as_str()])?;
     }
     messages::delete_channel(connection, channel_id)
 }
@@ -350,17 +354,17 @@ pub(crate) fn upsert_category(
 /// Removes a category; its channels fall back to no category.
 pub(crate) fn remove_category(
     connection: &Connection,
-    community_id: &str,
-    category_id: &str,
+    community_id: &CommunityId,
+    category_id: &CategoryId,
 ) -> Result<(), StoreError> {
     connection
         .prepare_cached("DELETE FROM categories WHERE community_id = ?1 AND category_id = ?2")?
-        .execute([community_id, category_id])?;
+        .execute([community_id.as_str(), category_id.as_str()])?;
     connection
         .prepare_cached(
             "UPDATE channels SET category_id = NULL WHERE community_id = ?1 AND category_id = ?2",
         )?
-        .execute([community_id, category_id])?;
+        .execute([community_id.as_str(), category_id.as_str()])?;
     Ok(())
 }
 
@@ -374,7 +378,7 @@ pub(crate) fn upsert_heads(
     let mut known = connection
         .prepare_cached("SELECT 1 FROM channels WHERE channel_id = ?1 AND community_id = ?2")?;
     for head in heads {
-        if known.exists([&head.channel_id, &head.community_id])? {
+        if known.exists([head.channel_id.as_str(), head.community_id.as_str()])? {
             write_head(connection, head)?;
         } else {
             skipped += 1;
@@ -392,8 +396,8 @@ fn write_category(connection: &Connection, category: &CategoryInfo) -> Result<()
                  name = excluded.name, position = excluded.position",
         )?
         .execute(params![
-            category.community_id,
-            category.category_id,
+            category.community_id.as_str(),
+            category.category_id.as_str(),
             category.name,
             category.position
         ])?;
@@ -415,14 +419,14 @@ fn write_channel(connection: &Connection, channel: &ChannelInfo) -> Result<(), S
                  created_at_ms = excluded.created_at_ms",
         )?
         .execute(params![
-            channel.community_id,
-            channel.channel_id,
+            channel.community_id.as_str(),
+            channel.channel_id.as_str(),
             channel.name,
             channel.introduction,
             channel.notice,
             channel.custom,
             kind_text(channel.kind),
-            channel.category_id,
+            channel.category_id.as_ref().map(|c| c.as_str()),
             channel.position,
             channel.private,
             channel.is_default,
@@ -443,8 +447,8 @@ fn write_head(connection: &Connection, head: &ChannelHead) -> Result<(), StoreEr
                  unread_count = excluded.unread_count, mention_count = excluded.mention_count",
         )?
         .execute(params![
-            head.community_id,
-            head.channel_id,
+            head.community_id.as_str(),
+            head.channel_id.as_str(),
             int(head.last_seq),
             head.last_activity_ms,
             int(head.read_seq),
@@ -454,12 +458,16 @@ fn write_head(connection: &Connection, head: &ChannelHead) -> Result<(), StoreEr
     Ok(())
 }
 
-fn channel_ids(connection: &Connection, community_id: &str) -> Result<Vec<String>, StoreError> {
+fn channel_ids(
+    connection: &Connection,
+    community_id: &CommunityId,
+) -> Result<Vec<ChannelId>, StoreError> {
     let mut statement =
         connection.prepare_cached("SELECT channel_id FROM channels WHERE community_id = ?1")?;
     let ids = statement
-        .query_map([community_id], |row| row.get(0))?
-        .collect::<Result<Vec<String>, _>>()?;
+        .query_map([community_id.as_str()], |row| row.get::<_, String>(0))?
+        .map(|id| id.map(ChannelId::from))
+        .collect::<Result<Vec<ChannelId>, _>>()?;
     Ok(ids)
 }
 
@@ -474,7 +482,10 @@ pub(crate) fn known_versions(
     let mut rows = statement.query([])?;
     let mut versions = BTreeMap::new();
     while let Some(row) = rows.next()? {
-        versions.insert(row.get(0)?, uint(row.get(1)?, "version")?);
+        versions.insert(
+            CommunityId::from(row.get::<_, String>(0)?),
+            uint(row.get(1)?, "version")?,
+        );
     }
     Ok(versions)
 }
@@ -482,18 +493,18 @@ pub(crate) fn known_versions(
 /// Every cached community, complete, ordered by id (or just `only`, when given).
 pub(crate) fn load(
     connection: &Connection,
-    only: Option<&str>,
+    only: Option<&CommunityId>,
 ) -> Result<Vec<CommunitySnapshot>, StoreError> {
     let filter = if only.is_some() {
         "WHERE community_id = ?1"
     } else {
         ""
     };
-    let bind: Vec<&str> = only.into_iter().collect();
+    let bind: Vec<&str> = only.into_iter().map(CommunityId::as_str).collect();
     let bind = rusqlite::params_from_iter(bind);
 
     let mut snapshots = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut index: HashMap<CommunityId, usize> = HashMap::new();
     {
         let sql =
             format!("SELECT {COMMUNITY_COLUMNS} FROM communities {filter} ORDER BY community_id");
@@ -510,8 +521,8 @@ pub(crate) fn load(
     );
     for_each_row(connection, &sql, bind.clone(), |row| {
         let category = CategoryInfo {
-            community_id: row.get(0)?,
-            category_id: row.get(1)?,
+            community_id: row.get::<_, String>(0)?.into(),
+            category_id: row.get::<_, String>(1)?.into(),
             name: row.get(2)?,
             position: row.get(3)?,
         };
@@ -545,7 +556,7 @@ pub(crate) fn load(
 /// Cached heads, of one community or of all, ordered by community and channel.
 pub(crate) fn heads(
     connection: &Connection,
-    only: Option<&str>,
+    only: Option<&CommunityId>,
 ) -> Result<Vec<ChannelHead>, StoreError> {
     let filter = if only.is_some() {
         "WHERE community_id = ?1"
@@ -555,21 +566,26 @@ pub(crate) fn heads(
     let sql =
         format!("SELECT {HEAD_COLUMNS} FROM heads {filter} ORDER BY community_id, channel_id");
     let mut heads = Vec::new();
-    for_each_row(connection, &sql, rusqlite::params_from_iter(only), |row| {
-        heads.push(head_from_row(row)?);
-        Ok(())
-    })?;
+    for_each_row(
+        connection,
+        &sql,
+        rusqlite::params_from_iter(only.map(CommunityId::as_str)),
+        |row| {
+            heads.push(head_from_row(row)?);
+            Ok(())
+        },
+    )?;
     Ok(heads)
 }
 
 /// One cached channel.
 pub(crate) fn channel(
     connection: &Connection,
-    channel_id: &str,
+    channel_id: &ChannelId,
 ) -> Result<Option<ChannelInfo>, StoreError> {
     let sql = format!("SELECT {CHANNEL_COLUMNS} FROM channels WHERE channel_id = ?1");
     let mut statement = connection.prepare_cached(&sql)?;
-    let mut rows = statement.query([channel_id])?;
+    let mut rows = statement.query([channel_id.as_str()])?;
     match rows.next()? {
         Some(row) => Ok(Some(channel_from_row(row)?)),
         None => Ok(None),
@@ -579,11 +595,11 @@ pub(crate) fn channel(
 /// The version of one cached community.
 pub(crate) fn version(
     connection: &Connection,
-    community_id: &str,
+    community_id: &CommunityId,
 ) -> Result<Option<u64>, StoreError> {
     let version: Option<i64> = connection
         .prepare_cached("SELECT version FROM communities WHERE community_id = ?1")?
-        .query_row([community_id], |row| row.get(0))
+        .query_row([community_id.as_str()], |row| row.get(0))
         .optional()?;
     version.map(|v| uint(v, "version")).transpose()
 }
@@ -606,22 +622,22 @@ fn community_from_row(row: &Row<'_>) -> Result<CommunitySnapshot, StoreError> {
     let community_id: String = row.get(0)?;
     let attributes: String = row.get(8)?;
     let info = CommunityInfo {
-        community_id: community_id.clone(),
+        community_id: community_id.clone().into(),
         name: row.get(1)?,
         avatar_url: row.get(2)?,
         notice: row.get(3)?,
-        owner_id: row.get(4)?,
+        owner_id: row.get::<_, String>(4)?.into(),
         join_policy: join_policy_from(&row.get::<_, String>(5)?)?,
         mute_all: row.get(6)?,
         member_count: uint(row.get(7)?, "member_count")?,
         attributes: from_json(&attributes, "attributes")?,
-        default_channel_id: row.get(9)?,
+        default_channel_id: row.get::<_, String>(9)?.into(),
         created_at_ms: row.get(10)?,
         version: uint(row.get(11)?, "version")?,
     };
     let me = MemberInfo {
-        community_id,
-        user_id: row.get(13)?,
+        community_id: community_id.into(),
+        user_id: row.get::<_, String>(13)?.into(),
         role: role_from(&row.get::<_, String>(14)?)?,
         nickname: row.get(15)?,
         joined_at_ms: row.get(16)?,
@@ -639,14 +655,14 @@ fn community_from_row(row: &Row<'_>) -> Result<CommunitySnapshot, StoreError> {
 
 fn channel_from_row(row: &Row<'_>) -> Result<ChannelInfo, StoreError> {
     Ok(ChannelInfo {
-        community_id: row.get(0)?,
-        channel_id: row.get(1)?,
+        community_id: row.get::<_, String>(0)?.into(),
+        channel_id: row.get::<_, String>(1)?.into(),
         name: row.get(2)?,
         introduction: row.get(3)?,
         notice: row.get(4)?,
         custom: row.get(5)?,
         kind: kind_from(&row.get::<_, String>(6)?)?,
-        category_id: row.get(7)?,
+        category_id: row.get::<_, Option<String>>(7)?.map(CategoryId::from),
         position: row.get(8)?,
         private: row.get(9)?,
         is_default: row.get(10)?,
@@ -656,8 +672,8 @@ fn channel_from_row(row: &Row<'_>) -> Result<ChannelInfo, StoreError> {
 
 fn head_from_row(row: &Row<'_>) -> Result<ChannelHead, StoreError> {
     Ok(ChannelHead {
-        community_id: row.get(0)?,
-        channel_id: row.get(1)?,
+        community_id: row.get::<_, String>(0)?.into(),
+        channel_id: row.get::<_, String>(1)?.into(),
         last_seq: uint(row.get(2)?, "last_seq")?,
         last_activity_ms: row.get(3)?,
         read_seq: uint(row.get(4)?, "read_seq")?,

@@ -4,6 +4,7 @@
 //! inserting one twice keeps one row (the first) and a page is one range scan. The body
 //! is kept as the JSON text of `MessageContent`; the other fields are columns.
 
+use community_protocol::{ChannelId, CommunityId};
 use community_protocol::{Message, Seq};
 use rusqlite::{Connection, Row, params};
 
@@ -68,7 +69,7 @@ pub(crate) fn insert_one(connection: &Connection, message: &Message) -> Result<b
             "INSERT INTO message_channels (channel_id, community_id) VALUES (?1, ?2)
              ON CONFLICT (channel_id) DO NOTHING",
         )?
-        .execute([&message.channel_id, &message.community_id])?;
+        .execute([message.channel_id.as_str(), message.community_id.as_str()])?;
     Ok(inserted)
 }
 
@@ -82,10 +83,10 @@ fn insert_with(
     message: &Message,
 ) -> Result<bool, StoreError> {
     let changed = statement.execute(params![
-        message.channel_id,
+        message.channel_id.as_str(),
         int(message.seq),
-        message.community_id,
-        message.sender_id,
+        message.community_id.as_str(),
+        message.sender_id.as_str(),
         message.idempotency_key,
         content_json(&message.content)?,
         mentions_json(&message.mentions)?,
@@ -97,26 +98,30 @@ fn insert_with(
 }
 
 /// Deletes every cached message of a channel.
-pub(crate) fn delete_channel(connection: &Connection, channel_id: &str) -> Result<(), StoreError> {
+pub(crate) fn delete_channel(
+    connection: &Connection,
+    channel_id: &ChannelId,
+) -> Result<(), StoreError> {
     connection
         .prepare_cached("DELETE FROM messages WHERE channel_id = ?1")?
-        .execute([channel_id])?;
+        .execute([channel_id.as_str()])?;
     connection
         .prepare_cached("DELETE FROM message_channels WHERE channel_id = ?1")?
-        .execute([channel_id])?;
+        .execute([channel_id.as_str()])?;
     Ok(())
 }
 
 /// Channels with cached messages that belong to `community_id`.
 pub(crate) fn channels_of_community(
     connection: &Connection,
-    community_id: &str,
-) -> Result<Vec<String>, StoreError> {
+    community_id: &CommunityId,
+) -> Result<Vec<ChannelId>, StoreError> {
     let mut statement = connection
         .prepare_cached("SELECT channel_id FROM message_channels WHERE community_id = ?1")?;
     let ids = statement
-        .query_map([community_id], |row| row.get(0))?
-        .collect::<Result<Vec<String>, _>>()?;
+        .query_map([community_id.as_str()], |row| row.get::<_, String>(0))?
+        .map(|id| id.map(ChannelId::from))
+        .collect::<Result<Vec<ChannelId>, _>>()?;
     Ok(ids)
 }
 
@@ -124,7 +129,7 @@ pub(crate) fn channels_of_community(
 /// returned ascending.
 pub(crate) fn before(
     connection: &Connection,
-    channel_id: &str,
+    channel_id: &ChannelId,
     before: Option<Seq>,
     limit: u32,
 ) -> Result<Vec<Message>, StoreError> {
@@ -133,7 +138,11 @@ pub(crate) fn before(
         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel_id = ?1 AND seq < ?2
          ORDER BY seq DESC LIMIT ?3"
     );
-    let mut page = query(connection, &sql, params![channel_id, before, limit])?;
+    let mut page = query(
+        connection,
+        &sql,
+        params![channel_id.as_str(), before, limit],
+    )?;
     page.reverse();
     Ok(page)
 }
@@ -141,7 +150,7 @@ pub(crate) fn before(
 /// Up to `limit` cached messages with `seq > after`, the oldest ones, ascending.
 pub(crate) fn after(
     connection: &Connection,
-    channel_id: &str,
+    channel_id: &ChannelId,
     after: Seq,
     limit: u32,
 ) -> Result<Vec<Message>, StoreError> {
@@ -149,24 +158,28 @@ pub(crate) fn after(
         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel_id = ?1 AND seq > ?2
          ORDER BY seq ASC LIMIT ?3"
     );
-    query(connection, &sql, params![channel_id, int(after), limit])
+    query(
+        connection,
+        &sql,
+        params![channel_id.as_str(), int(after), limit],
+    )
 }
 
 /// One cached message.
 pub(crate) fn get(
     connection: &Connection,
-    channel_id: &str,
+    channel_id: &ChannelId,
     seq: Seq,
 ) -> Result<Option<Message>, StoreError> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel_id = ?1 AND seq = ?2");
-    Ok(query(connection, &sql, params![channel_id, int(seq)])?.pop())
+    Ok(query(connection, &sql, params![channel_id.as_str(), int(seq)])?.pop())
 }
 
 /// The highest cached sequence of a channel (0 when none is cached).
-pub(crate) fn max_seq(connection: &Connection, channel_id: &str) -> Result<Seq, StoreError> {
+pub(crate) fn max_seq(connection: &Connection, channel_id: &ChannelId) -> Result<Seq, StoreError> {
     let max: Option<i64> = connection
         .prepare_cached("SELECT MAX(seq) FROM messages WHERE channel_id = ?1")?
-        .query_row([channel_id], |row| row.get(0))?;
+        .query_row([channel_id.as_str()], |row| row.get(0))?;
     max.map_or(Ok(0), |max| uint(max, "seq"))
 }
 
@@ -174,14 +187,14 @@ pub(crate) fn max_seq(connection: &Connection, channel_id: &str) -> Result<Seq, 
 /// `from` itself is missing.
 pub(crate) fn max_contiguous(
     connection: &Connection,
-    channel_id: &str,
+    channel_id: &ChannelId,
     from: Seq,
 ) -> Result<Seq, StoreError> {
     let from = from.max(1);
     let mut statement = connection.prepare_cached(
         "SELECT seq FROM messages WHERE channel_id = ?1 AND seq >= ?2 ORDER BY seq",
     )?;
-    let mut rows = statement.query(params![channel_id, int(from)])?;
+    let mut rows = statement.query(params![channel_id.as_str(), int(from)])?;
     let mut last = from - 1;
     while let Some(row) = rows.next()? {
         let seq = uint(row.get(0)?, "seq")?;
@@ -196,7 +209,7 @@ pub(crate) fn max_contiguous(
 /// The inclusive ranges of `from..=to` that are not cached, ascending.
 pub(crate) fn missing_ranges(
     connection: &Connection,
-    channel_id: &str,
+    channel_id: &ChannelId,
     from: Seq,
     to: Seq,
 ) -> Result<Vec<(Seq, Seq)>, StoreError> {
@@ -207,7 +220,7 @@ pub(crate) fn missing_ranges(
     let mut statement = connection.prepare_cached(
         "SELECT seq FROM messages WHERE channel_id = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq",
     )?;
-    let mut rows = statement.query(params![channel_id, int(from), int(to)])?;
+    let mut rows = statement.query(params![channel_id.as_str(), int(from), int(to)])?;
     let mut missing = Vec::new();
     let mut next = from;
     while let Some(row) = rows.next()? {
@@ -224,11 +237,14 @@ pub(crate) fn missing_ranges(
 }
 
 /// Number of cached messages, of one channel or in all.
-pub(crate) fn count(connection: &Connection, channel_id: Option<&str>) -> Result<u64, StoreError> {
+pub(crate) fn count(
+    connection: &Connection,
+    channel_id: Option<&ChannelId>,
+) -> Result<u64, StoreError> {
     let count: i64 = match channel_id {
         Some(channel_id) => connection
             .prepare_cached("SELECT COUNT(*) FROM messages WHERE channel_id = ?1")?
-            .query_row([channel_id], |row| row.get(0))?,
+            .query_row([channel_id.as_str()], |row| row.get(0))?,
         None => connection
             .prepare_cached("SELECT COUNT(*) FROM messages")?
             .query_row([], |row| row.get(0))?,
@@ -254,10 +270,10 @@ fn message_from_row(row: &Row<'_>) -> Result<Message, StoreError> {
     let content: String = row.get(5)?;
     let reply_to: Option<i64> = row.get(7)?;
     Ok(Message {
-        channel_id: row.get(0)?,
+        channel_id: row.get::<_, String>(0)?.into(),
         seq: uint(row.get(1)?, "seq")?,
-        community_id: row.get(2)?,
-        sender_id: row.get(3)?,
+        community_id: row.get::<_, String>(2)?.into(),
+        sender_id: row.get::<_, String>(3)?.into(),
         idempotency_key: row.get(4)?,
         content: from_json(&content, "message content")?,
         mentions: mentions_from(row.get(6)?)?,

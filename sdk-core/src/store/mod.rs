@@ -42,8 +42,8 @@ use std::sync::Arc;
 
 use community_protocol::response::Synced;
 use community_protocol::{
-    ApiError, CategoryInfo, ChannelHead, ChannelInfo, CommunityId, CommunityInfo,
-    CommunitySnapshot, MemberInfo, Message, NotificationStatus, Seq,
+    ApiError, CategoryId, CategoryInfo, ChannelHead, ChannelId, ChannelInfo, CommunityId,
+    CommunityInfo, CommunitySnapshot, MemberInfo, Message, NotificationStatus, Seq,
 };
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -65,10 +65,11 @@ pub struct Store {
 }
 
 struct Inner {
-    channels: worker::Channels,
+    /// The job channels; `None` once [`Store::shutdown`] ran.
+    channels: std::sync::Mutex<Option<worker::Channels>>,
     path: PathBuf,
     /// Yields `None` once every store thread has exited (each holds a sender).
-    stopped: tokio::sync::mpsc::Receiver<()>,
+    stopped: tokio::sync::Mutex<tokio::sync::mpsc::Receiver<()>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -108,7 +109,12 @@ impl Store {
                     match schema::open_writer(&path, &options) {
                         Ok(connection) => {
                             let _ = ready.send(Ok(()));
-                            worker::run_writer(connection, write_jobs, max_batch);
+                            worker::run_writer(
+                                connection,
+                                write_jobs,
+                                max_batch,
+                                options.write_delay,
+                            );
                         }
                         Err(error) => {
                             let _ = ready.send(Err(error));
@@ -151,9 +157,9 @@ impl Store {
             tracing::debug!(readers, "store open");
             Ok(Store {
                 inner: Arc::new(Inner {
-                    channels,
+                    channels: std::sync::Mutex::new(Some(channels)),
                     path,
-                    stopped,
+                    stopped: tokio::sync::Mutex::new(stopped),
                 }),
             })
         }
@@ -171,16 +177,28 @@ impl Store {
     /// at once). Dropping the last handle without `close` stops the threads too, in the
     /// background.
     pub async fn close(self) {
-        if let Ok(inner) = Arc::try_unwrap(self.inner) {
-            let Inner {
-                channels,
-                mut stopped,
-                ..
-            } = inner;
-            drop(channels);
-            // Returns `None` when the last thread has dropped its sender.
-            let _ = stopped.recv().await;
+        if Arc::strong_count(&self.inner) == 1 {
+            self.shutdown().await;
         }
+    }
+
+    /// Stops the store for every handle: the writes already queued are committed, every
+    /// connection is closed and every thread has ended when this returns (so the file
+    /// can be reopened or deleted at once). Later calls on any handle fail with
+    /// [`StoreError::Closed`].
+    pub async fn shutdown(&self) {
+        let channels = self.channels_slot().take();
+        drop(channels);
+        // `recv` returns `None` once the last thread has dropped its sender.
+        let _ = self.inner.stopped.lock().await.recv().await;
+    }
+
+    fn channels_slot(&self) -> std::sync::MutexGuard<'_, Option<worker::Channels>> {
+        // Holds two senders; a panic elsewhere leaves them consistent.
+        self.inner
+            .channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     // ----- writes -----
@@ -254,7 +272,7 @@ impl Store {
     pub async fn remove_channel(
         &self,
         community_id: CommunityId,
-        channel_id: String,
+        channel_id: ChannelId,
     ) -> StoreResult<()> {
         let span = tracing::debug_span!("store.remove_channel", channel = %channel_id);
         self.write(span, move |c| {
@@ -274,7 +292,7 @@ impl Store {
     pub async fn remove_category(
         &self,
         community_id: CommunityId,
-        category_id: String,
+        category_id: CategoryId,
     ) -> StoreResult<()> {
         let span = tracing::debug_span!("store.remove_category", category = %category_id);
         self.write(span, move |c| {
@@ -410,15 +428,14 @@ impl Store {
         self.write(span, move |c| outbox::retry(c, &key)).await
     }
 
-    /// Deletes an entry (discarded by the user, or sent and no longer shown); false when
-    /// there was none.
-    pub async fn outbox_remove(&self, key: String) -> StoreResult<bool> {
-        let span = tracing::debug_span!("store.outbox_remove", key = %key);
-        self.write(span, move |c| outbox::remove(c, &key)).await
+    /// Deletes an entry that is not sent (discarded by the user); false when there was
+    /// none, or it was sent already.
+    pub async fn outbox_discard(&self, key: String) -> StoreResult<bool> {
+        let span = tracing::debug_span!("store.outbox_discard", key = %key);
+        self.write(span, move |c| outbox::discard(c, &key)).await
     }
 
-    /// Deletes every entry already sent (left behind when the process stopped between
-    /// marking an entry sent and removing it); returns how many.
+    /// Deletes every entry already sent; returns how many.
     pub async fn outbox_remove_sent(&self) -> StoreResult<usize> {
         let span = tracing::debug_span!("store.outbox_remove_sent");
         self.write(span, outbox::remove_sent).await
@@ -467,7 +484,7 @@ impl Store {
     }
 
     /// One cached channel.
-    pub async fn channel(&self, channel_id: String) -> StoreResult<Option<ChannelInfo>> {
+    pub async fn channel(&self, channel_id: ChannelId) -> StoreResult<Option<ChannelInfo>> {
         let span = tracing::debug_span!("store.channel", channel = %channel_id);
         self.read(span, move |c| communities::channel(c, &channel_id))
             .await
@@ -492,10 +509,8 @@ impl Store {
     /// Cached heads of one community (or of all when `None`), by community and channel.
     pub async fn heads(&self, community_id: Option<CommunityId>) -> StoreResult<Vec<ChannelHead>> {
         let span = tracing::debug_span!("store.heads");
-        self.read(span, move |c| {
-            communities::heads(c, community_id.as_deref())
-        })
-        .await
+        self.read(span, move |c| communities::heads(c, community_id.as_ref()))
+            .await
     }
 
     /// A page of history: up to `limit` cached messages with `seq < before_seq` (the
@@ -503,7 +518,7 @@ impl Store {
     /// messages are returned; use [`Store::missing_ranges`] to find what to fetch.
     pub async fn messages_before(
         &self,
-        channel_id: String,
+        channel_id: ChannelId,
         before_seq: Option<Seq>,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
@@ -517,7 +532,7 @@ impl Store {
     /// Up to `limit` cached messages with `seq > after_seq`, the oldest ones, ascending.
     pub async fn messages_after(
         &self,
-        channel_id: String,
+        channel_id: ChannelId,
         after_seq: Seq,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
@@ -529,14 +544,14 @@ impl Store {
     }
 
     /// One cached message.
-    pub async fn message(&self, channel_id: String, seq: Seq) -> StoreResult<Option<Message>> {
+    pub async fn message(&self, channel_id: ChannelId, seq: Seq) -> StoreResult<Option<Message>> {
         let span = tracing::debug_span!("store.message", channel = %channel_id, seq);
         self.read(span, move |c| messages::get(c, &channel_id, seq))
             .await
     }
 
     /// The highest cached sequence of a channel (0 when nothing is cached).
-    pub async fn max_seq(&self, channel_id: String) -> StoreResult<Seq> {
+    pub async fn max_seq(&self, channel_id: ChannelId) -> StoreResult<Seq> {
         let span = tracing::debug_span!("store.max_seq", channel = %channel_id);
         self.read(span, move |c| messages::max_seq(c, &channel_id))
             .await
@@ -544,7 +559,11 @@ impl Store {
 
     /// The highest `s` such that every sequence in `from_seq..=s` is cached (`from_seq -
     /// 1` when `from_seq` itself is not): where the first gap after `from_seq` starts.
-    pub async fn max_contiguous_seq(&self, channel_id: String, from_seq: Seq) -> StoreResult<Seq> {
+    pub async fn max_contiguous_seq(
+        &self,
+        channel_id: ChannelId,
+        from_seq: Seq,
+    ) -> StoreResult<Seq> {
         let span =
             tracing::debug_span!("store.max_contiguous_seq", channel = %channel_id, from_seq);
         self.read(span, move |c| {
@@ -557,7 +576,7 @@ impl Store {
     /// not cached, ascending: what to fetch from the server to fill the gaps.
     pub async fn missing_ranges(
         &self,
-        channel_id: String,
+        channel_id: ChannelId,
         from_seq: Seq,
         to_seq: Seq,
     ) -> StoreResult<Vec<(Seq, Seq)>> {
@@ -570,9 +589,9 @@ impl Store {
     }
 
     /// Number of cached messages of one channel, or of all when `None`.
-    pub async fn message_count(&self, channel_id: Option<String>) -> StoreResult<u64> {
+    pub async fn message_count(&self, channel_id: Option<ChannelId>) -> StoreResult<u64> {
         let span = tracing::debug_span!("store.message_count");
-        self.read(span, move |c| messages::count(c, channel_id.as_deref()))
+        self.read(span, move |c| messages::count(c, channel_id.as_ref()))
             .await
     }
 
@@ -586,9 +605,15 @@ impl Store {
     }
 
     /// Every outbox entry of a channel (any state), in enqueue order: the local echoes.
-    pub async fn outbox_entries(&self, channel_id: String) -> StoreResult<Vec<OutboxEntry>> {
+    pub async fn outbox_entries(&self, channel_id: ChannelId) -> StoreResult<Vec<OutboxEntry>> {
         let span = tracing::debug_span!("store.outbox_entries", channel = %channel_id);
         self.read(span, move |c| outbox::of_channel(c, &channel_id))
+            .await
+    }
+
+    /// Every outbox entry (any state; the newest sent ones are kept), in enqueue order.
+    pub async fn outbox_all(&self) -> StoreResult<Vec<OutboxEntry>> {
+        self.read(tracing::debug_span!("store.outbox_all"), outbox::all)
             .await
     }
 
@@ -615,9 +640,9 @@ impl Store {
             }
             result
         });
-        self.inner
-            .channels
-            .writer
+        let writer = self.channels_slot().as_ref().map(|c| c.writer.clone());
+        writer
+            .ok_or(StoreError::Closed)?
             .send(job)
             .map_err(|_| StoreError::Closed)?;
         reply
@@ -637,9 +662,9 @@ impl Store {
             let _entered = inner_span.enter();
             work(connection)
         });
-        self.inner
-            .channels
-            .readers
+        let readers = self.channels_slot().as_ref().map(|c| c.readers.clone());
+        readers
+            .ok_or(StoreError::Closed)?
             .send(job)
             .map_err(|_| StoreError::Closed)?;
         reply

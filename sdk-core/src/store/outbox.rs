@@ -2,6 +2,7 @@
 //! not confirmed yet. The table's rowid order is the enqueue order; the idempotency key
 //! is unique, so enqueueing the same key twice keeps the first entry.
 
+use community_protocol::ChannelId;
 use community_protocol::{ApiError, Message};
 use rusqlite::{Connection, Row, params};
 
@@ -24,8 +25,8 @@ pub(crate) fn enqueue(connection: &Connection, entry: &OutboxEntry) -> Result<bo
         )?
         .execute(params![
             entry.idempotency_key,
-            entry.community_id,
-            entry.channel_id,
+            entry.community_id.as_str(),
+            entry.channel_id.as_str(),
             content_json(&entry.content)?,
             mentions_json(&entry.mentions)?,
             entry.reply_to.map(int),
@@ -39,7 +40,12 @@ pub(crate) fn enqueue(connection: &Connection, entry: &OutboxEntry) -> Result<bo
     Ok(changed > 0)
 }
 
-/// Stores the server's message and marks the entry sent, in the caller's transaction.
+/// Sent entries kept (newest first) so a local message can still be looked up by its id
+/// after it was sent; older ones are pruned as new ones are sent.
+pub(crate) const SENT_KEPT: usize = 1_000;
+
+/// Stores the server's message and marks the entry sent, in the caller's transaction;
+/// prunes sent entries beyond the newest [`SENT_KEPT`].
 pub(crate) fn mark_sent(
     connection: &Connection,
     key: &str,
@@ -53,6 +59,12 @@ pub(crate) fn mark_sent(
              WHERE idempotency_key = ?1",
         )?
         .execute(params![key, int(message.seq)])?;
+    connection
+        .prepare_cached(
+            "DELETE FROM outbox WHERE state = 'sent' AND id <=
+                 (SELECT id FROM outbox WHERE state = 'sent' ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+        )?
+        .execute([i64::try_from(SENT_KEPT).unwrap_or(i64::MAX)])?;
     Ok(SentOutcome {
         message_inserted,
         entry_updated: updated > 0,
@@ -85,12 +97,18 @@ pub(crate) fn retry(connection: &Connection, key: &str) -> Result<bool, StoreErr
     Ok(changed > 0)
 }
 
-/// Deletes an entry; false when there was none.
-pub(crate) fn remove(connection: &Connection, key: &str) -> Result<bool, StoreError> {
+/// Deletes an entry not sent yet (sending or failed); false when there was none.
+pub(crate) fn discard(connection: &Connection, key: &str) -> Result<bool, StoreError> {
     let changed = connection
-        .prepare_cached("DELETE FROM outbox WHERE idempotency_key = ?1")?
+        .prepare_cached("DELETE FROM outbox WHERE idempotency_key = ?1 AND state != 'sent'")?
         .execute([key])?;
     Ok(changed > 0)
+}
+
+/// Every entry (any state), in enqueue order.
+pub(crate) fn all(connection: &Connection) -> Result<Vec<OutboxEntry>, StoreError> {
+    let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id");
+    query(connection, &sql, [])
 }
 
 /// Deletes every entry already sent; returns how many.
@@ -109,10 +127,10 @@ pub(crate) fn pending(connection: &Connection) -> Result<Vec<OutboxEntry>, Store
 /// Every entry of one channel (any state), in enqueue order.
 pub(crate) fn of_channel(
     connection: &Connection,
-    channel_id: &str,
+    channel_id: &ChannelId,
 ) -> Result<Vec<OutboxEntry>, StoreError> {
     let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE channel_id = ?1 ORDER BY id");
-    query(connection, &sql, [channel_id])
+    query(connection, &sql, [channel_id.as_str()])
 }
 
 /// One entry by key.
@@ -170,8 +188,8 @@ fn entry_from_row(row: &Row<'_>) -> Result<OutboxEntry, StoreError> {
     };
     Ok(OutboxEntry {
         idempotency_key: row.get(0)?,
-        community_id: row.get(1)?,
-        channel_id: row.get(2)?,
+        community_id: row.get::<_, String>(1)?.into(),
+        channel_id: row.get::<_, String>(2)?.into(),
         content: from_json(&content, "message content")?,
         mentions: mentions_from(row.get(4)?)?,
         reply_to: reply_to.map(|r| uint(r, "reply_to")).transpose()?,

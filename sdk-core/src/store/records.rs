@@ -87,6 +87,10 @@ pub struct StoreOptions {
     pub max_batch: usize,
     /// SQLite busy timeout in milliseconds (default 10,000).
     pub busy_timeout_ms: u64,
+    /// Test hook: the writer sleeps this long before each batch (a slow device, to test
+    /// back-pressure). Zero (the default) in real use.
+    #[doc(hidden)]
+    pub write_delay: std::time::Duration,
 }
 
 impl Default for StoreOptions {
@@ -95,6 +99,7 @@ impl Default for StoreOptions {
             readers: 3,
             max_batch: 256,
             busy_timeout_ms: 10_000,
+            write_delay: std::time::Duration::ZERO,
         }
     }
 }

@@ -12,12 +12,17 @@ pub(crate) fn get(connection: &Connection) -> Result<Option<SessionRecord>, Stor
             "SELECT user_id, device_id, session_id, last_event_seq FROM session WHERE id = 1",
         )?
         .query_row([], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get::<_, i64>(3)?))
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get::<_, i64>(3)?,
+            ))
         })
         .optional()?;
     row.map(|(user_id, device_id, session_id, seq)| {
         Ok(SessionRecord {
-            user_id,
+            user_id: user_id.into(),
             device_id,
             session_id,
             last_event_seq: uint(seq, "last_event_seq")?,
@@ -37,7 +42,7 @@ pub(crate) fn save(connection: &Connection, session: &SessionRecord) -> Result<(
                  last_event_seq = excluded.last_event_seq",
         )?
         .execute(params![
-            session.user_id,
+            session.user_id.as_str(),
             session.device_id,
             session.session_id,
             int(session.last_event_seq)

@@ -58,7 +58,7 @@ pub(crate) fn channel_id(community: &str, n: usize) -> String {
 pub(crate) fn snapshot(community: &str, channels: usize, version: u64) -> CommunitySnapshot {
     let category = CategoryInfo {
         community_id: community.into(),
-        category_id: format!("{community}-cat"),
+        category_id: format!("{community}-cat").into(),
         name: "General".into(),
         position: 0,
     };
@@ -75,7 +75,7 @@ pub(crate) fn snapshot(community: &str, channels: usize, version: u64) -> Commun
             mute_all: false,
             member_count: 42,
             attributes: BTreeMap::from([("lang".to_string(), "en".to_string())]),
-            default_channel_id: channel_id(community, 0),
+            default_channel_id: channel_id(community, 0).into(),
             created_at_ms: 1_700_000_000_000,
             version,
         },
@@ -91,7 +91,7 @@ pub(crate) fn snapshot(community: &str, channels: usize, version: u64) -> Commun
 pub(crate) fn channel(community: &str, n: usize) -> ChannelInfo {
     ChannelInfo {
         community_id: community.into(),
-        channel_id: channel_id(community, n),
+        channel_id: channel_id(community, n).into(),
         name: format!("channel {n}"),
         introduction: "intro".into(),
         notice: String::new(),
@@ -101,7 +101,7 @@ pub(crate) fn channel(community: &str, n: usize) -> ChannelInfo {
         } else {
             ChannelKind::Text
         },
-        category_id: Some(format!("{community}-cat")),
+        category_id: Some(format!("{community}-cat").into()),
         position: n as i64,
         private: n % 2 == 1,
         is_default: n == 0,
@@ -113,7 +113,7 @@ pub(crate) fn channel(community: &str, n: usize) -> ChannelInfo {
 pub(crate) fn head(community: &str, n: usize, last_seq: Seq, read_seq: Seq) -> ChannelHead {
     ChannelHead {
         community_id: community.into(),
-        channel_id: channel_id(community, n),
+        channel_id: channel_id(community, n).into(),
         last_seq,
         last_activity_ms: 1_700_000_100_000,
         read_seq,

@@ -125,9 +125,17 @@ where
 const BUSY_RETRIES: u64 = 5;
 
 /// Runs the writer loop until every sender is gone, then closes the connection.
-pub(crate) fn run_writer(connection: Connection, jobs: Receiver<WriteJob>, max_batch: usize) {
+pub(crate) fn run_writer(
+    connection: Connection,
+    jobs: Receiver<WriteJob>,
+    max_batch: usize,
+    write_delay: std::time::Duration,
+) {
     let mut batch: Vec<WriteJob> = Vec::with_capacity(max_batch);
     while let Ok(first) = jobs.recv() {
+        if !write_delay.is_zero() {
+            std::thread::sleep(write_delay);
+        }
         batch.push(first);
         while batch.len() < max_batch {
             match jobs.try_recv() {

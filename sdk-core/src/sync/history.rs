@@ -8,12 +8,32 @@
 use std::sync::Arc;
 
 use community_protocol::request::GetMessages;
-use community_protocol::{Message, Request, Response, Seq};
+use community_protocol::response::MessagesPage;
+use community_protocol::{ChannelId, CommunityId, Message, Seq, op};
+
 use tracing::Instrument;
 
 use super::publish_new_messages;
+use crate::connection::ConnectionHandle;
 use crate::error::SdkError;
-use crate::session::{Phase, UserSession};
+use crate::state::StateCell;
+use crate::store::Store;
+
+/// What reading history needs: the cache, the state (for heads) and, when online, the
+/// connection to fill holes from.
+pub(crate) struct HistoryReader {
+    pub store: Store,
+    pub cell: Arc<StateCell>,
+    /// `None` offline: pages hold whatever is cached.
+    pub connection: Option<ConnectionHandle>,
+}
+
+impl HistoryReader {
+    async fn get_messages(&self, params: GetMessages) -> Result<MessagesPage, SdkError> {
+        let connection = self.connection.as_ref().ok_or(SdkError::NotLoggedIn)?;
+        connection.call(op::GetMessages(params)).await
+    }
+}
 
 /// Largest page the protocol allows.
 const PAGE: u32 = 100;
@@ -24,8 +44,8 @@ const PAGE: u32 = 100;
 /// Holes, not just what lies above the newest cached message: events that arrived
 /// between the sync and this task may sit above a hole. Returns false when interrupted
 /// (the next login starts it over: a resume replays events, not these messages).
-pub(crate) async fn catch_up(session: Arc<UserSession>) -> bool {
-    let channels: Vec<(String, String, Seq)> = session.read(|state| {
+pub(crate) async fn catch_up(reader: &HistoryReader, catch_up_limit: u32) -> bool {
+    let channels: Vec<(CommunityId, ChannelId, Seq)> = reader.cell.read(|state| {
         state
             .community_ids()
             .into_iter()
@@ -44,10 +64,10 @@ pub(crate) async fn catch_up(session: Arc<UserSession>) -> bool {
             })
             .collect()
     });
-    let limit = u64::from(session.config.catch_up_limit.max(1));
+    let limit = u64::from(catch_up_limit.max(1));
     for (community_id, channel_id, last_seq) in channels {
         if let Err(error) =
-            catch_up_channel(&session, &community_id, &channel_id, last_seq, limit).await
+            catch_up_channel(reader, &community_id, &channel_id, last_seq, limit).await
         {
             tracing::info!(%error, "catch-up interrupted");
             return false;
@@ -57,18 +77,18 @@ pub(crate) async fn catch_up(session: Arc<UserSession>) -> bool {
 }
 
 async fn catch_up_channel(
-    session: &UserSession,
-    community_id: &str,
-    channel_id: &str,
+    reader: &HistoryReader,
+    community_id: &CommunityId,
+    channel_id: &ChannelId,
     last_seq: Seq,
     limit: u64,
 ) -> Result<(), SdkError> {
     if last_seq == 0 {
         return Ok(());
     }
-    let Some(oldest) = session
+    let Some(oldest) = reader
         .store
-        .messages_after(channel_id.to_string(), 0, 1)
+        .messages_after(channel_id.clone(), 0, 1)
         .await?
         .first()
         .map(|m| m.seq)
@@ -79,13 +99,13 @@ async fn catch_up_channel(
     if from > last_seq {
         return Ok(());
     }
-    let missing = session
+    let missing = reader
         .store
-        .missing_ranges(channel_id.to_string(), from, last_seq)
+        .missing_ranges(channel_id.clone(), from, last_seq)
         .await?;
     for (low, high) in missing {
         tracing::debug!(channel = %channel_id, low, high, "catching up");
-        fetch_after(session, community_id, channel_id, low - 1, high, true).await?;
+        fetch_after(reader, community_id, channel_id, low - 1, high, true).await?;
     }
     Ok(())
 }
@@ -93,25 +113,26 @@ async fn catch_up_channel(
 /// Fetches the messages in `(after, up_to]` from the server into the cache, page by page;
 /// publishes the new ones when `publish`.
 pub(crate) async fn fetch_after(
-    session: &UserSession,
-    community_id: &str,
-    channel_id: &str,
+    reader: &HistoryReader,
+    community_id: &CommunityId,
+    channel_id: &ChannelId,
     mut after: Seq,
     up_to: Seq,
     publish: bool,
 ) -> Result<(), SdkError> {
     while after < up_to {
-        let request = Request::GetMessages(GetMessages {
-            community_id: community_id.to_string(),
-            channel_id: channel_id.to_string(),
-            before_seq: None,
-            after_seq: Some(after),
-            limit: Some((up_to - after).min(u64::from(PAGE)) as u32),
-        });
-        let (messages, has_more) = messages_of(session.request(request).await?)?;
-        let newest = messages.last().map(|m| m.seq);
-        store_page(session, messages, publish).await?;
-        match next_after(after, newest, has_more) {
+        let page = reader
+            .get_messages(GetMessages {
+                community_id: community_id.clone(),
+                channel_id: channel_id.clone(),
+                before_seq: None,
+                after_seq: Some(after),
+                limit: Some(page_size(up_to - after)),
+            })
+            .await?;
+        let newest = page.messages.last().map(|m| m.seq);
+        store_page(reader, page.messages, publish).await?;
+        match next_after(after, newest, page.has_more) {
             Some(next) => after = next,
             None => break,
         }
@@ -123,20 +144,21 @@ pub(crate) async fn fetch_after(
 /// `None`), ascending, from the cache. Holes in that range are fetched from the server
 /// first when connected; offline, whatever is cached is returned.
 pub(crate) async fn history_page(
-    session: &UserSession,
-    community_id: &str,
-    channel_id: &str,
+    reader: &HistoryReader,
+    community_id: &CommunityId,
+    channel_id: &ChannelId,
     before_seq: Option<Seq>,
     limit: u32,
 ) -> Result<Vec<Message>, SdkError> {
-    let known_last = session
+    let known_last = reader
+        .cell
         .read(|state| {
             state
                 .channel(community_id, channel_id)
                 .map(|c| c.counter.last_seq)
         })
         .unwrap_or(0);
-    let cached_last = session.store.max_seq(channel_id.to_string()).await?;
+    let cached_last = reader.store.max_seq(channel_id.clone()).await?;
     let top = match before_seq {
         Some(before) => before.saturating_sub(1),
         None => known_last.max(cached_last),
@@ -145,61 +167,65 @@ pub(crate) async fn history_page(
         return Ok(Vec::new());
     }
     let low = top.saturating_sub(u64::from(limit.max(1)) - 1).max(1);
-    let online = *session.phase.borrow() == Phase::Ready;
-    if online {
-        let missing = session
+    if reader.connection.is_some() {
+        let missing = reader
             .store
-            .missing_ranges(channel_id.to_string(), low, top)
+            .missing_ranges(channel_id.clone(), low, top)
             .await?;
         for (from, to) in missing.into_iter().rev() {
-            fill_range(session, community_id, channel_id, from, to).await?;
+            fill_range(reader, community_id, channel_id, from, to).await?;
         }
     }
-    Ok(session
+    Ok(reader
         .store
-        .messages_before(channel_id.to_string(), Some(top.saturating_add(1)), limit)
+        .messages_before(channel_id.clone(), Some(top.saturating_add(1)), limit)
         .await?)
 }
 
 /// Fetches `from..=to` (newest first, pages of 100) into the cache.
 async fn fill_range(
-    session: &UserSession,
-    community_id: &str,
-    channel_id: &str,
+    reader: &HistoryReader,
+    community_id: &CommunityId,
+    channel_id: &ChannelId,
     from: Seq,
     to: Seq,
 ) -> Result<(), SdkError> {
     let span = tracing::debug_span!("sync.fill_gap", channel = %channel_id, from, to);
-    fill_range_inner(session, community_id, channel_id, from, to)
+    fill_range_inner(reader, community_id, channel_id, from, to)
         .instrument(span)
         .await
 }
 
 async fn fill_range_inner(
-    session: &UserSession,
-    community_id: &str,
-    channel_id: &str,
+    reader: &HistoryReader,
+    community_id: &CommunityId,
+    channel_id: &ChannelId,
     from: Seq,
     mut to: Seq,
 ) -> Result<(), SdkError> {
     while to >= from {
-        let wanted = (to - from).saturating_add(1).min(u64::from(PAGE)) as u32;
-        let request = Request::GetMessages(GetMessages {
-            community_id: community_id.to_string(),
-            channel_id: channel_id.to_string(),
-            before_seq: Some(to.saturating_add(1)),
-            after_seq: None,
-            limit: Some(wanted),
-        });
-        let (messages, _) = messages_of(session.request(request).await?)?;
-        let oldest = messages.first().map(|m| m.seq);
-        store_page(session, messages, false).await?;
+        let page = reader
+            .get_messages(GetMessages {
+                community_id: community_id.clone(),
+                channel_id: channel_id.clone(),
+                before_seq: Some(to.saturating_add(1)),
+                after_seq: None,
+                limit: Some(page_size((to - from).saturating_add(1))),
+            })
+            .await?;
+        let oldest = page.messages.first().map(|m| m.seq);
+        store_page(reader, page.messages, false).await?;
         match next_to(from, to, oldest) {
             Some(next) => to = next,
             None => break,
         }
     }
     Ok(())
+}
+
+/// A page size for `wanted` messages: at most the protocol's largest page.
+fn page_size(wanted: u64) -> u32 {
+    u32::try_from(wanted.min(u64::from(PAGE))).unwrap_or(PAGE)
 }
 
 /// Where the next page of [`fetch_after`] starts: after the newest message of this page
@@ -219,21 +245,14 @@ fn next_to(from: Seq, to: Seq, oldest: Option<Seq>) -> Option<Seq> {
         .map(|oldest| oldest - 1)
 }
 
-fn messages_of(response: Response) -> Result<(Vec<Message>, bool), SdkError> {
-    match response {
-        Response::Messages { messages, has_more } => Ok((messages, has_more)),
-        other => Err(SdkError::unexpected("get_messages", &other)),
-    }
-}
-
 async fn store_page(
-    session: &UserSession,
+    reader: &HistoryReader,
     messages: Vec<Message>,
     publish: bool,
 ) -> Result<(), SdkError> {
-    let new = session.store.insert_messages(messages).await?;
+    let new = reader.store.insert_messages(messages).await?;
     if publish {
-        publish_new_messages(session, new);
+        publish_new_messages(reader.cell.hub(), new);
     }
     Ok(())
 }

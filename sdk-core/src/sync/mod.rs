@@ -7,49 +7,136 @@
 //! the answer, then catches up the missed messages of channels that have a cache (bounded
 //! per channel; older history is fetched when read). A sequence gap in message events or
 //! a stale head marks the community: its heads are refetched once the queue is drained.
-//! Requests made here (sync, get_heads) are awaited in place, so events that arrive
-//! meanwhile queue up behind and are applied after the answer, as protocol §8.2 asks.
+//! An event that arrived damaged (a known kind that does not decode) makes the task sync
+//! everything afresh, so the state it carried is recovered.
+//!
+//! Requests made here (sync, get_community, get_heads) are awaited in place: events that
+//! arrive meanwhile are set aside in a bounded stash and applied after the answer, as
+//! protocol §8.2 asks. The stash keeps the connection reading (so the answer can arrive)
+//! without letting memory grow: when it is full, the connection's queue fills too and the
+//! connection stops reading (see `connection::forward`).
+//!
+//! It publishes the public [`SyncState`]: `Syncing` while bringing structure and counts
+//! up to date, `CatchingUp` while the missed messages (or a resume's replay) arrive, and
+//! `CaughtUp` once everything the server had at login is applied.
 
 mod apply;
 mod history;
+mod login;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use community_protocol::request::{CommunityRef, Sync};
-use community_protocol::response::LoggedIn;
-use community_protocol::{CommunityId, ErrorKind, Event, Message, Request, Response};
-use tokio::sync::{mpsc, oneshot};
+use community_protocol::{CommunityId, Event, Message, UserId};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 pub(crate) use apply::LocalUpdate;
-pub(crate) use history::history_page;
+pub(crate) use history::{HistoryReader, history_page};
 
-use crate::connection::Inbound;
-use crate::error::SdkError;
-use crate::events::Publication;
-use crate::model::MessageUpdate;
-use crate::session::{Phase, UserSession};
-use crate::store::{Change, SessionRecord};
+use crate::connection::{ConnectionHandle, Inbound};
+use crate::events::{Hub, Publication};
+use crate::model::{MessageUpdate, SyncState};
+use crate::phase::Phase;
+use crate::state::StateCell;
+use crate::store::{Change, Store};
 use apply::{Effects, apply_event, apply_local};
 
 /// Most inbound items folded into one batch (one store transaction).
 const MAX_BATCH: usize = 512;
+/// API answers that may wait for the task at once.
+const JOB_CAPACITY: usize = 64;
+/// Items set aside while the task awaits one of its own requests.
+const STASH_LIMIT: usize = 1_024;
 
-/// An API answer to apply, and who waits for it.
-pub(crate) struct LocalJob {
-    pub update: LocalUpdate,
-    pub done: oneshot::Sender<()>,
+/// What the sync task works with (and nothing more).
+pub(crate) struct SyncContext {
+    pub user_id: UserId,
+    pub device_id: String,
+    pub catch_up_limit: u32,
+    pub store: Store,
+    pub cell: Arc<StateCell>,
+    pub connection: ConnectionHandle,
+    pub phase: Arc<watch::Sender<Phase>>,
+    pub applied_seq: Arc<AtomicU64>,
+    pub outbox_wake: Arc<Notify>,
+}
+
+/// Work for the sync task besides the connection's items.
+enum Job {
+    /// An API answer to apply, and who waits for it.
+    Local {
+        update: Box<LocalUpdate>,
+        done: oneshot::Sender<()>,
+    },
+    /// A catch-up task ended (`complete` when it fetched everything it meant to).
+    CatchUpDone { generation: u64, complete: bool },
+}
+
+/// The way into the sync task for API answers. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Applier(mpsc::Sender<Job>);
+
+impl Applier {
+    /// Applies `update` (state, store, publications) and returns once it is done. Without
+    /// a running sync task the update is dropped (nothing to keep in step).
+    pub(crate) async fn apply(&self, update: LocalUpdate) {
+        let (done, applied) = oneshot::channel();
+        let update = Box::new(update);
+        if self.0.send(Job::Local { update, done }).await.is_ok() {
+            let _ = applied.await;
+        }
+    }
+}
+
+/// Starts the sync task.
+pub(crate) fn spawn(
+    cx: SyncContext,
+    inbound: mpsc::Receiver<Inbound>,
+) -> (Applier, JoinHandle<()>) {
+    let (jobs_tx, jobs) = mpsc::channel(JOB_CAPACITY);
+    let span = tracing::info_span!("sync", user = %cx.user_id);
+    let processor = Processor {
+        cx,
+        inbound,
+        inbound_open: true,
+        jobs_tx: jobs_tx.downgrade(),
+        stash: VecDeque::new(),
+        needs_sync: false,
+        resync: false,
+        dirty: BTreeSet::new(),
+        catch_up: None,
+        catch_up_pending: false,
+        generation: 0,
+        replay_until: None,
+    };
+    let task = tokio::spawn(processor.run(jobs).instrument(span));
+    (Applier(jobs_tx), task)
 }
 
 struct Processor {
-    session: Arc<UserSession>,
+    cx: SyncContext,
+    inbound: mpsc::Receiver<Inbound>,
+    inbound_open: bool,
+    /// For catch-up tasks to report back (weak: the task ends with its appliers).
+    jobs_tx: mpsc::WeakSender<Job>,
+    /// Items that arrived while the task awaited its own request, oldest first.
+    stash: VecDeque<Inbound>,
+    /// The next login must `sync` (the session was not resumed).
     needs_sync: bool,
+    /// A damaged event was skipped: sync everything afresh.
+    resync: bool,
+    /// Communities whose counts are estimates: refetch their heads.
     dirty: BTreeSet<CommunityId>,
-    catch_up: Option<JoinHandle<bool>>,
+    catch_up: Option<JoinHandle<()>>,
+    /// A catch-up should run (or runs) and has not completed.
+    catch_up_pending: bool,
+    /// Numbers catch-up runs, so the end of an aborted one is ignored.
+    generation: u64,
+    /// After a resume: caught up once the applied event sequence reaches this.
+    replay_until: Option<u64>,
 }
 
 impl Drop for Processor {
@@ -60,55 +147,81 @@ impl Drop for Processor {
     }
 }
 
-/// The sync task's body.
-pub(crate) async fn run(
-    session: Arc<UserSession>,
-    mut inbound: mpsc::UnboundedReceiver<Inbound>,
-    mut local: mpsc::UnboundedReceiver<LocalJob>,
-) {
-    let span = tracing::info_span!("sync", user = %session.user_id);
-    let mut processor = Processor {
-        session,
-        needs_sync: false,
-        dirty: BTreeSet::new(),
-        catch_up: None,
-    };
-    async move {
-        let mut inbound_open = true;
+impl Processor {
+    async fn run(mut self, mut jobs: mpsc::Receiver<Job>) {
         loop {
-            tokio::select! {
-                biased;
-                item = inbound.recv(), if inbound_open => {
-                    let Some(item) = item else {
-                        inbound_open = false;
-                        continue;
-                    };
-                    let mut batch = vec![item];
-                    while batch.len() < MAX_BATCH {
-                        match inbound.try_recv() {
-                            Ok(item) => batch.push(item),
-                            Err(_) => break,
+            if !self.inbound_open && self.stash.is_empty() {
+                // The connection task is gone for good: nothing more will be applied.
+                return;
+            }
+            if !self.stash.is_empty() {
+                let count = self.stash.len().min(MAX_BATCH);
+                let batch: Vec<Inbound> = self.stash.drain(..count).collect();
+                self.inbound_batch(batch).await;
+            } else {
+                tokio::select! {
+                    biased;
+                    item = self.inbound.recv(), if self.inbound_open => {
+                        let Some(item) = item else {
+                            self.inbound_open = false;
+                            continue;
+                        };
+                        let mut batch = vec![item];
+                        while batch.len() < MAX_BATCH {
+                            match self.inbound.try_recv() {
+                                Ok(item) => batch.push(item),
+                                Err(_) => break,
+                            }
                         }
+                        self.inbound_batch(batch).await;
                     }
-                    processor.inbound(batch).await;
-                }
-                job = local.recv() => {
-                    let Some(job) = job else { return };
-                    processor.apply_updates(vec![job.update]).await;
-                    let _ = job.done.send(());
+                    job = jobs.recv() => match job {
+                        Some(job) => self.job(job).await,
+                        None => return,
+                    },
+                    else => return,
                 }
             }
-            if inbound.is_empty() && !processor.dirty.is_empty() {
-                processor.refetch_heads().await;
+            if self.stash.is_empty() && self.inbound.is_empty() {
+                self.after_drain().await;
             }
         }
     }
-    .instrument(span)
-    .await
-}
 
-impl Processor {
-    async fn inbound(&mut self, batch: Vec<Inbound>) {
+    /// What waits until the queue is drained: a re-sync, heads refetches, the
+    /// caught-up state.
+    async fn after_drain(&mut self) {
+        if self.resync && *self.cx.phase.borrow() == Phase::Ready {
+            self.resync_everything().await;
+        }
+        if !self.dirty.is_empty() {
+            self.refetch_heads().await;
+        }
+        self.maybe_caught_up();
+    }
+
+    async fn job(&mut self, job: Job) {
+        match job {
+            Job::Local { update, done } => {
+                self.apply_updates(vec![*update]).await;
+                let _ = done.send(());
+            }
+            Job::CatchUpDone {
+                generation,
+                complete,
+            } => {
+                if generation == self.generation {
+                    self.catch_up = None;
+                    if complete {
+                        self.catch_up_pending = false;
+                    }
+                    self.maybe_caught_up();
+                }
+            }
+        }
+    }
+
+    async fn inbound_batch(&mut self, batch: Vec<Inbound>) {
         let mut events: Vec<Event> = Vec::new();
         let mut last_seq = None;
         for item in batch {
@@ -117,6 +230,11 @@ impl Processor {
                     if let Some(event) = event {
                         events.push(*event);
                     }
+                    last_seq = Some(seq);
+                }
+                Inbound::Malformed { seq, kind } => {
+                    tracing::warn!(seq, %kind, "a damaged event was skipped; re-syncing");
+                    self.resync = true;
                     last_seq = Some(seq);
                 }
                 control => {
@@ -135,7 +253,7 @@ impl Processor {
             return;
         }
         let count = events.len();
-        let (mut changes, dirty) = self.session.update(|state, out| {
+        let (mut changes, dirty) = self.cx.cell.update(|state, out| {
             let mut fx = Effects::default();
             for event in events {
                 apply_event(state, event, &mut fx, out);
@@ -149,13 +267,16 @@ impl Processor {
         tracing::trace!(count, ?last_seq, "events applied");
         self.write(changes).await;
         if let Some(seq) = last_seq {
-            self.session.applied_seq.store(seq, Ordering::Release);
+            self.cx.applied_seq.store(seq, Ordering::Release);
+            if self.replay_until.is_some_and(|until| seq >= until) {
+                self.replay_until = None;
+            }
         }
     }
 
     /// Applies API answers.
     async fn apply_updates(&mut self, updates: Vec<LocalUpdate>) {
-        let (changes, dirty) = self.session.update(|state, out| {
+        let (changes, dirty) = self.cx.cell.update(|state, out| {
             let mut fx = Effects::default();
             for update in updates {
                 apply_local(state, update, &mut fx, out);
@@ -171,8 +292,8 @@ impl Processor {
         if changes.is_empty() {
             return;
         }
-        match self.session.store.apply(changes).await {
-            Ok(applied) => publish_new_messages(&self.session, applied.new_messages),
+        match self.cx.store.apply(changes).await {
+            Ok(applied) => publish_new_messages(self.cx.cell.hub(), applied.new_messages),
             Err(error) => {
                 // The state is ahead of the file; the next sync brings the file back in step.
                 tracing::error!(%error, "could not store a batch");
@@ -180,183 +301,58 @@ impl Processor {
         }
     }
 
-    async fn control(&mut self, control: Inbound) {
-        match control {
-            Inbound::LoggedIn(logged_in) => self.logged_in(*logged_in).await,
-            Inbound::Lost => {
-                if matches!(*self.session.phase.borrow(), Phase::Ready | Phase::Syncing) {
-                    self.session.phase.send_replace(Phase::Offline);
-                }
+    /// Awaits `future` (one of this task's own requests) while setting aside, in order,
+    /// what the connection hands over meanwhile, up to [`STASH_LIMIT`] items.
+    async fn await_draining<T>(&mut self, future: impl Future<Output = T>) -> T {
+        tokio::pin!(future);
+        loop {
+            let room = self.stash.len() < STASH_LIMIT;
+            tokio::select! {
+                biased;
+                output = &mut future => return output,
+                item = self.inbound.recv(), if self.inbound_open && room => match item {
+                    Some(item) => self.stash.push_back(item),
+                    None => self.inbound_open = false,
+                },
             }
-            Inbound::Ended(reason) => {
-                self.session.phase.send_replace(Phase::Ended(reason));
-            }
-            Inbound::Event { .. } => {}
         }
     }
 
-    async fn logged_in(&mut self, logged_in: LoggedIn) {
-        let session = self.session.clone();
-        session.update(|state, _| state.limits = logged_in.limits.clone());
-        if !logged_in.resumed {
-            self.needs_sync = true;
-            session
-                .applied_seq
-                .store(logged_in.event_seq, Ordering::Release);
-        }
-        let record = SessionRecord {
-            user_id: session.user_id.clone(),
-            device_id: session.config.device_id.clone(),
-            session_id: logged_in.session_id.clone(),
-            last_event_seq: session.applied_seq.load(Ordering::Acquire),
-        };
-        if let Err(error) = session.store.save_session(record).await {
-            tracing::error!(%error, "could not save the session");
-        }
-        let syncing = self.needs_sync;
-        if self.needs_sync {
-            session.phase.send_replace(Phase::Syncing);
-            for attempt in 1..=3u32 {
-                match self.full_sync().await {
-                    Ok(()) => {
-                        self.needs_sync = false;
-                        break;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, attempt, "sync failed");
-                        if !error.is_transient() || !session.is_started() {
-                            break;
-                        }
-                        tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
-                    }
-                }
-            }
-        }
-        session.phase.send_replace(Phase::Ready);
-        session.outbox_wake.notify_one();
-        if !self.needs_sync && (syncing || self.catch_up_unfinished().await) {
-            self.start_catch_up();
-        }
+    /// True when the connection dropped after the request in flight was sent (a `Lost`
+    /// waits in the stash): retrying on this connection is pointless.
+    fn connection_lost_meanwhile(&self) -> bool {
+        self.stash
+            .iter()
+            .any(|item| matches!(item, Inbound::Lost | Inbound::Ended(_)))
     }
 
-    /// True when the last catch-up did not complete (interrupted by a lost connection,
-    /// or still running across a reconnect): a resumed login must start it over, since a
-    /// resume replays events, not the messages the catch-up had yet to fetch.
-    async fn catch_up_unfinished(&mut self) -> bool {
-        match self.catch_up.take() {
-            Some(task) if task.is_finished() => !task.await.unwrap_or(false),
-            Some(task) => {
-                task.abort();
-                true
-            }
-            None => false,
-        }
+    fn set_sync_state(&self, state: SyncState) {
+        self.cx.cell.hub().publish_sync(state);
     }
 
-    /// `sync` with the cached versions, applied to state and store.
-    async fn full_sync(&mut self) -> Result<(), SdkError> {
-        let session = self.session.clone();
-        let span = tracing::info_span!("sync.full");
-        async move {
-            let known = session.read(|state| state.known_versions());
-            let response = session.request(Request::Sync(Sync { known })).await?;
-            let Response::Synced(synced) = response else {
-                return Err(SdkError::unexpected("sync", &response));
-            };
-            tracing::info!(
-                changed = synced.changed.len(),
-                unchanged = synced.unchanged.len(),
-                removed = synced.removed.len(),
-                "synced"
-            );
-            let missing = session.update(|state, out| {
-                for id in &synced.removed {
-                    state.remove_community(id, out);
-                }
-                for snapshot in &synced.changed {
-                    state.upsert_community(snapshot.clone(), out);
-                }
-                let mut missing = Vec::new();
-                for unchanged in &synced.unchanged {
-                    let id = &unchanged.community_id;
-                    if state.community(id).is_none() {
-                        missing.push(id.clone());
-                        continue;
-                    }
-                    state.set_notification(id, unchanged.notification, out);
-                    state.set_me(unchanged.me.clone(), out);
-                    state.set_member_count(id, unchanged.member_count, out);
-                    for head in &unchanged.heads {
-                        state.apply_head(head, true, out);
-                    }
-                }
-                missing
-            });
-            session.store.apply(vec![Change::Synced(synced)]).await?;
-            self.dirty.clear();
-            for community_id in missing {
-                let response = session
-                    .request(Request::GetCommunity(CommunityRef { community_id }))
-                    .await?;
-                if let Response::Community(snapshot) = response {
-                    self.apply_updates(vec![LocalUpdate::Snapshot(snapshot)])
-                        .await;
-                }
-            }
-            Ok(())
-        }
-        .instrument(span)
-        .await
-    }
-
-    /// Fetches the missed messages of cached channels in the background.
-    fn start_catch_up(&mut self) {
-        if let Some(previous) = self.catch_up.take() {
-            previous.abort();
-        }
-        let session = self.session.clone();
-        self.catch_up = Some(tokio::spawn(
-            history::catch_up(session).instrument(tracing::info_span!("sync.catch_up")),
-        ));
-    }
-
-    /// Refetches the heads of communities whose counts are estimates.
-    async fn refetch_heads(&mut self) {
-        if *self.session.phase.borrow() != Phase::Ready {
-            return;
-        }
-        let dirty = std::mem::take(&mut self.dirty);
-        for community_id in dirty {
-            let request = Request::GetHeads(CommunityRef {
-                community_id: community_id.clone(),
-            });
-            match self.session.request(request).await {
-                Ok(Response::Heads { heads }) => {
-                    tracing::debug!(community = %community_id, count = heads.len(), "heads refetched");
-                    self.apply_updates(vec![LocalUpdate::Heads(heads)]).await;
-                }
-                Ok(other) => tracing::warn!(?other, "unexpected answer to get_heads"),
-                Err(SdkError::Api(error)) if error.kind() == ErrorKind::NotFound => {}
-                Err(error) => {
-                    tracing::debug!(%error, "heads refetch postponed");
-                    self.dirty.insert(community_id);
-                    return;
-                }
-            }
+    /// Publishes `CaughtUp` when nothing is left to apply or fetch.
+    fn maybe_caught_up(&self) {
+        let ready = *self.cx.phase.borrow() == Phase::Ready;
+        if ready
+            && !self.needs_sync
+            && !self.resync
+            && !self.catch_up_pending
+            && self.replay_until.is_none()
+            && self.dirty.is_empty()
+        {
+            self.set_sync_state(SyncState::CaughtUp);
         }
     }
 }
 
 /// Publishes `Inserted` for messages that were new to the cache.
-pub(crate) fn publish_new_messages(session: &UserSession, messages: Vec<Message>) {
+pub(crate) fn publish_new_messages(hub: &Hub, messages: Vec<Message>) {
     if messages.is_empty() {
         return;
     }
-    session
-        .hub
-        .publish(messages.into_iter().map(|message| Publication::Message {
-            community_id: message.community_id.clone(),
-            channel_id: message.channel_id.clone(),
-            update: MessageUpdate::Inserted(message),
-        }));
+    hub.publish(messages.into_iter().map(|message| Publication::Message {
+        community_id: message.community_id.clone(),
+        channel_id: message.channel_id.clone(),
+        update: MessageUpdate::Inserted(message),
+    }));
 }

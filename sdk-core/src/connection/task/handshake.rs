@@ -8,12 +8,13 @@ use community_protocol::request::Login;
 use community_protocol::response::LoggedIn;
 use community_protocol::{
     ClientFrame, ErrorCode, ErrorKind, GoodbyeReason, PROTOCOL_VERSION, Request, Response,
-    ServerFrame,
+    ServerFrame, UserId,
 };
 
-use super::{CLIENT_NAME, Ending, Sink, Stream, Task, next_incoming, send, timeout_at};
+use community_protocol::codec::Incoming;
+
+use super::{CLIENT_NAME, Ending, Read, Sink, Stream, Task, next_incoming, send, timeout_at};
 use crate::clock::{deadline_in, millis};
-use crate::connection::frames::Incoming;
 use crate::error::{ConnectionError, SdkError};
 use crate::model::DisconnectReason;
 
@@ -46,7 +47,7 @@ impl Task {
                 }
             };
             match incoming {
-                Incoming::Frame(frame) => match *frame {
+                Read::Frame(Incoming::Frame(frame)) => match frame {
                     ServerFrame::Welcome {
                         heartbeat_interval_ms,
                         ..
@@ -66,10 +67,10 @@ impl Task {
                     } => return Err(self.goodbye(Some(reason), reconnect, &message).await),
                     _ => {}
                 },
-                Incoming::UnknownGoodbye { reconnect, message } => {
+                Read::Frame(Incoming::UnknownGoodbye { reconnect, message }) => {
                     return Err(self.goodbye(None, reconnect, &message).await);
                 }
-                Incoming::UnknownEvent { .. } | Incoming::Unreadable(_) => {}
+                Read::Frame(_) | Read::Unreadable(_) => {}
             }
         }
     }
@@ -101,7 +102,7 @@ impl Task {
             let deadline = deadline_in(self.config.request_timeout);
             let outcome = loop {
                 match timeout_at(deadline, next_incoming(stream)).await {
-                    Some(Ok(Incoming::Frame(frame))) => match *frame {
+                    Some(Ok(Read::Frame(Incoming::Frame(frame)))) => match frame {
                         ServerFrame::Response {
                             id: answered,
                             outcome,
@@ -113,7 +114,7 @@ impl Task {
                         } => return Err(self.goodbye(Some(reason), reconnect, &message).await),
                         _ => {}
                     },
-                    Some(Ok(Incoming::UnknownGoodbye { reconnect, message })) => {
+                    Some(Ok(Read::Frame(Incoming::UnknownGoodbye { reconnect, message }))) => {
                         return Err(self.goodbye(None, reconnect, &message).await);
                     }
                     Some(Ok(_)) => {}
@@ -160,9 +161,9 @@ impl Task {
         }
     }
 
-    async fn fetch_token(&self, user_id: &str) -> Option<String> {
+    async fn fetch_token(&self, user_id: &UserId) -> Option<String> {
         let provider = self.config.token_provider.clone()?;
-        let token = provider.fetch_token(user_id).await;
+        let token = provider.fetch_token(user_id.as_str()).await;
         tracing::info!(got = token.is_some(), "asked the token provider");
         token
     }

@@ -58,11 +58,17 @@ async fn store_snapshot_replace_drops_missing_channels_and_their_messages() {
 
     assert_eq!(store.community("a".into()).await.unwrap(), Some(next));
     assert_eq!(
-        store.message_count(Some(channel_id("a", 2))).await.unwrap(),
+        store
+            .message_count(Some(channel_id("a", 2).into()))
+            .await
+            .unwrap(),
         0
     );
     assert_eq!(
-        store.message_count(Some(channel_id("a", 1))).await.unwrap(),
+        store
+            .message_count(Some(channel_id("a", 1).into()))
+            .await
+            .unwrap(),
         5
     );
     assert_eq!(store.message_count(None).await.unwrap(), 10);
@@ -94,7 +100,10 @@ async fn store_remove_community_cascades_to_channels_heads_and_messages() {
     let world = store.load_all().await.unwrap();
     assert_eq!(world.communities, vec![snapshot("b", 2, 1)]);
     assert_eq!(store.heads(Some("a".into())).await.unwrap(), vec![]);
-    assert_eq!(store.channel(channel_id("a", 1)).await.unwrap(), None);
+    assert_eq!(
+        store.channel(channel_id("a", 1).into()).await.unwrap(),
+        None
+    );
     assert_eq!(store.message_count(None).await.unwrap(), 7);
 }
 
@@ -216,7 +225,7 @@ async fn store_granular_updates_apply_to_cached_communities_only() {
     assert_eq!(a.categories[0].name, "Renamed category");
     assert_eq!(a.channels.len(), 3);
     assert_eq!(
-        store.channel(channel_id("a", 7)).await.unwrap(),
+        store.channel(channel_id("a", 7).into()).await.unwrap(),
         Some(new_channel)
     );
     assert_eq!(
@@ -239,12 +248,18 @@ async fn store_granular_updates_apply_to_cached_communities_only() {
         .await
         .unwrap();
     store
-        .remove_channel("a".into(), channel_id("a", 1))
+        .remove_channel("a".into(), channel_id("a", 1).into())
         .await
         .unwrap();
-    assert_eq!(store.channel(channel_id("a", 1)).await.unwrap(), None);
     assert_eq!(
-        store.message_count(Some(channel_id("a", 1))).await.unwrap(),
+        store.channel(channel_id("a", 1).into()).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .message_count(Some(channel_id("a", 1).into()))
+            .await
+            .unwrap(),
         0
     );
     let heads = store.heads(Some("a".into())).await.unwrap();

@@ -42,18 +42,21 @@ async fn store_concurrent_reads_during_writes_never_fail() {
             let mut rounds = 0;
             while rounds < 2_000 && !(done.load(Ordering::Acquire) && rounds > 10) {
                 let page = store
-                    .messages_before(channel.clone(), None, 50)
+                    .messages_before(channel.clone().into(), None, 50)
                     .await
                     .unwrap();
                 assert!(page.windows(2).all(|w| w[0].seq + 1 == w[1].seq));
-                let count = store.message_count(Some(channel.clone())).await.unwrap();
+                let count = store
+                    .message_count(Some(channel.clone().into()))
+                    .await
+                    .unwrap();
                 assert!(count >= last_count, "a committed write disappeared");
                 last_count = count;
-                let max = store.max_seq(channel.clone()).await.unwrap();
+                let max = store.max_seq(channel.clone().into()).await.unwrap();
                 // Batches are contiguous from 1, so nothing below max is missing.
                 assert!(
                     store
-                        .missing_ranges(channel.clone(), 1, max)
+                        .missing_ranges(channel.clone().into(), 1, max)
                         .await
                         .unwrap()
                         .is_empty()
