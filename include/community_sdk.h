@@ -250,18 +250,6 @@
 // Bindings: a blocking call was made from an SDK runtime thread.
 #define CSDK_ERR_WRONG_THREAD 10101
 
-// Not connected: nothing was sent.
-#define NOT_CONNECTED 10001
-
-// The connection was lost before the answer: the request may have been carried out.
-#define CONNECTION_LOST 10005
-
-// No answer in time: the request may have been carried out.
-#define TIMED_OUT 10006
-
-// The WebSocket could not be opened or broke.
-#define TRANSPORT 10007
-
 // A client (opaque). Create it with `csdk_client_new`, free it with `csdk_client_free`.
 typedef struct CsdkClient CsdkClient;
 
@@ -281,97 +269,13 @@ typedef const char *(*CsdkTokenCallback)(void *user_data, const char *user_id);
 extern "C" {
 #endif // __cplusplus
 
-// The channel as cached with its head (`ChannelEntry` JSON, or `null`).
-//
-// # Safety
-// `client` is live; the ids are NUL-terminated; `out_json` is writable.
-int32_t csdk_channel_entry(const struct CsdkClient *client,
-                           const char *community_id,
-                           const char *channel_id,
-                           char **out_json);
-
-// Its unread and mention counts (`ChannelUnread` JSON, or `null`).
-//
-// # Safety
-// As `csdk_channel_entry`.
-int32_t csdk_channel_unread(const struct CsdkClient *client,
-                            const char *community_id,
-                            const char *channel_id,
-                            char **out_json);
-
-// Sends a message: `content_json` is a `MessageContent` (e.g.
-// `{"type":"text","text":"hi"}`), `options_json` a `SendOptions` (`mentions`, `reply_to`,
-// `priority`) or NULL. Returns at once with the local echo (`LocalMessage` JSON, state
-// `sending`); the message is durable and sent when connected.
-//
-// # Safety
-// As `csdk_channel_entry`; `content_json` is NUL-terminated, `options_json` NULL or
-// NUL-terminated.
-int32_t csdk_channel_send(const struct CsdkClient *client,
-                          const char *community_id,
-                          const char *channel_id,
-                          const char *content_json,
-                          const char *options_json,
-                          char **out_json);
-
-// Sends a text message with default options (`LocalMessage` JSON of the echo).
-//
-// # Safety
-// As `csdk_channel_entry`; `text` is NUL-terminated.
-int32_t csdk_channel_send_text(const struct CsdkClient *client,
-                               const char *community_id,
-                               const char *channel_id,
-                               const char *text,
-                               char **out_json);
-
-// Puts a failed message back in the queue; `*out_done` is false when it was not failed.
-//
-// # Safety
-// As `csdk_channel_entry`; `local_id` is NUL-terminated; `out_done` NULL or writable.
-int32_t csdk_channel_retry_send(const struct CsdkClient *client,
-                                const char *community_id,
-                                const char *channel_id,
-                                const char *local_id,
-                                bool *out_done);
-
-// Discards an unsent or failed message; `*out_done` is false when it was unknown.
-//
-// # Safety
-// As `csdk_channel_retry_send`.
-int32_t csdk_channel_discard(const struct CsdkClient *client,
-                             const char *community_id,
-                             const char *channel_id,
-                             const char *local_id,
-                             bool *out_done);
-
-// The user's messages of this channel not sent yet, or failed (JSON array of
-// `LocalMessage`).
-//
-// # Safety
-// As `csdk_channel_entry`.
-int32_t csdk_channel_pending(const struct CsdkClient *client,
-                             const char *community_id,
-                             const char *channel_id,
-                             char **out_json);
-
-// A page of history, ascending (JSON array of `Message`): up to `limit` (1..=100)
-// messages with `seq < before_seq`, the newest when `before_seq` is 0.
-//
-// # Safety
-// As `csdk_channel_entry`.
-int32_t csdk_channel_messages(const struct CsdkClient *client,
-                              const char *community_id,
-                              const char *channel_id,
-                              uint64_t before_seq,
-                              uint32_t limit,
-                              char **out_json);
-
 // Subscribes to the timeline: `callback` gets JSON arrays of `MessageUpdate` (`reset`
-// with the newest cached messages and pending echoes first, then `inserted` and `local`).
+// with the newest cached messages and pending echoes first, then `inserted`, `local` and
+// `discarded`).
 //
 // # Safety
-// As `csdk_channel_entry`; `out_subscription` is writable; `user_data` stays valid
-// until `csdk_subscription_free` returned.
+// `client` is live; the ids are NUL-terminated; `out_subscription` is writable;
+// `user_data` stays valid until `csdk_subscription_free` returned.
 int32_t csdk_channel_subscribe_messages(const struct CsdkClient *client,
                                         const char *community_id,
                                         const char *channel_id,
@@ -379,77 +283,12 @@ int32_t csdk_channel_subscribe_messages(const struct CsdkClient *client,
                                         void *user_data,
                                         struct CsdkSubscription **out_subscription);
 
-// Marks everything up to `seq` read (never backwards). `ChannelHead` JSON.
-//
-// # Safety
-// As `csdk_channel_entry`.
-int32_t csdk_channel_mark_read(const struct CsdkClient *client,
-                               const char *community_id,
-                               const char *channel_id,
-                               uint64_t seq,
-                               char **out_json);
-
-// Marks every message read. `ChannelHead` JSON.
-//
-// # Safety
-// As `csdk_channel_entry`.
-int32_t csdk_channel_mark_all_read(const struct CsdkClient *client,
-                                   const char *community_id,
-                                   const char *channel_id,
-                                   char **out_json);
-
-// Changes the channel (`ChannelUpdate` JSON; absent fields stay). `ChannelInfo` JSON.
-//
-// # Safety
-// As `csdk_channel_entry`; `update_json` is NUL-terminated.
-int32_t csdk_channel_update(const struct CsdkClient *client,
-                            const char *community_id,
-                            const char *channel_id,
-                            const char *update_json,
-                            char **out_json);
-
-// Deletes the channel and its messages (owner / admin; not the default channel).
-//
-// # Safety
-// `client` is live; the ids are NUL-terminated.
-int32_t csdk_channel_delete(const struct CsdkClient *client,
-                            const char *community_id,
-                            const char *channel_id);
-
-// Adds members to a private channel (`user_ids_json`: JSON array). `UsersOutcome` JSON.
-//
-// # Safety
-// As `csdk_channel_entry`; `user_ids_json` is NUL-terminated.
-int32_t csdk_channel_add_members(const struct CsdkClient *client,
-                                 const char *community_id,
-                                 const char *channel_id,
-                                 const char *user_ids_json,
-                                 char **out_json);
-
-// Removes members from a private channel (`user_ids_json`: JSON array). `UsersOutcome`.
-//
-// # Safety
-// As `csdk_channel_add_members`.
-int32_t csdk_channel_remove_members(const struct CsdkClient *client,
-                                    const char *community_id,
-                                    const char *channel_id,
-                                    const char *user_ids_json,
-                                    char **out_json);
-
-// The explicit members of a private channel (JSON array of user ids).
-//
-// # Safety
-// As `csdk_channel_entry`.
-int32_t csdk_channel_members(const struct CsdkClient *client,
-                             const char *community_id,
-                             const char *channel_id,
-                             char **out_json);
-
 // Creates a client from `options_json` (a `ClientOptions` object: `server_url` and
 // `data_dir` required; `device_id`, `request_timeout_ms`, `connect_timeout_ms`,
-// `backoff_base_ms`, `backoff_cap_ms`, `max_reconnect_attempts`, `catch_up_limit`,
-// `token_refresh_margin_ms` optional). It opens the cache of the last logged-in user.
-// On success `*out_client` is the new handle; free it with `csdk_client_free`.
+// `login_timeout_ms`, `backoff_base_ms`, `backoff_cap_ms`, `max_reconnect_attempts`,
+// `catch_up_limit`, `token_refresh_margin_ms` optional). It opens the cache of the last
+// logged-in user. On success `*out_client` is the new handle; free it with
+// `csdk_client_free`.
 //
 // # Safety
 // `options_json` is a NUL-terminated string; `out_client` is valid for a write.
@@ -466,71 +305,40 @@ int32_t csdk_client_new_with_token_provider(const char *options_json,
                                             void *user_data,
                                             struct CsdkClient **out_client);
 
-// Frees a client: its connection closes and its subscriptions end. NULL is ignored.
+// Shuts the client down and returns once its connection, its tasks and its cache file
+// are closed (the data directory can be opened again at once). The saved session stays
+// resumable. Later calls on the handle fail with `CSDK_ERR_CLOSED`; free it with
+// `csdk_client_free`.
+//
+// # Safety
+// `client` is a live handle.
+int32_t csdk_client_close(const struct CsdkClient *client);
+
+// Frees a client: when it was not closed, it shuts down in the background (its
+// subscriptions end). NULL is ignored.
 //
 // # Safety
 // `client` is NULL or a live handle, not used again afterwards.
 void csdk_client_free(struct CsdkClient *client);
 
 // Logs in as `user_id` with `token` (resuming the saved session when there is one).
-// Returns once logged in and synced, or at once from the cache when offline with a saved
-// session.
+// Returns once logged in and synced; or, when the server cannot be reached in time and
+// this device has a saved session of the user, at once with `*out_offline` true (the
+// cache is usable; the client keeps connecting). `out_offline` may be NULL.
 //
 // # Safety
-// `client` is a live handle; the strings are NUL-terminated.
-int32_t csdk_client_login(const struct CsdkClient *client, const char *user_id, const char *token);
-
-// Logs out (ends the session on the server; the cache stays on disk).
-//
-// # Safety
-// `client` is a live handle.
-int32_t csdk_client_logout(const struct CsdkClient *client);
-
-// Sends a new token now; `*out_expires_at_ms` gets its expiry (ms since the epoch; 0 on
-// failure).
-//
-// # Safety
-// `client` is a live handle; `token` is NUL-terminated; `out_expires_at_ms` is NULL or
+// `client` is a live handle; the strings are NUL-terminated; `out_offline` is NULL or
 // writable.
-int32_t csdk_client_refresh_token(const struct CsdkClient *client,
-                                  const char *token,
-                                  int64_t *out_expires_at_ms);
+int32_t csdk_client_login(const struct CsdkClient *client,
+                          const char *user_id,
+                          const char *token,
+                          bool *out_offline);
 
 // The current (or cached) user id into `*out_user_id` (NULL when nobody is logged in).
 //
 // # Safety
 // `client` is a live handle; `out_user_id` is writable.
 int32_t csdk_client_user_id(const struct CsdkClient *client, char **out_user_id);
-
-// The connection state now (`ConnectionState` JSON, e.g. `{"type":"connected"}`).
-//
-// # Safety
-// `client` is a live handle; `out_json` is writable.
-int32_t csdk_client_connection_state(const struct CsdkClient *client, char **out_json);
-
-// The deployment's limits (`Limits` JSON).
-//
-// # Safety
-// `client` is a live handle; `out_json` is writable.
-int32_t csdk_client_limits(const struct CsdkClient *client, char **out_json);
-
-// The joined communities held in the cache (JSON array of `CommunityEntry`).
-//
-// # Safety
-// `client` is a live handle; `out_json` is writable.
-int32_t csdk_client_communities(const struct CsdkClient *client, char **out_json);
-
-// Total unread and total mentions (`UnreadTotals` JSON).
-//
-// # Safety
-// `client` is a live handle; `out_json` is writable.
-int32_t csdk_client_unread_totals(const struct CsdkClient *client, char **out_json);
-
-// Every unread count now (`UnreadUpdate` JSON with `reset: true`).
-//
-// # Safety
-// `client` is a live handle; `out_json` is writable.
-int32_t csdk_client_unread(const struct CsdkClient *client, char **out_json);
 
 // Subscribes to connection states: `callback` gets the current `ConnectionState` JSON,
 // then each change. End it with `csdk_subscription_free`.
@@ -539,6 +347,16 @@ int32_t csdk_client_unread(const struct CsdkClient *client, char **out_json);
 // `client` is a live handle; `out_subscription` is writable; `user_data` stays valid
 // until `csdk_subscription_free` returned.
 int32_t csdk_client_subscribe_connection(const struct CsdkClient *client,
+                                         CsdkJsonCallback callback,
+                                         void *user_data,
+                                         struct CsdkSubscription **out_subscription);
+
+// Subscribes to sync states: `callback` gets the current `SyncState` JSON (`"offline"`,
+// `"syncing"`, `"catching_up"`, `"caught_up"`), then each change.
+//
+// # Safety
+// As `csdk_client_subscribe_connection`.
+int32_t csdk_client_subscribe_sync_state(const struct CsdkClient *client,
                                          CsdkJsonCallback callback,
                                          void *user_data,
                                          struct CsdkSubscription **out_subscription);
@@ -563,6 +381,17 @@ int32_t csdk_client_subscribe_unread(const struct CsdkClient *client,
                                      void *user_data,
                                      struct CsdkSubscription **out_subscription);
 
+// Subscribes to the outbox of every channel: `callback` gets JSON arrays of
+// `MessageUpdate` (a `reset` with every echo in `pending` first, then `local` and
+// `discarded`).
+//
+// # Safety
+// As `csdk_client_subscribe_connection`.
+int32_t csdk_client_subscribe_outbox(const struct CsdkClient *client,
+                                     CsdkJsonCallback callback,
+                                     void *user_data,
+                                     struct CsdkSubscription **out_subscription);
+
 // Creates a community from `params_json` (`NewCommunity`: `name` required; `community_id`,
 // `avatar_url`, `notice`, `join_policy`, `attributes` optional). `*out_community_id` gets
 // its id.
@@ -573,59 +402,6 @@ int32_t csdk_client_subscribe_unread(const struct CsdkClient *client,
 int32_t csdk_client_create_community(const struct CsdkClient *client,
                                      const char *params_json,
                                      char **out_community_id);
-
-// Joins a community (`message` may be NULL; it goes to the admins of an approval
-// community). `*out_json` gets a `JoinOutcome` (`{"type":"joined","snapshot":{…}}` or
-// `{"type":"pending"}`).
-//
-// # Safety
-// `client` is a live handle; strings are NUL-terminated; `out_json` is writable.
-int32_t csdk_client_join_community(const struct CsdkClient *client,
-                                   const char *community_id,
-                                   const char *message,
-                                   char **out_json);
-
-// One page of the joined communities from the server (`CommunityPage` JSON).
-// `cursor` may be NULL (first page); `limit` 0 means the default (100).
-//
-// # Safety
-// `client` is a live handle; `cursor` is NULL or NUL-terminated; `out_json` is writable.
-int32_t csdk_client_joined_communities_page(const struct CsdkClient *client,
-                                            const char *cursor,
-                                            uint32_t limit,
-                                            char **out_json);
-
-// The community as cached (`CommunityEntry` JSON, or `null` when not joined).
-//
-// # Safety
-// `client` is live; `community_id` is NUL-terminated; `out_json` is writable.
-int32_t csdk_community_entry(const struct CsdkClient *client,
-                             const char *community_id,
-                             char **out_json);
-
-// Its visible channels as cached, in display order (JSON array of `ChannelEntry`).
-//
-// # Safety
-// As `csdk_community_entry`.
-int32_t csdk_community_channels(const struct CsdkClient *client,
-                                const char *community_id,
-                                char **out_json);
-
-// Its categories as cached, in display order (JSON array of `CategoryInfo`).
-//
-// # Safety
-// As `csdk_community_entry`.
-int32_t csdk_community_categories(const struct CsdkClient *client,
-                                  const char *community_id,
-                                  char **out_json);
-
-// Its unread sums (`CommunityUnread` JSON, or `null`).
-//
-// # Safety
-// As `csdk_community_entry`.
-int32_t csdk_community_unread(const struct CsdkClient *client,
-                              const char *community_id,
-                              char **out_json);
 
 // Subscribes to its channel list: `callback` gets JSON arrays of `ChannelListDiff`.
 //
@@ -638,10 +414,199 @@ int32_t csdk_community_subscribe_channels(const struct CsdkClient *client,
                                           void *user_data,
                                           struct CsdkSubscription **out_subscription);
 
-// Fetches the community from the server (`CommunityEntry` JSON).
+// Creates a channel from `channel_json` (`NewChannel`: `name` required; `kind`,
+// `introduction`, `notice`, `custom`, `category_id`, `position`, `private`, `member_ids`
+// optional). `*out_channel_id` gets its id.
 //
 // # Safety
-// As `csdk_community_entry`.
+// `client` is live; the strings are NUL-terminated; `out_channel_id` is writable.
+int32_t csdk_community_create_channel(const struct CsdkClient *client,
+                                      const char *community_id,
+                                      const char *channel_json,
+                                      char **out_channel_id);
+
+// The connection state now.
+//
+// `*out_json` gets `ConnectionState` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_connection_state(const struct CsdkClient *client, char **out_json);
+
+// How far the cache is from the server now.
+//
+// `*out_json` gets `SyncState` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_sync_state(const struct CsdkClient *client, char **out_json);
+
+// The deployment's limits (announced at login; defaults before).
+//
+// `*out_json` gets `Limits` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_limits(const struct CsdkClient *client, char **out_json);
+
+// The joined communities held in the cache, whole.
+//
+// `*out_json` gets a JSON array of `CommunityEntry`.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_communities(const struct CsdkClient *client, char **out_json);
+
+// Total unread (communities in notify status) and total mentions.
+//
+// `*out_json` gets `UnreadTotals` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_unread_totals(const struct CsdkClient *client, char **out_json);
+
+// Every unread count now (per channel, per community, totals; `reset` is true).
+//
+// `*out_json` gets `UnreadUpdate` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_unread(const struct CsdkClient *client, char **out_json);
+
+// Logs out: ends the session on the server and forgets it (the cache stays on disk).
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_logout(const struct CsdkClient *client);
+
+// Sends a new token now; returns its expiry.
+//
+// `*out_expires_at_ms` gets the value (0 on failure).
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_refresh_token(const struct CsdkClient *client,
+                                  const char *token,
+                                  int64_t *out_expires_at_ms);
+
+// Joins a community (or files a join request for an approval community).
+//
+// `message` may be NULL.
+// `*out_json` gets `JoinOutcome` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_join_community(const struct CsdkClient *client,
+                                   const char *community_id,
+                                   const char *message,
+                                   char **out_json);
+
+// One page of the joined communities from the server, whole (`cursor`: the previous page's `next_cursor`; `limit` 1..=100, default 100).
+//
+// `cursor` may be NULL.
+// `limit`: 0 for none.
+// `*out_json` gets `CommunityPage` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_joined_communities_page(const struct CsdkClient *client,
+                                            const char *cursor,
+                                            uint32_t limit,
+                                            char **out_json);
+
+// Every message of the outbox (unsent, failed, and the most recently sent), in the order they were sent.
+//
+// `*out_json` gets a JSON array of `LocalMessage`.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_outbox(const struct CsdkClient *client,
+                           char **out_json);
+
+// One message of the outbox by its local id (also a recently sent one); none when unknown.
+//
+// `*out_json` gets `LocalMessage` JSON, or `null`.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_local_message(const struct CsdkClient *client,
+                                  const char *local_id,
+                                  char **out_json);
+
+// Waits until the message `local_id` is sent (its sequence) or refused (the server's typed error); `message_not_found` when unknown or discarded.
+//
+// `*out_seq` gets the value (0 on failure).
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_wait_for_send(const struct CsdkClient *client,
+                                  const char *local_id,
+                                  uint64_t *out_seq);
+
+// The community as cached (none when not joined or not cached).
+//
+// `*out_json` gets `CommunityEntry` JSON, or `null`.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_entry(const struct CsdkClient *client,
+                             const char *community_id,
+                             char **out_json);
+
+// Its visible channels as cached, in display order, whole.
+//
+// `*out_json` gets a JSON array of `ChannelEntry`.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_channels(const struct CsdkClient *client,
+                                const char *community_id,
+                                char **out_json);
+
+// Its categories as cached, in display order, whole.
+//
+// `*out_json` gets a JSON array of `CategoryInfo`.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_categories(const struct CsdkClient *client,
+                                  const char *community_id,
+                                  char **out_json);
+
+// Its unread sums (none when not cached).
+//
+// `*out_json` gets `CommunityUnread` JSON, or `null`.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_unread(const struct CsdkClient *client,
+                              const char *community_id,
+                              char **out_json);
+
+// Fetches the community from the server and refreshes the cache.
+//
+// `*out_json` gets `CommunityEntry` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_refresh(const struct CsdkClient *client,
                                const char *community_id,
                                char **out_json);
@@ -649,82 +614,111 @@ int32_t csdk_community_refresh(const struct CsdkClient *client,
 // Deletes the community and everything in it (owner only).
 //
 // # Safety
-// `client` is live; `community_id` is NUL-terminated.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_dismiss(const struct CsdkClient *client, const char *community_id);
 
-// Leaves the community (the owner must transfer ownership first).
+// Leaves the community (not for its owner).
 //
 // # Safety
-// `client` is live; `community_id` is NUL-terminated.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_leave(const struct CsdkClient *client, const char *community_id);
 
-// Invites users (`user_ids_json`: a JSON array of ids, ≤ 100). `UsersOutcome` JSON.
+// Adds up to 100 users; failures are reported per user.
+//
+// `user_ids_json`: `Vec<String>` JSON.
+// `*out_json` gets `UsersOutcome` JSON.
 //
 // # Safety
-// As `csdk_community_entry`; `user_ids_json` is NUL-terminated.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_invite(const struct CsdkClient *client,
                               const char *community_id,
                               const char *user_ids_json,
                               char **out_json);
 
-// Pending join requests (JSON array of `JoinRequest`; owner / admin).
+// Pending join requests (owner / admin).
+//
+// `*out_json` gets a JSON array of `JoinRequest`.
 //
 // # Safety
-// As `csdk_community_entry`.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_join_requests(const struct CsdkClient *client,
                                      const char *community_id,
                                      char **out_json);
 
-// Approves (`approve` true) or rejects a join request (owner / admin).
+// Approves or rejects a join request (owner / admin).
 //
 // # Safety
-// `client` is live; strings are NUL-terminated.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_decide_join_request(const struct CsdkClient *client,
                                            const char *community_id,
                                            const char *user_id,
                                            bool approve);
 
-// Changes name, avatar, notice or join policy (`CommunityUpdate` JSON; absent fields stay).
-// `*out_json` gets the `CommunityInfo`.
+// Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
+//
+// `update_json`: `CommunityUpdate` JSON.
+// `*out_json` gets `CommunityInfo` JSON.
 //
 // # Safety
-// As `csdk_community_invite`.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_update(const struct CsdkClient *client,
                               const char *community_id,
                               const char *update_json,
                               char **out_json);
 
-// Sets custom attributes (`attributes_json`: a JSON object of strings). `AttributesOutcome`.
+// Sets custom attributes (owner / admin); keys that fail are reported one by one.
+//
+// `attributes_json`: `HashMap<String, String>` JSON.
+// `*out_json` gets `AttributesOutcome` JSON.
 //
 // # Safety
-// As `csdk_community_invite`.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_set_attributes(const struct CsdkClient *client,
                                       const char *community_id,
                                       const char *attributes_json,
                                       char **out_json);
 
-// Deletes custom attributes (`keys_json`: a JSON array of keys). `AttributesOutcome`.
+// Deletes custom attributes (owner / admin).
+//
+// `keys_json`: `Vec<String>` JSON.
+// `*out_json` gets `AttributesOutcome` JSON.
 //
 // # Safety
-// As `csdk_community_invite`.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_delete_attributes(const struct CsdkClient *client,
                                          const char *community_id,
                                          const char *keys_json,
                                          char **out_json);
 
-// Sets the user's notification status: `status` is `"notify"` or `"do_not_disturb"`.
+// The user's notification status for this community (synced to their devices).
+//
+// `status`: a `NotificationStatus` name, e.g. as in the JSON records.
 //
 // # Safety
-// `client` is live; strings are NUL-terminated.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_set_notification(const struct CsdkClient *client,
                                         const char *community_id,
                                         const char *status);
 
-// A page of members (`MemberPage` JSON: `items`, `next_cursor`, `total_count`). `query`
-// and `cursor` may be NULL; `limit` 0 means the default (100).
+// A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
+//
+// `query` may be NULL.
+// `cursor` may be NULL.
+// `limit`: 0 for none.
+// `*out_json` gets `MemberPage` JSON.
 //
 // # Safety
-// As `csdk_community_entry`; `query` and `cursor` are NULL or NUL-terminated.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_members(const struct CsdkClient *client,
                                const char *community_id,
                                const char *query,
@@ -732,87 +726,102 @@ int32_t csdk_community_members(const struct CsdkClient *client,
                                uint32_t limit,
                                char **out_json);
 
-// Makes a member `"admin"` or `"member"` (owner only). `MemberInfo` JSON.
+// Makes a member an admin or an ordinary member (owner only).
+//
+// `role`: a `Role` name, e.g. as in the JSON records.
+// `*out_json` gets `MemberInfo` JSON.
 //
 // # Safety
-// As `csdk_community_entry`; strings are NUL-terminated.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_set_member_role(const struct CsdkClient *client,
                                        const char *community_id,
                                        const char *user_id,
                                        const char *role,
                                        char **out_json);
 
-// Removes a member.
+// Removes a member (owner: anyone else; admin: ordinary members).
 //
 // # Safety
-// `client` is live; strings are NUL-terminated.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_kick(const struct CsdkClient *client,
                             const char *community_id,
                             const char *user_id);
 
-// Gives ownership to another member. `MemberInfo` JSON of the new owner.
+// Gives ownership to another member (owner only); the user becomes an admin.
+//
+// `*out_json` gets `MemberInfo` JSON.
 //
 // # Safety
-// As `csdk_community_set_member_role`.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_transfer_ownership(const struct CsdkClient *client,
                                           const char *community_id,
                                           const char *user_id,
                                           char **out_json);
 
-// Mutes a member until `until_ms` (ms since the epoch), or unmutes when `until_ms` ≤ 0.
-// `MemberInfo` JSON.
+// Mutes a member until a time (ms since the epoch), or unmutes (none).
+//
+// `until_ms`: 0 or negative for none.
+// `*out_json` gets `MemberInfo` JSON.
 //
 // # Safety
-// As `csdk_community_set_member_role`.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_mute_member(const struct CsdkClient *client,
                                    const char *community_id,
                                    const char *user_id,
                                    int64_t until_ms,
                                    char **out_json);
 
-// Mutes or unmutes everyone but the owner and admins. `CommunityInfo` JSON.
+// Mutes or unmutes everyone but the owner and admins (owner / admin).
+//
+// `*out_json` gets `CommunityInfo` JSON.
 //
 // # Safety
-// As `csdk_community_entry`.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_set_mute_all(const struct CsdkClient *client,
                                     const char *community_id,
                                     bool muted,
                                     char **out_json);
 
-// Sets the user's own nickname (empty clears it). `MemberInfo` JSON.
+// Sets the user's own nickname in this community (empty clears it).
+//
+// `*out_json` gets `MemberInfo` JSON.
 //
 // # Safety
-// As `csdk_community_set_member_role`.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_set_nickname(const struct CsdkClient *client,
                                     const char *community_id,
                                     const char *nickname,
                                     char **out_json);
 
-// Creates a channel from `channel_json` (`NewChannel`: `name` required; `kind`,
-// `introduction`, `notice`, `custom`, `category_id`, `position`, `private`, `member_ids`
-// optional). `*out_channel_id` gets its id.
+// Creates a category (owner / admin); no position means after the last.
+//
+// `position`: negative for none.
+// `*out_json` gets `CategoryInfo` JSON.
 //
 // # Safety
-// As `csdk_community_invite`.
-int32_t csdk_community_create_channel(const struct CsdkClient *client,
-                                      const char *community_id,
-                                      const char *channel_json,
-                                      char **out_channel_id);
-
-// Creates a category (`position` < 0 means "after the last"). `CategoryInfo` JSON.
-//
-// # Safety
-// As `csdk_community_set_member_role`.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_create_category(const struct CsdkClient *client,
                                        const char *community_id,
                                        const char *name,
                                        int64_t position,
                                        char **out_json);
 
-// Renames (`name` not NULL) or moves (`position` ≥ 0) a category. `CategoryInfo` JSON.
+// Renames or moves a category (owner / admin).
+//
+// `name` may be NULL.
+// `position`: negative for none.
+// `*out_json` gets `CategoryInfo` JSON.
 //
 // # Safety
-// As `csdk_community_set_member_role`; `name` may be NULL.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_update_category(const struct CsdkClient *client,
                                        const char *community_id,
                                        const char *category_id,
@@ -820,21 +829,219 @@ int32_t csdk_community_update_category(const struct CsdkClient *client,
                                        int64_t position,
                                        char **out_json);
 
-// Deletes a category; its channels fall back to no category.
+// Deletes a category; its channels fall back to no category (owner / admin).
 //
 // # Safety
-// `client` is live; strings are NUL-terminated.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_delete_category(const struct CsdkClient *client,
                                        const char *community_id,
                                        const char *category_id);
 
-// Fetches the unread heads of every visible channel (JSON array of `ChannelHead`).
+// Fetches the exact heads of every visible channel and refreshes the counts.
+//
+// `*out_json` gets a JSON array of `ChannelHead`.
 //
 // # Safety
-// As `csdk_community_entry`.
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_community_refresh_heads(const struct CsdkClient *client,
                                      const char *community_id,
                                      char **out_json);
+
+// The channel as cached, with its head (none when not visible or not cached).
+//
+// `*out_json` gets `ChannelEntry` JSON, or `null`.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_entry(const struct CsdkClient *client,
+                           const char *community_id,
+                           const char *channel_id,
+                           char **out_json);
+
+// Its unread and mention counts (none when not cached).
+//
+// `*out_json` gets `ChannelUnread` JSON, or `null`.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_unread(const struct CsdkClient *client,
+                            const char *community_id,
+                            const char *channel_id,
+                            char **out_json);
+
+// Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
+//
+// `content_json`: `MessageContent` JSON.
+// `options_json`: `SendOptions` JSON, or NULL for the default.
+// `*out_json` gets `LocalMessage` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_send(const struct CsdkClient *client,
+                          const char *community_id,
+                          const char *channel_id,
+                          const char *content_json,
+                          const char *options_json,
+                          char **out_json);
+
+// Sends a text message with default options (the local echo; see `send`).
+//
+// `*out_json` gets `LocalMessage` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_send_text(const struct CsdkClient *client,
+                               const char *community_id,
+                               const char *channel_id,
+                               const char *text,
+                               char **out_json);
+
+// Puts a failed message back in the queue; false when it was not failed.
+//
+// `*out_done` gets the flag (false on failure).
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_retry_send(const struct CsdkClient *client,
+                                const char *community_id,
+                                const char *channel_id,
+                                const char *local_id,
+                                bool *out_done);
+
+// Discards an unsent or failed message (timelines drop its echo); false when unknown or sent.
+//
+// `*out_done` gets the flag (false on failure).
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_discard(const struct CsdkClient *client,
+                             const char *community_id,
+                             const char *channel_id,
+                             const char *local_id,
+                             bool *out_done);
+
+// The user's messages of this channel not sent yet, or failed.
+//
+// `*out_json` gets a JSON array of `LocalMessage`.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_pending(const struct CsdkClient *client,
+                             const char *community_id,
+                             const char *channel_id,
+                             char **out_json);
+
+// A page of history, whole and ascending: up to `limit` (1..=100) messages with `seq < before_seq` (the newest when none). Gaps are filled from the server.
+//
+// `before_seq`: 0 for none.
+// `*out_json` gets a JSON array of `Message`.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_messages(const struct CsdkClient *client,
+                              const char *community_id,
+                              const char *channel_id,
+                              uint64_t before_seq,
+                              uint32_t limit,
+                              char **out_json);
+
+// Marks everything up to `seq` read (never backwards); returns the new head.
+//
+// `*out_json` gets `ChannelHead` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_mark_read(const struct CsdkClient *client,
+                               const char *community_id,
+                               const char *channel_id,
+                               uint64_t seq,
+                               char **out_json);
+
+// Marks every message read; returns the new head.
+//
+// `*out_json` gets `ChannelHead` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_mark_all_read(const struct CsdkClient *client,
+                                   const char *community_id,
+                                   const char *channel_id,
+                                   char **out_json);
+
+// Changes the channel (owner / admin); absent fields stay.
+//
+// `update_json`: `ChannelUpdate` JSON.
+// `*out_json` gets `ChannelInfo` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_update(const struct CsdkClient *client,
+                            const char *community_id,
+                            const char *channel_id,
+                            const char *update_json,
+                            char **out_json);
+
+// Deletes the channel and its messages (owner / admin; not the default channel).
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_delete(const struct CsdkClient *client,
+                            const char *community_id,
+                            const char *channel_id);
+
+// Adds members to a private channel (owner / admin).
+//
+// `user_ids_json`: `Vec<String>` JSON.
+// `*out_json` gets `UsersOutcome` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_add_members(const struct CsdkClient *client,
+                                 const char *community_id,
+                                 const char *channel_id,
+                                 const char *user_ids_json,
+                                 char **out_json);
+
+// Removes members from a private channel (owner / admin).
+//
+// `user_ids_json`: `Vec<String>` JSON.
+// `*out_json` gets `UsersOutcome` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_remove_members(const struct CsdkClient *client,
+                                    const char *community_id,
+                                    const char *channel_id,
+                                    const char *user_ids_json,
+                                    char **out_json);
+
+// The explicit members of a private channel (user ids).
+//
+// `*out_json` gets a JSON array of `String`.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_members(const struct CsdkClient *client,
+                             const char *community_id,
+                             const char *channel_id,
+                             char **out_json);
 
 // Returns the JSON of the calling thread's last error
 // (`{"code":5000,"name":"name_too_long","kind":"limit","detail":"…"}`), or NULL when the

@@ -126,7 +126,7 @@ int main(void) {
   }
 
   /* A blocking call with bad arguments fails cleanly with a typed code. */
-  CHECK(csdk_client_login(alice, NULL, "x") == CSDK_ERR_INVALID_ARGUMENT, "NULL user id is invalid_argument");
+  CHECK(csdk_client_login(alice, NULL, "x", NULL) == CSDK_ERR_INVALID_ARGUMENT, "NULL user id is invalid_argument");
   char *error = csdk_last_error();
   CHECK(error && strstr(error, "\"kind\":\"limit\""), "last error is JSON with a kind: %s", error ? error : "NULL");
   csdk_string_free(error);
@@ -134,18 +134,30 @@ int main(void) {
   /* The SDK's log reaches the app through the log bridge. */
   CHECK(csdk_set_log_callback("loud", on_log, NULL) == CSDK_ERR_INVALID_ARGUMENT, "unknown log level refused");
   ok(csdk_set_log_callback("info", on_log, NULL), "set log callback");
-  ok(csdk_client_login(alice, "alice", env("CSDK_TOKEN_ALICE")), "alice login");
+  bool offline = true;
+  ok(csdk_client_login(alice, "alice", env("CSDK_TOKEN_ALICE"), &offline), "alice login");
+  CHECK(!offline, "alice is synced, not offline");
   for (int i = 0; i < 300 && __atomic_load_n(&logins_logged, __ATOMIC_SEQ_CST) == 0; i++) {
     struct timespec pause = {0, 10 * 1000 * 1000};
     nanosleep(&pause, NULL);
   }
   CHECK(__atomic_load_n(&logins_logged, __ATOMIC_SEQ_CST) >= 1, "the login was logged through the bridge");
   ok(csdk_set_log_callback("info", NULL, NULL), "remove log callback");
-  ok(csdk_client_login(bob, "bob", env("CSDK_TOKEN_BOB")), "bob login");
+  ok(csdk_client_login(bob, "bob", env("CSDK_TOKEN_BOB"), NULL), "bob login");
   char *state = NULL;
   ok(csdk_client_connection_state(alice, &state), "connection state");
   CHECK(state && strstr(state, "\"type\":\"connected\""), "alice connected: %s", state ? state : "NULL");
   csdk_string_free(state);
+  char *sync_state = NULL;
+  for (int i = 0; i < 300; i++) { /* login returns synced; the catch-up ends right after */
+    csdk_string_free(sync_state);
+    sync_state = NULL;
+    ok(csdk_client_sync_state(alice, &sync_state), "sync state");
+    if (sync_state && strcmp(sync_state, "\"caught_up\"") == 0) break;
+    nanosleep(&(struct timespec){.tv_sec = 0, .tv_nsec = 10000000L}, NULL);
+  }
+  CHECK(sync_state && strcmp(sync_state, "\"caught_up\"") == 0, "alice caught up: %s", sync_state ? sync_state : "NULL");
+  csdk_string_free(sync_state);
 
   char *community = NULL;
   ok(csdk_client_create_community(alice, "{\"name\":\"C guild\"}", &community), "create community");
@@ -172,6 +184,16 @@ int main(void) {
     char *echo = NULL;
     ok(csdk_channel_send_text(alice, community, channel, text, &echo), "send");
     CHECK(echo && strstr(echo, "\"local_id\":"), "local echo: %s", echo ? echo : "NULL");
+    if (i == 9 && echo) { /* the last send, awaited to its end by its local id */
+      char local_id[80];
+      json_str(echo, "local_id", local_id, sizeof local_id);
+      uint64_t seq = 0;
+      ok(csdk_client_wait_for_send(alice, local_id, &seq), "wait_for_send");
+      CHECK(seq == 10, "the tenth message is sent as #10 (got %llu)", (unsigned long long)seq);
+      uint64_t unknown = 7;
+      CHECK(csdk_client_wait_for_send(alice, "no-such-id", &unknown) == CSDK_ERR_MESSAGE_NOT_FOUND && unknown == 0,
+            "an unknown local id is message_not_found");
+    }
     csdk_string_free(echo);
   }
 
@@ -251,6 +273,10 @@ int main(void) {
   csdk_string_free(channel);
   pthread_cond_destroy(&seen.changed);
   pthread_mutex_destroy(&seen.lock);
+  /* close returns once everything is shut; later calls fail with `closed`. */
+  ok(csdk_client_close(alice), "close");
+  char *after_close = NULL;
+  CHECK(csdk_client_outbox(alice, &after_close) == CSDK_ERR_CLOSED && after_close == NULL, "calls after close fail: closed");
   csdk_client_free(alice);
   csdk_client_free(bob);
   printf("%d passed, %d failed\n", passed, failed);

@@ -23,7 +23,7 @@ int main(void) {
   snprintf(options, sizeof options, "{\"server_url\":\"%s\",\"data_dir\":\"%s\"}", url, dir);
   CsdkClient *client = NULL;
   char *community = NULL, *channel = NULL, *echo = NULL, *history = NULL;
-  int good = check(csdk_client_new(options, &client)) && check(csdk_client_login(client, "alice", token)) &&
+  int good = check(csdk_client_new(options, &client)) && check(csdk_client_login(client, "alice", token, NULL)) &&
              check(csdk_client_create_community(client, "{\"name\":\"Quickstart\"}", &community)) &&
              check(csdk_community_create_channel(client, community, "{\"name\":\"hello\"}", &channel)) &&
              check(csdk_channel_send(client, community, channel, "{\"type\":\"text\",\"text\":\"hi from C\"}", NULL, &echo)) &&

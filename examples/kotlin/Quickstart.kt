@@ -13,11 +13,13 @@ fun main() = runBlocking {
     val community = client.createCommunity(NewCommunity(name = "Quickstart", joinPolicy = JoinPolicy.FREE))
     val channel = community.createChannel(NewChannel(name = "hello", kind = ChannelKind.TEXT))
     val echo = channel.sendText("hi from Kotlin")
-    println("sent ${echo.localId}: ${echo.state}")
+    val seq = client.waitForSend(echo.localId)
+    println("sent ${echo.localId} as #$seq")
     try {
         client.createCommunity(NewCommunity(name = "", joinPolicy = JoinPolicy.FREE))
     } catch (e: SdkException) {
         println("typed error ${e.code} ${e.name}: ${e.detail}")
     }
+    client.shutdown()
     client.close()
 }

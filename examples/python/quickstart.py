@@ -14,11 +14,13 @@ async def main():
     community = await client.create_community(sdk.NewCommunity(name="Quickstart", join_policy=sdk.JoinPolicy.FREE))
     channel = await community.create_channel(sdk.NewChannel(name="hello", kind=sdk.ChannelKind.TEXT))
     echo = await channel.send_text("hi from Python")
-    print("sent", echo.local_id, echo.state)
+    seq = await client.wait_for_send(echo.local_id)
+    print("sent", echo.local_id, "as", seq)
     try:
         await client.create_community(sdk.NewCommunity(name="", join_policy=sdk.JoinPolicy.FREE))
     except sdk.SdkError as error:  # every variant carries code, name and detail
         print("typed error", error.code, error.name, error.detail)
+    await client.shutdown()
 
 
 asyncio.run(main())

@@ -13,30 +13,21 @@
 use community_protocol::{ErrorCode, ErrorKind as WireKind};
 use serde::{Deserialize, Serialize};
 
-/// Codes the bindings add (SDK-local range 10100–10199).
+/// Codes the bindings add (SDK-local range 10100–10199), and the SDK core's local codes
+/// (10000–10099, from their one list, `community_sdk::codes`).
 pub mod codes {
+    pub use community_sdk::codes::*;
+
     /// A panic inside the SDK was caught at the boundary (a bug: please report it).
     pub const INTERNAL: u32 = 10_100;
     /// A blocking C call was made from an SDK runtime thread.
     pub const WRONG_THREAD: u32 = 10_101;
-    // The next ones are `community-sdk`'s local codes (`SdkError::code`), repeated here so
-    // the C header can list them; a test checks they agree.
-    /// Not connected: nothing was sent.
-    pub const NOT_CONNECTED: u32 = 10_001;
-    /// A local store failure.
-    pub const STORE: u32 = 10_002;
-    /// The client was closed.
-    pub const CLOSED: u32 = 10_003;
-    /// The server answered with an unexpected response kind.
-    pub const UNEXPECTED_RESPONSE: u32 = 10_004;
-    /// The connection was lost before the answer: the request may have been carried out.
-    pub const CONNECTION_LOST: u32 = 10_005;
-    /// No answer in time: the request may have been carried out.
-    pub const TIMED_OUT: u32 = 10_006;
-    /// The WebSocket could not be opened or broke.
-    pub const TRANSPORT: u32 = 10_007;
-    /// An invalid argument (same as the protocol's `invalid_argument`).
+    /// An invalid argument (the protocol's `invalid_argument`).
     pub const INVALID_ARGUMENT: u32 = 5018;
+
+    /// The codes the bindings add, with their names.
+    pub const BINDINGS: &[(u32, &str)] =
+        &[(INTERNAL, "internal_panic"), (WRONG_THREAD, "wrong_thread")];
 }
 
 /// What kind of failure an error is: the protocol's kinds plus the SDK-local ones.
@@ -80,7 +71,7 @@ impl ErrorKind {
                 Ok(WireKind::Permission) => ErrorKind::Permission,
                 Ok(WireKind::Limit) => ErrorKind::Limit,
                 Ok(WireKind::Server) => ErrorKind::Server,
-                Ok(WireKind::Unknown) | Err(_) => ErrorKind::Unknown,
+                Ok(_) | Err(_) => ErrorKind::Unknown,
             };
         }
         match code {
@@ -96,22 +87,18 @@ impl ErrorKind {
     }
 }
 
-/// The stable snake_case name of a code (protocol names, then the SDK-local ones).
+/// The stable snake_case name of a code: the protocol's names, then the SDK core's local
+/// codes, then the bindings' own.
 pub fn code_name(code: u32) -> &'static str {
-    match code {
-        codes::NOT_CONNECTED => "not_connected",
-        codes::CONNECTION_LOST => "connection_lost",
-        codes::TIMED_OUT => "timed_out",
-        codes::TRANSPORT => "transport",
-        codes::STORE => "store",
-        codes::CLOSED => "closed",
-        codes::UNEXPECTED_RESPONSE => "unexpected_response",
-        codes::INTERNAL => "internal_panic",
-        codes::WRONG_THREAD => "wrong_thread",
-        _ => u16::try_from(code)
-            .map(|c| ErrorCode(c).name())
-            .unwrap_or("unknown"),
+    if let Some(name) = codes::name(code) {
+        return name;
     }
+    if let Some((_, name)) = codes::BINDINGS.iter().find(|(c, _)| *c == code) {
+        return name;
+    }
+    u16::try_from(code)
+        .map(|c| ErrorCode(c).name())
+        .unwrap_or("unknown")
 }
 
 /// A failed SDK call. The variant is the kind; every variant carries `code`, `name` and
@@ -368,6 +355,7 @@ mod tests {
             Core::InvalidArgument(_) => ErrorKind::Limit,
             Core::Closed => ErrorKind::Closed,
             Core::UnexpectedResponse(_) => ErrorKind::Protocol,
+            _ => ErrorKind::Unknown,
         }
     }
 

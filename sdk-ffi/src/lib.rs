@@ -8,16 +8,21 @@
 //! A log bridge ([`logging`]) forwards the SDK's `tracing` events to the host app's logger.
 //!
 //! It has no logic of its own: it converts the SDK's types into [`records`] and forwards
-//! calls to `community-sdk`, on the tokio runtime it owns ([`runtime`]). Errors keep their
-//! code, name and kind ([`error`]).
+//! calls to `community-sdk`, on the tokio runtime it owns ([`runtime`]). The operations
+//! both layers merely forward come from one table (`ops_table/rows.rs`), which generates
+//! `uniffi_api/generated.rs` and `capi/generated.rs`. Errors keep their code, name and
+//! kind ([`error`]).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod capi;
 pub mod error;
 pub mod logging;
+#[cfg(test)]
+mod ops_table;
 pub mod records;
 pub mod runtime;
 pub mod subscription;
+mod tokens;
 pub mod uniffi_api;
 
 pub use error::{ErrorKind, SdkError};

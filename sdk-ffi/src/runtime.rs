@@ -1,10 +1,10 @@
 //! The tokio runtime the SDK owns, and the one thread that calls foreign listeners.
 //!
-//! Foreign callers (Kotlin coroutines, Swift tasks, Python asyncio, C engine threads) never
-//! run SDK work on their own threads: every call is spawned onto [`runtime`], a
-//! multi-threaded runtime created on first use and kept for the life of the process. Async
-//! exports await the spawned task's [`JoinHandle`] (cancelling the foreign future aborts the
-//! task); the C ABI blocks its calling thread on it.
+//! [`runtime`] is a multi-threaded runtime created on first use and kept for the life of
+//! the process; the SDK's own tasks (connection, sync, outbox) run on it. Async exports for
+//! Kotlin coroutines, Swift tasks and Python asyncio spawn their work onto it and await the
+//! task's [`JoinHandle`] (cancelling the foreign future aborts the task); the C ABI drives
+//! its call with [`block_on`] on the engine's own thread, within the runtime's context.
 //!
 //! Listener callbacks go through [`dispatch`]: they run one after the other on a single
 //! dedicated thread (`community-sdk-callbacks`), never on a runtime thread (a slow or
@@ -60,8 +60,6 @@ pub fn runtime() -> Result<&'static Runtime, SdkError> {
 /// cancelled Kotlin coroutine or Swift task cancels the Rust work too).
 struct AbortOnDrop<T> {
     handle: JoinHandle<T>,
-    /// Wake the awaiting (foreign) future from the wake thread, not a runtime thread.
-    wake_via_thread: bool,
 }
 
 impl<T> Drop for AbortOnDrop<T> {
@@ -74,9 +72,7 @@ impl<T> Future for AbortOnDrop<T> {
     type Output = Result<T, tokio::task::JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if !self.wake_via_thread {
-            return Pin::new(&mut self.handle).poll(cx);
-        }
+        // Wake the awaiting (foreign) future from the wake thread, not a runtime thread.
         let waker = Waker::from(Arc::new(WakeOnWakeThread(cx.waker().clone())));
         Pin::new(&mut self.handle).poll(&mut Context::from_waker(&waker))
     }
@@ -107,17 +103,16 @@ where
     F: Future<Output = Result<T, SdkError>> + Send + 'static,
     T: Send + 'static,
 {
-    spawn_and_await(future, true).await
+    spawn_and_await(future).await
 }
 
-async fn spawn_and_await<F, T>(future: F, wake_via_thread: bool) -> Result<T, SdkError>
+async fn spawn_and_await<F, T>(future: F) -> Result<T, SdkError>
 where
     F: Future<Output = Result<T, SdkError>> + Send + 'static,
     T: Send + 'static,
 {
     let handle = AbortOnDrop {
         handle: runtime()?.spawn(future),
-        wake_via_thread,
     };
     match handle.await {
         Ok(result) => result,
@@ -126,18 +121,19 @@ where
     }
 }
 
-/// Runs `future` on the SDK runtime and blocks the calling thread until it is done. Refuses
-/// (instead of deadlocking or panicking) when called from a runtime thread.
+/// Drives `future` on the calling thread, inside the SDK runtime's context (its timers,
+/// sockets and tasks run on the runtime's workers), until it is done: no task is spawned
+/// and no other thread is woken for the call itself. This is how the C ABI's blocking
+/// calls run. Refuses (instead of deadlocking or panicking) when called from a runtime
+/// thread. A panic inside unwinds to the caller (the C boundary catches it).
 pub fn block_on<F, T>(future: F) -> Result<T, SdkError>
 where
-    F: Future<Output = Result<T, SdkError>> + Send + 'static,
-    T: Send + 'static,
+    F: Future<Output = Result<T, SdkError>>,
 {
     if tokio::runtime::Handle::try_current().is_ok() {
         return Err(SdkError::wrong_thread());
     }
-    let runtime = runtime()?;
-    runtime.block_on(spawn_and_await(future, false))
+    runtime()?.block_on(future)
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -254,11 +250,15 @@ mod tests {
 
     #[test]
     fn run_maps_panics_and_block_on_refuses_runtime_threads() {
-        let result: Result<(), SdkError> = block_on(async { panic!("boom") });
+        // An async export's task panics: the caller gets `internal`.
+        let result: Result<(), SdkError> = block_on(run(async { panic!("boom") }));
         assert_eq!(
             result.map_err(|e| e.code()),
             Err(crate::error::codes::INTERNAL)
         );
+        // A blocking (C) call's panic unwinds to the C boundary, which catches it.
+        let code = crate::capi::guard(|| block_on(async { panic!("boom") }));
+        assert_eq!(code, crate::capi::CSDK_ERR_INTERNAL_PANIC);
 
         let nested = block_on(async { Ok(block_on(async { Ok(1) })) });
         let inner = nested

@@ -90,7 +90,8 @@ class BindingsTest(unittest.IsolatedAsyncioTestCase):
             server_url=self.url, data_dir=os.path.join(self.dir.name, user), device_id=f"py-{user}"
         )
         client = await sdk.Client.create(options)
-        await client.login(user, token)
+        outcome = await client.login(user, token)
+        self.assertEqual(outcome, sdk.LoginOutcome.SYNCED)
         return client
 
     async def community_with_channel(self, name):
@@ -114,6 +115,11 @@ class BindingsTest(unittest.IsolatedAsyncioTestCase):
         alice_channel = self.alice.community(community_id).channel(channel_id)
         echoes = await asyncio.gather(*(alice_channel.send_text(f"message {i}") for i in range(10)))
         self.assertEqual(len({echo.local_id for echo in echoes}), 10)
+        # Each send can be awaited to its end by its local id.
+        seqs = await asyncio.gather(*(self.alice.wait_for_send(echo.local_id) for echo in echoes))
+        self.assertEqual(sorted(seqs), list(range(1, 11)))
+        sent = await self.alice.local_message(echoes[0].local_id)
+        self.assertIsInstance(sent.state, sdk.SendState.SENT)
 
         expected = {f"message {i}" for i in range(10)}
         await collector.wait_for(lambda: expected <= collector.texts)
@@ -160,6 +166,17 @@ class BindingsTest(unittest.IsolatedAsyncioTestCase):
         self.assertTrue(error.detail)
         self.assertEqual(error.kind(), sdk.ErrorKind.LIMIT)
         self.assertEqual(sdk.error_code(error), 5000)
+
+    async def test_sync_state_and_shutdown(self):
+        state = await self.poll(self.alice.sync_state, lambda s: s == sdk.SyncState.CAUGHT_UP)
+        self.assertEqual(state, sdk.SyncState.CAUGHT_UP)
+        await self.alice.shutdown()
+        with self.assertRaises(sdk.SdkError.Closed) as caught:
+            await self.alice.outbox()
+        self.assertEqual(caught.exception.name, "closed")
+        with self.assertRaises(sdk.SdkError.NotFound) as unknown:
+            await self.bob.wait_for_send("no-such-id")
+        self.assertEqual(unknown.exception.name, "message_not_found")
 
     async def test_the_sdk_log_reaches_the_app(self):
         collector = LogCollector()

@@ -1,34 +1,41 @@
-//! C entry points of the client: create and free, session, cached reads, subscriptions,
-//! and the operations on the community list.
+//! C entry points of the client that are not plain forwarding (those are generated, see
+//! `generated.rs`): create, close and free, log in, the user, subscriptions, and creating
+//! a community.
 
 use std::ffi::{c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use super::support::{
-    Callback, CsdkJsonCallback, CsdkSubscription, clear_out, guard, json_arg, opt_str_arg, str_arg,
-    write_json, write_string, write_value,
+    Callback, CsdkJsonCallback, CsdkSubscription, clear_out, guard, json_arg, str_arg,
+    write_string, write_value,
 };
 use crate::error::SdkError;
-use crate::records::{ClientOptions, NewCommunity};
-use crate::runtime::block_on;
-use crate::uniffi_api::{self, Client};
+use crate::records::{
+    ClientOptions, CommunityListDiff, ConnectionState, MessageUpdate, NewCommunity, SyncState,
+    UnreadUpdate, map_vec,
+};
+use crate::runtime::{self, block_on};
+use crate::subscription::{Gate, pump};
+use crate::tokens::BlockingTokens;
 
 /// A client (opaque). Create it with `csdk_client_new`, free it with `csdk_client_free`.
 pub struct CsdkClient {
-    pub(crate) client: Arc<Client>,
+    pub(crate) client: community_sdk::Client,
 }
 
-/// Borrows the client behind a handle.
+/// The client behind a handle (a cheap clone).
 ///
 /// # Safety
 /// `client` is NULL or a live handle from `csdk_client_new`.
-pub(crate) unsafe fn client_arg(client: *const CsdkClient) -> Result<Arc<Client>, SdkError> {
+pub(crate) unsafe fn client_arg(
+    client: *const CsdkClient,
+) -> Result<community_sdk::Client, SdkError> {
     if client.is_null() {
         return Err(SdkError::invalid_argument("`client` is NULL"));
     }
     // SAFETY: not null, and live by the caller's contract.
-    Ok(Arc::clone(unsafe { &(*client).client }))
+    Ok(unsafe { &(*client).client }.clone())
 }
 
 /// Supplies a fresh token for `user_id`: return a NUL-terminated UTF-8 token, or NULL for
@@ -37,6 +44,7 @@ pub(crate) unsafe fn client_arg(client: *const CsdkClient) -> Result<Arc<Client>
 pub type CsdkTokenCallback =
     Option<unsafe extern "C" fn(user_data: *mut c_void, user_id: *const c_char) -> *const c_char>;
 
+/// The app's token callback as the SDK's token provider.
 struct CTokenProvider {
     function: unsafe extern "C" fn(*mut c_void, *const c_char) -> *const c_char,
     user_data: *mut c_void,
@@ -50,8 +58,8 @@ unsafe impl Send for CTokenProvider {}
 // SAFETY: calls are serialized by `calls`.
 unsafe impl Sync for CTokenProvider {}
 
-impl uniffi_api::TokenProvider for CTokenProvider {
-    fn fetch_token(&self, user_id: String) -> Option<String> {
+impl CTokenProvider {
+    fn call(&self, user_id: &str) -> Option<String> {
         let _one_at_a_time = self
             .calls
             .lock()
@@ -72,9 +80,10 @@ impl uniffi_api::TokenProvider for CTokenProvider {
 
 /// Creates a client from `options_json` (a `ClientOptions` object: `server_url` and
 /// `data_dir` required; `device_id`, `request_timeout_ms`, `connect_timeout_ms`,
-/// `backoff_base_ms`, `backoff_cap_ms`, `max_reconnect_attempts`, `catch_up_limit`,
-/// `token_refresh_margin_ms` optional). It opens the cache of the last logged-in user.
-/// On success `*out_client` is the new handle; free it with `csdk_client_free`.
+/// `login_timeout_ms`, `backoff_base_ms`, `backoff_cap_ms`, `max_reconnect_attempts`,
+/// `catch_up_limit`, `token_refresh_margin_ms` optional). It opens the cache of the last
+/// logged-in user. On success `*out_client` is the new handle; free it with
+/// `csdk_client_free`.
 ///
 /// # Safety
 /// `options_json` is a NUL-terminated string; `out_client` is valid for a write.
@@ -110,24 +119,42 @@ pub unsafe extern "C" fn csdk_client_new_with_token_provider(
         }
         // SAFETY: the caller's contract.
         let options: ClientOptions = unsafe { json_arg(options_json, "options_json", None) }?;
-        let provider = token_callback.map(|function| {
-            Arc::new(CTokenProvider {
+        let mut builder = options.into_builder();
+        if let Some(function) = token_callback {
+            let provider = CTokenProvider {
                 function,
                 user_data,
                 calls: std::sync::Mutex::new(()),
-            }) as Arc<dyn uniffi_api::TokenProvider>
-        });
-        let client = block_on(async move { Client::build(options, provider).await })?;
-        let handle = Box::new(CsdkClient {
-            client: Arc::new(client),
-        });
+            };
+            let tokens = BlockingTokens::new(move |user_id| provider.call(&user_id));
+            builder = builder.token_provider(Arc::new(tokens));
+        }
+        let client = block_on(async move { builder.build().await.map_err(SdkError::from) })?;
+        let handle = Box::new(CsdkClient { client });
         // SAFETY: checked non-null above.
         unsafe { *out_client = Box::into_raw(handle) };
         Ok(())
     })
 }
 
-/// Frees a client: its connection closes and its subscriptions end. NULL is ignored.
+/// Shuts the client down and returns once its connection, its tasks and its cache file
+/// are closed (the data directory can be opened again at once). The saved session stays
+/// resumable. Later calls on the handle fail with `CSDK_ERR_CLOSED`; free it with
+/// `csdk_client_free`.
+///
+/// # Safety
+/// `client` is a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_close(client: *const CsdkClient) -> i32 {
+    guard(|| {
+        // SAFETY: the caller's contract.
+        let client = unsafe { client_arg(client) }?;
+        block_on(async move { client.close().await.map_err(SdkError::from) })
+    })
+}
+
+/// Frees a client: when it was not closed, it shuts down in the background (its
+/// subscriptions end). NULL is ignored.
 ///
 /// # Safety
 /// `client` is NULL or a live handle, not used again afterwards.
@@ -138,23 +165,32 @@ pub unsafe extern "C" fn csdk_client_free(client: *mut CsdkClient) {
     }
     let _ = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the caller's contract: a handle from `Box::into_raw`, freed once.
-        drop(unsafe { Box::from_raw(client) });
+        let handle = unsafe { Box::from_raw(client) };
+        // The SDK's tasks live on the runtime: drop the client there.
+        if let Ok(rt) = runtime::runtime() {
+            rt.spawn(async move { drop(handle) });
+        }
     }));
 }
 
 /// Logs in as `user_id` with `token` (resuming the saved session when there is one).
-/// Returns once logged in and synced, or at once from the cache when offline with a saved
-/// session.
+/// Returns once logged in and synced; or, when the server cannot be reached in time and
+/// this device has a saved session of the user, at once with `*out_offline` true (the
+/// cache is usable; the client keeps connecting). `out_offline` may be NULL.
 ///
 /// # Safety
-/// `client` is a live handle; the strings are NUL-terminated.
+/// `client` is a live handle; the strings are NUL-terminated; `out_offline` is NULL or
+/// writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn csdk_client_login(
     client: *const CsdkClient,
     user_id: *const c_char,
     token: *const c_char,
+    out_offline: *mut bool,
 ) -> i32 {
     guard(|| {
+        // SAFETY: the caller's contract.
+        unsafe { write_value(out_offline, false) };
         // SAFETY: the caller's contract.
         let (client, user_id, token) = unsafe {
             (
@@ -163,43 +199,11 @@ pub unsafe extern "C" fn csdk_client_login(
                 str_arg(token, "token")?.to_owned(),
             )
         };
-        block_on(async move { client.login(user_id, token).await })
-    })
-}
-
-/// Logs out (ends the session on the server; the cache stays on disk).
-///
-/// # Safety
-/// `client` is a live handle.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn csdk_client_logout(client: *const CsdkClient) -> i32 {
-    guard(|| {
+        let outcome =
+            block_on(async move { client.login(user_id, &token).await.map_err(SdkError::from) })?;
+        let offline = outcome == community_sdk::LoginOutcome::Offline;
         // SAFETY: the caller's contract.
-        let client = unsafe { client_arg(client) }?;
-        block_on(async move { client.logout().await })
-    })
-}
-
-/// Sends a new token now; `*out_expires_at_ms` gets its expiry (ms since the epoch; 0 on
-/// failure).
-///
-/// # Safety
-/// `client` is a live handle; `token` is NUL-terminated; `out_expires_at_ms` is NULL or
-/// writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn csdk_client_refresh_token(
-    client: *const CsdkClient,
-    token: *const c_char,
-    out_expires_at_ms: *mut i64,
-) -> i32 {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        unsafe { write_value(out_expires_at_ms, 0) };
-        // SAFETY: the caller's contract.
-        let (client, token) = unsafe { (client_arg(client)?, str_arg(token, "token")?.to_owned()) };
-        let expires = block_on(async move { client.refresh_token(token).await })?;
-        // SAFETY: the caller's contract.
-        unsafe { write_value(out_expires_at_ms, expires) };
+        unsafe { write_value(out_offline, offline) };
         Ok(())
     })
 }
@@ -220,95 +224,10 @@ pub unsafe extern "C" fn csdk_client_user_id(
         let client = unsafe { client_arg(client) }?;
         if let Some(user_id) = client.user_id() {
             // SAFETY: the caller's contract.
-            unsafe { write_string(out_user_id, user_id) };
+            unsafe { write_string(out_user_id, user_id.into_string()) };
         }
         Ok(())
     })
-}
-
-/// Writes the JSON of a cached read of the client into `*out_json`.
-///
-/// # Safety
-/// `client` is a live handle; `out_json` is writable.
-unsafe fn client_read<T: serde::Serialize>(
-    client: *const CsdkClient,
-    out_json: *mut *mut c_char,
-    read: impl FnOnce(&Client) -> Result<T, SdkError>,
-) -> i32 {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        unsafe { clear_out(out_json) };
-        // SAFETY: the caller's contract.
-        let client = unsafe { client_arg(client) }?;
-        let value = read(&client)?;
-        // SAFETY: the caller's contract.
-        unsafe { write_json(out_json, &value) }
-    })
-}
-
-/// The connection state now (`ConnectionState` JSON, e.g. `{"type":"connected"}`).
-///
-/// # Safety
-/// `client` is a live handle; `out_json` is writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn csdk_client_connection_state(
-    client: *const CsdkClient,
-    out_json: *mut *mut c_char,
-) -> i32 {
-    // SAFETY: forwarded contract.
-    unsafe { client_read(client, out_json, Client::connection_state) }
-}
-
-/// The deployment's limits (`Limits` JSON).
-///
-/// # Safety
-/// `client` is a live handle; `out_json` is writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn csdk_client_limits(
-    client: *const CsdkClient,
-    out_json: *mut *mut c_char,
-) -> i32 {
-    // SAFETY: forwarded contract.
-    unsafe { client_read(client, out_json, Client::limits) }
-}
-
-/// The joined communities held in the cache (JSON array of `CommunityEntry`).
-///
-/// # Safety
-/// `client` is a live handle; `out_json` is writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn csdk_client_communities(
-    client: *const CsdkClient,
-    out_json: *mut *mut c_char,
-) -> i32 {
-    // SAFETY: forwarded contract.
-    unsafe { client_read(client, out_json, Client::communities) }
-}
-
-/// Total unread and total mentions (`UnreadTotals` JSON).
-///
-/// # Safety
-/// `client` is a live handle; `out_json` is writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn csdk_client_unread_totals(
-    client: *const CsdkClient,
-    out_json: *mut *mut c_char,
-) -> i32 {
-    // SAFETY: forwarded contract.
-    unsafe { client_read(client, out_json, Client::unread_totals) }
-}
-
-/// Every unread count now (`UnreadUpdate` JSON with `reset: true`).
-///
-/// # Safety
-/// `client` is a live handle; `out_json` is writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn csdk_client_unread(
-    client: *const CsdkClient,
-    out_json: *mut *mut c_char,
-) -> i32 {
-    // SAFETY: forwarded contract.
-    unsafe { client_read(client, out_json, Client::unread) }
 }
 
 /// Starts a subscription whose values go to `callback` as JSON.
@@ -319,7 +238,7 @@ pub(crate) unsafe fn subscribe(
     callback: CsdkJsonCallback,
     user_data: *mut c_void,
     out_subscription: *mut *mut CsdkSubscription,
-    start: impl FnOnce(Callback) -> Result<Arc<crate::subscription::Gate>, SdkError>,
+    start: impl FnOnce(Callback) -> Result<Arc<Gate>, SdkError>,
 ) -> i32 {
     guard(|| {
         // SAFETY: the caller's contract.
@@ -350,9 +269,32 @@ pub unsafe extern "C" fn csdk_client_subscribe_connection(
     // SAFETY: forwarded contract.
     unsafe {
         subscribe(callback, user_data, out_subscription, |cb| {
-            let sdk = client_arg(client)?.sdk()?;
-            crate::subscription::pump(sdk.subscribe_connection(), move |state| {
-                cb.call(&crate::records::ConnectionState::from(state))
+            let sdk = client_arg(client)?;
+            pump(sdk.subscribe_connection(), move |state| {
+                cb.call(&ConnectionState::from(state))
+            })
+        })
+    }
+}
+
+/// Subscribes to sync states: `callback` gets the current `SyncState` JSON (`"offline"`,
+/// `"syncing"`, `"catching_up"`, `"caught_up"`), then each change.
+///
+/// # Safety
+/// As `csdk_client_subscribe_connection`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_subscribe_sync_state(
+    client: *const CsdkClient,
+    callback: CsdkJsonCallback,
+    user_data: *mut c_void,
+    out_subscription: *mut *mut CsdkSubscription,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe {
+        subscribe(callback, user_data, out_subscription, |cb| {
+            let sdk = client_arg(client)?;
+            pump(sdk.subscribe_sync_state(), move |state| {
+                cb.call(&SyncState::from(state))
             })
         })
     }
@@ -373,12 +315,9 @@ pub unsafe extern "C" fn csdk_client_subscribe_communities(
     // SAFETY: forwarded contract.
     unsafe {
         subscribe(callback, user_data, out_subscription, |cb| {
-            let sdk = client_arg(client)?.sdk()?;
-            crate::subscription::pump(sdk.subscribe_communities(), move |diffs| {
-                cb.call(&crate::records::map_vec::<
-                    _,
-                    crate::records::CommunityListDiff,
-                >(diffs))
+            let sdk = client_arg(client)?;
+            pump(sdk.subscribe_communities(), move |diffs| {
+                cb.call(&map_vec::<_, CommunityListDiff>(diffs))
             })
         })
     }
@@ -399,9 +338,35 @@ pub unsafe extern "C" fn csdk_client_subscribe_unread(
     // SAFETY: forwarded contract.
     unsafe {
         subscribe(callback, user_data, out_subscription, |cb| {
-            let sdk = client_arg(client)?.sdk()?;
-            crate::subscription::pump(sdk.subscribe_unread(), move |update| {
-                cb.call(&crate::records::UnreadUpdate::from(update))
+            let sdk = client_arg(client)?;
+            pump(sdk.subscribe_unread(), move |update| {
+                cb.call(&UnreadUpdate::from(update))
+            })
+        })
+    }
+}
+
+/// Subscribes to the outbox of every channel: `callback` gets JSON arrays of
+/// `MessageUpdate` (a `reset` with every echo in `pending` first, then `local` and
+/// `discarded`).
+///
+/// # Safety
+/// As `csdk_client_subscribe_connection`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_subscribe_outbox(
+    client: *const CsdkClient,
+    callback: CsdkJsonCallback,
+    user_data: *mut c_void,
+    out_subscription: *mut *mut CsdkSubscription,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe {
+        subscribe(callback, user_data, out_subscription, |cb| {
+            let sdk = client_arg(client)?;
+            let subscription =
+                block_on(async move { sdk.subscribe_outbox().await.map_err(SdkError::from) })?;
+            pump(subscription, move |updates| {
+                cb.call(&map_vec::<_, MessageUpdate>(updates))
             })
         })
     }
@@ -430,63 +395,14 @@ pub unsafe extern "C" fn csdk_client_create_community(
                 json_arg::<NewCommunity>(params_json, "params_json", None)?,
             )
         };
-        let community = block_on(async move { client.create_community(params).await })?;
+        let community = block_on(async move {
+            client
+                .create_community(params.into())
+                .await
+                .map_err(SdkError::from)
+        })?;
         // SAFETY: the caller's contract.
-        unsafe { write_string(out_community_id, community.id()) };
+        unsafe { write_string(out_community_id, community.id().to_string()) };
         Ok(())
-    })
-}
-
-/// Joins a community (`message` may be NULL; it goes to the admins of an approval
-/// community). `*out_json` gets a `JoinOutcome` (`{"type":"joined","snapshot":{…}}` or
-/// `{"type":"pending"}`).
-///
-/// # Safety
-/// `client` is a live handle; strings are NUL-terminated; `out_json` is writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn csdk_client_join_community(
-    client: *const CsdkClient,
-    community_id: *const c_char,
-    message: *const c_char,
-    out_json: *mut *mut c_char,
-) -> i32 {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        unsafe { clear_out(out_json) };
-        // SAFETY: the caller's contract.
-        let (client, id, message) = unsafe {
-            (
-                client_arg(client)?,
-                str_arg(community_id, "community_id")?.to_owned(),
-                opt_str_arg(message, "message")?.unwrap_or_default(),
-            )
-        };
-        let outcome = block_on(async move { client.join_community(id, message).await })?;
-        // SAFETY: the caller's contract.
-        unsafe { write_json(out_json, &outcome) }
-    })
-}
-
-/// One page of the joined communities from the server (`CommunityPage` JSON).
-/// `cursor` may be NULL (first page); `limit` 0 means the default (100).
-///
-/// # Safety
-/// `client` is a live handle; `cursor` is NULL or NUL-terminated; `out_json` is writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn csdk_client_joined_communities_page(
-    client: *const CsdkClient,
-    cursor: *const c_char,
-    limit: u32,
-    out_json: *mut *mut c_char,
-) -> i32 {
-    guard(|| {
-        // SAFETY: the caller's contract.
-        unsafe { clear_out(out_json) };
-        // SAFETY: the caller's contract.
-        let (client, cursor) = unsafe { (client_arg(client)?, opt_str_arg(cursor, "cursor")?) };
-        let limit = (limit != 0).then_some(limit);
-        let page = block_on(async move { client.joined_communities_page(cursor, limit).await })?;
-        // SAFETY: the caller's contract.
-        unsafe { write_json(out_json, &page) }
     })
 }

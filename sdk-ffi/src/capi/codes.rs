@@ -149,103 +149,62 @@ pub const CSDK_ERR_WRONG_THREAD: i32 = 10_101;
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use community_protocol::ErrorCode;
 
-    use super::*;
+    use crate::error::{code_name, codes};
+
+    /// Every code with its name, from the one list of each layer: the protocol's, the SDK
+    /// core's and the bindings'.
+    fn every_code() -> BTreeMap<u32, &'static str> {
+        let mut all: BTreeMap<u32, &'static str> = ErrorCode::ALL
+            .iter()
+            .map(|code| (u32::from(code.0), code.name()))
+            .collect();
+        all.extend(codes::ALL.iter().copied());
+        all.extend(codes::BINDINGS.iter().copied());
+        all
+    }
+
+    /// The `#define CSDK_ERR_<NAME> <code>` lines of the checked-in header.
+    fn header_codes() -> BTreeMap<u32, String> {
+        let header = include_str!("../../../include/community_sdk.h");
+        header
+            .lines()
+            .filter_map(|line| line.strip_prefix("#define CSDK_ERR_"))
+            .map(|rest| {
+                let mut parts = rest.split_whitespace();
+                let name = parts.next().unwrap().to_lowercase();
+                let value: u32 = parts.next().unwrap().parse().unwrap();
+                (value, name)
+            })
+            .collect()
+    }
 
     #[test]
-    fn constants_match_the_protocol_and_the_sdk() {
-        let table: &[(i32, &str)] = &[
-            (CSDK_ERR_BAD_FRAME, "bad_frame"),
-            (CSDK_ERR_UNKNOWN_OP, "unknown_op"),
-            (CSDK_ERR_FRAME_TOO_LARGE, "frame_too_large"),
-            (CSDK_ERR_INVALID_PARAMS, "invalid_params"),
-            (CSDK_ERR_UNSUPPORTED_VERSION, "unsupported_version"),
-            (CSDK_ERR_HELLO_REQUIRED, "hello_required"),
-            (CSDK_ERR_CLIENT_RATE_LIMITED, "client_rate_limited"),
-            (CSDK_ERR_NOT_LOGGED_IN, "not_logged_in"),
-            (CSDK_ERR_TOKEN_MALFORMED, "token_malformed"),
-            (CSDK_ERR_TOKEN_FORGED, "token_forged"),
-            (CSDK_ERR_TOKEN_EXPIRED, "token_expired"),
-            (CSDK_ERR_TOKEN_USER_MISMATCH, "token_user_mismatch"),
-            (CSDK_ERR_ALREADY_LOGGED_IN, "already_logged_in"),
-            (CSDK_ERR_INVALID_USER_ID, "invalid_user_id"),
-            (CSDK_ERR_COMMUNITY_NOT_FOUND, "community_not_found"),
-            (CSDK_ERR_CHANNEL_NOT_FOUND, "channel_not_found"),
-            (CSDK_ERR_CATEGORY_NOT_FOUND, "category_not_found"),
-            (CSDK_ERR_NOT_MEMBER, "not_member"),
-            (CSDK_ERR_COMMUNITY_EXISTS, "community_exists"),
-            (CSDK_ERR_ALREADY_MEMBER, "already_member"),
-            (CSDK_ERR_MESSAGE_NOT_FOUND, "message_not_found"),
-            (CSDK_ERR_JOIN_REQUEST_NOT_FOUND, "join_request_not_found"),
-            (CSDK_ERR_JOIN_REQUEST_PENDING, "join_request_pending"),
-            (CSDK_ERR_INVALID_CURSOR, "invalid_cursor"),
-            (CSDK_ERR_PERMISSION_DENIED, "permission_denied"),
-            (CSDK_ERR_OWNER_ONLY, "owner_only"),
-            (CSDK_ERR_CANNOT_ACT_ON_OWNER, "cannot_act_on_owner"),
-            (CSDK_ERR_CANNOT_ACT_ON_ADMIN, "cannot_act_on_admin"),
-            (CSDK_ERR_MUTED, "muted"),
-            (CSDK_ERR_MUTE_ALL, "mute_all"),
-            (CSDK_ERR_OWNER_CANNOT_LEAVE, "owner_cannot_leave"),
-            (CSDK_ERR_INVITE_ONLY, "invite_only"),
-            (CSDK_ERR_NOT_CHANNEL_MEMBER, "not_channel_member"),
-            (CSDK_ERR_ANNOUNCEMENT_READ_ONLY, "announcement_read_only"),
-            (
-                CSDK_ERR_DEFAULT_CHANNEL_PROTECTED,
-                "default_channel_protected",
-            ),
-            (CSDK_ERR_NAME_TOO_LONG, "name_too_long"),
-            (CSDK_ERR_AVATAR_TOO_LONG, "avatar_too_long"),
-            (CSDK_ERR_NOTICE_TOO_LONG, "notice_too_long"),
-            (CSDK_ERR_TOO_MANY_ATTRIBUTES, "too_many_attributes"),
-            (CSDK_ERR_ATTRIBUTE_KEY_TOO_LONG, "attribute_key_too_long"),
-            (
-                CSDK_ERR_ATTRIBUTE_VALUE_TOO_LONG,
-                "attribute_value_too_long",
-            ),
-            (CSDK_ERR_TOO_MANY_INVITEES, "too_many_invitees"),
-            (CSDK_ERR_PAGE_SIZE_TOO_LARGE, "page_size_too_large"),
-            (CSDK_ERR_NICKNAME_TOO_LONG, "nickname_too_long"),
-            (CSDK_ERR_CHANNEL_NAME_TOO_LONG, "channel_name_too_long"),
-            (CSDK_ERR_CHANNEL_INTRO_TOO_LONG, "channel_intro_too_long"),
-            (CSDK_ERR_CHANNEL_NOTICE_TOO_LONG, "channel_notice_too_long"),
-            (CSDK_ERR_MESSAGE_TOO_LARGE, "message_too_large"),
-            (
-                CSDK_ERR_CUSTOM_PAYLOAD_TOO_LARGE,
-                "custom_payload_too_large",
-            ),
-            (CSDK_ERR_TOO_MANY_MEMBERS, "too_many_members"),
-            (CSDK_ERR_TOO_MANY_CHANNELS, "too_many_channels"),
-            (CSDK_ERR_TOO_MANY_JOINED, "too_many_joined"),
-            (CSDK_ERR_CHANNEL_RATE_LIMITED, "channel_rate_limited"),
-            (CSDK_ERR_INVALID_ARGUMENT, "invalid_argument"),
-            (CSDK_ERR_INVALID_IDEMPOTENCY_KEY, "invalid_idempotency_key"),
-            (CSDK_ERR_TOO_MANY_MENTIONS, "too_many_mentions"),
-            (CSDK_ERR_INVALID_COMMUNITY_ID, "invalid_community_id"),
-            (CSDK_ERR_INTERNAL, "internal"),
-            (CSDK_ERR_SHUTTING_DOWN, "shutting_down"),
-            (CSDK_ERR_STORAGE, "storage"),
-        ];
-        assert_eq!(table.len(), ErrorCode::ALL.len());
-        for (value, name) in table {
-            let code = ErrorCode(u16::try_from(*value).unwrap());
-            assert_eq!(code.name(), *name);
+    fn the_c_header_lists_every_code_under_its_name_and_nothing_else() {
+        let all = every_code();
+        let header = header_codes();
+        assert_eq!(
+            header.keys().collect::<Vec<_>>(),
+            all.keys().collect::<Vec<_>>(),
+            "the header's CSDK_ERR_* constants and the codes differ"
+        );
+        for (code, name) in &all {
+            assert_eq!(&header[code], name, "CSDK_ERR_ constant of {code}");
+            assert_eq!(code_name(*code), *name);
         }
-        use crate::error::{code_name, codes};
-        for (value, name) in [
-            (CSDK_ERR_NOT_CONNECTED, "not_connected"),
-            (CSDK_ERR_CONNECTION_LOST, "connection_lost"),
-            (CSDK_ERR_TIMED_OUT, "timed_out"),
-            (CSDK_ERR_TRANSPORT, "transport"),
-            (CSDK_ERR_STORE, "store"),
-            (CSDK_ERR_CLOSED, "closed"),
-            (CSDK_ERR_UNEXPECTED_RESPONSE, "unexpected_response"),
-            (CSDK_ERR_INTERNAL_PANIC, "internal_panic"),
-            (CSDK_ERR_WRONG_THREAD, "wrong_thread"),
-        ] {
-            assert_eq!(code_name(u32::try_from(value).unwrap()), name);
+    }
+
+    #[test]
+    fn the_bindings_docs_list_every_local_code() {
+        let docs = include_str!("../../../docs/BINDINGS.md");
+        for (code, name) in codes::ALL.iter().chain(codes::BINDINGS) {
+            assert!(
+                docs.contains(&format!("{code} `{name}`")),
+                "docs/BINDINGS.md does not list {code} `{name}`"
+            );
         }
-        assert_eq!(CSDK_ERR_INTERNAL_PANIC as u32, codes::INTERNAL);
-        assert_eq!(CSDK_ERR_WRONG_THREAD as u32, codes::WRONG_THREAD);
     }
 }

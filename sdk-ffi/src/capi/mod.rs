@@ -11,20 +11,28 @@
 //!   protocol's codes, 1000–9999, and SDK-local ones, 10000–10999; see the `CSDK_ERR_*`
 //!   constants). `csdk_last_error` then gives the JSON of the calling thread's last error.
 //! - No panic crosses the boundary: every entry point runs inside `catch_unwind`.
-//! - Threading: calls block the calling thread until the SDK runtime answered; they must
-//!   not be made on an SDK runtime thread (that fails with `CSDK_ERR_WRONG_THREAD`).
+//! - Threading: a call drives its work on the calling thread, within the SDK runtime's
+//!   context (no task spawned, no other thread woken for it), and returns when it is done;
+//!   calls must not be made on an SDK runtime thread (that fails with
+//!   `CSDK_ERR_WRONG_THREAD`).
+//! - The functions that only forward to the SDK (`generated.rs`) come from one table,
+//!   `ops_table/rows.rs`, which also generates the uniffi methods.
 //!   Callbacks run on one SDK thread, `community-sdk-callbacks`, one at a time, in order.
 
 mod channel;
 mod client;
 pub mod codes;
 mod community;
+mod forward;
+#[rustfmt::skip]
+mod generated;
 mod support;
 
 pub use channel::*;
 pub use client::*;
 pub use codes::*;
 pub use community::*;
+pub use generated::*;
 pub use support::*;
 
 #[cfg(test)]

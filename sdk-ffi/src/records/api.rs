@@ -55,6 +55,44 @@ pub struct ClientOptions {
     #[serde(default)]
     #[uniffi(default = None)]
     pub token_refresh_margin_ms: Option<u64>,
+    /// How long `login` waits to be synced before it answers `Offline` (with a saved
+    /// session) or fails with `timed_out` (default 30 s).
+    #[serde(default)]
+    #[uniffi(default = None)]
+    pub login_timeout_ms: Option<u64>,
+}
+
+impl ClientOptions {
+    /// The SDK's builder for these options (`None` keeps the SDK's default).
+    pub(crate) fn into_builder(self) -> sdk::ClientBuilder {
+        let ms = std::time::Duration::from_millis;
+        let mut builder = sdk::Client::builder()
+            .server_url(self.server_url)
+            .data_dir(self.data_dir)
+            .device_id(self.device_id);
+        if let Some(v) = self.request_timeout_ms {
+            builder = builder.request_timeout(ms(v));
+        }
+        if let Some(v) = self.connect_timeout_ms {
+            builder = builder.connect_timeout(ms(v));
+        }
+        if let Some(v) = self.login_timeout_ms {
+            builder = builder.login_timeout(ms(v));
+        }
+        if let (Some(base), Some(cap)) = (self.backoff_base_ms, self.backoff_cap_ms) {
+            builder = builder.backoff(ms(base), ms(cap));
+        }
+        if let Some(v) = self.max_reconnect_attempts {
+            builder = builder.max_reconnect_attempts(v);
+        }
+        if let Some(v) = self.catch_up_limit {
+            builder = builder.catch_up_limit(v);
+        }
+        if let Some(v) = self.token_refresh_margin_ms {
+            builder = builder.token_refresh_margin(ms(v));
+        }
+        builder
+    }
 }
 
 /// A new community.
@@ -86,7 +124,7 @@ pub struct NewCommunity {
 impl From<NewCommunity> for wire::request::CreateCommunity {
     fn from(v: NewCommunity) -> Self {
         Self {
-            community_id: v.community_id,
+            community_id: v.community_id.map(Into::into),
             name: v.name,
             avatar_url: v.avatar_url,
             notice: v.notice,
@@ -174,10 +212,10 @@ impl From<NewChannel> for sdk::NewChannel {
             introduction: v.introduction,
             notice: v.notice,
             custom: v.custom,
-            category_id: v.category_id,
+            category_id: v.category_id.map(Into::into),
             position: v.position,
             private: v.private,
-            member_ids: v.member_ids,
+            member_ids: map_vec(v.member_ids),
         }
     }
 }
@@ -222,7 +260,7 @@ impl From<ChannelUpdate> for sdk::ChannelUpdate {
             introduction: v.introduction,
             notice: v.notice,
             custom: v.custom,
-            category_id: v.category_id,
+            category_id: v.category_id.map(Into::into),
             position: v.position,
             private: v.private,
         }
@@ -266,7 +304,7 @@ pub struct UsersOutcome {
 impl From<sdk::UsersOutcome> for UsersOutcome {
     fn from(v: sdk::UsersOutcome) -> Self {
         Self {
-            succeeded: v.succeeded,
+            succeeded: map_vec(v.succeeded),
             failed: map_vec(v.failed),
         }
     }

@@ -58,8 +58,32 @@ pub enum ChannelKind {
     Voice,
     /// Only owner and admins post.
     Announcement,
+    /// A kind this version does not know (from a newer server): show it as a plain
+    /// channel. Creating one is refused.
+    Unknown,
 }
-mirror_enum!(ChannelKind <=> wire::ChannelKind { Text, Voice, Announcement });
+
+impl From<wire::ChannelKind> for ChannelKind {
+    fn from(value: wire::ChannelKind) -> Self {
+        match value {
+            wire::ChannelKind::Text => ChannelKind::Text,
+            wire::ChannelKind::Voice => ChannelKind::Voice,
+            wire::ChannelKind::Announcement => ChannelKind::Announcement,
+            _ => ChannelKind::Unknown,
+        }
+    }
+}
+
+impl From<ChannelKind> for wire::ChannelKind {
+    fn from(value: ChannelKind) -> Self {
+        match value {
+            ChannelKind::Text => wire::ChannelKind::Text,
+            ChannelKind::Voice => wire::ChannelKind::Voice,
+            ChannelKind::Announcement => wire::ChannelKind::Announcement,
+            ChannelKind::Unknown => wire::ChannelKind::Unknown,
+        }
+    }
+}
 
 /// How important a message is when a channel is overloaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, uniffi::Enum)]
@@ -107,16 +131,16 @@ pub struct CommunityInfo {
 impl From<wire::CommunityInfo> for CommunityInfo {
     fn from(v: wire::CommunityInfo) -> Self {
         Self {
-            community_id: v.community_id,
+            community_id: v.community_id.to_string(),
             name: v.name,
             avatar_url: v.avatar_url,
             notice: v.notice,
-            owner_id: v.owner_id,
+            owner_id: v.owner_id.to_string(),
             join_policy: v.join_policy.into(),
             mute_all: v.mute_all,
             member_count: v.member_count,
             attributes: v.attributes.into_iter().collect(),
-            default_channel_id: v.default_channel_id,
+            default_channel_id: v.default_channel_id.to_string(),
             created_at_ms: v.created_at_ms,
             version: v.version,
         }
@@ -139,8 +163,8 @@ pub struct CategoryInfo {
 impl From<wire::CategoryInfo> for CategoryInfo {
     fn from(v: wire::CategoryInfo) -> Self {
         Self {
-            community_id: v.community_id,
-            category_id: v.category_id,
+            community_id: v.community_id.to_string(),
+            category_id: v.category_id.to_string(),
             name: v.name,
             position: v.position,
         }
@@ -179,14 +203,14 @@ pub struct ChannelInfo {
 impl From<wire::ChannelInfo> for ChannelInfo {
     fn from(v: wire::ChannelInfo) -> Self {
         Self {
-            community_id: v.community_id,
-            channel_id: v.channel_id,
+            community_id: v.community_id.to_string(),
+            channel_id: v.channel_id.to_string(),
             name: v.name,
             introduction: v.introduction,
             notice: v.notice,
             custom: v.custom,
             kind: v.kind.into(),
-            category_id: v.category_id,
+            category_id: v.category_id.map(Into::into),
             position: v.position,
             private: v.private,
             is_default: v.is_default,
@@ -215,8 +239,8 @@ pub struct MemberInfo {
 impl From<wire::MemberInfo> for MemberInfo {
     fn from(v: wire::MemberInfo) -> Self {
         Self {
-            community_id: v.community_id,
-            user_id: v.user_id,
+            community_id: v.community_id.to_string(),
+            user_id: v.user_id.to_string(),
             role: v.role.into(),
             nickname: v.nickname,
             joined_at_ms: v.joined_at_ms,
@@ -247,8 +271,8 @@ pub struct ChannelHead {
 impl From<wire::ChannelHead> for ChannelHead {
     fn from(v: wire::ChannelHead) -> Self {
         Self {
-            community_id: v.community_id,
-            channel_id: v.channel_id,
+            community_id: v.community_id.to_string(),
+            channel_id: v.channel_id.to_string(),
             last_seq: v.last_seq,
             last_activity_ms: v.last_activity_ms,
             read_seq: v.read_seq,
@@ -390,6 +414,9 @@ pub enum MessageContent {
         /// A human-readable text.
         text: String,
     },
+    /// A content type this version does not know (from a newer server): the message
+    /// keeps its place but its body cannot be shown. Sending one is refused.
+    Unsupported,
 }
 
 impl From<wire::MessageContent> for MessageContent {
@@ -403,6 +430,7 @@ impl From<wire::MessageContent> for MessageContent {
             W::Audio(m) => Self::Audio { media: m.into() },
             W::Video(m) => Self::Video { media: m.into() },
             W::System { event, text } => Self::System { event, text },
+            _ => Self::Unsupported,
         }
     }
 }
@@ -418,6 +446,7 @@ impl From<MessageContent> for wire::MessageContent {
             MessageContent::Audio { media } => W::Audio(media.into()),
             MessageContent::Video { media } => W::Video(media.into()),
             MessageContent::System { event, text } => W::System { event, text },
+            MessageContent::Unsupported => W::Unsupported,
         }
     }
 }
@@ -438,7 +467,7 @@ pub struct Mentions {
 impl From<wire::Mentions> for Mentions {
     fn from(v: wire::Mentions) -> Self {
         Self {
-            users: v.users,
+            users: map_vec(v.users),
             everyone: v.everyone,
         }
     }
@@ -447,7 +476,7 @@ impl From<wire::Mentions> for Mentions {
 impl From<Mentions> for wire::Mentions {
     fn from(v: Mentions) -> Self {
         Self {
-            users: v.users,
+            users: map_vec(v.users),
             everyone: v.everyone,
         }
     }
@@ -481,10 +510,10 @@ pub struct Message {
 impl From<wire::Message> for Message {
     fn from(v: wire::Message) -> Self {
         Self {
-            community_id: v.community_id,
-            channel_id: v.channel_id,
+            community_id: v.community_id.to_string(),
+            channel_id: v.channel_id.to_string(),
             seq: v.seq,
-            sender_id: v.sender_id,
+            sender_id: v.sender_id.to_string(),
             idempotency_key: v.idempotency_key,
             content: v.content.into(),
             mentions: v.mentions.into(),
@@ -550,7 +579,7 @@ pub struct FailedUser {
 impl From<wire::FailedUser> for FailedUser {
     fn from(v: wire::FailedUser) -> Self {
         Self {
-            user_id: v.user_id,
+            user_id: v.user_id.to_string(),
             error: v.error.into(),
         }
     }
@@ -572,8 +601,8 @@ pub struct JoinRequest {
 impl From<wire::JoinRequest> for JoinRequest {
     fn from(v: wire::JoinRequest) -> Self {
         Self {
-            community_id: v.community_id,
-            user_id: v.user_id,
+            community_id: v.community_id.to_string(),
+            user_id: v.user_id.to_string(),
             message: v.message,
             requested_at_ms: v.requested_at_ms,
         }

@@ -51,6 +51,10 @@ impl From<sdk::DisconnectReason> for DisconnectReason {
                 error: error.into(),
             },
             S::ProtocolError(detail) => Self::ProtocolError { detail },
+            // A reason newer than this binding: no automatic retry either way.
+            other => Self::ProtocolError {
+                detail: format!("{other:?}"),
+            },
         }
     }
 }
@@ -93,6 +97,8 @@ impl From<sdk::ConnectionState> for ConnectionState {
             S::Disconnected { reason } => Self::Disconnected {
                 reason: reason.into(),
             },
+            // A state newer than this binding: shown as connecting.
+            _ => Self::Connecting,
         }
     }
 }
@@ -117,8 +123,8 @@ pub struct ChannelUnread {
 impl From<sdk::ChannelUnread> for ChannelUnread {
     fn from(v: sdk::ChannelUnread) -> Self {
         Self {
-            community_id: v.community_id,
-            channel_id: v.channel_id,
+            community_id: v.community_id.to_string(),
+            channel_id: v.channel_id.to_string(),
             read_seq: v.read_seq,
             last_seq: v.last_seq,
             unread_count: v.unread_count,
@@ -143,7 +149,7 @@ pub struct CommunityUnread {
 impl From<sdk::CommunityUnread> for CommunityUnread {
     fn from(v: sdk::CommunityUnread) -> Self {
         Self {
-            community_id: v.community_id,
+            community_id: v.community_id.to_string(),
             notification: v.notification.into(),
             unread_count: v.unread_count,
             mention_count: v.mention_count,
@@ -191,7 +197,7 @@ impl From<sdk::UnreadUpdate> for UnreadUpdate {
             reset: v.reset,
             channels: map_vec(v.channels),
             communities: map_vec(v.communities),
-            removed_communities: v.removed_communities,
+            removed_communities: map_vec(v.removed_communities),
             totals: v.totals.into(),
         }
     }
@@ -338,6 +344,8 @@ impl From<sdk::SendState> for SendState {
             sdk::SendState::Failed { error } => Self::Failed {
                 error: error.into(),
             },
+            // A state newer than this binding: not sent yet as far as it can tell.
+            _ => Self::Sending,
         }
     }
 }
@@ -371,9 +379,9 @@ impl From<sdk::LocalMessage> for LocalMessage {
     fn from(v: sdk::LocalMessage) -> Self {
         Self {
             local_id: v.local_id,
-            community_id: v.community_id,
-            channel_id: v.channel_id,
-            sender_id: v.sender_id,
+            community_id: v.community_id.to_string(),
+            channel_id: v.channel_id.to_string(),
+            sender_id: v.sender_id.to_string(),
             content: v.content.into(),
             mentions: v.mentions.into(),
             reply_to: v.reply_to,
@@ -406,6 +414,13 @@ pub enum MessageUpdate {
         /// The echo.
         message: LocalMessage,
     },
+    /// An unsent or failed local echo was discarded: remove it.
+    Discarded {
+        /// The echo's `local_id`.
+        local_id: String,
+    },
+    /// A change this version of the binding does not know (ignore it).
+    Unknown,
 }
 
 impl From<sdk::MessageUpdate> for MessageUpdate {
@@ -421,6 +436,61 @@ impl From<sdk::MessageUpdate> for MessageUpdate {
             sdk::MessageUpdate::Local(message) => Self::Local {
                 message: message.into(),
             },
+            sdk::MessageUpdate::Discarded { local_id } => Self::Discarded { local_id },
+            _ => Self::Unknown,
         }
+    }
+}
+
+/// How far the client's cache is from the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// Not connected: the cache is shown as it is.
+    Offline,
+    /// Logged in, bringing communities, channels and counts up to date.
+    Syncing,
+    /// Counts are exact; missed messages (or a resume's replay) are still arriving.
+    CatchingUp,
+    /// Everything the server had when the connection opened is applied.
+    CaughtUp,
+}
+
+impl From<sdk::SyncState> for SyncState {
+    fn from(v: sdk::SyncState) -> Self {
+        match v {
+            sdk::SyncState::Offline => Self::Offline,
+            sdk::SyncState::Syncing => Self::Syncing,
+            sdk::SyncState::CatchingUp => Self::CatchingUp,
+            sdk::SyncState::CaughtUp => Self::CaughtUp,
+            // A state newer than this binding.
+            _ => Self::Syncing,
+        }
+    }
+}
+
+/// How `login` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginOutcome {
+    /// Logged in and synced: every count is exact.
+    Synced,
+    /// The server could not be reached in time; the saved session's cache is usable and
+    /// the client keeps connecting in the background.
+    Offline,
+}
+
+impl From<sdk::LoginOutcome> for LoginOutcome {
+    fn from(v: sdk::LoginOutcome) -> Self {
+        match v {
+            sdk::LoginOutcome::Offline => Self::Offline,
+            _ => Self::Synced,
+        }
+    }
+}
+
+impl From<sdk::OutgoingMessage> for LocalMessage {
+    fn from(v: sdk::OutgoingMessage) -> Self {
+        sdk::LocalMessage::from(v).into()
     }
 }

@@ -1,19 +1,20 @@
-//! [`Client`]: the entry point, wrapping `community_sdk::Client`.
+//! [`Client`]: the entry point, wrapping `community_sdk::Client`. The plain forwarding
+//! methods are generated (`generated.rs`, from `ops_table/rows.rs`); these are the others:
+//! construction, login and close, subscriptions, and creating a community.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::Community;
-use super::listeners::ForeignTokenProvider;
 use super::listeners::report;
-use super::{CommunityListListener, ConnectionListener, TokenProvider, UnreadListener};
-use crate::error::SdkError;
-use crate::records::{
-    ClientOptions, CommunityEntry, CommunityPage, ConnectionState, JoinOutcome, Limits,
-    NewCommunity, UnreadTotals, UnreadUpdate, map_vec,
+use super::{
+    CommunityListListener, ConnectionListener, OutboxListener, SyncStateListener, TokenProvider,
+    UnreadListener,
 };
+use crate::error::SdkError;
+use crate::records::{ClientOptions, LoginOutcome, NewCommunity, map_vec};
 use crate::runtime::{self, run};
 use crate::subscription::{TaskHandle, pump};
+use crate::tokens::BlockingTokens;
 
 /// One user's connection, cache and state. Build it with `Client.create` (async) or the
 /// blocking constructor, then `login`.
@@ -31,41 +32,21 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
+    /// The SDK client (`closed` once dropped).
     pub(crate) fn sdk(&self) -> Result<community_sdk::Client, SdkError> {
         self.inner
             .clone()
             .ok_or_else(|| SdkError::from(community_sdk::SdkError::Closed))
     }
 
-    pub(crate) async fn build(
+    async fn build(
         options: ClientOptions,
         token_provider: Option<Arc<dyn TokenProvider>>,
     ) -> Result<Client, SdkError> {
-        let ms = Duration::from_millis;
-        let mut builder = community_sdk::Client::builder()
-            .server_url(options.server_url)
-            .data_dir(options.data_dir)
-            .device_id(options.device_id);
-        if let Some(v) = options.request_timeout_ms {
-            builder = builder.request_timeout(ms(v));
-        }
-        if let Some(v) = options.connect_timeout_ms {
-            builder = builder.connect_timeout(ms(v));
-        }
-        if let (Some(base), Some(cap)) = (options.backoff_base_ms, options.backoff_cap_ms) {
-            builder = builder.backoff(ms(base), ms(cap));
-        }
-        if let Some(v) = options.max_reconnect_attempts {
-            builder = builder.max_reconnect_attempts(v);
-        }
-        if let Some(v) = options.catch_up_limit {
-            builder = builder.catch_up_limit(v);
-        }
-        if let Some(v) = options.token_refresh_margin_ms {
-            builder = builder.token_refresh_margin(ms(v));
-        }
+        let mut builder = options.into_builder();
         if let Some(provider) = token_provider {
-            builder = builder.token_provider(Arc::new(ForeignTokenProvider(provider)));
+            let tokens = BlockingTokens::new(move |user_id| provider.fetch_token(user_id));
+            builder = builder.token_provider(Arc::new(tokens));
         }
         let inner = run(async move { builder.build().await.map_err(SdkError::from) }).await?;
         Ok(Client { inner: Some(inner) })
@@ -81,7 +62,7 @@ impl Drop for Client {
     }
 }
 
-#[uniffi::export]
+#[uniffi::export(async_runtime = "tokio")]
 impl Client {
     /// Builds a client, blocking the calling thread while the cache opens (do not call it
     /// on a UI thread; prefer `create`).
@@ -90,7 +71,7 @@ impl Client {
         options: ClientOptions,
         token_provider: Option<Arc<dyn TokenProvider>>,
     ) -> Result<Arc<Client>, SdkError> {
-        runtime::block_on(async move { Client::build(options, token_provider).await }).map(Arc::new)
+        runtime::block_on(Client::build(options, token_provider)).map(Arc::new)
     }
 
     /// Builds a client: opens the cache of the last logged-in user, if any, so that
@@ -103,33 +84,30 @@ impl Client {
         Client::build(options, token_provider).await.map(Arc::new)
     }
 
-    /// Logs in (resuming the saved session when there is one). Returns once logged in and
-    /// synced, or at once from the cache when offline with a saved session.
-    pub async fn login(&self, user_id: String, token: String) -> Result<(), SdkError> {
+    /// Logs in (resuming the saved session when there is one). Returns `Synced` once
+    /// logged in and synced (every count exact), or `Offline` when the server cannot be
+    /// reached in time but this device has a saved session of the user (the cache is
+    /// usable; the client keeps connecting). Anything else is an error.
+    pub async fn login(&self, user_id: String, token: String) -> Result<LoginOutcome, SdkError> {
         let client = self.sdk()?;
-        run(async move { Ok(client.login(&user_id, &token).await?) }).await
+        run(async move { Ok(client.login(user_id, &token).await?.into()) }).await
     }
 
-    /// Logs out: ends the session on the server and forgets it (the cache stays).
-    pub async fn logout(&self) -> Result<(), SdkError> {
+    /// Shuts the client down and returns once its connection, tasks and cache file are
+    /// closed (the same data directory can be opened again at once). The saved session
+    /// stays resumable. Every later call fails with `closed`. (Rust's `Client::close`;
+    /// named `shutdown` here because `close()` already frees the object in Kotlin.)
+    pub async fn shutdown(&self) -> Result<(), SdkError> {
         let client = self.sdk()?;
-        run(async move { Ok(client.logout().await?) }).await
-    }
-
-    /// Sends a new token now; returns its expiry (ms since the epoch).
-    pub async fn refresh_token(&self, token: String) -> Result<i64, SdkError> {
-        let client = self.sdk()?;
-        run(async move { Ok(client.refresh_token(&token).await?) }).await
+        run(async move { Ok(client.close().await?) }).await
     }
 
     /// The current (or cached) user.
     pub fn user_id(&self) -> Option<String> {
-        self.inner.as_ref().and_then(|c| c.user_id())
-    }
-
-    /// The connection state now.
-    pub fn connection_state(&self) -> Result<ConnectionState, SdkError> {
-        Ok(self.sdk()?.connection_state().into())
+        self.inner
+            .as_ref()
+            .and_then(|c| c.user_id())
+            .map(Into::into)
     }
 
     /// Connection states: the current one, then each change.
@@ -144,14 +122,17 @@ impl Client {
         .map(TaskHandle::new)
     }
 
-    /// The deployment's limits (announced at login; defaults before).
-    pub fn limits(&self) -> Result<Limits, SdkError> {
-        Ok(self.sdk()?.limits().into())
-    }
-
-    /// The joined communities held in the cache, whole.
-    pub fn communities(&self) -> Result<Vec<CommunityEntry>, SdkError> {
-        Ok(map_vec(self.sdk()?.communities()))
+    /// Sync states: the current one, then each change (`CaughtUp` after every login and
+    /// reconnect).
+    pub fn subscribe_sync_state(
+        &self,
+        listener: Arc<dyn SyncStateListener>,
+    ) -> Result<Arc<TaskHandle>, SdkError> {
+        let subscription = self.sdk()?.subscribe_sync_state();
+        pump(subscription, move |state| {
+            report(listener.on_update(state.into()))
+        })
+        .map(TaskHandle::new)
     }
 
     /// Community list changes: the whole list first, then diffs.
@@ -166,16 +147,6 @@ impl Client {
         .map(TaskHandle::new)
     }
 
-    /// Total unread (communities in notify status) and total mentions.
-    pub fn unread_totals(&self) -> Result<UnreadTotals, SdkError> {
-        Ok(self.sdk()?.unread_totals().into())
-    }
-
-    /// Every unread count now (per channel, per community, totals).
-    pub fn unread(&self) -> Result<UnreadUpdate, SdkError> {
-        Ok(self.sdk()?.unread().into())
-    }
-
     /// Unread changes: every count first (`reset = true`), then the changed ones.
     pub fn subscribe_unread(
         &self,
@@ -184,6 +155,20 @@ impl Client {
         let subscription = self.sdk()?.subscribe_unread();
         pump(subscription, move |update| {
             report(listener.on_update(update.into()))
+        })
+        .map(TaskHandle::new)
+    }
+
+    /// Outbox changes of every channel: every echo first (a `Reset`), then `Local` and
+    /// `Discarded` changes.
+    pub async fn subscribe_outbox(
+        &self,
+        listener: Arc<dyn OutboxListener>,
+    ) -> Result<Arc<TaskHandle>, SdkError> {
+        let client = self.sdk()?;
+        let subscription = run(async move { Ok(client.subscribe_outbox().await?) }).await?;
+        pump(subscription, move |updates| {
+            report(listener.on_update(map_vec(updates)))
         })
         .map(TaskHandle::new)
     }
@@ -199,26 +184,5 @@ impl Client {
         run(async move { Ok(client.create_community(params.into()).await?) })
             .await
             .map(Community::new)
-    }
-
-    /// Joins a community (or files a join request for an approval community).
-    pub async fn join_community(
-        &self,
-        community_id: String,
-        message: String,
-    ) -> Result<JoinOutcome, SdkError> {
-        let client = self.sdk()?;
-        run(async move { Ok(client.join_community(&community_id, &message).await?.into()) }).await
-    }
-
-    /// One page of the joined communities from the server, whole (`cursor`: the previous
-    /// page's `next_cursor`; `limit` 1..=100, default 100).
-    pub async fn joined_communities_page(
-        &self,
-        cursor: Option<String>,
-        limit: Option<u32>,
-    ) -> Result<CommunityPage, SdkError> {
-        let client = self.sdk()?;
-        run(async move { Ok(client.joined_communities_page(cursor, limit).await?.into()) }).await
     }
 }

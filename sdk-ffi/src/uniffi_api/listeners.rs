@@ -2,11 +2,8 @@
 //! the token provider. All are called on the SDK's callback thread (listeners) or a
 //! blocking-pool thread (token provider), never on a runtime worker.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
-
 use crate::records::{
-    ChannelListDiff, CommunityListDiff, ConnectionState, MessageUpdate, UnreadUpdate,
+    ChannelListDiff, CommunityListDiff, ConnectionState, MessageUpdate, SyncState, UnreadUpdate,
 };
 
 /// What a listener returns when it fails. Any exception a foreign listener throws arrives
@@ -43,6 +40,14 @@ pub trait ConnectionListener: Send + Sync {
     fn on_update(&self, state: ConnectionState) -> Result<(), ListenerError>;
 }
 
+/// Receives sync states: the current one, then each change (`CaughtUp` after every login
+/// and reconnect).
+#[uniffi::export(foreign)]
+pub trait SyncStateListener: Send + Sync {
+    /// A new state.
+    fn on_update(&self, state: SyncState) -> Result<(), ListenerError>;
+}
+
 /// Receives the joined-community list: `Reset` first, then diffs, in batches.
 #[uniffi::export(foreign)]
 pub trait CommunityListListener: Send + Sync {
@@ -64,6 +69,14 @@ pub trait MessageListener: Send + Sync {
     fn on_update(&self, updates: Vec<MessageUpdate>) -> Result<(), ListenerError>;
 }
 
+/// Receives the outbox of every channel: a `Reset` with every echo in `pending` first,
+/// then `Local` and `Discarded` changes.
+#[uniffi::export(foreign)]
+pub trait OutboxListener: Send + Sync {
+    /// A batch of changes.
+    fn on_update(&self, updates: Vec<MessageUpdate>) -> Result<(), ListenerError>;
+}
+
 /// Receives unread counts: everything first (`reset = true`), then what changed.
 #[uniffi::export(foreign)]
 pub trait UnreadListener: Send + Sync {
@@ -78,23 +91,4 @@ pub trait UnreadListener: Send + Sync {
 pub trait TokenProvider: Send + Sync {
     /// A fresh token for `user_id`, or `None`.
     fn fetch_token(&self, user_id: String) -> Option<String>;
-}
-
-/// Adapts a foreign [`TokenProvider`] to the SDK's: the foreign call runs on tokio's
-/// blocking pool, and an exception thrown by it counts as "no token".
-pub(crate) struct ForeignTokenProvider(pub(crate) Arc<dyn TokenProvider>);
-
-impl community_sdk::TokenProvider for ForeignTokenProvider {
-    fn fetch_token<'a>(&'a self, user_id: &'a str) -> community_sdk::TokenFuture<'a> {
-        let provider = Arc::clone(&self.0);
-        let user_id = user_id.to_owned();
-        Box::pin(async move {
-            let call = move || {
-                catch_unwind(AssertUnwindSafe(|| provider.fetch_token(user_id)))
-                    .ok()
-                    .flatten()
-            };
-            tokio::task::spawn_blocking(call).await.ok().flatten()
-        })
-    }
 }

@@ -13,6 +13,8 @@
 mod channel;
 mod client;
 mod community;
+#[rustfmt::skip]
+mod generated;
 mod listeners;
 
 pub use channel::Channel;
@@ -21,11 +23,11 @@ pub use community::Community;
 pub(crate) use listeners::report;
 pub use listeners::{
     ChannelListListener, CommunityListListener, ConnectionListener, ListenerError, MessageListener,
-    TokenProvider, UnreadListener,
+    OutboxListener, SyncStateListener, TokenProvider, UnreadListener,
 };
 
 /// Runs `op` on a clone of an SDK handle, on the SDK runtime (the body of every async
-/// method of [`Community`] and [`Channel`]).
+/// method of [`Client`], [`Community`] and [`Channel`]).
 async fn call_on<H, T, F, Fut>(handle: &H, op: F) -> Result<T, crate::error::SdkError>
 where
     H: Clone + Send + 'static,

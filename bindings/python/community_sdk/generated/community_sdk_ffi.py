@@ -529,137 +529,151 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_func_stop_callbacks() != 8850:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_add_members() != 28744:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_add_members() != 16459:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_community_id() != 22194:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_delete() != 37645:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_delete() != 32055:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_discard() != 63561:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_discard() != 10161:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_entry() != 40161:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_entry() != 1488:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_id() != 9000:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read() != 21080:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read() != 21511:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_mark_read() != 37953:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_mark_read() != 17985:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_members() != 14328:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_members() != 51277:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_messages() != 24226:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_messages() != 46084:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_pending() != 19521:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_pending() != 44642:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_remove_members() != 62199:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_remove_members() != 26835:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_retry_send() != 18732:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_retry_send() != 43014:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_send() != 37447:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_send() != 23511:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_send_text() != 23875:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_send_text() != 65004:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() != 34154:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() != 29555:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_unread() != 4785:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_unread() != 59669:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_update() != 60967:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_update() != 30512:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update() != 12815:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_client_communities() != 11451:
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_communities() != 14882:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_community() != 27239:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_client_connection_state() != 29941:
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_connection_state() != 7386:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_create_community() != 24045:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_client_join_community() != 9151:
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_join_community() != 23983:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_client_joined_communities_page() != 56479:
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_joined_communities_page() != 16317:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_client_limits() != 7574:
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_limits() != 47750:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_client_login() != 27996:
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_local_message() != 33734:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_client_logout() != 1184:
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_login() != 43996:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token() != 46260:
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_logout() != 27031:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_outbox() != 5675:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token() != 21506:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_shutdown() != 27653:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_communities() != 52441:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_connection() != 35859:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_outbox() != 22882:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_sync_state() != 53511:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_unread() != 60704:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_client_unread() != 36180:
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_sync_state() != 33360:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals() != 9348:
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_unread() != 43265:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals() != 56303:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_user_id() != 1427:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_send() != 39282:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_constructor_client_create() != 3334:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_constructor_client_new() != 43724:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_categories() != 31550:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_categories() != 37528:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_channel() != 12980:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_channels() != 13195:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_channels() != 13037:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_create_category() != 50369:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_create_category() != 59716:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_create_channel() != 13208:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_decide_join_request() != 16697:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_decide_join_request() != 21592:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_delete_attributes() != 43440:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_delete_attributes() != 14048:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_delete_category() != 36824:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_delete_category() != 18960:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_dismiss() != 25710:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_dismiss() != 34563:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_entry() != 1569:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_entry() != 59885:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_id() != 14487:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_invite() != 11318:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_invite() != 28893:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_join_requests() != 2668:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_join_requests() != 52122:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_kick() != 40203:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_kick() != 54208:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_leave() != 4628:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_leave() != 34418:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_members() != 53574:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_members() != 30081:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_mute_member() != 19470:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_mute_member() != 51398:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_refresh() != 47111:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_refresh() != 17517:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_refresh_heads() != 57195:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_refresh_heads() != 51850:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_attributes() != 1222:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_attributes() != 35362:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_member_role() != 64943:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_member_role() != 64779:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_mute_all() != 4265:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_mute_all() != 22405:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_nickname() != 63432:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_nickname() != 52253:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_notification() != 25970:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_notification() != 3214:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels() != 13953:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership() != 64781:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership() != 30730:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_unread() != 61937:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_unread() != 21249:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_update() != 31344:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_update() != 3761:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_update_category() != 40051:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_update_category() != 36756:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_communitylistlistener_on_update() != 29173:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -668,6 +682,10 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_community_sdk_ffi_checksum_method_loglistener_on_log() != 38823:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update() != 42204:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_outboxlistener_on_update() != 32336:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_syncstatelistener_on_update() != 17348:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_taskhandle_cancel() != 27628:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -790,24 +808,42 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_joined_communities_pa
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_limits.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_limits.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_local_message.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_local_message.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_login.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_login.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_logout.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_logout.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_outbox.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_outbox.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_shutdown.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_shutdown.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_communities.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_communities.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_connection.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_connection.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_outbox.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_outbox.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_sync_state.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_sync_state.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_unread.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_unread.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_sync_state.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_sync_state.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unread.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unread.restype = ctypes.c_uint16
@@ -817,6 +853,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals.restype
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_user_id.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_user_id.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_send.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_send.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_constructor_client_create.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_constructor_client_create.restype = ctypes.c_uint16
@@ -922,6 +961,12 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_loglistener_on_log.restype =
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_outboxlistener_on_update.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_outboxlistener_on_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_syncstatelistener_on_update.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_syncstatelistener_on_update.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_taskhandle_cancel.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_taskhandle_cancel.restype = ctypes.c_uint16
@@ -1076,6 +1121,11 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_limits.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_limits.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_local_message.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_local_message.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_login.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1086,11 +1136,19 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_logout.argtypes = (
     ctypes.c_uint64,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_logout.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_outbox.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_outbox.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_refresh_token.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_refresh_token.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_shutdown.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_shutdown.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_communities.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint64,
@@ -1103,12 +1161,28 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_connection.argtyp
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_connection.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_outbox.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_outbox.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_sync_state.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_sync_state.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_unread.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_unread.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_sync_state.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_sync_state.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unread.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1124,6 +1198,11 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_user_id.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_user_id.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_wait_for_send.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_wait_for_send.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_constructor_client_create.argtypes = (
     _UniffiRustBuffer,
     _UniffiRustBuffer,
@@ -1309,6 +1388,18 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_messagelistener_on_update.argtypes
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_messagelistener_on_update.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_outboxlistener_on_update.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_outboxlistener_on_update.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_syncstatelistener_on_update.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_syncstatelistener_on_update.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_taskhandle_cancel.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1416,6 +1507,26 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_free_messagelistener.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_free_messagelistener.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_outboxlistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_outboxlistener.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_outboxlistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_outboxlistener.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_syncstatelistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_syncstatelistener.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_syncstatelistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_syncstatelistener.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_clone_taskhandle.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1531,6 +1642,40 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_messagelistener.argt
     ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiMessageListener),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_messagelistener.restype = None
+_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_OUTBOX_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_OUTBOX_LISTENER = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_OUTBOX_LISTENER = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceCommunitySdkFfiOutboxListener(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_OUTBOX_LISTENER),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_OUTBOX_LISTENER),
+        ("on_update", _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_OUTBOX_LISTENER_METHOD0),
+    ]
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_outboxlistener.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiOutboxListener),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_outboxlistener.restype = None
+_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_SYNC_STATE_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_SYNC_STATE_LISTENER = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_SYNC_STATE_LISTENER = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceCommunitySdkFfiSyncStateListener(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_SYNC_STATE_LISTENER),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_SYNC_STATE_LISTENER),
+        ("on_update", _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_SYNC_STATE_LISTENER_METHOD0),
+    ]
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_syncstatelistener.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiSyncStateListener),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_syncstatelistener.restype = None
 _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_TOKEN_PROVIDER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.POINTER(_UniffiRustBuffer),
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -2332,6 +2477,12 @@ class ChannelKind(enum.Enum):
     Only owner and admins post.
 """
     
+    UNKNOWN = 3
+    """
+    A kind this version does not know (from a newer server): show it as a plain
+    channel. Creating one is refused.
+"""
+    
 
 
 class _UniffiFfiConverterTypeChannelKind(_UniffiConverterRustBuffer):
@@ -2344,6 +2495,8 @@ class _UniffiFfiConverterTypeChannelKind(_UniffiConverterRustBuffer):
             return ChannelKind.VOICE
         if variant == 3:
             return ChannelKind.ANNOUNCEMENT
+        if variant == 4:
+            return ChannelKind.UNKNOWN
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -2353,6 +2506,8 @@ class _UniffiFfiConverterTypeChannelKind(_UniffiConverterRustBuffer):
         if value == ChannelKind.VOICE:
             return
         if value == ChannelKind.ANNOUNCEMENT:
+            return
+        if value == ChannelKind.UNKNOWN:
             return
         raise ValueError(value)
 
@@ -2364,6 +2519,8 @@ class _UniffiFfiConverterTypeChannelKind(_UniffiConverterRustBuffer):
             buf.write_i32(2)
         if value == ChannelKind.ANNOUNCEMENT:
             buf.write_i32(3)
+        if value == ChannelKind.UNKNOWN:
+            buf.write_i32(4)
 
 
 
@@ -2892,7 +3049,7 @@ class ClientOptions:
     How to build a client. Only `server_url` and `data_dir` are required; `None` keeps the
     SDK's default.
 """
-    def __init__(self, *, server_url:str, data_dir:str, device_id:str = "", request_timeout_ms:typing.Optional[int] = _DEFAULT, connect_timeout_ms:typing.Optional[int] = _DEFAULT, backoff_base_ms:typing.Optional[int] = _DEFAULT, backoff_cap_ms:typing.Optional[int] = _DEFAULT, max_reconnect_attempts:typing.Optional[int] = _DEFAULT, catch_up_limit:typing.Optional[int] = _DEFAULT, token_refresh_margin_ms:typing.Optional[int] = _DEFAULT):
+    def __init__(self, *, server_url:str, data_dir:str, device_id:str = "", request_timeout_ms:typing.Optional[int] = _DEFAULT, connect_timeout_ms:typing.Optional[int] = _DEFAULT, backoff_base_ms:typing.Optional[int] = _DEFAULT, backoff_cap_ms:typing.Optional[int] = _DEFAULT, max_reconnect_attempts:typing.Optional[int] = _DEFAULT, catch_up_limit:typing.Optional[int] = _DEFAULT, token_refresh_margin_ms:typing.Optional[int] = _DEFAULT, login_timeout_ms:typing.Optional[int] = _DEFAULT):
         self.server_url = server_url
         self.data_dir = data_dir
         self.device_id = device_id
@@ -2924,12 +3081,16 @@ class ClientOptions:
             self.token_refresh_margin_ms = None
         else:
             self.token_refresh_margin_ms = token_refresh_margin_ms
+        if login_timeout_ms is _DEFAULT:
+            self.login_timeout_ms = None
+        else:
+            self.login_timeout_ms = login_timeout_ms
         
         
 
     
     def __str__(self):
-        return "ClientOptions(server_url={}, data_dir={}, device_id={}, request_timeout_ms={}, connect_timeout_ms={}, backoff_base_ms={}, backoff_cap_ms={}, max_reconnect_attempts={}, catch_up_limit={}, token_refresh_margin_ms={})".format(self.server_url, self.data_dir, self.device_id, self.request_timeout_ms, self.connect_timeout_ms, self.backoff_base_ms, self.backoff_cap_ms, self.max_reconnect_attempts, self.catch_up_limit, self.token_refresh_margin_ms)
+        return "ClientOptions(server_url={}, data_dir={}, device_id={}, request_timeout_ms={}, connect_timeout_ms={}, backoff_base_ms={}, backoff_cap_ms={}, max_reconnect_attempts={}, catch_up_limit={}, token_refresh_margin_ms={}, login_timeout_ms={})".format(self.server_url, self.data_dir, self.device_id, self.request_timeout_ms, self.connect_timeout_ms, self.backoff_base_ms, self.backoff_cap_ms, self.max_reconnect_attempts, self.catch_up_limit, self.token_refresh_margin_ms, self.login_timeout_ms)
     def __eq__(self, other):
         if self.server_url != other.server_url:
             return False
@@ -2951,6 +3112,8 @@ class ClientOptions:
             return False
         if self.token_refresh_margin_ms != other.token_refresh_margin_ms:
             return False
+        if self.login_timeout_ms != other.login_timeout_ms:
+            return False
         return True
 
 class _UniffiFfiConverterTypeClientOptions(_UniffiConverterRustBuffer):
@@ -2967,6 +3130,7 @@ class _UniffiFfiConverterTypeClientOptions(_UniffiConverterRustBuffer):
             max_reconnect_attempts=_UniffiFfiConverterOptionalUInt32.read(buf),
             catch_up_limit=_UniffiFfiConverterOptionalUInt32.read(buf),
             token_refresh_margin_ms=_UniffiFfiConverterOptionalUInt64.read(buf),
+            login_timeout_ms=_UniffiFfiConverterOptionalUInt64.read(buf),
         )
 
     @staticmethod
@@ -2981,6 +3145,7 @@ class _UniffiFfiConverterTypeClientOptions(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalUInt32.check_lower(value.max_reconnect_attempts)
         _UniffiFfiConverterOptionalUInt32.check_lower(value.catch_up_limit)
         _UniffiFfiConverterOptionalUInt64.check_lower(value.token_refresh_margin_ms)
+        _UniffiFfiConverterOptionalUInt64.check_lower(value.login_timeout_ms)
 
     @staticmethod
     def write(value, buf):
@@ -2994,6 +3159,7 @@ class _UniffiFfiConverterTypeClientOptions(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalUInt32.write(value.max_reconnect_attempts, buf)
         _UniffiFfiConverterOptionalUInt32.write(value.catch_up_limit, buf)
         _UniffiFfiConverterOptionalUInt64.write(value.token_refresh_margin_ms, buf)
+        _UniffiFfiConverterOptionalUInt64.write(value.login_timeout_ms, buf)
 
 
 
@@ -4252,6 +4418,29 @@ class MessageContent:
                 return False
             return True
 
+    @dataclass
+    class UNSUPPORTED:
+        """
+        A content type this version does not know (from a newer server): the message
+        keeps its place but its body cannot be shown. Sending one is refused.
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "MessageContent.UNSUPPORTED()".format()
+        def __eq__(self, other):
+            if not isinstance(other, MessageContent):
+                return NotImplemented
+            if not other.is_UNSUPPORTED():
+                return False
+            return True
+
     
 
     # For each variant, we have `is_NAME` and `is_name` methods for easily checking
@@ -4284,6 +4473,10 @@ class MessageContent:
         return isinstance(self, MessageContent.SYSTEM)
     def is_system(self) -> bool:
         return isinstance(self, MessageContent.SYSTEM)
+    def is_UNSUPPORTED(self) -> bool:
+        return isinstance(self, MessageContent.UNSUPPORTED)
+    def is_unsupported(self) -> bool:
+        return isinstance(self, MessageContent.UNSUPPORTED)
     
 
 # Now, a little trick - we make each nested variant class be a subclass of the main
@@ -4296,6 +4489,7 @@ MessageContent.FILE = type("MessageContent.FILE", (MessageContent.FILE, MessageC
 MessageContent.AUDIO = type("MessageContent.AUDIO", (MessageContent.AUDIO, MessageContent,), {})  # type: ignore
 MessageContent.VIDEO = type("MessageContent.VIDEO", (MessageContent.VIDEO, MessageContent,), {})  # type: ignore
 MessageContent.SYSTEM = type("MessageContent.SYSTEM", (MessageContent.SYSTEM, MessageContent,), {})  # type: ignore
+MessageContent.UNSUPPORTED = type("MessageContent.UNSUPPORTED", (MessageContent.UNSUPPORTED, MessageContent,), {})  # type: ignore
 
 
 
@@ -4334,6 +4528,9 @@ class _UniffiFfiConverterTypeMessageContent(_UniffiConverterRustBuffer):
                 _UniffiFfiConverterString.read(buf),
                 _UniffiFfiConverterString.read(buf),
             )
+        if variant == 8:
+            return MessageContent.UNSUPPORTED(
+            )
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -4360,6 +4557,8 @@ class _UniffiFfiConverterTypeMessageContent(_UniffiConverterRustBuffer):
         if value.is_SYSTEM():
             _UniffiFfiConverterString.check_lower(value.event)
             _UniffiFfiConverterString.check_lower(value.text)
+            return
+        if value.is_UNSUPPORTED():
             return
         raise ValueError(value)
 
@@ -4388,6 +4587,8 @@ class _UniffiFfiConverterTypeMessageContent(_UniffiConverterRustBuffer):
             buf.write_i32(7)
             _UniffiFfiConverterString.write(value.event, buf)
             _UniffiFfiConverterString.write(value.text, buf)
+        if value.is_UNSUPPORTED():
+            buf.write_i32(8)
 
 
 
@@ -6682,6 +6883,56 @@ class _UniffiFfiConverterTypeListenerError(_UniffiConverterRustBuffer):
             buf.write_i32(1)
             _UniffiFfiConverterString.write(value.reason, buf)
 
+
+
+
+
+
+class LoginOutcome(enum.Enum):
+    """
+    How `login` ended.
+"""
+    
+    SYNCED = 0
+    """
+    Logged in and synced: every count is exact.
+"""
+    
+    OFFLINE = 1
+    """
+    The server could not be reached in time; the saved session's cache is usable and
+    the client keeps connecting in the background.
+"""
+    
+
+
+class _UniffiFfiConverterTypeLoginOutcome(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return LoginOutcome.SYNCED
+        if variant == 2:
+            return LoginOutcome.OFFLINE
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == LoginOutcome.SYNCED:
+            return
+        if value == LoginOutcome.OFFLINE:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == LoginOutcome.SYNCED:
+            buf.write_i32(1)
+        if value == LoginOutcome.OFFLINE:
+            buf.write_i32(2)
+
+
+
 class _UniffiFfiConverterSequenceTypeMessage(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -6840,6 +7091,58 @@ class MessageUpdate:
                 return False
             return True
 
+    @dataclass
+    class DISCARDED:
+        """
+        An unsent or failed local echo was discarded: remove it.
+"""
+        
+        def __init__(self, local_id:str):
+            self.local_id = local_id
+            
+            """
+        The echo's `local_id`.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "MessageUpdate.DISCARDED(local_id={})".format(self.local_id)
+        def __eq__(self, other):
+            if not isinstance(other, MessageUpdate):
+                return NotImplemented
+            if not other.is_DISCARDED():
+                return False
+            if self.local_id != other.local_id:
+                return False
+            return True
+
+    @dataclass
+    class UNKNOWN:
+        """
+        A change this version of the binding does not know (ignore it).
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "MessageUpdate.UNKNOWN()".format()
+        def __eq__(self, other):
+            if not isinstance(other, MessageUpdate):
+                return NotImplemented
+            if not other.is_UNKNOWN():
+                return False
+            return True
+
     
 
     # For each variant, we have `is_NAME` and `is_name` methods for easily checking
@@ -6856,6 +7159,14 @@ class MessageUpdate:
         return isinstance(self, MessageUpdate.LOCAL)
     def is_local(self) -> bool:
         return isinstance(self, MessageUpdate.LOCAL)
+    def is_DISCARDED(self) -> bool:
+        return isinstance(self, MessageUpdate.DISCARDED)
+    def is_discarded(self) -> bool:
+        return isinstance(self, MessageUpdate.DISCARDED)
+    def is_UNKNOWN(self) -> bool:
+        return isinstance(self, MessageUpdate.UNKNOWN)
+    def is_unknown(self) -> bool:
+        return isinstance(self, MessageUpdate.UNKNOWN)
     
 
 # Now, a little trick - we make each nested variant class be a subclass of the main
@@ -6864,6 +7175,8 @@ class MessageUpdate:
 MessageUpdate.RESET = type("MessageUpdate.RESET", (MessageUpdate.RESET, MessageUpdate,), {})  # type: ignore
 MessageUpdate.INSERTED = type("MessageUpdate.INSERTED", (MessageUpdate.INSERTED, MessageUpdate,), {})  # type: ignore
 MessageUpdate.LOCAL = type("MessageUpdate.LOCAL", (MessageUpdate.LOCAL, MessageUpdate,), {})  # type: ignore
+MessageUpdate.DISCARDED = type("MessageUpdate.DISCARDED", (MessageUpdate.DISCARDED, MessageUpdate,), {})  # type: ignore
+MessageUpdate.UNKNOWN = type("MessageUpdate.UNKNOWN", (MessageUpdate.UNKNOWN, MessageUpdate,), {})  # type: ignore
 
 
 
@@ -6885,6 +7198,13 @@ class _UniffiFfiConverterTypeMessageUpdate(_UniffiConverterRustBuffer):
             return MessageUpdate.LOCAL(
                 _UniffiFfiConverterTypeLocalMessage.read(buf),
             )
+        if variant == 4:
+            return MessageUpdate.DISCARDED(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 5:
+            return MessageUpdate.UNKNOWN(
+            )
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -6898,6 +7218,11 @@ class _UniffiFfiConverterTypeMessageUpdate(_UniffiConverterRustBuffer):
             return
         if value.is_LOCAL():
             _UniffiFfiConverterTypeLocalMessage.check_lower(value.message)
+            return
+        if value.is_DISCARDED():
+            _UniffiFfiConverterString.check_lower(value.local_id)
+            return
+        if value.is_UNKNOWN():
             return
         raise ValueError(value)
 
@@ -6913,6 +7238,11 @@ class _UniffiFfiConverterTypeMessageUpdate(_UniffiConverterRustBuffer):
         if value.is_LOCAL():
             buf.write_i32(3)
             _UniffiFfiConverterTypeLocalMessage.write(value.message, buf)
+        if value.is_DISCARDED():
+            buf.write_i32(4)
+            _UniffiFfiConverterString.write(value.local_id, buf)
+        if value.is_UNKNOWN():
+            buf.write_i32(5)
 
 
 
@@ -7495,6 +7825,77 @@ class _UniffiFfiConverterTypeSdkError(_UniffiConverterRustBuffer):
             _UniffiFfiConverterString.write(value.name, buf)
             _UniffiFfiConverterString.write(value.detail, buf)
 
+
+
+
+
+
+class SyncState(enum.Enum):
+    """
+    How far the client's cache is from the server.
+"""
+    
+    OFFLINE = 0
+    """
+    Not connected: the cache is shown as it is.
+"""
+    
+    SYNCING = 1
+    """
+    Logged in, bringing communities, channels and counts up to date.
+"""
+    
+    CATCHING_UP = 2
+    """
+    Counts are exact; missed messages (or a resume's replay) are still arriving.
+"""
+    
+    CAUGHT_UP = 3
+    """
+    Everything the server had when the connection opened is applied.
+"""
+    
+
+
+class _UniffiFfiConverterTypeSyncState(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return SyncState.OFFLINE
+        if variant == 2:
+            return SyncState.SYNCING
+        if variant == 3:
+            return SyncState.CATCHING_UP
+        if variant == 4:
+            return SyncState.CAUGHT_UP
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == SyncState.OFFLINE:
+            return
+        if value == SyncState.SYNCING:
+            return
+        if value == SyncState.CATCHING_UP:
+            return
+        if value == SyncState.CAUGHT_UP:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == SyncState.OFFLINE:
+            buf.write_i32(1)
+        if value == SyncState.SYNCING:
+            buf.write_i32(2)
+        if value == SyncState.CATCHING_UP:
+            buf.write_i32(3)
+        if value == SyncState.CAUGHT_UP:
+            buf.write_i32(4)
+
+
+
 class _UniffiFfiConverterOptionalTypeChannelEntry(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -7839,12 +8240,12 @@ class ChannelProtocol(typing.Protocol):
         raise NotImplementedError
     async def discard(self, local_id: str) -> bool:
         """
-        Discards an unsent or failed message. False when unknown.
+        Discards an unsent or failed message (timelines drop its echo); false when unknown or sent.
 """
         raise NotImplementedError
     def entry(self, ) -> typing.Optional[ChannelEntry]:
         """
-        The channel as cached, with its head (`None` when not visible or not cached).
+        The channel as cached, with its head (none when not visible or not cached).
 """
         raise NotImplementedError
     def id(self, ) -> str:
@@ -7854,7 +8255,7 @@ class ChannelProtocol(typing.Protocol):
         raise NotImplementedError
     async def mark_all_read(self, ) -> ChannelHead:
         """
-        Marks every message read.
+        Marks every message read; returns the new head.
 """
         raise NotImplementedError
     async def mark_read(self, seq: int) -> ChannelHead:
@@ -7864,13 +8265,12 @@ class ChannelProtocol(typing.Protocol):
         raise NotImplementedError
     async def members(self, ) -> typing.List[str]:
         """
-        The explicit members of a private channel.
+        The explicit members of a private channel (user ids).
 """
         raise NotImplementedError
     async def messages(self, before_seq: typing.Optional[int],limit: int) -> typing.List[Message]:
         """
-        A page of history, whole and ascending: up to `limit` (1..=100) messages with
-        `seq < before_seq` (the newest when `None`). Gaps are filled from the server.
+        A page of history, whole and ascending: up to `limit` (1..=100) messages with `seq < before_seq` (the newest when none). Gaps are filled from the server.
 """
         raise NotImplementedError
     async def pending(self, ) -> typing.List[LocalMessage]:
@@ -7885,35 +8285,33 @@ class ChannelProtocol(typing.Protocol):
         raise NotImplementedError
     async def retry_send(self, local_id: str) -> bool:
         """
-        Puts a failed message back in the queue. False when it was not failed.
+        Puts a failed message back in the queue; false when it was not failed.
 """
         raise NotImplementedError
     async def send(self, content: MessageContent,options: SendOptions) -> LocalMessage:
         """
-        Sends a message. Returns at once with the local echo (state `Sending`), already
-        durable; it is sent when connected and ends `Sent` or `Failed` (see
-        `subscribe_messages`).
+        Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
 """
         raise NotImplementedError
     async def send_text(self, text: str) -> LocalMessage:
         """
-        Sends a text message with default options.
+        Sends a text message with default options (the local echo; see `send`).
 """
         raise NotImplementedError
     async def subscribe_messages(self, listener: MessageListener) -> TaskHandle:
         """
         Timeline changes: the newest cached messages and pending echoes first, then new
-        messages and echo state changes.
+        messages (`Inserted`) and echo changes (`Local`, `Discarded`).
 """
         raise NotImplementedError
     def unread(self, ) -> typing.Optional[ChannelUnread]:
         """
-        Its unread and mention counts (`None` when not cached).
+        Its unread and mention counts (none when not cached).
 """
         raise NotImplementedError
     async def update(self, update: ChannelUpdate) -> ChannelInfo:
         """
-        Changes the channel (owner / admin).
+        Changes the channel (owner / admin); absent fields stay.
 """
         raise NotImplementedError
 
@@ -7998,7 +8396,7 @@ class Channel(ChannelProtocol):
         )
     async def discard(self, local_id: str) -> bool:
         """
-        Discards an unsent or failed message. False when unknown.
+        Discards an unsent or failed message (timelines drop its echo); false when unknown or sent.
 """
         
         _UniffiFfiConverterString.check_lower(local_id)
@@ -8018,7 +8416,7 @@ class Channel(ChannelProtocol):
         )
     def entry(self, ) -> typing.Optional[ChannelEntry]:
         """
-        The channel as cached, with its head (`None` when not visible or not cached).
+        The channel as cached, with its head (none when not visible or not cached).
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -8048,7 +8446,7 @@ class Channel(ChannelProtocol):
         return _uniffi_lift_return(_uniffi_ffi_result)
     async def mark_all_read(self, ) -> ChannelHead:
         """
-        Marks every message read.
+        Marks every message read; returns the new head.
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -8085,7 +8483,7 @@ class Channel(ChannelProtocol):
         )
     async def members(self, ) -> typing.List[str]:
         """
-        The explicit members of a private channel.
+        The explicit members of a private channel (user ids).
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -8102,8 +8500,7 @@ class Channel(ChannelProtocol):
         )
     async def messages(self, before_seq: typing.Optional[int],limit: int) -> typing.List[Message]:
         """
-        A page of history, whole and ascending: up to `limit` (1..=100) messages with
-        `seq < before_seq` (the newest when `None`). Gaps are filled from the server.
+        A page of history, whole and ascending: up to `limit` (1..=100) messages with `seq < before_seq` (the newest when none). Gaps are filled from the server.
 """
         
         _UniffiFfiConverterOptionalUInt64.check_lower(before_seq)
@@ -8163,7 +8560,7 @@ class Channel(ChannelProtocol):
         )
     async def retry_send(self, local_id: str) -> bool:
         """
-        Puts a failed message back in the queue. False when it was not failed.
+        Puts a failed message back in the queue; false when it was not failed.
 """
         
         _UniffiFfiConverterString.check_lower(local_id)
@@ -8183,9 +8580,7 @@ class Channel(ChannelProtocol):
         )
     async def send(self, content: MessageContent,options: SendOptions) -> LocalMessage:
         """
-        Sends a message. Returns at once with the local echo (state `Sending`), already
-        durable; it is sent when connected and ends `Sent` or `Failed` (see
-        `subscribe_messages`).
+        Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
 """
         
         _UniffiFfiConverterTypeMessageContent.check_lower(content)
@@ -8208,7 +8603,7 @@ class Channel(ChannelProtocol):
         )
     async def send_text(self, text: str) -> LocalMessage:
         """
-        Sends a text message with default options.
+        Sends a text message with default options (the local echo; see `send`).
 """
         
         _UniffiFfiConverterString.check_lower(text)
@@ -8229,7 +8624,7 @@ class Channel(ChannelProtocol):
     async def subscribe_messages(self, listener: MessageListener) -> TaskHandle:
         """
         Timeline changes: the newest cached messages and pending echoes first, then new
-        messages and echo state changes.
+        messages (`Inserted`) and echo changes (`Local`, `Discarded`).
 """
         
         _UniffiFfiConverterTypeMessageListener.check_lower(listener)
@@ -8249,7 +8644,7 @@ class Channel(ChannelProtocol):
         )
     def unread(self, ) -> typing.Optional[ChannelUnread]:
         """
-        Its unread and mention counts (`None` when not cached).
+        Its unread and mention counts (none when not cached).
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -8264,7 +8659,7 @@ class Channel(ChannelProtocol):
         return _uniffi_lift_return(_uniffi_ffi_result)
     async def update(self, update: ChannelUpdate) -> ChannelInfo:
         """
-        Changes the channel (owner / admin).
+        Changes the channel (owner / admin); absent fields stay.
 """
         
         _UniffiFfiConverterTypeChannelUpdate.check_lower(update)
@@ -8573,7 +8968,7 @@ class CommunityProtocol(typing.Protocol):
         raise NotImplementedError
     async def create_category(self, name: str,position: typing.Optional[int]) -> CategoryInfo:
         """
-        Creates a category (owner / admin).
+        Creates a category (owner / admin); no position means after the last.
 """
         raise NotImplementedError
     async def create_channel(self, channel: NewChannel) -> Channel:
@@ -8603,7 +8998,7 @@ class CommunityProtocol(typing.Protocol):
         raise NotImplementedError
     def entry(self, ) -> typing.Optional[CommunityEntry]:
         """
-        The community as cached (`None` when not joined or not cached).
+        The community as cached (none when not joined or not cached).
 """
         raise NotImplementedError
     def id(self, ) -> str:
@@ -8613,7 +9008,7 @@ class CommunityProtocol(typing.Protocol):
         raise NotImplementedError
     async def invite(self, user_ids: typing.List[str]) -> UsersOutcome:
         """
-        Adds up to 100 users.
+        Adds up to 100 users; failures are reported per user.
 """
         raise NotImplementedError
     async def join_requests(self, ) -> typing.List[JoinRequest]:
@@ -8623,23 +9018,22 @@ class CommunityProtocol(typing.Protocol):
         raise NotImplementedError
     async def kick(self, user_id: str) -> None:
         """
-        Removes a member.
+        Removes a member (owner: anyone else; admin: ordinary members).
 """
         raise NotImplementedError
     async def leave(self, ) -> None:
         """
-        Leaves the community (the owner must transfer ownership first).
+        Leaves the community (not for its owner).
 """
         raise NotImplementedError
     async def members(self, query: typing.Optional[str],cursor: typing.Optional[str],limit: typing.Optional[int]) -> MemberPage:
         """
-        A page of members, whole (optionally those whose id or nickname contains `query`),
-        with the exact number of matching members.
+        A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
 """
         raise NotImplementedError
     async def mute_member(self, user_id: str,until_ms: typing.Optional[int]) -> MemberInfo:
         """
-        Mutes a member until a time (ms since the epoch), or unmutes (`None`).
+        Mutes a member until a time (ms since the epoch), or unmutes (none).
 """
         raise NotImplementedError
     async def refresh(self, ) -> CommunityEntry:
@@ -8649,12 +9043,12 @@ class CommunityProtocol(typing.Protocol):
         raise NotImplementedError
     async def refresh_heads(self, ) -> typing.List[ChannelHead]:
         """
-        Fetches the unread heads of every visible channel from the server.
+        Fetches the exact heads of every visible channel and refreshes the counts.
 """
         raise NotImplementedError
     async def set_attributes(self, attributes: dict[str, str]) -> AttributesOutcome:
         """
-        Sets custom attributes (owner / admin); failed keys are reported one by one.
+        Sets custom attributes (owner / admin); keys that fail are reported one by one.
 """
         raise NotImplementedError
     async def set_member_role(self, user_id: str,role: Role) -> MemberInfo:
@@ -8664,7 +9058,7 @@ class CommunityProtocol(typing.Protocol):
         raise NotImplementedError
     async def set_mute_all(self, muted: bool) -> CommunityInfo:
         """
-        Mutes or unmutes everyone but the owner and admins.
+        Mutes or unmutes everyone but the owner and admins (owner / admin).
 """
         raise NotImplementedError
     async def set_nickname(self, nickname: str) -> MemberInfo:
@@ -8674,7 +9068,7 @@ class CommunityProtocol(typing.Protocol):
         raise NotImplementedError
     async def set_notification(self, status: NotificationStatus) -> None:
         """
-        The user's notification status for this community.
+        The user's notification status for this community (synced to their devices).
 """
         raise NotImplementedError
     def subscribe_channels(self, listener: ChannelListListener) -> TaskHandle:
@@ -8684,17 +9078,17 @@ class CommunityProtocol(typing.Protocol):
         raise NotImplementedError
     async def transfer_ownership(self, user_id: str) -> MemberInfo:
         """
-        Gives ownership to another member (the old owner becomes an admin).
+        Gives ownership to another member (owner only); the user becomes an admin.
 """
         raise NotImplementedError
     def unread(self, ) -> typing.Optional[CommunityUnread]:
         """
-        Its unread sums (`None` when not cached).
+        Its unread sums (none when not cached).
 """
         raise NotImplementedError
     async def update(self, update: CommunityUpdate) -> CommunityInfo:
         """
-        Changes name, avatar, notice or join policy (owner / admin).
+        Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
 """
         raise NotImplementedError
     async def update_category(self, category_id: str,name: typing.Optional[str],position: typing.Optional[int]) -> CategoryInfo:
@@ -8780,7 +9174,7 @@ class Community(CommunityProtocol):
         return _uniffi_lift_return(_uniffi_ffi_result)
     async def create_category(self, name: str,position: typing.Optional[int]) -> CategoryInfo:
         """
-        Creates a category (owner / admin).
+        Creates a category (owner / admin); no position means after the last.
 """
         
         _UniffiFfiConverterString.check_lower(name)
@@ -8903,7 +9297,7 @@ class Community(CommunityProtocol):
         )
     def entry(self, ) -> typing.Optional[CommunityEntry]:
         """
-        The community as cached (`None` when not joined or not cached).
+        The community as cached (none when not joined or not cached).
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -8933,7 +9327,7 @@ class Community(CommunityProtocol):
         return _uniffi_lift_return(_uniffi_ffi_result)
     async def invite(self, user_ids: typing.List[str]) -> UsersOutcome:
         """
-        Adds up to 100 users.
+        Adds up to 100 users; failures are reported per user.
 """
         
         _UniffiFfiConverterSequenceString.check_lower(user_ids)
@@ -8970,7 +9364,7 @@ class Community(CommunityProtocol):
         )
     async def kick(self, user_id: str) -> None:
         """
-        Removes a member.
+        Removes a member (owner: anyone else; admin: ordinary members).
 """
         
         _UniffiFfiConverterString.check_lower(user_id)
@@ -8990,7 +9384,7 @@ class Community(CommunityProtocol):
         )
     async def leave(self, ) -> None:
         """
-        Leaves the community (the owner must transfer ownership first).
+        Leaves the community (not for its owner).
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -9007,8 +9401,7 @@ class Community(CommunityProtocol):
         )
     async def members(self, query: typing.Optional[str],cursor: typing.Optional[str],limit: typing.Optional[int]) -> MemberPage:
         """
-        A page of members, whole (optionally those whose id or nickname contains `query`),
-        with the exact number of matching members.
+        A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
 """
         
         _UniffiFfiConverterOptionalString.check_lower(query)
@@ -9034,7 +9427,7 @@ class Community(CommunityProtocol):
         )
     async def mute_member(self, user_id: str,until_ms: typing.Optional[int]) -> MemberInfo:
         """
-        Mutes a member until a time (ms since the epoch), or unmutes (`None`).
+        Mutes a member until a time (ms since the epoch), or unmutes (none).
 """
         
         _UniffiFfiConverterString.check_lower(user_id)
@@ -9074,7 +9467,7 @@ class Community(CommunityProtocol):
         )
     async def refresh_heads(self, ) -> typing.List[ChannelHead]:
         """
-        Fetches the unread heads of every visible channel from the server.
+        Fetches the exact heads of every visible channel and refreshes the counts.
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -9091,7 +9484,7 @@ class Community(CommunityProtocol):
         )
     async def set_attributes(self, attributes: dict[str, str]) -> AttributesOutcome:
         """
-        Sets custom attributes (owner / admin); failed keys are reported one by one.
+        Sets custom attributes (owner / admin); keys that fail are reported one by one.
 """
         
         _UniffiFfiConverterMapStringString.check_lower(attributes)
@@ -9134,7 +9527,7 @@ class Community(CommunityProtocol):
         )
     async def set_mute_all(self, muted: bool) -> CommunityInfo:
         """
-        Mutes or unmutes everyone but the owner and admins.
+        Mutes or unmutes everyone but the owner and admins (owner / admin).
 """
         
         _UniffiFfiConverterBoolean.check_lower(muted)
@@ -9174,7 +9567,7 @@ class Community(CommunityProtocol):
         )
     async def set_notification(self, status: NotificationStatus) -> None:
         """
-        The user's notification status for this community.
+        The user's notification status for this community (synced to their devices).
 """
         
         _UniffiFfiConverterTypeNotificationStatus.check_lower(status)
@@ -9212,7 +9605,7 @@ class Community(CommunityProtocol):
         return _uniffi_lift_return(_uniffi_ffi_result)
     async def transfer_ownership(self, user_id: str) -> MemberInfo:
         """
-        Gives ownership to another member (the old owner becomes an admin).
+        Gives ownership to another member (owner only); the user becomes an admin.
 """
         
         _UniffiFfiConverterString.check_lower(user_id)
@@ -9232,7 +9625,7 @@ class Community(CommunityProtocol):
         )
     def unread(self, ) -> typing.Optional[CommunityUnread]:
         """
-        Its unread sums (`None` when not cached).
+        Its unread sums (none when not cached).
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -9247,7 +9640,7 @@ class Community(CommunityProtocol):
         return _uniffi_lift_return(_uniffi_ffi_result)
     async def update(self, update: CommunityUpdate) -> CommunityInfo:
         """
-        Changes name, avatar, notice or join policy (owner / admin).
+        Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
 """
         
         _UniffiFfiConverterTypeCommunityUpdate.check_lower(update)
@@ -9320,6 +9713,31 @@ class _UniffiFfiConverterTypeCommunity:
     @classmethod
     def write(cls, value: Community, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
+
+class _UniffiFfiConverterOptionalTypeLocalMessage(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeLocalMessage.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeLocalMessage.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeLocalMessage.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
 
 class _UniffiFfiConverterSequenceTypeCommunityListDiff(_UniffiConverterRustBuffer):
     @classmethod
@@ -9629,6 +10047,294 @@ class _UniffiFfiConverterTypeConnectionListener:
         buf.write_u64(cls.lower(value))
 
 
+class OutboxListener():
+    """
+    Receives the outbox of every channel: a `Reset` with every echo in `pending` first,
+    then `Local` and `Discarded` changes.
+"""
+    
+    def on_update(self, updates: typing.List[MessageUpdate]) -> None:
+        """
+        A batch of changes.
+"""
+        raise NotImplementedError
+
+class OutboxListenerImpl(OutboxListener):
+    """
+    Receives the outbox of every channel: a `Reset` with every echo in `pending` first,
+    then `Local` and `Discarded` changes.
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_free_outboxlistener, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_clone_outboxlistener, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def on_update(self, updates: typing.List[MessageUpdate]) -> None:
+        """
+        A batch of changes.
+"""
+        
+        _UniffiFfiConverterSequenceTypeMessageUpdate.check_lower(updates)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceTypeMessageUpdate.lower(updates),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeListenerError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_outboxlistener_on_update,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplOutboxListenerImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_OUTBOX_LISTENER_METHOD0
+    def on_update(
+            uniffi_handle,
+            updates,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypeOutboxListener._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterSequenceTypeMessageUpdate.lift(updates), )
+            uniffi_method = uniffi_obj.on_update
+            return uniffi_method(*uniffi_args)
+        write_return_value = lambda v: None
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                ListenerError,
+                _UniffiFfiConverterTypeListenerError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_OUTBOX_LISTENER
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypeOutboxListener._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_OUTBOX_LISTENER
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypeOutboxListener._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceCommunitySdkFfiOutboxListener(
+        _uniffi_free,
+        _uniffi_clone,
+        on_update,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_outboxlistener(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypeOutboxListener:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return OutboxListenerImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypeOutboxListener._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: OutboxListener):
+        if not isinstance(value, OutboxListener):
+            raise TypeError("Expected OutboxListener subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: OutboxListener):
+         if isinstance(value, OutboxListenerImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypeOutboxListener._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: OutboxListener, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
+class SyncStateListener():
+    """
+    Receives sync states: the current one, then each change (`CaughtUp` after every login
+    and reconnect).
+"""
+    
+    def on_update(self, state: SyncState) -> None:
+        """
+        A new state.
+"""
+        raise NotImplementedError
+
+class SyncStateListenerImpl(SyncStateListener):
+    """
+    Receives sync states: the current one, then each change (`CaughtUp` after every login
+    and reconnect).
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_free_syncstatelistener, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_clone_syncstatelistener, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def on_update(self, state: SyncState) -> None:
+        """
+        A new state.
+"""
+        
+        _UniffiFfiConverterTypeSyncState.check_lower(state)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeSyncState.lower(state),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeListenerError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_syncstatelistener_on_update,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplSyncStateListenerImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_SYNC_STATE_LISTENER_METHOD0
+    def on_update(
+            uniffi_handle,
+            state,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypeSyncStateListener._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterTypeSyncState.lift(state), )
+            uniffi_method = uniffi_obj.on_update
+            return uniffi_method(*uniffi_args)
+        write_return_value = lambda v: None
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                ListenerError,
+                _UniffiFfiConverterTypeListenerError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_SYNC_STATE_LISTENER
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypeSyncStateListener._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_SYNC_STATE_LISTENER
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypeSyncStateListener._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceCommunitySdkFfiSyncStateListener(
+        _uniffi_free,
+        _uniffi_clone,
+        on_update,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_syncstatelistener(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypeSyncStateListener:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return SyncStateListenerImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypeSyncStateListener._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: SyncStateListener):
+        if not isinstance(value, SyncStateListener):
+            raise TypeError("Expected SyncStateListener subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: SyncStateListener):
+         if isinstance(value, SyncStateListenerImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypeSyncStateListener._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: SyncStateListener, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
 class UnreadListener():
     """
     Receives unread counts: everything first (`reset = true`), then what changed.
@@ -9797,15 +10503,14 @@ class ClientProtocol(typing.Protocol):
         Creates a community; the user becomes its owner.
 """
         raise NotImplementedError
-    async def join_community(self, community_id: str,message: str) -> JoinOutcome:
+    async def join_community(self, community_id: str,message: typing.Optional[str]) -> JoinOutcome:
         """
         Joins a community (or files a join request for an approval community).
 """
         raise NotImplementedError
     async def joined_communities_page(self, cursor: typing.Optional[str],limit: typing.Optional[int]) -> CommunityPage:
         """
-        One page of the joined communities from the server, whole (`cursor`: the previous
-        page's `next_cursor`; `limit` 1..=100, default 100).
+        One page of the joined communities from the server, whole (`cursor`: the previous page's `next_cursor`; `limit` 1..=100, default 100).
 """
         raise NotImplementedError
     def limits(self, ) -> Limits:
@@ -9813,20 +10518,40 @@ class ClientProtocol(typing.Protocol):
         The deployment's limits (announced at login; defaults before).
 """
         raise NotImplementedError
-    async def login(self, user_id: str,token: str) -> None:
+    async def local_message(self, local_id: str) -> typing.Optional[LocalMessage]:
         """
-        Logs in (resuming the saved session when there is one). Returns once logged in and
-        synced, or at once from the cache when offline with a saved session.
+        One message of the outbox by its local id (also a recently sent one); none when unknown.
+"""
+        raise NotImplementedError
+    async def login(self, user_id: str,token: str) -> LoginOutcome:
+        """
+        Logs in (resuming the saved session when there is one). Returns `Synced` once
+        logged in and synced (every count exact), or `Offline` when the server cannot be
+        reached in time but this device has a saved session of the user (the cache is
+        usable; the client keeps connecting). Anything else is an error.
 """
         raise NotImplementedError
     async def logout(self, ) -> None:
         """
-        Logs out: ends the session on the server and forgets it (the cache stays).
+        Logs out: ends the session on the server and forgets it (the cache stays on disk).
+"""
+        raise NotImplementedError
+    async def outbox(self, ) -> typing.List[LocalMessage]:
+        """
+        Every message of the outbox (unsent, failed, and the most recently sent), in the order they were sent.
 """
         raise NotImplementedError
     async def refresh_token(self, token: str) -> int:
         """
-        Sends a new token now; returns its expiry (ms since the epoch).
+        Sends a new token now; returns its expiry.
+"""
+        raise NotImplementedError
+    async def shutdown(self, ) -> None:
+        """
+        Shuts the client down and returns once its connection, tasks and cache file are
+        closed (the same data directory can be opened again at once). The saved session
+        stays resumable. Every later call fails with `closed`. (Rust's `Client::close`;
+        named `shutdown` here because `close()` already frees the object in Kotlin.)
 """
         raise NotImplementedError
     def subscribe_communities(self, listener: CommunityListListener) -> TaskHandle:
@@ -9839,14 +10564,31 @@ class ClientProtocol(typing.Protocol):
         Connection states: the current one, then each change.
 """
         raise NotImplementedError
+    async def subscribe_outbox(self, listener: OutboxListener) -> TaskHandle:
+        """
+        Outbox changes of every channel: every echo first (a `Reset`), then `Local` and
+        `Discarded` changes.
+"""
+        raise NotImplementedError
+    def subscribe_sync_state(self, listener: SyncStateListener) -> TaskHandle:
+        """
+        Sync states: the current one, then each change (`CaughtUp` after every login and
+        reconnect).
+"""
+        raise NotImplementedError
     def subscribe_unread(self, listener: UnreadListener) -> TaskHandle:
         """
         Unread changes: every count first (`reset = true`), then the changed ones.
 """
         raise NotImplementedError
+    def sync_state(self, ) -> SyncState:
+        """
+        How far the cache is from the server now.
+"""
+        raise NotImplementedError
     def unread(self, ) -> UnreadUpdate:
         """
-        Every unread count now (per channel, per community, totals).
+        Every unread count now (per channel, per community, totals; `reset` is true).
 """
         raise NotImplementedError
     def unread_totals(self, ) -> UnreadTotals:
@@ -9857,6 +10599,11 @@ class ClientProtocol(typing.Protocol):
     def user_id(self, ) -> typing.Optional[str]:
         """
         The current (or cached) user.
+"""
+        raise NotImplementedError
+    async def wait_for_send(self, local_id: str) -> int:
+        """
+        Waits until the message `local_id` is sent (its sequence) or refused (the server's typed error); `message_not_found` when unknown or discarded.
 """
         raise NotImplementedError
 
@@ -10002,18 +10749,18 @@ class Client(ClientProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
-    async def join_community(self, community_id: str,message: str) -> JoinOutcome:
+    async def join_community(self, community_id: str,message: typing.Optional[str]) -> JoinOutcome:
         """
         Joins a community (or files a join request for an approval community).
 """
         
         _UniffiFfiConverterString.check_lower(community_id)
 
-        _UniffiFfiConverterString.check_lower(message)
+        _UniffiFfiConverterOptionalString.check_lower(message)
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
             _UniffiFfiConverterString.lower(community_id),
-            _UniffiFfiConverterString.lower(message),
+            _UniffiFfiConverterOptionalString.lower(message),
         )
         _uniffi_lift_return = _UniffiFfiConverterTypeJoinOutcome.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
@@ -10027,8 +10774,7 @@ class Client(ClientProtocol):
         )
     async def joined_communities_page(self, cursor: typing.Optional[str],limit: typing.Optional[int]) -> CommunityPage:
         """
-        One page of the joined communities from the server, whole (`cursor`: the previous
-        page's `next_cursor`; `limit` 1..=100, default 100).
+        One page of the joined communities from the server, whole (`cursor`: the previous page's `next_cursor`; `limit` 1..=100, default 100).
 """
         
         _UniffiFfiConverterOptionalString.check_lower(cursor)
@@ -10064,10 +10810,32 @@ class Client(ClientProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    async def login(self, user_id: str,token: str) -> None:
+    async def local_message(self, local_id: str) -> typing.Optional[LocalMessage]:
         """
-        Logs in (resuming the saved session when there is one). Returns once logged in and
-        synced, or at once from the cache when offline with a saved session.
+        One message of the outbox by its local id (also a recently sent one); none when unknown.
+"""
+        
+        _UniffiFfiConverterString.check_lower(local_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(local_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalTypeLocalMessage.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_local_message(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def login(self, user_id: str,token: str) -> LoginOutcome:
+        """
+        Logs in (resuming the saved session when there is one). Returns `Synced` once
+        logged in and synced (every count exact), or `Offline` when the server cannot be
+        reached in time but this device has a saved session of the user (the cache is
+        usable; the client keeps connecting). Anything else is an error.
 """
         
         _UniffiFfiConverterString.check_lower(user_id)
@@ -10078,19 +10846,19 @@ class Client(ClientProtocol):
             _UniffiFfiConverterString.lower(user_id),
             _UniffiFfiConverterString.lower(token),
         )
-        _uniffi_lift_return = lambda val: None
+        _uniffi_lift_return = _UniffiFfiConverterTypeLoginOutcome.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
         return await _uniffi_rust_call_async(
             _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_login(*_uniffi_lowered_args),
-            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
-            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
-            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
     async def logout(self, ) -> None:
         """
-        Logs out: ends the session on the server and forgets it (the cache stays).
+        Logs out: ends the session on the server and forgets it (the cache stays on disk).
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -10105,9 +10873,26 @@ class Client(ClientProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    async def outbox(self, ) -> typing.List[LocalMessage]:
+        """
+        Every message of the outbox (unsent, failed, and the most recently sent), in the order they were sent.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeLocalMessage.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_outbox(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def refresh_token(self, token: str) -> int:
         """
-        Sends a new token now; returns its expiry (ms since the epoch).
+        Sends a new token now; returns its expiry.
 """
         
         _UniffiFfiConverterString.check_lower(token)
@@ -10122,6 +10907,26 @@ class Client(ClientProtocol):
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_i64,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_i64,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_i64,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def shutdown(self, ) -> None:
+        """
+        Shuts the client down and returns once its connection, tasks and cache file are
+        closed (the same data directory can be opened again at once). The saved session
+        stays resumable. Every later call fails with `closed`. (Rust's `Client::close`;
+        named `shutdown` here because `close()` already frees the object in Kotlin.)
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_shutdown(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
@@ -10161,6 +10966,46 @@ class Client(ClientProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def subscribe_outbox(self, listener: OutboxListener) -> TaskHandle:
+        """
+        Outbox changes of every channel: every echo first (a `Reset`), then `Local` and
+        `Discarded` changes.
+"""
+        
+        _UniffiFfiConverterTypeOutboxListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeOutboxListener.lower(listener),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeTaskHandle.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_outbox(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    def subscribe_sync_state(self, listener: SyncStateListener) -> TaskHandle:
+        """
+        Sync states: the current one, then each change (`CaughtUp` after every login and
+        reconnect).
+"""
+        
+        _UniffiFfiConverterTypeSyncStateListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeSyncStateListener.lower(listener),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeTaskHandle.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_sync_state,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def subscribe_unread(self, listener: UnreadListener) -> TaskHandle:
         """
         Unread changes: every count first (`reset = true`), then the changed ones.
@@ -10179,9 +11024,24 @@ class Client(ClientProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    def sync_state(self, ) -> SyncState:
+        """
+        How far the cache is from the server now.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSyncState.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_sync_state,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def unread(self, ) -> UnreadUpdate:
         """
-        Every unread count now (per channel, per community, totals).
+        Every unread count now (per channel, per community, totals; `reset` is true).
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -10224,6 +11084,26 @@ class Client(ClientProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def wait_for_send(self, local_id: str) -> int:
+        """
+        Waits until the message `local_id` is sent (its sequence) or refused (the server's typed error); `message_not_found` when unknown or discarded.
+"""
+        
+        _UniffiFfiConverterString.check_lower(local_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(local_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_wait_for_send(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
 
 
 
@@ -10647,8 +11527,10 @@ __all__ = [
     "ConnectionState",
     "JoinOutcome",
     "ListenerError",
+    "LoginOutcome",
     "MessageUpdate",
     "SdkError",
+    "SyncState",
     "ErrorInfo",
     "FailedKey",
     "AttributesOutcome",
@@ -10697,6 +11579,10 @@ __all__ = [
     "CommunityListListener",
     "ConnectionListenerImpl",
     "ConnectionListener",
+    "OutboxListenerImpl",
+    "OutboxListener",
+    "SyncStateListenerImpl",
+    "SyncStateListener",
     "UnreadListenerImpl",
     "UnreadListener",
     "Client",

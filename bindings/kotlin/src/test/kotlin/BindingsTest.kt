@@ -50,7 +50,7 @@ class Collector(private val throwing: Boolean = false) : MessageListener {
             when (update) {
                 is MessageUpdate.Inserted -> add(update.message)
                 is MessageUpdate.Reset -> update.messages.forEach(::add)
-                is MessageUpdate.Local -> {}
+                is MessageUpdate.Local, is MessageUpdate.Discarded, MessageUpdate.Unknown -> {}
             }
         }
         if (expected > 0 && texts.size >= expected) done.complete(Unit)
@@ -84,7 +84,8 @@ suspend fun scenario(): Unit = coroutineScope {
     val base = Files.createTempDirectory("csdk-kotlin")
     suspend fun client(user: String, token: String): Client {
         val client = Client.create(ClientOptions(serverUrl = url, dataDir = "$base/$user", deviceId = "kt-$user"))
-        client.login(user, token)
+        val outcome = client.login(user, token)
+        check(outcome == LoginOutcome.SYNCED) { "login outcome $outcome" }
         return client
     }
     lateinit var alice: Client
@@ -127,7 +128,9 @@ suspend fun scenario(): Unit = coroutineScope {
         val handle = bobChannel.subscribeMessages(collector)
         val throwingHandle = bobChannel.subscribeMessages(throwing)
         val aliceChannel = alice.community(communityId).channel(channelId)
-        (0 until 10).map { async { aliceChannel.sendText("message $it") } }.awaitAll()
+        val echoes = (0 until 10).map { async { aliceChannel.sendText("message $it") } }.awaitAll()
+        val seqs = echoes.map { alice.waitForSend(it.localId) }
+        check(seqs.sorted() == (1UL..10UL).toList()) { "sequences $seqs" }
         collector.done.await()
         throwing.done.await()
         check(collector.texts == (0 until 10).map { "message $it" }.toSet()) { "texts ${collector.texts}" }
@@ -171,8 +174,21 @@ suspend fun scenario(): Unit = coroutineScope {
         }
     }
 
+    test("sync state is caught up; shutdown closes, later calls are SdkException.Closed") {
+        repeat(300) { if (alice.syncState() != SyncState.CAUGHT_UP) delay(10) }
+        check(alice.syncState() == SyncState.CAUGHT_UP) { "sync state ${alice.syncState()}" }
+        alice.shutdown()
+        try {
+            alice.outbox()
+            throw AssertionError("no error")
+        } catch (e: SdkException.Closed) {
+            check(e.name == "closed") { "error $e" }
+        }
+    }
+
     test("closing the clients") {
         alice.close()
+        bob.shutdown()
         bob.close()
     }
 }

@@ -595,29 +595,9 @@ fileprivate struct FfiConverterString: FfiConverter {
 public protocol ChannelProtocol: AnyObject, Sendable {
     
     /**
-     * Adds members to a private channel (owner / admin).
-     */
-    func addMembers(userIds: [String]) async throws  -> UsersOutcome
-    
-    /**
      * The community's id.
      */
     func communityId()  -> String
-    
-    /**
-     * Deletes the channel and its messages (owner / admin; not the default channel).
-     */
-    func delete() async throws 
-    
-    /**
-     * Discards an unsent or failed message. False when unknown.
-     */
-    func discard(localId: String) async throws  -> Bool
-    
-    /**
-     * The channel as cached, with its head (`None` when not visible or not cached).
-     */
-    func entry()  -> ChannelEntry?
     
     /**
      * The channel's id.
@@ -625,7 +605,33 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func id()  -> String
     
     /**
-     * Marks every message read.
+     * Timeline changes: the newest cached messages and pending echoes first, then new
+     * messages (`Inserted`) and echo changes (`Local`, `Discarded`).
+     */
+    func subscribeMessages(listener: MessageListener) async throws  -> TaskHandle
+    
+    /**
+     * Adds members to a private channel (owner / admin).
+     */
+    func addMembers(userIds: [String]) async throws  -> UsersOutcome
+    
+    /**
+     * Deletes the channel and its messages (owner / admin; not the default channel).
+     */
+    func delete() async throws 
+    
+    /**
+     * Discards an unsent or failed message (timelines drop its echo); false when unknown or sent.
+     */
+    func discard(localId: String) async throws  -> Bool
+    
+    /**
+     * The channel as cached, with its head (none when not visible or not cached).
+     */
+    func entry()  -> ChannelEntry?
+    
+    /**
+     * Marks every message read; returns the new head.
      */
     func markAllRead() async throws  -> ChannelHead
     
@@ -635,13 +641,12 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func markRead(seq: UInt64) async throws  -> ChannelHead
     
     /**
-     * The explicit members of a private channel.
+     * The explicit members of a private channel (user ids).
      */
     func members() async throws  -> [String]
     
     /**
-     * A page of history, whole and ascending: up to `limit` (1..=100) messages with
-     * `seq < before_seq` (the newest when `None`). Gaps are filled from the server.
+     * A page of history, whole and ascending: up to `limit` (1..=100) messages with `seq < before_seq` (the newest when none). Gaps are filled from the server.
      */
     func messages(beforeSeq: UInt64?, limit: UInt32) async throws  -> [Message]
     
@@ -656,35 +661,27 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func removeMembers(userIds: [String]) async throws  -> UsersOutcome
     
     /**
-     * Puts a failed message back in the queue. False when it was not failed.
+     * Puts a failed message back in the queue; false when it was not failed.
      */
     func retrySend(localId: String) async throws  -> Bool
     
     /**
-     * Sends a message. Returns at once with the local echo (state `Sending`), already
-     * durable; it is sent when connected and ends `Sent` or `Failed` (see
-     * `subscribe_messages`).
+     * Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
      */
     func send(content: MessageContent, options: SendOptions) async throws  -> LocalMessage
     
     /**
-     * Sends a text message with default options.
+     * Sends a text message with default options (the local echo; see `send`).
      */
     func sendText(text: String) async throws  -> LocalMessage
     
     /**
-     * Timeline changes: the newest cached messages and pending echoes first, then new
-     * messages and echo state changes.
-     */
-    func subscribeMessages(listener: MessageListener) async throws  -> TaskHandle
-    
-    /**
-     * Its unread and mention counts (`None` when not cached).
+     * Its unread and mention counts (none when not cached).
      */
     func unread()  -> ChannelUnread?
     
     /**
-     * Changes the channel (owner / admin).
+     * Changes the channel (owner / admin); absent fields stay.
      */
     func update(update: ChannelUpdate) async throws  -> ChannelInfo
     
@@ -746,6 +743,50 @@ open class Channel: ChannelProtocol, @unchecked Sendable {
 
     
     /**
+     * The community's id.
+     */
+open func communityId() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_channel_community_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The channel's id.
+     */
+open func id() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_channel_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Timeline changes: the newest cached messages and pending echoes first, then new
+     * messages (`Inserted`) and echo changes (`Local`, `Discarded`).
+     */
+open func subscribeMessages(listener: MessageListener)async throws  -> TaskHandle  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_subscribe_messages(
+                        self.uniffiCloneHandle(),FfiConverterTypeMessageListener_lower(listener)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_u64,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_u64,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeTaskHandle_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
      * Adds members to a private channel (owner / admin).
      */
 open func addMembers(userIds: [String])async throws  -> UsersOutcome  {
@@ -762,18 +803,6 @@ open func addMembers(userIds: [String])async throws  -> UsersOutcome  {
             liftFunc: FfiConverterTypeUsersOutcome_lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
-}
-    
-    /**
-     * The community's id.
-     */
-open func communityId() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_community_sdk_ffi_fn_method_channel_community_id(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
 }
     
     /**
@@ -796,7 +825,7 @@ open func delete()async throws   {
 }
     
     /**
-     * Discards an unsent or failed message. False when unknown.
+     * Discards an unsent or failed message (timelines drop its echo); false when unknown or sent.
      */
 open func discard(localId: String)async throws  -> Bool  {
     return
@@ -815,7 +844,7 @@ open func discard(localId: String)async throws  -> Bool  {
 }
     
     /**
-     * The channel as cached, with its head (`None` when not visible or not cached).
+     * The channel as cached, with its head (none when not visible or not cached).
      */
 open func entry() -> ChannelEntry?  {
     return try!  FfiConverterOptionTypeChannelEntry.lift(try! rustCall() {
@@ -827,19 +856,7 @@ open func entry() -> ChannelEntry?  {
 }
     
     /**
-     * The channel's id.
-     */
-open func id() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_community_sdk_ffi_fn_method_channel_id(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Marks every message read.
+     * Marks every message read; returns the new head.
      */
 open func markAllRead()async throws  -> ChannelHead  {
     return
@@ -877,7 +894,7 @@ open func markRead(seq: UInt64)async throws  -> ChannelHead  {
 }
     
     /**
-     * The explicit members of a private channel.
+     * The explicit members of a private channel (user ids).
      */
 open func members()async throws  -> [String]  {
     return
@@ -896,8 +913,7 @@ open func members()async throws  -> [String]  {
 }
     
     /**
-     * A page of history, whole and ascending: up to `limit` (1..=100) messages with
-     * `seq < before_seq` (the newest when `None`). Gaps are filled from the server.
+     * A page of history, whole and ascending: up to `limit` (1..=100) messages with `seq < before_seq` (the newest when none). Gaps are filled from the server.
      */
 open func messages(beforeSeq: UInt64?, limit: UInt32)async throws  -> [Message]  {
     return
@@ -954,7 +970,7 @@ open func removeMembers(userIds: [String])async throws  -> UsersOutcome  {
 }
     
     /**
-     * Puts a failed message back in the queue. False when it was not failed.
+     * Puts a failed message back in the queue; false when it was not failed.
      */
 open func retrySend(localId: String)async throws  -> Bool  {
     return
@@ -973,9 +989,7 @@ open func retrySend(localId: String)async throws  -> Bool  {
 }
     
     /**
-     * Sends a message. Returns at once with the local echo (state `Sending`), already
-     * durable; it is sent when connected and ends `Sent` or `Failed` (see
-     * `subscribe_messages`).
+     * Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
      */
 open func send(content: MessageContent, options: SendOptions)async throws  -> LocalMessage  {
     return
@@ -994,7 +1008,7 @@ open func send(content: MessageContent, options: SendOptions)async throws  -> Lo
 }
     
     /**
-     * Sends a text message with default options.
+     * Sends a text message with default options (the local echo; see `send`).
      */
 open func sendText(text: String)async throws  -> LocalMessage  {
     return
@@ -1013,27 +1027,7 @@ open func sendText(text: String)async throws  -> LocalMessage  {
 }
     
     /**
-     * Timeline changes: the newest cached messages and pending echoes first, then new
-     * messages and echo state changes.
-     */
-open func subscribeMessages(listener: MessageListener)async throws  -> TaskHandle  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_community_sdk_ffi_fn_method_channel_subscribe_messages(
-                        self.uniffiCloneHandle(),FfiConverterTypeMessageListener_lower(listener)
-                )
-            },
-            pollFunc: ffi_community_sdk_ffi_rust_future_poll_u64,
-            completeFunc: ffi_community_sdk_ffi_rust_future_complete_u64,
-            freeFunc: ffi_community_sdk_ffi_rust_future_free_u64,
-            liftFunc: FfiConverterTypeTaskHandle_lift,
-            errorHandler: FfiConverterTypeSdkError_lift
-        )
-}
-    
-    /**
-     * Its unread and mention counts (`None` when not cached).
+     * Its unread and mention counts (none when not cached).
      */
 open func unread() -> ChannelUnread?  {
     return try!  FfiConverterOptionTypeChannelUnread.lift(try! rustCall() {
@@ -1045,7 +1039,7 @@ open func unread() -> ChannelUnread?  {
 }
     
     /**
-     * Changes the channel (owner / admin).
+     * Changes the channel (owner / admin); absent fields stay.
      */
 open func update(update: ChannelUpdate)async throws  -> ChannelInfo  {
     return
@@ -1331,19 +1325,9 @@ public func FfiConverterTypeChannelListListener_lower(_ value: ChannelListListen
 public protocol ClientProtocol: AnyObject, Sendable {
     
     /**
-     * The joined communities held in the cache, whole.
-     */
-    func communities() throws  -> [CommunityEntry]
-    
-    /**
      * A handle on one community (no network; it may not be joined).
      */
     func community(communityId: String) throws  -> Community
-    
-    /**
-     * The connection state now.
-     */
-    func connectionState() throws  -> ConnectionState
     
     /**
      * Creates a community; the user becomes its owner.
@@ -1351,36 +1335,20 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func createCommunity(params: NewCommunity) async throws  -> Community
     
     /**
-     * Joins a community (or files a join request for an approval community).
+     * Logs in (resuming the saved session when there is one). Returns `Synced` once
+     * logged in and synced (every count exact), or `Offline` when the server cannot be
+     * reached in time but this device has a saved session of the user (the cache is
+     * usable; the client keeps connecting). Anything else is an error.
      */
-    func joinCommunity(communityId: String, message: String) async throws  -> JoinOutcome
+    func login(userId: String, token: String) async throws  -> LoginOutcome
     
     /**
-     * One page of the joined communities from the server, whole (`cursor`: the previous
-     * page's `next_cursor`; `limit` 1..=100, default 100).
+     * Shuts the client down and returns once its connection, tasks and cache file are
+     * closed (the same data directory can be opened again at once). The saved session
+     * stays resumable. Every later call fails with `closed`. (Rust's `Client::close`;
+     * named `shutdown` here because `close()` already frees the object in Kotlin.)
      */
-    func joinedCommunitiesPage(cursor: String?, limit: UInt32?) async throws  -> CommunityPage
-    
-    /**
-     * The deployment's limits (announced at login; defaults before).
-     */
-    func limits() throws  -> Limits
-    
-    /**
-     * Logs in (resuming the saved session when there is one). Returns once logged in and
-     * synced, or at once from the cache when offline with a saved session.
-     */
-    func login(userId: String, token: String) async throws 
-    
-    /**
-     * Logs out: ends the session on the server and forgets it (the cache stays).
-     */
-    func logout() async throws 
-    
-    /**
-     * Sends a new token now; returns its expiry (ms since the epoch).
-     */
-    func refreshToken(token: String) async throws  -> Int64
+    func shutdown() async throws 
     
     /**
      * Community list changes: the whole list first, then diffs.
@@ -1393,12 +1361,79 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func subscribeConnection(listener: ConnectionListener) throws  -> TaskHandle
     
     /**
+     * Outbox changes of every channel: every echo first (a `Reset`), then `Local` and
+     * `Discarded` changes.
+     */
+    func subscribeOutbox(listener: OutboxListener) async throws  -> TaskHandle
+    
+    /**
+     * Sync states: the current one, then each change (`CaughtUp` after every login and
+     * reconnect).
+     */
+    func subscribeSyncState(listener: SyncStateListener) throws  -> TaskHandle
+    
+    /**
      * Unread changes: every count first (`reset = true`), then the changed ones.
      */
     func subscribeUnread(listener: UnreadListener) throws  -> TaskHandle
     
     /**
-     * Every unread count now (per channel, per community, totals).
+     * The current (or cached) user.
+     */
+    func userId()  -> String?
+    
+    /**
+     * The joined communities held in the cache, whole.
+     */
+    func communities() throws  -> [CommunityEntry]
+    
+    /**
+     * The connection state now.
+     */
+    func connectionState() throws  -> ConnectionState
+    
+    /**
+     * Joins a community (or files a join request for an approval community).
+     */
+    func joinCommunity(communityId: String, message: String?) async throws  -> JoinOutcome
+    
+    /**
+     * One page of the joined communities from the server, whole (`cursor`: the previous page's `next_cursor`; `limit` 1..=100, default 100).
+     */
+    func joinedCommunitiesPage(cursor: String?, limit: UInt32?) async throws  -> CommunityPage
+    
+    /**
+     * The deployment's limits (announced at login; defaults before).
+     */
+    func limits() throws  -> Limits
+    
+    /**
+     * One message of the outbox by its local id (also a recently sent one); none when unknown.
+     */
+    func localMessage(localId: String) async throws  -> LocalMessage?
+    
+    /**
+     * Logs out: ends the session on the server and forgets it (the cache stays on disk).
+     */
+    func logout() async throws 
+    
+    /**
+     * Every message of the outbox (unsent, failed, and the most recently sent), in the order they were sent.
+     */
+    func outbox() async throws  -> [LocalMessage]
+    
+    /**
+     * Sends a new token now; returns its expiry.
+     */
+    func refreshToken(token: String) async throws  -> Int64
+    
+    /**
+     * How far the cache is from the server now.
+     */
+    func syncState() throws  -> SyncState
+    
+    /**
+     * Every unread count now (per channel, per community, totals; `reset` is true).
      */
     func unread() throws  -> UnreadUpdate
     
@@ -1408,9 +1443,9 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func unreadTotals() throws  -> UnreadTotals
     
     /**
-     * The current (or cached) user.
+     * Waits until the message `local_id` is sent (its sequence) or refused (the server's typed error); `message_not_found` when unknown or discarded.
      */
-    func userId()  -> String?
+    func waitForSend(localId: String) async throws  -> UInt64
     
 }
 /**
@@ -1504,18 +1539,6 @@ public static func create(options: ClientOptions, tokenProvider: TokenProvider? 
 
     
     /**
-     * The joined communities held in the cache, whole.
-     */
-open func communities()throws  -> [CommunityEntry]  {
-    return try  FfiConverterSequenceTypeCommunityEntry.lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
-        uniffiCallStatus in
-    uniffi_community_sdk_ffi_fn_method_client_communities(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * A handle on one community (no network; it may not be joined).
      */
 open func community(communityId: String)throws  -> Community  {
@@ -1524,18 +1547,6 @@ open func community(communityId: String)throws  -> Community  {
     uniffi_community_sdk_ffi_fn_method_client_community(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(communityId),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The connection state now.
-     */
-open func connectionState()throws  -> ConnectionState  {
-    return try  FfiConverterTypeConnectionState_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
-        uniffiCallStatus in
-    uniffi_community_sdk_ffi_fn_method_client_connection_state(
-            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -1560,61 +1571,12 @@ open func createCommunity(params: NewCommunity)async throws  -> Community  {
 }
     
     /**
-     * Joins a community (or files a join request for an approval community).
+     * Logs in (resuming the saved session when there is one). Returns `Synced` once
+     * logged in and synced (every count exact), or `Offline` when the server cannot be
+     * reached in time but this device has a saved session of the user (the cache is
+     * usable; the client keeps connecting). Anything else is an error.
      */
-open func joinCommunity(communityId: String, message: String)async throws  -> JoinOutcome  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_community_sdk_ffi_fn_method_client_join_community(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(communityId),FfiConverterString.lower(message)
-                )
-            },
-            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeJoinOutcome_lift,
-            errorHandler: FfiConverterTypeSdkError_lift
-        )
-}
-    
-    /**
-     * One page of the joined communities from the server, whole (`cursor`: the previous
-     * page's `next_cursor`; `limit` 1..=100, default 100).
-     */
-open func joinedCommunitiesPage(cursor: String?, limit: UInt32?)async throws  -> CommunityPage  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_community_sdk_ffi_fn_method_client_joined_communities_page(
-                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(cursor),FfiConverterOptionUInt32.lower(limit)
-                )
-            },
-            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeCommunityPage_lift,
-            errorHandler: FfiConverterTypeSdkError_lift
-        )
-}
-    
-    /**
-     * The deployment's limits (announced at login; defaults before).
-     */
-open func limits()throws  -> Limits  {
-    return try  FfiConverterTypeLimits_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
-        uniffiCallStatus in
-    uniffi_community_sdk_ffi_fn_method_client_limits(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Logs in (resuming the saved session when there is one). Returns once logged in and
-     * synced, or at once from the cache when offline with a saved session.
-     */
-open func login(userId: String, token: String)async throws   {
+open func login(userId: String, token: String)async throws  -> LoginOutcome  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1622,22 +1584,25 @@ open func login(userId: String, token: String)async throws   {
                         self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterString.lower(token)
                 )
             },
-            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
-            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
-            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
-            liftFunc: { $0 },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeLoginOutcome_lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
 }
     
     /**
-     * Logs out: ends the session on the server and forgets it (the cache stays).
+     * Shuts the client down and returns once its connection, tasks and cache file are
+     * closed (the same data directory can be opened again at once). The saved session
+     * stays resumable. Every later call fails with `closed`. (Rust's `Client::close`;
+     * named `shutdown` here because `close()` already frees the object in Kotlin.)
      */
-open func logout()async throws   {
+open func shutdown()async throws   {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
-                uniffi_community_sdk_ffi_fn_method_client_logout(
+                uniffi_community_sdk_ffi_fn_method_client_shutdown(
                         self.uniffiCloneHandle()
                 )
             },
@@ -1645,25 +1610,6 @@ open func logout()async throws   {
             completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
             freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
             liftFunc: { $0 },
-            errorHandler: FfiConverterTypeSdkError_lift
-        )
-}
-    
-    /**
-     * Sends a new token now; returns its expiry (ms since the epoch).
-     */
-open func refreshToken(token: String)async throws  -> Int64  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_community_sdk_ffi_fn_method_client_refresh_token(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(token)
-                )
-            },
-            pollFunc: ffi_community_sdk_ffi_rust_future_poll_i64,
-            completeFunc: ffi_community_sdk_ffi_rust_future_complete_i64,
-            freeFunc: ffi_community_sdk_ffi_rust_future_free_i64,
-            liftFunc: FfiConverterInt64.lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
 }
@@ -1695,6 +1641,40 @@ open func subscribeConnection(listener: ConnectionListener)throws  -> TaskHandle
 }
     
     /**
+     * Outbox changes of every channel: every echo first (a `Reset`), then `Local` and
+     * `Discarded` changes.
+     */
+open func subscribeOutbox(listener: OutboxListener)async throws  -> TaskHandle  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_subscribe_outbox(
+                        self.uniffiCloneHandle(),FfiConverterTypeOutboxListener_lower(listener)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_u64,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_u64,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeTaskHandle_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Sync states: the current one, then each change (`CaughtUp` after every login and
+     * reconnect).
+     */
+open func subscribeSyncState(listener: SyncStateListener)throws  -> TaskHandle  {
+    return try  FfiConverterTypeTaskHandle_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_client_subscribe_sync_state(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSyncStateListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Unread changes: every count first (`reset = true`), then the changed ones.
      */
 open func subscribeUnread(listener: UnreadListener)throws  -> TaskHandle  {
@@ -1708,7 +1688,181 @@ open func subscribeUnread(listener: UnreadListener)throws  -> TaskHandle  {
 }
     
     /**
-     * Every unread count now (per channel, per community, totals).
+     * The current (or cached) user.
+     */
+open func userId() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_client_user_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The joined communities held in the cache, whole.
+     */
+open func communities()throws  -> [CommunityEntry]  {
+    return try  FfiConverterSequenceTypeCommunityEntry.lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_client_communities(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The connection state now.
+     */
+open func connectionState()throws  -> ConnectionState  {
+    return try  FfiConverterTypeConnectionState_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_client_connection_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Joins a community (or files a join request for an approval community).
+     */
+open func joinCommunity(communityId: String, message: String?)async throws  -> JoinOutcome  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_join_community(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(communityId),FfiConverterOptionString.lower(message)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeJoinOutcome_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * One page of the joined communities from the server, whole (`cursor`: the previous page's `next_cursor`; `limit` 1..=100, default 100).
+     */
+open func joinedCommunitiesPage(cursor: String?, limit: UInt32?)async throws  -> CommunityPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_joined_communities_page(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(cursor),FfiConverterOptionUInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCommunityPage_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * The deployment's limits (announced at login; defaults before).
+     */
+open func limits()throws  -> Limits  {
+    return try  FfiConverterTypeLimits_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_client_limits(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One message of the outbox by its local id (also a recently sent one); none when unknown.
+     */
+open func localMessage(localId: String)async throws  -> LocalMessage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_local_message(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(localId)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeLocalMessage.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Logs out: ends the session on the server and forgets it (the cache stays on disk).
+     */
+open func logout()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_logout(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Every message of the outbox (unsent, failed, and the most recently sent), in the order they were sent.
+     */
+open func outbox()async throws  -> [LocalMessage]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_outbox(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeLocalMessage.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Sends a new token now; returns its expiry.
+     */
+open func refreshToken(token: String)async throws  -> Int64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_refresh_token(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(token)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_i64,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_i64,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_i64,
+            liftFunc: FfiConverterInt64.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * How far the cache is from the server now.
+     */
+open func syncState()throws  -> SyncState  {
+    return try  FfiConverterTypeSyncState_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_client_sync_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every unread count now (per channel, per community, totals; `reset` is true).
      */
 open func unread()throws  -> UnreadUpdate  {
     return try  FfiConverterTypeUnreadUpdate_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
@@ -1732,15 +1886,22 @@ open func unreadTotals()throws  -> UnreadTotals  {
 }
     
     /**
-     * The current (or cached) user.
+     * Waits until the message `local_id` is sent (its sequence) or refused (the server's typed error); `message_not_found` when unknown or discarded.
      */
-open func userId() -> String?  {
-    return try!  FfiConverterOptionString.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_community_sdk_ffi_fn_method_client_user_id(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func waitForSend(localId: String)async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_wait_for_send(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(localId)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_u64,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_u64,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
 }
     
 
@@ -1799,14 +1960,29 @@ public func FfiConverterTypeClient_lower(_ value: Client) -> UInt64 {
 public protocol CommunityProtocol: AnyObject, Sendable {
     
     /**
-     * Its categories as cached, in display order, whole.
-     */
-    func categories()  -> [CategoryInfo]
-    
-    /**
      * A handle on one of its channels.
      */
     func channel(channelId: String)  -> Channel
+    
+    /**
+     * Creates a channel (owner / admin).
+     */
+    func createChannel(channel: NewChannel) async throws  -> Channel
+    
+    /**
+     * The community's id.
+     */
+    func id()  -> String
+    
+    /**
+     * Channel list changes: the whole list first, then diffs.
+     */
+    func subscribeChannels(listener: ChannelListListener) throws  -> TaskHandle
+    
+    /**
+     * Its categories as cached, in display order, whole.
+     */
+    func categories()  -> [CategoryInfo]
     
     /**
      * Its visible channels as cached, in display order, whole.
@@ -1814,14 +1990,9 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func channels()  -> [ChannelEntry]
     
     /**
-     * Creates a category (owner / admin).
+     * Creates a category (owner / admin); no position means after the last.
      */
     func createCategory(name: String, position: Int64?) async throws  -> CategoryInfo
-    
-    /**
-     * Creates a channel (owner / admin).
-     */
-    func createChannel(channel: NewChannel) async throws  -> Channel
     
     /**
      * Approves or rejects a join request (owner / admin).
@@ -1844,17 +2015,12 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func dismiss() async throws 
     
     /**
-     * The community as cached (`None` when not joined or not cached).
+     * The community as cached (none when not joined or not cached).
      */
     func entry()  -> CommunityEntry?
     
     /**
-     * The community's id.
-     */
-    func id()  -> String
-    
-    /**
-     * Adds up to 100 users.
+     * Adds up to 100 users; failures are reported per user.
      */
     func invite(userIds: [String]) async throws  -> UsersOutcome
     
@@ -1864,23 +2030,22 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func joinRequests() async throws  -> [JoinRequest]
     
     /**
-     * Removes a member.
+     * Removes a member (owner: anyone else; admin: ordinary members).
      */
     func kick(userId: String) async throws 
     
     /**
-     * Leaves the community (the owner must transfer ownership first).
+     * Leaves the community (not for its owner).
      */
     func leave() async throws 
     
     /**
-     * A page of members, whole (optionally those whose id or nickname contains `query`),
-     * with the exact number of matching members.
+     * A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
      */
     func members(query: String?, cursor: String?, limit: UInt32?) async throws  -> MemberPage
     
     /**
-     * Mutes a member until a time (ms since the epoch), or unmutes (`None`).
+     * Mutes a member until a time (ms since the epoch), or unmutes (none).
      */
     func muteMember(userId: String, untilMs: Int64?) async throws  -> MemberInfo
     
@@ -1890,12 +2055,12 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func refresh() async throws  -> CommunityEntry
     
     /**
-     * Fetches the unread heads of every visible channel from the server.
+     * Fetches the exact heads of every visible channel and refreshes the counts.
      */
     func refreshHeads() async throws  -> [ChannelHead]
     
     /**
-     * Sets custom attributes (owner / admin); failed keys are reported one by one.
+     * Sets custom attributes (owner / admin); keys that fail are reported one by one.
      */
     func setAttributes(attributes: [String: String]) async throws  -> AttributesOutcome
     
@@ -1905,7 +2070,7 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func setMemberRole(userId: String, role: Role) async throws  -> MemberInfo
     
     /**
-     * Mutes or unmutes everyone but the owner and admins.
+     * Mutes or unmutes everyone but the owner and admins (owner / admin).
      */
     func setMuteAll(muted: Bool) async throws  -> CommunityInfo
     
@@ -1915,27 +2080,22 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func setNickname(nickname: String) async throws  -> MemberInfo
     
     /**
-     * The user's notification status for this community.
+     * The user's notification status for this community (synced to their devices).
      */
     func setNotification(status: NotificationStatus) async throws 
     
     /**
-     * Channel list changes: the whole list first, then diffs.
-     */
-    func subscribeChannels(listener: ChannelListListener) throws  -> TaskHandle
-    
-    /**
-     * Gives ownership to another member (the old owner becomes an admin).
+     * Gives ownership to another member (owner only); the user becomes an admin.
      */
     func transferOwnership(userId: String) async throws  -> MemberInfo
     
     /**
-     * Its unread sums (`None` when not cached).
+     * Its unread sums (none when not cached).
      */
     func unread()  -> CommunityUnread?
     
     /**
-     * Changes name, avatar, notice or join policy (owner / admin).
+     * Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
      */
     func update(update: CommunityUpdate) async throws  -> CommunityInfo
     
@@ -2002,18 +2162,6 @@ open class Community: CommunityProtocol, @unchecked Sendable {
 
     
     /**
-     * Its categories as cached, in display order, whole.
-     */
-open func categories() -> [CategoryInfo]  {
-    return try!  FfiConverterSequenceTypeCategoryInfo.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_community_sdk_ffi_fn_method_community_categories(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * A handle on one of its channels.
      */
 open func channel(channelId: String) -> Channel  {
@@ -2024,37 +2172,6 @@ open func channel(channelId: String) -> Channel  {
         FfiConverterString.lower(channelId),uniffiCallStatus
     )
 })
-}
-    
-    /**
-     * Its visible channels as cached, in display order, whole.
-     */
-open func channels() -> [ChannelEntry]  {
-    return try!  FfiConverterSequenceTypeChannelEntry.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_community_sdk_ffi_fn_method_community_channels(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Creates a category (owner / admin).
-     */
-open func createCategory(name: String, position: Int64?)async throws  -> CategoryInfo  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_community_sdk_ffi_fn_method_community_create_category(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(name),FfiConverterOptionInt64.lower(position)
-                )
-            },
-            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeCategoryInfo_lift,
-            errorHandler: FfiConverterTypeSdkError_lift
-        )
 }
     
     /**
@@ -2072,6 +2189,74 @@ open func createChannel(channel: NewChannel)async throws  -> Channel  {
             completeFunc: ffi_community_sdk_ffi_rust_future_complete_u64,
             freeFunc: ffi_community_sdk_ffi_rust_future_free_u64,
             liftFunc: FfiConverterTypeChannel_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * The community's id.
+     */
+open func id() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_community_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Channel list changes: the whole list first, then diffs.
+     */
+open func subscribeChannels(listener: ChannelListListener)throws  -> TaskHandle  {
+    return try  FfiConverterTypeTaskHandle_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_community_subscribe_channels(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeChannelListListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Its categories as cached, in display order, whole.
+     */
+open func categories() -> [CategoryInfo]  {
+    return try!  FfiConverterSequenceTypeCategoryInfo.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_community_categories(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Its visible channels as cached, in display order, whole.
+     */
+open func channels() -> [ChannelEntry]  {
+    return try!  FfiConverterSequenceTypeChannelEntry.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_community_channels(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Creates a category (owner / admin); no position means after the last.
+     */
+open func createCategory(name: String, position: Int64?)async throws  -> CategoryInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_create_category(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name),FfiConverterOptionInt64.lower(position)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCategoryInfo_lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
 }
@@ -2153,7 +2338,7 @@ open func dismiss()async throws   {
 }
     
     /**
-     * The community as cached (`None` when not joined or not cached).
+     * The community as cached (none when not joined or not cached).
      */
 open func entry() -> CommunityEntry?  {
     return try!  FfiConverterOptionTypeCommunityEntry.lift(try! rustCall() {
@@ -2165,19 +2350,7 @@ open func entry() -> CommunityEntry?  {
 }
     
     /**
-     * The community's id.
-     */
-open func id() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_community_sdk_ffi_fn_method_community_id(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Adds up to 100 users.
+     * Adds up to 100 users; failures are reported per user.
      */
 open func invite(userIds: [String])async throws  -> UsersOutcome  {
     return
@@ -2215,7 +2388,7 @@ open func joinRequests()async throws  -> [JoinRequest]  {
 }
     
     /**
-     * Removes a member.
+     * Removes a member (owner: anyone else; admin: ordinary members).
      */
 open func kick(userId: String)async throws   {
     return
@@ -2234,7 +2407,7 @@ open func kick(userId: String)async throws   {
 }
     
     /**
-     * Leaves the community (the owner must transfer ownership first).
+     * Leaves the community (not for its owner).
      */
 open func leave()async throws   {
     return
@@ -2253,8 +2426,7 @@ open func leave()async throws   {
 }
     
     /**
-     * A page of members, whole (optionally those whose id or nickname contains `query`),
-     * with the exact number of matching members.
+     * A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
      */
 open func members(query: String?, cursor: String?, limit: UInt32?)async throws  -> MemberPage  {
     return
@@ -2273,7 +2445,7 @@ open func members(query: String?, cursor: String?, limit: UInt32?)async throws  
 }
     
     /**
-     * Mutes a member until a time (ms since the epoch), or unmutes (`None`).
+     * Mutes a member until a time (ms since the epoch), or unmutes (none).
      */
 open func muteMember(userId: String, untilMs: Int64?)async throws  -> MemberInfo  {
     return
@@ -2311,7 +2483,7 @@ open func refresh()async throws  -> CommunityEntry  {
 }
     
     /**
-     * Fetches the unread heads of every visible channel from the server.
+     * Fetches the exact heads of every visible channel and refreshes the counts.
      */
 open func refreshHeads()async throws  -> [ChannelHead]  {
     return
@@ -2330,7 +2502,7 @@ open func refreshHeads()async throws  -> [ChannelHead]  {
 }
     
     /**
-     * Sets custom attributes (owner / admin); failed keys are reported one by one.
+     * Sets custom attributes (owner / admin); keys that fail are reported one by one.
      */
 open func setAttributes(attributes: [String: String])async throws  -> AttributesOutcome  {
     return
@@ -2368,7 +2540,7 @@ open func setMemberRole(userId: String, role: Role)async throws  -> MemberInfo  
 }
     
     /**
-     * Mutes or unmutes everyone but the owner and admins.
+     * Mutes or unmutes everyone but the owner and admins (owner / admin).
      */
 open func setMuteAll(muted: Bool)async throws  -> CommunityInfo  {
     return
@@ -2406,7 +2578,7 @@ open func setNickname(nickname: String)async throws  -> MemberInfo  {
 }
     
     /**
-     * The user's notification status for this community.
+     * The user's notification status for this community (synced to their devices).
      */
 open func setNotification(status: NotificationStatus)async throws   {
     return
@@ -2425,20 +2597,7 @@ open func setNotification(status: NotificationStatus)async throws   {
 }
     
     /**
-     * Channel list changes: the whole list first, then diffs.
-     */
-open func subscribeChannels(listener: ChannelListListener)throws  -> TaskHandle  {
-    return try  FfiConverterTypeTaskHandle_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
-        uniffiCallStatus in
-    uniffi_community_sdk_ffi_fn_method_community_subscribe_channels(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeChannelListListener_lower(listener),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Gives ownership to another member (the old owner becomes an admin).
+     * Gives ownership to another member (owner only); the user becomes an admin.
      */
 open func transferOwnership(userId: String)async throws  -> MemberInfo  {
     return
@@ -2457,7 +2616,7 @@ open func transferOwnership(userId: String)async throws  -> MemberInfo  {
 }
     
     /**
-     * Its unread sums (`None` when not cached).
+     * Its unread sums (none when not cached).
      */
 open func unread() -> CommunityUnread?  {
     return try!  FfiConverterOptionTypeCommunityUnread.lift(try! rustCall() {
@@ -2469,7 +2628,7 @@ open func unread() -> CommunityUnread?  {
 }
     
     /**
-     * Changes name, avatar, notice or join policy (owner / admin).
+     * Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
      */
 open func update(update: CommunityUpdate)async throws  -> CommunityInfo  {
     return
@@ -3393,6 +3552,432 @@ public func FfiConverterTypeMessageListener_lift(_ handle: UInt64) throws -> Mes
 #endif
 public func FfiConverterTypeMessageListener_lower(_ value: MessageListener) -> UInt64 {
     return FfiConverterTypeMessageListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives the outbox of every channel: a `Reset` with every echo in `pending` first,
+ * then `Local` and `Discarded` changes.
+ */
+public protocol OutboxListener: AnyObject, Sendable {
+    
+    /**
+     * A batch of changes.
+     */
+    func onUpdate(updates: [MessageUpdate]) throws 
+    
+}
+/**
+ * Receives the outbox of every channel: a `Reset` with every echo in `pending` first,
+ * then `Local` and `Discarded` changes.
+ */
+open class OutboxListenerImpl: OutboxListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_community_sdk_ffi_fn_clone_outboxlistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_community_sdk_ffi_fn_free_outboxlistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * A batch of changes.
+     */
+open func onUpdate(updates: [MessageUpdate])throws   {try rustCallWithError(FfiConverterTypeListenerError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_outboxlistener_on_update(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeMessageUpdate.lower(updates),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceOutboxListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceOutboxListener = UniffiVTableCallbackInterfaceOutboxListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeOutboxListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface OutboxListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeOutboxListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface OutboxListener: handle missing in uniffiClone")
+            }
+        },
+        onUpdate: { (
+            uniffiHandle: UInt64,
+            updates: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeOutboxListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onUpdate(
+                     updates: try FfiConverterSequenceTypeMessageUpdate.lift(updates)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeListenerError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceOutboxListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceOutboxListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitOutboxListener() {
+    uniffi_community_sdk_ffi_fn_init_callback_vtable_outboxlistener(UniffiCallbackInterfaceOutboxListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOutboxListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<OutboxListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = OutboxListener
+
+    public static func lift(_ handle: UInt64) throws -> OutboxListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return OutboxListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: OutboxListener) -> UInt64 {
+         if let rustImpl = value as? OutboxListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OutboxListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: OutboxListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutboxListener_lift(_ handle: UInt64) throws -> OutboxListener {
+    return try FfiConverterTypeOutboxListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutboxListener_lower(_ value: OutboxListener) -> UInt64 {
+    return FfiConverterTypeOutboxListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives sync states: the current one, then each change (`CaughtUp` after every login
+ * and reconnect).
+ */
+public protocol SyncStateListener: AnyObject, Sendable {
+    
+    /**
+     * A new state.
+     */
+    func onUpdate(state: SyncState) throws 
+    
+}
+/**
+ * Receives sync states: the current one, then each change (`CaughtUp` after every login
+ * and reconnect).
+ */
+open class SyncStateListenerImpl: SyncStateListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_community_sdk_ffi_fn_clone_syncstatelistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_community_sdk_ffi_fn_free_syncstatelistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * A new state.
+     */
+open func onUpdate(state: SyncState)throws   {try rustCallWithError(FfiConverterTypeListenerError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_syncstatelistener_on_update(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSyncState_lower(state),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSyncStateListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSyncStateListener = UniffiVTableCallbackInterfaceSyncStateListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSyncStateListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SyncStateListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSyncStateListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SyncStateListener: handle missing in uniffiClone")
+            }
+        },
+        onUpdate: { (
+            uniffiHandle: UInt64,
+            state: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSyncStateListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onUpdate(
+                     state: try FfiConverterTypeSyncState_lift(state)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeListenerError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSyncStateListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSyncStateListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSyncStateListener() {
+    uniffi_community_sdk_ffi_fn_init_callback_vtable_syncstatelistener(UniffiCallbackInterfaceSyncStateListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncStateListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SyncStateListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SyncStateListener
+
+    public static func lift(_ handle: UInt64) throws -> SyncStateListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncStateListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SyncStateListener) -> UInt64 {
+         if let rustImpl = value as? SyncStateListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStateListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SyncStateListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStateListener_lift(_ handle: UInt64) throws -> SyncStateListener {
+    return try FfiConverterTypeSyncStateListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncStateListener_lower(_ value: SyncStateListener) -> UInt64 {
+    return FfiConverterTypeSyncStateListener.lower(value)
 }
 
 
@@ -4760,6 +5345,11 @@ public struct ClientOptions: Equatable, Hashable {
      * Refresh the token this long before it expires (default 60 s).
      */
     public var tokenRefreshMarginMs: UInt64?
+    /**
+     * How long `login` waits to be synced before it answers `Offline` (with a saved
+     * session) or fails with `timed_out` (default 30 s).
+     */
+    public var loginTimeoutMs: UInt64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4794,7 +5384,11 @@ public struct ClientOptions: Equatable, Hashable {
          */catchUpLimit: UInt32? = nil, 
         /**
          * Refresh the token this long before it expires (default 60 s).
-         */tokenRefreshMarginMs: UInt64? = nil) {
+         */tokenRefreshMarginMs: UInt64? = nil, 
+        /**
+         * How long `login` waits to be synced before it answers `Offline` (with a saved
+         * session) or fails with `timed_out` (default 30 s).
+         */loginTimeoutMs: UInt64? = nil) {
         self.serverUrl = serverUrl
         self.dataDir = dataDir
         self.deviceId = deviceId
@@ -4805,6 +5399,7 @@ public struct ClientOptions: Equatable, Hashable {
         self.maxReconnectAttempts = maxReconnectAttempts
         self.catchUpLimit = catchUpLimit
         self.tokenRefreshMarginMs = tokenRefreshMarginMs
+        self.loginTimeoutMs = loginTimeoutMs
     }
 
     
@@ -4832,7 +5427,8 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
                 backoffCapMs: FfiConverterOptionUInt64.read(from: &buf), 
                 maxReconnectAttempts: FfiConverterOptionUInt32.read(from: &buf), 
                 catchUpLimit: FfiConverterOptionUInt32.read(from: &buf), 
-                tokenRefreshMarginMs: FfiConverterOptionUInt64.read(from: &buf)
+                tokenRefreshMarginMs: FfiConverterOptionUInt64.read(from: &buf), 
+                loginTimeoutMs: FfiConverterOptionUInt64.read(from: &buf)
         )
     }
 
@@ -4847,6 +5443,7 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
         FfiConverterOptionUInt32.write(value.maxReconnectAttempts, into: &buf)
         FfiConverterOptionUInt32.write(value.catchUpLimit, into: &buf)
         FfiConverterOptionUInt64.write(value.tokenRefreshMarginMs, into: &buf)
+        FfiConverterOptionUInt64.write(value.loginTimeoutMs, into: &buf)
     }
 }
 
@@ -7247,6 +7844,11 @@ public enum ChannelKind: Equatable, Hashable {
      * Only owner and admins post.
      */
     case announcement
+    /**
+     * A kind this version does not know (from a newer server): show it as a plain
+     * channel. Creating one is refused.
+     */
+    case unknown
 
 
 
@@ -7274,6 +7876,8 @@ public struct FfiConverterTypeChannelKind: FfiConverterRustBuffer {
         
         case 3: return .announcement
         
+        case 4: return .unknown
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -7292,6 +7896,10 @@ public struct FfiConverterTypeChannelKind: FfiConverterRustBuffer {
         
         case .announcement:
             writeInt(&buf, Int32(3))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(4))
         
         }
     }
@@ -8333,6 +8941,82 @@ public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
 
 
 /**
+ * How `login` ended.
+ */
+
+public enum LoginOutcome: Equatable, Hashable {
+    
+    /**
+     * Logged in and synced: every count is exact.
+     */
+    case synced
+    /**
+     * The server could not be reached in time; the saved session's cache is usable and
+     * the client keeps connecting in the background.
+     */
+    case offline
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension LoginOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLoginOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = LoginOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoginOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .synced
+        
+        case 2: return .offline
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LoginOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .synced:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .offline:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoginOutcome_lift(_ buf: RustBuffer) throws -> LoginOutcome {
+    return try FfiConverterTypeLoginOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoginOutcome_lower(_ value: LoginOutcome) -> RustBuffer {
+    return FfiConverterTypeLoginOutcome.lower(value)
+}
+
+
+
+/**
  * The body of a message.
  */
 
@@ -8400,6 +9084,11 @@ public enum MessageContent: Equatable, Hashable {
          * A human-readable text.
          */text: String
     )
+    /**
+     * A content type this version does not know (from a newer server): the message
+     * keeps its place but its body cannot be shown. Sending one is refused.
+     */
+    case unsupported
 
 
 
@@ -8441,6 +9130,8 @@ public struct FfiConverterTypeMessageContent: FfiConverterRustBuffer {
         
         case 7: return .system(event: try FfiConverterString.read(from: &buf), text: try FfiConverterString.read(from: &buf)
         )
+        
+        case 8: return .unsupported
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -8486,6 +9177,10 @@ public struct FfiConverterTypeMessageContent: FfiConverterRustBuffer {
             FfiConverterString.write(event, into: &buf)
             FfiConverterString.write(text, into: &buf)
             
+        
+        case .unsupported:
+            writeInt(&buf, Int32(8))
+        
         }
     }
 }
@@ -8541,6 +9236,18 @@ public enum MessageUpdate: Equatable, Hashable {
          * The echo.
          */message: LocalMessage
     )
+    /**
+     * An unsent or failed local echo was discarded: remove it.
+     */
+    case discarded(
+        /**
+         * The echo's `local_id`.
+         */localId: String
+    )
+    /**
+     * A change this version of the binding does not know (ignore it).
+     */
+    case unknown
 
 
 
@@ -8571,6 +9278,11 @@ public struct FfiConverterTypeMessageUpdate: FfiConverterRustBuffer {
         case 3: return .local(message: try FfiConverterTypeLocalMessage.read(from: &buf)
         )
         
+        case 4: return .discarded(localId: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .unknown
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -8594,6 +9306,15 @@ public struct FfiConverterTypeMessageUpdate: FfiConverterRustBuffer {
             writeInt(&buf, Int32(3))
             FfiConverterTypeLocalMessage.write(message, into: &buf)
             
+        
+        case let .discarded(localId):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(localId, into: &buf)
+            
+        
+        case .unknown:
+            writeInt(&buf, Int32(5))
+        
         }
     }
 }
@@ -9224,6 +9945,101 @@ public func FfiConverterTypeSendState_lower(_ value: SendState) -> RustBuffer {
 }
 
 
+
+/**
+ * How far the client's cache is from the server.
+ */
+
+public enum SyncState: Equatable, Hashable {
+    
+    /**
+     * Not connected: the cache is shown as it is.
+     */
+    case offline
+    /**
+     * Logged in, bringing communities, channels and counts up to date.
+     */
+    case syncing
+    /**
+     * Counts are exact; missed messages (or a resume's replay) are still arriving.
+     */
+    case catchingUp
+    /**
+     * Everything the server had when the connection opened is applied.
+     */
+    case caughtUp
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SyncState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSyncState: FfiConverterRustBuffer {
+    typealias SwiftType = SyncState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .offline
+        
+        case 2: return .syncing
+        
+        case 3: return .catchingUp
+        
+        case 4: return .caughtUp
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SyncState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .offline:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .syncing:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .catchingUp:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .caughtUp:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncState_lift(_ buf: RustBuffer) throws -> SyncState {
+    return try FfiConverterTypeSyncState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSyncState_lower(_ value: SyncState) -> RustBuffer {
+    return FfiConverterTypeSyncState.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -9483,6 +10299,30 @@ fileprivate struct FfiConverterOptionTypeCommunityUnread: FfiConverterRustBuffer
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeCommunityUnread.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeLocalMessage: FfiConverterRustBuffer {
+    typealias SwiftType = LocalMessage?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLocalMessage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLocalMessage.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -10091,88 +10931,70 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_taskhandle_is_cancelled() != 9746) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_add_members() != 28744) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_community_sdk_ffi_checksum_method_channel_community_id() != 22194) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_delete() != 37645) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_discard() != 63561) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_entry() != 40161) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_id() != 9000) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read() != 21080) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() != 29555) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_mark_read() != 37953) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_add_members() != 16459) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_members() != 14328) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_delete() != 32055) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_messages() != 24226) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_discard() != 10161) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_pending() != 19521) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_entry() != 1488) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_remove_members() != 62199) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read() != 21511) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_retry_send() != 18732) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_mark_read() != 17985) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_send() != 37447) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_members() != 51277) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_send_text() != 23875) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_messages() != 46084) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() != 34154) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_pending() != 44642) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_unread() != 4785) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_remove_members() != 26835) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_update() != 60967) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_retry_send() != 43014) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_client_communities() != 11451) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_send() != 23511) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_send_text() != 65004) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_unread() != 59669) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_update() != 30512) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_community() != 27239) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_client_connection_state() != 29941) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_community_sdk_ffi_checksum_method_client_create_community() != 24045) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_client_join_community() != 9151) {
+    if (uniffi_community_sdk_ffi_checksum_method_client_login() != 43996) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_client_joined_communities_page() != 56479) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_client_limits() != 7574) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_client_login() != 27996) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_client_logout() != 1184) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_client_refresh_token() != 46260) {
+    if (uniffi_community_sdk_ffi_checksum_method_client_shutdown() != 27653) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_subscribe_communities() != 52441) {
@@ -10181,103 +11003,142 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_client_subscribe_connection() != 35859) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_client_subscribe_outbox() != 22882) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_subscribe_sync_state() != 53511) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_client_subscribe_unread() != 60704) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_client_unread() != 36180) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_client_unread_totals() != 9348) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_user_id() != 1427) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_categories() != 31550) {
+    if (uniffi_community_sdk_ffi_checksum_method_client_communities() != 14882) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_connection_state() != 7386) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_join_community() != 23983) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_joined_communities_page() != 16317) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_limits() != 47750) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_local_message() != 33734) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_logout() != 27031) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_outbox() != 5675) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_refresh_token() != 21506) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_sync_state() != 33360) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_unread() != 43265) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_unread_totals() != 56303) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_wait_for_send() != 39282) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_channel() != 12980) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_channels() != 13195) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_create_category() != 50369) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_community_sdk_ffi_checksum_method_community_create_channel() != 13208) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_decide_join_request() != 16697) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_delete_attributes() != 43440) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_delete_category() != 36824) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_dismiss() != 25710) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_entry() != 1569) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_id() != 14487) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_invite() != 11318) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_join_requests() != 2668) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_kick() != 40203) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_leave() != 4628) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_members() != 53574) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_mute_member() != 19470) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_refresh() != 47111) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_refresh_heads() != 57195) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_set_attributes() != 1222) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_set_member_role() != 64943) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_set_mute_all() != 4265) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_set_nickname() != 63432) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_community_sdk_ffi_checksum_method_community_set_notification() != 25970) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels() != 13953) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership() != 64781) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_categories() != 37528) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_unread() != 61937) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_channels() != 13037) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_update() != 31344) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_create_category() != 59716) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_update_category() != 40051) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_decide_join_request() != 21592) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_delete_attributes() != 14048) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_delete_category() != 18960) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_dismiss() != 34563) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_entry() != 59885) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_invite() != 28893) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_join_requests() != 52122) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_kick() != 54208) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_leave() != 34418) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_members() != 30081) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_mute_member() != 51398) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_refresh() != 17517) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_refresh_heads() != 51850) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_set_attributes() != 35362) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_set_member_role() != 64779) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_set_mute_all() != 22405) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_set_nickname() != 52253) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_set_notification() != 3214) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership() != 30730) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_unread() != 21249) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_update() != 3761) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_update_category() != 36756) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update() != 12815) {
@@ -10290,6 +11151,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update() != 42204) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_outboxlistener_on_update() != 32336) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_syncstatelistener_on_update() != 17348) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token() != 63181) {
@@ -10310,6 +11177,8 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitConnectionListener()
     uniffiCallbackInitLogListener()
     uniffiCallbackInitMessageListener()
+    uniffiCallbackInitOutboxListener()
+    uniffiCallbackInitSyncStateListener()
     uniffiCallbackInitTokenProvider()
     uniffiCallbackInitUnreadListener()
     return InitializationResult.ok

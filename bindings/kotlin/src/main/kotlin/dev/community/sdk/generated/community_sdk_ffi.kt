@@ -672,6 +672,12 @@ internal interface UniffiCallbackInterfaceConnectionListenerMethod0 : com.sun.jn
 internal interface UniffiCallbackInterfaceMessageListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`updates`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceOutboxListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`updates`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceSyncStateListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`state`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceTokenProviderMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`userId`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -773,6 +779,44 @@ internal open class UniffiVTableCallbackInterfaceMessageListener(
     }
 
 }
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onUpdate")
+internal open class UniffiVTableCallbackInterfaceOutboxListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onUpdate`: UniffiCallbackInterfaceOutboxListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onUpdate`: UniffiCallbackInterfaceOutboxListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceOutboxListener(`uniffiFree`,`uniffiClone`,`onUpdate`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceOutboxListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onUpdate` = other.`onUpdate`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onUpdate")
+internal open class UniffiVTableCallbackInterfaceSyncStateListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onUpdate`: UniffiCallbackInterfaceSyncStateListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onUpdate`: UniffiCallbackInterfaceSyncStateListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceSyncStateListener(`uniffiFree`,`uniffiClone`,`onUpdate`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceSyncStateListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onUpdate` = other.`onUpdate`
+    }
+
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "fetchToken")
 internal open class UniffiVTableCallbackInterfaceTokenProvider(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -846,17 +890,19 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_taskhandle_is_cancelled(
     ): Int
-    external fun uniffi_community_sdk_ffi_checksum_method_channel_add_members(
-    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_community_id(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_id(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_add_members(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_delete(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_discard(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_entry(
-    ): Int
-    external fun uniffi_community_sdk_ffi_checksum_method_channel_id(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read(
     ): Int
@@ -876,19 +922,33 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_send_text(
     ): Int
-    external fun uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages(
-    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_unread(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_update(
     ): Int
-    external fun uniffi_community_sdk_ffi_checksum_method_client_communities(
-    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_community(
     ): Int
-    external fun uniffi_community_sdk_ffi_checksum_method_client_connection_state(
-    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_create_community(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_login(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_shutdown(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_subscribe_communities(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_subscribe_connection(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_subscribe_outbox(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_subscribe_sync_state(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_subscribe_unread(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_user_id(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_communities(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_connection_state(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_join_community(
     ): Int
@@ -896,33 +956,35 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_limits(
     ): Int
-    external fun uniffi_community_sdk_ffi_checksum_method_client_login(
+    external fun uniffi_community_sdk_ffi_checksum_method_client_local_message(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_logout(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_outbox(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_refresh_token(
     ): Int
-    external fun uniffi_community_sdk_ffi_checksum_method_client_subscribe_communities(
-    ): Int
-    external fun uniffi_community_sdk_ffi_checksum_method_client_subscribe_connection(
-    ): Int
-    external fun uniffi_community_sdk_ffi_checksum_method_client_subscribe_unread(
+    external fun uniffi_community_sdk_ffi_checksum_method_client_sync_state(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_unread(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_unread_totals(
     ): Int
-    external fun uniffi_community_sdk_ffi_checksum_method_client_user_id(
-    ): Int
-    external fun uniffi_community_sdk_ffi_checksum_method_community_categories(
+    external fun uniffi_community_sdk_ffi_checksum_method_client_wait_for_send(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_channel(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_create_channel(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_id(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_categories(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_channels(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_create_category(
-    ): Int
-    external fun uniffi_community_sdk_ffi_checksum_method_community_create_channel(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_decide_join_request(
     ): Int
@@ -933,8 +995,6 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_community_sdk_ffi_checksum_method_community_dismiss(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_entry(
-    ): Int
-    external fun uniffi_community_sdk_ffi_checksum_method_community_id(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_invite(
     ): Int
@@ -962,8 +1022,6 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_set_notification(
     ): Int
-    external fun uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels(
-    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_unread(
@@ -979,6 +1037,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_community_sdk_ffi_checksum_method_connectionlistener_on_update(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_outboxlistener_on_update(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_syncstatelistener_on_update(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token(
     ): Int
@@ -1009,6 +1071,8 @@ internal object UniffiLib {
         uniffiCallbackInterfaceConnectionListener.register(this)
         uniffiCallbackInterfaceLogListener.register(this)
         uniffiCallbackInterfaceMessageListener.register(this)
+        uniffiCallbackInterfaceOutboxListener.register(this)
+        uniffiCallbackInterfaceSyncStateListener.register(this)
         uniffiCallbackInterfaceTokenProvider.register(this)
         uniffiCallbackInterfaceUnreadListener.register(this)
         
@@ -1035,17 +1099,19 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_free_channel(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_community_sdk_ffi_fn_method_channel_add_members(`ptr`: Long,`userIds`: RustBuffer.ByValue,
-    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_community_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_channel_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_channel_subscribe_messages(`ptr`: Long,`listener`: Long,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_add_members(`ptr`: Long,`userIds`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_delete(`ptr`: Long,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_discard(`ptr`: Long,`localId`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_entry(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_community_sdk_ffi_fn_method_channel_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_channel_mark_all_read(`ptr`: Long,
     ): Long
@@ -1065,8 +1131,6 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_send_text(`ptr`: Long,`text`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_community_sdk_ffi_fn_method_channel_subscribe_messages(`ptr`: Long,`listener`: Long,
-    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_unread(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_channel_update(`ptr`: Long,`update`: RustBuffer.ByValue,
@@ -1079,51 +1143,69 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_constructor_client_new(`options`: RustBuffer.ByValue,`tokenProvider`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_community_sdk_ffi_fn_method_client_communities(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_client_community(`ptr`: Long,`communityId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_community_sdk_ffi_fn_method_client_connection_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_client_create_community(`ptr`: Long,`params`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_login(`ptr`: Long,`userId`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_shutdown(`ptr`: Long,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_subscribe_communities(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_subscribe_connection(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_subscribe_outbox(`ptr`: Long,`listener`: Long,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_subscribe_sync_state(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_subscribe_unread(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_user_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_client_communities(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_client_connection_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_client_join_community(`ptr`: Long,`communityId`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_joined_communities_page(`ptr`: Long,`cursor`: RustBuffer.ByValue,`limit`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_limits(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_community_sdk_ffi_fn_method_client_login(`ptr`: Long,`userId`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,
+    external fun uniffi_community_sdk_ffi_fn_method_client_local_message(`ptr`: Long,`localId`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_logout(`ptr`: Long,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_outbox(`ptr`: Long,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_refresh_token(`ptr`: Long,`token`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_community_sdk_ffi_fn_method_client_subscribe_communities(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_community_sdk_ffi_fn_method_client_subscribe_connection(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_community_sdk_ffi_fn_method_client_subscribe_unread(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_sync_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_client_unread(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_client_unread_totals(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_community_sdk_ffi_fn_method_client_user_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_client_wait_for_send(`ptr`: Long,`localId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_clone_community(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_community_sdk_ffi_fn_free_community(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_community_sdk_ffi_fn_method_community_categories(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_community_channel(`ptr`: Long,`channelId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_create_channel(`ptr`: Long,`channel`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_community_subscribe_channels(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_categories(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_community_channels(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_community_create_category(`ptr`: Long,`name`: RustBuffer.ByValue,`position`: RustBuffer.ByValue,
-    ): Long
-    external fun uniffi_community_sdk_ffi_fn_method_community_create_channel(`ptr`: Long,`channel`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_decide_join_request(`ptr`: Long,`userId`: RustBuffer.ByValue,`approve`: Byte,
     ): Long
@@ -1134,8 +1216,6 @@ internal object UniffiLib {
     external fun uniffi_community_sdk_ffi_fn_method_community_dismiss(`ptr`: Long,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_entry(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_community_sdk_ffi_fn_method_community_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_community_invite(`ptr`: Long,`userIds`: RustBuffer.ByValue,
     ): Long
@@ -1162,8 +1242,6 @@ internal object UniffiLib {
     external fun uniffi_community_sdk_ffi_fn_method_community_set_nickname(`ptr`: Long,`nickname`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_set_notification(`ptr`: Long,`status`: RustBuffer.ByValue,
-    ): Long
-    external fun uniffi_community_sdk_ffi_fn_method_community_subscribe_channels(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_transfer_ownership(`ptr`: Long,`userId`: RustBuffer.ByValue,
     ): Long
@@ -1204,6 +1282,22 @@ internal object UniffiLib {
     external fun uniffi_community_sdk_ffi_fn_init_callback_vtable_messagelistener(`vtable`: UniffiVTableCallbackInterfaceMessageListener,
     ): Unit
     external fun uniffi_community_sdk_ffi_fn_method_messagelistener_on_update(`ptr`: Long,`updates`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_clone_outboxlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_free_outboxlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_init_callback_vtable_outboxlistener(`vtable`: UniffiVTableCallbackInterfaceOutboxListener,
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_method_outboxlistener_on_update(`ptr`: Long,`updates`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_clone_syncstatelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_free_syncstatelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_init_callback_vtable_syncstatelistener(`vtable`: UniffiVTableCallbackInterfaceSyncStateListener,
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_method_syncstatelistener_on_update(`ptr`: Long,`state`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_community_sdk_ffi_fn_clone_tokenprovider(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1361,88 +1455,70 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_taskhandle_is_cancelled() and 0xFFFF) != 9746) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_add_members() and 0xFFFF) != 28744) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_community_id() and 0xFFFF) != 22194) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_delete() and 0xFFFF) != 37645) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_discard() and 0xFFFF) != 63561) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_entry() and 0xFFFF) != 40161) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_id() and 0xFFFF) != 9000) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read() and 0xFFFF) != 21080) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() and 0xFFFF) != 29555) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_mark_read() and 0xFFFF) != 37953) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_add_members() and 0xFFFF) != 16459) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_members() and 0xFFFF) != 14328) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_delete() and 0xFFFF) != 32055) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_messages() and 0xFFFF) != 24226) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_discard() and 0xFFFF) != 10161) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_pending() and 0xFFFF) != 19521) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_entry() and 0xFFFF) != 1488) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_remove_members() and 0xFFFF) != 62199) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read() and 0xFFFF) != 21511) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_retry_send() and 0xFFFF) != 18732) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_mark_read() and 0xFFFF) != 17985) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_send() and 0xFFFF) != 37447) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_members() and 0xFFFF) != 51277) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_send_text() and 0xFFFF) != 23875) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_messages() and 0xFFFF) != 46084) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() and 0xFFFF) != 34154) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_pending() and 0xFFFF) != 44642) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_unread() and 0xFFFF) != 4785) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_remove_members() and 0xFFFF) != 26835) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_update() and 0xFFFF) != 60967) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_retry_send() and 0xFFFF) != 43014) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_communities() and 0xFFFF) != 11451) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_send() and 0xFFFF) != 23511) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_send_text() and 0xFFFF) != 65004) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_unread() and 0xFFFF) != 59669) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_update() and 0xFFFF) != 30512) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_community() and 0xFFFF) != 27239) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_connection_state() and 0xFFFF) != 29941) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_create_community() and 0xFFFF) != 24045) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_join_community() and 0xFFFF) != 9151) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_login() and 0xFFFF) != 43996) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_joined_communities_page() and 0xFFFF) != 56479) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_limits() and 0xFFFF) != 7574) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_login() and 0xFFFF) != 27996) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_logout() and 0xFFFF) != 1184) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token() and 0xFFFF) != 46260) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_shutdown() and 0xFFFF) != 27653) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_communities() and 0xFFFF) != 52441) {
@@ -1451,103 +1527,142 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_connection() and 0xFFFF) != 35859) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_outbox() and 0xFFFF) != 22882) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_sync_state() and 0xFFFF) != 53511) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_unread() and 0xFFFF) != 60704) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_unread() and 0xFFFF) != 36180) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals() and 0xFFFF) != 9348) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_user_id() and 0xFFFF) != 1427) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_categories() and 0xFFFF) != 31550) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_communities() and 0xFFFF) != 14882) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_connection_state() and 0xFFFF) != 7386) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_join_community() and 0xFFFF) != 23983) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_joined_communities_page() and 0xFFFF) != 16317) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_limits() and 0xFFFF) != 47750) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_local_message() and 0xFFFF) != 33734) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_logout() and 0xFFFF) != 27031) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_outbox() and 0xFFFF) != 5675) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token() and 0xFFFF) != 21506) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_sync_state() and 0xFFFF) != 33360) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_unread() and 0xFFFF) != 43265) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals() and 0xFFFF) != 56303) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_send() and 0xFFFF) != 39282) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_channel() and 0xFFFF) != 12980) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_channels() and 0xFFFF) != 13195) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_create_category() and 0xFFFF) != 50369) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_create_channel() and 0xFFFF) != 13208) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_decide_join_request() and 0xFFFF) != 16697) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_delete_attributes() and 0xFFFF) != 43440) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_delete_category() and 0xFFFF) != 36824) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_dismiss() and 0xFFFF) != 25710) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_entry() and 0xFFFF) != 1569) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_id() and 0xFFFF) != 14487) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_invite() and 0xFFFF) != 11318) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_join_requests() and 0xFFFF) != 2668) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_kick() and 0xFFFF) != 40203) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_leave() and 0xFFFF) != 4628) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_members() and 0xFFFF) != 53574) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_mute_member() and 0xFFFF) != 19470) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_refresh() and 0xFFFF) != 47111) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_refresh_heads() and 0xFFFF) != 57195) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_attributes() and 0xFFFF) != 1222) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_member_role() and 0xFFFF) != 64943) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_mute_all() and 0xFFFF) != 4265) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_nickname() and 0xFFFF) != 63432) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_notification() and 0xFFFF) != 25970) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels() and 0xFFFF) != 13953) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership() and 0xFFFF) != 64781) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_categories() and 0xFFFF) != 37528) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_unread() and 0xFFFF) != 61937) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_channels() and 0xFFFF) != 13037) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_update() and 0xFFFF) != 31344) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_create_category() and 0xFFFF) != 59716) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_update_category() and 0xFFFF) != 40051) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_decide_join_request() and 0xFFFF) != 21592) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_delete_attributes() and 0xFFFF) != 14048) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_delete_category() and 0xFFFF) != 18960) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_dismiss() and 0xFFFF) != 34563) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_entry() and 0xFFFF) != 59885) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_invite() and 0xFFFF) != 28893) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_join_requests() and 0xFFFF) != 52122) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_kick() and 0xFFFF) != 54208) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_leave() and 0xFFFF) != 34418) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_members() and 0xFFFF) != 30081) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_mute_member() and 0xFFFF) != 51398) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_refresh() and 0xFFFF) != 17517) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_refresh_heads() and 0xFFFF) != 51850) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_attributes() and 0xFFFF) != 35362) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_member_role() and 0xFFFF) != 64779) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_mute_all() and 0xFFFF) != 22405) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_nickname() and 0xFFFF) != 52253) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_notification() and 0xFFFF) != 3214) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership() and 0xFFFF) != 30730) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_unread() and 0xFFFF) != 21249) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_update() and 0xFFFF) != 3761) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_update_category() and 0xFFFF) != 36756) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update() and 0xFFFF) != 12815) {
@@ -1560,6 +1675,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update() and 0xFFFF) != 42204) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_outboxlistener_on_update() and 0xFFFF) != 32336) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_syncstatelistener_on_update() and 0xFFFF) != 17348) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token() and 0xFFFF) != 63181) {
@@ -2053,29 +2174,9 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
 public interface ChannelInterface {
     
     /**
-     * Adds members to a private channel (owner / admin).
-     */
-    suspend fun `addMembers`(`userIds`: List<kotlin.String>): UsersOutcome
-    
-    /**
      * The community's id.
      */
     fun `communityId`(): kotlin.String
-    
-    /**
-     * Deletes the channel and its messages (owner / admin; not the default channel).
-     */
-    suspend fun `delete`()
-    
-    /**
-     * Discards an unsent or failed message. False when unknown.
-     */
-    suspend fun `discard`(`localId`: kotlin.String): kotlin.Boolean
-    
-    /**
-     * The channel as cached, with its head (`None` when not visible or not cached).
-     */
-    fun `entry`(): ChannelEntry?
     
     /**
      * The channel's id.
@@ -2083,7 +2184,33 @@ public interface ChannelInterface {
     fun `id`(): kotlin.String
     
     /**
-     * Marks every message read.
+     * Timeline changes: the newest cached messages and pending echoes first, then new
+     * messages (`Inserted`) and echo changes (`Local`, `Discarded`).
+     */
+    suspend fun `subscribeMessages`(`listener`: MessageListener): TaskHandle
+    
+    /**
+     * Adds members to a private channel (owner / admin).
+     */
+    suspend fun `addMembers`(`userIds`: List<kotlin.String>): UsersOutcome
+    
+    /**
+     * Deletes the channel and its messages (owner / admin; not the default channel).
+     */
+    suspend fun `delete`()
+    
+    /**
+     * Discards an unsent or failed message (timelines drop its echo); false when unknown or sent.
+     */
+    suspend fun `discard`(`localId`: kotlin.String): kotlin.Boolean
+    
+    /**
+     * The channel as cached, with its head (none when not visible or not cached).
+     */
+    fun `entry`(): ChannelEntry?
+    
+    /**
+     * Marks every message read; returns the new head.
      */
     suspend fun `markAllRead`(): ChannelHead
     
@@ -2093,13 +2220,12 @@ public interface ChannelInterface {
     suspend fun `markRead`(`seq`: kotlin.ULong): ChannelHead
     
     /**
-     * The explicit members of a private channel.
+     * The explicit members of a private channel (user ids).
      */
     suspend fun `members`(): List<kotlin.String>
     
     /**
-     * A page of history, whole and ascending: up to `limit` (1..=100) messages with
-     * `seq < before_seq` (the newest when `None`). Gaps are filled from the server.
+     * A page of history, whole and ascending: up to `limit` (1..=100) messages with `seq < before_seq` (the newest when none). Gaps are filled from the server.
      */
     suspend fun `messages`(`beforeSeq`: kotlin.ULong?, `limit`: kotlin.UInt): List<Message>
     
@@ -2114,35 +2240,27 @@ public interface ChannelInterface {
     suspend fun `removeMembers`(`userIds`: List<kotlin.String>): UsersOutcome
     
     /**
-     * Puts a failed message back in the queue. False when it was not failed.
+     * Puts a failed message back in the queue; false when it was not failed.
      */
     suspend fun `retrySend`(`localId`: kotlin.String): kotlin.Boolean
     
     /**
-     * Sends a message. Returns at once with the local echo (state `Sending`), already
-     * durable; it is sent when connected and ends `Sent` or `Failed` (see
-     * `subscribe_messages`).
+     * Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
      */
     suspend fun `send`(`content`: MessageContent, `options`: SendOptions): LocalMessage
     
     /**
-     * Sends a text message with default options.
+     * Sends a text message with default options (the local echo; see `send`).
      */
     suspend fun `sendText`(`text`: kotlin.String): LocalMessage
     
     /**
-     * Timeline changes: the newest cached messages and pending echoes first, then new
-     * messages and echo state changes.
-     */
-    suspend fun `subscribeMessages`(`listener`: MessageListener): TaskHandle
-    
-    /**
-     * Its unread and mention counts (`None` when not cached).
+     * Its unread and mention counts (none when not cached).
      */
     fun `unread`(): ChannelUnread?
     
     /**
-     * Changes the channel (owner / admin).
+     * Changes the channel (owner / admin); absent fields stay.
      */
     suspend fun `update`(`update`: ChannelUpdate): ChannelInfo
     
@@ -2255,6 +2373,64 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
+     * The community's id.
+     */override fun `communityId`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_community_id(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The channel's id.
+     */override fun `id`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_id(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Timeline changes: the newest cached messages and pending echoes first, then new
+     * messages (`Inserted`) and echo changes (`Local`, `Discarded`).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `subscribeMessages`(`listener`: MessageListener) : TaskHandle {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_messages(
+                uniffiHandle,
+                
+        FfiConverterTypeMessageListener.lower(`listener`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeTaskHandle.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Adds members to a private channel (owner / admin).
      */
     @Throws(SdkException::class)
@@ -2277,22 +2453,6 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
         SdkException.ErrorHandler,
     )
     }
-
-    
-    /**
-     * The community's id.
-     */override fun `communityId`(): kotlin.String {
-            return FfiConverterString.lift(
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_community_id(
-        it,
-        _status)
-}
-    }
-    )
-    }
-    
 
     
     /**
@@ -2321,7 +2481,7 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * Discards an unsent or failed message. False when unknown.
+     * Discards an unsent or failed message (timelines drop its echo); false when unknown or sent.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2346,7 +2506,7 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * The channel as cached, with its head (`None` when not visible or not cached).
+     * The channel as cached, with its head (none when not visible or not cached).
      */override fun `entry`(): ChannelEntry? {
             return FfiConverterOptionalTypeChannelEntry.lift(
     callWithHandle {
@@ -2362,23 +2522,7 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * The channel's id.
-     */override fun `id`(): kotlin.String {
-            return FfiConverterString.lift(
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_id(
-        it,
-        _status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Marks every message read.
+     * Marks every message read; returns the new head.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2427,7 +2571,7 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * The explicit members of a private channel.
+     * The explicit members of a private channel (user ids).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2451,8 +2595,7 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * A page of history, whole and ascending: up to `limit` (1..=100) messages with
-     * `seq < before_seq` (the newest when `None`). Gaps are filled from the server.
+     * A page of history, whole and ascending: up to `limit` (1..=100) messages with `seq < before_seq` (the newest when none). Gaps are filled from the server.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2527,7 +2670,7 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * Puts a failed message back in the queue. False when it was not failed.
+     * Puts a failed message back in the queue; false when it was not failed.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2552,9 +2695,7 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * Sends a message. Returns at once with the local echo (state `Sending`), already
-     * durable; it is sent when connected and ends `Sent` or `Failed` (see
-     * `subscribe_messages`).
+     * Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2580,7 +2721,7 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * Sends a text message with default options.
+     * Sends a text message with default options (the local echo; see `send`).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2605,33 +2746,7 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * Timeline changes: the newest cached messages and pending echoes first, then new
-     * messages and echo state changes.
-     */
-    @Throws(SdkException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `subscribeMessages`(`listener`: MessageListener) : TaskHandle {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_messages(
-                uniffiHandle,
-                
-        FfiConverterTypeMessageListener.lower(`listener`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64(future, continuation) },
-        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64(future) },
-        // lift function
-        { FfiConverterTypeTaskHandle.lift(it) },
-        // Error FFI converter
-        SdkException.ErrorHandler,
-    )
-    }
-
-    
-    /**
-     * Its unread and mention counts (`None` when not cached).
+     * Its unread and mention counts (none when not cached).
      */override fun `unread`(): ChannelUnread? {
             return FfiConverterOptionalTypeChannelUnread.lift(
     callWithHandle {
@@ -2647,7 +2762,7 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * Changes the channel (owner / admin).
+     * Changes the channel (owner / admin); absent fields stay.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -3140,19 +3255,9 @@ public object FfiConverterTypeChannelListListener: FfiConverter<ChannelListListe
 public interface ClientInterface {
     
     /**
-     * The joined communities held in the cache, whole.
-     */
-    fun `communities`(): List<CommunityEntry>
-    
-    /**
      * A handle on one community (no network; it may not be joined).
      */
     fun `community`(`communityId`: kotlin.String): Community
-    
-    /**
-     * The connection state now.
-     */
-    fun `connectionState`(): ConnectionState
     
     /**
      * Creates a community; the user becomes its owner.
@@ -3160,36 +3265,20 @@ public interface ClientInterface {
     suspend fun `createCommunity`(`params`: NewCommunity): Community
     
     /**
-     * Joins a community (or files a join request for an approval community).
+     * Logs in (resuming the saved session when there is one). Returns `Synced` once
+     * logged in and synced (every count exact), or `Offline` when the server cannot be
+     * reached in time but this device has a saved session of the user (the cache is
+     * usable; the client keeps connecting). Anything else is an error.
      */
-    suspend fun `joinCommunity`(`communityId`: kotlin.String, `message`: kotlin.String): JoinOutcome
+    suspend fun `login`(`userId`: kotlin.String, `token`: kotlin.String): LoginOutcome
     
     /**
-     * One page of the joined communities from the server, whole (`cursor`: the previous
-     * page's `next_cursor`; `limit` 1..=100, default 100).
+     * Shuts the client down and returns once its connection, tasks and cache file are
+     * closed (the same data directory can be opened again at once). The saved session
+     * stays resumable. Every later call fails with `closed`. (Rust's `Client::close`;
+     * named `shutdown` here because `close()` already frees the object in Kotlin.)
      */
-    suspend fun `joinedCommunitiesPage`(`cursor`: kotlin.String?, `limit`: kotlin.UInt?): CommunityPage
-    
-    /**
-     * The deployment's limits (announced at login; defaults before).
-     */
-    fun `limits`(): Limits
-    
-    /**
-     * Logs in (resuming the saved session when there is one). Returns once logged in and
-     * synced, or at once from the cache when offline with a saved session.
-     */
-    suspend fun `login`(`userId`: kotlin.String, `token`: kotlin.String)
-    
-    /**
-     * Logs out: ends the session on the server and forgets it (the cache stays).
-     */
-    suspend fun `logout`()
-    
-    /**
-     * Sends a new token now; returns its expiry (ms since the epoch).
-     */
-    suspend fun `refreshToken`(`token`: kotlin.String): kotlin.Long
+    suspend fun `shutdown`()
     
     /**
      * Community list changes: the whole list first, then diffs.
@@ -3202,12 +3291,79 @@ public interface ClientInterface {
     fun `subscribeConnection`(`listener`: ConnectionListener): TaskHandle
     
     /**
+     * Outbox changes of every channel: every echo first (a `Reset`), then `Local` and
+     * `Discarded` changes.
+     */
+    suspend fun `subscribeOutbox`(`listener`: OutboxListener): TaskHandle
+    
+    /**
+     * Sync states: the current one, then each change (`CaughtUp` after every login and
+     * reconnect).
+     */
+    fun `subscribeSyncState`(`listener`: SyncStateListener): TaskHandle
+    
+    /**
      * Unread changes: every count first (`reset = true`), then the changed ones.
      */
     fun `subscribeUnread`(`listener`: UnreadListener): TaskHandle
     
     /**
-     * Every unread count now (per channel, per community, totals).
+     * The current (or cached) user.
+     */
+    fun `userId`(): kotlin.String?
+    
+    /**
+     * The joined communities held in the cache, whole.
+     */
+    fun `communities`(): List<CommunityEntry>
+    
+    /**
+     * The connection state now.
+     */
+    fun `connectionState`(): ConnectionState
+    
+    /**
+     * Joins a community (or files a join request for an approval community).
+     */
+    suspend fun `joinCommunity`(`communityId`: kotlin.String, `message`: kotlin.String?): JoinOutcome
+    
+    /**
+     * One page of the joined communities from the server, whole (`cursor`: the previous page's `next_cursor`; `limit` 1..=100, default 100).
+     */
+    suspend fun `joinedCommunitiesPage`(`cursor`: kotlin.String?, `limit`: kotlin.UInt?): CommunityPage
+    
+    /**
+     * The deployment's limits (announced at login; defaults before).
+     */
+    fun `limits`(): Limits
+    
+    /**
+     * One message of the outbox by its local id (also a recently sent one); none when unknown.
+     */
+    suspend fun `localMessage`(`localId`: kotlin.String): LocalMessage?
+    
+    /**
+     * Logs out: ends the session on the server and forgets it (the cache stays on disk).
+     */
+    suspend fun `logout`()
+    
+    /**
+     * Every message of the outbox (unsent, failed, and the most recently sent), in the order they were sent.
+     */
+    suspend fun `outbox`(): List<LocalMessage>
+    
+    /**
+     * Sends a new token now; returns its expiry.
+     */
+    suspend fun `refreshToken`(`token`: kotlin.String): kotlin.Long
+    
+    /**
+     * How far the cache is from the server now.
+     */
+    fun `syncState`(): SyncState
+    
+    /**
+     * Every unread count now (per channel, per community, totals; `reset` is true).
      */
     fun `unread`(): UnreadUpdate
     
@@ -3217,9 +3373,9 @@ public interface ClientInterface {
     fun `unreadTotals`(): UnreadTotals
     
     /**
-     * The current (or cached) user.
+     * Waits until the message `local_id` is sent (its sequence) or refused (the server's typed error); `message_not_found` when unknown or discarded.
      */
-    fun `userId`(): kotlin.String?
+    suspend fun `waitForSend`(`localId`: kotlin.String): kotlin.ULong
     
     companion object
 }
@@ -3345,23 +3501,6 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
-     * The joined communities held in the cache, whole.
-     */
-    @Throws(SdkException::class)override fun `communities`(): List<CommunityEntry> {
-            return FfiConverterSequenceTypeCommunityEntry.lift(
-    callWithHandle {
-    uniffiRustCallWithError(SdkException) { _status ->
-    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_communities(
-        it,
-        _status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
      * A handle on one community (no network; it may not be joined).
      */
     @Throws(SdkException::class)override fun `community`(`communityId`: kotlin.String): Community {
@@ -3372,23 +3511,6 @@ open class Client: Disposable, AutoCloseable, ClientInterface
         it,
         
         FfiConverterString.lower(`communityId`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * The connection state now.
-     */
-    @Throws(SdkException::class)override fun `connectionState`(): ConnectionState {
-            return FfiConverterTypeConnectionState.lift(
-    callWithHandle {
-    uniffiRustCallWithError(SdkException) { _status ->
-    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_connection_state(
-        it,
-        _status)
 }
     }
     )
@@ -3422,82 +3544,14 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
-     * Joins a community (or files a join request for an approval community).
+     * Logs in (resuming the saved session when there is one). Returns `Synced` once
+     * logged in and synced (every count exact), or `Offline` when the server cannot be
+     * reached in time but this device has a saved session of the user (the cache is
+     * usable; the client keeps connecting). Anything else is an error.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `joinCommunity`(`communityId`: kotlin.String, `message`: kotlin.String) : JoinOutcome {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_join_community(
-                uniffiHandle,
-                
-        FfiConverterString.lower(`communityId`),
-        FfiConverterString.lower(`message`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterTypeJoinOutcome.lift(it) },
-        // Error FFI converter
-        SdkException.ErrorHandler,
-    )
-    }
-
-    
-    /**
-     * One page of the joined communities from the server, whole (`cursor`: the previous
-     * page's `next_cursor`; `limit` 1..=100, default 100).
-     */
-    @Throws(SdkException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `joinedCommunitiesPage`(`cursor`: kotlin.String?, `limit`: kotlin.UInt?) : CommunityPage {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_joined_communities_page(
-                uniffiHandle,
-                
-        FfiConverterOptionalString.lower(`cursor`),
-        FfiConverterOptionalUInt.lower(`limit`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterTypeCommunityPage.lift(it) },
-        // Error FFI converter
-        SdkException.ErrorHandler,
-    )
-    }
-
-    
-    /**
-     * The deployment's limits (announced at login; defaults before).
-     */
-    @Throws(SdkException::class)override fun `limits`(): Limits {
-            return FfiConverterTypeLimits.lift(
-    callWithHandle {
-    uniffiRustCallWithError(SdkException) { _status ->
-    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_limits(
-        it,
-        _status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Logs in (resuming the saved session when there is one). Returns once logged in and
-     * synced, or at once from the cache when offline with a saved session.
-     */
-    @Throws(SdkException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `login`(`userId`: kotlin.String, `token`: kotlin.String) {
+    override suspend fun `login`(`userId`: kotlin.String, `token`: kotlin.String) : LoginOutcome {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_community_sdk_ffi_fn_method_client_login(
@@ -3507,12 +3561,11 @@ open class Client: Disposable, AutoCloseable, ClientInterface
         FfiConverterString.lower(`token`),
             )
         },
-        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
-        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { },
-        
+        { FfiConverterTypeLoginOutcome.lift(it) },
         // Error FFI converter
         SdkException.ErrorHandler,
     )
@@ -3520,14 +3573,17 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
-     * Logs out: ends the session on the server and forgets it (the cache stays).
+     * Shuts the client down and returns once its connection, tasks and cache file are
+     * closed (the same data directory can be opened again at once). The saved session
+     * stays resumable. Every later call fails with `closed`. (Rust's `Client::close`;
+     * named `shutdown` here because `close()` already frees the object in Kotlin.)
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `logout`() {
+    override suspend fun `shutdown`() {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_logout(
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_shutdown(
                 uniffiHandle,
                 
             )
@@ -3538,31 +3594,6 @@ open class Client: Disposable, AutoCloseable, ClientInterface
         // lift function
         { },
         
-        // Error FFI converter
-        SdkException.ErrorHandler,
-    )
-    }
-
-    
-    /**
-     * Sends a new token now; returns its expiry (ms since the epoch).
-     */
-    @Throws(SdkException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `refreshToken`(`token`: kotlin.String) : kotlin.Long {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_refresh_token(
-                uniffiHandle,
-                
-        FfiConverterString.lower(`token`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_i64(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_i64(future, continuation) },
-        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_i64(future) },
-        // lift function
-        { FfiConverterLong.lift(it) },
         // Error FFI converter
         SdkException.ErrorHandler,
     )
@@ -3606,6 +3637,51 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
+     * Outbox changes of every channel: every echo first (a `Reset`), then `Local` and
+     * `Discarded` changes.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `subscribeOutbox`(`listener`: OutboxListener) : TaskHandle {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_outbox(
+                uniffiHandle,
+                
+        FfiConverterTypeOutboxListener.lower(`listener`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeTaskHandle.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Sync states: the current one, then each change (`CaughtUp` after every login and
+     * reconnect).
+     */
+    @Throws(SdkException::class)override fun `subscribeSyncState`(`listener`: SyncStateListener): TaskHandle {
+            return FfiConverterTypeTaskHandle.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_sync_state(
+        it,
+        
+        FfiConverterTypeSyncStateListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Unread changes: every count first (`reset = true`), then the changed ones.
      */
     @Throws(SdkException::class)override fun `subscribeUnread`(`listener`: UnreadListener): TaskHandle {
@@ -3624,7 +3700,242 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
-     * Every unread count now (per channel, per community, totals).
+     * The current (or cached) user.
+     */override fun `userId`(): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_user_id(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The joined communities held in the cache, whole.
+     */
+    @Throws(SdkException::class)override fun `communities`(): List<CommunityEntry> {
+            return FfiConverterSequenceTypeCommunityEntry.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_communities(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The connection state now.
+     */
+    @Throws(SdkException::class)override fun `connectionState`(): ConnectionState {
+            return FfiConverterTypeConnectionState.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_connection_state(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Joins a community (or files a join request for an approval community).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `joinCommunity`(`communityId`: kotlin.String, `message`: kotlin.String?) : JoinOutcome {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_join_community(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`communityId`),
+        FfiConverterOptionalString.lower(`message`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeJoinOutcome.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * One page of the joined communities from the server, whole (`cursor`: the previous page's `next_cursor`; `limit` 1..=100, default 100).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `joinedCommunitiesPage`(`cursor`: kotlin.String?, `limit`: kotlin.UInt?) : CommunityPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_joined_communities_page(
+                uniffiHandle,
+                
+        FfiConverterOptionalString.lower(`cursor`),
+        FfiConverterOptionalUInt.lower(`limit`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCommunityPage.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The deployment's limits (announced at login; defaults before).
+     */
+    @Throws(SdkException::class)override fun `limits`(): Limits {
+            return FfiConverterTypeLimits.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_limits(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One message of the outbox by its local id (also a recently sent one); none when unknown.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `localMessage`(`localId`: kotlin.String) : LocalMessage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_local_message(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`localId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeLocalMessage.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Logs out: ends the session on the server and forgets it (the cache stays on disk).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `logout`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_logout(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Every message of the outbox (unsent, failed, and the most recently sent), in the order they were sent.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `outbox`() : List<LocalMessage> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_outbox(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeLocalMessage.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Sends a new token now; returns its expiry.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `refreshToken`(`token`: kotlin.String) : kotlin.Long {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_refresh_token(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`token`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_i64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_i64(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_i64(future) },
+        // lift function
+        { FfiConverterLong.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * How far the cache is from the server now.
+     */
+    @Throws(SdkException::class)override fun `syncState`(): SyncState {
+            return FfiConverterTypeSyncState.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_sync_state(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every unread count now (per channel, per community, totals; `reset` is true).
      */
     @Throws(SdkException::class)override fun `unread`(): UnreadUpdate {
             return FfiConverterTypeUnreadUpdate.lift(
@@ -3658,19 +3969,28 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
-     * The current (or cached) user.
-     */override fun `userId`(): kotlin.String? {
-            return FfiConverterOptionalString.lift(
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_user_id(
-        it,
-        _status)
-}
-    }
+     * Waits until the message `local_id` is sent (its sequence) or refused (the server's typed error); `message_not_found` when unknown or discarded.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `waitForSend`(`localId`: kotlin.String) : kotlin.ULong {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_wait_for_send(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`localId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterULong.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
     )
     }
-    
 
     
 
@@ -3832,14 +4152,29 @@ public object FfiConverterTypeClient: FfiConverter<Client, Long> {
 public interface CommunityInterface {
     
     /**
-     * Its categories as cached, in display order, whole.
-     */
-    fun `categories`(): List<CategoryInfo>
-    
-    /**
      * A handle on one of its channels.
      */
     fun `channel`(`channelId`: kotlin.String): Channel
+    
+    /**
+     * Creates a channel (owner / admin).
+     */
+    suspend fun `createChannel`(`channel`: NewChannel): Channel
+    
+    /**
+     * The community's id.
+     */
+    fun `id`(): kotlin.String
+    
+    /**
+     * Channel list changes: the whole list first, then diffs.
+     */
+    fun `subscribeChannels`(`listener`: ChannelListListener): TaskHandle
+    
+    /**
+     * Its categories as cached, in display order, whole.
+     */
+    fun `categories`(): List<CategoryInfo>
     
     /**
      * Its visible channels as cached, in display order, whole.
@@ -3847,14 +4182,9 @@ public interface CommunityInterface {
     fun `channels`(): List<ChannelEntry>
     
     /**
-     * Creates a category (owner / admin).
+     * Creates a category (owner / admin); no position means after the last.
      */
     suspend fun `createCategory`(`name`: kotlin.String, `position`: kotlin.Long?): CategoryInfo
-    
-    /**
-     * Creates a channel (owner / admin).
-     */
-    suspend fun `createChannel`(`channel`: NewChannel): Channel
     
     /**
      * Approves or rejects a join request (owner / admin).
@@ -3877,17 +4207,12 @@ public interface CommunityInterface {
     suspend fun `dismiss`()
     
     /**
-     * The community as cached (`None` when not joined or not cached).
+     * The community as cached (none when not joined or not cached).
      */
     fun `entry`(): CommunityEntry?
     
     /**
-     * The community's id.
-     */
-    fun `id`(): kotlin.String
-    
-    /**
-     * Adds up to 100 users.
+     * Adds up to 100 users; failures are reported per user.
      */
     suspend fun `invite`(`userIds`: List<kotlin.String>): UsersOutcome
     
@@ -3897,23 +4222,22 @@ public interface CommunityInterface {
     suspend fun `joinRequests`(): List<JoinRequest>
     
     /**
-     * Removes a member.
+     * Removes a member (owner: anyone else; admin: ordinary members).
      */
     suspend fun `kick`(`userId`: kotlin.String)
     
     /**
-     * Leaves the community (the owner must transfer ownership first).
+     * Leaves the community (not for its owner).
      */
     suspend fun `leave`()
     
     /**
-     * A page of members, whole (optionally those whose id or nickname contains `query`),
-     * with the exact number of matching members.
+     * A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
      */
     suspend fun `members`(`query`: kotlin.String?, `cursor`: kotlin.String?, `limit`: kotlin.UInt?): MemberPage
     
     /**
-     * Mutes a member until a time (ms since the epoch), or unmutes (`None`).
+     * Mutes a member until a time (ms since the epoch), or unmutes (none).
      */
     suspend fun `muteMember`(`userId`: kotlin.String, `untilMs`: kotlin.Long?): MemberInfo
     
@@ -3923,12 +4247,12 @@ public interface CommunityInterface {
     suspend fun `refresh`(): CommunityEntry
     
     /**
-     * Fetches the unread heads of every visible channel from the server.
+     * Fetches the exact heads of every visible channel and refreshes the counts.
      */
     suspend fun `refreshHeads`(): List<ChannelHead>
     
     /**
-     * Sets custom attributes (owner / admin); failed keys are reported one by one.
+     * Sets custom attributes (owner / admin); keys that fail are reported one by one.
      */
     suspend fun `setAttributes`(`attributes`: Map<kotlin.String, kotlin.String>): AttributesOutcome
     
@@ -3938,7 +4262,7 @@ public interface CommunityInterface {
     suspend fun `setMemberRole`(`userId`: kotlin.String, `role`: Role): MemberInfo
     
     /**
-     * Mutes or unmutes everyone but the owner and admins.
+     * Mutes or unmutes everyone but the owner and admins (owner / admin).
      */
     suspend fun `setMuteAll`(`muted`: kotlin.Boolean): CommunityInfo
     
@@ -3948,27 +4272,22 @@ public interface CommunityInterface {
     suspend fun `setNickname`(`nickname`: kotlin.String): MemberInfo
     
     /**
-     * The user's notification status for this community.
+     * The user's notification status for this community (synced to their devices).
      */
     suspend fun `setNotification`(`status`: NotificationStatus)
     
     /**
-     * Channel list changes: the whole list first, then diffs.
-     */
-    fun `subscribeChannels`(`listener`: ChannelListListener): TaskHandle
-    
-    /**
-     * Gives ownership to another member (the old owner becomes an admin).
+     * Gives ownership to another member (owner only); the user becomes an admin.
      */
     suspend fun `transferOwnership`(`userId`: kotlin.String): MemberInfo
     
     /**
-     * Its unread sums (`None` when not cached).
+     * Its unread sums (none when not cached).
      */
     fun `unread`(): CommunityUnread?
     
     /**
-     * Changes name, avatar, notice or join policy (owner / admin).
+     * Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
      */
     suspend fun `update`(`update`: CommunityUpdate): CommunityInfo
     
@@ -4086,12 +4405,54 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Its categories as cached, in display order, whole.
-     */override fun `categories`(): List<CategoryInfo> {
-            return FfiConverterSequenceTypeCategoryInfo.lift(
+     * A handle on one of its channels.
+     */override fun `channel`(`channelId`: kotlin.String): Channel {
+            return FfiConverterTypeChannel.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
-    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_categories(
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_channel(
+        it,
+        
+        FfiConverterString.lower(`channelId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Creates a channel (owner / admin).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `createChannel`(`channel`: NewChannel) : Channel {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_create_channel(
+                uniffiHandle,
+                
+        FfiConverterTypeNewChannel.lower(`channel`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeChannel.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The community's id.
+     */override fun `id`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_id(
         it,
         _status)
 }
@@ -4102,15 +4463,32 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * A handle on one of its channels.
-     */override fun `channel`(`channelId`: kotlin.String): Channel {
-            return FfiConverterTypeChannel.lift(
+     * Channel list changes: the whole list first, then diffs.
+     */
+    @Throws(SdkException::class)override fun `subscribeChannels`(`listener`: ChannelListListener): TaskHandle {
+            return FfiConverterTypeTaskHandle.lift(
     callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_channel(
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_channels(
         it,
         
-        FfiConverterString.lower(`channelId`),_status)
+        FfiConverterTypeChannelListListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Its categories as cached, in display order, whole.
+     */override fun `categories`(): List<CategoryInfo> {
+            return FfiConverterSequenceTypeCategoryInfo.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_categories(
+        it,
+        _status)
 }
     }
     )
@@ -4135,7 +4513,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Creates a category (owner / admin).
+     * Creates a category (owner / admin); no position means after the last.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4154,31 +4532,6 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
         { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeCategoryInfo.lift(it) },
-        // Error FFI converter
-        SdkException.ErrorHandler,
-    )
-    }
-
-    
-    /**
-     * Creates a channel (owner / admin).
-     */
-    @Throws(SdkException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `createChannel`(`channel`: NewChannel) : Channel {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_create_channel(
-                uniffiHandle,
-                
-        FfiConverterTypeNewChannel.lower(`channel`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64(future, continuation) },
-        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64(future) },
-        // lift function
-        { FfiConverterTypeChannel.lift(it) },
         // Error FFI converter
         SdkException.ErrorHandler,
     )
@@ -4289,7 +4642,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * The community as cached (`None` when not joined or not cached).
+     * The community as cached (none when not joined or not cached).
      */override fun `entry`(): CommunityEntry? {
             return FfiConverterOptionalTypeCommunityEntry.lift(
     callWithHandle {
@@ -4305,23 +4658,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * The community's id.
-     */override fun `id`(): kotlin.String {
-            return FfiConverterString.lift(
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_id(
-        it,
-        _status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Adds up to 100 users.
+     * Adds up to 100 users; failures are reported per user.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4370,7 +4707,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Removes a member.
+     * Removes a member (owner: anyone else; admin: ordinary members).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4396,7 +4733,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Leaves the community (the owner must transfer ownership first).
+     * Leaves the community (not for its owner).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4421,8 +4758,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * A page of members, whole (optionally those whose id or nickname contains `query`),
-     * with the exact number of matching members.
+     * A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4449,7 +4785,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Mutes a member until a time (ms since the epoch), or unmutes (`None`).
+     * Mutes a member until a time (ms since the epoch), or unmutes (none).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4499,7 +4835,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Fetches the unread heads of every visible channel from the server.
+     * Fetches the exact heads of every visible channel and refreshes the counts.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4523,7 +4859,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Sets custom attributes (owner / admin); failed keys are reported one by one.
+     * Sets custom attributes (owner / admin); keys that fail are reported one by one.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4574,7 +4910,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Mutes or unmutes everyone but the owner and admins.
+     * Mutes or unmutes everyone but the owner and admins (owner / admin).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4624,7 +4960,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * The user's notification status for this community.
+     * The user's notification status for this community (synced to their devices).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4650,25 +4986,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Channel list changes: the whole list first, then diffs.
-     */
-    @Throws(SdkException::class)override fun `subscribeChannels`(`listener`: ChannelListListener): TaskHandle {
-            return FfiConverterTypeTaskHandle.lift(
-    callWithHandle {
-    uniffiRustCallWithError(SdkException) { _status ->
-    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_channels(
-        it,
-        
-        FfiConverterTypeChannelListListener.lower(`listener`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Gives ownership to another member (the old owner becomes an admin).
+     * Gives ownership to another member (owner only); the user becomes an admin.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4693,7 +5011,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Its unread sums (`None` when not cached).
+     * Its unread sums (none when not cached).
      */override fun `unread`(): CommunityUnread? {
             return FfiConverterOptionalTypeCommunityUnread.lift(
     callWithHandle {
@@ -4709,7 +5027,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Changes name, avatar, notice or join policy (owner / admin).
+     * Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -6109,6 +6427,668 @@ public object FfiConverterTypeMessageListener: FfiConverter<MessageListener, Lon
     override fun allocationSize(value: MessageListener) = 8UL
 
     override fun write(value: MessageListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Receives the outbox of every channel: a `Reset` with every echo in `pending` first,
+ * then `Local` and `Discarded` changes.
+ */
+public interface OutboxListener {
+    
+    /**
+     * A batch of changes.
+     */
+    fun `onUpdate`(`updates`: List<MessageUpdate>)
+    
+    companion object
+}
+
+/**
+ * Receives the outbox of every channel: a `Reset` with every echo in `pending` first,
+ * then `Local` and `Discarded` changes.
+ */
+open class OutboxListenerImpl: Disposable, AutoCloseable, OutboxListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_community_sdk_ffi_fn_free_outboxlistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_clone_outboxlistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * A batch of changes.
+     */
+    @Throws(ListenerException::class)override fun `onUpdate`(`updates`: List<MessageUpdate>)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ListenerException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_outboxlistener_on_update(
+        it,
+        
+        FfiConverterSequenceTypeMessageUpdate.lower(`updates`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceOutboxListener {
+    internal object `onUpdate`: UniffiCallbackInterfaceOutboxListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`updates`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeOutboxListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onUpdate`(
+                    FfiConverterSequenceTypeMessageUpdate.lift(`updates`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: ListenerException -> FfiConverterTypeListenerError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeOutboxListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeOutboxListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceOutboxListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onUpdate`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_community_sdk_ffi_fn_init_callback_vtable_outboxlistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOutboxListener: FfiConverter<OutboxListener, Long> {
+    internal val handleMap = UniffiHandleMap<OutboxListener>()
+
+    override fun lower(value: OutboxListener): Long {
+        if (value is OutboxListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): OutboxListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return OutboxListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): OutboxListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: OutboxListener) = 8UL
+
+    override fun write(value: OutboxListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Receives sync states: the current one, then each change (`CaughtUp` after every login
+ * and reconnect).
+ */
+public interface SyncStateListener {
+    
+    /**
+     * A new state.
+     */
+    fun `onUpdate`(`state`: SyncState)
+    
+    companion object
+}
+
+/**
+ * Receives sync states: the current one, then each change (`CaughtUp` after every login
+ * and reconnect).
+ */
+open class SyncStateListenerImpl: Disposable, AutoCloseable, SyncStateListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_community_sdk_ffi_fn_free_syncstatelistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_clone_syncstatelistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * A new state.
+     */
+    @Throws(ListenerException::class)override fun `onUpdate`(`state`: SyncState)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ListenerException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_syncstatelistener_on_update(
+        it,
+        
+        FfiConverterTypeSyncState.lower(`state`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceSyncStateListener {
+    internal object `onUpdate`: UniffiCallbackInterfaceSyncStateListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`state`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeSyncStateListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onUpdate`(
+                    FfiConverterTypeSyncState.lift(`state`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: ListenerException -> FfiConverterTypeListenerError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeSyncStateListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeSyncStateListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceSyncStateListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onUpdate`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_community_sdk_ffi_fn_init_callback_vtable_syncstatelistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncStateListener: FfiConverter<SyncStateListener, Long> {
+    internal val handleMap = UniffiHandleMap<SyncStateListener>()
+
+    override fun lower(value: SyncStateListener): Long {
+        if (value is SyncStateListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): SyncStateListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SyncStateListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): SyncStateListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: SyncStateListener) = 8UL
+
+    override fun write(value: SyncStateListener, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -7653,6 +8633,12 @@ data class ClientOptions (
      * Refresh the token this long before it expires (default 60 s).
      */
     var `tokenRefreshMarginMs`: kotlin.ULong? = null 
+    , 
+    /**
+     * How long `login` waits to be synced before it answers `Offline` (with a saved
+     * session) or fails with `timed_out` (default 30 s).
+     */
+    var `loginTimeoutMs`: kotlin.ULong? = null 
     
 ){
     
@@ -7679,6 +8665,7 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
             FfiConverterOptionalUInt.read(buf),
             FfiConverterOptionalUInt.read(buf),
             FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalULong.read(buf),
         )
     }
 
@@ -7692,7 +8679,8 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
             FfiConverterOptionalULong.allocationSize(value.`backoffCapMs`) +
             FfiConverterOptionalUInt.allocationSize(value.`maxReconnectAttempts`) +
             FfiConverterOptionalUInt.allocationSize(value.`catchUpLimit`) +
-            FfiConverterOptionalULong.allocationSize(value.`tokenRefreshMarginMs`)
+            FfiConverterOptionalULong.allocationSize(value.`tokenRefreshMarginMs`) +
+            FfiConverterOptionalULong.allocationSize(value.`loginTimeoutMs`)
     )
 
     override fun write(value: ClientOptions, buf: ByteBuffer) {
@@ -7706,6 +8694,7 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
             FfiConverterOptionalUInt.write(value.`maxReconnectAttempts`, buf)
             FfiConverterOptionalUInt.write(value.`catchUpLimit`, buf)
             FfiConverterOptionalULong.write(value.`tokenRefreshMarginMs`, buf)
+            FfiConverterOptionalULong.write(value.`loginTimeoutMs`, buf)
     }
 }
 
@@ -9456,7 +10445,12 @@ enum class ChannelKind {
     /**
      * Only owner and admins post.
      */
-    ANNOUNCEMENT;
+    ANNOUNCEMENT,
+    /**
+     * A kind this version does not know (from a newer server): show it as a plain
+     * channel. Creating one is refused.
+     */
+    UNKNOWN;
 
     
 
@@ -10481,6 +11475,50 @@ public object FfiConverterTypeLogLevel: FfiConverterRustBuffer<LogLevel> {
 
 
 /**
+ * How `login` ended.
+ */
+
+enum class LoginOutcome {
+    
+    /**
+     * Logged in and synced: every count is exact.
+     */
+    SYNCED,
+    /**
+     * The server could not be reached in time; the saved session's cache is usable and
+     * the client keeps connecting in the background.
+     */
+    OFFLINE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLoginOutcome: FfiConverterRustBuffer<LoginOutcome> {
+    override fun read(buf: ByteBuffer) = try {
+        LoginOutcome.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: LoginOutcome) = 4UL
+
+    override fun write(value: LoginOutcome, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * The body of a message.
  */
 sealed class MessageContent {
@@ -10598,6 +11636,13 @@ sealed class MessageContent {
         companion object
     }
     
+    /**
+     * A content type this version does not know (from a newer server): the message
+     * keeps its place but its body cannot be shown. Sending one is refused.
+     */
+    object Unsupported : MessageContent()
+    
+    
 
     
 
@@ -10637,6 +11682,7 @@ public object FfiConverterTypeMessageContent : FfiConverterRustBuffer<MessageCon
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
+            8 -> MessageContent.Unsupported
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -10693,6 +11739,12 @@ public object FfiConverterTypeMessageContent : FfiConverterRustBuffer<MessageCon
                 + FfiConverterString.allocationSize(value.`text`)
             )
         }
+        is MessageContent.Unsupported -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
     }
 
     override fun write(value: MessageContent, buf: ByteBuffer) {
@@ -10732,6 +11784,10 @@ public object FfiConverterTypeMessageContent : FfiConverterRustBuffer<MessageCon
                 buf.putInt(7)
                 FfiConverterString.write(value.`event`, buf)
                 FfiConverterString.write(value.`text`, buf)
+                Unit
+            }
+            is MessageContent.Unsupported -> {
+                buf.putInt(8)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -10797,6 +11853,27 @@ sealed class MessageUpdate {
         companion object
     }
     
+    /**
+     * An unsent or failed local echo was discarded: remove it.
+     */
+    data class Discarded(
+        /**
+         * The echo's `local_id`.
+         */
+        val `localId`: kotlin.String) : MessageUpdate()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A change this version of the binding does not know (ignore it).
+     */
+    object Unknown : MessageUpdate()
+    
+    
 
     
 
@@ -10823,6 +11900,10 @@ public object FfiConverterTypeMessageUpdate : FfiConverterRustBuffer<MessageUpda
             3 -> MessageUpdate.Local(
                 FfiConverterTypeLocalMessage.read(buf),
                 )
+            4 -> MessageUpdate.Discarded(
+                FfiConverterString.read(buf),
+                )
+            5 -> MessageUpdate.Unknown
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -10850,6 +11931,19 @@ public object FfiConverterTypeMessageUpdate : FfiConverterRustBuffer<MessageUpda
                 + FfiConverterTypeLocalMessage.allocationSize(value.`message`)
             )
         }
+        is MessageUpdate.Discarded -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`localId`)
+            )
+        }
+        is MessageUpdate.Unknown -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
     }
 
     override fun write(value: MessageUpdate, buf: ByteBuffer) {
@@ -10868,6 +11962,15 @@ public object FfiConverterTypeMessageUpdate : FfiConverterRustBuffer<MessageUpda
             is MessageUpdate.Local -> {
                 buf.putInt(3)
                 FfiConverterTypeLocalMessage.write(value.`message`, buf)
+                Unit
+            }
+            is MessageUpdate.Discarded -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`localId`, buf)
+                Unit
+            }
+            is MessageUpdate.Unknown -> {
+                buf.putInt(5)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -11562,6 +12665,57 @@ public object FfiConverterTypeSendState : FfiConverterRustBuffer<SendState>{
 
 
 
+/**
+ * How far the client's cache is from the server.
+ */
+
+enum class SyncState {
+    
+    /**
+     * Not connected: the cache is shown as it is.
+     */
+    OFFLINE,
+    /**
+     * Logged in, bringing communities, channels and counts up to date.
+     */
+    SYNCING,
+    /**
+     * Counts are exact; missed messages (or a resume's replay) are still arriving.
+     */
+    CATCHING_UP,
+    /**
+     * Everything the server had when the connection opened is applied.
+     */
+    CAUGHT_UP;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSyncState: FfiConverterRustBuffer<SyncState> {
+    override fun read(buf: ByteBuffer) = try {
+        SyncState.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: SyncState) = 4UL
+
+    override fun write(value: SyncState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 /**
  * @suppress
@@ -11908,6 +13062,38 @@ public object FfiConverterOptionalTypeCommunityUnread: FfiConverterRustBuffer<Co
         } else {
             buf.put(1)
             FfiConverterTypeCommunityUnread.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeLocalMessage: FfiConverterRustBuffer<LocalMessage?> {
+    override fun read(buf: ByteBuffer): LocalMessage? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeLocalMessage.read(buf)
+    }
+
+    override fun allocationSize(value: LocalMessage?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeLocalMessage.allocationSize(value)
+        }
+    }
+
+    override fun write(value: LocalMessage?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeLocalMessage.write(value, buf)
         }
     }
 }

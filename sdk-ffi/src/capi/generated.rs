@@ -1,0 +1,1307 @@
+// Generated from `sdk-ffi/src/ops_table/rows.rs` by its test `generated_bindings_are_fresh`.
+// Do not edit: change the table and run `UPDATE_GENERATED=1 cargo test -p community-sdk-ffi generated_bindings_are_fresh`.
+//! The forwarded `csdk_community_*` and `csdk_channel_*` functions (see
+//! `ops_table/rows.rs`). Each runs on the SDK's runtime, blocking the calling thread.
+
+use std::collections::HashMap;
+use std::ffi::c_char;
+
+use super::client::{CsdkClient, client_arg};
+use super::forward::{channel_arg, community_arg, forward, read};
+use super::support::{enum_arg, json_arg, opt_str_arg, str_arg};
+use crate::records::*;
+
+/// The connection state now.
+///
+/// `*out_json` gets `ConnectionState` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_connection_state(
+    client: *const CsdkClient,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = client_arg(client)?;
+            Ok(ConnectionState::from(c.connection_state()))
+        })
+    }
+}
+
+/// How far the cache is from the server now.
+///
+/// `*out_json` gets `SyncState` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_sync_state(
+    client: *const CsdkClient,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = client_arg(client)?;
+            Ok(SyncState::from(c.sync_state()))
+        })
+    }
+}
+
+/// The deployment's limits (announced at login; defaults before).
+///
+/// `*out_json` gets `Limits` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_limits(
+    client: *const CsdkClient,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = client_arg(client)?;
+            Ok(Limits::from(c.limits()))
+        })
+    }
+}
+
+/// The joined communities held in the cache, whole.
+///
+/// `*out_json` gets a JSON array of `CommunityEntry`.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_communities(
+    client: *const CsdkClient,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = client_arg(client)?;
+            Ok(map_vec::<_, CommunityEntry>(c.communities()))
+        })
+    }
+}
+
+/// Total unread (communities in notify status) and total mentions.
+///
+/// `*out_json` gets `UnreadTotals` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_unread_totals(
+    client: *const CsdkClient,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = client_arg(client)?;
+            Ok(UnreadTotals::from(c.unread_totals()))
+        })
+    }
+}
+
+/// Every unread count now (per channel, per community, totals; `reset` is true).
+///
+/// `*out_json` gets `UnreadUpdate` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_unread(
+    client: *const CsdkClient,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = client_arg(client)?;
+            Ok(UnreadUpdate::from(c.unread()))
+        })
+    }
+}
+
+/// Logs out: ends the session on the server and forgets it (the cache stays on disk).
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_logout(client: *const CsdkClient) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = client_arg(client)?;
+            Ok(async move { c.logout().await })
+        })
+    }
+}
+
+/// Sends a new token now; returns its expiry.
+///
+/// `*out_expires_at_ms` gets the value (0 on failure).
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_refresh_token(
+    client: *const CsdkClient,
+    token: *const c_char,
+    out_expires_at_ms: *mut i64,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_expires_at_ms, || {
+            let c = client_arg(client)?;
+            let token = str_arg(token, "token")?.to_owned();
+            Ok(async move { c.refresh_token(&token).await })
+        })
+    }
+}
+
+/// Joins a community (or files a join request for an approval community).
+///
+/// `message` may be NULL.
+/// `*out_json` gets `JoinOutcome` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_join_community(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    message: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            let community_id = str_arg(community_id, "community_id")?.to_owned();
+            let message = opt_str_arg(message, "message")?;
+            Ok(async move {
+                c.join_community(community_id, &message.unwrap_or_default())
+                    .await
+                    .map(JoinOutcome::from)
+            })
+        })
+    }
+}
+
+/// One page of the joined communities from the server, whole (`cursor`: the previous page's `next_cursor`; `limit` 1..=100, default 100).
+///
+/// `cursor` may be NULL.
+/// `limit`: 0 for none.
+/// `*out_json` gets `CommunityPage` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_joined_communities_page(
+    client: *const CsdkClient,
+    cursor: *const c_char,
+    limit: u32,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            let cursor = opt_str_arg(cursor, "cursor")?;
+            let limit = (limit != 0).then_some(limit);
+            Ok(async move {
+                c.joined_communities_page(cursor, limit)
+                    .await
+                    .map(CommunityPage::from)
+            })
+        })
+    }
+}
+
+/// Every message of the outbox (unsent, failed, and the most recently sent), in the order they were sent.
+///
+/// `*out_json` gets a JSON array of `LocalMessage`.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_outbox(
+    client: *const CsdkClient,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            Ok(async move { c.outbox().await.map(map_vec::<_, LocalMessage>) })
+        })
+    }
+}
+
+/// One message of the outbox by its local id (also a recently sent one); none when unknown.
+///
+/// `*out_json` gets `LocalMessage` JSON, or `null`.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_local_message(
+    client: *const CsdkClient,
+    local_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            let local_id = str_arg(local_id, "local_id")?.to_owned();
+            Ok(async move {
+                c.local_message(&local_id)
+                    .await
+                    .map(|v| v.map(LocalMessage::from))
+            })
+        })
+    }
+}
+
+/// Waits until the message `local_id` is sent (its sequence) or refused (the server's typed error); `message_not_found` when unknown or discarded.
+///
+/// `*out_seq` gets the value (0 on failure).
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_wait_for_send(
+    client: *const CsdkClient,
+    local_id: *const c_char,
+    out_seq: *mut u64,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_seq, || {
+            let c = client_arg(client)?;
+            let local_id = str_arg(local_id, "local_id")?.to_owned();
+            Ok(async move { c.wait_for_send(&local_id).await })
+        })
+    }
+}
+
+/// The community as cached (none when not joined or not cached).
+///
+/// `*out_json` gets `CommunityEntry` JSON, or `null`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_entry(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = community_arg(client, community_id)?;
+            Ok(c.entry().map(CommunityEntry::from))
+        })
+    }
+}
+
+/// Its visible channels as cached, in display order, whole.
+///
+/// `*out_json` gets a JSON array of `ChannelEntry`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_channels(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = community_arg(client, community_id)?;
+            Ok(map_vec::<_, ChannelEntry>(c.channels()))
+        })
+    }
+}
+
+/// Its categories as cached, in display order, whole.
+///
+/// `*out_json` gets a JSON array of `CategoryInfo`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_categories(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = community_arg(client, community_id)?;
+            Ok(map_vec::<_, CategoryInfo>(c.categories()))
+        })
+    }
+}
+
+/// Its unread sums (none when not cached).
+///
+/// `*out_json` gets `CommunityUnread` JSON, or `null`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_unread(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = community_arg(client, community_id)?;
+            Ok(c.unread().map(CommunityUnread::from))
+        })
+    }
+}
+
+/// Fetches the community from the server and refreshes the cache.
+///
+/// `*out_json` gets `CommunityEntry` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_refresh(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            Ok(async move { c.refresh().await.map(CommunityEntry::from) })
+        })
+    }
+}
+
+/// Deletes the community and everything in it (owner only).
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_dismiss(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = community_arg(client, community_id)?;
+            Ok(async move { c.dismiss().await })
+        })
+    }
+}
+
+/// Leaves the community (not for its owner).
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_leave(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = community_arg(client, community_id)?;
+            Ok(async move { c.leave().await })
+        })
+    }
+}
+
+/// Adds up to 100 users; failures are reported per user.
+///
+/// `user_ids_json`: `Vec<String>` JSON.
+/// `*out_json` gets `UsersOutcome` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_invite(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    user_ids_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let user_ids: Vec<String> = json_arg(user_ids_json, "user_ids_json", None)?;
+            Ok(async move {
+                c.invite(user_ids.into_iter().map(Into::into).collect())
+                    .await
+                    .map(UsersOutcome::from)
+            })
+        })
+    }
+}
+
+/// Pending join requests (owner / admin).
+///
+/// `*out_json` gets a JSON array of `JoinRequest`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_join_requests(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            Ok(async move { c.join_requests().await.map(map_vec::<_, JoinRequest>) })
+        })
+    }
+}
+
+/// Approves or rejects a join request (owner / admin).
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_decide_join_request(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    user_id: *const c_char,
+    approve: bool,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = community_arg(client, community_id)?;
+            let user_id = str_arg(user_id, "user_id")?.to_owned();
+            Ok(async move { c.decide_join_request(user_id, approve).await })
+        })
+    }
+}
+
+/// Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
+///
+/// `update_json`: `CommunityUpdate` JSON.
+/// `*out_json` gets `CommunityInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_update(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    update_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let update: CommunityUpdate = json_arg(update_json, "update_json", None)?;
+            Ok(async move { c.update(update.into()).await.map(CommunityInfo::from) })
+        })
+    }
+}
+
+/// Sets custom attributes (owner / admin); keys that fail are reported one by one.
+///
+/// `attributes_json`: `HashMap<String, String>` JSON.
+/// `*out_json` gets `AttributesOutcome` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_set_attributes(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    attributes_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let attributes: HashMap<String, String> =
+                json_arg(attributes_json, "attributes_json", None)?;
+            Ok(async move {
+                c.set_attributes(attributes.into_iter().collect())
+                    .await
+                    .map(AttributesOutcome::from)
+            })
+        })
+    }
+}
+
+/// Deletes custom attributes (owner / admin).
+///
+/// `keys_json`: `Vec<String>` JSON.
+/// `*out_json` gets `AttributesOutcome` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_delete_attributes(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    keys_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let keys: Vec<String> = json_arg(keys_json, "keys_json", None)?;
+            Ok(async move { c.delete_attributes(keys).await.map(AttributesOutcome::from) })
+        })
+    }
+}
+
+/// The user's notification status for this community (synced to their devices).
+///
+/// `status`: a `NotificationStatus` name, e.g. as in the JSON records.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_set_notification(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    status: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = community_arg(client, community_id)?;
+            let status: NotificationStatus = enum_arg(status, "status")?;
+            Ok(async move { c.set_notification(status.into()).await })
+        })
+    }
+}
+
+/// A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
+///
+/// `query` may be NULL.
+/// `cursor` may be NULL.
+/// `limit`: 0 for none.
+/// `*out_json` gets `MemberPage` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_members(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    query: *const c_char,
+    cursor: *const c_char,
+    limit: u32,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let query = opt_str_arg(query, "query")?;
+            let cursor = opt_str_arg(cursor, "cursor")?;
+            let limit = (limit != 0).then_some(limit);
+            Ok(async move { c.members(query, cursor, limit).await.map(MemberPage::from) })
+        })
+    }
+}
+
+/// Makes a member an admin or an ordinary member (owner only).
+///
+/// `role`: a `Role` name, e.g. as in the JSON records.
+/// `*out_json` gets `MemberInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_set_member_role(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    user_id: *const c_char,
+    role: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let user_id = str_arg(user_id, "user_id")?.to_owned();
+            let role: Role = enum_arg(role, "role")?;
+            Ok(async move {
+                c.set_member_role(user_id, role.into())
+                    .await
+                    .map(MemberInfo::from)
+            })
+        })
+    }
+}
+
+/// Removes a member (owner: anyone else; admin: ordinary members).
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_kick(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    user_id: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = community_arg(client, community_id)?;
+            let user_id = str_arg(user_id, "user_id")?.to_owned();
+            Ok(async move { c.kick(user_id).await })
+        })
+    }
+}
+
+/// Gives ownership to another member (owner only); the user becomes an admin.
+///
+/// `*out_json` gets `MemberInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_transfer_ownership(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    user_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let user_id = str_arg(user_id, "user_id")?.to_owned();
+            Ok(async move { c.transfer_ownership(user_id).await.map(MemberInfo::from) })
+        })
+    }
+}
+
+/// Mutes a member until a time (ms since the epoch), or unmutes (none).
+///
+/// `until_ms`: 0 or negative for none.
+/// `*out_json` gets `MemberInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_mute_member(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    user_id: *const c_char,
+    until_ms: i64,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let user_id = str_arg(user_id, "user_id")?.to_owned();
+            let until_ms = (until_ms > 0).then_some(until_ms);
+            Ok(async move { c.mute_member(user_id, until_ms).await.map(MemberInfo::from) })
+        })
+    }
+}
+
+/// Mutes or unmutes everyone but the owner and admins (owner / admin).
+///
+/// `*out_json` gets `CommunityInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_set_mute_all(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    muted: bool,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            Ok(async move { c.set_mute_all(muted).await.map(CommunityInfo::from) })
+        })
+    }
+}
+
+/// Sets the user's own nickname in this community (empty clears it).
+///
+/// `*out_json` gets `MemberInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_set_nickname(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    nickname: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let nickname = str_arg(nickname, "nickname")?.to_owned();
+            Ok(async move { c.set_nickname(&nickname).await.map(MemberInfo::from) })
+        })
+    }
+}
+
+/// Creates a category (owner / admin); no position means after the last.
+///
+/// `position`: negative for none.
+/// `*out_json` gets `CategoryInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_create_category(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    name: *const c_char,
+    position: i64,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let name = str_arg(name, "name")?.to_owned();
+            let position = (position >= 0).then_some(position);
+            Ok(async move {
+                c.create_category(&name, position)
+                    .await
+                    .map(CategoryInfo::from)
+            })
+        })
+    }
+}
+
+/// Renames or moves a category (owner / admin).
+///
+/// `name` may be NULL.
+/// `position`: negative for none.
+/// `*out_json` gets `CategoryInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_update_category(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    category_id: *const c_char,
+    name: *const c_char,
+    position: i64,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let category_id = str_arg(category_id, "category_id")?.to_owned();
+            let name = opt_str_arg(name, "name")?;
+            let position = (position >= 0).then_some(position);
+            Ok(async move {
+                c.update_category(category_id, name, position)
+                    .await
+                    .map(CategoryInfo::from)
+            })
+        })
+    }
+}
+
+/// Deletes a category; its channels fall back to no category (owner / admin).
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_delete_category(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    category_id: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = community_arg(client, community_id)?;
+            let category_id = str_arg(category_id, "category_id")?.to_owned();
+            Ok(async move { c.delete_category(category_id).await })
+        })
+    }
+}
+
+/// Fetches the exact heads of every visible channel and refreshes the counts.
+///
+/// `*out_json` gets a JSON array of `ChannelHead`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_refresh_heads(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            Ok(async move { c.refresh_heads().await.map(map_vec::<_, ChannelHead>) })
+        })
+    }
+}
+
+/// The channel as cached, with its head (none when not visible or not cached).
+///
+/// `*out_json` gets `ChannelEntry` JSON, or `null`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_entry(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(c.entry().map(ChannelEntry::from))
+        })
+    }
+}
+
+/// Its unread and mention counts (none when not cached).
+///
+/// `*out_json` gets `ChannelUnread` JSON, or `null`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_unread(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(c.unread().map(ChannelUnread::from))
+        })
+    }
+}
+
+/// Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
+///
+/// `content_json`: `MessageContent` JSON.
+/// `options_json`: `SendOptions` JSON, or NULL for the default.
+/// `*out_json` gets `LocalMessage` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_send(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    content_json: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let content: MessageContent = json_arg(content_json, "content_json", None)?;
+            let options: SendOptions =
+                json_arg(options_json, "options_json", Some(SendOptions::default))?;
+            Ok(async move {
+                c.send(content.into(), options.into())
+                    .await
+                    .map(LocalMessage::from)
+            })
+        })
+    }
+}
+
+/// Sends a text message with default options (the local echo; see `send`).
+///
+/// `*out_json` gets `LocalMessage` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_send_text(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    text: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let text = str_arg(text, "text")?.to_owned();
+            Ok(async move { c.send_text(text).await.map(LocalMessage::from) })
+        })
+    }
+}
+
+/// Puts a failed message back in the queue; false when it was not failed.
+///
+/// `*out_done` gets the flag (false on failure).
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_retry_send(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    local_id: *const c_char,
+    out_done: *mut bool,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_done, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let local_id = str_arg(local_id, "local_id")?.to_owned();
+            Ok(async move { c.retry_send(&local_id).await })
+        })
+    }
+}
+
+/// Discards an unsent or failed message (timelines drop its echo); false when unknown or sent.
+///
+/// `*out_done` gets the flag (false on failure).
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_discard(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    local_id: *const c_char,
+    out_done: *mut bool,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_done, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let local_id = str_arg(local_id, "local_id")?.to_owned();
+            Ok(async move { c.discard(&local_id).await })
+        })
+    }
+}
+
+/// The user's messages of this channel not sent yet, or failed.
+///
+/// `*out_json` gets a JSON array of `LocalMessage`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_pending(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(async move { c.pending().await.map(map_vec::<_, LocalMessage>) })
+        })
+    }
+}
+
+/// A page of history, whole and ascending: up to `limit` (1..=100) messages with `seq < before_seq` (the newest when none). Gaps are filled from the server.
+///
+/// `before_seq`: 0 for none.
+/// `*out_json` gets a JSON array of `Message`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_messages(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    before_seq: u64,
+    limit: u32,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let before_seq = (before_seq != 0).then_some(before_seq);
+            Ok(async move {
+                c.messages(before_seq, limit)
+                    .await
+                    .map(map_vec::<_, Message>)
+            })
+        })
+    }
+}
+
+/// Marks everything up to `seq` read (never backwards); returns the new head.
+///
+/// `*out_json` gets `ChannelHead` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_mark_read(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    seq: u64,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(async move { c.mark_read(seq).await.map(ChannelHead::from) })
+        })
+    }
+}
+
+/// Marks every message read; returns the new head.
+///
+/// `*out_json` gets `ChannelHead` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_mark_all_read(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(async move { c.mark_all_read().await.map(ChannelHead::from) })
+        })
+    }
+}
+
+/// Changes the channel (owner / admin); absent fields stay.
+///
+/// `update_json`: `ChannelUpdate` JSON.
+/// `*out_json` gets `ChannelInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_update(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    update_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let update: ChannelUpdate = json_arg(update_json, "update_json", None)?;
+            Ok(async move { c.update(update.into()).await.map(ChannelInfo::from) })
+        })
+    }
+}
+
+/// Deletes the channel and its messages (owner / admin; not the default channel).
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_delete(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(async move { c.delete().await })
+        })
+    }
+}
+
+/// Adds members to a private channel (owner / admin).
+///
+/// `user_ids_json`: `Vec<String>` JSON.
+/// `*out_json` gets `UsersOutcome` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_add_members(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    user_ids_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let user_ids: Vec<String> = json_arg(user_ids_json, "user_ids_json", None)?;
+            Ok(async move {
+                c.add_members(user_ids.into_iter().map(Into::into).collect())
+                    .await
+                    .map(UsersOutcome::from)
+            })
+        })
+    }
+}
+
+/// Removes members from a private channel (owner / admin).
+///
+/// `user_ids_json`: `Vec<String>` JSON.
+/// `*out_json` gets `UsersOutcome` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_remove_members(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    user_ids_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let user_ids: Vec<String> = json_arg(user_ids_json, "user_ids_json", None)?;
+            Ok(async move {
+                c.remove_members(user_ids.into_iter().map(Into::into).collect())
+                    .await
+                    .map(UsersOutcome::from)
+            })
+        })
+    }
+}
+
+/// The explicit members of a private channel (user ids).
+///
+/// `*out_json` gets a JSON array of `String`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_members(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(async move { c.members().await.map(map_vec::<_, String>) })
+        })
+    }
+}

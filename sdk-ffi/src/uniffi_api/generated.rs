@@ -1,0 +1,477 @@
+// Generated from `sdk-ffi/src/ops_table/rows.rs` by its test `generated_bindings_are_fresh`.
+// Do not edit: change the table and run `UPDATE_GENERATED=1 cargo test -p community-sdk-ffi generated_bindings_are_fresh`.
+//! The forwarded methods of [`Client`], [`Community`] and [`Channel`] (see
+//! `ops_table/rows.rs`).
+
+use std::collections::HashMap;
+
+use super::{Channel, Client, Community, call_on};
+use crate::error::SdkError;
+use crate::records::*;
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Client {
+    /// The connection state now.
+    pub fn connection_state(&self) -> Result<ConnectionState, SdkError> {
+        let c = self.sdk()?;
+        Ok(ConnectionState::from(c.connection_state()))
+    }
+
+    /// How far the cache is from the server now.
+    pub fn sync_state(&self) -> Result<SyncState, SdkError> {
+        let c = self.sdk()?;
+        Ok(SyncState::from(c.sync_state()))
+    }
+
+    /// The deployment's limits (announced at login; defaults before).
+    pub fn limits(&self) -> Result<Limits, SdkError> {
+        let c = self.sdk()?;
+        Ok(Limits::from(c.limits()))
+    }
+
+    /// The joined communities held in the cache, whole.
+    pub fn communities(&self) -> Result<Vec<CommunityEntry>, SdkError> {
+        let c = self.sdk()?;
+        Ok(map_vec::<_, CommunityEntry>(c.communities()))
+    }
+
+    /// Total unread (communities in notify status) and total mentions.
+    pub fn unread_totals(&self) -> Result<UnreadTotals, SdkError> {
+        let c = self.sdk()?;
+        Ok(UnreadTotals::from(c.unread_totals()))
+    }
+
+    /// Every unread count now (per channel, per community, totals; `reset` is true).
+    pub fn unread(&self) -> Result<UnreadUpdate, SdkError> {
+        let c = self.sdk()?;
+        Ok(UnreadUpdate::from(c.unread()))
+    }
+
+    /// Logs out: ends the session on the server and forgets it (the cache stays on disk).
+    pub async fn logout(&self) -> Result<(), SdkError> {
+        call_on(&self.sdk()?, move |c| async move { c.logout().await }).await
+    }
+
+    /// Sends a new token now; returns its expiry.
+    pub async fn refresh_token(&self, token: String) -> Result<i64, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.refresh_token(&token).await
+        })
+        .await
+    }
+
+    /// Joins a community (or files a join request for an approval community).
+    pub async fn join_community(
+        &self,
+        community_id: String,
+        message: Option<String>,
+    ) -> Result<JoinOutcome, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.join_community(community_id, &message.unwrap_or_default())
+                .await
+                .map(JoinOutcome::from)
+        })
+        .await
+    }
+
+    /// One page of the joined communities from the server, whole (`cursor`: the previous page's `next_cursor`; `limit` 1..=100, default 100).
+    pub async fn joined_communities_page(
+        &self,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> Result<CommunityPage, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.joined_communities_page(cursor, limit)
+                .await
+                .map(CommunityPage::from)
+        })
+        .await
+    }
+
+    /// Every message of the outbox (unsent, failed, and the most recently sent), in the order they were sent.
+    pub async fn outbox(&self) -> Result<Vec<LocalMessage>, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.outbox().await.map(map_vec::<_, LocalMessage>)
+        })
+        .await
+    }
+
+    /// One message of the outbox by its local id (also a recently sent one); none when unknown.
+    pub async fn local_message(&self, local_id: String) -> Result<Option<LocalMessage>, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.local_message(&local_id)
+                .await
+                .map(|v| v.map(LocalMessage::from))
+        })
+        .await
+    }
+
+    /// Waits until the message `local_id` is sent (its sequence) or refused (the server's typed error); `message_not_found` when unknown or discarded.
+    pub async fn wait_for_send(&self, local_id: String) -> Result<u64, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.wait_for_send(&local_id).await
+        })
+        .await
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Community {
+    /// The community as cached (none when not joined or not cached).
+    pub fn entry(&self) -> Option<CommunityEntry> {
+        let c = &self.inner;
+        c.entry().map(CommunityEntry::from)
+    }
+
+    /// Its visible channels as cached, in display order, whole.
+    pub fn channels(&self) -> Vec<ChannelEntry> {
+        let c = &self.inner;
+        map_vec::<_, ChannelEntry>(c.channels())
+    }
+
+    /// Its categories as cached, in display order, whole.
+    pub fn categories(&self) -> Vec<CategoryInfo> {
+        let c = &self.inner;
+        map_vec::<_, CategoryInfo>(c.categories())
+    }
+
+    /// Its unread sums (none when not cached).
+    pub fn unread(&self) -> Option<CommunityUnread> {
+        let c = &self.inner;
+        c.unread().map(CommunityUnread::from)
+    }
+
+    /// Fetches the community from the server and refreshes the cache.
+    pub async fn refresh(&self) -> Result<CommunityEntry, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.refresh().await.map(CommunityEntry::from)
+        })
+        .await
+    }
+
+    /// Deletes the community and everything in it (owner only).
+    pub async fn dismiss(&self) -> Result<(), SdkError> {
+        call_on(&self.inner, move |c| async move { c.dismiss().await }).await
+    }
+
+    /// Leaves the community (not for its owner).
+    pub async fn leave(&self) -> Result<(), SdkError> {
+        call_on(&self.inner, move |c| async move { c.leave().await }).await
+    }
+
+    /// Adds up to 100 users; failures are reported per user.
+    pub async fn invite(&self, user_ids: Vec<String>) -> Result<UsersOutcome, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.invite(user_ids.into_iter().map(Into::into).collect())
+                .await
+                .map(UsersOutcome::from)
+        })
+        .await
+    }
+
+    /// Pending join requests (owner / admin).
+    pub async fn join_requests(&self) -> Result<Vec<JoinRequest>, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.join_requests().await.map(map_vec::<_, JoinRequest>)
+        })
+        .await
+    }
+
+    /// Approves or rejects a join request (owner / admin).
+    pub async fn decide_join_request(
+        &self,
+        user_id: String,
+        approve: bool,
+    ) -> Result<(), SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.decide_join_request(user_id, approve).await
+        })
+        .await
+    }
+
+    /// Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
+    pub async fn update(&self, update: CommunityUpdate) -> Result<CommunityInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.update(update.into()).await.map(CommunityInfo::from)
+        })
+        .await
+    }
+
+    /// Sets custom attributes (owner / admin); keys that fail are reported one by one.
+    pub async fn set_attributes(
+        &self,
+        attributes: HashMap<String, String>,
+    ) -> Result<AttributesOutcome, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.set_attributes(attributes.into_iter().collect())
+                .await
+                .map(AttributesOutcome::from)
+        })
+        .await
+    }
+
+    /// Deletes custom attributes (owner / admin).
+    pub async fn delete_attributes(
+        &self,
+        keys: Vec<String>,
+    ) -> Result<AttributesOutcome, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.delete_attributes(keys).await.map(AttributesOutcome::from)
+        })
+        .await
+    }
+
+    /// The user's notification status for this community (synced to their devices).
+    pub async fn set_notification(&self, status: NotificationStatus) -> Result<(), SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.set_notification(status.into()).await
+        })
+        .await
+    }
+
+    /// A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
+    pub async fn members(
+        &self,
+        query: Option<String>,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> Result<MemberPage, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.members(query, cursor, limit).await.map(MemberPage::from)
+        })
+        .await
+    }
+
+    /// Makes a member an admin or an ordinary member (owner only).
+    pub async fn set_member_role(
+        &self,
+        user_id: String,
+        role: Role,
+    ) -> Result<MemberInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.set_member_role(user_id, role.into())
+                .await
+                .map(MemberInfo::from)
+        })
+        .await
+    }
+
+    /// Removes a member (owner: anyone else; admin: ordinary members).
+    pub async fn kick(&self, user_id: String) -> Result<(), SdkError> {
+        call_on(&self.inner, move |c| async move { c.kick(user_id).await }).await
+    }
+
+    /// Gives ownership to another member (owner only); the user becomes an admin.
+    pub async fn transfer_ownership(&self, user_id: String) -> Result<MemberInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.transfer_ownership(user_id).await.map(MemberInfo::from)
+        })
+        .await
+    }
+
+    /// Mutes a member until a time (ms since the epoch), or unmutes (none).
+    pub async fn mute_member(
+        &self,
+        user_id: String,
+        until_ms: Option<i64>,
+    ) -> Result<MemberInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.mute_member(user_id, until_ms).await.map(MemberInfo::from)
+        })
+        .await
+    }
+
+    /// Mutes or unmutes everyone but the owner and admins (owner / admin).
+    pub async fn set_mute_all(&self, muted: bool) -> Result<CommunityInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.set_mute_all(muted).await.map(CommunityInfo::from)
+        })
+        .await
+    }
+
+    /// Sets the user's own nickname in this community (empty clears it).
+    pub async fn set_nickname(&self, nickname: String) -> Result<MemberInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.set_nickname(&nickname).await.map(MemberInfo::from)
+        })
+        .await
+    }
+
+    /// Creates a category (owner / admin); no position means after the last.
+    pub async fn create_category(
+        &self,
+        name: String,
+        position: Option<i64>,
+    ) -> Result<CategoryInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.create_category(&name, position)
+                .await
+                .map(CategoryInfo::from)
+        })
+        .await
+    }
+
+    /// Renames or moves a category (owner / admin).
+    pub async fn update_category(
+        &self,
+        category_id: String,
+        name: Option<String>,
+        position: Option<i64>,
+    ) -> Result<CategoryInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.update_category(category_id, name, position)
+                .await
+                .map(CategoryInfo::from)
+        })
+        .await
+    }
+
+    /// Deletes a category; its channels fall back to no category (owner / admin).
+    pub async fn delete_category(&self, category_id: String) -> Result<(), SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.delete_category(category_id).await
+        })
+        .await
+    }
+
+    /// Fetches the exact heads of every visible channel and refreshes the counts.
+    pub async fn refresh_heads(&self) -> Result<Vec<ChannelHead>, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.refresh_heads().await.map(map_vec::<_, ChannelHead>)
+        })
+        .await
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Channel {
+    /// The channel as cached, with its head (none when not visible or not cached).
+    pub fn entry(&self) -> Option<ChannelEntry> {
+        let c = &self.inner;
+        c.entry().map(ChannelEntry::from)
+    }
+
+    /// Its unread and mention counts (none when not cached).
+    pub fn unread(&self) -> Option<ChannelUnread> {
+        let c = &self.inner;
+        c.unread().map(ChannelUnread::from)
+    }
+
+    /// Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
+    pub async fn send(
+        &self,
+        content: MessageContent,
+        options: SendOptions,
+    ) -> Result<LocalMessage, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.send(content.into(), options.into())
+                .await
+                .map(LocalMessage::from)
+        })
+        .await
+    }
+
+    /// Sends a text message with default options (the local echo; see `send`).
+    pub async fn send_text(&self, text: String) -> Result<LocalMessage, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.send_text(text).await.map(LocalMessage::from)
+        })
+        .await
+    }
+
+    /// Puts a failed message back in the queue; false when it was not failed.
+    pub async fn retry_send(&self, local_id: String) -> Result<bool, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.retry_send(&local_id).await
+        })
+        .await
+    }
+
+    /// Discards an unsent or failed message (timelines drop its echo); false when unknown or sent.
+    pub async fn discard(&self, local_id: String) -> Result<bool, SdkError> {
+        call_on(
+            &self.inner,
+            move |c| async move { c.discard(&local_id).await },
+        )
+        .await
+    }
+
+    /// The user's messages of this channel not sent yet, or failed.
+    pub async fn pending(&self) -> Result<Vec<LocalMessage>, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.pending().await.map(map_vec::<_, LocalMessage>)
+        })
+        .await
+    }
+
+    /// A page of history, whole and ascending: up to `limit` (1..=100) messages with `seq < before_seq` (the newest when none). Gaps are filled from the server.
+    pub async fn messages(
+        &self,
+        before_seq: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<Message>, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.messages(before_seq, limit)
+                .await
+                .map(map_vec::<_, Message>)
+        })
+        .await
+    }
+
+    /// Marks everything up to `seq` read (never backwards); returns the new head.
+    pub async fn mark_read(&self, seq: u64) -> Result<ChannelHead, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.mark_read(seq).await.map(ChannelHead::from)
+        })
+        .await
+    }
+
+    /// Marks every message read; returns the new head.
+    pub async fn mark_all_read(&self) -> Result<ChannelHead, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.mark_all_read().await.map(ChannelHead::from)
+        })
+        .await
+    }
+
+    /// Changes the channel (owner / admin); absent fields stay.
+    pub async fn update(&self, update: ChannelUpdate) -> Result<ChannelInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.update(update.into()).await.map(ChannelInfo::from)
+        })
+        .await
+    }
+
+    /// Deletes the channel and its messages (owner / admin; not the default channel).
+    pub async fn delete(&self) -> Result<(), SdkError> {
+        call_on(&self.inner, move |c| async move { c.delete().await }).await
+    }
+
+    /// Adds members to a private channel (owner / admin).
+    pub async fn add_members(&self, user_ids: Vec<String>) -> Result<UsersOutcome, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.add_members(user_ids.into_iter().map(Into::into).collect())
+                .await
+                .map(UsersOutcome::from)
+        })
+        .await
+    }
+
+    /// Removes members from a private channel (owner / admin).
+    pub async fn remove_members(&self, user_ids: Vec<String>) -> Result<UsersOutcome, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.remove_members(user_ids.into_iter().map(Into::into).collect())
+                .await
+                .map(UsersOutcome::from)
+        })
+        .await
+    }
+
+    /// The explicit members of a private channel (user ids).
+    pub async fn members(&self) -> Result<Vec<String>, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.members().await.map(map_vec::<_, String>)
+        })
+        .await
+    }
+}
