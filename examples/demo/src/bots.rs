@@ -3,15 +3,14 @@
 //! the demo user, so that the demo user's unread and mention badges move.
 //!
 //! Every bot stops by itself: after its run time, after its message budget, or when the
-//! swarm is stopped. Each message is confirmed through the bot's own message subscription
+//! swarm is stopped. Each message's end is awaited (`OutgoingMessage::sent`, bounded)
 //! before the next one, and recorded in the [`Ledger`].
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use community_sdk::protocol::{ChannelId, CommunityId, Mentions, MessageContent};
-use community_sdk::{Client, MessageUpdate, SendOptions, SendState, Subscription};
+use community_sdk::protocol::{ChannelId, CommunityId, Mentions, MessageContent, UserId};
+use community_sdk::{Client, SendOptions};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -99,13 +98,13 @@ pub struct Script {
     /// A bot stops after this many messages.
     pub max_messages: u32,
     /// The user the bots mention.
-    pub demo_user: String,
+    pub demo_user: UserId,
 }
 
 impl Script {
     /// The interactive demo: people chatting for up to an hour, after a short burst that
     /// fills the scrollback.
-    pub fn interactive(demo_user: &str) -> Self {
+    pub fn interactive(demo_user: &UserId) -> Self {
         Self {
             pace: Pace::HUMAN,
             backlog: 15,
@@ -114,12 +113,12 @@ impl Script {
             long_one_in: 15,
             run_for: Duration::from_secs(3600),
             max_messages: 2_000,
-            demo_user: demo_user.to_string(),
+            demo_user: demo_user.clone(),
         }
     }
 
     /// The headless run: brisk chatter for `run_for`, so there is enough traffic to count.
-    pub fn headless(demo_user: &str, run_for: Duration) -> Self {
+    pub fn headless(demo_user: &UserId, run_for: Duration) -> Self {
         Self {
             pace: Pace::BRISK,
             backlog: 10,
@@ -128,7 +127,7 @@ impl Script {
             long_one_in: 20,
             run_for,
             max_messages: 10_000,
-            demo_user: demo_user.to_string(),
+            demo_user: demo_user.clone(),
         }
     }
 }
@@ -137,7 +136,7 @@ impl Script {
 #[derive(Debug)]
 pub struct Bot {
     /// Its user id.
-    pub user_id: String,
+    pub user_id: UserId,
     /// Its own client (own cache directory).
     pub client: Client,
     /// What it does.
@@ -149,6 +148,8 @@ pub struct Bot {
 pub struct BotSwarm {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<Bot>>,
+    /// The bots' clients (clones), to close them after an abort.
+    clients: Vec<Client>,
 }
 
 impl BotSwarm {
@@ -156,6 +157,7 @@ impl BotSwarm {
     pub fn start(bots: Vec<Bot>, script: Script, ledger: Arc<Ledger>) -> Self {
         let (stop, stopped) = watch::channel(false);
         let script = Arc::new(script);
+        let clients = bots.iter().map(|bot| bot.client.clone()).collect();
         let tasks = bots
             .into_iter()
             .map(|bot| {
@@ -167,7 +169,11 @@ impl BotSwarm {
                 ))
             })
             .collect();
-        Self { stop, tasks }
+        Self {
+            stop,
+            tasks,
+            clients,
+        }
     }
 
     /// How many bots run.
@@ -196,11 +202,13 @@ impl BotSwarm {
         bots
     }
 
-    /// Stops the bots at once (messages in flight stay in their outboxes).
-    pub fn abort(self) {
+    /// Stops the bots at once (messages in flight stay in their outboxes) and hands back
+    /// their clients, to be closed.
+    pub fn abort(self) -> Vec<Client> {
         for task in self.tasks {
             task.abort();
         }
+        self.clients
     }
 }
 
@@ -220,7 +228,6 @@ async fn run_bot(
 ) -> Bot {
     let mut rng = StdRng::from_os_rng();
     let deadline = Instant::now() + script.run_for;
-    let mut subscriptions: HashMap<ChannelId, Subscription<Vec<MessageUpdate>>> = HashMap::new();
     let mut backlog_left = script.backlog;
     for _ in 0..script.max_messages {
         let (target, pace) = match bot.plan.backlog_target.as_ref() {
@@ -237,94 +244,45 @@ async fn run_bot(
             break;
         }
         let (content, mentions) = compose(&mut rng, &script);
-        send_one(
-            &bot,
-            &target,
-            content,
-            mentions,
-            &mut subscriptions,
-            &ledger,
-            &script.demo_user,
-        )
-        .await;
+        send_one(&bot, &target, content, mentions, &ledger, &script.demo_user).await;
     }
     tracing::debug!(bot = %bot.user_id, "bot stopped");
     bot
 }
 
-/// Sends one message and waits for the server's answer, recording the outcome.
+/// Sends one message and waits (bounded) for the server's answer, recording the outcome.
 async fn send_one(
     bot: &Bot,
     target: &Target,
     content: MessageContent,
     mentions: Mentions,
-    subscriptions: &mut HashMap<ChannelId, Subscription<Vec<MessageUpdate>>>,
     ledger: &Ledger,
-    demo_user: &str,
+    demo_user: &UserId,
 ) {
     let channel = bot
         .client
-        .community(target.community_id.clone())
-        .channel(target.channel_id.clone());
-    if !subscriptions.contains_key(&target.channel_id) {
-        match channel.subscribe_messages().await {
-            Ok(subscription) => {
-                subscriptions.insert(target.channel_id.clone(), subscription);
-            }
-            Err(error) => {
-                tracing::debug!(bot = %bot.user_id, %error, "cannot subscribe");
-                ledger.record_refused();
-                return;
-            }
-        }
-    }
-    let Some(subscription) = subscriptions.get_mut(&target.channel_id) else {
-        return;
-    };
+        .community(&target.community_id)
+        .channel(&target.channel_id);
     let mentions_demo = mentions.mentions(demo_user);
     let options = SendOptions {
         mentions,
         ..SendOptions::default()
     };
-    let echo = match channel.send(content, options).await {
-        Ok(echo) => echo,
+    let outgoing = match channel.send(content, options).await {
+        Ok(outgoing) => outgoing,
         Err(error) => {
             tracing::debug!(bot = %bot.user_id, %error, "send refused");
             ledger.record_refused();
             return;
         }
     };
-    match confirm(subscription, &echo.local_id).await {
-        Some(true) => ledger.record_sent(&target.community_id, &target.channel_id, mentions_demo),
-        Some(false) => ledger.record_refused(),
-        None => ledger.record_unconfirmed(),
-    }
-}
-
-/// Waits (bounded) until the message `local_id` is stored (`Some(true)`) or refused
-/// (`Some(false)`); `None` when no answer came in time.
-async fn confirm(
-    subscription: &mut Subscription<Vec<MessageUpdate>>,
-    local_id: &str,
-) -> Option<bool> {
-    let deadline = Instant::now() + CONFIRM_TIMEOUT;
-    loop {
-        let updates = tokio::time::timeout_at(deadline, subscription.next())
-            .await
-            .ok()??;
-        for update in updates {
-            match update {
-                MessageUpdate::Local(echo) if echo.local_id == local_id => match echo.state {
-                    SendState::Sent { .. } => return Some(true),
-                    SendState::Failed { .. } => return Some(false),
-                    SendState::Sending => {}
-                },
-                MessageUpdate::Inserted(message) if message.idempotency_key == local_id => {
-                    return Some(true);
-                }
-                _ => {}
-            }
+    match tokio::time::timeout(CONFIRM_TIMEOUT, outgoing.sent()).await {
+        Ok(Ok(_seq)) => ledger.record_sent(&target.community_id, &target.channel_id, mentions_demo),
+        Ok(Err(error)) => {
+            tracing::debug!(bot = %bot.user_id, %error, "message refused");
+            ledger.record_refused();
         }
+        Err(_) => ledger.record_unconfirmed(),
     }
 }
 
@@ -405,7 +363,7 @@ mod tests {
         Script {
             mention_one_in,
             long_one_in,
-            ..Script::headless("demo", Duration::from_secs(1))
+            ..Script::headless(&UserId::from("demo"), Duration::from_secs(1))
         }
     }
 
@@ -413,7 +371,7 @@ mod tests {
     fn mentions_name_the_demo_user_in_text_and_metadata() {
         let mut rng = StdRng::seed_from_u64(7);
         let (content, mentions) = compose(&mut rng, &script(1, 0));
-        assert!(mentions.mentions("demo"));
+        assert!(mentions.mentions(&"demo".into()));
         assert!(matches!(content, MessageContent::Text { text } if text.starts_with("@demo ")));
         let (_, mentions) = compose(&mut rng, &script(0, 0));
         assert!(mentions.is_empty());

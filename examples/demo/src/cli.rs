@@ -63,15 +63,12 @@ impl Cli {
         let setup = match (&self.server, &self.token) {
             (Some(url), Some(token)) => Setup::Remote {
                 url: url.clone(),
-                user_id: self.user.clone().unwrap_or_default(),
+                user_id: self.user.clone().unwrap_or_default().into(),
                 token: token.clone(),
                 seed: self.seed,
             },
             _ => Setup::Embedded {
-                user_id: self
-                    .user
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_USER.to_string()),
+                user_id: self.user.as_deref().unwrap_or(DEFAULT_USER).into(),
                 bots: usize::from(self.bots),
             },
         };

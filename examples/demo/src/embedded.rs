@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use community_sdk::protocol::UserId;
 use community_server::{RunningServer, ServerConfig};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -93,10 +94,10 @@ impl ServerControl {
 
     /// A login token for `user_id`, signed with this server's secret (works while the
     /// server is down too).
-    pub fn issue_token(&self, user_id: &str) -> Result<String, DemoError> {
+    pub fn issue_token(&self, user_id: &UserId) -> Result<String, DemoError> {
         Ok(community_server::issue_token(
             &self.data_dir,
-            user_id,
+            user_id.as_str(),
             TOKEN_TTL,
         )?)
     }

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use community_sdk::protocol::{CategoryId, ChannelKind, Seq};
-use community_sdk::{ChannelHandle, Client};
+use community_sdk::protocol::{CategoryId, ChannelKind, Seq, UserId};
+use community_sdk::{ChannelHandle, Client, LoginOutcome};
 use tempfile::TempDir;
 use tokio::sync::watch;
 
@@ -27,7 +27,7 @@ pub enum Setup {
     /// Start a server in this process, seed it and bring in bots.
     Embedded {
         /// The demo user's id.
-        user_id: String,
+        user_id: UserId,
         /// How many bots (at most [`BOT_NAMES`]`.len()`).
         bots: usize,
     },
@@ -36,7 +36,7 @@ pub enum Setup {
         /// Its WebSocket URL.
         url: String,
         /// The user to log in as.
-        user_id: String,
+        user_id: UserId,
         /// The user's token.
         token: String,
         /// Seed the demo communities as this user.
@@ -46,6 +46,8 @@ pub enum Setup {
 
 /// Bots that are members of private channels (the first ones).
 const PRIVATE_MEMBERS: usize = 2;
+/// How long shutting down waits for one client to close.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Everything the demo runs: the demo user's client, the embedded server, the seeded
 /// communities and the bots.
@@ -54,7 +56,7 @@ pub struct Demo {
     /// The demo user's client.
     pub client: Client,
     /// The demo user's id.
-    pub user_id: String,
+    pub user_id: UserId,
     /// The embedded server (`None` with a remote server).
     pub server: Option<ServerControl>,
     /// The communities the demo seeded (empty when it did not seed).
@@ -67,12 +69,14 @@ pub struct Demo {
 }
 
 /// Builds a client with fast reconnects, its cache in `cache_dir`, and logs it in.
+/// Returns how the login ended: `Offline` when the server could not be reached but the
+/// cache holds a saved session of the user (the client keeps connecting by itself).
 pub async fn connect(
     url: &str,
-    user_id: &str,
+    user_id: &UserId,
     token: &str,
     cache_dir: &Path,
-) -> Result<Client, DemoError> {
+) -> Result<(Client, LoginOutcome), DemoError> {
     let client = Client::builder()
         .server_url(url)
         .data_dir(cache_dir)
@@ -81,11 +85,21 @@ pub async fn connect(
         .build()
         .await
         .map_err(DemoError::sdk(format!("build the client of {user_id}")))?;
-    client
+    let outcome = client
         .login(user_id, token)
         .await
         .map_err(DemoError::sdk(format!("log in as {user_id}")))?;
-    Ok(client)
+    Ok((client, outcome))
+}
+
+/// What to tell the user about a login that ended offline (nothing when synced).
+fn offline_note(user_id: &UserId, outcome: LoginOutcome) -> Option<String> {
+    match outcome {
+        LoginOutcome::Synced => None,
+        _ => Some(format!(
+            "the server did not answer in time; showing {user_id}'s cache while reconnecting"
+        )),
+    }
 }
 
 async fn create_dir(path: &Path) -> Result<(), DemoError> {
@@ -117,10 +131,14 @@ impl Demo {
                 token,
                 seed,
             } => {
-                let cache = cache_dir.unwrap_or_else(|| dirs.path().join("cache").join(&user_id));
+                let cache =
+                    cache_dir.unwrap_or_else(|| dirs.path().join("cache").join(user_id.as_str()));
                 create_dir(&cache).await?;
                 progress(&format!("logging in to {url} as {user_id}"));
-                let client = connect(&url, &user_id, &token, &cache).await?;
+                let (client, outcome) = connect(&url, &user_id, &token, &cache).await?;
+                if let Some(note) = offline_note(&user_id, outcome) {
+                    progress(&note);
+                }
                 let communities = if seed {
                     progress("seeding the demo communities");
                     seed::seed(&client).await?
@@ -144,7 +162,7 @@ impl Demo {
     async fn start_embedded(
         dirs: TempDir,
         cache_dir: Option<PathBuf>,
-        user_id: &str,
+        user_id: &UserId,
         bot_count: usize,
         progress: &mut dyn FnMut(&str),
     ) -> Result<Demo, DemoError> {
@@ -156,27 +174,33 @@ impl Demo {
         progress(&format!(
             "server listening at {url}; logging in as {user_id}"
         ));
-        let cache = cache_dir.unwrap_or_else(|| dirs.path().join("cache").join(user_id));
+        let cache = cache_dir.unwrap_or_else(|| dirs.path().join("cache").join(user_id.as_str()));
         create_dir(&cache).await?;
-        let client = connect(&url, user_id, &server.issue_token(user_id)?, &cache).await?;
+        let token = server.issue_token(user_id)?;
+        let (client, outcome) = connect(&url, user_id, &token, &cache).await?;
+        if let Some(note) = offline_note(user_id, outcome) {
+            progress(&note);
+        }
         progress("seeding two communities (categories, a dozen channels)");
         let communities = seed::seed(&client).await?;
-        let names: Vec<&str> = BOT_NAMES
+        let names: Vec<UserId> = BOT_NAMES
             .iter()
             .copied()
-            .filter(|name| *name != user_id)
+            .filter(|name| *name != *user_id)
             .take(bot_count)
+            .map(UserId::from)
             .collect();
+        let listed: Vec<&str> = names.iter().map(UserId::as_str).collect();
         progress(&format!(
             "bringing in {} bots: {}",
             names.len(),
-            names.join(", ")
+            listed.join(", ")
         ));
         let mut logged_in = Vec::new();
         for name in &names {
-            let cache = dirs.path().join("cache").join(name);
+            let cache = dirs.path().join("cache").join(name.as_str());
             create_dir(&cache).await?;
-            let bot = connect(&url, name, &server.issue_token(name)?, &cache).await?;
+            let (bot, _) = connect(&url, name, &server.issue_token(name)?, &cache).await?;
             for community in &communities {
                 bot.join_community(&community.community_id, "")
                     .await
@@ -184,23 +208,13 @@ impl Demo {
             }
             logged_in.push(bot);
         }
-        let private_members: Vec<String> = names
-            .iter()
-            .take(PRIVATE_MEMBERS)
-            .map(|n| n.to_string())
-            .collect();
-        seed::admit_bots(
-            &client,
-            &communities,
-            names.first().copied(),
-            &private_members,
-        )
-        .await?;
+        let private_members: Vec<UserId> = names.iter().take(PRIVATE_MEMBERS).cloned().collect();
+        seed::admit_bots(&client, &communities, names.first(), &private_members).await?;
         let mut idle_bots = Vec::new();
         for (index, (name, bot)) in names.iter().zip(logged_in).enumerate() {
             // Pick up the new role and private channels before the first send.
             for community in &communities {
-                bot.community(community.community_id.clone())
+                bot.community(&community.community_id)
                     .refresh()
                     .await
                     .map_err(DemoError::sdk(format!(
@@ -210,14 +224,14 @@ impl Demo {
             }
             let plan = plan(&communities, index == 0, index < PRIVATE_MEMBERS);
             idle_bots.push(Bot {
-                user_id: name.to_string(),
+                user_id: name.clone(),
                 client: bot,
                 plan,
             });
         }
         Ok(Demo {
             client,
-            user_id: user_id.to_string(),
+            user_id: user_id.clone(),
             server: Some(server),
             communities,
             ledger: Arc::new(Ledger::default()),
@@ -258,7 +272,8 @@ impl Demo {
             .collect()
     }
 
-    /// Stops the bots at once, closes the clients and shuts the embedded server down.
+    /// Stops the bots at once, closes every client (the demo user's cache is complete on
+    /// disk when this returns) and shuts the embedded server down.
     pub async fn shutdown(self) {
         let Demo {
             client,
@@ -268,11 +283,23 @@ impl Demo {
             _dirs,
             ..
         } = self;
+        let mut clients = vec![client];
+        clients.extend(idle_bots.into_iter().map(|bot| bot.client));
         if let Some(swarm) = swarm {
-            swarm.abort();
+            clients.extend(swarm.abort());
         }
-        drop(idle_bots);
-        drop(client);
+        // Close them together: each waits for its own connection and cache.
+        let mut closing = tokio::task::JoinSet::new();
+        for client in clients {
+            closing.spawn(async move {
+                match tokio::time::timeout(CLOSE_TIMEOUT, client.close()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => tracing::warn!(%error, "closing a client failed"),
+                    Err(_) => tracing::warn!("a client did not close in time"),
+                }
+            });
+        }
+        while closing.join_next().await.is_some() {}
         if let Some(server) = server {
             server.shutdown().await;
         }

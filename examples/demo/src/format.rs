@@ -1,8 +1,8 @@
 //! Small pure formatting rules of the UI and the headless summary: unread / mention
-//! badges, channel glyphs, connection state labels and message times.
+//! badges, channel glyphs, connection and sync state labels and message times.
 
 use community_sdk::protocol::{ChannelKind, TimestampMs};
-use community_sdk::{ConnectionState, DisconnectReason};
+use community_sdk::{ConnectionState, DisconnectReason, SyncState};
 
 /// Unread counts above this show as `99+`.
 const BADGE_CAP: u64 = 99;
@@ -27,15 +27,17 @@ pub fn badge(unread: u64, mentions: u64) -> String {
 }
 
 /// The glyph in front of a channel name: `#` text, `!` announcement, `~` voice, `*` a
-/// private channel of any kind.
+/// private channel of any kind. A kind this version does not know (from a newer server)
+/// shows as a plain channel, `#`.
 pub fn channel_glyph(kind: ChannelKind, private: bool) -> char {
     if private {
         return '*';
     }
     match kind {
-        ChannelKind::Text => '#',
         ChannelKind::Announcement => '!',
         ChannelKind::Voice => '~',
+        // Text, `Unknown` and any later kind.
+        _ => '#',
     }
 }
 
@@ -68,6 +70,19 @@ pub fn connection_label(state: &ConnectionState) -> (String, Tone) {
         ConnectionState::Disconnected { reason } => {
             (format!("disconnected: {}", reason_label(reason)), Tone::Bad)
         }
+        // A state of a later SDK version: say what it is, without guessing how bad.
+        other => (format!("{other:?}").to_lowercase(), Tone::Waiting),
+    }
+}
+
+/// What the status bar adds after the connection state while the cache is not caught up
+/// with the server (`None` when caught up, and offline, which the connection state
+/// already says).
+pub fn sync_label(state: SyncState) -> Option<&'static str> {
+    match state {
+        SyncState::Syncing => Some("syncing…"),
+        SyncState::CatchingUp => Some("catching up…"),
+        _ => None,
     }
 }
 
@@ -81,6 +96,7 @@ fn reason_label(reason: &DisconnectReason) -> String {
         DisconnectReason::Kicked => "removed by the server".into(),
         DisconnectReason::AuthFailed(error) => format!("login refused ({})", error.code.name()),
         DisconnectReason::ProtocolError(text) => format!("protocol error ({text})"),
+        other => format!("{other:?}").to_lowercase(),
     }
 }
 
@@ -117,6 +133,16 @@ mod tests {
         assert_eq!(channel_glyph(ChannelKind::Announcement, false), '!');
         assert_eq!(channel_glyph(ChannelKind::Voice, false), '~');
         assert_eq!(channel_glyph(ChannelKind::Text, true), '*');
+        assert_eq!(channel_glyph(ChannelKind::Unknown, false), '#');
+        assert_eq!(channel_glyph(ChannelKind::Unknown, true), '*');
+    }
+
+    #[test]
+    fn sync_labels() {
+        assert_eq!(sync_label(SyncState::Syncing), Some("syncing…"));
+        assert_eq!(sync_label(SyncState::CatchingUp), Some("catching up…"));
+        assert_eq!(sync_label(SyncState::CaughtUp), None);
+        assert_eq!(sync_label(SyncState::Offline), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use community_sdk::protocol::{ChannelKind, Seq};
+use community_sdk::protocol::{ChannelId, ChannelKind, CommunityId, Seq, UserId};
 use community_sdk::{ChannelHandle, MessageUpdate, SendState, UnreadUpdate};
 use tokio::time::Instant;
 
@@ -32,8 +32,11 @@ const HISTORY_PAGE: u32 = 100;
 /// Most pages read when paging the open channel's history.
 const MAX_HISTORY_PAGES: u32 = 1_000;
 
-/// Unread and mention counts of one channel (community id, channel id).
-pub type Counts = HashMap<(String, String), (u64, u64)>;
+/// A channel: (community id, channel id).
+pub type ChannelRef = (CommunityId, ChannelId);
+
+/// Unread and mention counts per channel.
+pub type Counts = HashMap<ChannelRef, (u64, u64)>;
 
 /// One channel's counts against the expectation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +68,7 @@ impl ChannelCheck {
 /// must count exactly what the bots got stored there.
 pub fn compare(
     communities: &[SeededCommunity],
-    opened: &HashSet<(String, String)>,
+    opened: &HashSet<ChannelRef>,
     ledger: &LedgerSnapshot,
     counts: &Counts,
 ) -> Vec<ChannelCheck> {
@@ -126,7 +129,7 @@ pub struct Summary {
     /// The server's URL.
     pub server_url: String,
     /// The demo user.
-    pub user_id: String,
+    pub user_id: UserId,
     /// What the bots did.
     pub ledger: LedgerSnapshot,
     /// Messages the demo user got stored.
@@ -277,38 +280,48 @@ struct Viewer {
 }
 
 impl Viewer {
-    fn apply(&mut self, me: &str, updates: Vec<MessageUpdate>, marker: &ReadMarker) {
+    fn apply(&mut self, me: &UserId, updates: Vec<MessageUpdate>, marker: &ReadMarker) {
         for update in updates {
             match update {
                 MessageUpdate::Reset { messages, .. } => {
                     for message in messages {
                         marker.seen(message.seq);
-                        if message.sender_id != me {
+                        if message.sender_id != *me {
                             self.received.insert(message.seq);
                         }
                     }
                 }
                 MessageUpdate::Inserted(message) => {
                     marker.seen(message.seq);
-                    if message.sender_id != me {
+                    if message.sender_id != *me {
                         self.received.insert(message.seq);
                     }
                 }
                 MessageUpdate::Local(echo) => match echo.state {
-                    SendState::Sending => {}
                     SendState::Sent { seq } => {
-                        if self.pending.remove(&echo.local_id) {
-                            self.sent += 1;
-                        }
                         marker.seen(seq);
+                        self.ended(&echo.local_id, true);
                     }
-                    SendState::Failed { .. } => {
-                        if self.pending.remove(&echo.local_id) {
-                            self.refused += 1;
-                        }
-                    }
+                    SendState::Failed { .. } => self.ended(&echo.local_id, false),
+                    // Still sending (or a later state): wait for its end.
+                    _ => {}
                 },
+                // Never stored: the demo does not discard, but count it if it happens.
+                MessageUpdate::Discarded { local_id } => self.ended(&local_id, false),
+                _ => {}
             }
+        }
+    }
+
+    /// One of the demo user's sends ended: stored, or not.
+    fn ended(&mut self, local_id: &str, stored: bool) {
+        if !self.pending.remove(local_id) {
+            return;
+        }
+        if stored {
+            self.sent += 1;
+        } else {
+            self.refused += 1;
         }
     }
 }
@@ -347,8 +360,8 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
     let me = demo.user_id.clone();
     let channel = demo
         .client
-        .community(guild.community_id.clone())
-        .channel(general.channel_id.clone());
+        .community(&guild.community_id)
+        .channel(&general.channel_id);
     let mut counts = Counts::new();
     let mut unread = demo.client.subscribe_unread();
     let mut messages = channel
@@ -373,8 +386,8 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
             _ = send_tick.tick() => {
                 posts += 1;
                 match channel.send_text(format!("status update {posts} from the headless demo")).await {
-                    Ok(echo) => {
-                        viewer.pending.insert(echo.local_id);
+                    Ok(outgoing) => {
+                        viewer.pending.insert(outgoing.local_id().to_string());
                     }
                     Err(error) => {
                         eprintln!("[demo] send refused: {error}");
@@ -387,10 +400,9 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
     eprintln!("[demo] stopping the bots");
     demo.stop_bots().await;
 
-    let opened: HashSet<(String, String)> =
-        [(guild.community_id.clone(), general.channel_id.clone())]
-            .into_iter()
-            .collect();
+    let opened: HashSet<ChannelRef> = [(guild.community_id.clone(), general.channel_id.clone())]
+        .into_iter()
+        .collect();
     let settle_deadline = Instant::now() + SETTLE;
     loop {
         let ledger = demo.ledger.snapshot();
@@ -435,7 +447,7 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
 }
 
 /// Pages the channel's whole history, newest first, from the SDK cache.
-async fn page_history(channel: &ChannelHandle, me: &str) -> Result<HistoryCheck, DemoError> {
+async fn page_history(channel: &ChannelHandle, me: &UserId) -> Result<HistoryCheck, DemoError> {
     let mut check = HistoryCheck::default();
     let mut seqs = Vec::new();
     let mut before = None;
@@ -450,7 +462,7 @@ async fn page_history(channel: &ChannelHandle, me: &str) -> Result<HistoryCheck,
         check.pages += 1;
         for message in &page {
             seqs.push(message.seq);
-            if message.sender_id == me {
+            if message.sender_id == *me {
                 check.from_demo += 1;
             } else {
                 check.from_bots += 1;
@@ -494,18 +506,23 @@ mod tests {
         }
     }
 
-    fn key(channel: &str) -> (String, String) {
-        ("c".to_string(), channel.to_string())
+    fn key(channel: &str) -> ChannelRef {
+        ("c".into(), channel.into())
+    }
+
+    fn record(ledger: &Ledger, channel: &str, mentions_demo: bool) {
+        let (community_id, channel_id) = key(channel);
+        ledger.record_sent(&community_id, &channel_id, mentions_demo);
     }
 
     #[test]
     fn opened_channels_must_be_read_and_others_count_every_bot_message() {
         let ledger = Ledger::default();
         for _ in 0..5 {
-            ledger.record_sent("c", "general", true);
+            record(&ledger, "general", true);
         }
-        ledger.record_sent("c", "music", false);
-        ledger.record_sent("c", "music", true);
+        record(&ledger, "music", false);
+        record(&ledger, "music", true);
         let opened: HashSet<_> = [key("general")].into_iter().collect();
         let mut counts = Counts::new();
         counts.insert(key("general"), (0, 0));
@@ -530,8 +547,8 @@ mod tests {
     #[test]
     fn summary_reports_ok_or_each_mismatch() {
         let ledger = Ledger::default();
-        ledger.record_sent("c", "general", false);
-        ledger.record_sent("c", "music", true);
+        record(&ledger, "general", false);
+        record(&ledger, "music", true);
         let opened: HashSet<_> = [key("general")].into_iter().collect();
         let mut counts = Counts::new();
         counts.insert(key("music"), (1, 1));

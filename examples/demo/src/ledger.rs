@@ -1,9 +1,8 @@
 //! The ledger: what the bots got stored by the server, per channel, so the headless run
 //! can check the demo user's unread and mention counts against it.
 //!
-//! A message counts only once the server has acknowledged it (`SendState::Sent`, seen
-//! through the bot's own message subscription); refused and unconfirmed sends are
-//! counted apart.
+//! A message counts only once the server has acknowledged it (the bot awaited
+//! `OutgoingMessage::sent`); refused and unconfirmed sends are counted apart.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -42,9 +41,9 @@ impl LedgerSnapshot {
     }
 
     /// The tally of one channel (zero when the bots never posted there).
-    pub fn tally(&self, community_id: &str, channel_id: &str) -> Tally {
+    pub fn tally(&self, community_id: &CommunityId, channel_id: &ChannelId) -> Tally {
         self.channels
-            .get(&(community_id.to_string(), channel_id.to_string()))
+            .get(&(community_id.clone(), channel_id.clone()))
             .copied()
             .unwrap_or_default()
     }
@@ -63,11 +62,16 @@ impl Ledger {
     }
 
     /// A message the server stored.
-    pub fn record_sent(&self, community_id: &str, channel_id: &str, mentions_demo: bool) {
+    pub fn record_sent(
+        &self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+        mentions_demo: bool,
+    ) {
         let mut inner = self.lock();
         let tally = inner
             .channels
-            .entry((community_id.to_string(), channel_id.to_string()))
+            .entry((community_id.clone(), channel_id.clone()))
             .or_default();
         tally.sent += 1;
         if mentions_demo {
@@ -98,19 +102,21 @@ mod tests {
     #[test]
     fn tallies_per_channel() {
         let ledger = Ledger::default();
-        ledger.record_sent("c", "a", false);
-        ledger.record_sent("c", "a", true);
-        ledger.record_sent("c", "b", true);
+        let c = CommunityId::from("c");
+        let (a, b) = (ChannelId::from("a"), ChannelId::from("b"));
+        ledger.record_sent(&c, &a, false);
+        ledger.record_sent(&c, &a, true);
+        ledger.record_sent(&c, &b, true);
         ledger.record_refused();
         let snapshot = ledger.snapshot();
         assert_eq!(
-            snapshot.tally("c", "a"),
+            snapshot.tally(&c, &a),
             Tally {
                 sent: 2,
                 mentions: 1
             }
         );
-        assert_eq!(snapshot.tally("c", "zzz"), Tally::default());
+        assert_eq!(snapshot.tally(&c, &"zzz".into()), Tally::default());
         assert_eq!((snapshot.total_sent(), snapshot.total_mentions()), (3, 2));
         assert_eq!((snapshot.refused, snapshot.unconfirmed), (1, 0));
     }

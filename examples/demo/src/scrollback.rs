@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use community_sdk::protocol::{Message, MessageContent, Seq};
+use community_sdk::protocol::{Message, MessageContent, Seq, UserId};
 use community_sdk::{LocalMessage, MessageUpdate, SendState};
 
 use crate::format::clock;
@@ -74,6 +74,8 @@ pub fn content_text(content: &MessageContent) -> String {
         MessageContent::Audio(media) => format!("[audio] {} {}", media.name, media.url),
         MessageContent::Video(media) => format!("[video] {} {}", media.name, media.url),
         MessageContent::System { text, .. } => text.clone(),
+        // `Unsupported` (a content type from a newer server) and any later variant.
+        _ => "[unsupported message]".to_string(),
     }
 }
 
@@ -115,7 +117,7 @@ pub fn layout(prefix: &str, text: &str, kind: LineKind, width: usize) -> Vec<Dis
 /// The loaded part of one channel and where the user is in it.
 #[derive(Debug, Clone)]
 pub struct Timeline {
-    me: String,
+    me: UserId,
     messages: BTreeMap<Seq, Message>,
     echoes: Vec<LocalMessage>,
     offset: usize,
@@ -127,7 +129,7 @@ pub struct Timeline {
 impl Timeline {
     /// An empty timeline of `me`'s view; the newest page is being fetched (the caller
     /// fetches it when it opens the channel).
-    pub fn new(me: impl Into<String>) -> Self {
+    pub fn new(me: impl Into<UserId>) -> Self {
         Self {
             me: me.into(),
             messages: BTreeMap::new(),
@@ -192,7 +194,24 @@ impl Timeline {
                 }
                 self.drop_stored_echoes();
             }
+            MessageUpdate::Discarded { local_id } => {
+                self.remove_echo(&local_id);
+            }
+            // A later kind of update: nothing this timeline knows how to show.
+            _ => {}
         }
+    }
+
+    /// Removes a discarded echo, keeping a scrolled view where it is.
+    fn remove_echo(&mut self, local_id: &str) {
+        let Some(index) = self.echoes.iter().position(|e| e.local_id == local_id) else {
+            return;
+        };
+        if self.offset > 0 {
+            let removed = self.item_lines(&Item::Echo(&self.echoes[index])).len();
+            self.offset = self.offset.saturating_sub(removed);
+        }
+        self.echoes.remove(index);
     }
 
     fn insert(&mut self, message: Message) {
@@ -293,8 +312,12 @@ impl Timeline {
         self.offset = usize::MAX / 2;
     }
 
-    fn prefix(&self, sender: &str, at_ms: i64) -> String {
-        let name = if sender.is_empty() { "server" } else { sender };
+    fn prefix(&self, sender: &UserId, at_ms: i64) -> String {
+        let name = if sender.is_empty() {
+            "server"
+        } else {
+            sender.as_str()
+        };
         format!("{} {}  ", clock(at_ms), name)
     }
 
@@ -315,11 +338,12 @@ impl Timeline {
             }
             Item::Echo(echo) => {
                 let (kind, note) = match &echo.state {
-                    SendState::Sending => (LineKind::Sending, " (sending…)".to_string()),
                     SendState::Sent { .. } => (LineKind::Own, String::new()),
                     SendState::Failed { error } => {
                         (LineKind::Failed, format!(" (not sent: {})", error.message))
                     }
+                    // `Sending`, and any later state: not stored yet.
+                    _ => (LineKind::Sending, " (sending…)".to_string()),
                 };
                 let prefix = self.prefix(&echo.sender_id, echo.created_at_ms);
                 let text = format!("{}{note}", content_text(&echo.content));
@@ -566,6 +590,36 @@ mod tests {
         )));
         let view = timeline.view(80, 10);
         assert_eq!(view.lines.last().map(|l| l.kind), Some(LineKind::Failed));
+    }
+
+    #[test]
+    fn discarded_echoes_leave_the_timeline() {
+        let mut timeline = timeline_with(1..=2);
+        let error = ApiError::new(ErrorCode::MUTED, "muted");
+        timeline.apply(MessageUpdate::Local(echo(
+            "abc",
+            SendState::Failed { error },
+        )));
+        timeline.apply(MessageUpdate::Local(echo("def", SendState::Sending)));
+        assert_eq!(timeline.view(80, 10).lines.len(), 4);
+        timeline.apply(MessageUpdate::Discarded {
+            local_id: "abc".into(),
+        });
+        let view = timeline.view(80, 10);
+        assert_eq!(view.lines.len(), 3);
+        assert_eq!(view.lines.last().map(|l| l.kind), Some(LineKind::Sending));
+        timeline.apply(MessageUpdate::Discarded {
+            local_id: "unknown".into(),
+        });
+        assert_eq!(timeline.view(80, 10).lines.len(), 3);
+    }
+
+    #[test]
+    fn unsupported_content_has_a_placeholder() {
+        assert_eq!(
+            content_text(&MessageContent::Unsupported),
+            "[unsupported message]"
+        );
     }
 
     #[test]

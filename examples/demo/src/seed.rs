@@ -45,8 +45,8 @@ impl SeededCommunity {
     }
 
     /// The channel with this id.
-    pub fn channel(&self, channel_id: &str) -> Option<&SeededChannel> {
-        self.channels.iter().find(|c| c.channel_id == channel_id)
+    pub fn channel(&self, channel_id: &ChannelId) -> Option<&SeededChannel> {
+        self.channels.iter().find(|c| c.channel_id == *channel_id)
     }
 }
 
@@ -142,7 +142,7 @@ async fn seed_guild(client: &Client) -> Result<SeededCommunity, DemoError> {
         "Welcome to the Pixel Guild! Read #rules first.",
     )
     .await?;
-    let community = client.community(seeded.community_id.clone());
+    let community = client.community(&seeded.community_id);
     for (position, name) in (0_i64..).zip(GUILD_CATEGORIES) {
         let category = community
             .create_category(name, Some(position))
@@ -175,7 +175,7 @@ async fn seed_guild(client: &Client) -> Result<SeededCommunity, DemoError> {
             ..ChannelUpdate::default()
         };
         community
-            .channel(general.channel_id.clone())
+            .channel(&general.channel_id)
             .update(update)
             .await
             .map_err(DemoError::sdk("move general into its category"))?;
@@ -186,7 +186,7 @@ async fn seed_guild(client: &Client) -> Result<SeededCommunity, DemoError> {
             .await
             .map_err(DemoError::sdk(format!("create channel {}", spec.name)))?;
         seeded.channels.push(SeededChannel {
-            channel_id: handle.id().to_string(),
+            channel_id: handle.id().clone(),
             name: spec.name.to_string(),
             kind: spec.kind,
             private: spec.private,
@@ -198,7 +198,7 @@ async fn seed_guild(client: &Client) -> Result<SeededCommunity, DemoError> {
 
 async fn seed_club(client: &Client) -> Result<SeededCommunity, DemoError> {
     let mut seeded = create(client, CLUB_NAME, "One book a month.").await?;
-    let community = client.community(seeded.community_id.clone());
+    let community = client.community(&seeded.community_id);
     for name in CLUB_CHANNELS {
         let handle = community
             .create_channel(NewChannel {
@@ -208,7 +208,7 @@ async fn seed_club(client: &Client) -> Result<SeededCommunity, DemoError> {
             .await
             .map_err(DemoError::sdk(format!("create channel {name}")))?;
         seeded.channels.push(SeededChannel {
-            channel_id: handle.id().to_string(),
+            channel_id: handle.id().clone(),
             name: name.to_string(),
             kind: ChannelKind::Text,
             private: false,
@@ -223,11 +223,11 @@ async fn seed_club(client: &Client) -> Result<SeededCommunity, DemoError> {
 pub async fn admit_bots(
     owner: &Client,
     communities: &[SeededCommunity],
-    admin: Option<&str>,
+    admin: Option<&UserId>,
     private_members: &[UserId],
 ) -> Result<(), DemoError> {
     for seeded in communities {
-        let community = owner.community(seeded.community_id.clone());
+        let community = owner.community(&seeded.community_id);
         if let Some(admin) = admin {
             community
                 .set_member_role(admin, Role::Admin)
@@ -239,7 +239,7 @@ pub async fn admit_bots(
         }
         for channel in seeded.channels.iter().filter(|c| c.private) {
             let outcome = community
-                .channel(channel.channel_id.clone())
+                .channel(&channel.channel_id)
                 .add_members(private_members.to_vec())
                 .await
                 .map_err(DemoError::sdk(format!("add bots to {}", channel.name)))?;

@@ -2,7 +2,7 @@
 //! and the event loop that feeds SDK subscriptions and keys into the [`App`] and carries
 //! out the [`Effect`]s it returns.
 //!
-//! Every SDK subscription (connection state, unread counts, community list, each
+//! Every SDK subscription (connection and sync state, unread counts, community list, each
 //! community's channel list, the open channel's messages) is forwarded by a small task
 //! into one queue of [`UiEvent`]s; the loop redraws after each batch. Nothing polls the
 //! server. The terminal is restored by a guard on every exit path and by ratatui's panic
@@ -17,7 +17,7 @@ use std::time::Duration;
 use community_sdk::protocol::{CommunityId, Message, Seq};
 use community_sdk::{
     ChannelEntry, Client, CommunityEntry, ConnectionState, ListDiff, MessageUpdate, SdkError,
-    Subscription, UnreadUpdate,
+    Subscription, SyncState, UnreadUpdate,
 };
 use crossterm::event::Event;
 use ratatui::DefaultTerminal;
@@ -44,6 +44,8 @@ pub enum UiEvent {
     Terminal(Event),
     /// The connection state changed.
     Connection(ConnectionState),
+    /// The sync state changed.
+    Sync(SyncState),
     /// Unread counts changed.
     Unread(UnreadUpdate),
     /// The community list changed.
@@ -190,7 +192,7 @@ impl Effects {
         for effect in effects {
             match effect {
                 Effect::WatchChannels(id) => {
-                    let subscription = self.client.community(id.clone()).subscribe_channels();
+                    let subscription = self.client.community(&id).subscribe_channels();
                     let key = id.clone();
                     let task = forward(subscription, self.events.clone(), move |diffs| {
                         UiEvent::Channels(key.clone(), diffs)
@@ -249,8 +251,8 @@ impl Effects {
         }
         let channel = self
             .client
-            .community(key.community_id.clone())
-            .channel(key.channel_id.clone());
+            .community(&key.community_id)
+            .channel(&key.channel_id);
         let marker = ReadMarker::spawn(channel.clone());
         if let Some(entry) = channel.entry() {
             marker.seen(entry.head.last_seq);
@@ -282,8 +284,8 @@ impl Effects {
     fn load_page(&mut self, key: ChannelKey, before: Option<Seq>) {
         let channel = self
             .client
-            .community(key.community_id.clone())
-            .channel(key.channel_id.clone());
+            .community(&key.community_id)
+            .channel(&key.channel_id);
         let events = self.events.clone();
         self.spawn(async move {
             let page = channel.messages(before, PAGE).await;
@@ -311,6 +313,10 @@ fn apply(app: &mut App, event: UiEvent) -> Vec<Effect> {
         UiEvent::Terminal(_) => Vec::new(),
         UiEvent::Connection(state) => {
             app.on_connection(state);
+            Vec::new()
+        }
+        UiEvent::Sync(state) => {
+            app.on_sync(state);
             Vec::new()
         }
         UiEvent::Unread(update) => {
@@ -373,6 +379,7 @@ async fn run_ui(demo: &mut Demo) -> Result<(), DemoError> {
             events.clone(),
             UiEvent::Connection,
         ),
+        forward(client.subscribe_sync_state(), events.clone(), UiEvent::Sync),
         forward(client.subscribe_unread(), events.clone(), UiEvent::Unread),
         forward(
             client.subscribe_communities(),

@@ -5,6 +5,7 @@
 //! Every size is computed with saturating arithmetic and every text is cut or wrapped to
 //! its pane, so any terminal size (down to a single cell) draws without a panic.
 
+use community_sdk::protocol::CategoryId;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -13,7 +14,7 @@ use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph};
 
 use crate::app::App;
 use crate::embedded::ServerStatus;
-use crate::format::{Tone, badge, channel_glyph, connection_label};
+use crate::format::{Tone, badge, channel_glyph, connection_label, sync_label};
 use crate::input::{HELP, Mode};
 use crate::scrollback::{DisplayLine, LineKind};
 use crate::wrap::{display_width, tail, truncate};
@@ -156,7 +157,7 @@ fn draw_channels(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let open = app.open_key();
     let mut items = Vec::new();
     let mut selected_item = None;
-    let mut last_category: Option<Option<String>> = None;
+    let mut last_category: Option<Option<CategoryId>> = None;
     for (index, entry) in app.visible_channels().iter().enumerate() {
         let category = entry.info.category_id.clone();
         if last_category.as_ref() != Some(&category) {
@@ -165,7 +166,7 @@ fn draw_channels(frame: &mut Frame<'_>, app: &App, area: Rect) {
                     .category_names
                     .get(id)
                     .cloned()
-                    .unwrap_or_else(|| id.clone());
+                    .unwrap_or_else(|| id.to_string());
                 let heading = truncate(&name.to_uppercase(), width);
                 items.push(ListItem::new(Line::styled(
                     heading,
@@ -349,7 +350,10 @@ fn draw_input(frame: &mut Frame<'_>, app: &App, area: Rect) {
 }
 
 fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let (label, tone) = connection_label(&app.connection);
+    let (mut label, tone) = connection_label(&app.connection);
+    if let Some(sync) = sync_label(app.sync) {
+        label = format!("{label} · {sync}");
+    }
     let (dot, color) = match tone {
         Tone::Good => ("●", Color::Green),
         Tone::Waiting => ("◌", Color::Yellow),
@@ -449,7 +453,9 @@ mod tests {
         ChannelHead, ChannelInfo, ChannelKind, CommunityInfo, JoinPolicy, MemberInfo, Mentions,
         Message, MessageContent, NotificationStatus, Priority, Role,
     };
-    use community_sdk::{ChannelEntry, CommunityEntry, ConnectionState, ListDiff, MessageUpdate};
+    use community_sdk::{
+        ChannelEntry, CommunityEntry, ConnectionState, ListDiff, MessageUpdate, SyncState,
+    };
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
@@ -459,7 +465,7 @@ mod tests {
     fn app() -> App {
         let mut app = App::new(
             "demo",
-            HashMap::from([("cat".to_string(), "Chat".to_string())]),
+            HashMap::from([("cat".into(), "Chat".to_string())]),
             Some("127.0.0.1:9".into()),
         );
         let info = CommunityInfo {
@@ -515,7 +521,7 @@ mod tests {
             },
         };
         app.on_channels(
-            "c",
+            &"c".into(),
             vec![ListDiff::Reset(vec![
                 channel("general", ChannelKind::Text, false),
                 channel("news", ChannelKind::Announcement, false),
@@ -579,6 +585,21 @@ mod tests {
             screen.contains("No messages yet") || screen.contains("loading"),
             "{screen}"
         );
+    }
+
+    #[test]
+    fn the_status_bar_shows_the_sync_state_until_caught_up() {
+        let mut app = app();
+        app.on_sync(SyncState::Syncing);
+        let (_, screen) = draw(&mut app, 100, 20);
+        assert!(screen.contains("connected · syncing…"), "{screen}");
+        app.on_sync(SyncState::CatchingUp);
+        let (_, screen) = draw(&mut app, 100, 20);
+        assert!(screen.contains("connected · catching up…"), "{screen}");
+        app.on_sync(SyncState::CaughtUp);
+        let (_, screen) = draw(&mut app, 100, 20);
+        assert!(screen.contains("connected │"), "{screen}");
+        assert!(!screen.contains(" · "), "{screen}");
     }
 
     #[test]

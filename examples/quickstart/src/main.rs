@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use community_protocol::request::CreateCommunity;
-use community_sdk::{Client, MessageUpdate, SendState};
+use community_sdk::{Client, LoginOutcome};
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
@@ -77,8 +77,13 @@ async fn main() -> Result<(), AnyError> {
         .device_id("quickstart")
         .build()
         .await?;
-    client.login(&user, &token).await?;
-    println!("logged in as {user} ({:?})", client.connection_state());
+    match client.login(&user, &token).await? {
+        LoginOutcome::Synced => println!("logged in as {user}"),
+        LoginOutcome::Offline => {
+            println!("logged in as {user} from the cache: the server is unreachable for now")
+        }
+        other => println!("logged in as {user} ({other:?})"),
+    }
 
     // 3. A community to talk in (the embedded server starts empty).
     if client.communities().is_empty() {
@@ -121,30 +126,17 @@ async fn main() -> Result<(), AnyError> {
     let channel = client
         .community(&first.info.community_id)
         .channel(&first.info.default_channel_id);
-    let mut timeline = channel.subscribe_messages().await?;
-    let echo = channel.send_text(args.message).await?;
-    println!("queued {} ({:?})", echo.local_id, echo.state);
-    let confirmed = tokio::time::timeout(Duration::from_secs(15), async {
-        while let Some(updates) = timeline.next().await {
-            for update in updates {
-                if let MessageUpdate::Local(local) = update
-                    && local.local_id == echo.local_id
-                    && !matches!(local.state, SendState::Sending)
-                {
-                    return Some(local.state);
-                }
-            }
-        }
-        None
-    })
-    .await;
-    match confirmed {
-        Ok(Some(SendState::Sent { seq })) => println!("sent as #{seq}"),
-        Ok(Some(other)) => println!("not sent: {other:?}"),
-        _ => println!("not confirmed yet; the outbox keeps it and sends it when it can"),
+    let outgoing = channel.send_text(args.message).await?;
+    println!("queued {}", outgoing.local_id());
+    match tokio::time::timeout(Duration::from_secs(15), outgoing.sent()).await {
+        Ok(Ok(seq)) => println!("sent as #{seq}"),
+        Ok(Err(error)) => println!("not sent: {error}"),
+        Err(_) => println!("not confirmed yet; the outbox keeps it and sends it when it can"),
     }
 
-    client.logout().await?;
+    // 6. Shut down: `close` returns once the connection, the tasks and the cache file are
+    // closed; the session stays resumable (`logout` would end it on the server).
+    client.close().await?;
     if let Some(server) = embedded {
         server.shutdown().await;
     }

@@ -1,5 +1,5 @@
 //! The terminal UI's state and how it changes: the community and channel lists, the
-//! badges, the open channel's timeline, the input line, the connection state.
+//! badges, the open channel's timeline, the input line, the connection and sync state.
 //!
 //! Pure state: SDK subscription values and key actions come in, [`Effect`]s (SDK calls
 //! to make) go out, and the event loop in `tui` carries them out. Nothing here blocks,
@@ -7,10 +7,10 @@
 
 use std::collections::HashMap;
 
-use community_sdk::protocol::{ChannelId, CommunityId, Message, Seq};
+use community_sdk::protocol::{CategoryId, ChannelId, CommunityId, Message, Seq, UserId};
 use community_sdk::{
     ChannelEntry, CommunityEntry, ConnectionState, DisconnectReason, ListDiff, MessageUpdate,
-    SdkError, UnreadTotals, UnreadUpdate,
+    SdkError, SyncState, UnreadTotals, UnreadUpdate,
 };
 
 use crate::embedded::ServerStatus;
@@ -64,7 +64,7 @@ pub enum Effect {
 #[derive(Debug)]
 pub struct App {
     /// The demo user.
-    pub me: String,
+    pub me: UserId,
     /// Joined communities, in the SDK's order.
     pub communities: Vec<CommunityEntry>,
     /// Channels of each community, in display order.
@@ -76,7 +76,7 @@ pub struct App {
     /// Totals.
     pub totals: UnreadTotals,
     /// Category names by id (known for the seeded communities).
-    pub category_names: HashMap<String, String>,
+    pub category_names: HashMap<CategoryId, String>,
     /// Index into `communities`.
     pub selected_community: usize,
     /// Index into the selected community's channels.
@@ -89,6 +89,8 @@ pub struct App {
     pub input: String,
     /// The connection state.
     pub connection: ConnectionState,
+    /// How far the cache is from the server.
+    pub sync: SyncState,
     /// The embedded server's address and status (`None` with a remote server).
     pub server: Option<(String, ServerStatus)>,
     /// The help screen is shown.
@@ -108,8 +110,8 @@ pub struct App {
 impl App {
     /// An empty UI for `me`.
     pub fn new(
-        me: impl Into<String>,
-        category_names: HashMap<String, String>,
+        me: impl Into<UserId>,
+        category_names: HashMap<CategoryId, String>,
         server_addr: Option<String>,
     ) -> Self {
         Self {
@@ -128,6 +130,7 @@ impl App {
             connection: ConnectionState::Disconnected {
                 reason: DisconnectReason::LoggedOut,
             },
+            sync: SyncState::Offline,
             server: server_addr.map(|addr| (addr, ServerStatus::Running)),
             show_help: false,
             notice: None,
@@ -170,7 +173,7 @@ impl App {
     }
 
     /// Unread and mention sums of a community.
-    pub fn community_badge(&self, community_id: &str) -> (u64, u64) {
+    pub fn community_badge(&self, community_id: &CommunityId) -> (u64, u64) {
         self.community_counts
             .get(community_id)
             .copied()
@@ -233,6 +236,7 @@ impl App {
                     }
                 }
                 ListDiff::Remove(id) => {
+                    let id = CommunityId::from(id);
                     self.communities.retain(|c| c.info.community_id != id);
                     self.channels.remove(&id);
                     effects.push(Effect::UnwatchChannels(id.clone()));
@@ -266,10 +270,10 @@ impl App {
     /// A community's channel list changes.
     pub fn on_channels(
         &mut self,
-        community_id: &str,
+        community_id: &CommunityId,
         diffs: Vec<ListDiff<ChannelEntry>>,
     ) -> Vec<Effect> {
-        let list = self.channels.entry(community_id.to_string()).or_default();
+        let list = self.channels.entry(community_id.clone()).or_default();
         for diff in diffs {
             match diff {
                 ListDiff::Reset(entries) => *list = entries,
@@ -286,7 +290,7 @@ impl App {
             }
         }
         let open_gone = self.open_key().is_some_and(|key| {
-            key.community_id == community_id
+            key.community_id == *community_id
                 && !self
                     .channels
                     .get(community_id)
@@ -301,7 +305,7 @@ impl App {
     }
 
     /// Opens the start channel, once, when its community's channels arrive.
-    fn autoopen(&mut self, community_id: &str) -> Vec<Effect> {
+    fn autoopen(&mut self, community_id: &CommunityId) -> Vec<Effect> {
         if self.started || self.open.is_some() {
             return Vec::new();
         }
@@ -313,13 +317,13 @@ impl App {
             },
             (None, None) => return Vec::new(),
         };
-        if target.community_id != community_id {
+        if target.community_id != *community_id {
             return Vec::new();
         }
         let community = self
             .communities
             .iter()
-            .position(|c| c.info.community_id == community_id);
+            .position(|c| c.info.community_id == *community_id);
         let channel = self.channels.get(community_id).and_then(|list| {
             list.iter()
                 .position(|c| c.info.channel_id == target.channel_id)
@@ -410,6 +414,11 @@ impl App {
     /// The connection state changed.
     pub fn on_connection(&mut self, state: ConnectionState) {
         self.connection = state;
+    }
+
+    /// The sync state changed.
+    pub fn on_sync(&mut self, state: SyncState) {
+        self.sync = state;
     }
 
     /// The embedded server's status changed.

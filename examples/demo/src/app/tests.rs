@@ -20,7 +20,7 @@ fn community(id: &str) -> CommunityEntry {
             mute_all: false,
             member_count: 1,
             attributes: Default::default(),
-            default_channel_id: format!("{id}-general"),
+            default_channel_id: format!("{id}-general").into(),
             created_at_ms: 0,
             version: 1,
         },
@@ -41,7 +41,7 @@ fn channel(community: &str, name: &str) -> ChannelEntry {
     ChannelEntry {
         info: ChannelInfo {
             community_id: community.into(),
-            channel_id: id.clone(),
+            channel_id: id.clone().into(),
             name: name.into(),
             introduction: String::new(),
             notice: String::new(),
@@ -55,7 +55,7 @@ fn channel(community: &str, name: &str) -> ChannelEntry {
         },
         head: ChannelHead {
             community_id: community.into(),
-            channel_id: id,
+            channel_id: id.into(),
             last_seq: 0,
             last_activity_ms: 0,
             read_seq: 0,
@@ -68,7 +68,7 @@ fn channel(community: &str, name: &str) -> ChannelEntry {
 fn key(community: &str, name: &str) -> ChannelKey {
     ChannelKey {
         community_id: community.into(),
-        channel_id: format!("{community}-{name}"),
+        channel_id: format!("{community}-{name}").into(),
     }
 }
 
@@ -97,9 +97,12 @@ fn app_with_channels() -> App {
             Effect::WatchChannels("b".into())
         ]
     );
-    app.on_channels("b", vec![ListDiff::Reset(vec![channel("b", "general")])]);
+    app.on_channels(
+        &"b".into(),
+        vec![ListDiff::Reset(vec![channel("b", "general")])],
+    );
     let effects = app.on_channels(
-        "a",
+        &"a".into(),
         vec![ListDiff::Reset(vec![
             channel("a", "rules"),
             channel("a", "general"),
@@ -144,7 +147,7 @@ fn badges_follow_the_unread_subscription() {
     let mut app = app_with_channels();
     let unread = |channel: &str, unread, mentions| ChannelUnread {
         community_id: "a".into(),
-        channel_id: format!("a-{channel}"),
+        channel_id: format!("a-{channel}").into(),
         read_seq: 0,
         last_seq: unread,
         unread_count: unread,
@@ -167,14 +170,14 @@ fn badges_follow_the_unread_subscription() {
     });
     let music = app.visible_channels()[2].clone();
     assert_eq!(app.channel_counts(&music), (5, 1));
-    assert_eq!(app.community_badge("a"), (5, 1));
+    assert_eq!(app.community_badge(&"a".into()), (5, 1));
     app.on_unread(UnreadUpdate {
         channels: vec![unread("music", 0, 0)],
         ..UnreadUpdate::default()
     });
     assert_eq!(app.channel_counts(&music), (0, 0));
     assert_eq!(
-        app.community_badge("a"),
+        app.community_badge(&"a".into()),
         (5, 1),
         "community sums come separately"
     );
@@ -215,7 +218,7 @@ fn switching_communities_and_removals_keep_selection_valid() {
     assert_eq!(app.selected_channel, 0);
     app.on_action(Action::NextCommunity);
     assert_eq!(app.selected_channel, 1, "back on the open channel");
-    let effects = app.on_channels("a", vec![ListDiff::Remove("a-general".into())]);
+    let effects = app.on_channels(&"a".into(), vec![ListDiff::Remove("a-general".into())]);
     assert!(effects.is_empty());
     assert!(app.open.is_none(), "the open channel was removed");
     assert!(app.notice.is_some());
@@ -288,11 +291,14 @@ fn the_start_channel_opens_in_its_community_whatever_the_list_order() {
         "oldest community first"
     );
     assert!(
-        app.on_channels("a", vec![ListDiff::Reset(vec![channel("a", "general")])])
-            .is_empty()
+        app.on_channels(
+            &"a".into(),
+            vec![ListDiff::Reset(vec![channel("a", "general")])]
+        )
+        .is_empty()
     );
     let effects = app.on_channels(
-        "b",
+        &"b".into(),
         vec![ListDiff::Reset(vec![
             channel("b", "rules"),
             channel("b", "general"),
