@@ -70,6 +70,8 @@ struct Inner {
     path: PathBuf,
     /// Yields `None` once every store thread has exited (each holds a sender).
     stopped: tokio::sync::Mutex<tokio::sync::mpsc::Receiver<()>>,
+    /// The store's threads, joined by [`Store::shutdown`].
+    threads: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -96,6 +98,7 @@ impl Store {
             let max_batch = options.max_batch.max(1);
             let (channels, write_jobs, read_jobs) = worker::channels();
             let (alive, stopped) = tokio::sync::mpsc::channel::<()>(1);
+            let mut threads = Vec::with_capacity(readers + 1);
 
             // The writer opens and migrates first; readers open once the schema exists.
             let (ready, writer_ready) = oneshot::channel();
@@ -103,7 +106,7 @@ impl Store {
                 let thread_path = path.clone();
                 let options = options.clone();
                 let alive = alive.clone();
-                spawn_thread("community-store-writer", &path, move || {
+                threads.push(spawn_thread("community-store-writer", &path, move || {
                     let path = thread_path;
                     let _alive = alive;
                     match schema::open_writer(&path, &options) {
@@ -120,7 +123,7 @@ impl Store {
                             let _ = ready.send(Err(error));
                         }
                     }
-                })?;
+                })?);
             }
             writer_ready.await.map_err(|_| StoreError::Closed)??;
 
@@ -131,7 +134,7 @@ impl Store {
                 let options = options.clone();
                 let alive = alive.clone();
                 let jobs = read_jobs.clone();
-                spawn_thread(
+                threads.push(spawn_thread(
                     &format!("community-store-reader-{index}"),
                     &path,
                     move || {
@@ -147,7 +150,7 @@ impl Store {
                             }
                         }
                     },
-                )?;
+                )?);
                 readers_ready.push(reader_ready);
             }
             drop(alive);
@@ -160,6 +163,7 @@ impl Store {
                     channels: std::sync::Mutex::new(Some(channels)),
                     path,
                     stopped: tokio::sync::Mutex::new(stopped),
+                    threads: std::sync::Mutex::new(threads),
                 }),
             })
         }
@@ -189,8 +193,24 @@ impl Store {
     pub async fn shutdown(&self) {
         let channels = self.channels_slot().take();
         drop(channels);
-        // `recv` returns `None` once the last thread has dropped its sender.
+        // `recv` returns `None` once the last thread has dropped its sender…
         let _ = self.inner.stopped.lock().await.recv().await;
+        // … and joining them waits until they are gone from the process.
+        let threads = std::mem::take(
+            &mut *self
+                .inner
+                .threads
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        if !threads.is_empty() {
+            let joined = tokio::task::spawn_blocking(move || {
+                for thread in threads {
+                    let _ = thread.join();
+                }
+            });
+            let _ = joined.await;
+        }
     }
 
     fn channels_slot(&self) -> std::sync::MutexGuard<'_, Option<worker::Channels>> {
@@ -674,11 +694,14 @@ impl Store {
     }
 }
 
-fn spawn_thread(name: &str, path: &Path, body: impl FnOnce() + Send + 'static) -> StoreResult<()> {
+fn spawn_thread(
+    name: &str,
+    path: &Path,
+    body: impl FnOnce() + Send + 'static,
+) -> StoreResult<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name(name.to_owned())
         .spawn(body)
-        .map(|_| ())
         .map_err(|error| StoreError::Open {
             path: path.display().to_string(),
             detail: format!("cannot start the store thread {name}: {error}"),
