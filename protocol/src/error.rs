@@ -105,6 +105,8 @@ error_codes! {
     JOIN_REQUEST_PENDING = 3008, "join_request_pending";
     /// The cursor is not one the server issued.
     INVALID_CURSOR = 3009, "invalid_cursor";
+    /// The message was recalled: it cannot be edited, reacted to, pinned or forwarded.
+    MESSAGE_RECALLED = 3010, "message_recalled";
 
     /// The caller's role does not allow this.
     PERMISSION_DENIED = 4000, "permission_denied";
@@ -128,6 +130,11 @@ error_codes! {
     ANNOUNCEMENT_READ_ONLY = 4009, "announcement_read_only";
     /// The default channel cannot be deleted or made private.
     DEFAULT_CHANNEL_PROTECTED = 4010, "default_channel_protected";
+    /// Only the message's author may do this (edit; recall, for members who do not
+    /// manage messages).
+    NOT_AUTHOR = 4011, "not_author";
+    /// The author's recall window has passed (`recall_window_ms`).
+    RECALL_WINDOW_PASSED = 4012, "recall_window_passed";
 
     /// Community name over 300 characters (or empty).
     NAME_TOO_LONG = 5000, "name_too_long";
@@ -173,6 +180,18 @@ error_codes! {
     TOO_MANY_MENTIONS = 5020, "too_many_mentions";
     /// The custom id of a community is malformed (1–64 of `[A-Za-z0-9_-]`).
     INVALID_COMMUNITY_ID = 5021, "invalid_community_id";
+    /// The message has its maximum number of distinct emoji.
+    TOO_MANY_REACTIONS = 5022, "too_many_reactions";
+    /// The emoji is empty, over `emoji_bytes`, or contains control characters.
+    INVALID_EMOJI = 5023, "invalid_emoji";
+    /// The channel has its maximum number of pinned messages.
+    TOO_MANY_PINS = 5024, "too_many_pins";
+    /// A message's custom data exceeds `custom_data_bytes`.
+    CUSTOM_DATA_TOO_LARGE = 5025, "custom_data_too_large";
+    /// The caller has hidden the maximum number of messages of this channel.
+    TOO_MANY_HIDDEN = 5026, "too_many_hidden";
+    /// Only text and custom messages can be edited (and only into text or custom).
+    NOT_EDITABLE = 5027, "not_editable";
 
     /// An unexpected server failure; the request may be retried.
     INTERNAL = 9000, "internal";

@@ -31,6 +31,7 @@ pub const KNOWN_KINDS: &[&str] = &[
     "category_removed",
     "read_state_changed",
     "channel_activity",
+    "message_changed",
 ];
 
 /// A server event, tagged by `kind`. New kinds are added in later versions; a client
@@ -166,6 +167,12 @@ pub enum Event {
         /// True when one of the coalesced messages mentions the user.
         mentioned: bool,
     },
+    /// A message of a channel the user can see was edited, recalled, reacted to, pinned
+    /// or unpinned.
+    MessageChanged {
+        /// The change, with the channel's change sequence.
+        change: MessageChange,
+    },
 }
 
 impl Event {
@@ -189,6 +196,7 @@ impl Event {
             Event::CategoryRemoved { .. } => "category_removed",
             Event::ReadStateChanged { .. } => "read_state_changed",
             Event::ChannelActivity { .. } => "channel_activity",
+            Event::MessageChanged { .. } => "message_changed",
         }
     }
 }

@@ -12,17 +12,21 @@
 //! - [`event`]: what the server pushes on its own.
 //! - [`ids`]: typed ids ([`CommunityId`], [`ChannelId`], [`UserId`], [`CategoryId`]).
 //! - [`model`]: the data records shared by the three above.
+//! - [`message`]: messages, their reactions, pins, reply previews and origins.
+//! - [`change`]: changes to existing messages, numbered per channel.
 //! - [`error`]: numeric error codes in documented ranges, and [`ApiError`].
 //! - [`limits`]: the default limits of PRODUCT.md, shared so the SDK can fail fast.
 //! - [`codec`]: JSON text encoding and classified decoding errors.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod change;
 pub mod codec;
 pub mod error;
 pub mod event;
 pub mod frame;
 pub mod ids;
 pub mod limits;
+pub mod message;
 pub mod model;
 pub mod request;
 pub mod response;

@@ -48,6 +48,18 @@ pub struct Limits {
     pub max_mentions: usize,
     /// Messages per second per channel before priority-based dropping.
     pub channel_messages_per_second: u32,
+    /// Distinct emoji reacted to one message.
+    pub max_reactions_per_message: usize,
+    /// One emoji, in bytes.
+    pub emoji_bytes: usize,
+    /// Pinned messages per channel.
+    pub max_pins_per_channel: usize,
+    /// A message's custom data, in bytes.
+    pub custom_data_bytes: usize,
+    /// How long after sending an author may recall a message, in milliseconds.
+    pub recall_window_ms: u64,
+    /// Messages one user may hide per channel.
+    pub max_hidden_per_channel: usize,
 }
 
 impl Default for Limits {
@@ -72,6 +84,12 @@ impl Default for Limits {
             custom_payload_bytes: 8 * 1024,
             max_mentions: 30,
             channel_messages_per_second: 40,
+            max_reactions_per_message: 20,
+            emoji_bytes: 32,
+            max_pins_per_channel: 50,
+            custom_data_bytes: 1024,
+            recall_window_ms: 120_000,
+            max_hidden_per_channel: 1_000,
         }
     }
 }
@@ -95,6 +113,16 @@ pub mod ceilings {
     pub const MAX_MENTIONS: usize = 1_000;
     /// Text message body, in bytes (it must also fit in the server's frame limit).
     pub const TEXT_BYTES: usize = 1024 * 1024;
+    /// Distinct emoji per message.
+    pub const MAX_REACTIONS_PER_MESSAGE: usize = 100;
+    /// One emoji, in bytes.
+    pub const EMOJI_BYTES: usize = 256;
+    /// Pinned messages per channel.
+    pub const MAX_PINS_PER_CHANNEL: usize = 500;
+    /// A message's custom data, in bytes.
+    pub const CUSTOM_DATA_BYTES: usize = 64 * 1024;
+    /// Messages one user may hide per channel.
+    pub const MAX_HIDDEN_PER_CHANNEL: usize = 10_000;
 }
 
 /// A configured limit outside its allowed range.
@@ -169,6 +197,33 @@ impl Limits {
             1,
             size(ceilings::TEXT_BYTES),
         )?;
+        for (field, value, ceiling) in [
+            (
+                "max_reactions_per_message",
+                self.max_reactions_per_message,
+                ceilings::MAX_REACTIONS_PER_MESSAGE,
+            ),
+            ("emoji_bytes", self.emoji_bytes, ceilings::EMOJI_BYTES),
+            (
+                "max_pins_per_channel",
+                self.max_pins_per_channel,
+                ceilings::MAX_PINS_PER_CHANNEL,
+            ),
+            (
+                "custom_data_bytes",
+                self.custom_data_bytes,
+                ceilings::CUSTOM_DATA_BYTES,
+            ),
+            (
+                "max_hidden_per_channel",
+                self.max_hidden_per_channel,
+                ceilings::MAX_HIDDEN_PER_CHANNEL,
+            ),
+        ] {
+            within(field, size(value), 1, size(ceiling))?;
+        }
+        // `recall_window_ms` may be anything: 0 means authors cannot recall (moderators
+        // still can).
         for (field, value) in [
             ("community_name_chars", self.community_name_chars),
             ("avatar_url_chars", self.avatar_url_chars),
@@ -388,6 +443,12 @@ impl Limits {
                 ErrorCode::MESSAGE_TOO_LARGE,
                 "system text",
             )?,
+            C::Recalled { .. } => {
+                return Err(ApiError::new(
+                    ErrorCode::INVALID_ARGUMENT,
+                    "a recalled message is written by the server, not sent",
+                ));
+            }
             C::Unsupported => {
                 return Err(ApiError::new(
                     ErrorCode::INVALID_ARGUMENT,
@@ -406,6 +467,35 @@ impl Limits {
             ));
         }
         Ok(())
+    }
+}
+
+impl Limits {
+    /// Checks an emoji: 1..=`emoji_bytes` bytes, no whitespace-only or control characters.
+    pub fn check_emoji(&self, emoji: &str) -> Result<(), ApiError> {
+        if emoji.trim().is_empty()
+            || emoji.len() > self.emoji_bytes
+            || emoji.chars().any(char::is_control)
+        {
+            return Err(ApiError::new(
+                ErrorCode::INVALID_EMOJI,
+                format!(
+                    "emoji must be 1 to {} bytes without control characters",
+                    self.emoji_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks a message's custom data.
+    pub fn check_custom_data(&self, data: &str) -> Result<(), ApiError> {
+        check_bytes(
+            data,
+            self.custom_data_bytes,
+            ErrorCode::CUSTOM_DATA_TOO_LARGE,
+            "custom data",
+        )
     }
 }
 
@@ -529,6 +619,27 @@ mod tests {
             ..Limits::default()
         };
         assert_eq!(limits.validate().unwrap_err().field, "nickname_bytes");
+    }
+
+    #[test]
+    fn emoji_and_custom_data_are_checked() {
+        let limits = Limits::default();
+        assert!(limits.check_emoji("👍").is_ok());
+        assert!(limits.check_emoji(":party_parrot:").is_ok());
+        for bad in ["", " ", "a\nb", &"x".repeat(33)] {
+            assert_eq!(
+                limits.check_emoji(bad).unwrap_err().code,
+                ErrorCode::INVALID_EMOJI
+            );
+        }
+        assert!(limits.check_custom_data(&"d".repeat(1024)).is_ok());
+        assert_eq!(
+            limits
+                .check_custom_data(&"d".repeat(1025))
+                .unwrap_err()
+                .code,
+            ErrorCode::CUSTOM_DATA_TOO_LARGE
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::change::{ChangeKind, MessageChange};
 pub use crate::ids::{CategoryId, ChannelId, CommunityId, UserId};
+pub use crate::message::*;
 
 /// A message's position in its channel: 1 for the first message, +1 for each next one.
 pub type Seq = u64;
@@ -100,6 +102,15 @@ pub struct CommunityInfo {
     /// Version of the community's structure (info, channels, categories); grows on every
     /// change, so a re-syncing client only fetches what changed.
     pub version: u64,
+    /// When true (the default) the server writes system messages into history: member
+    /// joined / left / kicked in the default channel, channel created / renamed in the
+    /// channel.
+    #[serde(default = "yes")]
+    pub system_messages: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A category, which groups channels for display.
@@ -183,10 +194,19 @@ pub struct ChannelHead {
     pub last_activity_ms: TimestampMs,
     /// The caller's read position: every message with `seq <= read_seq` is read.
     pub read_seq: Seq,
-    /// Messages after `read_seq` that count as unread (not the caller's own, not recalled).
+    /// Messages after `read_seq` that count as unread: not the caller's own, not written
+    /// by the server, not recalled, not hidden by the caller.
     pub unread_count: u64,
     /// Unread messages that mention the caller (directly or through @everyone).
     pub mention_count: u64,
+    /// The channel's newest change sequence (0: no message was ever changed). A client
+    /// whose cache applied fewer changes asks for the rest with `get_changes`.
+    #[serde(default)]
+    pub change_seq: u64,
+    /// The messages of this channel the caller deleted locally (`hide_message`),
+    /// ascending; every device of the caller hides them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hidden: Vec<Seq>,
 }
 
 /// Everything a member needs about one community, in one record.
@@ -204,156 +224,6 @@ pub struct CommunitySnapshot {
     pub notification: NotificationStatus,
     /// Unread heads of the visible channels.
     pub heads: Vec<ChannelHead>,
-}
-
-/// Metadata of an uploaded file (the upload itself goes to the app's storage).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct Media {
-    /// Where the file is.
-    pub url: String,
-    /// File name.
-    #[serde(default)]
-    pub name: String,
-    /// MIME type.
-    #[serde(default)]
-    pub mime: String,
-    /// Size in bytes.
-    #[serde(default)]
-    pub size: u64,
-    /// Pixel width (images, video).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<u32>,
-    /// Pixel height (images, video).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<u32>,
-    /// Duration (audio, video).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration_ms: Option<u64>,
-}
-
-/// The body of a message.
-#[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum MessageContent {
-    /// Plain text (≤ 12 KB).
-    Text {
-        /// The text.
-        text: String,
-    },
-    /// An app-defined payload (≤ 8 KB).
-    Custom {
-        /// The payload, opaque to the server.
-        data: String,
-        /// A human-readable fallback.
-        #[serde(default)]
-        description: String,
-    },
-    /// An image.
-    Image(Media),
-    /// A file.
-    File(Media),
-    /// An audio clip.
-    Audio(Media),
-    /// A video.
-    Video(Media),
-    /// A notification written by the server (member joined, left, kicked, channel changed).
-    System {
-        /// What happened, e.g. `member_joined`.
-        event: String,
-        /// A human-readable text.
-        text: String,
-    },
-    /// A content type this version does not know (from a newer server): the message keeps
-    /// its place (`seq`, sender, time) but its body cannot be shown. Never sent by a
-    /// client (the server refuses it).
-    #[serde(other)]
-    Unsupported,
-}
-
-impl MessageContent {
-    /// Every content `type` this version knows (what a client may send).
-    pub const KNOWN_TYPES: &'static [&'static str] = &[
-        "text", "custom", "image", "file", "audio", "video", "system",
-    ];
-
-    /// The content's `type` on the wire (`"unsupported"` for a type from a newer server).
-    pub fn content_type(&self) -> &'static str {
-        match self {
-            MessageContent::Text { .. } => "text",
-            MessageContent::Custom { .. } => "custom",
-            MessageContent::Image(_) => "image",
-            MessageContent::File(_) => "file",
-            MessageContent::Audio(_) => "audio",
-            MessageContent::Video(_) => "video",
-            MessageContent::System { .. } => "system",
-            MessageContent::Unsupported => "unsupported",
-        }
-    }
-}
-
-/// Who a message mentions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct Mentions {
-    /// Mentioned users.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub users: Vec<UserId>,
-    /// `@everyone`.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub everyone: bool,
-}
-
-impl Mentions {
-    /// True when the message mentions nobody.
-    pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && !self.everyone
-    }
-
-    /// True when `user` is mentioned, directly or through @everyone.
-    pub fn mentions(&self, user: &UserId) -> bool {
-        self.everyone || self.users.iter().any(|u| u == user)
-    }
-}
-
-/// How important a message is when a channel is overloaded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Priority {
-    /// Dropped last.
-    High,
-    /// The default.
-    #[default]
-    Normal,
-    /// Dropped first.
-    Low,
-}
-
-/// A stored message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Message {
-    /// The community.
-    pub community_id: CommunityId,
-    /// The channel.
-    pub channel_id: ChannelId,
-    /// Position in the channel, gap-free from 1.
-    pub seq: Seq,
-    /// The sender (`""` for system messages).
-    pub sender_id: UserId,
-    /// The sender's idempotency key.
-    pub idempotency_key: String,
-    /// The body.
-    pub content: MessageContent,
-    /// Who it mentions.
-    #[serde(default, skip_serializing_if = "Mentions::is_empty")]
-    pub mentions: Mentions,
-    /// The message it replies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reply_to: Option<Seq>,
-    /// Priority under overload.
-    #[serde(default)]
-    pub priority: Priority,
-    /// Server time of storage.
-    pub created_at_ms: TimestampMs,
 }
 
 /// A page of items with a cursor: `next_cursor` is `None` when there is nothing more.

@@ -191,6 +191,27 @@ requests! {
     MarkRead(MarkRead) = "mark_read" => ReadState(ChannelHead),
     /// The caller's unread heads of every visible channel of a community.
     GetHeads(CommunityRef) = "get_heads" => Heads(Heads),
+
+    /// Replace the content, mentions or custom data of one's own text or custom message.
+    EditMessage(EditMessage) = "edit_message" => Changed(ChangeOutcome),
+    /// Recall a message for everyone: its author within the recall window, owner and
+    /// admins at any time. Recalling a recalled message changes nothing.
+    RecallMessage(MessageRef) = "recall_message" => Changed(ChangeOutcome),
+    /// React to a message with an emoji (adding a reaction one has changes nothing).
+    AddReaction(MessageReaction) = "add_reaction" => Changed(ChangeOutcome),
+    /// Take one's reaction back (taking back one not made changes nothing).
+    RemoveReaction(MessageReaction) = "remove_reaction" => Changed(ChangeOutcome),
+    /// Pin a message in its channel (owner / admin).
+    PinMessage(MessageRef) = "pin_message" => Changed(ChangeOutcome),
+    /// Unpin a message (owner / admin).
+    UnpinMessage(MessageRef) = "unpin_message" => Changed(ChangeOutcome),
+    /// A channel's pinned messages, the most recently pinned first.
+    ListPins(ChannelRef) = "list_pins" => Messages(MessagesPage),
+    /// The changes of a channel after a change sequence, ascending.
+    GetChanges(GetChanges) = "get_changes" => Changes(ChangesPage),
+    /// Delete a message for the caller only: every device of theirs hides it, and it no
+    /// longer counts as unread or as a mention for them.
+    HideMessage(MessageRef) = "hide_message" => ReadState(ChannelHead),
 }
 
 /// The answer to `join_community`: a `community` response when the caller joined, a
@@ -317,6 +338,9 @@ pub struct CreateCommunity {
     /// Initial custom attributes.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
+    /// Whether the server writes system messages (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_messages: Option<bool>,
 }
 
 /// Parameters of `join_community`.
@@ -377,6 +401,9 @@ pub struct UpdateCommunity {
     /// New join policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub join_policy: Option<JoinPolicy>,
+    /// Switch system messages on or off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_messages: Option<bool>,
 }
 
 /// Parameters of `set_attributes`.
@@ -579,12 +606,19 @@ pub struct SendMessage {
     /// Who it mentions.
     #[serde(default, skip_serializing_if = "Mentions::is_empty")]
     pub mentions: Mentions,
-    /// The message it replies to.
+    /// The message it replies to (same channel).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<Seq>,
     /// Priority under overload.
     #[serde(default)]
     pub priority: Priority,
+    /// App-defined data (≤ `custom_data_bytes`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub custom_data: String,
+    /// Forward this message: the server copies its content (the caller must be able to
+    /// read it) and records its origin; `content` is then ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward_of: Option<MessageRef>,
 }
 
 /// Parameters of `get_messages`. With `before_seq`, the newest messages below it; with
@@ -616,6 +650,56 @@ pub struct MarkRead {
     /// Everything up to and including this sequence is read (clamped to the channel's
     /// last sequence; a position below the current one changes nothing).
     pub seq: Seq,
+}
+
+/// Parameters of `edit_message`: absent fields stay as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditMessage {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The message.
+    pub seq: Seq,
+    /// Chosen by the client, unique per editor (1..=64 bytes): resending it returns the
+    /// change stored the first time instead of editing again.
+    pub idempotency_key: String,
+    /// The new body (text or custom).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<MessageContent>,
+    /// Who it mentions now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Mentions>,
+    /// The new custom data (empty clears it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_data: Option<String>,
+}
+
+/// Parameters of `add_reaction` and `remove_reaction`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageReaction {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The message.
+    pub seq: Seq,
+    /// The emoji (1..=`emoji_bytes` bytes).
+    pub emoji: String,
+}
+
+/// Parameters of `get_changes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetChanges {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// Only changes with `change_seq > after_change_seq`.
+    pub after_change_seq: u64,
+    /// At most this many, 1..=100 (default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
 }
 
 #[cfg(test)]

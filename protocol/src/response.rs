@@ -57,6 +57,11 @@ pub enum Response {
     ReadState(ChannelHead),
     /// Answer to `get_heads`.
     Heads(Heads),
+    /// Answer to `edit_message`, `recall_message`, `add_reaction`, `remove_reaction`,
+    /// `pin_message` and `unpin_message`.
+    Changed(ChangeOutcome),
+    /// Answer to `get_changes`.
+    Changes(ChangesPage),
 }
 
 impl Response {
@@ -83,6 +88,8 @@ impl Response {
             Response::Messages(_) => "messages",
             Response::ReadState(_) => "read_state",
             Response::Heads(_) => "heads",
+            Response::Changed(_) => "changed",
+            Response::Changes(_) => "changes",
         }
     }
 }
@@ -151,6 +158,28 @@ pub struct MessagesPage {
 pub struct Heads {
     /// One head per visible channel.
     pub heads: Vec<ChannelHead>,
+}
+
+/// Answer to an operation that changes a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeOutcome {
+    /// The change made; absent when the operation changed nothing (a reaction already
+    /// there, a recalled message recalled again, an unpinned message unpinned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<MessageChange>,
+    /// The message as it is now, as the caller sees it.
+    pub message: Message,
+}
+
+/// Answer to `get_changes`: ascending by change sequence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ChangesPage {
+    /// The changes.
+    pub changes: Vec<MessageChange>,
+    /// True when more changes follow this page.
+    pub has_more: bool,
+    /// The channel's newest change sequence.
+    pub change_seq: u64,
 }
 
 /// Answer to `login`.

@@ -239,6 +239,8 @@ fn unicode_text_survives_unchanged() {
             },
             reply_to: None,
             priority: Priority::Normal,
+            custom_data: String::new(),
+            forward_of: None,
         });
         let wire = client_round_trip(&ClientFrame::Request { id: 1, request });
         assert!(
@@ -360,6 +362,8 @@ fn empty_optional_fields_are_left_out() {
         mentions: Mentions::default(),
         reply_to: None,
         priority: Priority::Normal,
+        custom_data: String::new(),
+        forward_of: None,
     };
     assert_eq!(
         params(Request::SendMessage(send)),

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use community_protocol::request as rq;
 use community_protocol::response::{
-    AttributesOutcome, ChannelMemberList, Heads, JoinRequests, LoggedIn, MembersPage, MessagesPage,
-    Synced, TokenRefreshed, UnchangedCommunity, UsersOutcome,
+    AttributesOutcome, ChangeOutcome, ChangesPage, ChannelMemberList, Heads, JoinRequests,
+    LoggedIn, MembersPage, MessagesPage, Synced, TokenRefreshed, UnchangedCommunity, UsersOutcome,
 };
 use community_protocol::*;
 
@@ -35,6 +35,7 @@ pub fn info() -> CommunityInfo {
         default_channel_id: s("ch_general").into(),
         created_at_ms: T0,
         version: 7,
+        system_messages: false,
     }
 }
 
@@ -78,6 +79,8 @@ pub fn head() -> ChannelHead {
         read_seq: 117,
         unread_count: 2,
         mention_count: 1,
+        change_seq: 40,
+        hidden: vec![119],
     }
 }
 
@@ -125,6 +128,10 @@ pub fn contents() -> Vec<MessageContent> {
             event: s("member_joined"),
             text: s("carol joined"),
         },
+        MessageContent::Recalled {
+            by: s("alice").into(),
+            at_ms: T0 + 3_700_000,
+        },
     ]
 }
 
@@ -144,7 +151,93 @@ pub fn message(content: MessageContent) -> Message {
         reply_to: Some(118),
         priority: Priority::High,
         created_at_ms: T0 + 3_660_000,
+        custom_data: s("{\"flag\":\"gold\"}"),
+        edited_at_ms: Some(T0 + 3_670_000),
+        edit_count: 2,
+        reactions: vec![Reaction {
+            emoji: s("👍"),
+            count: 12,
+            users: vec![s("alice").into(), s("carol").into()],
+            me: true,
+        }],
+        pinned: Some(Pin {
+            by: s("alice").into(),
+            at_ms: T0 + 3_680_000,
+        }),
+        reply_preview: Some(ReplyPreview {
+            seq: 118,
+            sender_id: s("alice").into(),
+            text: s("Who brings potions?"),
+            state: PreviewState::Edited,
+        }),
+        forwarded_from: Some(Origin {
+            community_id: s("guild-7").into(),
+            channel_id: s("ch_lobby").into(),
+            seq: 5,
+            sender_id: s("dave").into(),
+            created_at_ms: T0,
+        }),
     }
+}
+
+/// Names message 121 of the general channel.
+pub fn msgref() -> MessageRef {
+    MessageRef {
+        community_id: s(C).into(),
+        channel_id: s("ch_general").into(),
+        seq: 121,
+    }
+}
+
+/// A change of every kind to message 121.
+pub fn changes() -> Vec<MessageChange> {
+    let kinds = vec![
+        ChangeKind::Edited {
+            content: MessageContent::Text {
+                text: s("Raid at 21:30 🦉"),
+            },
+            mentions: Mentions {
+                users: vec![s("dave").into()],
+                everyone: false,
+            },
+            previous_mentions: Mentions {
+                users: vec![s("carol").into()],
+                everyone: false,
+            },
+            custom_data: s("{\"flag\":\"gold\"}"),
+            edit_count: 1,
+        },
+        ChangeKind::Recalled {
+            sender_id: s("bob").into(),
+            mentions: Mentions {
+                users: vec![s("dave").into()],
+                everyone: false,
+            },
+        },
+        ChangeKind::ReactionAdded {
+            emoji: s("👍"),
+            count: 3,
+        },
+        ChangeKind::ReactionRemoved {
+            emoji: s(":party:"),
+            count: 0,
+        },
+        ChangeKind::Pinned,
+        ChangeKind::Unpinned,
+    ];
+    kinds
+        .into_iter()
+        .zip(1..)
+        .map(|(kind, n)| MessageChange {
+            community_id: s(C).into(),
+            channel_id: s("ch_general").into(),
+            change_seq: 40 + n,
+            seq: 121,
+            by: s("bob").into(),
+            at_ms: T0 + 3_700_000 + i64::from(u8::try_from(n).unwrap_or(0)),
+            kind,
+        })
+        .collect()
 }
 
 /// A full community snapshot.
@@ -225,6 +318,7 @@ pub fn all_requests() -> Vec<Request> {
             notice: s("Raids on Fridays"),
             join_policy: JoinPolicy::InviteOnly,
             attributes: BTreeMap::from([(s("region"), s("eu"))]),
+            system_messages: Some(false),
         }),
         Request::DismissCommunity(cref()),
         Request::JoinCommunity(rq::JoinCommunity {
@@ -253,6 +347,7 @@ pub fn all_requests() -> Vec<Request> {
             avatar_url: Some(s("")),
             notice: None,
             join_policy: Some(JoinPolicy::Free),
+            system_messages: Some(true),
         }),
         Request::SetAttributes(rq::SetAttributes {
             community_id: s(C).into(),
@@ -347,6 +442,12 @@ pub fn all_requests() -> Vec<Request> {
             },
             reply_to: Some(118),
             priority: Priority::Low,
+            custom_data: s("{\"flag\":\"gold\"}"),
+            forward_of: Some(MessageRef {
+                community_id: s("guild-7").into(),
+                channel_id: s("ch_lobby").into(),
+                seq: 5,
+            }),
         }),
         Request::GetMessages(rq::GetMessages {
             community_id: s(C).into(),
@@ -361,6 +462,43 @@ pub fn all_requests() -> Vec<Request> {
             seq: 121,
         }),
         Request::GetHeads(cref()),
+        Request::EditMessage(rq::EditMessage {
+            community_id: s(C).into(),
+            channel_id: s("ch_general").into(),
+            seq: 121,
+            idempotency_key: s("edit-7f3a"),
+            content: Some(MessageContent::Text {
+                text: s("Raid at 21:30 🦉"),
+            }),
+            mentions: Some(Mentions {
+                users: vec![s("dave").into()],
+                everyone: false,
+            }),
+            custom_data: Some(s("")),
+        }),
+        Request::RecallMessage(msgref()),
+        Request::AddReaction(rq::MessageReaction {
+            community_id: s(C).into(),
+            channel_id: s("ch_general").into(),
+            seq: 121,
+            emoji: s("👍"),
+        }),
+        Request::RemoveReaction(rq::MessageReaction {
+            community_id: s(C).into(),
+            channel_id: s("ch_general").into(),
+            seq: 121,
+            emoji: s(":party:"),
+        }),
+        Request::PinMessage(msgref()),
+        Request::UnpinMessage(msgref()),
+        Request::ListPins(chref()),
+        Request::GetChanges(rq::GetChanges {
+            community_id: s(C).into(),
+            channel_id: s("ch_general").into(),
+            after_change_seq: 40,
+            limit: Some(50),
+        }),
+        Request::HideMessage(msgref()),
     ]
 }
 
@@ -452,6 +590,15 @@ pub fn all_responses() -> Vec<Response> {
                 },
             ],
         }),
+        Response::Changed(ChangeOutcome {
+            change: changes().into_iter().next(),
+            message: message(MessageContent::Text { text: s("hi") }),
+        }),
+        Response::Changes(ChangesPage {
+            changes: changes(),
+            has_more: false,
+            change_seq: 46,
+        }),
     ]
 }
 
@@ -533,6 +680,9 @@ pub fn all_events() -> Vec<Event> {
             last_seq: 90_431,
             last_activity_ms: T0,
             mentioned: true,
+        },
+        Event::MessageChanged {
+            change: changes().remove(1),
         },
     ]
 }
