@@ -10,7 +10,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelId, CommunityId, UserId};
-use crate::message::{Mentions, MessageContent};
+use crate::message::{
+    Mentions, Message, MessageContent, Pin, PreviewState, Reaction, ReplyPreview,
+};
 use crate::model::{Seq, TimestampMs};
 
 /// One change to one message.
@@ -62,19 +64,25 @@ pub enum ChangeKind {
         #[serde(default, skip_serializing_if = "Mentions::is_empty")]
         mentions: Mentions,
     },
-    /// A user added a reaction.
+    /// A user (`by`) added a reaction.
     ReactionAdded {
         /// The emoji.
         emoji: String,
         /// How many users reacted with it now.
         count: u32,
+        /// The first users who reacted with it now (as [`crate::Reaction::users`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        users: Vec<UserId>,
     },
-    /// A user took a reaction back.
+    /// A user (`by`) took a reaction back.
     ReactionRemoved {
         /// The emoji.
         emoji: String,
         /// How many users reacted with it now (0: the emoji is gone).
         count: u32,
+        /// The first users who reacted with it now (as [`crate::Reaction::users`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        users: Vec<UserId>,
     },
     /// The message was pinned (by `by`, at `at_ms`).
     Pinned,
@@ -101,6 +109,120 @@ impl ChangeKind {
     }
 }
 
+impl Message {
+    /// Applies `change` to this copy of the message, as seen by `me` (for
+    /// [`crate::Reaction::me`]): the one definition of what each change does, used by the
+    /// server and the SDK alike. Every field is set to an absolute value from the change,
+    /// so applying a change twice leaves the same message.
+    ///
+    /// - `edited`: content, mentions and custom data replaced; `edited_at_ms` = the
+    ///   change's time; `edit_count` from the change.
+    /// - `recalled`: content becomes [`MessageContent::Recalled`]; mentions, custom data,
+    ///   reactions, pin, reply preview and forwarding origin are cleared; `seq`, sender,
+    ///   time, edit count and edit time stay.
+    /// - reactions: the emoji's count and first users from the change; an emoji whose
+    ///   count reaches 0 disappears; a new emoji goes last; `me` follows `by == me`.
+    /// - `pinned` / `unpinned`: [`crate::Pin`] set from `by` and `at_ms`, or cleared.
+    pub fn apply_change(&mut self, change: &MessageChange, me: &UserId) {
+        match &change.kind {
+            ChangeKind::Edited {
+                content,
+                mentions,
+                custom_data,
+                edit_count,
+                ..
+            } => {
+                self.content = content.clone();
+                self.mentions = mentions.clone();
+                self.custom_data = custom_data.clone();
+                self.edit_count = *edit_count;
+                self.edited_at_ms = Some(change.at_ms);
+            }
+            ChangeKind::Recalled { .. } => {
+                self.content = MessageContent::Recalled {
+                    by: change.by.clone(),
+                    at_ms: change.at_ms,
+                };
+                self.mentions = Mentions::default();
+                self.custom_data.clear();
+                self.reactions.clear();
+                self.pinned = None;
+                self.reply_preview = None;
+                self.forwarded_from = None;
+            }
+            ChangeKind::ReactionAdded {
+                emoji,
+                count,
+                users,
+            }
+            | ChangeKind::ReactionRemoved {
+                emoji,
+                count,
+                users,
+            } => {
+                let added = matches!(change.kind, ChangeKind::ReactionAdded { .. });
+                let position = self.reactions.iter().position(|r| &r.emoji == emoji);
+                if *count == 0 {
+                    if let Some(index) = position {
+                        self.reactions.remove(index);
+                    }
+                    return;
+                }
+                let index = match position {
+                    Some(index) => index,
+                    None => {
+                        self.reactions.push(Reaction {
+                            emoji: emoji.clone(),
+                            count: 0,
+                            users: Vec::new(),
+                            me: false,
+                        });
+                        self.reactions.len() - 1
+                    }
+                };
+                let reaction = &mut self.reactions[index];
+                reaction.count = *count;
+                reaction.users = users.clone();
+                if &change.by == me {
+                    reaction.me = added;
+                }
+            }
+            ChangeKind::Pinned => {
+                self.pinned = Some(Pin {
+                    by: change.by.clone(),
+                    at_ms: change.at_ms,
+                });
+            }
+            ChangeKind::Unpinned => self.pinned = None,
+            ChangeKind::Unknown => {}
+        }
+    }
+}
+
+impl ReplyPreview {
+    /// Follows a change of the original message (`change.seq == self.seq`): an edit
+    /// replaces the text and marks the preview edited; a recall empties it and marks it
+    /// recalled. Other changes leave it as it is. Returns whether it changed.
+    pub fn follow(&mut self, change: &MessageChange) -> bool {
+        if change.seq != self.seq {
+            return false;
+        }
+        let before = self.clone();
+        match &change.kind {
+            ChangeKind::Edited { content, .. } => {
+                self.text = content.preview_text();
+                self.state = PreviewState::Edited;
+            }
+            ChangeKind::Recalled { .. } => {
+                self.text.clear();
+                self.state = PreviewState::Recalled;
+            }
+            _ => {}
+        }
+        *self != before
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +239,7 @@ mod tests {
             kind: ChangeKind::ReactionAdded {
                 emoji: "👍".into(),
                 count: 2,
+                users: vec!["ann".into(), "bob".into()],
             },
         };
         let json = serde_json::to_value(&change).unwrap();
@@ -124,6 +247,101 @@ mod tests {
         assert_eq!(json["emoji"], "👍");
         let back: MessageChange = serde_json::from_value(json).unwrap();
         assert_eq!(back, change);
+    }
+
+    fn message() -> Message {
+        serde_json::from_str(
+            r#"{"community_id":"c","channel_id":"ch","seq":7,"sender_id":"ann",
+                "idempotency_key":"k","content":{"type":"text","text":"hi"},
+                "mentions":{"users":["bob"]},"created_at_ms":1,"custom_data":"x"}"#,
+        )
+        .unwrap()
+    }
+
+    fn change(by: &str, change_seq: u64, kind: ChangeKind) -> MessageChange {
+        MessageChange {
+            community_id: "c".into(),
+            channel_id: "ch".into(),
+            change_seq,
+            seq: 7,
+            by: by.into(),
+            at_ms: 100 + i64::try_from(change_seq).unwrap(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn changes_apply_absolutely_and_twice_is_once() {
+        let me: UserId = "bob".into();
+        let mut message = message();
+        let mut preview = ReplyPreview::of(&message);
+        let changes = [
+            change(
+                "bob",
+                1,
+                ChangeKind::ReactionAdded {
+                    emoji: "👍".into(),
+                    count: 1,
+                    users: vec!["bob".into()],
+                },
+            ),
+            change("ann", 2, ChangeKind::Pinned),
+            change(
+                "ann",
+                3,
+                ChangeKind::Edited {
+                    content: MessageContent::Text {
+                        text: "hello\nworld".into(),
+                    },
+                    mentions: Mentions::default(),
+                    previous_mentions: message.mentions.clone(),
+                    custom_data: String::new(),
+                    edit_count: 1,
+                },
+            ),
+        ];
+        for change in &changes {
+            message.apply_change(change, &me);
+            message.apply_change(change, &me);
+            preview.follow(change);
+        }
+        assert_eq!(message.reactions.len(), 1);
+        assert!(message.reactions[0].me);
+        assert_eq!(message.pinned.as_ref().map(|p| p.at_ms), Some(102));
+        assert_eq!((message.edit_count, message.edited_at_ms), (1, Some(103)));
+        assert!(message.mentions.is_empty() && message.custom_data.is_empty());
+        assert_eq!(
+            (preview.text.as_str(), preview.state),
+            ("hello", PreviewState::Edited)
+        );
+
+        let removed = change(
+            "bob",
+            4,
+            ChangeKind::ReactionRemoved {
+                emoji: "👍".into(),
+                count: 0,
+                users: vec![],
+            },
+        );
+        message.apply_change(&removed, &me);
+        assert!(message.reactions.is_empty());
+
+        let recalled = change(
+            "ann",
+            5,
+            ChangeKind::Recalled {
+                sender_id: "ann".into(),
+                mentions: Mentions::default(),
+            },
+        );
+        message.apply_change(&recalled, &me);
+        assert!(preview.follow(&recalled));
+        assert!(message.content.is_recalled());
+        assert_eq!(message.pinned, None);
+        assert_eq!(message.edit_count, 1);
+        assert_eq!(preview.state, PreviewState::Recalled);
+        assert!(preview.text.is_empty());
     }
 
     #[test]

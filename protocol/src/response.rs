@@ -147,13 +147,19 @@ pub struct ChannelMemberList {
     pub user_ids: Vec<UserId>,
 }
 
-/// Answer to `get_messages`: ascending by sequence.
+/// Answer to `get_messages` (ascending by sequence) and `list_pins`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct MessagesPage {
     /// The messages.
     pub messages: Vec<Message>,
     /// True when more messages exist beyond this page in the asked direction.
     pub has_more: bool,
+    /// The channel's change sequence when the page was read (in the same transaction):
+    /// the messages include every change up to it. A client that caches the page and has
+    /// applied fewer changes to its other cached messages of the channel catches up with
+    /// `get_changes`.
+    #[serde(default)]
+    pub change_seq: u64,
 }
 
 /// Answer to `get_heads`.

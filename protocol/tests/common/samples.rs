@@ -217,10 +217,12 @@ pub fn changes() -> Vec<MessageChange> {
         ChangeKind::ReactionAdded {
             emoji: s("👍"),
             count: 3,
+            users: vec![s("alice").into(), s("carol").into(), s("bob").into()],
         },
         ChangeKind::ReactionRemoved {
             emoji: s(":party:"),
             count: 0,
+            users: vec![],
         },
         ChangeKind::Pinned,
         ChangeKind::Unpinned,
@@ -579,6 +581,7 @@ pub fn all_responses() -> Vec<Response> {
         Response::Messages(MessagesPage {
             messages: contents().into_iter().map(message).collect(),
             has_more: true,
+            change_seq: 46,
         }),
         Response::ReadState(head()),
         Response::Heads(Heads {
