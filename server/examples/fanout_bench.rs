@@ -205,8 +205,10 @@ async fn measure(args: &Args, n: usize) -> Result<(), BoxError> {
         server.issue_token("owner", Duration::from_secs(3600))?,
     )
     .await?;
+    // No "uN joined" system messages: the bench measures the messages it sends.
     let create = Request::CreateCommunity(CreateCommunity {
         name: "bench".into(),
+        system_messages: Some(false),
         ..Default::default()
     });
     let Response::Community(snapshot) = request(&mut owner, 2, create).await? else {
@@ -353,6 +355,8 @@ async fn send_messages(
             mentions: Mentions::default(),
             reply_to: None,
             priority: Priority::Normal,
+            custom_data: String::new(),
+            forward_of: None,
         });
         sink.send(WsMessage::text(codec::encode_client(
             &ClientFrame::Request {

@@ -15,8 +15,8 @@ use community_protocol::codec::DEFAULT_MAX_FRAME_BYTES;
 use crate::ServerError;
 
 /// Room in a client frame for the rest of a `send_message` request around its text (the
-/// envelope, ids, idempotency key). `text_bytes` (and `custom_payload_bytes`) plus this
-/// must fit in `max_frame_bytes`. A sanity check, not a guarantee: text that JSON escapes
+/// envelope, ids, idempotency key). `text_bytes` (and `custom_payload_bytes`) plus
+/// `custom_data_bytes` plus this must fit in `max_frame_bytes`. A sanity check, not a guarantee: text that JSON escapes
 /// heavily, or many mentions, can still make a frame too large (`frame_too_large`).
 pub const FRAME_OVERHEAD_BYTES: usize = 768;
 
@@ -125,13 +125,17 @@ impl ServerConfig {
                 ),
             );
         }
-        let largest = self.limits.text_bytes.max(self.limits.custom_payload_bytes);
+        let largest = self
+            .limits
+            .text_bytes
+            .max(self.limits.custom_payload_bytes)
+            .saturating_add(self.limits.custom_data_bytes);
         if largest.saturating_add(FRAME_OVERHEAD_BYTES) > self.max_frame_bytes {
             return invalid(
                 "max_frame_bytes",
                 format!(
-                    "{} cannot carry a message of limits.text_bytes / custom_payload_bytes = {largest} \
-                     (needs at least {} bytes)",
+                    "{} cannot carry a message of limits.text_bytes / custom_payload_bytes \
+                     with limits.custom_data_bytes = {largest} (needs at least {} bytes)",
                     self.max_frame_bytes,
                     largest.saturating_add(FRAME_OVERHEAD_BYTES)
                 ),

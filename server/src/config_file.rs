@@ -263,6 +263,11 @@ mod tests {
         let file =
             ConfigFile::parse("max_frame_bytes = 200000\n[limits]\ntext_bytes = 65536\n").unwrap();
         assert_eq!(file.into_config().unwrap().limits.text_bytes, 65_536);
+        // The custom data travels in the same frame.
+        let file = ConfigFile::parse("max_frame_bytes = 14000\n").unwrap();
+        assert_eq!(field_of(file.into_config()), "max_frame_bytes");
+        let file = ConfigFile::parse("max_frame_bytes = 14080\n").unwrap();
+        assert_eq!(file.into_config().unwrap().limits.custom_data_bytes, 1_024);
     }
 
     #[test]

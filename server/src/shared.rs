@@ -201,6 +201,8 @@ fn is_read_only(request: &Request) -> bool {
             | Request::ListChannelMembers(_)
             | Request::GetMessages(_)
             | Request::GetHeads(_)
+            | Request::ListPins(_)
+            | Request::GetChanges(_)
     )
 }
 

@@ -155,8 +155,9 @@ async fn bad_frames_are_answered_and_the_connection_keeps_serving() {
 async fn a_frame_beyond_the_websocket_limit_is_answered_then_closed() {
     let server = TestServer::start_with(|c| {
         c.max_frame_bytes = 1024;
-        c.limits.text_bytes = 256;
-        c.limits.custom_payload_bytes = 256;
+        c.limits.text_bytes = 128;
+        c.limits.custom_payload_bytes = 128;
+        c.limits.custom_data_bytes = 128;
     })
     .await;
     let mut client = server.login("alice").await;

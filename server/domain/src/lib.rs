@@ -31,6 +31,12 @@
 //!   yet). Deleting an attribute that does not exist is not a failure.
 //! - `decide_join_request` and `delete_channel` answer `Ok`; join request messages are
 //!   capped at 500 characters (`INVALID_ARGUMENT`).
+//! - The life of a message (docs/DECISIONS.md, "Message life"): an edit needs the right to
+//!   post (mute, mute-all, announcement), a recall does not; reactions need a voice (not
+//!   muted) but are open in announcement channels, and taking one back is always allowed;
+//!   a recall unpins without an `unpinned` change and scrubs the content of the message's
+//!   earlier `edited` changes; system notifications cannot be forwarded
+//!   (`INVALID_ARGUMENT`); a forward's mentions and custom data are the sender's own.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod clock;

@@ -112,7 +112,9 @@ impl Env {
         }
     }
 
-    /// Creates a free community `id` owned by `owner`.
+    /// Creates a free community `id` owned by `owner`. Fixture communities write no
+    /// system messages, so the sequences a test sees are those of the messages it sends;
+    /// the tests of system messages switch them on ([`Env::create_with_system`]).
     pub(crate) fn create(&self, owner: &str, id: &str) -> CommunitySnapshot {
         self.create_with(owner, id, community_protocol::JoinPolicy::Free)
     }
@@ -123,10 +125,26 @@ impl Env {
         id: &str,
         policy: community_protocol::JoinPolicy,
     ) -> CommunitySnapshot {
+        self.create_community(owner, id, policy, false)
+    }
+
+    /// Creates a free community `id` that writes system messages (the product default).
+    pub(crate) fn create_with_system(&self, owner: &str, id: &str) -> CommunitySnapshot {
+        self.create_community(owner, id, community_protocol::JoinPolicy::Free, true)
+    }
+
+    fn create_community(
+        &self,
+        owner: &str,
+        id: &str,
+        policy: community_protocol::JoinPolicy,
+        system_messages: bool,
+    ) -> CommunitySnapshot {
         let request = Request::CreateCommunity(CreateCommunity {
             community_id: Some(id.into()),
             name: format!("Community {id}"),
             join_policy: policy,
+            system_messages: Some(system_messages),
             ..Default::default()
         });
         match self.ok(owner, request).response {
@@ -257,6 +275,8 @@ pub(crate) fn send_message(
         mentions: Mentions::default(),
         reply_to: None,
         priority: Priority::Normal,
+        custom_data: String::new(),
+        forward_of: None,
     }
 }
 
@@ -305,5 +325,141 @@ pub(crate) fn users(audience: &Audience) -> Vec<UserId> {
             users
         }
         other => panic!("expected a user audience, got {other:?}"),
+    }
+}
+
+/// A reference to message `seq` of a channel of community `community`.
+pub(crate) fn message_ref(
+    community: &str,
+    channel: &str,
+    seq: Seq,
+) -> community_protocol::MessageRef {
+    community_protocol::MessageRef {
+        community_id: community.into(),
+        channel_id: channel.into(),
+        seq,
+    }
+}
+
+/// `edit_message` replacing the text.
+pub(crate) fn edit_text(
+    community: &str,
+    channel: &str,
+    seq: Seq,
+    key: &str,
+    body: &str,
+) -> Request {
+    Request::EditMessage(EditMessage {
+        community_id: community.into(),
+        channel_id: channel.into(),
+        seq,
+        idempotency_key: key.into(),
+        content: Some(text(body)),
+        mentions: None,
+        custom_data: None,
+    })
+}
+
+/// `add_reaction` (or `remove_reaction` when `add` is false).
+pub(crate) fn react(community: &str, channel: &str, seq: Seq, emoji: &str, add: bool) -> Request {
+    let p = MessageReaction {
+        community_id: community.into(),
+        channel_id: channel.into(),
+        seq,
+        emoji: emoji.into(),
+    };
+    if add {
+        Request::AddReaction(p)
+    } else {
+        Request::RemoveReaction(p)
+    }
+}
+
+/// `get_changes` after `after`.
+pub(crate) fn get_changes(
+    community: &str,
+    channel: &str,
+    after: u64,
+    limit: Option<u32>,
+) -> Request {
+    Request::GetChanges(GetChanges {
+        community_id: community.into(),
+        channel_id: channel.into(),
+        after_change_seq: after,
+        limit,
+    })
+}
+
+impl Env {
+    /// A change operation that must succeed: its outcome.
+    #[track_caller]
+    pub(crate) fn change(
+        &self,
+        user: &str,
+        request: Request,
+    ) -> community_protocol::response::ChangeOutcome {
+        match self.ok(user, request).response {
+            Response::Changed(outcome) => outcome,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// Every message of a channel as `user` sees it, ascending (bounded to 100 pages).
+    #[track_caller]
+    pub(crate) fn all_messages(&self, user: &str, community: &str, channel: &str) -> Vec<Message> {
+        let mut all: Vec<Message> = Vec::new();
+        for _ in 0..100 {
+            let request = Request::GetMessages(GetMessages {
+                community_id: community.into(),
+                channel_id: channel.into(),
+                before_seq: None,
+                after_seq: Some(all.last().map_or(0, |m| m.seq)),
+                limit: None,
+            });
+            let Response::Messages(page) = self.ok(user, request).response else {
+                panic!("messages expected")
+            };
+            all.extend(page.messages);
+            if !page.has_more {
+                return all;
+            }
+        }
+        panic!("more than 100 pages");
+    }
+
+    /// One message as `user` sees it in the history.
+    #[track_caller]
+    pub(crate) fn message(&self, user: &str, community: &str, channel: &str, seq: Seq) -> Message {
+        self.all_messages(user, community, channel)
+            .into_iter()
+            .find(|m| m.seq == seq)
+            .unwrap_or_else(|| panic!("no message {seq}"))
+    }
+
+    /// Every change of a channel, paging `limit` at a time (bounded to 1,000 pages).
+    #[track_caller]
+    pub(crate) fn all_changes(
+        &self,
+        user: &str,
+        community: &str,
+        channel: &str,
+        limit: Option<u32>,
+    ) -> Vec<community_protocol::MessageChange> {
+        let mut all: Vec<community_protocol::MessageChange> = Vec::new();
+        for _ in 0..1_000 {
+            let after = all.last().map_or(0, |c| c.change_seq);
+            let Response::Changes(page) = self
+                .ok(user, get_changes(community, channel, after, limit))
+                .response
+            else {
+                panic!("changes expected")
+            };
+            all.extend(page.changes);
+            if !page.has_more {
+                assert_eq!(page.change_seq, all.last().map_or(0, |c| c.change_seq));
+                return all;
+            }
+        }
+        panic!("more than 1,000 pages");
     }
 }

@@ -407,11 +407,14 @@ impl Client {
     }
 }
 
-/// `create_community` with a name (and a custom id when given).
+/// `create_community` with a name (and a custom id when given). Test communities write
+/// no system messages, so sequences are those of the messages a test sends; the tests of
+/// system messages switch them on.
 pub fn create(name: &str, id: Option<&str>) -> Request {
     Request::CreateCommunity(CreateCommunity {
         community_id: id.map(Into::into),
         name: name.into(),
+        system_messages: Some(false),
         ..Default::default()
     })
 }
@@ -442,6 +445,8 @@ pub fn send_text(community: &str, channel: &str, key: &str, text: &str) -> Reque
         mentions: Mentions::default(),
         reply_to: None,
         priority: Priority::Normal,
+        custom_data: String::new(),
+        forward_of: None,
     })
 }
 
@@ -491,7 +496,9 @@ pub async fn all_messages(
             ))
             .await
         {
-            Response::Messages(MessagesPage { messages, has_more }) => {
+            Response::Messages(MessagesPage {
+                messages, has_more, ..
+            }) => {
                 all.extend(messages);
                 if !has_more {
                     return all;

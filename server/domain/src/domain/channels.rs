@@ -1,6 +1,9 @@
 //! Channels: create, update (including public ↔ private), delete, and the explicit
 //! members of private channels. Every change tells exactly those who can see the channel;
 //! users who gain or lose sight of a private channel get `ChannelAdded` / `ChannelRemoved`.
+//! A new channel starts with a `channel_created` system message and a rename writes
+//! `channel_renamed` (when the community writes system messages), after `ChannelAdded` /
+//! `ChannelUpdated`.
 
 use std::collections::HashSet;
 
@@ -12,7 +15,7 @@ use community_protocol::{
 };
 
 use super::context::{Ctx, Membership};
-use super::view;
+use super::{system, view};
 use crate::ids;
 use crate::routing::Audience;
 use crate::store::ChannelRecord;
@@ -124,6 +127,8 @@ pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateChannel) -> Result<Response, Api
             version,
         },
     );
+    let text = format!("{} created #{}", cx.caller, info.name);
+    system::post(cx, &p.community_id, &record, system::CHANNEL_CREATED, text)?;
     Ok(Response::Channel(info))
 }
 
@@ -199,6 +204,10 @@ pub(crate) fn update(cx: &mut Ctx<'_>, p: UpdateChannel) -> Result<Response, Api
             );
         }
         (_, after) => cx.emit(after, updated),
+    }
+    if info.name != before.name {
+        let text = format!("{} renamed #{} to #{}", cx.caller, before.name, info.name);
+        system::post(cx, &p.community_id, &record, system::CHANNEL_RENAMED, text)?;
     }
     Ok(Response::Channel(info))
 }

@@ -96,6 +96,7 @@ pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateCommunity) -> Result<Response, A
         default_channel_id: default_channel.channel_id.clone(),
         created_at_ms: cx.now,
         version: 1,
+        system_messages: p.system_messages.unwrap_or(true),
     };
     cx.tx.insert_community(&info)?;
     cx.tx.insert_channel(&default_channel)?;
@@ -165,7 +166,8 @@ pub(crate) fn get(cx: &mut Ctx<'_>, p: CommunityRef) -> Result<Response, ApiErro
     )?))
 }
 
-/// `update_community`: name, avatar, notice, join policy (owner / admin).
+/// `update_community`: name, avatar, notice, join policy, system-message switch (owner /
+/// admin).
 pub(crate) fn update(cx: &mut Ctx<'_>, p: UpdateCommunity) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
     membership.require_manager("update the community")?;
@@ -185,6 +187,9 @@ pub(crate) fn update(cx: &mut Ctx<'_>, p: UpdateCommunity) -> Result<Response, A
     }
     if let Some(policy) = p.join_policy {
         info.join_policy = policy;
+    }
+    if let Some(system_messages) = p.system_messages {
+        info.system_messages = system_messages;
     }
     if info != before {
         cx.save_structure(&mut info)?;

@@ -4,8 +4,8 @@
 //! checks that follow them.
 
 use community_protocol::{
-    ApiError, ChannelId, CommunityId, CommunityInfo, ErrorCode, Event, Limits, MemberInfo, Role,
-    TimestampMs, UserId,
+    ApiError, ChannelId, ChannelKind, CommunityId, CommunityInfo, ErrorCode, Event, Limits,
+    MemberInfo, Role, TimestampMs, UserId,
 };
 
 use crate::rate::RateLimiter;
@@ -54,6 +54,37 @@ impl Membership {
                 format!("only the owner and admins may {what}"),
             ))
         }
+    }
+
+    /// Fails with `MUTED` while the caller is muted, and with `MUTE_ALL` for an ordinary
+    /// member while the community is muted (what sending, editing and reacting need).
+    pub fn require_voice(&self, now: TimestampMs) -> Result<(), ApiError> {
+        if let Some(until) = self.me.muted_until_ms.filter(|until| *until > now) {
+            return Err(ApiError::new(
+                ErrorCode::MUTED,
+                format!("you are muted until {until} (ms since epoch)"),
+            ));
+        }
+        if self.info.mute_all && self.me.role == Role::Member {
+            return Err(ApiError::new(
+                ErrorCode::MUTE_ALL,
+                "the community is muted: only the owner and admins speak",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Fails unless the caller may post in `channel`: `ANNOUNCEMENT_READ_ONLY` for an
+    /// ordinary member in an announcement channel, then [`Membership::require_voice`].
+    /// Sending and editing need this.
+    pub fn require_post(&self, channel: &ChannelRecord, now: TimestampMs) -> Result<(), ApiError> {
+        if channel.info.kind == ChannelKind::Announcement && !self.is_manager() {
+            return Err(ApiError::new(
+                ErrorCode::ANNOUNCEMENT_READ_ONLY,
+                "only the owner and admins post in an announcement channel",
+            ));
+        }
+        self.require_voice(now)
     }
 
     /// Fails with `OWNER_ONLY` unless the caller is the owner.

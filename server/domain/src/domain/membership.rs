@@ -11,7 +11,7 @@ use community_protocol::{
 
 use super::communities::check_can_join_more;
 use super::context::Ctx;
-use super::view;
+use super::{system, view};
 use crate::routing::Audience;
 
 /// Longest message a join request may carry, in characters.
@@ -19,8 +19,9 @@ const JOIN_MESSAGE_CHARS: usize = 500;
 
 /// Adds `user_id` as an ordinary member, with every check that concerns them
 /// (`ALREADY_MEMBER`, `TOO_MANY_MEMBERS`, `TOO_MANY_JOINED`), and tells them
-/// (`CommunityAdded`) and the community (`MemberJoined`). The caller announces the new
-/// member count with [`announce_info`] once per request.
+/// (`CommunityAdded`) and the community (`MemberJoined`, then the `member_joined` system
+/// message, written before the joiner's read positions start so that it is read). The
+/// caller announces the new member count with [`announce_info`] once per request.
 pub(crate) fn add_member(
     cx: &mut Ctx<'_>,
     community_id: &CommunityId,
@@ -51,6 +52,7 @@ pub(crate) fn add_member(
     };
     cx.tx.insert_member(&member)?;
     cx.tx.delete_join_request(community_id, user_id)?;
+    let joined = system::write_member_event(cx, community_id, system::MEMBER_JOINED, user_id)?;
     for channel in cx.tx.channels(community_id)? {
         if !channel.info.private {
             cx.tx.start_reading(user_id, &channel.info.channel_id)?;
@@ -73,10 +75,14 @@ pub(crate) fn add_member(
             member_count,
         },
     );
+    if let Some(joined) = joined {
+        joined.tell(cx)?;
+    }
     Ok(snapshot)
 }
 
-/// Removes a member (left or kicked) and tells them and the community.
+/// Removes a member (left or kicked) and tells them and the community (last, the
+/// `member_left` / `member_kicked` system message).
 pub(crate) fn remove_member(
     cx: &mut Ctx<'_>,
     community_id: &CommunityId,
@@ -106,6 +112,13 @@ pub(crate) fn remove_member(
         Audience::Community(community_id.to_owned()),
         Event::CommunityUpdated { info },
     );
+    let event = match reason {
+        RemovalReason::Kicked => system::MEMBER_KICKED,
+        _ => system::MEMBER_LEFT,
+    };
+    if let Some(written) = system::write_member_event(cx, community_id, event, user_id)? {
+        written.tell(cx)?;
+    }
     Ok(())
 }
 

@@ -5,13 +5,18 @@ use std::path::Path;
 use std::sync::Arc;
 
 mod categories;
+mod changes;
 mod channels;
 mod communities;
 mod context;
+mod edits;
 mod members;
 mod membership;
 mod messages;
+mod pins;
+mod reactions;
 mod reads;
+mod system;
 mod view;
 
 #[cfg(test)]
@@ -113,6 +118,8 @@ impl Domain {
             }
             Request::GetMessages(p) => self.read(op, caller, |cx| messages::get(cx, p)),
             Request::GetHeads(p) => self.read(op, caller, |cx| reads::get_heads(cx, p)),
+            Request::ListPins(p) => self.read(op, caller, |cx| pins::list(cx, p)),
+            Request::GetChanges(p) => self.read(op, caller, |cx| changes::get(cx, p)),
             // Changes: one write transaction each.
             Request::CreateCommunity(p) => self.write(op, caller, |cx| communities::create(cx, p)),
             Request::DismissCommunity(p) => {
@@ -152,6 +159,13 @@ impl Domain {
             Request::DeleteCategory(p) => self.write(op, caller, |cx| categories::delete(cx, p)),
             Request::SendMessage(p) => self.write(op, caller, |cx| messages::send(cx, p)),
             Request::MarkRead(p) => self.write(op, caller, |cx| reads::mark_read(cx, p)),
+            Request::HideMessage(p) => self.write(op, caller, |cx| reads::hide(cx, p)),
+            Request::EditMessage(p) => self.write(op, caller, |cx| edits::edit(cx, p)),
+            Request::RecallMessage(p) => self.write(op, caller, |cx| edits::recall(cx, p)),
+            Request::AddReaction(p) => self.write(op, caller, |cx| reactions::add(cx, p)),
+            Request::RemoveReaction(p) => self.write(op, caller, |cx| reactions::remove(cx, p)),
+            Request::PinMessage(p) => self.write(op, caller, |cx| pins::pin(cx, p)),
+            Request::UnpinMessage(p) => self.write(op, caller, |cx| pins::unpin(cx, p)),
         }
     }
 

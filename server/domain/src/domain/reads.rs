@@ -1,14 +1,17 @@
-//! Read state and catching up: `mark_read`, `get_heads` and `sync`.
+//! Read state and catching up: `mark_read`, `hide_message`, `get_heads` and `sync`.
 //!
 //! A read position only moves forward and never past the channel's last sequence; the
-//! user's other devices hear of every move (`ReadStateChanged`).
+//! user's other devices hear of every move (`ReadStateChanged`). Hiding a message
+//! ("delete locally") is part of the user's read state too: it is kept per user, leaves
+//! their counts, and their other devices hear of it the same way.
 
 use std::collections::HashSet;
 
 use community_protocol::request::{CommunityRef, MarkRead, Sync};
 use community_protocol::response::{Heads, Synced, UnchangedCommunity};
-use community_protocol::{ApiError, CommunityId, Event, Response};
+use community_protocol::{ApiError, CommunityId, ErrorCode, Event, MessageRef, Response};
 
+use super::changes::message_not_found;
 use super::context::Ctx;
 use super::view;
 use crate::routing::Audience;
@@ -30,6 +33,36 @@ pub(crate) fn mark_read(cx: &mut Ctx<'_>, p: MarkRead) -> Result<Response, ApiEr
         return Ok(Response::ReadState(head));
     }
     Ok(Response::ReadState(view::head(cx, cx.caller, &channel)?))
+}
+
+/// `hide_message`: hides one message for the caller (at most `max_hidden_per_channel`
+/// per channel); hiding it again changes nothing.
+pub(crate) fn hide(cx: &mut Ctx<'_>, p: MessageRef) -> Result<Response, ApiError> {
+    let membership = cx.membership(&p.community_id)?;
+    let channel = cx.visible_channel(&membership, &p.channel_id)?;
+    let message = cx
+        .tx
+        .message(&p.channel_id, p.seq, None)?
+        .ok_or_else(|| message_not_found(p.seq))?;
+    let hidden = cx.tx.hidden(cx.caller, &p.channel_id)?;
+    if hidden.binary_search(&p.seq).is_ok() {
+        return Ok(Response::ReadState(view::head(cx, cx.caller, &channel)?));
+    }
+    let max = cx.limits.max_hidden_per_channel;
+    if hidden.len() >= max {
+        return Err(ApiError::new(
+            ErrorCode::TOO_MANY_HIDDEN,
+            format!("at most {max} messages of a channel can be hidden"),
+        ));
+    }
+    cx.tx
+        .hide(cx.caller, &p.channel_id, p.seq, &message.sender_id)?;
+    let head = view::head(cx, cx.caller, &channel)?;
+    cx.emit(
+        Audience::OtherSessionsOfCaller,
+        Event::ReadStateChanged { head: head.clone() },
+    );
+    Ok(Response::ReadState(head))
 }
 
 /// `get_heads`: one head per channel the caller can see.

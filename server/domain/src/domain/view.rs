@@ -8,8 +8,8 @@ use community_protocol::{
 use super::context::Ctx;
 use crate::store::ChannelRecord;
 
-/// The user's head of one channel. A missing read position counts as 0; a position past
-/// the end (cannot happen, but cheap to guard) is clamped.
+/// The user's head of one channel, with the messages they hid. A missing read position
+/// counts as 0; a position past the end (cannot happen, but cheap to guard) is clamped.
 pub(crate) fn head(
     cx: &Ctx<'_>,
     user_id: &UserId,
@@ -31,10 +31,13 @@ pub(crate) fn head(
         read_seq,
         unread_count,
         mention_count,
+        change_seq: channel.change_seq,
+        hidden: cx.tx.hidden(user_id, &channel.info.channel_id)?,
     })
 }
 
-/// The head of a channel the user just started to see: its history counts as read.
+/// The head of a channel the user just started to see: its history counts as read (and
+/// nothing of it is hidden: hidden messages are forgotten with the read position).
 pub(crate) fn fresh_head(channel: &ChannelRecord) -> ChannelHead {
     ChannelHead {
         community_id: channel.info.community_id.clone(),
@@ -44,6 +47,8 @@ pub(crate) fn fresh_head(channel: &ChannelRecord) -> ChannelHead {
         read_seq: channel.last_seq,
         unread_count: 0,
         mention_count: 0,
+        change_seq: channel.change_seq,
+        hidden: Vec::new(),
     }
 }
 

@@ -5,16 +5,17 @@
 //! transaction (serialised: one writer at a time) for requests that change something, a
 //! *read* transaction (concurrent, a consistent snapshot) for queries. Inside it the domain
 //! sees a [`Tx`], the union of small per-concern traits ([`CommunityStore`],
-//! [`MemberStore`], [`ChannelStore`], [`MessageStore`], [`ReadStore`]). All permission
+//! [`MemberStore`], [`ChannelStore`], [`MessageStore`], [`ReactionStore`], [`PinStore`],
+//! [`ChangeStore`], [`ReadStore`]). All permission
 //! and limit checks happen inside the same transaction as the change they guard, so they
 //! cannot race. A networked engine (PostgreSQL) would implement the same traits.
 
 pub mod sqlite;
 
 use community_protocol::{
-    ApiError, CategoryId, CategoryInfo, ChannelId, ChannelInfo, CommunityId, CommunityInfo,
-    JoinRequest, MemberInfo, Mentions, Message, MessageContent, NotificationStatus, Priority, Seq,
-    TimestampMs, UserId,
+    ApiError, CategoryId, CategoryInfo, ChangeKind, ChannelId, ChannelInfo, CommunityId,
+    CommunityInfo, JoinRequest, MemberInfo, Mentions, Message, MessageChange, MessageContent,
+    NotificationStatus, Origin, Priority, Seq, TimestampMs, UserId,
 };
 
 use crate::StoreError;
@@ -31,9 +32,12 @@ pub struct ChannelRecord {
     pub last_seq: Seq,
     /// Time of the newest message (or of the channel's creation).
     pub last_activity_ms: TimestampMs,
+    /// Number of the newest change to a message of the channel (0 when none).
+    pub change_seq: u64,
 }
 
-/// A message to store; the store assigns its sequence.
+/// A message to store; the store assigns its sequence. A message whose sender is `""`
+/// (written by the server) counts as unread for nobody.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage<'a> {
     /// The community.
@@ -54,6 +58,59 @@ pub struct NewMessage<'a> {
     pub priority: Priority,
     /// Server time of storage.
     pub created_at_ms: TimestampMs,
+    /// The author's app-defined data.
+    pub custom_data: &'a str,
+    /// The original, when the message is a forward.
+    pub forwarded_from: Option<&'a Origin>,
+}
+
+/// The new body of an edited message (the store replaces its mention index too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageEdit<'a> {
+    /// The channel.
+    pub channel_id: &'a ChannelId,
+    /// The message.
+    pub seq: Seq,
+    /// The message's sender (kept in the mention index).
+    pub sender_id: &'a UserId,
+    /// The new body.
+    pub content: &'a MessageContent,
+    /// Who it mentions now.
+    pub mentions: &'a Mentions,
+    /// Its custom data now.
+    pub custom_data: &'a str,
+    /// When it was edited.
+    pub edited_at_ms: TimestampMs,
+    /// Its edit count after this edit.
+    pub edit_count: u32,
+}
+
+/// A change to record in a channel's change log; the store assigns its `change_seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewChange<'a> {
+    /// The community.
+    pub community_id: &'a CommunityId,
+    /// The channel.
+    pub channel_id: &'a ChannelId,
+    /// The message changed.
+    pub seq: Seq,
+    /// Who changed it.
+    pub by: &'a UserId,
+    /// When.
+    pub at_ms: TimestampMs,
+    /// What changed.
+    pub kind: ChangeKind,
+}
+
+/// Where an edit idempotency key was used: the change it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditKey {
+    /// The channel of the edited message.
+    pub channel_id: ChannelId,
+    /// The edited message.
+    pub seq: Seq,
+    /// The change the edit made.
+    pub change_seq: u64,
 }
 
 /// Which slice of a channel's history to read.
@@ -77,7 +134,8 @@ pub trait CommunityStore {
     /// Stores a new community (with its attributes); `member_count` starts at 0 and follows
     /// [`MemberStore::insert_member`] / [`MemberStore::delete_member`].
     fn insert_community(&self, info: &CommunityInfo) -> StoreResult<()>;
-    /// Saves name, avatar, notice, owner, join policy, mute-all and version.
+    /// Saves name, avatar, notice, owner, join policy, mute-all, the system-message
+    /// switch and version.
     fn update_community(&self, info: &CommunityInfo) -> StoreResult<()>;
     /// Deletes a community and everything in it. False when it did not exist.
     fn delete_community(&self, community_id: &CommunityId) -> StoreResult<bool>;
@@ -100,7 +158,8 @@ pub trait MemberStore {
     /// Saves role, nickname and mute of a member.
     fn update_member(&self, member: &MemberInfo) -> StoreResult<()>;
     /// Removes a member with everything personal in the community (private channel
-    /// memberships, read positions, notification status) and decrements the member count.
+    /// memberships, read positions, hidden messages, notification status) and decrements
+    /// the member count.
     /// False when the user was not a member.
     fn delete_member(&self, community_id: &CommunityId, user_id: &UserId) -> StoreResult<bool>;
     /// How many communities the user has joined.
@@ -220,8 +279,14 @@ pub trait ChannelStore {
 }
 
 /// Messages, their sequences and idempotency keys.
+///
+/// Messages are read back as the protocol shows them: with their pin, their reactions and
+/// the preview of the message they reply to as it is now. `viewer` is the user an answer
+/// is for (it sets [`community_protocol::Reaction::me`]); `None` for events, which go to
+/// many users.
 pub trait MessageStore {
-    /// The message a sender stored earlier with this idempotency key.
+    /// The message a sender stored earlier with this idempotency key, as the sender sees
+    /// it now.
     fn message_by_key(
         &self,
         sender_id: &UserId,
@@ -229,15 +294,131 @@ pub trait MessageStore {
     ) -> StoreResult<Option<Message>>;
     /// Stores a message with the channel's next sequence (last + 1, in this transaction,
     /// so sequences are gap-free), records its key and mentions, and moves the channel's
-    /// head.
+    /// head. The message comes back with its reply preview.
     fn append_message(&self, message: &NewMessage<'_>) -> StoreResult<Message>;
+    /// One message of a channel, if it exists.
+    fn message(
+        &self,
+        channel_id: &ChannelId,
+        seq: Seq,
+        viewer: Option<&UserId>,
+    ) -> StoreResult<Option<Message>>;
     /// A slice of a channel's history, ascending, and whether more messages exist in the
     /// range beyond it.
     fn messages(
         &self,
         channel_id: &ChannelId,
         range: HistoryRange,
+        viewer: Option<&UserId>,
     ) -> StoreResult<(Vec<Message>, bool)>;
+    /// The pinned messages of a channel, the most recently pinned first.
+    fn pinned_messages(
+        &self,
+        channel_id: &ChannelId,
+        viewer: Option<&UserId>,
+    ) -> StoreResult<Vec<Message>>;
+    /// Replaces the body, mentions and custom data of a message (and its mention index).
+    fn edit_message(&self, edit: &MessageEdit<'_>) -> StoreResult<()>;
+    /// Turns a message into the tombstone `tombstone`: mentions, custom data, forwarding
+    /// origin, reactions and pin are removed (as `Message::apply_change` does for a
+    /// `recalled` change), and the message counts as unread for nobody any more.
+    fn recall_message(
+        &self,
+        channel_id: &ChannelId,
+        seq: Seq,
+        tombstone: &MessageContent,
+    ) -> StoreResult<()>;
+}
+
+/// Reactions: one row per (message, emoji, user), ordered by time.
+pub trait ReactionStore {
+    /// Records `user_id`'s reaction; false when it was there already.
+    fn add_reaction(
+        &self,
+        channel_id: &ChannelId,
+        seq: Seq,
+        emoji: &str,
+        user_id: &UserId,
+        at_ms: TimestampMs,
+    ) -> StoreResult<bool>;
+    /// Removes `user_id`'s reaction; false when there was none.
+    fn remove_reaction(
+        &self,
+        channel_id: &ChannelId,
+        seq: Seq,
+        emoji: &str,
+        user_id: &UserId,
+    ) -> StoreResult<bool>;
+    /// How many users reacted to a message with `emoji`.
+    fn reaction_count(&self, channel_id: &ChannelId, seq: Seq, emoji: &str) -> StoreResult<u32>;
+    /// The first users who reacted to a message with `emoji`, oldest first (at most
+    /// `community_protocol::REACTION_USERS_SHOWN`).
+    fn first_reactors(
+        &self,
+        channel_id: &ChannelId,
+        seq: Seq,
+        emoji: &str,
+    ) -> StoreResult<Vec<UserId>>;
+}
+
+/// Pinned messages.
+pub trait PinStore {
+    /// Pins a message; false when it was pinned already.
+    fn pin(
+        &self,
+        channel_id: &ChannelId,
+        seq: Seq,
+        by: &UserId,
+        at_ms: TimestampMs,
+    ) -> StoreResult<bool>;
+    /// Unpins a message; false when it was not pinned.
+    fn unpin(&self, channel_id: &ChannelId, seq: Seq) -> StoreResult<bool>;
+    /// How many messages of the channel are pinned.
+    fn pin_count(&self, channel_id: &ChannelId) -> StoreResult<usize>;
+}
+
+/// The change log of every channel (kept for ever) and the idempotency keys of edits.
+pub trait ChangeStore {
+    /// Records a change with the channel's next change sequence (in this transaction, so
+    /// change sequences are gap-free) and returns it.
+    fn append_change(&self, change: &NewChange<'_>) -> StoreResult<MessageChange>;
+    /// One change of a channel.
+    fn change(
+        &self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+        change_seq: u64,
+    ) -> StoreResult<Option<MessageChange>>;
+    /// The changes with `change_seq > after`, ascending, at most `limit`, and whether more
+    /// follow.
+    fn changes(
+        &self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<(Vec<MessageChange>, bool)>;
+    /// Replaces the content and custom data of every `edited` change of a message with
+    /// `tombstone` (after a recall, the log no longer reveals what was recalled).
+    fn scrub_edits(
+        &self,
+        channel_id: &ChannelId,
+        seq: Seq,
+        tombstone: &MessageContent,
+    ) -> StoreResult<()>;
+    /// Where an editor used an idempotency key.
+    fn edit_by_key(
+        &self,
+        editor_id: &UserId,
+        idempotency_key: &str,
+    ) -> StoreResult<Option<EditKey>>;
+    /// Records an editor's idempotency key with the change it made.
+    fn insert_edit_key(
+        &self,
+        editor_id: &UserId,
+        idempotency_key: &str,
+        key: &EditKey,
+    ) -> StoreResult<()>;
 }
 
 /// Read positions and the counts derived from them.
@@ -255,22 +436,57 @@ pub trait ReadStore {
         community_id: &CommunityId,
         channel_id: &ChannelId,
     ) -> StoreResult<()>;
-    /// Forgets the user's read position in a channel.
+    /// Forgets the user's read position in a channel, and the messages they hid there.
     fn forget_reading(&self, user_id: &UserId, channel_id: &ChannelId) -> StoreResult<()>;
-    /// Messages after `read_seq` not sent by the user, and how many of those mention the
-    /// user (directly or through @everyone).
+    /// The messages after `read_seq` that count as unread for the user (not their own,
+    /// not written by the server, not recalled, not hidden by them), and how many of
+    /// those mention the user (directly or through @everyone).
     fn unread_counts(
         &self,
         user_id: &UserId,
         channel_id: &ChannelId,
         read_seq: Seq,
     ) -> StoreResult<(u64, u64)>;
+    /// The messages of a channel the user hid, ascending.
+    fn hidden(&self, user_id: &UserId, channel_id: &ChannelId) -> StoreResult<Vec<Seq>>;
+    /// Hides a message (sent by `sender_id`) for the user; false when it was hidden
+    /// already.
+    fn hide(
+        &self,
+        user_id: &UserId,
+        channel_id: &ChannelId,
+        seq: Seq,
+        sender_id: &UserId,
+    ) -> StoreResult<bool>;
+    /// How many messages of a channel the user hid.
+    fn hidden_count(&self, user_id: &UserId, channel_id: &ChannelId) -> StoreResult<usize>;
 }
 
 /// Everything the domain may do inside one transaction.
-pub trait Tx: CommunityStore + MemberStore + ChannelStore + MessageStore + ReadStore {}
+pub trait Tx:
+    CommunityStore
+    + MemberStore
+    + ChannelStore
+    + MessageStore
+    + ReactionStore
+    + PinStore
+    + ChangeStore
+    + ReadStore
+{
+}
 
-impl<T: CommunityStore + MemberStore + ChannelStore + MessageStore + ReadStore + ?Sized> Tx for T {}
+impl<T> Tx for T where
+    T: CommunityStore
+        + MemberStore
+        + ChannelStore
+        + MessageStore
+        + ReactionStore
+        + PinStore
+        + ChangeStore
+        + ReadStore
+        + ?Sized
+{
+}
 
 /// The body of a transaction: any error rolls the transaction back.
 pub type TxBody<'f> = dyn FnMut(&dyn Tx) -> Result<(), ApiError> + 'f;

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use community_protocol::request::*;
-use community_protocol::{JoinPolicy, NotificationStatus, Request, Role};
+use community_protocol::{JoinPolicy, MessageRef, NotificationStatus, Request, Role};
 
 use crate::test_support::*;
 
@@ -258,6 +258,86 @@ fn every_operation_answers_with_the_kind_its_request_accepts() {
         mark_read("g", general.as_str(), 1),
     );
     answer(&env, &mut seen, "alice", Request::GetHeads(g("g")));
+    // Bob's message is the channel's newest (system messages came before it).
+    let bobs = env.head("alice", "g", general.as_str()).last_seq;
+    let message = |seq| MessageRef {
+        community_id: "g".into(),
+        channel_id: general.clone(),
+        seq,
+    };
+    let reaction = |emoji: &str| MessageReaction {
+        community_id: "g".into(),
+        channel_id: general.clone(),
+        seq: bobs,
+        emoji: emoji.into(),
+    };
+    answer(
+        &env,
+        &mut seen,
+        "bob",
+        Request::EditMessage(EditMessage {
+            community_id: "g".into(),
+            channel_id: general.clone(),
+            seq: bobs,
+            idempotency_key: "e1".into(),
+            content: Some(community_protocol::MessageContent::Text {
+                text: "hello again".into(),
+            }),
+            mentions: None,
+            custom_data: None,
+        }),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::AddReaction(reaction("👍")),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::RemoveReaction(reaction("👍")),
+    );
+    answer(&env, &mut seen, "alice", Request::PinMessage(message(bobs)));
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::ListPins(ChannelRef {
+            community_id: "g".into(),
+            channel_id: general.clone(),
+        }),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::UnpinMessage(message(bobs)),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::GetChanges(GetChanges {
+            community_id: "g".into(),
+            channel_id: general.clone(),
+            after_change_seq: 0,
+            limit: None,
+        }),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::HideMessage(message(bobs)),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "bob",
+        Request::RecallMessage(message(bobs)),
+    );
     answer(&env, &mut seen, "alice", Request::Sync(Sync::default()));
     answer(
         &env,

@@ -27,7 +27,9 @@ fn history(channel: &str, before: Option<u64>, after: Option<u64>, limit: Option
 }
 
 fn seqs(env: &Env, request: Request) -> (Vec<u64>, bool) {
-    let Response::Messages(MessagesPage { messages, has_more }) = env.ok("bob", request).response
+    let Response::Messages(MessagesPage {
+        messages, has_more, ..
+    }) = env.ok("bob", request).response
     else {
         panic!()
     };

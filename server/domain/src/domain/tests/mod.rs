@@ -2,12 +2,17 @@
 //! concern. Fixtures live in `crate::test_support`.
 
 mod answers;
+mod changes;
 mod channels;
 mod communities;
+mod counts;
+mod edits;
 mod members;
 mod membership;
 mod messages;
+mod reactions;
 mod reads;
+mod system;
 
 #[test]
 fn domain_is_send_and_sync() {

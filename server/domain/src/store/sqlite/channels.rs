@@ -10,7 +10,8 @@ use super::convert::{enum_from, enum_text, id, in_row, opt_id, unsigned};
 use crate::store::{ChannelRecord, ChannelStore, StoreResult};
 
 const CHANNEL_COLUMNS: &str = "community_id, channel_id, name, introduction, notice, custom, kind,
-    category_id, position, private, is_default, created_at_ms, last_seq, last_activity_ms";
+    category_id, position, private, is_default, created_at_ms, last_seq, last_activity_ms,
+    change_seq";
 
 fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<ChannelRecord> {
     Ok(ChannelRecord {
@@ -30,6 +31,7 @@ fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<ChannelRecord> {
         },
         last_seq: unsigned(row.get(12)?),
         last_activity_ms: row.get(13)?,
+        change_seq: unsigned(row.get(14)?),
     })
 }
 
@@ -81,7 +83,7 @@ impl ChannelStore for SqliteTx<'_> {
         self.conn
             .prepare_cached(&format!(
                 "INSERT INTO channels ({CHANNEL_COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?12)"
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?12, 0)"
             ))?
             .execute(params![
                 info.community_id.as_str(),

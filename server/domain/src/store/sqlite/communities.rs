@@ -15,7 +15,7 @@ impl CommunityStore for SqliteTx<'_> {
             .conn
             .prepare_cached(
                 "SELECT community_id, name, avatar_url, notice, owner_id, join_policy, mute_all,
-                        member_count, default_channel_id, created_at_ms, version
+                        member_count, default_channel_id, created_at_ms, version, system_messages
                  FROM communities WHERE community_id = ?1",
             )?
             .query_row([community_id.as_str()], |row| {
@@ -32,6 +32,7 @@ impl CommunityStore for SqliteTx<'_> {
                     default_channel_id: id(row, 8)?,
                     created_at_ms: row.get(9)?,
                     version: unsigned(row.get(10)?),
+                    system_messages: row.get(11)?,
                 })
             })
             .optional()?;
@@ -55,8 +56,9 @@ impl CommunityStore for SqliteTx<'_> {
         self.conn
             .prepare_cached(
                 "INSERT INTO communities (community_id, name, avatar_url, notice, owner_id, join_policy,
-                        mute_all, member_count, default_channel_id, created_at_ms, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10)",
+                        mute_all, member_count, default_channel_id, created_at_ms, version,
+                        system_messages)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
                 info.community_id.as_str(),
@@ -69,6 +71,7 @@ impl CommunityStore for SqliteTx<'_> {
                 info.default_channel_id.as_str(),
                 info.created_at_ms,
                 signed(info.version),
+                info.system_messages,
             ])?;
         for (key, value) in &info.attributes {
             self.set_attribute(&info.community_id, key, value)?;
@@ -80,7 +83,7 @@ impl CommunityStore for SqliteTx<'_> {
         self.conn
             .prepare_cached(
                 "UPDATE communities SET name = ?2, avatar_url = ?3, notice = ?4, owner_id = ?5,
-                        join_policy = ?6, mute_all = ?7, version = ?8
+                        join_policy = ?6, mute_all = ?7, version = ?8, system_messages = ?9
                  WHERE community_id = ?1",
             )?
             .execute(params![
@@ -92,6 +95,7 @@ impl CommunityStore for SqliteTx<'_> {
                 enum_text(&info.join_policy)?,
                 info.mute_all,
                 signed(info.version),
+                info.system_messages,
             ])?;
         Ok(())
     }

@@ -113,6 +113,8 @@ impl MemberStore for SqliteTx<'_> {
                 AND channel_id IN (SELECT channel_id FROM channels WHERE community_id = ?1)",
             "DELETE FROM read_positions WHERE user_id = ?2
                 AND channel_id IN (SELECT channel_id FROM channels WHERE community_id = ?1)",
+            "DELETE FROM hidden WHERE user_id = ?2
+                AND channel_id IN (SELECT channel_id FROM channels WHERE community_id = ?1)",
             "DELETE FROM notification_settings WHERE community_id = ?1 AND user_id = ?2",
         ] {
             self.conn

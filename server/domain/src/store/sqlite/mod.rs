@@ -8,14 +8,17 @@
 //! [`Synchronous::Full`] also survives power loss, at the cost of one fsync per commit.
 //!
 //! The per-concern queries live in the sibling modules (`communities`, `members`,
-//! `channels`, `messages`, `reads`); `schema` owns the numbered migrations.
+//! `channels`, `messages`, `reactions` (and pins), `changes`, `reads`); `schema` owns the
+//! numbered migrations.
 
+mod changes;
 mod channels;
 mod communities;
 mod convert;
 mod members;
 mod messages;
 mod pool;
+mod reactions;
 mod reads;
 mod schema;
 

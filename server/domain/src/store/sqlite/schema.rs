@@ -9,7 +9,7 @@ use tracing::info;
 use crate::StoreError;
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1_INITIAL];
+pub(super) const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_MESSAGE_LIFE];
 
 /// The schema version this build writes.
 pub(crate) const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -164,4 +164,85 @@ CREATE TABLE notification_settings (
     PRIMARY KEY (user_id, community_id)
 ) WITHOUT ROWID;
 CREATE INDEX notification_by_community ON notification_settings (community_id);
+"#;
+
+/// Version 2: the life of a message after it was sent. Edits, recalls, reactions and pins
+/// are numbered per channel (`channels.change_seq`) and logged for ever
+/// (`message_changes`); edit idempotency keys; reactions; pins; the per-user hidden
+/// messages; `uncounted`, the messages that count as unread for nobody (recalled or
+/// written by the server), so heads stay index lookups; the community's system-message
+/// switch.
+const V2_MESSAGE_LIFE: &str = r#"
+ALTER TABLE communities ADD COLUMN system_messages INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE channels ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+
+ALTER TABLE messages ADD COLUMN custom_data TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN edited_at_ms INTEGER;
+ALTER TABLE messages ADD COLUMN edit_count INTEGER NOT NULL DEFAULT 0;
+-- JSON of the protocol's Origin, or NULL.
+ALTER TABLE messages ADD COLUMN forwarded_from TEXT;
+
+-- `body` is the JSON of the protocol's ChangeKind (tagged by `change`).
+CREATE TABLE message_changes (
+    channel_id  TEXT NOT NULL REFERENCES channels(channel_id) ON DELETE CASCADE,
+    change_seq  INTEGER NOT NULL,
+    seq         INTEGER NOT NULL,
+    by_user     TEXT NOT NULL,
+    at_ms       INTEGER NOT NULL,
+    body        TEXT NOT NULL,
+    PRIMARY KEY (channel_id, change_seq)
+) WITHOUT ROWID;
+CREATE INDEX message_changes_by_message ON message_changes (channel_id, seq);
+
+CREATE TABLE edit_keys (
+    editor_id        TEXT NOT NULL,
+    idempotency_key  TEXT NOT NULL,
+    channel_id       TEXT NOT NULL,
+    seq              INTEGER NOT NULL,
+    change_seq       INTEGER NOT NULL,
+    PRIMARY KEY (editor_id, idempotency_key),
+    FOREIGN KEY (channel_id, change_seq)
+        REFERENCES message_changes(channel_id, change_seq) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX edit_keys_by_change ON edit_keys (channel_id, change_seq);
+
+-- The rowid orders reactions by time (emoji by first use, users oldest first).
+CREATE TABLE reactions (
+    channel_id  TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    emoji       TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    at_ms       INTEGER NOT NULL,
+    UNIQUE (channel_id, seq, emoji, user_id),
+    FOREIGN KEY (channel_id, seq) REFERENCES messages(channel_id, seq) ON DELETE CASCADE
+);
+
+CREATE TABLE pins (
+    channel_id  TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    by_user     TEXT NOT NULL,
+    at_ms       INTEGER NOT NULL,
+    PRIMARY KEY (channel_id, seq),
+    FOREIGN KEY (channel_id, seq) REFERENCES messages(channel_id, seq) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX pins_by_time ON pins (channel_id, at_ms);
+
+-- Messages that count as unread for nobody: recalled, or written by the server.
+CREATE TABLE uncounted (
+    channel_id  TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    sender_id   TEXT NOT NULL,
+    PRIMARY KEY (channel_id, seq),
+    FOREIGN KEY (channel_id, seq) REFERENCES messages(channel_id, seq) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE hidden (
+    user_id     TEXT NOT NULL,
+    channel_id  TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    sender_id   TEXT NOT NULL,
+    PRIMARY KEY (user_id, channel_id, seq),
+    FOREIGN KEY (channel_id, seq) REFERENCES messages(channel_id, seq) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX hidden_by_message ON hidden (channel_id, seq);
 "#;

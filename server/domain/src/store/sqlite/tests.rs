@@ -4,7 +4,7 @@
 use community_protocol::{CommunityId, ErrorCode, UserId};
 use rusqlite::Connection;
 
-use super::schema::SCHEMA_VERSION;
+use super::schema::{MIGRATIONS, SCHEMA_VERSION};
 use super::{DATABASE_FILE, SqliteOptions, SqliteStore, Synchronous};
 use crate::StoreError;
 use crate::store::Store;
@@ -42,18 +42,26 @@ fn migrates_an_empty_directory_and_reopens_idempotently() {
         "channel_members",
         "channels",
         "communities",
+        "edit_keys",
+        "hidden",
         "idempotency",
         "join_requests",
         "members",
         "mentions",
+        "message_changes",
         "messages",
         "notification_settings",
+        "pins",
+        "reactions",
         "read_positions",
+        "uncounted",
     ] {
         assert!(created.iter().any(|t| t == table), "missing {table}");
     }
     conn.execute(
-        "INSERT INTO communities VALUES ('c', 'n', '', '', 'o', 'free', 0, 0, 'ch', 0, 1)",
+        "INSERT INTO communities (community_id, name, avatar_url, notice, owner_id, join_policy,
+                mute_all, member_count, default_channel_id, created_at_ms, version)
+         VALUES ('c', 'n', '', '', 'o', 'free', 0, 0, 'ch', 0, 1)",
         [],
     )
     .unwrap();
@@ -68,6 +76,51 @@ fn migrates_an_empty_directory_and_reopens_idempotently() {
         .query_row("SELECT COUNT(*) FROM communities", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 1);
+}
+
+#[test]
+fn a_version_1_database_upgrades_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DATABASE_FILE);
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(MIGRATIONS[0]).unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+    conn.execute_batch(
+        r#"INSERT INTO communities VALUES ('c', 'Old', '', '', 'alice', 'free', 0, 1, 'ch', 5, 3);
+           INSERT INTO members VALUES ('c', 'alice', 'owner', '', 5, NULL);
+           INSERT INTO channels VALUES ('ch', 'c', 'general', '', '', '', 'text', NULL, 0, 0, 1,
+                                        5, 1, 6);
+           INSERT INTO messages VALUES ('ch', 1, 'c', 'alice', 'k1',
+                                        '{"type":"text","text":"from v1"}', '{}', NULL, 'normal', 6);
+           INSERT INTO idempotency VALUES ('alice', 'k1', 'ch', 1);"#,
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = SqliteStore::open(dir.path(), &SqliteOptions::default()).unwrap();
+    let store: &dyn Store = &store;
+    let (info, channel, message) = store
+        .read("test", |tx| {
+            let info = tx.community(&CommunityId::from("c"))?.unwrap();
+            let channel = tx.channel(&info.community_id, &"ch".into())?.unwrap();
+            let message = tx.message(&"ch".into(), 1, None)?.unwrap();
+            Ok((info, channel, message))
+        })
+        .unwrap();
+    assert_eq!((info.name.as_str(), info.version), ("Old", 3));
+    assert!(info.system_messages, "the switch defaults to on");
+    assert_eq!((channel.last_seq, channel.change_seq), (1, 0));
+    assert_eq!(
+        message.content,
+        community_protocol::MessageContent::Text {
+            text: "from v1".into()
+        }
+    );
+    assert_eq!((message.edit_count, message.custom_data.as_str()), (0, ""));
+    assert!(message.reactions.is_empty() && message.pinned.is_none());
+    let conn = Connection::open(&path).unwrap();
+    assert_eq!(user_version(&conn), SCHEMA_VERSION);
+    assert_eq!(SCHEMA_VERSION, 2);
 }
 
 #[test]
@@ -142,6 +195,7 @@ fn read_transactions_cannot_write_and_failed_writes_roll_back() {
         default_channel_id: "ch".into(),
         created_at_ms: 0,
         version: 1,
+        system_messages: true,
     };
     let error = store
         .read("test", |tx| Ok(tx.insert_community(&info)?))
@@ -187,4 +241,50 @@ fn readers_run_beside_an_open_write_transaction() {
         })
         .unwrap();
     assert!(seen.is_empty());
+}
+
+/// The plan SQLite chooses for `sql`: one line per step.
+fn plan(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Vec<String> {
+    let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    statement
+        .query_map(params, |row| row.get::<_, String>(3))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// True when a plan step reads a whole table (scanning a subquery's rows is fine).
+fn scans_a_table(step: &str) -> bool {
+    step.starts_with("SCAN") && !step.starts_with("SCAN (subquery")
+}
+
+/// Heads and the change log stay index lookups: no step of their queries scans a table.
+#[test]
+fn counts_and_change_pages_use_indexes_only() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open(dir.path(), &SqliteOptions::default()).unwrap());
+    let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+    for (name, sql) in [
+        ("unread", super::reads::UNREAD_SQL),
+        ("mentions", super::reads::MENTIONS_SQL),
+    ] {
+        let steps = plan(&conn, sql, rusqlite::params!["u", "ch", 0]);
+        assert!(
+            !steps.iter().any(|step| scans_a_table(step)),
+            "{name}: {steps:?}"
+        );
+    }
+    let steps = plan(
+        &conn,
+        super::changes::CHANGES_SQL,
+        rusqlite::params!["ch", 0, 101],
+    );
+    assert!(
+        !steps.iter().any(|step| scans_a_table(step)),
+        "changes: {steps:?}"
+    );
+    assert!(
+        steps.iter().any(|step| step.contains("PRIMARY KEY")),
+        "changes: {steps:?}"
+    );
 }

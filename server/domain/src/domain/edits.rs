@@ -1,0 +1,145 @@
+//! Editing and recalling messages.
+//!
+//! - An edit is the author's, on a text or custom message that was not recalled, and needs
+//!   the right to post in the channel (muted members, mute-all and announcement channels
+//!   refuse it as they refuse a send). It is idempotent by `(editor, idempotency_key)`: a
+//!   resend returns the change stored the first time and changes nothing.
+//! - A recall is the author's within `recall_window_ms` of sending, or the owner's or an
+//!   admin's at any time. It needs no right to post (taking words back is not speaking).
+//!   The message becomes a tombstone; the earlier `edited` changes of the log lose their
+//!   content too, so catching up never shows what was recalled. Recalling a tombstone
+//!   changes nothing.
+
+use community_protocol::limits::{check_idempotency_key, check_user_id};
+use community_protocol::request::EditMessage;
+use community_protocol::response::ChangeOutcome;
+use community_protocol::{ApiError, ChangeKind, ErrorCode, MessageContent, MessageRef, Response};
+
+use super::changes::{Target, changed, record};
+use super::context::Ctx;
+use crate::store::{EditKey, MessageEdit};
+
+fn not_editable(what: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::NOT_EDITABLE,
+        format!("{what}: only text and custom messages can be edited"),
+    )
+}
+
+/// `edit_message`.
+pub(crate) fn edit(cx: &mut Ctx<'_>, p: EditMessage) -> Result<Response, ApiError> {
+    check_idempotency_key(&p.idempotency_key)?;
+    if p.content.is_none() && p.mentions.is_none() && p.custom_data.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::INVALID_ARGUMENT,
+            "an edit needs content, mentions or custom_data",
+        ));
+    }
+    let target = Target::load(cx, &p.community_id, &p.channel_id, p.seq)?;
+    if let Some(used) = cx.tx.edit_by_key(cx.caller, &p.idempotency_key)? {
+        if used.channel_id != p.channel_id || used.seq != p.seq {
+            return Err(ApiError::new(
+                ErrorCode::INVALID_IDEMPOTENCY_KEY,
+                "this idempotency key was already used to edit another message",
+            ));
+        }
+        let change = cx
+            .tx
+            .change(&p.community_id, &p.channel_id, used.change_seq)?;
+        return Ok(Response::Changed(ChangeOutcome {
+            change,
+            message: target.message,
+        }));
+    }
+    let message = &target.message;
+    if message.sender_id != *cx.caller {
+        return Err(ApiError::new(
+            ErrorCode::NOT_AUTHOR,
+            "only its author may edit a message",
+        ));
+    }
+    target.require_not_recalled()?;
+    if !message.content.is_editable() {
+        return Err(not_editable("this message"));
+    }
+    let content = p.content.unwrap_or_else(|| message.content.clone());
+    if !content.is_editable() {
+        return Err(not_editable("the new content"));
+    }
+    let mentions = p.mentions.unwrap_or_else(|| message.mentions.clone());
+    let custom_data = p.custom_data.unwrap_or_else(|| message.custom_data.clone());
+    cx.limits.check_message(&content, &mentions)?;
+    for user_id in &mentions.users {
+        check_user_id(user_id.as_str())?;
+    }
+    cx.limits.check_custom_data(&custom_data)?;
+    target.membership.require_post(&target.channel, cx.now)?;
+    let edit_count = message.edit_count.saturating_add(1);
+    cx.tx.edit_message(&MessageEdit {
+        channel_id: &p.channel_id,
+        seq: p.seq,
+        sender_id: &message.sender_id,
+        content: &content,
+        mentions: &mentions,
+        custom_data: &custom_data,
+        edited_at_ms: cx.now,
+        edit_count,
+    })?;
+    let kind = ChangeKind::Edited {
+        content,
+        previous_mentions: message.mentions.clone(),
+        mentions,
+        custom_data,
+        edit_count,
+    };
+    let change = record(cx, &target, kind)?;
+    cx.tx.insert_edit_key(
+        cx.caller,
+        &p.idempotency_key,
+        &EditKey {
+            channel_id: p.channel_id,
+            seq: p.seq,
+            change_seq: change.change_seq,
+        },
+    )?;
+    changed(cx, target, Some(change))
+}
+
+/// `recall_message`.
+pub(crate) fn recall(cx: &mut Ctx<'_>, p: MessageRef) -> Result<Response, ApiError> {
+    let target = Target::load(cx, &p.community_id, &p.channel_id, p.seq)?;
+    let message = &target.message;
+    if message.content.is_recalled() {
+        return changed(cx, target, None);
+    }
+    if !target.membership.is_manager() {
+        if message.sender_id != *cx.caller {
+            return Err(ApiError::new(
+                ErrorCode::NOT_AUTHOR,
+                "only its author, the owner and admins may recall a message",
+            ));
+        }
+        let elapsed = u64::try_from(cx.now.saturating_sub(message.created_at_ms)).unwrap_or(0);
+        if elapsed >= cx.limits.recall_window_ms {
+            return Err(ApiError::new(
+                ErrorCode::RECALL_WINDOW_PASSED,
+                format!(
+                    "messages can be recalled by their author for {} ms after sending",
+                    cx.limits.recall_window_ms
+                ),
+            ));
+        }
+    }
+    let tombstone = MessageContent::Recalled {
+        by: cx.caller.to_owned(),
+        at_ms: cx.now,
+    };
+    cx.tx.recall_message(&p.channel_id, p.seq, &tombstone)?;
+    cx.tx.scrub_edits(&p.channel_id, p.seq, &tombstone)?;
+    let kind = ChangeKind::Recalled {
+        sender_id: message.sender_id.clone(),
+        mentions: message.mentions.clone(),
+    };
+    let change = record(cx, &target, kind)?;
+    changed(cx, target, Some(change))
+}
