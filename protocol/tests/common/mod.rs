@@ -48,6 +48,8 @@ pub const RESPONSE_KINDS: &[&str] = &[
     "messages",
     "read_state",
     "heads",
+    "changed",
+    "changes",
 ];
 
 /// Every `kind` of an event (the crate's own list, checked against serde's names).
