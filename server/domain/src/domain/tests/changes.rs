@@ -244,3 +244,58 @@ fn ten_thousand_changes_in_a_hundred_channels_page_back_completely() {
         started.elapsed()
     );
 }
+
+/// Deleting a channel, and dismissing a community, take the message life along (changes,
+/// edit keys, reactions, pins, hidden messages) in the same transaction.
+#[test]
+fn deletes_take_the_message_life_along() {
+    let (env, general) = guild();
+    let raids = env.channel("alice", "g", "raids", false);
+    for channel in [general.as_str(), raids.as_str()] {
+        env.send("bob", "g", channel, &format!("k-{channel}"), "x");
+        let seq = env.head("bob", "g", channel).last_seq;
+        env.change(
+            "bob",
+            edit_text("g", channel, seq, &format!("e-{channel}"), "y"),
+        );
+        env.change("alice", react("g", channel, seq, "👍", true));
+        env.change("alice", Request::PinMessage(message_ref("g", channel, seq)));
+        env.ok("bob", Request::HideMessage(message_ref("g", channel, seq)));
+    }
+    env.ok(
+        "alice",
+        Request::DeleteChannel(ChannelRef {
+            community_id: "g".into(),
+            channel_id: raids.as_str().into(),
+        }),
+    );
+    assert_eq!(
+        env.err("bob", get_changes("g", &raids, 0, None)),
+        ErrorCode::CHANNEL_NOT_FOUND
+    );
+    assert_eq!(env.all_changes("bob", "g", &general, None).len(), 3);
+    env.ok(
+        "alice",
+        Request::DismissCommunity(CommunityRef {
+            community_id: "g".into(),
+        }),
+    );
+    let conn = rusqlite::Connection::open(env.dir.path().join("community.db")).unwrap();
+    for table in [
+        "messages",
+        "message_changes",
+        "edit_keys",
+        "reactions",
+        "pins",
+        "hidden",
+        "uncounted",
+        "mentions",
+    ] {
+        let rows: i64 = conn
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert_eq!(rows, 0, "{table}");
+    }
+}
