@@ -178,6 +178,10 @@ pub struct ChangeOutcome {
     pub change: Option<MessageChange>,
     /// The message as it is now, as the caller sees it.
     pub message: Message,
+    /// The channel's change sequence when `message` was read: the message includes every
+    /// change up to it (a client keeps a newer cached copy rather than this one).
+    #[serde(default)]
+    pub change_seq: u64,
 }
 
 /// Answer to `get_changes`: ascending by change sequence.

@@ -81,6 +81,13 @@ fn message(channel: u64, seq: u64) -> Message {
         reply_to: (seq.is_multiple_of(13)).then(|| seq - 1),
         priority: Priority::Normal,
         created_at_ms: 1_700_000_000_000 + seq as i64 * 1000,
+        custom_data: String::new(),
+        edited_at_ms: None,
+        edit_count: 0,
+        reactions: Vec::new(),
+        pinned: None,
+        reply_preview: None,
+        forwarded_from: None,
     }
 }
 
@@ -100,6 +107,7 @@ fn snapshot(community: usize, channels: usize) -> CommunitySnapshot {
             default_channel_id: format!("{id}-ch000").into(),
             created_at_ms: 1_700_000_000_000,
             version: 7,
+            system_messages: true,
         },
         categories: (0..5)
             .map(|n| CategoryInfo {
@@ -143,6 +151,8 @@ fn snapshot(community: usize, channels: usize) -> CommunitySnapshot {
                 read_seq: 990,
                 unread_count: 10 + n as u64,
                 mention_count: (n % 3) as u64,
+                change_seq: 0,
+                hidden: Vec::new(),
             })
             .collect(),
     }

@@ -66,6 +66,8 @@ fn snapshot(c: usize) -> CommunitySnapshot {
             read_seq: 1_000 + h as u64 - unread_of(c, h),
             unread_count: unread_of(c, h),
             mention_count: mentions_of(c, h),
+            change_seq: 0,
+            hidden: Vec::new(),
         })
         .collect();
     CommunitySnapshot {
@@ -82,6 +84,7 @@ fn snapshot(c: usize) -> CommunitySnapshot {
             default_channel_id: format!("ch_{c}_0").into(),
             created_at_ms: 1_767_225_600_000,
             version: 7,
+            system_messages: true,
         },
         categories,
         channels,

@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use community_protocol::{
     ApiError, ChannelHead, ChannelId, ChannelInfo, CommunityId, CommunityInfo, MemberInfo,
-    Mentions, Message, MessageContent, NotificationStatus, Priority, Seq, TimestampMs, UserId,
+    Mentions, Message, MessageContent, MessageRef, NotificationStatus, Priority, Seq, TimestampMs,
+    UserId,
 };
+use serde::{Deserialize, Serialize};
 
 /// The state of the client's connection to the server.
 #[non_exhaustive]
@@ -152,6 +154,8 @@ pub struct SendOptions {
     pub reply_to: Option<Seq>,
     /// Priority under overload.
     pub priority: Priority,
+    /// App-defined data of the message (≤ `custom_data_bytes`), editable later.
+    pub custom_data: String,
 }
 
 /// Where a message the user sent stands.
@@ -196,6 +200,92 @@ pub struct LocalMessage {
     pub created_at_ms: TimestampMs,
     /// Sending, sent or failed.
     pub state: SendState,
+    /// App-defined data of the message.
+    pub custom_data: String,
+    /// The message it forwards, if it is a forward.
+    pub forward_of: Option<MessageRef>,
+}
+
+/// A change to one's own message's content, mentions or custom data: absent fields stay.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MessageEdit {
+    /// The new body (text or custom).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<MessageContent>,
+    /// Who it mentions now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<Mentions>,
+    /// The new custom data (empty clears it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_data: Option<String>,
+}
+
+/// What a change made on this device does to a message.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ChangeAction {
+    /// Edit one's own text or custom message.
+    Edit(MessageEdit),
+    /// Recall (delete for everyone).
+    Recall,
+    /// React with an emoji.
+    AddReaction {
+        /// The emoji.
+        emoji: String,
+    },
+    /// Take a reaction back.
+    RemoveReaction {
+        /// The emoji.
+        emoji: String,
+    },
+    /// Pin in the channel.
+    Pin,
+    /// Unpin.
+    Unpin,
+    /// Delete for this user only (every device of theirs).
+    Hide,
+}
+
+/// Where a change made on this device stands.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeState {
+    /// Shown already (local echo), kept durably, carried out when connected.
+    Pending,
+    /// The server carried it out. `change_seq` is the change it made in the channel's
+    /// change sequence, absent when nothing needed changing (a reaction already there, a
+    /// recalled message recalled again, a hide).
+    Done {
+        /// The change's number in the channel.
+        change_seq: Option<u64>,
+    },
+    /// Refused: the local echo was rolled back to the server's copy.
+    Failed {
+        /// Why.
+        error: ApiError,
+    },
+}
+
+/// A change to a message made on this device: edit, recall, reaction, pin, hide. Shown at
+/// once, kept in the store until the server carried it out (resent after a reconnect or
+/// a restart, carried out once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingChange {
+    /// Its id (also the edit's idempotency key).
+    pub key: String,
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The message.
+    pub seq: Seq,
+    /// What it does.
+    pub action: ChangeAction,
+    /// When the user made it (local clock).
+    pub created_at_ms: TimestampMs,
+    /// Pending, done or failed.
+    pub state: ChangeState,
 }
 
 /// A change in a channel's timeline.
@@ -214,6 +304,18 @@ pub enum MessageUpdate {
     /// A message arrived (or was fetched while catching up). Treat as an upsert by
     /// sequence.
     Inserted(Message),
+    /// A cached message changed: edited, recalled (its content is then `recalled`: show a
+    /// tombstone), reacted to, pinned or unpinned, its reply preview followed the
+    /// original, or a local change was shown or rolled back. Replace it by sequence.
+    Updated(Message),
+    /// The user deleted this message for themselves (on this or another device): remove it.
+    Removed {
+        /// The message's sequence.
+        seq: Seq,
+    },
+    /// A change the user made on this device was queued, carried out or refused (with
+    /// the server's typed error; the message itself comes as `Updated`).
+    Change(PendingChange),
     /// A local echo appeared or changed state (sending, sent, failed). Treat as an upsert
     /// by `local_id`.
     Local(LocalMessage),

@@ -169,12 +169,25 @@ impl UserSession {
             store: self.store.clone(),
             cell: self.cell.clone(),
             connection: online.then(|| self.connection()).flatten(),
+            behind: lock(&self.link)
+                .as_ref()
+                .map(|link| link.applier.behind_reports()),
         }
     }
 
     /// What the outbox functions need (the store, the hub, the user).
     pub(crate) fn outbox(&self) -> outbox::Book {
         outbox::Book::new(
+            self.user_id.clone(),
+            self.store.clone(),
+            self.hub().clone(),
+            self.outbox_wake.clone(),
+        )
+    }
+
+    /// The queue of changes made on this device (edits, recalls, reactions, pins, hides).
+    pub(crate) fn changes(&self) -> outbox::ChangeBook {
+        outbox::ChangeBook::new(
             self.user_id.clone(),
             self.store.clone(),
             self.hub().clone(),
@@ -241,6 +254,7 @@ impl UserSession {
         let (applier, sync_task) = sync::spawn(sync_context, spawned.inbound);
         let outbox_context = OutboxContext {
             book: self.outbox(),
+            changes: self.changes(),
             connection: spawned.handle.clone(),
             phase: self.phase.subscribe(),
             applier: applier.clone(),

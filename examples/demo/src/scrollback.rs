@@ -421,6 +421,13 @@ mod tests {
             reply_to: None,
             priority: Priority::Normal,
             created_at_ms: 0,
+            custom_data: String::new(),
+            edited_at_ms: None,
+            edit_count: 0,
+            reactions: Vec::new(),
+            pinned: None,
+            reply_preview: None,
+            forwarded_from: None,
         }
     }
 
@@ -438,6 +445,8 @@ mod tests {
             priority: Priority::Normal,
             created_at_ms: 0,
             state,
+            custom_data: String::new(),
+            forward_of: None,
         }
     }
 

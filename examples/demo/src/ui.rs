@@ -481,6 +481,7 @@ mod tests {
             default_channel_id: "general".into(),
             created_at_ms: 0,
             version: 1,
+            system_messages: true,
         };
         let me = MemberInfo {
             community_id: "c".into(),
@@ -518,6 +519,8 @@ mod tests {
                 read_seq: 0,
                 unread_count: 120,
                 mention_count: 3,
+                change_seq: 0,
+                hidden: Vec::new(),
             },
         };
         app.on_channels(
@@ -544,6 +547,13 @@ mod tests {
             reply_to: None,
             priority: Priority::Normal,
             created_at_ms: 0,
+            custom_data: String::new(),
+            edited_at_ms: None,
+            edit_count: 0,
+            reactions: Vec::new(),
+            pinned: None,
+            reply_preview: None,
+            forwarded_from: None,
         }
     }
 

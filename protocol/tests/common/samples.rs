@@ -596,6 +596,7 @@ pub fn all_responses() -> Vec<Response> {
         Response::Changed(ChangeOutcome {
             change: changes().into_iter().next(),
             message: message(MessageContent::Text { text: s("hi") }),
+            change_seq: 41,
         }),
         Response::Changes(ChangesPage {
             changes: changes(),

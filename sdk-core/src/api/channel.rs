@@ -6,7 +6,7 @@ use std::sync::Arc;
 use community_protocol::request::{ChannelMembers, ChannelRef, MarkRead, UpdateChannel};
 use community_protocol::{
     ApiError, ChannelHead, ChannelId, ChannelInfo, CommunityId, ErrorCode, Message, MessageContent,
-    Seq, UserId, op,
+    MessageRef, Seq, UserId, op,
 };
 
 use super::checks;
@@ -28,7 +28,7 @@ const TIMELINE_WINDOW: u32 = 50;
 /// A handle on one channel. Cheap to clone; creating one does no I/O.
 #[derive(Clone)]
 pub struct ChannelHandle {
-    client: Arc<ClientInner>,
+    pub(super) client: Arc<ClientInner>,
     community_id: CommunityId,
     channel_id: ChannelId,
 }
@@ -105,9 +105,22 @@ impl ChannelHandle {
         content: MessageContent,
         options: SendOptions,
     ) -> Result<OutgoingMessage, SdkError> {
+        self.enqueue_send(content, options, None).await
+    }
+
+    /// Checks and queues a send (or a forward of `forward_of`).
+    pub(super) async fn enqueue_send(
+        &self,
+        content: MessageContent,
+        options: SendOptions,
+        forward_of: Option<MessageRef>,
+    ) -> Result<OutgoingMessage, SdkError> {
         let session = self.session()?;
         session.read(|state| -> Result<(), ApiError> {
-            state.limits.check_message(&content, &options.mentions)?;
+            if forward_of.is_none() {
+                state.limits.check_message(&content, &options.mentions)?;
+            }
+            state.limits.check_custom_data(&options.custom_data)?;
             checks::may_send(state, &self.community_id, &self.channel_id)
         })?;
         if options.reply_to == Some(0) {
@@ -127,6 +140,8 @@ impl ChannelHandle {
             priority: options.priority,
             created_at_ms: crate::clock::now_ms(),
             state: OutboxState::Sending,
+            custom_data: options.custom_data,
+            forward_of,
         };
         let book = session.outbox();
         let echo = book.enqueue(entry).await?;
@@ -179,14 +194,19 @@ impl ChannelHandle {
     ) -> Result<Vec<Message>, SdkError> {
         let session = self.session()?;
         let limit = session.read(|state| state.limits.page_size(Some(limit)))?;
-        history_page(
+        let page = history_page(
             &session.history(),
             &self.community_id,
             &self.channel_id,
             before_seq,
             limit,
         )
-        .await
+        .await?;
+        let hidden = session.read(|state| state.hidden(&self.community_id, &self.channel_id));
+        Ok(page
+            .into_iter()
+            .filter(|m| !hidden.contains(&m.seq))
+            .collect())
     }
 
     /// Timeline changes: the newest cached messages and the pending local echoes first,
@@ -218,18 +238,33 @@ impl ChannelHandle {
             self.channel_id.clone(),
             outlet,
         ));
-        let messages = session
+        let hidden = session.read(|state| state.hidden(&self.community_id, &self.channel_id));
+        let messages: Vec<Message> = session
             .store
             .messages_before(self.channel_id.clone(), None, TIMELINE_WINDOW)
-            .await?;
+            .await?
+            .into_iter()
+            .filter(|m| !hidden.contains(&m.seq))
+            .collect();
         let pending = self.pending().await?;
         let seen: HashSet<Seq> = messages.iter().map(|m| m.seq).collect();
         let initial = vec![MessageUpdate::Reset { messages, pending }];
+        // Messages hidden by the user stay out; the state is read per batch (hides from
+        // other devices arrive as `Removed` first).
+        let cell = session.cell.clone();
+        let (community_id, channel_id) = (self.community_id.clone(), self.channel_id.clone());
         Ok(
             Subscription::new(initial, inlet).with_filter(move |updates: Vec<MessageUpdate>| {
+                let hidden = cell.read(|state| state.hidden(&community_id, &channel_id));
                 let updates: Vec<MessageUpdate> = updates
                     .into_iter()
-                    .filter(|u| !matches!(u, MessageUpdate::Inserted(m) if seen.contains(&m.seq)))
+                    .filter(|u| match u {
+                        MessageUpdate::Inserted(m) => {
+                            !seen.contains(&m.seq) && !hidden.contains(&m.seq)
+                        }
+                        MessageUpdate::Updated(m) => !hidden.contains(&m.seq),
+                        _ => true,
+                    })
                     .collect();
                 (!updates.is_empty()).then_some(updates)
             }),

@@ -19,7 +19,7 @@ use crate::error::SdkError;
 use crate::events::{Hub, Outlet, Publication, Sink, Subscription, UnreadChange, queue};
 use crate::model::{
     CommunityEntry, ConnectionState, DisconnectReason, ListDiff, LocalMessage, LoginOutcome,
-    MessageUpdate, SyncState, UnreadTotals, UnreadUpdate,
+    MessageUpdate, PendingChange, SyncState, UnreadTotals, UnreadUpdate,
 };
 use crate::session::{Phase, UserSession};
 use crate::store::StoreOptions;
@@ -571,6 +571,19 @@ impl Client {
     /// typed error); `message_not_found` when it is unknown or was discarded.
     pub async fn wait_for_send(&self, local_id: &str) -> Result<Seq, SdkError> {
         self.inner.session()?.outbox().wait_for_send(local_id).await
+    }
+
+    /// The changes made on this device to existing messages (edits, recalls, reactions,
+    /// pins, hides) that are pending, and the most recently settled ones, in order.
+    pub async fn pending_changes(&self) -> Result<Vec<PendingChange>, SdkError> {
+        self.inner.session()?.changes().all().await
+    }
+
+    /// Waits until the change `key` (made on this device) is carried out (its number in
+    /// the channel's change sequence, absent when nothing needed changing) or refused
+    /// (the server's typed error); `message_not_found` when it is unknown.
+    pub async fn wait_for_change(&self, key: &str) -> Result<Option<u64>, SdkError> {
+        self.inner.session()?.changes().wait(key).await
     }
 
     /// High-water marks of the internal queues.

@@ -250,6 +250,7 @@ impl CommunityHandle {
                 avatar_url: update.avatar_url,
                 notice: update.notice,
                 join_policy: update.join_policy,
+                system_messages: update.system_messages,
             }))
             .await?;
         session.apply(LocalUpdate::Info(info.clone())).await;

@@ -9,6 +9,7 @@ mod channel;
 mod checks;
 mod client;
 mod community;
+mod message_ops;
 mod outgoing;
 mod records;
 

@@ -55,6 +55,9 @@ pub struct CommunityUpdate {
     pub notice: Option<String>,
     /// New join policy.
     pub join_policy: Option<JoinPolicy>,
+    /// Switch the server's system messages (member joined / left / kicked, channel
+    /// created / renamed) on or off.
+    pub system_messages: Option<bool>,
 }
 
 /// The answer to joining a community: joined (with the community as the new member sees

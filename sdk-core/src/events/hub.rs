@@ -24,6 +24,9 @@ use crate::model::{
 };
 
 /// One change, as produced.
+// Publications are built once and moved into the hub's queue; boxing the message variant
+// would add an allocation to every message published.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub(crate) enum Publication {
     /// The connection state changed.
@@ -73,8 +76,8 @@ pub(crate) enum Sink {
     Connection(Outlet<ConnectionState>),
     /// Sync states.
     Sync(Outlet<SyncState>),
-    /// Local echo changes of every channel (`Local` and `Discarded`): the client-wide
-    /// outbox view.
+    /// Local echo changes of every channel (`Local`, `Discarded` and the states of
+    /// changes made on this device, `Change`): the client-wide outbox view.
     Outbox(Outlet<Vec<MessageUpdate>>),
     /// Community list diffs.
     Communities(Outlet<Vec<ListDiff<CommunityEntry>>>),
@@ -353,7 +356,10 @@ fn deliver(batch: &[(u64, Publication)], from: u64, sink: &Sink) -> bool {
             let echoes: Vec<_> = relevant
                 .filter_map(|p| match p {
                     Publication::Message {
-                        update: update @ (MessageUpdate::Local(_) | MessageUpdate::Discarded { .. }),
+                        update:
+                            update @ (MessageUpdate::Local(_)
+                            | MessageUpdate::Discarded { .. }
+                            | MessageUpdate::Change(_)),
                         ..
                     } => Some(update.clone()),
                     _ => None,

@@ -1,4 +1,5 @@
-//! The outbox: the durable queue of the user's messages, and the driver that sends it.
+//! The outbox: the durable queue of the user's messages and of the changes they make to
+//! existing messages ([`changes`]), and the driver that carries both out ([`driver`]).
 //!
 //! [`Book`] is the one place an outbox entry changes: each change is written to the store
 //! and its local echo published in the same step (queued, sent, failed, put back,
@@ -14,21 +15,22 @@
 //! the server's typed error. Sent entries stay (the newest 1,000) so a local message can
 //! still be looked up by its id.
 
+pub(crate) mod changes;
+mod driver;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use community_protocol::request::SendMessage;
-use community_protocol::{ApiError, ErrorCode, ErrorKind, Message, Seq, UserId, op};
-use tokio::sync::{Notify, watch};
-use tracing::Instrument;
+use community_protocol::{ApiError, ErrorCode, Message, Seq, UserId};
+use tokio::sync::Notify;
 
-use crate::connection::ConnectionHandle;
 use crate::error::SdkError;
 use crate::events::{Hub, Publication, Sink, Subscription, queue};
 use crate::model::{LocalMessage, MessageUpdate, SendState};
-use crate::phase::Phase;
 use crate::store::{OutboxEntry, OutboxState, Store};
-use crate::sync::{Applier, LocalUpdate};
+
+pub(crate) use changes::ChangeBook;
+pub(crate) use driver::{OutboxContext, run};
 
 /// The future of [`Book::subscribe`] (named, so that a resync can make another).
 pub(crate) type SubscribeFuture = std::pin::Pin<
@@ -36,15 +38,15 @@ pub(crate) type SubscribeFuture = std::pin::Pin<
 >;
 
 /// Pause after a transient failure before trying the queue again.
-const RETRY_PAUSE: Duration = Duration::from_millis(250);
+pub(super) const RETRY_PAUSE: Duration = Duration::from_millis(250);
 
 /// The outbox as the rest of the SDK sees it: every change written and published at once.
 #[derive(Clone)]
 pub(crate) struct Book {
     user_id: UserId,
-    store: Store,
-    hub: Arc<Hub>,
-    wake: Arc<Notify>,
+    pub(super) store: Store,
+    pub(super) hub: Arc<Hub>,
+    pub(super) wake: Arc<Notify>,
 }
 
 impl Book {
@@ -72,6 +74,8 @@ impl Book {
             priority: entry.priority,
             created_at_ms: entry.created_at_ms,
             state: entry.state.clone(),
+            custom_data: entry.custom_data.clone(),
+            forward_of: entry.forward_of.clone(),
         }
     }
 
@@ -121,7 +125,11 @@ impl Book {
 
     /// Marks an entry sent with the server's message (stored in the same transaction) and
     /// publishes the echo; returns whether the message was new to the cache.
-    async fn mark_sent(&self, mut entry: OutboxEntry, message: &Message) -> Result<bool, SdkError> {
+    pub(super) async fn mark_sent(
+        &self,
+        mut entry: OutboxEntry,
+        message: &Message,
+    ) -> Result<bool, SdkError> {
         let outcome = self
             .store
             .outbox_mark_sent(entry.idempotency_key.clone(), message.clone())
@@ -132,7 +140,11 @@ impl Book {
     }
 
     /// Marks an entry failed and publishes the echo.
-    async fn mark_failed(&self, mut entry: OutboxEntry, error: ApiError) -> Result<(), SdkError> {
+    pub(super) async fn mark_failed(
+        &self,
+        mut entry: OutboxEntry,
+        error: ApiError,
+    ) -> Result<(), SdkError> {
         self.store
             .outbox_mark_failed(entry.idempotency_key.clone(), error.clone())
             .await?;
@@ -223,117 +235,6 @@ impl Book {
             if self.hub.is_closed() {
                 return Err(SdkError::Closed);
             }
-        }
-    }
-}
-
-/// What the driver works with.
-pub(crate) struct OutboxContext {
-    pub book: Book,
-    pub connection: ConnectionHandle,
-    pub phase: watch::Receiver<Phase>,
-    pub applier: Applier,
-}
-
-/// What to do after one entry.
-enum Next {
-    /// Go on with the next entry.
-    Continue,
-    /// Stop this round and try again after a pause.
-    Pause(Duration),
-}
-
-/// The driver's body.
-pub(crate) async fn run(mut cx: OutboxContext) {
-    loop {
-        loop {
-            match &*cx.phase.borrow_and_update() {
-                Phase::Ready => break,
-                // The session stopped for good: so does the driver.
-                Phase::Ended(_) => return,
-                Phase::Offline | Phase::Syncing => {}
-            }
-            if cx.phase.changed().await.is_err() {
-                return;
-            }
-        }
-        let pending = match cx.book.store.outbox_pending().await {
-            Ok(pending) => pending,
-            Err(error) => {
-                tracing::error!(%error, "cannot read the outbox");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-        };
-        if pending.is_empty() {
-            tokio::select! {
-                _ = cx.book.wake.notified() => {}
-                _ = cx.phase.changed() => {}
-            }
-            continue;
-        }
-        tracing::debug!(count = pending.len(), "sending the outbox");
-        for entry in pending {
-            if *cx.phase.borrow() != Phase::Ready {
-                break;
-            }
-            let span = tracing::debug_span!("outbox.send", key = %entry.idempotency_key);
-            match send_entry(&cx, entry).instrument(span).await {
-                Next::Continue => {}
-                Next::Pause(pause) => {
-                    tokio::time::sleep(pause).await;
-                    break;
-                }
-            }
-        }
-    }
-}
-
-async fn send_entry(cx: &OutboxContext, entry: OutboxEntry) -> Next {
-    let request = op::SendMessage(SendMessage {
-        community_id: entry.community_id.clone(),
-        channel_id: entry.channel_id.clone(),
-        idempotency_key: entry.idempotency_key.clone(),
-        content: entry.content.clone(),
-        mentions: entry.mentions.clone(),
-        reply_to: entry.reply_to,
-        priority: entry.priority,
-    });
-    match cx.connection.call(request).await {
-        Ok(message) => {
-            let inserted = match cx.book.mark_sent(entry, &message).await {
-                Ok(inserted) => inserted,
-                Err(error) => {
-                    tracing::error!(%error, "cannot mark an outbox entry sent");
-                    return Next::Pause(Duration::from_secs(1));
-                }
-            };
-            if inserted {
-                crate::sync::publish_new_messages(&cx.book.hub, vec![message.clone()]);
-            }
-            cx.applier.apply(LocalUpdate::Sent(message)).await;
-            Next::Continue
-        }
-        Err(SdkError::Api(error))
-            if error.code == ErrorCode::CHANNEL_RATE_LIMITED
-                || error.code == ErrorCode::NOT_LOGGED_IN
-                || error.code == ErrorCode::CLIENT_RATE_LIMITED
-                || error.kind() == ErrorKind::Server =>
-        {
-            tracing::debug!(%error, "send refused for now; will retry");
-            Next::Pause(RETRY_PAUSE)
-        }
-        Err(SdkError::Api(error)) => {
-            tracing::info!(%error, "send refused");
-            if let Err(store_error) = cx.book.mark_failed(entry, error).await {
-                tracing::error!(%store_error, "cannot mark an outbox entry failed");
-                return Next::Pause(Duration::from_secs(1));
-            }
-            Next::Continue
-        }
-        Err(error) => {
-            tracing::debug!(%error, "send interrupted; will retry");
-            Next::Pause(RETRY_PAUSE)
         }
     }
 }

@@ -1,8 +1,8 @@
 //! One joined community in memory: its info, the user's membership and notification
 //! status, categories, visible channels with their unread counters, and the sums.
 
-use community_protocol::CommunityId;
-use std::collections::BTreeMap;
+use community_protocol::{CommunityId, Seq};
+use std::collections::{BTreeMap, BTreeSet};
 
 use community_protocol::{
     CategoryInfo, ChannelHead, ChannelId, ChannelInfo, CommunityInfo, CommunitySnapshot,
@@ -17,6 +17,30 @@ use crate::model::{ChannelEntry, ChannelUnread, CommunityEntry, CommunityUnread}
 pub(crate) struct ChannelState {
     pub info: ChannelInfo,
     pub counter: Counter,
+    /// The user's locally deleted messages of this channel (from the server's head).
+    pub hidden: BTreeSet<Seq>,
+}
+
+impl ChannelState {
+    /// A channel holding `head` (or nothing known yet).
+    pub(crate) fn new(info: ChannelInfo, head: Option<&ChannelHead>) -> Self {
+        Self {
+            info,
+            counter: head.map(Counter::from_head).unwrap_or_default(),
+            hidden: head
+                .map(|h| h.hidden.iter().copied().collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The channel's head as the protocol describes it.
+    pub(crate) fn head(&self, community_id: &CommunityId) -> ChannelHead {
+        self.counter.to_head(
+            community_id,
+            &self.info.channel_id,
+            self.hidden.iter().copied().collect(),
+        )
+    }
 }
 
 /// One joined community.
@@ -42,16 +66,10 @@ impl CommunityState {
             .channels
             .iter()
             .map(|info| {
-                let counter = heads
-                    .get(info.channel_id.as_str())
-                    .map(|h| Counter::from_head(h))
-                    .unwrap_or_default();
+                let head = heads.get(info.channel_id.as_str()).copied();
                 (
                     info.channel_id.clone(),
-                    ChannelState {
-                        info: info.clone(),
-                        counter,
-                    },
+                    ChannelState::new(info.clone(), head),
                 )
             })
             .collect();
@@ -99,9 +117,7 @@ impl CommunityState {
     pub(super) fn channel_entry(&self, channel: &ChannelState) -> ChannelEntry {
         ChannelEntry {
             info: channel.info.clone(),
-            head: channel
-                .counter
-                .to_head(&self.info.community_id, &channel.info.channel_id),
+            head: channel.head(&self.info.community_id),
         }
     }
 
@@ -139,10 +155,7 @@ impl CommunityState {
             heads: self
                 .channels
                 .values()
-                .map(|c| {
-                    c.counter
-                        .to_head(&self.info.community_id, &c.info.channel_id)
-                })
+                .map(|c| c.head(&self.info.community_id))
                 .collect(),
         }
     }

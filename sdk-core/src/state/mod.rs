@@ -12,8 +12,8 @@ mod cell;
 mod community;
 pub(crate) mod unread;
 
-use community_protocol::{CategoryId, ChannelId};
-use std::collections::BTreeMap;
+use community_protocol::{CategoryId, ChangeKind, ChannelId, Mentions, MessageChange, Seq};
+use std::collections::{BTreeMap, BTreeSet};
 
 use community_protocol::{
     CategoryInfo, ChannelHead, ChannelInfo, CommunityId, CommunityInfo, CommunitySnapshot, Limits,
@@ -22,13 +22,13 @@ use community_protocol::{
 
 use crate::events::{Publication, UnreadChange};
 use crate::model::{
-    ChannelEntry, ChannelUnread, CommunityEntry, CommunityUnread, ListDiff, UnreadTotals,
-    UnreadUpdate,
+    ChannelEntry, ChannelUnread, CommunityEntry, CommunityUnread, ListDiff, MessageUpdate,
+    UnreadTotals, UnreadUpdate,
 };
 pub(crate) use cell::StateCell;
 use community::channel_unread;
 pub(crate) use community::{ChannelState, CommunityState};
-use unread::{Counter, Effect, HeadOutcome};
+use unread::{Counter, Effect, HeadOutcome, Impact};
 
 /// What applying a message did, for the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,9 +261,7 @@ impl State {
             if let Some(channel) = existing.channels.get(&head.channel_id)
                 && channel.counter.last_seq > head.last_seq
             {
-                *head = channel
-                    .counter
-                    .to_head(&head.community_id, &head.channel_id);
+                *head = channel.head(&head.community_id);
             }
         }
         self.upsert_community(merged, out);
@@ -388,12 +386,13 @@ impl State {
         };
         let channel_id = info.channel_id.clone();
         let existed = community.channels.contains_key(&channel_id);
-        let counter = match (head, community.channels.get(&channel_id)) {
-            (Some(head), _) => Counter::from_head(head),
-            (None, Some(existing)) => existing.counter,
-            (None, None) => Counter::default(),
+        let channel = match (head, community.channels.get(&channel_id)) {
+            (None, Some(existing)) => ChannelState {
+                info,
+                ..existing.clone()
+            },
+            (head, _) => ChannelState::new(info, head),
         };
-        let channel = ChannelState { info, counter };
         let entry = community.channel_entry(&channel);
         let unread = channel_unread(&community_id, &channel);
         community.channels.insert(channel_id, channel);
@@ -504,25 +503,44 @@ impl State {
         force: bool,
         out: &mut Vec<Publication>,
     ) -> Option<HeadOutcome> {
-        let (outcome, before, after) = {
+        let (outcome, before, after, newly_hidden) = {
             let channel = self
                 .communities
                 .get_mut(&head.community_id)?
                 .channels
                 .get_mut(&head.channel_id)?;
+            let hidden_before = channel.hidden.clone();
             let before = channel.counter;
             let outcome = if force {
                 channel.counter = Counter::from_head(head);
+                channel.hidden = head.hidden.iter().copied().collect();
                 if channel.counter == before {
                     HeadOutcome::Unchanged
                 } else {
                     HeadOutcome::Applied
                 }
             } else {
-                channel.counter.apply_head(head)
+                let outcome = channel.counter.apply_head(head);
+                // Hidden messages only ever grow: a stale head may still add some.
+                if outcome == HeadOutcome::Stale {
+                    channel.hidden.extend(head.hidden.iter().copied());
+                } else {
+                    channel.hidden = head.hidden.iter().copied().collect();
+                }
+                outcome
             };
-            (outcome, before, channel.counter)
+            let newly_hidden: Vec<Seq> =
+                channel.hidden.difference(&hidden_before).copied().collect();
+            (outcome, before, channel.counter, newly_hidden)
         };
+        // Messages hidden on another device (or confirmed for this one) leave timelines.
+        for seq in newly_hidden {
+            out.push(Publication::Message {
+                community_id: head.community_id.clone(),
+                channel_id: head.channel_id.clone(),
+                update: MessageUpdate::Removed { seq },
+            });
+        }
         self.counter_changed(&head.community_id, &head.channel_id, before, after, out);
         Some(outcome)
     }
@@ -534,6 +552,7 @@ impl State {
         out: &mut Vec<Publication>,
     ) -> MessageOutcome {
         let from_me = self.is_me(&message.sender_id);
+        let counts_at_all = !from_me && !message.is_from_server() && !message.content.is_recalled();
         let mentions_me = self
             .user_id
             .as_ref()
@@ -546,10 +565,11 @@ impl State {
             return MessageOutcome::UnknownChannel;
         };
         let before = channel.counter;
+        let counts = counts_at_all && !channel.hidden.contains(&message.seq);
         let effect =
             channel
                 .counter
-                .on_message(message.seq, message.created_at_ms, from_me, mentions_me);
+                .on_message(message.seq, message.created_at_ms, counts, mentions_me);
         let after = channel.counter;
         self.counter_changed(
             &message.community_id,
@@ -559,6 +579,68 @@ impl State {
             out,
         );
         MessageOutcome::Counted(effect)
+    }
+
+    /// A change to an existing message (an event, or the answer to the user's own
+    /// change). Returns `None` when the channel is unknown.
+    pub(crate) fn on_change(
+        &mut self,
+        change: &MessageChange,
+        out: &mut Vec<Publication>,
+    ) -> Option<Effect> {
+        let mentions_me = |mentions: &Mentions| {
+            self.user_id
+                .as_ref()
+                .is_some_and(|me| mentions.mentions(me))
+        };
+        let (sender, impact) = match &change.kind {
+            ChangeKind::Edited {
+                mentions,
+                previous_mentions,
+                ..
+            } => (
+                &change.by,
+                Impact::Mentions {
+                    before: mentions_me(previous_mentions),
+                    after: mentions_me(mentions),
+                },
+            ),
+            ChangeKind::Recalled {
+                sender_id,
+                mentions,
+            } => (
+                sender_id,
+                Impact::Uncount {
+                    mentioned: mentions_me(mentions),
+                },
+            ),
+            _ => (&change.by, Impact::None),
+        };
+        let from_me_or_server = self.is_me(sender) || sender.as_str().is_empty();
+        let channel = self
+            .communities
+            .get_mut(&change.community_id)?
+            .channels
+            .get_mut(&change.channel_id)?;
+        let counts = !from_me_or_server && !channel.hidden.contains(&change.seq);
+        let before = channel.counter;
+        let effect = channel
+            .counter
+            .on_change(change.change_seq, change.seq, counts, impact);
+        let after = channel.counter;
+        self.counter_changed(&change.community_id, &change.channel_id, before, after, out);
+        Some(effect)
+    }
+
+    /// The user's hidden messages of a channel (empty when unknown).
+    pub(crate) fn hidden(
+        &self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+    ) -> BTreeSet<Seq> {
+        self.channel(community_id, channel_id)
+            .map(|c| c.hidden.clone())
+            .unwrap_or_default()
     }
 
     /// Slow-path activity. Returns `None` when the channel is unknown.
@@ -625,7 +707,7 @@ impl State {
         channel_id: &ChannelId,
     ) -> Option<ChannelHead> {
         self.channel(community_id, channel_id)
-            .map(|c| c.counter.to_head(community_id, channel_id))
+            .map(|c| c.head(community_id))
     }
 
     /// Every held community as snapshots.

@@ -24,6 +24,8 @@ fn head(
         read_seq,
         unread_count: unread,
         mention_count: mentions,
+        change_seq: 0,
+        hidden: Vec::new(),
     }
 }
 
@@ -66,6 +68,7 @@ fn snapshot(
                 .unwrap_or_default(),
             created_at_ms: 0,
             version: 1,
+            system_messages: true,
         },
         categories: vec![],
         channels: heads
@@ -104,6 +107,13 @@ fn message(community: &str, channel: &str, seq: u64, sender: &str, mention_me: b
         reply_to: None,
         priority: Priority::Normal,
         created_at_ms: 0,
+        custom_data: String::new(),
+        edited_at_ms: None,
+        edit_count: 0,
+        reactions: Vec::new(),
+        pinned: None,
+        reply_preview: None,
+        forwarded_from: None,
     }
 }
 

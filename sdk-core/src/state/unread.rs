@@ -9,6 +9,12 @@
 //! which replace the estimate with the server's exact values. Nothing here ever counts
 //! loaded rows, so counts are exact on a cold cache. Heads come from the server, so every
 //! sum saturates instead of overflowing (a read position above `last_seq` counts nothing).
+//!
+//! Changes to existing messages move counts too: a recall takes the message out of the
+//! unread and mention counts, an edit can add or remove a mention. Each channel's changes
+//! are numbered (`change_seq`); the counter applies each number once, so a change that
+//! comes both as the answer to one's own request and as an event counts once, and a jump
+//! in the numbers means changes were missed (`Gap`: refetch the heads).
 
 use community_protocol::{ChannelHead, Seq, TimestampMs};
 use community_protocol::{ChannelId, CommunityId};
@@ -26,6 +32,28 @@ pub(crate) struct Counter {
     pub mentions: u64,
     /// Time of the newest message.
     pub last_activity_ms: TimestampMs,
+    /// Newest change of the channel whose effect on the counts is included.
+    pub change_seq: u64,
+}
+
+/// What a change does to the counts of a message that counts for the user (not their
+/// own, not written by the server, not hidden) and is unread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Impact {
+    /// Nothing (reactions, pins).
+    None,
+    /// The message no longer counts (recalled); `mentioned` when it mentioned the user.
+    Uncount {
+        /// It mentioned the user.
+        mentioned: bool,
+    },
+    /// The mentions changed (edited): whether the user was mentioned before and after.
+    Mentions {
+        /// Mentioned before the edit.
+        before: bool,
+        /// Mentioned after it.
+        after: bool,
+    },
 }
 
 /// What a message (or an activity notice) did to a counter.
@@ -49,11 +77,17 @@ impl Counter {
             unread: head.unread_count,
             mentions: head.mention_count,
             last_activity_ms: head.last_activity_ms,
+            change_seq: head.change_seq,
         }
     }
 
-    /// This counter as a protocol head.
-    pub(crate) fn to_head(self, community_id: &CommunityId, channel_id: &ChannelId) -> ChannelHead {
+    /// This counter as a protocol head, with the user's hidden messages of the channel.
+    pub(crate) fn to_head(
+        self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+        hidden: Vec<Seq>,
+    ) -> ChannelHead {
         ChannelHead {
             community_id: community_id.to_string().into(),
             channel_id: channel_id.to_string().into(),
@@ -62,15 +96,18 @@ impl Counter {
             read_seq: self.read_seq,
             unread_count: self.unread,
             mention_count: self.mentions,
+            change_seq: self.change_seq,
+            hidden,
         }
     }
 
-    /// A message at `seq` arrived.
+    /// A message at `seq` arrived; `counts` when it counts for the user at all (not their
+    /// own, not written by the server, not recalled, not hidden).
     pub(crate) fn on_message(
         &mut self,
         seq: Seq,
         created_at_ms: TimestampMs,
-        from_me: bool,
+        counts: bool,
         mentions_me: bool,
     ) -> Effect {
         if seq <= self.last_seq {
@@ -79,10 +116,51 @@ impl Counter {
         let effect = self.count_missing(seq - 1);
         self.last_seq = seq;
         self.last_activity_ms = self.last_activity_ms.max(created_at_ms);
-        if !from_me && seq > self.read_seq {
+        if counts && seq > self.read_seq {
             self.unread = self.unread.saturating_add(1);
             if mentions_me {
                 self.mentions = self.mentions.saturating_add(1);
+            }
+        }
+        effect
+    }
+
+    /// Change `change_seq` of the channel was made to message `seq`; `counts` when that
+    /// message counts for the user at all (as in [`on_message`](Self::on_message), before
+    /// the change). Its impact applies when the message is unread.
+    pub(crate) fn on_change(
+        &mut self,
+        change_seq: u64,
+        seq: Seq,
+        counts: bool,
+        impact: Impact,
+    ) -> Effect {
+        if change_seq <= self.change_seq {
+            return Effect::Duplicate;
+        }
+        let effect = if change_seq == self.change_seq + 1 {
+            Effect::Applied
+        } else {
+            Effect::Gap
+        };
+        self.change_seq = change_seq;
+        if !counts || seq <= self.read_seq || seq > self.last_seq {
+            return effect;
+        }
+        match impact {
+            Impact::None => {}
+            Impact::Uncount { mentioned } => {
+                self.unread = self.unread.saturating_sub(1);
+                if mentioned {
+                    self.mentions = self.mentions.saturating_sub(1);
+                }
+            }
+            Impact::Mentions { before, after } => {
+                if after && !before {
+                    self.mentions = self.mentions.saturating_add(1);
+                } else if before && !after {
+                    self.mentions = self.mentions.saturating_sub(1);
+                }
             }
         }
         effect
@@ -165,15 +243,17 @@ mod tests {
             read_seq,
             unread_count: unread,
             mention_count: mentions,
+            change_seq: 0,
+            hidden: Vec::new(),
         }
     }
 
     #[test]
     fn messages_from_others_count_and_own_do_not() {
         let mut counter = Counter::from_head(&head(10, 10, 0, 0));
-        assert_eq!(counter.on_message(11, 5, false, false), Effect::Applied);
-        assert_eq!(counter.on_message(12, 6, true, false), Effect::Applied);
-        assert_eq!(counter.on_message(13, 7, false, true), Effect::Applied);
+        assert_eq!(counter.on_message(11, 5, true, false), Effect::Applied);
+        assert_eq!(counter.on_message(12, 6, false, false), Effect::Applied);
+        assert_eq!(counter.on_message(13, 7, true, true), Effect::Applied);
         assert_eq!(
             (counter.last_seq, counter.unread, counter.mentions),
             (13, 2, 1)
@@ -184,11 +264,11 @@ mod tests {
     #[test]
     fn replays_are_duplicates() {
         let mut counter = Counter::from_head(&head(3, 0, 3, 1));
-        assert_eq!(counter.on_message(3, 0, false, true), Effect::Duplicate);
-        assert_eq!(counter.on_message(1, 0, false, true), Effect::Duplicate);
+        assert_eq!(counter.on_message(3, 0, true, true), Effect::Duplicate);
+        assert_eq!(counter.on_message(1, 0, true, true), Effect::Duplicate);
         assert_eq!((counter.unread, counter.mentions), (3, 1));
-        assert_eq!(counter.on_message(4, 0, false, false), Effect::Applied);
-        assert_eq!(counter.on_message(4, 0, false, false), Effect::Duplicate);
+        assert_eq!(counter.on_message(4, 0, true, false), Effect::Applied);
+        assert_eq!(counter.on_message(4, 0, true, false), Effect::Duplicate);
         assert_eq!(counter.unread, 4);
     }
 
@@ -196,7 +276,7 @@ mod tests {
     fn a_gap_is_estimated_and_reported() {
         let mut counter = Counter::from_head(&head(5, 5, 0, 0));
         // 6..=8 unseen, 9 arrives.
-        assert_eq!(counter.on_message(9, 0, false, false), Effect::Gap);
+        assert_eq!(counter.on_message(9, 0, true, false), Effect::Gap);
         assert_eq!((counter.last_seq, counter.unread), (9, 4));
         // Heads refetched: the server knows 2 of the missing ones were ours.
         assert_eq!(counter.apply_head(&head(9, 5, 2, 0)), HeadOutcome::Applied);
@@ -209,9 +289,9 @@ mod tests {
         let mut counter = Counter::from_head(&head(10, 20, 0, 0));
         counter.last_seq = 10;
         counter.read_seq = 20;
-        assert_eq!(counter.on_message(15, 0, false, true), Effect::Gap);
+        assert_eq!(counter.on_message(15, 0, true, true), Effect::Gap);
         assert_eq!((counter.unread, counter.mentions), (0, 0));
-        assert_eq!(counter.on_message(21, 0, false, false), Effect::Gap);
+        assert_eq!(counter.on_message(21, 0, true, false), Effect::Gap);
         assert_eq!(counter.unread, 1);
     }
 
@@ -228,9 +308,45 @@ mod tests {
     }
 
     #[test]
+    fn changes_count_once_and_only_for_unread_messages() {
+        // 10 messages, read up to 5: 5 unread, 2 of them mention the user.
+        let mut counter = Counter::from_head(&head(10, 5, 5, 2));
+        let recall = Impact::Uncount { mentioned: true };
+        assert_eq!(counter.on_change(1, 8, true, recall), Effect::Applied);
+        assert_eq!((counter.unread, counter.mentions), (4, 1));
+        // The same change again (answer and event): once.
+        assert_eq!(counter.on_change(1, 8, true, recall), Effect::Duplicate);
+        assert_eq!((counter.unread, counter.mentions), (4, 1));
+        // A read message, or one that never counted (own): no effect.
+        assert_eq!(counter.on_change(2, 3, true, recall), Effect::Applied);
+        assert_eq!(counter.on_change(3, 9, false, recall), Effect::Applied);
+        assert_eq!((counter.unread, counter.mentions), (4, 1));
+        // An edit adds a mention, another takes it away.
+        let gained = Impact::Mentions {
+            before: false,
+            after: true,
+        };
+        assert_eq!(counter.on_change(4, 7, true, gained), Effect::Applied);
+        assert_eq!(counter.mentions, 2);
+        let lost = Impact::Mentions {
+            before: true,
+            after: false,
+        };
+        // Change 5 was missed: a gap, the effect still applies, the heads are refetched.
+        assert_eq!(counter.on_change(6, 7, true, lost), Effect::Gap);
+        assert_eq!(
+            (counter.unread, counter.mentions, counter.change_seq),
+            (4, 1, 6)
+        );
+        // A message above `last_seq` (not counted yet) is left to `on_message`.
+        assert_eq!(counter.on_change(7, 11, true, recall), Effect::Applied);
+        assert_eq!(counter.unread, 4);
+    }
+
+    #[test]
     fn stale_heads_are_refused_but_keep_a_newer_read_position() {
         let mut counter = Counter::from_head(&head(10, 0, 10, 0));
-        counter.on_message(11, 0, false, false);
+        counter.on_message(11, 0, true, false);
         assert_eq!(counter.apply_head(&head(10, 10, 0, 0)), HeadOutcome::Stale);
         assert_eq!(
             (counter.last_seq, counter.read_seq, counter.unread),

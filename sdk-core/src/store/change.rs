@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use community_protocol::response::Synced;
 use community_protocol::{
     CategoryId, CategoryInfo, ChannelHead, ChannelId, ChannelInfo, CommunityId, CommunityInfo,
-    CommunitySnapshot, MemberInfo, Message, NotificationStatus,
+    CommunitySnapshot, MemberInfo, Message, MessageChange, NotificationStatus, UserId,
 };
 use rusqlite::Connection;
 
-use super::{Applied, StoreError, communities, messages, session};
+use super::{Applied, Replacement, StoreError, communities, message_changes, messages, session};
 
 /// One write to the cache.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,6 +83,22 @@ pub enum Change {
     /// Insert messages; already cached `(channel_id, seq)` pairs are left as they are.
     /// The new ones are returned in [`Applied::new_messages`].
     Messages(Vec<Message>),
+    /// Where channels whose first cached messages are in this batch stand in their change
+    /// sequence (put after `Messages`; a channel whose position is known keeps it).
+    Baselines(Vec<(CommunityId, ChannelId, u64)>),
+    /// Apply changes to cached messages as `me` sees them, each channel's in order;
+    /// changed messages are returned in [`Applied::updated_messages`], channels with a gap
+    /// in [`Applied::behind`].
+    MessageChanges {
+        /// The changes.
+        changes: Vec<MessageChange>,
+        /// The logged-in user.
+        me: UserId,
+    },
+    /// Replace cached messages with these copies (an answer of the server, a local echo,
+    /// a roll-back); messages not cached are skipped. Changed ones are returned in
+    /// [`Applied::updated_messages`].
+    ReplaceMessages(Vec<Replacement>),
     /// Move the saved session's resume cursor (skipped when no session is saved).
     LastEventSeq(u64),
 }
@@ -106,6 +122,9 @@ impl Change {
             Change::RemoveCategory { .. } => "remove_category",
             Change::Heads(_) => "heads",
             Change::Messages(_) => "messages",
+            Change::Baselines(_) => "baselines",
+            Change::MessageChanges { .. } => "message_changes",
+            Change::ReplaceMessages(_) => "replace_messages",
             Change::LastEventSeq(_) => "last_event_seq",
         }
     }
@@ -181,6 +200,24 @@ fn apply_one(
             applied
                 .new_messages
                 .extend(messages::insert(connection, batch)?);
+            true
+        }
+        Change::Baselines(baselines) => {
+            for (community_id, channel_id, change_seq) in baselines {
+                message_changes::set_baseline(connection, &community_id, &channel_id, change_seq)?;
+            }
+            true
+        }
+        Change::MessageChanges { changes, me } => {
+            let outcome = message_changes::apply_changes(connection, &changes, &me)?;
+            applied.updated_messages.extend(outcome.updated);
+            applied.behind.extend(outcome.behind);
+            true
+        }
+        Change::ReplaceMessages(replacements) => {
+            applied
+                .updated_messages
+                .extend(message_changes::replace(connection, replacements)?);
             true
         }
         Change::LastEventSeq(seq) => session::set_last_event_seq(connection, seq)?,

@@ -22,12 +22,13 @@ use super::messages;
 
 const COMMUNITY_COLUMNS: &str = "community_id, name, avatar_url, notice, owner_id, join_policy, \
      mute_all, member_count, attributes, default_channel_id, created_at_ms, version, \
-     notification, me_user_id, me_role, me_nickname, me_joined_at_ms, me_muted_until_ms";
+     notification, me_user_id, me_role, me_nickname, me_joined_at_ms, me_muted_until_ms, \
+     system_messages";
 const CATEGORY_COLUMNS: &str = "community_id, category_id, name, position";
 const CHANNEL_COLUMNS: &str = "community_id, channel_id, name, introduction, notice, custom, \
      kind, category_id, position, private, is_default, created_at_ms";
-const HEAD_COLUMNS: &str =
-    "community_id, channel_id, last_seq, last_activity_ms, read_seq, unread_count, mention_count";
+const HEAD_COLUMNS: &str = "community_id, channel_id, last_seq, last_activity_ms, read_seq, \
+     unread_count, mention_count, change_seq, hidden";
 
 /// True when the community is cached.
 pub(crate) fn exists(
@@ -50,8 +51,10 @@ pub(crate) fn upsert_community(
     let mut statement = connection.prepare_cached(
         "INSERT INTO communities (community_id, name, avatar_url, notice, owner_id, join_policy,
              mute_all, member_count, attributes, default_channel_id, created_at_ms, version,
-             notification, me_user_id, me_role, me_nickname, me_joined_at_ms, me_muted_until_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+             notification, me_user_id, me_role, me_nickname, me_joined_at_ms, me_muted_until_ms,
+             system_messages)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+             ?19)
          ON CONFLICT (community_id) DO UPDATE SET
              name = excluded.name, avatar_url = excluded.avatar_url, notice = excluded.notice,
              owner_id = excluded.owner_id, join_policy = excluded.join_policy,
@@ -61,7 +64,8 @@ pub(crate) fn upsert_community(
              notification = excluded.notification, me_user_id = excluded.me_user_id,
              me_role = excluded.me_role, me_nickname = excluded.me_nickname,
              me_joined_at_ms = excluded.me_joined_at_ms,
-             me_muted_until_ms = excluded.me_muted_until_ms",
+             me_muted_until_ms = excluded.me_muted_until_ms,
+             system_messages = excluded.system_messages",
     )?;
     statement.execute(params![
         info.community_id.as_str(),
@@ -82,6 +86,7 @@ pub(crate) fn upsert_community(
         me.nickname,
         me.joined_at_ms,
         me.muted_until_ms,
+        info.system_messages,
     ])?;
     Ok(())
 }
@@ -94,7 +99,8 @@ pub(crate) fn update_info(
     let mut statement = connection.prepare_cached(
         "UPDATE communities SET name = ?2, avatar_url = ?3, notice = ?4, owner_id = ?5,
              join_policy = ?6, mute_all = ?7, member_count = ?8, attributes = ?9,
-             default_channel_id = ?10, created_at_ms = ?11, version = ?12
+             default_channel_id = ?10, created_at_ms = ?11, version = ?12,
+             system_messages = ?13
          WHERE community_id = ?1",
     )?;
     let changed = statement.execute(params![
@@ -110,6 +116,7 @@ pub(crate) fn update_info(
         info.default_channel_id.as_str(),
         info.created_at_ms,
         int(info.version),
+        info.system_messages,
     ])?;
     Ok(changed > 0)
 }
@@ -439,12 +446,13 @@ fn write_head(connection: &Connection, head: &ChannelHead) -> Result<(), StoreEr
     connection
         .prepare_cached(
             "INSERT INTO heads (community_id, channel_id, last_seq, last_activity_ms, read_seq,
-                 unread_count, mention_count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 unread_count, mention_count, change_seq, hidden)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (channel_id) DO UPDATE SET
                  community_id = excluded.community_id, last_seq = excluded.last_seq,
                  last_activity_ms = excluded.last_activity_ms, read_seq = excluded.read_seq,
-                 unread_count = excluded.unread_count, mention_count = excluded.mention_count",
+                 unread_count = excluded.unread_count, mention_count = excluded.mention_count,
+                 change_seq = excluded.change_seq, hidden = excluded.hidden",
         )?
         .execute(params![
             head.community_id.as_str(),
@@ -454,6 +462,10 @@ fn write_head(connection: &Connection, head: &ChannelHead) -> Result<(), StoreEr
             int(head.read_seq),
             int(head.unread_count),
             int(head.mention_count),
+            int(head.change_seq),
+            (!head.hidden.is_empty())
+                .then(|| to_json(&head.hidden, "hidden"))
+                .transpose()?,
         ])?;
     Ok(())
 }
@@ -634,6 +646,7 @@ fn community_from_row(row: &Row<'_>) -> Result<CommunitySnapshot, StoreError> {
         default_channel_id: row.get::<_, String>(9)?.into(),
         created_at_ms: row.get(10)?,
         version: uint(row.get(11)?, "version")?,
+        system_messages: row.get(18)?,
     };
     let me = MemberInfo {
         community_id: community_id.into(),
@@ -679,5 +692,11 @@ fn head_from_row(row: &Row<'_>) -> Result<ChannelHead, StoreError> {
         read_seq: uint(row.get(4)?, "read_seq")?,
         unread_count: uint(row.get(5)?, "unread_count")?,
         mention_count: uint(row.get(6)?, "mention_count")?,
+        change_seq: uint(row.get(7)?, "change_seq")?,
+        hidden: row
+            .get::<_, Option<String>>(8)?
+            .map(|text| from_json(&text, "hidden"))
+            .transpose()?
+            .unwrap_or_default(),
     })
 }

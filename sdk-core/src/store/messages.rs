@@ -2,17 +2,21 @@
 //!
 //! A message is identified by `(channel_id, seq)`, the table's clustered primary key, so
 //! inserting one twice keeps one row (the first) and a page is one range scan. The body
-//! is kept as the JSON text of `MessageContent`; the other fields are columns.
+//! is kept as the JSON text of `MessageContent`; the fields every message has are
+//! columns, and what only some messages have (custom data, edits, reactions, pin, reply
+//! preview, origin) is one nullable JSON column, `extras`, NULL for a plain message.
+//! Changes to cached messages are in [`super::message_changes`].
 
 use community_protocol::{ChannelId, CommunityId};
-use community_protocol::{Message, Seq};
+use community_protocol::{Message, Origin, Pin, Reaction, ReplyPreview, Seq, TimestampMs};
 use rusqlite::{Connection, Row, params};
+use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use super::columns::*;
 
-const MESSAGE_COLUMNS: &str = "channel_id, seq, community_id, sender_id, idempotency_key, \
-     content, mentions, reply_to, priority, created_at_ms";
+pub(crate) const MESSAGE_COLUMNS: &str = "channel_id, seq, community_id, sender_id, \
+     idempotency_key, content, mentions, reply_to, priority, created_at_ms, extras";
 
 /// Inserts `messages`; returns those that were not cached before, in the given order.
 pub(crate) fn insert(
@@ -74,11 +78,24 @@ pub(crate) fn insert_one(connection: &Connection, message: &Message) -> Result<b
 }
 
 const INSERT_SQL: &str = "INSERT INTO messages (channel_id, seq, community_id, sender_id,
-         idempotency_key, content, mentions, reply_to, priority, created_at_ms)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         idempotency_key, content, mentions, reply_to, priority, created_at_ms, extras)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
      ON CONFLICT (channel_id, seq) DO NOTHING";
 
-fn insert_with(
+/// Replaces every column of a cached message (insert when absent).
+pub(crate) const UPSERT_SQL: &str = "INSERT INTO messages (channel_id, seq, community_id,
+         sender_id, idempotency_key, content, mentions, reply_to, priority, created_at_ms,
+         extras)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+     ON CONFLICT (channel_id, seq) DO UPDATE SET
+         community_id = excluded.community_id, sender_id = excluded.sender_id,
+         idempotency_key = excluded.idempotency_key, content = excluded.content,
+         mentions = excluded.mentions, reply_to = excluded.reply_to,
+         priority = excluded.priority, created_at_ms = excluded.created_at_ms,
+         extras = excluded.extras";
+
+/// Runs [`INSERT_SQL`] or [`UPSERT_SQL`] for `message`; true when a row was written.
+pub(crate) fn insert_with(
     statement: &mut rusqlite::CachedStatement<'_>,
     message: &Message,
 ) -> Result<bool, StoreError> {
@@ -93,6 +110,7 @@ fn insert_with(
         message.reply_to.map(int),
         priority_text(message.priority),
         message.created_at_ms,
+        extras_json(message)?,
     ])?;
     Ok(changed > 0)
 }
@@ -252,7 +270,7 @@ pub(crate) fn count(
     uint(count, "count")
 }
 
-fn query<P: rusqlite::Params>(
+pub(crate) fn query<P: rusqlite::Params>(
     connection: &Connection,
     sql: &str,
     params: P,
@@ -269,7 +287,7 @@ fn query<P: rusqlite::Params>(
 fn message_from_row(row: &Row<'_>) -> Result<Message, StoreError> {
     let content: String = row.get(5)?;
     let reply_to: Option<i64> = row.get(7)?;
-    Ok(Message {
+    Message {
         channel_id: row.get::<_, String>(0)?.into(),
         seq: uint(row.get(1)?, "seq")?,
         community_id: row.get::<_, String>(2)?.into(),
@@ -280,5 +298,100 @@ fn message_from_row(row: &Row<'_>) -> Result<Message, StoreError> {
         reply_to: reply_to.map(|r| uint(r, "reply_to")).transpose()?,
         priority: priority_from(&row.get::<_, String>(8)?)?,
         created_at_ms: row.get(9)?,
-    })
+        custom_data: String::new(),
+        edited_at_ms: None,
+        edit_count: 0,
+        reactions: Vec::new(),
+        pinned: None,
+        reply_preview: None,
+        forwarded_from: None,
+    }
+    .with_extras(row.get(10)?)
+}
+
+/// What only some messages have, as stored in `extras` (borrowed to write).
+#[derive(Serialize)]
+struct ExtrasOut<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
+    custom_data: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    edited_at_ms: Option<TimestampMs>,
+    #[serde(skip_serializing_if = "is_zero")]
+    edit_count: u32,
+    #[serde(skip_serializing_if = "<[Reaction]>::is_empty")]
+    reactions: &'a [Reaction],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pinned: Option<&'a Pin>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reply_preview: Option<&'a ReplyPreview>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    forwarded_from: Option<&'a Origin>,
+}
+
+/// `extras` read back.
+#[derive(Deserialize)]
+struct ExtrasIn {
+    #[serde(default)]
+    custom_data: String,
+    #[serde(default)]
+    edited_at_ms: Option<TimestampMs>,
+    #[serde(default)]
+    edit_count: u32,
+    #[serde(default)]
+    reactions: Vec<Reaction>,
+    #[serde(default)]
+    pinned: Option<Pin>,
+    #[serde(default)]
+    reply_preview: Option<ReplyPreview>,
+    #[serde(default)]
+    forwarded_from: Option<Origin>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The `extras` of a message: NULL when it has none (most messages).
+fn extras_json(message: &Message) -> Result<Option<String>, StoreError> {
+    let plain = message.custom_data.is_empty()
+        && message.edited_at_ms.is_none()
+        && message.edit_count == 0
+        && message.reactions.is_empty()
+        && message.pinned.is_none()
+        && message.reply_preview.is_none()
+        && message.forwarded_from.is_none();
+    if plain {
+        return Ok(None);
+    }
+    let extras = ExtrasOut {
+        custom_data: &message.custom_data,
+        edited_at_ms: message.edited_at_ms,
+        edit_count: message.edit_count,
+        reactions: &message.reactions,
+        pinned: message.pinned.as_ref(),
+        reply_preview: message.reply_preview.as_ref(),
+        forwarded_from: message.forwarded_from.as_ref(),
+    };
+    to_json(&extras, "message extras").map(Some)
+}
+
+/// Fills a message's optional fields from its stored `extras`.
+trait WithExtras: Sized {
+    fn with_extras(self, extras: Option<String>) -> Result<Self, StoreError>;
+}
+
+impl WithExtras for Message {
+    fn with_extras(mut self, extras: Option<String>) -> Result<Message, StoreError> {
+        if let Some(text) = extras {
+            let extras: ExtrasIn = from_json(&text, "message extras")?;
+            self.custom_data = extras.custom_data;
+            self.edited_at_ms = extras.edited_at_ms;
+            self.edit_count = extras.edit_count;
+            self.reactions = extras.reactions;
+            self.pinned = extras.pinned;
+            self.reply_preview = extras.reply_preview;
+            self.forwarded_from = extras.forwarded_from;
+        }
+        Ok(self)
+    }
 }

@@ -18,14 +18,20 @@
 //!
 //! Submodules, one concern each: [`error`] (the error type), [`records`] (the store's own
 //! records), [`change`] (writes as data, for batches), `schema`, `worker`, `columns`
-//! (encodings), and the SQL of each area: `session`, `communities`, `messages`, `outbox`.
+//! (encodings), and the SQL of each area: `session`, `communities`, `messages`,
+//! `message_changes` (keeping cached messages equal to the server's), `outbox`,
+//! `pending` (changes made on this device); `changes_api` holds the methods of the last
+//! two.
 
 mod change;
+mod changes_api;
 mod columns;
 mod communities;
 mod error;
+mod message_changes;
 mod messages;
 mod outbox;
+mod pending;
 mod records;
 mod schema;
 mod session;
@@ -52,7 +58,8 @@ use tracing::{Instrument, Span};
 pub use change::Change;
 pub use error::StoreError;
 pub use records::{
-    Applied, CachedWorld, OutboxEntry, OutboxState, SentOutcome, SessionRecord, StoreOptions,
+    Applied, CachedWorld, OutboxEntry, OutboxState, Replacement, SentOutcome, SessionRecord,
+    StoreOptions,
 };
 
 /// Result of a store operation.

@@ -11,7 +11,8 @@ use super::messages;
 use super::{OutboxEntry, OutboxState, SentOutcome, StoreError};
 
 const OUTBOX_COLUMNS: &str = "idempotency_key, community_id, channel_id, content, mentions, \
-     reply_to, priority, created_at_ms, state, sent_seq, error_code, error_message";
+     reply_to, priority, created_at_ms, state, sent_seq, error_code, error_message, \
+     custom_data, forward_of";
 
 /// Queues an entry; false when an entry with that key exists already (nothing changes).
 pub(crate) fn enqueue(connection: &Connection, entry: &OutboxEntry) -> Result<bool, StoreError> {
@@ -19,8 +20,9 @@ pub(crate) fn enqueue(connection: &Connection, entry: &OutboxEntry) -> Result<bo
     let changed = connection
         .prepare_cached(
             "INSERT INTO outbox (idempotency_key, community_id, channel_id, content, mentions,
-                 reply_to, priority, created_at_ms, state, sent_seq, error_code, error_message)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 reply_to, priority, created_at_ms, state, sent_seq, error_code, error_message,
+                 custom_data, forward_of)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
              ON CONFLICT (idempotency_key) DO NOTHING",
         )?
         .execute(params![
@@ -36,6 +38,12 @@ pub(crate) fn enqueue(connection: &Connection, entry: &OutboxEntry) -> Result<bo
             sent_seq,
             error_code,
             error_message,
+            (!entry.custom_data.is_empty()).then_some(&entry.custom_data),
+            entry
+                .forward_of
+                .as_ref()
+                .map(|origin| to_json(origin, "forward_of"))
+                .transpose()?,
         ])?;
     Ok(changed > 0)
 }
@@ -196,5 +204,10 @@ fn entry_from_row(row: &Row<'_>) -> Result<OutboxEntry, StoreError> {
         priority: priority_from(&row.get::<_, String>(6)?)?,
         created_at_ms: row.get(7)?,
         state,
+        custom_data: row.get::<_, Option<String>>(12)?.unwrap_or_default(),
+        forward_of: row
+            .get::<_, Option<String>>(13)?
+            .map(|text| from_json(&text, "forward_of"))
+            .transpose()?,
     })
 }

@@ -2,8 +2,8 @@
 //! outbox) and what it returns in bulk (the cached world at start-up, write outcomes).
 
 use community_protocol::{
-    ChannelId, CommunityId, CommunitySnapshot, Mentions, Message, MessageContent, Priority, Seq,
-    TimestampMs, UserId,
+    ChannelId, CommunityId, CommunitySnapshot, Mentions, Message, MessageContent, MessageRef,
+    Priority, Seq, TimestampMs, UserId,
 };
 
 /// The session to resume after a restart or reconnect.
@@ -46,6 +46,10 @@ pub struct OutboxEntry {
     /// Sending, sent or failed. `outbox_enqueue` stores whatever is given (normally
     /// [`OutboxState::Sending`]).
     pub state: OutboxState,
+    /// App-defined data of the message.
+    pub custom_data: String,
+    /// The message it forwards (the server copies its content).
+    pub forward_of: Option<MessageRef>,
 }
 
 /// Everything cached, as needed to build the in-memory state at start-up.
@@ -59,11 +63,27 @@ pub struct CachedWorld {
     pub communities: Vec<CommunitySnapshot>,
 }
 
+/// A copy of a message to store in place of the cached one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replacement {
+    /// The copy.
+    pub message: Message,
+    /// The channel's change sequence the copy includes (a copy from the server); the
+    /// cached message is kept when its channel applied later changes. `None`: a local
+    /// echo, always shown.
+    pub as_of: Option<u64>,
+}
+
 /// What a batch of [`Change`](super::Change)s did.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Applied {
     /// Messages that were not cached before, in the order they were given.
     pub new_messages: Vec<Message>,
+    /// Cached messages that changes, echoes or replacements changed, as they are now.
+    pub updated_messages: Vec<Message>,
+    /// Channels whose cached messages miss changes (a gap in the change sequence): fetch
+    /// them with `get_changes`.
+    pub behind: Vec<(CommunityId, ChannelId)>,
     /// Changes that were skipped because their community is not cached (an event for a
     /// community the user already left, for example).
     pub skipped: usize,

@@ -13,7 +13,7 @@ use rusqlite::{Connection, OpenFlags};
 use super::{StoreError, StoreOptions};
 
 /// Migration 1: session, communities, categories, channels, heads, messages, outbox.
-const V1: &str = r#"
+pub(super) const V1: &str = r#"
 CREATE TABLE session (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
     user_id         TEXT NOT NULL,
@@ -122,8 +122,52 @@ CREATE INDEX outbox_by_channel ON outbox(channel_id, id);
 CREATE INDEX outbox_by_state ON outbox(state, id);
 "#;
 
+/// Migration 2: the whole life of messages (issue "messages"):
+/// - `messages.extras`: what a message gains after it is sent or that few messages have
+///   (custom data, edits, reactions, pin, reply preview, forwarding origin), as JSON;
+///   NULL for a plain message, so ingest binds one more NULL.
+/// - `messages_by_reply`: the replies to a message, to keep their previews in step with
+///   edits and recalls of the original (partial: only replies pay for it).
+/// - `message_channels.change_seq`: how far the cached messages of a channel have applied
+///   the channel's change sequence (NULL: not known, e.g. a cache from version 1).
+/// - `heads.change_seq`, `heads.hidden`: the server's newest change and the user's
+///   locally deleted messages of the channel.
+/// - `communities.system_messages`, and `outbox.custom_data` / `outbox.forward_of`.
+/// - `pending_changes`: the durable queue of edits, recalls, reactions, pins and hides
+///   made on this device and not confirmed by the server yet.
+const V2: &str = r#"
+ALTER TABLE messages ADD COLUMN extras TEXT;
+CREATE INDEX messages_by_reply ON messages(channel_id, reply_to) WHERE reply_to IS NOT NULL;
+
+ALTER TABLE message_channels ADD COLUMN change_seq INTEGER;
+
+ALTER TABLE heads ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE heads ADD COLUMN hidden TEXT;
+
+ALTER TABLE communities ADD COLUMN system_messages INTEGER NOT NULL DEFAULT 1;
+
+ALTER TABLE outbox ADD COLUMN custom_data TEXT;
+ALTER TABLE outbox ADD COLUMN forward_of TEXT;
+
+-- Rowid order is the order the user made the changes in.
+CREATE TABLE pending_changes (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    key            TEXT NOT NULL UNIQUE,
+    community_id   TEXT NOT NULL,
+    channel_id     TEXT NOT NULL,
+    seq            INTEGER NOT NULL,
+    action         TEXT NOT NULL,
+    created_at_ms  INTEGER NOT NULL,
+    state          TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+    change_seq     INTEGER,
+    error_code     INTEGER,
+    error_message  TEXT
+);
+CREATE INDEX pending_changes_by_state ON pending_changes(state, id);
+"#;
+
 /// Every migration, in order. The schema version is `MIGRATIONS.len()`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this SDK writes.
 pub(crate) fn current_version() -> i64 {

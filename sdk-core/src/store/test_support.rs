@@ -78,6 +78,7 @@ pub(crate) fn snapshot(community: &str, channels: usize, version: u64) -> Commun
             default_channel_id: channel_id(community, 0).into(),
             created_at_ms: 1_700_000_000_000,
             version,
+            system_messages: true,
         },
         categories: vec![category],
         channels: channel_infos,
@@ -119,6 +120,8 @@ pub(crate) fn head(community: &str, n: usize, last_seq: Seq, read_seq: Seq) -> C
         read_seq,
         unread_count: last_seq - read_seq,
         mention_count: 1,
+        change_seq: 0,
+        hidden: Vec::new(),
     }
 }
 
@@ -184,6 +187,13 @@ pub(crate) fn message(community: &str, channel: &str, seq: Seq) -> Message {
             Priority::Normal
         },
         created_at_ms: 1_700_000_000_000 + seq as i64,
+        custom_data: String::new(),
+        edited_at_ms: None,
+        edit_count: 0,
+        reactions: Vec::new(),
+        pinned: None,
+        reply_preview: None,
+        forwarded_from: None,
     }
 }
 
@@ -225,6 +235,8 @@ pub(crate) fn outbox_entry(
         priority: Priority::Low,
         created_at_ms,
         state: OutboxState::Sending,
+        custom_data: String::new(),
+        forward_of: None,
     }
 }
 
@@ -241,6 +253,13 @@ pub(crate) fn sent_message(entry: &OutboxEntry, seq: Seq) -> Message {
         reply_to: entry.reply_to,
         priority: entry.priority,
         created_at_ms: entry.created_at_ms + 5,
+        custom_data: String::new(),
+        edited_at_ms: None,
+        edit_count: 0,
+        reactions: Vec::new(),
+        pinned: None,
+        reply_preview: None,
+        forwarded_from: None,
     }
 }
 

@@ -9,15 +9,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use community_protocol::response::ChangeOutcome;
 use community_protocol::{
     CategoryId, CategoryInfo, ChannelHead, ChannelId, ChannelInfo, CommunityId, CommunityInfo,
-    CommunitySnapshot, Event, MemberInfo, Message, NotificationStatus,
+    CommunitySnapshot, Event, MemberInfo, Message, MessageChange, NotificationStatus,
 };
 
 use crate::events::Publication;
 use crate::state::unread::{Effect, HeadOutcome};
 use crate::state::{MessageOutcome, State};
-use crate::store::Change;
+use crate::store::{Change, Replacement};
 
 /// A result the API got from the server, applied like an event (but without a session
 /// sequence and without version checks where the answer carries none).
@@ -49,6 +50,9 @@ pub(crate) enum LocalUpdate {
     Heads(Vec<ChannelHead>),
     /// The user's own message, stored by the server.
     Sent(Message),
+    /// The answer to one of the user's changes: the change made (counted once even when
+    /// its event comes too) and the message as the server has it now.
+    Changed(Box<ChangeOutcome>),
 }
 
 /// What a batch did besides changing the state.
@@ -58,6 +62,13 @@ pub(crate) struct Effects {
     pub changes: Vec<Change>,
     /// Messages to store (the new ones are published after the write).
     pub messages: Vec<Message>,
+    /// Where channels whose messages are stored here stand in their change sequence
+    /// (taken at each channel's first message of the batch).
+    pub baselines: Vec<(CommunityId, ChannelId, u64)>,
+    /// Changes to apply to cached messages, in order.
+    pub message_changes: Vec<MessageChange>,
+    /// Cached messages to replace.
+    pub replacements: Vec<Replacement>,
     /// Channels whose heads changed (persisted at the end of the batch).
     pub touched: BTreeSet<(CommunityId, ChannelId)>,
     /// Communities whose counts are estimates now: refetch their heads.
@@ -70,6 +81,21 @@ impl Effects {
         if !self.messages.is_empty() {
             self.changes
                 .push(Change::Messages(std::mem::take(&mut self.messages)));
+            self.changes
+                .push(Change::Baselines(std::mem::take(&mut self.baselines)));
+        }
+        if !self.message_changes.is_empty()
+            && let Some(me) = state.user_id.clone()
+        {
+            self.changes.push(Change::MessageChanges {
+                changes: std::mem::take(&mut self.message_changes),
+                me,
+            });
+        }
+        if !self.replacements.is_empty() {
+            self.changes.push(Change::ReplaceMessages(std::mem::take(
+                &mut self.replacements,
+            )));
         }
         let heads: Vec<ChannelHead> = self
             .touched
@@ -261,6 +287,7 @@ pub(crate) fn apply_event(
                 fx.touched.insert((community_id, channel_id));
             }
         }
+        Event::MessageChanged { change } => apply_change(state, change, fx, out),
         // A kind this version of the SDK decodes but does not act on yet.
         other => tracing::debug!(kind = other.kind(), "event not applied"),
     }
@@ -342,6 +369,40 @@ pub(crate) fn apply_local(
             }
         }
         LocalUpdate::Sent(message) => apply_message(state, message, fx, out),
+        LocalUpdate::Changed(outcome) => {
+            let outcome = *outcome;
+            if let Some(change) = outcome.change {
+                apply_change(state, change, fx, out);
+            }
+            fx.replacements.push(Replacement {
+                message: outcome.message,
+                as_of: Some(outcome.change_seq),
+            });
+        }
+    }
+}
+
+fn apply_change(
+    state: &mut State,
+    change: MessageChange,
+    fx: &mut Effects,
+    out: &mut Vec<Publication>,
+) {
+    match state.on_change(&change, out) {
+        None => {
+            tracing::debug!(channel = %change.channel_id, "change for a channel not held; skipped");
+        }
+        Some(effect) => {
+            if effect == Effect::Gap {
+                fx.dirty_heads.insert(change.community_id.clone());
+            }
+            if effect != Effect::Duplicate {
+                fx.touched
+                    .insert((change.community_id.clone(), change.channel_id.clone()));
+            }
+            // The cache applies it once, in order, whatever the counter said.
+            fx.message_changes.push(change);
+        }
     }
 }
 
@@ -362,6 +423,19 @@ fn apply_message(
             if effect != Effect::Duplicate {
                 fx.touched
                     .insert((message.community_id.clone(), message.channel_id.clone()));
+            }
+            let first_of_channel = !fx
+                .baselines
+                .iter()
+                .any(|(_, channel_id, _)| channel_id == &message.channel_id);
+            if first_of_channel
+                && let Some(channel) = state.channel(&message.community_id, &message.channel_id)
+            {
+                fx.baselines.push((
+                    message.community_id.clone(),
+                    message.channel_id.clone(),
+                    channel.counter.change_seq,
+                ));
             }
             fx.messages.push(message);
         }

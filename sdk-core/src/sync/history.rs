@@ -13,7 +13,7 @@ use community_protocol::{ChannelId, CommunityId, Message, Seq, op};
 
 use tracing::Instrument;
 
-use super::publish_new_messages;
+use super::{BehindReports, publish_new_messages, publish_updated};
 use crate::connection::ConnectionHandle;
 use crate::error::SdkError;
 use crate::state::StateCell;
@@ -26,6 +26,8 @@ pub(crate) struct HistoryReader {
     pub cell: Arc<StateCell>,
     /// `None` offline: pages hold whatever is cached.
     pub connection: Option<ConnectionHandle>,
+    /// Where to report channels whose caches turn out to miss changes.
+    pub behind: Option<BehindReports>,
 }
 
 impl HistoryReader {
@@ -131,7 +133,15 @@ pub(crate) async fn fetch_after(
             })
             .await?;
         let newest = page.messages.last().map(|m| m.seq);
-        store_page(reader, page.messages, publish).await?;
+        store_page(
+            reader,
+            community_id,
+            channel_id,
+            page.messages,
+            page.change_seq,
+            publish,
+        )
+        .await?;
         match next_after(after, newest, page.has_more) {
             Some(next) => after = next,
             None => break,
@@ -214,7 +224,15 @@ async fn fill_range_inner(
             })
             .await?;
         let oldest = page.messages.first().map(|m| m.seq);
-        store_page(reader, page.messages, false).await?;
+        store_page(
+            reader,
+            community_id,
+            channel_id,
+            page.messages,
+            page.change_seq,
+            false,
+        )
+        .await?;
         match next_to(from, to, oldest) {
             Some(next) => to = next,
             None => break,
@@ -245,14 +263,32 @@ fn next_to(from: Seq, to: Seq, oldest: Option<Seq>) -> Option<Seq> {
         .map(|oldest| oldest - 1)
 }
 
+/// Stores a page the server read at `change_seq`; publishes the new messages when
+/// `publish` and the cached ones it brought up to date always; reports the channel when
+/// its cache turns out to miss changes.
 async fn store_page(
     reader: &HistoryReader,
+    community_id: &CommunityId,
+    channel_id: &ChannelId,
     messages: Vec<Message>,
+    change_seq: u64,
     publish: bool,
 ) -> Result<(), SdkError> {
-    let new = reader.store.insert_messages(messages).await?;
+    let outcome = reader
+        .store
+        .insert_page(
+            community_id.clone(),
+            channel_id.clone(),
+            messages,
+            change_seq,
+        )
+        .await?;
     if publish {
-        publish_new_messages(reader.cell.hub(), new);
+        publish_new_messages(reader.cell.hub(), outcome.new);
+    }
+    publish_updated(reader.cell.hub(), outcome.updated);
+    if let Some(behind) = &reader.behind {
+        behind.report(outcome.behind);
     }
     Ok(())
 }

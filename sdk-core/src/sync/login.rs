@@ -11,6 +11,7 @@ use community_protocol::response::LoggedIn;
 use community_protocol::{CommunityId, ErrorKind, op};
 use tracing::Instrument;
 
+use super::changes::{self, BehindReports, ChangeReader};
 use super::history::{self, HistoryReader};
 use super::{Job, LocalUpdate, Processor};
 use crate::connection::Inbound;
@@ -31,6 +32,9 @@ impl Processor {
                     self.cx.phase.send_replace(Phase::Offline);
                 }
                 if let Some(task) = self.catch_up.take() {
+                    task.abort();
+                }
+                if let Some(task) = self.repair.take() {
                     task.abort();
                 }
                 self.set_sync_state(SyncState::Offline);
@@ -218,11 +222,14 @@ impl Processor {
             store: self.cx.store.clone(),
             cell: self.cx.cell.clone(),
             connection: Some(self.cx.connection.clone()),
+            behind: Some(BehindReports(self.jobs_tx.clone())),
         };
+        let changes = self.change_reader();
         let limit = self.cx.catch_up_limit;
         let report = self.jobs_tx.clone();
         let task = async move {
-            let complete = history::catch_up(&reader, limit).await;
+            let messages = history::catch_up(&reader, limit).await;
+            let complete = messages && changes::catch_up_all(&changes).await;
             if let Some(report) = report.upgrade() {
                 let _ = report
                     .send(Job::CatchUpDone {
@@ -234,6 +241,35 @@ impl Processor {
         };
         self.catch_up = Some(tokio::spawn(
             task.instrument(tracing::info_span!("sync.catch_up")),
+        ));
+    }
+
+    fn change_reader(&self) -> ChangeReader {
+        ChangeReader {
+            store: self.cx.store.clone(),
+            cell: self.cx.cell.clone(),
+            connection: self.cx.connection.clone(),
+            user_id: self.cx.user_id.clone(),
+        }
+    }
+
+    /// Fetches the changes that channels noted behind miss, in the background; its end
+    /// comes back as a job.
+    pub(super) fn start_repair(&mut self) {
+        if *self.cx.phase.borrow() != Phase::Ready {
+            return;
+        }
+        let channels: Vec<_> = std::mem::take(&mut self.behind).into_iter().collect();
+        let reader = self.change_reader();
+        let report = self.jobs_tx.clone();
+        let task = async move {
+            let complete = changes::catch_up_channels(&reader, channels).await;
+            if let Some(report) = report.upgrade() {
+                let _ = report.send(Job::RepairDone { complete }).await;
+            }
+        };
+        self.repair = Some(tokio::spawn(
+            task.instrument(tracing::info_span!("sync.repair_changes")),
         ));
     }
 

@@ -21,6 +21,7 @@
 //! `CaughtUp` once everything the server had at login is applied.
 
 mod apply;
+mod changes;
 mod history;
 mod login;
 
@@ -28,12 +29,13 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use community_protocol::{CommunityId, Event, Message, UserId};
+use community_protocol::{ChannelId, CommunityId, Event, Message, UserId};
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 pub(crate) use apply::LocalUpdate;
+pub(crate) use changes::BehindReports;
 pub(crate) use history::{HistoryReader, history_page};
 
 use crate::connection::{ConnectionHandle, Inbound};
@@ -73,6 +75,10 @@ enum Job {
     },
     /// A catch-up task ended (`complete` when it fetched everything it meant to).
     CatchUpDone { generation: u64, complete: bool },
+    /// These channels' caches miss changes (seen outside the task: history pages).
+    Behind(Vec<(CommunityId, ChannelId)>),
+    /// A repair of channels behind in their change sequence ended.
+    RepairDone { complete: bool },
 }
 
 /// The way into the sync task for API answers. Cheap to clone.
@@ -80,6 +86,12 @@ enum Job {
 pub(crate) struct Applier(mpsc::Sender<Job>);
 
 impl Applier {
+    /// A way to report channels whose caches miss changes, without keeping the task
+    /// alive.
+    pub(crate) fn behind_reports(&self) -> BehindReports {
+        BehindReports(self.0.downgrade())
+    }
+
     /// Applies `update` (state, store, publications) and returns once it is done. Without
     /// a running sync task the update is dropped (nothing to keep in step).
     pub(crate) async fn apply(&self, update: LocalUpdate) {
@@ -111,6 +123,8 @@ pub(crate) fn spawn(
         catch_up_pending: false,
         generation: 0,
         replay_until: None,
+        behind: BTreeSet::new(),
+        repair: None,
     };
     let task = tokio::spawn(processor.run(jobs).instrument(span));
     (Applier(jobs_tx), task)
@@ -137,11 +151,18 @@ struct Processor {
     generation: u64,
     /// After a resume: caught up once the applied event sequence reaches this.
     replay_until: Option<u64>,
+    /// Channels whose cached messages miss changes: fetched once the queue is drained.
+    behind: BTreeSet<(CommunityId, ChannelId)>,
+    /// The task fetching them.
+    repair: Option<JoinHandle<()>>,
 }
 
 impl Drop for Processor {
     fn drop(&mut self) {
         if let Some(task) = self.catch_up.take() {
+            task.abort();
+        }
+        if let Some(task) = self.repair.take() {
             task.abort();
         }
     }
@@ -197,6 +218,9 @@ impl Processor {
         if !self.dirty.is_empty() {
             self.refetch_heads().await;
         }
+        if !self.behind.is_empty() && self.repair.is_none() {
+            self.start_repair();
+        }
         self.maybe_caught_up();
     }
 
@@ -217,6 +241,15 @@ impl Processor {
                     }
                     self.maybe_caught_up();
                 }
+            }
+            Job::Behind(channels) => self.behind.extend(channels),
+            Job::RepairDone { complete } => {
+                self.repair = None;
+                if !complete {
+                    // Interrupted (connection lost): the next login's catch-up covers it.
+                    tracing::debug!("change repair interrupted");
+                }
+                self.maybe_caught_up();
             }
         }
     }
@@ -287,13 +320,18 @@ impl Processor {
         self.write(changes).await;
     }
 
-    /// Writes a batch and publishes the messages that were new to the cache.
-    async fn write(&self, changes: Vec<Change>) {
+    /// Writes a batch and publishes the messages that were new to the cache or changed;
+    /// notes channels whose caches turned out to miss changes.
+    async fn write(&mut self, changes: Vec<Change>) {
         if changes.is_empty() {
             return;
         }
         match self.cx.store.apply(changes).await {
-            Ok(applied) => publish_new_messages(self.cx.cell.hub(), applied.new_messages),
+            Ok(applied) => {
+                publish_new_messages(self.cx.cell.hub(), applied.new_messages);
+                publish_updated(self.cx.cell.hub(), applied.updated_messages);
+                self.behind.extend(applied.behind);
+            }
             Err(error) => {
                 // The state is ahead of the file; the next sync brings the file back in step.
                 tracing::error!(%error, "could not store a batch");
@@ -339,10 +377,24 @@ impl Processor {
             && !self.catch_up_pending
             && self.replay_until.is_none()
             && self.dirty.is_empty()
+            && self.behind.is_empty()
+            && self.repair.is_none()
         {
             self.set_sync_state(SyncState::CaughtUp);
         }
     }
+}
+
+/// Publishes `Updated` for cached messages that changed.
+pub(crate) fn publish_updated(hub: &Hub, messages: Vec<Message>) {
+    if messages.is_empty() {
+        return;
+    }
+    hub.publish(messages.into_iter().map(|message| Publication::Message {
+        community_id: message.community_id.clone(),
+        channel_id: message.channel_id.clone(),
+        update: MessageUpdate::Updated(message),
+    }));
 }
 
 /// Publishes `Inserted` for messages that were new to the cache.

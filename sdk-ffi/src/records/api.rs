@@ -130,6 +130,7 @@ impl From<NewCommunity> for wire::request::CreateCommunity {
             notice: v.notice,
             join_policy: v.join_policy.into(),
             attributes: v.attributes.into_iter().collect(),
+            system_messages: None,
         }
     }
 }
@@ -153,6 +154,10 @@ pub struct CommunityUpdate {
     #[serde(default)]
     #[uniffi(default = None)]
     pub join_policy: Option<JoinPolicy>,
+    /// Switch the server's system messages on or off.
+    #[serde(default)]
+    #[uniffi(default = None)]
+    pub system_messages: Option<bool>,
 }
 
 impl From<CommunityUpdate> for sdk::CommunityUpdate {
@@ -162,6 +167,7 @@ impl From<CommunityUpdate> for sdk::CommunityUpdate {
             avatar_url: v.avatar_url,
             notice: v.notice,
             join_policy: v.join_policy.map(Into::into),
+            system_messages: v.system_messages,
         }
     }
 }

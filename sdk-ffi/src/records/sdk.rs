@@ -314,6 +314,7 @@ impl From<SendOptions> for sdk::SendOptions {
             mentions: v.mentions.into(),
             reply_to: v.reply_to,
             priority: v.priority.into(),
+            custom_data: String::new(),
         }
     }
 }

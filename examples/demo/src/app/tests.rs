@@ -23,6 +23,7 @@ fn community(id: &str) -> CommunityEntry {
             default_channel_id: format!("{id}-general").into(),
             created_at_ms: 0,
             version: 1,
+            system_messages: true,
         },
         me: MemberInfo {
             community_id: id.into(),
@@ -61,6 +62,8 @@ fn channel(community: &str, name: &str) -> ChannelEntry {
             read_seq: 0,
             unread_count: 0,
             mention_count: 0,
+            change_seq: 0,
+            hidden: Vec::new(),
         },
     }
 }
@@ -84,6 +87,13 @@ fn message(seq: Seq) -> Message {
         reply_to: None,
         priority: Priority::Normal,
         created_at_ms: 0,
+        custom_data: String::new(),
+        edited_at_ms: None,
+        edit_count: 0,
+        reactions: Vec::new(),
+        pinned: None,
+        reply_preview: None,
+        forwarded_from: None,
     }
 }
 

@@ -121,6 +121,9 @@ pub(crate) fn changed(
     target: Target,
     change: Option<MessageChange>,
 ) -> Result<Response, ApiError> {
+    let change_seq = change
+        .as_ref()
+        .map_or(target.channel.change_seq, |c| c.change_seq);
     let message = match change {
         None => target.message,
         Some(_) => cx
@@ -132,7 +135,11 @@ pub(crate) fn changed(
             )?
             .ok_or_else(|| message_not_found(target.message.seq))?,
     };
-    Ok(Response::Changed(ChangeOutcome { change, message }))
+    Ok(Response::Changed(ChangeOutcome {
+        change,
+        message,
+        change_seq,
+    }))
 }
 
 /// `get_changes`: the channel's changes after `after_change_seq`, ascending, one page.

@@ -49,6 +49,7 @@ pub(crate) fn edit(cx: &mut Ctx<'_>, p: EditMessage) -> Result<Response, ApiErro
         return Ok(Response::Changed(ChangeOutcome {
             change,
             message: target.message,
+            change_seq: target.channel.change_seq,
         }));
     }
     let message = &target.message;
