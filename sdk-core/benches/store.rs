@@ -336,7 +336,7 @@ async fn ingest_store(path: &Path, batches: &[Vec<Message>]) -> Duration {
 }
 
 /// The baseline: one connection, same pragmas, one transaction per batch, a prepared
-/// insert of the same columns (content serialized to JSON the same way). Like the store
+/// insert of the same columns (content serialized to JSON the same way, NULL extras). Like the store
 /// path it owns the received batches and frees each one once stored.
 fn ingest_plain(path: &Path, batches: Vec<Vec<Message>>) -> Duration {
     let connection = rusqlite::Connection::open(path).unwrap_or_else(|e| panic!("open: {e}"));
@@ -352,8 +352,9 @@ fn ingest_plain(path: &Path, batches: Vec<Vec<Message>>) -> Duration {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO messages (channel_id, seq, community_id, sender_id,
-                         idempotency_key, content, mentions, reply_to, priority, created_at_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                         idempotency_key, content, mentions, reply_to, priority, created_at_ms,
+                         extras)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )
                 .unwrap_or_else(|e| panic!("prepare: {e}"));
             for m in &batch {
@@ -372,6 +373,8 @@ fn ingest_plain(path: &Path, batches: Vec<Vec<Message>>) -> Duration {
                         m.reply_to.map(|r| r as i64),
                         "normal",
                         m.created_at_ms,
+                        // A plain message has no extras (custom data, edits, reactions…).
+                        Option::<String>::None,
                     ])
                     .unwrap_or_else(|e| panic!("insert: {e}"));
             }

@@ -627,3 +627,69 @@ async fn changes_made_offline_are_kept_and_carried_out_once_after_a_restart() ->
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_whose_answers_are_lost_are_carried_out_once() -> TestResult {
+    let server = TestServer::start_with(|config| {
+        config.heartbeat_interval = Duration::from_millis(300);
+    })
+    .await?;
+    let proxy = community_e2e::FaultProxy::start(server.addr()).await?;
+    let alice = TestClient::login(&server, "alice", "alice-phone").await?;
+    let bob = TestClient::login_at(&server, &proxy.ws_url(), "bob", "bob-phone").await?;
+    let (community_id, general) = guild(&alice, "Lost", &[&bob]).await?;
+    let bob_ch = bob.client.community(&community_id).channel(&general);
+    let alice_ch = alice.client.community(&community_id).channel(&general);
+    for i in 0..3 {
+        bob_ch.send_text(format!("l{i}")).await?;
+    }
+    outbox_drained(&bob.client, &community_id, &general).await?;
+    cached_until(&alice_ch, 3, "alice has bob's messages", |_| true).await?;
+
+    // The server carries the edit out but its answer never reaches bob (the driver waits
+    // for it, so the reactions stay queued behind it).
+    proxy.freeze_to_client();
+    let edit = bob_ch
+        .edit_message(
+            1,
+            MessageEdit {
+                content: Some(text("l0, edited once")),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut keys = vec![edit.key];
+    for seq in 1..=3 {
+        keys.push(bob_ch.add_reaction(seq, "🔥").await?.key);
+    }
+    keys.push(bob_ch.remove_reaction(2, "🔥").await?.key);
+    cached_until(&alice_ch, 1, "the server stored the edit", |m| {
+        m.edit_count == 1
+    })
+    .await?;
+    proxy.cut();
+    proxy.thaw();
+
+    // Bob reconnects and resends them all: each is carried out once.
+    for key in &keys {
+        bob_ch.wait_for_change(key).await?;
+    }
+    for channel in [&alice_ch, &bob_ch] {
+        cached_until(channel, 1, "one edit, one 🔥 on #1", |m| {
+            text_of(m) == "l0, edited once"
+                && m.edit_count == 1
+                && m.reactions.len() == 1
+                && m.reactions[0].count == 1
+        })
+        .await?;
+        cached_until(channel, 2, "#2 has no reaction left", |m| {
+            m.reactions.is_empty()
+        })
+        .await?;
+        cached_until(channel, 3, "one 🔥 on #3", |m| {
+            m.reactions.len() == 1 && m.reactions[0].count == 1
+        })
+        .await?;
+    }
+    Ok(())
+}
