@@ -375,3 +375,73 @@ fn absurd_server_heads_saturate_instead_of_overflowing() {
         Some(2)
     );
 }
+
+fn recall(
+    channel: &str,
+    change_seq: u64,
+    seq: u64,
+    sender: &str,
+    mentioned: bool,
+) -> MessageChange {
+    MessageChange {
+        community_id: "a".into(),
+        channel_id: channel.into(),
+        change_seq,
+        seq,
+        by: "admin".into(),
+        at_ms: 0,
+        kind: ChangeKind::Recalled {
+            sender_id: sender.into(),
+            mentions: Mentions {
+                users: if mentioned { vec!["me".into()] } else { vec![] },
+                everyone: false,
+            },
+        },
+    }
+}
+
+#[test]
+fn changes_uncount_only_what_counted_and_hidden_messages_leave_the_counts_and_timelines() {
+    let mut state = state();
+    let mut out = Vec::new();
+    let a1 = |state: &State| {
+        state
+            .channel_unread(&CommunityId::from("a"), &ChannelId::from("a1"))
+            .map(|c| (c.unread_count, c.mention_count))
+    };
+    state.on_message(&message("a", "a1", 11, "bob", true), &mut out);
+    state.on_message(&message("a", "a1", 12, "me", false), &mut out);
+    state.on_message(&message("a", "a1", 13, "", false), &mut out); // server-written
+    assert_eq!(a1(&state), Some((6, 2)));
+
+    // Bob's #11 recalled: one unread and one mention fewer, and the totals follow.
+    assert_eq!(
+        state.on_change(&recall("a1", 1, 11, "bob", true), &mut out),
+        Some(Effect::Applied)
+    );
+    assert_eq!(a1(&state), Some((5, 1)));
+    assert_eq!(state.totals().total_unread, 8);
+    // My own #12 and the server's #13 never counted: recalling them changes nothing.
+    state.on_change(&recall("a1", 2, 12, "me", false), &mut out);
+    state.on_change(&recall("a1", 3, 13, "", false), &mut out);
+    assert_eq!(a1(&state), Some((5, 1)));
+
+    // The server hides #10 for me (another device): it leaves the timelines at once.
+    out.clear();
+    let mut hidden = head("a", "a1", 13, 5, 4, 1);
+    hidden.change_seq = 3;
+    hidden.hidden = vec![10];
+    state.apply_head(&hidden, false, &mut out);
+    assert!(out.iter().any(|p| matches!(
+        p,
+        Publication::Message {
+            update: MessageUpdate::Removed { seq: 10 },
+            ..
+        }
+    )));
+    assert_eq!(a1(&state), Some((4, 1)));
+    // A recall of the hidden #10 does not count it out twice.
+    state.on_change(&recall("a1", 4, 10, "bob", false), &mut out);
+    assert_eq!(a1(&state), Some((4, 1)));
+    assert!(state.hidden(&"a".into(), &"a1".into()).contains(&10));
+}
