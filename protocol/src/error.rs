@@ -107,6 +107,10 @@ error_codes! {
     INVALID_CURSOR = 3009, "invalid_cursor";
     /// The message was recalled: it cannot be edited, reacted to, pinned or forwarded.
     MESSAGE_RECALLED = 3010, "message_recalled";
+    /// No such permission group in that community.
+    GROUP_NOT_FOUND = 3011, "group_not_found";
+    /// The user is not banned from the community.
+    BAN_NOT_FOUND = 3012, "ban_not_found";
 
     /// The caller's role does not allow this.
     PERMISSION_DENIED = 4000, "permission_denied";
@@ -135,6 +139,11 @@ error_codes! {
     NOT_AUTHOR = 4011, "not_author";
     /// The author's recall window has passed (`recall_window_ms`).
     RECALL_WINDOW_PASSED = 4012, "recall_window_passed";
+    /// The user is banned from the community (joining, invitations refused).
+    BANNED = 4013, "banned";
+    /// The target ranks at or above the caller (their highest group is not below the
+    /// caller's), or the group is not below the caller's highest.
+    CANNOT_ACT_ON_HIGHER = 4014, "cannot_act_on_higher";
 
     /// Community name over 300 characters (or empty).
     NAME_TOO_LONG = 5000, "name_too_long";
@@ -192,6 +201,14 @@ error_codes! {
     TOO_MANY_HIDDEN = 5026, "too_many_hidden";
     /// Only text and custom messages can be edited (and only into text or custom).
     NOT_EDITABLE = 5027, "not_editable";
+    /// The community has its maximum number of permission groups.
+    TOO_MANY_GROUPS = 5028, "too_many_groups";
+    /// More custom fields on a member than allowed (`max_member_fields`).
+    TOO_MANY_MEMBER_FIELDS = 5029, "too_many_member_fields";
+    /// A member field's key or value is too long (`member_field_bytes`).
+    MEMBER_FIELD_TOO_LONG = 5030, "member_field_too_long";
+    /// The channel or category has its maximum number of overrides.
+    TOO_MANY_OVERRIDES = 5031, "too_many_overrides";
 
     /// An unexpected server failure; the request may be retried.
     INTERNAL = 9000, "internal";

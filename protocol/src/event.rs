@@ -32,6 +32,7 @@ pub const KNOWN_KINDS: &[&str] = &[
     "read_state_changed",
     "channel_activity",
     "message_changed",
+    "groups_changed",
 ];
 
 /// A server event, tagged by `kind`. New kinds are added in later versions; a client
@@ -173,6 +174,16 @@ pub enum Event {
         /// The change, with the channel's change sequence.
         change: MessageChange,
     },
+    /// The community's permission groups changed (created, changed, deleted, reordered):
+    /// all of them as they are now.
+    GroupsChanged {
+        /// The community.
+        community_id: CommunityId,
+        /// Every group, `@everyone` first, then by position.
+        groups: Vec<crate::permissions::Group>,
+        /// The community's structure version now.
+        version: u64,
+    },
 }
 
 impl Event {
@@ -197,6 +208,7 @@ impl Event {
             Event::ReadStateChanged { .. } => "read_state_changed",
             Event::ChannelActivity { .. } => "channel_activity",
             Event::MessageChanged { .. } => "message_changed",
+            Event::GroupsChanged { .. } => "groups_changed",
         }
     }
 }

@@ -142,6 +142,24 @@ id_types! {
     ChannelId;
     /// A category's id, unique on the server (`cat_…`).
     CategoryId;
+    /// A permission group's id, unique in its community (`g_…`; the group every member
+    /// has is `everyone`, see [`GroupId::everyone`]).
+    GroupId;
+}
+
+impl GroupId {
+    /// The id of the `@everyone` group of every community.
+    pub const EVERYONE: &'static str = "everyone";
+
+    /// The `@everyone` group's id.
+    pub fn everyone() -> Self {
+        Self::new(Self::EVERYONE)
+    }
+
+    /// True for the `@everyone` group.
+    pub fn is_everyone(&self) -> bool {
+        self.as_str() == Self::EVERYONE
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@
 //! - [`model`]: the data records shared by the three above.
 //! - [`message`]: messages, their reactions, pins, reply previews and origins.
 //! - [`change`]: changes to existing messages, numbered per channel.
+//! - [`permissions`]: flags, permission groups, overrides, and the one computation of
+//!   effective permissions (used by the server to enforce, by the SDK to fail fast).
 //! - [`error`]: numeric error codes in documented ranges, and [`ApiError`].
 //! - [`limits`]: the default limits of PRODUCT.md, shared so the SDK can fail fast.
 //! - [`codec`]: JSON text encoding and classified decoding errors.
@@ -28,6 +30,7 @@ pub mod ids;
 pub mod limits;
 pub mod message;
 pub mod model;
+pub mod permissions;
 pub mod request;
 pub mod response;
 
@@ -37,6 +40,7 @@ pub use event::Event;
 pub use frame::{ClientFrame, GoodbyeReason, ServerFrame};
 pub use limits::Limits;
 pub use model::*;
+pub use permissions::{Group, Override, OverrideTarget, Permissions};
 pub use request::{JoinAnswer, Operation, Request, op};
 pub use response::Response;
 

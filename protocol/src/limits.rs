@@ -60,6 +60,14 @@ pub struct Limits {
     pub recall_window_ms: u64,
     /// Messages one user may hide per channel.
     pub max_hidden_per_channel: usize,
+    /// Permission groups per community (`@everyone` included).
+    pub max_groups_per_community: usize,
+    /// Overrides per channel or category.
+    pub max_overrides_per_channel: usize,
+    /// Custom fields per member.
+    pub max_member_fields: usize,
+    /// A member field's key and value, each, in bytes.
+    pub member_field_bytes: usize,
 }
 
 impl Default for Limits {
@@ -90,6 +98,10 @@ impl Default for Limits {
             custom_data_bytes: 1024,
             recall_window_ms: 120_000,
             max_hidden_per_channel: 1_000,
+            max_groups_per_community: 250,
+            max_overrides_per_channel: 100,
+            max_member_fields: 5,
+            member_field_bytes: 64,
         }
     }
 }
@@ -123,6 +135,14 @@ pub mod ceilings {
     pub const CUSTOM_DATA_BYTES: usize = 64 * 1024;
     /// Messages one user may hide per channel.
     pub const MAX_HIDDEN_PER_CHANNEL: usize = 10_000;
+    /// Permission groups per community.
+    pub const MAX_GROUPS_PER_COMMUNITY: usize = 1_000;
+    /// Overrides per channel or category.
+    pub const MAX_OVERRIDES_PER_CHANNEL: usize = 1_000;
+    /// Custom fields per member.
+    pub const MAX_MEMBER_FIELDS: usize = 50;
+    /// A member field's key or value, in bytes.
+    pub const MEMBER_FIELD_BYTES: usize = 1_024;
 }
 
 /// A configured limit outside its allowed range.
@@ -218,6 +238,26 @@ impl Limits {
                 "max_hidden_per_channel",
                 self.max_hidden_per_channel,
                 ceilings::MAX_HIDDEN_PER_CHANNEL,
+            ),
+            (
+                "max_groups_per_community",
+                self.max_groups_per_community,
+                ceilings::MAX_GROUPS_PER_COMMUNITY,
+            ),
+            (
+                "max_overrides_per_channel",
+                self.max_overrides_per_channel,
+                ceilings::MAX_OVERRIDES_PER_CHANNEL,
+            ),
+            (
+                "max_member_fields",
+                self.max_member_fields,
+                ceilings::MAX_MEMBER_FIELDS,
+            ),
+            (
+                "member_field_bytes",
+                self.member_field_bytes,
+                ceilings::MEMBER_FIELD_BYTES,
             ),
         ] {
             within(field, size(value), 1, size(ceiling))?;
@@ -486,6 +526,45 @@ impl Limits {
             ));
         }
         Ok(())
+    }
+
+    /// Checks one member custom field: key 1..=`member_field_bytes`, value
+    /// ..=`member_field_bytes` (empty removes the field).
+    pub fn check_member_field(&self, key: &str, value: &str) -> Result<(), ApiError> {
+        if key.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::MEMBER_FIELD_TOO_LONG,
+                "a member field needs a key",
+            ));
+        }
+        check_bytes(
+            key,
+            self.member_field_bytes,
+            ErrorCode::MEMBER_FIELD_TOO_LONG,
+            "member field key",
+        )?;
+        check_bytes(
+            value,
+            self.member_field_bytes,
+            ErrorCode::MEMBER_FIELD_TOO_LONG,
+            "member field value",
+        )
+    }
+
+    /// Checks a group name: 1..=`channel_name_bytes` bytes (as channel names).
+    pub fn check_group_name(&self, name: &str) -> Result<(), ApiError> {
+        if name.trim().is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::CHANNEL_NAME_TOO_LONG,
+                "group name is empty",
+            ));
+        }
+        check_bytes(
+            name,
+            self.channel_name_bytes,
+            ErrorCode::CHANNEL_NAME_TOO_LONG,
+            "group name",
+        )
     }
 
     /// Checks a message's custom data.

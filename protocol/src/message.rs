@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, CommunityId, UserId};
+use crate::ids::{ChannelId, CommunityId, GroupId, UserId};
 use crate::model::{Seq, TimestampMs};
 
 /// Metadata of an uploaded file (the upload itself goes to the app's storage).
@@ -155,17 +155,26 @@ pub struct Mentions {
     /// `@everyone`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub everyone: bool,
+    /// Mentioned permission groups: every holder is mentioned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupId>,
 }
 
 impl Mentions {
     /// True when the message mentions nobody.
     pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && !self.everyone
+        self.users.is_empty() && !self.everyone && self.groups.is_empty()
     }
 
     /// True when `user` is mentioned, directly or through @everyone.
     pub fn mentions(&self, user: &UserId) -> bool {
         self.everyone || self.users.iter().any(|u| u == user)
+    }
+
+    /// True when a member holding `groups` is mentioned: directly, through @everyone, or
+    /// through one of their groups.
+    pub fn mentions_member(&self, user: &UserId, groups: &[GroupId]) -> bool {
+        self.mentions(user) || self.groups.iter().any(|g| groups.contains(g))
     }
 }
 

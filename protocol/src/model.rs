@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use crate::change::{ChangeKind, MessageChange};
-pub use crate::ids::{CategoryId, ChannelId, CommunityId, UserId};
+pub use crate::ids::{CategoryId, ChannelId, CommunityId, GroupId, UserId};
 pub use crate::message::*;
+use crate::permissions::{Group, Override};
 
 /// A message's position in its channel: 1 for the first message, +1 for each next one.
 pub type Seq = u64;
@@ -124,6 +125,9 @@ pub struct CategoryInfo {
     pub name: String,
     /// Sort key among the community's categories (ascending).
     pub position: i64,
+    /// Permission overrides of the category (channels that follow it use them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<Override>,
 }
 
 /// A channel as the caller may see it.
@@ -159,6 +163,15 @@ pub struct ChannelInfo {
     pub is_default: bool,
     /// Creation time.
     pub created_at_ms: TimestampMs,
+    /// Permission overrides of the channel (see [`crate::permissions`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<Override>,
+    /// When true the channel uses its category's overrides instead of its own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub follows_category: bool,
+    /// When true only members who may mute others speak in the channel.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mute_all: bool,
 }
 
 /// A user's membership in a community.
@@ -178,6 +191,13 @@ pub struct MemberInfo {
     /// Muted until this time, if muted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub muted_until_ms: Option<TimestampMs>,
+    /// The permission groups the member holds besides `@everyone`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupId>,
+    /// Custom fields set by managers (≤ `max_member_fields`, values ≤
+    /// `member_field_bytes`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom_fields: BTreeMap<String, String>,
 }
 
 /// The unread state of one channel for the caller: everything the badges need, with no
@@ -207,6 +227,66 @@ pub struct ChannelHead {
     /// ascending; every device of the caller hides them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hidden: Vec<Seq>,
+    /// How the channel's counts reach the community's and the total: the caller's level.
+    #[serde(default, skip_serializing_if = "ChannelNotification::is_all")]
+    pub notification_level: ChannelNotification,
+}
+
+/// A user's notification level for one channel: what of its counts reaches the
+/// community's sums and the totals (the channel's own counts are always exact).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelNotification {
+    /// Unread and mentions count.
+    #[default]
+    All,
+    /// Only mentions count.
+    MentionsOnly,
+    /// Nothing counts.
+    None,
+    /// A level this version does not know (from a newer server): counts as `all`.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ChannelNotification {
+    /// True for `all` (the default, left out on the wire).
+    pub fn is_all(&self) -> bool {
+        *self == ChannelNotification::All
+    }
+
+    /// Whether the channel's unread count reaches the sums.
+    pub fn counts_unread(self) -> bool {
+        matches!(
+            self,
+            ChannelNotification::All | ChannelNotification::Unknown
+        )
+    }
+
+    /// Whether the channel's mention count reaches the sums.
+    pub fn counts_mentions(self) -> bool {
+        self != ChannelNotification::None
+    }
+}
+
+/// A ban: the user was removed and may not come back until it ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ban {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The banned user.
+    pub user_id: UserId,
+    /// Who banned them.
+    pub by: UserId,
+    /// Why (≤ 500 characters; may be empty).
+    #[serde(default)]
+    pub reason: String,
+    /// When.
+    pub at_ms: TimestampMs,
+    /// Until when; absent: for ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<TimestampMs>,
 }
 
 /// Everything a member needs about one community, in one record.
@@ -224,6 +304,9 @@ pub struct CommunitySnapshot {
     pub notification: NotificationStatus,
     /// Unread heads of the visible channels.
     pub heads: Vec<ChannelHead>,
+    /// The community's permission groups, `@everyone` first, then by position.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Group>,
 }
 
 /// A page of items with a cursor: `next_cursor` is `None` when there is nothing more.
@@ -277,6 +360,8 @@ pub enum RemovalReason {
     Left,
     /// The user was kicked.
     Kicked,
+    /// The user was banned.
+    Banned,
     /// The owner dismissed the community.
     Dismissed,
 }

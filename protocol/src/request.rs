@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::*;
+use crate::permissions::{Group, Override, Permissions};
 use crate::response::*;
 
 macro_rules! requests {
@@ -212,6 +213,38 @@ requests! {
     /// Delete a message for the caller only: every device of theirs hides it, and it no
     /// longer counts as unread or as a mention for them.
     HideMessage(MessageRef) = "hide_message" => ReadState(ChannelHead),
+
+    /// Create a permission group (`manage_roles`); it starts at the bottom (position 1,
+    /// the others move up).
+    CreateGroup(CreateGroup) = "create_group" => Group(Group),
+    /// Change a group below the caller (`manage_roles`).
+    UpdateGroup(UpdateGroup) = "update_group" => Group(Group),
+    /// Delete a group below the caller (`manage_roles`; not `@everyone`).
+    DeleteGroup(GroupRef) = "delete_group" => Ok,
+    /// Give groups the positions 1, 2, 3… in the order given, lowest first
+    /// (`manage_roles`; only groups below the caller, kept below them).
+    ReorderGroups(ReorderGroups) = "reorder_groups" => Groups(GroupList),
+    /// Give a member a group below the caller (`manage_roles`, member below the caller).
+    AssignGroup(MemberGroup) = "assign_group" => Member(MemberInfo),
+    /// Take a group from a member (as `assign_group`).
+    UnassignGroup(MemberGroup) = "unassign_group" => Member(MemberInfo),
+    /// Set (or, with nothing allowed or denied, remove) a channel's override for a group or
+    /// a member (`manage_channels`).
+    SetChannelOverride(SetChannelOverride) = "set_channel_override" => Channel(ChannelInfo),
+    /// Set (or remove) a category's override (`manage_channels`).
+    SetCategoryOverride(SetCategoryOverride) = "set_category_override" => Category(CategoryInfo),
+    /// Remove a member and keep them out until a time or for ever (`ban_members`, member
+    /// below the caller).
+    BanMember(BanMember) = "ban_member" => Ok,
+    /// Lift a ban (`ban_members`).
+    UnbanMember(MemberRef) = "unban_member" => Ok,
+    /// The community's bans, newest first (`ban_members`).
+    ListBans(CommunityRef) = "list_bans" => Bans(BanList),
+    /// The caller's notification level for a channel; every device of theirs follows.
+    SetChannelNotification(SetChannelNotification) = "set_channel_notification" => ReadState(ChannelHead),
+    /// Set or clear a member's custom fields (`manage_roles`, member below the caller, or
+    /// oneself).
+    SetMemberFields(SetMemberFields) = "set_member_fields" => Member(MemberInfo),
 }
 
 /// The answer to `join_community`: a `community` response when the caller joined, a
@@ -343,6 +376,142 @@ pub struct CreateCommunity {
     pub system_messages: Option<bool>,
 }
 
+/// Names one permission group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupRef {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The group.
+    pub group_id: GroupId,
+}
+
+/// Parameters of `create_group`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CreateGroup {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Name (1..=100 bytes).
+    pub name: String,
+    /// Display color `0xRRGGBB`.
+    #[serde(default)]
+    pub color: u32,
+    /// Anyone may mention it.
+    #[serde(default)]
+    pub mentionable: bool,
+    /// The flags it grants (only flags the caller holds).
+    #[serde(default)]
+    pub permissions: Permissions,
+}
+
+/// Parameters of `update_group`: absent fields stay as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct UpdateGroup {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The group (`everyone` may be changed too, not renamed).
+    pub group_id: GroupId,
+    /// New name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<u32>,
+    /// Mentionable or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentionable: Option<bool>,
+    /// New flags (only flags the caller holds may be added).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Permissions>,
+}
+
+/// Parameters of `reorder_groups`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReorderGroups {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Every group but `@everyone`, lowest first.
+    pub group_ids: Vec<GroupId>,
+}
+
+/// Names a member and a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberGroup {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The member.
+    pub user_id: UserId,
+    /// The group.
+    pub group_id: GroupId,
+}
+
+/// Parameters of `set_channel_override`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetChannelOverride {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The override; nothing allowed and nothing denied removes it.
+    pub rule: Override,
+}
+
+/// Parameters of `set_category_override`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetCategoryOverride {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The category.
+    pub category_id: CategoryId,
+    /// The override; nothing allowed and nothing denied removes it.
+    pub rule: Override,
+}
+
+/// Parameters of `ban_member`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BanMember {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Who (a member or not).
+    pub user_id: UserId,
+    /// Until when; absent: for ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<TimestampMs>,
+    /// Why (≤ 500 characters).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Parameters of `set_channel_notification`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetChannelNotification {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The level.
+    pub level: ChannelNotification,
+}
+
+/// Parameters of `set_member_fields`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetMemberFields {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The member.
+    pub user_id: UserId,
+    /// Fields to set; an empty value removes the field.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// A member-list filter on one custom field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldFilter {
+    /// The field.
+    pub key: String,
+    /// Its exact value.
+    pub value: String,
+}
+
 /// Parameters of `join_community`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JoinCommunity {
@@ -441,6 +610,12 @@ pub struct ListMembers {
     /// Only members whose id or nickname contains this text (case-insensitive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    /// Only members holding this group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<GroupId>,
+    /// Only members with this custom field value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<FieldFilter>,
     /// Cursor of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
@@ -521,6 +696,9 @@ pub struct CreateChannel {
     /// Initial members of a private channel.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub member_ids: Vec<UserId>,
+    /// Use the category's overrides.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub follows_category: bool,
 }
 
 /// Parameters of `update_channel`: absent fields stay as they are.
@@ -551,6 +729,12 @@ pub struct UpdateChannel {
     /// Make it private or public.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private: Option<bool>,
+    /// Use the category's overrides (true) or its own (false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follows_category: Option<bool>,
+    /// Mute or unmute the channel for everyone who may not mute others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mute_all: Option<bool>,
 }
 
 /// Parameters of `add_channel_members` and `remove_channel_members`.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Limits;
 use crate::model::*;
+use crate::permissions::Group;
 
 /// The result of a successful request, tagged by `kind`.
 ///
@@ -65,6 +66,12 @@ pub enum Response {
     Changed(ChangeOutcome),
     /// Answer to `get_changes`.
     Changes(ChangesPage),
+    /// Answer to `create_group`, `update_group`.
+    Group(Group),
+    /// Answer to `reorder_groups`: every group now.
+    Groups(GroupList),
+    /// Answer to `list_bans`.
+    Bans(BanList),
 }
 
 impl Response {
@@ -93,6 +100,9 @@ impl Response {
             Response::Heads(_) => "heads",
             Response::Changed(_) => "changed",
             Response::Changes(_) => "changes",
+            Response::Group(_) => "group",
+            Response::Groups(_) => "groups",
+            Response::Bans(_) => "bans",
         }
     }
 }
@@ -193,6 +203,20 @@ pub struct ChangesPage {
     pub has_more: bool,
     /// The channel's newest change sequence.
     pub change_seq: u64,
+}
+
+/// Answer to `reorder_groups`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct GroupList {
+    /// Every group of the community, `@everyone` first, then by position.
+    pub groups: Vec<Group>,
+}
+
+/// Answer to `list_bans`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct BanList {
+    /// The bans in force, newest first.
+    pub bans: Vec<Ban>,
 }
 
 /// Answer to `login`.

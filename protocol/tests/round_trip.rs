@@ -236,6 +236,7 @@ fn unicode_text_survives_unchanged() {
             mentions: Mentions {
                 users: vec![s("ユーザー").into()],
                 everyone: false,
+                groups: Vec::new(),
             },
             reply_to: None,
             priority: Priority::Normal,
@@ -334,6 +335,8 @@ fn empty_optional_fields_are_left_out() {
         query: None,
         cursor: None,
         limit: None,
+        group_id: None,
+        field: None,
     };
     assert_eq!(
         params(Request::ListMembers(list)),
@@ -385,6 +388,7 @@ fn empty_optional_fields_are_left_out() {
     everyone.mentions = Mentions {
         users: vec![],
         everyone: true,
+        groups: Vec::new(),
     };
     let json = value(&server_round_trip(&ServerFrame::Event {
         seq: 1,

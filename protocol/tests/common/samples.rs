@@ -54,6 +54,9 @@ pub fn channel(kind: ChannelKind) -> ChannelInfo {
         private: true,
         is_default: false,
         created_at_ms: T0 + 60_000,
+        overrides: Vec::new(),
+        follows_category: false,
+        mute_all: false,
     }
 }
 
@@ -66,6 +69,8 @@ pub fn member(user: &str, role: Role) -> MemberInfo {
         nickname: s("Carol 🌙"),
         joined_at_ms: T0 + 100_000,
         muted_until_ms: Some(T0 + 86_400_000),
+        groups: Vec::new(),
+        custom_fields: Default::default(),
     }
 }
 
@@ -81,6 +86,7 @@ pub fn head() -> ChannelHead {
         mention_count: 1,
         change_seq: 40,
         hidden: vec![119],
+        notification_level: Default::default(),
     }
 }
 
@@ -91,6 +97,7 @@ pub fn category() -> CategoryInfo {
         category_id: s("cat_games").into(),
         name: s("Games & Raids"),
         position: 0,
+        overrides: Vec::new(),
     }
 }
 
@@ -147,6 +154,7 @@ pub fn message(content: MessageContent) -> Message {
         mentions: Mentions {
             users: vec![s("carol").into()],
             everyone: true,
+            groups: Vec::new(),
         },
         reply_to: Some(118),
         priority: Priority::High,
@@ -199,10 +207,12 @@ pub fn changes() -> Vec<MessageChange> {
             mentions: Mentions {
                 users: vec![s("dave").into()],
                 everyone: false,
+                groups: Vec::new(),
             },
             previous_mentions: Mentions {
                 users: vec![s("carol").into()],
                 everyone: false,
+                groups: Vec::new(),
             },
             custom_data: s("{\"flag\":\"gold\"}"),
             edit_count: 1,
@@ -212,6 +222,7 @@ pub fn changes() -> Vec<MessageChange> {
             mentions: Mentions {
                 users: vec![s("dave").into()],
                 everyone: false,
+                groups: Vec::new(),
             },
         },
         ChangeKind::ReactionAdded {
@@ -254,6 +265,7 @@ pub fn snapshot() -> CommunitySnapshot {
         me: member("carol", Role::Member),
         notification: NotificationStatus::DoNotDisturb,
         heads: vec![head()],
+        groups: Vec::new(),
     }
 }
 
@@ -368,6 +380,8 @@ pub fn all_requests() -> Vec<Request> {
             query: Some(s("car")),
             cursor: Some(s("next")),
             limit: Some(50),
+            group_id: None,
+            field: None,
         }),
         Request::SetMemberRole(rq::SetMemberRole {
             community_id: s(C).into(),
@@ -400,6 +414,7 @@ pub fn all_requests() -> Vec<Request> {
             position: Some(2),
             private: true,
             member_ids: vec![s("bob").into()],
+            follows_category: false,
         }),
         Request::UpdateChannel(rq::UpdateChannel {
             community_id: s(C).into(),
@@ -411,6 +426,8 @@ pub fn all_requests() -> Vec<Request> {
             category_id: Some(s("").into()),
             position: Some(-1),
             private: Some(false),
+            follows_category: None,
+            mute_all: None,
         }),
         Request::DeleteChannel(chref()),
         Request::AddChannelMembers(channel_members()),
@@ -441,6 +458,7 @@ pub fn all_requests() -> Vec<Request> {
             mentions: Mentions {
                 users: vec![s("carol").into()],
                 everyone: false,
+                groups: Vec::new(),
             },
             reply_to: Some(118),
             priority: Priority::Low,
@@ -475,6 +493,7 @@ pub fn all_requests() -> Vec<Request> {
             mentions: Some(Mentions {
                 users: vec![s("dave").into()],
                 everyone: false,
+                groups: Vec::new(),
             }),
             custom_data: Some(s("")),
         }),
