@@ -262,20 +262,29 @@ fn everyone_flags(groups: &[Group]) -> Permissions {
         .map_or(Permissions::EVERYONE_DEFAULT, |g| g.permissions)
 }
 
-/// What `actor` may do in the community at large (no channel): the base of step 2.
-pub fn community_permissions(actor: &Actor<'_>, community: &CommunityScope<'_>) -> Permissions {
-    if actor.is_owner {
+/// Steps 1–2 without the silences: the owner, an admin or a holder of `administrator`
+/// get everything; others the flags of `@everyone` and of their groups. It depends on the
+/// groups and the membership only, so a client may compute it once and keep it until
+/// either changes.
+pub fn base_permissions(actor: &Actor<'_>, groups: &[Group]) -> Permissions {
+    if actor.is_owner || actor.role >= Role::Admin {
         return Permissions::ALL;
     }
-    let mut base = everyone_flags(community.groups);
-    for group in community.groups {
+    let mut base = everyone_flags(groups);
+    for group in groups {
         if actor.groups.contains(&group.group_id) {
             base = base.union(group.permissions);
         }
     }
-    if actor.role >= Role::Admin || base.contains(Permissions::ADMINISTRATOR) {
+    if base.contains(Permissions::ADMINISTRATOR) {
         return Permissions::ALL;
     }
+    base
+}
+
+/// What `actor` may do in the community at large (no channel): the base, silenced.
+pub fn community_permissions(actor: &Actor<'_>, community: &CommunityScope<'_>) -> Permissions {
+    let base = base_permissions(actor, community.groups);
     silenced(actor, community, false, base)
 }
 
@@ -285,19 +294,21 @@ pub fn channel_permissions(
     community: &CommunityScope<'_>,
     channel: &ChannelScope<'_>,
 ) -> Permissions {
+    let base = base_permissions(actor, community.groups);
+    channel_permissions_from(actor, base, community, channel)
+}
+
+/// Steps 3–5 from a base computed before ([`base_permissions`] of the same actor and
+/// groups): what a client uses to answer for many channels at once.
+pub fn channel_permissions_from(
+    actor: &Actor<'_>,
+    base: Permissions,
+    community: &CommunityScope<'_>,
+    channel: &ChannelScope<'_>,
+) -> Permissions {
     if actor.is_owner {
         return Permissions::ALL;
     }
-    let base = community_permissions(
-        &Actor {
-            muted_until_ms: None,
-            ..actor.clone()
-        },
-        &CommunityScope {
-            mute_all: false,
-            ..*community
-        },
-    );
     if base == Permissions::ALL {
         return silenced(actor, community, channel.mute_all, base);
     }

@@ -74,6 +74,7 @@ fn message(channel: u64, seq: u64) -> Message {
             Mentions {
                 users: vec!["alice".into()],
                 everyone: false,
+                groups: Vec::new(),
             }
         } else {
             Mentions::default()
@@ -115,6 +116,7 @@ fn snapshot(community: usize, channels: usize) -> CommunitySnapshot {
                 category_id: format!("{id}-cat{n}").into(),
                 name: format!("Category {n}"),
                 position: n,
+                overrides: Vec::new(),
             })
             .collect(),
         channels: (0..channels)
@@ -131,6 +133,9 @@ fn snapshot(community: usize, channels: usize) -> CommunitySnapshot {
                 private: n % 10 == 9,
                 is_default: n == 0,
                 created_at_ms: 1_700_000_000_000,
+                overrides: Vec::new(),
+                follows_category: false,
+                mute_all: false,
             })
             .collect(),
         me: MemberInfo {
@@ -140,6 +145,8 @@ fn snapshot(community: usize, channels: usize) -> CommunitySnapshot {
             nickname: String::new(),
             joined_at_ms: 1_700_000_000_000,
             muted_until_ms: None,
+            groups: Vec::new(),
+            custom_fields: Default::default(),
         },
         notification: NotificationStatus::Notify,
         heads: (0..channels)
@@ -153,8 +160,10 @@ fn snapshot(community: usize, channels: usize) -> CommunitySnapshot {
                 mention_count: (n % 3) as u64,
                 change_seq: 0,
                 hidden: Vec::new(),
+                notification_level: Default::default(),
             })
             .collect(),
+        groups: Vec::new(),
     }
 }
 

@@ -37,6 +37,7 @@ fn snapshot(c: usize) -> CommunitySnapshot {
             category_id: format!("cat_{c}_{k}").into(),
             name: format!("category {k}"),
             position: k as i64,
+            overrides: Vec::new(),
         })
         .collect();
     let channels: Vec<ChannelInfo> = (0..CHANNELS)
@@ -53,6 +54,9 @@ fn snapshot(c: usize) -> CommunitySnapshot {
             private: false,
             is_default: h == 0,
             created_at_ms: 1_767_225_600_000,
+            overrides: Vec::new(),
+            follows_category: false,
+            mute_all: false,
         })
         .collect();
     let heads = channels
@@ -68,6 +72,7 @@ fn snapshot(c: usize) -> CommunitySnapshot {
             mention_count: mentions_of(c, h),
             change_seq: 0,
             hidden: Vec::new(),
+            notification_level: Default::default(),
         })
         .collect();
     CommunitySnapshot {
@@ -95,9 +100,12 @@ fn snapshot(c: usize) -> CommunitySnapshot {
             nickname: String::new(),
             joined_at_ms: 1_767_225_600_000,
             muted_until_ms: None,
+            groups: Vec::new(),
+            custom_fields: Default::default(),
         },
         notification: notification_of(c),
         heads,
+        groups: Vec::new(),
     }
 }
 

@@ -58,9 +58,10 @@ mod sync;
 
 pub use api::{
     AttributesOutcome, ChannelHandle, ChannelUpdate, Client, ClientBuilder, CommunityHandle,
-    CommunityUpdate, JoinOutcome, MembersPage, NewChannel, OutgoingMessage, QueueStats,
-    UsersOutcome,
+    CommunityUpdate, JoinOutcome, MembersPage, MembersQuery, NewChannel, OutgoingMessage,
+    QueueStats, UsersOutcome,
 };
+pub use api::{GroupUpdate, NewGroup};
 pub use backoff::BackoffConfig;
 /// The protocol crate, re-exported so apps need only this crate.
 pub use community_protocol as protocol;

@@ -121,7 +121,13 @@ impl ChannelHandle {
                 state.limits.check_message(&content, &options.mentions)?;
             }
             state.limits.check_custom_data(&options.custom_data)?;
-            checks::may_send(state, &self.community_id, &self.channel_id)
+            checks::may_send(
+                state,
+                &self.community_id,
+                &self.channel_id,
+                &content,
+                &options.mentions,
+            )
         })?;
         if options.reply_to == Some(0) {
             return Err(ApiError::new(
@@ -300,7 +306,7 @@ impl ChannelHandle {
     pub async fn update(&self, update: ChannelUpdate) -> Result<ChannelInfo, SdkError> {
         let session = self.session()?;
         session.read(|state| -> Result<(), ApiError> {
-            checks::admin(state, &self.community_id)?;
+            state.require_op("update_channel", &self.community_id, Some(&self.channel_id))?;
             if let Some(name) = &update.name {
                 state.limits.check_channel_name(name)?;
             }
@@ -323,6 +329,8 @@ impl ChannelHandle {
                 category_id: update.category_id,
                 position: update.position,
                 private: update.private,
+                follows_category: update.follows_category,
+                mute_all: update.mute_all,
             }))
             .await?;
         session.apply(LocalUpdate::Channel(info.clone())).await;
@@ -333,7 +341,7 @@ impl ChannelHandle {
     pub async fn delete(&self) -> Result<(), SdkError> {
         let session = self.session()?;
         session.read(|state| -> Result<(), ApiError> {
-            checks::admin(state, &self.community_id)?;
+            state.require_op("delete_channel", &self.community_id, Some(&self.channel_id))?;
             if state
                 .channel(&self.community_id, &self.channel_id)
                 .is_some_and(|c| c.info.is_default)
@@ -374,7 +382,11 @@ impl ChannelHandle {
     fn members_change(&self, user_ids: &[UserId]) -> Result<Arc<UserSession>, SdkError> {
         let session = self.session()?;
         session.read(|state| -> Result<(), ApiError> {
-            checks::admin(state, &self.community_id)?;
+            state.require_op(
+                "add_channel_members",
+                &self.community_id,
+                Some(&self.channel_id),
+            )?;
             state.limits.check_invitees(user_ids.len())
         })?;
         Ok(session)

@@ -2,20 +2,18 @@
 //! only refuse what the server would certainly refuse; when the community is not cached
 //! they let the request through, and the server stays the authority either way.
 
-use community_protocol::{ApiError, ChannelId, ChannelKind, CommunityId, ErrorCode, Role, UserId};
+use community_protocol::{
+    ApiError, ChannelId, CommunityId, ErrorCode, Mentions, MessageContent, Permissions, Role,
+    UserId,
+};
 
-use crate::clock::now_ms;
 use crate::state::State;
 
-/// The caller must be owner or admin.
-pub(crate) fn admin(state: &State, community_id: &CommunityId) -> Result<(), ApiError> {
-    match state.role(community_id) {
-        Some(Role::Member) => Err(ApiError::new(
-            ErrorCode::PERMISSION_DENIED,
-            "only the owner and admins may do this",
-        )),
-        _ => Ok(()),
-    }
+/// The caller must hold what operation `op` needs in the community at large (the
+/// protocol's table; channel-scoped operations are checked with
+/// `State::require_op` and their channel).
+pub(crate) fn op(op: &'static str) -> impl Fn(&State, &CommunityId) -> Result<(), ApiError> {
+    move |state, community_id| state.require_op(op, community_id, None)
 }
 
 /// The caller must be the owner.
@@ -55,40 +53,37 @@ pub(crate) fn may_leave(state: &State, community_id: &CommunityId) -> Result<(),
     }
 }
 
-/// The caller may post in the channel: not muted, not silenced by mute-all, and staff
-/// for an announcement channel.
+/// The caller may post `content` mentioning `mentions` in the channel: `send_messages`,
+/// and `attach_media` for media, `mention_everyone` for `@everyone` or a group that is
+/// not mentionable (silences and presets give their own codes).
 pub(crate) fn may_send(
     state: &State,
     community_id: &CommunityId,
     channel_id: &ChannelId,
+    content: &MessageContent,
+    mentions: &Mentions,
 ) -> Result<(), ApiError> {
-    let Some(community) = state.community(community_id) else {
-        return Ok(());
-    };
-    let Some(channel) = community.channels.get(channel_id) else {
-        return Err(ApiError::new(
-            ErrorCode::CHANNEL_NOT_FOUND,
-            "no such channel in this community",
-        ));
-    };
-    let staff = community.me.role >= Role::Admin;
-    if let Some(until) = community.me.muted_until_ms
-        && until > now_ms()
-        && community.me.role != Role::Owner
-    {
-        return Err(ApiError::new(
-            ErrorCode::MUTED,
-            format!("muted until {until} (ms)"),
-        ));
+    let mut needed = Permissions::SEND_MESSAGES;
+    if matches!(
+        content,
+        MessageContent::Image(_)
+            | MessageContent::File(_)
+            | MessageContent::Audio(_)
+            | MessageContent::Video(_)
+    ) {
+        needed = needed.union(Permissions::ATTACH_MEDIA);
     }
-    if community.info.mute_all && !staff {
-        return Err(ApiError::new(ErrorCode::MUTE_ALL, "the community is muted"));
+    let unmentionable = state.community(community_id).is_some_and(|community| {
+        mentions.groups.iter().any(|g| {
+            g.is_everyone()
+                || community
+                    .groups
+                    .iter()
+                    .any(|group| &group.group_id == g && !group.mentionable)
+        })
+    });
+    if mentions.everyone || unmentionable {
+        needed = needed.union(Permissions::MENTION_EVERYONE);
     }
-    if channel.info.kind == ChannelKind::Announcement && !staff {
-        return Err(ApiError::new(
-            ErrorCode::ANNOUNCEMENT_READ_ONLY,
-            "only the owner and admins post in announcement channels",
-        ));
-    }
-    Ok(())
+    state.require(community_id, Some(channel_id), needed)
 }

@@ -16,7 +16,8 @@ use community_protocol::{
 use super::checks;
 use super::client::ClientInner;
 use super::{
-    AttributesOutcome, ChannelHandle, CommunityUpdate, MembersPage, NewChannel, UsersOutcome,
+    AttributesOutcome, ChannelHandle, CommunityUpdate, MembersPage, MembersQuery, NewChannel,
+    UsersOutcome,
 };
 use crate::error::SdkError;
 use crate::events::{Sink, Subscription};
@@ -62,7 +63,7 @@ impl CommunityHandle {
         )
     }
 
-    fn session(&self) -> Result<Arc<UserSession>, SdkError> {
+    pub(super) fn session(&self) -> Result<Arc<UserSession>, SdkError> {
         self.client.session()
     }
 
@@ -193,7 +194,22 @@ impl CommunityHandle {
     /// Adds up to 100 users; failures are reported per user.
     pub async fn invite(&self, user_ids: Vec<UserId>) -> Result<UsersOutcome, SdkError> {
         let session = self.session()?;
-        session.read(|state| state.limits.check_invitees(user_ids.len()))?;
+        session.read(|state| -> Result<(), ApiError> {
+            state.limits.check_invitees(user_ids.len())?;
+            // Inviting to a community that is not free to join needs `kick_members`.
+            let free = state
+                .community(&self.community_id)
+                .is_none_or(|c| c.info.join_policy == community_protocol::JoinPolicy::Free);
+            if free {
+                Ok(())
+            } else {
+                state.require(
+                    &self.community_id,
+                    None,
+                    community_protocol::Permissions::KICK_MEMBERS,
+                )
+            }
+        })?;
         session
             .call(op::InviteMembers(InviteMembers {
                 community_id: self.community_id.clone(),
@@ -204,7 +220,7 @@ impl CommunityHandle {
 
     /// Pending join requests (owner / admin).
     pub async fn join_requests(&self) -> Result<Vec<JoinRequest>, SdkError> {
-        let session = self.check(checks::admin)?;
+        let session = self.check(checks::op("list_join_requests"))?;
         let answer = session
             .call(op::ListJoinRequests(self.community_ref()))
             .await?;
@@ -217,7 +233,7 @@ impl CommunityHandle {
         user_id: impl Into<UserId>,
         approve: bool,
     ) -> Result<(), SdkError> {
-        let session = self.check(checks::admin)?;
+        let session = self.check(checks::op("decide_join_request"))?;
         session
             .call(op::DecideJoinRequest(DecideJoinRequest {
                 community_id: self.community_id.clone(),
@@ -229,7 +245,7 @@ impl CommunityHandle {
 
     /// Changes name, avatar, notice or join policy (owner / admin).
     pub async fn update(&self, update: CommunityUpdate) -> Result<CommunityInfo, SdkError> {
-        let session = self.check(checks::admin)?;
+        let session = self.check(checks::op("update_community"))?;
         session.read(|state| -> Result<(), ApiError> {
             let limits = &state.limits;
             if let Some(name) = &update.name {
@@ -262,7 +278,7 @@ impl CommunityHandle {
         &self,
         attributes: BTreeMap<String, String>,
     ) -> Result<AttributesOutcome, SdkError> {
-        let session = self.check(checks::admin)?;
+        let session = self.check(checks::op("set_attributes"))?;
         let outcome = session
             .call(op::SetAttributes(SetAttributes {
                 community_id: self.community_id.clone(),
@@ -277,7 +293,7 @@ impl CommunityHandle {
         &self,
         keys: Vec<String>,
     ) -> Result<AttributesOutcome, SdkError> {
-        let session = self.check(checks::admin)?;
+        let session = self.check(checks::op("delete_attributes"))?;
         let outcome = session
             .call(op::DeleteAttributes(DeleteAttributes {
                 community_id: self.community_id.clone(),
@@ -325,14 +341,29 @@ impl CommunityHandle {
         cursor: Option<String>,
         limit: Option<u32>,
     ) -> Result<MembersPage, SdkError> {
+        self.find_members(MembersQuery {
+            query,
+            cursor,
+            limit,
+            ..MembersQuery::default()
+        })
+        .await
+    }
+
+    /// A page of members filtered by id or nickname, group and custom field.
+    pub async fn find_members(&self, query: MembersQuery) -> Result<MembersPage, SdkError> {
         let session = self.session()?;
-        session.read(|state| state.limits.page_size(limit))?;
+        session.read(|state| state.limits.page_size(query.limit))?;
         session
             .call(op::ListMembers(ListMembers {
                 community_id: self.community_id.clone(),
-                query,
-                cursor,
-                limit,
+                query: query.query,
+                group_id: query.group_id,
+                field: query
+                    .field
+                    .map(|(key, value)| community_protocol::request::FieldFilter { key, value }),
+                cursor: query.cursor,
+                limit: query.limit,
             }))
             .await
     }
@@ -366,7 +397,7 @@ impl CommunityHandle {
     /// Removes a member (owner: anyone else; admin: ordinary members).
     pub async fn kick(&self, user_id: impl Into<UserId>) -> Result<(), SdkError> {
         let user_id = user_id.into();
-        let session = self.check(checks::admin)?;
+        let session = self.check(checks::op("kick_member"))?;
         session.read(|state| checks::not_the_owner(state, &self.community_id, &user_id))?;
         session.call(op::KickMember(self.member_ref(user_id))).await
     }
@@ -395,7 +426,7 @@ impl CommunityHandle {
         until_ms: Option<TimestampMs>,
     ) -> Result<MemberInfo, SdkError> {
         let user_id = user_id.into();
-        let session = self.check(checks::admin)?;
+        let session = self.check(checks::op("mute_member"))?;
         session.read(|state| checks::not_the_owner(state, &self.community_id, &user_id))?;
         let member = session
             .call(op::MuteMember(MuteMember {
@@ -409,7 +440,7 @@ impl CommunityHandle {
 
     /// Mutes or unmutes everyone but the owner and admins (owner / admin).
     pub async fn set_mute_all(&self, muted: bool) -> Result<CommunityInfo, SdkError> {
-        let session = self.check(checks::admin)?;
+        let session = self.check(checks::op("set_mute_all"))?;
         let info = session
             .call(op::SetMuteAll(SetMuteAll {
                 community_id: self.community_id.clone(),
@@ -449,7 +480,7 @@ impl CommunityHandle {
 
     /// Creates a channel (owner / admin).
     pub async fn create_channel(&self, channel: NewChannel) -> Result<ChannelHandle, SdkError> {
-        let session = self.check(checks::admin)?;
+        let session = self.check(checks::op("create_channel"))?;
         session.read(|state| -> Result<(), ApiError> {
             state.limits.check_channel_name(&channel.name)?;
             state.limits.check_channel_intro(&channel.introduction)?;
@@ -467,6 +498,7 @@ impl CommunityHandle {
                 position: channel.position,
                 private: channel.private,
                 member_ids: channel.member_ids,
+                follows_category: channel.follows_category,
             }))
             .await?;
         session.apply(LocalUpdate::Channel(info.clone())).await;
@@ -479,7 +511,7 @@ impl CommunityHandle {
         name: &str,
         position: Option<i64>,
     ) -> Result<CategoryInfo, SdkError> {
-        let session = self.check(checks::admin)?;
+        let session = self.check(checks::op("create_category"))?;
         session.read(|state| state.limits.check_channel_name(name))?;
         let category = session
             .call(op::CreateCategory(CreateCategory {
@@ -499,7 +531,7 @@ impl CommunityHandle {
         name: Option<String>,
         position: Option<i64>,
     ) -> Result<CategoryInfo, SdkError> {
-        let session = self.check(checks::admin)?;
+        let session = self.check(checks::op("update_category"))?;
         if let Some(name) = &name {
             session.read(|state| state.limits.check_channel_name(name))?;
         }
@@ -521,7 +553,7 @@ impl CommunityHandle {
         category_id: impl Into<CategoryId>,
     ) -> Result<(), SdkError> {
         let category_id = category_id.into();
-        let session = self.check(checks::admin)?;
+        let session = self.check(checks::op("delete_category"))?;
         session
             .call(op::DeleteCategory(CategoryRef {
                 community_id: self.community_id.clone(),

@@ -6,7 +6,7 @@
 
 use community_protocol::request::ChannelRef;
 use community_protocol::{
-    ApiError, ErrorCode, Message, MessageContent, MessageRef, Seq, UserId, op,
+    ApiError, ErrorCode, Message, MessageContent, MessageRef, Permissions, Seq, UserId, op,
 };
 
 use super::channel::ChannelHandle;
@@ -55,7 +55,15 @@ impl ChannelHandle {
                     return Err(not_editable());
                 }
             }
-            checks::may_send(state, self.community_id(), self.id())
+            let content = edit
+                .content
+                .clone()
+                .or_else(|| cached.as_ref().map(|m| m.content.clone()))
+                .unwrap_or(MessageContent::Text {
+                    text: String::new(),
+                });
+            let mentions = edit.mentions.clone().unwrap_or_default();
+            checks::may_send(state, self.community_id(), self.id(), &content, &mentions)
         })?;
         self.queue(seq, ChangeAction::Edit(edit)).await
     }
@@ -66,15 +74,22 @@ impl ChannelHandle {
     pub async fn recall_message(&self, seq: Seq) -> Result<PendingChange, SdkError> {
         let cached = self.cached(seq).await?;
         self.check(|state, me| {
+            state.require_op("recall_message", self.community_id(), Some(self.id()))?;
             if let Some(message) = &cached
                 && &message.sender_id != me
             {
-                checks::admin(state, self.community_id()).map_err(|_| {
-                    ApiError::new(
-                        ErrorCode::NOT_AUTHOR,
-                        "only the author, the owner and admins may recall a message",
+                state
+                    .require(
+                        self.community_id(),
+                        Some(self.id()),
+                        Permissions::MANAGE_MESSAGES,
                     )
-                })?;
+                    .map_err(|_| {
+                        ApiError::new(
+                            ErrorCode::NOT_AUTHOR,
+                            "only the author and members who manage messages may recall it",
+                        )
+                    })?;
             }
             Ok(())
         })?;
@@ -92,6 +107,7 @@ impl ChannelHandle {
         let cached = self.cached(seq).await?;
         self.check(|state, _| {
             state.limits.check_emoji(&emoji)?;
+            state.require_op("add_reaction", self.community_id(), Some(self.id()))?;
             if let Some(message) = &cached {
                 not_recalled(message)?;
                 let new_emoji = message.reaction(&emoji).is_none();
@@ -126,7 +142,7 @@ impl ChannelHandle {
     pub async fn pin_message(&self, seq: Seq) -> Result<PendingChange, SdkError> {
         let cached = self.cached(seq).await?;
         self.check(|state, _| {
-            checks::admin(state, self.community_id())?;
+            state.require_op("pin_message", self.community_id(), Some(self.id()))?;
             cached.as_ref().map_or(Ok(()), not_recalled)
         })?;
         self.queue(seq, ChangeAction::Pin).await
@@ -134,7 +150,9 @@ impl ChannelHandle {
 
     /// Unpins a message (owner / admin).
     pub async fn unpin_message(&self, seq: Seq) -> Result<PendingChange, SdkError> {
-        self.check(|state, _| checks::admin(state, self.community_id()))?;
+        self.check(|state, _| {
+            state.require_op("unpin_message", self.community_id(), Some(self.id()))
+        })?;
         self.queue(seq, ChangeAction::Unpin).await
     }
 

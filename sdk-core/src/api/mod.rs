@@ -12,12 +12,14 @@ mod community;
 mod message_ops;
 mod outgoing;
 mod records;
+mod roles;
 
 pub use channel::ChannelHandle;
 pub use client::{Client, ClientBuilder, QueueStats};
 pub use community::CommunityHandle;
 pub use outgoing::OutgoingMessage;
 pub use records::{
-    AttributesOutcome, ChannelUpdate, CommunityUpdate, JoinOutcome, MembersPage, NewChannel,
-    UsersOutcome,
+    AttributesOutcome, ChannelUpdate, CommunityUpdate, JoinOutcome, MembersPage, MembersQuery,
+    NewChannel, UsersOutcome,
 };
+pub use roles::{GroupUpdate, NewGroup};

@@ -23,6 +23,8 @@ pub struct NewChannel {
     pub private: bool,
     /// Initial members of a private channel.
     pub member_ids: Vec<UserId>,
+    /// Use the category's permission overrides instead of its own.
+    pub follows_category: bool,
 }
 
 /// Changes to a channel; `None` leaves a field as it is.
@@ -42,6 +44,10 @@ pub struct ChannelUpdate {
     pub position: Option<i64>,
     /// Make it private or public.
     pub private: Option<bool>,
+    /// Use the category's overrides (true) or the channel's own (false).
+    pub follows_category: Option<bool>,
+    /// Mute or unmute the channel for everyone who may not mute others.
+    pub mute_all: Option<bool>,
 }
 
 /// Changes to a community; `None` leaves a field as it is.
@@ -69,3 +75,18 @@ pub use community_protocol::response::AttributesOutcome;
 pub use community_protocol::response::MembersPage;
 /// Users an operation applied to, and those it did not (each with its error).
 pub use community_protocol::response::UsersOutcome;
+
+/// A member-list query: every filter is optional.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MembersQuery {
+    /// Only members whose id or nickname contains this text (case-insensitive).
+    pub query: Option<String>,
+    /// Only members holding this group.
+    pub group_id: Option<community_protocol::GroupId>,
+    /// Only members whose custom field `.0` has the value `.1`.
+    pub field: Option<(String, String)>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1..=100.
+    pub limit: Option<u32>,
+}

@@ -5,9 +5,11 @@ use community_protocol::{CommunityId, Seq};
 use std::collections::{BTreeMap, BTreeSet};
 
 use community_protocol::{
-    CategoryInfo, ChannelHead, ChannelId, ChannelInfo, CommunityInfo, CommunitySnapshot,
-    MemberInfo, NotificationStatus,
+    CategoryInfo, ChannelHead, ChannelId, ChannelInfo, ChannelNotification, CommunityInfo,
+    CommunitySnapshot, Group, MemberInfo, NotificationStatus,
 };
+
+use community_protocol::permissions::{self, Actor, Permissions};
 
 use super::unread::Counter;
 use crate::model::{ChannelEntry, ChannelUnread, CommunityEntry, CommunityUnread};
@@ -19,6 +21,8 @@ pub(crate) struct ChannelState {
     pub counter: Counter,
     /// The user's locally deleted messages of this channel (from the server's head).
     pub hidden: BTreeSet<Seq>,
+    /// The user's notification level of this channel: what reaches the sums.
+    pub level: ChannelNotification,
 }
 
 impl ChannelState {
@@ -30,16 +34,35 @@ impl ChannelState {
             hidden: head
                 .map(|h| h.hidden.iter().copied().collect())
                 .unwrap_or_default(),
+            level: head.map(|h| h.notification_level).unwrap_or_default(),
         }
+    }
+
+    /// What of `counter` reaches the community's sums at this channel's level.
+    pub(crate) fn counted(&self, counter: Counter) -> (u64, u64) {
+        (
+            if self.level.counts_unread() {
+                counter.unread
+            } else {
+                0
+            },
+            if self.level.counts_mentions() {
+                counter.mentions
+            } else {
+                0
+            },
+        )
     }
 
     /// The channel's head as the protocol describes it.
     pub(crate) fn head(&self, community_id: &CommunityId) -> ChannelHead {
-        self.counter.to_head(
+        let mut head = self.counter.to_head(
             community_id,
             &self.info.channel_id,
             self.hidden.iter().copied().collect(),
-        )
+        );
+        head.notification_level = self.level;
+        head
     }
 }
 
@@ -51,6 +74,11 @@ pub(crate) struct CommunityState {
     pub notification: NotificationStatus,
     pub categories: Vec<CategoryInfo>,
     pub channels: BTreeMap<ChannelId, ChannelState>,
+    /// The community's permission groups (`@everyone` first).
+    pub groups: Vec<Group>,
+    /// The user's base permissions (groups and role, before channel overrides and
+    /// silences), kept up to date by [`refresh_base`](Self::refresh_base).
+    pub base: Permissions,
     pub(super) unread: u64,
     pub(super) mentions: u64,
 }
@@ -79,21 +107,35 @@ impl CommunityState {
             notification: snapshot.notification,
             categories: snapshot.categories,
             channels,
+            groups: snapshot.groups,
+            base: Permissions::NONE,
             unread: 0,
             mentions: 0,
         };
+        community.refresh_base();
         community.recompute();
         community
     }
 
     /// Recomputes the sums over the channels (saturating: the counts are server input).
+    /// Recomputes the user's base permissions (after the groups or the membership
+    /// changed).
+    pub(crate) fn refresh_base(&mut self) {
+        let actor = Actor {
+            user_id: &self.me.user_id,
+            is_owner: self.me.user_id == self.info.owner_id,
+            role: self.me.role,
+            groups: &self.me.groups,
+            muted_until_ms: self.me.muted_until_ms,
+        };
+        self.base = permissions::base_permissions(&actor, &self.groups);
+    }
+
+    /// Channels count at their notification level.
     pub(super) fn recompute(&mut self) {
-        let counters = self.channels.values().map(|c| c.counter);
-        (self.unread, self.mentions) = counters.fold((0u64, 0u64), |(unread, mentions), c| {
-            (
-                unread.saturating_add(c.unread),
-                mentions.saturating_add(c.mentions),
-            )
+        let counted = self.channels.values().map(|c| c.counted(c.counter));
+        (self.unread, self.mentions) = counted.fold((0u64, 0u64), |(unread, mentions), c| {
+            (unread.saturating_add(c.0), mentions.saturating_add(c.1))
         });
     }
 
@@ -157,6 +199,7 @@ impl CommunityState {
                 .values()
                 .map(|c| c.head(&self.info.community_id))
                 .collect(),
+            groups: self.groups.clone(),
         }
     }
 }

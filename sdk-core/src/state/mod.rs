@@ -8,11 +8,12 @@
 //! Aggregates (community sums, totals) are kept by delta on the hot path (a message) and
 //! recomputed on structural changes; nothing ever counts messages.
 
+mod access;
 mod cell;
 mod community;
 pub(crate) mod unread;
 
-use community_protocol::{CategoryId, ChangeKind, ChannelId, Mentions, MessageChange, Seq};
+use community_protocol::{CategoryId, ChangeKind, ChannelId, Group, Mentions, MessageChange, Seq};
 use std::collections::{BTreeMap, BTreeSet};
 
 use community_protocol::{
@@ -305,6 +306,7 @@ impl State {
         };
         let before = community.notification;
         change(community);
+        community.refresh_base();
         let entry = community.entry();
         let notification_moved = community.notification != before;
         let summary = community.unread();
@@ -348,6 +350,24 @@ impl State {
         out: &mut Vec<Publication>,
     ) -> bool {
         self.update_community(community_id, out, |c| c.info.member_count = count)
+    }
+
+    /// The community's permission groups changed (`version`: the structure version they
+    /// came with; `None` for an answer, which carries none). Permissions are computed from
+    /// them when asked, so nothing else moves.
+    pub(crate) fn set_groups(
+        &mut self,
+        community_id: &CommunityId,
+        groups: Vec<Group>,
+        version: Option<u64>,
+        out: &mut Vec<Publication>,
+    ) -> bool {
+        self.update_community(community_id, out, |c| {
+            c.groups = groups;
+            if let Some(version) = version {
+                c.info.version = c.info.version.max(version);
+            }
+        })
     }
 
     /// The user's own membership changed.
@@ -503,13 +523,15 @@ impl State {
         force: bool,
         out: &mut Vec<Publication>,
     ) -> Option<HeadOutcome> {
-        let (outcome, before, after, newly_hidden) = {
+        let (outcome, before, after, newly_hidden, level_changed) = {
             let channel = self
                 .communities
                 .get_mut(&head.community_id)?
                 .channels
                 .get_mut(&head.channel_id)?;
             let hidden_before = channel.hidden.clone();
+            let level_before = channel.level;
+            channel.level = head.notification_level;
             let before = channel.counter;
             let outcome = if force {
                 channel.counter = Counter::from_head(head);
@@ -531,7 +553,14 @@ impl State {
             };
             let newly_hidden: Vec<Seq> =
                 channel.hidden.difference(&hidden_before).copied().collect();
-            (outcome, before, channel.counter, newly_hidden)
+            let level_changed = level_before != channel.level;
+            (
+                outcome,
+                before,
+                channel.counter,
+                newly_hidden,
+                level_changed,
+            )
         };
         // Messages hidden on another device (or confirmed for this one) leave timelines.
         for seq in newly_hidden {
@@ -541,7 +570,12 @@ impl State {
                 update: MessageUpdate::Removed { seq },
             });
         }
-        self.counter_changed(&head.community_id, &head.channel_id, before, after, out);
+        if level_changed {
+            // The channel's share of the sums changed: recompute them.
+            self.level_changed(&head.community_id, &head.channel_id, out);
+        } else {
+            self.counter_changed(&head.community_id, &head.channel_id, before, after, out);
+        }
         Some(outcome)
     }
 
@@ -553,10 +587,14 @@ impl State {
     ) -> MessageOutcome {
         let from_me = self.is_me(&message.sender_id);
         let counts_at_all = !from_me && !message.is_from_server() && !message.content.is_recalled();
+        let my_groups = self
+            .community(&message.community_id)
+            .map(|c| c.me.groups.as_slice())
+            .unwrap_or_default();
         let mentions_me = self
             .user_id
             .as_ref()
-            .is_some_and(|me| message.mentions.mentions(me));
+            .is_some_and(|me| message.mentions.mentions_member(me, my_groups));
         let Some(channel) = self
             .communities
             .get_mut(&message.community_id)
@@ -588,10 +626,14 @@ impl State {
         change: &MessageChange,
         out: &mut Vec<Publication>,
     ) -> Option<Effect> {
+        let my_groups = self
+            .community(&change.community_id)
+            .map(|c| c.me.groups.as_slice())
+            .unwrap_or_default();
         let mentions_me = |mentions: &Mentions| {
             self.user_id
                 .as_ref()
-                .is_some_and(|me| mentions.mentions(me))
+                .is_some_and(|me| mentions.mentions_member(me, my_groups))
         };
         let (sender, impact) = match &change.kind {
             ChangeKind::Edited {
@@ -680,19 +722,47 @@ impl State {
         let Some(community) = self.communities.get_mut(community_id) else {
             return;
         };
-        community.unread = shift(community.unread, before.unread, after.unread);
-        community.mentions = shift(community.mentions, before.mentions, after.mentions);
-        if community.notification == NotificationStatus::Notify {
-            self.totals.total_unread = shift(self.totals.total_unread, before.unread, after.unread);
-        }
-        self.totals.total_mentions =
-            shift(self.totals.total_mentions, before.mentions, after.mentions);
-        let summary = community.unread();
         let Some(channel) = community.channels.get(channel_id) else {
             return;
         };
+        // What reaches the sums at the channel's notification level.
+        let (before, after) = (channel.counted(before), channel.counted(after));
+        community.unread = shift(community.unread, before.0, after.0);
+        community.mentions = shift(community.mentions, before.1, after.1);
+        if community.notification == NotificationStatus::Notify {
+            self.totals.total_unread = shift(self.totals.total_unread, before.0, after.0);
+        }
+        self.totals.total_mentions = shift(self.totals.total_mentions, before.1, after.1);
+        let summary = community.unread();
         out.push(Publication::Unread(UnreadChange {
             channels: vec![channel_unread(community_id, channel)],
+            communities: vec![summary],
+            removed_communities: vec![],
+            reset: false,
+            totals: self.totals,
+        }));
+    }
+
+    /// Recomputes a community's sums and the totals after a channel's notification level
+    /// changed, and publishes them.
+    fn level_changed(
+        &mut self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+        out: &mut Vec<Publication>,
+    ) {
+        let Some(community) = self.communities.get_mut(community_id) else {
+            return;
+        };
+        community.recompute();
+        let summary = community.unread();
+        let channel = community
+            .channels
+            .get(channel_id)
+            .map(|c| channel_unread(community_id, c));
+        self.recompute_totals();
+        out.push(Publication::Unread(UnreadChange {
+            channels: channel.into_iter().collect(),
             communities: vec![summary],
             removed_communities: vec![],
             reset: false,

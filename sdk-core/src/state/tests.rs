@@ -26,6 +26,7 @@ fn head(
         mention_count: mentions,
         change_seq: 0,
         hidden: Vec::new(),
+        notification_level: Default::default(),
     }
 }
 
@@ -43,6 +44,9 @@ fn channel(community: &str, channel: &str) -> ChannelInfo {
         private: false,
         is_default: false,
         created_at_ms: 0,
+        overrides: Vec::new(),
+        follows_category: false,
+        mute_all: false,
     }
 }
 
@@ -82,9 +86,12 @@ fn snapshot(
             nickname: String::new(),
             joined_at_ms: 0,
             muted_until_ms: None,
+            groups: Vec::new(),
+            custom_fields: Default::default(),
         },
         notification,
         heads,
+        groups: Vec::new(),
     }
 }
 
@@ -103,6 +110,7 @@ fn message(community: &str, channel: &str, seq: u64, sender: &str, mention_me: b
                 vec![]
             },
             everyone: false,
+            groups: Vec::new(),
         },
         reply_to: None,
         priority: Priority::Normal,
@@ -395,6 +403,7 @@ fn recall(
             mentions: Mentions {
                 users: if mentioned { vec!["me".into()] } else { vec![] },
                 everyone: false,
+                groups: Vec::new(),
             },
         },
     }
@@ -444,4 +453,106 @@ fn changes_uncount_only_what_counted_and_hidden_messages_leave_the_counts_and_ti
     state.on_change(&recall("a1", 4, 10, "bob", false), &mut out);
     assert_eq!(a1(&state), Some((4, 1)));
     assert!(state.hidden(&"a".into(), &"a1".into()).contains(&10));
+}
+
+#[test]
+fn channel_notification_levels_decide_what_reaches_the_sums() {
+    use community_protocol::ChannelNotification;
+    let mut state = state();
+    let mut out = Vec::new();
+    let a = CommunityId::from("a");
+    let sums = |state: &State| {
+        let c = state
+            .community_unread(&a)
+            .map(|c| (c.unread_count, c.mention_count));
+        let t = state.totals();
+        (c, t.total_unread, t.total_mentions)
+    };
+    // a1: 5 unread, 1 mention; a2: 3 unread. Totals also hold b's 2 mentions (DND).
+    assert_eq!(sums(&state), (Some((8, 1)), 8, 3));
+    let mut mentions_only = head("a", "a1", 10, 5, 5, 1);
+    mentions_only.notification_level = ChannelNotification::MentionsOnly;
+    state.apply_head(&mentions_only, true, &mut out);
+    assert_eq!(sums(&state), (Some((3, 1)), 3, 3));
+    // The channel keeps its own counts.
+    assert_eq!(
+        state
+            .channel_unread(&a, &ChannelId::from("a1"))
+            .map(|c| (c.unread_count, c.mention_count)),
+        Some((5, 1))
+    );
+    // New messages there move only what the level lets through.
+    state.on_message(&message("a", "a1", 11, "bob", true), &mut out);
+    assert_eq!(sums(&state), (Some((3, 2)), 3, 4));
+    let mut none = head("a", "a1", 11, 5, 6, 2);
+    none.notification_level = ChannelNotification::None;
+    state.apply_head(&none, true, &mut out);
+    assert_eq!(sums(&state), (Some((3, 0)), 3, 2));
+    let all = head("a", "a1", 11, 5, 6, 2);
+    state.apply_head(&all, true, &mut out);
+    assert_eq!(sums(&state), (Some((9, 2)), 9, 4));
+}
+
+#[test]
+fn group_mentions_count_for_holders_and_permissions_come_from_the_cache() {
+    use community_protocol::{Group, GroupId, Override, OverrideTarget, Permissions};
+    let mut state = state();
+    let mut out = Vec::new();
+    let a = CommunityId::from("a");
+    let mut me = state.community(&a).map(|c| c.me.clone()).unwrap();
+    me.groups = vec![GroupId::from("raiders")];
+    state.set_me(me, &mut out);
+    let group = |id: &str, position, permissions| Group {
+        community_id: a.clone(),
+        group_id: id.into(),
+        name: id.into(),
+        color: 0,
+        position,
+        mentionable: true,
+        permissions,
+    };
+    state.set_groups(
+        &a,
+        vec![
+            group("everyone", 0, Permissions::EVERYONE_DEFAULT),
+            group("raiders", 1, Permissions::MANAGE_MESSAGES),
+        ],
+        None,
+        &mut out,
+    );
+    let mut raid_call = message("a", "a1", 11, "bob", false);
+    raid_call.mentions.groups = vec![GroupId::from("raiders")];
+    state.on_message(&raid_call, &mut out);
+    assert_eq!(
+        state
+            .channel_unread(&a, &ChannelId::from("a1"))
+            .map(|c| c.mention_count),
+        Some(2)
+    );
+    let a1 = ChannelId::from("a1");
+    let held = state.channel_permissions(&a, &a1).unwrap();
+    assert!(held.contains(Permissions::MANAGE_MESSAGES.union(Permissions::SEND_MESSAGES)));
+    // A channel override denying the group's send takes it away, with the server's code.
+    let mut channel = state.channel(&a, &a1).unwrap().info.clone();
+    channel.overrides = vec![Override {
+        target: OverrideTarget::Group {
+            group_id: "raiders".into(),
+        },
+        allow: Permissions::NONE,
+        deny: Permissions::SEND_MESSAGES,
+    }];
+    state.upsert_channel(channel, None, &mut out);
+    assert!(
+        !state
+            .channel_permissions(&a, &a1)
+            .unwrap()
+            .contains(Permissions::SEND_MESSAGES)
+    );
+    let refused = state.require_op("send_message", &a, Some(&a1)).unwrap_err();
+    assert_eq!(
+        refused.code,
+        community_protocol::ErrorCode::PERMISSION_DENIED
+    );
+    assert!(state.require_op("pin_message", &a, Some(&a1)).is_ok());
+    assert!(state.require_op("kick_member", &a, None).is_err());
 }

@@ -98,6 +98,7 @@ impl Counter {
             mention_count: self.mentions,
             change_seq: self.change_seq,
             hidden,
+            notification_level: Default::default(),
         }
     }
 
@@ -245,6 +246,7 @@ mod tests {
             mention_count: mentions,
             change_seq: 0,
             hidden: Vec::new(),
+            notification_level: Default::default(),
         }
     }
 

@@ -7,13 +7,16 @@ use std::collections::BTreeMap;
 use community_protocol::response::Synced;
 use community_protocol::{
     CategoryId, CategoryInfo, ChannelHead, ChannelId, ChannelInfo, CommunityId, CommunityInfo,
-    CommunitySnapshot, MemberInfo, Message, MessageChange, NotificationStatus, UserId,
+    CommunitySnapshot, Group, MemberInfo, Message, MessageChange, NotificationStatus, UserId,
 };
 use rusqlite::Connection;
 
 use super::{Applied, Replacement, StoreError, communities, message_changes, messages, session};
 
 /// One write to the cache.
+// Changes are built once and moved into one batch; boxing the snapshot variant would add
+// an allocation to every write for no saving.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// Replace everything about one community (info, categories, channels, me,
@@ -44,6 +47,16 @@ pub enum Change {
     },
     /// Replace my own membership record (skipped when not cached).
     Me(MemberInfo),
+    /// Replace a community's permission groups and set its structure version (skipped
+    /// when not cached).
+    Groups {
+        /// The community.
+        community_id: CommunityId,
+        /// Every group now.
+        groups: Vec<Group>,
+        /// The structure version now.
+        version: u64,
+    },
     /// Set my notification status (skipped when not cached).
     Notification {
         /// The community.
@@ -114,6 +127,7 @@ impl Change {
             Change::Attributes { .. } => "attributes",
             Change::MemberCount { .. } => "member_count",
             Change::Me(_) => "me",
+            Change::Groups { .. } => "groups",
             Change::Notification { .. } => "notification",
             Change::Version { .. } => "version",
             Change::Channel(_) => "channel",
@@ -168,6 +182,11 @@ fn apply_one(
             member_count,
         } => communities::set_member_count(connection, &community_id, member_count)?,
         Change::Me(me) => communities::set_me(connection, &me)?,
+        Change::Groups {
+            community_id,
+            groups,
+            version,
+        } => communities::set_groups(connection, &community_id, &groups, version)?,
         Change::Notification {
             community_id,
             status,

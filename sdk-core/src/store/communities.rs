@@ -11,24 +11,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use community_protocol::response::{Synced, UnchangedCommunity};
 use community_protocol::{
-    CategoryInfo, ChannelHead, ChannelInfo, CommunityId, CommunityInfo, CommunitySnapshot,
+    CategoryInfo, ChannelHead, ChannelInfo, CommunityId, CommunityInfo, CommunitySnapshot, Group,
     MemberInfo, NotificationStatus,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::StoreError;
 use super::columns::*;
+use super::community_rows::*;
 use super::messages;
-
-const COMMUNITY_COLUMNS: &str = "community_id, name, avatar_url, notice, owner_id, join_policy, \
-     mute_all, member_count, attributes, default_channel_id, created_at_ms, version, \
-     notification, me_user_id, me_role, me_nickname, me_joined_at_ms, me_muted_until_ms, \
-     system_messages";
-const CATEGORY_COLUMNS: &str = "community_id, category_id, name, position";
-const CHANNEL_COLUMNS: &str = "community_id, channel_id, name, introduction, notice, custom, \
-     kind, category_id, position, private, is_default, created_at_ms";
-const HEAD_COLUMNS: &str = "community_id, channel_id, last_seq, last_activity_ms, read_seq, \
-     unread_count, mention_count, change_seq, hidden";
 
 /// True when the community is cached.
 pub(crate) fn exists(
@@ -44,17 +35,16 @@ pub(crate) fn exists(
 /// keeping its channels, categories and heads.
 pub(crate) fn upsert_community(
     connection: &Connection,
-    info: &CommunityInfo,
-    me: &MemberInfo,
-    notification: NotificationStatus,
+    snapshot: &CommunitySnapshot,
 ) -> Result<(), StoreError> {
+    let (info, me, notification) = (&snapshot.info, &snapshot.me, snapshot.notification);
     let mut statement = connection.prepare_cached(
         "INSERT INTO communities (community_id, name, avatar_url, notice, owner_id, join_policy,
              mute_all, member_count, attributes, default_channel_id, created_at_ms, version,
              notification, me_user_id, me_role, me_nickname, me_joined_at_ms, me_muted_until_ms,
-             system_messages)
+             system_messages, groups, me_extras)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-             ?19)
+             ?19, ?20, ?21)
          ON CONFLICT (community_id) DO UPDATE SET
              name = excluded.name, avatar_url = excluded.avatar_url, notice = excluded.notice,
              owner_id = excluded.owner_id, join_policy = excluded.join_policy,
@@ -65,7 +55,8 @@ pub(crate) fn upsert_community(
              me_role = excluded.me_role, me_nickname = excluded.me_nickname,
              me_joined_at_ms = excluded.me_joined_at_ms,
              me_muted_until_ms = excluded.me_muted_until_ms,
-             system_messages = excluded.system_messages",
+             system_messages = excluded.system_messages, groups = excluded.groups,
+             me_extras = excluded.me_extras",
     )?;
     statement.execute(params![
         info.community_id.as_str(),
@@ -87,6 +78,8 @@ pub(crate) fn upsert_community(
         me.joined_at_ms,
         me.muted_until_ms,
         info.system_messages,
+        groups_json(&snapshot.groups)?,
+        me_extras_json(me)?,
     ])?;
     Ok(())
 }
@@ -128,12 +121,7 @@ pub(crate) fn apply_snapshot(
     snapshot: &CommunitySnapshot,
 ) -> Result<(), StoreError> {
     let community_id = &snapshot.info.community_id;
-    upsert_community(
-        connection,
-        &snapshot.info,
-        &snapshot.me,
-        snapshot.notification,
-    )?;
+    upsert_community(connection, snapshot)?;
     let kept: HashSet<&str> = snapshot
         .channels
         .iter()
@@ -304,7 +292,7 @@ pub(crate) fn set_me(connection: &Connection, me: &MemberInfo) -> Result<bool, S
     let changed = connection
         .prepare_cached(
             "UPDATE communities SET me_user_id = ?2, me_role = ?3, me_nickname = ?4,
-                 me_joined_at_ms = ?5, me_muted_until_ms = ?6
+                 me_joined_at_ms = ?5, me_muted_until_ms = ?6, me_extras = ?7
              WHERE community_id = ?1",
         )?
         .execute(params![
@@ -314,6 +302,24 @@ pub(crate) fn set_me(connection: &Connection, me: &MemberInfo) -> Result<bool, S
             me.nickname,
             me.joined_at_ms,
             me.muted_until_ms,
+            me_extras_json(me)?,
+        ])?;
+    Ok(changed > 0)
+}
+
+/// Replaces a community's permission groups and sets its structure version.
+pub(crate) fn set_groups(
+    connection: &Connection,
+    community_id: &CommunityId,
+    groups: &[Group],
+    version: u64,
+) -> Result<bool, StoreError> {
+    let changed = connection
+        .prepare_cached("UPDATE communities SET groups = ?2, version = ?3 WHERE community_id = ?1")?
+        .execute(params![
+            community_id.as_str(),
+            groups_json(groups)?,
+            int(version)
         ])?;
     Ok(changed > 0)
 }
@@ -394,82 +400,6 @@ pub(crate) fn upsert_heads(
     Ok(skipped)
 }
 
-fn write_category(connection: &Connection, category: &CategoryInfo) -> Result<(), StoreError> {
-    connection
-        .prepare_cached(
-            "INSERT INTO categories (community_id, category_id, name, position)
-             VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (community_id, category_id) DO UPDATE SET
-                 name = excluded.name, position = excluded.position",
-        )?
-        .execute(params![
-            category.community_id.as_str(),
-            category.category_id.as_str(),
-            category.name,
-            category.position
-        ])?;
-    Ok(())
-}
-
-fn write_channel(connection: &Connection, channel: &ChannelInfo) -> Result<(), StoreError> {
-    connection
-        .prepare_cached(
-            "INSERT INTO channels (community_id, channel_id, name, introduction, notice, custom,
-                 kind, category_id, position, private, is_default, created_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-             ON CONFLICT (channel_id) DO UPDATE SET
-                 community_id = excluded.community_id, name = excluded.name,
-                 introduction = excluded.introduction, notice = excluded.notice,
-                 custom = excluded.custom, kind = excluded.kind,
-                 category_id = excluded.category_id, position = excluded.position,
-                 private = excluded.private, is_default = excluded.is_default,
-                 created_at_ms = excluded.created_at_ms",
-        )?
-        .execute(params![
-            channel.community_id.as_str(),
-            channel.channel_id.as_str(),
-            channel.name,
-            channel.introduction,
-            channel.notice,
-            channel.custom,
-            kind_text(channel.kind),
-            channel.category_id.as_ref().map(|c| c.as_str()),
-            channel.position,
-            channel.private,
-            channel.is_default,
-            channel.created_at_ms,
-        ])?;
-    Ok(())
-}
-
-fn write_head(connection: &Connection, head: &ChannelHead) -> Result<(), StoreError> {
-    connection
-        .prepare_cached(
-            "INSERT INTO heads (community_id, channel_id, last_seq, last_activity_ms, read_seq,
-                 unread_count, mention_count, change_seq, hidden)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (channel_id) DO UPDATE SET
-                 community_id = excluded.community_id, last_seq = excluded.last_seq,
-                 last_activity_ms = excluded.last_activity_ms, read_seq = excluded.read_seq,
-                 unread_count = excluded.unread_count, mention_count = excluded.mention_count,
-                 change_seq = excluded.change_seq, hidden = excluded.hidden",
-        )?
-        .execute(params![
-            head.community_id.as_str(),
-            head.channel_id.as_str(),
-            int(head.last_seq),
-            head.last_activity_ms,
-            int(head.read_seq),
-            int(head.unread_count),
-            int(head.mention_count),
-            int(head.change_seq),
-            (!head.hidden.is_empty())
-                .then(|| to_json(&head.hidden, "hidden"))
-                .transpose()?,
-        ])?;
-    Ok(())
-}
-
 fn channel_ids(
     connection: &Connection,
     community_id: &CommunityId,
@@ -532,12 +462,7 @@ pub(crate) fn load(
         "SELECT {CATEGORY_COLUMNS} FROM categories {filter} ORDER BY community_id, position, category_id"
     );
     for_each_row(connection, &sql, bind.clone(), |row| {
-        let category = CategoryInfo {
-            community_id: row.get::<_, String>(0)?.into(),
-            category_id: row.get::<_, String>(1)?.into(),
-            name: row.get(2)?,
-            position: row.get(3)?,
-        };
+        let category = category_from_row(row)?;
         if let Some(&i) = index.get(&category.community_id) {
             snapshots[i].categories.push(category);
         }
@@ -628,75 +553,4 @@ fn for_each_row<P: rusqlite::Params>(
         each(row)?;
     }
     Ok(())
-}
-
-fn community_from_row(row: &Row<'_>) -> Result<CommunitySnapshot, StoreError> {
-    let community_id: String = row.get(0)?;
-    let attributes: String = row.get(8)?;
-    let info = CommunityInfo {
-        community_id: community_id.clone().into(),
-        name: row.get(1)?,
-        avatar_url: row.get(2)?,
-        notice: row.get(3)?,
-        owner_id: row.get::<_, String>(4)?.into(),
-        join_policy: join_policy_from(&row.get::<_, String>(5)?)?,
-        mute_all: row.get(6)?,
-        member_count: uint(row.get(7)?, "member_count")?,
-        attributes: from_json(&attributes, "attributes")?,
-        default_channel_id: row.get::<_, String>(9)?.into(),
-        created_at_ms: row.get(10)?,
-        version: uint(row.get(11)?, "version")?,
-        system_messages: row.get(18)?,
-    };
-    let me = MemberInfo {
-        community_id: community_id.into(),
-        user_id: row.get::<_, String>(13)?.into(),
-        role: role_from(&row.get::<_, String>(14)?)?,
-        nickname: row.get(15)?,
-        joined_at_ms: row.get(16)?,
-        muted_until_ms: row.get(17)?,
-    };
-    Ok(CommunitySnapshot {
-        info,
-        categories: Vec::new(),
-        channels: Vec::new(),
-        me,
-        notification: notification_from(&row.get::<_, String>(12)?)?,
-        heads: Vec::new(),
-    })
-}
-
-fn channel_from_row(row: &Row<'_>) -> Result<ChannelInfo, StoreError> {
-    Ok(ChannelInfo {
-        community_id: row.get::<_, String>(0)?.into(),
-        channel_id: row.get::<_, String>(1)?.into(),
-        name: row.get(2)?,
-        introduction: row.get(3)?,
-        notice: row.get(4)?,
-        custom: row.get(5)?,
-        kind: kind_from(&row.get::<_, String>(6)?)?,
-        category_id: row.get::<_, Option<String>>(7)?.map(CategoryId::from),
-        position: row.get(8)?,
-        private: row.get(9)?,
-        is_default: row.get(10)?,
-        created_at_ms: row.get(11)?,
-    })
-}
-
-fn head_from_row(row: &Row<'_>) -> Result<ChannelHead, StoreError> {
-    Ok(ChannelHead {
-        community_id: row.get::<_, String>(0)?.into(),
-        channel_id: row.get::<_, String>(1)?.into(),
-        last_seq: uint(row.get(2)?, "last_seq")?,
-        last_activity_ms: row.get(3)?,
-        read_seq: uint(row.get(4)?, "read_seq")?,
-        unread_count: uint(row.get(5)?, "unread_count")?,
-        mention_count: uint(row.get(6)?, "mention_count")?,
-        change_seq: uint(row.get(7)?, "change_seq")?,
-        hidden: row
-            .get::<_, Option<String>>(8)?
-            .map(|text| from_json(&text, "hidden"))
-            .transpose()?
-            .unwrap_or_default(),
-    })
 }

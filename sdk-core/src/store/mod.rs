@@ -27,6 +27,7 @@ mod change;
 mod changes_api;
 mod columns;
 mod communities;
+mod community_rows;
 mod error;
 mod message_changes;
 mod messages;

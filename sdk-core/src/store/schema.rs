@@ -166,8 +166,21 @@ CREATE TABLE pending_changes (
 CREATE INDEX pending_changes_by_state ON pending_changes(state, id);
 "#;
 
+/// Migration 3: roles and permissions (issue "roles and permissions"), as JSON columns
+/// NULL for the common case: the community's permission groups and my groups and custom
+/// fields (`communities.groups`, `communities.me_extras`), a channel's overrides,
+/// follows-category and mute-all (`channels.access`), a category's overrides, and my
+/// notification level of a channel (`heads.notification_level`, NULL: all).
+const V3: &str = r#"
+ALTER TABLE communities ADD COLUMN groups TEXT;
+ALTER TABLE communities ADD COLUMN me_extras TEXT;
+ALTER TABLE channels ADD COLUMN access TEXT;
+ALTER TABLE categories ADD COLUMN overrides TEXT;
+ALTER TABLE heads ADD COLUMN notification_level TEXT;
+"#;
+
 /// Every migration, in order. The schema version is `MIGRATIONS.len()`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this SDK writes.
 pub(crate) fn current_version() -> i64 {

@@ -61,6 +61,7 @@ pub(crate) fn snapshot(community: &str, channels: usize, version: u64) -> Commun
         category_id: format!("{community}-cat").into(),
         name: "General".into(),
         position: 0,
+        overrides: Vec::new(),
     };
     let channel_infos: Vec<ChannelInfo> = (0..channels).map(|n| channel(community, n)).collect();
     let heads = (0..channels).map(|n| head(community, n, 10, 4)).collect();
@@ -85,6 +86,7 @@ pub(crate) fn snapshot(community: &str, channels: usize, version: u64) -> Commun
         me: member(community, Role::Admin),
         notification: NotificationStatus::Notify,
         heads,
+        groups: Vec::new(),
     }
 }
 
@@ -107,6 +109,9 @@ pub(crate) fn channel(community: &str, n: usize) -> ChannelInfo {
         private: n % 2 == 1,
         is_default: n == 0,
         created_at_ms: 1_700_000_000_000 + n as i64,
+        overrides: Vec::new(),
+        follows_category: false,
+        mute_all: false,
     }
 }
 
@@ -122,6 +127,7 @@ pub(crate) fn head(community: &str, n: usize, last_seq: Seq, read_seq: Seq) -> C
         mention_count: 1,
         change_seq: 0,
         hidden: Vec::new(),
+        notification_level: Default::default(),
     }
 }
 
@@ -134,6 +140,8 @@ pub(crate) fn member(community: &str, role: Role) -> MemberInfo {
         nickname: "Al".into(),
         joined_at_ms: 1_700_000_000_500,
         muted_until_ms: None,
+        groups: Vec::new(),
+        custom_fields: Default::default(),
     }
 }
 
@@ -176,6 +184,7 @@ pub(crate) fn message(community: &str, channel: &str, seq: Seq) -> Message {
             Mentions {
                 users: vec![ME.into()],
                 everyone: false,
+                groups: Vec::new(),
             }
         } else {
             Mentions::default()
@@ -230,6 +239,7 @@ pub(crate) fn outbox_entry(
         mentions: Mentions {
             users: vec!["bob".into()],
             everyone: true,
+            groups: Vec::new(),
         },
         reply_to: Some(3),
         priority: Priority::Low,

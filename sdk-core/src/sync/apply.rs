@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use community_protocol::response::ChangeOutcome;
 use community_protocol::{
     CategoryId, CategoryInfo, ChannelHead, ChannelId, ChannelInfo, CommunityId, CommunityInfo,
-    CommunitySnapshot, Event, MemberInfo, Message, MessageChange, NotificationStatus,
+    CommunitySnapshot, Event, Group, MemberInfo, Message, MessageChange, NotificationStatus,
 };
 
 use crate::events::Publication;
@@ -46,6 +46,8 @@ pub(crate) enum LocalUpdate {
     RemoveCategory(CommunityId, CategoryId),
     /// The head after `mark_read`.
     Head(ChannelHead),
+    /// Every group of a community, after one of the user's group changes.
+    Groups(CommunityId, Vec<Group>),
     /// Heads from `get_heads` (exact, replace).
     Heads(Vec<ChannelHead>),
     /// The user's own message, stored by the server.
@@ -288,6 +290,20 @@ pub(crate) fn apply_event(
             }
         }
         Event::MessageChanged { change } => apply_change(state, change, fx, out),
+        Event::GroupsChanged {
+            community_id,
+            groups,
+            version,
+        } => {
+            if newer(state, &community_id, version) {
+                fx.changes.push(Change::Groups {
+                    community_id: community_id.clone(),
+                    groups: groups.clone(),
+                    version,
+                });
+                state.set_groups(&community_id, groups, Some(version), out);
+            }
+        }
         // A kind this version of the SDK decodes but does not act on yet.
         other => tracing::debug!(kind = other.kind(), "event not applied"),
     }
@@ -363,6 +379,16 @@ pub(crate) fn apply_local(
             }
         }
         LocalUpdate::Head(head) => apply_head(state, head, false, fx, out),
+        LocalUpdate::Groups(community_id, groups) => {
+            if let Some(version) = state.community(&community_id).map(|c| c.info.version) {
+                fx.changes.push(Change::Groups {
+                    community_id: community_id.clone(),
+                    groups: groups.clone(),
+                    version,
+                });
+                state.set_groups(&community_id, groups, None, out);
+            }
+        }
         LocalUpdate::Heads(heads) => {
             for head in heads {
                 apply_head(state, head, true, fx, out);

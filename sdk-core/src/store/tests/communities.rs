@@ -341,3 +341,54 @@ async fn store_all(temp: &TempStore, snapshots: Vec<community_protocol::Communit
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn store_roles_overrides_fields_and_levels_round_trip() {
+    use community_protocol::{ChannelNotification, Group, Override, OverrideTarget, Permissions};
+    let temp = temp_store().await;
+    let mut a = snapshot("a", 3, 4);
+    let group = |id: &str, position| Group {
+        community_id: "a".into(),
+        group_id: id.into(),
+        name: id.into(),
+        color: 0x3366ff,
+        position,
+        mentionable: position > 0,
+        permissions: Permissions::EVERYONE_DEFAULT,
+    };
+    a.groups = vec![group("everyone", 0), group("mods", 1)];
+    a.me.groups = vec!["mods".into()];
+    a.me.custom_fields = BTreeMap::from([("class".to_string(), "healer".to_string())]);
+    let rule = Override {
+        target: OverrideTarget::Member {
+            user_id: "me".into(),
+        },
+        allow: Permissions::MANAGE_MESSAGES,
+        deny: Permissions::ADD_REACTIONS,
+    };
+    a.channels[1].overrides = vec![rule.clone()];
+    a.channels[1].mute_all = true;
+    a.channels[2].follows_category = true;
+    a.categories[0].overrides = vec![rule];
+    a.heads[0].notification_level = ChannelNotification::MentionsOnly;
+    temp.store.apply_snapshot(a.clone()).await.unwrap();
+    let temp = temp.reopen().await;
+    assert_eq!(
+        temp.store.load_all().await.unwrap().communities,
+        vec![a.clone()]
+    );
+
+    // Groups change on their own, with the structure version.
+    let groups = vec![group("everyone", 0)];
+    temp.store
+        .apply(vec![Change::Groups {
+            community_id: "a".into(),
+            groups: groups.clone(),
+            version: 9,
+        }])
+        .await
+        .unwrap();
+    let world = temp.store.load_all().await.unwrap();
+    assert_eq!(world.communities[0].groups, groups);
+    assert_eq!(world.communities[0].info.version, 9);
+}

@@ -1,0 +1,157 @@
+//! What the user may do, from the cache: the protocol's one permission computation
+//! (`community_protocol::permissions`) fed with the cached groups, membership, channel
+//! and category overrides. The server runs the same computation, so a refusal here is
+//! the refusal the server would give (with its code), and `permissions()` lets a UI grey
+//! out what the user may not do. Nothing cached: no opinion (the server decides).
+
+use community_protocol::permissions::{
+    self, Actor, ChannelScope, CommunityScope, Permissions, Scope,
+};
+use community_protocol::{ApiError, ChannelId, CommunityId, Override};
+
+use super::State;
+use super::community::{ChannelState, CommunityState};
+use crate::clock::now_ms;
+
+fn actor(community: &CommunityState) -> Actor<'_> {
+    Actor {
+        user_id: &community.me.user_id,
+        is_owner: community.me.user_id == community.info.owner_id,
+        role: community.me.role,
+        groups: &community.me.groups,
+        muted_until_ms: community.me.muted_until_ms,
+    }
+}
+
+fn community_scope(community: &CommunityState) -> CommunityScope<'_> {
+    CommunityScope {
+        groups: &community.groups,
+        mute_all: community.info.mute_all,
+        now_ms: now_ms(),
+    }
+}
+
+/// The overrides in force in a channel: its category's when it follows it.
+fn overrides<'a>(community: &'a CommunityState, channel: &'a ChannelState) -> &'a [Override] {
+    if channel.info.follows_category
+        && let Some(category_id) = &channel.info.category_id
+        && let Some(category) = community
+            .categories
+            .iter()
+            .find(|c| &c.category_id == category_id)
+    {
+        return &category.overrides;
+    }
+    &channel.info.overrides
+}
+
+fn channel_scope<'a>(community: &'a CommunityState, channel: &'a ChannelState) -> ChannelScope<'a> {
+    ChannelScope {
+        kind: channel.info.kind,
+        private: channel.info.private,
+        // The channel is in the cache, so the server showed it to us: for a private
+        // channel we are one of its members.
+        private_member: true,
+        mute_all: channel.info.mute_all,
+        overrides: overrides(community, channel),
+    }
+}
+
+impl State {
+    /// What the user may do in a community at large (`None` when it is not cached).
+    pub(crate) fn community_permissions(&self, community_id: &CommunityId) -> Option<Permissions> {
+        let community = self.community(community_id)?;
+        Some(permissions::community_permissions(
+            &actor(community),
+            &community_scope(community),
+        ))
+    }
+
+    /// What the user may do in a channel (`None` when it is not cached).
+    pub(crate) fn channel_permissions(
+        &self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+    ) -> Option<Permissions> {
+        let community = self.community(community_id)?;
+        let channel = community.channels.get(channel_id)?;
+        Some(permissions::channel_permissions_from(
+            &actor(community),
+            community.base,
+            &community_scope(community),
+            &channel_scope(community, channel),
+        ))
+    }
+
+    /// What the user may do in every cached channel of a community (`None` when it is
+    /// not cached): one pass, the base computed once.
+    pub(crate) fn all_channel_permissions(
+        &self,
+        community_id: &CommunityId,
+    ) -> Option<Vec<(ChannelId, Permissions)>> {
+        let community = self.community(community_id)?;
+        let (actor, scope) = (actor(community), community_scope(community));
+        Some(
+            community
+                .channels
+                .iter()
+                .map(|(id, channel)| {
+                    let held = permissions::channel_permissions_from(
+                        &actor,
+                        community.base,
+                        &scope,
+                        &channel_scope(community, channel),
+                    );
+                    (id.clone(), held)
+                })
+                .collect(),
+        )
+    }
+
+    /// Checks that the user holds `needed` (in the channel when given), with the error
+    /// the server would give. No opinion (Ok) when the community is not cached; a channel
+    /// not cached is `channel_not_found`.
+    pub(crate) fn require(
+        &self,
+        community_id: &CommunityId,
+        channel_id: Option<&ChannelId>,
+        needed: Permissions,
+    ) -> Result<(), ApiError> {
+        let Some(community) = self.community(community_id) else {
+            return Ok(());
+        };
+        let channel = match channel_id {
+            Some(channel_id) => match community.channels.get(channel_id) {
+                Some(channel) => Some(channel_scope(community, channel)),
+                None => {
+                    return Err(ApiError::new(
+                        community_protocol::ErrorCode::CHANNEL_NOT_FOUND,
+                        "no such channel in this community",
+                    ));
+                }
+            },
+            None => None,
+        };
+        permissions::require(
+            &actor(community),
+            &community_scope(community),
+            channel.as_ref(),
+            needed,
+        )
+    }
+
+    /// Checks what operation `op` needs (the protocol's table), in the channel when the
+    /// operation is checked there.
+    pub(crate) fn require_op(
+        &self,
+        op: &str,
+        community_id: &CommunityId,
+        channel_id: Option<&ChannelId>,
+    ) -> Result<(), ApiError> {
+        match permissions::operation_permission(op) {
+            None => Ok(()),
+            Some((Scope::Community, needed)) => self.require(community_id, None, needed),
+            Some((Scope::Channel, needed)) => self.require(community_id, channel_id, needed),
+        }
+    }
+}
