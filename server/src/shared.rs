@@ -203,6 +203,7 @@ fn is_read_only(request: &Request) -> bool {
             | Request::GetHeads(_)
             | Request::ListPins(_)
             | Request::GetChanges(_)
+            | Request::ListBans(_)
     )
 }
 

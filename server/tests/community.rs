@@ -103,6 +103,8 @@ async fn three_users_create_join_chat_and_read_history() {
             query: None,
             cursor: None,
             limit: None,
+            group_id: None,
+            field: None,
         }))
         .await
     {
@@ -303,6 +305,8 @@ async fn every_named_limit_answers_with_its_code() {
         query: None,
         cursor: None,
         limit: Some(101),
+        group_id: None,
+        field: None,
     });
     f.alice.fails(page, ErrorCode::PAGE_SIZE_TOO_LARGE).await;
     f.alice

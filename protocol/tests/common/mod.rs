@@ -50,6 +50,9 @@ pub const RESPONSE_KINDS: &[&str] = &[
     "heads",
     "changed",
     "changes",
+    "group",
+    "groups",
+    "bans",
 ];
 
 /// Every `kind` of an event (the crate's own list, checked against serde's names).

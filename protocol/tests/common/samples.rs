@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use community_protocol::request as rq;
 use community_protocol::response::{
-    AttributesOutcome, ChangeOutcome, ChangesPage, ChannelMemberList, Heads, JoinRequests,
-    LoggedIn, MembersPage, MessagesPage, Synced, TokenRefreshed, UnchangedCommunity, UsersOutcome,
+    AttributesOutcome, BanList, ChangeOutcome, ChangesPage, ChannelMemberList, GroupList, Heads,
+    JoinRequests, LoggedIn, MembersPage, MessagesPage, Synced, TokenRefreshed, UnchangedCommunity,
+    UsersOutcome,
 };
 use community_protocol::*;
 
@@ -54,10 +55,62 @@ pub fn channel(kind: ChannelKind) -> ChannelInfo {
         private: true,
         is_default: false,
         created_at_ms: T0 + 60_000,
-        overrides: Vec::new(),
-        follows_category: false,
-        mute_all: false,
+        overrides: overrides(),
+        follows_category: true,
+        mute_all: true,
     }
+}
+
+/// Overrides for `@everyone`, a group and a member.
+pub fn overrides() -> Vec<Override> {
+    vec![
+        Override {
+            target: OverrideTarget::Group {
+                group_id: GroupId::everyone(),
+            },
+            allow: Permissions::NONE,
+            deny: Permissions::VIEW_CHANNEL,
+        },
+        Override {
+            target: OverrideTarget::Group {
+                group_id: s("g_officers").into(),
+            },
+            allow: Permissions::VIEW_CHANNEL.union(Permissions::SEND_MESSAGES),
+            deny: Permissions::NONE,
+        },
+        Override {
+            target: OverrideTarget::Member {
+                user_id: s("mallory").into(),
+            },
+            allow: Permissions::NONE,
+            // A flag from a newer server is kept.
+            deny: Permissions(Permissions::SEND_MESSAGES.0 | 1 << 40),
+        },
+    ]
+}
+
+/// `@everyone` and one other group.
+pub fn groups() -> Vec<Group> {
+    vec![
+        Group {
+            community_id: s(C).into(),
+            group_id: GroupId::everyone(),
+            name: s("@everyone"),
+            color: 0,
+            position: 0,
+            mentionable: false,
+            permissions: Permissions::EVERYONE_DEFAULT,
+        },
+        Group {
+            community_id: s(C).into(),
+            group_id: s("g_officers").into(),
+            name: s("Officers ⚔"),
+            color: 0x3366ff,
+            position: 1,
+            mentionable: true,
+            permissions: Permissions::MANAGE_MESSAGES.union(Permissions::MUTE_MEMBERS),
+        },
+    ]
 }
 
 /// A muted member with a non-ASCII nickname.
@@ -69,8 +122,8 @@ pub fn member(user: &str, role: Role) -> MemberInfo {
         nickname: s("Carol 🌙"),
         joined_at_ms: T0 + 100_000,
         muted_until_ms: Some(T0 + 86_400_000),
-        groups: Vec::new(),
-        custom_fields: Default::default(),
+        groups: vec![s("g_officers").into()],
+        custom_fields: BTreeMap::from([(s("team"), s("red 🔴"))]),
     }
 }
 
@@ -86,7 +139,7 @@ pub fn head() -> ChannelHead {
         mention_count: 1,
         change_seq: 40,
         hidden: vec![119],
-        notification_level: Default::default(),
+        notification_level: ChannelNotification::MentionsOnly,
     }
 }
 
@@ -97,7 +150,7 @@ pub fn category() -> CategoryInfo {
         category_id: s("cat_games").into(),
         name: s("Games & Raids"),
         position: 0,
-        overrides: Vec::new(),
+        overrides: overrides(),
     }
 }
 
@@ -154,7 +207,7 @@ pub fn message(content: MessageContent) -> Message {
         mentions: Mentions {
             users: vec![s("carol").into()],
             everyone: true,
-            groups: Vec::new(),
+            groups: vec![s("g_officers").into()],
         },
         reply_to: Some(118),
         priority: Priority::High,
@@ -265,7 +318,7 @@ pub fn snapshot() -> CommunitySnapshot {
         me: member("carol", Role::Member),
         notification: NotificationStatus::DoNotDisturb,
         heads: vec![head()],
-        groups: Vec::new(),
+        groups: groups(),
     }
 }
 
@@ -380,8 +433,11 @@ pub fn all_requests() -> Vec<Request> {
             query: Some(s("car")),
             cursor: Some(s("next")),
             limit: Some(50),
-            group_id: None,
-            field: None,
+            group_id: Some(s("g_officers").into()),
+            field: Some(rq::FieldFilter {
+                key: s("team"),
+                value: s("red"),
+            }),
         }),
         Request::SetMemberRole(rq::SetMemberRole {
             community_id: s(C).into(),
@@ -414,7 +470,7 @@ pub fn all_requests() -> Vec<Request> {
             position: Some(2),
             private: true,
             member_ids: vec![s("bob").into()],
-            follows_category: false,
+            follows_category: true,
         }),
         Request::UpdateChannel(rq::UpdateChannel {
             community_id: s(C).into(),
@@ -426,8 +482,8 @@ pub fn all_requests() -> Vec<Request> {
             category_id: Some(s("").into()),
             position: Some(-1),
             private: Some(false),
-            follows_category: None,
-            mute_all: None,
+            follows_category: Some(false),
+            mute_all: Some(true),
         }),
         Request::DeleteChannel(chref()),
         Request::AddChannelMembers(channel_members()),
@@ -520,7 +576,80 @@ pub fn all_requests() -> Vec<Request> {
             limit: Some(50),
         }),
         Request::HideMessage(msgref()),
+        Request::CreateGroup(rq::CreateGroup {
+            community_id: s(C).into(),
+            name: s("Raid leaders"),
+            color: 0xff8800,
+            mentionable: true,
+            permissions: Permissions::MENTION_EVERYONE.union(Permissions::MANAGE_THREADS),
+        }),
+        Request::UpdateGroup(rq::UpdateGroup {
+            community_id: s(C).into(),
+            group_id: s("g_officers").into(),
+            name: Some(s("Officers")),
+            color: Some(0),
+            mentionable: Some(false),
+            permissions: Some(Permissions::ALL),
+        }),
+        Request::DeleteGroup(rq::GroupRef {
+            community_id: s(C).into(),
+            group_id: s("g_officers").into(),
+        }),
+        Request::ReorderGroups(rq::ReorderGroups {
+            community_id: s(C).into(),
+            group_ids: vec![s("g_raid").into(), s("g_officers").into()],
+        }),
+        Request::AssignGroup(rq::MemberGroup {
+            community_id: s(C).into(),
+            user_id: s("carol").into(),
+            group_id: s("g_officers").into(),
+        }),
+        Request::UnassignGroup(rq::MemberGroup {
+            community_id: s(C).into(),
+            user_id: s("carol").into(),
+            group_id: s("g_raid").into(),
+        }),
+        Request::SetChannelOverride(rq::SetChannelOverride {
+            community_id: s(C).into(),
+            channel_id: s("ch_officers").into(),
+            rule: overrides().remove(1),
+        }),
+        Request::SetCategoryOverride(rq::SetCategoryOverride {
+            community_id: s(C).into(),
+            category_id: s("cat_games").into(),
+            rule: overrides().remove(0),
+        }),
+        Request::BanMember(rq::BanMember {
+            community_id: s(C).into(),
+            user_id: s("mallory").into(),
+            until_ms: Some(T0 + 7 * 86_400_000),
+            reason: s("spam ✉"),
+        }),
+        Request::UnbanMember(mref("mallory")),
+        Request::ListBans(cref()),
+        Request::SetChannelNotification(rq::SetChannelNotification {
+            community_id: s(C).into(),
+            channel_id: s("ch_general").into(),
+            level: ChannelNotification::None,
+        }),
+        Request::SetMemberFields(rq::SetMemberFields {
+            community_id: s(C).into(),
+            user_id: s("carol").into(),
+            fields: BTreeMap::from([(s("team"), s("blue")), (s("rank"), s(""))]),
+        }),
     ]
+}
+
+/// A ban with every field set.
+pub fn ban() -> Ban {
+    Ban {
+        community_id: s(C).into(),
+        user_id: s("mallory").into(),
+        by: s("alice").into(),
+        reason: s("spam ✉"),
+        at_ms: T0,
+        until_ms: Some(T0 + 7 * 86_400_000),
+    }
 }
 
 /// One response of every kind.
@@ -622,6 +751,19 @@ pub fn all_responses() -> Vec<Response> {
             has_more: false,
             change_seq: 46,
         }),
+        Response::Group(groups().remove(1)),
+        Response::Groups(GroupList { groups: groups() }),
+        Response::Bans(BanList {
+            bans: vec![
+                ban(),
+                Ban {
+                    user_id: s("trent").into(),
+                    reason: s(""),
+                    until_ms: None,
+                    ..ban()
+                },
+            ],
+        }),
     ]
 }
 
@@ -706,6 +848,11 @@ pub fn all_events() -> Vec<Event> {
         },
         Event::MessageChanged {
             change: changes().remove(1),
+        },
+        Event::GroupsChanged {
+            community_id: s(C).into(),
+            groups: groups(),
+            version: 15,
         },
     ]
 }

@@ -1,5 +1,6 @@
 //! Server-generated ids: a kind prefix and 20 random lowercase hex digits (80 bits), e.g.
-//! `c_…` for communities, `ch_…` for channels, `cat_…` for categories.
+//! `c_…` for communities, `ch_…` for channels, `cat_…` for categories, `g_…` for
+//! permission groups.
 
 use std::fmt::Write as _;
 
@@ -9,6 +10,8 @@ pub(crate) const COMMUNITY_PREFIX: &str = "c_";
 pub(crate) const CHANNEL_PREFIX: &str = "ch_";
 /// Prefix of category ids.
 pub(crate) const CATEGORY_PREFIX: &str = "cat_";
+/// Prefix of permission group ids.
+pub(crate) const GROUP_PREFIX: &str = "g_";
 
 /// A new random id with `prefix` (any typed id, or a plain `String`).
 pub(crate) fn generate<T: From<String>>(prefix: &str) -> T {

@@ -15,11 +15,12 @@
 //! Decisions where PRODUCT.md is silent (kept here so the transport and SDK can rely on
 //! them):
 //! - A user who starts to see a channel (joins the community, is added to a private
-//!   channel, is promoted, the channel turns public) starts reading at its current end:
-//!   history from before is visible but not unread.
-//! - The structure `version` grows on info, attributes, mute-all, owner, role, channel,
-//!   category and private-channel-membership changes, not on joins and leaves (the member
-//!   count travels in `UnchangedCommunity` and `CommunityUpdated`).
+//!   channel, is promoted or given a group, an override or the channel turns public)
+//!   starts reading at its current end: history from before is visible but not unread.
+//! - The structure `version` grows on info, attributes, mute-all, owner, role, group,
+//!   assignment, override, channel, category and private-channel-membership changes, not
+//!   on joins and leaves (the member count travels in `UnchangedCommunity` and
+//!   `CommunityUpdated`).
 //! - Personal events (`CommunityAdded`, `CommunityRemoved`, `ChannelAdded` for one user)
 //!   go to `Audience::Users([user])`, which includes the requesting session; removals use
 //!   a user list because the membership change is applied before delivery.
@@ -27,13 +28,19 @@
 //!   `INVALID_IDEMPOTENCY_KEY`; a resend in the same channel returns the stored message,
 //!   even if the sender has been muted or removed since.
 //! - `get_messages` with both `after_seq` and `before_seq` returns the oldest messages
-//!   strictly between them. `@everyone` may be used by every member (no permission groups
-//!   yet). Deleting an attribute that does not exist is not a failure.
+//!   strictly between them. Deleting an attribute that does not exist is not a failure.
+//! - Permissions (docs/PROTOCOL.md §14, docs/DECISIONS.md "Roles and permissions"): every
+//!   check goes through `community_protocol::permissions` (the operation table, `require`,
+//!   `may_act_on`, `may_manage_group`), fed by `domain::access`; who sees a channel follows
+//!   `view_channel`, its audience is cached per channel under the community's access
+//!   stamp (`domain::audience`), and changes of sight are told to exactly those concerned
+//!   (`domain::visibility`).
 //! - `decide_join_request` and `delete_channel` answer `Ok`; join request messages are
 //!   capped at 500 characters (`INVALID_ARGUMENT`).
 //! - The life of a message (docs/DECISIONS.md, "Message life"): an edit needs the right to
-//!   post (mute, mute-all, announcement), a recall does not; reactions need a voice (not
-//!   muted) but are open in announcement channels, and taking one back is always allowed;
+//!   post (`send_messages`: mute, mute-all, announcement), a recall does not; reactions
+//!   need `add_reactions` (a speaking flag) but are open in announcement channels, and
+//!   taking one back is always allowed;
 //!   a recall unpins without an `unpinned` change and scrubs the content of the message's
 //!   earlier `edited` changes; system notifications cannot be forwarded
 //!   (`INVALID_ARGUMENT`); a forward's mentions and custom data are the sender's own.
@@ -53,5 +60,5 @@ mod test_support;
 
 pub use domain::Domain;
 pub use error::{StoreError, incident_id};
-pub use routing::{Audience, Delivery, Handled, MembershipChange};
+pub use routing::{Audience, ChannelViewers, Delivery, Handled, MembershipChange};
 pub use store::sqlite::{SqliteOptions, SqliteStore, Synchronous};

@@ -5,6 +5,9 @@
 //! index *before* delivering those events. The transport never decides who may see what;
 //! it only resolves an [`Audience`] to the sessions online right now.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use community_protocol::{CommunityId, Event, Response, UserId};
 
 /// The result of a request that the domain carried out.
@@ -43,11 +46,45 @@ pub struct Delivery {
 pub enum Audience {
     /// Every online session of every member of the community.
     Community(CommunityId),
+    /// Every online session of the members who may view a channel (shared: the domain
+    /// keeps one per channel until who may see what changes).
+    Viewers(Arc<ChannelViewers>),
     /// Every online session of these users (private channels, personal events).
     Users(Vec<UserId>),
     /// Every online session of this user except the one that made the request (the
     /// user's other devices: read positions, notification status).
     OtherSessionsOfCaller,
+}
+
+/// The members of a community who may view a channel: every member whose answer is
+/// `by_default`, except the `exceptions`, whose answer is the opposite. A channel seen by
+/// a few is `by_default: false` with its viewers as exceptions; a channel hidden from a
+/// few is `by_default: true` with those few. Members who join later hold only
+/// `@everyone`, so `by_default` is their answer too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelViewers {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Whether a member who is not an exception may view the channel.
+    pub by_default: bool,
+    /// The members whose answer is the opposite of `by_default`.
+    pub exceptions: HashSet<UserId>,
+}
+
+impl ChannelViewers {
+    /// Whether `user_id` (a member of the community) may view the channel.
+    pub fn includes(&self, user_id: &UserId) -> bool {
+        self.by_default != self.exceptions.contains(user_id)
+    }
+
+    /// The audience: the whole community when everyone may view the channel.
+    pub fn into_audience(self) -> Audience {
+        if self.by_default && self.exceptions.is_empty() {
+            Audience::Community(self.community_id)
+        } else {
+            Audience::Viewers(Arc::new(self))
+        }
+    }
 }
 
 /// A user entered or left a community; the transport updates its index of which online

@@ -190,6 +190,84 @@ impl Env {
         );
     }
 
+    /// `owner` adds `flags` to the `@everyone` group of `community`.
+    pub(crate) fn grant_everyone(
+        &self,
+        owner: &str,
+        community: &str,
+        flags: community_protocol::Permissions,
+    ) {
+        let everyone = self
+            .snapshot(owner, community)
+            .groups
+            .into_iter()
+            .find(|g| g.group_id.is_everyone())
+            .expect("every community has @everyone");
+        self.ok(
+            owner,
+            Request::UpdateGroup(UpdateGroup {
+                community_id: community.into(),
+                group_id: everyone.group_id,
+                permissions: Some(everyone.permissions.union(flags)),
+                ..Default::default()
+            }),
+        );
+    }
+
+    /// `user` creates a group in `community` with `flags`; returns its id.
+    #[track_caller]
+    pub(crate) fn group(
+        &self,
+        user: &str,
+        community: &str,
+        name: &str,
+        flags: community_protocol::Permissions,
+    ) -> community_protocol::GroupId {
+        let request = Request::CreateGroup(CreateGroup {
+            community_id: community.into(),
+            name: name.into(),
+            permissions: flags,
+            ..Default::default()
+        });
+        match self.ok(user, request).response {
+            Response::Group(group) => group.group_id,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// `user` gives `member` the group `group_id`.
+    #[track_caller]
+    pub(crate) fn assign(&self, user: &str, community: &str, member: &str, group_id: &str) {
+        self.ok(user, assign_group(community, member, group_id, true));
+    }
+
+    /// `user` sets a channel override for a group (`group:<id>`) or a member.
+    #[track_caller]
+    pub(crate) fn set_override(
+        &self,
+        user: &str,
+        community: &str,
+        channel: &str,
+        target: community_protocol::OverrideTarget,
+        allow: community_protocol::Permissions,
+        deny: community_protocol::Permissions,
+    ) -> Handled {
+        self.ok(
+            user,
+            channel_override(community, channel, target, allow, deny),
+        )
+    }
+
+    /// The ids of the channels `user` sees in `community`.
+    #[track_caller]
+    pub(crate) fn seen(&self, user: &str, community: &str) -> Vec<String> {
+        self.snapshot(user, community)
+            .channels
+            .into_iter()
+            .map(|c| c.channel_id.to_string())
+            .collect()
+    }
+
     /// A community's snapshot as `user` sees it.
     #[track_caller]
     pub(crate) fn snapshot(&self, user: &str, community: &str) -> CommunitySnapshot {
@@ -316,11 +394,17 @@ pub(crate) fn event_kinds(handled: &Handled) -> Vec<String> {
         .collect()
 }
 
-/// A user list audience, sorted for comparison.
+/// A user list audience (or the viewers of a channel seen by a few), sorted for
+/// comparison.
 pub(crate) fn users(audience: &Audience) -> Vec<UserId> {
     match audience {
         Audience::Users(users) => {
             let mut users = users.clone();
+            users.sort();
+            users
+        }
+        Audience::Viewers(viewers) if !viewers.by_default => {
+            let mut users: Vec<UserId> = viewers.exceptions.iter().cloned().collect();
             users.sort();
             users
         }
@@ -461,5 +545,65 @@ impl Env {
             }
         }
         panic!("more than 1,000 pages");
+    }
+}
+
+/// `assign_group` (or `unassign_group` when `add` is false).
+pub(crate) fn assign_group(community: &str, user: &str, group_id: &str, add: bool) -> Request {
+    let p = MemberGroup {
+        community_id: community.into(),
+        user_id: user.into(),
+        group_id: group_id.into(),
+    };
+    if add {
+        Request::AssignGroup(p)
+    } else {
+        Request::UnassignGroup(p)
+    }
+}
+
+/// `set_channel_override`.
+pub(crate) fn channel_override(
+    community: &str,
+    channel: &str,
+    target: community_protocol::OverrideTarget,
+    allow: community_protocol::Permissions,
+    deny: community_protocol::Permissions,
+) -> Request {
+    Request::SetChannelOverride(SetChannelOverride {
+        community_id: community.into(),
+        channel_id: channel.into(),
+        rule: community_protocol::Override {
+            target,
+            allow,
+            deny,
+        },
+    })
+}
+
+/// An override target naming a group.
+pub(crate) fn for_group(group_id: &str) -> community_protocol::OverrideTarget {
+    community_protocol::OverrideTarget::Group {
+        group_id: group_id.into(),
+    }
+}
+
+/// An override target naming a member.
+pub(crate) fn for_member(user: &str) -> community_protocol::OverrideTarget {
+    community_protocol::OverrideTarget::Member {
+        user_id: user.into(),
+    }
+}
+
+/// Whether `user` is in an audience, given the members of the community (for
+/// `Audience::Community`).
+pub(crate) fn reaches(audience: &Audience, user: &str, members: &[&str]) -> bool {
+    match audience {
+        Audience::Community(_) => members.contains(&user),
+        Audience::Viewers(viewers) => {
+            members.contains(&user) && viewers.includes(&UserId::from(user))
+        }
+        Audience::Users(users) => users.iter().any(|u| u == user),
+        Audience::OtherSessionsOfCaller => false,
     }
 }

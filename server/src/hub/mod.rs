@@ -7,6 +7,10 @@
 //! ([`community_protocol::codec::event_frame`]). Pushing never blocks and never awaits: it
 //! appends to a bounded ring and wakes a writer.
 //!
+//! A channel's audience computed by the domain ([`ChannelViewers`]) is resolved here
+//! against the online sessions: through the community's sessions when most members see
+//! the channel, through the few users' sessions otherwise.
+//!
 //! The index lives under one mutex, held only for map updates and for the pushes of one
 //! delivery; nothing awaits while holding it. Lock order: index, then session, then
 //! outbox.
@@ -19,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use community_protocol::{CommunityId, GoodbyeReason, UserId, codec};
-use community_server_domain::{Audience, Delivery, MembershipChange};
+use community_server_domain::{Audience, ChannelViewers, Delivery, MembershipChange};
 
 pub(crate) use outbox::{Ending, Goodbye, Outbox};
 pub(crate) use session::{Session, TAKE_BATCH, Taken};
@@ -301,6 +305,9 @@ impl Hub {
                         pushes += members.len();
                     }
                 }
+                Audience::Viewers(viewers) => {
+                    pushes += push_to_viewers(&index, viewers, &body);
+                }
                 Audience::Users(users) => {
                     let mut seen = HashSet::with_capacity(users.len());
                     for user in users {
@@ -328,6 +335,38 @@ impl Hub {
         }
         pushes
     }
+}
+
+/// Pushes `body` to the online sessions of a channel's viewers; returns the number of
+/// pushes. A channel seen by a few is reached through those users' sessions, one seen by
+/// most through the community's sessions, skipping the exceptions.
+fn push_to_viewers(index: &Index, viewers: &ChannelViewers, body: &Arc<str>) -> usize {
+    let mut pushes = 0;
+    if viewers.by_default {
+        if let Some(members) = index.communities.get(&viewers.community_id) {
+            for session in members.values() {
+                if !viewers.exceptions.contains(&session.user_id) {
+                    session.push(body);
+                    pushes += 1;
+                }
+            }
+        }
+    } else {
+        for user in &viewers.exceptions {
+            let Some(entry) = index.users.get(user) else {
+                continue;
+            };
+            // Only while a member (the index follows membership changes).
+            if !entry.communities.contains(&viewers.community_id) {
+                continue;
+            }
+            for session in &entry.sessions {
+                session.push(body);
+            }
+            pushes += entry.sessions.len();
+        }
+    }
+    pushes
 }
 
 #[cfg(test)]

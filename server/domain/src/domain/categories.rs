@@ -1,10 +1,16 @@
-//! Categories (owner / admin): create, rename or move, delete. Deleting one leaves its
-//! channels without a category (the store's foreign key does it in the same transaction).
+//! Categories (`manage_channels`): create, rename or move, delete. Deleting one leaves its
+//! channels without a category (the store's foreign key does it in the same transaction);
+//! its channels that followed its overrides fall back to their own, so who sees them may
+//! change (see [`super::visibility`]). A category's overrides are set in
+//! [`super::overrides`].
 
 use community_protocol::request::{CategoryRef, CreateCategory, UpdateCategory};
-use community_protocol::{ApiError, CategoryId, CategoryInfo, ErrorCode, Event, Response};
+use community_protocol::{
+    ApiError, CategoryId, CategoryInfo, ErrorCode, Event, Permissions, Response,
+};
 
 use super::context::Ctx;
+use super::visibility::{self, ChannelSight};
 use crate::ids;
 use crate::routing::Audience;
 
@@ -15,8 +21,9 @@ fn not_found(category_id: &CategoryId) -> ApiError {
     )
 }
 
-/// Bumps the structure version and tells the community the category as it is now.
-fn category_updated(cx: &mut Ctx<'_>, category: &CategoryInfo) -> Result<(), ApiError> {
+/// Bumps the structure version and tells the community the category as it is now;
+/// returns the version.
+pub(crate) fn category_updated(cx: &mut Ctx<'_>, category: &CategoryInfo) -> Result<u64, ApiError> {
     let version = cx.bump_version(&category.community_id)?;
     cx.emit(
         Audience::Community(category.community_id.clone()),
@@ -25,13 +32,13 @@ fn category_updated(cx: &mut Ctx<'_>, category: &CategoryInfo) -> Result<(), Api
             version,
         },
     );
-    Ok(())
+    Ok(version)
 }
 
 /// `create_category`.
 pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateCategory) -> Result<Response, ApiError> {
-    cx.membership(&p.community_id)?
-        .require_manager("create categories")?;
+    let membership = cx.membership(&p.community_id)?;
+    cx.require_op(&membership, "create_category", None, Permissions::NONE)?;
     cx.limits.check_channel_name(&p.name)?;
     let position = match p.position {
         Some(position) => position,
@@ -42,6 +49,7 @@ pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateCategory) -> Result<Response, Ap
         category_id: ids::generate(ids::CATEGORY_PREFIX),
         name: p.name,
         position,
+        overrides: Vec::new(),
     };
     cx.tx.insert_category(&category, cx.now)?;
     category_updated(cx, &category)?;
@@ -50,8 +58,8 @@ pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateCategory) -> Result<Response, Ap
 
 /// `update_category`: rename and/or move.
 pub(crate) fn update(cx: &mut Ctx<'_>, p: UpdateCategory) -> Result<Response, ApiError> {
-    cx.membership(&p.community_id)?
-        .require_manager("update categories")?;
+    let membership = cx.membership(&p.community_id)?;
+    cx.require_op(&membership, "update_category", None, Permissions::NONE)?;
     let before = cx
         .tx
         .category(&p.community_id, &p.category_id)?
@@ -73,11 +81,17 @@ pub(crate) fn update(cx: &mut Ctx<'_>, p: UpdateCategory) -> Result<Response, Ap
 
 /// `delete_category`.
 pub(crate) fn delete(cx: &mut Ctx<'_>, p: CategoryRef) -> Result<Response, ApiError> {
-    cx.membership(&p.community_id)?
-        .require_manager("delete categories")?;
+    let membership = cx.membership(&p.community_id)?;
+    cx.require_op(&membership, "delete_category", None, Permissions::NONE)?;
+    let followers = |record: &crate::store::ChannelRecord| {
+        record.info.follows_category && record.info.category_id.as_ref() == Some(&p.category_id)
+    };
+    let sight = ChannelSight::capture(cx, &p.community_id, followers)?;
     if !cx.tx.delete_category(&p.community_id, &p.category_id)? {
         return Err(not_found(&p.category_id));
     }
+    cx.access_changed(&p.community_id)?;
+    let moved = sight.settle(cx)?;
     let version = cx.bump_version(&p.community_id)?;
     cx.emit(
         Audience::Community(p.community_id.clone()),
@@ -87,5 +101,6 @@ pub(crate) fn delete(cx: &mut Ctx<'_>, p: CategoryRef) -> Result<Response, ApiEr
             version,
         },
     );
+    visibility::tell(cx, &moved, version)?;
     Ok(Response::Ok)
 }

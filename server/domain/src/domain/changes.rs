@@ -11,7 +11,7 @@ use community_protocol::request::GetChanges;
 use community_protocol::response::{ChangeOutcome, ChangesPage};
 use community_protocol::{
     ApiError, ChangeKind, ChannelId, CommunityId, ErrorCode, Event, Message, MessageChange,
-    Response, Seq,
+    Permissions, Response, Seq,
 };
 
 use super::context::{Ctx, Membership};
@@ -36,7 +36,7 @@ pub(crate) fn message_not_found(seq: Seq) -> ApiError {
 }
 
 impl Target {
-    /// The message `seq` of a channel the caller can read: `COMMUNITY_NOT_FOUND`,
+    /// The message `seq` of a channel the caller may view: `COMMUNITY_NOT_FOUND`,
     /// `NOT_MEMBER`, `CHANNEL_NOT_FOUND`, `NOT_CHANNEL_MEMBER` or `MESSAGE_NOT_FOUND`.
     pub fn load(
         cx: &Ctx<'_>,
@@ -44,21 +44,28 @@ impl Target {
         channel_id: &ChannelId,
         seq: Seq,
     ) -> Result<Target, ApiError> {
-        Self::load_checked(cx, community_id, channel_id, seq, |_| Ok(()))
+        Self::load_checked(
+            cx,
+            community_id,
+            channel_id,
+            seq,
+            |cx, membership, channel| cx.require_in(membership, channel, Permissions::VIEW_CHANNEL),
+        )
     }
 
-    /// Like [`Target::load`], with a role check that runs before the message is looked
-    /// up (so an ordinary member pinning gets `PERMISSION_DENIED` whatever the `seq`).
+    /// Like [`Target::load`], with a permission check in the channel instead of plain
+    /// sight, run before the message is looked up (so a member without `manage_messages`
+    /// pinning gets `PERMISSION_DENIED` whatever the `seq`).
     pub fn load_checked(
         cx: &Ctx<'_>,
         community_id: &CommunityId,
         channel_id: &ChannelId,
         seq: Seq,
-        check: impl FnOnce(&Membership) -> Result<(), ApiError>,
+        check: impl FnOnce(&Ctx<'_>, &Membership, &ChannelRecord) -> Result<(), ApiError>,
     ) -> Result<Target, ApiError> {
         let membership = cx.membership(community_id)?;
-        let channel = cx.visible_channel(&membership, channel_id)?;
-        check(&membership)?;
+        let channel = cx.channel(community_id, channel_id)?;
+        check(cx, &membership, &channel)?;
         let message = cx
             .tx
             .message(channel_id, seq, Some(cx.caller))?
@@ -142,10 +149,17 @@ pub(crate) fn changed(
     }))
 }
 
-/// `get_changes`: the channel's changes after `after_change_seq`, ascending, one page.
+/// `get_changes` (`read_history`): the channel's changes after `after_change_seq`,
+/// ascending, one page.
 pub(crate) fn get(cx: &mut Ctx<'_>, p: GetChanges) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    let channel = cx.visible_channel(&membership, &p.channel_id)?;
+    let channel = cx.channel(&p.community_id, &p.channel_id)?;
+    cx.require_op(
+        &membership,
+        "get_changes",
+        Some(&channel),
+        Permissions::NONE,
+    )?;
     let limit = cx.limits.page_size(p.limit)?;
     let (changes, has_more) =
         cx.tx

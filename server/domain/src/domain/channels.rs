@@ -1,7 +1,8 @@
-//! Channels: create, update (including public ↔ private), delete, and the explicit
-//! members of private channels. Every change tells exactly those who can see the channel;
-//! users who gain or lose sight of a private channel get `ChannelAdded` / `ChannelRemoved`.
-//! A new channel starts with a `channel_created` system message and a rename writes
+//! Channels: create, update (including public ↔ private, category following, mute-all),
+//! delete, and the explicit members of private channels (`manage_channels` in the
+//! channel). Every change tells exactly those who may view the channel; users who gain or
+//! lose sight of it get `ChannelAdded` / `ChannelRemoved` ([`super::visibility`]). A new
+//! channel starts with a `channel_created` system message and a rename writes
 //! `channel_renamed` (when the community writes system messages), after `ChannelAdded` /
 //! `ChannelUpdated`.
 
@@ -11,13 +12,13 @@ use community_protocol::request::{ChannelMembers, ChannelRef, CreateChannel, Upd
 use community_protocol::response::{ChannelMemberList, UsersOutcome};
 use community_protocol::{
     ApiError, CategoryId, ChannelInfo, ChannelKind, ChannelRemovalReason, CommunityId, ErrorCode,
-    ErrorKind, Event, FailedUser, MemberInfo, Response, Role, UserId,
+    ErrorKind, Event, FailedUser, Permissions, Response, UserId,
 };
 
-use super::context::{Ctx, Membership};
+use super::context::Ctx;
+use super::visibility::{self, ChannelSight};
 use super::{system, view};
 use crate::ids;
-use crate::routing::Audience;
 use crate::store::ChannelRecord;
 
 fn protected(what: &str) -> ApiError {
@@ -63,10 +64,10 @@ fn reload(cx: &Ctx<'_>, info: &ChannelInfo) -> Result<ChannelRecord, ApiError> {
     cx.channel(&info.community_id, &info.channel_id)
 }
 
-/// `create_channel` (owner / admin).
+/// `create_channel` (`manage_channels`).
 pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateChannel) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    membership.require_manager("create channels")?;
+    cx.require_op(&membership, "create_channel", None, Permissions::NONE)?;
     cx.limits.check_channel_name(&p.name)?;
     cx.limits.check_channel_intro(&p.introduction)?;
     cx.limits.check_channel_notice(&p.notice)?;
@@ -110,6 +111,9 @@ pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateChannel) -> Result<Response, Api
         private: p.private,
         is_default: false,
         created_at_ms: cx.now,
+        overrides: Vec::new(),
+        follows_category: p.follows_category,
+        mute_all: false,
     };
     cx.tx.insert_channel(&info)?;
     for user_id in &p.member_ids {
@@ -132,11 +136,18 @@ pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateChannel) -> Result<Response, Api
     Ok(Response::Channel(info))
 }
 
-/// `update_channel` (owner / admin); absent fields stay.
+/// `update_channel` (`manage_channels` in the channel); absent fields stay. Who sees the
+/// channel may change (private, category, category following): `channel_updated` goes to
+/// those who saw it before and still do, the others gain or lose it.
 pub(crate) fn update(cx: &mut Ctx<'_>, p: UpdateChannel) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    membership.require_manager("update channels")?;
     let record = cx.channel(&p.community_id, &p.channel_id)?;
+    cx.require_op(
+        &membership,
+        "update_channel",
+        Some(&record),
+        Permissions::NONE,
+    )?;
     let before = record.info.clone();
     let mut info = record.info.clone();
     if let Some(name) = p.name {
@@ -166,45 +177,43 @@ pub(crate) fn update(cx: &mut Ctx<'_>, p: UpdateChannel) -> Result<Response, Api
         }
         info.private = private;
     }
+    if let Some(follows) = p.follows_category {
+        info.follows_category = follows;
+    }
+    if let Some(mute_all) = p.mute_all {
+        info.mute_all = mute_all;
+    }
     if info == before {
         return Ok(Response::Channel(info));
     }
-    let audience_before = cx.channel_audience(&record)?;
+    let access = info.private != before.private
+        || info.category_id != before.category_id
+        || info.follows_category != before.follows_category;
+    let sight = access
+        .then(|| ChannelSight::capture(cx, &p.community_id, |r| r.info.channel_id == p.channel_id))
+        .transpose()?;
     cx.tx.update_channel(&info)?;
+    if access {
+        cx.access_changed(&p.community_id)?;
+    }
+    let moved = sight
+        .map(|sight| sight.settle(cx))
+        .transpose()?
+        .unwrap_or_default();
     let version = cx.bump_version(&p.community_id)?;
     let record = reload(cx, &info)?;
     let updated = Event::ChannelUpdated {
         channel: info.clone(),
         version,
     };
-    match (audience_before, cx.channel_audience(&record)?) {
-        // Public → private: members who are not viewers now lose it.
-        (Audience::Community(_), Audience::Users(kept)) => {
-            let lost = members_except(cx, &info.community_id, &kept)?;
-            for user_id in &lost {
-                cx.tx.forget_reading(user_id, &info.channel_id)?;
-            }
-            cx.emit(Audience::Users(kept), updated);
-            cx.emit(Audience::Users(lost), revoked(&info, version));
+    match moved.first() {
+        Some(channel) => cx.emit(channel.kept(), updated),
+        None => {
+            let audience = cx.channel_audience(&record)?;
+            cx.emit(audience, updated);
         }
-        // Private → public: members who were not viewers gain it.
-        (Audience::Users(had), Audience::Community(_)) => {
-            let gained = members_except(cx, &info.community_id, &had)?;
-            cx.tx
-                .start_reading_all(&info.community_id, &info.channel_id)?;
-            cx.emit(Audience::Users(had), updated);
-            let head = view::fresh_head(&record);
-            cx.emit(
-                Audience::Users(gained),
-                Event::ChannelAdded {
-                    channel: info.clone(),
-                    head,
-                    version,
-                },
-            );
-        }
-        (_, after) => cx.emit(after, updated),
     }
+    visibility::tell(cx, &moved, version)?;
     if info.name != before.name {
         let text = format!("{} renamed #{} to #{}", cx.caller, before.name, info.name);
         system::post(cx, &p.community_id, &record, system::CHANNEL_RENAMED, text)?;
@@ -212,35 +221,16 @@ pub(crate) fn update(cx: &mut Ctx<'_>, p: UpdateChannel) -> Result<Response, Api
     Ok(Response::Channel(info))
 }
 
-/// The members of a community who are not in `excluded`.
-fn members_except(
-    cx: &Ctx<'_>,
-    community_id: &CommunityId,
-    excluded: &[UserId],
-) -> Result<Vec<UserId>, ApiError> {
-    let excluded: HashSet<&UserId> = excluded.iter().collect();
-    Ok(cx
-        .tx
-        .member_ids(community_id)?
-        .into_iter()
-        .filter(|user| !excluded.contains(user))
-        .collect())
-}
-
-fn revoked(info: &ChannelInfo, version: u64) -> Event {
-    Event::ChannelRemoved {
-        community_id: info.community_id.clone(),
-        channel_id: info.channel_id.clone(),
-        reason: ChannelRemovalReason::AccessRevoked,
-        version,
-    }
-}
-
-/// `delete_channel` (owner / admin; never the default channel).
+/// `delete_channel` (`manage_channels` in the channel; never the default channel).
 pub(crate) fn delete(cx: &mut Ctx<'_>, p: ChannelRef) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    membership.require_manager("delete channels")?;
     let record = cx.channel(&p.community_id, &p.channel_id)?;
+    cx.require_op(
+        &membership,
+        "delete_channel",
+        Some(&record),
+        Permissions::NONE,
+    )?;
     if record.info.is_default {
         return Err(protected("deleted"));
     }
@@ -259,14 +249,16 @@ pub(crate) fn delete(cx: &mut Ctx<'_>, p: ChannelRef) -> Result<Response, ApiErr
     Ok(Response::Ok)
 }
 
-/// A private channel the caller manages: `INVALID_ARGUMENT` for a public one.
+/// A private channel the caller manages (`manage_channels` in it): `INVALID_ARGUMENT` for
+/// a public one.
 fn managed_private_channel(
     cx: &Ctx<'_>,
     p: &ChannelMembers,
-) -> Result<(Membership, ChannelRecord), ApiError> {
+    op: &str,
+) -> Result<ChannelRecord, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    membership.require_manager("manage channel members")?;
     let record = cx.channel(&p.community_id, &p.channel_id)?;
+    cx.require_op(&membership, op, Some(&record), Permissions::NONE)?;
     if !record.info.private {
         return Err(ApiError::new(
             ErrorCode::INVALID_ARGUMENT,
@@ -274,19 +266,28 @@ fn managed_private_channel(
         ));
     }
     cx.limits.check_invitees(p.user_ids.len())?;
-    Ok((membership, record))
+    Ok(record)
 }
 
-/// `add_channel_members` (owner / admin): users who could not see the channel get it.
+/// Captures who sees one channel before a change of its explicit members.
+fn sight_of(cx: &Ctx<'_>, record: &ChannelRecord) -> Result<ChannelSight, ApiError> {
+    let channel_id = record.info.channel_id.clone();
+    ChannelSight::capture(cx, &record.info.community_id, move |r| {
+        r.info.channel_id == channel_id
+    })
+}
+
+/// `add_channel_members`: users who could not see the channel get it, reading from its
+/// end.
 pub(crate) fn add_members(cx: &mut Ctx<'_>, p: ChannelMembers) -> Result<Response, ApiError> {
-    let (_, record) = managed_private_channel(cx, &p)?;
+    let record = managed_private_channel(cx, &p, "add_channel_members")?;
+    let sight = sight_of(cx, &record)?;
     let mut succeeded = Vec::new();
     let mut failed = Vec::new();
-    let mut gained = Vec::new();
     for user_id in unique(p.user_ids) {
-        let outcome = cx.member(&p.community_id, &user_id).and_then(|member| {
+        let outcome = cx.member(&p.community_id, &user_id).and_then(|_| {
             if cx.tx.add_channel_member(&p.channel_id, &user_id)? {
-                Ok(member)
+                Ok(())
             } else {
                 Err(ApiError::new(
                     ErrorCode::ALREADY_MEMBER,
@@ -295,61 +296,39 @@ pub(crate) fn add_members(cx: &mut Ctx<'_>, p: ChannelMembers) -> Result<Respons
             }
         });
         match outcome {
-            Ok(member) => {
-                if member.role == Role::Member {
-                    cx.tx.start_reading(&user_id, &p.channel_id)?;
-                    gained.push(user_id.clone());
-                }
-                succeeded.push(user_id);
-            }
+            Ok(()) => succeeded.push(user_id),
             Err(error) if error.kind() == ErrorKind::Server => return Err(error),
             Err(error) => failed.push(FailedUser { user_id, error }),
         }
     }
     if !succeeded.is_empty() {
+        cx.access_changed(&p.community_id)?;
+        let moved = sight.settle(cx)?;
         let version = cx.bump_version(&p.community_id)?;
-        for user_id in gained {
-            let head = view::head(cx, &user_id, &record)?;
-            cx.emit_to(
-                &user_id,
-                Event::ChannelAdded {
-                    channel: record.info.clone(),
-                    head,
-                    version,
-                },
-            );
-        }
+        visibility::tell(cx, &moved, version)?;
     }
     Ok(Response::Users(UsersOutcome { succeeded, failed }))
 }
 
-/// `remove_channel_members` (owner / admin): ordinary members lose sight of the channel.
+/// `remove_channel_members`: those who no longer see the channel lose it.
 pub(crate) fn remove_members(cx: &mut Ctx<'_>, p: ChannelMembers) -> Result<Response, ApiError> {
-    let (_, record) = managed_private_channel(cx, &p)?;
+    let record = managed_private_channel(cx, &p, "remove_channel_members")?;
+    let sight = sight_of(cx, &record)?;
     let mut succeeded = Vec::new();
     let mut failed = Vec::new();
-    let mut lost = Vec::new();
     for user_id in unique(p.user_ids) {
         if !cx.tx.remove_channel_member(&p.channel_id, &user_id)? {
             let error = ApiError::new(ErrorCode::NOT_CHANNEL_MEMBER, "not a member of the channel");
             failed.push(FailedUser { user_id, error });
             continue;
         }
-        let still_sees = cx
-            .tx
-            .member(&p.community_id, &user_id)?
-            .is_some_and(|member| member.role >= Role::Admin);
-        if !still_sees {
-            cx.tx.forget_reading(&user_id, &p.channel_id)?;
-            lost.push(user_id.clone());
-        }
         succeeded.push(user_id);
     }
     if !succeeded.is_empty() {
+        cx.access_changed(&p.community_id)?;
+        let moved = sight.settle(cx)?;
         let version = cx.bump_version(&p.community_id)?;
-        if !lost.is_empty() {
-            cx.emit(Audience::Users(lost), revoked(&record.info, version));
-        }
+        visibility::tell(cx, &moved, version)?;
     }
     Ok(Response::Users(UsersOutcome { succeeded, failed }))
 }
@@ -357,7 +336,13 @@ pub(crate) fn remove_members(cx: &mut Ctx<'_>, p: ChannelMembers) -> Result<Resp
 /// `list_channel_members`: the explicit members of a private channel the caller sees.
 pub(crate) fn list_members(cx: &mut Ctx<'_>, p: ChannelRef) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    let record = cx.visible_channel(&membership, &p.channel_id)?;
+    let record = cx.channel(&p.community_id, &p.channel_id)?;
+    cx.require_op(
+        &membership,
+        "list_channel_members",
+        Some(&record),
+        Permissions::NONE,
+    )?;
     if !record.info.private {
         return Err(ApiError::new(
             ErrorCode::INVALID_ARGUMENT,
@@ -367,47 +352,6 @@ pub(crate) fn list_members(cx: &mut Ctx<'_>, p: ChannelRef) -> Result<Response, 
     Ok(Response::ChannelMembers(ChannelMemberList {
         user_ids: cx.tx.channel_member_ids(&p.channel_id)?,
     }))
-}
-
-/// After a role change of one member: private channels they gained or lost sight of.
-pub(crate) fn private_access_changed(
-    cx: &mut Ctx<'_>,
-    before: &MemberInfo,
-    after: &MemberInfo,
-    version: u64,
-) -> Result<(), ApiError> {
-    let was_manager = before.role >= Role::Admin;
-    let is_manager = after.role >= Role::Admin;
-    if was_manager == is_manager {
-        return Ok(());
-    }
-    for record in cx.tx.channels(&after.community_id)? {
-        if !record.info.private
-            || cx
-                .tx
-                .is_channel_member(&record.info.channel_id, &after.user_id)?
-        {
-            continue;
-        }
-        if is_manager {
-            cx.tx
-                .start_reading(&after.user_id, &record.info.channel_id)?;
-            let head = view::head(cx, &after.user_id, &record)?;
-            cx.emit_to(
-                &after.user_id,
-                Event::ChannelAdded {
-                    channel: record.info,
-                    head,
-                    version,
-                },
-            );
-        } else {
-            cx.tx
-                .forget_reading(&after.user_id, &record.info.channel_id)?;
-            cx.emit_to(&after.user_id, revoked(&record.info, version));
-        }
-    }
-    Ok(())
 }
 
 fn unique(user_ids: Vec<UserId>) -> Vec<UserId> {

@@ -9,7 +9,7 @@ use community_protocol::request::{
 use community_protocol::response::AttributesOutcome;
 use community_protocol::{
     ApiError, ChannelInfo, ChannelKind, CommunityId, CommunityInfo, ErrorCode, Event, FailedKey,
-    MemberInfo, Page, Response, Role, UserId,
+    Group, GroupId, MemberInfo, Page, Permissions, Response, Role, UserId,
 };
 
 use super::context::Ctx;
@@ -20,6 +20,8 @@ use crate::routing::Audience;
 
 /// Name of the channel every community starts with.
 pub(crate) const DEFAULT_CHANNEL_NAME: &str = "general";
+/// Name of the group every member holds.
+pub(crate) const EVERYONE_NAME: &str = "@everyone";
 /// Attempts at a fresh random community id before giving up (collisions of 80 random
 /// bits do not happen in practice).
 const ID_ATTEMPTS: usize = 8;
@@ -36,7 +38,8 @@ pub(crate) fn check_can_join_more(cx: &Ctx<'_>, user_id: &UserId) -> Result<(), 
     Ok(())
 }
 
-/// `create_community`: the caller becomes the owner; a default channel is created.
+/// `create_community`: the caller becomes the owner; a default channel and the
+/// `@everyone` group (`Permissions::EVERYONE_DEFAULT`) are created.
 pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateCommunity) -> Result<Response, ApiError> {
     cx.limits.check_community_name(&p.name)?;
     cx.limits.check_avatar_url(&p.avatar_url)?;
@@ -82,6 +85,9 @@ pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateCommunity) -> Result<Response, A
         private: false,
         is_default: true,
         created_at_ms: cx.now,
+        overrides: Vec::new(),
+        follows_category: false,
+        mute_all: false,
     };
     let info = CommunityInfo {
         community_id: community_id.clone(),
@@ -99,6 +105,15 @@ pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateCommunity) -> Result<Response, A
         system_messages: p.system_messages.unwrap_or(true),
     };
     cx.tx.insert_community(&info)?;
+    cx.tx.insert_group(&Group {
+        community_id: community_id.clone(),
+        group_id: GroupId::everyone(),
+        name: EVERYONE_NAME.to_owned(),
+        color: 0,
+        position: 0,
+        mentionable: false,
+        permissions: Permissions::EVERYONE_DEFAULT,
+    })?;
     cx.tx.insert_channel(&default_channel)?;
     let owner = MemberInfo {
         community_id: community_id.clone(),
@@ -107,6 +122,8 @@ pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateCommunity) -> Result<Response, A
         nickname: String::new(),
         joined_at_ms: cx.now,
         muted_until_ms: None,
+        groups: Vec::new(),
+        custom_fields: Default::default(),
     };
     cx.tx.insert_member(&owner)?;
     cx.tx
@@ -166,11 +183,11 @@ pub(crate) fn get(cx: &mut Ctx<'_>, p: CommunityRef) -> Result<Response, ApiErro
     )?))
 }
 
-/// `update_community`: name, avatar, notice, join policy, system-message switch (owner /
-/// admin).
+/// `update_community`: name, avatar, notice, join policy, system-message switch
+/// (`manage_community`).
 pub(crate) fn update(cx: &mut Ctx<'_>, p: UpdateCommunity) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    membership.require_manager("update the community")?;
+    cx.require_op(&membership, "update_community", None, Permissions::NONE)?;
     let mut info = membership.info;
     let before = info.clone();
     if let Some(name) = p.name {
@@ -201,10 +218,11 @@ pub(crate) fn update(cx: &mut Ctx<'_>, p: UpdateCommunity) -> Result<Response, A
     Ok(Response::CommunityInfo(info))
 }
 
-/// `set_attributes`: keys that fail are reported one by one, the others are set.
+/// `set_attributes` (`manage_community`): keys that fail are reported one by one, the
+/// others are set.
 pub(crate) fn set_attributes(cx: &mut Ctx<'_>, p: SetAttributes) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    membership.require_manager("change attributes")?;
+    cx.require_op(&membership, "set_attributes", None, Permissions::NONE)?;
     if p.attributes.is_empty() {
         return Err(ApiError::new(
             ErrorCode::INVALID_ARGUMENT,
@@ -246,13 +264,14 @@ pub(crate) fn set_attributes(cx: &mut Ctx<'_>, p: SetAttributes) -> Result<Respo
     }))
 }
 
-/// `delete_attributes`: deleting a key that does not exist is not an error.
+/// `delete_attributes` (`manage_community`): deleting a key that does not exist is not an
+/// error.
 pub(crate) fn delete_attributes(
     cx: &mut Ctx<'_>,
     p: DeleteAttributes,
 ) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    membership.require_manager("change attributes")?;
+    cx.require_op(&membership, "delete_attributes", None, Permissions::NONE)?;
     if p.keys.is_empty() {
         return Err(ApiError::new(
             ErrorCode::INVALID_ARGUMENT,

@@ -1,13 +1,14 @@
 //! The context of one request inside its transaction ([`Ctx`]): who asks, when, the
 //! limits, and the effects collected so far (membership changes and deliveries), plus the
-//! lookups every operation starts with (community, membership, channel) and the role
-//! checks that follow them.
+//! lookups every operation starts with (community, membership, channel). Permission
+//! checks on these live in [`super::access`].
 
 use community_protocol::{
-    ApiError, ChannelId, ChannelKind, CommunityId, CommunityInfo, ErrorCode, Event, Limits,
+    ApiError, ChannelId, CommunityId, CommunityInfo, ErrorCode, Event, Group, GroupId, Limits,
     MemberInfo, Role, TimestampMs, UserId,
 };
 
+use super::audience::ViewerCache;
 use crate::rate::RateLimiter;
 use crate::routing::{Audience, Delivery, MembershipChange};
 use crate::store::{ChannelRecord, Tx};
@@ -24,69 +25,25 @@ pub(crate) struct Ctx<'a> {
     pub limits: &'a Limits,
     /// The per-channel rate limiter.
     pub rate: &'a RateLimiter,
+    /// Who may view which channel, kept between requests.
+    pub viewers: &'a ViewerCache,
     /// Membership changes, in order.
     pub membership: Vec<MembershipChange>,
     /// Events to deliver, in order.
     pub deliveries: Vec<Delivery>,
 }
 
-/// A caller's membership together with the community it is in.
+/// A caller's membership together with the community it is in and its groups.
 pub(crate) struct Membership {
     /// The community (with attributes).
     pub info: CommunityInfo,
-    /// The caller's membership.
+    /// The caller's membership (with their groups).
     pub me: MemberInfo,
+    /// Every permission group of the community, `@everyone` first.
+    pub groups: Vec<Group>,
 }
 
 impl Membership {
-    /// True for the owner and admins.
-    pub fn is_manager(&self) -> bool {
-        self.me.role >= Role::Admin
-    }
-
-    /// Fails with `PERMISSION_DENIED` unless the caller is the owner or an admin.
-    pub fn require_manager(&self, what: &str) -> Result<(), ApiError> {
-        if self.is_manager() {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                ErrorCode::PERMISSION_DENIED,
-                format!("only the owner and admins may {what}"),
-            ))
-        }
-    }
-
-    /// Fails with `MUTED` while the caller is muted, and with `MUTE_ALL` for an ordinary
-    /// member while the community is muted (what sending, editing and reacting need).
-    pub fn require_voice(&self, now: TimestampMs) -> Result<(), ApiError> {
-        if let Some(until) = self.me.muted_until_ms.filter(|until| *until > now) {
-            return Err(ApiError::new(
-                ErrorCode::MUTED,
-                format!("you are muted until {until} (ms since epoch)"),
-            ));
-        }
-        if self.info.mute_all && self.me.role == Role::Member {
-            return Err(ApiError::new(
-                ErrorCode::MUTE_ALL,
-                "the community is muted: only the owner and admins speak",
-            ));
-        }
-        Ok(())
-    }
-
-    /// Fails unless the caller may post in `channel`: `ANNOUNCEMENT_READ_ONLY` for an
-    /// ordinary member in an announcement channel, then [`Membership::require_voice`].
-    /// Sending and editing need this.
-    pub fn require_post(&self, channel: &ChannelRecord, now: TimestampMs) -> Result<(), ApiError> {
-        if channel.info.kind == ChannelKind::Announcement && !self.is_manager() {
-            return Err(ApiError::new(
-                ErrorCode::ANNOUNCEMENT_READ_ONLY,
-                "only the owner and admins post in an announcement channel",
-            ));
-        }
-        self.require_voice(now)
-    }
-
     /// Fails with `OWNER_ONLY` unless the caller is the owner.
     pub fn require_owner(&self, what: &str) -> Result<(), ApiError> {
         if self.me.role == Role::Owner {
@@ -98,6 +55,22 @@ impl Membership {
             ))
         }
     }
+
+    /// The group `group_id` of the community, or `GROUP_NOT_FOUND`.
+    pub fn group(&self, group_id: &GroupId) -> Result<&Group, ApiError> {
+        self.groups
+            .iter()
+            .find(|g| g.group_id == *group_id)
+            .ok_or_else(|| group_not_found(group_id))
+    }
+}
+
+/// `GROUP_NOT_FOUND` for `group_id`.
+pub(crate) fn group_not_found(group_id: &GroupId) -> ApiError {
+    ApiError::new(
+        ErrorCode::GROUP_NOT_FOUND,
+        format!("no permission group {group_id:?} in this community"),
+    )
 }
 
 impl<'a> Ctx<'a> {
@@ -108,6 +81,7 @@ impl<'a> Ctx<'a> {
         now: TimestampMs,
         limits: &'a Limits,
         rate: &'a RateLimiter,
+        viewers: &'a ViewerCache,
     ) -> Self {
         Self {
             tx,
@@ -115,6 +89,7 @@ impl<'a> Ctx<'a> {
             now,
             limits,
             rate,
+            viewers,
             membership: Vec::new(),
             deliveries: Vec::new(),
         }
@@ -154,7 +129,8 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// The community and the caller's membership: `COMMUNITY_NOT_FOUND` or `NOT_MEMBER`.
+    /// The community, its groups and the caller's membership: `COMMUNITY_NOT_FOUND` or
+    /// `NOT_MEMBER`.
     pub fn membership(&self, community_id: &CommunityId) -> Result<Membership, ApiError> {
         let info = self.community(community_id)?;
         let me = self.tx.member(community_id, self.caller)?.ok_or_else(|| {
@@ -163,7 +139,8 @@ impl<'a> Ctx<'a> {
                 format!("you are not a member of {community_id:?}"),
             )
         })?;
-        Ok(Membership { info, me })
+        let groups = self.tx.groups(community_id)?;
+        Ok(Membership { info, me, groups })
     }
 
     /// Another member of the community, or `NOT_MEMBER`.
@@ -194,57 +171,6 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// Whether `member` can see `channel`: public channels are seen by every member,
-    /// private ones by their explicit members, the owner and the admins.
-    pub fn can_see(&self, channel: &ChannelRecord, member: &MemberInfo) -> Result<bool, ApiError> {
-        Ok(!channel.info.private
-            || member.role >= Role::Admin
-            || self
-                .tx
-                .is_channel_member(&channel.info.channel_id, &member.user_id)?)
-    }
-
-    /// A channel the caller can see: `CHANNEL_NOT_FOUND` or `NOT_CHANNEL_MEMBER`.
-    pub fn visible_channel(
-        &self,
-        membership: &Membership,
-        channel_id: &ChannelId,
-    ) -> Result<ChannelRecord, ApiError> {
-        let channel = self.channel(&membership.info.community_id, channel_id)?;
-        if !self.can_see(&channel, &membership.me)? {
-            return Err(ApiError::new(
-                ErrorCode::NOT_CHANNEL_MEMBER,
-                format!("channel {channel_id:?} is private and you are not in it"),
-            ));
-        }
-        Ok(channel)
-    }
-
-    /// Everyone who can see a private channel: explicit members, owner and admins.
-    pub fn private_viewers(
-        &self,
-        community_id: &CommunityId,
-        channel_id: &ChannelId,
-    ) -> Result<Vec<UserId>, ApiError> {
-        let mut users = self.tx.channel_member_ids(channel_id)?;
-        users.extend(self.tx.privileged_ids(community_id)?);
-        users.sort();
-        users.dedup();
-        Ok(users)
-    }
-
-    /// Who receives events about a channel.
-    pub fn channel_audience(&self, channel: &ChannelRecord) -> Result<Audience, ApiError> {
-        if channel.info.private {
-            Ok(Audience::Users(self.private_viewers(
-                &channel.info.community_id,
-                &channel.info.channel_id,
-            )?))
-        } else {
-            Ok(Audience::Community(channel.info.community_id.clone()))
-        }
-    }
-
     /// Bumps the community's structure version and saves its info; returns the new
     /// version.
     pub fn save_structure(&self, info: &mut CommunityInfo) -> Result<u64, ApiError> {
@@ -257,5 +183,11 @@ impl<'a> Ctx<'a> {
     pub fn bump_version(&self, community_id: &CommunityId) -> Result<u64, ApiError> {
         let mut info = self.community(community_id)?;
         self.save_structure(&mut info)
+    }
+
+    /// Records that who may see what changed in a community (groups, assignments, roles,
+    /// overrides, private channels, members leaving): cached audiences are recomputed.
+    pub fn access_changed(&self, community_id: &CommunityId) -> Result<(), ApiError> {
+        Ok(self.tx.renew_access_stamp(community_id)?)
     }
 }

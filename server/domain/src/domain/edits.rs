@@ -1,11 +1,12 @@
 //! Editing and recalling messages.
 //!
 //! - An edit is the author's, on a text or custom message that was not recalled, and needs
-//!   the right to post in the channel (muted members, mute-all and announcement channels
-//!   refuse it as they refuse a send). It is idempotent by `(editor, idempotency_key)`: a
+//!   what a send of the new content would need (`send_messages`, `mention_everyone` for
+//!   new `@everyone` or unmentionable group mentions; muted members, mute-all and
+//!   announcement channels refuse it as they refuse a send). It is idempotent by `(editor, idempotency_key)`: a
 //!   resend returns the change stored the first time and changes nothing.
-//! - A recall is the author's within `recall_window_ms` of sending, or the owner's or an
-//!   admin's at any time. It needs no right to post (taking words back is not speaking).
+//! - A recall is the author's within `recall_window_ms` of sending, or, at any time, of a
+//!   member holding `manage_messages` in the channel. It needs no right to post (taking words back is not speaking).
 //!   The message becomes a tombstone; the earlier `edited` changes of the log lose their
 //!   content too, so catching up never shows what was recalled. Recalling a tombstone
 //!   changes nothing.
@@ -13,10 +14,13 @@
 use community_protocol::limits::{check_idempotency_key, check_user_id};
 use community_protocol::request::EditMessage;
 use community_protocol::response::ChangeOutcome;
-use community_protocol::{ApiError, ChangeKind, ErrorCode, MessageContent, MessageRef, Response};
+use community_protocol::{
+    ApiError, ChangeKind, ErrorCode, MessageContent, MessageRef, Permissions, Response,
+};
 
 use super::changes::{Target, changed, record};
 use super::context::Ctx;
+use super::messages::{content_flags, mention_flags};
 use crate::store::{EditKey, MessageEdit};
 
 fn not_editable(what: &str) -> ApiError {
@@ -74,7 +78,13 @@ pub(crate) fn edit(cx: &mut Ctx<'_>, p: EditMessage) -> Result<Response, ApiErro
         check_user_id(user_id.as_str())?;
     }
     cx.limits.check_custom_data(&custom_data)?;
-    target.membership.require_post(&target.channel, cx.now)?;
+    let flags = mention_flags(&target.membership, &mentions)?.union(content_flags(&content));
+    cx.require_op(
+        &target.membership,
+        "edit_message",
+        Some(&target.channel),
+        flags,
+    )?;
     let edit_count = message.edit_count.saturating_add(1);
     cx.tx.edit_message(&MessageEdit {
         channel_id: &p.channel_id,
@@ -113,11 +123,14 @@ pub(crate) fn recall(cx: &mut Ctx<'_>, p: MessageRef) -> Result<Response, ApiErr
     if message.content.is_recalled() {
         return changed(cx, target, None);
     }
-    if !target.membership.is_manager() {
+    let manages = cx
+        .channel_flags(&target.membership, &target.channel)?
+        .contains(Permissions::MANAGE_MESSAGES);
+    if !manages {
         if message.sender_id != *cx.caller {
             return Err(ApiError::new(
                 ErrorCode::NOT_AUTHOR,
-                "only its author, the owner and admins may recall a message",
+                "only its author and members who manage messages may recall a message",
             ));
         }
         let elapsed = u64::try_from(cx.now.saturating_sub(message.created_at_ms)).unwrap_or(0);

@@ -1,46 +1,43 @@
-//! Members and roles: the member list, roles, ownership transfer, kick, mute, mute-all
-//! and nicknames, with the rule that nobody acts on the owner and admins do not act on
-//! admins.
+//! Members and roles: the member list (filtered by text, group or custom field), roles,
+//! ownership transfer, kick, mute, mute-all and nicknames. Acting on a member needs the
+//! operation's flag and to rank above them (`may_act_on`: nobody acts on the owner, an
+//! admin not on another admin, the others only below their highest group).
 
+use community_protocol::permissions::may_act_on;
 use community_protocol::request::{
     ListMembers, MemberRef, MuteMember, SetMemberRole, SetMuteAll, SetNickname,
 };
 use community_protocol::response::MembersPage;
 use community_protocol::{
-    ApiError, ErrorCode, Event, MemberInfo, Page, RemovalReason, Response, Role,
+    ApiError, ErrorCode, Event, MemberInfo, Page, Permissions, RemovalReason, Response, Role,
 };
 
-use super::channels::private_access_changed;
-use super::context::Ctx;
+use super::access::actor;
+use super::context::{Ctx, Membership};
 use super::membership::remove_member;
+use super::visibility::{self, MemberSight};
 use crate::cursor::{self, CursorKind, Position};
 use crate::routing::Audience;
+use crate::store::MemberFilter;
 
-/// Fails unless `actor` (owner or admin) may act on `target`: not on themselves, never on
-/// the owner, and an admin not on another admin.
-fn check_can_act_on(actor: &MemberInfo, target: &MemberInfo, what: &str) -> Result<(), ApiError> {
-    if actor.user_id == target.user_id {
+/// Fails unless the caller may act on `target`: not on themselves (`INVALID_ARGUMENT`),
+/// then the protocol's `may_act_on` (owner, admins, ranks).
+pub(crate) fn check_can_act_on(
+    membership: &Membership,
+    target: &MemberInfo,
+    what: &str,
+) -> Result<(), ApiError> {
+    if membership.me.user_id == target.user_id {
         return Err(ApiError::new(
             ErrorCode::INVALID_ARGUMENT,
             format!("you cannot {what} yourself"),
         ));
     }
-    if target.role == Role::Owner {
-        return Err(ApiError::new(
-            ErrorCode::CANNOT_ACT_ON_OWNER,
-            format!("nobody may {what} the owner"),
-        ));
-    }
-    if actor.role == Role::Admin && target.role == Role::Admin {
-        return Err(ApiError::new(
-            ErrorCode::CANNOT_ACT_ON_ADMIN,
-            format!("an admin may not {what} another admin"),
-        ));
-    }
-    Ok(())
+    may_act_on(&actor(&membership.me), &actor(target), &membership.groups)
 }
 
-fn member_updated(cx: &mut Ctx<'_>, member: &MemberInfo) {
+/// Tells the community a member as they are now.
+pub(crate) fn member_updated(cx: &mut Ctx<'_>, member: &MemberInfo) {
     cx.emit(
         Audience::Community(member.community_id.clone()),
         Event::MemberUpdated {
@@ -49,16 +46,23 @@ fn member_updated(cx: &mut Ctx<'_>, member: &MemberInfo) {
     );
 }
 
-/// `list_members`: by join time then user id, filtered by id or nickname, with the exact
-/// count of matches.
+/// `list_members`: by join time then user id, filtered by id or nickname, by group and by
+/// custom field, with the exact count of matches.
 pub(crate) fn list(cx: &mut Ctx<'_>, p: ListMembers) -> Result<Response, ApiError> {
-    cx.membership(&p.community_id)?;
+    let membership = cx.membership(&p.community_id)?;
+    if let Some(group_id) = &p.group_id {
+        membership.group(group_id)?;
+    }
     let limit = cx.limits.page_size(p.limit)?;
     let after = cursor::decode_optional(CursorKind::Members, p.cursor.as_deref())?;
-    let query = p.query.as_deref();
+    let filter = MemberFilter {
+        query: p.query.as_deref(),
+        group_id: p.group_id.as_ref(),
+        field: p.field.as_ref().map(|f| (f.key.as_str(), f.value.as_str())),
+    };
     let rows = cx.tx.members_page(
         &p.community_id,
-        query,
+        filter,
         after.as_ref().map(|a| (a.at_ms, a.id.as_str())),
         limit.saturating_add(1),
     )?;
@@ -67,7 +71,7 @@ pub(crate) fn list(cx: &mut Ctx<'_>, p: ListMembers) -> Result<Response, ApiErro
             at_ms: last.joined_at_ms,
             id: last.user_id.to_string(),
         });
-    let total_count = cx.tx.members_count(&p.community_id, query)?;
+    let total_count = cx.tx.members_count(&p.community_id, filter)?;
     Ok(Response::Members(MembersPage {
         page: Page { items, next_cursor },
         total_count,
@@ -94,21 +98,24 @@ pub(crate) fn set_role(cx: &mut Ctx<'_>, p: SetMemberRole) -> Result<Response, A
     if before.role == p.role {
         return Ok(Response::Member(before));
     }
+    let sight = MemberSight::capture(cx, &p.community_id, &p.user_id)?;
     let mut after = before.clone();
     after.role = p.role;
     cx.tx.update_member(&after)?;
+    cx.access_changed(&p.community_id)?;
+    let moved = sight.settle(cx)?;
     let version = cx.bump_version(&p.community_id)?;
     member_updated(cx, &after);
-    private_access_changed(cx, &before, &after, version)?;
+    visibility::tell(cx, &moved, version)?;
     Ok(Response::Member(after))
 }
 
-/// `kick_member`: owner kicks anyone else; admins kick ordinary members.
+/// `kick_member` (`kick_members`, on a member ranking below the caller).
 pub(crate) fn kick(cx: &mut Ctx<'_>, p: MemberRef) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    membership.require_manager("kick members")?;
+    cx.require_op(&membership, "kick_member", None, Permissions::NONE)?;
     let target = cx.member(&p.community_id, &p.user_id)?;
-    check_can_act_on(&membership.me, &target, "kick")?;
+    check_can_act_on(&membership, &target, "kick")?;
     remove_member(cx, &p.community_id, &p.user_id, RemovalReason::Kicked)?;
     Ok(Response::Ok)
 }
@@ -124,6 +131,7 @@ pub(crate) fn transfer(cx: &mut Ctx<'_>, p: MemberRef) -> Result<Response, ApiEr
             "you own the community already",
         ));
     }
+    let sight = MemberSight::capture(cx, &p.community_id, &p.user_id)?;
     let mut new_owner = before.clone();
     new_owner.role = Role::Owner;
     new_owner.muted_until_ms = None;
@@ -131,6 +139,8 @@ pub(crate) fn transfer(cx: &mut Ctx<'_>, p: MemberRef) -> Result<Response, ApiEr
     old_owner.role = Role::Admin;
     cx.tx.update_member(&new_owner)?;
     cx.tx.update_member(&old_owner)?;
+    cx.access_changed(&p.community_id)?;
+    let moved = sight.settle(cx)?;
     let mut info = membership.info;
     info.owner_id = new_owner.user_id.clone();
     let version = cx.save_structure(&mut info)?;
@@ -140,16 +150,17 @@ pub(crate) fn transfer(cx: &mut Ctx<'_>, p: MemberRef) -> Result<Response, ApiEr
         Audience::Community(info.community_id.clone()),
         Event::CommunityUpdated { info },
     );
-    private_access_changed(cx, &before, &new_owner, version)?;
+    visibility::tell(cx, &moved, version)?;
     Ok(Response::Member(new_owner))
 }
 
-/// `mute_member`: until a time, or unmute when absent (a time in the past unmutes too).
+/// `mute_member` (`mute_members`, on a member ranking below the caller): until a time, or
+/// unmute when absent (a time in the past unmutes too).
 pub(crate) fn mute(cx: &mut Ctx<'_>, p: MuteMember) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    membership.require_manager("mute members")?;
+    cx.require_op(&membership, "mute_member", None, Permissions::NONE)?;
     let mut target = cx.member(&p.community_id, &p.user_id)?;
-    check_can_act_on(&membership.me, &target, "mute")?;
+    check_can_act_on(&membership, &target, "mute")?;
     let until = p.until_ms.filter(|until| *until > cx.now);
     if target.muted_until_ms != until {
         target.muted_until_ms = until;
@@ -159,10 +170,11 @@ pub(crate) fn mute(cx: &mut Ctx<'_>, p: MuteMember) -> Result<Response, ApiError
     Ok(Response::Member(target))
 }
 
-/// `set_mute_all` (owner / admin): only the owner and admins may speak while it is on.
+/// `set_mute_all` (`mute_members`): only members holding `mute_members` may speak while
+/// it is on.
 pub(crate) fn mute_all(cx: &mut Ctx<'_>, p: SetMuteAll) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    membership.require_manager("mute everyone")?;
+    cx.require_op(&membership, "set_mute_all", None, Permissions::NONE)?;
     let mut info = membership.info;
     if info.mute_all != p.muted {
         info.mute_all = p.muted;

@@ -1,14 +1,17 @@
 //! Entering and leaving communities: join (free / invite-only / approval), invitations,
-//! join requests, leave, and the shared add / remove steps that kick and dismiss reuse.
+//! join requests, leave, and the shared add / remove steps that kick, ban and dismiss
+//! reuse. A banned user is refused at every door (`banned`) until the ban ends.
 
 use community_protocol::limits::check_user_id;
 use community_protocol::request::{CommunityRef, DecideJoinRequest, InviteMembers, JoinCommunity};
 use community_protocol::response::{JoinRequests, UsersOutcome};
 use community_protocol::{
     ApiError, CommunityId, CommunitySnapshot, ErrorCode, ErrorKind, Event, FailedUser, JoinPolicy,
-    JoinRequest, MemberInfo, RemovalReason, Response, Role, UserId,
+    JoinRequest, MemberInfo, Permissions, RemovalReason, Response, Role, UserId,
 };
 
+use super::access::needed;
+use super::audience::Roster;
 use super::communities::check_can_join_more;
 use super::context::Ctx;
 use super::{system, view};
@@ -17,8 +20,26 @@ use crate::routing::Audience;
 /// Longest message a join request may carry, in characters.
 const JOIN_MESSAGE_CHARS: usize = 500;
 
+/// Fails with `BANNED` while `user_id` is banned from the community.
+pub(crate) fn check_not_banned(
+    cx: &Ctx<'_>,
+    community_id: &CommunityId,
+    user_id: &UserId,
+) -> Result<(), ApiError> {
+    match cx.tx.ban(community_id, user_id, cx.now)? {
+        None => Ok(()),
+        Some(ban) => Err(ApiError::new(
+            ErrorCode::BANNED,
+            match ban.until_ms {
+                Some(until) => format!("{user_id:?} is banned until {until} (ms since epoch)"),
+                None => format!("{user_id:?} is banned"),
+            },
+        )),
+    }
+}
+
 /// Adds `user_id` as an ordinary member, with every check that concerns them
-/// (`ALREADY_MEMBER`, `TOO_MANY_MEMBERS`, `TOO_MANY_JOINED`), and tells them
+/// (`ALREADY_MEMBER`, `BANNED`, `TOO_MANY_MEMBERS`, `TOO_MANY_JOINED`), and tells them
 /// (`CommunityAdded`) and the community (`MemberJoined`, then the `member_joined` system
 /// message, written before the joiner's read positions start so that it is read). The
 /// caller announces the new member count with [`announce_info`] once per request.
@@ -34,6 +55,7 @@ pub(crate) fn add_member(
             format!("{user_id:?} is a member of {community_id:?} already"),
         ));
     }
+    check_not_banned(cx, community_id, user_id)?;
     let max = cx.limits.max_members_per_community;
     if max != 0 && info.member_count >= max {
         return Err(ApiError::new(
@@ -49,14 +71,14 @@ pub(crate) fn add_member(
         nickname: String::new(),
         joined_at_ms: cx.now,
         muted_until_ms: None,
+        groups: Vec::new(),
+        custom_fields: Default::default(),
     };
     cx.tx.insert_member(&member)?;
     cx.tx.delete_join_request(community_id, user_id)?;
     let joined = system::write_member_event(cx, community_id, system::MEMBER_JOINED, user_id)?;
-    for channel in cx.tx.channels(community_id)? {
-        if !channel.info.private {
-            cx.tx.start_reading(user_id, &channel.info.channel_id)?;
-        }
+    for channel in view::visible_channels(cx, &member)? {
+        cx.tx.start_reading(user_id, &channel.info.channel_id)?;
     }
     cx.membership_changed(community_id, user_id, true);
     let info = cx.community(community_id)?;
@@ -81,8 +103,8 @@ pub(crate) fn add_member(
     Ok(snapshot)
 }
 
-/// Removes a member (left or kicked) and tells them and the community (last, the
-/// `member_left` / `member_kicked` system message).
+/// Removes a member (left, kicked or banned) and tells them and the community (last, the
+/// `member_left` / `member_kicked` / `member_banned` system message).
 pub(crate) fn remove_member(
     cx: &mut Ctx<'_>,
     community_id: &CommunityId,
@@ -90,6 +112,8 @@ pub(crate) fn remove_member(
     reason: RemovalReason,
 ) -> Result<(), ApiError> {
     cx.tx.delete_member(community_id, user_id)?;
+    // Their groups, overrides and private memberships are gone with them.
+    cx.access_changed(community_id)?;
     cx.membership_changed(community_id, user_id, false);
     cx.emit_to(
         user_id,
@@ -114,6 +138,7 @@ pub(crate) fn remove_member(
     );
     let event = match reason {
         RemovalReason::Kicked => system::MEMBER_KICKED,
+        RemovalReason::Banned => system::MEMBER_BANNED,
         _ => system::MEMBER_LEFT,
     };
     if let Some(written) = system::write_member_event(cx, community_id, event, user_id)? {
@@ -141,6 +166,7 @@ pub(crate) fn join(cx: &mut Ctx<'_>, p: JoinCommunity) -> Result<Response, ApiEr
             "you are a member already",
         ));
     }
+    check_not_banned(cx, &p.community_id, cx.caller)?;
     match info.join_policy {
         JoinPolicy::InviteOnly => Err(ApiError::new(
             ErrorCode::INVITE_ONLY,
@@ -167,8 +193,10 @@ pub(crate) fn join(cx: &mut Ctx<'_>, p: JoinCommunity) -> Result<Response, ApiEr
                 requested_at_ms: cx.now,
             };
             cx.tx.insert_join_request(&request)?;
-            let managers = cx.tx.privileged_ids(&p.community_id)?;
-            cx.emit(Audience::Users(managers), Event::JoinRequested { request });
+            // Those who may decide it.
+            let deciders =
+                Roster::load(cx, &p.community_id)?.holding(needed("decide_join_request"), cx.now);
+            cx.emit(deciders, Event::JoinRequested { request });
             Ok(Response::JoinPending)
         }
         JoinPolicy::Free => {
@@ -192,14 +220,12 @@ pub(crate) fn leave(cx: &mut Ctx<'_>, p: CommunityRef) -> Result<Response, ApiEr
     Ok(Response::Ok)
 }
 
-/// `invite_members`: owner and admins always; ordinary members when joining is free.
+/// `invite_members`: any member into a community free to join; `kick_members` (who
+/// decides who is in) into the others. Banned users fail one by one (`banned`).
 pub(crate) fn invite(cx: &mut Ctx<'_>, p: InviteMembers) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    if !membership.is_manager() && membership.info.join_policy != JoinPolicy::Free {
-        return Err(ApiError::new(
-            ErrorCode::PERMISSION_DENIED,
-            "only the owner and admins may invite to a community that is not free to join",
-        ));
+    if membership.info.join_policy != JoinPolicy::Free {
+        cx.require(&membership, Permissions::KICK_MEMBERS)?;
     }
     cx.limits.check_invitees(p.user_ids.len())?;
     let mut succeeded = Vec::new();
@@ -224,19 +250,20 @@ pub(crate) fn invite(cx: &mut Ctx<'_>, p: InviteMembers) -> Result<Response, Api
     Ok(Response::Users(UsersOutcome { succeeded, failed }))
 }
 
-/// `list_join_requests` (owner / admin).
+/// `list_join_requests` (`kick_members`).
 pub(crate) fn list_requests(cx: &mut Ctx<'_>, p: CommunityRef) -> Result<Response, ApiError> {
-    cx.membership(&p.community_id)?
-        .require_manager("see join requests")?;
+    let membership = cx.membership(&p.community_id)?;
+    cx.require_op(&membership, "list_join_requests", None, Permissions::NONE)?;
     Ok(Response::JoinRequests(JoinRequests {
         requests: cx.tx.join_requests(&p.community_id)?,
     }))
 }
 
-/// `decide_join_request` (owner / admin): approve adds the member, reject drops the request.
+/// `decide_join_request` (`kick_members`): approve adds the member (unless banned since),
+/// reject drops the request.
 pub(crate) fn decide(cx: &mut Ctx<'_>, p: DecideJoinRequest) -> Result<Response, ApiError> {
-    cx.membership(&p.community_id)?
-        .require_manager("decide join requests")?;
+    let membership = cx.membership(&p.community_id)?;
+    cx.require_op(&membership, "decide_join_request", None, Permissions::NONE)?;
     if !cx.tx.delete_join_request(&p.community_id, &p.user_id)? {
         return Err(ApiError::new(
             ErrorCode::JOIN_REQUEST_NOT_FOUND,

@@ -1,7 +1,9 @@
 //! Sending and reading messages.
 //!
-//! A send is checked (key, size, custom data, mentioned ids, membership, private channel,
-//! system content, announcement, mute, mute-all, reply target, forwarded original, rate),
+//! A send is checked (key, size, custom data, mentioned ids and groups, membership, then
+//! the permissions: `send_messages`, and by content `attach_media`, `mention_everyone`,
+//! `administrator` for system content — with the protocol's errors for sight, mute,
+//! mute-all and announcement channels — then reply target, forwarded original, rate),
 //! then stored with the channel's next sequence in the same write transaction. A resend
 //! of a `(sender, idempotency_key)` already stored returns the first message (as it is
 //! now) and emits nothing, so a client may retry blindly after a lost acknowledgement.
@@ -14,12 +16,61 @@ use community_protocol::limits::{check_idempotency_key, check_user_id};
 use community_protocol::request::{GetMessages, SendMessage};
 use community_protocol::response::MessagesPage;
 use community_protocol::{
-    ApiError, ErrorCode, Event, MessageContent, MessageRef, Origin, Response,
+    ApiError, ErrorCode, Event, Mentions, MessageContent, MessageRef, Origin, Permissions, Response,
 };
 
 use super::changes::Target;
-use super::context::Ctx;
+use super::context::{Ctx, Membership, group_not_found};
 use crate::store::{HistoryRange, NewMessage};
+
+/// The flags a message's content adds to `send_messages` (the protocol's content
+/// conditions): media needs `attach_media`; system content needs `administrator`.
+pub(crate) fn content_flags(content: &MessageContent) -> Permissions {
+    let mut flags = Permissions::NONE;
+    if matches!(
+        content,
+        MessageContent::Image(_)
+            | MessageContent::File(_)
+            | MessageContent::Audio(_)
+            | MessageContent::Video(_)
+    ) {
+        flags = flags.union(Permissions::ATTACH_MEDIA);
+    }
+    if matches!(content, MessageContent::System { .. }) {
+        flags = flags.union(Permissions::ADMINISTRATOR);
+    }
+    flags
+}
+
+/// The flags mentions add to `send_messages`: `@everyone` or a group that is not
+/// mentionable needs `mention_everyone`. Mentioned groups must be groups of the community
+/// other than `everyone` (`GROUP_NOT_FOUND`, `INVALID_ARGUMENT`).
+pub(crate) fn mention_flags(
+    membership: &Membership,
+    mentions: &Mentions,
+) -> Result<Permissions, ApiError> {
+    let mut flags = Permissions::NONE;
+    if mentions.everyone {
+        flags = flags.union(Permissions::MENTION_EVERYONE);
+    }
+    for group_id in &mentions.groups {
+        if group_id.is_everyone() {
+            return Err(ApiError::new(
+                ErrorCode::INVALID_ARGUMENT,
+                "mention @everyone with `everyone: true`, not as a group",
+            ));
+        }
+        let group = membership
+            .groups
+            .iter()
+            .find(|g| g.group_id == *group_id)
+            .ok_or_else(|| group_not_found(group_id))?;
+        if !group.mentionable {
+            flags = flags.union(Permissions::MENTION_EVERYONE);
+        }
+    }
+    Ok(flags)
+}
 
 /// `send_message`.
 pub(crate) fn send(cx: &mut Ctx<'_>, p: SendMessage) -> Result<Response, ApiError> {
@@ -42,17 +93,14 @@ pub(crate) fn send(cx: &mut Ctx<'_>, p: SendMessage) -> Result<Response, ApiErro
         return Ok(Response::MessageSent(stored));
     }
     let membership = cx.membership(&p.community_id)?;
-    let channel = cx.visible_channel(&membership, &p.channel_id)?;
-    if p.forward_of.is_none()
-        && matches!(p.content, MessageContent::System { .. })
-        && !membership.is_manager()
-    {
-        return Err(ApiError::new(
-            ErrorCode::PERMISSION_DENIED,
-            "only the owner and admins send system messages",
-        ));
-    }
-    membership.require_post(&channel, cx.now)?;
+    let channel = cx.channel(&p.community_id, &p.channel_id)?;
+    let mention_flags = mention_flags(&membership, &p.mentions)?;
+    // A forward's content is the original's, checked below once it is known.
+    let flags = match &p.forward_of {
+        None => mention_flags.union(content_flags(&p.content)),
+        Some(_) => mention_flags,
+    };
+    cx.require_op(&membership, "send_message", Some(&channel), flags)?;
     if let Some(reply_to) = p
         .reply_to
         .filter(|seq| *seq == 0 || *seq > channel.last_seq)
@@ -66,6 +114,8 @@ pub(crate) fn send(cx: &mut Ctx<'_>, p: SendMessage) -> Result<Response, ApiErro
         Some(original) => {
             let (content, origin) = forwarded(cx, original)?;
             cx.limits.check_message(&content, &p.mentions)?;
+            let flags = mention_flags.union(content_flags(&content));
+            cx.require_op(&membership, "send_message", Some(&channel), flags)?;
             (content, Some(origin))
         }
         None => (p.content, None),
@@ -100,14 +150,16 @@ pub(crate) fn send(cx: &mut Ctx<'_>, p: SendMessage) -> Result<Response, ApiErro
 }
 
 /// The content and origin of a message to forward: the caller must be able to read it
-/// (the usual not-found and permission errors); a tombstone is `MESSAGE_RECALLED`; a
-/// system notification is `INVALID_ARGUMENT` (it describes an event of its own channel).
+/// (`read_history` in its channel, with the usual not-found and permission errors); a
+/// tombstone is `MESSAGE_RECALLED`; a system notification is `INVALID_ARGUMENT` (it
+/// describes an event of its own channel).
 fn forwarded(cx: &Ctx<'_>, original: &MessageRef) -> Result<(MessageContent, Origin), ApiError> {
-    let target = Target::load(
+    let target = Target::load_checked(
         cx,
         &original.community_id,
         &original.channel_id,
         original.seq,
+        |cx, membership, channel| cx.require_in(membership, channel, Permissions::READ_HISTORY),
     )?;
     target.require_not_recalled()?;
     let message = target.message;
@@ -127,11 +179,18 @@ fn forwarded(cx: &Ctx<'_>, original: &MessageRef) -> Result<(MessageContent, Ori
     Ok((message.content, origin))
 }
 
-/// `get_messages`: ascending by sequence. `before_seq`: the newest below it; `after_seq`:
-/// the oldest above it; both: the oldest strictly between them; neither: the newest.
+/// `get_messages` (`read_history`): ascending by sequence. `before_seq`: the newest below
+/// it; `after_seq`: the oldest above it; both: the oldest strictly between them; neither:
+/// the newest.
 pub(crate) fn get(cx: &mut Ctx<'_>, p: GetMessages) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    let channel = cx.visible_channel(&membership, &p.channel_id)?;
+    let channel = cx.channel(&p.community_id, &p.channel_id)?;
+    cx.require_op(
+        &membership,
+        "get_messages",
+        Some(&channel),
+        Permissions::NONE,
+    )?;
     let limit = cx.limits.page_size(p.limit)?;
     let range = HistoryRange {
         after: p.after_seq,

@@ -4,26 +4,34 @@
 use std::path::Path;
 use std::sync::Arc;
 
+mod access;
+mod audience;
+mod bans;
 mod categories;
 mod changes;
 mod channels;
 mod communities;
 mod context;
 mod edits;
+mod fields;
+mod groups;
 mod members;
 mod membership;
 mod messages;
+mod overrides;
 mod pins;
 mod reactions;
 mod reads;
 mod system;
 mod view;
+mod visibility;
 
 #[cfg(test)]
 mod tests;
 
 use community_protocol::{ApiError, CommunityId, ErrorCode, Limits, Request, Response, UserId};
 
+use audience::ViewerCache;
 use context::Ctx;
 
 use crate::StoreError;
@@ -42,6 +50,7 @@ pub struct Domain {
     limits: Limits,
     clock: Arc<dyn Clock>,
     rate: RateLimiter,
+    viewers: ViewerCache,
 }
 
 impl Domain {
@@ -81,6 +90,7 @@ impl Domain {
             limits,
             clock,
             rate: RateLimiter::default(),
+            viewers: ViewerCache::default(),
         }
     }
 
@@ -120,6 +130,7 @@ impl Domain {
             Request::GetHeads(p) => self.read(op, caller, |cx| reads::get_heads(cx, p)),
             Request::ListPins(p) => self.read(op, caller, |cx| pins::list(cx, p)),
             Request::GetChanges(p) => self.read(op, caller, |cx| changes::get(cx, p)),
+            Request::ListBans(p) => self.read(op, caller, |cx| bans::list(cx, p)),
             // Changes: one write transaction each.
             Request::CreateCommunity(p) => self.write(op, caller, |cx| communities::create(cx, p)),
             Request::DismissCommunity(p) => {
@@ -166,6 +177,24 @@ impl Domain {
             Request::RemoveReaction(p) => self.write(op, caller, |cx| reactions::remove(cx, p)),
             Request::PinMessage(p) => self.write(op, caller, |cx| pins::pin(cx, p)),
             Request::UnpinMessage(p) => self.write(op, caller, |cx| pins::unpin(cx, p)),
+            Request::CreateGroup(p) => self.write(op, caller, |cx| groups::create(cx, p)),
+            Request::UpdateGroup(p) => self.write(op, caller, |cx| groups::update(cx, p)),
+            Request::DeleteGroup(p) => self.write(op, caller, |cx| groups::delete(cx, p)),
+            Request::ReorderGroups(p) => self.write(op, caller, |cx| groups::reorder(cx, p)),
+            Request::AssignGroup(p) => self.write(op, caller, |cx| groups::assign(cx, p, true)),
+            Request::UnassignGroup(p) => self.write(op, caller, |cx| groups::assign(cx, p, false)),
+            Request::SetChannelOverride(p) => {
+                self.write(op, caller, |cx| overrides::set_channel(cx, p))
+            }
+            Request::SetCategoryOverride(p) => {
+                self.write(op, caller, |cx| overrides::set_category(cx, p))
+            }
+            Request::BanMember(p) => self.write(op, caller, |cx| bans::ban(cx, p)),
+            Request::UnbanMember(p) => self.write(op, caller, |cx| bans::unban(cx, p)),
+            Request::SetChannelNotification(p) => {
+                self.write(op, caller, |cx| reads::set_channel_notification(cx, p))
+            }
+            Request::SetMemberFields(p) => self.write(op, caller, |cx| fields::set(cx, p)),
         }
     }
 
@@ -178,7 +207,7 @@ impl Domain {
     ) -> Result<Handled, ApiError> {
         let now = self.clock.now_ms();
         self.store.read(op, |tx| {
-            let mut cx = Ctx::new(tx, caller, now, &self.limits, &self.rate);
+            let mut cx = Ctx::new(tx, caller, now, &self.limits, &self.rate, &self.viewers);
             Ok(Handled::reply(body(&mut cx)?))
         })
     }
@@ -193,7 +222,7 @@ impl Domain {
         self.store.write(op, |tx| {
             // The time is taken under the writer lock, so stored times follow commit order.
             let now = self.clock.now_ms();
-            let mut cx = Ctx::new(tx, caller, now, &self.limits, &self.rate);
+            let mut cx = Ctx::new(tx, caller, now, &self.limits, &self.rate, &self.viewers);
             let response = body(&mut cx)?;
             Ok(Handled {
                 response,

@@ -1,13 +1,13 @@
 //! Reactions: an emoji per user per message.
 //!
-//! Anyone who can read the channel may react, announcement channels included, unless
-//! muted (personally, or by mute-all for ordinary members); taking a reaction back is
-//! always allowed. A message carries at most `max_reactions_per_message` distinct emoji.
+//! Reacting needs `add_reactions` in the channel (a speaking flag: muted members, and
+//! everyone without `mute_members` under mute-all, lose it; announcement channels keep
+//! it); taking a reaction back needs only sight of the channel. A message carries at most `max_reactions_per_message` distinct emoji.
 //! Adding a reaction one has, or removing one not made, changes nothing (no change, no
 //! event). Recalled messages take no reactions.
 
 use community_protocol::request::MessageReaction;
-use community_protocol::{ApiError, ChangeKind, ErrorCode, Response};
+use community_protocol::{ApiError, ChangeKind, ErrorCode, Permissions, Response};
 
 use super::changes::{Target, changed, record};
 use super::context::Ctx;
@@ -17,7 +17,12 @@ pub(crate) fn add(cx: &mut Ctx<'_>, p: MessageReaction) -> Result<Response, ApiE
     cx.limits.check_emoji(&p.emoji)?;
     let target = Target::load(cx, &p.community_id, &p.channel_id, p.seq)?;
     target.require_not_recalled()?;
-    target.membership.require_voice(cx.now)?;
+    cx.require_op(
+        &target.membership,
+        "add_reaction",
+        Some(&target.channel),
+        Permissions::NONE,
+    )?;
     let existing = target.message.reaction(&p.emoji);
     if existing.is_some_and(|reaction| reaction.me) {
         return changed(cx, target, None);

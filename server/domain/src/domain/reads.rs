@@ -2,14 +2,17 @@
 //!
 //! A read position only moves forward and never past the channel's last sequence; the
 //! user's other devices hear of every move (`ReadStateChanged`). Hiding a message
-//! ("delete locally") is part of the user's read state too: it is kept per user, leaves
-//! their counts, and their other devices hear of it the same way.
+//! ("delete locally") and the channel's notification level (all / mentions only / none)
+//! are part of the user's read state too: kept per user, in every head, and their other
+//! devices hear of them the same way.
 
 use std::collections::HashSet;
 
-use community_protocol::request::{CommunityRef, MarkRead, Sync};
+use community_protocol::request::{CommunityRef, MarkRead, SetChannelNotification, Sync};
 use community_protocol::response::{Heads, Synced, UnchangedCommunity};
-use community_protocol::{ApiError, CommunityId, ErrorCode, Event, MessageRef, Response};
+use community_protocol::{
+    ApiError, ChannelNotification, CommunityId, ErrorCode, Event, MessageRef, Permissions, Response,
+};
 
 use super::changes::message_not_found;
 use super::context::Ctx;
@@ -20,7 +23,8 @@ use crate::routing::Audience;
 /// nothing (the current head is returned).
 pub(crate) fn mark_read(cx: &mut Ctx<'_>, p: MarkRead) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    let channel = cx.visible_channel(&membership, &p.channel_id)?;
+    let channel = cx.channel(&p.community_id, &p.channel_id)?;
+    cx.require_op(&membership, "mark_read", Some(&channel), Permissions::NONE)?;
     let target = p.seq.min(channel.last_seq);
     let current = cx.tx.read_seq(cx.caller, &p.channel_id)?.unwrap_or(0);
     if target > current {
@@ -39,7 +43,13 @@ pub(crate) fn mark_read(cx: &mut Ctx<'_>, p: MarkRead) -> Result<Response, ApiEr
 /// per channel); hiding it again changes nothing.
 pub(crate) fn hide(cx: &mut Ctx<'_>, p: MessageRef) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    let channel = cx.visible_channel(&membership, &p.channel_id)?;
+    let channel = cx.channel(&p.community_id, &p.channel_id)?;
+    cx.require_op(
+        &membership,
+        "hide_message",
+        Some(&channel),
+        Permissions::NONE,
+    )?;
     let message = cx
         .tx
         .message(&p.channel_id, p.seq, None)?
@@ -57,6 +67,39 @@ pub(crate) fn hide(cx: &mut Ctx<'_>, p: MessageRef) -> Result<Response, ApiError
     }
     cx.tx
         .hide(cx.caller, &p.channel_id, p.seq, &message.sender_id)?;
+    let head = view::head(cx, cx.caller, &channel)?;
+    cx.emit(
+        Audience::OtherSessionsOfCaller,
+        Event::ReadStateChanged { head: head.clone() },
+    );
+    Ok(Response::ReadState(head))
+}
+
+/// `set_channel_notification`: the caller's level for a channel they see; their other
+/// devices hear of a change (`ReadStateChanged` with the head, which carries the level).
+pub(crate) fn set_channel_notification(
+    cx: &mut Ctx<'_>,
+    p: SetChannelNotification,
+) -> Result<Response, ApiError> {
+    if p.level == ChannelNotification::Unknown {
+        return Err(ApiError::new(
+            ErrorCode::INVALID_ARGUMENT,
+            "a notification level must be all, mentions_only or none",
+        ));
+    }
+    let membership = cx.membership(&p.community_id)?;
+    let channel = cx.channel(&p.community_id, &p.channel_id)?;
+    cx.require_op(
+        &membership,
+        "set_channel_notification",
+        Some(&channel),
+        Permissions::NONE,
+    )?;
+    if cx.tx.channel_notification(cx.caller, &p.channel_id)? == p.level {
+        return Ok(Response::ReadState(view::head(cx, cx.caller, &channel)?));
+    }
+    cx.tx
+        .set_channel_notification(cx.caller, &p.channel_id, p.level)?;
     let head = view::head(cx, cx.caller, &channel)?;
     cx.emit(
         Audience::OtherSessionsOfCaller,

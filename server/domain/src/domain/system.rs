@@ -21,6 +21,8 @@ pub(crate) const MEMBER_JOINED: &str = "member_joined";
 pub(crate) const MEMBER_LEFT: &str = "member_left";
 /// `member_kicked`: a member was removed by the owner or an admin.
 pub(crate) const MEMBER_KICKED: &str = "member_kicked";
+/// `member_banned`: a member was banned (removed and kept out).
+pub(crate) const MEMBER_BANNED: &str = "member_banned";
 /// `channel_created`: the first message of a new channel.
 pub(crate) const CHANNEL_CREATED: &str = "channel_created";
 /// `channel_renamed`: the channel got a new name.
@@ -104,6 +106,7 @@ pub(crate) fn write_member_event(
     let text = match event {
         MEMBER_LEFT => format!("{user_id} left"),
         MEMBER_KICKED => format!("{user_id} was kicked"),
+        MEMBER_BANNED => format!("{user_id} was banned"),
         _ => format!("{user_id} joined"),
     };
     write(cx, community_id, &channel, event, user_id.as_str(), text)

@@ -1,15 +1,18 @@
 //! What a member sees: visible channels, unread heads and the personalised community
 //! snapshot, shared by `get_community`, `sync`, `CommunityAdded` and the channel events.
+//! A member sees the channels where they hold `view_channel` (see [`super::access`]).
 
 use community_protocol::{
-    ApiError, ChannelHead, ChannelInfo, CommunityInfo, CommunitySnapshot, MemberInfo, UserId,
+    ApiError, ChannelHead, ChannelInfo, ChannelNotification, CommunityInfo, CommunitySnapshot,
+    MemberInfo, UserId,
 };
 
 use super::context::Ctx;
 use crate::store::ChannelRecord;
 
-/// The user's head of one channel, with the messages they hid. A missing read position
-/// counts as 0; a position past the end (cannot happen, but cheap to guard) is clamped.
+/// The user's head of one channel, with the messages they hid and their notification
+/// level. A missing read position counts as 0; a position past the end (cannot happen,
+/// but cheap to guard) is clamped.
 pub(crate) fn head(
     cx: &Ctx<'_>,
     user_id: &UserId,
@@ -33,11 +36,15 @@ pub(crate) fn head(
         mention_count,
         change_seq: channel.change_seq,
         hidden: cx.tx.hidden(user_id, &channel.info.channel_id)?,
+        notification_level: cx
+            .tx
+            .channel_notification(user_id, &channel.info.channel_id)?,
     })
 }
 
 /// The head of a channel the user just started to see: its history counts as read (and
-/// nothing of it is hidden: hidden messages are forgotten with the read position).
+/// nothing of it is hidden, the level is `all`: both are forgotten with the read
+/// position).
 pub(crate) fn fresh_head(channel: &ChannelRecord) -> ChannelHead {
     ChannelHead {
         community_id: channel.info.community_id.clone(),
@@ -49,17 +56,20 @@ pub(crate) fn fresh_head(channel: &ChannelRecord) -> ChannelHead {
         mention_count: 0,
         change_seq: channel.change_seq,
         hidden: Vec::new(),
+        notification_level: ChannelNotification::All,
     }
 }
 
-/// The channels of a community that `member` can see.
+/// The channels of a community that `member` may view.
 pub(crate) fn visible_channels(
     cx: &Ctx<'_>,
     member: &MemberInfo,
 ) -> Result<Vec<ChannelRecord>, ApiError> {
+    let groups = cx.tx.groups(&member.community_id)?;
+    let categories = cx.tx.categories(&member.community_id)?;
     let mut visible = Vec::new();
     for channel in cx.tx.channels(&member.community_id)? {
-        if cx.can_see(&channel, member)? {
+        if cx.sees(&groups, member, &channel, &categories)? {
             visible.push(channel);
         }
     }
@@ -89,6 +99,7 @@ pub(crate) fn snapshot(
     Ok(CommunitySnapshot {
         categories: cx.tx.categories(&info.community_id)?,
         notification: cx.tx.notification(&member.user_id, &info.community_id)?,
+        groups: cx.tx.groups(&info.community_id)?,
         info,
         channels,
         me: member,

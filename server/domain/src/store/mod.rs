@@ -6,16 +6,18 @@
 //! *read* transaction (concurrent, a consistent snapshot) for queries. Inside it the domain
 //! sees a [`Tx`], the union of small per-concern traits ([`CommunityStore`],
 //! [`MemberStore`], [`ChannelStore`], [`MessageStore`], [`ReactionStore`], [`PinStore`],
-//! [`ChangeStore`], [`ReadStore`]). All permission
+//! [`ChangeStore`], [`ReadStore`], [`GroupStore`], [`OverrideStore`], [`BanStore`]). All
+//! permission
 //! and limit checks happen inside the same transaction as the change they guard, so they
 //! cannot race. A networked engine (PostgreSQL) would implement the same traits.
 
 pub mod sqlite;
 
 use community_protocol::{
-    ApiError, CategoryId, CategoryInfo, ChangeKind, ChannelId, ChannelInfo, CommunityId,
-    CommunityInfo, JoinRequest, MemberInfo, Mentions, Message, MessageChange, MessageContent,
-    NotificationStatus, Origin, Priority, Seq, TimestampMs, UserId,
+    ApiError, Ban, CategoryId, CategoryInfo, ChangeKind, ChannelId, ChannelInfo,
+    ChannelNotification, CommunityId, CommunityInfo, Group, GroupId, JoinRequest, MemberInfo,
+    Mentions, Message, MessageChange, MessageContent, NotificationStatus, Origin, Override,
+    Priority, Role, Seq, TimestampMs, UserId,
 };
 
 use crate::StoreError;
@@ -113,6 +115,29 @@ pub struct EditKey {
     pub change_seq: u64,
 }
 
+/// Which members a member-list query returns (every filter given must match).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemberFilter<'a> {
+    /// Id or nickname contains this text (case-insensitive).
+    pub query: Option<&'a str>,
+    /// Holds this group (`everyone`: every member).
+    pub group_id: Option<&'a GroupId>,
+    /// Has this custom field with exactly this value.
+    pub field: Option<(&'a str, &'a str)>,
+}
+
+/// A member who ranks above a plain member: a role other than `member`, or at least one
+/// group. Everyone else holds only `@everyone`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RankedMember {
+    /// The member.
+    pub user_id: UserId,
+    /// Their role.
+    pub role: Role,
+    /// The groups they hold besides `@everyone`.
+    pub groups: Vec<GroupId>,
+}
+
 /// Which slice of a channel's history to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HistoryRange {
@@ -157,9 +182,17 @@ pub trait MemberStore {
     fn insert_member(&self, member: &MemberInfo) -> StoreResult<()>;
     /// Saves role, nickname and mute of a member.
     fn update_member(&self, member: &MemberInfo) -> StoreResult<()>;
-    /// Removes a member with everything personal in the community (private channel
-    /// memberships, read positions, hidden messages, notification status) and decrements
-    /// the member count.
+    /// Sets one custom field of a member; an empty value removes it.
+    fn set_member_field(
+        &self,
+        community_id: &CommunityId,
+        user_id: &UserId,
+        key: &str,
+        value: &str,
+    ) -> StoreResult<()>;
+    /// Removes a member with everything personal in the community (groups, custom fields,
+    /// their overrides, private channel memberships, read positions, hidden messages,
+    /// channel notification levels, notification status) and decrements the member count.
     /// False when the user was not a member.
     fn delete_member(&self, community_id: &CommunityId, user_id: &UserId) -> StoreResult<bool>;
     /// How many communities the user has joined.
@@ -173,21 +206,23 @@ pub trait MemberStore {
     ) -> StoreResult<Vec<(TimestampMs, CommunityId)>>;
     /// Every community the user has joined.
     fn joined_ids(&self, user_id: &UserId) -> StoreResult<Vec<CommunityId>>;
-    /// The owner and the admins.
-    fn privileged_ids(&self, community_id: &CommunityId) -> StoreResult<Vec<UserId>>;
     /// Every member.
     fn member_ids(&self, community_id: &CommunityId) -> StoreResult<Vec<UserId>>;
-    /// Members ordered by join time then user id, strictly after `after`, whose id or
-    /// nickname contains `query` (case-insensitive).
+    /// Members ordered by join time then user id, strictly after `after`, that `filter`
+    /// selects.
     fn members_page(
         &self,
         community_id: &CommunityId,
-        query: Option<&str>,
+        filter: MemberFilter<'_>,
         after: Option<(TimestampMs, &str)>,
         limit: u32,
     ) -> StoreResult<Vec<MemberInfo>>;
-    /// Exact number of members matching `query`.
-    fn members_count(&self, community_id: &CommunityId, query: Option<&str>) -> StoreResult<u64>;
+    /// Exact number of members that `filter` selects.
+    fn members_count(
+        &self,
+        community_id: &CommunityId,
+        filter: MemberFilter<'_>,
+    ) -> StoreResult<u64>;
     /// A pending join request.
     fn join_request(
         &self,
@@ -233,7 +268,8 @@ pub trait ChannelStore {
     fn channel_count(&self, community_id: &CommunityId) -> StoreResult<u64>;
     /// Stores a new, empty channel.
     fn insert_channel(&self, info: &ChannelInfo) -> StoreResult<()>;
-    /// Saves a channel's description.
+    /// Saves a channel's description and settings (not its overrides: see
+    /// [`OverrideStore`]).
     fn update_channel(&self, info: &ChannelInfo) -> StoreResult<()>;
     /// Deletes a channel with its messages. False when it did not exist.
     fn delete_channel(&self, channel_id: &ChannelId) -> StoreResult<bool>;
@@ -436,11 +472,12 @@ pub trait ReadStore {
         community_id: &CommunityId,
         channel_id: &ChannelId,
     ) -> StoreResult<()>;
-    /// Forgets the user's read position in a channel, and the messages they hid there.
+    /// Forgets the user's read position in a channel, the messages they hid there and
+    /// their notification level for it.
     fn forget_reading(&self, user_id: &UserId, channel_id: &ChannelId) -> StoreResult<()>;
     /// The messages after `read_seq` that count as unread for the user (not their own,
     /// not written by the server, not recalled, not hidden by them), and how many of
-    /// those mention the user (directly or through @everyone).
+    /// those mention the user (directly, through @everyone or through a group they hold).
     fn unread_counts(
         &self,
         user_id: &UserId,
@@ -460,6 +497,87 @@ pub trait ReadStore {
     ) -> StoreResult<bool>;
     /// How many messages of a channel the user hid.
     fn hidden_count(&self, user_id: &UserId, channel_id: &ChannelId) -> StoreResult<usize>;
+    /// The user's notification level for a channel (default: all).
+    fn channel_notification(
+        &self,
+        user_id: &UserId,
+        channel_id: &ChannelId,
+    ) -> StoreResult<ChannelNotification>;
+    /// Sets the user's notification level for a channel.
+    fn set_channel_notification(
+        &self,
+        user_id: &UserId,
+        channel_id: &ChannelId,
+        level: ChannelNotification,
+    ) -> StoreResult<()>;
+}
+
+/// Permission groups, who holds them, and the community's access stamp.
+pub trait GroupStore {
+    /// Every group of a community: `@everyone` first, then by position.
+    fn groups(&self, community_id: &CommunityId) -> StoreResult<Vec<Group>>;
+    /// Stores a new group.
+    fn insert_group(&self, group: &Group) -> StoreResult<()>;
+    /// Saves a group's name, color, position, mentionability and flags.
+    fn update_group(&self, group: &Group) -> StoreResult<()>;
+    /// Deletes a group with its assignments and the overrides that name it. False when it
+    /// did not exist.
+    fn delete_group(&self, community_id: &CommunityId, group_id: &GroupId) -> StoreResult<bool>;
+    /// Gives a member a group; false when they held it already.
+    fn assign_group(
+        &self,
+        community_id: &CommunityId,
+        user_id: &UserId,
+        group_id: &GroupId,
+    ) -> StoreResult<bool>;
+    /// Takes a group from a member; false when they did not hold it.
+    fn unassign_group(
+        &self,
+        community_id: &CommunityId,
+        user_id: &UserId,
+        group_id: &GroupId,
+    ) -> StoreResult<bool>;
+    /// The members holding a group.
+    fn group_holders(
+        &self,
+        community_id: &CommunityId,
+        group_id: &GroupId,
+    ) -> StoreResult<Vec<UserId>>;
+    /// Every member who ranks above a plain member (a role or a group), by user id.
+    fn ranked_members(&self, community_id: &CommunityId) -> StoreResult<Vec<RankedMember>>;
+    /// The community's access stamp: it changes with every change of who may see what.
+    fn access_stamp(&self, community_id: &CommunityId) -> StoreResult<i64>;
+    /// Gives the community a fresh, random access stamp.
+    fn renew_access_stamp(&self, community_id: &CommunityId) -> StoreResult<()>;
+}
+
+/// Permission overrides of channels and categories.
+pub trait OverrideStore {
+    /// A channel's own overrides.
+    fn channel_overrides(&self, channel_id: &ChannelId) -> StoreResult<Vec<Override>>;
+    /// Sets (or, with nothing allowed and nothing denied, removes) a channel override.
+    fn set_channel_override(&self, channel_id: &ChannelId, rule: &Override) -> StoreResult<()>;
+    /// A category's overrides.
+    fn category_overrides(&self, category_id: &CategoryId) -> StoreResult<Vec<Override>>;
+    /// Sets (or removes) a category override.
+    fn set_category_override(&self, category_id: &CategoryId, rule: &Override) -> StoreResult<()>;
+}
+
+/// Bans.
+pub trait BanStore {
+    /// The user's ban, if one is in force at `now` (an ended ban is not returned).
+    fn ban(
+        &self,
+        community_id: &CommunityId,
+        user_id: &UserId,
+        now: TimestampMs,
+    ) -> StoreResult<Option<Ban>>;
+    /// Stores a ban (replacing an earlier one of the same user).
+    fn put_ban(&self, ban: &Ban) -> StoreResult<()>;
+    /// Lifts a ban; false when there was none.
+    fn delete_ban(&self, community_id: &CommunityId, user_id: &UserId) -> StoreResult<bool>;
+    /// The bans in force at `now`, newest first.
+    fn bans(&self, community_id: &CommunityId, now: TimestampMs) -> StoreResult<Vec<Ban>>;
 }
 
 /// Everything the domain may do inside one transaction.
@@ -472,6 +590,9 @@ pub trait Tx:
     + PinStore
     + ChangeStore
     + ReadStore
+    + GroupStore
+    + OverrideStore
+    + BanStore
 {
 }
 
@@ -484,6 +605,9 @@ impl<T> Tx for T where
         + PinStore
         + ChangeStore
         + ReadStore
+        + GroupStore
+        + OverrideStore
+        + BanStore
         + ?Sized
 {
 }

@@ -4,7 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use community_protocol::request::*;
-use community_protocol::{JoinPolicy, MessageRef, NotificationStatus, Request, Role};
+use community_protocol::{
+    ChannelNotification, JoinPolicy, MessageRef, NotificationStatus, Override, OverrideTarget,
+    Permissions, Request, Role,
+};
 
 use crate::test_support::*;
 
@@ -21,6 +24,139 @@ fn answer(env: &Env, seen: &mut BTreeSet<&'static str>, caller: &str, request: R
         handled.response.kind()
     );
     seen.insert(op);
+}
+
+/// The operations of groups, overrides, bans, channel notification levels and member
+/// fields, in community "g" (bob is a member).
+fn permission_ops(
+    env: &Env,
+    seen: &mut BTreeSet<&'static str>,
+    general: &community_protocol::ChannelId,
+    category: &community_protocol::CategoryId,
+) {
+    let created = env.ok(
+        "alice",
+        Request::CreateGroup(CreateGroup {
+            community_id: "g".into(),
+            name: "mods".into(),
+            permissions: Permissions::MANAGE_MESSAGES,
+            ..Default::default()
+        }),
+    );
+    let community_protocol::Response::Group(mods) = created.response else {
+        panic!("group expected")
+    };
+    seen.insert("create_group");
+    let mods = mods.group_id;
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::UpdateGroup(UpdateGroup {
+            community_id: "g".into(),
+            group_id: mods.clone(),
+            color: Some(0x3366ff),
+            ..Default::default()
+        }),
+    );
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::ReorderGroups(ReorderGroups {
+            community_id: "g".into(),
+            group_ids: vec![mods.clone()],
+        }),
+    );
+    let member_group = MemberGroup {
+        community_id: "g".into(),
+        user_id: "bob".into(),
+        group_id: mods.clone(),
+    };
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::AssignGroup(member_group.clone()),
+    );
+    answer(env, seen, "alice", Request::UnassignGroup(member_group));
+    let rule = Override {
+        target: OverrideTarget::Group {
+            group_id: mods.clone(),
+        },
+        allow: Permissions::SEND_MESSAGES,
+        deny: Permissions::NONE,
+    };
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::SetChannelOverride(SetChannelOverride {
+            community_id: "g".into(),
+            channel_id: general.clone(),
+            rule: rule.clone(),
+        }),
+    );
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::SetCategoryOverride(SetCategoryOverride {
+            community_id: "g".into(),
+            category_id: category.clone(),
+            rule,
+        }),
+    );
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::DeleteGroup(GroupRef {
+            community_id: "g".into(),
+            group_id: mods,
+        }),
+    );
+    answer(
+        env,
+        seen,
+        "bob",
+        Request::SetChannelNotification(SetChannelNotification {
+            community_id: "g".into(),
+            channel_id: general.clone(),
+            level: ChannelNotification::MentionsOnly,
+        }),
+    );
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::SetMemberFields(SetMemberFields {
+            community_id: "g".into(),
+            user_id: "bob".into(),
+            fields: BTreeMap::from([("team".to_owned(), "red".to_owned())]),
+        }),
+    );
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::BanMember(BanMember {
+            community_id: "g".into(),
+            user_id: "mallory".into(),
+            until_ms: None,
+            reason: "spam".into(),
+        }),
+    );
+    let g = CommunityRef {
+        community_id: "g".into(),
+    };
+    answer(env, seen, "alice", Request::ListBans(g));
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::UnbanMember(member_ref("g", "mallory")),
+    );
 }
 
 #[test]
@@ -118,6 +254,8 @@ fn every_operation_answers_with_the_kind_its_request_accepts() {
             query: None,
             cursor: None,
             limit: None,
+            group_id: None,
+            field: None,
         }),
     );
     answer(
@@ -224,6 +362,7 @@ fn every_operation_answers_with_the_kind_its_request_accepts() {
             position: None,
         }),
     );
+    permission_ops(&env, &mut seen, &general, &category);
     answer(
         &env,
         &mut seen,

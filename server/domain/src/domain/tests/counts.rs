@@ -51,6 +51,7 @@ fn send_mentioning(
     p.mentions = Mentions {
         users: users.iter().map(|u| (*u).into()).collect(),
         everyone,
+        groups: Vec::new(),
     };
     match env.ok(user, Request::SendMessage(p)).response {
         Response::MessageSent(message) => message.seq,
@@ -68,6 +69,7 @@ fn edit_mentions(channel: &str, seq: u64, key: &str, users: &[&str]) -> Request 
         mentions: Some(Mentions {
             users: users.iter().map(|u| (*u).into()).collect(),
             everyone: false,
+            groups: Vec::new(),
         }),
         custom_data: None,
     })
@@ -91,6 +93,12 @@ fn counts_equal_a_recount_through_every_kind_of_change() {
     env.join("bob", "g");
     env.join("carol", "g");
     env.join("dave", "g");
+    // Ordinary members mention @everyone only with `mention_everyone`.
+    env.grant_everyone(
+        "alice",
+        "g",
+        community_protocol::Permissions::MENTION_EVERYONE,
+    );
     let ch = general.as_str();
     assert_exact(&env, ch, "joins (system messages)");
 

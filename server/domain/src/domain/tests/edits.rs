@@ -20,6 +20,7 @@ fn guild_with(limits: Limits) -> (Env, String) {
     p.mentions = Mentions {
         users: vec!["carol".into()],
         everyone: false,
+        groups: Vec::new(),
     };
     p.custom_data = "x".into();
     env.ok("bob", Request::SendMessage(p));
@@ -260,7 +261,8 @@ fn a_recall_empties_the_message_and_a_second_changes_nothing() {
             sender_id: "bob".into(),
             mentions: Mentions {
                 users: vec!["carol".into()],
-                everyone: false
+                everyone: false,
+                groups: Vec::new(),
             },
         }
     );

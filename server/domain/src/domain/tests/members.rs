@@ -264,6 +264,8 @@ fn list(query: Option<&str>, cursor: Option<String>, limit: Option<u32>) -> Requ
         query: query.map(Into::into),
         cursor,
         limit,
+        group_id: None,
+        field: None,
     })
 }
 

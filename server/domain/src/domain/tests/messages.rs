@@ -121,6 +121,7 @@ fn message_size_and_mention_limits() {
         p.mentions = Mentions {
             users: (0..n).map(|i| format!("u{i}").into()).collect(),
             everyone: false,
+            groups: Vec::new(),
         };
         Request::SendMessage(p)
     };

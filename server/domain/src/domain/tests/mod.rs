@@ -2,14 +2,19 @@
 //! concern. Fixtures live in `crate::test_support`.
 
 mod answers;
+mod bans;
 mod changes;
+mod channel_settings;
 mod channels;
 mod communities;
 mod counts;
 mod edits;
+mod fields;
+mod groups;
 mod members;
 mod membership;
 mod messages;
+mod overrides;
 mod reactions;
 mod reads;
 mod system;

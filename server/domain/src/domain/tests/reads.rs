@@ -13,6 +13,12 @@ fn guild() -> (Env, String) {
     let env = Env::new();
     let general = env.create("alice", "g").info.default_channel_id;
     env.join("bob", "g");
+    // Ordinary members mention @everyone only with `mention_everyone`.
+    env.grant_everyone(
+        "alice",
+        "g",
+        community_protocol::Permissions::MENTION_EVERYONE,
+    );
     (env, general.to_string())
 }
 
@@ -21,6 +27,7 @@ fn mention(env: &Env, sender: &str, channel: &str, key: &str, users: &[&str], ev
     p.mentions = Mentions {
         users: users.iter().map(|u| (*u).into()).collect(),
         everyone,
+        groups: Vec::new(),
     };
     env.ok(sender, Request::SendMessage(p));
 }
@@ -32,6 +39,7 @@ fn an_empty_mentioned_id_is_refused_not_read_as_everyone() {
     p.mentions = Mentions {
         users: vec![String::new().into()],
         everyone: false,
+        groups: Vec::new(),
     };
     assert_eq!(
         env.err("bob", Request::SendMessage(p)),

@@ -1,17 +1,43 @@
-//! Channels, categories and private channel memberships in SQLite.
+//! Channels, categories and private channel memberships in SQLite. Channels and
+//! categories are read with their overrides (one more query for a whole community).
+
+use std::collections::HashMap;
 
 use community_protocol::{
-    CategoryId, CategoryInfo, ChannelId, ChannelInfo, CommunityId, TimestampMs, UserId,
+    CategoryId, CategoryInfo, ChannelId, ChannelInfo, CommunityId, Override, TimestampMs, UserId,
 };
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::SqliteTx;
 use super::convert::{enum_from, enum_text, id, in_row, opt_id, unsigned};
-use crate::store::{ChannelRecord, ChannelStore, StoreResult};
+use super::overrides::override_from_row;
+use crate::store::{ChannelRecord, ChannelStore, OverrideStore, StoreResult};
 
 const CHANNEL_COLUMNS: &str = "community_id, channel_id, name, introduction, notice, custom, kind,
     category_id, position, private, is_default, created_at_ms, last_seq, last_activity_ms,
-    change_seq";
+    change_seq, mute_all, follows_category";
+
+impl SqliteTx<'_> {
+    /// The overrides of every channel or category of a community, by scope id: `sql`
+    /// selects the scope id, then the override's columns (?1 the community).
+    fn community_overrides(
+        &self,
+        sql: &str,
+        community_id: &CommunityId,
+    ) -> StoreResult<HashMap<String, Vec<Override>>> {
+        let mut statement = self.conn.prepare_cached(sql)?;
+        let mut rows = statement.query([community_id.as_str()])?;
+        let mut by_scope: HashMap<String, Vec<Override>> = HashMap::new();
+        while let Some(row) = rows.next()? {
+            let scope: String = row.get(0)?;
+            by_scope
+                .entry(scope)
+                .or_default()
+                .push(override_from_row(row, 1)?);
+        }
+        Ok(by_scope)
+    }
+}
 
 fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<ChannelRecord> {
     Ok(ChannelRecord {
@@ -28,6 +54,9 @@ fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<ChannelRecord> {
             private: row.get(9)?,
             is_default: row.get(10)?,
             created_at_ms: row.get(11)?,
+            overrides: Vec::new(),
+            mute_all: row.get(15)?,
+            follows_category: row.get(16)?,
         },
         last_seq: unsigned(row.get(12)?),
         last_activity_ms: row.get(13)?,
@@ -41,6 +70,7 @@ fn category_from_row(row: &Row<'_>) -> rusqlite::Result<CategoryInfo> {
         category_id: id(row, 1)?,
         name: row.get(2)?,
         position: row.get(3)?,
+        overrides: Vec::new(),
     })
 }
 
@@ -50,7 +80,7 @@ impl ChannelStore for SqliteTx<'_> {
         community_id: &CommunityId,
         channel_id: &ChannelId,
     ) -> StoreResult<Option<ChannelRecord>> {
-        Ok(self
+        let record = self
             .conn
             .prepare_cached(&format!(
                 "SELECT {CHANNEL_COLUMNS} FROM channels WHERE channel_id = ?2 AND community_id = ?1"
@@ -59,7 +89,12 @@ impl ChannelStore for SqliteTx<'_> {
                 params![community_id.as_str(), channel_id.as_str()],
                 channel_from_row,
             )
-            .optional()?)
+            .optional()?;
+        let Some(mut record) = record else {
+            return Ok(None);
+        };
+        record.info.overrides = self.channel_overrides(channel_id)?;
+        Ok(Some(record))
     }
 
     fn channels(&self, community_id: &CommunityId) -> StoreResult<Vec<ChannelRecord>> {
@@ -68,7 +103,19 @@ impl ChannelStore for SqliteTx<'_> {
              ORDER BY position, created_at_ms, channel_id"
         ))?;
         let rows = statement.query_map([community_id.as_str()], channel_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut records: Vec<ChannelRecord> = rows.collect::<Result<_, _>>()?;
+        let mut overrides = self.community_overrides(
+            "SELECT o.channel_id, o.target_kind, o.target_id, o.allow, o.deny
+             FROM channel_overrides o JOIN channels c ON c.channel_id = o.channel_id
+             WHERE c.community_id = ?1 ORDER BY o.target_kind, o.target_id",
+            community_id,
+        )?;
+        for record in &mut records {
+            if let Some(found) = overrides.remove(record.info.channel_id.as_str()) {
+                record.info.overrides = found;
+            }
+        }
+        Ok(records)
     }
 
     fn channel_count(&self, community_id: &CommunityId) -> StoreResult<u64> {
@@ -83,7 +130,7 @@ impl ChannelStore for SqliteTx<'_> {
         self.conn
             .prepare_cached(&format!(
                 "INSERT INTO channels ({CHANNEL_COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?12, 0)"
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?12, 0, ?13, ?14)"
             ))?
             .execute(params![
                 info.community_id.as_str(),
@@ -98,7 +145,12 @@ impl ChannelStore for SqliteTx<'_> {
                 info.private,
                 info.is_default,
                 info.created_at_ms,
+                info.mute_all,
+                info.follows_category,
             ])?;
+        for rule in &info.overrides {
+            self.set_channel_override(&info.channel_id, rule)?;
+        }
         Ok(())
     }
 
@@ -106,7 +158,8 @@ impl ChannelStore for SqliteTx<'_> {
         self.conn
             .prepare_cached(
                 "UPDATE channels SET name = ?2, introduction = ?3, notice = ?4, custom = ?5, kind = ?6,
-                        category_id = ?7, position = ?8, private = ?9
+                        category_id = ?7, position = ?8, private = ?9, mute_all = ?10,
+                        follows_category = ?11
                  WHERE channel_id = ?1",
             )?
             .execute(params![
@@ -119,6 +172,8 @@ impl ChannelStore for SqliteTx<'_> {
                 info.category_id.as_ref().map(CategoryId::as_str),
                 info.position,
                 info.private,
+                info.mute_all,
+                info.follows_category,
             ])?;
         Ok(())
     }
@@ -190,7 +245,19 @@ impl ChannelStore for SqliteTx<'_> {
              ORDER BY position, created_at_ms, category_id",
         )?;
         let rows = statement.query_map([community_id.as_str()], category_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut categories: Vec<CategoryInfo> = rows.collect::<Result<_, _>>()?;
+        let mut overrides = self.community_overrides(
+            "SELECT o.category_id, o.target_kind, o.target_id, o.allow, o.deny
+             FROM category_overrides o JOIN categories c ON c.category_id = o.category_id
+             WHERE c.community_id = ?1 ORDER BY o.target_kind, o.target_id",
+            community_id,
+        )?;
+        for category in &mut categories {
+            if let Some(found) = overrides.remove(category.category_id.as_str()) {
+                category.overrides = found;
+            }
+        }
+        Ok(categories)
     }
 
     fn category(
@@ -198,7 +265,7 @@ impl ChannelStore for SqliteTx<'_> {
         community_id: &CommunityId,
         category_id: &CategoryId,
     ) -> StoreResult<Option<CategoryInfo>> {
-        Ok(self
+        let category = self
             .conn
             .prepare_cached(
                 "SELECT community_id, category_id, name, position FROM categories
@@ -208,7 +275,12 @@ impl ChannelStore for SqliteTx<'_> {
                 params![community_id.as_str(), category_id.as_str()],
                 category_from_row,
             )
-            .optional()?)
+            .optional()?;
+        let Some(mut category) = category else {
+            return Ok(None);
+        };
+        category.overrides = self.category_overrides(category_id)?;
+        Ok(Some(category))
     }
 
     fn insert_category(

@@ -49,3 +49,13 @@ pub(super) fn id<T: From<String>>(row: &Row<'_>, index: usize) -> rusqlite::Resu
 pub(super) fn opt_id<T: From<String>>(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<T>> {
     Ok(row.get::<_, Option<String>>(index)?.map(T::from))
 }
+
+/// Reads permission flags stored bit-for-bit in a signed 64-bit column.
+pub(super) fn flags(value: i64) -> community_protocol::Permissions {
+    community_protocol::Permissions(u64::from_ne_bytes(value.to_ne_bytes()))
+}
+
+/// Writes permission flags bit-for-bit into a signed 64-bit column.
+pub(super) fn bits(flags: community_protocol::Permissions) -> i64 {
+    i64::from_ne_bytes(flags.0.to_ne_bytes())
+}

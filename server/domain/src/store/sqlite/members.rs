@@ -1,13 +1,19 @@
-//! Memberships, join requests and notification settings in SQLite.
+//! Memberships (with their groups and custom fields), join requests and notification
+//! settings in SQLite.
+//!
+//! A member is read with its groups and custom fields; a page of members gets them in two
+//! more queries for the whole page (`json_each` over the page's ids), never two per member.
+
+use std::collections::HashMap;
 
 use community_protocol::{
-    CommunityId, JoinRequest, MemberInfo, NotificationStatus, Role, TimestampMs, UserId,
+    CommunityId, GroupId, JoinRequest, MemberInfo, NotificationStatus, TimestampMs, UserId,
 };
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::SqliteTx;
 use super::convert::{enum_from, enum_text, id, in_row, unsigned};
-use crate::store::{MemberStore, StoreResult};
+use crate::store::{MemberFilter, MemberStore, StoreResult};
 
 const MEMBER_COLUMNS: &str = "community_id, user_id, role, nickname, joined_at_ms, muted_until_ms";
 
@@ -19,7 +25,26 @@ fn member_from_row(row: &Row<'_>) -> rusqlite::Result<MemberInfo> {
         nickname: row.get(3)?,
         joined_at_ms: row.get(4)?,
         muted_until_ms: row.get(5)?,
+        groups: Vec::new(),
+        custom_fields: Default::default(),
     })
+}
+
+/// The `WHERE` conditions of a member list: ?1 community, ?2 folded query, ?3 group,
+/// ?4 field key, ?5 field value (each condition is off when its parameter is NULL).
+const MEMBER_FILTER: &str = "community_id = ?1
+    AND (?2 IS NULL OR instr(fold_case(user_id), ?2) > 0 OR instr(fold_case(nickname), ?2) > 0)
+    AND (?3 IS NULL OR ?3 = 'everyone' OR EXISTS (SELECT 1 FROM member_groups g
+            WHERE g.community_id = ?1 AND g.user_id = members.user_id AND g.group_id = ?3))
+    AND (?4 IS NULL OR EXISTS (SELECT 1 FROM member_fields f
+            WHERE f.community_id = ?1 AND f.user_id = members.user_id AND f.key = ?4
+              AND f.value = ?5))";
+
+/// True when `filter` selects every member.
+fn selects_all(filter: &MemberFilter<'_>) -> bool {
+    folded(filter.query).is_none()
+        && filter.group_id.is_none_or(GroupId::is_everyone)
+        && filter.field.is_none()
 }
 
 fn join_request_from_row(row: &Row<'_>) -> rusqlite::Result<JoinRequest> {
@@ -43,6 +68,49 @@ impl SqliteTx<'_> {
         let rows = statement.query_map([key], |row| id(row, 0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// Fills in the groups and custom fields of members of one community (two queries).
+    fn fill_members(&self, members: &mut [MemberInfo]) -> StoreResult<()> {
+        let Some(first) = members.first() else {
+            return Ok(());
+        };
+        let community_id = first.community_id.clone();
+        let ids = serde_json::to_string(
+            &members
+                .iter()
+                .map(|m| m.user_id.as_str())
+                .collect::<Vec<_>>(),
+        )?;
+        let at: HashMap<UserId, usize> = members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.user_id.clone(), i))
+            .collect();
+        let mut statement = self.conn.prepare_cached(
+            "SELECT user_id, group_id FROM member_groups
+             WHERE community_id = ?1 AND user_id IN (SELECT value FROM json_each(?2))
+             ORDER BY user_id, group_id",
+        )?;
+        let mut rows = statement.query(params![community_id.as_str(), ids])?;
+        while let Some(row) = rows.next()? {
+            let user: UserId = id(row, 0)?;
+            if let Some(&i) = at.get(&user) {
+                members[i].groups.push(id(row, 1)?);
+            }
+        }
+        let mut statement = self.conn.prepare_cached(
+            "SELECT user_id, key, value FROM member_fields
+             WHERE community_id = ?1 AND user_id IN (SELECT value FROM json_each(?2))",
+        )?;
+        let mut rows = statement.query(params![community_id.as_str(), ids])?;
+        while let Some(row) = rows.next()? {
+            let user: UserId = id(row, 0)?;
+            if let Some(&i) = at.get(&user) {
+                members[i].custom_fields.insert(row.get(1)?, row.get(2)?);
+            }
+        }
+        Ok(())
+    }
 }
 
 impl MemberStore for SqliteTx<'_> {
@@ -51,7 +119,7 @@ impl MemberStore for SqliteTx<'_> {
         community_id: &CommunityId,
         user_id: &UserId,
     ) -> StoreResult<Option<MemberInfo>> {
-        Ok(self
+        let member = self
             .conn
             .prepare_cached(&format!(
                 "SELECT {MEMBER_COLUMNS} FROM members WHERE community_id = ?1 AND user_id = ?2"
@@ -60,7 +128,14 @@ impl MemberStore for SqliteTx<'_> {
                 params![community_id.as_str(), user_id.as_str()],
                 member_from_row,
             )
-            .optional()?)
+            .optional()?;
+        let Some(member) = member else {
+            return Ok(None);
+        };
+        let mut one = [member];
+        self.fill_members(&mut one)?;
+        let [member] = one;
+        Ok(Some(member))
     }
 
     fn insert_member(&self, member: &MemberInfo) -> StoreResult<()> {
@@ -100,7 +175,27 @@ impl MemberStore for SqliteTx<'_> {
         Ok(())
     }
 
+    fn set_member_field(
+        &self,
+        community_id: &CommunityId,
+        user_id: &UserId,
+        key: &str,
+        value: &str,
+    ) -> StoreResult<()> {
+        let args = params![community_id.as_str(), user_id.as_str(), key, value];
+        let sql = if value.is_empty() {
+            "DELETE FROM member_fields
+             WHERE community_id = ?1 AND user_id = ?2 AND key = ?3 AND ?4 = ''"
+        } else {
+            "INSERT INTO member_fields (community_id, user_id, key, value) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (community_id, user_id, key) DO UPDATE SET value = excluded.value"
+        };
+        self.conn.prepare_cached(sql)?.execute(args)?;
+        Ok(())
+    }
+
     fn delete_member(&self, community_id: &CommunityId, user_id: &UserId) -> StoreResult<bool> {
+        // Groups and custom fields go with the row (foreign keys).
         let deleted = self
             .conn
             .prepare_cached("DELETE FROM members WHERE community_id = ?1 AND user_id = ?2")?
@@ -115,6 +210,12 @@ impl MemberStore for SqliteTx<'_> {
                 AND channel_id IN (SELECT channel_id FROM channels WHERE community_id = ?1)",
             "DELETE FROM hidden WHERE user_id = ?2
                 AND channel_id IN (SELECT channel_id FROM channels WHERE community_id = ?1)",
+            "DELETE FROM channel_notifications WHERE user_id = ?2
+                AND channel_id IN (SELECT channel_id FROM channels WHERE community_id = ?1)",
+            "DELETE FROM channel_overrides WHERE target_kind = 'member' AND target_id = ?2
+                AND channel_id IN (SELECT channel_id FROM channels WHERE community_id = ?1)",
+            "DELETE FROM category_overrides WHERE target_kind = 'member' AND target_id = ?2
+                AND category_id IN (SELECT category_id FROM categories WHERE community_id = ?1)",
             "DELETE FROM notification_settings WHERE community_id = ?1 AND user_id = ?2",
         ] {
             self.conn
@@ -163,21 +264,6 @@ impl MemberStore for SqliteTx<'_> {
         )
     }
 
-    fn privileged_ids(&self, community_id: &CommunityId) -> StoreResult<Vec<UserId>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT user_id FROM members WHERE community_id = ?1 AND role IN (?2, ?3) ORDER BY user_id",
-        )?;
-        let rows = statement.query_map(
-            params![
-                community_id.as_str(),
-                enum_text(&Role::Owner)?,
-                enum_text(&Role::Admin)?
-            ],
-            |row| id(row, 0),
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     fn member_ids(&self, community_id: &CommunityId) -> StoreResult<Vec<UserId>> {
         self.ids(
             "SELECT user_id FROM members WHERE community_id = ?1 ORDER BY user_id",
@@ -188,46 +274,63 @@ impl MemberStore for SqliteTx<'_> {
     fn members_page(
         &self,
         community_id: &CommunityId,
-        query: Option<&str>,
+        filter: MemberFilter<'_>,
         after: Option<(TimestampMs, &str)>,
         limit: u32,
     ) -> StoreResult<Vec<MemberInfo>> {
         let (after_ms, after_id) = after.unzip();
+        let (key, value) = filter.field.unzip();
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {MEMBER_COLUMNS} FROM members
-             WHERE community_id = ?1
-               AND (?2 IS NULL OR instr(fold_case(user_id), ?2) > 0 OR instr(fold_case(nickname), ?2) > 0)
-               AND (?3 IS NULL OR (joined_at_ms, user_id) > (?3, ?4))
-             ORDER BY joined_at_ms, user_id LIMIT ?5"
+             WHERE {MEMBER_FILTER}
+               AND (?6 IS NULL OR (joined_at_ms, user_id) > (?6, ?7))
+             ORDER BY joined_at_ms, user_id LIMIT ?8"
         ))?;
         let rows = statement.query_map(
             params![
                 community_id.as_str(),
-                folded(query),
+                folded(filter.query),
+                filter.group_id.map(GroupId::as_str),
+                key,
+                value,
                 after_ms,
                 after_id,
                 limit
             ],
             member_from_row,
         )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut members: Vec<MemberInfo> = rows.collect::<Result<_, _>>()?;
+        self.fill_members(&mut members)?;
+        Ok(members)
     }
 
-    fn members_count(&self, community_id: &CommunityId, query: Option<&str>) -> StoreResult<u64> {
-        let count: i64 = match folded(query) {
-            None => self
-                .conn
+    fn members_count(
+        &self,
+        community_id: &CommunityId,
+        filter: MemberFilter<'_>,
+    ) -> StoreResult<u64> {
+        let count: i64 = if selects_all(&filter) {
+            self.conn
                 .prepare_cached("SELECT member_count FROM communities WHERE community_id = ?1")?
                 .query_row([community_id.as_str()], |row| row.get(0))
                 .optional()?
-                .unwrap_or(0),
-            Some(query) => self
-                .conn
-                .prepare_cached(
-                    "SELECT COUNT(*) FROM members WHERE community_id = ?1
-                       AND (instr(fold_case(user_id), ?2) > 0 OR instr(fold_case(nickname), ?2) > 0)",
+                .unwrap_or(0)
+        } else {
+            let (key, value) = filter.field.unzip();
+            self.conn
+                .prepare_cached(&format!(
+                    "SELECT COUNT(*) FROM members WHERE {MEMBER_FILTER}"
+                ))?
+                .query_row(
+                    params![
+                        community_id.as_str(),
+                        folded(filter.query),
+                        filter.group_id.map(GroupId::as_str),
+                        key,
+                        value
+                    ],
+                    |row| row.get(0),
                 )?
-                .query_row(params![community_id.as_str(), query], |row| row.get(0))?,
         };
         Ok(unsigned(count))
     }

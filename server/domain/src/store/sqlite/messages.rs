@@ -130,7 +130,8 @@ impl SqliteTx<'_> {
         Ok(messages)
     }
 
-    /// Replaces the mention index of a message by `mentions`.
+    /// Replaces the mention indexes of a message (users and @everyone; groups) by
+    /// `mentions`.
     fn index_mentions(
         &self,
         channel_id: &ChannelId,
@@ -138,9 +139,14 @@ impl SqliteTx<'_> {
         sender_id: &UserId,
         mentions: &community_protocol::Mentions,
     ) -> StoreResult<()> {
-        self.conn
-            .prepare_cached("DELETE FROM mentions WHERE channel_id = ?1 AND seq = ?2")?
-            .execute(params![channel_id.as_str(), seq])?;
+        for sql in [
+            "DELETE FROM mentions WHERE channel_id = ?1 AND seq = ?2",
+            "DELETE FROM group_mentions WHERE channel_id = ?1 AND seq = ?2",
+        ] {
+            self.conn
+                .prepare_cached(sql)?
+                .execute(params![channel_id.as_str(), seq])?;
+        }
         let mut mentioned: BTreeSet<&str> = mentions.users.iter().map(UserId::as_str).collect();
         if mentions.everyone {
             mentioned.insert(EVERYONE);
@@ -152,6 +158,18 @@ impl SqliteTx<'_> {
             insert.execute(params![
                 channel_id.as_str(),
                 user_id,
+                seq,
+                sender_id.as_str()
+            ])?;
+        }
+        let mut insert = self.conn.prepare_cached(
+            "INSERT OR IGNORE INTO group_mentions (channel_id, group_id, seq, sender_id)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for group_id in &mentions.groups {
+            insert.execute(params![
+                channel_id.as_str(),
+                group_id.as_str(),
                 seq,
                 sender_id.as_str()
             ])?;
@@ -369,6 +387,7 @@ impl MessageStore for SqliteTx<'_> {
             ])?;
         for sql in [
             "DELETE FROM mentions WHERE channel_id = ?1 AND seq = ?2",
+            "DELETE FROM group_mentions WHERE channel_id = ?1 AND seq = ?2",
             "DELETE FROM reactions WHERE channel_id = ?1 AND seq = ?2",
             "DELETE FROM pins WHERE channel_id = ?1 AND seq = ?2",
             "INSERT OR IGNORE INTO uncounted (channel_id, seq, sender_id)

@@ -8,15 +8,18 @@
 //! [`Synchronous::Full`] also survives power loss, at the cost of one fsync per commit.
 //!
 //! The per-concern queries live in the sibling modules (`communities`, `members`,
-//! `channels`, `messages`, `reactions` (and pins), `changes`, `reads`); `schema` owns the
-//! numbered migrations.
+//! `channels`, `messages`, `reactions` (and pins), `changes`, `reads`, `groups`,
+//! `overrides`, `bans`); `schema` owns the numbered migrations.
 
+mod bans;
 mod changes;
 mod channels;
 mod communities;
 mod convert;
+mod groups;
 mod members;
 mod messages;
+mod overrides;
 mod pool;
 mod reactions;
 mod reads;

@@ -6,13 +6,15 @@
 //! recalled or written by the server; few) − the others' counted messages the user hid
 //! (`hidden`, at most `max_hidden_per_channel`); mentions = distinct mentioned sequences
 //! after read_seq not sent by the user and not hidden by them (recalls delete their
-//! mention rows, edits replace them).
+//! mention rows, edits replace them). A mention of a group is one row per group
+//! (`group_mentions`), joined with the groups the reader holds: other users' mentions are
+//! never read.
 
-use community_protocol::{ChannelId, CommunityId, Seq, UserId};
+use community_protocol::{ChannelId, ChannelNotification, CommunityId, Seq, UserId};
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteTx;
-use super::convert::{signed, unsigned};
+use super::convert::{enum_from, enum_text, signed, unsigned};
 use crate::store::{ReadStore, StoreResult};
 
 /// `unread_counts`' first query: ?1 user, ?2 channel, ?3 read_seq.
@@ -27,15 +29,20 @@ pub(super) const UNREAD_SQL: &str = "SELECT MAX(c.last_seq - ?3, 0),
                              WHERE u.channel_id = h.channel_id AND u.seq = h.seq))
      FROM channels c WHERE c.channel_id = ?2";
 
-/// `unread_counts`' mention query: ?1 user, ?2 channel, ?3 read_seq. Two range scans of
-/// the primary key (the user's own mentions and @everyone), so other users' mentions are
-/// never read.
+/// `unread_counts`' mention query: ?1 user, ?2 channel, ?3 read_seq. Range scans of
+/// primary keys only: the user's own mentions, @everyone, and for each group the user
+/// holds, that group's mentions; so other users' mentions are never read.
 pub(super) const MENTIONS_SQL: &str = "SELECT COUNT(*) FROM (
         SELECT seq FROM mentions
          WHERE channel_id = ?2 AND user_id = ?1 AND seq > ?3 AND sender_id <> ?1
         UNION
         SELECT seq FROM mentions
-         WHERE channel_id = ?2 AND user_id = '' AND seq > ?3 AND sender_id <> ?1)
+         WHERE channel_id = ?2 AND user_id = '' AND seq > ?3 AND sender_id <> ?1
+        UNION
+        SELECT gm.seq FROM member_groups mg
+          JOIN group_mentions gm ON gm.channel_id = ?2 AND gm.group_id = mg.group_id
+         WHERE mg.community_id = (SELECT community_id FROM channels WHERE channel_id = ?2)
+           AND mg.user_id = ?1 AND gm.seq > ?3 AND gm.sender_id <> ?1)
      WHERE seq NOT IN (SELECT seq FROM hidden
                         WHERE user_id = ?1 AND channel_id = ?2 AND seq > ?3)";
 
@@ -92,6 +99,7 @@ impl ReadStore for SqliteTx<'_> {
         for sql in [
             "DELETE FROM read_positions WHERE user_id = ?1 AND channel_id = ?2",
             "DELETE FROM hidden WHERE user_id = ?1 AND channel_id = ?2",
+            "DELETE FROM channel_notifications WHERE user_id = ?1 AND channel_id = ?2",
         ] {
             self.conn
                 .prepare_cached(sql)?
@@ -165,5 +173,52 @@ impl ReadStore for SqliteTx<'_> {
                 row.get(0)
             })?;
         Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
+    fn channel_notification(
+        &self,
+        user_id: &UserId,
+        channel_id: &ChannelId,
+    ) -> StoreResult<ChannelNotification> {
+        let level: Option<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT level FROM channel_notifications WHERE user_id = ?1 AND channel_id = ?2",
+            )?
+            .query_row(params![user_id.as_str(), channel_id.as_str()], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        match level {
+            Some(text) => enum_from(&text),
+            None => Ok(ChannelNotification::default()),
+        }
+    }
+
+    fn set_channel_notification(
+        &self,
+        user_id: &UserId,
+        channel_id: &ChannelId,
+        level: ChannelNotification,
+    ) -> StoreResult<()> {
+        if level.is_all() {
+            self.conn
+                .prepare_cached(
+                    "DELETE FROM channel_notifications WHERE user_id = ?1 AND channel_id = ?2",
+                )?
+                .execute(params![user_id.as_str(), channel_id.as_str()])?;
+        } else {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO channel_notifications (user_id, channel_id, level) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (user_id, channel_id) DO UPDATE SET level = excluded.level",
+                )?
+                .execute(params![
+                    user_id.as_str(),
+                    channel_id.as_str(),
+                    enum_text(&level)?
+                ])?;
+        }
+        Ok(())
     }
 }

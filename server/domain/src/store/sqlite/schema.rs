@@ -9,7 +9,7 @@ use tracing::info;
 use crate::StoreError;
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-pub(super) const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_MESSAGE_LIFE];
+pub(super) const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_MESSAGE_LIFE, V3_PERMISSIONS];
 
 /// The schema version this build writes.
 pub(crate) const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -245,4 +245,105 @@ CREATE TABLE hidden (
     FOREIGN KEY (channel_id, seq) REFERENCES messages(channel_id, seq) ON DELETE CASCADE
 ) WITHOUT ROWID;
 CREATE INDEX hidden_by_message ON hidden (channel_id, seq);
+"#;
+
+/// Version 3: roles and permissions. Permission groups (every community gets its
+/// `everyone` group here, with `Permissions::EVERYONE_DEFAULT` = 127), who holds them,
+/// channel and category overrides, bans, per-user channel notification levels, member
+/// custom fields, group mentions (an index per group, joined with the reader's groups for
+/// mention counts), channel mute-all and category following, and the community's
+/// `access_stamp`: a random number replaced by every change of who may see what, which
+/// keys the in-memory cache of channel audiences.
+const V3_PERMISSIONS: &str = r#"
+ALTER TABLE communities ADD COLUMN access_stamp INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE channels ADD COLUMN mute_all INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE channels ADD COLUMN follows_category INTEGER NOT NULL DEFAULT 0;
+
+-- `permissions` holds the flag bits as a signed 64-bit integer (bit-for-bit).
+CREATE TABLE permission_groups (
+    community_id  TEXT NOT NULL REFERENCES communities(community_id) ON DELETE CASCADE,
+    group_id      TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    color         INTEGER NOT NULL,
+    position      INTEGER NOT NULL,
+    mentionable   INTEGER NOT NULL,
+    permissions   INTEGER NOT NULL,
+    PRIMARY KEY (community_id, group_id)
+) WITHOUT ROWID;
+INSERT INTO permission_groups (community_id, group_id, name, color, position, mentionable,
+                               permissions)
+    SELECT community_id, 'everyone', '@everyone', 0, 0, 0, 127 FROM communities;
+
+CREATE TABLE member_groups (
+    community_id  TEXT NOT NULL,
+    user_id       TEXT NOT NULL,
+    group_id      TEXT NOT NULL,
+    PRIMARY KEY (community_id, user_id, group_id),
+    FOREIGN KEY (community_id, user_id)
+        REFERENCES members(community_id, user_id) ON DELETE CASCADE,
+    FOREIGN KEY (community_id, group_id)
+        REFERENCES permission_groups(community_id, group_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX member_groups_by_group ON member_groups (community_id, group_id, user_id);
+
+-- `target_kind` is 'group' or 'member'.
+CREATE TABLE channel_overrides (
+    channel_id   TEXT NOT NULL REFERENCES channels(channel_id) ON DELETE CASCADE,
+    target_kind  TEXT NOT NULL,
+    target_id    TEXT NOT NULL,
+    allow        INTEGER NOT NULL,
+    deny         INTEGER NOT NULL,
+    PRIMARY KEY (channel_id, target_kind, target_id)
+) WITHOUT ROWID;
+
+CREATE TABLE category_overrides (
+    category_id  TEXT NOT NULL REFERENCES categories(category_id) ON DELETE CASCADE,
+    target_kind  TEXT NOT NULL,
+    target_id    TEXT NOT NULL,
+    allow        INTEGER NOT NULL,
+    deny         INTEGER NOT NULL,
+    PRIMARY KEY (category_id, target_kind, target_id)
+) WITHOUT ROWID;
+
+CREATE TABLE bans (
+    community_id  TEXT NOT NULL REFERENCES communities(community_id) ON DELETE CASCADE,
+    user_id       TEXT NOT NULL,
+    by_user       TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    at_ms         INTEGER NOT NULL,
+    until_ms      INTEGER,
+    PRIMARY KEY (community_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX bans_by_time ON bans (community_id, at_ms);
+
+-- Only levels other than 'all' are stored.
+CREATE TABLE channel_notifications (
+    user_id     TEXT NOT NULL,
+    channel_id  TEXT NOT NULL REFERENCES channels(channel_id) ON DELETE CASCADE,
+    level       TEXT NOT NULL,
+    PRIMARY KEY (user_id, channel_id)
+) WITHOUT ROWID;
+CREATE INDEX channel_notifications_by_channel ON channel_notifications (channel_id);
+
+CREATE TABLE member_fields (
+    community_id  TEXT NOT NULL,
+    user_id       TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    PRIMARY KEY (community_id, user_id, key),
+    FOREIGN KEY (community_id, user_id)
+        REFERENCES members(community_id, user_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX member_fields_by_value ON member_fields (community_id, key, value, user_id);
+
+-- Mentions of permission groups: every holder counts them (see `reads::MENTIONS_SQL`).
+CREATE TABLE group_mentions (
+    channel_id  TEXT NOT NULL,
+    group_id    TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    sender_id   TEXT NOT NULL,
+    PRIMARY KEY (channel_id, group_id, seq),
+    FOREIGN KEY (channel_id, seq) REFERENCES messages(channel_id, seq) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX group_mentions_by_message ON group_mentions (channel_id, seq);
 "#;

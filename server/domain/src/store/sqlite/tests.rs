@@ -120,7 +120,76 @@ fn a_version_1_database_upgrades_and_keeps_its_data() {
     assert!(message.reactions.is_empty() && message.pinned.is_none());
     let conn = Connection::open(&path).unwrap();
     assert_eq!(user_version(&conn), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
+}
+
+#[test]
+fn a_version_2_database_upgrades_to_permissions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DATABASE_FILE);
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(MIGRATIONS[0]).unwrap();
+    conn.execute_batch(MIGRATIONS[1]).unwrap();
+    conn.pragma_update(None, "user_version", 2).unwrap();
+    conn.execute_batch(
+        r#"INSERT INTO communities (community_id, name, avatar_url, notice, owner_id,
+                  join_policy, mute_all, member_count, default_channel_id, created_at_ms, version)
+                  VALUES ('c', 'Old', '', '', 'alice', 'free', 0, 2, 'ch', 5, 3);
+           INSERT INTO members VALUES ('c', 'alice', 'owner', '', 5, NULL);
+           INSERT INTO members VALUES ('c', 'bob', 'member', '', 6, NULL);
+           INSERT INTO channels (channel_id, community_id, name, introduction, notice, custom,
+                  kind, category_id, position, private, is_default, created_at_ms, last_seq,
+                  last_activity_ms)
+                  VALUES ('ch', 'c', 'general', '', '', '', 'text', NULL, 0, 0, 1, 5, 1, 6);
+           INSERT INTO messages (channel_id, seq, community_id, sender_id, idempotency_key,
+                  content, mentions, reply_to, priority, created_at_ms)
+                  VALUES ('ch', 1, 'c', 'alice', 'k1', '{"type":"text","text":"hi @bob"}',
+                          '{"users":["bob"]}', NULL, 'normal', 6);
+           INSERT INTO mentions VALUES ('ch', 'bob', 1, 'alice');"#,
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = SqliteStore::open(dir.path(), &SqliteOptions::default()).unwrap();
+    let store: &dyn Store = &store;
+    let (groups, bob, channel, counts, level) = store
+        .read("test", |tx| {
+            let c = CommunityId::from("c");
+            let bob = UserId::from("bob");
+            Ok((
+                tx.groups(&c)?,
+                tx.member(&c, &bob)?.unwrap(),
+                tx.channel(&c, &"ch".into())?.unwrap(),
+                tx.unread_counts(&bob, &"ch".into(), 0)?,
+                tx.channel_notification(&bob, &"ch".into())?,
+            ))
+        })
+        .unwrap();
+    assert_eq!(groups.len(), 1, "the community got its @everyone");
+    assert!(groups[0].group_id.is_everyone());
+    assert_eq!(
+        (groups[0].position, groups[0].permissions),
+        (0, community_protocol::Permissions::EVERYONE_DEFAULT)
+    );
+    assert!(bob.groups.is_empty() && bob.custom_fields.is_empty());
+    assert!(!channel.info.mute_all && !channel.info.follows_category);
+    assert!(channel.info.overrides.is_empty());
+    assert_eq!(counts, (1, 1), "mentions from before still count");
+    assert_eq!(level, community_protocol::ChannelNotification::All);
+    let conn = Connection::open(&path).unwrap();
+    assert_eq!(user_version(&conn), 3);
+    for table in [
+        "permission_groups",
+        "member_groups",
+        "channel_overrides",
+        "category_overrides",
+        "bans",
+        "channel_notifications",
+        "member_fields",
+        "group_mentions",
+    ] {
+        assert!(tables(&conn).iter().any(|t| t == table), "missing {table}");
+    }
 }
 
 #[test]
