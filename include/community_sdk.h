@@ -114,6 +114,9 @@
 // The cursor is not one the server issued.
 #define CSDK_ERR_INVALID_CURSOR 3009
 
+// The message was recalled: it cannot be edited, reacted to, pinned or forwarded.
+#define CSDK_ERR_MESSAGE_RECALLED 3010
+
 // The caller's role does not allow this.
 #define CSDK_ERR_PERMISSION_DENIED 4000
 
@@ -146,6 +149,13 @@
 
 // The default channel cannot be deleted or made private.
 #define CSDK_ERR_DEFAULT_CHANNEL_PROTECTED 4010
+
+// Only the message's author may do this (edit; recall, for members who do not manage
+// messages).
+#define CSDK_ERR_NOT_AUTHOR 4011
+
+// The author's recall window has passed (`recall_window_ms`).
+#define CSDK_ERR_RECALL_WINDOW_PASSED 4012
 
 // Community name over 300 characters (or empty).
 #define CSDK_ERR_NAME_TOO_LONG 5000
@@ -213,6 +223,24 @@
 // The custom id of a community is malformed (1–64 of `[A-Za-z0-9_-]`).
 #define CSDK_ERR_INVALID_COMMUNITY_ID 5021
 
+// The message has its maximum number of distinct emoji.
+#define CSDK_ERR_TOO_MANY_REACTIONS 5022
+
+// The emoji is empty, over `emoji_bytes`, or contains control characters.
+#define CSDK_ERR_INVALID_EMOJI 5023
+
+// The channel has its maximum number of pinned messages.
+#define CSDK_ERR_TOO_MANY_PINS 5024
+
+// A message's custom data exceeds `custom_data_bytes`.
+#define CSDK_ERR_CUSTOM_DATA_TOO_LARGE 5025
+
+// The user has hidden the maximum number of messages of this channel.
+#define CSDK_ERR_TOO_MANY_HIDDEN 5026
+
+// Only text and custom messages can be edited (and only into text or custom).
+#define CSDK_ERR_NOT_EDITABLE 5027
+
 // An unexpected server failure; the request may be retried.
 #define CSDK_ERR_INTERNAL 9000
 
@@ -270,8 +298,10 @@ extern "C" {
 #endif // __cplusplus
 
 // Subscribes to the timeline: `callback` gets JSON arrays of `MessageUpdate` (`reset`
-// with the newest cached messages and pending echoes first, then `inserted`, `local` and
-// `discarded`).
+// with the newest cached messages and pending echoes first, then `inserted`, `updated`
+// (replace by `seq`: edits, recalls, reactions, pins, reply previews), `removed`
+// (hidden), `change` (a change made on this device: pending, done or failed), `local`
+// and `discarded`).
 //
 // # Safety
 // `client` is live; the ids are NUL-terminated; `out_subscription` is writable;
@@ -555,6 +585,27 @@ int32_t csdk_client_local_message(const struct CsdkClient *client,
 int32_t csdk_client_wait_for_send(const struct CsdkClient *client,
                                   const char *local_id,
                                   uint64_t *out_seq);
+
+// The changes made on this device to existing messages (edits, recalls, reactions, pins, hides) that are pending, and the most recently settled ones, in order.
+//
+// `*out_json` gets a JSON array of `PendingChange`.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_pending_changes(const struct CsdkClient *client,
+                                    char **out_json);
+
+// Waits until the change `key` (made on this device) is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then); `message_not_found` when unknown.
+//
+// `*out_change_seq` gets the value, 0 for none (0 on failure).
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_wait_for_change(const struct CsdkClient *client,
+                                    const char *key,
+                                    uint64_t *out_change_seq);
 
 // The community as cached (none when not joined or not cached).
 //
@@ -1041,6 +1092,142 @@ int32_t csdk_channel_remove_members(const struct CsdkClient *client,
 int32_t csdk_channel_members(const struct CsdkClient *client,
                              const char *community_id,
                              const char *channel_id,
+                             char **out_json);
+
+// Edits one's own text or custom message: new content, mentions or custom data (absent fields stay). Shown at once (`Updated`), kept durably and carried out when connected; a refused edit rolls back with the server's error (`not_author`, `message_recalled`, `not_editable`, limits). Await it with `wait_for_change`.
+//
+// `edit_json`: `MessageEdit` JSON.
+// `*out_json` gets `PendingChange` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_edit_message(const struct CsdkClient *client,
+                                  const char *community_id,
+                                  const char *channel_id,
+                                  uint64_t seq,
+                                  const char *edit_json,
+                                  char **out_json);
+
+// Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+//
+// `*out_json` gets `PendingChange` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_recall_message(const struct CsdkClient *client,
+                                    const char *community_id,
+                                    const char *channel_id,
+                                    uint64_t seq,
+                                    char **out_json);
+
+// Reacts to a message with an emoji (1..=`emoji_bytes` bytes); adding one the user has changes nothing (queued like an edit).
+//
+// `*out_json` gets `PendingChange` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_add_reaction(const struct CsdkClient *client,
+                                  const char *community_id,
+                                  const char *channel_id,
+                                  uint64_t seq,
+                                  const char *emoji,
+                                  char **out_json);
+
+// Takes the user's reaction back (queued like an edit).
+//
+// `*out_json` gets `PendingChange` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_remove_reaction(const struct CsdkClient *client,
+                                     const char *community_id,
+                                     const char *channel_id,
+                                     uint64_t seq,
+                                     const char *emoji,
+                                     char **out_json);
+
+// Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+//
+// `*out_json` gets `PendingChange` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_pin_message(const struct CsdkClient *client,
+                                 const char *community_id,
+                                 const char *channel_id,
+                                 uint64_t seq,
+                                 char **out_json);
+
+// Unpins a message (owner / admin; queued like an edit).
+//
+// `*out_json` gets `PendingChange` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_unpin_message(const struct CsdkClient *client,
+                                   const char *community_id,
+                                   const char *channel_id,
+                                   uint64_t seq,
+                                   char **out_json);
+
+// Deletes a message for the user only: it leaves the timelines of all their devices (`Removed`) and no longer counts as unread or as a mention (queued like an edit).
+//
+// `*out_json` gets `PendingChange` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_hide_message(const struct CsdkClient *client,
+                                  const char *community_id,
+                                  const char *channel_id,
+                                  uint64_t seq,
+                                  char **out_json);
+
+// Waits until a change made on this device is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then).
+//
+// `*out_change_seq` gets the value, 0 for none (0 on failure).
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_wait_for_change(const struct CsdkClient *client,
+                                     const char *community_id,
+                                     const char *channel_id,
+                                     const char *key,
+                                     uint64_t *out_change_seq);
+
+// The channel's pinned messages, the most recently pinned first (asks the server).
+//
+// `*out_json` gets a JSON array of `Message`.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_pins(const struct CsdkClient *client,
+                          const char *community_id,
+                          const char *channel_id,
+                          char **out_json);
+
+// Forwards a message (of any channel the user can read) to this channel: the server copies its content and records where it came from (`forwarded_from`). Queued like a send (the local echo; await it with `wait_for_send`).
+//
+// `original_json`: `MessageRef` JSON.
+// `options_json`: `SendOptions` JSON, or NULL for the default.
+// `*out_json` gets `LocalMessage` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_forward(const struct CsdkClient *client,
+                             const char *community_id,
+                             const char *channel_id,
+                             const char *original_json,
+                             const char *options_json,
                              char **out_json);
 
 // Returns the JSON of the calling thread's last error

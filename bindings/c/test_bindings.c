@@ -1,8 +1,10 @@
 /* The bindings scenario in C against a real community-server (started by
  * tests/bindings.sh, which passes CSDK_SERVER_URL, CSDK_TOKEN_ALICE, CSDK_TOKEN_BOB).
  * Two users; a community and a channel; 10 messages; the receiver's callback sees all
- * 10; unread 10 -> mark_read -> 0; a 301-character community name fails with 5000
- * (name_too_long). Prints "N passed, N failed". Kept valgrind-clean. */
+ * 10; unread 10 -> mark_read -> 0; a message edited, reacted to, pinned and recalled,
+ * with a plain member's pin refused (4000) and an edit of another's message refused
+ * (4011); a 301-character community name fails with 5000 (name_too_long). Prints
+ * "N passed, N failed". Kept valgrind-clean. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdio.h>
@@ -106,6 +108,113 @@ static void on_log(void *user_data, const char *json) {
   }
 }
 
+static void pause_ms(long ms) {
+  struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&pause, NULL);
+}
+
+/* The cached copy of message `seq` (Message JSON) once it contains `needle` and
+ * `also` (when not NULL), polling for at most 30 s; NULL when it never does. The caller
+ * frees it. */
+static char *cached_until(CsdkClient *client, const char *community, const char *channel,
+                          uint64_t seq, const char *needle, const char *also) {
+  for (int i = 0; i < 300; i++) {
+    char *page = NULL;
+    if (csdk_channel_messages(client, community, channel, seq + 1, 1, &page) == CSDK_OK && page &&
+        strstr(page, needle) && (!also || strstr(page, also))) {
+      return page;
+    }
+    csdk_string_free(page);
+    pause_ms(100);
+  }
+  char *page = NULL;
+  csdk_channel_messages(client, community, channel, seq + 1, 1, &page);
+  printf("message %llu never showed %s %s: %s\n", (unsigned long long)seq, needle, also ? also : "",
+         page ? page : "NULL");
+  csdk_string_free(page);
+  return NULL;
+}
+
+/* Waits for the end of a change (PendingChange JSON) made by `client`; frees the JSON.
+ * Returns the change sequence (0 when none or on failure). */
+static uint64_t wait_change(CsdkClient *client, char *change, const char *what) {
+  char key[80];
+  json_str(change, "key", key, sizeof key);
+  CHECK(change && strstr(change, "\"state\":{\"type\":\"pending\"}"), "%s is pending: %s", what,
+        change ? change : "NULL");
+  csdk_string_free(change);
+  uint64_t change_seq = 0;
+  ok(csdk_client_wait_for_change(client, key, &change_seq), what);
+  return change_seq;
+}
+
+/* The life of a message: bob's message edited, reacted to by both, pinned by alice (the
+ * owner), refusals typed, then recalled by bob into a tombstone. */
+static void message_life(CsdkClient *alice, CsdkClient *bob, const char *community, const char *channel) {
+  char *echo = NULL;
+  ok(csdk_channel_send(bob, community, channel, "{\"type\":\"text\",\"text\":\"first draft\"}",
+                       "{\"custom_data\":\"mood=calm\"}", &echo),
+     "send with custom data");
+  char local_id[80];
+  json_str(echo, "local_id", local_id, sizeof local_id);
+  csdk_string_free(echo);
+  uint64_t seq = 0;
+  ok(csdk_client_wait_for_send(bob, local_id, &seq), "wait_for_send");
+
+  const char *edit = "{\"content\":{\"type\":\"text\",\"text\":\"final text\"}}";
+  char *change = NULL;
+  ok(csdk_channel_edit_message(bob, community, channel, seq, edit, &change), "edit");
+  CHECK(change && strstr(change, "\"action\":{\"type\":\"edit\""), "edit change: %s", change ? change : "NULL");
+  CHECK(wait_change(bob, change, "wait for the edit") >= 1, "the edit has a change sequence");
+  char *copy = cached_until(alice, community, channel, seq, "\"text\":\"final text\"", "\"edit_count\":1");
+  CHECK(copy && strstr(copy, "\"custom_data\":\"mood=calm\"") && !strstr(copy, "\"edited_at_ms\":null"),
+        "alice sees the edit: %s", copy ? copy : "NULL");
+  csdk_string_free(copy);
+
+  CsdkClient *reactors[2] = {alice, bob};
+  for (int i = 0; i < 2; i++) {
+    change = NULL;
+    ok(csdk_channel_add_reaction(reactors[i], community, channel, seq, "\xF0\x9F\x91\x8D", &change), "react");
+    wait_change(reactors[i], change, "wait for the reaction");
+  }
+  copy = cached_until(alice, community, channel, seq, "\"count\":2", NULL);
+  CHECK(copy && strstr(copy, "\"emoji\":\"\xF0\x9F\x91\x8D\"") && strstr(copy, "\"me\":true"),
+        "two thumbs up, one of them alice's: %s", copy ? copy : "NULL");
+  csdk_string_free(copy);
+
+  change = NULL;
+  ok(csdk_channel_pin_message(alice, community, channel, seq, &change), "pin");
+  wait_change(alice, change, "wait for the pin");
+  copy = cached_until(alice, community, channel, seq, "\"pinned\":{\"by\":\"alice\"", NULL);
+  CHECK(copy != NULL, "alice sees the pin");
+  csdk_string_free(copy);
+  char *pins = NULL;
+  ok(csdk_channel_pins(alice, community, channel, &pins), "pins");
+  CHECK(pins && pins[0] == '[' && json_u64(pins, "seq") == seq, "the pinned message is listed: %s", pins ? pins : "NULL");
+  csdk_string_free(pins);
+
+  /* Typed refusals: a plain member may not pin; nobody edits another's message. */
+  char *none = NULL;
+  int32_t code = csdk_channel_pin_message(bob, community, channel, seq, &none);
+  CHECK(code == CSDK_ERR_PERMISSION_DENIED && none == NULL, "bob's pin is permission_denied (got %d)", code);
+  char *error = csdk_last_error();
+  CHECK(error && strstr(error, "\"name\":\"permission_denied\"") && strstr(error, "\"kind\":\"permission\""),
+        "error JSON: %s", error ? error : "NULL");
+  csdk_string_free(error);
+  code = csdk_channel_edit_message(alice, community, channel, seq, edit, &none);
+  CHECK(code == CSDK_ERR_NOT_AUTHOR && none == NULL, "alice editing bob's message is not_author (got %d)", code);
+
+  change = NULL;
+  ok(csdk_channel_recall_message(bob, community, channel, seq, &change), "recall");
+  wait_change(bob, change, "wait for the recall");
+  copy = cached_until(alice, community, channel, seq, "\"content\":{\"type\":\"recalled\",\"by\":\"bob\"",
+                      "\"reactions\":[]");
+  CHECK(copy && strstr(copy, "\"pinned\":null"), "a tombstone without reactions or pin: %s", copy ? copy : "NULL");
+  csdk_string_free(copy);
+  code = csdk_channel_add_reaction(alice, community, channel, seq, "x", &none);
+  CHECK(code == CSDK_ERR_MESSAGE_RECALLED, "reacting to a recalled message is message_recalled (got %d)", code);
+}
+
 static CsdkClient *new_client(const char *url, const char *name) {
   char dir[] = "/tmp/csdk-c-XXXXXX";
   if (!mkdtemp(dir)) return NULL;
@@ -172,6 +281,13 @@ int main(void) {
   CHECK(joined && strstr(joined, "\"type\":\"joined\""), "join outcome: %s", joined ? joined : "NULL");
   csdk_string_free(joined);
 
+  /* The server wrote "channel created" into the channel (system messages are on). */
+  char *entry = NULL;
+  ok(csdk_channel_entry(alice, community, channel, &entry), "channel entry");
+  unsigned long long base = json_u64(entry, "last_seq");
+  CHECK(base >= 1, "the channel starts with a system message: %s", entry ? entry : "NULL");
+  csdk_string_free(entry);
+
   struct seen seen = {.mask = 0, .calls = 0};
   pthread_mutex_init(&seen.lock, NULL);
   pthread_cond_init(&seen.changed, NULL);
@@ -189,7 +305,7 @@ int main(void) {
       json_str(echo, "local_id", local_id, sizeof local_id);
       uint64_t seq = 0;
       ok(csdk_client_wait_for_send(alice, local_id, &seq), "wait_for_send");
-      CHECK(seq == 10, "the tenth message is sent as #10 (got %llu)", (unsigned long long)seq);
+      CHECK(seq == base + 10, "the tenth message is sent as #%llu (got %llu)", base + 10, (unsigned long long)seq);
       uint64_t unknown = 7;
       CHECK(csdk_client_wait_for_send(alice, "no-such-id", &unknown) == CSDK_ERR_MESSAGE_NOT_FOUND && unknown == 0,
             "an unknown local id is message_not_found");
@@ -237,6 +353,8 @@ int main(void) {
   for (const char *at = page; at && (at = strstr(at, "\"text\":\"message ")) != NULL; at++) count++;
   CHECK(count == 10, "history page holds the 10 messages (got %d)", count);
   csdk_string_free(page);
+
+  message_life(alice, bob, community, channel);
 
   /* A 301-character name is a typed limit error: 5000 name_too_long. */
   char params[400] = "{\"name\":\"";

@@ -26,6 +26,7 @@ class Collector(sdk.MessageListener):
         self.loop = loop
         self.fail = fail
         self.texts = set()
+        self.updated = []
         self.calls = 0
         self.threads = set()
         self.changed = asyncio.Event()
@@ -36,6 +37,8 @@ class Collector(sdk.MessageListener):
         for update in updates:
             if isinstance(update, sdk.MessageUpdate.INSERTED):
                 self._add(update.message)
+            elif isinstance(update, sdk.MessageUpdate.UPDATED):
+                self.updated.append(update.message)
             elif isinstance(update, sdk.MessageUpdate.RESET):
                 for message in update.messages:
                     self._add(message)
@@ -113,11 +116,14 @@ class BindingsTest(unittest.IsolatedAsyncioTestCase):
         self.addCleanup(handle.cancel)
 
         alice_channel = self.alice.community(community_id).channel(channel_id)
+        # The server wrote "channel created" into the channel (system messages are on).
+        base = alice_channel.entry().head.last_seq
+        self.assertGreaterEqual(base, 1)
         echoes = await asyncio.gather(*(alice_channel.send_text(f"message {i}") for i in range(10)))
         self.assertEqual(len({echo.local_id for echo in echoes}), 10)
         # Each send can be awaited to its end by its local id.
         seqs = await asyncio.gather(*(self.alice.wait_for_send(echo.local_id) for echo in echoes))
-        self.assertEqual(sorted(seqs), list(range(1, 11)))
+        self.assertEqual(sorted(seqs), list(range(base + 1, base + 11)))
         sent = await self.alice.local_message(echoes[0].local_id)
         self.assertIsInstance(sent.state, sdk.SendState.SENT)
 
@@ -138,6 +144,94 @@ class BindingsTest(unittest.IsolatedAsyncioTestCase):
         members = await self.alice.community(community_id).members(None, None, None)
         self.assertEqual(members.total_count, 2)
         self.assertEqual({m.user_id for m in members.items}, {"alice", "bob"})
+
+    async def test_edit_react_pin_reply_recall_and_a_typed_refusal(self):
+        community_id, channel_id = await self.community_with_channel("Python life")
+        alice_channel = self.alice.community(community_id).channel(channel_id)
+        bob_channel = self.bob.community(community_id).channel(channel_id)
+        self.assertTrue(self.alice.community(community_id).entry().info.system_messages)
+        collector = Collector(asyncio.get_running_loop())
+        handle = await alice_channel.subscribe_messages(collector)
+        self.addCleanup(handle.cancel)
+
+        options = sdk.SendOptions(priority=sdk.Priority.NORMAL, custom_data='{"mood":"calm"}')
+        echo = await bob_channel.send(sdk.MessageContent.TEXT(text="first draft"), options)
+        seq = await self.bob.wait_for_send(echo.local_id)
+
+        # Edit: shown at once, carried out, then seen by the other member.
+        edit = sdk.MessageEdit(content=sdk.MessageContent.TEXT(text="final text"))
+        change = await bob_channel.edit_message(seq, edit)
+        self.assertIsInstance(change.action, sdk.ChangeAction.EDIT)
+        self.assertIsInstance(change.state, sdk.ChangeState.PENDING)
+        self.assertGreaterEqual(await bob_channel.wait_for_change(change.key), 1)
+        edited = await self.cached_until(alice_channel, seq, lambda m: m.content == edit.content)
+        self.assertEqual(edited.edit_count, 1)
+        self.assertIsNotNone(edited.edited_at_ms)
+        self.assertEqual(edited.custom_data, '{"mood":"calm"}')
+
+        # Reactions: two users with the same emoji; `me` is per user.
+        for channel, client in ((alice_channel, self.alice), (bob_channel, self.bob)):
+            reaction = await channel.add_reaction(seq, "👍")
+            await client.wait_for_change(reaction.key)
+        reacted = await self.cached_until(alice_channel, seq, lambda m: m.reactions and m.reactions[0].count == 2)
+        self.assertEqual((reacted.reactions[0].emoji, reacted.reactions[0].me), ("👍", True))
+        self.assertEqual(set(reacted.reactions[0].users), {"alice", "bob"})
+
+        # Pin (the owner may), and the channel's pins.
+        pin = await alice_channel.pin_message(seq)
+        await alice_channel.wait_for_change(pin.key)
+        pinned = await self.cached_until(alice_channel, seq, lambda m: m.pinned is not None)
+        self.assertEqual(pinned.pinned.by, "alice")
+        self.assertEqual([m.seq for m in await alice_channel.pins()], [seq])
+
+        # Typed refusals: a plain member may not pin; nobody edits another's message.
+        with self.assertRaises(sdk.SdkError.Permission) as refused:
+            await bob_channel.pin_message(seq)
+        self.assertEqual((refused.exception.code, refused.exception.name), (4000, "permission_denied"))
+        with self.assertRaises(sdk.SdkError.Permission) as not_author:
+            await alice_channel.edit_message(seq, edit)
+        self.assertEqual((not_author.exception.code, not_author.exception.name), (4011, "not_author"))
+
+        # A reply shows a preview of the original.
+        options = sdk.SendOptions(priority=sdk.Priority.NORMAL, reply_to=seq)
+        reply = await alice_channel.send(sdk.MessageContent.TEXT(text="agreed"), options)
+        reply_seq = await self.alice.wait_for_send(reply.local_id)
+        answered = await self.cached_until(alice_channel, reply_seq, lambda m: m.reply_preview is not None)
+        preview = answered.reply_preview
+        self.assertEqual((preview.seq, preview.text, preview.state), (seq, "final text", sdk.PreviewState.EDITED))
+
+        # Recall: the message becomes a tombstone everywhere; reactions and pin are gone.
+        recall = await bob_channel.recall_message(seq)
+        await self.bob.wait_for_change(recall.key)
+        def is_recalled(message):
+            return isinstance(message.content, sdk.MessageContent.RECALLED)
+
+        recalled = await self.cached_until(alice_channel, seq, is_recalled)
+        self.assertEqual(recalled.content.by, "bob")
+        self.assertEqual((recalled.reactions, recalled.pinned), ([], None))
+        preview = await self.cached_until(
+            alice_channel, reply_seq, lambda m: m.reply_preview.state == sdk.PreviewState.RECALLED
+        )
+        self.assertEqual(preview.reply_preview.text, "")
+        # The live timeline saw the changes as `UPDATED`.
+        await collector.wait_for(lambda: any(m.seq == seq and is_recalled(m) for m in collector.updated))
+        with self.assertRaises(sdk.SdkError.NotFound) as gone:
+            await alice_channel.add_reaction(seq, "🎉")
+        self.assertEqual(gone.exception.name, "message_recalled")
+
+    async def cached_until(self, channel, seq, done):
+        """The cached copy of message `seq` once `done(message)` holds (bounded)."""
+
+        async def read():
+            page = await channel.messages(seq + 1, 1)
+            return next((m for m in page if m.seq == seq), None)
+
+        for _ in range(TIMEOUT * 10):
+            message = await read()
+            if message is not None and done(message):
+                return message
+            await asyncio.sleep(0.1)
+        self.fail(f"message {seq} stayed {await read()!r}")
 
     async def test_a_throwing_listener_does_not_stop_delivery(self):
         community_id, channel_id = await self.community_with_channel("Python errors")

@@ -58,6 +58,18 @@ pub enum Action {
     ToggleServer,
     /// Mark the open channel read.
     MarkRead,
+    /// Edit the user's last message (its text goes into the input line).
+    EditLast,
+    /// Recall the user's last message (delete it for everyone).
+    RecallLast,
+    /// Add or take back a 👍 on the newest message.
+    React,
+    /// Pin or unpin the newest message.
+    TogglePin,
+    /// List the open channel's pinned messages.
+    ShowPins,
+    /// Reply to the newest message (type the reply).
+    Reply,
     /// Redraw the screen.
     Redraw,
     /// Nothing.
@@ -65,11 +77,17 @@ pub enum Action {
 }
 
 /// The keys, as the help screen shows them.
-pub const HELP: [(&str, &str); 16] = [
+pub const HELP: [(&str, &str); 23] = [
     ("↑ ↓  k j", "select a channel"),
     ("← →  h l  Tab", "previous / next community"),
     ("Enter", "open the channel (marks it read)"),
     ("i  /", "type a message (Enter sends, Esc stops)"),
+    ("e", "edit your last message (Enter saves, Esc cancels)"),
+    ("x", "recall your last message (delete for everyone)"),
+    ("+", "add / take back 👍 on the newest message"),
+    ("p", "pin / unpin the newest message (owner, admins)"),
+    ("P", "list the pinned messages"),
+    (">", "reply to the newest message"),
     ("PgUp PgDn", "scroll messages (older pages load at the top)"),
     ("Ctrl-U Ctrl-D", "scroll a page up / down"),
     ("Home g / End G", "oldest loaded / newest message"),
@@ -80,12 +98,16 @@ pub const HELP: [(&str, &str); 16] = [
     ("q  Ctrl-C", "quit"),
     ("badges", "12 = unread, @3 = mentions of you"),
     ("glyphs", "# text  ! announcements  * private  ~ voice"),
+    (
+        "messages",
+        "(edited)  📌 pinned  ↪ reply  👍 2 reactions ([mine])",
+    ),
     ("status bar", "connection state; reconnecting after K"),
     ("typing", "Ctrl-U clears the line; ↑ ↓ scroll"),
 ];
 
-/// The action of `key` in `mode`; `help` is true while the help screen is shown (any
-/// key but Ctrl-C closes it).
+/// The action of `key` in `mode`; `help` is true while the help screen (or the list of
+/// pins) is shown: any key but Ctrl-C closes it.
 pub fn map_key(key: KeyEvent, mode: Mode, help: bool) -> Action {
     if key.kind == KeyEventKind::Release {
         return Action::None;
@@ -127,6 +149,12 @@ fn navigate(code: KeyCode, ctrl: bool) -> Action {
         KeyCode::Char('i') | KeyCode::Char('/') => Action::StartTyping,
         KeyCode::Char('r') => Action::MarkRead,
         KeyCode::Char('K') => Action::ToggleServer,
+        KeyCode::Char('e') => Action::EditLast,
+        KeyCode::Char('x') => Action::RecallLast,
+        KeyCode::Char('+') => Action::React,
+        KeyCode::Char('p') => Action::TogglePin,
+        KeyCode::Char('P') => Action::ShowPins,
+        KeyCode::Char('>') => Action::Reply,
         _ => Action::None,
     }
 }
@@ -175,6 +203,12 @@ mod tests {
         assert_eq!(nav(KeyCode::Enter), Action::Open);
         assert_eq!(nav(KeyCode::Char('K')), Action::ToggleServer);
         assert_eq!(nav(KeyCode::Char('i')), Action::StartTyping);
+        assert_eq!(nav(KeyCode::Char('e')), Action::EditLast);
+        assert_eq!(nav(KeyCode::Char('x')), Action::RecallLast);
+        assert_eq!(nav(KeyCode::Char('+')), Action::React);
+        assert_eq!(nav(KeyCode::Char('p')), Action::TogglePin);
+        assert_eq!(nav(KeyCode::Char('P')), Action::ShowPins);
+        assert_eq!(nav(KeyCode::Char('>')), Action::Reply);
         assert_eq!(map_key(ctrl('c'), Mode::Navigate, false), Action::Quit);
     }
 
@@ -184,6 +218,8 @@ mod tests {
         assert_eq!(ins(KeyCode::Char('q')), Action::Type('q'));
         assert_eq!(ins(KeyCode::Char('K')), Action::Type('K'));
         assert_eq!(ins(KeyCode::Char('?')), Action::Type('?'));
+        assert_eq!(ins(KeyCode::Char('e')), Action::Type('e'));
+        assert_eq!(ins(KeyCode::Char('+')), Action::Type('+'));
         assert_eq!(ins(KeyCode::Enter), Action::Send);
         assert_eq!(ins(KeyCode::Esc), Action::StopTyping);
         assert_eq!(map_key(ctrl('u'), Mode::Insert, false), Action::ClearInput);

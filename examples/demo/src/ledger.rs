@@ -1,8 +1,11 @@
-//! The ledger: what the bots got stored by the server, per channel, so the headless run
-//! can check the demo user's unread and mention counts against it.
+//! The ledger: what the bots got stored by the server, per channel, and what they did to
+//! their messages afterwards (edits, recalls, reactions), so the headless run can check
+//! the demo user's unread and mention counts and the open channel's history against it.
 //!
 //! A message counts only once the server has acknowledged it (the bot awaited
-//! `OutgoingMessage::sent`); refused and unconfirmed sends are counted apart.
+//! `OutgoingMessage::sent`), a change once it was carried out (`wait_for_change`);
+//! refused and unconfirmed ones are counted apart. A recalled message no longer counts as
+//! unread (nor as a mention).
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -16,6 +19,25 @@ pub struct Tally {
     pub sent: u64,
     /// Of those, messages that mention the demo user.
     pub mentions: u64,
+    /// Of those, messages their bot edited afterwards (never recalled).
+    pub edited: u64,
+    /// Of those, messages their bot recalled afterwards.
+    pub recalled: u64,
+    /// Of the recalled ones, messages that mentioned the demo user.
+    pub recalled_mentions: u64,
+}
+
+impl Tally {
+    /// The unread count the demo user should see when it never read the channel: every
+    /// stored message that was not recalled.
+    pub fn expected_unread(&self) -> u64 {
+        self.sent.saturating_sub(self.recalled)
+    }
+
+    /// The mention count the demo user should see when it never read the channel.
+    pub fn expected_mentions(&self) -> u64 {
+        self.mentions.saturating_sub(self.recalled_mentions)
+    }
 }
 
 /// Everything the bots did, at one moment.
@@ -27,6 +49,13 @@ pub struct LedgerSnapshot {
     pub refused: u64,
     /// Sends with no answer in time (they may still be stored later).
     pub unconfirmed: u64,
+    /// Reactions the bots added.
+    pub reactions: u64,
+    /// Changes (edits, recalls, reactions) the SDK or the server refused, e.g. a reaction
+    /// to a message recalled meanwhile.
+    pub changes_refused: u64,
+    /// Changes with no answer in time.
+    pub changes_unconfirmed: u64,
 }
 
 impl LedgerSnapshot {
@@ -38,6 +67,16 @@ impl LedgerSnapshot {
     /// Messages mentioning the demo user, over every channel.
     pub fn total_mentions(&self) -> u64 {
         self.channels.values().map(|t| t.mentions).sum()
+    }
+
+    /// Messages edited, over every channel.
+    pub fn total_edited(&self) -> u64 {
+        self.channels.values().map(|t| t.edited).sum()
+    }
+
+    /// Messages recalled, over every channel.
+    pub fn total_recalled(&self) -> u64 {
+        self.channels.values().map(|t| t.recalled).sum()
     }
 
     /// The tally of one channel (zero when the bots never posted there).
@@ -79,6 +118,49 @@ impl Ledger {
         }
     }
 
+    /// A stored message its bot edited.
+    pub fn record_edited(&self, community_id: &CommunityId, channel_id: &ChannelId) {
+        let mut inner = self.lock();
+        inner
+            .channels
+            .entry((community_id.clone(), channel_id.clone()))
+            .or_default()
+            .edited += 1;
+    }
+
+    /// A stored message its bot recalled.
+    pub fn record_recalled(
+        &self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+        mentions_demo: bool,
+    ) {
+        let mut inner = self.lock();
+        let tally = inner
+            .channels
+            .entry((community_id.clone(), channel_id.clone()))
+            .or_default();
+        tally.recalled += 1;
+        if mentions_demo {
+            tally.recalled_mentions += 1;
+        }
+    }
+
+    /// A reaction a bot added.
+    pub fn record_reaction(&self) {
+        self.lock().reactions += 1;
+    }
+
+    /// A change that was refused.
+    pub fn record_change_refused(&self) {
+        self.lock().changes_refused += 1;
+    }
+
+    /// A change without an answer in time.
+    pub fn record_change_unconfirmed(&self) {
+        self.lock().changes_unconfirmed += 1;
+    }
+
     /// A send that was refused.
     pub fn record_refused(&self) {
         self.lock().refused += 1;
@@ -108,13 +190,33 @@ mod tests {
         ledger.record_sent(&c, &a, true);
         ledger.record_sent(&c, &b, true);
         ledger.record_refused();
+        ledger.record_recalled(&c, &a, true);
+        ledger.record_edited(&c, &b);
+        ledger.record_reaction();
         let snapshot = ledger.snapshot();
         assert_eq!(
             snapshot.tally(&c, &a),
             Tally {
                 sent: 2,
-                mentions: 1
+                mentions: 1,
+                recalled: 1,
+                recalled_mentions: 1,
+                ..Tally::default()
             }
+        );
+        let a_tally = snapshot.tally(&c, &a);
+        assert_eq!(
+            (a_tally.expected_unread(), a_tally.expected_mentions()),
+            (1, 0)
+        );
+        assert_eq!(snapshot.tally(&c, &b).edited, 1);
+        assert_eq!(
+            (
+                snapshot.total_edited(),
+                snapshot.total_recalled(),
+                snapshot.reactions
+            ),
+            (1, 1, 1)
         );
         assert_eq!(snapshot.tally(&c, &"zzz".into()), Tally::default());
         assert_eq!((snapshot.total_sent(), snapshot.total_mentions()), (3, 2));

@@ -13,7 +13,8 @@
 //! - [`headless`]: the run without a terminal and its summary.
 //! - [`app`]: the UI's state; [`input`]: keys; [`ui`]: drawing; [`tui`]: the terminal and
 //!   the event loop that feeds SDK subscriptions to the state.
-//! - [`scrollback`], [`wrap`], [`format`](mod@format): pure helpers (paging, wrapping, badges).
+//! - [`scrollback`], [`message_view`], [`wrap`], [`format`](mod@format): pure helpers
+//!   (paging, how a message looks, wrapping, badges).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
@@ -26,6 +27,7 @@ pub mod format;
 pub mod headless;
 pub mod input;
 pub mod ledger;
+pub mod message_view;
 pub mod scrollback;
 pub mod seed;
 pub mod tui;

@@ -11,40 +11,11 @@
 
 use std::collections::BTreeMap;
 
-use community_sdk::protocol::{Message, MessageContent, Seq, UserId};
+use community_sdk::protocol::{Message, Seq, UserId};
 use community_sdk::{LocalMessage, MessageUpdate, SendState};
 
-use crate::format::clock;
-use crate::wrap::{display_width, wrap};
-
-/// How a display line should look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineKind {
-    /// Someone else's message.
-    Other,
-    /// Someone else's message that mentions the user.
-    Mention,
-    /// The user's own message, stored by the server.
-    Own,
-    /// The user's message, not sent yet.
-    Sending,
-    /// The user's message, refused.
-    Failed,
-    /// A message written by the server.
-    System,
-}
-
-/// One line of the messages pane: a prefix (time and sender on a message's first line,
-/// spaces below it) and a piece of the text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DisplayLine {
-    /// Time and sender, or indentation.
-    pub prefix: String,
-    /// The text on this line.
-    pub text: String,
-    /// How it looks.
-    pub kind: LineKind,
-}
+pub use crate::message_view::{DisplayLine, LineKind, content_text, layout};
+use crate::message_view::{echo_lines, message_lines};
 
 /// What the messages pane shows now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,63 +26,6 @@ pub struct View {
     pub at_top: bool,
     /// Lines the view is scrolled up from the newest line.
     pub offset: usize,
-}
-
-/// Below this many columns for the text, the text starts under the sender instead of
-/// beside it.
-const MIN_TEXT_COLUMNS: usize = 16;
-
-/// The text shown for a message body.
-pub fn content_text(content: &MessageContent) -> String {
-    match content {
-        MessageContent::Text { text } => text.clone(),
-        MessageContent::Custom { description, .. } if !description.is_empty() => {
-            format!("[custom] {description}")
-        }
-        MessageContent::Custom { .. } => "[custom message]".to_string(),
-        MessageContent::Image(media) => format!("[image] {} {}", media.name, media.url),
-        MessageContent::File(media) => format!("[file] {} {}", media.name, media.url),
-        MessageContent::Audio(media) => format!("[audio] {} {}", media.name, media.url),
-        MessageContent::Video(media) => format!("[video] {} {}", media.name, media.url),
-        MessageContent::System { text, .. } => text.clone(),
-        // `Unsupported` (a content type from a newer server) and any later variant.
-        _ => "[unsupported message]".to_string(),
-    }
-}
-
-/// Lays one message out at `width` columns: `prefix` beside the first line of the text
-/// (continuation lines indented under the text), or above it when the pane is narrow.
-pub fn layout(prefix: &str, text: &str, kind: LineKind, width: usize) -> Vec<DisplayLine> {
-    let width = width.max(1);
-    let prefix_width = display_width(prefix);
-    let line = |prefix: String, text: String| DisplayLine { prefix, text, kind };
-    if width >= prefix_width + MIN_TEXT_COLUMNS {
-        let indent = " ".repeat(prefix_width);
-        wrap(text, width - prefix_width)
-            .into_iter()
-            .enumerate()
-            .map(|(i, piece)| {
-                line(
-                    if i == 0 {
-                        prefix.to_string()
-                    } else {
-                        indent.clone()
-                    },
-                    piece,
-                )
-            })
-            .collect()
-    } else {
-        let indent_width = 2.min(width.saturating_sub(1));
-        let indent = " ".repeat(indent_width);
-        let mut lines = vec![line(crate::wrap::truncate(prefix, width), String::new())];
-        lines.extend(
-            wrap(text, width - indent_width)
-                .into_iter()
-                .map(|piece| line(indent.clone(), piece)),
-        );
-        lines
-    }
 }
 
 /// The loaded part of one channel and where the user is in it.
@@ -187,6 +101,12 @@ impl Timeline {
                 self.drop_stored_echoes();
             }
             MessageUpdate::Inserted(message) => self.insert(message),
+            MessageUpdate::Updated(message) => self.replace(message),
+            MessageUpdate::Removed { seq } if self.messages.contains_key(&seq) => {
+                self.keep_view_while(seq, |timeline| {
+                    timeline.messages.remove(&seq);
+                });
+            }
             MessageUpdate::Local(echo) => {
                 match self.echoes.iter_mut().find(|e| e.local_id == echo.local_id) {
                     Some(existing) => *existing = echo,
@@ -197,9 +117,64 @@ impl Timeline {
             MessageUpdate::Discarded { local_id } => {
                 self.remove_echo(&local_id);
             }
-            // A later kind of update: nothing this timeline knows how to show.
+            // `Change` (the state of one of the user's changes: the app tells about
+            // refusals; the message itself comes as `Updated`) and any later kind.
             _ => {}
         }
+    }
+
+    /// A loaded message changed (edited, recalled, reacted to, pinned, its preview
+    /// followed the original): replace it. Messages not loaded stay out (their page
+    /// brings them as they are now).
+    fn replace(&mut self, message: Message) {
+        let seq = message.seq;
+        if self.messages.contains_key(&seq) {
+            self.keep_view_while(seq, |timeline| {
+                timeline.messages.insert(seq, message);
+            });
+        }
+    }
+
+    /// Runs `change` on message `seq`; when the message lies below a scrolled view (newer
+    /// than what is shown), shifts the scroll position by how much its height changed,
+    /// so the lines the user reads stay put.
+    fn keep_view_while(&mut self, seq: Seq, change: impl FnOnce(&mut Self)) {
+        if self.offset == 0 {
+            change(self);
+            return;
+        }
+        let height = |timeline: &Self| {
+            timeline
+                .messages
+                .get(&seq)
+                .map_or(0, |m| timeline.item_lines(&Item::Message(m)).len())
+        };
+        let below: usize = self
+            .echoes
+            .iter()
+            .map(|e| self.item_lines(&Item::Echo(e)).len())
+            .chain(
+                self.messages
+                    .range(seq + 1..)
+                    .map(|(_, m)| self.item_lines(&Item::Message(m)).len()),
+            )
+            .sum();
+        let before = height(self);
+        change(self);
+        let after = height(self);
+        if below < self.offset {
+            self.offset = (self.offset + after).saturating_sub(before);
+        }
+    }
+
+    /// A loaded message.
+    pub fn message(&self, seq: Seq) -> Option<&Message> {
+        self.messages.get(&seq)
+    }
+
+    /// The loaded messages, newest first.
+    pub fn newest_first(&self) -> impl Iterator<Item = &Message> {
+        self.messages.values().rev()
     }
 
     /// Removes a discarded echo, keeping a scrolled view where it is.
@@ -312,43 +287,10 @@ impl Timeline {
         self.offset = usize::MAX / 2;
     }
 
-    fn prefix(&self, sender: &UserId, at_ms: i64) -> String {
-        let name = if sender.is_empty() {
-            "server"
-        } else {
-            sender.as_str()
-        };
-        format!("{} {}  ", clock(at_ms), name)
-    }
-
     fn item_lines(&self, item: &Item<'_>) -> Vec<DisplayLine> {
         match item {
-            Item::Message(message) => {
-                let kind = if matches!(message.content, MessageContent::System { .. }) {
-                    LineKind::System
-                } else if message.sender_id == self.me {
-                    LineKind::Own
-                } else if message.mentions.mentions(&self.me) {
-                    LineKind::Mention
-                } else {
-                    LineKind::Other
-                };
-                let prefix = self.prefix(&message.sender_id, message.created_at_ms);
-                layout(&prefix, &content_text(&message.content), kind, self.width)
-            }
-            Item::Echo(echo) => {
-                let (kind, note) = match &echo.state {
-                    SendState::Sent { .. } => (LineKind::Own, String::new()),
-                    SendState::Failed { error } => {
-                        (LineKind::Failed, format!(" (not sent: {})", error.message))
-                    }
-                    // `Sending`, and any later state: not stored yet.
-                    _ => (LineKind::Sending, " (sending…)".to_string()),
-                };
-                let prefix = self.prefix(&echo.sender_id, echo.created_at_ms);
-                let text = format!("{}{note}", content_text(&echo.content));
-                layout(&prefix, &text, kind, self.width)
-            }
+            Item::Message(message) => message_lines(message, &self.me, self.width),
+            Item::Echo(echo) => echo_lines(echo, self.width),
         }
     }
 
@@ -405,9 +347,10 @@ enum Item<'a> {
 
 #[cfg(test)]
 mod tests {
-    use community_sdk::protocol::{ApiError, ErrorCode, Mentions, Priority};
+    use community_sdk::protocol::{ApiError, ErrorCode, Mentions, MessageContent, Priority};
 
     use super::*;
+    use crate::wrap::display_width;
 
     fn message(seq: Seq, sender: &str, text: &str) -> Message {
         Message {
@@ -621,6 +564,38 @@ mod tests {
             local_id: "unknown".into(),
         });
         assert_eq!(timeline.view(80, 10).lines.len(), 3);
+    }
+
+    #[test]
+    fn changed_and_hidden_messages_are_replaced_or_removed_in_place() {
+        let mut timeline = timeline_with(1..=40);
+        let mut edited = message(40, "nova", "m40 again");
+        edited.edit_count = 1;
+        timeline.apply(MessageUpdate::Updated(edited));
+        assert_eq!(
+            texts(&timeline.view(80, 2)),
+            vec!["m39", "m40 again (edited)"]
+        );
+        // A message that is not loaded stays out.
+        timeline.apply(MessageUpdate::Updated(message(99, "nova", "later")));
+        assert_eq!(timeline.len(), 40);
+
+        // Scrolled up: a change below the view (taller) and a removal keep it in place.
+        timeline.scroll_up(5);
+        let before = texts(&timeline.view(80, 3));
+        let mut long = message(39, "nova", &"long ".repeat(40));
+        long.reactions = vec![community_sdk::protocol::Reaction {
+            emoji: "👍".into(),
+            count: 1,
+            users: Vec::new(),
+            me: false,
+        }];
+        timeline.apply(MessageUpdate::Updated(long));
+        assert_eq!(texts(&timeline.view(80, 3)), before);
+        timeline.apply(MessageUpdate::Removed { seq: 38 });
+        assert_eq!(texts(&timeline.view(80, 3)), before);
+        assert!(timeline.message(38).is_none());
+        assert_eq!(timeline.len(), 39);
     }
 
     #[test]

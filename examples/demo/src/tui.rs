@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use community_sdk::protocol::{CommunityId, Message, Seq};
+use community_sdk::protocol::{CommunityId, Message, MessageContent, Seq};
 use community_sdk::{
-    ChannelEntry, Client, CommunityEntry, ConnectionState, ListDiff, MessageUpdate, SdkError,
-    Subscription, SyncState, UnreadUpdate,
+    ChannelEntry, ChannelHandle, Client, CommunityEntry, ConnectionState, ListDiff, MessageEdit,
+    MessageUpdate, SdkError, SendOptions, Subscription, SyncState, UnreadUpdate,
 };
 use crossterm::event::Event;
 use ratatui::DefaultTerminal;
@@ -56,6 +56,8 @@ pub enum UiEvent {
     Messages(ChannelKey, Vec<MessageUpdate>),
     /// A history page arrived.
     Page(ChannelKey, Option<Seq>, Result<Vec<Message>, SdkError>),
+    /// A channel's pinned messages arrived.
+    Pins(ChannelKey, Result<Vec<Message>, SdkError>),
     /// Something to tell the user.
     Notice(String),
     /// The embedded server's status changed.
@@ -208,16 +210,70 @@ impl Effects {
                 }
                 Effect::Open(key) => self.open(key),
                 Effect::LoadPage { key, before } => self.load_page(key, before),
-                Effect::Send { key, text } => {
-                    let channel = self
-                        .client
-                        .community(key.community_id)
-                        .channel(key.channel_id);
+                Effect::Send {
+                    key,
+                    text,
+                    reply_to,
+                } => {
+                    let channel = self.channel(&key);
+                    let options = SendOptions {
+                        reply_to,
+                        ..SendOptions::default()
+                    };
+                    self.spawn_call("not sent", async move {
+                        channel
+                            .send(MessageContent::Text { text }, options)
+                            .await
+                            .map(drop)
+                    });
+                }
+                Effect::Edit { key, seq, text } => {
+                    let channel = self.channel(&key);
+                    let edit = MessageEdit {
+                        content: Some(MessageContent::Text { text }),
+                        ..MessageEdit::default()
+                    };
+                    self.spawn_call("not edited", async move {
+                        channel.edit_message(seq, edit).await.map(drop)
+                    });
+                }
+                Effect::Recall { key, seq } => {
+                    let channel = self.channel(&key);
+                    self.spawn_call("not recalled", async move {
+                        channel.recall_message(seq).await.map(drop)
+                    });
+                }
+                Effect::React {
+                    key,
+                    seq,
+                    emoji,
+                    add,
+                } => {
+                    let channel = self.channel(&key);
+                    self.spawn_call("no reaction", async move {
+                        if add {
+                            channel.add_reaction(seq, emoji).await.map(drop)
+                        } else {
+                            channel.remove_reaction(seq, emoji).await.map(drop)
+                        }
+                    });
+                }
+                Effect::Pin { key, seq, pin } => {
+                    let channel = self.channel(&key);
+                    self.spawn_call("not pinned", async move {
+                        if pin {
+                            channel.pin_message(seq).await.map(drop)
+                        } else {
+                            channel.unpin_message(seq).await.map(drop)
+                        }
+                    });
+                }
+                Effect::LoadPins(key) => {
+                    let channel = self.channel(&key);
                     let events = self.events.clone();
                     self.spawn(async move {
-                        if let Err(error) = channel.send_text(text).await {
-                            let _ = events.send(UiEvent::Notice(format!("not sent: {error}")));
-                        }
+                        let pins = channel.pins().await;
+                        let _ = events.send(UiEvent::Pins(key, pins));
                     });
                 }
                 Effect::Seen(seq) => {
@@ -241,6 +297,28 @@ impl Effects {
 
     fn spawn(&mut self, future: impl std::future::Future<Output = ()> + Send + 'static) {
         self.tasks.push(tokio::spawn(future));
+    }
+
+    /// Makes one SDK call in the background; a refusal becomes a notice (`what: error`).
+    /// Changes to messages are shown at once by the timeline; a refusal the server makes
+    /// later arrives there as a failed change.
+    fn spawn_call(
+        &mut self,
+        what: &'static str,
+        call: impl std::future::Future<Output = Result<(), SdkError>> + Send + 'static,
+    ) {
+        let events = self.events.clone();
+        self.spawn(async move {
+            if let Err(error) = call.await {
+                let _ = events.send(UiEvent::Notice(format!("{what}: {error}")));
+            }
+        });
+    }
+
+    fn channel(&self, key: &ChannelKey) -> ChannelHandle {
+        self.client
+            .community(&key.community_id)
+            .channel(&key.channel_id)
     }
 
     /// Opens a channel: its message subscription, its newest page, and a read marker that
@@ -309,7 +387,10 @@ impl Effects {
 /// Applies one event to the state; returns the effects to carry out.
 fn apply(app: &mut App, event: UiEvent) -> Vec<Effect> {
     match event {
-        UiEvent::Terminal(Event::Key(key)) => app.on_action(map_key(key, app.mode, app.show_help)),
+        UiEvent::Terminal(Event::Key(key)) => {
+            let overlay = app.show_help || app.pins.is_some();
+            app.on_action(map_key(key, app.mode, overlay))
+        }
         UiEvent::Terminal(_) => Vec::new(),
         UiEvent::Connection(state) => {
             app.on_connection(state);
@@ -327,6 +408,10 @@ fn apply(app: &mut App, event: UiEvent) -> Vec<Effect> {
         UiEvent::Channels(id, diffs) => app.on_channels(&id, diffs),
         UiEvent::Messages(key, updates) => app.on_messages(&key, updates),
         UiEvent::Page(key, before, page) => app.on_page(&key, before, page),
+        UiEvent::Pins(key, pins) => {
+            app.on_pins(&key, pins);
+            Vec::new()
+        }
         UiEvent::Notice(text) => {
             app.notice = Some(text);
             Vec::new()

@@ -1,6 +1,7 @@
 //! Runs the built `community-demo` binary in headless mode (embedded server, seeding,
 //! bots at the headless pace) and checks that it exits 0 with a summary whose counts
-//! match what the bots sent.
+//! match what the bots sent, edited and recalled, and whose open channel shows (and
+//! draws) every edit, recall, reaction, pin, reply and system line.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -107,6 +108,36 @@ fn headless_run_counts_match_what_the_bots_sent() {
     assert_eq!(numbers[0], numbers[1], "unread equals expected: {totals}");
     assert_eq!(numbers[2], numbers[3], "mentions equal expected: {totals}");
     assert!(numbers[0] > 0 && numbers[2] > 0, "badges moved: {totals}");
+
+    // The life of a message: the bots edit, recall and react; the demo user edits,
+    // reacts, pins, recalls and replies, all carried out.
+    let bots_changed = numbers_of(&out, "bots changed: ");
+    assert!(
+        bots_changed[..3].iter().all(|n| *n > 0),
+        "the bots edited, recalled and reacted\n{out}"
+    );
+    let demo = numbers_of(&out, "demo changes: ");
+    assert_eq!(demo.len(), 7, "{out}");
+    assert!(
+        demo[..5].iter().all(|n| *n > 0),
+        "the demo user edited, reacted, pinned, recalled and replied\n{out}"
+    );
+    assert_eq!(&demo[5..], &[0, 0], "none refused or unconfirmed\n{out}");
+    // Drawn: lines, edited, recalled, pinned, reply previews, with reactions, mine, system.
+    let drawn = numbers_of(&out, "rendered Pixel Guild #general: ");
+    assert_eq!(drawn.len(), 8, "{out}");
+    assert!(drawn.iter().all(|n| *n > 0), "every marker is drawn\n{out}");
+}
+
+/// The numbers of the line that starts with `prefix`.
+fn numbers_of(text: &str, prefix: &str) -> Vec<u64> {
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}` line\n{text}"));
+    line.split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect()
 }
 
 fn number_after(text: &str, prefix: &str) -> u64 {

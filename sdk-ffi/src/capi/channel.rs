@@ -13,8 +13,10 @@ use crate::runtime::block_on;
 use crate::subscription::pump;
 
 /// Subscribes to the timeline: `callback` gets JSON arrays of `MessageUpdate` (`reset`
-/// with the newest cached messages and pending echoes first, then `inserted`, `local` and
-/// `discarded`).
+/// with the newest cached messages and pending echoes first, then `inserted`, `updated`
+/// (replace by `seq`: edits, recalls, reactions, pins, reply previews), `removed`
+/// (hidden), `change` (a change made on this device: pending, done or failed), `local`
+/// and `discarded`).
 ///
 /// # Safety
 /// `client` is live; the ids are NUL-terminated; `out_subscription` is writable;

@@ -54,6 +54,8 @@ pub const CSDK_ERR_JOIN_REQUEST_NOT_FOUND: i32 = 3007;
 pub const CSDK_ERR_JOIN_REQUEST_PENDING: i32 = 3008;
 /// The cursor is not one the server issued.
 pub const CSDK_ERR_INVALID_CURSOR: i32 = 3009;
+/// The message was recalled: it cannot be edited, reacted to, pinned or forwarded.
+pub const CSDK_ERR_MESSAGE_RECALLED: i32 = 3010;
 /// The caller's role does not allow this.
 pub const CSDK_ERR_PERMISSION_DENIED: i32 = 4000;
 /// Only the owner may do this.
@@ -76,6 +78,11 @@ pub const CSDK_ERR_NOT_CHANNEL_MEMBER: i32 = 4008;
 pub const CSDK_ERR_ANNOUNCEMENT_READ_ONLY: i32 = 4009;
 /// The default channel cannot be deleted or made private.
 pub const CSDK_ERR_DEFAULT_CHANNEL_PROTECTED: i32 = 4010;
+/// Only the message's author may do this (edit; recall, for members who do not manage
+/// messages).
+pub const CSDK_ERR_NOT_AUTHOR: i32 = 4011;
+/// The author's recall window has passed (`recall_window_ms`).
+pub const CSDK_ERR_RECALL_WINDOW_PASSED: i32 = 4012;
 /// Community name over 300 characters (or empty).
 pub const CSDK_ERR_NAME_TOO_LONG: i32 = 5000;
 /// Avatar URL over 100 characters.
@@ -120,6 +127,18 @@ pub const CSDK_ERR_INVALID_IDEMPOTENCY_KEY: i32 = 5019;
 pub const CSDK_ERR_TOO_MANY_MENTIONS: i32 = 5020;
 /// The custom id of a community is malformed (1–64 of `[A-Za-z0-9_-]`).
 pub const CSDK_ERR_INVALID_COMMUNITY_ID: i32 = 5021;
+/// The message has its maximum number of distinct emoji.
+pub const CSDK_ERR_TOO_MANY_REACTIONS: i32 = 5022;
+/// The emoji is empty, over `emoji_bytes`, or contains control characters.
+pub const CSDK_ERR_INVALID_EMOJI: i32 = 5023;
+/// The channel has its maximum number of pinned messages.
+pub const CSDK_ERR_TOO_MANY_PINS: i32 = 5024;
+/// A message's custom data exceeds `custom_data_bytes`.
+pub const CSDK_ERR_CUSTOM_DATA_TOO_LARGE: i32 = 5025;
+/// The user has hidden the maximum number of messages of this channel.
+pub const CSDK_ERR_TOO_MANY_HIDDEN: i32 = 5026;
+/// Only text and custom messages can be edited (and only into text or custom).
+pub const CSDK_ERR_NOT_EDITABLE: i32 = 5027;
 /// An unexpected server failure; the request may be retried.
 pub const CSDK_ERR_INTERNAL: i32 = 9000;
 /// The server is shutting down; reconnect and retry.

@@ -308,6 +308,50 @@ pub unsafe extern "C" fn csdk_client_wait_for_send(
     }
 }
 
+/// The changes made on this device to existing messages (edits, recalls, reactions, pins, hides) that are pending, and the most recently settled ones, in order.
+///
+/// `*out_json` gets a JSON array of `PendingChange`.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_pending_changes(
+    client: *const CsdkClient,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            Ok(async move { c.pending_changes().await.map(map_vec::<_, PendingChange>) })
+        })
+    }
+}
+
+/// Waits until the change `key` (made on this device) is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then); `message_not_found` when unknown.
+///
+/// `*out_change_seq` gets the value, 0 for none (0 on failure).
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_wait_for_change(
+    client: *const CsdkClient,
+    key: *const c_char,
+    out_change_seq: *mut u64,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_change_seq, || {
+            let c = client_arg(client)?;
+            let key = str_arg(key, "key")?.to_owned();
+            Ok(async move { c.wait_for_change(&key).await.map(Option::unwrap_or_default) })
+        })
+    }
+}
+
 /// The community as cached (none when not joined or not cached).
 ///
 /// `*out_json` gets `CommunityEntry` JSON, or `null`.
@@ -1302,6 +1346,267 @@ pub unsafe extern "C" fn csdk_channel_members(
         forward(out_json, || {
             let c = channel_arg(client, community_id, channel_id)?;
             Ok(async move { c.members().await.map(map_vec::<_, String>) })
+        })
+    }
+}
+
+/// Edits one's own text or custom message: new content, mentions or custom data (absent fields stay). Shown at once (`Updated`), kept durably and carried out when connected; a refused edit rolls back with the server's error (`not_author`, `message_recalled`, `not_editable`, limits). Await it with `wait_for_change`.
+///
+/// `edit_json`: `MessageEdit` JSON.
+/// `*out_json` gets `PendingChange` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_edit_message(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    seq: u64,
+    edit_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let edit: MessageEdit = json_arg(edit_json, "edit_json", None)?;
+            Ok(async move {
+                c.edit_message(seq, edit.into())
+                    .await
+                    .map(PendingChange::from)
+            })
+        })
+    }
+}
+
+/// Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+///
+/// `*out_json` gets `PendingChange` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_recall_message(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    seq: u64,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(async move { c.recall_message(seq).await.map(PendingChange::from) })
+        })
+    }
+}
+
+/// Reacts to a message with an emoji (1..=`emoji_bytes` bytes); adding one the user has changes nothing (queued like an edit).
+///
+/// `*out_json` gets `PendingChange` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_add_reaction(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    seq: u64,
+    emoji: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let emoji = str_arg(emoji, "emoji")?.to_owned();
+            Ok(async move { c.add_reaction(seq, emoji).await.map(PendingChange::from) })
+        })
+    }
+}
+
+/// Takes the user's reaction back (queued like an edit).
+///
+/// `*out_json` gets `PendingChange` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_remove_reaction(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    seq: u64,
+    emoji: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let emoji = str_arg(emoji, "emoji")?.to_owned();
+            Ok(async move { c.remove_reaction(seq, emoji).await.map(PendingChange::from) })
+        })
+    }
+}
+
+/// Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+///
+/// `*out_json` gets `PendingChange` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_pin_message(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    seq: u64,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(async move { c.pin_message(seq).await.map(PendingChange::from) })
+        })
+    }
+}
+
+/// Unpins a message (owner / admin; queued like an edit).
+///
+/// `*out_json` gets `PendingChange` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_unpin_message(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    seq: u64,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(async move { c.unpin_message(seq).await.map(PendingChange::from) })
+        })
+    }
+}
+
+/// Deletes a message for the user only: it leaves the timelines of all their devices (`Removed`) and no longer counts as unread or as a mention (queued like an edit).
+///
+/// `*out_json` gets `PendingChange` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_hide_message(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    seq: u64,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(async move { c.hide_message(seq).await.map(PendingChange::from) })
+        })
+    }
+}
+
+/// Waits until a change made on this device is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then).
+///
+/// `*out_change_seq` gets the value, 0 for none (0 on failure).
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_wait_for_change(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    key: *const c_char,
+    out_change_seq: *mut u64,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_change_seq, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let key = str_arg(key, "key")?.to_owned();
+            Ok(async move { c.wait_for_change(&key).await.map(Option::unwrap_or_default) })
+        })
+    }
+}
+
+/// The channel's pinned messages, the most recently pinned first (asks the server).
+///
+/// `*out_json` gets a JSON array of `Message`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_pins(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(async move { c.pins().await.map(map_vec::<_, Message>) })
+        })
+    }
+}
+
+/// Forwards a message (of any channel the user can read) to this channel: the server copies its content and records where it came from (`forwarded_from`). Queued like a send (the local echo; await it with `wait_for_send`).
+///
+/// `original_json`: `MessageRef` JSON.
+/// `options_json`: `SendOptions` JSON, or NULL for the default.
+/// `*out_json` gets `LocalMessage` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_forward(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    original_json: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let original: MessageRef = json_arg(original_json, "original_json", None)?;
+            let options: SendOptions =
+                json_arg(options_json, "options_json", Some(SendOptions::default))?;
+            Ok(async move {
+                c.forward(original.into(), options.into())
+                    .await
+                    .map(LocalMessage::from)
+            })
         })
     }
 }

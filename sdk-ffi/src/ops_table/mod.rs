@@ -193,6 +193,8 @@ pub(super) enum R {
     OptRecord(&'static str),
     /// A number as it is (C: written to `out_<name>`).
     Num(&'static str, &'static str),
+    /// An optional number (C: written to `out_<name>`, 0 for none).
+    OptNum(&'static str, &'static str),
 }
 
 impl R {
@@ -204,23 +206,32 @@ impl R {
             R::List(t) => format!("Vec<{t}>"),
             R::OptRecord(t) => format!("Option<{t}>"),
             R::Num(t, _) => t.into(),
+            R::OptNum(t, _) => format!("Option<{t}>"),
         }
     }
 
-    /// The conversion applied to the `Result` of an SDK call.
+    /// The conversion applied to the `Result` of an SDK call (uniffi).
     fn convert(self) -> String {
         match self {
-            R::Unit | R::Bool | R::Num(..) => String::new(),
+            R::Unit | R::Bool | R::Num(..) | R::OptNum(..) => String::new(),
             R::Record(t) => format!(".map({t}::from)"),
             R::OptRecord(t) => format!(".map(|v| v.map({t}::from))"),
             R::List(t) => format!(".map(map_vec::<_, {t}>)"),
         }
     }
 
+    /// The conversion applied to the `Result` of an SDK call (C: none is 0).
+    fn c_convert(self) -> String {
+        match self {
+            R::OptNum(..) => ".map(Option::unwrap_or_default)".into(),
+            other => other.convert(),
+        }
+    }
+
     /// The value of a cached read `call`, converted.
     fn cached_value(self, call: &str) -> String {
         match self {
-            R::Unit | R::Bool | R::Num(..) => call.to_string(),
+            R::Unit | R::Bool | R::Num(..) | R::OptNum(..) => call.to_string(),
             R::Record(t) => format!("{t}::from({call})"),
             R::OptRecord(t) => format!("{call}.map({t}::from)"),
             R::List(t) => format!("map_vec::<_, {t}>({call})"),
@@ -373,6 +384,9 @@ fn render_c() -> String {
             R::List(t) => notes.push(format!("`*out_json` gets a JSON array of `{t}`.")),
             R::OptRecord(t) => notes.push(format!("`*out_json` gets `{t}` JSON, or `null`.")),
             R::Num(_, name) => notes.push(format!("`*out_{name}` gets the value (0 on failure).")),
+            R::OptNum(_, name) => notes.push(format!(
+                "`*out_{name}` gets the value, 0 for none (0 on failure)."
+            )),
         }
         if !notes.is_empty() {
             out.push_str("///\n");
@@ -393,7 +407,7 @@ fn render_c() -> String {
                 params.push("out_done: *mut bool".into());
                 "out_done".into()
             }
-            R::Num(t, name) => {
+            R::Num(t, name) | R::OptNum(t, name) => {
                 params.push(format!("out_{name}: *mut {t}"));
                 format!("out_{name}")
             }
@@ -421,7 +435,7 @@ fn render_c() -> String {
                 "    unsafe {{ forward({out_arg}, || {{ let c = {handle}; {} Ok(async move {{ {}.await{} }}) }}) }}",
                 parses.join(" "),
                 op.call,
-                op.result.convert()
+                op.result.c_convert()
             );
         }
         out.push_str("}\n");

@@ -119,6 +119,11 @@ pub struct NewCommunity {
     #[serde(default)]
     #[uniffi(default)]
     pub attributes: HashMap<String, String>,
+    /// Whether the server writes system messages (member joined / left / kicked, channel
+    /// created / renamed); none keeps the server's default (on).
+    #[serde(default)]
+    #[uniffi(default = None)]
+    pub system_messages: Option<bool>,
 }
 
 impl From<NewCommunity> for wire::request::CreateCommunity {
@@ -130,7 +135,7 @@ impl From<NewCommunity> for wire::request::CreateCommunity {
             notice: v.notice,
             join_policy: v.join_policy.into(),
             attributes: v.attributes.into_iter().collect(),
-            system_messages: None,
+            system_messages: v.system_messages,
         }
     }
 }
@@ -154,7 +159,8 @@ pub struct CommunityUpdate {
     #[serde(default)]
     #[uniffi(default = None)]
     pub join_policy: Option<JoinPolicy>,
-    /// Switch the server's system messages on or off.
+    /// Switch the server's system messages (member joined / left / kicked, channel
+    /// created / renamed) on or off.
     #[serde(default)]
     #[uniffi(default = None)]
     pub system_messages: Option<bool>,
@@ -396,6 +402,12 @@ pub struct Limits {
     pub custom_payload_bytes: u64,
     pub max_mentions: u64,
     pub channel_messages_per_second: u32,
+    pub max_reactions_per_message: u64,
+    pub emoji_bytes: u64,
+    pub max_pins_per_channel: u64,
+    pub custom_data_bytes: u64,
+    pub recall_window_ms: u64,
+    pub max_hidden_per_channel: u64,
 }
 
 impl From<wire::Limits> for Limits {
@@ -421,6 +433,12 @@ impl From<wire::Limits> for Limits {
             custom_payload_bytes: n(v.custom_payload_bytes),
             max_mentions: n(v.max_mentions),
             channel_messages_per_second: v.channel_messages_per_second,
+            max_reactions_per_message: n(v.max_reactions_per_message),
+            emoji_bytes: n(v.emoji_bytes),
+            max_pins_per_channel: n(v.max_pins_per_channel),
+            custom_data_bytes: n(v.custom_data_bytes),
+            recall_window_ms: v.recall_window_ms,
+            max_hidden_per_channel: n(v.max_hidden_per_channel),
         }
     }
 }

@@ -8,10 +8,14 @@
 //! (snake_case in JSON; enums as snake_case strings; enums with data tagged by `"type"`).
 
 mod api;
+mod change;
+mod message;
 mod protocol;
 mod sdk;
 
 pub use api::*;
+pub use change::*;
+pub use message::*;
 pub use protocol::*;
 pub use sdk::*;
 

@@ -1,4 +1,5 @@
-//! Mirrors of the protocol's data records (`community_protocol::model`).
+//! Mirrors of the protocol's data records (`community_protocol::model`); the message
+//! records are in `message.rs`.
 
 use std::collections::HashMap;
 
@@ -126,6 +127,9 @@ pub struct CommunityInfo {
     pub created_at_ms: i64,
     /// Structure version.
     pub version: u64,
+    /// The server writes system messages (member joined / left / kicked in the default
+    /// channel, channel created / renamed in the channel; sender `""`).
+    pub system_messages: bool,
 }
 
 impl From<wire::CommunityInfo> for CommunityInfo {
@@ -143,6 +147,7 @@ impl From<wire::CommunityInfo> for CommunityInfo {
             default_channel_id: v.default_channel_id.to_string(),
             created_at_ms: v.created_at_ms,
             version: v.version,
+            system_messages: v.system_messages,
         }
     }
 }
@@ -266,6 +271,10 @@ pub struct ChannelHead {
     pub unread_count: u64,
     /// Unread messages that mention the user.
     pub mention_count: u64,
+    /// The channel's newest change sequence (0: no message was ever changed).
+    pub change_seq: u64,
+    /// The messages of this channel the user deleted for themselves, ascending.
+    pub hidden: Vec<u64>,
 }
 
 impl From<wire::ChannelHead> for ChannelHead {
@@ -278,6 +287,8 @@ impl From<wire::ChannelHead> for ChannelHead {
             read_seq: v.read_seq,
             unread_count: v.unread_count,
             mention_count: v.mention_count,
+            change_seq: v.change_seq,
+            hidden: v.hidden,
         }
     }
 }
@@ -308,218 +319,6 @@ impl From<wire::CommunitySnapshot> for CommunitySnapshot {
             me: v.me.into(),
             notification: v.notification.into(),
             heads: map_vec(v.heads),
-        }
-    }
-}
-
-/// Metadata of an uploaded file.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, uniffi::Record)]
-pub struct Media {
-    /// Where the file is.
-    pub url: String,
-    /// File name.
-    #[serde(default)]
-    #[uniffi(default = "")]
-    pub name: String,
-    /// MIME type.
-    #[serde(default)]
-    #[uniffi(default = "")]
-    pub mime: String,
-    /// Size in bytes.
-    #[serde(default)]
-    #[uniffi(default = 0)]
-    pub size: u64,
-    /// Pixel width.
-    #[serde(default)]
-    #[uniffi(default = None)]
-    pub width: Option<u32>,
-    /// Pixel height.
-    #[serde(default)]
-    #[uniffi(default = None)]
-    pub height: Option<u32>,
-    /// Duration (audio, video).
-    #[serde(default)]
-    #[uniffi(default = None)]
-    pub duration_ms: Option<u64>,
-}
-
-impl From<wire::Media> for Media {
-    fn from(v: wire::Media) -> Self {
-        Self {
-            url: v.url,
-            name: v.name,
-            mime: v.mime,
-            size: v.size,
-            width: v.width,
-            height: v.height,
-            duration_ms: v.duration_ms,
-        }
-    }
-}
-
-impl From<Media> for wire::Media {
-    fn from(v: Media) -> Self {
-        Self {
-            url: v.url,
-            name: v.name,
-            mime: v.mime,
-            size: v.size,
-            width: v.width,
-            height: v.height,
-            duration_ms: v.duration_ms,
-        }
-    }
-}
-
-/// The body of a message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Enum)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum MessageContent {
-    /// Plain text (≤ 12 KB).
-    Text {
-        /// The text.
-        text: String,
-    },
-    /// An app-defined payload (≤ 8 KB).
-    Custom {
-        /// The payload.
-        data: String,
-        /// A human-readable fallback.
-        description: String,
-    },
-    /// An image.
-    Image {
-        /// Its metadata.
-        media: Media,
-    },
-    /// A file.
-    File {
-        /// Its metadata.
-        media: Media,
-    },
-    /// An audio clip.
-    Audio {
-        /// Its metadata.
-        media: Media,
-    },
-    /// A video.
-    Video {
-        /// Its metadata.
-        media: Media,
-    },
-    /// A notification written by the server.
-    System {
-        /// What happened, e.g. `member_joined`.
-        event: String,
-        /// A human-readable text.
-        text: String,
-    },
-    /// A content type this version does not know (from a newer server): the message
-    /// keeps its place but its body cannot be shown. Sending one is refused.
-    Unsupported,
-}
-
-impl From<wire::MessageContent> for MessageContent {
-    fn from(v: wire::MessageContent) -> Self {
-        use wire::MessageContent as W;
-        match v {
-            W::Text { text } => Self::Text { text },
-            W::Custom { data, description } => Self::Custom { data, description },
-            W::Image(m) => Self::Image { media: m.into() },
-            W::File(m) => Self::File { media: m.into() },
-            W::Audio(m) => Self::Audio { media: m.into() },
-            W::Video(m) => Self::Video { media: m.into() },
-            W::System { event, text } => Self::System { event, text },
-            _ => Self::Unsupported,
-        }
-    }
-}
-
-impl From<MessageContent> for wire::MessageContent {
-    fn from(v: MessageContent) -> Self {
-        use wire::MessageContent as W;
-        match v {
-            MessageContent::Text { text } => W::Text { text },
-            MessageContent::Custom { data, description } => W::Custom { data, description },
-            MessageContent::Image { media } => W::Image(media.into()),
-            MessageContent::File { media } => W::File(media.into()),
-            MessageContent::Audio { media } => W::Audio(media.into()),
-            MessageContent::Video { media } => W::Video(media.into()),
-            MessageContent::System { event, text } => W::System { event, text },
-            MessageContent::Unsupported => W::Unsupported,
-        }
-    }
-}
-
-/// Who a message mentions.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, uniffi::Record)]
-pub struct Mentions {
-    /// Mentioned users.
-    #[serde(default)]
-    #[uniffi(default = [])]
-    pub users: Vec<String>,
-    /// `@everyone`.
-    #[serde(default)]
-    #[uniffi(default = false)]
-    pub everyone: bool,
-}
-
-impl From<wire::Mentions> for Mentions {
-    fn from(v: wire::Mentions) -> Self {
-        Self {
-            users: map_vec(v.users),
-            everyone: v.everyone,
-        }
-    }
-}
-
-impl From<Mentions> for wire::Mentions {
-    fn from(v: Mentions) -> Self {
-        Self {
-            users: map_vec(v.users),
-            everyone: v.everyone,
-        }
-    }
-}
-
-/// A stored message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
-pub struct Message {
-    /// The community.
-    pub community_id: String,
-    /// The channel.
-    pub channel_id: String,
-    /// Position in the channel, gap-free from 1.
-    pub seq: u64,
-    /// The sender (`""` for system messages).
-    pub sender_id: String,
-    /// The sender's idempotency key.
-    pub idempotency_key: String,
-    /// The body.
-    pub content: MessageContent,
-    /// Who it mentions.
-    pub mentions: Mentions,
-    /// The message it replies to.
-    pub reply_to: Option<u64>,
-    /// Priority under overload.
-    pub priority: Priority,
-    /// Server time of storage.
-    pub created_at_ms: i64,
-}
-
-impl From<wire::Message> for Message {
-    fn from(v: wire::Message) -> Self {
-        Self {
-            community_id: v.community_id.to_string(),
-            channel_id: v.channel_id.to_string(),
-            seq: v.seq,
-            sender_id: v.sender_id.to_string(),
-            idempotency_key: v.idempotency_key,
-            content: v.content.into(),
-            mentions: v.mentions.into(),
-            reply_to: v.reply_to,
-            priority: v.priority.into(),
-            created_at_ms: v.created_at_ms,
         }
     }
 }

@@ -1,12 +1,13 @@
 //! Mirrors of the SDK's own records (`community_sdk::model`): connection state, unread
-//! counts, list entries and diffs, local echoes and timeline updates.
+//! counts, list entries and diffs, local echoes and timeline updates (the records of
+//! changes to messages are in `change.rs`).
 
 use community_sdk as sdk;
 use serde::{Deserialize, Serialize};
 
 use super::{
     ChannelHead, ChannelInfo, CommunityInfo, ErrorInfo, MemberInfo, Mentions, Message,
-    MessageContent, NotificationStatus, Priority, map_vec,
+    MessageContent, MessageRef, NotificationStatus, PendingChange, Priority, map_vec,
 };
 
 /// Why the client is disconnected (and does not retry by itself).
@@ -306,6 +307,10 @@ pub struct SendOptions {
     /// Priority under overload.
     #[serde(default)]
     pub priority: Priority,
+    /// App-defined data of the message (≤ `custom_data_bytes`), editable later.
+    #[serde(default)]
+    #[uniffi(default = "")]
+    pub custom_data: String,
 }
 
 impl From<SendOptions> for sdk::SendOptions {
@@ -314,7 +319,7 @@ impl From<SendOptions> for sdk::SendOptions {
             mentions: v.mentions.into(),
             reply_to: v.reply_to,
             priority: v.priority.into(),
-            custom_data: String::new(),
+            custom_data: v.custom_data,
         }
     }
 }
@@ -374,6 +379,10 @@ pub struct LocalMessage {
     pub created_at_ms: i64,
     /// Sending, sent or failed.
     pub state: SendState,
+    /// App-defined data of the message.
+    pub custom_data: String,
+    /// The message it forwards, if it is a forward.
+    pub forward_of: Option<MessageRef>,
 }
 
 impl From<sdk::LocalMessage> for LocalMessage {
@@ -389,6 +398,8 @@ impl From<sdk::LocalMessage> for LocalMessage {
             priority: v.priority.into(),
             created_at_ms: v.created_at_ms,
             state: v.state.into(),
+            custom_data: v.custom_data,
+            forward_of: v.forward_of.map(Into::into),
         }
     }
 }
@@ -409,6 +420,24 @@ pub enum MessageUpdate {
     Inserted {
         /// The message.
         message: Message,
+    },
+    /// A cached message changed: edited, recalled (its content is then `Recalled`: show a
+    /// tombstone), reacted to, pinned or unpinned, its reply preview followed the
+    /// original, or a local change was shown or rolled back. Replace it by sequence.
+    Updated {
+        /// The message as it is now.
+        message: Message,
+    },
+    /// The user deleted this message for themselves (on this or another device): remove it.
+    Removed {
+        /// The message's sequence.
+        seq: u64,
+    },
+    /// A change the user made on this device was queued, carried out or refused (with
+    /// the server's typed error; the message itself comes as `Updated`).
+    Change {
+        /// The change and its state.
+        change: PendingChange,
     },
     /// A local echo appeared or changed state.
     Local {
@@ -433,6 +462,13 @@ impl From<sdk::MessageUpdate> for MessageUpdate {
             },
             sdk::MessageUpdate::Inserted(message) => Self::Inserted {
                 message: message.into(),
+            },
+            sdk::MessageUpdate::Updated(message) => Self::Updated {
+                message: message.into(),
+            },
+            sdk::MessageUpdate::Removed { seq } => Self::Removed { seq },
+            sdk::MessageUpdate::Change(change) => Self::Change {
+                change: change.into(),
             },
             sdk::MessageUpdate::Local(message) => Self::Local {
                 message: message.into(),

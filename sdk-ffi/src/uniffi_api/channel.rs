@@ -36,7 +36,9 @@ impl Channel {
     }
 
     /// Timeline changes: the newest cached messages and pending echoes first, then new
-    /// messages (`Inserted`) and echo changes (`Local`, `Discarded`).
+    /// messages (`Inserted`), changed ones (`Updated`: edits, recalls, reactions, pins,
+    /// reply previews; replace by sequence), hidden ones (`Removed`), the state of changes
+    /// made on this device (`Change`) and echo changes (`Local`, `Discarded`).
     pub async fn subscribe_messages(
         &self,
         listener: Arc<dyn MessageListener>,

@@ -113,6 +113,22 @@ impl Client {
         })
         .await
     }
+
+    /// The changes made on this device to existing messages (edits, recalls, reactions, pins, hides) that are pending, and the most recently settled ones, in order.
+    pub async fn pending_changes(&self) -> Result<Vec<PendingChange>, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.pending_changes().await.map(map_vec::<_, PendingChange>)
+        })
+        .await
+    }
+
+    /// Waits until the change `key` (made on this device) is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then); `message_not_found` when unknown.
+    pub async fn wait_for_change(&self, key: String) -> Result<Option<u64>, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.wait_for_change(&key).await
+        })
+        .await
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -471,6 +487,102 @@ impl Channel {
     pub async fn members(&self) -> Result<Vec<String>, SdkError> {
         call_on(&self.inner, move |c| async move {
             c.members().await.map(map_vec::<_, String>)
+        })
+        .await
+    }
+
+    /// Edits one's own text or custom message: new content, mentions or custom data (absent fields stay). Shown at once (`Updated`), kept durably and carried out when connected; a refused edit rolls back with the server's error (`not_author`, `message_recalled`, `not_editable`, limits). Await it with `wait_for_change`.
+    pub async fn edit_message(
+        &self,
+        seq: u64,
+        edit: MessageEdit,
+    ) -> Result<PendingChange, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.edit_message(seq, edit.into())
+                .await
+                .map(PendingChange::from)
+        })
+        .await
+    }
+
+    /// Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+    pub async fn recall_message(&self, seq: u64) -> Result<PendingChange, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.recall_message(seq).await.map(PendingChange::from)
+        })
+        .await
+    }
+
+    /// Reacts to a message with an emoji (1..=`emoji_bytes` bytes); adding one the user has changes nothing (queued like an edit).
+    pub async fn add_reaction(&self, seq: u64, emoji: String) -> Result<PendingChange, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.add_reaction(seq, emoji).await.map(PendingChange::from)
+        })
+        .await
+    }
+
+    /// Takes the user's reaction back (queued like an edit).
+    pub async fn remove_reaction(
+        &self,
+        seq: u64,
+        emoji: String,
+    ) -> Result<PendingChange, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.remove_reaction(seq, emoji).await.map(PendingChange::from)
+        })
+        .await
+    }
+
+    /// Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+    pub async fn pin_message(&self, seq: u64) -> Result<PendingChange, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.pin_message(seq).await.map(PendingChange::from)
+        })
+        .await
+    }
+
+    /// Unpins a message (owner / admin; queued like an edit).
+    pub async fn unpin_message(&self, seq: u64) -> Result<PendingChange, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.unpin_message(seq).await.map(PendingChange::from)
+        })
+        .await
+    }
+
+    /// Deletes a message for the user only: it leaves the timelines of all their devices (`Removed`) and no longer counts as unread or as a mention (queued like an edit).
+    pub async fn hide_message(&self, seq: u64) -> Result<PendingChange, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.hide_message(seq).await.map(PendingChange::from)
+        })
+        .await
+    }
+
+    /// Waits until a change made on this device is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then).
+    pub async fn wait_for_change(&self, key: String) -> Result<Option<u64>, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.wait_for_change(&key).await
+        })
+        .await
+    }
+
+    /// The channel's pinned messages, the most recently pinned first (asks the server).
+    pub async fn pins(&self) -> Result<Vec<Message>, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.pins().await.map(map_vec::<_, Message>)
+        })
+        .await
+    }
+
+    /// Forwards a message (of any channel the user can read) to this channel: the server copies its content and records where it came from (`forwarded_from`). Queued like a send (the local echo; await it with `wait_for_send`).
+    pub async fn forward(
+        &self,
+        original: MessageRef,
+        options: SendOptions,
+    ) -> Result<LocalMessage, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.forward(original.into(), options.into())
+                .await
+                .map(LocalMessage::from)
         })
         .await
     }

@@ -531,13 +531,21 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_add_members() != 16459:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_add_reaction() != 9886:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_community_id() != 22194:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_delete() != 32055:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_discard() != 10161:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_edit_message() != 51245:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_entry() != 1488:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_forward() != 287:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_hide_message() != 33734:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_id() != 9000:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -547,23 +555,35 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_members() != 51277:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_messages() != 46084:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_messages() != 36115:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_pending() != 44642:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_pin_message() != 58623:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_pins() != 27361:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_recall_message() != 41432:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_remove_members() != 26835:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_remove_reaction() != 48750:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_retry_send() != 43014:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_send() != 23511:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_send() != 17637:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_send_text() != 65004:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() != 29555:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() != 4052:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message() != 34118:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_unread() != 59669:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_update() != 30512:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change() != 44908:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update() != 12815:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -589,6 +609,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_outbox() != 5675:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_pending_changes() != 29912:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token() != 21506:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_shutdown() != 27653:
@@ -610,6 +632,8 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals() != 56303:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_user_id() != 1427:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_change() != 47421:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_send() != 39282:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -733,6 +757,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_func_stop_callbacks.restype = ctype
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_add_members.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_add_members.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_add_reaction.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_add_reaction.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_community_id.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_community_id.restype = ctypes.c_uint16
@@ -742,9 +769,18 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_delete.restype = cty
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_discard.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_discard.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_edit_message.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_edit_message.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_entry.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_entry.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_forward.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_forward.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_hide_message.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_hide_message.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_id.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_id.restype = ctypes.c_uint16
@@ -763,9 +799,21 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_messages.restype = c
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_pending.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_pending.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_pin_message.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_pin_message.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_pins.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_pins.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_recall_message.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_recall_message.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_remove_members.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_remove_members.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_remove_reaction.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_remove_reaction.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_retry_send.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_retry_send.restype = ctypes.c_uint16
@@ -778,12 +826,18 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_send_text.restype = 
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_unread.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_unread.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update.restype = ctypes.c_uint16
@@ -820,6 +874,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_logout.restype = ctyp
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_outbox.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_outbox.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_pending_changes.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_pending_changes.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token.restype = ctypes.c_uint16
@@ -853,6 +910,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals.restype
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_user_id.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_user_id.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_change.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_change.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_send.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_send.restype = ctypes.c_uint16
@@ -994,6 +1054,12 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_add_members.argtypes = (
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_add_members.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_add_reaction.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_add_reaction.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_community_id.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1008,11 +1074,28 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_discard.argtypes = (
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_discard.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_edit_message.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_edit_message.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_entry.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_entry.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_forward.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_forward.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_hide_message.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_hide_message.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_id.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1041,11 +1124,31 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_pending.argtypes = (
     ctypes.c_uint64,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_pending.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_pin_message.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_pin_message.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_pins.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_pins.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_recall_message.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_recall_message.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_remove_members.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_remove_members.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_remove_reaction.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_remove_reaction.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_retry_send.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1067,6 +1170,11 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_messages.argtype
     ctypes.c_uint64,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_messages.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_unpin_message.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_unpin_message.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_unread.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1077,6 +1185,11 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_update.argtypes = (
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_update.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_wait_for_change.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_wait_for_change.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channellistlistener_on_update.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1140,6 +1253,10 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_outbox.argtypes = (
     ctypes.c_uint64,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_outbox.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_pending_changes.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_pending_changes.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_refresh_token.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1198,6 +1315,11 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_user_id.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_user_id.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_wait_for_change.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_wait_for_change.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_wait_for_send.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -2682,12 +2804,35 @@ class _UniffiFfiConverterUInt64(_UniffiConverterPrimitiveInt):
     def write(value, buf):
         buf.write_u64(value)
 
+class _UniffiFfiConverterSequenceUInt64(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterUInt64.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterUInt64.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterUInt64.read(buf) for i in range(count)
+        ]
+
 @dataclass
 class ChannelHead:
     """
     The unread state of one channel.
 """
-    def __init__(self, *, community_id:str, channel_id:str, last_seq:int, last_activity_ms:int, read_seq:int, unread_count:int, mention_count:int):
+    def __init__(self, *, community_id:str, channel_id:str, last_seq:int, last_activity_ms:int, read_seq:int, unread_count:int, mention_count:int, change_seq:int, hidden:typing.List[int]):
         self.community_id = community_id
         self.channel_id = channel_id
         self.last_seq = last_seq
@@ -2695,12 +2840,14 @@ class ChannelHead:
         self.read_seq = read_seq
         self.unread_count = unread_count
         self.mention_count = mention_count
+        self.change_seq = change_seq
+        self.hidden = hidden
         
         
 
     
     def __str__(self):
-        return "ChannelHead(community_id={}, channel_id={}, last_seq={}, last_activity_ms={}, read_seq={}, unread_count={}, mention_count={})".format(self.community_id, self.channel_id, self.last_seq, self.last_activity_ms, self.read_seq, self.unread_count, self.mention_count)
+        return "ChannelHead(community_id={}, channel_id={}, last_seq={}, last_activity_ms={}, read_seq={}, unread_count={}, mention_count={}, change_seq={}, hidden={})".format(self.community_id, self.channel_id, self.last_seq, self.last_activity_ms, self.read_seq, self.unread_count, self.mention_count, self.change_seq, self.hidden)
     def __eq__(self, other):
         if self.community_id != other.community_id:
             return False
@@ -2716,6 +2863,10 @@ class ChannelHead:
             return False
         if self.mention_count != other.mention_count:
             return False
+        if self.change_seq != other.change_seq:
+            return False
+        if self.hidden != other.hidden:
+            return False
         return True
 
 class _UniffiFfiConverterTypeChannelHead(_UniffiConverterRustBuffer):
@@ -2729,6 +2880,8 @@ class _UniffiFfiConverterTypeChannelHead(_UniffiConverterRustBuffer):
             read_seq=_UniffiFfiConverterUInt64.read(buf),
             unread_count=_UniffiFfiConverterUInt64.read(buf),
             mention_count=_UniffiFfiConverterUInt64.read(buf),
+            change_seq=_UniffiFfiConverterUInt64.read(buf),
+            hidden=_UniffiFfiConverterSequenceUInt64.read(buf),
         )
 
     @staticmethod
@@ -2740,6 +2893,8 @@ class _UniffiFfiConverterTypeChannelHead(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.check_lower(value.read_seq)
         _UniffiFfiConverterUInt64.check_lower(value.unread_count)
         _UniffiFfiConverterUInt64.check_lower(value.mention_count)
+        _UniffiFfiConverterUInt64.check_lower(value.change_seq)
+        _UniffiFfiConverterSequenceUInt64.check_lower(value.hidden)
 
     @staticmethod
     def write(value, buf):
@@ -2750,6 +2905,8 @@ class _UniffiFfiConverterTypeChannelHead(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.read_seq, buf)
         _UniffiFfiConverterUInt64.write(value.unread_count, buf)
         _UniffiFfiConverterUInt64.write(value.mention_count, buf)
+        _UniffiFfiConverterUInt64.write(value.change_seq, buf)
+        _UniffiFfiConverterSequenceUInt64.write(value.hidden, buf)
 
 @dataclass
 class ChannelEntry:
@@ -3226,7 +3383,7 @@ class CommunityInfo:
     """
     A community as every member sees it.
 """
-    def __init__(self, *, community_id:str, name:str, avatar_url:str, notice:str, owner_id:str, join_policy:JoinPolicy, mute_all:bool, member_count:int, attributes:dict[str, str], default_channel_id:str, created_at_ms:int, version:int):
+    def __init__(self, *, community_id:str, name:str, avatar_url:str, notice:str, owner_id:str, join_policy:JoinPolicy, mute_all:bool, member_count:int, attributes:dict[str, str], default_channel_id:str, created_at_ms:int, version:int, system_messages:bool):
         self.community_id = community_id
         self.name = name
         self.avatar_url = avatar_url
@@ -3239,12 +3396,13 @@ class CommunityInfo:
         self.default_channel_id = default_channel_id
         self.created_at_ms = created_at_ms
         self.version = version
+        self.system_messages = system_messages
         
         
 
     
     def __str__(self):
-        return "CommunityInfo(community_id={}, name={}, avatar_url={}, notice={}, owner_id={}, join_policy={}, mute_all={}, member_count={}, attributes={}, default_channel_id={}, created_at_ms={}, version={})".format(self.community_id, self.name, self.avatar_url, self.notice, self.owner_id, self.join_policy, self.mute_all, self.member_count, self.attributes, self.default_channel_id, self.created_at_ms, self.version)
+        return "CommunityInfo(community_id={}, name={}, avatar_url={}, notice={}, owner_id={}, join_policy={}, mute_all={}, member_count={}, attributes={}, default_channel_id={}, created_at_ms={}, version={}, system_messages={})".format(self.community_id, self.name, self.avatar_url, self.notice, self.owner_id, self.join_policy, self.mute_all, self.member_count, self.attributes, self.default_channel_id, self.created_at_ms, self.version, self.system_messages)
     def __eq__(self, other):
         if self.community_id != other.community_id:
             return False
@@ -3270,6 +3428,8 @@ class CommunityInfo:
             return False
         if self.version != other.version:
             return False
+        if self.system_messages != other.system_messages:
+            return False
         return True
 
 class _UniffiFfiConverterTypeCommunityInfo(_UniffiConverterRustBuffer):
@@ -3288,6 +3448,7 @@ class _UniffiFfiConverterTypeCommunityInfo(_UniffiConverterRustBuffer):
             default_channel_id=_UniffiFfiConverterString.read(buf),
             created_at_ms=_UniffiFfiConverterInt64.read(buf),
             version=_UniffiFfiConverterUInt64.read(buf),
+            system_messages=_UniffiFfiConverterBoolean.read(buf),
         )
 
     @staticmethod
@@ -3304,6 +3465,7 @@ class _UniffiFfiConverterTypeCommunityInfo(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.check_lower(value.default_channel_id)
         _UniffiFfiConverterInt64.check_lower(value.created_at_ms)
         _UniffiFfiConverterUInt64.check_lower(value.version)
+        _UniffiFfiConverterBoolean.check_lower(value.system_messages)
 
     @staticmethod
     def write(value, buf):
@@ -3319,6 +3481,7 @@ class _UniffiFfiConverterTypeCommunityInfo(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.write(value.default_channel_id, buf)
         _UniffiFfiConverterInt64.write(value.created_at_ms, buf)
         _UniffiFfiConverterUInt64.write(value.version, buf)
+        _UniffiFfiConverterBoolean.write(value.system_messages, buf)
 
 
 
@@ -3812,7 +3975,7 @@ class CommunityUpdate:
     """
     Changes to a community; `None` leaves a field as it is.
 """
-    def __init__(self, *, name:typing.Optional[str] = _DEFAULT, avatar_url:typing.Optional[str] = _DEFAULT, notice:typing.Optional[str] = _DEFAULT, join_policy:typing.Optional[JoinPolicy] = _DEFAULT):
+    def __init__(self, *, name:typing.Optional[str] = _DEFAULT, avatar_url:typing.Optional[str] = _DEFAULT, notice:typing.Optional[str] = _DEFAULT, join_policy:typing.Optional[JoinPolicy] = _DEFAULT, system_messages:typing.Optional[bool] = _DEFAULT):
         if name is _DEFAULT:
             self.name = None
         else:
@@ -3829,12 +3992,16 @@ class CommunityUpdate:
             self.join_policy = None
         else:
             self.join_policy = join_policy
+        if system_messages is _DEFAULT:
+            self.system_messages = None
+        else:
+            self.system_messages = system_messages
         
         
 
     
     def __str__(self):
-        return "CommunityUpdate(name={}, avatar_url={}, notice={}, join_policy={})".format(self.name, self.avatar_url, self.notice, self.join_policy)
+        return "CommunityUpdate(name={}, avatar_url={}, notice={}, join_policy={}, system_messages={})".format(self.name, self.avatar_url, self.notice, self.join_policy, self.system_messages)
     def __eq__(self, other):
         if self.name != other.name:
             return False
@@ -3843,6 +4010,8 @@ class CommunityUpdate:
         if self.notice != other.notice:
             return False
         if self.join_policy != other.join_policy:
+            return False
+        if self.system_messages != other.system_messages:
             return False
         return True
 
@@ -3854,6 +4023,7 @@ class _UniffiFfiConverterTypeCommunityUpdate(_UniffiConverterRustBuffer):
             avatar_url=_UniffiFfiConverterOptionalString.read(buf),
             notice=_UniffiFfiConverterOptionalString.read(buf),
             join_policy=_UniffiFfiConverterOptionalTypeJoinPolicy.read(buf),
+            system_messages=_UniffiFfiConverterOptionalBoolean.read(buf),
         )
 
     @staticmethod
@@ -3862,6 +4032,7 @@ class _UniffiFfiConverterTypeCommunityUpdate(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.check_lower(value.avatar_url)
         _UniffiFfiConverterOptionalString.check_lower(value.notice)
         _UniffiFfiConverterOptionalTypeJoinPolicy.check_lower(value.join_policy)
+        _UniffiFfiConverterOptionalBoolean.check_lower(value.system_messages)
 
     @staticmethod
     def write(value, buf):
@@ -3869,6 +4040,7 @@ class _UniffiFfiConverterTypeCommunityUpdate(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.write(value.avatar_url, buf)
         _UniffiFfiConverterOptionalString.write(value.notice, buf)
         _UniffiFfiConverterOptionalTypeJoinPolicy.write(value.join_policy, buf)
+        _UniffiFfiConverterOptionalBoolean.write(value.system_messages, buf)
 
 @dataclass
 class FailedUser:
@@ -3965,7 +4137,7 @@ class Limits:
     """
     The deployment's limits (announced at login).
 """
-    def __init__(self, *, max_members_per_community:int, max_channels_per_community:int, max_joined_communities:int, community_name_chars:int, avatar_url_chars:int, community_notice_chars:int, max_attributes:int, attribute_key_chars:int, attribute_value_chars:int, max_invitees:int, max_page_size:int, nickname_bytes:int, channel_name_bytes:int, channel_intro_bytes:int, channel_notice_bytes:int, text_bytes:int, custom_payload_bytes:int, max_mentions:int, channel_messages_per_second:int):
+    def __init__(self, *, max_members_per_community:int, max_channels_per_community:int, max_joined_communities:int, community_name_chars:int, avatar_url_chars:int, community_notice_chars:int, max_attributes:int, attribute_key_chars:int, attribute_value_chars:int, max_invitees:int, max_page_size:int, nickname_bytes:int, channel_name_bytes:int, channel_intro_bytes:int, channel_notice_bytes:int, text_bytes:int, custom_payload_bytes:int, max_mentions:int, channel_messages_per_second:int, max_reactions_per_message:int, emoji_bytes:int, max_pins_per_channel:int, custom_data_bytes:int, recall_window_ms:int, max_hidden_per_channel:int):
         self.max_members_per_community = max_members_per_community
         self.max_channels_per_community = max_channels_per_community
         self.max_joined_communities = max_joined_communities
@@ -3985,12 +4157,18 @@ class Limits:
         self.custom_payload_bytes = custom_payload_bytes
         self.max_mentions = max_mentions
         self.channel_messages_per_second = channel_messages_per_second
+        self.max_reactions_per_message = max_reactions_per_message
+        self.emoji_bytes = emoji_bytes
+        self.max_pins_per_channel = max_pins_per_channel
+        self.custom_data_bytes = custom_data_bytes
+        self.recall_window_ms = recall_window_ms
+        self.max_hidden_per_channel = max_hidden_per_channel
         
         
 
     
     def __str__(self):
-        return "Limits(max_members_per_community={}, max_channels_per_community={}, max_joined_communities={}, community_name_chars={}, avatar_url_chars={}, community_notice_chars={}, max_attributes={}, attribute_key_chars={}, attribute_value_chars={}, max_invitees={}, max_page_size={}, nickname_bytes={}, channel_name_bytes={}, channel_intro_bytes={}, channel_notice_bytes={}, text_bytes={}, custom_payload_bytes={}, max_mentions={}, channel_messages_per_second={})".format(self.max_members_per_community, self.max_channels_per_community, self.max_joined_communities, self.community_name_chars, self.avatar_url_chars, self.community_notice_chars, self.max_attributes, self.attribute_key_chars, self.attribute_value_chars, self.max_invitees, self.max_page_size, self.nickname_bytes, self.channel_name_bytes, self.channel_intro_bytes, self.channel_notice_bytes, self.text_bytes, self.custom_payload_bytes, self.max_mentions, self.channel_messages_per_second)
+        return "Limits(max_members_per_community={}, max_channels_per_community={}, max_joined_communities={}, community_name_chars={}, avatar_url_chars={}, community_notice_chars={}, max_attributes={}, attribute_key_chars={}, attribute_value_chars={}, max_invitees={}, max_page_size={}, nickname_bytes={}, channel_name_bytes={}, channel_intro_bytes={}, channel_notice_bytes={}, text_bytes={}, custom_payload_bytes={}, max_mentions={}, channel_messages_per_second={}, max_reactions_per_message={}, emoji_bytes={}, max_pins_per_channel={}, custom_data_bytes={}, recall_window_ms={}, max_hidden_per_channel={})".format(self.max_members_per_community, self.max_channels_per_community, self.max_joined_communities, self.community_name_chars, self.avatar_url_chars, self.community_notice_chars, self.max_attributes, self.attribute_key_chars, self.attribute_value_chars, self.max_invitees, self.max_page_size, self.nickname_bytes, self.channel_name_bytes, self.channel_intro_bytes, self.channel_notice_bytes, self.text_bytes, self.custom_payload_bytes, self.max_mentions, self.channel_messages_per_second, self.max_reactions_per_message, self.emoji_bytes, self.max_pins_per_channel, self.custom_data_bytes, self.recall_window_ms, self.max_hidden_per_channel)
     def __eq__(self, other):
         if self.max_members_per_community != other.max_members_per_community:
             return False
@@ -4030,6 +4208,18 @@ class Limits:
             return False
         if self.channel_messages_per_second != other.channel_messages_per_second:
             return False
+        if self.max_reactions_per_message != other.max_reactions_per_message:
+            return False
+        if self.emoji_bytes != other.emoji_bytes:
+            return False
+        if self.max_pins_per_channel != other.max_pins_per_channel:
+            return False
+        if self.custom_data_bytes != other.custom_data_bytes:
+            return False
+        if self.recall_window_ms != other.recall_window_ms:
+            return False
+        if self.max_hidden_per_channel != other.max_hidden_per_channel:
+            return False
         return True
 
 class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
@@ -4055,6 +4245,12 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
             custom_payload_bytes=_UniffiFfiConverterUInt64.read(buf),
             max_mentions=_UniffiFfiConverterUInt64.read(buf),
             channel_messages_per_second=_UniffiFfiConverterUInt32.read(buf),
+            max_reactions_per_message=_UniffiFfiConverterUInt64.read(buf),
+            emoji_bytes=_UniffiFfiConverterUInt64.read(buf),
+            max_pins_per_channel=_UniffiFfiConverterUInt64.read(buf),
+            custom_data_bytes=_UniffiFfiConverterUInt64.read(buf),
+            recall_window_ms=_UniffiFfiConverterUInt64.read(buf),
+            max_hidden_per_channel=_UniffiFfiConverterUInt64.read(buf),
         )
 
     @staticmethod
@@ -4078,6 +4274,12 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.check_lower(value.custom_payload_bytes)
         _UniffiFfiConverterUInt64.check_lower(value.max_mentions)
         _UniffiFfiConverterUInt32.check_lower(value.channel_messages_per_second)
+        _UniffiFfiConverterUInt64.check_lower(value.max_reactions_per_message)
+        _UniffiFfiConverterUInt64.check_lower(value.emoji_bytes)
+        _UniffiFfiConverterUInt64.check_lower(value.max_pins_per_channel)
+        _UniffiFfiConverterUInt64.check_lower(value.custom_data_bytes)
+        _UniffiFfiConverterUInt64.check_lower(value.recall_window_ms)
+        _UniffiFfiConverterUInt64.check_lower(value.max_hidden_per_channel)
 
     @staticmethod
     def write(value, buf):
@@ -4100,6 +4302,12 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.custom_payload_bytes, buf)
         _UniffiFfiConverterUInt64.write(value.max_mentions, buf)
         _UniffiFfiConverterUInt32.write(value.channel_messages_per_second, buf)
+        _UniffiFfiConverterUInt64.write(value.max_reactions_per_message, buf)
+        _UniffiFfiConverterUInt64.write(value.emoji_bytes, buf)
+        _UniffiFfiConverterUInt64.write(value.max_pins_per_channel, buf)
+        _UniffiFfiConverterUInt64.write(value.custom_data_bytes, buf)
+        _UniffiFfiConverterUInt64.write(value.recall_window_ms, buf)
+        _UniffiFfiConverterUInt64.write(value.max_hidden_per_channel, buf)
 
 @dataclass
 class Media:
@@ -4419,6 +4627,46 @@ class MessageContent:
             return True
 
     @dataclass
+    class RECALLED:
+        """
+        What is left of a recalled message ("deleted for everyone"): it keeps its `seq`,
+        sender and time; body, mentions, custom data, reactions, pin and reply preview are
+        gone. Show a tombstone. Written by the server only.
+"""
+        
+        def __init__(self, by:str, at_ms:int):
+            self.by = by
+            
+            """
+        Who recalled it (the sender, or an owner / admin).
+"""
+        
+            self.at_ms = at_ms
+            
+            """
+        When (ms since the Unix epoch).
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "MessageContent.RECALLED(by={}, at_ms={})".format(self.by, self.at_ms)
+        def __eq__(self, other):
+            if not isinstance(other, MessageContent):
+                return NotImplemented
+            if not other.is_RECALLED():
+                return False
+            if self.by != other.by:
+                return False
+            if self.at_ms != other.at_ms:
+                return False
+            return True
+
+    @dataclass
     class UNSUPPORTED:
         """
         A content type this version does not know (from a newer server): the message
@@ -4473,6 +4721,10 @@ class MessageContent:
         return isinstance(self, MessageContent.SYSTEM)
     def is_system(self) -> bool:
         return isinstance(self, MessageContent.SYSTEM)
+    def is_RECALLED(self) -> bool:
+        return isinstance(self, MessageContent.RECALLED)
+    def is_recalled(self) -> bool:
+        return isinstance(self, MessageContent.RECALLED)
     def is_UNSUPPORTED(self) -> bool:
         return isinstance(self, MessageContent.UNSUPPORTED)
     def is_unsupported(self) -> bool:
@@ -4489,6 +4741,7 @@ MessageContent.FILE = type("MessageContent.FILE", (MessageContent.FILE, MessageC
 MessageContent.AUDIO = type("MessageContent.AUDIO", (MessageContent.AUDIO, MessageContent,), {})  # type: ignore
 MessageContent.VIDEO = type("MessageContent.VIDEO", (MessageContent.VIDEO, MessageContent,), {})  # type: ignore
 MessageContent.SYSTEM = type("MessageContent.SYSTEM", (MessageContent.SYSTEM, MessageContent,), {})  # type: ignore
+MessageContent.RECALLED = type("MessageContent.RECALLED", (MessageContent.RECALLED, MessageContent,), {})  # type: ignore
 MessageContent.UNSUPPORTED = type("MessageContent.UNSUPPORTED", (MessageContent.UNSUPPORTED, MessageContent,), {})  # type: ignore
 
 
@@ -4529,6 +4782,11 @@ class _UniffiFfiConverterTypeMessageContent(_UniffiConverterRustBuffer):
                 _UniffiFfiConverterString.read(buf),
             )
         if variant == 8:
+            return MessageContent.RECALLED(
+                _UniffiFfiConverterString.read(buf),
+                _UniffiFfiConverterInt64.read(buf),
+            )
+        if variant == 9:
             return MessageContent.UNSUPPORTED(
             )
         raise InternalError("Raw enum value doesn't match any cases")
@@ -4557,6 +4815,10 @@ class _UniffiFfiConverterTypeMessageContent(_UniffiConverterRustBuffer):
         if value.is_SYSTEM():
             _UniffiFfiConverterString.check_lower(value.event)
             _UniffiFfiConverterString.check_lower(value.text)
+            return
+        if value.is_RECALLED():
+            _UniffiFfiConverterString.check_lower(value.by)
+            _UniffiFfiConverterInt64.check_lower(value.at_ms)
             return
         if value.is_UNSUPPORTED():
             return
@@ -4587,8 +4849,12 @@ class _UniffiFfiConverterTypeMessageContent(_UniffiConverterRustBuffer):
             buf.write_i32(7)
             _UniffiFfiConverterString.write(value.event, buf)
             _UniffiFfiConverterString.write(value.text, buf)
-        if value.is_UNSUPPORTED():
+        if value.is_RECALLED():
             buf.write_i32(8)
+            _UniffiFfiConverterString.write(value.by, buf)
+            _UniffiFfiConverterInt64.write(value.at_ms, buf)
+        if value.is_UNSUPPORTED():
+            buf.write_i32(9)
 
 
 
@@ -4883,11 +5149,81 @@ class _UniffiFfiConverterTypeSendState(_UniffiConverterRustBuffer):
 
 
 @dataclass
+class MessageRef:
+    """
+    Where a message is: a community, a channel and a sequence (e.g. what to forward).
+"""
+    def __init__(self, *, community_id:str, channel_id:str, seq:int):
+        self.community_id = community_id
+        self.channel_id = channel_id
+        self.seq = seq
+        
+        
+
+    
+    def __str__(self):
+        return "MessageRef(community_id={}, channel_id={}, seq={})".format(self.community_id, self.channel_id, self.seq)
+    def __eq__(self, other):
+        if self.community_id != other.community_id:
+            return False
+        if self.channel_id != other.channel_id:
+            return False
+        if self.seq != other.seq:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeMessageRef(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return MessageRef(
+            community_id=_UniffiFfiConverterString.read(buf),
+            channel_id=_UniffiFfiConverterString.read(buf),
+            seq=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.community_id)
+        _UniffiFfiConverterString.check_lower(value.channel_id)
+        _UniffiFfiConverterUInt64.check_lower(value.seq)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.community_id, buf)
+        _UniffiFfiConverterString.write(value.channel_id, buf)
+        _UniffiFfiConverterUInt64.write(value.seq, buf)
+
+class _UniffiFfiConverterOptionalTypeMessageRef(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeMessageRef.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeMessageRef.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeMessageRef.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
 class LocalMessage:
     """
     A message the user sent, as a local echo.
 """
-    def __init__(self, *, local_id:str, community_id:str, channel_id:str, sender_id:str, content:MessageContent, mentions:Mentions, reply_to:typing.Optional[int], priority:Priority, created_at_ms:int, state:SendState):
+    def __init__(self, *, local_id:str, community_id:str, channel_id:str, sender_id:str, content:MessageContent, mentions:Mentions, reply_to:typing.Optional[int], priority:Priority, created_at_ms:int, state:SendState, custom_data:str, forward_of:typing.Optional[MessageRef]):
         self.local_id = local_id
         self.community_id = community_id
         self.channel_id = channel_id
@@ -4898,12 +5234,14 @@ class LocalMessage:
         self.priority = priority
         self.created_at_ms = created_at_ms
         self.state = state
+        self.custom_data = custom_data
+        self.forward_of = forward_of
         
         
 
     
     def __str__(self):
-        return "LocalMessage(local_id={}, community_id={}, channel_id={}, sender_id={}, content={}, mentions={}, reply_to={}, priority={}, created_at_ms={}, state={})".format(self.local_id, self.community_id, self.channel_id, self.sender_id, self.content, self.mentions, self.reply_to, self.priority, self.created_at_ms, self.state)
+        return "LocalMessage(local_id={}, community_id={}, channel_id={}, sender_id={}, content={}, mentions={}, reply_to={}, priority={}, created_at_ms={}, state={}, custom_data={}, forward_of={})".format(self.local_id, self.community_id, self.channel_id, self.sender_id, self.content, self.mentions, self.reply_to, self.priority, self.created_at_ms, self.state, self.custom_data, self.forward_of)
     def __eq__(self, other):
         if self.local_id != other.local_id:
             return False
@@ -4925,6 +5263,10 @@ class LocalMessage:
             return False
         if self.state != other.state:
             return False
+        if self.custom_data != other.custom_data:
+            return False
+        if self.forward_of != other.forward_of:
+            return False
         return True
 
 class _UniffiFfiConverterTypeLocalMessage(_UniffiConverterRustBuffer):
@@ -4941,6 +5283,8 @@ class _UniffiFfiConverterTypeLocalMessage(_UniffiConverterRustBuffer):
             priority=_UniffiFfiConverterTypePriority.read(buf),
             created_at_ms=_UniffiFfiConverterInt64.read(buf),
             state=_UniffiFfiConverterTypeSendState.read(buf),
+            custom_data=_UniffiFfiConverterString.read(buf),
+            forward_of=_UniffiFfiConverterOptionalTypeMessageRef.read(buf),
         )
 
     @staticmethod
@@ -4955,6 +5299,8 @@ class _UniffiFfiConverterTypeLocalMessage(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypePriority.check_lower(value.priority)
         _UniffiFfiConverterInt64.check_lower(value.created_at_ms)
         _UniffiFfiConverterTypeSendState.check_lower(value.state)
+        _UniffiFfiConverterString.check_lower(value.custom_data)
+        _UniffiFfiConverterOptionalTypeMessageRef.check_lower(value.forward_of)
 
     @staticmethod
     def write(value, buf):
@@ -4968,6 +5314,8 @@ class _UniffiFfiConverterTypeLocalMessage(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypePriority.write(value.priority, buf)
         _UniffiFfiConverterInt64.write(value.created_at_ms, buf)
         _UniffiFfiConverterTypeSendState.write(value.state, buf)
+        _UniffiFfiConverterString.write(value.custom_data, buf)
+        _UniffiFfiConverterOptionalTypeMessageRef.write(value.forward_of, buf)
 
 
 
@@ -5165,11 +5513,379 @@ class _UniffiFfiConverterTypeMemberPage(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.total_count, buf)
 
 @dataclass
+class Reaction:
+    """
+    One emoji's reactions on a message.
+"""
+    def __init__(self, *, emoji:str, count:int, users:typing.List[str], me:bool):
+        self.emoji = emoji
+        self.count = count
+        self.users = users
+        self.me = me
+        
+        
+
+    
+    def __str__(self):
+        return "Reaction(emoji={}, count={}, users={}, me={})".format(self.emoji, self.count, self.users, self.me)
+    def __eq__(self, other):
+        if self.emoji != other.emoji:
+            return False
+        if self.count != other.count:
+            return False
+        if self.users != other.users:
+            return False
+        if self.me != other.me:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeReaction(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Reaction(
+            emoji=_UniffiFfiConverterString.read(buf),
+            count=_UniffiFfiConverterUInt32.read(buf),
+            users=_UniffiFfiConverterSequenceString.read(buf),
+            me=_UniffiFfiConverterBoolean.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.emoji)
+        _UniffiFfiConverterUInt32.check_lower(value.count)
+        _UniffiFfiConverterSequenceString.check_lower(value.users)
+        _UniffiFfiConverterBoolean.check_lower(value.me)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.emoji, buf)
+        _UniffiFfiConverterUInt32.write(value.count, buf)
+        _UniffiFfiConverterSequenceString.write(value.users, buf)
+        _UniffiFfiConverterBoolean.write(value.me, buf)
+
+class _UniffiFfiConverterSequenceTypeReaction(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeReaction.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeReaction.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeReaction.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class Pin:
+    """
+    Who pinned a message, and when.
+"""
+    def __init__(self, *, by:str, at_ms:int):
+        self.by = by
+        self.at_ms = at_ms
+        
+        
+
+    
+    def __str__(self):
+        return "Pin(by={}, at_ms={})".format(self.by, self.at_ms)
+    def __eq__(self, other):
+        if self.by != other.by:
+            return False
+        if self.at_ms != other.at_ms:
+            return False
+        return True
+
+class _UniffiFfiConverterTypePin(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Pin(
+            by=_UniffiFfiConverterString.read(buf),
+            at_ms=_UniffiFfiConverterInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.by)
+        _UniffiFfiConverterInt64.check_lower(value.at_ms)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.by, buf)
+        _UniffiFfiConverterInt64.write(value.at_ms, buf)
+
+class _UniffiFfiConverterOptionalTypePin(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypePin.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypePin.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypePin.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+
+
+
+
+
+class PreviewState(enum.Enum):
+    """
+    The state of a replied-to message, as its preview shows it.
+"""
+    
+    NORMAL = 0
+    """
+    As it was sent.
+"""
+    
+    EDITED = 1
+    """
+    Edited since.
+"""
+    
+    RECALLED = 2
+    """
+    Recalled: show "recalled" and no text.
+"""
+    
+    UNKNOWN = 3
+    """
+    A state this version does not know (from a newer server).
+"""
+    
+
+
+class _UniffiFfiConverterTypePreviewState(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return PreviewState.NORMAL
+        if variant == 2:
+            return PreviewState.EDITED
+        if variant == 3:
+            return PreviewState.RECALLED
+        if variant == 4:
+            return PreviewState.UNKNOWN
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == PreviewState.NORMAL:
+            return
+        if value == PreviewState.EDITED:
+            return
+        if value == PreviewState.RECALLED:
+            return
+        if value == PreviewState.UNKNOWN:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == PreviewState.NORMAL:
+            buf.write_i32(1)
+        if value == PreviewState.EDITED:
+            buf.write_i32(2)
+        if value == PreviewState.RECALLED:
+            buf.write_i32(3)
+        if value == PreviewState.UNKNOWN:
+            buf.write_i32(4)
+
+
+
+@dataclass
+class ReplyPreview:
+    """
+    What a reply shows of the message it answers, kept up to date when the original is
+    edited or recalled.
+"""
+    def __init__(self, *, seq:int, sender_id:str, text:str, state:PreviewState):
+        self.seq = seq
+        self.sender_id = sender_id
+        self.text = text
+        self.state = state
+        
+        
+
+    
+    def __str__(self):
+        return "ReplyPreview(seq={}, sender_id={}, text={}, state={})".format(self.seq, self.sender_id, self.text, self.state)
+    def __eq__(self, other):
+        if self.seq != other.seq:
+            return False
+        if self.sender_id != other.sender_id:
+            return False
+        if self.text != other.text:
+            return False
+        if self.state != other.state:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeReplyPreview(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ReplyPreview(
+            seq=_UniffiFfiConverterUInt64.read(buf),
+            sender_id=_UniffiFfiConverterString.read(buf),
+            text=_UniffiFfiConverterString.read(buf),
+            state=_UniffiFfiConverterTypePreviewState.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt64.check_lower(value.seq)
+        _UniffiFfiConverterString.check_lower(value.sender_id)
+        _UniffiFfiConverterString.check_lower(value.text)
+        _UniffiFfiConverterTypePreviewState.check_lower(value.state)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt64.write(value.seq, buf)
+        _UniffiFfiConverterString.write(value.sender_id, buf)
+        _UniffiFfiConverterString.write(value.text, buf)
+        _UniffiFfiConverterTypePreviewState.write(value.state, buf)
+
+class _UniffiFfiConverterOptionalTypeReplyPreview(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeReplyPreview.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeReplyPreview.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeReplyPreview.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
+class Origin:
+    """
+    The original of a forwarded message.
+"""
+    def __init__(self, *, community_id:str, channel_id:str, seq:int, sender_id:str, created_at_ms:int):
+        self.community_id = community_id
+        self.channel_id = channel_id
+        self.seq = seq
+        self.sender_id = sender_id
+        self.created_at_ms = created_at_ms
+        
+        
+
+    
+    def __str__(self):
+        return "Origin(community_id={}, channel_id={}, seq={}, sender_id={}, created_at_ms={})".format(self.community_id, self.channel_id, self.seq, self.sender_id, self.created_at_ms)
+    def __eq__(self, other):
+        if self.community_id != other.community_id:
+            return False
+        if self.channel_id != other.channel_id:
+            return False
+        if self.seq != other.seq:
+            return False
+        if self.sender_id != other.sender_id:
+            return False
+        if self.created_at_ms != other.created_at_ms:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeOrigin(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Origin(
+            community_id=_UniffiFfiConverterString.read(buf),
+            channel_id=_UniffiFfiConverterString.read(buf),
+            seq=_UniffiFfiConverterUInt64.read(buf),
+            sender_id=_UniffiFfiConverterString.read(buf),
+            created_at_ms=_UniffiFfiConverterInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.community_id)
+        _UniffiFfiConverterString.check_lower(value.channel_id)
+        _UniffiFfiConverterUInt64.check_lower(value.seq)
+        _UniffiFfiConverterString.check_lower(value.sender_id)
+        _UniffiFfiConverterInt64.check_lower(value.created_at_ms)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.community_id, buf)
+        _UniffiFfiConverterString.write(value.channel_id, buf)
+        _UniffiFfiConverterUInt64.write(value.seq, buf)
+        _UniffiFfiConverterString.write(value.sender_id, buf)
+        _UniffiFfiConverterInt64.write(value.created_at_ms, buf)
+
+class _UniffiFfiConverterOptionalTypeOrigin(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeOrigin.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeOrigin.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeOrigin.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
 class Message:
     """
     A stored message.
 """
-    def __init__(self, *, community_id:str, channel_id:str, seq:int, sender_id:str, idempotency_key:str, content:MessageContent, mentions:Mentions, reply_to:typing.Optional[int], priority:Priority, created_at_ms:int):
+    def __init__(self, *, community_id:str, channel_id:str, seq:int, sender_id:str, idempotency_key:str, content:MessageContent, mentions:Mentions, reply_to:typing.Optional[int], priority:Priority, created_at_ms:int, custom_data:str, edited_at_ms:typing.Optional[int], edit_count:int, reactions:typing.List[Reaction], pinned:typing.Optional[Pin], reply_preview:typing.Optional[ReplyPreview], forwarded_from:typing.Optional[Origin]):
         self.community_id = community_id
         self.channel_id = channel_id
         self.seq = seq
@@ -5180,12 +5896,19 @@ class Message:
         self.reply_to = reply_to
         self.priority = priority
         self.created_at_ms = created_at_ms
+        self.custom_data = custom_data
+        self.edited_at_ms = edited_at_ms
+        self.edit_count = edit_count
+        self.reactions = reactions
+        self.pinned = pinned
+        self.reply_preview = reply_preview
+        self.forwarded_from = forwarded_from
         
         
 
     
     def __str__(self):
-        return "Message(community_id={}, channel_id={}, seq={}, sender_id={}, idempotency_key={}, content={}, mentions={}, reply_to={}, priority={}, created_at_ms={})".format(self.community_id, self.channel_id, self.seq, self.sender_id, self.idempotency_key, self.content, self.mentions, self.reply_to, self.priority, self.created_at_ms)
+        return "Message(community_id={}, channel_id={}, seq={}, sender_id={}, idempotency_key={}, content={}, mentions={}, reply_to={}, priority={}, created_at_ms={}, custom_data={}, edited_at_ms={}, edit_count={}, reactions={}, pinned={}, reply_preview={}, forwarded_from={})".format(self.community_id, self.channel_id, self.seq, self.sender_id, self.idempotency_key, self.content, self.mentions, self.reply_to, self.priority, self.created_at_ms, self.custom_data, self.edited_at_ms, self.edit_count, self.reactions, self.pinned, self.reply_preview, self.forwarded_from)
     def __eq__(self, other):
         if self.community_id != other.community_id:
             return False
@@ -5207,6 +5930,20 @@ class Message:
             return False
         if self.created_at_ms != other.created_at_ms:
             return False
+        if self.custom_data != other.custom_data:
+            return False
+        if self.edited_at_ms != other.edited_at_ms:
+            return False
+        if self.edit_count != other.edit_count:
+            return False
+        if self.reactions != other.reactions:
+            return False
+        if self.pinned != other.pinned:
+            return False
+        if self.reply_preview != other.reply_preview:
+            return False
+        if self.forwarded_from != other.forwarded_from:
+            return False
         return True
 
 class _UniffiFfiConverterTypeMessage(_UniffiConverterRustBuffer):
@@ -5223,6 +5960,13 @@ class _UniffiFfiConverterTypeMessage(_UniffiConverterRustBuffer):
             reply_to=_UniffiFfiConverterOptionalUInt64.read(buf),
             priority=_UniffiFfiConverterTypePriority.read(buf),
             created_at_ms=_UniffiFfiConverterInt64.read(buf),
+            custom_data=_UniffiFfiConverterString.read(buf),
+            edited_at_ms=_UniffiFfiConverterOptionalInt64.read(buf),
+            edit_count=_UniffiFfiConverterUInt32.read(buf),
+            reactions=_UniffiFfiConverterSequenceTypeReaction.read(buf),
+            pinned=_UniffiFfiConverterOptionalTypePin.read(buf),
+            reply_preview=_UniffiFfiConverterOptionalTypeReplyPreview.read(buf),
+            forwarded_from=_UniffiFfiConverterOptionalTypeOrigin.read(buf),
         )
 
     @staticmethod
@@ -5237,6 +5981,13 @@ class _UniffiFfiConverterTypeMessage(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalUInt64.check_lower(value.reply_to)
         _UniffiFfiConverterTypePriority.check_lower(value.priority)
         _UniffiFfiConverterInt64.check_lower(value.created_at_ms)
+        _UniffiFfiConverterString.check_lower(value.custom_data)
+        _UniffiFfiConverterOptionalInt64.check_lower(value.edited_at_ms)
+        _UniffiFfiConverterUInt32.check_lower(value.edit_count)
+        _UniffiFfiConverterSequenceTypeReaction.check_lower(value.reactions)
+        _UniffiFfiConverterOptionalTypePin.check_lower(value.pinned)
+        _UniffiFfiConverterOptionalTypeReplyPreview.check_lower(value.reply_preview)
+        _UniffiFfiConverterOptionalTypeOrigin.check_lower(value.forwarded_from)
 
     @staticmethod
     def write(value, buf):
@@ -5250,6 +6001,118 @@ class _UniffiFfiConverterTypeMessage(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalUInt64.write(value.reply_to, buf)
         _UniffiFfiConverterTypePriority.write(value.priority, buf)
         _UniffiFfiConverterInt64.write(value.created_at_ms, buf)
+        _UniffiFfiConverterString.write(value.custom_data, buf)
+        _UniffiFfiConverterOptionalInt64.write(value.edited_at_ms, buf)
+        _UniffiFfiConverterUInt32.write(value.edit_count, buf)
+        _UniffiFfiConverterSequenceTypeReaction.write(value.reactions, buf)
+        _UniffiFfiConverterOptionalTypePin.write(value.pinned, buf)
+        _UniffiFfiConverterOptionalTypeReplyPreview.write(value.reply_preview, buf)
+        _UniffiFfiConverterOptionalTypeOrigin.write(value.forwarded_from, buf)
+
+class _UniffiFfiConverterOptionalTypeMessageContent(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeMessageContent.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeMessageContent.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeMessageContent.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterOptionalTypeMentions(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeMentions.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeMentions.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeMentions.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
+class MessageEdit:
+    """
+    A change to one's own message: new content, mentions or custom data; `None` leaves a
+    field as it is (at least one must be set).
+"""
+    def __init__(self, *, content:typing.Optional[MessageContent] = _DEFAULT, mentions:typing.Optional[Mentions] = _DEFAULT, custom_data:typing.Optional[str] = _DEFAULT):
+        if content is _DEFAULT:
+            self.content = None
+        else:
+            self.content = content
+        if mentions is _DEFAULT:
+            self.mentions = None
+        else:
+            self.mentions = mentions
+        if custom_data is _DEFAULT:
+            self.custom_data = None
+        else:
+            self.custom_data = custom_data
+        
+        
+
+    
+    def __str__(self):
+        return "MessageEdit(content={}, mentions={}, custom_data={})".format(self.content, self.mentions, self.custom_data)
+    def __eq__(self, other):
+        if self.content != other.content:
+            return False
+        if self.mentions != other.mentions:
+            return False
+        if self.custom_data != other.custom_data:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeMessageEdit(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return MessageEdit(
+            content=_UniffiFfiConverterOptionalTypeMessageContent.read(buf),
+            mentions=_UniffiFfiConverterOptionalTypeMentions.read(buf),
+            custom_data=_UniffiFfiConverterOptionalString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterOptionalTypeMessageContent.check_lower(value.content)
+        _UniffiFfiConverterOptionalTypeMentions.check_lower(value.mentions)
+        _UniffiFfiConverterOptionalString.check_lower(value.custom_data)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterOptionalTypeMessageContent.write(value.content, buf)
+        _UniffiFfiConverterOptionalTypeMentions.write(value.mentions, buf)
+        _UniffiFfiConverterOptionalString.write(value.custom_data, buf)
 
 @dataclass
 class NewChannel:
@@ -5346,7 +6209,7 @@ class NewCommunity:
     """
     A new community.
 """
-    def __init__(self, *, name:str, community_id:typing.Optional[str] = _DEFAULT, avatar_url:str = "", notice:str = "", join_policy:JoinPolicy, attributes:dict[str, str] = _DEFAULT):
+    def __init__(self, *, name:str, community_id:typing.Optional[str] = _DEFAULT, avatar_url:str = "", notice:str = "", join_policy:JoinPolicy, attributes:dict[str, str] = _DEFAULT, system_messages:typing.Optional[bool] = _DEFAULT):
         self.name = name
         if community_id is _DEFAULT:
             self.community_id = None
@@ -5359,12 +6222,16 @@ class NewCommunity:
             self.attributes = {}
         else:
             self.attributes = attributes
+        if system_messages is _DEFAULT:
+            self.system_messages = None
+        else:
+            self.system_messages = system_messages
         
         
 
     
     def __str__(self):
-        return "NewCommunity(name={}, community_id={}, avatar_url={}, notice={}, join_policy={}, attributes={})".format(self.name, self.community_id, self.avatar_url, self.notice, self.join_policy, self.attributes)
+        return "NewCommunity(name={}, community_id={}, avatar_url={}, notice={}, join_policy={}, attributes={}, system_messages={})".format(self.name, self.community_id, self.avatar_url, self.notice, self.join_policy, self.attributes, self.system_messages)
     def __eq__(self, other):
         if self.name != other.name:
             return False
@@ -5378,6 +6245,8 @@ class NewCommunity:
             return False
         if self.attributes != other.attributes:
             return False
+        if self.system_messages != other.system_messages:
+            return False
         return True
 
 class _UniffiFfiConverterTypeNewCommunity(_UniffiConverterRustBuffer):
@@ -5390,6 +6259,7 @@ class _UniffiFfiConverterTypeNewCommunity(_UniffiConverterRustBuffer):
             notice=_UniffiFfiConverterString.read(buf),
             join_policy=_UniffiFfiConverterTypeJoinPolicy.read(buf),
             attributes=_UniffiFfiConverterMapStringString.read(buf),
+            system_messages=_UniffiFfiConverterOptionalBoolean.read(buf),
         )
 
     @staticmethod
@@ -5400,6 +6270,7 @@ class _UniffiFfiConverterTypeNewCommunity(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.check_lower(value.notice)
         _UniffiFfiConverterTypeJoinPolicy.check_lower(value.join_policy)
         _UniffiFfiConverterMapStringString.check_lower(value.attributes)
+        _UniffiFfiConverterOptionalBoolean.check_lower(value.system_messages)
 
     @staticmethod
     def write(value, buf):
@@ -5409,13 +6280,597 @@ class _UniffiFfiConverterTypeNewCommunity(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.write(value.notice, buf)
         _UniffiFfiConverterTypeJoinPolicy.write(value.join_policy, buf)
         _UniffiFfiConverterMapStringString.write(value.attributes, buf)
+        _UniffiFfiConverterOptionalBoolean.write(value.system_messages, buf)
+
+
+
+
+
+
+class ChangeAction:
+    """
+    What a change made on this device does to a message.
+"""
+    def __init__(self):
+        raise RuntimeError("ChangeAction cannot be instantiated directly")
+
+    # Each enum variant is a nested class of the enum itself.
+    @dataclass
+    class EDIT:
+        """
+        Edit one's own text or custom message.
+"""
+        
+        def __init__(self, edit:MessageEdit):
+            self.edit = edit
+            
+            """
+        The edit.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ChangeAction.EDIT(edit={})".format(self.edit)
+        def __eq__(self, other):
+            if not isinstance(other, ChangeAction):
+                return NotImplemented
+            if not other.is_EDIT():
+                return False
+            if self.edit != other.edit:
+                return False
+            return True
+
+    @dataclass
+    class RECALL:
+        """
+        Recall (delete for everyone).
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ChangeAction.RECALL()".format()
+        def __eq__(self, other):
+            if not isinstance(other, ChangeAction):
+                return NotImplemented
+            if not other.is_RECALL():
+                return False
+            return True
+
+    @dataclass
+    class ADD_REACTION:
+        """
+        React with an emoji.
+"""
+        
+        def __init__(self, emoji:str):
+            self.emoji = emoji
+            
+            """
+        The emoji.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ChangeAction.ADD_REACTION(emoji={})".format(self.emoji)
+        def __eq__(self, other):
+            if not isinstance(other, ChangeAction):
+                return NotImplemented
+            if not other.is_ADD_REACTION():
+                return False
+            if self.emoji != other.emoji:
+                return False
+            return True
+
+    @dataclass
+    class REMOVE_REACTION:
+        """
+        Take a reaction back.
+"""
+        
+        def __init__(self, emoji:str):
+            self.emoji = emoji
+            
+            """
+        The emoji.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ChangeAction.REMOVE_REACTION(emoji={})".format(self.emoji)
+        def __eq__(self, other):
+            if not isinstance(other, ChangeAction):
+                return NotImplemented
+            if not other.is_REMOVE_REACTION():
+                return False
+            if self.emoji != other.emoji:
+                return False
+            return True
+
+    @dataclass
+    class PIN:
+        """
+        Pin in the channel.
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ChangeAction.PIN()".format()
+        def __eq__(self, other):
+            if not isinstance(other, ChangeAction):
+                return NotImplemented
+            if not other.is_PIN():
+                return False
+            return True
+
+    @dataclass
+    class UNPIN:
+        """
+        Unpin.
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ChangeAction.UNPIN()".format()
+        def __eq__(self, other):
+            if not isinstance(other, ChangeAction):
+                return NotImplemented
+            if not other.is_UNPIN():
+                return False
+            return True
+
+    @dataclass
+    class HIDE:
+        """
+        Delete for this user only (every device of theirs).
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ChangeAction.HIDE()".format()
+        def __eq__(self, other):
+            if not isinstance(other, ChangeAction):
+                return NotImplemented
+            if not other.is_HIDE():
+                return False
+            return True
+
+    @dataclass
+    class UNKNOWN:
+        """
+        An action this version of the binding does not know.
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ChangeAction.UNKNOWN()".format()
+        def __eq__(self, other):
+            if not isinstance(other, ChangeAction):
+                return NotImplemented
+            if not other.is_UNKNOWN():
+                return False
+            return True
+
+    
+
+    # For each variant, we have `is_NAME` and `is_name` methods for easily checking
+    # whether an instance is that variant.
+    def is_EDIT(self) -> bool:
+        return isinstance(self, ChangeAction.EDIT)
+    def is_edit(self) -> bool:
+        return isinstance(self, ChangeAction.EDIT)
+    def is_RECALL(self) -> bool:
+        return isinstance(self, ChangeAction.RECALL)
+    def is_recall(self) -> bool:
+        return isinstance(self, ChangeAction.RECALL)
+    def is_ADD_REACTION(self) -> bool:
+        return isinstance(self, ChangeAction.ADD_REACTION)
+    def is_add_reaction(self) -> bool:
+        return isinstance(self, ChangeAction.ADD_REACTION)
+    def is_REMOVE_REACTION(self) -> bool:
+        return isinstance(self, ChangeAction.REMOVE_REACTION)
+    def is_remove_reaction(self) -> bool:
+        return isinstance(self, ChangeAction.REMOVE_REACTION)
+    def is_PIN(self) -> bool:
+        return isinstance(self, ChangeAction.PIN)
+    def is_pin(self) -> bool:
+        return isinstance(self, ChangeAction.PIN)
+    def is_UNPIN(self) -> bool:
+        return isinstance(self, ChangeAction.UNPIN)
+    def is_unpin(self) -> bool:
+        return isinstance(self, ChangeAction.UNPIN)
+    def is_HIDE(self) -> bool:
+        return isinstance(self, ChangeAction.HIDE)
+    def is_hide(self) -> bool:
+        return isinstance(self, ChangeAction.HIDE)
+    def is_UNKNOWN(self) -> bool:
+        return isinstance(self, ChangeAction.UNKNOWN)
+    def is_unknown(self) -> bool:
+        return isinstance(self, ChangeAction.UNKNOWN)
+    
+
+# Now, a little trick - we make each nested variant class be a subclass of the main
+# enum class, so that method calls and instance checks etc will work intuitively.
+# We might be able to do this a little more neatly with a metaclass, but this'll do.
+ChangeAction.EDIT = type("ChangeAction.EDIT", (ChangeAction.EDIT, ChangeAction,), {})  # type: ignore
+ChangeAction.RECALL = type("ChangeAction.RECALL", (ChangeAction.RECALL, ChangeAction,), {})  # type: ignore
+ChangeAction.ADD_REACTION = type("ChangeAction.ADD_REACTION", (ChangeAction.ADD_REACTION, ChangeAction,), {})  # type: ignore
+ChangeAction.REMOVE_REACTION = type("ChangeAction.REMOVE_REACTION", (ChangeAction.REMOVE_REACTION, ChangeAction,), {})  # type: ignore
+ChangeAction.PIN = type("ChangeAction.PIN", (ChangeAction.PIN, ChangeAction,), {})  # type: ignore
+ChangeAction.UNPIN = type("ChangeAction.UNPIN", (ChangeAction.UNPIN, ChangeAction,), {})  # type: ignore
+ChangeAction.HIDE = type("ChangeAction.HIDE", (ChangeAction.HIDE, ChangeAction,), {})  # type: ignore
+ChangeAction.UNKNOWN = type("ChangeAction.UNKNOWN", (ChangeAction.UNKNOWN, ChangeAction,), {})  # type: ignore
+
+
+
+
+class _UniffiFfiConverterTypeChangeAction(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return ChangeAction.EDIT(
+                _UniffiFfiConverterTypeMessageEdit.read(buf),
+            )
+        if variant == 2:
+            return ChangeAction.RECALL(
+            )
+        if variant == 3:
+            return ChangeAction.ADD_REACTION(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 4:
+            return ChangeAction.REMOVE_REACTION(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 5:
+            return ChangeAction.PIN(
+            )
+        if variant == 6:
+            return ChangeAction.UNPIN(
+            )
+        if variant == 7:
+            return ChangeAction.HIDE(
+            )
+        if variant == 8:
+            return ChangeAction.UNKNOWN(
+            )
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value.is_EDIT():
+            _UniffiFfiConverterTypeMessageEdit.check_lower(value.edit)
+            return
+        if value.is_RECALL():
+            return
+        if value.is_ADD_REACTION():
+            _UniffiFfiConverterString.check_lower(value.emoji)
+            return
+        if value.is_REMOVE_REACTION():
+            _UniffiFfiConverterString.check_lower(value.emoji)
+            return
+        if value.is_PIN():
+            return
+        if value.is_UNPIN():
+            return
+        if value.is_HIDE():
+            return
+        if value.is_UNKNOWN():
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value.is_EDIT():
+            buf.write_i32(1)
+            _UniffiFfiConverterTypeMessageEdit.write(value.edit, buf)
+        if value.is_RECALL():
+            buf.write_i32(2)
+        if value.is_ADD_REACTION():
+            buf.write_i32(3)
+            _UniffiFfiConverterString.write(value.emoji, buf)
+        if value.is_REMOVE_REACTION():
+            buf.write_i32(4)
+            _UniffiFfiConverterString.write(value.emoji, buf)
+        if value.is_PIN():
+            buf.write_i32(5)
+        if value.is_UNPIN():
+            buf.write_i32(6)
+        if value.is_HIDE():
+            buf.write_i32(7)
+        if value.is_UNKNOWN():
+            buf.write_i32(8)
+
+
+
+
+
+
+
+
+class ChangeState:
+    """
+    Where a change made on this device stands.
+"""
+    def __init__(self):
+        raise RuntimeError("ChangeState cannot be instantiated directly")
+
+    # Each enum variant is a nested class of the enum itself.
+    @dataclass
+    class PENDING:
+        """
+        Shown already (local echo), kept durably, carried out when connected.
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ChangeState.PENDING()".format()
+        def __eq__(self, other):
+            if not isinstance(other, ChangeState):
+                return NotImplemented
+            if not other.is_PENDING():
+                return False
+            return True
+
+    @dataclass
+    class DONE:
+        """
+        The server carried it out.
+"""
+        
+        def __init__(self, change_seq:typing.Optional[int]):
+            self.change_seq = change_seq
+            
+            """
+        Its number in the channel's change sequence; none when nothing needed
+        changing (a reaction already there, a recalled message recalled again, a hide).
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ChangeState.DONE(change_seq={})".format(self.change_seq)
+        def __eq__(self, other):
+            if not isinstance(other, ChangeState):
+                return NotImplemented
+            if not other.is_DONE():
+                return False
+            if self.change_seq != other.change_seq:
+                return False
+            return True
+
+    @dataclass
+    class FAILED:
+        """
+        Refused: the local echo was rolled back to the server's copy.
+"""
+        
+        def __init__(self, error:ErrorInfo):
+            self.error = error
+            
+            """
+        Why.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ChangeState.FAILED(error={})".format(self.error)
+        def __eq__(self, other):
+            if not isinstance(other, ChangeState):
+                return NotImplemented
+            if not other.is_FAILED():
+                return False
+            if self.error != other.error:
+                return False
+            return True
+
+    
+
+    # For each variant, we have `is_NAME` and `is_name` methods for easily checking
+    # whether an instance is that variant.
+    def is_PENDING(self) -> bool:
+        return isinstance(self, ChangeState.PENDING)
+    def is_pending(self) -> bool:
+        return isinstance(self, ChangeState.PENDING)
+    def is_DONE(self) -> bool:
+        return isinstance(self, ChangeState.DONE)
+    def is_done(self) -> bool:
+        return isinstance(self, ChangeState.DONE)
+    def is_FAILED(self) -> bool:
+        return isinstance(self, ChangeState.FAILED)
+    def is_failed(self) -> bool:
+        return isinstance(self, ChangeState.FAILED)
+    
+
+# Now, a little trick - we make each nested variant class be a subclass of the main
+# enum class, so that method calls and instance checks etc will work intuitively.
+# We might be able to do this a little more neatly with a metaclass, but this'll do.
+ChangeState.PENDING = type("ChangeState.PENDING", (ChangeState.PENDING, ChangeState,), {})  # type: ignore
+ChangeState.DONE = type("ChangeState.DONE", (ChangeState.DONE, ChangeState,), {})  # type: ignore
+ChangeState.FAILED = type("ChangeState.FAILED", (ChangeState.FAILED, ChangeState,), {})  # type: ignore
+
+
+
+
+class _UniffiFfiConverterTypeChangeState(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return ChangeState.PENDING(
+            )
+        if variant == 2:
+            return ChangeState.DONE(
+                _UniffiFfiConverterOptionalUInt64.read(buf),
+            )
+        if variant == 3:
+            return ChangeState.FAILED(
+                _UniffiFfiConverterTypeErrorInfo.read(buf),
+            )
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value.is_PENDING():
+            return
+        if value.is_DONE():
+            _UniffiFfiConverterOptionalUInt64.check_lower(value.change_seq)
+            return
+        if value.is_FAILED():
+            _UniffiFfiConverterTypeErrorInfo.check_lower(value.error)
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value.is_PENDING():
+            buf.write_i32(1)
+        if value.is_DONE():
+            buf.write_i32(2)
+            _UniffiFfiConverterOptionalUInt64.write(value.change_seq, buf)
+        if value.is_FAILED():
+            buf.write_i32(3)
+            _UniffiFfiConverterTypeErrorInfo.write(value.error, buf)
+
+
+
+@dataclass
+class PendingChange:
+    """
+    A change to a message made on this device (edit, recall, reaction, pin, hide): shown
+    at once, kept until the server carried it out (resent after a reconnect or a restart,
+    carried out once). Await its end with `wait_for_change(key)`.
+"""
+    def __init__(self, *, key:str, community_id:str, channel_id:str, seq:int, action:ChangeAction, created_at_ms:int, state:ChangeState):
+        self.key = key
+        self.community_id = community_id
+        self.channel_id = channel_id
+        self.seq = seq
+        self.action = action
+        self.created_at_ms = created_at_ms
+        self.state = state
+        
+        
+
+    
+    def __str__(self):
+        return "PendingChange(key={}, community_id={}, channel_id={}, seq={}, action={}, created_at_ms={}, state={})".format(self.key, self.community_id, self.channel_id, self.seq, self.action, self.created_at_ms, self.state)
+    def __eq__(self, other):
+        if self.key != other.key:
+            return False
+        if self.community_id != other.community_id:
+            return False
+        if self.channel_id != other.channel_id:
+            return False
+        if self.seq != other.seq:
+            return False
+        if self.action != other.action:
+            return False
+        if self.created_at_ms != other.created_at_ms:
+            return False
+        if self.state != other.state:
+            return False
+        return True
+
+class _UniffiFfiConverterTypePendingChange(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return PendingChange(
+            key=_UniffiFfiConverterString.read(buf),
+            community_id=_UniffiFfiConverterString.read(buf),
+            channel_id=_UniffiFfiConverterString.read(buf),
+            seq=_UniffiFfiConverterUInt64.read(buf),
+            action=_UniffiFfiConverterTypeChangeAction.read(buf),
+            created_at_ms=_UniffiFfiConverterInt64.read(buf),
+            state=_UniffiFfiConverterTypeChangeState.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.key)
+        _UniffiFfiConverterString.check_lower(value.community_id)
+        _UniffiFfiConverterString.check_lower(value.channel_id)
+        _UniffiFfiConverterUInt64.check_lower(value.seq)
+        _UniffiFfiConverterTypeChangeAction.check_lower(value.action)
+        _UniffiFfiConverterInt64.check_lower(value.created_at_ms)
+        _UniffiFfiConverterTypeChangeState.check_lower(value.state)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.key, buf)
+        _UniffiFfiConverterString.write(value.community_id, buf)
+        _UniffiFfiConverterString.write(value.channel_id, buf)
+        _UniffiFfiConverterUInt64.write(value.seq, buf)
+        _UniffiFfiConverterTypeChangeAction.write(value.action, buf)
+        _UniffiFfiConverterInt64.write(value.created_at_ms, buf)
+        _UniffiFfiConverterTypeChangeState.write(value.state, buf)
 
 @dataclass
 class SendOptions:
     """
     Options of a send.
 """
-    def __init__(self, *, mentions:Mentions = _DEFAULT, reply_to:typing.Optional[int] = _DEFAULT, priority:Priority):
+    def __init__(self, *, mentions:Mentions = _DEFAULT, reply_to:typing.Optional[int] = _DEFAULT, priority:Priority, custom_data:str = ""):
         if mentions is _DEFAULT:
             self.mentions = Mentions()
         else:
@@ -5425,18 +6880,21 @@ class SendOptions:
         else:
             self.reply_to = reply_to
         self.priority = priority
+        self.custom_data = custom_data
         
         
 
     
     def __str__(self):
-        return "SendOptions(mentions={}, reply_to={}, priority={})".format(self.mentions, self.reply_to, self.priority)
+        return "SendOptions(mentions={}, reply_to={}, priority={}, custom_data={})".format(self.mentions, self.reply_to, self.priority, self.custom_data)
     def __eq__(self, other):
         if self.mentions != other.mentions:
             return False
         if self.reply_to != other.reply_to:
             return False
         if self.priority != other.priority:
+            return False
+        if self.custom_data != other.custom_data:
             return False
         return True
 
@@ -5447,6 +6905,7 @@ class _UniffiFfiConverterTypeSendOptions(_UniffiConverterRustBuffer):
             mentions=_UniffiFfiConverterTypeMentions.read(buf),
             reply_to=_UniffiFfiConverterOptionalUInt64.read(buf),
             priority=_UniffiFfiConverterTypePriority.read(buf),
+            custom_data=_UniffiFfiConverterString.read(buf),
         )
 
     @staticmethod
@@ -5454,12 +6913,14 @@ class _UniffiFfiConverterTypeSendOptions(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeMentions.check_lower(value.mentions)
         _UniffiFfiConverterOptionalUInt64.check_lower(value.reply_to)
         _UniffiFfiConverterTypePriority.check_lower(value.priority)
+        _UniffiFfiConverterString.check_lower(value.custom_data)
 
     @staticmethod
     def write(value, buf):
         _UniffiFfiConverterTypeMentions.write(value.mentions, buf)
         _UniffiFfiConverterOptionalUInt64.write(value.reply_to, buf)
         _UniffiFfiConverterTypePriority.write(value.priority, buf)
+        _UniffiFfiConverterString.write(value.custom_data, buf)
 
 @dataclass
 class UnreadTotals:
@@ -7062,6 +8523,99 @@ class MessageUpdate:
             return True
 
     @dataclass
+    class UPDATED:
+        """
+        A cached message changed: edited, recalled (its content is then `Recalled`: show a
+        tombstone), reacted to, pinned or unpinned, its reply preview followed the
+        original, or a local change was shown or rolled back. Replace it by sequence.
+"""
+        
+        def __init__(self, message:Message):
+            self.message = message
+            
+            """
+        The message as it is now.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "MessageUpdate.UPDATED(message={})".format(self.message)
+        def __eq__(self, other):
+            if not isinstance(other, MessageUpdate):
+                return NotImplemented
+            if not other.is_UPDATED():
+                return False
+            if self.message != other.message:
+                return False
+            return True
+
+    @dataclass
+    class REMOVED:
+        """
+        The user deleted this message for themselves (on this or another device): remove it.
+"""
+        
+        def __init__(self, seq:int):
+            self.seq = seq
+            
+            """
+        The message's sequence.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "MessageUpdate.REMOVED(seq={})".format(self.seq)
+        def __eq__(self, other):
+            if not isinstance(other, MessageUpdate):
+                return NotImplemented
+            if not other.is_REMOVED():
+                return False
+            if self.seq != other.seq:
+                return False
+            return True
+
+    @dataclass
+    class CHANGE:
+        """
+        A change the user made on this device was queued, carried out or refused (with
+        the server's typed error; the message itself comes as `Updated`).
+"""
+        
+        def __init__(self, change:PendingChange):
+            self.change = change
+            
+            """
+        The change and its state.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "MessageUpdate.CHANGE(change={})".format(self.change)
+        def __eq__(self, other):
+            if not isinstance(other, MessageUpdate):
+                return NotImplemented
+            if not other.is_CHANGE():
+                return False
+            if self.change != other.change:
+                return False
+            return True
+
+    @dataclass
     class LOCAL:
         """
         A local echo appeared or changed state.
@@ -7155,6 +8709,18 @@ class MessageUpdate:
         return isinstance(self, MessageUpdate.INSERTED)
     def is_inserted(self) -> bool:
         return isinstance(self, MessageUpdate.INSERTED)
+    def is_UPDATED(self) -> bool:
+        return isinstance(self, MessageUpdate.UPDATED)
+    def is_updated(self) -> bool:
+        return isinstance(self, MessageUpdate.UPDATED)
+    def is_REMOVED(self) -> bool:
+        return isinstance(self, MessageUpdate.REMOVED)
+    def is_removed(self) -> bool:
+        return isinstance(self, MessageUpdate.REMOVED)
+    def is_CHANGE(self) -> bool:
+        return isinstance(self, MessageUpdate.CHANGE)
+    def is_change(self) -> bool:
+        return isinstance(self, MessageUpdate.CHANGE)
     def is_LOCAL(self) -> bool:
         return isinstance(self, MessageUpdate.LOCAL)
     def is_local(self) -> bool:
@@ -7174,6 +8740,9 @@ class MessageUpdate:
 # We might be able to do this a little more neatly with a metaclass, but this'll do.
 MessageUpdate.RESET = type("MessageUpdate.RESET", (MessageUpdate.RESET, MessageUpdate,), {})  # type: ignore
 MessageUpdate.INSERTED = type("MessageUpdate.INSERTED", (MessageUpdate.INSERTED, MessageUpdate,), {})  # type: ignore
+MessageUpdate.UPDATED = type("MessageUpdate.UPDATED", (MessageUpdate.UPDATED, MessageUpdate,), {})  # type: ignore
+MessageUpdate.REMOVED = type("MessageUpdate.REMOVED", (MessageUpdate.REMOVED, MessageUpdate,), {})  # type: ignore
+MessageUpdate.CHANGE = type("MessageUpdate.CHANGE", (MessageUpdate.CHANGE, MessageUpdate,), {})  # type: ignore
 MessageUpdate.LOCAL = type("MessageUpdate.LOCAL", (MessageUpdate.LOCAL, MessageUpdate,), {})  # type: ignore
 MessageUpdate.DISCARDED = type("MessageUpdate.DISCARDED", (MessageUpdate.DISCARDED, MessageUpdate,), {})  # type: ignore
 MessageUpdate.UNKNOWN = type("MessageUpdate.UNKNOWN", (MessageUpdate.UNKNOWN, MessageUpdate,), {})  # type: ignore
@@ -7195,14 +8764,26 @@ class _UniffiFfiConverterTypeMessageUpdate(_UniffiConverterRustBuffer):
                 _UniffiFfiConverterTypeMessage.read(buf),
             )
         if variant == 3:
+            return MessageUpdate.UPDATED(
+                _UniffiFfiConverterTypeMessage.read(buf),
+            )
+        if variant == 4:
+            return MessageUpdate.REMOVED(
+                _UniffiFfiConverterUInt64.read(buf),
+            )
+        if variant == 5:
+            return MessageUpdate.CHANGE(
+                _UniffiFfiConverterTypePendingChange.read(buf),
+            )
+        if variant == 6:
             return MessageUpdate.LOCAL(
                 _UniffiFfiConverterTypeLocalMessage.read(buf),
             )
-        if variant == 4:
+        if variant == 7:
             return MessageUpdate.DISCARDED(
                 _UniffiFfiConverterString.read(buf),
             )
-        if variant == 5:
+        if variant == 8:
             return MessageUpdate.UNKNOWN(
             )
         raise InternalError("Raw enum value doesn't match any cases")
@@ -7215,6 +8796,15 @@ class _UniffiFfiConverterTypeMessageUpdate(_UniffiConverterRustBuffer):
             return
         if value.is_INSERTED():
             _UniffiFfiConverterTypeMessage.check_lower(value.message)
+            return
+        if value.is_UPDATED():
+            _UniffiFfiConverterTypeMessage.check_lower(value.message)
+            return
+        if value.is_REMOVED():
+            _UniffiFfiConverterUInt64.check_lower(value.seq)
+            return
+        if value.is_CHANGE():
+            _UniffiFfiConverterTypePendingChange.check_lower(value.change)
             return
         if value.is_LOCAL():
             _UniffiFfiConverterTypeLocalMessage.check_lower(value.message)
@@ -7235,14 +8825,23 @@ class _UniffiFfiConverterTypeMessageUpdate(_UniffiConverterRustBuffer):
         if value.is_INSERTED():
             buf.write_i32(2)
             _UniffiFfiConverterTypeMessage.write(value.message, buf)
-        if value.is_LOCAL():
+        if value.is_UPDATED():
             buf.write_i32(3)
+            _UniffiFfiConverterTypeMessage.write(value.message, buf)
+        if value.is_REMOVED():
+            buf.write_i32(4)
+            _UniffiFfiConverterUInt64.write(value.seq, buf)
+        if value.is_CHANGE():
+            buf.write_i32(5)
+            _UniffiFfiConverterTypePendingChange.write(value.change, buf)
+        if value.is_LOCAL():
+            buf.write_i32(6)
             _UniffiFfiConverterTypeLocalMessage.write(value.message, buf)
         if value.is_DISCARDED():
-            buf.write_i32(4)
+            buf.write_i32(7)
             _UniffiFfiConverterString.write(value.local_id, buf)
         if value.is_UNKNOWN():
-            buf.write_i32(5)
+            buf.write_i32(8)
 
 
 
@@ -8228,6 +9827,11 @@ class ChannelProtocol(typing.Protocol):
         Adds members to a private channel (owner / admin).
 """
         raise NotImplementedError
+    async def add_reaction(self, seq: int,emoji: str) -> PendingChange:
+        """
+        Reacts to a message with an emoji (1..=`emoji_bytes` bytes); adding one the user has changes nothing (queued like an edit).
+"""
+        raise NotImplementedError
     def community_id(self, ) -> str:
         """
         The community's id.
@@ -8243,9 +9847,24 @@ class ChannelProtocol(typing.Protocol):
         Discards an unsent or failed message (timelines drop its echo); false when unknown or sent.
 """
         raise NotImplementedError
+    async def edit_message(self, seq: int,edit: MessageEdit) -> PendingChange:
+        """
+        Edits one's own text or custom message: new content, mentions or custom data (absent fields stay). Shown at once (`Updated`), kept durably and carried out when connected; a refused edit rolls back with the server's error (`not_author`, `message_recalled`, `not_editable`, limits). Await it with `wait_for_change`.
+"""
+        raise NotImplementedError
     def entry(self, ) -> typing.Optional[ChannelEntry]:
         """
         The channel as cached, with its head (none when not visible or not cached).
+"""
+        raise NotImplementedError
+    async def forward(self, original: MessageRef,options: SendOptions) -> LocalMessage:
+        """
+        Forwards a message (of any channel the user can read) to this channel: the server copies its content and records where it came from (`forwarded_from`). Queued like a send (the local echo; await it with `wait_for_send`).
+"""
+        raise NotImplementedError
+    async def hide_message(self, seq: int) -> PendingChange:
+        """
+        Deletes a message for the user only: it leaves the timelines of all their devices (`Removed`) and no longer counts as unread or as a mention (queued like an edit).
 """
         raise NotImplementedError
     def id(self, ) -> str:
@@ -8278,9 +9897,29 @@ class ChannelProtocol(typing.Protocol):
         The user's messages of this channel not sent yet, or failed.
 """
         raise NotImplementedError
+    async def pin_message(self, seq: int) -> PendingChange:
+        """
+        Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+"""
+        raise NotImplementedError
+    async def pins(self, ) -> typing.List[Message]:
+        """
+        The channel's pinned messages, the most recently pinned first (asks the server).
+"""
+        raise NotImplementedError
+    async def recall_message(self, seq: int) -> PendingChange:
+        """
+        Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+"""
+        raise NotImplementedError
     async def remove_members(self, user_ids: typing.List[str]) -> UsersOutcome:
         """
         Removes members from a private channel (owner / admin).
+"""
+        raise NotImplementedError
+    async def remove_reaction(self, seq: int,emoji: str) -> PendingChange:
+        """
+        Takes the user's reaction back (queued like an edit).
 """
         raise NotImplementedError
     async def retry_send(self, local_id: str) -> bool:
@@ -8301,7 +9940,14 @@ class ChannelProtocol(typing.Protocol):
     async def subscribe_messages(self, listener: MessageListener) -> TaskHandle:
         """
         Timeline changes: the newest cached messages and pending echoes first, then new
-        messages (`Inserted`) and echo changes (`Local`, `Discarded`).
+        messages (`Inserted`), changed ones (`Updated`: edits, recalls, reactions, pins,
+        reply previews; replace by sequence), hidden ones (`Removed`), the state of changes
+        made on this device (`Change`) and echo changes (`Local`, `Discarded`).
+"""
+        raise NotImplementedError
+    async def unpin_message(self, seq: int) -> PendingChange:
+        """
+        Unpins a message (owner / admin; queued like an edit).
 """
         raise NotImplementedError
     def unread(self, ) -> typing.Optional[ChannelUnread]:
@@ -8312,6 +9958,11 @@ class ChannelProtocol(typing.Protocol):
     async def update(self, update: ChannelUpdate) -> ChannelInfo:
         """
         Changes the channel (owner / admin); absent fields stay.
+"""
+        raise NotImplementedError
+    async def wait_for_change(self, key: str) -> typing.Optional[int]:
+        """
+        Waits until a change made on this device is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then).
 """
         raise NotImplementedError
 
@@ -8356,6 +10007,29 @@ class Channel(ChannelProtocol):
         _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
         return await _uniffi_rust_call_async(
             _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_add_members(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def add_reaction(self, seq: int,emoji: str) -> PendingChange:
+        """
+        Reacts to a message with an emoji (1..=`emoji_bytes` bytes); adding one the user has changes nothing (queued like an edit).
+"""
+        
+        _UniffiFfiConverterUInt64.check_lower(seq)
+
+        _UniffiFfiConverterString.check_lower(emoji)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt64.lower(seq),
+            _UniffiFfiConverterString.lower(emoji),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypePendingChange.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_add_reaction(*_uniffi_lowered_args),
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
@@ -8414,6 +10088,29 @@ class Channel(ChannelProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    async def edit_message(self, seq: int,edit: MessageEdit) -> PendingChange:
+        """
+        Edits one's own text or custom message: new content, mentions or custom data (absent fields stay). Shown at once (`Updated`), kept durably and carried out when connected; a refused edit rolls back with the server's error (`not_author`, `message_recalled`, `not_editable`, limits). Await it with `wait_for_change`.
+"""
+        
+        _UniffiFfiConverterUInt64.check_lower(seq)
+
+        _UniffiFfiConverterTypeMessageEdit.check_lower(edit)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt64.lower(seq),
+            _UniffiFfiConverterTypeMessageEdit.lower(edit),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypePendingChange.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_edit_message(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     def entry(self, ) -> typing.Optional[ChannelEntry]:
         """
         The channel as cached, with its head (none when not visible or not cached).
@@ -8429,6 +10126,49 @@ class Channel(ChannelProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def forward(self, original: MessageRef,options: SendOptions) -> LocalMessage:
+        """
+        Forwards a message (of any channel the user can read) to this channel: the server copies its content and records where it came from (`forwarded_from`). Queued like a send (the local echo; await it with `wait_for_send`).
+"""
+        
+        _UniffiFfiConverterTypeMessageRef.check_lower(original)
+
+        _UniffiFfiConverterTypeSendOptions.check_lower(options)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeMessageRef.lower(original),
+            _UniffiFfiConverterTypeSendOptions.lower(options),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeLocalMessage.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_forward(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def hide_message(self, seq: int) -> PendingChange:
+        """
+        Deletes a message for the user only: it leaves the timelines of all their devices (`Removed`) and no longer counts as unread or as a mention (queued like an edit).
+"""
+        
+        _UniffiFfiConverterUInt64.check_lower(seq)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt64.lower(seq),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypePendingChange.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_hide_message(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     def id(self, ) -> str:
         """
         The channel's id.
@@ -8538,6 +10278,63 @@ class Channel(ChannelProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    async def pin_message(self, seq: int) -> PendingChange:
+        """
+        Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+"""
+        
+        _UniffiFfiConverterUInt64.check_lower(seq)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt64.lower(seq),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypePendingChange.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_pin_message(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def pins(self, ) -> typing.List[Message]:
+        """
+        The channel's pinned messages, the most recently pinned first (asks the server).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeMessage.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_pins(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def recall_message(self, seq: int) -> PendingChange:
+        """
+        Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+"""
+        
+        _UniffiFfiConverterUInt64.check_lower(seq)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt64.lower(seq),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypePendingChange.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_recall_message(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def remove_members(self, user_ids: typing.List[str]) -> UsersOutcome:
         """
         Removes members from a private channel (owner / admin).
@@ -8552,6 +10349,29 @@ class Channel(ChannelProtocol):
         _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
         return await _uniffi_rust_call_async(
             _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_remove_members(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def remove_reaction(self, seq: int,emoji: str) -> PendingChange:
+        """
+        Takes the user's reaction back (queued like an edit).
+"""
+        
+        _UniffiFfiConverterUInt64.check_lower(seq)
+
+        _UniffiFfiConverterString.check_lower(emoji)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt64.lower(seq),
+            _UniffiFfiConverterString.lower(emoji),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypePendingChange.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_remove_reaction(*_uniffi_lowered_args),
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
@@ -8624,7 +10444,9 @@ class Channel(ChannelProtocol):
     async def subscribe_messages(self, listener: MessageListener) -> TaskHandle:
         """
         Timeline changes: the newest cached messages and pending echoes first, then new
-        messages (`Inserted`) and echo changes (`Local`, `Discarded`).
+        messages (`Inserted`), changed ones (`Updated`: edits, recalls, reactions, pins,
+        reply previews; replace by sequence), hidden ones (`Removed`), the state of changes
+        made on this device (`Change`) and echo changes (`Local`, `Discarded`).
 """
         
         _UniffiFfiConverterTypeMessageListener.check_lower(listener)
@@ -8639,6 +10461,26 @@ class Channel(ChannelProtocol):
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def unpin_message(self, seq: int) -> PendingChange:
+        """
+        Unpins a message (owner / admin; queued like an edit).
+"""
+        
+        _UniffiFfiConverterUInt64.check_lower(seq)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt64.lower(seq),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypePendingChange.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_unpin_message(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
@@ -8671,6 +10513,26 @@ class Channel(ChannelProtocol):
         _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
         return await _uniffi_rust_call_async(
             _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_update(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def wait_for_change(self, key: str) -> typing.Optional[int]:
+        """
+        Waits until a change made on this device is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then).
+"""
+        
+        _UniffiFfiConverterString.check_lower(key)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(key),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalUInt64.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_wait_for_change(*_uniffi_lowered_args),
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
@@ -9739,6 +11601,29 @@ class _UniffiFfiConverterOptionalTypeLocalMessage(_UniffiConverterRustBuffer):
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
+class _UniffiFfiConverterSequenceTypePendingChange(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypePendingChange.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypePendingChange.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypePendingChange.read(buf) for i in range(count)
+        ]
+
 class _UniffiFfiConverterSequenceTypeCommunityListDiff(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -10541,6 +12426,11 @@ class ClientProtocol(typing.Protocol):
         Every message of the outbox (unsent, failed, and the most recently sent), in the order they were sent.
 """
         raise NotImplementedError
+    async def pending_changes(self, ) -> typing.List[PendingChange]:
+        """
+        The changes made on this device to existing messages (edits, recalls, reactions, pins, hides) that are pending, and the most recently settled ones, in order.
+"""
+        raise NotImplementedError
     async def refresh_token(self, token: str) -> int:
         """
         Sends a new token now; returns its expiry.
@@ -10599,6 +12489,11 @@ class ClientProtocol(typing.Protocol):
     def user_id(self, ) -> typing.Optional[str]:
         """
         The current (or cached) user.
+"""
+        raise NotImplementedError
+    async def wait_for_change(self, key: str) -> typing.Optional[int]:
+        """
+        Waits until the change `key` (made on this device) is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then); `message_not_found` when unknown.
 """
         raise NotImplementedError
     async def wait_for_send(self, local_id: str) -> int:
@@ -10890,6 +12785,23 @@ class Client(ClientProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    async def pending_changes(self, ) -> typing.List[PendingChange]:
+        """
+        The changes made on this device to existing messages (edits, recalls, reactions, pins, hides) that are pending, and the most recently settled ones, in order.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypePendingChange.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_pending_changes(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def refresh_token(self, token: str) -> int:
         """
         Sends a new token now; returns its expiry.
@@ -11084,6 +12996,26 @@ class Client(ClientProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def wait_for_change(self, key: str) -> typing.Optional[int]:
+        """
+        Waits until the change `key` (made on this device) is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then); `message_not_found` when unknown.
+"""
+        
+        _UniffiFfiConverterString.check_lower(key)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(key),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalUInt64.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_wait_for_change(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def wait_for_send(self, local_id: str) -> int:
         """
         Waits until the message `local_id` is sent (its sequence) or refused (the server's typed error); `message_not_found` when unknown or discarded.
@@ -11521,6 +13453,9 @@ __all__ = [
     "Priority",
     "SendState",
     "LogLevel",
+    "PreviewState",
+    "ChangeAction",
+    "ChangeState",
     "ChannelListDiff",
     "CommunityListDiff",
     "DisconnectReason",
@@ -11553,12 +13488,19 @@ __all__ = [
     "Limits",
     "Media",
     "Mentions",
+    "MessageRef",
     "LocalMessage",
     "LogRecord",
     "MemberPage",
+    "Reaction",
+    "Pin",
+    "ReplyPreview",
+    "Origin",
     "Message",
+    "MessageEdit",
     "NewChannel",
     "NewCommunity",
+    "PendingChange",
     "SendOptions",
     "UnreadTotals",
     "UnreadUpdate",

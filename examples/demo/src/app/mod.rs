@@ -1,5 +1,6 @@
 //! The terminal UI's state and how it changes: the community and channel lists, the
-//! badges, the open channel's timeline, the input line, the connection and sync state.
+//! badges, the open channel's timeline, the input line, the connection and sync state
+//! (what the user does to messages — edit, recall, react, pin, reply — is in `actions`).
 //!
 //! Pure state: SDK subscription values and key actions come in, [`Effect`]s (SDK calls
 //! to make) go out, and the event loop in `tui` carries them out. Nothing here blocks,
@@ -53,7 +54,47 @@ pub enum Effect {
         key: ChannelKey,
         /// The text.
         text: String,
+        /// The message it replies to.
+        reply_to: Option<Seq>,
     },
+    /// Edit one of the user's messages into a new text.
+    Edit {
+        /// The channel.
+        key: ChannelKey,
+        /// The message.
+        seq: Seq,
+        /// Its new text.
+        text: String,
+    },
+    /// Recall one of the user's messages (delete it for everyone).
+    Recall {
+        /// The channel.
+        key: ChannelKey,
+        /// The message.
+        seq: Seq,
+    },
+    /// Add (or take back) a reaction.
+    React {
+        /// The channel.
+        key: ChannelKey,
+        /// The message.
+        seq: Seq,
+        /// The emoji.
+        emoji: String,
+        /// Add it (or take it back).
+        add: bool,
+    },
+    /// Pin (or unpin) a message.
+    Pin {
+        /// The channel.
+        key: ChannelKey,
+        /// The message.
+        seq: Seq,
+        /// Pin it (or unpin it).
+        pin: bool,
+    },
+    /// Fetch the channel's pinned messages (to list them).
+    LoadPins(ChannelKey),
     /// The user has seen the open channel up to this sequence: mark it read.
     Seen(Seq),
     /// Kill or restart the embedded server.
@@ -95,6 +136,12 @@ pub struct App {
     pub server: Option<(String, ServerStatus)>,
     /// The help screen is shown.
     pub show_help: bool,
+    /// The open channel's pinned messages, while their list is shown.
+    pub pins: Option<Vec<Message>>,
+    /// The message the input line edits (instead of sending a new one).
+    pub editing: Option<Seq>,
+    /// The message the input line replies to, and its sender.
+    pub replying: Option<(Seq, UserId)>,
     /// The last notice (an error or an explanation) for the status bar.
     pub notice: Option<String>,
     /// The user asked to quit.
@@ -133,6 +180,9 @@ impl App {
             sync: SyncState::Offline,
             server: server_addr.map(|addr| (addr, ServerStatus::Running)),
             show_help: false,
+            pins: None,
+            editing: None,
+            replying: None,
             notice: None,
             quit: false,
             page_rows: 10,
@@ -372,6 +422,11 @@ impl App {
             return Vec::new();
         }
         for update in updates {
+            if let MessageUpdate::Change(change) = &update
+                && let Some(notice) = actions::refusal(change)
+            {
+                self.notice = Some(notice);
+            }
             timeline.apply(update);
         }
         timeline
@@ -455,6 +510,7 @@ impl App {
         let page = self.page_rows.saturating_sub(1).max(1);
         match action {
             Action::Quit => self.quit = true,
+            Action::ToggleHelp if self.pins.is_some() => self.pins = None,
             Action::ToggleHelp => self.show_help = !self.show_help,
             Action::SelectUp => self.selected_channel = self.selected_channel.saturating_sub(1),
             Action::SelectDown => {
@@ -476,7 +532,14 @@ impl App {
                     self.notice = Some("open a channel first (Enter on a channel)".into());
                 }
             }
-            Action::StopTyping => self.mode = Mode::Navigate,
+            Action::StopTyping => {
+                self.mode = Mode::Navigate;
+                if self.editing.take().is_some() {
+                    self.input.clear();
+                    self.notice = Some("edit cancelled".into());
+                }
+                self.replying = None;
+            }
             Action::Type(c) => {
                 if self.input.len() + c.len_utf8() <= MAX_INPUT_BYTES {
                     self.input.push(c);
@@ -504,6 +567,12 @@ impl App {
                         .collect();
                 }
             }
+            Action::EditLast => self.edit_last(),
+            Action::RecallLast => return self.recall_last(),
+            Action::React => return self.react_newest("👍"),
+            Action::TogglePin => return self.toggle_pin_newest(),
+            Action::ShowPins => return self.show_pins(),
+            Action::Reply => self.reply_newest(),
             Action::Redraw | Action::None => {}
         }
         Vec::new()
@@ -553,6 +622,10 @@ impl App {
             return Vec::new();
         }
         self.open = Some((key.clone(), Timeline::new(self.me.clone())));
+        // An edit, a reply or the pins list belong to the channel that was open.
+        self.editing = None;
+        self.replying = None;
+        self.pins = None;
         vec![Effect::Open(key)]
     }
 
@@ -566,10 +639,20 @@ impl App {
             return Vec::new();
         };
         self.input.clear();
+        if let Some(seq) = self.editing.take() {
+            self.mode = Mode::Navigate;
+            return vec![Effect::Edit { key, seq, text }];
+        }
         self.scroll(Timeline::scroll_to_bottom);
-        vec![Effect::Send { key, text }]
+        let reply_to = self.replying.take().map(|(seq, _)| seq);
+        vec![Effect::Send {
+            key,
+            text,
+            reply_to,
+        }]
     }
 }
 
+mod actions;
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,12 @@
 //! Unit tests of the UI state: opening, badges, typing, switching, paging.
 
 use community_sdk::protocol::{
-    ChannelHead, ChannelInfo, ChannelKind, CommunityInfo, JoinPolicy, MemberInfo, Mentions,
-    MessageContent, NotificationStatus, Priority, Role,
+    ApiError, ChannelHead, ChannelInfo, ChannelKind, CommunityInfo, ErrorCode, JoinPolicy,
+    MemberInfo, Mentions, MessageContent, NotificationStatus, Pin, Priority, Reaction, Role,
 };
-use community_sdk::{ChannelUnread, CommunityUnread};
+use community_sdk::{
+    ChangeAction, ChangeState, ChannelUnread, CommunityUnread, MessageEdit, PendingChange,
+};
 
 use super::*;
 
@@ -207,7 +209,8 @@ fn typing_and_sending() {
         app.on_action(Action::Send),
         vec![Effect::Send {
             key: key("a", "general"),
-            text: "hi".into()
+            text: "hi".into(),
+            reply_to: None,
         }]
     );
     assert!(app.input.is_empty());
@@ -323,5 +326,170 @@ fn the_start_channel_opens_in_its_community_whatever_the_list_order() {
     assert_eq!(
         app.community().map(|c| c.info.community_id.as_str()),
         Some("b")
+    );
+}
+
+/// The default channel of `a` with: #1 the demo user's, #2 nova's, #3 a server line.
+fn app_with_messages() -> App {
+    let mut app = app_with_channels();
+    let mut own = message(1);
+    own.sender_id = "demo".into();
+    own.content = MessageContent::Text {
+        text: "mine".into(),
+    };
+    let mut system = message(3);
+    system.sender_id = "".into();
+    system.content = MessageContent::System {
+        event: "member_joined".into(),
+        text: "rook joined".into(),
+    };
+    app.on_messages(
+        &key("a", "general"),
+        vec![MessageUpdate::Reset {
+            messages: vec![own, message(2), system],
+            pending: Vec::new(),
+        }],
+    );
+    app
+}
+
+#[test]
+fn editing_the_last_message_fills_the_input_and_saves_an_edit() {
+    let mut app = app_with_messages();
+    app.on_action(Action::EditLast);
+    assert_eq!(
+        (app.mode, app.editing, app.input.as_str()),
+        (Mode::Insert, Some(1), "mine")
+    );
+    app.on_action(Action::Type('!'));
+    assert_eq!(
+        app.on_action(Action::Send),
+        vec![Effect::Edit {
+            key: key("a", "general"),
+            seq: 1,
+            text: "mine!".into()
+        }]
+    );
+    assert_eq!((app.mode, app.editing), (Mode::Navigate, None));
+    // Esc cancels an edit and clears the line.
+    app.on_action(Action::EditLast);
+    app.on_action(Action::StopTyping);
+    assert!(app.editing.is_none() && app.input.is_empty());
+    assert_eq!(app.notice.as_deref(), Some("edit cancelled"));
+}
+
+#[test]
+fn recall_react_pin_and_reply_target_the_right_messages() {
+    let mut app = app_with_messages();
+    let general = key("a", "general");
+    assert_eq!(
+        app.on_action(Action::RecallLast),
+        vec![Effect::Recall {
+            key: general.clone(),
+            seq: 1
+        }]
+    );
+    // The newest message a person wrote is nova's #2 (#3 is a server line).
+    assert_eq!(
+        app.on_action(Action::React),
+        vec![Effect::React {
+            key: general.clone(),
+            seq: 2,
+            emoji: "👍".into(),
+            add: true
+        }]
+    );
+    assert_eq!(
+        app.on_action(Action::TogglePin),
+        vec![Effect::Pin {
+            key: general.clone(),
+            seq: 2,
+            pin: true
+        }]
+    );
+    // Once the reaction and the pin are shown, the same keys take them back.
+    let mut reacted = message(2);
+    reacted.reactions = vec![Reaction {
+        emoji: "👍".into(),
+        count: 1,
+        users: vec!["demo".into()],
+        me: true,
+    }];
+    reacted.pinned = Some(Pin {
+        by: "demo".into(),
+        at_ms: 0,
+    });
+    app.on_messages(&general, vec![MessageUpdate::Updated(reacted)]);
+    assert!(matches!(
+        app.on_action(Action::React).as_slice(),
+        [Effect::React { add: false, .. }]
+    ));
+    assert!(matches!(
+        app.on_action(Action::TogglePin).as_slice(),
+        [Effect::Pin { pin: false, .. }]
+    ));
+
+    app.on_action(Action::Reply);
+    assert_eq!(app.replying, Some((2, "nova".into())));
+    for c in "yo".chars() {
+        app.on_action(Action::Type(c));
+    }
+    assert_eq!(
+        app.on_action(Action::Send),
+        vec![Effect::Send {
+            key: general.clone(),
+            text: "yo".into(),
+            reply_to: Some(2)
+        }]
+    );
+    assert!(app.replying.is_none());
+
+    // After the recall there is nothing of the user's left to edit or recall.
+    let mut recalled = message(1);
+    recalled.sender_id = "demo".into();
+    recalled.content = MessageContent::Recalled {
+        by: "demo".into(),
+        at_ms: 0,
+    };
+    app.on_messages(&general, vec![MessageUpdate::Updated(recalled)]);
+    app.on_action(Action::StopTyping);
+    assert!(app.on_action(Action::RecallLast).is_empty());
+    app.on_action(Action::EditLast);
+    assert_eq!((app.mode, app.editing), (Mode::Navigate, None));
+    assert!(app.notice.is_some());
+}
+
+#[test]
+fn pins_are_listed_and_refused_changes_are_told() {
+    let mut app = app_with_messages();
+    let general = key("a", "general");
+    assert_eq!(
+        app.on_action(Action::ShowPins),
+        vec![Effect::LoadPins(general.clone())]
+    );
+    app.on_pins(&general, Ok(vec![message(2)]));
+    assert_eq!(app.pins.as_ref().map(Vec::len), Some(1));
+    app.on_action(Action::ToggleHelp);
+    assert!(
+        app.pins.is_none() && !app.show_help,
+        "any key closes the list"
+    );
+
+    let refused = PendingChange {
+        key: "k".into(),
+        community_id: "a".into(),
+        channel_id: "a-general".into(),
+        seq: 2,
+        action: ChangeAction::Edit(MessageEdit::default()),
+        created_at_ms: 0,
+        state: ChangeState::Failed {
+            error: ApiError::new(ErrorCode::NOT_AUTHOR, "only the author may edit"),
+        },
+    };
+    app.on_messages(&general, vec![MessageUpdate::Change(refused)]);
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("edit of #2 refused") && notice.contains("not_author"),
+        "{notice}"
     );
 }

@@ -38,6 +38,7 @@ fun env(name: String): String = System.getenv(name) ?: error("missing $name (run
 /** Collects the texts of messages a listener sees; optionally throws on every call. */
 class Collector(private val throwing: Boolean = false) : MessageListener {
     val texts: MutableSet<String> = ConcurrentHashMap.newKeySet()
+    val updated: MutableList<Message> = java.util.Collections.synchronizedList(mutableListOf())
     val calls = AtomicInteger()
     val threads: MutableSet<String> = ConcurrentHashMap.newKeySet()
     var expected = 0
@@ -50,6 +51,8 @@ class Collector(private val throwing: Boolean = false) : MessageListener {
             when (update) {
                 is MessageUpdate.Inserted -> add(update.message)
                 is MessageUpdate.Reset -> update.messages.forEach(::add)
+                is MessageUpdate.Updated -> updated.add(update.message)
+                is MessageUpdate.Removed, is MessageUpdate.Change,
                 is MessageUpdate.Local, is MessageUpdate.Discarded, MessageUpdate.Unknown -> {}
             }
         }
@@ -71,6 +74,17 @@ class LogCollector : LogListener {
     }
 
     fun logins(): List<LogRecord> = synchronized(records) { records.filter { it.message.startsWith("logged in") } }
+}
+
+/** The cached copy of message [seq] once [done] holds for it (bounded polling). */
+suspend fun cachedUntil(channel: Channel, seq: ULong, done: (Message) -> Boolean): Message {
+    var last: Message? = null
+    repeat(300) {
+        last = channel.messages(seq + 1UL, 1u).firstOrNull { it.seq == seq }
+        if (last?.let(done) == true) return last!!
+        delay(100)
+    }
+    throw AssertionError("message $seq stayed $last")
 }
 
 fun main() {
@@ -128,9 +142,12 @@ suspend fun scenario(): Unit = coroutineScope {
         val handle = bobChannel.subscribeMessages(collector)
         val throwingHandle = bobChannel.subscribeMessages(throwing)
         val aliceChannel = alice.community(communityId).channel(channelId)
+        // The server wrote "channel created" into the channel (system messages are on).
+        val base = aliceChannel.entry()!!.head.lastSeq
+        check(base >= 1UL) { "no system message: last seq $base" }
         val echoes = (0 until 10).map { async { aliceChannel.sendText("message $it") } }.awaitAll()
         val seqs = echoes.map { alice.waitForSend(it.localId) }
-        check(seqs.sorted() == (1UL..10UL).toList()) { "sequences $seqs" }
+        check(seqs.sorted() == (base + 1UL..base + 10UL).toList()) { "sequences $seqs after $base" }
         collector.done.await()
         throwing.done.await()
         check(collector.texts == (0 until 10).map { "message $it" }.toSet()) { "texts ${collector.texts}" }
@@ -160,6 +177,72 @@ suspend fun scenario(): Unit = coroutineScope {
         check(page.count { (it.content as? MessageContent.Text)?.text?.startsWith("message ") == true } == 10) { "page $page" }
         val members = alice.community(communityId).members(null, null, null)
         check(members.totalCount == 2UL && members.items.map { it.userId }.toSet() == setOf("alice", "bob")) { "members $members" }
+    }
+
+    test("edit, react, pin, reply and recall reach the other member; refusals are typed") {
+        val aliceChannel = alice.community(communityId).channel(channelId)
+        val bobChannel = bob.community(communityId).channel(channelId)
+        check(alice.community(communityId).entry()?.info?.systemMessages == true) { "system messages" }
+        val collector = Collector()
+        val handle = aliceChannel.subscribeMessages(collector)
+        val echo = bobChannel.send(
+            MessageContent.Text("first draft"),
+            SendOptions(priority = Priority.NORMAL, customData = "{\"mood\":\"calm\"}"),
+        )
+        val seq = bob.waitForSend(echo.localId)
+
+        val edit = MessageEdit(content = MessageContent.Text("final text"))
+        val change = bobChannel.editMessage(seq, edit)
+        check(change.action is ChangeAction.Edit && change.state == ChangeState.Pending) { "change $change" }
+        check((bobChannel.waitForChange(change.key) ?: 0UL) >= 1UL) { "no change sequence" }
+        val edited = cachedUntil(aliceChannel, seq) { it.content == edit.content }
+        check(edited.editCount == 1u && edited.editedAtMs != null && edited.customData == "{\"mood\":\"calm\"}") { "edited $edited" }
+
+        for ((channel, client) in listOf(aliceChannel to alice, bobChannel to bob)) {
+            client.waitForChange(channel.addReaction(seq, "👍").key)
+        }
+        val reacted = cachedUntil(aliceChannel, seq) { it.reactions.firstOrNull()?.count == 2u }
+        val thumbs = reacted.reactions.single()
+        check(thumbs.emoji == "👍" && thumbs.me && thumbs.users.toSet() == setOf("alice", "bob")) { "reaction $thumbs" }
+
+        aliceChannel.waitForChange(aliceChannel.pinMessage(seq).key)
+        val pinned = cachedUntil(aliceChannel, seq) { it.pinned != null }
+        check(pinned.pinned?.by == "alice") { "pin ${pinned.pinned}" }
+        check(aliceChannel.pins().map { it.seq } == listOf(seq)) { "pins" }
+
+        try {
+            bobChannel.pinMessage(seq)
+            throw AssertionError("a plain member pinned")
+        } catch (e: SdkException.Permission) {
+            check(e.code == 4000u && e.name == "permission_denied") { "error $e" }
+        }
+        try {
+            aliceChannel.editMessage(seq, edit)
+            throw AssertionError("edited another's message")
+        } catch (e: SdkException.Permission) {
+            check(e.code == 4011u && e.name == "not_author") { "error $e" }
+        }
+
+        val reply = aliceChannel.send(MessageContent.Text("agreed"), SendOptions(priority = Priority.NORMAL, replyTo = seq))
+        val replySeq = alice.waitForSend(reply.localId)
+        val preview = cachedUntil(aliceChannel, replySeq) { it.replyPreview != null }.replyPreview!!
+        check(preview.seq == seq && preview.text == "final text" && preview.state == PreviewState.EDITED) { "preview $preview" }
+
+        bob.waitForChange(bobChannel.recallMessage(seq).key)
+        val recalled = cachedUntil(aliceChannel, seq) { it.content is MessageContent.Recalled }
+        check((recalled.content as MessageContent.Recalled).by == "bob") { "recalled $recalled" }
+        check(recalled.reactions.isEmpty() && recalled.pinned == null) { "tombstone $recalled" }
+        val after = cachedUntil(aliceChannel, replySeq) { it.replyPreview?.state == PreviewState.RECALLED }
+        check(after.replyPreview?.text == "") { "preview after recall ${after.replyPreview}" }
+        repeat(300) { if (collector.updated.none { it.seq == seq && it.content is MessageContent.Recalled }) delay(100) }
+        check(collector.updated.any { it.seq == seq && it.content is MessageContent.Recalled }) { "no Updated tombstone" }
+        handle.close()
+        try {
+            aliceChannel.addReaction(seq, "🎉")
+            throw AssertionError("reacted to a recalled message")
+        } catch (e: SdkException.NotFound) {
+            check(e.code == 3010u && e.name == "message_recalled") { "error $e" }
+        }
     }
 
     test("a 301-character community name is SdkException.Limit 5000 name_too_long") {

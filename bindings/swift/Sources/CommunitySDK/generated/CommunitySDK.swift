@@ -606,7 +606,9 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     
     /**
      * Timeline changes: the newest cached messages and pending echoes first, then new
-     * messages (`Inserted`) and echo changes (`Local`, `Discarded`).
+     * messages (`Inserted`), changed ones (`Updated`: edits, recalls, reactions, pins,
+     * reply previews; replace by sequence), hidden ones (`Removed`), the state of changes
+     * made on this device (`Change`) and echo changes (`Local`, `Discarded`).
      */
     func subscribeMessages(listener: MessageListener) async throws  -> TaskHandle
     
@@ -614,6 +616,11 @@ public protocol ChannelProtocol: AnyObject, Sendable {
      * Adds members to a private channel (owner / admin).
      */
     func addMembers(userIds: [String]) async throws  -> UsersOutcome
+    
+    /**
+     * Reacts to a message with an emoji (1..=`emoji_bytes` bytes); adding one the user has changes nothing (queued like an edit).
+     */
+    func addReaction(seq: UInt64, emoji: String) async throws  -> PendingChange
     
     /**
      * Deletes the channel and its messages (owner / admin; not the default channel).
@@ -626,9 +633,24 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func discard(localId: String) async throws  -> Bool
     
     /**
+     * Edits one's own text or custom message: new content, mentions or custom data (absent fields stay). Shown at once (`Updated`), kept durably and carried out when connected; a refused edit rolls back with the server's error (`not_author`, `message_recalled`, `not_editable`, limits). Await it with `wait_for_change`.
+     */
+    func editMessage(seq: UInt64, edit: MessageEdit) async throws  -> PendingChange
+    
+    /**
      * The channel as cached, with its head (none when not visible or not cached).
      */
     func entry()  -> ChannelEntry?
+    
+    /**
+     * Forwards a message (of any channel the user can read) to this channel: the server copies its content and records where it came from (`forwarded_from`). Queued like a send (the local echo; await it with `wait_for_send`).
+     */
+    func forward(original: MessageRef, options: SendOptions) async throws  -> LocalMessage
+    
+    /**
+     * Deletes a message for the user only: it leaves the timelines of all their devices (`Removed`) and no longer counts as unread or as a mention (queued like an edit).
+     */
+    func hideMessage(seq: UInt64) async throws  -> PendingChange
     
     /**
      * Marks every message read; returns the new head.
@@ -656,9 +678,29 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func pending() async throws  -> [LocalMessage]
     
     /**
+     * Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+     */
+    func pinMessage(seq: UInt64) async throws  -> PendingChange
+    
+    /**
+     * The channel's pinned messages, the most recently pinned first (asks the server).
+     */
+    func pins() async throws  -> [Message]
+    
+    /**
+     * Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+     */
+    func recallMessage(seq: UInt64) async throws  -> PendingChange
+    
+    /**
      * Removes members from a private channel (owner / admin).
      */
     func removeMembers(userIds: [String]) async throws  -> UsersOutcome
+    
+    /**
+     * Takes the user's reaction back (queued like an edit).
+     */
+    func removeReaction(seq: UInt64, emoji: String) async throws  -> PendingChange
     
     /**
      * Puts a failed message back in the queue; false when it was not failed.
@@ -676,6 +718,11 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func sendText(text: String) async throws  -> LocalMessage
     
     /**
+     * Unpins a message (owner / admin; queued like an edit).
+     */
+    func unpinMessage(seq: UInt64) async throws  -> PendingChange
+    
+    /**
      * Its unread and mention counts (none when not cached).
      */
     func unread()  -> ChannelUnread?
@@ -684,6 +731,11 @@ public protocol ChannelProtocol: AnyObject, Sendable {
      * Changes the channel (owner / admin); absent fields stay.
      */
     func update(update: ChannelUpdate) async throws  -> ChannelInfo
+    
+    /**
+     * Waits until a change made on this device is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then).
+     */
+    func waitForChange(key: String) async throws  -> UInt64?
     
 }
 /**
@@ -768,7 +820,9 @@ open func id() -> String  {
     
     /**
      * Timeline changes: the newest cached messages and pending echoes first, then new
-     * messages (`Inserted`) and echo changes (`Local`, `Discarded`).
+     * messages (`Inserted`), changed ones (`Updated`: edits, recalls, reactions, pins,
+     * reply previews; replace by sequence), hidden ones (`Removed`), the state of changes
+     * made on this device (`Change`) and echo changes (`Local`, `Discarded`).
      */
 open func subscribeMessages(listener: MessageListener)async throws  -> TaskHandle  {
     return
@@ -801,6 +855,25 @@ open func addMembers(userIds: [String])async throws  -> UsersOutcome  {
             completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeUsersOutcome_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Reacts to a message with an emoji (1..=`emoji_bytes` bytes); adding one the user has changes nothing (queued like an edit).
+     */
+open func addReaction(seq: UInt64, emoji: String)async throws  -> PendingChange  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_add_reaction(
+                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(seq),FfiConverterString.lower(emoji)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePendingChange_lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
 }
@@ -844,6 +917,25 @@ open func discard(localId: String)async throws  -> Bool  {
 }
     
     /**
+     * Edits one's own text or custom message: new content, mentions or custom data (absent fields stay). Shown at once (`Updated`), kept durably and carried out when connected; a refused edit rolls back with the server's error (`not_author`, `message_recalled`, `not_editable`, limits). Await it with `wait_for_change`.
+     */
+open func editMessage(seq: UInt64, edit: MessageEdit)async throws  -> PendingChange  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_edit_message(
+                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(seq),FfiConverterTypeMessageEdit_lower(edit)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePendingChange_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
      * The channel as cached, with its head (none when not visible or not cached).
      */
 open func entry() -> ChannelEntry?  {
@@ -853,6 +945,44 @@ open func entry() -> ChannelEntry?  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Forwards a message (of any channel the user can read) to this channel: the server copies its content and records where it came from (`forwarded_from`). Queued like a send (the local echo; await it with `wait_for_send`).
+     */
+open func forward(original: MessageRef, options: SendOptions)async throws  -> LocalMessage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_forward(
+                        self.uniffiCloneHandle(),FfiConverterTypeMessageRef_lower(original),FfiConverterTypeSendOptions_lower(options)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeLocalMessage_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Deletes a message for the user only: it leaves the timelines of all their devices (`Removed`) and no longer counts as unread or as a mention (queued like an edit).
+     */
+open func hideMessage(seq: UInt64)async throws  -> PendingChange  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_hide_message(
+                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(seq)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePendingChange_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
 }
     
     /**
@@ -951,6 +1081,63 @@ open func pending()async throws  -> [LocalMessage]  {
 }
     
     /**
+     * Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+     */
+open func pinMessage(seq: UInt64)async throws  -> PendingChange  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_pin_message(
+                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(seq)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePendingChange_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * The channel's pinned messages, the most recently pinned first (asks the server).
+     */
+open func pins()async throws  -> [Message]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_pins(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeMessage.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+     */
+open func recallMessage(seq: UInt64)async throws  -> PendingChange  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_recall_message(
+                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(seq)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePendingChange_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
      * Removes members from a private channel (owner / admin).
      */
 open func removeMembers(userIds: [String])async throws  -> UsersOutcome  {
@@ -965,6 +1152,25 @@ open func removeMembers(userIds: [String])async throws  -> UsersOutcome  {
             completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeUsersOutcome_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Takes the user's reaction back (queued like an edit).
+     */
+open func removeReaction(seq: UInt64, emoji: String)async throws  -> PendingChange  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_remove_reaction(
+                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(seq),FfiConverterString.lower(emoji)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePendingChange_lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
 }
@@ -1027,6 +1233,25 @@ open func sendText(text: String)async throws  -> LocalMessage  {
 }
     
     /**
+     * Unpins a message (owner / admin; queued like an edit).
+     */
+open func unpinMessage(seq: UInt64)async throws  -> PendingChange  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_unpin_message(
+                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(seq)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePendingChange_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
      * Its unread and mention counts (none when not cached).
      */
 open func unread() -> ChannelUnread?  {
@@ -1053,6 +1278,25 @@ open func update(update: ChannelUpdate)async throws  -> ChannelInfo  {
             completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeChannelInfo_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Waits until a change made on this device is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then).
+     */
+open func waitForChange(key: String)async throws  -> UInt64?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_wait_for_change(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(key)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionUInt64.lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
 }
@@ -1423,6 +1667,11 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func outbox() async throws  -> [LocalMessage]
     
     /**
+     * The changes made on this device to existing messages (edits, recalls, reactions, pins, hides) that are pending, and the most recently settled ones, in order.
+     */
+    func pendingChanges() async throws  -> [PendingChange]
+    
+    /**
      * Sends a new token now; returns its expiry.
      */
     func refreshToken(token: String) async throws  -> Int64
@@ -1441,6 +1690,11 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * Total unread (communities in notify status) and total mentions.
      */
     func unreadTotals() throws  -> UnreadTotals
+    
+    /**
+     * Waits until the change `key` (made on this device) is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then); `message_not_found` when unknown.
+     */
+    func waitForChange(key: String) async throws  -> UInt64?
     
     /**
      * Waits until the message `local_id` is sent (its sequence) or refused (the server's typed error); `message_not_found` when unknown or discarded.
@@ -1831,6 +2085,25 @@ open func outbox()async throws  -> [LocalMessage]  {
 }
     
     /**
+     * The changes made on this device to existing messages (edits, recalls, reactions, pins, hides) that are pending, and the most recently settled ones, in order.
+     */
+open func pendingChanges()async throws  -> [PendingChange]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_pending_changes(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypePendingChange.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
      * Sends a new token now; returns its expiry.
      */
 open func refreshToken(token: String)async throws  -> Int64  {
@@ -1883,6 +2156,25 @@ open func unreadTotals()throws  -> UnreadTotals  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Waits until the change `key` (made on this device) is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then); `message_not_found` when unknown.
+     */
+open func waitForChange(key: String)async throws  -> UInt64?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_wait_for_change(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(key)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionUInt64.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
 }
     
     /**
@@ -4815,6 +5107,14 @@ public struct ChannelHead: Equatable, Hashable {
      * Unread messages that mention the user.
      */
     public var mentionCount: UInt64
+    /**
+     * The channel's newest change sequence (0: no message was ever changed).
+     */
+    public var changeSeq: UInt64
+    /**
+     * The messages of this channel the user deleted for themselves, ascending.
+     */
+    public var hidden: [UInt64]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4839,7 +5139,13 @@ public struct ChannelHead: Equatable, Hashable {
          */unreadCount: UInt64, 
         /**
          * Unread messages that mention the user.
-         */mentionCount: UInt64) {
+         */mentionCount: UInt64, 
+        /**
+         * The channel's newest change sequence (0: no message was ever changed).
+         */changeSeq: UInt64, 
+        /**
+         * The messages of this channel the user deleted for themselves, ascending.
+         */hidden: [UInt64]) {
         self.communityId = communityId
         self.channelId = channelId
         self.lastSeq = lastSeq
@@ -4847,6 +5153,8 @@ public struct ChannelHead: Equatable, Hashable {
         self.readSeq = readSeq
         self.unreadCount = unreadCount
         self.mentionCount = mentionCount
+        self.changeSeq = changeSeq
+        self.hidden = hidden
     }
 
     
@@ -4871,7 +5179,9 @@ public struct FfiConverterTypeChannelHead: FfiConverterRustBuffer {
                 lastActivityMs: FfiConverterInt64.read(from: &buf), 
                 readSeq: FfiConverterUInt64.read(from: &buf), 
                 unreadCount: FfiConverterUInt64.read(from: &buf), 
-                mentionCount: FfiConverterUInt64.read(from: &buf)
+                mentionCount: FfiConverterUInt64.read(from: &buf), 
+                changeSeq: FfiConverterUInt64.read(from: &buf), 
+                hidden: FfiConverterSequenceUInt64.read(from: &buf)
         )
     }
 
@@ -4883,6 +5193,8 @@ public struct FfiConverterTypeChannelHead: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.readSeq, into: &buf)
         FfiConverterUInt64.write(value.unreadCount, into: &buf)
         FfiConverterUInt64.write(value.mentionCount, into: &buf)
+        FfiConverterUInt64.write(value.changeSeq, into: &buf)
+        FfiConverterSequenceUInt64.write(value.hidden, into: &buf)
     }
 }
 
@@ -5594,6 +5906,11 @@ public struct CommunityInfo: Equatable, Hashable {
      * Structure version.
      */
     public var version: UInt64
+    /**
+     * The server writes system messages (member joined / left / kicked in the default
+     * channel, channel created / renamed in the channel; sender `""`).
+     */
+    public var systemMessages: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5633,7 +5950,11 @@ public struct CommunityInfo: Equatable, Hashable {
          */createdAtMs: Int64, 
         /**
          * Structure version.
-         */version: UInt64) {
+         */version: UInt64, 
+        /**
+         * The server writes system messages (member joined / left / kicked in the default
+         * channel, channel created / renamed in the channel; sender `""`).
+         */systemMessages: Bool) {
         self.communityId = communityId
         self.name = name
         self.avatarUrl = avatarUrl
@@ -5646,6 +5967,7 @@ public struct CommunityInfo: Equatable, Hashable {
         self.defaultChannelId = defaultChannelId
         self.createdAtMs = createdAtMs
         self.version = version
+        self.systemMessages = systemMessages
     }
 
     
@@ -5675,7 +5997,8 @@ public struct FfiConverterTypeCommunityInfo: FfiConverterRustBuffer {
                 attributes: FfiConverterDictionaryStringString.read(from: &buf), 
                 defaultChannelId: FfiConverterString.read(from: &buf), 
                 createdAtMs: FfiConverterInt64.read(from: &buf), 
-                version: FfiConverterUInt64.read(from: &buf)
+                version: FfiConverterUInt64.read(from: &buf), 
+                systemMessages: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -5692,6 +6015,7 @@ public struct FfiConverterTypeCommunityInfo: FfiConverterRustBuffer {
         FfiConverterString.write(value.defaultChannelId, into: &buf)
         FfiConverterInt64.write(value.createdAtMs, into: &buf)
         FfiConverterUInt64.write(value.version, into: &buf)
+        FfiConverterBool.write(value.systemMessages, into: &buf)
     }
 }
 
@@ -5998,6 +6322,11 @@ public struct CommunityUpdate: Equatable, Hashable {
      * New join policy.
      */
     public var joinPolicy: JoinPolicy?
+    /**
+     * Switch the server's system messages (member joined / left / kicked, channel
+     * created / renamed) on or off.
+     */
+    public var systemMessages: Bool?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6013,11 +6342,16 @@ public struct CommunityUpdate: Equatable, Hashable {
          */notice: String? = nil, 
         /**
          * New join policy.
-         */joinPolicy: JoinPolicy? = nil) {
+         */joinPolicy: JoinPolicy? = nil, 
+        /**
+         * Switch the server's system messages (member joined / left / kicked, channel
+         * created / renamed) on or off.
+         */systemMessages: Bool? = nil) {
         self.name = name
         self.avatarUrl = avatarUrl
         self.notice = notice
         self.joinPolicy = joinPolicy
+        self.systemMessages = systemMessages
     }
 
     
@@ -6039,7 +6373,8 @@ public struct FfiConverterTypeCommunityUpdate: FfiConverterRustBuffer {
                 name: FfiConverterOptionString.read(from: &buf), 
                 avatarUrl: FfiConverterOptionString.read(from: &buf), 
                 notice: FfiConverterOptionString.read(from: &buf), 
-                joinPolicy: FfiConverterOptionTypeJoinPolicy.read(from: &buf)
+                joinPolicy: FfiConverterOptionTypeJoinPolicy.read(from: &buf), 
+                systemMessages: FfiConverterOptionBool.read(from: &buf)
         )
     }
 
@@ -6048,6 +6383,7 @@ public struct FfiConverterTypeCommunityUpdate: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.avatarUrl, into: &buf)
         FfiConverterOptionString.write(value.notice, into: &buf)
         FfiConverterOptionTypeJoinPolicy.write(value.joinPolicy, into: &buf)
+        FfiConverterOptionBool.write(value.systemMessages, into: &buf)
     }
 }
 
@@ -6406,10 +6742,16 @@ public struct Limits: Equatable, Hashable {
     public var customPayloadBytes: UInt64
     public var maxMentions: UInt64
     public var channelMessagesPerSecond: UInt32
+    public var maxReactionsPerMessage: UInt64
+    public var emojiBytes: UInt64
+    public var maxPinsPerChannel: UInt64
+    public var customDataBytes: UInt64
+    public var recallWindowMs: UInt64
+    public var maxHiddenPerChannel: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(maxMembersPerCommunity: UInt64, maxChannelsPerCommunity: UInt32, maxJoinedCommunities: UInt32, communityNameChars: UInt64, avatarUrlChars: UInt64, communityNoticeChars: UInt64, maxAttributes: UInt64, attributeKeyChars: UInt64, attributeValueChars: UInt64, maxInvitees: UInt64, maxPageSize: UInt32, nicknameBytes: UInt64, channelNameBytes: UInt64, channelIntroBytes: UInt64, channelNoticeBytes: UInt64, textBytes: UInt64, customPayloadBytes: UInt64, maxMentions: UInt64, channelMessagesPerSecond: UInt32) {
+    public init(maxMembersPerCommunity: UInt64, maxChannelsPerCommunity: UInt32, maxJoinedCommunities: UInt32, communityNameChars: UInt64, avatarUrlChars: UInt64, communityNoticeChars: UInt64, maxAttributes: UInt64, attributeKeyChars: UInt64, attributeValueChars: UInt64, maxInvitees: UInt64, maxPageSize: UInt32, nicknameBytes: UInt64, channelNameBytes: UInt64, channelIntroBytes: UInt64, channelNoticeBytes: UInt64, textBytes: UInt64, customPayloadBytes: UInt64, maxMentions: UInt64, channelMessagesPerSecond: UInt32, maxReactionsPerMessage: UInt64, emojiBytes: UInt64, maxPinsPerChannel: UInt64, customDataBytes: UInt64, recallWindowMs: UInt64, maxHiddenPerChannel: UInt64) {
         self.maxMembersPerCommunity = maxMembersPerCommunity
         self.maxChannelsPerCommunity = maxChannelsPerCommunity
         self.maxJoinedCommunities = maxJoinedCommunities
@@ -6429,6 +6771,12 @@ public struct Limits: Equatable, Hashable {
         self.customPayloadBytes = customPayloadBytes
         self.maxMentions = maxMentions
         self.channelMessagesPerSecond = channelMessagesPerSecond
+        self.maxReactionsPerMessage = maxReactionsPerMessage
+        self.emojiBytes = emojiBytes
+        self.maxPinsPerChannel = maxPinsPerChannel
+        self.customDataBytes = customDataBytes
+        self.recallWindowMs = recallWindowMs
+        self.maxHiddenPerChannel = maxHiddenPerChannel
     }
 
     
@@ -6465,7 +6813,13 @@ public struct FfiConverterTypeLimits: FfiConverterRustBuffer {
                 textBytes: FfiConverterUInt64.read(from: &buf), 
                 customPayloadBytes: FfiConverterUInt64.read(from: &buf), 
                 maxMentions: FfiConverterUInt64.read(from: &buf), 
-                channelMessagesPerSecond: FfiConverterUInt32.read(from: &buf)
+                channelMessagesPerSecond: FfiConverterUInt32.read(from: &buf), 
+                maxReactionsPerMessage: FfiConverterUInt64.read(from: &buf), 
+                emojiBytes: FfiConverterUInt64.read(from: &buf), 
+                maxPinsPerChannel: FfiConverterUInt64.read(from: &buf), 
+                customDataBytes: FfiConverterUInt64.read(from: &buf), 
+                recallWindowMs: FfiConverterUInt64.read(from: &buf), 
+                maxHiddenPerChannel: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -6489,6 +6843,12 @@ public struct FfiConverterTypeLimits: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.customPayloadBytes, into: &buf)
         FfiConverterUInt64.write(value.maxMentions, into: &buf)
         FfiConverterUInt32.write(value.channelMessagesPerSecond, into: &buf)
+        FfiConverterUInt64.write(value.maxReactionsPerMessage, into: &buf)
+        FfiConverterUInt64.write(value.emojiBytes, into: &buf)
+        FfiConverterUInt64.write(value.maxPinsPerChannel, into: &buf)
+        FfiConverterUInt64.write(value.customDataBytes, into: &buf)
+        FfiConverterUInt64.write(value.recallWindowMs, into: &buf)
+        FfiConverterUInt64.write(value.maxHiddenPerChannel, into: &buf)
     }
 }
 
@@ -6552,6 +6912,14 @@ public struct LocalMessage: Equatable, Hashable {
      * Sending, sent or failed.
      */
     public var state: SendState
+    /**
+     * App-defined data of the message.
+     */
+    public var customData: String
+    /**
+     * The message it forwards, if it is a forward.
+     */
+    public var forwardOf: MessageRef?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6585,7 +6953,13 @@ public struct LocalMessage: Equatable, Hashable {
          */createdAtMs: Int64, 
         /**
          * Sending, sent or failed.
-         */state: SendState) {
+         */state: SendState, 
+        /**
+         * App-defined data of the message.
+         */customData: String, 
+        /**
+         * The message it forwards, if it is a forward.
+         */forwardOf: MessageRef?) {
         self.localId = localId
         self.communityId = communityId
         self.channelId = channelId
@@ -6596,6 +6970,8 @@ public struct LocalMessage: Equatable, Hashable {
         self.priority = priority
         self.createdAtMs = createdAtMs
         self.state = state
+        self.customData = customData
+        self.forwardOf = forwardOf
     }
 
     
@@ -6623,7 +6999,9 @@ public struct FfiConverterTypeLocalMessage: FfiConverterRustBuffer {
                 replyTo: FfiConverterOptionUInt64.read(from: &buf), 
                 priority: FfiConverterTypePriority.read(from: &buf), 
                 createdAtMs: FfiConverterInt64.read(from: &buf), 
-                state: FfiConverterTypeSendState.read(from: &buf)
+                state: FfiConverterTypeSendState.read(from: &buf), 
+                customData: FfiConverterString.read(from: &buf), 
+                forwardOf: FfiConverterOptionTypeMessageRef.read(from: &buf)
         )
     }
 
@@ -6638,6 +7016,8 @@ public struct FfiConverterTypeLocalMessage: FfiConverterRustBuffer {
         FfiConverterTypePriority.write(value.priority, into: &buf)
         FfiConverterInt64.write(value.createdAtMs, into: &buf)
         FfiConverterTypeSendState.write(value.state, into: &buf)
+        FfiConverterString.write(value.customData, into: &buf)
+        FfiConverterOptionTypeMessageRef.write(value.forwardOf, into: &buf)
     }
 }
 
@@ -7137,7 +7517,7 @@ public struct Message: Equatable, Hashable {
      */
     public var idempotencyKey: String
     /**
-     * The body.
+     * The body (`Recalled` once recalled: show a tombstone).
      */
     public var content: MessageContent
     /**
@@ -7156,6 +7536,34 @@ public struct Message: Equatable, Hashable {
      * Server time of storage.
      */
     public var createdAtMs: Int64
+    /**
+     * App-defined data, set by the author when sending and editable by them.
+     */
+    public var customData: String
+    /**
+     * When it was last edited; none when never edited.
+     */
+    public var editedAtMs: Int64?
+    /**
+     * How many times it was edited (show "(edited)" when above 0).
+     */
+    public var editCount: UInt32
+    /**
+     * Reactions, in the order their emoji were first used.
+     */
+    public var reactions: [Reaction]
+    /**
+     * Set while the message is pinned in its channel.
+     */
+    public var pinned: Pin?
+    /**
+     * What the message it replies to looks like now (present with `reply_to`).
+     */
+    public var replyPreview: ReplyPreview?
+    /**
+     * The original of a forwarded message.
+     */
+    public var forwardedFrom: Origin?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7176,7 +7584,7 @@ public struct Message: Equatable, Hashable {
          * The sender's idempotency key.
          */idempotencyKey: String, 
         /**
-         * The body.
+         * The body (`Recalled` once recalled: show a tombstone).
          */content: MessageContent, 
         /**
          * Who it mentions.
@@ -7189,7 +7597,28 @@ public struct Message: Equatable, Hashable {
          */priority: Priority, 
         /**
          * Server time of storage.
-         */createdAtMs: Int64) {
+         */createdAtMs: Int64, 
+        /**
+         * App-defined data, set by the author when sending and editable by them.
+         */customData: String, 
+        /**
+         * When it was last edited; none when never edited.
+         */editedAtMs: Int64?, 
+        /**
+         * How many times it was edited (show "(edited)" when above 0).
+         */editCount: UInt32, 
+        /**
+         * Reactions, in the order their emoji were first used.
+         */reactions: [Reaction], 
+        /**
+         * Set while the message is pinned in its channel.
+         */pinned: Pin?, 
+        /**
+         * What the message it replies to looks like now (present with `reply_to`).
+         */replyPreview: ReplyPreview?, 
+        /**
+         * The original of a forwarded message.
+         */forwardedFrom: Origin?) {
         self.communityId = communityId
         self.channelId = channelId
         self.seq = seq
@@ -7200,6 +7629,13 @@ public struct Message: Equatable, Hashable {
         self.replyTo = replyTo
         self.priority = priority
         self.createdAtMs = createdAtMs
+        self.customData = customData
+        self.editedAtMs = editedAtMs
+        self.editCount = editCount
+        self.reactions = reactions
+        self.pinned = pinned
+        self.replyPreview = replyPreview
+        self.forwardedFrom = forwardedFrom
     }
 
     
@@ -7227,7 +7663,14 @@ public struct FfiConverterTypeMessage: FfiConverterRustBuffer {
                 mentions: FfiConverterTypeMentions.read(from: &buf), 
                 replyTo: FfiConverterOptionUInt64.read(from: &buf), 
                 priority: FfiConverterTypePriority.read(from: &buf), 
-                createdAtMs: FfiConverterInt64.read(from: &buf)
+                createdAtMs: FfiConverterInt64.read(from: &buf), 
+                customData: FfiConverterString.read(from: &buf), 
+                editedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                editCount: FfiConverterUInt32.read(from: &buf), 
+                reactions: FfiConverterSequenceTypeReaction.read(from: &buf), 
+                pinned: FfiConverterOptionTypePin.read(from: &buf), 
+                replyPreview: FfiConverterOptionTypeReplyPreview.read(from: &buf), 
+                forwardedFrom: FfiConverterOptionTypeOrigin.read(from: &buf)
         )
     }
 
@@ -7242,6 +7685,13 @@ public struct FfiConverterTypeMessage: FfiConverterRustBuffer {
         FfiConverterOptionUInt64.write(value.replyTo, into: &buf)
         FfiConverterTypePriority.write(value.priority, into: &buf)
         FfiConverterInt64.write(value.createdAtMs, into: &buf)
+        FfiConverterString.write(value.customData, into: &buf)
+        FfiConverterOptionInt64.write(value.editedAtMs, into: &buf)
+        FfiConverterUInt32.write(value.editCount, into: &buf)
+        FfiConverterSequenceTypeReaction.write(value.reactions, into: &buf)
+        FfiConverterOptionTypePin.write(value.pinned, into: &buf)
+        FfiConverterOptionTypeReplyPreview.write(value.replyPreview, into: &buf)
+        FfiConverterOptionTypeOrigin.write(value.forwardedFrom, into: &buf)
     }
 }
 
@@ -7258,6 +7708,165 @@ public func FfiConverterTypeMessage_lift(_ buf: RustBuffer) throws -> Message {
 #endif
 public func FfiConverterTypeMessage_lower(_ value: Message) -> RustBuffer {
     return FfiConverterTypeMessage.lower(value)
+}
+
+
+/**
+ * A change to one's own message: new content, mentions or custom data; `None` leaves a
+ * field as it is (at least one must be set).
+ */
+public struct MessageEdit: Equatable, Hashable {
+    /**
+     * The new body (text or custom).
+     */
+    public var content: MessageContent?
+    /**
+     * Who it mentions now.
+     */
+    public var mentions: Mentions?
+    /**
+     * The new custom data (empty clears it).
+     */
+    public var customData: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The new body (text or custom).
+         */content: MessageContent? = nil, 
+        /**
+         * Who it mentions now.
+         */mentions: Mentions? = nil, 
+        /**
+         * The new custom data (empty clears it).
+         */customData: String? = nil) {
+        self.content = content
+        self.mentions = mentions
+        self.customData = customData
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MessageEdit: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMessageEdit: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MessageEdit {
+        return
+            try MessageEdit(
+                content: FfiConverterOptionTypeMessageContent.read(from: &buf), 
+                mentions: FfiConverterOptionTypeMentions.read(from: &buf), 
+                customData: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MessageEdit, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeMessageContent.write(value.content, into: &buf)
+        FfiConverterOptionTypeMentions.write(value.mentions, into: &buf)
+        FfiConverterOptionString.write(value.customData, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessageEdit_lift(_ buf: RustBuffer) throws -> MessageEdit {
+    return try FfiConverterTypeMessageEdit.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessageEdit_lower(_ value: MessageEdit) -> RustBuffer {
+    return FfiConverterTypeMessageEdit.lower(value)
+}
+
+
+/**
+ * Where a message is: a community, a channel and a sequence (e.g. what to forward).
+ */
+public struct MessageRef: Equatable, Hashable {
+    /**
+     * The community.
+     */
+    public var communityId: String
+    /**
+     * The channel.
+     */
+    public var channelId: String
+    /**
+     * The message's sequence in the channel.
+     */
+    public var seq: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The community.
+         */communityId: String, 
+        /**
+         * The channel.
+         */channelId: String, 
+        /**
+         * The message's sequence in the channel.
+         */seq: UInt64) {
+        self.communityId = communityId
+        self.channelId = channelId
+        self.seq = seq
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MessageRef: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMessageRef: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MessageRef {
+        return
+            try MessageRef(
+                communityId: FfiConverterString.read(from: &buf), 
+                channelId: FfiConverterString.read(from: &buf), 
+                seq: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MessageRef, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.communityId, into: &buf)
+        FfiConverterString.write(value.channelId, into: &buf)
+        FfiConverterUInt64.write(value.seq, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessageRef_lift(_ buf: RustBuffer) throws -> MessageRef {
+    return try FfiConverterTypeMessageRef.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessageRef_lower(_ value: MessageRef) -> RustBuffer {
+    return FfiConverterTypeMessageRef.lower(value)
 }
 
 
@@ -7428,6 +8037,11 @@ public struct NewCommunity: Equatable, Hashable {
      * Initial custom attributes.
      */
     public var attributes: [String: String]
+    /**
+     * Whether the server writes system messages (member joined / left / kicked, channel
+     * created / renamed); none keeps the server's default (on).
+     */
+    public var systemMessages: Bool?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7449,13 +8063,18 @@ public struct NewCommunity: Equatable, Hashable {
          */joinPolicy: JoinPolicy, 
         /**
          * Initial custom attributes.
-         */attributes: [String: String] = [:]) {
+         */attributes: [String: String] = [:], 
+        /**
+         * Whether the server writes system messages (member joined / left / kicked, channel
+         * created / renamed); none keeps the server's default (on).
+         */systemMessages: Bool? = nil) {
         self.name = name
         self.communityId = communityId
         self.avatarUrl = avatarUrl
         self.notice = notice
         self.joinPolicy = joinPolicy
         self.attributes = attributes
+        self.systemMessages = systemMessages
     }
 
     
@@ -7479,7 +8098,8 @@ public struct FfiConverterTypeNewCommunity: FfiConverterRustBuffer {
                 avatarUrl: FfiConverterString.read(from: &buf), 
                 notice: FfiConverterString.read(from: &buf), 
                 joinPolicy: FfiConverterTypeJoinPolicy.read(from: &buf), 
-                attributes: FfiConverterDictionaryStringString.read(from: &buf)
+                attributes: FfiConverterDictionaryStringString.read(from: &buf), 
+                systemMessages: FfiConverterOptionBool.read(from: &buf)
         )
     }
 
@@ -7490,6 +8110,7 @@ public struct FfiConverterTypeNewCommunity: FfiConverterRustBuffer {
         FfiConverterString.write(value.notice, into: &buf)
         FfiConverterTypeJoinPolicy.write(value.joinPolicy, into: &buf)
         FfiConverterDictionaryStringString.write(value.attributes, into: &buf)
+        FfiConverterOptionBool.write(value.systemMessages, into: &buf)
     }
 }
 
@@ -7510,6 +8131,476 @@ public func FfiConverterTypeNewCommunity_lower(_ value: NewCommunity) -> RustBuf
 
 
 /**
+ * The original of a forwarded message.
+ */
+public struct Origin: Equatable, Hashable {
+    /**
+     * The community of the original.
+     */
+    public var communityId: String
+    /**
+     * Its channel.
+     */
+    public var channelId: String
+    /**
+     * Its sequence.
+     */
+    public var seq: UInt64
+    /**
+     * Its sender.
+     */
+    public var senderId: String
+    /**
+     * When it was sent.
+     */
+    public var createdAtMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The community of the original.
+         */communityId: String, 
+        /**
+         * Its channel.
+         */channelId: String, 
+        /**
+         * Its sequence.
+         */seq: UInt64, 
+        /**
+         * Its sender.
+         */senderId: String, 
+        /**
+         * When it was sent.
+         */createdAtMs: Int64) {
+        self.communityId = communityId
+        self.channelId = channelId
+        self.seq = seq
+        self.senderId = senderId
+        self.createdAtMs = createdAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Origin: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOrigin: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Origin {
+        return
+            try Origin(
+                communityId: FfiConverterString.read(from: &buf), 
+                channelId: FfiConverterString.read(from: &buf), 
+                seq: FfiConverterUInt64.read(from: &buf), 
+                senderId: FfiConverterString.read(from: &buf), 
+                createdAtMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Origin, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.communityId, into: &buf)
+        FfiConverterString.write(value.channelId, into: &buf)
+        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterString.write(value.senderId, into: &buf)
+        FfiConverterInt64.write(value.createdAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrigin_lift(_ buf: RustBuffer) throws -> Origin {
+    return try FfiConverterTypeOrigin.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOrigin_lower(_ value: Origin) -> RustBuffer {
+    return FfiConverterTypeOrigin.lower(value)
+}
+
+
+/**
+ * A change to a message made on this device (edit, recall, reaction, pin, hide): shown
+ * at once, kept until the server carried it out (resent after a reconnect or a restart,
+ * carried out once). Await its end with `wait_for_change(key)`.
+ */
+public struct PendingChange: Equatable, Hashable {
+    /**
+     * Its id (pass it to `wait_for_change`).
+     */
+    public var key: String
+    /**
+     * The community.
+     */
+    public var communityId: String
+    /**
+     * The channel.
+     */
+    public var channelId: String
+    /**
+     * The message's sequence.
+     */
+    public var seq: UInt64
+    /**
+     * What it does.
+     */
+    public var action: ChangeAction
+    /**
+     * When the user made it (local clock).
+     */
+    public var createdAtMs: Int64
+    /**
+     * Pending, done or failed.
+     */
+    public var state: ChangeState
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id (pass it to `wait_for_change`).
+         */key: String, 
+        /**
+         * The community.
+         */communityId: String, 
+        /**
+         * The channel.
+         */channelId: String, 
+        /**
+         * The message's sequence.
+         */seq: UInt64, 
+        /**
+         * What it does.
+         */action: ChangeAction, 
+        /**
+         * When the user made it (local clock).
+         */createdAtMs: Int64, 
+        /**
+         * Pending, done or failed.
+         */state: ChangeState) {
+        self.key = key
+        self.communityId = communityId
+        self.channelId = channelId
+        self.seq = seq
+        self.action = action
+        self.createdAtMs = createdAtMs
+        self.state = state
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PendingChange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePendingChange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PendingChange {
+        return
+            try PendingChange(
+                key: FfiConverterString.read(from: &buf), 
+                communityId: FfiConverterString.read(from: &buf), 
+                channelId: FfiConverterString.read(from: &buf), 
+                seq: FfiConverterUInt64.read(from: &buf), 
+                action: FfiConverterTypeChangeAction.read(from: &buf), 
+                createdAtMs: FfiConverterInt64.read(from: &buf), 
+                state: FfiConverterTypeChangeState.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PendingChange, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.key, into: &buf)
+        FfiConverterString.write(value.communityId, into: &buf)
+        FfiConverterString.write(value.channelId, into: &buf)
+        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterTypeChangeAction.write(value.action, into: &buf)
+        FfiConverterInt64.write(value.createdAtMs, into: &buf)
+        FfiConverterTypeChangeState.write(value.state, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingChange_lift(_ buf: RustBuffer) throws -> PendingChange {
+    return try FfiConverterTypePendingChange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingChange_lower(_ value: PendingChange) -> RustBuffer {
+    return FfiConverterTypePendingChange.lower(value)
+}
+
+
+/**
+ * Who pinned a message, and when.
+ */
+public struct Pin: Equatable, Hashable {
+    /**
+     * Who pinned it.
+     */
+    public var by: String
+    /**
+     * When (ms since the Unix epoch).
+     */
+    public var atMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Who pinned it.
+         */by: String, 
+        /**
+         * When (ms since the Unix epoch).
+         */atMs: Int64) {
+        self.by = by
+        self.atMs = atMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Pin: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePin: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Pin {
+        return
+            try Pin(
+                by: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Pin, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePin_lift(_ buf: RustBuffer) throws -> Pin {
+    return try FfiConverterTypePin.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePin_lower(_ value: Pin) -> RustBuffer {
+    return FfiConverterTypePin.lower(value)
+}
+
+
+/**
+ * One emoji's reactions on a message.
+ */
+public struct Reaction: Equatable, Hashable {
+    /**
+     * The emoji: any string of 1..=`emoji_bytes` bytes (e.g. `"👍"` or `":party:"`).
+     */
+    public var emoji: String
+    /**
+     * How many users reacted with it.
+     */
+    public var count: UInt32
+    /**
+     * The first users who reacted with it, oldest first (at most 10).
+     */
+    public var users: [String]
+    /**
+     * True when the user is one of them.
+     */
+    public var me: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The emoji: any string of 1..=`emoji_bytes` bytes (e.g. `"👍"` or `":party:"`).
+         */emoji: String, 
+        /**
+         * How many users reacted with it.
+         */count: UInt32, 
+        /**
+         * The first users who reacted with it, oldest first (at most 10).
+         */users: [String], 
+        /**
+         * True when the user is one of them.
+         */me: Bool) {
+        self.emoji = emoji
+        self.count = count
+        self.users = users
+        self.me = me
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Reaction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReaction: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Reaction {
+        return
+            try Reaction(
+                emoji: FfiConverterString.read(from: &buf), 
+                count: FfiConverterUInt32.read(from: &buf), 
+                users: FfiConverterSequenceString.read(from: &buf), 
+                me: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Reaction, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.emoji, into: &buf)
+        FfiConverterUInt32.write(value.count, into: &buf)
+        FfiConverterSequenceString.write(value.users, into: &buf)
+        FfiConverterBool.write(value.me, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReaction_lift(_ buf: RustBuffer) throws -> Reaction {
+    return try FfiConverterTypeReaction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReaction_lower(_ value: Reaction) -> RustBuffer {
+    return FfiConverterTypeReaction.lower(value)
+}
+
+
+/**
+ * What a reply shows of the message it answers, kept up to date when the original is
+ * edited or recalled.
+ */
+public struct ReplyPreview: Equatable, Hashable {
+    /**
+     * The original's sequence (the reply's `reply_to`).
+     */
+    public var seq: UInt64
+    /**
+     * The original's sender.
+     */
+    public var senderId: String
+    /**
+     * The original's first line (≤ 100 characters), a label like `[image]` for other
+     * contents, or empty when recalled.
+     */
+    public var text: String
+    /**
+     * Whether the original was edited or recalled since.
+     */
+    public var state: PreviewState
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The original's sequence (the reply's `reply_to`).
+         */seq: UInt64, 
+        /**
+         * The original's sender.
+         */senderId: String, 
+        /**
+         * The original's first line (≤ 100 characters), a label like `[image]` for other
+         * contents, or empty when recalled.
+         */text: String, 
+        /**
+         * Whether the original was edited or recalled since.
+         */state: PreviewState) {
+        self.seq = seq
+        self.senderId = senderId
+        self.text = text
+        self.state = state
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReplyPreview: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReplyPreview: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReplyPreview {
+        return
+            try ReplyPreview(
+                seq: FfiConverterUInt64.read(from: &buf), 
+                senderId: FfiConverterString.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf), 
+                state: FfiConverterTypePreviewState.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReplyPreview, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterString.write(value.senderId, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterTypePreviewState.write(value.state, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplyPreview_lift(_ buf: RustBuffer) throws -> ReplyPreview {
+    return try FfiConverterTypeReplyPreview.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplyPreview_lower(_ value: ReplyPreview) -> RustBuffer {
+    return FfiConverterTypeReplyPreview.lower(value)
+}
+
+
+/**
  * Options of a send.
  */
 public struct SendOptions: Equatable, Hashable {
@@ -7525,6 +8616,10 @@ public struct SendOptions: Equatable, Hashable {
      * Priority under overload.
      */
     public var priority: Priority
+    /**
+     * App-defined data of the message (≤ `custom_data_bytes`), editable later.
+     */
+    public var customData: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7537,10 +8632,14 @@ public struct SendOptions: Equatable, Hashable {
          */replyTo: UInt64? = nil, 
         /**
          * Priority under overload.
-         */priority: Priority) {
+         */priority: Priority, 
+        /**
+         * App-defined data of the message (≤ `custom_data_bytes`), editable later.
+         */customData: String = "") {
         self.mentions = mentions
         self.replyTo = replyTo
         self.priority = priority
+        self.customData = customData
     }
 
     
@@ -7561,7 +8660,8 @@ public struct FfiConverterTypeSendOptions: FfiConverterRustBuffer {
             try SendOptions(
                 mentions: FfiConverterTypeMentions.read(from: &buf), 
                 replyTo: FfiConverterOptionUInt64.read(from: &buf), 
-                priority: FfiConverterTypePriority.read(from: &buf)
+                priority: FfiConverterTypePriority.read(from: &buf), 
+                customData: FfiConverterString.read(from: &buf)
         )
     }
 
@@ -7569,6 +8669,7 @@ public struct FfiConverterTypeSendOptions: FfiConverterRustBuffer {
         FfiConverterTypeMentions.write(value.mentions, into: &buf)
         FfiConverterOptionUInt64.write(value.replyTo, into: &buf)
         FfiConverterTypePriority.write(value.priority, into: &buf)
+        FfiConverterString.write(value.customData, into: &buf)
     }
 }
 
@@ -7824,6 +8925,257 @@ public func FfiConverterTypeUsersOutcome_lift(_ buf: RustBuffer) throws -> Users
 public func FfiConverterTypeUsersOutcome_lower(_ value: UsersOutcome) -> RustBuffer {
     return FfiConverterTypeUsersOutcome.lower(value)
 }
+
+
+/**
+ * What a change made on this device does to a message.
+ */
+
+public enum ChangeAction: Equatable, Hashable {
+    
+    /**
+     * Edit one's own text or custom message.
+     */
+    case edit(
+        /**
+         * The edit.
+         */edit: MessageEdit
+    )
+    /**
+     * Recall (delete for everyone).
+     */
+    case recall
+    /**
+     * React with an emoji.
+     */
+    case addReaction(
+        /**
+         * The emoji.
+         */emoji: String
+    )
+    /**
+     * Take a reaction back.
+     */
+    case removeReaction(
+        /**
+         * The emoji.
+         */emoji: String
+    )
+    /**
+     * Pin in the channel.
+     */
+    case pin
+    /**
+     * Unpin.
+     */
+    case unpin
+    /**
+     * Delete for this user only (every device of theirs).
+     */
+    case hide
+    /**
+     * An action this version of the binding does not know.
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ChangeAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChangeAction: FfiConverterRustBuffer {
+    typealias SwiftType = ChangeAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChangeAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .edit(edit: try FfiConverterTypeMessageEdit.read(from: &buf)
+        )
+        
+        case 2: return .recall
+        
+        case 3: return .addReaction(emoji: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .removeReaction(emoji: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .pin
+        
+        case 6: return .unpin
+        
+        case 7: return .hide
+        
+        case 8: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ChangeAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .edit(edit):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeMessageEdit.write(edit, into: &buf)
+            
+        
+        case .recall:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .addReaction(emoji):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(emoji, into: &buf)
+            
+        
+        case let .removeReaction(emoji):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(emoji, into: &buf)
+            
+        
+        case .pin:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .unpin:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .hide:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeAction_lift(_ buf: RustBuffer) throws -> ChangeAction {
+    return try FfiConverterTypeChangeAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeAction_lower(_ value: ChangeAction) -> RustBuffer {
+    return FfiConverterTypeChangeAction.lower(value)
+}
+
+
+
+/**
+ * Where a change made on this device stands.
+ */
+
+public enum ChangeState: Equatable, Hashable {
+    
+    /**
+     * Shown already (local echo), kept durably, carried out when connected.
+     */
+    case pending
+    /**
+     * The server carried it out.
+     */
+    case done(
+        /**
+         * Its number in the channel's change sequence; none when nothing needed
+         * changing (a reaction already there, a recalled message recalled again, a hide).
+         */changeSeq: UInt64?
+    )
+    /**
+     * Refused: the local echo was rolled back to the server's copy.
+     */
+    case failed(
+        /**
+         * Why.
+         */error: ErrorInfo
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ChangeState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChangeState: FfiConverterRustBuffer {
+    typealias SwiftType = ChangeState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChangeState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pending
+        
+        case 2: return .done(changeSeq: try FfiConverterOptionUInt64.read(from: &buf)
+        )
+        
+        case 3: return .failed(error: try FfiConverterTypeErrorInfo.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ChangeState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .done(changeSeq):
+            writeInt(&buf, Int32(2))
+            FfiConverterOptionUInt64.write(changeSeq, into: &buf)
+            
+        
+        case let .failed(error):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeErrorInfo.write(error, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeState_lift(_ buf: RustBuffer) throws -> ChangeState {
+    return try FfiConverterTypeChangeState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeState_lower(_ value: ChangeState) -> RustBuffer {
+    return FfiConverterTypeChangeState.lower(value)
+}
+
 
 
 /**
@@ -9085,6 +10437,19 @@ public enum MessageContent: Equatable, Hashable {
          */text: String
     )
     /**
+     * What is left of a recalled message ("deleted for everyone"): it keeps its `seq`,
+     * sender and time; body, mentions, custom data, reactions, pin and reply preview are
+     * gone. Show a tombstone. Written by the server only.
+     */
+    case recalled(
+        /**
+         * Who recalled it (the sender, or an owner / admin).
+         */by: String, 
+        /**
+         * When (ms since the Unix epoch).
+         */atMs: Int64
+    )
+    /**
      * A content type this version does not know (from a newer server): the message
      * keeps its place but its body cannot be shown. Sending one is refused.
      */
@@ -9131,7 +10496,10 @@ public struct FfiConverterTypeMessageContent: FfiConverterRustBuffer {
         case 7: return .system(event: try FfiConverterString.read(from: &buf), text: try FfiConverterString.read(from: &buf)
         )
         
-        case 8: return .unsupported
+        case 8: return .recalled(by: try FfiConverterString.read(from: &buf), atMs: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 9: return .unsupported
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -9178,8 +10546,14 @@ public struct FfiConverterTypeMessageContent: FfiConverterRustBuffer {
             FfiConverterString.write(text, into: &buf)
             
         
-        case .unsupported:
+        case let .recalled(by,atMs):
             writeInt(&buf, Int32(8))
+            FfiConverterString.write(by, into: &buf)
+            FfiConverterInt64.write(atMs, into: &buf)
+            
+        
+        case .unsupported:
+            writeInt(&buf, Int32(9))
         
         }
     }
@@ -9229,6 +10603,33 @@ public enum MessageUpdate: Equatable, Hashable {
          */message: Message
     )
     /**
+     * A cached message changed: edited, recalled (its content is then `Recalled`: show a
+     * tombstone), reacted to, pinned or unpinned, its reply preview followed the
+     * original, or a local change was shown or rolled back. Replace it by sequence.
+     */
+    case updated(
+        /**
+         * The message as it is now.
+         */message: Message
+    )
+    /**
+     * The user deleted this message for themselves (on this or another device): remove it.
+     */
+    case removed(
+        /**
+         * The message's sequence.
+         */seq: UInt64
+    )
+    /**
+     * A change the user made on this device was queued, carried out or refused (with
+     * the server's typed error; the message itself comes as `Updated`).
+     */
+    case change(
+        /**
+         * The change and its state.
+         */change: PendingChange
+    )
+    /**
      * A local echo appeared or changed state.
      */
     case local(
@@ -9275,13 +10676,22 @@ public struct FfiConverterTypeMessageUpdate: FfiConverterRustBuffer {
         case 2: return .inserted(message: try FfiConverterTypeMessage.read(from: &buf)
         )
         
-        case 3: return .local(message: try FfiConverterTypeLocalMessage.read(from: &buf)
+        case 3: return .updated(message: try FfiConverterTypeMessage.read(from: &buf)
         )
         
-        case 4: return .discarded(localId: try FfiConverterString.read(from: &buf)
+        case 4: return .removed(seq: try FfiConverterUInt64.read(from: &buf)
         )
         
-        case 5: return .unknown
+        case 5: return .change(change: try FfiConverterTypePendingChange.read(from: &buf)
+        )
+        
+        case 6: return .local(message: try FfiConverterTypeLocalMessage.read(from: &buf)
+        )
+        
+        case 7: return .discarded(localId: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 8: return .unknown
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -9302,18 +10712,33 @@ public struct FfiConverterTypeMessageUpdate: FfiConverterRustBuffer {
             FfiConverterTypeMessage.write(message, into: &buf)
             
         
-        case let .local(message):
+        case let .updated(message):
             writeInt(&buf, Int32(3))
+            FfiConverterTypeMessage.write(message, into: &buf)
+            
+        
+        case let .removed(seq):
+            writeInt(&buf, Int32(4))
+            FfiConverterUInt64.write(seq, into: &buf)
+            
+        
+        case let .change(change):
+            writeInt(&buf, Int32(5))
+            FfiConverterTypePendingChange.write(change, into: &buf)
+            
+        
+        case let .local(message):
+            writeInt(&buf, Int32(6))
             FfiConverterTypeLocalMessage.write(message, into: &buf)
             
         
         case let .discarded(localId):
-            writeInt(&buf, Int32(4))
+            writeInt(&buf, Int32(7))
             FfiConverterString.write(localId, into: &buf)
             
         
         case .unknown:
-            writeInt(&buf, Int32(5))
+            writeInt(&buf, Int32(8))
         
         }
     }
@@ -9407,6 +10832,101 @@ public func FfiConverterTypeNotificationStatus_lift(_ buf: RustBuffer) throws ->
 #endif
 public func FfiConverterTypeNotificationStatus_lower(_ value: NotificationStatus) -> RustBuffer {
     return FfiConverterTypeNotificationStatus.lower(value)
+}
+
+
+
+/**
+ * The state of a replied-to message, as its preview shows it.
+ */
+
+public enum PreviewState: Equatable, Hashable {
+    
+    /**
+     * As it was sent.
+     */
+    case normal
+    /**
+     * Edited since.
+     */
+    case edited
+    /**
+     * Recalled: show "recalled" and no text.
+     */
+    case recalled
+    /**
+     * A state this version does not know (from a newer server).
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PreviewState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePreviewState: FfiConverterRustBuffer {
+    typealias SwiftType = PreviewState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PreviewState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .normal
+        
+        case 2: return .edited
+        
+        case 3: return .recalled
+        
+        case 4: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PreviewState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .normal:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .edited:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .recalled:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreviewState_lift(_ buf: RustBuffer) throws -> PreviewState {
+    return try FfiConverterTypePreviewState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreviewState_lower(_ value: PreviewState) -> RustBuffer {
+    return FfiConverterTypePreviewState.lower(value)
 }
 
 
@@ -10331,6 +11851,126 @@ fileprivate struct FfiConverterOptionTypeLocalMessage: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeMentions: FfiConverterRustBuffer {
+    typealias SwiftType = Mentions?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMentions.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMentions.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeMessageRef: FfiConverterRustBuffer {
+    typealias SwiftType = MessageRef?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMessageRef.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMessageRef.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeOrigin: FfiConverterRustBuffer {
+    typealias SwiftType = Origin?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOrigin.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOrigin.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePin: FfiConverterRustBuffer {
+    typealias SwiftType = Pin?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePin.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePin.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeReplyPreview: FfiConverterRustBuffer {
+    typealias SwiftType = ReplyPreview?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeReplyPreview.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeReplyPreview.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeJoinPolicy: FfiConverterRustBuffer {
     typealias SwiftType = JoinPolicy?
 
@@ -10349,6 +11989,55 @@ fileprivate struct FfiConverterOptionTypeJoinPolicy: FfiConverterRustBuffer {
         case 1: return try FfiConverterTypeJoinPolicy.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeMessageContent: FfiConverterRustBuffer {
+    typealias SwiftType = MessageContent?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMessageContent.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMessageContent.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = [UInt64]
+
+    public static func write(_ value: [UInt64], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterUInt64.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UInt64] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UInt64]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterUInt64.read(from: &buf))
+        }
+        return seq
     }
 }
 
@@ -10730,6 +12419,56 @@ fileprivate struct FfiConverterSequenceTypeMessage: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePendingChange: FfiConverterRustBuffer {
+    typealias SwiftType = [PendingChange]
+
+    public static func write(_ value: [PendingChange], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePendingChange.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PendingChange] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PendingChange]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePendingChange.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReaction: FfiConverterRustBuffer {
+    typealias SwiftType = [Reaction]
+
+    public static func write(_ value: [Reaction], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReaction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Reaction] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Reaction]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReaction.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeChannelListDiff: FfiConverterRustBuffer {
     typealias SwiftType = [ChannelListDiff]
 
@@ -10937,10 +12676,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_channel_id() != 9000) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() != 29555) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() != 4052) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_add_members() != 16459) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_add_reaction() != 9886) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_delete() != 32055) {
@@ -10949,7 +12691,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_channel_discard() != 10161) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_edit_message() != 51245) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_channel_entry() != 1488) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_forward() != 287) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_hide_message() != 33734) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read() != 21511) {
@@ -10961,28 +12712,46 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_channel_members() != 51277) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_messages() != 46084) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_messages() != 36115) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_pending() != 44642) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_pin_message() != 58623) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_pins() != 27361) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_recall_message() != 41432) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_channel_remove_members() != 26835) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_remove_reaction() != 48750) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_retry_send() != 43014) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_send() != 23511) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_send() != 17637) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_send_text() != 65004) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_unpin_message() != 34118) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_unread() != 59669) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_update() != 30512) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change() != 44908) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_community() != 27239) {
@@ -11039,6 +12808,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_client_outbox() != 5675) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_client_pending_changes() != 29912) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_client_refresh_token() != 21506) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11049,6 +12821,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_unread_totals() != 56303) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_wait_for_change() != 47421) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_wait_for_send() != 39282) {

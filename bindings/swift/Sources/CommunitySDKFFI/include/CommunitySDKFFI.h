@@ -457,6 +457,11 @@ uint64_t uniffi_community_sdk_ffi_fn_method_channel_subscribe_messages(uint64_t 
 uint64_t uniffi_community_sdk_ffi_fn_method_channel_add_members(uint64_t ptr, RustBuffer user_ids
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_ADD_REACTION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_ADD_REACTION
+uint64_t uniffi_community_sdk_ffi_fn_method_channel_add_reaction(uint64_t ptr, uint64_t seq, RustBuffer emoji
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_DELETE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_DELETE
 uint64_t uniffi_community_sdk_ffi_fn_method_channel_delete(uint64_t ptr
@@ -467,9 +472,24 @@ uint64_t uniffi_community_sdk_ffi_fn_method_channel_delete(uint64_t ptr
 uint64_t uniffi_community_sdk_ffi_fn_method_channel_discard(uint64_t ptr, RustBuffer local_id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_EDIT_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_EDIT_MESSAGE
+uint64_t uniffi_community_sdk_ffi_fn_method_channel_edit_message(uint64_t ptr, uint64_t seq, RustBuffer edit
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_ENTRY
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_ENTRY
 RustBuffer uniffi_community_sdk_ffi_fn_method_channel_entry(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_FORWARD
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_FORWARD
+uint64_t uniffi_community_sdk_ffi_fn_method_channel_forward(uint64_t ptr, RustBuffer original, RustBuffer options
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_HIDE_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_HIDE_MESSAGE
+uint64_t uniffi_community_sdk_ffi_fn_method_channel_hide_message(uint64_t ptr, uint64_t seq
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_MARK_ALL_READ
@@ -497,9 +517,29 @@ uint64_t uniffi_community_sdk_ffi_fn_method_channel_messages(uint64_t ptr, RustB
 uint64_t uniffi_community_sdk_ffi_fn_method_channel_pending(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_PIN_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_PIN_MESSAGE
+uint64_t uniffi_community_sdk_ffi_fn_method_channel_pin_message(uint64_t ptr, uint64_t seq
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_PINS
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_PINS
+uint64_t uniffi_community_sdk_ffi_fn_method_channel_pins(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_RECALL_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_RECALL_MESSAGE
+uint64_t uniffi_community_sdk_ffi_fn_method_channel_recall_message(uint64_t ptr, uint64_t seq
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_REMOVE_MEMBERS
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_REMOVE_MEMBERS
 uint64_t uniffi_community_sdk_ffi_fn_method_channel_remove_members(uint64_t ptr, RustBuffer user_ids
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_REMOVE_REACTION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_REMOVE_REACTION
+uint64_t uniffi_community_sdk_ffi_fn_method_channel_remove_reaction(uint64_t ptr, uint64_t seq, RustBuffer emoji
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_RETRY_SEND
@@ -517,6 +557,11 @@ uint64_t uniffi_community_sdk_ffi_fn_method_channel_send(uint64_t ptr, RustBuffe
 uint64_t uniffi_community_sdk_ffi_fn_method_channel_send_text(uint64_t ptr, RustBuffer text
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_UNPIN_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_UNPIN_MESSAGE
+uint64_t uniffi_community_sdk_ffi_fn_method_channel_unpin_message(uint64_t ptr, uint64_t seq
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_UNREAD
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_UNREAD
 RustBuffer uniffi_community_sdk_ffi_fn_method_channel_unread(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -525,6 +570,11 @@ RustBuffer uniffi_community_sdk_ffi_fn_method_channel_unread(uint64_t ptr, RustC
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_UPDATE
 uint64_t uniffi_community_sdk_ffi_fn_method_channel_update(uint64_t ptr, RustBuffer update
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_WAIT_FOR_CHANGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_WAIT_FOR_CHANGE
+uint64_t uniffi_community_sdk_ffi_fn_method_channel_wait_for_change(uint64_t ptr, RustBuffer key
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_CLIENT
@@ -637,6 +687,11 @@ uint64_t uniffi_community_sdk_ffi_fn_method_client_logout(uint64_t ptr
 uint64_t uniffi_community_sdk_ffi_fn_method_client_outbox(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_PENDING_CHANGES
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_PENDING_CHANGES
+uint64_t uniffi_community_sdk_ffi_fn_method_client_pending_changes(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_REFRESH_TOKEN
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_REFRESH_TOKEN
 uint64_t uniffi_community_sdk_ffi_fn_method_client_refresh_token(uint64_t ptr, RustBuffer token
@@ -655,6 +710,11 @@ RustBuffer uniffi_community_sdk_ffi_fn_method_client_unread(uint64_t ptr, RustCa
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_UNREAD_TOTALS
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_UNREAD_TOTALS
 RustBuffer uniffi_community_sdk_ffi_fn_method_client_unread_totals(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_WAIT_FOR_CHANGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_WAIT_FOR_CHANGE
+uint64_t uniffi_community_sdk_ffi_fn_method_client_wait_for_change(uint64_t ptr, RustBuffer key
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_WAIT_FOR_SEND
@@ -1307,6 +1367,12 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_channel_add_members(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_ADD_REACTION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_ADD_REACTION
+uint16_t uniffi_community_sdk_ffi_checksum_method_channel_add_reaction(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_DELETE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_DELETE
 uint16_t uniffi_community_sdk_ffi_checksum_method_channel_delete(void
@@ -1319,9 +1385,27 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_channel_discard(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_EDIT_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_EDIT_MESSAGE
+uint16_t uniffi_community_sdk_ffi_checksum_method_channel_edit_message(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_ENTRY
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_ENTRY
 uint16_t uniffi_community_sdk_ffi_checksum_method_channel_entry(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_FORWARD
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_FORWARD
+uint16_t uniffi_community_sdk_ffi_checksum_method_channel_forward(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_HIDE_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_HIDE_MESSAGE
+uint16_t uniffi_community_sdk_ffi_checksum_method_channel_hide_message(void
     
 );
 #endif
@@ -1355,9 +1439,33 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_channel_pending(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_PIN_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_PIN_MESSAGE
+uint16_t uniffi_community_sdk_ffi_checksum_method_channel_pin_message(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_PINS
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_PINS
+uint16_t uniffi_community_sdk_ffi_checksum_method_channel_pins(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_RECALL_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_RECALL_MESSAGE
+uint16_t uniffi_community_sdk_ffi_checksum_method_channel_recall_message(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_REMOVE_MEMBERS
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_REMOVE_MEMBERS
 uint16_t uniffi_community_sdk_ffi_checksum_method_channel_remove_members(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_REMOVE_REACTION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_REMOVE_REACTION
+uint16_t uniffi_community_sdk_ffi_checksum_method_channel_remove_reaction(void
     
 );
 #endif
@@ -1379,6 +1487,12 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_channel_send_text(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_UNPIN_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_UNPIN_MESSAGE
+uint16_t uniffi_community_sdk_ffi_checksum_method_channel_unpin_message(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_UNREAD
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_UNREAD
 uint16_t uniffi_community_sdk_ffi_checksum_method_channel_unread(void
@@ -1388,6 +1502,12 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_channel_unread(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_UPDATE
 uint16_t uniffi_community_sdk_ffi_checksum_method_channel_update(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_WAIT_FOR_CHANGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_WAIT_FOR_CHANGE
+uint16_t uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change(void
     
 );
 #endif
@@ -1499,6 +1619,12 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_client_outbox(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_PENDING_CHANGES
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_PENDING_CHANGES
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_pending_changes(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_REFRESH_TOKEN
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_REFRESH_TOKEN
 uint16_t uniffi_community_sdk_ffi_checksum_method_client_refresh_token(void
@@ -1520,6 +1646,12 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_client_unread(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_UNREAD_TOTALS
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_UNREAD_TOTALS
 uint16_t uniffi_community_sdk_ffi_checksum_method_client_unread_totals(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_WAIT_FOR_CHANGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_WAIT_FOR_CHANGE
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_wait_for_change(void
     
 );
 #endif

@@ -42,7 +42,11 @@ fun Community.channelListChanges(): Flow<List<ChannelListDiff>> = callbackFlow {
     awaitClose { handle.close() }
 }.buffer(KChannel.UNLIMITED)
 
-/** A channel's timeline: `Reset` first, then new messages and local echo changes. */
+/**
+ * A channel's timeline: `Reset` first, then new (`Inserted`), changed (`Updated`: edits,
+ * recalls, reactions, pins, reply previews) and hidden (`Removed`) messages, this device's
+ * changes (`Change`) and local echo changes.
+ */
 fun Channel.messageUpdates(): Flow<List<MessageUpdate>> = callbackFlow {
     val handle = subscribeMessages(object : MessageListener {
         override fun onUpdate(updates: List<MessageUpdate>) { trySend(updates) }

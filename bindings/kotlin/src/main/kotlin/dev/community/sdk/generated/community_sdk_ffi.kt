@@ -898,11 +898,19 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_add_members(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_add_reaction(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_delete(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_discard(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_edit_message(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_entry(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_forward(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_hide_message(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read(
     ): Int
@@ -914,7 +922,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_pending(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_pin_message(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_pins(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_recall_message(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_remove_members(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_remove_reaction(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_retry_send(
     ): Int
@@ -922,9 +938,13 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_send_text(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_unpin_message(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_unread(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_update(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_community(
     ): Int
@@ -962,6 +982,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_outbox(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_pending_changes(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_refresh_token(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_sync_state(
@@ -969,6 +991,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_community_sdk_ffi_checksum_method_client_unread(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_unread_totals(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_wait_for_change(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_wait_for_send(
     ): Int
@@ -1107,12 +1131,20 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_add_members(`ptr`: Long,`userIds`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_add_reaction(`ptr`: Long,`seq`: Long,`emoji`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_delete(`ptr`: Long,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_discard(`ptr`: Long,`localId`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_edit_message(`ptr`: Long,`seq`: Long,`edit`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_entry(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_channel_forward(`ptr`: Long,`original`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_hide_message(`ptr`: Long,`seq`: Long,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_mark_all_read(`ptr`: Long,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_mark_read(`ptr`: Long,`seq`: Long,
@@ -1123,7 +1155,15 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_pending(`ptr`: Long,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_pin_message(`ptr`: Long,`seq`: Long,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_pins(`ptr`: Long,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_recall_message(`ptr`: Long,`seq`: Long,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_remove_members(`ptr`: Long,`userIds`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_remove_reaction(`ptr`: Long,`seq`: Long,`emoji`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_retry_send(`ptr`: Long,`localId`: RustBuffer.ByValue,
     ): Long
@@ -1131,9 +1171,13 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_send_text(`ptr`: Long,`text`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_unpin_message(`ptr`: Long,`seq`: Long,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_unread(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_channel_update(`ptr`: Long,`update`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_wait_for_change(`ptr`: Long,`key`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_clone_client(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1179,6 +1223,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_outbox(`ptr`: Long,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_pending_changes(`ptr`: Long,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_refresh_token(`ptr`: Long,`token`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_sync_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1187,6 +1233,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_client_unread_totals(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_client_wait_for_change(`ptr`: Long,`key`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_wait_for_send(`ptr`: Long,`localId`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_clone_community(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1461,10 +1509,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_id() and 0xFFFF) != 9000) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() and 0xFFFF) != 29555) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() and 0xFFFF) != 4052) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_add_members() and 0xFFFF) != 16459) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_add_reaction() and 0xFFFF) != 9886) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_delete() and 0xFFFF) != 32055) {
@@ -1473,7 +1524,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_discard() and 0xFFFF) != 10161) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_edit_message() and 0xFFFF) != 51245) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_entry() and 0xFFFF) != 1488) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_forward() and 0xFFFF) != 287) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_hide_message() and 0xFFFF) != 33734) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read() and 0xFFFF) != 21511) {
@@ -1485,28 +1545,46 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_members() and 0xFFFF) != 51277) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_messages() and 0xFFFF) != 46084) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_messages() and 0xFFFF) != 36115) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_pending() and 0xFFFF) != 44642) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_pin_message() and 0xFFFF) != 58623) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_pins() and 0xFFFF) != 27361) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_recall_message() and 0xFFFF) != 41432) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_remove_members() and 0xFFFF) != 26835) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_remove_reaction() and 0xFFFF) != 48750) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_retry_send() and 0xFFFF) != 43014) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_send() and 0xFFFF) != 23511) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_send() and 0xFFFF) != 17637) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_send_text() and 0xFFFF) != 65004) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message() and 0xFFFF) != 34118) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_unread() and 0xFFFF) != 59669) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_update() and 0xFFFF) != 30512) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change() and 0xFFFF) != 44908) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_community() and 0xFFFF) != 27239) {
@@ -1563,6 +1641,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_outbox() and 0xFFFF) != 5675) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_pending_changes() and 0xFFFF) != 29912) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token() and 0xFFFF) != 21506) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1573,6 +1654,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals() and 0xFFFF) != 56303) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_change() and 0xFFFF) != 47421) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_send() and 0xFFFF) != 39282) {
@@ -2185,7 +2269,9 @@ public interface ChannelInterface {
     
     /**
      * Timeline changes: the newest cached messages and pending echoes first, then new
-     * messages (`Inserted`) and echo changes (`Local`, `Discarded`).
+     * messages (`Inserted`), changed ones (`Updated`: edits, recalls, reactions, pins,
+     * reply previews; replace by sequence), hidden ones (`Removed`), the state of changes
+     * made on this device (`Change`) and echo changes (`Local`, `Discarded`).
      */
     suspend fun `subscribeMessages`(`listener`: MessageListener): TaskHandle
     
@@ -2193,6 +2279,11 @@ public interface ChannelInterface {
      * Adds members to a private channel (owner / admin).
      */
     suspend fun `addMembers`(`userIds`: List<kotlin.String>): UsersOutcome
+    
+    /**
+     * Reacts to a message with an emoji (1..=`emoji_bytes` bytes); adding one the user has changes nothing (queued like an edit).
+     */
+    suspend fun `addReaction`(`seq`: kotlin.ULong, `emoji`: kotlin.String): PendingChange
     
     /**
      * Deletes the channel and its messages (owner / admin; not the default channel).
@@ -2205,9 +2296,24 @@ public interface ChannelInterface {
     suspend fun `discard`(`localId`: kotlin.String): kotlin.Boolean
     
     /**
+     * Edits one's own text or custom message: new content, mentions or custom data (absent fields stay). Shown at once (`Updated`), kept durably and carried out when connected; a refused edit rolls back with the server's error (`not_author`, `message_recalled`, `not_editable`, limits). Await it with `wait_for_change`.
+     */
+    suspend fun `editMessage`(`seq`: kotlin.ULong, `edit`: MessageEdit): PendingChange
+    
+    /**
      * The channel as cached, with its head (none when not visible or not cached).
      */
     fun `entry`(): ChannelEntry?
+    
+    /**
+     * Forwards a message (of any channel the user can read) to this channel: the server copies its content and records where it came from (`forwarded_from`). Queued like a send (the local echo; await it with `wait_for_send`).
+     */
+    suspend fun `forward`(`original`: MessageRef, `options`: SendOptions): LocalMessage
+    
+    /**
+     * Deletes a message for the user only: it leaves the timelines of all their devices (`Removed`) and no longer counts as unread or as a mention (queued like an edit).
+     */
+    suspend fun `hideMessage`(`seq`: kotlin.ULong): PendingChange
     
     /**
      * Marks every message read; returns the new head.
@@ -2235,9 +2341,29 @@ public interface ChannelInterface {
     suspend fun `pending`(): List<LocalMessage>
     
     /**
+     * Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+     */
+    suspend fun `pinMessage`(`seq`: kotlin.ULong): PendingChange
+    
+    /**
+     * The channel's pinned messages, the most recently pinned first (asks the server).
+     */
+    suspend fun `pins`(): List<Message>
+    
+    /**
+     * Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+     */
+    suspend fun `recallMessage`(`seq`: kotlin.ULong): PendingChange
+    
+    /**
      * Removes members from a private channel (owner / admin).
      */
     suspend fun `removeMembers`(`userIds`: List<kotlin.String>): UsersOutcome
+    
+    /**
+     * Takes the user's reaction back (queued like an edit).
+     */
+    suspend fun `removeReaction`(`seq`: kotlin.ULong, `emoji`: kotlin.String): PendingChange
     
     /**
      * Puts a failed message back in the queue; false when it was not failed.
@@ -2255,6 +2381,11 @@ public interface ChannelInterface {
     suspend fun `sendText`(`text`: kotlin.String): LocalMessage
     
     /**
+     * Unpins a message (owner / admin; queued like an edit).
+     */
+    suspend fun `unpinMessage`(`seq`: kotlin.ULong): PendingChange
+    
+    /**
      * Its unread and mention counts (none when not cached).
      */
     fun `unread`(): ChannelUnread?
@@ -2263,6 +2394,11 @@ public interface ChannelInterface {
      * Changes the channel (owner / admin); absent fields stay.
      */
     suspend fun `update`(`update`: ChannelUpdate): ChannelInfo
+    
+    /**
+     * Waits until a change made on this device is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then).
+     */
+    suspend fun `waitForChange`(`key`: kotlin.String): kotlin.ULong?
     
     companion object
 }
@@ -2406,7 +2542,9 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
     
     /**
      * Timeline changes: the newest cached messages and pending echoes first, then new
-     * messages (`Inserted`) and echo changes (`Local`, `Discarded`).
+     * messages (`Inserted`), changed ones (`Updated`: edits, recalls, reactions, pins,
+     * reply previews; replace by sequence), hidden ones (`Removed`), the state of changes
+     * made on this device (`Change`) and echo changes (`Local`, `Discarded`).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2449,6 +2587,32 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
         { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeUsersOutcome.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Reacts to a message with an emoji (1..=`emoji_bytes` bytes); adding one the user has changes nothing (queued like an edit).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `addReaction`(`seq`: kotlin.ULong, `emoji`: kotlin.String) : PendingChange {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_add_reaction(
+                uniffiHandle,
+                
+        FfiConverterULong.lower(`seq`),
+        FfiConverterString.lower(`emoji`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePendingChange.lift(it) },
         // Error FFI converter
         SdkException.ErrorHandler,
     )
@@ -2506,6 +2670,32 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
+     * Edits one's own text or custom message: new content, mentions or custom data (absent fields stay). Shown at once (`Updated`), kept durably and carried out when connected; a refused edit rolls back with the server's error (`not_author`, `message_recalled`, `not_editable`, limits). Await it with `wait_for_change`.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `editMessage`(`seq`: kotlin.ULong, `edit`: MessageEdit) : PendingChange {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_edit_message(
+                uniffiHandle,
+                
+        FfiConverterULong.lower(`seq`),
+        FfiConverterTypeMessageEdit.lower(`edit`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePendingChange.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * The channel as cached, with its head (none when not visible or not cached).
      */override fun `entry`(): ChannelEntry? {
             return FfiConverterOptionalTypeChannelEntry.lift(
@@ -2519,6 +2709,57 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
     )
     }
     
+
+    
+    /**
+     * Forwards a message (of any channel the user can read) to this channel: the server copies its content and records where it came from (`forwarded_from`). Queued like a send (the local echo; await it with `wait_for_send`).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `forward`(`original`: MessageRef, `options`: SendOptions) : LocalMessage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_forward(
+                uniffiHandle,
+                
+        FfiConverterTypeMessageRef.lower(`original`),
+        FfiConverterTypeSendOptions.lower(`options`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeLocalMessage.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Deletes a message for the user only: it leaves the timelines of all their devices (`Removed`) and no longer counts as unread or as a mention (queued like an edit).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `hideMessage`(`seq`: kotlin.ULong) : PendingChange {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_hide_message(
+                uniffiHandle,
+                
+        FfiConverterULong.lower(`seq`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePendingChange.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -2645,6 +2886,80 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
+     * Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `pinMessage`(`seq`: kotlin.ULong) : PendingChange {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_pin_message(
+                uniffiHandle,
+                
+        FfiConverterULong.lower(`seq`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePendingChange.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The channel's pinned messages, the most recently pinned first (asks the server).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `pins`() : List<Message> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_pins(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeMessage.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `recallMessage`(`seq`: kotlin.ULong) : PendingChange {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_recall_message(
+                uniffiHandle,
+                
+        FfiConverterULong.lower(`seq`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePendingChange.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Removes members from a private channel (owner / admin).
      */
     @Throws(SdkException::class)
@@ -2663,6 +2978,32 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
         { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeUsersOutcome.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Takes the user's reaction back (queued like an edit).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `removeReaction`(`seq`: kotlin.ULong, `emoji`: kotlin.String) : PendingChange {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_remove_reaction(
+                uniffiHandle,
+                
+        FfiConverterULong.lower(`seq`),
+        FfiConverterString.lower(`emoji`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePendingChange.lift(it) },
         // Error FFI converter
         SdkException.ErrorHandler,
     )
@@ -2746,6 +3087,31 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
+     * Unpins a message (owner / admin; queued like an edit).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `unpinMessage`(`seq`: kotlin.ULong) : PendingChange {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_unpin_message(
+                uniffiHandle,
+                
+        FfiConverterULong.lower(`seq`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePendingChange.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Its unread and mention counts (none when not cached).
      */override fun `unread`(): ChannelUnread? {
             return FfiConverterOptionalTypeChannelUnread.lift(
@@ -2780,6 +3146,31 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
         { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeChannelInfo.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Waits until a change made on this device is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `waitForChange`(`key`: kotlin.String) : kotlin.ULong? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_wait_for_change(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`key`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalULong.lift(it) },
         // Error FFI converter
         SdkException.ErrorHandler,
     )
@@ -3353,6 +3744,11 @@ public interface ClientInterface {
     suspend fun `outbox`(): List<LocalMessage>
     
     /**
+     * The changes made on this device to existing messages (edits, recalls, reactions, pins, hides) that are pending, and the most recently settled ones, in order.
+     */
+    suspend fun `pendingChanges`(): List<PendingChange>
+    
+    /**
      * Sends a new token now; returns its expiry.
      */
     suspend fun `refreshToken`(`token`: kotlin.String): kotlin.Long
@@ -3371,6 +3767,11 @@ public interface ClientInterface {
      * Total unread (communities in notify status) and total mentions.
      */
     fun `unreadTotals`(): UnreadTotals
+    
+    /**
+     * Waits until the change `key` (made on this device) is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then); `message_not_found` when unknown.
+     */
+    suspend fun `waitForChange`(`key`: kotlin.String): kotlin.ULong?
     
     /**
      * Waits until the message `local_id` is sent (its sequence) or refused (the server's typed error); `message_not_found` when unknown or discarded.
@@ -3893,6 +4294,30 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
+     * The changes made on this device to existing messages (edits, recalls, reactions, pins, hides) that are pending, and the most recently settled ones, in order.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `pendingChanges`() : List<PendingChange> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_pending_changes(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypePendingChange.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Sends a new token now; returns its expiry.
      */
     @Throws(SdkException::class)
@@ -3966,6 +4391,31 @@ open class Client: Disposable, AutoCloseable, ClientInterface
     )
     }
     
+
+    
+    /**
+     * Waits until the change `key` (made on this device) is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then); `message_not_found` when unknown.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `waitForChange`(`key`: kotlin.String) : kotlin.ULong? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_wait_for_change(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`key`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalULong.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -8236,6 +8686,16 @@ data class ChannelHead (
      * Unread messages that mention the user.
      */
     var `mentionCount`: kotlin.ULong
+    , 
+    /**
+     * The channel's newest change sequence (0: no message was ever changed).
+     */
+    var `changeSeq`: kotlin.ULong
+    , 
+    /**
+     * The messages of this channel the user deleted for themselves, ascending.
+     */
+    var `hidden`: List<kotlin.ULong>
     
 ){
     
@@ -8259,6 +8719,8 @@ public object FfiConverterTypeChannelHead: FfiConverterRustBuffer<ChannelHead> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceULong.read(buf),
         )
     }
 
@@ -8269,7 +8731,9 @@ public object FfiConverterTypeChannelHead: FfiConverterRustBuffer<ChannelHead> {
             FfiConverterLong.allocationSize(value.`lastActivityMs`) +
             FfiConverterULong.allocationSize(value.`readSeq`) +
             FfiConverterULong.allocationSize(value.`unreadCount`) +
-            FfiConverterULong.allocationSize(value.`mentionCount`)
+            FfiConverterULong.allocationSize(value.`mentionCount`) +
+            FfiConverterULong.allocationSize(value.`changeSeq`) +
+            FfiConverterSequenceULong.allocationSize(value.`hidden`)
     )
 
     override fun write(value: ChannelHead, buf: ByteBuffer) {
@@ -8280,6 +8744,8 @@ public object FfiConverterTypeChannelHead: FfiConverterRustBuffer<ChannelHead> {
             FfiConverterULong.write(value.`readSeq`, buf)
             FfiConverterULong.write(value.`unreadCount`, buf)
             FfiConverterULong.write(value.`mentionCount`, buf)
+            FfiConverterULong.write(value.`changeSeq`, buf)
+            FfiConverterSequenceULong.write(value.`hidden`, buf)
     }
 }
 
@@ -8818,6 +9284,12 @@ data class CommunityInfo (
      * Structure version.
      */
     var `version`: kotlin.ULong
+    , 
+    /**
+     * The server writes system messages (member joined / left / kicked in the default
+     * channel, channel created / renamed in the channel; sender `""`).
+     */
+    var `systemMessages`: kotlin.Boolean
     
 ){
     
@@ -8846,6 +9318,7 @@ public object FfiConverterTypeCommunityInfo: FfiConverterRustBuffer<CommunityInf
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -8861,7 +9334,8 @@ public object FfiConverterTypeCommunityInfo: FfiConverterRustBuffer<CommunityInf
             FfiConverterMapStringString.allocationSize(value.`attributes`) +
             FfiConverterString.allocationSize(value.`defaultChannelId`) +
             FfiConverterLong.allocationSize(value.`createdAtMs`) +
-            FfiConverterULong.allocationSize(value.`version`)
+            FfiConverterULong.allocationSize(value.`version`) +
+            FfiConverterBoolean.allocationSize(value.`systemMessages`)
     )
 
     override fun write(value: CommunityInfo, buf: ByteBuffer) {
@@ -8877,6 +9351,7 @@ public object FfiConverterTypeCommunityInfo: FfiConverterRustBuffer<CommunityInf
             FfiConverterString.write(value.`defaultChannelId`, buf)
             FfiConverterLong.write(value.`createdAtMs`, buf)
             FfiConverterULong.write(value.`version`, buf)
+            FfiConverterBoolean.write(value.`systemMessages`, buf)
     }
 }
 
@@ -9094,6 +9569,12 @@ data class CommunityUpdate (
      * New join policy.
      */
     var `joinPolicy`: JoinPolicy? = null 
+    , 
+    /**
+     * Switch the server's system messages (member joined / left / kicked, channel
+     * created / renamed) on or off.
+     */
+    var `systemMessages`: kotlin.Boolean? = null 
     
 ){
     
@@ -9114,6 +9595,7 @@ public object FfiConverterTypeCommunityUpdate: FfiConverterRustBuffer<CommunityU
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalTypeJoinPolicy.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
         )
     }
 
@@ -9121,7 +9603,8 @@ public object FfiConverterTypeCommunityUpdate: FfiConverterRustBuffer<CommunityU
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`avatarUrl`) +
             FfiConverterOptionalString.allocationSize(value.`notice`) +
-            FfiConverterOptionalTypeJoinPolicy.allocationSize(value.`joinPolicy`)
+            FfiConverterOptionalTypeJoinPolicy.allocationSize(value.`joinPolicy`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`systemMessages`)
     )
 
     override fun write(value: CommunityUpdate, buf: ByteBuffer) {
@@ -9129,6 +9612,7 @@ public object FfiConverterTypeCommunityUpdate: FfiConverterRustBuffer<CommunityU
             FfiConverterOptionalString.write(value.`avatarUrl`, buf)
             FfiConverterOptionalString.write(value.`notice`, buf)
             FfiConverterOptionalTypeJoinPolicy.write(value.`joinPolicy`, buf)
+            FfiConverterOptionalBoolean.write(value.`systemMessages`, buf)
     }
 }
 
@@ -9395,6 +9879,18 @@ data class Limits (
     var `maxMentions`: kotlin.ULong
     , 
     var `channelMessagesPerSecond`: kotlin.UInt
+    , 
+    var `maxReactionsPerMessage`: kotlin.ULong
+    , 
+    var `emojiBytes`: kotlin.ULong
+    , 
+    var `maxPinsPerChannel`: kotlin.ULong
+    , 
+    var `customDataBytes`: kotlin.ULong
+    , 
+    var `recallWindowMs`: kotlin.ULong
+    , 
+    var `maxHiddenPerChannel`: kotlin.ULong
     
 ){
     
@@ -9430,6 +9926,12 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterUInt.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -9452,7 +9954,13 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.allocationSize(value.`textBytes`) +
             FfiConverterULong.allocationSize(value.`customPayloadBytes`) +
             FfiConverterULong.allocationSize(value.`maxMentions`) +
-            FfiConverterUInt.allocationSize(value.`channelMessagesPerSecond`)
+            FfiConverterUInt.allocationSize(value.`channelMessagesPerSecond`) +
+            FfiConverterULong.allocationSize(value.`maxReactionsPerMessage`) +
+            FfiConverterULong.allocationSize(value.`emojiBytes`) +
+            FfiConverterULong.allocationSize(value.`maxPinsPerChannel`) +
+            FfiConverterULong.allocationSize(value.`customDataBytes`) +
+            FfiConverterULong.allocationSize(value.`recallWindowMs`) +
+            FfiConverterULong.allocationSize(value.`maxHiddenPerChannel`)
     )
 
     override fun write(value: Limits, buf: ByteBuffer) {
@@ -9475,6 +9983,12 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.write(value.`customPayloadBytes`, buf)
             FfiConverterULong.write(value.`maxMentions`, buf)
             FfiConverterUInt.write(value.`channelMessagesPerSecond`, buf)
+            FfiConverterULong.write(value.`maxReactionsPerMessage`, buf)
+            FfiConverterULong.write(value.`emojiBytes`, buf)
+            FfiConverterULong.write(value.`maxPinsPerChannel`, buf)
+            FfiConverterULong.write(value.`customDataBytes`, buf)
+            FfiConverterULong.write(value.`recallWindowMs`, buf)
+            FfiConverterULong.write(value.`maxHiddenPerChannel`, buf)
     }
 }
 
@@ -9533,6 +10047,16 @@ data class LocalMessage (
      * Sending, sent or failed.
      */
     var `state`: SendState
+    , 
+    /**
+     * App-defined data of the message.
+     */
+    var `customData`: kotlin.String
+    , 
+    /**
+     * The message it forwards, if it is a forward.
+     */
+    var `forwardOf`: MessageRef?
     
 ){
     
@@ -9559,6 +10083,8 @@ public object FfiConverterTypeLocalMessage: FfiConverterRustBuffer<LocalMessage>
             FfiConverterTypePriority.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterTypeSendState.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeMessageRef.read(buf),
         )
     }
 
@@ -9572,7 +10098,9 @@ public object FfiConverterTypeLocalMessage: FfiConverterRustBuffer<LocalMessage>
             FfiConverterOptionalULong.allocationSize(value.`replyTo`) +
             FfiConverterTypePriority.allocationSize(value.`priority`) +
             FfiConverterLong.allocationSize(value.`createdAtMs`) +
-            FfiConverterTypeSendState.allocationSize(value.`state`)
+            FfiConverterTypeSendState.allocationSize(value.`state`) +
+            FfiConverterString.allocationSize(value.`customData`) +
+            FfiConverterOptionalTypeMessageRef.allocationSize(value.`forwardOf`)
     )
 
     override fun write(value: LocalMessage, buf: ByteBuffer) {
@@ -9586,6 +10114,8 @@ public object FfiConverterTypeLocalMessage: FfiConverterRustBuffer<LocalMessage>
             FfiConverterTypePriority.write(value.`priority`, buf)
             FfiConverterLong.write(value.`createdAtMs`, buf)
             FfiConverterTypeSendState.write(value.`state`, buf)
+            FfiConverterString.write(value.`customData`, buf)
+            FfiConverterOptionalTypeMessageRef.write(value.`forwardOf`, buf)
     }
 }
 
@@ -9944,7 +10474,7 @@ data class Message (
     var `idempotencyKey`: kotlin.String
     , 
     /**
-     * The body.
+     * The body (`Recalled` once recalled: show a tombstone).
      */
     var `content`: MessageContent
     , 
@@ -9967,6 +10497,41 @@ data class Message (
      * Server time of storage.
      */
     var `createdAtMs`: kotlin.Long
+    , 
+    /**
+     * App-defined data, set by the author when sending and editable by them.
+     */
+    var `customData`: kotlin.String
+    , 
+    /**
+     * When it was last edited; none when never edited.
+     */
+    var `editedAtMs`: kotlin.Long?
+    , 
+    /**
+     * How many times it was edited (show "(edited)" when above 0).
+     */
+    var `editCount`: kotlin.UInt
+    , 
+    /**
+     * Reactions, in the order their emoji were first used.
+     */
+    var `reactions`: List<Reaction>
+    , 
+    /**
+     * Set while the message is pinned in its channel.
+     */
+    var `pinned`: Pin?
+    , 
+    /**
+     * What the message it replies to looks like now (present with `reply_to`).
+     */
+    var `replyPreview`: ReplyPreview?
+    , 
+    /**
+     * The original of a forwarded message.
+     */
+    var `forwardedFrom`: Origin?
     
 ){
     
@@ -9993,6 +10558,13 @@ public object FfiConverterTypeMessage: FfiConverterRustBuffer<Message> {
             FfiConverterOptionalULong.read(buf),
             FfiConverterTypePriority.read(buf),
             FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterSequenceTypeReaction.read(buf),
+            FfiConverterOptionalTypePin.read(buf),
+            FfiConverterOptionalTypeReplyPreview.read(buf),
+            FfiConverterOptionalTypeOrigin.read(buf),
         )
     }
 
@@ -10006,7 +10578,14 @@ public object FfiConverterTypeMessage: FfiConverterRustBuffer<Message> {
             FfiConverterTypeMentions.allocationSize(value.`mentions`) +
             FfiConverterOptionalULong.allocationSize(value.`replyTo`) +
             FfiConverterTypePriority.allocationSize(value.`priority`) +
-            FfiConverterLong.allocationSize(value.`createdAtMs`)
+            FfiConverterLong.allocationSize(value.`createdAtMs`) +
+            FfiConverterString.allocationSize(value.`customData`) +
+            FfiConverterOptionalLong.allocationSize(value.`editedAtMs`) +
+            FfiConverterUInt.allocationSize(value.`editCount`) +
+            FfiConverterSequenceTypeReaction.allocationSize(value.`reactions`) +
+            FfiConverterOptionalTypePin.allocationSize(value.`pinned`) +
+            FfiConverterOptionalTypeReplyPreview.allocationSize(value.`replyPreview`) +
+            FfiConverterOptionalTypeOrigin.allocationSize(value.`forwardedFrom`)
     )
 
     override fun write(value: Message, buf: ByteBuffer) {
@@ -10020,6 +10599,124 @@ public object FfiConverterTypeMessage: FfiConverterRustBuffer<Message> {
             FfiConverterOptionalULong.write(value.`replyTo`, buf)
             FfiConverterTypePriority.write(value.`priority`, buf)
             FfiConverterLong.write(value.`createdAtMs`, buf)
+            FfiConverterString.write(value.`customData`, buf)
+            FfiConverterOptionalLong.write(value.`editedAtMs`, buf)
+            FfiConverterUInt.write(value.`editCount`, buf)
+            FfiConverterSequenceTypeReaction.write(value.`reactions`, buf)
+            FfiConverterOptionalTypePin.write(value.`pinned`, buf)
+            FfiConverterOptionalTypeReplyPreview.write(value.`replyPreview`, buf)
+            FfiConverterOptionalTypeOrigin.write(value.`forwardedFrom`, buf)
+    }
+}
+
+
+
+/**
+ * A change to one's own message: new content, mentions or custom data; `None` leaves a
+ * field as it is (at least one must be set).
+ */
+data class MessageEdit (
+    /**
+     * The new body (text or custom).
+     */
+    var `content`: MessageContent? = null 
+    , 
+    /**
+     * Who it mentions now.
+     */
+    var `mentions`: Mentions? = null 
+    , 
+    /**
+     * The new custom data (empty clears it).
+     */
+    var `customData`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMessageEdit: FfiConverterRustBuffer<MessageEdit> {
+    override fun read(buf: ByteBuffer): MessageEdit {
+        return MessageEdit(
+            FfiConverterOptionalTypeMessageContent.read(buf),
+            FfiConverterOptionalTypeMentions.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MessageEdit) = (
+            FfiConverterOptionalTypeMessageContent.allocationSize(value.`content`) +
+            FfiConverterOptionalTypeMentions.allocationSize(value.`mentions`) +
+            FfiConverterOptionalString.allocationSize(value.`customData`)
+    )
+
+    override fun write(value: MessageEdit, buf: ByteBuffer) {
+            FfiConverterOptionalTypeMessageContent.write(value.`content`, buf)
+            FfiConverterOptionalTypeMentions.write(value.`mentions`, buf)
+            FfiConverterOptionalString.write(value.`customData`, buf)
+    }
+}
+
+
+
+/**
+ * Where a message is: a community, a channel and a sequence (e.g. what to forward).
+ */
+data class MessageRef (
+    /**
+     * The community.
+     */
+    var `communityId`: kotlin.String
+    , 
+    /**
+     * The channel.
+     */
+    var `channelId`: kotlin.String
+    , 
+    /**
+     * The message's sequence in the channel.
+     */
+    var `seq`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMessageRef: FfiConverterRustBuffer<MessageRef> {
+    override fun read(buf: ByteBuffer): MessageRef {
+        return MessageRef(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MessageRef) = (
+            FfiConverterString.allocationSize(value.`communityId`) +
+            FfiConverterString.allocationSize(value.`channelId`) +
+            FfiConverterULong.allocationSize(value.`seq`)
+    )
+
+    override fun write(value: MessageRef, buf: ByteBuffer) {
+            FfiConverterString.write(value.`communityId`, buf)
+            FfiConverterString.write(value.`channelId`, buf)
+            FfiConverterULong.write(value.`seq`, buf)
     }
 }
 
@@ -10161,6 +10858,12 @@ data class NewCommunity (
      * Initial custom attributes.
      */
     var `attributes`: Map<kotlin.String, kotlin.String> = mapOf() 
+    , 
+    /**
+     * Whether the server writes system messages (member joined / left / kicked, channel
+     * created / renamed); none keeps the server's default (on).
+     */
+    var `systemMessages`: kotlin.Boolean? = null 
     
 ){
     
@@ -10183,6 +10886,7 @@ public object FfiConverterTypeNewCommunity: FfiConverterRustBuffer<NewCommunity>
             FfiConverterString.read(buf),
             FfiConverterTypeJoinPolicy.read(buf),
             FfiConverterMapStringString.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
         )
     }
 
@@ -10192,7 +10896,8 @@ public object FfiConverterTypeNewCommunity: FfiConverterRustBuffer<NewCommunity>
             FfiConverterString.allocationSize(value.`avatarUrl`) +
             FfiConverterString.allocationSize(value.`notice`) +
             FfiConverterTypeJoinPolicy.allocationSize(value.`joinPolicy`) +
-            FfiConverterMapStringString.allocationSize(value.`attributes`)
+            FfiConverterMapStringString.allocationSize(value.`attributes`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`systemMessages`)
     )
 
     override fun write(value: NewCommunity, buf: ByteBuffer) {
@@ -10202,6 +10907,342 @@ public object FfiConverterTypeNewCommunity: FfiConverterRustBuffer<NewCommunity>
             FfiConverterString.write(value.`notice`, buf)
             FfiConverterTypeJoinPolicy.write(value.`joinPolicy`, buf)
             FfiConverterMapStringString.write(value.`attributes`, buf)
+            FfiConverterOptionalBoolean.write(value.`systemMessages`, buf)
+    }
+}
+
+
+
+/**
+ * The original of a forwarded message.
+ */
+data class Origin (
+    /**
+     * The community of the original.
+     */
+    var `communityId`: kotlin.String
+    , 
+    /**
+     * Its channel.
+     */
+    var `channelId`: kotlin.String
+    , 
+    /**
+     * Its sequence.
+     */
+    var `seq`: kotlin.ULong
+    , 
+    /**
+     * Its sender.
+     */
+    var `senderId`: kotlin.String
+    , 
+    /**
+     * When it was sent.
+     */
+    var `createdAtMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOrigin: FfiConverterRustBuffer<Origin> {
+    override fun read(buf: ByteBuffer): Origin {
+        return Origin(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Origin) = (
+            FfiConverterString.allocationSize(value.`communityId`) +
+            FfiConverterString.allocationSize(value.`channelId`) +
+            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterString.allocationSize(value.`senderId`) +
+            FfiConverterLong.allocationSize(value.`createdAtMs`)
+    )
+
+    override fun write(value: Origin, buf: ByteBuffer) {
+            FfiConverterString.write(value.`communityId`, buf)
+            FfiConverterString.write(value.`channelId`, buf)
+            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterString.write(value.`senderId`, buf)
+            FfiConverterLong.write(value.`createdAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * A change to a message made on this device (edit, recall, reaction, pin, hide): shown
+ * at once, kept until the server carried it out (resent after a reconnect or a restart,
+ * carried out once). Await its end with `wait_for_change(key)`.
+ */
+data class PendingChange (
+    /**
+     * Its id (pass it to `wait_for_change`).
+     */
+    var `key`: kotlin.String
+    , 
+    /**
+     * The community.
+     */
+    var `communityId`: kotlin.String
+    , 
+    /**
+     * The channel.
+     */
+    var `channelId`: kotlin.String
+    , 
+    /**
+     * The message's sequence.
+     */
+    var `seq`: kotlin.ULong
+    , 
+    /**
+     * What it does.
+     */
+    var `action`: ChangeAction
+    , 
+    /**
+     * When the user made it (local clock).
+     */
+    var `createdAtMs`: kotlin.Long
+    , 
+    /**
+     * Pending, done or failed.
+     */
+    var `state`: ChangeState
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePendingChange: FfiConverterRustBuffer<PendingChange> {
+    override fun read(buf: ByteBuffer): PendingChange {
+        return PendingChange(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterTypeChangeAction.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterTypeChangeState.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PendingChange) = (
+            FfiConverterString.allocationSize(value.`key`) +
+            FfiConverterString.allocationSize(value.`communityId`) +
+            FfiConverterString.allocationSize(value.`channelId`) +
+            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterTypeChangeAction.allocationSize(value.`action`) +
+            FfiConverterLong.allocationSize(value.`createdAtMs`) +
+            FfiConverterTypeChangeState.allocationSize(value.`state`)
+    )
+
+    override fun write(value: PendingChange, buf: ByteBuffer) {
+            FfiConverterString.write(value.`key`, buf)
+            FfiConverterString.write(value.`communityId`, buf)
+            FfiConverterString.write(value.`channelId`, buf)
+            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterTypeChangeAction.write(value.`action`, buf)
+            FfiConverterLong.write(value.`createdAtMs`, buf)
+            FfiConverterTypeChangeState.write(value.`state`, buf)
+    }
+}
+
+
+
+/**
+ * Who pinned a message, and when.
+ */
+data class Pin (
+    /**
+     * Who pinned it.
+     */
+    var `by`: kotlin.String
+    , 
+    /**
+     * When (ms since the Unix epoch).
+     */
+    var `atMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePin: FfiConverterRustBuffer<Pin> {
+    override fun read(buf: ByteBuffer): Pin {
+        return Pin(
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Pin) = (
+            FfiConverterString.allocationSize(value.`by`) +
+            FfiConverterLong.allocationSize(value.`atMs`)
+    )
+
+    override fun write(value: Pin, buf: ByteBuffer) {
+            FfiConverterString.write(value.`by`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+    }
+}
+
+
+
+/**
+ * One emoji's reactions on a message.
+ */
+data class Reaction (
+    /**
+     * The emoji: any string of 1..=`emoji_bytes` bytes (e.g. `"👍"` or `":party:"`).
+     */
+    var `emoji`: kotlin.String
+    , 
+    /**
+     * How many users reacted with it.
+     */
+    var `count`: kotlin.UInt
+    , 
+    /**
+     * The first users who reacted with it, oldest first (at most 10).
+     */
+    var `users`: List<kotlin.String>
+    , 
+    /**
+     * True when the user is one of them.
+     */
+    var `me`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReaction: FfiConverterRustBuffer<Reaction> {
+    override fun read(buf: ByteBuffer): Reaction {
+        return Reaction(
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Reaction) = (
+            FfiConverterString.allocationSize(value.`emoji`) +
+            FfiConverterUInt.allocationSize(value.`count`) +
+            FfiConverterSequenceString.allocationSize(value.`users`) +
+            FfiConverterBoolean.allocationSize(value.`me`)
+    )
+
+    override fun write(value: Reaction, buf: ByteBuffer) {
+            FfiConverterString.write(value.`emoji`, buf)
+            FfiConverterUInt.write(value.`count`, buf)
+            FfiConverterSequenceString.write(value.`users`, buf)
+            FfiConverterBoolean.write(value.`me`, buf)
+    }
+}
+
+
+
+/**
+ * What a reply shows of the message it answers, kept up to date when the original is
+ * edited or recalled.
+ */
+data class ReplyPreview (
+    /**
+     * The original's sequence (the reply's `reply_to`).
+     */
+    var `seq`: kotlin.ULong
+    , 
+    /**
+     * The original's sender.
+     */
+    var `senderId`: kotlin.String
+    , 
+    /**
+     * The original's first line (≤ 100 characters), a label like `[image]` for other
+     * contents, or empty when recalled.
+     */
+    var `text`: kotlin.String
+    , 
+    /**
+     * Whether the original was edited or recalled since.
+     */
+    var `state`: PreviewState
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReplyPreview: FfiConverterRustBuffer<ReplyPreview> {
+    override fun read(buf: ByteBuffer): ReplyPreview {
+        return ReplyPreview(
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypePreviewState.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReplyPreview) = (
+            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterString.allocationSize(value.`senderId`) +
+            FfiConverterString.allocationSize(value.`text`) +
+            FfiConverterTypePreviewState.allocationSize(value.`state`)
+    )
+
+    override fun write(value: ReplyPreview, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterString.write(value.`senderId`, buf)
+            FfiConverterString.write(value.`text`, buf)
+            FfiConverterTypePreviewState.write(value.`state`, buf)
     }
 }
 
@@ -10225,6 +11266,11 @@ data class SendOptions (
      * Priority under overload.
      */
     var `priority`: Priority
+    , 
+    /**
+     * App-defined data of the message (≤ `custom_data_bytes`), editable later.
+     */
+    var `customData`: kotlin.String = "" 
     
 ){
     
@@ -10244,19 +11290,22 @@ public object FfiConverterTypeSendOptions: FfiConverterRustBuffer<SendOptions> {
             FfiConverterTypeMentions.read(buf),
             FfiConverterOptionalULong.read(buf),
             FfiConverterTypePriority.read(buf),
+            FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: SendOptions) = (
             FfiConverterTypeMentions.allocationSize(value.`mentions`) +
             FfiConverterOptionalULong.allocationSize(value.`replyTo`) +
-            FfiConverterTypePriority.allocationSize(value.`priority`)
+            FfiConverterTypePriority.allocationSize(value.`priority`) +
+            FfiConverterString.allocationSize(value.`customData`)
     )
 
     override fun write(value: SendOptions, buf: ByteBuffer) {
             FfiConverterTypeMentions.write(value.`mentions`, buf)
             FfiConverterOptionalULong.write(value.`replyTo`, buf)
             FfiConverterTypePriority.write(value.`priority`, buf)
+            FfiConverterString.write(value.`customData`, buf)
     }
 }
 
@@ -10425,6 +11474,335 @@ public object FfiConverterTypeUsersOutcome: FfiConverterRustBuffer<UsersOutcome>
             FfiConverterSequenceTypeFailedUser.write(value.`failed`, buf)
     }
 }
+
+
+
+/**
+ * What a change made on this device does to a message.
+ */
+sealed class ChangeAction {
+    
+    /**
+     * Edit one's own text or custom message.
+     */
+    data class Edit(
+        /**
+         * The edit.
+         */
+        val `edit`: dev.community.sdk.MessageEdit) : ChangeAction()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Recall (delete for everyone).
+     */
+    object Recall : ChangeAction()
+    
+    
+    /**
+     * React with an emoji.
+     */
+    data class AddReaction(
+        /**
+         * The emoji.
+         */
+        val `emoji`: kotlin.String) : ChangeAction()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Take a reaction back.
+     */
+    data class RemoveReaction(
+        /**
+         * The emoji.
+         */
+        val `emoji`: kotlin.String) : ChangeAction()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Pin in the channel.
+     */
+    object Pin : ChangeAction()
+    
+    
+    /**
+     * Unpin.
+     */
+    object Unpin : ChangeAction()
+    
+    
+    /**
+     * Delete for this user only (every device of theirs).
+     */
+    object Hide : ChangeAction()
+    
+    
+    /**
+     * An action this version of the binding does not know.
+     */
+    object Unknown : ChangeAction()
+    
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChangeAction : FfiConverterRustBuffer<ChangeAction>{
+    override fun read(buf: ByteBuffer): ChangeAction {
+        return when(buf.getInt()) {
+            1 -> ChangeAction.Edit(
+                FfiConverterTypeMessageEdit.read(buf),
+                )
+            2 -> ChangeAction.Recall
+            3 -> ChangeAction.AddReaction(
+                FfiConverterString.read(buf),
+                )
+            4 -> ChangeAction.RemoveReaction(
+                FfiConverterString.read(buf),
+                )
+            5 -> ChangeAction.Pin
+            6 -> ChangeAction.Unpin
+            7 -> ChangeAction.Hide
+            8 -> ChangeAction.Unknown
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: ChangeAction): ULong = when(value) {
+        is ChangeAction.Edit -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeMessageEdit.allocationSize(value.`edit`)
+            )
+        }
+        is ChangeAction.Recall -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ChangeAction.AddReaction -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`emoji`)
+            )
+        }
+        is ChangeAction.RemoveReaction -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`emoji`)
+            )
+        }
+        is ChangeAction.Pin -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ChangeAction.Unpin -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ChangeAction.Hide -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ChangeAction.Unknown -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+    }
+
+    override fun write(value: ChangeAction, buf: ByteBuffer) {
+        when(value) {
+            is ChangeAction.Edit -> {
+                buf.putInt(1)
+                FfiConverterTypeMessageEdit.write(value.`edit`, buf)
+                Unit
+            }
+            is ChangeAction.Recall -> {
+                buf.putInt(2)
+                Unit
+            }
+            is ChangeAction.AddReaction -> {
+                buf.putInt(3)
+                FfiConverterString.write(value.`emoji`, buf)
+                Unit
+            }
+            is ChangeAction.RemoveReaction -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`emoji`, buf)
+                Unit
+            }
+            is ChangeAction.Pin -> {
+                buf.putInt(5)
+                Unit
+            }
+            is ChangeAction.Unpin -> {
+                buf.putInt(6)
+                Unit
+            }
+            is ChangeAction.Hide -> {
+                buf.putInt(7)
+                Unit
+            }
+            is ChangeAction.Unknown -> {
+                buf.putInt(8)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * Where a change made on this device stands.
+ */
+sealed class ChangeState {
+    
+    /**
+     * Shown already (local echo), kept durably, carried out when connected.
+     */
+    object Pending : ChangeState()
+    
+    
+    /**
+     * The server carried it out.
+     */
+    data class Done(
+        /**
+         * Its number in the channel's change sequence; none when nothing needed
+         * changing (a reaction already there, a recalled message recalled again, a hide).
+         */
+        val `changeSeq`: kotlin.ULong?) : ChangeState()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Refused: the local echo was rolled back to the server's copy.
+     */
+    data class Failed(
+        /**
+         * Why.
+         */
+        val `error`: dev.community.sdk.ErrorInfo) : ChangeState()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChangeState : FfiConverterRustBuffer<ChangeState>{
+    override fun read(buf: ByteBuffer): ChangeState {
+        return when(buf.getInt()) {
+            1 -> ChangeState.Pending
+            2 -> ChangeState.Done(
+                FfiConverterOptionalULong.read(buf),
+                )
+            3 -> ChangeState.Failed(
+                FfiConverterTypeErrorInfo.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: ChangeState): ULong = when(value) {
+        is ChangeState.Pending -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ChangeState.Done -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterOptionalULong.allocationSize(value.`changeSeq`)
+            )
+        }
+        is ChangeState.Failed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeErrorInfo.allocationSize(value.`error`)
+            )
+        }
+    }
+
+    override fun write(value: ChangeState, buf: ByteBuffer) {
+        when(value) {
+            is ChangeState.Pending -> {
+                buf.putInt(1)
+                Unit
+            }
+            is ChangeState.Done -> {
+                buf.putInt(2)
+                FfiConverterOptionalULong.write(value.`changeSeq`, buf)
+                Unit
+            }
+            is ChangeState.Failed -> {
+                buf.putInt(3)
+                FfiConverterTypeErrorInfo.write(value.`error`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
 
 
 
@@ -11637,6 +13015,27 @@ sealed class MessageContent {
     }
     
     /**
+     * What is left of a recalled message ("deleted for everyone"): it keeps its `seq`,
+     * sender and time; body, mentions, custom data, reactions, pin and reply preview are
+     * gone. Show a tombstone. Written by the server only.
+     */
+    data class Recalled(
+        /**
+         * Who recalled it (the sender, or an owner / admin).
+         */
+        val `by`: kotlin.String, 
+        /**
+         * When (ms since the Unix epoch).
+         */
+        val `atMs`: kotlin.Long) : MessageContent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
      * A content type this version does not know (from a newer server): the message
      * keeps its place but its body cannot be shown. Sending one is refused.
      */
@@ -11682,7 +13081,11 @@ public object FfiConverterTypeMessageContent : FfiConverterRustBuffer<MessageCon
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            8 -> MessageContent.Unsupported
+            8 -> MessageContent.Recalled(
+                FfiConverterString.read(buf),
+                FfiConverterLong.read(buf),
+                )
+            9 -> MessageContent.Unsupported
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -11739,6 +13142,14 @@ public object FfiConverterTypeMessageContent : FfiConverterRustBuffer<MessageCon
                 + FfiConverterString.allocationSize(value.`text`)
             )
         }
+        is MessageContent.Recalled -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`by`)
+                + FfiConverterLong.allocationSize(value.`atMs`)
+            )
+        }
         is MessageContent.Unsupported -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
@@ -11786,8 +13197,14 @@ public object FfiConverterTypeMessageContent : FfiConverterRustBuffer<MessageCon
                 FfiConverterString.write(value.`text`, buf)
                 Unit
             }
-            is MessageContent.Unsupported -> {
+            is MessageContent.Recalled -> {
                 buf.putInt(8)
+                FfiConverterString.write(value.`by`, buf)
+                FfiConverterLong.write(value.`atMs`, buf)
+                Unit
+            }
+            is MessageContent.Unsupported -> {
+                buf.putInt(9)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -11831,6 +13248,54 @@ sealed class MessageUpdate {
          * The message.
          */
         val `message`: dev.community.sdk.Message) : MessageUpdate()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A cached message changed: edited, recalled (its content is then `Recalled`: show a
+     * tombstone), reacted to, pinned or unpinned, its reply preview followed the
+     * original, or a local change was shown or rolled back. Replace it by sequence.
+     */
+    data class Updated(
+        /**
+         * The message as it is now.
+         */
+        val `message`: dev.community.sdk.Message) : MessageUpdate()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The user deleted this message for themselves (on this or another device): remove it.
+     */
+    data class Removed(
+        /**
+         * The message's sequence.
+         */
+        val `seq`: kotlin.ULong) : MessageUpdate()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A change the user made on this device was queued, carried out or refused (with
+     * the server's typed error; the message itself comes as `Updated`).
+     */
+    data class Change(
+        /**
+         * The change and its state.
+         */
+        val `change`: dev.community.sdk.PendingChange) : MessageUpdate()
         
     {
         
@@ -11897,13 +13362,22 @@ public object FfiConverterTypeMessageUpdate : FfiConverterRustBuffer<MessageUpda
             2 -> MessageUpdate.Inserted(
                 FfiConverterTypeMessage.read(buf),
                 )
-            3 -> MessageUpdate.Local(
+            3 -> MessageUpdate.Updated(
+                FfiConverterTypeMessage.read(buf),
+                )
+            4 -> MessageUpdate.Removed(
+                FfiConverterULong.read(buf),
+                )
+            5 -> MessageUpdate.Change(
+                FfiConverterTypePendingChange.read(buf),
+                )
+            6 -> MessageUpdate.Local(
                 FfiConverterTypeLocalMessage.read(buf),
                 )
-            4 -> MessageUpdate.Discarded(
+            7 -> MessageUpdate.Discarded(
                 FfiConverterString.read(buf),
                 )
-            5 -> MessageUpdate.Unknown
+            8 -> MessageUpdate.Unknown
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -11922,6 +13396,27 @@ public object FfiConverterTypeMessageUpdate : FfiConverterRustBuffer<MessageUpda
             (
                 4UL
                 + FfiConverterTypeMessage.allocationSize(value.`message`)
+            )
+        }
+        is MessageUpdate.Updated -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeMessage.allocationSize(value.`message`)
+            )
+        }
+        is MessageUpdate.Removed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterULong.allocationSize(value.`seq`)
+            )
+        }
+        is MessageUpdate.Change -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypePendingChange.allocationSize(value.`change`)
             )
         }
         is MessageUpdate.Local -> {
@@ -11959,18 +13454,33 @@ public object FfiConverterTypeMessageUpdate : FfiConverterRustBuffer<MessageUpda
                 FfiConverterTypeMessage.write(value.`message`, buf)
                 Unit
             }
-            is MessageUpdate.Local -> {
+            is MessageUpdate.Updated -> {
                 buf.putInt(3)
+                FfiConverterTypeMessage.write(value.`message`, buf)
+                Unit
+            }
+            is MessageUpdate.Removed -> {
+                buf.putInt(4)
+                FfiConverterULong.write(value.`seq`, buf)
+                Unit
+            }
+            is MessageUpdate.Change -> {
+                buf.putInt(5)
+                FfiConverterTypePendingChange.write(value.`change`, buf)
+                Unit
+            }
+            is MessageUpdate.Local -> {
+                buf.putInt(6)
                 FfiConverterTypeLocalMessage.write(value.`message`, buf)
                 Unit
             }
             is MessageUpdate.Discarded -> {
-                buf.putInt(4)
+                buf.putInt(7)
                 FfiConverterString.write(value.`localId`, buf)
                 Unit
             }
             is MessageUpdate.Unknown -> {
-                buf.putInt(5)
+                buf.putInt(8)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -12016,6 +13526,57 @@ public object FfiConverterTypeNotificationStatus: FfiConverterRustBuffer<Notific
     override fun allocationSize(value: NotificationStatus) = 4UL
 
     override fun write(value: NotificationStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The state of a replied-to message, as its preview shows it.
+ */
+
+enum class PreviewState {
+    
+    /**
+     * As it was sent.
+     */
+    NORMAL,
+    /**
+     * Edited since.
+     */
+    EDITED,
+    /**
+     * Recalled: show "recalled" and no text.
+     */
+    RECALLED,
+    /**
+     * A state this version does not know (from a newer server).
+     */
+    UNKNOWN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePreviewState: FfiConverterRustBuffer<PreviewState> {
+    override fun read(buf: ByteBuffer) = try {
+        PreviewState.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PreviewState) = 4UL
+
+    override fun write(value: PreviewState, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -13104,6 +14665,166 @@ public object FfiConverterOptionalTypeLocalMessage: FfiConverterRustBuffer<Local
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeMentions: FfiConverterRustBuffer<Mentions?> {
+    override fun read(buf: ByteBuffer): Mentions? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeMentions.read(buf)
+    }
+
+    override fun allocationSize(value: Mentions?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeMentions.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Mentions?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeMentions.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeMessageRef: FfiConverterRustBuffer<MessageRef?> {
+    override fun read(buf: ByteBuffer): MessageRef? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeMessageRef.read(buf)
+    }
+
+    override fun allocationSize(value: MessageRef?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeMessageRef.allocationSize(value)
+        }
+    }
+
+    override fun write(value: MessageRef?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeMessageRef.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeOrigin: FfiConverterRustBuffer<Origin?> {
+    override fun read(buf: ByteBuffer): Origin? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeOrigin.read(buf)
+    }
+
+    override fun allocationSize(value: Origin?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeOrigin.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Origin?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeOrigin.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePin: FfiConverterRustBuffer<Pin?> {
+    override fun read(buf: ByteBuffer): Pin? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePin.read(buf)
+    }
+
+    override fun allocationSize(value: Pin?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePin.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Pin?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePin.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeReplyPreview: FfiConverterRustBuffer<ReplyPreview?> {
+    override fun read(buf: ByteBuffer): ReplyPreview? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeReplyPreview.read(buf)
+    }
+
+    override fun allocationSize(value: ReplyPreview?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeReplyPreview.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ReplyPreview?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeReplyPreview.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeJoinPolicy: FfiConverterRustBuffer<JoinPolicy?> {
     override fun read(buf: ByteBuffer): JoinPolicy? {
         if (buf.get().toInt() == 0) {
@@ -13126,6 +14847,66 @@ public object FfiConverterOptionalTypeJoinPolicy: FfiConverterRustBuffer<JoinPol
         } else {
             buf.put(1)
             FfiConverterTypeJoinPolicy.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeMessageContent: FfiConverterRustBuffer<MessageContent?> {
+    override fun read(buf: ByteBuffer): MessageContent? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeMessageContent.read(buf)
+    }
+
+    override fun allocationSize(value: MessageContent?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeMessageContent.allocationSize(value)
+        }
+    }
+
+    override fun write(value: MessageContent?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeMessageContent.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceULong: FfiConverterRustBuffer<List<kotlin.ULong>> {
+    override fun read(buf: ByteBuffer): List<kotlin.ULong> {
+        val len = buf.getInt()
+        return List<kotlin.ULong>(len) {
+            FfiConverterULong.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.ULong>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterULong.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.ULong>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterULong.write(it, buf)
         }
     }
 }
@@ -13546,6 +15327,62 @@ public object FfiConverterSequenceTypeMessage: FfiConverterRustBuffer<List<Messa
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeMessage.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePendingChange: FfiConverterRustBuffer<List<PendingChange>> {
+    override fun read(buf: ByteBuffer): List<PendingChange> {
+        val len = buf.getInt()
+        return List<PendingChange>(len) {
+            FfiConverterTypePendingChange.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PendingChange>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePendingChange.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PendingChange>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePendingChange.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeReaction: FfiConverterRustBuffer<List<Reaction>> {
+    override fun read(buf: ByteBuffer): List<Reaction> {
+        val len = buf.getInt()
+        return List<Reaction>(len) {
+            FfiConverterTypeReaction.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Reaction>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeReaction.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Reaction>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeReaction.write(it, buf)
         }
     }
 }

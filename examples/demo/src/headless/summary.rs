@@ -1,36 +1,17 @@
-//! The headless run: the same flow as the terminal UI (embedded server, seeding, bots)
-//! without a terminal, then a check of the demo user's counts against what the bots did.
-//!
-//! The demo user opens only the first community's default channel (and keeps it read, as
-//! the UI does for the open channel) and sends a few messages there; it reads nothing
-//! else. After the bots stop, every other channel's unread count must equal the number
-//! of messages the bots got stored there, and its mention count the number of those that
-//! mention the demo user; the open channel must be fully read, and its history, paged
-//! from the SDK cache, must be gap-free and hold every bot message sent there.
+//! The headless run's summary: every seeded channel's counts against what the bots did,
+//! the open channel's history (gap-free, every message, every edit and recall) and its
+//! drawing, and the printed report.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::time::Duration;
 
-use community_sdk::protocol::{ChannelId, ChannelKind, CommunityId, Seq, UserId};
-use community_sdk::{ChannelHandle, MessageUpdate, SendState, UnreadUpdate};
-use tokio::time::Instant;
+use community_sdk::protocol::{ChannelId, CommunityId, Message, Seq, UserId};
 
-use crate::bots::Script;
-use crate::error::DemoError;
-use crate::flow::{Demo, ReadMarker, Setup};
+use super::life::LifeCheck;
+use super::render::RenderCheck;
 use crate::format::channel_glyph;
 use crate::ledger::LedgerSnapshot;
 use crate::seed::SeededCommunity;
-
-/// How often the demo user posts in the open channel.
-const SEND_EVERY: Duration = Duration::from_secs(2);
-/// How long the counts may take to settle after the bots stop.
-const SETTLE: Duration = Duration::from_secs(15);
-/// History page size when paging the open channel.
-const HISTORY_PAGE: u32 = 100;
-/// Most pages read when paging the open channel's history.
-const MAX_HISTORY_PAGES: u32 = 1_000;
 
 /// A channel: (community id, channel id).
 pub type ChannelRef = (CommunityId, ChannelId);
@@ -65,7 +46,7 @@ impl ChannelCheck {
 }
 
 /// Checks every seeded channel: an opened channel must be read (0 / 0); any other one
-/// must count exactly what the bots got stored there.
+/// must count exactly what the bots got stored there and did not recall.
 pub fn compare(
     communities: &[SeededCommunity],
     opened: &HashSet<ChannelRef>,
@@ -82,7 +63,7 @@ pub fn compare(
             let (expected_unread, expected_mentions) = if is_open {
                 (0, 0)
             } else {
-                (tally.sent, tally.mentions)
+                (tally.expected_unread(), tally.expected_mentions())
             };
             checks.push(ChannelCheck {
                 community: community.name.clone(),
@@ -113,10 +94,46 @@ pub struct HistoryCheck {
     pub newest: Seq,
     /// Sequences run 1..=newest without a gap or a duplicate.
     pub gap_free: bool,
-    /// Messages from the bots.
+    /// Messages from the bots (recalled ones included: their tombstones keep the sender).
     pub from_bots: u64,
     /// Messages from the demo user.
     pub from_demo: u64,
+    /// Lines the server wrote (sender `""`: member joined, channel created…).
+    pub from_server: u64,
+    /// Bot messages edited (and not recalled).
+    pub bots_edited: u64,
+    /// Bot messages recalled (tombstones).
+    pub bots_recalled: u64,
+}
+
+impl HistoryCheck {
+    /// The check of a channel's whole history (in any order), read in `pages` pages.
+    pub fn of(history: &[Message], me: &UserId, pages: u32) -> Self {
+        let mut seqs: Vec<Seq> = history.iter().map(|m| m.seq).collect();
+        seqs.sort_unstable();
+        let mut check = HistoryCheck {
+            messages: seqs.len() as u64,
+            pages,
+            newest: seqs.last().copied().unwrap_or(0),
+            gap_free: seqs.iter().zip(1..).all(|(seq, expected)| *seq == expected),
+            ..HistoryCheck::default()
+        };
+        for message in history {
+            if message.is_from_server() {
+                check.from_server += 1;
+            } else if message.sender_id == *me {
+                check.from_demo += 1;
+            } else {
+                check.from_bots += 1;
+                if message.content.is_recalled() {
+                    check.bots_recalled += 1;
+                } else if message.edit_count > 0 {
+                    check.bots_edited += 1;
+                }
+            }
+        }
+        check
+    }
 }
 
 /// What the headless run saw.
@@ -142,6 +159,16 @@ pub struct Summary {
     pub open_channel: String,
     /// Bot messages stored in the open channel.
     pub bots_in_open_channel: u64,
+    /// Of those, the ones their bots edited.
+    pub bots_edited_in_open_channel: u64,
+    /// Of those, the ones their bots recalled.
+    pub bots_recalled_in_open_channel: u64,
+    /// Message changes (`Updated`) the demo user saw arrive live in the open channel.
+    pub changes_seen: u64,
+    /// What the demo user did to messages of the open channel, checked in its history.
+    pub life: LifeCheck,
+    /// The open channel's history as the messages pane draws it.
+    pub rendered: RenderCheck,
     /// The open channel's history.
     pub history: HistoryCheck,
     /// Every channel's counts.
@@ -189,6 +216,31 @@ impl Summary {
                 self.open_channel, h.from_demo, self.demo_sent
             ));
         }
+        if h.bots_edited != self.bots_edited_in_open_channel {
+            out.push(format!(
+                "{} history holds {} edited bot messages, the bots edited {}",
+                self.open_channel, h.bots_edited, self.bots_edited_in_open_channel
+            ));
+        }
+        if h.bots_recalled != self.bots_recalled_in_open_channel {
+            out.push(format!(
+                "{} history holds {} recalled bot messages, the bots recalled {}",
+                self.open_channel, h.bots_recalled, self.bots_recalled_in_open_channel
+            ));
+        }
+        if self.life.refused > 0 || self.life.unconfirmed > 0 {
+            out.push(format!(
+                "{} of the demo user's changes were refused, {} unconfirmed",
+                self.life.refused, self.life.unconfirmed
+            ));
+        }
+        out.extend(self.life.problems.iter().cloned());
+        out.extend(
+            self.rendered
+                .mismatches()
+                .into_iter()
+                .map(|m| format!("{}: {m}", self.open_channel)),
+        );
         out
     }
 
@@ -214,9 +266,23 @@ impl Summary {
         );
         let _ = writeln!(
             out,
-            "demo sent: {} messages ({} refused); received: {} messages live in {}",
-            self.demo_sent, self.demo_refused, self.demo_received, self.open_channel
+            "bots changed: {} edited, {} recalled, {} reactions; {} refused, {} unconfirmed",
+            l.total_edited(),
+            l.total_recalled(),
+            l.reactions,
+            l.changes_refused,
+            l.changes_unconfirmed
         );
+        let _ = writeln!(
+            out,
+            "demo sent: {} messages ({} refused); received: {} messages and {} changes live in {}",
+            self.demo_sent,
+            self.demo_refused,
+            self.demo_received,
+            self.changes_seen,
+            self.open_channel
+        );
+        let _ = writeln!(out, "{}", self.life.line());
         let _ = writeln!(
             out,
             "history of {}: {} messages in {} page(s), sequences 1..={} {}, {} from bots (bots sent {}), {} from {}",
@@ -230,6 +296,16 @@ impl Summary {
             h.from_demo,
             self.user_id
         );
+        let _ = writeln!(
+            out,
+            "  {} server lines; bot messages edited {} (bots edited {}), recalled {} (bots recalled {})",
+            h.from_server,
+            h.bots_edited,
+            self.bots_edited_in_open_channel,
+            h.bots_recalled,
+            self.bots_recalled_in_open_channel
+        );
+        let _ = writeln!(out, "{}", self.rendered.line(&self.open_channel));
         let _ = writeln!(
             out,
             "unread per channel (unread/expected, mentions/expected):"
@@ -270,218 +346,10 @@ impl Summary {
     }
 }
 
-/// The demo user's view of the open channel.
-#[derive(Default)]
-struct Viewer {
-    received: BTreeSet<Seq>,
-    sent: u64,
-    refused: u64,
-    pending: HashSet<String>,
-}
-
-impl Viewer {
-    fn apply(&mut self, me: &UserId, updates: Vec<MessageUpdate>, marker: &ReadMarker) {
-        for update in updates {
-            match update {
-                MessageUpdate::Reset { messages, .. } => {
-                    for message in messages {
-                        marker.seen(message.seq);
-                        if message.sender_id != *me {
-                            self.received.insert(message.seq);
-                        }
-                    }
-                }
-                MessageUpdate::Inserted(message) => {
-                    marker.seen(message.seq);
-                    if message.sender_id != *me {
-                        self.received.insert(message.seq);
-                    }
-                }
-                MessageUpdate::Local(echo) => match echo.state {
-                    SendState::Sent { seq } => {
-                        marker.seen(seq);
-                        self.ended(&echo.local_id, true);
-                    }
-                    SendState::Failed { .. } => self.ended(&echo.local_id, false),
-                    // Still sending (or a later state): wait for its end.
-                    _ => {}
-                },
-                // Never stored: the demo does not discard, but count it if it happens.
-                MessageUpdate::Discarded { local_id } => self.ended(&local_id, false),
-                _ => {}
-            }
-        }
-    }
-
-    /// One of the demo user's sends ended: stored, or not.
-    fn ended(&mut self, local_id: &str, stored: bool) {
-        if !self.pending.remove(local_id) {
-            return;
-        }
-        if stored {
-            self.sent += 1;
-        } else {
-            self.refused += 1;
-        }
-    }
-}
-
-fn apply_unread(counts: &mut Counts, update: UnreadUpdate) {
-    if update.reset {
-        counts.clear();
-    }
-    for channel in update.channels {
-        counts.insert(
-            (channel.community_id, channel.channel_id),
-            (channel.unread_count, channel.mention_count),
-        );
-    }
-}
-
-/// Runs the flow for `seconds` of bot chatter and returns what it saw. Progress goes to
-/// standard error.
-pub async fn run(seconds: u64, setup: Setup) -> Result<Summary, DemoError> {
-    let mut demo = Demo::start(setup, None, &mut |step| eprintln!("[demo] {step}")).await?;
-    let result = observe(&mut demo, seconds).await;
-    demo.shutdown().await;
-    result
-}
-
-async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
-    let guild = demo
-        .communities
-        .first()
-        .cloned()
-        .ok_or_else(|| DemoError::Setup("nothing was seeded".into()))?;
-    let general = guild
-        .default_channel()
-        .cloned()
-        .ok_or_else(|| DemoError::Setup("the seeded community has no default channel".into()))?;
-    let me = demo.user_id.clone();
-    let channel = demo
-        .client
-        .community(&guild.community_id)
-        .channel(&general.channel_id);
-    let mut counts = Counts::new();
-    let mut unread = demo.client.subscribe_unread();
-    let mut messages = channel
-        .subscribe_messages()
-        .await
-        .map_err(DemoError::sdk("subscribe to #general"))?;
-    let marker = ReadMarker::spawn(channel.clone());
-    marker.seen(channel.entry().map_or(0, |e| e.head.last_seq));
-    let mut viewer = Viewer::default();
-    demo.release_bots(Script::headless(&me, Duration::from_secs(seconds)));
-    let bots = demo.bot_count();
-    eprintln!("[demo] {bots} bots chatting for {seconds} s; {me} reads only #general");
-
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut send_tick = tokio::time::interval_at(Instant::now() + SEND_EVERY, SEND_EVERY);
-    let mut posts = 0_u32;
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep_until(deadline) => break,
-            Some(update) = unread.next() => apply_unread(&mut counts, update),
-            Some(updates) = messages.next() => viewer.apply(&me, updates, &marker),
-            _ = send_tick.tick() => {
-                posts += 1;
-                match channel.send_text(format!("status update {posts} from the headless demo")).await {
-                    Ok(outgoing) => {
-                        viewer.pending.insert(outgoing.local_id().to_string());
-                    }
-                    Err(error) => {
-                        eprintln!("[demo] send refused: {error}");
-                        viewer.refused += 1;
-                    }
-                }
-            }
-        }
-    }
-    eprintln!("[demo] stopping the bots");
-    demo.stop_bots().await;
-
-    let opened: HashSet<ChannelRef> = [(guild.community_id.clone(), general.channel_id.clone())]
-        .into_iter()
-        .collect();
-    let settle_deadline = Instant::now() + SETTLE;
-    loop {
-        let ledger = demo.ledger.snapshot();
-        let settled = compare(&demo.communities, &opened, &ledger, &counts)
-            .iter()
-            .all(ChannelCheck::ok)
-            && viewer.pending.is_empty()
-            && marker.is_settled();
-        if settled {
-            break;
-        }
-        tokio::select! {
-            () = tokio::time::sleep_until(settle_deadline) => break,
-            Some(update) = unread.next() => apply_unread(&mut counts, update),
-            Some(updates) = messages.next() => viewer.apply(&me, updates, &marker),
-            () = tokio::time::sleep(Duration::from_millis(100)) => {}
-        }
-    }
-
-    let history = page_history(&channel, &me).await?;
-    let ledger = demo.ledger.snapshot();
-    let bots_in_open_channel = ledger.tally(&guild.community_id, &general.channel_id).sent;
-    Ok(Summary {
-        seconds,
-        bots,
-        server_url: demo.server.as_ref().map(|s| s.ws_url()).unwrap_or_default(),
-        user_id: me,
-        channels: compare(&demo.communities, &opened, &ledger, &counts),
-        ledger,
-        demo_sent: viewer.sent,
-        demo_refused: viewer.refused,
-        demo_received: viewer.received.len() as u64,
-        open_channel: format!(
-            "{} {}{}",
-            guild.name,
-            channel_glyph(ChannelKind::Text, false),
-            general.name
-        ),
-        bots_in_open_channel,
-        history,
-    })
-}
-
-/// Pages the channel's whole history, newest first, from the SDK cache.
-async fn page_history(channel: &ChannelHandle, me: &UserId) -> Result<HistoryCheck, DemoError> {
-    let mut check = HistoryCheck::default();
-    let mut seqs = Vec::new();
-    let mut before = None;
-    for _ in 0..MAX_HISTORY_PAGES {
-        let page = channel
-            .messages(before, HISTORY_PAGE)
-            .await
-            .map_err(DemoError::sdk("page the history of #general"))?;
-        let Some(oldest) = page.first().map(|m| m.seq) else {
-            break;
-        };
-        check.pages += 1;
-        for message in &page {
-            seqs.push(message.seq);
-            if message.sender_id == *me {
-                check.from_demo += 1;
-            } else {
-                check.from_bots += 1;
-            }
-        }
-        if oldest <= 1 {
-            break;
-        }
-        before = Some(oldest);
-    }
-    seqs.sort_unstable();
-    check.messages = seqs.len() as u64;
-    check.newest = seqs.last().copied().unwrap_or(0);
-    check.gap_free = seqs.iter().zip(1..).all(|(seq, expected)| *seq == expected);
-    Ok(check)
-}
-
 #[cfg(test)]
 mod tests {
+    use community_sdk::protocol::ChannelKind;
+
     use super::*;
     use crate::ledger::Ledger;
     use crate::seed::SeededChannel;
@@ -568,6 +436,7 @@ mod tests {
                 gap_free: true,
                 from_bots: 1,
                 from_demo: 0,
+                ..HistoryCheck::default()
             },
             ..Summary::default()
         };

@@ -1,15 +1,18 @@
 //! The bots: a few users, each with its own SDK [`Client`] and cache, who chat in the
-//! seeded channels at a human pace (faster in the headless run) and sometimes mention
-//! the demo user, so that the demo user's unread and mention badges move.
+//! seeded channels at a human pace (faster in the headless run), sometimes mention the
+//! demo user, so that the demo user's unread and mention badges move, and now and then
+//! edit or recall what they just said and react to others' messages (see `life`).
 //!
 //! Every bot stops by itself: after its run time, after its message budget, or when the
 //! swarm is stopped. Each message's end is awaited (`OutgoingMessage::sent`, bounded)
 //! before the next one, and recorded in the [`Ledger`].
 
+mod life;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use community_sdk::protocol::{ChannelId, CommunityId, Mentions, MessageContent, UserId};
+use community_sdk::protocol::{ChannelId, CommunityId, Mentions, MessageContent, Seq, UserId};
 use community_sdk::{Client, SendOptions};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -93,6 +96,14 @@ pub struct Script {
     pub mention_one_in: u32,
     /// One message in this many is a long one (0: never).
     pub long_one_in: u32,
+    /// One stored message in this many is edited by its bot right after (0: never).
+    pub edit_one_in: u32,
+    /// One stored message in this many (of those not edited) is recalled by its bot
+    /// right after (0: never).
+    pub recall_one_in: u32,
+    /// After one message in this many, the bot reacts to a recent message of the
+    /// channel (0: never).
+    pub react_one_in: u32,
     /// A bot stops after this long.
     pub run_for: Duration,
     /// A bot stops after this many messages.
@@ -111,6 +122,9 @@ impl Script {
             backlog_pace: Pace::BURST,
             mention_one_in: 6,
             long_one_in: 15,
+            edit_one_in: 8,
+            recall_one_in: 25,
+            react_one_in: 3,
             run_for: Duration::from_secs(3600),
             max_messages: 2_000,
             demo_user: demo_user.clone(),
@@ -125,6 +139,9 @@ impl Script {
             backlog_pace: Pace::BURST,
             mention_one_in: 5,
             long_one_in: 20,
+            edit_one_in: 6,
+            recall_one_in: 8,
+            react_one_in: 3,
             run_for,
             max_messages: 10_000,
             demo_user: demo_user.clone(),
@@ -244,13 +261,31 @@ async fn run_bot(
             break;
         }
         let (content, mentions) = compose(&mut rng, &script);
-        send_one(&bot, &target, content, mentions, &ledger, &script.demo_user).await;
+        let mentions_demo = mentions.mentions(&script.demo_user);
+        let text = match &content {
+            MessageContent::Text { text } => text.clone(),
+            _ => String::new(),
+        };
+        let stored = send_one(&bot, &target, content, mentions, &ledger, &script.demo_user).await;
+        if let Some(seq) = stored {
+            let sent = life::Sent {
+                target: &target,
+                seq,
+                text: &text,
+                mentions_demo,
+            };
+            life::follow_up(&bot, sent, &script, &ledger, &mut rng).await;
+        }
+        if one_in(&mut rng, script.react_one_in) {
+            life::react(&bot, &target, &ledger, &mut rng).await;
+        }
     }
     tracing::debug!(bot = %bot.user_id, "bot stopped");
     bot
 }
 
-/// Sends one message and waits (bounded) for the server's answer, recording the outcome.
+/// Sends one message and waits (bounded) for the server's answer, recording the outcome;
+/// returns its sequence once stored.
 async fn send_one(
     bot: &Bot,
     target: &Target,
@@ -258,7 +293,7 @@ async fn send_one(
     mentions: Mentions,
     ledger: &Ledger,
     demo_user: &UserId,
-) {
+) -> Option<Seq> {
     let channel = bot
         .client
         .community(&target.community_id)
@@ -273,16 +308,23 @@ async fn send_one(
         Err(error) => {
             tracing::debug!(bot = %bot.user_id, %error, "send refused");
             ledger.record_refused();
-            return;
+            return None;
         }
     };
     match tokio::time::timeout(CONFIRM_TIMEOUT, outgoing.sent()).await {
-        Ok(Ok(_seq)) => ledger.record_sent(&target.community_id, &target.channel_id, mentions_demo),
+        Ok(Ok(seq)) => {
+            ledger.record_sent(&target.community_id, &target.channel_id, mentions_demo);
+            Some(seq)
+        }
         Ok(Err(error)) => {
             tracing::debug!(bot = %bot.user_id, %error, "message refused");
             ledger.record_refused();
+            None
         }
-        Err(_) => ledger.record_unconfirmed(),
+        Err(_) => {
+            ledger.record_unconfirmed();
+            None
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Drawing the terminal UI from the [`App`] state with ratatui: communities and channels
 //! with badges on the left, the open channel's messages on the right, the input line and
-//! the status bar below, and the `?` help over everything.
+//! the status bar below, and the `?` help or the `P` list of pins over everything.
 //!
 //! Every size is computed with saturating arithmetic and every text is cut or wrapped to
 //! its pane, so any terminal size (down to a single cell) draws without a panic.
@@ -10,14 +10,18 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph};
+use ratatui::widgets::{Block, List, ListItem, ListState, Paragraph};
 
 use crate::app::App;
 use crate::embedded::ServerStatus;
 use crate::format::{Tone, badge, channel_glyph, connection_label, sync_label};
-use crate::input::{HELP, Mode};
+use crate::input::Mode;
 use crate::scrollback::{DisplayLine, LineKind};
 use crate::wrap::{display_width, tail, truncate};
+
+mod overlays;
+
+use overlays::{draw_help, draw_pins};
 
 /// What the event loop needs to know after a draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +75,8 @@ pub fn render(frame: &mut Frame<'_>, app: &mut App) -> Drawn {
     draw_status(frame, app, status);
     if app.show_help {
         draw_help(frame, area);
+    } else if let Some(pins) = &app.pins {
+        draw_pins(frame, app, pins, area);
     }
     drawn
 }
@@ -218,6 +224,10 @@ fn line_style(kind: LineKind) -> Style {
         LineKind::System => Style::new()
             .fg(Color::Magenta)
             .add_modifier(Modifier::ITALIC),
+        LineKind::Recalled => Style::new()
+            .fg(Color::DarkGray)
+            .add_modifier(Modifier::ITALIC | Modifier::CROSSED_OUT),
+        LineKind::Meta | LineKind::Reactions => Style::new().fg(Color::Gray),
     }
 }
 
@@ -326,6 +336,17 @@ fn draw_input(frame: &mut Frame<'_>, app: &App, area: Rect) {
     });
     let typing = app.mode == Mode::Insert;
     let title = match (&channel, typing) {
+        (Some(_), true) if app.editing.is_some() => format!(
+            " Editing #{} — Enter saves, Esc cancels ",
+            app.editing.unwrap_or_default()
+        ),
+        (Some(name), true) if app.replying.is_some() => {
+            let to = app
+                .replying
+                .as_ref()
+                .map_or_else(String::new, |(_, sender)| sender.to_string());
+            format!(" Reply to {to} in {name} — Enter sends, Esc cancels ")
+        }
         (Some(name), true) => format!(" Message {name} — Enter sends, Esc stops typing "),
         (Some(name), false) => format!(" Message {name} — press i to type "),
         (None, _) => " Message — open a channel first ".to_string(),
@@ -399,50 +420,6 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
         Paragraph::new(Line::from(spans)).style(Style::new().bg(Color::Black)),
         area,
     );
-}
-
-/// A rectangle of at most `width` × `height` centred in `area`.
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let width = width.min(area.width);
-    let height = height.min(area.height);
-    Rect::new(
-        area.x + (area.width - width) / 2,
-        area.y + (area.height - height) / 2,
-        width,
-        height,
-    )
-}
-
-fn draw_help(frame: &mut Frame<'_>, area: Rect) {
-    let key_width = HELP
-        .iter()
-        .map(|(k, _)| display_width(k))
-        .max()
-        .unwrap_or(0);
-    let mut lines: Vec<Line<'static>> = HELP
-        .iter()
-        .map(|(key, what)| {
-            Line::from(vec![
-                Span::styled(
-                    format!(" {key:<key_width$}  "),
-                    Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(what.to_string()),
-            ])
-        })
-        .collect();
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        " any key closes this help",
-        Style::new().fg(Color::DarkGray),
-    ));
-    let height = u16::try_from(lines.len())
-        .unwrap_or(u16::MAX)
-        .saturating_add(2);
-    let popup = centered(area, 72, height);
-    frame.render_widget(Clear, popup);
-    let block = pane(" Keys ".into(), true);
-    frame.render_widget(Paragraph::new(Text::from(lines)).block(block), popup);
 }
 
 #[cfg(test)]
@@ -643,6 +620,65 @@ mod tests {
             let (drawn, _) = draw(&mut app, width, height);
             assert!(drawn.page_rows <= usize::from(height));
         }
+    }
+
+    #[test]
+    fn edits_recalls_reactions_pins_and_system_lines_are_drawn() {
+        use community_sdk::protocol::{Pin, Reaction};
+
+        let mut app = app();
+        let mut edited = message(1, "gg everyone");
+        edited.edit_count = 1;
+        edited.reactions = vec![Reaction {
+            emoji: "👍".into(),
+            count: 2,
+            users: vec!["demo".into(), "rook".into()],
+            me: false,
+        }];
+        let mut recalled = message(2, "");
+        recalled.content = MessageContent::Recalled {
+            by: "nova".into(),
+            at_ms: 0,
+        };
+        let mut pinned = message(3, "read the rules");
+        pinned.pinned = Some(Pin {
+            by: "demo".into(),
+            at_ms: 0,
+        });
+        let mut system = message(4, "");
+        system.sender_id = "".into();
+        system.content = MessageContent::System {
+            event: "member_joined".into(),
+            text: "rook joined".into(),
+        };
+        let general = crate::app::ChannelKey {
+            community_id: "c".into(),
+            channel_id: "general".into(),
+        };
+        app.on_messages(
+            &general,
+            vec![MessageUpdate::Reset {
+                messages: vec![edited, recalled, pinned.clone(), system],
+                pending: Vec::new(),
+            }],
+        );
+        let (_, screen) = draw(&mut app, 100, 30);
+        // The test backend shows a wide emoji as its cell and a blank one.
+        let screen = screen.replace("👍 ", "👍").replace("📌 ", "📌");
+        for shown in [
+            "gg everyone (edited)",
+            "👍 2",
+            "message recalled",
+            "📌 read the rules",
+            "server",
+            "rook joined",
+        ] {
+            assert!(screen.contains(shown), "{shown}\n{screen}");
+        }
+        app.on_pins(&general, Ok(vec![pinned]));
+        let (_, screen) = draw(&mut app, 100, 30);
+        assert!(screen.contains("Pinned (1)"), "{screen}");
+        assert!(screen.contains("#3 pinned by demo"), "{screen}");
     }
 
     #[test]

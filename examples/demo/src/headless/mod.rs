@@ -1,0 +1,273 @@
+//! The headless run: the same flow as the terminal UI (embedded server, seeding, bots)
+//! without a terminal, then a check of the demo user's counts against what the bots did.
+//!
+//! The demo user opens only the first community's default channel (and keeps it read, as
+//! the UI does for the open channel), sends a few messages there and, like a user of the
+//! UI's keys, replies, edits, reacts, pins and recalls (`life`); it reads nothing else.
+//! After the bots stop, every other channel's unread count must equal the number of
+//! messages the bots got stored there and did not recall, and its mention count the
+//! number of those that mention the demo user; the open channel must be fully read, and
+//! its history, paged from the SDK cache, must be gap-free, hold every bot message sent
+//! there, show every edit and recall of the bots and every change of the demo user, and
+//! draw them all (`render`). The summary and its checks are in `summary`.
+
+mod life;
+mod render;
+mod summary;
+
+use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
+
+use community_sdk::protocol::{ChannelKind, Message, MessageContent, Seq, UserId};
+use community_sdk::{ChannelHandle, MessageUpdate, SendOptions, SendState, UnreadUpdate};
+use tokio::time::Instant;
+
+use life::DemoLife;
+pub use life::LifeCheck;
+pub use render::{RenderCheck, Shown};
+pub use summary::{ChannelCheck, ChannelRef, Counts, HistoryCheck, Summary, compare};
+
+use crate::bots::Script;
+use crate::error::DemoError;
+use crate::flow::{Demo, ReadMarker, Setup};
+use crate::format::channel_glyph;
+
+/// How often the demo user posts in the open channel.
+const SEND_EVERY: Duration = Duration::from_secs(2);
+/// How long the counts may take to settle after the bots stop.
+const SETTLE: Duration = Duration::from_secs(15);
+/// History page size when paging the open channel.
+const HISTORY_PAGE: u32 = 100;
+/// Most pages read when paging the open channel's history.
+const MAX_HISTORY_PAGES: u32 = 1_000;
+
+/// The demo user's view of the open channel.
+#[derive(Default)]
+struct Viewer {
+    received: BTreeSet<Seq>,
+    sent: u64,
+    refused: u64,
+    pending: HashSet<String>,
+    /// The demo user's stored messages: local id and sequence, oldest first.
+    own: Vec<(String, Seq)>,
+    /// Message changes seen live (`Updated`).
+    changes_seen: u64,
+}
+
+impl Viewer {
+    fn apply(&mut self, me: &UserId, updates: Vec<MessageUpdate>, marker: &ReadMarker) {
+        for update in updates {
+            match update {
+                MessageUpdate::Reset { messages, .. } => {
+                    for message in messages {
+                        marker.seen(message.seq);
+                        if message.sender_id != *me {
+                            self.received.insert(message.seq);
+                        }
+                    }
+                }
+                MessageUpdate::Inserted(message) => {
+                    marker.seen(message.seq);
+                    if message.sender_id != *me {
+                        self.received.insert(message.seq);
+                    }
+                }
+                MessageUpdate::Updated(message) => {
+                    marker.seen(message.seq);
+                    self.changes_seen += 1;
+                }
+                MessageUpdate::Local(echo) => match echo.state {
+                    SendState::Sent { seq } => {
+                        marker.seen(seq);
+                        self.ended(&echo.local_id, Some(seq));
+                    }
+                    SendState::Failed { .. } => self.ended(&echo.local_id, None),
+                    // Still sending (or a later state): wait for its end.
+                    _ => {}
+                },
+                // Never stored: the demo does not discard, but count it if it happens.
+                MessageUpdate::Discarded { local_id } => self.ended(&local_id, None),
+                // `Removed` (the demo hides nothing), `Change` (its changes are awaited
+                // one by one at the end) and any later kind.
+                _ => {}
+            }
+        }
+    }
+
+    /// One of the demo user's sends ended: stored (at `seq`), or not.
+    fn ended(&mut self, local_id: &str, stored: Option<Seq>) {
+        if !self.pending.remove(local_id) {
+            return;
+        }
+        match stored {
+            Some(seq) => {
+                self.sent += 1;
+                self.own.push((local_id.to_string(), seq));
+            }
+            None => self.refused += 1,
+        }
+    }
+}
+
+fn apply_unread(counts: &mut Counts, update: UnreadUpdate) {
+    if update.reset {
+        counts.clear();
+    }
+    for channel in update.channels {
+        counts.insert(
+            (channel.community_id, channel.channel_id),
+            (channel.unread_count, channel.mention_count),
+        );
+    }
+}
+
+/// Runs the flow for `seconds` of bot chatter and returns what it saw. Progress goes to
+/// standard error.
+pub async fn run(seconds: u64, setup: Setup) -> Result<Summary, DemoError> {
+    let mut demo = Demo::start(setup, None, &mut |step| eprintln!("[demo] {step}")).await?;
+    let result = observe(&mut demo, seconds).await;
+    demo.shutdown().await;
+    result
+}
+
+async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
+    let guild = demo
+        .communities
+        .first()
+        .cloned()
+        .ok_or_else(|| DemoError::Setup("nothing was seeded".into()))?;
+    let general = guild
+        .default_channel()
+        .cloned()
+        .ok_or_else(|| DemoError::Setup("the seeded community has no default channel".into()))?;
+    let me = demo.user_id.clone();
+    let channel = demo
+        .client
+        .community(&guild.community_id)
+        .channel(&general.channel_id);
+    let mut counts = Counts::new();
+    let mut unread = demo.client.subscribe_unread();
+    let mut messages = channel
+        .subscribe_messages()
+        .await
+        .map_err(DemoError::sdk("subscribe to #general"))?;
+    let marker = ReadMarker::spawn(channel.clone());
+    marker.seen(channel.entry().map_or(0, |e| e.head.last_seq));
+    let mut viewer = Viewer::default();
+    let mut life = DemoLife::default();
+    demo.release_bots(Script::headless(&me, Duration::from_secs(seconds)));
+    let bots = demo.bot_count();
+    eprintln!("[demo] {bots} bots chatting for {seconds} s; {me} reads only #general");
+
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut send_tick = tokio::time::interval_at(Instant::now() + SEND_EVERY, SEND_EVERY);
+    let mut posts = 0_u32;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep_until(deadline) => break,
+            Some(update) = unread.next() => apply_unread(&mut counts, update),
+            Some(updates) = messages.next() => viewer.apply(&me, updates, &marker),
+            _ = send_tick.tick() => {
+                posts += 1;
+                let reply_to = if posts % 5 == 1 {
+                    life.reply_target(&channel, &me).await
+                } else {
+                    None
+                };
+                let text = format!("status update {posts} from the headless demo");
+                let options = SendOptions { reply_to, ..SendOptions::default() };
+                match channel.send(MessageContent::Text { text }, options).await {
+                    Ok(outgoing) => {
+                        viewer.pending.insert(outgoing.local_id().to_string());
+                        if reply_to.is_some() {
+                            life.replied(outgoing.local_id());
+                        }
+                    }
+                    Err(error) => {
+                        eprintln!("[demo] send refused: {error}");
+                        viewer.refused += 1;
+                    }
+                }
+                life.act(posts, &channel, &me, &viewer.own).await;
+            }
+        }
+    }
+    eprintln!("[demo] stopping the bots");
+    demo.stop_bots().await;
+    life.settle(&channel).await;
+
+    let opened: HashSet<ChannelRef> = [(guild.community_id.clone(), general.channel_id.clone())]
+        .into_iter()
+        .collect();
+    let settle_deadline = Instant::now() + SETTLE;
+    loop {
+        let ledger = demo.ledger.snapshot();
+        let settled = compare(&demo.communities, &opened, &ledger, &counts)
+            .iter()
+            .all(ChannelCheck::ok)
+            && viewer.pending.is_empty()
+            && marker.is_settled();
+        if settled {
+            break;
+        }
+        tokio::select! {
+            () = tokio::time::sleep_until(settle_deadline) => break,
+            Some(update) = unread.next() => apply_unread(&mut counts, update),
+            Some(updates) = messages.next() => viewer.apply(&me, updates, &marker),
+            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+    }
+
+    let (history_messages, pages) = page_history(&channel).await?;
+    let history = HistoryCheck::of(&history_messages, &me, pages);
+    let ledger = demo.ledger.snapshot();
+    let open_tally = ledger.tally(&guild.community_id, &general.channel_id);
+    Ok(Summary {
+        seconds,
+        bots,
+        server_url: demo.server.as_ref().map(|s| s.ws_url()).unwrap_or_default(),
+        life: life.check(&history_messages, &me, &viewer.own),
+        rendered: RenderCheck::of(&history_messages, &me),
+        user_id: me,
+        channels: compare(&demo.communities, &opened, &ledger, &counts),
+        ledger,
+        demo_sent: viewer.sent,
+        demo_refused: viewer.refused,
+        demo_received: viewer.received.len() as u64,
+        changes_seen: viewer.changes_seen,
+        open_channel: format!(
+            "{} {}{}",
+            guild.name,
+            channel_glyph(ChannelKind::Text, false),
+            general.name
+        ),
+        bots_in_open_channel: open_tally.sent,
+        bots_edited_in_open_channel: open_tally.edited,
+        bots_recalled_in_open_channel: open_tally.recalled,
+        history,
+    })
+}
+
+/// Pages the channel's whole history, newest first, from the SDK cache; returns every
+/// message and how many pages it took.
+async fn page_history(channel: &ChannelHandle) -> Result<(Vec<Message>, u32), DemoError> {
+    let mut messages = Vec::new();
+    let mut pages = 0;
+    let mut before = None;
+    for _ in 0..MAX_HISTORY_PAGES {
+        let page = channel
+            .messages(before, HISTORY_PAGE)
+            .await
+            .map_err(DemoError::sdk("page the history of #general"))?;
+        let Some(oldest) = page.first().map(|m| m.seq) else {
+            break;
+        };
+        pages += 1;
+        messages.extend(page);
+        if oldest <= 1 {
+            break;
+        }
+        before = Some(oldest);
+    }
+    Ok((messages, pages))
+}
