@@ -10,9 +10,11 @@
 
 mod frame_proxy;
 mod proxy;
+mod raw;
 
 pub use frame_proxy::{FrameProxy, Rewrite, Verdict};
 pub use proxy::{CHUNK, FaultProxy};
+pub use raw::RawClient;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -20,6 +20,7 @@ async fn a_new_device_shows_exact_counts_before_loading_messages() -> TestResult
                 mentions: Mentions {
                     users: vec!["bob".into()],
                     everyone: false,
+                    groups: Vec::new(),
                 },
                 ..Default::default()
             }

@@ -39,6 +39,7 @@ async fn two_users_converse_and_read_positions_follow_the_user() -> TestResult {
         mentions: Mentions {
             users: vec!["bob".into()],
             everyone: false,
+            groups: Vec::new(),
         },
         ..Default::default()
     };

@@ -24,6 +24,7 @@ fn mentioning(user: &str) -> SendOptions {
         mentions: Mentions {
             users: vec![user.into()],
             everyone: false,
+            groups: Vec::new(),
         },
         ..Default::default()
     }
@@ -413,6 +414,7 @@ async fn a_device_offline_during_500_changes_catches_up_field_by_field() -> Test
                     Mentions {
                         users: vec!["carol".into()],
                         everyone: false,
+                        groups: Vec::new(),
                     }
                 } else {
                     Mentions::default()

@@ -29,6 +29,7 @@ async fn do_not_disturb_leaves_the_total_but_keeps_mentions() -> TestResult {
         mentions: Mentions {
             users: vec!["bob".into()],
             everyone: false,
+            groups: Vec::new(),
         },
         ..Default::default()
     };

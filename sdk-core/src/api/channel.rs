@@ -154,6 +154,28 @@ impl ChannelHandle {
         Ok(OutgoingMessage::new(echo, book))
     }
 
+    /// Whether the user may post `content` mentioning `mentions` here, from the cache:
+    /// `send_messages`, plus `attach_media` for media and `mention_everyone` for
+    /// `@everyone` or a group that is not mentionable; `Ok` when allowed (or when the cache
+    /// cannot tell), else the error the server would give.
+    pub fn check_send(
+        &self,
+        content: &MessageContent,
+        mentions: &community_protocol::Mentions,
+    ) -> Result<(), SdkError> {
+        let session = self.session()?;
+        session.read(|state| {
+            checks::may_send(
+                state,
+                &self.community_id,
+                &self.channel_id,
+                content,
+                mentions,
+            )
+        })?;
+        Ok(())
+    }
+
     /// Sends a text message (see [`send`](Self::send)).
     pub async fn send_text(&self, text: impl Into<String>) -> Result<OutgoingMessage, SdkError> {
         self.send(

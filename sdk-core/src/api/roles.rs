@@ -72,6 +72,16 @@ impl CommunityHandle {
             .read(|state| state.community_permissions(self.id()))
     }
 
+    /// Whether the user may do operation `op` (a protocol operation name such as
+    /// `"kick_member"`) in the community at large, from the cache: `Ok` when allowed (or
+    /// when the cache cannot tell), else the error the server would give. Conditions on
+    /// a target (its rank) are left to the server.
+    pub fn check_operation(&self, op: &str) -> Result<(), SdkError> {
+        let session = self.session()?;
+        session.read(|state| state.require_op(op, self.id(), None))?;
+        Ok(())
+    }
+
     fn require(
         &self,
         op: &'static str,
@@ -114,14 +124,17 @@ impl CommunityHandle {
                 permissions: group.permissions,
             }))
             .await?;
-        // A new group starts at position 1: the others move up.
+        // A new group starts at position 1: the others move up (unless the server's
+        // `groups_changed` already brought the new list).
         let mut groups = self.groups();
-        for g in groups.iter_mut().filter(|g| !g.group_id.is_everyone()) {
-            g.position += 1;
+        if !groups.iter().any(|g| g.group_id == created.group_id) {
+            for g in groups.iter_mut().filter(|g| !g.group_id.is_everyone()) {
+                g.position += 1;
+            }
+            groups.push(created.clone());
+            sort_groups(&mut groups);
+            self.apply_groups(groups).await?;
         }
-        groups.push(created.clone());
-        sort_groups(&mut groups);
-        self.apply_groups(groups).await?;
         Ok(created)
     }
 
@@ -131,8 +144,10 @@ impl CommunityHandle {
         group_id: impl Into<GroupId>,
         update: GroupUpdate,
     ) -> Result<Group, SdkError> {
+        let group_id = group_id.into();
         let session = self.require("update_group")?;
         session.read(|state| -> Result<(), ApiError> {
+            state.may_manage_group(self.id(), &group_id)?;
             if let Some(name) = &update.name {
                 state.limits.check_group_name(name)?;
             }
@@ -144,7 +159,7 @@ impl CommunityHandle {
         let updated = session
             .call(op::UpdateGroup(UpdateGroup {
                 community_id: self.id().clone(),
-                group_id: group_id.into(),
+                group_id,
                 name: update.name,
                 color: update.color,
                 mentionable: update.mentionable,
@@ -166,6 +181,7 @@ impl CommunityHandle {
             .into());
         }
         let session = self.require("delete_group")?;
+        session.read(|state| state.may_manage_group(self.id(), &group_id))?;
         session
             .call(op::DeleteGroup(GroupRef {
                 community_id: self.id().clone(),
@@ -218,7 +234,10 @@ impl CommunityHandle {
         group_id: GroupId,
     ) -> Result<MemberInfo, SdkError> {
         let session = self.require(op_name)?;
-        session.read(|state| super::checks::not_the_owner(state, self.id(), &user_id))?;
+        session.read(|state| -> Result<(), ApiError> {
+            super::checks::not_the_owner(state, self.id(), &user_id)?;
+            state.may_manage_group(self.id(), &group_id)
+        })?;
         let params = MemberGroup {
             community_id: self.id().clone(),
             user_id,
@@ -343,6 +362,15 @@ impl ChannelHandle {
             .session()
             .ok()?
             .read(|state| state.channel_permissions(self.community_id(), self.id()))
+    }
+
+    /// Whether the user may do operation `op` (such as `"send_message"` or
+    /// `"pin_message"`) in this channel, from the cache: `Ok` when allowed (or when the
+    /// cache cannot tell), else the error the server would give.
+    pub fn check_operation(&self, op: &str) -> Result<(), SdkError> {
+        let session = self.client.session()?;
+        session.read(|state| state.require_op(op, self.community_id(), Some(self.id())))?;
+        Ok(())
     }
 
     /// Sets (or removes, with nothing allowed or denied) the channel's override for a

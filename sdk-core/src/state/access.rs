@@ -140,6 +140,22 @@ impl State {
         )
     }
 
+    /// Checks that the user may manage `group_id` (change, delete, give, take): only a
+    /// group below their rank. No opinion when the community or the group is not cached.
+    pub(crate) fn may_manage_group(
+        &self,
+        community_id: &CommunityId,
+        group_id: &community_protocol::GroupId,
+    ) -> Result<(), ApiError> {
+        let Some(community) = self.community(community_id) else {
+            return Ok(());
+        };
+        let Some(group) = community.groups.iter().find(|g| &g.group_id == group_id) else {
+            return Ok(());
+        };
+        permissions::may_manage_group(&actor(community), group, &community.groups)
+    }
+
     /// Checks what operation `op` needs (the protocol's table), in the channel when the
     /// operation is checked there.
     pub(crate) fn require_op(

@@ -39,7 +39,17 @@ pub(crate) fn edit(cx: &mut Ctx<'_>, p: EditMessage) -> Result<Response, ApiErro
             "an edit needs content, mentions or custom_data",
         ));
     }
-    let target = Target::load(cx, &p.community_id, &p.channel_id, p.seq)?;
+    // The right to post comes before the message: refused whatever the `seq` (the flags
+    // the new content needs are checked below, once the content is known).
+    let target = Target::load_checked(
+        cx,
+        &p.community_id,
+        &p.channel_id,
+        p.seq,
+        |cx, membership, channel| {
+            cx.require_op(membership, "edit_message", Some(channel), Permissions::NONE)
+        },
+    )?;
     if let Some(used) = cx.tx.edit_by_key(cx.caller, &p.idempotency_key)? {
         if used.channel_id != p.channel_id || used.seq != p.seq {
             return Err(ApiError::new(

@@ -15,14 +15,17 @@ use super::context::Ctx;
 /// `add_reaction`.
 pub(crate) fn add(cx: &mut Ctx<'_>, p: MessageReaction) -> Result<Response, ApiError> {
     cx.limits.check_emoji(&p.emoji)?;
-    let target = Target::load(cx, &p.community_id, &p.channel_id, p.seq)?;
-    target.require_not_recalled()?;
-    cx.require_op(
-        &target.membership,
-        "add_reaction",
-        Some(&target.channel),
-        Permissions::NONE,
+    // The permission comes before the message: refused whatever the `seq`.
+    let target = Target::load_checked(
+        cx,
+        &p.community_id,
+        &p.channel_id,
+        p.seq,
+        |cx, membership, channel| {
+            cx.require_op(membership, "add_reaction", Some(channel), Permissions::NONE)
+        },
     )?;
+    target.require_not_recalled()?;
     let existing = target.message.reaction(&p.emoji);
     if existing.is_some_and(|reaction| reaction.me) {
         return changed(cx, target, None);
