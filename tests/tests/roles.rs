@@ -354,3 +354,82 @@ async fn moderators_act_only_below_their_group() -> TestResult {
     assert_eq!(code_of(&refused), Some(ErrorCode::PERMISSION_DENIED));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn member_fields_are_set_by_managers_and_filter_the_member_list() -> TestResult {
+    let server = TestServer::start().await?;
+    let alice = TestClient::login(&server, "alice", "alice-phone").await?;
+    let bob = TestClient::login(&server, "bob", "bob-phone").await?;
+    let carol = TestClient::login(&server, "carol", "carol-phone").await?;
+    let (community_id, _) = guild(&alice, "Guild", &[&bob, &carol]).await?;
+    let community = alice.client.community(&community_id);
+    let healers = community
+        .create_group(NewGroup {
+            name: "healers".into(),
+            ..Default::default()
+        })
+        .await?;
+    community
+        .assign_group("bob", healers.group_id.clone())
+        .await?;
+    let fields = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    community
+        .set_member_fields("bob", fields(&[("class", "priest"), ("server", "eu")]))
+        .await?;
+    // Carol may set her own, not bob's.
+    carol
+        .client
+        .community(&community_id)
+        .set_member_fields("carol", fields(&[("class", "mage")]))
+        .await?;
+    let refused = carol
+        .client
+        .community(&community_id)
+        .set_member_fields("bob", fields(&[("class", "mage")]))
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&refused), Some(ErrorCode::PERMISSION_DENIED));
+    // Limits: a sixth field, a 65-byte value.
+    let six: Vec<(String, String)> = (0..6).map(|i| (format!("f{i}"), "v".into())).collect();
+    let refused = community
+        .set_member_fields("carol", six.into_iter().collect())
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&refused), Some(ErrorCode::TOO_MANY_MEMBER_FIELDS));
+    let long = "v".repeat(65);
+    let refused = community
+        .set_member_fields("carol", fields(&[("class", long.as_str())]))
+        .await
+        .unwrap_err();
+    assert_eq!(code_of(&refused), Some(ErrorCode::MEMBER_FIELD_TOO_LONG));
+
+    let page = community
+        .find_members(community_sdk::MembersQuery {
+            group_id: Some(healers.group_id.clone()),
+            ..Default::default()
+        })
+        .await?;
+    let ids: Vec<&str> = page.page.items.iter().map(|m| m.user_id.as_str()).collect();
+    assert_eq!((ids, page.total_count), (vec!["bob"], 1));
+    let page = community
+        .find_members(community_sdk::MembersQuery {
+            field: Some(("class".into(), "mage".into())),
+            ..Default::default()
+        })
+        .await?;
+    let ids: Vec<&str> = page.page.items.iter().map(|m| m.user_id.as_str()).collect();
+    assert_eq!(ids, vec!["carol"]);
+    eventually("bob's own fields reach his device", || {
+        bob.client
+            .community(&community_id)
+            .entry()
+            .is_some_and(|e| e.me.custom_fields.get("class").map(String::as_str) == Some("priest"))
+    })
+    .await?;
+    Ok(())
+}
