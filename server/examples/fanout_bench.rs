@@ -1,12 +1,20 @@
 //! Fan-out benchmark of `community-server` (a program, not a test).
 //!
 //! For each client count N it starts an in-process server with a temporary data
-//! directory, creates one community, invites N users, and connects N WebSocket clients
-//! on loopback — in a *child process* (this same program with `child`), so that the
-//! server's memory can be read from this process's `/proc/self/status` without the
-//! clients' memory in it. Then one sender (in this process) sends text messages into the
-//! community's default channel at a fixed rate (or as fast as a window of in-flight
-//! requests allows, `--rate 0`); every client receives every message. It reports:
+//! directory, creates one community with a channel `bench`, invites N users and a
+//! sender, and connects N WebSocket clients on loopback — in a *child process* (this same
+//! program with `child`), so that the server's memory can be read from this process's
+//! `/proc/self/status` without the clients' memory in it. Then the sender (a member, in
+//! this process) sends text messages into `bench` at a fixed rate (or as fast as a window
+//! of in-flight requests allows, `--rate 0`); every client receives every message.
+//!
+//! Modes (`--modes`): `plain` — `bench` is an ordinary public channel; `groups` — the
+//! community has 20 permission groups, the members (sender included) are spread over
+//! them (every seventh holds two), and `bench` is hidden from `@everyone` and shown again
+//! through 20 group overrides (with other flags varied) and 10 member overrides: the same
+//! N recipients, found through permissions. `--repeat R` alternates the modes R times,
+//! so both see the same machine load; a summary gives the ratio of their medians. It
+//! reports:
 //!
 //! - deliveries per second: messages received by all clients / (last receive − first send);
 //! - send → receive latency p50 / p99 / max (the send time is carried in the text);
@@ -16,6 +24,7 @@
 //!
 //! ```text
 //! cargo run --release -p community-server --example fanout_bench -- --clients 100,1000,5000 --rate 60 --seconds 5
+//! cargo run --release -p community-server --example fanout_bench -- --clients 1000 --rate 60 --seconds 5 --modes plain,groups --repeat 5
 //! ```
 //!
 //! The open-files limit is raised to its hard limit by the program itself (each client
@@ -28,10 +37,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use community_protocol::request::{CreateCommunity, InviteMembers, Login, SendMessage};
+use community_protocol::request::{
+    CreateChannel, CreateCommunity, CreateGroup, InviteMembers, Login, MemberGroup, SendMessage,
+    SetChannelOverride,
+};
 use community_protocol::{
-    ChannelId, ClientFrame, CommunityId, Mentions, MessageContent, PROTOCOL_VERSION, Priority,
-    Request, Response, ServerFrame, UserId, codec,
+    ChannelId, ClientFrame, CommunityId, GroupId, Mentions, MessageContent, Override,
+    OverrideTarget, PROTOCOL_VERSION, Permissions, Priority, Request, Response, ServerFrame,
+    UserId, codec,
 };
 use community_server::{RunningServer, ServerConfig};
 use futures_util::{SinkExt, StreamExt};
@@ -57,6 +70,12 @@ struct Args {
     /// Requests in flight at most (pipelining of the sender).
     #[arg(long, default_value_t = 32)]
     window: usize,
+    /// Modes to measure, comma-separated: `plain`, `groups` (see the module docs).
+    #[arg(long, value_delimiter = ',', default_value = "plain")]
+    modes: Vec<Mode>,
+    /// How many times to run the modes, alternating.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
     /// Run as the client process (internal).
     #[arg(long, hide = true)]
     child: bool,
@@ -65,6 +84,20 @@ struct Args {
     #[arg(long, hide = true, default_value = "")]
     data_dir: String,
 }
+
+/// How `bench` is set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Mode {
+    /// An ordinary public channel.
+    Plain,
+    /// 20 groups, members spread over them, the channel shown through overrides.
+    Groups,
+}
+
+/// Groups of the `groups` mode.
+const GROUPS: usize = 20;
+/// Member overrides of the `groups` mode.
+const MEMBER_OVERRIDES: usize = 10;
 
 fn main() -> Result<(), BoxError> {
     let args = Args::parse();
@@ -76,13 +109,38 @@ fn main() -> Result<(), BoxError> {
         return runtime.block_on(child(args));
     }
     println!(
-        "| clients | rate (msg/s) | messages | deliveries/s | server CPU µs/delivery | p50 | p99 | max | RSS/connection | connect+login all |"
+        "| mode | clients | rate (msg/s) | messages | deliveries/s | server CPU µs/delivery | p50 | p99 | max | RSS/connection | connect+login all |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for &n in &args.clients {
-        runtime.block_on(measure(&args, n))?;
+        let mut cpu: Vec<(Mode, f64)> = Vec::new();
+        for _ in 0..args.repeat.max(1) {
+            for &mode in &args.modes {
+                cpu.push((mode, runtime.block_on(measure(&args, n, mode))?));
+            }
+        }
+        summarize(n, &cpu);
     }
     Ok(())
+}
+
+/// Prints the median CPU per delivery of each mode and, with both, their ratio.
+fn summarize(n: usize, cpu: &[(Mode, f64)]) {
+    let median = |mode: Mode| {
+        let mut values: Vec<f64> = cpu
+            .iter()
+            .filter(|(m, _)| *m == mode)
+            .map(|(_, v)| *v)
+            .collect();
+        values.sort_by(f64::total_cmp);
+        values.get(values.len() / 2).copied()
+    };
+    if let (Some(plain), Some(groups)) = (median(Mode::Plain), median(Mode::Groups)) {
+        eprintln!(
+            "  N={n}: median server CPU per delivery: plain {plain:.2} µs, groups {groups:.2} µs, ratio {:.3}",
+            groups / plain
+        );
+    }
 }
 
 fn raise_open_files_limit() {
@@ -192,7 +250,7 @@ fn user(i: usize) -> String {
     format!("u{i}")
 }
 
-async fn measure(args: &Args, n: usize) -> Result<(), BoxError> {
+async fn measure(args: &Args, n: usize, mode: Mode) -> Result<f64, BoxError> {
     let dir = tempfile::tempdir()?;
     let mut config = ServerConfig::new("127.0.0.1:0".parse()?, dir.path());
     config.limits.channel_messages_per_second = 1_000_000;
@@ -214,8 +272,18 @@ async fn measure(args: &Args, n: usize) -> Result<(), BoxError> {
     let Response::Community(snapshot) = request(&mut owner, 2, create).await? else {
         return Err("no community".into());
     };
-    let (community, channel) = (snapshot.info.community_id, snapshot.info.default_channel_id);
-    let users: Vec<UserId> = (0..n).map(|i| user(i).into()).collect();
+    let community = snapshot.info.community_id;
+    let create_channel = Request::CreateChannel(CreateChannel {
+        community_id: community.clone(),
+        name: "bench".into(),
+        ..Default::default()
+    });
+    let Response::Channel(bench) = request(&mut owner, 3, create_channel).await? else {
+        return Err("no channel".into());
+    };
+    let channel = bench.channel_id;
+    let mut users: Vec<UserId> = (0..n).map(|i| user(i).into()).collect();
+    users.push(SENDER.into());
     for (i, batch) in users.chunks(100).enumerate() {
         let invite = Request::InviteMembers(InviteMembers {
             community_id: community.clone(),
@@ -223,6 +291,17 @@ async fn measure(args: &Args, n: usize) -> Result<(), BoxError> {
         });
         request(&mut owner, 10 + i as u64, invite).await?;
     }
+    if mode == Mode::Groups {
+        set_up_groups(&mut owner, &community, &channel, &users).await?;
+    }
+    // The owner's work is done: only the recipients and the sender stay connected.
+    drop(owner);
+    let sender = hello_login(
+        &url,
+        SENDER,
+        server.issue_token(SENDER, Duration::from_secs(3600))?,
+    )
+    .await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before = rss_kib();
 
@@ -255,7 +334,7 @@ async fn measure(args: &Args, n: usize) -> Result<(), BoxError> {
     child_in.flush()?;
     let cpu_before = cpu_us();
     let sending = send_messages(
-        owner,
+        sender,
         &community,
         &channel,
         messages,
@@ -280,10 +359,11 @@ async fn measure(args: &Args, n: usize) -> Result<(), BoxError> {
         .last_recv_us
         .saturating_sub(stats.first_sent_us)
         .max(1);
+    let cpu_per_delivery = server_cpu as f64 / stats.deliveries.max(1) as f64;
     println!(
-        "| {n} | {rate} | {messages} | {:.0} | {:.2} | {:.1} ms | {:.1} ms | {:.1} ms | {:.2} KiB | {connect_ms} ms |",
+        "| {mode:?} | {n} | {rate} | {messages} | {:.0} | {:.2} | {:.1} ms | {:.1} ms | {:.1} ms | {:.2} KiB | {connect_ms} ms |",
         stats.deliveries as f64 * 1e6 / window as f64,
-        server_cpu as f64 / stats.deliveries.max(1) as f64,
+        cpu_per_delivery,
         stats.p50_us as f64 / 1000.0,
         stats.p99_us as f64 / 1000.0,
         stats.max_us as f64 / 1000.0,
@@ -300,6 +380,99 @@ async fn measure(args: &Args, n: usize) -> Result<(), BoxError> {
         server_cpu as f64 / 1e6,
         stats.cpu_us as f64 / 1e6,
     );
+    Ok(cpu_per_delivery)
+}
+
+/// The member who sends (not the owner, who would bypass every permission check).
+const SENDER: &str = "sender";
+
+/// The `groups` mode: 20 groups with varied flags, every member in one (every seventh in
+/// two), `bench` hidden from `@everyone` and shown through an override per group, plus
+/// member overrides. Every member still sees it.
+async fn set_up_groups(
+    owner: &mut Ws,
+    community: &CommunityId,
+    channel: &ChannelId,
+    users: &[UserId],
+) -> Result<(), BoxError> {
+    let mut id = 100_000;
+    let mut next = || {
+        id += 1;
+        id
+    };
+    let mut groups: Vec<GroupId> = Vec::with_capacity(GROUPS);
+    for g in 0..GROUPS {
+        let create = Request::CreateGroup(CreateGroup {
+            community_id: community.clone(),
+            name: format!("group {g}"),
+            color: g as u32,
+            mentionable: g % 2 == 0,
+            permissions: if g % 3 == 0 {
+                Permissions::MENTION_EVERYONE
+            } else {
+                Permissions::NONE
+            },
+        });
+        let Response::Group(group) = request(owner, next(), create).await? else {
+            return Err("no group".into());
+        };
+        groups.push(group.group_id);
+    }
+    for (i, user) in users.iter().enumerate() {
+        let mut held = vec![&groups[i % GROUPS]];
+        if i % 7 == 0 {
+            held.push(&groups[(i + 1) % GROUPS]);
+        }
+        for group in held {
+            let assign = Request::AssignGroup(MemberGroup {
+                community_id: community.clone(),
+                user_id: user.clone(),
+                group_id: group.clone(),
+            });
+            request(owner, next(), assign).await?;
+        }
+    }
+    let mut rules = vec![Override {
+        target: OverrideTarget::Group {
+            group_id: GroupId::everyone(),
+        },
+        allow: Permissions::NONE,
+        deny: Permissions::VIEW_CHANNEL,
+    }];
+    for (g, group) in groups.iter().enumerate() {
+        rules.push(Override {
+            target: OverrideTarget::Group {
+                group_id: group.clone(),
+            },
+            allow: Permissions::VIEW_CHANNEL.union(if g % 2 == 0 {
+                Permissions::ATTACH_MEDIA
+            } else {
+                Permissions::NONE
+            }),
+            deny: if g % 2 == 1 {
+                Permissions::ADD_REACTIONS
+            } else {
+                Permissions::NONE
+            },
+        });
+    }
+    for user in users.iter().take(MEMBER_OVERRIDES) {
+        rules.push(Override {
+            target: OverrideTarget::Member {
+                user_id: user.clone(),
+            },
+            allow: Permissions::SEND_MESSAGES,
+            deny: Permissions::ATTACH_MEDIA,
+        });
+    }
+    for rule in rules {
+        let set = Request::SetChannelOverride(SetChannelOverride {
+            community_id: community.clone(),
+            channel_id: channel.clone(),
+            rule,
+        });
+        request(owner, next(), set).await?;
+    }
     Ok(())
 }
 

@@ -322,3 +322,82 @@ async fn a_notification_level_reaches_the_users_other_devices() {
         (general, ChannelNotification::MentionsOnly)
     );
 }
+
+#[tokio::test]
+async fn mute_all_group_mentions_and_member_fields_over_the_wire() {
+    let server = TestServer::start().await;
+    let mut alice = server.login("alice").await;
+    let guild = create_community(&mut alice, "Guild").await;
+    let id = guild.info.community_id.clone();
+    let general = guild.info.default_channel_id.clone();
+    let mut bob = server.login("bob").await;
+    let mut carol = server.login("carol").await;
+    bob.ok(join(id.as_str())).await;
+    carol.ok(join(id.as_str())).await;
+    let raid = group(&mut alice, &id, "raid", Permissions::NONE).await;
+    alice.ok(assign(&id, "bob", &raid)).await;
+
+    // A group mention: alice (owner) may mention any group; bob counts it, carol not.
+    let mut p = match send_text(id.as_str(), general.as_str(), "m1", "@raid go") {
+        Request::SendMessage(p) => p,
+        _ => unreachable!(),
+    };
+    p.mentions.groups = vec![raid.clone()];
+    alice.ok(Request::SendMessage(p)).await;
+    let counts = |heads: Response| match heads {
+        Response::Heads(heads) => (heads.heads[0].unread_count, heads.heads[0].mention_count),
+        other => panic!("unexpected {other:?}"),
+    };
+    let heads = bob.ok(Request::GetHeads(community_ref(id.as_str()))).await;
+    assert_eq!(counts(heads), (1, 1));
+    let heads = carol
+        .ok(Request::GetHeads(community_ref(id.as_str())))
+        .await;
+    assert_eq!(counts(heads), (1, 0));
+
+    // Channel mute-all: members without mute_members are silenced there.
+    alice
+        .ok(Request::UpdateChannel(UpdateChannel {
+            community_id: id.clone(),
+            channel_id: general.clone(),
+            mute_all: Some(true),
+            ..Default::default()
+        }))
+        .await;
+    let updated = carol
+        .event_where(|e| matches!(e, Event::ChannelUpdated { .. }))
+        .await;
+    assert!(matches!(updated, Event::ChannelUpdated { channel, .. } if channel.mute_all));
+    carol
+        .fails(
+            send_text(id.as_str(), general.as_str(), "c1", "x"),
+            ErrorCode::MUTE_ALL,
+        )
+        .await;
+
+    // Fields, set by oneself, filter the member list.
+    bob.ok(Request::SetMemberFields(SetMemberFields {
+        community_id: id.clone(),
+        user_id: "bob".into(),
+        fields: [("team".to_owned(), "red".to_owned())].into(),
+    }))
+    .await;
+    let Response::Members(page) = carol
+        .ok(Request::ListMembers(ListMembers {
+            community_id: id.clone(),
+            query: None,
+            group_id: Some(raid.clone()),
+            field: Some(FieldFilter {
+                key: "team".into(),
+                value: "red".into(),
+            }),
+            cursor: None,
+            limit: None,
+        }))
+        .await
+    else {
+        panic!()
+    };
+    assert_eq!(page.total_count, 1);
+    assert_eq!(page.page.items[0].user_id, "bob");
+}

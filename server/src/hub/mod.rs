@@ -7,9 +7,8 @@
 //! ([`community_protocol::codec::event_frame`]). Pushing never blocks and never awaits: it
 //! appends to a bounded ring and wakes a writer.
 //!
-//! A channel's audience computed by the domain ([`ChannelViewers`]) is resolved here
-//! against the online sessions: through the community's sessions when most members see
-//! the channel, through the few users' sessions otherwise.
+//! A channel's audience computed by the domain (`ChannelViewers`) is resolved against the
+//! online sessions once and kept while nothing changes ([`viewers`]).
 //!
 //! The index lives under one mutex, held only for map updates and for the pushes of one
 //! delivery; nothing awaits while holding it. Lock order: index, then session, then
@@ -17,16 +16,18 @@
 
 pub(crate) mod outbox;
 pub(crate) mod session;
+mod viewers;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use community_protocol::{CommunityId, GoodbyeReason, UserId, codec};
-use community_server_domain::{Audience, ChannelViewers, Delivery, MembershipChange};
+use community_server_domain::{Audience, Delivery, MembershipChange};
 
 pub(crate) use outbox::{Ending, Goodbye, Outbox};
 pub(crate) use session::{Session, TAKE_BATCH, Taken};
+use viewers::ViewerSessions;
 
 #[derive(Default)]
 struct UserEntry {
@@ -39,6 +40,8 @@ struct Index {
     by_id: HashMap<String, Arc<Session>>,
     users: HashMap<UserId, UserEntry>,
     communities: HashMap<CommunityId, HashMap<u64, Arc<Session>>>,
+    /// Channel audiences resolved to sessions; dropped at every change of the above.
+    viewers: ViewerSessions,
 }
 
 impl Index {
@@ -153,6 +156,7 @@ impl Hub {
             return;
         }
         let index_ref = &mut *index;
+        index_ref.viewers.invalidate();
         index_ref
             .by_id
             .insert(session.id.clone(), Arc::clone(session));
@@ -187,6 +191,7 @@ impl Hub {
         let outbox = session.forget();
         {
             let mut index = self.lock();
+            index.viewers.invalidate();
             if index
                 .by_id
                 .get(&session.id)
@@ -254,6 +259,7 @@ impl Hub {
         }
         let mut index = self.lock();
         let index = &mut *index;
+        index.viewers.invalidate();
         for change in changes {
             let Some(entry) = index.users.get_mut(&change.user_id) else {
                 continue; // Not online: nothing to route.
@@ -295,7 +301,8 @@ impl Hub {
                     continue;
                 }
             };
-            let index = self.lock();
+            let mut index = self.lock();
+            let index = &mut *index;
             match &delivery.audience {
                 Audience::Community(community) => {
                     if let Some(members) = index.communities.get(community) {
@@ -306,7 +313,14 @@ impl Hub {
                     }
                 }
                 Audience::Viewers(viewers) => {
-                    pushes += push_to_viewers(&index, viewers, &body);
+                    let sessions =
+                        index
+                            .viewers
+                            .sessions(&index.users, &index.communities, viewers);
+                    for session in sessions {
+                        session.push(&body);
+                    }
+                    pushes += sessions.len();
                 }
                 Audience::Users(users) => {
                     let mut seen = HashSet::with_capacity(users.len());
@@ -335,38 +349,6 @@ impl Hub {
         }
         pushes
     }
-}
-
-/// Pushes `body` to the online sessions of a channel's viewers; returns the number of
-/// pushes. A channel seen by a few is reached through those users' sessions, one seen by
-/// most through the community's sessions, skipping the exceptions.
-fn push_to_viewers(index: &Index, viewers: &ChannelViewers, body: &Arc<str>) -> usize {
-    let mut pushes = 0;
-    if viewers.by_default {
-        if let Some(members) = index.communities.get(&viewers.community_id) {
-            for session in members.values() {
-                if !viewers.exceptions.contains(&session.user_id) {
-                    session.push(body);
-                    pushes += 1;
-                }
-            }
-        }
-    } else {
-        for user in &viewers.exceptions {
-            let Some(entry) = index.users.get(user) else {
-                continue;
-            };
-            // Only while a member (the index follows membership changes).
-            if !entry.communities.contains(&viewers.community_id) {
-                continue;
-            }
-            for session in &entry.sessions {
-                session.push(body);
-            }
-            pushes += entry.sessions.len();
-        }
-    }
-    pushes
 }
 
 #[cfg(test)]
@@ -535,6 +517,53 @@ mod tests {
             Arc::ptr_eq(&first, &second),
             "same allocation for every recipient"
         );
+    }
+
+    #[test]
+    fn channel_viewers_reach_exactly_their_sessions_as_the_index_changes() {
+        use community_server_domain::ChannelViewers;
+        let (hub, s) = hub_with(&[("a", &["c1"]), ("b", &["c1"]), ("c", &["c1"]), ("d", &[])]);
+        let hidden_from_b = Arc::new(ChannelViewers {
+            community_id: "c1".into(),
+            by_default: true,
+            exceptions: HashSet::from([UserId::from("b")]),
+        });
+        let only_c_and_d = Arc::new(ChannelViewers {
+            community_id: "c1".into(),
+            by_default: false,
+            exceptions: HashSet::from([UserId::from("c"), UserId::from("d")]),
+        });
+        let seqs = |s: &[Arc<Session>]| s.iter().map(|s| s.last_seq()).collect::<Vec<_>>();
+        let send = |viewers: &Arc<ChannelViewers>| {
+            hub.deliver(&[delivery(Audience::Viewers(Arc::clone(viewers)))], None)
+        };
+        assert_eq!(send(&hidden_from_b), 2);
+        assert_eq!(send(&hidden_from_b), 2, "the resolved list again");
+        assert_eq!(seqs(&s), [2, 0, 2, 0]);
+        // d is not a member: only c.
+        assert_eq!(send(&only_c_and_d), 1);
+        assert_eq!(seqs(&s), [2, 0, 3, 0]);
+        // d joins, a second session of c logs in, a leaves: the lists follow.
+        hub.apply(&[
+            MembershipChange {
+                community_id: "c1".into(),
+                user_id: "d".into(),
+                joined: true,
+            },
+            MembershipChange {
+                community_id: "c1".into(),
+                user_id: "a".into(),
+                joined: false,
+            },
+        ]);
+        let c2 = hub.new_session(&UserId::from("c"), "");
+        hub.register(&c2, vec!["c1".into()]);
+        assert_eq!(send(&only_c_and_d), 3);
+        assert_eq!(send(&hidden_from_b), 3, "c twice, d");
+        assert_eq!(seqs(&s), [2, 0, 5, 2]);
+        assert_eq!(c2.last_seq(), 2);
+        hub.forget(&c2);
+        assert_eq!(send(&only_c_and_d), 2);
     }
 
     #[test]
