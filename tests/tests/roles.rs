@@ -322,6 +322,13 @@ async fn moderators_act_only_below_their_group() -> TestResult {
     })
     .await?;
     // Max (helpers, below mods) may not act on mia; mia may mute max and kick pat.
+    eventually("max may kick", || {
+        max.client
+            .community(&community_id)
+            .check_operation("kick_member")
+            .is_ok()
+    })
+    .await?;
     let refused = max
         .client
         .community(&community_id)
