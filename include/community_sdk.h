@@ -117,7 +117,13 @@
 // The message was recalled: it cannot be edited, reacted to, pinned or forwarded.
 #define CSDK_ERR_MESSAGE_RECALLED 3010
 
-// The caller's role does not allow this.
+// No such permission group in that community.
+#define CSDK_ERR_GROUP_NOT_FOUND 3011
+
+// The user is not banned from the community.
+#define CSDK_ERR_BAN_NOT_FOUND 3012
+
+// The caller lacks a permission this needs (the detail names the missing flags).
 #define CSDK_ERR_PERMISSION_DENIED 4000
 
 // Only the owner may do this.
@@ -156,6 +162,13 @@
 
 // The author's recall window has passed (`recall_window_ms`).
 #define CSDK_ERR_RECALL_WINDOW_PASSED 4012
+
+// The user is banned from the community (joining, invitations refused).
+#define CSDK_ERR_BANNED 4013
+
+// The target ranks at or above the caller (their highest group is not below the
+// caller's), or the group is not below the caller's highest.
+#define CSDK_ERR_CANNOT_ACT_ON_HIGHER 4014
 
 // Community name over 300 characters (or empty).
 #define CSDK_ERR_NAME_TOO_LONG 5000
@@ -241,6 +254,18 @@
 // Only text and custom messages can be edited (and only into text or custom).
 #define CSDK_ERR_NOT_EDITABLE 5027
 
+// The community has its maximum number of permission groups.
+#define CSDK_ERR_TOO_MANY_GROUPS 5028
+
+// More custom fields on a member than allowed (`max_member_fields`).
+#define CSDK_ERR_TOO_MANY_MEMBER_FIELDS 5029
+
+// A member field's key or value is too long (`member_field_bytes`).
+#define CSDK_ERR_MEMBER_FIELD_TOO_LONG 5030
+
+// The channel or category has its maximum number of overrides.
+#define CSDK_ERR_TOO_MANY_OVERRIDES 5031
+
 // An unexpected server failure; the request may be retried.
 #define CSDK_ERR_INTERNAL 9000
 
@@ -278,6 +303,57 @@
 // Bindings: a blocking call was made from an SDK runtime thread.
 #define CSDK_ERR_WRONG_THREAD 10101
 
+// See the channel (and its unread counts).
+#define CSDK_PERMISSION_VIEW_CHANNEL 1
+
+// Read the channel's history.
+#define CSDK_PERMISSION_READ_HISTORY 2
+
+// Send messages in the channel.
+#define CSDK_PERMISSION_SEND_MESSAGES 4
+
+// Send messages in the channel's threads.
+#define CSDK_PERMISSION_SEND_IN_THREADS 8
+
+// Start threads.
+#define CSDK_PERMISSION_CREATE_THREADS 16
+
+// React to messages.
+#define CSDK_PERMISSION_ADD_REACTIONS 32
+
+// Send image, file, audio and video messages.
+#define CSDK_PERMISSION_ATTACH_MEDIA 64
+
+// Mention `@everyone` and groups that are not mentionable.
+#define CSDK_PERMISSION_MENTION_EVERYONE 128
+
+// Recall others' messages, pin and unpin.
+#define CSDK_PERMISSION_MANAGE_MESSAGES 256
+
+// Manage threads.
+#define CSDK_PERMISSION_MANAGE_THREADS 512
+
+// Create, change and delete channels and categories, and their overrides.
+#define CSDK_PERMISSION_MANAGE_CHANNELS 1024
+
+// Create, change, delete and assign groups below one's own; set member fields.
+#define CSDK_PERMISSION_MANAGE_ROLES 2048
+
+// Kick members below one's own rank; decide join requests.
+#define CSDK_PERMISSION_KICK_MEMBERS 4096
+
+// Ban and unban members below one's own rank.
+#define CSDK_PERMISSION_BAN_MEMBERS 8192
+
+// Mute members below one's own rank; mute a whole channel or community.
+#define CSDK_PERMISSION_MUTE_MEMBERS 16384
+
+// Change the community's info, attributes and settings.
+#define CSDK_PERMISSION_MANAGE_COMMUNITY 32768
+
+// Everything (bypasses every override).
+#define CSDK_PERMISSION_ADMINISTRATOR 65536
+
 // A client (opaque). Create it with `csdk_client_new`, free it with `csdk_client_free`.
 typedef struct CsdkClient CsdkClient;
 
@@ -292,6 +368,8 @@ typedef void (*CsdkJsonCallback)(void *user_data, const char *json);
 // none. The SDK copies the string before the next call of this callback, so a buffer the
 // app reuses is fine. Called on an SDK background thread (blocking is allowed).
 typedef const char *(*CsdkTokenCallback)(void *user_data, const char *user_id);
+
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -689,7 +767,7 @@ int32_t csdk_community_invite(const struct CsdkClient *client,
                               const char *user_ids_json,
                               char **out_json);
 
-// Pending join requests (owner / admin).
+// Pending join requests (`kick_members`).
 //
 // `*out_json` gets a JSON array of `JoinRequest`.
 //
@@ -700,7 +778,7 @@ int32_t csdk_community_join_requests(const struct CsdkClient *client,
                                      const char *community_id,
                                      char **out_json);
 
-// Approves or rejects a join request (owner / admin).
+// Approves or rejects a join request (`kick_members`).
 //
 // # Safety
 // `client` is a live handle; `community_id` and the string arguments are NUL-terminated
@@ -710,7 +788,7 @@ int32_t csdk_community_decide_join_request(const struct CsdkClient *client,
                                            const char *user_id,
                                            bool approve);
 
-// Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
+// Changes name, avatar, notice or join policy (`manage_community`); absent fields stay.
 //
 // `update_json`: `CommunityUpdate` JSON.
 // `*out_json` gets `CommunityInfo` JSON.
@@ -723,7 +801,7 @@ int32_t csdk_community_update(const struct CsdkClient *client,
                               const char *update_json,
                               char **out_json);
 
-// Sets custom attributes (owner / admin); keys that fail are reported one by one.
+// Sets custom attributes (`manage_community`); keys that fail are reported one by one.
 //
 // `attributes_json`: `HashMap<String, String>` JSON.
 // `*out_json` gets `AttributesOutcome` JSON.
@@ -736,7 +814,7 @@ int32_t csdk_community_set_attributes(const struct CsdkClient *client,
                                       const char *attributes_json,
                                       char **out_json);
 
-// Deletes custom attributes (owner / admin).
+// Deletes custom attributes (`manage_community`).
 //
 // `keys_json`: `Vec<String>` JSON.
 // `*out_json` gets `AttributesOutcome` JSON.
@@ -791,7 +869,7 @@ int32_t csdk_community_set_member_role(const struct CsdkClient *client,
                                        const char *role,
                                        char **out_json);
 
-// Removes a member (owner: anyone else; admin: ordinary members).
+// Removes a member (`kick_members`; the member must rank below the user).
 //
 // # Safety
 // `client` is a live handle; `community_id` and the string arguments are NUL-terminated
@@ -812,7 +890,7 @@ int32_t csdk_community_transfer_ownership(const struct CsdkClient *client,
                                           const char *user_id,
                                           char **out_json);
 
-// Mutes a member until a time (ms since the epoch), or unmutes (none).
+// Mutes a member until a time (ms since the epoch), or unmutes (none) (`mute_members`; the member must rank below the user).
 //
 // `until_ms`: 0 or negative for none.
 // `*out_json` gets `MemberInfo` JSON.
@@ -826,7 +904,7 @@ int32_t csdk_community_mute_member(const struct CsdkClient *client,
                                    int64_t until_ms,
                                    char **out_json);
 
-// Mutes or unmutes everyone but the owner and admins (owner / admin).
+// Mutes or unmutes everyone without `mute_members` (`mute_members`).
 //
 // `*out_json` gets `CommunityInfo` JSON.
 //
@@ -850,7 +928,7 @@ int32_t csdk_community_set_nickname(const struct CsdkClient *client,
                                     const char *nickname,
                                     char **out_json);
 
-// Creates a category (owner / admin); no position means after the last.
+// Creates a category (`manage_channels`); no position means after the last.
 //
 // `position`: negative for none.
 // `*out_json` gets `CategoryInfo` JSON.
@@ -864,7 +942,7 @@ int32_t csdk_community_create_category(const struct CsdkClient *client,
                                        int64_t position,
                                        char **out_json);
 
-// Renames or moves a category (owner / admin).
+// Renames or moves a category (`manage_channels`).
 //
 // `name` may be NULL.
 // `position`: negative for none.
@@ -880,7 +958,7 @@ int32_t csdk_community_update_category(const struct CsdkClient *client,
                                        int64_t position,
                                        char **out_json);
 
-// Deletes a category; its channels fall back to no category (owner / admin).
+// Deletes a category; its channels fall back to no category (`manage_channels`).
 //
 // # Safety
 // `client` is a live handle; `community_id` and the string arguments are NUL-terminated
@@ -899,6 +977,199 @@ int32_t csdk_community_delete_category(const struct CsdkClient *client,
 int32_t csdk_community_refresh_heads(const struct CsdkClient *client,
                                      const char *community_id,
                                      char **out_json);
+
+// The community's permission groups as cached, `@everyone` first, then by position (lowest first).
+//
+// `*out_json` gets a JSON array of `Group`.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_groups(const struct CsdkClient *client,
+                              const char *community_id,
+                              char **out_json);
+
+// What the user may do in the community at large (a `PermissionFlag` bit set), computed from the cache as the server computes it; none when not cached.
+//
+// `*out_permissions` gets the value, 0 for none (0 on failure).
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_permissions(const struct CsdkClient *client,
+                                   const char *community_id,
+                                   uint64_t *out_permissions);
+
+// What the user may do in every cached channel of the community, computed in one pass (empty when not cached).
+//
+// `*out_json` gets a JSON array of `ChannelPermissions`.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_channel_permissions(const struct CsdkClient *client,
+                                           const char *community_id,
+                                           char **out_json);
+
+// Whether the user may do operation `op` (a protocol operation name such as `kick_member`) in the community at large, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give (e.g. `permission_denied`). Conditions on a target (its rank) are left to the server.
+//
+// Returns `CSDK_OK` when allowed, else the refusal's code.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_check_operation(const struct CsdkClient *client,
+                                       const char *community_id,
+                                       const char *op);
+
+// Creates a permission group (`manage_roles`; only flags the user holds); it starts at the bottom (position 1).
+//
+// `group_json`: `NewGroup` JSON.
+// `*out_json` gets `Group` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_create_group(const struct CsdkClient *client,
+                                    const char *community_id,
+                                    const char *group_json,
+                                    char **out_json);
+
+// Changes a group below the user's highest (`manage_roles`); absent fields stay.
+//
+// `update_json`: `GroupUpdate` JSON.
+// `*out_json` gets `Group` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_update_group(const struct CsdkClient *client,
+                                    const char *community_id,
+                                    const char *group_id,
+                                    const char *update_json,
+                                    char **out_json);
+
+// Deletes a group below the user's highest (`manage_roles`; not `everyone`).
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_delete_group(const struct CsdkClient *client,
+                                    const char *community_id,
+                                    const char *group_id);
+
+// Gives the groups the positions 1, 2, 3… in this order, lowest first (`manage_roles`); returns every group now.
+//
+// `group_ids_json`: `Vec<String>` JSON.
+// `*out_json` gets a JSON array of `Group`.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_reorder_groups(const struct CsdkClient *client,
+                                      const char *community_id,
+                                      const char *group_ids_json,
+                                      char **out_json);
+
+// Gives a member a group (`manage_roles`; the member and the group below the user).
+//
+// `*out_json` gets `MemberInfo` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_assign_group(const struct CsdkClient *client,
+                                    const char *community_id,
+                                    const char *user_id,
+                                    const char *group_id,
+                                    char **out_json);
+
+// Takes a group from a member (as `assign_group`).
+//
+// `*out_json` gets `MemberInfo` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_unassign_group(const struct CsdkClient *client,
+                                      const char *community_id,
+                                      const char *user_id,
+                                      const char *group_id,
+                                      char **out_json);
+
+// Sets a member's custom fields (an empty value removes one): the user's own, or another's with `manage_roles` and ranking above them.
+//
+// `fields_json`: `HashMap<String, String>` JSON.
+// `*out_json` gets `MemberInfo` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_set_member_fields(const struct CsdkClient *client,
+                                         const char *community_id,
+                                         const char *user_id,
+                                         const char *fields_json,
+                                         char **out_json);
+
+// Sets a category's override for a group or a member; nothing allowed or denied removes it (`manage_channels`). Channels that follow the category use it.
+//
+// `rule_json`: `Override` JSON.
+// `*out_json` gets `CategoryInfo` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_set_category_override(const struct CsdkClient *client,
+                                             const char *community_id,
+                                             const char *category_id,
+                                             const char *rule_json,
+                                             char **out_json);
+
+// Bans a user (`ban_members`; a member must rank below the user): removed now and refused (`banned`) until `until_ms` (ms since the epoch; none: for ever).
+//
+// `until_ms`: 0 or negative for none.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_ban(const struct CsdkClient *client,
+                           const char *community_id,
+                           const char *user_id,
+                           int64_t until_ms,
+                           const char *reason);
+
+// Lifts a ban (`ban_members`).
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_unban(const struct CsdkClient *client,
+                             const char *community_id,
+                             const char *user_id);
+
+// The bans in force, newest first (`ban_members`).
+//
+// `*out_json` gets a JSON array of `Ban`.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_bans(const struct CsdkClient *client,
+                            const char *community_id,
+                            char **out_json);
+
+// A page of members filtered by id or nickname, group and custom field.
+//
+// `query_json`: `MembersQuery` JSON, or NULL for the default.
+// `*out_json` gets `MemberPage` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_find_members(const struct CsdkClient *client,
+                                    const char *community_id,
+                                    const char *query_json,
+                                    char **out_json);
 
 // The channel as cached, with its head (none when not visible or not cached).
 //
@@ -1031,7 +1302,7 @@ int32_t csdk_channel_mark_all_read(const struct CsdkClient *client,
                                    const char *channel_id,
                                    char **out_json);
 
-// Changes the channel (owner / admin); absent fields stay.
+// Changes the channel (`manage_channels`): also `follows_category` and `mute_all`; absent fields stay.
 //
 // `update_json`: `ChannelUpdate` JSON.
 // `*out_json` gets `ChannelInfo` JSON.
@@ -1045,7 +1316,7 @@ int32_t csdk_channel_update(const struct CsdkClient *client,
                             const char *update_json,
                             char **out_json);
 
-// Deletes the channel and its messages (owner / admin; not the default channel).
+// Deletes the channel and its messages (`manage_channels`; not the default channel).
 //
 // # Safety
 // `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
@@ -1054,7 +1325,7 @@ int32_t csdk_channel_delete(const struct CsdkClient *client,
                             const char *community_id,
                             const char *channel_id);
 
-// Adds members to a private channel (owner / admin).
+// Adds members to a private channel (`manage_channels`).
 //
 // `user_ids_json`: `Vec<String>` JSON.
 // `*out_json` gets `UsersOutcome` JSON.
@@ -1068,7 +1339,7 @@ int32_t csdk_channel_add_members(const struct CsdkClient *client,
                                  const char *user_ids_json,
                                  char **out_json);
 
-// Removes members from a private channel (owner / admin).
+// Removes members from a private channel (`manage_channels`).
 //
 // `user_ids_json`: `Vec<String>` JSON.
 // `*out_json` gets `UsersOutcome` JSON.
@@ -1109,7 +1380,7 @@ int32_t csdk_channel_edit_message(const struct CsdkClient *client,
                                   const char *edit_json,
                                   char **out_json);
 
-// Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+// Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message with `manage_messages` (queued like an edit).
 //
 // `*out_json` gets `PendingChange` JSON.
 //
@@ -1150,7 +1421,7 @@ int32_t csdk_channel_remove_reaction(const struct CsdkClient *client,
                                      const char *emoji,
                                      char **out_json);
 
-// Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+// Pins a message in the channel (`manage_messages`; at most `max_pins_per_channel`; queued like an edit).
 //
 // `*out_json` gets `PendingChange` JSON.
 //
@@ -1163,7 +1434,7 @@ int32_t csdk_channel_pin_message(const struct CsdkClient *client,
                                  uint64_t seq,
                                  char **out_json);
 
-// Unpins a message (owner / admin; queued like an edit).
+// Unpins a message (`manage_messages`; queued like an edit).
 //
 // `*out_json` gets `PendingChange` JSON.
 //
@@ -1213,6 +1484,73 @@ int32_t csdk_channel_pins(const struct CsdkClient *client,
                           const char *community_id,
                           const char *channel_id,
                           char **out_json);
+
+// What the user may do in this channel (a `PermissionFlag` bit set), computed from the cache as the server computes it (a greyed-out button here is a refusal there); none when not cached.
+//
+// `*out_permissions` gets the value, 0 for none (0 on failure).
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_permissions(const struct CsdkClient *client,
+                                 const char *community_id,
+                                 const char *channel_id,
+                                 uint64_t *out_permissions);
+
+// Whether the user may do operation `op` (a protocol operation name such as `send_message` or `pin_message`) in this channel, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give.
+//
+// Returns `CSDK_OK` when allowed, else the refusal's code.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_check_operation(const struct CsdkClient *client,
+                                     const char *community_id,
+                                     const char *channel_id,
+                                     const char *op);
+
+// Whether the user may post `content` mentioning `mentions` here, from the cache: `send_messages`, plus `attach_media` for media and `mention_everyone` for `@everyone` or a group that is not mentionable; else the error the server would give.
+//
+// `content_json`: `MessageContent` JSON.
+// `mentions_json`: `Mentions` JSON, or NULL for the default.
+// Returns `CSDK_OK` when allowed, else the refusal's code.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_check_send(const struct CsdkClient *client,
+                                const char *community_id,
+                                const char *channel_id,
+                                const char *content_json,
+                                const char *mentions_json);
+
+// Sets the channel's override for a group or a member; nothing allowed or denied removes it (`manage_channels`).
+//
+// `rule_json`: `Override` JSON.
+// `*out_json` gets `ChannelInfo` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_set_override(const struct CsdkClient *client,
+                                  const char *community_id,
+                                  const char *channel_id,
+                                  const char *rule_json,
+                                  char **out_json);
+
+// Sets the user's notification level of this channel on all their devices: what of its counts reaches the community's sums and the totals (mentions still count with `mentions_only`).
+//
+// `level`: a `ChannelNotification` name, e.g. as in the JSON records.
+// `*out_json` gets `ChannelHead` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_set_notification_level(const struct CsdkClient *client,
+                                            const char *community_id,
+                                            const char *channel_id,
+                                            const char *level,
+                                            char **out_json);
 
 // Forwards a message (of any channel the user can read) to this channel: the server copies its content and records where it came from (`forwarded_from`). Queued like a send (the local echo; await it with `wait_for_send`).
 //

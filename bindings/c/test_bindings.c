@@ -3,7 +3,9 @@
  * Two users; a community and a channel; 10 messages; the receiver's callback sees all
  * 10; unread 10 -> mark_read -> 0; a message edited, reacted to, pinned and recalled,
  * with a plain member's pin refused (4000) and an edit of another's message refused
- * (4011); a 301-character community name fails with 5000 (name_too_long). Prints
+ * (4011); roles and permissions (a read-only channel by override, a moderator group,
+ * 4000 / 4014 / 4013 refusals, a ban lifted, a notification level); a 301-character
+ * community name fails with 5000 (name_too_long). Prints
  * "N passed, N failed". Kept valgrind-clean. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -215,6 +217,139 @@ static void message_life(CsdkClient *alice, CsdkClient *bob, const char *communi
   CHECK(code == CSDK_ERR_MESSAGE_RECALLED, "reacting to a recalled message is message_recalled (got %d)", code);
 }
 
+/* Polls `client`'s cached permissions of a channel until `(bits & mask) == want`; returns
+ * the last bits read. */
+static uint64_t permissions_until(CsdkClient *client, const char *community, const char *channel,
+                                  uint64_t mask, uint64_t want) {
+  uint64_t bits = 0;
+  for (int i = 0; i < 300; i++) {
+    if (csdk_channel_permissions(client, community, channel, &bits) == CSDK_OK && bits != 0 &&
+        (bits & mask) == want) {
+      return bits;
+    }
+    pause_ms(100);
+  }
+  return bits;
+}
+
+/* Roles and permissions: a read-only #rules (@everyone denied send_messages by an
+ * override), a "mods" group given to bob (pins there, still cannot send, cannot change his
+ * own group: 4014), member fields and the member list by group, a ban (rejoining refused
+ * with 4013 until unbanned), and bob's notification level of #rules. */
+static void roles(CsdkClient *alice, CsdkClient *bob) {
+  char *community = NULL, *rules = NULL, *json = NULL, *none = NULL;
+  ok(csdk_client_create_community(alice, "{\"name\":\"C roles\"}", &community), "roles community");
+  ok(csdk_community_create_channel(alice, community, "{\"name\":\"rules\"}", &rules), "#rules");
+  if (!community || !rules) {
+    csdk_string_free(community);
+    csdk_string_free(rules);
+    return;
+  }
+  ok(csdk_client_join_community(bob, community, NULL, &json), "bob joins the roles community");
+  csdk_string_free(json);
+
+  char rule[160];
+  snprintf(rule, sizeof rule, "{\"target\":{\"type\":\"group\",\"group_id\":\"everyone\"},\"deny\":%llu}",
+           (unsigned long long)CSDK_PERMISSION_SEND_MESSAGES);
+  json = NULL;
+  ok(csdk_channel_set_override(alice, community, rules, rule, &json), "set_override");
+  CHECK(json && strstr(json, "\"overrides\":[{\"target\":{\"type\":\"group\",\"group_id\":\"everyone\"}") &&
+            json_u64(json, "deny") == CSDK_PERMISSION_SEND_MESSAGES,
+        "the override is on the channel: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  char *echo = NULL;
+  ok(csdk_channel_send_text(alice, community, rules, "be kind", &echo), "the owner posts in #rules");
+  char local_id[80];
+  json_str(echo, "local_id", local_id, sizeof local_id);
+  csdk_string_free(echo);
+  uint64_t seq = 0;
+  ok(csdk_client_wait_for_send(alice, local_id, &seq), "the owner's post is sent");
+
+  const uint64_t view = CSDK_PERMISSION_VIEW_CHANNEL, send = CSDK_PERMISSION_SEND_MESSAGES;
+  uint64_t bits = permissions_until(bob, community, rules, view | send, view);
+  CHECK((bits & view) && !(bits & send), "bob sees #rules but may not send there (bits %llu)", (unsigned long long)bits);
+  int32_t code = csdk_channel_check_operation(bob, community, rules, "send_message");
+  CHECK(code == CSDK_ERR_PERMISSION_DENIED, "check_operation(send_message) is permission_denied (got %d)", code);
+  code = csdk_channel_check_send(bob, community, rules, "{\"type\":\"text\",\"text\":\"hi\"}", NULL);
+  CHECK(code == CSDK_ERR_PERMISSION_DENIED, "check_send is permission_denied (got %d)", code);
+  code = csdk_channel_pin_message(bob, community, rules, seq, &none);
+  CHECK(code == CSDK_ERR_PERMISSION_DENIED && none == NULL, "bob may not pin without manage_messages (got %d)", code);
+
+  const uint64_t mod_flags = CSDK_PERMISSION_MANAGE_MESSAGES | CSDK_PERMISSION_KICK_MEMBERS |
+                             CSDK_PERMISSION_MUTE_MEMBERS | CSDK_PERMISSION_MANAGE_ROLES;
+  char group_json[96];
+  snprintf(group_json, sizeof group_json, "{\"name\":\"mods\",\"permissions\":%llu}", (unsigned long long)mod_flags);
+  json = NULL;
+  ok(csdk_community_create_group(alice, community, group_json, &json), "create_group");
+  char group_id[80];
+  json_str(json, "group_id", group_id, sizeof group_id);
+  CHECK(group_id[0] && json_u64(json, "permissions") == mod_flags && json_u64(json, "position") == 1,
+        "the mods group: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  json = NULL;
+  ok(csdk_community_groups(alice, community, &json), "groups");
+  CHECK(json && strstr(json, "\"group_id\":\"everyone\"") && strstr(json, group_id), "cached groups: %s",
+        json ? json : "NULL");
+  csdk_string_free(json);
+  json = NULL;
+  ok(csdk_community_assign_group(alice, community, "bob", group_id, &json), "assign_group");
+  CHECK(json && strstr(json, "\"groups\":[\"") && strstr(json, group_id), "bob holds mods: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  const uint64_t manage = CSDK_PERMISSION_MANAGE_MESSAGES;
+  bits = permissions_until(bob, community, rules, manage | send, manage);
+  CHECK((bits & manage) && !(bits & send), "bob may pin, not send, in #rules (bits %llu)", (unsigned long long)bits);
+  ok(csdk_channel_check_operation(bob, community, rules, "pin_message"), "check_operation(pin_message)");
+  ok(csdk_community_check_operation(bob, community, "kick_member"), "check_operation(kick_member)");
+  char *change = NULL;
+  ok(csdk_channel_pin_message(bob, community, rules, seq, &change), "the moderator pins");
+  wait_change(bob, change, "wait for the moderator's pin");
+  code = csdk_community_update_group(bob, community, group_id, "{\"color\":16711680}", &none);
+  CHECK(code == CSDK_ERR_CANNOT_ACT_ON_HIGHER && none == NULL, "bob changing his own group is cannot_act_on_higher (got %d)",
+        code);
+
+  json = NULL;
+  ok(csdk_community_set_member_fields(alice, community, "bob", "{\"team\":\"blue\"}", &json), "set_member_fields");
+  CHECK(json && strstr(json, "\"custom_fields\":{\"team\":\"blue\"}"), "bob's fields: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  char query[128];
+  snprintf(query, sizeof query, "{\"group_id\":\"%s\"}", group_id);
+  json = NULL;
+  ok(csdk_community_find_members(alice, community, query, &json), "find_members by group");
+  CHECK(json && json_u64(json, "total_count") == 1 && strstr(json, "\"user_id\":\"bob\""), "members of mods: %s",
+        json ? json : "NULL");
+  csdk_string_free(json);
+
+  ok(csdk_community_ban(alice, community, "bob", 0, "spam"), "ban");
+  json = NULL;
+  ok(csdk_community_bans(alice, community, &json), "bans");
+  CHECK(json && strstr(json, "\"user_id\":\"bob\"") && strstr(json, "\"reason\":\"spam\"") &&
+            strstr(json, "\"until_ms\":null"),
+        "the ban is listed: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  int gone = 0;
+  for (int i = 0; i < 300 && !gone; i++) {
+    json = NULL;
+    gone = csdk_community_entry(bob, community, &json) == CSDK_OK && json && strcmp(json, "null") == 0;
+    csdk_string_free(json);
+    if (!gone) pause_ms(100);
+  }
+  CHECK(gone, "the community leaves bob's device");
+  code = csdk_client_join_community(bob, community, NULL, &none);
+  CHECK(code == CSDK_ERR_BANNED && none == NULL, "a banned user's join is banned (got %d)", code);
+  ok(csdk_community_unban(alice, community, "bob"), "unban");
+  json = NULL;
+  ok(csdk_client_join_community(bob, community, NULL, &json), "bob rejoins after the unban");
+  CHECK(json && strstr(json, "\"type\":\"joined\""), "rejoined: %s", json ? json : "NULL");
+  csdk_string_free(json);
+
+  json = NULL;
+  ok(csdk_channel_set_notification_level(bob, community, rules, "mentions_only", &json), "set_notification_level");
+  CHECK(json && strstr(json, "\"notification_level\":\"mentions_only\""), "head: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  csdk_string_free(community);
+  csdk_string_free(rules);
+}
+
 static CsdkClient *new_client(const char *url, const char *name) {
   char dir[] = "/tmp/csdk-c-XXXXXX";
   if (!mkdtemp(dir)) return NULL;
@@ -355,6 +490,7 @@ int main(void) {
   csdk_string_free(page);
 
   message_life(alice, bob, community, channel);
+  roles(alice, bob);
 
   /* A 301-character name is a typed limit error: 5000 name_too_long. */
   char params[400] = "{\"name\":\"";

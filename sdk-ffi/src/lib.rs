@@ -7,6 +7,8 @@
 //!
 //! A log bridge ([`logging`]) forwards the SDK's `tracing` events to the host app's logger.
 //!
+//! Permission flags get names in every language ([`permissions`]).
+//!
 //! It has no logic of its own: it converts the SDK's types into [`records`] and forwards
 //! calls to `community-sdk`, on the tokio runtime it owns ([`runtime`]). The operations
 //! both layers merely forward come from one table (`ops_table/rows.rs`), which generates
@@ -19,6 +21,7 @@ pub mod error;
 pub mod logging;
 #[cfg(test)]
 mod ops_table;
+pub mod permissions;
 pub mod records;
 pub mod runtime;
 pub mod subscription;

@@ -8,6 +8,10 @@ sit in ``community_sdk/generated/``.
 
 Listeners are called on the SDK's callback thread; to hand values to an asyncio loop, use
 :func:`to_loop`.
+
+Permissions are bit sets (``int``); :class:`PermissionFlag` names the bits (``.value``),
+``permission_flags``, ``permissions_of`` and ``permission_names`` convert, and
+:func:`has_permission` tests one flag.
 """
 
 import asyncio
@@ -32,6 +36,12 @@ def to_loop(loop: asyncio.AbstractEventLoop, callback: Callable[[T], None]) -> C
 def error_code(error: SdkError) -> int:
     """The numeric code of any ``SdkError`` variant (e.g. 5000 for ``name_too_long``)."""
     return error.code
+
+
+def has_permission(permissions: int, flag: "PermissionFlag") -> bool:  # noqa: F405
+    """Whether the bit set ``permissions`` (as ``Channel.permissions()`` returns it, or a
+    group's ``permissions``) holds ``flag``, e.g. ``PermissionFlag.MANAGE_MESSAGES``."""
+    return permissions & flag.value == flag.value
 
 
 def _stop_callbacks_at_exit() -> None:

@@ -219,6 +219,83 @@ class BindingsTest(unittest.IsolatedAsyncioTestCase):
             await alice_channel.add_reaction(seq, "🎉")
         self.assertEqual(gone.exception.name, "message_recalled")
 
+    async def test_groups_overrides_bans_and_notification_levels(self):
+        alice_community = await self.alice.create_community(
+            sdk.NewCommunity(name="Python roles", join_policy=sdk.JoinPolicy.FREE)
+        )
+        community_id = alice_community.id()
+        rules = await alice_community.create_channel(sdk.NewChannel(name="rules", kind=sdk.ChannelKind.TEXT))
+        await self.bob.join_community(community_id, "")
+        bob_community = self.bob.community(community_id)
+        bob_rules = bob_community.channel(rules.id())
+        flag = sdk.PermissionFlag
+
+        # A read-only channel: @everyone may not send there (the owner still may).
+        everyone = sdk.OverrideTarget.GROUP(group_id="everyone")
+        info = await rules.set_override(sdk.Override(target=everyone, allow=0, deny=flag.SEND_MESSAGES.value))
+        self.assertEqual(info.overrides[0].deny, flag.SEND_MESSAGES.value)
+        echo = await rules.send_text("be kind")
+        seq = await self.alice.wait_for_send(echo.local_id)
+        seen = await self.poll(
+            bob_rules.permissions, lambda p: p is not None and not sdk.has_permission(p, flag.SEND_MESSAGES)
+        )
+        self.assertTrue(sdk.has_permission(seen, flag.VIEW_CHANNEL))
+        self.assertNotIn(flag.SEND_MESSAGES, sdk.permission_flags(seen))
+        with self.assertRaises(sdk.SdkError.Permission) as read_only:
+            bob_rules.check_operation("send_message")
+        self.assertEqual((read_only.exception.code, read_only.exception.name), (4000, "permission_denied"))
+        with self.assertRaises(sdk.SdkError.Permission):
+            bob_rules.check_send(sdk.MessageContent.TEXT(text="hi"), sdk.Mentions())
+        # Without manage_messages bob may not pin.
+        with self.assertRaises(sdk.SdkError.Permission) as no_pin:
+            await bob_rules.pin_message(seq)
+        self.assertEqual(no_pin.exception.code, 4000)
+
+        # A moderator group, given to bob: now he may pin (not send) in #rules.
+        mod_flags = sdk.permissions_of(
+            [flag.MANAGE_MESSAGES, flag.KICK_MEMBERS, flag.MUTE_MEMBERS, flag.MANAGE_ROLES]
+        )
+        mods = await alice_community.create_group(sdk.NewGroup(name="mods", permissions=mod_flags))
+        self.assertEqual((mods.position, mods.permissions), (1, mod_flags))
+        self.assertEqual(sdk.permission_names(mods.permissions)[0], "manage_messages")
+        self.assertEqual([g.group_id for g in alice_community.groups()], ["everyone", mods.group_id])
+        member = await alice_community.assign_group("bob", mods.group_id)
+        self.assertEqual(member.groups, [mods.group_id])
+        perms = await self.poll(
+            bob_rules.permissions, lambda p: p is not None and sdk.has_permission(p, flag.MANAGE_MESSAGES)
+        )
+        self.assertFalse(sdk.has_permission(perms, flag.SEND_MESSAGES))
+        bob_rules.check_operation("pin_message")
+        bob_community.check_operation("kick_member")
+        pin = await bob_rules.pin_message(seq)
+        await self.bob.wait_for_change(pin.key)
+        # ... but not touch his own group (it is not below his highest).
+        with self.assertRaises(sdk.SdkError.Permission) as higher:
+            await bob_community.update_group(mods.group_id, sdk.GroupUpdate(color=0xFF0000))
+        self.assertEqual((higher.exception.code, higher.exception.name), (4014, "cannot_act_on_higher"))
+
+        # Member fields, and the member list filtered by group.
+        member = await alice_community.set_member_fields("bob", {"team": "blue"})
+        self.assertEqual(member.custom_fields, {"team": "blue"})
+        page = await alice_community.find_members(sdk.MembersQuery(group_id=mods.group_id))
+        self.assertEqual([m.user_id for m in page.items], ["bob"])
+
+        # Bans: bob is out and may not come back until unbanned.
+        await alice_community.ban("bob", None, "spam")
+        bans = await alice_community.bans()
+        self.assertEqual([(b.user_id, b.reason, b.until_ms) for b in bans], [("bob", "spam", None)])
+        await self.poll(bob_community.entry, lambda e: e is None)
+        with self.assertRaises(sdk.SdkError.Permission) as banned:
+            await self.bob.join_community(community_id, "")
+        self.assertEqual((banned.exception.code, banned.exception.name), (4013, "banned"))
+        await alice_community.unban("bob")
+        self.assertIsInstance(await self.bob.join_community(community_id, ""), sdk.JoinOutcome.JOINED)
+
+        # A notification level of bob's for #rules: mentions only, on all his devices.
+        head = await bob_rules.set_notification_level(sdk.ChannelNotification.MENTIONS_ONLY)
+        self.assertEqual(head.notification_level, sdk.ChannelNotification.MENTIONS_ONLY)
+        self.assertEqual(bob_rules.entry().head.notification_level, sdk.ChannelNotification.MENTIONS_ONLY)
+
     async def cached_until(self, channel, seq, done):
         """The cached copy of message `seq` once `done(message)` holds (bounded)."""
 

@@ -56,7 +56,11 @@ pub const CSDK_ERR_JOIN_REQUEST_PENDING: i32 = 3008;
 pub const CSDK_ERR_INVALID_CURSOR: i32 = 3009;
 /// The message was recalled: it cannot be edited, reacted to, pinned or forwarded.
 pub const CSDK_ERR_MESSAGE_RECALLED: i32 = 3010;
-/// The caller's role does not allow this.
+/// No such permission group in that community.
+pub const CSDK_ERR_GROUP_NOT_FOUND: i32 = 3011;
+/// The user is not banned from the community.
+pub const CSDK_ERR_BAN_NOT_FOUND: i32 = 3012;
+/// The caller lacks a permission this needs (the detail names the missing flags).
 pub const CSDK_ERR_PERMISSION_DENIED: i32 = 4000;
 /// Only the owner may do this.
 pub const CSDK_ERR_OWNER_ONLY: i32 = 4001;
@@ -83,6 +87,11 @@ pub const CSDK_ERR_DEFAULT_CHANNEL_PROTECTED: i32 = 4010;
 pub const CSDK_ERR_NOT_AUTHOR: i32 = 4011;
 /// The author's recall window has passed (`recall_window_ms`).
 pub const CSDK_ERR_RECALL_WINDOW_PASSED: i32 = 4012;
+/// The user is banned from the community (joining, invitations refused).
+pub const CSDK_ERR_BANNED: i32 = 4013;
+/// The target ranks at or above the caller (their highest group is not below the
+/// caller's), or the group is not below the caller's highest.
+pub const CSDK_ERR_CANNOT_ACT_ON_HIGHER: i32 = 4014;
 /// Community name over 300 characters (or empty).
 pub const CSDK_ERR_NAME_TOO_LONG: i32 = 5000;
 /// Avatar URL over 100 characters.
@@ -139,6 +148,14 @@ pub const CSDK_ERR_CUSTOM_DATA_TOO_LARGE: i32 = 5025;
 pub const CSDK_ERR_TOO_MANY_HIDDEN: i32 = 5026;
 /// Only text and custom messages can be edited (and only into text or custom).
 pub const CSDK_ERR_NOT_EDITABLE: i32 = 5027;
+/// The community has its maximum number of permission groups.
+pub const CSDK_ERR_TOO_MANY_GROUPS: i32 = 5028;
+/// More custom fields on a member than allowed (`max_member_fields`).
+pub const CSDK_ERR_TOO_MANY_MEMBER_FIELDS: i32 = 5029;
+/// A member field's key or value is too long (`member_field_bytes`).
+pub const CSDK_ERR_MEMBER_FIELD_TOO_LONG: i32 = 5030;
+/// The channel or category has its maximum number of overrides.
+pub const CSDK_ERR_TOO_MANY_OVERRIDES: i32 = 5031;
 /// An unexpected server failure; the request may be retried.
 pub const CSDK_ERR_INTERNAL: i32 = 9000;
 /// The server is shutting down; reconnect and retry.
@@ -213,6 +230,30 @@ mod tests {
         for (code, name) in &all {
             assert_eq!(&header[code], name, "CSDK_ERR_ constant of {code}");
             assert_eq!(code_name(*code), *name);
+        }
+    }
+
+    #[test]
+    fn the_bindings_docs_name_every_code_they_table_as_the_protocol_does() {
+        let docs = include_str!("../../../docs/BINDINGS.md");
+        let rows: Vec<(u32, &str)> = docs
+            .lines()
+            .filter_map(|line| {
+                let mut cells = line.split('|').map(str::trim).skip(1);
+                let code = cells.next()?.parse().ok()?;
+                let name = cells.next()?.strip_prefix('`')?.strip_suffix('`')?;
+                Some((code, name))
+            })
+            .collect();
+        assert!(rows.len() >= 15, "the code tables of docs/BINDINGS.md");
+        for (code, name) in rows {
+            assert_eq!(code_name(code), name, "docs/BINDINGS.md names {code}");
+        }
+        for code in [3011, 3012, 4013, 4014, 5028, 5029, 5030, 5031] {
+            assert!(
+                docs.contains(&format!("| {code} | `{}` |", code_name(code))),
+                "docs/BINDINGS.md does not table {code}"
+            );
         }
     }
 

@@ -529,7 +529,7 @@ pub unsafe extern "C" fn csdk_community_invite(
     }
 }
 
-/// Pending join requests (owner / admin).
+/// Pending join requests (`kick_members`).
 ///
 /// `*out_json` gets a JSON array of `JoinRequest`.
 ///
@@ -551,7 +551,7 @@ pub unsafe extern "C" fn csdk_community_join_requests(
     }
 }
 
-/// Approves or rejects a join request (owner / admin).
+/// Approves or rejects a join request (`kick_members`).
 ///
 /// # Safety
 /// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
@@ -573,7 +573,7 @@ pub unsafe extern "C" fn csdk_community_decide_join_request(
     }
 }
 
-/// Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
+/// Changes name, avatar, notice or join policy (`manage_community`); absent fields stay.
 ///
 /// `update_json`: `CommunityUpdate` JSON.
 /// `*out_json` gets `CommunityInfo` JSON.
@@ -598,7 +598,7 @@ pub unsafe extern "C" fn csdk_community_update(
     }
 }
 
-/// Sets custom attributes (owner / admin); keys that fail are reported one by one.
+/// Sets custom attributes (`manage_community`); keys that fail are reported one by one.
 ///
 /// `attributes_json`: `HashMap<String, String>` JSON.
 /// `*out_json` gets `AttributesOutcome` JSON.
@@ -628,7 +628,7 @@ pub unsafe extern "C" fn csdk_community_set_attributes(
     }
 }
 
-/// Deletes custom attributes (owner / admin).
+/// Deletes custom attributes (`manage_community`).
 ///
 /// `keys_json`: `Vec<String>` JSON.
 /// `*out_json` gets `AttributesOutcome` JSON.
@@ -738,7 +738,7 @@ pub unsafe extern "C" fn csdk_community_set_member_role(
     }
 }
 
-/// Removes a member (owner: anyone else; admin: ordinary members).
+/// Removes a member (`kick_members`; the member must rank below the user).
 ///
 /// # Safety
 /// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
@@ -783,7 +783,7 @@ pub unsafe extern "C" fn csdk_community_transfer_ownership(
     }
 }
 
-/// Mutes a member until a time (ms since the epoch), or unmutes (none).
+/// Mutes a member until a time (ms since the epoch), or unmutes (none) (`mute_members`; the member must rank below the user).
 ///
 /// `until_ms`: 0 or negative for none.
 /// `*out_json` gets `MemberInfo` JSON.
@@ -810,7 +810,7 @@ pub unsafe extern "C" fn csdk_community_mute_member(
     }
 }
 
-/// Mutes or unmutes everyone but the owner and admins (owner / admin).
+/// Mutes or unmutes everyone without `mute_members` (`mute_members`).
 ///
 /// `*out_json` gets `CommunityInfo` JSON.
 ///
@@ -857,7 +857,7 @@ pub unsafe extern "C" fn csdk_community_set_nickname(
     }
 }
 
-/// Creates a category (owner / admin); no position means after the last.
+/// Creates a category (`manage_channels`); no position means after the last.
 ///
 /// `position`: negative for none.
 /// `*out_json` gets `CategoryInfo` JSON.
@@ -888,7 +888,7 @@ pub unsafe extern "C" fn csdk_community_create_category(
     }
 }
 
-/// Renames or moves a category (owner / admin).
+/// Renames or moves a category (`manage_channels`).
 ///
 /// `name` may be NULL.
 /// `position`: negative for none.
@@ -922,7 +922,7 @@ pub unsafe extern "C" fn csdk_community_update_category(
     }
 }
 
-/// Deletes a category; its channels fall back to no category (owner / admin).
+/// Deletes a category; its channels fall back to no category (`manage_channels`).
 ///
 /// # Safety
 /// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
@@ -961,6 +961,421 @@ pub unsafe extern "C" fn csdk_community_refresh_heads(
         forward(out_json, || {
             let c = community_arg(client, community_id)?;
             Ok(async move { c.refresh_heads().await.map(map_vec::<_, ChannelHead>) })
+        })
+    }
+}
+
+/// The community's permission groups as cached, `@everyone` first, then by position (lowest first).
+///
+/// `*out_json` gets a JSON array of `Group`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_groups(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = community_arg(client, community_id)?;
+            Ok(map_vec::<_, Group>(c.groups()))
+        })
+    }
+}
+
+/// What the user may do in the community at large (a `PermissionFlag` bit set), computed from the cache as the server computes it; none when not cached.
+///
+/// `*out_permissions` gets the value, 0 for none (0 on failure).
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_permissions(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_permissions: *mut u64,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_permissions, || {
+            let c = community_arg(client, community_id)?;
+            Ok(c.permissions().map(|p| p.0).unwrap_or_default())
+        })
+    }
+}
+
+/// What the user may do in every cached channel of the community, computed in one pass (empty when not cached).
+///
+/// `*out_json` gets a JSON array of `ChannelPermissions`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_channel_permissions(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = community_arg(client, community_id)?;
+            Ok(map_vec::<_, ChannelPermissions>(
+                c.channel_permissions().unwrap_or_default(),
+            ))
+        })
+    }
+}
+
+/// Whether the user may do operation `op` (a protocol operation name such as `kick_member`) in the community at large, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give (e.g. `permission_denied`). Conditions on a target (its rank) are left to the server.
+///
+/// Returns `CSDK_OK` when allowed, else the refusal's code.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_check_operation(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    op: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(std::ptr::null_mut::<()>(), || {
+            let c = community_arg(client, community_id)?;
+            let op = str_arg(op, "op")?.to_owned();
+            c.check_operation(&op).map_err(crate::error::SdkError::from)
+        })
+    }
+}
+
+/// Creates a permission group (`manage_roles`; only flags the user holds); it starts at the bottom (position 1).
+///
+/// `group_json`: `NewGroup` JSON.
+/// `*out_json` gets `Group` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_create_group(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    group_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let group: NewGroup = json_arg(group_json, "group_json", None)?;
+            Ok(async move { c.create_group(group.into()).await.map(Group::from) })
+        })
+    }
+}
+
+/// Changes a group below the user's highest (`manage_roles`); absent fields stay.
+///
+/// `update_json`: `GroupUpdate` JSON.
+/// `*out_json` gets `Group` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_update_group(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    group_id: *const c_char,
+    update_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let group_id = str_arg(group_id, "group_id")?.to_owned();
+            let update: GroupUpdate = json_arg(update_json, "update_json", None)?;
+            Ok(async move {
+                c.update_group(group_id, update.into())
+                    .await
+                    .map(Group::from)
+            })
+        })
+    }
+}
+
+/// Deletes a group below the user's highest (`manage_roles`; not `everyone`).
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_delete_group(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    group_id: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = community_arg(client, community_id)?;
+            let group_id = str_arg(group_id, "group_id")?.to_owned();
+            Ok(async move { c.delete_group(group_id).await })
+        })
+    }
+}
+
+/// Gives the groups the positions 1, 2, 3… in this order, lowest first (`manage_roles`); returns every group now.
+///
+/// `group_ids_json`: `Vec<String>` JSON.
+/// `*out_json` gets a JSON array of `Group`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_reorder_groups(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    group_ids_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let group_ids: Vec<String> = json_arg(group_ids_json, "group_ids_json", None)?;
+            Ok(async move {
+                c.reorder_groups(group_ids.into_iter().map(Into::into).collect())
+                    .await
+                    .map(map_vec::<_, Group>)
+            })
+        })
+    }
+}
+
+/// Gives a member a group (`manage_roles`; the member and the group below the user).
+///
+/// `*out_json` gets `MemberInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_assign_group(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    user_id: *const c_char,
+    group_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let user_id = str_arg(user_id, "user_id")?.to_owned();
+            let group_id = str_arg(group_id, "group_id")?.to_owned();
+            Ok(async move {
+                c.assign_group(user_id, group_id)
+                    .await
+                    .map(MemberInfo::from)
+            })
+        })
+    }
+}
+
+/// Takes a group from a member (as `assign_group`).
+///
+/// `*out_json` gets `MemberInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_unassign_group(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    user_id: *const c_char,
+    group_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let user_id = str_arg(user_id, "user_id")?.to_owned();
+            let group_id = str_arg(group_id, "group_id")?.to_owned();
+            Ok(async move {
+                c.unassign_group(user_id, group_id)
+                    .await
+                    .map(MemberInfo::from)
+            })
+        })
+    }
+}
+
+/// Sets a member's custom fields (an empty value removes one): the user's own, or another's with `manage_roles` and ranking above them.
+///
+/// `fields_json`: `HashMap<String, String>` JSON.
+/// `*out_json` gets `MemberInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_set_member_fields(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    user_id: *const c_char,
+    fields_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let user_id = str_arg(user_id, "user_id")?.to_owned();
+            let fields: HashMap<String, String> = json_arg(fields_json, "fields_json", None)?;
+            Ok(async move {
+                c.set_member_fields(user_id, fields.into_iter().collect())
+                    .await
+                    .map(MemberInfo::from)
+            })
+        })
+    }
+}
+
+/// Sets a category's override for a group or a member; nothing allowed or denied removes it (`manage_channels`). Channels that follow the category use it.
+///
+/// `rule_json`: `Override` JSON.
+/// `*out_json` gets `CategoryInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_set_category_override(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    category_id: *const c_char,
+    rule_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let category_id = str_arg(category_id, "category_id")?.to_owned();
+            let rule: Override = json_arg(rule_json, "rule_json", None)?;
+            Ok(async move {
+                c.set_category_override(category_id, rule.into())
+                    .await
+                    .map(CategoryInfo::from)
+            })
+        })
+    }
+}
+
+/// Bans a user (`ban_members`; a member must rank below the user): removed now and refused (`banned`) until `until_ms` (ms since the epoch; none: for ever).
+///
+/// `until_ms`: 0 or negative for none.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_ban(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    user_id: *const c_char,
+    until_ms: i64,
+    reason: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = community_arg(client, community_id)?;
+            let user_id = str_arg(user_id, "user_id")?.to_owned();
+            let until_ms = (until_ms > 0).then_some(until_ms);
+            let reason = str_arg(reason, "reason")?.to_owned();
+            Ok(async move { c.ban(user_id, until_ms, reason).await })
+        })
+    }
+}
+
+/// Lifts a ban (`ban_members`).
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_unban(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    user_id: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = community_arg(client, community_id)?;
+            let user_id = str_arg(user_id, "user_id")?.to_owned();
+            Ok(async move { c.unban(user_id).await })
+        })
+    }
+}
+
+/// The bans in force, newest first (`ban_members`).
+///
+/// `*out_json` gets a JSON array of `Ban`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_bans(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            Ok(async move { c.bans().await.map(map_vec::<_, Ban>) })
+        })
+    }
+}
+
+/// A page of members filtered by id or nickname, group and custom field.
+///
+/// `query_json`: `MembersQuery` JSON, or NULL for the default.
+/// `*out_json` gets `MemberPage` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_find_members(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    query_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let query: MembersQuery =
+                json_arg(query_json, "query_json", Some(MembersQuery::default))?;
+            Ok(async move { c.find_members(query.into()).await.map(MemberPage::from) })
         })
     }
 }
@@ -1221,7 +1636,7 @@ pub unsafe extern "C" fn csdk_channel_mark_all_read(
     }
 }
 
-/// Changes the channel (owner / admin); absent fields stay.
+/// Changes the channel (`manage_channels`): also `follows_category` and `mute_all`; absent fields stay.
 ///
 /// `update_json`: `ChannelUpdate` JSON.
 /// `*out_json` gets `ChannelInfo` JSON.
@@ -1247,7 +1662,7 @@ pub unsafe extern "C" fn csdk_channel_update(
     }
 }
 
-/// Deletes the channel and its messages (owner / admin; not the default channel).
+/// Deletes the channel and its messages (`manage_channels`; not the default channel).
 ///
 /// # Safety
 /// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
@@ -1267,7 +1682,7 @@ pub unsafe extern "C" fn csdk_channel_delete(
     }
 }
 
-/// Adds members to a private channel (owner / admin).
+/// Adds members to a private channel (`manage_channels`).
 ///
 /// `user_ids_json`: `Vec<String>` JSON.
 /// `*out_json` gets `UsersOutcome` JSON.
@@ -1297,7 +1712,7 @@ pub unsafe extern "C" fn csdk_channel_add_members(
     }
 }
 
-/// Removes members from a private channel (owner / admin).
+/// Removes members from a private channel (`manage_channels`).
 ///
 /// `user_ids_json`: `Vec<String>` JSON.
 /// `*out_json` gets `UsersOutcome` JSON.
@@ -1381,7 +1796,7 @@ pub unsafe extern "C" fn csdk_channel_edit_message(
     }
 }
 
-/// Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+/// Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message with `manage_messages` (queued like an edit).
 ///
 /// `*out_json` gets `PendingChange` JSON.
 ///
@@ -1457,7 +1872,7 @@ pub unsafe extern "C" fn csdk_channel_remove_reaction(
     }
 }
 
-/// Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+/// Pins a message in the channel (`manage_messages`; at most `max_pins_per_channel`; queued like an edit).
 ///
 /// `*out_json` gets `PendingChange` JSON.
 ///
@@ -1481,7 +1896,7 @@ pub unsafe extern "C" fn csdk_channel_pin_message(
     }
 }
 
-/// Unpins a message (owner / admin; queued like an edit).
+/// Unpins a message (`manage_messages`; queued like an edit).
 ///
 /// `*out_json` gets `PendingChange` JSON.
 ///
@@ -1573,6 +1988,139 @@ pub unsafe extern "C" fn csdk_channel_pins(
         forward(out_json, || {
             let c = channel_arg(client, community_id, channel_id)?;
             Ok(async move { c.pins().await.map(map_vec::<_, Message>) })
+        })
+    }
+}
+
+/// What the user may do in this channel (a `PermissionFlag` bit set), computed from the cache as the server computes it (a greyed-out button here is a refusal there); none when not cached.
+///
+/// `*out_permissions` gets the value, 0 for none (0 on failure).
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_permissions(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    out_permissions: *mut u64,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_permissions, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(c.permissions().map(|p| p.0).unwrap_or_default())
+        })
+    }
+}
+
+/// Whether the user may do operation `op` (a protocol operation name such as `send_message` or `pin_message`) in this channel, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give.
+///
+/// Returns `CSDK_OK` when allowed, else the refusal's code.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_check_operation(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    op: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(std::ptr::null_mut::<()>(), || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let op = str_arg(op, "op")?.to_owned();
+            c.check_operation(&op).map_err(crate::error::SdkError::from)
+        })
+    }
+}
+
+/// Whether the user may post `content` mentioning `mentions` here, from the cache: `send_messages`, plus `attach_media` for media and `mention_everyone` for `@everyone` or a group that is not mentionable; else the error the server would give.
+///
+/// `content_json`: `MessageContent` JSON.
+/// `mentions_json`: `Mentions` JSON, or NULL for the default.
+/// Returns `CSDK_OK` when allowed, else the refusal's code.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_check_send(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    content_json: *const c_char,
+    mentions_json: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(std::ptr::null_mut::<()>(), || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let content: MessageContent = json_arg(content_json, "content_json", None)?;
+            let mentions: Mentions =
+                json_arg(mentions_json, "mentions_json", Some(Mentions::default))?;
+            c.check_send(&content.into(), &mentions.into())
+                .map_err(crate::error::SdkError::from)
+        })
+    }
+}
+
+/// Sets the channel's override for a group or a member; nothing allowed or denied removes it (`manage_channels`).
+///
+/// `rule_json`: `Override` JSON.
+/// `*out_json` gets `ChannelInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_set_override(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    rule_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let rule: Override = json_arg(rule_json, "rule_json", None)?;
+            Ok(async move { c.set_override(rule.into()).await.map(ChannelInfo::from) })
+        })
+    }
+}
+
+/// Sets the user's notification level of this channel on all their devices: what of its counts reaches the community's sums and the totals (mentions still count with `mentions_only`).
+///
+/// `level`: a `ChannelNotification` name, e.g. as in the JSON records.
+/// `*out_json` gets `ChannelHead` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_set_notification_level(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    level: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let level: ChannelNotification = enum_arg(level, "level")?;
+            Ok(async move {
+                c.set_notification_level(level.into())
+                    .await
+                    .map(ChannelHead::from)
+            })
         })
     }
 }

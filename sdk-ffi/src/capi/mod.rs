@@ -26,6 +26,7 @@ mod community;
 mod forward;
 #[rustfmt::skip]
 mod generated;
+pub mod permissions;
 mod support;
 
 pub use channel::*;
@@ -33,6 +34,7 @@ pub use client::*;
 pub use codes::*;
 pub use community::*;
 pub use generated::*;
+pub use permissions::*;
 pub use support::*;
 
 #[cfg(test)]

@@ -10,6 +10,10 @@
 //! `UPDATE_GENERATED=1 cargo test -p community-sdk-ffi generated_bindings_are_fresh`;
 //! the same test (without the variable) fails when the checked-in files are stale.
 //!
+//! A row runs in one of three ways ([`Mode`]): a call to the server (async in uniffi,
+//! blocking in C), a read of the cache (synchronous, infallible), or a check against the
+//! cache (synchronous, failing with the error the server would give).
+//!
 //! Operations that are not plain forwarding (creating objects, subscriptions, the client's
 //! session calls) stay hand-written next to the generated ones.
 
@@ -237,6 +241,25 @@ impl R {
             R::List(t) => format!("map_vec::<_, {t}>({call})"),
         }
     }
+
+    /// The value of a cached read `call`, converted for C (none is 0).
+    fn c_cached_value(self, call: &str) -> String {
+        match self {
+            R::OptNum(..) => format!("{call}.unwrap_or_default()"),
+            other => other.cached_value(call),
+        }
+    }
+}
+
+/// How an operation runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// Asks the server (or waits): async in uniffi, blocking in C.
+    Call,
+    /// A read of the cache: synchronous, never fails on the SDK side.
+    Cached,
+    /// A check against the cache: synchronous, fails with the error the server would give.
+    Check,
 }
 
 /// One operation.
@@ -246,8 +269,8 @@ pub(super) struct Op {
     doc: &'static str,
     params: &'static [P],
     result: R,
-    /// A cached read: synchronous, never fails on the SDK side.
-    cached: bool,
+    /// How it runs.
+    mode: Mode,
     /// The call on the SDK handle `c`, without `.await`.
     call: &'static str,
 }
@@ -266,7 +289,25 @@ pub(super) const fn op(
         doc,
         params,
         result,
-        cached: false,
+        mode: Mode::Call,
+        call,
+    }
+}
+
+pub(super) const fn check(
+    on: On,
+    method: &'static str,
+    params: &'static [P],
+    call: &'static str,
+    doc: &'static str,
+) -> Op {
+    Op {
+        on,
+        method,
+        doc,
+        params,
+        result: R::Unit,
+        mode: Mode::Check,
         call,
     }
 }
@@ -284,7 +325,7 @@ pub(super) const fn cached(
         doc,
         params: &[],
         result,
-        cached: true,
+        mode: Mode::Cached,
         call,
     }
 }
@@ -327,14 +368,22 @@ fn render_uniffi() -> String {
                 .collect();
             let result = op.result.uniffi_type();
             let handle = on.uniffi_handle();
-            if op.cached && on == On::Client {
+            if op.mode == Mode::Check {
+                let _ = write!(
+                    out,
+                    "    pub fn {}(&self{}) -> Result<(), SdkError> {{\n        let c = {handle};\n        {}.map_err(SdkError::from)\n    }}\n",
+                    op.method,
+                    params.concat(),
+                    op.call
+                );
+            } else if op.mode == Mode::Cached && on == On::Client {
                 let _ = write!(
                     out,
                     "    pub fn {}(&self) -> Result<{result}, SdkError> {{\n        let c = self.sdk()?;\n        Ok({})\n    }}\n",
                     op.method,
                     op.result.cached_value(op.call)
                 );
-            } else if op.cached {
+            } else if op.mode == Mode::Cached {
                 let _ = write!(
                     out,
                     "    pub fn {}(&self) -> {result} {{\n        let c = {handle};\n        {}\n    }}\n",
@@ -377,6 +426,9 @@ fn render_c() -> String {
         let _ = writeln!(out);
         doc_lines(&mut out, "", op.doc);
         let mut notes: Vec<String> = op.params.iter().filter_map(|p| p.c_doc()).collect();
+        if op.mode == Mode::Check {
+            notes.push("Returns `CSDK_OK` when allowed, else the refusal's code.".into());
+        }
         match op.result {
             R::Unit => {}
             R::Bool => notes.push("`*out_done` gets the flag (false on failure).".into()),
@@ -423,11 +475,18 @@ fn render_c() -> String {
         );
         let parses: Vec<String> = op.params.iter().filter_map(|p| p.c_parse()).collect();
         out.push_str("    // SAFETY: the caller's contract (above), forwarded.\n");
-        if op.cached {
+        if op.mode == Mode::Cached {
             let _ = writeln!(
                 out,
                 "    unsafe {{ read({out_arg}, || {{ let c = {handle}; Ok({}) }}) }}",
-                op.result.cached_value(op.call)
+                op.result.c_cached_value(op.call)
+            );
+        } else if op.mode == Mode::Check {
+            let _ = writeln!(
+                out,
+                "    unsafe {{ read({out_arg}, || {{ let c = {handle}; {} {}.map_err(crate::error::SdkError::from) }}) }}",
+                parses.join(" "),
+                op.call
             );
         } else {
             let _ = writeln!(

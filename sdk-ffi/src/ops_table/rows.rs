@@ -3,7 +3,7 @@
 
 use super::On::{Channel as Ch, Client as Cl, Community as Cm};
 use super::P::*;
-use super::{Op, R, cached, op};
+use super::{Op, R, cached, check, op};
 
 /// Every forwarded operation.
 pub(super) const OPS: &[Op] = &[
@@ -191,7 +191,7 @@ pub(super) const OPS: &[Op] = &[
         &[],
         R::List("JoinRequest"),
         "c.join_requests()",
-        "Pending join requests (owner / admin).",
+        "Pending join requests (`kick_members`).",
     ),
     op(
         Cm,
@@ -199,7 +199,7 @@ pub(super) const OPS: &[Op] = &[
         &[Str("user_id"), Plain("approve", "bool")],
         R::Unit,
         "c.decide_join_request(user_id, approve)",
-        "Approves or rejects a join request (owner / admin).",
+        "Approves or rejects a join request (`kick_members`).",
     ),
     op(
         Cm,
@@ -207,7 +207,7 @@ pub(super) const OPS: &[Op] = &[
         &[Json("update", "CommunityUpdate")],
         R::Record("CommunityInfo"),
         "c.update(update.into())",
-        "Changes name, avatar, notice or join policy (owner / admin); absent fields stay.",
+        "Changes name, avatar, notice or join policy (`manage_community`); absent fields stay.",
     ),
     op(
         Cm,
@@ -215,7 +215,7 @@ pub(super) const OPS: &[Op] = &[
         &[Json("attributes", "HashMap<String, String>")],
         R::Record("AttributesOutcome"),
         "c.set_attributes(attributes.into_iter().collect())",
-        "Sets custom attributes (owner / admin); keys that fail are reported one by one.",
+        "Sets custom attributes (`manage_community`); keys that fail are reported one by one.",
     ),
     op(
         Cm,
@@ -223,7 +223,7 @@ pub(super) const OPS: &[Op] = &[
         &[Json("keys", "Vec<String>")],
         R::Record("AttributesOutcome"),
         "c.delete_attributes(keys)",
-        "Deletes custom attributes (owner / admin).",
+        "Deletes custom attributes (`manage_community`).",
     ),
     op(
         Cm,
@@ -255,7 +255,7 @@ pub(super) const OPS: &[Op] = &[
         &[Str("user_id")],
         R::Unit,
         "c.kick(user_id)",
-        "Removes a member (owner: anyone else; admin: ordinary members).",
+        "Removes a member (`kick_members`; the member must rank below the user).",
     ),
     op(
         Cm,
@@ -271,7 +271,7 @@ pub(super) const OPS: &[Op] = &[
         &[Str("user_id"), I64OrNonPositive("until_ms")],
         R::Record("MemberInfo"),
         "c.mute_member(user_id, until_ms)",
-        "Mutes a member until a time (ms since the epoch), or unmutes (none).",
+        "Mutes a member until a time (ms since the epoch), or unmutes (none) (`mute_members`; the member must rank below the user).",
     ),
     op(
         Cm,
@@ -279,7 +279,7 @@ pub(super) const OPS: &[Op] = &[
         &[Plain("muted", "bool")],
         R::Record("CommunityInfo"),
         "c.set_mute_all(muted)",
-        "Mutes or unmutes everyone but the owner and admins (owner / admin).",
+        "Mutes or unmutes everyone without `mute_members` (`mute_members`).",
     ),
     op(
         Cm,
@@ -295,7 +295,7 @@ pub(super) const OPS: &[Op] = &[
         &[Str("name"), I64OrNegative("position")],
         R::Record("CategoryInfo"),
         "c.create_category(&name, position)",
-        "Creates a category (owner / admin); no position means after the last.",
+        "Creates a category (`manage_channels`); no position means after the last.",
     ),
     op(
         Cm,
@@ -307,7 +307,7 @@ pub(super) const OPS: &[Op] = &[
         ],
         R::Record("CategoryInfo"),
         "c.update_category(category_id, name, position)",
-        "Renames or moves a category (owner / admin).",
+        "Renames or moves a category (`manage_channels`).",
     ),
     op(
         Cm,
@@ -315,7 +315,7 @@ pub(super) const OPS: &[Op] = &[
         &[Str("category_id")],
         R::Unit,
         "c.delete_category(category_id)",
-        "Deletes a category; its channels fall back to no category (owner / admin).",
+        "Deletes a category; its channels fall back to no category (`manage_channels`).",
     ),
     op(
         Cm,
@@ -324,6 +324,131 @@ pub(super) const OPS: &[Op] = &[
         R::List("ChannelHead"),
         "c.refresh_heads()",
         "Fetches the exact heads of every visible channel and refreshes the counts.",
+    ),
+    // ----- community: roles and permissions -----
+    cached(
+        Cm,
+        "groups",
+        R::List("Group"),
+        "c.groups()",
+        "The community's permission groups as cached, `@everyone` first, then by position (lowest first).",
+    ),
+    cached(
+        Cm,
+        "permissions",
+        R::OptNum("u64", "permissions"),
+        "c.permissions().map(|p| p.0)",
+        "What the user may do in the community at large (a `PermissionFlag` bit set), computed from the cache as the server computes it; none when not cached.",
+    ),
+    cached(
+        Cm,
+        "channel_permissions",
+        R::List("ChannelPermissions"),
+        "c.channel_permissions().unwrap_or_default()",
+        "What the user may do in every cached channel of the community, computed in one pass (empty when not cached).",
+    ),
+    check(
+        Cm,
+        "check_operation",
+        &[Str("op")],
+        "c.check_operation(&op)",
+        "Whether the user may do operation `op` (a protocol operation name such as `kick_member`) in the community at large, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give (e.g. `permission_denied`). Conditions on a target (its rank) are left to the server.",
+    ),
+    op(
+        Cm,
+        "create_group",
+        &[Json("group", "NewGroup")],
+        R::Record("Group"),
+        "c.create_group(group.into())",
+        "Creates a permission group (`manage_roles`; only flags the user holds); it starts at the bottom (position 1).",
+    ),
+    op(
+        Cm,
+        "update_group",
+        &[Str("group_id"), Json("update", "GroupUpdate")],
+        R::Record("Group"),
+        "c.update_group(group_id, update.into())",
+        "Changes a group below the user's highest (`manage_roles`); absent fields stay.",
+    ),
+    op(
+        Cm,
+        "delete_group",
+        &[Str("group_id")],
+        R::Unit,
+        "c.delete_group(group_id)",
+        "Deletes a group below the user's highest (`manage_roles`; not `everyone`).",
+    ),
+    op(
+        Cm,
+        "reorder_groups",
+        &[Json("group_ids", "Vec<String>")],
+        R::List("Group"),
+        "c.reorder_groups(group_ids.into_iter().map(Into::into).collect())",
+        "Gives the groups the positions 1, 2, 3… in this order, lowest first (`manage_roles`); returns every group now.",
+    ),
+    op(
+        Cm,
+        "assign_group",
+        &[Str("user_id"), Str("group_id")],
+        R::Record("MemberInfo"),
+        "c.assign_group(user_id, group_id)",
+        "Gives a member a group (`manage_roles`; the member and the group below the user).",
+    ),
+    op(
+        Cm,
+        "unassign_group",
+        &[Str("user_id"), Str("group_id")],
+        R::Record("MemberInfo"),
+        "c.unassign_group(user_id, group_id)",
+        "Takes a group from a member (as `assign_group`).",
+    ),
+    op(
+        Cm,
+        "set_member_fields",
+        &[Str("user_id"), Json("fields", "HashMap<String, String>")],
+        R::Record("MemberInfo"),
+        "c.set_member_fields(user_id, fields.into_iter().collect())",
+        "Sets a member's custom fields (an empty value removes one): the user's own, or another's with `manage_roles` and ranking above them.",
+    ),
+    op(
+        Cm,
+        "set_category_override",
+        &[Str("category_id"), Json("rule", "Override")],
+        R::Record("CategoryInfo"),
+        "c.set_category_override(category_id, rule.into())",
+        "Sets a category's override for a group or a member; nothing allowed or denied removes it (`manage_channels`). Channels that follow the category use it.",
+    ),
+    op(
+        Cm,
+        "ban",
+        &[Str("user_id"), I64OrNonPositive("until_ms"), Str("reason")],
+        R::Unit,
+        "c.ban(user_id, until_ms, reason)",
+        "Bans a user (`ban_members`; a member must rank below the user): removed now and refused (`banned`) until `until_ms` (ms since the epoch; none: for ever).",
+    ),
+    op(
+        Cm,
+        "unban",
+        &[Str("user_id")],
+        R::Unit,
+        "c.unban(user_id)",
+        "Lifts a ban (`ban_members`).",
+    ),
+    op(
+        Cm,
+        "bans",
+        &[],
+        R::List("Ban"),
+        "c.bans()",
+        "The bans in force, newest first (`ban_members`).",
+    ),
+    op(
+        Cm,
+        "find_members",
+        &[JsonOr("query", "MembersQuery")],
+        R::Record("MemberPage"),
+        "c.find_members(query.into())",
+        "A page of members filtered by id or nickname, group and custom field.",
     ),
     // ----- channel: cached reads -----
     cached(
@@ -414,7 +539,7 @@ pub(super) const OPS: &[Op] = &[
         &[Json("update", "ChannelUpdate")],
         R::Record("ChannelInfo"),
         "c.update(update.into())",
-        "Changes the channel (owner / admin); absent fields stay.",
+        "Changes the channel (`manage_channels`): also `follows_category` and `mute_all`; absent fields stay.",
     ),
     op(
         Ch,
@@ -422,7 +547,7 @@ pub(super) const OPS: &[Op] = &[
         &[],
         R::Unit,
         "c.delete()",
-        "Deletes the channel and its messages (owner / admin; not the default channel).",
+        "Deletes the channel and its messages (`manage_channels`; not the default channel).",
     ),
     op(
         Ch,
@@ -430,7 +555,7 @@ pub(super) const OPS: &[Op] = &[
         &[Json("user_ids", "Vec<String>")],
         R::Record("UsersOutcome"),
         "c.add_members(user_ids.into_iter().map(Into::into).collect())",
-        "Adds members to a private channel (owner / admin).",
+        "Adds members to a private channel (`manage_channels`).",
     ),
     op(
         Ch,
@@ -438,7 +563,7 @@ pub(super) const OPS: &[Op] = &[
         &[Json("user_ids", "Vec<String>")],
         R::Record("UsersOutcome"),
         "c.remove_members(user_ids.into_iter().map(Into::into).collect())",
-        "Removes members from a private channel (owner / admin).",
+        "Removes members from a private channel (`manage_channels`).",
     ),
     op(
         Ch,
@@ -463,7 +588,7 @@ pub(super) const OPS: &[Op] = &[
         &[Plain("seq", "u64")],
         R::Record("PendingChange"),
         "c.recall_message(seq)",
-        "Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).",
+        "Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message with `manage_messages` (queued like an edit).",
     ),
     op(
         Ch,
@@ -487,7 +612,7 @@ pub(super) const OPS: &[Op] = &[
         &[Plain("seq", "u64")],
         R::Record("PendingChange"),
         "c.pin_message(seq)",
-        "Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).",
+        "Pins a message in the channel (`manage_messages`; at most `max_pins_per_channel`; queued like an edit).",
     ),
     op(
         Ch,
@@ -495,7 +620,7 @@ pub(super) const OPS: &[Op] = &[
         &[Plain("seq", "u64")],
         R::Record("PendingChange"),
         "c.unpin_message(seq)",
-        "Unpins a message (owner / admin; queued like an edit).",
+        "Unpins a message (`manage_messages`; queued like an edit).",
     ),
     op(
         Ch,
@@ -520,6 +645,47 @@ pub(super) const OPS: &[Op] = &[
         R::List("Message"),
         "c.pins()",
         "The channel's pinned messages, the most recently pinned first (asks the server).",
+    ),
+    // ----- channel: roles and permissions -----
+    cached(
+        Ch,
+        "permissions",
+        R::OptNum("u64", "permissions"),
+        "c.permissions().map(|p| p.0)",
+        "What the user may do in this channel (a `PermissionFlag` bit set), computed from the cache as the server computes it (a greyed-out button here is a refusal there); none when not cached.",
+    ),
+    check(
+        Ch,
+        "check_operation",
+        &[Str("op")],
+        "c.check_operation(&op)",
+        "Whether the user may do operation `op` (a protocol operation name such as `send_message` or `pin_message`) in this channel, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give.",
+    ),
+    check(
+        Ch,
+        "check_send",
+        &[
+            Json("content", "MessageContent"),
+            JsonOr("mentions", "Mentions"),
+        ],
+        "c.check_send(&content.into(), &mentions.into())",
+        "Whether the user may post `content` mentioning `mentions` here, from the cache: `send_messages`, plus `attach_media` for media and `mention_everyone` for `@everyone` or a group that is not mentionable; else the error the server would give.",
+    ),
+    op(
+        Ch,
+        "set_override",
+        &[Json("rule", "Override")],
+        R::Record("ChannelInfo"),
+        "c.set_override(rule.into())",
+        "Sets the channel's override for a group or a member; nothing allowed or denied removes it (`manage_channels`).",
+    ),
+    op(
+        Ch,
+        "set_notification_level",
+        &[Enum("level", "ChannelNotification")],
+        R::Record("ChannelHead"),
+        "c.set_notification_level(level.into())",
+        "Sets the user's notification level of this channel on all their devices: what of its counts reaches the community's sums and the totals (mentions still count with `mentions_only`).",
     ),
     op(
         Ch,

@@ -1,6 +1,6 @@
 //! Option and result records of the API methods (mirrors of `community_sdk`'s
 //! `NewChannel`, `ChannelUpdate`, `CommunityUpdate`, `JoinOutcome`, `UsersOutcome`,
-//! `AttributesOutcome`, `MembersPage`, the protocol's `CreateCommunity`, `Page` and
+//! `AttributesOutcome`, `MembersPage` (the roles records are in `roles.rs`), the protocol's `CreateCommunity`, `Page` and
 //! `Limits`), plus the client's options.
 
 use std::collections::HashMap;
@@ -214,6 +214,10 @@ pub struct NewChannel {
     #[serde(default)]
     #[uniffi(default = [])]
     pub member_ids: Vec<String>,
+    /// Use the category's permission overrides instead of its own.
+    #[serde(default)]
+    #[uniffi(default = false)]
+    pub follows_category: bool,
 }
 
 impl From<NewChannel> for sdk::NewChannel {
@@ -228,6 +232,7 @@ impl From<NewChannel> for sdk::NewChannel {
             position: v.position,
             private: v.private,
             member_ids: map_vec(v.member_ids),
+            follows_category: v.follows_category,
         }
     }
 }
@@ -263,6 +268,14 @@ pub struct ChannelUpdate {
     #[serde(default)]
     #[uniffi(default = None)]
     pub private: Option<bool>,
+    /// Use the category's overrides (true) or the channel's own (false).
+    #[serde(default)]
+    #[uniffi(default = None)]
+    pub follows_category: Option<bool>,
+    /// Mute or unmute the channel for everyone without `mute_members`.
+    #[serde(default)]
+    #[uniffi(default = None)]
+    pub mute_all: Option<bool>,
 }
 
 impl From<ChannelUpdate> for sdk::ChannelUpdate {
@@ -275,6 +288,8 @@ impl From<ChannelUpdate> for sdk::ChannelUpdate {
             category_id: v.category_id.map(Into::into),
             position: v.position,
             private: v.private,
+            follows_category: v.follows_category,
+            mute_all: v.mute_all,
         }
     }
 }
@@ -408,6 +423,10 @@ pub struct Limits {
     pub custom_data_bytes: u64,
     pub recall_window_ms: u64,
     pub max_hidden_per_channel: u64,
+    pub max_groups_per_community: u64,
+    pub max_overrides_per_channel: u64,
+    pub max_member_fields: u64,
+    pub member_field_bytes: u64,
 }
 
 impl From<wire::Limits> for Limits {
@@ -439,6 +458,10 @@ impl From<wire::Limits> for Limits {
             custom_data_bytes: n(v.custom_data_bytes),
             recall_window_ms: v.recall_window_ms,
             max_hidden_per_channel: n(v.max_hidden_per_channel),
+            max_groups_per_community: n(v.max_groups_per_community),
+            max_overrides_per_channel: n(v.max_overrides_per_channel),
+            max_member_fields: n(v.max_member_fields),
+            member_field_bytes: n(v.member_field_bytes),
         }
     }
 }

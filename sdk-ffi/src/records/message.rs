@@ -173,6 +173,11 @@ pub struct Mentions {
     #[serde(default)]
     #[uniffi(default = false)]
     pub everyone: bool,
+    /// Mentioned permission groups (ids): every holder is mentioned. A group that is not
+    /// mentionable needs `mention_everyone`.
+    #[serde(default)]
+    #[uniffi(default = [])]
+    pub groups: Vec<String>,
 }
 
 impl From<wire::Mentions> for Mentions {
@@ -180,6 +185,7 @@ impl From<wire::Mentions> for Mentions {
         Self {
             users: map_vec(v.users),
             everyone: v.everyone,
+            groups: map_vec(v.groups),
         }
     }
 }
@@ -189,6 +195,7 @@ impl From<Mentions> for wire::Mentions {
         Self {
             users: map_vec(v.users),
             everyone: v.everyone,
+            groups: map_vec(v.groups),
         }
     }
 }

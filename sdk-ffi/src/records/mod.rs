@@ -11,12 +11,14 @@ mod api;
 mod change;
 mod message;
 mod protocol;
+mod roles;
 mod sdk;
 
 pub use api::*;
 pub use change::*;
 pub use message::*;
 pub use protocol::*;
+pub use roles::*;
 pub use sdk::*;
 
 /// Implements `From` both ways between a field-less protocol/SDK enum and its mirror.

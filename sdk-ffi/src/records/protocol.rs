@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use community_protocol as wire;
 use serde::{Deserialize, Serialize};
 
-use super::{map_vec, mirror_enum};
+use super::{ChannelNotification, Group, Override, map_vec, mirror_enum};
 use crate::error::{ErrorKind, code_name};
 
 /// How users get into a community.
@@ -57,7 +57,7 @@ pub enum ChannelKind {
     Text,
     /// Voice (presence state only).
     Voice,
-    /// Only owner and admins post.
+    /// `@everyone` may not send (a group override may allow it back).
     Announcement,
     /// A kind this version does not know (from a newer server): show it as a plain
     /// channel. Creating one is refused.
@@ -115,7 +115,7 @@ pub struct CommunityInfo {
     pub owner_id: String,
     /// How users join.
     pub join_policy: JoinPolicy,
-    /// Only the owner and admins may send messages.
+    /// Only members with `mute_members` (and the owner and admins) may speak.
     pub mute_all: bool,
     /// Exact number of members.
     pub member_count: u64,
@@ -163,6 +163,8 @@ pub struct CategoryInfo {
     pub name: String,
     /// Sort key (ascending).
     pub position: i64,
+    /// Permission overrides of the category (channels that follow it use them).
+    pub overrides: Vec<Override>,
 }
 
 impl From<wire::CategoryInfo> for CategoryInfo {
@@ -172,6 +174,7 @@ impl From<wire::CategoryInfo> for CategoryInfo {
             category_id: v.category_id.to_string(),
             name: v.name,
             position: v.position,
+            overrides: map_vec(v.overrides),
         }
     }
 }
@@ -203,6 +206,12 @@ pub struct ChannelInfo {
     pub is_default: bool,
     /// Creation time.
     pub created_at_ms: i64,
+    /// Permission overrides of the channel (per group or member).
+    pub overrides: Vec<Override>,
+    /// The channel uses its category's overrides instead of its own.
+    pub follows_category: bool,
+    /// Only members with `mute_members` speak in the channel.
+    pub mute_all: bool,
 }
 
 impl From<wire::ChannelInfo> for ChannelInfo {
@@ -220,6 +229,9 @@ impl From<wire::ChannelInfo> for ChannelInfo {
             private: v.private,
             is_default: v.is_default,
             created_at_ms: v.created_at_ms,
+            overrides: map_vec(v.overrides),
+            follows_category: v.follows_category,
+            mute_all: v.mute_all,
         }
     }
 }
@@ -239,6 +251,10 @@ pub struct MemberInfo {
     pub joined_at_ms: i64,
     /// Muted until this time, if muted.
     pub muted_until_ms: Option<i64>,
+    /// The permission groups the member holds besides `@everyone` (ids).
+    pub groups: Vec<String>,
+    /// Custom fields set by managers (or the member).
+    pub custom_fields: HashMap<String, String>,
 }
 
 impl From<wire::MemberInfo> for MemberInfo {
@@ -250,6 +266,8 @@ impl From<wire::MemberInfo> for MemberInfo {
             nickname: v.nickname,
             joined_at_ms: v.joined_at_ms,
             muted_until_ms: v.muted_until_ms,
+            groups: map_vec(v.groups),
+            custom_fields: v.custom_fields.into_iter().collect(),
         }
     }
 }
@@ -275,6 +293,8 @@ pub struct ChannelHead {
     pub change_seq: u64,
     /// The messages of this channel the user deleted for themselves, ascending.
     pub hidden: Vec<u64>,
+    /// The user's notification level of the channel (what of its counts reaches the sums).
+    pub notification_level: ChannelNotification,
 }
 
 impl From<wire::ChannelHead> for ChannelHead {
@@ -289,6 +309,7 @@ impl From<wire::ChannelHead> for ChannelHead {
             mention_count: v.mention_count,
             change_seq: v.change_seq,
             hidden: v.hidden,
+            notification_level: v.notification_level.into(),
         }
     }
 }
@@ -308,6 +329,8 @@ pub struct CommunitySnapshot {
     pub notification: NotificationStatus,
     /// Unread heads of the visible channels.
     pub heads: Vec<ChannelHead>,
+    /// The community's permission groups, `@everyone` first, then by position.
+    pub groups: Vec<Group>,
 }
 
 impl From<wire::CommunitySnapshot> for CommunitySnapshot {
@@ -319,6 +342,7 @@ impl From<wire::CommunitySnapshot> for CommunitySnapshot {
             me: v.me.into(),
             notification: v.notification.into(),
             heads: map_vec(v.heads),
+            groups: map_vec(v.groups),
         }
     }
 }

@@ -47,7 +47,7 @@ impl Community {
         .map(TaskHandle::new)
     }
 
-    /// Creates a channel (owner / admin).
+    /// Creates a channel (`manage_channels`).
     pub async fn create_channel(&self, channel: NewChannel) -> Result<Arc<Channel>, SdkError> {
         call_on(&self.inner, |c| async move {
             c.create_channel(channel.into()).await

@@ -185,7 +185,7 @@ impl Community {
         .await
     }
 
-    /// Pending join requests (owner / admin).
+    /// Pending join requests (`kick_members`).
     pub async fn join_requests(&self) -> Result<Vec<JoinRequest>, SdkError> {
         call_on(&self.inner, move |c| async move {
             c.join_requests().await.map(map_vec::<_, JoinRequest>)
@@ -193,7 +193,7 @@ impl Community {
         .await
     }
 
-    /// Approves or rejects a join request (owner / admin).
+    /// Approves or rejects a join request (`kick_members`).
     pub async fn decide_join_request(
         &self,
         user_id: String,
@@ -205,7 +205,7 @@ impl Community {
         .await
     }
 
-    /// Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
+    /// Changes name, avatar, notice or join policy (`manage_community`); absent fields stay.
     pub async fn update(&self, update: CommunityUpdate) -> Result<CommunityInfo, SdkError> {
         call_on(&self.inner, move |c| async move {
             c.update(update.into()).await.map(CommunityInfo::from)
@@ -213,7 +213,7 @@ impl Community {
         .await
     }
 
-    /// Sets custom attributes (owner / admin); keys that fail are reported one by one.
+    /// Sets custom attributes (`manage_community`); keys that fail are reported one by one.
     pub async fn set_attributes(
         &self,
         attributes: HashMap<String, String>,
@@ -226,7 +226,7 @@ impl Community {
         .await
     }
 
-    /// Deletes custom attributes (owner / admin).
+    /// Deletes custom attributes (`manage_community`).
     pub async fn delete_attributes(
         &self,
         keys: Vec<String>,
@@ -272,7 +272,7 @@ impl Community {
         .await
     }
 
-    /// Removes a member (owner: anyone else; admin: ordinary members).
+    /// Removes a member (`kick_members`; the member must rank below the user).
     pub async fn kick(&self, user_id: String) -> Result<(), SdkError> {
         call_on(&self.inner, move |c| async move { c.kick(user_id).await }).await
     }
@@ -285,7 +285,7 @@ impl Community {
         .await
     }
 
-    /// Mutes a member until a time (ms since the epoch), or unmutes (none).
+    /// Mutes a member until a time (ms since the epoch), or unmutes (none) (`mute_members`; the member must rank below the user).
     pub async fn mute_member(
         &self,
         user_id: String,
@@ -297,7 +297,7 @@ impl Community {
         .await
     }
 
-    /// Mutes or unmutes everyone but the owner and admins (owner / admin).
+    /// Mutes or unmutes everyone without `mute_members` (`mute_members`).
     pub async fn set_mute_all(&self, muted: bool) -> Result<CommunityInfo, SdkError> {
         call_on(&self.inner, move |c| async move {
             c.set_mute_all(muted).await.map(CommunityInfo::from)
@@ -313,7 +313,7 @@ impl Community {
         .await
     }
 
-    /// Creates a category (owner / admin); no position means after the last.
+    /// Creates a category (`manage_channels`); no position means after the last.
     pub async fn create_category(
         &self,
         name: String,
@@ -327,7 +327,7 @@ impl Community {
         .await
     }
 
-    /// Renames or moves a category (owner / admin).
+    /// Renames or moves a category (`manage_channels`).
     pub async fn update_category(
         &self,
         category_id: String,
@@ -342,7 +342,7 @@ impl Community {
         .await
     }
 
-    /// Deletes a category; its channels fall back to no category (owner / admin).
+    /// Deletes a category; its channels fall back to no category (`manage_channels`).
     pub async fn delete_category(&self, category_id: String) -> Result<(), SdkError> {
         call_on(&self.inner, move |c| async move {
             c.delete_category(category_id).await
@@ -354,6 +354,160 @@ impl Community {
     pub async fn refresh_heads(&self) -> Result<Vec<ChannelHead>, SdkError> {
         call_on(&self.inner, move |c| async move {
             c.refresh_heads().await.map(map_vec::<_, ChannelHead>)
+        })
+        .await
+    }
+
+    /// The community's permission groups as cached, `@everyone` first, then by position (lowest first).
+    pub fn groups(&self) -> Vec<Group> {
+        let c = &self.inner;
+        map_vec::<_, Group>(c.groups())
+    }
+
+    /// What the user may do in the community at large (a `PermissionFlag` bit set), computed from the cache as the server computes it; none when not cached.
+    pub fn permissions(&self) -> Option<u64> {
+        let c = &self.inner;
+        c.permissions().map(|p| p.0)
+    }
+
+    /// What the user may do in every cached channel of the community, computed in one pass (empty when not cached).
+    pub fn channel_permissions(&self) -> Vec<ChannelPermissions> {
+        let c = &self.inner;
+        map_vec::<_, ChannelPermissions>(c.channel_permissions().unwrap_or_default())
+    }
+
+    /// Whether the user may do operation `op` (a protocol operation name such as `kick_member`) in the community at large, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give (e.g. `permission_denied`). Conditions on a target (its rank) are left to the server.
+    pub fn check_operation(&self, op: String) -> Result<(), SdkError> {
+        let c = &self.inner;
+        c.check_operation(&op).map_err(SdkError::from)
+    }
+
+    /// Creates a permission group (`manage_roles`; only flags the user holds); it starts at the bottom (position 1).
+    pub async fn create_group(&self, group: NewGroup) -> Result<Group, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.create_group(group.into()).await.map(Group::from)
+        })
+        .await
+    }
+
+    /// Changes a group below the user's highest (`manage_roles`); absent fields stay.
+    pub async fn update_group(
+        &self,
+        group_id: String,
+        update: GroupUpdate,
+    ) -> Result<Group, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.update_group(group_id, update.into())
+                .await
+                .map(Group::from)
+        })
+        .await
+    }
+
+    /// Deletes a group below the user's highest (`manage_roles`; not `everyone`).
+    pub async fn delete_group(&self, group_id: String) -> Result<(), SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.delete_group(group_id).await
+        })
+        .await
+    }
+
+    /// Gives the groups the positions 1, 2, 3… in this order, lowest first (`manage_roles`); returns every group now.
+    pub async fn reorder_groups(&self, group_ids: Vec<String>) -> Result<Vec<Group>, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.reorder_groups(group_ids.into_iter().map(Into::into).collect())
+                .await
+                .map(map_vec::<_, Group>)
+        })
+        .await
+    }
+
+    /// Gives a member a group (`manage_roles`; the member and the group below the user).
+    pub async fn assign_group(
+        &self,
+        user_id: String,
+        group_id: String,
+    ) -> Result<MemberInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.assign_group(user_id, group_id)
+                .await
+                .map(MemberInfo::from)
+        })
+        .await
+    }
+
+    /// Takes a group from a member (as `assign_group`).
+    pub async fn unassign_group(
+        &self,
+        user_id: String,
+        group_id: String,
+    ) -> Result<MemberInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.unassign_group(user_id, group_id)
+                .await
+                .map(MemberInfo::from)
+        })
+        .await
+    }
+
+    /// Sets a member's custom fields (an empty value removes one): the user's own, or another's with `manage_roles` and ranking above them.
+    pub async fn set_member_fields(
+        &self,
+        user_id: String,
+        fields: HashMap<String, String>,
+    ) -> Result<MemberInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.set_member_fields(user_id, fields.into_iter().collect())
+                .await
+                .map(MemberInfo::from)
+        })
+        .await
+    }
+
+    /// Sets a category's override for a group or a member; nothing allowed or denied removes it (`manage_channels`). Channels that follow the category use it.
+    pub async fn set_category_override(
+        &self,
+        category_id: String,
+        rule: Override,
+    ) -> Result<CategoryInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.set_category_override(category_id, rule.into())
+                .await
+                .map(CategoryInfo::from)
+        })
+        .await
+    }
+
+    /// Bans a user (`ban_members`; a member must rank below the user): removed now and refused (`banned`) until `until_ms` (ms since the epoch; none: for ever).
+    pub async fn ban(
+        &self,
+        user_id: String,
+        until_ms: Option<i64>,
+        reason: String,
+    ) -> Result<(), SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.ban(user_id, until_ms, reason).await
+        })
+        .await
+    }
+
+    /// Lifts a ban (`ban_members`).
+    pub async fn unban(&self, user_id: String) -> Result<(), SdkError> {
+        call_on(&self.inner, move |c| async move { c.unban(user_id).await }).await
+    }
+
+    /// The bans in force, newest first (`ban_members`).
+    pub async fn bans(&self) -> Result<Vec<Ban>, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.bans().await.map(map_vec::<_, Ban>)
+        })
+        .await
+    }
+
+    /// A page of members filtered by id or nickname, group and custom field.
+    pub async fn find_members(&self, query: MembersQuery) -> Result<MemberPage, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.find_members(query.into()).await.map(MemberPage::from)
         })
         .await
     }
@@ -450,7 +604,7 @@ impl Channel {
         .await
     }
 
-    /// Changes the channel (owner / admin); absent fields stay.
+    /// Changes the channel (`manage_channels`): also `follows_category` and `mute_all`; absent fields stay.
     pub async fn update(&self, update: ChannelUpdate) -> Result<ChannelInfo, SdkError> {
         call_on(&self.inner, move |c| async move {
             c.update(update.into()).await.map(ChannelInfo::from)
@@ -458,12 +612,12 @@ impl Channel {
         .await
     }
 
-    /// Deletes the channel and its messages (owner / admin; not the default channel).
+    /// Deletes the channel and its messages (`manage_channels`; not the default channel).
     pub async fn delete(&self) -> Result<(), SdkError> {
         call_on(&self.inner, move |c| async move { c.delete().await }).await
     }
 
-    /// Adds members to a private channel (owner / admin).
+    /// Adds members to a private channel (`manage_channels`).
     pub async fn add_members(&self, user_ids: Vec<String>) -> Result<UsersOutcome, SdkError> {
         call_on(&self.inner, move |c| async move {
             c.add_members(user_ids.into_iter().map(Into::into).collect())
@@ -473,7 +627,7 @@ impl Channel {
         .await
     }
 
-    /// Removes members from a private channel (owner / admin).
+    /// Removes members from a private channel (`manage_channels`).
     pub async fn remove_members(&self, user_ids: Vec<String>) -> Result<UsersOutcome, SdkError> {
         call_on(&self.inner, move |c| async move {
             c.remove_members(user_ids.into_iter().map(Into::into).collect())
@@ -505,7 +659,7 @@ impl Channel {
         .await
     }
 
-    /// Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+    /// Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message with `manage_messages` (queued like an edit).
     pub async fn recall_message(&self, seq: u64) -> Result<PendingChange, SdkError> {
         call_on(&self.inner, move |c| async move {
             c.recall_message(seq).await.map(PendingChange::from)
@@ -533,7 +687,7 @@ impl Channel {
         .await
     }
 
-    /// Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+    /// Pins a message in the channel (`manage_messages`; at most `max_pins_per_channel`; queued like an edit).
     pub async fn pin_message(&self, seq: u64) -> Result<PendingChange, SdkError> {
         call_on(&self.inner, move |c| async move {
             c.pin_message(seq).await.map(PendingChange::from)
@@ -541,7 +695,7 @@ impl Channel {
         .await
     }
 
-    /// Unpins a message (owner / admin; queued like an edit).
+    /// Unpins a message (`manage_messages`; queued like an edit).
     pub async fn unpin_message(&self, seq: u64) -> Result<PendingChange, SdkError> {
         call_on(&self.inner, move |c| async move {
             c.unpin_message(seq).await.map(PendingChange::from)
@@ -569,6 +723,46 @@ impl Channel {
     pub async fn pins(&self) -> Result<Vec<Message>, SdkError> {
         call_on(&self.inner, move |c| async move {
             c.pins().await.map(map_vec::<_, Message>)
+        })
+        .await
+    }
+
+    /// What the user may do in this channel (a `PermissionFlag` bit set), computed from the cache as the server computes it (a greyed-out button here is a refusal there); none when not cached.
+    pub fn permissions(&self) -> Option<u64> {
+        let c = &self.inner;
+        c.permissions().map(|p| p.0)
+    }
+
+    /// Whether the user may do operation `op` (a protocol operation name such as `send_message` or `pin_message`) in this channel, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give.
+    pub fn check_operation(&self, op: String) -> Result<(), SdkError> {
+        let c = &self.inner;
+        c.check_operation(&op).map_err(SdkError::from)
+    }
+
+    /// Whether the user may post `content` mentioning `mentions` here, from the cache: `send_messages`, plus `attach_media` for media and `mention_everyone` for `@everyone` or a group that is not mentionable; else the error the server would give.
+    pub fn check_send(&self, content: MessageContent, mentions: Mentions) -> Result<(), SdkError> {
+        let c = &self.inner;
+        c.check_send(&content.into(), &mentions.into())
+            .map_err(SdkError::from)
+    }
+
+    /// Sets the channel's override for a group or a member; nothing allowed or denied removes it (`manage_channels`).
+    pub async fn set_override(&self, rule: Override) -> Result<ChannelInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.set_override(rule.into()).await.map(ChannelInfo::from)
+        })
+        .await
+    }
+
+    /// Sets the user's notification level of this channel on all their devices: what of its counts reaches the community's sums and the totals (mentions still count with `mentions_only`).
+    pub async fn set_notification_level(
+        &self,
+        level: ChannelNotification,
+    ) -> Result<ChannelHead, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.set_notification_level(level.into())
+                .await
+                .map(ChannelHead::from)
         })
         .await
     }

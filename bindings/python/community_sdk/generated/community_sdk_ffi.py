@@ -525,17 +525,27 @@ def _uniffi_check_contract_api_version(lib):
         raise InternalError("UniFFI contract version mismatch: try cleaning and rebuilding your project")
 
 def _uniffi_check_api_checksums(lib):
+    if lib.uniffi_community_sdk_ffi_checksum_func_permission_flags() != 21401:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_func_permission_names() != 7457:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_func_permissions_of() != 57229:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_func_set_log_listener() != 5756:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_func_stop_callbacks() != 8850:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_add_members() != 16459:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_add_members() != 28637:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_add_reaction() != 9886:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_check_operation() != 53755:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_check_send() != 49955:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_community_id() != 22194:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_delete() != 32055:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_delete() != 42977:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_discard() != 10161:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -559,13 +569,15 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_pending() != 44642:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_pin_message() != 58623:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_permissions() != 61314:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_pin_message() != 44900:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_pins() != 27361:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_recall_message() != 41432:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_recall_message() != 23896:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_remove_members() != 26835:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_remove_members() != 18759:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_remove_reaction() != 48750:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -575,13 +587,17 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_send_text() != 65004:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_set_notification_level() != 31170:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_set_override() != 63497:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() != 4052:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message() != 34118:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message() != 58147:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_unread() != 59669:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_update() != 30512:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_update() != 26157:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change() != 44908:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -641,49 +657,75 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_constructor_client_new() != 43724:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_assign_group() != 26158:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_ban() != 13507:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_bans() != 60550:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_categories() != 37528:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_channel() != 12980:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_channel_permissions() != 63785:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_channels() != 13037:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_create_category() != 59716:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_check_operation() != 46236:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_create_channel() != 13208:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_create_category() != 58872:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_decide_join_request() != 21592:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_create_channel() != 31000:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_delete_attributes() != 14048:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_create_group() != 27458:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_delete_category() != 18960:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_decide_join_request() != 46941:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_delete_attributes() != 37910:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_delete_category() != 21200:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_delete_group() != 23154:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_dismiss() != 34563:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_entry() != 59885:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_find_members() != 16526:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_groups() != 14725:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_id() != 14487:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_invite() != 28893:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_join_requests() != 52122:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_join_requests() != 11949:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_kick() != 54208:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_kick() != 62427:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_leave() != 34418:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_members() != 30081:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_mute_member() != 51398:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_mute_member() != 5116:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_permissions() != 64562:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_refresh() != 17517:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_refresh_heads() != 51850:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_attributes() != 35362:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_reorder_groups() != 41736:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_attributes() != 56668:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_category_override() != 17780:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_member_fields() != 40141:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_set_member_role() != 64779:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_mute_all() != 22405:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_set_mute_all() != 30441:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_set_nickname() != 52253:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -693,11 +735,17 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership() != 30730:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_unassign_group() != 44520:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_unban() != 24499:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_unread() != 21249:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_update() != 3761:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_update() != 33828:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_update_category() != 36756:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_update_category() != 18578:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_update_group() != 3770:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_communitylistlistener_on_update() != 29173:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -748,6 +796,15 @@ _UniffiLib.ffi_community_sdk_ffi_rustbuffer_reserve.restype = _UniffiRustBuffer
 _UniffiLib.ffi_community_sdk_ffi_uniffi_contract_version.argtypes = (
 )
 _UniffiLib.ffi_community_sdk_ffi_uniffi_contract_version.restype = ctypes.c_uint32
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_permission_flags.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_permission_flags.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_permission_names.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_permission_names.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_permissions_of.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_permissions_of.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_func_set_log_listener.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_func_set_log_listener.restype = ctypes.c_uint16
@@ -760,6 +817,12 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_add_members.restype 
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_add_reaction.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_add_reaction.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_check_operation.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_check_operation.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_check_send.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_check_send.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_community_id.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_community_id.restype = ctypes.c_uint16
@@ -799,6 +862,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_messages.restype = c
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_pending.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_pending.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_permissions.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_permissions.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_pin_message.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_pin_message.restype = ctypes.c_uint16
@@ -823,6 +889,12 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_send.restype = ctype
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_send_text.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_send_text.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_set_notification_level.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_set_notification_level.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_set_override.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_set_override.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages.restype = ctypes.c_uint16
@@ -922,21 +994,39 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_constructor_client_create.restype =
 _UniffiLib.uniffi_community_sdk_ffi_checksum_constructor_client_new.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_constructor_client_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_assign_group.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_assign_group.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_ban.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_ban.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_bans.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_bans.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_categories.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_categories.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_channel.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_channel.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_channel_permissions.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_channel_permissions.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_channels.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_channels.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_check_operation.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_check_operation.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_create_category.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_create_category.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_create_channel.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_create_channel.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_create_group.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_create_group.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_decide_join_request.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_decide_join_request.restype = ctypes.c_uint16
@@ -946,12 +1036,21 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_delete_attributes.
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_delete_category.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_delete_category.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_delete_group.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_delete_group.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_dismiss.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_dismiss.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_entry.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_entry.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_find_members.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_find_members.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_groups.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_groups.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_id.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_id.restype = ctypes.c_uint16
@@ -973,15 +1072,27 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_members.restype = 
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_mute_member.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_mute_member.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_permissions.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_permissions.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_refresh.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_refresh.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_refresh_heads.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_refresh_heads.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_reorder_groups.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_reorder_groups.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_set_attributes.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_set_attributes.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_set_category_override.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_set_category_override.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_set_member_fields.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_set_member_fields.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_set_member_role.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_set_member_role.restype = ctypes.c_uint16
@@ -1000,6 +1111,12 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_unassign_group.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_unassign_group.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_unban.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_unban.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_unread.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_unread.restype = ctypes.c_uint16
@@ -1009,6 +1126,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_update.restype = c
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_update_category.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_update_category.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_update_group.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_update_group.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_communitylistlistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_communitylistlistener_on_update.restype = ctypes.c_uint16
@@ -1039,6 +1159,21 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token.re
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_permission_flags.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_permission_flags.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_permission_names.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_permission_names.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_permissions_of.argtypes = (
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_permissions_of.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_func_set_log_listener.argtypes = (
     _UniffiRustBuffer,
     _UniffiRustBuffer,
@@ -1060,6 +1195,19 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_add_reaction.argtypes = (
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_add_reaction.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_check_operation.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_check_operation.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_check_send.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_check_send.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_community_id.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1124,6 +1272,11 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_pending.argtypes = (
     ctypes.c_uint64,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_pending.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_permissions.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_permissions.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_pin_message.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint64,
@@ -1165,6 +1318,16 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_send_text.argtypes = (
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_send_text.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_set_notification_level.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_set_notification_level.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_set_override.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_set_override.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_messages.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint64,
@@ -1336,6 +1499,23 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_constructor_client_new.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_constructor_client_new.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_assign_group.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_assign_group.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_ban.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_ban.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_bans.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_bans.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_categories.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1347,11 +1527,22 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_channel.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_channel.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_channel_permissions.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_channel_permissions.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_channels.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_channels.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_check_operation.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_check_operation.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_create_category.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1363,6 +1554,11 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_create_channel.argtypes 
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_create_channel.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_create_group.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_create_group.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_decide_join_request.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1379,6 +1575,11 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_delete_category.argtypes
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_delete_category.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_delete_group.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_delete_group.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_dismiss.argtypes = (
     ctypes.c_uint64,
 )
@@ -1388,6 +1589,16 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_entry.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_entry.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_find_members.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_find_members.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_groups.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_groups.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_id.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1424,6 +1635,11 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_mute_member.argtypes = (
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_mute_member.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_permissions.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_permissions.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_refresh.argtypes = (
     ctypes.c_uint64,
 )
@@ -1432,11 +1648,28 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_refresh_heads.argtypes =
     ctypes.c_uint64,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_refresh_heads.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_reorder_groups.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_reorder_groups.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_set_attributes.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_set_attributes.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_set_category_override.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_set_category_override.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_set_member_fields.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_set_member_fields.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_set_member_role.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1469,6 +1702,17 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_transfer_ownership.argty
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_transfer_ownership.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_unassign_group.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_unassign_group.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_unban.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_unban.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_unread.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1486,6 +1730,12 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_update_category.argtypes
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_update_category.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_update_group.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_update_group.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_communitylistlistener_on_update.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -2523,22 +2773,324 @@ class _UniffiFfiConverterInt64(_UniffiConverterPrimitiveInt):
     def write(value, buf):
         buf.write_i64(value)
 
+class _UniffiFfiConverterOptionalInt64(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterInt64.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterInt64.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterInt64.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
 @dataclass
-class CategoryInfo:
+class Ban:
     """
-    A category, which groups channels for display.
+    A ban: the user was removed and may not come back until it ends.
 """
-    def __init__(self, *, community_id:str, category_id:str, name:str, position:int):
+    def __init__(self, *, community_id:str, user_id:str, by:str, reason:str, at_ms:int, until_ms:typing.Optional[int]):
         self.community_id = community_id
-        self.category_id = category_id
-        self.name = name
-        self.position = position
+        self.user_id = user_id
+        self.by = by
+        self.reason = reason
+        self.at_ms = at_ms
+        self.until_ms = until_ms
         
         
 
     
     def __str__(self):
-        return "CategoryInfo(community_id={}, category_id={}, name={}, position={})".format(self.community_id, self.category_id, self.name, self.position)
+        return "Ban(community_id={}, user_id={}, by={}, reason={}, at_ms={}, until_ms={})".format(self.community_id, self.user_id, self.by, self.reason, self.at_ms, self.until_ms)
+    def __eq__(self, other):
+        if self.community_id != other.community_id:
+            return False
+        if self.user_id != other.user_id:
+            return False
+        if self.by != other.by:
+            return False
+        if self.reason != other.reason:
+            return False
+        if self.at_ms != other.at_ms:
+            return False
+        if self.until_ms != other.until_ms:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeBan(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Ban(
+            community_id=_UniffiFfiConverterString.read(buf),
+            user_id=_UniffiFfiConverterString.read(buf),
+            by=_UniffiFfiConverterString.read(buf),
+            reason=_UniffiFfiConverterString.read(buf),
+            at_ms=_UniffiFfiConverterInt64.read(buf),
+            until_ms=_UniffiFfiConverterOptionalInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.community_id)
+        _UniffiFfiConverterString.check_lower(value.user_id)
+        _UniffiFfiConverterString.check_lower(value.by)
+        _UniffiFfiConverterString.check_lower(value.reason)
+        _UniffiFfiConverterInt64.check_lower(value.at_ms)
+        _UniffiFfiConverterOptionalInt64.check_lower(value.until_ms)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.community_id, buf)
+        _UniffiFfiConverterString.write(value.user_id, buf)
+        _UniffiFfiConverterString.write(value.by, buf)
+        _UniffiFfiConverterString.write(value.reason, buf)
+        _UniffiFfiConverterInt64.write(value.at_ms, buf)
+        _UniffiFfiConverterOptionalInt64.write(value.until_ms, buf)
+
+
+
+
+
+
+class OverrideTarget:
+    """
+    Who an override is for.
+"""
+    def __init__(self):
+        raise RuntimeError("OverrideTarget cannot be instantiated directly")
+
+    # Each enum variant is a nested class of the enum itself.
+    @dataclass
+    class GROUP:
+        """
+        The members of a group (`everyone` for every member).
+"""
+        
+        def __init__(self, group_id:str):
+            self.group_id = group_id
+            
+            """
+        The group.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "OverrideTarget.GROUP(group_id={})".format(self.group_id)
+        def __eq__(self, other):
+            if not isinstance(other, OverrideTarget):
+                return NotImplemented
+            if not other.is_GROUP():
+                return False
+            if self.group_id != other.group_id:
+                return False
+            return True
+
+    @dataclass
+    class MEMBER:
+        """
+        One member.
+"""
+        
+        def __init__(self, user_id:str):
+            self.user_id = user_id
+            
+            """
+        The member.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "OverrideTarget.MEMBER(user_id={})".format(self.user_id)
+        def __eq__(self, other):
+            if not isinstance(other, OverrideTarget):
+                return NotImplemented
+            if not other.is_MEMBER():
+                return False
+            if self.user_id != other.user_id:
+                return False
+            return True
+
+    
+
+    # For each variant, we have `is_NAME` and `is_name` methods for easily checking
+    # whether an instance is that variant.
+    def is_GROUP(self) -> bool:
+        return isinstance(self, OverrideTarget.GROUP)
+    def is_group(self) -> bool:
+        return isinstance(self, OverrideTarget.GROUP)
+    def is_MEMBER(self) -> bool:
+        return isinstance(self, OverrideTarget.MEMBER)
+    def is_member(self) -> bool:
+        return isinstance(self, OverrideTarget.MEMBER)
+    
+
+# Now, a little trick - we make each nested variant class be a subclass of the main
+# enum class, so that method calls and instance checks etc will work intuitively.
+# We might be able to do this a little more neatly with a metaclass, but this'll do.
+OverrideTarget.GROUP = type("OverrideTarget.GROUP", (OverrideTarget.GROUP, OverrideTarget,), {})  # type: ignore
+OverrideTarget.MEMBER = type("OverrideTarget.MEMBER", (OverrideTarget.MEMBER, OverrideTarget,), {})  # type: ignore
+
+
+
+
+class _UniffiFfiConverterTypeOverrideTarget(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return OverrideTarget.GROUP(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 2:
+            return OverrideTarget.MEMBER(
+                _UniffiFfiConverterString.read(buf),
+            )
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value.is_GROUP():
+            _UniffiFfiConverterString.check_lower(value.group_id)
+            return
+        if value.is_MEMBER():
+            _UniffiFfiConverterString.check_lower(value.user_id)
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value.is_GROUP():
+            buf.write_i32(1)
+            _UniffiFfiConverterString.write(value.group_id, buf)
+        if value.is_MEMBER():
+            buf.write_i32(2)
+            _UniffiFfiConverterString.write(value.user_id, buf)
+
+
+
+class _UniffiFfiConverterUInt64(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "u64"
+    VALUE_MIN = 0
+    VALUE_MAX = 2**64
+
+    @staticmethod
+    def read(buf):
+        return buf.read_u64()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_u64(value)
+
+@dataclass
+class Override:
+    """
+    Flags allowed and denied in one channel or category for a group or a member. Setting
+    one with nothing allowed or denied removes it.
+"""
+    def __init__(self, *, target:OverrideTarget, allow:int = 0, deny:int = 0):
+        self.target = target
+        self.allow = allow
+        self.deny = deny
+        
+        
+
+    
+    def __str__(self):
+        return "Override(target={}, allow={}, deny={})".format(self.target, self.allow, self.deny)
+    def __eq__(self, other):
+        if self.target != other.target:
+            return False
+        if self.allow != other.allow:
+            return False
+        if self.deny != other.deny:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeOverride(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Override(
+            target=_UniffiFfiConverterTypeOverrideTarget.read(buf),
+            allow=_UniffiFfiConverterUInt64.read(buf),
+            deny=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeOverrideTarget.check_lower(value.target)
+        _UniffiFfiConverterUInt64.check_lower(value.allow)
+        _UniffiFfiConverterUInt64.check_lower(value.deny)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeOverrideTarget.write(value.target, buf)
+        _UniffiFfiConverterUInt64.write(value.allow, buf)
+        _UniffiFfiConverterUInt64.write(value.deny, buf)
+
+class _UniffiFfiConverterSequenceTypeOverride(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeOverride.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeOverride.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeOverride.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class CategoryInfo:
+    """
+    A category, which groups channels for display.
+"""
+    def __init__(self, *, community_id:str, category_id:str, name:str, position:int, overrides:typing.List[Override]):
+        self.community_id = community_id
+        self.category_id = category_id
+        self.name = name
+        self.position = position
+        self.overrides = overrides
+        
+        
+
+    
+    def __str__(self):
+        return "CategoryInfo(community_id={}, category_id={}, name={}, position={}, overrides={})".format(self.community_id, self.category_id, self.name, self.position, self.overrides)
     def __eq__(self, other):
         if self.community_id != other.community_id:
             return False
@@ -2547,6 +3099,8 @@ class CategoryInfo:
         if self.name != other.name:
             return False
         if self.position != other.position:
+            return False
+        if self.overrides != other.overrides:
             return False
         return True
 
@@ -2558,6 +3112,7 @@ class _UniffiFfiConverterTypeCategoryInfo(_UniffiConverterRustBuffer):
             category_id=_UniffiFfiConverterString.read(buf),
             name=_UniffiFfiConverterString.read(buf),
             position=_UniffiFfiConverterInt64.read(buf),
+            overrides=_UniffiFfiConverterSequenceTypeOverride.read(buf),
         )
 
     @staticmethod
@@ -2566,6 +3121,7 @@ class _UniffiFfiConverterTypeCategoryInfo(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.check_lower(value.category_id)
         _UniffiFfiConverterString.check_lower(value.name)
         _UniffiFfiConverterInt64.check_lower(value.position)
+        _UniffiFfiConverterSequenceTypeOverride.check_lower(value.overrides)
 
     @staticmethod
     def write(value, buf):
@@ -2573,6 +3129,7 @@ class _UniffiFfiConverterTypeCategoryInfo(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.write(value.category_id, buf)
         _UniffiFfiConverterString.write(value.name, buf)
         _UniffiFfiConverterInt64.write(value.position, buf)
+        _UniffiFfiConverterSequenceTypeOverride.write(value.overrides, buf)
 
 
 
@@ -2596,7 +3153,7 @@ class ChannelKind(enum.Enum):
     
     ANNOUNCEMENT = 2
     """
-    Only owner and admins post.
+    `@everyone` may not send (a group override may allow it back).
 """
     
     UNKNOWN = 3
@@ -2697,7 +3254,7 @@ class ChannelInfo:
     """
     A channel.
 """
-    def __init__(self, *, community_id:str, channel_id:str, name:str, introduction:str, notice:str, custom:str, kind:ChannelKind, category_id:typing.Optional[str], position:int, private:bool, is_default:bool, created_at_ms:int):
+    def __init__(self, *, community_id:str, channel_id:str, name:str, introduction:str, notice:str, custom:str, kind:ChannelKind, category_id:typing.Optional[str], position:int, private:bool, is_default:bool, created_at_ms:int, overrides:typing.List[Override], follows_category:bool, mute_all:bool):
         self.community_id = community_id
         self.channel_id = channel_id
         self.name = name
@@ -2710,12 +3267,15 @@ class ChannelInfo:
         self.private = private
         self.is_default = is_default
         self.created_at_ms = created_at_ms
+        self.overrides = overrides
+        self.follows_category = follows_category
+        self.mute_all = mute_all
         
         
 
     
     def __str__(self):
-        return "ChannelInfo(community_id={}, channel_id={}, name={}, introduction={}, notice={}, custom={}, kind={}, category_id={}, position={}, private={}, is_default={}, created_at_ms={})".format(self.community_id, self.channel_id, self.name, self.introduction, self.notice, self.custom, self.kind, self.category_id, self.position, self.private, self.is_default, self.created_at_ms)
+        return "ChannelInfo(community_id={}, channel_id={}, name={}, introduction={}, notice={}, custom={}, kind={}, category_id={}, position={}, private={}, is_default={}, created_at_ms={}, overrides={}, follows_category={}, mute_all={})".format(self.community_id, self.channel_id, self.name, self.introduction, self.notice, self.custom, self.kind, self.category_id, self.position, self.private, self.is_default, self.created_at_ms, self.overrides, self.follows_category, self.mute_all)
     def __eq__(self, other):
         if self.community_id != other.community_id:
             return False
@@ -2741,6 +3301,12 @@ class ChannelInfo:
             return False
         if self.created_at_ms != other.created_at_ms:
             return False
+        if self.overrides != other.overrides:
+            return False
+        if self.follows_category != other.follows_category:
+            return False
+        if self.mute_all != other.mute_all:
+            return False
         return True
 
 class _UniffiFfiConverterTypeChannelInfo(_UniffiConverterRustBuffer):
@@ -2759,6 +3325,9 @@ class _UniffiFfiConverterTypeChannelInfo(_UniffiConverterRustBuffer):
             private=_UniffiFfiConverterBoolean.read(buf),
             is_default=_UniffiFfiConverterBoolean.read(buf),
             created_at_ms=_UniffiFfiConverterInt64.read(buf),
+            overrides=_UniffiFfiConverterSequenceTypeOverride.read(buf),
+            follows_category=_UniffiFfiConverterBoolean.read(buf),
+            mute_all=_UniffiFfiConverterBoolean.read(buf),
         )
 
     @staticmethod
@@ -2775,6 +3344,9 @@ class _UniffiFfiConverterTypeChannelInfo(_UniffiConverterRustBuffer):
         _UniffiFfiConverterBoolean.check_lower(value.private)
         _UniffiFfiConverterBoolean.check_lower(value.is_default)
         _UniffiFfiConverterInt64.check_lower(value.created_at_ms)
+        _UniffiFfiConverterSequenceTypeOverride.check_lower(value.overrides)
+        _UniffiFfiConverterBoolean.check_lower(value.follows_category)
+        _UniffiFfiConverterBoolean.check_lower(value.mute_all)
 
     @staticmethod
     def write(value, buf):
@@ -2790,19 +3362,9 @@ class _UniffiFfiConverterTypeChannelInfo(_UniffiConverterRustBuffer):
         _UniffiFfiConverterBoolean.write(value.private, buf)
         _UniffiFfiConverterBoolean.write(value.is_default, buf)
         _UniffiFfiConverterInt64.write(value.created_at_ms, buf)
-
-class _UniffiFfiConverterUInt64(_UniffiConverterPrimitiveInt):
-    CLASS_NAME = "u64"
-    VALUE_MIN = 0
-    VALUE_MAX = 2**64
-
-    @staticmethod
-    def read(buf):
-        return buf.read_u64()
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_u64(value)
+        _UniffiFfiConverterSequenceTypeOverride.write(value.overrides, buf)
+        _UniffiFfiConverterBoolean.write(value.follows_category, buf)
+        _UniffiFfiConverterBoolean.write(value.mute_all, buf)
 
 class _UniffiFfiConverterSequenceUInt64(_UniffiConverterRustBuffer):
     @classmethod
@@ -2827,12 +3389,84 @@ class _UniffiFfiConverterSequenceUInt64(_UniffiConverterRustBuffer):
             _UniffiFfiConverterUInt64.read(buf) for i in range(count)
         ]
 
+
+
+
+
+
+class ChannelNotification(enum.Enum):
+    """
+    The user's notification level for one channel: what of its counts reaches the
+    community's sums and the totals (the channel's own counts stay exact).
+"""
+    
+    ALL = 0
+    """
+    Unread and mentions count.
+"""
+    
+    MENTIONS_ONLY = 1
+    """
+    Only mentions count.
+"""
+    
+    NONE = 2
+    """
+    Nothing counts.
+"""
+    
+    UNKNOWN = 3
+    """
+    A level this version does not know (from a newer server): counts as `all`.
+"""
+    
+
+
+class _UniffiFfiConverterTypeChannelNotification(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return ChannelNotification.ALL
+        if variant == 2:
+            return ChannelNotification.MENTIONS_ONLY
+        if variant == 3:
+            return ChannelNotification.NONE
+        if variant == 4:
+            return ChannelNotification.UNKNOWN
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == ChannelNotification.ALL:
+            return
+        if value == ChannelNotification.MENTIONS_ONLY:
+            return
+        if value == ChannelNotification.NONE:
+            return
+        if value == ChannelNotification.UNKNOWN:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == ChannelNotification.ALL:
+            buf.write_i32(1)
+        if value == ChannelNotification.MENTIONS_ONLY:
+            buf.write_i32(2)
+        if value == ChannelNotification.NONE:
+            buf.write_i32(3)
+        if value == ChannelNotification.UNKNOWN:
+            buf.write_i32(4)
+
+
+
 @dataclass
 class ChannelHead:
     """
     The unread state of one channel.
 """
-    def __init__(self, *, community_id:str, channel_id:str, last_seq:int, last_activity_ms:int, read_seq:int, unread_count:int, mention_count:int, change_seq:int, hidden:typing.List[int]):
+    def __init__(self, *, community_id:str, channel_id:str, last_seq:int, last_activity_ms:int, read_seq:int, unread_count:int, mention_count:int, change_seq:int, hidden:typing.List[int], notification_level:ChannelNotification):
         self.community_id = community_id
         self.channel_id = channel_id
         self.last_seq = last_seq
@@ -2842,12 +3476,13 @@ class ChannelHead:
         self.mention_count = mention_count
         self.change_seq = change_seq
         self.hidden = hidden
+        self.notification_level = notification_level
         
         
 
     
     def __str__(self):
-        return "ChannelHead(community_id={}, channel_id={}, last_seq={}, last_activity_ms={}, read_seq={}, unread_count={}, mention_count={}, change_seq={}, hidden={})".format(self.community_id, self.channel_id, self.last_seq, self.last_activity_ms, self.read_seq, self.unread_count, self.mention_count, self.change_seq, self.hidden)
+        return "ChannelHead(community_id={}, channel_id={}, last_seq={}, last_activity_ms={}, read_seq={}, unread_count={}, mention_count={}, change_seq={}, hidden={}, notification_level={})".format(self.community_id, self.channel_id, self.last_seq, self.last_activity_ms, self.read_seq, self.unread_count, self.mention_count, self.change_seq, self.hidden, self.notification_level)
     def __eq__(self, other):
         if self.community_id != other.community_id:
             return False
@@ -2867,6 +3502,8 @@ class ChannelHead:
             return False
         if self.hidden != other.hidden:
             return False
+        if self.notification_level != other.notification_level:
+            return False
         return True
 
 class _UniffiFfiConverterTypeChannelHead(_UniffiConverterRustBuffer):
@@ -2882,6 +3519,7 @@ class _UniffiFfiConverterTypeChannelHead(_UniffiConverterRustBuffer):
             mention_count=_UniffiFfiConverterUInt64.read(buf),
             change_seq=_UniffiFfiConverterUInt64.read(buf),
             hidden=_UniffiFfiConverterSequenceUInt64.read(buf),
+            notification_level=_UniffiFfiConverterTypeChannelNotification.read(buf),
         )
 
     @staticmethod
@@ -2895,6 +3533,7 @@ class _UniffiFfiConverterTypeChannelHead(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.check_lower(value.mention_count)
         _UniffiFfiConverterUInt64.check_lower(value.change_seq)
         _UniffiFfiConverterSequenceUInt64.check_lower(value.hidden)
+        _UniffiFfiConverterTypeChannelNotification.check_lower(value.notification_level)
 
     @staticmethod
     def write(value, buf):
@@ -2907,6 +3546,7 @@ class _UniffiFfiConverterTypeChannelHead(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.mention_count, buf)
         _UniffiFfiConverterUInt64.write(value.change_seq, buf)
         _UniffiFfiConverterSequenceUInt64.write(value.hidden, buf)
+        _UniffiFfiConverterTypeChannelNotification.write(value.notification_level, buf)
 
 @dataclass
 class ChannelEntry:
@@ -2946,6 +3586,45 @@ class _UniffiFfiConverterTypeChannelEntry(_UniffiConverterRustBuffer):
     def write(value, buf):
         _UniffiFfiConverterTypeChannelInfo.write(value.info, buf)
         _UniffiFfiConverterTypeChannelHead.write(value.head, buf)
+
+@dataclass
+class ChannelPermissions:
+    """
+    What the user may do in one channel.
+"""
+    def __init__(self, *, channel_id:str, permissions:int):
+        self.channel_id = channel_id
+        self.permissions = permissions
+        
+        
+
+    
+    def __str__(self):
+        return "ChannelPermissions(channel_id={}, permissions={})".format(self.channel_id, self.permissions)
+    def __eq__(self, other):
+        if self.channel_id != other.channel_id:
+            return False
+        if self.permissions != other.permissions:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeChannelPermissions(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ChannelPermissions(
+            channel_id=_UniffiFfiConverterString.read(buf),
+            permissions=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.channel_id)
+        _UniffiFfiConverterUInt64.check_lower(value.permissions)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.channel_id, buf)
+        _UniffiFfiConverterUInt64.write(value.permissions, buf)
 
 @dataclass
 class ChannelUnread:
@@ -3010,31 +3689,6 @@ class _UniffiFfiConverterTypeChannelUnread(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.unread_count, buf)
         _UniffiFfiConverterUInt64.write(value.mention_count, buf)
 
-class _UniffiFfiConverterOptionalInt64(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        if value is not None:
-            _UniffiFfiConverterInt64.check_lower(value)
-
-    @classmethod
-    def write(cls, value, buf):
-        if value is None:
-            buf.write_u8(0)
-            return
-
-        buf.write_u8(1)
-        _UniffiFfiConverterInt64.write(value, buf)
-
-    @classmethod
-    def read(cls, buf):
-        flag = buf.read_u8()
-        if flag == 0:
-            return None
-        elif flag == 1:
-            return _UniffiFfiConverterInt64.read(buf)
-        else:
-            raise InternalError("Unexpected flag byte for optional type")
-
 class _UniffiFfiConverterOptionalBoolean(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -3065,7 +3719,7 @@ class ChannelUpdate:
     """
     Changes to a channel; `None` leaves a field as it is.
 """
-    def __init__(self, *, name:typing.Optional[str] = _DEFAULT, introduction:typing.Optional[str] = _DEFAULT, notice:typing.Optional[str] = _DEFAULT, custom:typing.Optional[str] = _DEFAULT, category_id:typing.Optional[str] = _DEFAULT, position:typing.Optional[int] = _DEFAULT, private:typing.Optional[bool] = _DEFAULT):
+    def __init__(self, *, name:typing.Optional[str] = _DEFAULT, introduction:typing.Optional[str] = _DEFAULT, notice:typing.Optional[str] = _DEFAULT, custom:typing.Optional[str] = _DEFAULT, category_id:typing.Optional[str] = _DEFAULT, position:typing.Optional[int] = _DEFAULT, private:typing.Optional[bool] = _DEFAULT, follows_category:typing.Optional[bool] = _DEFAULT, mute_all:typing.Optional[bool] = _DEFAULT):
         if name is _DEFAULT:
             self.name = None
         else:
@@ -3094,12 +3748,20 @@ class ChannelUpdate:
             self.private = None
         else:
             self.private = private
+        if follows_category is _DEFAULT:
+            self.follows_category = None
+        else:
+            self.follows_category = follows_category
+        if mute_all is _DEFAULT:
+            self.mute_all = None
+        else:
+            self.mute_all = mute_all
         
         
 
     
     def __str__(self):
-        return "ChannelUpdate(name={}, introduction={}, notice={}, custom={}, category_id={}, position={}, private={})".format(self.name, self.introduction, self.notice, self.custom, self.category_id, self.position, self.private)
+        return "ChannelUpdate(name={}, introduction={}, notice={}, custom={}, category_id={}, position={}, private={}, follows_category={}, mute_all={})".format(self.name, self.introduction, self.notice, self.custom, self.category_id, self.position, self.private, self.follows_category, self.mute_all)
     def __eq__(self, other):
         if self.name != other.name:
             return False
@@ -3115,6 +3777,10 @@ class ChannelUpdate:
             return False
         if self.private != other.private:
             return False
+        if self.follows_category != other.follows_category:
+            return False
+        if self.mute_all != other.mute_all:
+            return False
         return True
 
 class _UniffiFfiConverterTypeChannelUpdate(_UniffiConverterRustBuffer):
@@ -3128,6 +3794,8 @@ class _UniffiFfiConverterTypeChannelUpdate(_UniffiConverterRustBuffer):
             category_id=_UniffiFfiConverterOptionalString.read(buf),
             position=_UniffiFfiConverterOptionalInt64.read(buf),
             private=_UniffiFfiConverterOptionalBoolean.read(buf),
+            follows_category=_UniffiFfiConverterOptionalBoolean.read(buf),
+            mute_all=_UniffiFfiConverterOptionalBoolean.read(buf),
         )
 
     @staticmethod
@@ -3139,6 +3807,8 @@ class _UniffiFfiConverterTypeChannelUpdate(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.check_lower(value.category_id)
         _UniffiFfiConverterOptionalInt64.check_lower(value.position)
         _UniffiFfiConverterOptionalBoolean.check_lower(value.private)
+        _UniffiFfiConverterOptionalBoolean.check_lower(value.follows_category)
+        _UniffiFfiConverterOptionalBoolean.check_lower(value.mute_all)
 
     @staticmethod
     def write(value, buf):
@@ -3149,6 +3819,8 @@ class _UniffiFfiConverterTypeChannelUpdate(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.write(value.category_id, buf)
         _UniffiFfiConverterOptionalInt64.write(value.position, buf)
         _UniffiFfiConverterOptionalBoolean.write(value.private, buf)
+        _UniffiFfiConverterOptionalBoolean.write(value.follows_category, buf)
+        _UniffiFfiConverterOptionalBoolean.write(value.mute_all, buf)
 
 class _UniffiFfiConverterOptionalUInt64(_UniffiConverterRustBuffer):
     @classmethod
@@ -3543,24 +4215,49 @@ class _UniffiFfiConverterTypeRole(_UniffiConverterRustBuffer):
 
 
 
+class _UniffiFfiConverterSequenceString(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterString.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterString.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterString.read(buf) for i in range(count)
+        ]
+
 @dataclass
 class MemberInfo:
     """
     A user's membership in a community.
 """
-    def __init__(self, *, community_id:str, user_id:str, role:Role, nickname:str, joined_at_ms:int, muted_until_ms:typing.Optional[int]):
+    def __init__(self, *, community_id:str, user_id:str, role:Role, nickname:str, joined_at_ms:int, muted_until_ms:typing.Optional[int], groups:typing.List[str], custom_fields:dict[str, str]):
         self.community_id = community_id
         self.user_id = user_id
         self.role = role
         self.nickname = nickname
         self.joined_at_ms = joined_at_ms
         self.muted_until_ms = muted_until_ms
+        self.groups = groups
+        self.custom_fields = custom_fields
         
         
 
     
     def __str__(self):
-        return "MemberInfo(community_id={}, user_id={}, role={}, nickname={}, joined_at_ms={}, muted_until_ms={})".format(self.community_id, self.user_id, self.role, self.nickname, self.joined_at_ms, self.muted_until_ms)
+        return "MemberInfo(community_id={}, user_id={}, role={}, nickname={}, joined_at_ms={}, muted_until_ms={}, groups={}, custom_fields={})".format(self.community_id, self.user_id, self.role, self.nickname, self.joined_at_ms, self.muted_until_ms, self.groups, self.custom_fields)
     def __eq__(self, other):
         if self.community_id != other.community_id:
             return False
@@ -3574,6 +4271,10 @@ class MemberInfo:
             return False
         if self.muted_until_ms != other.muted_until_ms:
             return False
+        if self.groups != other.groups:
+            return False
+        if self.custom_fields != other.custom_fields:
+            return False
         return True
 
 class _UniffiFfiConverterTypeMemberInfo(_UniffiConverterRustBuffer):
@@ -3586,6 +4287,8 @@ class _UniffiFfiConverterTypeMemberInfo(_UniffiConverterRustBuffer):
             nickname=_UniffiFfiConverterString.read(buf),
             joined_at_ms=_UniffiFfiConverterInt64.read(buf),
             muted_until_ms=_UniffiFfiConverterOptionalInt64.read(buf),
+            groups=_UniffiFfiConverterSequenceString.read(buf),
+            custom_fields=_UniffiFfiConverterMapStringString.read(buf),
         )
 
     @staticmethod
@@ -3596,6 +4299,8 @@ class _UniffiFfiConverterTypeMemberInfo(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.check_lower(value.nickname)
         _UniffiFfiConverterInt64.check_lower(value.joined_at_ms)
         _UniffiFfiConverterOptionalInt64.check_lower(value.muted_until_ms)
+        _UniffiFfiConverterSequenceString.check_lower(value.groups)
+        _UniffiFfiConverterMapStringString.check_lower(value.custom_fields)
 
     @staticmethod
     def write(value, buf):
@@ -3605,6 +4310,8 @@ class _UniffiFfiConverterTypeMemberInfo(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.write(value.nickname, buf)
         _UniffiFfiConverterInt64.write(value.joined_at_ms, buf)
         _UniffiFfiConverterOptionalInt64.write(value.muted_until_ms, buf)
+        _UniffiFfiConverterSequenceString.write(value.groups, buf)
+        _UniffiFfiConverterMapStringString.write(value.custom_fields, buf)
 
 
 
@@ -3832,23 +4539,116 @@ class _UniffiFfiConverterSequenceTypeChannelHead(_UniffiConverterRustBuffer):
         ]
 
 @dataclass
+class Group:
+    """
+    A permission group (a "role"): named flags a member may hold.
+"""
+    def __init__(self, *, community_id:str, group_id:str, name:str, color:int, position:int, mentionable:bool, permissions:int):
+        self.community_id = community_id
+        self.group_id = group_id
+        self.name = name
+        self.color = color
+        self.position = position
+        self.mentionable = mentionable
+        self.permissions = permissions
+        
+        
+
+    
+    def __str__(self):
+        return "Group(community_id={}, group_id={}, name={}, color={}, position={}, mentionable={}, permissions={})".format(self.community_id, self.group_id, self.name, self.color, self.position, self.mentionable, self.permissions)
+    def __eq__(self, other):
+        if self.community_id != other.community_id:
+            return False
+        if self.group_id != other.group_id:
+            return False
+        if self.name != other.name:
+            return False
+        if self.color != other.color:
+            return False
+        if self.position != other.position:
+            return False
+        if self.mentionable != other.mentionable:
+            return False
+        if self.permissions != other.permissions:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeGroup(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Group(
+            community_id=_UniffiFfiConverterString.read(buf),
+            group_id=_UniffiFfiConverterString.read(buf),
+            name=_UniffiFfiConverterString.read(buf),
+            color=_UniffiFfiConverterUInt32.read(buf),
+            position=_UniffiFfiConverterInt64.read(buf),
+            mentionable=_UniffiFfiConverterBoolean.read(buf),
+            permissions=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.community_id)
+        _UniffiFfiConverterString.check_lower(value.group_id)
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterUInt32.check_lower(value.color)
+        _UniffiFfiConverterInt64.check_lower(value.position)
+        _UniffiFfiConverterBoolean.check_lower(value.mentionable)
+        _UniffiFfiConverterUInt64.check_lower(value.permissions)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.community_id, buf)
+        _UniffiFfiConverterString.write(value.group_id, buf)
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterUInt32.write(value.color, buf)
+        _UniffiFfiConverterInt64.write(value.position, buf)
+        _UniffiFfiConverterBoolean.write(value.mentionable, buf)
+        _UniffiFfiConverterUInt64.write(value.permissions, buf)
+
+class _UniffiFfiConverterSequenceTypeGroup(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeGroup.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeGroup.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeGroup.read(buf) for i in range(count)
+        ]
+
+@dataclass
 class CommunitySnapshot:
     """
     Everything a member needs about one community, in one record.
 """
-    def __init__(self, *, info:CommunityInfo, categories:typing.List[CategoryInfo], channels:typing.List[ChannelInfo], me:MemberInfo, notification:NotificationStatus, heads:typing.List[ChannelHead]):
+    def __init__(self, *, info:CommunityInfo, categories:typing.List[CategoryInfo], channels:typing.List[ChannelInfo], me:MemberInfo, notification:NotificationStatus, heads:typing.List[ChannelHead], groups:typing.List[Group]):
         self.info = info
         self.categories = categories
         self.channels = channels
         self.me = me
         self.notification = notification
         self.heads = heads
+        self.groups = groups
         
         
 
     
     def __str__(self):
-        return "CommunitySnapshot(info={}, categories={}, channels={}, me={}, notification={}, heads={})".format(self.info, self.categories, self.channels, self.me, self.notification, self.heads)
+        return "CommunitySnapshot(info={}, categories={}, channels={}, me={}, notification={}, heads={}, groups={})".format(self.info, self.categories, self.channels, self.me, self.notification, self.heads, self.groups)
     def __eq__(self, other):
         if self.info != other.info:
             return False
@@ -3862,6 +4662,8 @@ class CommunitySnapshot:
             return False
         if self.heads != other.heads:
             return False
+        if self.groups != other.groups:
+            return False
         return True
 
 class _UniffiFfiConverterTypeCommunitySnapshot(_UniffiConverterRustBuffer):
@@ -3874,6 +4676,7 @@ class _UniffiFfiConverterTypeCommunitySnapshot(_UniffiConverterRustBuffer):
             me=_UniffiFfiConverterTypeMemberInfo.read(buf),
             notification=_UniffiFfiConverterTypeNotificationStatus.read(buf),
             heads=_UniffiFfiConverterSequenceTypeChannelHead.read(buf),
+            groups=_UniffiFfiConverterSequenceTypeGroup.read(buf),
         )
 
     @staticmethod
@@ -3884,6 +4687,7 @@ class _UniffiFfiConverterTypeCommunitySnapshot(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeMemberInfo.check_lower(value.me)
         _UniffiFfiConverterTypeNotificationStatus.check_lower(value.notification)
         _UniffiFfiConverterSequenceTypeChannelHead.check_lower(value.heads)
+        _UniffiFfiConverterSequenceTypeGroup.check_lower(value.groups)
 
     @staticmethod
     def write(value, buf):
@@ -3893,6 +4697,7 @@ class _UniffiFfiConverterTypeCommunitySnapshot(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeMemberInfo.write(value.me, buf)
         _UniffiFfiConverterTypeNotificationStatus.write(value.notification, buf)
         _UniffiFfiConverterSequenceTypeChannelHead.write(value.heads, buf)
+        _UniffiFfiConverterSequenceTypeGroup.write(value.groups, buf)
 
 @dataclass
 class CommunityUnread:
@@ -4082,6 +4887,69 @@ class _UniffiFfiConverterTypeFailedUser(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeErrorInfo.write(value.error, buf)
 
 @dataclass
+class GroupUpdate:
+    """
+    A change to a permission group; `None` leaves a field as it is.
+"""
+    def __init__(self, *, name:typing.Optional[str] = _DEFAULT, color:typing.Optional[int] = _DEFAULT, mentionable:typing.Optional[bool] = _DEFAULT, permissions:typing.Optional[int] = _DEFAULT):
+        if name is _DEFAULT:
+            self.name = None
+        else:
+            self.name = name
+        if color is _DEFAULT:
+            self.color = None
+        else:
+            self.color = color
+        if mentionable is _DEFAULT:
+            self.mentionable = None
+        else:
+            self.mentionable = mentionable
+        if permissions is _DEFAULT:
+            self.permissions = None
+        else:
+            self.permissions = permissions
+        
+        
+
+    
+    def __str__(self):
+        return "GroupUpdate(name={}, color={}, mentionable={}, permissions={})".format(self.name, self.color, self.mentionable, self.permissions)
+    def __eq__(self, other):
+        if self.name != other.name:
+            return False
+        if self.color != other.color:
+            return False
+        if self.mentionable != other.mentionable:
+            return False
+        if self.permissions != other.permissions:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeGroupUpdate(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return GroupUpdate(
+            name=_UniffiFfiConverterOptionalString.read(buf),
+            color=_UniffiFfiConverterOptionalUInt32.read(buf),
+            mentionable=_UniffiFfiConverterOptionalBoolean.read(buf),
+            permissions=_UniffiFfiConverterOptionalUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterOptionalString.check_lower(value.name)
+        _UniffiFfiConverterOptionalUInt32.check_lower(value.color)
+        _UniffiFfiConverterOptionalBoolean.check_lower(value.mentionable)
+        _UniffiFfiConverterOptionalUInt64.check_lower(value.permissions)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterOptionalString.write(value.name, buf)
+        _UniffiFfiConverterOptionalUInt32.write(value.color, buf)
+        _UniffiFfiConverterOptionalBoolean.write(value.mentionable, buf)
+        _UniffiFfiConverterOptionalUInt64.write(value.permissions, buf)
+
+@dataclass
 class JoinRequest:
     """
     A pending request to join an approval-only community.
@@ -4137,7 +5005,7 @@ class Limits:
     """
     The deployment's limits (announced at login).
 """
-    def __init__(self, *, max_members_per_community:int, max_channels_per_community:int, max_joined_communities:int, community_name_chars:int, avatar_url_chars:int, community_notice_chars:int, max_attributes:int, attribute_key_chars:int, attribute_value_chars:int, max_invitees:int, max_page_size:int, nickname_bytes:int, channel_name_bytes:int, channel_intro_bytes:int, channel_notice_bytes:int, text_bytes:int, custom_payload_bytes:int, max_mentions:int, channel_messages_per_second:int, max_reactions_per_message:int, emoji_bytes:int, max_pins_per_channel:int, custom_data_bytes:int, recall_window_ms:int, max_hidden_per_channel:int):
+    def __init__(self, *, max_members_per_community:int, max_channels_per_community:int, max_joined_communities:int, community_name_chars:int, avatar_url_chars:int, community_notice_chars:int, max_attributes:int, attribute_key_chars:int, attribute_value_chars:int, max_invitees:int, max_page_size:int, nickname_bytes:int, channel_name_bytes:int, channel_intro_bytes:int, channel_notice_bytes:int, text_bytes:int, custom_payload_bytes:int, max_mentions:int, channel_messages_per_second:int, max_reactions_per_message:int, emoji_bytes:int, max_pins_per_channel:int, custom_data_bytes:int, recall_window_ms:int, max_hidden_per_channel:int, max_groups_per_community:int, max_overrides_per_channel:int, max_member_fields:int, member_field_bytes:int):
         self.max_members_per_community = max_members_per_community
         self.max_channels_per_community = max_channels_per_community
         self.max_joined_communities = max_joined_communities
@@ -4163,12 +5031,16 @@ class Limits:
         self.custom_data_bytes = custom_data_bytes
         self.recall_window_ms = recall_window_ms
         self.max_hidden_per_channel = max_hidden_per_channel
+        self.max_groups_per_community = max_groups_per_community
+        self.max_overrides_per_channel = max_overrides_per_channel
+        self.max_member_fields = max_member_fields
+        self.member_field_bytes = member_field_bytes
         
         
 
     
     def __str__(self):
-        return "Limits(max_members_per_community={}, max_channels_per_community={}, max_joined_communities={}, community_name_chars={}, avatar_url_chars={}, community_notice_chars={}, max_attributes={}, attribute_key_chars={}, attribute_value_chars={}, max_invitees={}, max_page_size={}, nickname_bytes={}, channel_name_bytes={}, channel_intro_bytes={}, channel_notice_bytes={}, text_bytes={}, custom_payload_bytes={}, max_mentions={}, channel_messages_per_second={}, max_reactions_per_message={}, emoji_bytes={}, max_pins_per_channel={}, custom_data_bytes={}, recall_window_ms={}, max_hidden_per_channel={})".format(self.max_members_per_community, self.max_channels_per_community, self.max_joined_communities, self.community_name_chars, self.avatar_url_chars, self.community_notice_chars, self.max_attributes, self.attribute_key_chars, self.attribute_value_chars, self.max_invitees, self.max_page_size, self.nickname_bytes, self.channel_name_bytes, self.channel_intro_bytes, self.channel_notice_bytes, self.text_bytes, self.custom_payload_bytes, self.max_mentions, self.channel_messages_per_second, self.max_reactions_per_message, self.emoji_bytes, self.max_pins_per_channel, self.custom_data_bytes, self.recall_window_ms, self.max_hidden_per_channel)
+        return "Limits(max_members_per_community={}, max_channels_per_community={}, max_joined_communities={}, community_name_chars={}, avatar_url_chars={}, community_notice_chars={}, max_attributes={}, attribute_key_chars={}, attribute_value_chars={}, max_invitees={}, max_page_size={}, nickname_bytes={}, channel_name_bytes={}, channel_intro_bytes={}, channel_notice_bytes={}, text_bytes={}, custom_payload_bytes={}, max_mentions={}, channel_messages_per_second={}, max_reactions_per_message={}, emoji_bytes={}, max_pins_per_channel={}, custom_data_bytes={}, recall_window_ms={}, max_hidden_per_channel={}, max_groups_per_community={}, max_overrides_per_channel={}, max_member_fields={}, member_field_bytes={})".format(self.max_members_per_community, self.max_channels_per_community, self.max_joined_communities, self.community_name_chars, self.avatar_url_chars, self.community_notice_chars, self.max_attributes, self.attribute_key_chars, self.attribute_value_chars, self.max_invitees, self.max_page_size, self.nickname_bytes, self.channel_name_bytes, self.channel_intro_bytes, self.channel_notice_bytes, self.text_bytes, self.custom_payload_bytes, self.max_mentions, self.channel_messages_per_second, self.max_reactions_per_message, self.emoji_bytes, self.max_pins_per_channel, self.custom_data_bytes, self.recall_window_ms, self.max_hidden_per_channel, self.max_groups_per_community, self.max_overrides_per_channel, self.max_member_fields, self.member_field_bytes)
     def __eq__(self, other):
         if self.max_members_per_community != other.max_members_per_community:
             return False
@@ -4220,6 +5092,14 @@ class Limits:
             return False
         if self.max_hidden_per_channel != other.max_hidden_per_channel:
             return False
+        if self.max_groups_per_community != other.max_groups_per_community:
+            return False
+        if self.max_overrides_per_channel != other.max_overrides_per_channel:
+            return False
+        if self.max_member_fields != other.max_member_fields:
+            return False
+        if self.member_field_bytes != other.member_field_bytes:
+            return False
         return True
 
 class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
@@ -4251,6 +5131,10 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
             custom_data_bytes=_UniffiFfiConverterUInt64.read(buf),
             recall_window_ms=_UniffiFfiConverterUInt64.read(buf),
             max_hidden_per_channel=_UniffiFfiConverterUInt64.read(buf),
+            max_groups_per_community=_UniffiFfiConverterUInt64.read(buf),
+            max_overrides_per_channel=_UniffiFfiConverterUInt64.read(buf),
+            max_member_fields=_UniffiFfiConverterUInt64.read(buf),
+            member_field_bytes=_UniffiFfiConverterUInt64.read(buf),
         )
 
     @staticmethod
@@ -4280,6 +5164,10 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.check_lower(value.custom_data_bytes)
         _UniffiFfiConverterUInt64.check_lower(value.recall_window_ms)
         _UniffiFfiConverterUInt64.check_lower(value.max_hidden_per_channel)
+        _UniffiFfiConverterUInt64.check_lower(value.max_groups_per_community)
+        _UniffiFfiConverterUInt64.check_lower(value.max_overrides_per_channel)
+        _UniffiFfiConverterUInt64.check_lower(value.max_member_fields)
+        _UniffiFfiConverterUInt64.check_lower(value.member_field_bytes)
 
     @staticmethod
     def write(value, buf):
@@ -4308,6 +5196,10 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.custom_data_bytes, buf)
         _UniffiFfiConverterUInt64.write(value.recall_window_ms, buf)
         _UniffiFfiConverterUInt64.write(value.max_hidden_per_channel, buf)
+        _UniffiFfiConverterUInt64.write(value.max_groups_per_community, buf)
+        _UniffiFfiConverterUInt64.write(value.max_overrides_per_channel, buf)
+        _UniffiFfiConverterUInt64.write(value.max_member_fields, buf)
+        _UniffiFfiConverterUInt64.write(value.member_field_bytes, buf)
 
 @dataclass
 class Media:
@@ -4858,50 +5750,33 @@ class _UniffiFfiConverterTypeMessageContent(_UniffiConverterRustBuffer):
 
 
 
-class _UniffiFfiConverterSequenceString(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        for item in value:
-            _UniffiFfiConverterString.check_lower(item)
-
-    @classmethod
-    def write(cls, value, buf):
-        items = len(value)
-        buf.write_i32(items)
-        for item in value:
-            _UniffiFfiConverterString.write(item, buf)
-
-    @classmethod
-    def read(cls, buf):
-        count = buf.read_i32()
-        if count < 0:
-            raise InternalError("Unexpected negative sequence length")
-
-        return [
-            _UniffiFfiConverterString.read(buf) for i in range(count)
-        ]
-
 @dataclass
 class Mentions:
     """
     Who a message mentions.
 """
-    def __init__(self, *, users:typing.List[str] = _DEFAULT, everyone:bool = False):
+    def __init__(self, *, users:typing.List[str] = _DEFAULT, everyone:bool = False, groups:typing.List[str] = _DEFAULT):
         if users is _DEFAULT:
             self.users = []
         else:
             self.users = users
         self.everyone = everyone
+        if groups is _DEFAULT:
+            self.groups = []
+        else:
+            self.groups = groups
         
         
 
     
     def __str__(self):
-        return "Mentions(users={}, everyone={})".format(self.users, self.everyone)
+        return "Mentions(users={}, everyone={}, groups={})".format(self.users, self.everyone, self.groups)
     def __eq__(self, other):
         if self.users != other.users:
             return False
         if self.everyone != other.everyone:
+            return False
+        if self.groups != other.groups:
             return False
         return True
 
@@ -4911,17 +5786,20 @@ class _UniffiFfiConverterTypeMentions(_UniffiConverterRustBuffer):
         return Mentions(
             users=_UniffiFfiConverterSequenceString.read(buf),
             everyone=_UniffiFfiConverterBoolean.read(buf),
+            groups=_UniffiFfiConverterSequenceString.read(buf),
         )
 
     @staticmethod
     def check_lower(value):
         _UniffiFfiConverterSequenceString.check_lower(value.users)
         _UniffiFfiConverterBoolean.check_lower(value.everyone)
+        _UniffiFfiConverterSequenceString.check_lower(value.groups)
 
     @staticmethod
     def write(value, buf):
         _UniffiFfiConverterSequenceString.write(value.users, buf)
         _UniffiFfiConverterBoolean.write(value.everyone, buf)
+        _UniffiFfiConverterSequenceString.write(value.groups, buf)
 
 
 
@@ -5511,6 +6389,87 @@ class _UniffiFfiConverterTypeMemberPage(_UniffiConverterRustBuffer):
         _UniffiFfiConverterSequenceTypeMemberInfo.write(value.items, buf)
         _UniffiFfiConverterOptionalString.write(value.next_cursor, buf)
         _UniffiFfiConverterUInt64.write(value.total_count, buf)
+
+@dataclass
+class MembersQuery:
+    """
+    A member-list query; every filter is optional.
+"""
+    def __init__(self, *, query:typing.Optional[str] = _DEFAULT, group_id:typing.Optional[str] = _DEFAULT, field_key:typing.Optional[str] = _DEFAULT, field_value:typing.Optional[str] = _DEFAULT, cursor:typing.Optional[str] = _DEFAULT, limit:typing.Optional[int] = _DEFAULT):
+        if query is _DEFAULT:
+            self.query = None
+        else:
+            self.query = query
+        if group_id is _DEFAULT:
+            self.group_id = None
+        else:
+            self.group_id = group_id
+        if field_key is _DEFAULT:
+            self.field_key = None
+        else:
+            self.field_key = field_key
+        if field_value is _DEFAULT:
+            self.field_value = None
+        else:
+            self.field_value = field_value
+        if cursor is _DEFAULT:
+            self.cursor = None
+        else:
+            self.cursor = cursor
+        if limit is _DEFAULT:
+            self.limit = None
+        else:
+            self.limit = limit
+        
+        
+
+    
+    def __str__(self):
+        return "MembersQuery(query={}, group_id={}, field_key={}, field_value={}, cursor={}, limit={})".format(self.query, self.group_id, self.field_key, self.field_value, self.cursor, self.limit)
+    def __eq__(self, other):
+        if self.query != other.query:
+            return False
+        if self.group_id != other.group_id:
+            return False
+        if self.field_key != other.field_key:
+            return False
+        if self.field_value != other.field_value:
+            return False
+        if self.cursor != other.cursor:
+            return False
+        if self.limit != other.limit:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeMembersQuery(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return MembersQuery(
+            query=_UniffiFfiConverterOptionalString.read(buf),
+            group_id=_UniffiFfiConverterOptionalString.read(buf),
+            field_key=_UniffiFfiConverterOptionalString.read(buf),
+            field_value=_UniffiFfiConverterOptionalString.read(buf),
+            cursor=_UniffiFfiConverterOptionalString.read(buf),
+            limit=_UniffiFfiConverterOptionalUInt32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterOptionalString.check_lower(value.query)
+        _UniffiFfiConverterOptionalString.check_lower(value.group_id)
+        _UniffiFfiConverterOptionalString.check_lower(value.field_key)
+        _UniffiFfiConverterOptionalString.check_lower(value.field_value)
+        _UniffiFfiConverterOptionalString.check_lower(value.cursor)
+        _UniffiFfiConverterOptionalUInt32.check_lower(value.limit)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterOptionalString.write(value.query, buf)
+        _UniffiFfiConverterOptionalString.write(value.group_id, buf)
+        _UniffiFfiConverterOptionalString.write(value.field_key, buf)
+        _UniffiFfiConverterOptionalString.write(value.field_value, buf)
+        _UniffiFfiConverterOptionalString.write(value.cursor, buf)
+        _UniffiFfiConverterOptionalUInt32.write(value.limit, buf)
 
 @dataclass
 class Reaction:
@@ -6119,7 +7078,7 @@ class NewChannel:
     """
     A new channel.
 """
-    def __init__(self, *, name:str, kind:ChannelKind, introduction:str = "", notice:str = "", custom:str = "", category_id:typing.Optional[str] = _DEFAULT, position:typing.Optional[int] = _DEFAULT, private:bool = False, member_ids:typing.List[str] = _DEFAULT):
+    def __init__(self, *, name:str, kind:ChannelKind, introduction:str = "", notice:str = "", custom:str = "", category_id:typing.Optional[str] = _DEFAULT, position:typing.Optional[int] = _DEFAULT, private:bool = False, member_ids:typing.List[str] = _DEFAULT, follows_category:bool = False):
         self.name = name
         self.kind = kind
         self.introduction = introduction
@@ -6138,12 +7097,13 @@ class NewChannel:
             self.member_ids = []
         else:
             self.member_ids = member_ids
+        self.follows_category = follows_category
         
         
 
     
     def __str__(self):
-        return "NewChannel(name={}, kind={}, introduction={}, notice={}, custom={}, category_id={}, position={}, private={}, member_ids={})".format(self.name, self.kind, self.introduction, self.notice, self.custom, self.category_id, self.position, self.private, self.member_ids)
+        return "NewChannel(name={}, kind={}, introduction={}, notice={}, custom={}, category_id={}, position={}, private={}, member_ids={}, follows_category={})".format(self.name, self.kind, self.introduction, self.notice, self.custom, self.category_id, self.position, self.private, self.member_ids, self.follows_category)
     def __eq__(self, other):
         if self.name != other.name:
             return False
@@ -6163,6 +7123,8 @@ class NewChannel:
             return False
         if self.member_ids != other.member_ids:
             return False
+        if self.follows_category != other.follows_category:
+            return False
         return True
 
 class _UniffiFfiConverterTypeNewChannel(_UniffiConverterRustBuffer):
@@ -6178,6 +7140,7 @@ class _UniffiFfiConverterTypeNewChannel(_UniffiConverterRustBuffer):
             position=_UniffiFfiConverterOptionalInt64.read(buf),
             private=_UniffiFfiConverterBoolean.read(buf),
             member_ids=_UniffiFfiConverterSequenceString.read(buf),
+            follows_category=_UniffiFfiConverterBoolean.read(buf),
         )
 
     @staticmethod
@@ -6191,6 +7154,7 @@ class _UniffiFfiConverterTypeNewChannel(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalInt64.check_lower(value.position)
         _UniffiFfiConverterBoolean.check_lower(value.private)
         _UniffiFfiConverterSequenceString.check_lower(value.member_ids)
+        _UniffiFfiConverterBoolean.check_lower(value.follows_category)
 
     @staticmethod
     def write(value, buf):
@@ -6203,6 +7167,7 @@ class _UniffiFfiConverterTypeNewChannel(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalInt64.write(value.position, buf)
         _UniffiFfiConverterBoolean.write(value.private, buf)
         _UniffiFfiConverterSequenceString.write(value.member_ids, buf)
+        _UniffiFfiConverterBoolean.write(value.follows_category, buf)
 
 @dataclass
 class NewCommunity:
@@ -6281,6 +7246,57 @@ class _UniffiFfiConverterTypeNewCommunity(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeJoinPolicy.write(value.join_policy, buf)
         _UniffiFfiConverterMapStringString.write(value.attributes, buf)
         _UniffiFfiConverterOptionalBoolean.write(value.system_messages, buf)
+
+@dataclass
+class NewGroup:
+    """
+    A new permission group; it starts at the bottom (position 1).
+"""
+    def __init__(self, *, name:str, color:int = 0, mentionable:bool = False, permissions:int = 0):
+        self.name = name
+        self.color = color
+        self.mentionable = mentionable
+        self.permissions = permissions
+        
+        
+
+    
+    def __str__(self):
+        return "NewGroup(name={}, color={}, mentionable={}, permissions={})".format(self.name, self.color, self.mentionable, self.permissions)
+    def __eq__(self, other):
+        if self.name != other.name:
+            return False
+        if self.color != other.color:
+            return False
+        if self.mentionable != other.mentionable:
+            return False
+        if self.permissions != other.permissions:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeNewGroup(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return NewGroup(
+            name=_UniffiFfiConverterString.read(buf),
+            color=_UniffiFfiConverterUInt32.read(buf),
+            mentionable=_UniffiFfiConverterBoolean.read(buf),
+            permissions=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterUInt32.check_lower(value.color)
+        _UniffiFfiConverterBoolean.check_lower(value.mentionable)
+        _UniffiFfiConverterUInt64.check_lower(value.permissions)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterUInt32.write(value.color, buf)
+        _UniffiFfiConverterBoolean.write(value.mentionable, buf)
+        _UniffiFfiConverterUInt64.write(value.permissions, buf)
 
 
 
@@ -8847,6 +9863,221 @@ class _UniffiFfiConverterTypeMessageUpdate(_UniffiConverterRustBuffer):
 
 
 
+
+
+
+class PermissionFlag(enum.Enum):
+    """
+    One permission flag; its value is its bit in a permission set (bit `n` = `1 << n`).
+    Bits a newer server adds are kept in the `u64` sets, unnamed here.
+"""
+    
+    VIEW_CHANNEL = 1
+    """
+    See the channel (and its unread counts).
+"""
+    
+    READ_HISTORY = 2
+    """
+    Read the channel's history.
+"""
+    
+    SEND_MESSAGES = 4
+    """
+    Send messages in the channel.
+"""
+    
+    SEND_IN_THREADS = 8
+    """
+    Send messages in the channel's threads.
+"""
+    
+    CREATE_THREADS = 16
+    """
+    Start threads.
+"""
+    
+    ADD_REACTIONS = 32
+    """
+    React to messages.
+"""
+    
+    ATTACH_MEDIA = 64
+    """
+    Send image, file, audio and video messages.
+"""
+    
+    MENTION_EVERYONE = 128
+    """
+    Mention `@everyone` and groups that are not mentionable.
+"""
+    
+    MANAGE_MESSAGES = 256
+    """
+    Recall others' messages, pin and unpin.
+"""
+    
+    MANAGE_THREADS = 512
+    """
+    Manage threads.
+"""
+    
+    MANAGE_CHANNELS = 1024
+    """
+    Create, change and delete channels and categories, and their overrides.
+"""
+    
+    MANAGE_ROLES = 2048
+    """
+    Create, change, delete and assign groups below one's own; set member fields.
+"""
+    
+    KICK_MEMBERS = 4096
+    """
+    Kick members below one's own rank; decide join requests.
+"""
+    
+    BAN_MEMBERS = 8192
+    """
+    Ban and unban members below one's own rank.
+"""
+    
+    MUTE_MEMBERS = 16384
+    """
+    Mute members below one's own rank; mute a whole channel or community.
+"""
+    
+    MANAGE_COMMUNITY = 32768
+    """
+    Change the community's info, attributes and settings.
+"""
+    
+    ADMINISTRATOR = 65536
+    """
+    Everything (bypasses every override).
+"""
+    
+
+
+class _UniffiFfiConverterTypePermissionFlag(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return PermissionFlag.VIEW_CHANNEL
+        if variant == 2:
+            return PermissionFlag.READ_HISTORY
+        if variant == 3:
+            return PermissionFlag.SEND_MESSAGES
+        if variant == 4:
+            return PermissionFlag.SEND_IN_THREADS
+        if variant == 5:
+            return PermissionFlag.CREATE_THREADS
+        if variant == 6:
+            return PermissionFlag.ADD_REACTIONS
+        if variant == 7:
+            return PermissionFlag.ATTACH_MEDIA
+        if variant == 8:
+            return PermissionFlag.MENTION_EVERYONE
+        if variant == 9:
+            return PermissionFlag.MANAGE_MESSAGES
+        if variant == 10:
+            return PermissionFlag.MANAGE_THREADS
+        if variant == 11:
+            return PermissionFlag.MANAGE_CHANNELS
+        if variant == 12:
+            return PermissionFlag.MANAGE_ROLES
+        if variant == 13:
+            return PermissionFlag.KICK_MEMBERS
+        if variant == 14:
+            return PermissionFlag.BAN_MEMBERS
+        if variant == 15:
+            return PermissionFlag.MUTE_MEMBERS
+        if variant == 16:
+            return PermissionFlag.MANAGE_COMMUNITY
+        if variant == 17:
+            return PermissionFlag.ADMINISTRATOR
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == PermissionFlag.VIEW_CHANNEL:
+            return
+        if value == PermissionFlag.READ_HISTORY:
+            return
+        if value == PermissionFlag.SEND_MESSAGES:
+            return
+        if value == PermissionFlag.SEND_IN_THREADS:
+            return
+        if value == PermissionFlag.CREATE_THREADS:
+            return
+        if value == PermissionFlag.ADD_REACTIONS:
+            return
+        if value == PermissionFlag.ATTACH_MEDIA:
+            return
+        if value == PermissionFlag.MENTION_EVERYONE:
+            return
+        if value == PermissionFlag.MANAGE_MESSAGES:
+            return
+        if value == PermissionFlag.MANAGE_THREADS:
+            return
+        if value == PermissionFlag.MANAGE_CHANNELS:
+            return
+        if value == PermissionFlag.MANAGE_ROLES:
+            return
+        if value == PermissionFlag.KICK_MEMBERS:
+            return
+        if value == PermissionFlag.BAN_MEMBERS:
+            return
+        if value == PermissionFlag.MUTE_MEMBERS:
+            return
+        if value == PermissionFlag.MANAGE_COMMUNITY:
+            return
+        if value == PermissionFlag.ADMINISTRATOR:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == PermissionFlag.VIEW_CHANNEL:
+            buf.write_i32(1)
+        if value == PermissionFlag.READ_HISTORY:
+            buf.write_i32(2)
+        if value == PermissionFlag.SEND_MESSAGES:
+            buf.write_i32(3)
+        if value == PermissionFlag.SEND_IN_THREADS:
+            buf.write_i32(4)
+        if value == PermissionFlag.CREATE_THREADS:
+            buf.write_i32(5)
+        if value == PermissionFlag.ADD_REACTIONS:
+            buf.write_i32(6)
+        if value == PermissionFlag.ATTACH_MEDIA:
+            buf.write_i32(7)
+        if value == PermissionFlag.MENTION_EVERYONE:
+            buf.write_i32(8)
+        if value == PermissionFlag.MANAGE_MESSAGES:
+            buf.write_i32(9)
+        if value == PermissionFlag.MANAGE_THREADS:
+            buf.write_i32(10)
+        if value == PermissionFlag.MANAGE_CHANNELS:
+            buf.write_i32(11)
+        if value == PermissionFlag.MANAGE_ROLES:
+            buf.write_i32(12)
+        if value == PermissionFlag.KICK_MEMBERS:
+            buf.write_i32(13)
+        if value == PermissionFlag.BAN_MEMBERS:
+            buf.write_i32(14)
+        if value == PermissionFlag.MUTE_MEMBERS:
+            buf.write_i32(15)
+        if value == PermissionFlag.MANAGE_COMMUNITY:
+            buf.write_i32(16)
+        if value == PermissionFlag.ADMINISTRATOR:
+            buf.write_i32(17)
+
+
+
+
+
 # SdkError
 # We want to define each variant as a nested class that's also a subclass,
 # which is tricky in Python.  To accomplish this we're going to create each
@@ -9824,12 +11055,22 @@ class ChannelProtocol(typing.Protocol):
     
     async def add_members(self, user_ids: typing.List[str]) -> UsersOutcome:
         """
-        Adds members to a private channel (owner / admin).
+        Adds members to a private channel (`manage_channels`).
 """
         raise NotImplementedError
     async def add_reaction(self, seq: int,emoji: str) -> PendingChange:
         """
         Reacts to a message with an emoji (1..=`emoji_bytes` bytes); adding one the user has changes nothing (queued like an edit).
+"""
+        raise NotImplementedError
+    def check_operation(self, op: str) -> None:
+        """
+        Whether the user may do operation `op` (a protocol operation name such as `send_message` or `pin_message`) in this channel, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give.
+"""
+        raise NotImplementedError
+    def check_send(self, content: MessageContent,mentions: Mentions) -> None:
+        """
+        Whether the user may post `content` mentioning `mentions` here, from the cache: `send_messages`, plus `attach_media` for media and `mention_everyone` for `@everyone` or a group that is not mentionable; else the error the server would give.
 """
         raise NotImplementedError
     def community_id(self, ) -> str:
@@ -9839,7 +11080,7 @@ class ChannelProtocol(typing.Protocol):
         raise NotImplementedError
     async def delete(self, ) -> None:
         """
-        Deletes the channel and its messages (owner / admin; not the default channel).
+        Deletes the channel and its messages (`manage_channels`; not the default channel).
 """
         raise NotImplementedError
     async def discard(self, local_id: str) -> bool:
@@ -9897,9 +11138,14 @@ class ChannelProtocol(typing.Protocol):
         The user's messages of this channel not sent yet, or failed.
 """
         raise NotImplementedError
+    def permissions(self, ) -> typing.Optional[int]:
+        """
+        What the user may do in this channel (a `PermissionFlag` bit set), computed from the cache as the server computes it (a greyed-out button here is a refusal there); none when not cached.
+"""
+        raise NotImplementedError
     async def pin_message(self, seq: int) -> PendingChange:
         """
-        Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+        Pins a message in the channel (`manage_messages`; at most `max_pins_per_channel`; queued like an edit).
 """
         raise NotImplementedError
     async def pins(self, ) -> typing.List[Message]:
@@ -9909,12 +11155,12 @@ class ChannelProtocol(typing.Protocol):
         raise NotImplementedError
     async def recall_message(self, seq: int) -> PendingChange:
         """
-        Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+        Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message with `manage_messages` (queued like an edit).
 """
         raise NotImplementedError
     async def remove_members(self, user_ids: typing.List[str]) -> UsersOutcome:
         """
-        Removes members from a private channel (owner / admin).
+        Removes members from a private channel (`manage_channels`).
 """
         raise NotImplementedError
     async def remove_reaction(self, seq: int,emoji: str) -> PendingChange:
@@ -9937,6 +11183,16 @@ class ChannelProtocol(typing.Protocol):
         Sends a text message with default options (the local echo; see `send`).
 """
         raise NotImplementedError
+    async def set_notification_level(self, level: ChannelNotification) -> ChannelHead:
+        """
+        Sets the user's notification level of this channel on all their devices: what of its counts reaches the community's sums and the totals (mentions still count with `mentions_only`).
+"""
+        raise NotImplementedError
+    async def set_override(self, rule: Override) -> ChannelInfo:
+        """
+        Sets the channel's override for a group or a member; nothing allowed or denied removes it (`manage_channels`).
+"""
+        raise NotImplementedError
     async def subscribe_messages(self, listener: MessageListener) -> TaskHandle:
         """
         Timeline changes: the newest cached messages and pending echoes first, then new
@@ -9947,7 +11203,7 @@ class ChannelProtocol(typing.Protocol):
         raise NotImplementedError
     async def unpin_message(self, seq: int) -> PendingChange:
         """
-        Unpins a message (owner / admin; queued like an edit).
+        Unpins a message (`manage_messages`; queued like an edit).
 """
         raise NotImplementedError
     def unread(self, ) -> typing.Optional[ChannelUnread]:
@@ -9957,7 +11213,7 @@ class ChannelProtocol(typing.Protocol):
         raise NotImplementedError
     async def update(self, update: ChannelUpdate) -> ChannelInfo:
         """
-        Changes the channel (owner / admin); absent fields stay.
+        Changes the channel (`manage_channels`): also `follows_category` and `mute_all`; absent fields stay.
 """
         raise NotImplementedError
     async def wait_for_change(self, key: str) -> typing.Optional[int]:
@@ -9995,7 +11251,7 @@ class Channel(ChannelProtocol):
         return inst
     async def add_members(self, user_ids: typing.List[str]) -> UsersOutcome:
         """
-        Adds members to a private channel (owner / admin).
+        Adds members to a private channel (`manage_channels`).
 """
         
         _UniffiFfiConverterSequenceString.check_lower(user_ids)
@@ -10036,6 +11292,45 @@ class Channel(ChannelProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    def check_operation(self, op: str) -> None:
+        """
+        Whether the user may do operation `op` (a protocol operation name such as `send_message` or `pin_message`) in this channel, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give.
+"""
+        
+        _UniffiFfiConverterString.check_lower(op)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(op),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_check_operation,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def check_send(self, content: MessageContent,mentions: Mentions) -> None:
+        """
+        Whether the user may post `content` mentioning `mentions` here, from the cache: `send_messages`, plus `attach_media` for media and `mention_everyone` for `@everyone` or a group that is not mentionable; else the error the server would give.
+"""
+        
+        _UniffiFfiConverterTypeMessageContent.check_lower(content)
+
+        _UniffiFfiConverterTypeMentions.check_lower(mentions)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeMessageContent.lower(content),
+            _UniffiFfiConverterTypeMentions.lower(mentions),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_check_send,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def community_id(self, ) -> str:
         """
         The community's id.
@@ -10053,7 +11348,7 @@ class Channel(ChannelProtocol):
         return _uniffi_lift_return(_uniffi_ffi_result)
     async def delete(self, ) -> None:
         """
-        Deletes the channel and its messages (owner / admin; not the default channel).
+        Deletes the channel and its messages (`manage_channels`; not the default channel).
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -10278,9 +11573,24 @@ class Channel(ChannelProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    def permissions(self, ) -> typing.Optional[int]:
+        """
+        What the user may do in this channel (a `PermissionFlag` bit set), computed from the cache as the server computes it (a greyed-out button here is a refusal there); none when not cached.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalUInt64.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_permissions,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     async def pin_message(self, seq: int) -> PendingChange:
         """
-        Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+        Pins a message in the channel (`manage_messages`; at most `max_pins_per_channel`; queued like an edit).
 """
         
         _UniffiFfiConverterUInt64.check_lower(seq)
@@ -10317,7 +11627,7 @@ class Channel(ChannelProtocol):
         )
     async def recall_message(self, seq: int) -> PendingChange:
         """
-        Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+        Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message with `manage_messages` (queued like an edit).
 """
         
         _UniffiFfiConverterUInt64.check_lower(seq)
@@ -10337,7 +11647,7 @@ class Channel(ChannelProtocol):
         )
     async def remove_members(self, user_ids: typing.List[str]) -> UsersOutcome:
         """
-        Removes members from a private channel (owner / admin).
+        Removes members from a private channel (`manage_channels`).
 """
         
         _UniffiFfiConverterSequenceString.check_lower(user_ids)
@@ -10441,6 +11751,46 @@ class Channel(ChannelProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    async def set_notification_level(self, level: ChannelNotification) -> ChannelHead:
+        """
+        Sets the user's notification level of this channel on all their devices: what of its counts reaches the community's sums and the totals (mentions still count with `mentions_only`).
+"""
+        
+        _UniffiFfiConverterTypeChannelNotification.check_lower(level)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeChannelNotification.lower(level),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeChannelHead.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_set_notification_level(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def set_override(self, rule: Override) -> ChannelInfo:
+        """
+        Sets the channel's override for a group or a member; nothing allowed or denied removes it (`manage_channels`).
+"""
+        
+        _UniffiFfiConverterTypeOverride.check_lower(rule)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeOverride.lower(rule),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeChannelInfo.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_set_override(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def subscribe_messages(self, listener: MessageListener) -> TaskHandle:
         """
         Timeline changes: the newest cached messages and pending echoes first, then new
@@ -10466,7 +11816,7 @@ class Channel(ChannelProtocol):
         )
     async def unpin_message(self, seq: int) -> PendingChange:
         """
-        Unpins a message (owner / admin; queued like an edit).
+        Unpins a message (`manage_messages`; queued like an edit).
 """
         
         _UniffiFfiConverterUInt64.check_lower(seq)
@@ -10501,7 +11851,7 @@ class Channel(ChannelProtocol):
         return _uniffi_lift_return(_uniffi_ffi_result)
     async def update(self, update: ChannelUpdate) -> ChannelInfo:
         """
-        Changes the channel (owner / admin); absent fields stay.
+        Changes the channel (`manage_channels`): also `follows_category` and `mute_all`; absent fields stay.
 """
         
         _UniffiFfiConverterTypeChannelUpdate.check_lower(update)
@@ -10734,6 +12084,52 @@ class _UniffiFfiConverterTypeChannelListListener:
     def write(cls, value: ChannelListListener, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
+class _UniffiFfiConverterSequenceTypeBan(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeBan.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeBan.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeBan.read(buf) for i in range(count)
+        ]
+
+class _UniffiFfiConverterSequenceTypeChannelPermissions(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeChannelPermissions.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeChannelPermissions.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeChannelPermissions.read(buf) for i in range(count)
+        ]
+
 class _UniffiFfiConverterOptionalTypeCommunityEntry(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -10813,6 +12209,21 @@ class CommunityProtocol(typing.Protocol):
     A handle on one community. Cheap; holds no data of its own (reads come from the cache).
 """
     
+    async def assign_group(self, user_id: str,group_id: str) -> MemberInfo:
+        """
+        Gives a member a group (`manage_roles`; the member and the group below the user).
+"""
+        raise NotImplementedError
+    async def ban(self, user_id: str,until_ms: typing.Optional[int],reason: str) -> None:
+        """
+        Bans a user (`ban_members`; a member must rank below the user): removed now and refused (`banned`) until `until_ms` (ms since the epoch; none: for ever).
+"""
+        raise NotImplementedError
+    async def bans(self, ) -> typing.List[Ban]:
+        """
+        The bans in force, newest first (`ban_members`).
+"""
+        raise NotImplementedError
     def categories(self, ) -> typing.List[CategoryInfo]:
         """
         Its categories as cached, in display order, whole.
@@ -10823,34 +12234,54 @@ class CommunityProtocol(typing.Protocol):
         A handle on one of its channels.
 """
         raise NotImplementedError
+    def channel_permissions(self, ) -> typing.List[ChannelPermissions]:
+        """
+        What the user may do in every cached channel of the community, computed in one pass (empty when not cached).
+"""
+        raise NotImplementedError
     def channels(self, ) -> typing.List[ChannelEntry]:
         """
         Its visible channels as cached, in display order, whole.
 """
         raise NotImplementedError
+    def check_operation(self, op: str) -> None:
+        """
+        Whether the user may do operation `op` (a protocol operation name such as `kick_member`) in the community at large, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give (e.g. `permission_denied`). Conditions on a target (its rank) are left to the server.
+"""
+        raise NotImplementedError
     async def create_category(self, name: str,position: typing.Optional[int]) -> CategoryInfo:
         """
-        Creates a category (owner / admin); no position means after the last.
+        Creates a category (`manage_channels`); no position means after the last.
 """
         raise NotImplementedError
     async def create_channel(self, channel: NewChannel) -> Channel:
         """
-        Creates a channel (owner / admin).
+        Creates a channel (`manage_channels`).
+"""
+        raise NotImplementedError
+    async def create_group(self, group: NewGroup) -> Group:
+        """
+        Creates a permission group (`manage_roles`; only flags the user holds); it starts at the bottom (position 1).
 """
         raise NotImplementedError
     async def decide_join_request(self, user_id: str,approve: bool) -> None:
         """
-        Approves or rejects a join request (owner / admin).
+        Approves or rejects a join request (`kick_members`).
 """
         raise NotImplementedError
     async def delete_attributes(self, keys: typing.List[str]) -> AttributesOutcome:
         """
-        Deletes custom attributes (owner / admin).
+        Deletes custom attributes (`manage_community`).
 """
         raise NotImplementedError
     async def delete_category(self, category_id: str) -> None:
         """
-        Deletes a category; its channels fall back to no category (owner / admin).
+        Deletes a category; its channels fall back to no category (`manage_channels`).
+"""
+        raise NotImplementedError
+    async def delete_group(self, group_id: str) -> None:
+        """
+        Deletes a group below the user's highest (`manage_roles`; not `everyone`).
 """
         raise NotImplementedError
     async def dismiss(self, ) -> None:
@@ -10861,6 +12292,16 @@ class CommunityProtocol(typing.Protocol):
     def entry(self, ) -> typing.Optional[CommunityEntry]:
         """
         The community as cached (none when not joined or not cached).
+"""
+        raise NotImplementedError
+    async def find_members(self, query: MembersQuery) -> MemberPage:
+        """
+        A page of members filtered by id or nickname, group and custom field.
+"""
+        raise NotImplementedError
+    def groups(self, ) -> typing.List[Group]:
+        """
+        The community's permission groups as cached, `@everyone` first, then by position (lowest first).
 """
         raise NotImplementedError
     def id(self, ) -> str:
@@ -10875,12 +12316,12 @@ class CommunityProtocol(typing.Protocol):
         raise NotImplementedError
     async def join_requests(self, ) -> typing.List[JoinRequest]:
         """
-        Pending join requests (owner / admin).
+        Pending join requests (`kick_members`).
 """
         raise NotImplementedError
     async def kick(self, user_id: str) -> None:
         """
-        Removes a member (owner: anyone else; admin: ordinary members).
+        Removes a member (`kick_members`; the member must rank below the user).
 """
         raise NotImplementedError
     async def leave(self, ) -> None:
@@ -10895,7 +12336,12 @@ class CommunityProtocol(typing.Protocol):
         raise NotImplementedError
     async def mute_member(self, user_id: str,until_ms: typing.Optional[int]) -> MemberInfo:
         """
-        Mutes a member until a time (ms since the epoch), or unmutes (none).
+        Mutes a member until a time (ms since the epoch), or unmutes (none) (`mute_members`; the member must rank below the user).
+"""
+        raise NotImplementedError
+    def permissions(self, ) -> typing.Optional[int]:
+        """
+        What the user may do in the community at large (a `PermissionFlag` bit set), computed from the cache as the server computes it; none when not cached.
 """
         raise NotImplementedError
     async def refresh(self, ) -> CommunityEntry:
@@ -10908,9 +12354,24 @@ class CommunityProtocol(typing.Protocol):
         Fetches the exact heads of every visible channel and refreshes the counts.
 """
         raise NotImplementedError
+    async def reorder_groups(self, group_ids: typing.List[str]) -> typing.List[Group]:
+        """
+        Gives the groups the positions 1, 2, 3… in this order, lowest first (`manage_roles`); returns every group now.
+"""
+        raise NotImplementedError
     async def set_attributes(self, attributes: dict[str, str]) -> AttributesOutcome:
         """
-        Sets custom attributes (owner / admin); keys that fail are reported one by one.
+        Sets custom attributes (`manage_community`); keys that fail are reported one by one.
+"""
+        raise NotImplementedError
+    async def set_category_override(self, category_id: str,rule: Override) -> CategoryInfo:
+        """
+        Sets a category's override for a group or a member; nothing allowed or denied removes it (`manage_channels`). Channels that follow the category use it.
+"""
+        raise NotImplementedError
+    async def set_member_fields(self, user_id: str,fields: dict[str, str]) -> MemberInfo:
+        """
+        Sets a member's custom fields (an empty value removes one): the user's own, or another's with `manage_roles` and ranking above them.
 """
         raise NotImplementedError
     async def set_member_role(self, user_id: str,role: Role) -> MemberInfo:
@@ -10920,7 +12381,7 @@ class CommunityProtocol(typing.Protocol):
         raise NotImplementedError
     async def set_mute_all(self, muted: bool) -> CommunityInfo:
         """
-        Mutes or unmutes everyone but the owner and admins (owner / admin).
+        Mutes or unmutes everyone without `mute_members` (`mute_members`).
 """
         raise NotImplementedError
     async def set_nickname(self, nickname: str) -> MemberInfo:
@@ -10943,6 +12404,16 @@ class CommunityProtocol(typing.Protocol):
         Gives ownership to another member (owner only); the user becomes an admin.
 """
         raise NotImplementedError
+    async def unassign_group(self, user_id: str,group_id: str) -> MemberInfo:
+        """
+        Takes a group from a member (as `assign_group`).
+"""
+        raise NotImplementedError
+    async def unban(self, user_id: str) -> None:
+        """
+        Lifts a ban (`ban_members`).
+"""
+        raise NotImplementedError
     def unread(self, ) -> typing.Optional[CommunityUnread]:
         """
         Its unread sums (none when not cached).
@@ -10950,12 +12421,17 @@ class CommunityProtocol(typing.Protocol):
         raise NotImplementedError
     async def update(self, update: CommunityUpdate) -> CommunityInfo:
         """
-        Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
+        Changes name, avatar, notice or join policy (`manage_community`); absent fields stay.
 """
         raise NotImplementedError
     async def update_category(self, category_id: str,name: typing.Optional[str],position: typing.Optional[int]) -> CategoryInfo:
         """
-        Renames or moves a category (owner / admin).
+        Renames or moves a category (`manage_channels`).
+"""
+        raise NotImplementedError
+    async def update_group(self, group_id: str,update: GroupUpdate) -> Group:
+        """
+        Changes a group below the user's highest (`manage_roles`); absent fields stay.
 """
         raise NotImplementedError
 
@@ -10986,6 +12462,72 @@ class Community(CommunityProtocol):
         inst = cls.__new__(cls)
         inst._handle = handle
         return inst
+    async def assign_group(self, user_id: str,group_id: str) -> MemberInfo:
+        """
+        Gives a member a group (`manage_roles`; the member and the group below the user).
+"""
+        
+        _UniffiFfiConverterString.check_lower(user_id)
+
+        _UniffiFfiConverterString.check_lower(group_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(user_id),
+            _UniffiFfiConverterString.lower(group_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeMemberInfo.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_assign_group(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def ban(self, user_id: str,until_ms: typing.Optional[int],reason: str) -> None:
+        """
+        Bans a user (`ban_members`; a member must rank below the user): removed now and refused (`banned`) until `until_ms` (ms since the epoch; none: for ever).
+"""
+        
+        _UniffiFfiConverterString.check_lower(user_id)
+
+        _UniffiFfiConverterOptionalInt64.check_lower(until_ms)
+
+        _UniffiFfiConverterString.check_lower(reason)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(user_id),
+            _UniffiFfiConverterOptionalInt64.lower(until_ms),
+            _UniffiFfiConverterString.lower(reason),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_ban(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def bans(self, ) -> typing.List[Ban]:
+        """
+        The bans in force, newest first (`ban_members`).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeBan.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_bans(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     def categories(self, ) -> typing.List[CategoryInfo]:
         """
         Its categories as cached, in display order, whole.
@@ -11019,6 +12561,21 @@ class Community(CommunityProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    def channel_permissions(self, ) -> typing.List[ChannelPermissions]:
+        """
+        What the user may do in every cached channel of the community, computed in one pass (empty when not cached).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeChannelPermissions.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_channel_permissions,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def channels(self, ) -> typing.List[ChannelEntry]:
         """
         Its visible channels as cached, in display order, whole.
@@ -11034,9 +12591,27 @@ class Community(CommunityProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    def check_operation(self, op: str) -> None:
+        """
+        Whether the user may do operation `op` (a protocol operation name such as `kick_member`) in the community at large, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give (e.g. `permission_denied`). Conditions on a target (its rank) are left to the server.
+"""
+        
+        _UniffiFfiConverterString.check_lower(op)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(op),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_check_operation,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     async def create_category(self, name: str,position: typing.Optional[int]) -> CategoryInfo:
         """
-        Creates a category (owner / admin); no position means after the last.
+        Creates a category (`manage_channels`); no position means after the last.
 """
         
         _UniffiFfiConverterString.check_lower(name)
@@ -11059,7 +12634,7 @@ class Community(CommunityProtocol):
         )
     async def create_channel(self, channel: NewChannel) -> Channel:
         """
-        Creates a channel (owner / admin).
+        Creates a channel (`manage_channels`).
 """
         
         _UniffiFfiConverterTypeNewChannel.check_lower(channel)
@@ -11077,9 +12652,29 @@ class Community(CommunityProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    async def create_group(self, group: NewGroup) -> Group:
+        """
+        Creates a permission group (`manage_roles`; only flags the user holds); it starts at the bottom (position 1).
+"""
+        
+        _UniffiFfiConverterTypeNewGroup.check_lower(group)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeNewGroup.lower(group),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeGroup.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_create_group(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def decide_join_request(self, user_id: str,approve: bool) -> None:
         """
-        Approves or rejects a join request (owner / admin).
+        Approves or rejects a join request (`kick_members`).
 """
         
         _UniffiFfiConverterString.check_lower(user_id)
@@ -11102,7 +12697,7 @@ class Community(CommunityProtocol):
         )
     async def delete_attributes(self, keys: typing.List[str]) -> AttributesOutcome:
         """
-        Deletes custom attributes (owner / admin).
+        Deletes custom attributes (`manage_community`).
 """
         
         _UniffiFfiConverterSequenceString.check_lower(keys)
@@ -11122,7 +12717,7 @@ class Community(CommunityProtocol):
         )
     async def delete_category(self, category_id: str) -> None:
         """
-        Deletes a category; its channels fall back to no category (owner / admin).
+        Deletes a category; its channels fall back to no category (`manage_channels`).
 """
         
         _UniffiFfiConverterString.check_lower(category_id)
@@ -11134,6 +12729,26 @@ class Community(CommunityProtocol):
         _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
         return await _uniffi_rust_call_async(
             _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_delete_category(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def delete_group(self, group_id: str) -> None:
+        """
+        Deletes a group below the user's highest (`manage_roles`; not `everyone`).
+"""
+        
+        _UniffiFfiConverterString.check_lower(group_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(group_id),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_delete_group(*_uniffi_lowered_args),
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
@@ -11169,6 +12784,41 @@ class Community(CommunityProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_entry,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    async def find_members(self, query: MembersQuery) -> MemberPage:
+        """
+        A page of members filtered by id or nickname, group and custom field.
+"""
+        
+        _UniffiFfiConverterTypeMembersQuery.check_lower(query)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeMembersQuery.lower(query),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeMemberPage.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_find_members(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    def groups(self, ) -> typing.List[Group]:
+        """
+        The community's permission groups as cached, `@everyone` first, then by position (lowest first).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeGroup.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_groups,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -11209,7 +12859,7 @@ class Community(CommunityProtocol):
         )
     async def join_requests(self, ) -> typing.List[JoinRequest]:
         """
-        Pending join requests (owner / admin).
+        Pending join requests (`kick_members`).
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -11226,7 +12876,7 @@ class Community(CommunityProtocol):
         )
     async def kick(self, user_id: str) -> None:
         """
-        Removes a member (owner: anyone else; admin: ordinary members).
+        Removes a member (`kick_members`; the member must rank below the user).
 """
         
         _UniffiFfiConverterString.check_lower(user_id)
@@ -11289,7 +12939,7 @@ class Community(CommunityProtocol):
         )
     async def mute_member(self, user_id: str,until_ms: typing.Optional[int]) -> MemberInfo:
         """
-        Mutes a member until a time (ms since the epoch), or unmutes (none).
+        Mutes a member until a time (ms since the epoch), or unmutes (none) (`mute_members`; the member must rank below the user).
 """
         
         _UniffiFfiConverterString.check_lower(user_id)
@@ -11310,6 +12960,21 @@ class Community(CommunityProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    def permissions(self, ) -> typing.Optional[int]:
+        """
+        What the user may do in the community at large (a `PermissionFlag` bit set), computed from the cache as the server computes it; none when not cached.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalUInt64.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_permissions,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     async def refresh(self, ) -> CommunityEntry:
         """
         Fetches the community from the server and refreshes the cache.
@@ -11344,9 +13009,29 @@ class Community(CommunityProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    async def reorder_groups(self, group_ids: typing.List[str]) -> typing.List[Group]:
+        """
+        Gives the groups the positions 1, 2, 3… in this order, lowest first (`manage_roles`); returns every group now.
+"""
+        
+        _UniffiFfiConverterSequenceString.check_lower(group_ids)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceString.lower(group_ids),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeGroup.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_reorder_groups(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def set_attributes(self, attributes: dict[str, str]) -> AttributesOutcome:
         """
-        Sets custom attributes (owner / admin); keys that fail are reported one by one.
+        Sets custom attributes (`manage_community`); keys that fail are reported one by one.
 """
         
         _UniffiFfiConverterMapStringString.check_lower(attributes)
@@ -11358,6 +13043,52 @@ class Community(CommunityProtocol):
         _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
         return await _uniffi_rust_call_async(
             _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_set_attributes(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def set_category_override(self, category_id: str,rule: Override) -> CategoryInfo:
+        """
+        Sets a category's override for a group or a member; nothing allowed or denied removes it (`manage_channels`). Channels that follow the category use it.
+"""
+        
+        _UniffiFfiConverterString.check_lower(category_id)
+
+        _UniffiFfiConverterTypeOverride.check_lower(rule)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(category_id),
+            _UniffiFfiConverterTypeOverride.lower(rule),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeCategoryInfo.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_set_category_override(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def set_member_fields(self, user_id: str,fields: dict[str, str]) -> MemberInfo:
+        """
+        Sets a member's custom fields (an empty value removes one): the user's own, or another's with `manage_roles` and ranking above them.
+"""
+        
+        _UniffiFfiConverterString.check_lower(user_id)
+
+        _UniffiFfiConverterMapStringString.check_lower(fields)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(user_id),
+            _UniffiFfiConverterMapStringString.lower(fields),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeMemberInfo.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_set_member_fields(*_uniffi_lowered_args),
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
@@ -11389,7 +13120,7 @@ class Community(CommunityProtocol):
         )
     async def set_mute_all(self, muted: bool) -> CommunityInfo:
         """
-        Mutes or unmutes everyone but the owner and admins (owner / admin).
+        Mutes or unmutes everyone without `mute_members` (`mute_members`).
 """
         
         _UniffiFfiConverterBoolean.check_lower(muted)
@@ -11485,6 +13216,49 @@ class Community(CommunityProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    async def unassign_group(self, user_id: str,group_id: str) -> MemberInfo:
+        """
+        Takes a group from a member (as `assign_group`).
+"""
+        
+        _UniffiFfiConverterString.check_lower(user_id)
+
+        _UniffiFfiConverterString.check_lower(group_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(user_id),
+            _UniffiFfiConverterString.lower(group_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeMemberInfo.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_unassign_group(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def unban(self, user_id: str) -> None:
+        """
+        Lifts a ban (`ban_members`).
+"""
+        
+        _UniffiFfiConverterString.check_lower(user_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(user_id),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_unban(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     def unread(self, ) -> typing.Optional[CommunityUnread]:
         """
         Its unread sums (none when not cached).
@@ -11502,7 +13276,7 @@ class Community(CommunityProtocol):
         return _uniffi_lift_return(_uniffi_ffi_result)
     async def update(self, update: CommunityUpdate) -> CommunityInfo:
         """
-        Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
+        Changes name, avatar, notice or join policy (`manage_community`); absent fields stay.
 """
         
         _UniffiFfiConverterTypeCommunityUpdate.check_lower(update)
@@ -11522,7 +13296,7 @@ class Community(CommunityProtocol):
         )
     async def update_category(self, category_id: str,name: typing.Optional[str],position: typing.Optional[int]) -> CategoryInfo:
         """
-        Renames or moves a category (owner / admin).
+        Renames or moves a category (`manage_channels`).
 """
         
         _UniffiFfiConverterString.check_lower(category_id)
@@ -11540,6 +13314,29 @@ class Community(CommunityProtocol):
         _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
         return await _uniffi_rust_call_async(
             _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_update_category(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def update_group(self, group_id: str,update: GroupUpdate) -> Group:
+        """
+        Changes a group below the user's highest (`manage_roles`); absent fields stay.
+"""
+        
+        _UniffiFfiConverterString.check_lower(group_id)
+
+        _UniffiFfiConverterTypeGroupUpdate.check_lower(update)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(group_id),
+            _UniffiFfiConverterTypeGroupUpdate.lower(update),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeGroup.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_update_group(*_uniffi_lowered_args),
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
@@ -13353,6 +15150,29 @@ class _UniffiFfiConverterTypeTokenProvider:
     def write(cls, value: TokenProvider, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
+class _UniffiFfiConverterSequenceTypePermissionFlag(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypePermissionFlag.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypePermissionFlag.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypePermissionFlag.read(buf) for i in range(count)
+        ]
+
 class _UniffiFfiConverterOptionalTypeLogListener(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -13402,6 +15222,58 @@ class _UniffiFfiConverterOptionalTypeTokenProvider(_UniffiConverterRustBuffer):
             return _UniffiFfiConverterTypeTokenProvider.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
+def permission_flags(permissions: int) -> typing.List[PermissionFlag]:
+    """
+    The named flags set in `permissions`, in bit order (unknown bits are left out).
+"""
+    
+    _UniffiFfiConverterUInt64.check_lower(permissions)
+    _uniffi_lowered_args = (
+        _UniffiFfiConverterUInt64.lower(permissions),
+    )
+    _uniffi_lift_return = _UniffiFfiConverterSequenceTypePermissionFlag.lift
+    _uniffi_error_converter = None
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_community_sdk_ffi_fn_func_permission_flags,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
+def permission_names(permissions: int) -> typing.List[str]:
+    """
+    The snake_case names of the known flags set in `permissions` (`"manage_messages"`), in
+    bit order: the names of `docs/PROTOCOL.md`, for display and logs.
+"""
+    
+    _UniffiFfiConverterUInt64.check_lower(permissions)
+    _uniffi_lowered_args = (
+        _UniffiFfiConverterUInt64.lower(permissions),
+    )
+    _uniffi_lift_return = _UniffiFfiConverterSequenceString.lift
+    _uniffi_error_converter = None
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_community_sdk_ffi_fn_func_permission_names,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
+def permissions_of(flags: typing.List[PermissionFlag]) -> int:
+    """
+    The bit set of `flags` (for `NewGroup.permissions`, `Override.allow` / `deny`).
+"""
+    
+    _UniffiFfiConverterSequenceTypePermissionFlag.check_lower(flags)
+    _uniffi_lowered_args = (
+        _UniffiFfiConverterSequenceTypePermissionFlag.lower(flags),
+    )
+    _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+    _uniffi_error_converter = None
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_community_sdk_ffi_fn_func_permissions_of,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
 def set_log_listener(level: LogLevel,listener: typing.Optional[LogListener]) -> None:
     """
     Routes the SDK's log to `listener` at `level` and above, or stops forwarding (`None`).
@@ -13445,7 +15317,9 @@ def stop_callbacks() -> None:
 __all__ = [
     "InternalError",
     "ErrorKind",
+    "OverrideTarget",
     "ChannelKind",
+    "ChannelNotification",
     "JoinPolicy",
     "Role",
     "NotificationStatus",
@@ -13464,15 +15338,19 @@ __all__ = [
     "ListenerError",
     "LoginOutcome",
     "MessageUpdate",
+    "PermissionFlag",
     "SdkError",
     "SyncState",
     "ErrorInfo",
     "FailedKey",
     "AttributesOutcome",
+    "Ban",
+    "Override",
     "CategoryInfo",
     "ChannelInfo",
     "ChannelHead",
     "ChannelEntry",
+    "ChannelPermissions",
     "ChannelUnread",
     "ChannelUpdate",
     "ClientOptions",
@@ -13480,10 +15358,12 @@ __all__ = [
     "MemberInfo",
     "CommunityEntry",
     "CommunityPage",
+    "Group",
     "CommunitySnapshot",
     "CommunityUnread",
     "CommunityUpdate",
     "FailedUser",
+    "GroupUpdate",
     "JoinRequest",
     "Limits",
     "Media",
@@ -13492,6 +15372,7 @@ __all__ = [
     "LocalMessage",
     "LogRecord",
     "MemberPage",
+    "MembersQuery",
     "Reaction",
     "Pin",
     "ReplyPreview",
@@ -13500,11 +15381,15 @@ __all__ = [
     "MessageEdit",
     "NewChannel",
     "NewCommunity",
+    "NewGroup",
     "PendingChange",
     "SendOptions",
     "UnreadTotals",
     "UnreadUpdate",
     "UsersOutcome",
+    "permission_flags",
+    "permission_names",
+    "permissions_of",
     "set_log_listener",
     "stop_callbacks",
     "MessageListenerImpl",

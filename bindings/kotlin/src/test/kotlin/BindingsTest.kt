@@ -87,6 +87,17 @@ suspend fun cachedUntil(channel: Channel, seq: ULong, done: (Message) -> Boolean
     throw AssertionError("message $seq stayed $last")
 }
 
+/** [read]'s value once [done] holds for it (bounded polling), or the last one. */
+suspend fun <T> poll(read: () -> T, done: (T) -> Boolean): T {
+    var value = read()
+    repeat(300) {
+        if (done(value)) return value
+        delay(100)
+        value = read()
+    }
+    return value
+}
+
 fun main() {
     runBlocking { scenario() }
     println("$passed passed, $failed failed")
@@ -243,6 +254,81 @@ suspend fun scenario(): Unit = coroutineScope {
         } catch (e: SdkException.NotFound) {
             check(e.code == 3010u && e.name == "message_recalled") { "error $e" }
         }
+    }
+
+    test("a moderator group, a read-only channel, a ban and a notification level; refusals are typed") {
+        val community = alice.createCommunity(NewCommunity(name = "Kotlin roles", joinPolicy = JoinPolicy.FREE))
+        val rules = community.createChannel(NewChannel(name = "rules", kind = ChannelKind.TEXT))
+        bob.joinCommunity(community.id(), "")
+        val bobCommunity = bob.community(community.id())
+        val bobRules = bobCommunity.channel(rules.id())
+
+        // A read-only channel: @everyone may not send there (the owner still may).
+        val info = rules.setOverride(
+            Override(target = OverrideTarget.Group("everyone"), allow = 0uL, deny = PermissionFlag.SEND_MESSAGES.value),
+        )
+        check(info.overrides.single().deny == PermissionFlag.SEND_MESSAGES.value) { "overrides ${info.overrides}" }
+        val seq = alice.waitForSend(rules.sendText("be kind").localId)
+        val readOnly = poll({ bobRules.permissions() }) { it != null && PermissionFlag.SEND_MESSAGES !in it }!!
+        check(PermissionFlag.VIEW_CHANNEL in readOnly && PermissionFlag.SEND_MESSAGES !in permissionFlags(readOnly)) { "flags $readOnly" }
+        try {
+            bobRules.checkOperation("send_message")
+            throw AssertionError("may send in a read-only channel")
+        } catch (e: SdkException.Permission) {
+            check(e.code == 4000u && e.name == "permission_denied") { "error $e" }
+        }
+        try {
+            bobRules.pinMessage(seq)
+            throw AssertionError("pinned without manage_messages")
+        } catch (e: SdkException.Permission) {
+            check(e.code == 4000u) { "error $e" }
+        }
+
+        // A moderator group, given to bob: now he may pin (still not send) in #rules.
+        val modFlags = permissionsOf(
+            PermissionFlag.MANAGE_MESSAGES, PermissionFlag.KICK_MEMBERS, PermissionFlag.MUTE_MEMBERS, PermissionFlag.MANAGE_ROLES,
+        )
+        val mods = community.createGroup(NewGroup(name = "mods", permissions = modFlags))
+        check(mods.position == 1L && mods.permissions == modFlags) { "group $mods" }
+        check(permissionNames(mods.permissions).first() == "manage_messages") { "names" }
+        check(community.groups().map { it.groupId } == listOf("everyone", mods.groupId)) { "groups ${community.groups()}" }
+        val member = community.assignGroup("bob", mods.groupId)
+        check(member.groups == listOf(mods.groupId)) { "member $member" }
+        val moderator = poll({ bobRules.permissions() }) { it != null && PermissionFlag.MANAGE_MESSAGES in it }!!
+        check(PermissionFlag.SEND_MESSAGES !in moderator) { "flags $moderator" }
+        bobRules.checkOperation("pin_message")
+        bobCommunity.checkOperation("kick_member")
+        bob.waitForChange(bobRules.pinMessage(seq).key)
+        try {
+            bobCommunity.updateGroup(mods.groupId, GroupUpdate(color = 0xFF0000u))
+            throw AssertionError("changed his own group")
+        } catch (e: SdkException.Permission) {
+            check(e.code == 4014u && e.name == "cannot_act_on_higher") { "error $e" }
+        }
+
+        // Member fields, and the member list filtered by group.
+        check(community.setMemberFields("bob", mapOf("team" to "blue")).customFields == mapOf("team" to "blue")) { "fields" }
+        val page = community.findMembers(MembersQuery(groupId = mods.groupId))
+        check(page.items.map { it.userId } == listOf("bob")) { "page $page" }
+
+        // A ban keeps bob out until it is lifted.
+        community.ban("bob", null, "spam")
+        val bans = community.bans()
+        check(bans.map { Triple(it.userId, it.reason, it.untilMs) } == listOf(Triple("bob", "spam", null))) { "bans $bans" }
+        poll({ bobCommunity.entry() }) { it == null }
+        try {
+            bob.joinCommunity(community.id(), "")
+            throw AssertionError("a banned user joined")
+        } catch (e: SdkException.Permission) {
+            check(e.code == 4013u && e.name == "banned") { "error $e" }
+        }
+        community.unban("bob")
+        check(bob.joinCommunity(community.id(), "") is JoinOutcome.Joined) { "rejoin" }
+
+        // Bob's notification level of #rules: mentions only.
+        val head = bobRules.setNotificationLevel(ChannelNotification.MENTIONS_ONLY)
+        check(head.notificationLevel == ChannelNotification.MENTIONS_ONLY) { "head $head" }
+        check(bobRules.entry()?.head?.notificationLevel == ChannelNotification.MENTIONS_ONLY) { "cached ${bobRules.entry()}" }
     }
 
     test("a 301-character community name is SdkException.Limit 5000 name_too_long") {

@@ -613,7 +613,7 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func subscribeMessages(listener: MessageListener) async throws  -> TaskHandle
     
     /**
-     * Adds members to a private channel (owner / admin).
+     * Adds members to a private channel (`manage_channels`).
      */
     func addMembers(userIds: [String]) async throws  -> UsersOutcome
     
@@ -623,7 +623,17 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func addReaction(seq: UInt64, emoji: String) async throws  -> PendingChange
     
     /**
-     * Deletes the channel and its messages (owner / admin; not the default channel).
+     * Whether the user may do operation `op` (a protocol operation name such as `send_message` or `pin_message`) in this channel, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give.
+     */
+    func checkOperation(op: String) throws 
+    
+    /**
+     * Whether the user may post `content` mentioning `mentions` here, from the cache: `send_messages`, plus `attach_media` for media and `mention_everyone` for `@everyone` or a group that is not mentionable; else the error the server would give.
+     */
+    func checkSend(content: MessageContent, mentions: Mentions) throws 
+    
+    /**
+     * Deletes the channel and its messages (`manage_channels`; not the default channel).
      */
     func delete() async throws 
     
@@ -678,7 +688,12 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func pending() async throws  -> [LocalMessage]
     
     /**
-     * Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+     * What the user may do in this channel (a `PermissionFlag` bit set), computed from the cache as the server computes it (a greyed-out button here is a refusal there); none when not cached.
+     */
+    func permissions()  -> UInt64?
+    
+    /**
+     * Pins a message in the channel (`manage_messages`; at most `max_pins_per_channel`; queued like an edit).
      */
     func pinMessage(seq: UInt64) async throws  -> PendingChange
     
@@ -688,12 +703,12 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func pins() async throws  -> [Message]
     
     /**
-     * Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+     * Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message with `manage_messages` (queued like an edit).
      */
     func recallMessage(seq: UInt64) async throws  -> PendingChange
     
     /**
-     * Removes members from a private channel (owner / admin).
+     * Removes members from a private channel (`manage_channels`).
      */
     func removeMembers(userIds: [String]) async throws  -> UsersOutcome
     
@@ -718,7 +733,17 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func sendText(text: String) async throws  -> LocalMessage
     
     /**
-     * Unpins a message (owner / admin; queued like an edit).
+     * Sets the user's notification level of this channel on all their devices: what of its counts reaches the community's sums and the totals (mentions still count with `mentions_only`).
+     */
+    func setNotificationLevel(level: ChannelNotification) async throws  -> ChannelHead
+    
+    /**
+     * Sets the channel's override for a group or a member; nothing allowed or denied removes it (`manage_channels`).
+     */
+    func setOverride(rule: Override) async throws  -> ChannelInfo
+    
+    /**
+     * Unpins a message (`manage_messages`; queued like an edit).
      */
     func unpinMessage(seq: UInt64) async throws  -> PendingChange
     
@@ -728,7 +753,7 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func unread()  -> ChannelUnread?
     
     /**
-     * Changes the channel (owner / admin); absent fields stay.
+     * Changes the channel (`manage_channels`): also `follows_category` and `mute_all`; absent fields stay.
      */
     func update(update: ChannelUpdate) async throws  -> ChannelInfo
     
@@ -841,7 +866,7 @@ open func subscribeMessages(listener: MessageListener)async throws  -> TaskHandl
 }
     
     /**
-     * Adds members to a private channel (owner / admin).
+     * Adds members to a private channel (`manage_channels`).
      */
 open func addMembers(userIds: [String])async throws  -> UsersOutcome  {
     return
@@ -879,7 +904,32 @@ open func addReaction(seq: UInt64, emoji: String)async throws  -> PendingChange 
 }
     
     /**
-     * Deletes the channel and its messages (owner / admin; not the default channel).
+     * Whether the user may do operation `op` (a protocol operation name such as `send_message` or `pin_message`) in this channel, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give.
+     */
+open func checkOperation(op: String)throws   {try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_channel_check_operation(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(op),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Whether the user may post `content` mentioning `mentions` here, from the cache: `send_messages`, plus `attach_media` for media and `mention_everyone` for `@everyone` or a group that is not mentionable; else the error the server would give.
+     */
+open func checkSend(content: MessageContent, mentions: Mentions)throws   {try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_channel_check_send(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeMessageContent_lower(content),
+        FfiConverterTypeMentions_lower(mentions),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Deletes the channel and its messages (`manage_channels`; not the default channel).
      */
 open func delete()async throws   {
     return
@@ -1081,7 +1131,19 @@ open func pending()async throws  -> [LocalMessage]  {
 }
     
     /**
-     * Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+     * What the user may do in this channel (a `PermissionFlag` bit set), computed from the cache as the server computes it (a greyed-out button here is a refusal there); none when not cached.
+     */
+open func permissions() -> UInt64?  {
+    return try!  FfiConverterOptionUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_channel_permissions(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Pins a message in the channel (`manage_messages`; at most `max_pins_per_channel`; queued like an edit).
      */
 open func pinMessage(seq: UInt64)async throws  -> PendingChange  {
     return
@@ -1119,7 +1181,7 @@ open func pins()async throws  -> [Message]  {
 }
     
     /**
-     * Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+     * Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message with `manage_messages` (queued like an edit).
      */
 open func recallMessage(seq: UInt64)async throws  -> PendingChange  {
     return
@@ -1138,7 +1200,7 @@ open func recallMessage(seq: UInt64)async throws  -> PendingChange  {
 }
     
     /**
-     * Removes members from a private channel (owner / admin).
+     * Removes members from a private channel (`manage_channels`).
      */
 open func removeMembers(userIds: [String])async throws  -> UsersOutcome  {
     return
@@ -1233,7 +1295,45 @@ open func sendText(text: String)async throws  -> LocalMessage  {
 }
     
     /**
-     * Unpins a message (owner / admin; queued like an edit).
+     * Sets the user's notification level of this channel on all their devices: what of its counts reaches the community's sums and the totals (mentions still count with `mentions_only`).
+     */
+open func setNotificationLevel(level: ChannelNotification)async throws  -> ChannelHead  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_set_notification_level(
+                        self.uniffiCloneHandle(),FfiConverterTypeChannelNotification_lower(level)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeChannelHead_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Sets the channel's override for a group or a member; nothing allowed or denied removes it (`manage_channels`).
+     */
+open func setOverride(rule: Override)async throws  -> ChannelInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_set_override(
+                        self.uniffiCloneHandle(),FfiConverterTypeOverride_lower(rule)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeChannelInfo_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Unpins a message (`manage_messages`; queued like an edit).
      */
 open func unpinMessage(seq: UInt64)async throws  -> PendingChange  {
     return
@@ -1264,7 +1364,7 @@ open func unread() -> ChannelUnread?  {
 }
     
     /**
-     * Changes the channel (owner / admin); absent fields stay.
+     * Changes the channel (`manage_channels`): also `follows_category` and `mute_all`; absent fields stay.
      */
 open func update(update: ChannelUpdate)async throws  -> ChannelInfo  {
     return
@@ -2257,7 +2357,7 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func channel(channelId: String)  -> Channel
     
     /**
-     * Creates a channel (owner / admin).
+     * Creates a channel (`manage_channels`).
      */
     func createChannel(channel: NewChannel) async throws  -> Channel
     
@@ -2272,9 +2372,29 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func subscribeChannels(listener: ChannelListListener) throws  -> TaskHandle
     
     /**
+     * Gives a member a group (`manage_roles`; the member and the group below the user).
+     */
+    func assignGroup(userId: String, groupId: String) async throws  -> MemberInfo
+    
+    /**
+     * Bans a user (`ban_members`; a member must rank below the user): removed now and refused (`banned`) until `until_ms` (ms since the epoch; none: for ever).
+     */
+    func ban(userId: String, untilMs: Int64?, reason: String) async throws 
+    
+    /**
+     * The bans in force, newest first (`ban_members`).
+     */
+    func bans() async throws  -> [Ban]
+    
+    /**
      * Its categories as cached, in display order, whole.
      */
     func categories()  -> [CategoryInfo]
+    
+    /**
+     * What the user may do in every cached channel of the community, computed in one pass (empty when not cached).
+     */
+    func channelPermissions()  -> [ChannelPermissions]
     
     /**
      * Its visible channels as cached, in display order, whole.
@@ -2282,24 +2402,39 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func channels()  -> [ChannelEntry]
     
     /**
-     * Creates a category (owner / admin); no position means after the last.
+     * Whether the user may do operation `op` (a protocol operation name such as `kick_member`) in the community at large, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give (e.g. `permission_denied`). Conditions on a target (its rank) are left to the server.
+     */
+    func checkOperation(op: String) throws 
+    
+    /**
+     * Creates a category (`manage_channels`); no position means after the last.
      */
     func createCategory(name: String, position: Int64?) async throws  -> CategoryInfo
     
     /**
-     * Approves or rejects a join request (owner / admin).
+     * Creates a permission group (`manage_roles`; only flags the user holds); it starts at the bottom (position 1).
+     */
+    func createGroup(group: NewGroup) async throws  -> Group
+    
+    /**
+     * Approves or rejects a join request (`kick_members`).
      */
     func decideJoinRequest(userId: String, approve: Bool) async throws 
     
     /**
-     * Deletes custom attributes (owner / admin).
+     * Deletes custom attributes (`manage_community`).
      */
     func deleteAttributes(keys: [String]) async throws  -> AttributesOutcome
     
     /**
-     * Deletes a category; its channels fall back to no category (owner / admin).
+     * Deletes a category; its channels fall back to no category (`manage_channels`).
      */
     func deleteCategory(categoryId: String) async throws 
+    
+    /**
+     * Deletes a group below the user's highest (`manage_roles`; not `everyone`).
+     */
+    func deleteGroup(groupId: String) async throws 
     
     /**
      * Deletes the community and everything in it (owner only).
@@ -2312,17 +2447,27 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func entry()  -> CommunityEntry?
     
     /**
+     * A page of members filtered by id or nickname, group and custom field.
+     */
+    func findMembers(query: MembersQuery) async throws  -> MemberPage
+    
+    /**
+     * The community's permission groups as cached, `@everyone` first, then by position (lowest first).
+     */
+    func groups()  -> [Group]
+    
+    /**
      * Adds up to 100 users; failures are reported per user.
      */
     func invite(userIds: [String]) async throws  -> UsersOutcome
     
     /**
-     * Pending join requests (owner / admin).
+     * Pending join requests (`kick_members`).
      */
     func joinRequests() async throws  -> [JoinRequest]
     
     /**
-     * Removes a member (owner: anyone else; admin: ordinary members).
+     * Removes a member (`kick_members`; the member must rank below the user).
      */
     func kick(userId: String) async throws 
     
@@ -2337,9 +2482,14 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func members(query: String?, cursor: String?, limit: UInt32?) async throws  -> MemberPage
     
     /**
-     * Mutes a member until a time (ms since the epoch), or unmutes (none).
+     * Mutes a member until a time (ms since the epoch), or unmutes (none) (`mute_members`; the member must rank below the user).
      */
     func muteMember(userId: String, untilMs: Int64?) async throws  -> MemberInfo
+    
+    /**
+     * What the user may do in the community at large (a `PermissionFlag` bit set), computed from the cache as the server computes it; none when not cached.
+     */
+    func permissions()  -> UInt64?
     
     /**
      * Fetches the community from the server and refreshes the cache.
@@ -2352,9 +2502,24 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func refreshHeads() async throws  -> [ChannelHead]
     
     /**
-     * Sets custom attributes (owner / admin); keys that fail are reported one by one.
+     * Gives the groups the positions 1, 2, 3… in this order, lowest first (`manage_roles`); returns every group now.
+     */
+    func reorderGroups(groupIds: [String]) async throws  -> [Group]
+    
+    /**
+     * Sets custom attributes (`manage_community`); keys that fail are reported one by one.
      */
     func setAttributes(attributes: [String: String]) async throws  -> AttributesOutcome
+    
+    /**
+     * Sets a category's override for a group or a member; nothing allowed or denied removes it (`manage_channels`). Channels that follow the category use it.
+     */
+    func setCategoryOverride(categoryId: String, rule: Override) async throws  -> CategoryInfo
+    
+    /**
+     * Sets a member's custom fields (an empty value removes one): the user's own, or another's with `manage_roles` and ranking above them.
+     */
+    func setMemberFields(userId: String, fields: [String: String]) async throws  -> MemberInfo
     
     /**
      * Makes a member an admin or an ordinary member (owner only).
@@ -2362,7 +2527,7 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func setMemberRole(userId: String, role: Role) async throws  -> MemberInfo
     
     /**
-     * Mutes or unmutes everyone but the owner and admins (owner / admin).
+     * Mutes or unmutes everyone without `mute_members` (`mute_members`).
      */
     func setMuteAll(muted: Bool) async throws  -> CommunityInfo
     
@@ -2382,19 +2547,34 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func transferOwnership(userId: String) async throws  -> MemberInfo
     
     /**
+     * Takes a group from a member (as `assign_group`).
+     */
+    func unassignGroup(userId: String, groupId: String) async throws  -> MemberInfo
+    
+    /**
+     * Lifts a ban (`ban_members`).
+     */
+    func unban(userId: String) async throws 
+    
+    /**
      * Its unread sums (none when not cached).
      */
     func unread()  -> CommunityUnread?
     
     /**
-     * Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
+     * Changes name, avatar, notice or join policy (`manage_community`); absent fields stay.
      */
     func update(update: CommunityUpdate) async throws  -> CommunityInfo
     
     /**
-     * Renames or moves a category (owner / admin).
+     * Renames or moves a category (`manage_channels`).
      */
     func updateCategory(categoryId: String, name: String?, position: Int64?) async throws  -> CategoryInfo
+    
+    /**
+     * Changes a group below the user's highest (`manage_roles`); absent fields stay.
+     */
+    func updateGroup(groupId: String, update: GroupUpdate) async throws  -> Group
     
 }
 /**
@@ -2467,7 +2647,7 @@ open func channel(channelId: String) -> Channel  {
 }
     
     /**
-     * Creates a channel (owner / admin).
+     * Creates a channel (`manage_channels`).
      */
 open func createChannel(channel: NewChannel)async throws  -> Channel  {
     return
@@ -2511,12 +2691,81 @@ open func subscribeChannels(listener: ChannelListListener)throws  -> TaskHandle 
 }
     
     /**
+     * Gives a member a group (`manage_roles`; the member and the group below the user).
+     */
+open func assignGroup(userId: String, groupId: String)async throws  -> MemberInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_assign_group(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterString.lower(groupId)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMemberInfo_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Bans a user (`ban_members`; a member must rank below the user): removed now and refused (`banned`) until `until_ms` (ms since the epoch; none: for ever).
+     */
+open func ban(userId: String, untilMs: Int64?, reason: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_ban(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterOptionInt64.lower(untilMs),FfiConverterString.lower(reason)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * The bans in force, newest first (`ban_members`).
+     */
+open func bans()async throws  -> [Ban]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_bans(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeBan.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
      * Its categories as cached, in display order, whole.
      */
 open func categories() -> [CategoryInfo]  {
     return try!  FfiConverterSequenceTypeCategoryInfo.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_community_sdk_ffi_fn_method_community_categories(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What the user may do in every cached channel of the community, computed in one pass (empty when not cached).
+     */
+open func channelPermissions() -> [ChannelPermissions]  {
+    return try!  FfiConverterSequenceTypeChannelPermissions.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_community_channel_permissions(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2535,7 +2784,19 @@ open func channels() -> [ChannelEntry]  {
 }
     
     /**
-     * Creates a category (owner / admin); no position means after the last.
+     * Whether the user may do operation `op` (a protocol operation name such as `kick_member`) in the community at large, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give (e.g. `permission_denied`). Conditions on a target (its rank) are left to the server.
+     */
+open func checkOperation(op: String)throws   {try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_community_check_operation(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(op),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Creates a category (`manage_channels`); no position means after the last.
      */
 open func createCategory(name: String, position: Int64?)async throws  -> CategoryInfo  {
     return
@@ -2554,7 +2815,26 @@ open func createCategory(name: String, position: Int64?)async throws  -> Categor
 }
     
     /**
-     * Approves or rejects a join request (owner / admin).
+     * Creates a permission group (`manage_roles`; only flags the user holds); it starts at the bottom (position 1).
+     */
+open func createGroup(group: NewGroup)async throws  -> Group  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_create_group(
+                        self.uniffiCloneHandle(),FfiConverterTypeNewGroup_lower(group)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeGroup_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Approves or rejects a join request (`kick_members`).
      */
 open func decideJoinRequest(userId: String, approve: Bool)async throws   {
     return
@@ -2573,7 +2853,7 @@ open func decideJoinRequest(userId: String, approve: Bool)async throws   {
 }
     
     /**
-     * Deletes custom attributes (owner / admin).
+     * Deletes custom attributes (`manage_community`).
      */
 open func deleteAttributes(keys: [String])async throws  -> AttributesOutcome  {
     return
@@ -2592,7 +2872,7 @@ open func deleteAttributes(keys: [String])async throws  -> AttributesOutcome  {
 }
     
     /**
-     * Deletes a category; its channels fall back to no category (owner / admin).
+     * Deletes a category; its channels fall back to no category (`manage_channels`).
      */
 open func deleteCategory(categoryId: String)async throws   {
     return
@@ -2600,6 +2880,25 @@ open func deleteCategory(categoryId: String)async throws   {
             rustFutureFunc: {
                 uniffi_community_sdk_ffi_fn_method_community_delete_category(
                         self.uniffiCloneHandle(),FfiConverterString.lower(categoryId)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Deletes a group below the user's highest (`manage_roles`; not `everyone`).
+     */
+open func deleteGroup(groupId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_delete_group(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(groupId)
                 )
             },
             pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
@@ -2642,6 +2941,37 @@ open func entry() -> CommunityEntry?  {
 }
     
     /**
+     * A page of members filtered by id or nickname, group and custom field.
+     */
+open func findMembers(query: MembersQuery)async throws  -> MemberPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_find_members(
+                        self.uniffiCloneHandle(),FfiConverterTypeMembersQuery_lower(query)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMemberPage_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * The community's permission groups as cached, `@everyone` first, then by position (lowest first).
+     */
+open func groups() -> [Group]  {
+    return try!  FfiConverterSequenceTypeGroup.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_community_groups(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Adds up to 100 users; failures are reported per user.
      */
 open func invite(userIds: [String])async throws  -> UsersOutcome  {
@@ -2661,7 +2991,7 @@ open func invite(userIds: [String])async throws  -> UsersOutcome  {
 }
     
     /**
-     * Pending join requests (owner / admin).
+     * Pending join requests (`kick_members`).
      */
 open func joinRequests()async throws  -> [JoinRequest]  {
     return
@@ -2680,7 +3010,7 @@ open func joinRequests()async throws  -> [JoinRequest]  {
 }
     
     /**
-     * Removes a member (owner: anyone else; admin: ordinary members).
+     * Removes a member (`kick_members`; the member must rank below the user).
      */
 open func kick(userId: String)async throws   {
     return
@@ -2737,7 +3067,7 @@ open func members(query: String?, cursor: String?, limit: UInt32?)async throws  
 }
     
     /**
-     * Mutes a member until a time (ms since the epoch), or unmutes (none).
+     * Mutes a member until a time (ms since the epoch), or unmutes (none) (`mute_members`; the member must rank below the user).
      */
 open func muteMember(userId: String, untilMs: Int64?)async throws  -> MemberInfo  {
     return
@@ -2753,6 +3083,18 @@ open func muteMember(userId: String, untilMs: Int64?)async throws  -> MemberInfo
             liftFunc: FfiConverterTypeMemberInfo_lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
+}
+    
+    /**
+     * What the user may do in the community at large (a `PermissionFlag` bit set), computed from the cache as the server computes it; none when not cached.
+     */
+open func permissions() -> UInt64?  {
+    return try!  FfiConverterOptionUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_community_permissions(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -2794,7 +3136,26 @@ open func refreshHeads()async throws  -> [ChannelHead]  {
 }
     
     /**
-     * Sets custom attributes (owner / admin); keys that fail are reported one by one.
+     * Gives the groups the positions 1, 2, 3… in this order, lowest first (`manage_roles`); returns every group now.
+     */
+open func reorderGroups(groupIds: [String])async throws  -> [Group]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_reorder_groups(
+                        self.uniffiCloneHandle(),FfiConverterSequenceString.lower(groupIds)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeGroup.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Sets custom attributes (`manage_community`); keys that fail are reported one by one.
      */
 open func setAttributes(attributes: [String: String])async throws  -> AttributesOutcome  {
     return
@@ -2808,6 +3169,44 @@ open func setAttributes(attributes: [String: String])async throws  -> Attributes
             completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeAttributesOutcome_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Sets a category's override for a group or a member; nothing allowed or denied removes it (`manage_channels`). Channels that follow the category use it.
+     */
+open func setCategoryOverride(categoryId: String, rule: Override)async throws  -> CategoryInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_set_category_override(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(categoryId),FfiConverterTypeOverride_lower(rule)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCategoryInfo_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Sets a member's custom fields (an empty value removes one): the user's own, or another's with `manage_roles` and ranking above them.
+     */
+open func setMemberFields(userId: String, fields: [String: String])async throws  -> MemberInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_set_member_fields(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterDictionaryStringString.lower(fields)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMemberInfo_lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
 }
@@ -2832,7 +3231,7 @@ open func setMemberRole(userId: String, role: Role)async throws  -> MemberInfo  
 }
     
     /**
-     * Mutes or unmutes everyone but the owner and admins (owner / admin).
+     * Mutes or unmutes everyone without `mute_members` (`mute_members`).
      */
 open func setMuteAll(muted: Bool)async throws  -> CommunityInfo  {
     return
@@ -2908,6 +3307,44 @@ open func transferOwnership(userId: String)async throws  -> MemberInfo  {
 }
     
     /**
+     * Takes a group from a member (as `assign_group`).
+     */
+open func unassignGroup(userId: String, groupId: String)async throws  -> MemberInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_unassign_group(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterString.lower(groupId)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMemberInfo_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Lifts a ban (`ban_members`).
+     */
+open func unban(userId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_unban(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
      * Its unread sums (none when not cached).
      */
 open func unread() -> CommunityUnread?  {
@@ -2920,7 +3357,7 @@ open func unread() -> CommunityUnread?  {
 }
     
     /**
-     * Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
+     * Changes name, avatar, notice or join policy (`manage_community`); absent fields stay.
      */
 open func update(update: CommunityUpdate)async throws  -> CommunityInfo  {
     return
@@ -2939,7 +3376,7 @@ open func update(update: CommunityUpdate)async throws  -> CommunityInfo  {
 }
     
     /**
-     * Renames or moves a category (owner / admin).
+     * Renames or moves a category (`manage_channels`).
      */
 open func updateCategory(categoryId: String, name: String?, position: Int64?)async throws  -> CategoryInfo  {
     return
@@ -2953,6 +3390,25 @@ open func updateCategory(categoryId: String, name: String?, position: Int64?)asy
             completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeCategoryInfo_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Changes a group below the user's highest (`manage_roles`); absent fields stay.
+     */
+open func updateGroup(groupId: String, update: GroupUpdate)async throws  -> Group  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_update_group(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(groupId),FfiConverterTypeGroupUpdate_lower(update)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeGroup_lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
 }
@@ -4918,6 +5374,115 @@ public func FfiConverterTypeAttributesOutcome_lower(_ value: AttributesOutcome) 
 
 
 /**
+ * A ban: the user was removed and may not come back until it ends.
+ */
+public struct Ban: Equatable, Hashable {
+    /**
+     * The community.
+     */
+    public var communityId: String
+    /**
+     * The banned user.
+     */
+    public var userId: String
+    /**
+     * Who banned them.
+     */
+    public var by: String
+    /**
+     * Why (may be empty).
+     */
+    public var reason: String
+    /**
+     * When (ms since the Unix epoch).
+     */
+    public var atMs: Int64
+    /**
+     * Until when; `None`: for ever.
+     */
+    public var untilMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The community.
+         */communityId: String, 
+        /**
+         * The banned user.
+         */userId: String, 
+        /**
+         * Who banned them.
+         */by: String, 
+        /**
+         * Why (may be empty).
+         */reason: String, 
+        /**
+         * When (ms since the Unix epoch).
+         */atMs: Int64, 
+        /**
+         * Until when; `None`: for ever.
+         */untilMs: Int64?) {
+        self.communityId = communityId
+        self.userId = userId
+        self.by = by
+        self.reason = reason
+        self.atMs = atMs
+        self.untilMs = untilMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Ban: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBan: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Ban {
+        return
+            try Ban(
+                communityId: FfiConverterString.read(from: &buf), 
+                userId: FfiConverterString.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf), 
+                untilMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Ban, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.communityId, into: &buf)
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+        FfiConverterOptionInt64.write(value.untilMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBan_lift(_ buf: RustBuffer) throws -> Ban {
+    return try FfiConverterTypeBan.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBan_lower(_ value: Ban) -> RustBuffer {
+    return FfiConverterTypeBan.lower(value)
+}
+
+
+/**
  * A category, which groups channels for display.
  */
 public struct CategoryInfo: Equatable, Hashable {
@@ -4937,6 +5502,10 @@ public struct CategoryInfo: Equatable, Hashable {
      * Sort key (ascending).
      */
     public var position: Int64
+    /**
+     * Permission overrides of the category (channels that follow it use them).
+     */
+    public var overrides: [Override]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4952,11 +5521,15 @@ public struct CategoryInfo: Equatable, Hashable {
          */name: String, 
         /**
          * Sort key (ascending).
-         */position: Int64) {
+         */position: Int64, 
+        /**
+         * Permission overrides of the category (channels that follow it use them).
+         */overrides: [Override]) {
         self.communityId = communityId
         self.categoryId = categoryId
         self.name = name
         self.position = position
+        self.overrides = overrides
     }
 
     
@@ -4978,7 +5551,8 @@ public struct FfiConverterTypeCategoryInfo: FfiConverterRustBuffer {
                 communityId: FfiConverterString.read(from: &buf), 
                 categoryId: FfiConverterString.read(from: &buf), 
                 name: FfiConverterString.read(from: &buf), 
-                position: FfiConverterInt64.read(from: &buf)
+                position: FfiConverterInt64.read(from: &buf), 
+                overrides: FfiConverterSequenceTypeOverride.read(from: &buf)
         )
     }
 
@@ -4987,6 +5561,7 @@ public struct FfiConverterTypeCategoryInfo: FfiConverterRustBuffer {
         FfiConverterString.write(value.categoryId, into: &buf)
         FfiConverterString.write(value.name, into: &buf)
         FfiConverterInt64.write(value.position, into: &buf)
+        FfiConverterSequenceTypeOverride.write(value.overrides, into: &buf)
     }
 }
 
@@ -5115,6 +5690,10 @@ public struct ChannelHead: Equatable, Hashable {
      * The messages of this channel the user deleted for themselves, ascending.
      */
     public var hidden: [UInt64]
+    /**
+     * The user's notification level of the channel (what of its counts reaches the sums).
+     */
+    public var notificationLevel: ChannelNotification
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5145,7 +5724,10 @@ public struct ChannelHead: Equatable, Hashable {
          */changeSeq: UInt64, 
         /**
          * The messages of this channel the user deleted for themselves, ascending.
-         */hidden: [UInt64]) {
+         */hidden: [UInt64], 
+        /**
+         * The user's notification level of the channel (what of its counts reaches the sums).
+         */notificationLevel: ChannelNotification) {
         self.communityId = communityId
         self.channelId = channelId
         self.lastSeq = lastSeq
@@ -5155,6 +5737,7 @@ public struct ChannelHead: Equatable, Hashable {
         self.mentionCount = mentionCount
         self.changeSeq = changeSeq
         self.hidden = hidden
+        self.notificationLevel = notificationLevel
     }
 
     
@@ -5181,7 +5764,8 @@ public struct FfiConverterTypeChannelHead: FfiConverterRustBuffer {
                 unreadCount: FfiConverterUInt64.read(from: &buf), 
                 mentionCount: FfiConverterUInt64.read(from: &buf), 
                 changeSeq: FfiConverterUInt64.read(from: &buf), 
-                hidden: FfiConverterSequenceUInt64.read(from: &buf)
+                hidden: FfiConverterSequenceUInt64.read(from: &buf), 
+                notificationLevel: FfiConverterTypeChannelNotification.read(from: &buf)
         )
     }
 
@@ -5195,6 +5779,7 @@ public struct FfiConverterTypeChannelHead: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.mentionCount, into: &buf)
         FfiConverterUInt64.write(value.changeSeq, into: &buf)
         FfiConverterSequenceUInt64.write(value.hidden, into: &buf)
+        FfiConverterTypeChannelNotification.write(value.notificationLevel, into: &buf)
     }
 }
 
@@ -5266,6 +5851,18 @@ public struct ChannelInfo: Equatable, Hashable {
      * Creation time.
      */
     public var createdAtMs: Int64
+    /**
+     * Permission overrides of the channel (per group or member).
+     */
+    public var overrides: [Override]
+    /**
+     * The channel uses its category's overrides instead of its own.
+     */
+    public var followsCategory: Bool
+    /**
+     * Only members with `mute_members` speak in the channel.
+     */
+    public var muteAll: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5305,7 +5902,16 @@ public struct ChannelInfo: Equatable, Hashable {
          */isDefault: Bool, 
         /**
          * Creation time.
-         */createdAtMs: Int64) {
+         */createdAtMs: Int64, 
+        /**
+         * Permission overrides of the channel (per group or member).
+         */overrides: [Override], 
+        /**
+         * The channel uses its category's overrides instead of its own.
+         */followsCategory: Bool, 
+        /**
+         * Only members with `mute_members` speak in the channel.
+         */muteAll: Bool) {
         self.communityId = communityId
         self.channelId = channelId
         self.name = name
@@ -5318,6 +5924,9 @@ public struct ChannelInfo: Equatable, Hashable {
         self.`private` = `private`
         self.isDefault = isDefault
         self.createdAtMs = createdAtMs
+        self.overrides = overrides
+        self.followsCategory = followsCategory
+        self.muteAll = muteAll
     }
 
     
@@ -5347,7 +5956,10 @@ public struct FfiConverterTypeChannelInfo: FfiConverterRustBuffer {
                 position: FfiConverterInt64.read(from: &buf), 
                 private: FfiConverterBool.read(from: &buf), 
                 isDefault: FfiConverterBool.read(from: &buf), 
-                createdAtMs: FfiConverterInt64.read(from: &buf)
+                createdAtMs: FfiConverterInt64.read(from: &buf), 
+                overrides: FfiConverterSequenceTypeOverride.read(from: &buf), 
+                followsCategory: FfiConverterBool.read(from: &buf), 
+                muteAll: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -5364,6 +5976,9 @@ public struct FfiConverterTypeChannelInfo: FfiConverterRustBuffer {
         FfiConverterBool.write(value.`private`, into: &buf)
         FfiConverterBool.write(value.isDefault, into: &buf)
         FfiConverterInt64.write(value.createdAtMs, into: &buf)
+        FfiConverterSequenceTypeOverride.write(value.overrides, into: &buf)
+        FfiConverterBool.write(value.followsCategory, into: &buf)
+        FfiConverterBool.write(value.muteAll, into: &buf)
     }
 }
 
@@ -5380,6 +5995,75 @@ public func FfiConverterTypeChannelInfo_lift(_ buf: RustBuffer) throws -> Channe
 #endif
 public func FfiConverterTypeChannelInfo_lower(_ value: ChannelInfo) -> RustBuffer {
     return FfiConverterTypeChannelInfo.lower(value)
+}
+
+
+/**
+ * What the user may do in one channel.
+ */
+public struct ChannelPermissions: Equatable, Hashable {
+    /**
+     * The channel.
+     */
+    public var channelId: String
+    /**
+     * The effective flags there (a `PermissionFlag` bit set).
+     */
+    public var permissions: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The channel.
+         */channelId: String, 
+        /**
+         * The effective flags there (a `PermissionFlag` bit set).
+         */permissions: UInt64) {
+        self.channelId = channelId
+        self.permissions = permissions
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ChannelPermissions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChannelPermissions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChannelPermissions {
+        return
+            try ChannelPermissions(
+                channelId: FfiConverterString.read(from: &buf), 
+                permissions: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ChannelPermissions, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.channelId, into: &buf)
+        FfiConverterUInt64.write(value.permissions, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChannelPermissions_lift(_ buf: RustBuffer) throws -> ChannelPermissions {
+    return try FfiConverterTypeChannelPermissions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChannelPermissions_lower(_ value: ChannelPermissions) -> RustBuffer {
+    return FfiConverterTypeChannelPermissions.lower(value)
 }
 
 
@@ -5524,6 +6208,14 @@ public struct ChannelUpdate: Equatable, Hashable {
      * Make it private or public.
      */
     public var `private`: Bool?
+    /**
+     * Use the category's overrides (true) or the channel's own (false).
+     */
+    public var followsCategory: Bool?
+    /**
+     * Mute or unmute the channel for everyone without `mute_members`.
+     */
+    public var muteAll: Bool?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5548,7 +6240,13 @@ public struct ChannelUpdate: Equatable, Hashable {
          */position: Int64? = nil, 
         /**
          * Make it private or public.
-         */`private`: Bool? = nil) {
+         */`private`: Bool? = nil, 
+        /**
+         * Use the category's overrides (true) or the channel's own (false).
+         */followsCategory: Bool? = nil, 
+        /**
+         * Mute or unmute the channel for everyone without `mute_members`.
+         */muteAll: Bool? = nil) {
         self.name = name
         self.introduction = introduction
         self.notice = notice
@@ -5556,6 +6254,8 @@ public struct ChannelUpdate: Equatable, Hashable {
         self.categoryId = categoryId
         self.position = position
         self.`private` = `private`
+        self.followsCategory = followsCategory
+        self.muteAll = muteAll
     }
 
     
@@ -5580,7 +6280,9 @@ public struct FfiConverterTypeChannelUpdate: FfiConverterRustBuffer {
                 custom: FfiConverterOptionString.read(from: &buf), 
                 categoryId: FfiConverterOptionString.read(from: &buf), 
                 position: FfiConverterOptionInt64.read(from: &buf), 
-                private: FfiConverterOptionBool.read(from: &buf)
+                private: FfiConverterOptionBool.read(from: &buf), 
+                followsCategory: FfiConverterOptionBool.read(from: &buf), 
+                muteAll: FfiConverterOptionBool.read(from: &buf)
         )
     }
 
@@ -5592,6 +6294,8 @@ public struct FfiConverterTypeChannelUpdate: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.categoryId, into: &buf)
         FfiConverterOptionInt64.write(value.position, into: &buf)
         FfiConverterOptionBool.write(value.`private`, into: &buf)
+        FfiConverterOptionBool.write(value.followsCategory, into: &buf)
+        FfiConverterOptionBool.write(value.muteAll, into: &buf)
     }
 }
 
@@ -5883,7 +6587,7 @@ public struct CommunityInfo: Equatable, Hashable {
      */
     public var joinPolicy: JoinPolicy
     /**
-     * Only the owner and admins may send messages.
+     * Only members with `mute_members` (and the owner and admins) may speak.
      */
     public var muteAll: Bool
     /**
@@ -5934,7 +6638,7 @@ public struct CommunityInfo: Equatable, Hashable {
          * How users join.
          */joinPolicy: JoinPolicy, 
         /**
-         * Only the owner and admins may send messages.
+         * Only members with `mute_members` (and the owner and admins) may speak.
          */muteAll: Bool, 
         /**
          * Exact number of members.
@@ -6132,6 +6836,10 @@ public struct CommunitySnapshot: Equatable, Hashable {
      * Unread heads of the visible channels.
      */
     public var heads: [ChannelHead]
+    /**
+     * The community's permission groups, `@everyone` first, then by position.
+     */
+    public var groups: [Group]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6153,13 +6861,17 @@ public struct CommunitySnapshot: Equatable, Hashable {
          */notification: NotificationStatus, 
         /**
          * Unread heads of the visible channels.
-         */heads: [ChannelHead]) {
+         */heads: [ChannelHead], 
+        /**
+         * The community's permission groups, `@everyone` first, then by position.
+         */groups: [Group]) {
         self.info = info
         self.categories = categories
         self.channels = channels
         self.me = me
         self.notification = notification
         self.heads = heads
+        self.groups = groups
     }
 
     
@@ -6183,7 +6895,8 @@ public struct FfiConverterTypeCommunitySnapshot: FfiConverterRustBuffer {
                 channels: FfiConverterSequenceTypeChannelInfo.read(from: &buf), 
                 me: FfiConverterTypeMemberInfo.read(from: &buf), 
                 notification: FfiConverterTypeNotificationStatus.read(from: &buf), 
-                heads: FfiConverterSequenceTypeChannelHead.read(from: &buf)
+                heads: FfiConverterSequenceTypeChannelHead.read(from: &buf), 
+                groups: FfiConverterSequenceTypeGroup.read(from: &buf)
         )
     }
 
@@ -6194,6 +6907,7 @@ public struct FfiConverterTypeCommunitySnapshot: FfiConverterRustBuffer {
         FfiConverterTypeMemberInfo.write(value.me, into: &buf)
         FfiConverterTypeNotificationStatus.write(value.notification, into: &buf)
         FfiConverterSequenceTypeChannelHead.write(value.heads, into: &buf)
+        FfiConverterSequenceTypeGroup.write(value.groups, into: &buf)
     }
 }
 
@@ -6631,6 +7345,216 @@ public func FfiConverterTypeFailedUser_lower(_ value: FailedUser) -> RustBuffer 
 
 
 /**
+ * A permission group (a "role"): named flags a member may hold.
+ */
+public struct Group: Equatable, Hashable {
+    /**
+     * The community.
+     */
+    public var communityId: String
+    /**
+     * The group's id (`everyone` for the group every member has).
+     */
+    public var groupId: String
+    /**
+     * Display name.
+     */
+    public var name: String
+    /**
+     * Display color `0xRRGGBB` (0: none).
+     */
+    public var color: UInt32
+    /**
+     * Rank: a higher position ranks higher (`@everyone` is 0; groups are 1, 2, 3…).
+     * Members act only on members and groups below their own highest group.
+     */
+    public var position: Int64
+    /**
+     * Whether any member may mention the group (else only with `mention_everyone`).
+     */
+    public var mentionable: Bool
+    /**
+     * The flags the group grants (a `PermissionFlag` bit set).
+     */
+    public var permissions: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The community.
+         */communityId: String, 
+        /**
+         * The group's id (`everyone` for the group every member has).
+         */groupId: String, 
+        /**
+         * Display name.
+         */name: String, 
+        /**
+         * Display color `0xRRGGBB` (0: none).
+         */color: UInt32, 
+        /**
+         * Rank: a higher position ranks higher (`@everyone` is 0; groups are 1, 2, 3…).
+         * Members act only on members and groups below their own highest group.
+         */position: Int64, 
+        /**
+         * Whether any member may mention the group (else only with `mention_everyone`).
+         */mentionable: Bool, 
+        /**
+         * The flags the group grants (a `PermissionFlag` bit set).
+         */permissions: UInt64) {
+        self.communityId = communityId
+        self.groupId = groupId
+        self.name = name
+        self.color = color
+        self.position = position
+        self.mentionable = mentionable
+        self.permissions = permissions
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Group: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGroup: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Group {
+        return
+            try Group(
+                communityId: FfiConverterString.read(from: &buf), 
+                groupId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                color: FfiConverterUInt32.read(from: &buf), 
+                position: FfiConverterInt64.read(from: &buf), 
+                mentionable: FfiConverterBool.read(from: &buf), 
+                permissions: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Group, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.communityId, into: &buf)
+        FfiConverterString.write(value.groupId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterUInt32.write(value.color, into: &buf)
+        FfiConverterInt64.write(value.position, into: &buf)
+        FfiConverterBool.write(value.mentionable, into: &buf)
+        FfiConverterUInt64.write(value.permissions, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGroup_lift(_ buf: RustBuffer) throws -> Group {
+    return try FfiConverterTypeGroup.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGroup_lower(_ value: Group) -> RustBuffer {
+    return FfiConverterTypeGroup.lower(value)
+}
+
+
+/**
+ * A change to a permission group; `None` leaves a field as it is.
+ */
+public struct GroupUpdate: Equatable, Hashable {
+    /**
+     * New name.
+     */
+    public var name: String?
+    /**
+     * New color.
+     */
+    public var color: UInt32?
+    /**
+     * Mentionable or not.
+     */
+    public var mentionable: Bool?
+    /**
+     * New flags.
+     */
+    public var permissions: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * New name.
+         */name: String? = nil, 
+        /**
+         * New color.
+         */color: UInt32? = nil, 
+        /**
+         * Mentionable or not.
+         */mentionable: Bool? = nil, 
+        /**
+         * New flags.
+         */permissions: UInt64? = nil) {
+        self.name = name
+        self.color = color
+        self.mentionable = mentionable
+        self.permissions = permissions
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension GroupUpdate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeGroupUpdate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GroupUpdate {
+        return
+            try GroupUpdate(
+                name: FfiConverterOptionString.read(from: &buf), 
+                color: FfiConverterOptionUInt32.read(from: &buf), 
+                mentionable: FfiConverterOptionBool.read(from: &buf), 
+                permissions: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: GroupUpdate, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionUInt32.write(value.color, into: &buf)
+        FfiConverterOptionBool.write(value.mentionable, into: &buf)
+        FfiConverterOptionUInt64.write(value.permissions, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGroupUpdate_lift(_ buf: RustBuffer) throws -> GroupUpdate {
+    return try FfiConverterTypeGroupUpdate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeGroupUpdate_lower(_ value: GroupUpdate) -> RustBuffer {
+    return FfiConverterTypeGroupUpdate.lower(value)
+}
+
+
+/**
  * A pending request to join an approval-only community.
  */
 public struct JoinRequest: Equatable, Hashable {
@@ -6748,10 +7672,14 @@ public struct Limits: Equatable, Hashable {
     public var customDataBytes: UInt64
     public var recallWindowMs: UInt64
     public var maxHiddenPerChannel: UInt64
+    public var maxGroupsPerCommunity: UInt64
+    public var maxOverridesPerChannel: UInt64
+    public var maxMemberFields: UInt64
+    public var memberFieldBytes: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(maxMembersPerCommunity: UInt64, maxChannelsPerCommunity: UInt32, maxJoinedCommunities: UInt32, communityNameChars: UInt64, avatarUrlChars: UInt64, communityNoticeChars: UInt64, maxAttributes: UInt64, attributeKeyChars: UInt64, attributeValueChars: UInt64, maxInvitees: UInt64, maxPageSize: UInt32, nicknameBytes: UInt64, channelNameBytes: UInt64, channelIntroBytes: UInt64, channelNoticeBytes: UInt64, textBytes: UInt64, customPayloadBytes: UInt64, maxMentions: UInt64, channelMessagesPerSecond: UInt32, maxReactionsPerMessage: UInt64, emojiBytes: UInt64, maxPinsPerChannel: UInt64, customDataBytes: UInt64, recallWindowMs: UInt64, maxHiddenPerChannel: UInt64) {
+    public init(maxMembersPerCommunity: UInt64, maxChannelsPerCommunity: UInt32, maxJoinedCommunities: UInt32, communityNameChars: UInt64, avatarUrlChars: UInt64, communityNoticeChars: UInt64, maxAttributes: UInt64, attributeKeyChars: UInt64, attributeValueChars: UInt64, maxInvitees: UInt64, maxPageSize: UInt32, nicknameBytes: UInt64, channelNameBytes: UInt64, channelIntroBytes: UInt64, channelNoticeBytes: UInt64, textBytes: UInt64, customPayloadBytes: UInt64, maxMentions: UInt64, channelMessagesPerSecond: UInt32, maxReactionsPerMessage: UInt64, emojiBytes: UInt64, maxPinsPerChannel: UInt64, customDataBytes: UInt64, recallWindowMs: UInt64, maxHiddenPerChannel: UInt64, maxGroupsPerCommunity: UInt64, maxOverridesPerChannel: UInt64, maxMemberFields: UInt64, memberFieldBytes: UInt64) {
         self.maxMembersPerCommunity = maxMembersPerCommunity
         self.maxChannelsPerCommunity = maxChannelsPerCommunity
         self.maxJoinedCommunities = maxJoinedCommunities
@@ -6777,6 +7705,10 @@ public struct Limits: Equatable, Hashable {
         self.customDataBytes = customDataBytes
         self.recallWindowMs = recallWindowMs
         self.maxHiddenPerChannel = maxHiddenPerChannel
+        self.maxGroupsPerCommunity = maxGroupsPerCommunity
+        self.maxOverridesPerChannel = maxOverridesPerChannel
+        self.maxMemberFields = maxMemberFields
+        self.memberFieldBytes = memberFieldBytes
     }
 
     
@@ -6819,7 +7751,11 @@ public struct FfiConverterTypeLimits: FfiConverterRustBuffer {
                 maxPinsPerChannel: FfiConverterUInt64.read(from: &buf), 
                 customDataBytes: FfiConverterUInt64.read(from: &buf), 
                 recallWindowMs: FfiConverterUInt64.read(from: &buf), 
-                maxHiddenPerChannel: FfiConverterUInt64.read(from: &buf)
+                maxHiddenPerChannel: FfiConverterUInt64.read(from: &buf), 
+                maxGroupsPerCommunity: FfiConverterUInt64.read(from: &buf), 
+                maxOverridesPerChannel: FfiConverterUInt64.read(from: &buf), 
+                maxMemberFields: FfiConverterUInt64.read(from: &buf), 
+                memberFieldBytes: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -6849,6 +7785,10 @@ public struct FfiConverterTypeLimits: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.customDataBytes, into: &buf)
         FfiConverterUInt64.write(value.recallWindowMs, into: &buf)
         FfiConverterUInt64.write(value.maxHiddenPerChannel, into: &buf)
+        FfiConverterUInt64.write(value.maxGroupsPerCommunity, into: &buf)
+        FfiConverterUInt64.write(value.maxOverridesPerChannel, into: &buf)
+        FfiConverterUInt64.write(value.maxMemberFields, into: &buf)
+        FfiConverterUInt64.write(value.memberFieldBytes, into: &buf)
     }
 }
 
@@ -7263,6 +8203,14 @@ public struct MemberInfo: Equatable, Hashable {
      * Muted until this time, if muted.
      */
     public var mutedUntilMs: Int64?
+    /**
+     * The permission groups the member holds besides `@everyone` (ids).
+     */
+    public var groups: [String]
+    /**
+     * Custom fields set by managers (or the member).
+     */
+    public var customFields: [String: String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7284,13 +8232,21 @@ public struct MemberInfo: Equatable, Hashable {
          */joinedAtMs: Int64, 
         /**
          * Muted until this time, if muted.
-         */mutedUntilMs: Int64?) {
+         */mutedUntilMs: Int64?, 
+        /**
+         * The permission groups the member holds besides `@everyone` (ids).
+         */groups: [String], 
+        /**
+         * Custom fields set by managers (or the member).
+         */customFields: [String: String]) {
         self.communityId = communityId
         self.userId = userId
         self.role = role
         self.nickname = nickname
         self.joinedAtMs = joinedAtMs
         self.mutedUntilMs = mutedUntilMs
+        self.groups = groups
+        self.customFields = customFields
     }
 
     
@@ -7314,7 +8270,9 @@ public struct FfiConverterTypeMemberInfo: FfiConverterRustBuffer {
                 role: FfiConverterTypeRole.read(from: &buf), 
                 nickname: FfiConverterString.read(from: &buf), 
                 joinedAtMs: FfiConverterInt64.read(from: &buf), 
-                mutedUntilMs: FfiConverterOptionInt64.read(from: &buf)
+                mutedUntilMs: FfiConverterOptionInt64.read(from: &buf), 
+                groups: FfiConverterSequenceString.read(from: &buf), 
+                customFields: FfiConverterDictionaryStringString.read(from: &buf)
         )
     }
 
@@ -7325,6 +8283,8 @@ public struct FfiConverterTypeMemberInfo: FfiConverterRustBuffer {
         FfiConverterString.write(value.nickname, into: &buf)
         FfiConverterInt64.write(value.joinedAtMs, into: &buf)
         FfiConverterOptionInt64.write(value.mutedUntilMs, into: &buf)
+        FfiConverterSequenceString.write(value.groups, into: &buf)
+        FfiConverterDictionaryStringString.write(value.customFields, into: &buf)
     }
 }
 
@@ -7424,6 +8384,115 @@ public func FfiConverterTypeMemberPage_lower(_ value: MemberPage) -> RustBuffer 
 
 
 /**
+ * A member-list query; every filter is optional.
+ */
+public struct MembersQuery: Equatable, Hashable {
+    /**
+     * Only members whose id or nickname contains this text (case-insensitive).
+     */
+    public var query: String?
+    /**
+     * Only members holding this group.
+     */
+    public var groupId: String?
+    /**
+     * Only members whose custom field `field_key` has the value `field_value` (set both).
+     */
+    public var fieldKey: String?
+    /**
+     * The value `field_key` must have.
+     */
+    public var fieldValue: String?
+    /**
+     * The previous page's `next_cursor`.
+     */
+    public var cursor: String?
+    /**
+     * Page size 1..=100 (default 100).
+     */
+    public var limit: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Only members whose id or nickname contains this text (case-insensitive).
+         */query: String? = nil, 
+        /**
+         * Only members holding this group.
+         */groupId: String? = nil, 
+        /**
+         * Only members whose custom field `field_key` has the value `field_value` (set both).
+         */fieldKey: String? = nil, 
+        /**
+         * The value `field_key` must have.
+         */fieldValue: String? = nil, 
+        /**
+         * The previous page's `next_cursor`.
+         */cursor: String? = nil, 
+        /**
+         * Page size 1..=100 (default 100).
+         */limit: UInt32? = nil) {
+        self.query = query
+        self.groupId = groupId
+        self.fieldKey = fieldKey
+        self.fieldValue = fieldValue
+        self.cursor = cursor
+        self.limit = limit
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MembersQuery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMembersQuery: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MembersQuery {
+        return
+            try MembersQuery(
+                query: FfiConverterOptionString.read(from: &buf), 
+                groupId: FfiConverterOptionString.read(from: &buf), 
+                fieldKey: FfiConverterOptionString.read(from: &buf), 
+                fieldValue: FfiConverterOptionString.read(from: &buf), 
+                cursor: FfiConverterOptionString.read(from: &buf), 
+                limit: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MembersQuery, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.query, into: &buf)
+        FfiConverterOptionString.write(value.groupId, into: &buf)
+        FfiConverterOptionString.write(value.fieldKey, into: &buf)
+        FfiConverterOptionString.write(value.fieldValue, into: &buf)
+        FfiConverterOptionString.write(value.cursor, into: &buf)
+        FfiConverterOptionUInt32.write(value.limit, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMembersQuery_lift(_ buf: RustBuffer) throws -> MembersQuery {
+    return try FfiConverterTypeMembersQuery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMembersQuery_lower(_ value: MembersQuery) -> RustBuffer {
+    return FfiConverterTypeMembersQuery.lower(value)
+}
+
+
+/**
  * Who a message mentions.
  */
 public struct Mentions: Equatable, Hashable {
@@ -7435,6 +8504,11 @@ public struct Mentions: Equatable, Hashable {
      * `@everyone`.
      */
     public var everyone: Bool
+    /**
+     * Mentioned permission groups (ids): every holder is mentioned. A group that is not
+     * mentionable needs `mention_everyone`.
+     */
+    public var groups: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7444,9 +8518,14 @@ public struct Mentions: Equatable, Hashable {
          */users: [String] = [], 
         /**
          * `@everyone`.
-         */everyone: Bool = false) {
+         */everyone: Bool = false, 
+        /**
+         * Mentioned permission groups (ids): every holder is mentioned. A group that is not
+         * mentionable needs `mention_everyone`.
+         */groups: [String] = []) {
         self.users = users
         self.everyone = everyone
+        self.groups = groups
     }
 
     
@@ -7466,13 +8545,15 @@ public struct FfiConverterTypeMentions: FfiConverterRustBuffer {
         return
             try Mentions(
                 users: FfiConverterSequenceString.read(from: &buf), 
-                everyone: FfiConverterBool.read(from: &buf)
+                everyone: FfiConverterBool.read(from: &buf), 
+                groups: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
     public static func write(_ value: Mentions, into buf: inout [UInt8]) {
         FfiConverterSequenceString.write(value.users, into: &buf)
         FfiConverterBool.write(value.everyone, into: &buf)
+        FfiConverterSequenceString.write(value.groups, into: &buf)
     }
 }
 
@@ -7910,6 +8991,10 @@ public struct NewChannel: Equatable, Hashable {
      * Initial members of a private channel.
      */
     public var memberIds: [String]
+    /**
+     * Use the category's permission overrides instead of its own.
+     */
+    public var followsCategory: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7940,7 +9025,10 @@ public struct NewChannel: Equatable, Hashable {
          */`private`: Bool = false, 
         /**
          * Initial members of a private channel.
-         */memberIds: [String] = []) {
+         */memberIds: [String] = [], 
+        /**
+         * Use the category's permission overrides instead of its own.
+         */followsCategory: Bool = false) {
         self.name = name
         self.kind = kind
         self.introduction = introduction
@@ -7950,6 +9038,7 @@ public struct NewChannel: Equatable, Hashable {
         self.position = position
         self.`private` = `private`
         self.memberIds = memberIds
+        self.followsCategory = followsCategory
     }
 
     
@@ -7976,7 +9065,8 @@ public struct FfiConverterTypeNewChannel: FfiConverterRustBuffer {
                 categoryId: FfiConverterOptionString.read(from: &buf), 
                 position: FfiConverterOptionInt64.read(from: &buf), 
                 private: FfiConverterBool.read(from: &buf), 
-                memberIds: FfiConverterSequenceString.read(from: &buf)
+                memberIds: FfiConverterSequenceString.read(from: &buf), 
+                followsCategory: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -7990,6 +9080,7 @@ public struct FfiConverterTypeNewChannel: FfiConverterRustBuffer {
         FfiConverterOptionInt64.write(value.position, into: &buf)
         FfiConverterBool.write(value.`private`, into: &buf)
         FfiConverterSequenceString.write(value.memberIds, into: &buf)
+        FfiConverterBool.write(value.followsCategory, into: &buf)
     }
 }
 
@@ -8131,6 +9222,95 @@ public func FfiConverterTypeNewCommunity_lower(_ value: NewCommunity) -> RustBuf
 
 
 /**
+ * A new permission group; it starts at the bottom (position 1).
+ */
+public struct NewGroup: Equatable, Hashable {
+    /**
+     * Name (1..=100 bytes).
+     */
+    public var name: String
+    /**
+     * Display color `0xRRGGBB`.
+     */
+    public var color: UInt32
+    /**
+     * Anyone may mention it.
+     */
+    public var mentionable: Bool
+    /**
+     * The flags it grants (only flags the user holds may be given).
+     */
+    public var permissions: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Name (1..=100 bytes).
+         */name: String, 
+        /**
+         * Display color `0xRRGGBB`.
+         */color: UInt32 = UInt32(0), 
+        /**
+         * Anyone may mention it.
+         */mentionable: Bool = false, 
+        /**
+         * The flags it grants (only flags the user holds may be given).
+         */permissions: UInt64 = UInt64(0)) {
+        self.name = name
+        self.color = color
+        self.mentionable = mentionable
+        self.permissions = permissions
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewGroup: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewGroup: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewGroup {
+        return
+            try NewGroup(
+                name: FfiConverterString.read(from: &buf), 
+                color: FfiConverterUInt32.read(from: &buf), 
+                mentionable: FfiConverterBool.read(from: &buf), 
+                permissions: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewGroup, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterUInt32.write(value.color, into: &buf)
+        FfiConverterBool.write(value.mentionable, into: &buf)
+        FfiConverterUInt64.write(value.permissions, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewGroup_lift(_ buf: RustBuffer) throws -> NewGroup {
+    return try FfiConverterTypeNewGroup.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewGroup_lower(_ value: NewGroup) -> RustBuffer {
+    return FfiConverterTypeNewGroup.lower(value)
+}
+
+
+/**
  * The original of a forwarded message.
  */
 public struct Origin: Equatable, Hashable {
@@ -8226,6 +9406,86 @@ public func FfiConverterTypeOrigin_lift(_ buf: RustBuffer) throws -> Origin {
 #endif
 public func FfiConverterTypeOrigin_lower(_ value: Origin) -> RustBuffer {
     return FfiConverterTypeOrigin.lower(value)
+}
+
+
+/**
+ * Flags allowed and denied in one channel or category for a group or a member. Setting
+ * one with nothing allowed or denied removes it.
+ */
+public struct Override: Equatable, Hashable {
+    /**
+     * Who it is for.
+     */
+    public var target: OverrideTarget
+    /**
+     * Flags granted there (a `PermissionFlag` bit set).
+     */
+    public var allow: UInt64
+    /**
+     * Flags taken away there.
+     */
+    public var deny: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Who it is for.
+         */target: OverrideTarget, 
+        /**
+         * Flags granted there (a `PermissionFlag` bit set).
+         */allow: UInt64 = UInt64(0), 
+        /**
+         * Flags taken away there.
+         */deny: UInt64 = UInt64(0)) {
+        self.target = target
+        self.allow = allow
+        self.deny = deny
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Override: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOverride: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Override {
+        return
+            try Override(
+                target: FfiConverterTypeOverrideTarget.read(from: &buf), 
+                allow: FfiConverterUInt64.read(from: &buf), 
+                deny: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Override, into buf: inout [UInt8]) {
+        FfiConverterTypeOverrideTarget.write(value.target, into: &buf)
+        FfiConverterUInt64.write(value.allow, into: &buf)
+        FfiConverterUInt64.write(value.deny, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverride_lift(_ buf: RustBuffer) throws -> Override {
+    return try FfiConverterTypeOverride.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverride_lower(_ value: Override) -> RustBuffer {
+    return FfiConverterTypeOverride.lower(value)
 }
 
 
@@ -9193,7 +10453,7 @@ public enum ChannelKind: Equatable, Hashable {
      */
     case voice
     /**
-     * Only owner and admins post.
+     * `@everyone` may not send (a group override may allow it back).
      */
     case announcement
     /**
@@ -9389,6 +10649,102 @@ public func FfiConverterTypeChannelListDiff_lift(_ buf: RustBuffer) throws -> Ch
 #endif
 public func FfiConverterTypeChannelListDiff_lower(_ value: ChannelListDiff) -> RustBuffer {
     return FfiConverterTypeChannelListDiff.lower(value)
+}
+
+
+
+/**
+ * The user's notification level for one channel: what of its counts reaches the
+ * community's sums and the totals (the channel's own counts stay exact).
+ */
+
+public enum ChannelNotification: Equatable, Hashable {
+    
+    /**
+     * Unread and mentions count.
+     */
+    case all
+    /**
+     * Only mentions count.
+     */
+    case mentionsOnly
+    /**
+     * Nothing counts.
+     */
+    case none
+    /**
+     * A level this version does not know (from a newer server): counts as `all`.
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ChannelNotification: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChannelNotification: FfiConverterRustBuffer {
+    typealias SwiftType = ChannelNotification
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChannelNotification {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .all
+        
+        case 2: return .mentionsOnly
+        
+        case 3: return .none
+        
+        case 4: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ChannelNotification, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .all:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .mentionsOnly:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .none:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChannelNotification_lift(_ buf: RustBuffer) throws -> ChannelNotification {
+    return try FfiConverterTypeChannelNotification.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChannelNotification_lower(_ value: ChannelNotification) -> RustBuffer {
+    return FfiConverterTypeChannelNotification.lower(value)
 }
 
 
@@ -10837,6 +12193,319 @@ public func FfiConverterTypeNotificationStatus_lower(_ value: NotificationStatus
 
 
 /**
+ * Who an override is for.
+ */
+
+public enum OverrideTarget: Equatable, Hashable {
+    
+    /**
+     * The members of a group (`everyone` for every member).
+     */
+    case group(
+        /**
+         * The group.
+         */groupId: String
+    )
+    /**
+     * One member.
+     */
+    case member(
+        /**
+         * The member.
+         */userId: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension OverrideTarget: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOverrideTarget: FfiConverterRustBuffer {
+    typealias SwiftType = OverrideTarget
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OverrideTarget {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .group(groupId: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .member(userId: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: OverrideTarget, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .group(groupId):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(groupId, into: &buf)
+            
+        
+        case let .member(userId):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(userId, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverrideTarget_lift(_ buf: RustBuffer) throws -> OverrideTarget {
+    return try FfiConverterTypeOverrideTarget.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOverrideTarget_lower(_ value: OverrideTarget) -> RustBuffer {
+    return FfiConverterTypeOverrideTarget.lower(value)
+}
+
+
+
+/**
+ * One permission flag; its value is its bit in a permission set (bit `n` = `1 << n`).
+ * Bits a newer server adds are kept in the `u64` sets, unnamed here.
+ */
+
+public enum PermissionFlag: UInt64, Equatable, Hashable {
+    
+    /**
+     * See the channel (and its unread counts).
+     */
+    case viewChannel = 1
+    /**
+     * Read the channel's history.
+     */
+    case readHistory = 2
+    /**
+     * Send messages in the channel.
+     */
+    case sendMessages = 4
+    /**
+     * Send messages in the channel's threads.
+     */
+    case sendInThreads = 8
+    /**
+     * Start threads.
+     */
+    case createThreads = 16
+    /**
+     * React to messages.
+     */
+    case addReactions = 32
+    /**
+     * Send image, file, audio and video messages.
+     */
+    case attachMedia = 64
+    /**
+     * Mention `@everyone` and groups that are not mentionable.
+     */
+    case mentionEveryone = 128
+    /**
+     * Recall others' messages, pin and unpin.
+     */
+    case manageMessages = 256
+    /**
+     * Manage threads.
+     */
+    case manageThreads = 512
+    /**
+     * Create, change and delete channels and categories, and their overrides.
+     */
+    case manageChannels = 1024
+    /**
+     * Create, change, delete and assign groups below one's own; set member fields.
+     */
+    case manageRoles = 2048
+    /**
+     * Kick members below one's own rank; decide join requests.
+     */
+    case kickMembers = 4096
+    /**
+     * Ban and unban members below one's own rank.
+     */
+    case banMembers = 8192
+    /**
+     * Mute members below one's own rank; mute a whole channel or community.
+     */
+    case muteMembers = 16384
+    /**
+     * Change the community's info, attributes and settings.
+     */
+    case manageCommunity = 32768
+    /**
+     * Everything (bypasses every override).
+     */
+    case administrator = 65536
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PermissionFlag: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePermissionFlag: FfiConverterRustBuffer {
+    typealias SwiftType = PermissionFlag
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PermissionFlag {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .viewChannel
+        
+        case 2: return .readHistory
+        
+        case 3: return .sendMessages
+        
+        case 4: return .sendInThreads
+        
+        case 5: return .createThreads
+        
+        case 6: return .addReactions
+        
+        case 7: return .attachMedia
+        
+        case 8: return .mentionEveryone
+        
+        case 9: return .manageMessages
+        
+        case 10: return .manageThreads
+        
+        case 11: return .manageChannels
+        
+        case 12: return .manageRoles
+        
+        case 13: return .kickMembers
+        
+        case 14: return .banMembers
+        
+        case 15: return .muteMembers
+        
+        case 16: return .manageCommunity
+        
+        case 17: return .administrator
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PermissionFlag, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .viewChannel:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .readHistory:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .sendMessages:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .sendInThreads:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .createThreads:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .addReactions:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .attachMedia:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .mentionEveryone:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .manageMessages:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .manageThreads:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .manageChannels:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .manageRoles:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .kickMembers:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .banMembers:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .muteMembers:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .manageCommunity:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .administrator:
+            writeInt(&buf, Int32(17))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePermissionFlag_lift(_ buf: RustBuffer) throws -> PermissionFlag {
+    return try FfiConverterTypePermissionFlag.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePermissionFlag_lower(_ value: PermissionFlag) -> RustBuffer {
+    return FfiConverterTypePermissionFlag.lower(value)
+}
+
+
+
+/**
  * The state of a replied-to message, as its preview shows it.
  */
 
@@ -12069,6 +13738,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeBan: FfiConverterRustBuffer {
+    typealias SwiftType = [Ban]
+
+    public static func write(_ value: [Ban], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeBan.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Ban] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Ban]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeBan.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeCategoryInfo: FfiConverterRustBuffer {
     typealias SwiftType = [CategoryInfo]
 
@@ -12161,6 +13855,31 @@ fileprivate struct FfiConverterSequenceTypeChannelInfo: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeChannelInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeChannelPermissions: FfiConverterRustBuffer {
+    typealias SwiftType = [ChannelPermissions]
+
+    public static func write(_ value: [ChannelPermissions], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeChannelPermissions.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ChannelPermissions] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ChannelPermissions]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeChannelPermissions.read(from: &buf))
         }
         return seq
     }
@@ -12319,6 +14038,31 @@ fileprivate struct FfiConverterSequenceTypeFailedUser: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeGroup: FfiConverterRustBuffer {
+    typealias SwiftType = [Group]
+
+    public static func write(_ value: [Group], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeGroup.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Group] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Group]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeGroup.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeJoinRequest: FfiConverterRustBuffer {
     typealias SwiftType = [JoinRequest]
 
@@ -12411,6 +14155,31 @@ fileprivate struct FfiConverterSequenceTypeMessage: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeMessage.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOverride: FfiConverterRustBuffer {
+    typealias SwiftType = [Override]
+
+    public static func write(_ value: [Override], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOverride.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Override] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Override]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOverride.read(from: &buf))
         }
         return seq
     }
@@ -12544,6 +14313,31 @@ fileprivate struct FfiConverterSequenceTypeMessageUpdate: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePermissionFlag: FfiConverterRustBuffer {
+    typealias SwiftType = [PermissionFlag]
+
+    public static func write(_ value: [PermissionFlag], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePermissionFlag.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PermissionFlag] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PermissionFlag]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePermissionFlag.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterDictionaryStringString: FfiConverterRustBuffer {
     public static func write(_ value: [String: String], into buf: inout [UInt8]) {
         let len = Int32(value.count)
@@ -12627,6 +14421,40 @@ public func setLogListener(level: LogLevel, listener: LogListener?)throws   {try
 }
 }
 /**
+ * The named flags set in `permissions`, in bit order (unknown bits are left out).
+ */
+public func permissionFlags(permissions: UInt64) -> [PermissionFlag]  {
+    return try!  FfiConverterSequenceTypePermissionFlag.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_func_permission_flags(
+        FfiConverterUInt64.lower(permissions),uniffiCallStatus
+    )
+})
+}
+/**
+ * The snake_case names of the known flags set in `permissions` (`"manage_messages"`), in
+ * bit order: the names of `docs/PROTOCOL.md`, for display and logs.
+ */
+public func permissionNames(permissions: UInt64) -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_func_permission_names(
+        FfiConverterUInt64.lower(permissions),uniffiCallStatus
+    )
+})
+}
+/**
+ * The bit set of `flags` (for `NewGroup.permissions`, `Override.allow` / `deny`).
+ */
+public func permissionsOf(flags: [PermissionFlag]) -> UInt64  {
+    return try!  FfiConverterUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_func_permissions_of(
+        FfiConverterSequenceTypePermissionFlag.lower(flags),uniffiCallStatus
+    )
+})
+}
+/**
  * Stops every listener and callback delivery, and every wake-up of a foreign future, for
  * good, and waits (at most two seconds) for a call in flight to return. Hosts whose runtime
  * cannot take calls during shutdown call it at exit: the Python package registers it with
@@ -12658,6 +14486,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_func_set_log_listener() != 5756) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_func_permission_flags() != 21401) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_func_permission_names() != 7457) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_func_permissions_of() != 57229) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_func_stop_callbacks() != 8850) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -12679,13 +14516,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() != 4052) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_add_members() != 16459) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_add_members() != 28637) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_add_reaction() != 9886) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_delete() != 32055) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_check_operation() != 53755) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_check_send() != 49955) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_delete() != 42977) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_discard() != 10161) {
@@ -12718,16 +14561,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_channel_pending() != 44642) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_pin_message() != 58623) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_permissions() != 61314) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_pin_message() != 44900) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_pins() != 27361) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_recall_message() != 41432) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_recall_message() != 23896) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_remove_members() != 26835) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_remove_members() != 18759) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_remove_reaction() != 48750) {
@@ -12742,13 +14588,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_channel_send_text() != 65004) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_unpin_message() != 34118) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_set_notification_level() != 31170) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_set_override() != 63497) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_unpin_message() != 58147) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_unread() != 59669) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_update() != 30512) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_update() != 26157) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change() != 44908) {
@@ -12832,7 +14684,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_community_channel() != 12980) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_create_channel() != 13208) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_create_channel() != 31000) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_id() != 14487) {
@@ -12841,22 +14693,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels() != 13953) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_community_assign_group() != 26158) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_ban() != 13507) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_bans() != 60550) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_community_categories() != 37528) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_channel_permissions() != 63785) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_channels() != 13037) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_create_category() != 59716) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_check_operation() != 46236) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_decide_join_request() != 21592) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_create_category() != 58872) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_delete_attributes() != 14048) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_create_group() != 27458) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_delete_category() != 18960) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_decide_join_request() != 46941) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_delete_attributes() != 37910) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_delete_category() != 21200) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_delete_group() != 23154) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_dismiss() != 34563) {
@@ -12865,13 +14738,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_community_entry() != 59885) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_community_find_members() != 16526) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_groups() != 14725) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_community_invite() != 28893) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_join_requests() != 52122) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_join_requests() != 11949) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_kick() != 54208) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_kick() != 62427) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_leave() != 34418) {
@@ -12880,7 +14759,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_community_members() != 30081) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_mute_member() != 51398) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_mute_member() != 5116) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_permissions() != 64562) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_refresh() != 17517) {
@@ -12889,13 +14771,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_community_refresh_heads() != 51850) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_set_attributes() != 35362) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_reorder_groups() != 41736) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_set_attributes() != 56668) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_set_category_override() != 17780) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_set_member_fields() != 40141) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_set_member_role() != 64779) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_set_mute_all() != 22405) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_set_mute_all() != 30441) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_set_nickname() != 52253) {
@@ -12907,13 +14798,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership() != 30730) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_community_unassign_group() != 44520) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_unban() != 24499) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_community_unread() != 21249) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_update() != 3761) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_update() != 33828) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_update_category() != 36756) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_update_category() != 18578) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_update_group() != 3770) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update() != 12815) {

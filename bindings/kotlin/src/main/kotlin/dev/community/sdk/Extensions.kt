@@ -1,6 +1,7 @@
 // The thin idiomatic Kotlin layer over the generated bindings (community_sdk_ffi.kt):
 // subscriptions as cold Flows (collecting subscribes, cancelling the collector cancels the
-// SDK subscription), and the fields every SdkException variant carries, on the base type.
+// SDK subscription), the fields every SdkException variant carries, on the base type, and
+// permission sets tested with `in` (`PermissionFlag.MANAGE_MESSAGES in channel.permissions()!!`).
 // Async SDK methods are already `suspend` functions in the generated code.
 package dev.community.sdk
 
@@ -53,6 +54,12 @@ fun Channel.messageUpdates(): Flow<List<MessageUpdate>> = callbackFlow {
     })
     awaitClose { handle.close() }
 }.buffer(KChannel.UNLIMITED)
+
+/** Whether this permission set (`Channel.permissions()`, a group's `permissions`) holds [flag]. */
+operator fun ULong.contains(flag: PermissionFlag): Boolean = this and flag.value == flag.value
+
+/** The permission set of [flags], e.g. `permissionsOf(PermissionFlag.MANAGE_MESSAGES, PermissionFlag.KICK_MEMBERS)`. */
+fun permissionsOf(vararg flags: PermissionFlag): ULong = flags.fold(0uL) { set, flag -> set or flag.value }
 
 /** The stable numeric code of any variant (the protocol's code, or SDK-local ≥ 10000). */
 val SdkException.code: UInt

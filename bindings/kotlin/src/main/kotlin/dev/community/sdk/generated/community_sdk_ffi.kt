@@ -882,6 +882,12 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_community_sdk_ffi_checksum_func_set_log_listener(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_func_permission_flags(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_func_permission_names(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_func_permissions_of(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_func_stop_callbacks(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_loglistener_on_log(
@@ -899,6 +905,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_community_sdk_ffi_checksum_method_channel_add_members(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_add_reaction(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_check_operation(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_check_send(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_delete(
     ): Int
@@ -922,6 +932,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_pending(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_permissions(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_pin_message(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_pins(
@@ -937,6 +949,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_community_sdk_ffi_checksum_method_channel_send(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_send_text(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_set_notification_level(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_set_override(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_unpin_message(
     ): Int
@@ -1004,11 +1020,23 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_assign_group(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_ban(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_bans(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_categories(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_channel_permissions(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_channels(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_check_operation(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_create_category(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_create_group(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_decide_join_request(
     ): Int
@@ -1016,9 +1044,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_delete_category(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_delete_group(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_dismiss(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_entry(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_find_members(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_groups(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_invite(
     ): Int
@@ -1032,11 +1066,19 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_mute_member(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_permissions(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_refresh(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_refresh_heads(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_reorder_groups(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_set_attributes(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_set_category_override(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_set_member_fields(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_set_member_role(
     ): Int
@@ -1048,11 +1090,17 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_unassign_group(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_unban(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_unread(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_update(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_update_category(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_update_group(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update(
     ): Int
@@ -1133,6 +1181,10 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_add_reaction(`ptr`: Long,`seq`: Long,`emoji`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_check_operation(`ptr`: Long,`op`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_method_channel_check_send(`ptr`: Long,`content`: RustBuffer.ByValue,`mentions`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_community_sdk_ffi_fn_method_channel_delete(`ptr`: Long,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_discard(`ptr`: Long,`localId`: RustBuffer.ByValue,
@@ -1155,6 +1207,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_pending(`ptr`: Long,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_permissions(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_channel_pin_message(`ptr`: Long,`seq`: Long,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_pins(`ptr`: Long,
@@ -1170,6 +1224,10 @@ internal object UniffiLib {
     external fun uniffi_community_sdk_ffi_fn_method_channel_send(`ptr`: Long,`content`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_send_text(`ptr`: Long,`text`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_set_notification_level(`ptr`: Long,`level`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_set_override(`ptr`: Long,`rule`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_unpin_message(`ptr`: Long,`seq`: Long,
     ): Long
@@ -1249,11 +1307,23 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_community_subscribe_channels(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_assign_group(`ptr`: Long,`userId`: RustBuffer.ByValue,`groupId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_ban(`ptr`: Long,`userId`: RustBuffer.ByValue,`untilMs`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_bans(`ptr`: Long,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_categories(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_community_channel_permissions(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_community_channels(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_community_check_operation(`ptr`: Long,`op`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_community_sdk_ffi_fn_method_community_create_category(`ptr`: Long,`name`: RustBuffer.ByValue,`position`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_create_group(`ptr`: Long,`group`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_decide_join_request(`ptr`: Long,`userId`: RustBuffer.ByValue,`approve`: Byte,
     ): Long
@@ -1261,9 +1331,15 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_delete_category(`ptr`: Long,`categoryId`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_delete_group(`ptr`: Long,`groupId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_dismiss(`ptr`: Long,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_entry(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_community_find_members(`ptr`: Long,`query`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_groups(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_community_invite(`ptr`: Long,`userIds`: RustBuffer.ByValue,
     ): Long
@@ -1277,11 +1353,19 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_mute_member(`ptr`: Long,`userId`: RustBuffer.ByValue,`untilMs`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_permissions(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_community_refresh(`ptr`: Long,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_refresh_heads(`ptr`: Long,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_reorder_groups(`ptr`: Long,`groupIds`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_set_attributes(`ptr`: Long,`attributes`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_set_category_override(`ptr`: Long,`categoryId`: RustBuffer.ByValue,`rule`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_set_member_fields(`ptr`: Long,`userId`: RustBuffer.ByValue,`fields`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_set_member_role(`ptr`: Long,`userId`: RustBuffer.ByValue,`role`: RustBuffer.ByValue,
     ): Long
@@ -1293,11 +1377,17 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_transfer_ownership(`ptr`: Long,`userId`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_unassign_group(`ptr`: Long,`userId`: RustBuffer.ByValue,`groupId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_unban(`ptr`: Long,`userId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_unread(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_community_update(`ptr`: Long,`update`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_update_category(`ptr`: Long,`categoryId`: RustBuffer.ByValue,`name`: RustBuffer.ByValue,`position`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_update_group(`ptr`: Long,`groupId`: RustBuffer.ByValue,`update`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_clone_channellistlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1367,6 +1457,12 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_func_set_log_listener(`level`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_community_sdk_ffi_fn_func_permission_flags(`permissions`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_func_permission_names(`permissions`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_func_permissions_of(`flags`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_func_stop_callbacks(uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun ffi_community_sdk_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1491,6 +1587,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_func_set_log_listener() and 0xFFFF) != 5756) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_func_permission_flags() and 0xFFFF) != 21401) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_func_permission_names() and 0xFFFF) != 7457) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_func_permissions_of() and 0xFFFF) != 57229) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_func_stop_callbacks() and 0xFFFF) != 8850) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1512,13 +1617,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() and 0xFFFF) != 4052) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_add_members() and 0xFFFF) != 16459) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_add_members() and 0xFFFF) != 28637) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_add_reaction() and 0xFFFF) != 9886) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_delete() and 0xFFFF) != 32055) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_check_operation() and 0xFFFF) != 53755) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_check_send() and 0xFFFF) != 49955) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_delete() and 0xFFFF) != 42977) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_discard() and 0xFFFF) != 10161) {
@@ -1551,16 +1662,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_pending() and 0xFFFF) != 44642) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_pin_message() and 0xFFFF) != 58623) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_permissions() and 0xFFFF) != 61314) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_pin_message() and 0xFFFF) != 44900) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_pins() and 0xFFFF) != 27361) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_recall_message() and 0xFFFF) != 41432) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_recall_message() and 0xFFFF) != 23896) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_remove_members() and 0xFFFF) != 26835) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_remove_members() and 0xFFFF) != 18759) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_remove_reaction() and 0xFFFF) != 48750) {
@@ -1575,13 +1689,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_send_text() and 0xFFFF) != 65004) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message() and 0xFFFF) != 34118) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_set_notification_level() and 0xFFFF) != 31170) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_set_override() and 0xFFFF) != 63497) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message() and 0xFFFF) != 58147) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_unread() and 0xFFFF) != 59669) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_update() and 0xFFFF) != 30512) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_update() and 0xFFFF) != 26157) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change() and 0xFFFF) != 44908) {
@@ -1665,7 +1785,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_channel() and 0xFFFF) != 12980) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_create_channel() and 0xFFFF) != 13208) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_create_channel() and 0xFFFF) != 31000) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_id() and 0xFFFF) != 14487) {
@@ -1674,22 +1794,43 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels() and 0xFFFF) != 13953) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_assign_group() and 0xFFFF) != 26158) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_ban() and 0xFFFF) != 13507) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_bans() and 0xFFFF) != 60550) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_categories() and 0xFFFF) != 37528) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_channel_permissions() and 0xFFFF) != 63785) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_channels() and 0xFFFF) != 13037) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_create_category() and 0xFFFF) != 59716) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_check_operation() and 0xFFFF) != 46236) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_decide_join_request() and 0xFFFF) != 21592) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_create_category() and 0xFFFF) != 58872) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_delete_attributes() and 0xFFFF) != 14048) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_create_group() and 0xFFFF) != 27458) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_delete_category() and 0xFFFF) != 18960) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_decide_join_request() and 0xFFFF) != 46941) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_delete_attributes() and 0xFFFF) != 37910) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_delete_category() and 0xFFFF) != 21200) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_delete_group() and 0xFFFF) != 23154) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_dismiss() and 0xFFFF) != 34563) {
@@ -1698,13 +1839,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_entry() and 0xFFFF) != 59885) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_find_members() and 0xFFFF) != 16526) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_groups() and 0xFFFF) != 14725) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_invite() and 0xFFFF) != 28893) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_join_requests() and 0xFFFF) != 52122) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_join_requests() and 0xFFFF) != 11949) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_kick() and 0xFFFF) != 54208) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_kick() and 0xFFFF) != 62427) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_leave() and 0xFFFF) != 34418) {
@@ -1713,7 +1860,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_members() and 0xFFFF) != 30081) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_mute_member() and 0xFFFF) != 51398) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_mute_member() and 0xFFFF) != 5116) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_permissions() and 0xFFFF) != 64562) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_refresh() and 0xFFFF) != 17517) {
@@ -1722,13 +1872,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_refresh_heads() and 0xFFFF) != 51850) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_attributes() and 0xFFFF) != 35362) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_reorder_groups() and 0xFFFF) != 41736) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_attributes() and 0xFFFF) != 56668) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_category_override() and 0xFFFF) != 17780) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_member_fields() and 0xFFFF) != 40141) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_member_role() and 0xFFFF) != 64779) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_mute_all() and 0xFFFF) != 22405) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_mute_all() and 0xFFFF) != 30441) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_nickname() and 0xFFFF) != 52253) {
@@ -1740,13 +1899,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership() and 0xFFFF) != 30730) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_unassign_group() and 0xFFFF) != 44520) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_unban() and 0xFFFF) != 24499) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_unread() and 0xFFFF) != 21249) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_update() and 0xFFFF) != 3761) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_update() and 0xFFFF) != 33828) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_update_category() and 0xFFFF) != 36756) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_update_category() and 0xFFFF) != 18578) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_update_group() and 0xFFFF) != 3770) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update() and 0xFFFF) != 12815) {
@@ -2276,7 +2444,7 @@ public interface ChannelInterface {
     suspend fun `subscribeMessages`(`listener`: MessageListener): TaskHandle
     
     /**
-     * Adds members to a private channel (owner / admin).
+     * Adds members to a private channel (`manage_channels`).
      */
     suspend fun `addMembers`(`userIds`: List<kotlin.String>): UsersOutcome
     
@@ -2286,7 +2454,17 @@ public interface ChannelInterface {
     suspend fun `addReaction`(`seq`: kotlin.ULong, `emoji`: kotlin.String): PendingChange
     
     /**
-     * Deletes the channel and its messages (owner / admin; not the default channel).
+     * Whether the user may do operation `op` (a protocol operation name such as `send_message` or `pin_message`) in this channel, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give.
+     */
+    fun `checkOperation`(`op`: kotlin.String)
+    
+    /**
+     * Whether the user may post `content` mentioning `mentions` here, from the cache: `send_messages`, plus `attach_media` for media and `mention_everyone` for `@everyone` or a group that is not mentionable; else the error the server would give.
+     */
+    fun `checkSend`(`content`: MessageContent, `mentions`: Mentions)
+    
+    /**
+     * Deletes the channel and its messages (`manage_channels`; not the default channel).
      */
     suspend fun `delete`()
     
@@ -2341,7 +2519,12 @@ public interface ChannelInterface {
     suspend fun `pending`(): List<LocalMessage>
     
     /**
-     * Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+     * What the user may do in this channel (a `PermissionFlag` bit set), computed from the cache as the server computes it (a greyed-out button here is a refusal there); none when not cached.
+     */
+    fun `permissions`(): kotlin.ULong?
+    
+    /**
+     * Pins a message in the channel (`manage_messages`; at most `max_pins_per_channel`; queued like an edit).
      */
     suspend fun `pinMessage`(`seq`: kotlin.ULong): PendingChange
     
@@ -2351,12 +2534,12 @@ public interface ChannelInterface {
     suspend fun `pins`(): List<Message>
     
     /**
-     * Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+     * Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message with `manage_messages` (queued like an edit).
      */
     suspend fun `recallMessage`(`seq`: kotlin.ULong): PendingChange
     
     /**
-     * Removes members from a private channel (owner / admin).
+     * Removes members from a private channel (`manage_channels`).
      */
     suspend fun `removeMembers`(`userIds`: List<kotlin.String>): UsersOutcome
     
@@ -2381,7 +2564,17 @@ public interface ChannelInterface {
     suspend fun `sendText`(`text`: kotlin.String): LocalMessage
     
     /**
-     * Unpins a message (owner / admin; queued like an edit).
+     * Sets the user's notification level of this channel on all their devices: what of its counts reaches the community's sums and the totals (mentions still count with `mentions_only`).
+     */
+    suspend fun `setNotificationLevel`(`level`: ChannelNotification): ChannelHead
+    
+    /**
+     * Sets the channel's override for a group or a member; nothing allowed or denied removes it (`manage_channels`).
+     */
+    suspend fun `setOverride`(`rule`: Override): ChannelInfo
+    
+    /**
+     * Unpins a message (`manage_messages`; queued like an edit).
      */
     suspend fun `unpinMessage`(`seq`: kotlin.ULong): PendingChange
     
@@ -2391,7 +2584,7 @@ public interface ChannelInterface {
     fun `unread`(): ChannelUnread?
     
     /**
-     * Changes the channel (owner / admin); absent fields stay.
+     * Changes the channel (`manage_channels`): also `follows_category` and `mute_all`; absent fields stay.
      */
     suspend fun `update`(`update`: ChannelUpdate): ChannelInfo
     
@@ -2569,7 +2762,7 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * Adds members to a private channel (owner / admin).
+     * Adds members to a private channel (`manage_channels`).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2620,7 +2813,42 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * Deletes the channel and its messages (owner / admin; not the default channel).
+     * Whether the user may do operation `op` (a protocol operation name such as `send_message` or `pin_message`) in this channel, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give.
+     */
+    @Throws(SdkException::class)override fun `checkOperation`(`op`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_check_operation(
+        it,
+        
+        FfiConverterString.lower(`op`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Whether the user may post `content` mentioning `mentions` here, from the cache: `send_messages`, plus `attach_media` for media and `mention_everyone` for `@everyone` or a group that is not mentionable; else the error the server would give.
+     */
+    @Throws(SdkException::class)override fun `checkSend`(`content`: MessageContent, `mentions`: Mentions)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_check_send(
+        it,
+        
+        FfiConverterTypeMessageContent.lower(`content`),
+        FfiConverterTypeMentions.lower(`mentions`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Deletes the channel and its messages (`manage_channels`; not the default channel).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2886,7 +3114,23 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * Pins a message in the channel (owner / admin; at most `max_pins_per_channel`; queued like an edit).
+     * What the user may do in this channel (a `PermissionFlag` bit set), computed from the cache as the server computes it (a greyed-out button here is a refusal there); none when not cached.
+     */override fun `permissions`(): kotlin.ULong? {
+            return FfiConverterOptionalULong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_permissions(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Pins a message in the channel (`manage_messages`; at most `max_pins_per_channel`; queued like an edit).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2935,7 +3179,7 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message for the owner and admins (queued like an edit).
+     * Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message with `manage_messages` (queued like an edit).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2960,7 +3204,7 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * Removes members from a private channel (owner / admin).
+     * Removes members from a private channel (`manage_channels`).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -3087,7 +3331,57 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * Unpins a message (owner / admin; queued like an edit).
+     * Sets the user's notification level of this channel on all their devices: what of its counts reaches the community's sums and the totals (mentions still count with `mentions_only`).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `setNotificationLevel`(`level`: ChannelNotification) : ChannelHead {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_set_notification_level(
+                uniffiHandle,
+                
+        FfiConverterTypeChannelNotification.lower(`level`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeChannelHead.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Sets the channel's override for a group or a member; nothing allowed or denied removes it (`manage_channels`).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `setOverride`(`rule`: Override) : ChannelInfo {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_set_override(
+                uniffiHandle,
+                
+        FfiConverterTypeOverride.lower(`rule`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeChannelInfo.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Unpins a message (`manage_messages`; queued like an edit).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -3128,7 +3422,7 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * Changes the channel (owner / admin); absent fields stay.
+     * Changes the channel (`manage_channels`): also `follows_category` and `mute_all`; absent fields stay.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4607,7 +4901,7 @@ public interface CommunityInterface {
     fun `channel`(`channelId`: kotlin.String): Channel
     
     /**
-     * Creates a channel (owner / admin).
+     * Creates a channel (`manage_channels`).
      */
     suspend fun `createChannel`(`channel`: NewChannel): Channel
     
@@ -4622,9 +4916,29 @@ public interface CommunityInterface {
     fun `subscribeChannels`(`listener`: ChannelListListener): TaskHandle
     
     /**
+     * Gives a member a group (`manage_roles`; the member and the group below the user).
+     */
+    suspend fun `assignGroup`(`userId`: kotlin.String, `groupId`: kotlin.String): MemberInfo
+    
+    /**
+     * Bans a user (`ban_members`; a member must rank below the user): removed now and refused (`banned`) until `until_ms` (ms since the epoch; none: for ever).
+     */
+    suspend fun `ban`(`userId`: kotlin.String, `untilMs`: kotlin.Long?, `reason`: kotlin.String)
+    
+    /**
+     * The bans in force, newest first (`ban_members`).
+     */
+    suspend fun `bans`(): List<Ban>
+    
+    /**
      * Its categories as cached, in display order, whole.
      */
     fun `categories`(): List<CategoryInfo>
+    
+    /**
+     * What the user may do in every cached channel of the community, computed in one pass (empty when not cached).
+     */
+    fun `channelPermissions`(): List<ChannelPermissions>
     
     /**
      * Its visible channels as cached, in display order, whole.
@@ -4632,24 +4946,39 @@ public interface CommunityInterface {
     fun `channels`(): List<ChannelEntry>
     
     /**
-     * Creates a category (owner / admin); no position means after the last.
+     * Whether the user may do operation `op` (a protocol operation name such as `kick_member`) in the community at large, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give (e.g. `permission_denied`). Conditions on a target (its rank) are left to the server.
+     */
+    fun `checkOperation`(`op`: kotlin.String)
+    
+    /**
+     * Creates a category (`manage_channels`); no position means after the last.
      */
     suspend fun `createCategory`(`name`: kotlin.String, `position`: kotlin.Long?): CategoryInfo
     
     /**
-     * Approves or rejects a join request (owner / admin).
+     * Creates a permission group (`manage_roles`; only flags the user holds); it starts at the bottom (position 1).
+     */
+    suspend fun `createGroup`(`group`: NewGroup): Group
+    
+    /**
+     * Approves or rejects a join request (`kick_members`).
      */
     suspend fun `decideJoinRequest`(`userId`: kotlin.String, `approve`: kotlin.Boolean)
     
     /**
-     * Deletes custom attributes (owner / admin).
+     * Deletes custom attributes (`manage_community`).
      */
     suspend fun `deleteAttributes`(`keys`: List<kotlin.String>): AttributesOutcome
     
     /**
-     * Deletes a category; its channels fall back to no category (owner / admin).
+     * Deletes a category; its channels fall back to no category (`manage_channels`).
      */
     suspend fun `deleteCategory`(`categoryId`: kotlin.String)
+    
+    /**
+     * Deletes a group below the user's highest (`manage_roles`; not `everyone`).
+     */
+    suspend fun `deleteGroup`(`groupId`: kotlin.String)
     
     /**
      * Deletes the community and everything in it (owner only).
@@ -4662,17 +4991,27 @@ public interface CommunityInterface {
     fun `entry`(): CommunityEntry?
     
     /**
+     * A page of members filtered by id or nickname, group and custom field.
+     */
+    suspend fun `findMembers`(`query`: MembersQuery): MemberPage
+    
+    /**
+     * The community's permission groups as cached, `@everyone` first, then by position (lowest first).
+     */
+    fun `groups`(): List<Group>
+    
+    /**
      * Adds up to 100 users; failures are reported per user.
      */
     suspend fun `invite`(`userIds`: List<kotlin.String>): UsersOutcome
     
     /**
-     * Pending join requests (owner / admin).
+     * Pending join requests (`kick_members`).
      */
     suspend fun `joinRequests`(): List<JoinRequest>
     
     /**
-     * Removes a member (owner: anyone else; admin: ordinary members).
+     * Removes a member (`kick_members`; the member must rank below the user).
      */
     suspend fun `kick`(`userId`: kotlin.String)
     
@@ -4687,9 +5026,14 @@ public interface CommunityInterface {
     suspend fun `members`(`query`: kotlin.String?, `cursor`: kotlin.String?, `limit`: kotlin.UInt?): MemberPage
     
     /**
-     * Mutes a member until a time (ms since the epoch), or unmutes (none).
+     * Mutes a member until a time (ms since the epoch), or unmutes (none) (`mute_members`; the member must rank below the user).
      */
     suspend fun `muteMember`(`userId`: kotlin.String, `untilMs`: kotlin.Long?): MemberInfo
+    
+    /**
+     * What the user may do in the community at large (a `PermissionFlag` bit set), computed from the cache as the server computes it; none when not cached.
+     */
+    fun `permissions`(): kotlin.ULong?
     
     /**
      * Fetches the community from the server and refreshes the cache.
@@ -4702,9 +5046,24 @@ public interface CommunityInterface {
     suspend fun `refreshHeads`(): List<ChannelHead>
     
     /**
-     * Sets custom attributes (owner / admin); keys that fail are reported one by one.
+     * Gives the groups the positions 1, 2, 3… in this order, lowest first (`manage_roles`); returns every group now.
+     */
+    suspend fun `reorderGroups`(`groupIds`: List<kotlin.String>): List<Group>
+    
+    /**
+     * Sets custom attributes (`manage_community`); keys that fail are reported one by one.
      */
     suspend fun `setAttributes`(`attributes`: Map<kotlin.String, kotlin.String>): AttributesOutcome
+    
+    /**
+     * Sets a category's override for a group or a member; nothing allowed or denied removes it (`manage_channels`). Channels that follow the category use it.
+     */
+    suspend fun `setCategoryOverride`(`categoryId`: kotlin.String, `rule`: Override): CategoryInfo
+    
+    /**
+     * Sets a member's custom fields (an empty value removes one): the user's own, or another's with `manage_roles` and ranking above them.
+     */
+    suspend fun `setMemberFields`(`userId`: kotlin.String, `fields`: Map<kotlin.String, kotlin.String>): MemberInfo
     
     /**
      * Makes a member an admin or an ordinary member (owner only).
@@ -4712,7 +5071,7 @@ public interface CommunityInterface {
     suspend fun `setMemberRole`(`userId`: kotlin.String, `role`: Role): MemberInfo
     
     /**
-     * Mutes or unmutes everyone but the owner and admins (owner / admin).
+     * Mutes or unmutes everyone without `mute_members` (`mute_members`).
      */
     suspend fun `setMuteAll`(`muted`: kotlin.Boolean): CommunityInfo
     
@@ -4732,19 +5091,34 @@ public interface CommunityInterface {
     suspend fun `transferOwnership`(`userId`: kotlin.String): MemberInfo
     
     /**
+     * Takes a group from a member (as `assign_group`).
+     */
+    suspend fun `unassignGroup`(`userId`: kotlin.String, `groupId`: kotlin.String): MemberInfo
+    
+    /**
+     * Lifts a ban (`ban_members`).
+     */
+    suspend fun `unban`(`userId`: kotlin.String)
+    
+    /**
      * Its unread sums (none when not cached).
      */
     fun `unread`(): CommunityUnread?
     
     /**
-     * Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
+     * Changes name, avatar, notice or join policy (`manage_community`); absent fields stay.
      */
     suspend fun `update`(`update`: CommunityUpdate): CommunityInfo
     
     /**
-     * Renames or moves a category (owner / admin).
+     * Renames or moves a category (`manage_channels`).
      */
     suspend fun `updateCategory`(`categoryId`: kotlin.String, `name`: kotlin.String?, `position`: kotlin.Long?): CategoryInfo
+    
+    /**
+     * Changes a group below the user's highest (`manage_roles`); absent fields stay.
+     */
+    suspend fun `updateGroup`(`groupId`: kotlin.String, `update`: GroupUpdate): Group
     
     companion object
 }
@@ -4872,7 +5246,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Creates a channel (owner / admin).
+     * Creates a channel (`manage_channels`).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4931,12 +5305,106 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
+     * Gives a member a group (`manage_roles`; the member and the group below the user).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `assignGroup`(`userId`: kotlin.String, `groupId`: kotlin.String) : MemberInfo {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_assign_group(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`userId`),
+        FfiConverterString.lower(`groupId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeMemberInfo.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Bans a user (`ban_members`; a member must rank below the user): removed now and refused (`banned`) until `until_ms` (ms since the epoch; none: for ever).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `ban`(`userId`: kotlin.String, `untilMs`: kotlin.Long?, `reason`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_ban(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`userId`),
+        FfiConverterOptionalLong.lower(`untilMs`),
+        FfiConverterString.lower(`reason`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The bans in force, newest first (`ban_members`).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `bans`() : List<Ban> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_bans(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeBan.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Its categories as cached, in display order, whole.
      */override fun `categories`(): List<CategoryInfo> {
             return FfiConverterSequenceTypeCategoryInfo.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_community_sdk_ffi_fn_method_community_categories(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * What the user may do in every cached channel of the community, computed in one pass (empty when not cached).
+     */override fun `channelPermissions`(): List<ChannelPermissions> {
+            return FfiConverterSequenceTypeChannelPermissions.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_channel_permissions(
         it,
         _status)
 }
@@ -4963,7 +5431,24 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Creates a category (owner / admin); no position means after the last.
+     * Whether the user may do operation `op` (a protocol operation name such as `kick_member`) in the community at large, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give (e.g. `permission_denied`). Conditions on a target (its rank) are left to the server.
+     */
+    @Throws(SdkException::class)override fun `checkOperation`(`op`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_check_operation(
+        it,
+        
+        FfiConverterString.lower(`op`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Creates a category (`manage_channels`); no position means after the last.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -4989,7 +5474,32 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Approves or rejects a join request (owner / admin).
+     * Creates a permission group (`manage_roles`; only flags the user holds); it starts at the bottom (position 1).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `createGroup`(`group`: NewGroup) : Group {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_create_group(
+                uniffiHandle,
+                
+        FfiConverterTypeNewGroup.lower(`group`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeGroup.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Approves or rejects a join request (`kick_members`).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -5016,7 +5526,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Deletes custom attributes (owner / admin).
+     * Deletes custom attributes (`manage_community`).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -5041,7 +5551,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Deletes a category; its channels fall back to no category (owner / admin).
+     * Deletes a category; its channels fall back to no category (`manage_channels`).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -5052,6 +5562,32 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
                 uniffiHandle,
                 
         FfiConverterString.lower(`categoryId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Deletes a group below the user's highest (`manage_roles`; not `everyone`).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `deleteGroup`(`groupId`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_delete_group(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`groupId`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
@@ -5108,6 +5644,47 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
+     * A page of members filtered by id or nickname, group and custom field.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `findMembers`(`query`: MembersQuery) : MemberPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_find_members(
+                uniffiHandle,
+                
+        FfiConverterTypeMembersQuery.lower(`query`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeMemberPage.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The community's permission groups as cached, `@everyone` first, then by position (lowest first).
+     */override fun `groups`(): List<Group> {
+            return FfiConverterSequenceTypeGroup.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_groups(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Adds up to 100 users; failures are reported per user.
      */
     @Throws(SdkException::class)
@@ -5133,7 +5710,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Pending join requests (owner / admin).
+     * Pending join requests (`kick_members`).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -5157,7 +5734,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Removes a member (owner: anyone else; admin: ordinary members).
+     * Removes a member (`kick_members`; the member must rank below the user).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -5235,7 +5812,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Mutes a member until a time (ms since the epoch), or unmutes (none).
+     * Mutes a member until a time (ms since the epoch), or unmutes (none) (`mute_members`; the member must rank below the user).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -5258,6 +5835,22 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
         SdkException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * What the user may do in the community at large (a `PermissionFlag` bit set), computed from the cache as the server computes it; none when not cached.
+     */override fun `permissions`(): kotlin.ULong? {
+            return FfiConverterOptionalULong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_permissions(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -5309,7 +5902,32 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Sets custom attributes (owner / admin); keys that fail are reported one by one.
+     * Gives the groups the positions 1, 2, 3… in this order, lowest first (`manage_roles`); returns every group now.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `reorderGroups`(`groupIds`: List<kotlin.String>) : List<Group> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_reorder_groups(
+                uniffiHandle,
+                
+        FfiConverterSequenceString.lower(`groupIds`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeGroup.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Sets custom attributes (`manage_community`); keys that fail are reported one by one.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -5327,6 +5945,58 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
         { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeAttributesOutcome.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Sets a category's override for a group or a member; nothing allowed or denied removes it (`manage_channels`). Channels that follow the category use it.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `setCategoryOverride`(`categoryId`: kotlin.String, `rule`: Override) : CategoryInfo {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_set_category_override(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`categoryId`),
+        FfiConverterTypeOverride.lower(`rule`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCategoryInfo.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Sets a member's custom fields (an empty value removes one): the user's own, or another's with `manage_roles` and ranking above them.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `setMemberFields`(`userId`: kotlin.String, `fields`: Map<kotlin.String, kotlin.String>) : MemberInfo {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_set_member_fields(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`userId`),
+        FfiConverterMapStringString.lower(`fields`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeMemberInfo.lift(it) },
         // Error FFI converter
         SdkException.ErrorHandler,
     )
@@ -5360,7 +6030,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Mutes or unmutes everyone but the owner and admins (owner / admin).
+     * Mutes or unmutes everyone without `mute_members` (`mute_members`).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -5461,6 +6131,58 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
+     * Takes a group from a member (as `assign_group`).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `unassignGroup`(`userId`: kotlin.String, `groupId`: kotlin.String) : MemberInfo {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_unassign_group(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`userId`),
+        FfiConverterString.lower(`groupId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeMemberInfo.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Lifts a ban (`ban_members`).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `unban`(`userId`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_unban(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`userId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Its unread sums (none when not cached).
      */override fun `unread`(): CommunityUnread? {
             return FfiConverterOptionalTypeCommunityUnread.lift(
@@ -5477,7 +6199,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Changes name, avatar, notice or join policy (owner / admin); absent fields stay.
+     * Changes name, avatar, notice or join policy (`manage_community`); absent fields stay.
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -5502,7 +6224,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * Renames or moves a category (owner / admin).
+     * Renames or moves a category (`manage_channels`).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -5522,6 +6244,32 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
         { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeCategoryInfo.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Changes a group below the user's highest (`manage_roles`); absent fields stay.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `updateGroup`(`groupId`: kotlin.String, `update`: GroupUpdate) : Group {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_update_group(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`groupId`),
+        FfiConverterTypeGroupUpdate.lower(`update`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeGroup.lift(it) },
         // Error FFI converter
         SdkException.ErrorHandler,
     )
@@ -8539,6 +9287,85 @@ public object FfiConverterTypeAttributesOutcome: FfiConverterRustBuffer<Attribut
 
 
 /**
+ * A ban: the user was removed and may not come back until it ends.
+ */
+data class Ban (
+    /**
+     * The community.
+     */
+    var `communityId`: kotlin.String
+    , 
+    /**
+     * The banned user.
+     */
+    var `userId`: kotlin.String
+    , 
+    /**
+     * Who banned them.
+     */
+    var `by`: kotlin.String
+    , 
+    /**
+     * Why (may be empty).
+     */
+    var `reason`: kotlin.String
+    , 
+    /**
+     * When (ms since the Unix epoch).
+     */
+    var `atMs`: kotlin.Long
+    , 
+    /**
+     * Until when; `None`: for ever.
+     */
+    var `untilMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBan: FfiConverterRustBuffer<Ban> {
+    override fun read(buf: ByteBuffer): Ban {
+        return Ban(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Ban) = (
+            FfiConverterString.allocationSize(value.`communityId`) +
+            FfiConverterString.allocationSize(value.`userId`) +
+            FfiConverterString.allocationSize(value.`by`) +
+            FfiConverterString.allocationSize(value.`reason`) +
+            FfiConverterLong.allocationSize(value.`atMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`untilMs`)
+    )
+
+    override fun write(value: Ban, buf: ByteBuffer) {
+            FfiConverterString.write(value.`communityId`, buf)
+            FfiConverterString.write(value.`userId`, buf)
+            FfiConverterString.write(value.`by`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
+            FfiConverterOptionalLong.write(value.`untilMs`, buf)
+    }
+}
+
+
+
+/**
  * A category, which groups channels for display.
  */
 data class CategoryInfo (
@@ -8561,6 +9388,11 @@ data class CategoryInfo (
      * Sort key (ascending).
      */
     var `position`: kotlin.Long
+    , 
+    /**
+     * Permission overrides of the category (channels that follow it use them).
+     */
+    var `overrides`: List<Override>
     
 ){
     
@@ -8581,6 +9413,7 @@ public object FfiConverterTypeCategoryInfo: FfiConverterRustBuffer<CategoryInfo>
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
+            FfiConverterSequenceTypeOverride.read(buf),
         )
     }
 
@@ -8588,7 +9421,8 @@ public object FfiConverterTypeCategoryInfo: FfiConverterRustBuffer<CategoryInfo>
             FfiConverterString.allocationSize(value.`communityId`) +
             FfiConverterString.allocationSize(value.`categoryId`) +
             FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterLong.allocationSize(value.`position`)
+            FfiConverterLong.allocationSize(value.`position`) +
+            FfiConverterSequenceTypeOverride.allocationSize(value.`overrides`)
     )
 
     override fun write(value: CategoryInfo, buf: ByteBuffer) {
@@ -8596,6 +9430,7 @@ public object FfiConverterTypeCategoryInfo: FfiConverterRustBuffer<CategoryInfo>
             FfiConverterString.write(value.`categoryId`, buf)
             FfiConverterString.write(value.`name`, buf)
             FfiConverterLong.write(value.`position`, buf)
+            FfiConverterSequenceTypeOverride.write(value.`overrides`, buf)
     }
 }
 
@@ -8696,6 +9531,11 @@ data class ChannelHead (
      * The messages of this channel the user deleted for themselves, ascending.
      */
     var `hidden`: List<kotlin.ULong>
+    , 
+    /**
+     * The user's notification level of the channel (what of its counts reaches the sums).
+     */
+    var `notificationLevel`: ChannelNotification
     
 ){
     
@@ -8721,6 +9561,7 @@ public object FfiConverterTypeChannelHead: FfiConverterRustBuffer<ChannelHead> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterSequenceULong.read(buf),
+            FfiConverterTypeChannelNotification.read(buf),
         )
     }
 
@@ -8733,7 +9574,8 @@ public object FfiConverterTypeChannelHead: FfiConverterRustBuffer<ChannelHead> {
             FfiConverterULong.allocationSize(value.`unreadCount`) +
             FfiConverterULong.allocationSize(value.`mentionCount`) +
             FfiConverterULong.allocationSize(value.`changeSeq`) +
-            FfiConverterSequenceULong.allocationSize(value.`hidden`)
+            FfiConverterSequenceULong.allocationSize(value.`hidden`) +
+            FfiConverterTypeChannelNotification.allocationSize(value.`notificationLevel`)
     )
 
     override fun write(value: ChannelHead, buf: ByteBuffer) {
@@ -8746,6 +9588,7 @@ public object FfiConverterTypeChannelHead: FfiConverterRustBuffer<ChannelHead> {
             FfiConverterULong.write(value.`mentionCount`, buf)
             FfiConverterULong.write(value.`changeSeq`, buf)
             FfiConverterSequenceULong.write(value.`hidden`, buf)
+            FfiConverterTypeChannelNotification.write(value.`notificationLevel`, buf)
     }
 }
 
@@ -8814,6 +9657,21 @@ data class ChannelInfo (
      * Creation time.
      */
     var `createdAtMs`: kotlin.Long
+    , 
+    /**
+     * Permission overrides of the channel (per group or member).
+     */
+    var `overrides`: List<Override>
+    , 
+    /**
+     * The channel uses its category's overrides instead of its own.
+     */
+    var `followsCategory`: kotlin.Boolean
+    , 
+    /**
+     * Only members with `mute_members` speak in the channel.
+     */
+    var `muteAll`: kotlin.Boolean
     
 ){
     
@@ -8842,6 +9700,9 @@ public object FfiConverterTypeChannelInfo: FfiConverterRustBuffer<ChannelInfo> {
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterLong.read(buf),
+            FfiConverterSequenceTypeOverride.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -8857,7 +9718,10 @@ public object FfiConverterTypeChannelInfo: FfiConverterRustBuffer<ChannelInfo> {
             FfiConverterLong.allocationSize(value.`position`) +
             FfiConverterBoolean.allocationSize(value.`private`) +
             FfiConverterBoolean.allocationSize(value.`isDefault`) +
-            FfiConverterLong.allocationSize(value.`createdAtMs`)
+            FfiConverterLong.allocationSize(value.`createdAtMs`) +
+            FfiConverterSequenceTypeOverride.allocationSize(value.`overrides`) +
+            FfiConverterBoolean.allocationSize(value.`followsCategory`) +
+            FfiConverterBoolean.allocationSize(value.`muteAll`)
     )
 
     override fun write(value: ChannelInfo, buf: ByteBuffer) {
@@ -8873,6 +9737,56 @@ public object FfiConverterTypeChannelInfo: FfiConverterRustBuffer<ChannelInfo> {
             FfiConverterBoolean.write(value.`private`, buf)
             FfiConverterBoolean.write(value.`isDefault`, buf)
             FfiConverterLong.write(value.`createdAtMs`, buf)
+            FfiConverterSequenceTypeOverride.write(value.`overrides`, buf)
+            FfiConverterBoolean.write(value.`followsCategory`, buf)
+            FfiConverterBoolean.write(value.`muteAll`, buf)
+    }
+}
+
+
+
+/**
+ * What the user may do in one channel.
+ */
+data class ChannelPermissions (
+    /**
+     * The channel.
+     */
+    var `channelId`: kotlin.String
+    , 
+    /**
+     * The effective flags there (a `PermissionFlag` bit set).
+     */
+    var `permissions`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChannelPermissions: FfiConverterRustBuffer<ChannelPermissions> {
+    override fun read(buf: ByteBuffer): ChannelPermissions {
+        return ChannelPermissions(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ChannelPermissions) = (
+            FfiConverterString.allocationSize(value.`channelId`) +
+            FfiConverterULong.allocationSize(value.`permissions`)
+    )
+
+    override fun write(value: ChannelPermissions, buf: ByteBuffer) {
+            FfiConverterString.write(value.`channelId`, buf)
+            FfiConverterULong.write(value.`permissions`, buf)
     }
 }
 
@@ -8995,6 +9909,16 @@ data class ChannelUpdate (
      * Make it private or public.
      */
     var `private`: kotlin.Boolean? = null 
+    , 
+    /**
+     * Use the category's overrides (true) or the channel's own (false).
+     */
+    var `followsCategory`: kotlin.Boolean? = null 
+    , 
+    /**
+     * Mute or unmute the channel for everyone without `mute_members`.
+     */
+    var `muteAll`: kotlin.Boolean? = null 
     
 ){
     
@@ -9018,6 +9942,8 @@ public object FfiConverterTypeChannelUpdate: FfiConverterRustBuffer<ChannelUpdat
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
         )
     }
 
@@ -9028,7 +9954,9 @@ public object FfiConverterTypeChannelUpdate: FfiConverterRustBuffer<ChannelUpdat
             FfiConverterOptionalString.allocationSize(value.`custom`) +
             FfiConverterOptionalString.allocationSize(value.`categoryId`) +
             FfiConverterOptionalLong.allocationSize(value.`position`) +
-            FfiConverterOptionalBoolean.allocationSize(value.`private`)
+            FfiConverterOptionalBoolean.allocationSize(value.`private`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`followsCategory`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`muteAll`)
     )
 
     override fun write(value: ChannelUpdate, buf: ByteBuffer) {
@@ -9039,6 +9967,8 @@ public object FfiConverterTypeChannelUpdate: FfiConverterRustBuffer<ChannelUpdat
             FfiConverterOptionalString.write(value.`categoryId`, buf)
             FfiConverterOptionalLong.write(value.`position`, buf)
             FfiConverterOptionalBoolean.write(value.`private`, buf)
+            FfiConverterOptionalBoolean.write(value.`followsCategory`, buf)
+            FfiConverterOptionalBoolean.write(value.`muteAll`, buf)
     }
 }
 
@@ -9256,7 +10186,7 @@ data class CommunityInfo (
     var `joinPolicy`: JoinPolicy
     , 
     /**
-     * Only the owner and admins may send messages.
+     * Only members with `mute_members` (and the owner and admins) may speak.
      */
     var `muteAll`: kotlin.Boolean
     , 
@@ -9437,6 +10367,11 @@ data class CommunitySnapshot (
      * Unread heads of the visible channels.
      */
     var `heads`: List<ChannelHead>
+    , 
+    /**
+     * The community's permission groups, `@everyone` first, then by position.
+     */
+    var `groups`: List<Group>
     
 ){
     
@@ -9459,6 +10394,7 @@ public object FfiConverterTypeCommunitySnapshot: FfiConverterRustBuffer<Communit
             FfiConverterTypeMemberInfo.read(buf),
             FfiConverterTypeNotificationStatus.read(buf),
             FfiConverterSequenceTypeChannelHead.read(buf),
+            FfiConverterSequenceTypeGroup.read(buf),
         )
     }
 
@@ -9468,7 +10404,8 @@ public object FfiConverterTypeCommunitySnapshot: FfiConverterRustBuffer<Communit
             FfiConverterSequenceTypeChannelInfo.allocationSize(value.`channels`) +
             FfiConverterTypeMemberInfo.allocationSize(value.`me`) +
             FfiConverterTypeNotificationStatus.allocationSize(value.`notification`) +
-            FfiConverterSequenceTypeChannelHead.allocationSize(value.`heads`)
+            FfiConverterSequenceTypeChannelHead.allocationSize(value.`heads`) +
+            FfiConverterSequenceTypeGroup.allocationSize(value.`groups`)
     )
 
     override fun write(value: CommunitySnapshot, buf: ByteBuffer) {
@@ -9478,6 +10415,7 @@ public object FfiConverterTypeCommunitySnapshot: FfiConverterRustBuffer<Communit
             FfiConverterTypeMemberInfo.write(value.`me`, buf)
             FfiConverterTypeNotificationStatus.write(value.`notification`, buf)
             FfiConverterSequenceTypeChannelHead.write(value.`heads`, buf)
+            FfiConverterSequenceTypeGroup.write(value.`groups`, buf)
     }
 }
 
@@ -9776,6 +10714,157 @@ public object FfiConverterTypeFailedUser: FfiConverterRustBuffer<FailedUser> {
 
 
 /**
+ * A permission group (a "role"): named flags a member may hold.
+ */
+data class Group (
+    /**
+     * The community.
+     */
+    var `communityId`: kotlin.String
+    , 
+    /**
+     * The group's id (`everyone` for the group every member has).
+     */
+    var `groupId`: kotlin.String
+    , 
+    /**
+     * Display name.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Display color `0xRRGGBB` (0: none).
+     */
+    var `color`: kotlin.UInt
+    , 
+    /**
+     * Rank: a higher position ranks higher (`@everyone` is 0; groups are 1, 2, 3…).
+     * Members act only on members and groups below their own highest group.
+     */
+    var `position`: kotlin.Long
+    , 
+    /**
+     * Whether any member may mention the group (else only with `mention_everyone`).
+     */
+    var `mentionable`: kotlin.Boolean
+    , 
+    /**
+     * The flags the group grants (a `PermissionFlag` bit set).
+     */
+    var `permissions`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeGroup: FfiConverterRustBuffer<Group> {
+    override fun read(buf: ByteBuffer): Group {
+        return Group(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Group) = (
+            FfiConverterString.allocationSize(value.`communityId`) +
+            FfiConverterString.allocationSize(value.`groupId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterUInt.allocationSize(value.`color`) +
+            FfiConverterLong.allocationSize(value.`position`) +
+            FfiConverterBoolean.allocationSize(value.`mentionable`) +
+            FfiConverterULong.allocationSize(value.`permissions`)
+    )
+
+    override fun write(value: Group, buf: ByteBuffer) {
+            FfiConverterString.write(value.`communityId`, buf)
+            FfiConverterString.write(value.`groupId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterUInt.write(value.`color`, buf)
+            FfiConverterLong.write(value.`position`, buf)
+            FfiConverterBoolean.write(value.`mentionable`, buf)
+            FfiConverterULong.write(value.`permissions`, buf)
+    }
+}
+
+
+
+/**
+ * A change to a permission group; `None` leaves a field as it is.
+ */
+data class GroupUpdate (
+    /**
+     * New name.
+     */
+    var `name`: kotlin.String? = null 
+    , 
+    /**
+     * New color.
+     */
+    var `color`: kotlin.UInt? = null 
+    , 
+    /**
+     * Mentionable or not.
+     */
+    var `mentionable`: kotlin.Boolean? = null 
+    , 
+    /**
+     * New flags.
+     */
+    var `permissions`: kotlin.ULong? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeGroupUpdate: FfiConverterRustBuffer<GroupUpdate> {
+    override fun read(buf: ByteBuffer): GroupUpdate {
+        return GroupUpdate(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: GroupUpdate) = (
+            FfiConverterOptionalString.allocationSize(value.`name`) +
+            FfiConverterOptionalUInt.allocationSize(value.`color`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`mentionable`) +
+            FfiConverterOptionalULong.allocationSize(value.`permissions`)
+    )
+
+    override fun write(value: GroupUpdate, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`name`, buf)
+            FfiConverterOptionalUInt.write(value.`color`, buf)
+            FfiConverterOptionalBoolean.write(value.`mentionable`, buf)
+            FfiConverterOptionalULong.write(value.`permissions`, buf)
+    }
+}
+
+
+
+/**
  * A pending request to join an approval-only community.
  */
 data class JoinRequest (
@@ -9891,6 +10980,14 @@ data class Limits (
     var `recallWindowMs`: kotlin.ULong
     , 
     var `maxHiddenPerChannel`: kotlin.ULong
+    , 
+    var `maxGroupsPerCommunity`: kotlin.ULong
+    , 
+    var `maxOverridesPerChannel`: kotlin.ULong
+    , 
+    var `maxMemberFields`: kotlin.ULong
+    , 
+    var `memberFieldBytes`: kotlin.ULong
     
 ){
     
@@ -9932,6 +11029,10 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -9960,7 +11061,11 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.allocationSize(value.`maxPinsPerChannel`) +
             FfiConverterULong.allocationSize(value.`customDataBytes`) +
             FfiConverterULong.allocationSize(value.`recallWindowMs`) +
-            FfiConverterULong.allocationSize(value.`maxHiddenPerChannel`)
+            FfiConverterULong.allocationSize(value.`maxHiddenPerChannel`) +
+            FfiConverterULong.allocationSize(value.`maxGroupsPerCommunity`) +
+            FfiConverterULong.allocationSize(value.`maxOverridesPerChannel`) +
+            FfiConverterULong.allocationSize(value.`maxMemberFields`) +
+            FfiConverterULong.allocationSize(value.`memberFieldBytes`)
     )
 
     override fun write(value: Limits, buf: ByteBuffer) {
@@ -9989,6 +11094,10 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.write(value.`customDataBytes`, buf)
             FfiConverterULong.write(value.`recallWindowMs`, buf)
             FfiConverterULong.write(value.`maxHiddenPerChannel`, buf)
+            FfiConverterULong.write(value.`maxGroupsPerCommunity`, buf)
+            FfiConverterULong.write(value.`maxOverridesPerChannel`, buf)
+            FfiConverterULong.write(value.`maxMemberFields`, buf)
+            FfiConverterULong.write(value.`memberFieldBytes`, buf)
     }
 }
 
@@ -10296,6 +11405,16 @@ data class MemberInfo (
      * Muted until this time, if muted.
      */
     var `mutedUntilMs`: kotlin.Long?
+    , 
+    /**
+     * The permission groups the member holds besides `@everyone` (ids).
+     */
+    var `groups`: List<kotlin.String>
+    , 
+    /**
+     * Custom fields set by managers (or the member).
+     */
+    var `customFields`: Map<kotlin.String, kotlin.String>
     
 ){
     
@@ -10318,6 +11437,8 @@ public object FfiConverterTypeMemberInfo: FfiConverterRustBuffer<MemberInfo> {
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterOptionalLong.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterMapStringString.read(buf),
         )
     }
 
@@ -10327,7 +11448,9 @@ public object FfiConverterTypeMemberInfo: FfiConverterRustBuffer<MemberInfo> {
             FfiConverterTypeRole.allocationSize(value.`role`) +
             FfiConverterString.allocationSize(value.`nickname`) +
             FfiConverterLong.allocationSize(value.`joinedAtMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`mutedUntilMs`)
+            FfiConverterOptionalLong.allocationSize(value.`mutedUntilMs`) +
+            FfiConverterSequenceString.allocationSize(value.`groups`) +
+            FfiConverterMapStringString.allocationSize(value.`customFields`)
     )
 
     override fun write(value: MemberInfo, buf: ByteBuffer) {
@@ -10337,6 +11460,8 @@ public object FfiConverterTypeMemberInfo: FfiConverterRustBuffer<MemberInfo> {
             FfiConverterString.write(value.`nickname`, buf)
             FfiConverterLong.write(value.`joinedAtMs`, buf)
             FfiConverterOptionalLong.write(value.`mutedUntilMs`, buf)
+            FfiConverterSequenceString.write(value.`groups`, buf)
+            FfiConverterMapStringString.write(value.`customFields`, buf)
     }
 }
 
@@ -10398,6 +11523,85 @@ public object FfiConverterTypeMemberPage: FfiConverterRustBuffer<MemberPage> {
 
 
 /**
+ * A member-list query; every filter is optional.
+ */
+data class MembersQuery (
+    /**
+     * Only members whose id or nickname contains this text (case-insensitive).
+     */
+    var `query`: kotlin.String? = null 
+    , 
+    /**
+     * Only members holding this group.
+     */
+    var `groupId`: kotlin.String? = null 
+    , 
+    /**
+     * Only members whose custom field `field_key` has the value `field_value` (set both).
+     */
+    var `fieldKey`: kotlin.String? = null 
+    , 
+    /**
+     * The value `field_key` must have.
+     */
+    var `fieldValue`: kotlin.String? = null 
+    , 
+    /**
+     * The previous page's `next_cursor`.
+     */
+    var `cursor`: kotlin.String? = null 
+    , 
+    /**
+     * Page size 1..=100 (default 100).
+     */
+    var `limit`: kotlin.UInt? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMembersQuery: FfiConverterRustBuffer<MembersQuery> {
+    override fun read(buf: ByteBuffer): MembersQuery {
+        return MembersQuery(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MembersQuery) = (
+            FfiConverterOptionalString.allocationSize(value.`query`) +
+            FfiConverterOptionalString.allocationSize(value.`groupId`) +
+            FfiConverterOptionalString.allocationSize(value.`fieldKey`) +
+            FfiConverterOptionalString.allocationSize(value.`fieldValue`) +
+            FfiConverterOptionalString.allocationSize(value.`cursor`) +
+            FfiConverterOptionalUInt.allocationSize(value.`limit`)
+    )
+
+    override fun write(value: MembersQuery, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`query`, buf)
+            FfiConverterOptionalString.write(value.`groupId`, buf)
+            FfiConverterOptionalString.write(value.`fieldKey`, buf)
+            FfiConverterOptionalString.write(value.`fieldValue`, buf)
+            FfiConverterOptionalString.write(value.`cursor`, buf)
+            FfiConverterOptionalUInt.write(value.`limit`, buf)
+    }
+}
+
+
+
+/**
  * Who a message mentions.
  */
 data class Mentions (
@@ -10410,6 +11614,12 @@ data class Mentions (
      * `@everyone`.
      */
     var `everyone`: kotlin.Boolean = false 
+    , 
+    /**
+     * Mentioned permission groups (ids): every holder is mentioned. A group that is not
+     * mentionable needs `mention_everyone`.
+     */
+    var `groups`: List<kotlin.String> = listOf() 
     
 ){
     
@@ -10428,17 +11638,20 @@ public object FfiConverterTypeMentions: FfiConverterRustBuffer<Mentions> {
         return Mentions(
             FfiConverterSequenceString.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterSequenceString.read(buf),
         )
     }
 
     override fun allocationSize(value: Mentions) = (
             FfiConverterSequenceString.allocationSize(value.`users`) +
-            FfiConverterBoolean.allocationSize(value.`everyone`)
+            FfiConverterBoolean.allocationSize(value.`everyone`) +
+            FfiConverterSequenceString.allocationSize(value.`groups`)
     )
 
     override fun write(value: Mentions, buf: ByteBuffer) {
             FfiConverterSequenceString.write(value.`users`, buf)
             FfiConverterBoolean.write(value.`everyone`, buf)
+            FfiConverterSequenceString.write(value.`groups`, buf)
     }
 }
 
@@ -10770,6 +11983,11 @@ data class NewChannel (
      * Initial members of a private channel.
      */
     var `memberIds`: List<kotlin.String> = listOf() 
+    , 
+    /**
+     * Use the category's permission overrides instead of its own.
+     */
+    var `followsCategory`: kotlin.Boolean = false 
     
 ){
     
@@ -10795,6 +12013,7 @@ public object FfiConverterTypeNewChannel: FfiConverterRustBuffer<NewChannel> {
             FfiConverterOptionalLong.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterSequenceString.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -10807,7 +12026,8 @@ public object FfiConverterTypeNewChannel: FfiConverterRustBuffer<NewChannel> {
             FfiConverterOptionalString.allocationSize(value.`categoryId`) +
             FfiConverterOptionalLong.allocationSize(value.`position`) +
             FfiConverterBoolean.allocationSize(value.`private`) +
-            FfiConverterSequenceString.allocationSize(value.`memberIds`)
+            FfiConverterSequenceString.allocationSize(value.`memberIds`) +
+            FfiConverterBoolean.allocationSize(value.`followsCategory`)
     )
 
     override fun write(value: NewChannel, buf: ByteBuffer) {
@@ -10820,6 +12040,7 @@ public object FfiConverterTypeNewChannel: FfiConverterRustBuffer<NewChannel> {
             FfiConverterOptionalLong.write(value.`position`, buf)
             FfiConverterBoolean.write(value.`private`, buf)
             FfiConverterSequenceString.write(value.`memberIds`, buf)
+            FfiConverterBoolean.write(value.`followsCategory`, buf)
     }
 }
 
@@ -10914,6 +12135,69 @@ public object FfiConverterTypeNewCommunity: FfiConverterRustBuffer<NewCommunity>
 
 
 /**
+ * A new permission group; it starts at the bottom (position 1).
+ */
+data class NewGroup (
+    /**
+     * Name (1..=100 bytes).
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Display color `0xRRGGBB`.
+     */
+    var `color`: kotlin.UInt = 0u 
+    , 
+    /**
+     * Anyone may mention it.
+     */
+    var `mentionable`: kotlin.Boolean = false 
+    , 
+    /**
+     * The flags it grants (only flags the user holds may be given).
+     */
+    var `permissions`: kotlin.ULong = 0uL 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNewGroup: FfiConverterRustBuffer<NewGroup> {
+    override fun read(buf: ByteBuffer): NewGroup {
+        return NewGroup(
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: NewGroup) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterUInt.allocationSize(value.`color`) +
+            FfiConverterBoolean.allocationSize(value.`mentionable`) +
+            FfiConverterULong.allocationSize(value.`permissions`)
+    )
+
+    override fun write(value: NewGroup, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterUInt.write(value.`color`, buf)
+            FfiConverterBoolean.write(value.`mentionable`, buf)
+            FfiConverterULong.write(value.`permissions`, buf)
+    }
+}
+
+
+
+/**
  * The original of a forwarded message.
  */
 data class Origin (
@@ -10979,6 +12263,62 @@ public object FfiConverterTypeOrigin: FfiConverterRustBuffer<Origin> {
             FfiConverterULong.write(value.`seq`, buf)
             FfiConverterString.write(value.`senderId`, buf)
             FfiConverterLong.write(value.`createdAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * Flags allowed and denied in one channel or category for a group or a member. Setting
+ * one with nothing allowed or denied removes it.
+ */
+data class Override (
+    /**
+     * Who it is for.
+     */
+    var `target`: OverrideTarget
+    , 
+    /**
+     * Flags granted there (a `PermissionFlag` bit set).
+     */
+    var `allow`: kotlin.ULong = 0uL 
+    , 
+    /**
+     * Flags taken away there.
+     */
+    var `deny`: kotlin.ULong = 0uL 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOverride: FfiConverterRustBuffer<Override> {
+    override fun read(buf: ByteBuffer): Override {
+        return Override(
+            FfiConverterTypeOverrideTarget.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Override) = (
+            FfiConverterTypeOverrideTarget.allocationSize(value.`target`) +
+            FfiConverterULong.allocationSize(value.`allow`) +
+            FfiConverterULong.allocationSize(value.`deny`)
+    )
+
+    override fun write(value: Override, buf: ByteBuffer) {
+            FfiConverterTypeOverrideTarget.write(value.`target`, buf)
+            FfiConverterULong.write(value.`allow`, buf)
+            FfiConverterULong.write(value.`deny`, buf)
     }
 }
 
@@ -11821,7 +13161,7 @@ enum class ChannelKind {
      */
     VOICE,
     /**
-     * Only owner and admins post.
+     * `@everyone` may not send (a group override may allow it back).
      */
     ANNOUNCEMENT,
     /**
@@ -12009,6 +13349,58 @@ public object FfiConverterTypeChannelListDiff : FfiConverterRustBuffer<ChannelLi
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * The user's notification level for one channel: what of its counts reaches the
+ * community's sums and the totals (the channel's own counts stay exact).
+ */
+
+enum class ChannelNotification {
+    
+    /**
+     * Unread and mentions count.
+     */
+    ALL,
+    /**
+     * Only mentions count.
+     */
+    MENTIONS_ONLY,
+    /**
+     * Nothing counts.
+     */
+    NONE,
+    /**
+     * A level this version does not know (from a newer server): counts as `all`.
+     */
+    UNKNOWN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChannelNotification: FfiConverterRustBuffer<ChannelNotification> {
+    override fun read(buf: ByteBuffer) = try {
+        ChannelNotification.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ChannelNotification) = 4UL
+
+    override fun write(value: ChannelNotification, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
     }
 }
 
@@ -13535,6 +14927,208 @@ public object FfiConverterTypeNotificationStatus: FfiConverterRustBuffer<Notific
 
 
 /**
+ * Who an override is for.
+ */
+sealed class OverrideTarget {
+    
+    /**
+     * The members of a group (`everyone` for every member).
+     */
+    data class Group(
+        /**
+         * The group.
+         */
+        val `groupId`: kotlin.String) : OverrideTarget()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * One member.
+     */
+    data class Member(
+        /**
+         * The member.
+         */
+        val `userId`: kotlin.String) : OverrideTarget()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOverrideTarget : FfiConverterRustBuffer<OverrideTarget>{
+    override fun read(buf: ByteBuffer): OverrideTarget {
+        return when(buf.getInt()) {
+            1 -> OverrideTarget.Group(
+                FfiConverterString.read(buf),
+                )
+            2 -> OverrideTarget.Member(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: OverrideTarget): ULong = when(value) {
+        is OverrideTarget.Group -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`groupId`)
+            )
+        }
+        is OverrideTarget.Member -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`userId`)
+            )
+        }
+    }
+
+    override fun write(value: OverrideTarget, buf: ByteBuffer) {
+        when(value) {
+            is OverrideTarget.Group -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`groupId`, buf)
+                Unit
+            }
+            is OverrideTarget.Member -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`userId`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * One permission flag; its value is its bit in a permission set (bit `n` = `1 << n`).
+ * Bits a newer server adds are kept in the `u64` sets, unnamed here.
+ */
+
+enum class PermissionFlag(val value: kotlin.ULong) {
+    
+    /**
+     * See the channel (and its unread counts).
+     */
+    VIEW_CHANNEL(1u),
+    /**
+     * Read the channel's history.
+     */
+    READ_HISTORY(2u),
+    /**
+     * Send messages in the channel.
+     */
+    SEND_MESSAGES(4u),
+    /**
+     * Send messages in the channel's threads.
+     */
+    SEND_IN_THREADS(8u),
+    /**
+     * Start threads.
+     */
+    CREATE_THREADS(16u),
+    /**
+     * React to messages.
+     */
+    ADD_REACTIONS(32u),
+    /**
+     * Send image, file, audio and video messages.
+     */
+    ATTACH_MEDIA(64u),
+    /**
+     * Mention `@everyone` and groups that are not mentionable.
+     */
+    MENTION_EVERYONE(128u),
+    /**
+     * Recall others' messages, pin and unpin.
+     */
+    MANAGE_MESSAGES(256u),
+    /**
+     * Manage threads.
+     */
+    MANAGE_THREADS(512u),
+    /**
+     * Create, change and delete channels and categories, and their overrides.
+     */
+    MANAGE_CHANNELS(1024u),
+    /**
+     * Create, change, delete and assign groups below one's own; set member fields.
+     */
+    MANAGE_ROLES(2048u),
+    /**
+     * Kick members below one's own rank; decide join requests.
+     */
+    KICK_MEMBERS(4096u),
+    /**
+     * Ban and unban members below one's own rank.
+     */
+    BAN_MEMBERS(8192u),
+    /**
+     * Mute members below one's own rank; mute a whole channel or community.
+     */
+    MUTE_MEMBERS(16384u),
+    /**
+     * Change the community's info, attributes and settings.
+     */
+    MANAGE_COMMUNITY(32768u),
+    /**
+     * Everything (bypasses every override).
+     */
+    ADMINISTRATOR(65536u);
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePermissionFlag: FfiConverterRustBuffer<PermissionFlag> {
+    override fun read(buf: ByteBuffer) = try {
+        PermissionFlag.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PermissionFlag) = 4UL
+
+    override fun write(value: PermissionFlag, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * The state of a replied-to message, as its preview shows it.
  */
 
@@ -14945,6 +16539,34 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeBan: FfiConverterRustBuffer<List<Ban>> {
+    override fun read(buf: ByteBuffer): List<Ban> {
+        val len = buf.getInt()
+        return List<Ban>(len) {
+            FfiConverterTypeBan.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Ban>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeBan.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Ban>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeBan.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeCategoryInfo: FfiConverterRustBuffer<List<CategoryInfo>> {
     override fun read(buf: ByteBuffer): List<CategoryInfo> {
         val len = buf.getInt()
@@ -15047,6 +16669,34 @@ public object FfiConverterSequenceTypeChannelInfo: FfiConverterRustBuffer<List<C
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeChannelInfo.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeChannelPermissions: FfiConverterRustBuffer<List<ChannelPermissions>> {
+    override fun read(buf: ByteBuffer): List<ChannelPermissions> {
+        val len = buf.getInt()
+        return List<ChannelPermissions>(len) {
+            FfiConverterTypeChannelPermissions.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ChannelPermissions>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeChannelPermissions.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ChannelPermissions>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeChannelPermissions.write(it, buf)
         }
     }
 }
@@ -15225,6 +16875,34 @@ public object FfiConverterSequenceTypeFailedUser: FfiConverterRustBuffer<List<Fa
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeGroup: FfiConverterRustBuffer<List<Group>> {
+    override fun read(buf: ByteBuffer): List<Group> {
+        val len = buf.getInt()
+        return List<Group>(len) {
+            FfiConverterTypeGroup.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Group>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeGroup.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Group>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeGroup.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeJoinRequest: FfiConverterRustBuffer<List<JoinRequest>> {
     override fun read(buf: ByteBuffer): List<JoinRequest> {
         val len = buf.getInt()
@@ -15327,6 +17005,34 @@ public object FfiConverterSequenceTypeMessage: FfiConverterRustBuffer<List<Messa
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeMessage.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOverride: FfiConverterRustBuffer<List<Override>> {
+    override fun read(buf: ByteBuffer): List<Override> {
+        val len = buf.getInt()
+        return List<Override>(len) {
+            FfiConverterTypeOverride.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Override>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOverride.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Override>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOverride.write(it, buf)
         }
     }
 }
@@ -15477,6 +17183,34 @@ public object FfiConverterSequenceTypeMessageUpdate: FfiConverterRustBuffer<List
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypePermissionFlag: FfiConverterRustBuffer<List<PermissionFlag>> {
+    override fun read(buf: ByteBuffer): List<PermissionFlag> {
+        val len = buf.getInt()
+        return List<PermissionFlag>(len) {
+            FfiConverterTypePermissionFlag.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PermissionFlag>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePermissionFlag.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PermissionFlag>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePermissionFlag.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.String, kotlin.String>> {
     override fun read(buf: ByteBuffer): Map<kotlin.String, kotlin.String> {
         val len = buf.getInt()
@@ -15531,6 +17265,49 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
         FfiConverterOptionalTypeLogListener.lower(`listener`),_status)
 }
     
+    
+
+        /**
+         * The named flags set in `permissions`, in bit order (unknown bits are left out).
+         */ fun `permissionFlags`(`permissions`: kotlin.ULong): List<PermissionFlag> {
+            return FfiConverterSequenceTypePermissionFlag.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_func_permission_flags(
+    
+        
+        FfiConverterULong.lower(`permissions`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The snake_case names of the known flags set in `permissions` (`"manage_messages"`), in
+         * bit order: the names of `docs/PROTOCOL.md`, for display and logs.
+         */ fun `permissionNames`(`permissions`: kotlin.ULong): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_func_permission_names(
+    
+        
+        FfiConverterULong.lower(`permissions`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The bit set of `flags` (for `NewGroup.permissions`, `Override.allow` / `deny`).
+         */ fun `permissionsOf`(`flags`: List<PermissionFlag>): kotlin.ULong {
+            return FfiConverterULong.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_func_permissions_of(
+    
+        
+        FfiConverterSequenceTypePermissionFlag.lower(`flags`),_status)
+}
+    )
+    }
     
 
         /**
