@@ -11,8 +11,9 @@ use crate::flow::Setup;
 /// A terminal community client on the Community SDK.
 ///
 /// With no arguments it starts a real community-server in this process (127.0.0.1, a
-/// free port, a temporary data directory), logs in as a demo user, seeds two communities
-/// and brings in bots that chat, so unread and mention badges move. Press `?` in the UI
+/// free port, a temporary data directory), logs in as a demo user, seeds a community,
+/// brings in bots that chat, so unread and mention badges move, and one of them runs a
+/// second community with a moderator group and a read-only channel. Press `?` in the UI
 /// for the keys.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "community-demo", version, about, long_about)]

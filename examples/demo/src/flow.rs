@@ -1,6 +1,7 @@
 //! The demo's flow, shared by the terminal UI and the headless run: start the embedded
-//! server (or use a remote one), log the demo user in, seed the communities, bring the
-//! bots in, and later let them chat, stop them and shut everything down.
+//! server (or use a remote one), log the demo user in, seed the communities (the first
+//! bot runs the Book Club and staffs it, see [`crate::roles`]), bring the bots in, and
+//! later let them chat, stop them and shut everything down.
 //!
 //! Also [`ReadMarker`]: "opening a channel marks it read", as one small task per open
 //! channel that marks read up to the newest message the user has seen.
@@ -19,6 +20,7 @@ use crate::bots::{BOT_NAMES, Bot, BotPlan, BotSwarm, Script, Target};
 use crate::embedded::ServerControl;
 use crate::error::DemoError;
 use crate::ledger::Ledger;
+use crate::roles;
 use crate::seed::{self, SeededCommunity};
 
 /// Where the demo's server is and who the demo user is.
@@ -181,8 +183,8 @@ impl Demo {
         if let Some(note) = offline_note(user_id, outcome) {
             progress(&note);
         }
-        progress("seeding two communities (categories, a dozen channels)");
-        let communities = seed::seed(&client).await?;
+        progress("seeding the Pixel Guild (categories, a dozen channels)");
+        let guild = seed::seed_guild(&client).await?;
         let names: Vec<UserId> = BOT_NAMES
             .iter()
             .copied()
@@ -201,15 +203,30 @@ impl Demo {
             let cache = dirs.path().join("cache").join(name.as_str());
             create_dir(&cache).await?;
             let (bot, _) = connect(&url, name, &server.issue_token(name)?, &cache).await?;
-            for community in &communities {
-                bot.join_community(&community.community_id, "")
-                    .await
-                    .map_err(DemoError::sdk(format!("{name} joins {}", community.name)))?;
-            }
             logged_in.push(bot);
+        }
+        // The first bot runs the Book Club: there the demo user is an ordinary member.
+        let host = logged_in.first().unwrap_or(&client);
+        progress(&format!(
+            "{} creates the Book Club (a read-only #rules, a mods group)",
+            names.first().unwrap_or(user_id)
+        ));
+        let communities = vec![guild, seed::seed_club(host).await?];
+        for (name, member) in names.iter().zip(&logged_in).chain([(user_id, &client)]) {
+            join_all(member, name, &communities).await?;
         }
         let private_members: Vec<UserId> = names.iter().take(PRIVATE_MEMBERS).cloned().collect();
         seed::admit_bots(&client, &communities, names.first(), &private_members).await?;
+        let ledger = Arc::new(Ledger::default());
+        if let Some(club) = communities.get(1) {
+            let moderator = names.get(1).zip(logged_in.get(1));
+            if let Some((moderator, _)) = moderator {
+                progress(&format!(
+                    "{moderator} moderates the Book Club (mods: manage messages, mute, kick) and pins its rules"
+                ));
+            }
+            roles::staff(host, club, moderator, user_id, &ledger).await?;
+        }
         let mut idle_bots = Vec::new();
         for (index, (name, bot)) in names.iter().zip(logged_in).enumerate() {
             // Pick up the new role and private channels before the first send.
@@ -234,7 +251,7 @@ impl Demo {
             user_id: user_id.clone(),
             server: Some(server),
             communities,
-            ledger: Arc::new(Ledger::default()),
+            ledger,
             idle_bots,
             swarm: None,
             _dirs: dirs,
@@ -307,9 +324,27 @@ impl Demo {
     }
 }
 
+/// Joins every community `member` is not in yet (its own it created).
+async fn join_all(
+    member: &Client,
+    name: &UserId,
+    communities: &[SeededCommunity],
+) -> Result<(), DemoError> {
+    for community in communities {
+        if member.community(&community.community_id).entry().is_some() {
+            continue;
+        }
+        member
+            .join_community(&community.community_id, "")
+            .await
+            .map_err(DemoError::sdk(format!("{name} joins {}", community.name)))?;
+    }
+    Ok(())
+}
+
 /// Where a bot chats: every text channel it can see, the announcement channel only for
-/// the admin bot, private channels only for their members; its backlog goes to the
-/// first community's default channel.
+/// the admin bot, private channels only for their members, read-only ones never; its
+/// backlog goes to the first community's default channel.
 fn plan(communities: &[SeededCommunity], admin: bool, private_member: bool) -> BotPlan {
     let targets = communities
         .iter()
@@ -319,6 +354,7 @@ fn plan(communities: &[SeededCommunity], admin: bool, private_member: bool) -> B
                 .iter()
                 .filter(|c| admin || c.kind != ChannelKind::Announcement)
                 .filter(|c| private_member || !c.private)
+                .filter(|c| !c.read_only)
                 .map(|c| Target {
                     community_id: community.community_id.clone(),
                     channel_id: c.channel_id.clone(),

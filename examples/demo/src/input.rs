@@ -85,7 +85,10 @@ pub const HELP: [(&str, &str); 23] = [
     ("e", "edit your last message (Enter saves, Esc cancels)"),
     ("x", "recall your last message (delete for everyone)"),
     ("+", "add / take back 👍 on the newest message"),
-    ("p", "pin / unpin the newest message (owner, admins)"),
+    (
+        "p",
+        "pin / unpin the newest message (manage_messages: owner, admins, mods)",
+    ),
     ("P", "list the pinned messages"),
     (">", "reply to the newest message"),
     ("PgUp PgDn", "scroll messages (older pages load at the top)"),
@@ -102,7 +105,10 @@ pub const HELP: [(&str, &str); 23] = [
         "messages",
         "(edited)  📌 pinned  ↪ reply  👍 2 reactions ([mine])",
     ),
-    ("status bar", "connection state; reconnecting after K"),
+    (
+        "status bar",
+        "connection state, you · your role and @groups here",
+    ),
     ("typing", "Ctrl-U clears the line; ↑ ↓ scroll"),
 ];
 

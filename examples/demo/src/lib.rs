@@ -10,6 +10,7 @@
 //! - [`embedded`]: the in-process server (kill / restart for the reconnect demo).
 //! - [`seed`]: the demo communities, categories and channels.
 //! - [`bots`] and [`ledger`]: the chatting bots and what they got stored.
+//! - [`roles`]: the moderator group, the read-only channel, and what the user may do.
 //! - [`headless`]: the run without a terminal and its summary.
 //! - [`app`]: the UI's state; [`input`]: keys; [`ui`]: drawing; [`tui`]: the terminal and
 //!   the event loop that feeds SDK subscriptions to the state.
@@ -28,6 +29,7 @@ pub mod headless;
 pub mod input;
 pub mod ledger;
 pub mod message_view;
+pub mod roles;
 pub mod scrollback;
 pub mod seed;
 pub mod tui;

@@ -2,13 +2,17 @@
 //! (who becomes their owner), as an app's onboarding code would.
 //!
 //! "Pixel Guild" has four categories and a dozen channels, one of them private and one an
-//! announcement channel; "Book Club" is small, with three channels and no categories.
+//! announcement channel; "Book Club" is small, with four channels and no categories, one
+//! of them (`#rules`) read-only for `@everyone`, and two groups, "mods" and "readers"
+//! (see [`crate::roles`]). With the embedded server the first bot creates the Book Club,
+//! so that the demo user is an ordinary member there.
 
 use community_sdk::protocol::request::CreateCommunity;
 use community_sdk::protocol::{CategoryInfo, ChannelId, ChannelKind, CommunityId, Role, UserId};
 use community_sdk::{ChannelUpdate, Client, NewChannel};
 
 use crate::error::DemoError;
+use crate::roles;
 
 /// A channel the seeding created (or the default channel).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +27,8 @@ pub struct SeededChannel {
     pub private: bool,
     /// The community's default channel.
     pub is_default: bool,
+    /// Read-only for `@everyone` (an override denies `send_messages`).
+    pub read_only: bool,
 }
 
 /// A community the seeding created.
@@ -99,7 +105,9 @@ const GUILD_CHANNELS: [ChannelSpec; 11] = [
 ];
 
 const CLUB_NAME: &str = "Book Club";
-const CLUB_CHANNELS: [&str; 2] = ["now-reading", "reviews"];
+/// The Book Club's channels besides `#general`, and whether each is read-only.
+const CLUB_CHANNELS: [(&str, bool); 3] =
+    [("now-reading", false), ("reviews", false), ("rules", true)];
 
 /// Creates the demo's communities as the logged-in user of `client` (their owner).
 pub async fn seed(client: &Client) -> Result<Vec<SeededCommunity>, DemoError> {
@@ -131,11 +139,13 @@ async fn create(client: &Client, name: &str, notice: &str) -> Result<SeededCommu
             kind: ChannelKind::Text,
             private: false,
             is_default: true,
+            read_only: false,
         }],
     })
 }
 
-async fn seed_guild(client: &Client) -> Result<SeededCommunity, DemoError> {
+/// Creates the Pixel Guild as the user of `client`.
+pub async fn seed_guild(client: &Client) -> Result<SeededCommunity, DemoError> {
     let mut seeded = create(
         client,
         GUILD_NAME,
@@ -191,15 +201,18 @@ async fn seed_guild(client: &Client) -> Result<SeededCommunity, DemoError> {
             kind: spec.kind,
             private: spec.private,
             is_default: false,
+            read_only: false,
         });
     }
     Ok(seeded)
 }
 
-async fn seed_club(client: &Client) -> Result<SeededCommunity, DemoError> {
-    let mut seeded = create(client, CLUB_NAME, "One book a month.").await?;
+/// Creates the Book Club as the user of `client`: its channels, `#rules` read-only, and
+/// its groups.
+pub async fn seed_club(client: &Client) -> Result<SeededCommunity, DemoError> {
+    let mut seeded = create(client, CLUB_NAME, "One book a month. Read #rules.").await?;
     let community = client.community(&seeded.community_id);
-    for name in CLUB_CHANNELS {
+    for (name, read_only) in CLUB_CHANNELS {
         let handle = community
             .create_channel(NewChannel {
                 name: name.to_string(),
@@ -207,19 +220,24 @@ async fn seed_club(client: &Client) -> Result<SeededCommunity, DemoError> {
             })
             .await
             .map_err(DemoError::sdk(format!("create channel {name}")))?;
+        if read_only {
+            roles::make_read_only(&handle).await?;
+        }
         seeded.channels.push(SeededChannel {
             channel_id: handle.id().clone(),
             name: name.to_string(),
             kind: ChannelKind::Text,
             private: false,
             is_default: false,
+            read_only,
         });
     }
+    roles::create_groups(&community).await?;
     Ok(seeded)
 }
 
-/// After the bots joined: makes `admin` an admin of every seeded community (so it may
-/// post announcements) and adds `private_members` to every private channel.
+/// After the bots joined: makes `admin` an admin of every seeded community `owner` owns
+/// (so it may post announcements) and adds `private_members` to every private channel.
 pub async fn admit_bots(
     owner: &Client,
     communities: &[SeededCommunity],
@@ -228,6 +246,12 @@ pub async fn admit_bots(
 ) -> Result<(), DemoError> {
     for seeded in communities {
         let community = owner.community(&seeded.community_id);
+        let owns = community
+            .entry()
+            .is_some_and(|e| e.info.owner_id == e.me.user_id);
+        if !owns {
+            continue;
+        }
         if let Some(admin) = admin {
             community
                 .set_member_role(admin, Role::Admin)

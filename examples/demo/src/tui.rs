@@ -4,7 +4,8 @@
 //!
 //! Every SDK subscription (connection and sync state, unread counts, community list, each
 //! community's channel list, the open channel's messages) is forwarded by a small task
-//! into one queue of [`UiEvent`]s; the loop redraws after each batch. Nothing polls the
+//! into one queue of [`UiEvent`]s; the loop redraws after each batch, after reading the
+//! user's roles and access to the open channel from the SDK's cache. Nothing polls the
 //! server. The terminal is restored by a guard on every exit path and by ratatui's panic
 //! hook on a panic.
 
@@ -30,6 +31,7 @@ use crate::embedded::ServerStatus;
 use crate::error::DemoError;
 use crate::flow::{Demo, ReadMarker, Setup};
 use crate::input::map_key;
+use crate::roles::{self, Access};
 use crate::ui;
 
 /// Events handled in one go before the screen is redrawn.
@@ -509,6 +511,28 @@ async fn run_ui(demo: &mut Demo) -> Result<(), DemoError> {
     result
 }
 
+/// Reads from the SDK's cache what the UI shows of roles and permissions: the user's role
+/// in each community and their access to the open channel (cheap, local reads).
+fn refresh_access(app: &mut App, client: &Client) {
+    let roles = app
+        .communities
+        .iter()
+        .filter_map(|c| {
+            let community = client.community(&c.info.community_id);
+            let entry = community.entry()?;
+            Some((
+                c.info.community_id.clone(),
+                roles::role_label(&entry, &community.groups()),
+            ))
+        })
+        .collect();
+    app.set_roles(roles);
+    if let Some(key) = app.open_key().cloned() {
+        let channel = client.community(&key.community_id).channel(&key.channel_id);
+        app.set_access(&key, Access::read(&channel));
+    }
+}
+
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     app: &mut App,
@@ -517,6 +541,7 @@ async fn event_loop(
     demo: &Demo,
 ) -> Result<(), DemoError> {
     loop {
+        refresh_access(app, &effects.client);
         let mut drawn = None;
         terminal
             .draw(|frame| drawn = Some(ui::render(frame, app)))

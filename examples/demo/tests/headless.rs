@@ -1,7 +1,8 @@
 //! Runs the built `community-demo` binary in headless mode (embedded server, seeding,
 //! bots at the headless pace) and checks that it exits 0 with a summary whose counts
-//! match what the bots sent, edited and recalled, and whose open channel shows (and
-//! draws) every edit, recall, reaction, pin, reply and system line.
+//! match what the bots sent, edited and recalled, whose open channel shows (and draws)
+//! every edit, recall, reaction, pin, reply and system line, and where the Book Club's
+//! read-only `#rules` refuses the demo user's send while its moderator bot pinned there.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -81,7 +82,7 @@ fn headless_run_counts_match_what_the_bots_sent() {
         .lines()
         .filter(|l| l.starts_with("  Pixel Guild ") || l.starts_with("  Book Club "))
         .collect();
-    assert_eq!(channel_lines.len(), 15, "12 + 3 channels\n{out}");
+    assert_eq!(channel_lines.len(), 16, "12 + 4 channels\n{out}");
     assert!(channel_lines.iter().all(|l| l.contains(" ok")), "{out}");
     assert!(
         channel_lines
@@ -127,6 +128,33 @@ fn headless_run_counts_match_what_the_bots_sent() {
     let drawn = numbers_of(&out, "rendered Pixel Guild #general: ");
     assert_eq!(drawn.len(), 8, "{out}");
     assert!(drawn.iter().all(|n| *n > 0), "every marker is drawn\n{out}");
+
+    // Roles and permissions: the read-only channel refuses the demo user's send with
+    // permission_denied before it leaves; the moderator (rook, holding @mods) pinned the
+    // rules; the demo user owns the guild and is a reader in the club.
+    let roles = out
+        .lines()
+        .find_map(|l| l.strip_prefix("roles: "))
+        .unwrap_or_else(|| panic!("no roles line\n{out}"));
+    assert!(
+        roles.starts_with(
+            "Book Club #rules read-only for the demo user (send refused: permission_denied 4000, check_operation: 4000)"
+        ),
+        "{roles}"
+    );
+    assert!(
+        roles.contains("pinned by rook; @mods held by rook;"),
+        "{roles}"
+    );
+    assert!(
+        roles.contains("owner in Pixel Guild, member · @readers in Book Club"),
+        "{roles}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("  Book Club #rules") && l.contains("1/1")),
+        "the rules are unread, nothing else arrived there\n{out}"
+    );
 }
 
 /// The numbers of the line that starts with `prefix`.

@@ -60,6 +60,9 @@ impl App {
     /// `e`: puts the text of the user's last message into the input line; Enter saves it
     /// as an edit, Esc cancels.
     pub(super) fn edit_last(&mut self) {
+        if self.refuse_typing() {
+            return;
+        }
         let target = self.last_own().map(|m| match &m.content {
             MessageContent::Text { text } => Some((m.seq, text.clone())),
             _ => None,
@@ -112,6 +115,9 @@ impl App {
 
     /// `p`: pins the newest message, or unpins it when it is pinned.
     pub(super) fn toggle_pin_newest(&mut self) -> Vec<Effect> {
+        if self.refuse_pinning() {
+            return Vec::new();
+        }
         let target = self.newest_live().map(|m| (m.seq, m.pinned.is_none()));
         let (Some(key), Some((seq, pin))) = (self.open_key().cloned(), target) else {
             self.notice = Some("no message to pin".into());
@@ -133,6 +139,9 @@ impl App {
 
     /// `>`: starts typing a reply to the newest message.
     pub(super) fn reply_newest(&mut self) {
+        if self.refuse_typing() {
+            return;
+        }
         let Some(target) = self.newest_live().map(|m| (m.seq, m.sender_id.clone())) else {
             self.notice = Some("no message to reply to".into());
             return;

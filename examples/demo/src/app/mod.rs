@@ -1,6 +1,7 @@
 //! The terminal UI's state and how it changes: the community and channel lists, the
 //! badges, the open channel's timeline, the input line, the connection and sync state
-//! (what the user does to messages — edit, recall, react, pin, reply — is in `actions`).
+//! (what the user does to messages — edit, recall, react, pin, reply — is in `actions`;
+//! their role and what they may do in the open channel in `access`).
 //!
 //! Pure state: SDK subscription values and key actions come in, [`Effect`]s (SDK calls
 //! to make) go out, and the event loop in `tui` carries them out. Nothing here blocks,
@@ -16,6 +17,7 @@ use community_sdk::{
 
 use crate::embedded::ServerStatus;
 use crate::input::{Action, Mode};
+use crate::roles::Access;
 use crate::scrollback::Timeline;
 
 /// Messages per history page.
@@ -144,6 +146,10 @@ pub struct App {
     pub replying: Option<(Seq, UserId)>,
     /// The last notice (an error or an explanation) for the status bar.
     pub notice: Option<String>,
+    /// The user's role label in each community.
+    pub roles: HashMap<CommunityId, String>,
+    /// What the user may do in the open channel (from the SDK's cache).
+    pub access: Option<(ChannelKey, Access)>,
     /// The user asked to quit.
     pub quit: bool,
     /// Rows of the messages pane at the last draw (a page for PgUp / PgDn).
@@ -184,6 +190,8 @@ impl App {
             editing: None,
             replying: None,
             notice: None,
+            roles: HashMap::new(),
+            access: None,
             quit: false,
             page_rows: 10,
             start_channel: None,
@@ -527,7 +535,9 @@ impl App {
             Action::Top => self.scroll(Timeline::scroll_to_top),
             Action::Bottom => self.scroll(Timeline::scroll_to_bottom),
             Action::StartTyping => {
-                self.mode = Mode::Insert;
+                if !self.refuse_typing() {
+                    self.mode = Mode::Insert;
+                }
                 if self.open.is_none() {
                     self.notice = Some("open a channel first (Enter on a channel)".into());
                 }
@@ -626,6 +636,7 @@ impl App {
         self.editing = None;
         self.replying = None;
         self.pins = None;
+        self.access = None;
         vec![Effect::Open(key)]
     }
 
@@ -638,6 +649,10 @@ impl App {
             self.notice = Some("open a channel first (Esc, then Enter on a channel)".into());
             return Vec::new();
         };
+        if self.refuse_typing() {
+            self.mode = Mode::Navigate;
+            return Vec::new();
+        }
         self.input.clear();
         if let Some(seq) = self.editing.take() {
             self.mode = Mode::Navigate;
@@ -653,6 +668,7 @@ impl App {
     }
 }
 
+mod access;
 mod actions;
 #[cfg(test)]
 mod tests;

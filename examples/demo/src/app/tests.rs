@@ -34,6 +34,8 @@ fn community(id: &str) -> CommunityEntry {
             nickname: String::new(),
             joined_at_ms: 0,
             muted_until_ms: None,
+            groups: Vec::new(),
+            custom_fields: Default::default(),
         },
         notification: NotificationStatus::Notify,
     }
@@ -55,6 +57,9 @@ fn channel(community: &str, name: &str) -> ChannelEntry {
             private: false,
             is_default: name == "general",
             created_at_ms: 0,
+            overrides: Vec::new(),
+            follows_category: false,
+            mute_all: false,
         },
         head: ChannelHead {
             community_id: community.into(),
@@ -66,6 +71,7 @@ fn channel(community: &str, name: &str) -> ChannelEntry {
             mention_count: 0,
             change_seq: 0,
             hidden: Vec::new(),
+            notification_level: Default::default(),
         },
     }
 }
@@ -492,4 +498,77 @@ fn pins_are_listed_and_refused_changes_are_told() {
         notice.contains("edit of #2 refused") && notice.contains("not_author"),
         "{notice}"
     );
+}
+
+#[test]
+fn a_channel_the_user_may_not_post_in_refuses_typing_and_pinning_before_any_call() {
+    use community_sdk::protocol::Permissions;
+
+    use crate::roles::Access;
+
+    let mut app = app_with_channels();
+    assert_eq!(app.on_action(Action::SelectUp), Vec::new());
+    assert_eq!(
+        app.on_action(Action::Open),
+        vec![Effect::Open(key("a", "rules"))]
+    );
+    app.on_messages(
+        &key("a", "rules"),
+        vec![MessageUpdate::Inserted(message(1))],
+    );
+    let read_only = Access {
+        flags: Permissions::VIEW_CHANNEL.union(Permissions::READ_HISTORY),
+        send_refused: Some("permission_denied (4000)".into()),
+        read_only: true,
+    };
+    // Access of another channel is not kept.
+    app.set_access(&key("a", "music"), Some(read_only.clone()));
+    assert_eq!(app.send_refused(), None);
+    app.set_access(&key("a", "rules"), Some(read_only));
+    assert_eq!(app.send_refused(), Some("permission_denied (4000)"));
+    for action in [Action::StartTyping, Action::Reply, Action::EditLast] {
+        assert_eq!(app.on_action(action), Vec::new());
+        assert_eq!(app.mode, Mode::Navigate, "{action:?}");
+        assert_eq!(
+            app.notice.as_deref(),
+            Some("you may not post in #rules: permission_denied (4000)")
+        );
+    }
+    assert_eq!(app.on_action(Action::TogglePin), Vec::new());
+    assert!(
+        app.notice
+            .as_deref()
+            .is_some_and(|n| n.contains("manage_messages"))
+    );
+    // A moderator may pin there (still not post).
+    app.set_access(
+        &key("a", "rules"),
+        Some(Access {
+            flags: Permissions::VIEW_CHANNEL.union(Permissions::MANAGE_MESSAGES),
+            send_refused: Some("permission_denied (4000)".into()),
+            read_only: true,
+        }),
+    );
+    assert_eq!(
+        app.on_action(Action::TogglePin),
+        vec![Effect::Pin {
+            key: key("a", "rules"),
+            seq: 1,
+            pin: true
+        }]
+    );
+    // Where the user may post, typing starts; opening another channel forgets the access.
+    app.set_access(&key("a", "rules"), Some(Access::default()));
+    app.on_action(Action::StartTyping);
+    assert_eq!(app.mode, Mode::Insert);
+    app.on_action(Action::StopTyping);
+    app.on_action(Action::SelectDown);
+    app.on_action(Action::Open);
+    assert!(app.open_access().is_none());
+    // The role of the selected community, when known.
+    app.set_roles(HashMap::from([(
+        "a".into(),
+        "member · @readers".to_string(),
+    )]));
+    assert_eq!(app.role(), Some("member · @readers"));
 }

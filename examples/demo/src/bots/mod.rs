@@ -385,7 +385,7 @@ fn compose(rng: &mut impl Rng, script: &Script) -> (MessageContent, Mentions) {
         let text = format!("@{} {line}", script.demo_user);
         let mentions = Mentions {
             users: vec![script.demo_user.clone()],
-            everyone: false,
+            ..Mentions::default()
         };
         return (MessageContent::Text { text }, mentions);
     }

@@ -9,10 +9,14 @@
 //! number of those that mention the demo user; the open channel must be fully read, and
 //! its history, paged from the SDK cache, must be gap-free, hold every bot message sent
 //! there, show every edit and recall of the bots and every change of the demo user, and
-//! draw them all (`render`). The summary and its checks are in `summary`.
+//! draw them all (`render`). Roles and permissions are checked last (`roles`): the Book
+//! Club's read-only `#rules` refuses the demo user's send with `permission_denied` before
+//! it leaves, and its rules are pinned by the moderator bot. The summary and its checks
+//! are in `summary`.
 
 mod life;
 mod render;
+mod roles;
 mod summary;
 
 use std::collections::{BTreeSet, HashSet};
@@ -25,6 +29,7 @@ use tokio::time::Instant;
 use life::DemoLife;
 pub use life::LifeCheck;
 pub use render::{RenderCheck, Shown};
+pub use roles::RolesCheck;
 pub use summary::{ChannelCheck, ChannelRef, Counts, HistoryCheck, Summary, compare};
 
 use crate::bots::Script;
@@ -218,6 +223,7 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
         }
     }
 
+    let roles = RolesCheck::run(&demo.client, &demo.communities, bots).await;
     let (history_messages, pages) = page_history(&channel).await?;
     let history = HistoryCheck::of(&history_messages, &me, pages);
     let ledger = demo.ledger.snapshot();
@@ -228,6 +234,7 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
         server_url: demo.server.as_ref().map(|s| s.ws_url()).unwrap_or_default(),
         life: life.check(&history_messages, &me, &viewer.own),
         rendered: RenderCheck::of(&history_messages, &me),
+        roles,
         user_id: me,
         channels: compare(&demo.communities, &opened, &ledger, &counts),
         ledger,

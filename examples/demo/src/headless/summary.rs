@@ -1,6 +1,6 @@
 //! The headless run's summary: every seeded channel's counts against what the bots did,
 //! the open channel's history (gap-free, every message, every edit and recall) and its
-//! drawing, and the printed report.
+//! drawing, roles and permissions, and the printed report.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -9,6 +9,7 @@ use community_sdk::protocol::{ChannelId, CommunityId, Message, Seq, UserId};
 
 use super::life::LifeCheck;
 use super::render::RenderCheck;
+use super::roles::RolesCheck;
 use crate::format::channel_glyph;
 use crate::ledger::LedgerSnapshot;
 use crate::seed::SeededCommunity;
@@ -169,6 +170,8 @@ pub struct Summary {
     pub life: LifeCheck,
     /// The open channel's history as the messages pane draws it.
     pub rendered: RenderCheck,
+    /// Roles and permissions as the demo user saw them.
+    pub roles: RolesCheck,
     /// The open channel's history.
     pub history: HistoryCheck,
     /// Every channel's counts.
@@ -235,6 +238,7 @@ impl Summary {
             ));
         }
         out.extend(self.life.problems.iter().cloned());
+        out.extend(self.roles.problems());
         out.extend(
             self.rendered
                 .mismatches()
@@ -306,6 +310,7 @@ impl Summary {
             self.bots_recalled_in_open_channel
         );
         let _ = writeln!(out, "{}", self.rendered.line(&self.open_channel));
+        let _ = writeln!(out, "{}", self.roles.line());
         let _ = writeln!(
             out,
             "unread per channel (unread/expected, mentions/expected):"
@@ -361,6 +366,7 @@ mod tests {
             kind: ChannelKind::Text,
             private: false,
             is_default: default,
+            read_only: false,
         };
         SeededCommunity {
             community_id: "c".into(),
@@ -429,6 +435,14 @@ mod tests {
             ledger: snapshot,
             open_channel: "Guild #general".into(),
             bots_in_open_channel: 1,
+            roles: RolesCheck {
+                channel: "Club #rules".into(),
+                may_view: true,
+                check_refused: Some(4000),
+                send_refused: Some((4000, "permission_denied".into())),
+                mods_flags_ok: true,
+                ..RolesCheck::default()
+            },
             history: HistoryCheck {
                 messages: 1,
                 pages: 1,

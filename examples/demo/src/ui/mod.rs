@@ -1,6 +1,8 @@
 //! Drawing the terminal UI from the [`App`] state with ratatui: communities and channels
-//! with badges on the left, the open channel's messages on the right, the input line and
-//! the status bar below, and the `?` help or the `P` list of pins over everything.
+//! with badges on the left, the open channel's messages on the right, the input line
+//! (greyed out where the user may not post) and the status bar (with the user's role in
+//! the selected community) below, and the `?` help or the `P` list of pins over
+//! everything.
 //!
 //! Every size is computed with saturating arithmetic and every text is cut or wrapped to
 //! its pane, so any terminal size (down to a single cell) draws without a panic.
@@ -258,6 +260,7 @@ fn display_line(line: DisplayLine) -> Line<'static> {
 
 fn draw_messages(frame: &mut Frame<'_>, app: &mut App, area: Rect) -> Drawn {
     let entry = app.open_entry().cloned();
+    let read_only = app.open_access().is_some_and(|a| a.read_only);
     let mut title = match &entry {
         Some(entry) => {
             let glyph = channel_glyph(entry.info.kind, entry.info.private);
@@ -266,7 +269,8 @@ fn draw_messages(frame: &mut Frame<'_>, app: &mut App, area: Rect) -> Drawn {
             } else {
                 format!(" — {}", entry.info.introduction)
             };
-            format!(" {glyph}{}{intro} ", entry.info.name)
+            let marker = if read_only { " (read-only)" } else { "" };
+            format!(" {glyph}{}{marker}{intro} ", entry.info.name)
         }
         None => " Messages ".to_string(),
     };
@@ -335,6 +339,23 @@ fn draw_input(frame: &mut Frame<'_>, app: &App, area: Rect) {
         )
     });
     let typing = app.mode == Mode::Insert;
+    if let (Some(name), Some(reason), false) = (&channel, app.send_refused(), typing) {
+        let title = format!(" {name} — you may not post here: {reason} ");
+        let block = Block::bordered()
+            .border_style(Style::new().fg(Color::DarkGray))
+            .title(Span::styled(
+                truncate(&title, usize::from(area.width.saturating_sub(2))),
+                Style::new().fg(Color::DarkGray),
+            ));
+        let hint = Line::styled(
+            "read-only for you: the staff posts here",
+            Style::new()
+                .fg(Color::DarkGray)
+                .add_modifier(Modifier::ITALIC),
+        );
+        frame.render_widget(Paragraph::new(hint).block(block), area);
+        return;
+    }
     let title = match (&channel, typing) {
         (Some(_), true) if app.editing.is_some() => format!(
             " Editing #{} — Enter saves, Esc cancels ",
@@ -385,7 +406,13 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
             format!(" {dot} {label} "),
             Style::new().fg(color).add_modifier(Modifier::BOLD),
         ),
-        Span::styled(format!("│ {} ", app.me), Style::new().fg(Color::White)),
+        Span::styled(
+            match app.role() {
+                Some(role) => format!("│ {} · {role} ", app.me),
+                None => format!("│ {} ", app.me),
+            },
+            Style::new().fg(Color::White),
+        ),
     ];
     if let Some((addr, status)) = &app.server {
         let (text, color) = match status {
@@ -423,288 +450,4 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, area: Rect) {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use community_sdk::protocol::{
-        ChannelHead, ChannelInfo, ChannelKind, CommunityInfo, JoinPolicy, MemberInfo, Mentions,
-        Message, MessageContent, NotificationStatus, Priority, Role,
-    };
-    use community_sdk::{
-        ChannelEntry, CommunityEntry, ConnectionState, ListDiff, MessageUpdate, SyncState,
-    };
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
-
-    use super::*;
-    use crate::input::Action;
-
-    fn app() -> App {
-        let mut app = App::new(
-            "demo",
-            HashMap::from([("cat".into(), "Chat".to_string())]),
-            Some("127.0.0.1:9".into()),
-        );
-        let info = CommunityInfo {
-            community_id: "c".into(),
-            name: "Pixel Guild".into(),
-            avatar_url: String::new(),
-            notice: String::new(),
-            owner_id: "demo".into(),
-            join_policy: JoinPolicy::Free,
-            mute_all: false,
-            member_count: 3,
-            attributes: Default::default(),
-            default_channel_id: "general".into(),
-            created_at_ms: 0,
-            version: 1,
-            system_messages: true,
-        };
-        let me = MemberInfo {
-            community_id: "c".into(),
-            user_id: "demo".into(),
-            role: Role::Owner,
-            nickname: String::new(),
-            joined_at_ms: 0,
-            muted_until_ms: None,
-        };
-        app.on_communities(vec![ListDiff::Reset(vec![CommunityEntry {
-            info,
-            me,
-            notification: NotificationStatus::Notify,
-        }])]);
-        let channel = |id: &str, kind, private| ChannelEntry {
-            info: ChannelInfo {
-                community_id: "c".into(),
-                channel_id: id.into(),
-                name: id.into(),
-                introduction: "intro".into(),
-                notice: String::new(),
-                custom: String::new(),
-                kind,
-                category_id: Some("cat".into()),
-                position: 0,
-                private,
-                is_default: id == "general",
-                created_at_ms: 0,
-            },
-            head: ChannelHead {
-                community_id: "c".into(),
-                channel_id: id.into(),
-                last_seq: 0,
-                last_activity_ms: 0,
-                read_seq: 0,
-                unread_count: 120,
-                mention_count: 3,
-                change_seq: 0,
-                hidden: Vec::new(),
-            },
-        };
-        app.on_channels(
-            &"c".into(),
-            vec![ListDiff::Reset(vec![
-                channel("general", ChannelKind::Text, false),
-                channel("news", ChannelKind::Announcement, false),
-                channel("staff", ChannelKind::Text, true),
-            ])],
-        );
-        app.on_connection(ConnectionState::Connected);
-        app
-    }
-
-    fn message(seq: u64, text: &str) -> Message {
-        Message {
-            community_id: "c".into(),
-            channel_id: "general".into(),
-            seq,
-            sender_id: "nova".into(),
-            idempotency_key: format!("k{seq}"),
-            content: MessageContent::Text { text: text.into() },
-            mentions: Mentions::default(),
-            reply_to: None,
-            priority: Priority::Normal,
-            created_at_ms: 0,
-            custom_data: String::new(),
-            edited_at_ms: None,
-            edit_count: 0,
-            reactions: Vec::new(),
-            pinned: None,
-            reply_preview: None,
-            forwarded_from: None,
-        }
-    }
-
-    fn draw(app: &mut App, width: u16, height: u16) -> (Drawn, String) {
-        let mut terminal = match Terminal::new(TestBackend::new(width, height)) {
-            Ok(terminal) => terminal,
-            Err(error) => panic!("test backend: {error}"),
-        };
-        let mut drawn = None;
-        if let Err(error) = terminal.draw(|frame| drawn = Some(render(frame, app))) {
-            panic!("draw: {error}");
-        }
-        let buffer = terminal.backend().buffer();
-        let text: String = buffer
-            .content()
-            .chunks(usize::from(width.max(1)))
-            .map(|row| row.iter().map(|cell| cell.symbol()).collect::<String>() + "\n")
-            .collect();
-        (
-            drawn.unwrap_or(Drawn {
-                at_top: false,
-                page_rows: 0,
-            }),
-            text,
-        )
-    }
-
-    #[test]
-    fn draws_lists_badges_and_status() {
-        let mut app = app();
-        let (_, screen) = draw(&mut app, 100, 20);
-        assert!(screen.contains("Pixel Guild"), "{screen}");
-        assert!(screen.contains("CHAT"), "category heading\n{screen}");
-        assert!(screen.contains("! news"), "{screen}");
-        assert!(screen.contains("* staff"), "{screen}");
-        assert!(screen.contains("99+ @3"), "{screen}");
-        assert!(screen.contains("connected"), "{screen}");
-        assert!(
-            screen.contains("No messages yet") || screen.contains("loading"),
-            "{screen}"
-        );
-    }
-
-    #[test]
-    fn the_status_bar_shows_the_sync_state_until_caught_up() {
-        let mut app = app();
-        app.on_sync(SyncState::Syncing);
-        let (_, screen) = draw(&mut app, 100, 20);
-        assert!(screen.contains("connected · syncing…"), "{screen}");
-        app.on_sync(SyncState::CatchingUp);
-        let (_, screen) = draw(&mut app, 100, 20);
-        assert!(screen.contains("connected · catching up…"), "{screen}");
-        app.on_sync(SyncState::CaughtUp);
-        let (_, screen) = draw(&mut app, 100, 20);
-        assert!(screen.contains("connected │"), "{screen}");
-        assert!(!screen.contains(" · "), "{screen}");
-    }
-
-    #[test]
-    fn any_size_draws_without_a_panic() {
-        let mut app = app();
-        app.on_messages(
-            &crate::app::ChannelKey {
-                community_id: "c".into(),
-                channel_id: "general".into(),
-            },
-            vec![MessageUpdate::Reset {
-                messages: vec![
-                    message(1, &"a very long message ".repeat(600)),
-                    message(2, "日本語 ok"),
-                ],
-                pending: Vec::new(),
-            }],
-        );
-        app.on_action(Action::ToggleHelp);
-        app.on_action(Action::StartTyping);
-        app.input = "x".repeat(5000);
-        for (width, height) in [
-            (1, 1),
-            (2, 5),
-            (10, 3),
-            (20, 8),
-            (40, 12),
-            (80, 24),
-            (250, 70),
-        ] {
-            let (drawn, _) = draw(&mut app, width, height);
-            assert!(drawn.page_rows <= usize::from(height));
-        }
-    }
-
-    #[test]
-    fn edits_recalls_reactions_pins_and_system_lines_are_drawn() {
-        use community_sdk::protocol::{Pin, Reaction};
-
-        let mut app = app();
-        let mut edited = message(1, "gg everyone");
-        edited.edit_count = 1;
-        edited.reactions = vec![Reaction {
-            emoji: "👍".into(),
-            count: 2,
-            users: vec!["demo".into(), "rook".into()],
-            me: false,
-        }];
-        let mut recalled = message(2, "");
-        recalled.content = MessageContent::Recalled {
-            by: "nova".into(),
-            at_ms: 0,
-        };
-        let mut pinned = message(3, "read the rules");
-        pinned.pinned = Some(Pin {
-            by: "demo".into(),
-            at_ms: 0,
-        });
-        let mut system = message(4, "");
-        system.sender_id = "".into();
-        system.content = MessageContent::System {
-            event: "member_joined".into(),
-            text: "rook joined".into(),
-        };
-        let general = crate::app::ChannelKey {
-            community_id: "c".into(),
-            channel_id: "general".into(),
-        };
-        app.on_messages(
-            &general,
-            vec![MessageUpdate::Reset {
-                messages: vec![edited, recalled, pinned.clone(), system],
-                pending: Vec::new(),
-            }],
-        );
-        let (_, screen) = draw(&mut app, 100, 30);
-        // The test backend shows a wide emoji as its cell and a blank one.
-        let screen = screen.replace("👍 ", "👍").replace("📌 ", "📌");
-        for shown in [
-            "gg everyone (edited)",
-            "👍 2",
-            "message recalled",
-            "📌 read the rules",
-            "server",
-            "rook joined",
-        ] {
-            assert!(screen.contains(shown), "{shown}\n{screen}");
-        }
-        app.on_pins(&general, Ok(vec![pinned]));
-        let (_, screen) = draw(&mut app, 100, 30);
-        assert!(screen.contains("Pinned (1)"), "{screen}");
-        assert!(screen.contains("#3 pinned by demo"), "{screen}");
-    }
-
-    #[test]
-    fn long_messages_wrap_and_help_lists_the_server_key() {
-        let mut app = app();
-        app.on_messages(
-            &crate::app::ChannelKey {
-                community_id: "c".into(),
-                channel_id: "general".into(),
-            },
-            vec![MessageUpdate::Inserted(message(
-                1,
-                &format!("{} END", "word ".repeat(60)),
-            ))],
-        );
-        let (_, screen) = draw(&mut app, 90, 30);
-        assert!(
-            screen.contains("END"),
-            "the end of a long message is visible\n{screen}"
-        );
-        assert!(screen.matches("word").count() >= 60, "{screen}");
-        app.on_action(Action::ToggleHelp);
-        let (_, screen) = draw(&mut app, 90, 30);
-        assert!(
-            screen.contains("kill / restart the embedded server"),
-            "{screen}"
-        );
-    }
-}
+mod tests;
