@@ -111,6 +111,10 @@ error_codes! {
     GROUP_NOT_FOUND = 3011, "group_not_found";
     /// The user is not banned from the community.
     BAN_NOT_FOUND = 3012, "ban_not_found";
+    /// No such thread (or the caller may not read its channel).
+    THREAD_NOT_FOUND = 3013, "thread_not_found";
+    /// The message already has a thread.
+    THREAD_EXISTS = 3014, "thread_exists";
 
     /// The caller's role does not allow this.
     PERMISSION_DENIED = 4000, "permission_denied";
@@ -144,6 +148,10 @@ error_codes! {
     /// The target ranks at or above the caller (their highest group is not below the
     /// caller's), or the group is not below the caller's highest.
     CANNOT_ACT_ON_HIGHER = 4014, "cannot_act_on_higher";
+    /// The thread is archived (by hand or by inactivity): read-only until unarchived.
+    THREAD_ARCHIVED = 4015, "thread_archived";
+    /// The thread is locked: only members who manage threads post.
+    THREAD_LOCKED = 4016, "thread_locked";
 
     /// Community name over 300 characters (or empty).
     NAME_TOO_LONG = 5000, "name_too_long";
@@ -209,6 +217,10 @@ error_codes! {
     MEMBER_FIELD_TOO_LONG = 5030, "member_field_too_long";
     /// The channel or category has its maximum number of overrides.
     TOO_MANY_OVERRIDES = 5031, "too_many_overrides";
+    /// The channel has its maximum number of active threads.
+    TOO_MANY_THREADS = 5032, "too_many_threads";
+    /// An auto-archive delay outside the allowed range.
+    INVALID_AUTO_ARCHIVE = 5033, "invalid_auto_archive";
 
     /// An unexpected server failure; the request may be retried.
     INTERNAL = 9000, "internal";

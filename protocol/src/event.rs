@@ -33,10 +33,18 @@ pub const KNOWN_KINDS: &[&str] = &[
     "channel_activity",
     "message_changed",
     "groups_changed",
+    "thread_updated",
+    "thread_removed",
+    "thread_digest",
+    "thread_joined",
+    "thread_left",
 ];
 
 /// A server event, tagged by `kind`. New kinds are added in later versions; a client
 /// skips kinds it does not know (counting their sequence), see [`KNOWN_KINDS`].
+// An event is decoded once and moved to its consumer; boxing the large variants would add
+// an allocation to every message event for no saving.
+#[allow(clippy::large_enum_variant)]
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -184,6 +192,50 @@ pub enum Event {
         /// The community's structure version now.
         version: u64,
     },
+    /// A thread was started, renamed, archived or unarchived, locked or unlocked (to the
+    /// readers of its channel).
+    ThreadUpdated {
+        /// The thread as it is now.
+        thread: crate::thread::ThreadInfo,
+    },
+    /// A thread was deleted (to the readers of its channel).
+    ThreadRemoved {
+        /// The community.
+        community_id: CommunityId,
+        /// The thread.
+        thread_id: ChannelId,
+        /// Its channel.
+        parent_channel_id: ChannelId,
+    },
+    /// A thread's digest changed (a message, an edit or recall of its newest message, a
+    /// rename): to the readers of its channel, at most once per second per thread and
+    /// session (the newest digest wins).
+    ThreadDigest {
+        /// The community.
+        community_id: CommunityId,
+        /// The thread's channel.
+        channel_id: ChannelId,
+        /// The message it started from (absent for a free-standing thread).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parent_seq: Option<Seq>,
+        /// The digest now.
+        digest: crate::thread::ThreadDigest,
+    },
+    /// The user joined a thread (by asking, by posting, by being mentioned; to every
+    /// session of theirs).
+    ThreadJoined {
+        /// The thread.
+        thread: crate::thread::ThreadInfo,
+        /// The user's head for it.
+        head: ChannelHead,
+    },
+    /// The user left a thread (to their other sessions), or lost sight of it.
+    ThreadLeft {
+        /// The community.
+        community_id: CommunityId,
+        /// The thread.
+        thread_id: ChannelId,
+    },
 }
 
 impl Event {
@@ -209,6 +261,11 @@ impl Event {
             Event::ChannelActivity { .. } => "channel_activity",
             Event::MessageChanged { .. } => "message_changed",
             Event::GroupsChanged { .. } => "groups_changed",
+            Event::ThreadUpdated { .. } => "thread_updated",
+            Event::ThreadRemoved { .. } => "thread_removed",
+            Event::ThreadDigest { .. } => "thread_digest",
+            Event::ThreadJoined { .. } => "thread_joined",
+            Event::ThreadLeft { .. } => "thread_left",
         }
     }
 }

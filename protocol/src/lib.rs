@@ -14,6 +14,7 @@
 //! - [`model`]: the data records shared by the three above.
 //! - [`message`]: messages, their reactions, pins, reply previews and origins.
 //! - [`change`]: changes to existing messages, numbered per channel.
+//! - [`thread`]: threads, the third level, and the digest their first message shows.
 //! - [`permissions`]: flags, permission groups, overrides, and the one computation of
 //!   effective permissions (used by the server to enforce, by the SDK to fail fast).
 //! - [`error`]: numeric error codes in documented ranges, and [`ApiError`].
@@ -33,6 +34,7 @@ pub mod model;
 pub mod permissions;
 pub mod request;
 pub mod response;
+pub mod thread;
 
 pub use codec::CodecError;
 pub use error::{ApiError, ErrorCode, ErrorKind};
@@ -43,6 +45,7 @@ pub use model::*;
 pub use permissions::{Group, Override, OverrideTarget, Permissions};
 pub use request::{JoinAnswer, Operation, Request, op};
 pub use response::Response;
+pub use thread::{DigestLast, ThreadDigest, ThreadInfo};
 
 /// The protocol version this crate speaks. A client announces it in its `hello`; a server
 /// that cannot speak it answers `unsupported_version` and closes.

@@ -68,6 +68,10 @@ pub struct Limits {
     pub max_member_fields: usize,
     /// A member field's key and value, each, in bytes.
     pub member_field_bytes: usize,
+    /// A thread's default auto-archive delay, in milliseconds.
+    pub thread_auto_archive_ms: u64,
+    /// Active (not archived) threads per channel.
+    pub max_active_threads_per_channel: usize,
 }
 
 impl Default for Limits {
@@ -102,6 +106,8 @@ impl Default for Limits {
             max_overrides_per_channel: 100,
             max_member_fields: 5,
             member_field_bytes: 64,
+            thread_auto_archive_ms: 86_400_000,
+            max_active_threads_per_channel: 1_000,
         }
     }
 }
@@ -143,6 +149,12 @@ pub mod ceilings {
     pub const MAX_MEMBER_FIELDS: usize = 50;
     /// A member field's key or value, in bytes.
     pub const MEMBER_FIELD_BYTES: usize = 1_024;
+    /// Active threads per channel.
+    pub const MAX_ACTIVE_THREADS_PER_CHANNEL: usize = 10_000;
+    /// The shortest auto-archive delay (one hour).
+    pub const MIN_AUTO_ARCHIVE_MS: u64 = 3_600_000;
+    /// The longest auto-archive delay (thirty days).
+    pub const MAX_AUTO_ARCHIVE_MS: u64 = 30 * 86_400_000;
 }
 
 /// A configured limit outside its allowed range.
@@ -258,6 +270,11 @@ impl Limits {
                 "member_field_bytes",
                 self.member_field_bytes,
                 ceilings::MEMBER_FIELD_BYTES,
+            ),
+            (
+                "max_active_threads_per_channel",
+                self.max_active_threads_per_channel,
+                ceilings::MAX_ACTIVE_THREADS_PER_CHANNEL,
             ),
         ] {
             within(field, size(value), 1, size(ceiling))?;
@@ -549,6 +566,21 @@ impl Limits {
             ErrorCode::MEMBER_FIELD_TOO_LONG,
             "member field value",
         )
+    }
+
+    /// Checks an auto-archive delay: one hour to thirty days.
+    pub fn check_auto_archive(&self, ms: u64) -> Result<(), ApiError> {
+        if !(ceilings::MIN_AUTO_ARCHIVE_MS..=ceilings::MAX_AUTO_ARCHIVE_MS).contains(&ms) {
+            return Err(ApiError::new(
+                ErrorCode::INVALID_AUTO_ARCHIVE,
+                format!(
+                    "auto-archive must be {} to {} ms",
+                    ceilings::MIN_AUTO_ARCHIVE_MS,
+                    ceilings::MAX_AUTO_ARCHIVE_MS
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Checks a group name: 1..=`channel_name_bytes` bytes (as channel names).

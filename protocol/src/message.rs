@@ -239,6 +239,10 @@ pub struct Message {
     /// The original of a forwarded message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forwarded_from: Option<Origin>,
+    /// The thread started from this message, as a digest (filled in answers; kept up to
+    /// date by `thread_digest` events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<crate::thread::ThreadDigest>,
 }
 
 impl Message {

@@ -307,6 +307,9 @@ pub struct CommunitySnapshot {
     /// The community's permission groups, `@everyone` first, then by position.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<Group>,
+    /// The threads the caller joined (their heads are in `heads`, by thread id).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threads: Vec<crate::thread::ThreadInfo>,
 }
 
 /// A page of items with a cursor: `next_cursor` is `None` when there is nothing more.

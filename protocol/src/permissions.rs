@@ -552,7 +552,9 @@ pub enum Scope {
 /// `mention_everyone`; `recall_message` of another's message needs `manage_messages`;
 /// acting on a member or group also needs to rank above it ([`may_act_on`],
 /// [`may_manage_group`]); `invite_members` needs `kick_members` unless the community is
-/// free to join; `set_member_fields` on oneself needs nothing.
+/// free to join; `set_member_fields` on oneself needs nothing; `update_thread` needs
+/// `manage_threads` except for its creator renaming or (un)archiving it; an operation
+/// addressed to a thread is checked in its channel ([`in_thread`]).
 pub const OPERATION_PERMISSIONS: &[(&str, Scope, Permissions)] = &[
     ("send_message", Scope::Channel, Permissions::SEND_MESSAGES),
     ("edit_message", Scope::Channel, Permissions::SEND_MESSAGES),
@@ -680,7 +682,27 @@ pub const OPERATION_PERMISSIONS: &[(&str, Scope, Permissions)] = &[
         Scope::Community,
         Permissions::MANAGE_ROLES,
     ),
+    // Threads: checked in their channel.
+    ("create_thread", Scope::Channel, Permissions::CREATE_THREADS),
+    ("delete_thread", Scope::Channel, Permissions::MANAGE_THREADS),
+    ("get_thread", Scope::Channel, Permissions::VIEW_CHANNEL),
+    ("join_thread", Scope::Channel, Permissions::VIEW_CHANNEL),
+    ("list_threads", Scope::Channel, Permissions::VIEW_CHANNEL),
 ];
+
+/// What an operation addressed to a thread (its id in `channel_id`) needs: the same as in
+/// a channel, checked in the thread's channel, with `send_in_threads` in place of
+/// `send_messages`. A locked thread also needs `manage_threads` to post, an archived one
+/// refuses posts (`thread_archived`).
+pub fn in_thread(needed: Permissions) -> Permissions {
+    if needed.contains(Permissions::SEND_MESSAGES) {
+        needed
+            .without(Permissions::SEND_MESSAGES)
+            .union(Permissions::SEND_IN_THREADS)
+    } else {
+        needed
+    }
+}
 
 /// What `op` needs (see [`OPERATION_PERMISSIONS`]); `None` when it needs no flag.
 pub fn operation_permission(op: &str) -> Option<(Scope, Permissions)> {

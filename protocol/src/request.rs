@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::*;
 use crate::permissions::{Group, Override, Permissions};
 use crate::response::*;
+use crate::thread::ThreadInfo;
 
 macro_rules! requests {
     ($( $(#[$doc:meta])* $variant:ident($params:ident) = $name:literal => $answer:ident $(($output:ty))?, )*) => {
@@ -245,6 +246,25 @@ requests! {
     /// Set or clear a member's custom fields (`manage_roles`, member below the caller, or
     /// oneself).
     SetMemberFields(SetMemberFields) = "set_member_fields" => Member(MemberInfo),
+
+    /// Start a thread in a channel, from one of its messages or free-standing
+    /// (`create_threads`); the caller joins it.
+    CreateThread(CreateThread) = "create_thread" => Thread(ThreadInfo),
+    /// Rename, archive / unarchive, lock / unlock a thread, or change its auto-archive
+    /// (its creator for name and archive; `manage_threads` for everything).
+    UpdateThread(UpdateThread) = "update_thread" => Thread(ThreadInfo),
+    /// Delete a thread and its messages (`manage_threads`).
+    DeleteThread(ThreadRef) = "delete_thread" => Ok,
+    /// One thread of a channel the caller can read.
+    GetThread(ThreadRef) = "get_thread" => Thread(ThreadInfo),
+    /// Join a thread: its messages come live, its unread messages count.
+    JoinThread(ThreadRef) = "join_thread" => ThreadJoined(JoinedThread),
+    /// Leave a thread.
+    LeaveThread(ThreadRef) = "leave_thread" => Ok,
+    /// A channel's threads, active or archived, newest activity first.
+    ListThreads(ListThreads) = "list_threads" => Threads(ThreadsPage),
+    /// The threads the caller joined in a community, newest activity first.
+    ListJoinedThreads(ListJoinedThreads) = "list_joined_threads" => Threads(ThreadsPage),
 }
 
 /// The answer to `join_community`: a `community` response when the caller joined, a
@@ -490,6 +510,85 @@ pub struct SetChannelNotification {
     pub channel_id: ChannelId,
     /// The level.
     pub level: ChannelNotification,
+}
+
+/// Names one thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadRef {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The thread.
+    pub thread_id: ChannelId,
+}
+
+/// Parameters of `create_thread`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CreateThread {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel it lives in.
+    pub channel_id: ChannelId,
+    /// Its name (1..=100 bytes).
+    pub name: String,
+    /// The message of the channel it starts from (at most one thread per message);
+    /// absent for a free-standing thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_seq: Option<Seq>,
+    /// Archive after this long without a message (`thread_auto_archive_ms` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_archive_ms: Option<u64>,
+}
+
+/// Parameters of `update_thread`: absent fields stay as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct UpdateThread {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The thread.
+    pub thread_id: ChannelId,
+    /// New name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Archive (true) or unarchive (false; also revives a thread archived by inactivity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
+    /// Lock or unlock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked: Option<bool>,
+    /// New auto-archive delay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_archive_ms: Option<u64>,
+}
+
+/// Parameters of `list_threads`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ListThreads {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// Archived threads (true) or active ones (false).
+    #[serde(default)]
+    pub archived: bool,
+    /// Cursor of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Page size, 1..=100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// Parameters of `list_joined_threads`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ListJoinedThreads {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Cursor of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Page size, 1..=100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
 }
 
 /// Parameters of `set_member_fields`.

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::Limits;
 use crate::model::*;
 use crate::permissions::Group;
+use crate::thread::ThreadInfo;
 
 /// The result of a successful request, tagged by `kind`.
 ///
@@ -72,6 +73,12 @@ pub enum Response {
     Groups(GroupList),
     /// Answer to `list_bans`.
     Bans(BanList),
+    /// Answer to `create_thread`, `update_thread`, `get_thread`.
+    Thread(ThreadInfo),
+    /// Answer to `list_threads`, `list_joined_threads`.
+    Threads(ThreadsPage),
+    /// Answer to `join_thread`: the thread and the caller's head for it.
+    ThreadJoined(JoinedThread),
 }
 
 impl Response {
@@ -103,6 +110,9 @@ impl Response {
             Response::Group(_) => "group",
             Response::Groups(_) => "groups",
             Response::Bans(_) => "bans",
+            Response::Thread(_) => "thread",
+            Response::Threads(_) => "threads",
+            Response::ThreadJoined(_) => "thread_joined",
         }
     }
 }
@@ -212,6 +222,25 @@ pub struct GroupList {
     pub groups: Vec<Group>,
 }
 
+/// A page of threads, newest activity first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ThreadsPage {
+    /// The threads.
+    pub threads: Vec<ThreadInfo>,
+    /// Pass this back to get the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// A joined thread and the caller's head for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinedThread {
+    /// The thread.
+    pub thread: ThreadInfo,
+    /// The caller's unread state of it.
+    pub head: ChannelHead,
+}
+
 /// Answer to `list_bans`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct BanList {
@@ -261,6 +290,9 @@ pub struct UnchangedCommunity {
     pub me: MemberInfo,
     /// Exact member count.
     pub member_count: u64,
-    /// Unread heads of the visible channels.
+    /// Unread heads of the visible channels and of the joined threads.
     pub heads: Vec<ChannelHead>,
+    /// The threads the caller joined (they change without a structure change).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threads: Vec<ThreadInfo>,
 }

@@ -238,6 +238,7 @@ pub fn message(content: MessageContent) -> Message {
             sender_id: s("dave").into(),
             created_at_ms: T0,
         }),
+        thread: None,
     }
 }
 
@@ -319,6 +320,7 @@ pub fn snapshot() -> CommunitySnapshot {
         notification: NotificationStatus::DoNotDisturb,
         heads: vec![head()],
         groups: groups(),
+        threads: Vec::new(),
     }
 }
 
@@ -680,6 +682,7 @@ pub fn all_responses() -> Vec<Response> {
                 me: member("carol", Role::Admin),
                 member_count: 5120,
                 heads: vec![head()],
+                threads: Vec::new(),
             }],
             removed: vec![s("old-guild").into()],
         }),
