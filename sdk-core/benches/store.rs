@@ -89,6 +89,7 @@ fn message(channel: u64, seq: u64) -> Message {
         pinned: None,
         reply_preview: None,
         forwarded_from: None,
+        thread: None,
     }
 }
 
@@ -164,6 +165,7 @@ fn snapshot(community: usize, channels: usize) -> CommunitySnapshot {
             })
             .collect(),
         groups: Vec::new(),
+        threads: Vec::new(),
     }
 }
 

@@ -161,6 +161,7 @@ fn snapshot() -> CommunitySnapshot {
         notification: NotificationStatus::Notify,
         heads,
         groups,
+        threads: Vec::new(),
     }
 }
 

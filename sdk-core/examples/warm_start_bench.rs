@@ -106,6 +106,7 @@ fn snapshot(c: usize) -> CommunitySnapshot {
         notification: notification_of(c),
         heads,
         groups: Vec::new(),
+        threads: Vec::new(),
     }
 }
 

@@ -132,6 +132,15 @@ pub struct ChannelEntry {
     pub head: ChannelHead,
 }
 
+/// A thread the user joined, with their head for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadEntry {
+    /// The thread.
+    pub info: community_protocol::ThreadInfo,
+    /// Its unread state for the user.
+    pub head: ChannelHead,
+}
+
 /// A diff of a keyed list (communities, channels). Keys are the items' ids.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListDiff<T> {

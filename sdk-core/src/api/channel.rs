@@ -31,6 +31,8 @@ pub struct ChannelHandle {
     pub(super) client: Arc<ClientInner>,
     community_id: CommunityId,
     channel_id: ChannelId,
+    /// For the message stream of a thread: the thread's channel (checks are made there).
+    thread_parent: Option<ChannelId>,
 }
 
 impl std::fmt::Debug for ChannelHandle {
@@ -52,7 +54,30 @@ impl ChannelHandle {
             client,
             community_id,
             channel_id,
+            thread_parent: None,
         }
+    }
+
+    /// The message stream of thread `thread_id` of channel `parent` (sends, history,
+    /// timeline, read position and message changes work alike; checks are made in the
+    /// channel, as the server makes them).
+    pub(crate) fn of_thread(
+        client: Arc<ClientInner>,
+        community_id: CommunityId,
+        thread_id: ChannelId,
+        parent: ChannelId,
+    ) -> Self {
+        Self {
+            client,
+            community_id,
+            channel_id: thread_id,
+            thread_parent: Some(parent),
+        }
+    }
+
+    /// The thread's channel when this is a thread's message stream.
+    pub(crate) fn thread_parent(&self) -> Option<&ChannelId> {
+        self.thread_parent.as_ref()
     }
 
     /// The community's id.
@@ -125,6 +150,7 @@ impl ChannelHandle {
                 state,
                 &self.community_id,
                 &self.channel_id,
+                self.thread_parent(),
                 &content,
                 &options.mentions,
             )
@@ -169,6 +195,7 @@ impl ChannelHandle {
                 state,
                 &self.community_id,
                 &self.channel_id,
+                self.thread_parent(),
                 content,
                 mentions,
             )
@@ -328,7 +355,12 @@ impl ChannelHandle {
     pub async fn update(&self, update: ChannelUpdate) -> Result<ChannelInfo, SdkError> {
         let session = self.session()?;
         session.read(|state| -> Result<(), ApiError> {
-            state.require_op("update_channel", &self.community_id, Some(&self.channel_id))?;
+            state.require_op_at(
+                "update_channel",
+                &self.community_id,
+                &self.channel_id,
+                self.thread_parent(),
+            )?;
             if let Some(name) = &update.name {
                 state.limits.check_channel_name(name)?;
             }
@@ -363,7 +395,12 @@ impl ChannelHandle {
     pub async fn delete(&self) -> Result<(), SdkError> {
         let session = self.session()?;
         session.read(|state| -> Result<(), ApiError> {
-            state.require_op("delete_channel", &self.community_id, Some(&self.channel_id))?;
+            state.require_op_at(
+                "delete_channel",
+                &self.community_id,
+                &self.channel_id,
+                self.thread_parent(),
+            )?;
             if state
                 .channel(&self.community_id, &self.channel_id)
                 .is_some_and(|c| c.info.is_default)

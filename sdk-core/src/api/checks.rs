@@ -60,6 +60,7 @@ pub(crate) fn may_send(
     state: &State,
     community_id: &CommunityId,
     channel_id: &ChannelId,
+    thread_parent: Option<&ChannelId>,
     content: &MessageContent,
     mentions: &Mentions,
 ) -> Result<(), ApiError> {
@@ -85,5 +86,8 @@ pub(crate) fn may_send(
     if mentions.everyone || unmentionable {
         needed = needed.union(Permissions::MENTION_EVERYONE);
     }
-    state.require(community_id, Some(channel_id), needed)
+    match thread_parent {
+        None => state.require(community_id, Some(channel_id), needed),
+        Some(parent) => state.require_in_thread(community_id, channel_id, parent, needed),
+    }
 }

@@ -63,7 +63,14 @@ impl ChannelHandle {
                     text: String::new(),
                 });
             let mentions = edit.mentions.clone().unwrap_or_default();
-            checks::may_send(state, self.community_id(), self.id(), &content, &mentions)
+            checks::may_send(
+                state,
+                self.community_id(),
+                self.id(),
+                self.thread_parent(),
+                &content,
+                &mentions,
+            )
         })?;
         self.queue(seq, ChangeAction::Edit(edit)).await
     }
@@ -74,7 +81,12 @@ impl ChannelHandle {
     pub async fn recall_message(&self, seq: Seq) -> Result<PendingChange, SdkError> {
         let cached = self.cached(seq).await?;
         self.check(|state, me| {
-            state.require_op("recall_message", self.community_id(), Some(self.id()))?;
+            state.require_op_at(
+                "recall_message",
+                self.community_id(),
+                self.id(),
+                self.thread_parent(),
+            )?;
             if let Some(message) = &cached
                 && &message.sender_id != me
             {
@@ -107,7 +119,12 @@ impl ChannelHandle {
         let cached = self.cached(seq).await?;
         self.check(|state, _| {
             state.limits.check_emoji(&emoji)?;
-            state.require_op("add_reaction", self.community_id(), Some(self.id()))?;
+            state.require_op_at(
+                "add_reaction",
+                self.community_id(),
+                self.id(),
+                self.thread_parent(),
+            )?;
             if let Some(message) = &cached {
                 not_recalled(message)?;
                 let new_emoji = message.reaction(&emoji).is_none();
@@ -142,7 +159,12 @@ impl ChannelHandle {
     pub async fn pin_message(&self, seq: Seq) -> Result<PendingChange, SdkError> {
         let cached = self.cached(seq).await?;
         self.check(|state, _| {
-            state.require_op("pin_message", self.community_id(), Some(self.id()))?;
+            state.require_op_at(
+                "pin_message",
+                self.community_id(),
+                self.id(),
+                self.thread_parent(),
+            )?;
             cached.as_ref().map_or(Ok(()), not_recalled)
         })?;
         self.queue(seq, ChangeAction::Pin).await
@@ -151,7 +173,12 @@ impl ChannelHandle {
     /// Unpins a message (owner / admin).
     pub async fn unpin_message(&self, seq: Seq) -> Result<PendingChange, SdkError> {
         self.check(|state, _| {
-            state.require_op("unpin_message", self.community_id(), Some(self.id()))
+            state.require_op_at(
+                "unpin_message",
+                self.community_id(),
+                self.id(),
+                self.thread_parent(),
+            )
         })?;
         self.queue(seq, ChangeAction::Unpin).await
     }

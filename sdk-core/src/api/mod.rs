@@ -13,6 +13,7 @@ mod message_ops;
 mod outgoing;
 mod records;
 mod roles;
+mod thread;
 
 pub use channel::ChannelHandle;
 pub use client::{Client, ClientBuilder, QueueStats};
@@ -23,3 +24,4 @@ pub use records::{
     NewChannel, UsersOutcome,
 };
 pub use roles::{GroupUpdate, NewGroup};
+pub use thread::{NewThread, ThreadHandle, ThreadUpdate};

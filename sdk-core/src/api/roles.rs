@@ -369,7 +369,9 @@ impl ChannelHandle {
     /// cache cannot tell), else the error the server would give.
     pub fn check_operation(&self, op: &str) -> Result<(), SdkError> {
         let session = self.client.session()?;
-        session.read(|state| state.require_op(op, self.community_id(), Some(self.id())))?;
+        session.read(|state| {
+            state.require_op_at(op, self.community_id(), self.id(), self.thread_parent())
+        })?;
         Ok(())
     }
 

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
-use community_protocol::{ChannelId, CommunityId};
+use community_protocol::{ChannelId, CommunityId, ThreadInfo};
 use tokio::sync::Notify;
 
 use super::Subscription;
@@ -41,6 +41,16 @@ pub(crate) enum Publication {
         community_id: CommunityId,
         /// The change.
         diff: ListDiff<ChannelEntry>,
+    },
+    /// A channel's thread list changed (a thread started, renamed, archived, active,
+    /// deleted).
+    Thread {
+        /// The community.
+        community_id: CommunityId,
+        /// The channel.
+        channel_id: ChannelId,
+        /// The change.
+        diff: ListDiff<ThreadInfo>,
     },
     /// A channel's timeline changed.
     Message {
@@ -85,6 +95,8 @@ pub(crate) enum Sink {
     Channels(CommunityId, Outlet<Vec<ListDiff<ChannelEntry>>>),
     /// Timeline changes of one channel.
     Messages(CommunityId, ChannelId, Outlet<Vec<MessageUpdate>>),
+    /// Thread list changes of one channel.
+    Threads(CommunityId, ChannelId, Outlet<Vec<ListDiff<ThreadInfo>>>),
     /// Unread changes.
     Unread(Outlet<UnreadUpdate>),
 }
@@ -98,6 +110,7 @@ impl Sink {
             Sink::Communities(s) => s.is_closed(),
             Sink::Channels(_, s) => s.is_closed(),
             Sink::Messages(_, _, s) => s.is_closed(),
+            Sink::Threads(_, _, s) => s.is_closed(),
             Sink::Unread(s) => s.is_closed(),
         }
     }
@@ -110,6 +123,7 @@ impl Sink {
             Sink::Communities(s) => Sink::Communities(s.clone()),
             Sink::Channels(c, s) => Sink::Channels(c.clone(), s.clone()),
             Sink::Messages(c, ch, s) => Sink::Messages(c.clone(), ch.clone(), s.clone()),
+            Sink::Threads(c, ch, s) => Sink::Threads(c.clone(), ch.clone(), s.clone()),
             Sink::Unread(s) => Sink::Unread(s.clone()),
         }
     }
@@ -382,6 +396,19 @@ fn deliver(batch: &[(u64, Publication)], from: u64, sink: &Sink) -> bool {
                     Publication::Channel { community_id, diff } if community_id == community => {
                         Some(diff.clone())
                     }
+                    _ => None,
+                })
+                .collect();
+            diffs.is_empty() || sender.send(diffs)
+        }
+        Sink::Threads(community, channel, sender) => {
+            let diffs: Vec<_> = relevant
+                .filter_map(|p| match p {
+                    Publication::Thread {
+                        community_id,
+                        channel_id,
+                        diff,
+                    } if community_id == community && channel_id == channel => Some(diff.clone()),
                     _ => None,
                 })
                 .collect();

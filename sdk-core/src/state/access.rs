@@ -156,6 +156,64 @@ impl State {
         permissions::may_manage_group(&actor(community), group, &community.groups)
     }
 
+    /// Like [`require`](Self::require) for a thread of channel `parent`: checked in the
+    /// channel with `send_in_threads` in place of `send_messages`
+    /// (`permissions::in_thread`); posting in a joined thread that is archived is
+    /// `thread_archived`, in a locked one without `manage_threads` `thread_locked`.
+    pub(crate) fn require_in_thread(
+        &self,
+        community_id: &CommunityId,
+        thread_id: &ChannelId,
+        parent: &ChannelId,
+        needed: Permissions,
+    ) -> Result<(), ApiError> {
+        let needed = permissions::in_thread(needed);
+        self.require(community_id, Some(parent), needed)?;
+        if !needed.contains(Permissions::SEND_IN_THREADS) {
+            return Ok(());
+        }
+        let Some(thread) = self.joined_thread(community_id, thread_id) else {
+            return Ok(());
+        };
+        if thread.is_archived(crate::clock::now_ms()) {
+            return Err(ApiError::new(
+                community_protocol::ErrorCode::THREAD_ARCHIVED,
+                "the thread is archived: unarchive it to post",
+            ));
+        }
+        if thread.locked
+            && self
+                .require(community_id, Some(parent), Permissions::MANAGE_THREADS)
+                .is_err()
+        {
+            return Err(ApiError::new(
+                community_protocol::ErrorCode::THREAD_LOCKED,
+                "the thread is locked: only members who manage threads post",
+            ));
+        }
+        Ok(())
+    }
+
+    /// What operation `op` needs in a channel, or in a thread when `parent` (its channel)
+    /// is given.
+    pub(crate) fn require_op_at(
+        &self,
+        op: &str,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+        parent: Option<&ChannelId>,
+    ) -> Result<(), ApiError> {
+        match parent {
+            None => self.require_op(op, community_id, Some(channel_id)),
+            Some(parent) => match permissions::operation_permission(op) {
+                None => Ok(()),
+                Some((_, needed)) => {
+                    self.require_in_thread(community_id, channel_id, parent, needed)
+                }
+            },
+        }
+    }
+
     /// Checks what operation `op` needs (the protocol's table), in the channel when the
     /// operation is checked there.
     pub(crate) fn require_op(

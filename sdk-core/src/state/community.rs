@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use community_protocol::{
     CategoryInfo, ChannelHead, ChannelId, ChannelInfo, ChannelNotification, CommunityInfo,
-    CommunitySnapshot, Group, MemberInfo, NotificationStatus,
+    CommunitySnapshot, Group, MemberInfo, NotificationStatus, ThreadInfo,
 };
 
 use community_protocol::permissions::{self, Actor, Permissions};
@@ -40,18 +40,7 @@ impl ChannelState {
 
     /// What of `counter` reaches the community's sums at this channel's level.
     pub(crate) fn counted(&self, counter: Counter) -> (u64, u64) {
-        (
-            if self.level.counts_unread() {
-                counter.unread
-            } else {
-                0
-            },
-            if self.level.counts_mentions() {
-                counter.mentions
-            } else {
-                0
-            },
-        )
+        counted(self.level, counter)
     }
 
     /// The channel's head as the protocol describes it.
@@ -74,6 +63,8 @@ pub(crate) struct CommunityState {
     pub notification: NotificationStatus,
     pub categories: Vec<CategoryInfo>,
     pub channels: BTreeMap<ChannelId, ChannelState>,
+    /// The threads the user joined, by thread id.
+    pub threads: BTreeMap<ChannelId, ThreadState>,
     /// The community's permission groups (`@everyone` first).
     pub groups: Vec<Group>,
     /// The user's base permissions (groups and role, before channel overrides and
@@ -101,12 +92,21 @@ impl CommunityState {
                 )
             })
             .collect();
+        let threads = snapshot
+            .threads
+            .into_iter()
+            .map(|info| {
+                let head = heads.get(info.thread_id.as_str()).copied();
+                (info.thread_id.clone(), ThreadState::new(info, head))
+            })
+            .collect();
         let mut community = Self {
             info: snapshot.info,
             me: snapshot.me,
             notification: snapshot.notification,
             categories: snapshot.categories,
             channels,
+            threads,
             groups: snapshot.groups,
             base: Permissions::NONE,
             unread: 0,
@@ -131,12 +131,30 @@ impl CommunityState {
         self.base = permissions::base_permissions(&actor, &self.groups);
     }
 
-    /// Channels count at their notification level.
+    /// Channels count at their notification level, joined threads at their channel's.
     pub(super) fn recompute(&mut self) {
-        let counted = self.channels.values().map(|c| c.counted(c.counter));
-        (self.unread, self.mentions) = counted.fold((0u64, 0u64), |(unread, mentions), c| {
-            (unread.saturating_add(c.0), mentions.saturating_add(c.1))
+        let channel_sums = self.channel_sums();
+        let thread_sums = self.threads.values().fold((0u64, 0u64), |sums, thread| {
+            let level = self
+                .channels
+                .get(&thread.info.parent_channel_id)
+                .map(|c| c.level)
+                .unwrap_or_default();
+            let counted = counted(level, thread.counter);
+            (
+                sums.0.saturating_add(counted.0),
+                sums.1.saturating_add(counted.1),
+            )
         });
+        self.unread = channel_sums.0.saturating_add(thread_sums.0);
+        self.mentions = channel_sums.1.saturating_add(thread_sums.1);
+    }
+
+    fn channel_sums(&self) -> (u64, u64) {
+        let counted = self.channels.values().map(|c| c.counted(c.counter));
+        counted.fold((0u64, 0u64), |(unread, mentions), c| {
+            (unread.saturating_add(c.0), mentions.saturating_add(c.1))
+        })
     }
 
     pub(super) fn entry(&self) -> CommunityEntry {
@@ -198,9 +216,63 @@ impl CommunityState {
                 .channels
                 .values()
                 .map(|c| c.head(&self.info.community_id))
+                .chain(
+                    self.threads
+                        .values()
+                        .map(|t| t.head(&self.info.community_id)),
+                )
                 .collect(),
             groups: self.groups.clone(),
+            threads: self.threads.values().map(|t| t.info.clone()).collect(),
         }
+    }
+}
+
+/// What of `counter` reaches the sums at `level`.
+pub(crate) fn counted(level: ChannelNotification, counter: Counter) -> (u64, u64) {
+    (
+        if level.counts_unread() {
+            counter.unread
+        } else {
+            0
+        },
+        if level.counts_mentions() {
+            counter.mentions
+        } else {
+            0
+        },
+    )
+}
+
+/// A thread the user joined: its info and its unread state (it counts at its channel's
+/// notification level).
+#[derive(Debug, Clone)]
+pub(crate) struct ThreadState {
+    pub info: ThreadInfo,
+    pub counter: Counter,
+    /// The user's locally deleted messages of the thread.
+    pub hidden: BTreeSet<Seq>,
+}
+
+impl ThreadState {
+    /// A joined thread holding `head` (or nothing known yet).
+    pub(crate) fn new(info: ThreadInfo, head: Option<&ChannelHead>) -> Self {
+        Self {
+            info,
+            counter: head.map(Counter::from_head).unwrap_or_default(),
+            hidden: head
+                .map(|h| h.hidden.iter().copied().collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The thread's head as the protocol describes it.
+    pub(crate) fn head(&self, community_id: &CommunityId) -> ChannelHead {
+        self.counter.to_head(
+            community_id,
+            &self.info.thread_id,
+            self.hidden.iter().copied().collect(),
+        )
     }
 }
 

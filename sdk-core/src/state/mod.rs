@@ -11,25 +11,27 @@
 mod access;
 mod cell;
 mod community;
+mod counting;
+mod threads;
 pub(crate) mod unread;
 
-use community_protocol::{CategoryId, ChangeKind, ChannelId, Group, Mentions, MessageChange, Seq};
-use std::collections::{BTreeMap, BTreeSet};
+use community_protocol::{CategoryId, ChannelId, Group};
+use std::collections::BTreeMap;
 
 use community_protocol::{
     CategoryInfo, ChannelHead, ChannelInfo, CommunityId, CommunityInfo, CommunitySnapshot, Limits,
-    MemberInfo, Message, NotificationStatus, Role, UserId,
+    MemberInfo, NotificationStatus, Role, UserId,
 };
 
 use crate::events::{Publication, UnreadChange};
 use crate::model::{
-    ChannelEntry, ChannelUnread, CommunityEntry, CommunityUnread, ListDiff, MessageUpdate,
-    UnreadTotals, UnreadUpdate,
+    ChannelEntry, ChannelUnread, CommunityEntry, CommunityUnread, ListDiff, UnreadTotals,
+    UnreadUpdate,
 };
 pub(crate) use cell::StateCell;
 use community::channel_unread;
 pub(crate) use community::{ChannelState, CommunityState};
-use unread::{Counter, Effect, HeadOutcome, Impact};
+use unread::Effect;
 
 /// What applying a message did, for the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -514,270 +516,20 @@ impl State {
         true
     }
 
-    /// A server-computed head. With `force`, it replaces the counter even when older
-    /// (answers the server computed after every event already applied: sync, get_heads).
-    /// Returns `None` when the channel is unknown.
-    pub(crate) fn apply_head(
-        &mut self,
-        head: &ChannelHead,
-        force: bool,
-        out: &mut Vec<Publication>,
-    ) -> Option<HeadOutcome> {
-        let (outcome, before, after, newly_hidden, level_changed) = {
-            let channel = self
-                .communities
-                .get_mut(&head.community_id)?
-                .channels
-                .get_mut(&head.channel_id)?;
-            let hidden_before = channel.hidden.clone();
-            let level_before = channel.level;
-            channel.level = head.notification_level;
-            let before = channel.counter;
-            let outcome = if force {
-                channel.counter = Counter::from_head(head);
-                channel.hidden = head.hidden.iter().copied().collect();
-                if channel.counter == before {
-                    HeadOutcome::Unchanged
-                } else {
-                    HeadOutcome::Applied
-                }
-            } else {
-                let outcome = channel.counter.apply_head(head);
-                // Hidden messages only ever grow: a stale head may still add some.
-                if outcome == HeadOutcome::Stale {
-                    channel.hidden.extend(head.hidden.iter().copied());
-                } else {
-                    channel.hidden = head.hidden.iter().copied().collect();
-                }
-                outcome
-            };
-            let newly_hidden: Vec<Seq> =
-                channel.hidden.difference(&hidden_before).copied().collect();
-            let level_changed = level_before != channel.level;
-            (
-                outcome,
-                before,
-                channel.counter,
-                newly_hidden,
-                level_changed,
-            )
-        };
-        // Messages hidden on another device (or confirmed for this one) leave timelines.
-        for seq in newly_hidden {
-            out.push(Publication::Message {
-                community_id: head.community_id.clone(),
-                channel_id: head.channel_id.clone(),
-                update: MessageUpdate::Removed { seq },
-            });
-        }
-        if level_changed {
-            // The channel's share of the sums changed: recompute them.
-            self.level_changed(&head.community_id, &head.channel_id, out);
-        } else {
-            self.counter_changed(&head.community_id, &head.channel_id, before, after, out);
-        }
-        Some(outcome)
-    }
-
-    /// A message arrived (event, catch-up, or own send).
-    pub(crate) fn on_message(
-        &mut self,
-        message: &Message,
-        out: &mut Vec<Publication>,
-    ) -> MessageOutcome {
-        let from_me = self.is_me(&message.sender_id);
-        let counts_at_all = !from_me && !message.is_from_server() && !message.content.is_recalled();
-        let my_groups = self
-            .community(&message.community_id)
-            .map(|c| c.me.groups.as_slice())
-            .unwrap_or_default();
-        let mentions_me = self
-            .user_id
-            .as_ref()
-            .is_some_and(|me| message.mentions.mentions_member(me, my_groups));
-        let Some(channel) = self
-            .communities
-            .get_mut(&message.community_id)
-            .and_then(|c| c.channels.get_mut(&message.channel_id))
-        else {
-            return MessageOutcome::UnknownChannel;
-        };
-        let before = channel.counter;
-        let counts = counts_at_all && !channel.hidden.contains(&message.seq);
-        let effect =
-            channel
-                .counter
-                .on_message(message.seq, message.created_at_ms, counts, mentions_me);
-        let after = channel.counter;
-        self.counter_changed(
-            &message.community_id,
-            &message.channel_id,
-            before,
-            after,
-            out,
-        );
-        MessageOutcome::Counted(effect)
-    }
-
-    /// A change to an existing message (an event, or the answer to the user's own
-    /// change). Returns `None` when the channel is unknown.
-    pub(crate) fn on_change(
-        &mut self,
-        change: &MessageChange,
-        out: &mut Vec<Publication>,
-    ) -> Option<Effect> {
-        let my_groups = self
-            .community(&change.community_id)
-            .map(|c| c.me.groups.as_slice())
-            .unwrap_or_default();
-        let mentions_me = |mentions: &Mentions| {
-            self.user_id
-                .as_ref()
-                .is_some_and(|me| mentions.mentions_member(me, my_groups))
-        };
-        let (sender, impact) = match &change.kind {
-            ChangeKind::Edited {
-                mentions,
-                previous_mentions,
-                ..
-            } => (
-                &change.by,
-                Impact::Mentions {
-                    before: mentions_me(previous_mentions),
-                    after: mentions_me(mentions),
-                },
-            ),
-            ChangeKind::Recalled {
-                sender_id,
-                mentions,
-            } => (
-                sender_id,
-                Impact::Uncount {
-                    mentioned: mentions_me(mentions),
-                },
-            ),
-            _ => (&change.by, Impact::None),
-        };
-        let from_me_or_server = self.is_me(sender) || sender.as_str().is_empty();
-        let channel = self
-            .communities
-            .get_mut(&change.community_id)?
-            .channels
-            .get_mut(&change.channel_id)?;
-        let counts = !from_me_or_server && !channel.hidden.contains(&change.seq);
-        let before = channel.counter;
-        let effect = channel
-            .counter
-            .on_change(change.change_seq, change.seq, counts, impact);
-        let after = channel.counter;
-        self.counter_changed(&change.community_id, &change.channel_id, before, after, out);
-        Some(effect)
-    }
-
-    /// The user's hidden messages of a channel (empty when unknown).
-    pub(crate) fn hidden(
-        &self,
-        community_id: &CommunityId,
-        channel_id: &ChannelId,
-    ) -> BTreeSet<Seq> {
-        self.channel(community_id, channel_id)
-            .map(|c| c.hidden.clone())
-            .unwrap_or_default()
-    }
-
-    /// Slow-path activity. Returns `None` when the channel is unknown.
-    pub(crate) fn on_activity(
-        &mut self,
-        community_id: &CommunityId,
-        channel_id: &ChannelId,
-        last_seq: u64,
-        at_ms: i64,
-        mentioned: bool,
-        out: &mut Vec<Publication>,
-    ) -> Option<Effect> {
-        let channel = self
-            .communities
-            .get_mut(community_id)?
-            .channels
-            .get_mut(channel_id)?;
-        let before = channel.counter;
-        let effect = channel.counter.on_activity(last_seq, at_ms, mentioned);
-        let after = channel.counter;
-        self.counter_changed(community_id, channel_id, before, after, out);
-        Some(effect)
-    }
-
-    /// Adjusts the sums by the difference of one channel's counter and publishes it.
-    fn counter_changed(
-        &mut self,
-        community_id: &CommunityId,
-        channel_id: &ChannelId,
-        before: Counter,
-        after: Counter,
-        out: &mut Vec<Publication>,
-    ) {
-        if before == after {
-            return;
-        }
-        let Some(community) = self.communities.get_mut(community_id) else {
-            return;
-        };
-        let Some(channel) = community.channels.get(channel_id) else {
-            return;
-        };
-        // What reaches the sums at the channel's notification level.
-        let (before, after) = (channel.counted(before), channel.counted(after));
-        community.unread = shift(community.unread, before.0, after.0);
-        community.mentions = shift(community.mentions, before.1, after.1);
-        if community.notification == NotificationStatus::Notify {
-            self.totals.total_unread = shift(self.totals.total_unread, before.0, after.0);
-        }
-        self.totals.total_mentions = shift(self.totals.total_mentions, before.1, after.1);
-        let summary = community.unread();
-        out.push(Publication::Unread(UnreadChange {
-            channels: vec![channel_unread(community_id, channel)],
-            communities: vec![summary],
-            removed_communities: vec![],
-            reset: false,
-            totals: self.totals,
-        }));
-    }
-
-    /// Recomputes a community's sums and the totals after a channel's notification level
-    /// changed, and publishes them.
-    fn level_changed(
-        &mut self,
-        community_id: &CommunityId,
-        channel_id: &ChannelId,
-        out: &mut Vec<Publication>,
-    ) {
-        let Some(community) = self.communities.get_mut(community_id) else {
-            return;
-        };
-        community.recompute();
-        let summary = community.unread();
-        let channel = community
-            .channels
-            .get(channel_id)
-            .map(|c| channel_unread(community_id, c));
-        self.recompute_totals();
-        out.push(Publication::Unread(UnreadChange {
-            channels: channel.into_iter().collect(),
-            communities: vec![summary],
-            removed_communities: vec![],
-            reset: false,
-            totals: self.totals,
-        }));
-    }
-
     /// The current head of one channel (for storage).
     pub(crate) fn head(
         &self,
         community_id: &CommunityId,
         channel_id: &ChannelId,
     ) -> Option<ChannelHead> {
-        self.channel(community_id, channel_id)
-            .map(|c| c.head(community_id))
+        let community = self.community(community_id)?;
+        match community.channels.get(channel_id) {
+            Some(channel) => Some(channel.head(community_id)),
+            None => community
+                .threads
+                .get(channel_id)
+                .map(|t| t.head(community_id)),
+        }
     }
 
     /// Every held community as snapshots.
@@ -788,11 +540,6 @@ impl State {
             .map(CommunityState::snapshot)
             .collect()
     }
-}
-
-/// `total - before + after`, never below zero.
-fn shift(total: u64, before: u64, after: u64) -> u64 {
-    total.saturating_sub(before).saturating_add(after)
 }
 
 #[cfg(test)]

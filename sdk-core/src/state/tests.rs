@@ -1,9 +1,12 @@
 //! Unit tests of the aggregates: community sums, totals, do-not-disturb.
 
 use community_protocol::{
-    ChannelHead, ChannelInfo, ChannelKind, CommunityInfo, CommunitySnapshot, JoinPolicy,
-    MemberInfo, Mentions, Message, MessageContent, NotificationStatus, Priority, Role,
+    ChangeKind, ChannelHead, ChannelInfo, ChannelKind, CommunityInfo, CommunitySnapshot,
+    JoinPolicy, MemberInfo, Mentions, Message, MessageChange, MessageContent, NotificationStatus,
+    Priority, Role,
 };
+
+use crate::model::MessageUpdate;
 use rand::{Rng, SeedableRng};
 
 use super::*;
@@ -92,6 +95,7 @@ fn snapshot(
         notification,
         heads,
         groups: Vec::new(),
+        threads: Vec::new(),
     }
 }
 
@@ -122,6 +126,7 @@ fn message(community: &str, channel: &str, seq: u64, sender: &str, mention_me: b
         pinned: None,
         reply_preview: None,
         forwarded_from: None,
+        thread: None,
     }
 }
 
@@ -555,4 +560,64 @@ fn group_mentions_count_for_holders_and_permissions_come_from_the_cache() {
     );
     assert!(state.require_op("pin_message", &a, Some(&a1)).is_ok());
     assert!(state.require_op("kick_member", &a, None).is_err());
+}
+
+#[test]
+fn joined_threads_count_at_their_channels_level_and_leave_the_sums_when_left() {
+    use community_protocol::{ChannelNotification, ThreadInfo};
+    let mut state = state();
+    let mut out = Vec::new();
+    let a = CommunityId::from("a");
+    let thread = ThreadInfo {
+        community_id: a.clone(),
+        thread_id: "th_1".into(),
+        parent_channel_id: "a1".into(),
+        parent_seq: Some(3),
+        name: "plans".into(),
+        created_by: "bob".into(),
+        created_at_ms: 0,
+        archived: false,
+        locked: false,
+        auto_archive_ms: 86_400_000,
+        last_activity_ms: 0,
+        message_count: 4,
+        member_count: 2,
+    };
+    let sums = |state: &State| {
+        state
+            .community_unread(&a)
+            .map(|c| (c.unread_count, c.mention_count))
+    };
+    assert_eq!(sums(&state), Some((8, 1)));
+    state.join_thread(
+        thread.clone(),
+        Some(&head("a", "th_1", 4, 1, 3, 1)),
+        &mut out,
+    );
+    assert_eq!(sums(&state), Some((11, 2)));
+    // A message in the thread counts like one in a channel.
+    state.on_message(&message("a", "th_1", 5, "bob", false), &mut out);
+    assert_eq!(sums(&state), Some((12, 2)));
+    assert_eq!(
+        state
+            .counter(&a, &ChannelId::from("th_1"))
+            .map(|c| c.unread),
+        Some(4)
+    );
+    // The thread counts at its channel's level.
+    let mut quiet = head("a", "a1", 10, 5, 5, 1);
+    quiet.notification_level = ChannelNotification::MentionsOnly;
+    state.apply_head(&quiet, true, &mut out);
+    assert_eq!(sums(&state), Some((3, 2)));
+    // The snapshot holds the joined thread and its head.
+    let snapshot = state.community(&a).map(|c| c.snapshot()).unwrap();
+    assert_eq!(snapshot.threads, vec![thread]);
+    assert!(
+        snapshot
+            .heads
+            .iter()
+            .any(|h| h.channel_id.as_str() == "th_1")
+    );
+    assert!(state.leave_thread(&a, &ChannelId::from("th_1"), &mut out));
+    assert_eq!(sums(&state), Some((3, 1)));
 }

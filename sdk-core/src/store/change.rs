@@ -7,11 +7,14 @@ use std::collections::BTreeMap;
 use community_protocol::response::Synced;
 use community_protocol::{
     CategoryId, CategoryInfo, ChannelHead, ChannelId, ChannelInfo, CommunityId, CommunityInfo,
-    CommunitySnapshot, Group, MemberInfo, Message, MessageChange, NotificationStatus, UserId,
+    CommunitySnapshot, Group, MemberInfo, Message, MessageChange, NotificationStatus, ThreadInfo,
+    UserId,
 };
 use rusqlite::Connection;
 
-use super::{Applied, Replacement, StoreError, communities, message_changes, messages, session};
+use super::{
+    Applied, Replacement, StoreError, communities, message_changes, messages, session, threads,
+};
 
 /// One write to the cache.
 // Changes are built once and moved into one batch; boxing the snapshot variant would add
@@ -90,6 +93,27 @@ pub enum Change {
         /// The category.
         category_id: CategoryId,
     },
+    /// A thread's digest: put it on the cached message it started from (returned in
+    /// [`Applied::updated_messages`] when it changed).
+    ThreadDigest {
+        /// The thread's channel.
+        channel_id: ChannelId,
+        /// The message it started from.
+        seq: community_protocol::Seq,
+        /// The digest now.
+        digest: community_protocol::ThreadDigest,
+    },
+    /// The user joined a thread: insert or replace it (its head comes in `Heads`, after).
+    JoinThread(ThreadInfo),
+    /// A joined thread's info changed (skipped when not joined).
+    ThreadInfo(ThreadInfo),
+    /// The user left a thread (or lost it): forget it with its head and cached messages.
+    LeaveThread {
+        /// The community.
+        community_id: CommunityId,
+        /// The thread.
+        thread_id: ChannelId,
+    },
     /// Insert or replace heads (each skipped when its channel is not cached: put the
     /// `Channel` change first).
     Heads(Vec<ChannelHead>),
@@ -135,6 +159,10 @@ impl Change {
             Change::Category(_) => "category",
             Change::RemoveCategory { .. } => "remove_category",
             Change::Heads(_) => "heads",
+            Change::ThreadDigest { .. } => "thread_digest",
+            Change::JoinThread(_) => "join_thread",
+            Change::ThreadInfo(_) => "thread_info",
+            Change::LeaveThread { .. } => "leave_thread",
             Change::Messages(_) => "messages",
             Change::Baselines(_) => "baselines",
             Change::MessageChanges { .. } => "message_changes",
@@ -209,6 +237,28 @@ fn apply_one(
             category_id,
         } => {
             communities::remove_category(connection, &community_id, &category_id)?;
+            true
+        }
+        Change::ThreadDigest {
+            channel_id,
+            seq,
+            digest,
+        } => {
+            applied.updated_messages.extend(message_changes::set_digest(
+                connection,
+                &channel_id,
+                seq,
+                digest,
+            )?);
+            true
+        }
+        Change::JoinThread(thread) => threads::upsert(connection, &thread)?,
+        Change::ThreadInfo(thread) => threads::update(connection, &thread)?,
+        Change::LeaveThread {
+            community_id,
+            thread_id,
+        } => {
+            threads::remove(connection, &community_id, &thread_id)?;
             true
         }
         Change::Heads(heads) => {

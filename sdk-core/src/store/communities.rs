@@ -19,7 +19,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::StoreError;
 use super::columns::*;
 use super::community_rows::*;
-use super::messages;
+use super::{messages, threads};
 
 /// True when the community is cached.
 pub(crate) fn exists(
@@ -143,6 +143,7 @@ pub(crate) fn apply_snapshot(
     for channel in &snapshot.channels {
         write_channel(connection, channel)?;
     }
+    threads::replace(connection, community_id, &snapshot.threads)?;
     for head in &snapshot.heads {
         write_head(connection, head)?;
     }
@@ -161,6 +162,7 @@ pub(crate) fn apply_unchanged(
     }
     set_me(connection, &unchanged.me)?;
     set_member_count(connection, &CommunityId::from(id), unchanged.member_count)?;
+    threads::replace(connection, &CommunityId::from(id), &unchanged.threads)?;
     let skipped = upsert_heads(connection, &unchanged.heads)?;
     if skipped > 0 {
         tracing::debug!(
@@ -349,6 +351,7 @@ pub(crate) fn remove_channel(
             ))?
             .execute([community_id.as_str(), channel_id.as_str()])?;
     }
+    threads::remove_of_channel(connection, community_id, channel_id)?;
     messages::delete_channel(connection, channel_id)
 }
 
@@ -388,8 +391,10 @@ pub(crate) fn upsert_heads(
     heads: &[ChannelHead],
 ) -> Result<usize, StoreError> {
     let mut skipped = 0;
-    let mut known = connection
-        .prepare_cached("SELECT 1 FROM channels WHERE channel_id = ?1 AND community_id = ?2")?;
+    let mut known = connection.prepare_cached(
+        "SELECT 1 FROM channels WHERE channel_id = ?1 AND community_id = ?2
+         UNION ALL SELECT 1 FROM threads WHERE thread_id = ?1 AND community_id = ?2",
+    )?;
     for head in heads {
         if known.exists([head.channel_id.as_str(), head.community_id.as_str()])? {
             write_head(connection, head)?;
@@ -487,6 +492,7 @@ pub(crate) fn load(
         }
         Ok(())
     })?;
+    threads::load_into(connection, &mut snapshots, &index)?;
     Ok(snapshots)
 }
 

@@ -230,6 +230,7 @@ pub(super) fn community_from_row(row: &Row<'_>) -> Result<CommunitySnapshot, Sto
         notification: notification_from(&row.get::<_, String>(12)?)?,
         heads: Vec::new(),
         groups: json_or_default(row.get(19)?, "groups")?,
+        threads: Vec::new(),
     })
 }
 

@@ -15,7 +15,8 @@
 use std::collections::HashMap;
 
 use community_protocol::{
-    ChangeKind, ChannelId, CommunityId, Message, MessageChange, ReplyPreview, Seq, UserId,
+    ChangeKind, ChannelId, CommunityId, Message, MessageChange, ReplyPreview, Seq, ThreadDigest,
+    UserId,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -273,6 +274,25 @@ pub(crate) fn replace(
         }
     }
     Ok(changed)
+}
+
+/// Puts a thread's digest on the cached message it started from; returns the message
+/// when it is cached and changed.
+pub(crate) fn set_digest(
+    connection: &Connection,
+    channel_id: &ChannelId,
+    seq: Seq,
+    digest: ThreadDigest,
+) -> Result<Option<Message>, StoreError> {
+    let Some(mut message) = messages::get(connection, channel_id, seq)? else {
+        return Ok(None);
+    };
+    if message.thread.as_ref() == Some(&digest) {
+        return Ok(None);
+    }
+    message.thread = Some(digest);
+    write_fields(connection, &message)?;
+    Ok(Some(message))
 }
 
 /// Stores a page the server read at `change_seq` (protocol `MessagesPage.change_seq`):

@@ -8,7 +8,9 @@
 //! Changes to cached messages are in [`super::message_changes`].
 
 use community_protocol::{ChannelId, CommunityId};
-use community_protocol::{Message, Origin, Pin, Reaction, ReplyPreview, Seq, TimestampMs};
+use community_protocol::{
+    Message, Origin, Pin, Reaction, ReplyPreview, Seq, ThreadDigest, TimestampMs,
+};
 use rusqlite::{Connection, Row, params};
 use serde::{Deserialize, Serialize};
 
@@ -305,6 +307,7 @@ fn message_from_row(row: &Row<'_>) -> Result<Message, StoreError> {
         pinned: None,
         reply_preview: None,
         forwarded_from: None,
+        thread: None,
     }
     .with_extras(row.get(10)?)
 }
@@ -326,6 +329,8 @@ struct ExtrasOut<'a> {
     reply_preview: Option<&'a ReplyPreview>,
     #[serde(skip_serializing_if = "Option::is_none")]
     forwarded_from: Option<&'a Origin>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread: Option<&'a ThreadDigest>,
 }
 
 /// `extras` read back.
@@ -345,6 +350,8 @@ struct ExtrasIn {
     reply_preview: Option<ReplyPreview>,
     #[serde(default)]
     forwarded_from: Option<Origin>,
+    #[serde(default)]
+    thread: Option<ThreadDigest>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -359,7 +366,8 @@ fn extras_json(message: &Message) -> Result<Option<String>, StoreError> {
         && message.reactions.is_empty()
         && message.pinned.is_none()
         && message.reply_preview.is_none()
-        && message.forwarded_from.is_none();
+        && message.forwarded_from.is_none()
+        && message.thread.is_none();
     if plain {
         return Ok(None);
     }
@@ -371,6 +379,7 @@ fn extras_json(message: &Message) -> Result<Option<String>, StoreError> {
         pinned: message.pinned.as_ref(),
         reply_preview: message.reply_preview.as_ref(),
         forwarded_from: message.forwarded_from.as_ref(),
+        thread: message.thread.as_ref(),
     };
     to_json(&extras, "message extras").map(Some)
 }
@@ -391,6 +400,7 @@ impl WithExtras for Message {
             self.pinned = extras.pinned;
             self.reply_preview = extras.reply_preview;
             self.forwarded_from = extras.forwarded_from;
+            self.thread = extras.thread;
         }
         Ok(self)
     }

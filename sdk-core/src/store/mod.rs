@@ -36,6 +36,7 @@ mod pending;
 mod records;
 mod schema;
 mod session;
+mod threads;
 mod worker;
 
 #[cfg(test)]

@@ -179,8 +179,22 @@ ALTER TABLE categories ADD COLUMN overrides TEXT;
 ALTER TABLE heads ADD COLUMN notification_level TEXT;
 "#;
 
+/// Migration 4: threads. The threads the user joined (their info as JSON, with their
+/// channel so that a channel's removal takes them along); their heads and messages use the
+/// channels' tables, keyed by thread id.
+const V4: &str = r#"
+CREATE TABLE threads (
+    thread_id          TEXT PRIMARY KEY NOT NULL,
+    community_id       TEXT NOT NULL REFERENCES communities(community_id) ON DELETE CASCADE,
+    parent_channel_id  TEXT NOT NULL,
+    info               TEXT NOT NULL
+);
+CREATE INDEX threads_by_community ON threads(community_id);
+CREATE INDEX threads_by_channel ON threads(parent_channel_id);
+"#;
+
 /// Every migration, in order. The schema version is `MIGRATIONS.len()`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this SDK writes.
 pub(crate) fn current_version() -> i64 {

@@ -87,6 +87,7 @@ pub(crate) fn snapshot(community: &str, channels: usize, version: u64) -> Commun
         notification: NotificationStatus::Notify,
         heads,
         groups: Vec::new(),
+        threads: Vec::new(),
     }
 }
 
@@ -203,6 +204,7 @@ pub(crate) fn message(community: &str, channel: &str, seq: Seq) -> Message {
         pinned: None,
         reply_preview: None,
         forwarded_from: None,
+        thread: None,
     }
 }
 
@@ -270,6 +272,7 @@ pub(crate) fn sent_message(entry: &OutboxEntry, seq: Seq) -> Message {
         pinned: None,
         reply_preview: None,
         forwarded_from: None,
+        thread: None,
     }
 }
 

@@ -9,13 +9,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use community_protocol::response::ChangeOutcome;
+use community_protocol::response::{ChangeOutcome, JoinedThread};
 use community_protocol::{
     CategoryId, CategoryInfo, ChannelHead, ChannelId, ChannelInfo, CommunityId, CommunityInfo,
     CommunitySnapshot, Event, Group, MemberInfo, Message, MessageChange, NotificationStatus,
+    ThreadInfo,
 };
 
 use crate::events::Publication;
+use crate::model::ListDiff;
 use crate::state::unread::{Effect, HeadOutcome};
 use crate::state::{MessageOutcome, State};
 use crate::store::{Change, Replacement};
@@ -48,6 +50,12 @@ pub(crate) enum LocalUpdate {
     Head(ChannelHead),
     /// Every group of a community, after one of the user's group changes.
     Groups(CommunityId, Vec<Group>),
+    /// The user joined a thread (the answer to `join_thread`).
+    ThreadJoined(JoinedThread),
+    /// A thread as the server answered it (created, changed, fetched).
+    Thread(ThreadInfo),
+    /// The user left a thread.
+    ThreadLeft(CommunityId, ChannelId),
     /// Heads from `get_heads` (exact, replace).
     Heads(Vec<ChannelHead>),
     /// The user's own message, stored by the server.
@@ -290,6 +298,48 @@ pub(crate) fn apply_event(
             }
         }
         Event::MessageChanged { change } => apply_change(state, change, fx, out),
+        Event::ThreadUpdated { thread } => thread_updated(state, thread, fx, out),
+        Event::ThreadRemoved {
+            community_id,
+            thread_id,
+            parent_channel_id,
+        } => {
+            thread_left(state, &community_id, &thread_id, fx, out);
+            out.push(Publication::Thread {
+                community_id,
+                channel_id: parent_channel_id,
+                diff: ListDiff::Remove(thread_id.into_string()),
+            });
+        }
+        Event::ThreadDigest {
+            community_id,
+            channel_id,
+            parent_seq,
+            digest,
+        } => {
+            // A joined thread's info follows its activity.
+            if let Some(mut info) = state
+                .joined_thread(&community_id, &digest.thread_id)
+                .cloned()
+            {
+                info.message_count = digest.message_count;
+                info.last_activity_ms = digest.last_activity_ms;
+                info.name = digest.name.clone();
+                thread_updated(state, info, fx, out);
+            }
+            if let Some(seq) = parent_seq {
+                fx.changes.push(Change::ThreadDigest {
+                    channel_id,
+                    seq,
+                    digest,
+                });
+            }
+        }
+        Event::ThreadJoined { thread, head } => thread_joined(state, thread, head, fx, out),
+        Event::ThreadLeft {
+            community_id,
+            thread_id,
+        } => thread_left(state, &community_id, &thread_id, fx, out),
         Event::GroupsChanged {
             community_id,
             groups,
@@ -379,6 +429,13 @@ pub(crate) fn apply_local(
             }
         }
         LocalUpdate::Head(head) => apply_head(state, head, false, fx, out),
+        LocalUpdate::ThreadJoined(joined) => {
+            thread_joined(state, joined.thread, joined.head, fx, out)
+        }
+        LocalUpdate::Thread(thread) => thread_updated(state, thread, fx, out),
+        LocalUpdate::ThreadLeft(community_id, thread_id) => {
+            thread_left(state, &community_id, &thread_id, fx, out)
+        }
         LocalUpdate::Groups(community_id, groups) => {
             if let Some(version) = state.community(&community_id).map(|c| c.info.version) {
                 fx.changes.push(Change::Groups {
@@ -405,6 +462,61 @@ pub(crate) fn apply_local(
                 as_of: Some(outcome.change_seq),
             });
         }
+    }
+}
+
+/// A thread's info changed: kept when joined, and published to its channel's thread list.
+fn thread_updated(
+    state: &mut State,
+    thread: ThreadInfo,
+    fx: &mut Effects,
+    out: &mut Vec<Publication>,
+) {
+    if state.update_thread(&thread) {
+        fx.changes.push(Change::ThreadInfo(thread.clone()));
+    }
+    out.push(Publication::Thread {
+        community_id: thread.community_id.clone(),
+        channel_id: thread.parent_channel_id.clone(),
+        diff: ListDiff::Update(thread),
+    });
+}
+
+/// The user joined a thread: it counts from its head on.
+fn thread_joined(
+    state: &mut State,
+    thread: ThreadInfo,
+    head: ChannelHead,
+    fx: &mut Effects,
+    out: &mut Vec<Publication>,
+) {
+    let (community_id, thread_id) = (thread.community_id.clone(), thread.thread_id.clone());
+    fx.changes.push(Change::JoinThread(thread.clone()));
+    if state.join_thread(thread.clone(), Some(&head), out) {
+        fx.touched.insert((community_id.clone(), thread_id));
+    }
+    out.push(Publication::Thread {
+        community_id,
+        channel_id: thread.parent_channel_id.clone(),
+        diff: ListDiff::Update(thread),
+    });
+}
+
+/// The user left a thread (or lost it).
+fn thread_left(
+    state: &mut State,
+    community_id: &CommunityId,
+    thread_id: &ChannelId,
+    fx: &mut Effects,
+    out: &mut Vec<Publication>,
+) {
+    if state.leave_thread(community_id, thread_id, out) {
+        fx.touched
+            .remove(&(community_id.clone(), thread_id.clone()));
+        fx.changes.push(Change::LeaveThread {
+            community_id: community_id.clone(),
+            thread_id: thread_id.clone(),
+        });
     }
 }
 
@@ -455,12 +567,12 @@ fn apply_message(
                 .iter()
                 .any(|(_, channel_id, _)| channel_id == &message.channel_id);
             if first_of_channel
-                && let Some(channel) = state.channel(&message.community_id, &message.channel_id)
+                && let Some(counter) = state.counter(&message.community_id, &message.channel_id)
             {
                 fx.baselines.push((
                     message.community_id.clone(),
                     message.channel_id.clone(),
-                    channel.counter.change_seq,
+                    counter.change_seq,
                 ));
             }
             fx.messages.push(message);

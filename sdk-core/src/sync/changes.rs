@@ -74,10 +74,7 @@ pub(crate) async fn catch_up_all(reader: &ChangeReader) -> bool {
         cached
             .into_iter()
             .filter_map(|(community_id, channel_id, applied)| {
-                let newest = state
-                    .channel(&community_id, &channel_id)?
-                    .counter
-                    .change_seq;
+                let newest = state.counter(&community_id, &channel_id)?.change_seq;
                 (newest > applied).then_some((community_id, channel_id, applied, newest))
             })
             .collect()
@@ -108,8 +105,8 @@ pub(crate) async fn catch_up_channels(
             })
             .map(|(community_id, channel_id, applied)| {
                 let newest = state
-                    .channel(&community_id, &channel_id)
-                    .map_or(applied, |c| c.counter.change_seq);
+                    .counter(&community_id, &channel_id)
+                    .map_or(applied, |c| c.change_seq);
                 (community_id, channel_id, applied, newest)
             })
             .collect()

@@ -52,17 +52,20 @@ pub(crate) async fn catch_up(reader: &HistoryReader, catch_up_limit: u32) -> boo
             .community_ids()
             .into_iter()
             .flat_map(|community_id| {
-                state
+                let channels = state
                     .channel_entries(&community_id)
                     .unwrap_or_default()
                     .into_iter()
-                    .map(move |entry| {
-                        (
-                            community_id.clone(),
-                            entry.info.channel_id,
-                            entry.head.last_seq,
-                        )
-                    })
+                    .map(|entry| (entry.info.channel_id, entry.head.last_seq));
+                // Joined threads are caught up like channels.
+                let threads = state
+                    .joined_threads(&community_id)
+                    .into_iter()
+                    .map(|(info, head)| (info.thread_id, head.last_seq));
+                channels
+                    .chain(threads)
+                    .map(|(id, last_seq)| (community_id.clone(), id, last_seq))
+                    .collect::<Vec<_>>()
             })
             .collect()
     });
@@ -162,17 +165,36 @@ pub(crate) async fn history_page(
 ) -> Result<Vec<Message>, SdkError> {
     let known_last = reader
         .cell
-        .read(|state| {
-            state
-                .channel(community_id, channel_id)
-                .map(|c| c.counter.last_seq)
-        })
+        .read(|state| state.counter(community_id, channel_id).map(|c| c.last_seq))
         .unwrap_or(0);
     let cached_last = reader.store.max_seq(channel_id.clone()).await?;
     let top = match before_seq {
         Some(before) => before.saturating_sub(1),
         None => known_last.max(cached_last),
     };
+    if top == 0 && before_seq.is_none() && reader.connection.is_some() {
+        // Nothing known of it (a thread not joined): its newest page, from the server.
+        let page = reader
+            .get_messages(GetMessages {
+                community_id: community_id.clone(),
+                channel_id: channel_id.clone(),
+                before_seq: None,
+                after_seq: None,
+                limit: Some(limit),
+            })
+            .await?;
+        let newest = page.messages.clone();
+        store_page(
+            reader,
+            community_id,
+            channel_id,
+            page.messages,
+            page.change_seq,
+            false,
+        )
+        .await?;
+        return Ok(newest);
+    }
     if top == 0 {
         return Ok(Vec::new());
     }

@@ -126,6 +126,7 @@ async fn store_apply_synced_handles_changed_unchanged_and_removed() {
                 me: me.clone(),
                 member_count: 77,
                 heads: vec![head("b", 0, 30, 30), head("b", 1, 12, 2)],
+                threads: Vec::new(),
             },
             UnchangedCommunity {
                 community_id: "not-cached".into(),
@@ -133,6 +134,7 @@ async fn store_apply_synced_handles_changed_unchanged_and_removed() {
                 me: member("not-cached", Role::Member),
                 member_count: 1,
                 heads: vec![],
+                threads: Vec::new(),
             },
         ],
         removed: vec!["c".into()],
