@@ -24,6 +24,8 @@ use crate::store::{Change, Replacement};
 
 /// A result the API got from the server, applied like an event (but without a session
 /// sequence and without version checks where the answer carries none).
+// Updates travel boxed (`Job::Local`), so the variants' sizes cost nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub(crate) enum LocalUpdate {
     /// A full community (create, join, get).
