@@ -1,5 +1,6 @@
 //! Warm-start benchmark: how long an app restart takes from `Client::builder().build()`
-//! to every unread count being ready, with 100 communities x 100 channels cached.
+//! to every unread count being ready, with 100 communities x 100 channels and 2,000
+//! joined threads (20 per community) cached.
 //!
 //! ```text
 //! cargo run --release -p community-sdk --example warm_start_bench
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 use community_protocol::UserId;
 use community_protocol::{
     CategoryInfo, ChannelHead, ChannelInfo, ChannelKind, CommunityInfo, CommunitySnapshot,
-    JoinPolicy, MemberInfo, NotificationStatus, Role,
+    JoinPolicy, MemberInfo, NotificationStatus, Role, ThreadInfo,
 };
 use community_sdk::store::{SessionRecord, Store};
 use community_sdk::{Client, cache_path};
@@ -26,6 +27,8 @@ use community_sdk::{Client, cache_path};
 const USER: &str = "bench-user";
 const COMMUNITIES: usize = 100;
 const CHANNELS: usize = 100;
+/// Joined threads per community.
+const THREADS: usize = 20;
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -59,7 +62,41 @@ fn snapshot(c: usize) -> CommunitySnapshot {
             mute_all: false,
         })
         .collect();
-    let heads = channels
+    // 20 joined threads per community (2,000 in all), each with its head.
+    let threads: Vec<ThreadInfo> = (0..THREADS)
+        .map(|t| ThreadInfo {
+            community_id: community_id.clone().into(),
+            thread_id: format!("th_{c}_{t}").into(),
+            parent_channel_id: format!("ch_{c}_{}", t % CHANNELS).into(),
+            parent_seq: Some(t as u64 + 1),
+            name: format!("thread {t}"),
+            created_by: "someone".into(),
+            created_at_ms: 1_767_225_600_000,
+            archived: false,
+            locked: false,
+            auto_archive_ms: 86_400_000,
+            last_activity_ms: 1_767_229_260_000,
+            message_count: 50,
+            member_count: 3,
+        })
+        .collect();
+    let thread_heads: Vec<ChannelHead> = threads
+        .iter()
+        .enumerate()
+        .map(|(t, th)| ChannelHead {
+            community_id: community_id.clone().into(),
+            channel_id: th.thread_id.clone(),
+            last_seq: 50,
+            last_activity_ms: 1_767_229_260_000,
+            read_seq: 50 - thread_unread_of(c, t),
+            unread_count: thread_unread_of(c, t),
+            mention_count: 0,
+            change_seq: 0,
+            hidden: Vec::new(),
+            notification_level: Default::default(),
+        })
+        .collect();
+    let heads: Vec<ChannelHead> = channels
         .iter()
         .enumerate()
         .map(|(h, ch)| ChannelHead {
@@ -104,10 +141,14 @@ fn snapshot(c: usize) -> CommunitySnapshot {
             custom_fields: Default::default(),
         },
         notification: notification_of(c),
-        heads,
+        heads: heads.into_iter().chain(thread_heads).collect(),
         groups: Vec::new(),
-        threads: Vec::new(),
+        threads,
     }
+}
+
+fn thread_unread_of(c: usize, t: usize) -> u64 {
+    ((c + t * 5) % 7) as u64
 }
 
 fn unread_of(c: usize, h: usize) -> u64 {
@@ -135,6 +176,11 @@ fn expected_totals() -> (u64, u64) {
                 unread += unread_of(c, h);
             }
             mentions += mentions_of(c, h);
+        }
+        for t in 0..THREADS {
+            if notification_of(c) == NotificationStatus::Notify {
+                unread += thread_unread_of(c, t);
+            }
         }
     }
     (unread, mentions)
@@ -214,21 +260,39 @@ async fn main() -> Result<(), AnyError> {
             );
         }
         samples.push(elapsed);
-        drop(client);
-        // Let the previous client's store threads close before the next start.
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Every thread of the client and its store is gone when `close` returns.
+        client.close().await?;
     }
+    // The store's share: opening it and `load_all` (what the state is built from).
+    let mut loads = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        let store = Store::open(cache_path(dir.path(), &UserId::from(USER))).await?;
+        let world = store.load_all().await?;
+        loads.push(start.elapsed());
+        if world.communities.len() != COMMUNITIES {
+            return Err("the store lost communities".into());
+        }
+        store.close().await;
+    }
+    loads.sort();
     let first = samples[0];
     let mut sorted = samples.clone();
     sorted.sort();
     println!("| warm start, {COMMUNITIES} x {CHANNELS} cached, {runs} runs | goal | result |");
     println!("| --- | --- | --- |");
     println!(
-        "| `build()` + every unread count (10,000 channels, totals {want_unread} unread / {want_mentions} mentions) | ≤ 50 ms | p50 {}, p95 {}, max {}, first {} |",
+        "| `build()` + every unread count (10,000 channels + 2,000 joined threads, totals {want_unread} unread / {want_mentions} mentions) | ≤ 50 ms | p50 {}, p95 {}, max {}, first {} |",
         ms(percentile(&sorted, 0.5)),
         ms(percentile(&sorted, 0.95)),
         ms(percentile(&sorted, 1.0)),
         ms(first)
+    );
+    println!(
+        "| of which `Store::open` + `load_all` | — | p50 {}, p95 {}, max {} |",
+        ms(percentile(&loads, 0.5)),
+        ms(percentile(&loads, 0.95)),
+        ms(percentile(&loads, 1.0)),
     );
     println!(
         "| set-up (fill the cache, offline login) | — | {} |",

@@ -13,31 +13,48 @@ use super::messages;
 pub(crate) fn upsert(connection: &Connection, thread: &ThreadInfo) -> Result<bool, StoreError> {
     let changed = connection
         .prepare_cached(
-            "INSERT INTO threads (thread_id, community_id, parent_channel_id, info)
-             SELECT ?1, ?2, ?3, ?4 WHERE EXISTS
+            "INSERT INTO threads (thread_id, community_id, parent_channel_id, parent_seq, name,
+                 created_by, created_at_ms, archived, locked, auto_archive_ms,
+                 last_activity_ms, message_count, member_count)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 WHERE EXISTS
                  (SELECT 1 FROM communities WHERE community_id = ?2)
              ON CONFLICT (thread_id) DO UPDATE SET
                  community_id = excluded.community_id,
-                 parent_channel_id = excluded.parent_channel_id, info = excluded.info",
+                 parent_channel_id = excluded.parent_channel_id,
+                 parent_seq = excluded.parent_seq, name = excluded.name,
+                 created_by = excluded.created_by, created_at_ms = excluded.created_at_ms,
+                 archived = excluded.archived, locked = excluded.locked,
+                 auto_archive_ms = excluded.auto_archive_ms,
+                 last_activity_ms = excluded.last_activity_ms,
+                 message_count = excluded.message_count, member_count = excluded.member_count",
         )?
         .execute(params![
             thread.thread_id.as_str(),
             thread.community_id.as_str(),
             thread.parent_channel_id.as_str(),
-            to_json(thread, "thread")?,
+            thread.parent_seq.map(int),
+            thread.name,
+            thread.created_by.as_str(),
+            thread.created_at_ms,
+            thread.archived,
+            thread.locked,
+            int(thread.auto_archive_ms),
+            thread.last_activity_ms,
+            int(thread.message_count),
+            int(thread.member_count),
         ])?;
     Ok(changed > 0)
 }
 
 /// Replaces a joined thread's info; false when it is not joined.
 pub(crate) fn update(connection: &Connection, thread: &ThreadInfo) -> Result<bool, StoreError> {
-    let changed = connection
-        .prepare_cached("UPDATE threads SET info = ?2 WHERE thread_id = ?1")?
-        .execute(params![
-            thread.thread_id.as_str(),
-            to_json(thread, "thread")?
-        ])?;
-    Ok(changed > 0)
+    if !connection
+        .prepare_cached("SELECT 1 FROM threads WHERE thread_id = ?1")?
+        .exists([thread.thread_id.as_str()])?
+    {
+        return Ok(false);
+    }
+    upsert(connection, thread)
 }
 
 /// Forgets a joined thread with its head and cached messages.
@@ -102,15 +119,37 @@ pub(crate) fn load_into(
     snapshots: &mut [CommunitySnapshot],
     index: &std::collections::HashMap<CommunityId, usize>,
 ) -> Result<(), StoreError> {
-    let mut statement =
-        connection.prepare_cached("SELECT community_id, info FROM threads ORDER BY thread_id")?;
+    let mut statement = connection.prepare_cached(
+        "SELECT community_id, thread_id, parent_channel_id, parent_seq, name, created_by,
+             created_at_ms, archived, locked, auto_archive_ms, last_activity_ms,
+             message_count, member_count
+         FROM threads",
+    )?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
         let community_id = CommunityId::from(row.get::<_, String>(0)?);
-        if let Some(&i) = index.get(&community_id) {
-            let info: String = row.get(1)?;
-            snapshots[i].threads.push(from_json(&info, "thread")?);
-        }
+        let Some(&i) = index.get(&community_id) else {
+            continue;
+        };
+        let thread = ThreadInfo {
+            community_id,
+            thread_id: row.get::<_, String>(1)?.into(),
+            parent_channel_id: row.get::<_, String>(2)?.into(),
+            parent_seq: row
+                .get::<_, Option<i64>>(3)?
+                .map(|seq| uint(seq, "parent_seq"))
+                .transpose()?,
+            name: row.get(4)?,
+            created_by: row.get::<_, String>(5)?.into(),
+            created_at_ms: row.get(6)?,
+            archived: row.get(7)?,
+            locked: row.get(8)?,
+            auto_archive_ms: uint(row.get(9)?, "auto_archive_ms")?,
+            last_activity_ms: row.get(10)?,
+            message_count: uint(row.get(11)?, "message_count")?,
+            member_count: uint(row.get(12)?, "member_count")?,
+        };
+        snapshots[i].threads.push(thread);
     }
     Ok(())
 }

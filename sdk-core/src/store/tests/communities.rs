@@ -394,3 +394,68 @@ async fn store_roles_overrides_fields_and_levels_round_trip() {
     assert_eq!(world.communities[0].groups, groups);
     assert_eq!(world.communities[0].info.version, 9);
 }
+
+#[tokio::test]
+async fn store_joined_threads_round_trip_and_leave_with_their_heads() {
+    use community_protocol::ThreadInfo;
+    let temp = temp_store().await;
+    let mut a = snapshot("a", 2, 1);
+    let thread = ThreadInfo {
+        community_id: "a".into(),
+        thread_id: "th_1".into(),
+        parent_channel_id: a.channels[0].channel_id.clone(),
+        parent_seq: Some(3),
+        name: "plans".into(),
+        created_by: "bob".into(),
+        created_at_ms: 5,
+        archived: false,
+        locked: true,
+        auto_archive_ms: 3_600_000,
+        last_activity_ms: 9,
+        message_count: 4,
+        member_count: 2,
+    };
+    let mut thread_head = head("a", 0, 4, 1);
+    thread_head.channel_id = "th_1".into();
+    a.threads = vec![thread.clone()];
+    a.heads.push(thread_head.clone());
+    temp.store.apply_snapshot(a.clone()).await.unwrap();
+    let temp = temp.reopen().await;
+    let world = temp.store.load_all().await.unwrap();
+    assert_eq!(world.communities[0].threads, vec![thread.clone()]);
+    assert!(world.communities[0].heads.contains(&thread_head));
+
+    // Its info changes; then the user leaves it: head and cached messages go too.
+    let mut renamed = thread.clone();
+    renamed.name = "new plans".into();
+    temp.store
+        .apply(vec![
+            Change::ThreadInfo(renamed.clone()),
+            Change::Messages(messages("a", "th_1", 1..=3)),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        temp.store.load_all().await.unwrap().communities[0].threads,
+        vec![renamed]
+    );
+    temp.store
+        .apply(vec![Change::LeaveThread {
+            community_id: "a".into(),
+            thread_id: "th_1".into(),
+        }])
+        .await
+        .unwrap();
+    let world = temp.store.load_all().await.unwrap();
+    assert!(world.communities[0].threads.is_empty());
+    assert!(
+        !world.communities[0]
+            .heads
+            .iter()
+            .any(|h| h.channel_id.as_str() == "th_1")
+    );
+    assert_eq!(
+        temp.store.message_count(Some("th_1".into())).await.unwrap(),
+        0
+    );
+}
