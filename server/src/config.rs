@@ -72,13 +72,17 @@ pub struct ServerConfig {
     /// TCP connections served at once (upgraded or not). Beyond it a new connection gets
     /// an immediate `503 Service Unavailable` and is closed.
     pub max_connections: usize,
+    /// A session gets at most one `thread_digest` per thread per this long (the newest
+    /// wins; the last one is always delivered, at most this late).
+    pub thread_digest_interval: Duration,
 }
 
 impl ServerConfig {
     /// A configuration with the defaults: PRODUCT.md limits, heartbeat every 15 s, 64 KiB
     /// frames, 256 queued events per session, 512 events kept for resume, sessions
     /// resumable for 120 s, 32 sessions per user, 2 KiB WebSocket buffers, a 10 s
-    /// handshake deadline and at most 10,000 connections.
+    /// handshake deadline, at most 10,000 connections and one thread digest per thread
+    /// and session a second.
     pub fn new(listen: SocketAddr, data_dir: impl Into<PathBuf>) -> Self {
         Self {
             listen,
@@ -97,6 +101,7 @@ impl ServerConfig {
             max_pending_responses: 32,
             handshake_timeout: Duration::from_secs(10),
             max_connections: 10_000,
+            thread_digest_interval: Duration::from_secs(1),
         }
     }
 
@@ -157,10 +162,17 @@ impl ServerConfig {
             ("heartbeat_interval", self.heartbeat_interval),
             ("write_timeout", self.write_timeout),
             ("handshake_timeout", self.handshake_timeout),
+            ("thread_digest_interval", self.thread_digest_interval),
         ] {
             if value.is_zero() {
                 return invalid(field, "must be longer than 0".to_owned());
             }
+        }
+        if let Err(error) = self
+            .limits
+            .check_auto_archive(self.limits.thread_auto_archive_ms)
+        {
+            return invalid("limits.thread_auto_archive_ms", error.message);
         }
         Ok(())
     }
@@ -224,6 +236,14 @@ mod tests {
         assert_eq!(
             field(|c| c.handshake_timeout = Duration::ZERO),
             "handshake_timeout"
+        );
+        assert_eq!(
+            field(|c| c.thread_digest_interval = Duration::ZERO),
+            "thread_digest_interval"
+        );
+        assert_eq!(
+            field(|c| c.limits.thread_auto_archive_ms = 60_000),
+            "limits.thread_auto_archive_ms"
         );
         let mut at_ceilings = config.clone();
         at_ceilings.limits.max_channels_per_community = 1_000;

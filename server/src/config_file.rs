@@ -23,7 +23,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:7600";
 /// The data directory when neither the file nor a flag says.
 pub const DEFAULT_DATA_DIR: &str = "./data";
 
-/// The configuration file's contents. Durations are whole seconds (`…_secs`).
+/// The configuration file's contents. Durations are whole seconds (`…_secs`) or
+/// milliseconds (`…_ms`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
@@ -57,6 +58,8 @@ pub struct ConfigFile {
     pub ws_read_buffer_bytes: Option<usize>,
     /// `ServerConfig::ws_write_buffer_bytes`.
     pub ws_write_buffer_bytes: Option<usize>,
+    /// `ServerConfig::thread_digest_interval`.
+    pub thread_digest_interval_ms: Option<u64>,
     /// Limits by field name of `community_protocol::Limits`; absent ones keep their
     /// defaults.
     #[serde(default)]
@@ -144,6 +147,10 @@ impl ConfigFile {
             &mut config.ws_write_buffer_bytes,
             self.ws_write_buffer_bytes,
         );
+        set(
+            &mut config.thread_digest_interval,
+            self.thread_digest_interval_ms.map(Duration::from_millis),
+        );
         config.validate()?;
         Ok(config)
     }
@@ -207,6 +214,10 @@ mod tests {
         assert_eq!(config.max_connections, defaults.max_connections);
         assert_eq!(config.max_frame_bytes, defaults.max_frame_bytes);
         assert_eq!(config.heartbeat_interval, defaults.heartbeat_interval);
+        assert_eq!(
+            config.thread_digest_interval,
+            defaults.thread_digest_interval
+        );
         // The sample names every limit, so it documents all of them.
         let named: BTreeSet<String> = file.limits.keys().cloned().collect();
         assert_eq!(named, limit_names());

@@ -20,6 +20,7 @@ pub struct RunningServer {
     shared: Arc<Shared>,
     local_addr: SocketAddr,
     serve: JoinHandle<()>,
+    digests: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -60,11 +61,16 @@ impl RunningServer {
         let shared = Arc::new(Shared::new(config, domain, tokens));
         let app = http::router(Arc::clone(&shared));
         let serve = tokio::spawn(listener::serve(listener, app, Arc::clone(&shared)));
+        let digests = tokio::spawn({
+            let shared = Arc::clone(&shared);
+            async move { shared.hub.run_digest_timer().await }
+        });
         tracing::info!(%local_addr, data_dir = %shared.config.data_dir.display(), "listening");
         Ok(RunningServer {
             shared,
             local_addr,
             serve,
+            digests,
         })
     }
 
@@ -116,6 +122,7 @@ impl RunningServer {
                 .wait_idle(Duration::from_secs(2))
                 .await;
         }
+        self.digests.abort();
         self.stop_listening(grace).await;
         tracing::info!("stopped");
     }
@@ -124,6 +131,7 @@ impl RunningServer {
     /// the server stops listening at once.
     pub async fn kill(self) {
         tracing::info!("killed");
+        self.digests.abort();
         self.shared.run.send_replace(RunState::Killed);
         self.serve.abort();
         let _ = self.serve.await;

@@ -104,7 +104,8 @@ impl Shared {
             config.ring_capacity(),
             config.session_queue_capacity,
             config.max_sessions_per_user,
-        );
+        )
+        .with_digest_window(config.thread_digest_interval);
         Self {
             config,
             domain,
@@ -204,6 +205,9 @@ fn is_read_only(request: &Request) -> bool {
             | Request::ListPins(_)
             | Request::GetChanges(_)
             | Request::ListBans(_)
+            | Request::GetThread(_)
+            | Request::ListThreads(_)
+            | Request::ListJoinedThreads(_)
     )
 }
 

@@ -1,5 +1,5 @@
 //! Opaque page cursors. A cursor is the keyset position of the last item of a page
-//! (`joined_at_ms` and an id), tagged with the list it belongs to and base64url-encoded,
+//! (a time — `joined_at_ms`, or a thread's `last_activity_ms` — and an id), tagged with the list it belongs to and base64url-encoded,
 //! so clients cannot depend on its shape and garbage is refused with `INVALID_CURSOR`.
 
 use base64::Engine as _;
@@ -13,6 +13,10 @@ pub(crate) enum CursorKind {
     Members,
     /// `list_joined_communities`.
     Joined,
+    /// `list_threads`.
+    Threads,
+    /// `list_joined_threads`.
+    JoinedThreads,
 }
 
 impl CursorKind {
@@ -20,6 +24,8 @@ impl CursorKind {
         match self {
             CursorKind::Members => "m1",
             CursorKind::Joined => "j1",
+            CursorKind::Threads => "t1",
+            CursorKind::JoinedThreads => "jt1",
         }
     }
 }

@@ -10,10 +10,17 @@
 //! A channel's audience computed by the domain (`ChannelViewers`) is resolved against the
 //! online sessions once and kept while nothing changes ([`viewers`]).
 //!
+//! Thread digests are coalesced per thread and session ([`digests`]): at most one per
+//! `digest_window`, the newest winning, pushed by the timer task
+//! ([`Hub::run_digest_timer`]) when a window closes with one pending.
+//!
 //! The index lives under one mutex, held only for map updates and for the pushes of one
 //! delivery; nothing awaits while holding it. Lock order: index, then session, then
 //! outbox.
 
+#[cfg(test)]
+mod digest_tests;
+mod digests;
 pub(crate) mod outbox;
 pub(crate) mod session;
 mod viewers;
@@ -21,10 +28,12 @@ mod viewers;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use community_protocol::{CommunityId, GoodbyeReason, UserId, codec};
 use community_server_domain::{Audience, Delivery, MembershipChange};
 
+use digests::{DigestKey, DigestTimer, Purge};
 pub(crate) use outbox::{Ending, Goodbye, Outbox};
 pub(crate) use session::{Session, TAKE_BATCH, Taken};
 use viewers::ViewerSessions;
@@ -102,6 +111,8 @@ pub(crate) struct Hub {
     ring_capacity: usize,
     queue_capacity: usize,
     max_sessions_per_user: usize,
+    digest_window: Duration,
+    digest_timer: DigestTimer,
 }
 
 impl Hub {
@@ -115,7 +126,15 @@ impl Hub {
             ring_capacity,
             queue_capacity,
             max_sessions_per_user: max_sessions_per_user.max(1),
+            digest_window: Duration::from_secs(1),
+            digest_timer: DigestTimer::default(),
         }
+    }
+
+    /// The same hub, coalescing thread digests over `window` instead of 1 s.
+    pub fn with_digest_window(mut self, window: Duration) -> Self {
+        self.digest_window = window;
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, Index> {
@@ -289,10 +308,18 @@ impl Hub {
     }
 
     /// Delivers events in order: each is encoded once and pushed to every online session
-    /// of its audience. `caller` is the session that made the request (for
-    /// [`Audience::OtherSessionsOfCaller`]). Returns the number of pushes.
+    /// of its audience (a thread digest through the session's slot for its thread, see
+    /// [`digests`]). `caller` is the session that made the request (for
+    /// [`Audience::OtherSessionsOfCaller`]). Returns the number of pushes (digests held
+    /// for later not counted).
     pub fn deliver(&self, deliveries: &[Delivery], caller: Option<&Session>) -> usize {
+        self.deliver_at(deliveries, caller, Instant::now())
+    }
+
+    /// [`Hub::deliver`] at `now` (the digest windows' clock).
+    fn deliver_at(&self, deliveries: &[Delivery], caller: Option<&Session>, now: Instant) -> usize {
         let mut pushes = 0;
+        let mut timers: Vec<(Instant, Arc<Session>, community_protocol::ChannelId)> = Vec::new();
         for delivery in deliveries {
             let body: Arc<str> = match codec::encode_event(&delivery.event) {
                 Ok(text) => Arc::from(text),
@@ -301,26 +328,34 @@ impl Hub {
                     continue;
                 }
             };
+            let digest = DigestKey::of(&delivery.event);
+            let purge = Purge::of(&delivery.event);
+            let mut push = |session: &Arc<Session>| match &digest {
+                Some(key) => {
+                    if let Some(closes) = session.push_digest(key, &body, now, self.digest_window) {
+                        timers.push((closes, Arc::clone(session), key.thread_id.clone()));
+                        pushes += 1;
+                    }
+                }
+                None => {
+                    session.push_event(&body, purge.as_ref());
+                    pushes += 1;
+                }
+            };
             let mut index = self.lock();
             let index = &mut *index;
             match &delivery.audience {
                 Audience::Community(community) => {
                     if let Some(members) = index.communities.get(community) {
-                        for session in members.values() {
-                            session.push(&body);
-                        }
-                        pushes += members.len();
+                        members.values().for_each(&mut push);
                     }
                 }
                 Audience::Viewers(viewers) => {
-                    let sessions =
-                        index
-                            .viewers
-                            .sessions(&index.users, &index.communities, viewers);
-                    for session in sessions {
-                        session.push(&body);
-                    }
-                    pushes += sessions.len();
+                    index
+                        .viewers
+                        .sessions(&index.users, &index.communities, viewers)
+                        .iter()
+                        .for_each(&mut push);
                 }
                 Audience::Users(users) => {
                     let mut seen = HashSet::with_capacity(users.len());
@@ -329,25 +364,59 @@ impl Hub {
                             continue;
                         }
                         if let Some(entry) = index.users.get(user) {
-                            for session in &entry.sessions {
-                                session.push(&body);
-                            }
-                            pushes += entry.sessions.len();
+                            entry.sessions.iter().for_each(&mut push);
                         }
                     }
                 }
                 Audience::OtherSessionsOfCaller => {
                     let Some(caller) = caller else { continue };
                     if let Some(entry) = index.users.get(&caller.user_id) {
-                        for session in entry.sessions.iter().filter(|s| s.key != caller.key) {
-                            session.push(&body);
-                            pushes += 1;
-                        }
+                        entry
+                            .sessions
+                            .iter()
+                            .filter(|s| s.key != caller.key)
+                            .for_each(&mut push);
                     }
                 }
             }
         }
+        for (at, session, thread_id) in timers {
+            self.digest_timer.schedule(at, &session, thread_id);
+        }
         pushes
+    }
+
+    /// Runs the digest windows that closed by `now`: each pushes its pending digest (and
+    /// opens the next window) or drops its slot. Returns the digests pushed.
+    pub fn flush_digests(&self, now: Instant) -> usize {
+        let mut pushed = 0;
+        for (session, thread_id) in self.digest_timer.take_due(now) {
+            let Some(session) = session.upgrade() else {
+                continue;
+            };
+            if let Some(closes) = session.flush_digest(&thread_id, now, self.digest_window) {
+                self.digest_timer.schedule(closes, &session, thread_id);
+                pushed += 1;
+            }
+        }
+        pushed
+    }
+
+    /// The task that closes digest windows on time (runs until aborted).
+    pub async fn run_digest_timer(&self) {
+        loop {
+            let rescheduled = self.digest_timer.rescheduled();
+            match self.digest_timer.next() {
+                Some(at) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(at.into()) => {}
+                        () = rescheduled => {}
+                    }
+                }
+                None => rescheduled.await,
+            }
+            self.flush_digests(Instant::now());
+        }
     }
 }
 

@@ -12,12 +12,17 @@
 //! or whose unsent events would be evicted from the ring, is a slow consumer: it is
 //! detached and its connection told `goodbye{slow_consumer, reconnect:true}`; the client
 //! resumes from the ring if it still covers the gap, or syncs.
+//!
+//! Thread digests are coalesced per thread before they reach the ring (see
+//! [`super::digests`]): the session holds their slots under the same lock as its ring.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
-use community_protocol::{GoodbyeReason, UserId};
+use community_protocol::{ChannelId, GoodbyeReason, UserId};
 
+use super::digests::{DigestKey, DigestSlots, Due, Offer, Purge};
 use super::outbox::{Ending, Goodbye, Outbox};
 
 /// Most events the writer takes in one go (then it writes them and comes back).
@@ -51,6 +56,7 @@ struct State {
     attachment: Option<Attachment>,
     attach_count: u64,
     forgotten: bool,
+    digests: DigestSlots,
 }
 
 impl State {
@@ -113,11 +119,70 @@ impl Session {
 
     /// Appends an event (numbering it) and wakes the connection serving the session; a
     /// slow consumer is detached and told goodbye instead.
+    #[cfg(test)]
     pub fn push(&self, body: &Arc<str>) {
+        self.push_event(body, None);
+    }
+
+    /// [`Session::push`], first dropping the pending digests `purge` makes pointless.
+    pub fn push_event(&self, body: &Arc<str>, purge: Option<&Purge>) {
         let mut state = self.lock();
         if state.forgotten {
             return;
         }
+        if let Some(purge) = purge {
+            state.digests.purge(purge);
+        }
+        self.append(state, body);
+    }
+
+    /// A thread digest arrived at `now`: pushed at once when its thread's window is open
+    /// (returning when the window closes, for the slot's timer), else kept as the pending
+    /// one.
+    pub fn push_digest(
+        &self,
+        key: &DigestKey,
+        body: &Arc<str>,
+        now: Instant,
+        window: Duration,
+    ) -> Option<Instant> {
+        let mut state = self.lock();
+        if state.forgotten {
+            return None;
+        }
+        match state.digests.offer(key, body, now, window) {
+            Offer::Push(closes) => {
+                self.append(state, body);
+                Some(closes)
+            }
+            Offer::Held => None,
+        }
+    }
+
+    /// The window of `thread_id`'s digests closed at `now`: the pending digest is pushed
+    /// (returning when the next window closes).
+    pub fn flush_digest(
+        &self,
+        thread_id: &ChannelId,
+        now: Instant,
+        window: Duration,
+    ) -> Option<Instant> {
+        let mut state = self.lock();
+        if state.forgotten {
+            return None;
+        }
+        match state.digests.due(thread_id, now, window) {
+            Due::Push(body, closes) => {
+                self.append(state, &body);
+                Some(closes)
+            }
+            Due::Nothing => None,
+        }
+    }
+
+    /// Appends an event to the ring under the session's lock (released before a slow
+    /// consumer is told goodbye).
+    fn append(&self, mut state: MutexGuard<'_, State>, body: &Arc<str>) {
         state.last_seq += 1;
         state.ring.push_back(Arc::clone(body));
         if state.ring.len() > self.ring_capacity {
@@ -233,6 +298,7 @@ impl Session {
         let mut state = self.lock();
         state.forgotten = true;
         state.ring = VecDeque::new();
+        state.digests = DigestSlots::default();
         state.attachment.take().map(|a| a.outbox)
     }
 

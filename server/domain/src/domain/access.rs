@@ -8,7 +8,8 @@
 //! `may_act_on` and `may_manage_group`. This module only finds the inputs: the member as
 //! an [`Actor`], the community's groups and mute-all, and a channel's [`ChannelRules`]
 //! (its kind, private flag, mute-all and the overrides in force: the category's when it
-//! follows its category and has one).
+//! follows its category and has one). A thread's stream is checked in its channel
+//! (`threads::rules`): the helpers below hand a linked record over to it.
 
 use community_protocol::permissions::{
     self, Actor, ChannelScope, CommunityScope, Scope, channel_permissions, community_permissions,
@@ -157,12 +158,15 @@ impl Ctx<'_> {
                 .is_channel_member(&record.info.channel_id, user_id)?)
     }
 
-    /// What the caller may do in a channel.
+    /// What the caller may do in a channel (for a thread: in its channel).
     pub fn channel_flags(
         &self,
         membership: &Membership,
         record: &ChannelRecord,
     ) -> Result<Permissions, ApiError> {
+        if let Some(link) = record.thread.as_deref() {
+            return self.channel_flags(membership, &link.parent);
+        }
         let rules = ChannelRules::load(self, record)?;
         let private_member = self.private_member(record, &membership.me.user_id)?;
         Ok(channel_permissions(
@@ -185,13 +189,17 @@ impl Ctx<'_> {
 
     /// Fails unless the caller holds `needed` in a channel (the protocol's `require`:
     /// `channel_not_found` or `not_channel_member` without sight of it, then `muted`,
-    /// `mute_all`, `announcement_read_only`, `permission_denied`).
+    /// `mute_all`, `announcement_read_only`, `permission_denied`). For a thread: in its
+    /// channel, `thread_not_found` without sight of it.
     pub fn require_in(
         &self,
         membership: &Membership,
         record: &ChannelRecord,
         needed: Permissions,
     ) -> Result<(), ApiError> {
+        if let Some(link) = record.thread.as_deref() {
+            return self.require_in_thread(membership, link, needed);
+        }
         let rules = ChannelRules::load(self, record)?;
         let private_member = self.private_member(record, &membership.me.user_id)?;
         permissions::require(
@@ -203,7 +211,8 @@ impl Ctx<'_> {
     }
 
     /// Fails unless the caller may do `op` (the protocol's table, checked where it says:
-    /// in `channel` or in the community), with `extra` flags a content condition adds.
+    /// in `channel` or in the community), with `extra` flags a content condition adds. In
+    /// a thread, its state may refuse it too (archived, locked: `require_open`).
     pub fn require_op(
         &self,
         membership: &Membership,
@@ -213,7 +222,10 @@ impl Ctx<'_> {
     ) -> Result<(), ApiError> {
         let flags = needed(op).union(extra);
         match channel {
-            Some(record) if in_channel(op) => self.require_in(membership, record, flags),
+            Some(record) if in_channel(op) => {
+                self.require_in(membership, record, flags)?;
+                self.require_open(membership, record, op)
+            }
             _ => self.require(membership, flags),
         }
     }

@@ -12,6 +12,9 @@
 //! the channel's private members and the members its overrides name; everyone else holds
 //! only `@everyone`, so one answer covers them all, members who join later included
 //! ([`ChannelViewers::by_default`]).
+//!
+//! A thread's messages go to its joined members instead (`threads::membership`); its
+//! own events (updates, digests) to its channel's viewers.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
@@ -188,8 +191,12 @@ impl Roster {
 
 impl Ctx<'_> {
     /// Who receives events about a channel: the members who may view it (cached until
-    /// who may see what changes in the community).
+    /// who may see what changes in the community). For a thread's stream: its joined
+    /// members and the caller.
     pub fn channel_audience(&self, record: &ChannelRecord) -> Result<Audience, ApiError> {
+        if let Some(link) = record.thread.as_deref() {
+            return self.thread_audience(link);
+        }
         let community_id = &record.info.community_id;
         let stamp = self.tx.access_stamp(community_id)?;
         if let Some(audience) = self.viewers.get(&record.info.channel_id, stamp) {

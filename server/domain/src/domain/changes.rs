@@ -5,7 +5,8 @@
 //!
 //! A change is numbered with the channel's next change sequence in the same write
 //! transaction as the change itself, so the numbers are gap-free across every kind of
-//! change; `message_changed` goes to exactly the audience of `message_created`.
+//! change; `message_changed` goes to exactly the audience of `message_created`. A thread
+//! is a stream of its own (its own change sequence); its messages are found the same way.
 
 use community_protocol::request::GetChanges;
 use community_protocol::response::{ChangeOutcome, ChangesPage};
@@ -21,7 +22,7 @@ use crate::store::{ChannelRecord, NewChange};
 pub(crate) struct Target {
     /// The caller's membership of the message's community.
     pub membership: Membership,
-    /// The message's channel (visible to the caller).
+    /// The message's channel or thread (visible to the caller).
     pub channel: ChannelRecord,
     /// The message as the caller sees it now.
     pub message: Message,
@@ -64,7 +65,7 @@ impl Target {
         check: impl FnOnce(&Ctx<'_>, &Membership, &ChannelRecord) -> Result<(), ApiError>,
     ) -> Result<Target, ApiError> {
         let membership = cx.membership(community_id)?;
-        let channel = cx.channel(community_id, channel_id)?;
+        let channel = cx.stream(community_id, channel_id)?;
         check(cx, &membership, &channel)?;
         let message = cx
             .tx
@@ -153,7 +154,7 @@ pub(crate) fn changed(
 /// ascending, one page.
 pub(crate) fn get(cx: &mut Ctx<'_>, p: GetChanges) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    let channel = cx.channel(&p.community_id, &p.channel_id)?;
+    let channel = cx.stream(&p.community_id, &p.channel_id)?;
     cx.require_op(
         &membership,
         "get_changes",

@@ -21,6 +21,7 @@ use community_protocol::{
 use super::changes::{Target, changed, record};
 use super::context::Ctx;
 use super::messages::{content_flags, mention_flags};
+use super::threads;
 use crate::store::{EditKey, MessageEdit};
 
 fn not_editable(what: &str) -> ApiError {
@@ -114,6 +115,7 @@ pub(crate) fn edit(cx: &mut Ctx<'_>, p: EditMessage) -> Result<Response, ApiErro
         edit_count,
     };
     let change = record(cx, &target, kind)?;
+    threads::digest::message_changed(cx, &target.channel, p.seq)?;
     cx.tx.insert_edit_key(
         cx.caller,
         &p.idempotency_key,
@@ -165,5 +167,6 @@ pub(crate) fn recall(cx: &mut Ctx<'_>, p: MessageRef) -> Result<Response, ApiErr
         mentions: message.mentions.clone(),
     };
     let change = record(cx, &target, kind)?;
+    threads::digest::message_changed(cx, &target.channel, p.seq)?;
     changed(cx, target, Some(change))
 }

@@ -11,6 +11,11 @@
 //! A forward (`forward_of`) copies the content of a message the caller can read, whatever
 //! content the request carries, and records where it came from (the first origin when the
 //! original was itself a forward); its mentions and custom data are the sender's own.
+//!
+//! `channel_id` may name a thread (`threads`): the checks are made in its channel with
+//! `send_in_threads`, an archived or locked thread refuses, the sender and the users it
+//! mentions join it before the message is stored, the message goes to its members, and
+//! its digest goes to the channel's readers.
 
 use community_protocol::limits::{check_idempotency_key, check_user_id};
 use community_protocol::request::{GetMessages, SendMessage};
@@ -21,6 +26,7 @@ use community_protocol::{
 
 use super::changes::Target;
 use super::context::{Ctx, Membership, group_not_found};
+use super::threads;
 use crate::store::{HistoryRange, NewMessage};
 
 /// The flags a message's content adds to `send_messages` (the protocol's content
@@ -93,7 +99,7 @@ pub(crate) fn send(cx: &mut Ctx<'_>, p: SendMessage) -> Result<Response, ApiErro
         return Ok(Response::MessageSent(stored));
     }
     let membership = cx.membership(&p.community_id)?;
-    let channel = cx.channel(&p.community_id, &p.channel_id)?;
+    let channel = cx.stream(&p.community_id, &p.channel_id)?;
     let mention_flags = mention_flags(&membership, &p.mentions)?;
     // A forward's content is the original's, checked below once it is known.
     let flags = match &p.forward_of {
@@ -126,6 +132,7 @@ pub(crate) fn send(cx: &mut Ctx<'_>, p: SendMessage) -> Result<Response, ApiErro
         cx.limits.channel_messages_per_second,
         cx.now,
     )?;
+    threads::membership::join_on_post(cx, &membership, &channel, &p.mentions)?;
     let message = cx.tx.append_message(&NewMessage {
         community_id: &p.community_id,
         channel_id: &p.channel_id,
@@ -146,6 +153,7 @@ pub(crate) fn send(cx: &mut Ctx<'_>, p: SendMessage) -> Result<Response, ApiErro
             message: message.clone(),
         },
     );
+    threads::digest::posted(cx, &channel, &message)?;
     Ok(Response::MessageSent(message))
 }
 
@@ -184,7 +192,7 @@ fn forwarded(cx: &Ctx<'_>, original: &MessageRef) -> Result<(MessageContent, Ori
 /// the newest.
 pub(crate) fn get(cx: &mut Ctx<'_>, p: GetMessages) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    let channel = cx.channel(&p.community_id, &p.channel_id)?;
+    let channel = cx.stream(&p.community_id, &p.channel_id)?;
     cx.require_op(
         &membership,
         "get_messages",

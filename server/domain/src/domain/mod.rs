@@ -23,6 +23,7 @@ mod pins;
 mod reactions;
 mod reads;
 mod system;
+mod threads;
 mod view;
 mod visibility;
 
@@ -131,6 +132,11 @@ impl Domain {
             Request::ListPins(p) => self.read(op, caller, |cx| pins::list(cx, p)),
             Request::GetChanges(p) => self.read(op, caller, |cx| changes::get(cx, p)),
             Request::ListBans(p) => self.read(op, caller, |cx| bans::list(cx, p)),
+            Request::GetThread(p) => self.read(op, caller, |cx| threads::lists::get(cx, p)),
+            Request::ListThreads(p) => self.read(op, caller, |cx| threads::lists::list(cx, p)),
+            Request::ListJoinedThreads(p) => {
+                self.read(op, caller, |cx| threads::lists::list_joined(cx, p))
+            }
             // Changes: one write transaction each.
             Request::CreateCommunity(p) => self.write(op, caller, |cx| communities::create(cx, p)),
             Request::DismissCommunity(p) => {
@@ -195,6 +201,13 @@ impl Domain {
                 self.write(op, caller, |cx| reads::set_channel_notification(cx, p))
             }
             Request::SetMemberFields(p) => self.write(op, caller, |cx| fields::set(cx, p)),
+            Request::CreateThread(p) => self.write(op, caller, |cx| threads::ops::create(cx, p)),
+            Request::UpdateThread(p) => self.write(op, caller, |cx| threads::ops::update(cx, p)),
+            Request::DeleteThread(p) => self.write(op, caller, |cx| threads::ops::delete(cx, p)),
+            Request::JoinThread(p) => self.write(op, caller, |cx| threads::membership::join(cx, p)),
+            Request::LeaveThread(p) => {
+                self.write(op, caller, |cx| threads::membership::leave(cx, p))
+            }
         }
     }
 

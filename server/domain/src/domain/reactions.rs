@@ -56,6 +56,7 @@ pub(crate) fn add(cx: &mut Ctx<'_>, p: MessageReaction) -> Result<Response, ApiE
 pub(crate) fn remove(cx: &mut Ctx<'_>, p: MessageReaction) -> Result<Response, ApiError> {
     cx.limits.check_emoji(&p.emoji)?;
     let target = Target::load(cx, &p.community_id, &p.channel_id, p.seq)?;
+    cx.require_open(&target.membership, &target.channel, "remove_reaction")?;
     target.require_not_recalled()?;
     if !cx
         .tx

@@ -4,7 +4,9 @@
 //! user's other devices hear of every move (`ReadStateChanged`). Hiding a message
 //! ("delete locally") and the channel's notification level (all / mentions only / none)
 //! are part of the user's read state too: kept per user, in every head, and their other
-//! devices hear of them the same way.
+//! devices hear of them the same way. A thread (its id as `channel_id`) has a read
+//! position and hidden messages of its own, and its channel's notification level: a new
+//! level for a channel is told with the heads of the user's threads there too.
 
 use std::collections::HashSet;
 
@@ -16,6 +18,7 @@ use community_protocol::{
 
 use super::changes::message_not_found;
 use super::context::Ctx;
+use super::threads::rules::is_thread_id;
 use super::view;
 use crate::routing::Audience;
 
@@ -23,7 +26,7 @@ use crate::routing::Audience;
 /// nothing (the current head is returned).
 pub(crate) fn mark_read(cx: &mut Ctx<'_>, p: MarkRead) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    let channel = cx.channel(&p.community_id, &p.channel_id)?;
+    let channel = cx.stream(&p.community_id, &p.channel_id)?;
     cx.require_op(&membership, "mark_read", Some(&channel), Permissions::NONE)?;
     let target = p.seq.min(channel.last_seq);
     let current = cx.tx.read_seq(cx.caller, &p.channel_id)?.unwrap_or(0);
@@ -43,7 +46,7 @@ pub(crate) fn mark_read(cx: &mut Ctx<'_>, p: MarkRead) -> Result<Response, ApiEr
 /// per channel); hiding it again changes nothing.
 pub(crate) fn hide(cx: &mut Ctx<'_>, p: MessageRef) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    let channel = cx.channel(&p.community_id, &p.channel_id)?;
+    let channel = cx.stream(&p.community_id, &p.channel_id)?;
     cx.require_op(
         &membership,
         "hide_message",
@@ -87,6 +90,12 @@ pub(crate) fn set_channel_notification(
             "a notification level must be all, mentions_only or none",
         ));
     }
+    if is_thread_id(&p.channel_id) {
+        return Err(ApiError::new(
+            ErrorCode::INVALID_ARGUMENT,
+            "a thread follows its channel's notification level: set the channel's",
+        ));
+    }
     let membership = cx.membership(&p.community_id)?;
     let channel = cx.channel(&p.community_id, &p.channel_id)?;
     cx.require_op(
@@ -105,15 +114,21 @@ pub(crate) fn set_channel_notification(
         Audience::OtherSessionsOfCaller,
         Event::ReadStateChanged { head: head.clone() },
     );
+    // The caller's threads there follow: every session of theirs gets their heads (the
+    // answer names the channel only).
+    let joined = view::joined_threads(cx, &membership.me, std::slice::from_ref(&channel))?;
+    for thread in &joined {
+        let head = view::head(cx, cx.caller, thread)?;
+        cx.emit_to(cx.caller, Event::ReadStateChanged { head });
+    }
     Ok(Response::ReadState(head))
 }
 
 /// `get_heads`: one head per channel the caller can see.
 pub(crate) fn get_heads(cx: &mut Ctx<'_>, p: CommunityRef) -> Result<Response, ApiError> {
     let membership = cx.membership(&p.community_id)?;
-    Ok(Response::Heads(Heads {
-        heads: view::heads(cx, &membership.me)?,
-    }))
+    let (heads, _) = view::heads(cx, &membership.me)?;
+    Ok(Response::Heads(Heads { heads }))
 }
 
 /// `sync`: full snapshots of communities the client does not know or knows at another
@@ -125,11 +140,13 @@ pub(crate) fn sync(cx: &mut Ctx<'_>, p: Sync) -> Result<Response, ApiError> {
     for community_id in &joined {
         let membership = cx.membership(community_id)?;
         if p.known.get(community_id) == Some(&membership.info.version) {
+            let (heads, threads) = view::heads(cx, &membership.me)?;
             unchanged.push(UnchangedCommunity {
                 community_id: community_id.clone(),
                 notification: cx.tx.notification(cx.caller, community_id)?,
                 member_count: membership.info.member_count,
-                heads: view::heads(cx, &membership.me)?,
+                heads,
+                threads,
                 me: membership.me,
             });
         } else {

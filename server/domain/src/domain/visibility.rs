@@ -2,9 +2,10 @@
 //! assignments, roles, overrides, private membership, category following), the sight of
 //! the affected channels or member is captured before the change and compared after it.
 //! Whoever gains a channel starts reading at its end and gets `channel_added` (with their
-//! head); whoever loses one forgets their read state there and gets `channel_removed`
-//! (`access_revoked`). These are ordinary deliveries, so they reach every device online
-//! and wait in the session rings for those resuming.
+//! head); whoever loses one forgets their read state there, leaves its threads (each told
+//! with `thread_left`) and gets `channel_removed` (`access_revoked`). These are ordinary
+//! deliveries, so they reach every device online and wait in the session rings for those
+//! resuming.
 
 use std::collections::{HashMap, HashSet};
 
@@ -32,6 +33,8 @@ pub(crate) struct Moved {
     pub gained: Vec<UserId>,
     /// Members who saw it and do not now.
     pub lost: Vec<UserId>,
+    /// The threads of the channel the losers had joined, and who of them left each.
+    pub left_threads: Vec<(ChannelId, Vec<UserId>)>,
 }
 
 impl Moved {
@@ -119,9 +122,10 @@ impl ChannelSight {
                 after,
                 gained,
                 lost,
+                left_threads: Vec::new(),
             });
         }
-        apply_read_state(cx, &moved)?;
+        apply_read_state(cx, &mut moved)?;
         Ok(moved)
     }
 }
@@ -150,16 +154,25 @@ fn split(
     (gained, lost)
 }
 
-/// Gainers start reading at the channel's end; losers forget their read state there.
-fn apply_read_state(cx: &Ctx<'_>, moved: &[Moved]) -> Result<(), ApiError> {
+/// Gainers start reading at the channel's end; losers forget their read state there and
+/// leave its threads.
+fn apply_read_state(cx: &Ctx<'_>, moved: &mut [Moved]) -> Result<(), ApiError> {
     for channel in moved {
         let channel_id = &channel.record.info.channel_id;
         for user in &channel.gained {
             cx.tx.start_reading(user, channel_id)?;
         }
+        let mut left: Vec<(ChannelId, Vec<UserId>)> = Vec::new();
         for user in &channel.lost {
             cx.tx.forget_reading(user, channel_id)?;
+            for thread_id in cx.tx.leave_threads_in(channel_id, user)? {
+                match left.iter_mut().find(|(id, _)| *id == thread_id) {
+                    Some((_, users)) => users.push(user.clone()),
+                    None => left.push((thread_id, vec![user.clone()])),
+                }
+            }
         }
+        channel.left_threads = left;
     }
     Ok(())
 }
@@ -224,6 +237,7 @@ impl MemberSight {
                     after: only(true),
                     gained: vec![self.user_id.clone()],
                     lost: Vec::new(),
+                    left_threads: Vec::new(),
                 });
             }
         }
@@ -238,6 +252,7 @@ impl MemberSight {
                     after: only(false),
                     gained: Vec::new(),
                     lost: vec![self.user_id.clone()],
+                    left_threads: Vec::new(),
                 });
             }
         }
@@ -245,15 +260,25 @@ impl MemberSight {
             (a.record.info.position, &a.record.info.channel_id)
                 .cmp(&(b.record.info.position, &b.record.info.channel_id))
         });
-        apply_read_state(cx, &moved)?;
+        apply_read_state(cx, &mut moved)?;
         Ok(moved)
     }
 }
 
-/// `channel_removed` (`access_revoked`) to every loser, then `channel_added` to every
-/// gainer, with their heads (gainers with the same head share one delivery).
+/// `thread_left` for each thread a loser had joined, `channel_removed` (`access_revoked`)
+/// to every loser, then `channel_added` to every gainer, with their heads (gainers with
+/// the same head share one delivery).
 pub(crate) fn tell(cx: &mut Ctx<'_>, moved: &[Moved], version: u64) -> Result<(), ApiError> {
     for channel in moved {
+        for (thread_id, users) in &channel.left_threads {
+            cx.emit(
+                Audience::Users(users.clone()),
+                Event::ThreadLeft {
+                    community_id: channel.record.info.community_id.clone(),
+                    thread_id: thread_id.clone(),
+                },
+            );
+        }
         if !channel.lost.is_empty() {
             cx.emit(
                 Audience::Users(channel.lost.clone()),

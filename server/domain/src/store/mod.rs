@@ -6,12 +6,15 @@
 //! *read* transaction (concurrent, a consistent snapshot) for queries. Inside it the domain
 //! sees a [`Tx`], the union of small per-concern traits ([`CommunityStore`],
 //! [`MemberStore`], [`ChannelStore`], [`MessageStore`], [`ReactionStore`], [`PinStore`],
-//! [`ChangeStore`], [`ReadStore`], [`GroupStore`], [`OverrideStore`], [`BanStore`]). All
-//! permission
+//! [`ChangeStore`], [`ReadStore`], [`GroupStore`], [`OverrideStore`], [`BanStore`],
+//! [`ThreadStore`]). All permission
 //! and limit checks happen inside the same transaction as the change they guard, so they
 //! cannot race. A networked engine (PostgreSQL) would implement the same traits.
 
 pub mod sqlite;
+mod threads;
+
+pub use threads::{NewThread, ThreadLink, ThreadRecord, ThreadStore};
 
 use community_protocol::{
     ApiError, Ban, CategoryId, CategoryInfo, ChangeKind, ChannelId, ChannelInfo,
@@ -36,6 +39,10 @@ pub struct ChannelRecord {
     pub last_activity_ms: TimestampMs,
     /// Number of the newest change to a message of the channel (0 when none).
     pub change_seq: u64,
+    /// Set when this is a thread's message stream (its id is the thread's): the thread and
+    /// the channel it lives in, whose permissions it follows. The store never sets it; the
+    /// domain does when it resolves an id that may name a thread.
+    pub thread: Option<Box<ThreadLink>>,
 }
 
 /// A message to store; the store assigns its sequence. A message whose sender is `""`
@@ -191,8 +198,9 @@ pub trait MemberStore {
         value: &str,
     ) -> StoreResult<()>;
     /// Removes a member with everything personal in the community (groups, custom fields,
-    /// their overrides, private channel memberships, read positions, hidden messages,
-    /// channel notification levels, notification status) and decrements the member count.
+    /// their overrides, private channel memberships, joined threads, read positions,
+    /// hidden messages, channel notification levels, notification status) and decrements
+    /// the member count.
     /// False when the user was not a member.
     fn delete_member(&self, community_id: &CommunityId, user_id: &UserId) -> StoreResult<bool>;
     /// How many communities the user has joined.
@@ -593,6 +601,7 @@ pub trait Tx:
     + GroupStore
     + OverrideStore
     + BanStore
+    + ThreadStore
 {
 }
 
@@ -608,6 +617,7 @@ impl<T> Tx for T where
         + GroupStore
         + OverrideStore
         + BanStore
+        + ThreadStore
         + ?Sized
 {
 }

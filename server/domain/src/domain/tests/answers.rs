@@ -26,6 +26,67 @@ fn answer(env: &Env, seen: &mut BTreeSet<&'static str>, caller: &str, request: R
     seen.insert(op);
 }
 
+/// The thread operations, in community "g" from bob's message `seq` of `general`.
+fn thread_ops(
+    env: &Env,
+    seen: &mut BTreeSet<&'static str>,
+    general: &community_protocol::ChannelId,
+    seq: community_protocol::Seq,
+) {
+    let created = env.ok(
+        "bob",
+        Request::CreateThread(CreateThread {
+            community_id: "g".into(),
+            channel_id: general.clone(),
+            name: "plans".into(),
+            parent_seq: Some(seq),
+            auto_archive_ms: None,
+        }),
+    );
+    let community_protocol::Response::Thread(thread) = created.response else {
+        panic!("thread expected")
+    };
+    seen.insert("create_thread");
+    let thread_ref = ThreadRef {
+        community_id: "g".into(),
+        thread_id: thread.thread_id.clone(),
+    };
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::UpdateThread(UpdateThread {
+            community_id: "g".into(),
+            thread_id: thread.thread_id.clone(),
+            locked: Some(true),
+            ..Default::default()
+        }),
+    );
+    answer(env, seen, "alice", Request::GetThread(thread_ref.clone()));
+    answer(env, seen, "alice", Request::JoinThread(thread_ref.clone()));
+    answer(env, seen, "alice", Request::LeaveThread(thread_ref.clone()));
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::ListThreads(ListThreads {
+            community_id: "g".into(),
+            channel_id: general.clone(),
+            ..Default::default()
+        }),
+    );
+    answer(
+        env,
+        seen,
+        "bob",
+        Request::ListJoinedThreads(ListJoinedThreads {
+            community_id: "g".into(),
+            ..Default::default()
+        }),
+    );
+    answer(env, seen, "alice", Request::DeleteThread(thread_ref));
+}
+
 /// The operations of groups, overrides, bans, channel notification levels and member
 /// fields, in community "g" (bob is a member).
 fn permission_ops(
@@ -465,6 +526,7 @@ fn every_operation_answers_with_the_kind_its_request_accepts() {
             limit: None,
         }),
     );
+    thread_ops(&env, &mut seen, &general, bobs);
     answer(
         &env,
         &mut seen,

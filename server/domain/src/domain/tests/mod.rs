@@ -18,6 +18,8 @@ mod overrides;
 mod reactions;
 mod reads;
 mod system;
+mod thread_life;
+mod threads;
 
 #[test]
 fn domain_is_send_and_sync() {

@@ -1,5 +1,7 @@
 //! Channels, categories and private channel memberships in SQLite. Channels and
 //! categories are read with their overrides (one more query for a whole community).
+//! Threads are rows of `channels` too (with a `parent_channel_id`): every query here
+//! leaves them out (see `threads`).
 
 use std::collections::HashMap;
 
@@ -61,6 +63,7 @@ fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<ChannelRecord> {
         last_seq: unsigned(row.get(12)?),
         last_activity_ms: row.get(13)?,
         change_seq: unsigned(row.get(14)?),
+        thread: None,
     })
 }
 
@@ -83,7 +86,8 @@ impl ChannelStore for SqliteTx<'_> {
         let record = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {CHANNEL_COLUMNS} FROM channels WHERE channel_id = ?2 AND community_id = ?1"
+                "SELECT {CHANNEL_COLUMNS} FROM channels
+                 WHERE channel_id = ?2 AND community_id = ?1 AND parent_channel_id IS NULL"
             ))?
             .query_row(
                 params![community_id.as_str(), channel_id.as_str()],
@@ -99,7 +103,8 @@ impl ChannelStore for SqliteTx<'_> {
 
     fn channels(&self, community_id: &CommunityId) -> StoreResult<Vec<ChannelRecord>> {
         let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {CHANNEL_COLUMNS} FROM channels WHERE community_id = ?1
+            "SELECT {CHANNEL_COLUMNS} FROM channels
+             WHERE community_id = ?1 AND parent_channel_id IS NULL
              ORDER BY position, created_at_ms, channel_id"
         ))?;
         let rows = statement.query_map([community_id.as_str()], channel_from_row)?;
@@ -121,7 +126,9 @@ impl ChannelStore for SqliteTx<'_> {
     fn channel_count(&self, community_id: &CommunityId) -> StoreResult<u64> {
         let count: i64 = self
             .conn
-            .prepare_cached("SELECT COUNT(*) FROM channels WHERE community_id = ?1")?
+            .prepare_cached(
+                "SELECT COUNT(*) FROM channels WHERE community_id = ?1 AND parent_channel_id IS NULL",
+            )?
             .query_row([community_id.as_str()], |row| row.get(0))?;
         Ok(unsigned(count))
     }
@@ -179,10 +186,13 @@ impl ChannelStore for SqliteTx<'_> {
     }
 
     fn delete_channel(&self, channel_id: &ChannelId) -> StoreResult<bool> {
-        // Foreign keys cascade to messages, keys, mentions, read positions and members.
+        // Foreign keys cascade to messages, keys, mentions, read positions and members, and
+        // to the channel's threads with theirs.
         let deleted = self
             .conn
-            .prepare_cached("DELETE FROM channels WHERE channel_id = ?1")?
+            .prepare_cached(
+                "DELETE FROM channels WHERE channel_id = ?1 AND parent_channel_id IS NULL",
+            )?
             .execute([channel_id.as_str()])?;
         Ok(deleted > 0)
     }
@@ -195,7 +205,8 @@ impl ChannelStore for SqliteTx<'_> {
         let max: Option<i64> = self
             .conn
             .prepare_cached(
-                "SELECT MAX(position) FROM channels WHERE community_id = ?1 AND category_id IS ?2",
+                "SELECT MAX(position) FROM channels
+                 WHERE community_id = ?1 AND category_id IS ?2 AND parent_channel_id IS NULL",
             )?
             .query_row(
                 params![community_id.as_str(), category_id.map(CategoryId::as_str)],

@@ -206,6 +206,8 @@ impl MemberStore for SqliteTx<'_> {
         for sql in [
             "DELETE FROM channel_members WHERE user_id = ?2
                 AND channel_id IN (SELECT channel_id FROM channels WHERE community_id = ?1)",
+            "DELETE FROM thread_members WHERE user_id = ?2
+                AND thread_id IN (SELECT channel_id FROM channels WHERE community_id = ?1)",
             "DELETE FROM read_positions WHERE user_id = ?2
                 AND channel_id IN (SELECT channel_id FROM channels WHERE community_id = ?1)",
             "DELETE FROM hidden WHERE user_id = ?2

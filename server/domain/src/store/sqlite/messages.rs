@@ -2,7 +2,8 @@
 //!
 //! A message is read back in one query with its pin and the preview of the message it
 //! replies to (two `LEFT JOIN`s), then its reactions for the whole page in one more query
-//! (`reactions::reactions_of`): never one query per message.
+//! (`reactions::reactions_of`) and the digests of the threads started from its messages in
+//! another (`threads::fill_threads`): never one query per message.
 
 use std::collections::BTreeSet;
 
@@ -66,6 +67,7 @@ fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
         reactions: Vec::new(),
         reply_preview: None,
         content,
+        thread: None,
     };
     if let (Some(reply_to), Some(sender)) = (message.reply_to, row.get::<_, Option<String>>(16)?) {
         // A recalled message shows no preview (its reply is part of what was recalled).
@@ -111,6 +113,7 @@ fn preview(
         pinned: None,
         reply_preview: None,
         forwarded_from: None,
+        thread: None,
     })
 }
 
@@ -127,6 +130,7 @@ impl SqliteTx<'_> {
         let rows = statement.query_map(params, message_from_row)?;
         let mut messages: Vec<Message> = rows.collect::<Result<_, _>>()?;
         self.fill_reactions(channel_id, &mut messages, viewer)?;
+        self.fill_threads(channel_id, &mut messages)?;
         Ok(messages)
     }
 
@@ -277,6 +281,7 @@ impl MessageStore for SqliteTx<'_> {
             pinned: None,
             reply_preview: None,
             forwarded_from: new.forwarded_from.cloned(),
+            thread: None,
         };
         if let Some(reply_to) = new.reply_to {
             message.reply_preview = self

@@ -9,7 +9,7 @@
 //!
 //! The per-concern queries live in the sibling modules (`communities`, `members`,
 //! `channels`, `messages`, `reactions` (and pins), `changes`, `reads`, `groups`,
-//! `overrides`, `bans`); `schema` owns the numbered migrations.
+//! `overrides`, `bans`, `threads`); `schema` owns the numbered migrations.
 
 mod bans;
 mod changes;
@@ -24,6 +24,7 @@ mod pool;
 mod reactions;
 mod reads;
 mod schema;
+mod threads;
 
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,7 @@ use tracing::info;
 use crate::StoreError;
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-pub(super) const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_MESSAGE_LIFE, V3_PERMISSIONS];
+pub(super) const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_MESSAGE_LIFE, V3_PERMISSIONS, V4_THREADS];
 
 /// The schema version this build writes.
 pub(crate) const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -346,4 +346,49 @@ CREATE TABLE group_mentions (
     FOREIGN KEY (channel_id, seq) REFERENCES messages(channel_id, seq) ON DELETE CASCADE
 ) WITHOUT ROWID;
 CREATE INDEX group_mentions_by_message ON group_mentions (channel_id, seq);
+"#;
+
+/// Version 4: threads. A thread is a row of `channels` whose `parent_channel_id` names the
+/// channel it lives in, so its messages, sequences, keys, change log, pins, reactions,
+/// mentions, read positions and hidden messages use the channel tables unchanged (a
+/// thread's id is a channel id); deleting the channel deletes its threads (the foreign key
+/// cascades). `threads` holds what only threads have: the message they started from (at
+/// most one thread per message), creator, archive and lock state, auto-archive delay,
+/// and the parts of the digest that would otherwise need a scan per thread (distinct
+/// senders, the newest message that is not recalled). `thread_members` are the members
+/// who joined.
+const V4_THREADS: &str = r#"
+ALTER TABLE channels ADD COLUMN parent_channel_id TEXT
+    REFERENCES channels(channel_id) ON DELETE CASCADE;
+-- Only threads are indexed (ordinary channels have no parent), so the messages of
+-- ordinary channels never touch it.
+CREATE INDEX channels_by_parent ON channels (parent_channel_id, last_activity_ms)
+    WHERE parent_channel_id IS NOT NULL;
+
+-- `digest_seq` 0: no message that is not recalled.
+CREATE TABLE threads (
+    thread_id          TEXT PRIMARY KEY NOT NULL
+                       REFERENCES channels(channel_id) ON DELETE CASCADE,
+    parent_channel_id  TEXT NOT NULL,
+    parent_seq         INTEGER,
+    created_by         TEXT NOT NULL,
+    archived           INTEGER NOT NULL DEFAULT 0,
+    locked             INTEGER NOT NULL DEFAULT 0,
+    auto_archive_ms    INTEGER NOT NULL,
+    participant_count  INTEGER NOT NULL DEFAULT 0,
+    digest_seq         INTEGER NOT NULL DEFAULT 0,
+    digest_sender_id   TEXT NOT NULL DEFAULT '',
+    digest_text        TEXT NOT NULL DEFAULT '',
+    digest_at_ms       INTEGER NOT NULL DEFAULT 0
+);
+-- One thread per message (free-standing threads have no `parent_seq`: NULLs differ).
+CREATE UNIQUE INDEX threads_by_message ON threads (parent_channel_id, parent_seq);
+
+CREATE TABLE thread_members (
+    thread_id     TEXT NOT NULL REFERENCES channels(channel_id) ON DELETE CASCADE,
+    user_id       TEXT NOT NULL,
+    joined_at_ms  INTEGER NOT NULL,
+    PRIMARY KEY (thread_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX thread_members_by_user ON thread_members (user_id, thread_id);
 "#;

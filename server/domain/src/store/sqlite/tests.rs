@@ -120,7 +120,7 @@ fn a_version_1_database_upgrades_and_keeps_its_data() {
     assert!(message.reactions.is_empty() && message.pinned.is_none());
     let conn = Connection::open(&path).unwrap();
     assert_eq!(user_version(&conn), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
 }
 
 #[test]
@@ -177,7 +177,7 @@ fn a_version_2_database_upgrades_to_permissions() {
     assert_eq!(counts, (1, 1), "mentions from before still count");
     assert_eq!(level, community_protocol::ChannelNotification::All);
     let conn = Connection::open(&path).unwrap();
-    assert_eq!(user_version(&conn), 3);
+    assert_eq!(user_version(&conn), SCHEMA_VERSION);
     for table in [
         "permission_groups",
         "member_groups",
@@ -188,6 +188,96 @@ fn a_version_2_database_upgrades_to_permissions() {
         "member_fields",
         "group_mentions",
     ] {
+        assert!(tables(&conn).iter().any(|t| t == table), "missing {table}");
+    }
+}
+
+/// Version 3 → 4: the channels and messages stay, threads can start from an old message,
+/// and deleting a channel takes its threads and their messages along.
+#[test]
+fn a_version_3_database_upgrades_to_threads() {
+    use crate::store::{NewMessage, NewThread};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DATABASE_FILE);
+    let conn = Connection::open(&path).unwrap();
+    for migration in &MIGRATIONS[..3] {
+        conn.execute_batch(migration).unwrap();
+    }
+    conn.pragma_update(None, "user_version", 3).unwrap();
+    conn.execute_batch(
+        r#"INSERT INTO communities (community_id, name, avatar_url, notice, owner_id,
+                  join_policy, mute_all, member_count, default_channel_id, created_at_ms, version)
+                  VALUES ('c', 'Old', '', '', 'alice', 'free', 0, 1, 'ch', 5, 3);
+           INSERT INTO members VALUES ('c', 'alice', 'owner', '', 5, NULL);
+           INSERT INTO channels (channel_id, community_id, name, introduction, notice, custom,
+                  kind, category_id, position, private, is_default, created_at_ms, last_seq,
+                  last_activity_ms)
+                  VALUES ('ch', 'c', 'general', '', '', '', 'text', NULL, 0, 0, 1, 5, 1, 6);
+           INSERT INTO messages (channel_id, seq, community_id, sender_id, idempotency_key,
+                  content, mentions, reply_to, priority, created_at_ms)
+                  VALUES ('ch', 1, 'c', 'alice', 'k1', '{"type":"text","text":"v3"}', '{}',
+                          NULL, 'normal', 6);"#,
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = SqliteStore::open(dir.path(), &SqliteOptions::default()).unwrap();
+    let store: &dyn Store = &store;
+    let (c, ch, th) = (
+        CommunityId::from("c"),
+        community_protocol::ChannelId::from("ch"),
+        community_protocol::ChannelId::from("th_1"),
+    );
+    let alice = UserId::from("alice");
+    store
+        .write("test", |tx| {
+            let channel = tx.channel(&c, &ch)?.unwrap();
+            assert!(channel.thread.is_none() && channel.last_seq == 1);
+            assert!(tx.message(&ch, 1, None)?.unwrap().thread.is_none());
+            tx.insert_thread(&NewThread {
+                community_id: &c,
+                thread_id: &th,
+                parent_channel_id: &ch,
+                parent_seq: Some(1),
+                name: "from v3",
+                created_by: &alice,
+                created_at_ms: 7,
+                auto_archive_ms: 3_600_000,
+            })?;
+            let reply = tx.append_message(&NewMessage {
+                community_id: &c,
+                channel_id: &th,
+                sender_id: &alice,
+                idempotency_key: "k2",
+                content: &community_protocol::MessageContent::Text {
+                    text: "in it".into(),
+                },
+                mentions: &Default::default(),
+                reply_to: None,
+                priority: community_protocol::Priority::Normal,
+                created_at_ms: 8,
+                custom_data: "",
+                forwarded_from: None,
+            })?;
+            tx.note_thread_message(&th, &reply)?;
+            assert!(tx.join_thread(&th, &alice, 8, 0)?);
+            assert_eq!(tx.channels(&c)?.len(), 1, "threads are not channels");
+            assert_eq!(tx.channel_count(&c)?, 1);
+            assert!(tx.channel(&c, &th)?.is_none());
+            let digest = tx.message(&ch, 1, None)?.unwrap().thread.unwrap();
+            assert_eq!((digest.message_count, digest.participant_count), (1, 1));
+            assert_eq!(digest.last.unwrap().text, "in it");
+            assert_eq!(tx.thread_of_message(&ch, 1)?, Some(th.clone()));
+            assert!(tx.delete_channel(&ch)?);
+            assert!(tx.thread(&c, &th)?.is_none());
+            assert!(tx.message(&th, 1, None)?.is_none(), "its messages went too");
+            assert!(tx.thread_member_ids(&th)?.is_empty());
+            Ok(())
+        })
+        .unwrap();
+    let conn = Connection::open(&path).unwrap();
+    assert_eq!(user_version(&conn), SCHEMA_VERSION);
+    for table in ["threads", "thread_members"] {
         assert!(tables(&conn).iter().any(|t| t == table), "missing {table}");
     }
 }
