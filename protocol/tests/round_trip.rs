@@ -651,3 +651,45 @@ fn channel_response_keeps_its_channel_kind_apart_from_the_result_kind() {
         );
     }
 }
+
+#[test]
+fn thread_defaults_are_left_out_and_a_thread_is_addressed_as_a_channel() {
+    use common::thread_samples::{digest, free_thread};
+    let json = value(&server_round_trip(&ServerFrame::Response {
+        id: 1,
+        outcome: Outcome::Result(Response::Thread(free_thread())),
+    }));
+    for absent in ["archived", "locked", "parent_seq"] {
+        assert!(json["result"].get(absent).is_none(), "{absent}: {json}");
+    }
+    let mut quiet = digest();
+    quiet.last = None;
+    quiet.archived = false;
+    let json = value(&server_round_trip(&ServerFrame::Event {
+        seq: 1,
+        event: Event::ThreadDigest {
+            community_id: s(C).into(),
+            channel_id: s("ch_raids").into(),
+            parent_seq: None,
+            digest: quiet,
+        },
+    }));
+    assert_eq!(
+        json["event"],
+        json!({"kind":"thread_digest","community_id":C,"channel_id":"ch_raids",
+               "digest":{"thread_id":"th_raid_plan","name":"Raid plan — 作戦","message_count":42,
+                         "participant_count":5,"last_activity_ms":T0 + 60_000}})
+    );
+    // A thread's messages are a channel's: its id in `channel_id`, nothing else.
+    let mut reply = message(MessageContent::Text {
+        text: s("in the thread"),
+    });
+    reply.channel_id = s("th_raid_plan").into();
+    reply.thread = None;
+    let json = value(&server_round_trip(&ServerFrame::Event {
+        seq: 2,
+        event: Event::MessageCreated { message: reply },
+    }));
+    assert_eq!(json["event"]["message"]["channel_id"], "th_raid_plan");
+    assert!(json["event"]["message"].get("thread").is_none());
+}

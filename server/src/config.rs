@@ -73,7 +73,10 @@ pub struct ServerConfig {
     /// an immediate `503 Service Unavailable` and is closed.
     pub max_connections: usize,
     /// A session gets at most one `thread_digest` per thread per this long (the newest
-    /// wins; the last one is always delivered, at most this late).
+    /// wins; the last one is always delivered, at most this late; a quiet thread's digest
+    /// goes at once). 3 s by default: at 1 s the digests of one busy thread cost its
+    /// channel's 1,000 online readers ~1.5× the CPU of the thread's stream itself
+    /// (docs/BENCHMARKS.md, "Thread digests").
     pub thread_digest_interval: Duration,
 }
 
@@ -82,7 +85,7 @@ impl ServerConfig {
     /// frames, 256 queued events per session, 512 events kept for resume, sessions
     /// resumable for 120 s, 32 sessions per user, 2 KiB WebSocket buffers, a 10 s
     /// handshake deadline, at most 10,000 connections and one thread digest per thread
-    /// and session a second.
+    /// and session every 3 s.
     pub fn new(listen: SocketAddr, data_dir: impl Into<PathBuf>) -> Self {
         Self {
             listen,
@@ -101,7 +104,7 @@ impl ServerConfig {
             max_pending_responses: 32,
             handshake_timeout: Duration::from_secs(10),
             max_connections: 10_000,
-            thread_digest_interval: Duration::from_secs(1),
+            thread_digest_interval: Duration::from_secs(3),
         }
     }
 

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod samples;
+pub mod thread_samples;
 
 use community_protocol::{ClientFrame, Event, GoodbyeReason, Response, ServerFrame};
 use serde::de::DeserializeOwned;
@@ -53,6 +54,9 @@ pub const RESPONSE_KINDS: &[&str] = &[
     "group",
     "groups",
     "bans",
+    "thread",
+    "threads",
+    "thread_joined",
 ];
 
 /// Every `kind` of an event (the crate's own list, checked against serde's names).

@@ -238,7 +238,7 @@ pub fn message(content: MessageContent) -> Message {
             sender_id: s("dave").into(),
             created_at_ms: T0,
         }),
-        thread: None,
+        thread: Some(super::thread_samples::digest()),
     }
 }
 
@@ -320,7 +320,7 @@ pub fn snapshot() -> CommunitySnapshot {
         notification: NotificationStatus::DoNotDisturb,
         heads: vec![head()],
         groups: groups(),
-        threads: Vec::new(),
+        threads: vec![super::thread_samples::thread()],
     }
 }
 
@@ -640,6 +640,9 @@ pub fn all_requests() -> Vec<Request> {
             fields: BTreeMap::from([(s("team"), s("blue")), (s("rank"), s(""))]),
         }),
     ]
+    .into_iter()
+    .chain(super::thread_samples::requests())
+    .collect()
 }
 
 /// A ban with every field set.
@@ -682,7 +685,7 @@ pub fn all_responses() -> Vec<Response> {
                 me: member("carol", Role::Admin),
                 member_count: 5120,
                 heads: vec![head()],
-                threads: Vec::new(),
+                threads: vec![super::thread_samples::free_thread()],
             }],
             removed: vec![s("old-guild").into()],
         }),
@@ -768,6 +771,9 @@ pub fn all_responses() -> Vec<Response> {
             ],
         }),
     ]
+    .into_iter()
+    .chain(super::thread_samples::responses())
+    .collect()
 }
 
 /// One event of every kind.
@@ -858,6 +864,9 @@ pub fn all_events() -> Vec<Event> {
             version: 15,
         },
     ]
+    .into_iter()
+    .chain(super::thread_samples::events())
+    .collect()
 }
 
 /// Every goodbye reason, in declaration order.

@@ -44,6 +44,11 @@
 //!   a recall unpins without an `unpinned` change and scrubs the content of the message's
 //!   earlier `edited` changes; system notifications cannot be forwarded
 //!   (`INVALID_ARGUMENT`); a forward's mentions and custom data are the sender's own.
+//! - Threads (docs/DECISIONS.md, "Threads on the server"): a thread is a channel row with
+//!   a parent, addressed by its id as `channel_id`; its channel's readers read it; checks
+//!   are made in the channel with `send_in_threads`; archived threads are read-only,
+//!   locked ones take posts from managers only; posting or being mentioned (directly or
+//!   through a group, not through @everyone) joins; losing sight of the channel leaves.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod clock;

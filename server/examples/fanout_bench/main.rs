@@ -13,8 +13,16 @@
 //! them (every seventh holds two), and `bench` is hidden from `@everyone` and shown again
 //! through 20 group overrides (with other flags varied) and 10 member overrides: the same
 //! N recipients, found through permissions. `--repeat R` alternates the modes R times,
-//! so both see the same machine load; a summary gives the ratio of their medians. It
-//! reports:
+//! so both see the same machine load; a summary gives the ratio of their medians.
+//!
+//! Threads: `thread` — the sender posts into a thread of `bench` that it and 19 other
+//! members (`u0..u18`) joined, while all N members are online reading `bench`: the 19
+//! get every message, everyone gets the thread's digest (coalesced: at most one a second
+//! per session); `participants` — the same stream into `bench` itself with only those 20
+//! participants online (19 clients and the sender), whatever N says. The summary
+//! compares the server CPU of the whole run (medians) and gives each session's digest
+//! pacing: digests per session per second, the most any session got within 1 s, the
+//! shortest gap between two. It reports:
 //!
 //! - deliveries per second: messages received by all clients / (last receive − first send);
 //! - send → receive latency p50 / p99 / max (the send time is carried in the text);
@@ -25,6 +33,7 @@
 //! ```text
 //! cargo run --release -p community-server --example fanout_bench -- --clients 100,1000,5000 --rate 60 --seconds 5
 //! cargo run --release -p community-server --example fanout_bench -- --clients 1000 --rate 60 --seconds 5 --modes plain,groups --repeat 5
+//! cargo run --release -p community-server --example fanout_bench -- --clients 1000 --rate 40 --seconds 10 --modes thread,participants --repeat 5
 //! ```
 //!
 //! The open-files limit is raised to its hard limit by the program itself (each client
@@ -38,13 +47,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use community_protocol::request::{
-    CreateChannel, CreateCommunity, CreateGroup, InviteMembers, Login, MemberGroup, SendMessage,
-    SetChannelOverride,
+    CreateChannel, CreateCommunity, InviteMembers, Login, SendMessage,
 };
 use community_protocol::{
-    ChannelId, ClientFrame, CommunityId, GroupId, Mentions, MessageContent, Override,
-    OverrideTarget, PROTOCOL_VERSION, Permissions, Priority, Request, Response, ServerFrame,
-    UserId, codec,
+    ChannelId, ClientFrame, CommunityId, Mentions, MessageContent, PROTOCOL_VERSION, Priority,
+    Request, Response, ServerFrame, UserId, codec,
 };
 use community_server::{RunningServer, ServerConfig};
 use futures_util::{SinkExt, StreamExt};
@@ -52,6 +59,11 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+mod client;
+mod setup;
+
+use client::Stats;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -73,6 +85,10 @@ struct Args {
     /// Modes to measure, comma-separated: `plain`, `groups` (see the module docs).
     #[arg(long, value_delimiter = ',', default_value = "plain")]
     modes: Vec<Mode>,
+    /// The server's thread digest window, in milliseconds
+    /// (`ServerConfig::thread_digest_interval`; its default when absent).
+    #[arg(long)]
+    digest_interval_ms: Option<u64>,
     /// How many times to run the modes, alternating.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
@@ -92,6 +108,26 @@ enum Mode {
     Plain,
     /// 20 groups, members spread over them, the channel shown through overrides.
     Groups,
+    /// A thread of `bench` with 20 participants, all N members online.
+    Thread,
+    /// `bench` itself with only the 20 participants online.
+    Participants,
+}
+
+/// Members of the thread in the `thread` mode (the sender included).
+const PARTICIPANTS: usize = 20;
+
+/// What one run measured.
+struct Measured {
+    mode: Mode,
+    /// Server CPU per delivery of a message, µs.
+    per_delivery: f64,
+    /// Server CPU of the whole run, µs.
+    cpu_us: u64,
+    /// What the clients saw.
+    stats: Stats,
+    /// Clients connected.
+    clients: usize,
 }
 
 /// Groups of the `groups` mode.
@@ -106,39 +142,82 @@ fn main() -> Result<(), BoxError> {
         .enable_all()
         .build()?;
     if args.child {
-        return runtime.block_on(child(args));
+        return runtime.block_on(client::child(args));
     }
     println!(
         "| mode | clients | rate (msg/s) | messages | deliveries/s | server CPU µs/delivery | p50 | p99 | max | RSS/connection | connect+login all |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for &n in &args.clients {
-        let mut cpu: Vec<(Mode, f64)> = Vec::new();
+        let mut runs: Vec<Measured> = Vec::new();
         for _ in 0..args.repeat.max(1) {
             for &mode in &args.modes {
-                cpu.push((mode, runtime.block_on(measure(&args, n, mode))?));
+                runs.push(runtime.block_on(measure(&args, n, mode))?);
             }
         }
-        summarize(n, &cpu);
+        summarize(n, &runs);
     }
     Ok(())
 }
 
-/// Prints the median CPU per delivery of each mode and, with both, their ratio.
-fn summarize(n: usize, cpu: &[(Mode, f64)]) {
-    let median = |mode: Mode| {
-        let mut values: Vec<f64> = cpu
-            .iter()
-            .filter(|(m, _)| *m == mode)
-            .map(|(_, v)| *v)
-            .collect();
-        values.sort_by(f64::total_cmp);
-        values.get(values.len() / 2).copied()
+/// Seconds from the first message sent to the last digest received (the span over which
+/// the digests came).
+fn digest_span(r: &Measured) -> f64 {
+    (r.stats.last_digest_us.saturating_sub(r.stats.first_sent_us) as f64 / 1e6).max(1e-3)
+}
+
+/// The median of `values`.
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied()
+}
+
+/// Prints the medians of each comparison the runs allow: CPU per delivery of `groups`
+/// against `plain`; the CPU of the whole run of `thread` against `participants`, with the
+/// digests' pacing.
+fn summarize(n: usize, runs: &[Measured]) {
+    let of = |mode: Mode, value: &dyn Fn(&Measured) -> f64| {
+        median(runs.iter().filter(|r| r.mode == mode).map(value).collect())
     };
-    if let (Some(plain), Some(groups)) = (median(Mode::Plain), median(Mode::Groups)) {
+    let per_delivery = |r: &Measured| r.per_delivery;
+    if let (Some(plain), Some(groups)) = (
+        of(Mode::Plain, &per_delivery),
+        of(Mode::Groups, &per_delivery),
+    ) {
         eprintln!(
             "  N={n}: median server CPU per delivery: plain {plain:.2} µs, groups {groups:.2} µs, ratio {:.3}",
             groups / plain
+        );
+    }
+    let cpu_ms = |r: &Measured| r.cpu_us as f64 / 1_000.0;
+    if let (Some(thread), Some(participants)) =
+        (of(Mode::Thread, &cpu_ms), of(Mode::Participants, &cpu_ms))
+    {
+        let threads: Vec<&Measured> = runs.iter().filter(|r| r.mode == Mode::Thread).collect();
+        let rate = median(
+            threads
+                .iter()
+                .map(|r| r.stats.digests as f64 / r.clients.max(1) as f64 / digest_span(r))
+                .collect(),
+        )
+        .unwrap_or(0.0);
+        let most = threads
+            .iter()
+            .map(|r| r.stats.max_digests_per_second)
+            .max()
+            .unwrap_or(0);
+        let gap = threads
+            .iter()
+            .map(|r| r.stats.min_digest_gap_us)
+            .min()
+            .unwrap_or(0);
+        let complete = threads
+            .iter()
+            .all(|r| r.stats.final_digests == r.clients as u64);
+        eprintln!(
+            "  N={n}: median server CPU of a run: thread {thread:.0} ms, {PARTICIPANTS} participants only {participants:.0} ms, ratio {:.3}; digests per session per second (median) {rate:.3}, at most {most} within 1 s, shortest gap {:.0} ms, last digest reached every session: {complete}",
+            thread / participants,
+            gap as f64 / 1_000.0,
         );
     }
 }
@@ -250,11 +329,19 @@ fn user(i: usize) -> String {
     format!("u{i}")
 }
 
-async fn measure(args: &Args, n: usize, mode: Mode) -> Result<f64, BoxError> {
+async fn measure(args: &Args, n: usize, mode: Mode) -> Result<Measured, BoxError> {
+    let n = if mode == Mode::Participants {
+        PARTICIPANTS - 1
+    } else {
+        n
+    };
     let dir = tempfile::tempdir()?;
     let mut config = ServerConfig::new("127.0.0.1:0".parse()?, dir.path());
     config.limits.channel_messages_per_second = 1_000_000;
     config.heartbeat_interval = Duration::from_secs(600);
+    if let Some(ms) = args.digest_interval_ms {
+        config.thread_digest_interval = Duration::from_millis(ms);
+    }
     let server = RunningServer::start(config).await?;
     let url = server.ws_url();
     let mut owner = hello_login(
@@ -292,16 +379,27 @@ async fn measure(args: &Args, n: usize, mode: Mode) -> Result<f64, BoxError> {
         request(&mut owner, 10 + i as u64, invite).await?;
     }
     if mode == Mode::Groups {
-        set_up_groups(&mut owner, &community, &channel, &users).await?;
+        setup::set_up_groups(&mut owner, &community, &channel, &users).await?;
     }
     // The owner's work is done: only the recipients and the sender stay connected.
     drop(owner);
-    let sender = hello_login(
+    let mut sender = hello_login(
         &url,
         SENDER,
         server.issue_token(SENDER, Duration::from_secs(3600))?,
     )
     .await?;
+    // Where the messages go, and who receives every one (the rest: the digests).
+    let (target, members, final_digest) = match mode {
+        Mode::Thread => {
+            let participants = PARTICIPANTS - 1;
+            let thread =
+                setup::set_up_thread(&server, &mut sender, &community, &channel, participants)
+                    .await?;
+            (thread, participants, true)
+        }
+        _ => (channel.clone(), n, false),
+    };
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before = rss_kib();
 
@@ -330,13 +428,14 @@ async fn measure(args: &Args, n: usize, mode: Mode) -> Result<f64, BoxError> {
     } else {
         args.rate * args.seconds
     };
-    writeln!(child_in, "GO {messages}")?;
+    let final_digest = if final_digest { messages } else { 0 };
+    writeln!(child_in, "GO {messages} {members} {final_digest}")?;
     child_in.flush()?;
     let cpu_before = cpu_us();
     let sending = send_messages(
         sender,
         &community,
-        &channel,
+        &target,
         messages,
         args.rate,
         args.window,
@@ -372,7 +471,7 @@ async fn measure(args: &Args, n: usize, mode: Mode) -> Result<f64, BoxError> {
     eprintln!(
         "  N={n}: {} of {} deliveries, {} clients cut off, sender {:.0} msg/s, RSS {} -> {} KiB over {connections} connections, server CPU {:.2} s, clients CPU {:.2} s",
         stats.deliveries,
-        messages * n as u64,
+        messages * members as u64,
         stats.cut_off,
         messages as f64 / sending.as_secs_f64(),
         rss_before,
@@ -380,101 +479,29 @@ async fn measure(args: &Args, n: usize, mode: Mode) -> Result<f64, BoxError> {
         server_cpu as f64 / 1e6,
         stats.cpu_us as f64 / 1e6,
     );
-    Ok(cpu_per_delivery)
+    if final_digest > 0 {
+        eprintln!(
+            "  N={n}: {} digests ({:.3} per session per second), at most {} within 1 s, shortest gap {:.0} ms, {} of {n} sessions got the last one",
+            stats.digests,
+            stats.digests as f64
+                / n.max(1) as f64
+                / (stats.last_digest_us.saturating_sub(stats.first_sent_us) as f64 / 1e6).max(1e-3),
+            stats.max_digests_per_second,
+            stats.min_digest_gap_us as f64 / 1_000.0,
+            stats.final_digests,
+        );
+    }
+    Ok(Measured {
+        mode,
+        per_delivery: cpu_per_delivery,
+        cpu_us: server_cpu,
+        clients: n,
+        stats,
+    })
 }
 
 /// The member who sends (not the owner, who would bypass every permission check).
 const SENDER: &str = "sender";
-
-/// The `groups` mode: 20 groups with varied flags, every member in one (every seventh in
-/// two), `bench` hidden from `@everyone` and shown through an override per group, plus
-/// member overrides. Every member still sees it.
-async fn set_up_groups(
-    owner: &mut Ws,
-    community: &CommunityId,
-    channel: &ChannelId,
-    users: &[UserId],
-) -> Result<(), BoxError> {
-    let mut id = 100_000;
-    let mut next = || {
-        id += 1;
-        id
-    };
-    let mut groups: Vec<GroupId> = Vec::with_capacity(GROUPS);
-    for g in 0..GROUPS {
-        let create = Request::CreateGroup(CreateGroup {
-            community_id: community.clone(),
-            name: format!("group {g}"),
-            color: g as u32,
-            mentionable: g % 2 == 0,
-            permissions: if g % 3 == 0 {
-                Permissions::MENTION_EVERYONE
-            } else {
-                Permissions::NONE
-            },
-        });
-        let Response::Group(group) = request(owner, next(), create).await? else {
-            return Err("no group".into());
-        };
-        groups.push(group.group_id);
-    }
-    for (i, user) in users.iter().enumerate() {
-        let mut held = vec![&groups[i % GROUPS]];
-        if i % 7 == 0 {
-            held.push(&groups[(i + 1) % GROUPS]);
-        }
-        for group in held {
-            let assign = Request::AssignGroup(MemberGroup {
-                community_id: community.clone(),
-                user_id: user.clone(),
-                group_id: group.clone(),
-            });
-            request(owner, next(), assign).await?;
-        }
-    }
-    let mut rules = vec![Override {
-        target: OverrideTarget::Group {
-            group_id: GroupId::everyone(),
-        },
-        allow: Permissions::NONE,
-        deny: Permissions::VIEW_CHANNEL,
-    }];
-    for (g, group) in groups.iter().enumerate() {
-        rules.push(Override {
-            target: OverrideTarget::Group {
-                group_id: group.clone(),
-            },
-            allow: Permissions::VIEW_CHANNEL.union(if g % 2 == 0 {
-                Permissions::ATTACH_MEDIA
-            } else {
-                Permissions::NONE
-            }),
-            deny: if g % 2 == 1 {
-                Permissions::ADD_REACTIONS
-            } else {
-                Permissions::NONE
-            },
-        });
-    }
-    for user in users.iter().take(MEMBER_OVERRIDES) {
-        rules.push(Override {
-            target: OverrideTarget::Member {
-                user_id: user.clone(),
-            },
-            allow: Permissions::SEND_MESSAGES,
-            deny: Permissions::ATTACH_MEDIA,
-        });
-    }
-    for rule in rules {
-        let set = Request::SetChannelOverride(SetChannelOverride {
-            community_id: community.clone(),
-            channel_id: channel.clone(),
-            rule,
-        });
-        request(owner, next(), set).await?;
-    }
-    Ok(())
-}
 
 fn read_line(reader: &mut impl BufRead) -> Result<String, BoxError> {
     let mut line = String::new();
@@ -542,168 +569,4 @@ async fn send_messages(
     let elapsed = start.elapsed();
     let _ = tokio::time::timeout(Duration::from_secs(60), reader).await;
     Ok(elapsed)
-}
-
-struct Stats {
-    deliveries: u64,
-    first_sent_us: u64,
-    last_recv_us: u64,
-    p50_us: u64,
-    p99_us: u64,
-    max_us: u64,
-    cut_off: u64,
-    cpu_us: u64,
-}
-
-impl Stats {
-    fn format(&self) -> String {
-        format!(
-            "RESULT {} {} {} {} {} {} {} {}",
-            self.deliveries,
-            self.first_sent_us,
-            self.last_recv_us,
-            self.p50_us,
-            self.p99_us,
-            self.max_us,
-            self.cut_off,
-            self.cpu_us
-        )
-    }
-
-    fn parse(line: &str) -> Option<Stats> {
-        let v: Vec<u64> = line
-            .strip_prefix("RESULT ")?
-            .split(' ')
-            .filter_map(|x| x.parse().ok())
-            .collect();
-        let [
-            deliveries,
-            first_sent_us,
-            last_recv_us,
-            p50_us,
-            p99_us,
-            max_us,
-            cut_off,
-            cpu_us,
-        ] = v[..]
-        else {
-            return None;
-        };
-        Some(Stats {
-            deliveries,
-            first_sent_us,
-            last_recv_us,
-            p50_us,
-            p99_us,
-            max_us,
-            cut_off,
-            cpu_us,
-        })
-    }
-}
-
-/// One receiving client's outcome.
-#[derive(Default)]
-struct Received {
-    latencies_us: Vec<u32>,
-    first_sent_us: u64,
-    last_recv_us: u64,
-    cut_off: bool,
-}
-
-/// The client process: connects N clients, says READY, waits for GO, counts deliveries.
-async fn child(args: Args) -> Result<(), BoxError> {
-    let n = args.clients.first().copied().unwrap_or(0);
-    let data_dir = std::path::PathBuf::from(&args.data_dir);
-    let started = Instant::now();
-    let gate = Arc::new(tokio::sync::Semaphore::new(64));
-    let mut logins = Vec::with_capacity(n);
-    for i in 0..n {
-        let token = community_server::issue_token(&data_dir, &user(i), Duration::from_secs(3600))?;
-        let (url, gate) = (args.url.clone(), Arc::clone(&gate));
-        logins.push(tokio::spawn(async move {
-            let _permit = gate.acquire().await?;
-            hello_login(&url, &user(i), token).await
-        }));
-    }
-    let mut clients = Vec::with_capacity(n);
-    for login in logins {
-        clients.push(login.await??);
-    }
-    println!("READY {}", started.elapsed().as_millis());
-    let go = tokio::task::spawn_blocking(|| read_line(&mut std::io::stdin().lock())).await??;
-    let expected: u64 = go.strip_prefix("GO ").ok_or("expected GO")?.parse()?;
-    let cpu_before = cpu_us();
-    let tasks: Vec<_> = clients
-        .into_iter()
-        .map(|ws| tokio::spawn(receive(ws, expected)))
-        .collect();
-    let mut all = Vec::new();
-    let mut stats = Stats {
-        deliveries: 0,
-        first_sent_us: u64::MAX,
-        last_recv_us: 0,
-        p50_us: 0,
-        p99_us: 0,
-        max_us: 0,
-        cut_off: 0,
-        cpu_us: 0,
-    };
-    for task in tasks {
-        let received = task.await?;
-        stats.first_sent_us = stats.first_sent_us.min(received.first_sent_us);
-        stats.last_recv_us = stats.last_recv_us.max(received.last_recv_us);
-        stats.cut_off += u64::from(received.cut_off);
-        all.extend(received.latencies_us);
-    }
-    stats.cpu_us = cpu_us() - cpu_before;
-    all.sort_unstable();
-    stats.deliveries = all.len() as u64;
-    let at = |q: f64| {
-        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as u64
-    };
-    (stats.p50_us, stats.p99_us, stats.max_us) =
-        (at(0.5), at(0.99), all.last().copied().unwrap_or(0) as u64);
-    println!("{}", stats.format());
-    Ok(())
-}
-
-/// Reads events until `expected` messages arrived (or a goodbye, or 60 s of silence).
-async fn receive(mut ws: Ws, expected: u64) -> Received {
-    let mut received = Received {
-        first_sent_us: u64::MAX,
-        ..Default::default()
-    };
-    while (received.latencies_us.len() as u64) < expected {
-        let Ok(Some(Ok(message))) = tokio::time::timeout(Duration::from_secs(60), ws.next()).await
-        else {
-            break;
-        };
-        let WsMessage::Text(text) = message else {
-            continue;
-        };
-        let text = text.as_str();
-        if text.contains(r#""type":"goodbye""#) {
-            received.cut_off = true;
-            break;
-        }
-        // Cheap parse: the body carries "t=<micros>;".
-        let Some(sent) = text
-            .split("t=")
-            .nth(1)
-            .and_then(|rest| rest.split(';').next())
-            .and_then(|t| t.parse::<u64>().ok())
-        else {
-            continue;
-        };
-        let now = now_us();
-        received
-            .latencies_us
-            .push(now.saturating_sub(sent).min(u32::MAX as u64) as u32);
-        received.first_sent_us = received.first_sent_us.min(sent);
-        received.last_recv_us = now;
-    }
-    received
 }

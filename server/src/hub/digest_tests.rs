@@ -103,6 +103,7 @@ fn each_session_gets_one_digest_per_thread_per_window_and_the_newest_at_its_end(
     assert_eq!(hub.flush_digests(at(1_300)), 0);
     assert_eq!(hub.flush_digests(at(2_000)), 0);
     assert_eq!(hub.digest_timer.len(), 0, "no slot, no timer left");
+    assert_eq!(hub.lock().gates.len(), 0, "no gate either");
     assert_eq!(hub.deliver_at(&[digest("th_1", 5)], None, at(2_100)), 2);
     assert_eq!(received(&s[1], 1), ["th_1:1", "th_2:1", "th_1:4", "th_1:5"]);
 }
@@ -130,4 +131,33 @@ fn a_removal_drops_the_pending_digest_and_a_detached_session_still_gets_its_last
         ["th_1:1", "thread_removed", "th_9:1", "th_9:2"],
         "replayed on resume"
     );
+}
+
+#[test]
+fn a_busy_thread_visits_the_sessions_once_a_window_and_follows_its_audience() {
+    let (hub, s) = hub_with_two();
+    let t0 = Instant::now();
+    let at = |ms| t0 + Duration::from_millis(ms);
+    hub.deliver_at(&[digest("th_1", 1)], None, at(0));
+    // Held at the thread's gate: no session is visited until the window closes.
+    for count in 2..=40 {
+        assert_eq!(
+            hub.deliver_at(&[digest("th_1", count)], None, at(count * 20)),
+            0
+        );
+    }
+    assert_eq!(hub.lock().gates.len(), 1);
+    assert_eq!(hub.flush_digests(at(1_000)), 2);
+    // Someone lost sight: the domain sends the next digest to another audience, which the
+    // gate does not hold back (the slots still pace each session).
+    let mut only_a = digest("th_1", 41);
+    only_a.audience = Audience::Users(vec!["a".into()]);
+    assert_eq!(
+        hub.deliver_at(&[only_a], None, at(1_100)),
+        0,
+        "a's slot paces it"
+    );
+    assert_eq!(hub.flush_digests(at(2_000)), 1, "to a only");
+    assert_eq!(received(&s[0], 0), ["th_1:1", "th_1:40", "th_1:41"]);
+    assert_eq!(received(&s[1], 1), ["th_1:1", "th_1:40"]);
 }

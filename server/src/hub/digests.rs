@@ -1,5 +1,5 @@
 //! Coalescing of `thread_digest` events: at most one per thread per session per window
-//! (`ServerConfig::thread_digest_interval`, 1 s by default), the newest winning.
+//! (`ServerConfig::thread_digest_interval`, 3 s by default), the newest winning.
 //!
 //! A busy thread changes its digest with every message, and the digest goes to every
 //! reader of its channel: without coalescing, 40 messages a second in a channel read by
@@ -10,6 +10,11 @@
 //! ([`DigestTimer`]) the pending digest, if any, is pushed and opens the next window, else
 //! the slot is dropped. So the newest state always arrives, at most one window late.
 //!
+//! Before the slots, each thread has a gate (`super::gates`): a busy thread's digests
+//! reach the sessions at most once a window, so the hub visits the readers' sessions once
+//! a window, not once a message. Slots and gates are keyed by a number the hub gives each
+//! thread once ([`DigestIds`]).
+//!
 //! A pending digest is pushed into the session's ring like any event, connected or not,
 //! so a session resuming after a disconnect gets it in the replay (as long as the ring
 //! covers the gap; otherwise the client syncs and reads digests in its answers). An event
@@ -19,6 +24,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -27,20 +33,57 @@ use tokio::sync::Notify;
 
 use super::Session;
 
-/// Which slot a digest goes to: its thread, and where the thread lives.
+/// The number of a thread's slot (the same in every session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct SlotId(u64);
+
+/// The slot numbers of the threads digests were delivered for.
+#[derive(Default)]
+pub(crate) struct DigestIds {
+    ids: HashMap<ChannelId, SlotId>,
+    next: u64,
+}
+
+/// Threads numbered at most before the numbering starts over (a thread numbered again
+/// may get one digest early: harmless).
+const MAX_IDS: usize = 1 << 20;
+
+impl DigestIds {
+    /// The number of `thread_id`'s slot, given now if it has none.
+    pub fn id(&mut self, thread_id: &ChannelId) -> SlotId {
+        if let Some(id) = self.ids.get(thread_id) {
+            return *id;
+        }
+        if self.ids.len() >= MAX_IDS {
+            self.ids.clear();
+        }
+        self.next += 1;
+        let id = SlotId(self.next);
+        self.ids.insert(thread_id.clone(), id);
+        id
+    }
+
+    /// The number of `thread_id`'s slot, if it has one.
+    pub fn get(&self, thread_id: &ChannelId) -> Option<SlotId> {
+        self.ids.get(thread_id).copied()
+    }
+}
+
+/// Which slot a digest goes to: its thread's number, and where the thread lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DigestKey {
     /// The community.
     pub community_id: CommunityId,
     /// The thread's channel.
     pub channel_id: ChannelId,
-    /// The thread.
-    pub thread_id: ChannelId,
+    /// The thread's slot.
+    pub slot: SlotId,
 }
 
 impl DigestKey {
-    /// The key of a `thread_digest` event (`None` for any other event).
-    pub fn of(event: &Event) -> Option<DigestKey> {
+    /// The key of a `thread_digest` event (`None` for any other event), numbering its
+    /// thread if needed.
+    pub fn of(event: &Event, ids: &mut DigestIds) -> Option<DigestKey> {
         match event {
             Event::ThreadDigest {
                 community_id,
@@ -50,7 +93,7 @@ impl DigestKey {
             } => Some(DigestKey {
                 community_id: community_id.clone(),
                 channel_id: channel_id.clone(),
-                thread_id: digest.thread_id.clone(),
+                slot: ids.id(&digest.thread_id),
             }),
             _ => None,
         }
@@ -61,7 +104,7 @@ impl DigestKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Purge {
     /// A thread was deleted.
-    Thread(ChannelId),
+    Thread(SlotId),
     /// A channel is gone for the session (deleted, or sight lost): its threads.
     Channel(ChannelId),
     /// The community is gone for the session.
@@ -69,16 +112,36 @@ pub(crate) enum Purge {
 }
 
 impl Purge {
-    /// What `event` purges, if anything.
-    pub fn of(event: &Event) -> Option<Purge> {
+    /// What `event` purges, if anything (a thread that never had a digest: nothing).
+    pub fn of(event: &Event, ids: &DigestIds) -> Option<Purge> {
         match event {
-            Event::ThreadRemoved { thread_id, .. } => Some(Purge::Thread(thread_id.clone())),
+            Event::ThreadRemoved { thread_id, .. } => ids.get(thread_id).map(Purge::Thread),
             Event::ChannelRemoved { channel_id, .. } => Some(Purge::Channel(channel_id.clone())),
             Event::CommunityRemoved { community_id, .. } => {
                 Some(Purge::Community(community_id.clone()))
             }
             _ => None,
         }
+    }
+}
+
+/// Hashes slot numbers (distinct integers) with one multiplication.
+#[derive(Default)]
+pub(crate) struct SlotHasher(u64);
+
+impl Hasher for SlotHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 
@@ -112,7 +175,7 @@ pub(crate) enum Due {
 /// One session's digest slots, by thread.
 #[derive(Default)]
 pub(crate) struct DigestSlots {
-    slots: HashMap<ChannelId, Slot>,
+    slots: HashMap<SlotId, Slot, BuildHasherDefault<SlotHasher>>,
 }
 
 impl DigestSlots {
@@ -124,7 +187,7 @@ impl DigestSlots {
         now: Instant,
         window: Duration,
     ) -> Offer {
-        match self.slots.get_mut(&key.thread_id) {
+        match self.slots.get_mut(&key.slot) {
             Some(slot) if now < slot.pushed_at + window => {
                 slot.pending = Some(Arc::clone(body));
                 Offer::Held
@@ -137,7 +200,7 @@ impl DigestSlots {
             }
             None => {
                 self.slots.insert(
-                    key.thread_id.clone(),
+                    key.slot,
                     Slot {
                         community_id: key.community_id.clone(),
                         channel_id: key.channel_id.clone(),
@@ -150,9 +213,9 @@ impl DigestSlots {
         }
     }
 
-    /// The timer of `thread_id`'s slot ran at `now`.
-    pub fn due(&mut self, thread_id: &ChannelId, now: Instant, window: Duration) -> Due {
-        let Some(slot) = self.slots.get_mut(thread_id) else {
+    /// The timer of slot `id` ran at `now`.
+    pub fn due(&mut self, id: SlotId, now: Instant, window: Duration) -> Due {
+        let Some(slot) = self.slots.get_mut(&id) else {
             return Due::Nothing;
         };
         if now < slot.pushed_at + window {
@@ -164,7 +227,7 @@ impl DigestSlots {
                 Due::Push(body, now + window)
             }
             None => {
-                self.slots.remove(thread_id);
+                self.slots.remove(&id);
                 Due::Nothing
             }
         }
@@ -176,8 +239,8 @@ impl DigestSlots {
             return;
         }
         match purge {
-            Purge::Thread(thread_id) => {
-                self.slots.remove(thread_id);
+            Purge::Thread(id) => {
+                self.slots.remove(id);
             }
             Purge::Channel(channel_id) => self.slots.retain(|_, s| s.channel_id != *channel_id),
             Purge::Community(community_id) => {
@@ -193,12 +256,19 @@ impl DigestSlots {
     }
 }
 
-/// A slot's timer.
+/// What a timer closes the window of.
+pub(crate) enum Target {
+    /// A session's slot.
+    Session(Weak<Session>, SlotId),
+    /// A thread's gate (`super::gates`).
+    Gate(SlotId),
+}
+
+/// A window's timer.
 struct Entry {
     at: Instant,
     order: u64,
-    session: Weak<Session>,
-    thread_id: ChannelId,
+    target: Target,
 }
 
 impl PartialEq for Entry {
@@ -227,7 +297,7 @@ struct Queue {
     next_order: u64,
 }
 
-/// The timers of every session's slots, run by one task (`Hub::run_digest_timer`).
+/// The timers of every gate and session slot, run by one task (`Hub::run_digest_timer`).
 #[derive(Default)]
 pub(crate) struct DigestTimer {
     queue: Mutex<Queue>,
@@ -240,18 +310,13 @@ impl DigestTimer {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `flush` for `thread_id` of `session` at `at`.
-    pub fn schedule(&self, at: Instant, session: &Arc<Session>, thread_id: ChannelId) {
+    /// Closes the window of `target` at `at`.
+    pub fn schedule(&self, at: Instant, target: Target) {
         let mut queue = self.lock();
         let earliest = queue.heap.peek().is_none_or(|Reverse(e)| at < e.at);
         let order = queue.next_order;
         queue.next_order += 1;
-        queue.heap.push(Reverse(Entry {
-            at,
-            order,
-            session: Arc::downgrade(session),
-            thread_id,
-        }));
+        queue.heap.push(Reverse(Entry { at, order, target }));
         drop(queue);
         if earliest {
             self.wake.notify_one();
@@ -264,12 +329,12 @@ impl DigestTimer {
     }
 
     /// Takes every timer due at `now`, earliest first.
-    pub fn take_due(&self, now: Instant) -> Vec<(Weak<Session>, ChannelId)> {
+    pub fn take_due(&self, now: Instant) -> Vec<Target> {
         let mut queue = self.lock();
         let mut due = Vec::new();
         while queue.heap.peek().is_some_and(|Reverse(e)| e.at <= now) {
             if let Some(Reverse(entry)) = queue.heap.pop() {
-                due.push((entry.session, entry.thread_id));
+                due.push(entry.target);
             }
         }
         due
@@ -292,12 +357,22 @@ impl DigestTimer {
 mod tests {
     use super::*;
 
-    fn key(thread: &str) -> DigestKey {
+    fn key(thread: u64) -> DigestKey {
         DigestKey {
             community_id: "c".into(),
             channel_id: "ch".into(),
-            thread_id: thread.into(),
+            slot: SlotId(thread),
         }
+    }
+
+    #[test]
+    fn threads_get_one_number_each() {
+        let mut ids = DigestIds::default();
+        let (a, b) = (ChannelId::from("th_a"), ChannelId::from("th_b"));
+        assert_eq!(ids.get(&a), None);
+        let first = ids.id(&a);
+        assert_ne!(ids.id(&b), first);
+        assert_eq!((ids.id(&a), ids.get(&a)), (first, Some(first)));
     }
 
     fn body(text: &str) -> Arc<str> {
@@ -311,37 +386,34 @@ mod tests {
         let t0 = Instant::now();
         let mut slots = DigestSlots::default();
         assert_eq!(
-            slots.offer(&key("th_1"), &body("d1"), t0, WINDOW),
+            slots.offer(&key(1), &body("d1"), t0, WINDOW),
             Offer::Push(t0 + WINDOW)
         );
         let later = |ms| t0 + Duration::from_millis(ms);
         for (i, ms) in [10, 200, 999].into_iter().enumerate() {
             let digest = body(&format!("d{}", i + 2));
             assert_eq!(
-                slots.offer(&key("th_1"), &digest, later(ms), WINDOW),
+                slots.offer(&key(1), &digest, later(ms), WINDOW),
                 Offer::Held
             );
         }
         // Another thread has its own window.
         assert!(matches!(
-            slots.offer(&key("th_2"), &body("x"), later(500), WINDOW),
+            slots.offer(&key(2), &body("x"), later(500), WINDOW),
             Offer::Push(_)
         ));
-        assert_eq!(slots.due(&"th_1".into(), later(999), WINDOW), Due::Nothing);
+        assert_eq!(slots.due(SlotId(1), later(999), WINDOW), Due::Nothing);
         assert_eq!(
-            slots.due(&"th_1".into(), later(1_000), WINDOW),
+            slots.due(SlotId(1), later(1_000), WINDOW),
             Due::Push(body("d4"), later(2_000)),
             "the newest pending digest, and a new window"
         );
         // Nothing arrived in the second window: the slot goes, the next digest is sent
         // at once.
-        assert_eq!(
-            slots.due(&"th_1".into(), later(2_000), WINDOW),
-            Due::Nothing
-        );
+        assert_eq!(slots.due(SlotId(1), later(2_000), WINDOW), Due::Nothing);
         assert_eq!(slots.len(), 1);
         assert_eq!(
-            slots.offer(&key("th_1"), &body("d5"), later(2_100), WINDOW),
+            slots.offer(&key(1), &body("d5"), later(2_100), WINDOW),
             Offer::Push(later(3_100))
         );
     }
@@ -351,33 +423,30 @@ mod tests {
         let t0 = Instant::now();
         let later = |ms| t0 + Duration::from_millis(ms);
         let mut slots = DigestSlots::default();
-        slots.offer(&key("th_1"), &body("a"), t0, WINDOW);
-        slots.offer(&key("th_1"), &body("b"), later(500), WINDOW);
+        slots.offer(&key(1), &body("a"), t0, WINDOW);
+        slots.offer(&key(1), &body("b"), later(500), WINDOW);
         // The window closed, the timer is late, a newer digest comes first: pushed now.
         assert_eq!(
-            slots.offer(&key("th_1"), &body("c"), later(1_200), WINDOW),
+            slots.offer(&key(1), &body("c"), later(1_200), WINDOW),
             Offer::Push(later(2_200))
         );
         assert_eq!(
-            slots.due(&"th_1".into(), later(1_250), WINDOW),
+            slots.due(SlotId(1), later(1_250), WINDOW),
             Due::Nothing,
             "the stale timer finds a newer window"
         );
-        slots.offer(&key("th_1"), &body("d"), later(1_300), WINDOW);
+        slots.offer(&key(1), &body("d"), later(1_300), WINDOW);
         let other_channel = DigestKey {
             channel_id: "ch2".into(),
-            ..key("th_9")
+            ..key(9)
         };
         slots.offer(&other_channel, &body("e"), later(1_300), WINDOW);
         slots.purge(&Purge::Channel("ch".into()));
-        assert_eq!(
-            slots.due(&"th_1".into(), later(2_200), WINDOW),
-            Due::Nothing
-        );
+        assert_eq!(slots.due(SlotId(1), later(2_200), WINDOW), Due::Nothing);
         assert_eq!(slots.len(), 1);
-        slots.purge(&Purge::Thread("th_9".into()));
+        slots.purge(&Purge::Thread(SlotId(9)));
         assert_eq!(slots.len(), 0);
-        slots.offer(&key("th_1"), &body("f"), later(3_000), WINDOW);
+        slots.offer(&key(1), &body("f"), later(3_000), WINDOW);
         slots.purge(&Purge::Community("c".into()));
         assert_eq!(slots.len(), 0);
     }
@@ -388,17 +457,20 @@ mod tests {
         let session = Arc::new(Session::new(1, "s".into(), "u".into(), String::new(), 8, 8));
         let t0 = Instant::now();
         let later = |ms| t0 + Duration::from_millis(ms);
-        timer.schedule(later(300), &session, "b".into());
-        timer.schedule(later(100), &session, "a".into());
-        timer.schedule(later(300), &session, "c".into());
+        let target = |slot| Target::Session(Arc::downgrade(&session), SlotId(slot));
+        timer.schedule(later(300), target(2));
+        timer.schedule(later(100), target(1));
+        timer.schedule(later(300), Target::Gate(SlotId(3)));
         assert_eq!(timer.next(), Some(later(100)));
         assert!(timer.take_due(later(99)).is_empty());
-        let due: Vec<ChannelId> = timer
+        let due: Vec<SlotId> = timer
             .take_due(later(300))
             .into_iter()
-            .map(|(_, thread)| thread)
+            .map(|target| match target {
+                Target::Session(_, slot) | Target::Gate(slot) => slot,
+            })
             .collect();
-        assert_eq!(due, ["a", "b", "c"].map(ChannelId::from));
+        assert_eq!(due, [1, 2, 3].map(SlotId));
         assert_eq!((timer.len(), timer.next()), (0, None));
     }
 }

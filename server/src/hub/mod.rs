@@ -10,8 +10,8 @@
 //! A channel's audience computed by the domain (`ChannelViewers`) is resolved against the
 //! online sessions once and kept while nothing changes ([`viewers`]).
 //!
-//! Thread digests are coalesced per thread and session ([`digests`]): at most one per
-//! `digest_window`, the newest winning, pushed by the timer task
+//! Thread digests are coalesced per thread (`gates`) and session ([`digests`]): at most
+//! one per `digest_window`, the newest winning, pushed by the timer task
 //! ([`Hub::run_digest_timer`]) when a window closes with one pending.
 //!
 //! The index lives under one mutex, held only for map updates and for the pushes of one
@@ -21,6 +21,7 @@
 #[cfg(test)]
 mod digest_tests;
 mod digests;
+mod gates;
 pub(crate) mod outbox;
 pub(crate) mod session;
 mod viewers;
@@ -33,7 +34,8 @@ use std::time::{Duration, Instant};
 use community_protocol::{CommunityId, GoodbyeReason, UserId, codec};
 use community_server_domain::{Audience, Delivery, MembershipChange};
 
-use digests::{DigestKey, DigestTimer, Purge};
+use digests::{DigestIds, DigestKey, DigestTimer, Purge, Target};
+use gates::{FanOut, Gates, Offer};
 pub(crate) use outbox::{Ending, Goodbye, Outbox};
 pub(crate) use session::{Session, TAKE_BATCH, Taken};
 use viewers::ViewerSessions;
@@ -51,6 +53,55 @@ struct Index {
     communities: HashMap<CommunityId, HashMap<u64, Arc<Session>>>,
     /// Channel audiences resolved to sessions; dropped at every change of the above.
     viewers: ViewerSessions,
+    /// The numbers of the threads' digest slots.
+    digest_ids: DigestIds,
+    /// Each busy thread's gate.
+    gates: Gates,
+}
+
+/// Visits every online session of `audience` (`caller`: the session of the request, for
+/// [`Audience::OtherSessionsOfCaller`]).
+fn for_each_session(
+    index: &mut Index,
+    audience: &Audience,
+    caller: Option<&Session>,
+    mut visit: impl FnMut(&Arc<Session>),
+) {
+    match audience {
+        Audience::Community(community) => {
+            if let Some(members) = index.communities.get(community) {
+                members.values().for_each(&mut visit);
+            }
+        }
+        Audience::Viewers(viewers) => {
+            index
+                .viewers
+                .sessions(&index.users, &index.communities, viewers)
+                .iter()
+                .for_each(&mut visit);
+        }
+        Audience::Users(users) => {
+            let mut seen = HashSet::with_capacity(users.len());
+            for user in users {
+                if !seen.insert(user.as_str()) {
+                    continue;
+                }
+                if let Some(entry) = index.users.get(user) {
+                    entry.sessions.iter().for_each(&mut visit);
+                }
+            }
+        }
+        Audience::OtherSessionsOfCaller => {
+            let Some(caller) = caller else { return };
+            if let Some(entry) = index.users.get(&caller.user_id) {
+                entry
+                    .sessions
+                    .iter()
+                    .filter(|s| s.key != caller.key)
+                    .for_each(&mut visit);
+            }
+        }
+    }
 }
 
 impl Index {
@@ -104,6 +155,9 @@ impl Index {
     }
 }
 
+/// How long thread digests are coalesced unless configured (`ServerConfig`'s default).
+pub(crate) const DEFAULT_DIGEST_WINDOW: Duration = Duration::from_secs(3);
+
 /// The registry of sessions and the fan-out engine.
 pub(crate) struct Hub {
     index: Mutex<Index>,
@@ -126,12 +180,13 @@ impl Hub {
             ring_capacity,
             queue_capacity,
             max_sessions_per_user: max_sessions_per_user.max(1),
-            digest_window: Duration::from_secs(1),
+            digest_window: DEFAULT_DIGEST_WINDOW,
             digest_timer: DigestTimer::default(),
         }
     }
 
-    /// The same hub, coalescing thread digests over `window` instead of 1 s.
+    /// The same hub, coalescing thread digests over `window` instead of
+    /// [`DEFAULT_DIGEST_WINDOW`].
     pub fn with_digest_window(mut self, window: Duration) -> Self {
         self.digest_window = window;
         self
@@ -319,7 +374,7 @@ impl Hub {
     /// [`Hub::deliver`] at `now` (the digest windows' clock).
     fn deliver_at(&self, deliveries: &[Delivery], caller: Option<&Session>, now: Instant) -> usize {
         let mut pushes = 0;
-        let mut timers: Vec<(Instant, Arc<Session>, community_protocol::ChannelId)> = Vec::new();
+        let mut timers: Vec<(Instant, Target)> = Vec::new();
         for delivery in deliveries {
             let body: Arc<str> = match codec::encode_event(&delivery.event) {
                 Ok(text) => Arc::from(text),
@@ -328,76 +383,94 @@ impl Hub {
                     continue;
                 }
             };
-            let digest = DigestKey::of(&delivery.event);
-            let purge = Purge::of(&delivery.event);
-            let mut push = |session: &Arc<Session>| match &digest {
-                Some(key) => {
-                    if let Some(closes) = session.push_digest(key, &body, now, self.digest_window) {
-                        timers.push((closes, Arc::clone(session), key.thread_id.clone()));
-                        pushes += 1;
-                    }
-                }
-                None => {
-                    session.push_event(&body, purge.as_ref());
-                    pushes += 1;
-                }
-            };
             let mut index = self.lock();
             let index = &mut *index;
-            match &delivery.audience {
-                Audience::Community(community) => {
-                    if let Some(members) = index.communities.get(community) {
-                        members.values().for_each(&mut push);
-                    }
-                }
-                Audience::Viewers(viewers) => {
+            if let Some(key) = DigestKey::of(&delivery.event, &mut index.digest_ids) {
+                let offer =
                     index
-                        .viewers
-                        .sessions(&index.users, &index.communities, viewers)
-                        .iter()
-                        .for_each(&mut push);
+                        .gates
+                        .offer(&key, &body, &delivery.audience, now, self.digest_window);
+                if let Offer::FanOut(closes) = offer {
+                    timers.push((closes, Target::Gate(key.slot)));
+                    let fan_out = FanOut {
+                        key,
+                        body,
+                        audience: delivery.audience.clone(),
+                    };
+                    pushes += self.fan_out(index, &fan_out, now, &mut timers);
                 }
-                Audience::Users(users) => {
-                    let mut seen = HashSet::with_capacity(users.len());
-                    for user in users {
-                        if !seen.insert(user.as_str()) {
-                            continue;
-                        }
-                        if let Some(entry) = index.users.get(user) {
-                            entry.sessions.iter().for_each(&mut push);
-                        }
-                    }
-                }
-                Audience::OtherSessionsOfCaller => {
-                    let Some(caller) = caller else { continue };
-                    if let Some(entry) = index.users.get(&caller.user_id) {
-                        entry
-                            .sessions
-                            .iter()
-                            .filter(|s| s.key != caller.key)
-                            .for_each(&mut push);
-                    }
+                continue;
+            }
+            let purge = Purge::of(&delivery.event, &index.digest_ids);
+            if let Some(purge) = &purge {
+                // The last state of the threads concerned goes first (see `gates`).
+                for fan_out in index.gates.drain(purge) {
+                    pushes += self.fan_out(index, &fan_out, now, &mut timers);
                 }
             }
+            for_each_session(index, &delivery.audience, caller, |session| {
+                session.push_event(&body, purge.as_ref());
+                pushes += 1;
+            });
         }
-        for (at, session, thread_id) in timers {
-            self.digest_timer.schedule(at, &session, thread_id);
+        for (at, target) in timers {
+            self.digest_timer.schedule(at, target);
         }
         pushes
     }
 
-    /// Runs the digest windows that closed by `now`: each pushes its pending digest (and
-    /// opens the next window) or drops its slot. Returns the digests pushed.
+    /// Offers a digest to every recipient's slot (pushed now, or pending until the slot's
+    /// window closes); collects the slots' timers. Returns the pushes.
+    fn fan_out(
+        &self,
+        index: &mut Index,
+        fan_out: &FanOut,
+        now: Instant,
+        timers: &mut Vec<(Instant, Target)>,
+    ) -> usize {
+        let mut pushes = 0;
+        for_each_session(index, &fan_out.audience, None, |session| {
+            if let Some(closes) =
+                session.push_digest(&fan_out.key, &fan_out.body, now, self.digest_window)
+            {
+                let target = Target::Session(Arc::downgrade(session), fan_out.key.slot);
+                timers.push((closes, target));
+                pushes += 1;
+            }
+        });
+        pushes
+    }
+
+    /// Closes the digest windows that ended by `now`: a gate fans out its pending digest
+    /// (or goes), a session's slot pushes its pending one (or goes); each that pushed opens
+    /// the next window. Returns the digests pushed.
     pub fn flush_digests(&self, now: Instant) -> usize {
         let mut pushed = 0;
-        for (session, thread_id) in self.digest_timer.take_due(now) {
-            let Some(session) = session.upgrade() else {
-                continue;
-            };
-            if let Some(closes) = session.flush_digest(&thread_id, now, self.digest_window) {
-                self.digest_timer.schedule(closes, &session, thread_id);
-                pushed += 1;
+        let mut timers: Vec<(Instant, Target)> = Vec::new();
+        for target in self.digest_timer.take_due(now) {
+            match target {
+                Target::Session(session, slot) => {
+                    let Some(session) = session.upgrade() else {
+                        continue;
+                    };
+                    if let Some(closes) = session.flush_digest(slot, now, self.digest_window) {
+                        timers.push((closes, Target::Session(Arc::downgrade(&session), slot)));
+                        pushed += 1;
+                    }
+                }
+                Target::Gate(slot) => {
+                    let mut index = self.lock();
+                    let index = &mut *index;
+                    if let Some((fan_out, closes)) = index.gates.due(slot, now, self.digest_window)
+                    {
+                        timers.push((closes, Target::Gate(slot)));
+                        pushed += self.fan_out(index, &fan_out, now, &mut timers);
+                    }
+                }
             }
+        }
+        for (at, target) in timers {
+            self.digest_timer.schedule(at, target);
         }
         pushed
     }

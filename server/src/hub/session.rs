@@ -20,9 +20,9 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use community_protocol::{ChannelId, GoodbyeReason, UserId};
+use community_protocol::{GoodbyeReason, UserId};
 
-use super::digests::{DigestKey, DigestSlots, Due, Offer, Purge};
+use super::digests::{DigestKey, DigestSlots, Due, Offer, Purge, SlotId};
 use super::outbox::{Ending, Goodbye, Outbox};
 
 /// Most events the writer takes in one go (then it writes them and comes back).
@@ -159,19 +159,14 @@ impl Session {
         }
     }
 
-    /// The window of `thread_id`'s digests closed at `now`: the pending digest is pushed
+    /// The window of slot `slot`'s digests closed at `now`: the pending digest is pushed
     /// (returning when the next window closes).
-    pub fn flush_digest(
-        &self,
-        thread_id: &ChannelId,
-        now: Instant,
-        window: Duration,
-    ) -> Option<Instant> {
+    pub fn flush_digest(&self, slot: SlotId, now: Instant, window: Duration) -> Option<Instant> {
         let mut state = self.lock();
         if state.forgotten {
             return None;
         }
-        match state.digests.due(thread_id, now, window) {
+        match state.digests.due(slot, now, window) {
             Due::Push(body, closes) => {
                 self.append(state, &body);
                 Some(closes)

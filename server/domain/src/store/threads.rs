@@ -41,6 +41,25 @@ impl ThreadRecord {
         }
     }
 
+    /// The thread after `message` was stored in it (what the store now holds, without
+    /// reading it back): its count and activity, its newest message, and one more
+    /// participant when `new_sender`.
+    pub fn with_message(&self, message: &Message, new_sender: bool) -> ThreadRecord {
+        let mut next = self.clone();
+        next.info.message_count = message.seq;
+        next.info.last_activity_ms = next.info.last_activity_ms.max(message.created_at_ms);
+        next.participant_count += u64::from(new_sender);
+        if !message.content.is_recalled() {
+            next.last = Some(DigestLast {
+                seq: message.seq,
+                sender_id: message.sender_id.clone(),
+                text: message.content.preview_text(),
+                at_ms: message.created_at_ms,
+            });
+        }
+        next
+    }
+
     /// Its message stream as a channel record (not yet linked to its channel).
     pub fn stream(&self) -> ChannelRecord {
         let info = &self.info;
@@ -120,8 +139,8 @@ pub trait ThreadStore {
     /// Deletes a thread with its messages and members. False when it did not exist.
     fn delete_thread(&self, thread_id: &ChannelId) -> StoreResult<bool>;
     /// Takes a message just stored in a thread into its digest: a new sender counts as a
-    /// participant, the message becomes the newest.
-    fn note_thread_message(&self, thread_id: &ChannelId, message: &Message) -> StoreResult<()>;
+    /// participant, the message becomes the newest. True when the sender is new.
+    fn note_thread_message(&self, thread_id: &ChannelId, message: &Message) -> StoreResult<bool>;
     /// Recomputes the digest's newest message that is not recalled (after an edit or a
     /// recall of the newest one).
     fn refresh_thread_last(&self, thread_id: &ChannelId) -> StoreResult<()>;

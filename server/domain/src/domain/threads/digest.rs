@@ -69,9 +69,10 @@ pub(crate) fn posted(
     let Some(link) = record.thread.as_deref() else {
         return Ok(());
     };
-    cx.tx
+    let new_sender = cx
+        .tx
         .note_thread_message(&link.thread.info.thread_id, message)?;
-    let thread = reload(cx, &link.thread)?;
+    let thread = link.thread.with_message(message, new_sender);
     announce(cx, &thread, &link.parent)
 }
 

@@ -232,31 +232,41 @@ impl ThreadStore for SqliteTx<'_> {
         Ok(deleted > 0)
     }
 
-    fn note_thread_message(&self, thread_id: &ChannelId, message: &Message) -> StoreResult<()> {
+    fn note_thread_message(&self, thread_id: &ChannelId, message: &Message) -> StoreResult<bool> {
         // A sender's first message makes them a participant (server-written messages have
-        // no sender); the index `messages_by_sender` answers in one seek.
-        self.conn
+        // no sender); the index `messages_by_sender` answers in one seek. One statement
+        // for the participant and the newest message.
+        let recalled = message.content.is_recalled();
+        let new_sender: bool = self
+            .conn
             .prepare_cached(
-                "UPDATE threads SET participant_count = participant_count + (?2 <> '' AND NOT EXISTS (
-                        SELECT 1 FROM messages
-                         WHERE channel_id = ?1 AND sender_id = ?2 AND seq < ?3))
-                 WHERE thread_id = ?1",
+                "UPDATE threads SET
+                        participant_count = participant_count + (?2 <> '' AND NOT EXISTS (
+                            SELECT 1 FROM messages
+                             WHERE channel_id = ?1 AND sender_id = ?2 AND seq < ?3)),
+                        digest_seq = CASE WHEN ?6 THEN digest_seq ELSE ?3 END,
+                        digest_sender_id = CASE WHEN ?6 THEN digest_sender_id ELSE ?2 END,
+                        digest_text = CASE WHEN ?6 THEN digest_text ELSE ?4 END,
+                        digest_at_ms = CASE WHEN ?6 THEN digest_at_ms ELSE ?5 END
+                 WHERE thread_id = ?1
+                 RETURNING (?2 <> '' AND NOT EXISTS (
+                            SELECT 1 FROM messages
+                             WHERE channel_id = ?1 AND sender_id = ?2 AND seq < ?3))",
             )?
-            .execute(params![
-                thread_id.as_str(),
-                message.sender_id.as_str(),
-                signed(message.seq)
-            ])?;
-        let last = (!message.content.is_recalled()).then(|| DigestLast {
-            seq: message.seq,
-            sender_id: message.sender_id.clone(),
-            text: message.content.preview_text(),
-            at_ms: message.created_at_ms,
-        });
-        match last {
-            Some(last) => self.set_digest_last(thread_id, Some(&last)),
-            None => Ok(()),
-        }
+            .query_row(
+                params![
+                    thread_id.as_str(),
+                    message.sender_id.as_str(),
+                    signed(message.seq),
+                    message.content.preview_text(),
+                    message.created_at_ms,
+                    recalled,
+                ],
+                |row| row.get(0),
+            )
+            .optional()?
+            .unwrap_or(false);
+        Ok(new_sender)
     }
 
     fn refresh_thread_last(&self, thread_id: &ChannelId) -> StoreResult<()> {
