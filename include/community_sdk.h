@@ -123,6 +123,12 @@
 // The user is not banned from the community.
 #define CSDK_ERR_BAN_NOT_FOUND 3012
 
+// No such thread (or the caller may not read its channel).
+#define CSDK_ERR_THREAD_NOT_FOUND 3013
+
+// The message already has a thread.
+#define CSDK_ERR_THREAD_EXISTS 3014
+
 // The caller lacks a permission this needs (the detail names the missing flags).
 #define CSDK_ERR_PERMISSION_DENIED 4000
 
@@ -169,6 +175,12 @@
 // The target ranks at or above the caller (their highest group is not below the
 // caller's), or the group is not below the caller's highest.
 #define CSDK_ERR_CANNOT_ACT_ON_HIGHER 4014
+
+// The thread is archived (by hand or by inactivity): read-only until unarchived.
+#define CSDK_ERR_THREAD_ARCHIVED 4015
+
+// The thread is locked: only members who manage threads post.
+#define CSDK_ERR_THREAD_LOCKED 4016
 
 // Community name over 300 characters (or empty).
 #define CSDK_ERR_NAME_TOO_LONG 5000
@@ -265,6 +277,12 @@
 
 // The channel or category has its maximum number of overrides.
 #define CSDK_ERR_TOO_MANY_OVERRIDES 5031
+
+// The channel has its maximum number of active threads.
+#define CSDK_ERR_TOO_MANY_THREADS 5032
+
+// An auto-archive delay outside the allowed range.
+#define CSDK_ERR_INVALID_AUTO_ARCHIVE 5033
 
 // An unexpected server failure; the request may be retried.
 #define CSDK_ERR_INTERNAL 9000
@@ -1568,6 +1586,478 @@ int32_t csdk_channel_forward(const struct CsdkClient *client,
                              const char *options_json,
                              char **out_json);
 
+// The thread as cached (none when the user has not joined it; `fetch` asks the server).
+//
+// `*out_json` gets `ThreadInfo` JSON, or `null`.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_info(const struct CsdkClient *client,
+                         const char *community_id,
+                         const char *channel_id,
+                         const char *thread_id,
+                         char **out_json);
+
+// Its unread and mention counts (none when the user has not joined it).
+//
+// `*out_json` gets `ChannelUnread` JSON, or `null`.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_unread(const struct CsdkClient *client,
+                           const char *community_id,
+                           const char *channel_id,
+                           const char *thread_id,
+                           char **out_json);
+
+// The thread from the server (the cache refreshed when joined).
+//
+// `*out_json` gets `ThreadInfo` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_fetch(const struct CsdkClient *client,
+                          const char *community_id,
+                          const char *channel_id,
+                          const char *thread_id,
+                          char **out_json);
+
+// Joins the thread: its messages come live and its unread messages and mentions count, on every device of the user (posting in it or being mentioned there joins too). Returns the user's head for it.
+//
+// `*out_json` gets `ChannelHead` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_join(const struct CsdkClient *client,
+                         const char *community_id,
+                         const char *channel_id,
+                         const char *thread_id,
+                         char **out_json);
+
+// Leaves the thread: it no longer counts.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_leave(const struct CsdkClient *client,
+                          const char *community_id,
+                          const char *channel_id,
+                          const char *thread_id);
+
+// Renames, archives or unarchives (its creator, or `manage_threads`), locks or unlocks and changes the auto-archive delay (`manage_threads`); absent fields stay. An archived thread refuses posts with `thread_archived`, a locked one with `thread_locked`.
+//
+// `update_json`: `ThreadUpdate` JSON.
+// `*out_json` gets `ThreadInfo` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_update(const struct CsdkClient *client,
+                           const char *community_id,
+                           const char *channel_id,
+                           const char *thread_id,
+                           const char *update_json,
+                           char **out_json);
+
+// Deletes the thread and its messages (`manage_threads`).
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_delete(const struct CsdkClient *client,
+                           const char *community_id,
+                           const char *channel_id,
+                           const char *thread_id);
+
+// A page of the channel's threads from the server, active (`archived` false) or archived, newest activity first (`cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+//
+// `cursor` may be NULL.
+// `limit`: 0 for none.
+// `*out_json` gets `ThreadsPage` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_threads(const struct CsdkClient *client,
+                             const char *community_id,
+                             const char *channel_id,
+                             bool archived,
+                             const char *cursor,
+                             uint32_t limit,
+                             char **out_json);
+
+// Unread and mention counts summed over the user's joined threads of this channel (the channel's "threads have unread messages" mark).
+//
+// `*out_json` gets `ThreadsUnread` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_threads_unread(const struct CsdkClient *client,
+                                    const char *community_id,
+                                    const char *channel_id,
+                                    char **out_json);
+
+// The threads the user joined in the community, with their heads (counts), as cached, newest activity first.
+//
+// `*out_json` gets a JSON array of `ThreadEntry`.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_joined_threads(const struct CsdkClient *client,
+                                      const char *community_id,
+                                      char **out_json);
+
+// A page of the threads the user joined in the community, from the server, newest activity first.
+//
+// `cursor` may be NULL.
+// `limit`: 0 for none.
+// `*out_json` gets `ThreadsPage` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_joined_threads_page(const struct CsdkClient *client,
+                                           const char *community_id,
+                                           const char *cursor,
+                                           uint32_t limit,
+                                           char **out_json);
+
+// `csdk_channel_send` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
+//
+// `content_json`: `MessageContent` JSON.
+// `options_json`: `SendOptions` JSON, or NULL for the default.
+// `*out_json` gets `LocalMessage` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_send(const struct CsdkClient *client,
+                         const char *community_id,
+                         const char *channel_id,
+                         const char *thread_id,
+                         const char *content_json,
+                         const char *options_json,
+                         char **out_json);
+
+// `csdk_channel_send_text` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Sends a text message with default options (the local echo; see `send`).
+//
+// `*out_json` gets `LocalMessage` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_send_text(const struct CsdkClient *client,
+                              const char *community_id,
+                              const char *channel_id,
+                              const char *thread_id,
+                              const char *text,
+                              char **out_json);
+
+// `csdk_channel_retry_send` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Puts a failed message back in the queue; false when it was not failed.
+//
+// `*out_done` gets the flag (false on failure).
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_retry_send(const struct CsdkClient *client,
+                               const char *community_id,
+                               const char *channel_id,
+                               const char *thread_id,
+                               const char *local_id,
+                               bool *out_done);
+
+// `csdk_channel_discard` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Discards an unsent or failed message (timelines drop its echo); false when unknown or sent.
+//
+// `*out_done` gets the flag (false on failure).
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_discard(const struct CsdkClient *client,
+                            const char *community_id,
+                            const char *channel_id,
+                            const char *thread_id,
+                            const char *local_id,
+                            bool *out_done);
+
+// `csdk_channel_pending` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// The user's messages of this channel not sent yet, or failed.
+//
+// `*out_json` gets a JSON array of `LocalMessage`.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_pending(const struct CsdkClient *client,
+                            const char *community_id,
+                            const char *channel_id,
+                            const char *thread_id,
+                            char **out_json);
+
+// `csdk_channel_messages` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// A page of history, whole and ascending: up to `limit` (1..=100) messages with `seq < before_seq` (the newest when none). Gaps are filled from the server.
+//
+// `before_seq`: 0 for none.
+// `*out_json` gets a JSON array of `Message`.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_messages(const struct CsdkClient *client,
+                             const char *community_id,
+                             const char *channel_id,
+                             const char *thread_id,
+                             uint64_t before_seq,
+                             uint32_t limit,
+                             char **out_json);
+
+// `csdk_channel_mark_read` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Marks everything up to `seq` read (never backwards); returns the new head.
+//
+// `*out_json` gets `ChannelHead` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_mark_read(const struct CsdkClient *client,
+                              const char *community_id,
+                              const char *channel_id,
+                              const char *thread_id,
+                              uint64_t seq,
+                              char **out_json);
+
+// `csdk_channel_mark_all_read` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Marks every message read; returns the new head.
+//
+// `*out_json` gets `ChannelHead` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_mark_all_read(const struct CsdkClient *client,
+                                  const char *community_id,
+                                  const char *channel_id,
+                                  const char *thread_id,
+                                  char **out_json);
+
+// `csdk_channel_edit_message` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Edits one's own text or custom message: new content, mentions or custom data (absent fields stay). Shown at once (`Updated`), kept durably and carried out when connected; a refused edit rolls back with the server's error (`not_author`, `message_recalled`, `not_editable`, limits). Await it with `wait_for_change`.
+//
+// `edit_json`: `MessageEdit` JSON.
+// `*out_json` gets `PendingChange` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_edit_message(const struct CsdkClient *client,
+                                 const char *community_id,
+                                 const char *channel_id,
+                                 const char *thread_id,
+                                 uint64_t seq,
+                                 const char *edit_json,
+                                 char **out_json);
+
+// `csdk_channel_recall_message` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message with `manage_messages` (queued like an edit).
+//
+// `*out_json` gets `PendingChange` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_recall_message(const struct CsdkClient *client,
+                                   const char *community_id,
+                                   const char *channel_id,
+                                   const char *thread_id,
+                                   uint64_t seq,
+                                   char **out_json);
+
+// `csdk_channel_add_reaction` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Reacts to a message with an emoji (1..=`emoji_bytes` bytes); adding one the user has changes nothing (queued like an edit).
+//
+// `*out_json` gets `PendingChange` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_add_reaction(const struct CsdkClient *client,
+                                 const char *community_id,
+                                 const char *channel_id,
+                                 const char *thread_id,
+                                 uint64_t seq,
+                                 const char *emoji,
+                                 char **out_json);
+
+// `csdk_channel_remove_reaction` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Takes the user's reaction back (queued like an edit).
+//
+// `*out_json` gets `PendingChange` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_remove_reaction(const struct CsdkClient *client,
+                                    const char *community_id,
+                                    const char *channel_id,
+                                    const char *thread_id,
+                                    uint64_t seq,
+                                    const char *emoji,
+                                    char **out_json);
+
+// `csdk_channel_pin_message` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Pins a message in the channel (`manage_messages`; at most `max_pins_per_channel`; queued like an edit).
+//
+// `*out_json` gets `PendingChange` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_pin_message(const struct CsdkClient *client,
+                                const char *community_id,
+                                const char *channel_id,
+                                const char *thread_id,
+                                uint64_t seq,
+                                char **out_json);
+
+// `csdk_channel_unpin_message` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Unpins a message (`manage_messages`; queued like an edit).
+//
+// `*out_json` gets `PendingChange` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_unpin_message(const struct CsdkClient *client,
+                                  const char *community_id,
+                                  const char *channel_id,
+                                  const char *thread_id,
+                                  uint64_t seq,
+                                  char **out_json);
+
+// `csdk_channel_hide_message` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Deletes a message for the user only: it leaves the timelines of all their devices (`Removed`) and no longer counts as unread or as a mention (queued like an edit).
+//
+// `*out_json` gets `PendingChange` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_hide_message(const struct CsdkClient *client,
+                                 const char *community_id,
+                                 const char *channel_id,
+                                 const char *thread_id,
+                                 uint64_t seq,
+                                 char **out_json);
+
+// `csdk_channel_wait_for_change` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Waits until a change made on this device is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then).
+//
+// `*out_change_seq` gets the value, 0 for none (0 on failure).
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_wait_for_change(const struct CsdkClient *client,
+                                    const char *community_id,
+                                    const char *channel_id,
+                                    const char *thread_id,
+                                    const char *key,
+                                    uint64_t *out_change_seq);
+
+// `csdk_channel_pins` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// The channel's pinned messages, the most recently pinned first (asks the server).
+//
+// `*out_json` gets a JSON array of `Message`.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_pins(const struct CsdkClient *client,
+                         const char *community_id,
+                         const char *channel_id,
+                         const char *thread_id,
+                         char **out_json);
+
+// `csdk_channel_check_operation` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Whether the user may do operation `op` (a protocol operation name such as `send_message` or `pin_message`) in this channel, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give.
+//
+// Returns `CSDK_OK` when allowed, else the refusal's code.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_check_operation(const struct CsdkClient *client,
+                                    const char *community_id,
+                                    const char *channel_id,
+                                    const char *thread_id,
+                                    const char *op);
+
+// `csdk_channel_check_send` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Whether the user may post `content` mentioning `mentions` here, from the cache: `send_messages`, plus `attach_media` for media and `mention_everyone` for `@everyone` or a group that is not mentionable; else the error the server would give.
+//
+// `content_json`: `MessageContent` JSON.
+// `mentions_json`: `Mentions` JSON, or NULL for the default.
+// Returns `CSDK_OK` when allowed, else the refusal's code.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_check_send(const struct CsdkClient *client,
+                               const char *community_id,
+                               const char *channel_id,
+                               const char *thread_id,
+                               const char *content_json,
+                               const char *mentions_json);
+
+// `csdk_channel_forward` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Forwards a message (of any channel the user can read) to this channel: the server copies its content and records where it came from (`forwarded_from`). Queued like a send (the local echo; await it with `wait_for_send`).
+//
+// `original_json`: `MessageRef` JSON.
+// `options_json`: `SendOptions` JSON, or NULL for the default.
+// `*out_json` gets `LocalMessage` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_forward(const struct CsdkClient *client,
+                            const char *community_id,
+                            const char *channel_id,
+                            const char *thread_id,
+                            const char *original_json,
+                            const char *options_json,
+                            char **out_json);
+
 // Returns the JSON of the calling thread's last error
 // (`{"code":5000,"name":"name_too_long","kind":"limit","detail":"…"}`), or NULL when the
 // last call on this thread succeeded. Free it with `csdk_string_free`.
@@ -1600,6 +2090,46 @@ const char *csdk_version(void);
 // # Safety
 // `level` is NUL-terminated.
 int32_t csdk_set_log_callback(const char *level, CsdkJsonCallback callback, void *user_data);
+
+// Starts a thread in the channel from `thread_json` (`NewThread`: `name` required;
+// `parent_seq` (the message it starts from; absent: free-standing) and `auto_archive_ms`
+// optional); the user joins it. `*out_thread_id` gets its id.
+//
+// # Safety
+// `client` is live; the strings are NUL-terminated; `out_thread_id` is writable.
+int32_t csdk_channel_create_thread(const struct CsdkClient *client,
+                                   const char *community_id,
+                                   const char *channel_id,
+                                   const char *thread_json,
+                                   char **out_thread_id);
+
+// Subscribes to the channel's thread list: `callback` gets JSON arrays of
+// `ThreadListDiff` (`reset` with the active threads first, then `update` for a thread
+// started or changed and `remove` with the id of a deleted one).
+//
+// # Safety
+// `client` is live; the ids are NUL-terminated; `out_subscription` is writable;
+// `user_data` stays valid until `csdk_subscription_free` returned.
+int32_t csdk_channel_subscribe_threads(const struct CsdkClient *client,
+                                       const char *community_id,
+                                       const char *channel_id,
+                                       CsdkJsonCallback callback,
+                                       void *user_data,
+                                       struct CsdkSubscription **out_subscription);
+
+// Subscribes to the thread's timeline: as `csdk_channel_subscribe_messages`, on the
+// thread's messages.
+//
+// # Safety
+// `client` is live; the ids are NUL-terminated; `out_subscription` is writable;
+// `user_data` stays valid until `csdk_subscription_free` returned.
+int32_t csdk_thread_subscribe_messages(const struct CsdkClient *client,
+                                       const char *community_id,
+                                       const char *channel_id,
+                                       const char *thread_id,
+                                       CsdkJsonCallback callback,
+                                       void *user_data,
+                                       struct CsdkSubscription **out_subscription);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -4,8 +4,11 @@
  * 10; unread 10 -> mark_read -> 0; a message edited, reacted to, pinned and recalled,
  * with a plain member's pin refused (4000) and an edit of another's message refused
  * (4011); roles and permissions (a read-only channel by override, a moderator group,
- * 4000 / 4014 / 4013 refusals, a ban lifted, a notification level); a 301-character
- * community name fails with 5000 (name_too_long). Prints
+ * 4000 / 4014 / 4013 refusals, a ban lifted, a notification level); threads (a thread
+ * started from a message, a reply from a member who joined, the thread's unread count,
+ * the digest on the parent message, the channel's thread list, an archived thread
+ * refusing a post with 4015); a 301-character community name fails with 5000
+ * (name_too_long). Prints
  * "N passed, N failed". Kept valgrind-clean. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -350,6 +353,141 @@ static void roles(CsdkClient *alice, CsdkClient *bob) {
   csdk_string_free(rules);
 }
 
+/* What the thread-list callback saw: whether "raid plan" arrived archived. */
+struct thread_list {
+  pthread_mutex_t lock;
+  int archived_seen;
+};
+
+static void on_threads(void *user_data, const char *json) {
+  struct thread_list *list = user_data;
+  pthread_mutex_lock(&list->lock);
+  if (strstr(json, "\"type\":\"update\"") && strstr(json, "\"name\":\"raid plan\"") &&
+      strstr(json, "\"archived\":true")) {
+    list->archived_seen = 1;
+  }
+  pthread_mutex_unlock(&list->lock);
+}
+
+/* Polls a thread's JSON read by `read` until it contains `needle`; returns whether it did. */
+static int thread_json_until(int32_t (*read)(const CsdkClient *, const char *, const char *, const char *, char **),
+                             CsdkClient *client, const char *community, const char *channel, const char *thread,
+                             const char *needle) {
+  for (int i = 0; i < 300; i++) {
+    char *json = NULL;
+    int found = read(client, community, channel, thread, &json) == CSDK_OK && json && strstr(json, needle);
+    csdk_string_free(json);
+    if (found) return 1;
+    pause_ms(100);
+  }
+  return 0;
+}
+
+/* Threads: alice starts a thread from her message (a second one on it is 3014); bob,
+ * watching the channel's thread list, joins and replies; alice's unread count of the
+ * thread and the channel's threads mark; the digest on the parent message (one reply,
+ * bob's); the channel's threads; archived, bob's post is refused with 4015. */
+static void threads(CsdkClient *alice, CsdkClient *bob) {
+  char *community = NULL, *channel = NULL, *thread = NULL, *json = NULL, *none = NULL;
+  ok(csdk_client_create_community(alice, "{\"name\":\"C threads\"}", &community), "threads community");
+  ok(csdk_community_create_channel(alice, community, "{\"name\":\"c-threads\"}", &channel), "#c-threads");
+  ok(csdk_client_join_community(bob, community, NULL, &json), "bob joins the threads community");
+  csdk_string_free(json);
+  struct thread_list list = {.archived_seen = 0};
+  pthread_mutex_init(&list.lock, NULL);
+  CsdkSubscription *subscription = NULL;
+  ok(csdk_channel_subscribe_threads(bob, community, channel, on_threads, &list, &subscription), "subscribe_threads");
+
+  char *echo = NULL;
+  char local_id[80];
+  ok(csdk_channel_send_text(alice, community, channel, "raid tonight?", &echo), "the parent message");
+  json_str(echo, "local_id", local_id, sizeof local_id);
+  csdk_string_free(echo);
+  uint64_t parent = 0;
+  ok(csdk_client_wait_for_send(alice, local_id, &parent), "the parent message is sent");
+  char params[96];
+  snprintf(params, sizeof params, "{\"name\":\"raid plan\",\"parent_seq\":%llu}", (unsigned long long)parent);
+  ok(csdk_channel_create_thread(alice, community, channel, params, &thread), "create_thread");
+  int32_t code = csdk_channel_create_thread(alice, community, channel, params, &none);
+  CHECK(code == CSDK_ERR_THREAD_EXISTS && none == NULL, "a second thread on one message is thread_exists (got %d)", code);
+  if (!thread) goto done;
+
+  json = NULL;
+  ok(csdk_thread_join(bob, community, channel, thread, &json), "bob joins the thread");
+  CHECK(json && strstr(json, thread), "bob's head of the thread: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  echo = NULL;
+  ok(csdk_thread_send_text(bob, community, channel, thread, "count me in", &echo), "bob replies in the thread");
+  json_str(echo, "local_id", local_id, sizeof local_id);
+  csdk_string_free(echo);
+  uint64_t reply = 0;
+  ok(csdk_client_wait_for_send(bob, local_id, &reply), "the reply is sent");
+  CHECK(reply == 1, "the first reply is #1 of the thread (got %llu)", (unsigned long long)reply);
+
+  CHECK(thread_json_until(csdk_thread_unread, alice, community, channel, thread, "\"unread_count\":1"),
+        "alice has the reply unread in the thread");
+  json = NULL;
+  ok(csdk_channel_threads_unread(alice, community, channel, &json), "threads_unread");
+  CHECK(json && json_u64(json, "unread_count") == 1, "the channel's threads mark: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  json = NULL;
+  ok(csdk_community_joined_threads(bob, community, &json), "joined_threads");
+  CHECK(json && strstr(json, thread), "bob's joined threads: %s", json ? json : "NULL");
+  csdk_string_free(json);
+
+  /* The digest on the parent message: one reply, bob's (DigestLast: seq, sender, text). */
+  char *copy = cached_until(alice, community, channel, parent, "\"message_count\":1",
+                            "\"last\":{\"seq\":1,\"sender_id\":\"bob\",\"text\":\"count me in\"");
+  CHECK(copy && strstr(copy, "\"name\":\"raid plan\"") && strstr(copy, "\"participant_count\":1"),
+        "the digest: %s", copy ? copy : "NULL");
+  csdk_string_free(copy);
+  json = NULL;
+  ok(csdk_thread_messages(alice, community, channel, thread, 0, 10, &json), "the thread's history");
+  CHECK(json && strstr(json, "\"text\":\"count me in\""), "history: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  json = NULL;
+  ok(csdk_thread_mark_all_read(alice, community, channel, thread, &json), "mark the thread read");
+  CHECK(json && json_u64(json, "unread_count") == 0, "head: %s", json ? json : "NULL");
+  csdk_string_free(json);
+
+  /* The channel's threads; archived, the thread refuses posts with a typed error. */
+  json = NULL;
+  ok(csdk_channel_threads(alice, community, channel, false, NULL, 0, &json), "active threads");
+  CHECK(json && strstr(json, thread) && json_u64(json, "message_count") == 1, "active: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  json = NULL;
+  ok(csdk_thread_update(alice, community, channel, thread, "{\"archived\":true}", &json), "archive");
+  CHECK(json && strstr(json, "\"archived\":true"), "archived: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  CHECK(thread_json_until(csdk_thread_info, bob, community, channel, thread, "\"archived\":true"),
+        "bob's cache knows the thread is archived");
+  code = csdk_thread_send_text(bob, community, channel, thread, "too late", &none);
+  CHECK(code == CSDK_ERR_THREAD_ARCHIVED && none == NULL, "posting in an archived thread is thread_archived (got %d)",
+        code);
+  char *error = csdk_last_error();
+  CHECK(error && strstr(error, "\"name\":\"thread_archived\""), "error JSON: %s", error ? error : "NULL");
+  csdk_string_free(error);
+  json = NULL;
+  ok(csdk_channel_threads(alice, community, channel, true, NULL, 0, &json), "archived threads");
+  CHECK(json && strstr(json, thread), "archived: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  int seen = 0;
+  for (int i = 0; i < 300 && !seen; i++) {
+    pthread_mutex_lock(&list.lock);
+    seen = list.archived_seen;
+    pthread_mutex_unlock(&list.lock);
+    if (!seen) pause_ms(100);
+  }
+  CHECK(seen, "bob's thread list shows the thread archived");
+
+done:
+  csdk_subscription_free(subscription); /* after this, `list` may go away */
+  pthread_mutex_destroy(&list.lock);
+  csdk_string_free(thread);
+  csdk_string_free(community);
+  csdk_string_free(channel);
+}
+
 static CsdkClient *new_client(const char *url, const char *name) {
   char dir[] = "/tmp/csdk-c-XXXXXX";
   if (!mkdtemp(dir)) return NULL;
@@ -491,6 +629,7 @@ int main(void) {
 
   message_life(alice, bob, community, channel);
   roles(alice, bob);
+  threads(alice, bob);
 
   /* A 301-character name is a typed limit error: 5000 name_too_long. */
   char params[400] = "{\"name\":\"";

@@ -1,7 +1,7 @@
 """The Community SDK for Python.
 
 Everything of the generated module ``community_sdk_ffi`` (uniffi) is re-exported here:
-``Client``, ``Community``, ``Channel``, the records, ``SdkError`` and the listener base
+``Client``, ``Community``, ``Channel``, ``ChannelThread``, the records, ``SdkError`` and the listener base
 classes. Async methods are coroutines (``await client.login(...)``) that run on the SDK's
 own runtime. The generated module and the native library ``libcommunity_sdk_ffi.so``
 sit in ``community_sdk/generated/``.

@@ -61,6 +61,35 @@ class Collector(sdk.MessageListener):
         await asyncio.wait_for(loop(), TIMEOUT)
 
 
+class ThreadLists(sdk.ThreadListListener):
+    """Keeps a channel's thread list by id from the callback thread; wakes the loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.threads = {}
+        self.changed = asyncio.Event()
+
+    def on_update(self, diffs):
+        for diff in diffs:
+            if isinstance(diff, sdk.ThreadListDiff.RESET):
+                self.threads = {t.thread_id: t for t in diff.items}
+            elif isinstance(diff, (sdk.ThreadListDiff.INSERT, sdk.ThreadListDiff.UPDATE)):
+                self.threads[diff.item.thread_id] = diff.item
+            elif isinstance(diff, sdk.ThreadListDiff.REMOVE):
+                self.threads.pop(diff.id, None)
+        self.loop.call_soon_threadsafe(self.changed.set)
+
+    async def wait_for(self, predicate):
+        async def loop():
+            while not predicate():
+                self.changed.clear()
+                if predicate():
+                    return
+                await self.changed.wait()
+
+        await asyncio.wait_for(loop(), TIMEOUT)
+
+
 class LogCollector(sdk.LogListener):
     """Keeps the SDK's log records (called on the callback thread)."""
 
@@ -295,6 +324,64 @@ class BindingsTest(unittest.IsolatedAsyncioTestCase):
         head = await bob_rules.set_notification_level(sdk.ChannelNotification.MENTIONS_ONLY)
         self.assertEqual(head.notification_level, sdk.ChannelNotification.MENTIONS_ONLY)
         self.assertEqual(bob_rules.entry().head.notification_level, sdk.ChannelNotification.MENTIONS_ONLY)
+
+    async def test_threads_digests_counts_and_archiving(self):
+        community_id, channel_id = await self.community_with_channel("Python threads")
+        alice_channel = self.alice.community(community_id).channel(channel_id)
+        bob_channel = self.bob.community(community_id).channel(channel_id)
+        lists = ThreadLists(asyncio.get_running_loop())
+        handle = await bob_channel.subscribe_threads(lists)
+        self.addCleanup(handle.cancel)
+
+        # Alice starts a thread from her message; bob sees it in the channel's thread list.
+        parent = await self.alice.wait_for_send((await alice_channel.send_text("raid tonight?")).local_id)
+        thread = await alice_channel.create_thread(sdk.NewThread(name="raid plan", parent_seq=parent))
+        self.assertEqual(thread.channel_id(), channel_id)
+        with self.assertRaises(sdk.SdkError.NotFound) as exists:
+            await alice_channel.create_thread(sdk.NewThread(name="again", parent_seq=parent))
+        self.assertEqual((exists.exception.code, exists.exception.name), (3014, "thread_exists"))
+        await lists.wait_for(lambda: thread.id() in lists.threads)
+        self.assertEqual(lists.threads[thread.id()].parent_seq, parent)
+
+        # Bob joins and replies; the reply is unread for alice, in the thread and the channel.
+        bob_thread = bob_channel.thread(thread.id())
+        head = await bob_thread.join()
+        self.assertEqual(head.channel_id, thread.id())
+        reply = await bob_thread.messages().send_text("count me in")
+        reply_seq = await self.bob.wait_for_send(reply.local_id)
+        self.assertEqual(reply_seq, 1)
+        unread = await self.poll(thread.unread, lambda u: u is not None and u.unread_count == 1)
+        self.assertEqual((unread.unread_count, unread.last_seq), (1, 1))
+        self.assertEqual(alice_channel.threads_unread().unread_count, 1)
+        joined = self.bob.community(community_id).joined_threads()
+        self.assertIn(thread.id(), [entry.info.thread_id for entry in joined])
+
+        # The digest on the parent message: one reply, the last one bob's.
+        message = await self.cached_until(
+            alice_channel, parent, lambda m: m.thread is not None and m.thread.message_count == 1
+        )
+        digest = message.thread
+        self.assertEqual((digest.thread_id, digest.name), (thread.id(), "raid plan"))
+        self.assertEqual((digest.last.sender_id, digest.last.text, digest.last.seq), ("bob", "count me in", 1))
+        self.assertEqual(digest.participant_count, 1)
+        page = await thread.messages().messages(None, 10)
+        self.assertEqual([m.content.text for m in page], ["count me in"])
+        self.assertEqual((await thread.messages().mark_all_read()).unread_count, 0)
+
+        # The channel's threads, active; then archived: posting is refused with 4015.
+        active = await alice_channel.threads(False, None, None)
+        self.assertEqual([t.thread_id for t in active.threads], [thread.id()])
+        self.assertEqual(active.threads[0].message_count, 1)
+        info = await thread.update(sdk.ThreadUpdate(archived=True))
+        self.assertTrue(info.archived and sdk.thread_is_archived(info, 0))
+        await self.poll(bob_thread.info, lambda t: t is not None and t.archived)
+        with self.assertRaises(sdk.SdkError.Permission) as archived:
+            await bob_thread.messages().send_text("too late")
+        self.assertEqual((archived.exception.code, archived.exception.name), (4015, "thread_archived"))
+        self.assertEqual((await alice_channel.threads(False, None, None)).threads, [])
+        listed = await alice_channel.threads(True, None, None)
+        self.assertEqual([t.thread_id for t in listed.threads], [thread.id()])
+        await lists.wait_for(lambda: lists.threads[thread.id()].archived)
 
     async def cached_until(self, channel, seq, done):
         """The cached copy of message `seq` once `done(message)` holds (bounded)."""

@@ -60,6 +60,10 @@ pub const CSDK_ERR_MESSAGE_RECALLED: i32 = 3010;
 pub const CSDK_ERR_GROUP_NOT_FOUND: i32 = 3011;
 /// The user is not banned from the community.
 pub const CSDK_ERR_BAN_NOT_FOUND: i32 = 3012;
+/// No such thread (or the caller may not read its channel).
+pub const CSDK_ERR_THREAD_NOT_FOUND: i32 = 3013;
+/// The message already has a thread.
+pub const CSDK_ERR_THREAD_EXISTS: i32 = 3014;
 /// The caller lacks a permission this needs (the detail names the missing flags).
 pub const CSDK_ERR_PERMISSION_DENIED: i32 = 4000;
 /// Only the owner may do this.
@@ -92,6 +96,10 @@ pub const CSDK_ERR_BANNED: i32 = 4013;
 /// The target ranks at or above the caller (their highest group is not below the
 /// caller's), or the group is not below the caller's highest.
 pub const CSDK_ERR_CANNOT_ACT_ON_HIGHER: i32 = 4014;
+/// The thread is archived (by hand or by inactivity): read-only until unarchived.
+pub const CSDK_ERR_THREAD_ARCHIVED: i32 = 4015;
+/// The thread is locked: only members who manage threads post.
+pub const CSDK_ERR_THREAD_LOCKED: i32 = 4016;
 /// Community name over 300 characters (or empty).
 pub const CSDK_ERR_NAME_TOO_LONG: i32 = 5000;
 /// Avatar URL over 100 characters.
@@ -156,6 +164,10 @@ pub const CSDK_ERR_TOO_MANY_MEMBER_FIELDS: i32 = 5029;
 pub const CSDK_ERR_MEMBER_FIELD_TOO_LONG: i32 = 5030;
 /// The channel or category has its maximum number of overrides.
 pub const CSDK_ERR_TOO_MANY_OVERRIDES: i32 = 5031;
+/// The channel has its maximum number of active threads.
+pub const CSDK_ERR_TOO_MANY_THREADS: i32 = 5032;
+/// An auto-archive delay outside the allowed range.
+pub const CSDK_ERR_INVALID_AUTO_ARCHIVE: i32 = 5033;
 /// An unexpected server failure; the request may be retried.
 pub const CSDK_ERR_INTERNAL: i32 = 9000;
 /// The server is shutting down; reconnect and retry.
@@ -249,7 +261,9 @@ mod tests {
         for (code, name) in rows {
             assert_eq!(code_name(code), name, "docs/BINDINGS.md names {code}");
         }
-        for code in [3011, 3012, 4013, 4014, 5028, 5029, 5030, 5031] {
+        for code in [
+            3011, 3012, 3013, 3014, 4013, 4014, 4015, 4016, 5028, 5029, 5030, 5031, 5032, 5033,
+        ] {
             assert!(
                 docs.contains(&format!("| {code} | `{}` |", code_name(code))),
                 "docs/BINDINGS.md does not table {code}"

@@ -149,3 +149,23 @@ pub(crate) unsafe fn channel_arg(
     };
     Ok(community.channel(id))
 }
+
+/// Thread `thread_id` of channel `channel_id` of community `community_id`.
+///
+/// # Safety
+/// As [`channel_arg`]; `thread_id` is NULL or NUL-terminated.
+pub(crate) unsafe fn thread_arg(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+) -> Result<community_sdk::ThreadHandle, SdkError> {
+    // SAFETY: forwarded contract.
+    let (channel, id) = unsafe {
+        (
+            channel_arg(client, community_id, channel_id)?,
+            str_arg(thread_id, "thread_id")?,
+        )
+    };
+    Ok(channel.thread(id))
+}

@@ -1,13 +1,14 @@
 // Generated from `sdk-ffi/src/ops_table/rows.rs` by its test `generated_bindings_are_fresh`.
 // Do not edit: change the table and run `UPDATE_GENERATED=1 cargo test -p community-sdk-ffi generated_bindings_are_fresh`.
-//! The forwarded `csdk_community_*` and `csdk_channel_*` functions (see
-//! `ops_table/rows.rs`). Each runs on the SDK's runtime, blocking the calling thread.
+//! The forwarded `csdk_client_*`, `csdk_community_*`, `csdk_channel_*` and
+//! `csdk_thread_*` functions (see `ops_table/rows.rs`). Each runs on the SDK's runtime,
+//! blocking the calling thread.
 
 use std::collections::HashMap;
 use std::ffi::c_char;
 
 use super::client::{CsdkClient, client_arg};
-use super::forward::{channel_arg, community_arg, forward, read};
+use super::forward::{channel_arg, community_arg, forward, read, thread_arg};
 use super::support::{enum_arg, json_arg, opt_str_arg, str_arg};
 use crate::records::*;
 
@@ -2147,6 +2148,867 @@ pub unsafe extern "C" fn csdk_channel_forward(
     unsafe {
         forward(out_json, || {
             let c = channel_arg(client, community_id, channel_id)?;
+            let original: MessageRef = json_arg(original_json, "original_json", None)?;
+            let options: SendOptions =
+                json_arg(options_json, "options_json", Some(SendOptions::default))?;
+            Ok(async move {
+                c.forward(original.into(), options.into())
+                    .await
+                    .map(LocalMessage::from)
+            })
+        })
+    }
+}
+
+/// The thread as cached (none when the user has not joined it; `fetch` asks the server).
+///
+/// `*out_json` gets `ThreadInfo` JSON, or `null`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_info(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?;
+            Ok(c.info().map(ThreadInfo::from))
+        })
+    }
+}
+
+/// Its unread and mention counts (none when the user has not joined it).
+///
+/// `*out_json` gets `ChannelUnread` JSON, or `null`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_unread(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?;
+            Ok(c.unread().map(ChannelUnread::from))
+        })
+    }
+}
+
+/// The thread from the server (the cache refreshed when joined).
+///
+/// `*out_json` gets `ThreadInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_fetch(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?;
+            Ok(async move { c.fetch().await.map(ThreadInfo::from) })
+        })
+    }
+}
+
+/// Joins the thread: its messages come live and its unread messages and mentions count, on every device of the user (posting in it or being mentioned there joins too). Returns the user's head for it.
+///
+/// `*out_json` gets `ChannelHead` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_join(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?;
+            Ok(async move { c.join().await.map(ChannelHead::from) })
+        })
+    }
+}
+
+/// Leaves the thread: it no longer counts.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_leave(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?;
+            Ok(async move { c.leave().await })
+        })
+    }
+}
+
+/// Renames, archives or unarchives (its creator, or `manage_threads`), locks or unlocks and changes the auto-archive delay (`manage_threads`); absent fields stay. An archived thread refuses posts with `thread_archived`, a locked one with `thread_locked`.
+///
+/// `update_json`: `ThreadUpdate` JSON.
+/// `*out_json` gets `ThreadInfo` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_update(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    update_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?;
+            let update: ThreadUpdate = json_arg(update_json, "update_json", None)?;
+            Ok(async move { c.update(update.into()).await.map(ThreadInfo::from) })
+        })
+    }
+}
+
+/// Deletes the thread and its messages (`manage_threads`).
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_delete(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?;
+            Ok(async move { c.delete().await })
+        })
+    }
+}
+
+/// A page of the channel's threads from the server, active (`archived` false) or archived, newest activity first (`cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+///
+/// `cursor` may be NULL.
+/// `limit`: 0 for none.
+/// `*out_json` gets `ThreadsPage` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_threads(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    archived: bool,
+    cursor: *const c_char,
+    limit: u32,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let cursor = opt_str_arg(cursor, "cursor")?;
+            let limit = (limit != 0).then_some(limit);
+            Ok(async move {
+                c.threads(archived, cursor, limit)
+                    .await
+                    .map(ThreadsPage::from)
+            })
+        })
+    }
+}
+
+/// Unread and mention counts summed over the user's joined threads of this channel (the channel's "threads have unread messages" mark).
+///
+/// `*out_json` gets `ThreadsUnread` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_threads_unread(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(ThreadsUnread::from(c.threads_unread()))
+        })
+    }
+}
+
+/// The threads the user joined in the community, with their heads (counts), as cached, newest activity first.
+///
+/// `*out_json` gets a JSON array of `ThreadEntry`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_joined_threads(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = community_arg(client, community_id)?;
+            Ok(map_vec::<_, ThreadEntry>(c.joined_threads()))
+        })
+    }
+}
+
+/// A page of the threads the user joined in the community, from the server, newest activity first.
+///
+/// `cursor` may be NULL.
+/// `limit`: 0 for none.
+/// `*out_json` gets `ThreadsPage` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_joined_threads_page(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    cursor: *const c_char,
+    limit: u32,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let cursor = opt_str_arg(cursor, "cursor")?;
+            let limit = (limit != 0).then_some(limit);
+            Ok(async move {
+                c.joined_threads_page(cursor, limit)
+                    .await
+                    .map(ThreadsPage::from)
+            })
+        })
+    }
+}
+
+/// `csdk_channel_send` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
+///
+/// `content_json`: `MessageContent` JSON.
+/// `options_json`: `SendOptions` JSON, or NULL for the default.
+/// `*out_json` gets `LocalMessage` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_send(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    content_json: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            let content: MessageContent = json_arg(content_json, "content_json", None)?;
+            let options: SendOptions =
+                json_arg(options_json, "options_json", Some(SendOptions::default))?;
+            Ok(async move {
+                c.send(content.into(), options.into())
+                    .await
+                    .map(LocalMessage::from)
+            })
+        })
+    }
+}
+
+/// `csdk_channel_send_text` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Sends a text message with default options (the local echo; see `send`).
+///
+/// `*out_json` gets `LocalMessage` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_send_text(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    text: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            let text = str_arg(text, "text")?.to_owned();
+            Ok(async move { c.send_text(text).await.map(LocalMessage::from) })
+        })
+    }
+}
+
+/// `csdk_channel_retry_send` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Puts a failed message back in the queue; false when it was not failed.
+///
+/// `*out_done` gets the flag (false on failure).
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_retry_send(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    local_id: *const c_char,
+    out_done: *mut bool,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_done, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            let local_id = str_arg(local_id, "local_id")?.to_owned();
+            Ok(async move { c.retry_send(&local_id).await })
+        })
+    }
+}
+
+/// `csdk_channel_discard` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Discards an unsent or failed message (timelines drop its echo); false when unknown or sent.
+///
+/// `*out_done` gets the flag (false on failure).
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_discard(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    local_id: *const c_char,
+    out_done: *mut bool,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_done, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            let local_id = str_arg(local_id, "local_id")?.to_owned();
+            Ok(async move { c.discard(&local_id).await })
+        })
+    }
+}
+
+/// `csdk_channel_pending` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// The user's messages of this channel not sent yet, or failed.
+///
+/// `*out_json` gets a JSON array of `LocalMessage`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_pending(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            Ok(async move { c.pending().await.map(map_vec::<_, LocalMessage>) })
+        })
+    }
+}
+
+/// `csdk_channel_messages` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// A page of history, whole and ascending: up to `limit` (1..=100) messages with `seq < before_seq` (the newest when none). Gaps are filled from the server.
+///
+/// `before_seq`: 0 for none.
+/// `*out_json` gets a JSON array of `Message`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_messages(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    before_seq: u64,
+    limit: u32,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            let before_seq = (before_seq != 0).then_some(before_seq);
+            Ok(async move {
+                c.messages(before_seq, limit)
+                    .await
+                    .map(map_vec::<_, Message>)
+            })
+        })
+    }
+}
+
+/// `csdk_channel_mark_read` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Marks everything up to `seq` read (never backwards); returns the new head.
+///
+/// `*out_json` gets `ChannelHead` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_mark_read(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    seq: u64,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            Ok(async move { c.mark_read(seq).await.map(ChannelHead::from) })
+        })
+    }
+}
+
+/// `csdk_channel_mark_all_read` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Marks every message read; returns the new head.
+///
+/// `*out_json` gets `ChannelHead` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_mark_all_read(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            Ok(async move { c.mark_all_read().await.map(ChannelHead::from) })
+        })
+    }
+}
+
+/// `csdk_channel_edit_message` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Edits one's own text or custom message: new content, mentions or custom data (absent fields stay). Shown at once (`Updated`), kept durably and carried out when connected; a refused edit rolls back with the server's error (`not_author`, `message_recalled`, `not_editable`, limits). Await it with `wait_for_change`.
+///
+/// `edit_json`: `MessageEdit` JSON.
+/// `*out_json` gets `PendingChange` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_edit_message(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    seq: u64,
+    edit_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            let edit: MessageEdit = json_arg(edit_json, "edit_json", None)?;
+            Ok(async move {
+                c.edit_message(seq, edit.into())
+                    .await
+                    .map(PendingChange::from)
+            })
+        })
+    }
+}
+
+/// `csdk_channel_recall_message` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Recalls a message for everyone (its content becomes `recalled`): one's own within `recall_window_ms`, any message with `manage_messages` (queued like an edit).
+///
+/// `*out_json` gets `PendingChange` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_recall_message(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    seq: u64,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            Ok(async move { c.recall_message(seq).await.map(PendingChange::from) })
+        })
+    }
+}
+
+/// `csdk_channel_add_reaction` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Reacts to a message with an emoji (1..=`emoji_bytes` bytes); adding one the user has changes nothing (queued like an edit).
+///
+/// `*out_json` gets `PendingChange` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_add_reaction(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    seq: u64,
+    emoji: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            let emoji = str_arg(emoji, "emoji")?.to_owned();
+            Ok(async move { c.add_reaction(seq, emoji).await.map(PendingChange::from) })
+        })
+    }
+}
+
+/// `csdk_channel_remove_reaction` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Takes the user's reaction back (queued like an edit).
+///
+/// `*out_json` gets `PendingChange` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_remove_reaction(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    seq: u64,
+    emoji: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            let emoji = str_arg(emoji, "emoji")?.to_owned();
+            Ok(async move { c.remove_reaction(seq, emoji).await.map(PendingChange::from) })
+        })
+    }
+}
+
+/// `csdk_channel_pin_message` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Pins a message in the channel (`manage_messages`; at most `max_pins_per_channel`; queued like an edit).
+///
+/// `*out_json` gets `PendingChange` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_pin_message(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    seq: u64,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            Ok(async move { c.pin_message(seq).await.map(PendingChange::from) })
+        })
+    }
+}
+
+/// `csdk_channel_unpin_message` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Unpins a message (`manage_messages`; queued like an edit).
+///
+/// `*out_json` gets `PendingChange` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_unpin_message(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    seq: u64,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            Ok(async move { c.unpin_message(seq).await.map(PendingChange::from) })
+        })
+    }
+}
+
+/// `csdk_channel_hide_message` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Deletes a message for the user only: it leaves the timelines of all their devices (`Removed`) and no longer counts as unread or as a mention (queued like an edit).
+///
+/// `*out_json` gets `PendingChange` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_hide_message(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    seq: u64,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            Ok(async move { c.hide_message(seq).await.map(PendingChange::from) })
+        })
+    }
+}
+
+/// `csdk_channel_wait_for_change` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Waits until a change made on this device is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then).
+///
+/// `*out_change_seq` gets the value, 0 for none (0 on failure).
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_wait_for_change(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    key: *const c_char,
+    out_change_seq: *mut u64,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_change_seq, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            let key = str_arg(key, "key")?.to_owned();
+            Ok(async move { c.wait_for_change(&key).await.map(Option::unwrap_or_default) })
+        })
+    }
+}
+
+/// `csdk_channel_pins` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// The channel's pinned messages, the most recently pinned first (asks the server).
+///
+/// `*out_json` gets a JSON array of `Message`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_pins(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            Ok(async move { c.pins().await.map(map_vec::<_, Message>) })
+        })
+    }
+}
+
+/// `csdk_channel_check_operation` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Whether the user may do operation `op` (a protocol operation name such as `send_message` or `pin_message`) in this channel, from the cache: nothing when allowed (or when the cache cannot tell), else the error the server would give.
+///
+/// Returns `CSDK_OK` when allowed, else the refusal's code.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_check_operation(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    op: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(std::ptr::null_mut::<()>(), || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            let op = str_arg(op, "op")?.to_owned();
+            c.check_operation(&op).map_err(crate::error::SdkError::from)
+        })
+    }
+}
+
+/// `csdk_channel_check_send` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Whether the user may post `content` mentioning `mentions` here, from the cache: `send_messages`, plus `attach_media` for media and `mention_everyone` for `@everyone` or a group that is not mentionable; else the error the server would give.
+///
+/// `content_json`: `MessageContent` JSON.
+/// `mentions_json`: `Mentions` JSON, or NULL for the default.
+/// Returns `CSDK_OK` when allowed, else the refusal's code.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_check_send(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    content_json: *const c_char,
+    mentions_json: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(std::ptr::null_mut::<()>(), || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            let content: MessageContent = json_arg(content_json, "content_json", None)?;
+            let mentions: Mentions =
+                json_arg(mentions_json, "mentions_json", Some(Mentions::default))?;
+            c.check_send(&content.into(), &mentions.into())
+                .map_err(crate::error::SdkError::from)
+        })
+    }
+}
+
+/// `csdk_channel_forward` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Forwards a message (of any channel the user can read) to this channel: the server copies its content and records where it came from (`forwarded_from`). Queued like a send (the local echo; await it with `wait_for_send`).
+///
+/// `original_json`: `MessageRef` JSON.
+/// `options_json`: `SendOptions` JSON, or NULL for the default.
+/// `*out_json` gets `LocalMessage` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_forward(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    original_json: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
             let original: MessageRef = json_arg(original_json, "original_json", None)?;
             let options: SendOptions =
                 json_arg(options_json, "options_json", Some(SendOptions::default))?;

@@ -28,6 +28,7 @@ mod forward;
 mod generated;
 pub mod permissions;
 mod support;
+mod thread;
 
 pub use channel::*;
 pub use client::*;
@@ -36,6 +37,7 @@ pub use community::*;
 pub use generated::*;
 pub use permissions::*;
 pub use support::*;
+pub use thread::*;
 
 #[cfg(test)]
 mod tests {

@@ -1,11 +1,12 @@
 //! The one table of operations that both binding layers forward to `community-sdk`, and the
 //! generator that writes them.
 //!
-//! Each row names an operation of a community or channel handle once: its method, its
-//! parameters (with how each travels to Kotlin/Swift/Python and to C), its result and the
-//! call on the SDK handle. From the table come `uniffi_api/generated.rs` (the methods of
-//! the `Community` and `Channel` objects) and `capi/generated.rs` (the `csdk_community_*`
-//! and `csdk_channel_*` functions, seen by cbindgen like any hand-written function). Adding
+//! Each row names an operation of a client, community, channel or thread handle once: its
+//! method, its parameters (with how each travels to Kotlin/Swift/Python and to C), its
+//! result and the call on the SDK handle. From the table come `uniffi_api/generated.rs`
+//! (the methods of the `Client`, `Community`, `Channel` and `ChannelThread` objects) and
+//! `capi/generated.rs` (the `csdk_client_*`, `csdk_community_*`, `csdk_channel_*` and
+//! `csdk_thread_*` functions, seen by cbindgen like any hand-written function). Adding
 //! an operation to both layers is one row here, then
 //! `UPDATE_GENERATED=1 cargo test -p community-sdk-ffi generated_bindings_are_fresh`;
 //! the same test (without the variable) fails when the checked-in files are stale.
@@ -14,6 +15,11 @@
 //! blocking in C), a read of the cache (synchronous, infallible), or a check against the
 //! cache (synchronous, failing with the error the server would give).
 //!
+//! A thread's message stream is a channel handle on the thread (`ThreadHandle::messages`):
+//! in uniffi, `ChannelThread.messages()` returns a `Channel` whose methods are the
+//! channel rows; in C, each channel row marked [`Op::in_threads`] also gives a
+//! `csdk_thread_<method>` function that takes the thread's id after its channel's.
+//!
 //! Operations that are not plain forwarding (creating objects, subscriptions, the client's
 //! session calls) stay hand-written next to the generated ones.
 
@@ -21,7 +27,7 @@ mod rows;
 
 use std::fmt::Write as _;
 
-use rows::OPS;
+use rows::ops;
 
 /// Which handle an operation runs on.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -29,6 +35,7 @@ pub(super) enum On {
     Client,
     Community,
     Channel,
+    Thread,
 }
 
 impl On {
@@ -37,6 +44,7 @@ impl On {
             On::Client => "Client",
             On::Community => "Community",
             On::Channel => "Channel",
+            On::Thread => "ChannelThread",
         }
     }
 
@@ -45,6 +53,7 @@ impl On {
             On::Client => "csdk_client_",
             On::Community => "csdk_community_",
             On::Channel => "csdk_channel_",
+            On::Thread => "csdk_thread_",
         }
     }
 
@@ -52,7 +61,7 @@ impl On {
     fn uniffi_handle(self) -> &'static str {
         match self {
             On::Client => "&self.sdk()?",
-            On::Community | On::Channel => "&self.inner",
+            On::Community | On::Channel | On::Thread => "&self.inner",
         }
     }
 
@@ -72,6 +81,15 @@ impl On {
                 ],
                 "channel_arg(client, community_id, channel_id)?",
             ),
+            On::Thread => (
+                &[
+                    "client: *const CsdkClient",
+                    "community_id: *const c_char",
+                    "channel_id: *const c_char",
+                    "thread_id: *const c_char",
+                ],
+                "thread_arg(client, community_id, channel_id, thread_id)?",
+            ),
         }
     }
 
@@ -80,6 +98,7 @@ impl On {
             On::Client => "",
             On::Community => "`community_id` and ",
             On::Channel => "`community_id`, `channel_id` and ",
+            On::Thread => "`community_id`, `channel_id`, `thread_id` and ",
         }
     }
 }
@@ -273,6 +292,19 @@ pub(super) struct Op {
     mode: Mode,
     /// The call on the SDK handle `c`, without `.await`.
     call: &'static str,
+    /// A channel row that also works on a thread's message stream (C: a second function,
+    /// `csdk_thread_<method>`).
+    in_threads: bool,
+}
+
+impl Op {
+    /// Marks a channel row as one that also works on a thread's message stream.
+    pub(super) const fn in_threads(self) -> Op {
+        Op {
+            in_threads: true,
+            ..self
+        }
+    }
 }
 
 pub(super) const fn op(
@@ -291,6 +323,7 @@ pub(super) const fn op(
         result,
         mode: Mode::Call,
         call,
+        in_threads: false,
     }
 }
 
@@ -309,6 +342,7 @@ pub(super) const fn check(
         result: R::Unit,
         mode: Mode::Check,
         call,
+        in_threads: false,
     }
 }
 
@@ -327,6 +361,7 @@ pub(super) const fn cached(
         result,
         mode: Mode::Cached,
         call,
+        in_threads: false,
     }
 }
 
@@ -346,20 +381,20 @@ fn doc_lines(out: &mut String, indent: &str, text: &str) {
 fn render_uniffi() -> String {
     let mut out = String::from(HEADER);
     out.push_str(
-        "//! The forwarded methods of [`Client`], [`Community`] and [`Channel`] (see\n\
-         //! `ops_table/rows.rs`).\n\n\
+        "//! The forwarded methods of [`Client`], [`Community`], [`Channel`] and\n\
+         //! [`ChannelThread`] (see `ops_table/rows.rs`).\n\n\
          use std::collections::HashMap;\n\n\
-         use super::{Channel, Client, Community, call_on};\n\
+         use super::{Channel, ChannelThread, Client, Community, call_on};\n\
          use crate::error::SdkError;\n\
          use crate::records::*;\n",
     );
-    for on in [On::Client, On::Community, On::Channel] {
+    for on in [On::Client, On::Community, On::Channel, On::Thread] {
         let _ = write!(
             out,
             "\n#[uniffi::export(async_runtime = \"tokio\")]\nimpl {} {{\n",
             on.object()
         );
-        for op in OPS.iter().filter(|op| op.on == on) {
+        for op in ops().filter(|op| op.on == on) {
             doc_lines(&mut out, "    ", op.doc);
             let params: Vec<String> = op
                 .params
@@ -412,94 +447,135 @@ fn render_uniffi() -> String {
 fn render_c() -> String {
     let mut out = String::from(HEADER);
     out.push_str(
-        "//! The forwarded `csdk_community_*` and `csdk_channel_*` functions (see\n\
-         //! `ops_table/rows.rs`). Each runs on the SDK's runtime, blocking the calling thread.\n\n\
+        "//! The forwarded `csdk_client_*`, `csdk_community_*`, `csdk_channel_*` and\n\
+         //! `csdk_thread_*` functions (see `ops_table/rows.rs`). Each runs on the SDK's runtime,\n\
+         //! blocking the calling thread.\n\n\
          use std::collections::HashMap;\n\
          use std::ffi::c_char;\n\n\
          use super::client::{CsdkClient, client_arg};\n\
-         use super::forward::{channel_arg, community_arg, forward, read};\n\
+         use super::forward::{channel_arg, community_arg, forward, read, thread_arg};\n\
          use super::support::{enum_arg, json_arg, opt_str_arg, str_arg};\n\
          use crate::records::*;\n",
     );
-    for op in OPS {
-        let name = format!("{}{}", op.on.prefix(), op.method);
-        let _ = writeln!(out);
-        doc_lines(&mut out, "", op.doc);
-        let mut notes: Vec<String> = op.params.iter().filter_map(|p| p.c_doc()).collect();
-        if op.mode == Mode::Check {
-            notes.push("Returns `CSDK_OK` when allowed, else the refusal's code.".into());
-        }
-        match op.result {
-            R::Unit => {}
-            R::Bool => notes.push("`*out_done` gets the flag (false on failure).".into()),
-            R::Record(t) => notes.push(format!("`*out_json` gets `{t}` JSON.")),
-            R::List(t) => notes.push(format!("`*out_json` gets a JSON array of `{t}`.")),
-            R::OptRecord(t) => notes.push(format!("`*out_json` gets `{t}` JSON, or `null`.")),
-            R::Num(_, name) => notes.push(format!("`*out_{name}` gets the value (0 on failure).")),
-            R::OptNum(_, name) => notes.push(format!(
-                "`*out_{name}` gets the value, 0 for none (0 on failure)."
-            )),
-        }
-        if !notes.is_empty() {
-            out.push_str("///\n");
-            doc_lines(&mut out, "", &notes.join("\n"));
-        }
-        let _ = write!(
-            out,
-            "///\n/// # Safety\n/// `client` is a live handle; {}the string arguments are NUL-terminated\n/// (or NULL where allowed); out pointers are NULL or writable.\n",
-            op.on.c_ids()
-        );
-        out.push_str("#[unsafe(no_mangle)]\n");
+    for op in ops() {
         let (handle_params, handle) = op.on.c_handle();
-        let mut params: Vec<String> = handle_params.iter().map(|p| p.to_string()).collect();
-        params.extend(op.params.iter().map(|p| p.c_param()));
-        let out_arg = match op.result {
-            R::Unit => "std::ptr::null_mut::<()>()".to_string(),
-            R::Bool => {
-                params.push("out_done: *mut bool".into());
-                "out_done".into()
-            }
-            R::Num(t, name) | R::OptNum(t, name) => {
-                params.push(format!("out_{name}: *mut {t}"));
-                format!("out_{name}")
-            }
-            _ => {
-                params.push("out_json: *mut *mut c_char".into());
-                "out_json".into()
-            }
-        };
-        let _ = writeln!(
-            out,
-            "pub unsafe extern \"C\" fn {name}({}) -> i32 {{",
-            params.join(", ")
+        let name = format!("{}{}", op.on.prefix(), op.method);
+        c_function(
+            &mut out,
+            op,
+            &name,
+            op.doc,
+            handle_params,
+            handle,
+            op.on.c_ids(),
         );
-        let parses: Vec<String> = op.params.iter().filter_map(|p| p.c_parse()).collect();
-        out.push_str("    // SAFETY: the caller's contract (above), forwarded.\n");
-        if op.mode == Mode::Cached {
-            let _ = writeln!(
-                out,
-                "    unsafe {{ read({out_arg}, || {{ let c = {handle}; Ok({}) }}) }}",
-                op.result.c_cached_value(op.call)
-            );
-        } else if op.mode == Mode::Check {
-            let _ = writeln!(
-                out,
-                "    unsafe {{ read({out_arg}, || {{ let c = {handle}; {} {}.map_err(crate::error::SdkError::from) }}) }}",
-                parses.join(" "),
-                op.call
-            );
-        } else {
-            let _ = writeln!(
-                out,
-                "    unsafe {{ forward({out_arg}, || {{ let c = {handle}; {} Ok(async move {{ {}.await{} }}) }}) }}",
-                parses.join(" "),
-                op.call,
-                op.result.c_convert()
-            );
-        }
-        out.push_str("}\n");
+    }
+    for op in ops().filter(|op| op.in_threads) {
+        let (handle_params, handle) = On::Thread.c_handle();
+        let name = format!("{}{}", On::Thread.prefix(), op.method);
+        let doc = format!(
+            "`csdk_channel_{}` on the message stream of thread `thread_id` of channel\n\
+             `channel_id` (checked in the channel, as the server checks it):\n{}",
+            op.method, op.doc
+        );
+        let handle = format!("{handle}.messages()");
+        c_function(
+            &mut out,
+            op,
+            &name,
+            &doc,
+            handle_params,
+            &handle,
+            On::Thread.c_ids(),
+        );
     }
     out
+}
+
+/// The C function `name` of operation `op`, on the SDK handle `handle` named by the C
+/// parameters `handle_params`.
+fn c_function(
+    out: &mut String,
+    op: &Op,
+    name: &str,
+    doc: &str,
+    handle_params: &[&str],
+    handle: &str,
+    ids: &str,
+) {
+    let _ = writeln!(out);
+    doc_lines(out, "", doc);
+    let mut notes: Vec<String> = op.params.iter().filter_map(|p| p.c_doc()).collect();
+    if op.mode == Mode::Check {
+        notes.push("Returns `CSDK_OK` when allowed, else the refusal's code.".into());
+    }
+    match op.result {
+        R::Unit => {}
+        R::Bool => notes.push("`*out_done` gets the flag (false on failure).".into()),
+        R::Record(t) => notes.push(format!("`*out_json` gets `{t}` JSON.")),
+        R::List(t) => notes.push(format!("`*out_json` gets a JSON array of `{t}`.")),
+        R::OptRecord(t) => notes.push(format!("`*out_json` gets `{t}` JSON, or `null`.")),
+        R::Num(_, name) => notes.push(format!("`*out_{name}` gets the value (0 on failure).")),
+        R::OptNum(_, name) => notes.push(format!(
+            "`*out_{name}` gets the value, 0 for none (0 on failure)."
+        )),
+    }
+    if !notes.is_empty() {
+        out.push_str("///\n");
+        doc_lines(out, "", &notes.join("\n"));
+    }
+    let _ = write!(
+        out,
+        "///\n/// # Safety\n/// `client` is a live handle; {ids}the string arguments are NUL-terminated\n/// (or NULL where allowed); out pointers are NULL or writable.\n",
+    );
+    out.push_str("#[unsafe(no_mangle)]\n");
+    let mut params: Vec<String> = handle_params.iter().map(|p| p.to_string()).collect();
+    params.extend(op.params.iter().map(|p| p.c_param()));
+    let out_arg = match op.result {
+        R::Unit => "std::ptr::null_mut::<()>()".to_string(),
+        R::Bool => {
+            params.push("out_done: *mut bool".into());
+            "out_done".into()
+        }
+        R::Num(t, name) | R::OptNum(t, name) => {
+            params.push(format!("out_{name}: *mut {t}"));
+            format!("out_{name}")
+        }
+        _ => {
+            params.push("out_json: *mut *mut c_char".into());
+            "out_json".into()
+        }
+    };
+    let _ = writeln!(
+        out,
+        "pub unsafe extern \"C\" fn {name}({}) -> i32 {{",
+        params.join(", ")
+    );
+    let parses: Vec<String> = op.params.iter().filter_map(|p| p.c_parse()).collect();
+    out.push_str("    // SAFETY: the caller's contract (above), forwarded.\n");
+    if op.mode == Mode::Cached {
+        let _ = writeln!(
+            out,
+            "    unsafe {{ read({out_arg}, || {{ let c = {handle}; Ok({}) }}) }}",
+            op.result.c_cached_value(op.call)
+        );
+    } else if op.mode == Mode::Check {
+        let _ = writeln!(
+            out,
+            "    unsafe {{ read({out_arg}, || {{ let c = {handle}; {} {}.map_err(crate::error::SdkError::from) }}) }}",
+            parses.join(" "),
+            op.call
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "    unsafe {{ forward({out_arg}, || {{ let c = {handle}; {} Ok(async move {{ {}.await{} }}) }}) }}",
+            parses.join(" "),
+            op.call,
+            op.result.c_convert()
+        );
+    }
+    out.push_str("}\n");
 }
 
 /// Formats Rust source with rustfmt (edition 2024), as `cargo fmt` would.
@@ -557,7 +633,7 @@ fn generated_bindings_are_fresh() {
 #[test]
 fn every_operation_is_named_once_per_handle() {
     let mut seen = std::collections::BTreeSet::new();
-    for op in OPS {
+    for op in ops() {
         assert!(
             seen.insert((op.on.object(), op.method)),
             "{}::{} twice",
@@ -565,5 +641,20 @@ fn every_operation_is_named_once_per_handle() {
             op.method
         );
         assert!(!op.doc.is_empty() && op.call.starts_with("c."));
+        assert!(
+            !op.in_threads || op.on == On::Channel,
+            "{}::{}: only channel rows work on a thread's message stream",
+            op.on.object(),
+            op.method
+        );
+    }
+    // The C names too: a thread's own operations and its message stream's share a prefix.
+    let mut c_names = std::collections::BTreeSet::new();
+    let stream = ops()
+        .filter(|op| op.in_threads)
+        .map(|op| (On::Thread, op.method));
+    for (on, method) in ops().map(|op| (op.on, op.method)).chain(stream) {
+        let name = format!("{}{method}", on.prefix());
+        assert!(c_names.insert(name.clone()), "{name} twice");
     }
 }

@@ -427,6 +427,8 @@ pub struct Limits {
     pub max_overrides_per_channel: u64,
     pub max_member_fields: u64,
     pub member_field_bytes: u64,
+    pub thread_auto_archive_ms: u64,
+    pub max_active_threads_per_channel: u64,
 }
 
 impl From<wire::Limits> for Limits {
@@ -462,6 +464,8 @@ impl From<wire::Limits> for Limits {
             max_overrides_per_channel: n(v.max_overrides_per_channel),
             max_member_fields: n(v.max_member_fields),
             member_field_bytes: n(v.member_field_bytes),
+            thread_auto_archive_ms: v.thread_auto_archive_ms,
+            max_active_threads_per_channel: n(v.max_active_threads_per_channel),
         }
     }
 }

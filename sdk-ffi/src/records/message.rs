@@ -4,7 +4,7 @@
 use community_protocol as wire;
 use serde::{Deserialize, Serialize};
 
-use super::{Priority, map_vec};
+use super::{Priority, ThreadDigest, map_vec};
 
 /// Metadata of an uploaded file.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, uniffi::Record)]
@@ -237,6 +237,9 @@ pub struct Message {
     pub reply_preview: Option<ReplyPreview>,
     /// The original of a forwarded message.
     pub forwarded_from: Option<Origin>,
+    /// The thread started from this message, as a digest (message count, last reply,
+    /// participants, last activity); kept up to date on the timeline (`Updated`).
+    pub thread: Option<ThreadDigest>,
 }
 
 impl From<wire::Message> for Message {
@@ -259,6 +262,7 @@ impl From<wire::Message> for Message {
             pinned: v.pinned.map(Into::into),
             reply_preview: v.reply_preview.map(Into::into),
             forwarded_from: v.forwarded_from.map(Into::into),
+            thread: v.thread.map(Into::into),
         }
     }
 }

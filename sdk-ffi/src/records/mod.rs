@@ -13,6 +13,7 @@ mod message;
 mod protocol;
 mod roles;
 mod sdk;
+mod thread;
 
 pub use api::*;
 pub use change::*;
@@ -20,6 +21,7 @@ pub use message::*;
 pub use protocol::*;
 pub use roles::*;
 pub use sdk::*;
+pub use thread::*;
 
 /// Implements `From` both ways between a field-less protocol/SDK enum and its mirror.
 macro_rules! mirror_enum {
@@ -39,6 +41,49 @@ macro_rules! mirror_enum {
     };
 }
 pub(crate) use mirror_enum;
+
+/// Declares the mirror of a `community_sdk::ListDiff` of some item, and its conversion.
+macro_rules! list_diff {
+    ($(#[$doc:meta])* $name:ident of $item:ident = $original:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, uniffi::Enum)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        pub enum $name {
+            /// The whole list (first value of a subscription, or after a full resync).
+            Reset {
+                /// Every item.
+                items: Vec<$item>,
+            },
+            /// A new item.
+            Insert {
+                /// The item.
+                item: $item,
+            },
+            /// An item changed.
+            Update {
+                /// The new value.
+                item: $item,
+            },
+            /// The item with this id is gone.
+            Remove {
+                /// Its id.
+                id: String,
+            },
+        }
+
+        impl From<community_sdk::ListDiff<$original>> for $name {
+            fn from(v: community_sdk::ListDiff<$original>) -> Self {
+                match v {
+                    community_sdk::ListDiff::Reset(items) => Self::Reset { items: $crate::records::map_vec(items) },
+                    community_sdk::ListDiff::Insert(item) => Self::Insert { item: item.into() },
+                    community_sdk::ListDiff::Update(item) => Self::Update { item: item.into() },
+                    community_sdk::ListDiff::Remove(id) => Self::Remove { id },
+                }
+            }
+        }
+    };
+}
+pub(crate) use list_diff;
 
 /// Converts every item of a vector.
 pub(crate) fn map_vec<A, B: From<A>>(items: Vec<A>) -> Vec<B> {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use community_protocol as wire;
 use serde::{Deserialize, Serialize};
 
-use super::{ChannelNotification, Group, Override, map_vec, mirror_enum};
+use super::{ChannelNotification, Group, Override, ThreadInfo, map_vec, mirror_enum};
 use crate::error::{ErrorKind, code_name};
 
 /// How users get into a community.
@@ -327,10 +327,12 @@ pub struct CommunitySnapshot {
     pub me: MemberInfo,
     /// The user's notification status.
     pub notification: NotificationStatus,
-    /// Unread heads of the visible channels.
+    /// Unread heads of the visible channels and of the joined threads.
     pub heads: Vec<ChannelHead>,
     /// The community's permission groups, `@everyone` first, then by position.
     pub groups: Vec<Group>,
+    /// The threads the user joined (their heads are in `heads`, by thread id).
+    pub threads: Vec<ThreadInfo>,
 }
 
 impl From<wire::CommunitySnapshot> for CommunitySnapshot {
@@ -343,6 +345,7 @@ impl From<wire::CommunitySnapshot> for CommunitySnapshot {
             notification: v.notification.into(),
             heads: map_vec(v.heads),
             groups: map_vec(v.groups),
+            threads: map_vec(v.threads),
         }
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     ChannelHead, ChannelInfo, CommunityInfo, ErrorInfo, MemberInfo, Mentions, Message,
-    MessageContent, MessageRef, NotificationStatus, PendingChange, Priority, map_vec,
+    MessageContent, MessageRef, NotificationStatus, PendingChange, Priority, list_diff, map_vec,
 };
 
 /// Why the client is disconnected (and does not retry by itself).
@@ -243,54 +243,13 @@ impl From<sdk::ChannelEntry> for ChannelEntry {
     }
 }
 
-macro_rules! list_diff {
-    ($(#[$doc:meta])* $name:ident of $item:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, uniffi::Enum)]
-        #[serde(tag = "type", rename_all = "snake_case")]
-        pub enum $name {
-            /// The whole list (first value of a subscription, or after a full resync).
-            Reset {
-                /// Every item.
-                items: Vec<$item>,
-            },
-            /// A new item.
-            Insert {
-                /// The item.
-                item: $item,
-            },
-            /// An item changed.
-            Update {
-                /// The new value.
-                item: $item,
-            },
-            /// The item with this id is gone.
-            Remove {
-                /// Its id.
-                id: String,
-            },
-        }
-
-        impl From<sdk::ListDiff<sdk::$item>> for $name {
-            fn from(v: sdk::ListDiff<sdk::$item>) -> Self {
-                match v {
-                    sdk::ListDiff::Reset(items) => Self::Reset { items: map_vec(items) },
-                    sdk::ListDiff::Insert(item) => Self::Insert { item: item.into() },
-                    sdk::ListDiff::Update(item) => Self::Update { item: item.into() },
-                    sdk::ListDiff::Remove(id) => Self::Remove { id },
-                }
-            }
-        }
-    };
-}
-
 list_diff!(
     /// A change of the joined-community list.
-    CommunityListDiff of CommunityEntry
+    CommunityListDiff of CommunityEntry = sdk::CommunityEntry
 );
 list_diff!(
     /// A change of a community's channel list.
-    ChannelListDiff of ChannelEntry
+    ChannelListDiff of ChannelEntry = sdk::ChannelEntry
 );
 
 /// Options of a send.

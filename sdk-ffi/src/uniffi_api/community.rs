@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::call_on;
 use super::listeners::report;
-use super::{Channel, ChannelListListener};
+use super::{Channel, ChannelListListener, ChannelThread};
 use crate::error::SdkError;
 use crate::records::{NewChannel, map_vec};
 use crate::subscription::{TaskHandle, pump};
@@ -33,6 +33,11 @@ impl Community {
     /// A handle on one of its channels.
     pub fn channel(&self, channel_id: String) -> Arc<Channel> {
         Channel::new(self.inner.channel(channel_id))
+    }
+
+    /// A handle on thread `thread_id` of channel `channel_id` (no I/O).
+    pub fn thread(&self, thread_id: String, channel_id: String) -> Arc<ChannelThread> {
+        ChannelThread::new(self.inner.thread(thread_id, channel_id))
     }
 
     /// Channel list changes: the whole list first, then diffs.

@@ -1,11 +1,11 @@
 // Generated from `sdk-ffi/src/ops_table/rows.rs` by its test `generated_bindings_are_fresh`.
 // Do not edit: change the table and run `UPDATE_GENERATED=1 cargo test -p community-sdk-ffi generated_bindings_are_fresh`.
-//! The forwarded methods of [`Client`], [`Community`] and [`Channel`] (see
-//! `ops_table/rows.rs`).
+//! The forwarded methods of [`Client`], [`Community`], [`Channel`] and
+//! [`ChannelThread`] (see `ops_table/rows.rs`).
 
 use std::collections::HashMap;
 
-use super::{Channel, Client, Community, call_on};
+use super::{Channel, ChannelThread, Client, Community, call_on};
 use crate::error::SdkError;
 use crate::records::*;
 
@@ -511,6 +511,26 @@ impl Community {
         })
         .await
     }
+
+    /// The threads the user joined in the community, with their heads (counts), as cached, newest activity first.
+    pub fn joined_threads(&self) -> Vec<ThreadEntry> {
+        let c = &self.inner;
+        map_vec::<_, ThreadEntry>(c.joined_threads())
+    }
+
+    /// A page of the threads the user joined in the community, from the server, newest activity first.
+    pub async fn joined_threads_page(
+        &self,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> Result<ThreadsPage, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.joined_threads_page(cursor, limit)
+                .await
+                .map(ThreadsPage::from)
+        })
+        .await
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -779,5 +799,75 @@ impl Channel {
                 .map(LocalMessage::from)
         })
         .await
+    }
+
+    /// A page of the channel's threads from the server, active (`archived` false) or archived, newest activity first (`cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+    pub async fn threads(
+        &self,
+        archived: bool,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> Result<ThreadsPage, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.threads(archived, cursor, limit)
+                .await
+                .map(ThreadsPage::from)
+        })
+        .await
+    }
+
+    /// Unread and mention counts summed over the user's joined threads of this channel (the channel's "threads have unread messages" mark).
+    pub fn threads_unread(&self) -> ThreadsUnread {
+        let c = &self.inner;
+        ThreadsUnread::from(c.threads_unread())
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl ChannelThread {
+    /// The thread as cached (none when the user has not joined it; `fetch` asks the server).
+    pub fn info(&self) -> Option<ThreadInfo> {
+        let c = &self.inner;
+        c.info().map(ThreadInfo::from)
+    }
+
+    /// Its unread and mention counts (none when the user has not joined it).
+    pub fn unread(&self) -> Option<ChannelUnread> {
+        let c = &self.inner;
+        c.unread().map(ChannelUnread::from)
+    }
+
+    /// The thread from the server (the cache refreshed when joined).
+    pub async fn fetch(&self) -> Result<ThreadInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.fetch().await.map(ThreadInfo::from)
+        })
+        .await
+    }
+
+    /// Joins the thread: its messages come live and its unread messages and mentions count, on every device of the user (posting in it or being mentioned there joins too). Returns the user's head for it.
+    pub async fn join(&self) -> Result<ChannelHead, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.join().await.map(ChannelHead::from)
+        })
+        .await
+    }
+
+    /// Leaves the thread: it no longer counts.
+    pub async fn leave(&self) -> Result<(), SdkError> {
+        call_on(&self.inner, move |c| async move { c.leave().await }).await
+    }
+
+    /// Renames, archives or unarchives (its creator, or `manage_threads`), locks or unlocks and changes the auto-archive delay (`manage_threads`); absent fields stay. An archived thread refuses posts with `thread_archived`, a locked one with `thread_locked`.
+    pub async fn update(&self, update: ThreadUpdate) -> Result<ThreadInfo, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.update(update.into()).await.map(ThreadInfo::from)
+        })
+        .await
+    }
+
+    /// Deletes the thread and its messages (`manage_threads`).
+    pub async fn delete(&self) -> Result<(), SdkError> {
+        call_on(&self.inner, move |c| async move { c.delete().await }).await
     }
 }

@@ -3,7 +3,8 @@
 //! blocking-pool thread (token provider), never on a runtime worker.
 
 use crate::records::{
-    ChannelListDiff, CommunityListDiff, ConnectionState, MessageUpdate, SyncState, UnreadUpdate,
+    ChannelListDiff, CommunityListDiff, ConnectionState, MessageUpdate, SyncState, ThreadListDiff,
+    UnreadUpdate,
 };
 
 /// What a listener returns when it fails. Any exception a foreign listener throws arrives
@@ -60,6 +61,15 @@ pub trait CommunityListListener: Send + Sync {
 pub trait ChannelListListener: Send + Sync {
     /// A batch of changes.
     fn on_update(&self, diffs: Vec<ChannelListDiff>) -> Result<(), ListenerError>;
+}
+
+/// Receives a channel's thread list: `Reset` with its active threads (the first page)
+/// first, then threads started or changed (`Update`: renamed, archived, locked, active) and
+/// deleted (`Remove`, by thread id), in batches.
+#[uniffi::export(foreign)]
+pub trait ThreadListListener: Send + Sync {
+    /// A batch of changes.
+    fn on_update(&self, diffs: Vec<ThreadListDiff>) -> Result<(), ListenerError>;
 }
 
 /// Receives a channel's timeline: `Reset` first, then new messages and echo changes.

@@ -1,6 +1,6 @@
-//! The uniffi surface (Kotlin, Swift, Python): [`Client`] and its handles [`Community`]
-//! and [`Channel`] as objects, async methods that run on the SDK's runtime, and listener
-//! traits implemented in the foreign language.
+//! The uniffi surface (Kotlin, Swift, Python): [`Client`] and its handles [`Community`],
+//! [`Channel`] and [`ChannelThread`] as objects, async methods that run on the SDK's
+//! runtime, and listener traits implemented in the foreign language.
 //!
 //! Subscriptions: each `subscribe_*` takes a listener and returns a
 //! [`TaskHandle`](crate::subscription::TaskHandle); the listener receives the current value
@@ -16,6 +16,7 @@ mod community;
 #[rustfmt::skip]
 mod generated;
 mod listeners;
+mod thread;
 
 pub use channel::Channel;
 pub use client::Client;
@@ -23,11 +24,12 @@ pub use community::Community;
 pub(crate) use listeners::report;
 pub use listeners::{
     ChannelListListener, CommunityListListener, ConnectionListener, ListenerError, MessageListener,
-    OutboxListener, SyncStateListener, TokenProvider, UnreadListener,
+    OutboxListener, SyncStateListener, ThreadListListener, TokenProvider, UnreadListener,
 };
+pub use thread::ChannelThread;
 
 /// Runs `op` on a clone of an SDK handle, on the SDK runtime (the body of every async
-/// method of [`Client`], [`Community`] and [`Channel`]).
+/// method of [`Client`], [`Community`], [`Channel`] and [`ChannelThread`]).
 async fn call_on<H, T, F, Fut>(handle: &H, op: F) -> Result<T, crate::error::SdkError>
 where
     H: Clone + Send + 'static,

@@ -535,6 +535,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_func_stop_callbacks() != 8850:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_func_thread_is_archived() != 40705:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_add_members() != 28637:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_add_reaction() != 9886:
@@ -544,6 +546,8 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_check_send() != 49955:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_community_id() != 22194:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_create_thread() != 52726:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_delete() != 42977:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -557,7 +561,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_hide_message() != 33734:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_channel_id() != 9000:
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_id() != 55403:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read() != 21511:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -593,6 +597,14 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() != 4052:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_threads() != 40092:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_thread() != 26649:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_threads() != 37366:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_threads_unread() != 35772:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message() != 58147:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_unread() != 59669:
@@ -602,6 +614,26 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change() != 44908:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update() != 12815:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channelthread_channel_id() != 51395:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channelthread_delete() != 52043:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channelthread_fetch() != 58911:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channelthread_id() != 9723:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channelthread_info() != 25072:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channelthread_join() != 57529:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channelthread_leave() != 4045:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channelthread_messages() != 10824:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channelthread_unread() != 25328:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channelthread_update() != 5125:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_communities() != 14882:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -701,6 +733,10 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_join_requests() != 11949:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_joined_threads() != 33062:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_joined_threads_page() != 48343:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_kick() != 62427:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_leave() != 34418:
@@ -733,6 +769,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels() != 13953:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_thread() != 55577:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership() != 30730:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_unassign_group() != 44520:
@@ -762,6 +800,8 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_community_sdk_ffi_checksum_method_taskhandle_cancel() != 27628:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_taskhandle_is_cancelled() != 9746:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_threadlistlistener_on_update() != 48401:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token() != 63181:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -811,6 +851,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_func_set_log_listener.restype = cty
 _UniffiLib.uniffi_community_sdk_ffi_checksum_func_stop_callbacks.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_func_stop_callbacks.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_thread_is_archived.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_thread_is_archived.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_add_members.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_add_members.restype = ctypes.c_uint16
@@ -826,6 +869,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_check_send.restype =
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_community_id.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_community_id.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_create_thread.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_create_thread.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_delete.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_delete.restype = ctypes.c_uint16
@@ -898,6 +944,18 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_set_override.restype
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_threads.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_threads.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_thread.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_thread.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_threads.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_threads.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_threads_unread.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_threads_unread.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message.restype = ctypes.c_uint16
@@ -913,6 +971,36 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change.rest
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_channel_id.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_channel_id.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_delete.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_delete.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_fetch.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_fetch.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_id.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_id.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_info.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_info.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_join.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_join.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_leave.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_leave.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_messages.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_messages.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_unread.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_unread.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_update.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_update.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_communities.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_communities.restype = ctypes.c_uint16
@@ -1060,6 +1148,12 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_invite.restype = c
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_join_requests.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_join_requests.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_joined_threads.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_joined_threads.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_joined_threads_page.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_joined_threads_page.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_kick.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_kick.restype = ctypes.c_uint16
@@ -1108,6 +1202,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_set_notification.r
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_thread.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_thread.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership.restype = ctypes.c_uint16
@@ -1153,6 +1250,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_taskhandle_cancel.restype = 
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_taskhandle_is_cancelled.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_taskhandle_is_cancelled.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_threadlistlistener_on_update.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_threadlistlistener_on_update.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token.restype = ctypes.c_uint16
@@ -1184,6 +1284,12 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_func_stop_callbacks.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_func_stop_callbacks.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_thread_is_archived.argtypes = (
+    _UniffiRustBuffer,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_thread_is_archived.restype = ctypes.c_int8
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_add_members.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1213,6 +1319,11 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_community_id.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_community_id.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_create_thread.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_create_thread.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_delete.argtypes = (
     ctypes.c_uint64,
 )
@@ -1333,6 +1444,29 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_messages.argtype
     ctypes.c_uint64,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_messages.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_threads.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_threads.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_thread.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_thread.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_threads.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int8,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_threads.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_threads_unread.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_threads_unread.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_unpin_message.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint64,
@@ -1359,6 +1493,52 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channellistlistener_on_update.argt
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channellistlistener_on_update.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_channel_id.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_channel_id.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_delete.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_delete.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_fetch.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_fetch.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_id.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_id.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_info.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_info.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_join.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_join.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_leave.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_leave.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_messages.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_messages.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_unread.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_unread.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_update.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_update.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_communities.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1613,6 +1793,17 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_join_requests.argtypes =
     ctypes.c_uint64,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_join_requests.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_joined_threads.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_joined_threads.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_joined_threads_page.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_joined_threads_page.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_kick.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1697,6 +1888,13 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_channels.argty
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_channels.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_thread.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_thread.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_transfer_ownership.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1782,6 +1980,12 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_taskhandle_is_cancelled.argtypes =
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_taskhandle_is_cancelled.restype = ctypes.c_int8
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_threadlistlistener_on_update.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_threadlistlistener_on_update.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_tokenprovider_fetch_token.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1819,6 +2023,16 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_free_channellistlistener.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_free_channellistlistener.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_channelthread.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_channelthread.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_channelthread.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_channelthread.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_clone_client.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1909,6 +2123,16 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_free_taskhandle.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_free_taskhandle.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_threadlistlistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_threadlistlistener.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_threadlistlistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_threadlistlistener.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_clone_tokenprovider.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -2048,6 +2272,23 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_syncstatelistener.ar
     ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiSyncStateListener),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_syncstatelistener.restype = None
+_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_THREAD_LIST_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_THREAD_LIST_LISTENER = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_THREAD_LIST_LISTENER = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceCommunitySdkFfiThreadListListener(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_THREAD_LIST_LISTENER),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_THREAD_LIST_LISTENER),
+        ("on_update", _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_THREAD_LIST_LISTENER_METHOD0),
+    ]
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_threadlistlistener.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiThreadListListener),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_threadlistlistener.restype = None
 _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_TOKEN_PROVIDER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.POINTER(_UniffiRustBuffer),
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -4631,11 +4872,140 @@ class _UniffiFfiConverterSequenceTypeGroup(_UniffiConverterRustBuffer):
         ]
 
 @dataclass
+class ThreadInfo:
+    """
+    A thread as its channel's readers see it. A thread's messages carry its id as their
+    `channel_id`.
+"""
+    def __init__(self, *, community_id:str, thread_id:str, parent_channel_id:str, parent_seq:typing.Optional[int], name:str, created_by:str, created_at_ms:int, archived:bool, locked:bool, auto_archive_ms:int, last_activity_ms:int, message_count:int, member_count:int):
+        self.community_id = community_id
+        self.thread_id = thread_id
+        self.parent_channel_id = parent_channel_id
+        self.parent_seq = parent_seq
+        self.name = name
+        self.created_by = created_by
+        self.created_at_ms = created_at_ms
+        self.archived = archived
+        self.locked = locked
+        self.auto_archive_ms = auto_archive_ms
+        self.last_activity_ms = last_activity_ms
+        self.message_count = message_count
+        self.member_count = member_count
+        
+        
+
+    
+    def __str__(self):
+        return "ThreadInfo(community_id={}, thread_id={}, parent_channel_id={}, parent_seq={}, name={}, created_by={}, created_at_ms={}, archived={}, locked={}, auto_archive_ms={}, last_activity_ms={}, message_count={}, member_count={})".format(self.community_id, self.thread_id, self.parent_channel_id, self.parent_seq, self.name, self.created_by, self.created_at_ms, self.archived, self.locked, self.auto_archive_ms, self.last_activity_ms, self.message_count, self.member_count)
+    def __eq__(self, other):
+        if self.community_id != other.community_id:
+            return False
+        if self.thread_id != other.thread_id:
+            return False
+        if self.parent_channel_id != other.parent_channel_id:
+            return False
+        if self.parent_seq != other.parent_seq:
+            return False
+        if self.name != other.name:
+            return False
+        if self.created_by != other.created_by:
+            return False
+        if self.created_at_ms != other.created_at_ms:
+            return False
+        if self.archived != other.archived:
+            return False
+        if self.locked != other.locked:
+            return False
+        if self.auto_archive_ms != other.auto_archive_ms:
+            return False
+        if self.last_activity_ms != other.last_activity_ms:
+            return False
+        if self.message_count != other.message_count:
+            return False
+        if self.member_count != other.member_count:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeThreadInfo(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ThreadInfo(
+            community_id=_UniffiFfiConverterString.read(buf),
+            thread_id=_UniffiFfiConverterString.read(buf),
+            parent_channel_id=_UniffiFfiConverterString.read(buf),
+            parent_seq=_UniffiFfiConverterOptionalUInt64.read(buf),
+            name=_UniffiFfiConverterString.read(buf),
+            created_by=_UniffiFfiConverterString.read(buf),
+            created_at_ms=_UniffiFfiConverterInt64.read(buf),
+            archived=_UniffiFfiConverterBoolean.read(buf),
+            locked=_UniffiFfiConverterBoolean.read(buf),
+            auto_archive_ms=_UniffiFfiConverterUInt64.read(buf),
+            last_activity_ms=_UniffiFfiConverterInt64.read(buf),
+            message_count=_UniffiFfiConverterUInt64.read(buf),
+            member_count=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.community_id)
+        _UniffiFfiConverterString.check_lower(value.thread_id)
+        _UniffiFfiConverterString.check_lower(value.parent_channel_id)
+        _UniffiFfiConverterOptionalUInt64.check_lower(value.parent_seq)
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterString.check_lower(value.created_by)
+        _UniffiFfiConverterInt64.check_lower(value.created_at_ms)
+        _UniffiFfiConverterBoolean.check_lower(value.archived)
+        _UniffiFfiConverterBoolean.check_lower(value.locked)
+        _UniffiFfiConverterUInt64.check_lower(value.auto_archive_ms)
+        _UniffiFfiConverterInt64.check_lower(value.last_activity_ms)
+        _UniffiFfiConverterUInt64.check_lower(value.message_count)
+        _UniffiFfiConverterUInt64.check_lower(value.member_count)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.community_id, buf)
+        _UniffiFfiConverterString.write(value.thread_id, buf)
+        _UniffiFfiConverterString.write(value.parent_channel_id, buf)
+        _UniffiFfiConverterOptionalUInt64.write(value.parent_seq, buf)
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterString.write(value.created_by, buf)
+        _UniffiFfiConverterInt64.write(value.created_at_ms, buf)
+        _UniffiFfiConverterBoolean.write(value.archived, buf)
+        _UniffiFfiConverterBoolean.write(value.locked, buf)
+        _UniffiFfiConverterUInt64.write(value.auto_archive_ms, buf)
+        _UniffiFfiConverterInt64.write(value.last_activity_ms, buf)
+        _UniffiFfiConverterUInt64.write(value.message_count, buf)
+        _UniffiFfiConverterUInt64.write(value.member_count, buf)
+
+class _UniffiFfiConverterSequenceTypeThreadInfo(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeThreadInfo.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeThreadInfo.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeThreadInfo.read(buf) for i in range(count)
+        ]
+
+@dataclass
 class CommunitySnapshot:
     """
     Everything a member needs about one community, in one record.
 """
-    def __init__(self, *, info:CommunityInfo, categories:typing.List[CategoryInfo], channels:typing.List[ChannelInfo], me:MemberInfo, notification:NotificationStatus, heads:typing.List[ChannelHead], groups:typing.List[Group]):
+    def __init__(self, *, info:CommunityInfo, categories:typing.List[CategoryInfo], channels:typing.List[ChannelInfo], me:MemberInfo, notification:NotificationStatus, heads:typing.List[ChannelHead], groups:typing.List[Group], threads:typing.List[ThreadInfo]):
         self.info = info
         self.categories = categories
         self.channels = channels
@@ -4643,12 +5013,13 @@ class CommunitySnapshot:
         self.notification = notification
         self.heads = heads
         self.groups = groups
+        self.threads = threads
         
         
 
     
     def __str__(self):
-        return "CommunitySnapshot(info={}, categories={}, channels={}, me={}, notification={}, heads={}, groups={})".format(self.info, self.categories, self.channels, self.me, self.notification, self.heads, self.groups)
+        return "CommunitySnapshot(info={}, categories={}, channels={}, me={}, notification={}, heads={}, groups={}, threads={})".format(self.info, self.categories, self.channels, self.me, self.notification, self.heads, self.groups, self.threads)
     def __eq__(self, other):
         if self.info != other.info:
             return False
@@ -4664,6 +5035,8 @@ class CommunitySnapshot:
             return False
         if self.groups != other.groups:
             return False
+        if self.threads != other.threads:
+            return False
         return True
 
 class _UniffiFfiConverterTypeCommunitySnapshot(_UniffiConverterRustBuffer):
@@ -4677,6 +5050,7 @@ class _UniffiFfiConverterTypeCommunitySnapshot(_UniffiConverterRustBuffer):
             notification=_UniffiFfiConverterTypeNotificationStatus.read(buf),
             heads=_UniffiFfiConverterSequenceTypeChannelHead.read(buf),
             groups=_UniffiFfiConverterSequenceTypeGroup.read(buf),
+            threads=_UniffiFfiConverterSequenceTypeThreadInfo.read(buf),
         )
 
     @staticmethod
@@ -4688,6 +5062,7 @@ class _UniffiFfiConverterTypeCommunitySnapshot(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeNotificationStatus.check_lower(value.notification)
         _UniffiFfiConverterSequenceTypeChannelHead.check_lower(value.heads)
         _UniffiFfiConverterSequenceTypeGroup.check_lower(value.groups)
+        _UniffiFfiConverterSequenceTypeThreadInfo.check_lower(value.threads)
 
     @staticmethod
     def write(value, buf):
@@ -4698,6 +5073,7 @@ class _UniffiFfiConverterTypeCommunitySnapshot(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeNotificationStatus.write(value.notification, buf)
         _UniffiFfiConverterSequenceTypeChannelHead.write(value.heads, buf)
         _UniffiFfiConverterSequenceTypeGroup.write(value.groups, buf)
+        _UniffiFfiConverterSequenceTypeThreadInfo.write(value.threads, buf)
 
 @dataclass
 class CommunityUnread:
@@ -4846,6 +5222,57 @@ class _UniffiFfiConverterTypeCommunityUpdate(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.write(value.notice, buf)
         _UniffiFfiConverterOptionalTypeJoinPolicy.write(value.join_policy, buf)
         _UniffiFfiConverterOptionalBoolean.write(value.system_messages, buf)
+
+@dataclass
+class DigestLast:
+    """
+    The newest message of a thread, as its digest shows it.
+"""
+    def __init__(self, *, seq:int, sender_id:str, text:str, at_ms:int):
+        self.seq = seq
+        self.sender_id = sender_id
+        self.text = text
+        self.at_ms = at_ms
+        
+        
+
+    
+    def __str__(self):
+        return "DigestLast(seq={}, sender_id={}, text={}, at_ms={})".format(self.seq, self.sender_id, self.text, self.at_ms)
+    def __eq__(self, other):
+        if self.seq != other.seq:
+            return False
+        if self.sender_id != other.sender_id:
+            return False
+        if self.text != other.text:
+            return False
+        if self.at_ms != other.at_ms:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeDigestLast(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return DigestLast(
+            seq=_UniffiFfiConverterUInt64.read(buf),
+            sender_id=_UniffiFfiConverterString.read(buf),
+            text=_UniffiFfiConverterString.read(buf),
+            at_ms=_UniffiFfiConverterInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt64.check_lower(value.seq)
+        _UniffiFfiConverterString.check_lower(value.sender_id)
+        _UniffiFfiConverterString.check_lower(value.text)
+        _UniffiFfiConverterInt64.check_lower(value.at_ms)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt64.write(value.seq, buf)
+        _UniffiFfiConverterString.write(value.sender_id, buf)
+        _UniffiFfiConverterString.write(value.text, buf)
+        _UniffiFfiConverterInt64.write(value.at_ms, buf)
 
 @dataclass
 class FailedUser:
@@ -5005,7 +5432,7 @@ class Limits:
     """
     The deployment's limits (announced at login).
 """
-    def __init__(self, *, max_members_per_community:int, max_channels_per_community:int, max_joined_communities:int, community_name_chars:int, avatar_url_chars:int, community_notice_chars:int, max_attributes:int, attribute_key_chars:int, attribute_value_chars:int, max_invitees:int, max_page_size:int, nickname_bytes:int, channel_name_bytes:int, channel_intro_bytes:int, channel_notice_bytes:int, text_bytes:int, custom_payload_bytes:int, max_mentions:int, channel_messages_per_second:int, max_reactions_per_message:int, emoji_bytes:int, max_pins_per_channel:int, custom_data_bytes:int, recall_window_ms:int, max_hidden_per_channel:int, max_groups_per_community:int, max_overrides_per_channel:int, max_member_fields:int, member_field_bytes:int):
+    def __init__(self, *, max_members_per_community:int, max_channels_per_community:int, max_joined_communities:int, community_name_chars:int, avatar_url_chars:int, community_notice_chars:int, max_attributes:int, attribute_key_chars:int, attribute_value_chars:int, max_invitees:int, max_page_size:int, nickname_bytes:int, channel_name_bytes:int, channel_intro_bytes:int, channel_notice_bytes:int, text_bytes:int, custom_payload_bytes:int, max_mentions:int, channel_messages_per_second:int, max_reactions_per_message:int, emoji_bytes:int, max_pins_per_channel:int, custom_data_bytes:int, recall_window_ms:int, max_hidden_per_channel:int, max_groups_per_community:int, max_overrides_per_channel:int, max_member_fields:int, member_field_bytes:int, thread_auto_archive_ms:int, max_active_threads_per_channel:int):
         self.max_members_per_community = max_members_per_community
         self.max_channels_per_community = max_channels_per_community
         self.max_joined_communities = max_joined_communities
@@ -5035,12 +5462,14 @@ class Limits:
         self.max_overrides_per_channel = max_overrides_per_channel
         self.max_member_fields = max_member_fields
         self.member_field_bytes = member_field_bytes
+        self.thread_auto_archive_ms = thread_auto_archive_ms
+        self.max_active_threads_per_channel = max_active_threads_per_channel
         
         
 
     
     def __str__(self):
-        return "Limits(max_members_per_community={}, max_channels_per_community={}, max_joined_communities={}, community_name_chars={}, avatar_url_chars={}, community_notice_chars={}, max_attributes={}, attribute_key_chars={}, attribute_value_chars={}, max_invitees={}, max_page_size={}, nickname_bytes={}, channel_name_bytes={}, channel_intro_bytes={}, channel_notice_bytes={}, text_bytes={}, custom_payload_bytes={}, max_mentions={}, channel_messages_per_second={}, max_reactions_per_message={}, emoji_bytes={}, max_pins_per_channel={}, custom_data_bytes={}, recall_window_ms={}, max_hidden_per_channel={}, max_groups_per_community={}, max_overrides_per_channel={}, max_member_fields={}, member_field_bytes={})".format(self.max_members_per_community, self.max_channels_per_community, self.max_joined_communities, self.community_name_chars, self.avatar_url_chars, self.community_notice_chars, self.max_attributes, self.attribute_key_chars, self.attribute_value_chars, self.max_invitees, self.max_page_size, self.nickname_bytes, self.channel_name_bytes, self.channel_intro_bytes, self.channel_notice_bytes, self.text_bytes, self.custom_payload_bytes, self.max_mentions, self.channel_messages_per_second, self.max_reactions_per_message, self.emoji_bytes, self.max_pins_per_channel, self.custom_data_bytes, self.recall_window_ms, self.max_hidden_per_channel, self.max_groups_per_community, self.max_overrides_per_channel, self.max_member_fields, self.member_field_bytes)
+        return "Limits(max_members_per_community={}, max_channels_per_community={}, max_joined_communities={}, community_name_chars={}, avatar_url_chars={}, community_notice_chars={}, max_attributes={}, attribute_key_chars={}, attribute_value_chars={}, max_invitees={}, max_page_size={}, nickname_bytes={}, channel_name_bytes={}, channel_intro_bytes={}, channel_notice_bytes={}, text_bytes={}, custom_payload_bytes={}, max_mentions={}, channel_messages_per_second={}, max_reactions_per_message={}, emoji_bytes={}, max_pins_per_channel={}, custom_data_bytes={}, recall_window_ms={}, max_hidden_per_channel={}, max_groups_per_community={}, max_overrides_per_channel={}, max_member_fields={}, member_field_bytes={}, thread_auto_archive_ms={}, max_active_threads_per_channel={})".format(self.max_members_per_community, self.max_channels_per_community, self.max_joined_communities, self.community_name_chars, self.avatar_url_chars, self.community_notice_chars, self.max_attributes, self.attribute_key_chars, self.attribute_value_chars, self.max_invitees, self.max_page_size, self.nickname_bytes, self.channel_name_bytes, self.channel_intro_bytes, self.channel_notice_bytes, self.text_bytes, self.custom_payload_bytes, self.max_mentions, self.channel_messages_per_second, self.max_reactions_per_message, self.emoji_bytes, self.max_pins_per_channel, self.custom_data_bytes, self.recall_window_ms, self.max_hidden_per_channel, self.max_groups_per_community, self.max_overrides_per_channel, self.max_member_fields, self.member_field_bytes, self.thread_auto_archive_ms, self.max_active_threads_per_channel)
     def __eq__(self, other):
         if self.max_members_per_community != other.max_members_per_community:
             return False
@@ -5100,6 +5529,10 @@ class Limits:
             return False
         if self.member_field_bytes != other.member_field_bytes:
             return False
+        if self.thread_auto_archive_ms != other.thread_auto_archive_ms:
+            return False
+        if self.max_active_threads_per_channel != other.max_active_threads_per_channel:
+            return False
         return True
 
 class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
@@ -5135,6 +5568,8 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
             max_overrides_per_channel=_UniffiFfiConverterUInt64.read(buf),
             max_member_fields=_UniffiFfiConverterUInt64.read(buf),
             member_field_bytes=_UniffiFfiConverterUInt64.read(buf),
+            thread_auto_archive_ms=_UniffiFfiConverterUInt64.read(buf),
+            max_active_threads_per_channel=_UniffiFfiConverterUInt64.read(buf),
         )
 
     @staticmethod
@@ -5168,6 +5603,8 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.check_lower(value.max_overrides_per_channel)
         _UniffiFfiConverterUInt64.check_lower(value.max_member_fields)
         _UniffiFfiConverterUInt64.check_lower(value.member_field_bytes)
+        _UniffiFfiConverterUInt64.check_lower(value.thread_auto_archive_ms)
+        _UniffiFfiConverterUInt64.check_lower(value.max_active_threads_per_channel)
 
     @staticmethod
     def write(value, buf):
@@ -5200,6 +5637,8 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.max_overrides_per_channel, buf)
         _UniffiFfiConverterUInt64.write(value.max_member_fields, buf)
         _UniffiFfiConverterUInt64.write(value.member_field_bytes, buf)
+        _UniffiFfiConverterUInt64.write(value.thread_auto_archive_ms, buf)
+        _UniffiFfiConverterUInt64.write(value.max_active_threads_per_channel, buf)
 
 @dataclass
 class Media:
@@ -6839,12 +7278,132 @@ class _UniffiFfiConverterOptionalTypeOrigin(_UniffiConverterRustBuffer):
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
+class _UniffiFfiConverterOptionalTypeDigestLast(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeDigestLast.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeDigestLast.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeDigestLast.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
+class ThreadDigest:
+    """
+    What the message a thread started from shows of it (`Message.thread`), kept up to
+    date: a new digest arrives as an `Updated` message on the channel's timeline.
+"""
+    def __init__(self, *, thread_id:str, name:str, message_count:int, last:typing.Optional[DigestLast], participant_count:int, last_activity_ms:int, archived:bool):
+        self.thread_id = thread_id
+        self.name = name
+        self.message_count = message_count
+        self.last = last
+        self.participant_count = participant_count
+        self.last_activity_ms = last_activity_ms
+        self.archived = archived
+        
+        
+
+    
+    def __str__(self):
+        return "ThreadDigest(thread_id={}, name={}, message_count={}, last={}, participant_count={}, last_activity_ms={}, archived={})".format(self.thread_id, self.name, self.message_count, self.last, self.participant_count, self.last_activity_ms, self.archived)
+    def __eq__(self, other):
+        if self.thread_id != other.thread_id:
+            return False
+        if self.name != other.name:
+            return False
+        if self.message_count != other.message_count:
+            return False
+        if self.last != other.last:
+            return False
+        if self.participant_count != other.participant_count:
+            return False
+        if self.last_activity_ms != other.last_activity_ms:
+            return False
+        if self.archived != other.archived:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeThreadDigest(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ThreadDigest(
+            thread_id=_UniffiFfiConverterString.read(buf),
+            name=_UniffiFfiConverterString.read(buf),
+            message_count=_UniffiFfiConverterUInt64.read(buf),
+            last=_UniffiFfiConverterOptionalTypeDigestLast.read(buf),
+            participant_count=_UniffiFfiConverterUInt64.read(buf),
+            last_activity_ms=_UniffiFfiConverterInt64.read(buf),
+            archived=_UniffiFfiConverterBoolean.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.thread_id)
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterUInt64.check_lower(value.message_count)
+        _UniffiFfiConverterOptionalTypeDigestLast.check_lower(value.last)
+        _UniffiFfiConverterUInt64.check_lower(value.participant_count)
+        _UniffiFfiConverterInt64.check_lower(value.last_activity_ms)
+        _UniffiFfiConverterBoolean.check_lower(value.archived)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.thread_id, buf)
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterUInt64.write(value.message_count, buf)
+        _UniffiFfiConverterOptionalTypeDigestLast.write(value.last, buf)
+        _UniffiFfiConverterUInt64.write(value.participant_count, buf)
+        _UniffiFfiConverterInt64.write(value.last_activity_ms, buf)
+        _UniffiFfiConverterBoolean.write(value.archived, buf)
+
+class _UniffiFfiConverterOptionalTypeThreadDigest(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeThreadDigest.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeThreadDigest.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeThreadDigest.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
 @dataclass
 class Message:
     """
     A stored message.
 """
-    def __init__(self, *, community_id:str, channel_id:str, seq:int, sender_id:str, idempotency_key:str, content:MessageContent, mentions:Mentions, reply_to:typing.Optional[int], priority:Priority, created_at_ms:int, custom_data:str, edited_at_ms:typing.Optional[int], edit_count:int, reactions:typing.List[Reaction], pinned:typing.Optional[Pin], reply_preview:typing.Optional[ReplyPreview], forwarded_from:typing.Optional[Origin]):
+    def __init__(self, *, community_id:str, channel_id:str, seq:int, sender_id:str, idempotency_key:str, content:MessageContent, mentions:Mentions, reply_to:typing.Optional[int], priority:Priority, created_at_ms:int, custom_data:str, edited_at_ms:typing.Optional[int], edit_count:int, reactions:typing.List[Reaction], pinned:typing.Optional[Pin], reply_preview:typing.Optional[ReplyPreview], forwarded_from:typing.Optional[Origin], thread:typing.Optional[ThreadDigest]):
         self.community_id = community_id
         self.channel_id = channel_id
         self.seq = seq
@@ -6862,12 +7421,13 @@ class Message:
         self.pinned = pinned
         self.reply_preview = reply_preview
         self.forwarded_from = forwarded_from
+        self.thread = thread
         
         
 
     
     def __str__(self):
-        return "Message(community_id={}, channel_id={}, seq={}, sender_id={}, idempotency_key={}, content={}, mentions={}, reply_to={}, priority={}, created_at_ms={}, custom_data={}, edited_at_ms={}, edit_count={}, reactions={}, pinned={}, reply_preview={}, forwarded_from={})".format(self.community_id, self.channel_id, self.seq, self.sender_id, self.idempotency_key, self.content, self.mentions, self.reply_to, self.priority, self.created_at_ms, self.custom_data, self.edited_at_ms, self.edit_count, self.reactions, self.pinned, self.reply_preview, self.forwarded_from)
+        return "Message(community_id={}, channel_id={}, seq={}, sender_id={}, idempotency_key={}, content={}, mentions={}, reply_to={}, priority={}, created_at_ms={}, custom_data={}, edited_at_ms={}, edit_count={}, reactions={}, pinned={}, reply_preview={}, forwarded_from={}, thread={})".format(self.community_id, self.channel_id, self.seq, self.sender_id, self.idempotency_key, self.content, self.mentions, self.reply_to, self.priority, self.created_at_ms, self.custom_data, self.edited_at_ms, self.edit_count, self.reactions, self.pinned, self.reply_preview, self.forwarded_from, self.thread)
     def __eq__(self, other):
         if self.community_id != other.community_id:
             return False
@@ -6903,6 +7463,8 @@ class Message:
             return False
         if self.forwarded_from != other.forwarded_from:
             return False
+        if self.thread != other.thread:
+            return False
         return True
 
 class _UniffiFfiConverterTypeMessage(_UniffiConverterRustBuffer):
@@ -6926,6 +7488,7 @@ class _UniffiFfiConverterTypeMessage(_UniffiConverterRustBuffer):
             pinned=_UniffiFfiConverterOptionalTypePin.read(buf),
             reply_preview=_UniffiFfiConverterOptionalTypeReplyPreview.read(buf),
             forwarded_from=_UniffiFfiConverterOptionalTypeOrigin.read(buf),
+            thread=_UniffiFfiConverterOptionalTypeThreadDigest.read(buf),
         )
 
     @staticmethod
@@ -6947,6 +7510,7 @@ class _UniffiFfiConverterTypeMessage(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalTypePin.check_lower(value.pinned)
         _UniffiFfiConverterOptionalTypeReplyPreview.check_lower(value.reply_preview)
         _UniffiFfiConverterOptionalTypeOrigin.check_lower(value.forwarded_from)
+        _UniffiFfiConverterOptionalTypeThreadDigest.check_lower(value.thread)
 
     @staticmethod
     def write(value, buf):
@@ -6967,6 +7531,7 @@ class _UniffiFfiConverterTypeMessage(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalTypePin.write(value.pinned, buf)
         _UniffiFfiConverterOptionalTypeReplyPreview.write(value.reply_preview, buf)
         _UniffiFfiConverterOptionalTypeOrigin.write(value.forwarded_from, buf)
+        _UniffiFfiConverterOptionalTypeThreadDigest.write(value.thread, buf)
 
 class _UniffiFfiConverterOptionalTypeMessageContent(_UniffiConverterRustBuffer):
     @classmethod
@@ -7297,6 +7862,57 @@ class _UniffiFfiConverterTypeNewGroup(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt32.write(value.color, buf)
         _UniffiFfiConverterBoolean.write(value.mentionable, buf)
         _UniffiFfiConverterUInt64.write(value.permissions, buf)
+
+@dataclass
+class NewThread:
+    """
+    A new thread.
+"""
+    def __init__(self, *, name:str, parent_seq:typing.Optional[int] = _DEFAULT, auto_archive_ms:typing.Optional[int] = _DEFAULT):
+        self.name = name
+        if parent_seq is _DEFAULT:
+            self.parent_seq = None
+        else:
+            self.parent_seq = parent_seq
+        if auto_archive_ms is _DEFAULT:
+            self.auto_archive_ms = None
+        else:
+            self.auto_archive_ms = auto_archive_ms
+        
+        
+
+    
+    def __str__(self):
+        return "NewThread(name={}, parent_seq={}, auto_archive_ms={})".format(self.name, self.parent_seq, self.auto_archive_ms)
+    def __eq__(self, other):
+        if self.name != other.name:
+            return False
+        if self.parent_seq != other.parent_seq:
+            return False
+        if self.auto_archive_ms != other.auto_archive_ms:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeNewThread(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return NewThread(
+            name=_UniffiFfiConverterString.read(buf),
+            parent_seq=_UniffiFfiConverterOptionalUInt64.read(buf),
+            auto_archive_ms=_UniffiFfiConverterOptionalUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterOptionalUInt64.check_lower(value.parent_seq)
+        _UniffiFfiConverterOptionalUInt64.check_lower(value.auto_archive_ms)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterOptionalUInt64.write(value.parent_seq, buf)
+        _UniffiFfiConverterOptionalUInt64.write(value.auto_archive_ms, buf)
 
 
 
@@ -7937,6 +8553,187 @@ class _UniffiFfiConverterTypeSendOptions(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalUInt64.write(value.reply_to, buf)
         _UniffiFfiConverterTypePriority.write(value.priority, buf)
         _UniffiFfiConverterString.write(value.custom_data, buf)
+
+@dataclass
+class ThreadEntry:
+    """
+    A thread the user joined, with their head for it (its counts).
+"""
+    def __init__(self, *, info:ThreadInfo, head:ChannelHead):
+        self.info = info
+        self.head = head
+        
+        
+
+    
+    def __str__(self):
+        return "ThreadEntry(info={}, head={})".format(self.info, self.head)
+    def __eq__(self, other):
+        if self.info != other.info:
+            return False
+        if self.head != other.head:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeThreadEntry(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ThreadEntry(
+            info=_UniffiFfiConverterTypeThreadInfo.read(buf),
+            head=_UniffiFfiConverterTypeChannelHead.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeThreadInfo.check_lower(value.info)
+        _UniffiFfiConverterTypeChannelHead.check_lower(value.head)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeThreadInfo.write(value.info, buf)
+        _UniffiFfiConverterTypeChannelHead.write(value.head, buf)
+
+@dataclass
+class ThreadUpdate:
+    """
+    Changes to a thread; none leaves a field as it is.
+"""
+    def __init__(self, *, name:typing.Optional[str] = _DEFAULT, archived:typing.Optional[bool] = _DEFAULT, locked:typing.Optional[bool] = _DEFAULT, auto_archive_ms:typing.Optional[int] = _DEFAULT):
+        if name is _DEFAULT:
+            self.name = None
+        else:
+            self.name = name
+        if archived is _DEFAULT:
+            self.archived = None
+        else:
+            self.archived = archived
+        if locked is _DEFAULT:
+            self.locked = None
+        else:
+            self.locked = locked
+        if auto_archive_ms is _DEFAULT:
+            self.auto_archive_ms = None
+        else:
+            self.auto_archive_ms = auto_archive_ms
+        
+        
+
+    
+    def __str__(self):
+        return "ThreadUpdate(name={}, archived={}, locked={}, auto_archive_ms={})".format(self.name, self.archived, self.locked, self.auto_archive_ms)
+    def __eq__(self, other):
+        if self.name != other.name:
+            return False
+        if self.archived != other.archived:
+            return False
+        if self.locked != other.locked:
+            return False
+        if self.auto_archive_ms != other.auto_archive_ms:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeThreadUpdate(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ThreadUpdate(
+            name=_UniffiFfiConverterOptionalString.read(buf),
+            archived=_UniffiFfiConverterOptionalBoolean.read(buf),
+            locked=_UniffiFfiConverterOptionalBoolean.read(buf),
+            auto_archive_ms=_UniffiFfiConverterOptionalUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterOptionalString.check_lower(value.name)
+        _UniffiFfiConverterOptionalBoolean.check_lower(value.archived)
+        _UniffiFfiConverterOptionalBoolean.check_lower(value.locked)
+        _UniffiFfiConverterOptionalUInt64.check_lower(value.auto_archive_ms)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterOptionalString.write(value.name, buf)
+        _UniffiFfiConverterOptionalBoolean.write(value.archived, buf)
+        _UniffiFfiConverterOptionalBoolean.write(value.locked, buf)
+        _UniffiFfiConverterOptionalUInt64.write(value.auto_archive_ms, buf)
+
+@dataclass
+class ThreadsPage:
+    """
+    A page of threads, newest activity first.
+"""
+    def __init__(self, *, threads:typing.List[ThreadInfo], next_cursor:typing.Optional[str]):
+        self.threads = threads
+        self.next_cursor = next_cursor
+        
+        
+
+    
+    def __str__(self):
+        return "ThreadsPage(threads={}, next_cursor={})".format(self.threads, self.next_cursor)
+    def __eq__(self, other):
+        if self.threads != other.threads:
+            return False
+        if self.next_cursor != other.next_cursor:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeThreadsPage(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ThreadsPage(
+            threads=_UniffiFfiConverterSequenceTypeThreadInfo.read(buf),
+            next_cursor=_UniffiFfiConverterOptionalString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterSequenceTypeThreadInfo.check_lower(value.threads)
+        _UniffiFfiConverterOptionalString.check_lower(value.next_cursor)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterSequenceTypeThreadInfo.write(value.threads, buf)
+        _UniffiFfiConverterOptionalString.write(value.next_cursor, buf)
+
+@dataclass
+class ThreadsUnread:
+    """
+    Unread and mention counts summed over the user's joined threads of a channel (the
+    channel's "threads have unread messages" mark).
+"""
+    def __init__(self, *, unread_count:int, mention_count:int):
+        self.unread_count = unread_count
+        self.mention_count = mention_count
+        
+        
+
+    
+    def __str__(self):
+        return "ThreadsUnread(unread_count={}, mention_count={})".format(self.unread_count, self.mention_count)
+    def __eq__(self, other):
+        if self.unread_count != other.unread_count:
+            return False
+        if self.mention_count != other.mention_count:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeThreadsUnread(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ThreadsUnread(
+            unread_count=_UniffiFfiConverterUInt64.read(buf),
+            mention_count=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt64.check_lower(value.unread_count)
+        _UniffiFfiConverterUInt64.check_lower(value.mention_count)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt64.write(value.unread_count, buf)
+        _UniffiFfiConverterUInt64.write(value.mention_count, buf)
 
 @dataclass
 class UnreadTotals:
@@ -10726,6 +11523,560 @@ class _UniffiFfiConverterTypeSyncState(_UniffiConverterRustBuffer):
 
 
 
+
+
+
+
+
+class ThreadListDiff:
+    """
+    A change of a channel's thread list (`Remove` carries the thread's id).
+"""
+    def __init__(self):
+        raise RuntimeError("ThreadListDiff cannot be instantiated directly")
+
+    # Each enum variant is a nested class of the enum itself.
+    @dataclass
+    class RESET:
+        """
+        The whole list (first value of a subscription, or after a full resync).
+"""
+        
+        def __init__(self, items:typing.List[ThreadInfo]):
+            self.items = items
+            
+            """
+        Every item.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ThreadListDiff.RESET(items={})".format(self.items)
+        def __eq__(self, other):
+            if not isinstance(other, ThreadListDiff):
+                return NotImplemented
+            if not other.is_RESET():
+                return False
+            if self.items != other.items:
+                return False
+            return True
+
+    @dataclass
+    class INSERT:
+        """
+        A new item.
+"""
+        
+        def __init__(self, item:ThreadInfo):
+            self.item = item
+            
+            """
+        The item.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ThreadListDiff.INSERT(item={})".format(self.item)
+        def __eq__(self, other):
+            if not isinstance(other, ThreadListDiff):
+                return NotImplemented
+            if not other.is_INSERT():
+                return False
+            if self.item != other.item:
+                return False
+            return True
+
+    @dataclass
+    class UPDATE:
+        """
+        An item changed.
+"""
+        
+        def __init__(self, item:ThreadInfo):
+            self.item = item
+            
+            """
+        The new value.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ThreadListDiff.UPDATE(item={})".format(self.item)
+        def __eq__(self, other):
+            if not isinstance(other, ThreadListDiff):
+                return NotImplemented
+            if not other.is_UPDATE():
+                return False
+            if self.item != other.item:
+                return False
+            return True
+
+    @dataclass
+    class REMOVE:
+        """
+        The item with this id is gone.
+"""
+        
+        def __init__(self, id:str):
+            self.id = id
+            
+            """
+        Its id.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ThreadListDiff.REMOVE(id={})".format(self.id)
+        def __eq__(self, other):
+            if not isinstance(other, ThreadListDiff):
+                return NotImplemented
+            if not other.is_REMOVE():
+                return False
+            if self.id != other.id:
+                return False
+            return True
+
+    
+
+    # For each variant, we have `is_NAME` and `is_name` methods for easily checking
+    # whether an instance is that variant.
+    def is_RESET(self) -> bool:
+        return isinstance(self, ThreadListDiff.RESET)
+    def is_reset(self) -> bool:
+        return isinstance(self, ThreadListDiff.RESET)
+    def is_INSERT(self) -> bool:
+        return isinstance(self, ThreadListDiff.INSERT)
+    def is_insert(self) -> bool:
+        return isinstance(self, ThreadListDiff.INSERT)
+    def is_UPDATE(self) -> bool:
+        return isinstance(self, ThreadListDiff.UPDATE)
+    def is_update(self) -> bool:
+        return isinstance(self, ThreadListDiff.UPDATE)
+    def is_REMOVE(self) -> bool:
+        return isinstance(self, ThreadListDiff.REMOVE)
+    def is_remove(self) -> bool:
+        return isinstance(self, ThreadListDiff.REMOVE)
+    
+
+# Now, a little trick - we make each nested variant class be a subclass of the main
+# enum class, so that method calls and instance checks etc will work intuitively.
+# We might be able to do this a little more neatly with a metaclass, but this'll do.
+ThreadListDiff.RESET = type("ThreadListDiff.RESET", (ThreadListDiff.RESET, ThreadListDiff,), {})  # type: ignore
+ThreadListDiff.INSERT = type("ThreadListDiff.INSERT", (ThreadListDiff.INSERT, ThreadListDiff,), {})  # type: ignore
+ThreadListDiff.UPDATE = type("ThreadListDiff.UPDATE", (ThreadListDiff.UPDATE, ThreadListDiff,), {})  # type: ignore
+ThreadListDiff.REMOVE = type("ThreadListDiff.REMOVE", (ThreadListDiff.REMOVE, ThreadListDiff,), {})  # type: ignore
+
+
+
+
+class _UniffiFfiConverterTypeThreadListDiff(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return ThreadListDiff.RESET(
+                _UniffiFfiConverterSequenceTypeThreadInfo.read(buf),
+            )
+        if variant == 2:
+            return ThreadListDiff.INSERT(
+                _UniffiFfiConverterTypeThreadInfo.read(buf),
+            )
+        if variant == 3:
+            return ThreadListDiff.UPDATE(
+                _UniffiFfiConverterTypeThreadInfo.read(buf),
+            )
+        if variant == 4:
+            return ThreadListDiff.REMOVE(
+                _UniffiFfiConverterString.read(buf),
+            )
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value.is_RESET():
+            _UniffiFfiConverterSequenceTypeThreadInfo.check_lower(value.items)
+            return
+        if value.is_INSERT():
+            _UniffiFfiConverterTypeThreadInfo.check_lower(value.item)
+            return
+        if value.is_UPDATE():
+            _UniffiFfiConverterTypeThreadInfo.check_lower(value.item)
+            return
+        if value.is_REMOVE():
+            _UniffiFfiConverterString.check_lower(value.id)
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value.is_RESET():
+            buf.write_i32(1)
+            _UniffiFfiConverterSequenceTypeThreadInfo.write(value.items, buf)
+        if value.is_INSERT():
+            buf.write_i32(2)
+            _UniffiFfiConverterTypeThreadInfo.write(value.item, buf)
+        if value.is_UPDATE():
+            buf.write_i32(3)
+            _UniffiFfiConverterTypeThreadInfo.write(value.item, buf)
+        if value.is_REMOVE():
+            buf.write_i32(4)
+            _UniffiFfiConverterString.write(value.id, buf)
+
+
+
+class _UniffiFfiConverterOptionalTypeThreadInfo(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeThreadInfo.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeThreadInfo.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeThreadInfo.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterOptionalTypeChannelUnread(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeChannelUnread.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeChannelUnread.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeChannelUnread.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+
+class ChannelThreadProtocol(typing.Protocol):
+    """
+    A handle on one thread. Cheap; creating one does no I/O; reads come from the cache.
+"""
+    
+    def channel_id(self, ) -> str:
+        """
+        The channel it lives in.
+"""
+        raise NotImplementedError
+    async def delete(self, ) -> None:
+        """
+        Deletes the thread and its messages (`manage_threads`).
+"""
+        raise NotImplementedError
+    async def fetch(self, ) -> ThreadInfo:
+        """
+        The thread from the server (the cache refreshed when joined).
+"""
+        raise NotImplementedError
+    def id(self, ) -> str:
+        """
+        The thread's id (its messages carry it as their `channel_id`).
+"""
+        raise NotImplementedError
+    def info(self, ) -> typing.Optional[ThreadInfo]:
+        """
+        The thread as cached (none when the user has not joined it; `fetch` asks the server).
+"""
+        raise NotImplementedError
+    async def join(self, ) -> ChannelHead:
+        """
+        Joins the thread: its messages come live and its unread messages and mentions count, on every device of the user (posting in it or being mentioned there joins too). Returns the user's head for it.
+"""
+        raise NotImplementedError
+    async def leave(self, ) -> None:
+        """
+        Leaves the thread: it no longer counts.
+"""
+        raise NotImplementedError
+    def messages(self, ) -> Channel:
+        """
+        Its message stream: a `Channel` on the thread's id whose calls (`send`,
+        `messages`, `subscribe_messages`, `mark_read`, `edit_message`, `add_reaction`,
+        `pin_message`…) work as in a channel, checked in the thread's channel as the server
+        checks them (`send_in_threads`; `thread_archived`, `thread_locked`).
+"""
+        raise NotImplementedError
+    def unread(self, ) -> typing.Optional[ChannelUnread]:
+        """
+        Its unread and mention counts (none when the user has not joined it).
+"""
+        raise NotImplementedError
+    async def update(self, update: ThreadUpdate) -> ThreadInfo:
+        """
+        Renames, archives or unarchives (its creator, or `manage_threads`), locks or unlocks and changes the auto-archive delay (`manage_threads`); absent fields stay. An archived thread refuses posts with `thread_archived`, a locked one with `thread_locked`.
+"""
+        raise NotImplementedError
+
+class ChannelThread(ChannelThreadProtocol):
+    """
+    A handle on one thread. Cheap; creating one does no I/O; reads come from the cache.
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_free_channelthread, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_clone_channelthread, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def channel_id(self, ) -> str:
+        """
+        The channel it lives in.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_channel_id,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    async def delete(self, ) -> None:
+        """
+        Deletes the thread and its messages (`manage_threads`).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_delete(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def fetch(self, ) -> ThreadInfo:
+        """
+        The thread from the server (the cache refreshed when joined).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeThreadInfo.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_fetch(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    def id(self, ) -> str:
+        """
+        The thread's id (its messages carry it as their `channel_id`).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_id,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def info(self, ) -> typing.Optional[ThreadInfo]:
+        """
+        The thread as cached (none when the user has not joined it; `fetch` asks the server).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalTypeThreadInfo.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_info,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    async def join(self, ) -> ChannelHead:
+        """
+        Joins the thread: its messages come live and its unread messages and mentions count, on every device of the user (posting in it or being mentioned there joins too). Returns the user's head for it.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeChannelHead.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_join(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def leave(self, ) -> None:
+        """
+        Leaves the thread: it no longer counts.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_leave(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    def messages(self, ) -> Channel:
+        """
+        Its message stream: a `Channel` on the thread's id whose calls (`send`,
+        `messages`, `subscribe_messages`, `mark_read`, `edit_message`, `add_reaction`,
+        `pin_message`…) work as in a channel, checked in the thread's channel as the server
+        checks them (`send_in_threads`; `thread_archived`, `thread_locked`).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeChannel.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_messages,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def unread(self, ) -> typing.Optional[ChannelUnread]:
+        """
+        Its unread and mention counts (none when the user has not joined it).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalTypeChannelUnread.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_unread,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    async def update(self, update: ThreadUpdate) -> ThreadInfo:
+        """
+        Renames, archives or unarchives (its creator, or `manage_threads`), locks or unlocks and changes the auto-archive delay (`manage_threads`); absent fields stay. An archived thread refuses posts with `thread_archived`, a locked one with `thread_locked`.
+"""
+        
+        _UniffiFfiConverterTypeThreadUpdate.check_lower(update)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeThreadUpdate.lower(update),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeThreadInfo.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_update(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+
+
+
+
+
+class _UniffiFfiConverterTypeChannelThread:
+    @staticmethod
+    def lift(value: int) -> ChannelThread:
+        return ChannelThread._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: ChannelThread):
+        if not isinstance(value, ChannelThread):
+            raise TypeError("Expected ChannelThread instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: ChannelThread) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> ChannelThread:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: ChannelThread, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
 class _UniffiFfiConverterOptionalTypeChannelEntry(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -11022,35 +12373,180 @@ class _UniffiFfiConverterTypeTaskHandle:
     def write(cls, value: TaskHandle, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
-class _UniffiFfiConverterOptionalTypeChannelUnread(_UniffiConverterRustBuffer):
+class _UniffiFfiConverterSequenceTypeThreadListDiff(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
-        if value is not None:
-            _UniffiFfiConverterTypeChannelUnread.check_lower(value)
+        for item in value:
+            _UniffiFfiConverterTypeThreadListDiff.check_lower(item)
 
     @classmethod
     def write(cls, value, buf):
-        if value is None:
-            buf.write_u8(0)
-            return
-
-        buf.write_u8(1)
-        _UniffiFfiConverterTypeChannelUnread.write(value, buf)
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeThreadListDiff.write(item, buf)
 
     @classmethod
     def read(cls, buf):
-        flag = buf.read_u8()
-        if flag == 0:
-            return None
-        elif flag == 1:
-            return _UniffiFfiConverterTypeChannelUnread.read(buf)
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeThreadListDiff.read(buf) for i in range(count)
+        ]
+
+
+class ThreadListListener():
+    """
+    Receives a channel's thread list: `Reset` with its active threads (the first page)
+    first, then threads started or changed (`Update`: renamed, archived, locked, active) and
+    deleted (`Remove`, by thread id), in batches.
+"""
+    
+    def on_update(self, diffs: typing.List[ThreadListDiff]) -> None:
+        """
+        A batch of changes.
+"""
+        raise NotImplementedError
+
+class ThreadListListenerImpl(ThreadListListener):
+    """
+    Receives a channel's thread list: `Reset` with its active threads (the first page)
+    first, then threads started or changed (`Update`: renamed, archived, locked, active) and
+    deleted (`Remove`, by thread id), in batches.
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_free_threadlistlistener, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_clone_threadlistlistener, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def on_update(self, diffs: typing.List[ThreadListDiff]) -> None:
+        """
+        A batch of changes.
+"""
+        
+        _UniffiFfiConverterSequenceTypeThreadListDiff.check_lower(diffs)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceTypeThreadListDiff.lower(diffs),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeListenerError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_threadlistlistener_on_update,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplThreadListListenerImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_THREAD_LIST_LISTENER_METHOD0
+    def on_update(
+            uniffi_handle,
+            diffs,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypeThreadListListener._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterSequenceTypeThreadListDiff.lift(diffs), )
+            uniffi_method = uniffi_obj.on_update
+            return uniffi_method(*uniffi_args)
+        write_return_value = lambda v: None
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                ListenerError,
+                _UniffiFfiConverterTypeListenerError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_THREAD_LIST_LISTENER
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypeThreadListListener._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_THREAD_LIST_LISTENER
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypeThreadListListener._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceCommunitySdkFfiThreadListListener(
+        _uniffi_free,
+        _uniffi_clone,
+        on_update,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_threadlistlistener(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypeThreadListListener:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return ThreadListListenerImpl._uniffi_make_instance(value)
         else:
-            raise InternalError("Unexpected flag byte for optional type")
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypeThreadListListener._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: ThreadListListener):
+        if not isinstance(value, ThreadListListener):
+            raise TypeError("Expected ThreadListListener subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: ThreadListListener):
+         if isinstance(value, ThreadListListenerImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypeThreadListListener._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: ThreadListListener, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
 
 
 class ChannelProtocol(typing.Protocol):
     """
-    A handle on one channel. Cheap; reads come from the cache.
+    A handle on one channel, or on a thread's message stream (`ChannelThread.messages()`,
+    whose calls are checked in the thread's channel). Cheap; reads come from the cache.
 """
     
     async def add_members(self, user_ids: typing.List[str]) -> UsersOutcome:
@@ -11076,6 +12572,13 @@ class ChannelProtocol(typing.Protocol):
     def community_id(self, ) -> str:
         """
         The community's id.
+"""
+        raise NotImplementedError
+    async def create_thread(self, thread: NewThread) -> ChannelThread:
+        """
+        Starts a thread here, from one of this channel's messages (`parent_seq`; one
+        thread per message, else `thread_exists`) or free-standing (`create_threads`); the
+        user joins it.
 """
         raise NotImplementedError
     async def delete(self, ) -> None:
@@ -11110,7 +12613,7 @@ class ChannelProtocol(typing.Protocol):
         raise NotImplementedError
     def id(self, ) -> str:
         """
-        The channel's id.
+        The channel's id (the thread's, for a thread's message stream).
 """
         raise NotImplementedError
     async def mark_all_read(self, ) -> ChannelHead:
@@ -11201,6 +12704,27 @@ class ChannelProtocol(typing.Protocol):
         made on this device (`Change`) and echo changes (`Local`, `Discarded`).
 """
         raise NotImplementedError
+    async def subscribe_threads(self, listener: ThreadListListener) -> TaskHandle:
+        """
+        The channel's thread list: its active threads (the first page, from the server)
+        first, then threads started or changed (`Update`) and deleted (`Remove`).
+"""
+        raise NotImplementedError
+    def thread(self, thread_id: str) -> ChannelThread:
+        """
+        A handle on one of this channel's threads (no I/O).
+"""
+        raise NotImplementedError
+    async def threads(self, archived: bool,cursor: typing.Optional[str],limit: typing.Optional[int]) -> ThreadsPage:
+        """
+        A page of the channel's threads from the server, active (`archived` false) or archived, newest activity first (`cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+"""
+        raise NotImplementedError
+    def threads_unread(self, ) -> ThreadsUnread:
+        """
+        Unread and mention counts summed over the user's joined threads of this channel (the channel's "threads have unread messages" mark).
+"""
+        raise NotImplementedError
     async def unpin_message(self, seq: int) -> PendingChange:
         """
         Unpins a message (`manage_messages`; queued like an edit).
@@ -11224,7 +12748,8 @@ class ChannelProtocol(typing.Protocol):
 
 class Channel(ChannelProtocol):
     """
-    A handle on one channel. Cheap; reads come from the cache.
+    A handle on one channel, or on a thread's message stream (`ChannelThread.messages()`,
+    whose calls are checked in the thread's channel). Cheap; reads come from the cache.
 """
     
     _handle: ctypes.c_uint64
@@ -11346,6 +12871,28 @@ class Channel(ChannelProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def create_thread(self, thread: NewThread) -> ChannelThread:
+        """
+        Starts a thread here, from one of this channel's messages (`parent_seq`; one
+        thread per message, else `thread_exists`) or free-standing (`create_threads`); the
+        user joins it.
+"""
+        
+        _UniffiFfiConverterTypeNewThread.check_lower(thread)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeNewThread.lower(thread),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeChannelThread.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_create_thread(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def delete(self, ) -> None:
         """
         Deletes the channel and its messages (`manage_channels`; not the default channel).
@@ -11466,7 +13013,7 @@ class Channel(ChannelProtocol):
         )
     def id(self, ) -> str:
         """
-        The channel's id.
+        The channel's id (the thread's, for a thread's message stream).
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -11814,6 +13361,86 @@ class Channel(ChannelProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    async def subscribe_threads(self, listener: ThreadListListener) -> TaskHandle:
+        """
+        The channel's thread list: its active threads (the first page, from the server)
+        first, then threads started or changed (`Update`) and deleted (`Remove`).
+"""
+        
+        _UniffiFfiConverterTypeThreadListListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeThreadListListener.lower(listener),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeTaskHandle.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_threads(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    def thread(self, thread_id: str) -> ChannelThread:
+        """
+        A handle on one of this channel's threads (no I/O).
+"""
+        
+        _UniffiFfiConverterString.check_lower(thread_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(thread_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeChannelThread.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_thread,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    async def threads(self, archived: bool,cursor: typing.Optional[str],limit: typing.Optional[int]) -> ThreadsPage:
+        """
+        A page of the channel's threads from the server, active (`archived` false) or archived, newest activity first (`cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+"""
+        
+        _UniffiFfiConverterBoolean.check_lower(archived)
+
+        _UniffiFfiConverterOptionalString.check_lower(cursor)
+
+        _UniffiFfiConverterOptionalUInt32.check_lower(limit)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterBoolean.lower(archived),
+            _UniffiFfiConverterOptionalString.lower(cursor),
+            _UniffiFfiConverterOptionalUInt32.lower(limit),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeThreadsPage.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_threads(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    def threads_unread(self, ) -> ThreadsUnread:
+        """
+        Unread and mention counts summed over the user's joined threads of this channel (the channel's "threads have unread messages" mark).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeThreadsUnread.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_threads_unread,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     async def unpin_message(self, seq: int) -> PendingChange:
         """
         Unpins a message (`manage_messages`; queued like an edit).
@@ -12178,6 +13805,29 @@ class _UniffiFfiConverterSequenceTypeJoinRequest(_UniffiConverterRustBuffer):
             _UniffiFfiConverterTypeJoinRequest.read(buf) for i in range(count)
         ]
 
+class _UniffiFfiConverterSequenceTypeThreadEntry(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeThreadEntry.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeThreadEntry.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeThreadEntry.read(buf) for i in range(count)
+        ]
+
 class _UniffiFfiConverterOptionalTypeCommunityUnread(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -12319,6 +13969,16 @@ class CommunityProtocol(typing.Protocol):
         Pending join requests (`kick_members`).
 """
         raise NotImplementedError
+    def joined_threads(self, ) -> typing.List[ThreadEntry]:
+        """
+        The threads the user joined in the community, with their heads (counts), as cached, newest activity first.
+"""
+        raise NotImplementedError
+    async def joined_threads_page(self, cursor: typing.Optional[str],limit: typing.Optional[int]) -> ThreadsPage:
+        """
+        A page of the threads the user joined in the community, from the server, newest activity first.
+"""
+        raise NotImplementedError
     async def kick(self, user_id: str) -> None:
         """
         Removes a member (`kick_members`; the member must rank below the user).
@@ -12397,6 +14057,11 @@ class CommunityProtocol(typing.Protocol):
     def subscribe_channels(self, listener: ChannelListListener) -> TaskHandle:
         """
         Channel list changes: the whole list first, then diffs.
+"""
+        raise NotImplementedError
+    def thread(self, thread_id: str,channel_id: str) -> ChannelThread:
+        """
+        A handle on thread `thread_id` of channel `channel_id` (no I/O).
 """
         raise NotImplementedError
     async def transfer_ownership(self, user_id: str) -> MemberInfo:
@@ -12874,6 +14539,44 @@ class Community(CommunityProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    def joined_threads(self, ) -> typing.List[ThreadEntry]:
+        """
+        The threads the user joined in the community, with their heads (counts), as cached, newest activity first.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeThreadEntry.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_joined_threads,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    async def joined_threads_page(self, cursor: typing.Optional[str],limit: typing.Optional[int]) -> ThreadsPage:
+        """
+        A page of the threads the user joined in the community, from the server, newest activity first.
+"""
+        
+        _UniffiFfiConverterOptionalString.check_lower(cursor)
+
+        _UniffiFfiConverterOptionalUInt32.check_lower(limit)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterOptionalString.lower(cursor),
+            _UniffiFfiConverterOptionalUInt32.lower(limit),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeThreadsPage.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_joined_threads_page(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def kick(self, user_id: str) -> None:
         """
         Removes a member (`kick_members`; the member must rank below the user).
@@ -13193,6 +14896,27 @@ class Community(CommunityProtocol):
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
             _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_channels,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def thread(self, thread_id: str,channel_id: str) -> ChannelThread:
+        """
+        A handle on thread `thread_id` of channel `channel_id` (no I/O).
+"""
+        
+        _UniffiFfiConverterString.check_lower(thread_id)
+
+        _UniffiFfiConverterString.check_lower(channel_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(thread_id),
+            _UniffiFfiConverterString.lower(channel_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeChannelThread.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_thread,
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
@@ -15313,6 +17037,28 @@ def stop_callbacks() -> None:
         *_uniffi_lowered_args,
     )
     return _uniffi_lift_return(_uniffi_ffi_result)
+def thread_is_archived(thread: ThreadInfo,now_ms: int) -> bool:
+    """
+    Whether `thread` is archived at `now_ms` (ms since the epoch): by hand, or inactive for
+    its `auto_archive_ms` — the rule the server and the SDK both apply. An archived thread
+    is read-only until unarchived.
+"""
+    
+    _UniffiFfiConverterTypeThreadInfo.check_lower(thread)
+
+    _UniffiFfiConverterInt64.check_lower(now_ms)
+    _uniffi_lowered_args = (
+        _UniffiFfiConverterTypeThreadInfo.lower(thread),
+        _UniffiFfiConverterInt64.lower(now_ms),
+    )
+    _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+    _uniffi_error_converter = None
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_community_sdk_ffi_fn_func_thread_is_archived,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
 
 __all__ = [
     "InternalError",
@@ -15341,6 +17087,7 @@ __all__ = [
     "PermissionFlag",
     "SdkError",
     "SyncState",
+    "ThreadListDiff",
     "ErrorInfo",
     "FailedKey",
     "AttributesOutcome",
@@ -15359,9 +17106,11 @@ __all__ = [
     "CommunityEntry",
     "CommunityPage",
     "Group",
+    "ThreadInfo",
     "CommunitySnapshot",
     "CommunityUnread",
     "CommunityUpdate",
+    "DigestLast",
     "FailedUser",
     "GroupUpdate",
     "JoinRequest",
@@ -15377,13 +17126,19 @@ __all__ = [
     "Pin",
     "ReplyPreview",
     "Origin",
+    "ThreadDigest",
     "Message",
     "MessageEdit",
     "NewChannel",
     "NewCommunity",
     "NewGroup",
+    "NewThread",
     "PendingChange",
     "SendOptions",
+    "ThreadEntry",
+    "ThreadUpdate",
+    "ThreadsPage",
+    "ThreadsUnread",
     "UnreadTotals",
     "UnreadUpdate",
     "UsersOutcome",
@@ -15392,10 +17147,15 @@ __all__ = [
     "permissions_of",
     "set_log_listener",
     "stop_callbacks",
+    "thread_is_archived",
+    "ChannelThread",
+    "ChannelThreadProtocol",
     "MessageListenerImpl",
     "MessageListener",
     "TaskHandle",
     "TaskHandleProtocol",
+    "ThreadListListenerImpl",
+    "ThreadListListener",
     "Channel",
     "ChannelProtocol",
     "ChannelListListenerImpl",

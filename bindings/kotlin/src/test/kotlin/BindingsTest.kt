@@ -331,6 +331,67 @@ suspend fun scenario(): Unit = coroutineScope {
         check(bobRules.entry()?.head?.notificationLevel == ChannelNotification.MENTIONS_ONLY) { "cached ${bobRules.entry()}" }
     }
 
+    test("a thread: a reply, its digest and counts, the thread list; archived, posts are refused (4015)") {
+        val community = alice.createCommunity(NewCommunity(name = "Kotlin threads", joinPolicy = JoinPolicy.FREE))
+        val channel = community.createChannel(NewChannel(name = "kt-threads", kind = ChannelKind.TEXT))
+        bob.joinCommunity(community.id(), "")
+        val bobChannel = bob.community(community.id()).channel(channel.id())
+        // Bob watches the channel's thread list (a Flow) until the thread shows up archived.
+        val listening = CompletableDeferred<Unit>()
+        val archivedSeen = async {
+            bobChannel.threadListChanges().first { diffs ->
+                listening.complete(Unit)
+                diffs.any { (it as? ThreadListDiff.Update)?.item?.let { t -> t.name == "raid plan" && t.archived } == true }
+            }
+        }
+        listening.await()
+
+        // Alice starts a thread from her message (one per message: a second is 3014).
+        val parent = alice.waitForSend(channel.sendText("raid tonight?").localId)
+        val thread = channel.createThread(NewThread(name = "raid plan", parentSeq = parent))
+        check(thread.channelId() == channel.id()) { "channel ${thread.channelId()}" }
+        try {
+            channel.createThread(NewThread(name = "again", parentSeq = parent))
+            throw AssertionError("a second thread on one message")
+        } catch (e: SdkException.NotFound) {
+            check(e.code == 3014u && e.name == "thread_exists") { "error $e" }
+        }
+
+        // Bob joins and replies: one unread for alice, in the thread and on the channel's mark.
+        val bobThread = bobChannel.thread(thread.id())
+        check(bobThread.join().channelId == thread.id()) { "head" }
+        val replySeq = bob.waitForSend(bobThread.messages().sendText("count me in").localId)
+        check(replySeq == 1UL) { "reply seq $replySeq" }
+        val unread = poll({ thread.unread() }) { it?.unreadCount == 1UL }
+        check(unread?.unreadCount == 1UL && unread!!.lastSeq == 1UL) { "unread $unread" }
+        check(channel.threadsUnread().unreadCount == 1UL) { "channel mark ${channel.threadsUnread()}" }
+        check(bob.community(community.id()).joinedThreads().any { it.info.threadId == thread.id() }) { "bob's joined threads" }
+
+        // The digest on the parent message: one reply, bob's.
+        val digest = cachedUntil(channel, parent) { it.thread?.messageCount == 1UL }.thread!!
+        check(digest.threadId == thread.id() && digest.name == "raid plan" && digest.participantCount == 1UL) { "digest $digest" }
+        check(digest.last?.senderId == "bob" && digest.last?.text == "count me in" && digest.last?.seq == 1UL) { "last ${digest.last}" }
+        val history = thread.messages().messages(null, 10u)
+        check(history.map { (it.content as? MessageContent.Text)?.text } == listOf("count me in")) { "history $history" }
+        check(thread.messages().markAllRead().unreadCount == 0UL) { "read" }
+
+        // The channel's threads; archived, the thread refuses posts with a typed error.
+        val active = channel.threads(false, null, null)
+        check(active.threads.map { it.threadId } == listOf(thread.id()) && active.threads[0].messageCount == 1UL) { "active $active" }
+        val info = thread.update(ThreadUpdate(archived = true))
+        check(info.archived && threadIsArchived(info, 0L)) { "info $info" }
+        poll({ bobThread.info() }) { it?.archived == true }
+        try {
+            bobThread.messages().sendText("too late")
+            throw AssertionError("posted in an archived thread")
+        } catch (e: SdkException.Permission) {
+            check(e.code == 4015u && e.name == "thread_archived") { "error $e" }
+        }
+        check(channel.threads(false, null, null).threads.isEmpty()) { "still active" }
+        check(channel.threads(true, null, null).threads.map { it.threadId } == listOf(thread.id())) { "archived list" }
+        archivedSeen.await()
+    }
+
     test("a 301-character community name is SdkException.Limit 5000 name_too_long") {
         try {
             alice.createCommunity(NewCommunity(name = "x".repeat(301), joinPolicy = JoinPolicy.FREE))

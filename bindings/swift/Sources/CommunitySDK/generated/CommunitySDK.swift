@@ -590,7 +590,8 @@ fileprivate struct FfiConverterString: FfiConverter {
 
 
 /**
- * A handle on one channel. Cheap; reads come from the cache.
+ * A handle on one channel, or on a thread's message stream (`ChannelThread.messages()`,
+ * whose calls are checked in the thread's channel). Cheap; reads come from the cache.
  */
 public protocol ChannelProtocol: AnyObject, Sendable {
     
@@ -600,7 +601,14 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func communityId()  -> String
     
     /**
-     * The channel's id.
+     * Starts a thread here, from one of this channel's messages (`parent_seq`; one
+     * thread per message, else `thread_exists`) or free-standing (`create_threads`); the
+     * user joins it.
+     */
+    func createThread(thread: NewThread) async throws  -> ChannelThread
+    
+    /**
+     * The channel's id (the thread's, for a thread's message stream).
      */
     func id()  -> String
     
@@ -611,6 +619,17 @@ public protocol ChannelProtocol: AnyObject, Sendable {
      * made on this device (`Change`) and echo changes (`Local`, `Discarded`).
      */
     func subscribeMessages(listener: MessageListener) async throws  -> TaskHandle
+    
+    /**
+     * The channel's thread list: its active threads (the first page, from the server)
+     * first, then threads started or changed (`Update`) and deleted (`Remove`).
+     */
+    func subscribeThreads(listener: ThreadListListener) async throws  -> TaskHandle
+    
+    /**
+     * A handle on one of this channel's threads (no I/O).
+     */
+    func thread(threadId: String)  -> ChannelThread
     
     /**
      * Adds members to a private channel (`manage_channels`).
@@ -743,6 +762,16 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func setOverride(rule: Override) async throws  -> ChannelInfo
     
     /**
+     * A page of the channel's threads from the server, active (`archived` false) or archived, newest activity first (`cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+     */
+    func threads(archived: Bool, cursor: String?, limit: UInt32?) async throws  -> ThreadsPage
+    
+    /**
+     * Unread and mention counts summed over the user's joined threads of this channel (the channel's "threads have unread messages" mark).
+     */
+    func threadsUnread()  -> ThreadsUnread
+    
+    /**
      * Unpins a message (`manage_messages`; queued like an edit).
      */
     func unpinMessage(seq: UInt64) async throws  -> PendingChange
@@ -764,7 +793,8 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     
 }
 /**
- * A handle on one channel. Cheap; reads come from the cache.
+ * A handle on one channel, or on a thread's message stream (`ChannelThread.messages()`,
+ * whose calls are checked in the thread's channel). Cheap; reads come from the cache.
  */
 open class Channel: ChannelProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -832,7 +862,28 @@ open func communityId() -> String  {
 }
     
     /**
-     * The channel's id.
+     * Starts a thread here, from one of this channel's messages (`parent_seq`; one
+     * thread per message, else `thread_exists`) or free-standing (`create_threads`); the
+     * user joins it.
+     */
+open func createThread(thread: NewThread)async throws  -> ChannelThread  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_create_thread(
+                        self.uniffiCloneHandle(),FfiConverterTypeNewThread_lower(thread)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_u64,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_u64,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeChannelThread_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * The channel's id (the thread's, for a thread's message stream).
      */
 open func id() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
@@ -863,6 +914,39 @@ open func subscribeMessages(listener: MessageListener)async throws  -> TaskHandl
             liftFunc: FfiConverterTypeTaskHandle_lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
+}
+    
+    /**
+     * The channel's thread list: its active threads (the first page, from the server)
+     * first, then threads started or changed (`Update`) and deleted (`Remove`).
+     */
+open func subscribeThreads(listener: ThreadListListener)async throws  -> TaskHandle  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_subscribe_threads(
+                        self.uniffiCloneHandle(),FfiConverterTypeThreadListListener_lower(listener)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_u64,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_u64,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeTaskHandle_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * A handle on one of this channel's threads (no I/O).
+     */
+open func thread(threadId: String) -> ChannelThread  {
+    return try!  FfiConverterTypeChannelThread_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_channel_thread(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(threadId),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1333,6 +1417,37 @@ open func setOverride(rule: Override)async throws  -> ChannelInfo  {
 }
     
     /**
+     * A page of the channel's threads from the server, active (`archived` false) or archived, newest activity first (`cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+     */
+open func threads(archived: Bool, cursor: String?, limit: UInt32?)async throws  -> ThreadsPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_threads(
+                        self.uniffiCloneHandle(),FfiConverterBool.lower(archived),FfiConverterOptionString.lower(cursor),FfiConverterOptionUInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeThreadsPage_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Unread and mention counts summed over the user's joined threads of this channel (the channel's "threads have unread messages" mark).
+     */
+open func threadsUnread() -> ThreadsUnread  {
+    return try!  FfiConverterTypeThreadsUnread_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_channel_threads_unread(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Unpins a message (`manage_messages`; queued like an edit).
      */
 open func unpinMessage(seq: UInt64)async throws  -> PendingChange  {
@@ -1655,6 +1770,329 @@ public func FfiConverterTypeChannelListListener_lift(_ handle: UInt64) throws ->
 #endif
 public func FfiConverterTypeChannelListListener_lower(_ value: ChannelListListener) -> UInt64 {
     return FfiConverterTypeChannelListListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A handle on one thread. Cheap; creating one does no I/O; reads come from the cache.
+ */
+public protocol ChannelThreadProtocol: AnyObject, Sendable {
+    
+    /**
+     * Deletes the thread and its messages (`manage_threads`).
+     */
+    func delete() async throws 
+    
+    /**
+     * The thread from the server (the cache refreshed when joined).
+     */
+    func fetch() async throws  -> ThreadInfo
+    
+    /**
+     * The thread as cached (none when the user has not joined it; `fetch` asks the server).
+     */
+    func info()  -> ThreadInfo?
+    
+    /**
+     * Joins the thread: its messages come live and its unread messages and mentions count, on every device of the user (posting in it or being mentioned there joins too). Returns the user's head for it.
+     */
+    func join() async throws  -> ChannelHead
+    
+    /**
+     * Leaves the thread: it no longer counts.
+     */
+    func leave() async throws 
+    
+    /**
+     * Its unread and mention counts (none when the user has not joined it).
+     */
+    func unread()  -> ChannelUnread?
+    
+    /**
+     * Renames, archives or unarchives (its creator, or `manage_threads`), locks or unlocks and changes the auto-archive delay (`manage_threads`); absent fields stay. An archived thread refuses posts with `thread_archived`, a locked one with `thread_locked`.
+     */
+    func update(update: ThreadUpdate) async throws  -> ThreadInfo
+    
+    /**
+     * The channel it lives in.
+     */
+    func channelId()  -> String
+    
+    /**
+     * The thread's id (its messages carry it as their `channel_id`).
+     */
+    func id()  -> String
+    
+    /**
+     * Its message stream: a `Channel` on the thread's id whose calls (`send`,
+     * `messages`, `subscribe_messages`, `mark_read`, `edit_message`, `add_reaction`,
+     * `pin_message`…) work as in a channel, checked in the thread's channel as the server
+     * checks them (`send_in_threads`; `thread_archived`, `thread_locked`).
+     */
+    func messages()  -> Channel
+    
+}
+/**
+ * A handle on one thread. Cheap; creating one does no I/O; reads come from the cache.
+ */
+open class ChannelThread: ChannelThreadProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_community_sdk_ffi_fn_clone_channelthread(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_community_sdk_ffi_fn_free_channelthread(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Deletes the thread and its messages (`manage_threads`).
+     */
+open func delete()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channelthread_delete(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * The thread from the server (the cache refreshed when joined).
+     */
+open func fetch()async throws  -> ThreadInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channelthread_fetch(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeThreadInfo_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * The thread as cached (none when the user has not joined it; `fetch` asks the server).
+     */
+open func info() -> ThreadInfo?  {
+    return try!  FfiConverterOptionTypeThreadInfo.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_channelthread_info(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Joins the thread: its messages come live and its unread messages and mentions count, on every device of the user (posting in it or being mentioned there joins too). Returns the user's head for it.
+     */
+open func join()async throws  -> ChannelHead  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channelthread_join(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeChannelHead_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Leaves the thread: it no longer counts.
+     */
+open func leave()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channelthread_leave(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Its unread and mention counts (none when the user has not joined it).
+     */
+open func unread() -> ChannelUnread?  {
+    return try!  FfiConverterOptionTypeChannelUnread.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_channelthread_unread(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Renames, archives or unarchives (its creator, or `manage_threads`), locks or unlocks and changes the auto-archive delay (`manage_threads`); absent fields stay. An archived thread refuses posts with `thread_archived`, a locked one with `thread_locked`.
+     */
+open func update(update: ThreadUpdate)async throws  -> ThreadInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channelthread_update(
+                        self.uniffiCloneHandle(),FfiConverterTypeThreadUpdate_lower(update)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeThreadInfo_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * The channel it lives in.
+     */
+open func channelId() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_channelthread_channel_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The thread's id (its messages carry it as their `channel_id`).
+     */
+open func id() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_channelthread_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Its message stream: a `Channel` on the thread's id whose calls (`send`,
+     * `messages`, `subscribe_messages`, `mark_read`, `edit_message`, `add_reaction`,
+     * `pin_message`…) work as in a channel, checked in the thread's channel as the server
+     * checks them (`send_in_threads`; `thread_archived`, `thread_locked`).
+     */
+open func messages() -> Channel  {
+    return try!  FfiConverterTypeChannel_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_channelthread_messages(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChannelThread: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ChannelThread
+
+    public static func lift(_ handle: UInt64) throws -> ChannelThread {
+        return ChannelThread(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ChannelThread) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChannelThread {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ChannelThread, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChannelThread_lift(_ handle: UInt64) throws -> ChannelThread {
+    return try FfiConverterTypeChannelThread.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChannelThread_lower(_ value: ChannelThread) -> UInt64 {
+    return FfiConverterTypeChannelThread.lower(value)
 }
 
 
@@ -2372,6 +2810,11 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func subscribeChannels(listener: ChannelListListener) throws  -> TaskHandle
     
     /**
+     * A handle on thread `thread_id` of channel `channel_id` (no I/O).
+     */
+    func thread(threadId: String, channelId: String)  -> ChannelThread
+    
+    /**
      * Gives a member a group (`manage_roles`; the member and the group below the user).
      */
     func assignGroup(userId: String, groupId: String) async throws  -> MemberInfo
@@ -2465,6 +2908,16 @@ public protocol CommunityProtocol: AnyObject, Sendable {
      * Pending join requests (`kick_members`).
      */
     func joinRequests() async throws  -> [JoinRequest]
+    
+    /**
+     * The threads the user joined in the community, with their heads (counts), as cached, newest activity first.
+     */
+    func joinedThreads()  -> [ThreadEntry]
+    
+    /**
+     * A page of the threads the user joined in the community, from the server, newest activity first.
+     */
+    func joinedThreadsPage(cursor: String?, limit: UInt32?) async throws  -> ThreadsPage
     
     /**
      * Removes a member (`kick_members`; the member must rank below the user).
@@ -2686,6 +3139,20 @@ open func subscribeChannels(listener: ChannelListListener)throws  -> TaskHandle 
     uniffi_community_sdk_ffi_fn_method_community_subscribe_channels(
             self.uniffiCloneHandle(),
         FfiConverterTypeChannelListListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A handle on thread `thread_id` of channel `channel_id` (no I/O).
+     */
+open func thread(threadId: String, channelId: String) -> ChannelThread  {
+    return try!  FfiConverterTypeChannelThread_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_community_thread(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(threadId),
+        FfiConverterString.lower(channelId),uniffiCallStatus
     )
 })
 }
@@ -3005,6 +3472,37 @@ open func joinRequests()async throws  -> [JoinRequest]  {
             completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterSequenceTypeJoinRequest.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * The threads the user joined in the community, with their heads (counts), as cached, newest activity first.
+     */
+open func joinedThreads() -> [ThreadEntry]  {
+    return try!  FfiConverterSequenceTypeThreadEntry.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_community_joined_threads(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A page of the threads the user joined in the community, from the server, newest activity first.
+     */
+open func joinedThreadsPage(cursor: String?, limit: UInt32?)async throws  -> ThreadsPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_joined_threads_page(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(cursor),FfiConverterOptionUInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeThreadsPage_lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
 }
@@ -4873,6 +5371,221 @@ public func FfiConverterTypeTaskHandle_lift(_ handle: UInt64) throws -> TaskHand
 #endif
 public func FfiConverterTypeTaskHandle_lower(_ value: TaskHandle) -> UInt64 {
     return FfiConverterTypeTaskHandle.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives a channel's thread list: `Reset` with its active threads (the first page)
+ * first, then threads started or changed (`Update`: renamed, archived, locked, active) and
+ * deleted (`Remove`, by thread id), in batches.
+ */
+public protocol ThreadListListener: AnyObject, Sendable {
+    
+    /**
+     * A batch of changes.
+     */
+    func onUpdate(diffs: [ThreadListDiff]) throws 
+    
+}
+/**
+ * Receives a channel's thread list: `Reset` with its active threads (the first page)
+ * first, then threads started or changed (`Update`: renamed, archived, locked, active) and
+ * deleted (`Remove`, by thread id), in batches.
+ */
+open class ThreadListListenerImpl: ThreadListListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_community_sdk_ffi_fn_clone_threadlistlistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_community_sdk_ffi_fn_free_threadlistlistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * A batch of changes.
+     */
+open func onUpdate(diffs: [ThreadListDiff])throws   {try rustCallWithError(FfiConverterTypeListenerError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_threadlistlistener_on_update(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeThreadListDiff.lower(diffs),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceThreadListListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceThreadListListener = UniffiVTableCallbackInterfaceThreadListListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeThreadListListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ThreadListListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeThreadListListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ThreadListListener: handle missing in uniffiClone")
+            }
+        },
+        onUpdate: { (
+            uniffiHandle: UInt64,
+            diffs: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeThreadListListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onUpdate(
+                     diffs: try FfiConverterSequenceTypeThreadListDiff.lift(diffs)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeListenerError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceThreadListListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceThreadListListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitThreadListListener() {
+    uniffi_community_sdk_ffi_fn_init_callback_vtable_threadlistlistener(UniffiCallbackInterfaceThreadListListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeThreadListListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ThreadListListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ThreadListListener
+
+    public static func lift(_ handle: UInt64) throws -> ThreadListListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ThreadListListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ThreadListListener) -> UInt64 {
+         if let rustImpl = value as? ThreadListListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ThreadListListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ThreadListListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadListListener_lift(_ handle: UInt64) throws -> ThreadListListener {
+    return try FfiConverterTypeThreadListListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadListListener_lower(_ value: ThreadListListener) -> UInt64 {
+    return FfiConverterTypeThreadListListener.lower(value)
 }
 
 
@@ -6833,13 +7546,17 @@ public struct CommunitySnapshot: Equatable, Hashable {
      */
     public var notification: NotificationStatus
     /**
-     * Unread heads of the visible channels.
+     * Unread heads of the visible channels and of the joined threads.
      */
     public var heads: [ChannelHead]
     /**
      * The community's permission groups, `@everyone` first, then by position.
      */
     public var groups: [Group]
+    /**
+     * The threads the user joined (their heads are in `heads`, by thread id).
+     */
+    public var threads: [ThreadInfo]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6860,11 +7577,14 @@ public struct CommunitySnapshot: Equatable, Hashable {
          * The user's notification status.
          */notification: NotificationStatus, 
         /**
-         * Unread heads of the visible channels.
+         * Unread heads of the visible channels and of the joined threads.
          */heads: [ChannelHead], 
         /**
          * The community's permission groups, `@everyone` first, then by position.
-         */groups: [Group]) {
+         */groups: [Group], 
+        /**
+         * The threads the user joined (their heads are in `heads`, by thread id).
+         */threads: [ThreadInfo]) {
         self.info = info
         self.categories = categories
         self.channels = channels
@@ -6872,6 +7592,7 @@ public struct CommunitySnapshot: Equatable, Hashable {
         self.notification = notification
         self.heads = heads
         self.groups = groups
+        self.threads = threads
     }
 
     
@@ -6896,7 +7617,8 @@ public struct FfiConverterTypeCommunitySnapshot: FfiConverterRustBuffer {
                 me: FfiConverterTypeMemberInfo.read(from: &buf), 
                 notification: FfiConverterTypeNotificationStatus.read(from: &buf), 
                 heads: FfiConverterSequenceTypeChannelHead.read(from: &buf), 
-                groups: FfiConverterSequenceTypeGroup.read(from: &buf)
+                groups: FfiConverterSequenceTypeGroup.read(from: &buf), 
+                threads: FfiConverterSequenceTypeThreadInfo.read(from: &buf)
         )
     }
 
@@ -6908,6 +7630,7 @@ public struct FfiConverterTypeCommunitySnapshot: FfiConverterRustBuffer {
         FfiConverterTypeNotificationStatus.write(value.notification, into: &buf)
         FfiConverterSequenceTypeChannelHead.write(value.heads, into: &buf)
         FfiConverterSequenceTypeGroup.write(value.groups, into: &buf)
+        FfiConverterSequenceTypeThreadInfo.write(value.threads, into: &buf)
     }
 }
 
@@ -7114,6 +7837,95 @@ public func FfiConverterTypeCommunityUpdate_lift(_ buf: RustBuffer) throws -> Co
 #endif
 public func FfiConverterTypeCommunityUpdate_lower(_ value: CommunityUpdate) -> RustBuffer {
     return FfiConverterTypeCommunityUpdate.lower(value)
+}
+
+
+/**
+ * The newest message of a thread, as its digest shows it.
+ */
+public struct DigestLast: Equatable, Hashable {
+    /**
+     * Its sequence in the thread.
+     */
+    public var seq: UInt64
+    /**
+     * Its sender.
+     */
+    public var senderId: String
+    /**
+     * Its first line (≤ 100 characters) or a label such as `[image]`.
+     */
+    public var text: String
+    /**
+     * When it was sent.
+     */
+    public var atMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its sequence in the thread.
+         */seq: UInt64, 
+        /**
+         * Its sender.
+         */senderId: String, 
+        /**
+         * Its first line (≤ 100 characters) or a label such as `[image]`.
+         */text: String, 
+        /**
+         * When it was sent.
+         */atMs: Int64) {
+        self.seq = seq
+        self.senderId = senderId
+        self.text = text
+        self.atMs = atMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DigestLast: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDigestLast: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DigestLast {
+        return
+            try DigestLast(
+                seq: FfiConverterUInt64.read(from: &buf), 
+                senderId: FfiConverterString.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf), 
+                atMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DigestLast, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterString.write(value.senderId, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterInt64.write(value.atMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDigestLast_lift(_ buf: RustBuffer) throws -> DigestLast {
+    return try FfiConverterTypeDigestLast.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDigestLast_lower(_ value: DigestLast) -> RustBuffer {
+    return FfiConverterTypeDigestLast.lower(value)
 }
 
 
@@ -7676,10 +8488,12 @@ public struct Limits: Equatable, Hashable {
     public var maxOverridesPerChannel: UInt64
     public var maxMemberFields: UInt64
     public var memberFieldBytes: UInt64
+    public var threadAutoArchiveMs: UInt64
+    public var maxActiveThreadsPerChannel: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(maxMembersPerCommunity: UInt64, maxChannelsPerCommunity: UInt32, maxJoinedCommunities: UInt32, communityNameChars: UInt64, avatarUrlChars: UInt64, communityNoticeChars: UInt64, maxAttributes: UInt64, attributeKeyChars: UInt64, attributeValueChars: UInt64, maxInvitees: UInt64, maxPageSize: UInt32, nicknameBytes: UInt64, channelNameBytes: UInt64, channelIntroBytes: UInt64, channelNoticeBytes: UInt64, textBytes: UInt64, customPayloadBytes: UInt64, maxMentions: UInt64, channelMessagesPerSecond: UInt32, maxReactionsPerMessage: UInt64, emojiBytes: UInt64, maxPinsPerChannel: UInt64, customDataBytes: UInt64, recallWindowMs: UInt64, maxHiddenPerChannel: UInt64, maxGroupsPerCommunity: UInt64, maxOverridesPerChannel: UInt64, maxMemberFields: UInt64, memberFieldBytes: UInt64) {
+    public init(maxMembersPerCommunity: UInt64, maxChannelsPerCommunity: UInt32, maxJoinedCommunities: UInt32, communityNameChars: UInt64, avatarUrlChars: UInt64, communityNoticeChars: UInt64, maxAttributes: UInt64, attributeKeyChars: UInt64, attributeValueChars: UInt64, maxInvitees: UInt64, maxPageSize: UInt32, nicknameBytes: UInt64, channelNameBytes: UInt64, channelIntroBytes: UInt64, channelNoticeBytes: UInt64, textBytes: UInt64, customPayloadBytes: UInt64, maxMentions: UInt64, channelMessagesPerSecond: UInt32, maxReactionsPerMessage: UInt64, emojiBytes: UInt64, maxPinsPerChannel: UInt64, customDataBytes: UInt64, recallWindowMs: UInt64, maxHiddenPerChannel: UInt64, maxGroupsPerCommunity: UInt64, maxOverridesPerChannel: UInt64, maxMemberFields: UInt64, memberFieldBytes: UInt64, threadAutoArchiveMs: UInt64, maxActiveThreadsPerChannel: UInt64) {
         self.maxMembersPerCommunity = maxMembersPerCommunity
         self.maxChannelsPerCommunity = maxChannelsPerCommunity
         self.maxJoinedCommunities = maxJoinedCommunities
@@ -7709,6 +8523,8 @@ public struct Limits: Equatable, Hashable {
         self.maxOverridesPerChannel = maxOverridesPerChannel
         self.maxMemberFields = maxMemberFields
         self.memberFieldBytes = memberFieldBytes
+        self.threadAutoArchiveMs = threadAutoArchiveMs
+        self.maxActiveThreadsPerChannel = maxActiveThreadsPerChannel
     }
 
     
@@ -7755,7 +8571,9 @@ public struct FfiConverterTypeLimits: FfiConverterRustBuffer {
                 maxGroupsPerCommunity: FfiConverterUInt64.read(from: &buf), 
                 maxOverridesPerChannel: FfiConverterUInt64.read(from: &buf), 
                 maxMemberFields: FfiConverterUInt64.read(from: &buf), 
-                memberFieldBytes: FfiConverterUInt64.read(from: &buf)
+                memberFieldBytes: FfiConverterUInt64.read(from: &buf), 
+                threadAutoArchiveMs: FfiConverterUInt64.read(from: &buf), 
+                maxActiveThreadsPerChannel: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -7789,6 +8607,8 @@ public struct FfiConverterTypeLimits: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.maxOverridesPerChannel, into: &buf)
         FfiConverterUInt64.write(value.maxMemberFields, into: &buf)
         FfiConverterUInt64.write(value.memberFieldBytes, into: &buf)
+        FfiConverterUInt64.write(value.threadAutoArchiveMs, into: &buf)
+        FfiConverterUInt64.write(value.maxActiveThreadsPerChannel, into: &buf)
     }
 }
 
@@ -8645,6 +9465,11 @@ public struct Message: Equatable, Hashable {
      * The original of a forwarded message.
      */
     public var forwardedFrom: Origin?
+    /**
+     * The thread started from this message, as a digest (message count, last reply,
+     * participants, last activity); kept up to date on the timeline (`Updated`).
+     */
+    public var thread: ThreadDigest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -8699,7 +9524,11 @@ public struct Message: Equatable, Hashable {
          */replyPreview: ReplyPreview?, 
         /**
          * The original of a forwarded message.
-         */forwardedFrom: Origin?) {
+         */forwardedFrom: Origin?, 
+        /**
+         * The thread started from this message, as a digest (message count, last reply,
+         * participants, last activity); kept up to date on the timeline (`Updated`).
+         */thread: ThreadDigest?) {
         self.communityId = communityId
         self.channelId = channelId
         self.seq = seq
@@ -8717,6 +9546,7 @@ public struct Message: Equatable, Hashable {
         self.pinned = pinned
         self.replyPreview = replyPreview
         self.forwardedFrom = forwardedFrom
+        self.thread = thread
     }
 
     
@@ -8751,7 +9581,8 @@ public struct FfiConverterTypeMessage: FfiConverterRustBuffer {
                 reactions: FfiConverterSequenceTypeReaction.read(from: &buf), 
                 pinned: FfiConverterOptionTypePin.read(from: &buf), 
                 replyPreview: FfiConverterOptionTypeReplyPreview.read(from: &buf), 
-                forwardedFrom: FfiConverterOptionTypeOrigin.read(from: &buf)
+                forwardedFrom: FfiConverterOptionTypeOrigin.read(from: &buf), 
+                thread: FfiConverterOptionTypeThreadDigest.read(from: &buf)
         )
     }
 
@@ -8773,6 +9604,7 @@ public struct FfiConverterTypeMessage: FfiConverterRustBuffer {
         FfiConverterOptionTypePin.write(value.pinned, into: &buf)
         FfiConverterOptionTypeReplyPreview.write(value.replyPreview, into: &buf)
         FfiConverterOptionTypeOrigin.write(value.forwardedFrom, into: &buf)
+        FfiConverterOptionTypeThreadDigest.write(value.thread, into: &buf)
     }
 }
 
@@ -9307,6 +10139,89 @@ public func FfiConverterTypeNewGroup_lift(_ buf: RustBuffer) throws -> NewGroup 
 #endif
 public func FfiConverterTypeNewGroup_lower(_ value: NewGroup) -> RustBuffer {
     return FfiConverterTypeNewGroup.lower(value)
+}
+
+
+/**
+ * A new thread.
+ */
+public struct NewThread: Equatable, Hashable {
+    /**
+     * Its name (1..=100 bytes).
+     */
+    public var name: String
+    /**
+     * The message of the channel it starts from (one thread per message); none for a
+     * free-standing thread.
+     */
+    public var parentSeq: UInt64?
+    /**
+     * Archive after this long without a message, one hour to thirty days (none: the
+     * deployment's `thread_auto_archive_ms`).
+     */
+    public var autoArchiveMs: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its name (1..=100 bytes).
+         */name: String, 
+        /**
+         * The message of the channel it starts from (one thread per message); none for a
+         * free-standing thread.
+         */parentSeq: UInt64? = nil, 
+        /**
+         * Archive after this long without a message, one hour to thirty days (none: the
+         * deployment's `thread_auto_archive_ms`).
+         */autoArchiveMs: UInt64? = nil) {
+        self.name = name
+        self.parentSeq = parentSeq
+        self.autoArchiveMs = autoArchiveMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewThread: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewThread: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewThread {
+        return
+            try NewThread(
+                name: FfiConverterString.read(from: &buf), 
+                parentSeq: FfiConverterOptionUInt64.read(from: &buf), 
+                autoArchiveMs: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewThread, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionUInt64.write(value.parentSeq, into: &buf)
+        FfiConverterOptionUInt64.write(value.autoArchiveMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewThread_lift(_ buf: RustBuffer) throws -> NewThread {
+    return try FfiConverterTypeNewThread.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewThread_lower(_ value: NewThread) -> RustBuffer {
+    return FfiConverterTypeNewThread.lower(value)
 }
 
 
@@ -9946,6 +10861,603 @@ public func FfiConverterTypeSendOptions_lift(_ buf: RustBuffer) throws -> SendOp
 #endif
 public func FfiConverterTypeSendOptions_lower(_ value: SendOptions) -> RustBuffer {
     return FfiConverterTypeSendOptions.lower(value)
+}
+
+
+/**
+ * What the message a thread started from shows of it (`Message.thread`), kept up to
+ * date: a new digest arrives as an `Updated` message on the channel's timeline.
+ */
+public struct ThreadDigest: Equatable, Hashable {
+    /**
+     * The thread.
+     */
+    public var threadId: String
+    /**
+     * Its name.
+     */
+    public var name: String
+    /**
+     * Messages in it (recalled ones included: they keep their place).
+     */
+    public var messageCount: UInt64
+    /**
+     * Its newest message that is not recalled, if any.
+     */
+    public var last: DigestLast?
+    /**
+     * Distinct senders in it.
+     */
+    public var participantCount: UInt64
+    /**
+     * Time of its newest message (or of its creation).
+     */
+    public var lastActivityMs: Int64
+    /**
+     * Archived by hand.
+     */
+    public var archived: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The thread.
+         */threadId: String, 
+        /**
+         * Its name.
+         */name: String, 
+        /**
+         * Messages in it (recalled ones included: they keep their place).
+         */messageCount: UInt64, 
+        /**
+         * Its newest message that is not recalled, if any.
+         */last: DigestLast?, 
+        /**
+         * Distinct senders in it.
+         */participantCount: UInt64, 
+        /**
+         * Time of its newest message (or of its creation).
+         */lastActivityMs: Int64, 
+        /**
+         * Archived by hand.
+         */archived: Bool) {
+        self.threadId = threadId
+        self.name = name
+        self.messageCount = messageCount
+        self.last = last
+        self.participantCount = participantCount
+        self.lastActivityMs = lastActivityMs
+        self.archived = archived
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ThreadDigest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeThreadDigest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ThreadDigest {
+        return
+            try ThreadDigest(
+                threadId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                messageCount: FfiConverterUInt64.read(from: &buf), 
+                last: FfiConverterOptionTypeDigestLast.read(from: &buf), 
+                participantCount: FfiConverterUInt64.read(from: &buf), 
+                lastActivityMs: FfiConverterInt64.read(from: &buf), 
+                archived: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ThreadDigest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.threadId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterUInt64.write(value.messageCount, into: &buf)
+        FfiConverterOptionTypeDigestLast.write(value.last, into: &buf)
+        FfiConverterUInt64.write(value.participantCount, into: &buf)
+        FfiConverterInt64.write(value.lastActivityMs, into: &buf)
+        FfiConverterBool.write(value.archived, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadDigest_lift(_ buf: RustBuffer) throws -> ThreadDigest {
+    return try FfiConverterTypeThreadDigest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadDigest_lower(_ value: ThreadDigest) -> RustBuffer {
+    return FfiConverterTypeThreadDigest.lower(value)
+}
+
+
+/**
+ * A thread the user joined, with their head for it (its counts).
+ */
+public struct ThreadEntry: Equatable, Hashable {
+    /**
+     * The thread.
+     */
+    public var info: ThreadInfo
+    /**
+     * Its unread state for the user.
+     */
+    public var head: ChannelHead
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The thread.
+         */info: ThreadInfo, 
+        /**
+         * Its unread state for the user.
+         */head: ChannelHead) {
+        self.info = info
+        self.head = head
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ThreadEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeThreadEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ThreadEntry {
+        return
+            try ThreadEntry(
+                info: FfiConverterTypeThreadInfo.read(from: &buf), 
+                head: FfiConverterTypeChannelHead.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ThreadEntry, into buf: inout [UInt8]) {
+        FfiConverterTypeThreadInfo.write(value.info, into: &buf)
+        FfiConverterTypeChannelHead.write(value.head, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadEntry_lift(_ buf: RustBuffer) throws -> ThreadEntry {
+    return try FfiConverterTypeThreadEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadEntry_lower(_ value: ThreadEntry) -> RustBuffer {
+    return FfiConverterTypeThreadEntry.lower(value)
+}
+
+
+/**
+ * A thread as its channel's readers see it. A thread's messages carry its id as their
+ * `channel_id`.
+ */
+public struct ThreadInfo: Equatable, Hashable {
+    /**
+     * The community.
+     */
+    public var communityId: String
+    /**
+     * The thread's id (in the channel id space: `th_…`).
+     */
+    public var threadId: String
+    /**
+     * The channel it lives in.
+     */
+    public var parentChannelId: String
+    /**
+     * The message of the channel it was started from; none for a free-standing thread.
+     */
+    public var parentSeq: UInt64?
+    /**
+     * Display name (1..=100 bytes).
+     */
+    public var name: String
+    /**
+     * Who started it.
+     */
+    public var createdBy: String
+    /**
+     * When (ms since the epoch).
+     */
+    public var createdAtMs: Int64
+    /**
+     * Archived by hand (`thread_is_archived` also tells archived by inactivity).
+     */
+    public var archived: Bool
+    /**
+     * Locked: only members who manage threads post.
+     */
+    public var locked: Bool
+    /**
+     * Archived by itself after this long without a message, in milliseconds.
+     */
+    public var autoArchiveMs: UInt64
+    /**
+     * Time of the newest message (or of the creation).
+     */
+    public var lastActivityMs: Int64
+    /**
+     * Messages in the thread (its newest `seq`).
+     */
+    public var messageCount: UInt64
+    /**
+     * Members who joined it.
+     */
+    public var memberCount: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The community.
+         */communityId: String, 
+        /**
+         * The thread's id (in the channel id space: `th_…`).
+         */threadId: String, 
+        /**
+         * The channel it lives in.
+         */parentChannelId: String, 
+        /**
+         * The message of the channel it was started from; none for a free-standing thread.
+         */parentSeq: UInt64?, 
+        /**
+         * Display name (1..=100 bytes).
+         */name: String, 
+        /**
+         * Who started it.
+         */createdBy: String, 
+        /**
+         * When (ms since the epoch).
+         */createdAtMs: Int64, 
+        /**
+         * Archived by hand (`thread_is_archived` also tells archived by inactivity).
+         */archived: Bool, 
+        /**
+         * Locked: only members who manage threads post.
+         */locked: Bool, 
+        /**
+         * Archived by itself after this long without a message, in milliseconds.
+         */autoArchiveMs: UInt64, 
+        /**
+         * Time of the newest message (or of the creation).
+         */lastActivityMs: Int64, 
+        /**
+         * Messages in the thread (its newest `seq`).
+         */messageCount: UInt64, 
+        /**
+         * Members who joined it.
+         */memberCount: UInt64) {
+        self.communityId = communityId
+        self.threadId = threadId
+        self.parentChannelId = parentChannelId
+        self.parentSeq = parentSeq
+        self.name = name
+        self.createdBy = createdBy
+        self.createdAtMs = createdAtMs
+        self.archived = archived
+        self.locked = locked
+        self.autoArchiveMs = autoArchiveMs
+        self.lastActivityMs = lastActivityMs
+        self.messageCount = messageCount
+        self.memberCount = memberCount
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ThreadInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeThreadInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ThreadInfo {
+        return
+            try ThreadInfo(
+                communityId: FfiConverterString.read(from: &buf), 
+                threadId: FfiConverterString.read(from: &buf), 
+                parentChannelId: FfiConverterString.read(from: &buf), 
+                parentSeq: FfiConverterOptionUInt64.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                createdBy: FfiConverterString.read(from: &buf), 
+                createdAtMs: FfiConverterInt64.read(from: &buf), 
+                archived: FfiConverterBool.read(from: &buf), 
+                locked: FfiConverterBool.read(from: &buf), 
+                autoArchiveMs: FfiConverterUInt64.read(from: &buf), 
+                lastActivityMs: FfiConverterInt64.read(from: &buf), 
+                messageCount: FfiConverterUInt64.read(from: &buf), 
+                memberCount: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ThreadInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.communityId, into: &buf)
+        FfiConverterString.write(value.threadId, into: &buf)
+        FfiConverterString.write(value.parentChannelId, into: &buf)
+        FfiConverterOptionUInt64.write(value.parentSeq, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.createdBy, into: &buf)
+        FfiConverterInt64.write(value.createdAtMs, into: &buf)
+        FfiConverterBool.write(value.archived, into: &buf)
+        FfiConverterBool.write(value.locked, into: &buf)
+        FfiConverterUInt64.write(value.autoArchiveMs, into: &buf)
+        FfiConverterInt64.write(value.lastActivityMs, into: &buf)
+        FfiConverterUInt64.write(value.messageCount, into: &buf)
+        FfiConverterUInt64.write(value.memberCount, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadInfo_lift(_ buf: RustBuffer) throws -> ThreadInfo {
+    return try FfiConverterTypeThreadInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadInfo_lower(_ value: ThreadInfo) -> RustBuffer {
+    return FfiConverterTypeThreadInfo.lower(value)
+}
+
+
+/**
+ * Changes to a thread; none leaves a field as it is.
+ */
+public struct ThreadUpdate: Equatable, Hashable {
+    /**
+     * New name.
+     */
+    public var name: String?
+    /**
+     * Archive (true) or unarchive (false; also revives a thread archived by inactivity).
+     */
+    public var archived: Bool?
+    /**
+     * Lock or unlock (`manage_threads`).
+     */
+    public var locked: Bool?
+    /**
+     * New auto-archive delay (`manage_threads`).
+     */
+    public var autoArchiveMs: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * New name.
+         */name: String? = nil, 
+        /**
+         * Archive (true) or unarchive (false; also revives a thread archived by inactivity).
+         */archived: Bool? = nil, 
+        /**
+         * Lock or unlock (`manage_threads`).
+         */locked: Bool? = nil, 
+        /**
+         * New auto-archive delay (`manage_threads`).
+         */autoArchiveMs: UInt64? = nil) {
+        self.name = name
+        self.archived = archived
+        self.locked = locked
+        self.autoArchiveMs = autoArchiveMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ThreadUpdate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeThreadUpdate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ThreadUpdate {
+        return
+            try ThreadUpdate(
+                name: FfiConverterOptionString.read(from: &buf), 
+                archived: FfiConverterOptionBool.read(from: &buf), 
+                locked: FfiConverterOptionBool.read(from: &buf), 
+                autoArchiveMs: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ThreadUpdate, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionBool.write(value.archived, into: &buf)
+        FfiConverterOptionBool.write(value.locked, into: &buf)
+        FfiConverterOptionUInt64.write(value.autoArchiveMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadUpdate_lift(_ buf: RustBuffer) throws -> ThreadUpdate {
+    return try FfiConverterTypeThreadUpdate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadUpdate_lower(_ value: ThreadUpdate) -> RustBuffer {
+    return FfiConverterTypeThreadUpdate.lower(value)
+}
+
+
+/**
+ * A page of threads, newest activity first.
+ */
+public struct ThreadsPage: Equatable, Hashable {
+    /**
+     * The threads.
+     */
+    public var threads: [ThreadInfo]
+    /**
+     * Pass this back for the next page; none on the last page.
+     */
+    public var nextCursor: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The threads.
+         */threads: [ThreadInfo], 
+        /**
+         * Pass this back for the next page; none on the last page.
+         */nextCursor: String?) {
+        self.threads = threads
+        self.nextCursor = nextCursor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ThreadsPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeThreadsPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ThreadsPage {
+        return
+            try ThreadsPage(
+                threads: FfiConverterSequenceTypeThreadInfo.read(from: &buf), 
+                nextCursor: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ThreadsPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeThreadInfo.write(value.threads, into: &buf)
+        FfiConverterOptionString.write(value.nextCursor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadsPage_lift(_ buf: RustBuffer) throws -> ThreadsPage {
+    return try FfiConverterTypeThreadsPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadsPage_lower(_ value: ThreadsPage) -> RustBuffer {
+    return FfiConverterTypeThreadsPage.lower(value)
+}
+
+
+/**
+ * Unread and mention counts summed over the user's joined threads of a channel (the
+ * channel's "threads have unread messages" mark).
+ */
+public struct ThreadsUnread: Equatable, Hashable {
+    /**
+     * Unread messages.
+     */
+    public var unreadCount: UInt64
+    /**
+     * Unread messages that mention the user.
+     */
+    public var mentionCount: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Unread messages.
+         */unreadCount: UInt64, 
+        /**
+         * Unread messages that mention the user.
+         */mentionCount: UInt64) {
+        self.unreadCount = unreadCount
+        self.mentionCount = mentionCount
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ThreadsUnread: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeThreadsUnread: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ThreadsUnread {
+        return
+            try ThreadsUnread(
+                unreadCount: FfiConverterUInt64.read(from: &buf), 
+                mentionCount: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ThreadsUnread, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.unreadCount, into: &buf)
+        FfiConverterUInt64.write(value.mentionCount, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadsUnread_lift(_ buf: RustBuffer) throws -> ThreadsUnread {
+    return try FfiConverterTypeThreadsUnread.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadsUnread_lower(_ value: ThreadsUnread) -> RustBuffer {
+    return FfiConverterTypeThreadsUnread.lower(value)
 }
 
 
@@ -13229,6 +14741,125 @@ public func FfiConverterTypeSyncState_lower(_ value: SyncState) -> RustBuffer {
 }
 
 
+
+/**
+ * A change of a channel's thread list (`Remove` carries the thread's id).
+ */
+
+public enum ThreadListDiff: Equatable, Hashable {
+    
+    /**
+     * The whole list (first value of a subscription, or after a full resync).
+     */
+    case reset(
+        /**
+         * Every item.
+         */items: [ThreadInfo]
+    )
+    /**
+     * A new item.
+     */
+    case insert(
+        /**
+         * The item.
+         */item: ThreadInfo
+    )
+    /**
+     * An item changed.
+     */
+    case update(
+        /**
+         * The new value.
+         */item: ThreadInfo
+    )
+    /**
+     * The item with this id is gone.
+     */
+    case remove(
+        /**
+         * Its id.
+         */id: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ThreadListDiff: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeThreadListDiff: FfiConverterRustBuffer {
+    typealias SwiftType = ThreadListDiff
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ThreadListDiff {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .reset(items: try FfiConverterSequenceTypeThreadInfo.read(from: &buf)
+        )
+        
+        case 2: return .insert(item: try FfiConverterTypeThreadInfo.read(from: &buf)
+        )
+        
+        case 3: return .update(item: try FfiConverterTypeThreadInfo.read(from: &buf)
+        )
+        
+        case 4: return .remove(id: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ThreadListDiff, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .reset(items):
+            writeInt(&buf, Int32(1))
+            FfiConverterSequenceTypeThreadInfo.write(items, into: &buf)
+            
+        
+        case let .insert(item):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeThreadInfo.write(item, into: &buf)
+            
+        
+        case let .update(item):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeThreadInfo.write(item, into: &buf)
+            
+        
+        case let .remove(id):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(id, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadListDiff_lift(_ buf: RustBuffer) throws -> ThreadListDiff {
+    return try FfiConverterTypeThreadListDiff.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeThreadListDiff_lower(_ value: ThreadListDiff) -> RustBuffer {
+    return FfiConverterTypeThreadListDiff.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -13496,6 +15127,30 @@ fileprivate struct FfiConverterOptionTypeCommunityUnread: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeDigestLast: FfiConverterRustBuffer {
+    typealias SwiftType = DigestLast?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDigestLast.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDigestLast.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeLocalMessage: FfiConverterRustBuffer {
     typealias SwiftType = LocalMessage?
 
@@ -13632,6 +15287,54 @@ fileprivate struct FfiConverterOptionTypeReplyPreview: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeReplyPreview.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeThreadDigest: FfiConverterRustBuffer {
+    typealias SwiftType = ThreadDigest?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeThreadDigest.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeThreadDigest.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeThreadInfo: FfiConverterRustBuffer {
+    typealias SwiftType = ThreadInfo?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeThreadInfo.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeThreadInfo.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -14238,6 +15941,56 @@ fileprivate struct FfiConverterSequenceTypeReaction: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeThreadEntry: FfiConverterRustBuffer {
+    typealias SwiftType = [ThreadEntry]
+
+    public static func write(_ value: [ThreadEntry], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeThreadEntry.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ThreadEntry] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ThreadEntry]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeThreadEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeThreadInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [ThreadInfo]
+
+    public static func write(_ value: [ThreadInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeThreadInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ThreadInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ThreadInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeThreadInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeChannelListDiff: FfiConverterRustBuffer {
     typealias SwiftType = [ChannelListDiff]
 
@@ -14330,6 +16083,31 @@ fileprivate struct FfiConverterSequenceTypePermissionFlag: FfiConverterRustBuffe
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePermissionFlag.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeThreadListDiff: FfiConverterRustBuffer {
+    typealias SwiftType = [ThreadListDiff]
+
+    public static func write(_ value: [ThreadListDiff], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeThreadListDiff.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ThreadListDiff] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ThreadListDiff]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeThreadListDiff.read(from: &buf))
         }
         return seq
     }
@@ -14455,6 +16233,20 @@ public func permissionsOf(flags: [PermissionFlag]) -> UInt64  {
 })
 }
 /**
+ * Whether `thread` is archived at `now_ms` (ms since the epoch): by hand, or inactive for
+ * its `auto_archive_ms` — the rule the server and the SDK both apply. An archived thread
+ * is read-only until unarchived.
+ */
+public func threadIsArchived(thread: ThreadInfo, nowMs: Int64) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_func_thread_is_archived(
+        FfiConverterTypeThreadInfo_lower(thread),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+/**
  * Stops every listener and callback delivery, and every wake-up of a foreign future, for
  * good, and waits (at most two seconds) for a call in flight to return. Hosts whose runtime
  * cannot take calls during shutdown call it at exit: the Python package registers it with
@@ -14495,6 +16287,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_func_permissions_of() != 57229) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_func_thread_is_archived() != 40705) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_func_stop_callbacks() != 8850) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -14510,10 +16305,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_channel_community_id() != 22194) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_channel_id() != 9000) {
+    if (uniffi_community_sdk_ffi_checksum_method_channel_create_thread() != 52726) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_id() != 55403) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() != 4052) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_subscribe_threads() != 40092) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_thread() != 26649) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_add_members() != 28637) {
@@ -14592,6 +16396,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_set_override() != 63497) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_threads() != 37366) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_threads_unread() != 35772) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_unpin_message() != 58147) {
@@ -14693,6 +16503,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels() != 13953) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_community_thread() != 55577) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_community_assign_group() != 26158) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -14748,6 +16561,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_join_requests() != 11949) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_joined_threads() != 33062) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_joined_threads_page() != 48343) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_kick() != 62427) {
@@ -14834,10 +16653,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_syncstatelistener_on_update() != 17348) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_threadlistlistener_on_update() != 48401) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token() != 63181) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update() != 5637) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channelthread_delete() != 52043) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channelthread_fetch() != 58911) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channelthread_info() != 25072) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channelthread_join() != 57529) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channelthread_leave() != 4045) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channelthread_unread() != 25328) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channelthread_update() != 5125) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channelthread_channel_id() != 51395) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channelthread_id() != 9723) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channelthread_messages() != 10824) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_constructor_client_create() != 3334) {
@@ -14854,6 +16706,7 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitMessageListener()
     uniffiCallbackInitOutboxListener()
     uniffiCallbackInitSyncStateListener()
+    uniffiCallbackInitThreadListListener()
     uniffiCallbackInitTokenProvider()
     uniffiCallbackInitUnreadListener()
     return InitializationResult.ok

@@ -55,6 +55,17 @@ fun Channel.messageUpdates(): Flow<List<MessageUpdate>> = callbackFlow {
     awaitClose { handle.close() }
 }.buffer(KChannel.UNLIMITED)
 
+/**
+ * A channel's thread list: `Reset` with its active threads first, then threads started or
+ * changed (`Update`: renamed, archived, locked, active) and deleted (`Remove`, by thread id).
+ */
+fun Channel.threadListChanges(): Flow<List<ThreadListDiff>> = callbackFlow {
+    val handle = subscribeThreads(object : ThreadListListener {
+        override fun onUpdate(diffs: List<ThreadListDiff>) { trySend(diffs) }
+    })
+    awaitClose { handle.close() }
+}.buffer(KChannel.UNLIMITED)
+
 /** Whether this permission set (`Channel.permissions()`, a group's `permissions`) holds [flag]. */
 operator fun ULong.contains(flag: PermissionFlag): Boolean = this and flag.value == flag.value
 

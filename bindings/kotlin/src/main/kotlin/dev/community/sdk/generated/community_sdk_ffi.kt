@@ -678,6 +678,9 @@ internal interface UniffiCallbackInterfaceOutboxListenerMethod0 : com.sun.jna.Ca
 internal interface UniffiCallbackInterfaceSyncStateListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`state`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceThreadListListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`diffs`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceTokenProviderMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`userId`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -817,6 +820,25 @@ internal open class UniffiVTableCallbackInterfaceSyncStateListener(
     }
 
 }
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onUpdate")
+internal open class UniffiVTableCallbackInterfaceThreadListListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onUpdate`: UniffiCallbackInterfaceThreadListListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onUpdate`: UniffiCallbackInterfaceThreadListListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceThreadListListener(`uniffiFree`,`uniffiClone`,`onUpdate`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceThreadListListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onUpdate` = other.`onUpdate`
+    }
+
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "fetchToken")
 internal open class UniffiVTableCallbackInterfaceTokenProvider(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -888,6 +910,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_func_permissions_of(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_func_thread_is_archived(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_func_stop_callbacks(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_loglistener_on_log(
@@ -898,9 +922,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_community_id(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_create_thread(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_id(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_subscribe_threads(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_thread(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_add_members(
     ): Int
@@ -953,6 +983,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_community_sdk_ffi_checksum_method_channel_set_notification_level(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_set_override(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_threads(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_threads_unread(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_unpin_message(
     ): Int
@@ -1020,6 +1054,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_thread(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_assign_group(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_ban(
@@ -1057,6 +1093,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_community_sdk_ffi_checksum_method_community_invite(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_join_requests(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_joined_threads(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_joined_threads_page(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_kick(
     ): Int
@@ -1114,9 +1154,31 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_syncstatelistener_on_update(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_threadlistlistener_on_update(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channelthread_delete(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channelthread_fetch(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channelthread_info(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channelthread_join(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channelthread_leave(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channelthread_unread(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channelthread_update(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channelthread_channel_id(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channelthread_id(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channelthread_messages(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_constructor_client_create(
     ): Int
@@ -1145,6 +1207,7 @@ internal object UniffiLib {
         uniffiCallbackInterfaceMessageListener.register(this)
         uniffiCallbackInterfaceOutboxListener.register(this)
         uniffiCallbackInterfaceSyncStateListener.register(this)
+        uniffiCallbackInterfaceThreadListListener.register(this)
         uniffiCallbackInterfaceTokenProvider.register(this)
         uniffiCallbackInterfaceUnreadListener.register(this)
         
@@ -1173,9 +1236,15 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_community_sdk_ffi_fn_method_channel_community_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_channel_create_thread(`ptr`: Long,`thread`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_channel_subscribe_messages(`ptr`: Long,`listener`: Long,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_subscribe_threads(`ptr`: Long,`listener`: Long,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_thread(`ptr`: Long,`threadId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_add_members(`ptr`: Long,`userIds`: RustBuffer.ByValue,
     ): Long
@@ -1229,6 +1298,10 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_set_override(`ptr`: Long,`rule`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_threads(`ptr`: Long,`archived`: Byte,`cursor`: RustBuffer.ByValue,`limit`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_threads_unread(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_channel_unpin_message(`ptr`: Long,`seq`: Long,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_unread(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1307,6 +1380,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_community_subscribe_channels(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_thread(`ptr`: Long,`threadId`: RustBuffer.ByValue,`channelId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_assign_group(`ptr`: Long,`userId`: RustBuffer.ByValue,`groupId`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_ban(`ptr`: Long,`userId`: RustBuffer.ByValue,`untilMs`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
@@ -1344,6 +1419,10 @@ internal object UniffiLib {
     external fun uniffi_community_sdk_ffi_fn_method_community_invite(`ptr`: Long,`userIds`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_join_requests(`ptr`: Long,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_joined_threads(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_community_joined_threads_page(`ptr`: Long,`cursor`: RustBuffer.ByValue,`limit`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_kick(`ptr`: Long,`userId`: RustBuffer.ByValue,
     ): Long
@@ -1437,6 +1516,14 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_community_sdk_ffi_fn_method_syncstatelistener_on_update(`ptr`: Long,`state`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_community_sdk_ffi_fn_clone_threadlistlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_free_threadlistlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_init_callback_vtable_threadlistlistener(`vtable`: UniffiVTableCallbackInterfaceThreadListListener,
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_method_threadlistlistener_on_update(`ptr`: Long,`diffs`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_community_sdk_ffi_fn_clone_tokenprovider(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_community_sdk_ffi_fn_free_tokenprovider(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1453,6 +1540,30 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_community_sdk_ffi_fn_method_unreadlistener_on_update(`ptr`: Long,`update`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_community_sdk_ffi_fn_clone_channelthread(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_free_channelthread(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_method_channelthread_delete(`ptr`: Long,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channelthread_fetch(`ptr`: Long,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channelthread_info(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_channelthread_join(`ptr`: Long,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channelthread_leave(`ptr`: Long,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channelthread_unread(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_channelthread_update(`ptr`: Long,`update`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channelthread_channel_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_channelthread_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_channelthread_messages(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_sdkerror_kind(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_func_set_log_listener(`level`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1463,6 +1574,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_func_permissions_of(`flags`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_func_thread_is_archived(`thread`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_community_sdk_ffi_fn_func_stop_callbacks(uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun ffi_community_sdk_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1596,6 +1709,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_func_permissions_of() and 0xFFFF) != 57229) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_func_thread_is_archived() and 0xFFFF) != 40705) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_func_stop_callbacks() and 0xFFFF) != 8850) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1611,10 +1727,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_community_id() and 0xFFFF) != 22194) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_id() and 0xFFFF) != 9000) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_create_thread() and 0xFFFF) != 52726) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_id() and 0xFFFF) != 55403) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages() and 0xFFFF) != 4052) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_threads() and 0xFFFF) != 40092) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_thread() and 0xFFFF) != 26649) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_add_members() and 0xFFFF) != 28637) {
@@ -1693,6 +1818,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_set_override() and 0xFFFF) != 63497) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_threads() and 0xFFFF) != 37366) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_threads_unread() and 0xFFFF) != 35772) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message() and 0xFFFF) != 58147) {
@@ -1794,6 +1925,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels() and 0xFFFF) != 13953) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_thread() and 0xFFFF) != 55577) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_assign_group() and 0xFFFF) != 26158) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1849,6 +1983,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_join_requests() and 0xFFFF) != 11949) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_joined_threads() and 0xFFFF) != 33062) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_joined_threads_page() and 0xFFFF) != 48343) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_kick() and 0xFFFF) != 62427) {
@@ -1935,10 +2075,43 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_syncstatelistener_on_update() and 0xFFFF) != 17348) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_threadlistlistener_on_update() and 0xFFFF) != 48401) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token() and 0xFFFF) != 63181) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update() and 0xFFFF) != 5637) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channelthread_delete() and 0xFFFF) != 52043) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channelthread_fetch() and 0xFFFF) != 58911) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channelthread_info() and 0xFFFF) != 25072) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channelthread_join() and 0xFFFF) != 57529) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channelthread_leave() and 0xFFFF) != 4045) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channelthread_unread() and 0xFFFF) != 25328) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channelthread_update() and 0xFFFF) != 5125) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channelthread_channel_id() and 0xFFFF) != 51395) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channelthread_id() and 0xFFFF) != 9723) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channelthread_messages() and 0xFFFF) != 10824) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_constructor_client_create() and 0xFFFF) != 3334) {
@@ -2421,7 +2594,8 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
 
 
 /**
- * A handle on one channel. Cheap; reads come from the cache.
+ * A handle on one channel, or on a thread's message stream (`ChannelThread.messages()`,
+ * whose calls are checked in the thread's channel). Cheap; reads come from the cache.
  */
 public interface ChannelInterface {
     
@@ -2431,7 +2605,14 @@ public interface ChannelInterface {
     fun `communityId`(): kotlin.String
     
     /**
-     * The channel's id.
+     * Starts a thread here, from one of this channel's messages (`parent_seq`; one
+     * thread per message, else `thread_exists`) or free-standing (`create_threads`); the
+     * user joins it.
+     */
+    suspend fun `createThread`(`thread`: NewThread): ChannelThread
+    
+    /**
+     * The channel's id (the thread's, for a thread's message stream).
      */
     fun `id`(): kotlin.String
     
@@ -2442,6 +2623,17 @@ public interface ChannelInterface {
      * made on this device (`Change`) and echo changes (`Local`, `Discarded`).
      */
     suspend fun `subscribeMessages`(`listener`: MessageListener): TaskHandle
+    
+    /**
+     * The channel's thread list: its active threads (the first page, from the server)
+     * first, then threads started or changed (`Update`) and deleted (`Remove`).
+     */
+    suspend fun `subscribeThreads`(`listener`: ThreadListListener): TaskHandle
+    
+    /**
+     * A handle on one of this channel's threads (no I/O).
+     */
+    fun `thread`(`threadId`: kotlin.String): ChannelThread
     
     /**
      * Adds members to a private channel (`manage_channels`).
@@ -2574,6 +2766,16 @@ public interface ChannelInterface {
     suspend fun `setOverride`(`rule`: Override): ChannelInfo
     
     /**
+     * A page of the channel's threads from the server, active (`archived` false) or archived, newest activity first (`cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+     */
+    suspend fun `threads`(`archived`: kotlin.Boolean, `cursor`: kotlin.String?, `limit`: kotlin.UInt?): ThreadsPage
+    
+    /**
+     * Unread and mention counts summed over the user's joined threads of this channel (the channel's "threads have unread messages" mark).
+     */
+    fun `threadsUnread`(): ThreadsUnread
+    
+    /**
      * Unpins a message (`manage_messages`; queued like an edit).
      */
     suspend fun `unpinMessage`(`seq`: kotlin.ULong): PendingChange
@@ -2597,7 +2799,8 @@ public interface ChannelInterface {
 }
 
 /**
- * A handle on one channel. Cheap; reads come from the cache.
+ * A handle on one channel, or on a thread's message stream (`ChannelThread.messages()`,
+ * whose calls are checked in the thread's channel). Cheap; reads come from the cache.
  */
 open class Channel: Disposable, AutoCloseable, ChannelInterface
 {
@@ -2718,7 +2921,34 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
-     * The channel's id.
+     * Starts a thread here, from one of this channel's messages (`parent_seq`; one
+     * thread per message, else `thread_exists`) or free-standing (`create_threads`); the
+     * user joins it.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `createThread`(`thread`: NewThread) : ChannelThread {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_create_thread(
+                uniffiHandle,
+                
+        FfiConverterTypeNewThread.lower(`thread`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeChannelThread.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The channel's id (the thread's, for a thread's message stream).
      */override fun `id`(): kotlin.String {
             return FfiConverterString.lift(
     callWithHandle {
@@ -2759,6 +2989,49 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
         SdkException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * The channel's thread list: its active threads (the first page, from the server)
+     * first, then threads started or changed (`Update`) and deleted (`Remove`).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `subscribeThreads`(`listener`: ThreadListListener) : TaskHandle {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_threads(
+                uniffiHandle,
+                
+        FfiConverterTypeThreadListListener.lower(`listener`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeTaskHandle.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A handle on one of this channel's threads (no I/O).
+     */override fun `thread`(`threadId`: kotlin.String): ChannelThread {
+            return FfiConverterTypeChannelThread.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_thread(
+        it,
+        
+        FfiConverterString.lower(`threadId`),_status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -3381,6 +3654,49 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
+     * A page of the channel's threads from the server, active (`archived` false) or archived, newest activity first (`cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `threads`(`archived`: kotlin.Boolean, `cursor`: kotlin.String?, `limit`: kotlin.UInt?) : ThreadsPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_threads(
+                uniffiHandle,
+                
+        FfiConverterBoolean.lower(`archived`),
+        FfiConverterOptionalString.lower(`cursor`),
+        FfiConverterOptionalUInt.lower(`limit`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeThreadsPage.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Unread and mention counts summed over the user's joined threads of this channel (the channel's "threads have unread messages" mark).
+     */override fun `threadsUnread`(): ThreadsUnread {
+            return FfiConverterTypeThreadsUnread.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_threads_unread(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Unpins a message (`manage_messages`; queued like an edit).
      */
     @Throws(SdkException::class)
@@ -3833,6 +4149,511 @@ public object FfiConverterTypeChannelListListener: FfiConverter<ChannelListListe
     override fun allocationSize(value: ChannelListListener) = 8UL
 
     override fun write(value: ChannelListListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A handle on one thread. Cheap; creating one does no I/O; reads come from the cache.
+ */
+public interface ChannelThreadInterface {
+    
+    /**
+     * Deletes the thread and its messages (`manage_threads`).
+     */
+    suspend fun `delete`()
+    
+    /**
+     * The thread from the server (the cache refreshed when joined).
+     */
+    suspend fun `fetch`(): ThreadInfo
+    
+    /**
+     * The thread as cached (none when the user has not joined it; `fetch` asks the server).
+     */
+    fun `info`(): ThreadInfo?
+    
+    /**
+     * Joins the thread: its messages come live and its unread messages and mentions count, on every device of the user (posting in it or being mentioned there joins too). Returns the user's head for it.
+     */
+    suspend fun `join`(): ChannelHead
+    
+    /**
+     * Leaves the thread: it no longer counts.
+     */
+    suspend fun `leave`()
+    
+    /**
+     * Its unread and mention counts (none when the user has not joined it).
+     */
+    fun `unread`(): ChannelUnread?
+    
+    /**
+     * Renames, archives or unarchives (its creator, or `manage_threads`), locks or unlocks and changes the auto-archive delay (`manage_threads`); absent fields stay. An archived thread refuses posts with `thread_archived`, a locked one with `thread_locked`.
+     */
+    suspend fun `update`(`update`: ThreadUpdate): ThreadInfo
+    
+    /**
+     * The channel it lives in.
+     */
+    fun `channelId`(): kotlin.String
+    
+    /**
+     * The thread's id (its messages carry it as their `channel_id`).
+     */
+    fun `id`(): kotlin.String
+    
+    /**
+     * Its message stream: a `Channel` on the thread's id whose calls (`send`,
+     * `messages`, `subscribe_messages`, `mark_read`, `edit_message`, `add_reaction`,
+     * `pin_message`…) work as in a channel, checked in the thread's channel as the server
+     * checks them (`send_in_threads`; `thread_archived`, `thread_locked`).
+     */
+    fun `messages`(): Channel
+    
+    companion object
+}
+
+/**
+ * A handle on one thread. Cheap; creating one does no I/O; reads come from the cache.
+ */
+open class ChannelThread: Disposable, AutoCloseable, ChannelThreadInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_community_sdk_ffi_fn_free_channelthread(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_clone_channelthread(handle, status)
+        }
+    }
+
+    
+    /**
+     * Deletes the thread and its messages (`manage_threads`).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `delete`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_delete(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The thread from the server (the cache refreshed when joined).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fetch`() : ThreadInfo {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_fetch(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeThreadInfo.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The thread as cached (none when the user has not joined it; `fetch` asks the server).
+     */override fun `info`(): ThreadInfo? {
+            return FfiConverterOptionalTypeThreadInfo.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_info(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Joins the thread: its messages come live and its unread messages and mentions count, on every device of the user (posting in it or being mentioned there joins too). Returns the user's head for it.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `join`() : ChannelHead {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_join(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeChannelHead.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Leaves the thread: it no longer counts.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `leave`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_leave(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Its unread and mention counts (none when the user has not joined it).
+     */override fun `unread`(): ChannelUnread? {
+            return FfiConverterOptionalTypeChannelUnread.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_unread(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Renames, archives or unarchives (its creator, or `manage_threads`), locks or unlocks and changes the auto-archive delay (`manage_threads`); absent fields stay. An archived thread refuses posts with `thread_archived`, a locked one with `thread_locked`.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `update`(`update`: ThreadUpdate) : ThreadInfo {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_update(
+                uniffiHandle,
+                
+        FfiConverterTypeThreadUpdate.lower(`update`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeThreadInfo.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The channel it lives in.
+     */override fun `channelId`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_channel_id(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The thread's id (its messages carry it as their `channel_id`).
+     */override fun `id`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_id(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Its message stream: a `Channel` on the thread's id whose calls (`send`,
+     * `messages`, `subscribe_messages`, `mark_read`, `edit_message`, `add_reaction`,
+     * `pin_message`…) work as in a channel, checked in the thread's channel as the server
+     * checks them (`send_in_threads`; `thread_archived`, `thread_locked`).
+     */override fun `messages`(): Channel {
+            return FfiConverterTypeChannel.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_messages(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChannelThread: FfiConverter<ChannelThread, Long> {
+    override fun lower(value: ChannelThread): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): ChannelThread {
+        return ChannelThread(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): ChannelThread {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ChannelThread) = 8UL
+
+    override fun write(value: ChannelThread, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -4916,6 +5737,11 @@ public interface CommunityInterface {
     fun `subscribeChannels`(`listener`: ChannelListListener): TaskHandle
     
     /**
+     * A handle on thread `thread_id` of channel `channel_id` (no I/O).
+     */
+    fun `thread`(`threadId`: kotlin.String, `channelId`: kotlin.String): ChannelThread
+    
+    /**
      * Gives a member a group (`manage_roles`; the member and the group below the user).
      */
     suspend fun `assignGroup`(`userId`: kotlin.String, `groupId`: kotlin.String): MemberInfo
@@ -5009,6 +5835,16 @@ public interface CommunityInterface {
      * Pending join requests (`kick_members`).
      */
     suspend fun `joinRequests`(): List<JoinRequest>
+    
+    /**
+     * The threads the user joined in the community, with their heads (counts), as cached, newest activity first.
+     */
+    fun `joinedThreads`(): List<ThreadEntry>
+    
+    /**
+     * A page of the threads the user joined in the community, from the server, newest activity first.
+     */
+    suspend fun `joinedThreadsPage`(`cursor`: kotlin.String?, `limit`: kotlin.UInt?): ThreadsPage
     
     /**
      * Removes a member (`kick_members`; the member must rank below the user).
@@ -5297,6 +6133,24 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
         it,
         
         FfiConverterTypeChannelListListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A handle on thread `thread_id` of channel `channel_id` (no I/O).
+     */override fun `thread`(`threadId`: kotlin.String, `channelId`: kotlin.String): ChannelThread {
+            return FfiConverterTypeChannelThread.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_thread(
+        it,
+        
+        FfiConverterString.lower(`threadId`),
+        FfiConverterString.lower(`channelId`),_status)
 }
     }
     )
@@ -5727,6 +6581,48 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
         { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterSequenceTypeJoinRequest.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The threads the user joined in the community, with their heads (counts), as cached, newest activity first.
+     */override fun `joinedThreads`(): List<ThreadEntry> {
+            return FfiConverterSequenceTypeThreadEntry.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_joined_threads(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A page of the threads the user joined in the community, from the server, newest activity first.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `joinedThreadsPage`(`cursor`: kotlin.String?, `limit`: kotlin.UInt?) : ThreadsPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_joined_threads_page(
+                uniffiHandle,
+                
+        FfiConverterOptionalString.lower(`cursor`),
+        FfiConverterOptionalUInt.lower(`limit`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeThreadsPage.lift(it) },
         // Error FFI converter
         SdkException.ErrorHandler,
     )
@@ -8677,6 +9573,339 @@ public object FfiConverterTypeTaskHandle: FfiConverter<TaskHandle, Long> {
 
 
 /**
+ * Receives a channel's thread list: `Reset` with its active threads (the first page)
+ * first, then threads started or changed (`Update`: renamed, archived, locked, active) and
+ * deleted (`Remove`, by thread id), in batches.
+ */
+public interface ThreadListListener {
+    
+    /**
+     * A batch of changes.
+     */
+    fun `onUpdate`(`diffs`: List<ThreadListDiff>)
+    
+    companion object
+}
+
+/**
+ * Receives a channel's thread list: `Reset` with its active threads (the first page)
+ * first, then threads started or changed (`Update`: renamed, archived, locked, active) and
+ * deleted (`Remove`, by thread id), in batches.
+ */
+open class ThreadListListenerImpl: Disposable, AutoCloseable, ThreadListListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_community_sdk_ffi_fn_free_threadlistlistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_clone_threadlistlistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * A batch of changes.
+     */
+    @Throws(ListenerException::class)override fun `onUpdate`(`diffs`: List<ThreadListDiff>)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ListenerException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_threadlistlistener_on_update(
+        it,
+        
+        FfiConverterSequenceTypeThreadListDiff.lower(`diffs`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceThreadListListener {
+    internal object `onUpdate`: UniffiCallbackInterfaceThreadListListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`diffs`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeThreadListListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onUpdate`(
+                    FfiConverterSequenceTypeThreadListDiff.lift(`diffs`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: ListenerException -> FfiConverterTypeListenerError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeThreadListListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeThreadListListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceThreadListListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onUpdate`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_community_sdk_ffi_fn_init_callback_vtable_threadlistlistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeThreadListListener: FfiConverter<ThreadListListener, Long> {
+    internal val handleMap = UniffiHandleMap<ThreadListListener>()
+
+    override fun lower(value: ThreadListListener): Long {
+        if (value is ThreadListListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): ThreadListListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ThreadListListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): ThreadListListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ThreadListListener) = 8UL
+
+    override fun write(value: ThreadListListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Supplies fresh tokens (usually from the app's backend). Called ahead of the token's
  * expiry and when the server says it expired, on a background thread (blocking is fine).
  * Return `None` when no token is available.
@@ -10364,7 +11593,7 @@ data class CommunitySnapshot (
     var `notification`: NotificationStatus
     , 
     /**
-     * Unread heads of the visible channels.
+     * Unread heads of the visible channels and of the joined threads.
      */
     var `heads`: List<ChannelHead>
     , 
@@ -10372,6 +11601,11 @@ data class CommunitySnapshot (
      * The community's permission groups, `@everyone` first, then by position.
      */
     var `groups`: List<Group>
+    , 
+    /**
+     * The threads the user joined (their heads are in `heads`, by thread id).
+     */
+    var `threads`: List<ThreadInfo>
     
 ){
     
@@ -10395,6 +11629,7 @@ public object FfiConverterTypeCommunitySnapshot: FfiConverterRustBuffer<Communit
             FfiConverterTypeNotificationStatus.read(buf),
             FfiConverterSequenceTypeChannelHead.read(buf),
             FfiConverterSequenceTypeGroup.read(buf),
+            FfiConverterSequenceTypeThreadInfo.read(buf),
         )
     }
 
@@ -10405,7 +11640,8 @@ public object FfiConverterTypeCommunitySnapshot: FfiConverterRustBuffer<Communit
             FfiConverterTypeMemberInfo.allocationSize(value.`me`) +
             FfiConverterTypeNotificationStatus.allocationSize(value.`notification`) +
             FfiConverterSequenceTypeChannelHead.allocationSize(value.`heads`) +
-            FfiConverterSequenceTypeGroup.allocationSize(value.`groups`)
+            FfiConverterSequenceTypeGroup.allocationSize(value.`groups`) +
+            FfiConverterSequenceTypeThreadInfo.allocationSize(value.`threads`)
     )
 
     override fun write(value: CommunitySnapshot, buf: ByteBuffer) {
@@ -10416,6 +11652,7 @@ public object FfiConverterTypeCommunitySnapshot: FfiConverterRustBuffer<Communit
             FfiConverterTypeNotificationStatus.write(value.`notification`, buf)
             FfiConverterSequenceTypeChannelHead.write(value.`heads`, buf)
             FfiConverterSequenceTypeGroup.write(value.`groups`, buf)
+            FfiConverterSequenceTypeThreadInfo.write(value.`threads`, buf)
     }
 }
 
@@ -10551,6 +11788,69 @@ public object FfiConverterTypeCommunityUpdate: FfiConverterRustBuffer<CommunityU
             FfiConverterOptionalString.write(value.`notice`, buf)
             FfiConverterOptionalTypeJoinPolicy.write(value.`joinPolicy`, buf)
             FfiConverterOptionalBoolean.write(value.`systemMessages`, buf)
+    }
+}
+
+
+
+/**
+ * The newest message of a thread, as its digest shows it.
+ */
+data class DigestLast (
+    /**
+     * Its sequence in the thread.
+     */
+    var `seq`: kotlin.ULong
+    , 
+    /**
+     * Its sender.
+     */
+    var `senderId`: kotlin.String
+    , 
+    /**
+     * Its first line (≤ 100 characters) or a label such as `[image]`.
+     */
+    var `text`: kotlin.String
+    , 
+    /**
+     * When it was sent.
+     */
+    var `atMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDigestLast: FfiConverterRustBuffer<DigestLast> {
+    override fun read(buf: ByteBuffer): DigestLast {
+        return DigestLast(
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DigestLast) = (
+            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterString.allocationSize(value.`senderId`) +
+            FfiConverterString.allocationSize(value.`text`) +
+            FfiConverterLong.allocationSize(value.`atMs`)
+    )
+
+    override fun write(value: DigestLast, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterString.write(value.`senderId`, buf)
+            FfiConverterString.write(value.`text`, buf)
+            FfiConverterLong.write(value.`atMs`, buf)
     }
 }
 
@@ -10988,6 +12288,10 @@ data class Limits (
     var `maxMemberFields`: kotlin.ULong
     , 
     var `memberFieldBytes`: kotlin.ULong
+    , 
+    var `threadAutoArchiveMs`: kotlin.ULong
+    , 
+    var `maxActiveThreadsPerChannel`: kotlin.ULong
     
 ){
     
@@ -11033,6 +12337,8 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -11065,7 +12371,9 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.allocationSize(value.`maxGroupsPerCommunity`) +
             FfiConverterULong.allocationSize(value.`maxOverridesPerChannel`) +
             FfiConverterULong.allocationSize(value.`maxMemberFields`) +
-            FfiConverterULong.allocationSize(value.`memberFieldBytes`)
+            FfiConverterULong.allocationSize(value.`memberFieldBytes`) +
+            FfiConverterULong.allocationSize(value.`threadAutoArchiveMs`) +
+            FfiConverterULong.allocationSize(value.`maxActiveThreadsPerChannel`)
     )
 
     override fun write(value: Limits, buf: ByteBuffer) {
@@ -11098,6 +12406,8 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.write(value.`maxOverridesPerChannel`, buf)
             FfiConverterULong.write(value.`maxMemberFields`, buf)
             FfiConverterULong.write(value.`memberFieldBytes`, buf)
+            FfiConverterULong.write(value.`threadAutoArchiveMs`, buf)
+            FfiConverterULong.write(value.`maxActiveThreadsPerChannel`, buf)
     }
 }
 
@@ -11745,6 +13055,12 @@ data class Message (
      * The original of a forwarded message.
      */
     var `forwardedFrom`: Origin?
+    , 
+    /**
+     * The thread started from this message, as a digest (message count, last reply,
+     * participants, last activity); kept up to date on the timeline (`Updated`).
+     */
+    var `thread`: ThreadDigest?
     
 ){
     
@@ -11778,6 +13094,7 @@ public object FfiConverterTypeMessage: FfiConverterRustBuffer<Message> {
             FfiConverterOptionalTypePin.read(buf),
             FfiConverterOptionalTypeReplyPreview.read(buf),
             FfiConverterOptionalTypeOrigin.read(buf),
+            FfiConverterOptionalTypeThreadDigest.read(buf),
         )
     }
 
@@ -11798,7 +13115,8 @@ public object FfiConverterTypeMessage: FfiConverterRustBuffer<Message> {
             FfiConverterSequenceTypeReaction.allocationSize(value.`reactions`) +
             FfiConverterOptionalTypePin.allocationSize(value.`pinned`) +
             FfiConverterOptionalTypeReplyPreview.allocationSize(value.`replyPreview`) +
-            FfiConverterOptionalTypeOrigin.allocationSize(value.`forwardedFrom`)
+            FfiConverterOptionalTypeOrigin.allocationSize(value.`forwardedFrom`) +
+            FfiConverterOptionalTypeThreadDigest.allocationSize(value.`thread`)
     )
 
     override fun write(value: Message, buf: ByteBuffer) {
@@ -11819,6 +13137,7 @@ public object FfiConverterTypeMessage: FfiConverterRustBuffer<Message> {
             FfiConverterOptionalTypePin.write(value.`pinned`, buf)
             FfiConverterOptionalTypeReplyPreview.write(value.`replyPreview`, buf)
             FfiConverterOptionalTypeOrigin.write(value.`forwardedFrom`, buf)
+            FfiConverterOptionalTypeThreadDigest.write(value.`thread`, buf)
     }
 }
 
@@ -12192,6 +13511,63 @@ public object FfiConverterTypeNewGroup: FfiConverterRustBuffer<NewGroup> {
             FfiConverterUInt.write(value.`color`, buf)
             FfiConverterBoolean.write(value.`mentionable`, buf)
             FfiConverterULong.write(value.`permissions`, buf)
+    }
+}
+
+
+
+/**
+ * A new thread.
+ */
+data class NewThread (
+    /**
+     * Its name (1..=100 bytes).
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * The message of the channel it starts from (one thread per message); none for a
+     * free-standing thread.
+     */
+    var `parentSeq`: kotlin.ULong? = null 
+    , 
+    /**
+     * Archive after this long without a message, one hour to thirty days (none: the
+     * deployment's `thread_auto_archive_ms`).
+     */
+    var `autoArchiveMs`: kotlin.ULong? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNewThread: FfiConverterRustBuffer<NewThread> {
+    override fun read(buf: ByteBuffer): NewThread {
+        return NewThread(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: NewThread) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterOptionalULong.allocationSize(value.`parentSeq`) +
+            FfiConverterOptionalULong.allocationSize(value.`autoArchiveMs`)
+    )
+
+    override fun write(value: NewThread, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterOptionalULong.write(value.`parentSeq`, buf)
+            FfiConverterOptionalULong.write(value.`autoArchiveMs`, buf)
     }
 }
 
@@ -12646,6 +14022,435 @@ public object FfiConverterTypeSendOptions: FfiConverterRustBuffer<SendOptions> {
             FfiConverterOptionalULong.write(value.`replyTo`, buf)
             FfiConverterTypePriority.write(value.`priority`, buf)
             FfiConverterString.write(value.`customData`, buf)
+    }
+}
+
+
+
+/**
+ * What the message a thread started from shows of it (`Message.thread`), kept up to
+ * date: a new digest arrives as an `Updated` message on the channel's timeline.
+ */
+data class ThreadDigest (
+    /**
+     * The thread.
+     */
+    var `threadId`: kotlin.String
+    , 
+    /**
+     * Its name.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Messages in it (recalled ones included: they keep their place).
+     */
+    var `messageCount`: kotlin.ULong
+    , 
+    /**
+     * Its newest message that is not recalled, if any.
+     */
+    var `last`: DigestLast?
+    , 
+    /**
+     * Distinct senders in it.
+     */
+    var `participantCount`: kotlin.ULong
+    , 
+    /**
+     * Time of its newest message (or of its creation).
+     */
+    var `lastActivityMs`: kotlin.Long
+    , 
+    /**
+     * Archived by hand.
+     */
+    var `archived`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeThreadDigest: FfiConverterRustBuffer<ThreadDigest> {
+    override fun read(buf: ByteBuffer): ThreadDigest {
+        return ThreadDigest(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalTypeDigestLast.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ThreadDigest) = (
+            FfiConverterString.allocationSize(value.`threadId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterULong.allocationSize(value.`messageCount`) +
+            FfiConverterOptionalTypeDigestLast.allocationSize(value.`last`) +
+            FfiConverterULong.allocationSize(value.`participantCount`) +
+            FfiConverterLong.allocationSize(value.`lastActivityMs`) +
+            FfiConverterBoolean.allocationSize(value.`archived`)
+    )
+
+    override fun write(value: ThreadDigest, buf: ByteBuffer) {
+            FfiConverterString.write(value.`threadId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterULong.write(value.`messageCount`, buf)
+            FfiConverterOptionalTypeDigestLast.write(value.`last`, buf)
+            FfiConverterULong.write(value.`participantCount`, buf)
+            FfiConverterLong.write(value.`lastActivityMs`, buf)
+            FfiConverterBoolean.write(value.`archived`, buf)
+    }
+}
+
+
+
+/**
+ * A thread the user joined, with their head for it (its counts).
+ */
+data class ThreadEntry (
+    /**
+     * The thread.
+     */
+    var `info`: ThreadInfo
+    , 
+    /**
+     * Its unread state for the user.
+     */
+    var `head`: ChannelHead
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeThreadEntry: FfiConverterRustBuffer<ThreadEntry> {
+    override fun read(buf: ByteBuffer): ThreadEntry {
+        return ThreadEntry(
+            FfiConverterTypeThreadInfo.read(buf),
+            FfiConverterTypeChannelHead.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ThreadEntry) = (
+            FfiConverterTypeThreadInfo.allocationSize(value.`info`) +
+            FfiConverterTypeChannelHead.allocationSize(value.`head`)
+    )
+
+    override fun write(value: ThreadEntry, buf: ByteBuffer) {
+            FfiConverterTypeThreadInfo.write(value.`info`, buf)
+            FfiConverterTypeChannelHead.write(value.`head`, buf)
+    }
+}
+
+
+
+/**
+ * A thread as its channel's readers see it. A thread's messages carry its id as their
+ * `channel_id`.
+ */
+data class ThreadInfo (
+    /**
+     * The community.
+     */
+    var `communityId`: kotlin.String
+    , 
+    /**
+     * The thread's id (in the channel id space: `th_…`).
+     */
+    var `threadId`: kotlin.String
+    , 
+    /**
+     * The channel it lives in.
+     */
+    var `parentChannelId`: kotlin.String
+    , 
+    /**
+     * The message of the channel it was started from; none for a free-standing thread.
+     */
+    var `parentSeq`: kotlin.ULong?
+    , 
+    /**
+     * Display name (1..=100 bytes).
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Who started it.
+     */
+    var `createdBy`: kotlin.String
+    , 
+    /**
+     * When (ms since the epoch).
+     */
+    var `createdAtMs`: kotlin.Long
+    , 
+    /**
+     * Archived by hand (`thread_is_archived` also tells archived by inactivity).
+     */
+    var `archived`: kotlin.Boolean
+    , 
+    /**
+     * Locked: only members who manage threads post.
+     */
+    var `locked`: kotlin.Boolean
+    , 
+    /**
+     * Archived by itself after this long without a message, in milliseconds.
+     */
+    var `autoArchiveMs`: kotlin.ULong
+    , 
+    /**
+     * Time of the newest message (or of the creation).
+     */
+    var `lastActivityMs`: kotlin.Long
+    , 
+    /**
+     * Messages in the thread (its newest `seq`).
+     */
+    var `messageCount`: kotlin.ULong
+    , 
+    /**
+     * Members who joined it.
+     */
+    var `memberCount`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeThreadInfo: FfiConverterRustBuffer<ThreadInfo> {
+    override fun read(buf: ByteBuffer): ThreadInfo {
+        return ThreadInfo(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ThreadInfo) = (
+            FfiConverterString.allocationSize(value.`communityId`) +
+            FfiConverterString.allocationSize(value.`threadId`) +
+            FfiConverterString.allocationSize(value.`parentChannelId`) +
+            FfiConverterOptionalULong.allocationSize(value.`parentSeq`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`createdBy`) +
+            FfiConverterLong.allocationSize(value.`createdAtMs`) +
+            FfiConverterBoolean.allocationSize(value.`archived`) +
+            FfiConverterBoolean.allocationSize(value.`locked`) +
+            FfiConverterULong.allocationSize(value.`autoArchiveMs`) +
+            FfiConverterLong.allocationSize(value.`lastActivityMs`) +
+            FfiConverterULong.allocationSize(value.`messageCount`) +
+            FfiConverterULong.allocationSize(value.`memberCount`)
+    )
+
+    override fun write(value: ThreadInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`communityId`, buf)
+            FfiConverterString.write(value.`threadId`, buf)
+            FfiConverterString.write(value.`parentChannelId`, buf)
+            FfiConverterOptionalULong.write(value.`parentSeq`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`createdBy`, buf)
+            FfiConverterLong.write(value.`createdAtMs`, buf)
+            FfiConverterBoolean.write(value.`archived`, buf)
+            FfiConverterBoolean.write(value.`locked`, buf)
+            FfiConverterULong.write(value.`autoArchiveMs`, buf)
+            FfiConverterLong.write(value.`lastActivityMs`, buf)
+            FfiConverterULong.write(value.`messageCount`, buf)
+            FfiConverterULong.write(value.`memberCount`, buf)
+    }
+}
+
+
+
+/**
+ * Changes to a thread; none leaves a field as it is.
+ */
+data class ThreadUpdate (
+    /**
+     * New name.
+     */
+    var `name`: kotlin.String? = null 
+    , 
+    /**
+     * Archive (true) or unarchive (false; also revives a thread archived by inactivity).
+     */
+    var `archived`: kotlin.Boolean? = null 
+    , 
+    /**
+     * Lock or unlock (`manage_threads`).
+     */
+    var `locked`: kotlin.Boolean? = null 
+    , 
+    /**
+     * New auto-archive delay (`manage_threads`).
+     */
+    var `autoArchiveMs`: kotlin.ULong? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeThreadUpdate: FfiConverterRustBuffer<ThreadUpdate> {
+    override fun read(buf: ByteBuffer): ThreadUpdate {
+        return ThreadUpdate(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ThreadUpdate) = (
+            FfiConverterOptionalString.allocationSize(value.`name`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`archived`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`locked`) +
+            FfiConverterOptionalULong.allocationSize(value.`autoArchiveMs`)
+    )
+
+    override fun write(value: ThreadUpdate, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`name`, buf)
+            FfiConverterOptionalBoolean.write(value.`archived`, buf)
+            FfiConverterOptionalBoolean.write(value.`locked`, buf)
+            FfiConverterOptionalULong.write(value.`autoArchiveMs`, buf)
+    }
+}
+
+
+
+/**
+ * A page of threads, newest activity first.
+ */
+data class ThreadsPage (
+    /**
+     * The threads.
+     */
+    var `threads`: List<ThreadInfo>
+    , 
+    /**
+     * Pass this back for the next page; none on the last page.
+     */
+    var `nextCursor`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeThreadsPage: FfiConverterRustBuffer<ThreadsPage> {
+    override fun read(buf: ByteBuffer): ThreadsPage {
+        return ThreadsPage(
+            FfiConverterSequenceTypeThreadInfo.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ThreadsPage) = (
+            FfiConverterSequenceTypeThreadInfo.allocationSize(value.`threads`) +
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+    )
+
+    override fun write(value: ThreadsPage, buf: ByteBuffer) {
+            FfiConverterSequenceTypeThreadInfo.write(value.`threads`, buf)
+            FfiConverterOptionalString.write(value.`nextCursor`, buf)
+    }
+}
+
+
+
+/**
+ * Unread and mention counts summed over the user's joined threads of a channel (the
+ * channel's "threads have unread messages" mark).
+ */
+data class ThreadsUnread (
+    /**
+     * Unread messages.
+     */
+    var `unreadCount`: kotlin.ULong
+    , 
+    /**
+     * Unread messages that mention the user.
+     */
+    var `mentionCount`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeThreadsUnread: FfiConverterRustBuffer<ThreadsUnread> {
+    override fun read(buf: ByteBuffer): ThreadsUnread {
+        return ThreadsUnread(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ThreadsUnread) = (
+            FfiConverterULong.allocationSize(value.`unreadCount`) +
+            FfiConverterULong.allocationSize(value.`mentionCount`)
+    )
+
+    override fun write(value: ThreadsUnread, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`unreadCount`, buf)
+            FfiConverterULong.write(value.`mentionCount`, buf)
     }
 }
 
@@ -15871,6 +17676,164 @@ public object FfiConverterTypeSyncState: FfiConverterRustBuffer<SyncState> {
 
 
 
+/**
+ * A change of a channel's thread list (`Remove` carries the thread's id).
+ */
+sealed class ThreadListDiff {
+    
+    /**
+     * The whole list (first value of a subscription, or after a full resync).
+     */
+    data class Reset(
+        /**
+         * Every item.
+         */
+        val `items`: List<dev.community.sdk.ThreadInfo>) : ThreadListDiff()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A new item.
+     */
+    data class Insert(
+        /**
+         * The item.
+         */
+        val `item`: dev.community.sdk.ThreadInfo) : ThreadListDiff()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * An item changed.
+     */
+    data class Update(
+        /**
+         * The new value.
+         */
+        val `item`: dev.community.sdk.ThreadInfo) : ThreadListDiff()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The item with this id is gone.
+     */
+    data class Remove(
+        /**
+         * Its id.
+         */
+        val `id`: kotlin.String) : ThreadListDiff()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeThreadListDiff : FfiConverterRustBuffer<ThreadListDiff>{
+    override fun read(buf: ByteBuffer): ThreadListDiff {
+        return when(buf.getInt()) {
+            1 -> ThreadListDiff.Reset(
+                FfiConverterSequenceTypeThreadInfo.read(buf),
+                )
+            2 -> ThreadListDiff.Insert(
+                FfiConverterTypeThreadInfo.read(buf),
+                )
+            3 -> ThreadListDiff.Update(
+                FfiConverterTypeThreadInfo.read(buf),
+                )
+            4 -> ThreadListDiff.Remove(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: ThreadListDiff): ULong = when(value) {
+        is ThreadListDiff.Reset -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterSequenceTypeThreadInfo.allocationSize(value.`items`)
+            )
+        }
+        is ThreadListDiff.Insert -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeThreadInfo.allocationSize(value.`item`)
+            )
+        }
+        is ThreadListDiff.Update -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeThreadInfo.allocationSize(value.`item`)
+            )
+        }
+        is ThreadListDiff.Remove -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`id`)
+            )
+        }
+    }
+
+    override fun write(value: ThreadListDiff, buf: ByteBuffer) {
+        when(value) {
+            is ThreadListDiff.Reset -> {
+                buf.putInt(1)
+                FfiConverterSequenceTypeThreadInfo.write(value.`items`, buf)
+                Unit
+            }
+            is ThreadListDiff.Insert -> {
+                buf.putInt(2)
+                FfiConverterTypeThreadInfo.write(value.`item`, buf)
+                Unit
+            }
+            is ThreadListDiff.Update -> {
+                buf.putInt(3)
+                FfiConverterTypeThreadInfo.write(value.`item`, buf)
+                Unit
+            }
+            is ThreadListDiff.Remove -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`id`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
 
 /**
  * @suppress
@@ -16227,6 +18190,38 @@ public object FfiConverterOptionalTypeCommunityUnread: FfiConverterRustBuffer<Co
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeDigestLast: FfiConverterRustBuffer<DigestLast?> {
+    override fun read(buf: ByteBuffer): DigestLast? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDigestLast.read(buf)
+    }
+
+    override fun allocationSize(value: DigestLast?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDigestLast.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DigestLast?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDigestLast.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeLocalMessage: FfiConverterRustBuffer<LocalMessage?> {
     override fun read(buf: ByteBuffer): LocalMessage? {
         if (buf.get().toInt() == 0) {
@@ -16409,6 +18404,70 @@ public object FfiConverterOptionalTypeReplyPreview: FfiConverterRustBuffer<Reply
         } else {
             buf.put(1)
             FfiConverterTypeReplyPreview.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeThreadDigest: FfiConverterRustBuffer<ThreadDigest?> {
+    override fun read(buf: ByteBuffer): ThreadDigest? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeThreadDigest.read(buf)
+    }
+
+    override fun allocationSize(value: ThreadDigest?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeThreadDigest.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ThreadDigest?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeThreadDigest.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeThreadInfo: FfiConverterRustBuffer<ThreadInfo?> {
+    override fun read(buf: ByteBuffer): ThreadInfo? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeThreadInfo.read(buf)
+    }
+
+    override fun allocationSize(value: ThreadInfo?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeThreadInfo.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ThreadInfo?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeThreadInfo.write(value, buf)
         }
     }
 }
@@ -17099,6 +19158,62 @@ public object FfiConverterSequenceTypeReaction: FfiConverterRustBuffer<List<Reac
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeThreadEntry: FfiConverterRustBuffer<List<ThreadEntry>> {
+    override fun read(buf: ByteBuffer): List<ThreadEntry> {
+        val len = buf.getInt()
+        return List<ThreadEntry>(len) {
+            FfiConverterTypeThreadEntry.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ThreadEntry>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeThreadEntry.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ThreadEntry>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeThreadEntry.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeThreadInfo: FfiConverterRustBuffer<List<ThreadInfo>> {
+    override fun read(buf: ByteBuffer): List<ThreadInfo> {
+        val len = buf.getInt()
+        return List<ThreadInfo>(len) {
+            FfiConverterTypeThreadInfo.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ThreadInfo>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeThreadInfo.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ThreadInfo>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeThreadInfo.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeChannelListDiff: FfiConverterRustBuffer<List<ChannelListDiff>> {
     override fun read(buf: ByteBuffer): List<ChannelListDiff> {
         val len = buf.getInt()
@@ -17211,6 +19326,34 @@ public object FfiConverterSequenceTypePermissionFlag: FfiConverterRustBuffer<Lis
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeThreadListDiff: FfiConverterRustBuffer<List<ThreadListDiff>> {
+    override fun read(buf: ByteBuffer): List<ThreadListDiff> {
+        val len = buf.getInt()
+        return List<ThreadListDiff>(len) {
+            FfiConverterTypeThreadListDiff.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ThreadListDiff>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeThreadListDiff.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ThreadListDiff>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeThreadListDiff.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.String, kotlin.String>> {
     override fun read(buf: ByteBuffer): Map<kotlin.String, kotlin.String> {
         val len = buf.getInt()
@@ -17305,6 +19448,23 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
     
         
         FfiConverterSequenceTypePermissionFlag.lower(`flags`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Whether `thread` is archived at `now_ms` (ms since the epoch): by hand, or inactive for
+         * its `auto_archive_ms` — the rule the server and the SDK both apply. An archived thread
+         * is read-only until unarchived.
+         */ fun `threadIsArchived`(`thread`: ThreadInfo, `nowMs`: kotlin.Long): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_func_thread_is_archived(
+    
+        
+        FfiConverterTypeThreadInfo.lower(`thread`),
+        FfiConverterLong.lower(`nowMs`),_status)
 }
     )
     }
