@@ -12,9 +12,10 @@ use crate::flow::Setup;
 ///
 /// With no arguments it starts a real community-server in this process (127.0.0.1, a
 /// free port, a temporary data directory), logs in as a demo user, seeds a community,
-/// brings in bots that chat, so unread and mention badges move, and one of them runs a
-/// second community with a moderator group and a read-only channel. Press `?` in the UI
-/// for the keys.
+/// brings in bots that chat, so unread and mention badges move, start threads under
+/// their messages and reply in them (`t` opens one beside the channel), and one of them
+/// runs a second community with a moderator group and a read-only channel. Press `?` in
+/// the UI for the keys.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "community-demo", version, about, long_about)]
 pub struct Cli {

@@ -1,5 +1,6 @@
 //! Small pure formatting rules of the UI and the headless summary: unread / mention
-//! badges, channel glyphs, connection and sync state labels and message times.
+//! badges, channel glyphs, connection and sync state labels, message times and the names
+//! of threads started from a message.
 
 use community_sdk::protocol::{ChannelKind, TimestampMs};
 use community_sdk::{ConnectionState, DisconnectReason, SyncState};
@@ -100,6 +101,28 @@ fn reason_label(reason: &DisconnectReason) -> String {
     }
 }
 
+/// The longest thread name given from a message, in characters.
+const THREAD_NAME_CHARS: usize = 40;
+
+/// A thread's name from the message it starts from: its first line, cut at a word.
+pub fn thread_name(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    if line.chars().count() <= THREAD_NAME_CHARS {
+        return if line.is_empty() {
+            "thread".to_string()
+        } else {
+            line.to_string()
+        };
+    }
+    // One character more: a space right after the limit ends the last word.
+    let cut: String = line.chars().take(THREAD_NAME_CHARS + 1).collect();
+    let cut = match cut.rsplit_once(' ') {
+        Some((head, _)) if !head.trim_end().is_empty() => head.trim_end().to_string(),
+        _ => line.chars().take(THREAD_NAME_CHARS).collect(),
+    };
+    format!("{cut}…")
+}
+
 /// `HH:MM` of a timestamp, in UTC (the demo has no time zone database).
 pub fn clock(ms: TimestampMs) -> String {
     let minutes = ms.div_euclid(60_000);
@@ -163,6 +186,21 @@ mod tests {
         assert_eq!(
             (text.as_str(), tone),
             ("disconnected: token expired", Tone::Bad)
+        );
+    }
+
+    #[test]
+    fn thread_names_are_the_first_line_cut_at_a_word() {
+        assert_eq!(thread_name("gg everyone"), "gg everyone");
+        assert_eq!(thread_name("  \n"), "thread");
+        assert_eq!(thread_name("first line\nsecond"), "first line");
+        let long = thread_name("Long post incoming. We have been talking about the schedule");
+        assert_eq!(long, "Long post incoming. We have been talking…");
+        let cut = thread_name("Long post incoming. We have been talkingabout the schedule");
+        assert_eq!(cut, "Long post incoming. We have been…");
+        assert_eq!(
+            thread_name(&"x".repeat(60)).chars().count(),
+            THREAD_NAME_CHARS + 1
         );
     }
 

@@ -70,6 +70,12 @@ pub enum Action {
     ShowPins,
     /// Reply to the newest message (type the reply).
     Reply,
+    /// Show the thread of the newest message with one (again: the next older one).
+    OpenThread,
+    /// Close the thread pane.
+    CloseThread,
+    /// Start a thread from the newest message.
+    StartThread,
     /// Redraw the screen.
     Redraw,
     /// Nothing.
@@ -77,7 +83,7 @@ pub enum Action {
 }
 
 /// The keys, as the help screen shows them.
-pub const HELP: [(&str, &str); 23] = [
+pub const HELP: [(&str, &str); 27] = [
     ("↑ ↓  k j", "select a channel"),
     ("← →  h l  Tab", "previous / next community"),
     ("Enter", "open the channel (marks it read)"),
@@ -91,6 +97,12 @@ pub const HELP: [(&str, &str); 23] = [
     ),
     ("P", "list the pinned messages"),
     (">", "reply to the newest message"),
+    (
+        "t",
+        "open the newest message's thread (again: the next older)",
+    ),
+    ("n", "start a thread from the newest message"),
+    ("T", "close the thread pane (while open, i posts there)"),
     ("PgUp PgDn", "scroll messages (older pages load at the top)"),
     ("Ctrl-U Ctrl-D", "scroll a page up / down"),
     ("Home g / End G", "oldest loaded / newest message"),
@@ -99,12 +111,16 @@ pub const HELP: [(&str, &str); 23] = [
     ("Ctrl-L", "redraw"),
     ("?", "this help (any key closes it)"),
     ("q  Ctrl-C", "quit"),
-    ("badges", "12 = unread, @3 = mentions of you"),
+    (
+        "badges",
+        "12 unread · @3 mention you · 🧵2 unread in your threads",
+    ),
     ("glyphs", "# text  ! announcements  * private  ~ voice"),
     (
         "messages",
         "(edited)  📌 pinned  ↪ reply  👍 2 reactions ([mine])",
     ),
+    ("🧵", "a message's thread: name · replies · last reply"),
     (
         "status bar",
         "connection state, you · your role and @groups here",
@@ -161,6 +177,9 @@ fn navigate(code: KeyCode, ctrl: bool) -> Action {
         KeyCode::Char('p') => Action::TogglePin,
         KeyCode::Char('P') => Action::ShowPins,
         KeyCode::Char('>') => Action::Reply,
+        KeyCode::Char('t') => Action::OpenThread,
+        KeyCode::Char('T') => Action::CloseThread,
+        KeyCode::Char('n') => Action::StartThread,
         _ => Action::None,
     }
 }
@@ -215,6 +234,9 @@ mod tests {
         assert_eq!(nav(KeyCode::Char('p')), Action::TogglePin);
         assert_eq!(nav(KeyCode::Char('P')), Action::ShowPins);
         assert_eq!(nav(KeyCode::Char('>')), Action::Reply);
+        assert_eq!(nav(KeyCode::Char('t')), Action::OpenThread);
+        assert_eq!(nav(KeyCode::Char('T')), Action::CloseThread);
+        assert_eq!(nav(KeyCode::Char('n')), Action::StartThread);
         assert_eq!(map_key(ctrl('c'), Mode::Navigate, false), Action::Quit);
     }
 

@@ -1,6 +1,7 @@
-//! The ledger: what the bots got stored by the server, per channel, and what they did to
-//! their messages afterwards (edits, recalls, reactions), so the headless run can check
-//! the demo user's unread and mention counts and the open channel's history against it.
+//! The ledger: what the bots got stored by the server, per channel, what they did to
+//! their messages afterwards (edits, recalls, reactions), and the threads they started and
+//! replied in, so the headless run can check the demo user's unread and mention counts,
+//! the open channel's history and its threads' digests against it.
 //!
 //! A message counts only once the server has acknowledged it (the bot awaited
 //! `OutgoingMessage::sent`), a change once it was carried out (`wait_for_change`);
@@ -10,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use community_sdk::protocol::{ChannelId, CommunityId};
+use community_sdk::protocol::{ChannelId, CommunityId, Seq};
 
 /// What the bots got stored in one channel.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -40,6 +41,21 @@ impl Tally {
     }
 }
 
+/// A thread a bot started, and the replies the bots got stored in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadTally {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel it lives in.
+    pub channel_id: ChannelId,
+    /// The message it was started from.
+    pub parent_seq: Seq,
+    /// Its name.
+    pub name: String,
+    /// Replies stored in it.
+    pub replies: u64,
+}
+
 /// Everything the bots did, at one moment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LedgerSnapshot {
@@ -56,6 +72,11 @@ pub struct LedgerSnapshot {
     pub changes_refused: u64,
     /// Changes with no answer in time.
     pub changes_unconfirmed: u64,
+    /// The threads the bots started, by thread id.
+    pub threads: BTreeMap<ChannelId, ThreadTally>,
+    /// Thread starts and thread replies the SDK or the server refused, or that had no
+    /// answer in time.
+    pub threads_failed: u64,
 }
 
 impl LedgerSnapshot {
@@ -77,6 +98,22 @@ impl LedgerSnapshot {
     /// Messages recalled, over every channel.
     pub fn total_recalled(&self) -> u64 {
         self.channels.values().map(|t| t.recalled).sum()
+    }
+
+    /// Replies stored in threads, over every thread.
+    pub fn total_thread_replies(&self) -> u64 {
+        self.threads.values().map(|t| t.replies).sum()
+    }
+
+    /// The threads started in one channel.
+    pub fn threads_in<'a>(
+        &'a self,
+        community_id: &'a CommunityId,
+        channel_id: &'a ChannelId,
+    ) -> impl Iterator<Item = (&'a ChannelId, &'a ThreadTally)> + 'a {
+        self.threads
+            .iter()
+            .filter(move |(_, t)| t.community_id == *community_id && t.channel_id == *channel_id)
     }
 
     /// The tally of one channel (zero when the bots never posted there).
@@ -161,6 +198,53 @@ impl Ledger {
         self.lock().changes_unconfirmed += 1;
     }
 
+    /// A thread a bot started from message `parent_seq` of a channel.
+    pub fn record_thread(
+        &self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+        thread_id: &ChannelId,
+        parent_seq: Seq,
+        name: &str,
+    ) {
+        self.lock().threads.insert(
+            thread_id.clone(),
+            ThreadTally {
+                community_id: community_id.clone(),
+                channel_id: channel_id.clone(),
+                parent_seq,
+                name: name.to_string(),
+                replies: 0,
+            },
+        );
+    }
+
+    /// A reply a bot got stored in a thread.
+    pub fn record_thread_reply(&self, thread_id: &ChannelId) {
+        if let Some(thread) = self.lock().threads.get_mut(thread_id) {
+            thread.replies += 1;
+        }
+    }
+
+    /// A thread start or a thread reply that failed (refused, or no answer in time).
+    pub fn record_thread_failed(&self) {
+        self.lock().threads_failed += 1;
+    }
+
+    /// How many threads the bots started.
+    pub fn thread_count(&self) -> usize {
+        self.lock().threads.len()
+    }
+
+    /// The threads the bots started: (community, channel, thread).
+    pub fn thread_ids(&self) -> Vec<(CommunityId, ChannelId, ChannelId)> {
+        self.lock()
+            .threads
+            .iter()
+            .map(|(id, t)| (t.community_id.clone(), t.channel_id.clone(), id.clone()))
+            .collect()
+    }
+
     /// A send that was refused.
     pub fn record_refused(&self) {
         self.lock().refused += 1;
@@ -221,5 +305,33 @@ mod tests {
         assert_eq!(snapshot.tally(&c, &"zzz".into()), Tally::default());
         assert_eq!((snapshot.total_sent(), snapshot.total_mentions()), (3, 2));
         assert_eq!((snapshot.refused, snapshot.unconfirmed), (1, 0));
+    }
+
+    #[test]
+    fn threads_count_their_replies_apart_from_their_channel() {
+        let ledger = Ledger::default();
+        let c = CommunityId::from("c");
+        let (general, music) = (ChannelId::from("general"), ChannelId::from("music"));
+        ledger.record_sent(&c, &general, false);
+        ledger.record_thread(&c, &general, &"th_1".into(), 1, "raid");
+        ledger.record_thread(&c, &music, &"th_2".into(), 4, "songs");
+        ledger.record_thread_reply(&"th_1".into());
+        ledger.record_thread_reply(&"th_1".into());
+        ledger.record_thread_reply(&"th_unknown".into());
+        ledger.record_thread_failed();
+        let snapshot = ledger.snapshot();
+        assert_eq!(
+            snapshot.tally(&c, &general).sent,
+            1,
+            "replies are not channel sends"
+        );
+        assert_eq!(snapshot.total_thread_replies(), 2);
+        let in_general: Vec<_> = snapshot.threads_in(&c, &general).collect();
+        assert_eq!(in_general.len(), 1);
+        assert_eq!(
+            (in_general[0].1.parent_seq, in_general[0].1.replies),
+            (1, 2)
+        );
+        assert_eq!(snapshot.threads_failed, 1);
     }
 }

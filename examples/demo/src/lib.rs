@@ -9,11 +9,12 @@
 //! - [`flow`]: setting up and tearing down the demo; [`flow::ReadMarker`].
 //! - [`embedded`]: the in-process server (kill / restart for the reconnect demo).
 //! - [`seed`]: the demo communities, categories and channels.
-//! - [`bots`] and [`ledger`]: the chatting bots and what they got stored.
+//! - [`bots`] and [`ledger`]: the chatting bots (who also start threads and reply in
+//!   them) and what they got stored.
 //! - [`roles`]: the moderator group, the read-only channel, and what the user may do.
 //! - [`headless`]: the run without a terminal and its summary.
-//! - [`app`]: the UI's state; [`input`]: keys; [`ui`]: drawing; [`tui`]: the terminal and
-//!   the event loop that feeds SDK subscriptions to the state.
+//! - [`app`]: the UI's state (the thread pane included); [`input`]: keys; [`ui`]: drawing;
+//!   [`tui`]: the terminal and the event loop that feeds SDK subscriptions to the state.
 //! - [`scrollback`], [`message_view`], [`wrap`], [`format`](mod@format): pure helpers
 //!   (paging, how a message looks, wrapping, badges).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]

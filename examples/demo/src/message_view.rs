@@ -1,12 +1,15 @@
 //! How one message looks in the messages pane, as display lines: the time and sender, the
 //! body (with "(edited)", a 📌 when pinned, "message recalled" for a recalled message's
 //! tombstone), a forward's origin and a reply's preview above it, its reactions
-//! (`👍 2`, the user's own in brackets) below it, and server-written system lines.
+//! (`👍 2`, the user's own in brackets) and the digest of the thread started from it
+//! (`🧵 raid plan · 12 replies · last: bob: …`) below it, and server-written system lines.
 //!
 //! Pure functions of a message and the pane's width; the timeline (`scrollback`) decides
 //! which messages to lay out.
 
-use community_sdk::protocol::{Message, MessageContent, PreviewState, Reaction, UserId};
+use community_sdk::protocol::{
+    Message, MessageContent, PreviewState, Reaction, ThreadDigest, UserId,
+};
 use community_sdk::{LocalMessage, SendState};
 
 use crate::format::clock;
@@ -33,6 +36,8 @@ pub enum LineKind {
     Meta,
     /// Below a message: its reactions.
     Reactions,
+    /// Below a message: the digest of the thread started from it.
+    Thread,
 }
 
 /// One line of the messages pane: a prefix (time and sender on a message's first line,
@@ -61,6 +66,8 @@ pub const PIN_MARK: &str = "📌";
 pub const REPLY_MARK: &str = "↪";
 /// The marker in front of a forward's origin.
 pub const FORWARD_MARK: &str = "↗";
+/// The marker in front of a thread's digest.
+pub const THREAD_MARK: &str = "🧵";
 
 /// The text shown for a message body.
 pub fn content_text(content: &MessageContent) -> String {
@@ -150,6 +157,24 @@ pub fn reactions_text(reactions: &[Reaction]) -> String {
         .join("  ")
 }
 
+/// The digest of a thread as one line: `🧵 raid plan · 12 replies · last: bob: see you`
+/// (`· archived` for an archived thread).
+pub fn thread_text(digest: &ThreadDigest) -> String {
+    let replies = match digest.message_count {
+        1 => "1 reply".to_string(),
+        n => format!("{n} replies"),
+    };
+    let mut text = format!("{THREAD_MARK} {} · {replies}", digest.name);
+    if let Some(last) = &digest.last {
+        let first_line = last.text.lines().next().unwrap_or_default();
+        text.push_str(&format!(" · last: {}: {first_line}", last.sender_id));
+    }
+    if digest.archived {
+        text.push_str(" · archived");
+    }
+    text
+}
+
 /// The lines of a stored message, as `me` sees it, at `width` columns.
 pub fn message_lines(message: &Message, me: &UserId, width: usize) -> Vec<DisplayLine> {
     let recalled = message.content.is_recalled();
@@ -202,6 +227,9 @@ pub fn message_lines(message: &Message, me: &UserId, width: usize) -> Vec<Displa
     if !message.reactions.is_empty() {
         parts.push((reactions_text(&message.reactions), LineKind::Reactions));
     }
+    if let Some(digest) = &message.thread {
+        parts.push((thread_text(digest), LineKind::Thread));
+    }
     layout_parts(
         &prefix(&message.sender_id, message.created_at_ms),
         &parts,
@@ -253,6 +281,7 @@ mod tests {
             pinned: None,
             reply_preview: None,
             forwarded_from: None,
+            thread: None,
         }
     }
 
@@ -347,6 +376,43 @@ mod tests {
         assert_eq!(
             texts(&message_lines(&m, &"demo".into(), 80))[1],
             "↪ nova: message recalled"
+        );
+    }
+
+    #[test]
+    fn a_thread_shows_its_digest_under_its_parent_message() {
+        let mut m = message(4, "nova", "raid tonight?");
+        m.thread = Some(ThreadDigest {
+            thread_id: "th_1".into(),
+            name: "raid plan".into(),
+            message_count: 12,
+            last: Some(community_sdk::protocol::DigestLast {
+                seq: 12,
+                sender_id: "bob".into(),
+                text: "see you there\nand bring snacks".into(),
+                at_ms: 0,
+            }),
+            participant_count: 3,
+            last_activity_ms: 0,
+            archived: false,
+        });
+        let lines = message_lines(&m, &"demo".into(), 80);
+        assert_eq!(
+            texts(&lines),
+            vec![
+                "raid tonight?",
+                "🧵 raid plan · 12 replies · last: bob: see you there"
+            ]
+        );
+        assert_eq!(lines[1].kind, LineKind::Thread);
+        if let Some(digest) = m.thread.as_mut() {
+            digest.message_count = 1;
+            digest.last = None;
+            digest.archived = true;
+        }
+        assert_eq!(
+            texts(&message_lines(&m, &"demo".into(), 80))[1],
+            "🧵 raid plan · 1 reply · archived"
         );
     }
 

@@ -371,6 +371,7 @@ mod tests {
             pinned: None,
             reply_preview: None,
             forwarded_from: None,
+            thread: None,
         }
     }
 

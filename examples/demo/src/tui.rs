@@ -3,9 +3,10 @@
 //! out the [`Effect`]s it returns.
 //!
 //! Every SDK subscription (connection and sync state, unread counts, community list, each
-//! community's channel list, the open channel's messages) is forwarded by a small task
-//! into one queue of [`UiEvent`]s; the loop redraws after each batch, after reading the
-//! user's roles and access to the open channel from the SDK's cache. Nothing polls the
+//! community's channel list, the open channel's and the shown thread's messages) is
+//! forwarded by a small task into one queue of [`UiEvent`]s; the loop redraws after each
+//! batch, after reading the user's roles, access to the open channel and joined threads
+//! from the SDK's cache (the thread pane's effects are in `threads`). Nothing polls the
 //! server. The terminal is restored by a guard on every exit path and by ratatui's panic
 //! hook on a panic.
 
@@ -25,7 +26,7 @@ use ratatui::DefaultTerminal;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
-use crate::app::{App, ChannelKey, Effect, PAGE};
+use crate::app::{App, ChannelKey, Effect, PAGE, ThreadKey};
 use crate::bots::Script;
 use crate::embedded::ServerStatus;
 use crate::error::DemoError;
@@ -33,6 +34,8 @@ use crate::flow::{Demo, ReadMarker, Setup};
 use crate::input::map_key;
 use crate::roles::{self, Access};
 use crate::ui;
+
+mod threads;
 
 /// Events handled in one go before the screen is redrawn.
 const MAX_BATCH: usize = 256;
@@ -60,6 +63,12 @@ pub enum UiEvent {
     Page(ChannelKey, Option<Seq>, Result<Vec<Message>, SdkError>),
     /// A channel's pinned messages arrived.
     Pins(ChannelKey, Result<Vec<Message>, SdkError>),
+    /// The shown thread's timeline changed.
+    ThreadMessages(ThreadKey, Vec<MessageUpdate>),
+    /// The shown thread's newest page arrived.
+    ThreadPage(ThreadKey, Result<Vec<Message>, SdkError>),
+    /// The user started a thread (its name, the message it started from).
+    ThreadStarted(ThreadKey, String, Seq),
     /// Something to tell the user.
     Notice(String),
     /// The embedded server's status changed.
@@ -182,12 +191,14 @@ fn forward<T: Send + 'static>(
     })
 }
 
-/// The tasks behind the UI's subscriptions, and the open channel's read marker.
+/// The tasks behind the UI's subscriptions, and the read markers of the open channel and
+/// the shown thread.
 struct Effects {
     client: Client,
     events: UnboundedSender<UiEvent>,
     channel_watchers: HashMap<CommunityId, JoinHandle<()>>,
     open: Option<(ChannelKey, JoinHandle<()>, ReadMarker)>,
+    thread: Option<(ThreadKey, JoinHandle<()>, ReadMarker)>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -283,6 +294,11 @@ impl Effects {
                         marker.seen(seq);
                     }
                 }
+                Effect::OpenThread(key) => self.open_thread(key),
+                Effect::CloseThread => self.close_thread(),
+                Effect::StartThread { key, seq, name } => self.start_thread(key, seq, name),
+                Effect::SendInThread { key, text } => self.send_in_thread(&key, text),
+                Effect::ThreadSeen(seq) => self.thread_seen(seq),
                 Effect::ToggleServer => match &demo.server {
                     Some(server) if server.toggle() => {}
                     Some(_) => {
@@ -380,6 +396,7 @@ impl Effects {
         if let Some((_, task, _)) = self.open.take() {
             task.abort();
         }
+        self.close_thread();
         for task in self.tasks.drain(..) {
             task.abort();
         }
@@ -414,6 +431,9 @@ fn apply(app: &mut App, event: UiEvent) -> Vec<Effect> {
             app.on_pins(&key, pins);
             Vec::new()
         }
+        UiEvent::ThreadMessages(key, updates) => app.on_thread_messages(&key, updates),
+        UiEvent::ThreadPage(key, page) => app.on_thread_page(&key, page),
+        UiEvent::ThreadStarted(key, name, seq) => app.on_thread_started(key, name, seq),
         UiEvent::Notice(text) => {
             app.notice = Some(text);
             Vec::new()
@@ -492,6 +512,7 @@ async fn run_ui(demo: &mut Demo) -> Result<(), DemoError> {
         events: events.clone(),
         channel_watchers: HashMap::new(),
         open: None,
+        thread: None,
         tasks: Vec::new(),
     };
 
@@ -511,8 +532,9 @@ async fn run_ui(demo: &mut Demo) -> Result<(), DemoError> {
     result
 }
 
-/// Reads from the SDK's cache what the UI shows of roles and permissions: the user's role
-/// in each community and their access to the open channel (cheap, local reads).
+/// Reads from the SDK's cache what the UI shows of roles and permissions (the user's role
+/// in each community and their access to the open channel) and of threads (the joined
+/// threads of the selected community and of the open channel's), all cheap, local reads.
 fn refresh_access(app: &mut App, client: &Client) {
     let roles = app
         .communities
@@ -530,6 +552,12 @@ fn refresh_access(app: &mut App, client: &Client) {
     if let Some(key) = app.open_key().cloned() {
         let channel = client.community(&key.community_id).channel(&key.channel_id);
         app.set_access(&key, Access::read(&channel));
+    }
+    let selected = app.community().map(|c| c.info.community_id.clone());
+    let open = app.open_key().map(|k| k.community_id.clone());
+    for community_id in selected.into_iter().chain(open) {
+        let threads = client.community(&community_id).joined_threads();
+        app.set_joined_threads(community_id, threads);
     }
 }
 

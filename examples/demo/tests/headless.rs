@@ -1,8 +1,10 @@
 //! Runs the built `community-demo` binary in headless mode (embedded server, seeding,
 //! bots at the headless pace) and checks that it exits 0 with a summary whose counts
 //! match what the bots sent, edited and recalled, whose open channel shows (and draws)
-//! every edit, recall, reaction, pin, reply and system line, and where the Book Club's
-//! read-only `#rules` refuses the demo user's send while its moderator bot pinned there.
+//! every edit, recall, reaction, pin, reply, thread digest and system line, whose bots
+//! started threads there and replied in them (exact digests; the demo user opened one,
+//! replied and kept it read), and where the Book Club's read-only `#rules` refuses the
+//! demo user's send while its moderator bot pinned there.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -124,10 +126,29 @@ fn headless_run_counts_match_what_the_bots_sent() {
         "the demo user edited, reacted, pinned, recalled and replied\n{out}"
     );
     assert_eq!(&demo[5..], &[0, 0], "none refused or unconfirmed\n{out}");
-    // Drawn: lines, edited, recalled, pinned, reply previews, with reactions, mine, system.
+    // Drawn: lines, edited, recalled, pinned, reply previews, with reactions, mine, system,
+    // thread digests.
     let drawn = numbers_of(&out, "rendered Pixel Guild #general: ");
-    assert_eq!(drawn.len(), 8, "{out}");
+    assert_eq!(drawn.len(), 9, "{out}");
     assert!(drawn.iter().all(|n| *n > 0), "every marker is drawn\n{out}");
+
+    // Threads: the bots started threads in #general and replied in them; every digest on
+    // a parent message is exact and every thread listed; the demo user opened one,
+    // replied there and keeps it read.
+    let threads = numbers_of(&out, "threads in Pixel Guild #general: ");
+    // started, bot replies, demo replies, failed, digests exact, listed, messages, unread
+    assert_eq!(threads.len(), 8, "{out}");
+    assert!(
+        threads[..3].iter().all(|n| *n > 0),
+        "threads started, replied to by bots and by the demo user\n{out}"
+    );
+    assert_eq!(threads[4], threads[0], "every digest is exact\n{out}");
+    assert_eq!(threads[5], threads[0], "every thread is listed\n{out}");
+    assert!(
+        threads[6] >= threads[2],
+        "the opened thread holds the replies\n{out}"
+    );
+    assert_eq!(threads[7], 0, "the opened thread is read\n{out}");
 
     // Roles and permissions: the read-only channel refuses the demo user's send with
     // permission_denied before it leaves; the moderator (rook, holding @mods) pinned the

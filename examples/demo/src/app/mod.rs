@@ -1,7 +1,8 @@
 //! The terminal UI's state and how it changes: the community and channel lists, the
 //! badges, the open channel's timeline, the input line, the connection and sync state
 //! (what the user does to messages — edit, recall, react, pin, reply — is in `actions`;
-//! their role and what they may do in the open channel in `access`).
+//! their role and what they may do in the open channel in `access`; the thread pane and
+//! the joined threads' counts in `threads`).
 //!
 //! Pure state: SDK subscription values and key actions come in, [`Effect`]s (SDK calls
 //! to make) go out, and the event loop in `tui` carries them out. Nothing here blocks,
@@ -12,7 +13,7 @@ use std::collections::HashMap;
 use community_sdk::protocol::{CategoryId, ChannelId, CommunityId, Message, Seq, UserId};
 use community_sdk::{
     ChannelEntry, CommunityEntry, ConnectionState, DisconnectReason, ListDiff, MessageUpdate,
-    SdkError, SyncState, UnreadTotals, UnreadUpdate,
+    SdkError, SyncState, ThreadEntry, UnreadTotals, UnreadUpdate,
 };
 
 use crate::embedded::ServerStatus;
@@ -101,6 +102,29 @@ pub enum Effect {
     Seen(Seq),
     /// Kill or restart the embedded server.
     ToggleServer,
+    /// Show a thread in the pane: join it, subscribe to its messages, fetch its newest
+    /// page, keep it read.
+    OpenThread(ThreadKey),
+    /// The pane was closed: drop the thread's subscription.
+    CloseThread,
+    /// Start a thread from a message of a channel (then show it).
+    StartThread {
+        /// The channel.
+        key: ChannelKey,
+        /// The message.
+        seq: Seq,
+        /// The thread's name.
+        name: String,
+    },
+    /// Send a text message in a thread.
+    SendInThread {
+        /// The thread.
+        key: ThreadKey,
+        /// The text.
+        text: String,
+    },
+    /// The user has seen the shown thread up to this sequence: mark it read.
+    ThreadSeen(Seq),
 }
 
 /// Everything the UI shows.
@@ -126,6 +150,10 @@ pub struct App {
     pub selected_channel: usize,
     /// The open channel and its timeline.
     pub open: Option<(ChannelKey, Timeline)>,
+    /// The thread shown under the open channel (the input line posts there).
+    pub thread: Option<ThreadPane>,
+    /// The user's joined threads per community, with their heads (from the SDK's cache).
+    pub joined_threads: HashMap<CommunityId, Vec<ThreadEntry>>,
     /// Navigate or type.
     pub mode: Mode,
     /// The input line.
@@ -178,6 +206,8 @@ impl App {
             selected_community: 0,
             selected_channel: 0,
             open: None,
+            thread: None,
+            joined_threads: HashMap::new(),
             mode: Mode::Navigate,
             input: String::new(),
             connection: ConnectionState::Disconnected {
@@ -302,6 +332,7 @@ impl App {
                         self.open = None;
                         self.notice = Some("the open channel's community is gone".into());
                     }
+                    self.joined_threads.remove(&id);
                 }
             }
         }
@@ -322,6 +353,7 @@ impl App {
             }
         }
         self.clamp_channel();
+        effects.extend(self.thread_follows_channel());
         effects
     }
 
@@ -359,7 +391,9 @@ impl App {
             self.notice = Some("the open channel was removed".into());
         }
         self.clamp_channel();
-        self.autoopen(community_id)
+        let mut effects = self.thread_follows_channel();
+        effects.extend(self.autoopen(community_id));
+        effects
     }
 
     /// Opens the start channel, once, when its community's channels arrive.
@@ -535,7 +569,8 @@ impl App {
             Action::Top => self.scroll(Timeline::scroll_to_top),
             Action::Bottom => self.scroll(Timeline::scroll_to_bottom),
             Action::StartTyping => {
-                if !self.refuse_typing() {
+                // A thread's input posts in the thread: the channel's refusal is not its.
+                if self.thread.is_some() || !self.refuse_typing() {
                     self.mode = Mode::Insert;
                 }
                 if self.open.is_none() {
@@ -583,6 +618,9 @@ impl App {
             Action::TogglePin => return self.toggle_pin_newest(),
             Action::ShowPins => return self.show_pins(),
             Action::Reply => self.reply_newest(),
+            Action::OpenThread => return self.open_next_thread(),
+            Action::CloseThread => return self.close_thread(),
+            Action::StartThread => return self.start_thread(),
             Action::Redraw | Action::None => {}
         }
         Vec::new()
@@ -632,12 +670,14 @@ impl App {
             return Vec::new();
         }
         self.open = Some((key.clone(), Timeline::new(self.me.clone())));
-        // An edit, a reply or the pins list belong to the channel that was open.
+        // An edit, a reply, the pins list or a thread belong to the channel that was open.
         self.editing = None;
         self.replying = None;
         self.pins = None;
         self.access = None;
-        vec![Effect::Open(key)]
+        let mut effects = self.thread_follows_channel();
+        effects.push(Effect::Open(key));
+        effects
     }
 
     fn send(&mut self) -> Vec<Effect> {
@@ -649,6 +689,15 @@ impl App {
             self.notice = Some("open a channel first (Esc, then Enter on a channel)".into());
             return Vec::new();
         };
+        // The thread pane takes new messages (an edit or a reply stays the channel's).
+        if let Some(pane) = &self.thread
+            && self.editing.is_none()
+            && self.replying.is_none()
+        {
+            let thread = pane.key.clone();
+            self.input.clear();
+            return vec![Effect::SendInThread { key: thread, text }];
+        }
         if self.refuse_typing() {
             self.mode = Mode::Navigate;
             return Vec::new();
@@ -672,3 +721,6 @@ mod access;
 mod actions;
 #[cfg(test)]
 mod tests;
+mod threads;
+
+pub use threads::{ThreadKey, ThreadPane};

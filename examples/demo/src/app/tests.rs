@@ -102,6 +102,7 @@ fn message(seq: Seq) -> Message {
         pinned: None,
         reply_preview: None,
         forwarded_from: None,
+        thread: None,
     }
 }
 
@@ -571,4 +572,191 @@ fn a_channel_the_user_may_not_post_in_refuses_typing_and_pinning_before_any_call
         "member · @readers".to_string(),
     )]));
     assert_eq!(app.role(), Some("member · @readers"));
+}
+
+fn digest(thread_id: &str, name: &str) -> community_sdk::protocol::ThreadDigest {
+    community_sdk::protocol::ThreadDigest {
+        thread_id: thread_id.into(),
+        name: name.into(),
+        message_count: 2,
+        last: None,
+        participant_count: 1,
+        last_activity_ms: 0,
+        archived: false,
+    }
+}
+
+fn thread_key(thread_id: &str) -> ThreadKey {
+    ThreadKey {
+        community_id: "a".into(),
+        channel_id: "a-general".into(),
+        thread_id: thread_id.into(),
+    }
+}
+
+#[test]
+fn t_opens_the_threads_of_the_newest_messages_in_turn_and_the_input_posts_there() {
+    let mut app = app_with_channels();
+    assert!(app.on_action(Action::OpenThread).is_empty());
+    assert!(
+        app.notice
+            .as_deref()
+            .is_some_and(|n| n.contains("n starts one"))
+    );
+    let (mut older, mut newer) = (message(1), message(3));
+    older.thread = Some(digest("th_old", "old plan"));
+    newer.thread = Some(digest("th_new", "new plan"));
+    app.on_messages(
+        &key("a", "general"),
+        vec![MessageUpdate::Reset {
+            messages: vec![older, message(2), newer],
+            pending: Vec::new(),
+        }],
+    );
+    assert_eq!(
+        app.on_action(Action::OpenThread),
+        vec![Effect::OpenThread(thread_key("th_new"))]
+    );
+    assert_eq!(
+        app.on_action(Action::OpenThread),
+        vec![Effect::OpenThread(thread_key("th_old"))],
+        "again: the next older one"
+    );
+    assert_eq!(
+        app.on_action(Action::OpenThread),
+        vec![Effect::OpenThread(thread_key("th_new"))],
+        "after the oldest, the newest again"
+    );
+
+    // The pane's messages are kept read; the input line posts in the thread.
+    let mut reply = message(1);
+    reply.channel_id = "th_new".into();
+    assert_eq!(
+        app.on_thread_page(&thread_key("th_new"), Ok(vec![reply])),
+        vec![Effect::ThreadSeen(1)]
+    );
+    assert!(
+        app.on_thread_messages(
+            &thread_key("th_other"),
+            vec![MessageUpdate::Inserted(message(5))]
+        )
+        .is_empty(),
+        "another thread's updates are ignored"
+    );
+    app.on_action(Action::StartTyping);
+    for c in "me too".chars() {
+        app.on_action(Action::Type(c));
+    }
+    assert_eq!(
+        app.on_action(Action::Send),
+        vec![Effect::SendInThread {
+            key: thread_key("th_new"),
+            text: "me too".into()
+        }]
+    );
+    app.on_action(Action::StopTyping);
+    assert_eq!(
+        app.on_action(Action::CloseThread),
+        vec![Effect::CloseThread]
+    );
+    assert!(app.thread.is_none());
+    assert!(app.on_action(Action::CloseThread).is_empty());
+}
+
+#[test]
+fn n_starts_a_thread_from_the_newest_message_and_shows_it() {
+    let mut app = app_with_messages();
+    let mut with_thread = message(4);
+    with_thread.thread = Some(digest("th_4", "hi"));
+    app.on_messages(
+        &key("a", "general"),
+        vec![MessageUpdate::Inserted(with_thread)],
+    );
+    // #4 has a thread already and #3 is the server's: #2 it is.
+    assert_eq!(
+        app.on_action(Action::StartThread),
+        vec![Effect::StartThread {
+            key: key("a", "general"),
+            seq: 2,
+            name: "hi".into()
+        }]
+    );
+    assert_eq!(
+        app.on_thread_started(thread_key("th_2"), "hi".into(), 2),
+        vec![Effect::OpenThread(thread_key("th_2"))]
+    );
+    // Opening another channel closes the pane.
+    app.on_action(Action::SelectUp);
+    let effects = app.on_action(Action::Open);
+    assert_eq!(
+        effects,
+        vec![Effect::CloseThread, Effect::Open(key("a", "rules"))]
+    );
+    assert!(app.thread.is_none());
+}
+
+#[test]
+fn joined_threads_count_per_thread_and_per_channel() {
+    use community_sdk::ThreadEntry;
+    use community_sdk::protocol::ThreadInfo;
+
+    let mut app = app_with_channels();
+    let entry = |thread_id: &str, parent: &str, unread: u64| ThreadEntry {
+        info: ThreadInfo {
+            community_id: "a".into(),
+            thread_id: thread_id.into(),
+            parent_channel_id: parent.into(),
+            parent_seq: Some(1),
+            name: thread_id.into(),
+            created_by: "nova".into(),
+            created_at_ms: 0,
+            archived: false,
+            locked: false,
+            auto_archive_ms: 86_400_000,
+            last_activity_ms: 0,
+            message_count: unread,
+            member_count: 2,
+        },
+        head: ChannelHead {
+            unread_count: unread,
+            ..channel("a", "x").head
+        },
+    };
+    app.set_joined_threads(
+        "a".into(),
+        vec![
+            entry("th_1", "a-general", 2),
+            entry("th_2", "a-general", 3),
+            entry("th_3", "a-music", 1),
+        ],
+    );
+    assert_eq!(app.thread_counts(&"a".into(), &"th_1".into()), Some((2, 0)));
+    assert_eq!(app.thread_counts(&"a".into(), &"th_9".into()), None);
+    assert_eq!(
+        app.channel_thread_counts(&"a".into(), &"a-general".into()),
+        (5, 0)
+    );
+    // The unread subscription is newer than the cached heads.
+    app.on_unread(UnreadUpdate {
+        reset: false,
+        channels: vec![ChannelUnread {
+            community_id: "a".into(),
+            channel_id: "th_2".into(),
+            read_seq: 0,
+            last_seq: 4,
+            unread_count: 4,
+            mention_count: 1,
+        }],
+        communities: Vec::new(),
+        removed_communities: Vec::new(),
+        totals: UnreadTotals::default(),
+    });
+    assert_eq!(
+        app.channel_thread_counts(&"a".into(), &"a-general".into()),
+        (6, 1)
+    );
+    assert_eq!(
+        app.channel_thread_counts(&"a".into(), &"a-rules".into()),
+        (0, 0)
+    );
 }

@@ -69,14 +69,14 @@ fn channel_of(bot: &Bot, target: &Target) -> ChannelHandle {
 }
 
 /// Right after a send: sometimes edits the message (a second thought appended), or else
-/// sometimes recalls it.
+/// sometimes recalls it. Returns true when it was recalled.
 pub(super) async fn follow_up(
     bot: &Bot,
     sent: Sent<'_>,
     script: &Script,
     ledger: &Ledger,
     rng: &mut impl Rng,
-) {
+) -> bool {
     let channel = channel_of(bot, sent.target);
     let (community_id, channel_id) = (&sent.target.community_id, &sent.target.channel_id);
     if !sent.text.is_empty() && one_in(rng, script.edit_one_in) {
@@ -97,14 +97,22 @@ pub(super) async fn follow_up(
         }
     } else if one_in(rng, script.recall_one_in) {
         match settle(&channel, channel.recall_message(sent.seq).await).await {
-            Outcome::Done => ledger.record_recalled(community_id, channel_id, sent.mentions_demo),
+            Outcome::Done => {
+                ledger.record_recalled(community_id, channel_id, sent.mentions_demo);
+                return true;
+            }
             Outcome::Refused(error) => {
                 tracing::debug!(bot = %bot.user_id, %error, "recall refused");
                 ledger.record_change_refused();
             }
-            Outcome::Unconfirmed => ledger.record_change_unconfirmed(),
+            // It may still be recalled: no thread from it.
+            Outcome::Unconfirmed => {
+                ledger.record_change_unconfirmed();
+                return true;
+            }
         }
     }
+    false
 }
 
 /// A message someone else wrote that is still there: something to react to.

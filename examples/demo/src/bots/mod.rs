@@ -1,13 +1,15 @@
 //! The bots: a few users, each with its own SDK [`Client`] and cache, who chat in the
 //! seeded channels at a human pace (faster in the headless run), sometimes mention the
-//! demo user, so that the demo user's unread and mention badges move, and now and then
-//! edit or recall what they just said and react to others' messages (see `life`).
+//! demo user, so that the demo user's unread and mention badges move, now and then
+//! edit or recall what they just said and react to others' messages (see `life`), and
+//! start threads from their messages and reply in them (see `threads`).
 //!
 //! Every bot stops by itself: after its run time, after its message budget, or when the
 //! swarm is stopped. Each message's end is awaited (`OutgoingMessage::sent`, bounded)
 //! before the next one, and recorded in the [`Ledger`].
 
 mod life;
+mod threads;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,6 +106,13 @@ pub struct Script {
     /// After one message in this many, the bot reacts to a recent message of the
     /// channel (0: never).
     pub react_one_in: u32,
+    /// One stored message in this many of the bot's lively channel (its backlog target)
+    /// starts a thread (0: never).
+    pub thread_one_in: u32,
+    /// After one message in this many, the bot replies in a thread (0: never).
+    pub thread_reply_one_in: u32,
+    /// No thread is started once the bots started this many.
+    pub max_threads: usize,
     /// A bot stops after this long.
     pub run_for: Duration,
     /// A bot stops after this many messages.
@@ -125,6 +134,9 @@ impl Script {
             edit_one_in: 8,
             recall_one_in: 25,
             react_one_in: 3,
+            thread_one_in: 6,
+            thread_reply_one_in: 3,
+            max_threads: 12,
             run_for: Duration::from_secs(3600),
             max_messages: 2_000,
             demo_user: demo_user.clone(),
@@ -142,6 +154,9 @@ impl Script {
             edit_one_in: 6,
             recall_one_in: 8,
             react_one_in: 3,
+            thread_one_in: 3,
+            thread_reply_one_in: 3,
+            max_threads: 6,
             run_for,
             max_messages: 10_000,
             demo_user: demo_user.clone(),
@@ -274,11 +289,15 @@ async fn run_bot(
                 text: &text,
                 mentions_demo,
             };
-            life::follow_up(&bot, sent, &script, &ledger, &mut rng).await;
+            let recalled = life::follow_up(&bot, sent, &script, &ledger, &mut rng).await;
+            if !recalled {
+                threads::maybe_start(&bot, &target, seq, &text, &script, &ledger, &mut rng).await;
+            }
         }
         if one_in(&mut rng, script.react_one_in) {
             life::react(&bot, &target, &ledger, &mut rng).await;
         }
+        threads::maybe_reply(&bot, &script, &ledger, &mut rng).await;
     }
     tracing::debug!(bot = %bot.user_id, "bot stopped");
     bot

@@ -281,6 +281,7 @@ mod tests {
             pinned: None,
             reply_preview: None,
             forwarded_from: None,
+            thread: None,
         }
     }
 

@@ -9,15 +9,19 @@
 //! number of those that mention the demo user; the open channel must be fully read, and
 //! its history, paged from the SDK cache, must be gap-free, hold every bot message sent
 //! there, show every edit and recall of the bots and every change of the demo user, and
-//! draw them all (`render`). Roles and permissions are checked last (`roles`): the Book
-//! Club's read-only `#rules` refuses the demo user's send with `permission_denied` before
-//! it leaves, and its rules are pinned by the moderator bot. The summary and its checks
-//! are in `summary`.
+//! draw them all (`render`). Threads (`threads`): the demo user opens a thread of the open
+//! channel from its thread list (joins it, keeps it read) and replies there; the bots'
+//! threads of the open channel must carry exact digests on their parent messages (drawn
+//! under them), be listed, and the demo user's thread must be read and whole. Roles and
+//! permissions are checked last (`roles`): the Book Club's read-only `#rules` refuses the
+//! demo user's send with `permission_denied` before it leaves, and its rules are pinned by
+//! the moderator bot. The summary and its checks are in `summary`.
 
 mod life;
 mod render;
 mod roles;
 mod summary;
+mod threads;
 
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
@@ -31,6 +35,8 @@ pub use life::LifeCheck;
 pub use render::{RenderCheck, Shown};
 pub use roles::RolesCheck;
 pub use summary::{ChannelCheck, ChannelRef, Counts, HistoryCheck, Summary, compare};
+use threads::OpenThread;
+pub use threads::ThreadsCheck;
 
 use crate::bots::Script;
 use crate::error::DemoError;
@@ -114,6 +120,14 @@ impl Viewer {
     }
 }
 
+/// The next batch of the open thread's timeline (never, while no thread is open).
+async fn next_in_thread(thread: &mut Option<OpenThread>) -> Option<Vec<MessageUpdate>> {
+    match thread {
+        Some(thread) => thread.next().await,
+        None => std::future::pending().await,
+    }
+}
+
 fn apply_unread(counts: &mut Counts, update: UnreadUpdate) {
     if update.reset {
         counts.clear();
@@ -167,11 +181,17 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut send_tick = tokio::time::interval_at(Instant::now() + SEND_EVERY, SEND_EVERY);
     let mut posts = 0_u32;
+    let mut thread: Option<OpenThread> = None;
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(deadline) => break,
             Some(update) = unread.next() => apply_unread(&mut counts, update),
             Some(updates) = messages.next() => viewer.apply(&me, updates, &marker),
+            Some(updates) = next_in_thread(&mut thread) => {
+                if let Some(thread) = thread.as_mut() {
+                    thread.apply(updates);
+                }
+            }
             _ = send_tick.tick() => {
                 posts += 1;
                 let reply_to = if posts % 5 == 1 {
@@ -194,12 +214,25 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
                     }
                 }
                 life.act(posts, &channel, &me, &viewer.own).await;
+                match thread.as_mut() {
+                    None if posts >= 2 => {
+                        thread = OpenThread::open(&demo.client, &guild.community_id, &general.channel_id).await;
+                        if let Some(thread) = thread.as_mut() {
+                            thread.reply(posts).await;
+                        }
+                    }
+                    Some(thread) if posts.is_multiple_of(3) => thread.reply(posts).await,
+                    _ => {}
+                }
             }
         }
     }
     eprintln!("[demo] stopping the bots");
     demo.stop_bots().await;
     life.settle(&channel).await;
+    if let Some(thread) = thread.as_mut() {
+        thread.settle(&demo.client).await;
+    }
 
     let opened: HashSet<ChannelRef> = [(guild.community_id.clone(), general.channel_id.clone())]
         .into_iter()
@@ -211,7 +244,8 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
             .iter()
             .all(ChannelCheck::ok)
             && viewer.pending.is_empty()
-            && marker.is_settled();
+            && marker.is_settled()
+            && thread.as_ref().is_none_or(OpenThread::is_read);
         if settled {
             break;
         }
@@ -219,11 +253,23 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
             () = tokio::time::sleep_until(settle_deadline) => break,
             Some(update) = unread.next() => apply_unread(&mut counts, update),
             Some(updates) = messages.next() => viewer.apply(&me, updates, &marker),
+            Some(updates) = next_in_thread(&mut thread) => {
+                if let Some(thread) = thread.as_mut() {
+                    thread.apply(updates);
+                }
+            }
             () = tokio::time::sleep(Duration::from_millis(100)) => {}
         }
     }
 
     let roles = RolesCheck::run(&demo.client, &demo.communities, bots).await;
+    let threads = ThreadsCheck::run(
+        &demo.client,
+        (&guild.community_id, &general.channel_id),
+        &demo.ledger.snapshot(),
+        thread.as_ref(),
+    )
+    .await;
     let (history_messages, pages) = page_history(&channel).await?;
     let history = HistoryCheck::of(&history_messages, &me, pages);
     let ledger = demo.ledger.snapshot();
@@ -235,6 +281,7 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
         life: life.check(&history_messages, &me, &viewer.own),
         rendered: RenderCheck::of(&history_messages, &me),
         roles,
+        threads,
         user_id: me,
         channels: compare(&demo.communities, &opened, &ledger, &counts),
         ledger,

@@ -1,12 +1,12 @@
 //! The open channel's history as the terminal UI's messages pane draws it: the paged
 //! history goes through the same [`Timeline`] and message layout, and the drawn lines
-//! must show every edited marker, recall tombstone, pin, reply preview, reaction and
-//! system line the messages call for.
+//! must show every edited marker, recall tombstone, pin, reply preview, reaction, thread
+//! digest and system line the messages call for.
 
 use community_sdk::MessageUpdate;
 use community_sdk::protocol::{Message, MessageContent, UserId};
 
-use crate::message_view::{EDITED_MARK, LineKind, PIN_MARK, REPLY_MARK};
+use crate::message_view::{EDITED_MARK, LineKind, PIN_MARK, REPLY_MARK, THREAD_MARK};
 use crate::scrollback::Timeline;
 
 /// Columns of the pane the history is drawn in.
@@ -31,6 +31,8 @@ pub struct Shown {
     pub mine: u64,
     /// Server-written system lines.
     pub system: u64,
+    /// Thread digests (🧵) under their parent messages.
+    pub threads: u64,
 }
 
 /// The drawn history against what its messages call for.
@@ -73,9 +75,13 @@ impl RenderCheck {
                 }
                 LineKind::Recalled => shown.recalled += 1,
                 LineKind::System if first => shown.system += 1,
+                LineKind::Thread if line.text.starts_with(THREAD_MARK) => shown.threads += 1,
                 _ => {}
             }
-            if !matches!(line.kind, LineKind::Meta | LineKind::Reactions) {
+            if !matches!(
+                line.kind,
+                LineKind::Meta | LineKind::Reactions | LineKind::Thread
+            ) {
                 if line.text.contains(EDITED_MARK) {
                     shown.edited += 1;
                 }
@@ -95,8 +101,16 @@ impl RenderCheck {
     pub fn line(&self, channel: &str) -> String {
         let s = &self.shown;
         format!(
-            "rendered {channel}: {} lines, {} edited, {} recalled, {} pinned, {} reply previews, {} with reactions ({} mine), {} system lines",
-            self.lines, s.edited, s.recalled, s.pinned, s.replies, s.reacted, s.mine, s.system
+            "rendered {channel}: {} lines, {} edited, {} recalled, {} pinned, {} reply previews, {} with reactions ({} mine), {} system lines, {} thread digests",
+            self.lines,
+            s.edited,
+            s.recalled,
+            s.pinned,
+            s.replies,
+            s.reacted,
+            s.mine,
+            s.system,
+            s.threads
         )
     }
 
@@ -111,6 +125,7 @@ impl RenderCheck {
             ("reaction lines", s.reacted, e.reacted),
             ("own reactions", s.mine, e.mine),
             ("system lines", s.system, e.system),
+            ("thread digests", s.threads, e.threads),
         ]
         .into_iter()
         .filter(|(_, shown, expected)| shown != expected)
@@ -127,6 +142,7 @@ fn expected(history: &[Message]) -> Shown {
             e.system += 1;
             continue;
         }
+        e.threads += u64::from(m.thread.is_some());
         if m.content.is_recalled() {
             e.recalled += 1;
             continue;
@@ -142,7 +158,9 @@ fn expected(history: &[Message]) -> Shown {
 
 #[cfg(test)]
 mod tests {
-    use community_sdk::protocol::{Mentions, Pin, Priority, Reaction, ReplyPreview};
+    use community_sdk::protocol::{
+        DigestLast, Mentions, Pin, Priority, Reaction, ReplyPreview, ThreadDigest,
+    };
 
     use super::*;
 
@@ -165,6 +183,7 @@ mod tests {
             pinned: None,
             reply_preview: None,
             forwarded_from: None,
+            thread: None,
         }
     }
 
@@ -198,6 +217,20 @@ mod tests {
         };
         history[4].reply_to = Some(2);
         history[4].reply_preview = Some(ReplyPreview::of(&history[1]));
+        history[1].thread = Some(ThreadDigest {
+            thread_id: "th_1".into(),
+            name: "hello thread ".repeat(20),
+            message_count: 2,
+            last: Some(DigestLast {
+                seq: 2,
+                sender_id: "rook".into(),
+                text: "indeed".into(),
+                at_ms: 0,
+            }),
+            participant_count: 2,
+            last_activity_ms: 0,
+            archived: false,
+        });
         let check = RenderCheck::of(&history, &"demo".into());
         assert!(check.mismatches().is_empty(), "{check:?}");
         assert_eq!(
@@ -210,6 +243,7 @@ mod tests {
                 reacted: 1,
                 mine: 1,
                 system: 1,
+                threads: 1,
             }
         );
         assert!(

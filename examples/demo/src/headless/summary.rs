@@ -1,6 +1,6 @@
 //! The headless run's summary: every seeded channel's counts against what the bots did,
 //! the open channel's history (gap-free, every message, every edit and recall) and its
-//! drawing, roles and permissions, and the printed report.
+//! drawing, its threads, roles and permissions, and the printed report.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -10,6 +10,7 @@ use community_sdk::protocol::{ChannelId, CommunityId, Message, Seq, UserId};
 use super::life::LifeCheck;
 use super::render::RenderCheck;
 use super::roles::RolesCheck;
+use super::threads::ThreadsCheck;
 use crate::format::channel_glyph;
 use crate::ledger::LedgerSnapshot;
 use crate::seed::SeededCommunity;
@@ -172,6 +173,8 @@ pub struct Summary {
     pub rendered: RenderCheck,
     /// Roles and permissions as the demo user saw them.
     pub roles: RolesCheck,
+    /// The open channel's threads as the demo user saw them.
+    pub threads: ThreadsCheck,
     /// The open channel's history.
     pub history: HistoryCheck,
     /// Every channel's counts.
@@ -239,6 +242,12 @@ impl Summary {
         }
         out.extend(self.life.problems.iter().cloned());
         out.extend(self.roles.problems());
+        out.extend(
+            self.threads
+                .problems
+                .iter()
+                .map(|p| format!("{}: {p}", self.open_channel)),
+        );
         out.extend(
             self.rendered
                 .mismatches()
@@ -310,6 +319,7 @@ impl Summary {
             self.bots_recalled_in_open_channel
         );
         let _ = writeln!(out, "{}", self.rendered.line(&self.open_channel));
+        let _ = writeln!(out, "{}", self.threads.line(&self.open_channel));
         let _ = writeln!(out, "{}", self.roles.line());
         let _ = writeln!(
             out,

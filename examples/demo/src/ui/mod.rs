@@ -1,8 +1,9 @@
 //! Drawing the terminal UI from the [`App`] state with ratatui: communities and channels
-//! with badges on the left, the open channel's messages on the right, the input line
-//! (greyed out where the user may not post) and the status bar (with the user's role in
-//! the selected community) below, and the `?` help or the `P` list of pins over
-//! everything.
+//! with badges (and a 🧵 mark for unread messages in the user's threads) on the left, the
+//! open channel's messages on the right with the thread pane under them when a thread is
+//! shown, the input line (greyed out where the user may not post) and the status bar (with
+//! the user's role in the selected community) below, and the `?` help or the `P` list of
+//! pins over everything.
 //!
 //! Every size is computed with saturating arithmetic and every text is cut or wrapped to
 //! its pane, so any terminal size (down to a single cell) draws without a panic.
@@ -18,12 +19,15 @@ use crate::app::App;
 use crate::embedded::ServerStatus;
 use crate::format::{Tone, badge, channel_glyph, connection_label, sync_label};
 use crate::input::Mode;
+use crate::message_view::THREAD_MARK;
 use crate::scrollback::{DisplayLine, LineKind};
 use crate::wrap::{display_width, tail, truncate};
 
 mod overlays;
+mod thread;
 
 use overlays::{draw_help, draw_pins};
+use thread::draw_thread;
 
 /// What the event loop needs to know after a draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +76,15 @@ pub fn render(frame: &mut Frame<'_>, app: &mut App) -> Drawn {
 
     draw_communities(frame, app, communities);
     draw_channels(frame, app, channels);
-    let drawn = draw_messages(frame, app, right);
+    let drawn = if app.thread.is_some() {
+        let [messages, thread] =
+            Layout::vertical([Constraint::Min(3), Constraint::Percentage(45)]).areas(right);
+        let drawn = draw_messages(frame, app, messages);
+        draw_thread(frame, app, thread);
+        drawn
+    } else {
+        draw_messages(frame, app, right)
+    };
     draw_input(frame, app, input);
     draw_status(frame, app, status);
     if app.show_help {
@@ -190,9 +202,20 @@ fn draw_channels(frame: &mut Frame<'_>, app: &App, area: Rect) {
         }
         let is_open = open.is_some_and(|k| k.channel_id == entry.info.channel_id);
         let counts = app.channel_counts(entry);
+        let (thread_unread, thread_mentions) =
+            app.channel_thread_counts(&entry.info.community_id, &entry.info.channel_id);
+        let name = if thread_unread > 0 || thread_mentions > 0 {
+            format!(
+                "{} {THREAD_MARK}{}",
+                entry.info.name,
+                badge(thread_unread, thread_mentions)
+            )
+        } else {
+            entry.info.name.clone()
+        };
         let mut row = badge_row(
             Some(channel_glyph(entry.info.kind, entry.info.private)),
-            &entry.info.name,
+            &name,
             counts,
             width.saturating_sub(1),
             is_open,
@@ -230,6 +253,7 @@ fn line_style(kind: LineKind) -> Style {
             .fg(Color::DarkGray)
             .add_modifier(Modifier::ITALIC | Modifier::CROSSED_OUT),
         LineKind::Meta | LineKind::Reactions => Style::new().fg(Color::Gray),
+        LineKind::Thread => Style::new().fg(Color::LightBlue),
     }
 }
 
@@ -275,7 +299,7 @@ fn draw_messages(frame: &mut Frame<'_>, app: &mut App, area: Rect) -> Drawn {
         None => " Messages ".to_string(),
     };
     title = truncate(&title, usize::from(area.width.saturating_sub(2)));
-    let mut block = pane(title, app.mode == Mode::Insert);
+    let mut block = pane(title, app.mode == Mode::Insert && app.thread.is_none());
     let inner = block.inner(area);
     let (width, height) = (usize::from(inner.width), usize::from(inner.height));
     let Some((_, timeline)) = app.open.as_mut() else {
@@ -339,7 +363,9 @@ fn draw_input(frame: &mut Frame<'_>, app: &App, area: Rect) {
         )
     });
     let typing = app.mode == Mode::Insert;
-    if let (Some(name), Some(reason), false) = (&channel, app.send_refused(), typing) {
+    let thread = app.thread.as_ref().map(|t| t.name.clone());
+    if let (Some(name), Some(reason), false, None) = (&channel, app.send_refused(), typing, &thread)
+    {
         let title = format!(" {name} — you may not post here: {reason} ");
         let block = Block::bordered()
             .border_style(Style::new().fg(Color::DarkGray))
@@ -368,6 +394,14 @@ fn draw_input(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 .map_or_else(String::new, |(_, sender)| sender.to_string());
             format!(" Reply to {to} in {name} — Enter sends, Esc cancels ")
         }
+        (Some(_), true) if thread.is_some() => format!(
+            " Message {THREAD_MARK} {} — Enter sends, Esc stops typing ",
+            thread.as_deref().unwrap_or_default()
+        ),
+        (Some(_), false) if thread.is_some() => format!(
+            " Message {THREAD_MARK} {} — press i to type ",
+            thread.as_deref().unwrap_or_default()
+        ),
         (Some(name), true) => format!(" Message {name} — Enter sends, Esc stops typing "),
         (Some(name), false) => format!(" Message {name} — press i to type "),
         (None, _) => " Message — open a channel first ".to_string(),

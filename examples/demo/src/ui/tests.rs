@@ -114,6 +114,7 @@ fn message(seq: u64, text: &str) -> Message {
         pinned: None,
         reply_preview: None,
         forwarded_from: None,
+        thread: None,
     }
 }
 
@@ -326,6 +327,100 @@ fn a_read_only_channel_greys_the_input_out_and_the_status_bar_shows_the_role() {
     let (_, screen) = draw(&mut app, 120, 20);
     assert!(
         screen.contains("Message #general — press i to type"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn digests_the_thread_pane_and_the_channels_thread_mark_are_drawn() {
+    use community_sdk::ThreadEntry;
+    use community_sdk::protocol::{DigestLast, ThreadDigest, ThreadInfo};
+
+    let mut app = app();
+    let general = crate::app::ChannelKey {
+        community_id: "c".into(),
+        channel_id: "general".into(),
+    };
+    let mut parent = message(1, "raid tonight?");
+    parent.thread = Some(ThreadDigest {
+        thread_id: "th_1".into(),
+        name: "raid plan".into(),
+        message_count: 12,
+        last: Some(DigestLast {
+            seq: 12,
+            sender_id: "bob".into(),
+            text: "see you there".into(),
+            at_ms: 0,
+        }),
+        participant_count: 3,
+        last_activity_ms: 0,
+        archived: false,
+    });
+    app.on_messages(
+        &general,
+        vec![MessageUpdate::Reset {
+            messages: vec![parent],
+            pending: Vec::new(),
+        }],
+    );
+    // The test backend shows a wide emoji as its cell and a blank one.
+    let (_, screen) = draw(&mut app, 120, 30);
+    let screen = screen.replace("🧵 ", "🧵");
+    assert!(
+        screen.contains("🧵 raid plan · 12 replies · last: bob: see you there"),
+        "{screen}"
+    );
+
+    app.on_action(Action::OpenThread);
+    let mut reply = message(12, "see you there");
+    reply.channel_id = "th_1".into();
+    reply.sender_id = "bob".into();
+    let thread = crate::app::ThreadKey {
+        community_id: "c".into(),
+        channel_id: "general".into(),
+        thread_id: "th_1".into(),
+    };
+    app.on_thread_page(&thread, Ok(vec![reply]));
+    let head = app.visible_channels()[0].head.clone();
+    app.set_joined_threads(
+        "c".into(),
+        vec![ThreadEntry {
+            info: ThreadInfo {
+                community_id: "c".into(),
+                thread_id: "th_1".into(),
+                parent_channel_id: "general".into(),
+                parent_seq: Some(1),
+                name: "raid plan".into(),
+                created_by: "nova".into(),
+                created_at_ms: 0,
+                archived: false,
+                locked: false,
+                auto_archive_ms: 86_400_000,
+                last_activity_ms: 0,
+                message_count: 12,
+                member_count: 3,
+            },
+            head: ChannelHead {
+                channel_id: "th_1".into(),
+                unread_count: 4,
+                mention_count: 0,
+                ..head
+            },
+        }],
+    );
+    let (_, screen) = draw(&mut app, 120, 30);
+    let screen = screen.replace("🧵 ", "🧵");
+    assert!(
+        screen.contains("🧵 raid plan in #general · unread 4 · t next · T closes"),
+        "{screen}"
+    );
+    assert!(screen.contains("bob  see you there"), "{screen}");
+    assert!(
+        screen.contains("general 🧵4"),
+        "the channel's thread mark\n{screen}"
+    );
+    assert!(
+        screen.contains("Message 🧵 raid plan — press i to type"),
         "{screen}"
     );
 }
