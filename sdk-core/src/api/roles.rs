@@ -361,7 +361,14 @@ impl ChannelHandle {
         self.client
             .session()
             .ok()?
-            .read(|state| state.channel_permissions(self.community_id(), self.id()))
+            // A thread's stream has its channel's permissions (`send_in_threads` is what
+            // posting there needs).
+            .read(|state| {
+                state.channel_permissions(
+                    self.community_id(),
+                    self.thread_parent().unwrap_or(self.id()),
+                )
+            })
     }
 
     /// Whether the user may do operation `op` (such as `"send_message"` or
