@@ -115,6 +115,8 @@ error_codes! {
     THREAD_NOT_FOUND = 3013, "thread_not_found";
     /// The message already has a thread.
     THREAD_EXISTS = 3014, "thread_exists";
+    /// No such conversation (or the caller is not in it).
+    CONVERSATION_NOT_FOUND = 3015, "conversation_not_found";
 
     /// The caller's role does not allow this.
     PERMISSION_DENIED = 4000, "permission_denied";
@@ -152,6 +154,10 @@ error_codes! {
     THREAD_ARCHIVED = 4015, "thread_archived";
     /// The thread is locked: only members who manage threads post.
     THREAD_LOCKED = 4016, "thread_locked";
+    /// A block stands between the caller and that user (either way).
+    BLOCKED = 4017, "blocked";
+    /// The user does not take conversations from the caller (their `dm_policy`).
+    DM_NOT_ALLOWED = 4018, "dm_not_allowed";
 
     /// Community name over 300 characters (or empty).
     NAME_TOO_LONG = 5000, "name_too_long";
@@ -221,6 +227,12 @@ error_codes! {
     TOO_MANY_THREADS = 5032, "too_many_threads";
     /// An auto-archive delay outside the allowed range.
     INVALID_AUTO_ARCHIVE = 5033, "invalid_auto_archive";
+    /// More participants than `max_conversation_members`.
+    TOO_MANY_PARTICIPANTS = 5034, "too_many_participants";
+    /// A profile's name, avatar, field or status text is too long, or too many fields.
+    PROFILE_TOO_LARGE = 5035, "profile_too_large";
+    /// More users in one presence or profile request than allowed.
+    TOO_MANY_USERS = 5036, "too_many_users";
 
     /// An unexpected server failure; the request may be retried.
     INTERNAL = 9000, "internal";

@@ -38,6 +38,14 @@ pub const KNOWN_KINDS: &[&str] = &[
     "thread_digest",
     "thread_joined",
     "thread_left",
+    "profile_updated",
+    "conversation_updated",
+    "conversation_removed",
+    "presence_changed",
+    "online_count",
+    "typing",
+    "voice_joined",
+    "voice_left",
 ];
 
 /// A server event, tagged by `kind`. New kinds are added in later versions; a client
@@ -236,6 +244,65 @@ pub enum Event {
         /// The thread.
         thread_id: ChannelId,
     },
+    /// A user who shares a community or a conversation with the receiver changed their
+    /// profile.
+    ProfileUpdated {
+        /// The profile now.
+        profile: crate::people::Profile,
+    },
+    /// A conversation of the user was started or changed (name, participants), with the
+    /// user's head of it.
+    ConversationUpdated {
+        /// The conversation now.
+        conversation: crate::people::ConversationInfo,
+        /// The user's head of it.
+        head: ChannelHead,
+    },
+    /// The user left a conversation (to their other sessions).
+    ConversationRemoved {
+        /// The conversation.
+        conversation_id: ChannelId,
+    },
+    /// The presence of a user the receiver subscribed to, or of a member of the community
+    /// they view, changed.
+    PresenceChanged {
+        /// The presence now.
+        presence: crate::people::Presence,
+    },
+    /// How many members of the community the receiver views are online (coalesced).
+    OnlineCount {
+        /// The community.
+        community_id: CommunityId,
+        /// Members online now.
+        online: u64,
+    },
+    /// Someone is typing in a channel, thread or conversation the receiver reads (at most
+    /// one per user and channel every `typing_interval_ms`; over at `until_ms` or when
+    /// their message arrives).
+    Typing {
+        /// The community (`@me` for a conversation).
+        community_id: CommunityId,
+        /// The channel, thread or conversation.
+        channel_id: ChannelId,
+        /// Who.
+        user_id: UserId,
+        /// When it stops showing unless renewed.
+        until_ms: TimestampMs,
+    },
+    /// Someone sat down in a voice channel of the community.
+    VoiceJoined {
+        /// Who and where.
+        participant: crate::people::VoiceParticipant,
+    },
+    /// Someone left a voice channel (or their last session went away).
+    VoiceLeft {
+        /// The community.
+        community_id: CommunityId,
+        /// The voice channel.
+        channel_id: ChannelId,
+        /// Who.
+        user_id: UserId,
+    },
 }
 
 impl Event {
@@ -266,6 +333,14 @@ impl Event {
             Event::ThreadDigest { .. } => "thread_digest",
             Event::ThreadJoined { .. } => "thread_joined",
             Event::ThreadLeft { .. } => "thread_left",
+            Event::ProfileUpdated { .. } => "profile_updated",
+            Event::ConversationUpdated { .. } => "conversation_updated",
+            Event::ConversationRemoved { .. } => "conversation_removed",
+            Event::PresenceChanged { .. } => "presence_changed",
+            Event::OnlineCount { .. } => "online_count",
+            Event::Typing { .. } => "typing",
+            Event::VoiceJoined { .. } => "voice_joined",
+            Event::VoiceLeft { .. } => "voice_left",
         }
     }
 }

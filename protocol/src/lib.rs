@@ -14,6 +14,8 @@
 //! - [`model`]: the data records shared by the three above.
 //! - [`message`]: messages, their reactions, pins, reply previews and origins.
 //! - [`change`]: changes to existing messages, numbered per channel.
+//! - [`people`]: profiles, conversations (in the reserved community `@me`), presence,
+//!   typing and voice state.
 //! - [`thread`]: threads, the third level, and the digest their first message shows.
 //! - [`permissions`]: flags, permission groups, overrides, and the one computation of
 //!   effective permissions (used by the server to enforce, by the SDK to fail fast).
@@ -31,6 +33,7 @@ pub mod ids;
 pub mod limits;
 pub mod message;
 pub mod model;
+pub mod people;
 pub mod permissions;
 pub mod request;
 pub mod response;
@@ -42,6 +45,10 @@ pub use event::Event;
 pub use frame::{ClientFrame, GoodbyeReason, ServerFrame};
 pub use limits::Limits;
 pub use model::*;
+pub use people::{
+    ConversationInfo, ConversationKind, DmPolicy, Presence, PresenceStatus, Profile,
+    VoiceParticipant,
+};
 pub use permissions::{Group, Override, OverrideTarget, Permissions};
 pub use request::{JoinAnswer, Operation, Request, op};
 pub use response::Response;

@@ -72,6 +72,20 @@ pub struct Limits {
     pub thread_auto_archive_ms: u64,
     /// Active (not archived) threads per channel.
     pub max_active_threads_per_channel: usize,
+    /// Users in one conversation, the creator included.
+    pub max_conversation_members: usize,
+    /// Custom fields of a profile.
+    pub max_profile_fields: usize,
+    /// A profile's display name, each field key and value, in bytes.
+    pub profile_field_bytes: usize,
+    /// A custom status text, in bytes.
+    pub presence_text_bytes: usize,
+    /// Users in one `subscribe_presence` (and the most a session follows).
+    pub max_presence_users: usize,
+    /// At most one `typing` per user and channel is forwarded in this window.
+    pub typing_interval_ms: u64,
+    /// How long a `typing` shows unless renewed.
+    pub typing_ttl_ms: u64,
 }
 
 impl Default for Limits {
@@ -108,6 +122,13 @@ impl Default for Limits {
             member_field_bytes: 64,
             thread_auto_archive_ms: 86_400_000,
             max_active_threads_per_channel: 1_000,
+            max_conversation_members: 10,
+            max_profile_fields: 10,
+            profile_field_bytes: 64,
+            presence_text_bytes: 128,
+            max_presence_users: 500,
+            typing_interval_ms: 3_000,
+            typing_ttl_ms: 8_000,
         }
     }
 }
@@ -566,6 +587,58 @@ impl Limits {
             ErrorCode::MEMBER_FIELD_TOO_LONG,
             "member field value",
         )
+    }
+
+    /// Checks a profile change: the display name, each field key and value within
+    /// `profile_field_bytes`, the avatar URL within 300 bytes, and the field count after the
+    /// change (`fields_after`) within `max_profile_fields`.
+    pub fn check_profile(
+        &self,
+        display_name: Option<&str>,
+        avatar_url: Option<&str>,
+        fields: &std::collections::BTreeMap<String, String>,
+        fields_after: usize,
+    ) -> Result<(), ApiError> {
+        let too_large = |what: String| Err(ApiError::new(ErrorCode::PROFILE_TOO_LARGE, what));
+        if display_name.is_some_and(|n| n.len() > self.profile_field_bytes) {
+            return too_large(format!(
+                "display name over {} bytes",
+                self.profile_field_bytes
+            ));
+        }
+        if avatar_url.is_some_and(|u| u.len() > 300) {
+            return too_large("avatar URL over 300 bytes".into());
+        }
+        for (key, value) in fields {
+            if key.is_empty()
+                || key.len() > self.profile_field_bytes
+                || value.len() > self.profile_field_bytes
+            {
+                return too_large(format!(
+                    "profile field keys and values are 1 to {} bytes",
+                    self.profile_field_bytes
+                ));
+            }
+        }
+        if fields_after > self.max_profile_fields {
+            return too_large(format!(
+                "at most {} profile fields",
+                self.max_profile_fields
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the number of users in one request (`at_most`: 100 for profiles,
+    /// `max_presence_users` for presence).
+    pub fn check_user_count(&self, count: usize, at_most: usize) -> Result<(), ApiError> {
+        if count == 0 || count > at_most {
+            return Err(ApiError::new(
+                ErrorCode::TOO_MANY_USERS,
+                format!("1 to {at_most} users per request"),
+            ));
+        }
+        Ok(())
     }
 
     /// Checks an auto-archive delay: one hour to thirty days.

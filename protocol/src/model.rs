@@ -310,6 +310,9 @@ pub struct CommunitySnapshot {
     /// The threads the caller joined (their heads are in `heads`, by thread id).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub threads: Vec<crate::thread::ThreadInfo>,
+    /// Who sits in which voice channel now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub voice: Vec<crate::people::VoiceParticipant>,
 }
 
 /// A page of items with a cursor: `next_cursor` is `None` when there is nothing more.

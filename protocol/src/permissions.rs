@@ -688,6 +688,10 @@ pub const OPERATION_PERMISSIONS: &[(&str, Scope, Permissions)] = &[
     ("get_thread", Scope::Channel, Permissions::VIEW_CHANNEL),
     ("join_thread", Scope::Channel, Permissions::VIEW_CHANNEL),
     ("list_threads", Scope::Channel, Permissions::VIEW_CHANNEL),
+    // People.
+    ("typing", Scope::Channel, Permissions::SEND_MESSAGES),
+    ("join_voice", Scope::Channel, Permissions::VIEW_CHANNEL),
+    ("list_voice", Scope::Channel, Permissions::VIEW_CHANNEL),
 ];
 
 /// What an operation addressed to a thread (its id in `channel_id`) needs: the same as in

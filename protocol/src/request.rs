@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::*;
+use crate::people::{DmPolicy, PresenceStatus, Profile};
 use crate::permissions::{Group, Override, Permissions};
 use crate::response::*;
 use crate::thread::ThreadInfo;
@@ -265,6 +266,48 @@ requests! {
     ListThreads(ListThreads) = "list_threads" => Threads(ThreadsPage),
     /// The threads the caller joined in a community, newest activity first.
     ListJoinedThreads(ListJoinedThreads) = "list_joined_threads" => Threads(ThreadsPage),
+
+    /// Set the caller's own profile (absent fields stay; an empty field value removes it).
+    SetProfile(SetProfile) = "set_profile" => Profile(Profile),
+    /// Profiles of up to 100 users.
+    GetProfiles(UserIds) = "get_profiles" => Profiles(ProfileList),
+    /// Start a conversation with other users (1: direct, the existing one if any; more: a
+    /// group). The caller's policy and blocks of the others apply.
+    CreateConversation(CreateConversation) = "create_conversation" => Conversation(ConversationEntry),
+    /// Rename a group conversation (a participant).
+    UpdateConversation(UpdateConversation) = "update_conversation" => Conversation(ConversationEntry),
+    /// Add users to a group conversation (a participant).
+    AddConversationMembers(ConversationMembers) = "add_conversation_members" => Conversation(ConversationEntry),
+    /// Leave a group conversation (a direct one cannot be left, only hidden from the list
+    /// by the client).
+    LeaveConversation(ConversationRef) = "leave_conversation" => Ok,
+    /// The caller's conversations, newest activity first, with their heads.
+    ListConversations(PageQuery) = "list_conversations" => Conversations(ConversationsPage),
+    /// Who may start a conversation with the caller.
+    SetDmPolicy(SetDmPolicy) = "set_dm_policy" => Ok,
+    /// Block a user: they cannot start or send into a conversation with the caller.
+    BlockUser(UserRef) = "block_user" => Ok,
+    /// Unblock a user.
+    UnblockUser(UserRef) = "unblock_user" => Ok,
+    /// The users the caller blocked.
+    ListBlocked(Empty) = "list_blocked" => Blocked(BlockedList),
+    /// Set the caller's presence status and text (every device of theirs).
+    SetPresence(SetPresence) = "set_presence" => Ok,
+    /// Get the presence of up to 500 users now and their changes from now on.
+    SubscribePresence(UserIds) = "subscribe_presence" => Presences(PresenceList),
+    /// Stop getting presence changes of users.
+    UnsubscribePresence(UserIds) = "unsubscribe_presence" => Ok,
+    /// Say which community the client shows (absent: none): its members' presence and
+    /// online count follow without subscribing.
+    ViewCommunity(ViewCommunity) = "view_community" => Viewing(ViewedCommunity),
+    /// The caller is typing in a channel, thread or conversation (ephemeral).
+    Typing(ChannelRef) = "typing" => Ok,
+    /// Sit in a voice channel (leaving any other).
+    JoinVoice(ChannelRef) = "join_voice" => Ok,
+    /// Leave the voice channel the caller sits in.
+    LeaveVoice(Empty) = "leave_voice" => Ok,
+    /// Who sits in a voice channel.
+    ListVoice(ChannelRef) = "list_voice" => Voice(VoiceList),
 }
 
 /// The answer to `join_community`: a `community` response when the caller joined, a
@@ -510,6 +553,98 @@ pub struct SetChannelNotification {
     pub channel_id: ChannelId,
     /// The level.
     pub level: ChannelNotification,
+}
+
+/// Names one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRef {
+    /// The user.
+    pub user_id: UserId,
+}
+
+/// Names up to 100 (profiles) or 500 (presence) users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct UserIds {
+    /// The users.
+    pub user_ids: Vec<UserId>,
+}
+
+/// Parameters of `set_profile`: absent fields stay as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SetProfile {
+    /// New display name (empty clears it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// New avatar URL (empty clears it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    /// Fields to set; an empty value removes the field.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Names one conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationRef {
+    /// The conversation.
+    pub conversation_id: ChannelId,
+}
+
+/// Parameters of `create_conversation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CreateConversation {
+    /// The other users (1 for a direct conversation, up to `max_conversation_members` − 1
+    /// for a group).
+    pub user_ids: Vec<UserId>,
+    /// A group's name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// Make a group even with one other user.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub group: bool,
+}
+
+/// Parameters of `update_conversation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateConversation {
+    /// The group conversation.
+    pub conversation_id: ChannelId,
+    /// Its new name.
+    pub name: String,
+}
+
+/// Parameters of `add_conversation_members`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationMembers {
+    /// The group conversation.
+    pub conversation_id: ChannelId,
+    /// The users to add.
+    pub user_ids: Vec<UserId>,
+}
+
+/// Parameters of `set_dm_policy`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetDmPolicy {
+    /// The policy.
+    pub policy: DmPolicy,
+}
+
+/// Parameters of `set_presence`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPresence {
+    /// Online, idle, do-not-disturb or invisible (`offline` is not settable).
+    pub status: PresenceStatus,
+    /// Custom status text (≤ 128 bytes; empty clears it).
+    #[serde(default)]
+    pub text: String,
+}
+
+/// Parameters of `view_community`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ViewCommunity {
+    /// The community shown; absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community_id: Option<CommunityId>,
 }
 
 /// Names one thread.

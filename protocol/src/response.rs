@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Limits;
 use crate::model::*;
+use crate::people::{ConversationInfo, Presence, Profile, VoiceParticipant};
 use crate::permissions::Group;
 use crate::thread::ThreadInfo;
 
@@ -79,6 +80,22 @@ pub enum Response {
     Threads(ThreadsPage),
     /// Answer to `join_thread`: the thread and the caller's head for it.
     ThreadJoined(JoinedThread),
+    /// Answer to `set_profile`.
+    Profile(Profile),
+    /// Answer to `get_profiles`.
+    Profiles(ProfileList),
+    /// Answer to `create_conversation`, `update_conversation`, `add_conversation_members`.
+    Conversation(ConversationEntry),
+    /// Answer to `list_conversations`.
+    Conversations(ConversationsPage),
+    /// Answer to `list_blocked`.
+    Blocked(BlockedList),
+    /// Answer to `subscribe_presence`.
+    Presences(PresenceList),
+    /// Answer to `view_community`.
+    Viewing(ViewedCommunity),
+    /// Answer to `list_voice`.
+    Voice(VoiceList),
 }
 
 impl Response {
@@ -113,6 +130,14 @@ impl Response {
             Response::Thread(_) => "thread",
             Response::Threads(_) => "threads",
             Response::ThreadJoined(_) => "thread_joined",
+            Response::Profile(_) => "profile",
+            Response::Profiles(_) => "profiles",
+            Response::Conversation(_) => "conversation",
+            Response::Conversations(_) => "conversations",
+            Response::Blocked(_) => "blocked",
+            Response::Presences(_) => "presences",
+            Response::Viewing(_) => "viewing",
+            Response::Voice(_) => "voice",
         }
     }
 }
@@ -222,6 +247,66 @@ pub struct GroupList {
     pub groups: Vec<Group>,
 }
 
+/// Answer to `get_profiles`: the users asked for that exist (a user who never set a
+/// profile has an empty one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ProfileList {
+    /// The profiles.
+    pub profiles: Vec<Profile>,
+}
+
+/// A conversation and the caller's head of it (community `@me`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationEntry {
+    /// The conversation.
+    pub conversation: ConversationInfo,
+    /// The caller's unread state of it.
+    pub head: ChannelHead,
+}
+
+/// A page of conversations, newest activity first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ConversationsPage {
+    /// The conversations.
+    pub conversations: Vec<ConversationEntry>,
+    /// Pass this back to get the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Answer to `list_blocked`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct BlockedList {
+    /// The users the caller blocked.
+    pub user_ids: Vec<UserId>,
+}
+
+/// Answer to `subscribe_presence`: the users' presence now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct PresenceList {
+    /// One per user asked for.
+    pub presences: Vec<Presence>,
+}
+
+/// Answer to `view_community`: its online members now (at most 1,000; their changes follow
+/// as `presence_changed` while the caller views it) and how many are online.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewedCommunity {
+    /// The community.
+    pub community_id: CommunityId,
+    /// Members online now (invisible ones are not).
+    pub online_count: u64,
+    /// The presence of online members (the first 1,000).
+    pub presences: Vec<Presence>,
+}
+
+/// Answer to `list_voice`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct VoiceList {
+    /// Who sits in the voice channel, in the order they joined.
+    pub participants: Vec<VoiceParticipant>,
+}
+
 /// A page of threads, newest activity first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ThreadsPage {
@@ -277,6 +362,9 @@ pub struct Synced {
     pub unchanged: Vec<UnchangedCommunity>,
     /// Communities the client knew that the user is no longer in.
     pub removed: Vec<CommunityId>,
+    /// Every conversation of the user, with their head of it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversations: Vec<ConversationEntry>,
 }
 
 /// A known community that did not change structure: its notification status and heads.
@@ -295,4 +383,7 @@ pub struct UnchangedCommunity {
     /// The threads the caller joined (they change without a structure change).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub threads: Vec<ThreadInfo>,
+    /// Who sits in which voice channel now.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub voice: Vec<VoiceParticipant>,
 }

@@ -321,6 +321,7 @@ pub fn snapshot() -> CommunitySnapshot {
         heads: vec![head()],
         groups: groups(),
         threads: vec![super::thread_samples::thread()],
+        voice: Vec::new(),
     }
 }
 
@@ -686,8 +687,10 @@ pub fn all_responses() -> Vec<Response> {
                 member_count: 5120,
                 heads: vec![head()],
                 threads: vec![super::thread_samples::free_thread()],
+                voice: Vec::new(),
             }],
             removed: vec![s("old-guild").into()],
+            conversations: Vec::new(),
         }),
         Response::Community(snapshot()),
         Response::JoinPending,
