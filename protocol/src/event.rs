@@ -276,17 +276,20 @@ pub enum Event {
         /// Members online now.
         online: u64,
     },
-    /// Someone is typing in a channel, thread or conversation the receiver reads (at most
-    /// one per user and channel every `typing_interval_ms`; over at `until_ms` or when
-    /// their message arrives).
+    /// Users are typing in a channel, thread or conversation the receiver reads. Coalesced
+    /// per receiving session and channel: the first `typing` in a quiet channel comes at
+    /// once, later ones within the next second are gathered into one event (at most one
+    /// per second per session and channel; at most `typing_batch_users` users in it, the
+    /// newest first). Each user shows until `until_ms` unless renewed, or until their
+    /// message arrives. Never stored, never sequenced.
     Typing {
         /// The community (`@me` for a conversation).
         community_id: CommunityId,
         /// The channel, thread or conversation.
         channel_id: ChannelId,
-        /// Who.
-        user_id: UserId,
-        /// When it stops showing unless renewed.
+        /// Who started or renewed typing since the last `typing` to this session.
+        user_ids: Vec<UserId>,
+        /// When their indicators stop showing unless renewed.
         until_ms: TimestampMs,
     },
     /// Someone sat down in a voice channel of the community.

@@ -86,6 +86,8 @@ pub struct Limits {
     pub typing_interval_ms: u64,
     /// How long a `typing` shows unless renewed.
     pub typing_ttl_ms: u64,
+    /// At most this many users in one coalesced `typing` event.
+    pub typing_batch_users: usize,
 }
 
 impl Default for Limits {
@@ -129,6 +131,7 @@ impl Default for Limits {
             max_presence_users: 500,
             typing_interval_ms: 3_000,
             typing_ttl_ms: 8_000,
+            typing_batch_users: 10,
         }
     }
 }
