@@ -119,7 +119,7 @@ impl Permissions {
     }
 
     /// The flags of either.
-    pub fn union(self, other: Permissions) -> Permissions {
+    pub const fn union(self, other: Permissions) -> Permissions {
         Permissions(self.0 | other.0)
     }
 

@@ -166,6 +166,7 @@ fn snapshot(community: usize, channels: usize) -> CommunitySnapshot {
             .collect(),
         groups: Vec::new(),
         threads: Vec::new(),
+        voice: Vec::new(),
     }
 }
 

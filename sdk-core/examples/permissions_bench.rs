@@ -162,6 +162,7 @@ fn snapshot() -> CommunitySnapshot {
         heads,
         groups,
         threads: Vec::new(),
+        voice: Vec::new(),
     }
 }
 

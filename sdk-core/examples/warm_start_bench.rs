@@ -144,6 +144,7 @@ fn snapshot(c: usize) -> CommunitySnapshot {
         heads: heads.into_iter().chain(thread_heads).collect(),
         groups: Vec::new(),
         threads,
+        voice: Vec::new(),
     }
 }
 

@@ -61,7 +61,7 @@ pub use api::{
     CommunityUpdate, JoinOutcome, MembersPage, MembersQuery, NewChannel, OutgoingMessage,
     QueueStats, UsersOutcome,
 };
-pub use api::{GroupUpdate, NewGroup, NewThread, ThreadHandle, ThreadUpdate};
+pub use api::{GroupUpdate, NewConversation, NewGroup, NewThread, ThreadHandle, ThreadUpdate};
 pub use backoff::BackoffConfig;
 /// The protocol crate, re-exported so apps need only this crate.
 pub use community_protocol as protocol;

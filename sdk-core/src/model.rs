@@ -141,6 +141,15 @@ pub struct ThreadEntry {
     pub head: ChannelHead,
 }
 
+/// A conversation in the user's list, with their head of it (community `@me`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationEntry {
+    /// The conversation.
+    pub info: community_protocol::ConversationInfo,
+    /// Its unread state for the user.
+    pub head: ChannelHead,
+}
+
 /// A diff of a keyed list (communities, channels). Keys are the items' ids.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListDiff<T> {

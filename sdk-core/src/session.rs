@@ -103,7 +103,9 @@ impl UserSession {
             Store::open_with(store_path(&config.data_dir, user_id), config.store.clone()).await?;
         let world = store.load_all().await?;
         let saved = world.session.filter(|s| &s.user_id == user_id);
-        let state = State::from_snapshots(Some(user_id.clone()), world.communities);
+        let mut state = State::from_snapshots(Some(user_id.clone()), world.communities);
+        state.load_conversations(world.conversations, world.conversation_heads);
+        state.load_profiles(world.profiles);
         let applied = saved.as_ref().map_or(0, |s| s.last_event_seq);
         tracing::debug!(communities = state.community_ids().len(), "session opened");
         Ok(Arc::new(Self {

@@ -29,7 +29,7 @@ use crate::sync::LocalUpdate;
 /// A handle on one community. Cheap to clone; creating one does no I/O.
 #[derive(Clone)]
 pub struct CommunityHandle {
-    client: Arc<ClientInner>,
+    pub(super) client: Arc<ClientInner>,
     community_id: CommunityId,
 }
 

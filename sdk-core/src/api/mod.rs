@@ -9,8 +9,11 @@ mod channel;
 mod checks;
 mod client;
 mod community;
+mod conversations;
+mod live;
 mod message_ops;
 mod outgoing;
+mod people;
 mod records;
 mod roles;
 mod thread;
@@ -18,6 +21,7 @@ mod thread;
 pub use channel::ChannelHandle;
 pub use client::{Client, ClientBuilder, QueueStats};
 pub use community::CommunityHandle;
+pub use conversations::NewConversation;
 pub use outgoing::OutgoingMessage;
 pub use records::{
     AttributesOutcome, ChannelUpdate, CommunityUpdate, JoinOutcome, MembersPage, MembersQuery,

@@ -13,14 +13,18 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
-use community_protocol::{ChannelId, CommunityId, ThreadInfo};
+use community_protocol::{
+    ChannelId, CommunityId, Presence, Profile, ThreadInfo, UserId, VoiceParticipant,
+};
 use tokio::sync::Notify;
 
 use super::Subscription;
+use super::people::PeopleSink;
 use super::subscription::{Outlet, queue};
 use crate::model::{
     ChannelEntry, ChannelUnread, CommunityEntry, CommunityUnread, ConnectionState,
-    DisconnectReason, ListDiff, MessageUpdate, SyncState, UnreadTotals, UnreadUpdate,
+    ConversationEntry, DisconnectReason, ListDiff, MessageUpdate, SyncState, UnreadTotals,
+    UnreadUpdate,
 };
 
 /// One change, as produced.
@@ -63,6 +67,35 @@ pub(crate) enum Publication {
     },
     /// Unread counts changed.
     Unread(UnreadChange),
+    /// The conversation list changed.
+    Conversation(ListDiff<ConversationEntry>),
+    /// A profile changed.
+    Profile(Profile),
+    /// A user's presence changed.
+    Presence(Presence),
+    /// A viewed community's online member count changed.
+    OnlineCount {
+        /// The community.
+        community_id: CommunityId,
+        /// Members online now.
+        online: u64,
+    },
+    /// Who is typing in a stream changed.
+    Typing {
+        /// The community (`@me` for a conversation).
+        community_id: CommunityId,
+        /// The channel, thread or conversation.
+        channel_id: ChannelId,
+        /// Who types there now.
+        users: Vec<UserId>,
+    },
+    /// Who sits in a community's voice channels changed.
+    Voice {
+        /// The community.
+        community_id: CommunityId,
+        /// Everyone sitting in its voice channels now.
+        participants: Vec<VoiceParticipant>,
+    },
 }
 
 /// New unread values after one state change.
@@ -99,6 +132,8 @@ pub(crate) enum Sink {
     Threads(CommunityId, ChannelId, Outlet<Vec<ListDiff<ThreadInfo>>>),
     /// Unread changes.
     Unread(Outlet<UnreadUpdate>),
+    /// Conversations, profiles, presence, typing, voice.
+    People(PeopleSink),
 }
 
 impl Sink {
@@ -112,6 +147,7 @@ impl Sink {
             Sink::Messages(_, _, s) => s.is_closed(),
             Sink::Threads(_, _, s) => s.is_closed(),
             Sink::Unread(s) => s.is_closed(),
+            Sink::People(s) => s.is_closed(),
         }
     }
 
@@ -125,6 +161,7 @@ impl Sink {
             Sink::Messages(c, ch, s) => Sink::Messages(c.clone(), ch.clone(), s.clone()),
             Sink::Threads(c, ch, s) => Sink::Threads(c.clone(), ch.clone(), s.clone()),
             Sink::Unread(s) => Sink::Unread(s.clone()),
+            Sink::People(s) => Sink::People(s.clone_sink()),
         }
     }
 }
@@ -431,6 +468,7 @@ fn deliver(batch: &[(u64, Publication)], from: u64, sink: &Sink) -> bool {
             Some(update) => sender.send(update),
             None => true,
         },
+        Sink::People(sink) => sink.deliver(relevant),
     }
 }
 

@@ -12,11 +12,15 @@
 //! - the community list: `Vec<ListDiff<CommunityEntry>>`;
 //! - a community's channel list: `Vec<ListDiff<ChannelEntry>>`;
 //! - a channel's messages: `Vec<MessageUpdate>`;
-//! - unread counts: [`UnreadUpdate`](crate::UnreadUpdate).
+//! - unread counts: [`UnreadUpdate`](crate::UnreadUpdate);
+//! - people: the conversation list, profiles, presence, a community's online count, who
+//!   types in a stream, who sits in a community's voice channels.
 
 mod hub;
+mod people;
 mod subscription;
 
 pub(crate) use hub::{Hub, Publication, Sink, UnreadChange};
+pub(crate) use people::PeopleSink;
 pub use subscription::Subscription;
 pub(crate) use subscription::{Fresh, Outlet, queue};

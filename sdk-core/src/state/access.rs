@@ -13,6 +13,14 @@ use super::State;
 use super::community::{ChannelState, CommunityState};
 use crate::clock::now_ms;
 
+/// What every participant of a conversation may do (no roles, no overrides there; every
+/// participant may also pin, and only authors change their messages).
+pub(crate) const CONVERSATION_PERMISSIONS: Permissions = Permissions::VIEW_CHANNEL
+    .union(Permissions::READ_HISTORY)
+    .union(Permissions::SEND_MESSAGES)
+    .union(Permissions::ADD_REACTIONS)
+    .union(Permissions::ATTACH_MEDIA);
+
 fn actor(community: &CommunityState) -> Actor<'_> {
     Actor {
         user_id: &community.me.user_id,
@@ -67,7 +75,8 @@ impl State {
         ))
     }
 
-    /// What the user may do in a channel (`None` when it is not cached).
+    /// What the user may do in a channel (`None` when it is not cached). In a
+    /// conversation: what every participant may do ([`CONVERSATION_PERMISSIONS`]).
     pub(crate) fn channel_permissions(
         &self,
         community_id: &CommunityId,
@@ -75,6 +84,9 @@ impl State {
     ) -> Option<Permissions> {
         let community = self.community(community_id)?;
         let channel = community.channels.get(channel_id)?;
+        if community_id.is_direct() {
+            return Some(CONVERSATION_PERMISSIONS);
+        }
         Some(permissions::channel_permissions_from(
             &actor(community),
             community.base,
@@ -120,6 +132,17 @@ impl State {
         let Some(community) = self.community(community_id) else {
             return Ok(());
         };
+        if community_id.is_direct() {
+            // No roles in conversations: participants may do everything but change
+            // others' messages, which the server checks.
+            return match channel_id {
+                Some(id) if !community.channels.contains_key(id) => Err(ApiError::new(
+                    community_protocol::ErrorCode::CONVERSATION_NOT_FOUND,
+                    "no such conversation",
+                )),
+                _ => Ok(()),
+            };
+        }
         let channel = match channel_id {
             Some(channel_id) => match community.channels.get(channel_id) {
                 Some(channel) => Some(channel_scope(community, channel)),

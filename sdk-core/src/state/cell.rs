@@ -66,6 +66,9 @@ impl StateCell {
                     });
                 }
             }
+            out.push(Publication::Conversation(ListDiff::Reset(
+                state.conversation_entries(),
+            )));
             out.push(state.unread_reset());
         });
     }

@@ -70,6 +70,9 @@ pub(crate) struct CommunityState {
     /// The user's base permissions (groups and role, before channel overrides and
     /// silences), kept up to date by [`refresh_base`](Self::refresh_base).
     pub base: Permissions,
+    /// Who sits in the community's voice channels now (not stored: it comes with every
+    /// `sync` and live events).
+    pub voice: Vec<community_protocol::VoiceParticipant>,
     pub(super) unread: u64,
     pub(super) mentions: u64,
 }
@@ -109,6 +112,7 @@ impl CommunityState {
             threads,
             groups: snapshot.groups,
             base: Permissions::NONE,
+            voice: snapshot.voice,
             unread: 0,
             mentions: 0,
         };
@@ -224,6 +228,7 @@ impl CommunityState {
                 .collect(),
             groups: self.groups.clone(),
             threads: self.threads.values().map(|t| t.info.clone()).collect(),
+            voice: self.voice.clone(),
         }
     }
 }

@@ -12,6 +12,8 @@ mod access;
 mod cell;
 mod community;
 mod counting;
+mod direct;
+mod people;
 mod threads;
 pub(crate) mod unread;
 
@@ -31,6 +33,7 @@ use crate::model::{
 pub(crate) use cell::StateCell;
 use community::channel_unread;
 pub(crate) use community::{ChannelState, CommunityState};
+pub(crate) use people::People;
 use unread::Effect;
 
 /// What applying a message did, for the caller.
@@ -50,6 +53,10 @@ pub(crate) struct State {
     /// The deployment's limits (defaults until a login announces them).
     pub limits: Limits,
     communities: BTreeMap<CommunityId, CommunityState>,
+    /// The user's conversations (their streams are the channels of `@me`).
+    conversations: BTreeMap<ChannelId, community_protocol::ConversationInfo>,
+    /// Profiles, presence, typing and what the app asked to follow.
+    pub people: People,
     totals: UnreadTotals,
 }
 
@@ -95,15 +102,25 @@ impl State {
         self.communities.get(community_id)
     }
 
-    /// Every community id.
+    /// Every held community id, `@me` (the conversations) included.
     pub(crate) fn community_ids(&self) -> Vec<CommunityId> {
         self.communities.keys().cloned().collect()
     }
 
-    /// The community list.
+    /// The ids of the communities the user joined (not `@me`).
+    pub(crate) fn joined_community_ids(&self) -> Vec<CommunityId> {
+        self.communities
+            .keys()
+            .filter(|id| !id.is_direct())
+            .cloned()
+            .collect()
+    }
+
+    /// The community list (not `@me`).
     pub(crate) fn community_entries(&self) -> Vec<CommunityEntry> {
         self.communities
             .values()
+            .filter(|c| !c.info.community_id.is_direct())
             .map(CommunityState::entry)
             .collect()
     }
@@ -194,10 +211,11 @@ impl State {
         update
     }
 
-    /// Cached structure versions (for `sync`).
+    /// Cached structure versions (for `sync`; `@me` is no community).
     pub(crate) fn known_versions(&self) -> BTreeMap<CommunityId, u64> {
         self.communities
             .iter()
+            .filter(|(id, _)| !id.is_direct())
             .map(|(id, c)| (id.clone(), c.info.version))
             .collect()
     }
@@ -258,6 +276,7 @@ impl State {
             kept.notification = merged.notification;
             kept.info.member_count = merged.info.member_count;
             kept.heads = merged.heads;
+            kept.voice = merged.voice;
             merged = kept;
         }
         for head in &mut merged.heads {

@@ -96,6 +96,7 @@ fn snapshot(
         heads,
         groups: Vec::new(),
         threads: Vec::new(),
+        voice: Vec::new(),
     }
 }
 

@@ -7,13 +7,14 @@ use std::collections::BTreeMap;
 use community_protocol::response::Synced;
 use community_protocol::{
     CategoryId, CategoryInfo, ChannelHead, ChannelId, ChannelInfo, CommunityId, CommunityInfo,
-    CommunitySnapshot, Group, MemberInfo, Message, MessageChange, NotificationStatus, ThreadInfo,
-    UserId,
+    CommunitySnapshot, ConversationInfo, Group, MemberInfo, Message, MessageChange,
+    NotificationStatus, Profile, ThreadInfo, UserId,
 };
 use rusqlite::Connection;
 
 use super::{
-    Applied, Replacement, StoreError, communities, message_changes, messages, session, threads,
+    Applied, Replacement, StoreError, communities, conversations, message_changes, messages,
+    profiles, session, threads,
 };
 
 /// One write to the cache.
@@ -138,6 +139,12 @@ pub enum Change {
     ReplaceMessages(Vec<Replacement>),
     /// Move the saved session's resume cursor (skipped when no session is saved).
     LastEventSeq(u64),
+    /// Insert or replace a conversation (its head comes in `Heads`, after).
+    Conversation(ConversationInfo),
+    /// The user left a conversation: forget it with its head and cached messages.
+    RemoveConversation(ChannelId),
+    /// Insert or replace profiles (each unless the cached one is newer).
+    Profiles(Vec<Profile>),
 }
 
 impl Change {
@@ -168,6 +175,9 @@ impl Change {
             Change::MessageChanges { .. } => "message_changes",
             Change::ReplaceMessages(_) => "replace_messages",
             Change::LastEventSeq(_) => "last_event_seq",
+            Change::Conversation(_) => "conversation",
+            Change::RemoveConversation(_) => "remove_conversation",
+            Change::Profiles(_) => "profiles",
         }
     }
 }
@@ -290,6 +300,18 @@ fn apply_one(
             true
         }
         Change::LastEventSeq(seq) => session::set_last_event_seq(connection, seq)?,
+        Change::Conversation(info) => {
+            conversations::upsert(connection, &info)?;
+            true
+        }
+        Change::RemoveConversation(conversation_id) => {
+            conversations::remove(connection, &conversation_id)?;
+            true
+        }
+        Change::Profiles(list) => {
+            profiles::upsert(connection, &list)?;
+            true
+        }
     };
     if !done {
         applied.skipped += 1;

@@ -3,8 +3,8 @@
 //! typed [`StoreError::Decode`].
 
 use community_protocol::{
-    ChannelKind, ErrorCode, JoinPolicy, Mentions, MessageContent, NotificationStatus, Priority,
-    Role,
+    ChannelKind, ConversationKind, ErrorCode, JoinPolicy, Mentions, MessageContent,
+    NotificationStatus, Priority, Role,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -52,6 +52,12 @@ text_enum!(kind_text, kind_from, ChannelKind, "channel kind", {
     ChannelKind::Voice => "voice",
     ChannelKind::Announcement => "announcement",
     ChannelKind::Unknown => "unknown",
+});
+
+text_enum!(conversation_kind_text, conversation_kind_from, ConversationKind, "conversation kind", {
+    ConversationKind::Direct => "direct",
+    ConversationKind::Group => "group",
+    ConversationKind::Unknown => "unknown",
 });
 
 text_enum!(priority_text, priority_from, Priority, "priority", {

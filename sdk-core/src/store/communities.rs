@@ -19,7 +19,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::StoreError;
 use super::columns::*;
 use super::community_rows::*;
-use super::{messages, threads};
+use super::{conversations, messages, threads};
 
 /// True when the community is cached.
 pub(crate) fn exists(
@@ -189,6 +189,12 @@ pub(crate) fn apply_synced(connection: &Connection, synced: &Synced) -> Result<u
             skipped += 1;
         }
     }
+    let conversations: Vec<_> = synced
+        .conversations
+        .iter()
+        .map(|entry| (entry.conversation.clone(), entry.head.clone()))
+        .collect();
+    conversations::replace_all(connection, &conversations)?;
     Ok(skipped)
 }
 
@@ -393,7 +399,8 @@ pub(crate) fn upsert_heads(
     let mut skipped = 0;
     let mut known = connection.prepare_cached(
         "SELECT 1 FROM channels WHERE channel_id = ?1 AND community_id = ?2
-         UNION ALL SELECT 1 FROM threads WHERE thread_id = ?1 AND community_id = ?2",
+         UNION ALL SELECT 1 FROM threads WHERE thread_id = ?1 AND community_id = ?2
+         UNION ALL SELECT 1 FROM conversations WHERE conversation_id = ?1 AND community_id = ?2",
     )?;
     for head in heads {
         if known.exists([head.channel_id.as_str(), head.community_id.as_str()])? {
@@ -420,12 +427,13 @@ fn channel_ids(
 
 // ----- reads -----
 
-/// Structure version of every cached community.
+/// Structure version of every cached community (not `@me`, which is no community).
 pub(crate) fn known_versions(
     connection: &Connection,
 ) -> Result<BTreeMap<CommunityId, u64>, StoreError> {
-    let mut statement =
-        connection.prepare_cached("SELECT community_id, version FROM communities")?;
+    let mut statement = connection.prepare_cached(
+        "SELECT community_id, version FROM communities WHERE community_id <> '@me'",
+    )?;
     let mut rows = statement.query([])?;
     let mut versions = BTreeMap::new();
     while let Some(row) = rows.next()? {
@@ -437,15 +445,16 @@ pub(crate) fn known_versions(
     Ok(versions)
 }
 
-/// Every cached community, complete, ordered by id (or just `only`, when given).
+/// Every cached community, complete, ordered by id (or just `only`, when given). The
+/// anchor row of `@me` is no community and never loaded here.
 pub(crate) fn load(
     connection: &Connection,
     only: Option<&CommunityId>,
 ) -> Result<Vec<CommunitySnapshot>, StoreError> {
     let filter = if only.is_some() {
-        "WHERE community_id = ?1"
+        "WHERE community_id = ?1 AND community_id <> '@me'"
     } else {
-        ""
+        "WHERE community_id <> '@me'"
     };
     let bind: Vec<&str> = only.into_iter().map(CommunityId::as_str).collect();
     let bind = rusqlite::params_from_iter(bind);

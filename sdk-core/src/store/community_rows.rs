@@ -231,6 +231,7 @@ pub(super) fn community_from_row(row: &Row<'_>) -> Result<CommunitySnapshot, Sto
         heads: Vec::new(),
         groups: json_or_default(row.get(19)?, "groups")?,
         threads: Vec::new(),
+        voice: Vec::new(),
     })
 }
 

@@ -28,11 +28,13 @@ mod changes_api;
 mod columns;
 mod communities;
 mod community_rows;
+mod conversations;
 mod error;
 mod message_changes;
 mod messages;
 mod outbox;
 mod pending;
+mod profiles;
 mod records;
 mod schema;
 mod session;
@@ -486,9 +488,13 @@ impl Store {
             // One read transaction, so the parts are consistent with each other.
             c.execute_batch("BEGIN")?;
             let world = session::get(c).and_then(|session| {
+                let direct = CommunityId::direct();
                 Ok(CachedWorld {
                     session,
                     communities: communities::load(c, None)?,
+                    conversations: conversations::load(c)?,
+                    conversation_heads: communities::heads(c, Some(&direct))?,
+                    profiles: profiles::load(c)?,
                 })
             });
             let _ = c.execute_batch("COMMIT");

@@ -61,6 +61,12 @@ pub struct CachedWorld {
     /// position), channels (by category and position), my membership, notification status
     /// and heads.
     pub communities: Vec<CommunitySnapshot>,
+    /// The user's conversations, newest activity first.
+    pub conversations: Vec<community_protocol::ConversationInfo>,
+    /// The user's heads of their conversations (community `@me`).
+    pub conversation_heads: Vec<community_protocol::ChannelHead>,
+    /// Every cached profile.
+    pub profiles: Vec<community_protocol::Profile>,
 }
 
 /// A copy of a message to store in place of the cached one.

@@ -203,7 +203,31 @@ CREATE INDEX threads_by_channel ON threads(parent_channel_id);
 "#;
 
 /// Every migration, in order. The schema version is `MIGRATIONS.len()`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+/// People: conversations (in the reserved community `@me`, whose `communities` row only
+/// anchors their heads) and the profiles of users the app has seen.
+const V5: &str = r#"
+CREATE TABLE conversations (
+    conversation_id   TEXT PRIMARY KEY NOT NULL,
+    community_id      TEXT NOT NULL REFERENCES communities(community_id) ON DELETE CASCADE,
+    kind              TEXT NOT NULL,
+    participants      TEXT NOT NULL,
+    name              TEXT NOT NULL,
+    created_by        TEXT NOT NULL,
+    created_at_ms     INTEGER NOT NULL,
+    last_seq          INTEGER NOT NULL,
+    last_activity_ms  INTEGER NOT NULL
+);
+
+CREATE TABLE profiles (
+    user_id        TEXT PRIMARY KEY NOT NULL,
+    display_name   TEXT NOT NULL,
+    avatar_url     TEXT NOT NULL,
+    fields         TEXT,
+    updated_at_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this SDK writes.
 pub(crate) fn current_version() -> i64 {

@@ -88,6 +88,7 @@ pub(crate) fn snapshot(community: &str, channels: usize, version: u64) -> Commun
         heads,
         groups: Vec::new(),
         threads: Vec::new(),
+        voice: Vec::new(),
     }
 }
 

@@ -16,6 +16,7 @@ use community_protocol::{
     ThreadInfo,
 };
 
+use super::people::PeopleUpdate;
 use crate::events::Publication;
 use crate::model::ListDiff;
 use crate::state::unread::{Effect, HeadOutcome};
@@ -65,6 +66,8 @@ pub(crate) enum LocalUpdate {
     /// The answer to one of the user's changes: the change made (counted once even when
     /// its event comes too) and the message as the server has it now.
     Changed(Box<ChangeOutcome>),
+    /// An answer about people (conversations, profiles, presence, voice).
+    People(PeopleUpdate),
 }
 
 /// What a batch did besides changing the state.
@@ -356,8 +359,12 @@ pub(crate) fn apply_event(
                 state.set_groups(&community_id, groups, Some(version), out);
             }
         }
-        // A kind this version of the SDK decodes but does not act on yet.
-        other => tracing::debug!(kind = other.kind(), "event not applied"),
+        other => {
+            if let Some(other) = super::people::apply_event(state, other, fx, out) {
+                // A kind this version of the SDK decodes but does not act on yet.
+                tracing::debug!(kind = other.kind(), "event not applied");
+            }
+        }
     }
 }
 
@@ -454,6 +461,7 @@ pub(crate) fn apply_local(
             }
         }
         LocalUpdate::Sent(message) => apply_message(state, message, fx, out),
+        LocalUpdate::People(update) => super::people::apply_local(state, update, fx, out),
         LocalUpdate::Changed(outcome) => {
             let outcome = *outcome;
             if let Some(change) = outcome.change {
@@ -552,7 +560,9 @@ fn apply_message(
     fx: &mut Effects,
     out: &mut Vec<Publication>,
 ) {
-    match state.on_message(&message, out) {
+    let outcome = state.on_message(&message, out);
+    super::people::on_message(state, &message, out);
+    match outcome {
         MessageOutcome::UnknownChannel => {
             tracing::debug!(channel = %message.channel_id, "message for a channel not held; skipped");
         }

@@ -83,6 +83,14 @@ impl Processor {
         self.cx.phase.send_replace(Phase::Ready);
         self.set_sync_state(SyncState::CatchingUp);
         self.cx.outbox_wake.notify_one();
+        tokio::spawn(
+            super::people::restore(
+                self.cx.connection.clone(),
+                self.cx.cell.clone(),
+                self.jobs_tx.clone(),
+            )
+            .instrument(tracing::debug_span!("sync.restore_people")),
+        );
         if self.catch_up_pending {
             // A resume replays events, not the messages an interrupted catch-up had yet
             // to fetch: start it over.
@@ -160,7 +168,7 @@ impl Processor {
                     .collect();
                 let gone: Vec<CommunityId> = self.cx.cell.read(|state| {
                     state
-                        .community_ids()
+                        .joined_community_ids()
                         .into_iter()
                         .filter(|id| !returned.contains(id))
                         .collect()
@@ -184,10 +192,12 @@ impl Processor {
                     state.set_notification(id, unchanged.notification, out);
                     state.set_me(unchanged.me.clone(), out);
                     state.set_member_count(id, unchanged.member_count, out);
+                    state.set_voice(id, unchanged.voice.clone(), out);
                     for head in &unchanged.heads {
                         state.apply_head(head, true, out);
                     }
                 }
+                state.replace_conversations(&synced.conversations, out);
                 missing
             });
             self.cx.store.apply(vec![Change::Synced(synced)]).await?;

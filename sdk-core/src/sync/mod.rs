@@ -24,6 +24,7 @@ mod apply;
 mod changes;
 mod history;
 mod login;
+mod people;
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -37,6 +38,7 @@ use tracing::Instrument;
 pub(crate) use apply::LocalUpdate;
 pub(crate) use changes::BehindReports;
 pub(crate) use history::{HistoryReader, history_page};
+pub(crate) use people::PeopleUpdate;
 
 use crate::connection::{ConnectionHandle, Inbound};
 use crate::events::{Hub, Publication};
@@ -125,6 +127,7 @@ pub(crate) fn spawn(
         replay_until: None,
         behind: BTreeSet::new(),
         repair: None,
+        typing_expiry: None,
     };
     let task = tokio::spawn(processor.run(jobs).instrument(span));
     (Applier(jobs_tx), task)
@@ -155,6 +158,8 @@ struct Processor {
     behind: BTreeSet<(CommunityId, ChannelId)>,
     /// The task fetching them.
     repair: Option<JoinHandle<()>>,
+    /// When the next typing indicator runs out (the client's clock), if one shows.
+    typing_expiry: Option<i64>,
 }
 
 impl Drop for Processor {
@@ -200,13 +205,25 @@ impl Processor {
                         Some(job) => self.job(job).await,
                         None => return,
                     },
+                    () = typing_timer(self.typing_expiry), if self.typing_expiry.is_some() => {
+                        self.expire_typing();
+                    }
                     else => return,
                 }
             }
             if self.stash.is_empty() && self.inbound.is_empty() {
                 self.after_drain().await;
             }
+            self.typing_expiry = self.cx.cell.read(|state| state.next_typing_expiry());
         }
+    }
+
+    /// Drops the typing indicators that ran out.
+    fn expire_typing(&mut self) {
+        self.typing_expiry = self
+            .cx
+            .cell
+            .update(|state, out| state.expire_typing(crate::clock::now_ms(), out));
     }
 
     /// What waits until the queue is drained: a re-sync, heads refetches, the
@@ -383,6 +400,18 @@ impl Processor {
             self.set_sync_state(SyncState::CaughtUp);
         }
     }
+}
+
+/// Sleeps until `expiry` (milliseconds on the client's clock; at once when past).
+async fn typing_timer(expiry: Option<i64>) {
+    let Some(expiry) = expiry else {
+        return std::future::pending().await;
+    };
+    let wait = expiry.saturating_sub(crate::clock::now_ms()).max(0);
+    tokio::time::sleep(std::time::Duration::from_millis(
+        u64::try_from(wait).unwrap_or(0),
+    ))
+    .await;
 }
 
 /// Publishes `Updated` for cached messages that changed.

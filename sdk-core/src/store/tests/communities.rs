@@ -127,6 +127,7 @@ async fn store_apply_synced_handles_changed_unchanged_and_removed() {
                 member_count: 77,
                 heads: vec![head("b", 0, 30, 30), head("b", 1, 12, 2)],
                 threads: Vec::new(),
+                voice: Vec::new(),
             },
             UnchangedCommunity {
                 community_id: "not-cached".into(),
@@ -135,9 +136,11 @@ async fn store_apply_synced_handles_changed_unchanged_and_removed() {
                 member_count: 1,
                 heads: vec![],
                 threads: Vec::new(),
+                voice: Vec::new(),
             },
         ],
         removed: vec!["c".into()],
+        conversations: Vec::new(),
     };
     let skipped = store.apply_synced(synced).await.unwrap();
     assert_eq!(skipped, 1);
