@@ -562,4 +562,6 @@ impl State {
 }
 
 #[cfg(test)]
+mod people_tests;
+#[cfg(test)]
 mod tests;

@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 
 use super::*;
 
-fn head(
+pub(super) fn head(
     community: &str,
     channel: &str,
     last_seq: u64,
@@ -53,7 +53,7 @@ fn channel(community: &str, channel: &str) -> ChannelInfo {
     }
 }
 
-fn snapshot(
+pub(super) fn snapshot(
     id: &str,
     heads: Vec<ChannelHead>,
     notification: NotificationStatus,
@@ -100,7 +100,13 @@ fn snapshot(
     }
 }
 
-fn message(community: &str, channel: &str, seq: u64, sender: &str, mention_me: bool) -> Message {
+pub(super) fn message(
+    community: &str,
+    channel: &str,
+    seq: u64,
+    sender: &str,
+    mention_me: bool,
+) -> Message {
     Message {
         community_id: community.into(),
         channel_id: channel.into(),

@@ -7,3 +7,4 @@ mod concurrency;
 mod messages;
 mod open;
 mod outbox;
+mod people;
