@@ -224,6 +224,7 @@ fn sync_lists_every_conversation_with_exact_heads_across_a_reopen() {
     env.clock.advance(1);
     env.send("bob", "@me", &dm, "k1", "one");
     env.send("bob", "@me", &dm, "k2", "two");
+    env.clock.advance(1);
     env.ok("bob", send_mentioning(&gid, "k3", "@alice", &["alice"]));
     env.ok("alice", mark_read("@me", &dm, 1));
     let env = env.reopen();
