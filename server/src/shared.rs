@@ -162,12 +162,13 @@ impl Shared {
 
     /// Registers a new session in the hub with its user's communities, read under the
     /// ordering lock so that no membership change slips between the read and the
-    /// registration.
+    /// registration. The user becomes known to people operations (`Domain::user_seen`).
     pub async fn register(self: &Arc<Self>, session: &Arc<Session>) -> Result<(), ApiError> {
         let shared = Arc::clone(self);
         let session = Arc::clone(session);
         let outcome = tokio::task::spawn_blocking(move || {
             let _order = shared.order.lock().unwrap_or_else(PoisonError::into_inner);
+            shared.domain.user_seen(&session.user_id)?;
             let communities = shared.domain.joined_community_ids(&session.user_id)?;
             shared.hub.register(&session, communities);
             Ok(())

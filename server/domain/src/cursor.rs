@@ -1,6 +1,7 @@
 //! Opaque page cursors. A cursor is the keyset position of the last item of a page
-//! (a time — `joined_at_ms`, or a thread's `last_activity_ms` — and an id), tagged with the list it belongs to and base64url-encoded,
-//! so clients cannot depend on its shape and garbage is refused with `INVALID_CURSOR`.
+//! (a time — `joined_at_ms`, or a thread's or conversation's `last_activity_ms` — and an
+//! id), tagged with the list it belongs to and base64url-encoded, so clients cannot depend
+//! on its shape and garbage is refused with `INVALID_CURSOR`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -17,6 +18,8 @@ pub(crate) enum CursorKind {
     Threads,
     /// `list_joined_threads`.
     JoinedThreads,
+    /// `list_conversations`.
+    Conversations,
 }
 
 impl CursorKind {
@@ -26,6 +29,7 @@ impl CursorKind {
             CursorKind::Joined => "j1",
             CursorKind::Threads => "t1",
             CursorKind::JoinedThreads => "jt1",
+            CursorKind::Conversations => "cv1",
         }
     }
 }

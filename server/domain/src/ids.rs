@@ -1,6 +1,7 @@
 //! Server-generated ids: a kind prefix and 20 random lowercase hex digits (80 bits), e.g.
-//! `c_…` for communities, `ch_…` for channels, `th_…` for threads (in the channel id
-//! space), `cat_…` for categories, `g_…` for permission groups.
+//! `c_…` for communities, `ch_…` for channels, `th_…` for threads and `dm_…` for
+//! conversations (both in the channel id space), `cat_…` for categories, `g_…` for
+//! permission groups.
 
 use std::fmt::Write as _;
 
@@ -10,6 +11,8 @@ pub(crate) const COMMUNITY_PREFIX: &str = "c_";
 pub(crate) const CHANNEL_PREFIX: &str = "ch_";
 /// Prefix of thread ids (channel ids of threads).
 pub(crate) const THREAD_PREFIX: &str = "th_";
+/// Prefix of conversation ids (channel ids of community `@me`).
+pub(crate) const CONVERSATION_PREFIX: &str = "dm_";
 /// Prefix of category ids.
 pub(crate) const CATEGORY_PREFIX: &str = "cat_";
 /// Prefix of permission group ids.

@@ -49,6 +49,12 @@
 //!   are made in the channel with `send_in_threads`; archived threads are read-only,
 //!   locked ones take posts from managers only; posting or being mentioned (directly or
 //!   through a group, not through @everyone) joins; losing sight of the channel leaves.
+//! - People (docs/DECISIONS.md, "People: conversations, DM policy, blocks, profiles"): a
+//!   conversation is a channel row of the reserved community `@me`, addressed by its id
+//!   as `channel_id` with `community_id: "@me"`, readable by its participants only; a
+//!   direct conversation is one per pair; blocks close direct conversations either way
+//!   and refuse starting one or adding to a group; a user is known once seen at a login
+//!   or as a member of a community (unknown: `not_member`).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod clock;

@@ -9,7 +9,8 @@
 //! an [`Actor`], the community's groups and mute-all, and a channel's [`ChannelRules`]
 //! (its kind, private flag, mute-all and the overrides in force: the category's when it
 //! follows its category and has one). A thread's stream is checked in its channel
-//! (`threads::rules`): the helpers below hand a linked record over to it.
+//! (`threads::rules`), a conversation's by its own rules (`conversations::rules`): the
+//! helpers below hand such a record over to them.
 
 use community_protocol::permissions::{
     self, Actor, ChannelScope, CommunityScope, Scope, channel_permissions, community_permissions,
@@ -20,6 +21,7 @@ use community_protocol::{
 };
 
 use super::context::{Ctx, Membership};
+use super::conversations::rules::{PARTICIPANT_FLAGS, is_conversation};
 use crate::store::ChannelRecord;
 
 /// What `op` needs according to the protocol's table (`NONE` when the table names no
@@ -167,6 +169,10 @@ impl Ctx<'_> {
         if let Some(link) = record.thread.as_deref() {
             return self.channel_flags(membership, &link.parent);
         }
+        if is_conversation(record) {
+            // Over others' messages: nothing (only the author edits or recalls).
+            return Ok(PARTICIPANT_FLAGS.without(Permissions::MANAGE_MESSAGES));
+        }
         let rules = ChannelRules::load(self, record)?;
         let private_member = self.private_member(record, &membership.me.user_id)?;
         Ok(channel_permissions(
@@ -199,6 +205,9 @@ impl Ctx<'_> {
     ) -> Result<(), ApiError> {
         if let Some(link) = record.thread.as_deref() {
             return self.require_in_thread(membership, link, needed);
+        }
+        if is_conversation(record) {
+            return self.require_in_conversation(needed);
         }
         let rules = ChannelRules::load(self, record)?;
         let private_member = self.private_member(record, &membership.me.user_id)?;

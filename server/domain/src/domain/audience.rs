@@ -14,7 +14,8 @@
 //! ([`ChannelViewers::by_default`]).
 //!
 //! A thread's messages go to its joined members instead (`threads::membership`); its
-//! own events (updates, digests) to its channel's viewers.
+//! own events (updates, digests) to its channel's viewers. A conversation's go to its
+//! participants (`conversations::rules`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
@@ -192,10 +193,13 @@ impl Roster {
 impl Ctx<'_> {
     /// Who receives events about a channel: the members who may view it (cached until
     /// who may see what changes in the community). For a thread's stream: its joined
-    /// members and the caller.
+    /// members and the caller; for a conversation: its participants.
     pub fn channel_audience(&self, record: &ChannelRecord) -> Result<Audience, ApiError> {
         if let Some(link) = record.thread.as_deref() {
             return self.thread_audience(link);
+        }
+        if record.info.community_id.is_direct() {
+            return self.conversation_audience(record);
         }
         let community_id = &record.info.community_id;
         let stamp = self.tx.access_stamp(community_id)?;

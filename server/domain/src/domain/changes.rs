@@ -64,8 +64,7 @@ impl Target {
         seq: Seq,
         check: impl FnOnce(&Ctx<'_>, &Membership, &ChannelRecord) -> Result<(), ApiError>,
     ) -> Result<Target, ApiError> {
-        let membership = cx.membership(community_id)?;
-        let channel = cx.stream(community_id, channel_id)?;
+        let (membership, channel) = cx.message_stream(community_id, channel_id)?;
         check(cx, &membership, &channel)?;
         let message = cx
             .tx
@@ -153,8 +152,7 @@ pub(crate) fn changed(
 /// `get_changes` (`read_history`): the channel's changes after `after_change_seq`,
 /// ascending, one page.
 pub(crate) fn get(cx: &mut Ctx<'_>, p: GetChanges) -> Result<Response, ApiError> {
-    let membership = cx.membership(&p.community_id)?;
-    let channel = cx.stream(&p.community_id, &p.channel_id)?;
+    let (membership, channel) = cx.message_stream(&p.community_id, &p.channel_id)?;
     cx.require_op(
         &membership,
         "get_changes",

@@ -119,9 +119,15 @@ impl<'a> Ctx<'a> {
         });
     }
 
-    /// The community, or `COMMUNITY_NOT_FOUND`.
+    /// The community, or `COMMUNITY_NOT_FOUND` (also for `@me`, the conversations'
+    /// reserved community, which is no community: see `conversations::rules`).
     pub fn community(&self, community_id: &CommunityId) -> Result<CommunityInfo, ApiError> {
-        self.tx.community(community_id)?.ok_or_else(|| {
+        let found = if community_id.is_direct() {
+            None
+        } else {
+            self.tx.community(community_id)?
+        };
+        found.ok_or_else(|| {
             ApiError::new(
                 ErrorCode::COMMUNITY_NOT_FOUND,
                 format!("no community {community_id:?}"),

@@ -98,8 +98,7 @@ pub(crate) fn send(cx: &mut Ctx<'_>, p: SendMessage) -> Result<Response, ApiErro
         }
         return Ok(Response::MessageSent(stored));
     }
-    let membership = cx.membership(&p.community_id)?;
-    let channel = cx.stream(&p.community_id, &p.channel_id)?;
+    let (membership, channel) = cx.message_stream(&p.community_id, &p.channel_id)?;
     let mention_flags = mention_flags(&membership, &p.mentions)?;
     // A forward's content is the original's, checked below once it is known.
     let flags = match &p.forward_of {
@@ -191,8 +190,7 @@ fn forwarded(cx: &Ctx<'_>, original: &MessageRef) -> Result<(MessageContent, Ori
 /// it; `after_seq`: the oldest above it; both: the oldest strictly between them; neither:
 /// the newest.
 pub(crate) fn get(cx: &mut Ctx<'_>, p: GetMessages) -> Result<Response, ApiError> {
-    let membership = cx.membership(&p.community_id)?;
-    let channel = cx.stream(&p.community_id, &p.channel_id)?;
+    let (membership, channel) = cx.message_stream(&p.community_id, &p.channel_id)?;
     cx.require_op(
         &membership,
         "get_messages",

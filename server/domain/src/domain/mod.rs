@@ -12,6 +12,7 @@ mod changes;
 mod channels;
 mod communities;
 mod context;
+mod conversations;
 mod edits;
 mod fields;
 mod groups;
@@ -20,6 +21,7 @@ mod membership;
 mod messages;
 mod overrides;
 mod pins;
+mod profiles;
 mod reactions;
 mod reads;
 mod system;
@@ -30,7 +32,9 @@ mod visibility;
 #[cfg(test)]
 mod tests;
 
-use community_protocol::{ApiError, CommunityId, ErrorCode, Limits, Request, Response, UserId};
+use community_protocol::{
+    ApiError, ChannelId, CommunityId, ErrorCode, Limits, Request, Response, UserId,
+};
 
 use audience::ViewerCache;
 use context::Ctx;
@@ -137,6 +141,11 @@ impl Domain {
             Request::ListJoinedThreads(p) => {
                 self.read(op, caller, |cx| threads::lists::list_joined(cx, p))
             }
+            Request::GetProfiles(p) => self.read(op, caller, |cx| profiles::get(cx, p)),
+            Request::ListConversations(p) => {
+                self.read(op, caller, |cx| conversations::lists::list(cx, p))
+            }
+            Request::ListBlocked(_) => self.read(op, caller, conversations::policy::list_blocked),
             // Changes: one write transaction each.
             Request::CreateCommunity(p) => self.write(op, caller, |cx| communities::create(cx, p)),
             Request::DismissCommunity(p) => {
@@ -208,6 +217,40 @@ impl Domain {
             Request::LeaveThread(p) => {
                 self.write(op, caller, |cx| threads::membership::leave(cx, p))
             }
+            Request::SetProfile(p) => self.write(op, caller, |cx| profiles::set(cx, p)),
+            Request::CreateConversation(p) => {
+                self.write(op, caller, |cx| conversations::ops::create(cx, p))
+            }
+            Request::UpdateConversation(p) => {
+                self.write(op, caller, |cx| conversations::ops::update(cx, p))
+            }
+            Request::AddConversationMembers(p) => {
+                self.write(op, caller, |cx| conversations::ops::add_members(cx, p))
+            }
+            Request::LeaveConversation(p) => {
+                self.write(op, caller, |cx| conversations::ops::leave(cx, p))
+            }
+            Request::SetDmPolicy(p) => {
+                self.write(op, caller, |cx| conversations::policy::set_dm_policy(cx, p))
+            }
+            Request::BlockUser(p) => {
+                self.write(op, caller, |cx| conversations::policy::block(cx, p))
+            }
+            Request::UnblockUser(p) => {
+                self.write(op, caller, |cx| conversations::policy::unblock(cx, p))
+            }
+            // Live operations: presence, typing and voice state are the transport's (the
+            // hub keeps them in memory); they never reach the domain.
+            Request::SetPresence(_)
+            | Request::SubscribePresence(_)
+            | Request::UnsubscribePresence(_)
+            | Request::ViewCommunity(_)
+            | Request::Typing(_)
+            | Request::JoinVoice(_)
+            | Request::LeaveVoice(_)
+            | Request::ListVoice(_) => {
+                Err(ApiError::new(ErrorCode::INTERNAL, "handled by the hub"))
+            }
         }
     }
 
@@ -242,6 +285,46 @@ impl Domain {
                 membership: cx.membership,
                 deliveries: cx.deliveries,
             })
+        })
+    }
+
+    /// Records that a user exists (the transport calls it at every login): people
+    /// operations find only users the server knows — seen at a login, or members of a
+    /// community. Writes only the first time.
+    pub fn user_seen(&self, user_id: &UserId) -> Result<(), ApiError> {
+        if self
+            .store
+            .read("user_seen", |tx| Ok(tx.user_exists(user_id)?))?
+        {
+            return Ok(());
+        }
+        let now = self.clock.now_ms();
+        self.store
+            .write("user_seen", |tx| Ok(tx.note_user(user_id, now)?))?;
+        Ok(())
+    }
+
+    /// The participants of a conversation (sorted, the caller included), for the
+    /// transport to authorise and route what it handles itself (typing):
+    /// `CONVERSATION_NOT_FOUND` unless the caller is a participant, `BLOCKED` when it is
+    /// a direct conversation and a block stands between the two.
+    pub fn conversation_participants(
+        &self,
+        caller: &UserId,
+        conversation_id: &ChannelId,
+    ) -> Result<Vec<UserId>, ApiError> {
+        self.store.read("conversation_participants", |tx| {
+            let cx = Ctx::new(
+                tx,
+                caller,
+                self.clock.now_ms(),
+                &self.limits,
+                &self.rate,
+                &self.viewers,
+            );
+            let stream = cx.conversation_stream(conversation_id)?;
+            cx.require_conversation_open(&stream, "typing")?;
+            Ok(tx.participant_ids(conversation_id)?)
         })
     }
 

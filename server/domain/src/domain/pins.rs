@@ -52,8 +52,7 @@ pub(crate) fn unpin(cx: &mut Ctx<'_>, p: MessageRef) -> Result<Response, ApiErro
 
 /// `list_pins` (`read_history`): every pinned message of a channel.
 pub(crate) fn list(cx: &mut Ctx<'_>, p: ChannelRef) -> Result<Response, ApiError> {
-    let membership = cx.membership(&p.community_id)?;
-    let channel = cx.stream(&p.community_id, &p.channel_id)?;
+    let (membership, channel) = cx.message_stream(&p.community_id, &p.channel_id)?;
     cx.require_op(&membership, "list_pins", Some(&channel), Permissions::NONE)?;
     Ok(Response::Messages(MessagesPage {
         messages: cx.tx.pinned_messages(&p.channel_id, Some(cx.caller))?,

@@ -6,7 +6,9 @@
 //! are part of the user's read state too: kept per user, in every head, and their other
 //! devices hear of them the same way. A thread (its id as `channel_id`) has a read
 //! position and hidden messages of its own, and its channel's notification level: a new
-//! level for a channel is told with the heads of the user's threads there too.
+//! level for a channel is told with the heads of the user's threads there too. A
+//! conversation (`@me` and its id) works the same way; `sync` lists every conversation of
+//! the user with their head, and `get_heads` of `@me` answers their conversations' heads.
 
 use std::collections::HashSet;
 
@@ -18,6 +20,7 @@ use community_protocol::{
 
 use super::changes::message_not_found;
 use super::context::Ctx;
+use super::conversations;
 use super::threads::rules::is_thread_id;
 use super::view;
 use crate::routing::Audience;
@@ -25,8 +28,7 @@ use crate::routing::Audience;
 /// `mark_read`: clamped to the last sequence; a position below the current one changes
 /// nothing (the current head is returned).
 pub(crate) fn mark_read(cx: &mut Ctx<'_>, p: MarkRead) -> Result<Response, ApiError> {
-    let membership = cx.membership(&p.community_id)?;
-    let channel = cx.stream(&p.community_id, &p.channel_id)?;
+    let (membership, channel) = cx.message_stream(&p.community_id, &p.channel_id)?;
     cx.require_op(&membership, "mark_read", Some(&channel), Permissions::NONE)?;
     let target = p.seq.min(channel.last_seq);
     let current = cx.tx.read_seq(cx.caller, &p.channel_id)?.unwrap_or(0);
@@ -45,8 +47,7 @@ pub(crate) fn mark_read(cx: &mut Ctx<'_>, p: MarkRead) -> Result<Response, ApiEr
 /// `hide_message`: hides one message for the caller (at most `max_hidden_per_channel`
 /// per channel); hiding it again changes nothing.
 pub(crate) fn hide(cx: &mut Ctx<'_>, p: MessageRef) -> Result<Response, ApiError> {
-    let membership = cx.membership(&p.community_id)?;
-    let channel = cx.stream(&p.community_id, &p.channel_id)?;
+    let (membership, channel) = cx.message_stream(&p.community_id, &p.channel_id)?;
     cx.require_op(
         &membership,
         "hide_message",
@@ -96,8 +97,7 @@ pub(crate) fn set_channel_notification(
             "a thread follows its channel's notification level: set the channel's",
         ));
     }
-    let membership = cx.membership(&p.community_id)?;
-    let channel = cx.channel(&p.community_id, &p.channel_id)?;
+    let (membership, channel) = cx.message_stream(&p.community_id, &p.channel_id)?;
     cx.require_op(
         &membership,
         "set_channel_notification",
@@ -124,15 +124,21 @@ pub(crate) fn set_channel_notification(
     Ok(Response::ReadState(head))
 }
 
-/// `get_heads`: one head per channel the caller can see.
+/// `get_heads`: one head per channel the caller can see; in `@me`, one per conversation
+/// of theirs.
 pub(crate) fn get_heads(cx: &mut Ctx<'_>, p: CommunityRef) -> Result<Response, ApiError> {
+    if p.community_id.is_direct() {
+        let heads = conversations::lists::heads(cx)?;
+        return Ok(Response::Heads(Heads { heads }));
+    }
     let membership = cx.membership(&p.community_id)?;
     let (heads, _) = view::heads(cx, &membership.me)?;
     Ok(Response::Heads(Heads { heads }))
 }
 
 /// `sync`: full snapshots of communities the client does not know or knows at another
-/// version, heads only for the others, and the ids it knows that are gone.
+/// version, heads only for the others, the ids it knows that are gone (never `@me`, which
+/// is no community), and every conversation of the user with their head.
 pub(crate) fn sync(cx: &mut Ctx<'_>, p: Sync) -> Result<Response, ApiError> {
     let joined = cx.tx.joined_ids(cx.caller)?;
     let mut changed = Vec::new();
@@ -148,6 +154,8 @@ pub(crate) fn sync(cx: &mut Ctx<'_>, p: Sync) -> Result<Response, ApiError> {
                 heads,
                 threads,
                 me: membership.me,
+                // Filled by the transport's voice state, not by the domain.
+                voice: Vec::new(),
             });
         } else {
             changed.push(view::snapshot(cx, membership.info, membership.me)?);
@@ -157,11 +165,12 @@ pub(crate) fn sync(cx: &mut Ctx<'_>, p: Sync) -> Result<Response, ApiError> {
     let removed = p
         .known
         .into_keys()
-        .filter(|id| !joined.contains(id))
+        .filter(|id| !joined.contains(id) && !id.is_direct())
         .collect();
     Ok(Response::Synced(Synced {
         changed,
         unchanged,
         removed,
+        conversations: conversations::lists::all_entries(cx)?,
     }))
 }

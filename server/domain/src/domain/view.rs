@@ -151,5 +151,7 @@ pub(crate) fn snapshot(
         me: member,
         heads,
         threads,
+        // Filled by the transport's voice state, not by the domain.
+        voice: Vec::new(),
     })
 }

@@ -7,13 +7,15 @@
 //! sees a [`Tx`], the union of small per-concern traits ([`CommunityStore`],
 //! [`MemberStore`], [`ChannelStore`], [`MessageStore`], [`ReactionStore`], [`PinStore`],
 //! [`ChangeStore`], [`ReadStore`], [`GroupStore`], [`OverrideStore`], [`BanStore`],
-//! [`ThreadStore`]). All permission
+//! [`ThreadStore`], [`ConversationStore`], [`PeopleStore`]). All permission
 //! and limit checks happen inside the same transaction as the change they guard, so they
 //! cannot race. A networked engine (PostgreSQL) would implement the same traits.
 
+mod people;
 pub mod sqlite;
 mod threads;
 
+pub use people::{ConversationStore, NewConversation, PeopleStore};
 pub use threads::{NewThread, ThreadLink, ThreadRecord, ThreadStore};
 
 use community_protocol::{
@@ -602,6 +604,8 @@ pub trait Tx:
     + OverrideStore
     + BanStore
     + ThreadStore
+    + ConversationStore
+    + PeopleStore
 {
 }
 
@@ -618,6 +622,8 @@ impl<T> Tx for T where
         + OverrideStore
         + BanStore
         + ThreadStore
+        + ConversationStore
+        + PeopleStore
         + ?Sized
 {
 }

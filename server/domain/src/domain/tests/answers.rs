@@ -220,6 +220,87 @@ fn permission_ops(
     );
 }
 
+/// The people operations: profiles, conversations, DM policy and blocks.
+fn people_ops(env: &Env, seen: &mut BTreeSet<&'static str>) {
+    env.login(&["alice", "bob", "carol", "erin"]);
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::SetProfile(SetProfile {
+            display_name: Some("Alice".into()),
+            ..Default::default()
+        }),
+    );
+    answer(
+        env,
+        seen,
+        "bob",
+        Request::GetProfiles(UserIds {
+            user_ids: vec!["alice".into()],
+        }),
+    );
+    let created = env.ok(
+        "alice",
+        Request::CreateConversation(CreateConversation {
+            user_ids: vec!["bob".into(), "carol".into()],
+            name: "trio".into(),
+            group: true,
+        }),
+    );
+    let community_protocol::Response::Conversation(entry) = created.response else {
+        panic!("conversation expected")
+    };
+    seen.insert("create_conversation");
+    let id = entry.conversation.conversation_id;
+    answer(
+        env,
+        seen,
+        "bob",
+        Request::UpdateConversation(UpdateConversation {
+            conversation_id: id.clone(),
+            name: "four".into(),
+        }),
+    );
+    answer(
+        env,
+        seen,
+        "carol",
+        Request::AddConversationMembers(ConversationMembers {
+            conversation_id: id.clone(),
+            user_ids: vec!["erin".into()],
+        }),
+    );
+    answer(
+        env,
+        seen,
+        "erin",
+        Request::LeaveConversation(ConversationRef {
+            conversation_id: id,
+        }),
+    );
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::ListConversations(PageQuery::default()),
+    );
+    answer(
+        env,
+        seen,
+        "carol",
+        Request::SetDmPolicy(SetDmPolicy {
+            policy: community_protocol::DmPolicy::Nobody,
+        }),
+    );
+    let erin = || UserRef {
+        user_id: "erin".into(),
+    };
+    answer(env, seen, "carol", Request::BlockUser(erin()));
+    answer(env, seen, "carol", Request::ListBlocked(Empty {}));
+    answer(env, seen, "carol", Request::UnblockUser(erin()));
+}
+
 #[test]
 fn every_operation_answers_with_the_kind_its_request_accepts() {
     let env = Env::new();
@@ -561,8 +642,23 @@ fn every_operation_answers_with_the_kind_its_request_accepts() {
     answer(&env, &mut seen, "alice", Request::LeaveCommunity(g("g")));
     answer(&env, &mut seen, "alice", Request::DismissCommunity(g("a")));
 
-    // The session's own operations belong to the transport.
-    let transport = ["login", "refresh_token", "logout"];
+    people_ops(&env, &mut seen);
+
+    // The session's own operations belong to the transport, and so do the live ones
+    // (presence, typing, voice: the hub's).
+    let transport = [
+        "login",
+        "refresh_token",
+        "logout",
+        "set_presence",
+        "subscribe_presence",
+        "unsubscribe_presence",
+        "view_community",
+        "typing",
+        "join_voice",
+        "leave_voice",
+        "list_voice",
+    ];
     let missing: Vec<_> = Request::OPS
         .iter()
         .filter(|op| !seen.contains(*op) && !transport.contains(op))

@@ -42,6 +42,12 @@ fn check_room(cx: &Ctx<'_>, channel_id: &ChannelId) -> Result<(), ApiError> {
 
 /// `create_thread`.
 pub(crate) fn create(cx: &mut Ctx<'_>, p: CreateThread) -> Result<Response, ApiError> {
+    if p.community_id.is_direct() {
+        return Err(ApiError::new(
+            ErrorCode::INVALID_ARGUMENT,
+            "conversations have no threads",
+        ));
+    }
     let membership = cx.membership(&p.community_id)?;
     if is_thread_id(&p.channel_id) {
         return Err(ApiError::new(

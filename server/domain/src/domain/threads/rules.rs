@@ -111,13 +111,17 @@ impl Ctx<'_> {
             .map_err(|error| hide_channel(error, &link.thread.info.thread_id))
     }
 
-    /// Fails when the thread's state refuses `op` (see [`Gate`]); nothing for a channel.
+    /// Fails when the thread's state refuses `op` (see [`Gate`]); nothing for a channel;
+    /// for a conversation, its blocks (`conversations::rules`).
     pub fn require_open(
         &self,
         membership: &Membership,
         record: &ChannelRecord,
         op: &str,
     ) -> Result<(), ApiError> {
+        if record.info.community_id.is_direct() {
+            return self.require_conversation_open(record, op);
+        }
         let Some(link) = record.thread.as_deref() else {
             return Ok(());
         };

@@ -9,23 +9,28 @@
 //!
 //! The per-concern queries live in the sibling modules (`communities`, `members`,
 //! `channels`, `messages`, `reactions` (and pins), `changes`, `reads`, `groups`,
-//! `overrides`, `bans`, `threads`); `schema` owns the numbered migrations.
+//! `overrides`, `bans`, `threads`, `conversations`, `people`); `schema` owns the numbered
+//! migrations.
 
 mod bans;
 mod changes;
 mod channels;
 mod communities;
+mod conversations;
 mod convert;
 mod groups;
 mod members;
 mod messages;
 mod overrides;
+mod people;
 mod pool;
 mod reactions;
 mod reads;
 mod schema;
 mod threads;
 
+#[cfg(test)]
+mod people_tests;
 #[cfg(test)]
 mod tests;
 

@@ -9,7 +9,13 @@ use tracing::info;
 use crate::StoreError;
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-pub(super) const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_MESSAGE_LIFE, V3_PERMISSIONS, V4_THREADS];
+pub(super) const MIGRATIONS: &[&str] = &[
+    V1_INITIAL,
+    V2_MESSAGE_LIFE,
+    V3_PERMISSIONS,
+    V4_THREADS,
+    V5_PEOPLE,
+];
 
 /// The schema version this build writes.
 pub(crate) const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -391,4 +397,67 @@ CREATE TABLE thread_members (
     PRIMARY KEY (thread_id, user_id)
 ) WITHOUT ROWID;
 CREATE INDEX thread_members_by_user ON thread_members (user_id, thread_id);
+"#;
+
+/// Version 5: people. A conversation is a row of `channels` in the reserved community
+/// `@me` (inserted here, so the channel tables' foreign key holds; it has no members,
+/// groups or channels of its own and the domain never answers it as a community), so its
+/// messages, sequences, keys, change log, pins, reactions, mentions, read positions and
+/// hidden messages use the channel tables unchanged, as threads do. `conversations` holds
+/// what only conversations have: the kind, the creator, and for a direct conversation its
+/// two participants in order (`direct_low` < `direct_high`, unique: at most one per pair);
+/// `conversation_members` are the participants. `users` are the users seen at a login
+/// (members of communities are known too, through `members`); `dm_policies` keeps the
+/// policies other than `anyone`; `blocks` who blocks whom; `profiles` the profiles ever
+/// set (`fields`: the JSON object of the custom fields).
+const V5_PEOPLE: &str = r#"
+INSERT INTO communities (community_id, name, avatar_url, notice, owner_id, join_policy,
+                         mute_all, member_count, default_channel_id, created_at_ms, version,
+                         system_messages)
+    VALUES ('@me', '@me', '', '', '', 'invite_only', 0, 0, '', 0, 0, 0);
+
+CREATE TABLE conversations (
+    conversation_id  TEXT PRIMARY KEY NOT NULL
+                     REFERENCES channels(channel_id) ON DELETE CASCADE,
+    kind             TEXT NOT NULL,
+    created_by       TEXT NOT NULL,
+    direct_low       TEXT,
+    direct_high      TEXT
+);
+-- Groups have no pair (NULLs differ).
+CREATE UNIQUE INDEX conversations_direct ON conversations (direct_low, direct_high);
+
+CREATE TABLE conversation_members (
+    conversation_id  TEXT NOT NULL REFERENCES channels(channel_id) ON DELETE CASCADE,
+    user_id          TEXT NOT NULL,
+    joined_at_ms     INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX conversation_members_by_user ON conversation_members (user_id, conversation_id);
+
+CREATE TABLE users (
+    user_id        TEXT PRIMARY KEY NOT NULL,
+    first_seen_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE dm_policies (
+    user_id  TEXT PRIMARY KEY NOT NULL,
+    policy   TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE blocks (
+    blocker_id  TEXT NOT NULL,
+    blocked_id  TEXT NOT NULL,
+    at_ms       INTEGER NOT NULL,
+    PRIMARY KEY (blocker_id, blocked_id)
+) WITHOUT ROWID;
+CREATE INDEX blocks_by_blocked ON blocks (blocked_id, blocker_id);
+
+CREATE TABLE profiles (
+    user_id        TEXT PRIMARY KEY NOT NULL,
+    display_name   TEXT NOT NULL,
+    avatar_url     TEXT NOT NULL,
+    fields         TEXT NOT NULL,
+    updated_at_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
 "#;
