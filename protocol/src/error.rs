@@ -117,6 +117,8 @@ error_codes! {
     THREAD_EXISTS = 3014, "thread_exists";
     /// No such conversation (or the caller is not in it).
     CONVERSATION_NOT_FOUND = 3015, "conversation_not_found";
+    /// No such user: they never logged in to this server and are in no community.
+    USER_NOT_FOUND = 3016, "user_not_found";
 
     /// The caller's role does not allow this.
     PERMISSION_DENIED = 4000, "permission_denied";

@@ -18,14 +18,14 @@ use community_protocol::{ApiError, DmPolicy, ErrorCode, Response, UserId};
 use super::rules::blocked;
 use crate::domain::context::Ctx;
 
-/// Fails unless `user_id` is well formed (`invalid_user_id`) and known (`not_member`).
+/// Fails unless `user_id` is well formed (`invalid_user_id`) and known (`user_not_found`).
 pub(crate) fn require_known(cx: &Ctx<'_>, user_id: &UserId) -> Result<(), ApiError> {
     check_user_id(user_id.as_str())?;
     if cx.tx.user_exists(user_id)? {
         return Ok(());
     }
     Err(ApiError::new(
-        ErrorCode::NOT_MEMBER,
+        ErrorCode::USER_NOT_FOUND,
         format!("no user {user_id:?} is known to this server"),
     ))
 }
