@@ -129,6 +129,12 @@
 // The message already has a thread.
 #define CSDK_ERR_THREAD_EXISTS 3014
 
+// No such conversation (or the user is not in it).
+#define CSDK_ERR_CONVERSATION_NOT_FOUND 3015
+
+// No such user: they never logged in to this server and are in no community.
+#define CSDK_ERR_USER_NOT_FOUND 3016
+
 // The caller lacks a permission this needs (the detail names the missing flags).
 #define CSDK_ERR_PERMISSION_DENIED 4000
 
@@ -181,6 +187,12 @@
 
 // The thread is locked: only members who manage threads post.
 #define CSDK_ERR_THREAD_LOCKED 4016
+
+// A block stands between the user and that user (either way).
+#define CSDK_ERR_BLOCKED 4017
+
+// The user does not take conversations from the caller (their DM policy).
+#define CSDK_ERR_DM_NOT_ALLOWED 4018
 
 // Community name over 300 characters (or empty).
 #define CSDK_ERR_NAME_TOO_LONG 5000
@@ -283,6 +295,15 @@
 
 // An auto-archive delay outside the allowed range.
 #define CSDK_ERR_INVALID_AUTO_ARCHIVE 5033
+
+// More participants than `max_conversation_members`.
+#define CSDK_ERR_TOO_MANY_PARTICIPANTS 5034
+
+// A profile's name, avatar, field or status text is too long, or too many fields.
+#define CSDK_ERR_PROFILE_TOO_LARGE 5035
+
+// More users in one presence or profile request than allowed.
+#define CSDK_ERR_TOO_MANY_USERS 5036
 
 // An unexpected server failure; the request may be retried.
 #define CSDK_ERR_INTERNAL 9000
@@ -1728,6 +1749,304 @@ int32_t csdk_community_joined_threads_page(const struct CsdkClient *client,
                                            uint32_t limit,
                                            char **out_json);
 
+// The user's conversations as cached, newest activity first, with their heads (unread counts).
+//
+// `*out_json` gets a JSON array of `ConversationEntry`.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_conversations(const struct CsdkClient *client, char **out_json);
+
+// One conversation as cached (none when unknown).
+//
+// `*out_json` gets `ConversationEntry` JSON, or `null`.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_conversation_entry(const struct CsdkClient *client,
+                                       const char *conversation_id,
+                                       char **out_json);
+
+// Starts a conversation: with one other user a direct one (the existing one, if any), with more (or `group`) a group of up to `max_conversation_members`. Refused with `dm_not_allowed` by a user's policy and `blocked` by a block either way.
+//
+// `conversation_json`: `NewConversation` JSON.
+// `*out_json` gets `ConversationEntry` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_start_conversation(const struct CsdkClient *client,
+                                       const char *conversation_json,
+                                       char **out_json);
+
+// Renames a group conversation (a participant).
+//
+// `*out_json` gets `ConversationEntry` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_rename_conversation(const struct CsdkClient *client,
+                                        const char *conversation_id,
+                                        const char *name,
+                                        char **out_json);
+
+// Adds users to a group conversation (each one's policy and blocks apply).
+//
+// `user_ids_json`: `Vec<String>` JSON.
+// `*out_json` gets `ConversationEntry` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_add_conversation_members(const struct CsdkClient *client,
+                                             const char *conversation_id,
+                                             const char *user_ids_json,
+                                             char **out_json);
+
+// Leaves a group conversation: it leaves the list and its cache is dropped.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_leave_conversation(const struct CsdkClient *client,
+                                       const char *conversation_id);
+
+// A page of the user's conversations from the server, newest activity first (each also brought into the cache; `cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+//
+// `cursor` may be NULL.
+// `limit`: 0 for none.
+// `*out_json` gets `ConversationsPage` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_conversations_page(const struct CsdkClient *client,
+                                       const char *cursor,
+                                       uint32_t limit,
+                                       char **out_json);
+
+// A user's profile as cached (none when unknown).
+//
+// `*out_json` gets `Profile` JSON, or `null`.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_profile(const struct CsdkClient *client, const char *user_id, char **out_json);
+
+// What to show for a user: their display name when they set one (cached), else their id.
+//
+// `*out_text` gets the string (not JSON; free it with `csdk_string_free`).
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_display_name(const struct CsdkClient *client,
+                                 const char *user_id,
+                                 char **out_text);
+
+// Profiles of users: the cached ones, the others fetched (100 per request) and cached. Unknown users are left out.
+//
+// `user_ids_json`: `Vec<String>` JSON.
+// `*out_json` gets a JSON array of `Profile`.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_profiles(const struct CsdkClient *client,
+                             const char *user_ids_json,
+                             char **out_json);
+
+// Fetches profiles from the server (100 per request) and caches them.
+//
+// `user_ids_json`: `Vec<String>` JSON.
+// `*out_json` gets a JSON array of `Profile`.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_fetch_profiles(const struct CsdkClient *client,
+                                   const char *user_ids_json,
+                                   char **out_json);
+
+// Changes the user's own profile: the display name and avatar URL when given (empty clears), each field (an empty value removes it); `profile_too_large` over the limits. Everyone who shares a community or a conversation with the user sees the change.
+//
+// `update_json`: `ProfileUpdate` JSON.
+// `*out_json` gets `Profile` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_set_profile(const struct CsdkClient *client,
+                                const char *update_json,
+                                char **out_json);
+
+// Who may start a conversation with the user (`anyone`, `shared_community`, `nobody`); others are refused with `dm_not_allowed`.
+//
+// `policy`: a `DmPolicy` name, e.g. as in the JSON records.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_set_dm_policy(const struct CsdkClient *client,
+                                  const char *policy);
+
+// Blocks a user: they can no longer start a conversation with the user nor send into their direct conversation, and neither can the user (`blocked`).
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_block_user(const struct CsdkClient *client,
+                               const char *user_id);
+
+// Unblocks a user.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_unblock_user(const struct CsdkClient *client, const char *user_id);
+
+// The users the user blocked (asks the server).
+//
+// `*out_json` gets a JSON array of `String`.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_blocked_users(const struct CsdkClient *client, char **out_json);
+
+// Sets the user's presence on every device: `online`, `idle`, `do_not_disturb` or `invisible` (shown as offline to others), with a status text (≤ `presence_text_bytes`). Kept for the next sessions of this client.
+//
+// `status`: a `PresenceStatus` name, e.g. as in the JSON records.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_set_presence(const struct CsdkClient *client,
+                                 const char *status,
+                                 const char *text);
+
+// Stops following the presence of users.
+//
+// `user_ids_json`: `Vec<String>` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_unsubscribe_presence(const struct CsdkClient *client,
+                                         const char *user_ids_json);
+
+// A user's presence as last known (followed users, members of the viewed community); none when unknown.
+//
+// `*out_json` gets `Presence` JSON, or `null`.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_presence(const struct CsdkClient *client,
+                             const char *user_id,
+                             char **out_json);
+
+// Says which community the app shows (none: none): its online members' presence and its online count follow without subscribing, across reconnects. Returns its online members now.
+//
+// `community_id` may be NULL.
+// `*out_json` gets `ViewedCommunity` JSON, or `null`.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_view_community(const struct CsdkClient *client,
+                                   const char *community_id,
+                                   char **out_json);
+
+// Shows this community (see the client's `view_community`): its online members' presence and online count follow.
+//
+// `*out_json` gets `ViewedCommunity` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_view(const struct CsdkClient *client,
+                            const char *community_id,
+                            char **out_json);
+
+// How many members are online, when known (the community is viewed).
+//
+// `*out_online_count` gets the value, 0 for none (0 on failure).
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_online_count(const struct CsdkClient *client,
+                                    const char *community_id,
+                                    uint64_t *out_online_count);
+
+// Stands the user up from the voice channel they sit in.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_leave_voice(const struct CsdkClient *client, const char *community_id);
+
+// Who sits in this community's voice channels, as last known, in the order they sat down.
+//
+// `*out_json` gets a JSON array of `VoiceParticipant`.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_voice(const struct CsdkClient *client,
+                             const char *community_id,
+                             char **out_json);
+
+// Tells the readers of this channel, thread or conversation that the user is typing. Call it on every keystroke: it reaches the server at most once per `typing_interval_ms` (returns whether this call was sent). Refused where sending is.
+//
+// `*out_done` gets the flag (false on failure).
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_typing(const struct CsdkClient *client,
+                            const char *community_id,
+                            const char *channel_id,
+                            bool *out_done);
+
+// Who is typing here now (not the user), sorted.
+//
+// `*out_json` gets a JSON array of `String`.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_typers(const struct CsdkClient *client,
+                            const char *community_id,
+                            const char *channel_id,
+                            char **out_json);
+
+// Sits the user down in this voice channel (standing up from any other).
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_join_voice(const struct CsdkClient *client,
+                                const char *community_id,
+                                const char *channel_id);
+
+// Who sits in this voice channel, from the server (the cache is refreshed).
+//
+// `*out_json` gets a JSON array of `VoiceParticipant`.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_voice_participants(const struct CsdkClient *client,
+                                        const char *community_id,
+                                        const char *channel_id,
+                                        char **out_json);
+
 // `csdk_channel_send` on the message stream of thread `thread_id` of channel
 // `channel_id` (checked in the channel, as the server checks it):
 // Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
@@ -2057,6 +2376,152 @@ int32_t csdk_thread_forward(const struct CsdkClient *client,
                             const char *original_json,
                             const char *options_json,
                             char **out_json);
+
+// `csdk_channel_typing` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Tells the readers of this channel, thread or conversation that the user is typing. Call it on every keystroke: it reaches the server at most once per `typing_interval_ms` (returns whether this call was sent). Refused where sending is.
+//
+// `*out_done` gets the flag (false on failure).
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_typing(const struct CsdkClient *client,
+                           const char *community_id,
+                           const char *channel_id,
+                           const char *thread_id,
+                           bool *out_done);
+
+// `csdk_channel_typers` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Who is typing here now (not the user), sorted.
+//
+// `*out_json` gets a JSON array of `String`.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_typers(const struct CsdkClient *client,
+                           const char *community_id,
+                           const char *channel_id,
+                           const char *thread_id,
+                           char **out_json);
+
+// `"@me"`, the id of the reserved community of direct and group conversations: pass it
+// as `community_id` and a conversation's id as `channel_id` to the `csdk_channel_*` calls.
+// A static string: do not free it.
+const char *csdk_direct_community_id(void);
+
+// The direct conversation with `user_id`: the cached one, else started (or found) on the
+// server (refused with `CSDK_ERR_DM_NOT_ALLOWED` or `CSDK_ERR_BLOCKED`).
+// `*out_conversation_id` gets its id (the channel id of its messages in `"@me"`).
+//
+// # Safety
+// `client` is live; `user_id` is NUL-terminated; `out_conversation_id` is writable.
+int32_t csdk_client_direct_conversation(const struct CsdkClient *client,
+                                        const char *user_id,
+                                        char **out_conversation_id);
+
+// Subscribes to the conversation list: `callback` gets JSON arrays of
+// `ConversationListDiff` (`reset` with the cached list, newest activity first, then
+// `insert` / `update` for a conversation started, renamed, grown, active or read, and
+// `remove` with the id of one left).
+//
+// # Safety
+// `client` is live; `out_subscription` is writable; `user_data` stays valid until
+// `csdk_subscription_free` returned.
+int32_t csdk_client_subscribe_conversations(const struct CsdkClient *client,
+                                            CsdkJsonCallback callback,
+                                            void *user_data,
+                                            struct CsdkSubscription **out_subscription);
+
+// Subscribes to profiles as they change (of the users of `user_ids_json`, a JSON array
+// of user ids, or of everyone when NULL): `callback` gets JSON arrays of `Profile`, the
+// cached profiles of those users first.
+//
+// # Safety
+// As `csdk_client_subscribe_conversations`; `user_ids_json` is NULL or NUL-terminated.
+int32_t csdk_client_subscribe_profiles(const struct CsdkClient *client,
+                                       const char *user_ids_json,
+                                       CsdkJsonCallback callback,
+                                       void *user_data,
+                                       struct CsdkSubscription **out_subscription);
+
+// Follows the presence of the users of `user_ids_json` (a JSON array of user ids, at most
+// `max_presence_users`, else `CSDK_ERR_TOO_MANY_USERS`): `callback` gets JSON arrays of
+// `Presence`, their presence now first, then every change. The client keeps following
+// them across reconnects until `csdk_client_unsubscribe_presence` (freeing the
+// subscription only stops this callback).
+//
+// # Safety
+// As `csdk_client_subscribe_conversations`; `user_ids_json` is NUL-terminated.
+int32_t csdk_client_subscribe_presence(const struct CsdkClient *client,
+                                       const char *user_ids_json,
+                                       CsdkJsonCallback callback,
+                                       void *user_data,
+                                       struct CsdkSubscription **out_subscription);
+
+// Presence values as they change, without asking the server (of the users of
+// `user_ids_json`, or, when NULL, of every followed user and member of the viewed
+// community): `callback` gets JSON arrays of `Presence`, the known values first.
+//
+// # Safety
+// As `csdk_client_subscribe_profiles`.
+int32_t csdk_client_presence_stream(const struct CsdkClient *client,
+                                    const char *user_ids_json,
+                                    CsdkJsonCallback callback,
+                                    void *user_data,
+                                    struct CsdkSubscription **out_subscription);
+
+// Subscribes to the community's online member count: `callback` gets a JSON number, the
+// count now (0 until known) first, then its changes while the community is viewed
+// (`csdk_community_view`).
+//
+// # Safety
+// `client` is live; `community_id` is NUL-terminated; `out_subscription` is writable;
+// `user_data` stays valid until `csdk_subscription_free` returned.
+int32_t csdk_community_subscribe_online_count(const struct CsdkClient *client,
+                                              const char *community_id,
+                                              CsdkJsonCallback callback,
+                                              void *user_data,
+                                              struct CsdkSubscription **out_subscription);
+
+// Subscribes to who sits in the community's voice channels: `callback` gets JSON arrays
+// of `VoiceParticipant`, the list now first, then the whole list after every change.
+//
+// # Safety
+// As `csdk_community_subscribe_online_count`.
+int32_t csdk_community_subscribe_voice(const struct CsdkClient *client,
+                                       const char *community_id,
+                                       CsdkJsonCallback callback,
+                                       void *user_data,
+                                       struct CsdkSubscription **out_subscription);
+
+// Subscribes to who is typing in the channel (or, with `"@me"`, the conversation):
+// `callback` gets JSON arrays of user ids (sorted, never the user), the list now first,
+// then the whole list after every change.
+//
+// # Safety
+// `client` is live; the ids are NUL-terminated; `out_subscription` is writable;
+// `user_data` stays valid until `csdk_subscription_free` returned.
+int32_t csdk_channel_subscribe_typing(const struct CsdkClient *client,
+                                      const char *community_id,
+                                      const char *channel_id,
+                                      CsdkJsonCallback callback,
+                                      void *user_data,
+                                      struct CsdkSubscription **out_subscription);
+
+// Subscribes to who is typing in the thread: as `csdk_channel_subscribe_typing`.
+//
+// # Safety
+// As `csdk_channel_subscribe_typing`.
+int32_t csdk_thread_subscribe_typing(const struct CsdkClient *client,
+                                     const char *community_id,
+                                     const char *channel_id,
+                                     const char *thread_id,
+                                     CsdkJsonCallback callback,
+                                     void *user_data,
+                                     struct CsdkSubscription **out_subscription);
 
 // Returns the JSON of the calling thread's last error
 // (`{"code":5000,"name":"name_too_long","kind":"limit","detail":"…"}`), or NULL when the

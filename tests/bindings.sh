@@ -15,7 +15,9 @@ START=$(date +%s)
 step() { printf '\n==> %s\n' "$*"; }
 
 eval "$(bash tests/install-tools.sh)"
-LIB=$ROOT/target/debug/libcommunity_sdk_ffi.so
+# Cargo's target directory (CARGO_TARGET_DIR when set, as cargo itself does).
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+LIB=$TARGET/debug/libcommunity_sdk_ffi.so
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/csdk-bindings.XXXXXX")
 SERVER_PID=""
 cleanup() {
@@ -35,7 +37,7 @@ cargo build --locked -p uniffi-bindgen
 step "generate bindings (library mode, unstripped debug .so) and the C header"
 GEN=$WORK/gen
 for lang in kotlin python swift; do
-  target/debug/uniffi-bindgen generate --library "$LIB" --language "$lang" --no-format \
+  "$TARGET/debug/uniffi-bindgen" generate --library "$LIB" --language "$lang" --no-format \
     --out-dir "$GEN/$lang" >/dev/null
 done
 mkdir -p "$GEN/c"
@@ -66,7 +68,7 @@ echo "generated sources are fresh"
 step "start community-server on 127.0.0.1 (ephemeral port)"
 DATA=$WORK/server-data
 mkdir -p "$DATA"
-target/debug/community-server serve --listen 127.0.0.1:0 --data-dir "$DATA" >"$WORK/server.out" 2>"$WORK/server.err" &
+"$TARGET/debug/community-server" serve --listen 127.0.0.1:0 --data-dir "$DATA" >"$WORK/server.out" 2>"$WORK/server.err" &
 SERVER_PID=$!
 URL=""
 for _ in $(seq 1 300); do # at most 30 s
@@ -77,8 +79,8 @@ for _ in $(seq 1 300); do # at most 30 s
 done
 [ -n "$URL" ] || { cat "$WORK/server.err"; echo "the server did not report its URL within 30 s"; exit 1; }
 export CSDK_SERVER_URL=$URL
-export CSDK_TOKEN_ALICE=$(target/debug/community-server token --data-dir "$DATA" --user alice 2>/dev/null)
-export CSDK_TOKEN_BOB=$(target/debug/community-server token --data-dir "$DATA" --user bob 2>/dev/null)
+export CSDK_TOKEN_ALICE=$("$TARGET/debug/community-server" token --data-dir "$DATA" --user alice 2>/dev/null)
+export CSDK_TOKEN_BOB=$("$TARGET/debug/community-server" token --data-dir "$DATA" --user bob 2>/dev/null)
 echo "server at $URL"
 
 expect_summary() { # log-file: the last line must be "N passed, 0 failed" with N > 0
@@ -89,11 +91,11 @@ expect_summary() { # log-file: the last line must be "N passed, 0 failed" with N
 step "C (static and dynamic)"
 mkdir -p "$WORK/c"
 CFLAGS="-std=c11 -Wall -Wextra -Werror -pthread -Iinclude"
-gcc $CFLAGS bindings/c/test_bindings.c -L target/debug -lcommunity_sdk_ffi \
-  -Wl,-rpath,"$ROOT/target/debug" -o "$WORK/c/test_dyn"
-gcc $CFLAGS examples/c/quickstart.c -L target/debug -lcommunity_sdk_ffi \
-  -Wl,-rpath,"$ROOT/target/debug" -o "$WORK/c/quickstart"
-gcc $CFLAGS bindings/c/test_bindings.c target/debug/libcommunity_sdk_ffi.a \
+gcc $CFLAGS bindings/c/test_bindings.c -L "$TARGET/debug" -lcommunity_sdk_ffi \
+  -Wl,-rpath,"$TARGET/debug" -o "$WORK/c/test_dyn"
+gcc $CFLAGS examples/c/quickstart.c -L "$TARGET/debug" -lcommunity_sdk_ffi \
+  -Wl,-rpath,"$TARGET/debug" -o "$WORK/c/quickstart"
+gcc $CFLAGS bindings/c/test_bindings.c "$TARGET/debug/libcommunity_sdk_ffi.a" \
   -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc -o "$WORK/c/test_static"
 if command -v valgrind >/dev/null; then
   valgrind --quiet --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
@@ -123,8 +125,8 @@ KCP=$JNA_JAR:$KOTLIN_LIB/kotlinx-coroutines-core-jvm.jar
   -cp "$KCP" -d "$WORK/kotlin.jar" 2>&1 | grep -v '^warning:' || true
 [ -f "$WORK/kotlin.jar" ] || { echo "kotlinc failed"; exit 1; }
 RUN_CP=$WORK/kotlin.jar:$KCP:$KOTLIN_LIB/kotlin-stdlib.jar
-java -Djna.library.path="$ROOT/target/debug" -cp "$RUN_CP" BindingsTestKt | tee "$WORK/kotlin.log"
+java -Djna.library.path="$TARGET/debug" -cp "$RUN_CP" BindingsTestKt | tee "$WORK/kotlin.log"
 expect_summary "$WORK/kotlin.log"
-java -Djna.library.path="$ROOT/target/debug" -cp "$RUN_CP" dev.community.examples.QuickstartKt
+java -Djna.library.path="$TARGET/debug" -cp "$RUN_CP" dev.community.examples.QuickstartKt
 
 step "bindings passed in $(( $(date +%s) - START )) s"

@@ -7,8 +7,9 @@
  * 4000 / 4014 / 4013 refusals, a ban lifted, a notification level); threads (a thread
  * started from a message, a reply from a member who joined, the thread's unread count,
  * the digest on the parent message, the channel's thread list, an archived thread
- * refusing a post with 4015); a 301-character community name fails with 5000
- * (name_too_long). Prints
+ * refusing a post with 4015); people (a direct conversation read by its receiver, a
+ * message through a block refused with 4017, a display name, presence, typing, voice);
+ * a 301-character community name fails with 5000 (name_too_long). Prints
  * "N passed, N failed". Kept valgrind-clean. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -488,6 +489,183 @@ done:
   csdk_string_free(channel);
 }
 
+/* The last value a people callback got (typing, voice, presence), as a JSON copy. */
+struct latest {
+  pthread_mutex_t lock;
+  char *json;
+};
+
+static void on_latest(void *user_data, const char *json) {
+  struct latest *latest = user_data;
+  pthread_mutex_lock(&latest->lock);
+  free(latest->json);
+  latest->json = strdup(json);
+  pthread_mutex_unlock(&latest->lock);
+}
+
+/* Polls (at most 30 s) until the last value contains `needle` and `also` (when not NULL). */
+static int latest_until(struct latest *latest, const char *needle, const char *also) {
+  for (int i = 0; i < 300; i++) {
+    pthread_mutex_lock(&latest->lock);
+    int found = latest->json && strstr(latest->json, needle) && (!also || strstr(latest->json, also));
+    pthread_mutex_unlock(&latest->lock);
+    if (found) return 1;
+    pause_ms(100);
+  }
+  pthread_mutex_lock(&latest->lock);
+  printf("the last value never showed %s: %s\n", needle, latest->json ? latest->json : "NULL");
+  pthread_mutex_unlock(&latest->lock);
+  return 0;
+}
+
+/* People: alice writes to bob directly (a conversation of "@me"); bob's list shows it with
+ * one unread, he reads it; alice blocks bob and his message is refused with 4017; alice's
+ * display name reaches bob; bob follows alice's presence (online); alice types in a channel
+ * and bob's typing subscription shows her; alice sits in a voice channel and bob's voice
+ * subscription shows her. */
+static void people(CsdkClient *alice, CsdkClient *bob) {
+  char *community = NULL, *channel = NULL, *voice = NULL, *dm = NULL, *json = NULL, *echo = NULL;
+  CsdkSubscription *presence_sub = NULL, *typing_sub = NULL, *voice_sub = NULL;
+  struct latest presence = {.json = NULL}, typing = {.json = NULL}, seated = {.json = NULL};
+  pthread_mutex_init(&presence.lock, NULL);
+  pthread_mutex_init(&typing.lock, NULL);
+  pthread_mutex_init(&seated.lock, NULL);
+  ok(csdk_client_create_community(alice, "{\"name\":\"C people\"}", &community), "people community");
+  ok(csdk_community_create_channel(alice, community, "{\"name\":\"c-people\"}", &channel), "#c-people");
+  ok(csdk_community_create_channel(alice, community, "{\"name\":\"c-voice\",\"kind\":\"voice\"}", &voice),
+     "a voice channel");
+  ok(csdk_client_join_community(bob, community, NULL, &json), "bob joins the people community");
+  csdk_string_free(json);
+  if (!community || !channel || !voice) goto done;
+
+  /* A direct conversation: a channel of "@me" on the conversation's id. */
+  const char *me = csdk_direct_community_id();
+  CHECK(strcmp(me, "@me") == 0, "the direct community is @me (got %s)", me);
+  ok(csdk_client_direct_conversation(alice, "bob", &dm), "direct_conversation");
+  if (!dm) goto done;
+  json = NULL;
+  csdk_channel_mark_all_read(bob, me, dm, &json); /* the pair's earlier messages, if any */
+  csdk_string_free(json);
+  ok(csdk_channel_send_text(alice, me, dm, "hi bob, from c", &echo), "alice writes to bob");
+  char local_id[80];
+  json_str(echo, "local_id", local_id, sizeof local_id);
+  csdk_string_free(echo);
+  uint64_t seq = 0;
+  ok(csdk_client_wait_for_send(alice, local_id, &seq), "the direct message is sent");
+  int listed = 0;
+  for (int i = 0; i < 300 && !listed; i++) {
+    json = NULL;
+    listed = csdk_client_conversation_entry(bob, dm, &json) == CSDK_OK && json &&
+             json_u64(strstr(json, "\"head\":") ? strstr(json, "\"head\":") : "", "last_seq") == seq;
+    if (listed) {
+      CHECK(json_u64(json, "unread_count") == 1 && strstr(json, "\"kind\":\"direct\"") &&
+                strstr(json, "\"participants\":[\"alice\",\"bob\"]") && strstr(json, "\"community_id\":\"@me\""),
+            "bob's entry: one unread, direct, alice and bob: %s", json);
+    }
+    csdk_string_free(json);
+    if (!listed) pause_ms(100);
+  }
+  CHECK(listed, "bob's list shows the conversation at #%llu", (unsigned long long)seq);
+  json = NULL;
+  ok(csdk_client_conversations(bob, &json), "conversations");
+  CHECK(json && strstr(json, dm), "bob's conversations: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  json = NULL;
+  ok(csdk_channel_messages(bob, me, dm, 0, 1, &json), "the conversation's history");
+  CHECK(json && strstr(json, "\"sender_id\":\"alice\"") && strstr(json, "\"text\":\"hi bob, from c\""),
+        "the message: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  json = NULL;
+  ok(csdk_channel_mark_all_read(bob, me, dm, &json), "bob reads it");
+  CHECK(json && json_u64(json, "unread_count") == 0, "head: %s", json ? json : "NULL");
+  csdk_string_free(json);
+
+  /* Alice blocks bob: his message into their conversation is refused with 4017 blocked. */
+  ok(csdk_client_block_user(alice, "bob"), "block_user");
+  json = NULL;
+  ok(csdk_client_blocked_users(alice, &json), "blocked_users");
+  CHECK(json && strcmp(json, "[\"bob\"]") == 0, "blocked: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  echo = NULL;
+  ok(csdk_channel_send_text(bob, me, dm, "are you there?", &echo), "bob's message is queued");
+  json_str(echo, "local_id", local_id, sizeof local_id);
+  csdk_string_free(echo);
+  uint64_t refused = 7;
+  int32_t code = csdk_client_wait_for_send(bob, local_id, &refused);
+  CHECK(code == CSDK_ERR_BLOCKED && refused == 0, "a message through a block is blocked (got %d)", code);
+  char *error = csdk_last_error();
+  CHECK(error && strstr(error, "\"name\":\"blocked\"") && strstr(error, "\"kind\":\"permission\""),
+        "error JSON: %s", error ? error : "NULL");
+  csdk_string_free(error);
+  bool discarded = false;
+  ok(csdk_channel_discard(bob, me, dm, local_id, &discarded), "discard the refused message");
+  ok(csdk_client_unblock_user(alice, "bob"), "unblock_user");
+
+  /* Profiles: alice's display name reaches bob. */
+  json = NULL;
+  ok(csdk_client_set_profile(alice, "{\"display_name\":\"Alice of C\"}", &json), "set_profile");
+  CHECK(json && strstr(json, "\"display_name\":\"Alice of C\""), "profile: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  json = NULL;
+  ok(csdk_client_fetch_profiles(bob, "[\"alice\"]", &json), "fetch_profiles");
+  CHECK(json && strstr(json, "\"display_name\":\"Alice of C\""), "fetched: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  char *shown = NULL;
+  ok(csdk_client_display_name(bob, "alice", &shown), "display_name");
+  CHECK(shown && strcmp(shown, "Alice of C") == 0, "shown as %s", shown ? shown : "NULL");
+  csdk_string_free(shown);
+
+  /* Presence: bob follows alice and sees her online. */
+  ok(csdk_client_set_presence(alice, "online", "testing c"), "set_presence");
+  ok(csdk_client_subscribe_presence(bob, "[\"alice\"]", on_latest, &presence, &presence_sub), "subscribe_presence");
+  CHECK(latest_until(&presence, "\"user_id\":\"alice\",\"status\":\"online\"", "\"text\":\"testing c\""),
+        "bob sees alice online");
+  ok(csdk_client_unsubscribe_presence(bob, "[\"alice\"]"), "unsubscribe_presence");
+
+  /* Typing: throttled on alice's side (the second keystroke is not sent); bob sees her. */
+  ok(csdk_channel_subscribe_typing(bob, community, channel, on_latest, &typing, &typing_sub), "subscribe_typing");
+  bool sent = false;
+  ok(csdk_channel_typing(alice, community, channel, &sent), "typing");
+  CHECK(sent, "the first keystroke is sent");
+  ok(csdk_channel_typing(alice, community, channel, &sent), "typing again");
+  CHECK(!sent, "the next one within typing_interval_ms is not");
+  CHECK(latest_until(&typing, "[\"alice\"]", NULL), "bob's typing subscription shows alice");
+  json = NULL;
+  ok(csdk_channel_typers(bob, community, channel, &json), "typers");
+  CHECK(json && strcmp(json, "[\"alice\"]") == 0, "typers: %s", json ? json : "NULL");
+  csdk_string_free(json);
+
+  /* Voice: alice sits down in the voice channel; bob's community shows her there. */
+  ok(csdk_community_subscribe_voice(bob, community, on_latest, &seated, &voice_sub), "subscribe_voice");
+  ok(csdk_channel_join_voice(alice, community, voice), "join_voice");
+  CHECK(latest_until(&seated, "\"user_id\":\"alice\"", voice), "bob's voice subscription shows alice");
+  json = NULL;
+  ok(csdk_community_voice(bob, community, &json), "voice");
+  CHECK(json && strstr(json, "\"user_id\":\"alice\"") && strstr(json, voice), "voice: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  json = NULL;
+  ok(csdk_channel_voice_participants(alice, community, voice, &json), "voice_participants");
+  CHECK(json && strstr(json, "\"user_id\":\"alice\""), "participants: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  ok(csdk_community_leave_voice(alice, community), "leave_voice");
+
+done:
+  /* After these return the callbacks never run again: the `latest` values may go. */
+  csdk_subscription_free(presence_sub);
+  csdk_subscription_free(typing_sub);
+  csdk_subscription_free(voice_sub);
+  free(presence.json);
+  free(typing.json);
+  free(seated.json);
+  pthread_mutex_destroy(&presence.lock);
+  pthread_mutex_destroy(&typing.lock);
+  pthread_mutex_destroy(&seated.lock);
+  csdk_string_free(dm);
+  csdk_string_free(voice);
+  csdk_string_free(channel);
+  csdk_string_free(community);
+}
+
 static CsdkClient *new_client(const char *url, const char *name) {
   char dir[] = "/tmp/csdk-c-XXXXXX";
   if (!mkdtemp(dir)) return NULL;
@@ -630,6 +808,7 @@ int main(void) {
   message_life(alice, bob, community, channel);
   roles(alice, bob);
   threads(alice, bob);
+  people(alice, bob);
 
   /* A 301-character name is a typed limit error: 5000 name_too_long. */
   char params[400] = "{\"name\":\"";

@@ -90,6 +90,43 @@ class ThreadLists(sdk.ThreadListListener):
         await asyncio.wait_for(loop(), TIMEOUT)
 
 
+class Latest:
+    """Keeps the last value a people listener got (typing, voice, presence) from the callback
+    thread; wakes the asyncio loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop = loop
+        self.value = None
+        self.changed = asyncio.Event()
+
+    def on_update(self, value):
+        self.value = value
+        self.loop.call_soon_threadsafe(self.changed.set)
+
+    async def wait_for(self, predicate):
+        async def loop():
+            while self.value is None or not predicate(self.value):
+                self.changed.clear()
+                if self.value is not None and predicate(self.value):
+                    return
+                await self.changed.wait()
+
+        await asyncio.wait_for(loop(), TIMEOUT)
+        return self.value
+
+
+class TypingWatcher(Latest, sdk.TypingListener):
+    pass
+
+
+class VoiceWatcher(Latest, sdk.VoiceListener):
+    pass
+
+
+class PresenceWatcher(Latest, sdk.PresenceListener):
+    pass
+
+
 class LogCollector(sdk.LogListener):
     """Keeps the SDK's log records (called on the callback thread)."""
 
@@ -382,6 +419,93 @@ class BindingsTest(unittest.IsolatedAsyncioTestCase):
         listed = await alice_channel.threads(True, None, None)
         self.assertEqual([t.thread_id for t in listed.threads], [thread.id()])
         await lists.wait_for(lambda: lists.threads[thread.id()].archived)
+
+    async def test_people_conversations_profiles_presence_typing_voice(self):
+        loop = asyncio.get_running_loop()
+        community = await self.alice.create_community(
+            sdk.NewCommunity(name="Python people", join_policy=sdk.JoinPolicy.FREE)
+        )
+        channel = await community.create_channel(sdk.NewChannel(name="py-people", kind=sdk.ChannelKind.TEXT))
+        voice = await community.create_channel(sdk.NewChannel(name="py-voice", kind=sdk.ChannelKind.VOICE))
+        self.assertIsInstance(await self.bob.join_community(community.id(), ""), sdk.JoinOutcome.JOINED)
+        bob_community = self.bob.community(community.id())
+
+        # Alice writes to bob directly; bob's list shows it with one unread; he reads it.
+        dm = await self.alice.direct_conversation("bob")
+        self.assertEqual((dm.community_id(), sdk.direct_community_id()), ("@me", "@me"))
+        bob_dm = self.bob.conversation(dm.id())
+        try:  # the pair's conversation may hold earlier runs' messages
+            await bob_dm.mark_all_read()
+        except sdk.SdkError:
+            pass
+        seq = await self.alice.wait_for_send((await dm.send_text("hi bob, from python")).local_id)
+        entry = await self.poll(
+            lambda: self.bob.conversation_entry(dm.id()), lambda e: e is not None and e.head.last_seq == seq
+        )
+        self.assertEqual(entry.info.kind, sdk.ConversationKind.DIRECT)
+        self.assertEqual(entry.info.participants, ["alice", "bob"])
+        self.assertEqual((entry.head.unread_count, entry.head.community_id), (1, "@me"))
+        self.assertIn(dm.id(), [e.info.conversation_id for e in self.bob.conversations()])
+        [last] = await bob_dm.messages(None, 1)
+        self.assertEqual((last.sender_id, last.content.text), ("alice", "hi bob, from python"))
+        self.assertEqual((await bob_dm.mark_all_read()).unread_count, 0)
+        read = await self.poll(
+            lambda: self.bob.conversation_entry(dm.id()), lambda e: e is not None and e.head.unread_count == 0
+        )
+        self.assertEqual(read.head.unread_count, 0)
+
+        # Alice blocks bob: his message into their conversation is refused with 4017 blocked.
+        await self.alice.block_user("bob")
+        try:
+            self.assertEqual(await self.alice.blocked_users(), ["bob"])
+            refused = await bob_dm.send_text("are you there?")
+            with self.assertRaises(sdk.SdkError.Permission) as blocked:
+                await self.bob.wait_for_send(refused.local_id)
+            self.assertEqual((blocked.exception.code, blocked.exception.name), (4017, "blocked"))
+            await bob_dm.discard(refused.local_id)
+        finally:
+            await self.alice.unblock_user("bob")
+
+        # Profiles: alice's display name reaches bob.
+        profile = await self.alice.set_profile(sdk.ProfileUpdate(display_name="Alice of Python"))
+        self.assertEqual((profile.user_id, profile.display_name), ("alice", "Alice of Python"))
+        fetched = await self.bob.fetch_profiles(["alice"])
+        self.assertEqual([p.display_name for p in fetched], ["Alice of Python"])
+        self.assertEqual(self.bob.display_name("alice"), "Alice of Python")
+        self.assertEqual(self.bob.profile("alice").display_name, "Alice of Python")
+
+        # Presence: bob follows alice and sees her online.
+        await self.alice.set_presence(sdk.PresenceStatus.ONLINE, "testing python")
+        presence = PresenceWatcher(loop)
+        handle = await self.bob.subscribe_presence(["alice"], presence)
+        self.addCleanup(handle.cancel)
+        seen = await presence.wait_for(
+            lambda ps: any(p.user_id == "alice" and p.status == sdk.PresenceStatus.ONLINE for p in ps)
+        )
+        self.assertEqual([p.text for p in seen if p.user_id == "alice"], ["testing python"])
+        self.assertEqual(self.bob.presence("alice").status, sdk.PresenceStatus.ONLINE)
+        await self.bob.unsubscribe_presence(["alice"])
+
+        # Typing: alice types in the channel (throttled: the next keystroke is not sent); bob sees her.
+        bob_channel = bob_community.channel(channel.id())
+        typing = TypingWatcher(loop)
+        typing_handle = bob_channel.subscribe_typing(typing)
+        self.addCleanup(typing_handle.cancel)
+        self.assertTrue(await channel.typing())
+        self.assertFalse(await channel.typing())
+        self.assertEqual(await typing.wait_for(lambda users: "alice" in users), ["alice"])
+        self.assertEqual(bob_channel.typers(), ["alice"])
+
+        # Voice: alice sits down in the voice channel; bob's community shows her there.
+        seated = VoiceWatcher(loop)
+        voice_handle = bob_community.subscribe_voice(seated)
+        self.addCleanup(voice_handle.cancel)
+        await voice.join_voice()
+        [participant] = await seated.wait_for(lambda ps: any(p.user_id == "alice" for p in ps))
+        self.assertEqual(participant.channel_id, voice.id())
+        self.assertEqual([p.user_id for p in bob_community.voice()], ["alice"])
+        self.assertEqual([p.user_id for p in await voice.voice_participants()], ["alice"])
+        await community.leave_voice()
 
     async def cached_until(self, channel, seq, done):
         """The cached copy of message `seq` once `done(message)` holds (bounded)."""

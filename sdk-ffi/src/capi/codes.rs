@@ -64,6 +64,10 @@ pub const CSDK_ERR_BAN_NOT_FOUND: i32 = 3012;
 pub const CSDK_ERR_THREAD_NOT_FOUND: i32 = 3013;
 /// The message already has a thread.
 pub const CSDK_ERR_THREAD_EXISTS: i32 = 3014;
+/// No such conversation (or the user is not in it).
+pub const CSDK_ERR_CONVERSATION_NOT_FOUND: i32 = 3015;
+/// No such user: they never logged in to this server and are in no community.
+pub const CSDK_ERR_USER_NOT_FOUND: i32 = 3016;
 /// The caller lacks a permission this needs (the detail names the missing flags).
 pub const CSDK_ERR_PERMISSION_DENIED: i32 = 4000;
 /// Only the owner may do this.
@@ -100,6 +104,10 @@ pub const CSDK_ERR_CANNOT_ACT_ON_HIGHER: i32 = 4014;
 pub const CSDK_ERR_THREAD_ARCHIVED: i32 = 4015;
 /// The thread is locked: only members who manage threads post.
 pub const CSDK_ERR_THREAD_LOCKED: i32 = 4016;
+/// A block stands between the user and that user (either way).
+pub const CSDK_ERR_BLOCKED: i32 = 4017;
+/// The user does not take conversations from the caller (their DM policy).
+pub const CSDK_ERR_DM_NOT_ALLOWED: i32 = 4018;
 /// Community name over 300 characters (or empty).
 pub const CSDK_ERR_NAME_TOO_LONG: i32 = 5000;
 /// Avatar URL over 100 characters.
@@ -168,6 +176,12 @@ pub const CSDK_ERR_TOO_MANY_OVERRIDES: i32 = 5031;
 pub const CSDK_ERR_TOO_MANY_THREADS: i32 = 5032;
 /// An auto-archive delay outside the allowed range.
 pub const CSDK_ERR_INVALID_AUTO_ARCHIVE: i32 = 5033;
+/// More participants than `max_conversation_members`.
+pub const CSDK_ERR_TOO_MANY_PARTICIPANTS: i32 = 5034;
+/// A profile's name, avatar, field or status text is too long, or too many fields.
+pub const CSDK_ERR_PROFILE_TOO_LARGE: i32 = 5035;
+/// More users in one presence or profile request than allowed.
+pub const CSDK_ERR_TOO_MANY_USERS: i32 = 5036;
 /// An unexpected server failure; the request may be retried.
 pub const CSDK_ERR_INTERNAL: i32 = 9000;
 /// The server is shutting down; reconnect and retry.
@@ -262,7 +276,8 @@ mod tests {
             assert_eq!(code_name(code), name, "docs/BINDINGS.md names {code}");
         }
         for code in [
-            3011, 3012, 3013, 3014, 4013, 4014, 4015, 4016, 5028, 5029, 5030, 5031, 5032, 5033,
+            3011, 3012, 3013, 3014, 3015, 3016, 4013, 4014, 4015, 4016, 4017, 4018, 5028, 5029,
+            5030, 5031, 5032, 5033, 5034, 5035, 5036,
         ] {
             assert!(
                 docs.contains(&format!("| {code} | `{}` |", code_name(code))),

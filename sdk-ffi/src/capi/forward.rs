@@ -9,7 +9,7 @@ use std::future::Future;
 use serde::Serialize;
 
 use super::client::{CsdkClient, client_arg};
-use super::support::{clear_out, guard, str_arg, write_json, write_value};
+use super::support::{clear_out, guard, str_arg, write_json, write_string, write_value};
 use crate::error::SdkError;
 use crate::runtime::block_on;
 
@@ -71,6 +71,22 @@ macro_rules! number_out {
     )*};
 }
 number_out!(i64, u64);
+
+/// A plain string result (C: `char *`, not JSON), e.g. a display name.
+pub(crate) struct Text(pub(crate) String);
+
+impl Out<Text> for *mut *mut c_char {
+    unsafe fn clear(self) {
+        // SAFETY: forwarded contract.
+        unsafe { clear_out(self) }
+    }
+
+    unsafe fn put(self, value: Text) -> Result<(), SdkError> {
+        // SAFETY: forwarded contract.
+        unsafe { write_string(self, value.0) };
+        Ok(())
+    }
+}
 
 impl Out<()> for *mut () {
     unsafe fn clear(self) {}

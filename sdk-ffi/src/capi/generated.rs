@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::ffi::c_char;
 
 use super::client::{CsdkClient, client_arg};
-use super::forward::{channel_arg, community_arg, forward, read, thread_arg};
+use super::forward::{Text, channel_arg, community_arg, forward, read, thread_arg};
 use super::support::{enum_arg, json_arg, opt_str_arg, str_arg};
 use crate::records::*;
 
@@ -2436,6 +2436,680 @@ pub unsafe extern "C" fn csdk_community_joined_threads_page(
     }
 }
 
+/// The user's conversations as cached, newest activity first, with their heads (unread counts).
+///
+/// `*out_json` gets a JSON array of `ConversationEntry`.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_conversations(
+    client: *const CsdkClient,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = client_arg(client)?;
+            Ok(map_vec::<_, ConversationEntry>(c.conversations()))
+        })
+    }
+}
+
+/// One conversation as cached (none when unknown).
+///
+/// `*out_json` gets `ConversationEntry` JSON, or `null`.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_conversation_entry(
+    client: *const CsdkClient,
+    conversation_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = client_arg(client)?;
+            let conversation_id = str_arg(conversation_id, "conversation_id")?.to_owned();
+            Ok(c.conversation_entry(&conversation_id.into())
+                .map(ConversationEntry::from))
+        })
+    }
+}
+
+/// Starts a conversation: with one other user a direct one (the existing one, if any), with more (or `group`) a group of up to `max_conversation_members`. Refused with `dm_not_allowed` by a user's policy and `blocked` by a block either way.
+///
+/// `conversation_json`: `NewConversation` JSON.
+/// `*out_json` gets `ConversationEntry` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_start_conversation(
+    client: *const CsdkClient,
+    conversation_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            let conversation: NewConversation =
+                json_arg(conversation_json, "conversation_json", None)?;
+            Ok(async move {
+                c.start_conversation(conversation.into())
+                    .await
+                    .map(ConversationEntry::from)
+            })
+        })
+    }
+}
+
+/// Renames a group conversation (a participant).
+///
+/// `*out_json` gets `ConversationEntry` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_rename_conversation(
+    client: *const CsdkClient,
+    conversation_id: *const c_char,
+    name: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            let conversation_id = str_arg(conversation_id, "conversation_id")?.to_owned();
+            let name = str_arg(name, "name")?.to_owned();
+            Ok(async move {
+                c.rename_conversation(&conversation_id.into(), &name)
+                    .await
+                    .map(ConversationEntry::from)
+            })
+        })
+    }
+}
+
+/// Adds users to a group conversation (each one's policy and blocks apply).
+///
+/// `user_ids_json`: `Vec<String>` JSON.
+/// `*out_json` gets `ConversationEntry` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_add_conversation_members(
+    client: *const CsdkClient,
+    conversation_id: *const c_char,
+    user_ids_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            let conversation_id = str_arg(conversation_id, "conversation_id")?.to_owned();
+            let user_ids: Vec<String> = json_arg(user_ids_json, "user_ids_json", None)?;
+            Ok(async move {
+                c.add_conversation_members(
+                    &conversation_id.into(),
+                    user_ids.into_iter().map(Into::into).collect(),
+                )
+                .await
+                .map(ConversationEntry::from)
+            })
+        })
+    }
+}
+
+/// Leaves a group conversation: it leaves the list and its cache is dropped.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_leave_conversation(
+    client: *const CsdkClient,
+    conversation_id: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = client_arg(client)?;
+            let conversation_id = str_arg(conversation_id, "conversation_id")?.to_owned();
+            Ok(async move { c.leave_conversation(&conversation_id.into()).await })
+        })
+    }
+}
+
+/// A page of the user's conversations from the server, newest activity first (each also brought into the cache; `cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+///
+/// `cursor` may be NULL.
+/// `limit`: 0 for none.
+/// `*out_json` gets `ConversationsPage` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_conversations_page(
+    client: *const CsdkClient,
+    cursor: *const c_char,
+    limit: u32,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            let cursor = opt_str_arg(cursor, "cursor")?;
+            let limit = (limit != 0).then_some(limit);
+            Ok(async move {
+                c.conversations_page(cursor, limit)
+                    .await
+                    .map(ConversationsPage::from)
+            })
+        })
+    }
+}
+
+/// A user's profile as cached (none when unknown).
+///
+/// `*out_json` gets `Profile` JSON, or `null`.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_profile(
+    client: *const CsdkClient,
+    user_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = client_arg(client)?;
+            let user_id = str_arg(user_id, "user_id")?.to_owned();
+            Ok(c.profile(&user_id.into()).map(Profile::from))
+        })
+    }
+}
+
+/// What to show for a user: their display name when they set one (cached), else their id.
+///
+/// `*out_text` gets the string (not JSON; free it with `csdk_string_free`).
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_display_name(
+    client: *const CsdkClient,
+    user_id: *const c_char,
+    out_text: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_text, || {
+            let c = client_arg(client)?;
+            let user_id = str_arg(user_id, "user_id")?.to_owned();
+            Ok(Text(c.display_name(&user_id.into())))
+        })
+    }
+}
+
+/// Profiles of users: the cached ones, the others fetched (100 per request) and cached. Unknown users are left out.
+///
+/// `user_ids_json`: `Vec<String>` JSON.
+/// `*out_json` gets a JSON array of `Profile`.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_profiles(
+    client: *const CsdkClient,
+    user_ids_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            let user_ids: Vec<String> = json_arg(user_ids_json, "user_ids_json", None)?;
+            Ok(async move {
+                c.profiles(user_ids.into_iter().map(Into::into).collect())
+                    .await
+                    .map(map_vec::<_, Profile>)
+            })
+        })
+    }
+}
+
+/// Fetches profiles from the server (100 per request) and caches them.
+///
+/// `user_ids_json`: `Vec<String>` JSON.
+/// `*out_json` gets a JSON array of `Profile`.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_fetch_profiles(
+    client: *const CsdkClient,
+    user_ids_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            let user_ids: Vec<String> = json_arg(user_ids_json, "user_ids_json", None)?;
+            Ok(async move {
+                c.fetch_profiles(user_ids.into_iter().map(Into::into).collect())
+                    .await
+                    .map(map_vec::<_, Profile>)
+            })
+        })
+    }
+}
+
+/// Changes the user's own profile: the display name and avatar URL when given (empty clears), each field (an empty value removes it); `profile_too_large` over the limits. Everyone who shares a community or a conversation with the user sees the change.
+///
+/// `update_json`: `ProfileUpdate` JSON.
+/// `*out_json` gets `Profile` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_set_profile(
+    client: *const CsdkClient,
+    update_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            let update: ProfileUpdate = json_arg(update_json, "update_json", None)?;
+            Ok(async move { c.set_profile(update.into()).await.map(Profile::from) })
+        })
+    }
+}
+
+/// Who may start a conversation with the user (`anyone`, `shared_community`, `nobody`); others are refused with `dm_not_allowed`.
+///
+/// `policy`: a `DmPolicy` name, e.g. as in the JSON records.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_set_dm_policy(
+    client: *const CsdkClient,
+    policy: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = client_arg(client)?;
+            let policy: DmPolicy = enum_arg(policy, "policy")?;
+            Ok(async move { c.set_dm_policy(policy.into()).await })
+        })
+    }
+}
+
+/// Blocks a user: they can no longer start a conversation with the user nor send into their direct conversation, and neither can the user (`blocked`).
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_block_user(
+    client: *const CsdkClient,
+    user_id: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = client_arg(client)?;
+            let user_id = str_arg(user_id, "user_id")?.to_owned();
+            Ok(async move { c.block_user(user_id).await })
+        })
+    }
+}
+
+/// Unblocks a user.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_unblock_user(
+    client: *const CsdkClient,
+    user_id: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = client_arg(client)?;
+            let user_id = str_arg(user_id, "user_id")?.to_owned();
+            Ok(async move { c.unblock_user(user_id).await })
+        })
+    }
+}
+
+/// The users the user blocked (asks the server).
+///
+/// `*out_json` gets a JSON array of `String`.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_blocked_users(
+    client: *const CsdkClient,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            Ok(async move { c.blocked_users().await.map(map_vec::<_, String>) })
+        })
+    }
+}
+
+/// Sets the user's presence on every device: `online`, `idle`, `do_not_disturb` or `invisible` (shown as offline to others), with a status text (≤ `presence_text_bytes`). Kept for the next sessions of this client.
+///
+/// `status`: a `PresenceStatus` name, e.g. as in the JSON records.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_set_presence(
+    client: *const CsdkClient,
+    status: *const c_char,
+    text: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = client_arg(client)?;
+            let status: PresenceStatus = enum_arg(status, "status")?;
+            let text = str_arg(text, "text")?.to_owned();
+            Ok(async move { c.set_presence(status.into(), &text).await })
+        })
+    }
+}
+
+/// Stops following the presence of users.
+///
+/// `user_ids_json`: `Vec<String>` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_unsubscribe_presence(
+    client: *const CsdkClient,
+    user_ids_json: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = client_arg(client)?;
+            let user_ids: Vec<String> = json_arg(user_ids_json, "user_ids_json", None)?;
+            Ok(async move {
+                c.unsubscribe_presence(user_ids.into_iter().map(Into::into).collect())
+                    .await
+            })
+        })
+    }
+}
+
+/// A user's presence as last known (followed users, members of the viewed community); none when unknown.
+///
+/// `*out_json` gets `Presence` JSON, or `null`.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_presence(
+    client: *const CsdkClient,
+    user_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = client_arg(client)?;
+            let user_id = str_arg(user_id, "user_id")?.to_owned();
+            Ok(c.presence(&user_id.into()).map(Presence::from))
+        })
+    }
+}
+
+/// Says which community the app shows (none: none): its online members' presence and its online count follow without subscribing, across reconnects. Returns its online members now.
+///
+/// `community_id` may be NULL.
+/// `*out_json` gets `ViewedCommunity` JSON, or `null`.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_view_community(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            let community_id = opt_str_arg(community_id, "community_id")?;
+            Ok(async move {
+                c.view_community(community_id.map(Into::into))
+                    .await
+                    .map(|v| v.map(ViewedCommunity::from))
+            })
+        })
+    }
+}
+
+/// Shows this community (see the client's `view_community`): its online members' presence and online count follow.
+///
+/// `*out_json` gets `ViewedCommunity` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_view(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            Ok(async move { c.view().await.map(ViewedCommunity::from) })
+        })
+    }
+}
+
+/// How many members are online, when known (the community is viewed).
+///
+/// `*out_online_count` gets the value, 0 for none (0 on failure).
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_online_count(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_online_count: *mut u64,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_online_count, || {
+            let c = community_arg(client, community_id)?;
+            Ok(c.online_count().unwrap_or_default())
+        })
+    }
+}
+
+/// Stands the user up from the voice channel they sit in.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_leave_voice(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = community_arg(client, community_id)?;
+            Ok(async move { c.leave_voice().await })
+        })
+    }
+}
+
+/// Who sits in this community's voice channels, as last known, in the order they sat down.
+///
+/// `*out_json` gets a JSON array of `VoiceParticipant`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_voice(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = community_arg(client, community_id)?;
+            Ok(map_vec::<_, VoiceParticipant>(c.voice()))
+        })
+    }
+}
+
+/// Tells the readers of this channel, thread or conversation that the user is typing. Call it on every keystroke: it reaches the server at most once per `typing_interval_ms` (returns whether this call was sent). Refused where sending is.
+///
+/// `*out_done` gets the flag (false on failure).
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_typing(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    out_done: *mut bool,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_done, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(async move { c.typing().await })
+        })
+    }
+}
+
+/// Who is typing here now (not the user), sorted.
+///
+/// `*out_json` gets a JSON array of `String`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_typers(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(map_vec::<_, String>(c.typers()))
+        })
+    }
+}
+
+/// Sits the user down in this voice channel (standing up from any other).
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_join_voice(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(async move { c.join_voice().await })
+        })
+    }
+}
+
+/// Who sits in this voice channel, from the server (the cache is refreshed).
+///
+/// `*out_json` gets a JSON array of `VoiceParticipant`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_voice_participants(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            Ok(async move {
+                c.voice_participants()
+                    .await
+                    .map(map_vec::<_, VoiceParticipant>)
+            })
+        })
+    }
+}
+
 /// `csdk_channel_send` on the message stream of thread `thread_id` of channel
 /// `channel_id` (checked in the channel, as the server checks it):
 /// Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
@@ -3017,6 +3691,58 @@ pub unsafe extern "C" fn csdk_thread_forward(
                     .await
                     .map(LocalMessage::from)
             })
+        })
+    }
+}
+
+/// `csdk_channel_typing` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Tells the readers of this channel, thread or conversation that the user is typing. Call it on every keystroke: it reaches the server at most once per `typing_interval_ms` (returns whether this call was sent). Refused where sending is.
+///
+/// `*out_done` gets the flag (false on failure).
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_typing(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    out_done: *mut bool,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_done, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            Ok(async move { c.typing().await })
+        })
+    }
+}
+
+/// `csdk_channel_typers` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Who is typing here now (not the user), sorted.
+///
+/// `*out_json` gets a JSON array of `String`.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_typers(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        read(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            Ok(map_vec::<_, String>(c.typers()))
         })
     }
 }

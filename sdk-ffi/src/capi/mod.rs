@@ -26,6 +26,7 @@ mod community;
 mod forward;
 #[rustfmt::skip]
 mod generated;
+mod people;
 pub mod permissions;
 mod support;
 mod thread;
@@ -35,6 +36,7 @@ pub use client::*;
 pub use codes::*;
 pub use community::*;
 pub use generated::*;
+pub use people::*;
 pub use permissions::*;
 pub use support::*;
 pub use thread::*;

@@ -12,8 +12,13 @@
 //! the same test (without the variable) fails when the checked-in files are stale.
 //!
 //! A row runs in one of three ways ([`Mode`]): a call to the server (async in uniffi,
-//! blocking in C), a read of the cache (synchronous, infallible), or a check against the
-//! cache (synchronous, failing with the error the server would give).
+//! blocking in C), a read of the cache (synchronous, infallible; with parameters through
+//! [`cached_with`], e.g. a user's profile or display name), or a check against the cache
+//! (synchronous, failing with the error the server would give). A plain string result
+//! ([`R::Text`], a display name) reaches C as a string, not as JSON.
+//!
+//! The people's rows (`rows/people.rs`) need no handle of their own: a conversation's
+//! message stream is a channel of the reserved community `@me`, served by the channel rows.
 //!
 //! A thread's message stream is a channel handle on the thread (`ThreadHandle::messages`):
 //! in uniffi, `ChannelThread.messages()` returns a `Channel` whose methods are the
@@ -218,6 +223,8 @@ pub(super) enum R {
     Num(&'static str, &'static str),
     /// An optional number (C: written to `out_<name>`, 0 for none).
     OptNum(&'static str, &'static str),
+    /// A string (C: a plain string in `*out_text`, not JSON).
+    Text,
 }
 
 impl R {
@@ -225,6 +232,7 @@ impl R {
         match self {
             R::Unit => "()".into(),
             R::Bool => "bool".into(),
+            R::Text => "String".into(),
             R::Record(t) => t.into(),
             R::List(t) => format!("Vec<{t}>"),
             R::OptRecord(t) => format!("Option<{t}>"),
@@ -236,7 +244,7 @@ impl R {
     /// The conversion applied to the `Result` of an SDK call (uniffi).
     fn convert(self) -> String {
         match self {
-            R::Unit | R::Bool | R::Num(..) | R::OptNum(..) => String::new(),
+            R::Unit | R::Bool | R::Text | R::Num(..) | R::OptNum(..) => String::new(),
             R::Record(t) => format!(".map({t}::from)"),
             R::OptRecord(t) => format!(".map(|v| v.map({t}::from))"),
             R::List(t) => format!(".map(map_vec::<_, {t}>)"),
@@ -247,6 +255,7 @@ impl R {
     fn c_convert(self) -> String {
         match self {
             R::OptNum(..) => ".map(Option::unwrap_or_default)".into(),
+            R::Text => ".map(Text)".into(),
             other => other.convert(),
         }
     }
@@ -254,7 +263,7 @@ impl R {
     /// The value of a cached read `call`, converted.
     fn cached_value(self, call: &str) -> String {
         match self {
-            R::Unit | R::Bool | R::Num(..) | R::OptNum(..) => call.to_string(),
+            R::Unit | R::Bool | R::Text | R::Num(..) | R::OptNum(..) => call.to_string(),
             R::Record(t) => format!("{t}::from({call})"),
             R::OptRecord(t) => format!("{call}.map({t}::from)"),
             R::List(t) => format!("map_vec::<_, {t}>({call})"),
@@ -265,6 +274,7 @@ impl R {
     fn c_cached_value(self, call: &str) -> String {
         match self {
             R::OptNum(..) => format!("{call}.unwrap_or_default()"),
+            R::Text => format!("Text({call})"),
             other => other.cached_value(call),
         }
     }
@@ -353,11 +363,23 @@ pub(super) const fn cached(
     call: &'static str,
     doc: &'static str,
 ) -> Op {
+    cached_with(on, method, &[], result, call, doc)
+}
+
+/// A read of the cache that takes parameters (a user id, a conversation id).
+pub(super) const fn cached_with(
+    on: On,
+    method: &'static str,
+    params: &'static [P],
+    result: R,
+    call: &'static str,
+    doc: &'static str,
+) -> Op {
     Op {
         on,
         method,
         doc,
-        params: &[],
+        params,
         result,
         mode: Mode::Cached,
         call,
@@ -414,15 +436,17 @@ fn render_uniffi() -> String {
             } else if op.mode == Mode::Cached && on == On::Client {
                 let _ = write!(
                     out,
-                    "    pub fn {}(&self) -> Result<{result}, SdkError> {{\n        let c = self.sdk()?;\n        Ok({})\n    }}\n",
+                    "    pub fn {}(&self{}) -> Result<{result}, SdkError> {{\n        let c = self.sdk()?;\n        Ok({})\n    }}\n",
                     op.method,
+                    params.concat(),
                     op.result.cached_value(op.call)
                 );
             } else if op.mode == Mode::Cached {
                 let _ = write!(
                     out,
-                    "    pub fn {}(&self) -> {result} {{\n        let c = {handle};\n        {}\n    }}\n",
+                    "    pub fn {}(&self{}) -> {result} {{\n        let c = {handle};\n        {}\n    }}\n",
                     op.method,
+                    params.concat(),
                     op.result.cached_value(op.call)
                 );
             } else {
@@ -453,7 +477,7 @@ fn render_c() -> String {
          use std::collections::HashMap;\n\
          use std::ffi::c_char;\n\n\
          use super::client::{CsdkClient, client_arg};\n\
-         use super::forward::{channel_arg, community_arg, forward, read, thread_arg};\n\
+         use super::forward::{Text, channel_arg, community_arg, forward, read, thread_arg};\n\
          use super::support::{enum_arg, json_arg, opt_str_arg, str_arg};\n\
          use crate::records::*;\n",
     );
@@ -512,6 +536,9 @@ fn c_function(
     match op.result {
         R::Unit => {}
         R::Bool => notes.push("`*out_done` gets the flag (false on failure).".into()),
+        R::Text => notes.push(
+            "`*out_text` gets the string (not JSON; free it with `csdk_string_free`).".into(),
+        ),
         R::Record(t) => notes.push(format!("`*out_json` gets `{t}` JSON.")),
         R::List(t) => notes.push(format!("`*out_json` gets a JSON array of `{t}`.")),
         R::OptRecord(t) => notes.push(format!("`*out_json` gets `{t}` JSON, or `null`.")),
@@ -541,6 +568,10 @@ fn c_function(
             params.push(format!("out_{name}: *mut {t}"));
             format!("out_{name}")
         }
+        R::Text => {
+            params.push("out_text: *mut *mut c_char".into());
+            "out_text".into()
+        }
         _ => {
             params.push("out_json: *mut *mut c_char".into());
             "out_json".into()
@@ -556,7 +587,8 @@ fn c_function(
     if op.mode == Mode::Cached {
         let _ = writeln!(
             out,
-            "    unsafe {{ read({out_arg}, || {{ let c = {handle}; Ok({}) }}) }}",
+            "    unsafe {{ read({out_arg}, || {{ let c = {handle}; {} Ok({}) }}) }}",
+            parses.join(" "),
             op.result.c_cached_value(op.call)
         );
     } else if op.mode == Mode::Check {

@@ -1,9 +1,11 @@
 //! The rows of the operations table: one per operation that both binding layers forward
 //! to `community-sdk` (see the parent module for what each column means). The client's
 //! and the community's rows are here, the channel's in `rows/channel.rs`, the threads'
-//! in `rows/thread.rs`.
+//! in `rows/thread.rs`, the people's (conversations, profiles, presence, typing, voice) in
+//! `rows/people.rs`.
 
 mod channel;
+mod people;
 mod thread;
 
 use super::On::{Client as Cl, Community as Cm};
@@ -12,9 +14,14 @@ use super::{Op, R, cached, check, op};
 
 /// Every forwarded operation, in the order the generated files list them.
 pub(super) fn ops() -> impl Iterator<Item = &'static Op> {
-    [CLIENT_AND_COMMUNITY, channel::CHANNEL, thread::THREAD]
-        .into_iter()
-        .flatten()
+    [
+        CLIENT_AND_COMMUNITY,
+        channel::CHANNEL,
+        thread::THREAD,
+        people::PEOPLE,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// The client's and the community's operations.

@@ -429,6 +429,14 @@ pub struct Limits {
     pub member_field_bytes: u64,
     pub thread_auto_archive_ms: u64,
     pub max_active_threads_per_channel: u64,
+    pub max_conversation_members: u64,
+    pub max_profile_fields: u64,
+    pub profile_field_bytes: u64,
+    pub presence_text_bytes: u64,
+    pub max_presence_users: u64,
+    pub typing_interval_ms: u64,
+    pub typing_ttl_ms: u64,
+    pub typing_batch_users: u64,
 }
 
 impl From<wire::Limits> for Limits {
@@ -466,6 +474,14 @@ impl From<wire::Limits> for Limits {
             member_field_bytes: n(v.member_field_bytes),
             thread_auto_archive_ms: v.thread_auto_archive_ms,
             max_active_threads_per_channel: n(v.max_active_threads_per_channel),
+            max_conversation_members: n(v.max_conversation_members),
+            max_profile_fields: n(v.max_profile_fields),
+            profile_field_bytes: n(v.profile_field_bytes),
+            presence_text_bytes: n(v.presence_text_bytes),
+            max_presence_users: n(v.max_presence_users),
+            typing_interval_ms: v.typing_interval_ms,
+            typing_ttl_ms: v.typing_ttl_ms,
+            typing_batch_users: n(v.typing_batch_users),
         }
     }
 }

@@ -10,6 +10,7 @@
 mod api;
 mod change;
 mod message;
+mod people;
 mod protocol;
 mod roles;
 mod sdk;
@@ -18,6 +19,7 @@ mod thread;
 pub use api::*;
 pub use change::*;
 pub use message::*;
+pub use people::*;
 pub use protocol::*;
 pub use roles::*;
 pub use sdk::*;

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use community_protocol as wire;
 use serde::{Deserialize, Serialize};
 
-use super::{ChannelNotification, Group, Override, ThreadInfo, map_vec, mirror_enum};
+use super::{
+    ChannelNotification, Group, Override, ThreadInfo, VoiceParticipant, map_vec, mirror_enum,
+};
 use crate::error::{ErrorKind, code_name};
 
 /// How users get into a community.
@@ -333,6 +335,8 @@ pub struct CommunitySnapshot {
     pub groups: Vec<Group>,
     /// The threads the user joined (their heads are in `heads`, by thread id).
     pub threads: Vec<ThreadInfo>,
+    /// Who sits in which voice channel now.
+    pub voice: Vec<VoiceParticipant>,
 }
 
 impl From<wire::CommunitySnapshot> for CommunitySnapshot {
@@ -346,6 +350,7 @@ impl From<wire::CommunitySnapshot> for CommunitySnapshot {
             heads: map_vec(v.heads),
             groups: map_vec(v.groups),
             threads: map_vec(v.threads),
+            voice: map_vec(v.voice),
         }
     }
 }

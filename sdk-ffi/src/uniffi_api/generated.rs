@@ -129,6 +129,197 @@ impl Client {
         })
         .await
     }
+
+    /// The user's conversations as cached, newest activity first, with their heads (unread counts).
+    pub fn conversations(&self) -> Result<Vec<ConversationEntry>, SdkError> {
+        let c = self.sdk()?;
+        Ok(map_vec::<_, ConversationEntry>(c.conversations()))
+    }
+
+    /// One conversation as cached (none when unknown).
+    pub fn conversation_entry(
+        &self,
+        conversation_id: String,
+    ) -> Result<Option<ConversationEntry>, SdkError> {
+        let c = self.sdk()?;
+        Ok(c.conversation_entry(&conversation_id.into())
+            .map(ConversationEntry::from))
+    }
+
+    /// Starts a conversation: with one other user a direct one (the existing one, if any), with more (or `group`) a group of up to `max_conversation_members`. Refused with `dm_not_allowed` by a user's policy and `blocked` by a block either way.
+    pub async fn start_conversation(
+        &self,
+        conversation: NewConversation,
+    ) -> Result<ConversationEntry, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.start_conversation(conversation.into())
+                .await
+                .map(ConversationEntry::from)
+        })
+        .await
+    }
+
+    /// Renames a group conversation (a participant).
+    pub async fn rename_conversation(
+        &self,
+        conversation_id: String,
+        name: String,
+    ) -> Result<ConversationEntry, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.rename_conversation(&conversation_id.into(), &name)
+                .await
+                .map(ConversationEntry::from)
+        })
+        .await
+    }
+
+    /// Adds users to a group conversation (each one's policy and blocks apply).
+    pub async fn add_conversation_members(
+        &self,
+        conversation_id: String,
+        user_ids: Vec<String>,
+    ) -> Result<ConversationEntry, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.add_conversation_members(
+                &conversation_id.into(),
+                user_ids.into_iter().map(Into::into).collect(),
+            )
+            .await
+            .map(ConversationEntry::from)
+        })
+        .await
+    }
+
+    /// Leaves a group conversation: it leaves the list and its cache is dropped.
+    pub async fn leave_conversation(&self, conversation_id: String) -> Result<(), SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.leave_conversation(&conversation_id.into()).await
+        })
+        .await
+    }
+
+    /// A page of the user's conversations from the server, newest activity first (each also brought into the cache; `cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+    pub async fn conversations_page(
+        &self,
+        cursor: Option<String>,
+        limit: Option<u32>,
+    ) -> Result<ConversationsPage, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.conversations_page(cursor, limit)
+                .await
+                .map(ConversationsPage::from)
+        })
+        .await
+    }
+
+    /// A user's profile as cached (none when unknown).
+    pub fn profile(&self, user_id: String) -> Result<Option<Profile>, SdkError> {
+        let c = self.sdk()?;
+        Ok(c.profile(&user_id.into()).map(Profile::from))
+    }
+
+    /// What to show for a user: their display name when they set one (cached), else their id.
+    pub fn display_name(&self, user_id: String) -> Result<String, SdkError> {
+        let c = self.sdk()?;
+        Ok(c.display_name(&user_id.into()))
+    }
+
+    /// Profiles of users: the cached ones, the others fetched (100 per request) and cached. Unknown users are left out.
+    pub async fn profiles(&self, user_ids: Vec<String>) -> Result<Vec<Profile>, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.profiles(user_ids.into_iter().map(Into::into).collect())
+                .await
+                .map(map_vec::<_, Profile>)
+        })
+        .await
+    }
+
+    /// Fetches profiles from the server (100 per request) and caches them.
+    pub async fn fetch_profiles(&self, user_ids: Vec<String>) -> Result<Vec<Profile>, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.fetch_profiles(user_ids.into_iter().map(Into::into).collect())
+                .await
+                .map(map_vec::<_, Profile>)
+        })
+        .await
+    }
+
+    /// Changes the user's own profile: the display name and avatar URL when given (empty clears), each field (an empty value removes it); `profile_too_large` over the limits. Everyone who shares a community or a conversation with the user sees the change.
+    pub async fn set_profile(&self, update: ProfileUpdate) -> Result<Profile, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.set_profile(update.into()).await.map(Profile::from)
+        })
+        .await
+    }
+
+    /// Who may start a conversation with the user (`anyone`, `shared_community`, `nobody`); others are refused with `dm_not_allowed`.
+    pub async fn set_dm_policy(&self, policy: DmPolicy) -> Result<(), SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.set_dm_policy(policy.into()).await
+        })
+        .await
+    }
+
+    /// Blocks a user: they can no longer start a conversation with the user nor send into their direct conversation, and neither can the user (`blocked`).
+    pub async fn block_user(&self, user_id: String) -> Result<(), SdkError> {
+        call_on(
+            &self.sdk()?,
+            move |c| async move { c.block_user(user_id).await },
+        )
+        .await
+    }
+
+    /// Unblocks a user.
+    pub async fn unblock_user(&self, user_id: String) -> Result<(), SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.unblock_user(user_id).await
+        })
+        .await
+    }
+
+    /// The users the user blocked (asks the server).
+    pub async fn blocked_users(&self) -> Result<Vec<String>, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.blocked_users().await.map(map_vec::<_, String>)
+        })
+        .await
+    }
+
+    /// Sets the user's presence on every device: `online`, `idle`, `do_not_disturb` or `invisible` (shown as offline to others), with a status text (≤ `presence_text_bytes`). Kept for the next sessions of this client.
+    pub async fn set_presence(&self, status: PresenceStatus, text: String) -> Result<(), SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.set_presence(status.into(), &text).await
+        })
+        .await
+    }
+
+    /// Stops following the presence of users.
+    pub async fn unsubscribe_presence(&self, user_ids: Vec<String>) -> Result<(), SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.unsubscribe_presence(user_ids.into_iter().map(Into::into).collect())
+                .await
+        })
+        .await
+    }
+
+    /// A user's presence as last known (followed users, members of the viewed community); none when unknown.
+    pub fn presence(&self, user_id: String) -> Result<Option<Presence>, SdkError> {
+        let c = self.sdk()?;
+        Ok(c.presence(&user_id.into()).map(Presence::from))
+    }
+
+    /// Says which community the app shows (none: none): its online members' presence and its online count follow without subscribing, across reconnects. Returns its online members now.
+    pub async fn view_community(
+        &self,
+        community_id: Option<String>,
+    ) -> Result<Option<ViewedCommunity>, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.view_community(community_id.map(Into::into))
+                .await
+                .map(|v| v.map(ViewedCommunity::from))
+        })
+        .await
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -531,6 +722,31 @@ impl Community {
         })
         .await
     }
+
+    /// Shows this community (see the client's `view_community`): its online members' presence and online count follow.
+    pub async fn view(&self) -> Result<ViewedCommunity, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.view().await.map(ViewedCommunity::from)
+        })
+        .await
+    }
+
+    /// How many members are online, when known (the community is viewed).
+    pub fn online_count(&self) -> Option<u64> {
+        let c = &self.inner;
+        c.online_count()
+    }
+
+    /// Stands the user up from the voice channel they sit in.
+    pub async fn leave_voice(&self) -> Result<(), SdkError> {
+        call_on(&self.inner, move |c| async move { c.leave_voice().await }).await
+    }
+
+    /// Who sits in this community's voice channels, as last known, in the order they sat down.
+    pub fn voice(&self) -> Vec<VoiceParticipant> {
+        let c = &self.inner;
+        map_vec::<_, VoiceParticipant>(c.voice())
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -820,6 +1036,32 @@ impl Channel {
     pub fn threads_unread(&self) -> ThreadsUnread {
         let c = &self.inner;
         ThreadsUnread::from(c.threads_unread())
+    }
+
+    /// Tells the readers of this channel, thread or conversation that the user is typing. Call it on every keystroke: it reaches the server at most once per `typing_interval_ms` (returns whether this call was sent). Refused where sending is.
+    pub async fn typing(&self) -> Result<bool, SdkError> {
+        call_on(&self.inner, move |c| async move { c.typing().await }).await
+    }
+
+    /// Who is typing here now (not the user), sorted.
+    pub fn typers(&self) -> Vec<String> {
+        let c = &self.inner;
+        map_vec::<_, String>(c.typers())
+    }
+
+    /// Sits the user down in this voice channel (standing up from any other).
+    pub async fn join_voice(&self) -> Result<(), SdkError> {
+        call_on(&self.inner, move |c| async move { c.join_voice().await }).await
+    }
+
+    /// Who sits in this voice channel, from the server (the cache is refreshed).
+    pub async fn voice_participants(&self) -> Result<Vec<VoiceParticipant>, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.voice_participants()
+                .await
+                .map(map_vec::<_, VoiceParticipant>)
+        })
+        .await
     }
 }
 

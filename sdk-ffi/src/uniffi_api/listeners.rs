@@ -3,8 +3,8 @@
 //! blocking-pool thread (token provider), never on a runtime worker.
 
 use crate::records::{
-    ChannelListDiff, CommunityListDiff, ConnectionState, MessageUpdate, SyncState, ThreadListDiff,
-    UnreadUpdate,
+    ChannelListDiff, CommunityListDiff, ConnectionState, ConversationListDiff, MessageUpdate,
+    Presence, Profile, SyncState, ThreadListDiff, UnreadUpdate, VoiceParticipant,
 };
 
 /// What a listener returns when it fails. Any exception a foreign listener throws arrives
@@ -92,6 +92,54 @@ pub trait OutboxListener: Send + Sync {
 pub trait UnreadListener: Send + Sync {
     /// New counts.
     fn on_update(&self, update: UnreadUpdate) -> Result<(), ListenerError>;
+}
+
+/// Receives the user's conversation list: `Reset` (newest activity first) first, then
+/// conversations started, renamed, grown, active or read (`Insert` / `Update`) and left
+/// (`Remove`, by conversation id), in batches.
+#[uniffi::export(foreign)]
+pub trait ConversationListListener: Send + Sync {
+    /// A batch of changes.
+    fn on_update(&self, diffs: Vec<ConversationListDiff>) -> Result<(), ListenerError>;
+}
+
+/// Receives profiles: the cached ones of the followed users first, then each batch of
+/// changed profiles.
+#[uniffi::export(foreign)]
+pub trait ProfileListener: Send + Sync {
+    /// Profiles as they are now.
+    fn on_update(&self, profiles: Vec<Profile>) -> Result<(), ListenerError>;
+}
+
+/// Receives presence: the known values first, then each batch of changes.
+#[uniffi::export(foreign)]
+pub trait PresenceListener: Send + Sync {
+    /// Presence values as they are now.
+    fn on_update(&self, presences: Vec<Presence>) -> Result<(), ListenerError>;
+}
+
+/// Receives who is typing in a channel, thread or conversation: the list now, then the
+/// whole list after every change (sorted user ids, never the user).
+#[uniffi::export(foreign)]
+pub trait TypingListener: Send + Sync {
+    /// Who is typing now.
+    fn on_update(&self, user_ids: Vec<String>) -> Result<(), ListenerError>;
+}
+
+/// Receives who sits in a community's voice channels: the list now, then the whole list
+/// after every change.
+#[uniffi::export(foreign)]
+pub trait VoiceListener: Send + Sync {
+    /// Everyone sitting in a voice channel of the community, in the order they sat down.
+    fn on_update(&self, participants: Vec<VoiceParticipant>) -> Result<(), ListenerError>;
+}
+
+/// Receives a viewed community's online member count: the count now (0 until known),
+/// then its changes.
+#[uniffi::export(foreign)]
+pub trait OnlineCountListener: Send + Sync {
+    /// Members online now.
+    fn on_update(&self, online: u64) -> Result<(), ListenerError>;
 }
 
 /// Supplies fresh tokens (usually from the app's backend). Called ahead of the token's

@@ -16,6 +16,7 @@ mod community;
 #[rustfmt::skip]
 mod generated;
 mod listeners;
+mod people;
 mod thread;
 
 pub use channel::Channel;
@@ -23,8 +24,10 @@ pub use client::Client;
 pub use community::Community;
 pub(crate) use listeners::report;
 pub use listeners::{
-    ChannelListListener, CommunityListListener, ConnectionListener, ListenerError, MessageListener,
-    OutboxListener, SyncStateListener, ThreadListListener, TokenProvider, UnreadListener,
+    ChannelListListener, CommunityListListener, ConnectionListener, ConversationListListener,
+    ListenerError, MessageListener, OnlineCountListener, OutboxListener, PresenceListener,
+    ProfileListener, SyncStateListener, ThreadListListener, TokenProvider, TypingListener,
+    UnreadListener, VoiceListener,
 };
 pub use thread::ChannelThread;
 

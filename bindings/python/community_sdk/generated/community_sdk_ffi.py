@@ -525,6 +525,8 @@ def _uniffi_check_contract_api_version(lib):
         raise InternalError("UniFFI contract version mismatch: try cleaning and rebuilding your project")
 
 def _uniffi_check_api_checksums(lib):
+    if lib.uniffi_community_sdk_ffi_checksum_func_direct_community_id() != 25236:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_func_permission_flags() != 21401:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_func_permission_names() != 7457:
@@ -563,6 +565,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_id() != 55403:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_join_voice() != 23767:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read() != 21511:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_mark_read() != 17985:
@@ -599,17 +603,25 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_threads() != 40092:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_typing() != 50570:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_thread() != 26649:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_threads() != 37366:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_threads_unread() != 35772:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_typers() != 4691:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_typing() != 19615:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message() != 58147:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_unread() != 59669:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_update() != 26157:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_voice_participants() != 2884:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change() != 44908:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -635,17 +647,39 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channelthread_update() != 5125:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_add_conversation_members() != 56008:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_block_user() != 55873:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_blocked_users() != 35758:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_communities() != 14882:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_community() != 27239:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_connection_state() != 7386:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_conversation() != 55924:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_conversation_entry() != 19278:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_conversations() != 5524:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_conversations_page() != 18465:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_create_community() != 24045:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_direct_conversation() != 30745:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_display_name() != 20194:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_fetch_profiles() != 32496:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_join_community() != 23983:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_joined_communities_page() != 16317:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_leave_conversation() != 36844:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_limits() != 47750:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -659,15 +693,39 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_pending_changes() != 29912:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_presence() != 65114:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_presence_stream() != 49252:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_profile() != 20875:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_profiles() != 6066:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token() != 21506:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_rename_conversation() != 56653:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_set_dm_policy() != 50692:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_set_presence() != 36421:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_set_profile() != 40323:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_shutdown() != 27653:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_start_conversation() != 48920:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_communities() != 52441:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_connection() != 35859:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_conversations() != 17247:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_outbox() != 22882:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_presence() != 46713:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_profiles() != 2957:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_sync_state() != 53511:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -675,11 +733,17 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_sync_state() != 33360:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_unblock_user() != 26149:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_unread() != 43265:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals() != 56303:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_unsubscribe_presence() != 62301:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_user_id() != 1427:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_view_community() != 27008:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_change() != 47421:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -741,9 +805,13 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_leave() != 34418:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_leave_voice() != 20643:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_members() != 30081:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_mute_member() != 5116:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_online_count() != 24173:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_permissions() != 64562:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -769,6 +837,10 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels() != 13953:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_online_count() != 50632:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_voice() != 46385:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_thread() != 55577:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_transfer_ownership() != 30730:
@@ -785,15 +857,27 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_update_group() != 3770:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_view() != 36130:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_voice() != 7332:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_communitylistlistener_on_update() != 29173:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_connectionlistener_on_update() != 19853:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_conversationlistlistener_on_update() != 12309:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_loglistener_on_log() != 38823:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update() != 42204:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_onlinecountlistener_on_update() != 58400:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_outboxlistener_on_update() != 32336:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_presencelistener_on_update() != 15198:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_profilelistener_on_update() != 16615:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_syncstatelistener_on_update() != 17348:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -805,7 +889,11 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token() != 63181:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_typinglistener_on_update() != 58100:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update() != 5637:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_voicelistener_on_update() != 60099:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
 
 # A ctypes library to expose the extern-C FFI definitions.
@@ -836,6 +924,9 @@ _UniffiLib.ffi_community_sdk_ffi_rustbuffer_reserve.restype = _UniffiRustBuffer
 _UniffiLib.ffi_community_sdk_ffi_uniffi_contract_version.argtypes = (
 )
 _UniffiLib.ffi_community_sdk_ffi_uniffi_contract_version.restype = ctypes.c_uint32
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_direct_community_id.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_direct_community_id.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_func_permission_flags.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_func_permission_flags.restype = ctypes.c_uint16
@@ -893,6 +984,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_hide_message.restype
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_id.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_id.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_join_voice.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_join_voice.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read.restype = ctypes.c_uint16
@@ -947,6 +1041,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_messages.r
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_threads.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_threads.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_typing.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_typing.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_thread.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_thread.restype = ctypes.c_uint16
@@ -956,6 +1053,12 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_threads.restype = ct
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_threads_unread.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_threads_unread.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_typers.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_typers.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_typing.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_typing.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message.restype = ctypes.c_uint16
@@ -965,6 +1068,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_unread.restype = cty
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_voice_participants.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_voice_participants.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change.restype = ctypes.c_uint16
@@ -1001,6 +1107,15 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_unread.restype
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channelthread_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_add_conversation_members.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_add_conversation_members.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_block_user.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_block_user.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_blocked_users.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_blocked_users.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_communities.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_communities.restype = ctypes.c_uint16
@@ -1010,15 +1125,39 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_community.restype = c
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_connection_state.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_connection_state.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_conversation.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_conversation.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_conversation_entry.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_conversation_entry.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_conversations.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_conversations.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_conversations_page.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_conversations_page.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_create_community.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_create_community.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_direct_conversation.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_direct_conversation.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_display_name.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_display_name.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_fetch_profiles.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_fetch_profiles.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_join_community.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_join_community.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_joined_communities_page.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_joined_communities_page.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_leave_conversation.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_leave_conversation.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_limits.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_limits.restype = ctypes.c_uint16
@@ -1037,21 +1176,57 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_outbox.restype = ctyp
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_pending_changes.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_pending_changes.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_presence.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_presence.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_presence_stream.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_presence_stream.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_profile.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_profile.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_profiles.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_profiles.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_rename_conversation.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_rename_conversation.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_set_dm_policy.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_set_dm_policy.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_set_presence.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_set_presence.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_set_profile.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_set_profile.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_shutdown.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_shutdown.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_start_conversation.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_start_conversation.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_communities.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_communities.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_connection.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_connection.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_conversations.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_conversations.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_outbox.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_outbox.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_presence.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_presence.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_profiles.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_profiles.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_sync_state.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_sync_state.restype = ctypes.c_uint16
@@ -1061,15 +1236,24 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_unread.rest
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_sync_state.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_sync_state.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unblock_user.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unblock_user.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unread.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unread.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unsubscribe_presence.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unsubscribe_presence.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_user_id.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_user_id.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_view_community.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_view_community.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_change.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_change.restype = ctypes.c_uint16
@@ -1160,12 +1344,18 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_kick.restype = cty
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_leave.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_leave.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_leave_voice.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_leave_voice.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_members.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_members.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_mute_member.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_mute_member.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_online_count.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_online_count.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_permissions.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_permissions.restype = ctypes.c_uint16
@@ -1202,6 +1392,12 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_set_notification.r
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_online_count.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_online_count.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_voice.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_voice.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_thread.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_thread.restype = ctypes.c_uint16
@@ -1226,21 +1422,39 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_update_category.re
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_update_group.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_update_group.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_view.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_view.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_voice.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_voice.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_communitylistlistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_communitylistlistener_on_update.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_connectionlistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_connectionlistener_on_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_conversationlistlistener_on_update.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_conversationlistlistener_on_update.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_loglistener_on_log.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_loglistener_on_log.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_onlinecountlistener_on_update.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_onlinecountlistener_on_update.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_outboxlistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_outboxlistener_on_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_presencelistener_on_update.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_presencelistener_on_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_profilelistener_on_update.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_profilelistener_on_update.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_syncstatelistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_syncstatelistener_on_update.restype = ctypes.c_uint16
@@ -1256,9 +1470,19 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_threadlistlistener_on_update
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_typinglistener_on_update.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_typinglistener_on_update.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_voicelistener_on_update.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_voicelistener_on_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_direct_community_id.argtypes = (
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_direct_community_id.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_community_sdk_ffi_fn_func_permission_flags.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1360,6 +1584,10 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_id.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_id.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_join_voice.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_join_voice.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_mark_all_read.argtypes = (
     ctypes.c_uint64,
 )
@@ -1449,6 +1677,12 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_threads.argtypes
     ctypes.c_uint64,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_threads.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_typing.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_typing.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_thread.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1467,6 +1701,15 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_threads_unread.argtypes = 
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_threads_unread.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_typers.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_typers.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_typing.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_typing.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_unpin_message.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint64,
@@ -1482,6 +1725,10 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_update.argtypes = (
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_update.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_voice_participants.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_voice_participants.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_wait_for_change.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1539,6 +1786,21 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_update.argtypes = (
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channelthread_update.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_add_conversation_members.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_add_conversation_members.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_block_user.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_block_user.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_blocked_users.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_blocked_users.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_communities.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1555,11 +1817,50 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_connection_state.argtypes =
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_connection_state.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversation.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversation.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversation_entry.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversation_entry.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversations.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversations.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversations_page.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversations_page.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_create_community.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_create_community.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_direct_conversation.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_direct_conversation.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_display_name.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_display_name.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_fetch_profiles.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_fetch_profiles.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_join_community.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1572,6 +1873,11 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_joined_communities_page.arg
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_joined_communities_page.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_leave_conversation.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_leave_conversation.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_limits.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1600,15 +1906,66 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_pending_changes.argtypes = 
     ctypes.c_uint64,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_pending_changes.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_presence.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_presence.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_presence_stream.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_presence_stream.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_profile.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_profile.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_profiles.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_profiles.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_refresh_token.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_refresh_token.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_rename_conversation.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_rename_conversation.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_set_dm_policy.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_set_dm_policy.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_set_presence.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_set_presence.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_set_profile.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_set_profile.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_shutdown.argtypes = (
     ctypes.c_uint64,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_shutdown.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_start_conversation.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_start_conversation.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_communities.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint64,
@@ -1621,11 +1978,30 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_connection.argtyp
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_connection.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_conversations.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_conversations.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_outbox.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint64,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_outbox.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_presence.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_presence.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_profiles.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_profiles.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_sync_state.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint64,
@@ -1643,6 +2019,11 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_sync_state.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_sync_state.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unblock_user.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unblock_user.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unread.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1653,11 +2034,21 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unread_totals.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unread_totals.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unsubscribe_presence.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unsubscribe_presence.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_user_id.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_user_id.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_view_community.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_view_community.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_wait_for_change.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1813,6 +2204,10 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_leave.argtypes = (
     ctypes.c_uint64,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_leave.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_leave_voice.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_leave_voice.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_members.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1826,6 +2221,11 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_mute_member.argtypes = (
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_mute_member.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_online_count.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_online_count.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_permissions.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1888,6 +2288,18 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_channels.argty
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_channels.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_online_count.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_online_count.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_voice.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_voice.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_thread.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1934,6 +2346,15 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_update_group.argtypes = 
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_update_group.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_view.argtypes = (
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_view.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_voice.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_voice.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_communitylistlistener_on_update.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1946,6 +2367,12 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_connectionlistener_on_update.argty
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_connectionlistener_on_update.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_conversationlistlistener_on_update.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_conversationlistlistener_on_update.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_loglistener_on_log.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1958,12 +2385,30 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_messagelistener_on_update.argtypes
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_messagelistener_on_update.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_onlinecountlistener_on_update.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_onlinecountlistener_on_update.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_outboxlistener_on_update.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_outboxlistener_on_update.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_presencelistener_on_update.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_presencelistener_on_update.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_profilelistener_on_update.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_profilelistener_on_update.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_syncstatelistener_on_update.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1992,12 +2437,24 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_tokenprovider_fetch_token.argtypes
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_tokenprovider_fetch_token.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_typinglistener_on_update.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_typinglistener_on_update.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_unreadlistener_on_update.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_unreadlistener_on_update.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_voicelistener_on_update.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_voicelistener_on_update.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_sdkerror_kind.argtypes = (
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -2073,6 +2530,16 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_free_connectionlistener.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_free_connectionlistener.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_conversationlistlistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_conversationlistlistener.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_conversationlistlistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_conversationlistlistener.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_clone_loglistener.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -2093,6 +2560,16 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_free_messagelistener.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_free_messagelistener.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_onlinecountlistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_onlinecountlistener.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_onlinecountlistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_onlinecountlistener.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_clone_outboxlistener.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -2103,6 +2580,26 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_free_outboxlistener.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_free_outboxlistener.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_presencelistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_presencelistener.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_presencelistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_presencelistener.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_profilelistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_profilelistener.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_profilelistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_profilelistener.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_clone_syncstatelistener.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -2143,6 +2640,16 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_free_tokenprovider.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_free_tokenprovider.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_typinglistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_typinglistener.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_typinglistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_typinglistener.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_clone_unreadlistener.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -2153,6 +2660,16 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_free_unreadlistener.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_free_unreadlistener.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_voicelistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_voicelistener.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_voicelistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_voicelistener.restype = None
 _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_CHANNEL_LIST_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -2204,6 +2721,23 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_connectionlistener.a
     ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiConnectionListener),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_connectionlistener.restype = None
+_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_CONVERSATION_LIST_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_CONVERSATION_LIST_LISTENER = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_CONVERSATION_LIST_LISTENER = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceCommunitySdkFfiConversationListListener(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_CONVERSATION_LIST_LISTENER),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_CONVERSATION_LIST_LISTENER),
+        ("on_update", _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_CONVERSATION_LIST_LISTENER_METHOD0),
+    ]
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_conversationlistlistener.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiConversationListListener),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_conversationlistlistener.restype = None
 _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_LOG_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -2238,6 +2772,23 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_messagelistener.argt
     ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiMessageListener),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_messagelistener.restype = None
+_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_ONLINE_COUNT_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,ctypes.c_uint64,ctypes.c_void_p,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_ONLINE_COUNT_LISTENER = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_ONLINE_COUNT_LISTENER = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceCommunitySdkFfiOnlineCountListener(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_ONLINE_COUNT_LISTENER),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_ONLINE_COUNT_LISTENER),
+        ("on_update", _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_ONLINE_COUNT_LISTENER_METHOD0),
+    ]
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_onlinecountlistener.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiOnlineCountListener),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_onlinecountlistener.restype = None
 _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_OUTBOX_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -2255,6 +2806,40 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_outboxlistener.argty
     ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiOutboxListener),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_outboxlistener.restype = None
+_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_PRESENCE_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_PRESENCE_LISTENER = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_PRESENCE_LISTENER = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceCommunitySdkFfiPresenceListener(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_PRESENCE_LISTENER),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_PRESENCE_LISTENER),
+        ("on_update", _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_PRESENCE_LISTENER_METHOD0),
+    ]
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_presencelistener.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiPresenceListener),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_presencelistener.restype = None
+_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_PROFILE_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_PROFILE_LISTENER = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_PROFILE_LISTENER = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceCommunitySdkFfiProfileListener(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_PROFILE_LISTENER),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_PROFILE_LISTENER),
+        ("on_update", _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_PROFILE_LISTENER_METHOD0),
+    ]
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_profilelistener.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiProfileListener),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_profilelistener.restype = None
 _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_SYNC_STATE_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -2306,6 +2891,23 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_tokenprovider.argtyp
     ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiTokenProvider),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_tokenprovider.restype = None
+_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_TYPING_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_TYPING_LISTENER = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_TYPING_LISTENER = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceCommunitySdkFfiTypingListener(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_TYPING_LISTENER),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_TYPING_LISTENER),
+        ("on_update", _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_TYPING_LISTENER_METHOD0),
+    ]
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_typinglistener.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiTypingListener),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_typinglistener.restype = None
 _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_UNREAD_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -2323,6 +2925,23 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_unreadlistener.argty
     ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiUnreadListener),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_unreadlistener.restype = None
+_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_VOICE_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_VOICE_LISTENER = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_VOICE_LISTENER = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceCommunitySdkFfiVoiceListener(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_VOICE_LISTENER),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_VOICE_LISTENER),
+        ("on_update", _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_VOICE_LISTENER_METHOD0),
+    ]
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_voicelistener.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiVoiceListener),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_voicelistener.restype = None
 _UNIFFI_RUST_FUTURE_CONTINUATION_CALLBACK = ctypes.CFUNCTYPE(None,ctypes.c_uint64,ctypes.c_int8,
 )
 _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u8.argtypes = (
@@ -5001,11 +5620,85 @@ class _UniffiFfiConverterSequenceTypeThreadInfo(_UniffiConverterRustBuffer):
         ]
 
 @dataclass
+class VoiceParticipant:
+    """
+    Someone sitting in a voice channel.
+"""
+    def __init__(self, *, community_id:str, channel_id:str, user_id:str, joined_at_ms:int):
+        self.community_id = community_id
+        self.channel_id = channel_id
+        self.user_id = user_id
+        self.joined_at_ms = joined_at_ms
+        
+        
+
+    
+    def __str__(self):
+        return "VoiceParticipant(community_id={}, channel_id={}, user_id={}, joined_at_ms={})".format(self.community_id, self.channel_id, self.user_id, self.joined_at_ms)
+    def __eq__(self, other):
+        if self.community_id != other.community_id:
+            return False
+        if self.channel_id != other.channel_id:
+            return False
+        if self.user_id != other.user_id:
+            return False
+        if self.joined_at_ms != other.joined_at_ms:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeVoiceParticipant(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return VoiceParticipant(
+            community_id=_UniffiFfiConverterString.read(buf),
+            channel_id=_UniffiFfiConverterString.read(buf),
+            user_id=_UniffiFfiConverterString.read(buf),
+            joined_at_ms=_UniffiFfiConverterInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.community_id)
+        _UniffiFfiConverterString.check_lower(value.channel_id)
+        _UniffiFfiConverterString.check_lower(value.user_id)
+        _UniffiFfiConverterInt64.check_lower(value.joined_at_ms)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.community_id, buf)
+        _UniffiFfiConverterString.write(value.channel_id, buf)
+        _UniffiFfiConverterString.write(value.user_id, buf)
+        _UniffiFfiConverterInt64.write(value.joined_at_ms, buf)
+
+class _UniffiFfiConverterSequenceTypeVoiceParticipant(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeVoiceParticipant.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeVoiceParticipant.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeVoiceParticipant.read(buf) for i in range(count)
+        ]
+
+@dataclass
 class CommunitySnapshot:
     """
     Everything a member needs about one community, in one record.
 """
-    def __init__(self, *, info:CommunityInfo, categories:typing.List[CategoryInfo], channels:typing.List[ChannelInfo], me:MemberInfo, notification:NotificationStatus, heads:typing.List[ChannelHead], groups:typing.List[Group], threads:typing.List[ThreadInfo]):
+    def __init__(self, *, info:CommunityInfo, categories:typing.List[CategoryInfo], channels:typing.List[ChannelInfo], me:MemberInfo, notification:NotificationStatus, heads:typing.List[ChannelHead], groups:typing.List[Group], threads:typing.List[ThreadInfo], voice:typing.List[VoiceParticipant]):
         self.info = info
         self.categories = categories
         self.channels = channels
@@ -5014,12 +5707,13 @@ class CommunitySnapshot:
         self.heads = heads
         self.groups = groups
         self.threads = threads
+        self.voice = voice
         
         
 
     
     def __str__(self):
-        return "CommunitySnapshot(info={}, categories={}, channels={}, me={}, notification={}, heads={}, groups={}, threads={})".format(self.info, self.categories, self.channels, self.me, self.notification, self.heads, self.groups, self.threads)
+        return "CommunitySnapshot(info={}, categories={}, channels={}, me={}, notification={}, heads={}, groups={}, threads={}, voice={})".format(self.info, self.categories, self.channels, self.me, self.notification, self.heads, self.groups, self.threads, self.voice)
     def __eq__(self, other):
         if self.info != other.info:
             return False
@@ -5037,6 +5731,8 @@ class CommunitySnapshot:
             return False
         if self.threads != other.threads:
             return False
+        if self.voice != other.voice:
+            return False
         return True
 
 class _UniffiFfiConverterTypeCommunitySnapshot(_UniffiConverterRustBuffer):
@@ -5051,6 +5747,7 @@ class _UniffiFfiConverterTypeCommunitySnapshot(_UniffiConverterRustBuffer):
             heads=_UniffiFfiConverterSequenceTypeChannelHead.read(buf),
             groups=_UniffiFfiConverterSequenceTypeGroup.read(buf),
             threads=_UniffiFfiConverterSequenceTypeThreadInfo.read(buf),
+            voice=_UniffiFfiConverterSequenceTypeVoiceParticipant.read(buf),
         )
 
     @staticmethod
@@ -5063,6 +5760,7 @@ class _UniffiFfiConverterTypeCommunitySnapshot(_UniffiConverterRustBuffer):
         _UniffiFfiConverterSequenceTypeChannelHead.check_lower(value.heads)
         _UniffiFfiConverterSequenceTypeGroup.check_lower(value.groups)
         _UniffiFfiConverterSequenceTypeThreadInfo.check_lower(value.threads)
+        _UniffiFfiConverterSequenceTypeVoiceParticipant.check_lower(value.voice)
 
     @staticmethod
     def write(value, buf):
@@ -5074,6 +5772,7 @@ class _UniffiFfiConverterTypeCommunitySnapshot(_UniffiConverterRustBuffer):
         _UniffiFfiConverterSequenceTypeChannelHead.write(value.heads, buf)
         _UniffiFfiConverterSequenceTypeGroup.write(value.groups, buf)
         _UniffiFfiConverterSequenceTypeThreadInfo.write(value.threads, buf)
+        _UniffiFfiConverterSequenceTypeVoiceParticipant.write(value.voice, buf)
 
 @dataclass
 class CommunityUnread:
@@ -5222,6 +5921,242 @@ class _UniffiFfiConverterTypeCommunityUpdate(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.write(value.notice, buf)
         _UniffiFfiConverterOptionalTypeJoinPolicy.write(value.join_policy, buf)
         _UniffiFfiConverterOptionalBoolean.write(value.system_messages, buf)
+
+
+
+
+
+
+class ConversationKind(enum.Enum):
+    """
+    One-to-one or group.
+"""
+    
+    DIRECT = 0
+    """
+    Two users; at most one between the same two.
+"""
+    
+    GROUP = 1
+    """
+    Up to `max_conversation_members` users.
+"""
+    
+    UNKNOWN = 2
+    """
+    A kind this version does not know (from a newer server).
+"""
+    
+
+
+class _UniffiFfiConverterTypeConversationKind(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return ConversationKind.DIRECT
+        if variant == 2:
+            return ConversationKind.GROUP
+        if variant == 3:
+            return ConversationKind.UNKNOWN
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == ConversationKind.DIRECT:
+            return
+        if value == ConversationKind.GROUP:
+            return
+        if value == ConversationKind.UNKNOWN:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == ConversationKind.DIRECT:
+            buf.write_i32(1)
+        if value == ConversationKind.GROUP:
+            buf.write_i32(2)
+        if value == ConversationKind.UNKNOWN:
+            buf.write_i32(3)
+
+
+
+@dataclass
+class ConversationInfo:
+    """
+    A conversation as its participants see it.
+"""
+    def __init__(self, *, conversation_id:str, kind:ConversationKind, participants:typing.List[str], name:str, created_by:str, created_at_ms:int, last_seq:int, last_activity_ms:int):
+        self.conversation_id = conversation_id
+        self.kind = kind
+        self.participants = participants
+        self.name = name
+        self.created_by = created_by
+        self.created_at_ms = created_at_ms
+        self.last_seq = last_seq
+        self.last_activity_ms = last_activity_ms
+        
+        
+
+    
+    def __str__(self):
+        return "ConversationInfo(conversation_id={}, kind={}, participants={}, name={}, created_by={}, created_at_ms={}, last_seq={}, last_activity_ms={})".format(self.conversation_id, self.kind, self.participants, self.name, self.created_by, self.created_at_ms, self.last_seq, self.last_activity_ms)
+    def __eq__(self, other):
+        if self.conversation_id != other.conversation_id:
+            return False
+        if self.kind != other.kind:
+            return False
+        if self.participants != other.participants:
+            return False
+        if self.name != other.name:
+            return False
+        if self.created_by != other.created_by:
+            return False
+        if self.created_at_ms != other.created_at_ms:
+            return False
+        if self.last_seq != other.last_seq:
+            return False
+        if self.last_activity_ms != other.last_activity_ms:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeConversationInfo(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ConversationInfo(
+            conversation_id=_UniffiFfiConverterString.read(buf),
+            kind=_UniffiFfiConverterTypeConversationKind.read(buf),
+            participants=_UniffiFfiConverterSequenceString.read(buf),
+            name=_UniffiFfiConverterString.read(buf),
+            created_by=_UniffiFfiConverterString.read(buf),
+            created_at_ms=_UniffiFfiConverterInt64.read(buf),
+            last_seq=_UniffiFfiConverterUInt64.read(buf),
+            last_activity_ms=_UniffiFfiConverterInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.conversation_id)
+        _UniffiFfiConverterTypeConversationKind.check_lower(value.kind)
+        _UniffiFfiConverterSequenceString.check_lower(value.participants)
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterString.check_lower(value.created_by)
+        _UniffiFfiConverterInt64.check_lower(value.created_at_ms)
+        _UniffiFfiConverterUInt64.check_lower(value.last_seq)
+        _UniffiFfiConverterInt64.check_lower(value.last_activity_ms)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.conversation_id, buf)
+        _UniffiFfiConverterTypeConversationKind.write(value.kind, buf)
+        _UniffiFfiConverterSequenceString.write(value.participants, buf)
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterString.write(value.created_by, buf)
+        _UniffiFfiConverterInt64.write(value.created_at_ms, buf)
+        _UniffiFfiConverterUInt64.write(value.last_seq, buf)
+        _UniffiFfiConverterInt64.write(value.last_activity_ms, buf)
+
+@dataclass
+class ConversationEntry:
+    """
+    A conversation of the user with their head of it (its unread counts).
+"""
+    def __init__(self, *, info:ConversationInfo, head:ChannelHead):
+        self.info = info
+        self.head = head
+        
+        
+
+    
+    def __str__(self):
+        return "ConversationEntry(info={}, head={})".format(self.info, self.head)
+    def __eq__(self, other):
+        if self.info != other.info:
+            return False
+        if self.head != other.head:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeConversationEntry(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ConversationEntry(
+            info=_UniffiFfiConverterTypeConversationInfo.read(buf),
+            head=_UniffiFfiConverterTypeChannelHead.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeConversationInfo.check_lower(value.info)
+        _UniffiFfiConverterTypeChannelHead.check_lower(value.head)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeConversationInfo.write(value.info, buf)
+        _UniffiFfiConverterTypeChannelHead.write(value.head, buf)
+
+class _UniffiFfiConverterSequenceTypeConversationEntry(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeConversationEntry.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeConversationEntry.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeConversationEntry.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class ConversationsPage:
+    """
+    A page of the user's conversations, newest activity first.
+"""
+    def __init__(self, *, conversations:typing.List[ConversationEntry], next_cursor:typing.Optional[str]):
+        self.conversations = conversations
+        self.next_cursor = next_cursor
+        
+        
+
+    
+    def __str__(self):
+        return "ConversationsPage(conversations={}, next_cursor={})".format(self.conversations, self.next_cursor)
+    def __eq__(self, other):
+        if self.conversations != other.conversations:
+            return False
+        if self.next_cursor != other.next_cursor:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeConversationsPage(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ConversationsPage(
+            conversations=_UniffiFfiConverterSequenceTypeConversationEntry.read(buf),
+            next_cursor=_UniffiFfiConverterOptionalString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterSequenceTypeConversationEntry.check_lower(value.conversations)
+        _UniffiFfiConverterOptionalString.check_lower(value.next_cursor)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterSequenceTypeConversationEntry.write(value.conversations, buf)
+        _UniffiFfiConverterOptionalString.write(value.next_cursor, buf)
 
 @dataclass
 class DigestLast:
@@ -5432,7 +6367,7 @@ class Limits:
     """
     The deployment's limits (announced at login).
 """
-    def __init__(self, *, max_members_per_community:int, max_channels_per_community:int, max_joined_communities:int, community_name_chars:int, avatar_url_chars:int, community_notice_chars:int, max_attributes:int, attribute_key_chars:int, attribute_value_chars:int, max_invitees:int, max_page_size:int, nickname_bytes:int, channel_name_bytes:int, channel_intro_bytes:int, channel_notice_bytes:int, text_bytes:int, custom_payload_bytes:int, max_mentions:int, channel_messages_per_second:int, max_reactions_per_message:int, emoji_bytes:int, max_pins_per_channel:int, custom_data_bytes:int, recall_window_ms:int, max_hidden_per_channel:int, max_groups_per_community:int, max_overrides_per_channel:int, max_member_fields:int, member_field_bytes:int, thread_auto_archive_ms:int, max_active_threads_per_channel:int):
+    def __init__(self, *, max_members_per_community:int, max_channels_per_community:int, max_joined_communities:int, community_name_chars:int, avatar_url_chars:int, community_notice_chars:int, max_attributes:int, attribute_key_chars:int, attribute_value_chars:int, max_invitees:int, max_page_size:int, nickname_bytes:int, channel_name_bytes:int, channel_intro_bytes:int, channel_notice_bytes:int, text_bytes:int, custom_payload_bytes:int, max_mentions:int, channel_messages_per_second:int, max_reactions_per_message:int, emoji_bytes:int, max_pins_per_channel:int, custom_data_bytes:int, recall_window_ms:int, max_hidden_per_channel:int, max_groups_per_community:int, max_overrides_per_channel:int, max_member_fields:int, member_field_bytes:int, thread_auto_archive_ms:int, max_active_threads_per_channel:int, max_conversation_members:int, max_profile_fields:int, profile_field_bytes:int, presence_text_bytes:int, max_presence_users:int, typing_interval_ms:int, typing_ttl_ms:int, typing_batch_users:int):
         self.max_members_per_community = max_members_per_community
         self.max_channels_per_community = max_channels_per_community
         self.max_joined_communities = max_joined_communities
@@ -5464,12 +6399,20 @@ class Limits:
         self.member_field_bytes = member_field_bytes
         self.thread_auto_archive_ms = thread_auto_archive_ms
         self.max_active_threads_per_channel = max_active_threads_per_channel
+        self.max_conversation_members = max_conversation_members
+        self.max_profile_fields = max_profile_fields
+        self.profile_field_bytes = profile_field_bytes
+        self.presence_text_bytes = presence_text_bytes
+        self.max_presence_users = max_presence_users
+        self.typing_interval_ms = typing_interval_ms
+        self.typing_ttl_ms = typing_ttl_ms
+        self.typing_batch_users = typing_batch_users
         
         
 
     
     def __str__(self):
-        return "Limits(max_members_per_community={}, max_channels_per_community={}, max_joined_communities={}, community_name_chars={}, avatar_url_chars={}, community_notice_chars={}, max_attributes={}, attribute_key_chars={}, attribute_value_chars={}, max_invitees={}, max_page_size={}, nickname_bytes={}, channel_name_bytes={}, channel_intro_bytes={}, channel_notice_bytes={}, text_bytes={}, custom_payload_bytes={}, max_mentions={}, channel_messages_per_second={}, max_reactions_per_message={}, emoji_bytes={}, max_pins_per_channel={}, custom_data_bytes={}, recall_window_ms={}, max_hidden_per_channel={}, max_groups_per_community={}, max_overrides_per_channel={}, max_member_fields={}, member_field_bytes={}, thread_auto_archive_ms={}, max_active_threads_per_channel={})".format(self.max_members_per_community, self.max_channels_per_community, self.max_joined_communities, self.community_name_chars, self.avatar_url_chars, self.community_notice_chars, self.max_attributes, self.attribute_key_chars, self.attribute_value_chars, self.max_invitees, self.max_page_size, self.nickname_bytes, self.channel_name_bytes, self.channel_intro_bytes, self.channel_notice_bytes, self.text_bytes, self.custom_payload_bytes, self.max_mentions, self.channel_messages_per_second, self.max_reactions_per_message, self.emoji_bytes, self.max_pins_per_channel, self.custom_data_bytes, self.recall_window_ms, self.max_hidden_per_channel, self.max_groups_per_community, self.max_overrides_per_channel, self.max_member_fields, self.member_field_bytes, self.thread_auto_archive_ms, self.max_active_threads_per_channel)
+        return "Limits(max_members_per_community={}, max_channels_per_community={}, max_joined_communities={}, community_name_chars={}, avatar_url_chars={}, community_notice_chars={}, max_attributes={}, attribute_key_chars={}, attribute_value_chars={}, max_invitees={}, max_page_size={}, nickname_bytes={}, channel_name_bytes={}, channel_intro_bytes={}, channel_notice_bytes={}, text_bytes={}, custom_payload_bytes={}, max_mentions={}, channel_messages_per_second={}, max_reactions_per_message={}, emoji_bytes={}, max_pins_per_channel={}, custom_data_bytes={}, recall_window_ms={}, max_hidden_per_channel={}, max_groups_per_community={}, max_overrides_per_channel={}, max_member_fields={}, member_field_bytes={}, thread_auto_archive_ms={}, max_active_threads_per_channel={}, max_conversation_members={}, max_profile_fields={}, profile_field_bytes={}, presence_text_bytes={}, max_presence_users={}, typing_interval_ms={}, typing_ttl_ms={}, typing_batch_users={})".format(self.max_members_per_community, self.max_channels_per_community, self.max_joined_communities, self.community_name_chars, self.avatar_url_chars, self.community_notice_chars, self.max_attributes, self.attribute_key_chars, self.attribute_value_chars, self.max_invitees, self.max_page_size, self.nickname_bytes, self.channel_name_bytes, self.channel_intro_bytes, self.channel_notice_bytes, self.text_bytes, self.custom_payload_bytes, self.max_mentions, self.channel_messages_per_second, self.max_reactions_per_message, self.emoji_bytes, self.max_pins_per_channel, self.custom_data_bytes, self.recall_window_ms, self.max_hidden_per_channel, self.max_groups_per_community, self.max_overrides_per_channel, self.max_member_fields, self.member_field_bytes, self.thread_auto_archive_ms, self.max_active_threads_per_channel, self.max_conversation_members, self.max_profile_fields, self.profile_field_bytes, self.presence_text_bytes, self.max_presence_users, self.typing_interval_ms, self.typing_ttl_ms, self.typing_batch_users)
     def __eq__(self, other):
         if self.max_members_per_community != other.max_members_per_community:
             return False
@@ -5533,6 +6476,22 @@ class Limits:
             return False
         if self.max_active_threads_per_channel != other.max_active_threads_per_channel:
             return False
+        if self.max_conversation_members != other.max_conversation_members:
+            return False
+        if self.max_profile_fields != other.max_profile_fields:
+            return False
+        if self.profile_field_bytes != other.profile_field_bytes:
+            return False
+        if self.presence_text_bytes != other.presence_text_bytes:
+            return False
+        if self.max_presence_users != other.max_presence_users:
+            return False
+        if self.typing_interval_ms != other.typing_interval_ms:
+            return False
+        if self.typing_ttl_ms != other.typing_ttl_ms:
+            return False
+        if self.typing_batch_users != other.typing_batch_users:
+            return False
         return True
 
 class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
@@ -5570,6 +6529,14 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
             member_field_bytes=_UniffiFfiConverterUInt64.read(buf),
             thread_auto_archive_ms=_UniffiFfiConverterUInt64.read(buf),
             max_active_threads_per_channel=_UniffiFfiConverterUInt64.read(buf),
+            max_conversation_members=_UniffiFfiConverterUInt64.read(buf),
+            max_profile_fields=_UniffiFfiConverterUInt64.read(buf),
+            profile_field_bytes=_UniffiFfiConverterUInt64.read(buf),
+            presence_text_bytes=_UniffiFfiConverterUInt64.read(buf),
+            max_presence_users=_UniffiFfiConverterUInt64.read(buf),
+            typing_interval_ms=_UniffiFfiConverterUInt64.read(buf),
+            typing_ttl_ms=_UniffiFfiConverterUInt64.read(buf),
+            typing_batch_users=_UniffiFfiConverterUInt64.read(buf),
         )
 
     @staticmethod
@@ -5605,6 +6572,14 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.check_lower(value.member_field_bytes)
         _UniffiFfiConverterUInt64.check_lower(value.thread_auto_archive_ms)
         _UniffiFfiConverterUInt64.check_lower(value.max_active_threads_per_channel)
+        _UniffiFfiConverterUInt64.check_lower(value.max_conversation_members)
+        _UniffiFfiConverterUInt64.check_lower(value.max_profile_fields)
+        _UniffiFfiConverterUInt64.check_lower(value.profile_field_bytes)
+        _UniffiFfiConverterUInt64.check_lower(value.presence_text_bytes)
+        _UniffiFfiConverterUInt64.check_lower(value.max_presence_users)
+        _UniffiFfiConverterUInt64.check_lower(value.typing_interval_ms)
+        _UniffiFfiConverterUInt64.check_lower(value.typing_ttl_ms)
+        _UniffiFfiConverterUInt64.check_lower(value.typing_batch_users)
 
     @staticmethod
     def write(value, buf):
@@ -5639,6 +6614,14 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.member_field_bytes, buf)
         _UniffiFfiConverterUInt64.write(value.thread_auto_archive_ms, buf)
         _UniffiFfiConverterUInt64.write(value.max_active_threads_per_channel, buf)
+        _UniffiFfiConverterUInt64.write(value.max_conversation_members, buf)
+        _UniffiFfiConverterUInt64.write(value.max_profile_fields, buf)
+        _UniffiFfiConverterUInt64.write(value.profile_field_bytes, buf)
+        _UniffiFfiConverterUInt64.write(value.presence_text_bytes, buf)
+        _UniffiFfiConverterUInt64.write(value.max_presence_users, buf)
+        _UniffiFfiConverterUInt64.write(value.typing_interval_ms, buf)
+        _UniffiFfiConverterUInt64.write(value.typing_ttl_ms, buf)
+        _UniffiFfiConverterUInt64.write(value.typing_batch_users, buf)
 
 @dataclass
 class Media:
@@ -7813,6 +8796,51 @@ class _UniffiFfiConverterTypeNewCommunity(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalBoolean.write(value.system_messages, buf)
 
 @dataclass
+class NewConversation:
+    """
+    A new conversation.
+"""
+    def __init__(self, *, user_ids:typing.List[str], name:str = "", group:bool = False):
+        self.user_ids = user_ids
+        self.name = name
+        self.group = group
+        
+        
+
+    
+    def __str__(self):
+        return "NewConversation(user_ids={}, name={}, group={})".format(self.user_ids, self.name, self.group)
+    def __eq__(self, other):
+        if self.user_ids != other.user_ids:
+            return False
+        if self.name != other.name:
+            return False
+        if self.group != other.group:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeNewConversation(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return NewConversation(
+            user_ids=_UniffiFfiConverterSequenceString.read(buf),
+            name=_UniffiFfiConverterString.read(buf),
+            group=_UniffiFfiConverterBoolean.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterSequenceString.check_lower(value.user_ids)
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterBoolean.check_lower(value.group)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterSequenceString.write(value.user_ids, buf)
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterBoolean.write(value.group, buf)
+
+@dataclass
 class NewGroup:
     """
     A new permission group; it starts at the bottom (position 1).
@@ -8497,6 +9525,261 @@ class _UniffiFfiConverterTypePendingChange(_UniffiConverterRustBuffer):
         _UniffiFfiConverterInt64.write(value.created_at_ms, buf)
         _UniffiFfiConverterTypeChangeState.write(value.state, buf)
 
+
+
+
+
+
+class PresenceStatus(enum.Enum):
+    """
+    What a user shows of their presence.
+"""
+    
+    ONLINE = 0
+    """
+    Connected and available.
+"""
+    
+    IDLE = 1
+    """
+    Connected, away.
+"""
+    
+    DO_NOT_DISTURB = 2
+    """
+    Connected, not to be disturbed.
+"""
+    
+    INVISIBLE = 3
+    """
+    Connected but shown as offline to others (the user sees their own `Invisible`).
+"""
+    
+    OFFLINE = 4
+    """
+    No device connected (or invisible, as others see it).
+"""
+    
+    UNKNOWN = 5
+    """
+    A status this version does not know (show it as online).
+"""
+    
+
+
+class _UniffiFfiConverterTypePresenceStatus(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return PresenceStatus.ONLINE
+        if variant == 2:
+            return PresenceStatus.IDLE
+        if variant == 3:
+            return PresenceStatus.DO_NOT_DISTURB
+        if variant == 4:
+            return PresenceStatus.INVISIBLE
+        if variant == 5:
+            return PresenceStatus.OFFLINE
+        if variant == 6:
+            return PresenceStatus.UNKNOWN
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == PresenceStatus.ONLINE:
+            return
+        if value == PresenceStatus.IDLE:
+            return
+        if value == PresenceStatus.DO_NOT_DISTURB:
+            return
+        if value == PresenceStatus.INVISIBLE:
+            return
+        if value == PresenceStatus.OFFLINE:
+            return
+        if value == PresenceStatus.UNKNOWN:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == PresenceStatus.ONLINE:
+            buf.write_i32(1)
+        if value == PresenceStatus.IDLE:
+            buf.write_i32(2)
+        if value == PresenceStatus.DO_NOT_DISTURB:
+            buf.write_i32(3)
+        if value == PresenceStatus.INVISIBLE:
+            buf.write_i32(4)
+        if value == PresenceStatus.OFFLINE:
+            buf.write_i32(5)
+        if value == PresenceStatus.UNKNOWN:
+            buf.write_i32(6)
+
+
+
+@dataclass
+class Presence:
+    """
+    A user's presence as the user may see it.
+"""
+    def __init__(self, *, user_id:str, status:PresenceStatus, text:str, last_seen_ms:typing.Optional[int]):
+        self.user_id = user_id
+        self.status = status
+        self.text = text
+        self.last_seen_ms = last_seen_ms
+        
+        
+
+    
+    def __str__(self):
+        return "Presence(user_id={}, status={}, text={}, last_seen_ms={})".format(self.user_id, self.status, self.text, self.last_seen_ms)
+    def __eq__(self, other):
+        if self.user_id != other.user_id:
+            return False
+        if self.status != other.status:
+            return False
+        if self.text != other.text:
+            return False
+        if self.last_seen_ms != other.last_seen_ms:
+            return False
+        return True
+
+class _UniffiFfiConverterTypePresence(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Presence(
+            user_id=_UniffiFfiConverterString.read(buf),
+            status=_UniffiFfiConverterTypePresenceStatus.read(buf),
+            text=_UniffiFfiConverterString.read(buf),
+            last_seen_ms=_UniffiFfiConverterOptionalInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.user_id)
+        _UniffiFfiConverterTypePresenceStatus.check_lower(value.status)
+        _UniffiFfiConverterString.check_lower(value.text)
+        _UniffiFfiConverterOptionalInt64.check_lower(value.last_seen_ms)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.user_id, buf)
+        _UniffiFfiConverterTypePresenceStatus.write(value.status, buf)
+        _UniffiFfiConverterString.write(value.text, buf)
+        _UniffiFfiConverterOptionalInt64.write(value.last_seen_ms, buf)
+
+@dataclass
+class Profile:
+    """
+    What a user shows of themselves.
+"""
+    def __init__(self, *, user_id:str, display_name:str, avatar_url:str, fields:dict[str, str], updated_at_ms:int):
+        self.user_id = user_id
+        self.display_name = display_name
+        self.avatar_url = avatar_url
+        self.fields = fields
+        self.updated_at_ms = updated_at_ms
+        
+        
+
+    
+    def __str__(self):
+        return "Profile(user_id={}, display_name={}, avatar_url={}, fields={}, updated_at_ms={})".format(self.user_id, self.display_name, self.avatar_url, self.fields, self.updated_at_ms)
+    def __eq__(self, other):
+        if self.user_id != other.user_id:
+            return False
+        if self.display_name != other.display_name:
+            return False
+        if self.avatar_url != other.avatar_url:
+            return False
+        if self.fields != other.fields:
+            return False
+        if self.updated_at_ms != other.updated_at_ms:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeProfile(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Profile(
+            user_id=_UniffiFfiConverterString.read(buf),
+            display_name=_UniffiFfiConverterString.read(buf),
+            avatar_url=_UniffiFfiConverterString.read(buf),
+            fields=_UniffiFfiConverterMapStringString.read(buf),
+            updated_at_ms=_UniffiFfiConverterInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.user_id)
+        _UniffiFfiConverterString.check_lower(value.display_name)
+        _UniffiFfiConverterString.check_lower(value.avatar_url)
+        _UniffiFfiConverterMapStringString.check_lower(value.fields)
+        _UniffiFfiConverterInt64.check_lower(value.updated_at_ms)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.user_id, buf)
+        _UniffiFfiConverterString.write(value.display_name, buf)
+        _UniffiFfiConverterString.write(value.avatar_url, buf)
+        _UniffiFfiConverterMapStringString.write(value.fields, buf)
+        _UniffiFfiConverterInt64.write(value.updated_at_ms, buf)
+
+@dataclass
+class ProfileUpdate:
+    """
+    Changes to the user's own profile; none leaves a field as it is.
+"""
+    def __init__(self, *, display_name:typing.Optional[str] = _DEFAULT, avatar_url:typing.Optional[str] = _DEFAULT, fields:dict[str, str] = _DEFAULT):
+        if display_name is _DEFAULT:
+            self.display_name = None
+        else:
+            self.display_name = display_name
+        if avatar_url is _DEFAULT:
+            self.avatar_url = None
+        else:
+            self.avatar_url = avatar_url
+        if fields is _DEFAULT:
+            self.fields = {}
+        else:
+            self.fields = fields
+        
+        
+
+    
+    def __str__(self):
+        return "ProfileUpdate(display_name={}, avatar_url={}, fields={})".format(self.display_name, self.avatar_url, self.fields)
+    def __eq__(self, other):
+        if self.display_name != other.display_name:
+            return False
+        if self.avatar_url != other.avatar_url:
+            return False
+        if self.fields != other.fields:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeProfileUpdate(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ProfileUpdate(
+            display_name=_UniffiFfiConverterOptionalString.read(buf),
+            avatar_url=_UniffiFfiConverterOptionalString.read(buf),
+            fields=_UniffiFfiConverterMapStringString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterOptionalString.check_lower(value.display_name)
+        _UniffiFfiConverterOptionalString.check_lower(value.avatar_url)
+        _UniffiFfiConverterMapStringString.check_lower(value.fields)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterOptionalString.write(value.display_name, buf)
+        _UniffiFfiConverterOptionalString.write(value.avatar_url, buf)
+        _UniffiFfiConverterMapStringString.write(value.fields, buf)
+
 @dataclass
 class SendOptions:
     """
@@ -8939,6 +10222,75 @@ class _UniffiFfiConverterTypeUsersOutcome(_UniffiConverterRustBuffer):
     def write(value, buf):
         _UniffiFfiConverterSequenceString.write(value.succeeded, buf)
         _UniffiFfiConverterSequenceTypeFailedUser.write(value.failed, buf)
+
+class _UniffiFfiConverterSequenceTypePresence(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypePresence.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypePresence.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypePresence.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class ViewedCommunity:
+    """
+    The community the app shows: its online members now and how many are online (their
+    changes follow while it is viewed).
+"""
+    def __init__(self, *, community_id:str, online_count:int, presences:typing.List[Presence]):
+        self.community_id = community_id
+        self.online_count = online_count
+        self.presences = presences
+        
+        
+
+    
+    def __str__(self):
+        return "ViewedCommunity(community_id={}, online_count={}, presences={})".format(self.community_id, self.online_count, self.presences)
+    def __eq__(self, other):
+        if self.community_id != other.community_id:
+            return False
+        if self.online_count != other.online_count:
+            return False
+        if self.presences != other.presences:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeViewedCommunity(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ViewedCommunity(
+            community_id=_UniffiFfiConverterString.read(buf),
+            online_count=_UniffiFfiConverterUInt64.read(buf),
+            presences=_UniffiFfiConverterSequenceTypePresence.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.community_id)
+        _UniffiFfiConverterUInt64.check_lower(value.online_count)
+        _UniffiFfiConverterSequenceTypePresence.check_lower(value.presences)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.community_id, buf)
+        _UniffiFfiConverterUInt64.write(value.online_count, buf)
+        _UniffiFfiConverterSequenceTypePresence.write(value.presences, buf)
 
 class _UniffiFfiConverterSequenceTypeChannelEntry(_UniffiConverterRustBuffer):
     @classmethod
@@ -9970,6 +11322,298 @@ class _UniffiFfiConverterTypeConnectionState(_UniffiConverterRustBuffer):
         if value.is_DISCONNECTED():
             buf.write_i32(4)
             _UniffiFfiConverterTypeDisconnectReason.write(value.reason, buf)
+
+
+
+
+
+
+
+
+class ConversationListDiff:
+    """
+    A change of the user's conversation list (`Remove` carries the conversation's id).
+"""
+    def __init__(self):
+        raise RuntimeError("ConversationListDiff cannot be instantiated directly")
+
+    # Each enum variant is a nested class of the enum itself.
+    @dataclass
+    class RESET:
+        """
+        The whole list (first value of a subscription, or after a full resync).
+"""
+        
+        def __init__(self, items:typing.List[ConversationEntry]):
+            self.items = items
+            
+            """
+        Every item.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ConversationListDiff.RESET(items={})".format(self.items)
+        def __eq__(self, other):
+            if not isinstance(other, ConversationListDiff):
+                return NotImplemented
+            if not other.is_RESET():
+                return False
+            if self.items != other.items:
+                return False
+            return True
+
+    @dataclass
+    class INSERT:
+        """
+        A new item.
+"""
+        
+        def __init__(self, item:ConversationEntry):
+            self.item = item
+            
+            """
+        The item.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ConversationListDiff.INSERT(item={})".format(self.item)
+        def __eq__(self, other):
+            if not isinstance(other, ConversationListDiff):
+                return NotImplemented
+            if not other.is_INSERT():
+                return False
+            if self.item != other.item:
+                return False
+            return True
+
+    @dataclass
+    class UPDATE:
+        """
+        An item changed.
+"""
+        
+        def __init__(self, item:ConversationEntry):
+            self.item = item
+            
+            """
+        The new value.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ConversationListDiff.UPDATE(item={})".format(self.item)
+        def __eq__(self, other):
+            if not isinstance(other, ConversationListDiff):
+                return NotImplemented
+            if not other.is_UPDATE():
+                return False
+            if self.item != other.item:
+                return False
+            return True
+
+    @dataclass
+    class REMOVE:
+        """
+        The item with this id is gone.
+"""
+        
+        def __init__(self, id:str):
+            self.id = id
+            
+            """
+        Its id.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ConversationListDiff.REMOVE(id={})".format(self.id)
+        def __eq__(self, other):
+            if not isinstance(other, ConversationListDiff):
+                return NotImplemented
+            if not other.is_REMOVE():
+                return False
+            if self.id != other.id:
+                return False
+            return True
+
+    
+
+    # For each variant, we have `is_NAME` and `is_name` methods for easily checking
+    # whether an instance is that variant.
+    def is_RESET(self) -> bool:
+        return isinstance(self, ConversationListDiff.RESET)
+    def is_reset(self) -> bool:
+        return isinstance(self, ConversationListDiff.RESET)
+    def is_INSERT(self) -> bool:
+        return isinstance(self, ConversationListDiff.INSERT)
+    def is_insert(self) -> bool:
+        return isinstance(self, ConversationListDiff.INSERT)
+    def is_UPDATE(self) -> bool:
+        return isinstance(self, ConversationListDiff.UPDATE)
+    def is_update(self) -> bool:
+        return isinstance(self, ConversationListDiff.UPDATE)
+    def is_REMOVE(self) -> bool:
+        return isinstance(self, ConversationListDiff.REMOVE)
+    def is_remove(self) -> bool:
+        return isinstance(self, ConversationListDiff.REMOVE)
+    
+
+# Now, a little trick - we make each nested variant class be a subclass of the main
+# enum class, so that method calls and instance checks etc will work intuitively.
+# We might be able to do this a little more neatly with a metaclass, but this'll do.
+ConversationListDiff.RESET = type("ConversationListDiff.RESET", (ConversationListDiff.RESET, ConversationListDiff,), {})  # type: ignore
+ConversationListDiff.INSERT = type("ConversationListDiff.INSERT", (ConversationListDiff.INSERT, ConversationListDiff,), {})  # type: ignore
+ConversationListDiff.UPDATE = type("ConversationListDiff.UPDATE", (ConversationListDiff.UPDATE, ConversationListDiff,), {})  # type: ignore
+ConversationListDiff.REMOVE = type("ConversationListDiff.REMOVE", (ConversationListDiff.REMOVE, ConversationListDiff,), {})  # type: ignore
+
+
+
+
+class _UniffiFfiConverterTypeConversationListDiff(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return ConversationListDiff.RESET(
+                _UniffiFfiConverterSequenceTypeConversationEntry.read(buf),
+            )
+        if variant == 2:
+            return ConversationListDiff.INSERT(
+                _UniffiFfiConverterTypeConversationEntry.read(buf),
+            )
+        if variant == 3:
+            return ConversationListDiff.UPDATE(
+                _UniffiFfiConverterTypeConversationEntry.read(buf),
+            )
+        if variant == 4:
+            return ConversationListDiff.REMOVE(
+                _UniffiFfiConverterString.read(buf),
+            )
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value.is_RESET():
+            _UniffiFfiConverterSequenceTypeConversationEntry.check_lower(value.items)
+            return
+        if value.is_INSERT():
+            _UniffiFfiConverterTypeConversationEntry.check_lower(value.item)
+            return
+        if value.is_UPDATE():
+            _UniffiFfiConverterTypeConversationEntry.check_lower(value.item)
+            return
+        if value.is_REMOVE():
+            _UniffiFfiConverterString.check_lower(value.id)
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value.is_RESET():
+            buf.write_i32(1)
+            _UniffiFfiConverterSequenceTypeConversationEntry.write(value.items, buf)
+        if value.is_INSERT():
+            buf.write_i32(2)
+            _UniffiFfiConverterTypeConversationEntry.write(value.item, buf)
+        if value.is_UPDATE():
+            buf.write_i32(3)
+            _UniffiFfiConverterTypeConversationEntry.write(value.item, buf)
+        if value.is_REMOVE():
+            buf.write_i32(4)
+            _UniffiFfiConverterString.write(value.id, buf)
+
+
+
+
+
+
+
+
+class DmPolicy(enum.Enum):
+    """
+    Who may start a conversation with the user.
+"""
+    
+    ANYONE = 0
+    """
+    Anyone.
+"""
+    
+    SHARED_COMMUNITY = 1
+    """
+    Only users who share a community with the user.
+"""
+    
+    NOBODY = 2
+    """
+    Nobody (existing conversations go on).
+"""
+    
+    UNKNOWN = 3
+    """
+    A policy this version does not know (treated as `nobody`).
+"""
+    
+
+
+class _UniffiFfiConverterTypeDmPolicy(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return DmPolicy.ANYONE
+        if variant == 2:
+            return DmPolicy.SHARED_COMMUNITY
+        if variant == 3:
+            return DmPolicy.NOBODY
+        if variant == 4:
+            return DmPolicy.UNKNOWN
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == DmPolicy.ANYONE:
+            return
+        if value == DmPolicy.SHARED_COMMUNITY:
+            return
+        if value == DmPolicy.NOBODY:
+            return
+        if value == DmPolicy.UNKNOWN:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == DmPolicy.ANYONE:
+            buf.write_i32(1)
+        if value == DmPolicy.SHARED_COMMUNITY:
+            buf.write_i32(2)
+        if value == DmPolicy.NOBODY:
+            buf.write_i32(3)
+        if value == DmPolicy.UNKNOWN:
+            buf.write_i32(4)
 
 
 
@@ -12543,6 +14187,150 @@ class _UniffiFfiConverterTypeThreadListListener:
         buf.write_u64(cls.lower(value))
 
 
+class TypingListener():
+    """
+    Receives who is typing in a channel, thread or conversation: the list now, then the
+    whole list after every change (sorted user ids, never the user).
+"""
+    
+    def on_update(self, user_ids: typing.List[str]) -> None:
+        """
+        Who is typing now.
+"""
+        raise NotImplementedError
+
+class TypingListenerImpl(TypingListener):
+    """
+    Receives who is typing in a channel, thread or conversation: the list now, then the
+    whole list after every change (sorted user ids, never the user).
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_free_typinglistener, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_clone_typinglistener, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def on_update(self, user_ids: typing.List[str]) -> None:
+        """
+        Who is typing now.
+"""
+        
+        _UniffiFfiConverterSequenceString.check_lower(user_ids)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceString.lower(user_ids),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeListenerError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_typinglistener_on_update,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplTypingListenerImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_TYPING_LISTENER_METHOD0
+    def on_update(
+            uniffi_handle,
+            user_ids,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypeTypingListener._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterSequenceString.lift(user_ids), )
+            uniffi_method = uniffi_obj.on_update
+            return uniffi_method(*uniffi_args)
+        write_return_value = lambda v: None
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                ListenerError,
+                _UniffiFfiConverterTypeListenerError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_TYPING_LISTENER
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypeTypingListener._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_TYPING_LISTENER
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypeTypingListener._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceCommunitySdkFfiTypingListener(
+        _uniffi_free,
+        _uniffi_clone,
+        on_update,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_typinglistener(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypeTypingListener:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return TypingListenerImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypeTypingListener._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: TypingListener):
+        if not isinstance(value, TypingListener):
+            raise TypeError("Expected TypingListener subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: TypingListener):
+         if isinstance(value, TypingListenerImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypeTypingListener._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: TypingListener, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
 class ChannelProtocol(typing.Protocol):
     """
     A handle on one channel, or on a thread's message stream (`ChannelThread.messages()`,
@@ -12614,6 +14402,11 @@ class ChannelProtocol(typing.Protocol):
     def id(self, ) -> str:
         """
         The channel's id (the thread's, for a thread's message stream).
+"""
+        raise NotImplementedError
+    async def join_voice(self, ) -> None:
+        """
+        Sits the user down in this voice channel (standing up from any other).
 """
         raise NotImplementedError
     async def mark_all_read(self, ) -> ChannelHead:
@@ -12710,6 +14503,13 @@ class ChannelProtocol(typing.Protocol):
         first, then threads started or changed (`Update`) and deleted (`Remove`).
 """
         raise NotImplementedError
+    def subscribe_typing(self, listener: TypingListener) -> TaskHandle:
+        """
+        Who is typing here (a channel, a thread's or a conversation's stream): the list
+        now, then the whole list after every change (someone starts, their message
+        arrives, or their indicator runs out).
+"""
+        raise NotImplementedError
     def thread(self, thread_id: str) -> ChannelThread:
         """
         A handle on one of this channel's threads (no I/O).
@@ -12725,6 +14525,16 @@ class ChannelProtocol(typing.Protocol):
         Unread and mention counts summed over the user's joined threads of this channel (the channel's "threads have unread messages" mark).
 """
         raise NotImplementedError
+    def typers(self, ) -> typing.List[str]:
+        """
+        Who is typing here now (not the user), sorted.
+"""
+        raise NotImplementedError
+    async def typing(self, ) -> bool:
+        """
+        Tells the readers of this channel, thread or conversation that the user is typing. Call it on every keystroke: it reaches the server at most once per `typing_interval_ms` (returns whether this call was sent). Refused where sending is.
+"""
+        raise NotImplementedError
     async def unpin_message(self, seq: int) -> PendingChange:
         """
         Unpins a message (`manage_messages`; queued like an edit).
@@ -12738,6 +14548,11 @@ class ChannelProtocol(typing.Protocol):
     async def update(self, update: ChannelUpdate) -> ChannelInfo:
         """
         Changes the channel (`manage_channels`): also `follows_category` and `mute_all`; absent fields stay.
+"""
+        raise NotImplementedError
+    async def voice_participants(self, ) -> typing.List[VoiceParticipant]:
+        """
+        Who sits in this voice channel, from the server (the cache is refreshed).
 """
         raise NotImplementedError
     async def wait_for_change(self, key: str) -> typing.Optional[int]:
@@ -13026,6 +14841,23 @@ class Channel(ChannelProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def join_voice(self, ) -> None:
+        """
+        Sits the user down in this voice channel (standing up from any other).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_join_voice(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def mark_all_read(self, ) -> ChannelHead:
         """
         Marks every message read; returns the new head.
@@ -13382,6 +15214,26 @@ class Channel(ChannelProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    def subscribe_typing(self, listener: TypingListener) -> TaskHandle:
+        """
+        Who is typing here (a channel, a thread's or a conversation's stream): the list
+        now, then the whole list after every change (someone starts, their message
+        arrives, or their indicator runs out).
+"""
+        
+        _UniffiFfiConverterTypeTypingListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeTypingListener.lower(listener),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeTaskHandle.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_typing,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def thread(self, thread_id: str) -> ChannelThread:
         """
         A handle on one of this channel's threads (no I/O).
@@ -13441,6 +15293,38 @@ class Channel(ChannelProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    def typers(self, ) -> typing.List[str]:
+        """
+        Who is typing here now (not the user), sorted.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceString.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_typers,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    async def typing(self, ) -> bool:
+        """
+        Tells the readers of this channel, thread or conversation that the user is typing. Call it on every keystroke: it reaches the server at most once per `typing_interval_ms` (returns whether this call was sent). Refused where sending is.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_typing(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_i8,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_i8,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_i8,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def unpin_message(self, seq: int) -> PendingChange:
         """
         Unpins a message (`manage_messages`; queued like an edit).
@@ -13490,6 +15374,23 @@ class Channel(ChannelProtocol):
         _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
         return await _uniffi_rust_call_async(
             _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_update(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def voice_participants(self, ) -> typing.List[VoiceParticipant]:
+        """
+        Who sits in this voice channel, from the server (the cache is refreshed).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeVoiceParticipant.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_voice_participants(*_uniffi_lowered_args),
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
@@ -13828,6 +15729,294 @@ class _UniffiFfiConverterSequenceTypeThreadEntry(_UniffiConverterRustBuffer):
             _UniffiFfiConverterTypeThreadEntry.read(buf) for i in range(count)
         ]
 
+
+class OnlineCountListener():
+    """
+    Receives a viewed community's online member count: the count now (0 until known),
+    then its changes.
+"""
+    
+    def on_update(self, online: int) -> None:
+        """
+        Members online now.
+"""
+        raise NotImplementedError
+
+class OnlineCountListenerImpl(OnlineCountListener):
+    """
+    Receives a viewed community's online member count: the count now (0 until known),
+    then its changes.
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_free_onlinecountlistener, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_clone_onlinecountlistener, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def on_update(self, online: int) -> None:
+        """
+        Members online now.
+"""
+        
+        _UniffiFfiConverterUInt64.check_lower(online)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterUInt64.lower(online),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeListenerError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_onlinecountlistener_on_update,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplOnlineCountListenerImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_ONLINE_COUNT_LISTENER_METHOD0
+    def on_update(
+            uniffi_handle,
+            online,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypeOnlineCountListener._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterUInt64.lift(online), )
+            uniffi_method = uniffi_obj.on_update
+            return uniffi_method(*uniffi_args)
+        write_return_value = lambda v: None
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                ListenerError,
+                _UniffiFfiConverterTypeListenerError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_ONLINE_COUNT_LISTENER
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypeOnlineCountListener._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_ONLINE_COUNT_LISTENER
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypeOnlineCountListener._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceCommunitySdkFfiOnlineCountListener(
+        _uniffi_free,
+        _uniffi_clone,
+        on_update,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_onlinecountlistener(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypeOnlineCountListener:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return OnlineCountListenerImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypeOnlineCountListener._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: OnlineCountListener):
+        if not isinstance(value, OnlineCountListener):
+            raise TypeError("Expected OnlineCountListener subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: OnlineCountListener):
+         if isinstance(value, OnlineCountListenerImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypeOnlineCountListener._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: OnlineCountListener, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
+class VoiceListener():
+    """
+    Receives who sits in a community's voice channels: the list now, then the whole list
+    after every change.
+"""
+    
+    def on_update(self, participants: typing.List[VoiceParticipant]) -> None:
+        """
+        Everyone sitting in a voice channel of the community, in the order they sat down.
+"""
+        raise NotImplementedError
+
+class VoiceListenerImpl(VoiceListener):
+    """
+    Receives who sits in a community's voice channels: the list now, then the whole list
+    after every change.
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_free_voicelistener, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_clone_voicelistener, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def on_update(self, participants: typing.List[VoiceParticipant]) -> None:
+        """
+        Everyone sitting in a voice channel of the community, in the order they sat down.
+"""
+        
+        _UniffiFfiConverterSequenceTypeVoiceParticipant.check_lower(participants)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceTypeVoiceParticipant.lower(participants),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeListenerError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_voicelistener_on_update,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplVoiceListenerImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_VOICE_LISTENER_METHOD0
+    def on_update(
+            uniffi_handle,
+            participants,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypeVoiceListener._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterSequenceTypeVoiceParticipant.lift(participants), )
+            uniffi_method = uniffi_obj.on_update
+            return uniffi_method(*uniffi_args)
+        write_return_value = lambda v: None
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                ListenerError,
+                _UniffiFfiConverterTypeListenerError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_VOICE_LISTENER
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypeVoiceListener._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_VOICE_LISTENER
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypeVoiceListener._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceCommunitySdkFfiVoiceListener(
+        _uniffi_free,
+        _uniffi_clone,
+        on_update,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_voicelistener(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypeVoiceListener:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return VoiceListenerImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypeVoiceListener._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: VoiceListener):
+        if not isinstance(value, VoiceListener):
+            raise TypeError("Expected VoiceListener subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: VoiceListener):
+         if isinstance(value, VoiceListenerImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypeVoiceListener._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: VoiceListener, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
 class _UniffiFfiConverterOptionalTypeCommunityUnread(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -13989,6 +16178,11 @@ class CommunityProtocol(typing.Protocol):
         Leaves the community (not for its owner).
 """
         raise NotImplementedError
+    async def leave_voice(self, ) -> None:
+        """
+        Stands the user up from the voice channel they sit in.
+"""
+        raise NotImplementedError
     async def members(self, query: typing.Optional[str],cursor: typing.Optional[str],limit: typing.Optional[int]) -> MemberPage:
         """
         A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
@@ -13997,6 +16191,11 @@ class CommunityProtocol(typing.Protocol):
     async def mute_member(self, user_id: str,until_ms: typing.Optional[int]) -> MemberInfo:
         """
         Mutes a member until a time (ms since the epoch), or unmutes (none) (`mute_members`; the member must rank below the user).
+"""
+        raise NotImplementedError
+    def online_count(self, ) -> typing.Optional[int]:
+        """
+        How many members are online, when known (the community is viewed).
 """
         raise NotImplementedError
     def permissions(self, ) -> typing.Optional[int]:
@@ -14059,6 +16258,18 @@ class CommunityProtocol(typing.Protocol):
         Channel list changes: the whole list first, then diffs.
 """
         raise NotImplementedError
+    def subscribe_online_count(self, listener: OnlineCountListener) -> TaskHandle:
+        """
+        The online member count (0 until known), then its changes while the community is
+        viewed (`view`).
+"""
+        raise NotImplementedError
+    def subscribe_voice(self, listener: VoiceListener) -> TaskHandle:
+        """
+        Who sits in this community's voice channels: the list now, then the whole list
+        after every change.
+"""
+        raise NotImplementedError
     def thread(self, thread_id: str,channel_id: str) -> ChannelThread:
         """
         A handle on thread `thread_id` of channel `channel_id` (no I/O).
@@ -14097,6 +16308,16 @@ class CommunityProtocol(typing.Protocol):
     async def update_group(self, group_id: str,update: GroupUpdate) -> Group:
         """
         Changes a group below the user's highest (`manage_roles`); absent fields stay.
+"""
+        raise NotImplementedError
+    async def view(self, ) -> ViewedCommunity:
+        """
+        Shows this community (see the client's `view_community`): its online members' presence and online count follow.
+"""
+        raise NotImplementedError
+    def voice(self, ) -> typing.List[VoiceParticipant]:
+        """
+        Who sits in this community's voice channels, as last known, in the order they sat down.
 """
         raise NotImplementedError
 
@@ -14614,6 +16835,23 @@ class Community(CommunityProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    async def leave_voice(self, ) -> None:
+        """
+        Stands the user up from the voice channel they sit in.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_leave_voice(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def members(self, query: typing.Optional[str],cursor: typing.Optional[str],limit: typing.Optional[int]) -> MemberPage:
         """
         A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
@@ -14663,6 +16901,21 @@ class Community(CommunityProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    def online_count(self, ) -> typing.Optional[int]:
+        """
+        How many members are online, when known (the community is viewed).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalUInt64.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_online_count,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def permissions(self, ) -> typing.Optional[int]:
         """
         What the user may do in the community at large (a `PermissionFlag` bit set), computed from the cache as the server computes it; none when not cached.
@@ -14899,6 +17152,44 @@ class Community(CommunityProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    def subscribe_online_count(self, listener: OnlineCountListener) -> TaskHandle:
+        """
+        The online member count (0 until known), then its changes while the community is
+        viewed (`view`).
+"""
+        
+        _UniffiFfiConverterTypeOnlineCountListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeOnlineCountListener.lower(listener),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeTaskHandle.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_online_count,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def subscribe_voice(self, listener: VoiceListener) -> TaskHandle:
+        """
+        Who sits in this community's voice channels: the list now, then the whole list
+        after every change.
+"""
+        
+        _UniffiFfiConverterTypeVoiceListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeVoiceListener.lower(listener),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeTaskHandle.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_voice,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def thread(self, thread_id: str,channel_id: str) -> ChannelThread:
         """
         A handle on thread `thread_id` of channel `channel_id` (no I/O).
@@ -15067,6 +17358,38 @@ class Community(CommunityProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    async def view(self, ) -> ViewedCommunity:
+        """
+        Shows this community (see the client's `view_community`): its online members' presence and online count follow.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeViewedCommunity.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_view(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    def voice(self, ) -> typing.List[VoiceParticipant]:
+        """
+        Who sits in this community's voice channels, as last known, in the order they sat down.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeVoiceParticipant.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_voice,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
 
 
 
@@ -15096,6 +17419,54 @@ class _UniffiFfiConverterTypeCommunity:
     @classmethod
     def write(cls, value: Community, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
+
+class _UniffiFfiConverterOptionalTypeConversationEntry(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeConversationEntry.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeConversationEntry.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeConversationEntry.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterSequenceTypeProfile(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeProfile.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeProfile.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeProfile.read(buf) for i in range(count)
+        ]
 
 class _UniffiFfiConverterOptionalTypeLocalMessage(_UniffiConverterRustBuffer):
     @classmethod
@@ -15144,6 +17515,223 @@ class _UniffiFfiConverterSequenceTypePendingChange(_UniffiConverterRustBuffer):
         return [
             _UniffiFfiConverterTypePendingChange.read(buf) for i in range(count)
         ]
+
+class _UniffiFfiConverterOptionalTypePresence(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypePresence.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypePresence.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypePresence.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterOptionalSequenceString(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterSequenceString.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterSequenceString.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterSequenceString.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+
+class PresenceListener():
+    """
+    Receives presence: the known values first, then each batch of changes.
+"""
+    
+    def on_update(self, presences: typing.List[Presence]) -> None:
+        """
+        Presence values as they are now.
+"""
+        raise NotImplementedError
+
+class PresenceListenerImpl(PresenceListener):
+    """
+    Receives presence: the known values first, then each batch of changes.
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_free_presencelistener, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_clone_presencelistener, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def on_update(self, presences: typing.List[Presence]) -> None:
+        """
+        Presence values as they are now.
+"""
+        
+        _UniffiFfiConverterSequenceTypePresence.check_lower(presences)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceTypePresence.lower(presences),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeListenerError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_presencelistener_on_update,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplPresenceListenerImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_PRESENCE_LISTENER_METHOD0
+    def on_update(
+            uniffi_handle,
+            presences,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypePresenceListener._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterSequenceTypePresence.lift(presences), )
+            uniffi_method = uniffi_obj.on_update
+            return uniffi_method(*uniffi_args)
+        write_return_value = lambda v: None
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                ListenerError,
+                _UniffiFfiConverterTypeListenerError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_PRESENCE_LISTENER
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypePresenceListener._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_PRESENCE_LISTENER
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypePresenceListener._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceCommunitySdkFfiPresenceListener(
+        _uniffi_free,
+        _uniffi_clone,
+        on_update,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_presencelistener(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypePresenceListener:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return PresenceListenerImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypePresenceListener._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: PresenceListener):
+        if not isinstance(value, PresenceListener):
+            raise TypeError("Expected PresenceListener subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: PresenceListener):
+         if isinstance(value, PresenceListenerImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypePresenceListener._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: PresenceListener, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+class _UniffiFfiConverterOptionalTypeProfile(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeProfile.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeProfile.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeProfile.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
 
 class _UniffiFfiConverterSequenceTypeCommunityListDiff(_UniffiConverterRustBuffer):
     @classmethod
@@ -15452,6 +18040,175 @@ class _UniffiFfiConverterTypeConnectionListener:
     def write(cls, value: ConnectionListener, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
+class _UniffiFfiConverterSequenceTypeConversationListDiff(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeConversationListDiff.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeConversationListDiff.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeConversationListDiff.read(buf) for i in range(count)
+        ]
+
+
+class ConversationListListener():
+    """
+    Receives the user's conversation list: `Reset` (newest activity first) first, then
+    conversations started, renamed, grown, active or read (`Insert` / `Update`) and left
+    (`Remove`, by conversation id), in batches.
+"""
+    
+    def on_update(self, diffs: typing.List[ConversationListDiff]) -> None:
+        """
+        A batch of changes.
+"""
+        raise NotImplementedError
+
+class ConversationListListenerImpl(ConversationListListener):
+    """
+    Receives the user's conversation list: `Reset` (newest activity first) first, then
+    conversations started, renamed, grown, active or read (`Insert` / `Update`) and left
+    (`Remove`, by conversation id), in batches.
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_free_conversationlistlistener, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_clone_conversationlistlistener, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def on_update(self, diffs: typing.List[ConversationListDiff]) -> None:
+        """
+        A batch of changes.
+"""
+        
+        _UniffiFfiConverterSequenceTypeConversationListDiff.check_lower(diffs)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceTypeConversationListDiff.lower(diffs),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeListenerError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_conversationlistlistener_on_update,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplConversationListListenerImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_CONVERSATION_LIST_LISTENER_METHOD0
+    def on_update(
+            uniffi_handle,
+            diffs,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypeConversationListListener._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterSequenceTypeConversationListDiff.lift(diffs), )
+            uniffi_method = uniffi_obj.on_update
+            return uniffi_method(*uniffi_args)
+        write_return_value = lambda v: None
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                ListenerError,
+                _UniffiFfiConverterTypeListenerError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_CONVERSATION_LIST_LISTENER
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypeConversationListListener._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_CONVERSATION_LIST_LISTENER
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypeConversationListListener._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceCommunitySdkFfiConversationListListener(
+        _uniffi_free,
+        _uniffi_clone,
+        on_update,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_conversationlistlistener(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypeConversationListListener:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return ConversationListListenerImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypeConversationListListener._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: ConversationListListener):
+        if not isinstance(value, ConversationListListener):
+            raise TypeError("Expected ConversationListListener subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: ConversationListListener):
+         if isinstance(value, ConversationListListenerImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypeConversationListListener._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: ConversationListListener, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
 
 class OutboxListener():
     """
@@ -15594,6 +18351,150 @@ class _UniffiFfiConverterTypeOutboxListener:
 
     @classmethod
     def write(cls, value: OutboxListener, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
+class ProfileListener():
+    """
+    Receives profiles: the cached ones of the followed users first, then each batch of
+    changed profiles.
+"""
+    
+    def on_update(self, profiles: typing.List[Profile]) -> None:
+        """
+        Profiles as they are now.
+"""
+        raise NotImplementedError
+
+class ProfileListenerImpl(ProfileListener):
+    """
+    Receives profiles: the cached ones of the followed users first, then each batch of
+    changed profiles.
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_free_profilelistener, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_clone_profilelistener, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def on_update(self, profiles: typing.List[Profile]) -> None:
+        """
+        Profiles as they are now.
+"""
+        
+        _UniffiFfiConverterSequenceTypeProfile.check_lower(profiles)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceTypeProfile.lower(profiles),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeListenerError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_profilelistener_on_update,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplProfileListenerImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_PROFILE_LISTENER_METHOD0
+    def on_update(
+            uniffi_handle,
+            profiles,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypeProfileListener._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterSequenceTypeProfile.lift(profiles), )
+            uniffi_method = uniffi_obj.on_update
+            return uniffi_method(*uniffi_args)
+        write_return_value = lambda v: None
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                ListenerError,
+                _UniffiFfiConverterTypeListenerError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_PROFILE_LISTENER
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypeProfileListener._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_PROFILE_LISTENER
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypeProfileListener._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceCommunitySdkFfiProfileListener(
+        _uniffi_free,
+        _uniffi_clone,
+        on_update,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_profilelistener(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypeProfileListener:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return ProfileListenerImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypeProfileListener._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: ProfileListener):
+        if not isinstance(value, ProfileListener):
+            raise TypeError("Expected ProfileListener subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: ProfileListener):
+         if isinstance(value, ProfileListenerImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypeProfileListener._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: ProfileListener, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
 
@@ -15882,6 +18783,31 @@ class _UniffiFfiConverterTypeUnreadListener:
     def write(cls, value: UnreadListener, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
+class _UniffiFfiConverterOptionalTypeViewedCommunity(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeViewedCommunity.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeViewedCommunity.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeViewedCommunity.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
 
 class ClientProtocol(typing.Protocol):
     """
@@ -15889,6 +18815,21 @@ class ClientProtocol(typing.Protocol):
     blocking constructor, then `login`.
 """
     
+    async def add_conversation_members(self, conversation_id: str,user_ids: typing.List[str]) -> ConversationEntry:
+        """
+        Adds users to a group conversation (each one's policy and blocks apply).
+"""
+        raise NotImplementedError
+    async def block_user(self, user_id: str) -> None:
+        """
+        Blocks a user: they can no longer start a conversation with the user nor send into their direct conversation, and neither can the user (`blocked`).
+"""
+        raise NotImplementedError
+    async def blocked_users(self, ) -> typing.List[str]:
+        """
+        The users the user blocked (asks the server).
+"""
+        raise NotImplementedError
     def communities(self, ) -> typing.List[CommunityEntry]:
         """
         The joined communities held in the cache, whole.
@@ -15904,9 +18845,48 @@ class ClientProtocol(typing.Protocol):
         The connection state now.
 """
         raise NotImplementedError
+    def conversation(self, conversation_id: str) -> Channel:
+        """
+        The message stream of a conversation (no I/O): a `Channel` of community `@me` on
+        the conversation's id, whose calls (`send`, `messages`, `subscribe_messages`,
+        `mark_read`, `edit_message`, `add_reaction`, `typing`…) work as in a channel.
+"""
+        raise NotImplementedError
+    def conversation_entry(self, conversation_id: str) -> typing.Optional[ConversationEntry]:
+        """
+        One conversation as cached (none when unknown).
+"""
+        raise NotImplementedError
+    def conversations(self, ) -> typing.List[ConversationEntry]:
+        """
+        The user's conversations as cached, newest activity first, with their heads (unread counts).
+"""
+        raise NotImplementedError
+    async def conversations_page(self, cursor: typing.Optional[str],limit: typing.Optional[int]) -> ConversationsPage:
+        """
+        A page of the user's conversations from the server, newest activity first (each also brought into the cache; `cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+"""
+        raise NotImplementedError
     async def create_community(self, params: NewCommunity) -> Community:
         """
         Creates a community; the user becomes its owner.
+"""
+        raise NotImplementedError
+    async def direct_conversation(self, user_id: str) -> Channel:
+        """
+        The direct conversation with `user_id`: the cached one, else started (or found) on
+        the server (refused with `dm_not_allowed` or `blocked`). Returns its message
+        stream; its `id()` is the conversation's id.
+"""
+        raise NotImplementedError
+    def display_name(self, user_id: str) -> str:
+        """
+        What to show for a user: their display name when they set one (cached), else their id.
+"""
+        raise NotImplementedError
+    async def fetch_profiles(self, user_ids: typing.List[str]) -> typing.List[Profile]:
+        """
+        Fetches profiles from the server (100 per request) and caches them.
 """
         raise NotImplementedError
     async def join_community(self, community_id: str,message: typing.Optional[str]) -> JoinOutcome:
@@ -15917,6 +18897,11 @@ class ClientProtocol(typing.Protocol):
     async def joined_communities_page(self, cursor: typing.Optional[str],limit: typing.Optional[int]) -> CommunityPage:
         """
         One page of the joined communities from the server, whole (`cursor`: the previous page's `next_cursor`; `limit` 1..=100, default 100).
+"""
+        raise NotImplementedError
+    async def leave_conversation(self, conversation_id: str) -> None:
+        """
+        Leaves a group conversation: it leaves the list and its cache is dropped.
 """
         raise NotImplementedError
     def limits(self, ) -> Limits:
@@ -15952,9 +18937,51 @@ class ClientProtocol(typing.Protocol):
         The changes made on this device to existing messages (edits, recalls, reactions, pins, hides) that are pending, and the most recently settled ones, in order.
 """
         raise NotImplementedError
+    def presence(self, user_id: str) -> typing.Optional[Presence]:
+        """
+        A user's presence as last known (followed users, members of the viewed community); none when unknown.
+"""
+        raise NotImplementedError
+    def presence_stream(self, user_ids: typing.Optional[typing.List[str]],listener: PresenceListener) -> TaskHandle:
+        """
+        Presence values as they change, without asking the server (of `user_ids` only,
+        when given; every followed user and member of the viewed community otherwise): the
+        known values of those users first.
+"""
+        raise NotImplementedError
+    def profile(self, user_id: str) -> typing.Optional[Profile]:
+        """
+        A user's profile as cached (none when unknown).
+"""
+        raise NotImplementedError
+    async def profiles(self, user_ids: typing.List[str]) -> typing.List[Profile]:
+        """
+        Profiles of users: the cached ones, the others fetched (100 per request) and cached. Unknown users are left out.
+"""
+        raise NotImplementedError
     async def refresh_token(self, token: str) -> int:
         """
         Sends a new token now; returns its expiry.
+"""
+        raise NotImplementedError
+    async def rename_conversation(self, conversation_id: str,name: str) -> ConversationEntry:
+        """
+        Renames a group conversation (a participant).
+"""
+        raise NotImplementedError
+    async def set_dm_policy(self, policy: DmPolicy) -> None:
+        """
+        Who may start a conversation with the user (`anyone`, `shared_community`, `nobody`); others are refused with `dm_not_allowed`.
+"""
+        raise NotImplementedError
+    async def set_presence(self, status: PresenceStatus,text: str) -> None:
+        """
+        Sets the user's presence on every device: `online`, `idle`, `do_not_disturb` or `invisible` (shown as offline to others), with a status text (≤ `presence_text_bytes`). Kept for the next sessions of this client.
+"""
+        raise NotImplementedError
+    async def set_profile(self, update: ProfileUpdate) -> Profile:
+        """
+        Changes the user's own profile: the display name and avatar URL when given (empty clears), each field (an empty value removes it); `profile_too_large` over the limits. Everyone who shares a community or a conversation with the user sees the change.
 """
         raise NotImplementedError
     async def shutdown(self, ) -> None:
@@ -15963,6 +18990,11 @@ class ClientProtocol(typing.Protocol):
         closed (the same data directory can be opened again at once). The saved session
         stays resumable. Every later call fails with `closed`. (Rust's `Client::close`;
         named `shutdown` here because `close()` already frees the object in Kotlin.)
+"""
+        raise NotImplementedError
+    async def start_conversation(self, conversation: NewConversation) -> ConversationEntry:
+        """
+        Starts a conversation: with one other user a direct one (the existing one, if any), with more (or `group`) a group of up to `max_conversation_members`. Refused with `dm_not_allowed` by a user's policy and `blocked` by a block either way.
 """
         raise NotImplementedError
     def subscribe_communities(self, listener: CommunityListListener) -> TaskHandle:
@@ -15975,10 +19007,30 @@ class ClientProtocol(typing.Protocol):
         Connection states: the current one, then each change.
 """
         raise NotImplementedError
+    def subscribe_conversations(self, listener: ConversationListListener) -> TaskHandle:
+        """
+        The conversation list: the cached list (newest activity first) first, then its
+        changes (`Insert` / `Update`: started, renamed, grown, active, read; `Remove`: left).
+"""
+        raise NotImplementedError
     async def subscribe_outbox(self, listener: OutboxListener) -> TaskHandle:
         """
         Outbox changes of every channel: every echo first (a `Reset`), then `Local` and
         `Discarded` changes.
+"""
+        raise NotImplementedError
+    async def subscribe_presence(self, user_ids: typing.List[str],listener: PresenceListener) -> TaskHandle:
+        """
+        Follows the presence of users (≤ `max_presence_users`, else `too_many_users`):
+        their presence now first, then every change. The client keeps following them
+        across reconnects until `unsubscribe_presence` (cancelling the handle only stops
+        this listener).
+"""
+        raise NotImplementedError
+    def subscribe_profiles(self, user_ids: typing.Optional[typing.List[str]],listener: ProfileListener) -> TaskHandle:
+        """
+        Profiles as they change from now on (of `user_ids` only, when given): the cached
+        profiles of those users first (nothing when following everyone).
 """
         raise NotImplementedError
     def subscribe_sync_state(self, listener: SyncStateListener) -> TaskHandle:
@@ -15997,6 +19049,11 @@ class ClientProtocol(typing.Protocol):
         How far the cache is from the server now.
 """
         raise NotImplementedError
+    async def unblock_user(self, user_id: str) -> None:
+        """
+        Unblocks a user.
+"""
+        raise NotImplementedError
     def unread(self, ) -> UnreadUpdate:
         """
         Every unread count now (per channel, per community, totals; `reset` is true).
@@ -16007,9 +19064,19 @@ class ClientProtocol(typing.Protocol):
         Total unread (communities in notify status) and total mentions.
 """
         raise NotImplementedError
+    async def unsubscribe_presence(self, user_ids: typing.List[str]) -> None:
+        """
+        Stops following the presence of users.
+"""
+        raise NotImplementedError
     def user_id(self, ) -> typing.Optional[str]:
         """
         The current (or cached) user.
+"""
+        raise NotImplementedError
+    async def view_community(self, community_id: typing.Optional[str]) -> typing.Optional[ViewedCommunity]:
+        """
+        Says which community the app shows (none: none): its online members' presence and its online count follow without subscribing, across reconnects. Returns its online members now.
 """
         raise NotImplementedError
     async def wait_for_change(self, key: str) -> typing.Optional[int]:
@@ -16097,6 +19164,66 @@ class Client(ClientProtocol):
         inst = cls.__new__(cls)
         inst._handle = handle
         return inst
+    async def add_conversation_members(self, conversation_id: str,user_ids: typing.List[str]) -> ConversationEntry:
+        """
+        Adds users to a group conversation (each one's policy and blocks apply).
+"""
+        
+        _UniffiFfiConverterString.check_lower(conversation_id)
+
+        _UniffiFfiConverterSequenceString.check_lower(user_ids)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(conversation_id),
+            _UniffiFfiConverterSequenceString.lower(user_ids),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeConversationEntry.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_add_conversation_members(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def block_user(self, user_id: str) -> None:
+        """
+        Blocks a user: they can no longer start a conversation with the user nor send into their direct conversation, and neither can the user (`blocked`).
+"""
+        
+        _UniffiFfiConverterString.check_lower(user_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(user_id),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_block_user(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def blocked_users(self, ) -> typing.List[str]:
+        """
+        The users the user blocked (asks the server).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_blocked_users(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     def communities(self, ) -> typing.List[CommunityEntry]:
         """
         The joined communities held in the cache, whole.
@@ -16145,6 +19272,82 @@ class Client(ClientProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    def conversation(self, conversation_id: str) -> Channel:
+        """
+        The message stream of a conversation (no I/O): a `Channel` of community `@me` on
+        the conversation's id, whose calls (`send`, `messages`, `subscribe_messages`,
+        `mark_read`, `edit_message`, `add_reaction`, `typing`…) work as in a channel.
+"""
+        
+        _UniffiFfiConverterString.check_lower(conversation_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(conversation_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeChannel.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversation,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def conversation_entry(self, conversation_id: str) -> typing.Optional[ConversationEntry]:
+        """
+        One conversation as cached (none when unknown).
+"""
+        
+        _UniffiFfiConverterString.check_lower(conversation_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(conversation_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalTypeConversationEntry.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversation_entry,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def conversations(self, ) -> typing.List[ConversationEntry]:
+        """
+        The user's conversations as cached, newest activity first, with their heads (unread counts).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeConversationEntry.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversations,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    async def conversations_page(self, cursor: typing.Optional[str],limit: typing.Optional[int]) -> ConversationsPage:
+        """
+        A page of the user's conversations from the server, newest activity first (each also brought into the cache; `cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+"""
+        
+        _UniffiFfiConverterOptionalString.check_lower(cursor)
+
+        _UniffiFfiConverterOptionalUInt32.check_lower(limit)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterOptionalString.lower(cursor),
+            _UniffiFfiConverterOptionalUInt32.lower(limit),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeConversationsPage.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversations_page(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def create_community(self, params: NewCommunity) -> Community:
         """
         Creates a community; the user becomes its owner.
@@ -16162,6 +19365,66 @@ class Client(ClientProtocol):
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def direct_conversation(self, user_id: str) -> Channel:
+        """
+        The direct conversation with `user_id`: the cached one, else started (or found) on
+        the server (refused with `dm_not_allowed` or `blocked`). Returns its message
+        stream; its `id()` is the conversation's id.
+"""
+        
+        _UniffiFfiConverterString.check_lower(user_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(user_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeChannel.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_direct_conversation(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    def display_name(self, user_id: str) -> str:
+        """
+        What to show for a user: their display name when they set one (cached), else their id.
+"""
+        
+        _UniffiFfiConverterString.check_lower(user_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(user_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_display_name,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    async def fetch_profiles(self, user_ids: typing.List[str]) -> typing.List[Profile]:
+        """
+        Fetches profiles from the server (100 per request) and caches them.
+"""
+        
+        _UniffiFfiConverterSequenceString.check_lower(user_ids)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceString.lower(user_ids),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeProfile.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_fetch_profiles(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
@@ -16208,6 +19471,26 @@ class Client(ClientProtocol):
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def leave_conversation(self, conversation_id: str) -> None:
+        """
+        Leaves a group conversation: it leaves the list and its cache is dropped.
+"""
+        
+        _UniffiFfiConverterString.check_lower(conversation_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(conversation_id),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_leave_conversation(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
@@ -16323,6 +19606,85 @@ class Client(ClientProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    def presence(self, user_id: str) -> typing.Optional[Presence]:
+        """
+        A user's presence as last known (followed users, members of the viewed community); none when unknown.
+"""
+        
+        _UniffiFfiConverterString.check_lower(user_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(user_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalTypePresence.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_presence,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def presence_stream(self, user_ids: typing.Optional[typing.List[str]],listener: PresenceListener) -> TaskHandle:
+        """
+        Presence values as they change, without asking the server (of `user_ids` only,
+        when given; every followed user and member of the viewed community otherwise): the
+        known values of those users first.
+"""
+        
+        _UniffiFfiConverterOptionalSequenceString.check_lower(user_ids)
+
+        _UniffiFfiConverterTypePresenceListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterOptionalSequenceString.lower(user_ids),
+            _UniffiFfiConverterTypePresenceListener.lower(listener),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeTaskHandle.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_presence_stream,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def profile(self, user_id: str) -> typing.Optional[Profile]:
+        """
+        A user's profile as cached (none when unknown).
+"""
+        
+        _UniffiFfiConverterString.check_lower(user_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(user_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalTypeProfile.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_profile,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    async def profiles(self, user_ids: typing.List[str]) -> typing.List[Profile]:
+        """
+        Profiles of users: the cached ones, the others fetched (100 per request) and cached. Unknown users are left out.
+"""
+        
+        _UniffiFfiConverterSequenceString.check_lower(user_ids)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceString.lower(user_ids),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeProfile.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_profiles(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def refresh_token(self, token: str) -> int:
         """
         Sends a new token now; returns its expiry.
@@ -16343,6 +19705,92 @@ class Client(ClientProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    async def rename_conversation(self, conversation_id: str,name: str) -> ConversationEntry:
+        """
+        Renames a group conversation (a participant).
+"""
+        
+        _UniffiFfiConverterString.check_lower(conversation_id)
+
+        _UniffiFfiConverterString.check_lower(name)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(conversation_id),
+            _UniffiFfiConverterString.lower(name),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeConversationEntry.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_rename_conversation(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def set_dm_policy(self, policy: DmPolicy) -> None:
+        """
+        Who may start a conversation with the user (`anyone`, `shared_community`, `nobody`); others are refused with `dm_not_allowed`.
+"""
+        
+        _UniffiFfiConverterTypeDmPolicy.check_lower(policy)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeDmPolicy.lower(policy),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_set_dm_policy(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def set_presence(self, status: PresenceStatus,text: str) -> None:
+        """
+        Sets the user's presence on every device: `online`, `idle`, `do_not_disturb` or `invisible` (shown as offline to others), with a status text (≤ `presence_text_bytes`). Kept for the next sessions of this client.
+"""
+        
+        _UniffiFfiConverterTypePresenceStatus.check_lower(status)
+
+        _UniffiFfiConverterString.check_lower(text)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypePresenceStatus.lower(status),
+            _UniffiFfiConverterString.lower(text),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_set_presence(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def set_profile(self, update: ProfileUpdate) -> Profile:
+        """
+        Changes the user's own profile: the display name and avatar URL when given (empty clears), each field (an empty value removes it); `profile_too_large` over the limits. Everyone who shares a community or a conversation with the user sees the change.
+"""
+        
+        _UniffiFfiConverterTypeProfileUpdate.check_lower(update)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeProfileUpdate.lower(update),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeProfile.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_set_profile(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def shutdown(self, ) -> None:
         """
         Shuts the client down and returns once its connection, tasks and cache file are
@@ -16360,6 +19808,26 @@ class Client(ClientProtocol):
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def start_conversation(self, conversation: NewConversation) -> ConversationEntry:
+        """
+        Starts a conversation: with one other user a direct one (the existing one, if any), with more (or `group`) a group of up to `max_conversation_members`. Refused with `dm_not_allowed` by a user's policy and `blocked` by a block either way.
+"""
+        
+        _UniffiFfiConverterTypeNewConversation.check_lower(conversation)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeNewConversation.lower(conversation),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeConversationEntry.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_start_conversation(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
@@ -16399,6 +19867,25 @@ class Client(ClientProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    def subscribe_conversations(self, listener: ConversationListListener) -> TaskHandle:
+        """
+        The conversation list: the cached list (newest activity first) first, then its
+        changes (`Insert` / `Update`: started, renamed, grown, active, read; `Remove`: left).
+"""
+        
+        _UniffiFfiConverterTypeConversationListListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeConversationListListener.lower(listener),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeTaskHandle.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_conversations,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     async def subscribe_outbox(self, listener: OutboxListener) -> TaskHandle:
         """
         Outbox changes of every channel: every echo first (a `Reset`), then `Local` and
@@ -16420,6 +19907,54 @@ class Client(ClientProtocol):
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
+    async def subscribe_presence(self, user_ids: typing.List[str],listener: PresenceListener) -> TaskHandle:
+        """
+        Follows the presence of users (≤ `max_presence_users`, else `too_many_users`):
+        their presence now first, then every change. The client keeps following them
+        across reconnects until `unsubscribe_presence` (cancelling the handle only stops
+        this listener).
+"""
+        
+        _UniffiFfiConverterSequenceString.check_lower(user_ids)
+
+        _UniffiFfiConverterTypePresenceListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceString.lower(user_ids),
+            _UniffiFfiConverterTypePresenceListener.lower(listener),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeTaskHandle.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_presence(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    def subscribe_profiles(self, user_ids: typing.Optional[typing.List[str]],listener: ProfileListener) -> TaskHandle:
+        """
+        Profiles as they change from now on (of `user_ids` only, when given): the cached
+        profiles of those users first (nothing when following everyone).
+"""
+        
+        _UniffiFfiConverterOptionalSequenceString.check_lower(user_ids)
+
+        _UniffiFfiConverterTypeProfileListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterOptionalSequenceString.lower(user_ids),
+            _UniffiFfiConverterTypeProfileListener.lower(listener),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeTaskHandle.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_profiles,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
     def subscribe_sync_state(self, listener: SyncStateListener) -> TaskHandle:
         """
         Sync states: the current one, then each change (`CaughtUp` after every login and
@@ -16472,6 +20007,26 @@ class Client(ClientProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def unblock_user(self, user_id: str) -> None:
+        """
+        Unblocks a user.
+"""
+        
+        _UniffiFfiConverterString.check_lower(user_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(user_id),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unblock_user(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     def unread(self, ) -> UnreadUpdate:
         """
         Every unread count now (per channel, per community, totals; `reset` is true).
@@ -16502,6 +20057,26 @@ class Client(ClientProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def unsubscribe_presence(self, user_ids: typing.List[str]) -> None:
+        """
+        Stops following the presence of users.
+"""
+        
+        _UniffiFfiConverterSequenceString.check_lower(user_ids)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceString.lower(user_ids),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unsubscribe_presence(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     def user_id(self, ) -> typing.Optional[str]:
         """
         The current (or cached) user.
@@ -16517,6 +20092,26 @@ class Client(ClientProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def view_community(self, community_id: typing.Optional[str]) -> typing.Optional[ViewedCommunity]:
+        """
+        Says which community the app shows (none: none): its online members' presence and its online count follow without subscribing, across reconnects. Returns its online members now.
+"""
+        
+        _UniffiFfiConverterOptionalString.check_lower(community_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterOptionalString.lower(community_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalTypeViewedCommunity.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_view_community(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def wait_for_change(self, key: str) -> typing.Optional[int]:
         """
         Waits until the change `key` (made on this device) is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then); `message_not_found` when unknown.
@@ -16946,6 +20541,21 @@ class _UniffiFfiConverterOptionalTypeTokenProvider(_UniffiConverterRustBuffer):
             return _UniffiFfiConverterTypeTokenProvider.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
+def direct_community_id() -> str:
+    """
+    The id of the reserved community of direct and group conversations (`@me`): a
+    conversation is the channel `conversation_id` of this community in every message call.
+"""
+    _uniffi_lowered_args = (
+    )
+    _uniffi_lift_return = _UniffiFfiConverterString.lift
+    _uniffi_error_converter = None
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_community_sdk_ffi_fn_func_direct_community_id,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
 def permission_flags(permissions: int) -> typing.List[PermissionFlag]:
     """
     The named flags set in `permissions`, in bit order (unknown bits are left out).
@@ -17069,6 +20679,7 @@ __all__ = [
     "JoinPolicy",
     "Role",
     "NotificationStatus",
+    "ConversationKind",
     "MessageContent",
     "Priority",
     "SendState",
@@ -17076,10 +20687,13 @@ __all__ = [
     "PreviewState",
     "ChangeAction",
     "ChangeState",
+    "PresenceStatus",
     "ChannelListDiff",
     "CommunityListDiff",
     "DisconnectReason",
     "ConnectionState",
+    "ConversationListDiff",
+    "DmPolicy",
     "JoinOutcome",
     "ListenerError",
     "LoginOutcome",
@@ -17107,9 +20721,13 @@ __all__ = [
     "CommunityPage",
     "Group",
     "ThreadInfo",
+    "VoiceParticipant",
     "CommunitySnapshot",
     "CommunityUnread",
     "CommunityUpdate",
+    "ConversationInfo",
+    "ConversationEntry",
+    "ConversationsPage",
     "DigestLast",
     "FailedUser",
     "GroupUpdate",
@@ -17131,9 +20749,13 @@ __all__ = [
     "MessageEdit",
     "NewChannel",
     "NewCommunity",
+    "NewConversation",
     "NewGroup",
     "NewThread",
     "PendingChange",
+    "Presence",
+    "Profile",
+    "ProfileUpdate",
     "SendOptions",
     "ThreadEntry",
     "ThreadUpdate",
@@ -17142,6 +20764,8 @@ __all__ = [
     "UnreadTotals",
     "UnreadUpdate",
     "UsersOutcome",
+    "ViewedCommunity",
+    "direct_community_id",
     "permission_flags",
     "permission_names",
     "permissions_of",
@@ -17156,18 +20780,30 @@ __all__ = [
     "TaskHandleProtocol",
     "ThreadListListenerImpl",
     "ThreadListListener",
+    "TypingListenerImpl",
+    "TypingListener",
     "Channel",
     "ChannelProtocol",
     "ChannelListListenerImpl",
     "ChannelListListener",
+    "OnlineCountListenerImpl",
+    "OnlineCountListener",
+    "VoiceListenerImpl",
+    "VoiceListener",
     "Community",
     "CommunityProtocol",
+    "PresenceListenerImpl",
+    "PresenceListener",
     "CommunityListListenerImpl",
     "CommunityListListener",
     "ConnectionListenerImpl",
     "ConnectionListener",
+    "ConversationListListenerImpl",
+    "ConversationListListener",
     "OutboxListenerImpl",
     "OutboxListener",
+    "ProfileListenerImpl",
+    "ProfileListener",
     "SyncStateListenerImpl",
     "SyncStateListener",
     "UnreadListenerImpl",

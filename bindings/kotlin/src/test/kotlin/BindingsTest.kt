@@ -392,6 +392,82 @@ suspend fun scenario(): Unit = coroutineScope {
         archivedSeen.await()
     }
 
+    test("people: a direct conversation (unread 1, read), blocked (4017), profiles, presence, typing, voice") {
+        val community = alice.createCommunity(NewCommunity(name = "Kotlin people", joinPolicy = JoinPolicy.FREE))
+        val channel = community.createChannel(NewChannel(name = "kt-people", kind = ChannelKind.TEXT))
+        val voice = community.createChannel(NewChannel(name = "kt-voice", kind = ChannelKind.VOICE))
+        check(bob.joinCommunity(community.id(), "") is JoinOutcome.Joined) { "bob joins" }
+        val bobCommunity = bob.community(community.id())
+
+        // Alice writes to bob directly; bob's list shows it with one unread; he reads it.
+        val dm = alice.directConversation("bob")
+        check(dm.communityId() == directCommunityId() && directCommunityId() == "@me") { "community ${dm.communityId()}" }
+        val bobDm = bob.conversation(dm.id())
+        runCatching { bobDm.markAllRead() } // the pair's conversation may hold earlier runs' messages
+        val seq = alice.waitForSend(dm.sendText("hi bob, from kotlin").localId)
+        val entry = poll({ bob.conversationEntry(dm.id()) }) { it?.head?.lastSeq == seq }
+        check(entry?.info?.kind == ConversationKind.DIRECT && entry.info.participants == listOf("alice", "bob")) { "entry $entry" }
+        check(entry!!.head.unreadCount == 1UL && entry.head.communityId == "@me") { "head ${entry.head}" }
+        check(bob.conversations().any { it.info.conversationId == dm.id() }) { "bob's list ${bob.conversations()}" }
+        val last = bobDm.messages(null, 1u).single()
+        check(last.senderId == "alice" && (last.content as? MessageContent.Text)?.text == "hi bob, from kotlin") { "message $last" }
+        check(bobDm.markAllRead().unreadCount == 0UL) { "read" }
+        check(poll({ bob.conversationEntry(dm.id()) }) { it?.head?.unreadCount == 0UL }?.head?.unreadCount == 0UL) { "entry read" }
+
+        // Alice blocks bob: his message into their conversation is refused with 4017 blocked.
+        alice.blockUser("bob")
+        try {
+            val blocked = alice.blockedUsers()
+            check(blocked == listOf("bob")) { "blocked $blocked" }
+            val refused = bobDm.sendText("are you there?")
+            try {
+                bob.waitForSend(refused.localId)
+                throw AssertionError("sent through a block")
+            } catch (e: SdkException.Permission) {
+                check(e.code == 4017u && e.name == "blocked") { "error $e" }
+            }
+            bobDm.discard(refused.localId)
+        } finally {
+            alice.unblockUser("bob")
+        }
+
+        // Profiles: alice's display name reaches bob.
+        val profile = alice.setProfile(ProfileUpdate(displayName = "Alice of Kotlin"))
+        check(profile.displayName == "Alice of Kotlin" && profile.userId == "alice") { "profile $profile" }
+        val fetched = bob.fetchProfiles(listOf("alice"))
+        check(fetched.map { it.displayName } == listOf("Alice of Kotlin")) { "fetched $fetched" }
+        check(bob.displayName("alice") == "Alice of Kotlin" && bob.profile("alice")?.displayName == "Alice of Kotlin") { "shown ${bob.displayName("alice")}" }
+
+        // Presence: bob follows alice and sees her online.
+        alice.setPresence(PresenceStatus.ONLINE, "testing kotlin")
+        val online = CompletableDeferred<Presence>()
+        val presenceHandle = bob.subscribePresence(listOf("alice"), object : PresenceListener {
+            override fun onUpdate(presences: List<Presence>) {
+                presences.firstOrNull { it.userId == "alice" && it.status == PresenceStatus.ONLINE }?.let { online.complete(it) }
+            }
+        })
+        val seen = online.await()
+        check(seen.text == "testing kotlin") { "presence $seen" }
+        check(bob.presence("alice")?.status == PresenceStatus.ONLINE) { "cached ${bob.presence("alice")}" }
+        presenceHandle.close()
+        bob.unsubscribePresence(listOf("alice"))
+
+        // Typing: alice types in the channel (throttled: the next keystroke is not sent); bob sees her.
+        val bobChannel = bobCommunity.channel(channel.id())
+        val typing = async { bobChannel.typingChanges().first { "alice" in it } }
+        check(channel.typing()) { "the first keystroke is sent" }
+        check(!channel.typing()) { "the next one within typing_interval_ms is not" }
+        check(typing.await() == listOf("alice")) { "typers" }
+
+        // Voice: alice sits down in the voice channel; bob's community shows her there.
+        val seated = async { bobCommunity.voiceChanges().first { list -> list.any { it.userId == "alice" } } }
+        voice.joinVoice()
+        check(seated.await().single().channelId == voice.id()) { "voice" }
+        check(bobCommunity.voice().map { it.userId } == listOf("alice")) { "cached voice ${bobCommunity.voice()}" }
+        check(voice.voiceParticipants().map { it.userId } == listOf("alice")) { "participants" }
+        community.leaveVoice()
+    }
+
     test("a 301-character community name is SdkException.Limit 5000 name_too_long") {
         try {
             alice.createCommunity(NewCommunity(name = "x".repeat(301), joinPolicy = JoinPolicy.FREE))

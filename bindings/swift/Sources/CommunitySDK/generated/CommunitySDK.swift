@@ -682,6 +682,11 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func hideMessage(seq: UInt64) async throws  -> PendingChange
     
     /**
+     * Sits the user down in this voice channel (standing up from any other).
+     */
+    func joinVoice() async throws 
+    
+    /**
      * Marks every message read; returns the new head.
      */
     func markAllRead() async throws  -> ChannelHead
@@ -772,6 +777,16 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func threadsUnread()  -> ThreadsUnread
     
     /**
+     * Who is typing here now (not the user), sorted.
+     */
+    func typers()  -> [String]
+    
+    /**
+     * Tells the readers of this channel, thread or conversation that the user is typing. Call it on every keystroke: it reaches the server at most once per `typing_interval_ms` (returns whether this call was sent). Refused where sending is.
+     */
+    func typing() async throws  -> Bool
+    
+    /**
      * Unpins a message (`manage_messages`; queued like an edit).
      */
     func unpinMessage(seq: UInt64) async throws  -> PendingChange
@@ -787,9 +802,21 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func update(update: ChannelUpdate) async throws  -> ChannelInfo
     
     /**
+     * Who sits in this voice channel, from the server (the cache is refreshed).
+     */
+    func voiceParticipants() async throws  -> [VoiceParticipant]
+    
+    /**
      * Waits until a change made on this device is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then).
      */
     func waitForChange(key: String) async throws  -> UInt64?
+    
+    /**
+     * Who is typing here (a channel, a thread's or a conversation's stream): the list
+     * now, then the whole list after every change (someone starts, their message
+     * arrives, or their indicator runs out).
+     */
+    func subscribeTyping(listener: TypingListener) throws  -> TaskHandle
     
 }
 /**
@@ -1115,6 +1142,25 @@ open func hideMessage(seq: UInt64)async throws  -> PendingChange  {
             completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypePendingChange_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Sits the user down in this voice channel (standing up from any other).
+     */
+open func joinVoice()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_join_voice(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
             errorHandler: FfiConverterTypeSdkError_lift
         )
 }
@@ -1448,6 +1494,37 @@ open func threadsUnread() -> ThreadsUnread  {
 }
     
     /**
+     * Who is typing here now (not the user), sorted.
+     */
+open func typers() -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_channel_typers(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Tells the readers of this channel, thread or conversation that the user is typing. Call it on every keystroke: it reaches the server at most once per `typing_interval_ms` (returns whether this call was sent). Refused where sending is.
+     */
+open func typing()async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_typing(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_i8,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_i8,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
      * Unpins a message (`manage_messages`; queued like an edit).
      */
 open func unpinMessage(seq: UInt64)async throws  -> PendingChange  {
@@ -1498,6 +1575,25 @@ open func update(update: ChannelUpdate)async throws  -> ChannelInfo  {
 }
     
     /**
+     * Who sits in this voice channel, from the server (the cache is refreshed).
+     */
+open func voiceParticipants()async throws  -> [VoiceParticipant]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_voice_participants(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeVoiceParticipant.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
      * Waits until a change made on this device is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then).
      */
 open func waitForChange(key: String)async throws  -> UInt64?  {
@@ -1514,6 +1610,21 @@ open func waitForChange(key: String)async throws  -> UInt64?  {
             liftFunc: FfiConverterOptionUInt64.lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
+}
+    
+    /**
+     * Who is typing here (a channel, a thread's or a conversation's stream): the list
+     * now, then the whole list after every change (someone starts, their message
+     * arrives, or their indicator runs out).
+     */
+open func subscribeTyping(listener: TypingListener)throws  -> TaskHandle  {
+    return try  FfiConverterTypeTaskHandle_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_channel_subscribe_typing(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTypingListener_lower(listener),uniffiCallStatus
+    )
+})
 }
     
 
@@ -2165,6 +2276,21 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func userId()  -> String?
     
     /**
+     * Adds users to a group conversation (each one's policy and blocks apply).
+     */
+    func addConversationMembers(conversationId: String, userIds: [String]) async throws  -> ConversationEntry
+    
+    /**
+     * Blocks a user: they can no longer start a conversation with the user nor send into their direct conversation, and neither can the user (`blocked`).
+     */
+    func blockUser(userId: String) async throws 
+    
+    /**
+     * The users the user blocked (asks the server).
+     */
+    func blockedUsers() async throws  -> [String]
+    
+    /**
      * The joined communities held in the cache, whole.
      */
     func communities() throws  -> [CommunityEntry]
@@ -2175,6 +2301,31 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func connectionState() throws  -> ConnectionState
     
     /**
+     * One conversation as cached (none when unknown).
+     */
+    func conversationEntry(conversationId: String) throws  -> ConversationEntry?
+    
+    /**
+     * The user's conversations as cached, newest activity first, with their heads (unread counts).
+     */
+    func conversations() throws  -> [ConversationEntry]
+    
+    /**
+     * A page of the user's conversations from the server, newest activity first (each also brought into the cache; `cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+     */
+    func conversationsPage(cursor: String?, limit: UInt32?) async throws  -> ConversationsPage
+    
+    /**
+     * What to show for a user: their display name when they set one (cached), else their id.
+     */
+    func displayName(userId: String) throws  -> String
+    
+    /**
+     * Fetches profiles from the server (100 per request) and caches them.
+     */
+    func fetchProfiles(userIds: [String]) async throws  -> [Profile]
+    
+    /**
      * Joins a community (or files a join request for an approval community).
      */
     func joinCommunity(communityId: String, message: String?) async throws  -> JoinOutcome
@@ -2183,6 +2334,11 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * One page of the joined communities from the server, whole (`cursor`: the previous page's `next_cursor`; `limit` 1..=100, default 100).
      */
     func joinedCommunitiesPage(cursor: String?, limit: UInt32?) async throws  -> CommunityPage
+    
+    /**
+     * Leaves a group conversation: it leaves the list and its cache is dropped.
+     */
+    func leaveConversation(conversationId: String) async throws 
     
     /**
      * The deployment's limits (announced at login; defaults before).
@@ -2210,14 +2366,59 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func pendingChanges() async throws  -> [PendingChange]
     
     /**
+     * A user's presence as last known (followed users, members of the viewed community); none when unknown.
+     */
+    func presence(userId: String) throws  -> Presence?
+    
+    /**
+     * A user's profile as cached (none when unknown).
+     */
+    func profile(userId: String) throws  -> Profile?
+    
+    /**
+     * Profiles of users: the cached ones, the others fetched (100 per request) and cached. Unknown users are left out.
+     */
+    func profiles(userIds: [String]) async throws  -> [Profile]
+    
+    /**
      * Sends a new token now; returns its expiry.
      */
     func refreshToken(token: String) async throws  -> Int64
     
     /**
+     * Renames a group conversation (a participant).
+     */
+    func renameConversation(conversationId: String, name: String) async throws  -> ConversationEntry
+    
+    /**
+     * Who may start a conversation with the user (`anyone`, `shared_community`, `nobody`); others are refused with `dm_not_allowed`.
+     */
+    func setDmPolicy(policy: DmPolicy) async throws 
+    
+    /**
+     * Sets the user's presence on every device: `online`, `idle`, `do_not_disturb` or `invisible` (shown as offline to others), with a status text (≤ `presence_text_bytes`). Kept for the next sessions of this client.
+     */
+    func setPresence(status: PresenceStatus, text: String) async throws 
+    
+    /**
+     * Changes the user's own profile: the display name and avatar URL when given (empty clears), each field (an empty value removes it); `profile_too_large` over the limits. Everyone who shares a community or a conversation with the user sees the change.
+     */
+    func setProfile(update: ProfileUpdate) async throws  -> Profile
+    
+    /**
+     * Starts a conversation: with one other user a direct one (the existing one, if any), with more (or `group`) a group of up to `max_conversation_members`. Refused with `dm_not_allowed` by a user's policy and `blocked` by a block either way.
+     */
+    func startConversation(conversation: NewConversation) async throws  -> ConversationEntry
+    
+    /**
      * How far the cache is from the server now.
      */
     func syncState() throws  -> SyncState
+    
+    /**
+     * Unblocks a user.
+     */
+    func unblockUser(userId: String) async throws 
     
     /**
      * Every unread count now (per channel, per community, totals; `reset` is true).
@@ -2230,6 +2431,16 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func unreadTotals() throws  -> UnreadTotals
     
     /**
+     * Stops following the presence of users.
+     */
+    func unsubscribePresence(userIds: [String]) async throws 
+    
+    /**
+     * Says which community the app shows (none: none): its online members' presence and its online count follow without subscribing, across reconnects. Returns its online members now.
+     */
+    func viewCommunity(communityId: String?) async throws  -> ViewedCommunity?
+    
+    /**
      * Waits until the change `key` (made on this device) is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then); `message_not_found` when unknown.
      */
     func waitForChange(key: String) async throws  -> UInt64?
@@ -2238,6 +2449,47 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * Waits until the message `local_id` is sent (its sequence) or refused (the server's typed error); `message_not_found` when unknown or discarded.
      */
     func waitForSend(localId: String) async throws  -> UInt64
+    
+    /**
+     * The message stream of a conversation (no I/O): a `Channel` of community `@me` on
+     * the conversation's id, whose calls (`send`, `messages`, `subscribe_messages`,
+     * `mark_read`, `edit_message`, `add_reaction`, `typing`…) work as in a channel.
+     */
+    func conversation(conversationId: String) throws  -> Channel
+    
+    /**
+     * The direct conversation with `user_id`: the cached one, else started (or found) on
+     * the server (refused with `dm_not_allowed` or `blocked`). Returns its message
+     * stream; its `id()` is the conversation's id.
+     */
+    func directConversation(userId: String) async throws  -> Channel
+    
+    /**
+     * Presence values as they change, without asking the server (of `user_ids` only,
+     * when given; every followed user and member of the viewed community otherwise): the
+     * known values of those users first.
+     */
+    func presenceStream(userIds: [String]?, listener: PresenceListener) throws  -> TaskHandle
+    
+    /**
+     * The conversation list: the cached list (newest activity first) first, then its
+     * changes (`Insert` / `Update`: started, renamed, grown, active, read; `Remove`: left).
+     */
+    func subscribeConversations(listener: ConversationListListener) throws  -> TaskHandle
+    
+    /**
+     * Follows the presence of users (≤ `max_presence_users`, else `too_many_users`):
+     * their presence now first, then every change. The client keeps following them
+     * across reconnects until `unsubscribe_presence` (cancelling the handle only stops
+     * this listener).
+     */
+    func subscribePresence(userIds: [String], listener: PresenceListener) async throws  -> TaskHandle
+    
+    /**
+     * Profiles as they change from now on (of `user_ids` only, when given): the cached
+     * profiles of those users first (nothing when following everyone).
+     */
+    func subscribeProfiles(userIds: [String]?, listener: ProfileListener) throws  -> TaskHandle
     
 }
 /**
@@ -2492,6 +2744,63 @@ open func userId() -> String?  {
 }
     
     /**
+     * Adds users to a group conversation (each one's policy and blocks apply).
+     */
+open func addConversationMembers(conversationId: String, userIds: [String])async throws  -> ConversationEntry  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_add_conversation_members(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(conversationId),FfiConverterSequenceString.lower(userIds)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeConversationEntry_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Blocks a user: they can no longer start a conversation with the user nor send into their direct conversation, and neither can the user (`blocked`).
+     */
+open func blockUser(userId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_block_user(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * The users the user blocked (asks the server).
+     */
+open func blockedUsers()async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_blocked_users(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
      * The joined communities held in the cache, whole.
      */
 open func communities()throws  -> [CommunityEntry]  {
@@ -2513,6 +2822,82 @@ open func connectionState()throws  -> ConnectionState  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * One conversation as cached (none when unknown).
+     */
+open func conversationEntry(conversationId: String)throws  -> ConversationEntry?  {
+    return try  FfiConverterOptionTypeConversationEntry.lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_client_conversation_entry(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(conversationId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The user's conversations as cached, newest activity first, with their heads (unread counts).
+     */
+open func conversations()throws  -> [ConversationEntry]  {
+    return try  FfiConverterSequenceTypeConversationEntry.lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_client_conversations(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A page of the user's conversations from the server, newest activity first (each also brought into the cache; `cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+     */
+open func conversationsPage(cursor: String?, limit: UInt32?)async throws  -> ConversationsPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_conversations_page(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(cursor),FfiConverterOptionUInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeConversationsPage_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * What to show for a user: their display name when they set one (cached), else their id.
+     */
+open func displayName(userId: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_client_display_name(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(userId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Fetches profiles from the server (100 per request) and caches them.
+     */
+open func fetchProfiles(userIds: [String])async throws  -> [Profile]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_fetch_profiles(
+                        self.uniffiCloneHandle(),FfiConverterSequenceString.lower(userIds)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeProfile.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
 }
     
     /**
@@ -2549,6 +2934,25 @@ open func joinedCommunitiesPage(cursor: String?, limit: UInt32?)async throws  ->
             completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeCommunityPage_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Leaves a group conversation: it leaves the list and its cache is dropped.
+     */
+open func leaveConversation(conversationId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_leave_conversation(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(conversationId)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
             errorHandler: FfiConverterTypeSdkError_lift
         )
 }
@@ -2642,6 +3046,51 @@ open func pendingChanges()async throws  -> [PendingChange]  {
 }
     
     /**
+     * A user's presence as last known (followed users, members of the viewed community); none when unknown.
+     */
+open func presence(userId: String)throws  -> Presence?  {
+    return try  FfiConverterOptionTypePresence.lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_client_presence(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(userId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A user's profile as cached (none when unknown).
+     */
+open func profile(userId: String)throws  -> Profile?  {
+    return try  FfiConverterOptionTypeProfile.lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_client_profile(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(userId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Profiles of users: the cached ones, the others fetched (100 per request) and cached. Unknown users are left out.
+     */
+open func profiles(userIds: [String])async throws  -> [Profile]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_profiles(
+                        self.uniffiCloneHandle(),FfiConverterSequenceString.lower(userIds)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeProfile.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
      * Sends a new token now; returns its expiry.
      */
 open func refreshToken(token: String)async throws  -> Int64  {
@@ -2661,6 +3110,101 @@ open func refreshToken(token: String)async throws  -> Int64  {
 }
     
     /**
+     * Renames a group conversation (a participant).
+     */
+open func renameConversation(conversationId: String, name: String)async throws  -> ConversationEntry  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_rename_conversation(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(conversationId),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeConversationEntry_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Who may start a conversation with the user (`anyone`, `shared_community`, `nobody`); others are refused with `dm_not_allowed`.
+     */
+open func setDmPolicy(policy: DmPolicy)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_set_dm_policy(
+                        self.uniffiCloneHandle(),FfiConverterTypeDmPolicy_lower(policy)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Sets the user's presence on every device: `online`, `idle`, `do_not_disturb` or `invisible` (shown as offline to others), with a status text (≤ `presence_text_bytes`). Kept for the next sessions of this client.
+     */
+open func setPresence(status: PresenceStatus, text: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_set_presence(
+                        self.uniffiCloneHandle(),FfiConverterTypePresenceStatus_lower(status),FfiConverterString.lower(text)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Changes the user's own profile: the display name and avatar URL when given (empty clears), each field (an empty value removes it); `profile_too_large` over the limits. Everyone who shares a community or a conversation with the user sees the change.
+     */
+open func setProfile(update: ProfileUpdate)async throws  -> Profile  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_set_profile(
+                        self.uniffiCloneHandle(),FfiConverterTypeProfileUpdate_lower(update)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeProfile_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Starts a conversation: with one other user a direct one (the existing one, if any), with more (or `group`) a group of up to `max_conversation_members`. Refused with `dm_not_allowed` by a user's policy and `blocked` by a block either way.
+     */
+open func startConversation(conversation: NewConversation)async throws  -> ConversationEntry  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_start_conversation(
+                        self.uniffiCloneHandle(),FfiConverterTypeNewConversation_lower(conversation)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeConversationEntry_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
      * How far the cache is from the server now.
      */
 open func syncState()throws  -> SyncState  {
@@ -2670,6 +3214,25 @@ open func syncState()throws  -> SyncState  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Unblocks a user.
+     */
+open func unblockUser(userId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_unblock_user(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
 }
     
     /**
@@ -2694,6 +3257,44 @@ open func unreadTotals()throws  -> UnreadTotals  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Stops following the presence of users.
+     */
+open func unsubscribePresence(userIds: [String])async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_unsubscribe_presence(
+                        self.uniffiCloneHandle(),FfiConverterSequenceString.lower(userIds)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Says which community the app shows (none: none): its online members' presence and its online count follow without subscribing, across reconnects. Returns its online members now.
+     */
+open func viewCommunity(communityId: String?)async throws  -> ViewedCommunity?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_view_community(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(communityId)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeViewedCommunity.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
 }
     
     /**
@@ -2732,6 +3333,109 @@ open func waitForSend(localId: String)async throws  -> UInt64  {
             liftFunc: FfiConverterUInt64.lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
+}
+    
+    /**
+     * The message stream of a conversation (no I/O): a `Channel` of community `@me` on
+     * the conversation's id, whose calls (`send`, `messages`, `subscribe_messages`,
+     * `mark_read`, `edit_message`, `add_reaction`, `typing`…) work as in a channel.
+     */
+open func conversation(conversationId: String)throws  -> Channel  {
+    return try  FfiConverterTypeChannel_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_client_conversation(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(conversationId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The direct conversation with `user_id`: the cached one, else started (or found) on
+     * the server (refused with `dm_not_allowed` or `blocked`). Returns its message
+     * stream; its `id()` is the conversation's id.
+     */
+open func directConversation(userId: String)async throws  -> Channel  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_direct_conversation(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_u64,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_u64,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeChannel_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Presence values as they change, without asking the server (of `user_ids` only,
+     * when given; every followed user and member of the viewed community otherwise): the
+     * known values of those users first.
+     */
+open func presenceStream(userIds: [String]?, listener: PresenceListener)throws  -> TaskHandle  {
+    return try  FfiConverterTypeTaskHandle_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_client_presence_stream(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionSequenceString.lower(userIds),
+        FfiConverterTypePresenceListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The conversation list: the cached list (newest activity first) first, then its
+     * changes (`Insert` / `Update`: started, renamed, grown, active, read; `Remove`: left).
+     */
+open func subscribeConversations(listener: ConversationListListener)throws  -> TaskHandle  {
+    return try  FfiConverterTypeTaskHandle_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_client_subscribe_conversations(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeConversationListListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Follows the presence of users (≤ `max_presence_users`, else `too_many_users`):
+     * their presence now first, then every change. The client keeps following them
+     * across reconnects until `unsubscribe_presence` (cancelling the handle only stops
+     * this listener).
+     */
+open func subscribePresence(userIds: [String], listener: PresenceListener)async throws  -> TaskHandle  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_subscribe_presence(
+                        self.uniffiCloneHandle(),FfiConverterSequenceString.lower(userIds),FfiConverterTypePresenceListener_lower(listener)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_u64,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_u64,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeTaskHandle_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Profiles as they change from now on (of `user_ids` only, when given): the cached
+     * profiles of those users first (nothing when following everyone).
+     */
+open func subscribeProfiles(userIds: [String]?, listener: ProfileListener)throws  -> TaskHandle  {
+    return try  FfiConverterTypeTaskHandle_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_client_subscribe_profiles(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionSequenceString.lower(userIds),
+        FfiConverterTypeProfileListener_lower(listener),uniffiCallStatus
+    )
+})
 }
     
 
@@ -2930,6 +3634,11 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func leave() async throws 
     
     /**
+     * Stands the user up from the voice channel they sit in.
+     */
+    func leaveVoice() async throws 
+    
+    /**
      * A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
      */
     func members(query: String?, cursor: String?, limit: UInt32?) async throws  -> MemberPage
@@ -2938,6 +3647,11 @@ public protocol CommunityProtocol: AnyObject, Sendable {
      * Mutes a member until a time (ms since the epoch), or unmutes (none) (`mute_members`; the member must rank below the user).
      */
     func muteMember(userId: String, untilMs: Int64?) async throws  -> MemberInfo
+    
+    /**
+     * How many members are online, when known (the community is viewed).
+     */
+    func onlineCount()  -> UInt64?
     
     /**
      * What the user may do in the community at large (a `PermissionFlag` bit set), computed from the cache as the server computes it; none when not cached.
@@ -3028,6 +3742,28 @@ public protocol CommunityProtocol: AnyObject, Sendable {
      * Changes a group below the user's highest (`manage_roles`); absent fields stay.
      */
     func updateGroup(groupId: String, update: GroupUpdate) async throws  -> Group
+    
+    /**
+     * Shows this community (see the client's `view_community`): its online members' presence and online count follow.
+     */
+    func view() async throws  -> ViewedCommunity
+    
+    /**
+     * Who sits in this community's voice channels, as last known, in the order they sat down.
+     */
+    func voice()  -> [VoiceParticipant]
+    
+    /**
+     * The online member count (0 until known), then its changes while the community is
+     * viewed (`view`).
+     */
+    func subscribeOnlineCount(listener: OnlineCountListener) throws  -> TaskHandle
+    
+    /**
+     * Who sits in this community's voice channels: the list now, then the whole list
+     * after every change.
+     */
+    func subscribeVoice(listener: VoiceListener) throws  -> TaskHandle
     
 }
 /**
@@ -3546,6 +4282,25 @@ open func leave()async throws   {
 }
     
     /**
+     * Stands the user up from the voice channel they sit in.
+     */
+open func leaveVoice()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_leave_voice(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
      * A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
      */
 open func members(query: String?, cursor: String?, limit: UInt32?)async throws  -> MemberPage  {
@@ -3581,6 +4336,18 @@ open func muteMember(userId: String, untilMs: Int64?)async throws  -> MemberInfo
             liftFunc: FfiConverterTypeMemberInfo_lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
+}
+    
+    /**
+     * How many members are online, when known (the community is viewed).
+     */
+open func onlineCount() -> UInt64?  {
+    return try!  FfiConverterOptionUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_community_online_count(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -3909,6 +4676,65 @@ open func updateGroup(groupId: String, update: GroupUpdate)async throws  -> Grou
             liftFunc: FfiConverterTypeGroup_lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
+}
+    
+    /**
+     * Shows this community (see the client's `view_community`): its online members' presence and online count follow.
+     */
+open func view()async throws  -> ViewedCommunity  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_view(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeViewedCommunity_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Who sits in this community's voice channels, as last known, in the order they sat down.
+     */
+open func voice() -> [VoiceParticipant]  {
+    return try!  FfiConverterSequenceTypeVoiceParticipant.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_community_voice(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The online member count (0 until known), then its changes while the community is
+     * viewed (`view`).
+     */
+open func subscribeOnlineCount(listener: OnlineCountListener)throws  -> TaskHandle  {
+    return try  FfiConverterTypeTaskHandle_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_community_subscribe_online_count(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeOnlineCountListener_lower(listener),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Who sits in this community's voice channels: the list now, then the whole list
+     * after every change.
+     */
+open func subscribeVoice(listener: VoiceListener)throws  -> TaskHandle  {
+    return try  FfiConverterTypeTaskHandle_lift(try rustCallWithError(FfiConverterTypeSdkError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_community_subscribe_voice(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeVoiceListener_lower(listener),uniffiCallStatus
+    )
+})
 }
     
 
@@ -4384,6 +5210,221 @@ public func FfiConverterTypeConnectionListener_lower(_ value: ConnectionListener
 
 
 /**
+ * Receives the user's conversation list: `Reset` (newest activity first) first, then
+ * conversations started, renamed, grown, active or read (`Insert` / `Update`) and left
+ * (`Remove`, by conversation id), in batches.
+ */
+public protocol ConversationListListener: AnyObject, Sendable {
+    
+    /**
+     * A batch of changes.
+     */
+    func onUpdate(diffs: [ConversationListDiff]) throws 
+    
+}
+/**
+ * Receives the user's conversation list: `Reset` (newest activity first) first, then
+ * conversations started, renamed, grown, active or read (`Insert` / `Update`) and left
+ * (`Remove`, by conversation id), in batches.
+ */
+open class ConversationListListenerImpl: ConversationListListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_community_sdk_ffi_fn_clone_conversationlistlistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_community_sdk_ffi_fn_free_conversationlistlistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * A batch of changes.
+     */
+open func onUpdate(diffs: [ConversationListDiff])throws   {try rustCallWithError(FfiConverterTypeListenerError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_conversationlistlistener_on_update(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeConversationListDiff.lower(diffs),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceConversationListListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceConversationListListener = UniffiVTableCallbackInterfaceConversationListListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeConversationListListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ConversationListListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeConversationListListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ConversationListListener: handle missing in uniffiClone")
+            }
+        },
+        onUpdate: { (
+            uniffiHandle: UInt64,
+            diffs: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeConversationListListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onUpdate(
+                     diffs: try FfiConverterSequenceTypeConversationListDiff.lift(diffs)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeListenerError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceConversationListListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceConversationListListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitConversationListListener() {
+    uniffi_community_sdk_ffi_fn_init_callback_vtable_conversationlistlistener(UniffiCallbackInterfaceConversationListListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConversationListListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ConversationListListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ConversationListListener
+
+    public static func lift(_ handle: UInt64) throws -> ConversationListListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ConversationListListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ConversationListListener) -> UInt64 {
+         if let rustImpl = value as? ConversationListListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConversationListListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ConversationListListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConversationListListener_lift(_ handle: UInt64) throws -> ConversationListListener {
+    return try FfiConverterTypeConversationListListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConversationListListener_lower(_ value: ConversationListListener) -> UInt64 {
+    return FfiConverterTypeConversationListListener.lower(value)
+}
+
+
+
+
+
+
+/**
  * Receives the SDK's log records (on the callback thread).
  */
 public protocol LogListener: AnyObject, Sendable {
@@ -4806,6 +5847,219 @@ public func FfiConverterTypeMessageListener_lower(_ value: MessageListener) -> U
 
 
 /**
+ * Receives a viewed community's online member count: the count now (0 until known),
+ * then its changes.
+ */
+public protocol OnlineCountListener: AnyObject, Sendable {
+    
+    /**
+     * Members online now.
+     */
+    func onUpdate(online: UInt64) throws 
+    
+}
+/**
+ * Receives a viewed community's online member count: the count now (0 until known),
+ * then its changes.
+ */
+open class OnlineCountListenerImpl: OnlineCountListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_community_sdk_ffi_fn_clone_onlinecountlistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_community_sdk_ffi_fn_free_onlinecountlistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Members online now.
+     */
+open func onUpdate(online: UInt64)throws   {try rustCallWithError(FfiConverterTypeListenerError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_onlinecountlistener_on_update(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(online),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceOnlineCountListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceOnlineCountListener = UniffiVTableCallbackInterfaceOnlineCountListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeOnlineCountListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface OnlineCountListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeOnlineCountListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface OnlineCountListener: handle missing in uniffiClone")
+            }
+        },
+        onUpdate: { (
+            uniffiHandle: UInt64,
+            online: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeOnlineCountListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onUpdate(
+                     online: try FfiConverterUInt64.lift(online)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeListenerError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceOnlineCountListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceOnlineCountListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitOnlineCountListener() {
+    uniffi_community_sdk_ffi_fn_init_callback_vtable_onlinecountlistener(UniffiCallbackInterfaceOnlineCountListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOnlineCountListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<OnlineCountListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = OnlineCountListener
+
+    public static func lift(_ handle: UInt64) throws -> OnlineCountListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return OnlineCountListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: OnlineCountListener) -> UInt64 {
+         if let rustImpl = value as? OnlineCountListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OnlineCountListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: OnlineCountListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOnlineCountListener_lift(_ handle: UInt64) throws -> OnlineCountListener {
+    return try FfiConverterTypeOnlineCountListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOnlineCountListener_lower(_ value: OnlineCountListener) -> UInt64 {
+    return FfiConverterTypeOnlineCountListener.lower(value)
+}
+
+
+
+
+
+
+/**
  * Receives the outbox of every channel: a `Reset` with every echo in `pending` first,
  * then `Local` and `Discarded` changes.
  */
@@ -5011,6 +6265,430 @@ public func FfiConverterTypeOutboxListener_lift(_ handle: UInt64) throws -> Outb
 #endif
 public func FfiConverterTypeOutboxListener_lower(_ value: OutboxListener) -> UInt64 {
     return FfiConverterTypeOutboxListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives presence: the known values first, then each batch of changes.
+ */
+public protocol PresenceListener: AnyObject, Sendable {
+    
+    /**
+     * Presence values as they are now.
+     */
+    func onUpdate(presences: [Presence]) throws 
+    
+}
+/**
+ * Receives presence: the known values first, then each batch of changes.
+ */
+open class PresenceListenerImpl: PresenceListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_community_sdk_ffi_fn_clone_presencelistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_community_sdk_ffi_fn_free_presencelistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Presence values as they are now.
+     */
+open func onUpdate(presences: [Presence])throws   {try rustCallWithError(FfiConverterTypeListenerError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_presencelistener_on_update(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypePresence.lower(presences),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfacePresenceListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfacePresenceListener = UniffiVTableCallbackInterfacePresenceListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypePresenceListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface PresenceListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypePresenceListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface PresenceListener: handle missing in uniffiClone")
+            }
+        },
+        onUpdate: { (
+            uniffiHandle: UInt64,
+            presences: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypePresenceListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onUpdate(
+                     presences: try FfiConverterSequenceTypePresence.lift(presences)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeListenerError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfacePresenceListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfacePresenceListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitPresenceListener() {
+    uniffi_community_sdk_ffi_fn_init_callback_vtable_presencelistener(UniffiCallbackInterfacePresenceListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePresenceListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<PresenceListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = PresenceListener
+
+    public static func lift(_ handle: UInt64) throws -> PresenceListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return PresenceListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: PresenceListener) -> UInt64 {
+         if let rustImpl = value as? PresenceListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PresenceListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PresenceListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresenceListener_lift(_ handle: UInt64) throws -> PresenceListener {
+    return try FfiConverterTypePresenceListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresenceListener_lower(_ value: PresenceListener) -> UInt64 {
+    return FfiConverterTypePresenceListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives profiles: the cached ones of the followed users first, then each batch of
+ * changed profiles.
+ */
+public protocol ProfileListener: AnyObject, Sendable {
+    
+    /**
+     * Profiles as they are now.
+     */
+    func onUpdate(profiles: [Profile]) throws 
+    
+}
+/**
+ * Receives profiles: the cached ones of the followed users first, then each batch of
+ * changed profiles.
+ */
+open class ProfileListenerImpl: ProfileListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_community_sdk_ffi_fn_clone_profilelistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_community_sdk_ffi_fn_free_profilelistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Profiles as they are now.
+     */
+open func onUpdate(profiles: [Profile])throws   {try rustCallWithError(FfiConverterTypeListenerError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_profilelistener_on_update(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeProfile.lower(profiles),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceProfileListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceProfileListener = UniffiVTableCallbackInterfaceProfileListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeProfileListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ProfileListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeProfileListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ProfileListener: handle missing in uniffiClone")
+            }
+        },
+        onUpdate: { (
+            uniffiHandle: UInt64,
+            profiles: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeProfileListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onUpdate(
+                     profiles: try FfiConverterSequenceTypeProfile.lift(profiles)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeListenerError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceProfileListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceProfileListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitProfileListener() {
+    uniffi_community_sdk_ffi_fn_init_callback_vtable_profilelistener(UniffiCallbackInterfaceProfileListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProfileListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ProfileListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ProfileListener
+
+    public static func lift(_ handle: UInt64) throws -> ProfileListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ProfileListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ProfileListener) -> UInt64 {
+         if let rustImpl = value as? ProfileListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProfileListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ProfileListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProfileListener_lift(_ handle: UInt64) throws -> ProfileListener {
+    return try FfiConverterTypeProfileListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProfileListener_lower(_ value: ProfileListener) -> UInt64 {
+    return FfiConverterTypeProfileListener.lower(value)
 }
 
 
@@ -5809,6 +7487,219 @@ public func FfiConverterTypeTokenProvider_lower(_ value: TokenProvider) -> UInt6
 
 
 /**
+ * Receives who is typing in a channel, thread or conversation: the list now, then the
+ * whole list after every change (sorted user ids, never the user).
+ */
+public protocol TypingListener: AnyObject, Sendable {
+    
+    /**
+     * Who is typing now.
+     */
+    func onUpdate(userIds: [String]) throws 
+    
+}
+/**
+ * Receives who is typing in a channel, thread or conversation: the list now, then the
+ * whole list after every change (sorted user ids, never the user).
+ */
+open class TypingListenerImpl: TypingListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_community_sdk_ffi_fn_clone_typinglistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_community_sdk_ffi_fn_free_typinglistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Who is typing now.
+     */
+open func onUpdate(userIds: [String])throws   {try rustCallWithError(FfiConverterTypeListenerError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_typinglistener_on_update(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceString.lower(userIds),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceTypingListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceTypingListener = UniffiVTableCallbackInterfaceTypingListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeTypingListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface TypingListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeTypingListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface TypingListener: handle missing in uniffiClone")
+            }
+        },
+        onUpdate: { (
+            uniffiHandle: UInt64,
+            userIds: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeTypingListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onUpdate(
+                     userIds: try FfiConverterSequenceString.lift(userIds)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeListenerError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceTypingListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceTypingListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitTypingListener() {
+    uniffi_community_sdk_ffi_fn_init_callback_vtable_typinglistener(UniffiCallbackInterfaceTypingListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTypingListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<TypingListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = TypingListener
+
+    public static func lift(_ handle: UInt64) throws -> TypingListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return TypingListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: TypingListener) -> UInt64 {
+         if let rustImpl = value as? TypingListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TypingListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TypingListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTypingListener_lift(_ handle: UInt64) throws -> TypingListener {
+    return try FfiConverterTypeTypingListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTypingListener_lower(_ value: TypingListener) -> UInt64 {
+    return FfiConverterTypeTypingListener.lower(value)
+}
+
+
+
+
+
+
+/**
  * Receives unread counts: everything first (`reset = true`), then what changed.
  */
 public protocol UnreadListener: AnyObject, Sendable {
@@ -6012,6 +7903,219 @@ public func FfiConverterTypeUnreadListener_lift(_ handle: UInt64) throws -> Unre
 #endif
 public func FfiConverterTypeUnreadListener_lower(_ value: UnreadListener) -> UInt64 {
     return FfiConverterTypeUnreadListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives who sits in a community's voice channels: the list now, then the whole list
+ * after every change.
+ */
+public protocol VoiceListener: AnyObject, Sendable {
+    
+    /**
+     * Everyone sitting in a voice channel of the community, in the order they sat down.
+     */
+    func onUpdate(participants: [VoiceParticipant]) throws 
+    
+}
+/**
+ * Receives who sits in a community's voice channels: the list now, then the whole list
+ * after every change.
+ */
+open class VoiceListenerImpl: VoiceListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_community_sdk_ffi_fn_clone_voicelistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_community_sdk_ffi_fn_free_voicelistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Everyone sitting in a voice channel of the community, in the order they sat down.
+     */
+open func onUpdate(participants: [VoiceParticipant])throws   {try rustCallWithError(FfiConverterTypeListenerError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_voicelistener_on_update(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeVoiceParticipant.lower(participants),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceVoiceListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceVoiceListener = UniffiVTableCallbackInterfaceVoiceListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeVoiceListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface VoiceListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeVoiceListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface VoiceListener: handle missing in uniffiClone")
+            }
+        },
+        onUpdate: { (
+            uniffiHandle: UInt64,
+            participants: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeVoiceListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onUpdate(
+                     participants: try FfiConverterSequenceTypeVoiceParticipant.lift(participants)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeListenerError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceVoiceListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceVoiceListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitVoiceListener() {
+    uniffi_community_sdk_ffi_fn_init_callback_vtable_voicelistener(UniffiCallbackInterfaceVoiceListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVoiceListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<VoiceListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = VoiceListener
+
+    public static func lift(_ handle: UInt64) throws -> VoiceListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return VoiceListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: VoiceListener) -> UInt64 {
+         if let rustImpl = value as? VoiceListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VoiceListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: VoiceListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVoiceListener_lift(_ handle: UInt64) throws -> VoiceListener {
+    return try FfiConverterTypeVoiceListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVoiceListener_lower(_ value: VoiceListener) -> UInt64 {
+    return FfiConverterTypeVoiceListener.lower(value)
 }
 
 
@@ -7557,6 +9661,10 @@ public struct CommunitySnapshot: Equatable, Hashable {
      * The threads the user joined (their heads are in `heads`, by thread id).
      */
     public var threads: [ThreadInfo]
+    /**
+     * Who sits in which voice channel now.
+     */
+    public var voice: [VoiceParticipant]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7584,7 +9692,10 @@ public struct CommunitySnapshot: Equatable, Hashable {
          */groups: [Group], 
         /**
          * The threads the user joined (their heads are in `heads`, by thread id).
-         */threads: [ThreadInfo]) {
+         */threads: [ThreadInfo], 
+        /**
+         * Who sits in which voice channel now.
+         */voice: [VoiceParticipant]) {
         self.info = info
         self.categories = categories
         self.channels = channels
@@ -7593,6 +9704,7 @@ public struct CommunitySnapshot: Equatable, Hashable {
         self.heads = heads
         self.groups = groups
         self.threads = threads
+        self.voice = voice
     }
 
     
@@ -7618,7 +9730,8 @@ public struct FfiConverterTypeCommunitySnapshot: FfiConverterRustBuffer {
                 notification: FfiConverterTypeNotificationStatus.read(from: &buf), 
                 heads: FfiConverterSequenceTypeChannelHead.read(from: &buf), 
                 groups: FfiConverterSequenceTypeGroup.read(from: &buf), 
-                threads: FfiConverterSequenceTypeThreadInfo.read(from: &buf)
+                threads: FfiConverterSequenceTypeThreadInfo.read(from: &buf), 
+                voice: FfiConverterSequenceTypeVoiceParticipant.read(from: &buf)
         )
     }
 
@@ -7631,6 +9744,7 @@ public struct FfiConverterTypeCommunitySnapshot: FfiConverterRustBuffer {
         FfiConverterSequenceTypeChannelHead.write(value.heads, into: &buf)
         FfiConverterSequenceTypeGroup.write(value.groups, into: &buf)
         FfiConverterSequenceTypeThreadInfo.write(value.threads, into: &buf)
+        FfiConverterSequenceTypeVoiceParticipant.write(value.voice, into: &buf)
     }
 }
 
@@ -7837,6 +9951,273 @@ public func FfiConverterTypeCommunityUpdate_lift(_ buf: RustBuffer) throws -> Co
 #endif
 public func FfiConverterTypeCommunityUpdate_lower(_ value: CommunityUpdate) -> RustBuffer {
     return FfiConverterTypeCommunityUpdate.lower(value)
+}
+
+
+/**
+ * A conversation of the user with their head of it (its unread counts).
+ */
+public struct ConversationEntry: Equatable, Hashable {
+    /**
+     * The conversation.
+     */
+    public var info: ConversationInfo
+    /**
+     * Its unread state for the user (`community_id` is `@me`).
+     */
+    public var head: ChannelHead
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The conversation.
+         */info: ConversationInfo, 
+        /**
+         * Its unread state for the user (`community_id` is `@me`).
+         */head: ChannelHead) {
+        self.info = info
+        self.head = head
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ConversationEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConversationEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConversationEntry {
+        return
+            try ConversationEntry(
+                info: FfiConverterTypeConversationInfo.read(from: &buf), 
+                head: FfiConverterTypeChannelHead.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ConversationEntry, into buf: inout [UInt8]) {
+        FfiConverterTypeConversationInfo.write(value.info, into: &buf)
+        FfiConverterTypeChannelHead.write(value.head, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConversationEntry_lift(_ buf: RustBuffer) throws -> ConversationEntry {
+    return try FfiConverterTypeConversationEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConversationEntry_lower(_ value: ConversationEntry) -> RustBuffer {
+    return FfiConverterTypeConversationEntry.lower(value)
+}
+
+
+/**
+ * A conversation as its participants see it.
+ */
+public struct ConversationInfo: Equatable, Hashable {
+    /**
+     * Its id (`dm_…`): the channel id of its messages, in community `@me`.
+     */
+    public var conversationId: String
+    /**
+     * Direct or group.
+     */
+    public var kind: ConversationKind
+    /**
+     * Everyone in it, the user included, sorted.
+     */
+    public var participants: [String]
+    /**
+     * A group's name (empty for direct conversations).
+     */
+    public var name: String
+    /**
+     * Who started it.
+     */
+    public var createdBy: String
+    /**
+     * When (ms since the epoch).
+     */
+    public var createdAtMs: Int64
+    /**
+     * Its newest message's sequence (0: none yet).
+     */
+    public var lastSeq: UInt64
+    /**
+     * Time of its newest message (or of its creation).
+     */
+    public var lastActivityMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id (`dm_…`): the channel id of its messages, in community `@me`.
+         */conversationId: String, 
+        /**
+         * Direct or group.
+         */kind: ConversationKind, 
+        /**
+         * Everyone in it, the user included, sorted.
+         */participants: [String], 
+        /**
+         * A group's name (empty for direct conversations).
+         */name: String, 
+        /**
+         * Who started it.
+         */createdBy: String, 
+        /**
+         * When (ms since the epoch).
+         */createdAtMs: Int64, 
+        /**
+         * Its newest message's sequence (0: none yet).
+         */lastSeq: UInt64, 
+        /**
+         * Time of its newest message (or of its creation).
+         */lastActivityMs: Int64) {
+        self.conversationId = conversationId
+        self.kind = kind
+        self.participants = participants
+        self.name = name
+        self.createdBy = createdBy
+        self.createdAtMs = createdAtMs
+        self.lastSeq = lastSeq
+        self.lastActivityMs = lastActivityMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ConversationInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConversationInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConversationInfo {
+        return
+            try ConversationInfo(
+                conversationId: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeConversationKind.read(from: &buf), 
+                participants: FfiConverterSequenceString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                createdBy: FfiConverterString.read(from: &buf), 
+                createdAtMs: FfiConverterInt64.read(from: &buf), 
+                lastSeq: FfiConverterUInt64.read(from: &buf), 
+                lastActivityMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ConversationInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.conversationId, into: &buf)
+        FfiConverterTypeConversationKind.write(value.kind, into: &buf)
+        FfiConverterSequenceString.write(value.participants, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.createdBy, into: &buf)
+        FfiConverterInt64.write(value.createdAtMs, into: &buf)
+        FfiConverterUInt64.write(value.lastSeq, into: &buf)
+        FfiConverterInt64.write(value.lastActivityMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConversationInfo_lift(_ buf: RustBuffer) throws -> ConversationInfo {
+    return try FfiConverterTypeConversationInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConversationInfo_lower(_ value: ConversationInfo) -> RustBuffer {
+    return FfiConverterTypeConversationInfo.lower(value)
+}
+
+
+/**
+ * A page of the user's conversations, newest activity first.
+ */
+public struct ConversationsPage: Equatable, Hashable {
+    /**
+     * The conversations.
+     */
+    public var conversations: [ConversationEntry]
+    /**
+     * Pass this back for the next page; none on the last page.
+     */
+    public var nextCursor: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The conversations.
+         */conversations: [ConversationEntry], 
+        /**
+         * Pass this back for the next page; none on the last page.
+         */nextCursor: String?) {
+        self.conversations = conversations
+        self.nextCursor = nextCursor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ConversationsPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConversationsPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConversationsPage {
+        return
+            try ConversationsPage(
+                conversations: FfiConverterSequenceTypeConversationEntry.read(from: &buf), 
+                nextCursor: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ConversationsPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeConversationEntry.write(value.conversations, into: &buf)
+        FfiConverterOptionString.write(value.nextCursor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConversationsPage_lift(_ buf: RustBuffer) throws -> ConversationsPage {
+    return try FfiConverterTypeConversationsPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConversationsPage_lower(_ value: ConversationsPage) -> RustBuffer {
+    return FfiConverterTypeConversationsPage.lower(value)
 }
 
 
@@ -8490,10 +10871,18 @@ public struct Limits: Equatable, Hashable {
     public var memberFieldBytes: UInt64
     public var threadAutoArchiveMs: UInt64
     public var maxActiveThreadsPerChannel: UInt64
+    public var maxConversationMembers: UInt64
+    public var maxProfileFields: UInt64
+    public var profileFieldBytes: UInt64
+    public var presenceTextBytes: UInt64
+    public var maxPresenceUsers: UInt64
+    public var typingIntervalMs: UInt64
+    public var typingTtlMs: UInt64
+    public var typingBatchUsers: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(maxMembersPerCommunity: UInt64, maxChannelsPerCommunity: UInt32, maxJoinedCommunities: UInt32, communityNameChars: UInt64, avatarUrlChars: UInt64, communityNoticeChars: UInt64, maxAttributes: UInt64, attributeKeyChars: UInt64, attributeValueChars: UInt64, maxInvitees: UInt64, maxPageSize: UInt32, nicknameBytes: UInt64, channelNameBytes: UInt64, channelIntroBytes: UInt64, channelNoticeBytes: UInt64, textBytes: UInt64, customPayloadBytes: UInt64, maxMentions: UInt64, channelMessagesPerSecond: UInt32, maxReactionsPerMessage: UInt64, emojiBytes: UInt64, maxPinsPerChannel: UInt64, customDataBytes: UInt64, recallWindowMs: UInt64, maxHiddenPerChannel: UInt64, maxGroupsPerCommunity: UInt64, maxOverridesPerChannel: UInt64, maxMemberFields: UInt64, memberFieldBytes: UInt64, threadAutoArchiveMs: UInt64, maxActiveThreadsPerChannel: UInt64) {
+    public init(maxMembersPerCommunity: UInt64, maxChannelsPerCommunity: UInt32, maxJoinedCommunities: UInt32, communityNameChars: UInt64, avatarUrlChars: UInt64, communityNoticeChars: UInt64, maxAttributes: UInt64, attributeKeyChars: UInt64, attributeValueChars: UInt64, maxInvitees: UInt64, maxPageSize: UInt32, nicknameBytes: UInt64, channelNameBytes: UInt64, channelIntroBytes: UInt64, channelNoticeBytes: UInt64, textBytes: UInt64, customPayloadBytes: UInt64, maxMentions: UInt64, channelMessagesPerSecond: UInt32, maxReactionsPerMessage: UInt64, emojiBytes: UInt64, maxPinsPerChannel: UInt64, customDataBytes: UInt64, recallWindowMs: UInt64, maxHiddenPerChannel: UInt64, maxGroupsPerCommunity: UInt64, maxOverridesPerChannel: UInt64, maxMemberFields: UInt64, memberFieldBytes: UInt64, threadAutoArchiveMs: UInt64, maxActiveThreadsPerChannel: UInt64, maxConversationMembers: UInt64, maxProfileFields: UInt64, profileFieldBytes: UInt64, presenceTextBytes: UInt64, maxPresenceUsers: UInt64, typingIntervalMs: UInt64, typingTtlMs: UInt64, typingBatchUsers: UInt64) {
         self.maxMembersPerCommunity = maxMembersPerCommunity
         self.maxChannelsPerCommunity = maxChannelsPerCommunity
         self.maxJoinedCommunities = maxJoinedCommunities
@@ -8525,6 +10914,14 @@ public struct Limits: Equatable, Hashable {
         self.memberFieldBytes = memberFieldBytes
         self.threadAutoArchiveMs = threadAutoArchiveMs
         self.maxActiveThreadsPerChannel = maxActiveThreadsPerChannel
+        self.maxConversationMembers = maxConversationMembers
+        self.maxProfileFields = maxProfileFields
+        self.profileFieldBytes = profileFieldBytes
+        self.presenceTextBytes = presenceTextBytes
+        self.maxPresenceUsers = maxPresenceUsers
+        self.typingIntervalMs = typingIntervalMs
+        self.typingTtlMs = typingTtlMs
+        self.typingBatchUsers = typingBatchUsers
     }
 
     
@@ -8573,7 +10970,15 @@ public struct FfiConverterTypeLimits: FfiConverterRustBuffer {
                 maxMemberFields: FfiConverterUInt64.read(from: &buf), 
                 memberFieldBytes: FfiConverterUInt64.read(from: &buf), 
                 threadAutoArchiveMs: FfiConverterUInt64.read(from: &buf), 
-                maxActiveThreadsPerChannel: FfiConverterUInt64.read(from: &buf)
+                maxActiveThreadsPerChannel: FfiConverterUInt64.read(from: &buf), 
+                maxConversationMembers: FfiConverterUInt64.read(from: &buf), 
+                maxProfileFields: FfiConverterUInt64.read(from: &buf), 
+                profileFieldBytes: FfiConverterUInt64.read(from: &buf), 
+                presenceTextBytes: FfiConverterUInt64.read(from: &buf), 
+                maxPresenceUsers: FfiConverterUInt64.read(from: &buf), 
+                typingIntervalMs: FfiConverterUInt64.read(from: &buf), 
+                typingTtlMs: FfiConverterUInt64.read(from: &buf), 
+                typingBatchUsers: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -8609,6 +11014,14 @@ public struct FfiConverterTypeLimits: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.memberFieldBytes, into: &buf)
         FfiConverterUInt64.write(value.threadAutoArchiveMs, into: &buf)
         FfiConverterUInt64.write(value.maxActiveThreadsPerChannel, into: &buf)
+        FfiConverterUInt64.write(value.maxConversationMembers, into: &buf)
+        FfiConverterUInt64.write(value.maxProfileFields, into: &buf)
+        FfiConverterUInt64.write(value.profileFieldBytes, into: &buf)
+        FfiConverterUInt64.write(value.presenceTextBytes, into: &buf)
+        FfiConverterUInt64.write(value.maxPresenceUsers, into: &buf)
+        FfiConverterUInt64.write(value.typingIntervalMs, into: &buf)
+        FfiConverterUInt64.write(value.typingTtlMs, into: &buf)
+        FfiConverterUInt64.write(value.typingBatchUsers, into: &buf)
     }
 }
 
@@ -10054,6 +12467,85 @@ public func FfiConverterTypeNewCommunity_lower(_ value: NewCommunity) -> RustBuf
 
 
 /**
+ * A new conversation.
+ */
+public struct NewConversation: Equatable, Hashable {
+    /**
+     * The other users (one for a direct conversation).
+     */
+    public var userIds: [String]
+    /**
+     * A group's name (≤ 100 bytes).
+     */
+    public var name: String
+    /**
+     * Make a group even with one other user.
+     */
+    public var group: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The other users (one for a direct conversation).
+         */userIds: [String], 
+        /**
+         * A group's name (≤ 100 bytes).
+         */name: String = "", 
+        /**
+         * Make a group even with one other user.
+         */group: Bool = false) {
+        self.userIds = userIds
+        self.name = name
+        self.group = group
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewConversation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewConversation: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewConversation {
+        return
+            try NewConversation(
+                userIds: FfiConverterSequenceString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                group: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewConversation, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.userIds, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterBool.write(value.group, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewConversation_lift(_ buf: RustBuffer) throws -> NewConversation {
+    return try FfiConverterTypeNewConversation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewConversation_lower(_ value: NewConversation) -> RustBuffer {
+    return FfiConverterTypeNewConversation.lower(value)
+}
+
+
+/**
  * A new permission group; it starts at the bottom (position 1).
  */
 public struct NewGroup: Equatable, Hashable {
@@ -10591,6 +13083,273 @@ public func FfiConverterTypePin_lift(_ buf: RustBuffer) throws -> Pin {
 #endif
 public func FfiConverterTypePin_lower(_ value: Pin) -> RustBuffer {
     return FfiConverterTypePin.lower(value)
+}
+
+
+/**
+ * A user's presence as the user may see it.
+ */
+public struct Presence: Equatable, Hashable {
+    /**
+     * The user.
+     */
+    public var userId: String
+    /**
+     * Their status (`Offline` when no device is connected or they are invisible).
+     */
+    public var status: PresenceStatus
+    /**
+     * Their custom status text (empty when offline).
+     */
+    public var text: String
+    /**
+     * When they were last connected (none while online, or never seen).
+     */
+    public var lastSeenMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The user.
+         */userId: String, 
+        /**
+         * Their status (`Offline` when no device is connected or they are invisible).
+         */status: PresenceStatus, 
+        /**
+         * Their custom status text (empty when offline).
+         */text: String, 
+        /**
+         * When they were last connected (none while online, or never seen).
+         */lastSeenMs: Int64?) {
+        self.userId = userId
+        self.status = status
+        self.text = text
+        self.lastSeenMs = lastSeenMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Presence: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePresence: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Presence {
+        return
+            try Presence(
+                userId: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypePresenceStatus.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf), 
+                lastSeenMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Presence, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterTypePresenceStatus.write(value.status, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterOptionInt64.write(value.lastSeenMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresence_lift(_ buf: RustBuffer) throws -> Presence {
+    return try FfiConverterTypePresence.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresence_lower(_ value: Presence) -> RustBuffer {
+    return FfiConverterTypePresence.lower(value)
+}
+
+
+/**
+ * What a user shows of themselves.
+ */
+public struct Profile: Equatable, Hashable {
+    /**
+     * The user.
+     */
+    public var userId: String
+    /**
+     * Display name (empty: none set; `display_name` then shows the user id).
+     */
+    public var displayName: String
+    /**
+     * Avatar URL.
+     */
+    public var avatarUrl: String
+    /**
+     * Custom fields.
+     */
+    public var fields: [String: String]
+    /**
+     * When it last changed (ms since the epoch; 0: never set).
+     */
+    public var updatedAtMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The user.
+         */userId: String, 
+        /**
+         * Display name (empty: none set; `display_name` then shows the user id).
+         */displayName: String, 
+        /**
+         * Avatar URL.
+         */avatarUrl: String, 
+        /**
+         * Custom fields.
+         */fields: [String: String], 
+        /**
+         * When it last changed (ms since the epoch; 0: never set).
+         */updatedAtMs: Int64) {
+        self.userId = userId
+        self.displayName = displayName
+        self.avatarUrl = avatarUrl
+        self.fields = fields
+        self.updatedAtMs = updatedAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Profile: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProfile: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Profile {
+        return
+            try Profile(
+                userId: FfiConverterString.read(from: &buf), 
+                displayName: FfiConverterString.read(from: &buf), 
+                avatarUrl: FfiConverterString.read(from: &buf), 
+                fields: FfiConverterDictionaryStringString.read(from: &buf), 
+                updatedAtMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Profile, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterString.write(value.displayName, into: &buf)
+        FfiConverterString.write(value.avatarUrl, into: &buf)
+        FfiConverterDictionaryStringString.write(value.fields, into: &buf)
+        FfiConverterInt64.write(value.updatedAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProfile_lift(_ buf: RustBuffer) throws -> Profile {
+    return try FfiConverterTypeProfile.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProfile_lower(_ value: Profile) -> RustBuffer {
+    return FfiConverterTypeProfile.lower(value)
+}
+
+
+/**
+ * Changes to the user's own profile; none leaves a field as it is.
+ */
+public struct ProfileUpdate: Equatable, Hashable {
+    /**
+     * New display name (≤ `profile_field_bytes`; empty clears it).
+     */
+    public var displayName: String?
+    /**
+     * New avatar URL (≤ 300 bytes; empty clears it).
+     */
+    public var avatarUrl: String?
+    /**
+     * Fields to set (≤ `max_profile_fields` in all); an empty value removes one.
+     */
+    public var fields: [String: String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * New display name (≤ `profile_field_bytes`; empty clears it).
+         */displayName: String? = nil, 
+        /**
+         * New avatar URL (≤ 300 bytes; empty clears it).
+         */avatarUrl: String? = nil, 
+        /**
+         * Fields to set (≤ `max_profile_fields` in all); an empty value removes one.
+         */fields: [String: String] = [:]) {
+        self.displayName = displayName
+        self.avatarUrl = avatarUrl
+        self.fields = fields
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProfileUpdate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProfileUpdate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProfileUpdate {
+        return
+            try ProfileUpdate(
+                displayName: FfiConverterOptionString.read(from: &buf), 
+                avatarUrl: FfiConverterOptionString.read(from: &buf), 
+                fields: FfiConverterDictionaryStringString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProfileUpdate, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.displayName, into: &buf)
+        FfiConverterOptionString.write(value.avatarUrl, into: &buf)
+        FfiConverterDictionaryStringString.write(value.fields, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProfileUpdate_lift(_ buf: RustBuffer) throws -> ProfileUpdate {
+    return try FfiConverterTypeProfileUpdate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProfileUpdate_lower(_ value: ProfileUpdate) -> RustBuffer {
+    return FfiConverterTypeProfileUpdate.lower(value)
 }
 
 
@@ -11700,6 +14459,175 @@ public func FfiConverterTypeUsersOutcome_lower(_ value: UsersOutcome) -> RustBuf
 
 
 /**
+ * The community the app shows: its online members now and how many are online (their
+ * changes follow while it is viewed).
+ */
+public struct ViewedCommunity: Equatable, Hashable {
+    /**
+     * The community.
+     */
+    public var communityId: String
+    /**
+     * Members online now (invisible ones are not).
+     */
+    public var onlineCount: UInt64
+    /**
+     * The presence of online members (the first 1,000).
+     */
+    public var presences: [Presence]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The community.
+         */communityId: String, 
+        /**
+         * Members online now (invisible ones are not).
+         */onlineCount: UInt64, 
+        /**
+         * The presence of online members (the first 1,000).
+         */presences: [Presence]) {
+        self.communityId = communityId
+        self.onlineCount = onlineCount
+        self.presences = presences
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ViewedCommunity: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeViewedCommunity: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ViewedCommunity {
+        return
+            try ViewedCommunity(
+                communityId: FfiConverterString.read(from: &buf), 
+                onlineCount: FfiConverterUInt64.read(from: &buf), 
+                presences: FfiConverterSequenceTypePresence.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ViewedCommunity, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.communityId, into: &buf)
+        FfiConverterUInt64.write(value.onlineCount, into: &buf)
+        FfiConverterSequenceTypePresence.write(value.presences, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeViewedCommunity_lift(_ buf: RustBuffer) throws -> ViewedCommunity {
+    return try FfiConverterTypeViewedCommunity.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeViewedCommunity_lower(_ value: ViewedCommunity) -> RustBuffer {
+    return FfiConverterTypeViewedCommunity.lower(value)
+}
+
+
+/**
+ * Someone sitting in a voice channel.
+ */
+public struct VoiceParticipant: Equatable, Hashable {
+    /**
+     * The community.
+     */
+    public var communityId: String
+    /**
+     * The voice channel.
+     */
+    public var channelId: String
+    /**
+     * Who.
+     */
+    public var userId: String
+    /**
+     * Since when (ms since the epoch).
+     */
+    public var joinedAtMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The community.
+         */communityId: String, 
+        /**
+         * The voice channel.
+         */channelId: String, 
+        /**
+         * Who.
+         */userId: String, 
+        /**
+         * Since when (ms since the epoch).
+         */joinedAtMs: Int64) {
+        self.communityId = communityId
+        self.channelId = channelId
+        self.userId = userId
+        self.joinedAtMs = joinedAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VoiceParticipant: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVoiceParticipant: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VoiceParticipant {
+        return
+            try VoiceParticipant(
+                communityId: FfiConverterString.read(from: &buf), 
+                channelId: FfiConverterString.read(from: &buf), 
+                userId: FfiConverterString.read(from: &buf), 
+                joinedAtMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VoiceParticipant, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.communityId, into: &buf)
+        FfiConverterString.write(value.channelId, into: &buf)
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterInt64.write(value.joinedAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVoiceParticipant_lift(_ buf: RustBuffer) throws -> VoiceParticipant {
+    return try FfiConverterTypeVoiceParticipant.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVoiceParticipant_lower(_ value: VoiceParticipant) -> RustBuffer {
+    return FfiConverterTypeVoiceParticipant.lower(value)
+}
+
+
+/**
  * What a change made on this device does to a message.
  */
 
@@ -12492,6 +15420,210 @@ public func FfiConverterTypeConnectionState_lower(_ value: ConnectionState) -> R
 
 
 /**
+ * One-to-one or group.
+ */
+
+public enum ConversationKind: Equatable, Hashable {
+    
+    /**
+     * Two users; at most one between the same two.
+     */
+    case direct
+    /**
+     * Up to `max_conversation_members` users.
+     */
+    case group
+    /**
+     * A kind this version does not know (from a newer server).
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ConversationKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConversationKind: FfiConverterRustBuffer {
+    typealias SwiftType = ConversationKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConversationKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .direct
+        
+        case 2: return .group
+        
+        case 3: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ConversationKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .direct:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .group:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConversationKind_lift(_ buf: RustBuffer) throws -> ConversationKind {
+    return try FfiConverterTypeConversationKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConversationKind_lower(_ value: ConversationKind) -> RustBuffer {
+    return FfiConverterTypeConversationKind.lower(value)
+}
+
+
+
+/**
+ * A change of the user's conversation list (`Remove` carries the conversation's id).
+ */
+
+public enum ConversationListDiff: Equatable, Hashable {
+    
+    /**
+     * The whole list (first value of a subscription, or after a full resync).
+     */
+    case reset(
+        /**
+         * Every item.
+         */items: [ConversationEntry]
+    )
+    /**
+     * A new item.
+     */
+    case insert(
+        /**
+         * The item.
+         */item: ConversationEntry
+    )
+    /**
+     * An item changed.
+     */
+    case update(
+        /**
+         * The new value.
+         */item: ConversationEntry
+    )
+    /**
+     * The item with this id is gone.
+     */
+    case remove(
+        /**
+         * Its id.
+         */id: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ConversationListDiff: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConversationListDiff: FfiConverterRustBuffer {
+    typealias SwiftType = ConversationListDiff
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ConversationListDiff {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .reset(items: try FfiConverterSequenceTypeConversationEntry.read(from: &buf)
+        )
+        
+        case 2: return .insert(item: try FfiConverterTypeConversationEntry.read(from: &buf)
+        )
+        
+        case 3: return .update(item: try FfiConverterTypeConversationEntry.read(from: &buf)
+        )
+        
+        case 4: return .remove(id: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ConversationListDiff, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .reset(items):
+            writeInt(&buf, Int32(1))
+            FfiConverterSequenceTypeConversationEntry.write(items, into: &buf)
+            
+        
+        case let .insert(item):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeConversationEntry.write(item, into: &buf)
+            
+        
+        case let .update(item):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeConversationEntry.write(item, into: &buf)
+            
+        
+        case let .remove(id):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(id, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConversationListDiff_lift(_ buf: RustBuffer) throws -> ConversationListDiff {
+    return try FfiConverterTypeConversationListDiff.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConversationListDiff_lower(_ value: ConversationListDiff) -> RustBuffer {
+    return FfiConverterTypeConversationListDiff.lower(value)
+}
+
+
+
+/**
  * Why the client is disconnected (and does not retry by itself).
  */
 
@@ -12634,6 +15766,101 @@ public func FfiConverterTypeDisconnectReason_lift(_ buf: RustBuffer) throws -> D
 #endif
 public func FfiConverterTypeDisconnectReason_lower(_ value: DisconnectReason) -> RustBuffer {
     return FfiConverterTypeDisconnectReason.lower(value)
+}
+
+
+
+/**
+ * Who may start a conversation with the user.
+ */
+
+public enum DmPolicy: Equatable, Hashable {
+    
+    /**
+     * Anyone.
+     */
+    case anyone
+    /**
+     * Only users who share a community with the user.
+     */
+    case sharedCommunity
+    /**
+     * Nobody (existing conversations go on).
+     */
+    case nobody
+    /**
+     * A policy this version does not know (treated as `nobody`).
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DmPolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDmPolicy: FfiConverterRustBuffer {
+    typealias SwiftType = DmPolicy
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DmPolicy {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .anyone
+        
+        case 2: return .sharedCommunity
+        
+        case 3: return .nobody
+        
+        case 4: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DmPolicy, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .anyone:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .sharedCommunity:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .nobody:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDmPolicy_lift(_ buf: RustBuffer) throws -> DmPolicy {
+    return try FfiConverterTypeDmPolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDmPolicy_lower(_ value: DmPolicy) -> RustBuffer {
+    return FfiConverterTypeDmPolicy.lower(value)
 }
 
 
@@ -14018,6 +17245,121 @@ public func FfiConverterTypePermissionFlag_lower(_ value: PermissionFlag) -> Rus
 
 
 /**
+ * What a user shows of their presence.
+ */
+
+public enum PresenceStatus: Equatable, Hashable {
+    
+    /**
+     * Connected and available.
+     */
+    case online
+    /**
+     * Connected, away.
+     */
+    case idle
+    /**
+     * Connected, not to be disturbed.
+     */
+    case doNotDisturb
+    /**
+     * Connected but shown as offline to others (the user sees their own `Invisible`).
+     */
+    case invisible
+    /**
+     * No device connected (or invisible, as others see it).
+     */
+    case offline
+    /**
+     * A status this version does not know (show it as online).
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PresenceStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePresenceStatus: FfiConverterRustBuffer {
+    typealias SwiftType = PresenceStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PresenceStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .online
+        
+        case 2: return .idle
+        
+        case 3: return .doNotDisturb
+        
+        case 4: return .invisible
+        
+        case 5: return .offline
+        
+        case 6: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PresenceStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .online:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .idle:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .doNotDisturb:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .invisible:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .offline:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresenceStatus_lift(_ buf: RustBuffer) throws -> PresenceStatus {
+    return try FfiConverterTypePresenceStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePresenceStatus_lower(_ value: PresenceStatus) -> RustBuffer {
+    return FfiConverterTypePresenceStatus.lower(value)
+}
+
+
+
+/**
  * The state of a replied-to message, as its preview shows it.
  */
 
@@ -15127,6 +18469,30 @@ fileprivate struct FfiConverterOptionTypeCommunityUnread: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeConversationEntry: FfiConverterRustBuffer {
+    typealias SwiftType = ConversationEntry?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeConversationEntry.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeConversationEntry.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeDigestLast: FfiConverterRustBuffer {
     typealias SwiftType = DigestLast?
 
@@ -15271,6 +18637,54 @@ fileprivate struct FfiConverterOptionTypePin: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypePresence: FfiConverterRustBuffer {
+    typealias SwiftType = Presence?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePresence.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePresence.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeProfile: FfiConverterRustBuffer {
+    typealias SwiftType = Profile?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeProfile.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeProfile.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeReplyPreview: FfiConverterRustBuffer {
     typealias SwiftType = ReplyPreview?
 
@@ -15343,6 +18757,30 @@ fileprivate struct FfiConverterOptionTypeThreadInfo: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeViewedCommunity: FfiConverterRustBuffer {
+    typealias SwiftType = ViewedCommunity?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeViewedCommunity.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeViewedCommunity.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeJoinPolicy: FfiConverterRustBuffer {
     typealias SwiftType = JoinPolicy?
 
@@ -15383,6 +18821,30 @@ fileprivate struct FfiConverterOptionTypeMessageContent: FfiConverterRustBuffer 
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeMessageContent.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceString.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -15691,6 +19153,31 @@ fileprivate struct FfiConverterSequenceTypeCommunityUnread: FfiConverterRustBuff
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeConversationEntry: FfiConverterRustBuffer {
+    typealias SwiftType = [ConversationEntry]
+
+    public static func write(_ value: [ConversationEntry], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeConversationEntry.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ConversationEntry] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ConversationEntry]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeConversationEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeFailedKey: FfiConverterRustBuffer {
     typealias SwiftType = [FailedKey]
 
@@ -15916,6 +19403,56 @@ fileprivate struct FfiConverterSequenceTypePendingChange: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePresence: FfiConverterRustBuffer {
+    typealias SwiftType = [Presence]
+
+    public static func write(_ value: [Presence], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePresence.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Presence] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Presence]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePresence.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeProfile: FfiConverterRustBuffer {
+    typealias SwiftType = [Profile]
+
+    public static func write(_ value: [Profile], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeProfile.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Profile] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Profile]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeProfile.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeReaction: FfiConverterRustBuffer {
     typealias SwiftType = [Reaction]
 
@@ -15991,6 +19528,31 @@ fileprivate struct FfiConverterSequenceTypeThreadInfo: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeVoiceParticipant: FfiConverterRustBuffer {
+    typealias SwiftType = [VoiceParticipant]
+
+    public static func write(_ value: [VoiceParticipant], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeVoiceParticipant.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [VoiceParticipant] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [VoiceParticipant]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeVoiceParticipant.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeChannelListDiff: FfiConverterRustBuffer {
     typealias SwiftType = [ChannelListDiff]
 
@@ -16033,6 +19595,31 @@ fileprivate struct FfiConverterSequenceTypeCommunityListDiff: FfiConverterRustBu
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeCommunityListDiff.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeConversationListDiff: FfiConverterRustBuffer {
+    typealias SwiftType = [ConversationListDiff]
+
+    public static func write(_ value: [ConversationListDiff], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeConversationListDiff.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ConversationListDiff] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ConversationListDiff]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeConversationListDiff.read(from: &buf))
         }
         return seq
     }
@@ -16233,6 +19820,17 @@ public func permissionsOf(flags: [PermissionFlag]) -> UInt64  {
 })
 }
 /**
+ * The id of the reserved community of direct and group conversations (`@me`): a
+ * conversation is the channel `conversation_id` of this community in every message call.
+ */
+public func directCommunityId() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_func_direct_community_id(uniffiCallStatus
+    )
+})
+}
+/**
  * Whether `thread` is archived at `now_ms` (ms since the epoch): by hand, or inactive for
  * its `auto_archive_ms` — the rule the server and the SDK both apply. An archived thread
  * is read-only until unarchived.
@@ -16285,6 +19883,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_func_permissions_of() != 57229) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_func_direct_community_id() != 25236) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_func_thread_is_archived() != 40705) {
@@ -16350,6 +19951,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_channel_hide_message() != 33734) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_join_voice() != 23767) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read() != 21511) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -16404,6 +20008,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_channel_threads_unread() != 35772) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_typers() != 4691) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_typing() != 19615) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_channel_unpin_message() != 58147) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -16413,7 +20023,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_channel_update() != 26157) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_voice_participants() != 2884) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change() != 44908) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_subscribe_typing() != 50570) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_community() != 27239) {
@@ -16446,16 +20062,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_client_user_id() != 1427) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_client_add_conversation_members() != 56008) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_block_user() != 55873) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_blocked_users() != 35758) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_client_communities() != 14882) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_connection_state() != 7386) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_client_conversation_entry() != 19278) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_conversations() != 5524) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_conversations_page() != 18465) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_display_name() != 20194) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_fetch_profiles() != 32496) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_client_join_community() != 23983) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_joined_communities_page() != 16317) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_leave_conversation() != 36844) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_limits() != 47750) {
@@ -16473,10 +20116,37 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_client_pending_changes() != 29912) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_client_presence() != 65114) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_profile() != 20875) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_profiles() != 6066) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_client_refresh_token() != 21506) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_client_rename_conversation() != 56653) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_set_dm_policy() != 50692) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_set_presence() != 36421) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_set_profile() != 40323) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_start_conversation() != 48920) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_client_sync_state() != 33360) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_unblock_user() != 26149) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_unread() != 43265) {
@@ -16485,10 +20155,34 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_client_unread_totals() != 56303) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_client_unsubscribe_presence() != 62301) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_view_community() != 27008) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_client_wait_for_change() != 47421) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_wait_for_send() != 39282) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_conversation() != 55924) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_direct_conversation() != 30745) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_presence_stream() != 49252) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_subscribe_conversations() != 17247) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_subscribe_presence() != 46713) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_subscribe_profiles() != 2957) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_channel() != 12980) {
@@ -16575,10 +20269,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_community_leave() != 34418) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_community_leave_voice() != 20643) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_community_members() != 30081) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_mute_member() != 5116) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_online_count() != 24173) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_permissions() != 64562) {
@@ -16635,6 +20335,18 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_community_update_group() != 3770) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_community_view() != 36130) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_voice() != 7332) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_subscribe_online_count() != 50632) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_subscribe_voice() != 46385) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update() != 12815) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -16644,10 +20356,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_connectionlistener_on_update() != 19853) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_conversationlistlistener_on_update() != 12309) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update() != 42204) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_onlinecountlistener_on_update() != 58400) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_outboxlistener_on_update() != 32336) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_presencelistener_on_update() != 15198) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_profilelistener_on_update() != 16615) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_syncstatelistener_on_update() != 17348) {
@@ -16659,7 +20383,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token() != 63181) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_typinglistener_on_update() != 58100) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update() != 5637) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_voicelistener_on_update() != 60099) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channelthread_delete() != 52043) {
@@ -16702,13 +20432,19 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitChannelListListener()
     uniffiCallbackInitCommunityListListener()
     uniffiCallbackInitConnectionListener()
+    uniffiCallbackInitConversationListListener()
     uniffiCallbackInitLogListener()
     uniffiCallbackInitMessageListener()
+    uniffiCallbackInitOnlineCountListener()
     uniffiCallbackInitOutboxListener()
+    uniffiCallbackInitPresenceListener()
+    uniffiCallbackInitProfileListener()
     uniffiCallbackInitSyncStateListener()
     uniffiCallbackInitThreadListListener()
     uniffiCallbackInitTokenProvider()
+    uniffiCallbackInitTypingListener()
     uniffiCallbackInitUnreadListener()
+    uniffiCallbackInitVoiceListener()
     return InitializationResult.ok
 }()
 

@@ -271,6 +271,13 @@ typedef void (*UniffiCallbackInterfaceConnectionListenerMethod0)(uint64_t, RustB
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_CONVERSATION_LIST_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_CONVERSATION_LIST_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceConversationListListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_MESSAGE_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_MESSAGE_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceMessageListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
@@ -278,9 +285,30 @@ typedef void (*UniffiCallbackInterfaceMessageListenerMethod0)(uint64_t, RustBuff
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_ONLINE_COUNT_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_ONLINE_COUNT_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceOnlineCountListenerMethod0)(uint64_t, uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_OUTBOX_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_OUTBOX_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceOutboxListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PRESENCE_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PRESENCE_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfacePresenceListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROFILE_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PROFILE_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceProfileListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -306,9 +334,23 @@ typedef void (*UniffiCallbackInterfaceTokenProviderMethod0)(uint64_t, RustBuffer
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TYPING_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TYPING_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceTypingListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_UNREAD_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_UNREAD_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceUnreadListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_VOICE_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_VOICE_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceVoiceListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -349,6 +391,15 @@ typedef struct UniffiVTableCallbackInterfaceConnectionListener {
 } UniffiVTableCallbackInterfaceConnectionListener;
 
 #endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CONVERSATION_LIST_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_CONVERSATION_LIST_LISTENER
+typedef struct UniffiVTableCallbackInterfaceConversationListListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceConversationListListenerMethod0 _Nonnull onUpdate;
+} UniffiVTableCallbackInterfaceConversationListListener;
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_MESSAGE_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_MESSAGE_LISTENER
 typedef struct UniffiVTableCallbackInterfaceMessageListener {
@@ -358,6 +409,15 @@ typedef struct UniffiVTableCallbackInterfaceMessageListener {
 } UniffiVTableCallbackInterfaceMessageListener;
 
 #endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ONLINE_COUNT_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ONLINE_COUNT_LISTENER
+typedef struct UniffiVTableCallbackInterfaceOnlineCountListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceOnlineCountListenerMethod0 _Nonnull onUpdate;
+} UniffiVTableCallbackInterfaceOnlineCountListener;
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_OUTBOX_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_OUTBOX_LISTENER
 typedef struct UniffiVTableCallbackInterfaceOutboxListener {
@@ -365,6 +425,24 @@ typedef struct UniffiVTableCallbackInterfaceOutboxListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceOutboxListenerMethod0 _Nonnull onUpdate;
 } UniffiVTableCallbackInterfaceOutboxListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PRESENCE_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PRESENCE_LISTENER
+typedef struct UniffiVTableCallbackInterfacePresenceListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfacePresenceListenerMethod0 _Nonnull onUpdate;
+} UniffiVTableCallbackInterfacePresenceListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROFILE_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PROFILE_LISTENER
+typedef struct UniffiVTableCallbackInterfaceProfileListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceProfileListenerMethod0 _Nonnull onUpdate;
+} UniffiVTableCallbackInterfaceProfileListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_STATE_LISTENER
@@ -394,6 +472,15 @@ typedef struct UniffiVTableCallbackInterfaceTokenProvider {
 } UniffiVTableCallbackInterfaceTokenProvider;
 
 #endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TYPING_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TYPING_LISTENER
+typedef struct UniffiVTableCallbackInterfaceTypingListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceTypingListenerMethod0 _Nonnull onUpdate;
+} UniffiVTableCallbackInterfaceTypingListener;
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_UNREAD_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_UNREAD_LISTENER
 typedef struct UniffiVTableCallbackInterfaceUnreadListener {
@@ -401,6 +488,15 @@ typedef struct UniffiVTableCallbackInterfaceUnreadListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceUnreadListenerMethod0 _Nonnull onUpdate;
 } UniffiVTableCallbackInterfaceUnreadListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_VOICE_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_VOICE_LISTENER
+typedef struct UniffiVTableCallbackInterfaceVoiceListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceVoiceListenerMethod0 _Nonnull onUpdate;
+} UniffiVTableCallbackInterfaceVoiceListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_LOGLISTENER
@@ -533,6 +629,11 @@ uint64_t uniffi_community_sdk_ffi_fn_method_channel_forward(uint64_t ptr, RustBu
 uint64_t uniffi_community_sdk_ffi_fn_method_channel_hide_message(uint64_t ptr, uint64_t seq
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_JOIN_VOICE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_JOIN_VOICE
+uint64_t uniffi_community_sdk_ffi_fn_method_channel_join_voice(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_MARK_ALL_READ
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_MARK_ALL_READ
 uint64_t uniffi_community_sdk_ffi_fn_method_channel_mark_all_read(uint64_t ptr
@@ -623,6 +724,16 @@ uint64_t uniffi_community_sdk_ffi_fn_method_channel_threads(uint64_t ptr, int8_t
 RustBuffer uniffi_community_sdk_ffi_fn_method_channel_threads_unread(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_TYPERS
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_TYPERS
+RustBuffer uniffi_community_sdk_ffi_fn_method_channel_typers(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_TYPING
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_TYPING
+uint64_t uniffi_community_sdk_ffi_fn_method_channel_typing(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_UNPIN_MESSAGE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_UNPIN_MESSAGE
 uint64_t uniffi_community_sdk_ffi_fn_method_channel_unpin_message(uint64_t ptr, uint64_t seq
@@ -638,9 +749,19 @@ RustBuffer uniffi_community_sdk_ffi_fn_method_channel_unread(uint64_t ptr, RustC
 uint64_t uniffi_community_sdk_ffi_fn_method_channel_update(uint64_t ptr, RustBuffer update
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_VOICE_PARTICIPANTS
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_VOICE_PARTICIPANTS
+uint64_t uniffi_community_sdk_ffi_fn_method_channel_voice_participants(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_WAIT_FOR_CHANGE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_WAIT_FOR_CHANGE
 uint64_t uniffi_community_sdk_ffi_fn_method_channel_wait_for_change(uint64_t ptr, RustBuffer key
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_SUBSCRIBE_TYPING
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CHANNEL_SUBSCRIBE_TYPING
+uint64_t uniffi_community_sdk_ffi_fn_method_channel_subscribe_typing(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_CLIENT
@@ -713,6 +834,21 @@ uint64_t uniffi_community_sdk_ffi_fn_method_client_subscribe_unread(uint64_t ptr
 RustBuffer uniffi_community_sdk_ffi_fn_method_client_user_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_ADD_CONVERSATION_MEMBERS
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_ADD_CONVERSATION_MEMBERS
+uint64_t uniffi_community_sdk_ffi_fn_method_client_add_conversation_members(uint64_t ptr, RustBuffer conversation_id, RustBuffer user_ids
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_BLOCK_USER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_BLOCK_USER
+uint64_t uniffi_community_sdk_ffi_fn_method_client_block_user(uint64_t ptr, RustBuffer user_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_BLOCKED_USERS
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_BLOCKED_USERS
+uint64_t uniffi_community_sdk_ffi_fn_method_client_blocked_users(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_COMMUNITIES
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_COMMUNITIES
 RustBuffer uniffi_community_sdk_ffi_fn_method_client_communities(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -723,6 +859,31 @@ RustBuffer uniffi_community_sdk_ffi_fn_method_client_communities(uint64_t ptr, R
 RustBuffer uniffi_community_sdk_ffi_fn_method_client_connection_state(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_CONVERSATION_ENTRY
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_CONVERSATION_ENTRY
+RustBuffer uniffi_community_sdk_ffi_fn_method_client_conversation_entry(uint64_t ptr, RustBuffer conversation_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_CONVERSATIONS
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_CONVERSATIONS
+RustBuffer uniffi_community_sdk_ffi_fn_method_client_conversations(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_CONVERSATIONS_PAGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_CONVERSATIONS_PAGE
+uint64_t uniffi_community_sdk_ffi_fn_method_client_conversations_page(uint64_t ptr, RustBuffer cursor, RustBuffer limit
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_DISPLAY_NAME
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_DISPLAY_NAME
+RustBuffer uniffi_community_sdk_ffi_fn_method_client_display_name(uint64_t ptr, RustBuffer user_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_FETCH_PROFILES
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_FETCH_PROFILES
+uint64_t uniffi_community_sdk_ffi_fn_method_client_fetch_profiles(uint64_t ptr, RustBuffer user_ids
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_JOIN_COMMUNITY
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_JOIN_COMMUNITY
 uint64_t uniffi_community_sdk_ffi_fn_method_client_join_community(uint64_t ptr, RustBuffer community_id, RustBuffer message
@@ -731,6 +892,11 @@ uint64_t uniffi_community_sdk_ffi_fn_method_client_join_community(uint64_t ptr, 
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_JOINED_COMMUNITIES_PAGE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_JOINED_COMMUNITIES_PAGE
 uint64_t uniffi_community_sdk_ffi_fn_method_client_joined_communities_page(uint64_t ptr, RustBuffer cursor, RustBuffer limit
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_LEAVE_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_LEAVE_CONVERSATION
+uint64_t uniffi_community_sdk_ffi_fn_method_client_leave_conversation(uint64_t ptr, RustBuffer conversation_id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_LIMITS
@@ -758,14 +924,59 @@ uint64_t uniffi_community_sdk_ffi_fn_method_client_outbox(uint64_t ptr
 uint64_t uniffi_community_sdk_ffi_fn_method_client_pending_changes(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_PRESENCE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_PRESENCE
+RustBuffer uniffi_community_sdk_ffi_fn_method_client_presence(uint64_t ptr, RustBuffer user_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_PROFILE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_PROFILE
+RustBuffer uniffi_community_sdk_ffi_fn_method_client_profile(uint64_t ptr, RustBuffer user_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_PROFILES
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_PROFILES
+uint64_t uniffi_community_sdk_ffi_fn_method_client_profiles(uint64_t ptr, RustBuffer user_ids
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_REFRESH_TOKEN
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_REFRESH_TOKEN
 uint64_t uniffi_community_sdk_ffi_fn_method_client_refresh_token(uint64_t ptr, RustBuffer token
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_RENAME_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_RENAME_CONVERSATION
+uint64_t uniffi_community_sdk_ffi_fn_method_client_rename_conversation(uint64_t ptr, RustBuffer conversation_id, RustBuffer name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_SET_DM_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_SET_DM_POLICY
+uint64_t uniffi_community_sdk_ffi_fn_method_client_set_dm_policy(uint64_t ptr, RustBuffer policy
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_SET_PRESENCE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_SET_PRESENCE
+uint64_t uniffi_community_sdk_ffi_fn_method_client_set_presence(uint64_t ptr, RustBuffer status, RustBuffer text
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_SET_PROFILE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_SET_PROFILE
+uint64_t uniffi_community_sdk_ffi_fn_method_client_set_profile(uint64_t ptr, RustBuffer update
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_START_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_START_CONVERSATION
+uint64_t uniffi_community_sdk_ffi_fn_method_client_start_conversation(uint64_t ptr, RustBuffer conversation
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_SYNC_STATE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_SYNC_STATE
 RustBuffer uniffi_community_sdk_ffi_fn_method_client_sync_state(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_UNBLOCK_USER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_UNBLOCK_USER
+uint64_t uniffi_community_sdk_ffi_fn_method_client_unblock_user(uint64_t ptr, RustBuffer user_id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_UNREAD
@@ -778,6 +989,16 @@ RustBuffer uniffi_community_sdk_ffi_fn_method_client_unread(uint64_t ptr, RustCa
 RustBuffer uniffi_community_sdk_ffi_fn_method_client_unread_totals(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_UNSUBSCRIBE_PRESENCE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_UNSUBSCRIBE_PRESENCE
+uint64_t uniffi_community_sdk_ffi_fn_method_client_unsubscribe_presence(uint64_t ptr, RustBuffer user_ids
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_VIEW_COMMUNITY
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_VIEW_COMMUNITY
+uint64_t uniffi_community_sdk_ffi_fn_method_client_view_community(uint64_t ptr, RustBuffer community_id
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_WAIT_FOR_CHANGE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_WAIT_FOR_CHANGE
 uint64_t uniffi_community_sdk_ffi_fn_method_client_wait_for_change(uint64_t ptr, RustBuffer key
@@ -786,6 +1007,36 @@ uint64_t uniffi_community_sdk_ffi_fn_method_client_wait_for_change(uint64_t ptr,
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_WAIT_FOR_SEND
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_WAIT_FOR_SEND
 uint64_t uniffi_community_sdk_ffi_fn_method_client_wait_for_send(uint64_t ptr, RustBuffer local_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_CONVERSATION
+uint64_t uniffi_community_sdk_ffi_fn_method_client_conversation(uint64_t ptr, RustBuffer conversation_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_DIRECT_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_DIRECT_CONVERSATION
+uint64_t uniffi_community_sdk_ffi_fn_method_client_direct_conversation(uint64_t ptr, RustBuffer user_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_PRESENCE_STREAM
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_PRESENCE_STREAM
+uint64_t uniffi_community_sdk_ffi_fn_method_client_presence_stream(uint64_t ptr, RustBuffer user_ids, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_SUBSCRIBE_CONVERSATIONS
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_SUBSCRIBE_CONVERSATIONS
+uint64_t uniffi_community_sdk_ffi_fn_method_client_subscribe_conversations(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_SUBSCRIBE_PRESENCE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_SUBSCRIBE_PRESENCE
+uint64_t uniffi_community_sdk_ffi_fn_method_client_subscribe_presence(uint64_t ptr, RustBuffer user_ids, uint64_t listener
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_SUBSCRIBE_PROFILES
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CLIENT_SUBSCRIBE_PROFILES
+uint64_t uniffi_community_sdk_ffi_fn_method_client_subscribe_profiles(uint64_t ptr, RustBuffer user_ids, uint64_t listener, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_COMMUNITY
@@ -938,6 +1189,11 @@ uint64_t uniffi_community_sdk_ffi_fn_method_community_kick(uint64_t ptr, RustBuf
 uint64_t uniffi_community_sdk_ffi_fn_method_community_leave(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_LEAVE_VOICE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_LEAVE_VOICE
+uint64_t uniffi_community_sdk_ffi_fn_method_community_leave_voice(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_MEMBERS
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_MEMBERS
 uint64_t uniffi_community_sdk_ffi_fn_method_community_members(uint64_t ptr, RustBuffer query, RustBuffer cursor, RustBuffer limit
@@ -946,6 +1202,11 @@ uint64_t uniffi_community_sdk_ffi_fn_method_community_members(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_MUTE_MEMBER
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_MUTE_MEMBER
 uint64_t uniffi_community_sdk_ffi_fn_method_community_mute_member(uint64_t ptr, RustBuffer user_id, RustBuffer until_ms
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_ONLINE_COUNT
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_ONLINE_COUNT
+RustBuffer uniffi_community_sdk_ffi_fn_method_community_online_count(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_PERMISSIONS
@@ -1038,6 +1299,26 @@ uint64_t uniffi_community_sdk_ffi_fn_method_community_update_category(uint64_t p
 uint64_t uniffi_community_sdk_ffi_fn_method_community_update_group(uint64_t ptr, RustBuffer group_id, RustBuffer update
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_VIEW
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_VIEW
+uint64_t uniffi_community_sdk_ffi_fn_method_community_view(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_VOICE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_VOICE
+RustBuffer uniffi_community_sdk_ffi_fn_method_community_voice(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_SUBSCRIBE_ONLINE_COUNT
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_SUBSCRIBE_ONLINE_COUNT
+uint64_t uniffi_community_sdk_ffi_fn_method_community_subscribe_online_count(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_SUBSCRIBE_VOICE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_COMMUNITY_SUBSCRIBE_VOICE
+uint64_t uniffi_community_sdk_ffi_fn_method_community_subscribe_voice(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_CHANNELLISTLISTENER
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_CHANNELLISTLISTENER
 uint64_t uniffi_community_sdk_ffi_fn_clone_channellistlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1098,6 +1379,26 @@ void uniffi_community_sdk_ffi_fn_init_callback_vtable_connectionlistener(const U
 void uniffi_community_sdk_ffi_fn_method_connectionlistener_on_update(uint64_t ptr, RustBuffer state, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_CONVERSATIONLISTLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_CONVERSATIONLISTLISTENER
+uint64_t uniffi_community_sdk_ffi_fn_clone_conversationlistlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FREE_CONVERSATIONLISTLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FREE_CONVERSATIONLISTLISTENER
+void uniffi_community_sdk_ffi_fn_free_conversationlistlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_INIT_CALLBACK_VTABLE_CONVERSATIONLISTLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_INIT_CALLBACK_VTABLE_CONVERSATIONLISTLISTENER
+void uniffi_community_sdk_ffi_fn_init_callback_vtable_conversationlistlistener(const UniffiVTableCallbackInterfaceConversationListListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CONVERSATIONLISTLISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_CONVERSATIONLISTLISTENER_ON_UPDATE
+void uniffi_community_sdk_ffi_fn_method_conversationlistlistener_on_update(uint64_t ptr, RustBuffer diffs, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_MESSAGELISTENER
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_MESSAGELISTENER
 uint64_t uniffi_community_sdk_ffi_fn_clone_messagelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1118,6 +1419,26 @@ void uniffi_community_sdk_ffi_fn_init_callback_vtable_messagelistener(const Unif
 void uniffi_community_sdk_ffi_fn_method_messagelistener_on_update(uint64_t ptr, RustBuffer updates, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_ONLINECOUNTLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_ONLINECOUNTLISTENER
+uint64_t uniffi_community_sdk_ffi_fn_clone_onlinecountlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FREE_ONLINECOUNTLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FREE_ONLINECOUNTLISTENER
+void uniffi_community_sdk_ffi_fn_free_onlinecountlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_INIT_CALLBACK_VTABLE_ONLINECOUNTLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_INIT_CALLBACK_VTABLE_ONLINECOUNTLISTENER
+void uniffi_community_sdk_ffi_fn_init_callback_vtable_onlinecountlistener(const UniffiVTableCallbackInterfaceOnlineCountListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_ONLINECOUNTLISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_ONLINECOUNTLISTENER_ON_UPDATE
+void uniffi_community_sdk_ffi_fn_method_onlinecountlistener_on_update(uint64_t ptr, uint64_t online, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_OUTBOXLISTENER
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_OUTBOXLISTENER
 uint64_t uniffi_community_sdk_ffi_fn_clone_outboxlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1136,6 +1457,46 @@ void uniffi_community_sdk_ffi_fn_init_callback_vtable_outboxlistener(const Uniff
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_OUTBOXLISTENER_ON_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_OUTBOXLISTENER_ON_UPDATE
 void uniffi_community_sdk_ffi_fn_method_outboxlistener_on_update(uint64_t ptr, RustBuffer updates, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_PRESENCELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_PRESENCELISTENER
+uint64_t uniffi_community_sdk_ffi_fn_clone_presencelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FREE_PRESENCELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FREE_PRESENCELISTENER
+void uniffi_community_sdk_ffi_fn_free_presencelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_INIT_CALLBACK_VTABLE_PRESENCELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_INIT_CALLBACK_VTABLE_PRESENCELISTENER
+void uniffi_community_sdk_ffi_fn_init_callback_vtable_presencelistener(const UniffiVTableCallbackInterfacePresenceListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_PRESENCELISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_PRESENCELISTENER_ON_UPDATE
+void uniffi_community_sdk_ffi_fn_method_presencelistener_on_update(uint64_t ptr, RustBuffer presences, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_PROFILELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_PROFILELISTENER
+uint64_t uniffi_community_sdk_ffi_fn_clone_profilelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FREE_PROFILELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FREE_PROFILELISTENER
+void uniffi_community_sdk_ffi_fn_free_profilelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_INIT_CALLBACK_VTABLE_PROFILELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_INIT_CALLBACK_VTABLE_PROFILELISTENER
+void uniffi_community_sdk_ffi_fn_init_callback_vtable_profilelistener(const UniffiVTableCallbackInterfaceProfileListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_PROFILELISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_PROFILELISTENER_ON_UPDATE
+void uniffi_community_sdk_ffi_fn_method_profilelistener_on_update(uint64_t ptr, RustBuffer profiles, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_SYNCSTATELISTENER
@@ -1198,6 +1559,26 @@ void uniffi_community_sdk_ffi_fn_init_callback_vtable_tokenprovider(const Uniffi
 RustBuffer uniffi_community_sdk_ffi_fn_method_tokenprovider_fetch_token(uint64_t ptr, RustBuffer user_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_TYPINGLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_TYPINGLISTENER
+uint64_t uniffi_community_sdk_ffi_fn_clone_typinglistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FREE_TYPINGLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FREE_TYPINGLISTENER
+void uniffi_community_sdk_ffi_fn_free_typinglistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_INIT_CALLBACK_VTABLE_TYPINGLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_INIT_CALLBACK_VTABLE_TYPINGLISTENER
+void uniffi_community_sdk_ffi_fn_init_callback_vtable_typinglistener(const UniffiVTableCallbackInterfaceTypingListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_TYPINGLISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_TYPINGLISTENER_ON_UPDATE
+void uniffi_community_sdk_ffi_fn_method_typinglistener_on_update(uint64_t ptr, RustBuffer user_ids, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_UNREADLISTENER
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_UNREADLISTENER
 uint64_t uniffi_community_sdk_ffi_fn_clone_unreadlistener(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1216,6 +1597,26 @@ void uniffi_community_sdk_ffi_fn_init_callback_vtable_unreadlistener(const Uniff
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_UNREADLISTENER_ON_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_UNREADLISTENER_ON_UPDATE
 void uniffi_community_sdk_ffi_fn_method_unreadlistener_on_update(uint64_t ptr, RustBuffer update, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_VOICELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_VOICELISTENER
+uint64_t uniffi_community_sdk_ffi_fn_clone_voicelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FREE_VOICELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FREE_VOICELISTENER
+void uniffi_community_sdk_ffi_fn_free_voicelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_INIT_CALLBACK_VTABLE_VOICELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_INIT_CALLBACK_VTABLE_VOICELISTENER
+void uniffi_community_sdk_ffi_fn_init_callback_vtable_voicelistener(const UniffiVTableCallbackInterfaceVoiceListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_VOICELISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_METHOD_VOICELISTENER_ON_UPDATE
+void uniffi_community_sdk_ffi_fn_method_voicelistener_on_update(uint64_t ptr, RustBuffer participants, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_CLONE_CHANNELTHREAD
@@ -1301,6 +1702,12 @@ RustBuffer uniffi_community_sdk_ffi_fn_func_permission_names(uint64_t permission
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FUNC_PERMISSIONS_OF
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FUNC_PERMISSIONS_OF
 uint64_t uniffi_community_sdk_ffi_fn_func_permissions_of(RustBuffer flags, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FUNC_DIRECT_COMMUNITY_ID
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FUNC_DIRECT_COMMUNITY_ID
+RustBuffer uniffi_community_sdk_ffi_fn_func_direct_community_id(RustCallStatus *_Nonnull out_status
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FUNC_THREAD_IS_ARCHIVED
@@ -1598,6 +2005,12 @@ uint16_t uniffi_community_sdk_ffi_checksum_func_permissions_of(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_FUNC_DIRECT_COMMUNITY_ID
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_FUNC_DIRECT_COMMUNITY_ID
+uint16_t uniffi_community_sdk_ffi_checksum_func_direct_community_id(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_FUNC_THREAD_IS_ARCHIVED
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_FUNC_THREAD_IS_ARCHIVED
 uint16_t uniffi_community_sdk_ffi_checksum_func_thread_is_archived(void
@@ -1724,6 +2137,12 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_channel_hide_message(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_JOIN_VOICE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_JOIN_VOICE
+uint16_t uniffi_community_sdk_ffi_checksum_method_channel_join_voice(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_MARK_ALL_READ
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_MARK_ALL_READ
 uint16_t uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read(void
@@ -1832,6 +2251,18 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_channel_threads_unread(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_TYPERS
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_TYPERS
+uint16_t uniffi_community_sdk_ffi_checksum_method_channel_typers(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_TYPING
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_TYPING
+uint16_t uniffi_community_sdk_ffi_checksum_method_channel_typing(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_UNPIN_MESSAGE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_UNPIN_MESSAGE
 uint16_t uniffi_community_sdk_ffi_checksum_method_channel_unpin_message(void
@@ -1850,9 +2281,21 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_channel_update(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_VOICE_PARTICIPANTS
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_VOICE_PARTICIPANTS
+uint16_t uniffi_community_sdk_ffi_checksum_method_channel_voice_participants(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_WAIT_FOR_CHANGE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_WAIT_FOR_CHANGE
 uint16_t uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_SUBSCRIBE_TYPING
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNEL_SUBSCRIBE_TYPING
+uint16_t uniffi_community_sdk_ffi_checksum_method_channel_subscribe_typing(void
     
 );
 #endif
@@ -1916,6 +2359,24 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_client_user_id(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_ADD_CONVERSATION_MEMBERS
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_ADD_CONVERSATION_MEMBERS
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_add_conversation_members(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_BLOCK_USER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_BLOCK_USER
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_block_user(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_BLOCKED_USERS
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_BLOCKED_USERS
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_blocked_users(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_COMMUNITIES
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_COMMUNITIES
 uint16_t uniffi_community_sdk_ffi_checksum_method_client_communities(void
@@ -1928,6 +2389,36 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_client_connection_state(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_CONVERSATION_ENTRY
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_CONVERSATION_ENTRY
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_conversation_entry(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_CONVERSATIONS
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_CONVERSATIONS
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_conversations(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_CONVERSATIONS_PAGE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_CONVERSATIONS_PAGE
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_conversations_page(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_DISPLAY_NAME
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_DISPLAY_NAME
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_display_name(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_FETCH_PROFILES
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_FETCH_PROFILES
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_fetch_profiles(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_JOIN_COMMUNITY
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_JOIN_COMMUNITY
 uint16_t uniffi_community_sdk_ffi_checksum_method_client_join_community(void
@@ -1937,6 +2428,12 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_client_join_community(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_JOINED_COMMUNITIES_PAGE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_JOINED_COMMUNITIES_PAGE
 uint16_t uniffi_community_sdk_ffi_checksum_method_client_joined_communities_page(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_LEAVE_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_LEAVE_CONVERSATION
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_leave_conversation(void
     
 );
 #endif
@@ -1970,15 +2467,69 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_client_pending_changes(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_PRESENCE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_PRESENCE
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_presence(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_PROFILE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_PROFILE
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_profile(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_PROFILES
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_PROFILES
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_profiles(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_REFRESH_TOKEN
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_REFRESH_TOKEN
 uint16_t uniffi_community_sdk_ffi_checksum_method_client_refresh_token(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_RENAME_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_RENAME_CONVERSATION
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_rename_conversation(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_SET_DM_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_SET_DM_POLICY
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_set_dm_policy(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_SET_PRESENCE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_SET_PRESENCE
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_set_presence(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_SET_PROFILE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_SET_PROFILE
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_set_profile(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_START_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_START_CONVERSATION
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_start_conversation(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_SYNC_STATE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_SYNC_STATE
 uint16_t uniffi_community_sdk_ffi_checksum_method_client_sync_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_UNBLOCK_USER
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_UNBLOCK_USER
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_unblock_user(void
     
 );
 #endif
@@ -1994,6 +2545,18 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_client_unread_totals(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_UNSUBSCRIBE_PRESENCE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_UNSUBSCRIBE_PRESENCE
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_unsubscribe_presence(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_VIEW_COMMUNITY
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_VIEW_COMMUNITY
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_view_community(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_WAIT_FOR_CHANGE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_WAIT_FOR_CHANGE
 uint16_t uniffi_community_sdk_ffi_checksum_method_client_wait_for_change(void
@@ -2003,6 +2566,42 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_client_wait_for_change(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_WAIT_FOR_SEND
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_WAIT_FOR_SEND
 uint16_t uniffi_community_sdk_ffi_checksum_method_client_wait_for_send(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_CONVERSATION
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_conversation(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_DIRECT_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_DIRECT_CONVERSATION
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_direct_conversation(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_PRESENCE_STREAM
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_PRESENCE_STREAM
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_presence_stream(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_SUBSCRIBE_CONVERSATIONS
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_SUBSCRIBE_CONVERSATIONS
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_subscribe_conversations(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_SUBSCRIBE_PRESENCE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_SUBSCRIBE_PRESENCE
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_subscribe_presence(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_SUBSCRIBE_PROFILES
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CLIENT_SUBSCRIBE_PROFILES
+uint16_t uniffi_community_sdk_ffi_checksum_method_client_subscribe_profiles(void
     
 );
 #endif
@@ -2174,6 +2773,12 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_community_leave(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_LEAVE_VOICE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_LEAVE_VOICE
+uint16_t uniffi_community_sdk_ffi_checksum_method_community_leave_voice(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_MEMBERS
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_MEMBERS
 uint16_t uniffi_community_sdk_ffi_checksum_method_community_members(void
@@ -2183,6 +2788,12 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_community_members(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_MUTE_MEMBER
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_MUTE_MEMBER
 uint16_t uniffi_community_sdk_ffi_checksum_method_community_mute_member(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_ONLINE_COUNT
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_ONLINE_COUNT
+uint16_t uniffi_community_sdk_ffi_checksum_method_community_online_count(void
     
 );
 #endif
@@ -2294,6 +2905,30 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_community_update_group(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_VIEW
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_VIEW
+uint16_t uniffi_community_sdk_ffi_checksum_method_community_view(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_VOICE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_VOICE
+uint16_t uniffi_community_sdk_ffi_checksum_method_community_voice(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_SUBSCRIBE_ONLINE_COUNT
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_SUBSCRIBE_ONLINE_COUNT
+uint16_t uniffi_community_sdk_ffi_checksum_method_community_subscribe_online_count(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_SUBSCRIBE_VOICE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_COMMUNITY_SUBSCRIBE_VOICE
+uint16_t uniffi_community_sdk_ffi_checksum_method_community_subscribe_voice(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNELLISTLISTENER_ON_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CHANNELLISTLISTENER_ON_UPDATE
 uint16_t uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update(void
@@ -2312,15 +2947,39 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_connectionlistener_on_update(v
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CONVERSATIONLISTLISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_CONVERSATIONLISTLISTENER_ON_UPDATE
+uint16_t uniffi_community_sdk_ffi_checksum_method_conversationlistlistener_on_update(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_MESSAGELISTENER_ON_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_MESSAGELISTENER_ON_UPDATE
 uint16_t uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_ONLINECOUNTLISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_ONLINECOUNTLISTENER_ON_UPDATE
+uint16_t uniffi_community_sdk_ffi_checksum_method_onlinecountlistener_on_update(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_OUTBOXLISTENER_ON_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_OUTBOXLISTENER_ON_UPDATE
 uint16_t uniffi_community_sdk_ffi_checksum_method_outboxlistener_on_update(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_PRESENCELISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_PRESENCELISTENER_ON_UPDATE
+uint16_t uniffi_community_sdk_ffi_checksum_method_presencelistener_on_update(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_PROFILELISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_PROFILELISTENER_ON_UPDATE
+uint16_t uniffi_community_sdk_ffi_checksum_method_profilelistener_on_update(void
     
 );
 #endif
@@ -2342,9 +3001,21 @@ uint16_t uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_TYPINGLISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_TYPINGLISTENER_ON_UPDATE
+uint16_t uniffi_community_sdk_ffi_checksum_method_typinglistener_on_update(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_UNREADLISTENER_ON_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_UNREADLISTENER_ON_UPDATE
 uint16_t uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_VOICELISTENER_ON_UPDATE
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_METHOD_VOICELISTENER_ON_UPDATE
+uint16_t uniffi_community_sdk_ffi_checksum_method_voicelistener_on_update(void
     
 );
 #endif

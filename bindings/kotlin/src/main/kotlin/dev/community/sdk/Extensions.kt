@@ -66,6 +66,62 @@ fun Channel.threadListChanges(): Flow<List<ThreadListDiff>> = callbackFlow {
     awaitClose { handle.close() }
 }.buffer(KChannel.UNLIMITED)
 
+/**
+ * The conversation list: the cached list (newest activity first) as `Reset`, then
+ * conversations started, renamed, grown, active or read (`Insert` / `Update`) and left
+ * (`Remove`, by conversation id).
+ */
+fun Client.conversationListChanges(): Flow<List<ConversationListDiff>> = callbackFlow {
+    val handle = subscribeConversations(object : ConversationListListener {
+        override fun onUpdate(diffs: List<ConversationListDiff>) { trySend(diffs) }
+    })
+    awaitClose { handle.close() }
+}.buffer(KChannel.UNLIMITED)
+
+/** Profiles as they change (of [userIds] only, when given): the cached ones of those users first. */
+fun Client.profileChanges(userIds: List<String>? = null): Flow<List<Profile>> = callbackFlow {
+    val handle = subscribeProfiles(userIds, object : ProfileListener {
+        override fun onUpdate(profiles: List<Profile>) { trySend(profiles) }
+    })
+    awaitClose { handle.close() }
+}.buffer(KChannel.UNLIMITED)
+
+/**
+ * Presence values as they change, without asking the server (of [userIds] only, when given;
+ * followed users and members of the viewed community otherwise). Follow users first with
+ * `subscribePresence`.
+ */
+fun Client.presenceChanges(userIds: List<String>? = null): Flow<List<Presence>> = callbackFlow {
+    val handle = presenceStream(userIds, object : PresenceListener {
+        override fun onUpdate(presences: List<Presence>) { trySend(presences) }
+    })
+    awaitClose { handle.close() }
+}.buffer(KChannel.UNLIMITED)
+
+/** A viewed community's online member count: the count now (0 until known), then its changes. */
+fun Community.onlineCounts(): Flow<ULong> = callbackFlow {
+    val handle = subscribeOnlineCount(object : OnlineCountListener {
+        override fun onUpdate(online: ULong) { trySend(online) }
+    })
+    awaitClose { handle.close() }
+}.buffer(KChannel.UNLIMITED)
+
+/** Who sits in the community's voice channels: the list now, then the whole list after every change. */
+fun Community.voiceChanges(): Flow<List<VoiceParticipant>> = callbackFlow {
+    val handle = subscribeVoice(object : VoiceListener {
+        override fun onUpdate(participants: List<VoiceParticipant>) { trySend(participants) }
+    })
+    awaitClose { handle.close() }
+}.buffer(KChannel.UNLIMITED)
+
+/** Who is typing in this channel, thread or conversation: the list now, then the whole list after every change. */
+fun Channel.typingChanges(): Flow<List<String>> = callbackFlow {
+    val handle = subscribeTyping(object : TypingListener {
+        override fun onUpdate(userIds: List<String>) { trySend(userIds) }
+    })
+    awaitClose { handle.close() }
+}.buffer(KChannel.UNLIMITED)
+
 /** Whether this permission set (`Channel.permissions()`, a group's `permissions`) holds [flag]. */
 operator fun ULong.contains(flag: PermissionFlag): Boolean = this and flag.value == flag.value
 

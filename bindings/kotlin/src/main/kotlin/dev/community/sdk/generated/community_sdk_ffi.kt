@@ -669,11 +669,23 @@ internal interface UniffiCallbackInterfaceCommunityListListenerMethod0 : com.sun
 internal interface UniffiCallbackInterfaceConnectionListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`state`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceConversationListListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`diffs`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceMessageListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`updates`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceOnlineCountListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`online`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceOutboxListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`updates`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfacePresenceListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`presences`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceProfileListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`profiles`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 internal interface UniffiCallbackInterfaceSyncStateListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`state`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
@@ -684,8 +696,14 @@ internal interface UniffiCallbackInterfaceThreadListListenerMethod0 : com.sun.jn
 internal interface UniffiCallbackInterfaceTokenProviderMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`userId`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceTypingListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`userIds`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceUnreadListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`update`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceVoiceListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`participants`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onLog")
 internal open class UniffiVTableCallbackInterfaceLogListener(
@@ -764,6 +782,25 @@ internal open class UniffiVTableCallbackInterfaceConnectionListener(
 
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onUpdate")
+internal open class UniffiVTableCallbackInterfaceConversationListListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onUpdate`: UniffiCallbackInterfaceConversationListListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onUpdate`: UniffiCallbackInterfaceConversationListListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceConversationListListener(`uniffiFree`,`uniffiClone`,`onUpdate`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceConversationListListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onUpdate` = other.`onUpdate`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onUpdate")
 internal open class UniffiVTableCallbackInterfaceMessageListener(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
@@ -783,6 +820,25 @@ internal open class UniffiVTableCallbackInterfaceMessageListener(
 
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onUpdate")
+internal open class UniffiVTableCallbackInterfaceOnlineCountListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onUpdate`: UniffiCallbackInterfaceOnlineCountListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onUpdate`: UniffiCallbackInterfaceOnlineCountListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceOnlineCountListener(`uniffiFree`,`uniffiClone`,`onUpdate`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceOnlineCountListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onUpdate` = other.`onUpdate`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onUpdate")
 internal open class UniffiVTableCallbackInterfaceOutboxListener(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
@@ -795,6 +851,44 @@ internal open class UniffiVTableCallbackInterfaceOutboxListener(
     ): UniffiVTableCallbackInterfaceOutboxListener(`uniffiFree`,`uniffiClone`,`onUpdate`,), Structure.ByValue
 
    internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceOutboxListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onUpdate` = other.`onUpdate`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onUpdate")
+internal open class UniffiVTableCallbackInterfacePresenceListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onUpdate`: UniffiCallbackInterfacePresenceListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onUpdate`: UniffiCallbackInterfacePresenceListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfacePresenceListener(`uniffiFree`,`uniffiClone`,`onUpdate`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfacePresenceListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onUpdate` = other.`onUpdate`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onUpdate")
+internal open class UniffiVTableCallbackInterfaceProfileListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onUpdate`: UniffiCallbackInterfaceProfileListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onUpdate`: UniffiCallbackInterfaceProfileListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceProfileListener(`uniffiFree`,`uniffiClone`,`onUpdate`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceProfileListener) {
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `onUpdate` = other.`onUpdate`
@@ -859,6 +953,25 @@ internal open class UniffiVTableCallbackInterfaceTokenProvider(
 
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onUpdate")
+internal open class UniffiVTableCallbackInterfaceTypingListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onUpdate`: UniffiCallbackInterfaceTypingListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onUpdate`: UniffiCallbackInterfaceTypingListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceTypingListener(`uniffiFree`,`uniffiClone`,`onUpdate`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceTypingListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onUpdate` = other.`onUpdate`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onUpdate")
 internal open class UniffiVTableCallbackInterfaceUnreadListener(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
@@ -871,6 +984,25 @@ internal open class UniffiVTableCallbackInterfaceUnreadListener(
     ): UniffiVTableCallbackInterfaceUnreadListener(`uniffiFree`,`uniffiClone`,`onUpdate`,), Structure.ByValue
 
    internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceUnreadListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onUpdate` = other.`onUpdate`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onUpdate")
+internal open class UniffiVTableCallbackInterfaceVoiceListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onUpdate`: UniffiCallbackInterfaceVoiceListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onUpdate`: UniffiCallbackInterfaceVoiceListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceVoiceListener(`uniffiFree`,`uniffiClone`,`onUpdate`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceVoiceListener) {
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `onUpdate` = other.`onUpdate`
@@ -909,6 +1041,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_community_sdk_ffi_checksum_func_permission_names(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_func_permissions_of(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_func_direct_community_id(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_func_thread_is_archived(
     ): Int
@@ -952,6 +1086,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_hide_message(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_join_voice(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_mark_read(
@@ -988,13 +1124,21 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_threads_unread(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_typers(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_typing(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_unpin_message(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_unread(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_update(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_voice_participants(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_subscribe_typing(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_community(
     ): Int
@@ -1016,13 +1160,31 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_user_id(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_add_conversation_members(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_block_user(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_blocked_users(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_communities(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_connection_state(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_conversation_entry(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_conversations(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_conversations_page(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_display_name(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_fetch_profiles(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_join_community(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_joined_communities_page(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_leave_conversation(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_limits(
     ): Int
@@ -1034,17 +1196,51 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_pending_changes(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_presence(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_profile(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_profiles(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_refresh_token(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_rename_conversation(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_set_dm_policy(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_set_presence(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_set_profile(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_start_conversation(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_sync_state(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_unblock_user(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_unread(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_unread_totals(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_unsubscribe_presence(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_view_community(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_wait_for_change(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_wait_for_send(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_conversation(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_direct_conversation(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_presence_stream(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_subscribe_conversations(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_subscribe_presence(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_subscribe_profiles(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_channel(
     ): Int
@@ -1102,9 +1298,13 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_leave(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_leave_voice(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_members(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_mute_member(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_online_count(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_permissions(
     ): Int
@@ -1142,15 +1342,31 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_update_group(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_view(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_voice(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_subscribe_online_count(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_subscribe_voice(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_communitylistlistener_on_update(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_connectionlistener_on_update(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_conversationlistlistener_on_update(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_onlinecountlistener_on_update(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_outboxlistener_on_update(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_presencelistener_on_update(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_profilelistener_on_update(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_syncstatelistener_on_update(
     ): Int
@@ -1158,7 +1374,11 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_typinglistener_on_update(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_voicelistener_on_update(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channelthread_delete(
     ): Int
@@ -1203,13 +1423,19 @@ internal object UniffiLib {
         uniffiCallbackInterfaceChannelListListener.register(this)
         uniffiCallbackInterfaceCommunityListListener.register(this)
         uniffiCallbackInterfaceConnectionListener.register(this)
+        uniffiCallbackInterfaceConversationListListener.register(this)
         uniffiCallbackInterfaceLogListener.register(this)
         uniffiCallbackInterfaceMessageListener.register(this)
+        uniffiCallbackInterfaceOnlineCountListener.register(this)
         uniffiCallbackInterfaceOutboxListener.register(this)
+        uniffiCallbackInterfacePresenceListener.register(this)
+        uniffiCallbackInterfaceProfileListener.register(this)
         uniffiCallbackInterfaceSyncStateListener.register(this)
         uniffiCallbackInterfaceThreadListListener.register(this)
         uniffiCallbackInterfaceTokenProvider.register(this)
+        uniffiCallbackInterfaceTypingListener.register(this)
         uniffiCallbackInterfaceUnreadListener.register(this)
+        uniffiCallbackInterfaceVoiceListener.register(this)
         
     }
 
@@ -1266,6 +1492,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_hide_message(`ptr`: Long,`seq`: Long,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_join_voice(`ptr`: Long,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_mark_all_read(`ptr`: Long,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_mark_read(`ptr`: Long,`seq`: Long,
@@ -1302,13 +1530,21 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_threads_unread(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_channel_typers(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_channel_typing(`ptr`: Long,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_unpin_message(`ptr`: Long,`seq`: Long,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_unread(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_channel_update(`ptr`: Long,`update`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_voice_participants(`ptr`: Long,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_wait_for_change(`ptr`: Long,`key`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_subscribe_typing(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_community_sdk_ffi_fn_clone_client(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1338,13 +1574,31 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_user_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_client_add_conversation_members(`ptr`: Long,`conversationId`: RustBuffer.ByValue,`userIds`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_block_user(`ptr`: Long,`userId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_blocked_users(`ptr`: Long,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_communities(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_client_connection_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_client_conversation_entry(`ptr`: Long,`conversationId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_client_conversations(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_client_conversations_page(`ptr`: Long,`cursor`: RustBuffer.ByValue,`limit`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_display_name(`ptr`: Long,`userId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_client_fetch_profiles(`ptr`: Long,`userIds`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_join_community(`ptr`: Long,`communityId`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_joined_communities_page(`ptr`: Long,`cursor`: RustBuffer.ByValue,`limit`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_leave_conversation(`ptr`: Long,`conversationId`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_limits(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1356,17 +1610,51 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_pending_changes(`ptr`: Long,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_presence(`ptr`: Long,`userId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_client_profile(`ptr`: Long,`userId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_client_profiles(`ptr`: Long,`userIds`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_refresh_token(`ptr`: Long,`token`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_rename_conversation(`ptr`: Long,`conversationId`: RustBuffer.ByValue,`name`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_set_dm_policy(`ptr`: Long,`policy`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_set_presence(`ptr`: Long,`status`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_set_profile(`ptr`: Long,`update`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_start_conversation(`ptr`: Long,`conversation`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_sync_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_client_unblock_user(`ptr`: Long,`userId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_unread(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_client_unread_totals(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_client_unsubscribe_presence(`ptr`: Long,`userIds`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_view_community(`ptr`: Long,`communityId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_wait_for_change(`ptr`: Long,`key`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_wait_for_send(`ptr`: Long,`localId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_conversation(`ptr`: Long,`conversationId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_direct_conversation(`ptr`: Long,`userId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_presence_stream(`ptr`: Long,`userIds`: RustBuffer.ByValue,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_subscribe_conversations(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_subscribe_presence(`ptr`: Long,`userIds`: RustBuffer.ByValue,`listener`: Long,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_subscribe_profiles(`ptr`: Long,`userIds`: RustBuffer.ByValue,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_community_sdk_ffi_fn_clone_community(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1428,10 +1716,14 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_leave(`ptr`: Long,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_leave_voice(`ptr`: Long,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_members(`ptr`: Long,`query`: RustBuffer.ByValue,`cursor`: RustBuffer.ByValue,`limit`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_mute_member(`ptr`: Long,`userId`: RustBuffer.ByValue,`untilMs`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_online_count(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_community_permissions(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_community_refresh(`ptr`: Long,
@@ -1468,6 +1760,14 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_update_group(`ptr`: Long,`groupId`: RustBuffer.ByValue,`update`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_view(`ptr`: Long,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_voice(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_community_subscribe_online_count(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_subscribe_voice(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_clone_channellistlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_community_sdk_ffi_fn_free_channellistlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1492,6 +1792,14 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_community_sdk_ffi_fn_method_connectionlistener_on_update(`ptr`: Long,`state`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_community_sdk_ffi_fn_clone_conversationlistlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_free_conversationlistlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_init_callback_vtable_conversationlistlistener(`vtable`: UniffiVTableCallbackInterfaceConversationListListener,
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_method_conversationlistlistener_on_update(`ptr`: Long,`diffs`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_community_sdk_ffi_fn_clone_messagelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_community_sdk_ffi_fn_free_messagelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1500,6 +1808,14 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_community_sdk_ffi_fn_method_messagelistener_on_update(`ptr`: Long,`updates`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_community_sdk_ffi_fn_clone_onlinecountlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_free_onlinecountlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_init_callback_vtable_onlinecountlistener(`vtable`: UniffiVTableCallbackInterfaceOnlineCountListener,
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_method_onlinecountlistener_on_update(`ptr`: Long,`online`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_community_sdk_ffi_fn_clone_outboxlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_community_sdk_ffi_fn_free_outboxlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1507,6 +1823,22 @@ internal object UniffiLib {
     external fun uniffi_community_sdk_ffi_fn_init_callback_vtable_outboxlistener(`vtable`: UniffiVTableCallbackInterfaceOutboxListener,
     ): Unit
     external fun uniffi_community_sdk_ffi_fn_method_outboxlistener_on_update(`ptr`: Long,`updates`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_clone_presencelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_free_presencelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_init_callback_vtable_presencelistener(`vtable`: UniffiVTableCallbackInterfacePresenceListener,
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_method_presencelistener_on_update(`ptr`: Long,`presences`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_clone_profilelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_free_profilelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_init_callback_vtable_profilelistener(`vtable`: UniffiVTableCallbackInterfaceProfileListener,
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_method_profilelistener_on_update(`ptr`: Long,`profiles`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_community_sdk_ffi_fn_clone_syncstatelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1532,6 +1864,14 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_community_sdk_ffi_fn_method_tokenprovider_fetch_token(`ptr`: Long,`userId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_clone_typinglistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_free_typinglistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_init_callback_vtable_typinglistener(`vtable`: UniffiVTableCallbackInterfaceTypingListener,
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_method_typinglistener_on_update(`ptr`: Long,`userIds`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_community_sdk_ffi_fn_clone_unreadlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_community_sdk_ffi_fn_free_unreadlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1539,6 +1879,14 @@ internal object UniffiLib {
     external fun uniffi_community_sdk_ffi_fn_init_callback_vtable_unreadlistener(`vtable`: UniffiVTableCallbackInterfaceUnreadListener,
     ): Unit
     external fun uniffi_community_sdk_ffi_fn_method_unreadlistener_on_update(`ptr`: Long,`update`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_clone_voicelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_free_voicelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_init_callback_vtable_voicelistener(`vtable`: UniffiVTableCallbackInterfaceVoiceListener,
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_method_voicelistener_on_update(`ptr`: Long,`participants`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_community_sdk_ffi_fn_clone_channelthread(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1574,6 +1922,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_func_permissions_of(`flags`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_func_direct_community_id(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_func_thread_is_archived(`thread`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_community_sdk_ffi_fn_func_stop_callbacks(uniffi_out_err: UniffiRustCallStatus, 
@@ -1709,6 +2059,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_func_permissions_of() and 0xFFFF) != 57229) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_func_direct_community_id() and 0xFFFF) != 25236) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_func_thread_is_archived() and 0xFFFF) != 40705) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1772,6 +2125,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_hide_message() and 0xFFFF) != 33734) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_join_voice() and 0xFFFF) != 23767) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_mark_all_read() and 0xFFFF) != 21511) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1826,6 +2182,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_threads_unread() and 0xFFFF) != 35772) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_typers() and 0xFFFF) != 4691) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_typing() and 0xFFFF) != 19615) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_unpin_message() and 0xFFFF) != 58147) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1835,7 +2197,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_update() and 0xFFFF) != 26157) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_voice_participants() and 0xFFFF) != 2884) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_wait_for_change() and 0xFFFF) != 44908) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_subscribe_typing() and 0xFFFF) != 50570) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_community() and 0xFFFF) != 27239) {
@@ -1868,16 +2236,43 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_user_id() and 0xFFFF) != 1427) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_add_conversation_members() and 0xFFFF) != 56008) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_block_user() and 0xFFFF) != 55873) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_blocked_users() and 0xFFFF) != 35758) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_communities() and 0xFFFF) != 14882) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_connection_state() and 0xFFFF) != 7386) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_conversation_entry() and 0xFFFF) != 19278) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_conversations() and 0xFFFF) != 5524) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_conversations_page() and 0xFFFF) != 18465) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_display_name() and 0xFFFF) != 20194) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_fetch_profiles() and 0xFFFF) != 32496) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_join_community() and 0xFFFF) != 23983) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_joined_communities_page() and 0xFFFF) != 16317) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_leave_conversation() and 0xFFFF) != 36844) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_limits() and 0xFFFF) != 47750) {
@@ -1895,10 +2290,37 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_pending_changes() and 0xFFFF) != 29912) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_presence() and 0xFFFF) != 65114) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_profile() and 0xFFFF) != 20875) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_profiles() and 0xFFFF) != 6066) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token() and 0xFFFF) != 21506) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_rename_conversation() and 0xFFFF) != 56653) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_set_dm_policy() and 0xFFFF) != 50692) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_set_presence() and 0xFFFF) != 36421) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_set_profile() and 0xFFFF) != 40323) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_start_conversation() and 0xFFFF) != 48920) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_sync_state() and 0xFFFF) != 33360) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_unblock_user() and 0xFFFF) != 26149) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_unread() and 0xFFFF) != 43265) {
@@ -1907,10 +2329,34 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals() and 0xFFFF) != 56303) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_unsubscribe_presence() and 0xFFFF) != 62301) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_view_community() and 0xFFFF) != 27008) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_change() and 0xFFFF) != 47421) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_wait_for_send() and 0xFFFF) != 39282) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_conversation() and 0xFFFF) != 55924) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_direct_conversation() and 0xFFFF) != 30745) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_presence_stream() and 0xFFFF) != 49252) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_conversations() and 0xFFFF) != 17247) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_presence() and 0xFFFF) != 46713) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_subscribe_profiles() and 0xFFFF) != 2957) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_channel() and 0xFFFF) != 12980) {
@@ -1997,10 +2443,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_leave() and 0xFFFF) != 34418) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_leave_voice() and 0xFFFF) != 20643) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_members() and 0xFFFF) != 30081) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_mute_member() and 0xFFFF) != 5116) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_online_count() and 0xFFFF) != 24173) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_permissions() and 0xFFFF) != 64562) {
@@ -2057,6 +2509,18 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_update_group() and 0xFFFF) != 3770) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_view() and 0xFFFF) != 36130) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_voice() and 0xFFFF) != 7332) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_online_count() and 0xFFFF) != 50632) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_voice() and 0xFFFF) != 46385) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channellistlistener_on_update() and 0xFFFF) != 12815) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -2066,10 +2530,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_connectionlistener_on_update() and 0xFFFF) != 19853) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_conversationlistlistener_on_update() and 0xFFFF) != 12309) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update() and 0xFFFF) != 42204) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_onlinecountlistener_on_update() and 0xFFFF) != 58400) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_outboxlistener_on_update() and 0xFFFF) != 32336) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_presencelistener_on_update() and 0xFFFF) != 15198) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_profilelistener_on_update() and 0xFFFF) != 16615) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_syncstatelistener_on_update() and 0xFFFF) != 17348) {
@@ -2081,7 +2557,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_tokenprovider_fetch_token() and 0xFFFF) != 63181) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_typinglistener_on_update() and 0xFFFF) != 58100) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update() and 0xFFFF) != 5637) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_voicelistener_on_update() and 0xFFFF) != 60099) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channelthread_delete() and 0xFFFF) != 52043) {
@@ -2686,6 +3168,11 @@ public interface ChannelInterface {
     suspend fun `hideMessage`(`seq`: kotlin.ULong): PendingChange
     
     /**
+     * Sits the user down in this voice channel (standing up from any other).
+     */
+    suspend fun `joinVoice`()
+    
+    /**
      * Marks every message read; returns the new head.
      */
     suspend fun `markAllRead`(): ChannelHead
@@ -2776,6 +3263,16 @@ public interface ChannelInterface {
     fun `threadsUnread`(): ThreadsUnread
     
     /**
+     * Who is typing here now (not the user), sorted.
+     */
+    fun `typers`(): List<kotlin.String>
+    
+    /**
+     * Tells the readers of this channel, thread or conversation that the user is typing. Call it on every keystroke: it reaches the server at most once per `typing_interval_ms` (returns whether this call was sent). Refused where sending is.
+     */
+    suspend fun `typing`(): kotlin.Boolean
+    
+    /**
      * Unpins a message (`manage_messages`; queued like an edit).
      */
     suspend fun `unpinMessage`(`seq`: kotlin.ULong): PendingChange
@@ -2791,9 +3288,21 @@ public interface ChannelInterface {
     suspend fun `update`(`update`: ChannelUpdate): ChannelInfo
     
     /**
+     * Who sits in this voice channel, from the server (the cache is refreshed).
+     */
+    suspend fun `voiceParticipants`(): List<VoiceParticipant>
+    
+    /**
      * Waits until a change made on this device is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then).
      */
     suspend fun `waitForChange`(`key`: kotlin.String): kotlin.ULong?
+    
+    /**
+     * Who is typing here (a channel, a thread's or a conversation's stream): the list
+     * now, then the whole list after every change (someone starts, their message
+     * arrives, or their indicator runs out).
+     */
+    fun `subscribeTyping`(`listener`: TypingListener): TaskHandle
     
     companion object
 }
@@ -3264,6 +3773,31 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
+     * Sits the user down in this voice channel (standing up from any other).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `joinVoice`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_join_voice(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Marks every message read; returns the new head.
      */
     @Throws(SdkException::class)
@@ -3697,6 +4231,46 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
+     * Who is typing here now (not the user), sorted.
+     */override fun `typers`(): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_typers(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Tells the readers of this channel, thread or conversation that the user is typing. Call it on every keystroke: it reaches the server at most once per `typing_interval_ms` (returns whether this call was sent). Refused where sending is.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `typing`() : kotlin.Boolean {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_typing(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_i8(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_i8(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_i8(future) },
+        // lift function
+        { FfiConverterBoolean.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Unpins a message (`manage_messages`; queued like an edit).
      */
     @Throws(SdkException::class)
@@ -3763,6 +4337,30 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
 
     
     /**
+     * Who sits in this voice channel, from the server (the cache is refreshed).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `voiceParticipants`() : List<VoiceParticipant> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_voice_participants(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeVoiceParticipant.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Waits until a change made on this device is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then).
      */
     @Throws(SdkException::class)
@@ -3785,6 +4383,26 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
         SdkException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * Who is typing here (a channel, a thread's or a conversation's stream): the list
+     * now, then the whole list after every change (someone starts, their message
+     * arrives, or their indicator runs out).
+     */
+    @Throws(SdkException::class)override fun `subscribeTyping`(`listener`: TypingListener): TaskHandle {
+            return FfiConverterTypeTaskHandle.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_subscribe_typing(
+        it,
+        
+        FfiConverterTypeTypingListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
 
     
 
@@ -4819,6 +5437,21 @@ public interface ClientInterface {
     fun `userId`(): kotlin.String?
     
     /**
+     * Adds users to a group conversation (each one's policy and blocks apply).
+     */
+    suspend fun `addConversationMembers`(`conversationId`: kotlin.String, `userIds`: List<kotlin.String>): ConversationEntry
+    
+    /**
+     * Blocks a user: they can no longer start a conversation with the user nor send into their direct conversation, and neither can the user (`blocked`).
+     */
+    suspend fun `blockUser`(`userId`: kotlin.String)
+    
+    /**
+     * The users the user blocked (asks the server).
+     */
+    suspend fun `blockedUsers`(): List<kotlin.String>
+    
+    /**
      * The joined communities held in the cache, whole.
      */
     fun `communities`(): List<CommunityEntry>
@@ -4829,6 +5462,31 @@ public interface ClientInterface {
     fun `connectionState`(): ConnectionState
     
     /**
+     * One conversation as cached (none when unknown).
+     */
+    fun `conversationEntry`(`conversationId`: kotlin.String): ConversationEntry?
+    
+    /**
+     * The user's conversations as cached, newest activity first, with their heads (unread counts).
+     */
+    fun `conversations`(): List<ConversationEntry>
+    
+    /**
+     * A page of the user's conversations from the server, newest activity first (each also brought into the cache; `cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+     */
+    suspend fun `conversationsPage`(`cursor`: kotlin.String?, `limit`: kotlin.UInt?): ConversationsPage
+    
+    /**
+     * What to show for a user: their display name when they set one (cached), else their id.
+     */
+    fun `displayName`(`userId`: kotlin.String): kotlin.String
+    
+    /**
+     * Fetches profiles from the server (100 per request) and caches them.
+     */
+    suspend fun `fetchProfiles`(`userIds`: List<kotlin.String>): List<Profile>
+    
+    /**
      * Joins a community (or files a join request for an approval community).
      */
     suspend fun `joinCommunity`(`communityId`: kotlin.String, `message`: kotlin.String?): JoinOutcome
@@ -4837,6 +5495,11 @@ public interface ClientInterface {
      * One page of the joined communities from the server, whole (`cursor`: the previous page's `next_cursor`; `limit` 1..=100, default 100).
      */
     suspend fun `joinedCommunitiesPage`(`cursor`: kotlin.String?, `limit`: kotlin.UInt?): CommunityPage
+    
+    /**
+     * Leaves a group conversation: it leaves the list and its cache is dropped.
+     */
+    suspend fun `leaveConversation`(`conversationId`: kotlin.String)
     
     /**
      * The deployment's limits (announced at login; defaults before).
@@ -4864,14 +5527,59 @@ public interface ClientInterface {
     suspend fun `pendingChanges`(): List<PendingChange>
     
     /**
+     * A user's presence as last known (followed users, members of the viewed community); none when unknown.
+     */
+    fun `presence`(`userId`: kotlin.String): Presence?
+    
+    /**
+     * A user's profile as cached (none when unknown).
+     */
+    fun `profile`(`userId`: kotlin.String): Profile?
+    
+    /**
+     * Profiles of users: the cached ones, the others fetched (100 per request) and cached. Unknown users are left out.
+     */
+    suspend fun `profiles`(`userIds`: List<kotlin.String>): List<Profile>
+    
+    /**
      * Sends a new token now; returns its expiry.
      */
     suspend fun `refreshToken`(`token`: kotlin.String): kotlin.Long
     
     /**
+     * Renames a group conversation (a participant).
+     */
+    suspend fun `renameConversation`(`conversationId`: kotlin.String, `name`: kotlin.String): ConversationEntry
+    
+    /**
+     * Who may start a conversation with the user (`anyone`, `shared_community`, `nobody`); others are refused with `dm_not_allowed`.
+     */
+    suspend fun `setDmPolicy`(`policy`: DmPolicy)
+    
+    /**
+     * Sets the user's presence on every device: `online`, `idle`, `do_not_disturb` or `invisible` (shown as offline to others), with a status text (≤ `presence_text_bytes`). Kept for the next sessions of this client.
+     */
+    suspend fun `setPresence`(`status`: PresenceStatus, `text`: kotlin.String)
+    
+    /**
+     * Changes the user's own profile: the display name and avatar URL when given (empty clears), each field (an empty value removes it); `profile_too_large` over the limits. Everyone who shares a community or a conversation with the user sees the change.
+     */
+    suspend fun `setProfile`(`update`: ProfileUpdate): Profile
+    
+    /**
+     * Starts a conversation: with one other user a direct one (the existing one, if any), with more (or `group`) a group of up to `max_conversation_members`. Refused with `dm_not_allowed` by a user's policy and `blocked` by a block either way.
+     */
+    suspend fun `startConversation`(`conversation`: NewConversation): ConversationEntry
+    
+    /**
      * How far the cache is from the server now.
      */
     fun `syncState`(): SyncState
+    
+    /**
+     * Unblocks a user.
+     */
+    suspend fun `unblockUser`(`userId`: kotlin.String)
     
     /**
      * Every unread count now (per channel, per community, totals; `reset` is true).
@@ -4884,6 +5592,16 @@ public interface ClientInterface {
     fun `unreadTotals`(): UnreadTotals
     
     /**
+     * Stops following the presence of users.
+     */
+    suspend fun `unsubscribePresence`(`userIds`: List<kotlin.String>)
+    
+    /**
+     * Says which community the app shows (none: none): its online members' presence and its online count follow without subscribing, across reconnects. Returns its online members now.
+     */
+    suspend fun `viewCommunity`(`communityId`: kotlin.String?): ViewedCommunity?
+    
+    /**
      * Waits until the change `key` (made on this device) is carried out (its number in the channel's change sequence; none when nothing needed changing) or refused (the server's typed error; its echo is rolled back by then); `message_not_found` when unknown.
      */
     suspend fun `waitForChange`(`key`: kotlin.String): kotlin.ULong?
@@ -4892,6 +5610,47 @@ public interface ClientInterface {
      * Waits until the message `local_id` is sent (its sequence) or refused (the server's typed error); `message_not_found` when unknown or discarded.
      */
     suspend fun `waitForSend`(`localId`: kotlin.String): kotlin.ULong
+    
+    /**
+     * The message stream of a conversation (no I/O): a `Channel` of community `@me` on
+     * the conversation's id, whose calls (`send`, `messages`, `subscribe_messages`,
+     * `mark_read`, `edit_message`, `add_reaction`, `typing`…) work as in a channel.
+     */
+    fun `conversation`(`conversationId`: kotlin.String): Channel
+    
+    /**
+     * The direct conversation with `user_id`: the cached one, else started (or found) on
+     * the server (refused with `dm_not_allowed` or `blocked`). Returns its message
+     * stream; its `id()` is the conversation's id.
+     */
+    suspend fun `directConversation`(`userId`: kotlin.String): Channel
+    
+    /**
+     * Presence values as they change, without asking the server (of `user_ids` only,
+     * when given; every followed user and member of the viewed community otherwise): the
+     * known values of those users first.
+     */
+    fun `presenceStream`(`userIds`: List<kotlin.String>?, `listener`: PresenceListener): TaskHandle
+    
+    /**
+     * The conversation list: the cached list (newest activity first) first, then its
+     * changes (`Insert` / `Update`: started, renamed, grown, active, read; `Remove`: left).
+     */
+    fun `subscribeConversations`(`listener`: ConversationListListener): TaskHandle
+    
+    /**
+     * Follows the presence of users (≤ `max_presence_users`, else `too_many_users`):
+     * their presence now first, then every change. The client keeps following them
+     * across reconnects until `unsubscribe_presence` (cancelling the handle only stops
+     * this listener).
+     */
+    suspend fun `subscribePresence`(`userIds`: List<kotlin.String>, `listener`: PresenceListener): TaskHandle
+    
+    /**
+     * Profiles as they change from now on (of `user_ids` only, when given): the cached
+     * profiles of those users first (nothing when following everyone).
+     */
+    fun `subscribeProfiles`(`userIds`: List<kotlin.String>?, `listener`: ProfileListener): TaskHandle
     
     companion object
 }
@@ -5232,6 +5991,82 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
+     * Adds users to a group conversation (each one's policy and blocks apply).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `addConversationMembers`(`conversationId`: kotlin.String, `userIds`: List<kotlin.String>) : ConversationEntry {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_add_conversation_members(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`conversationId`),
+        FfiConverterSequenceString.lower(`userIds`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeConversationEntry.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Blocks a user: they can no longer start a conversation with the user nor send into their direct conversation, and neither can the user (`blocked`).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `blockUser`(`userId`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_block_user(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`userId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The users the user blocked (asks the server).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `blockedUsers`() : List<kotlin.String> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_blocked_users(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceString.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * The joined communities held in the cache, whole.
      */
     @Throws(SdkException::class)override fun `communities`(): List<CommunityEntry> {
@@ -5263,6 +6098,110 @@ open class Client: Disposable, AutoCloseable, ClientInterface
     )
     }
     
+
+    
+    /**
+     * One conversation as cached (none when unknown).
+     */
+    @Throws(SdkException::class)override fun `conversationEntry`(`conversationId`: kotlin.String): ConversationEntry? {
+            return FfiConverterOptionalTypeConversationEntry.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversation_entry(
+        it,
+        
+        FfiConverterString.lower(`conversationId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The user's conversations as cached, newest activity first, with their heads (unread counts).
+     */
+    @Throws(SdkException::class)override fun `conversations`(): List<ConversationEntry> {
+            return FfiConverterSequenceTypeConversationEntry.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversations(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A page of the user's conversations from the server, newest activity first (each also brought into the cache; `cursor`: the previous page's `next_cursor`; `limit` 1..=100).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `conversationsPage`(`cursor`: kotlin.String?, `limit`: kotlin.UInt?) : ConversationsPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversations_page(
+                uniffiHandle,
+                
+        FfiConverterOptionalString.lower(`cursor`),
+        FfiConverterOptionalUInt.lower(`limit`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeConversationsPage.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * What to show for a user: their display name when they set one (cached), else their id.
+     */
+    @Throws(SdkException::class)override fun `displayName`(`userId`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_display_name(
+        it,
+        
+        FfiConverterString.lower(`userId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Fetches profiles from the server (100 per request) and caches them.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fetchProfiles`(`userIds`: List<kotlin.String>) : List<Profile> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_fetch_profiles(
+                uniffiHandle,
+                
+        FfiConverterSequenceString.lower(`userIds`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeProfile.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -5311,6 +6250,32 @@ open class Client: Disposable, AutoCloseable, ClientInterface
         { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeCommunityPage.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Leaves a group conversation: it leaves the list and its cache is dropped.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `leaveConversation`(`conversationId`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_leave_conversation(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`conversationId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
         // Error FFI converter
         SdkException.ErrorHandler,
     )
@@ -5433,6 +6398,67 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
+     * A user's presence as last known (followed users, members of the viewed community); none when unknown.
+     */
+    @Throws(SdkException::class)override fun `presence`(`userId`: kotlin.String): Presence? {
+            return FfiConverterOptionalTypePresence.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_presence(
+        it,
+        
+        FfiConverterString.lower(`userId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A user's profile as cached (none when unknown).
+     */
+    @Throws(SdkException::class)override fun `profile`(`userId`: kotlin.String): Profile? {
+            return FfiConverterOptionalTypeProfile.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_profile(
+        it,
+        
+        FfiConverterString.lower(`userId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Profiles of users: the cached ones, the others fetched (100 per request) and cached. Unknown users are left out.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `profiles`(`userIds`: List<kotlin.String>) : List<Profile> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_profiles(
+                uniffiHandle,
+                
+        FfiConverterSequenceString.lower(`userIds`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeProfile.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Sends a new token now; returns its expiry.
      */
     @Throws(SdkException::class)
@@ -5458,6 +6484,135 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
+     * Renames a group conversation (a participant).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `renameConversation`(`conversationId`: kotlin.String, `name`: kotlin.String) : ConversationEntry {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_rename_conversation(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`conversationId`),
+        FfiConverterString.lower(`name`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeConversationEntry.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Who may start a conversation with the user (`anyone`, `shared_community`, `nobody`); others are refused with `dm_not_allowed`.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `setDmPolicy`(`policy`: DmPolicy) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_set_dm_policy(
+                uniffiHandle,
+                
+        FfiConverterTypeDmPolicy.lower(`policy`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Sets the user's presence on every device: `online`, `idle`, `do_not_disturb` or `invisible` (shown as offline to others), with a status text (≤ `presence_text_bytes`). Kept for the next sessions of this client.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `setPresence`(`status`: PresenceStatus, `text`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_set_presence(
+                uniffiHandle,
+                
+        FfiConverterTypePresenceStatus.lower(`status`),
+        FfiConverterString.lower(`text`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Changes the user's own profile: the display name and avatar URL when given (empty clears), each field (an empty value removes it); `profile_too_large` over the limits. Everyone who shares a community or a conversation with the user sees the change.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `setProfile`(`update`: ProfileUpdate) : Profile {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_set_profile(
+                uniffiHandle,
+                
+        FfiConverterTypeProfileUpdate.lower(`update`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeProfile.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Starts a conversation: with one other user a direct one (the existing one, if any), with more (or `group`) a group of up to `max_conversation_members`. Refused with `dm_not_allowed` by a user's policy and `blocked` by a block either way.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `startConversation`(`conversation`: NewConversation) : ConversationEntry {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_start_conversation(
+                uniffiHandle,
+                
+        FfiConverterTypeNewConversation.lower(`conversation`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeConversationEntry.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * How far the cache is from the server now.
      */
     @Throws(SdkException::class)override fun `syncState`(): SyncState {
@@ -5472,6 +6627,32 @@ open class Client: Disposable, AutoCloseable, ClientInterface
     )
     }
     
+
+    
+    /**
+     * Unblocks a user.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `unblockUser`(`userId`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unblock_user(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`userId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -5506,6 +6687,57 @@ open class Client: Disposable, AutoCloseable, ClientInterface
     )
     }
     
+
+    
+    /**
+     * Stops following the presence of users.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `unsubscribePresence`(`userIds`: List<kotlin.String>) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unsubscribe_presence(
+                uniffiHandle,
+                
+        FfiConverterSequenceString.lower(`userIds`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Says which community the app shows (none: none): its online members' presence and its online count follow without subscribing, across reconnects. Returns its online members now.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `viewCommunity`(`communityId`: kotlin.String?) : ViewedCommunity? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_view_community(
+                uniffiHandle,
+                
+        FfiConverterOptionalString.lower(`communityId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeViewedCommunity.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -5556,6 +6788,142 @@ open class Client: Disposable, AutoCloseable, ClientInterface
         SdkException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * The message stream of a conversation (no I/O): a `Channel` of community `@me` on
+     * the conversation's id, whose calls (`send`, `messages`, `subscribe_messages`,
+     * `mark_read`, `edit_message`, `add_reaction`, `typing`…) work as in a channel.
+     */
+    @Throws(SdkException::class)override fun `conversation`(`conversationId`: kotlin.String): Channel {
+            return FfiConverterTypeChannel.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_conversation(
+        it,
+        
+        FfiConverterString.lower(`conversationId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The direct conversation with `user_id`: the cached one, else started (or found) on
+     * the server (refused with `dm_not_allowed` or `blocked`). Returns its message
+     * stream; its `id()` is the conversation's id.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `directConversation`(`userId`: kotlin.String) : Channel {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_direct_conversation(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`userId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeChannel.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Presence values as they change, without asking the server (of `user_ids` only,
+     * when given; every followed user and member of the viewed community otherwise): the
+     * known values of those users first.
+     */
+    @Throws(SdkException::class)override fun `presenceStream`(`userIds`: List<kotlin.String>?, `listener`: PresenceListener): TaskHandle {
+            return FfiConverterTypeTaskHandle.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_presence_stream(
+        it,
+        
+        FfiConverterOptionalSequenceString.lower(`userIds`),
+        FfiConverterTypePresenceListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The conversation list: the cached list (newest activity first) first, then its
+     * changes (`Insert` / `Update`: started, renamed, grown, active, read; `Remove`: left).
+     */
+    @Throws(SdkException::class)override fun `subscribeConversations`(`listener`: ConversationListListener): TaskHandle {
+            return FfiConverterTypeTaskHandle.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_conversations(
+        it,
+        
+        FfiConverterTypeConversationListListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Follows the presence of users (≤ `max_presence_users`, else `too_many_users`):
+     * their presence now first, then every change. The client keeps following them
+     * across reconnects until `unsubscribe_presence` (cancelling the handle only stops
+     * this listener).
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `subscribePresence`(`userIds`: List<kotlin.String>, `listener`: PresenceListener) : TaskHandle {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_presence(
+                uniffiHandle,
+                
+        FfiConverterSequenceString.lower(`userIds`),
+        FfiConverterTypePresenceListener.lower(`listener`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeTaskHandle.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Profiles as they change from now on (of `user_ids` only, when given): the cached
+     * profiles of those users first (nothing when following everyone).
+     */
+    @Throws(SdkException::class)override fun `subscribeProfiles`(`userIds`: List<kotlin.String>?, `listener`: ProfileListener): TaskHandle {
+            return FfiConverterTypeTaskHandle.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_client_subscribe_profiles(
+        it,
+        
+        FfiConverterOptionalSequenceString.lower(`userIds`),
+        FfiConverterTypeProfileListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
 
     
 
@@ -5857,6 +7225,11 @@ public interface CommunityInterface {
     suspend fun `leave`()
     
     /**
+     * Stands the user up from the voice channel they sit in.
+     */
+    suspend fun `leaveVoice`()
+    
+    /**
      * A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
      */
     suspend fun `members`(`query`: kotlin.String?, `cursor`: kotlin.String?, `limit`: kotlin.UInt?): MemberPage
@@ -5865,6 +7238,11 @@ public interface CommunityInterface {
      * Mutes a member until a time (ms since the epoch), or unmutes (none) (`mute_members`; the member must rank below the user).
      */
     suspend fun `muteMember`(`userId`: kotlin.String, `untilMs`: kotlin.Long?): MemberInfo
+    
+    /**
+     * How many members are online, when known (the community is viewed).
+     */
+    fun `onlineCount`(): kotlin.ULong?
     
     /**
      * What the user may do in the community at large (a `PermissionFlag` bit set), computed from the cache as the server computes it; none when not cached.
@@ -5955,6 +7333,28 @@ public interface CommunityInterface {
      * Changes a group below the user's highest (`manage_roles`); absent fields stay.
      */
     suspend fun `updateGroup`(`groupId`: kotlin.String, `update`: GroupUpdate): Group
+    
+    /**
+     * Shows this community (see the client's `view_community`): its online members' presence and online count follow.
+     */
+    suspend fun `view`(): ViewedCommunity
+    
+    /**
+     * Who sits in this community's voice channels, as last known, in the order they sat down.
+     */
+    fun `voice`(): List<VoiceParticipant>
+    
+    /**
+     * The online member count (0 until known), then its changes while the community is
+     * viewed (`view`).
+     */
+    fun `subscribeOnlineCount`(`listener`: OnlineCountListener): TaskHandle
+    
+    /**
+     * Who sits in this community's voice channels: the list now, then the whole list
+     * after every change.
+     */
+    fun `subscribeVoice`(`listener`: VoiceListener): TaskHandle
     
     companion object
 }
@@ -6681,6 +8081,31 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
+     * Stands the user up from the voice channel they sit in.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `leaveVoice`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_leave_voice(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
      */
     @Throws(SdkException::class)
@@ -6731,6 +8156,22 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
         SdkException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * How many members are online, when known (the community is viewed).
+     */override fun `onlineCount`(): kotlin.ULong? {
+            return FfiConverterOptionalULong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_online_count(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -7170,6 +8611,84 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
         SdkException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * Shows this community (see the client's `view_community`): its online members' presence and online count follow.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `view`() : ViewedCommunity {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_view(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeViewedCommunity.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Who sits in this community's voice channels, as last known, in the order they sat down.
+     */override fun `voice`(): List<VoiceParticipant> {
+            return FfiConverterSequenceTypeVoiceParticipant.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_voice(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The online member count (0 until known), then its changes while the community is
+     * viewed (`view`).
+     */
+    @Throws(SdkException::class)override fun `subscribeOnlineCount`(`listener`: OnlineCountListener): TaskHandle {
+            return FfiConverterTypeTaskHandle.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_online_count(
+        it,
+        
+        FfiConverterTypeOnlineCountListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Who sits in this community's voice channels: the list now, then the whole list
+     * after every change.
+     */
+    @Throws(SdkException::class)override fun `subscribeVoice`(`listener`: VoiceListener): TaskHandle {
+            return FfiConverterTypeTaskHandle.lift(
+    callWithHandle {
+    uniffiRustCallWithError(SdkException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_voice(
+        it,
+        
+        FfiConverterTypeVoiceListener.lower(`listener`),_status)
+}
+    }
+    )
+    }
+    
 
     
 
@@ -7964,6 +9483,339 @@ public object FfiConverterTypeConnectionListener: FfiConverter<ConnectionListene
 
 
 /**
+ * Receives the user's conversation list: `Reset` (newest activity first) first, then
+ * conversations started, renamed, grown, active or read (`Insert` / `Update`) and left
+ * (`Remove`, by conversation id), in batches.
+ */
+public interface ConversationListListener {
+    
+    /**
+     * A batch of changes.
+     */
+    fun `onUpdate`(`diffs`: List<ConversationListDiff>)
+    
+    companion object
+}
+
+/**
+ * Receives the user's conversation list: `Reset` (newest activity first) first, then
+ * conversations started, renamed, grown, active or read (`Insert` / `Update`) and left
+ * (`Remove`, by conversation id), in batches.
+ */
+open class ConversationListListenerImpl: Disposable, AutoCloseable, ConversationListListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_community_sdk_ffi_fn_free_conversationlistlistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_clone_conversationlistlistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * A batch of changes.
+     */
+    @Throws(ListenerException::class)override fun `onUpdate`(`diffs`: List<ConversationListDiff>)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ListenerException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_conversationlistlistener_on_update(
+        it,
+        
+        FfiConverterSequenceTypeConversationListDiff.lower(`diffs`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceConversationListListener {
+    internal object `onUpdate`: UniffiCallbackInterfaceConversationListListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`diffs`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeConversationListListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onUpdate`(
+                    FfiConverterSequenceTypeConversationListDiff.lift(`diffs`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: ListenerException -> FfiConverterTypeListenerError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeConversationListListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeConversationListListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceConversationListListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onUpdate`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_community_sdk_ffi_fn_init_callback_vtable_conversationlistlistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConversationListListener: FfiConverter<ConversationListListener, Long> {
+    internal val handleMap = UniffiHandleMap<ConversationListListener>()
+
+    override fun lower(value: ConversationListListener): Long {
+        if (value is ConversationListListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): ConversationListListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ConversationListListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): ConversationListListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ConversationListListener) = 8UL
+
+    override fun write(value: ConversationListListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Receives the SDK's log records (on the callback thread).
  */
 public interface LogListener {
@@ -8622,6 +10474,337 @@ public object FfiConverterTypeMessageListener: FfiConverter<MessageListener, Lon
 
 
 /**
+ * Receives a viewed community's online member count: the count now (0 until known),
+ * then its changes.
+ */
+public interface OnlineCountListener {
+    
+    /**
+     * Members online now.
+     */
+    fun `onUpdate`(`online`: kotlin.ULong)
+    
+    companion object
+}
+
+/**
+ * Receives a viewed community's online member count: the count now (0 until known),
+ * then its changes.
+ */
+open class OnlineCountListenerImpl: Disposable, AutoCloseable, OnlineCountListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_community_sdk_ffi_fn_free_onlinecountlistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_clone_onlinecountlistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * Members online now.
+     */
+    @Throws(ListenerException::class)override fun `onUpdate`(`online`: kotlin.ULong)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ListenerException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_onlinecountlistener_on_update(
+        it,
+        
+        FfiConverterULong.lower(`online`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceOnlineCountListener {
+    internal object `onUpdate`: UniffiCallbackInterfaceOnlineCountListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`online`: Long,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeOnlineCountListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onUpdate`(
+                    FfiConverterULong.lift(`online`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: ListenerException -> FfiConverterTypeListenerError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeOnlineCountListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeOnlineCountListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceOnlineCountListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onUpdate`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_community_sdk_ffi_fn_init_callback_vtable_onlinecountlistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOnlineCountListener: FfiConverter<OnlineCountListener, Long> {
+    internal val handleMap = UniffiHandleMap<OnlineCountListener>()
+
+    override fun lower(value: OnlineCountListener): Long {
+        if (value is OnlineCountListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): OnlineCountListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return OnlineCountListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): OnlineCountListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: OnlineCountListener) = 8UL
+
+    override fun write(value: OnlineCountListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Receives the outbox of every channel: a `Reset` with every echo in `pending` first,
  * then `Local` and `Discarded` changes.
  */
@@ -8852,6 +11035,666 @@ public object FfiConverterTypeOutboxListener: FfiConverter<OutboxListener, Long>
     override fun allocationSize(value: OutboxListener) = 8UL
 
     override fun write(value: OutboxListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Receives presence: the known values first, then each batch of changes.
+ */
+public interface PresenceListener {
+    
+    /**
+     * Presence values as they are now.
+     */
+    fun `onUpdate`(`presences`: List<Presence>)
+    
+    companion object
+}
+
+/**
+ * Receives presence: the known values first, then each batch of changes.
+ */
+open class PresenceListenerImpl: Disposable, AutoCloseable, PresenceListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_community_sdk_ffi_fn_free_presencelistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_clone_presencelistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * Presence values as they are now.
+     */
+    @Throws(ListenerException::class)override fun `onUpdate`(`presences`: List<Presence>)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ListenerException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_presencelistener_on_update(
+        it,
+        
+        FfiConverterSequenceTypePresence.lower(`presences`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfacePresenceListener {
+    internal object `onUpdate`: UniffiCallbackInterfacePresenceListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`presences`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypePresenceListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onUpdate`(
+                    FfiConverterSequenceTypePresence.lift(`presences`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: ListenerException -> FfiConverterTypeListenerError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypePresenceListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypePresenceListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfacePresenceListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onUpdate`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_community_sdk_ffi_fn_init_callback_vtable_presencelistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePresenceListener: FfiConverter<PresenceListener, Long> {
+    internal val handleMap = UniffiHandleMap<PresenceListener>()
+
+    override fun lower(value: PresenceListener): Long {
+        if (value is PresenceListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): PresenceListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return PresenceListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): PresenceListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: PresenceListener) = 8UL
+
+    override fun write(value: PresenceListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Receives profiles: the cached ones of the followed users first, then each batch of
+ * changed profiles.
+ */
+public interface ProfileListener {
+    
+    /**
+     * Profiles as they are now.
+     */
+    fun `onUpdate`(`profiles`: List<Profile>)
+    
+    companion object
+}
+
+/**
+ * Receives profiles: the cached ones of the followed users first, then each batch of
+ * changed profiles.
+ */
+open class ProfileListenerImpl: Disposable, AutoCloseable, ProfileListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_community_sdk_ffi_fn_free_profilelistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_clone_profilelistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * Profiles as they are now.
+     */
+    @Throws(ListenerException::class)override fun `onUpdate`(`profiles`: List<Profile>)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ListenerException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_profilelistener_on_update(
+        it,
+        
+        FfiConverterSequenceTypeProfile.lower(`profiles`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceProfileListener {
+    internal object `onUpdate`: UniffiCallbackInterfaceProfileListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`profiles`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeProfileListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onUpdate`(
+                    FfiConverterSequenceTypeProfile.lift(`profiles`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: ListenerException -> FfiConverterTypeListenerError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeProfileListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeProfileListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceProfileListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onUpdate`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_community_sdk_ffi_fn_init_callback_vtable_profilelistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProfileListener: FfiConverter<ProfileListener, Long> {
+    internal val handleMap = UniffiHandleMap<ProfileListener>()
+
+    override fun lower(value: ProfileListener): Long {
+        if (value is ProfileListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): ProfileListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ProfileListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): ProfileListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ProfileListener) = 8UL
+
+    override fun write(value: ProfileListener, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -10234,6 +13077,337 @@ public object FfiConverterTypeTokenProvider: FfiConverter<TokenProvider, Long> {
 
 
 /**
+ * Receives who is typing in a channel, thread or conversation: the list now, then the
+ * whole list after every change (sorted user ids, never the user).
+ */
+public interface TypingListener {
+    
+    /**
+     * Who is typing now.
+     */
+    fun `onUpdate`(`userIds`: List<kotlin.String>)
+    
+    companion object
+}
+
+/**
+ * Receives who is typing in a channel, thread or conversation: the list now, then the
+ * whole list after every change (sorted user ids, never the user).
+ */
+open class TypingListenerImpl: Disposable, AutoCloseable, TypingListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_community_sdk_ffi_fn_free_typinglistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_clone_typinglistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * Who is typing now.
+     */
+    @Throws(ListenerException::class)override fun `onUpdate`(`userIds`: List<kotlin.String>)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ListenerException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_typinglistener_on_update(
+        it,
+        
+        FfiConverterSequenceString.lower(`userIds`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceTypingListener {
+    internal object `onUpdate`: UniffiCallbackInterfaceTypingListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`userIds`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeTypingListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onUpdate`(
+                    FfiConverterSequenceString.lift(`userIds`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: ListenerException -> FfiConverterTypeListenerError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeTypingListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeTypingListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceTypingListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onUpdate`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_community_sdk_ffi_fn_init_callback_vtable_typinglistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTypingListener: FfiConverter<TypingListener, Long> {
+    internal val handleMap = UniffiHandleMap<TypingListener>()
+
+    override fun lower(value: TypingListener): Long {
+        if (value is TypingListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): TypingListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return TypingListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): TypingListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: TypingListener) = 8UL
+
+    override fun write(value: TypingListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Receives unread counts: everything first (`reset = true`), then what changed.
  */
 public interface UnreadListener {
@@ -10462,6 +13636,337 @@ public object FfiConverterTypeUnreadListener: FfiConverter<UnreadListener, Long>
     override fun allocationSize(value: UnreadListener) = 8UL
 
     override fun write(value: UnreadListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Receives who sits in a community's voice channels: the list now, then the whole list
+ * after every change.
+ */
+public interface VoiceListener {
+    
+    /**
+     * Everyone sitting in a voice channel of the community, in the order they sat down.
+     */
+    fun `onUpdate`(`participants`: List<VoiceParticipant>)
+    
+    companion object
+}
+
+/**
+ * Receives who sits in a community's voice channels: the list now, then the whole list
+ * after every change.
+ */
+open class VoiceListenerImpl: Disposable, AutoCloseable, VoiceListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_community_sdk_ffi_fn_free_voicelistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_clone_voicelistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * Everyone sitting in a voice channel of the community, in the order they sat down.
+     */
+    @Throws(ListenerException::class)override fun `onUpdate`(`participants`: List<VoiceParticipant>)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ListenerException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_voicelistener_on_update(
+        it,
+        
+        FfiConverterSequenceTypeVoiceParticipant.lower(`participants`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceVoiceListener {
+    internal object `onUpdate`: UniffiCallbackInterfaceVoiceListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`participants`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeVoiceListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onUpdate`(
+                    FfiConverterSequenceTypeVoiceParticipant.lift(`participants`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: ListenerException -> FfiConverterTypeListenerError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeVoiceListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeVoiceListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceVoiceListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onUpdate`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_community_sdk_ffi_fn_init_callback_vtable_voicelistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVoiceListener: FfiConverter<VoiceListener, Long> {
+    internal val handleMap = UniffiHandleMap<VoiceListener>()
+
+    override fun lower(value: VoiceListener): Long {
+        if (value is VoiceListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): VoiceListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return VoiceListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): VoiceListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: VoiceListener) = 8UL
+
+    override fun write(value: VoiceListener, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -11606,6 +15111,11 @@ data class CommunitySnapshot (
      * The threads the user joined (their heads are in `heads`, by thread id).
      */
     var `threads`: List<ThreadInfo>
+    , 
+    /**
+     * Who sits in which voice channel now.
+     */
+    var `voice`: List<VoiceParticipant>
     
 ){
     
@@ -11630,6 +15140,7 @@ public object FfiConverterTypeCommunitySnapshot: FfiConverterRustBuffer<Communit
             FfiConverterSequenceTypeChannelHead.read(buf),
             FfiConverterSequenceTypeGroup.read(buf),
             FfiConverterSequenceTypeThreadInfo.read(buf),
+            FfiConverterSequenceTypeVoiceParticipant.read(buf),
         )
     }
 
@@ -11641,7 +15152,8 @@ public object FfiConverterTypeCommunitySnapshot: FfiConverterRustBuffer<Communit
             FfiConverterTypeNotificationStatus.allocationSize(value.`notification`) +
             FfiConverterSequenceTypeChannelHead.allocationSize(value.`heads`) +
             FfiConverterSequenceTypeGroup.allocationSize(value.`groups`) +
-            FfiConverterSequenceTypeThreadInfo.allocationSize(value.`threads`)
+            FfiConverterSequenceTypeThreadInfo.allocationSize(value.`threads`) +
+            FfiConverterSequenceTypeVoiceParticipant.allocationSize(value.`voice`)
     )
 
     override fun write(value: CommunitySnapshot, buf: ByteBuffer) {
@@ -11653,6 +15165,7 @@ public object FfiConverterTypeCommunitySnapshot: FfiConverterRustBuffer<Communit
             FfiConverterSequenceTypeChannelHead.write(value.`heads`, buf)
             FfiConverterSequenceTypeGroup.write(value.`groups`, buf)
             FfiConverterSequenceTypeThreadInfo.write(value.`threads`, buf)
+            FfiConverterSequenceTypeVoiceParticipant.write(value.`voice`, buf)
     }
 }
 
@@ -11788,6 +15301,195 @@ public object FfiConverterTypeCommunityUpdate: FfiConverterRustBuffer<CommunityU
             FfiConverterOptionalString.write(value.`notice`, buf)
             FfiConverterOptionalTypeJoinPolicy.write(value.`joinPolicy`, buf)
             FfiConverterOptionalBoolean.write(value.`systemMessages`, buf)
+    }
+}
+
+
+
+/**
+ * A conversation of the user with their head of it (its unread counts).
+ */
+data class ConversationEntry (
+    /**
+     * The conversation.
+     */
+    var `info`: ConversationInfo
+    , 
+    /**
+     * Its unread state for the user (`community_id` is `@me`).
+     */
+    var `head`: ChannelHead
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConversationEntry: FfiConverterRustBuffer<ConversationEntry> {
+    override fun read(buf: ByteBuffer): ConversationEntry {
+        return ConversationEntry(
+            FfiConverterTypeConversationInfo.read(buf),
+            FfiConverterTypeChannelHead.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ConversationEntry) = (
+            FfiConverterTypeConversationInfo.allocationSize(value.`info`) +
+            FfiConverterTypeChannelHead.allocationSize(value.`head`)
+    )
+
+    override fun write(value: ConversationEntry, buf: ByteBuffer) {
+            FfiConverterTypeConversationInfo.write(value.`info`, buf)
+            FfiConverterTypeChannelHead.write(value.`head`, buf)
+    }
+}
+
+
+
+/**
+ * A conversation as its participants see it.
+ */
+data class ConversationInfo (
+    /**
+     * Its id (`dm_…`): the channel id of its messages, in community `@me`.
+     */
+    var `conversationId`: kotlin.String
+    , 
+    /**
+     * Direct or group.
+     */
+    var `kind`: ConversationKind
+    , 
+    /**
+     * Everyone in it, the user included, sorted.
+     */
+    var `participants`: List<kotlin.String>
+    , 
+    /**
+     * A group's name (empty for direct conversations).
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Who started it.
+     */
+    var `createdBy`: kotlin.String
+    , 
+    /**
+     * When (ms since the epoch).
+     */
+    var `createdAtMs`: kotlin.Long
+    , 
+    /**
+     * Its newest message's sequence (0: none yet).
+     */
+    var `lastSeq`: kotlin.ULong
+    , 
+    /**
+     * Time of its newest message (or of its creation).
+     */
+    var `lastActivityMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConversationInfo: FfiConverterRustBuffer<ConversationInfo> {
+    override fun read(buf: ByteBuffer): ConversationInfo {
+        return ConversationInfo(
+            FfiConverterString.read(buf),
+            FfiConverterTypeConversationKind.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ConversationInfo) = (
+            FfiConverterString.allocationSize(value.`conversationId`) +
+            FfiConverterTypeConversationKind.allocationSize(value.`kind`) +
+            FfiConverterSequenceString.allocationSize(value.`participants`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`createdBy`) +
+            FfiConverterLong.allocationSize(value.`createdAtMs`) +
+            FfiConverterULong.allocationSize(value.`lastSeq`) +
+            FfiConverterLong.allocationSize(value.`lastActivityMs`)
+    )
+
+    override fun write(value: ConversationInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`conversationId`, buf)
+            FfiConverterTypeConversationKind.write(value.`kind`, buf)
+            FfiConverterSequenceString.write(value.`participants`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`createdBy`, buf)
+            FfiConverterLong.write(value.`createdAtMs`, buf)
+            FfiConverterULong.write(value.`lastSeq`, buf)
+            FfiConverterLong.write(value.`lastActivityMs`, buf)
+    }
+}
+
+
+
+/**
+ * A page of the user's conversations, newest activity first.
+ */
+data class ConversationsPage (
+    /**
+     * The conversations.
+     */
+    var `conversations`: List<ConversationEntry>
+    , 
+    /**
+     * Pass this back for the next page; none on the last page.
+     */
+    var `nextCursor`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConversationsPage: FfiConverterRustBuffer<ConversationsPage> {
+    override fun read(buf: ByteBuffer): ConversationsPage {
+        return ConversationsPage(
+            FfiConverterSequenceTypeConversationEntry.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ConversationsPage) = (
+            FfiConverterSequenceTypeConversationEntry.allocationSize(value.`conversations`) +
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+    )
+
+    override fun write(value: ConversationsPage, buf: ByteBuffer) {
+            FfiConverterSequenceTypeConversationEntry.write(value.`conversations`, buf)
+            FfiConverterOptionalString.write(value.`nextCursor`, buf)
     }
 }
 
@@ -12292,6 +15994,22 @@ data class Limits (
     var `threadAutoArchiveMs`: kotlin.ULong
     , 
     var `maxActiveThreadsPerChannel`: kotlin.ULong
+    , 
+    var `maxConversationMembers`: kotlin.ULong
+    , 
+    var `maxProfileFields`: kotlin.ULong
+    , 
+    var `profileFieldBytes`: kotlin.ULong
+    , 
+    var `presenceTextBytes`: kotlin.ULong
+    , 
+    var `maxPresenceUsers`: kotlin.ULong
+    , 
+    var `typingIntervalMs`: kotlin.ULong
+    , 
+    var `typingTtlMs`: kotlin.ULong
+    , 
+    var `typingBatchUsers`: kotlin.ULong
     
 ){
     
@@ -12339,6 +16057,14 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -12373,7 +16099,15 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.allocationSize(value.`maxMemberFields`) +
             FfiConverterULong.allocationSize(value.`memberFieldBytes`) +
             FfiConverterULong.allocationSize(value.`threadAutoArchiveMs`) +
-            FfiConverterULong.allocationSize(value.`maxActiveThreadsPerChannel`)
+            FfiConverterULong.allocationSize(value.`maxActiveThreadsPerChannel`) +
+            FfiConverterULong.allocationSize(value.`maxConversationMembers`) +
+            FfiConverterULong.allocationSize(value.`maxProfileFields`) +
+            FfiConverterULong.allocationSize(value.`profileFieldBytes`) +
+            FfiConverterULong.allocationSize(value.`presenceTextBytes`) +
+            FfiConverterULong.allocationSize(value.`maxPresenceUsers`) +
+            FfiConverterULong.allocationSize(value.`typingIntervalMs`) +
+            FfiConverterULong.allocationSize(value.`typingTtlMs`) +
+            FfiConverterULong.allocationSize(value.`typingBatchUsers`)
     )
 
     override fun write(value: Limits, buf: ByteBuffer) {
@@ -12408,6 +16142,14 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.write(value.`memberFieldBytes`, buf)
             FfiConverterULong.write(value.`threadAutoArchiveMs`, buf)
             FfiConverterULong.write(value.`maxActiveThreadsPerChannel`, buf)
+            FfiConverterULong.write(value.`maxConversationMembers`, buf)
+            FfiConverterULong.write(value.`maxProfileFields`, buf)
+            FfiConverterULong.write(value.`profileFieldBytes`, buf)
+            FfiConverterULong.write(value.`presenceTextBytes`, buf)
+            FfiConverterULong.write(value.`maxPresenceUsers`, buf)
+            FfiConverterULong.write(value.`typingIntervalMs`, buf)
+            FfiConverterULong.write(value.`typingTtlMs`, buf)
+            FfiConverterULong.write(value.`typingBatchUsers`, buf)
     }
 }
 
@@ -13454,6 +17196,61 @@ public object FfiConverterTypeNewCommunity: FfiConverterRustBuffer<NewCommunity>
 
 
 /**
+ * A new conversation.
+ */
+data class NewConversation (
+    /**
+     * The other users (one for a direct conversation).
+     */
+    var `userIds`: List<kotlin.String>
+    , 
+    /**
+     * A group's name (≤ 100 bytes).
+     */
+    var `name`: kotlin.String = "" 
+    , 
+    /**
+     * Make a group even with one other user.
+     */
+    var `group`: kotlin.Boolean = false 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNewConversation: FfiConverterRustBuffer<NewConversation> {
+    override fun read(buf: ByteBuffer): NewConversation {
+        return NewConversation(
+            FfiConverterSequenceString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: NewConversation) = (
+            FfiConverterSequenceString.allocationSize(value.`userIds`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterBoolean.allocationSize(value.`group`)
+    )
+
+    override fun write(value: NewConversation, buf: ByteBuffer) {
+            FfiConverterSequenceString.write(value.`userIds`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterBoolean.write(value.`group`, buf)
+    }
+}
+
+
+
+/**
  * A new permission group; it starts at the bottom (position 1).
  */
 data class NewGroup (
@@ -13831,6 +17628,195 @@ public object FfiConverterTypePin: FfiConverterRustBuffer<Pin> {
     override fun write(value: Pin, buf: ByteBuffer) {
             FfiConverterString.write(value.`by`, buf)
             FfiConverterLong.write(value.`atMs`, buf)
+    }
+}
+
+
+
+/**
+ * A user's presence as the user may see it.
+ */
+data class Presence (
+    /**
+     * The user.
+     */
+    var `userId`: kotlin.String
+    , 
+    /**
+     * Their status (`Offline` when no device is connected or they are invisible).
+     */
+    var `status`: PresenceStatus
+    , 
+    /**
+     * Their custom status text (empty when offline).
+     */
+    var `text`: kotlin.String
+    , 
+    /**
+     * When they were last connected (none while online, or never seen).
+     */
+    var `lastSeenMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePresence: FfiConverterRustBuffer<Presence> {
+    override fun read(buf: ByteBuffer): Presence {
+        return Presence(
+            FfiConverterString.read(buf),
+            FfiConverterTypePresenceStatus.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Presence) = (
+            FfiConverterString.allocationSize(value.`userId`) +
+            FfiConverterTypePresenceStatus.allocationSize(value.`status`) +
+            FfiConverterString.allocationSize(value.`text`) +
+            FfiConverterOptionalLong.allocationSize(value.`lastSeenMs`)
+    )
+
+    override fun write(value: Presence, buf: ByteBuffer) {
+            FfiConverterString.write(value.`userId`, buf)
+            FfiConverterTypePresenceStatus.write(value.`status`, buf)
+            FfiConverterString.write(value.`text`, buf)
+            FfiConverterOptionalLong.write(value.`lastSeenMs`, buf)
+    }
+}
+
+
+
+/**
+ * What a user shows of themselves.
+ */
+data class Profile (
+    /**
+     * The user.
+     */
+    var `userId`: kotlin.String
+    , 
+    /**
+     * Display name (empty: none set; `display_name` then shows the user id).
+     */
+    var `displayName`: kotlin.String
+    , 
+    /**
+     * Avatar URL.
+     */
+    var `avatarUrl`: kotlin.String
+    , 
+    /**
+     * Custom fields.
+     */
+    var `fields`: Map<kotlin.String, kotlin.String>
+    , 
+    /**
+     * When it last changed (ms since the epoch; 0: never set).
+     */
+    var `updatedAtMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProfile: FfiConverterRustBuffer<Profile> {
+    override fun read(buf: ByteBuffer): Profile {
+        return Profile(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterMapStringString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Profile) = (
+            FfiConverterString.allocationSize(value.`userId`) +
+            FfiConverterString.allocationSize(value.`displayName`) +
+            FfiConverterString.allocationSize(value.`avatarUrl`) +
+            FfiConverterMapStringString.allocationSize(value.`fields`) +
+            FfiConverterLong.allocationSize(value.`updatedAtMs`)
+    )
+
+    override fun write(value: Profile, buf: ByteBuffer) {
+            FfiConverterString.write(value.`userId`, buf)
+            FfiConverterString.write(value.`displayName`, buf)
+            FfiConverterString.write(value.`avatarUrl`, buf)
+            FfiConverterMapStringString.write(value.`fields`, buf)
+            FfiConverterLong.write(value.`updatedAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * Changes to the user's own profile; none leaves a field as it is.
+ */
+data class ProfileUpdate (
+    /**
+     * New display name (≤ `profile_field_bytes`; empty clears it).
+     */
+    var `displayName`: kotlin.String? = null 
+    , 
+    /**
+     * New avatar URL (≤ 300 bytes; empty clears it).
+     */
+    var `avatarUrl`: kotlin.String? = null 
+    , 
+    /**
+     * Fields to set (≤ `max_profile_fields` in all); an empty value removes one.
+     */
+    var `fields`: Map<kotlin.String, kotlin.String> = mapOf() 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProfileUpdate: FfiConverterRustBuffer<ProfileUpdate> {
+    override fun read(buf: ByteBuffer): ProfileUpdate {
+        return ProfileUpdate(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterMapStringString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ProfileUpdate) = (
+            FfiConverterOptionalString.allocationSize(value.`displayName`) +
+            FfiConverterOptionalString.allocationSize(value.`avatarUrl`) +
+            FfiConverterMapStringString.allocationSize(value.`fields`)
+    )
+
+    override fun write(value: ProfileUpdate, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`displayName`, buf)
+            FfiConverterOptionalString.write(value.`avatarUrl`, buf)
+            FfiConverterMapStringString.write(value.`fields`, buf)
     }
 }
 
@@ -14617,6 +18603,125 @@ public object FfiConverterTypeUsersOutcome: FfiConverterRustBuffer<UsersOutcome>
     override fun write(value: UsersOutcome, buf: ByteBuffer) {
             FfiConverterSequenceString.write(value.`succeeded`, buf)
             FfiConverterSequenceTypeFailedUser.write(value.`failed`, buf)
+    }
+}
+
+
+
+/**
+ * The community the app shows: its online members now and how many are online (their
+ * changes follow while it is viewed).
+ */
+data class ViewedCommunity (
+    /**
+     * The community.
+     */
+    var `communityId`: kotlin.String
+    , 
+    /**
+     * Members online now (invisible ones are not).
+     */
+    var `onlineCount`: kotlin.ULong
+    , 
+    /**
+     * The presence of online members (the first 1,000).
+     */
+    var `presences`: List<Presence>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeViewedCommunity: FfiConverterRustBuffer<ViewedCommunity> {
+    override fun read(buf: ByteBuffer): ViewedCommunity {
+        return ViewedCommunity(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceTypePresence.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ViewedCommunity) = (
+            FfiConverterString.allocationSize(value.`communityId`) +
+            FfiConverterULong.allocationSize(value.`onlineCount`) +
+            FfiConverterSequenceTypePresence.allocationSize(value.`presences`)
+    )
+
+    override fun write(value: ViewedCommunity, buf: ByteBuffer) {
+            FfiConverterString.write(value.`communityId`, buf)
+            FfiConverterULong.write(value.`onlineCount`, buf)
+            FfiConverterSequenceTypePresence.write(value.`presences`, buf)
+    }
+}
+
+
+
+/**
+ * Someone sitting in a voice channel.
+ */
+data class VoiceParticipant (
+    /**
+     * The community.
+     */
+    var `communityId`: kotlin.String
+    , 
+    /**
+     * The voice channel.
+     */
+    var `channelId`: kotlin.String
+    , 
+    /**
+     * Who.
+     */
+    var `userId`: kotlin.String
+    , 
+    /**
+     * Since when (ms since the epoch).
+     */
+    var `joinedAtMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVoiceParticipant: FfiConverterRustBuffer<VoiceParticipant> {
+    override fun read(buf: ByteBuffer): VoiceParticipant {
+        return VoiceParticipant(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VoiceParticipant) = (
+            FfiConverterString.allocationSize(value.`communityId`) +
+            FfiConverterString.allocationSize(value.`channelId`) +
+            FfiConverterString.allocationSize(value.`userId`) +
+            FfiConverterLong.allocationSize(value.`joinedAtMs`)
+    )
+
+    override fun write(value: VoiceParticipant, buf: ByteBuffer) {
+            FfiConverterString.write(value.`communityId`, buf)
+            FfiConverterString.write(value.`channelId`, buf)
+            FfiConverterString.write(value.`userId`, buf)
+            FfiConverterLong.write(value.`joinedAtMs`, buf)
     }
 }
 
@@ -15511,6 +19616,211 @@ public object FfiConverterTypeConnectionState : FfiConverterRustBuffer<Connectio
 
 
 /**
+ * One-to-one or group.
+ */
+
+enum class ConversationKind {
+    
+    /**
+     * Two users; at most one between the same two.
+     */
+    DIRECT,
+    /**
+     * Up to `max_conversation_members` users.
+     */
+    GROUP,
+    /**
+     * A kind this version does not know (from a newer server).
+     */
+    UNKNOWN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConversationKind: FfiConverterRustBuffer<ConversationKind> {
+    override fun read(buf: ByteBuffer) = try {
+        ConversationKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ConversationKind) = 4UL
+
+    override fun write(value: ConversationKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * A change of the user's conversation list (`Remove` carries the conversation's id).
+ */
+sealed class ConversationListDiff {
+    
+    /**
+     * The whole list (first value of a subscription, or after a full resync).
+     */
+    data class Reset(
+        /**
+         * Every item.
+         */
+        val `items`: List<dev.community.sdk.ConversationEntry>) : ConversationListDiff()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A new item.
+     */
+    data class Insert(
+        /**
+         * The item.
+         */
+        val `item`: dev.community.sdk.ConversationEntry) : ConversationListDiff()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * An item changed.
+     */
+    data class Update(
+        /**
+         * The new value.
+         */
+        val `item`: dev.community.sdk.ConversationEntry) : ConversationListDiff()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The item with this id is gone.
+     */
+    data class Remove(
+        /**
+         * Its id.
+         */
+        val `id`: kotlin.String) : ConversationListDiff()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConversationListDiff : FfiConverterRustBuffer<ConversationListDiff>{
+    override fun read(buf: ByteBuffer): ConversationListDiff {
+        return when(buf.getInt()) {
+            1 -> ConversationListDiff.Reset(
+                FfiConverterSequenceTypeConversationEntry.read(buf),
+                )
+            2 -> ConversationListDiff.Insert(
+                FfiConverterTypeConversationEntry.read(buf),
+                )
+            3 -> ConversationListDiff.Update(
+                FfiConverterTypeConversationEntry.read(buf),
+                )
+            4 -> ConversationListDiff.Remove(
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: ConversationListDiff): ULong = when(value) {
+        is ConversationListDiff.Reset -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterSequenceTypeConversationEntry.allocationSize(value.`items`)
+            )
+        }
+        is ConversationListDiff.Insert -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeConversationEntry.allocationSize(value.`item`)
+            )
+        }
+        is ConversationListDiff.Update -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeConversationEntry.allocationSize(value.`item`)
+            )
+        }
+        is ConversationListDiff.Remove -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`id`)
+            )
+        }
+    }
+
+    override fun write(value: ConversationListDiff, buf: ByteBuffer) {
+        when(value) {
+            is ConversationListDiff.Reset -> {
+                buf.putInt(1)
+                FfiConverterSequenceTypeConversationEntry.write(value.`items`, buf)
+                Unit
+            }
+            is ConversationListDiff.Insert -> {
+                buf.putInt(2)
+                FfiConverterTypeConversationEntry.write(value.`item`, buf)
+                Unit
+            }
+            is ConversationListDiff.Update -> {
+                buf.putInt(3)
+                FfiConverterTypeConversationEntry.write(value.`item`, buf)
+                Unit
+            }
+            is ConversationListDiff.Remove -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`id`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
  * Why the client is disconnected (and does not retry by itself).
  */
 sealed class DisconnectReason {
@@ -15703,6 +20013,57 @@ public object FfiConverterTypeDisconnectReason : FfiConverterRustBuffer<Disconne
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * Who may start a conversation with the user.
+ */
+
+enum class DmPolicy {
+    
+    /**
+     * Anyone.
+     */
+    ANYONE,
+    /**
+     * Only users who share a community with the user.
+     */
+    SHARED_COMMUNITY,
+    /**
+     * Nobody (existing conversations go on).
+     */
+    NOBODY,
+    /**
+     * A policy this version does not know (treated as `nobody`).
+     */
+    UNKNOWN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDmPolicy: FfiConverterRustBuffer<DmPolicy> {
+    override fun read(buf: ByteBuffer) = try {
+        DmPolicy.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: DmPolicy) = 4UL
+
+    override fun write(value: DmPolicy, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
     }
 }
 
@@ -16925,6 +21286,65 @@ public object FfiConverterTypePermissionFlag: FfiConverterRustBuffer<PermissionF
     override fun allocationSize(value: PermissionFlag) = 4UL
 
     override fun write(value: PermissionFlag, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What a user shows of their presence.
+ */
+
+enum class PresenceStatus {
+    
+    /**
+     * Connected and available.
+     */
+    ONLINE,
+    /**
+     * Connected, away.
+     */
+    IDLE,
+    /**
+     * Connected, not to be disturbed.
+     */
+    DO_NOT_DISTURB,
+    /**
+     * Connected but shown as offline to others (the user sees their own `Invisible`).
+     */
+    INVISIBLE,
+    /**
+     * No device connected (or invisible, as others see it).
+     */
+    OFFLINE,
+    /**
+     * A status this version does not know (show it as online).
+     */
+    UNKNOWN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePresenceStatus: FfiConverterRustBuffer<PresenceStatus> {
+    override fun read(buf: ByteBuffer) = try {
+        PresenceStatus.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PresenceStatus) = 4UL
+
+    override fun write(value: PresenceStatus, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -18190,6 +22610,38 @@ public object FfiConverterOptionalTypeCommunityUnread: FfiConverterRustBuffer<Co
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeConversationEntry: FfiConverterRustBuffer<ConversationEntry?> {
+    override fun read(buf: ByteBuffer): ConversationEntry? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeConversationEntry.read(buf)
+    }
+
+    override fun allocationSize(value: ConversationEntry?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeConversationEntry.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ConversationEntry?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeConversationEntry.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeDigestLast: FfiConverterRustBuffer<DigestLast?> {
     override fun read(buf: ByteBuffer): DigestLast? {
         if (buf.get().toInt() == 0) {
@@ -18382,6 +22834,70 @@ public object FfiConverterOptionalTypePin: FfiConverterRustBuffer<Pin?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypePresence: FfiConverterRustBuffer<Presence?> {
+    override fun read(buf: ByteBuffer): Presence? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePresence.read(buf)
+    }
+
+    override fun allocationSize(value: Presence?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePresence.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Presence?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePresence.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeProfile: FfiConverterRustBuffer<Profile?> {
+    override fun read(buf: ByteBuffer): Profile? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeProfile.read(buf)
+    }
+
+    override fun allocationSize(value: Profile?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeProfile.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Profile?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeProfile.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeReplyPreview: FfiConverterRustBuffer<ReplyPreview?> {
     override fun read(buf: ByteBuffer): ReplyPreview? {
         if (buf.get().toInt() == 0) {
@@ -18478,6 +22994,38 @@ public object FfiConverterOptionalTypeThreadInfo: FfiConverterRustBuffer<ThreadI
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeViewedCommunity: FfiConverterRustBuffer<ViewedCommunity?> {
+    override fun read(buf: ByteBuffer): ViewedCommunity? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeViewedCommunity.read(buf)
+    }
+
+    override fun allocationSize(value: ViewedCommunity?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeViewedCommunity.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ViewedCommunity?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeViewedCommunity.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeJoinPolicy: FfiConverterRustBuffer<JoinPolicy?> {
     override fun read(buf: ByteBuffer): JoinPolicy? {
         if (buf.get().toInt() == 0) {
@@ -18532,6 +23080,38 @@ public object FfiConverterOptionalTypeMessageContent: FfiConverterRustBuffer<Mes
         } else {
             buf.put(1)
             FfiConverterTypeMessageContent.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalSequenceString: FfiConverterRustBuffer<List<kotlin.String>?> {
+    override fun read(buf: ByteBuffer): List<kotlin.String>? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterSequenceString.read(buf)
+    }
+
+    override fun allocationSize(value: List<kotlin.String>?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterSequenceString.allocationSize(value)
+        }
+    }
+
+    override fun write(value: List<kotlin.String>?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterSequenceString.write(value, buf)
         }
     }
 }
@@ -18878,6 +23458,34 @@ public object FfiConverterSequenceTypeCommunityUnread: FfiConverterRustBuffer<Li
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeConversationEntry: FfiConverterRustBuffer<List<ConversationEntry>> {
+    override fun read(buf: ByteBuffer): List<ConversationEntry> {
+        val len = buf.getInt()
+        return List<ConversationEntry>(len) {
+            FfiConverterTypeConversationEntry.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ConversationEntry>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeConversationEntry.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ConversationEntry>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeConversationEntry.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeFailedKey: FfiConverterRustBuffer<List<FailedKey>> {
     override fun read(buf: ByteBuffer): List<FailedKey> {
         val len = buf.getInt()
@@ -19130,6 +23738,62 @@ public object FfiConverterSequenceTypePendingChange: FfiConverterRustBuffer<List
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypePresence: FfiConverterRustBuffer<List<Presence>> {
+    override fun read(buf: ByteBuffer): List<Presence> {
+        val len = buf.getInt()
+        return List<Presence>(len) {
+            FfiConverterTypePresence.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Presence>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePresence.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Presence>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePresence.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeProfile: FfiConverterRustBuffer<List<Profile>> {
+    override fun read(buf: ByteBuffer): List<Profile> {
+        val len = buf.getInt()
+        return List<Profile>(len) {
+            FfiConverterTypeProfile.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Profile>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeProfile.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Profile>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeProfile.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeReaction: FfiConverterRustBuffer<List<Reaction>> {
     override fun read(buf: ByteBuffer): List<Reaction> {
         val len = buf.getInt()
@@ -19214,6 +23878,34 @@ public object FfiConverterSequenceTypeThreadInfo: FfiConverterRustBuffer<List<Th
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeVoiceParticipant: FfiConverterRustBuffer<List<VoiceParticipant>> {
+    override fun read(buf: ByteBuffer): List<VoiceParticipant> {
+        val len = buf.getInt()
+        return List<VoiceParticipant>(len) {
+            FfiConverterTypeVoiceParticipant.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<VoiceParticipant>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeVoiceParticipant.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<VoiceParticipant>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeVoiceParticipant.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeChannelListDiff: FfiConverterRustBuffer<List<ChannelListDiff>> {
     override fun read(buf: ByteBuffer): List<ChannelListDiff> {
         val len = buf.getInt()
@@ -19260,6 +23952,34 @@ public object FfiConverterSequenceTypeCommunityListDiff: FfiConverterRustBuffer<
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeCommunityListDiff.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeConversationListDiff: FfiConverterRustBuffer<List<ConversationListDiff>> {
+    override fun read(buf: ByteBuffer): List<ConversationListDiff> {
+        val len = buf.getInt()
+        return List<ConversationListDiff>(len) {
+            FfiConverterTypeConversationListDiff.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ConversationListDiff>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeConversationListDiff.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ConversationListDiff>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeConversationListDiff.write(it, buf)
         }
     }
 }
@@ -19448,6 +24168,20 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
     
         
         FfiConverterSequenceTypePermissionFlag.lower(`flags`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The id of the reserved community of direct and group conversations (`@me`): a
+         * conversation is the channel `conversation_id` of this community in every message call.
+         */ fun `directCommunityId`(): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_func_direct_community_id(
+    
+        _status)
 }
     )
     }
