@@ -14,8 +14,10 @@ use crate::flow::Setup;
 /// free port, a temporary data directory), logs in as a demo user, seeds a community,
 /// brings in bots that chat, so unread and mention badges move, start threads under
 /// their messages and reply in them (`t` opens one beside the channel), and one of them
-/// runs a second community with a moderator group and a read-only channel. Press `?` in
-/// the UI for the keys.
+/// runs a second community with a moderator group and a read-only channel. The bots have
+/// display names and presence dots (online, idle, do not disturb), show "… is typing…"
+/// before they post, one writes to you directly (`d` opens the DM list's conversations)
+/// and one sits in the voice channel. Press `?` in the UI for the keys.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "community-demo", version, about, long_about)]
 pub struct Cli {

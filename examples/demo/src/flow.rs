@@ -1,21 +1,24 @@
 //! The demo's flow, shared by the terminal UI and the headless run: start the embedded
 //! server (or use a remote one), log the demo user in, seed the communities (the first
-//! bot runs the Book Club and staffs it, see [`crate::roles`]), bring the bots in, and
-//! later let them chat, stop them and shut everything down.
+//! bot runs the Book Club and staffs it, see [`crate::roles`]), bring the bots in (each
+//! with a display name and a presence; one writes to the demo user directly, one sits in
+//! the guild's voice channel: the [`Cast`]), and later let them chat, stop them and shut
+//! everything down.
 //!
 //! Also [`ReadMarker`]: "opening a channel marks it read", as one small task per open
 //! channel that marks read up to the newest message the user has seen.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use community_sdk::protocol::{CategoryId, ChannelKind, Seq, UserId};
+use community_sdk::protocol::{CategoryId, ChannelId, ChannelKind, CommunityId, Seq, UserId};
 use community_sdk::{ChannelHandle, Client, LoginOutcome};
 use tempfile::TempDir;
 use tokio::sync::watch;
 
+use crate::bots::people::{self as personas, dm_bot, persona_of, voice_bot};
 use crate::bots::{BOT_NAMES, Bot, BotPlan, BotSwarm, Script, Target};
 use crate::embedded::ServerControl;
 use crate::error::DemoError;
@@ -51,6 +54,18 @@ const PRIVATE_MEMBERS: usize = 2;
 /// How long shutting down waits for one client to close.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Who the bots are as people: their display names, the one that writes to the demo user
+/// directly and the one sitting in a voice channel (where).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cast {
+    /// Each bot's display name.
+    pub names: BTreeMap<UserId, String>,
+    /// The bot that writes to the demo user.
+    pub dm_bot: Option<UserId>,
+    /// The bot in voice, and its voice channel.
+    pub voice_bot: Option<(UserId, CommunityId, ChannelId)>,
+}
+
 /// Everything the demo runs: the demo user's client, the embedded server, the seeded
 /// communities and the bots.
 #[derive(Debug)]
@@ -65,6 +80,8 @@ pub struct Demo {
     pub communities: Vec<SeededCommunity>,
     /// What the bots got stored.
     pub ledger: Arc<Ledger>,
+    /// Who the bots are as people (empty with a remote server).
+    pub cast: Cast,
     idle_bots: Vec<Bot>,
     swarm: Option<BotSwarm>,
     _dirs: TempDir,
@@ -153,6 +170,7 @@ impl Demo {
                     server: None,
                     communities,
                     ledger: Arc::new(Ledger::default()),
+                    cast: Cast::default(),
                     idle_bots: Vec::new(),
                     swarm: None,
                     _dirs: dirs,
@@ -227,6 +245,7 @@ impl Demo {
             }
             roles::staff(host, club, moderator, user_id, &ledger).await?;
         }
+        let cast = dress_bots(&names, &logged_in, &communities, progress).await?;
         let mut idle_bots = Vec::new();
         for (index, (name, bot)) in names.iter().zip(logged_in).enumerate() {
             // Pick up the new role and private channels before the first send.
@@ -239,7 +258,10 @@ impl Demo {
                         community.name
                     )))?;
             }
-            let plan = plan(&communities, index == 0, index < PRIVATE_MEMBERS);
+            let mut plan = plan(&communities, index == 0, index < PRIVATE_MEMBERS);
+            if dm_bot(names.len()) == Some(index) {
+                plan.direct_to = Some(user_id.clone());
+            }
             idle_bots.push(Bot {
                 user_id: name.clone(),
                 client: bot,
@@ -252,6 +274,7 @@ impl Demo {
             server: Some(server),
             communities,
             ledger,
+            cast,
             idle_bots,
             swarm: None,
             _dirs: dirs,
@@ -324,6 +347,49 @@ impl Demo {
     }
 }
 
+/// Gives every bot its persona (display name, presence) and sits one in the first voice
+/// channel of the guild; returns who is who.
+async fn dress_bots(
+    names: &[UserId],
+    bots: &[Client],
+    communities: &[SeededCommunity],
+    progress: &mut dyn FnMut(&str),
+) -> Result<Cast, DemoError> {
+    let mut cast = Cast::default();
+    for (index, (name, bot)) in names.iter().zip(bots).enumerate() {
+        let persona = persona_of(index);
+        personas::dress(bot, name, persona).await?;
+        cast.names
+            .insert(name.clone(), persona.display_name.to_string());
+    }
+    cast.dm_bot = dm_bot(names.len()).and_then(|i| names.get(i)).cloned();
+    let voice = communities
+        .first()
+        .and_then(|c| c.voice_channel().map(|v| (c, v)));
+    let sitter = voice_bot(names.len()).and_then(|i| names.get(i).zip(bots.get(i)));
+    if let (Some((community, channel)), Some((name, bot))) = (voice, sitter) {
+        // Pick up the voice channel before sitting down in it.
+        bot.community(&community.community_id)
+            .refresh()
+            .await
+            .map_err(DemoError::sdk(format!(
+                "{name} refreshes {}",
+                community.name
+            )))?;
+        personas::sit_in_voice(bot, name, &community.community_id, &channel.channel_id).await?;
+        progress(&format!("{name} sits in ~{}", channel.name));
+        cast.voice_bot = Some((
+            name.clone(),
+            community.community_id.clone(),
+            channel.channel_id.clone(),
+        ));
+    }
+    if let Some(dm) = &cast.dm_bot {
+        progress(&format!("{dm} will write to the demo user directly"));
+    }
+    Ok(cast)
+}
+
 /// Joins every community `member` is not in yet (its own it created).
 async fn join_all(
     member: &Client,
@@ -343,7 +409,7 @@ async fn join_all(
 }
 
 /// Where a bot chats: every text channel it can see, the announcement channel only for
-/// the admin bot, private channels only for their members, read-only ones never; its
+/// the admin bot, private channels only for their members, read-only and voice ones never; its
 /// backlog goes to the first community's default channel.
 fn plan(communities: &[SeededCommunity], admin: bool, private_member: bool) -> BotPlan {
     let targets = communities
@@ -353,6 +419,7 @@ fn plan(communities: &[SeededCommunity], admin: bool, private_member: bool) -> B
                 .channels
                 .iter()
                 .filter(|c| admin || c.kind != ChannelKind::Announcement)
+                .filter(|c| c.kind != ChannelKind::Voice)
                 .filter(|c| private_member || !c.private)
                 .filter(|c| !c.read_only)
                 .map(|c| Target {
@@ -370,6 +437,7 @@ fn plan(communities: &[SeededCommunity], admin: bool, private_member: bool) -> B
     BotPlan {
         targets,
         backlog_target,
+        direct_to: None,
     }
 }
 

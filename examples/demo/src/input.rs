@@ -76,6 +76,8 @@ pub enum Action {
     CloseThread,
     /// Start a thread from the newest message.
     StartThread,
+    /// Open the newest conversation (again: the next older one).
+    NextConversation,
     /// Redraw the screen.
     Redraw,
     /// Nothing.
@@ -83,7 +85,7 @@ pub enum Action {
 }
 
 /// The keys, as the help screen shows them.
-pub const HELP: [(&str, &str); 27] = [
+pub const HELP: [(&str, &str); 29] = [
     ("↑ ↓  k j", "select a channel"),
     ("← →  h l  Tab", "previous / next community"),
     ("Enter", "open the channel (marks it read)"),
@@ -103,6 +105,10 @@ pub const HELP: [(&str, &str); 27] = [
     ),
     ("n", "start a thread from the newest message"),
     ("T", "close the thread pane (while open, i posts there)"),
+    (
+        "d",
+        "open the newest direct message (again: the next older; i replies)",
+    ),
     ("PgUp PgDn", "scroll messages (older pages load at the top)"),
     ("Ctrl-U Ctrl-D", "scroll a page up / down"),
     ("Home g / End G", "oldest loaded / newest message"),
@@ -121,6 +127,10 @@ pub const HELP: [(&str, &str); 27] = [
         "(edited)  📌 pinned  ↪ reply  👍 2 reactions ([mine])",
     ),
     ("🧵", "a message's thread: name · replies · last reply"),
+    (
+        "● ◐ ⊘ ○",
+        "online · idle · do not disturb · offline (🔊: sits in voice)",
+    ),
     (
         "status bar",
         "connection state, you · your role and @groups here",
@@ -180,6 +190,7 @@ fn navigate(code: KeyCode, ctrl: bool) -> Action {
         KeyCode::Char('t') => Action::OpenThread,
         KeyCode::Char('T') => Action::CloseThread,
         KeyCode::Char('n') => Action::StartThread,
+        KeyCode::Char('d') => Action::NextConversation,
         _ => Action::None,
     }
 }
@@ -237,6 +248,7 @@ mod tests {
         assert_eq!(nav(KeyCode::Char('t')), Action::OpenThread);
         assert_eq!(nav(KeyCode::Char('T')), Action::CloseThread);
         assert_eq!(nav(KeyCode::Char('n')), Action::StartThread);
+        assert_eq!(nav(KeyCode::Char('d')), Action::NextConversation);
         assert_eq!(map_key(ctrl('c'), Mode::Navigate, false), Action::Quit);
     }
 

@@ -1,7 +1,8 @@
 //! The ledger: what the bots got stored by the server, per channel, what they did to
 //! their messages afterwards (edits, recalls, reactions), and the threads they started and
-//! replied in, so the headless run can check the demo user's unread and mention counts,
-//! the open channel's history and its threads' digests against it.
+//! replied in, and the direct messages they wrote to the demo user, so the headless run can
+//! check the demo user's unread and mention counts, the open channel's history, its
+//! threads' digests and the DM list against it.
 //!
 //! A message counts only once the server has acknowledged it (the bot awaited
 //! `OutgoingMessage::sent`), a change once it was carried out (`wait_for_change`);
@@ -77,6 +78,12 @@ pub struct LedgerSnapshot {
     /// Thread starts and thread replies the SDK or the server refused, or that had no
     /// answer in time.
     pub threads_failed: u64,
+    /// Direct messages to the demo user the server stored, per conversation.
+    pub direct: BTreeMap<ChannelId, u64>,
+    /// Direct messages refused, or with no answer in time.
+    pub direct_failed: u64,
+    /// Typing indicators the bots sent (`ChannelHandle::typing` answered `true`).
+    pub typing_sent: u64,
 }
 
 impl LedgerSnapshot {
@@ -253,6 +260,25 @@ impl Ledger {
     /// A send without an answer in time.
     pub fn record_unconfirmed(&self) {
         self.lock().unconfirmed += 1;
+    }
+
+    /// A direct message to the demo user, stored in conversation `conversation_id`.
+    pub fn record_direct(&self, conversation_id: &ChannelId) {
+        *self
+            .lock()
+            .direct
+            .entry(conversation_id.clone())
+            .or_default() += 1;
+    }
+
+    /// A direct message that was refused or had no answer in time.
+    pub fn record_direct_failed(&self) {
+        self.lock().direct_failed += 1;
+    }
+
+    /// A typing indicator that reached the server.
+    pub fn record_typing(&self) {
+        self.lock().typing_sent += 1;
     }
 
     /// A copy of everything now.

@@ -10,11 +10,14 @@
 //! - [`embedded`]: the in-process server (kill / restart for the reconnect demo).
 //! - [`seed`]: the demo communities, categories and channels.
 //! - [`bots`] and [`ledger`]: the chatting bots (who also start threads and reply in
-//!   them) and what they got stored.
+//!   them, set their profiles and presence, type before they post, write to the demo user
+//!   directly and sit in a voice channel) and what they got stored.
 //! - [`roles`]: the moderator group, the read-only channel, and what the user may do.
 //! - [`headless`]: the run without a terminal and its summary.
 //! - [`app`]: the UI's state (the thread pane included); [`input`]: keys; [`ui`]: drawing;
 //!   [`tui`]: the terminal and the event loop that feeds SDK subscriptions to the state.
+//! - [`people`]: display names, presence dots, who is typing, the DM list's rows and who
+//!   sits in voice, as the UI and the headless check draw them.
 //! - [`scrollback`], [`message_view`], [`wrap`], [`format`](mod@format): pure helpers
 //!   (paging, how a message looks, wrapping, badges).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
@@ -30,6 +33,7 @@ pub mod headless;
 pub mod input;
 pub mod ledger;
 pub mod message_view;
+pub mod people;
 pub mod roles;
 pub mod scrollback;
 pub mod seed;

@@ -13,6 +13,7 @@ use community_sdk::protocol::{
 use community_sdk::{LocalMessage, SendState};
 
 use crate::format::clock;
+use crate::people::Roster;
 use crate::wrap::{display_width, wrap};
 
 /// How a display line should look.
@@ -132,14 +133,10 @@ pub fn layout_parts(prefix: &str, parts: &[(String, LineKind)], width: usize) ->
     lines
 }
 
-/// `HH:MM sender  `, with `server` for the lines the server writes.
-fn prefix(sender: &UserId, at_ms: i64) -> String {
-    let name = if sender.is_empty() {
-        "server"
-    } else {
-        sender.as_str()
-    };
-    format!("{} {}  ", clock(at_ms), name)
+/// `HH:MM sender  `, the sender as the roster shows them (a presence dot and their
+/// display name, when known), with `server` for the lines the server writes.
+fn prefix(sender: &UserId, at_ms: i64, roster: &Roster) -> String {
+    format!("{} {}  ", clock(at_ms), roster.label(sender))
 }
 
 /// The reactions of a message as one line: `👍 2  🎉 1`, the user's own in brackets.
@@ -175,8 +172,19 @@ pub fn thread_text(digest: &ThreadDigest) -> String {
     text
 }
 
-/// The lines of a stored message, as `me` sees it, at `width` columns.
+/// The lines of a stored message, as `me` sees it, at `width` columns (senders by id).
 pub fn message_lines(message: &Message, me: &UserId, width: usize) -> Vec<DisplayLine> {
+    message_lines_as(message, me, &Roster::default(), width)
+}
+
+/// The lines of a stored message, as `me` sees it, at `width` columns, its sender shown
+/// as `roster` names them.
+pub fn message_lines_as(
+    message: &Message,
+    me: &UserId,
+    roster: &Roster,
+    width: usize,
+) -> Vec<DisplayLine> {
     let recalled = message.content.is_recalled();
     let kind =
         if message.is_from_server() || matches!(message.content, MessageContent::System { .. }) {
@@ -231,14 +239,15 @@ pub fn message_lines(message: &Message, me: &UserId, width: usize) -> Vec<Displa
         parts.push((thread_text(digest), LineKind::Thread));
     }
     layout_parts(
-        &prefix(&message.sender_id, message.created_at_ms),
+        &prefix(&message.sender_id, message.created_at_ms, roster),
         &parts,
         width,
     )
 }
 
-/// The lines of one of the user's local echoes (not stored yet, or refused).
-pub fn echo_lines(echo: &LocalMessage, width: usize) -> Vec<DisplayLine> {
+/// The lines of one of the user's local echoes (not stored yet, or refused), the user
+/// shown as `roster` names them.
+pub fn echo_lines(echo: &LocalMessage, roster: &Roster, width: usize) -> Vec<DisplayLine> {
     let (kind, note) = match &echo.state {
         SendState::Sent { .. } => (LineKind::Own, String::new()),
         SendState::Failed { error } => {
@@ -249,7 +258,7 @@ pub fn echo_lines(echo: &LocalMessage, width: usize) -> Vec<DisplayLine> {
     };
     let text = format!("{}{note}", content_text(&echo.content));
     layout(
-        &prefix(&echo.sender_id, echo.created_at_ms),
+        &prefix(&echo.sender_id, echo.created_at_ms, roster),
         &text,
         kind,
         width,

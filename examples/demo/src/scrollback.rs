@@ -10,12 +10,14 @@
 //! older ones shifts the position by its height so the view stays put.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use community_sdk::protocol::{Message, Seq, UserId};
 use community_sdk::{LocalMessage, MessageUpdate, SendState};
 
 pub use crate::message_view::{DisplayLine, LineKind, content_text, layout};
-use crate::message_view::{echo_lines, message_lines};
+use crate::message_view::{echo_lines, message_lines_as};
+use crate::people::Roster;
 
 /// What the messages pane shows now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +40,7 @@ pub struct Timeline {
     at_start: bool,
     loading: Option<Option<Seq>>,
     width: usize,
+    roster: Arc<Roster>,
 }
 
 impl Timeline {
@@ -52,7 +55,13 @@ impl Timeline {
             at_start: false,
             loading: Some(None),
             width: 80,
+            roster: Arc::default(),
         }
+    }
+
+    /// How senders are shown from now on (display names, presence dots).
+    pub fn set_roster(&mut self, roster: Arc<Roster>) {
+        self.roster = roster;
     }
 
     /// Messages loaded.
@@ -289,8 +298,8 @@ impl Timeline {
 
     fn item_lines(&self, item: &Item<'_>) -> Vec<DisplayLine> {
         match item {
-            Item::Message(message) => message_lines(message, &self.me, self.width),
-            Item::Echo(echo) => echo_lines(echo, self.width),
+            Item::Message(message) => message_lines_as(message, &self.me, &self.roster, self.width),
+            Item::Echo(echo) => echo_lines(echo, &self.roster, self.width),
         }
     }
 

@@ -1,8 +1,8 @@
 //! Seeding: the communities the demo shows, created through the SDK by the demo user
 //! (who becomes their owner), as an app's onboarding code would.
 //!
-//! "Pixel Guild" has four categories and a dozen channels, one of them private and one an
-//! announcement channel; "Book Club" is small, with four channels and no categories, one
+//! "Pixel Guild" has four categories and a dozen channels, one of them private, one an
+//! announcement channel and one a voice channel (`voice-lounge`, where a bot sits); "Book Club" is small, with four channels and no categories, one
 //! of them (`#rules`) read-only for `@everyone`, and two groups, "mods" and "readers"
 //! (see [`crate::roles`]). With the embedded server the first bot creates the Book Club,
 //! so that the demo user is an ordinary member there.
@@ -54,6 +54,11 @@ impl SeededCommunity {
     pub fn channel(&self, channel_id: &ChannelId) -> Option<&SeededChannel> {
         self.channels.iter().find(|c| c.channel_id == *channel_id)
     }
+
+    /// The first voice channel.
+    pub fn voice_channel(&self) -> Option<&SeededChannel> {
+        self.channels.iter().find(|c| c.kind == ChannelKind::Voice)
+    }
 }
 
 struct ChannelSpec {
@@ -78,7 +83,7 @@ const GUILD_NAME: &str = "Pixel Guild";
 const GUILD_CATEGORIES: [&str; 4] = ["Welcome", "Chat", "Games", "Staff"];
 /// The category the default channel (`general`) is moved to.
 const GUILD_GENERAL_CATEGORY: usize = 1;
-const GUILD_CHANNELS: [ChannelSpec; 11] = [
+const GUILD_CHANNELS: [ChannelSpec; 12] = [
     ChannelSpec {
         name: "announcements",
         category: 0,
@@ -91,6 +96,13 @@ const GUILD_CHANNELS: [ChannelSpec; 11] = [
     text("off-topic", 1, "Anything goes (almost)."),
     text("music", 1, "What is on your playlist?"),
     text("memes", 1, "Quality memes only."),
+    ChannelSpec {
+        name: "voice-lounge",
+        category: 1,
+        kind: ChannelKind::Voice,
+        private: false,
+        introduction: "Hang out by voice: who sits here shows under the channel.",
+    },
     text("looking-for-group", 2, "Find people to play with."),
     text("strategy", 2, "Builds, routes and theorycrafting."),
     text("screenshots", 2, "Show off your best moments."),

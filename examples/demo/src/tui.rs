@@ -6,8 +6,9 @@
 //! community's channel list, the open channel's and the shown thread's messages) is
 //! forwarded by a small task into one queue of [`UiEvent`]s; the loop redraws after each
 //! batch, after reading the user's roles, access to the open channel and joined threads
-//! from the SDK's cache (the thread pane's effects are in `threads`). Nothing polls the
-//! server. The terminal is restored by a guard on every exit path and by ratatui's panic
+//! from the SDK's cache (the thread pane's effects are in `threads`; the conversation
+//! list, presence, profiles, voice and typing subscriptions and the names of the people
+//! on screen in `people`). Nothing polls the server. The terminal is restored by a guard on every exit path and by ratatui's panic
 //! hook on a panic.
 
 use std::collections::HashMap;
@@ -16,10 +17,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use community_sdk::protocol::{CommunityId, Message, MessageContent, Seq};
+use community_sdk::protocol::{
+    CommunityId, Message, MessageContent, Presence, Seq, UserId, VoiceParticipant,
+};
 use community_sdk::{
-    ChannelEntry, ChannelHandle, Client, CommunityEntry, ConnectionState, ListDiff, MessageEdit,
-    MessageUpdate, SdkError, SendOptions, Subscription, SyncState, UnreadUpdate,
+    ChannelEntry, ChannelHandle, Client, CommunityEntry, ConnectionState, ConversationEntry,
+    ListDiff, MessageEdit, MessageUpdate, SdkError, SendOptions, Subscription, SyncState,
+    UnreadUpdate,
 };
 use crossterm::event::Event;
 use ratatui::DefaultTerminal;
@@ -35,6 +39,7 @@ use crate::input::map_key;
 use crate::roles::{self, Access};
 use crate::ui;
 
+mod people;
 mod threads;
 
 /// Events handled in one go before the screen is redrawn.
@@ -69,6 +74,16 @@ pub enum UiEvent {
     ThreadPage(ThreadKey, Result<Vec<Message>, SdkError>),
     /// The user started a thread (its name, the message it started from).
     ThreadStarted(ThreadKey, String, Seq),
+    /// The conversation list changed.
+    Conversations(Vec<ListDiff<ConversationEntry>>),
+    /// Presence values changed.
+    Presence(Vec<Presence>),
+    /// Profiles changed (the names on screen are read again).
+    ProfilesChanged,
+    /// Who types in a channel changed.
+    Typing(ChannelKey, Vec<UserId>),
+    /// Who sits in a community's voice channels changed.
+    Voice(CommunityId, Vec<VoiceParticipant>),
     /// Something to tell the user.
     Notice(String),
     /// The embedded server's status changed.
@@ -199,6 +214,7 @@ struct Effects {
     channel_watchers: HashMap<CommunityId, JoinHandle<()>>,
     open: Option<(ChannelKey, JoinHandle<()>, ReadMarker)>,
     thread: Option<(ThreadKey, JoinHandle<()>, ReadMarker)>,
+    people: people::PeopleTasks,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -212,16 +228,23 @@ impl Effects {
                     let task = forward(subscription, self.events.clone(), move |diffs| {
                         UiEvent::Channels(key.clone(), diffs)
                     });
+                    self.watch_voice(&id);
                     if let Some(old) = self.channel_watchers.insert(id, task) {
                         old.abort();
                     }
                 }
                 Effect::UnwatchChannels(id) => {
+                    self.unwatch_voice(&id);
                     if let Some(task) = self.channel_watchers.remove(&id) {
                         task.abort();
                     }
                 }
-                Effect::Open(key) => self.open(key),
+                Effect::Open(key) => {
+                    self.follow_open(&key);
+                    self.open(key);
+                }
+                Effect::Typing(key) => self.typing(&key),
+                Effect::TypingInThread(key) => self.typing_in_thread(&key),
                 Effect::LoadPage { key, before } => self.load_page(key, before),
                 Effect::Send {
                     key,
@@ -397,6 +420,7 @@ impl Effects {
             task.abort();
         }
         self.close_thread();
+        self.people.stop();
         for task in self.tasks.drain(..) {
             task.abort();
         }
@@ -434,6 +458,24 @@ fn apply(app: &mut App, event: UiEvent) -> Vec<Effect> {
         UiEvent::ThreadMessages(key, updates) => app.on_thread_messages(&key, updates),
         UiEvent::ThreadPage(key, page) => app.on_thread_page(&key, page),
         UiEvent::ThreadStarted(key, name, seq) => app.on_thread_started(key, name, seq),
+        UiEvent::Conversations(diffs) => {
+            app.on_conversations(diffs);
+            Vec::new()
+        }
+        UiEvent::Presence(presences) => {
+            app.on_presence(presences);
+            Vec::new()
+        }
+        // The names on screen are read from the cache before the next draw.
+        UiEvent::ProfilesChanged => Vec::new(),
+        UiEvent::Typing(key, typers) => {
+            app.on_typing(&key, typers);
+            Vec::new()
+        }
+        UiEvent::Voice(id, participants) => {
+            app.on_voice(id, participants);
+            Vec::new()
+        }
         UiEvent::Notice(text) => {
             app.notice = Some(text);
             Vec::new()
@@ -506,6 +548,7 @@ async fn run_ui(demo: &mut Demo) -> Result<(), DemoError> {
             }
         }));
     }
+    background.extend(people::background(&client, &events));
     background.extend(forward_signals(events.clone()));
     let mut effects = Effects {
         client,
@@ -513,6 +556,7 @@ async fn run_ui(demo: &mut Demo) -> Result<(), DemoError> {
         channel_watchers: HashMap::new(),
         open: None,
         thread: None,
+        people: people::PeopleTasks::default(),
         tasks: Vec::new(),
     };
 
@@ -570,6 +614,7 @@ async fn event_loop(
 ) -> Result<(), DemoError> {
     loop {
         refresh_access(app, &effects.client);
+        effects.refresh_people(app);
         let mut drawn = None;
         terminal
             .draw(|frame| drawn = Some(ui::render(frame, app)))

@@ -3,8 +3,10 @@
 //! match what the bots sent, edited and recalled, whose open channel shows (and draws)
 //! every edit, recall, reaction, pin, reply, thread digest and system line, whose bots
 //! started threads there and replied in them (exact digests; the demo user opened one,
-//! replied and kept it read), and where the Book Club's read-only `#rules` refuses the
-//! demo user's send while its moderator bot pinned there.
+//! replied and kept it read), where the Book Club's read-only `#rules` refuses the
+//! demo user's send while its moderator bot pinned there, and where people show: a bot's
+//! direct messages counted in the DM list, bots typing, every bot's presence dot, the bot
+//! in the voice channel and senders under their display names.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -84,7 +86,7 @@ fn headless_run_counts_match_what_the_bots_sent() {
         .lines()
         .filter(|l| l.starts_with("  Pixel Guild ") || l.starts_with("  Book Club "))
         .collect();
-    assert_eq!(channel_lines.len(), 16, "12 + 4 channels\n{out}");
+    assert_eq!(channel_lines.len(), 17, "13 + 4 channels\n{out}");
     assert!(channel_lines.iter().all(|l| l.contains(" ok")), "{out}");
     assert!(
         channel_lines
@@ -175,6 +177,33 @@ fn headless_run_counts_match_what_the_bots_sent() {
         out.lines()
             .any(|l| l.starts_with("  Book Club #rules") && l.contains("1/1")),
         "the rules are unread, nothing else arrived there\n{out}"
+    );
+
+    // People: ember wrote to the demo user directly (every DM unread, listed under its
+    // display name), bots were seen typing (drawn with a display name), every bot's
+    // presence is known and drawn as a dot, rook sits in the voice channel, and every bot
+    // message of #general is drawn under its bot's display name.
+    let people = numbers_of(&out, "people: direct ");
+    // direct unread, sent, typing seen, typed, presence known, bots, dotted, voice, named, of
+    assert_eq!(people.len(), 10, "{out}");
+    assert!(
+        people[1] > 0 && people[0] == people[1],
+        "the DMs count\n{out}"
+    );
+    assert!(people[2] > 0 && people[3] > 0, "typing was seen\n{out}");
+    assert_eq!(people[4], people[5], "every bot's presence is known\n{out}");
+    assert!(people[6] > 0, "presence dots are drawn\n{out}");
+    assert_eq!(people[7], 1, "the voice participant shows\n{out}");
+    assert_eq!(people[8], people[9], "senders by display name\n{out}");
+    assert!(
+        out.contains("from ember;") && out.contains("  DM list: @ ● Ember Vale  "),
+        "{out}"
+    );
+    assert!(out.contains("  voice: 🔊 ⊘ Rook Keeper"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("  typing: ") && l.ends_with(" typing…")),
+        "{out}"
     );
 }
 

@@ -2,7 +2,8 @@
 //! badges, the open channel's timeline, the input line, the connection and sync state
 //! (what the user does to messages — edit, recall, react, pin, reply — is in `actions`;
 //! their role and what they may do in the open channel in `access`; the thread pane and
-//! the joined threads' counts in `threads`).
+//! the joined threads' counts in `threads`; the DM list, display names, presence, who
+//! types and who sits in voice in `people`).
 //!
 //! Pure state: SDK subscription values and key actions come in, [`Effect`]s (SDK calls
 //! to make) go out, and the event loop in `tui` carries them out. Nothing here blocks,
@@ -125,6 +126,10 @@ pub enum Effect {
     },
     /// The user has seen the shown thread up to this sequence: mark it read.
     ThreadSeen(Seq),
+    /// The user types in a channel or a conversation (the SDK throttles what it sends).
+    Typing(ChannelKey),
+    /// The user types in a thread.
+    TypingInThread(ThreadKey),
 }
 
 /// Everything the UI shows.
@@ -154,6 +159,8 @@ pub struct App {
     pub thread: Option<ThreadPane>,
     /// The user's joined threads per community, with their heads (from the SDK's cache).
     pub joined_threads: HashMap<CommunityId, Vec<ThreadEntry>>,
+    /// Conversations, display names, presence, typing and voice.
+    pub people: PeopleView,
     /// Navigate or type.
     pub mode: Mode,
     /// The input line.
@@ -208,6 +215,7 @@ impl App {
             open: None,
             thread: None,
             joined_threads: HashMap::new(),
+            people: PeopleView::default(),
             mode: Mode::Navigate,
             input: String::new(),
             connection: ConnectionState::Disconnected {
@@ -588,9 +596,9 @@ impl App {
             Action::Type(c) => {
                 if self.input.len() + c.len_utf8() <= MAX_INPUT_BYTES {
                     self.input.push(c);
-                } else {
-                    self.notice = Some("a message holds at most 12 KB".into());
+                    return self.keystroke();
                 }
+                self.notice = Some("a message holds at most 12 KB".into());
             }
             Action::Backspace => {
                 self.input.pop();
@@ -621,6 +629,7 @@ impl App {
             Action::OpenThread => return self.open_next_thread(),
             Action::CloseThread => return self.close_thread(),
             Action::StartThread => return self.start_thread(),
+            Action::NextConversation => return self.open_next_conversation(),
             Action::Redraw | Action::None => {}
         }
         Vec::new()
@@ -666,18 +675,7 @@ impl App {
             community_id: entry.info.community_id.clone(),
             channel_id: entry.info.channel_id.clone(),
         };
-        if self.open_key() == Some(&key) {
-            return Vec::new();
-        }
-        self.open = Some((key.clone(), Timeline::new(self.me.clone())));
-        // An edit, a reply, the pins list or a thread belong to the channel that was open.
-        self.editing = None;
-        self.replying = None;
-        self.pins = None;
-        self.access = None;
-        let mut effects = self.thread_follows_channel();
-        effects.push(Effect::Open(key));
-        effects
+        self.open_stream(key)
     }
 
     fn send(&mut self) -> Vec<Effect> {
@@ -719,8 +717,12 @@ impl App {
 
 mod access;
 mod actions;
+mod people;
+#[cfg(test)]
+mod people_tests;
 #[cfg(test)]
 mod tests;
 mod threads;
 
+pub use people::PeopleView;
 pub use threads::{ThreadKey, ThreadPane};

@@ -76,7 +76,7 @@ fn channel(community: &str, name: &str) -> ChannelEntry {
     }
 }
 
-fn key(community: &str, name: &str) -> ChannelKey {
+pub(super) fn key(community: &str, name: &str) -> ChannelKey {
     ChannelKey {
         community_id: community.into(),
         channel_id: format!("{community}-{name}").into(),
@@ -337,7 +337,7 @@ fn the_start_channel_opens_in_its_community_whatever_the_list_order() {
 }
 
 /// The default channel of `a` with: #1 the demo user's, #2 nova's, #3 a server line.
-fn app_with_messages() -> App {
+pub(super) fn app_with_messages() -> App {
     let mut app = app_with_channels();
     let mut own = message(1);
     own.sender_id = "demo".into();
@@ -586,7 +586,7 @@ fn digest(thread_id: &str, name: &str) -> community_sdk::protocol::ThreadDigest 
     }
 }
 
-fn thread_key(thread_id: &str) -> ThreadKey {
+pub(super) fn thread_key(thread_id: &str) -> ThreadKey {
     ThreadKey {
         community_id: "a".into(),
         channel_id: "a-general".into(),

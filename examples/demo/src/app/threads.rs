@@ -88,7 +88,11 @@ impl App {
             key: key.clone(),
             name,
             parent_seq,
-            timeline: Timeline::new(self.me.clone()),
+            timeline: {
+                let mut timeline = Timeline::new(self.me.clone());
+                timeline.set_roster(self.people.roster.clone());
+                timeline
+            },
         });
         vec![Effect::OpenThread(key)]
     }

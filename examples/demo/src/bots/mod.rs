@@ -1,14 +1,17 @@
 //! The bots: a few users, each with its own SDK [`Client`] and cache, who chat in the
 //! seeded channels at a human pace (faster in the headless run), sometimes mention the
 //! demo user, so that the demo user's unread and mention badges move, now and then
-//! edit or recall what they just said and react to others' messages (see `life`), and
-//! start threads from their messages and reply in them (see `threads`).
+//! edit or recall what they just said and react to others' messages (see `life`),
+//! start threads from their messages and reply in them (see `threads`), and behave as
+//! people (see `people`): display names and presence, typing before each post, one of
+//! them writing to the demo user directly, one sitting in a voice channel.
 //!
 //! Every bot stops by itself: after its run time, after its message budget, or when the
 //! swarm is stopped. Each message's end is awaited (`OutgoingMessage::sent`, bounded)
 //! before the next one, and recorded in the [`Ledger`].
 
 mod life;
+pub mod people;
 mod threads;
 
 use std::sync::Arc;
@@ -83,6 +86,8 @@ pub struct BotPlan {
     pub targets: Vec<Target>,
     /// Where its first [`Script::backlog`] messages go (the scrollback's backlog).
     pub backlog_target: Option<Target>,
+    /// The user it writes to directly (at the start, then now and then).
+    pub direct_to: Option<UserId>,
 }
 
 /// How every bot behaves.
@@ -113,6 +118,9 @@ pub struct Script {
     pub thread_reply_one_in: u32,
     /// No thread is started once the bots started this many.
     pub max_threads: usize,
+    /// After one message in this many, a bot that writes to the demo user directly
+    /// writes again (0: only the first time).
+    pub direct_one_in: u32,
     /// A bot stops after this long.
     pub run_for: Duration,
     /// A bot stops after this many messages.
@@ -137,6 +145,7 @@ impl Script {
             thread_one_in: 6,
             thread_reply_one_in: 3,
             max_threads: 12,
+            direct_one_in: 12,
             run_for: Duration::from_secs(3600),
             max_messages: 2_000,
             demo_user: demo_user.clone(),
@@ -157,6 +166,7 @@ impl Script {
             thread_one_in: 3,
             thread_reply_one_in: 3,
             max_threads: 6,
+            direct_one_in: 20,
             run_for,
             max_messages: 10_000,
             demo_user: demo_user.clone(),
@@ -261,6 +271,9 @@ async fn run_bot(
     let mut rng = StdRng::from_os_rng();
     let deadline = Instant::now() + script.run_for;
     let mut backlog_left = script.backlog;
+    if let Some(to) = &bot.plan.direct_to {
+        people::write_directly(&bot, to, true, &ledger, &mut rng).await;
+    }
     for _ in 0..script.max_messages {
         let (target, pace) = match bot.plan.backlog_target.as_ref() {
             Some(target) if backlog_left > 0 => {
@@ -272,6 +285,8 @@ async fn run_bot(
                 None => break,
             },
         };
+        // Typing shows while the bot "writes" (the pause before its message).
+        people::type_in(&bot, &target, &ledger).await;
         if stopped_during(&mut stop, pace.sample(&mut rng)).await || Instant::now() >= deadline {
             break;
         }
@@ -298,6 +313,11 @@ async fn run_bot(
             life::react(&bot, &target, &ledger, &mut rng).await;
         }
         threads::maybe_reply(&bot, &script, &ledger, &mut rng).await;
+        if let Some(to) = &bot.plan.direct_to
+            && one_in(&mut rng, script.direct_one_in)
+        {
+            people::write_directly(&bot, to, false, &ledger, &mut rng).await;
+        }
     }
     tracing::debug!(bot = %bot.user_id, "bot stopped");
     bot

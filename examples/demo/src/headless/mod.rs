@@ -15,9 +15,14 @@
 //! under them), be listed, and the demo user's thread must be read and whole. Roles and
 //! permissions are checked last (`roles`): the Book Club's read-only `#rules` refuses the
 //! demo user's send with `permission_denied` before it leaves, and its rules are pinned by
-//! the moderator bot. The summary and its checks are in `summary`.
+//! the moderator bot. People (`people`): the demo user views the guild and watches who
+//! types in the open channel; the DM from a bot must be listed with exactly its unread
+//! count, bots must be seen typing, every bot's presence known and drawn as a dot, the
+//! bot in voice shown, and bot messages drawn under display names. The summary and its
+//! checks are in `summary`.
 
 mod life;
+mod people;
 mod render;
 mod roles;
 mod summary;
@@ -32,6 +37,7 @@ use tokio::time::Instant;
 
 use life::DemoLife;
 pub use life::LifeCheck;
+pub use people::{PeopleCheck, TypingWatch};
 pub use render::{RenderCheck, Shown};
 pub use roles::RolesCheck;
 pub use summary::{ChannelCheck, ChannelRef, Counts, HistoryCheck, Summary, compare};
@@ -172,6 +178,13 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
         .map_err(DemoError::sdk("subscribe to #general"))?;
     let marker = ReadMarker::spawn(channel.clone());
     marker.seen(channel.entry().map_or(0, |e| e.head.last_seq));
+    // As the UI does for the open channel: who types there, and its community's presence.
+    let mut typing = channel.subscribe_typing();
+    let mut typing_watch = TypingWatch::default();
+    demo.client
+        .view_community(Some(guild.community_id.clone()))
+        .await
+        .map_err(DemoError::sdk("view the guild"))?;
     let mut viewer = Viewer::default();
     let mut life = DemoLife::default();
     demo.release_bots(Script::headless(&me, Duration::from_secs(seconds)));
@@ -185,6 +198,7 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(deadline) => break,
+            Some(typers) = typing.next() => typing_watch.on_typing(&demo.client, &typers),
             Some(update) = unread.next() => apply_unread(&mut counts, update),
             Some(updates) = messages.next() => viewer.apply(&me, updates, &marker),
             Some(updates) = next_in_thread(&mut thread) => {
@@ -273,6 +287,15 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
     let (history_messages, pages) = page_history(&channel).await?;
     let history = HistoryCheck::of(&history_messages, &me, pages);
     let ledger = demo.ledger.snapshot();
+    let people = PeopleCheck::run(
+        &demo.client,
+        &me,
+        &demo.cast,
+        &ledger,
+        &history_messages,
+        typing_watch,
+    )
+    .await;
     let open_tally = ledger.tally(&guild.community_id, &general.channel_id);
     Ok(Summary {
         seconds,
@@ -282,6 +305,7 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
         rendered: RenderCheck::of(&history_messages, &me),
         roles,
         threads,
+        people,
         user_id: me,
         channels: compare(&demo.communities, &opened, &ledger, &counts),
         ledger,

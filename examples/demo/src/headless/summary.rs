@@ -1,6 +1,6 @@
 //! The headless run's summary: every seeded channel's counts against what the bots did,
 //! the open channel's history (gap-free, every message, every edit and recall) and its
-//! drawing, its threads, roles and permissions, and the printed report.
+//! drawing, its threads, roles and permissions, people, and the printed report.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use community_sdk::protocol::{ChannelId, CommunityId, Message, Seq, UserId};
 
 use super::life::LifeCheck;
+use super::people::PeopleCheck;
 use super::render::RenderCheck;
 use super::roles::RolesCheck;
 use super::threads::ThreadsCheck;
@@ -175,6 +176,9 @@ pub struct Summary {
     pub roles: RolesCheck,
     /// The open channel's threads as the demo user saw them.
     pub threads: ThreadsCheck,
+    /// Direct messages, typing, presence, voice and display names as the demo user saw
+    /// them.
+    pub people: PeopleCheck,
     /// The open channel's history.
     pub history: HistoryCheck,
     /// Every channel's counts.
@@ -242,6 +246,7 @@ impl Summary {
         }
         out.extend(self.life.problems.iter().cloned());
         out.extend(self.roles.problems());
+        out.extend(self.people.problems.iter().cloned());
         out.extend(
             self.threads
                 .problems
@@ -321,6 +326,7 @@ impl Summary {
         let _ = writeln!(out, "{}", self.rendered.line(&self.open_channel));
         let _ = writeln!(out, "{}", self.threads.line(&self.open_channel));
         let _ = writeln!(out, "{}", self.roles.line());
+        let _ = writeln!(out, "{}", self.people.lines());
         let _ = writeln!(
             out,
             "unread per channel (unread/expected, mentions/expected):"

@@ -1,6 +1,8 @@
 //! Drawing the terminal UI from the [`App`] state with ratatui: communities and channels
-//! with badges (and a 🧵 mark for unread messages in the user's threads) on the left, the
-//! open channel's messages on the right with the thread pane under them when a thread is
+//! with badges (and a 🧵 mark for unread messages in the user's threads, and who sits in
+//! each voice channel) and the DM list on the left, the open channel's (or
+//! conversation's) messages on the right, senders by display name with presence dots and
+//! "X is typing…" under them, with the thread pane under them when a thread is
 //! shown, the input line (greyed out where the user may not post) and the status bar (with
 //! the user's role in the selected community) below, and the `?` help or the `P` list of
 //! pins over everything.
@@ -24,9 +26,11 @@ use crate::scrollback::{DisplayLine, LineKind};
 use crate::wrap::{display_width, tail, truncate};
 
 mod overlays;
+mod people;
 mod thread;
 
 use overlays::{draw_help, draw_pins};
+use people::{dotted, draw_conversations, typing_note, voice_items};
 use thread::draw_thread;
 
 /// What the event loop needs to know after a draw.
@@ -71,11 +75,21 @@ pub fn render(frame: &mut Frame<'_>, app: &mut App) -> Drawn {
         .saturating_add(2)
         .min(left.height / 3)
         .max(3.min(left.height));
-    let [communities, channels] =
-        Layout::vertical([Constraint::Length(community_rows), Constraint::Min(0)]).areas(left);
+    let dm_rows = u16::try_from(app.people.conversations.len())
+        .unwrap_or(u16::MAX)
+        .max(1)
+        .saturating_add(2)
+        .min(left.height / 4);
+    let [communities, channels, conversations] = Layout::vertical([
+        Constraint::Length(community_rows),
+        Constraint::Min(0),
+        Constraint::Length(dm_rows),
+    ])
+    .areas(left);
 
     draw_communities(frame, app, communities);
     draw_channels(frame, app, channels);
+    draw_conversations(frame, app, conversations);
     let drawn = if app.thread.is_some() {
         let [messages, thread] =
             Layout::vertical([Constraint::Min(3), Constraint::Percentage(45)]).areas(right);
@@ -223,6 +237,12 @@ fn draw_channels(frame: &mut Frame<'_>, app: &App, area: Rect) {
         row.spans
             .insert(0, Span::raw(if is_open { "▸" } else { " " }));
         items.push(ListItem::new(row));
+        items.extend(voice_items(
+            app,
+            &entry.info.community_id,
+            &entry.info.channel_id,
+            width,
+        ));
     }
     if items.is_empty() {
         items.push(ListItem::new(Line::styled(
@@ -268,12 +288,15 @@ fn display_line(line: DisplayLine) -> Line<'static> {
                 format!("{time} "),
                 Style::new().fg(Color::DarkGray),
             ));
-            spans.push(Span::styled(
-                sender.clone(),
-                Style::new()
-                    .fg(sender_color(&sender))
-                    .add_modifier(Modifier::BOLD),
-            ));
+            // The colour follows the name, not the presence dot before it.
+            let name = sender
+                .split_once(' ')
+                .filter(|(dot, _)| dot.chars().next().and_then(people::dot_color).is_some())
+                .map_or(sender.as_str(), |(_, name)| name);
+            let style = Style::new()
+                .fg(sender_color(name))
+                .add_modifier(Modifier::BOLD);
+            spans.extend(dotted(&sender, style));
             spans.push(Span::raw(" ".repeat(trailing)));
         }
         _ => spans.push(Span::raw(line.prefix)),
@@ -296,9 +319,13 @@ fn draw_messages(frame: &mut Frame<'_>, app: &mut App, area: Rect) -> Drawn {
             let marker = if read_only { " (read-only)" } else { "" };
             format!(" {glyph}{}{marker}{intro} ", entry.info.name)
         }
-        None => " Messages ".to_string(),
+        None => match app.open_label() {
+            Some(label) => format!(" {label} — direct messages "),
+            None => " Messages ".to_string(),
+        },
     };
     title = truncate(&title, usize::from(area.width.saturating_sub(2)));
+    let typing = typing_note(app);
     let mut block = pane(title, app.mode == Mode::Insert && app.thread.is_none());
     let inner = block.inner(area);
     let (width, height) = (usize::from(inner.width), usize::from(inner.height));
@@ -330,6 +357,9 @@ fn draw_messages(frame: &mut Frame<'_>, app: &mut App, area: Rect) -> Drawn {
         block =
             block.title_bottom(Line::styled(note, Style::new().fg(Color::Yellow)).right_aligned());
     }
+    if let Some(typing) = typing {
+        block = block.title_bottom(typing.left_aligned());
+    }
     if timeline.is_empty() {
         let text = if timeline.is_loading() {
             "loading…"
@@ -355,13 +385,7 @@ fn draw_messages(frame: &mut Frame<'_>, app: &mut App, area: Rect) -> Drawn {
 }
 
 fn draw_input(frame: &mut Frame<'_>, app: &App, area: Rect) {
-    let channel = app.open_entry().map(|e| {
-        format!(
-            "{}{}",
-            channel_glyph(e.info.kind, e.info.private),
-            e.info.name
-        )
-    });
+    let channel = app.open_label();
     let typing = app.mode == Mode::Insert;
     let thread = app.thread.as_ref().map(|t| t.name.clone());
     if let (Some(name), Some(reason), false, None) = (&channel, app.send_refused(), typing, &thread)

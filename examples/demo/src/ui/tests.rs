@@ -424,3 +424,94 @@ fn digests_the_thread_pane_and_the_channels_thread_mark_are_drawn() {
         "{screen}"
     );
 }
+
+#[test]
+fn draws_people_dm_list_voice_presence_and_typing() {
+    use community_sdk::ConversationEntry;
+    use community_sdk::protocol::{
+        ConversationInfo, ConversationKind, PresenceStatus, VoiceParticipant,
+    };
+
+    let mut app = app();
+    app.on_action(Action::Open);
+    app.on_messages(
+        &crate::app::ChannelKey {
+            community_id: "c".into(),
+            channel_id: "general".into(),
+        },
+        vec![MessageUpdate::Reset {
+            messages: vec![message(1, "hello")],
+            pending: Vec::new(),
+        }],
+    );
+    app.set_people(vec![
+        (
+            "nova".into(),
+            "Nova Starfall".into(),
+            Some(PresenceStatus::Idle),
+        ),
+        (
+            "rook".into(),
+            "Rook Keeper".into(),
+            Some(PresenceStatus::DoNotDisturb),
+        ),
+    ]);
+    app.on_voice(
+        "c".into(),
+        vec![VoiceParticipant {
+            community_id: "c".into(),
+            channel_id: "staff".into(),
+            user_id: "rook".into(),
+            joined_at_ms: 0,
+        }],
+    );
+    app.on_typing(
+        &crate::app::ChannelKey {
+            community_id: "c".into(),
+            channel_id: "general".into(),
+        },
+        vec!["nova".into()],
+    );
+    let head = |unread| ChannelHead {
+        community_id: "@me".into(),
+        channel_id: "dm_1".into(),
+        last_seq: unread,
+        last_activity_ms: 5,
+        read_seq: 0,
+        unread_count: unread,
+        mention_count: 0,
+        change_seq: 0,
+        hidden: Vec::new(),
+        notification_level: Default::default(),
+    };
+    app.on_conversations(vec![ListDiff::Reset(vec![ConversationEntry {
+        info: ConversationInfo {
+            conversation_id: "dm_1".into(),
+            kind: ConversationKind::Direct,
+            participants: vec!["demo".into(), "nova".into()],
+            name: String::new(),
+            created_by: "nova".into(),
+            created_at_ms: 0,
+            last_seq: 2,
+            last_activity_ms: 5,
+        },
+        head: head(2),
+    }])]);
+    let (_, screen) = draw(&mut app, 120, 30);
+    assert!(
+        screen.contains("◐ Nova Starfall"),
+        "sender by name\n{screen}"
+    );
+    assert!(screen.contains("Nova Starfall is typing…"), "{screen}");
+    // (A wide glyph's second cell reads as a space in the test buffer.)
+    assert!(
+        screen.contains("🔊") && screen.contains(" ⊘ Rook Keeper"),
+        "who sits in voice\n{screen}"
+    );
+    assert!(screen.contains("Direct messages"), "{screen}");
+    assert!(screen.contains("@ ◐ Nova Starfall"), "the DM row\n{screen}");
+    // Any size draws.
+    for (width, height) in [(1, 1), (20, 6), (40, 12)] {
+        draw(&mut app, width, height);
+    }
+}
