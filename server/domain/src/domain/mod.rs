@@ -15,6 +15,7 @@ mod context;
 mod edits;
 mod fields;
 mod groups;
+mod live;
 mod members;
 mod membership;
 mod messages;
@@ -208,6 +209,35 @@ impl Domain {
             Request::LeaveThread(p) => {
                 self.write(op, caller, |cx| threads::membership::leave(cx, p))
             }
+            // Presence, typing and voice live in the transport's memory: it answers them
+            // itself (with the reads of `live`), so they never reach this point.
+            Request::SetPresence(_)
+            | Request::SubscribePresence(_)
+            | Request::UnsubscribePresence(_)
+            | Request::ViewCommunity(_)
+            | Request::Typing(_)
+            | Request::JoinVoice(_)
+            | Request::LeaveVoice(_)
+            | Request::ListVoice(_) => Err(ApiError::new(
+                ErrorCode::INVALID_ARGUMENT,
+                format!("{op} is handled by the transport, not the domain"),
+            )),
+            // Profiles, conversations, DM policy and blocks: built on the conversations
+            // branch, which replaces this whole block with its arms.
+            Request::SetProfile(_)
+            | Request::GetProfiles(_)
+            | Request::CreateConversation(_)
+            | Request::UpdateConversation(_)
+            | Request::AddConversationMembers(_)
+            | Request::LeaveConversation(_)
+            | Request::ListConversations(_)
+            | Request::SetDmPolicy(_)
+            | Request::BlockUser(_)
+            | Request::UnblockUser(_)
+            | Request::ListBlocked(_) => Err(ApiError::new(
+                ErrorCode::INTERNAL,
+                "built on the conversations branch",
+            )),
         }
     }
 

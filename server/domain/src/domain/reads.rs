@@ -148,6 +148,8 @@ pub(crate) fn sync(cx: &mut Ctx<'_>, p: Sync) -> Result<Response, ApiError> {
                 heads,
                 threads,
                 me: membership.me,
+                // Filled by the transport, which knows who sits where.
+                voice: Vec::new(),
             });
         } else {
             changed.push(view::snapshot(cx, membership.info, membership.me)?);
@@ -163,5 +165,7 @@ pub(crate) fn sync(cx: &mut Ctx<'_>, p: Sync) -> Result<Response, ApiError> {
         changed,
         unchanged,
         removed,
+        // Listed by the conversations branch.
+        conversations: Vec::new(),
     }))
 }
