@@ -307,13 +307,16 @@ impl Hub {
     /// What a committed domain change means for the live state (called after its
     /// membership changes were applied and its events delivered, under the ordering
     /// lock): a member who lost a community stops viewing it and leaves its voice
-    /// channel; a deleted channel empties; a member who lost sight of a private channel
-    /// leaves its seat there; viewed communities whose membership changed are recounted.
+    /// channel; a deleted channel empties (and its typing window goes, as a deleted
+    /// thread's); a member who lost sight of a private channel leaves its seat there;
+    /// viewed communities whose membership changed are recounted.
     pub fn after_domain(&self, handled: &Handled) {
-        let removals = handled
-            .deliveries
-            .iter()
-            .any(|d| matches!(d.event, Event::ChannelRemoved { .. }));
+        let removals = handled.deliveries.iter().any(|d| {
+            matches!(
+                d.event,
+                Event::ChannelRemoved { .. } | Event::ThreadRemoved { .. }
+            )
+        });
         if handled.membership.is_empty() && !removals {
             return;
         }
@@ -349,6 +352,17 @@ impl Hub {
                 }
             }
             for delivery in &handled.deliveries {
+                if let Event::ThreadRemoved {
+                    community_id,
+                    thread_id,
+                    ..
+                } = &delivery.event
+                {
+                    index.live.typing.forget(&TypingKey {
+                        community_id: community_id.clone(),
+                        channel_id: thread_id.clone(),
+                    });
+                }
                 let Event::ChannelRemoved {
                     community_id,
                     channel_id,
@@ -359,6 +373,12 @@ impl Hub {
                     continue;
                 };
                 index.live.epoch += 1;
+                if *reason == ChannelRemovalReason::Deleted {
+                    index.live.typing.forget(&TypingKey {
+                        community_id: community_id.clone(),
+                        channel_id: channel_id.clone(),
+                    });
+                }
                 let left = match (reason, &delivery.audience) {
                     (ChannelRemovalReason::AccessRevoked, Audience::Users(users)) => users
                         .iter()

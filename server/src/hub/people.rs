@@ -85,12 +85,21 @@ pub(super) fn tell_moved(
     } else {
         None
     };
-    let mut told: HashSet<u64> = HashSet::new();
+    // Who follows: the user's own sessions (set_presence), their subscribers, the viewers
+    // of each of their communities. A session is told once: the user's own sessions are
+    // told first (when listed) and skipped afterwards; the others need bookkeeping only
+    // when more than one group has sessions.
+    let viewed: Vec<&CommunityId> = moved
+        .member_of
+        .into_iter()
+        .flatten()
+        .filter(|c| live.follow.has_viewers(c))
+        .collect();
+    let subscribed = live.follow.subscribers_of(moved.user).next().is_some();
+    let groups = usize::from(subscribed) + viewed.len();
+    let mut told: Option<HashSet<u64>> = (groups > 1).then(HashSet::new);
     let mut pushes = 0;
-    let mut tell = |session: &Arc<Session>| {
-        if !told.insert(session.key) {
-            return;
-        }
+    let mut push = |session: &Arc<Session>| {
         let body = if session.user_id == *moved.user {
             &own
         } else {
@@ -101,22 +110,28 @@ pub(super) fn tell_moved(
             pushes += 1;
         }
     };
-    moved.own.iter().for_each(&mut tell);
-    live.follow.subscribers_of(moved.user).for_each(&mut tell);
-    if let Some(member_of) = moved.member_of {
-        for community in member_of {
-            live.follow.viewers_of(community).for_each(&mut tell);
+    moved.own.iter().for_each(&mut push);
+    let own_told = !moved.own.is_empty();
+    let mut tell = |session: &Arc<Session>| {
+        if own_told && session.user_id == *moved.user {
+            return;
         }
+        if let Some(told) = told.as_mut()
+            && !told.insert(session.key)
+        {
+            return;
+        }
+        push(session);
+    };
+    live.follow.subscribers_of(moved.user).for_each(&mut tell);
+    for community in &viewed {
+        live.follow.viewers_of(community).for_each(&mut tell);
     }
     let shown_before = moved.before.others.status != PresenceStatus::Offline;
     let shown_after = after.others.status != PresenceStatus::Offline;
-    if shown_before != shown_after
-        && let Some(member_of) = moved.member_of
-    {
-        for community in member_of {
-            if live.follow.has_viewers(community) {
-                pushes += touch_count(live, sessions_of, community, now, timers);
-            }
+    if shown_before != shown_after {
+        for community in viewed {
+            pushes += touch_count(live, sessions_of, community, now, timers);
         }
     }
     pushes
@@ -149,9 +164,13 @@ pub(super) fn touch_count(
     timers: &mut Timers,
 ) -> usize {
     match live.counts.touch(community, now, LiveConfig::WINDOW) {
-        CountOffer::Now(closes) => {
+        CountOffer::Now(_) => {
+            let pushes = send_count(live, sessions_of, community);
+            let closes = live
+                .counts
+                .opened(community, Instant::now(), LiveConfig::WINDOW);
             timers.push((closes, LiveTarget::Count(community.clone())));
-            send_count(live, sessions_of, community)
+            pushes
         }
         CountOffer::Held => 0,
     }
@@ -306,12 +325,21 @@ impl Hub {
     pub(super) fn count_due(&self, community: &CommunityId, now: Instant) {
         let mut index = self.lock();
         let index = &mut *index;
-        if let Some(closes) = index.live.counts.due(community, now, LiveConfig::WINDOW) {
-            self.live_timer
-                .schedule(closes, LiveTarget::Count(community.clone()));
+        if index
+            .live
+            .counts
+            .due(community, now, LiveConfig::WINDOW)
+            .is_some()
+        {
             if index.live.follow.has_viewers(community) {
                 send_count(&mut index.live, &index.communities, community);
             }
+            let closes = index
+                .live
+                .counts
+                .opened(community, Instant::now(), LiveConfig::WINDOW);
+            self.live_timer
+                .schedule(closes, LiveTarget::Count(community.clone()));
         }
     }
 }

@@ -415,6 +415,15 @@ impl CountGates {
         None
     }
 
+    /// The count of `community` went out at `at` (after the fan-out): its window runs from
+    /// there. Returns when it closes.
+    pub fn opened(&mut self, community: &CommunityId, at: Instant, window: Duration) -> Instant {
+        if let Some(gate) = self.gates.get_mut(community) {
+            gate.opened_at = at;
+        }
+        at + window
+    }
+
     /// Records `count` as sent for `community`: false when it is the count sent last
     /// (nothing to send).
     pub fn changed(&mut self, community: &CommunityId, count: u64) -> bool {
@@ -577,5 +586,10 @@ mod tests {
             CountOffer::Now(later(3_100))
         );
         assert!(gates.changed(&c, 6));
+        // Counted and sent by 2,150: the window runs from there.
+        assert_eq!(gates.opened(&c, later(2_150), WINDOW), later(3_150));
+        assert_eq!(gates.touch(&c, later(3_120), WINDOW), CountOffer::Held);
+        assert_eq!(gates.due(&c, later(3_100), WINDOW), None);
+        assert_eq!(gates.due(&c, later(3_150), WINDOW), Some(later(4_150)));
     }
 }

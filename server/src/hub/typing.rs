@@ -216,6 +216,25 @@ impl TypingGates {
         }
     }
 
+    /// Forgets `key` (its channel or thread is gone): a gathered batch is not sent.
+    pub fn forget(&mut self, key: &TypingKey) {
+        self.channels.remove(key);
+    }
+
+    /// The fan-out that opened the window of `key` ended at `at`: the window runs from
+    /// there, so no session gets two `typing` events of a channel less than a window
+    /// apart, however long a fan-out took. Returns when it closes.
+    pub fn opened(&mut self, key: &TypingKey, at: Instant, window: Duration) -> Instant {
+        if let Some(open) = self
+            .channels
+            .get_mut(key)
+            .and_then(|channel| channel.window.as_mut())
+        {
+            open.opened_at = at;
+        }
+        at + window
+    }
+
     /// Channels with typing state now.
     #[cfg(test)]
     pub fn len(&self) -> usize {
@@ -256,8 +275,9 @@ impl Hub {
         );
         if let TypingOffer::Now(batch) = offer {
             self.typing_fan_out(index, key, &batch);
+            let closes = index.live.typing.opened(key, Instant::now(), TYPING_WINDOW);
             self.live_timer
-                .schedule(batch.closes, LiveTarget::Typing(key.clone()));
+                .schedule(closes, LiveTarget::Typing(key.clone()));
         }
     }
 
@@ -272,8 +292,9 @@ impl Hub {
         {
             TypingDue::Push(batch) => {
                 self.typing_fan_out(index, key, &batch);
+                let closes = index.live.typing.opened(key, Instant::now(), TYPING_WINDOW);
                 self.live_timer
-                    .schedule(batch.closes, LiveTarget::Typing(key.clone()));
+                    .schedule(closes, LiveTarget::Typing(key.clone()));
             }
             TypingDue::Sweep(at) => self
                 .live_timer
@@ -440,6 +461,34 @@ mod tests {
             TypingDue::Nothing,
             "the stale timer finds a newer window"
         );
+    }
+
+    #[test]
+    fn a_window_runs_from_the_end_of_its_fan_out() {
+        let t0 = Instant::now();
+        let later = |ms| t0 + Duration::from_millis(ms);
+        let window = TYPING_WINDOW;
+        let mut gates = TypingGates::default();
+        let k = key("x");
+        assert!(matches!(
+            gates.offer(&k, &user("a"), audience(), t0, window, 10),
+            TypingOffer::Now(_)
+        ));
+        // The fan-out to every reader took 40 ms: the window closes a second after it.
+        assert_eq!(gates.opened(&k, later(40), window), later(1_040));
+        assert_eq!(
+            gates.offer(&k, &user("b"), audience(), later(1_020), window, 10),
+            TypingOffer::Held,
+            "still inside the window"
+        );
+        assert_eq!(
+            gates.due(&k, later(1_000), window, INTERVAL),
+            TypingDue::Nothing
+        );
+        assert!(matches!(
+            gates.due(&k, later(1_040), window, INTERVAL),
+            TypingDue::Push(_)
+        ));
     }
 
     #[test]
