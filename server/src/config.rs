@@ -78,6 +78,12 @@ pub struct ServerConfig {
     /// channel's 1,000 online readers ~1.5× the CPU of the thread's stream itself
     /// (docs/BENCHMARKS.md, "Thread digests").
     pub thread_digest_interval: Duration,
+    /// How long a user stays online after their last session's connection closed (so a
+    /// reconnect does not flap their presence, nor empty their voice seat). Not applied
+    /// after a heartbeat timeout: that connection was silent for two heartbeat intervals
+    /// already, and the user goes offline at once. Never longer than one heartbeat timeout
+    /// (twice `heartbeat_interval`: a longer value is cut to it); 5 s by default.
+    pub presence_grace: Duration,
 }
 
 impl ServerConfig {
@@ -85,7 +91,7 @@ impl ServerConfig {
     /// frames, 256 queued events per session, 512 events kept for resume, sessions
     /// resumable for 120 s, 32 sessions per user, 2 KiB WebSocket buffers, a 10 s
     /// handshake deadline, at most 10,000 connections and one thread digest per thread
-    /// and session every 3 s.
+    /// and session every 3 s, and a presence grace of 5 s.
     pub fn new(listen: SocketAddr, data_dir: impl Into<PathBuf>) -> Self {
         Self {
             listen,
@@ -105,6 +111,7 @@ impl ServerConfig {
             handshake_timeout: Duration::from_secs(10),
             max_connections: 10_000,
             thread_digest_interval: Duration::from_secs(3),
+            presence_grace: crate::hub::DEFAULT_PRESENCE_GRACE,
         }
     }
 

@@ -60,6 +60,8 @@ pub struct ConfigFile {
     pub ws_write_buffer_bytes: Option<usize>,
     /// `ServerConfig::thread_digest_interval`.
     pub thread_digest_interval_ms: Option<u64>,
+    /// `ServerConfig::presence_grace`.
+    pub presence_grace_ms: Option<u64>,
     /// Limits by field name of `community_protocol::Limits`; absent ones keep their
     /// defaults.
     #[serde(default)]
@@ -151,6 +153,10 @@ impl ConfigFile {
             &mut config.thread_digest_interval,
             self.thread_digest_interval_ms.map(Duration::from_millis),
         );
+        set(
+            &mut config.presence_grace,
+            self.presence_grace_ms.map(Duration::from_millis),
+        );
         config.validate()?;
         Ok(config)
     }
@@ -218,6 +224,7 @@ mod tests {
             config.thread_digest_interval,
             defaults.thread_digest_interval
         );
+        assert_eq!(config.presence_grace, defaults.presence_grace);
         // The sample names every limit, so it documents all of them.
         let named: BTreeSet<String> = file.limits.keys().cloned().collect();
         assert_eq!(named, limit_names());

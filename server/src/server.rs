@@ -21,6 +21,7 @@ pub struct RunningServer {
     local_addr: SocketAddr,
     serve: JoinHandle<()>,
     digests: JoinHandle<()>,
+    live: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -65,12 +66,17 @@ impl RunningServer {
             let shared = Arc::clone(&shared);
             async move { shared.hub.run_digest_timer().await }
         });
+        let live = tokio::spawn({
+            let shared = Arc::clone(&shared);
+            async move { shared.hub.run_live_timer().await }
+        });
         tracing::info!(%local_addr, data_dir = %shared.config.data_dir.display(), "listening");
         Ok(RunningServer {
             shared,
             local_addr,
             serve,
             digests,
+            live,
         })
     }
 
@@ -123,6 +129,7 @@ impl RunningServer {
                 .await;
         }
         self.digests.abort();
+        self.live.abort();
         self.stop_listening(grace).await;
         tracing::info!("stopped");
     }
@@ -132,6 +139,7 @@ impl RunningServer {
     pub async fn kill(self) {
         tracing::info!("killed");
         self.digests.abort();
+        self.live.abort();
         self.shared.run.send_replace(RunState::Killed);
         self.serve.abort();
         let _ = self.serve.await;

@@ -8,6 +8,7 @@
 //!   unknown tag), so a list that misses or misspells a name fails at run time.
 #![allow(dead_code)]
 
+pub mod people_samples;
 pub mod samples;
 pub mod thread_samples;
 
@@ -57,6 +58,14 @@ pub const RESPONSE_KINDS: &[&str] = &[
     "thread",
     "threads",
     "thread_joined",
+    "profile",
+    "profiles",
+    "conversation",
+    "conversations",
+    "blocked",
+    "presences",
+    "viewing",
+    "voice",
 ];
 
 /// Every `kind` of an event (the crate's own list, checked against serde's names).

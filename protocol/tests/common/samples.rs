@@ -321,7 +321,7 @@ pub fn snapshot() -> CommunitySnapshot {
         heads: vec![head()],
         groups: groups(),
         threads: vec![super::thread_samples::thread()],
-        voice: Vec::new(),
+        voice: vec![super::people_samples::participant("bob")],
     }
 }
 
@@ -643,6 +643,7 @@ pub fn all_requests() -> Vec<Request> {
     ]
     .into_iter()
     .chain(super::thread_samples::requests())
+    .chain(super::people_samples::requests())
     .collect()
 }
 
@@ -687,10 +688,13 @@ pub fn all_responses() -> Vec<Response> {
                 member_count: 5120,
                 heads: vec![head()],
                 threads: vec![super::thread_samples::free_thread()],
-                voice: Vec::new(),
+                voice: vec![super::people_samples::participant("erin")],
             }],
             removed: vec![s("old-guild").into()],
-            conversations: Vec::new(),
+            conversations: vec![
+                super::people_samples::entry(super::people_samples::group()),
+                super::people_samples::entry(super::people_samples::direct()),
+            ],
         }),
         Response::Community(snapshot()),
         Response::JoinPending,
@@ -776,6 +780,7 @@ pub fn all_responses() -> Vec<Response> {
     ]
     .into_iter()
     .chain(super::thread_samples::responses())
+    .chain(super::people_samples::responses())
     .collect()
 }
 
@@ -869,6 +874,7 @@ pub fn all_events() -> Vec<Event> {
     ]
     .into_iter()
     .chain(super::thread_samples::events())
+    .chain(super::people_samples::events())
     .collect()
 }
 

@@ -118,6 +118,7 @@ pub(crate) async fn login(
             )));
         }
     }
+    shared.hub.attached(&session);
     tracing::info!(user = %params.user_id, session = %session.id, resumed = was_resumed, event_seq, "logged in");
     let response = Response::LoggedIn(LoggedIn {
         user_id: params.user_id,

@@ -16,6 +16,7 @@ mod writer;
 use std::sync::Arc;
 
 use axum::extract::ws::WebSocket;
+use community_protocol::GoodbyeReason;
 use futures_util::StreamExt;
 use tracing::Instrument;
 
@@ -56,6 +57,9 @@ async fn serve_inner(socket: WebSocket, shared: Arc<Shared>, id: u64, accepted: 
         )
         .in_current_span(),
     );
+    // Whether the connection ended for silence (heartbeat timeout): presence needs no
+    // grace then.
+    let mut silent = false;
     let killed = {
         let reading = reader.run(&mut stream, shared.run.subscribe());
         tokio::pin!(reading, writer);
@@ -67,6 +71,7 @@ async fn serve_inner(socket: WebSocket, shared: Arc<Shared>, id: u64, accepted: 
                     ReaderEnd::Killed => {}
                     ReaderEnd::Goodbye(goodbye) => {
                         tracing::debug!(reason = ?goodbye.reason, "saying goodbye");
+                        silent = goodbye.reason == GoodbyeReason::HeartbeatTimeout;
                         outbox.end(Ending::Goodbye(goodbye));
                     }
                     ReaderEnd::ClientGone => outbox.end(Ending::Close),
@@ -78,16 +83,19 @@ async fn serve_inner(socket: WebSocket, shared: Arc<Shared>, id: u64, accepted: 
     if let Phase::LoggedIn { session, .. } = reader.phase
         && !killed
     {
-        release(&shared, session, id);
+        release(&shared, session, id, silent);
     }
     tracing::debug!("disconnected");
     drop(accepted);
 }
 
 /// Detaches the session from connection `outbox_id`; if nobody else serves it, it lingers
-/// and is forgotten after `session_linger` unless resumed meanwhile.
-fn release(shared: &Arc<Shared>, session: Arc<Session>, outbox_id: u64) {
-    let Some(attach_count) = session.release(outbox_id) else {
+/// and is forgotten after `session_linger` unless resumed meanwhile. The hub hears of it
+/// for presence (`silent`: the connection ended by heartbeat timeout).
+fn release(shared: &Arc<Shared>, session: Arc<Session>, outbox_id: u64, silent: bool) {
+    let released = session.release(outbox_id);
+    shared.hub.detached(&session, silent);
+    let Some(attach_count) = released else {
         return;
     };
     let linger = shared.config.session_linger;

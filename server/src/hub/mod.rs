@@ -14,6 +14,9 @@
 //! one per `digest_window`, the newest winning, pushed by the timer task
 //! ([`Hub::run_digest_timer`]) when a window closes with one pending.
 //!
+//! Presence, typing and voice state live in the index too ([`live`]): in memory, never
+//! stored, fanned out by the hub itself ([`people`], [`typing`], [`voice`]).
+//!
 //! The index lives under one mutex, held only for map updates and for the pushes of one
 //! delivery; nothing awaits while holding it. Lock order: index, then session, then
 //! outbox.
@@ -22,9 +25,14 @@
 mod digest_tests;
 mod digests;
 mod gates;
+mod live;
 pub(crate) mod outbox;
+mod people;
+mod presence;
 pub(crate) mod session;
+mod typing;
 mod viewers;
+mod voice;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,9 +44,12 @@ use community_server_domain::{Audience, Delivery, MembershipChange};
 
 use digests::{DigestIds, DigestKey, DigestTimer, Purge, Target};
 use gates::{FanOut, Gates, Offer};
+pub(crate) use live::{DEFAULT_PRESENCE_GRACE, LiveConfig};
 pub(crate) use outbox::{Ending, Goodbye, Outbox};
 pub(crate) use session::{Session, TAKE_BATCH, Taken};
+pub(crate) use typing::TypingKey;
 use viewers::ViewerSessions;
+pub(crate) use voice::JoinRefused;
 
 #[derive(Default)]
 struct UserEntry {
@@ -57,6 +68,8 @@ struct Index {
     digest_ids: DigestIds,
     /// Each busy thread's gate.
     gates: Gates,
+    /// Presence, typing and voice.
+    live: live::LiveState,
 }
 
 /// Visits every online session of `audience` (`caller`: the session of the request, for
@@ -167,6 +180,8 @@ pub(crate) struct Hub {
     max_sessions_per_user: usize,
     digest_window: Duration,
     digest_timer: DigestTimer,
+    live: LiveConfig,
+    live_timer: live::LiveTimer,
 }
 
 impl Hub {
@@ -182,7 +197,15 @@ impl Hub {
             max_sessions_per_user: max_sessions_per_user.max(1),
             digest_window: DEFAULT_DIGEST_WINDOW,
             digest_timer: DigestTimer::default(),
+            live: LiveConfig::default(),
+            live_timer: live::LiveTimer::default(),
         }
+    }
+
+    /// The same hub with these presence, typing and voice settings.
+    pub fn with_live(mut self, live: LiveConfig) -> Self {
+        self.live = live;
+        self
     }
 
     /// The same hub, coalescing thread digests over `window` instead of
@@ -245,6 +268,9 @@ impl Hub {
         }
         let evicted =
             index_ref.evict_over(&session.user_id, self.max_sessions_per_user, session.key);
+        for (victim, _) in &evicted {
+            index_ref.live.follow.forget(victim.key);
+        }
         drop(index);
         for (victim, outbox) in evicted {
             tracing::info!(user = %victim.user_id, session = %victim.id, "session evicted: too many sessions of one user");
@@ -263,6 +289,7 @@ impl Hub {
     pub fn forget(&self, session: &Arc<Session>) -> Option<Arc<Outbox>> {
         // Mark first (see `register`), then unlink.
         let outbox = session.forget();
+        let mut timers = Vec::new();
         {
             let mut index = self.lock();
             index.viewers.invalidate();
@@ -276,11 +303,13 @@ impl Hub {
             if let Some(mut entry) = index.users.remove(&session.user_id) {
                 entry.sessions.retain(|s| s.key != session.key);
                 index.unlink_from_communities(session.key, &entry.communities);
+                self.live_forgotten(&mut index, session, &entry, &mut timers);
                 if !entry.sessions.is_empty() {
                     index.users.insert(session.user_id.clone(), entry);
                 }
             }
         }
+        self.schedule_live(timers);
         outbox
     }
 

@@ -16,6 +16,7 @@ mod conversations;
 mod edits;
 mod fields;
 mod groups;
+mod live;
 mod members;
 mod membership;
 mod messages;
@@ -239,8 +240,8 @@ impl Domain {
             Request::UnblockUser(p) => {
                 self.write(op, caller, |cx| conversations::policy::unblock(cx, p))
             }
-            // Live operations: presence, typing and voice state are the transport's (the
-            // hub keeps them in memory); they never reach the domain.
+            // Presence, typing and voice live in the transport's memory: it answers them
+            // itself (with the reads of `live`), so they never reach this point.
             Request::SetPresence(_)
             | Request::SubscribePresence(_)
             | Request::UnsubscribePresence(_)
@@ -248,9 +249,10 @@ impl Domain {
             | Request::Typing(_)
             | Request::JoinVoice(_)
             | Request::LeaveVoice(_)
-            | Request::ListVoice(_) => {
-                Err(ApiError::new(ErrorCode::INTERNAL, "handled by the hub"))
-            }
+            | Request::ListVoice(_) => Err(ApiError::new(
+                ErrorCode::INVALID_ARGUMENT,
+                format!("{op} is handled by the transport, not the domain"),
+            )),
         }
     }
 

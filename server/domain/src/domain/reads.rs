@@ -154,7 +154,7 @@ pub(crate) fn sync(cx: &mut Ctx<'_>, p: Sync) -> Result<Response, ApiError> {
                 heads,
                 threads,
                 me: membership.me,
-                // Filled by the transport's voice state, not by the domain.
+                // Filled by the transport, which knows who sits where.
                 voice: Vec::new(),
             });
         } else {

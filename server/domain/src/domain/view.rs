@@ -151,7 +151,7 @@ pub(crate) fn snapshot(
         me: member,
         heads,
         threads,
-        // Filled by the transport's voice state, not by the domain.
+        // Filled by the transport, which knows who sits where.
         voice: Vec::new(),
     })
 }

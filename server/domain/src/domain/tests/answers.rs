@@ -644,8 +644,8 @@ fn every_operation_answers_with_the_kind_its_request_accepts() {
 
     people_ops(&env, &mut seen);
 
-    // The session's own operations belong to the transport, and so do the live ones
-    // (presence, typing, voice: the hub's).
+    // The session's own operations, and presence, typing and voice (answered from the
+    // transport's memory), belong to the transport.
     let transport = [
         "login",
         "refresh_token",

@@ -159,7 +159,10 @@ fn bad_arguments_are_refused_with_typed_codes() {
             start_request(&["bob", "bob"], "", true),
             ErrorCode::INVALID_ARGUMENT,
         ),
-        (start_request(&["nobody"], "", false), ErrorCode::USER_NOT_FOUND),
+        (
+            start_request(&["nobody"], "", false),
+            ErrorCode::USER_NOT_FOUND,
+        ),
         (
             start_request(&["bob", "ghost"], "", false),
             ErrorCode::USER_NOT_FOUND,

@@ -156,7 +156,10 @@ fn blocking_is_idempotent_and_checked() {
         ErrorCode::INVALID_ARGUMENT
     );
     assert_eq!(env.err("alice", block("ghost")), ErrorCode::USER_NOT_FOUND);
-    assert_eq!(env.err("alice", unblock("ghost")), ErrorCode::USER_NOT_FOUND);
+    assert_eq!(
+        env.err("alice", unblock("ghost")),
+        ErrorCode::USER_NOT_FOUND
+    );
     assert_eq!(env.err("alice", block("")), ErrorCode::INVALID_USER_ID);
     env.ok("alice", block("carol"));
     env.ok("alice", block("bob"));
