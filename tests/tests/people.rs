@@ -1,7 +1,8 @@
 //! People across devices on a real server: direct and group conversations (counted,
 //! synced to a late device and across a server restart, read on one device read on the
 //! other), who may start one and blocks (typed refusals), a group of ten, profiles shown
-//! to those who share a community, presence across two devices and invisible, typing
+//! to those who share a community, presence across two devices and invisible (followed
+//! again by the client after a server restart), typing
 //! (never in history, throttled, ended by the message), voice state moving and clearing.
 
 use std::time::Duration;
@@ -315,7 +316,8 @@ async fn profiles_reach_those_who_share_a_community_and_stay_cached() -> TestRes
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_follows_devices_and_invisible_shows_offline_to_others_only() -> TestResult {
-    let server = TestServer::start().await?;
+    let mut server =
+        TestServer::start_with(|config| config.presence_grace = Duration::from_millis(300)).await?;
     let bob = TestClient::login(&server, "bob", "b").await?;
     let alice_phone = TestClient::login(&server, "alice", "phone").await?;
     let alice_tablet = TestClient::login(&server, "alice", "tablet").await?;
@@ -369,6 +371,15 @@ async fn presence_follows_devices_and_invisible_shows_offline_to_others_only() -
     alice_tablet.close().await?;
     eventually("bob sees alice offline after her last device", || {
         status(&bob) == Some(PresenceStatus::Offline)
+    })
+    .await?;
+
+    // The server restarts and forgets every subscription: bob's client asks again by
+    // itself, so alice coming back shows.
+    server.restart().await?;
+    let _alice_again = TestClient::login(&server, "alice", "laptop").await?;
+    eventually("bob sees alice online after the restart", || {
+        status(&bob) == Some(PresenceStatus::Online)
     })
     .await?;
     Ok(())
