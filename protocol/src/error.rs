@@ -235,6 +235,9 @@ error_codes! {
     PROFILE_TOO_LARGE = 5035, "profile_too_large";
     /// More users in one presence or profile request than allowed.
     TOO_MANY_USERS = 5036, "too_many_users";
+    /// A search query that cannot be run: empty, too long, too many terms, an unclosed
+    /// quote, a `*` inside a word.
+    INVALID_SEARCH_QUERY = 5037, "invalid_search_query";
 
     /// An unexpected server failure; the request may be retried.
     INTERNAL = 9000, "internal";

@@ -17,6 +17,8 @@
 //! - [`people`]: profiles, conversations (in the reserved community `@me`), presence,
 //!   typing and voice state.
 //! - [`thread`]: threads, the third level, and the digest their first message shows.
+//! - [`search`]: the search query language, the text an index holds, snippets, and the
+//!   search operations' records.
 //! - [`permissions`]: flags, permission groups, overrides, and the one computation of
 //!   effective permissions (used by the server to enforce, by the SDK to fail fast).
 //! - [`error`]: numeric error codes in documented ranges, and [`ApiError`].
@@ -37,6 +39,7 @@ pub mod people;
 pub mod permissions;
 pub mod request;
 pub mod response;
+pub mod search;
 pub mod thread;
 
 pub use codec::CodecError;

@@ -88,6 +88,10 @@ pub struct Limits {
     pub typing_ttl_ms: u64,
     /// At most this many users in one coalesced `typing` event.
     pub typing_batch_users: usize,
+    /// A search query, in bytes.
+    pub search_query_bytes: usize,
+    /// Terms (words, prefixes, phrases) in one search query.
+    pub search_max_terms: usize,
 }
 
 impl Default for Limits {
@@ -132,6 +136,8 @@ impl Default for Limits {
             typing_interval_ms: 3_000,
             typing_ttl_ms: 8_000,
             typing_batch_users: 10,
+            search_query_bytes: 256,
+            search_max_terms: 16,
         }
     }
 }

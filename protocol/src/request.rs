@@ -12,6 +12,9 @@ use crate::model::*;
 use crate::people::{DmPolicy, PresenceStatus, Profile};
 use crate::permissions::{Group, Override, Permissions};
 use crate::response::*;
+use crate::search::{
+    ChannelMatches, CommunityMatches, SearchChannels, SearchCommunities, SearchMessages, SearchPage,
+};
 use crate::thread::ThreadInfo;
 
 macro_rules! requests {
@@ -308,6 +311,13 @@ requests! {
     LeaveVoice(Empty) = "leave_voice" => Ok,
     /// Who sits in a voice channel.
     ListVoice(ChannelRef) = "list_voice" => Voice(VoiceList),
+    /// Messages of a community's full history (or of the caller's conversations) that
+    /// match a query, among those the caller may read; ranked, paged.
+    SearchMessages(SearchMessages) = "search_messages" => SearchResults(SearchPage),
+    /// Channels of a community the caller can see, by name.
+    SearchChannels(SearchChannels) = "search_channels" => ChannelMatches(ChannelMatches),
+    /// Communities the caller can see (joined, or open to asking), by name.
+    SearchCommunities(SearchCommunities) = "search_communities" => CommunityMatches(CommunityMatches),
 }
 
 /// The answer to `join_community`: a `community` response when the caller joined, a
@@ -841,7 +851,8 @@ pub struct SetNotification {
 pub struct ListMembers {
     /// The community.
     pub community_id: CommunityId,
-    /// Only members whose id or nickname contains this text (case-insensitive).
+    /// Only members whose id, nickname or display name contains this text
+    /// (case-insensitive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
     /// Only members holding this group.

@@ -96,6 +96,12 @@ pub enum Response {
     Viewing(ViewedCommunity),
     /// Answer to `list_voice`.
     Voice(VoiceList),
+    /// Answer to `search_messages`.
+    SearchResults(crate::search::SearchPage),
+    /// Answer to `search_channels`.
+    ChannelMatches(crate::search::ChannelMatches),
+    /// Answer to `search_communities`.
+    CommunityMatches(crate::search::CommunityMatches),
 }
 
 impl Response {
@@ -138,6 +144,9 @@ impl Response {
             Response::Presences(_) => "presences",
             Response::Viewing(_) => "viewing",
             Response::Voice(_) => "voice",
+            Response::SearchResults(_) => "search_results",
+            Response::ChannelMatches(_) => "channel_matches",
+            Response::CommunityMatches(_) => "community_matches",
         }
     }
 }
