@@ -57,8 +57,13 @@ mod client;
 
 use client::Stats;
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+#[path = "../shared/wire.rs"]
+mod wire;
+
+use wire::{BoxError, Ws, cpu_us, hello_login, request, user};
+
+/// The name this bench gives in its `hello`.
+const CLIENT_NAME: &str = "people-bench";
 
 #[derive(Debug, Clone, Parser)]
 struct Args {
@@ -219,82 +224,6 @@ fn raise_open_files_limit() {
             libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }
     }
-}
-
-/// CPU time (user + system) of this process so far, in microseconds.
-fn cpu_us() -> u64 {
-    // SAFETY: getrusage only writes the struct we pass.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
-        usage
-    };
-    let us = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
-    us(usage.ru_utime) + us(usage.ru_stime)
-}
-
-async fn connect(url: &str) -> Result<Ws, BoxError> {
-    let config = WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0);
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true).await?;
-    Ok(ws)
-}
-
-async fn send_frame(ws: &mut Ws, frame: &ClientFrame) -> Result<(), BoxError> {
-    ws.send(WsMessage::text(codec::encode_client(frame)?))
-        .await?;
-    Ok(())
-}
-
-/// Reads frames until the response to `id` (events are skipped).
-async fn response(ws: &mut Ws, id: u64) -> Result<Response, BoxError> {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(60), ws.next())
-            .await?
-            .ok_or("connection closed")??;
-        let WsMessage::Text(text) = message else {
-            continue;
-        };
-        match codec::decode_server(text.as_str())? {
-            ServerFrame::Response { id: got, outcome } if got == id => {
-                return Result::<Response, _>::from(outcome).map_err(Into::into);
-            }
-            ServerFrame::Goodbye { reason, .. } => {
-                return Err(format!("goodbye: {reason:?}").into());
-            }
-            _ => {}
-        }
-    }
-}
-
-async fn request(ws: &mut Ws, id: u64, request: Request) -> Result<Response, BoxError> {
-    send_frame(ws, &ClientFrame::Request { id, request }).await?;
-    response(ws, id).await
-}
-
-async fn hello_login(url: &str, user: &str, token: String) -> Result<Ws, BoxError> {
-    let mut ws = connect(url).await?;
-    send_frame(
-        &mut ws,
-        &ClientFrame::Hello {
-            protocol_version: PROTOCOL_VERSION,
-            client: "people-bench".into(),
-        },
-    )
-    .await?;
-    let login = Request::Login(Login {
-        user_id: user.into(),
-        token,
-        device_id: String::new(),
-        resume: None,
-    });
-    request(&mut ws, 1, login).await?;
-    Ok(ws)
-}
-
-fn user(i: usize) -> String {
-    format!("u{i}")
 }
 
 /// The member who posts in the message modes.
