@@ -22,6 +22,7 @@
 
 mod apply;
 mod changes;
+mod effects;
 mod history;
 mod login;
 mod people;
@@ -46,7 +47,8 @@ use crate::model::{MessageUpdate, SyncState};
 use crate::phase::Phase;
 use crate::state::StateCell;
 use crate::store::{Change, Store};
-use apply::{Effects, apply_event, apply_local};
+use apply::{apply_event, apply_local};
+use effects::Effects;
 
 /// Most inbound items folded into one batch (one store transaction).
 const MAX_BATCH: usize = 512;

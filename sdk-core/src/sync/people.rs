@@ -8,7 +8,7 @@ use community_protocol::{
     ChannelId, CommunityId, Event, Message, Presence, Profile, VoiceParticipant,
 };
 
-use super::apply::Effects;
+use super::effects::Effects;
 use crate::clock::now_ms;
 use crate::events::Publication;
 use crate::state::State;
