@@ -6,10 +6,10 @@
 //! ```
 //!
 //! Data: texts of 3–24 words drawn from a Zipf vocabulary (50,000 words, exponent 1.05,
-//! so the top words are in nearly every other message, as "the" and "to" are), one
-//! message in 20 a run of 5–24 Han characters drawn from 3,000 by Zipf too; 1,000
-//! channels in 20 communities, 2,000 senders, sequences and times increasing. All from a
-//! fixed seed, so runs are comparable.
+//! so the most common word is in three messages out of four and the second in half of
+//! them, as "the" and "to" are), one message in 20 a run of 5–24 Han characters drawn
+//! from 3,000 by Zipf too; 1,000 channels in 20 communities, 2,000 senders, sequences and
+//! times increasing. All from a fixed seed, so runs are comparable.
 //!
 //! 1. **query**: the cache is filled through `Store::insert_messages` (batches of 5,000
 //!    messages over 10 channels), the writer's idle merges are let finish
@@ -27,7 +27,9 @@
 //!    then does when idle are timed apart.
 //!
 //! Environment: `SEARCH_BENCH_ONLY=query|ingest`, `SEARCH_BENCH_MESSAGES` (default
-//! 1,000,000), `SEARCH_BENCH_QUERIES`. Prints a Markdown table.
+//! 1,000,000), `SEARCH_BENCH_QUERIES`, `SEARCH_BENCH_DIR` (keep the filled cache there and
+//! reuse it), `SEARCH_BENCH_CASE` (one query case by name), `SEARCH_BENCH_VERBOSE` (print
+//! each case's slowest queries). Prints a Markdown table.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -388,6 +390,7 @@ async fn bench_query(dir: &Path) {
                 .unwrap_or_else(|e| panic!("search: {e}"));
         }
         let mut times = Vec::with_capacity(requests.len());
+        let mut slowest: Vec<(Duration, String)> = Vec::new();
         let mut hits = 0;
         let mut full = 0;
         for request in &requests {
@@ -396,11 +399,19 @@ async fn bench_query(dir: &Path) {
                 .search(request.clone())
                 .await
                 .unwrap_or_else(|e| panic!("search: {e}"));
-            times.push(started.elapsed());
+            let elapsed = started.elapsed();
+            times.push(elapsed);
+            slowest.push((elapsed, request.query.fts5()));
             hits += page.hits.len();
             full += usize::from(page.hits.len() == 20);
         }
         times.sort();
+        if std::env::var("SEARCH_BENCH_VERBOSE").is_ok() {
+            slowest.sort();
+            for (elapsed, query) in slowest.iter().rev().take(5) {
+                eprintln!("  {name}: {} {query}", millis(*elapsed));
+            }
+        }
         println!(
             "| {name}: first page of 20, {} queries (pages full: {full}; hits: {hits}): p50 / p99 / max | {} / **{}** / {} |",
             requests.len(),

@@ -30,7 +30,7 @@ use super::messages;
 use super::search_index::{id_bounds, meta_token};
 
 /// Matches ranked together: the newest this many (then the next older ones).
-pub const WINDOW: usize = 1_000;
+pub const WINDOW: usize = 500;
 /// A term's document frequency is counted up to this many messages.
 pub const DF_CAP: i64 = 5_000;
 const K1: f64 = 1.2;
@@ -124,9 +124,11 @@ pub(crate) fn search(
     connection: &Connection,
     request: &SearchRequest,
 ) -> Result<LocalSearchPage, StoreError> {
-    connection.execute_batch("BEGIN")?;
+    connection.prepare_cached("BEGIN")?.execute([])?;
     let page = run(connection, request);
-    let _ = connection.execute_batch("COMMIT");
+    if let Ok(mut commit) = connection.prepare_cached("COMMIT") {
+        let _ = commit.execute([]);
+    }
     page
 }
 
@@ -247,21 +249,33 @@ fn rank(
         })
         .collect::<Result<_, StoreError>>()?;
 
+    // Documents first, in id order (`search_docs` is clustered by id, and a window is a
+    // run of ids: a few pages) …
+    let mut docs: Vec<(i64, String, i64, i64)> = Vec::with_capacity(ids.len());
+    {
+        let mut statement = connection
+            .prepare_cached("SELECT channel_id, seq, tokens FROM search_docs WHERE id = ?1")?;
+        for id in ids {
+            let mut rows = statement.query([id])?;
+            if let Some(row) = rows.next()? {
+                docs.push((*id, row.get(0)?, row.get(1)?, row.get(2)?));
+            }
+        }
+    }
+    // … then the messages in `(channel_id, seq)` order: a channel's recent messages share
+    // pages of the table, so the reads follow each other.
+    docs.sort_by(|a, b| (&a.1, a.2).cmp(&(&b.1, b.2)));
     let mut statement = connection.prepare_cached(
-        "SELECT d.channel_id, d.seq, d.tokens, m.community_id, m.sender_id,
-             m.created_at_ms, m.content
-         FROM search_docs d
-         JOIN messages m ON m.channel_id = d.channel_id AND m.seq = d.seq
-         WHERE d.id = ?1",
+        "SELECT community_id, sender_id, created_at_ms, content FROM messages
+         WHERE channel_id = ?1 AND seq = ?2",
     )?;
-    let mut ranked = Vec::with_capacity(ids.len());
-    for id in ids {
-        let mut rows = statement.query([id])?;
+    let mut ranked = Vec::with_capacity(docs.len());
+    for (id, channel_id, seq, length) in docs {
+        let mut rows = statement.query(params![channel_id, seq])?;
         let Some(row) = rows.next()? else { continue };
-        let channel_id: String = row.get(0)?;
-        let community_id: String = row.get(3)?;
-        let sender_id: String = row.get(4)?;
-        let created_at_ms: i64 = row.get(5)?;
+        let community_id: String = row.get(0)?;
+        let sender_id: String = row.get(1)?;
+        let created_at_ms: i64 = row.get(2)?;
         let excluded = request
             .channel_id
             .as_ref()
@@ -281,9 +295,9 @@ fn rank(
         if excluded {
             continue;
         }
-        let seq = uint(row.get(1)?, "seq")?;
-        let length = row.get::<_, i64>(2)?.max(1) as f64;
-        let content: MessageContent = from_json(&row.get::<_, String>(6)?, "message content")?;
+        let seq = uint(seq, "seq")?;
+        let length = length.max(1) as f64;
+        let content: MessageContent = from_json(&row.get::<_, String>(3)?, "message content")?;
         let text = indexable_text(&content).unwrap_or_default();
         let indexed;
         let tokens: Vec<&str> = if text.is_ascii() {
@@ -307,7 +321,7 @@ fn rank(
             })
             .sum();
         ranked.push(Candidate {
-            id: *id,
+            id,
             channel_id,
             seq,
             score,
@@ -343,9 +357,11 @@ fn frequency(tokens: &[&str], term: &Term) -> u32 {
 }
 
 /// Messages containing `term`, counted up to [`DF_CAP`] (one term at a time, its MATCH
-/// expression again from [`SearchQuery::fts5`]).
+/// expression again from [`SearchQuery::fts5`]); a prefix counts as [`DF_CAP`].
 fn document_frequency(connection: &Connection, term: &Term) -> Result<i64, StoreError> {
-    let Some(query) = single_term_query(term) else {
+    // A prefix weighs as a common term: FTS5 merges the lists of every word it starts
+    // before the first match comes out, so counting it would cost as much as the search.
+    let Some(query) = single_term_query(term).filter(|_| matches!(term, Term::Phrase(_))) else {
         return Ok(DF_CAP);
     };
     let found = connection

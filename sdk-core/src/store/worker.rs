@@ -14,6 +14,10 @@
 //! other; a busy/locked answer (possible only while another process holds the file) is
 //! retried a bounded number of times after SQLite's own busy timeout.
 //!
+//! When no job has come for a while after writes, the writer merges the search index's
+//! segments in small steps, each its own transaction, checking for jobs between steps
+//! (`search_index::merge_step`): writes only append segments.
+//!
 //! Threads stop by themselves when the last `Store` clone is dropped (the job channels
 //! close); queued writes are still committed first.
 

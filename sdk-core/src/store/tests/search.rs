@@ -8,7 +8,7 @@ use community_protocol::{
 };
 
 use super::super::test_support::*;
-use super::super::{Change, Replacement, SearchCursor, SearchRequest, Store, schema};
+use super::super::{Change, Replacement, SearchCursor, SearchRequest, Store, WINDOW, schema};
 
 const A0: &str = "a-ch000";
 const A1: &str = "a-ch001";
@@ -453,8 +453,8 @@ async fn store_search_ranks_by_relevance_then_newest_and_pages_over_every_match(
         vec![hit(A0, 2), hit(A0, 4), hit(A0, 3), hit(A0, 1)]
     );
 
-    // More matches than one window (1,000): pages walk the ranked window, then the next
-    // older one; every match comes exactly once.
+    // More matches than a window: pages walk the ranked window, then the next older
+    // one; every match comes exactly once.
     let many: Vec<Message> = (10..2_510)
         .map(|seq| text("a", A0, seq, "bob", &format!("wyvern number {seq}")))
         .collect();
@@ -467,8 +467,10 @@ async fn store_search_ranks_by_relevance_then_newest_and_pages_over_every_match(
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), 2_500);
-    // The first window is the newest 1,000 matches.
-    assert!(found[..1_000].iter().all(|(_, seq)| *seq >= 1_510));
+    // The first window is the newest matches.
+    const { assert!(2_500 > 2 * WINDOW) };
+    let newest = 2_510 - WINDOW as u64;
+    assert!(found[..WINDOW].iter().all(|(_, seq)| *seq >= newest));
 }
 
 #[tokio::test]
