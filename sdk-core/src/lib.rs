@@ -61,6 +61,10 @@ pub use api::{
     CommunityUpdate, JoinOutcome, MembersPage, MembersQuery, NewChannel, OutgoingMessage,
     QueueStats, UsersOutcome,
 };
+pub use api::{
+    ChannelSearchResults, CommunitySearchResults, DEFAULT_SEARCH_LIMIT, HitSource, MessageHit,
+    SearchOptions, SearchResults, ServerSearch,
+};
 pub use api::{GroupUpdate, NewConversation, NewGroup, NewThread, ThreadHandle, ThreadUpdate};
 pub use backoff::BackoffConfig;
 /// The protocol crate, re-exported so apps need only this crate.

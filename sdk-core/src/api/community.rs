@@ -334,7 +334,7 @@ impl CommunityHandle {
 
     // ----- members -----
 
-    /// A page of members, optionally filtered by id or nickname.
+    /// A page of members, optionally filtered by id, nickname or display name.
     pub async fn members(
         &self,
         query: Option<String>,
@@ -350,7 +350,8 @@ impl CommunityHandle {
         .await
     }
 
-    /// A page of members filtered by id or nickname, group and custom field.
+    /// A page of members filtered by id, nickname or display name, group and custom
+    /// field.
     pub async fn find_members(&self, query: MembersQuery) -> Result<MembersPage, SdkError> {
         let session = self.session()?;
         session.read(|state| state.limits.page_size(query.limit))?;

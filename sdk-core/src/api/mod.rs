@@ -16,6 +16,7 @@ mod outgoing;
 mod people;
 mod records;
 mod roles;
+mod search;
 mod thread;
 
 pub use channel::ChannelHandle;
@@ -28,4 +29,8 @@ pub use records::{
     NewChannel, UsersOutcome,
 };
 pub use roles::{GroupUpdate, NewGroup};
+pub use search::{
+    ChannelSearchResults, CommunitySearchResults, DEFAULT_SEARCH_LIMIT, HitSource, MessageHit,
+    SearchOptions, SearchResults, ServerSearch,
+};
 pub use thread::{NewThread, ThreadHandle, ThreadUpdate};

@@ -79,7 +79,8 @@ pub use community_protocol::response::UsersOutcome;
 /// A member-list query: every filter is optional.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MembersQuery {
-    /// Only members whose id or nickname contains this text (case-insensitive).
+    /// Only members whose id, nickname or display name contains this text
+    /// (case-insensitive).
     pub query: Option<String>,
     /// Only members holding this group.
     pub group_id: Option<community_protocol::GroupId>,

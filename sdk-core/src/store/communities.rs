@@ -12,14 +12,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use community_protocol::response::{Synced, UnchangedCommunity};
 use community_protocol::{
     CategoryInfo, ChannelHead, ChannelInfo, CommunityId, CommunityInfo, CommunitySnapshot, Group,
-    MemberInfo, NotificationStatus,
+    MemberInfo, NotificationStatus, Seq,
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::StoreError;
 use super::columns::*;
 use super::community_rows::*;
-use super::{conversations, messages, threads};
+use super::{conversations, messages, search_index, threads};
 
 /// True when the community is cached.
 pub(crate) fn exists(
@@ -132,6 +132,8 @@ pub(crate) fn apply_snapshot(
             messages::delete_channel(connection, &channel_id)?;
         }
     }
+    // Hidden messages as they were, so that the search index follows the new heads.
+    let hidden_before = hidden_sets(connection, community_id)?;
     for table in ["categories", "channels", "heads"] {
         connection
             .prepare_cached(&format!("DELETE FROM {table} WHERE community_id = ?1"))?
@@ -147,7 +149,34 @@ pub(crate) fn apply_snapshot(
     for head in &snapshot.heads {
         write_head(connection, head)?;
     }
+    // `write_head` saw no previous head (deleted above): it indexed out what the new
+    // heads hide; put back what they no longer hide.
+    for (channel_id, before) in hidden_before {
+        let after = search_index::hidden_of(connection, channel_id.as_str())?;
+        let shown: Vec<Seq> = before.into_iter().filter(|s| !after.contains(s)).collect();
+        search_index::hidden_changed(connection, &channel_id, &shown, &[])?;
+    }
     Ok(())
+}
+
+/// The non-empty hidden sets of a community's heads.
+fn hidden_sets(
+    connection: &Connection,
+    community_id: &CommunityId,
+) -> Result<Vec<(ChannelId, Vec<Seq>)>, StoreError> {
+    let mut statement = connection.prepare_cached(
+        "SELECT channel_id, hidden FROM heads WHERE community_id = ?1 AND hidden IS NOT NULL",
+    )?;
+    let mut rows = statement.query([community_id.as_str()])?;
+    let mut sets = Vec::new();
+    while let Some(row) = rows.next()? {
+        let hidden: String = row.get(1)?;
+        sets.push((
+            ChannelId::from(row.get::<_, String>(0)?),
+            from_json(&hidden, "hidden")?,
+        ));
+    }
+    Ok(sets)
 }
 
 /// Applies a known community's unchanged-structure update: status, me, member count,

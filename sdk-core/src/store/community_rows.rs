@@ -161,7 +161,15 @@ pub(super) fn write_channel(
     Ok(())
 }
 
+/// Writes a head; messages it newly hides leave the search index (and ones it no longer
+/// hides come back).
 pub(super) fn write_head(connection: &Connection, head: &ChannelHead) -> Result<(), StoreError> {
+    let before = super::search_index::hidden_of(connection, head.channel_id.as_str())?;
+    write_head_row(connection, head)?;
+    super::search_index::hidden_changed(connection, &head.channel_id, &before, &head.hidden)
+}
+
+fn write_head_row(connection: &Connection, head: &ChannelHead) -> Result<(), StoreError> {
     connection
         .prepare_cached(
             "INSERT INTO heads (community_id, channel_id, last_seq, last_activity_ms, read_seq,

@@ -21,7 +21,8 @@ use community_protocol::{
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::columns::*;
-use super::messages::{self, MESSAGE_COLUMNS, UPSERT_SQL, insert_with};
+use super::messages::{self, INSERT_SQL, MESSAGE_COLUMNS, UPSERT_SQL, insert_indexed, upsert_with};
+use super::search_index::Indexer;
 use super::{Replacement, StoreError};
 
 /// What a batch of changes or a page did to the cache.
@@ -131,6 +132,7 @@ pub(crate) fn apply_changes(
 ) -> Result<CacheOutcome, StoreError> {
     let mut outcome = CacheOutcome::default();
     let mut index = HashMap::new();
+    let mut search = Indexer::new(connection);
     // Applied sequence per channel for this batch (`None`: not cached), written at the end.
     let mut positions: HashMap<ChannelId, Option<u64>> = HashMap::new();
     for change in changes {
@@ -152,9 +154,17 @@ pub(crate) fn apply_changes(
             outcome.behind(&change.community_id, &change.channel_id);
             continue;
         }
-        apply_one(connection, change, me, &mut outcome, &mut index)?;
+        apply_one(
+            connection,
+            change,
+            me,
+            &mut outcome,
+            &mut index,
+            &mut search,
+        )?;
         positions.insert(change.channel_id.clone(), Some(change.change_seq));
     }
+    search.finish()?;
     for (channel_id, position) in positions {
         if let Some(position) = position {
             set_applied(connection, &channel_id, position)?;
@@ -169,13 +179,14 @@ fn apply_one(
     me: &UserId,
     outcome: &mut CacheOutcome,
     index: &mut HashMap<(ChannelId, Seq), usize>,
+    search: &mut Indexer<'_>,
 ) -> Result<(), StoreError> {
     if let Some(mut message) = current(connection, &change.channel_id, change.seq, outcome, index)?
     {
         let before = message.clone();
         message.apply_change(change, me);
         if message != before {
-            write_fields(connection, &message)?;
+            rewrite(connection, search, &before, &message)?;
             outcome.update(index, message);
         }
     }
@@ -243,11 +254,24 @@ fn replies(
     messages::query(connection, &sql, params![channel_id.as_str(), int(seq)])
 }
 
-/// Writes what changes can change: content, mentions and extras.
+/// Writes what changes can change but the searchable text: mentions and extras (a
+/// reply's preview, a thread digest).
 fn write_fields(connection: &Connection, message: &Message) -> Result<(), StoreError> {
     let mut statement = connection.prepare_cached(UPSERT_SQL)?;
-    insert_with(&mut statement, message)?;
+    upsert_with(&mut statement, message)?;
     Ok(())
+}
+
+/// Writes a new copy of a cached message and re-indexes it when its searchable text
+/// changed (an edit, a recall: a recalled message is never found).
+fn rewrite(
+    connection: &Connection,
+    search: &mut Indexer<'_>,
+    old: &Message,
+    new: &Message,
+) -> Result<(), StoreError> {
+    write_fields(connection, new)?;
+    search.rewritten(Some(old), new)
 }
 
 /// Replaces cached messages with other copies: local echoes, and the server's copies
@@ -259,6 +283,7 @@ pub(crate) fn replace(
     replacements: Vec<Replacement>,
 ) -> Result<Vec<Message>, StoreError> {
     let mut changed = Vec::new();
+    let mut search = Indexer::new(connection);
     for Replacement { message, as_of } in replacements {
         if let Some(as_of) = as_of
             && applied(connection, &message.channel_id)?.is_some_and(|applied| applied > as_of)
@@ -267,12 +292,13 @@ pub(crate) fn replace(
         }
         match messages::get(connection, &message.channel_id, message.seq)? {
             Some(cached) if cached != message => {
-                write_fields(connection, &message)?;
+                rewrite(connection, &mut search, &cached, &message)?;
                 changed.push(message);
             }
             _ => {}
         }
     }
+    search.finish()?;
     Ok(changed)
 }
 
@@ -319,20 +345,22 @@ pub(crate) fn insert_page(
             outcome.new = messages::insert(connection, page)?;
         }
         Some(position) if change_seq >= position => {
-            let mut upsert = connection.prepare_cached(UPSERT_SQL)?;
+            let mut insert = connection.prepare_cached(INSERT_SQL)?;
+            let mut search = Indexer::new(connection);
             for message in page {
                 match messages::get(connection, &message.channel_id, message.seq)? {
                     None => {
-                        insert_with(&mut upsert, &message)?;
+                        insert_indexed(&mut insert, &mut search, &message)?;
                         outcome.new.push(message);
                     }
                     Some(cached) if cached != message => {
-                        insert_with(&mut upsert, &message)?;
+                        rewrite(connection, &mut search, &cached, &message)?;
                         outcome.updated.push(message);
                     }
                     Some(_) => {}
                 }
             }
+            search.finish()?;
             if change_seq > position {
                 outcome.behind(community_id, channel_id);
             }

@@ -16,11 +16,13 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use super::columns::*;
+use super::search_index::{self, Indexer};
 
 pub(crate) const MESSAGE_COLUMNS: &str = "channel_id, seq, community_id, sender_id, \
      idempotency_key, content, mentions, reply_to, priority, created_at_ms, extras";
 
-/// Inserts `messages`; returns those that were not cached before, in the given order.
+/// Inserts `messages` and indexes the new ones for search; returns those that were not
+/// cached before, in the given order.
 pub(crate) fn insert(
     connection: &Connection,
     messages: Vec<Message>,
@@ -31,15 +33,17 @@ pub(crate) fn insert(
     let mut fresh = Vec::with_capacity(messages.len());
     {
         let mut statement = connection.prepare_cached(INSERT_SQL)?;
-        for (index, message) in messages.iter().enumerate() {
-            if insert_with(&mut statement, message)? {
-                fresh.push(index);
+        let mut index = Indexer::new(connection);
+        for (position, message) in messages.iter().enumerate() {
+            if insert_indexed(&mut statement, &mut index, message)? {
+                fresh.push(position);
             }
             let pair = (message.channel_id.as_str(), message.community_id.as_str());
             if !channels.iter().rev().any(|seen| *seen == pair) {
                 channels.push(pair);
             }
         }
+        index.finish()?;
         let mut known = connection.prepare_cached(
             "INSERT INTO message_channels (channel_id, community_id) VALUES (?1, ?2)
              ON CONFLICT (channel_id) DO NOTHING",
@@ -66,10 +70,12 @@ pub(crate) fn insert(
         .collect())
 }
 
-/// Inserts one message; true when it was not cached before.
+/// Inserts one message (indexed for search); true when it was not cached before.
 pub(crate) fn insert_one(connection: &Connection, message: &Message) -> Result<bool, StoreError> {
     let mut statement = connection.prepare_cached(INSERT_SQL)?;
-    let inserted = insert_with(&mut statement, message)?;
+    let mut index = Indexer::new(connection);
+    let inserted = insert_indexed(&mut statement, &mut index, message)?;
+    index.finish()?;
     connection
         .prepare_cached(
             "INSERT INTO message_channels (channel_id, community_id) VALUES (?1, ?2)
@@ -79,12 +85,45 @@ pub(crate) fn insert_one(connection: &Connection, message: &Message) -> Result<b
     Ok(inserted)
 }
 
-const INSERT_SQL: &str = "INSERT INTO messages (channel_id, seq, community_id, sender_id,
-         idempotency_key, content, mentions, reply_to, priority, created_at_ms, extras)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+/// Inserts a message that may not be cached (first copy wins) with its search document
+/// id, and indexes it when it was new; true when it was.
+pub(crate) fn insert_indexed(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    index: &mut Indexer<'_>,
+    message: &Message,
+) -> Result<bool, StoreError> {
+    let search_id = index.plan(message)?;
+    let changed = statement.execute(params![
+        message.channel_id.as_str(),
+        int(message.seq),
+        message.community_id.as_str(),
+        message.sender_id.as_str(),
+        message.idempotency_key,
+        content_json(&message.content)?,
+        mentions_json(&message.mentions)?,
+        message.reply_to.map(int),
+        priority_text(message.priority),
+        message.created_at_ms,
+        extras_json(message)?,
+        search_id,
+    ])?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    if let Some(search_id) = search_id {
+        index.add(message, search_id)?;
+    }
+    Ok(true)
+}
+
+pub(crate) const INSERT_SQL: &str = "INSERT INTO messages (channel_id, seq, community_id,
+         sender_id, idempotency_key, content, mentions, reply_to, priority, created_at_ms,
+         extras, search_id)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
      ON CONFLICT (channel_id, seq) DO NOTHING";
 
-/// Replaces every column of a cached message (insert when absent).
+/// Replaces every column of a cached message but its search document id (insert when
+/// absent); the index is the caller's ([`Indexer::rewritten`]).
 pub(crate) const UPSERT_SQL: &str = "INSERT INTO messages (channel_id, seq, community_id,
          sender_id, idempotency_key, content, mentions, reply_to, priority, created_at_ms,
          extras)
@@ -96,8 +135,8 @@ pub(crate) const UPSERT_SQL: &str = "INSERT INTO messages (channel_id, seq, comm
          priority = excluded.priority, created_at_ms = excluded.created_at_ms,
          extras = excluded.extras";
 
-/// Runs [`INSERT_SQL`] or [`UPSERT_SQL`] for `message`; true when a row was written.
-pub(crate) fn insert_with(
+/// Runs [`UPSERT_SQL`] for `message`; true when a row was written.
+pub(crate) fn upsert_with(
     statement: &mut rusqlite::CachedStatement<'_>,
     message: &Message,
 ) -> Result<bool, StoreError> {
@@ -117,11 +156,12 @@ pub(crate) fn insert_with(
     Ok(changed > 0)
 }
 
-/// Deletes every cached message of a channel.
+/// Deletes every cached message of a channel (and its search documents).
 pub(crate) fn delete_channel(
     connection: &Connection,
     channel_id: &ChannelId,
 ) -> Result<(), StoreError> {
+    search_index::remove_channel(connection, channel_id)?;
     connection
         .prepare_cached("DELETE FROM messages WHERE channel_id = ?1")?
         .execute([channel_id.as_str()])?;

@@ -19,7 +19,8 @@
 //! Submodules, one concern each: [`error`] (the error type), [`records`] (the store's own
 //! records), [`change`] (writes as data, for batches), `schema`, `worker`, `columns`
 //! (encodings), and the SQL of each area: `session`, `communities`, `messages`,
-//! `message_changes` (keeping cached messages equal to the server's), `outbox`,
+//! `message_changes` (keeping cached messages equal to the server's), `search_index`
+//! and `search` (the full-text index of cached messages and its queries), `outbox`,
 //! `pending` (changes made on this device); `changes_api` holds the methods of the last
 //! two.
 
@@ -37,12 +38,14 @@ mod pending;
 mod profiles;
 mod records;
 mod schema;
+mod search;
+mod search_index;
 mod session;
 mod threads;
 mod worker;
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
 
@@ -65,6 +68,7 @@ pub use records::{
     Applied, CachedWorld, OutboxEntry, OutboxState, Replacement, SentOutcome, SessionRecord,
     StoreOptions,
 };
+pub use search::{DF_CAP, LocalSearchPage, SearchCursor, SearchRequest, WINDOW};
 
 /// Result of a store operation.
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -628,6 +632,26 @@ impl Store {
         let span = tracing::debug_span!("store.message_count");
         self.read(span, move |c| messages::count(c, channel_id.as_ref()))
             .await
+    }
+
+    /// Full-text search of the cached messages (see `search`): the page of `request`,
+    /// ranked by relevance (BM25) then newest first, with snippets. Works offline.
+    pub async fn search(&self, request: SearchRequest) -> StoreResult<LocalSearchPage> {
+        let span = tracing::debug_span!("store.search", limit = request.limit);
+        self.read(span, move |c| search::search(c, &request)).await
+    }
+
+    /// How many messages the search index holds, and their tokens.
+    pub async fn search_stats(&self) -> StoreResult<(u64, u64)> {
+        let span = tracing::debug_span!("store.search_stats");
+        self.read(span, search::stats).await
+    }
+
+    /// Merges the search index's segments now, until none is left to merge (the writer
+    /// also does it in small steps whenever it is idle).
+    pub async fn compact_search_index(&self) -> StoreResult<()> {
+        let span = tracing::debug_span!("store.compact_search_index");
+        self.write(span, search::compact).await
     }
 
     /// Outbox entries still to send (`sending`), in enqueue order.

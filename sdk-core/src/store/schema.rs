@@ -202,8 +202,7 @@ CREATE INDEX threads_by_community ON threads(community_id);
 CREATE INDEX threads_by_channel ON threads(parent_channel_id);
 "#;
 
-/// Every migration, in order. The schema version is `MIGRATIONS.len()`.
-/// People: conversations (in the reserved community `@me`, whose `communities` row only
+/// Migration 5. People: conversations (in the reserved community `@me`, whose `communities` row only
 /// anchors their heads) and the profiles of users the app has seen.
 const V5: &str = r#"
 CREATE TABLE conversations (
@@ -227,7 +226,70 @@ CREATE TABLE profiles (
 ) WITHOUT ROWID;
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+/// Migration 6: local full-text search of cached messages (see `search_index`).
+/// - `messages.search_id`: the message's document id in the index (NULL: not indexed —
+///   nothing to find, recalled, hidden).
+/// - `search_docs`: document id → message, and the number of tokens it holds.
+/// - `search_stats`: documents and tokens in all (BM25's averages).
+/// - `message_search`: contentless FTS5 (`contentless_delete=1`, so a document can be
+///   deleted by id alone) over the protocol's index text (`body`) and three filter
+///   tokens (`meta`); `unicode61 remove_diacritics 2` folds case and accents. Merges are
+///   left to the writer's idle time (`automerge=0`; `crisismerge=64` bounds the
+///   segments a long ingest leaves).
+///
+/// Then every cached message is indexed ([`super::search_index::backfill`]).
+const V6: &str = r#"
+ALTER TABLE messages ADD COLUMN search_id INTEGER;
+
+CREATE TABLE search_docs (
+    id          INTEGER PRIMARY KEY,
+    channel_id  TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    tokens      INTEGER NOT NULL
+);
+
+CREATE TABLE search_stats (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    docs    INTEGER NOT NULL,
+    tokens  INTEGER NOT NULL
+);
+INSERT INTO search_stats (id, docs, tokens) VALUES (1, 0, 0);
+
+CREATE VIRTUAL TABLE message_search USING fts5(
+    body, meta,
+    content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO message_search (message_search, rank) VALUES ('automerge', 0);
+INSERT INTO message_search (message_search, rank) VALUES ('crisismerge', 64);
+"#;
+
+/// A migration step that needs Rust (a back-fill).
+type Step = fn(&Connection) -> Result<(), StoreError>;
+
+/// One numbered migration: SQL, then (optionally) a step that needs Rust, in the same
+/// transaction.
+struct Migration {
+    sql: &'static str,
+    then: Option<Step>,
+}
+
+const fn sql(sql: &'static str) -> Migration {
+    Migration { sql, then: None }
+}
+
+/// Every migration, in order. The schema version is `MIGRATIONS.len()`.
+const MIGRATIONS: &[Migration] = &[
+    sql(V1),
+    sql(V2),
+    sql(V3),
+    sql(V4),
+    sql(V5),
+    Migration {
+        sql: V6,
+        then: Some(super::search_index::backfill),
+    },
+];
 
 /// The schema version this SDK writes.
 pub(crate) fn current_version() -> i64 {
@@ -289,19 +351,36 @@ pub(crate) fn migrate(connection: &Connection) -> Result<(), StoreError> {
     if found > supported {
         return Err(StoreError::SchemaTooNew { found, supported });
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+    migrate_to(connection, supported)
+}
+
+/// Applies the pending migrations up to schema `target` (tests build older files with it).
+pub(crate) fn migrate_to(connection: &Connection, target: i64) -> Result<(), StoreError> {
+    let found: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let pending = MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(found.max(0) as usize)
+        .take((target - found).max(0) as usize);
+    for (index, migration) in pending {
         let version = index as i64 + 1;
         let _span = tracing::info_span!("store.migrate", version).entered();
         connection.execute_batch("BEGIN IMMEDIATE")?;
         let applied = connection
-            .execute_batch(sql)
-            .and_then(|()| connection.execute_batch(&format!("PRAGMA user_version = {version}")));
+            .execute_batch(migration.sql)
+            .map_err(StoreError::from)
+            .and_then(|()| migration.then.map_or(Ok(()), |then| then(connection)))
+            .and_then(|()| {
+                connection
+                    .execute_batch(&format!("PRAGMA user_version = {version}"))
+                    .map_err(StoreError::from)
+            });
         match applied {
             Ok(()) => connection.execute_batch("COMMIT")?,
             Err(error) => {
                 // The migration failed: undo it, keep the previous version.
                 let _ = connection.execute_batch("ROLLBACK");
-                return Err(error.into());
+                return Err(error);
             }
         }
     }

@@ -14,6 +14,10 @@
 //! other; a busy/locked answer (possible only while another process holds the file) is
 //! retried a bounded number of times after SQLite's own busy timeout.
 //!
+//! When no job has come for a while after writes, the writer merges the search index's
+//! segments in small steps, each its own transaction, checking for jobs between steps
+//! (`search_index::merge_step`): writes only append segments.
+//!
 //! Threads stop by themselves when the last `Store` clone is dropped (the job channels
 //! close); queued writes are still committed first.
 
@@ -124,7 +128,15 @@ where
 /// timeout expired).
 const BUSY_RETRIES: u64 = 5;
 
-/// Runs the writer loop until every sender is gone, then closes the connection.
+/// How long the writer waits without a job before it does deferred index maintenance.
+const IDLE_AFTER: std::time::Duration = std::time::Duration::from_millis(200);
+/// Pages of search-index merging per idle step (a few milliseconds of work, so a write
+/// arriving meanwhile waits at most that long).
+const MERGE_PAGES: i64 = 64;
+
+/// Runs the writer loop until every sender is gone, then closes the connection. When no
+/// job has come for a while after some writes, it merges the search index's segments in
+/// small steps (each its own transaction), checking for jobs between steps.
 pub(crate) fn run_writer(
     connection: Connection,
     jobs: Receiver<WriteJob>,
@@ -132,7 +144,34 @@ pub(crate) fn run_writer(
     write_delay: std::time::Duration,
 ) {
     let mut batch: Vec<WriteJob> = Vec::with_capacity(max_batch);
-    while let Ok(first) = jobs.recv() {
+    let mut maintenance_due = true;
+    // True while maintaining: steps follow each other as long as no job comes.
+    let mut maintaining = false;
+    loop {
+        let first = if maintenance_due {
+            let next = if maintaining {
+                jobs.try_recv().map_err(|error| match error {
+                    TryRecvError::Empty => mpsc::RecvTimeoutError::Timeout,
+                    TryRecvError::Disconnected => mpsc::RecvTimeoutError::Disconnected,
+                })
+            } else {
+                jobs.recv_timeout(IDLE_AFTER)
+            };
+            match next {
+                Ok(job) => job,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    maintenance_due = idle_step(&connection);
+                    maintaining = maintenance_due;
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            }
+        };
         if !write_delay.is_zero() {
             std::thread::sleep(write_delay);
         }
@@ -144,10 +183,33 @@ pub(crate) fn run_writer(
             }
         }
         run_batch(&connection, &mut batch);
+        maintenance_due = true;
+        maintaining = false;
     }
     tracing::debug!("store writer stopped");
     if let Err((_, error)) = connection.close() {
         tracing::warn!(%error, "closing the store's writer connection failed");
+    }
+}
+
+/// One step of idle maintenance in its own transaction; true when there is more to do.
+fn idle_step(connection: &Connection) -> bool {
+    let step = begin(connection).and_then(|()| {
+        let more = super::search_index::merge_step(connection, MERGE_PAGES);
+        match more {
+            Ok(more) => commit(connection).map(|()| more),
+            Err(error) => Err(error),
+        }
+    });
+    match step {
+        Ok(more) => more,
+        Err(error) => {
+            if !connection.is_autocommit() {
+                let _ = connection.execute_batch("ROLLBACK");
+            }
+            tracing::warn!(%error, "search index maintenance failed");
+            false
+        }
     }
 }
 

@@ -8,3 +8,4 @@ mod messages;
 mod open;
 mod outbox;
 mod people;
+mod search;
