@@ -185,6 +185,20 @@ pub mod ceilings {
     pub const MIN_AUTO_ARCHIVE_MS: u64 = 3_600_000;
     /// The longest auto-archive delay (thirty days).
     pub const MAX_AUTO_ARCHIVE_MS: u64 = 30 * 86_400_000;
+    /// Users in one conversation.
+    pub const MAX_CONVERSATION_MEMBERS: usize = 100;
+    /// Custom fields of a profile.
+    pub const MAX_PROFILE_FIELDS: usize = 50;
+    /// A profile field or display name, and a presence text, in bytes.
+    pub const PROFILE_TEXT_BYTES: usize = 1_024;
+    /// Users in one presence request.
+    pub const MAX_PRESENCE_USERS: usize = 5_000;
+    /// Users in one coalesced typing event.
+    pub const TYPING_BATCH_USERS: usize = 100;
+    /// A search query, in bytes.
+    pub const SEARCH_QUERY_BYTES: usize = 4_096;
+    /// Terms in one search query.
+    pub const SEARCH_MAX_TERMS: usize = 64;
 }
 
 /// A configured limit outside its allowed range.
@@ -305,6 +319,46 @@ impl Limits {
                 "max_active_threads_per_channel",
                 self.max_active_threads_per_channel,
                 ceilings::MAX_ACTIVE_THREADS_PER_CHANNEL,
+            ),
+            (
+                "max_conversation_members",
+                self.max_conversation_members,
+                ceilings::MAX_CONVERSATION_MEMBERS,
+            ),
+            (
+                "max_profile_fields",
+                self.max_profile_fields,
+                ceilings::MAX_PROFILE_FIELDS,
+            ),
+            (
+                "profile_field_bytes",
+                self.profile_field_bytes,
+                ceilings::PROFILE_TEXT_BYTES,
+            ),
+            (
+                "presence_text_bytes",
+                self.presence_text_bytes,
+                ceilings::PROFILE_TEXT_BYTES,
+            ),
+            (
+                "max_presence_users",
+                self.max_presence_users,
+                ceilings::MAX_PRESENCE_USERS,
+            ),
+            (
+                "typing_batch_users",
+                self.typing_batch_users,
+                ceilings::TYPING_BATCH_USERS,
+            ),
+            (
+                "search_query_bytes",
+                self.search_query_bytes,
+                ceilings::SEARCH_QUERY_BYTES,
+            ),
+            (
+                "search_max_terms",
+                self.search_max_terms,
+                ceilings::SEARCH_MAX_TERMS,
             ),
         ] {
             within(field, size(value), 1, size(ceiling))?;

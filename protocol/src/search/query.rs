@@ -49,7 +49,7 @@ impl SearchQuery {
             if quoted {
                 let tokens = phrase_tokens(part);
                 if !tokens.is_empty() {
-                    terms.push(Term::Phrase(tokens));
+                    terms.push(phrase_term(tokens));
                     words.push(part.trim().to_string());
                 }
                 continue;
@@ -133,6 +133,17 @@ fn cjk_term(run: &[char]) -> Term {
     Term::Phrase(run.windows(2).map(|w| w.iter().collect()).collect())
 }
 
+/// A quoted phrase's term: one CJK character alone is a prefix, as unquoted (the index
+/// stores it alone only at the end of a run).
+fn phrase_term(tokens: Vec<String>) -> Term {
+    match tokens.as_slice() {
+        [one] if one.chars().count() == 1 && one.chars().all(super::text::is_cjk) => {
+            Term::Prefix(one.clone())
+        }
+        _ => Term::Phrase(tokens),
+    }
+}
+
 /// The index tokens of a quoted phrase, in order.
 fn phrase_tokens(text: &str) -> Vec<String> {
     let mut tokens = Vec::new();
@@ -178,6 +189,7 @@ mod tests {
     fn cjk_runs_become_bigram_phrases_and_one_character_a_prefix() {
         assert_eq!(parse("東京都").unwrap().fts5(), "\"東京\" + \"京都\"");
         assert_eq!(parse("東").unwrap().fts5(), "\"東\"*");
+        assert_eq!(parse("\"東\"").unwrap().fts5(), "\"東\"*");
         assert_eq!(
             parse("iPhone発売").unwrap().fts5(),
             "\"iphone\" AND \"発売\""
