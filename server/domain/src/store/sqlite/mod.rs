@@ -9,8 +9,8 @@
 //!
 //! The per-concern queries live in the sibling modules (`communities`, `members`,
 //! `channels`, `messages`, `reactions` (and pins), `changes`, `reads`, `groups`,
-//! `overrides`, `bans`, `threads`, `conversations`, `people`); `schema` owns the numbered
-//! migrations.
+//! `overrides`, `bans`, `threads`, `conversations`, `people`, `search`); `schema` owns the
+//! numbered migrations.
 
 mod bans;
 mod changes;
@@ -27,10 +27,13 @@ mod pool;
 mod reactions;
 mod reads;
 mod schema;
+mod search;
 mod threads;
 
 #[cfg(test)]
 mod people_tests;
+#[cfg(test)]
+mod search_tests;
 #[cfg(test)]
 mod tests;
 
@@ -191,5 +194,7 @@ fn open_connection(
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| Ok(ctx.get::<String>(0)?.to_lowercase()),
     )?;
+    // The search index's text and tags (its triggers and its migration call them).
+    search::register_functions(&conn)?;
     Ok(conn)
 }
