@@ -18,6 +18,7 @@ pub(crate) mod cursor;
 pub(crate) mod names;
 pub(crate) mod rank;
 pub(crate) mod scope;
+mod tokens;
 
 use community_protocol::search::{
     SNIPPET_CHARS, SearchHit, SearchMessages, SearchPage, SearchQuery, indexable_text, snippet,

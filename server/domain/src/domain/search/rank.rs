@@ -17,9 +17,10 @@
 
 use std::cmp::Ordering;
 
-use community_protocol::search::{SearchQuery, Term, index_text, indexable_text};
+use community_protocol::search::{SearchQuery, indexable_text};
 use community_protocol::{ApiError, ChannelId, Seq};
 
+use super::tokens::Tokens;
 use crate::store::SearchCandidate;
 
 /// Matches ranked together.
@@ -84,28 +85,6 @@ pub(crate) struct Ranked {
     pub seq: Seq,
 }
 
-/// The index tokens of a candidate (as the index holds them).
-fn tokens(candidate: &SearchCandidate) -> Vec<String> {
-    indexable_text(&candidate.content)
-        .map(index_text)
-        .map(|text| text.split(' ').map(str::to_owned).collect())
-        .unwrap_or_default()
-}
-
-/// How often `term` occurs in `tokens`; at least 1, since the index matched it (the index
-/// also folds diacritics, which this count does not).
-fn frequency(tokens: &[String], term: &Term) -> usize {
-    let count = match term {
-        Term::Prefix(prefix) => tokens.iter().filter(|t| t.starts_with(prefix)).count(),
-        Term::Phrase(words) if words.is_empty() => 0,
-        Term::Phrase(words) => tokens
-            .windows(words.len())
-            .filter(|window| window.iter().zip(words).all(|(a, b)| a == b))
-            .count(),
-    };
-    count.max(1)
-}
-
 /// The score of a message of `length` tokens with these term frequencies.
 fn score(frequencies: &[usize], length: usize, avgdl: f64) -> f64 {
     let norm = K1 * (1.0 - B + B * length as f64 / avgdl);
@@ -124,33 +103,33 @@ pub(crate) fn rank(
     query: &SearchQuery,
     avgdl: Option<f64>,
 ) -> (Vec<Ranked>, f64) {
-    let cut: Vec<(SearchCandidate, Vec<String>)> = window
+    let terms = query.terms();
+    let mut tokens = Tokens::default();
+    // Each candidate's length, then its term frequencies (at least 1: the index matched
+    // every term, through folding diacritics too, which this count does not do).
+    let mut lengths = Vec::with_capacity(window.len());
+    let mut frequencies = Vec::with_capacity(window.len() * terms.len());
+    for candidate in &window {
+        tokens.cut(indexable_text(&candidate.content).unwrap_or_default());
+        lengths.push(tokens.len().max(1));
+        frequencies.extend(terms.iter().map(|term| tokens.count(term).max(1)));
+    }
+    let avgdl =
+        avgdl.unwrap_or_else(|| lengths.iter().sum::<usize>() as f64 / lengths.len().max(1) as f64);
+    let mut ranked: Vec<Ranked> = window
         .into_iter()
-        .map(|candidate| {
-            let tokens = tokens(&candidate);
-            (candidate, tokens)
-        })
-        .collect();
-    let avgdl = avgdl.unwrap_or_else(|| {
-        let total: usize = cut.iter().map(|(_, tokens)| tokens.len().max(1)).sum();
-        total as f64 / cut.len().max(1) as f64
-    });
-    let mut ranked: Vec<Ranked> = cut
-        .into_iter()
-        .map(|(candidate, tokens)| {
-            let frequencies: Vec<usize> = query
-                .terms()
-                .iter()
-                .map(|term| frequency(&tokens, term))
-                .collect();
-            Ranked {
-                mark: Mark {
-                    score: score(&frequencies, tokens.len().max(1), avgdl),
-                    position: candidate.position,
-                },
-                channel_id: candidate.channel_id,
-                seq: candidate.seq,
-            }
+        .enumerate()
+        .map(|(i, candidate)| Ranked {
+            mark: Mark {
+                score: score(
+                    &frequencies[i * terms.len()..(i + 1) * terms.len()],
+                    lengths[i],
+                    avgdl,
+                ),
+                position: candidate.position,
+            },
+            channel_id: candidate.channel_id,
+            seq: candidate.seq,
         })
         .collect();
     ranked.sort_by(|a, b| {
@@ -256,12 +235,12 @@ mod tests {
 
     #[test]
     fn prefixes_phrases_and_cjk_count_their_occurrences() {
-        let tokens = tokens(&candidate(1, "Raiders raid; 東京都と東京"));
-        assert_eq!(frequency(&tokens, &query("raid*").terms()[0]), 2);
-        assert_eq!(frequency(&tokens, &query("東京").terms()[0]), 2);
-        assert_eq!(frequency(&tokens, &query("\"raiders raid\"").terms()[0]), 1);
-        // Matched by the index through folding the count does not do: still 1.
-        assert_eq!(frequency(&tokens, &query("zzz").terms()[0]), 1);
+        let mut tokens = Tokens::default();
+        tokens.cut("Raiders raid; 東京都と東京");
+        assert_eq!(tokens.count(&query("raid*").terms()[0]), 2);
+        assert_eq!(tokens.count(&query("東京").terms()[0]), 2);
+        assert_eq!(tokens.count(&query("\"raiders raid\"").terms()[0]), 1);
+        assert_eq!(tokens.count(&query("zzz").terms()[0]), 0);
     }
 
     /// Pages over `all` (newest first) with `limit`, as the domain does, in windows of

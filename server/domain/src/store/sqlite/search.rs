@@ -5,8 +5,10 @@
 //! columns: `body`, the protocol's index text of a message, and `tags`, one token per
 //! exact filter (`k…` the community, `s…` the stream, `u…` the sender: a letter and the
 //! id's bytes in lower-case hex, so any id is one token). `message_search_docs` maps a
-//! row to its message; its id (the FTS rowid, the candidate's position) is the message's
-//! creation time shifted left by 20 bits plus its rank within that millisecond.
+//! row to its message under its position (the candidate's [`SearchCandidate::position`]):
+//! the message's creation time shifted left by 20 bits plus its rank within that
+//! millisecond. The index row id is minus the position, so that FTS5, which reads posting
+//! lists fastest in ascending id order, meets the newest matches first.
 //!
 //! No user text is ever written into SQL: the user's part of the expression is
 //! [`SearchQuery::fts5`] (every term quoted), wrapped in a column filter on `body`; the
@@ -36,11 +38,12 @@ const MAX_LISTED_STREAMS: usize = 256;
 /// The candidate query: the index walked from the newest match down, joined with each
 /// row's message (its content, for ranking and snippets), filtered by what the caller may
 /// read and by what they hid. `CROSS JOIN` keeps the index as the outer loop.
-/// ?1 expression, ?2 lowest position, ?3 highest position, ?4 JSON array of excluded
-/// channels, ?5 JSON array of the only streams, ?6 viewer, ?7 limit.
+/// ?1 expression, ?2 lowest row id (minus the highest position), ?3 highest row id, ?4
+/// JSON array of excluded channels, ?5 JSON array of the only streams, ?6 viewer, ?7
+/// limit.
 pub(super) const CANDIDATES_SQL: &str = "SELECT d.doc_id, d.channel_id, d.seq, m.content
     FROM message_search
-    CROSS JOIN message_search_docs d ON d.doc_id = message_search.rowid
+    CROSS JOIN message_search_docs d ON d.doc_id = -message_search.rowid
     CROSS JOIN messages m ON m.channel_id = d.channel_id AND m.seq = d.seq
     WHERE message_search MATCH ?1
       AND message_search.rowid >= ?2 AND message_search.rowid <= ?3
@@ -48,7 +51,7 @@ pub(super) const CANDIDATES_SQL: &str = "SELECT d.doc_id, d.channel_id, d.seq, m
       AND (?5 IS NULL OR d.channel_id IN (SELECT value FROM json_each(?5)))
       AND NOT EXISTS (SELECT 1 FROM hidden h
                       WHERE h.user_id = ?6 AND h.channel_id = d.channel_id AND h.seq = d.seq)
-    ORDER BY message_search.rowid DESC
+    ORDER BY message_search.rowid
     LIMIT ?7";
 
 /// Communities a user may find by name. ?1 user, ?2 folded text, ?3 now, ?4 limit.
@@ -177,8 +180,8 @@ impl SearchStore for SqliteTx<'_> {
         let rows = statement.query_map(
             params![
                 match_expression(search),
-                lowest,
-                highest,
+                highest.saturating_neg(),
+                lowest.saturating_neg(),
                 id_list(excluded)?,
                 id_list(search.only_streams)?,
                 search.viewer.as_str(),
