@@ -23,6 +23,12 @@ pub const FRAME_OVERHEAD_BYTES: usize = 768;
 /// The smallest `max_frame_bytes` a server accepts.
 pub const MIN_FRAME_BYTES: usize = 1024;
 
+/// The largest `limits.search_query_bytes` a deployment may set.
+pub const MAX_SEARCH_QUERY_BYTES: usize = 4096;
+
+/// The largest `limits.search_max_terms` a deployment may set.
+pub const MAX_SEARCH_TERMS: usize = 64;
+
 /// Configuration of one server instance.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -184,6 +190,23 @@ impl ServerConfig {
         {
             return invalid("limits.thread_auto_archive_ms", error.message);
         }
+        // The search limits bound the full-text expression the store runs.
+        for (field, value, ceiling) in [
+            (
+                "limits.search_query_bytes",
+                self.limits.search_query_bytes,
+                MAX_SEARCH_QUERY_BYTES,
+            ),
+            (
+                "limits.search_max_terms",
+                self.limits.search_max_terms,
+                MAX_SEARCH_TERMS,
+            ),
+        ] {
+            if value == 0 || value > ceiling {
+                return invalid(field, format!("{value} is out of range: 1..={ceiling}"));
+            }
+        }
         Ok(())
     }
 
@@ -255,10 +278,20 @@ mod tests {
             field(|c| c.limits.thread_auto_archive_ms = 60_000),
             "limits.thread_auto_archive_ms"
         );
+        assert_eq!(
+            field(|c| c.limits.search_query_bytes = 0),
+            "limits.search_query_bytes"
+        );
+        assert_eq!(
+            field(|c| c.limits.search_max_terms = MAX_SEARCH_TERMS + 1),
+            "limits.search_max_terms"
+        );
         let mut at_ceilings = config.clone();
         at_ceilings.limits.max_channels_per_community = 1_000;
         at_ceilings.limits.max_joined_communities = 500;
         at_ceilings.limits.max_members_per_community = 0;
+        at_ceilings.limits.search_query_bytes = MAX_SEARCH_QUERY_BYTES;
+        at_ceilings.limits.search_max_terms = MAX_SEARCH_TERMS;
         at_ceilings.validate().unwrap();
     }
 

@@ -385,6 +385,9 @@ fn is_read_only(request: &Request) -> bool {
             | Request::GetProfiles(_)
             | Request::ListConversations(_)
             | Request::ListBlocked(_)
+            | Request::SearchMessages(_)
+            | Request::SearchChannels(_)
+            | Request::SearchCommunities(_)
     )
 }
 

@@ -10,6 +10,7 @@
 
 pub mod people_samples;
 pub mod samples;
+pub mod search_samples;
 pub mod thread_samples;
 
 use community_protocol::{ClientFrame, Event, GoodbyeReason, Response, ServerFrame};
@@ -66,6 +67,9 @@ pub const RESPONSE_KINDS: &[&str] = &[
     "presences",
     "viewing",
     "voice",
+    "search_results",
+    "channel_matches",
+    "community_matches",
 ];
 
 /// Every `kind` of an event (the crate's own list, checked against serde's names).

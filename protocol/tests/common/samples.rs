@@ -644,6 +644,7 @@ pub fn all_requests() -> Vec<Request> {
     .into_iter()
     .chain(super::thread_samples::requests())
     .chain(super::people_samples::requests())
+    .chain(super::search_samples::requests())
     .collect()
 }
 
@@ -781,6 +782,7 @@ pub fn all_responses() -> Vec<Response> {
     .into_iter()
     .chain(super::thread_samples::responses())
     .chain(super::people_samples::responses())
+    .chain(super::search_samples::responses())
     .collect()
 }
 

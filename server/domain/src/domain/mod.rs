@@ -25,6 +25,7 @@ mod pins;
 mod profiles;
 mod reactions;
 mod reads;
+mod search;
 mod system;
 mod threads;
 mod view;
@@ -147,6 +148,13 @@ impl Domain {
                 self.read(op, caller, |cx| conversations::lists::list(cx, p))
             }
             Request::ListBlocked(_) => self.read(op, caller, conversations::policy::list_blocked),
+            Request::SearchMessages(p) => self.read(op, caller, |cx| search::messages(cx, p)),
+            Request::SearchChannels(p) => {
+                self.read(op, caller, |cx| search::names::channels(cx, p))
+            }
+            Request::SearchCommunities(p) => {
+                self.read(op, caller, |cx| search::names::communities(cx, p))
+            }
             // Changes: one write transaction each.
             Request::CreateCommunity(p) => self.write(op, caller, |cx| communities::create(cx, p)),
             Request::DismissCommunity(p) => {

@@ -7,15 +7,17 @@
 //! sees a [`Tx`], the union of small per-concern traits ([`CommunityStore`],
 //! [`MemberStore`], [`ChannelStore`], [`MessageStore`], [`ReactionStore`], [`PinStore`],
 //! [`ChangeStore`], [`ReadStore`], [`GroupStore`], [`OverrideStore`], [`BanStore`],
-//! [`ThreadStore`], [`ConversationStore`], [`PeopleStore`]). All permission
+//! [`ThreadStore`], [`ConversationStore`], [`PeopleStore`], [`SearchStore`]). All permission
 //! and limit checks happen inside the same transaction as the change they guard, so they
 //! cannot race. A networked engine (PostgreSQL) would implement the same traits.
 
 mod people;
+mod search;
 pub mod sqlite;
 mod threads;
 
 pub use people::{ConversationStore, NewConversation, PeopleStore};
+pub use search::{MessageSearch, SearchCandidate, SearchStore};
 pub use threads::{NewThread, ThreadLink, ThreadRecord, ThreadStore};
 
 use community_protocol::{
@@ -127,7 +129,7 @@ pub struct EditKey {
 /// Which members a member-list query returns (every filter given must match).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MemberFilter<'a> {
-    /// Id or nickname contains this text (case-insensitive).
+    /// Id, nickname or profile display name contains this text (case-insensitive).
     pub query: Option<&'a str>,
     /// Holds this group (`everyone`: every member).
     pub group_id: Option<&'a GroupId>,
@@ -606,6 +608,7 @@ pub trait Tx:
     + ThreadStore
     + ConversationStore
     + PeopleStore
+    + SearchStore
 {
 }
 
@@ -624,6 +627,7 @@ impl<T> Tx for T where
         + ThreadStore
         + ConversationStore
         + PeopleStore
+        + SearchStore
         + ?Sized
 {
 }

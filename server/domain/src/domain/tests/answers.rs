@@ -301,6 +301,40 @@ fn people_ops(env: &Env, seen: &mut BTreeSet<&'static str>) {
     answer(env, seen, "carol", Request::UnblockUser(erin()));
 }
 
+/// The search operations, in community "g".
+fn search_ops(env: &Env, seen: &mut BTreeSet<&'static str>) {
+    use community_protocol::search::{SearchChannels, SearchCommunities, SearchMessages};
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::SearchMessages(SearchMessages {
+            community_id: "g".into(),
+            query: "hello".into(),
+            ..Default::default()
+        }),
+    );
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::SearchChannels(SearchChannels {
+            community_id: "g".into(),
+            query: "gen".into(),
+            limit: None,
+        }),
+    );
+    answer(
+        env,
+        seen,
+        "alice",
+        Request::SearchCommunities(SearchCommunities {
+            query: "guild".into(),
+            limit: None,
+        }),
+    );
+}
+
 #[test]
 fn every_operation_answers_with_the_kind_its_request_accepts() {
     let env = Env::new();
@@ -608,6 +642,7 @@ fn every_operation_answers_with_the_kind_its_request_accepts() {
         }),
     );
     thread_ops(&env, &mut seen, &general, bobs);
+    search_ops(&env, &mut seen);
     answer(
         &env,
         &mut seen,

@@ -21,6 +21,8 @@ mod overrides;
 mod profiles;
 mod reactions;
 mod reads;
+mod search;
+mod search_names;
 mod system;
 mod thread_life;
 mod threads;

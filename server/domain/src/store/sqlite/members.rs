@@ -33,7 +33,9 @@ fn member_from_row(row: &Row<'_>) -> rusqlite::Result<MemberInfo> {
 /// The `WHERE` conditions of a member list: ?1 community, ?2 folded query, ?3 group,
 /// ?4 field key, ?5 field value (each condition is off when its parameter is NULL).
 const MEMBER_FILTER: &str = "community_id = ?1
-    AND (?2 IS NULL OR instr(fold_case(user_id), ?2) > 0 OR instr(fold_case(nickname), ?2) > 0)
+    AND (?2 IS NULL OR instr(fold_case(user_id), ?2) > 0 OR instr(fold_case(nickname), ?2) > 0
+         OR EXISTS (SELECT 1 FROM profiles p WHERE p.user_id = members.user_id
+                    AND instr(fold_case(p.display_name), ?2) > 0))
     AND (?3 IS NULL OR ?3 = 'everyone' OR EXISTS (SELECT 1 FROM member_groups g
             WHERE g.community_id = ?1 AND g.user_id = members.user_id AND g.group_id = ?3))
     AND (?4 IS NULL OR EXISTS (SELECT 1 FROM member_fields f

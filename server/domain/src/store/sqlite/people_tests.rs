@@ -146,5 +146,5 @@ fn a_version_4_database_upgrades_to_people() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 5);
+    const { assert!(SCHEMA_VERSION >= 5) };
 }

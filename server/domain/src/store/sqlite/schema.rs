@@ -15,6 +15,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     V3_PERMISSIONS,
     V4_THREADS,
     V5_PEOPLE,
+    V6_SEARCH,
 ];
 
 /// The schema version this build writes.
@@ -460,4 +461,99 @@ CREATE TABLE profiles (
     fields         TEXT NOT NULL,
     updated_at_ms  INTEGER NOT NULL
 ) WITHOUT ROWID;
+"#;
+
+/// Version 6: message search. `message_search` is a contentless FTS5 index (it stores
+/// tokens, not text) with two columns: `body`, the protocol's index text of a message
+/// (`community_protocol::search::index_text` of its `indexable_text`, as the SQL function
+/// `search_text` computes it from the stored content), and `tags`, the tokens filters
+/// match exactly (`search_tags`: the community, the stream and the sender, hex-encoded).
+/// `message_search_docs` maps an index row back to its message and names the channel
+/// whose readers may read it (`scope_id`: a thread's channel, else the stream itself).
+///
+/// A message's position (`message_search_docs.doc_id`) is `created_at_ms << 20` plus its
+/// rank among the messages of that millisecond, so positions follow time and a time
+/// range is a range of positions. Its index row id is minus its position: FTS5 reads
+/// posting lists fastest in their stored (ascending) order, which is then newest first.
+/// (The mapping keeps positive ids, which it appends in order.)
+///
+/// Triggers keep the index exact inside the transaction of every write to `messages`:
+/// a message with searchable text is indexed when stored, re-indexed when its content
+/// changes (an edit) and dropped when it has no searchable text any more (a recall) or
+/// is deleted (its channel, thread or conversation deleted, its community dismissed:
+/// the foreign keys cascade to `messages`, which fires the delete trigger). The
+/// existing messages are indexed here, newest first (ascending row ids).
+const V6_SEARCH: &str = r#"
+CREATE TABLE message_search_docs (
+    doc_id      INTEGER PRIMARY KEY,
+    channel_id  TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    scope_id    TEXT NOT NULL
+);
+CREATE UNIQUE INDEX message_search_docs_by_message ON message_search_docs (channel_id, seq);
+
+CREATE VIRTUAL TABLE message_search USING fts5(
+    body, tags,
+    content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '1 2 3'
+);
+
+-- A message's position: the next free one of its millisecond (times clamped to
+-- 0 ..= 2^43 - 1); its index row id is minus that.
+CREATE TRIGGER message_search_insert AFTER INSERT ON messages
+WHEN search_text(NEW.content) IS NOT NULL
+BEGIN
+    INSERT INTO message_search_docs (doc_id, channel_id, seq, scope_id)
+    SELECT COALESCE(MAX(d.doc_id) + 1, b.base), NEW.channel_id, NEW.seq,
+           COALESCE((SELECT parent_channel_id FROM channels WHERE channel_id = NEW.channel_id),
+                    NEW.channel_id)
+    FROM (SELECT MAX(0, MIN(NEW.created_at_ms, 8796093022207)) << 20 AS base) b
+    LEFT JOIN message_search_docs d ON d.doc_id BETWEEN b.base AND b.base + 1048575;
+    INSERT INTO message_search (rowid, body, tags)
+    SELECT -doc_id, search_text(NEW.content),
+           search_tags(NEW.community_id, NEW.channel_id, NEW.sender_id)
+    FROM message_search_docs WHERE channel_id = NEW.channel_id AND seq = NEW.seq;
+END;
+
+CREATE TRIGGER message_search_update AFTER UPDATE OF content ON messages
+BEGIN
+    DELETE FROM message_search WHERE rowid =
+        -(SELECT doc_id FROM message_search_docs WHERE channel_id = OLD.channel_id AND seq = OLD.seq);
+    DELETE FROM message_search_docs
+    WHERE channel_id = OLD.channel_id AND seq = OLD.seq AND search_text(NEW.content) IS NULL;
+    INSERT INTO message_search_docs (doc_id, channel_id, seq, scope_id)
+    SELECT next_id, NEW.channel_id, NEW.seq, scope_id FROM (
+        SELECT COALESCE(MAX(d.doc_id) + 1, b.base) AS next_id,
+               COALESCE((SELECT parent_channel_id FROM channels WHERE channel_id = NEW.channel_id),
+                        NEW.channel_id) AS scope_id
+        FROM (SELECT MAX(0, MIN(NEW.created_at_ms, 8796093022207)) << 20 AS base) b
+        LEFT JOIN message_search_docs d ON d.doc_id BETWEEN b.base AND b.base + 1048575)
+    WHERE search_text(NEW.content) IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM message_search_docs
+                      WHERE channel_id = NEW.channel_id AND seq = NEW.seq);
+    INSERT INTO message_search (rowid, body, tags)
+    SELECT -doc_id, search_text(NEW.content),
+           search_tags(NEW.community_id, NEW.channel_id, NEW.sender_id)
+    FROM message_search_docs WHERE channel_id = NEW.channel_id AND seq = NEW.seq;
+END;
+
+CREATE TRIGGER message_search_delete AFTER DELETE ON messages
+BEGIN
+    DELETE FROM message_search WHERE rowid =
+        -(SELECT doc_id FROM message_search_docs WHERE channel_id = OLD.channel_id AND seq = OLD.seq);
+    DELETE FROM message_search_docs WHERE channel_id = OLD.channel_id AND seq = OLD.seq;
+END;
+
+INSERT INTO message_search_docs (doc_id, channel_id, seq, scope_id)
+SELECT (t.at << 20) + ROW_NUMBER() OVER (PARTITION BY t.at ORDER BY t.channel_id, t.seq) - 1,
+       t.channel_id, t.seq, t.scope_id
+FROM (SELECT MAX(0, MIN(m.created_at_ms, 8796093022207)) AS at, m.channel_id, m.seq,
+             COALESCE(c.parent_channel_id, m.channel_id) AS scope_id
+      FROM messages m JOIN channels c ON c.channel_id = m.channel_id
+      WHERE search_text(m.content) IS NOT NULL) t;
+INSERT INTO message_search (rowid, body, tags)
+SELECT -d.doc_id, search_text(m.content), search_tags(m.community_id, m.channel_id, m.sender_id)
+FROM message_search_docs d JOIN messages m ON m.channel_id = d.channel_id AND m.seq = d.seq
+ORDER BY d.doc_id DESC;
 "#;
