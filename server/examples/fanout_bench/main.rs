@@ -46,19 +46,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
-use community_protocol::request::{
-    CreateChannel, CreateCommunity, InviteMembers, Login, SendMessage,
-};
+use community_protocol::request::{CreateChannel, CreateCommunity, InviteMembers, SendMessage};
 use community_protocol::{
-    ChannelId, ClientFrame, CommunityId, Mentions, MessageContent, PROTOCOL_VERSION, Priority,
-    Request, Response, ServerFrame, UserId, codec,
+    ChannelId, ClientFrame, CommunityId, Mentions, MessageContent, Priority, Request, Response,
+    UserId, codec,
 };
 use community_server::{RunningServer, ServerConfig};
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 mod client;
 mod setup;

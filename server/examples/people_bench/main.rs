@@ -42,16 +42,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use clap::Parser;
-use community_protocol::request::{CreateChannel, CreateCommunity, InviteMembers, Login};
-use community_protocol::{
-    ClientFrame, PROTOCOL_VERSION, Request, Response, ServerFrame, UserId, codec,
-};
+use community_protocol::request::{CreateChannel, CreateCommunity, InviteMembers};
+use community_protocol::{Request, Response, UserId};
 use community_server::{RunningServer, ServerConfig};
-use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 mod client;
 
@@ -60,7 +53,7 @@ use client::Stats;
 #[path = "../shared/wire.rs"]
 mod wire;
 
-use wire::{BoxError, Ws, cpu_us, hello_login, request, user};
+use wire::{BoxError, Ws, cpu_us, hello_login, request, send_frame, user};
 
 /// The name this bench gives in its `hello`.
 const CLIENT_NAME: &str = "people-bench";
