@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The bindings' test command: builds the FFI library, checks that the generated sources
-# (Kotlin, Python, Swift via uniffi; the C header via cbindgen) are fresh, then runs the
-# same scenario in Kotlin (JVM + JNA), Python (asyncio) and C (under valgrind when
-# present) against a real community-server on 127.0.0.1, and builds the examples.
+# (Kotlin, Python, Swift via uniffi; the C header via cbindgen; C# via
+# bindings/csharp/generate.py) are fresh, then runs the same scenario in Kotlin (JVM + JNA),
+# Python (asyncio), C (under valgrind when present) and C# (Mono, tests/csharp.sh) against
+# a real community-server on 127.0.0.1, and builds the examples.
 #
 #   bash tests/bindings.sh            # check + test (fails when a generated file is stale)
 #   bash tests/bindings.sh --update   # rewrite the generated files, then test
@@ -43,6 +44,8 @@ done
 mkdir -p "$GEN/c"
 "$CBINDGEN" --quiet --config sdk-ffi/cbindgen.toml --crate community-sdk-ffi \
   --output "$GEN/c/community_sdk.h" sdk-ffi
+# The C# binding's generated sources, from the header just generated (and the FFI records).
+python3 bindings/csharp/generate.py --header "$GEN/c/community_sdk.h" --out "$GEN/csharp"
 STALE=0
 fresh() { # generated checked-in
   if ! cmp -s "$1" "$2"; then
@@ -60,6 +63,9 @@ fresh "$GEN/swift/CommunitySDK.swift" bindings/swift/Sources/CommunitySDK/genera
 fresh "$GEN/swift/CommunitySDKFFI.h" bindings/swift/Sources/CommunitySDKFFI/include/CommunitySDKFFI.h
 fresh "$GEN/swift/CommunitySDKFFI.modulemap" bindings/swift/Sources/CommunitySDKFFI/include/module.modulemap
 fresh "$GEN/c/community_sdk.h" include/community_sdk.h
+for cs in Native/NativeMethods.g.cs Generated/Codes.g.cs Generated/Records.g.cs Generated/Api.g.cs; do
+  fresh "$GEN/csharp/Runtime/$cs" "bindings/csharp/Runtime/$cs"
+done
 if [ "$STALE" = 1 ]; then
   echo "generated bindings are stale"; exit 1
 fi
@@ -128,5 +134,8 @@ RUN_CP=$WORK/kotlin.jar:$KCP:$KOTLIN_LIB/kotlin-stdlib.jar
 java -Djna.library.path="$TARGET/debug" -cp "$RUN_CP" BindingsTestKt | tee "$WORK/kotlin.log"
 expect_summary "$WORK/kotlin.log"
 java -Djna.library.path="$TARGET/debug" -cp "$RUN_CP" dev.community.examples.QuickstartKt
+
+step "C# (Mono: mcs + mono, the P/Invoke model of Unity)"
+bash tests/csharp.sh
 
 step "bindings passed in $(( $(date +%s) - START )) s"
