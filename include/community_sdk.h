@@ -305,6 +305,10 @@
 // More users in one presence or profile request than allowed.
 #define CSDK_ERR_TOO_MANY_USERS 5036
 
+// A search query that cannot be run: empty, too long, too many terms, an unclosed
+// quote, a `*` inside a word.
+#define CSDK_ERR_INVALID_SEARCH_QUERY 5037
+
 // An unexpected server failure; the request may be retried.
 #define CSDK_ERR_INTERNAL 9000
 
@@ -392,6 +396,9 @@
 
 // Everything (bypasses every override).
 #define CSDK_PERMISSION_ADMINISTRATOR 65536
+
+// Hits per page of a message search when its options name no `"limit"`.
+#define CSDK_DEFAULT_SEARCH_LIMIT 20
 
 // A client (opaque). Create it with `csdk_client_new`, free it with `csdk_client_free`.
 typedef struct CsdkClient CsdkClient;
@@ -877,7 +884,7 @@ int32_t csdk_community_set_notification(const struct CsdkClient *client,
                                         const char *community_id,
                                         const char *status);
 
-// A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
+// A page of members, optionally filtered by id, nickname or display name (`limit` 1..=100, default 100).
 //
 // `query` may be NULL.
 // `cursor` may be NULL.
@@ -2047,6 +2054,94 @@ int32_t csdk_channel_voice_participants(const struct CsdkClient *client,
                                         const char *channel_id,
                                         char **out_json);
 
+// Searches the cached messages only (works offline): ranked by relevance, then newest first; `server` is `not_asked`. A malformed query fails with `invalid_search_query` (5037) before anything is read; hidden, recalled and system messages are never found. Highlights are byte ranges of the snippet's UTF-8 text.
+//
+// `options_json`: `SearchOptions` JSON.
+// `*out_json` gets `SearchResults` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_search_local(const struct CsdkClient *client,
+                                 const char *options_json,
+                                 char **out_json);
+
+// Searches the cached messages and, when `options.community_id` is set, the server's full history of that community, merged with each message once (the server's copy wins; `source` says where a hit came from). When the server cannot answer, the local hits come back with `server` = `failed` and its error: a server failure never fails the search, a malformed query (5037) does.
+//
+// `options_json`: `SearchOptions` JSON.
+// `*out_json` gets `SearchResults` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_search(const struct CsdkClient *client,
+                           const char *options_json,
+                           char **out_json);
+
+// Communities whose name contains `text` (case-insensitive): the joined ones in the cache and those the server knows (joined, or open to joining), each once; joined ones first, then names starting with the text.
+//
+// `*out_json` gets `CommunitySearchResults` JSON.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_search_communities(const struct CsdkClient *client,
+                                       const char *text,
+                                       char **out_json);
+
+// Searches this community's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` is this community.
+//
+// `options_json`: `SearchOptions` JSON.
+// `*out_json` gets `SearchResults` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_search(const struct CsdkClient *client,
+                              const char *community_id,
+                              const char *options_json,
+                              char **out_json);
+
+// Channels of this community whose name contains `text` (case-insensitive): the cached visible ones and those the server lists, each once, names starting with the text first.
+//
+// `*out_json` gets `ChannelSearchResults` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_search_channels(const struct CsdkClient *client,
+                                       const char *community_id,
+                                       const char *text,
+                                       char **out_json);
+
+// A page of the members whose display name, nickname or id contains `text` (case-insensitive), from the server (`limit` 1..=100, default 100); an empty or too long text is `invalid_search_query`.
+//
+// `limit`: 0 for none.
+// `*out_json` gets `MemberPage` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_community_search_members(const struct CsdkClient *client,
+                                      const char *community_id,
+                                      const char *text,
+                                      uint32_t limit,
+                                      char **out_json);
+
+// Searches this channel's, thread's or conversation's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` and `options.channel_id` are this stream's.
+//
+// `options_json`: `SearchOptions` JSON.
+// `*out_json` gets `SearchResults` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_channel_search(const struct CsdkClient *client,
+                            const char *community_id,
+                            const char *channel_id,
+                            const char *options_json,
+                            char **out_json);
+
 // `csdk_channel_send` on the message stream of thread `thread_id` of channel
 // `channel_id` (checked in the channel, as the server checks it):
 // Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
@@ -2405,6 +2500,23 @@ int32_t csdk_thread_typers(const struct CsdkClient *client,
                            const char *community_id,
                            const char *channel_id,
                            const char *thread_id,
+                           char **out_json);
+
+// `csdk_channel_search` on the message stream of thread `thread_id` of channel
+// `channel_id` (checked in the channel, as the server checks it):
+// Searches this channel's, thread's or conversation's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` and `options.channel_id` are this stream's.
+//
+// `options_json`: `SearchOptions` JSON.
+// `*out_json` gets `SearchResults` JSON.
+//
+// # Safety
+// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_thread_search(const struct CsdkClient *client,
+                           const char *community_id,
+                           const char *channel_id,
+                           const char *thread_id,
+                           const char *options_json,
                            char **out_json);
 
 // `"@me"`, the id of the reserved community of direct and group conversations: pass it

@@ -9,13 +9,16 @@
  * the digest on the parent message, the channel's thread list, an archived thread
  * refusing a post with 4015); people (a direct conversation read by its receiver, a
  * message through a block refused with 4017, a display name, presence, typing, voice);
- * a 301-character community name fails with 5000 (name_too_long). Prints
+ * search (a word and a CJK substring highlighted on the right bytes, a malformed query
+ * refused with 5037, the merged search with each message once, channels, communities and
+ * members by name); a 301-character community name fails with 5000 (name_too_long). Prints
  * "N passed, N failed". Kept valgrind-clean. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "community_sdk.h"
@@ -676,6 +679,129 @@ static CsdkClient *new_client(const char *url, const char *name) {
   return client;
 }
 
+/* The first hit object of a SearchResults JSON whose message text is `text`: returns a
+ * pointer into `json` at that hit's "snippet" (NULL when absent). Hits list "message"
+ * before "snippet" (the record's field order). */
+static const char *hit_snippet(const char *json, const char *text) {
+  char needle[256];
+  snprintf(needle, sizeof needle, "\"text\":\"%s\"", text);
+  const char *at = json ? strstr(json, needle) : NULL;
+  return at ? strstr(at, "\"snippet\":") : NULL;
+}
+
+/* Search: a word and a CJK substring in the cache (the highlight's byte range covers the
+ * right bytes of the UTF-8 snippet), a malformed query refused with 5037, the merged search
+ * with each message once, channels, communities and members by name. */
+static void search(CsdkClient *alice, CsdkClient *bob) {
+  char *community = NULL, *channel = NULL, *json = NULL, *echo = NULL;
+  ok(csdk_client_create_community(alice, "{\"name\":\"C search\"}", &community), "search community");
+  ok(csdk_community_create_channel(alice, community, "{\"name\":\"c-lanterns\"}", &channel), "#c-lanterns");
+  ok(csdk_client_join_community(bob, community, NULL, &json), "bob joins the search community");
+  csdk_string_free(json);
+  json = NULL;
+  if (!community || !channel) goto done;
+  const char *texts[3] = {"the lantern parade starts at eight", "bring a Lantern and a friend",
+                          "\xE6\x98\x8E\xE6\x97\xA5\xE6\x9D\xB1\xE4\xBA\xAC\xE9\x83\xBD\xE3\x81\xAB\xE8\xA1\x8C\xE3\x81\x8D\xE3\x81\xBE\xE3\x81\x99"};
+  uint64_t seqs[3] = {0, 0, 0};
+  for (int i = 0; i < 3; i++) {
+    echo = NULL;
+    ok(csdk_channel_send_text(alice, community, channel, texts[i], &echo), "send a message to search");
+    char local_id[80];
+    json_str(echo, "local_id", local_id, sizeof local_id);
+    csdk_string_free(echo);
+    ok(csdk_client_wait_for_send(alice, local_id, &seqs[i]), "the message to search is sent");
+  }
+
+  /* Local: both messages with the word, each highlighted on "lantern" / "Lantern". */
+  char options[256];
+  snprintf(options, sizeof options, "{\"query\":\"lantern\",\"community_id\":\"%s\"}", community);
+  int found = 0;
+  for (int i = 0; i < 300 && !found; i++) {
+    json = NULL;
+    found = csdk_client_search_local(alice, options, &json) == CSDK_OK && hit_snippet(json, texts[0]) &&
+            hit_snippet(json, texts[1]);
+    if (found) {
+      CHECK(strstr(json, "\"server\":{\"type\":\"not_asked\"}") && strstr(json, "\"source\":\"local\""),
+            "a local search asks no server: %s", json);
+      for (int t = 0; t < 2; t++) {
+        const char *snippet = hit_snippet(json, texts[t]);
+        char text[256];
+        json_str(snippet, "text", text, sizeof text);
+        size_t start = json_u64(snippet, "start"), end = json_u64(snippet, "end");
+        CHECK(end == start + 7 && end <= strlen(text) && strncasecmp(text + start, "lantern", 7) == 0,
+              "the highlight covers the word: %s [%zu, %zu)", text, start, end);
+      }
+    }
+    csdk_string_free(json);
+    if (!found) pause_ms(100);
+  }
+  CHECK(found, "the local search finds both messages with the word");
+
+  /* A CJK substring: in C the byte range indexes the UTF-8 text directly. */
+  const char *tokyo = "\xE6\x9D\xB1\xE4\xBA\xAC"; /* 東京 */
+  char cjk[256];
+  snprintf(cjk, sizeof cjk, "{\"query\":\"%s\",\"channel_id\":\"%s\"}", tokyo, channel);
+  json = NULL;
+  ok(csdk_client_search_local(alice, cjk, &json), "search a CJK substring");
+  const char *snippet = hit_snippet(json, texts[2]);
+  char text[256];
+  json_str(snippet, "text", text, sizeof text);
+  size_t start = json_u64(snippet, "start"), end = json_u64(snippet, "end");
+  CHECK(snippet && json_u64(json, "seq") == seqs[2] && start == 6 && end == 12 && strcmp(text, texts[2]) == 0 &&
+            memcmp(text + start, tokyo, end - start) == 0,
+        "the CJK highlight covers the bytes of the substring: %s", json ? json : "NULL");
+  csdk_string_free(json);
+
+  /* A malformed query: CSDK_ERR_INVALID_SEARCH_QUERY, locally and merged. */
+  json = NULL;
+  int32_t code = csdk_client_search_local(alice, "{\"query\":\"\\\"unclosed\"}", &json);
+  CHECK(code == CSDK_ERR_INVALID_SEARCH_QUERY && code == 5037 && json == NULL, "a malformed query is 5037 (got %d)", code);
+  char *error = csdk_last_error();
+  CHECK(error && strstr(error, "\"name\":\"invalid_search_query\"") && strstr(error, "\"kind\":\"limit\""),
+        "the error JSON: %s", error ? error : "NULL");
+  csdk_string_free(error);
+  code = csdk_channel_search(alice, community, channel, "{\"query\":\"\\\"unclosed\"}", &json);
+  CHECK(code == CSDK_ERR_INVALID_SEARCH_QUERY && json == NULL, "merged: 5037 too (got %d)", code);
+
+  /* Merged with the server: each message once (the server's copy). */
+  json = NULL;
+  ok(csdk_channel_search(alice, community, channel, "{\"query\":\"lantern\"}", &json), "merged search");
+  int hits = 0;
+  for (const char *at = json; at && (at = strstr(at, "\"snippet\":")) != NULL; at++) hits++;
+  CHECK(hits == 2 && hit_snippet(json, texts[0]) && hit_snippet(json, texts[1]) &&
+            strstr(json, "\"server\":{\"type\":\"answered\"}"),
+        "the merged search holds each message once, the server answered: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  json = NULL;
+  snprintf(cjk, sizeof cjk, "{\"query\":\"%s\"}", tokyo);
+  ok(csdk_community_search(bob, community, cjk, &json), "bob's merged search");
+  CHECK(json && json_u64(json, "seq") == seqs[2] && strstr(json, "\"source\":\"server\"") &&
+            strstr(json, "\"answered\""),
+        "bob finds the message through the server: %s", json ? json : "NULL");
+  csdk_string_free(json);
+
+  /* Channels, communities and members by name. */
+  json = NULL;
+  ok(csdk_community_search_channels(alice, community, "LANTERN", &json), "channel search");
+  CHECK(json && strstr(json, channel) && strstr(json, "\"name\":\"c-lanterns\"") && strstr(json, "\"answered\""),
+        "the channel is found by name: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  json = NULL;
+  ok(csdk_client_search_communities(alice, "c sea", &json), "community search");
+  CHECK(json && strstr(json, community), "the community is found by name: %s", json ? json : "NULL");
+  csdk_string_free(json);
+  json = NULL;
+  ok(csdk_community_search_members(alice, community, "bo", 0, &json), "member search");
+  CHECK(json && json_u64(json, "total_count") == 1 && strstr(json, "\"user_id\":\"bob\""), "bob is found: %s",
+        json ? json : "NULL");
+  csdk_string_free(json);
+  CHECK(CSDK_DEFAULT_SEARCH_LIMIT == 20, "the default page of a search");
+
+done:
+  csdk_string_free(community);
+  csdk_string_free(channel);
+}
+
 int main(void) {
   const char *url = env("CSDK_SERVER_URL");
   CsdkClient *alice = new_client(url, "alice");
@@ -809,6 +935,7 @@ int main(void) {
   roles(alice, bob);
   threads(alice, bob);
   people(alice, bob);
+  search(alice, bob);
 
   /* A 301-character name is a typed limit error: 5000 name_too_long. */
   char params[400] = "{\"name\":\"";

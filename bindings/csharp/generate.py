@@ -802,7 +802,15 @@ def gen_codes(defines) -> str:
         if name.startswith("CSDK_PERMISSION_"):
             out += summary(doc, "        ")
             out.append(f"        {pascal(name[len('CSDK_PERMISSION_'):].lower())} = {value}UL,")
-    out += ["    }", "}", ""]
+    out += ["    }"]
+    others = [d for d in defines if d[0] != "CSDK_OK" and not d[0].startswith(("CSDK_ERR_", "CSDK_PERMISSION_"))]
+    if others:
+        out += ["", "    /// <summary>The other constants of the C ABI (<c>CSDK_*</c>).</summary>", "    public static class Constants", "    {"]
+        for name, value, doc in others:
+            out += summary(doc, "        ")
+            out.append(f"        public const int {pascal(name[len('CSDK_'):].lower())} = {value};")
+        out += ["    }"]
+    out += ["}", ""]
     return "\n".join(out)
 
 

@@ -16,7 +16,10 @@
 //! so [`run`] hands every wake to a second dedicated thread (`community-sdk-wakes`). Both
 //! threads stop for good in [`stop_callbacks`], which a host calls at exit: a thread that
 //! entered a finalizing Python interpreter would be killed inside Rust frames and abort the
-//! process ("exception not rethrown").
+//! process ("exception not rethrown"). For the same reason a foreign listener is released
+//! (its last reference dropped, which calls into its language) on the callback thread,
+//! never on a runtime thread that aborts its subscription's task ([`release`]); after
+//! [`stop_callbacks`] it is leaked instead.
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -239,6 +242,23 @@ pub fn stop_callbacks() {
     WAKES.wait_idle(deadline);
 }
 
+/// Drops `value` on the callback thread (at once when called there). For foreign objects
+/// (listeners): releasing one calls into its language, which must not happen on a runtime
+/// thread. Once callbacks are stopped (the process exits) the value is leaked instead.
+pub fn release<T: Send + 'static>(value: T) {
+    if STOPPED.load(Ordering::SeqCst) {
+        std::mem::forget(value);
+        return;
+    }
+    if on_callback_thread() {
+        drop(value);
+        return;
+    }
+    let held = std::mem::ManuallyDrop::new(value);
+    // Run: released there. Never run (stopped, or no thread): leaked, on purpose.
+    let _ = CALLBACKS.dispatch(move || drop(std::mem::ManuallyDrop::into_inner(held)));
+}
+
 /// True when the current thread is the callback thread.
 pub fn on_callback_thread() -> bool {
     std::thread::current().name() == Some(CALLBACK_THREAD_NAME)
@@ -247,6 +267,20 @@ pub fn on_callback_thread() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn released_values_are_dropped_on_the_callback_thread() {
+        struct Noted(mpsc::Sender<Option<String>>);
+        impl Drop for Noted {
+            fn drop(&mut self) {
+                let _ = self.0.send(std::thread::current().name().map(String::from));
+            }
+        }
+        let (sender, dropped) = mpsc::channel();
+        release(Noted(sender));
+        let thread = dropped.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(thread.as_deref(), Some(CALLBACK_THREAD_NAME));
+    }
 
     #[test]
     fn run_maps_panics_and_block_on_refuses_runtime_threads() {

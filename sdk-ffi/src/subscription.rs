@@ -89,7 +89,9 @@ where
     L: Fn(T) + Send + Sync + 'static,
 {
     let gate = Arc::new(Gate::default());
-    let listener: Arc<dyn Fn(T) + Send + Sync> = Arc::new(listener);
+    // Aborting the task may drop the last reference on a runtime thread: the listener
+    // itself is released on the callback thread.
+    let listener = Arc::new(Foreign(Some(listener)));
     let task_gate = Arc::clone(&gate);
     let task = runtime::runtime()?.spawn(async move {
         while let Some(value) = source.next_value().await {
@@ -101,7 +103,9 @@ where
             let (delivered, done) = oneshot::channel::<()>();
             let job = move || {
                 let _delivered = delivered;
-                gate.deliver(value, &*listener);
+                if let Some(listener) = &listener.0 {
+                    gate.deliver(value, listener);
+                }
             };
             if !dispatch(job) {
                 tracing::error!("no callback thread; the subscription ends");
@@ -116,6 +120,18 @@ where
         task.abort();
     }
     Ok(gate)
+}
+
+/// A foreign listener (or a closure holding one), released on the callback thread when
+/// its subscription ends ([`runtime::release`]).
+struct Foreign<L: Send + 'static>(Option<L>);
+
+impl<L: Send + 'static> Drop for Foreign<L> {
+    fn drop(&mut self) {
+        if let Some(listener) = self.0.take() {
+            runtime::release(listener);
+        }
+    }
 }
 
 /// What a subscribe call returns to Kotlin, Swift and Python: cancel it, or drop it (close

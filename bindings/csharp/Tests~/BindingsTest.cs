@@ -3,7 +3,9 @@
 // as the C, Python and Kotlin tests — two users log in, a community and a channel, a
 // subscription on a "main thread" (a SynchronizationContext) receiving 10 messages, unread
 // 10 -> mark_read -> 0, the life of a message with typed refusals, a thread, a direct
-// conversation through a block, typed errors (5000 name_too_long), close — then a callback
+// conversation through a block, search (a word and a CJK substring highlighted, 5037 for a
+// malformed query, merged hits once, channels by name), typed errors (5000
+// name_too_long), close — then a callback
 // storm (10,000 events through 10,000 subscriptions, disposal races, throwing handlers,
 // garbage collections) that must end with no crash and no GCHandle left. Also checks every
 // [DllImport] against the native library and the JSON reader/writer. Prints
@@ -355,6 +357,7 @@ internal static class BindingsTest
             MessageLife(alice, bob, community, channel);
             Threads(alice, bob, channel);
             People(alice, bob);
+            Search(alice, bob);
 
             // A 301-character name is a typed limit error: 5000 name_too_long.
             var tooLong = Failure(() => alice.CreateCommunityAsync(new NewCommunity { Name = new string('x', 301) })) as SdkException.Limit;
@@ -440,6 +443,69 @@ internal static class BindingsTest
         Expect(() => alice.SetProfileAsync(new ProfileUpdate { DisplayName = "Alice of C#" }).Result, "set_profile");
         Expect(() => bob.FetchProfilesAsync(new[] { "alice" }).Result, "fetch_profiles");
         Check(bob.DisplayName("alice") == "Alice of C#", "display name: " + bob.DisplayName("alice"));
+    }
+
+    private static void Search(Client alice, Client bob)
+    {
+        // Highlights are UTF-8 byte ranges; HighlightRanges gives UTF-16 ones ("👍 " is 5
+        // bytes but 3 UTF-16 units, each CJK character 3 bytes but 1 unit).
+        var sample = new Snippet { Text = "👍 東京 ok", Highlights = new List<Highlight> { new Highlight { Start = 5, End = 11 }, new Highlight { Start = 12, End = 14 } } };
+        var sampleRanges = sample.HighlightRanges();
+        Check(sampleRanges.Count == 2 && sampleRanges[0].Start == 3 && sampleRanges[0].Length == 2 && sampleRanges[1].Start == 6 && sampleRanges[1].Length == 2,
+              "UTF-16 ranges: " + string.Join(", ", sampleRanges));
+        Check(string.Join("|", sample.HighlightedTexts()) == "東京|ok", "highlighted texts: " + string.Join("|", sample.HighlightedTexts()));
+        Check(Constants.DefaultSearchLimit == 20, "CSDK_DEFAULT_SEARCH_LIMIT");
+
+        var community = Expect(() => alice.CreateCommunityAsync(new NewCommunity { Name = "C# search" }).Result, "search community");
+        var channel = Expect(() => community.CreateChannelAsync(new NewChannel { Name = "cs-lanterns" }).Result, "#cs-lanterns");
+        Expect(() => bob.JoinCommunityAsync(community.Id).Result, "bob joins the search community");
+        if (community == null || channel == null) return;
+        var texts = new[] { "the lantern parade starts at eight", "bring a Lantern and a friend", "明日東京都に行きます" };
+        var seqs = texts.Select(t => Expect(() => alice.WaitForSendAsync(channel.SendTextAsync(t).Result.LocalId).Result, "send " + t)).ToList();
+
+        // Local (the cache, offline too): both messages with the word, each highlighted.
+        SearchResults local = null;
+        Check(Until(() =>
+        {
+            local = alice.SearchLocalAsync(new SearchOptions { Query = "lantern", CommunityId = community.Id }).Result;
+            return local.Hits.Count >= 2;
+        }), "the local search finds both messages");
+        Check(local != null && new HashSet<ulong>(local.Hits.Select(h => h.Message.Seq)).SetEquals(seqs.Take(2)), "local hits");
+        Check(local != null && local.Server is ServerSearch.NotAsked && local.Hits.All(h => h.Source == HitSource.Local), "local: no server asked");
+        Check(local != null && local.Hits.All(h => string.Join("|", h.Snippet.HighlightedTexts()).ToLowerInvariant() == "lantern"), "the word is highlighted");
+
+        // A CJK substring: the highlight covers exactly 東京 (bytes 6..12, UTF-16 2..4).
+        var cjk = Expect(() => alice.SearchLocalAsync(new SearchOptions { Query = "東京", ChannelId = channel.Id }).Result, "CJK search");
+        var hit = cjk == null ? null : cjk.Hits.SingleOrDefault();
+        Check(hit != null && hit.Message.Seq == seqs[2] && hit.Snippet.Text == texts[2], "the CJK message is found");
+        Check(hit != null && hit.Snippet.Highlights.Count == 1 && hit.Snippet.Highlights[0].Start == 6 && hit.Snippet.Highlights[0].End == 12, "byte range 6..12");
+        var range = hit == null ? default(TextRange) : hit.Snippet.HighlightRanges().Single();
+        Check(range.Start == 2 && range.Length == 2 && hit.Snippet.Text.Substring(range.Start, range.Length) == "東京", "UTF-16 range 2+2: " + range);
+
+        // A malformed query is the typed error invalid_search_query (5037), locally and merged.
+        var malformed = Failure(() => alice.SearchLocalAsync(new SearchOptions { Query = "\"unclosed" })) as SdkException.Limit;
+        Check(malformed != null && malformed.Code == ErrorCodes.InvalidSearchQuery && malformed.Code == 5037 && malformed.Name == "invalid_search_query",
+              "a malformed query: " + malformed);
+        var mergedMalformed = Failure(() => channel.SearchAsync(new SearchOptions { Query = "\"unclosed" })) as SdkException.Limit;
+        Check(mergedMalformed != null && mergedMalformed.Code == 5037, "merged, a malformed query: " + mergedMalformed);
+
+        // Merged with the server: each message once (the server's copy); bob finds the CJK one through the server.
+        var merged = Expect(() => channel.SearchAsync(new SearchOptions { Query = "lantern" }).Result, "merged search");
+        Check(merged != null && merged.Server is ServerSearch.Answered, "the server answered: " + (merged == null ? null : merged.Server));
+        var keys = merged == null ? new List<string>() : merged.Hits.Select(h => h.Message.ChannelId + "#" + h.Message.Seq).ToList();
+        Check(keys.Count == 2 && keys.Distinct().Count() == 2 && merged.Hits.All(h => seqs.Take(2).Contains(h.Message.Seq)), "each message once: " + string.Join(", ", keys));
+        var bobs = Expect(() => bob.Community(community.Id).SearchAsync(new SearchOptions { Query = "東京" }).Result, "bob's merged search");
+        Check(bobs != null && bobs.Server is ServerSearch.Answered && bobs.Hits.Count == 1 && bobs.Hits[0].Message.Seq == seqs[2]
+              && bobs.Hits[0].Source == HitSource.Server && bobs.Hits[0].Snippet.HighlightedTexts().Single() == "東京", "bob finds it through the server");
+
+        // Channels, communities and members by name.
+        var channels = Expect(() => community.SearchChannelsAsync("LANTERN").Result, "channel search");
+        Check(channels != null && channels.Server is ServerSearch.Answered && channels.Channels.Select(c => c.ChannelId).SequenceEqual(new[] { channel.Id }),
+              "the channel is found by name");
+        var communities = Expect(() => alice.SearchCommunitiesAsync("c# sea").Result, "community search");
+        Check(communities != null && communities.Communities.Any(c => c.CommunityId == community.Id), "the community is found by name");
+        var members = Expect(() => community.SearchMembersAsync("bo", 0).Result, "member search");
+        Check(members != null && members.Items.Select(m => m.UserId).SequenceEqual(new[] { "bob" }), "bob is found");
     }
 
     // ------------------------------------------------------------------------------------

@@ -521,6 +521,84 @@ class BindingsTest(unittest.IsolatedAsyncioTestCase):
             await asyncio.sleep(0.1)
         self.fail(f"message {seq} stayed {await read()!r}")
 
+    def test_snippet_highlights_become_str_indices(self):
+        # Highlights are UTF-8 byte ranges: "👍 " is 5 bytes but 2 code points, each CJK
+        # character 3 bytes but 1 code point.
+        snippet = sdk.Snippet(
+            text="👍 東京 ok", highlights=[sdk.Highlight(start=5, end=11), sdk.Highlight(start=12, end=14)]
+        )
+        self.assertEqual(sdk.highlight_spans(snippet), [(2, 4), (5, 7)])
+        self.assertEqual(sdk.highlighted_texts(snippet), ["東京", "ok"])
+        self.assertEqual(sdk.highlight_spans(sdk.Snippet(text="plain", highlights=[])), [])
+        self.assertEqual(sdk.default_search_limit(), 20)
+
+    async def test_search_words_cjk_malformed_merged_and_channels(self):
+        community = await self.alice.create_community(
+            sdk.NewCommunity(name="Python search", join_policy=sdk.JoinPolicy.FREE)
+        )
+        channel = await community.create_channel(sdk.NewChannel(name="py-lanterns", kind=sdk.ChannelKind.TEXT))
+        self.assertIsInstance(await self.bob.join_community(community.id(), ""), sdk.JoinOutcome.JOINED)
+        texts = ["the lantern parade starts at eight", "bring a Lantern and a friend", "明日東京都に行きます"]
+        seqs = []
+        for text in texts:
+            echo = await channel.send_text(text)
+            seqs.append(await self.alice.wait_for_send(echo.local_id))
+
+        # Local (the cache, offline too): both messages with the word, each highlighted.
+        scope = sdk.SearchOptions(query="lantern", community_id=community.id())
+        local = await self.alice.search_local(scope)
+        for _ in range(TIMEOUT * 10):
+            if len(local.hits) >= 2:
+                break
+            await asyncio.sleep(0.1)
+            local = await self.alice.search_local(scope)
+        self.assertEqual({hit.message.seq for hit in local.hits}, set(seqs[:2]))
+        self.assertTrue(local.server.is_not_asked(), local.server)
+        self.assertTrue(all(hit.source == sdk.HitSource.LOCAL for hit in local.hits))
+        for hit in local.hits:
+            self.assertEqual([t.lower() for t in sdk.highlighted_texts(hit.snippet)], ["lantern"], hit.snippet)
+
+        # A CJK substring: the highlight covers exactly 東京 (bytes 6..12, str indices 2..4).
+        cjk = await self.alice.search_local(sdk.SearchOptions(query="東京", channel_id=channel.id()))
+        self.assertEqual([hit.message.seq for hit in cjk.hits], [seqs[2]])
+        snippet = cjk.hits[0].snippet
+        self.assertEqual(snippet.text, "明日東京都に行きます")
+        self.assertEqual(snippet.highlights, [sdk.Highlight(start=6, end=12)])
+        self.assertEqual(sdk.highlight_spans(snippet), [(2, 4)])
+        self.assertEqual(snippet.text[2:4], "東京")
+
+        # A malformed query is the typed error invalid_search_query (5037), locally and merged.
+        for search in (
+            lambda: self.alice.search_local(sdk.SearchOptions(query='"unclosed')),
+            lambda: channel.search(sdk.SearchOptions(query='"unclosed')),
+        ):
+            with self.assertRaises(sdk.SdkError.Limit) as caught:
+                await search()
+            self.assertEqual((caught.exception.code, caught.exception.name), (5037, "invalid_search_query"))
+            self.assertEqual(caught.exception.kind(), sdk.ErrorKind.LIMIT)
+
+        # Merged with the server: each message once (the server's copy); bob, who never
+        # opened the channel, finds them through the server.
+        merged = await channel.search(sdk.SearchOptions(query="lantern"))
+        self.assertTrue(merged.server.is_answered(), merged.server)
+        keys = [(hit.message.channel_id, hit.message.seq) for hit in merged.hits]
+        self.assertEqual(len(keys), len(set(keys)), keys)
+        self.assertEqual({seq for _, seq in keys}, set(seqs[:2]))
+        bobs = await self.bob.community(community.id()).search(sdk.SearchOptions(query="東京"))
+        self.assertTrue(bobs.server.is_answered(), bobs.server)
+        self.assertEqual([hit.message.seq for hit in bobs.hits], [seqs[2]])
+        self.assertEqual(bobs.hits[0].source, sdk.HitSource.SERVER)
+        self.assertEqual(sdk.highlighted_texts(bobs.hits[0].snippet), ["東京"])
+
+        # Channels, communities and members by name.
+        channels = await community.search_channels("LANTERN")
+        self.assertTrue(channels.server.is_answered(), channels.server)
+        self.assertEqual([c.channel_id for c in channels.channels], [channel.id()])
+        communities = await self.alice.search_communities("python sea")
+        self.assertIn(community.id(), [c.community_id for c in communities.communities])
+        members = await community.search_members("bo", None)
+        self.assertEqual([m.user_id for m in members.items], ["bob"])
+
     async def test_a_throwing_listener_does_not_stop_delivery(self):
         community_id, channel_id = await self.community_with_channel("Python errors")
         bob_channel = self.bob.community(community_id).channel(channel_id)

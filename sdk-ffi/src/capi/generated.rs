@@ -677,7 +677,7 @@ pub unsafe extern "C" fn csdk_community_set_notification(
     }
 }
 
-/// A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
+/// A page of members, optionally filtered by id, nickname or display name (`limit` 1..=100, default 100).
 ///
 /// `query` may be NULL.
 /// `cursor` may be NULL.
@@ -3110,6 +3110,191 @@ pub unsafe extern "C" fn csdk_channel_voice_participants(
     }
 }
 
+/// Searches the cached messages only (works offline): ranked by relevance, then newest first; `server` is `not_asked`. A malformed query fails with `invalid_search_query` (5037) before anything is read; hidden, recalled and system messages are never found. Highlights are byte ranges of the snippet's UTF-8 text.
+///
+/// `options_json`: `SearchOptions` JSON.
+/// `*out_json` gets `SearchResults` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_search_local(
+    client: *const CsdkClient,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            let options: SearchOptions = json_arg(options_json, "options_json", None)?;
+            Ok(async move {
+                c.search_local(options.into())
+                    .await
+                    .map(SearchResults::from)
+            })
+        })
+    }
+}
+
+/// Searches the cached messages and, when `options.community_id` is set, the server's full history of that community, merged with each message once (the server's copy wins; `source` says where a hit came from). When the server cannot answer, the local hits come back with `server` = `failed` and its error: a server failure never fails the search, a malformed query (5037) does.
+///
+/// `options_json`: `SearchOptions` JSON.
+/// `*out_json` gets `SearchResults` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_search(
+    client: *const CsdkClient,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            let options: SearchOptions = json_arg(options_json, "options_json", None)?;
+            Ok(async move { c.search(options.into()).await.map(SearchResults::from) })
+        })
+    }
+}
+
+/// Communities whose name contains `text` (case-insensitive): the joined ones in the cache and those the server knows (joined, or open to joining), each once; joined ones first, then names starting with the text.
+///
+/// `*out_json` gets `CommunitySearchResults` JSON.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_search_communities(
+    client: *const CsdkClient,
+    text: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = client_arg(client)?;
+            let text = str_arg(text, "text")?.to_owned();
+            Ok(async move {
+                c.search_communities(&text)
+                    .await
+                    .map(CommunitySearchResults::from)
+            })
+        })
+    }
+}
+
+/// Searches this community's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` is this community.
+///
+/// `options_json`: `SearchOptions` JSON.
+/// `*out_json` gets `SearchResults` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_search(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let options: SearchOptions = json_arg(options_json, "options_json", None)?;
+            Ok(async move { c.search(options.into()).await.map(SearchResults::from) })
+        })
+    }
+}
+
+/// Channels of this community whose name contains `text` (case-insensitive): the cached visible ones and those the server lists, each once, names starting with the text first.
+///
+/// `*out_json` gets `ChannelSearchResults` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_search_channels(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    text: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let text = str_arg(text, "text")?.to_owned();
+            Ok(async move {
+                c.search_channels(&text)
+                    .await
+                    .map(ChannelSearchResults::from)
+            })
+        })
+    }
+}
+
+/// A page of the members whose display name, nickname or id contains `text` (case-insensitive), from the server (`limit` 1..=100, default 100); an empty or too long text is `invalid_search_query`.
+///
+/// `limit`: 0 for none.
+/// `*out_json` gets `MemberPage` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_community_search_members(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    text: *const c_char,
+    limit: u32,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = community_arg(client, community_id)?;
+            let text = str_arg(text, "text")?.to_owned();
+            let limit = (limit != 0).then_some(limit);
+            Ok(async move { c.search_members(&text, limit).await.map(MemberPage::from) })
+        })
+    }
+}
+
+/// Searches this channel's, thread's or conversation's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` and `options.channel_id` are this stream's.
+///
+/// `options_json`: `SearchOptions` JSON.
+/// `*out_json` gets `SearchResults` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_channel_search(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = channel_arg(client, community_id, channel_id)?;
+            let options: SearchOptions = json_arg(options_json, "options_json", None)?;
+            Ok(async move { c.search(options.into()).await.map(SearchResults::from) })
+        })
+    }
+}
+
 /// `csdk_channel_send` on the message stream of thread `thread_id` of channel
 /// `channel_id` (checked in the channel, as the server checks it):
 /// Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
@@ -3743,6 +3928,35 @@ pub unsafe extern "C" fn csdk_thread_typers(
         read(out_json, || {
             let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
             Ok(map_vec::<_, String>(c.typers()))
+        })
+    }
+}
+
+/// `csdk_channel_search` on the message stream of thread `thread_id` of channel
+/// `channel_id` (checked in the channel, as the server checks it):
+/// Searches this channel's, thread's or conversation's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` and `options.channel_id` are this stream's.
+///
+/// `options_json`: `SearchOptions` JSON.
+/// `*out_json` gets `SearchResults` JSON.
+///
+/// # Safety
+/// `client` is a live handle; `community_id`, `channel_id`, `thread_id` and the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_thread_search(
+    client: *const CsdkClient,
+    community_id: *const c_char,
+    channel_id: *const c_char,
+    thread_id: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(out_json, || {
+            let c = thread_arg(client, community_id, channel_id, thread_id)?.messages();
+            let options: SearchOptions = json_arg(options_json, "options_json", None)?;
+            Ok(async move { c.search(options.into()).await.map(SearchResults::from) })
         })
     }
 }

@@ -28,6 +28,7 @@ mod forward;
 mod generated;
 mod people;
 pub mod permissions;
+mod search;
 mod support;
 mod thread;
 
@@ -38,6 +39,7 @@ pub use community::*;
 pub use generated::*;
 pub use people::*;
 pub use permissions::*;
+pub use search::*;
 pub use support::*;
 pub use thread::*;
 

@@ -2,10 +2,11 @@
 //! to `community-sdk` (see the parent module for what each column means). The client's
 //! and the community's rows are here, the channel's in `rows/channel.rs`, the threads'
 //! in `rows/thread.rs`, the people's (conversations, profiles, presence, typing, voice) in
-//! `rows/people.rs`.
+//! `rows/people.rs`, the searches in `rows/search.rs`.
 
 mod channel;
 mod people;
+mod search;
 mod thread;
 
 use super::On::{Client as Cl, Community as Cm};
@@ -19,6 +20,7 @@ pub(super) fn ops() -> impl Iterator<Item = &'static Op> {
         channel::CHANNEL,
         thread::THREAD,
         people::PEOPLE,
+        search::SEARCH,
     ]
     .into_iter()
     .flatten()
@@ -258,7 +260,7 @@ const CLIENT_AND_COMMUNITY: &[Op] = &[
         &[OptStr("query"), OptStr("cursor"), U32OrZero("limit")],
         R::Record("MemberPage"),
         "c.members(query, cursor, limit)",
-        "A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).",
+        "A page of members, optionally filtered by id, nickname or display name (`limit` 1..=100, default 100).",
     ),
     op(
         Cm,

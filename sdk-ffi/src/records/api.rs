@@ -437,6 +437,8 @@ pub struct Limits {
     pub typing_interval_ms: u64,
     pub typing_ttl_ms: u64,
     pub typing_batch_users: u64,
+    pub search_query_bytes: u64,
+    pub search_max_terms: u64,
 }
 
 impl From<wire::Limits> for Limits {
@@ -482,6 +484,8 @@ impl From<wire::Limits> for Limits {
             typing_interval_ms: v.typing_interval_ms,
             typing_ttl_ms: v.typing_ttl_ms,
             typing_batch_users: n(v.typing_batch_users),
+            search_query_bytes: n(v.search_query_bytes),
+            search_max_terms: n(v.search_max_terms),
         }
     }
 }

@@ -14,6 +14,7 @@ mod people;
 mod protocol;
 mod roles;
 mod sdk;
+mod search;
 mod thread;
 
 pub use api::*;
@@ -23,6 +24,7 @@ pub use people::*;
 pub use protocol::*;
 pub use roles::*;
 pub use sdk::*;
+pub use search::*;
 pub use thread::*;
 
 /// Implements `From` both ways between a field-less protocol/SDK enum and its mirror.

@@ -355,7 +355,8 @@ impl From<wire::CommunitySnapshot> for CommunitySnapshot {
     }
 }
 
-/// A typed failure carried as data (a failed send, a key or user an operation skipped).
+/// A typed failure carried as data (a failed send, a key or user an operation skipped, a
+/// server search that could not answer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
 pub struct ErrorInfo {
     /// The numeric code.
@@ -376,6 +377,17 @@ impl From<wire::ApiError> for ErrorInfo {
             name: code_name(code).to_owned(),
             kind: ErrorKind::of_code(code),
             detail: v.message,
+        }
+    }
+}
+
+impl From<crate::error::SdkError> for ErrorInfo {
+    fn from(v: crate::error::SdkError) -> Self {
+        Self {
+            code: v.code(),
+            name: v.name(),
+            kind: v.kind(),
+            detail: v.detail(),
         }
     }
 }

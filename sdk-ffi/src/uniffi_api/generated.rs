@@ -320,6 +320,37 @@ impl Client {
         })
         .await
     }
+
+    /// Searches the cached messages only (works offline): ranked by relevance, then newest first; `server` is `not_asked`. A malformed query fails with `invalid_search_query` (5037) before anything is read; hidden, recalled and system messages are never found. Highlights are byte ranges of the snippet's UTF-8 text.
+    pub async fn search_local(&self, options: SearchOptions) -> Result<SearchResults, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.search_local(options.into())
+                .await
+                .map(SearchResults::from)
+        })
+        .await
+    }
+
+    /// Searches the cached messages and, when `options.community_id` is set, the server's full history of that community, merged with each message once (the server's copy wins; `source` says where a hit came from). When the server cannot answer, the local hits come back with `server` = `failed` and its error: a server failure never fails the search, a malformed query (5037) does.
+    pub async fn search(&self, options: SearchOptions) -> Result<SearchResults, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.search(options.into()).await.map(SearchResults::from)
+        })
+        .await
+    }
+
+    /// Communities whose name contains `text` (case-insensitive): the joined ones in the cache and those the server knows (joined, or open to joining), each once; joined ones first, then names starting with the text.
+    pub async fn search_communities(
+        &self,
+        text: String,
+    ) -> Result<CommunitySearchResults, SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.search_communities(&text)
+                .await
+                .map(CommunitySearchResults::from)
+        })
+        .await
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -436,7 +467,7 @@ impl Community {
         .await
     }
 
-    /// A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
+    /// A page of members, optionally filtered by id, nickname or display name (`limit` 1..=100, default 100).
     pub async fn members(
         &self,
         query: Option<String>,
@@ -746,6 +777,36 @@ impl Community {
     pub fn voice(&self) -> Vec<VoiceParticipant> {
         let c = &self.inner;
         map_vec::<_, VoiceParticipant>(c.voice())
+    }
+
+    /// Searches this community's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` is this community.
+    pub async fn search(&self, options: SearchOptions) -> Result<SearchResults, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.search(options.into()).await.map(SearchResults::from)
+        })
+        .await
+    }
+
+    /// Channels of this community whose name contains `text` (case-insensitive): the cached visible ones and those the server lists, each once, names starting with the text first.
+    pub async fn search_channels(&self, text: String) -> Result<ChannelSearchResults, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.search_channels(&text)
+                .await
+                .map(ChannelSearchResults::from)
+        })
+        .await
+    }
+
+    /// A page of the members whose display name, nickname or id contains `text` (case-insensitive), from the server (`limit` 1..=100, default 100); an empty or too long text is `invalid_search_query`.
+    pub async fn search_members(
+        &self,
+        text: String,
+        limit: Option<u32>,
+    ) -> Result<MemberPage, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.search_members(&text, limit).await.map(MemberPage::from)
+        })
+        .await
     }
 }
 
@@ -1060,6 +1121,14 @@ impl Channel {
             c.voice_participants()
                 .await
                 .map(map_vec::<_, VoiceParticipant>)
+        })
+        .await
+    }
+
+    /// Searches this channel's, thread's or conversation's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` and `options.channel_id` are this stream's.
+    pub async fn search(&self, options: SearchOptions) -> Result<SearchResults, SdkError> {
+        call_on(&self.inner, move |c| async move {
+            c.search(options.into()).await.map(SearchResults::from)
         })
         .await
     }

@@ -1274,6 +1274,99 @@ namespace CommunitySdk
         }
 
         /// <summary>
+        /// Searches the cached messages only (works offline): ranked by relevance, then newest first; `server` is `not_asked`. A malformed query fails with `invalid_search_query` (5037) before anything is read; hidden, recalled and system messages are never found. Highlights are byte ranges of the snippet's UTF-8 text.
+        /// </summary>
+        /// <remarks>`csdk_client_search_local` (blocking; use the Async method).</remarks>
+        internal global::CommunitySdk.SearchResults SearchLocalBlocking(global::CommunitySdk.SearchOptions options)
+        {
+            bool added = false;
+            this.Handle.DangerousAddRef(ref added);
+            try
+            {
+                var h = this.Handle.DangerousGetHandle();
+                global::System.IntPtr o;
+                int code = global::CommunitySdk.Native.NativeMethods.csdk_client_search_local(h, global::CommunitySdk.Interop.Utf8(options.ToJson()), out o);
+                if (code != 0) throw global::CommunitySdk.Interop.Error(code);
+                return global::CommunitySdk.Interop.TakeJson(o, r => global::CommunitySdk.SearchResults.ReadJson(r));
+            }
+            finally
+            {
+                if (added) this.Handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// Searches the cached messages only (works offline): ranked by relevance, then newest first; `server` is `not_asked`. A malformed query fails with `invalid_search_query` (5037) before anything is read; hidden, recalled and system messages are never found. Highlights are byte ranges of the snippet's UTF-8 text.
+        /// </summary>
+        /// <remarks>`csdk_client_search_local`, run on the thread pool; the task fails with an <see cref="SdkException"/>.</remarks>
+        public global::System.Threading.Tasks.Task<global::CommunitySdk.SearchResults> SearchLocalAsync(global::CommunitySdk.SearchOptions options)
+        {
+            return global::System.Threading.Tasks.Task.Run(() => SearchLocalBlocking(options));
+        }
+
+        /// <summary>
+        /// Searches the cached messages and, when `options.community_id` is set, the server's full history of that community, merged with each message once (the server's copy wins; `source` says where a hit came from). When the server cannot answer, the local hits come back with `server` = `failed` and its error: a server failure never fails the search, a malformed query (5037) does.
+        /// </summary>
+        /// <remarks>`csdk_client_search` (blocking; use the Async method).</remarks>
+        internal global::CommunitySdk.SearchResults SearchBlocking(global::CommunitySdk.SearchOptions options)
+        {
+            bool added = false;
+            this.Handle.DangerousAddRef(ref added);
+            try
+            {
+                var h = this.Handle.DangerousGetHandle();
+                global::System.IntPtr o;
+                int code = global::CommunitySdk.Native.NativeMethods.csdk_client_search(h, global::CommunitySdk.Interop.Utf8(options.ToJson()), out o);
+                if (code != 0) throw global::CommunitySdk.Interop.Error(code);
+                return global::CommunitySdk.Interop.TakeJson(o, r => global::CommunitySdk.SearchResults.ReadJson(r));
+            }
+            finally
+            {
+                if (added) this.Handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// Searches the cached messages and, when `options.community_id` is set, the server's full history of that community, merged with each message once (the server's copy wins; `source` says where a hit came from). When the server cannot answer, the local hits come back with `server` = `failed` and its error: a server failure never fails the search, a malformed query (5037) does.
+        /// </summary>
+        /// <remarks>`csdk_client_search`, run on the thread pool; the task fails with an <see cref="SdkException"/>.</remarks>
+        public global::System.Threading.Tasks.Task<global::CommunitySdk.SearchResults> SearchAsync(global::CommunitySdk.SearchOptions options)
+        {
+            return global::System.Threading.Tasks.Task.Run(() => SearchBlocking(options));
+        }
+
+        /// <summary>
+        /// Communities whose name contains `text` (case-insensitive): the joined ones in the cache and those the server knows (joined, or open to joining), each once; joined ones first, then names starting with the text.
+        /// </summary>
+        /// <remarks>`csdk_client_search_communities` (blocking; use the Async method).</remarks>
+        internal global::CommunitySdk.CommunitySearchResults SearchCommunitiesBlocking(string text)
+        {
+            bool added = false;
+            this.Handle.DangerousAddRef(ref added);
+            try
+            {
+                var h = this.Handle.DangerousGetHandle();
+                global::System.IntPtr o;
+                int code = global::CommunitySdk.Native.NativeMethods.csdk_client_search_communities(h, global::CommunitySdk.Interop.Utf8(text), out o);
+                if (code != 0) throw global::CommunitySdk.Interop.Error(code);
+                return global::CommunitySdk.Interop.TakeJson(o, r => global::CommunitySdk.CommunitySearchResults.ReadJson(r));
+            }
+            finally
+            {
+                if (added) this.Handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// Communities whose name contains `text` (case-insensitive): the joined ones in the cache and those the server knows (joined, or open to joining), each once; joined ones first, then names starting with the text.
+        /// </summary>
+        /// <remarks>`csdk_client_search_communities`, run on the thread pool; the task fails with an <see cref="SdkException"/>.</remarks>
+        public global::System.Threading.Tasks.Task<global::CommunitySdk.CommunitySearchResults> SearchCommunitiesAsync(string text)
+        {
+            return global::System.Threading.Tasks.Task.Run(() => SearchCommunitiesBlocking(text));
+        }
+
+        /// <summary>
         /// The direct conversation with `user_id`: the cached one, else started (or found) on the
         /// server (refused with `CSDK_ERR_DM_NOT_ALLOWED` or `CSDK_ERR_BLOCKED`).
         /// </summary>
@@ -1902,7 +1995,7 @@ namespace CommunitySdk
         }
 
         /// <summary>
-        /// A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
+        /// A page of members, optionally filtered by id, nickname or display name (`limit` 1..=100, default 100).
         /// </summary>
         /// <remarks>`csdk_community_members` (blocking; use the Async method).</remarks>
         internal global::CommunitySdk.MemberPage MembersBlocking(string query, string cursor, uint limit)
@@ -1924,7 +2017,7 @@ namespace CommunitySdk
         }
 
         /// <summary>
-        /// A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
+        /// A page of members, optionally filtered by id, nickname or display name (`limit` 1..=100, default 100).
         /// </summary>
         /// <remarks>`csdk_community_members`, run on the thread pool; the task fails with an <see cref="SdkException"/>.</remarks>
         public global::System.Threading.Tasks.Task<global::CommunitySdk.MemberPage> MembersAsync(string query, string cursor, uint limit)
@@ -2908,6 +3001,99 @@ namespace CommunitySdk
         public global::System.Threading.Tasks.Task<global::System.Collections.Generic.List<global::CommunitySdk.VoiceParticipant>> VoiceAsync()
         {
             return global::System.Threading.Tasks.Task.Run(() => Voice());
+        }
+
+        /// <summary>
+        /// Searches this community's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` is this community.
+        /// </summary>
+        /// <remarks>`csdk_community_search` (blocking; use the Async method).</remarks>
+        internal global::CommunitySdk.SearchResults SearchBlocking(global::CommunitySdk.SearchOptions options)
+        {
+            bool added = false;
+            Client.Handle.DangerousAddRef(ref added);
+            try
+            {
+                var h = Client.Handle.DangerousGetHandle();
+                global::System.IntPtr o;
+                int code = global::CommunitySdk.Native.NativeMethods.csdk_community_search(h, CommunityIdUtf8, global::CommunitySdk.Interop.Utf8(options.ToJson()), out o);
+                if (code != 0) throw global::CommunitySdk.Interop.Error(code);
+                return global::CommunitySdk.Interop.TakeJson(o, r => global::CommunitySdk.SearchResults.ReadJson(r));
+            }
+            finally
+            {
+                if (added) Client.Handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// Searches this community's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` is this community.
+        /// </summary>
+        /// <remarks>`csdk_community_search`, run on the thread pool; the task fails with an <see cref="SdkException"/>.</remarks>
+        public global::System.Threading.Tasks.Task<global::CommunitySdk.SearchResults> SearchAsync(global::CommunitySdk.SearchOptions options)
+        {
+            return global::System.Threading.Tasks.Task.Run(() => SearchBlocking(options));
+        }
+
+        /// <summary>
+        /// Channels of this community whose name contains `text` (case-insensitive): the cached visible ones and those the server lists, each once, names starting with the text first.
+        /// </summary>
+        /// <remarks>`csdk_community_search_channels` (blocking; use the Async method).</remarks>
+        internal global::CommunitySdk.ChannelSearchResults SearchChannelsBlocking(string text)
+        {
+            bool added = false;
+            Client.Handle.DangerousAddRef(ref added);
+            try
+            {
+                var h = Client.Handle.DangerousGetHandle();
+                global::System.IntPtr o;
+                int code = global::CommunitySdk.Native.NativeMethods.csdk_community_search_channels(h, CommunityIdUtf8, global::CommunitySdk.Interop.Utf8(text), out o);
+                if (code != 0) throw global::CommunitySdk.Interop.Error(code);
+                return global::CommunitySdk.Interop.TakeJson(o, r => global::CommunitySdk.ChannelSearchResults.ReadJson(r));
+            }
+            finally
+            {
+                if (added) Client.Handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// Channels of this community whose name contains `text` (case-insensitive): the cached visible ones and those the server lists, each once, names starting with the text first.
+        /// </summary>
+        /// <remarks>`csdk_community_search_channels`, run on the thread pool; the task fails with an <see cref="SdkException"/>.</remarks>
+        public global::System.Threading.Tasks.Task<global::CommunitySdk.ChannelSearchResults> SearchChannelsAsync(string text)
+        {
+            return global::System.Threading.Tasks.Task.Run(() => SearchChannelsBlocking(text));
+        }
+
+        /// <summary>
+        /// A page of the members whose display name, nickname or id contains `text` (case-insensitive), from the server (`limit` 1..=100, default 100); an empty or too long text is `invalid_search_query`.
+        /// </summary>
+        /// <remarks>`csdk_community_search_members` (blocking; use the Async method).</remarks>
+        internal global::CommunitySdk.MemberPage SearchMembersBlocking(string text, uint limit)
+        {
+            bool added = false;
+            Client.Handle.DangerousAddRef(ref added);
+            try
+            {
+                var h = Client.Handle.DangerousGetHandle();
+                global::System.IntPtr o;
+                int code = global::CommunitySdk.Native.NativeMethods.csdk_community_search_members(h, CommunityIdUtf8, global::CommunitySdk.Interop.Utf8(text), limit, out o);
+                if (code != 0) throw global::CommunitySdk.Interop.Error(code);
+                return global::CommunitySdk.Interop.TakeJson(o, r => global::CommunitySdk.MemberPage.ReadJson(r));
+            }
+            finally
+            {
+                if (added) Client.Handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// A page of the members whose display name, nickname or id contains `text` (case-insensitive), from the server (`limit` 1..=100, default 100); an empty or too long text is `invalid_search_query`.
+        /// </summary>
+        /// <remarks>`csdk_community_search_members`, run on the thread pool; the task fails with an <see cref="SdkException"/>.</remarks>
+        public global::System.Threading.Tasks.Task<global::CommunitySdk.MemberPage> SearchMembersAsync(string text, uint limit)
+        {
+            return global::System.Threading.Tasks.Task.Run(() => SearchMembersBlocking(text, limit));
         }
 
         /// <summary>
@@ -4101,6 +4287,37 @@ namespace CommunitySdk
         }
 
         /// <summary>
+        /// Searches this channel's, thread's or conversation's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` and `options.channel_id` are this stream's.
+        /// </summary>
+        /// <remarks>`csdk_channel_search` (blocking; use the Async method).</remarks>
+        internal global::CommunitySdk.SearchResults SearchBlocking(global::CommunitySdk.SearchOptions options)
+        {
+            bool added = false;
+            Client.Handle.DangerousAddRef(ref added);
+            try
+            {
+                var h = Client.Handle.DangerousGetHandle();
+                global::System.IntPtr o;
+                int code = global::CommunitySdk.Native.NativeMethods.csdk_channel_search(h, CommunityIdUtf8, ChannelIdUtf8, global::CommunitySdk.Interop.Utf8(options.ToJson()), out o);
+                if (code != 0) throw global::CommunitySdk.Interop.Error(code);
+                return global::CommunitySdk.Interop.TakeJson(o, r => global::CommunitySdk.SearchResults.ReadJson(r));
+            }
+            finally
+            {
+                if (added) Client.Handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// Searches this channel's, thread's or conversation's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` and `options.channel_id` are this stream's.
+        /// </summary>
+        /// <remarks>`csdk_channel_search`, run on the thread pool; the task fails with an <see cref="SdkException"/>.</remarks>
+        public global::System.Threading.Tasks.Task<global::CommunitySdk.SearchResults> SearchAsync(global::CommunitySdk.SearchOptions options)
+        {
+            return global::System.Threading.Tasks.Task.Run(() => SearchBlocking(options));
+        }
+
+        /// <summary>
         /// Subscribes to who is typing in the channel (or, with `"@me"`, the conversation):
         /// then the whole list after every change.
         /// </summary>
@@ -5166,6 +5383,41 @@ namespace CommunitySdk
         public global::System.Threading.Tasks.Task<global::System.Collections.Generic.List<string>> TypersAsync()
         {
             return global::System.Threading.Tasks.Task.Run(() => Typers());
+        }
+
+        /// <summary>
+        /// `csdk_channel_search` on the message stream of thread `thread_id` of channel
+        /// `channel_id` (checked in the channel, as the server checks it):
+        /// Searches this channel's, thread's or conversation's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` and `options.channel_id` are this stream's.
+        /// </summary>
+        /// <remarks>`csdk_thread_search` (blocking; use the Async method).</remarks>
+        internal global::CommunitySdk.SearchResults SearchBlocking(global::CommunitySdk.SearchOptions options)
+        {
+            bool added = false;
+            Client.Handle.DangerousAddRef(ref added);
+            try
+            {
+                var h = Client.Handle.DangerousGetHandle();
+                global::System.IntPtr o;
+                int code = global::CommunitySdk.Native.NativeMethods.csdk_thread_search(h, CommunityIdUtf8, ChannelIdUtf8, ThreadIdUtf8, global::CommunitySdk.Interop.Utf8(options.ToJson()), out o);
+                if (code != 0) throw global::CommunitySdk.Interop.Error(code);
+                return global::CommunitySdk.Interop.TakeJson(o, r => global::CommunitySdk.SearchResults.ReadJson(r));
+            }
+            finally
+            {
+                if (added) Client.Handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// `csdk_channel_search` on the message stream of thread `thread_id` of channel
+        /// `channel_id` (checked in the channel, as the server checks it):
+        /// Searches this channel's, thread's or conversation's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` and `options.channel_id` are this stream's.
+        /// </summary>
+        /// <remarks>`csdk_thread_search`, run on the thread pool; the task fails with an <see cref="SdkException"/>.</remarks>
+        public global::System.Threading.Tasks.Task<global::CommunitySdk.SearchResults> SearchAsync(global::CommunitySdk.SearchOptions options)
+        {
+            return global::System.Threading.Tasks.Task.Run(() => SearchBlocking(options));
         }
 
         /// <summary>

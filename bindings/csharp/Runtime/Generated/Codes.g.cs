@@ -364,6 +364,11 @@ namespace CommunitySdk
         /// </summary>
         public const int TooManyUsers = 5036;
         /// <summary>
+        /// A search query that cannot be run: empty, too long, too many terms, an unclosed
+        /// quote, a `*` inside a word.
+        /// </summary>
+        public const int InvalidSearchQuery = 5037;
+        /// <summary>
         /// An unexpected server failure; the request may be retried.
         /// </summary>
         public const int Internal = 9000;
@@ -487,5 +492,14 @@ namespace CommunitySdk
         /// Everything (bypasses every override).
         /// </summary>
         Administrator = 65536UL,
+    }
+
+    /// <summary>The other constants of the C ABI (<c>CSDK_*</c>).</summary>
+    public static class Constants
+    {
+        /// <summary>
+        /// Hits per page of a message search when its options name no `"limit"`.
+        /// </summary>
+        public const int DefaultSearchLimit = 20;
     }
 }

@@ -1483,6 +1483,71 @@ namespace CommunitySdk
     }
 
     /// <summary>
+    /// Channels found by name.
+    /// </summary>
+    /// <remarks>From `sdk-ffi/src/records/search.rs`.</remarks>
+    public sealed partial class ChannelSearchResults
+    {
+        /// <summary>
+        /// Best first: names starting with the text, then by name.
+        /// </summary>
+        public global::System.Collections.Generic.List<global::CommunitySdk.ChannelInfo> Channels { get; set; } = new global::System.Collections.Generic.List<global::CommunitySdk.ChannelInfo>();
+
+        /// <summary>
+        /// What the server did.
+        /// </summary>
+        public global::CommunitySdk.ServerSearch Server { get; set; }
+
+        internal static ChannelSearchResults ReadFields(global::CommunitySdk.Json.JsonReader r)
+        {
+            if (r.TryReadNull()) return null;
+            var v = new ChannelSearchResults();
+            r.BeginObject();
+            string key;
+            while ((key = r.NextKey()) != null)
+            {
+                switch (key)
+                {
+                    case "channels": v.Channels = r.ReadList(x => global::CommunitySdk.ChannelInfo.ReadJson(x)); break;
+                    case "server": v.Server = global::CommunitySdk.ServerSearch.ReadJson(r); break;
+                    default: r.SkipValue(); break;
+                }
+            }
+            return v;
+        }
+
+        internal static ChannelSearchResults ReadJson(global::CommunitySdk.Json.JsonReader r) { return ReadFields(r); }
+
+        /// <summary>Reads a ChannelSearchResults from JSON.</summary>
+        public static ChannelSearchResults FromJson(string json) { return global::CommunitySdk.Json.JsonReader.Parse(json, ReadFields); }
+
+        /// <summary>The JSON of this value.</summary>
+        public string ToJson() { var w = new global::CommunitySdk.Json.JsonWriter(); WriteJson(w); return w.ToString(); }
+
+        /// <inheritdoc/>
+        public override string ToString() { return ToJson(); }
+
+        internal void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+        {
+            w.BeginObject();
+            w.Key("channels");
+            if (Channels == null) w.Null();
+            else
+            {
+                w.BeginArray();
+                foreach (var x0 in Channels)
+                {
+                    if (x0 == null) w.Null(); else x0.WriteJson(w);
+                }
+                w.EndArray();
+            }
+            w.Key("server");
+            if (Server == null) w.Null(); else Server.WriteJson(w);
+            w.EndObject();
+        }
+    }
+
+    /// <summary>
     /// Unread and mention counts of one channel.
     /// </summary>
     /// <remarks>From `sdk-ffi/src/records/sdk.rs`.</remarks>
@@ -2382,6 +2447,71 @@ namespace CommunitySdk
             }
             w.Key("next_cursor");
             w.String(NextCursor);
+            w.EndObject();
+        }
+    }
+
+    /// <summary>
+    /// Communities found by name.
+    /// </summary>
+    /// <remarks>From `sdk-ffi/src/records/search.rs`.</remarks>
+    public sealed partial class CommunitySearchResults
+    {
+        /// <summary>
+        /// Best first: joined ones, names starting with the text, then by name.
+        /// </summary>
+        public global::System.Collections.Generic.List<global::CommunitySdk.CommunityInfo> Communities { get; set; } = new global::System.Collections.Generic.List<global::CommunitySdk.CommunityInfo>();
+
+        /// <summary>
+        /// What the server did.
+        /// </summary>
+        public global::CommunitySdk.ServerSearch Server { get; set; }
+
+        internal static CommunitySearchResults ReadFields(global::CommunitySdk.Json.JsonReader r)
+        {
+            if (r.TryReadNull()) return null;
+            var v = new CommunitySearchResults();
+            r.BeginObject();
+            string key;
+            while ((key = r.NextKey()) != null)
+            {
+                switch (key)
+                {
+                    case "communities": v.Communities = r.ReadList(x => global::CommunitySdk.CommunityInfo.ReadJson(x)); break;
+                    case "server": v.Server = global::CommunitySdk.ServerSearch.ReadJson(r); break;
+                    default: r.SkipValue(); break;
+                }
+            }
+            return v;
+        }
+
+        internal static CommunitySearchResults ReadJson(global::CommunitySdk.Json.JsonReader r) { return ReadFields(r); }
+
+        /// <summary>Reads a CommunitySearchResults from JSON.</summary>
+        public static CommunitySearchResults FromJson(string json) { return global::CommunitySdk.Json.JsonReader.Parse(json, ReadFields); }
+
+        /// <summary>The JSON of this value.</summary>
+        public string ToJson() { var w = new global::CommunitySdk.Json.JsonWriter(); WriteJson(w); return w.ToString(); }
+
+        /// <inheritdoc/>
+        public override string ToString() { return ToJson(); }
+
+        internal void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+        {
+            w.BeginObject();
+            w.Key("communities");
+            if (Communities == null) w.Null();
+            else
+            {
+                w.BeginArray();
+                foreach (var x0 in Communities)
+                {
+                    if (x0 == null) w.Null(); else x0.WriteJson(w);
+                }
+                w.EndArray();
+            }
+            w.Key("server");
+            if (Server == null) w.Null(); else Server.WriteJson(w);
             w.EndObject();
         }
     }
@@ -3842,7 +3972,8 @@ namespace CommunitySdk
     }
 
     /// <summary>
-    /// A typed failure carried as data (a failed send, a key or user an operation skipped).
+    /// A typed failure carried as data (a failed send, a key or user an operation skipped, a
+    /// server search that could not answer).
     /// </summary>
     /// <remarks>From `sdk-ffi/src/records/protocol.rs`.</remarks>
     public sealed partial class ErrorInfo
@@ -4260,6 +4391,79 @@ namespace CommunitySdk
     }
 
     /// <summary>
+    /// A marked match: bytes `start..end` of the snippet's UTF-8 text (convert them for your
+    /// strings: see the module's docs).
+    /// </summary>
+    /// <remarks>From `sdk-ffi/src/records/search.rs`.</remarks>
+    public sealed partial class Highlight
+    {
+        /// <summary>
+        /// First byte.
+        /// </summary>
+        public uint Start { get; set; }
+
+        /// <summary>
+        /// One past the last byte.
+        /// </summary>
+        public uint End { get; set; }
+
+        internal static Highlight ReadFields(global::CommunitySdk.Json.JsonReader r)
+        {
+            if (r.TryReadNull()) return null;
+            var v = new Highlight();
+            r.BeginObject();
+            string key;
+            while ((key = r.NextKey()) != null)
+            {
+                switch (key)
+                {
+                    case "start": v.Start = r.ReadUInt32(); break;
+                    case "end": v.End = r.ReadUInt32(); break;
+                    default: r.SkipValue(); break;
+                }
+            }
+            return v;
+        }
+
+        internal static Highlight ReadJson(global::CommunitySdk.Json.JsonReader r) { return ReadFields(r); }
+
+        /// <summary>Reads a Highlight from JSON.</summary>
+        public static Highlight FromJson(string json) { return global::CommunitySdk.Json.JsonReader.Parse(json, ReadFields); }
+
+        /// <summary>The JSON of this value.</summary>
+        public string ToJson() { var w = new global::CommunitySdk.Json.JsonWriter(); WriteJson(w); return w.ToString(); }
+
+        /// <inheritdoc/>
+        public override string ToString() { return ToJson(); }
+
+        internal void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+        {
+            w.BeginObject();
+            w.Key("start");
+            w.Number(Start);
+            w.Key("end");
+            w.Number(End);
+            w.EndObject();
+        }
+    }
+
+    /// <summary>
+    /// Where a hit comes from.
+    /// </summary>
+    /// <remarks>JSON: a string (`local`, `server`). From `sdk-ffi/src/records/search.rs`.</remarks>
+    public enum HitSource
+    {
+        /// <summary>
+        /// The device's cache.
+        /// </summary>
+        Local = 0,
+        /// <summary>
+        /// The server's search (its copy of the message).
+        /// </summary>
+        Server = 1,
+    }
+
+    /// <summary>
     /// The answer to joining a community.
     /// </summary>
     /// <remarks>JSON: an object tagged by "type" (`joined`, `pending`). From `sdk-ffi/src/records/api.rs`.</remarks>
@@ -4550,6 +4754,10 @@ namespace CommunitySdk
 
         public ulong TypingBatchUsers { get; set; }
 
+        public ulong SearchQueryBytes { get; set; }
+
+        public ulong SearchMaxTerms { get; set; }
+
         internal static Limits ReadFields(global::CommunitySdk.Json.JsonReader r)
         {
             if (r.TryReadNull()) return null;
@@ -4599,6 +4807,8 @@ namespace CommunitySdk
                     case "typing_interval_ms": v.TypingIntervalMs = r.ReadUInt64(); break;
                     case "typing_ttl_ms": v.TypingTtlMs = r.ReadUInt64(); break;
                     case "typing_batch_users": v.TypingBatchUsers = r.ReadUInt64(); break;
+                    case "search_query_bytes": v.SearchQueryBytes = r.ReadUInt64(); break;
+                    case "search_max_terms": v.SearchMaxTerms = r.ReadUInt64(); break;
                     default: r.SkipValue(); break;
                 }
             }
@@ -4697,6 +4907,10 @@ namespace CommunitySdk
             w.Number(TypingTtlMs);
             w.Key("typing_batch_users");
             w.Number(TypingBatchUsers);
+            w.Key("search_query_bytes");
+            w.Number(SearchQueryBytes);
+            w.Key("search_max_terms");
+            w.Number(SearchMaxTerms);
             w.EndObject();
         }
     }
@@ -6191,6 +6405,70 @@ namespace CommunitySdk
             if (Mentions == null) w.Null(); else Mentions.WriteJson(w);
             w.Key("custom_data");
             w.String(CustomData);
+            w.EndObject();
+        }
+    }
+
+    /// <summary>
+    /// One message found.
+    /// </summary>
+    /// <remarks>From `sdk-ffi/src/records/search.rs`.</remarks>
+    public sealed partial class MessageHit
+    {
+        /// <summary>
+        /// The message.
+        /// </summary>
+        public global::CommunitySdk.Message Message { get; set; } = new global::CommunitySdk.Message();
+
+        /// <summary>
+        /// Its excerpt with the matches marked.
+        /// </summary>
+        public global::CommunitySdk.Snippet Snippet { get; set; } = new global::CommunitySdk.Snippet();
+
+        /// <summary>
+        /// Where it comes from.
+        /// </summary>
+        public global::CommunitySdk.HitSource Source { get; set; } = global::CommunitySdk.HitSource.Local;
+
+        internal static MessageHit ReadFields(global::CommunitySdk.Json.JsonReader r)
+        {
+            if (r.TryReadNull()) return null;
+            var v = new MessageHit();
+            r.BeginObject();
+            string key;
+            while ((key = r.NextKey()) != null)
+            {
+                switch (key)
+                {
+                    case "message": v.Message = global::CommunitySdk.Message.ReadJson(r); break;
+                    case "snippet": v.Snippet = global::CommunitySdk.Snippet.ReadJson(r); break;
+                    case "source": v.Source = global::CommunitySdk.Codec.ReadHitSource(r); break;
+                    default: r.SkipValue(); break;
+                }
+            }
+            return v;
+        }
+
+        internal static MessageHit ReadJson(global::CommunitySdk.Json.JsonReader r) { return ReadFields(r); }
+
+        /// <summary>Reads a MessageHit from JSON.</summary>
+        public static MessageHit FromJson(string json) { return global::CommunitySdk.Json.JsonReader.Parse(json, ReadFields); }
+
+        /// <summary>The JSON of this value.</summary>
+        public string ToJson() { var w = new global::CommunitySdk.Json.JsonWriter(); WriteJson(w); return w.ToString(); }
+
+        /// <inheritdoc/>
+        public override string ToString() { return ToJson(); }
+
+        internal void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+        {
+            w.BeginObject();
+            w.Key("message");
+            if (Message == null) w.Null(); else Message.WriteJson(w);
+            w.Key("snippet");
+            if (Snippet == null) w.Null(); else Snippet.WriteJson(w);
+            w.Key("source");
+            w.String(global::CommunitySdk.Codec.Name(Source));
             w.EndObject();
         }
     }
@@ -8107,6 +8385,198 @@ namespace CommunitySdk
     }
 
     /// <summary>
+    /// A message search: the query text (words, `prefix*`, `"exact phrases"`; every term
+    /// required; a malformed one is refused with `invalid_search_query`, 5037), optional
+    /// filters, and the page wanted. Only `query` is required.
+    /// </summary>
+    /// <remarks>From `sdk-ffi/src/records/search.rs`.</remarks>
+    public sealed partial class SearchOptions
+    {
+        /// <summary>
+        /// What to find.
+        /// </summary>
+        public string Query { get; set; } = "";
+
+        /// <summary>
+        /// Only in this community (`@me`: the user's conversations). The server is asked only
+        /// when a community is given (set by `Community.search` and `Channel.search`).
+        /// </summary>
+        public string CommunityId { get; set; }
+
+        /// <summary>
+        /// Only in this channel, thread or conversation.
+        /// </summary>
+        public string ChannelId { get; set; }
+
+        /// <summary>
+        /// Only messages of this sender.
+        /// </summary>
+        public string SenderId { get; set; }
+
+        /// <summary>
+        /// Only messages created at or after this time (ms since the epoch).
+        /// </summary>
+        public long? AfterMs { get; set; }
+
+        /// <summary>
+        /// Only messages created before this time (ms since the epoch).
+        /// </summary>
+        public long? BeforeMs { get; set; }
+
+        /// <summary>
+        /// The `next_cursor` of the previous page (of the same kind of search).
+        /// </summary>
+        public string Cursor { get; set; }
+
+        /// <summary>
+        /// Page size 1..=100 (default `default_search_limit()`, 20).
+        /// </summary>
+        public uint? Limit { get; set; }
+
+        internal static SearchOptions ReadFields(global::CommunitySdk.Json.JsonReader r)
+        {
+            if (r.TryReadNull()) return null;
+            var v = new SearchOptions();
+            r.BeginObject();
+            string key;
+            while ((key = r.NextKey()) != null)
+            {
+                switch (key)
+                {
+                    case "query": v.Query = r.ReadString(); break;
+                    case "community_id": v.CommunityId = (r.TryReadNull() ? null : r.ReadString()); break;
+                    case "channel_id": v.ChannelId = (r.TryReadNull() ? null : r.ReadString()); break;
+                    case "sender_id": v.SenderId = (r.TryReadNull() ? null : r.ReadString()); break;
+                    case "after_ms": v.AfterMs = (r.TryReadNull() ? (long?)null : r.ReadInt64()); break;
+                    case "before_ms": v.BeforeMs = (r.TryReadNull() ? (long?)null : r.ReadInt64()); break;
+                    case "cursor": v.Cursor = (r.TryReadNull() ? null : r.ReadString()); break;
+                    case "limit": v.Limit = (r.TryReadNull() ? (uint?)null : r.ReadUInt32()); break;
+                    default: r.SkipValue(); break;
+                }
+            }
+            return v;
+        }
+
+        internal static SearchOptions ReadJson(global::CommunitySdk.Json.JsonReader r) { return ReadFields(r); }
+
+        /// <summary>Reads a SearchOptions from JSON.</summary>
+        public static SearchOptions FromJson(string json) { return global::CommunitySdk.Json.JsonReader.Parse(json, ReadFields); }
+
+        /// <summary>The JSON of this value.</summary>
+        public string ToJson() { var w = new global::CommunitySdk.Json.JsonWriter(); WriteJson(w); return w.ToString(); }
+
+        /// <inheritdoc/>
+        public override string ToString() { return ToJson(); }
+
+        internal void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+        {
+            w.BeginObject();
+            w.Key("query");
+            w.String(Query);
+            w.Key("community_id");
+            w.String(CommunityId);
+            w.Key("channel_id");
+            w.String(ChannelId);
+            w.Key("sender_id");
+            w.String(SenderId);
+            w.Key("after_ms");
+            if (AfterMs.HasValue)
+            {
+                w.Number(AfterMs.Value);
+            }
+            else w.Null();
+            w.Key("before_ms");
+            if (BeforeMs.HasValue)
+            {
+                w.Number(BeforeMs.Value);
+            }
+            else w.Null();
+            w.Key("cursor");
+            w.String(Cursor);
+            w.Key("limit");
+            if (Limit.HasValue)
+            {
+                w.Number(Limit.Value);
+            }
+            else w.Null();
+            w.EndObject();
+        }
+    }
+
+    /// <summary>
+    /// A page of a message search.
+    /// </summary>
+    /// <remarks>From `sdk-ffi/src/records/search.rs`.</remarks>
+    public sealed partial class SearchResults
+    {
+        /// <summary>
+        /// The hits, best first; each message once.
+        /// </summary>
+        public global::System.Collections.Generic.List<global::CommunitySdk.MessageHit> Hits { get; set; } = new global::System.Collections.Generic.List<global::CommunitySdk.MessageHit>();
+
+        /// <summary>
+        /// Pass it back in `SearchOptions.cursor` for the next page; none after the last.
+        /// </summary>
+        public string NextCursor { get; set; }
+
+        /// <summary>
+        /// What the server did.
+        /// </summary>
+        public global::CommunitySdk.ServerSearch Server { get; set; }
+
+        internal static SearchResults ReadFields(global::CommunitySdk.Json.JsonReader r)
+        {
+            if (r.TryReadNull()) return null;
+            var v = new SearchResults();
+            r.BeginObject();
+            string key;
+            while ((key = r.NextKey()) != null)
+            {
+                switch (key)
+                {
+                    case "hits": v.Hits = r.ReadList(x => global::CommunitySdk.MessageHit.ReadJson(x)); break;
+                    case "next_cursor": v.NextCursor = (r.TryReadNull() ? null : r.ReadString()); break;
+                    case "server": v.Server = global::CommunitySdk.ServerSearch.ReadJson(r); break;
+                    default: r.SkipValue(); break;
+                }
+            }
+            return v;
+        }
+
+        internal static SearchResults ReadJson(global::CommunitySdk.Json.JsonReader r) { return ReadFields(r); }
+
+        /// <summary>Reads a SearchResults from JSON.</summary>
+        public static SearchResults FromJson(string json) { return global::CommunitySdk.Json.JsonReader.Parse(json, ReadFields); }
+
+        /// <summary>The JSON of this value.</summary>
+        public string ToJson() { var w = new global::CommunitySdk.Json.JsonWriter(); WriteJson(w); return w.ToString(); }
+
+        /// <inheritdoc/>
+        public override string ToString() { return ToJson(); }
+
+        internal void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+        {
+            w.BeginObject();
+            w.Key("hits");
+            if (Hits == null) w.Null();
+            else
+            {
+                w.BeginArray();
+                foreach (var x0 in Hits)
+                {
+                    if (x0 == null) w.Null(); else x0.WriteJson(w);
+                }
+                w.EndArray();
+            }
+            w.Key("next_cursor");
+            w.String(NextCursor);
+            w.Key("server");
+            if (Server == null) w.Null(); else Server.WriteJson(w);
+            w.EndObject();
+        }
+    }
+
+    /// <summary>
     /// Options of a send.
     /// </summary>
     /// <remarks>From `sdk-ffi/src/records/sdk.rs`.</remarks>
@@ -8344,6 +8814,221 @@ namespace CommunitySdk
                 if (Error == null) w.Null(); else Error.WriteJson(w);
                 w.EndObject();
             }
+        }
+    }
+
+    /// <summary>
+    /// What the server did for a search.
+    /// </summary>
+    /// <remarks>JSON: an object tagged by "type" (`not_asked`, `answered`, `failed`). From `sdk-ffi/src/records/search.rs`.</remarks>
+    public abstract partial class ServerSearch
+    {
+        /// <summary>The variant's name in JSON (its "type").</summary>
+        public abstract string Tag { get; }
+
+        internal abstract void WriteJson(global::CommunitySdk.Json.JsonWriter w);
+
+        /// <summary>The JSON of this value.</summary>
+        public string ToJson() { var w = new global::CommunitySdk.Json.JsonWriter(); WriteJson(w); return w.ToString(); }
+
+        /// <inheritdoc/>
+        public override string ToString() { return ToJson(); }
+
+        /// <summary>Reads a ServerSearch from JSON.</summary>
+        public static ServerSearch FromJson(string json) { return global::CommunitySdk.Json.JsonReader.Parse(json, ReadJson); }
+
+        internal static ServerSearch ReadJson(global::CommunitySdk.Json.JsonReader r)
+        {
+            if (r.TryReadNull()) return null;
+            switch (r.PeekTag())
+            {
+                case "not_asked": return NotAsked.ReadFields(r);
+                case "answered": return Answered.ReadFields(r);
+                case "failed": return Failed.ReadFields(r);
+                default:
+                    r.SkipValue();
+                    return null;
+            }
+        }
+
+        /// <summary>
+        /// Not asked: a local search, a message search without a community, or a later page
+        /// of a search that went on locally.
+        /// </summary>
+        public sealed partial class NotAsked : ServerSearch
+        {
+            /// <summary>`not_asked`</summary>
+            public override string Tag { get { return "not_asked"; } }
+
+            internal static NotAsked ReadFields(global::CommunitySdk.Json.JsonReader r)
+            {
+                var v = new NotAsked();
+                r.BeginObject();
+                string key;
+                while ((key = r.NextKey()) != null)
+                {
+                    switch (key)
+                    {
+                        default: r.SkipValue(); break;
+                    }
+                }
+                return v;
+            }
+
+            internal override void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+            {
+                w.BeginObject();
+                w.Key("type");
+                w.String("not_asked");
+                w.EndObject();
+            }
+        }
+
+        /// <summary>
+        /// It answered; its hits are in the results.
+        /// </summary>
+        public sealed partial class Answered : ServerSearch
+        {
+            /// <summary>`answered`</summary>
+            public override string Tag { get { return "answered"; } }
+
+            internal static Answered ReadFields(global::CommunitySdk.Json.JsonReader r)
+            {
+                var v = new Answered();
+                r.BeginObject();
+                string key;
+                while ((key = r.NextKey()) != null)
+                {
+                    switch (key)
+                    {
+                        default: r.SkipValue(); break;
+                    }
+                }
+                return v;
+            }
+
+            internal override void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+            {
+                w.BeginObject();
+                w.Key("type");
+                w.String("answered");
+                w.EndObject();
+            }
+        }
+
+        /// <summary>
+        /// It could not answer (offline, an older server, a refusal): the results are local
+        /// (or, on a later page, empty: ask again with the same cursor).
+        /// </summary>
+        public sealed partial class Failed : ServerSearch
+        {
+            /// <summary>`failed`</summary>
+            public override string Tag { get { return "failed"; } }
+
+            /// <summary>An empty Failed; set its properties.</summary>
+            public Failed() { }
+
+            /// <summary>A Failed with every field.</summary>
+            public Failed(global::CommunitySdk.ErrorInfo error)
+            {
+                Error = error;
+            }
+
+            /// <summary>
+            /// Why, typed like any error (code, name, kind, detail).
+            /// </summary>
+            public global::CommunitySdk.ErrorInfo Error { get; set; } = new global::CommunitySdk.ErrorInfo();
+
+            internal static Failed ReadFields(global::CommunitySdk.Json.JsonReader r)
+            {
+                var v = new Failed();
+                r.BeginObject();
+                string key;
+                while ((key = r.NextKey()) != null)
+                {
+                    switch (key)
+                    {
+                        case "error": v.Error = global::CommunitySdk.ErrorInfo.ReadJson(r); break;
+                        default: r.SkipValue(); break;
+                    }
+                }
+                return v;
+            }
+
+            internal override void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+            {
+                w.BeginObject();
+                w.Key("type");
+                w.String("failed");
+                w.Key("error");
+                if (Error == null) w.Null(); else Error.WriteJson(w);
+                w.EndObject();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The excerpt of a found message, with the query's matches marked.
+    /// </summary>
+    /// <remarks>From `sdk-ffi/src/records/search.rs`.</remarks>
+    public sealed partial class Snippet
+    {
+        /// <summary>
+        /// The excerpt (`…` marks text cut at either end).
+        /// </summary>
+        public string Text { get; set; } = "";
+
+        /// <summary>
+        /// The matches in it, in order, not overlapping (byte ranges of `text`).
+        /// </summary>
+        public global::System.Collections.Generic.List<global::CommunitySdk.Highlight> Highlights { get; set; } = new global::System.Collections.Generic.List<global::CommunitySdk.Highlight>();
+
+        internal static Snippet ReadFields(global::CommunitySdk.Json.JsonReader r)
+        {
+            if (r.TryReadNull()) return null;
+            var v = new Snippet();
+            r.BeginObject();
+            string key;
+            while ((key = r.NextKey()) != null)
+            {
+                switch (key)
+                {
+                    case "text": v.Text = r.ReadString(); break;
+                    case "highlights": v.Highlights = r.ReadList(x => global::CommunitySdk.Highlight.ReadJson(x)); break;
+                    default: r.SkipValue(); break;
+                }
+            }
+            return v;
+        }
+
+        internal static Snippet ReadJson(global::CommunitySdk.Json.JsonReader r) { return ReadFields(r); }
+
+        /// <summary>Reads a Snippet from JSON.</summary>
+        public static Snippet FromJson(string json) { return global::CommunitySdk.Json.JsonReader.Parse(json, ReadFields); }
+
+        /// <summary>The JSON of this value.</summary>
+        public string ToJson() { var w = new global::CommunitySdk.Json.JsonWriter(); WriteJson(w); return w.ToString(); }
+
+        /// <inheritdoc/>
+        public override string ToString() { return ToJson(); }
+
+        internal void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+        {
+            w.BeginObject();
+            w.Key("text");
+            w.String(Text);
+            w.Key("highlights");
+            if (Highlights == null) w.Null();
+            else
+            {
+                w.BeginArray();
+                foreach (var x0 in Highlights)
+                {
+                    if (x0 == null) w.Null(); else x0.WriteJson(w);
+                }
+                w.EndArray();
+            }
+            w.EndObject();
         }
     }
 
@@ -9647,6 +10332,28 @@ namespace CommunitySdk
         }
 
         internal static global::CommunitySdk.ErrorKind ReadErrorKind(global::CommunitySdk.Json.JsonReader r) { return ParseErrorKind(r.ReadString()); }
+
+        internal static string Name(global::CommunitySdk.HitSource value)
+        {
+            switch (value)
+            {
+                case global::CommunitySdk.HitSource.Local: return "local";
+                case global::CommunitySdk.HitSource.Server: return "server";
+                default: return "local";
+            }
+        }
+
+        internal static global::CommunitySdk.HitSource ParseHitSource(string text)
+        {
+            switch (text)
+            {
+                case "local": return global::CommunitySdk.HitSource.Local;
+                case "server": return global::CommunitySdk.HitSource.Server;
+                default: return global::CommunitySdk.HitSource.Local;
+            }
+        }
+
+        internal static global::CommunitySdk.HitSource ReadHitSource(global::CommunitySdk.Json.JsonReader r) { return ParseHitSource(r.ReadString()); }
 
         internal static string Name(global::CommunitySdk.JoinPolicy value)
         {

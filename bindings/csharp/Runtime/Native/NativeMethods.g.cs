@@ -9,7 +9,7 @@ using System.Runtime.InteropServices;
 namespace CommunitySdk.Native
 {
     /// <summary>
-    /// Every function of the C ABI (`include/community_sdk.h`, 180 functions), as declared there.
+    /// Every function of the C ABI (`include/community_sdk.h`, 188 functions), as declared there.
     /// Strings in are NUL-terminated UTF-8 byte arrays (<c>Interop.Utf8</c>), strings out
     /// are pointers to free with <c>csdk_string_free</c>, C <c>bool</c> is one byte.
     /// </summary>
@@ -598,6 +598,34 @@ namespace CommunitySdk.Native
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int csdk_channel_voice_participants(global::System.IntPtr client, byte[] communityId, byte[] channelId, out global::System.IntPtr outJson);
 
+        /// <summary>`int32_t csdk_client_search_local(const struct CsdkClient * client, const char * options_json, char ** out_json)`</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int csdk_client_search_local(global::System.IntPtr client, byte[] optionsJson, out global::System.IntPtr outJson);
+
+        /// <summary>`int32_t csdk_client_search(const struct CsdkClient * client, const char * options_json, char ** out_json)`</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int csdk_client_search(global::System.IntPtr client, byte[] optionsJson, out global::System.IntPtr outJson);
+
+        /// <summary>`int32_t csdk_client_search_communities(const struct CsdkClient * client, const char * text, char ** out_json)`</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int csdk_client_search_communities(global::System.IntPtr client, byte[] text, out global::System.IntPtr outJson);
+
+        /// <summary>`int32_t csdk_community_search(const struct CsdkClient * client, const char * community_id, const char * options_json, char ** out_json)`</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int csdk_community_search(global::System.IntPtr client, byte[] communityId, byte[] optionsJson, out global::System.IntPtr outJson);
+
+        /// <summary>`int32_t csdk_community_search_channels(const struct CsdkClient * client, const char * community_id, const char * text, char ** out_json)`</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int csdk_community_search_channels(global::System.IntPtr client, byte[] communityId, byte[] text, out global::System.IntPtr outJson);
+
+        /// <summary>`int32_t csdk_community_search_members(const struct CsdkClient * client, const char * community_id, const char * text, uint32_t limit, char ** out_json)`</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int csdk_community_search_members(global::System.IntPtr client, byte[] communityId, byte[] text, uint limit, out global::System.IntPtr outJson);
+
+        /// <summary>`int32_t csdk_channel_search(const struct CsdkClient * client, const char * community_id, const char * channel_id, const char * options_json, char ** out_json)`</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int csdk_channel_search(global::System.IntPtr client, byte[] communityId, byte[] channelId, byte[] optionsJson, out global::System.IntPtr outJson);
+
         /// <summary>`int32_t csdk_thread_send(const struct CsdkClient * client, const char * community_id, const char * channel_id, const char * thread_id, const char * content_json, const char * options_json, char ** out_json)`</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int csdk_thread_send(global::System.IntPtr client, byte[] communityId, byte[] channelId, byte[] threadId, byte[] contentJson, byte[] optionsJson, out global::System.IntPtr outJson);
@@ -685,6 +713,10 @@ namespace CommunitySdk.Native
         /// <summary>`int32_t csdk_thread_typers(const struct CsdkClient * client, const char * community_id, const char * channel_id, const char * thread_id, char ** out_json)`</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int csdk_thread_typers(global::System.IntPtr client, byte[] communityId, byte[] channelId, byte[] threadId, out global::System.IntPtr outJson);
+
+        /// <summary>`int32_t csdk_thread_search(const struct CsdkClient * client, const char * community_id, const char * channel_id, const char * thread_id, const char * options_json, char ** out_json)`</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int csdk_thread_search(global::System.IntPtr client, byte[] communityId, byte[] channelId, byte[] threadId, byte[] optionsJson, out global::System.IntPtr outJson);
 
         /// <summary>`const char * csdk_direct_community_id(void)`</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

@@ -525,6 +525,8 @@ def _uniffi_check_contract_api_version(lib):
         raise InternalError("UniFFI contract version mismatch: try cleaning and rebuilding your project")
 
 def _uniffi_check_api_checksums(lib):
+    if lib.uniffi_community_sdk_ffi_checksum_func_default_search_limit() != 48811:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_func_direct_community_id() != 25236:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_func_permission_flags() != 21401:
@@ -590,6 +592,8 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_remove_reaction() != 48750:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_retry_send() != 43014:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_channel_search() != 855:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_send() != 17637:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -705,6 +709,12 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_rename_conversation() != 56653:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_search() != 46563:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_search_communities() != 38063:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_search_local() != 51033:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_set_dm_policy() != 50692:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_set_presence() != 36421:
@@ -807,7 +817,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_leave_voice() != 20643:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_community_members() != 30081:
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_members() != 47981:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_mute_member() != 5116:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -820,6 +830,12 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_community_sdk_ffi_checksum_method_community_refresh_heads() != 51850:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_reorder_groups() != 41736:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_search() != 2584:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_search_channels() != 18437:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_search_members() != 60048:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_set_attributes() != 56668:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -924,6 +940,9 @@ _UniffiLib.ffi_community_sdk_ffi_rustbuffer_reserve.restype = _UniffiRustBuffer
 _UniffiLib.ffi_community_sdk_ffi_uniffi_contract_version.argtypes = (
 )
 _UniffiLib.ffi_community_sdk_ffi_uniffi_contract_version.restype = ctypes.c_uint32
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_default_search_limit.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_default_search_limit.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_func_direct_community_id.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_func_direct_community_id.restype = ctypes.c_uint16
@@ -1023,6 +1042,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_remove_reaction.rest
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_retry_send.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_retry_send.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_search.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_search.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_send.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_send.restype = ctypes.c_uint16
@@ -1194,6 +1216,15 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token.restype
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_rename_conversation.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_rename_conversation.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_search.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_search.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_search_communities.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_search_communities.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_search_local.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_search_local.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_set_dm_policy.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_set_dm_policy.restype = ctypes.c_uint16
@@ -1368,6 +1399,15 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_refresh_heads.rest
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_reorder_groups.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_reorder_groups.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_search.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_search.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_search_channels.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_search_channels.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_search_members.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_search_members.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_set_attributes.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_set_attributes.restype = ctypes.c_uint16
@@ -1479,6 +1519,10 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update.res
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_voicelistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_voicelistener_on_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_default_search_limit.argtypes = (
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_default_search_limit.restype = ctypes.c_uint32
 _UniffiLib.uniffi_community_sdk_ffi_fn_func_direct_community_id.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -1646,6 +1690,11 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_retry_send.argtypes = (
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_retry_send.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_search.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_search.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_send.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1941,6 +1990,21 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_rename_conversation.argtype
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_rename_conversation.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_search.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_search.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_search_communities.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_search_communities.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_search_local.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_search_local.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_set_dm_policy.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -2244,6 +2308,22 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_reorder_groups.argtypes 
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_reorder_groups.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_search.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_search.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_search_channels.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_search_channels.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_search_members.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_search_members.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_set_attributes.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -3471,7 +3551,8 @@ class _UniffiFfiConverterTypeErrorKind(_UniffiConverterRustBuffer):
 @dataclass
 class ErrorInfo:
     """
-    A typed failure carried as data (a failed send, a key or user an operation skipped).
+    A typed failure carried as data (a failed send, a key or user an operation skipped, a
+    server search that could not answer).
 """
     def __init__(self, *, code:int, name:str, kind:ErrorKind, detail:str):
         self.code = code
@@ -4486,6 +4567,224 @@ class _UniffiFfiConverterTypeChannelPermissions(_UniffiConverterRustBuffer):
         _UniffiFfiConverterString.write(value.channel_id, buf)
         _UniffiFfiConverterUInt64.write(value.permissions, buf)
 
+class _UniffiFfiConverterSequenceTypeChannelInfo(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeChannelInfo.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeChannelInfo.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeChannelInfo.read(buf) for i in range(count)
+        ]
+
+
+
+
+
+
+class ServerSearch:
+    """
+    What the server did for a search.
+"""
+    def __init__(self):
+        raise RuntimeError("ServerSearch cannot be instantiated directly")
+
+    # Each enum variant is a nested class of the enum itself.
+    @dataclass
+    class NOT_ASKED:
+        """
+        Not asked: a local search, a message search without a community, or a later page
+        of a search that went on locally.
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ServerSearch.NOT_ASKED()".format()
+        def __eq__(self, other):
+            if not isinstance(other, ServerSearch):
+                return NotImplemented
+            if not other.is_NOT_ASKED():
+                return False
+            return True
+
+    @dataclass
+    class ANSWERED:
+        """
+        It answered; its hits are in the results.
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ServerSearch.ANSWERED()".format()
+        def __eq__(self, other):
+            if not isinstance(other, ServerSearch):
+                return NotImplemented
+            if not other.is_ANSWERED():
+                return False
+            return True
+
+    @dataclass
+    class FAILED:
+        """
+        It could not answer (offline, an older server, a refusal): the results are local
+        (or, on a later page, empty: ask again with the same cursor).
+"""
+        
+        def __init__(self, error:ErrorInfo):
+            self.error = error
+            
+            """
+        Why, typed like any error (code, name, kind, detail).
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ServerSearch.FAILED(error={})".format(self.error)
+        def __eq__(self, other):
+            if not isinstance(other, ServerSearch):
+                return NotImplemented
+            if not other.is_FAILED():
+                return False
+            if self.error != other.error:
+                return False
+            return True
+
+    
+
+    # For each variant, we have `is_NAME` and `is_name` methods for easily checking
+    # whether an instance is that variant.
+    def is_NOT_ASKED(self) -> bool:
+        return isinstance(self, ServerSearch.NOT_ASKED)
+    def is_not_asked(self) -> bool:
+        return isinstance(self, ServerSearch.NOT_ASKED)
+    def is_ANSWERED(self) -> bool:
+        return isinstance(self, ServerSearch.ANSWERED)
+    def is_answered(self) -> bool:
+        return isinstance(self, ServerSearch.ANSWERED)
+    def is_FAILED(self) -> bool:
+        return isinstance(self, ServerSearch.FAILED)
+    def is_failed(self) -> bool:
+        return isinstance(self, ServerSearch.FAILED)
+    
+
+# Now, a little trick - we make each nested variant class be a subclass of the main
+# enum class, so that method calls and instance checks etc will work intuitively.
+# We might be able to do this a little more neatly with a metaclass, but this'll do.
+ServerSearch.NOT_ASKED = type("ServerSearch.NOT_ASKED", (ServerSearch.NOT_ASKED, ServerSearch,), {})  # type: ignore
+ServerSearch.ANSWERED = type("ServerSearch.ANSWERED", (ServerSearch.ANSWERED, ServerSearch,), {})  # type: ignore
+ServerSearch.FAILED = type("ServerSearch.FAILED", (ServerSearch.FAILED, ServerSearch,), {})  # type: ignore
+
+
+
+
+class _UniffiFfiConverterTypeServerSearch(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return ServerSearch.NOT_ASKED(
+            )
+        if variant == 2:
+            return ServerSearch.ANSWERED(
+            )
+        if variant == 3:
+            return ServerSearch.FAILED(
+                _UniffiFfiConverterTypeErrorInfo.read(buf),
+            )
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value.is_NOT_ASKED():
+            return
+        if value.is_ANSWERED():
+            return
+        if value.is_FAILED():
+            _UniffiFfiConverterTypeErrorInfo.check_lower(value.error)
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value.is_NOT_ASKED():
+            buf.write_i32(1)
+        if value.is_ANSWERED():
+            buf.write_i32(2)
+        if value.is_FAILED():
+            buf.write_i32(3)
+            _UniffiFfiConverterTypeErrorInfo.write(value.error, buf)
+
+
+
+@dataclass
+class ChannelSearchResults:
+    """
+    Channels found by name.
+"""
+    def __init__(self, *, channels:typing.List[ChannelInfo], server:ServerSearch):
+        self.channels = channels
+        self.server = server
+        
+        
+
+    
+    def __str__(self):
+        return "ChannelSearchResults(channels={}, server={})".format(self.channels, self.server)
+    def __eq__(self, other):
+        if self.channels != other.channels:
+            return False
+        if self.server != other.server:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeChannelSearchResults(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ChannelSearchResults(
+            channels=_UniffiFfiConverterSequenceTypeChannelInfo.read(buf),
+            server=_UniffiFfiConverterTypeServerSearch.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterSequenceTypeChannelInfo.check_lower(value.channels)
+        _UniffiFfiConverterTypeServerSearch.check_lower(value.server)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterSequenceTypeChannelInfo.write(value.channels, buf)
+        _UniffiFfiConverterTypeServerSearch.write(value.server, buf)
+
 @dataclass
 class ChannelUnread:
     """
@@ -5329,6 +5628,45 @@ class _UniffiFfiConverterTypeCommunityPage(_UniffiConverterRustBuffer):
         _UniffiFfiConverterSequenceTypeCommunityInfo.write(value.items, buf)
         _UniffiFfiConverterOptionalString.write(value.next_cursor, buf)
 
+@dataclass
+class CommunitySearchResults:
+    """
+    Communities found by name.
+"""
+    def __init__(self, *, communities:typing.List[CommunityInfo], server:ServerSearch):
+        self.communities = communities
+        self.server = server
+        
+        
+
+    
+    def __str__(self):
+        return "CommunitySearchResults(communities={}, server={})".format(self.communities, self.server)
+    def __eq__(self, other):
+        if self.communities != other.communities:
+            return False
+        if self.server != other.server:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeCommunitySearchResults(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return CommunitySearchResults(
+            communities=_UniffiFfiConverterSequenceTypeCommunityInfo.read(buf),
+            server=_UniffiFfiConverterTypeServerSearch.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterSequenceTypeCommunityInfo.check_lower(value.communities)
+        _UniffiFfiConverterTypeServerSearch.check_lower(value.server)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterSequenceTypeCommunityInfo.write(value.communities, buf)
+        _UniffiFfiConverterTypeServerSearch.write(value.server, buf)
+
 class _UniffiFfiConverterSequenceTypeCategoryInfo(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -5350,29 +5688,6 @@ class _UniffiFfiConverterSequenceTypeCategoryInfo(_UniffiConverterRustBuffer):
 
         return [
             _UniffiFfiConverterTypeCategoryInfo.read(buf) for i in range(count)
-        ]
-
-class _UniffiFfiConverterSequenceTypeChannelInfo(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        for item in value:
-            _UniffiFfiConverterTypeChannelInfo.check_lower(item)
-
-    @classmethod
-    def write(cls, value, buf):
-        items = len(value)
-        buf.write_i32(items)
-        for item in value:
-            _UniffiFfiConverterTypeChannelInfo.write(item, buf)
-
-    @classmethod
-    def read(cls, buf):
-        count = buf.read_i32()
-        if count < 0:
-            raise InternalError("Unexpected negative sequence length")
-
-        return [
-            _UniffiFfiConverterTypeChannelInfo.read(buf) for i in range(count)
         ]
 
 class _UniffiFfiConverterSequenceTypeChannelHead(_UniffiConverterRustBuffer):
@@ -6312,6 +6627,46 @@ class _UniffiFfiConverterTypeGroupUpdate(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalUInt64.write(value.permissions, buf)
 
 @dataclass
+class Highlight:
+    """
+    A marked match: bytes `start..end` of the snippet's UTF-8 text (convert them for your
+    strings: see the module's docs).
+"""
+    def __init__(self, *, start:int, end:int):
+        self.start = start
+        self.end = end
+        
+        
+
+    
+    def __str__(self):
+        return "Highlight(start={}, end={})".format(self.start, self.end)
+    def __eq__(self, other):
+        if self.start != other.start:
+            return False
+        if self.end != other.end:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeHighlight(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Highlight(
+            start=_UniffiFfiConverterUInt32.read(buf),
+            end=_UniffiFfiConverterUInt32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt32.check_lower(value.start)
+        _UniffiFfiConverterUInt32.check_lower(value.end)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt32.write(value.start, buf)
+        _UniffiFfiConverterUInt32.write(value.end, buf)
+
+@dataclass
 class JoinRequest:
     """
     A pending request to join an approval-only community.
@@ -6367,7 +6722,7 @@ class Limits:
     """
     The deployment's limits (announced at login).
 """
-    def __init__(self, *, max_members_per_community:int, max_channels_per_community:int, max_joined_communities:int, community_name_chars:int, avatar_url_chars:int, community_notice_chars:int, max_attributes:int, attribute_key_chars:int, attribute_value_chars:int, max_invitees:int, max_page_size:int, nickname_bytes:int, channel_name_bytes:int, channel_intro_bytes:int, channel_notice_bytes:int, text_bytes:int, custom_payload_bytes:int, max_mentions:int, channel_messages_per_second:int, max_reactions_per_message:int, emoji_bytes:int, max_pins_per_channel:int, custom_data_bytes:int, recall_window_ms:int, max_hidden_per_channel:int, max_groups_per_community:int, max_overrides_per_channel:int, max_member_fields:int, member_field_bytes:int, thread_auto_archive_ms:int, max_active_threads_per_channel:int, max_conversation_members:int, max_profile_fields:int, profile_field_bytes:int, presence_text_bytes:int, max_presence_users:int, typing_interval_ms:int, typing_ttl_ms:int, typing_batch_users:int):
+    def __init__(self, *, max_members_per_community:int, max_channels_per_community:int, max_joined_communities:int, community_name_chars:int, avatar_url_chars:int, community_notice_chars:int, max_attributes:int, attribute_key_chars:int, attribute_value_chars:int, max_invitees:int, max_page_size:int, nickname_bytes:int, channel_name_bytes:int, channel_intro_bytes:int, channel_notice_bytes:int, text_bytes:int, custom_payload_bytes:int, max_mentions:int, channel_messages_per_second:int, max_reactions_per_message:int, emoji_bytes:int, max_pins_per_channel:int, custom_data_bytes:int, recall_window_ms:int, max_hidden_per_channel:int, max_groups_per_community:int, max_overrides_per_channel:int, max_member_fields:int, member_field_bytes:int, thread_auto_archive_ms:int, max_active_threads_per_channel:int, max_conversation_members:int, max_profile_fields:int, profile_field_bytes:int, presence_text_bytes:int, max_presence_users:int, typing_interval_ms:int, typing_ttl_ms:int, typing_batch_users:int, search_query_bytes:int, search_max_terms:int):
         self.max_members_per_community = max_members_per_community
         self.max_channels_per_community = max_channels_per_community
         self.max_joined_communities = max_joined_communities
@@ -6407,12 +6762,14 @@ class Limits:
         self.typing_interval_ms = typing_interval_ms
         self.typing_ttl_ms = typing_ttl_ms
         self.typing_batch_users = typing_batch_users
+        self.search_query_bytes = search_query_bytes
+        self.search_max_terms = search_max_terms
         
         
 
     
     def __str__(self):
-        return "Limits(max_members_per_community={}, max_channels_per_community={}, max_joined_communities={}, community_name_chars={}, avatar_url_chars={}, community_notice_chars={}, max_attributes={}, attribute_key_chars={}, attribute_value_chars={}, max_invitees={}, max_page_size={}, nickname_bytes={}, channel_name_bytes={}, channel_intro_bytes={}, channel_notice_bytes={}, text_bytes={}, custom_payload_bytes={}, max_mentions={}, channel_messages_per_second={}, max_reactions_per_message={}, emoji_bytes={}, max_pins_per_channel={}, custom_data_bytes={}, recall_window_ms={}, max_hidden_per_channel={}, max_groups_per_community={}, max_overrides_per_channel={}, max_member_fields={}, member_field_bytes={}, thread_auto_archive_ms={}, max_active_threads_per_channel={}, max_conversation_members={}, max_profile_fields={}, profile_field_bytes={}, presence_text_bytes={}, max_presence_users={}, typing_interval_ms={}, typing_ttl_ms={}, typing_batch_users={})".format(self.max_members_per_community, self.max_channels_per_community, self.max_joined_communities, self.community_name_chars, self.avatar_url_chars, self.community_notice_chars, self.max_attributes, self.attribute_key_chars, self.attribute_value_chars, self.max_invitees, self.max_page_size, self.nickname_bytes, self.channel_name_bytes, self.channel_intro_bytes, self.channel_notice_bytes, self.text_bytes, self.custom_payload_bytes, self.max_mentions, self.channel_messages_per_second, self.max_reactions_per_message, self.emoji_bytes, self.max_pins_per_channel, self.custom_data_bytes, self.recall_window_ms, self.max_hidden_per_channel, self.max_groups_per_community, self.max_overrides_per_channel, self.max_member_fields, self.member_field_bytes, self.thread_auto_archive_ms, self.max_active_threads_per_channel, self.max_conversation_members, self.max_profile_fields, self.profile_field_bytes, self.presence_text_bytes, self.max_presence_users, self.typing_interval_ms, self.typing_ttl_ms, self.typing_batch_users)
+        return "Limits(max_members_per_community={}, max_channels_per_community={}, max_joined_communities={}, community_name_chars={}, avatar_url_chars={}, community_notice_chars={}, max_attributes={}, attribute_key_chars={}, attribute_value_chars={}, max_invitees={}, max_page_size={}, nickname_bytes={}, channel_name_bytes={}, channel_intro_bytes={}, channel_notice_bytes={}, text_bytes={}, custom_payload_bytes={}, max_mentions={}, channel_messages_per_second={}, max_reactions_per_message={}, emoji_bytes={}, max_pins_per_channel={}, custom_data_bytes={}, recall_window_ms={}, max_hidden_per_channel={}, max_groups_per_community={}, max_overrides_per_channel={}, max_member_fields={}, member_field_bytes={}, thread_auto_archive_ms={}, max_active_threads_per_channel={}, max_conversation_members={}, max_profile_fields={}, profile_field_bytes={}, presence_text_bytes={}, max_presence_users={}, typing_interval_ms={}, typing_ttl_ms={}, typing_batch_users={}, search_query_bytes={}, search_max_terms={})".format(self.max_members_per_community, self.max_channels_per_community, self.max_joined_communities, self.community_name_chars, self.avatar_url_chars, self.community_notice_chars, self.max_attributes, self.attribute_key_chars, self.attribute_value_chars, self.max_invitees, self.max_page_size, self.nickname_bytes, self.channel_name_bytes, self.channel_intro_bytes, self.channel_notice_bytes, self.text_bytes, self.custom_payload_bytes, self.max_mentions, self.channel_messages_per_second, self.max_reactions_per_message, self.emoji_bytes, self.max_pins_per_channel, self.custom_data_bytes, self.recall_window_ms, self.max_hidden_per_channel, self.max_groups_per_community, self.max_overrides_per_channel, self.max_member_fields, self.member_field_bytes, self.thread_auto_archive_ms, self.max_active_threads_per_channel, self.max_conversation_members, self.max_profile_fields, self.profile_field_bytes, self.presence_text_bytes, self.max_presence_users, self.typing_interval_ms, self.typing_ttl_ms, self.typing_batch_users, self.search_query_bytes, self.search_max_terms)
     def __eq__(self, other):
         if self.max_members_per_community != other.max_members_per_community:
             return False
@@ -6492,6 +6849,10 @@ class Limits:
             return False
         if self.typing_batch_users != other.typing_batch_users:
             return False
+        if self.search_query_bytes != other.search_query_bytes:
+            return False
+        if self.search_max_terms != other.search_max_terms:
+            return False
         return True
 
 class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
@@ -6537,6 +6898,8 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
             typing_interval_ms=_UniffiFfiConverterUInt64.read(buf),
             typing_ttl_ms=_UniffiFfiConverterUInt64.read(buf),
             typing_batch_users=_UniffiFfiConverterUInt64.read(buf),
+            search_query_bytes=_UniffiFfiConverterUInt64.read(buf),
+            search_max_terms=_UniffiFfiConverterUInt64.read(buf),
         )
 
     @staticmethod
@@ -6580,6 +6943,8 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.check_lower(value.typing_interval_ms)
         _UniffiFfiConverterUInt64.check_lower(value.typing_ttl_ms)
         _UniffiFfiConverterUInt64.check_lower(value.typing_batch_users)
+        _UniffiFfiConverterUInt64.check_lower(value.search_query_bytes)
+        _UniffiFfiConverterUInt64.check_lower(value.search_max_terms)
 
     @staticmethod
     def write(value, buf):
@@ -6622,6 +6987,8 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.typing_interval_ms, buf)
         _UniffiFfiConverterUInt64.write(value.typing_ttl_ms, buf)
         _UniffiFfiConverterUInt64.write(value.typing_batch_users, buf)
+        _UniffiFfiConverterUInt64.write(value.search_query_bytes, buf)
+        _UniffiFfiConverterUInt64.write(value.search_max_terms, buf)
 
 @dataclass
 class Media:
@@ -8621,6 +8988,162 @@ class _UniffiFfiConverterTypeMessageEdit(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalTypeMentions.write(value.mentions, buf)
         _UniffiFfiConverterOptionalString.write(value.custom_data, buf)
 
+class _UniffiFfiConverterSequenceTypeHighlight(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeHighlight.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeHighlight.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeHighlight.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class Snippet:
+    """
+    The excerpt of a found message, with the query's matches marked.
+"""
+    def __init__(self, *, text:str, highlights:typing.List[Highlight]):
+        self.text = text
+        self.highlights = highlights
+        
+        
+
+    
+    def __str__(self):
+        return "Snippet(text={}, highlights={})".format(self.text, self.highlights)
+    def __eq__(self, other):
+        if self.text != other.text:
+            return False
+        if self.highlights != other.highlights:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeSnippet(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Snippet(
+            text=_UniffiFfiConverterString.read(buf),
+            highlights=_UniffiFfiConverterSequenceTypeHighlight.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.text)
+        _UniffiFfiConverterSequenceTypeHighlight.check_lower(value.highlights)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.text, buf)
+        _UniffiFfiConverterSequenceTypeHighlight.write(value.highlights, buf)
+
+
+
+
+
+
+class HitSource(enum.Enum):
+    """
+    Where a hit comes from.
+"""
+    
+    LOCAL = 0
+    """
+    The device's cache.
+"""
+    
+    SERVER = 1
+    """
+    The server's search (its copy of the message).
+"""
+    
+
+
+class _UniffiFfiConverterTypeHitSource(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return HitSource.LOCAL
+        if variant == 2:
+            return HitSource.SERVER
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == HitSource.LOCAL:
+            return
+        if value == HitSource.SERVER:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == HitSource.LOCAL:
+            buf.write_i32(1)
+        if value == HitSource.SERVER:
+            buf.write_i32(2)
+
+
+
+@dataclass
+class MessageHit:
+    """
+    One message found.
+"""
+    def __init__(self, *, message:Message, snippet:Snippet, source:HitSource):
+        self.message = message
+        self.snippet = snippet
+        self.source = source
+        
+        
+
+    
+    def __str__(self):
+        return "MessageHit(message={}, snippet={}, source={})".format(self.message, self.snippet, self.source)
+    def __eq__(self, other):
+        if self.message != other.message:
+            return False
+        if self.snippet != other.snippet:
+            return False
+        if self.source != other.source:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeMessageHit(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return MessageHit(
+            message=_UniffiFfiConverterTypeMessage.read(buf),
+            snippet=_UniffiFfiConverterTypeSnippet.read(buf),
+            source=_UniffiFfiConverterTypeHitSource.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeMessage.check_lower(value.message)
+        _UniffiFfiConverterTypeSnippet.check_lower(value.snippet)
+        _UniffiFfiConverterTypeHitSource.check_lower(value.source)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeMessage.write(value.message, buf)
+        _UniffiFfiConverterTypeSnippet.write(value.snippet, buf)
+        _UniffiFfiConverterTypeHitSource.write(value.source, buf)
+
 @dataclass
 class NewChannel:
     """
@@ -9779,6 +10302,172 @@ class _UniffiFfiConverterTypeProfileUpdate(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.write(value.display_name, buf)
         _UniffiFfiConverterOptionalString.write(value.avatar_url, buf)
         _UniffiFfiConverterMapStringString.write(value.fields, buf)
+
+@dataclass
+class SearchOptions:
+    """
+    A message search: the query text (words, `prefix*`, `"exact phrases"`; every term
+    required; a malformed one is refused with `invalid_search_query`, 5037), optional
+    filters, and the page wanted. Only `query` is required.
+"""
+    def __init__(self, *, query:str, community_id:typing.Optional[str] = _DEFAULT, channel_id:typing.Optional[str] = _DEFAULT, sender_id:typing.Optional[str] = _DEFAULT, after_ms:typing.Optional[int] = _DEFAULT, before_ms:typing.Optional[int] = _DEFAULT, cursor:typing.Optional[str] = _DEFAULT, limit:typing.Optional[int] = _DEFAULT):
+        self.query = query
+        if community_id is _DEFAULT:
+            self.community_id = None
+        else:
+            self.community_id = community_id
+        if channel_id is _DEFAULT:
+            self.channel_id = None
+        else:
+            self.channel_id = channel_id
+        if sender_id is _DEFAULT:
+            self.sender_id = None
+        else:
+            self.sender_id = sender_id
+        if after_ms is _DEFAULT:
+            self.after_ms = None
+        else:
+            self.after_ms = after_ms
+        if before_ms is _DEFAULT:
+            self.before_ms = None
+        else:
+            self.before_ms = before_ms
+        if cursor is _DEFAULT:
+            self.cursor = None
+        else:
+            self.cursor = cursor
+        if limit is _DEFAULT:
+            self.limit = None
+        else:
+            self.limit = limit
+        
+        
+
+    
+    def __str__(self):
+        return "SearchOptions(query={}, community_id={}, channel_id={}, sender_id={}, after_ms={}, before_ms={}, cursor={}, limit={})".format(self.query, self.community_id, self.channel_id, self.sender_id, self.after_ms, self.before_ms, self.cursor, self.limit)
+    def __eq__(self, other):
+        if self.query != other.query:
+            return False
+        if self.community_id != other.community_id:
+            return False
+        if self.channel_id != other.channel_id:
+            return False
+        if self.sender_id != other.sender_id:
+            return False
+        if self.after_ms != other.after_ms:
+            return False
+        if self.before_ms != other.before_ms:
+            return False
+        if self.cursor != other.cursor:
+            return False
+        if self.limit != other.limit:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeSearchOptions(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return SearchOptions(
+            query=_UniffiFfiConverterString.read(buf),
+            community_id=_UniffiFfiConverterOptionalString.read(buf),
+            channel_id=_UniffiFfiConverterOptionalString.read(buf),
+            sender_id=_UniffiFfiConverterOptionalString.read(buf),
+            after_ms=_UniffiFfiConverterOptionalInt64.read(buf),
+            before_ms=_UniffiFfiConverterOptionalInt64.read(buf),
+            cursor=_UniffiFfiConverterOptionalString.read(buf),
+            limit=_UniffiFfiConverterOptionalUInt32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.query)
+        _UniffiFfiConverterOptionalString.check_lower(value.community_id)
+        _UniffiFfiConverterOptionalString.check_lower(value.channel_id)
+        _UniffiFfiConverterOptionalString.check_lower(value.sender_id)
+        _UniffiFfiConverterOptionalInt64.check_lower(value.after_ms)
+        _UniffiFfiConverterOptionalInt64.check_lower(value.before_ms)
+        _UniffiFfiConverterOptionalString.check_lower(value.cursor)
+        _UniffiFfiConverterOptionalUInt32.check_lower(value.limit)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.query, buf)
+        _UniffiFfiConverterOptionalString.write(value.community_id, buf)
+        _UniffiFfiConverterOptionalString.write(value.channel_id, buf)
+        _UniffiFfiConverterOptionalString.write(value.sender_id, buf)
+        _UniffiFfiConverterOptionalInt64.write(value.after_ms, buf)
+        _UniffiFfiConverterOptionalInt64.write(value.before_ms, buf)
+        _UniffiFfiConverterOptionalString.write(value.cursor, buf)
+        _UniffiFfiConverterOptionalUInt32.write(value.limit, buf)
+
+class _UniffiFfiConverterSequenceTypeMessageHit(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeMessageHit.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeMessageHit.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeMessageHit.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class SearchResults:
+    """
+    A page of a message search.
+"""
+    def __init__(self, *, hits:typing.List[MessageHit], next_cursor:typing.Optional[str], server:ServerSearch):
+        self.hits = hits
+        self.next_cursor = next_cursor
+        self.server = server
+        
+        
+
+    
+    def __str__(self):
+        return "SearchResults(hits={}, next_cursor={}, server={})".format(self.hits, self.next_cursor, self.server)
+    def __eq__(self, other):
+        if self.hits != other.hits:
+            return False
+        if self.next_cursor != other.next_cursor:
+            return False
+        if self.server != other.server:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeSearchResults(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return SearchResults(
+            hits=_UniffiFfiConverterSequenceTypeMessageHit.read(buf),
+            next_cursor=_UniffiFfiConverterOptionalString.read(buf),
+            server=_UniffiFfiConverterTypeServerSearch.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterSequenceTypeMessageHit.check_lower(value.hits)
+        _UniffiFfiConverterOptionalString.check_lower(value.next_cursor)
+        _UniffiFfiConverterTypeServerSearch.check_lower(value.server)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterSequenceTypeMessageHit.write(value.hits, buf)
+        _UniffiFfiConverterOptionalString.write(value.next_cursor, buf)
+        _UniffiFfiConverterTypeServerSearch.write(value.server, buf)
 
 @dataclass
 class SendOptions:
@@ -14469,6 +15158,11 @@ class ChannelProtocol(typing.Protocol):
         Puts a failed message back in the queue; false when it was not failed.
 """
         raise NotImplementedError
+    async def search(self, options: SearchOptions) -> SearchResults:
+        """
+        Searches this channel's, thread's or conversation's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` and `options.channel_id` are this stream's.
+"""
+        raise NotImplementedError
     async def send(self, content: MessageContent,options: SendOptions) -> LocalMessage:
         """
         Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
@@ -15084,6 +15778,26 @@ class Channel(ChannelProtocol):
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_i8,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_i8,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_i8,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def search(self, options: SearchOptions) -> SearchResults:
+        """
+        Searches this channel's, thread's or conversation's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` and `options.channel_id` are this stream's.
+"""
+        
+        _UniffiFfiConverterTypeSearchOptions.check_lower(options)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeSearchOptions.lower(options),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSearchResults.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_search(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
@@ -16185,7 +16899,7 @@ class CommunityProtocol(typing.Protocol):
         raise NotImplementedError
     async def members(self, query: typing.Optional[str],cursor: typing.Optional[str],limit: typing.Optional[int]) -> MemberPage:
         """
-        A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
+        A page of members, optionally filtered by id, nickname or display name (`limit` 1..=100, default 100).
 """
         raise NotImplementedError
     async def mute_member(self, user_id: str,until_ms: typing.Optional[int]) -> MemberInfo:
@@ -16216,6 +16930,21 @@ class CommunityProtocol(typing.Protocol):
     async def reorder_groups(self, group_ids: typing.List[str]) -> typing.List[Group]:
         """
         Gives the groups the positions 1, 2, 3… in this order, lowest first (`manage_roles`); returns every group now.
+"""
+        raise NotImplementedError
+    async def search(self, options: SearchOptions) -> SearchResults:
+        """
+        Searches this community's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` is this community.
+"""
+        raise NotImplementedError
+    async def search_channels(self, text: str) -> ChannelSearchResults:
+        """
+        Channels of this community whose name contains `text` (case-insensitive): the cached visible ones and those the server lists, each once, names starting with the text first.
+"""
+        raise NotImplementedError
+    async def search_members(self, text: str,limit: typing.Optional[int]) -> MemberPage:
+        """
+        A page of the members whose display name, nickname or id contains `text` (case-insensitive), from the server (`limit` 1..=100, default 100); an empty or too long text is `invalid_search_query`.
 """
         raise NotImplementedError
     async def set_attributes(self, attributes: dict[str, str]) -> AttributesOutcome:
@@ -16854,7 +17583,7 @@ class Community(CommunityProtocol):
         )
     async def members(self, query: typing.Optional[str],cursor: typing.Optional[str],limit: typing.Optional[int]) -> MemberPage:
         """
-        A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
+        A page of members, optionally filtered by id, nickname or display name (`limit` 1..=100, default 100).
 """
         
         _UniffiFfiConverterOptionalString.check_lower(query)
@@ -16979,6 +17708,69 @@ class Community(CommunityProtocol):
         _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
         return await _uniffi_rust_call_async(
             _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_reorder_groups(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def search(self, options: SearchOptions) -> SearchResults:
+        """
+        Searches this community's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` is this community.
+"""
+        
+        _UniffiFfiConverterTypeSearchOptions.check_lower(options)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeSearchOptions.lower(options),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSearchResults.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_search(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def search_channels(self, text: str) -> ChannelSearchResults:
+        """
+        Channels of this community whose name contains `text` (case-insensitive): the cached visible ones and those the server lists, each once, names starting with the text first.
+"""
+        
+        _UniffiFfiConverterString.check_lower(text)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(text),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeChannelSearchResults.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_search_channels(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def search_members(self, text: str,limit: typing.Optional[int]) -> MemberPage:
+        """
+        A page of the members whose display name, nickname or id contains `text` (case-insensitive), from the server (`limit` 1..=100, default 100); an empty or too long text is `invalid_search_query`.
+"""
+        
+        _UniffiFfiConverterString.check_lower(text)
+
+        _UniffiFfiConverterOptionalUInt32.check_lower(limit)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(text),
+            _UniffiFfiConverterOptionalUInt32.lower(limit),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeMemberPage.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_search_members(*_uniffi_lowered_args),
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
@@ -18969,6 +19761,21 @@ class ClientProtocol(typing.Protocol):
         Renames a group conversation (a participant).
 """
         raise NotImplementedError
+    async def search(self, options: SearchOptions) -> SearchResults:
+        """
+        Searches the cached messages and, when `options.community_id` is set, the server's full history of that community, merged with each message once (the server's copy wins; `source` says where a hit came from). When the server cannot answer, the local hits come back with `server` = `failed` and its error: a server failure never fails the search, a malformed query (5037) does.
+"""
+        raise NotImplementedError
+    async def search_communities(self, text: str) -> CommunitySearchResults:
+        """
+        Communities whose name contains `text` (case-insensitive): the joined ones in the cache and those the server knows (joined, or open to joining), each once; joined ones first, then names starting with the text.
+"""
+        raise NotImplementedError
+    async def search_local(self, options: SearchOptions) -> SearchResults:
+        """
+        Searches the cached messages only (works offline): ranked by relevance, then newest first; `server` is `not_asked`. A malformed query fails with `invalid_search_query` (5037) before anything is read; hidden, recalled and system messages are never found. Highlights are byte ranges of the snippet's UTF-8 text.
+"""
+        raise NotImplementedError
     async def set_dm_policy(self, policy: DmPolicy) -> None:
         """
         Who may start a conversation with the user (`anyone`, `shared_community`, `nobody`); others are refused with `dm_not_allowed`.
@@ -19722,6 +20529,66 @@ class Client(ClientProtocol):
         _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
         return await _uniffi_rust_call_async(
             _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_rename_conversation(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def search(self, options: SearchOptions) -> SearchResults:
+        """
+        Searches the cached messages and, when `options.community_id` is set, the server's full history of that community, merged with each message once (the server's copy wins; `source` says where a hit came from). When the server cannot answer, the local hits come back with `server` = `failed` and its error: a server failure never fails the search, a malformed query (5037) does.
+"""
+        
+        _UniffiFfiConverterTypeSearchOptions.check_lower(options)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeSearchOptions.lower(options),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSearchResults.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_search(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def search_communities(self, text: str) -> CommunitySearchResults:
+        """
+        Communities whose name contains `text` (case-insensitive): the joined ones in the cache and those the server knows (joined, or open to joining), each once; joined ones first, then names starting with the text.
+"""
+        
+        _UniffiFfiConverterString.check_lower(text)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(text),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeCommunitySearchResults.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_search_communities(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def search_local(self, options: SearchOptions) -> SearchResults:
+        """
+        Searches the cached messages only (works offline): ranked by relevance, then newest first; `server` is `not_asked`. A malformed query fails with `invalid_search_query` (5037) before anything is read; hidden, recalled and system messages are never found. Highlights are byte ranges of the snippet's UTF-8 text.
+"""
+        
+        _UniffiFfiConverterTypeSearchOptions.check_lower(options)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeSearchOptions.lower(options),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeSearchResults.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_search_local(*_uniffi_lowered_args),
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer,
@@ -20541,6 +21408,20 @@ class _UniffiFfiConverterOptionalTypeTokenProvider(_UniffiConverterRustBuffer):
             return _UniffiFfiConverterTypeTokenProvider.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
+def default_search_limit() -> int:
+    """
+    Hits per page of a message search when its options name no limit.
+"""
+    _uniffi_lowered_args = (
+    )
+    _uniffi_lift_return = _UniffiFfiConverterUInt32.lift
+    _uniffi_error_converter = None
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_community_sdk_ffi_fn_func_default_search_limit,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
 def direct_community_id() -> str:
     """
     The id of the reserved community of direct and group conversations (`@me`): a
@@ -20676,6 +21557,7 @@ __all__ = [
     "OverrideTarget",
     "ChannelKind",
     "ChannelNotification",
+    "ServerSearch",
     "JoinPolicy",
     "Role",
     "NotificationStatus",
@@ -20685,6 +21567,7 @@ __all__ = [
     "SendState",
     "LogLevel",
     "PreviewState",
+    "HitSource",
     "ChangeAction",
     "ChangeState",
     "PresenceStatus",
@@ -20712,6 +21595,7 @@ __all__ = [
     "ChannelHead",
     "ChannelEntry",
     "ChannelPermissions",
+    "ChannelSearchResults",
     "ChannelUnread",
     "ChannelUpdate",
     "ClientOptions",
@@ -20719,6 +21603,7 @@ __all__ = [
     "MemberInfo",
     "CommunityEntry",
     "CommunityPage",
+    "CommunitySearchResults",
     "Group",
     "ThreadInfo",
     "VoiceParticipant",
@@ -20731,6 +21616,7 @@ __all__ = [
     "DigestLast",
     "FailedUser",
     "GroupUpdate",
+    "Highlight",
     "JoinRequest",
     "Limits",
     "Media",
@@ -20747,6 +21633,8 @@ __all__ = [
     "ThreadDigest",
     "Message",
     "MessageEdit",
+    "Snippet",
+    "MessageHit",
     "NewChannel",
     "NewCommunity",
     "NewConversation",
@@ -20756,6 +21644,8 @@ __all__ = [
     "Presence",
     "Profile",
     "ProfileUpdate",
+    "SearchOptions",
+    "SearchResults",
     "SendOptions",
     "ThreadEntry",
     "ThreadUpdate",
@@ -20765,6 +21655,7 @@ __all__ = [
     "UnreadUpdate",
     "UsersOutcome",
     "ViewedCommunity",
+    "default_search_limit",
     "direct_community_id",
     "permission_flags",
     "permission_names",

@@ -468,6 +468,73 @@ suspend fun scenario(): Unit = coroutineScope {
         community.leaveVoice()
     }
 
+    test("snippet highlights (UTF-8 byte ranges) become Kotlin string ranges, CJK and emoji too") {
+        // "👍 " is 5 bytes but 3 UTF-16 units; each CJK character 3 bytes but 1 unit.
+        val snippet = Snippet(text = "👍 東京 ok", highlights = listOf(Highlight(5u, 11u), Highlight(12u, 14u)))
+        check(snippet.highlightRanges() == listOf(3..4, 6..7)) { "ranges ${snippet.highlightRanges()}" }
+        check(snippet.highlightedTexts() == listOf("東京", "ok")) { "texts ${snippet.highlightedTexts()}" }
+        check(Snippet(text = "plain", highlights = emptyList()).highlightRanges().isEmpty()) { "none" }
+        check(defaultSearchLimit() == 20u) { "default limit ${defaultSearchLimit()}" }
+    }
+
+    test("search: a word and a CJK substring found locally and highlighted, a malformed query is 5037, merged hits once, channels by name") {
+        val community = alice.createCommunity(NewCommunity(name = "Kotlin search", joinPolicy = JoinPolicy.FREE))
+        val channel = community.createChannel(NewChannel(name = "kt-lanterns", kind = ChannelKind.TEXT))
+        check(bob.joinCommunity(community.id(), "") is JoinOutcome.Joined) { "bob joins" }
+        val texts = listOf("the lantern parade starts at eight", "bring a Lantern and a friend", "明日東京都に行きます")
+        val seqs = texts.map { alice.waitForSend(channel.sendText(it).localId) }
+
+        // Local (the cache, offline too): both messages with the word, each highlighted.
+        val scope = SearchOptions(query = "lantern", communityId = community.id())
+        var local = alice.searchLocal(scope)
+        repeat(300) { if (local.hits.size < 2) { delay(100); local = alice.searchLocal(scope) } }
+        check(local.hits.map { it.message.seq }.toSet() == seqs.take(2).toSet()) { "local hits ${local.hits}" }
+        check(local.server == ServerSearch.NotAsked && local.hits.all { it.source == HitSource.LOCAL }) { "local ${local.server}" }
+        check(local.hits.all { hit -> hit.snippet.highlightedTexts().map { it.lowercase() } == listOf("lantern") }) {
+            "highlights ${local.hits.map { it.snippet }}"
+        }
+
+        // A CJK substring: found, and the highlight covers exactly 東京 (bytes 6..12, UTF-16 2..3).
+        val cjk = alice.searchLocal(SearchOptions(query = "東京", channelId = channel.id()))
+        val hit = cjk.hits.singleOrNull()
+        check(hit != null && hit.message.seq == seqs[2]) { "cjk hits ${cjk.hits}" }
+        check(hit!!.snippet.text == "明日東京都に行きます" && hit.snippet.highlights == listOf(Highlight(6u, 12u))) { "snippet ${hit.snippet}" }
+        check(hit.snippet.highlightRanges() == listOf(2..3) && hit.snippet.highlightedTexts() == listOf("東京")) {
+            "ranges ${hit.snippet.highlightRanges()}"
+        }
+
+        // A malformed query is the typed error invalid_search_query (5037), locally and merged.
+        for (search in listOf<suspend () -> SearchResults>(
+            { alice.searchLocal(SearchOptions(query = "\"unclosed")) },
+            { channel.search(SearchOptions(query = "\"unclosed")) },
+        )) {
+            try {
+                search()
+                throw AssertionError("no error")
+            } catch (e: SdkException.Limit) {
+                check(e.code == 5037u && e.name == "invalid_search_query" && e.kind() == ErrorKind.LIMIT) { "error $e" }
+            }
+        }
+
+        // Merged with the server: each message once (the server's copy); bob, who never
+        // opened the channel, finds them through the server.
+        val merged = channel.search(SearchOptions(query = "lantern"))
+        check(merged.server == ServerSearch.Answered) { "server ${merged.server}" }
+        val keys = merged.hits.map { it.message.channelId to it.message.seq }
+        check(keys.size == keys.toSet().size && keys.map { it.second }.toSet() == seqs.take(2).toSet()) { "merged $keys" }
+        val bobs = bob.community(community.id()).search(SearchOptions(query = "東京"))
+        check(bobs.server == ServerSearch.Answered && bobs.hits.map { it.message.seq } == listOf(seqs[2])) { "bob's ${bobs.hits}" }
+        check(bobs.hits.single().source == HitSource.SERVER && bobs.hits.single().snippet.highlightedTexts() == listOf("東京")) { "bob's hit" }
+
+        // Channels, communities and members by name.
+        val channels = community.searchChannels("LANTERN")
+        check(channels.server == ServerSearch.Answered && channels.channels.map { it.channelId } == listOf(channel.id())) { "channels $channels" }
+        val communities = alice.searchCommunities("kotlin sea")
+        check(communities.communities.any { it.communityId == community.id() }) { "communities $communities" }
+        val members = community.searchMembers("bo", null)
+        check(members.items.map { it.userId } == listOf("bob")) { "members ${members.items}" }
+    }
+
     test("a 301-character community name is SdkException.Limit 5000 name_too_long") {
         try {
             alice.createCommunity(NewCommunity(name = "x".repeat(301), joinPolicy = JoinPolicy.FREE))

@@ -747,6 +747,11 @@ public protocol ChannelProtocol: AnyObject, Sendable {
     func retrySend(localId: String) async throws  -> Bool
     
     /**
+     * Searches this channel's, thread's or conversation's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` and `options.channel_id` are this stream's.
+     */
+    func search(options: SearchOptions) async throws  -> SearchResults
+    
+    /**
      * Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
      */
     func send(content: MessageContent, options: SendOptions) async throws  -> LocalMessage
@@ -1382,6 +1387,25 @@ open func retrySend(localId: String)async throws  -> Bool  {
             completeFunc: ffi_community_sdk_ffi_rust_future_complete_i8,
             freeFunc: ffi_community_sdk_ffi_rust_future_free_i8,
             liftFunc: FfiConverterBool.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Searches this channel's, thread's or conversation's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` and `options.channel_id` are this stream's.
+     */
+open func search(options: SearchOptions)async throws  -> SearchResults  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_channel_search(
+                        self.uniffiCloneHandle(),FfiConverterTypeSearchOptions_lower(options)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSearchResults_lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
 }
@@ -2391,6 +2415,21 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func renameConversation(conversationId: String, name: String) async throws  -> ConversationEntry
     
     /**
+     * Searches the cached messages and, when `options.community_id` is set, the server's full history of that community, merged with each message once (the server's copy wins; `source` says where a hit came from). When the server cannot answer, the local hits come back with `server` = `failed` and its error: a server failure never fails the search, a malformed query (5037) does.
+     */
+    func search(options: SearchOptions) async throws  -> SearchResults
+    
+    /**
+     * Communities whose name contains `text` (case-insensitive): the joined ones in the cache and those the server knows (joined, or open to joining), each once; joined ones first, then names starting with the text.
+     */
+    func searchCommunities(text: String) async throws  -> CommunitySearchResults
+    
+    /**
+     * Searches the cached messages only (works offline): ranked by relevance, then newest first; `server` is `not_asked`. A malformed query fails with `invalid_search_query` (5037) before anything is read; hidden, recalled and system messages are never found. Highlights are byte ranges of the snippet's UTF-8 text.
+     */
+    func searchLocal(options: SearchOptions) async throws  -> SearchResults
+    
+    /**
      * Who may start a conversation with the user (`anyone`, `shared_community`, `nobody`); others are refused with `dm_not_allowed`.
      */
     func setDmPolicy(policy: DmPolicy) async throws 
@@ -3129,6 +3168,63 @@ open func renameConversation(conversationId: String, name: String)async throws  
 }
     
     /**
+     * Searches the cached messages and, when `options.community_id` is set, the server's full history of that community, merged with each message once (the server's copy wins; `source` says where a hit came from). When the server cannot answer, the local hits come back with `server` = `failed` and its error: a server failure never fails the search, a malformed query (5037) does.
+     */
+open func search(options: SearchOptions)async throws  -> SearchResults  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_search(
+                        self.uniffiCloneHandle(),FfiConverterTypeSearchOptions_lower(options)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSearchResults_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Communities whose name contains `text` (case-insensitive): the joined ones in the cache and those the server knows (joined, or open to joining), each once; joined ones first, then names starting with the text.
+     */
+open func searchCommunities(text: String)async throws  -> CommunitySearchResults  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_search_communities(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(text)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCommunitySearchResults_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Searches the cached messages only (works offline): ranked by relevance, then newest first; `server` is `not_asked`. A malformed query fails with `invalid_search_query` (5037) before anything is read; hidden, recalled and system messages are never found. Highlights are byte ranges of the snippet's UTF-8 text.
+     */
+open func searchLocal(options: SearchOptions)async throws  -> SearchResults  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_search_local(
+                        self.uniffiCloneHandle(),FfiConverterTypeSearchOptions_lower(options)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSearchResults_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
      * Who may start a conversation with the user (`anyone`, `shared_community`, `nobody`); others are refused with `dm_not_allowed`.
      */
 open func setDmPolicy(policy: DmPolicy)async throws   {
@@ -3639,7 +3735,7 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func leaveVoice() async throws 
     
     /**
-     * A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
+     * A page of members, optionally filtered by id, nickname or display name (`limit` 1..=100, default 100).
      */
     func members(query: String?, cursor: String?, limit: UInt32?) async throws  -> MemberPage
     
@@ -3672,6 +3768,21 @@ public protocol CommunityProtocol: AnyObject, Sendable {
      * Gives the groups the positions 1, 2, 3… in this order, lowest first (`manage_roles`); returns every group now.
      */
     func reorderGroups(groupIds: [String]) async throws  -> [Group]
+    
+    /**
+     * Searches this community's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` is this community.
+     */
+    func search(options: SearchOptions) async throws  -> SearchResults
+    
+    /**
+     * Channels of this community whose name contains `text` (case-insensitive): the cached visible ones and those the server lists, each once, names starting with the text first.
+     */
+    func searchChannels(text: String) async throws  -> ChannelSearchResults
+    
+    /**
+     * A page of the members whose display name, nickname or id contains `text` (case-insensitive), from the server (`limit` 1..=100, default 100); an empty or too long text is `invalid_search_query`.
+     */
+    func searchMembers(text: String, limit: UInt32?) async throws  -> MemberPage
     
     /**
      * Sets custom attributes (`manage_community`); keys that fail are reported one by one.
@@ -4301,7 +4412,7 @@ open func leaveVoice()async throws   {
 }
     
     /**
-     * A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
+     * A page of members, optionally filtered by id, nickname or display name (`limit` 1..=100, default 100).
      */
 open func members(query: String?, cursor: String?, limit: UInt32?)async throws  -> MemberPage  {
     return
@@ -4415,6 +4526,63 @@ open func reorderGroups(groupIds: [String])async throws  -> [Group]  {
             completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterSequenceTypeGroup.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Searches this community's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` is this community.
+     */
+open func search(options: SearchOptions)async throws  -> SearchResults  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_search(
+                        self.uniffiCloneHandle(),FfiConverterTypeSearchOptions_lower(options)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSearchResults_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Channels of this community whose name contains `text` (case-insensitive): the cached visible ones and those the server lists, each once, names starting with the text first.
+     */
+open func searchChannels(text: String)async throws  -> ChannelSearchResults  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_search_channels(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(text)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeChannelSearchResults_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * A page of the members whose display name, nickname or id contains `text` (case-insensitive), from the server (`limit` 1..=100, default 100); an empty or too long text is `invalid_search_query`.
+     */
+open func searchMembers(text: String, limit: UInt32?)async throws  -> MemberPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_search_members(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(text),FfiConverterOptionUInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMemberPage_lift,
             errorHandler: FfiConverterTypeSdkError_lift
         )
 }
@@ -8885,6 +9053,75 @@ public func FfiConverterTypeChannelPermissions_lower(_ value: ChannelPermissions
 
 
 /**
+ * Channels found by name.
+ */
+public struct ChannelSearchResults: Equatable, Hashable {
+    /**
+     * Best first: names starting with the text, then by name.
+     */
+    public var channels: [ChannelInfo]
+    /**
+     * What the server did.
+     */
+    public var server: ServerSearch
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Best first: names starting with the text, then by name.
+         */channels: [ChannelInfo], 
+        /**
+         * What the server did.
+         */server: ServerSearch) {
+        self.channels = channels
+        self.server = server
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ChannelSearchResults: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChannelSearchResults: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChannelSearchResults {
+        return
+            try ChannelSearchResults(
+                channels: FfiConverterSequenceTypeChannelInfo.read(from: &buf), 
+                server: FfiConverterTypeServerSearch.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ChannelSearchResults, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeChannelInfo.write(value.channels, into: &buf)
+        FfiConverterTypeServerSearch.write(value.server, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChannelSearchResults_lift(_ buf: RustBuffer) throws -> ChannelSearchResults {
+    return try FfiConverterTypeChannelSearchResults.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChannelSearchResults_lower(_ value: ChannelSearchResults) -> RustBuffer {
+    return FfiConverterTypeChannelSearchResults.lower(value)
+}
+
+
+/**
  * Unread and mention counts of one channel.
  */
 public struct ChannelUnread: Equatable, Hashable {
@@ -9626,6 +9863,75 @@ public func FfiConverterTypeCommunityPage_lower(_ value: CommunityPage) -> RustB
 
 
 /**
+ * Communities found by name.
+ */
+public struct CommunitySearchResults: Equatable, Hashable {
+    /**
+     * Best first: joined ones, names starting with the text, then by name.
+     */
+    public var communities: [CommunityInfo]
+    /**
+     * What the server did.
+     */
+    public var server: ServerSearch
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Best first: joined ones, names starting with the text, then by name.
+         */communities: [CommunityInfo], 
+        /**
+         * What the server did.
+         */server: ServerSearch) {
+        self.communities = communities
+        self.server = server
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CommunitySearchResults: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCommunitySearchResults: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CommunitySearchResults {
+        return
+            try CommunitySearchResults(
+                communities: FfiConverterSequenceTypeCommunityInfo.read(from: &buf), 
+                server: FfiConverterTypeServerSearch.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CommunitySearchResults, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeCommunityInfo.write(value.communities, into: &buf)
+        FfiConverterTypeServerSearch.write(value.server, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCommunitySearchResults_lift(_ buf: RustBuffer) throws -> CommunitySearchResults {
+    return try FfiConverterTypeCommunitySearchResults.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCommunitySearchResults_lower(_ value: CommunitySearchResults) -> RustBuffer {
+    return FfiConverterTypeCommunitySearchResults.lower(value)
+}
+
+
+/**
  * Everything a member needs about one community, in one record.
  */
 public struct CommunitySnapshot: Equatable, Hashable {
@@ -10311,7 +10617,8 @@ public func FfiConverterTypeDigestLast_lower(_ value: DigestLast) -> RustBuffer 
 
 
 /**
- * A typed failure carried as data (a failed send, a key or user an operation skipped).
+ * A typed failure carried as data (a failed send, a key or user an operation skipped, a
+ * server search that could not answer).
  */
 public struct ErrorInfo: Equatable, Hashable {
     /**
@@ -10748,6 +11055,76 @@ public func FfiConverterTypeGroupUpdate_lower(_ value: GroupUpdate) -> RustBuffe
 
 
 /**
+ * A marked match: bytes `start..end` of the snippet's UTF-8 text (convert them for your
+ * strings: see the module's docs).
+ */
+public struct Highlight: Equatable, Hashable {
+    /**
+     * First byte.
+     */
+    public var start: UInt32
+    /**
+     * One past the last byte.
+     */
+    public var end: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * First byte.
+         */start: UInt32, 
+        /**
+         * One past the last byte.
+         */end: UInt32) {
+        self.start = start
+        self.end = end
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Highlight: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHighlight: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Highlight {
+        return
+            try Highlight(
+                start: FfiConverterUInt32.read(from: &buf), 
+                end: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Highlight, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.start, into: &buf)
+        FfiConverterUInt32.write(value.end, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHighlight_lift(_ buf: RustBuffer) throws -> Highlight {
+    return try FfiConverterTypeHighlight.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHighlight_lower(_ value: Highlight) -> RustBuffer {
+    return FfiConverterTypeHighlight.lower(value)
+}
+
+
+/**
  * A pending request to join an approval-only community.
  */
 public struct JoinRequest: Equatable, Hashable {
@@ -10879,10 +11256,12 @@ public struct Limits: Equatable, Hashable {
     public var typingIntervalMs: UInt64
     public var typingTtlMs: UInt64
     public var typingBatchUsers: UInt64
+    public var searchQueryBytes: UInt64
+    public var searchMaxTerms: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(maxMembersPerCommunity: UInt64, maxChannelsPerCommunity: UInt32, maxJoinedCommunities: UInt32, communityNameChars: UInt64, avatarUrlChars: UInt64, communityNoticeChars: UInt64, maxAttributes: UInt64, attributeKeyChars: UInt64, attributeValueChars: UInt64, maxInvitees: UInt64, maxPageSize: UInt32, nicknameBytes: UInt64, channelNameBytes: UInt64, channelIntroBytes: UInt64, channelNoticeBytes: UInt64, textBytes: UInt64, customPayloadBytes: UInt64, maxMentions: UInt64, channelMessagesPerSecond: UInt32, maxReactionsPerMessage: UInt64, emojiBytes: UInt64, maxPinsPerChannel: UInt64, customDataBytes: UInt64, recallWindowMs: UInt64, maxHiddenPerChannel: UInt64, maxGroupsPerCommunity: UInt64, maxOverridesPerChannel: UInt64, maxMemberFields: UInt64, memberFieldBytes: UInt64, threadAutoArchiveMs: UInt64, maxActiveThreadsPerChannel: UInt64, maxConversationMembers: UInt64, maxProfileFields: UInt64, profileFieldBytes: UInt64, presenceTextBytes: UInt64, maxPresenceUsers: UInt64, typingIntervalMs: UInt64, typingTtlMs: UInt64, typingBatchUsers: UInt64) {
+    public init(maxMembersPerCommunity: UInt64, maxChannelsPerCommunity: UInt32, maxJoinedCommunities: UInt32, communityNameChars: UInt64, avatarUrlChars: UInt64, communityNoticeChars: UInt64, maxAttributes: UInt64, attributeKeyChars: UInt64, attributeValueChars: UInt64, maxInvitees: UInt64, maxPageSize: UInt32, nicknameBytes: UInt64, channelNameBytes: UInt64, channelIntroBytes: UInt64, channelNoticeBytes: UInt64, textBytes: UInt64, customPayloadBytes: UInt64, maxMentions: UInt64, channelMessagesPerSecond: UInt32, maxReactionsPerMessage: UInt64, emojiBytes: UInt64, maxPinsPerChannel: UInt64, customDataBytes: UInt64, recallWindowMs: UInt64, maxHiddenPerChannel: UInt64, maxGroupsPerCommunity: UInt64, maxOverridesPerChannel: UInt64, maxMemberFields: UInt64, memberFieldBytes: UInt64, threadAutoArchiveMs: UInt64, maxActiveThreadsPerChannel: UInt64, maxConversationMembers: UInt64, maxProfileFields: UInt64, profileFieldBytes: UInt64, presenceTextBytes: UInt64, maxPresenceUsers: UInt64, typingIntervalMs: UInt64, typingTtlMs: UInt64, typingBatchUsers: UInt64, searchQueryBytes: UInt64, searchMaxTerms: UInt64) {
         self.maxMembersPerCommunity = maxMembersPerCommunity
         self.maxChannelsPerCommunity = maxChannelsPerCommunity
         self.maxJoinedCommunities = maxJoinedCommunities
@@ -10922,6 +11301,8 @@ public struct Limits: Equatable, Hashable {
         self.typingIntervalMs = typingIntervalMs
         self.typingTtlMs = typingTtlMs
         self.typingBatchUsers = typingBatchUsers
+        self.searchQueryBytes = searchQueryBytes
+        self.searchMaxTerms = searchMaxTerms
     }
 
     
@@ -10978,7 +11359,9 @@ public struct FfiConverterTypeLimits: FfiConverterRustBuffer {
                 maxPresenceUsers: FfiConverterUInt64.read(from: &buf), 
                 typingIntervalMs: FfiConverterUInt64.read(from: &buf), 
                 typingTtlMs: FfiConverterUInt64.read(from: &buf), 
-                typingBatchUsers: FfiConverterUInt64.read(from: &buf)
+                typingBatchUsers: FfiConverterUInt64.read(from: &buf), 
+                searchQueryBytes: FfiConverterUInt64.read(from: &buf), 
+                searchMaxTerms: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -11022,6 +11405,8 @@ public struct FfiConverterTypeLimits: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.typingIntervalMs, into: &buf)
         FfiConverterUInt64.write(value.typingTtlMs, into: &buf)
         FfiConverterUInt64.write(value.typingBatchUsers, into: &buf)
+        FfiConverterUInt64.write(value.searchQueryBytes, into: &buf)
+        FfiConverterUInt64.write(value.searchMaxTerms, into: &buf)
     }
 }
 
@@ -12114,6 +12499,85 @@ public func FfiConverterTypeMessageEdit_lift(_ buf: RustBuffer) throws -> Messag
 #endif
 public func FfiConverterTypeMessageEdit_lower(_ value: MessageEdit) -> RustBuffer {
     return FfiConverterTypeMessageEdit.lower(value)
+}
+
+
+/**
+ * One message found.
+ */
+public struct MessageHit: Equatable, Hashable {
+    /**
+     * The message.
+     */
+    public var message: Message
+    /**
+     * Its excerpt with the matches marked.
+     */
+    public var snippet: Snippet
+    /**
+     * Where it comes from.
+     */
+    public var source: HitSource
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The message.
+         */message: Message, 
+        /**
+         * Its excerpt with the matches marked.
+         */snippet: Snippet, 
+        /**
+         * Where it comes from.
+         */source: HitSource) {
+        self.message = message
+        self.snippet = snippet
+        self.source = source
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MessageHit: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMessageHit: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MessageHit {
+        return
+            try MessageHit(
+                message: FfiConverterTypeMessage.read(from: &buf), 
+                snippet: FfiConverterTypeSnippet.read(from: &buf), 
+                source: FfiConverterTypeHitSource.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MessageHit, into buf: inout [UInt8]) {
+        FfiConverterTypeMessage.write(value.message, into: &buf)
+        FfiConverterTypeSnippet.write(value.snippet, into: &buf)
+        FfiConverterTypeHitSource.write(value.source, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessageHit_lift(_ buf: RustBuffer) throws -> MessageHit {
+    return try FfiConverterTypeMessageHit.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessageHit_lower(_ value: MessageHit) -> RustBuffer {
+    return FfiConverterTypeMessageHit.lower(value)
 }
 
 
@@ -13535,6 +13999,218 @@ public func FfiConverterTypeReplyPreview_lower(_ value: ReplyPreview) -> RustBuf
 
 
 /**
+ * A message search: the query text (words, `prefix*`, `"exact phrases"`; every term
+ * required; a malformed one is refused with `invalid_search_query`, 5037), optional
+ * filters, and the page wanted. Only `query` is required.
+ */
+public struct SearchOptions: Equatable, Hashable {
+    /**
+     * What to find.
+     */
+    public var query: String
+    /**
+     * Only in this community (`@me`: the user's conversations). The server is asked only
+     * when a community is given (set by `Community.search` and `Channel.search`).
+     */
+    public var communityId: String?
+    /**
+     * Only in this channel, thread or conversation.
+     */
+    public var channelId: String?
+    /**
+     * Only messages of this sender.
+     */
+    public var senderId: String?
+    /**
+     * Only messages created at or after this time (ms since the epoch).
+     */
+    public var afterMs: Int64?
+    /**
+     * Only messages created before this time (ms since the epoch).
+     */
+    public var beforeMs: Int64?
+    /**
+     * The `next_cursor` of the previous page (of the same kind of search).
+     */
+    public var cursor: String?
+    /**
+     * Page size 1..=100 (default `default_search_limit()`, 20).
+     */
+    public var limit: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What to find.
+         */query: String, 
+        /**
+         * Only in this community (`@me`: the user's conversations). The server is asked only
+         * when a community is given (set by `Community.search` and `Channel.search`).
+         */communityId: String? = nil, 
+        /**
+         * Only in this channel, thread or conversation.
+         */channelId: String? = nil, 
+        /**
+         * Only messages of this sender.
+         */senderId: String? = nil, 
+        /**
+         * Only messages created at or after this time (ms since the epoch).
+         */afterMs: Int64? = nil, 
+        /**
+         * Only messages created before this time (ms since the epoch).
+         */beforeMs: Int64? = nil, 
+        /**
+         * The `next_cursor` of the previous page (of the same kind of search).
+         */cursor: String? = nil, 
+        /**
+         * Page size 1..=100 (default `default_search_limit()`, 20).
+         */limit: UInt32? = nil) {
+        self.query = query
+        self.communityId = communityId
+        self.channelId = channelId
+        self.senderId = senderId
+        self.afterMs = afterMs
+        self.beforeMs = beforeMs
+        self.cursor = cursor
+        self.limit = limit
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SearchOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSearchOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SearchOptions {
+        return
+            try SearchOptions(
+                query: FfiConverterString.read(from: &buf), 
+                communityId: FfiConverterOptionString.read(from: &buf), 
+                channelId: FfiConverterOptionString.read(from: &buf), 
+                senderId: FfiConverterOptionString.read(from: &buf), 
+                afterMs: FfiConverterOptionInt64.read(from: &buf), 
+                beforeMs: FfiConverterOptionInt64.read(from: &buf), 
+                cursor: FfiConverterOptionString.read(from: &buf), 
+                limit: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SearchOptions, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.query, into: &buf)
+        FfiConverterOptionString.write(value.communityId, into: &buf)
+        FfiConverterOptionString.write(value.channelId, into: &buf)
+        FfiConverterOptionString.write(value.senderId, into: &buf)
+        FfiConverterOptionInt64.write(value.afterMs, into: &buf)
+        FfiConverterOptionInt64.write(value.beforeMs, into: &buf)
+        FfiConverterOptionString.write(value.cursor, into: &buf)
+        FfiConverterOptionUInt32.write(value.limit, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSearchOptions_lift(_ buf: RustBuffer) throws -> SearchOptions {
+    return try FfiConverterTypeSearchOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSearchOptions_lower(_ value: SearchOptions) -> RustBuffer {
+    return FfiConverterTypeSearchOptions.lower(value)
+}
+
+
+/**
+ * A page of a message search.
+ */
+public struct SearchResults: Equatable, Hashable {
+    /**
+     * The hits, best first; each message once.
+     */
+    public var hits: [MessageHit]
+    /**
+     * Pass it back in `SearchOptions.cursor` for the next page; none after the last.
+     */
+    public var nextCursor: String?
+    /**
+     * What the server did.
+     */
+    public var server: ServerSearch
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The hits, best first; each message once.
+         */hits: [MessageHit], 
+        /**
+         * Pass it back in `SearchOptions.cursor` for the next page; none after the last.
+         */nextCursor: String?, 
+        /**
+         * What the server did.
+         */server: ServerSearch) {
+        self.hits = hits
+        self.nextCursor = nextCursor
+        self.server = server
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SearchResults: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSearchResults: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SearchResults {
+        return
+            try SearchResults(
+                hits: FfiConverterSequenceTypeMessageHit.read(from: &buf), 
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                server: FfiConverterTypeServerSearch.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SearchResults, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeMessageHit.write(value.hits, into: &buf)
+        FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterTypeServerSearch.write(value.server, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSearchResults_lift(_ buf: RustBuffer) throws -> SearchResults {
+    return try FfiConverterTypeSearchResults.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSearchResults_lower(_ value: SearchResults) -> RustBuffer {
+    return FfiConverterTypeSearchResults.lower(value)
+}
+
+
+/**
  * Options of a send.
  */
 public struct SendOptions: Equatable, Hashable {
@@ -13620,6 +14296,75 @@ public func FfiConverterTypeSendOptions_lift(_ buf: RustBuffer) throws -> SendOp
 #endif
 public func FfiConverterTypeSendOptions_lower(_ value: SendOptions) -> RustBuffer {
     return FfiConverterTypeSendOptions.lower(value)
+}
+
+
+/**
+ * The excerpt of a found message, with the query's matches marked.
+ */
+public struct Snippet: Equatable, Hashable {
+    /**
+     * The excerpt (`…` marks text cut at either end).
+     */
+    public var text: String
+    /**
+     * The matches in it, in order, not overlapping (byte ranges of `text`).
+     */
+    public var highlights: [Highlight]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The excerpt (`…` marks text cut at either end).
+         */text: String, 
+        /**
+         * The matches in it, in order, not overlapping (byte ranges of `text`).
+         */highlights: [Highlight]) {
+        self.text = text
+        self.highlights = highlights
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Snippet: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSnippet: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Snippet {
+        return
+            try Snippet(
+                text: FfiConverterString.read(from: &buf), 
+                highlights: FfiConverterSequenceTypeHighlight.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Snippet, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterSequenceTypeHighlight.write(value.highlights, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSnippet_lift(_ buf: RustBuffer) throws -> Snippet {
+    return try FfiConverterTypeSnippet.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSnippet_lower(_ value: Snippet) -> RustBuffer {
+    return FfiConverterTypeSnippet.lower(value)
 }
 
 
@@ -16032,6 +16777,81 @@ public func FfiConverterTypeErrorKind_lower(_ value: ErrorKind) -> RustBuffer {
 
 
 /**
+ * Where a hit comes from.
+ */
+
+public enum HitSource: Equatable, Hashable {
+    
+    /**
+     * The device's cache.
+     */
+    case local
+    /**
+     * The server's search (its copy of the message).
+     */
+    case server
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension HitSource: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHitSource: FfiConverterRustBuffer {
+    typealias SwiftType = HitSource
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HitSource {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .local
+        
+        case 2: return .server
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HitSource, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .local:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .server:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHitSource_lift(_ buf: RustBuffer) throws -> HitSource {
+    return try FfiConverterTypeHitSource.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHitSource_lower(_ value: HitSource) -> RustBuffer {
+    return FfiConverterTypeHitSource.lower(value)
+}
+
+
+
+/**
  * The answer to joining a community.
  */
 
@@ -17990,6 +18810,99 @@ public func FfiConverterTypeSendState_lower(_ value: SendState) -> RustBuffer {
 
 
 /**
+ * What the server did for a search.
+ */
+
+public enum ServerSearch: Equatable, Hashable {
+    
+    /**
+     * Not asked: a local search, a message search without a community, or a later page
+     * of a search that went on locally.
+     */
+    case notAsked
+    /**
+     * It answered; its hits are in the results.
+     */
+    case answered
+    /**
+     * It could not answer (offline, an older server, a refusal): the results are local
+     * (or, on a later page, empty: ask again with the same cursor).
+     */
+    case failed(
+        /**
+         * Why, typed like any error (code, name, kind, detail).
+         */error: ErrorInfo
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ServerSearch: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeServerSearch: FfiConverterRustBuffer {
+    typealias SwiftType = ServerSearch
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ServerSearch {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .notAsked
+        
+        case 2: return .answered
+        
+        case 3: return .failed(error: try FfiConverterTypeErrorInfo.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ServerSearch, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .notAsked:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .answered:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .failed(error):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeErrorInfo.write(error, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServerSearch_lift(_ buf: RustBuffer) throws -> ServerSearch {
+    return try FfiConverterTypeServerSearch.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServerSearch_lower(_ value: ServerSearch) -> RustBuffer {
+    return FfiConverterTypeServerSearch.lower(value)
+}
+
+
+
+/**
  * How far the client's cache is from the server.
  */
 
@@ -19253,6 +20166,31 @@ fileprivate struct FfiConverterSequenceTypeGroup: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeHighlight: FfiConverterRustBuffer {
+    typealias SwiftType = [Highlight]
+
+    public static func write(_ value: [Highlight], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHighlight.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Highlight] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Highlight]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHighlight.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeJoinRequest: FfiConverterRustBuffer {
     typealias SwiftType = [JoinRequest]
 
@@ -19345,6 +20283,31 @@ fileprivate struct FfiConverterSequenceTypeMessage: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeMessage.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMessageHit: FfiConverterRustBuffer {
+    typealias SwiftType = [MessageHit]
+
+    public static func write(_ value: [MessageHit], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMessageHit.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MessageHit] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MessageHit]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMessageHit.read(from: &buf))
         }
         return seq
     }
@@ -19831,6 +20794,16 @@ public func directCommunityId() -> String  {
 })
 }
 /**
+ * Hits per page of a message search when its options name no limit.
+ */
+public func defaultSearchLimit() -> UInt32  {
+    return try!  FfiConverterUInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_func_default_search_limit(uniffiCallStatus
+    )
+})
+}
+/**
  * Whether `thread` is archived at `now_ms` (ms since the epoch): by hand, or inactive for
  * its `auto_archive_ms` — the rule the server and the SDK both apply. An archived thread
  * is read-only until unarchived.
@@ -19886,6 +20859,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_func_direct_community_id() != 25236) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_func_default_search_limit() != 48811) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_func_thread_is_archived() != 40705) {
@@ -19988,6 +20964,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_retry_send() != 43014) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_channel_search() != 855) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_channel_send() != 17637) {
@@ -20131,6 +21110,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_client_rename_conversation() != 56653) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_client_search() != 46563) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_search_communities() != 38063) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_search_local() != 51033) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_client_set_dm_policy() != 50692) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -20272,7 +21260,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_community_leave_voice() != 20643) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_community_members() != 30081) {
+    if (uniffi_community_sdk_ffi_checksum_method_community_members() != 47981) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_mute_member() != 5116) {
@@ -20291,6 +21279,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_reorder_groups() != 41736) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_search() != 2584) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_search_channels() != 18437) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_community_search_members() != 60048) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_community_set_attributes() != 56668) {

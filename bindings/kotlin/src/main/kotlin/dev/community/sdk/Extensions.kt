@@ -1,7 +1,8 @@
 // The thin idiomatic Kotlin layer over the generated bindings (community_sdk_ffi.kt):
 // subscriptions as cold Flows (collecting subscribes, cancelling the collector cancels the
 // SDK subscription), the fields every SdkException variant carries, on the base type, and
-// permission sets tested with `in` (`PermissionFlag.MANAGE_MESSAGES in channel.permissions()!!`).
+// permission sets tested with `in` (`PermissionFlag.MANAGE_MESSAGES in channel.permissions()!!`),
+// and a search snippet's highlights as ranges of the Kotlin string (UTF-16).
 // Async SDK methods are already `suspend` functions in the generated code.
 package dev.community.sdk
 
@@ -127,6 +128,54 @@ operator fun ULong.contains(flag: PermissionFlag): Boolean = this and flag.value
 
 /** The permission set of [flags], e.g. `permissionsOf(PermissionFlag.MANAGE_MESSAGES, PermissionFlag.KICK_MEMBERS)`. */
 fun permissionsOf(vararg flags: PermissionFlag): ULong = flags.fold(0uL) { set, flag -> set or flag.value }
+
+/**
+ * The snippet's highlights as index ranges of [Snippet.text] (a Kotlin, UTF-16 string), for
+ * `text.substring(range)`, `SpannableString.setSpan(…, range.first, range.last + 1, …)` or an
+ * `AnnotatedString`. The SDK gives them as byte ranges of the UTF-8 text ([Highlight.start],
+ * [Highlight.end]): a CJK character is 3 bytes but 1 UTF-16 unit, an emoji 4 bytes but 2.
+ */
+fun Snippet.highlightRanges(): List<IntRange> {
+    if (highlights.isEmpty()) return emptyList()
+    // utf16At[b]: the UTF-16 index of the character holding UTF-8 byte b (the end at the end).
+    val utf16At = IntArray(utf8Length(text) + 1)
+    var byte = 0
+    var index = 0
+    while (index < text.length) {
+        val codePoint = text.codePointAt(index)
+        val bytes = utf8Bytes(codePoint)
+        for (b in byte until byte + bytes) utf16At[b] = index
+        byte += bytes
+        index += Character.charCount(codePoint)
+    }
+    utf16At[byte] = text.length
+    return highlights.map { h ->
+        val start = utf16At[h.start.toInt().coerceIn(0, byte)]
+        val end = utf16At[h.end.toInt().coerceIn(0, byte)]
+        start until maxOf(start, end)
+    }
+}
+
+/** The highlighted parts of [Snippet.text], in order (e.g. `["東京"]` for a search of "東京"). */
+fun Snippet.highlightedTexts(): List<String> = highlightRanges().map { text.substring(it) }
+
+private fun utf8Bytes(codePoint: Int): Int = when {
+    codePoint < 0x80 -> 1
+    codePoint < 0x800 -> 2
+    codePoint < 0x10000 -> 3
+    else -> 4
+}
+
+private fun utf8Length(text: String): Int {
+    var bytes = 0
+    var index = 0
+    while (index < text.length) {
+        val codePoint = text.codePointAt(index)
+        bytes += utf8Bytes(codePoint)
+        index += Character.charCount(codePoint)
+    }
+    return bytes
+}
 
 /** The stable numeric code of any variant (the protocol's code, or SDK-local ≥ 10000). */
 val SdkException.code: UInt

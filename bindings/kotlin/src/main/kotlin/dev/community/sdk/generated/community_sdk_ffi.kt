@@ -1044,6 +1044,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_func_direct_community_id(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_func_default_search_limit(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_func_thread_is_archived(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_func_stop_callbacks(
@@ -1111,6 +1113,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_community_sdk_ffi_checksum_method_channel_remove_reaction(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_retry_send(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_channel_search(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channel_send(
     ): Int
@@ -1205,6 +1209,12 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_community_sdk_ffi_checksum_method_client_refresh_token(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_rename_conversation(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_search(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_search_communities(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_search_local(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_set_dm_policy(
     ): Int
@@ -1313,6 +1323,12 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_community_sdk_ffi_checksum_method_community_refresh_heads(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_reorder_groups(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_search(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_search_channels(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_search_members(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_set_attributes(
     ): Int
@@ -1518,6 +1534,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_retry_send(`ptr`: Long,`localId`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_channel_search(`ptr`: Long,`options`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_send(`ptr`: Long,`content`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_channel_send_text(`ptr`: Long,`text`: RustBuffer.ByValue,
@@ -1619,6 +1637,12 @@ internal object UniffiLib {
     external fun uniffi_community_sdk_ffi_fn_method_client_refresh_token(`ptr`: Long,`token`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_rename_conversation(`ptr`: Long,`conversationId`: RustBuffer.ByValue,`name`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_search(`ptr`: Long,`options`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_search_communities(`ptr`: Long,`text`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_search_local(`ptr`: Long,`options`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_set_dm_policy(`ptr`: Long,`policy`: RustBuffer.ByValue,
     ): Long
@@ -1731,6 +1755,12 @@ internal object UniffiLib {
     external fun uniffi_community_sdk_ffi_fn_method_community_refresh_heads(`ptr`: Long,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_reorder_groups(`ptr`: Long,`groupIds`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_search(`ptr`: Long,`options`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_search_channels(`ptr`: Long,`text`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_community_search_members(`ptr`: Long,`text`: RustBuffer.ByValue,`limit`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_set_attributes(`ptr`: Long,`attributes`: RustBuffer.ByValue,
     ): Long
@@ -1924,6 +1954,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_func_direct_community_id(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_func_default_search_limit(uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
     external fun uniffi_community_sdk_ffi_fn_func_thread_is_archived(`thread`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
     external fun uniffi_community_sdk_ffi_fn_func_stop_callbacks(uniffi_out_err: UniffiRustCallStatus, 
@@ -2062,6 +2094,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_func_direct_community_id() and 0xFFFF) != 25236) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_func_default_search_limit() and 0xFFFF) != 48811) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_func_thread_is_archived() and 0xFFFF) != 40705) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -2162,6 +2197,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_retry_send() and 0xFFFF) != 43014) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_search() and 0xFFFF) != 855) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channel_send() and 0xFFFF) != 17637) {
@@ -2305,6 +2343,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_rename_conversation() and 0xFFFF) != 56653) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_search() and 0xFFFF) != 46563) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_search_communities() and 0xFFFF) != 38063) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_search_local() and 0xFFFF) != 51033) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_set_dm_policy() and 0xFFFF) != 50692) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -2446,7 +2493,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_leave_voice() and 0xFFFF) != 20643) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_members() and 0xFFFF) != 30081) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_members() and 0xFFFF) != 47981) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_mute_member() and 0xFFFF) != 5116) {
@@ -2465,6 +2512,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_reorder_groups() and 0xFFFF) != 41736) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_search() and 0xFFFF) != 2584) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_search_channels() and 0xFFFF) != 18437) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_search_members() and 0xFFFF) != 60048) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_set_attributes() and 0xFFFF) != 56668) {
@@ -3231,6 +3287,11 @@ public interface ChannelInterface {
      * Puts a failed message back in the queue; false when it was not failed.
      */
     suspend fun `retrySend`(`localId`: kotlin.String): kotlin.Boolean
+    
+    /**
+     * Searches this channel's, thread's or conversation's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` and `options.channel_id` are this stream's.
+     */
+    suspend fun `search`(`options`: SearchOptions): SearchResults
     
     /**
      * Sends a message. Returns at once with the local echo (state `sending`), already durable; it is sent when connected and ends `sent` or `failed` (await it with the client's `wait_for_send`).
@@ -4080,6 +4141,31 @@ open class Channel: Disposable, AutoCloseable, ChannelInterface
         { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_i8(future) },
         // lift function
         { FfiConverterBoolean.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Searches this channel's, thread's or conversation's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` and `options.channel_id` are this stream's.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `search`(`options`: SearchOptions) : SearchResults {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_search(
+                uniffiHandle,
+                
+        FfiConverterTypeSearchOptions.lower(`options`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSearchResults.lift(it) },
         // Error FFI converter
         SdkException.ErrorHandler,
     )
@@ -5552,6 +5638,21 @@ public interface ClientInterface {
     suspend fun `renameConversation`(`conversationId`: kotlin.String, `name`: kotlin.String): ConversationEntry
     
     /**
+     * Searches the cached messages and, when `options.community_id` is set, the server's full history of that community, merged with each message once (the server's copy wins; `source` says where a hit came from). When the server cannot answer, the local hits come back with `server` = `failed` and its error: a server failure never fails the search, a malformed query (5037) does.
+     */
+    suspend fun `search`(`options`: SearchOptions): SearchResults
+    
+    /**
+     * Communities whose name contains `text` (case-insensitive): the joined ones in the cache and those the server knows (joined, or open to joining), each once; joined ones first, then names starting with the text.
+     */
+    suspend fun `searchCommunities`(`text`: kotlin.String): CommunitySearchResults
+    
+    /**
+     * Searches the cached messages only (works offline): ranked by relevance, then newest first; `server` is `not_asked`. A malformed query fails with `invalid_search_query` (5037) before anything is read; hidden, recalled and system messages are never found. Highlights are byte ranges of the snippet's UTF-8 text.
+     */
+    suspend fun `searchLocal`(`options`: SearchOptions): SearchResults
+    
+    /**
      * Who may start a conversation with the user (`anyone`, `shared_community`, `nobody`); others are refused with `dm_not_allowed`.
      */
     suspend fun `setDmPolicy`(`policy`: DmPolicy)
@@ -6510,6 +6611,81 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
+     * Searches the cached messages and, when `options.community_id` is set, the server's full history of that community, merged with each message once (the server's copy wins; `source` says where a hit came from). When the server cannot answer, the local hits come back with `server` = `failed` and its error: a server failure never fails the search, a malformed query (5037) does.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `search`(`options`: SearchOptions) : SearchResults {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_search(
+                uniffiHandle,
+                
+        FfiConverterTypeSearchOptions.lower(`options`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSearchResults.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Communities whose name contains `text` (case-insensitive): the joined ones in the cache and those the server knows (joined, or open to joining), each once; joined ones first, then names starting with the text.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `searchCommunities`(`text`: kotlin.String) : CommunitySearchResults {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_search_communities(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`text`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCommunitySearchResults.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Searches the cached messages only (works offline): ranked by relevance, then newest first; `server` is `not_asked`. A malformed query fails with `invalid_search_query` (5037) before anything is read; hidden, recalled and system messages are never found. Highlights are byte ranges of the snippet's UTF-8 text.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `searchLocal`(`options`: SearchOptions) : SearchResults {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_search_local(
+                uniffiHandle,
+                
+        FfiConverterTypeSearchOptions.lower(`options`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSearchResults.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Who may start a conversation with the user (`anyone`, `shared_community`, `nobody`); others are refused with `dm_not_allowed`.
      */
     @Throws(SdkException::class)
@@ -7230,7 +7406,7 @@ public interface CommunityInterface {
     suspend fun `leaveVoice`()
     
     /**
-     * A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
+     * A page of members, optionally filtered by id, nickname or display name (`limit` 1..=100, default 100).
      */
     suspend fun `members`(`query`: kotlin.String?, `cursor`: kotlin.String?, `limit`: kotlin.UInt?): MemberPage
     
@@ -7263,6 +7439,21 @@ public interface CommunityInterface {
      * Gives the groups the positions 1, 2, 3… in this order, lowest first (`manage_roles`); returns every group now.
      */
     suspend fun `reorderGroups`(`groupIds`: List<kotlin.String>): List<Group>
+    
+    /**
+     * Searches this community's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` is this community.
+     */
+    suspend fun `search`(`options`: SearchOptions): SearchResults
+    
+    /**
+     * Channels of this community whose name contains `text` (case-insensitive): the cached visible ones and those the server lists, each once, names starting with the text first.
+     */
+    suspend fun `searchChannels`(`text`: kotlin.String): ChannelSearchResults
+    
+    /**
+     * A page of the members whose display name, nickname or id contains `text` (case-insensitive), from the server (`limit` 1..=100, default 100); an empty or too long text is `invalid_search_query`.
+     */
+    suspend fun `searchMembers`(`text`: kotlin.String, `limit`: kotlin.UInt?): MemberPage
     
     /**
      * Sets custom attributes (`manage_community`); keys that fail are reported one by one.
@@ -8106,7 +8297,7 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
 
     
     /**
-     * A page of members, optionally filtered by id or nickname (`limit` 1..=100, default 100).
+     * A page of members, optionally filtered by id, nickname or display name (`limit` 1..=100, default 100).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -8257,6 +8448,82 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
         { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterSequenceTypeGroup.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Searches this community's messages (the cache merged with the server's history; see `Client.search`); `options.community_id` is this community.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `search`(`options`: SearchOptions) : SearchResults {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_search(
+                uniffiHandle,
+                
+        FfiConverterTypeSearchOptions.lower(`options`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSearchResults.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Channels of this community whose name contains `text` (case-insensitive): the cached visible ones and those the server lists, each once, names starting with the text first.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `searchChannels`(`text`: kotlin.String) : ChannelSearchResults {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_search_channels(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`text`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeChannelSearchResults.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A page of the members whose display name, nickname or id contains `text` (case-insensitive), from the server (`limit` 1..=100, default 100); an empty or too long text is `invalid_search_query`.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `searchMembers`(`text`: kotlin.String, `limit`: kotlin.UInt?) : MemberPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_search_members(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`text`),
+        FfiConverterOptionalUInt.lower(`limit`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeMemberPage.lift(it) },
         // Error FFI converter
         SdkException.ErrorHandler,
     )
@@ -14527,6 +14794,53 @@ public object FfiConverterTypeChannelPermissions: FfiConverterRustBuffer<Channel
 
 
 /**
+ * Channels found by name.
+ */
+data class ChannelSearchResults (
+    /**
+     * Best first: names starting with the text, then by name.
+     */
+    var `channels`: List<ChannelInfo>
+    , 
+    /**
+     * What the server did.
+     */
+    var `server`: ServerSearch
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChannelSearchResults: FfiConverterRustBuffer<ChannelSearchResults> {
+    override fun read(buf: ByteBuffer): ChannelSearchResults {
+        return ChannelSearchResults(
+            FfiConverterSequenceTypeChannelInfo.read(buf),
+            FfiConverterTypeServerSearch.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ChannelSearchResults) = (
+            FfiConverterSequenceTypeChannelInfo.allocationSize(value.`channels`) +
+            FfiConverterTypeServerSearch.allocationSize(value.`server`)
+    )
+
+    override fun write(value: ChannelSearchResults, buf: ByteBuffer) {
+            FfiConverterSequenceTypeChannelInfo.write(value.`channels`, buf)
+            FfiConverterTypeServerSearch.write(value.`server`, buf)
+    }
+}
+
+
+
+/**
  * Unread and mention counts of one channel.
  */
 data class ChannelUnread (
@@ -15069,6 +15383,53 @@ public object FfiConverterTypeCommunityPage: FfiConverterRustBuffer<CommunityPag
 
 
 /**
+ * Communities found by name.
+ */
+data class CommunitySearchResults (
+    /**
+     * Best first: joined ones, names starting with the text, then by name.
+     */
+    var `communities`: List<CommunityInfo>
+    , 
+    /**
+     * What the server did.
+     */
+    var `server`: ServerSearch
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCommunitySearchResults: FfiConverterRustBuffer<CommunitySearchResults> {
+    override fun read(buf: ByteBuffer): CommunitySearchResults {
+        return CommunitySearchResults(
+            FfiConverterSequenceTypeCommunityInfo.read(buf),
+            FfiConverterTypeServerSearch.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CommunitySearchResults) = (
+            FfiConverterSequenceTypeCommunityInfo.allocationSize(value.`communities`) +
+            FfiConverterTypeServerSearch.allocationSize(value.`server`)
+    )
+
+    override fun write(value: CommunitySearchResults, buf: ByteBuffer) {
+            FfiConverterSequenceTypeCommunityInfo.write(value.`communities`, buf)
+            FfiConverterTypeServerSearch.write(value.`server`, buf)
+    }
+}
+
+
+
+/**
  * Everything a member needs about one community, in one record.
  */
 data class CommunitySnapshot (
@@ -15559,7 +15920,8 @@ public object FfiConverterTypeDigestLast: FfiConverterRustBuffer<DigestLast> {
 
 
 /**
- * A typed failure carried as data (a failed send, a key or user an operation skipped).
+ * A typed failure carried as data (a failed send, a key or user an operation skipped, a
+ * server search that could not answer).
  */
 data class ErrorInfo (
     /**
@@ -15867,6 +16229,54 @@ public object FfiConverterTypeGroupUpdate: FfiConverterRustBuffer<GroupUpdate> {
 
 
 /**
+ * A marked match: bytes `start..end` of the snippet's UTF-8 text (convert them for your
+ * strings: see the module's docs).
+ */
+data class Highlight (
+    /**
+     * First byte.
+     */
+    var `start`: kotlin.UInt
+    , 
+    /**
+     * One past the last byte.
+     */
+    var `end`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHighlight: FfiConverterRustBuffer<Highlight> {
+    override fun read(buf: ByteBuffer): Highlight {
+        return Highlight(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Highlight) = (
+            FfiConverterUInt.allocationSize(value.`start`) +
+            FfiConverterUInt.allocationSize(value.`end`)
+    )
+
+    override fun write(value: Highlight, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`start`, buf)
+            FfiConverterUInt.write(value.`end`, buf)
+    }
+}
+
+
+
+/**
  * A pending request to join an approval-only community.
  */
 data class JoinRequest (
@@ -16010,6 +16420,10 @@ data class Limits (
     var `typingTtlMs`: kotlin.ULong
     , 
     var `typingBatchUsers`: kotlin.ULong
+    , 
+    var `searchQueryBytes`: kotlin.ULong
+    , 
+    var `searchMaxTerms`: kotlin.ULong
     
 ){
     
@@ -16045,6 +16459,8 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterUInt.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
@@ -16107,7 +16523,9 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.allocationSize(value.`maxPresenceUsers`) +
             FfiConverterULong.allocationSize(value.`typingIntervalMs`) +
             FfiConverterULong.allocationSize(value.`typingTtlMs`) +
-            FfiConverterULong.allocationSize(value.`typingBatchUsers`)
+            FfiConverterULong.allocationSize(value.`typingBatchUsers`) +
+            FfiConverterULong.allocationSize(value.`searchQueryBytes`) +
+            FfiConverterULong.allocationSize(value.`searchMaxTerms`)
     )
 
     override fun write(value: Limits, buf: ByteBuffer) {
@@ -16150,6 +16568,8 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.write(value.`typingIntervalMs`, buf)
             FfiConverterULong.write(value.`typingTtlMs`, buf)
             FfiConverterULong.write(value.`typingBatchUsers`, buf)
+            FfiConverterULong.write(value.`searchQueryBytes`, buf)
+            FfiConverterULong.write(value.`searchMaxTerms`, buf)
     }
 }
 
@@ -16936,6 +17356,61 @@ public object FfiConverterTypeMessageEdit: FfiConverterRustBuffer<MessageEdit> {
             FfiConverterOptionalTypeMessageContent.write(value.`content`, buf)
             FfiConverterOptionalTypeMentions.write(value.`mentions`, buf)
             FfiConverterOptionalString.write(value.`customData`, buf)
+    }
+}
+
+
+
+/**
+ * One message found.
+ */
+data class MessageHit (
+    /**
+     * The message.
+     */
+    var `message`: Message
+    , 
+    /**
+     * Its excerpt with the matches marked.
+     */
+    var `snippet`: Snippet
+    , 
+    /**
+     * Where it comes from.
+     */
+    var `source`: HitSource
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMessageHit: FfiConverterRustBuffer<MessageHit> {
+    override fun read(buf: ByteBuffer): MessageHit {
+        return MessageHit(
+            FfiConverterTypeMessage.read(buf),
+            FfiConverterTypeSnippet.read(buf),
+            FfiConverterTypeHitSource.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MessageHit) = (
+            FfiConverterTypeMessage.allocationSize(value.`message`) +
+            FfiConverterTypeSnippet.allocationSize(value.`snippet`) +
+            FfiConverterTypeHitSource.allocationSize(value.`source`)
+    )
+
+    override fun write(value: MessageHit, buf: ByteBuffer) {
+            FfiConverterTypeMessage.write(value.`message`, buf)
+            FfiConverterTypeSnippet.write(value.`snippet`, buf)
+            FfiConverterTypeHitSource.write(value.`source`, buf)
     }
 }
 
@@ -17951,6 +18426,159 @@ public object FfiConverterTypeReplyPreview: FfiConverterRustBuffer<ReplyPreview>
 
 
 /**
+ * A message search: the query text (words, `prefix*`, `"exact phrases"`; every term
+ * required; a malformed one is refused with `invalid_search_query`, 5037), optional
+ * filters, and the page wanted. Only `query` is required.
+ */
+data class SearchOptions (
+    /**
+     * What to find.
+     */
+    var `query`: kotlin.String
+    , 
+    /**
+     * Only in this community (`@me`: the user's conversations). The server is asked only
+     * when a community is given (set by `Community.search` and `Channel.search`).
+     */
+    var `communityId`: kotlin.String? = null 
+    , 
+    /**
+     * Only in this channel, thread or conversation.
+     */
+    var `channelId`: kotlin.String? = null 
+    , 
+    /**
+     * Only messages of this sender.
+     */
+    var `senderId`: kotlin.String? = null 
+    , 
+    /**
+     * Only messages created at or after this time (ms since the epoch).
+     */
+    var `afterMs`: kotlin.Long? = null 
+    , 
+    /**
+     * Only messages created before this time (ms since the epoch).
+     */
+    var `beforeMs`: kotlin.Long? = null 
+    , 
+    /**
+     * The `next_cursor` of the previous page (of the same kind of search).
+     */
+    var `cursor`: kotlin.String? = null 
+    , 
+    /**
+     * Page size 1..=100 (default `default_search_limit()`, 20).
+     */
+    var `limit`: kotlin.UInt? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSearchOptions: FfiConverterRustBuffer<SearchOptions> {
+    override fun read(buf: ByteBuffer): SearchOptions {
+        return SearchOptions(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SearchOptions) = (
+            FfiConverterString.allocationSize(value.`query`) +
+            FfiConverterOptionalString.allocationSize(value.`communityId`) +
+            FfiConverterOptionalString.allocationSize(value.`channelId`) +
+            FfiConverterOptionalString.allocationSize(value.`senderId`) +
+            FfiConverterOptionalLong.allocationSize(value.`afterMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`beforeMs`) +
+            FfiConverterOptionalString.allocationSize(value.`cursor`) +
+            FfiConverterOptionalUInt.allocationSize(value.`limit`)
+    )
+
+    override fun write(value: SearchOptions, buf: ByteBuffer) {
+            FfiConverterString.write(value.`query`, buf)
+            FfiConverterOptionalString.write(value.`communityId`, buf)
+            FfiConverterOptionalString.write(value.`channelId`, buf)
+            FfiConverterOptionalString.write(value.`senderId`, buf)
+            FfiConverterOptionalLong.write(value.`afterMs`, buf)
+            FfiConverterOptionalLong.write(value.`beforeMs`, buf)
+            FfiConverterOptionalString.write(value.`cursor`, buf)
+            FfiConverterOptionalUInt.write(value.`limit`, buf)
+    }
+}
+
+
+
+/**
+ * A page of a message search.
+ */
+data class SearchResults (
+    /**
+     * The hits, best first; each message once.
+     */
+    var `hits`: List<MessageHit>
+    , 
+    /**
+     * Pass it back in `SearchOptions.cursor` for the next page; none after the last.
+     */
+    var `nextCursor`: kotlin.String?
+    , 
+    /**
+     * What the server did.
+     */
+    var `server`: ServerSearch
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSearchResults: FfiConverterRustBuffer<SearchResults> {
+    override fun read(buf: ByteBuffer): SearchResults {
+        return SearchResults(
+            FfiConverterSequenceTypeMessageHit.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypeServerSearch.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SearchResults) = (
+            FfiConverterSequenceTypeMessageHit.allocationSize(value.`hits`) +
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterTypeServerSearch.allocationSize(value.`server`)
+    )
+
+    override fun write(value: SearchResults, buf: ByteBuffer) {
+            FfiConverterSequenceTypeMessageHit.write(value.`hits`, buf)
+            FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterTypeServerSearch.write(value.`server`, buf)
+    }
+}
+
+
+
+/**
  * Options of a send.
  */
 data class SendOptions (
@@ -18008,6 +18636,53 @@ public object FfiConverterTypeSendOptions: FfiConverterRustBuffer<SendOptions> {
             FfiConverterOptionalULong.write(value.`replyTo`, buf)
             FfiConverterTypePriority.write(value.`priority`, buf)
             FfiConverterString.write(value.`customData`, buf)
+    }
+}
+
+
+
+/**
+ * The excerpt of a found message, with the query's matches marked.
+ */
+data class Snippet (
+    /**
+     * The excerpt (`…` marks text cut at either end).
+     */
+    var `text`: kotlin.String
+    , 
+    /**
+     * The matches in it, in order, not overlapping (byte ranges of `text`).
+     */
+    var `highlights`: List<Highlight>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSnippet: FfiConverterRustBuffer<Snippet> {
+    override fun read(buf: ByteBuffer): Snippet {
+        return Snippet(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeHighlight.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Snippet) = (
+            FfiConverterString.allocationSize(value.`text`) +
+            FfiConverterSequenceTypeHighlight.allocationSize(value.`highlights`)
+    )
+
+    override fun write(value: Snippet, buf: ByteBuffer) {
+            FfiConverterString.write(value.`text`, buf)
+            FfiConverterSequenceTypeHighlight.write(value.`highlights`, buf)
     }
 }
 
@@ -20152,6 +20827,49 @@ public object FfiConverterTypeErrorKind: FfiConverterRustBuffer<ErrorKind> {
 
 
 /**
+ * Where a hit comes from.
+ */
+
+enum class HitSource {
+    
+    /**
+     * The device's cache.
+     */
+    LOCAL,
+    /**
+     * The server's search (its copy of the message).
+     */
+    SERVER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHitSource: FfiConverterRustBuffer<HitSource> {
+    override fun read(buf: ByteBuffer) = try {
+        HitSource.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: HitSource) = 4UL
+
+    override fun write(value: HitSource, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * The answer to joining a community.
  */
 sealed class JoinOutcome {
@@ -22046,6 +22764,110 @@ public object FfiConverterTypeSendState : FfiConverterRustBuffer<SendState>{
 
 
 /**
+ * What the server did for a search.
+ */
+sealed class ServerSearch {
+    
+    /**
+     * Not asked: a local search, a message search without a community, or a later page
+     * of a search that went on locally.
+     */
+    object NotAsked : ServerSearch()
+    
+    
+    /**
+     * It answered; its hits are in the results.
+     */
+    object Answered : ServerSearch()
+    
+    
+    /**
+     * It could not answer (offline, an older server, a refusal): the results are local
+     * (or, on a later page, empty: ask again with the same cursor).
+     */
+    data class Failed(
+        /**
+         * Why, typed like any error (code, name, kind, detail).
+         */
+        val `error`: dev.community.sdk.ErrorInfo) : ServerSearch()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeServerSearch : FfiConverterRustBuffer<ServerSearch>{
+    override fun read(buf: ByteBuffer): ServerSearch {
+        return when(buf.getInt()) {
+            1 -> ServerSearch.NotAsked
+            2 -> ServerSearch.Answered
+            3 -> ServerSearch.Failed(
+                FfiConverterTypeErrorInfo.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: ServerSearch): ULong = when(value) {
+        is ServerSearch.NotAsked -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ServerSearch.Answered -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ServerSearch.Failed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeErrorInfo.allocationSize(value.`error`)
+            )
+        }
+    }
+
+    override fun write(value: ServerSearch, buf: ByteBuffer) {
+        when(value) {
+            is ServerSearch.NotAsked -> {
+                buf.putInt(1)
+                Unit
+            }
+            is ServerSearch.Answered -> {
+                buf.putInt(2)
+                Unit
+            }
+            is ServerSearch.Failed -> {
+                buf.putInt(3)
+                FfiConverterTypeErrorInfo.write(value.`error`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
  * How far the client's cache is from the server.
  */
 
@@ -23570,6 +24392,34 @@ public object FfiConverterSequenceTypeGroup: FfiConverterRustBuffer<List<Group>>
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeHighlight: FfiConverterRustBuffer<List<Highlight>> {
+    override fun read(buf: ByteBuffer): List<Highlight> {
+        val len = buf.getInt()
+        return List<Highlight>(len) {
+            FfiConverterTypeHighlight.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Highlight>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeHighlight.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Highlight>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeHighlight.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeJoinRequest: FfiConverterRustBuffer<List<JoinRequest>> {
     override fun read(buf: ByteBuffer): List<JoinRequest> {
         val len = buf.getInt()
@@ -23672,6 +24522,34 @@ public object FfiConverterSequenceTypeMessage: FfiConverterRustBuffer<List<Messa
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeMessage.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeMessageHit: FfiConverterRustBuffer<List<MessageHit>> {
+    override fun read(buf: ByteBuffer): List<MessageHit> {
+        val len = buf.getInt()
+        return List<MessageHit>(len) {
+            FfiConverterTypeMessageHit.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MessageHit>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMessageHit.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MessageHit>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMessageHit.write(it, buf)
         }
     }
 }
@@ -24180,6 +25058,19 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
             return FfiConverterString.lift(
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_community_sdk_ffi_fn_func_direct_community_id(
+    
+        _status)
+}
+    )
+    }
+    
+
+        /**
+         * Hits per page of a message search when its options name no limit.
+         */ fun `defaultSearchLimit`(): kotlin.UInt {
+            return FfiConverterUInt.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_func_default_search_limit(
     
         _status)
 }
