@@ -11,6 +11,8 @@ pub enum Mode {
     Navigate,
     /// Keys type a message.
     Insert,
+    /// Keys type a search query (Enter searches, then opens the selected hit).
+    Search,
 }
 
 /// What a key asks for.
@@ -78,6 +80,8 @@ pub enum Action {
     StartThread,
     /// Open the newest conversation (again: the next older one).
     NextConversation,
+    /// Open the search pane (type a query).
+    OpenSearch,
     /// Redraw the screen.
     Redraw,
     /// Nothing.
@@ -85,11 +89,15 @@ pub enum Action {
 }
 
 /// The keys, as the help screen shows them.
-pub const HELP: [(&str, &str); 29] = [
+pub const HELP: [(&str, &str); 30] = [
     ("↑ ↓  k j", "select a channel"),
     ("← →  h l  Tab", "previous / next community"),
     ("Enter", "open the channel (marks it read)"),
-    ("i  /", "type a message (Enter sends, Esc stops)"),
+    ("i", "type a message (Enter sends, Esc stops)"),
+    (
+        "/",
+        "search the community (Enter: search, then open the hit ↑ ↓ select)",
+    ),
     ("e", "edit your last message (Enter saves, Esc cancels)"),
     ("x", "recall your last message (delete for everyone)"),
     ("+", "add / take back 👍 on the newest message"),
@@ -153,7 +161,9 @@ pub fn map_key(key: KeyEvent, mode: Mode, help: bool) -> Action {
     }
     match mode {
         Mode::Navigate => navigate(key.code, ctrl),
-        Mode::Insert => insert(key.code, ctrl, key.modifiers.contains(KeyModifiers::ALT)),
+        Mode::Insert | Mode::Search => {
+            insert(key.code, ctrl, key.modifiers.contains(KeyModifiers::ALT))
+        }
     }
 }
 
@@ -178,7 +188,8 @@ fn navigate(code: KeyCode, ctrl: bool) -> Action {
         KeyCode::PageDown => Action::PageDown,
         KeyCode::Home | KeyCode::Char('g') => Action::Top,
         KeyCode::End | KeyCode::Char('G') => Action::Bottom,
-        KeyCode::Char('i') | KeyCode::Char('/') => Action::StartTyping,
+        KeyCode::Char('i') => Action::StartTyping,
+        KeyCode::Char('/') => Action::OpenSearch,
         KeyCode::Char('r') => Action::MarkRead,
         KeyCode::Char('K') => Action::ToggleServer,
         KeyCode::Char('e') => Action::EditLast,
@@ -249,6 +260,7 @@ mod tests {
         assert_eq!(nav(KeyCode::Char('T')), Action::CloseThread);
         assert_eq!(nav(KeyCode::Char('n')), Action::StartThread);
         assert_eq!(nav(KeyCode::Char('d')), Action::NextConversation);
+        assert_eq!(nav(KeyCode::Char('/')), Action::OpenSearch);
         assert_eq!(map_key(ctrl('c'), Mode::Navigate, false), Action::Quit);
     }
 
@@ -264,6 +276,13 @@ mod tests {
         assert_eq!(ins(KeyCode::Esc), Action::StopTyping);
         assert_eq!(map_key(ctrl('u'), Mode::Insert, false), Action::ClearInput);
         assert_eq!(map_key(ctrl('c'), Mode::Insert, false), Action::Quit);
+        // The search line types like the input line.
+        let search = |code| map_key(key(code), Mode::Search, false);
+        assert_eq!(search(KeyCode::Char('/')), Action::Type('/'));
+        assert_eq!(search(KeyCode::Char('"')), Action::Type('"'));
+        assert_eq!(search(KeyCode::Enter), Action::Send);
+        assert_eq!(search(KeyCode::Down), Action::LineDown);
+        assert_eq!(search(KeyCode::Esc), Action::StopTyping);
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! cache) and stops asking once the channel's first message is loaded. The scroll
 //! position counts lines up from the bottom, so loading older pages above the view never
 //! moves what the user is reading, and a new message that arrives while the user reads
-//! older ones shifts the position by its height so the view stays put.
+//! older ones shifts the position by its height so the view stays put. A message can be
+//! brought into view ([`Timeline::focus`], a search hit): older pages load until it is
+//! there, then the view shows it at its top.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -41,6 +43,8 @@ pub struct Timeline {
     loading: Option<Option<Seq>>,
     width: usize,
     roster: Arc<Roster>,
+    /// A message to bring into view once it is loaded.
+    focus: Option<Seq>,
 }
 
 impl Timeline {
@@ -56,6 +60,7 @@ impl Timeline {
             loading: Some(None),
             width: 80,
             roster: Arc::default(),
+            focus: None,
         }
     }
 
@@ -286,6 +291,17 @@ impl Timeline {
         self.offset = self.offset.saturating_sub(lines);
     }
 
+    /// Brings message `seq` into view (at the top of the pane) at the next draws: older
+    /// pages load until it is there. Forgotten when the channel has no such message.
+    pub fn focus(&mut self, seq: Seq) {
+        self.focus = Some(seq);
+    }
+
+    /// The message still to bring into view.
+    pub fn focused(&self) -> Option<Seq> {
+        self.focus
+    }
+
     /// Back to the newest message.
     pub fn scroll_to_bottom(&mut self) {
         self.offset = 0;
@@ -317,14 +333,35 @@ impl Timeline {
             .rev()
             .map(Item::Echo)
             .chain(self.messages.values().rev().map(Item::Message));
+        // Lines from the bottom up to the top of the focused message, once laid out.
+        let mut focus_top = None;
         for item in items {
-            if from_bottom.len() >= wanted {
+            if from_bottom.len() >= wanted && (self.focus.is_none() || focus_top.is_some()) {
                 exhausted = false;
                 break;
             }
             let mut lines = self.item_lines(&item);
             lines.reverse();
             from_bottom.extend(lines);
+            if let Item::Message(message) = &item
+                && Some(message.seq) == self.focus
+            {
+                focus_top = Some(from_bottom.len());
+            }
+        }
+        if let Some(seq) = self.focus {
+            match focus_top {
+                Some(top) => {
+                    self.offset = top.saturating_sub(height);
+                    self.focus = None;
+                }
+                // Not in the channel (hidden, or never there): forget it.
+                None if self.at_start || self.oldest_seq().is_some_and(|o| o <= seq) => {
+                    self.focus = None;
+                }
+                // Older than what is loaded: to the top, where older pages load.
+                None => self.offset = usize::MAX / 2,
+            }
         }
         let total = from_bottom.len();
         let max_offset = if exhausted {
@@ -433,6 +470,31 @@ mod tests {
         assert_eq!(texts(&view), vec!["m98", "m99", "m100"]);
         assert!(!view.at_top);
         assert_eq!(view.offset, 0);
+    }
+
+    #[test]
+    fn a_focused_message_comes_into_view_paging_older_ones_as_needed() {
+        let mut timeline = timeline_with(51..=100);
+        timeline.focus(60);
+        let view = timeline.view(80, 3);
+        assert_eq!(texts(&view), vec!["m60", "m61", "m62"]);
+        assert_eq!(
+            timeline.focused(),
+            None,
+            "placed once; scrolling is the user's"
+        );
+        // Older than what is loaded: the view goes to the top, where a page loads.
+        timeline.focus(20);
+        let view = timeline.view(80, 3);
+        assert!(view.at_top);
+        assert_eq!(timeline.older_page_request(view.at_top), Some(Some(51)));
+        timeline.page_loaded(Some(51), messages(1..=50), 50);
+        let view = timeline.view(80, 3);
+        assert_eq!(texts(&view), vec!["m20", "m21", "m22"]);
+        // A message the channel does not hold is forgotten.
+        timeline.focus(5_000);
+        timeline.view(80, 3);
+        assert_eq!(timeline.focused(), None);
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //! batch, after reading the user's roles, access to the open channel and joined threads
 //! from the SDK's cache (the thread pane's effects are in `threads`; the conversation
 //! list, presence, profiles, voice and typing subscriptions and the names of the people
-//! on screen in `people`). Nothing polls the server. The terminal is restored by a guard on every exit path and by ratatui's panic
-//! hook on a panic.
+//! on screen in `people`; searches in `search`). Nothing polls the server. The terminal
+//! is restored by a guard on every exit path and by ratatui's panic hook on a panic.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -22,8 +22,8 @@ use community_sdk::protocol::{
 };
 use community_sdk::{
     ChannelEntry, ChannelHandle, Client, CommunityEntry, ConnectionState, ConversationEntry,
-    ListDiff, MessageEdit, MessageUpdate, SdkError, SendOptions, Subscription, SyncState,
-    UnreadUpdate,
+    ListDiff, MessageEdit, MessageUpdate, SdkError, SearchResults, SendOptions, Subscription,
+    SyncState, UnreadUpdate,
 };
 use crossterm::event::Event;
 use ratatui::DefaultTerminal;
@@ -40,6 +40,7 @@ use crate::roles::{self, Access};
 use crate::ui;
 
 mod people;
+mod search;
 mod threads;
 
 /// Events handled in one go before the screen is redrawn.
@@ -84,6 +85,8 @@ pub enum UiEvent {
     Typing(ChannelKey, Vec<UserId>),
     /// Who sits in a community's voice channels changed.
     Voice(CommunityId, Vec<VoiceParticipant>),
+    /// A search's results (or its refusal), with its query.
+    Search(String, Result<SearchResults, SdkError>),
     /// Something to tell the user.
     Notice(String),
     /// The embedded server's status changed.
@@ -322,6 +325,10 @@ impl Effects {
                 Effect::StartThread { key, seq, name } => self.start_thread(key, seq, name),
                 Effect::SendInThread { key, text } => self.send_in_thread(&key, text),
                 Effect::ThreadSeen(seq) => self.thread_seen(seq),
+                Effect::Search {
+                    community_id,
+                    query,
+                } => self.search(community_id, query),
                 Effect::ToggleServer => match &demo.server {
                     Some(server) if server.toggle() => {}
                     Some(_) => {
@@ -474,6 +481,10 @@ fn apply(app: &mut App, event: UiEvent) -> Vec<Effect> {
         }
         UiEvent::Voice(id, participants) => {
             app.on_voice(id, participants);
+            Vec::new()
+        }
+        UiEvent::Search(query, result) => {
+            app.on_search_results(query, result);
             Vec::new()
         }
         UiEvent::Notice(text) => {

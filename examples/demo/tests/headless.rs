@@ -6,7 +6,10 @@
 //! replied and kept it read), where the Book Club's read-only `#rules` refuses the
 //! demo user's send while its moderator bot pinned there, and where people show: a bot's
 //! direct messages counted in the DM list, bots typing, every bot's presence dot, the bot
-//! in the voice channel and senders under their display names.
+//! in the voice channel and senders under their display names; and where search finds a
+//! word of a bot message and two characters of a Japanese or Chinese one, highlighted, the
+//! guild's search is answered by the server with each message once, and a malformed query
+//! is refused with the typed `invalid_search_query` (5037).
 
 use std::io::Read;
 use std::process::{Command, Stdio};
@@ -205,6 +208,42 @@ fn headless_run_counts_match_what_the_bots_sent() {
             .any(|l| l.starts_with("  typing: ") && l.ends_with(" typing…")),
         "{out}"
     );
+
+    // Search: a word of a bot message found in the cache, every hit highlighted on it; the
+    // guild's search merged with the server's, each message once; "unclosed refused with
+    // 5037; two CJK characters of a bot message found and highlighted.
+    let search = out
+        .lines()
+        .find_map(|l| l.strip_prefix("search in Pixel Guild #general: "))
+        .unwrap_or_else(|| panic!("no search line\n{out}"));
+    let found: Vec<u64> = search
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    // word hits, highlighted, local, server, twice, 5037, CJK hits, highlighted
+    assert_eq!(found.len(), 8, "{search}");
+    assert!(found[0] > 0 && found[1] == found[0], "{search}");
+    assert!(
+        found[2] + found[3] >= found[0],
+        "the guild holds the channel's hits: {search}"
+    );
+    assert_eq!(found[4], 0, "each message once: {search}");
+    assert!(search.contains(" twice (device + server);"), "{search}");
+    assert!(
+        search.contains("\"unclosed: invalid_search_query 5037;"),
+        "{search}"
+    );
+    assert!(found[6] > 0 && found[7] == found[6], "{search}");
+    let drawn = out
+        .lines()
+        .find_map(|l| l.strip_prefix("  search drawn: "))
+        .unwrap_or_else(|| panic!("no drawn search line\n{out}"));
+    assert_eq!(
+        drawn.matches('[').count(),
+        drawn.matches(']').count(),
+        "{drawn}"
+    );
+    assert!(drawn.split(" | ").all(|hit| hit.contains('[')), "{drawn}");
 }
 
 /// The numbers of the line that starts with `prefix`.

@@ -3,7 +3,7 @@
 //! (what the user does to messages — edit, recall, react, pin, reply — is in `actions`;
 //! their role and what they may do in the open channel in `access`; the thread pane and
 //! the joined threads' counts in `threads`; the DM list, display names, presence, who
-//! types and who sits in voice in `people`).
+//! types and who sits in voice in `people`; the search pane in `search`).
 //!
 //! Pure state: SDK subscription values and key actions come in, [`Effect`]s (SDK calls
 //! to make) go out, and the event loop in `tui` carries them out. Nothing here blocks,
@@ -130,6 +130,13 @@ pub enum Effect {
     Typing(ChannelKey),
     /// The user types in a thread.
     TypingInThread(ThreadKey),
+    /// Search messages (of a community: the cache merged with the server's history).
+    Search {
+        /// The community (none: every cached message).
+        community_id: Option<CommunityId>,
+        /// The query.
+        query: String,
+    },
 }
 
 /// Everything the UI shows.
@@ -171,6 +178,8 @@ pub struct App {
     pub sync: SyncState,
     /// The embedded server's address and status (`None` with a remote server).
     pub server: Option<(String, ServerStatus)>,
+    /// The search pane, while open (over the messages pane).
+    pub search: Option<SearchPane>,
     /// The help screen is shown.
     pub show_help: bool,
     /// The open channel's pinned messages, while their list is shown.
@@ -223,6 +232,7 @@ impl App {
             },
             sync: SyncState::Offline,
             server: server_addr.map(|addr| (addr, ServerStatus::Running)),
+            search: None,
             show_help: false,
             pins: None,
             editing: None,
@@ -557,6 +567,9 @@ impl App {
         if !matches!(action, Action::None | Action::Redraw) {
             self.notice = None;
         }
+        if self.mode == Mode::Search {
+            return self.on_search_key(action);
+        }
         let page = self.page_rows.saturating_sub(1).max(1);
         match action {
             Action::Quit => self.quit = true,
@@ -630,6 +643,7 @@ impl App {
             Action::CloseThread => return self.close_thread(),
             Action::StartThread => return self.start_thread(),
             Action::NextConversation => return self.open_next_conversation(),
+            Action::OpenSearch => return self.open_search(),
             Action::Redraw | Action::None => {}
         }
         Vec::new()
@@ -720,9 +734,13 @@ mod actions;
 mod people;
 #[cfg(test)]
 mod people_tests;
+mod search;
+#[cfg(test)]
+mod search_tests;
 #[cfg(test)]
 mod tests;
 mod threads;
 
 pub use people::PeopleView;
+pub use search::SearchPane;
 pub use threads::{ThreadKey, ThreadPane};

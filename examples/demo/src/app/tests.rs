@@ -41,7 +41,7 @@ fn community(id: &str) -> CommunityEntry {
     }
 }
 
-fn channel(community: &str, name: &str) -> ChannelEntry {
+pub(super) fn channel(community: &str, name: &str) -> ChannelEntry {
     let id = format!("{community}-{name}");
     ChannelEntry {
         info: ChannelInfo {
@@ -83,7 +83,7 @@ pub(super) fn key(community: &str, name: &str) -> ChannelKey {
     }
 }
 
-fn message(seq: Seq) -> Message {
+pub(super) fn message(seq: Seq) -> Message {
     Message {
         community_id: "a".into(),
         channel_id: "a-general".into(),

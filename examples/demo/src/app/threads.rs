@@ -74,7 +74,7 @@ impl App {
     }
 
     /// Shows `key` in the pane (asks the event loop to open it unless it is shown).
-    fn show_thread(
+    pub(super) fn show_thread(
         &mut self,
         key: ThreadKey,
         name: String,

@@ -4,7 +4,9 @@
 //! edit or recall what they just said and react to others' messages (see `life`),
 //! start threads from their messages and reply in them (see `threads`), and behave as
 //! people (see `people`): display names and presence, typing before each post, one of
-//! them writing to the demo user directly, one sitting in a voice channel.
+//! them writing to the demo user directly, one sitting in a voice channel. Every few
+//! messages (a bot's first one included) are in Japanese or Chinese, for search to find
+//! CJK substrings.
 //!
 //! Every bot stops by itself: after its run time, after its message budget, or when the
 //! swarm is stopped. Each message's end is awaited (`OutgoingMessage::sent`, bounded)
@@ -103,6 +105,9 @@ pub struct Script {
     pub mention_one_in: u32,
     /// One message in this many is a long one (0: never).
     pub long_one_in: u32,
+    /// Every this many messages of a bot, its first one included, is in Japanese or
+    /// Chinese (0: never).
+    pub cjk_every: u32,
     /// One stored message in this many is edited by its bot right after (0: never).
     pub edit_one_in: u32,
     /// One stored message in this many (of those not edited) is recalled by its bot
@@ -139,6 +144,7 @@ impl Script {
             backlog_pace: Pace::BURST,
             mention_one_in: 6,
             long_one_in: 15,
+            cjk_every: 7,
             edit_one_in: 8,
             recall_one_in: 25,
             react_one_in: 3,
@@ -160,6 +166,7 @@ impl Script {
             backlog_pace: Pace::BURST,
             mention_one_in: 5,
             long_one_in: 20,
+            cjk_every: 5,
             edit_one_in: 6,
             recall_one_in: 8,
             react_one_in: 3,
@@ -274,7 +281,7 @@ async fn run_bot(
     if let Some(to) = &bot.plan.direct_to {
         people::write_directly(&bot, to, true, &ledger, &mut rng).await;
     }
-    for _ in 0..script.max_messages {
+    for count in 0..script.max_messages {
         let (target, pace) = match bot.plan.backlog_target.as_ref() {
             Some(target) if backlog_left > 0 => {
                 backlog_left -= 1;
@@ -290,7 +297,7 @@ async fn run_bot(
         if stopped_during(&mut stop, pace.sample(&mut rng)).await || Instant::now() >= deadline {
             break;
         }
-        let (content, mentions) = compose(&mut rng, &script);
+        let (content, mentions) = compose(&mut rng, &script, count);
         let mentions_demo = mentions.mentions(&script.demo_user);
         let text = match &content {
             MessageContent::Text { text } => text.clone(),
@@ -403,6 +410,17 @@ const MENTION_LINES: [&str; 6] = [
     "you were right about that build",
 ];
 
+/// Lines in Japanese and Chinese (no spaces between words: search finds any two
+/// characters of them).
+pub const CJK_LINES: [&str; 6] = [
+    "明日東京都に行きます",
+    "今日のレイドは何時から？",
+    "新しいマップ、めっちゃ楽しい！",
+    "大家晚上好，今天一起打副本吗？",
+    "这个版本的配乐真好听",
+    "東京の大会、配信ありますか？",
+];
+
 const LONG_MESSAGE: &str = "Long post incoming. We have been talking about the schedule for a \
 while, so here is the summary of everything that was decided: sessions start at eight on \
 weekdays and at six on weekends; whoever hosts picks the map; newcomers get paired with \
@@ -416,9 +434,16 @@ fn one_in(rng: &mut impl Rng, n: u32) -> bool {
     n > 0 && rng.random_ratio(1, n)
 }
 
-/// A message of the script: usually chatter, sometimes a mention of the demo user,
-/// sometimes a long post.
-fn compose(rng: &mut impl Rng, script: &Script) -> (MessageContent, Mentions) {
+/// Message number `count` of a bot: every `cjk_every`-th one in Japanese or Chinese,
+/// else usually chatter, sometimes a mention of the demo user, sometimes a long post.
+fn compose(rng: &mut impl Rng, script: &Script, count: u32) -> (MessageContent, Mentions) {
+    if script.cjk_every > 0 && count.is_multiple_of(script.cjk_every) {
+        let text = CJK_LINES.choose(rng).copied().unwrap_or("東京");
+        return (
+            MessageContent::Text { text: text.into() },
+            Mentions::default(),
+        );
+    }
     if one_in(rng, script.mention_one_in) {
         let line = MENTION_LINES.choose(rng).copied().unwrap_or("hi");
         let text = format!("@{} {line}", script.demo_user);
@@ -444,6 +469,7 @@ mod tests {
         Script {
             mention_one_in,
             long_one_in,
+            cjk_every: 0,
             ..Script::headless(&UserId::from("demo"), Duration::from_secs(1))
         }
     }
@@ -451,13 +477,31 @@ mod tests {
     #[test]
     fn mentions_name_the_demo_user_in_text_and_metadata() {
         let mut rng = StdRng::seed_from_u64(7);
-        let (content, mentions) = compose(&mut rng, &script(1, 0));
+        let (content, mentions) = compose(&mut rng, &script(1, 0), 1);
         assert!(mentions.mentions(&"demo".into()));
         assert!(matches!(content, MessageContent::Text { text } if text.starts_with("@demo ")));
-        let (_, mentions) = compose(&mut rng, &script(0, 0));
+        let (_, mentions) = compose(&mut rng, &script(0, 0), 1);
         assert!(mentions.is_empty());
-        let (content, _) = compose(&mut rng, &script(0, 1));
+        let (content, _) = compose(&mut rng, &script(0, 1), 1);
         assert!(matches!(content, MessageContent::Text { text } if text.len() > 400));
+    }
+
+    #[test]
+    fn every_few_messages_are_in_japanese_or_chinese_the_first_one_included() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let script = Script {
+            cjk_every: 3,
+            ..script(1, 0)
+        };
+        let cjk = |(content, _): (MessageContent, Mentions)| matches!(content, MessageContent::Text { text } if CJK_LINES.contains(&text.as_str()));
+        assert!(cjk(compose(&mut rng, &script, 0)));
+        assert!(!cjk(compose(&mut rng, &script, 1)));
+        assert!(cjk(compose(&mut rng, &script, 6)));
+        assert!(
+            CJK_LINES
+                .iter()
+                .all(|line| crate::search::cjk_pair(line).is_some())
+        );
     }
 
     #[test]

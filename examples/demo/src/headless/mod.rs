@@ -18,13 +18,17 @@
 //! the moderator bot. People (`people`): the demo user views the guild and watches who
 //! types in the open channel; the DM from a bot must be listed with exactly its unread
 //! count, bots must be seen typing, every bot's presence known and drawn as a dot, the
-//! bot in voice shown, and bot messages drawn under display names. The summary and its
-//! checks are in `summary`.
+//! bot in voice shown, and bot messages drawn under display names. Search (`search`): a
+//! word of a bot message and two characters of a Japanese or Chinese one are found in the
+//! demo user's cache, highlighted on exactly what was searched; the guild's search merged
+//! with the server's answers each message once; a malformed query is refused with the
+//! typed `invalid_search_query` (5037). The summary and its checks are in `summary`.
 
 mod life;
 mod people;
 mod render;
 mod roles;
+mod search;
 mod summary;
 mod threads;
 
@@ -40,6 +44,7 @@ pub use life::LifeCheck;
 pub use people::{PeopleCheck, TypingWatch};
 pub use render::{RenderCheck, Shown};
 pub use roles::RolesCheck;
+pub use search::SearchCheck;
 pub use summary::{ChannelCheck, ChannelRef, Counts, HistoryCheck, Summary, compare};
 use threads::OpenThread;
 pub use threads::ThreadsCheck;
@@ -296,6 +301,13 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
         typing_watch,
     )
     .await;
+    let search = SearchCheck::run(
+        &demo.client,
+        &me,
+        (&guild.community_id, &general.channel_id),
+        &history_messages,
+    )
+    .await;
     let open_tally = ledger.tally(&guild.community_id, &general.channel_id);
     Ok(Summary {
         seconds,
@@ -306,6 +318,7 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
         roles,
         threads,
         people,
+        search,
         user_id: me,
         channels: compare(&demo.communities, &opened, &ledger, &counts),
         ledger,

@@ -1,6 +1,6 @@
 //! The headless run's summary: every seeded channel's counts against what the bots did,
 //! the open channel's history (gap-free, every message, every edit and recall) and its
-//! drawing, its threads, roles and permissions, people, and the printed report.
+//! drawing, its threads, roles and permissions, people, search, and the printed report.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -11,6 +11,7 @@ use super::life::LifeCheck;
 use super::people::PeopleCheck;
 use super::render::RenderCheck;
 use super::roles::RolesCheck;
+use super::search::SearchCheck;
 use super::threads::ThreadsCheck;
 use crate::format::channel_glyph;
 use crate::ledger::LedgerSnapshot;
@@ -179,6 +180,8 @@ pub struct Summary {
     /// Direct messages, typing, presence, voice and display names as the demo user saw
     /// them.
     pub people: PeopleCheck,
+    /// Searches of the demo user's cache and of the guild.
+    pub search: SearchCheck,
     /// The open channel's history.
     pub history: HistoryCheck,
     /// Every channel's counts.
@@ -247,6 +250,7 @@ impl Summary {
         out.extend(self.life.problems.iter().cloned());
         out.extend(self.roles.problems());
         out.extend(self.people.problems.iter().cloned());
+        out.extend(self.search.problems.iter().cloned());
         out.extend(
             self.threads
                 .problems
@@ -327,6 +331,7 @@ impl Summary {
         let _ = writeln!(out, "{}", self.threads.line(&self.open_channel));
         let _ = writeln!(out, "{}", self.roles.line());
         let _ = writeln!(out, "{}", self.people.lines());
+        let _ = writeln!(out, "{}", self.search.lines(&self.open_channel));
         let _ = writeln!(
             out,
             "unread per channel (unread/expected, mentions/expected):"

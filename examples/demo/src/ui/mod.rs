@@ -4,8 +4,9 @@
 //! conversation's) messages on the right, senders by display name with presence dots and
 //! "X is typing…" under them, with the thread pane under them when a thread is
 //! shown, the input line (greyed out where the user may not post) and the status bar (with
-//! the user's role in the selected community) below, and the `?` help or the `P` list of
-//! pins over everything.
+//! the user's role in the selected community) below, the `/` search pane (query, hits with
+//! their matches highlighted) over the messages, and the `?` help or the `P` list of pins
+//! over everything.
 //!
 //! Every size is computed with saturating arithmetic and every text is cut or wrapped to
 //! its pane, so any terminal size (down to a single cell) draws without a panic.
@@ -27,10 +28,12 @@ use crate::wrap::{display_width, tail, truncate};
 
 mod overlays;
 mod people;
+mod search;
 mod thread;
 
 use overlays::{draw_help, draw_pins};
 use people::{dotted, draw_conversations, typing_note, voice_items};
+use search::draw_search;
 use thread::draw_thread;
 
 /// What the event loop needs to know after a draw.
@@ -90,7 +93,13 @@ pub fn render(frame: &mut Frame<'_>, app: &mut App) -> Drawn {
     draw_communities(frame, app, communities);
     draw_channels(frame, app, channels);
     draw_conversations(frame, app, conversations);
-    let drawn = if app.thread.is_some() {
+    let drawn = if app.search.is_some() {
+        draw_search(frame, app, right);
+        Drawn {
+            at_top: false,
+            page_rows: app.page_rows,
+        }
+    } else if app.thread.is_some() {
         let [messages, thread] =
             Layout::vertical([Constraint::Min(3), Constraint::Percentage(45)]).areas(right);
         let drawn = draw_messages(frame, app, messages);

@@ -1,5 +1,5 @@
 //! Unit tests of the drawing: lists, badges, status, any size, message markers, roles
-//! and read-only channels.
+//! and read-only channels, people, the search pane.
 
 use std::collections::HashMap;
 
@@ -514,4 +514,76 @@ fn draws_people_dm_list_voice_presence_and_typing() {
     for (width, height) in [(1, 1), (20, 6), (40, 12)] {
         draw(&mut app, width, height);
     }
+}
+
+#[test]
+fn the_search_pane_draws_hits_with_their_source_and_matches_reversed_or_the_typed_error() {
+    use community_sdk::protocol::search::{Highlight, Snippet};
+    use community_sdk::protocol::{ApiError, ErrorCode};
+    use community_sdk::{HitSource, MessageHit, SearchResults, ServerSearch};
+
+    let mut app = app();
+    app.on_action(Action::OpenSearch);
+    for c in "東京".chars() {
+        app.on_action(Action::Type(c));
+    }
+    app.on_action(Action::Send);
+    app.on_search_results(
+        "東京".into(),
+        Ok(SearchResults {
+            hits: vec![MessageHit {
+                message: message(4, "明日東京都に行きます"),
+                snippet: Snippet {
+                    text: "明日東京都に行きます".into(),
+                    highlights: vec![Highlight { start: 6, end: 12 }],
+                },
+                source: HitSource::Server,
+            }],
+            next_cursor: None,
+            server: ServerSearch::Answered,
+        }),
+    );
+    let (_, screen) = draw(&mut app, 100, 24);
+    // A wide character's second cell draws as a space.
+    let flat = screen.replace(' ', "");
+    assert!(screen.contains("Search Pixel Guild"), "{screen}");
+    assert!(flat.contains("/東京"), "{screen}");
+    assert!(flat.contains("1hit(s)for東京·device+server"), "{screen}");
+    assert!(
+        screen.contains("▸ #general · nova · #4 · server"),
+        "{screen}"
+    );
+    assert!(flat.contains("明日東京都に行きます"), "{screen}");
+    // The match is drawn in reverse video, on exactly its two characters.
+    let backend = {
+        let mut terminal = Terminal::new(TestBackend::new(100, 24)).unwrap();
+        terminal
+            .draw(|frame| {
+                let _ = render(frame, &mut app);
+            })
+            .unwrap();
+        terminal.backend().buffer().clone()
+    };
+    let reversed: String = backend
+        .content()
+        .iter()
+        .filter(|cell| cell.modifier.contains(Modifier::REVERSED))
+        .map(|cell| cell.symbol())
+        .collect();
+    assert_eq!(reversed.replace(' ', ""), "東京");
+
+    app.on_action(Action::ClearInput);
+    for c in "\"unclosed".chars() {
+        app.on_action(Action::Type(c));
+    }
+    app.on_action(Action::Send);
+    app.on_search_results(
+        "\"unclosed".into(),
+        Err(ApiError::new(ErrorCode::INVALID_SEARCH_QUERY, "an unclosed quote").into()),
+    );
+    let (_, screen) = draw(&mut app, 100, 24);
+    assert!(
+        screen.contains("invalid_search_query (5037): an unclosed quote"),
+        "{screen}"
+    );
 }
