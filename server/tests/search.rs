@@ -362,9 +362,10 @@ async fn a_database_from_before_search_is_indexed_on_upgrade() {
     let path = server.dir.path().join("community.db");
     let db = rusqlite::Connection::open(&path).expect("open the database");
     db.execute_batch(
-        "DROP TRIGGER message_search_insert;
-         DROP TRIGGER message_search_update;
-         DROP TRIGGER message_search_delete;
+        "DROP TRIGGER search_pending_insert;
+         DROP TRIGGER search_pending_update;
+         DROP TRIGGER search_pending_delete;
+         DROP TABLE search_pending;
          DROP TABLE message_search;
          DROP TABLE message_search_docs;
          PRAGMA user_version = 5;",
@@ -388,7 +389,7 @@ async fn a_database_from_before_search_is_indexed_on_upgrade() {
     let version: u32 = db
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 6);
+    assert_eq!(version, 7);
 }
 
 #[tokio::test]

@@ -72,4 +72,4 @@ mod test_support;
 pub use domain::Domain;
 pub use error::{StoreError, incident_id};
 pub use routing::{Audience, ChannelViewers, Delivery, Handled, MembershipChange};
-pub use store::sqlite::{SqliteOptions, SqliteStore, Synchronous};
+pub use store::sqlite::{DEFAULT_INDEX_BATCH, SqliteOptions, SqliteStore, Synchronous};

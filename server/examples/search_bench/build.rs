@@ -141,10 +141,25 @@ pub fn drop_index_triggers(dir: &Path) -> Result<(), BoxError> {
     let conn = rusqlite::Connection::open(dir.join("community.db"))?;
     conn.busy_timeout(Duration::from_secs(30))?;
     conn.execute_batch(
-        "DROP TRIGGER message_search_insert;
-         DROP TRIGGER message_search_update;
-         DROP TRIGGER message_search_delete;",
+        "DROP TRIGGER search_pending_insert;
+         DROP TRIGGER search_pending_update;
+         DROP TRIGGER search_pending_delete;",
     )?;
+    Ok(())
+}
+
+/// Rows queued for the search indexer.
+pub fn pending(dir: &Path) -> Result<i64, BoxError> {
+    let conn = rusqlite::Connection::open(dir.join("community.db"))?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    Ok(conn.query_row("SELECT COUNT(*) FROM search_pending", [], |r| r.get(0))?)
+}
+
+/// Waits until the background indexer has emptied the queue.
+pub fn wait_indexed(dir: &Path) -> Result<(), BoxError> {
+    while pending(dir)? > 0 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     Ok(())
 }
 
@@ -225,9 +240,22 @@ fn cpu_us() -> u64 {
     us(usage.ru_utime) + us(usage.ru_stime)
 }
 
-/// Writes `count` messages four ways on fresh databases — one `send_message` request each
-/// through the domain, and batches of 1,000 through the store; with and without the
-/// index — and returns the rates.
+/// How the index is kept while messages are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Indexing {
+    /// No index (the queue's triggers dropped).
+    None,
+    /// Queued, no background indexer (the cost of the send path alone).
+    Queued,
+    /// Queued and indexed by the background indexer; timed until the queue is empty.
+    Background,
+}
+
+/// Writes `count` messages six ways on fresh databases — one `send_message` request each
+/// through the domain, and batches of 1,000 through the store; without the index, with
+/// the queue alone, and with the background indexer until everything is indexed — and
+/// returns the rates. After the sends with the queue alone, the first `search_messages`
+/// (which indexes the whole backlog first) is timed.
 pub fn ingest_rates(
     count: usize,
     vocabulary: &Vocabulary,
@@ -236,11 +264,19 @@ pub fn ingest_rates(
 ) -> Result<Vec<Rate>, BoxError> {
     let mut rates = Vec::new();
     for batched in [false, true] {
-        for indexed in [false, true] {
+        for indexing in [Indexing::None, Indexing::Queued, Indexing::Background] {
             let dir = tempfile::tempdir()?;
-            let domain = Domain::open_with(dir.path(), limits(), &SqliteOptions::default())?;
+            let options = SqliteOptions {
+                index_batch: if indexing == Indexing::Background {
+                    community_server_domain::DEFAULT_INDEX_BATCH
+                } else {
+                    0
+                },
+                ..SqliteOptions::default()
+            };
+            let domain = Domain::open_with(dir.path(), limits(), &options)?;
             let layout = structure(&domain, 50)?;
-            if !indexed {
+            if indexing == Indexing::None {
                 drop_index_triggers(dir.path())?;
             } else if let Some(options) = variant {
                 recreate_index(dir.path(), options)?;
@@ -250,14 +286,15 @@ pub fn ingest_rates(
                 .map(|_| draft(vocabulary, &layout.weights, layout.senders, &mut rng))
                 .collect();
             let cpu_before = cpu_us();
-            let elapsed = if batched {
-                drop(domain);
-                let store = SqliteStore::open(dir.path(), &SqliteOptions::default())?;
-                let start = Instant::now();
+            let mut domain = Some(domain);
+            let start = Instant::now();
+            let store = if batched {
+                drop(domain.take());
+                let store = SqliteStore::open(dir.path(), &options)?;
                 load(&store, &layout, vocabulary, &drafts, 0)?;
-                start.elapsed()
+                Some(store)
             } else {
-                let start = Instant::now();
+                let domain = domain.as_ref().ok_or("no domain")?;
                 for (i, d) in drafts.iter().enumerate() {
                     let request = Request::SendMessage(SendMessage {
                         community_id: COMMUNITY.into(),
@@ -272,11 +309,14 @@ pub fn ingest_rates(
                         custom_data: String::new(),
                         forward_of: None,
                     });
-                    ok(&domain, OWNER, request)?;
+                    ok(domain, OWNER, request)?;
                 }
-                start.elapsed()
+                None
             };
-            let seconds = elapsed.as_secs_f64();
+            if indexing == Indexing::Background {
+                wait_indexed(dir.path())?;
+            }
+            let seconds = start.elapsed().as_secs_f64();
             let cpu = (cpu_us() - cpu_before) as f64 / count as f64;
             let what = format!(
                 "{} {}",
@@ -285,7 +325,11 @@ pub fn ingest_rates(
                 } else {
                     "send_message, one per transaction"
                 },
-                if indexed { "with the index" } else { "without" }
+                match indexing {
+                    Indexing::None => "without the index",
+                    Indexing::Queued => "queued (no indexer running)",
+                    Indexing::Background => "queued + background indexer, until indexed",
+                }
             );
             println!(
                 "ingest {what}: {count} messages in {seconds:.1} s = {:.0} msg/s, {cpu:.0} µs CPU each",
@@ -296,6 +340,34 @@ pub fn ingest_rates(
                 per_second: count as f64 / seconds,
                 cpu_us: cpu,
             });
+            if indexing == Indexing::Queued && !batched {
+                let domain = domain.as_ref().ok_or("no domain")?;
+                let cpu_before = cpu_us();
+                let start = Instant::now();
+                ok(
+                    domain,
+                    READER,
+                    Request::SearchMessages(community_protocol::search::SearchMessages {
+                        community_id: COMMUNITY.into(),
+                        query: vocabulary.words[0].clone(),
+                        ..Default::default()
+                    }),
+                )?;
+                let seconds = start.elapsed().as_secs_f64();
+                let cpu = (cpu_us() - cpu_before) as f64 / count as f64;
+                let what = format!("first search_messages after {count} unindexed sends");
+                println!(
+                    "{what}: {:.0} ms = {:.0} msg/s indexed, {cpu:.0} µs CPU per message",
+                    seconds * 1000.0,
+                    count as f64 / seconds
+                );
+                rates.push(Rate {
+                    what,
+                    per_second: count as f64 / seconds,
+                    cpu_us: cpu,
+                });
+            }
+            drop(store);
         }
     }
     Ok(rates)

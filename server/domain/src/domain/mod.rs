@@ -148,7 +148,9 @@ impl Domain {
                 self.read(op, caller, |cx| conversations::lists::list(cx, p))
             }
             Request::ListBlocked(_) => self.read(op, caller, conversations::policy::list_blocked),
-            Request::SearchMessages(p) => self.read(op, caller, |cx| search::messages(cx, p)),
+            Request::SearchMessages(p) => {
+                self.read_indexed(op, caller, |cx| search::messages(cx, p))
+            }
             Request::SearchChannels(p) => {
                 self.read(op, caller, |cx| search::names::channels(cx, p))
             }
@@ -273,6 +275,20 @@ impl Domain {
     ) -> Result<Handled, ApiError> {
         let now = self.clock.now_ms();
         self.store.read(op, |tx| {
+            let mut cx = Ctx::new(tx, caller, now, &self.limits, &self.rate, &self.viewers);
+            Ok(Handled::reply(body(&mut cx)?))
+        })
+    }
+
+    /// Like [`Domain::read`], on a snapshot whose every message is indexed for search.
+    fn read_indexed(
+        &self,
+        op: &'static str,
+        caller: &UserId,
+        body: impl FnOnce(&mut Ctx<'_>) -> Result<Response, ApiError>,
+    ) -> Result<Handled, ApiError> {
+        let now = self.clock.now_ms();
+        self.store.read_indexed(op, |tx| {
             let mut cx = Ctx::new(tx, caller, now, &self.limits, &self.rate, &self.viewers);
             Ok(Handled::reply(body(&mut cx)?))
         })

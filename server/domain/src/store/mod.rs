@@ -641,6 +641,12 @@ pub trait Store: Send + Sync {
     fn read_tx(&self, op: &'static str, body: &mut TxBody<'_>) -> Result<(), ApiError>;
     /// Runs `body` in a write transaction (one at a time); commits when it returns `Ok`.
     fn write_tx(&self, op: &'static str, body: &mut TxBody<'_>) -> Result<(), ApiError>;
+    /// Runs `body` in a read transaction whose snapshot has every message it sees
+    /// indexed for search (an engine that indexes inside each write needs nothing more
+    /// than [`Store::read_tx`]).
+    fn read_indexed_tx(&self, op: &'static str, body: &mut TxBody<'_>) -> Result<(), ApiError> {
+        self.read_tx(op, body)
+    }
 }
 
 impl dyn Store {
@@ -651,6 +657,16 @@ impl dyn Store {
         body: impl FnOnce(&dyn Tx) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         run_once(body, |tx_body| self.read_tx(op, tx_body))
+    }
+
+    /// Runs `body` in a read transaction where search is exact
+    /// ([`Store::read_indexed_tx`]) and returns its value.
+    pub fn read_indexed<T>(
+        &self,
+        op: &'static str,
+        body: impl FnOnce(&dyn Tx) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        run_once(body, |tx_body| self.read_indexed_tx(op, tx_body))
     }
 
     /// Runs `body` in a write transaction and returns its value.

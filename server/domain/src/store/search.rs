@@ -1,8 +1,9 @@
 //! Storage of search ([`SearchStore`]): the full-text index of messages and the name
 //! lookups of communities.
 //!
-//! The index is the store's business (the SQLite engine keeps it exact with triggers in
-//! the transaction of every write to a message); the domain asks for *candidates*: the
+//! The index is the store's business (the SQLite engine queues every write to a message
+//! in its transaction and indexes the queue afterwards, in the background and before
+//! every search: `Store::read_indexed_tx`); the domain asks for *candidates*: the
 //! newest messages that match a parsed query within what the caller may read, each with
 //! an opaque, time-ordered [`SearchCandidate::position`] and its content, and ranks them
 //! itself (`domain::search::rank`).
@@ -59,6 +60,9 @@ pub trait SearchStore {
         ceiling: i64,
         limit: u32,
     ) -> StoreResult<Vec<SearchCandidate>>;
+    /// Indexes every write to a message this transaction sees that is not indexed yet
+    /// (in a write transaction: a search in the same transaction then sees its writes).
+    fn index_pending(&self) -> StoreResult<()>;
     /// The conversations `user_id` takes part in.
     fn conversation_ids(&self, user_id: &UserId) -> StoreResult<Vec<ChannelId>>;
     /// Communities `user_id` may find by name: those they are a member of, and those that

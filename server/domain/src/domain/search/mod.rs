@@ -5,7 +5,8 @@
 //! A message search parses the query with the protocol's [`SearchQuery::parse`] (its
 //! `invalid_search_query` errors as they are), works out what the caller may read
 //! ([`scope`]), asks the store for the newest matches there (the SQLite full-text index,
-//! kept exact in the transaction of every write to a message), ranks them in windows
+//! in a read transaction whose snapshot has every message indexed: the store works off
+//! its queue of writes not yet indexed first), ranks them in windows
 //! ([`rank`]: relevance, then newest first) and answers each hit with the message as
 //! `get_messages` shows it now and its snippet. The caller's hidden messages are never
 //! found; recalled messages and system messages have no searchable text.

@@ -10,7 +10,7 @@
 //! The per-concern queries live in the sibling modules (`communities`, `members`,
 //! `channels`, `messages`, `reactions` (and pins), `changes`, `reads`, `groups`,
 //! `overrides`, `bans`, `threads`, `conversations`, `people`, `search`); `schema` owns the
-//! numbered migrations.
+//! numbered migrations; `indexer` keeps the search index up to date after the writes.
 
 mod bans;
 mod changes;
@@ -19,6 +19,7 @@ mod communities;
 mod conversations;
 mod convert;
 mod groups;
+mod indexer;
 mod members;
 mod messages;
 mod overrides;
@@ -38,7 +39,7 @@ mod search_tests;
 mod tests;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use community_protocol::ApiError;
@@ -48,6 +49,7 @@ use tracing::{debug_span, info};
 
 use super::{Store, TxBody};
 use crate::StoreError;
+use indexer::{BATCH_BUDGET, Indexer, Writer};
 use pool::ReaderPool;
 
 /// The database file's name inside the data directory.
@@ -59,6 +61,9 @@ pub const DATABASE_FILE: &str = "community.db";
 /// (a quarter to a third of a search's time over a million messages). A database larger
 /// than the map reads the rest with `pread`.
 pub const DEFAULT_MMAP_BYTES: u64 = 1 << 30;
+
+/// The default [`SqliteOptions::index_batch`].
+pub const DEFAULT_INDEX_BATCH: usize = 1000;
 
 /// Prepared statements kept per connection (the domain has about 150 distinct ones).
 const STATEMENT_CACHE: usize = 256;
@@ -85,6 +90,10 @@ pub struct SqliteOptions {
     /// How much of the database file connections read through a memory map (`PRAGMA
     /// mmap_size`; 0: none, every page is copied in with a system call).
     pub mmap_bytes: u64,
+    /// Most queued messages the background search indexer indexes per transaction (each
+    /// transaction also stops after about 5 ms); 0: no background indexer (searches
+    /// still index whatever is queued before they read).
+    pub index_batch: usize,
 }
 
 impl Default for SqliteOptions {
@@ -94,14 +103,17 @@ impl Default for SqliteOptions {
             readers: 4,
             busy_timeout: Duration::from_secs(5),
             mmap_bytes: DEFAULT_MMAP_BYTES,
+            index_batch: DEFAULT_INDEX_BATCH,
         }
     }
 }
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
+    /// Dropped first: the indexer stops (and is joined) before the connections close.
+    indexer: Option<Indexer>,
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: Arc<Writer>,
     readers: ReaderPool,
 }
 
@@ -130,10 +142,15 @@ impl SqliteStore {
         for _ in 0..options.readers.max(1) {
             readers.push(open_connection(&path, options, true)?);
         }
+        let writer = Arc::new(Writer::new(writer));
+        let indexer = (options.index_batch > 0)
+            .then(|| Indexer::start(Arc::clone(&writer), options.index_batch))
+            .transpose()?;
         Ok(Self {
             path,
-            writer: Mutex::new(writer),
+            writer,
             readers: ReaderPool::new(readers),
+            indexer,
         })
     }
 
@@ -157,12 +174,67 @@ impl Store for SqliteStore {
         let _span = debug_span!("store_write", op).entered();
         // A panic inside a body rolls its transaction back (the Transaction is dropped),
         // so the connection behind a poisoned lock is still sound.
-        let mut conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut conn = self
+            .writer
+            .conn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
         body(&SqliteTx { conn: &tx })?;
         tx.commit().map_err(StoreError::from)?;
+        drop(conn);
+        if self.indexer.is_some() {
+            self.writer.written();
+        }
+        Ok(())
+    }
+
+    /// Works off the search queue through the writer, in batches of at most about 5 ms
+    /// with the write lock free in between, and starts the read snapshot under the write
+    /// lock once the queue is empty: the snapshot sees exactly the indexed state. The
+    /// batches are bounded in time, not in number: once the rows queued when the search
+    /// came are indexed, the rest (queued meanwhile) is indexed in one go, so a flood of
+    /// sends cannot keep a search waiting.
+    fn read_indexed_tx(&self, op: &'static str, body: &mut TxBody<'_>) -> Result<(), ApiError> {
+        let _span = debug_span!("store_read_indexed", op).entered();
+        // The reader first, then the write lock (never the other way round).
+        let mut reader = self.readers.take()?;
+        let tx = reader.transaction().map_err(StoreError::from)?;
+        let mut target = None;
+        loop {
+            let mut conn = self
+                .writer
+                .conn
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let more = if indexer::anything_pending(&conn)? {
+                let target = *target.get_or_insert(indexer::last_pending(&conn)?);
+                let drained =
+                    indexer::index_batch(&mut conn, Some(DEFAULT_INDEX_BATCH), Some(BATCH_BUDGET))?;
+                if drained.more && drained.last_id >= target {
+                    indexer::index_batch(&mut conn, None, None)?;
+                    false
+                } else {
+                    drained.more
+                }
+            } else {
+                false
+            };
+            if !more {
+                // The snapshot starts here, with nothing queued.
+                tx.query_row("SELECT COUNT(*) FROM search_pending", [], |row| {
+                    row.get::<_, i64>(0)
+                })
+                .map_err(StoreError::from)?;
+                break;
+            }
+            drop(conn);
+            std::thread::yield_now();
+        }
+        body(&SqliteTx { conn: &tx })?;
+        tx.finish().map_err(StoreError::from)?;
         Ok(())
     }
 }

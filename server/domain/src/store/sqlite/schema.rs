@@ -16,6 +16,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     V4_THREADS,
     V5_PEOPLE,
     V6_SEARCH,
+    V7_DEFERRED_SEARCH,
 ];
 
 /// The schema version this build writes.
@@ -477,7 +478,8 @@ CREATE TABLE profiles (
 /// posting lists fastest in their stored (ascending) order, which is then newest first.
 /// (The mapping keeps positive ids, which it appends in order.)
 ///
-/// Triggers keep the index exact inside the transaction of every write to `messages`:
+/// (Until version 7) triggers kept the index exact inside the transaction of every write to
+/// `messages`:
 /// a message with searchable text is indexed when stored, re-indexed when its content
 /// changes (an edit) and dropped when it has no searchable text any more (a recall) or
 /// is deleted (its channel, thread or conversation deleted, its community dismissed:
@@ -556,4 +558,40 @@ INSERT INTO message_search (rowid, body, tags)
 SELECT -d.doc_id, search_text(m.content), search_tags(m.community_id, m.channel_id, m.sender_id)
 FROM message_search_docs d JOIN messages m ON m.channel_id = d.channel_id AND m.seq = d.seq
 ORDER BY d.doc_id DESC;
+"#;
+
+/// Version 7: the search index is kept up to date *after* the write, not inside it. The
+/// triggers of version 6 go; in their place, every insert, content update and deletion of
+/// a message records one row in `search_pending` (the message's key, nothing else), in the
+/// same transaction as the write, so the queue commits with the message and survives a
+/// crash. The indexer (`sqlite::indexer`) works the queue off in short write transactions
+/// of its own, reconciling each queued message with what is stored now (indexed,
+/// re-indexed, or dropped from the index when it has no searchable text any more or is
+/// gone), and a search first works off what is still queued, so it is exact. Messages
+/// indexed by version 6 stay indexed.
+const V7_DEFERRED_SEARCH: &str = r#"
+DROP TRIGGER message_search_insert;
+DROP TRIGGER message_search_update;
+DROP TRIGGER message_search_delete;
+
+CREATE TABLE search_pending (
+    id          INTEGER PRIMARY KEY,
+    channel_id  TEXT NOT NULL,
+    seq         INTEGER NOT NULL
+);
+
+CREATE TRIGGER search_pending_insert AFTER INSERT ON messages
+BEGIN
+    INSERT INTO search_pending (channel_id, seq) VALUES (NEW.channel_id, NEW.seq);
+END;
+
+CREATE TRIGGER search_pending_update AFTER UPDATE OF content ON messages
+BEGIN
+    INSERT INTO search_pending (channel_id, seq) VALUES (OLD.channel_id, OLD.seq);
+END;
+
+CREATE TRIGGER search_pending_delete AFTER DELETE ON messages
+BEGIN
+    INSERT INTO search_pending (channel_id, seq) VALUES (OLD.channel_id, OLD.seq);
+END;
 "#;

@@ -1,5 +1,6 @@
-//! Search in SQLite: the SQL functions the index triggers call, the FTS5 `MATCH`
-//! expression of a search, and the queries of [`SearchStore`].
+//! Search in SQLite: the SQL functions the schema-6 migration calls, the FTS5 `MATCH`
+//! expression of a search, and the queries of [`SearchStore`]. The index is kept up to
+//! date after the writes, from a queue (`indexer`).
 //!
 //! The index (schema version 6) is the contentless FTS5 table `message_search` with two
 //! columns: `body`, the protocol's index text of a message, and `tags`, one token per
@@ -88,7 +89,7 @@ fn tag(kind: char, id: &str) -> String {
 }
 
 /// The `tags` of a message.
-fn tags(community_id: &str, channel_id: &str, sender_id: &str) -> String {
+pub(super) fn tags(community_id: &str, channel_id: &str, sender_id: &str) -> String {
     format!(
         "{} {} {}",
         tag('k', community_id),
@@ -97,7 +98,7 @@ fn tags(community_id: &str, channel_id: &str, sender_id: &str) -> String {
     )
 }
 
-/// Registers the functions the index triggers and the schema migration call.
+/// Registers the functions the schema migration calls.
 pub(super) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
     conn.create_scalar_function("search_text", 1, flags, |ctx| {
@@ -116,7 +117,7 @@ pub(super) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
 
 /// The index position of the first message of millisecond `ms` (clamped as the schema
 /// does).
-fn position_of(ms: TimestampMs) -> i64 {
+pub(super) fn position_of(ms: TimestampMs) -> i64 {
     ms.clamp(0, MAX_POSITION_MS) << POSITION_SHIFT
 }
 
@@ -198,6 +199,11 @@ impl SearchStore for SqliteTx<'_> {
             },
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn index_pending(&self) -> StoreResult<()> {
+        super::indexer::index_pending(self.conn, None, None)?;
+        Ok(())
     }
 
     fn conversation_ids(&self, user_id: &UserId) -> StoreResult<Vec<ChannelId>> {

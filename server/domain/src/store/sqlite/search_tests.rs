@@ -1,6 +1,7 @@
-//! Tests of the search schema (version 6): the upgrade from version 5 indexes the
-//! messages already there (and only those with searchable text), and the triggers keep
-//! the index exact through sends, edits, recalls and every deletion.
+//! Tests of the search schema (versions 6 and 7): the upgrade from version 5 indexes the
+//! messages already there (and only those with searchable text), and the queue of
+//! pending work keeps the index exact through sends, edits, recalls and every deletion,
+//! across restarts, whether the background indexer or a search works it off.
 
 use community_protocol::search::SearchQuery;
 use community_protocol::{
@@ -56,6 +57,12 @@ fn query(text: &str) -> SearchQuery {
 /// The (stream, seq) of the messages of community `c` matching `text`, newest first.
 fn found(tx: &dyn Tx, text: &str) -> Vec<(String, Seq)> {
     found_in(tx, "c", text)
+}
+
+/// Like [`found`], in a write transaction, after indexing its writes.
+fn found_now(tx: &dyn Tx, text: &str) -> Vec<(String, Seq)> {
+    tx.index_pending().unwrap();
+    found(tx, text)
 }
 
 fn found_in(tx: &dyn Tx, community: &str, text: &str) -> Vec<(String, Seq)> {
@@ -175,7 +182,7 @@ fn text(text: &str) -> MessageContent {
 }
 
 #[test]
-fn the_index_follows_every_write_in_its_transaction() {
+fn the_index_follows_every_write_once_its_queue_is_worked_off() {
     let dir = tempfile::tempdir().unwrap();
     version_5(dir.path());
     let store = SqliteStore::open(dir.path(), &SqliteOptions::default()).unwrap();
@@ -187,7 +194,7 @@ fn the_index_follows_every_write_in_its_transaction() {
             let seq = append(tx, "other", "n1", text("Dragons at dawn"), 2000);
             append(tx, "other", "n2", text("dragons again"), 2000);
             assert_eq!(
-                found(tx, "dragons"),
+                found_now(tx, "dragons"),
                 [("other".into(), seq + 1), ("other".into(), seq)]
             );
             // An edit re-indexes: the old word is gone, the new one found.
@@ -201,8 +208,8 @@ fn the_index_follows_every_write_in_its_transaction() {
                 edited_at_ms: 2001,
                 edit_count: 1,
             })?;
-            assert_eq!(found(tx, "dawn"), []);
-            assert_eq!(found(tx, "wyverns"), [("other".into(), seq)]);
+            assert_eq!(found_now(tx, "dawn"), []);
+            assert_eq!(found_now(tx, "wyverns"), [("other".into(), seq)]);
             // An edit to nothing searchable drops it, an edit back indexes it again.
             tx.edit_message(&MessageEdit {
                 channel_id: &"other".into(),
@@ -214,7 +221,7 @@ fn the_index_follows_every_write_in_its_transaction() {
                 edited_at_ms: 2002,
                 edit_count: 2,
             })?;
-            assert_eq!(found(tx, "wyverns"), []);
+            assert_eq!(found_now(tx, "wyverns"), []);
             tx.edit_message(&MessageEdit {
                 channel_id: &"other".into(),
                 seq,
@@ -225,15 +232,15 @@ fn the_index_follows_every_write_in_its_transaction() {
                 edited_at_ms: 2003,
                 edit_count: 3,
             })?;
-            assert_eq!(found(tx, "wyverns"), [("other".into(), seq)]);
+            assert_eq!(found_now(tx, "wyverns"), [("other".into(), seq)]);
             // A recall drops it.
             let tombstone = MessageContent::Recalled {
                 by: alice.clone(),
                 at_ms: 2004,
             };
             tx.recall_message(&"other".into(), seq, &tombstone)?;
-            assert_eq!(found(tx, "wyverns"), []);
-            assert_eq!(found(tx, "dragons"), [("other".into(), seq + 1)]);
+            assert_eq!(found_now(tx, "wyverns"), []);
+            assert_eq!(found_now(tx, "dragons"), [("other".into(), seq + 1)]);
             Ok(())
         })
         .unwrap();
@@ -248,7 +255,7 @@ fn the_index_follows_every_write_in_its_transaction() {
     });
     assert!(failed.is_err());
     store
-        .read("test", |tx| {
+        .read_indexed("test", |tx| {
             assert_eq!(found(tx, "phoenix"), []);
             Ok(())
         })
@@ -268,11 +275,11 @@ fn the_index_follows_every_write_in_its_transaction() {
                 auto_archive_ms: 86_400_000,
             })?;
             append(tx, "th_2", "n4", text("dragons in a thread"), 3001);
-            assert_eq!(found(tx, "dragons").len(), 2);
+            assert_eq!(found_now(tx, "dragons").len(), 2);
             assert!(tx.delete_thread(&thread)?);
-            assert_eq!(found(tx, "dragons").len(), 1);
+            assert_eq!(found_now(tx, "dragons").len(), 1);
             assert!(tx.delete_channel(&"other".into())?);
-            assert_eq!(found(tx, "dragons"), []);
+            assert_eq!(found_now(tx, "dragons"), []);
             Ok(())
         })
         .unwrap();
@@ -281,7 +288,7 @@ fn the_index_follows_every_write_in_its_transaction() {
     store
         .write("test", |tx| {
             assert!(tx.delete_community(&"c".into())?);
-            assert_eq!(found(tx, "raid*"), []);
+            assert_eq!(found_now(tx, "raid*"), []);
             Ok(())
         })
         .unwrap();
@@ -316,5 +323,256 @@ fn candidates_are_walked_from_the_index_newest_first() {
         !plan.iter().any(|step| step.contains("TEMP B-TREE")),
         "{plan:?}"
     );
-    assert_eq!(SCHEMA_VERSION, 6);
+    assert_eq!(SCHEMA_VERSION, 7);
+}
+
+/// Rows queued for the indexer.
+fn pending(dir: &std::path::Path) -> i64 {
+    let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
+    conn.query_row("SELECT COUNT(*) FROM search_pending", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Waits (bounded) until nothing is queued.
+fn wait_until_indexed(dir: &std::path::Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while pending(dir) > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the indexer did not empty the queue"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+fn without_indexer() -> SqliteOptions {
+    SqliteOptions {
+        index_batch: 0,
+        ..SqliteOptions::default()
+    }
+}
+
+#[test]
+fn queued_work_survives_a_restart_and_is_indexed_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    version_5(dir.path());
+    let seqs = {
+        let opened = SqliteStore::open(dir.path(), &without_indexer()).unwrap();
+        let store: &dyn Store = &opened;
+        let seqs = store
+            .write("test", |tx| {
+                Ok((
+                    append(tx, "other", "n1", text("kraken rising"), 2000),
+                    append(tx, "other", "n2", text("the kraken again"), 2001),
+                ))
+            })
+            .unwrap();
+        // Queued with the messages, not indexed yet.
+        store
+            .read("test", |tx| {
+                assert_eq!(found(tx, "kraken"), []);
+                Ok(())
+            })
+            .unwrap();
+        seqs
+    };
+    assert_eq!(pending(dir.path()), 2);
+    let opened = SqliteStore::open(dir.path(), &SqliteOptions::default()).unwrap();
+    wait_until_indexed(dir.path());
+    let store: &dyn Store = &opened;
+    store
+        .read("test", |tx| {
+            assert_eq!(
+                found(tx, "kraken"),
+                [("other".into(), seqs.1), ("other".into(), seqs.0)]
+            );
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn the_indexer_empties_the_queue_without_any_search() {
+    let dir = tempfile::tempdir().unwrap();
+    version_5(dir.path());
+    let opened = SqliteStore::open(dir.path(), &SqliteOptions::default()).unwrap();
+    let store: &dyn Store = &opened;
+    let mut last = 0;
+    for i in 0..150 {
+        last = store
+            .write("test", |tx| {
+                Ok(append(
+                    tx,
+                    "other",
+                    &format!("g{i}"),
+                    text("gryphon"),
+                    2000 + i,
+                ))
+            })
+            .unwrap();
+    }
+    wait_until_indexed(dir.path());
+    store
+        .read("test", |tx| {
+            let hits = found(tx, "gryphon");
+            assert_eq!(hits.len(), 100);
+            assert_eq!(hits[0], ("other".into(), last));
+            Ok(())
+        })
+        .unwrap();
+    drop(opened);
+    assert_eq!(row_counts(dir.path()), (155, 155));
+}
+
+/// The contents of the candidates of `text` in community `c`.
+fn found_contents(tx: &dyn Tx, text: &str) -> Vec<MessageContent> {
+    let community = CommunityId::from("c");
+    let viewer = UserId::from("viewer");
+    let query = query(text);
+    let search = MessageSearch {
+        community_id: &community,
+        query: &query,
+        stream: None,
+        sender: None,
+        after_ms: None,
+        before_ms: None,
+        excluded_channels: &[],
+        only_streams: None,
+        viewer: &viewer,
+    };
+    tx.search_candidates(&search, i64::MAX, 1000)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.content)
+        .collect()
+}
+
+#[test]
+fn a_recall_racing_the_indexer_is_never_found() {
+    let dir = tempfile::tempdir().unwrap();
+    version_5(dir.path());
+    let store = SqliteStore::open(
+        dir.path(),
+        &SqliteOptions {
+            index_batch: 1,
+            ..SqliteOptions::default()
+        },
+    )
+    .unwrap();
+    let store: &dyn Store = &store;
+    let alice = UserId::from("alice");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        // A searcher beside the writer: whatever it finds is not recalled in its
+        // snapshot.
+        scope.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                store
+                    .read_indexed("test", |tx| {
+                        for content in found_contents(tx, "basilisk") {
+                            assert!(matches!(content, MessageContent::Text { .. }));
+                        }
+                        Ok(())
+                    })
+                    .unwrap();
+            }
+        });
+        for i in 0..200 {
+            let seq = store
+                .write("test", |tx| {
+                    Ok(append(
+                        tx,
+                        "other",
+                        &format!("b{i}"),
+                        text("basilisk"),
+                        2000 + i,
+                    ))
+                })
+                .unwrap();
+            if i % 2 == 0 {
+                store
+                    .read_indexed("test", |tx| {
+                        assert_eq!(found_contents(tx, "basilisk").len(), 1);
+                        Ok(())
+                    })
+                    .unwrap();
+            }
+            store
+                .write("test", |tx| {
+                    let tombstone = MessageContent::Recalled {
+                        by: alice.clone(),
+                        at_ms: 2000 + i,
+                    };
+                    tx.recall_message(&"other".into(), seq, &tombstone)?;
+                    Ok(())
+                })
+                .unwrap();
+            // Once the recall is committed, no search finds it.
+            store
+                .read_indexed("test", |tx| {
+                    assert_eq!(found_contents(tx, "basilisk"), []);
+                    Ok(())
+                })
+                .unwrap();
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+}
+
+#[test]
+fn deleting_a_channel_with_queued_work_leaves_nothing_to_find() {
+    let dir = tempfile::tempdir().unwrap();
+    version_5(dir.path());
+    let opened = SqliteStore::open(dir.path(), &without_indexer()).unwrap();
+    let store: &dyn Store = &opened;
+    let alice = UserId::from("alice");
+    store
+        .write("test", |tx| {
+            for i in 0..5 {
+                append(tx, "other", &format!("h{i}"), text("hydra"), 2000 + i);
+            }
+            Ok(())
+        })
+        .unwrap();
+    // Indexed by a search; then more sends, an edit, and the channel deleted, all queued.
+    store
+        .read_indexed("test", |tx| {
+            assert_eq!(found(tx, "hydra").len(), 5);
+            Ok(())
+        })
+        .unwrap();
+    store
+        .write("test", |tx| {
+            let seq = append(tx, "other", "h5", text("hydra"), 3000);
+            append(tx, "other", "h6", text("more hydra"), 3001);
+            tx.edit_message(&MessageEdit {
+                channel_id: &"other".into(),
+                seq,
+                sender_id: &alice,
+                content: &text("hydra heads"),
+                mentions: &Mentions::default(),
+                custom_data: "",
+                edited_at_ms: 3002,
+                edit_count: 1,
+            })?;
+            Ok(())
+        })
+        .unwrap();
+    store
+        .write("test", |tx| {
+            assert!(tx.delete_channel(&"other".into())?);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(pending(dir.path()), 3 + 7);
+    store
+        .read_indexed("test", |tx| {
+            assert_eq!(found(tx, "hydra"), []);
+            assert_eq!(found(tx, "raid*").len(), 4);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(pending(dir.path()), 0);
+    drop(opened);
+    assert_eq!(row_counts(dir.path()), (5, 5));
 }

@@ -125,7 +125,7 @@ fn a_version_1_database_upgrades_and_keeps_its_data() {
     assert!(message.reactions.is_empty() && message.pinned.is_none());
     let conn = Connection::open(&path).unwrap();
     assert_eq!(user_version(&conn), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 6);
+    assert_eq!(SCHEMA_VERSION, 7);
 }
 
 #[test]
@@ -310,7 +310,7 @@ fn connections_use_wal_foreign_keys_and_the_chosen_durability() {
         ..SqliteOptions::default()
     };
     let store = SqliteStore::open(dir.path(), &options).unwrap();
-    let writer = store.writer.lock().unwrap();
+    let writer = store.writer.conn.lock().unwrap();
     let mode: String = writer
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -334,6 +334,7 @@ fn connections_use_wal_foreign_keys_and_the_chosen_durability() {
     let normal = SqliteStore::open(dir.path(), &SqliteOptions::default()).unwrap();
     let sync: i64 = normal
         .writer
+        .conn
         .lock()
         .unwrap()
         .query_row("PRAGMA synchronous", [], |r| r.get(0))
