@@ -12,19 +12,29 @@
 //! times increasing. All from a fixed seed, so runs are comparable.
 //!
 //! 1. **query**: the cache is filled through `Store::insert_messages` (batches of 5,000
-//!    messages over 10 channels), the writer's idle merges are let finish
-//!    (`compact_search_index`), then `SEARCH_BENCH_QUERIES` (default 1,000) two-word
-//!    queries whose words are drawn from the same Zipf distribution as the texts (so
-//!    common words are queried as often as they are written) are timed from the caller's
-//!    side (`Store::search`, first page of 20, thread hop included); also with a channel
-//!    filter, a community filter, a prefix and a two-character CJK query.
+//!    messages over 10 channels; indexing is only queued), the queue is worked off
+//!    (`flush_search_index`) and the index merged (`compact_search_index`), then
+//!    `SEARCH_BENCH_QUERIES` (default 1,000) two-word queries whose words are drawn from
+//!    the same Zipf distribution as the texts (so common words are queried as often as
+//!    they are written) are timed from the caller's side (`Store::search`, first page of
+//!    20, thread hop included); also with a channel filter, a community filter, a
+//!    prefix (three letters, and two) and a two-character CJK query. Then the
+//!    **drain**: bursts of 1,000, 10,000 and 100,000 received messages (batches of
+//!    1,000; after an unmeasured burst that warms the caches) are inserted into that
+//!    cache with the writer's idle indexing off (`StoreOptions::idle_indexing`), and the
+//!    first search right after each is timed: it has the whole burst indexed before it
+//!    reads. The bursts' channels are removed again afterwards.
 //! 2. **ingest**: 100 received batches of 1,000 messages (10 channels each, in runs)
-//!    through `Store::insert_messages` — the real write path, indexing included — against
-//!    a plain rusqlite batched insert of the same rows into the same `messages` table
-//!    without any index (one transaction per batch, prepared statement, same JSON
-//!    encoding, same pragmas), 5 alternating rounds, medians; ratio = plain time / store
-//!    time (1.0 = as fast as the bare insert). The deferred merges the store's writer
-//!    then does when idle are timed apart.
+//!    through `Store::insert_messages` — the real write path, which queues the indexing —
+//!    against a plain rusqlite batched insert of the same rows into the same `messages`
+//!    table without any index (one transaction per batch, prepared statement, same JSON
+//!    encoding, same pragmas), 5 rotating rounds, medians; ratio = plain time / store
+//!    time (1.0 = as fast as the bare insert). Then the deferred work, timed apart: the
+//!    writer's idle indexing of those 100,000 messages (from the end of the ingest until
+//!    the queue is empty, polled), the same work asked for at once (`flush_search_index`
+//!    right after an ingest with idle indexing off: what a search right after the burst
+//!    waits for), and the merges; and the total (ingest + indexing + merges) against the
+//!    bare insert.
 //!
 //! Environment: `SEARCH_BENCH_ONLY=query|ingest`, `SEARCH_BENCH_MESSAGES` (default
 //! 1,000,000), `SEARCH_BENCH_QUERIES`, `SEARCH_BENCH_DIR` (keep the filled cache there and
@@ -36,7 +46,7 @@ use std::time::{Duration, Instant};
 
 use community_protocol::search::SearchQuery;
 use community_protocol::{Limits, Mentions, Message, MessageContent, Priority};
-use community_sdk::store::{SearchRequest, Store};
+use community_sdk::store::{SearchRequest, Store, StoreOptions};
 
 const VOCABULARY: usize = 50_000;
 const ZIPF_EXPONENT: f64 = 1.05;
@@ -221,9 +231,21 @@ fn env(name: &str, default: u64) -> u64 {
 }
 
 async fn open(path: &Path) -> Store {
-    Store::open(path)
+    open_with(path, StoreOptions::default()).await
+}
+
+async fn open_with(path: &Path, options: StoreOptions) -> Store {
+    Store::open_with(path, options)
         .await
         .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()))
+}
+
+/// Options under which the writer indexes only when asked (a search, a flush).
+fn deferred() -> StoreOptions {
+    StoreOptions {
+        idle_indexing: false,
+        ..StoreOptions::default()
+    }
 }
 
 fn main() {
@@ -267,8 +289,12 @@ async fn bench_query(dir: &Path) {
         .0;
     let mut first_channel = 0;
     if filled > 0 && filled != total {
-        panic!("{} holds {filled} messages, not {total}", dir.display());
+        panic!(
+            "{} holds {filled} indexed messages, not {total}",
+            dir.display()
+        );
     }
+    let reused = filled == total;
     while filled < total {
         let size = FILL_BATCH.min(total - filled);
         let batch = corpus.batch(first_channel, size);
@@ -282,6 +308,12 @@ async fn bench_query(dir: &Path) {
     let fill = started.elapsed();
     let started = Instant::now();
     store
+        .flush_search_index()
+        .await
+        .unwrap_or_else(|e| panic!("flush: {e}"));
+    let indexing = started.elapsed();
+    let started = Instant::now();
+    store
         .compact_search_index()
         .await
         .unwrap_or_else(|e| panic!("compact: {e}"));
@@ -291,13 +323,21 @@ async fn bench_query(dir: &Path) {
         .await
         .unwrap_or_else(|e| panic!("stats: {e}"));
     let size = std::fs::metadata(dir.join("query.sqlite3")).map_or(0, |m| m.len());
-    println!(
-        "| fill: {filled} messages, {CHANNELS} channels, batches of {FILL_BATCH} (indexed: {docs} messages, {tokens} tokens; file {} MB) | {:.1} s ({:.0} msg/s), then merges {:.1} s |",
-        size / 1_000_000,
-        fill.as_secs_f64(),
-        filled as f64 / fill.as_secs_f64(),
-        compact.as_secs_f64()
-    );
+    if reused {
+        println!(
+            "| cache reused from `SEARCH_BENCH_DIR` ({docs} messages indexed, {tokens} tokens; file {} MB) | |",
+            size / 1_000_000
+        );
+    } else {
+        println!(
+            "| fill: {filled} messages, {CHANNELS} channels, batches of {FILL_BATCH} (indexed: {docs} messages, {tokens} tokens; file {} MB) | {:.1} s ({:.0} msg/s), then indexing {:.1} s, merges {:.1} s |",
+            size / 1_000_000,
+            fill.as_secs_f64(),
+            filled as f64 / fill.as_secs_f64(),
+            indexing.as_secs_f64(),
+            compact.as_secs_f64()
+        );
+    }
 
     let words = Zipf::new(VOCABULARY, ZIPF_EXPONENT);
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
@@ -343,22 +383,27 @@ async fn bench_query(dir: &Path) {
             })
             .collect(),
     ));
-    let mut prefix_rng = Rng(11);
-    cases.push((
-        "a word and a prefix (`word pre*`)",
-        (0..samples)
-            .map(|_| {
-                let first = word(words.sample(&mut prefix_rng));
-                let second = word(words.sample(&mut prefix_rng));
-                let prefix: String = second.chars().take(3).collect();
-                let text = format!("{first} {prefix}*");
-                SearchRequest::new(
-                    SearchQuery::parse(&text, &limits).unwrap_or_else(|e| panic!("{e}")),
-                    20,
-                )
-            })
-            .collect(),
-    ));
+    for (name, letters, seed) in [
+        ("a word and a prefix (`word pre*`)", 3, 11),
+        ("a word and a two-letter prefix (`word pr*`)", 2, 17),
+    ] {
+        let mut prefix_rng = Rng(seed);
+        cases.push((
+            name,
+            (0..samples)
+                .map(|_| {
+                    let first = word(words.sample(&mut prefix_rng));
+                    let second = word(words.sample(&mut prefix_rng));
+                    let prefix: String = second.chars().take(letters).collect();
+                    let text = format!("{first} {prefix}*");
+                    SearchRequest::new(
+                        SearchQuery::parse(&text, &limits).unwrap_or_else(|e| panic!("{e}")),
+                        20,
+                    )
+                })
+                .collect(),
+        ));
+    }
     let han = Zipf::new(HAN, 1.0);
     let mut han_rng = Rng(13);
     cases.push((
@@ -421,9 +466,117 @@ async fn bench_query(dir: &Path) {
         );
     }
     store.close().await;
+    if only_case.is_empty() {
+        bench_drain(dir, &mut corpus, &queries).await;
+    }
+}
+
+/// The first search right after a burst of unindexed messages: it waits for the burst to
+/// be indexed. The writer's idle indexing is off, so all of the burst is still queued.
+async fn bench_drain(dir: &Path, corpus: &mut Corpus, queries: &[SearchQuery]) {
+    let store = open_with(&dir.join("query.sqlite3"), deferred()).await;
+    let mut next_query = queries.iter().cycle();
+    // The first burst (1,000, not measured) warms the caches after the reopen.
+    for (measured, burst) in [
+        (false, 1_000_u64),
+        (true, 1_000),
+        (true, 10_000),
+        (true, 100_000),
+    ] {
+        let mut channels = Vec::new();
+        let mut inserted = 0;
+        let started = Instant::now();
+        while inserted < burst {
+            let size = INGEST_BATCH_SIZE.min(burst - inserted);
+            let mut batch = corpus.batch(0, size);
+            for message in &mut batch {
+                // The burst's own channels, removed again below.
+                let channel = format!("burst-{}", message.channel_id.as_str());
+                message.channel_id = channel.as_str().into();
+                if !channels.contains(&channel) {
+                    channels.push(channel);
+                }
+            }
+            store
+                .insert_messages(batch)
+                .await
+                .unwrap_or_else(|e| panic!("burst: {e}"));
+            inserted += size;
+        }
+        let ingest = started.elapsed();
+        let backlog = store
+            .search_backlog()
+            .await
+            .unwrap_or_else(|e| panic!("backlog: {e}"));
+        let query = next_query
+            .next()
+            .cloned()
+            .unwrap_or_else(|| panic!("no query"));
+        let started = Instant::now();
+        store
+            .search(SearchRequest::new(query, 20))
+            .await
+            .unwrap_or_else(|e| panic!("search: {e}"));
+        let first = started.elapsed();
+        let query = next_query
+            .next()
+            .cloned()
+            .unwrap_or_else(|| panic!("no query"));
+        let started = Instant::now();
+        store
+            .search(SearchRequest::new(query, 20))
+            .await
+            .unwrap_or_else(|e| panic!("search: {e}"));
+        let second = started.elapsed();
+        if measured {
+            println!(
+                "| first search right after a burst of {burst} received messages (ingest {}, queue {backlog}), then the next search | **{}** ({:.0} msg/s indexed while it waits), then {} |",
+                millis(ingest),
+                millis(first),
+                burst as f64 / first.as_secs_f64(),
+                millis(second),
+            );
+        }
+        for channel in channels {
+            let community = format!("community-{:02}", 0);
+            store
+                .remove_channel(community.into(), channel.into())
+                .await
+                .unwrap_or_else(|e| panic!("remove: {e}"));
+        }
+        store
+            .compact_search_index()
+            .await
+            .unwrap_or_else(|e| panic!("compact: {e}"));
+    }
+    store.close().await;
 }
 
 // ----- 2. ingest -----
+
+/// What one ingest through the store cost, and the deferred work after it.
+struct StoreRun {
+    ingest: Duration,
+    ingest_cpu: Duration,
+    /// Until the queue was empty (idle indexing, polled; or a flush).
+    indexing: Duration,
+    indexing_cpu: Duration,
+    merges: Duration,
+}
+
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted[sorted.len() / 2]
+}
+
+fn list(times: &[Duration]) -> String {
+    times
+        .iter()
+        .map(|t| format!("{:.0}", t.as_secs_f64() * 1e3))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 async fn bench_ingest(dir: &Path) {
     let mut corpus = Corpus::new(0x1234_5678_9abc_def1);
@@ -431,79 +584,66 @@ async fn bench_ingest(dir: &Path) {
         .map(|b| corpus.batch((b % 10) * 10, INGEST_BATCH_SIZE))
         .collect();
     let rows = INGEST_BATCHES * INGEST_BATCH_SIZE;
-    let mut store_times = Vec::new();
+    let mut idle_runs: Vec<StoreRun> = Vec::new();
+    let mut flush_runs: Vec<StoreRun> = Vec::new();
     let mut plain_times = Vec::new();
-    let mut merge_times = Vec::new();
-    let mut store_cpu = Vec::new();
     let mut plain_cpu = Vec::new();
     for round in 0..INGEST_ROUNDS {
-        // Alternate which goes first so neither always gets the warmer page cache.
-        let order = if round % 2 == 0 {
-            [true, false]
-        } else {
-            [false, true]
-        };
-        for through_store in order {
-            let path = dir.join(format!("ingest-{round}-{through_store}.sqlite3"));
+        // Rotate which goes first so none always gets the warmer page cache. 0: plain,
+        // 1: store with idle indexing, 2: store, then a flush at once.
+        let mut order = [0, 1, 2];
+        order.rotate_left(round % 3);
+        for kind in order {
+            let path = dir.join(format!("ingest-{round}-{kind}.sqlite3"));
             // Same schema for both: the store creates the file.
             open(&path).await.close().await;
-            if through_store {
-                let (elapsed, cpu, merges) = ingest_store(&path, &batches).await;
-                store_times.push(elapsed);
-                store_cpu.push(cpu);
-                merge_times.push(merges);
-            } else {
-                let path = path.clone();
-                let batches = batches.clone();
-                let (elapsed, cpu) =
-                    tokio::task::spawn_blocking(move || ingest_plain(&path, batches))
-                        .await
-                        .unwrap_or_else(|e| panic!("plain ingest: {e}"));
-                plain_times.push(elapsed);
-                plain_cpu.push(cpu);
+            match kind {
+                1 => idle_runs.push(ingest_store(&path, &batches, true).await),
+                2 => flush_runs.push(ingest_store(&path, &batches, false).await),
+                _ => {
+                    let path = path.clone();
+                    let batches = batches.clone();
+                    let (elapsed, cpu) =
+                        tokio::task::spawn_blocking(move || ingest_plain(&path, batches))
+                            .await
+                            .unwrap_or_else(|e| panic!("plain ingest: {e}"));
+                    plain_times.push(elapsed);
+                    plain_cpu.push(cpu);
+                }
             }
             let _ = std::fs::remove_file(&path);
             let _ = std::fs::remove_file(path.with_extension("sqlite3-wal"));
             let _ = std::fs::remove_file(path.with_extension("sqlite3-shm"));
         }
     }
-    for times in [
-        &mut store_times,
-        &mut plain_times,
-        &mut merge_times,
-        &mut store_cpu,
-        &mut plain_cpu,
-    ] {
-        times.sort();
-    }
-    let store_cpu_median = store_cpu[store_cpu.len() / 2];
-    let plain_cpu_median = plain_cpu[plain_cpu.len() / 2];
-    let store_median = store_times[store_times.len() / 2];
-    let plain_median = plain_times[plain_times.len() / 2];
-    let merge_median = merge_times[merge_times.len() / 2];
-    let list = |times: &[Duration]| {
-        times
-            .iter()
-            .map(|t| format!("{:.0}", t.as_secs_f64() * 1e3))
-            .collect::<Vec<_>>()
-            .join(", ")
+    let per_second = |d: Duration| rows as f64 / d.as_secs_f64();
+    let all = |runs: &[StoreRun], pick: fn(&StoreRun) -> Duration| -> Vec<Duration> {
+        runs.iter().map(pick).collect()
     };
+    let runs: Vec<&StoreRun> = idle_runs.iter().chain(&flush_runs).collect();
+    let store_times: Vec<Duration> = runs.iter().map(|r| r.ingest).collect();
+    let store_cpu: Vec<Duration> = runs.iter().map(|r| r.ingest_cpu).collect();
+    let store_median = median(&store_times);
+    let plain_median = median(&plain_times);
     println!(
-        "| ingest {INGEST_BATCHES} x {INGEST_BATCH_SIZE} via insert_messages, indexed (median of {INGEST_ROUNDS}; all: {} ms) | {} ({:.0} msg/s) |",
+        "| ingest {INGEST_BATCHES} x {INGEST_BATCH_SIZE} via insert_messages, indexing queued (median of {}; all: {} ms) | {} ({:.0} msg/s) |",
+        store_times.len(),
         list(&store_times),
         millis(store_median),
-        rows as f64 / store_median.as_secs_f64()
+        per_second(store_median)
     );
     println!(
         "| same rows, plain rusqlite batched insert, no index (median of {INGEST_ROUNDS}; all: {} ms) | {} ({:.0} msg/s) |",
         list(&plain_times),
         millis(plain_median),
-        rows as f64 / plain_median.as_secs_f64()
+        per_second(plain_median)
     );
     println!(
-        "| **ingest ratio store with index / plain (throughput)** | **{:.2}** |",
+        "| **ingest ratio store / plain (throughput)** | **{:.2}** |",
         plain_median.as_secs_f64() / store_median.as_secs_f64()
     );
+    let plain_cpu_median = median(&plain_cpu);
+    let store_cpu_median = median(&store_cpu);
     if !plain_cpu_median.is_zero() && !store_cpu_median.is_zero() {
         println!(
             "| CPU time (process, medians): store {} (all: {} ms), plain {} (all: {} ms); **CPU ratio {:.2}** |  |",
@@ -514,15 +654,64 @@ async fn bench_ingest(dir: &Path) {
             plain_cpu_median.as_secs_f64() / store_cpu_median.as_secs_f64()
         );
     }
+    let idle = all(&idle_runs, |r| r.indexing);
+    let idle_cpu = all(&idle_runs, |r| r.indexing_cpu);
     println!(
-        "| then the deferred merges of those 100k messages (the writer's idle work; median; all: {} ms) | {} |",
-        list(&merge_times),
-        millis(merge_median)
+        "| then the writer's idle indexing of those {rows} messages, from the end of the ingest until the queue is empty (its 25 ms idle wait and 10 ms polling included; median of {}; all: {} ms) | {} ({:.0} msg/s; CPU {}) |",
+        idle.len(),
+        list(&idle),
+        millis(median(&idle)),
+        per_second(median(&idle)),
+        millis(median(&idle_cpu)),
+    );
+    let flush = all(&flush_runs, |r| r.indexing);
+    let flush_cpu = all(&flush_runs, |r| r.indexing_cpu);
+    println!(
+        "| the same work asked for at once (`flush_search_index` right after an ingest with idle indexing off: what a search right after the burst waits for; median of {}; all: {} ms) | {} ({:.0} msg/s; CPU {}) |",
+        flush.len(),
+        list(&flush),
+        millis(median(&flush)),
+        per_second(median(&flush)),
+        millis(median(&flush_cpu)),
+    );
+    let idle_merges = all(&idle_runs, |r| r.merges);
+    let flush_merges = all(&flush_runs, |r| r.merges);
+    println!(
+        "| then the merges (`compact_search_index`): after idle indexing (the idle writer may have begun them; all: {} ms), after a flush (all: {} ms) | {} / {} (medians) |",
+        list(&idle_merges),
+        list(&flush_merges),
+        millis(median(&idle_merges)),
+        millis(median(&flush_merges))
+    );
+    let totals: Vec<Duration> = idle_runs
+        .iter()
+        .map(|r| r.ingest + r.indexing + r.merges)
+        .collect();
+    let total_cpu: Vec<Duration> = idle_runs
+        .iter()
+        .map(|r| r.ingest_cpu + r.indexing_cpu)
+        .collect();
+    println!(
+        "| total: ingest + idle indexing + merges (median of {}; all: {} ms) vs plain: **ratio {:.2}** (CPU, ingest + indexing: {:.2}) | {} ({:.0} msg/s) |",
+        totals.len(),
+        list(&totals),
+        plain_median.as_secs_f64() / median(&totals).as_secs_f64(),
+        plain_cpu_median.as_secs_f64() / median(&total_cpu).as_secs_f64().max(1e-9),
+        millis(median(&totals)),
+        per_second(median(&totals)),
     );
 }
 
-async fn ingest_store(path: &Path, batches: &[Vec<Message>]) -> (Duration, Duration, Duration) {
-    let store = open(path).await;
+/// Ingests `batches` through a store opened on `path`, then times the deferred work: the
+/// writer's own idle indexing (`idle`, polled until the queue is empty) or a flush asked
+/// at once (idle indexing off), then the merges.
+async fn ingest_store(path: &Path, batches: &[Vec<Message>], idle: bool) -> StoreRun {
+    let options = if idle {
+        StoreOptions::default()
+    } else {
+        deferred()
+    };
+    let store = open_with(path, options).await;
     let batches = batches.to_vec();
     let cpu = cpu_time();
     let started = Instant::now();
@@ -533,16 +722,46 @@ async fn ingest_store(path: &Path, batches: &[Vec<Message>]) -> (Duration, Durat
             .unwrap_or_else(|e| panic!("ingest: {e}"));
         assert_eq!(new.len() as u64, INGEST_BATCH_SIZE);
     }
-    let elapsed = started.elapsed();
-    let cpu = cpu_time().saturating_sub(cpu);
+    let ingest = started.elapsed();
+    let ingest_cpu = cpu_time().saturating_sub(cpu);
+    let cpu = cpu_time();
+    let started = Instant::now();
+    if idle {
+        while store
+            .search_backlog()
+            .await
+            .unwrap_or_else(|e| panic!("backlog: {e}"))
+            > 0
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    } else {
+        store
+            .flush_search_index()
+            .await
+            .unwrap_or_else(|e| panic!("flush: {e}"));
+    }
+    let indexing = started.elapsed();
+    let indexing_cpu = cpu_time().saturating_sub(cpu);
     let started = Instant::now();
     store
         .compact_search_index()
         .await
         .unwrap_or_else(|e| panic!("compact: {e}"));
     let merges = started.elapsed();
+    let (docs, _) = store
+        .search_stats()
+        .await
+        .unwrap_or_else(|e| panic!("stats: {e}"));
+    assert_eq!(docs, INGEST_BATCHES * INGEST_BATCH_SIZE);
     store.close().await;
-    (elapsed, cpu, merges)
+    StoreRun {
+        ingest,
+        ingest_cpu,
+        indexing,
+        indexing_cpu,
+        merges,
+    }
 }
 
 /// The baseline: one connection, the same pragmas as the store's bench baseline, one

@@ -21,8 +21,8 @@ use community_protocol::{
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::columns::*;
-use super::messages::{self, INSERT_SQL, MESSAGE_COLUMNS, UPSERT_SQL, insert_indexed, upsert_with};
-use super::search_index::Indexer;
+use super::messages::{self, INSERT_SQL, MESSAGE_COLUMNS, UPSERT_SQL, insert_queued, upsert_with};
+use super::search_index;
 use super::{Replacement, StoreError};
 
 /// What a batch of changes or a page did to the cache.
@@ -132,7 +132,6 @@ pub(crate) fn apply_changes(
 ) -> Result<CacheOutcome, StoreError> {
     let mut outcome = CacheOutcome::default();
     let mut index = HashMap::new();
-    let mut search = Indexer::new(connection);
     // Applied sequence per channel for this batch (`None`: not cached), written at the end.
     let mut positions: HashMap<ChannelId, Option<u64>> = HashMap::new();
     for change in changes {
@@ -154,17 +153,9 @@ pub(crate) fn apply_changes(
             outcome.behind(&change.community_id, &change.channel_id);
             continue;
         }
-        apply_one(
-            connection,
-            change,
-            me,
-            &mut outcome,
-            &mut index,
-            &mut search,
-        )?;
+        apply_one(connection, change, me, &mut outcome, &mut index)?;
         positions.insert(change.channel_id.clone(), Some(change.change_seq));
     }
-    search.finish()?;
     for (channel_id, position) in positions {
         if let Some(position) = position {
             set_applied(connection, &channel_id, position)?;
@@ -179,14 +170,13 @@ fn apply_one(
     me: &UserId,
     outcome: &mut CacheOutcome,
     index: &mut HashMap<(ChannelId, Seq), usize>,
-    search: &mut Indexer<'_>,
 ) -> Result<(), StoreError> {
     if let Some(mut message) = current(connection, &change.channel_id, change.seq, outcome, index)?
     {
         let before = message.clone();
         message.apply_change(change, me);
         if message != before {
-            rewrite(connection, search, &before, &message)?;
+            rewrite(connection, &before, &message)?;
             outcome.update(index, message);
         }
     }
@@ -262,16 +252,12 @@ fn write_fields(connection: &Connection, message: &Message) -> Result<(), StoreE
     Ok(())
 }
 
-/// Writes a new copy of a cached message and re-indexes it when its searchable text
-/// changed (an edit, a recall: a recalled message is never found).
-fn rewrite(
-    connection: &Connection,
-    search: &mut Indexer<'_>,
-    old: &Message,
-    new: &Message,
-) -> Result<(), StoreError> {
+/// Writes a new copy of a cached message; when its searchable text changed (an edit, a
+/// recall: a recalled message is never found), its old document stops counting at once
+/// and the new text is queued for indexing.
+fn rewrite(connection: &Connection, old: &Message, new: &Message) -> Result<(), StoreError> {
     write_fields(connection, new)?;
-    search.rewritten(Some(old), new)
+    search_index::rewritten(connection, Some(old), new)
 }
 
 /// Replaces cached messages with other copies: local echoes, and the server's copies
@@ -283,7 +269,6 @@ pub(crate) fn replace(
     replacements: Vec<Replacement>,
 ) -> Result<Vec<Message>, StoreError> {
     let mut changed = Vec::new();
-    let mut search = Indexer::new(connection);
     for Replacement { message, as_of } in replacements {
         if let Some(as_of) = as_of
             && applied(connection, &message.channel_id)?.is_some_and(|applied| applied > as_of)
@@ -292,13 +277,12 @@ pub(crate) fn replace(
         }
         match messages::get(connection, &message.channel_id, message.seq)? {
             Some(cached) if cached != message => {
-                rewrite(connection, &mut search, &cached, &message)?;
+                rewrite(connection, &cached, &message)?;
                 changed.push(message);
             }
             _ => {}
         }
     }
-    search.finish()?;
     Ok(changed)
 }
 
@@ -346,21 +330,21 @@ pub(crate) fn insert_page(
         }
         Some(position) if change_seq >= position => {
             let mut insert = connection.prepare_cached(INSERT_SQL)?;
-            let mut search = Indexer::new(connection);
+            let mut new = search_index::NewMessages::default();
             for message in page {
                 match messages::get(connection, &message.channel_id, message.seq)? {
                     None => {
-                        insert_indexed(&mut insert, &mut search, &message)?;
+                        insert_queued(&mut insert, &mut new, &message)?;
                         outcome.new.push(message);
                     }
                     Some(cached) if cached != message => {
-                        rewrite(connection, &mut search, &cached, &message)?;
+                        rewrite(connection, &cached, &message)?;
                         outcome.updated.push(message);
                     }
                     Some(_) => {}
                 }
             }
-            search.finish()?;
+            new.queue(connection)?;
             if change_seq > position {
                 outcome.behind(community_id, channel_id);
             }

@@ -16,13 +16,13 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 use super::columns::*;
-use super::search_index::{self, Indexer};
+use super::search_index;
 
 pub(crate) const MESSAGE_COLUMNS: &str = "channel_id, seq, community_id, sender_id, \
      idempotency_key, content, mentions, reply_to, priority, created_at_ms, extras";
 
-/// Inserts `messages` and indexes the new ones for search; returns those that were not
-/// cached before, in the given order.
+/// Inserts `messages` and queues the new ones for search indexing (see
+/// [`search_index`]); returns those that were not cached before, in the given order.
 pub(crate) fn insert(
     connection: &Connection,
     messages: Vec<Message>,
@@ -33,9 +33,9 @@ pub(crate) fn insert(
     let mut fresh = Vec::with_capacity(messages.len());
     {
         let mut statement = connection.prepare_cached(INSERT_SQL)?;
-        let mut index = Indexer::new(connection);
+        let mut new = search_index::NewMessages::default();
         for (position, message) in messages.iter().enumerate() {
-            if insert_indexed(&mut statement, &mut index, message)? {
+            if insert_queued(&mut statement, &mut new, message)? {
                 fresh.push(position);
             }
             let pair = (message.channel_id.as_str(), message.community_id.as_str());
@@ -43,7 +43,7 @@ pub(crate) fn insert(
                 channels.push(pair);
             }
         }
-        index.finish()?;
+        new.queue(connection)?;
         let mut known = connection.prepare_cached(
             "INSERT INTO message_channels (channel_id, community_id) VALUES (?1, ?2)
              ON CONFLICT (channel_id) DO NOTHING",
@@ -70,12 +70,12 @@ pub(crate) fn insert(
         .collect())
 }
 
-/// Inserts one message (indexed for search); true when it was not cached before.
+/// Inserts one message (queued for search indexing); true when it was not cached before.
 pub(crate) fn insert_one(connection: &Connection, message: &Message) -> Result<bool, StoreError> {
     let mut statement = connection.prepare_cached(INSERT_SQL)?;
-    let mut index = Indexer::new(connection);
-    let inserted = insert_indexed(&mut statement, &mut index, message)?;
-    index.finish()?;
+    let mut new = search_index::NewMessages::default();
+    let inserted = insert_queued(&mut statement, &mut new, message)?;
+    new.queue(connection)?;
     connection
         .prepare_cached(
             "INSERT INTO message_channels (channel_id, community_id) VALUES (?1, ?2)
@@ -85,14 +85,13 @@ pub(crate) fn insert_one(connection: &Connection, message: &Message) -> Result<b
     Ok(inserted)
 }
 
-/// Inserts a message that may not be cached (first copy wins) with its search document
-/// id, and indexes it when it was new; true when it was.
-pub(crate) fn insert_indexed(
+/// Inserts a message that may not be cached (first copy wins), and adds it to the
+/// messages to queue for search indexing when it was new; true when it was.
+pub(crate) fn insert_queued(
     statement: &mut rusqlite::CachedStatement<'_>,
-    index: &mut Indexer<'_>,
+    new: &mut search_index::NewMessages,
     message: &Message,
 ) -> Result<bool, StoreError> {
-    let search_id = index.plan(message)?;
     let changed = statement.execute(params![
         message.channel_id.as_str(),
         int(message.seq),
@@ -105,25 +104,22 @@ pub(crate) fn insert_indexed(
         priority_text(message.priority),
         message.created_at_ms,
         extras_json(message)?,
-        search_id,
     ])?;
     if changed == 0 {
         return Ok(false);
     }
-    if let Some(search_id) = search_id {
-        index.add(message, search_id)?;
-    }
+    new.add(message);
     Ok(true)
 }
 
 pub(crate) const INSERT_SQL: &str = "INSERT INTO messages (channel_id, seq, community_id,
          sender_id, idempotency_key, content, mentions, reply_to, priority, created_at_ms,
-         extras, search_id)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         extras)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
      ON CONFLICT (channel_id, seq) DO NOTHING";
 
 /// Replaces every column of a cached message but its search document id (insert when
-/// absent); the index is the caller's ([`Indexer::rewritten`]).
+/// absent); the index is the caller's ([`search_index::rewritten`]).
 pub(crate) const UPSERT_SQL: &str = "INSERT INTO messages (channel_id, seq, community_id,
          sender_id, idempotency_key, content, mentions, reply_to, priority, created_at_ms,
          extras)
@@ -156,7 +152,8 @@ pub(crate) fn upsert_with(
     Ok(changed > 0)
 }
 
-/// Deletes every cached message of a channel (and its search documents).
+/// Deletes every cached message of a channel (its search documents stop counting at
+/// once and are queued for removal).
 pub(crate) fn delete_channel(
     connection: &Connection,
     channel_id: &ChannelId,

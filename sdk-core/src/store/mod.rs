@@ -20,7 +20,8 @@
 //! records), [`change`] (writes as data, for batches), `schema`, `worker`, `columns`
 //! (encodings), and the SQL of each area: `session`, `communities`, `messages`,
 //! `message_changes` (keeping cached messages equal to the server's), `search_index`
-//! and `search` (the full-text index of cached messages and its queries), `outbox`,
+//! and `search` (the full-text index of cached messages — writes only queue its work,
+//! the writer does it when idle or when a search asks — and its queries), `outbox`,
 //! `pending` (changes made on this device); `changes_api` holds the methods of the last
 //! two.
 
@@ -87,6 +88,8 @@ struct Inner {
     stopped: tokio::sync::Mutex<tokio::sync::mpsc::Receiver<()>>,
     /// The store's threads, joined by [`Store::shutdown`].
     threads: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// Set by the writer while the search index has no queued work (see `worker`).
+    index_clean: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Store {
@@ -110,10 +113,10 @@ impl Store {
         let span = tracing::info_span!("store.open", path = %path.display());
         async move {
             let readers = options.readers.clamp(1, 8);
-            let max_batch = options.max_batch.max(1);
             let (channels, write_jobs, read_jobs) = worker::channels();
             let (alive, stopped) = tokio::sync::mpsc::channel::<()>(1);
             let mut threads = Vec::with_capacity(readers + 1);
+            let index_clean = Arc::new(std::sync::atomic::AtomicBool::new(false));
 
             // The writer opens and migrates first; readers open once the schema exists.
             let (ready, writer_ready) = oneshot::channel();
@@ -121,18 +124,14 @@ impl Store {
                 let thread_path = path.clone();
                 let options = options.clone();
                 let alive = alive.clone();
+                let index_clean = index_clean.clone();
                 threads.push(spawn_thread("community-store-writer", &path, move || {
                     let path = thread_path;
                     let _alive = alive;
                     match schema::open_writer(&path, &options) {
                         Ok(connection) => {
                             let _ = ready.send(Ok(()));
-                            worker::run_writer(
-                                connection,
-                                write_jobs,
-                                max_batch,
-                                options.write_delay,
-                            );
+                            worker::run_writer(connection, write_jobs, &options, index_clean);
                         }
                         Err(error) => {
                             let _ = ready.send(Err(error));
@@ -179,6 +178,7 @@ impl Store {
                     path,
                     stopped: tokio::sync::Mutex::new(stopped),
                     threads: std::sync::Mutex::new(threads),
+                    index_clean,
                 }),
             })
         }
@@ -636,21 +636,48 @@ impl Store {
 
     /// Full-text search of the cached messages (see `search`): the page of `request`,
     /// ranked by relevance (BM25) then newest first, with snippets. Works offline.
+    ///
+    /// Exact: indexing is deferred (writes only queue it), so the search first has the
+    /// writer finish what was queued before it (nothing to wait for, usually), then reads.
+    /// Every message cached before the call is found as it is; an edited, recalled,
+    /// hidden or removed one never with its old text.
     pub async fn search(&self, request: SearchRequest) -> StoreResult<LocalSearchPage> {
         let span = tracing::debug_span!("store.search", limit = request.limit);
+        self.index_now(&span).await?;
         self.read(span, move |c| search::search(c, &request)).await
     }
 
-    /// How many messages the search index holds, and their tokens.
+    /// How many messages the search index holds, and their tokens (after the queued
+    /// index work is done).
     pub async fn search_stats(&self) -> StoreResult<(u64, u64)> {
         let span = tracing::debug_span!("store.search_stats");
+        self.index_now(&span).await?;
         self.read(span, search::stats).await
     }
 
-    /// Merges the search index's segments now, until none is left to merge (the writer
-    /// also does it in small steps whenever it is idle).
+    /// Has the writer do the search index's queued work now, and answers once everything
+    /// queued before the call is indexed (a search does this by itself; the writer also
+    /// does it whenever it is idle).
+    pub async fn flush_search_index(&self) -> StoreResult<()> {
+        let span = tracing::debug_span!("store.flush_search_index");
+        self.index_now(&span).await
+    }
+
+    /// How many entries the search index's queue holds (a run of new messages of a
+    /// channel, a message to index again, a document to remove). Zero once the writer
+    /// has caught up.
+    pub async fn search_backlog(&self) -> StoreResult<u64> {
+        let span = tracing::debug_span!("store.search_backlog");
+        self.read(span, search_index::backlog).await
+    }
+
+    /// Does the search index's queued work, then merges its segments, until none is left
+    /// to merge (the writer also does both in small steps whenever it is idle).
     pub async fn compact_search_index(&self) -> StoreResult<()> {
         let span = tracing::debug_span!("store.compact_search_index");
+        // The queue first, in the writer's steps (each its own transaction)…
+        self.index_now(&span).await?;
+        // … then the merges, and whatever was queued meanwhile, in one write.
         self.write(span, search::compact).await
     }
 
@@ -699,15 +726,36 @@ impl Store {
             }
             result
         });
-        let writer = self.channels_slot().as_ref().map(|c| c.writer.clone());
-        writer
-            .ok_or(StoreError::Closed)?
-            .send(job)
-            .map_err(|_| StoreError::Closed)?;
+        self.send_to_writer(worker::Request::Write(job))?;
         reply
             .instrument(span)
             .await
             .map_err(|_| StoreError::Closed)?
+    }
+
+    /// Waits until the writer has done every search-index operation queued so far (at
+    /// once when it knows none is queued).
+    async fn index_now(&self, span: &Span) -> StoreResult<()> {
+        if self
+            .inner
+            .index_clean
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            return Ok(());
+        }
+        let (reply, done) = oneshot::channel();
+        self.send_to_writer(worker::Request::Index(reply))?;
+        done.instrument(span.clone())
+            .await
+            .map_err(|_| StoreError::Closed)?
+    }
+
+    fn send_to_writer(&self, request: worker::Request) -> StoreResult<()> {
+        let writer = self.channels_slot().as_ref().map(|c| c.writer.clone());
+        writer
+            .ok_or(StoreError::Closed)?
+            .send(request)
+            .map_err(|_| StoreError::Closed)
     }
 
     /// Runs `work` on a reader thread.

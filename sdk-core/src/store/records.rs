@@ -117,6 +117,11 @@ pub struct StoreOptions {
     /// back-pressure). Zero (the default) in real use.
     #[doc(hidden)]
     pub write_delay: std::time::Duration,
+    /// Test and benchmark hook: when false, the writer never works the search index's
+    /// queue by itself when idle; only searches (and `flush_search_index`) have it done.
+    /// True (the default) in real use.
+    #[doc(hidden)]
+    pub idle_indexing: bool,
 }
 
 impl Default for StoreOptions {
@@ -126,6 +131,7 @@ impl Default for StoreOptions {
             max_batch: 256,
             busy_timeout_ms: 10_000,
             write_delay: std::time::Duration::ZERO,
+            idle_indexing: true,
         }
     }
 }

@@ -228,18 +228,35 @@ CREATE TABLE profiles (
 
 /// Migration 6: local full-text search of cached messages (see `search_index`).
 /// - `messages.search_id`: the message's document id in the index (NULL: not indexed —
-///   nothing to find, recalled, hidden).
+///   nothing to find, recalled, hidden, or its indexing still queued).
+/// - `search_pending`: the index's queue. Every cache write records here, in its own
+///   transaction, what the index must do (index a message as it is then, drop a stale
+///   document); the writer works it off when idle and before every search.
 /// - `search_docs`: document id → message, and the number of tokens it holds.
 /// - `search_stats`: documents and tokens in all (BM25's averages).
 /// - `message_search`: contentless FTS5 (`contentless_delete=1`, so a document can be
 ///   deleted by id alone) over the protocol's index text (`body`) and three filter
-///   tokens (`meta`); `unicode61 remove_diacritics 2` folds case and accents. Merges are
-///   left to the writer's idle time (`automerge=0`; `crisismerge=64` bounds the
-///   segments a long ingest leaves).
+///   tokens (`meta`); `unicode61 remove_diacritics 2` folds case and accents; prefix
+///   indexes of two and three characters (`prefix='2 3'`) make short prefixes (`to*`)
+///   as quick as words. Merges are left to the writer's idle time (`automerge=0`;
+///   `crisismerge=64` bounds the segments a long catch-up leaves).
 ///
-/// Then every cached message is indexed ([`super::search_index::backfill`]).
+/// Then every cached message is queued for indexing ([`super::search_index::backfill`]):
+/// the upgrade itself stays quick, the writer indexes them when idle.
 const V6: &str = r#"
 ALTER TABLE messages ADD COLUMN search_id INTEGER;
+
+-- Rowid order is the order the work was queued in. `doc`: remove that document;
+-- `channel_id, seq..=last_seq`: index the channel's cached messages in that range as they
+-- are when the work is done (those not indexed yet, not hidden, with something to find).
+-- Either part may be NULL.
+CREATE TABLE search_pending (
+    id          INTEGER PRIMARY KEY,
+    channel_id  TEXT,
+    seq         INTEGER,
+    last_seq    INTEGER,
+    doc         INTEGER
+);
 
 CREATE TABLE search_docs (
     id          INTEGER PRIMARY KEY,
@@ -258,7 +275,8 @@ INSERT INTO search_stats (id, docs, tokens) VALUES (1, 0, 0);
 CREATE VIRTUAL TABLE message_search USING fts5(
     body, meta,
     content = '', contentless_delete = 1,
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '2 3'
 );
 INSERT INTO message_search (message_search, rank) VALUES ('automerge', 0);
 INSERT INTO message_search (message_search, rank) VALUES ('crisismerge', 64);

@@ -12,6 +12,11 @@
 //! is not used: it counts every query term's whole document list on each query, which
 //! is tens of milliseconds for a common word in a million messages.
 //!
+//! Every search is exact although indexing is deferred (see [`super::search_index`]):
+//! `Store::search` first has the writer finish the queued index work, and a candidate
+//! counts only while its message's `search_id` is still the document's id (a write that
+//! makes a document stale clears it in its own transaction).
+//!
 //! The MATCH expression is always the protocol's [`SearchQuery::fts5`] (every term
 //! quoted) inside a `body : (…)` column filter, plus `meta` tokens this module makes from
 //! hashes; it is bound as a parameter, so what the user typed never reaches SQL as syntax.
@@ -266,13 +271,19 @@ fn rank(
     // pages of the table, so the reads follow each other.
     docs.sort_by(|a, b| (&a.1, a.2).cmp(&(&b.1, b.2)));
     let mut statement = connection.prepare_cached(
-        "SELECT community_id, sender_id, created_at_ms, content FROM messages
+        "SELECT community_id, sender_id, created_at_ms, content, search_id FROM messages
          WHERE channel_id = ?1 AND seq = ?2",
     )?;
     let mut ranked = Vec::with_capacity(docs.len());
     for (id, channel_id, seq, length) in docs {
         let mut rows = statement.query(params![channel_id, seq])?;
         let Some(row) = rows.next()? else { continue };
+        // A document counts only while its message still points to it: a write that
+        // makes a document stale (an edit, a recall, a hide, a removal) clears
+        // `search_id` in its own transaction, before the document itself is removed.
+        if row.get::<_, Option<i64>>(4)? != Some(id) {
+            continue;
+        }
         let community_id: String = row.get(0)?;
         let sender_id: String = row.get(1)?;
         let created_at_ms: i64 = row.get(2)?;
@@ -359,8 +370,10 @@ fn frequency(tokens: &[&str], term: &Term) -> u32 {
 /// Messages containing `term`, counted up to [`DF_CAP`] (one term at a time, its MATCH
 /// expression again from [`SearchQuery::fts5`]); a prefix counts as [`DF_CAP`].
 fn document_frequency(connection: &Connection, term: &Term) -> Result<i64, StoreError> {
-    // A prefix weighs as a common term: FTS5 merges the lists of every word it starts
-    // before the first match comes out, so counting it would cost as much as the search.
+    // A prefix weighs as a common term: a prefix of any other length than the index's
+    // prefix indexes (two and three characters) merges the lists of every word it
+    // starts before the first match comes out, so counting it would cost as much as
+    // the search.
     let Some(query) = single_term_query(term).filter(|_| matches!(term, Term::Phrase(_))) else {
         return Ok(DF_CAP);
     };
@@ -392,9 +405,10 @@ fn single_term_query(term: &Term) -> Option<SearchQuery> {
     (query.terms() == std::slice::from_ref(term)).then_some(query)
 }
 
-/// Runs deferred merges of the index until none is left (the writer also does it when
-/// idle).
+/// Does the queued index work, then runs deferred merges of the index until none is
+/// left (the writer also does both when idle).
 pub(crate) fn compact(connection: &Connection) -> Result<(), StoreError> {
+    super::search_index::index_all(connection)?;
     while super::search_index::merge_step(connection, 4_096)? {}
     Ok(())
 }

@@ -1,7 +1,19 @@
-//! The full-text index of cached messages, kept exact in the caller's transaction: every
-//! write to `messages` that changes what can be found (an insert, an edit, a recall, a
-//! replacement, a hidden message, a channel's cache dropped) changes the index in the
-//! same transaction, so a search never sees a recalled word or misses a stored message.
+//! The full-text index of cached messages: deferred, and exact whenever it is read.
+//!
+//! A cache write never does FTS5 work. In its own transaction it records what the index
+//! must do in a small queue, `search_pending`: index this message (an insert, a message
+//! no longer hidden, a new text after an edit or a replacement), drop this document (an
+//! edit, a recall, a hide, a channel's cache dropped). A document that stops being true
+//! is cut off at once, in that same transaction: `messages.search_id` is cleared, so
+//! nothing can lead from the document back to the message any more, and its removal is
+//! queued. The queue row commits with the message, so nothing is lost: after a crash the
+//! queue is still there and is worked off after the next open.
+//!
+//! The store's writer works the queue off ([`index_step`], bounded batches, each its own
+//! transaction) when it is idle, and at once, before it answers, when a search asks:
+//! every search first waits until nothing queued before it is left, so it sees every
+//! message cached before it started, and a hit counts only when the message's
+//! `search_id` is still the document's (see `search::rank`).
 //!
 //! Shape (schema 6, see `docs/DECISIONS.md`, "Search in the SDK"):
 //! - `message_search`: a contentless FTS5 table (`contentless_delete=1`) with two
@@ -14,13 +26,14 @@
 //!   `(channel_id, seq)` (probed upwards on a collision). Ascending ids are newest first,
 //!   so "the newest matches" is a forward FTS5 scan that stops early (FTS5 walks its
 //!   lists backwards more slowly), and time filters are rowid bounds of the same scan.
-//! - `search_docs`: document id → `(channel_id, seq)` and the body's token count;
+//! - `search_docs`: document id → `(channel_id, seq)` and the body's token count (a
+//!   document queued for removal keeps its row, so its id is not reused meanwhile);
 //!   `messages.search_id` is the way back (NULL: not indexed).
 //! - `search_stats`: documents and tokens in all (for BM25's averages).
 //!
-//! Merges are deferred to the writer's idle time (`automerge=0`; [`merge_step`]), so a
-//! write only appends a segment; FTS5's `crisismerge` still bounds the segments per level
-//! during long ingests.
+//! Merges are deferred to the writer's idle time too (`automerge=0`; [`merge_step`]):
+//! an indexing step only appends a segment; FTS5's `crisismerge` still bounds the
+//! segments per level during long catch-ups.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -72,13 +85,9 @@ pub(crate) fn fnv(parts: &[&[u8]]) -> u64 {
 }
 
 /// The first document id tried for a message.
-fn first_id(message: &Message) -> i64 {
-    let low = fnv(&[
-        message.channel_id.as_str().as_bytes(),
-        &message.seq.to_le_bytes(),
-    ]) as i64
-        & LOW_MASK;
-    time_key(message.created_at_ms) | low
+fn first_id(channel_id: &str, seq: i64, created_at_ms: i64) -> i64 {
+    let low = fnv(&[channel_id.as_bytes(), &(seq as u64).to_le_bytes()]) as i64 & LOW_MASK;
+    time_key(created_at_ms) | low
 }
 
 /// The `meta` token of a filter value: `kind` (`k` community, `c` channel, `s` sender)
@@ -88,12 +97,12 @@ pub(crate) fn meta_token(kind: char, id: &str) -> String {
     format!("{kind}{:016x}", fnv(&[id.as_bytes()]))
 }
 
-fn meta(message: &Message) -> String {
+fn meta(community_id: &str, channel_id: &str, sender_id: &str) -> String {
     format!(
         "{} {} {}",
-        meta_token('k', message.community_id.as_str()),
-        meta_token('c', message.channel_id.as_str()),
-        meta_token('s', message.sender_id.as_str()),
+        meta_token('k', community_id),
+        meta_token('c', channel_id),
+        meta_token('s', sender_id),
     )
 }
 
@@ -134,18 +143,293 @@ fn may_index(content: &MessageContent) -> bool {
     indexable_text(content).is_some()
 }
 
+// ----- the queue: what a cache write records, in its own transaction -----
+
+const ENQUEUE_SQL: &str =
+    "INSERT INTO search_pending (channel_id, seq, last_seq, doc) VALUES (?1, ?2, ?3, ?4)";
+
+/// Sequences a run of new messages may skip and still be queued as one row (the indexer
+/// then reads the few cached messages in between too, and leaves them as they are).
+const RUN_GAP: i64 = 32;
+
+/// The messages a write inserted, queued as runs of close sequences of a channel: one
+/// queue row for a run, not one per message (a received batch is a few runs).
+#[derive(Default)]
+pub(crate) struct NewMessages {
+    /// `(channel_id, first seq, last seq)`.
+    runs: Vec<(String, i64, i64)>,
+}
+
+impl NewMessages {
+    /// Adds a message that was just inserted (not cached before); nothing when it has
+    /// nothing to find.
+    pub(crate) fn add(&mut self, message: &Message) {
+        if !may_index(&message.content) {
+            return;
+        }
+        let channel_id = message.channel_id.as_str();
+        let seq = int(message.seq);
+        // Batches hold few channels, usually in runs: look from the end.
+        if let Some(run) = self.runs.iter_mut().rev().find(|run| run.0 == channel_id) {
+            if seq > run.2 && seq <= run.2 + RUN_GAP {
+                run.2 = seq;
+                return;
+            }
+            if seq < run.1 && seq >= run.1 - RUN_GAP {
+                run.1 = seq;
+                return;
+            }
+        }
+        self.runs.push((channel_id.to_owned(), seq, seq));
+    }
+
+    /// Queues the runs (in the write's transaction).
+    pub(crate) fn queue(self, connection: &Connection) -> Result<(), StoreError> {
+        if self.runs.is_empty() {
+            return Ok(());
+        }
+        let mut statement = connection.prepare_cached(ENQUEUE_SQL)?;
+        for (channel_id, first, last) in &self.runs {
+            statement.execute(params![channel_id, first, last, None::<i64>])?;
+        }
+        Ok(())
+    }
+}
+
+fn enqueue(
+    connection: &Connection,
+    message: Option<(&ChannelId, Seq)>,
+    doc: Option<i64>,
+) -> Result<(), StoreError> {
+    let (channel_id, seq) = message.map_or((None, None), |(c, s)| (Some(c.as_str()), Some(int(s))));
+    connection
+        .prepare_cached(ENQUEUE_SQL)?
+        .execute(params![channel_id, seq, seq, doc])?;
+    Ok(())
+}
+
+/// Cuts a cached message off its document: clears `search_id` and returns the document,
+/// whose removal the caller queues.
+fn take_search_id(
+    connection: &Connection,
+    channel_id: &ChannelId,
+    seq: Seq,
+) -> Result<Option<i64>, StoreError> {
+    let found: Option<Option<i64>> = connection
+        .prepare_cached("SELECT search_id FROM messages WHERE channel_id = ?1 AND seq = ?2")?
+        .query_row(params![channel_id.as_str(), int(seq)], |row| row.get(0))
+        .optional()?;
+    let doc = found.flatten();
+    if doc.is_some() {
+        connection
+            .prepare_cached(
+                "UPDATE messages SET search_id = NULL WHERE channel_id = ?1 AND seq = ?2",
+            )?
+            .execute(params![channel_id.as_str(), int(seq)])?;
+    }
+    Ok(doc)
+}
+
+/// Brings the index in line with a cached message that was just rewritten from `old`
+/// (`None`: not known) to `new`: when its searchable text (or sender, or time) changed,
+/// its document stops counting now and the message is queued to be indexed again.
+pub(crate) fn rewritten(
+    connection: &Connection,
+    old: Option<&Message>,
+    new: &Message,
+) -> Result<(), StoreError> {
+    let same_text = old.is_some_and(|old| {
+        indexable_text(&old.content) == indexable_text(&new.content)
+            && old.sender_id == new.sender_id
+            && old.created_at_ms == new.created_at_ms
+    });
+    if same_text {
+        return Ok(());
+    }
+    let doc = take_search_id(connection, &new.channel_id, new.seq)?;
+    let index = may_index(&new.content);
+    if doc.is_some() || index {
+        let message = index.then_some((&new.channel_id, new.seq));
+        enqueue(connection, message, doc)?;
+    }
+    Ok(())
+}
+
+/// Applies a change of a channel's hidden set (`before` → `after`): newly hidden
+/// messages stop counting now (their documents are queued for removal), messages no
+/// longer hidden are queued to be indexed again.
+pub(crate) fn hidden_changed(
+    connection: &Connection,
+    channel_id: &ChannelId,
+    before: &[Seq],
+    after: &[Seq],
+) -> Result<(), StoreError> {
+    if before == after {
+        return Ok(());
+    }
+    for seq in after.iter().filter(|seq| !before.contains(seq)) {
+        if let Some(doc) = take_search_id(connection, channel_id, *seq)? {
+            enqueue(connection, None, Some(doc))?;
+        }
+    }
+    for seq in before.iter().filter(|seq| !after.contains(seq)) {
+        enqueue(connection, Some((channel_id, *seq)), None)?;
+    }
+    Ok(())
+}
+
+/// Removes a channel's messages from the index (call before deleting them): its queued
+/// work is dropped and its documents are queued for removal (they stop counting at once:
+/// their messages are gone).
+pub(crate) fn remove_channel(
+    connection: &Connection,
+    channel_id: &ChannelId,
+) -> Result<(), StoreError> {
+    connection
+        .prepare_cached("DELETE FROM search_pending WHERE channel_id = ?1 AND doc IS NULL")?
+        .execute([channel_id.as_str()])?;
+    connection
+        .prepare_cached(
+            "UPDATE search_pending SET channel_id = NULL, seq = NULL, last_seq = NULL
+             WHERE channel_id = ?1",
+        )?
+        .execute([channel_id.as_str()])?;
+    connection
+        .prepare_cached(
+            "INSERT INTO search_pending (doc)
+             SELECT search_id FROM messages WHERE channel_id = ?1 AND search_id IS NOT NULL",
+        )?
+        .execute([channel_id.as_str()])?;
+    Ok(())
+}
+
+/// Schema 6's back-fill: queues every message cached before the index existed (the
+/// writer indexes them when idle, or when a search asks).
+pub(crate) fn backfill(connection: &Connection) -> Result<(), StoreError> {
+    connection.execute(
+        "INSERT INTO search_pending (channel_id, seq, last_seq)
+         SELECT channel_id, min(seq), max(seq) FROM messages GROUP BY channel_id
+         ORDER BY channel_id",
+        [],
+    )?;
+    Ok(())
+}
+
+/// The user's hidden messages of a channel, as stored with its head.
+pub(crate) fn hidden_of(connection: &Connection, channel_id: &str) -> Result<Vec<Seq>, StoreError> {
+    let hidden: Option<Option<String>> = connection
+        .prepare_cached("SELECT hidden FROM heads WHERE channel_id = ?1")?
+        .query_row([channel_id], |row| row.get(0))
+        .optional()?;
+    match hidden.flatten() {
+        Some(json) => from_json(&json, "hidden"),
+        None => Ok(Vec::new()),
+    }
+}
+
+// ----- the indexing: the writer's work, off the write path -----
+
+/// Entries of the queue not done yet (a run of messages counts once).
+pub(crate) fn backlog(connection: &Connection) -> Result<u64, StoreError> {
+    let count: i64 = connection
+        .prepare_cached("SELECT count(*) FROM search_pending")?
+        .query_row([], |row| row.get(0))?;
+    Ok(count.max(0) as u64)
+}
+
+/// The newest queued operation (what a search must wait for), `None` when none is queued.
+pub(crate) fn last_queued(connection: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(connection
+        .prepare_cached("SELECT max(id) FROM search_pending")?
+        .query_row([], |row| row.get(0))?)
+}
+
+/// The oldest queued operation, `None` when none is queued.
+pub(crate) fn first_queued(connection: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(connection
+        .prepare_cached("SELECT min(id) FROM search_pending")?
+        .query_row([], |row| row.get(0))?)
+}
+
+/// Does about `limit` operations of the queue, oldest first (a document removed, a
+/// message read — indexed or left as it is), in the caller's transaction, and takes what
+/// it finished off the queue (a run it stopped in stays, shortened). Returns how many
+/// operations it did and whether work is left.
+pub(crate) fn index_step(
+    connection: &Connection,
+    limit: usize,
+) -> Result<(usize, bool), StoreError> {
+    type Work = (i64, Option<String>, Option<i64>, Option<i64>, Option<i64>);
+    let limit = limit.max(1);
+    let work: Vec<Work> = connection
+        .prepare_cached(
+            "SELECT id, channel_id, seq, last_seq, doc FROM search_pending ORDER BY id LIMIT ?1",
+        )?
+        .query_map([limit as i64], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut indexer = Indexer::new(connection);
+    let mut done = 0;
+    let mut finished: Option<i64> = None;
+    let mut stopped = false;
+    for (id, channel_id, first, last, doc) in &work {
+        if done >= limit {
+            stopped = true;
+            break;
+        }
+        if let Some(doc) = doc {
+            indexer.remove(*doc)?;
+        }
+        done += 1;
+        if let (Some(channel_id), Some(first)) = (channel_id, first) {
+            let last = last.unwrap_or(*first);
+            let (read, next) = indexer.index_run(channel_id, *first, last, limit - done + 1)?;
+            done += read.saturating_sub(1);
+            if let Some(next) = next {
+                // Stopped inside the run: the rest stays queued (its removal is done).
+                connection
+                    .prepare_cached("UPDATE search_pending SET seq = ?2, doc = NULL WHERE id = ?1")?
+                    .execute(params![id, next])?;
+                stopped = true;
+                break;
+            }
+        }
+        finished = Some(*id);
+    }
+    indexer.finish()?;
+    if let Some(finished) = finished {
+        connection
+            .prepare_cached("DELETE FROM search_pending WHERE id <= ?1")?
+            .execute([finished])?;
+    }
+    Ok((done, stopped || work.len() == limit))
+}
+
+/// Does every queued operation now, in steps (in the caller's transaction).
+pub(crate) fn index_all(connection: &Connection) -> Result<(), StoreError> {
+    while index_step(connection, 5_000)?.1 {}
+    Ok(())
+}
+
 /// A change of the FTS5 table, applied by [`Indexer::finish`].
 enum FtsWrite {
     Insert { body: String, meta: String },
     Delete,
 }
 
-/// Index writes of one store operation. Caches the channels' hidden sets, and holds the
-/// FTS5 writes back until [`Indexer::finish`], which applies them in ascending document
-/// id (a stable sort: one document's delete and insert keep their order): FTS5 flushes
-/// its pending terms into a new segment whenever a document id is not above the previous
+/// The index writes of one step. Caches the channels' hidden sets, and holds the FTS5
+/// writes back until [`Indexer::finish`], which applies them in ascending document id (a
+/// stable sort: one document's delete and insert keep their order): FTS5 flushes its
+/// pending terms into a new segment whenever a document id is not above the previous
 /// one, so unsorted writes would cost a segment (and merges) per message.
-pub(crate) struct Indexer<'c> {
+struct Indexer<'c> {
     connection: &'c Connection,
     hidden: HashMap<String, Vec<Seq>>,
     writes: Vec<(i64, FtsWrite)>,
@@ -154,7 +438,7 @@ pub(crate) struct Indexer<'c> {
 }
 
 impl<'c> Indexer<'c> {
-    pub(crate) fn new(connection: &'c Connection) -> Self {
+    fn new(connection: &'c Connection) -> Self {
         Self {
             connection,
             hidden: HashMap::new(),
@@ -164,42 +448,104 @@ impl<'c> Indexer<'c> {
         }
     }
 
-    fn is_hidden(&mut self, channel_id: &ChannelId, seq: Seq) -> Result<bool, StoreError> {
-        if !self.hidden.contains_key(channel_id.as_str()) {
-            let set = hidden_of(self.connection, channel_id.as_str())?;
-            self.hidden.insert(channel_id.as_str().to_owned(), set);
+    fn is_hidden(&mut self, channel_id: &str, seq: i64) -> Result<bool, StoreError> {
+        if !self.hidden.contains_key(channel_id) {
+            let set = hidden_of(self.connection, channel_id)?;
+            self.hidden.insert(channel_id.to_owned(), set);
         }
         Ok(self
             .hidden
-            .get(channel_id.as_str())
-            .is_some_and(|set| set.contains(&seq)))
+            .get(channel_id)
+            .is_some_and(|set| set.iter().any(|hidden| int(*hidden) == seq)))
     }
 
-    /// The document id to store with a message about to be inserted, `None` when it is
-    /// not to be indexed (nothing to find, or hidden by the user). After the insert,
-    /// [`Indexer::add`] indexes it under that id.
-    pub(crate) fn plan(&mut self, message: &Message) -> Result<Option<i64>, StoreError> {
-        if !may_index(&message.content) || self.is_hidden(&message.channel_id, message.seq)? {
-            return Ok(None);
+    /// Indexes the cached messages of `channel_id` in `first..=last` as they are now,
+    /// but those indexed already, hidden by the user or with nothing to find; reads at
+    /// most `limit` of them. Returns how many it read and, when it stopped before the
+    /// end, the sequence to go on from.
+    fn index_run(
+        &mut self,
+        channel_id: &str,
+        first: i64,
+        last: i64,
+        limit: usize,
+    ) -> Result<(usize, Option<i64>), StoreError> {
+        type Row = (i64, String, String, i64, String, Option<i64>);
+        let rows: Vec<Row> = self
+            .connection
+            .prepare_cached(
+                "SELECT seq, community_id, sender_id, created_at_ms, content, search_id
+                 FROM messages WHERE channel_id = ?1 AND seq BETWEEN ?2 AND ?3
+                 ORDER BY seq LIMIT ?4",
+            )?
+            .query_map(params![channel_id, first, last, limit as i64 + 1], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        let next = rows.get(limit).map(|row| row.0);
+        let read = rows.len().min(limit);
+        for (seq, community_id, sender_id, created_at_ms, content, search_id) in
+            rows.into_iter().take(limit)
+        {
+            if search_id.is_some() || self.is_hidden(channel_id, seq)? {
+                continue;
+            }
+            self.index(
+                channel_id,
+                seq,
+                &community_id,
+                &sender_id,
+                created_at_ms,
+                &content,
+            )?;
         }
-        Ok(Some(first_id(message)))
+        Ok((read, next))
     }
 
-    /// Indexes a message just inserted with `search_id = planned`.
-    pub(crate) fn add(&mut self, message: &Message, planned: i64) -> Result<(), StoreError> {
-        let Some((body, tokens)) = body(&message.content) else {
-            set_search_id(self.connection, message, None)?;
+    /// Indexes one message (not indexed, not hidden) from its stored columns.
+    fn index(
+        &mut self,
+        channel_id: &str,
+        seq: i64,
+        community_id: &str,
+        sender_id: &str,
+        created_at_ms: i64,
+        content: &str,
+    ) -> Result<(), StoreError> {
+        let content: MessageContent = match from_json(content, "message content") {
+            Ok(content) => content,
+            Err(error) => {
+                // A row this build cannot read: leave it out of the index, go on.
+                tracing::warn!(%error, channel_id, seq, "message not indexed");
+                return Ok(());
+            }
+        };
+        let Some((body, tokens)) = body(&content) else {
             return Ok(());
         };
-        let id = self.claim(message, planned, tokens)?;
-        if id != planned {
-            set_search_id(self.connection, message, Some(id))?;
-        }
+        let id = self.claim(
+            channel_id,
+            seq,
+            first_id(channel_id, seq, created_at_ms),
+            tokens,
+        )?;
+        self.connection
+            .prepare_cached(
+                "UPDATE messages SET search_id = ?3 WHERE channel_id = ?1 AND seq = ?2",
+            )?
+            .execute(params![channel_id, seq, id])?;
         self.writes.push((
             id,
             FtsWrite::Insert {
                 body: body.into_owned(),
-                meta: meta(message),
+                meta: meta(community_id, channel_id, sender_id),
             },
         ));
         self.docs += 1;
@@ -208,7 +554,13 @@ impl<'c> Indexer<'c> {
     }
 
     /// Takes the first free document id from `planned` upwards (within its millisecond).
-    fn claim(&self, message: &Message, planned: i64, tokens: i64) -> Result<i64, StoreError> {
+    fn claim(
+        &self,
+        channel_id: &str,
+        seq: i64,
+        planned: i64,
+        tokens: i64,
+    ) -> Result<i64, StoreError> {
         let mut insert = self.connection.prepare_cached(
             "INSERT INTO search_docs (id, channel_id, seq, tokens) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (id) DO NOTHING",
@@ -216,13 +568,7 @@ impl<'c> Indexer<'c> {
         let base = planned & !LOW_MASK;
         for probe in 0..MAX_PROBES {
             let id = base | ((planned + probe) & LOW_MASK);
-            let inserted = insert.execute(params![
-                id,
-                message.channel_id.as_str(),
-                int(message.seq),
-                tokens
-            ])?;
-            if inserted > 0 {
+            if insert.execute(params![id, channel_id, seq, tokens])? > 0 {
                 return Ok(id);
             }
         }
@@ -234,90 +580,23 @@ impl<'c> Indexer<'c> {
         })
     }
 
-    /// Removes document `id` from the index (the message row is the caller's).
-    pub(crate) fn remove(&mut self, id: i64) -> Result<(), StoreError> {
-        self.writes.push((id, FtsWrite::Delete));
+    /// Removes document `id` from the index (its message no longer points to it).
+    fn remove(&mut self, id: i64) -> Result<(), StoreError> {
         let tokens: Option<i64> = self
             .connection
             .prepare_cached("DELETE FROM search_docs WHERE id = ?1 RETURNING tokens")?
             .query_row([id], |row| row.get(0))
             .optional()?;
         if let Some(tokens) = tokens {
+            self.writes.push((id, FtsWrite::Delete));
             self.docs -= 1;
             self.tokens -= tokens;
         }
         Ok(())
     }
 
-    /// Brings the index in line with a cached message that was just rewritten from `old`
-    /// (`None`: it was not cached) to `new`: re-indexed when its searchable text changed.
-    pub(crate) fn rewritten(
-        &mut self,
-        old: Option<&Message>,
-        new: &Message,
-    ) -> Result<(), StoreError> {
-        let same_text = old.is_some_and(|old| {
-            indexable_text(&old.content) == indexable_text(&new.content)
-                && old.sender_id == new.sender_id
-                && old.created_at_ms == new.created_at_ms
-        });
-        if same_text {
-            return Ok(());
-        }
-        if let Some(id) = search_id(self.connection, &new.channel_id, new.seq)? {
-            self.remove(id)?;
-        }
-        match self.plan(new)? {
-            Some(planned) => {
-                set_search_id(self.connection, new, Some(planned))?;
-                self.add(new, planned)
-            }
-            None => set_search_id(self.connection, new, None),
-        }
-    }
-
-    /// Takes a message out of the index and marks it not indexed (hidden by the user).
-    pub(crate) fn hide(&mut self, channel_id: &ChannelId, seq: Seq) -> Result<(), StoreError> {
-        if let Some(id) = search_id(self.connection, channel_id, seq)? {
-            self.remove(id)?;
-            self.connection
-                .prepare_cached(
-                    "UPDATE messages SET search_id = NULL WHERE channel_id = ?1 AND seq = ?2",
-                )?
-                .execute(params![channel_id.as_str(), int(seq)])?;
-        }
-        Ok(())
-    }
-
-    /// Indexes a cached message again (no longer hidden).
-    pub(crate) fn unhide(&mut self, channel_id: &ChannelId, seq: Seq) -> Result<(), StoreError> {
-        self.hidden.remove(channel_id.as_str());
-        if search_id(self.connection, channel_id, seq)?.is_some() {
-            return Ok(());
-        }
-        if let Some(message) = super::messages::get(self.connection, channel_id, seq)? {
-            self.rewritten(None, &message)?;
-        }
-        Ok(())
-    }
-
-    /// Removes every indexed message of a channel (before its rows are deleted).
-    pub(crate) fn remove_channel(&mut self, channel_id: &ChannelId) -> Result<(), StoreError> {
-        let ids: Vec<i64> = self
-            .connection
-            .prepare_cached(
-                "SELECT search_id FROM messages WHERE channel_id = ?1 AND search_id IS NOT NULL",
-            )?
-            .query_map([channel_id.as_str()], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
-        for id in ids {
-            self.remove(id)?;
-        }
-        Ok(())
-    }
-
     /// Applies the FTS5 writes (in ascending id) and the statistics' change.
-    pub(crate) fn finish(mut self) -> Result<(), StoreError> {
+    fn finish(mut self) -> Result<(), StoreError> {
         self.writes.sort_by_key(|(id, _)| *id);
         if !self.writes.is_empty() {
             let mut insert = self.connection.prepare_cached(
@@ -342,101 +621,6 @@ impl<'c> Indexer<'c> {
         }
         Ok(())
     }
-}
-
-fn search_id(
-    connection: &Connection,
-    channel_id: &ChannelId,
-    seq: Seq,
-) -> Result<Option<i64>, StoreError> {
-    let found: Option<Option<i64>> = connection
-        .prepare_cached("SELECT search_id FROM messages WHERE channel_id = ?1 AND seq = ?2")?
-        .query_row(params![channel_id.as_str(), int(seq)], |row| row.get(0))
-        .optional()?;
-    Ok(found.flatten())
-}
-
-fn set_search_id(
-    connection: &Connection,
-    message: &Message,
-    id: Option<i64>,
-) -> Result<(), StoreError> {
-    connection
-        .prepare_cached("UPDATE messages SET search_id = ?3 WHERE channel_id = ?1 AND seq = ?2")?
-        .execute(params![message.channel_id.as_str(), int(message.seq), id])?;
-    Ok(())
-}
-
-/// The user's hidden messages of a channel, as stored with its head.
-pub(crate) fn hidden_of(connection: &Connection, channel_id: &str) -> Result<Vec<Seq>, StoreError> {
-    let hidden: Option<Option<String>> = connection
-        .prepare_cached("SELECT hidden FROM heads WHERE channel_id = ?1")?
-        .query_row([channel_id], |row| row.get(0))
-        .optional()?;
-    match hidden.flatten() {
-        Some(json) => from_json(&json, "hidden"),
-        None => Ok(Vec::new()),
-    }
-}
-
-/// Applies a change of a channel's hidden set (`before` → `after`) to the index.
-pub(crate) fn hidden_changed(
-    connection: &Connection,
-    channel_id: &ChannelId,
-    before: &[Seq],
-    after: &[Seq],
-) -> Result<(), StoreError> {
-    if before == after {
-        return Ok(());
-    }
-    let mut indexer = Indexer::new(connection);
-    for seq in after.iter().filter(|seq| !before.contains(seq)) {
-        indexer.hide(channel_id, *seq)?;
-    }
-    for seq in before.iter().filter(|seq| !after.contains(seq)) {
-        indexer.unhide(channel_id, *seq)?;
-    }
-    indexer.finish()
-}
-
-/// Removes a channel's messages from the index (call before deleting them).
-pub(crate) fn remove_channel(
-    connection: &Connection,
-    channel_id: &ChannelId,
-) -> Result<(), StoreError> {
-    let mut indexer = Indexer::new(connection);
-    indexer.remove_channel(channel_id)?;
-    indexer.finish()
-}
-
-/// Schema 6's back-fill: indexes every message cached before the index existed, in
-/// chunks (each read, then written, so no statement reads the table it writes).
-pub(crate) fn backfill(connection: &Connection) -> Result<(), StoreError> {
-    const CHUNK: i64 = 2_000;
-    let mut after: Option<(String, i64)> = None;
-    loop {
-        let chunk: Vec<Message> = {
-            let sql = format!(
-                "SELECT {} FROM messages WHERE (channel_id, seq) > (?1, ?2)
-                 ORDER BY channel_id, seq LIMIT ?3",
-                super::messages::MESSAGE_COLUMNS
-            );
-            let (channel, seq) = after.clone().unwrap_or_default();
-            let from = if after.is_some() { seq } else { i64::MIN };
-            super::messages::query(connection, &sql, params![channel, from, CHUNK])?
-        };
-        let Some(last) = chunk.last() else { break };
-        after = Some((last.channel_id.as_str().to_owned(), int(last.seq)));
-        let mut indexer = Indexer::new(connection);
-        for message in &chunk {
-            if let Some(planned) = indexer.plan(message)? {
-                set_search_id(connection, message, Some(planned))?;
-                indexer.add(message, planned)?;
-            }
-        }
-        indexer.finish()?;
-    }
-    Ok(())
 }
 
 /// One step of deferred index maintenance (the writer runs it when idle, in its own
@@ -514,12 +698,46 @@ mod tests {
     }
 
     #[test]
+    fn store_search_new_messages_are_queued_as_runs_of_close_sequences() {
+        let mut new = NewMessages::default();
+        let message =
+            |channel: &str, seq: u64| crate::store::test_support::message("a", channel, seq);
+        for (channel, seq) in [
+            ("a", 1),
+            ("a", 2),
+            ("a", 3),
+            ("b", 1),
+            ("a", 5),
+            ("a", 5 + RUN_GAP as u64 + 1),
+            ("a", 5 + RUN_GAP as u64),
+            ("b", 2),
+        ] {
+            new.add(&message(channel, seq));
+        }
+        let mut recalled = message("c", 1);
+        recalled.content = MessageContent::Recalled {
+            by: "bob".into(),
+            at_ms: 1,
+        };
+        new.add(&recalled);
+        let runs: Vec<(&str, i64, i64)> = new
+            .runs
+            .iter()
+            .map(|(channel, first, last)| (channel.as_str(), *first, *last))
+            .collect();
+        let far = 5 + RUN_GAP;
+        assert_eq!(runs, vec![("a", 1, 5), ("b", 1, 2), ("a", far, far + 1)]);
+    }
+
+    #[test]
     fn store_search_document_ids_follow_time_and_meta_tokens_are_stable() {
         let mut early = crate::store::test_support::message("a", "a-ch000", 1);
         early.created_at_ms = 1_000;
         let mut late = early.clone();
         late.seq = 2;
         late.created_at_ms = 1_001;
+        let first_id =
+            |m: &Message| super::first_id(m.channel_id.as_str(), int(m.seq), m.created_at_ms);
         // Newer messages have lower ids.
         assert!(first_id(&late) < first_id(&early));
         assert_eq!(first_id(&early) >> TIME_SHIFT, MAX_TIME_MS - 1_000);

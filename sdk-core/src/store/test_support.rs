@@ -11,7 +11,7 @@ use community_protocol::{
 };
 use tempfile::TempDir;
 
-use super::{OutboxEntry, OutboxState, SessionRecord, Store};
+use super::{OutboxEntry, OutboxState, SessionRecord, Store, StoreOptions};
 
 /// The user every fixture is about.
 pub(crate) const ME: &str = "alice";
@@ -29,18 +29,28 @@ pub(crate) struct TempStore {
 impl TempStore {
     /// Closes the store and opens the same file again.
     pub(crate) async fn reopen(self) -> TempStore {
+        self.reopen_with(StoreOptions::default()).await
+    }
+
+    /// Closes the store and opens the same file again with `options`.
+    pub(crate) async fn reopen_with(self, options: StoreOptions) -> TempStore {
         let TempStore { store, path, _dir } = self;
         store.close().await;
-        let store = Store::open(&path).await.unwrap();
+        let store = Store::open_with(&path, options).await.unwrap();
         TempStore { store, path, _dir }
     }
 }
 
 /// A fresh store in a new temporary directory.
 pub(crate) async fn temp_store() -> TempStore {
+    temp_store_with(StoreOptions::default()).await
+}
+
+/// A fresh store opened with `options`, in a new temporary directory.
+pub(crate) async fn temp_store_with(options: StoreOptions) -> TempStore {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache.sqlite3");
-    let store = Store::open(&path).await.unwrap();
+    let store = Store::open_with(&path, options).await.unwrap();
     TempStore {
         store,
         path,

@@ -14,16 +14,20 @@
 //! other; a busy/locked answer (possible only while another process holds the file) is
 //! retried a bounded number of times after SQLite's own busy timeout.
 //!
-//! When no job has come for a while after writes, the writer merges the search index's
-//! segments in small steps, each its own transaction, checking for jobs between steps
-//! (`search_index::merge_step`): writes only append segments.
+//! The writer also does the search index's deferred work (`search_index`): writes only
+//! queue it. When no request has come for a short while, or at once while a search waits
+//! for it, the writer works the queue off in bounded steps, each its own transaction,
+//! serving the writes that arrive between steps; then it merges the index's segments the
+//! same way. A search asks with [`Request::Index`] and reads once it is answered.
 //!
 //! Threads stop by themselves when the last `Store` clone is dropped (the job channels
 //! close); queued writes are still committed first.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -128,85 +132,271 @@ where
 /// timeout expired).
 const BUSY_RETRIES: u64 = 5;
 
-/// How long the writer waits without a job before it does deferred index maintenance.
-const IDLE_AFTER: std::time::Duration = std::time::Duration::from_millis(200);
-/// Pages of search-index merging per idle step (a few milliseconds of work, so a write
-/// arriving meanwhile waits at most that long).
+/// How long the writer waits without a request before it works on the search index
+/// (a burst of writes, whose requests follow each other closely, is never slowed).
+const IDLE_AFTER: Duration = Duration::from_millis(25);
+/// Queued index operations per idle step (a message read, indexed or not, or a document
+/// removed; about 20 ms of work, so a write arriving meanwhile waits at most that long).
+const IDLE_STEP: usize = 1_000;
+/// Queued index operations per step while a search waits (larger steps index faster;
+/// writes arriving meanwhile are still served between steps).
+const WAIT_STEP: usize = 5_000;
+/// When writes keep coming without a pause for this long, one idle step runs between two
+/// batches anyway, so a steady stream of writes cannot starve the index.
+const STARVED_AFTER: Duration = Duration::from_secs(1);
+/// Pages of search-index merging per idle step (a few milliseconds of work).
 const MERGE_PAGES: i64 = 64;
 
-/// Runs the writer loop until every sender is gone, then closes the connection. When no
-/// job has come for a while after some writes, it merges the search index's segments in
-/// small steps (each its own transaction), checking for jobs between steps.
+/// A request to the writer thread.
+pub(crate) enum Request {
+    /// A write job, run in a batch transaction.
+    Write(WriteJob),
+    /// Answer once every search-index operation queued before this request is done (a
+    /// search sends it before it reads the index).
+    Index(oneshot::Sender<Result<(), StoreError>>),
+}
+
+/// The writer thread's state.
+struct Writer {
+    connection: Connection,
+    requests: Receiver<Request>,
+    max_batch: usize,
+    write_delay: Duration,
+    /// Whether the queue is worked off when idle (else only while a search waits).
+    idle_indexing: bool,
+    /// Set when the writer knows the search index has no queued work (cleared before any
+    /// write runs): a search that sees it set need not ask the writer.
+    index_clean: Arc<AtomicBool>,
+    /// Searches waiting for the index, each with the last queued operation it waits for.
+    waiting: Vec<(i64, oneshot::Sender<Result<(), StoreError>>)>,
+    /// Queued index work may exist (false only once a step found the queue empty).
+    queued: bool,
+    /// The index's segments may need merging.
+    merges_due: bool,
+    /// Idle maintenance is under way: the next step follows without waiting.
+    maintaining: bool,
+    /// When the writer last paused (nothing to do, or idle maintenance) or indexed: how
+    /// long writes have kept it busy.
+    rested_at: Instant,
+}
+
+/// Runs the writer loop until every sender is gone, then closes the connection. Write
+/// jobs come first; the search index's queue is worked off in bounded steps (each its own
+/// transaction) when no request has come for [`IDLE_AFTER`], or at once while a search
+/// waits, with the writes that arrive meanwhile served between steps; then segments are
+/// merged, in steps too.
 pub(crate) fn run_writer(
     connection: Connection,
-    jobs: Receiver<WriteJob>,
-    max_batch: usize,
-    write_delay: std::time::Duration,
+    requests: Receiver<Request>,
+    options: &super::StoreOptions,
+    index_clean: Arc<AtomicBool>,
 ) {
-    let mut batch: Vec<WriteJob> = Vec::with_capacity(max_batch);
-    let mut maintenance_due = true;
-    // True while maintaining: steps follow each other as long as no job comes.
-    let mut maintaining = false;
-    loop {
-        let first = if maintenance_due {
-            let next = if maintaining {
-                jobs.try_recv().map_err(|error| match error {
-                    TryRecvError::Empty => mpsc::RecvTimeoutError::Timeout,
-                    TryRecvError::Disconnected => mpsc::RecvTimeoutError::Disconnected,
-                })
-            } else {
-                jobs.recv_timeout(IDLE_AFTER)
-            };
-            match next {
-                Ok(job) => job,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    maintenance_due = idle_step(&connection);
-                    maintaining = maintenance_due;
-                    continue;
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            }
-        } else {
-            match jobs.recv() {
-                Ok(job) => job,
-                Err(_) => break,
-            }
-        };
-        if !write_delay.is_zero() {
-            std::thread::sleep(write_delay);
-        }
-        batch.push(first);
-        while batch.len() < max_batch {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-            }
-        }
-        run_batch(&connection, &mut batch);
-        maintenance_due = true;
-        maintaining = false;
-    }
+    let mut writer = Writer {
+        connection,
+        requests,
+        max_batch: options.max_batch.max(1),
+        write_delay: options.write_delay,
+        idle_indexing: options.idle_indexing,
+        index_clean,
+        waiting: Vec::new(),
+        queued: true,
+        merges_due: true,
+        maintaining: false,
+        rested_at: Instant::now(),
+    };
+    writer.run();
+    let Writer { connection, .. } = writer;
     tracing::debug!("store writer stopped");
     if let Err((_, error)) = connection.close() {
         tracing::warn!(%error, "closing the store's writer connection failed");
     }
 }
 
-/// One step of idle maintenance in its own transaction; true when there is more to do.
-fn idle_step(connection: &Connection) -> bool {
-    let step = begin(connection).and_then(|()| {
-        let more = super::search_index::merge_step(connection, MERGE_PAGES);
-        match more {
-            Ok(more) => commit(connection).map(|()| more),
-            Err(error) => Err(error),
+impl Writer {
+    fn run(&mut self) {
+        let mut batch: Vec<WriteJob> = Vec::with_capacity(self.max_batch);
+        loop {
+            let next = if !self.waiting.is_empty() || self.maintaining {
+                match self.requests.try_recv() {
+                    Ok(request) => Some(request),
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => break,
+                }
+            } else if (self.queued && self.idle_indexing) || self.merges_due {
+                match self.requests.recv_timeout(IDLE_AFTER) {
+                    Ok(request) => Some(request),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            } else {
+                let next = self.requests.recv();
+                self.rested_at = Instant::now();
+                match next {
+                    Ok(request) => Some(request),
+                    Err(_) => break,
+                }
+            };
+            match next {
+                Some(Request::Write(job)) => self.write(job, &mut batch),
+                Some(Request::Index(reply)) => self.wait_for_index(reply),
+                None => self.maintain(),
+            }
         }
-    });
-    match step {
+    }
+
+    /// Runs `first` and every write already queued behind it (up to `max_batch`) in one
+    /// transaction; index requests met on the way wait for what the batch queued.
+    fn write(&mut self, first: WriteJob, batch: &mut Vec<WriteJob>) {
+        if !self.write_delay.is_zero() {
+            std::thread::sleep(self.write_delay);
+        }
+        let mut index_requests = Vec::new();
+        batch.push(first);
+        while batch.len() < self.max_batch {
+            match self.requests.try_recv() {
+                Ok(Request::Write(job)) => batch.push(job),
+                Ok(Request::Index(reply)) => index_requests.push(reply),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        // Cleared before any write runs (so before its caller hears back): a search
+        // after that write asks the writer.
+        self.index_clean.store(false, Ordering::Release);
+        self.queued = true;
+        self.merges_due = true;
+        self.maintaining = false;
+        run_batch(&self.connection, batch);
+        for reply in index_requests {
+            self.wait_for_index(reply);
+        }
+        if self.idle_indexing
+            && self.waiting.is_empty()
+            && self.rested_at.elapsed() >= STARVED_AFTER
+        {
+            // Writes have kept coming for a while: one bounded step, then on.
+            self.index_step(IDLE_STEP);
+        }
+    }
+
+    /// Answers at once when nothing is queued, else once the last operation queued now
+    /// is done.
+    fn wait_for_index(&mut self, reply: oneshot::Sender<Result<(), StoreError>>) {
+        if !self.queued {
+            let _ = reply.send(Ok(()));
+            return;
+        }
+        match super::search_index::last_queued(&self.connection) {
+            Ok(Some(last)) => self.waiting.push((last, reply)),
+            Ok(None) => {
+                self.queued = false;
+                self.index_clean.store(true, Ordering::Release);
+                let _ = reply.send(Ok(()));
+            }
+            Err(error) => {
+                let _ = reply.send(Err(error));
+            }
+        }
+    }
+
+    /// One step of maintenance: index work first, then merges.
+    fn maintain(&mut self) {
+        self.rested_at = Instant::now();
+        if self.queued && (self.idle_indexing || !self.waiting.is_empty()) {
+            let limit = if self.waiting.is_empty() {
+                IDLE_STEP
+            } else {
+                WAIT_STEP
+            };
+            self.maintaining = self.index_step(limit);
+        } else if self.merges_due {
+            self.merges_due = merge_step(&self.connection);
+            self.maintaining = self.merges_due;
+        } else {
+            self.maintaining = false;
+        }
+        if !self.queued && !self.waiting.is_empty() {
+            // Nothing left to wait for.
+            for (_, reply) in self.waiting.drain(..) {
+                let _ = reply.send(Ok(()));
+            }
+        }
+    }
+
+    /// Does up to `limit` queued index operations in their own transaction and answers
+    /// the searches that no longer wait for anything; true when there is more to do.
+    fn index_step(&mut self, limit: usize) -> bool {
+        let connection = &self.connection;
+        let step = catch_unwind(AssertUnwindSafe(|| {
+            in_transaction(connection, |c| {
+                let (done, more) = super::search_index::index_step(c, limit)?;
+                let first = if more {
+                    super::search_index::first_queued(c)?
+                } else {
+                    None
+                };
+                Ok((done, first))
+            })
+        }))
+        .unwrap_or_else(|_| {
+            Err(StoreError::Sqlite {
+                code: None,
+                message: "search indexing panicked".into(),
+            })
+        });
+        self.rested_at = Instant::now();
+        match step {
+            Ok((done, first)) => {
+                if done > 0 {
+                    self.merges_due = true;
+                }
+                self.queued = first.is_some();
+                if !self.queued {
+                    self.index_clean.store(true, Ordering::Release);
+                }
+                let waiting = std::mem::take(&mut self.waiting);
+                for (last, reply) in waiting {
+                    if first.is_none_or(|first| first > last) {
+                        let _ = reply.send(Ok(()));
+                    } else {
+                        self.waiting.push((last, reply));
+                    }
+                }
+                self.queued
+            }
+            Err(error) => {
+                // Left for the next write to retry (no loop on a persistent error); the
+                // searches waiting get the error rather than a stale answer.
+                tracing::warn!(%error, "search indexing failed");
+                self.queued = false;
+                for (_, reply) in self.waiting.drain(..) {
+                    let _ = reply.send(Err(error.clone()));
+                }
+                false
+            }
+        }
+    }
+}
+
+/// Runs `work` in its own transaction (rolled back when it fails).
+fn in_transaction<R>(
+    connection: &Connection,
+    work: impl FnOnce(&Connection) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    begin(connection)?;
+    let result = work(connection).and_then(|value| commit(connection).map(|()| value));
+    if result.is_err() && !connection.is_autocommit() {
+        let _ = connection.execute_batch("ROLLBACK");
+    }
+    result
+}
+
+/// One step of merging in its own transaction; true when there is more to do.
+fn merge_step(connection: &Connection) -> bool {
+    match in_transaction(connection, |c| {
+        super::search_index::merge_step(c, MERGE_PAGES)
+    }) {
         Ok(more) => more,
         Err(error) => {
-            if !connection.is_autocommit() {
-                let _ = connection.execute_batch("ROLLBACK");
-            }
             tracing::warn!(%error, "search index maintenance failed");
             false
         }
@@ -330,14 +520,14 @@ pub(crate) fn run_reader(connection: Connection, jobs: Arc<Mutex<Receiver<ReadJo
 
 /// The senders through which a `Store` reaches its threads.
 pub(crate) struct Channels {
-    /// Write jobs, to the writer thread.
-    pub(crate) writer: Sender<WriteJob>,
+    /// Write jobs and index requests, to the writer thread.
+    pub(crate) writer: Sender<Request>,
     /// Read jobs, to the reader threads.
     pub(crate) readers: Sender<ReadJob>,
 }
 
 /// Creates the job channels.
-pub(crate) fn channels() -> (Channels, Receiver<WriteJob>, Arc<Mutex<Receiver<ReadJob>>>) {
+pub(crate) fn channels() -> (Channels, Receiver<Request>, Arc<Mutex<Receiver<ReadJob>>>) {
     let (writer, write_jobs) = mpsc::channel();
     let (readers, read_jobs) = mpsc::channel();
     (

@@ -9,3 +9,4 @@ mod open;
 mod outbox;
 mod people;
 mod search;
+mod search_queue;

@@ -8,13 +8,15 @@ use community_protocol::{
 };
 
 use super::super::test_support::*;
-use super::super::{Change, Replacement, SearchCursor, SearchRequest, Store, WINDOW, schema};
+use super::super::{
+    Change, Replacement, SearchCursor, SearchRequest, Store, StoreOptions, WINDOW, schema,
+};
 
-const A0: &str = "a-ch000";
-const A1: &str = "a-ch001";
-const B0: &str = "b-ch000";
+pub(super) const A0: &str = "a-ch000";
+pub(super) const A1: &str = "a-ch001";
+pub(super) const B0: &str = "b-ch000";
 
-fn text(community: &str, channel: &str, seq: u64, sender: &str, body: &str) -> Message {
+pub(super) fn text(community: &str, channel: &str, seq: u64, sender: &str, body: &str) -> Message {
     let mut message = message(community, channel, seq);
     message.sender_id = sender.into();
     message.content = MessageContent::Text { text: body.into() };
@@ -22,12 +24,12 @@ fn text(community: &str, channel: &str, seq: u64, sender: &str, body: &str) -> M
     message
 }
 
-fn query(text: &str) -> SearchQuery {
+pub(super) fn query(text: &str) -> SearchQuery {
     SearchQuery::parse(text, &Limits::default()).unwrap()
 }
 
 /// Every hit of `request` over all pages, as (channel, seq), in order.
-async fn all_hits(store: &Store, mut request: SearchRequest) -> Vec<(String, u64)> {
+pub(super) async fn all_hits(store: &Store, mut request: SearchRequest) -> Vec<(String, u64)> {
     let mut found = Vec::new();
     loop {
         let page = store.search(request.clone()).await.unwrap();
@@ -43,17 +45,22 @@ async fn all_hits(store: &Store, mut request: SearchRequest) -> Vec<(String, u64
     }
 }
 
-async fn find(store: &Store, text: &str) -> Vec<(String, u64)> {
+pub(super) async fn find(store: &Store, text: &str) -> Vec<(String, u64)> {
     all_hits(store, SearchRequest::new(query(text), 20)).await
 }
 
-fn hit(channel: &str, seq: u64) -> (String, u64) {
+pub(super) fn hit(channel: &str, seq: u64) -> (String, u64) {
     (channel.to_owned(), seq)
 }
 
 /// Two communities: `a` with channels 0 and 1, `b` with channel 0.
 async fn seeded() -> TempStore {
-    let temp = temp_store().await;
+    seeded_with(StoreOptions::default()).await
+}
+
+/// [`seeded`], opened with `options`.
+pub(super) async fn seeded_with(options: StoreOptions) -> TempStore {
+    let temp = temp_store_with(options).await;
     temp.store
         .apply(vec![
             Change::Snapshot(snapshot("a", 2, 1)),
@@ -171,7 +178,7 @@ async fn store_search_filters_by_community_channel_sender_and_time() {
     );
 }
 
-fn change(change_seq: u64, seq: u64, kind: ChangeKind) -> MessageChange {
+pub(super) fn change(change_seq: u64, seq: u64, kind: ChangeKind) -> MessageChange {
     MessageChange {
         community_id: "a".into(),
         channel_id: A0.into(),
@@ -183,7 +190,7 @@ fn change(change_seq: u64, seq: u64, kind: ChangeKind) -> MessageChange {
     }
 }
 
-fn edited(text: &str) -> ChangeKind {
+pub(super) fn edited(text: &str) -> ChangeKind {
     ChangeKind::Edited {
         content: MessageContent::Text { text: text.into() },
         mentions: Mentions::default(),
@@ -556,8 +563,20 @@ async fn store_a_schema_5_cache_upgrades_with_its_messages_indexed() {
             .unwrap();
         assert_eq!(raw_pragmas(&path).0, 5);
     }
-    let store = Store::open(&path).await.unwrap();
+    // The upgrade only queues the cached messages; the first search has them indexed
+    // (the writer would also do it when idle).
+    let deferred = StoreOptions {
+        idle_indexing: false,
+        ..StoreOptions::default()
+    };
+    let store = Store::open_with(&path, deferred).await.unwrap();
+    assert_eq!(
+        store.search_backlog().await.unwrap(),
+        1,
+        "one run per channel"
+    );
     assert_eq!(find(&store, "raid").await, vec![hit(A0, 1)]);
+    assert_eq!(store.search_backlog().await.unwrap(), 0);
     assert_eq!(find(&store, "京都").await, vec![hit(A0, 2)]);
     assert_eq!(store.search_stats().await.unwrap().0, 2);
     // New messages are indexed as usual after the upgrade.
