@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use tracing::{debug, warn};
 
-use super::search::{position_of, search_body, tags};
+use super::search_doc::{position_of, search_body, tags};
 use crate::StoreError;
 
 /// How long one batch may hold the write lock (it stops after the message that crosses

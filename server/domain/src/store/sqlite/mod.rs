@@ -29,6 +29,7 @@ mod reactions;
 mod reads;
 mod schema;
 mod search;
+mod search_doc;
 mod threads;
 
 #[cfg(test)]
@@ -279,6 +280,6 @@ fn open_connection(
         |ctx| Ok(ctx.get::<String>(0)?.to_lowercase()),
     )?;
     // The search index's text and tags (its triggers and its migration call them).
-    search::register_functions(&conn)?;
+    search_doc::register_functions(&conn)?;
     Ok(conn)
 }

@@ -15,22 +15,14 @@
 //! [`SearchQuery::fts5`] (every term quoted), wrapped in a column filter on `body`; the
 //! tags are hex; the whole expression is bound as a parameter.
 
-use community_protocol::search::{index_text, indexable_text};
-use community_protocol::{ChannelId, CommunityId, MessageContent, TimestampMs, UserId};
-use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, params};
+use community_protocol::{ChannelId, CommunityId, TimestampMs, UserId};
+use rusqlite::params;
 use tracing::trace_span;
 
 use super::SqliteTx;
 use super::convert::{id, in_row, unsigned};
+use super::search_doc::{position_of, tag};
 use crate::store::{MessageSearch, SearchCandidate, SearchStore, StoreResult};
-
-/// Index positions are `created_at_ms << POSITION_SHIFT` plus a rank in the millisecond.
-const POSITION_SHIFT: u32 = 20;
-
-/// The largest time an index position can hold (2^43 - 1 ms: the year 2248); the schema's
-/// triggers clamp to the same bound.
-const MAX_POSITION_MS: i64 = (1 << 43) - 1;
 
 /// Above this many conversations the expression does not list them (the join filter
 /// alone restricts the rows).
@@ -68,58 +60,6 @@ const COMMUNITIES_SQL: &str = "SELECT c.community_id,
                              AND (b.until_ms IS NULL OR b.until_ms > ?3))))
     ORDER BY joined DESC, at = 1 DESC, fold_case(c.name), c.community_id
     LIMIT ?4";
-
-/// The searchable body of a stored content (JSON): the protocol's index text of its
-/// indexable text; `None` when there is nothing to find (recalled, system, unsupported,
-/// only punctuation) or the JSON is not a content.
-pub(crate) fn search_body(content_json: &str) -> Option<String> {
-    let content: MessageContent = serde_json::from_str(content_json).ok()?;
-    let body = index_text(indexable_text(&content)?);
-    (!body.is_empty()).then_some(body)
-}
-
-/// One filter token: `kind` and the id's bytes in lower-case hex.
-fn tag(kind: char, id: &str) -> String {
-    let mut out = String::with_capacity(1 + 2 * id.len());
-    out.push(kind);
-    for byte in id.bytes() {
-        out.push_str(&format!("{byte:02x}"));
-    }
-    out
-}
-
-/// The `tags` of a message.
-pub(super) fn tags(community_id: &str, channel_id: &str, sender_id: &str) -> String {
-    format!(
-        "{} {} {}",
-        tag('k', community_id),
-        tag('s', channel_id),
-        tag('u', sender_id)
-    )
-}
-
-/// Registers the functions the schema migration calls.
-pub(super) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
-    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
-    conn.create_scalar_function("search_text", 1, flags, |ctx| {
-        Ok(ctx
-            .get::<Option<String>>(0)?
-            .and_then(|json| search_body(&json)))
-    })?;
-    conn.create_scalar_function("search_tags", 3, flags, |ctx| {
-        Ok(tags(
-            &ctx.get::<String>(0)?,
-            &ctx.get::<String>(1)?,
-            &ctx.get::<String>(2)?,
-        ))
-    })
-}
-
-/// The index position of the first message of millisecond `ms` (clamped as the schema
-/// does).
-pub(super) fn position_of(ms: TimestampMs) -> i64 {
-    ms.clamp(0, MAX_POSITION_MS) << POSITION_SHIFT
-}
 
 /// The FTS5 expression of a search: the filters' tags, then the query on `body`.
 fn match_expression(search: &MessageSearch<'_>) -> String {
@@ -232,6 +172,7 @@ impl SearchStore for SqliteTx<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::search_doc::{MAX_POSITION_MS, search_body, tags};
     use community_protocol::Limits;
     use community_protocol::search::SearchQuery;
 

@@ -301,7 +301,7 @@ fn candidates_are_walked_from_the_index_newest_first() {
     let store = SqliteStore::open(dir.path(), &SqliteOptions::default()).unwrap();
     drop(store);
     let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
-    super::search::register_functions(&conn).unwrap();
+    super::search_doc::register_functions(&conn).unwrap();
     let plan: Vec<String> = conn
         .prepare(&format!(
             "EXPLAIN QUERY PLAN {}",
