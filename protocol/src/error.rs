@@ -238,6 +238,9 @@ error_codes! {
     /// A search query that cannot be run: empty, too long, too many terms, an unclosed
     /// quote, a `*` inside a word.
     INVALID_SEARCH_QUERY = 5037, "invalid_search_query";
+    /// Member list ranges that cannot be followed: none, too many, too long, reversed or
+    /// overlapping.
+    INVALID_MEMBER_LIST_RANGE = 5038, "invalid_member_list_range";
 
     /// An unexpected server failure; the request may be retried.
     INTERNAL = 9000, "internal";

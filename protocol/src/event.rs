@@ -46,6 +46,7 @@ pub const KNOWN_KINDS: &[&str] = &[
     "typing",
     "voice_joined",
     "voice_left",
+    "member_list_update",
 ];
 
 /// A server event, tagged by `kind`. New kinds are added in later versions; a client
@@ -171,11 +172,15 @@ pub enum Event {
         /// The user's head after the change.
         head: ChannelHead,
     },
-    /// Slow path: a channel has new activity; fetch messages when it is opened.
+    /// Slow path (§9.5): new messages in a channel or thread of a large community that the
+    /// session does not focus, coalesced per session and channel. It covers every message
+    /// from `first_seq` to `last_seq`, and counts those of them that are unread for the
+    /// receiver, so a client whose counter stood at `first_seq - 1` stays exact without
+    /// fetching anything; the messages are fetched when the channel is opened.
     ChannelActivity {
         /// The community.
         community_id: CommunityId,
-        /// The channel.
+        /// The channel or thread.
         channel_id: ChannelId,
         /// The newest sequence.
         last_seq: Seq,
@@ -183,6 +188,18 @@ pub enum Event {
         last_activity_ms: TimestampMs,
         /// True when one of the coalesced messages mentions the user.
         mentioned: bool,
+        /// The first sequence the event covers (0 from a server that does not say: then
+        /// the client asks for the head).
+        #[serde(default)]
+        first_seq: Seq,
+        /// Of the covered messages, those that count as unread for the receiver (not
+        /// their own, not written by the server).
+        #[serde(default)]
+        unread: u64,
+        /// Of those, the ones that mention the receiver (directly, through a group they
+        /// hold, or `@everyone`).
+        #[serde(default)]
+        mentions: u64,
     },
     /// A message of a channel the user can see was edited, recalled, reacted to, pinned
     /// or unpinned.
@@ -306,6 +323,20 @@ pub enum Event {
         /// Who.
         user_id: UserId,
     },
+    /// The followed ranges of a community's member list changed (§22.2): the operations,
+    /// in order, turn each window held into the list's items at its positions.
+    MemberListUpdate {
+        /// The community.
+        community_id: CommunityId,
+        /// Members in the list now.
+        total: u64,
+        /// Of them online.
+        online: u64,
+        /// The sections in list order.
+        sections: Vec<crate::member_list::MemberListSection>,
+        /// The operations on the followed ranges (empty when only the counts changed).
+        ops: Vec<crate::member_list::MemberListOp>,
+    },
 }
 
 impl Event {
@@ -344,6 +375,7 @@ impl Event {
             Event::Typing { .. } => "typing",
             Event::VoiceJoined { .. } => "voice_joined",
             Event::VoiceLeft { .. } => "voice_left",
+            Event::MemberListUpdate { .. } => "member_list_update",
         }
     }
 }

@@ -17,6 +17,8 @@
 //! - [`people`]: profiles, conversations (in the reserved community `@me`), presence,
 //!   typing and voice state.
 //! - [`thread`]: threads, the third level, and the digest their first message shows.
+//! - [`focus`]: the place a session shows, which picks a large community's fast path.
+//! - [`member_list`]: the lazy member list: followed ranges and their operations.
 //! - [`search`]: the search query language, the text an index holds, snippets, and the
 //!   search operations' records.
 //! - [`permissions`]: flags, permission groups, overrides, and the one computation of
@@ -30,9 +32,11 @@ pub mod change;
 pub mod codec;
 pub mod error;
 pub mod event;
+pub mod focus;
 pub mod frame;
 pub mod ids;
 pub mod limits;
+pub mod member_list;
 pub mod message;
 pub mod model;
 pub mod people;

@@ -92,6 +92,17 @@ pub struct Limits {
     pub search_query_bytes: usize,
     /// Terms (words, prefixes, phrases) in one search query.
     pub search_max_terms: usize,
+    /// Communities with more members than this are large (§9.5): whole messages go only
+    /// to the sessions focused on their channel; member, presence and typing events only
+    /// to the sessions that show them.
+    pub large_community_members: u64,
+    /// At most one `channel_activity` per session and channel in this window (the first
+    /// after a quiet one goes at once).
+    pub activity_interval_ms: u64,
+    /// Ranges one session follows in a member list.
+    pub member_list_max_ranges: usize,
+    /// Positions in one followed range.
+    pub member_list_range_items: usize,
 }
 
 impl Default for Limits {
@@ -138,6 +149,10 @@ impl Default for Limits {
             typing_batch_users: 10,
             search_query_bytes: 256,
             search_max_terms: 16,
+            large_community_members: 1_000,
+            activity_interval_ms: 1_000,
+            member_list_max_ranges: 5,
+            member_list_range_items: 200,
         }
     }
 }
@@ -199,6 +214,10 @@ pub mod ceilings {
     pub const SEARCH_QUERY_BYTES: usize = 4_096;
     /// Terms in one search query.
     pub const SEARCH_MAX_TERMS: usize = 64;
+    /// Ranges one session follows in a member list.
+    pub const MEMBER_LIST_MAX_RANGES: usize = 10;
+    /// Positions in one followed member list range.
+    pub const MEMBER_LIST_RANGE_ITEMS: usize = 1_000;
 }
 
 /// A configured limit outside its allowed range.
@@ -359,6 +378,16 @@ impl Limits {
                 "search_max_terms",
                 self.search_max_terms,
                 ceilings::SEARCH_MAX_TERMS,
+            ),
+            (
+                "member_list_max_ranges",
+                self.member_list_max_ranges,
+                ceilings::MEMBER_LIST_MAX_RANGES,
+            ),
+            (
+                "member_list_range_items",
+                self.member_list_range_items,
+                ceilings::MEMBER_LIST_RANGE_ITEMS,
             ),
         ] {
             within(field, size(value), 1, size(ceiling))?;
@@ -700,6 +729,42 @@ impl Limits {
                 ErrorCode::TOO_MANY_USERS,
                 format!("1 to {at_most} users per request"),
             ));
+        }
+        Ok(())
+    }
+
+    /// Checks the ranges of a `subscribe_member_list`: 1 to `member_list_max_ranges`,
+    /// each `start <= end` and at most `member_list_range_items` long, none overlapping.
+    pub fn check_member_list_ranges(
+        &self,
+        ranges: &[crate::member_list::ListRange],
+    ) -> Result<(), ApiError> {
+        let refuse =
+            |message: String| Err(ApiError::new(ErrorCode::INVALID_MEMBER_LIST_RANGE, message));
+        if ranges.is_empty() || ranges.len() > self.member_list_max_ranges {
+            return refuse(format!(
+                "1 to {} ranges per subscription",
+                self.member_list_max_ranges
+            ));
+        }
+        for range in ranges {
+            if range.start > range.end {
+                return refuse(format!(
+                    "range [{}, {}] is reversed",
+                    range.start, range.end
+                ));
+            }
+            if range.len() > self.member_list_range_items as u64 {
+                return refuse(format!(
+                    "a range spans at most {} positions",
+                    self.member_list_range_items
+                ));
+            }
+        }
+        let mut sorted = ranges.to_vec();
+        sorted.sort_by_key(|r| r.start);
+        if sorted.windows(2).any(|pair| pair[1].start <= pair[0].end) {
+            return refuse("ranges overlap".to_owned());
         }
         Ok(())
     }

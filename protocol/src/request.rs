@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::focus::{Focus, Focused};
+use crate::member_list::{MemberList, SubscribeMemberList};
 use crate::model::*;
 use crate::people::{DmPolicy, PresenceStatus, Profile};
 use crate::permissions::{Group, Override, Permissions};
@@ -318,6 +320,14 @@ requests! {
     SearchChannels(SearchChannels) = "search_channels" => ChannelMatches(ChannelMatches),
     /// Communities the caller can see (joined, or open to asking), by name.
     SearchCommunities(SearchCommunities) = "search_communities" => CommunityMatches(CommunityMatches),
+
+    // Large communities
+    /// The one channel, thread or conversation the session shows (none: unfocus).
+    Focus(Focus) = "focus" => Focused(Focused),
+    /// Follow ranges of a community's sorted member list.
+    SubscribeMemberList(SubscribeMemberList) = "subscribe_member_list" => MemberList(MemberList),
+    /// Stop following the member list.
+    UnsubscribeMemberList(Empty) = "unsubscribe_member_list" => Ok,
 }
 
 /// The answer to `join_community`: a `community` response when the caller joined, a

@@ -102,6 +102,10 @@ pub enum Response {
     ChannelMatches(crate::search::ChannelMatches),
     /// Answer to `search_communities`.
     CommunityMatches(crate::search::CommunityMatches),
+    /// Answer to `focus`.
+    Focused(crate::focus::Focused),
+    /// Answer to `subscribe_member_list`.
+    MemberList(crate::member_list::MemberList),
 }
 
 impl Response {
@@ -147,6 +151,8 @@ impl Response {
             Response::SearchResults(_) => "search_results",
             Response::ChannelMatches(_) => "channel_matches",
             Response::CommunityMatches(_) => "community_matches",
+            Response::Focused(_) => "focused",
+            Response::MemberList(_) => "member_list",
         }
     }
 }

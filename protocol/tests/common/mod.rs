@@ -8,6 +8,7 @@
 //!   unknown tag), so a list that misses or misspells a name fails at run time.
 #![allow(dead_code)]
 
+pub mod large_samples;
 pub mod people_samples;
 pub mod samples;
 pub mod search_samples;
@@ -70,6 +71,8 @@ pub const RESPONSE_KINDS: &[&str] = &[
     "search_results",
     "channel_matches",
     "community_matches",
+    "focused",
+    "member_list",
 ];
 
 /// Every `kind` of an event (the crate's own list, checked against serde's names).

@@ -645,6 +645,7 @@ pub fn all_requests() -> Vec<Request> {
     .chain(super::thread_samples::requests())
     .chain(super::people_samples::requests())
     .chain(super::search_samples::requests())
+    .chain(super::large_samples::requests())
     .collect()
 }
 
@@ -783,6 +784,7 @@ pub fn all_responses() -> Vec<Response> {
     .chain(super::thread_samples::responses())
     .chain(super::people_samples::responses())
     .chain(super::search_samples::responses())
+    .chain(super::large_samples::responses())
     .collect()
 }
 
@@ -864,6 +866,9 @@ pub fn all_events() -> Vec<Event> {
             last_seq: 90_431,
             last_activity_ms: T0,
             mentioned: true,
+            first_seq: 90_428,
+            unread: 3,
+            mentions: 1,
         },
         Event::MessageChanged {
             change: changes().remove(1),
@@ -877,6 +882,7 @@ pub fn all_events() -> Vec<Event> {
     .into_iter()
     .chain(super::thread_samples::events())
     .chain(super::people_samples::events())
+    .chain(super::large_samples::events())
     .collect()
 }
 

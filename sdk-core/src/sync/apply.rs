@@ -229,6 +229,7 @@ pub(crate) fn apply_event(
             last_seq,
             last_activity_ms,
             mentioned,
+            ..
         } => {
             let effect = state.on_activity(
                 &community_id,

@@ -259,7 +259,10 @@ impl Domain {
             | Request::Typing(_)
             | Request::JoinVoice(_)
             | Request::LeaveVoice(_)
-            | Request::ListVoice(_) => Err(ApiError::new(
+            | Request::ListVoice(_)
+            | Request::Focus(_)
+            | Request::SubscribeMemberList(_)
+            | Request::UnsubscribeMemberList(_) => Err(ApiError::new(
                 ErrorCode::INVALID_ARGUMENT,
                 format!("{op} is handled by the transport, not the domain"),
             )),
