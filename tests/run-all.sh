@@ -29,6 +29,9 @@ cargo clippy -p uniffi-bindgen --locked -- -D warnings
 step "Rust tests (protocol, server, SDK, end-to-end)"
 cargo test --locked
 
+step "end-to-end suite again, every community large (slow path, PROTOCOL.md §9.5)"
+COMMUNITY_E2E_LARGE=1 cargo test --locked -p community-e2e
+
 if [ -x "$ROOT/tests/bindings.sh" ]; then
   step "bindings (C, Kotlin, Python; Swift generated)"
   bash "$ROOT/tests/bindings.sh"

@@ -56,11 +56,25 @@ pub struct TestServer {
     tune: fn(&mut ServerConfig),
 }
 
+/// Set (to anything but `0`) to run the suite with every community large: whole messages
+/// only for the focused channel, `channel_activity` for the rest (PROTOCOL.md §9.5). The
+/// test command runs the end-to-end suite in both modes.
+pub const LARGE_MODE_VAR: &str = "COMMUNITY_E2E_LARGE";
+
+/// True when the suite runs with every community large ([`LARGE_MODE_VAR`]).
+pub fn large_mode() -> bool {
+    std::env::var(LARGE_MODE_VAR).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
 /// The configuration every test server starts from: the defaults, plus a channel rate
-/// limit high enough that tests which stream messages are never throttled.
+/// limit high enough that tests which stream messages are never throttled, and in large
+/// mode a size threshold of 0 so every community takes the slow path.
 pub fn test_config(listen: SocketAddr, data_dir: &Path) -> ServerConfig {
     let mut config = ServerConfig::new(listen, data_dir);
     config.limits.channel_messages_per_second = 100_000;
+    if large_mode() {
+        config.limits.large_community_members = 0;
+    }
     config.shutdown_grace = Duration::from_secs(2);
     config
 }
