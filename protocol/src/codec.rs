@@ -1,9 +1,12 @@
-//! The one place frames become text and text becomes frames (JSON in v1). A binary
-//! encoding or compression would be added here without touching callers.
+//! The one place frames become text and text becomes frames (JSON in v1), and where a
+//! negotiated compression turns a large frame's text into a binary message and back
+//! (`deflate`, PROTOCOL.md §1).
 //!
 //! Decoding classifies what is wrong with a bad frame, so the server can answer with the
 //! right code (and the request's `id` when it could be read) instead of dropping the
 //! connection.
+
+use std::io::{Read, Write};
 
 use serde_json::Value;
 
@@ -12,6 +15,61 @@ use crate::{ApiError, ClientFrame, ErrorCode, Event, Request, ServerFrame};
 /// Default largest frame a server accepts, in bytes (a 12 KB text message with its
 /// envelope fits many times over).
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// The one compression of v1: each compressed frame is a binary WebSocket message holding
+/// its JSON text as raw DEFLATE (RFC 1951), with no context shared between messages.
+pub const COMPRESSION_DEFLATE: &str = "deflate";
+
+/// Frames at least this long are compressed by default once `deflate` was agreed
+/// (community-server: `compress_min_bytes`).
+pub const DEFAULT_COMPRESS_MIN_BYTES: usize = 16 * 1024;
+
+/// The largest text a client inflates from one compressed frame; a larger one is a
+/// protocol error (it guards against a frame that inflates without bound).
+pub const MAX_INFLATED_BYTES: usize = 256 * 1024 * 1024;
+
+/// Compresses a frame's text for a connection that agreed on `deflate`.
+pub fn deflate(text: &str) -> Vec<u8> {
+    let mut encoder = flate2::write::DeflateEncoder::new(
+        Vec::with_capacity(text.len() / 6 + 64),
+        flate2::Compression::new(6),
+    );
+    // Writing into a Vec cannot fail.
+    match encoder
+        .write_all(text.as_bytes())
+        .and_then(|()| encoder.finish())
+    {
+        Ok(bytes) => bytes,
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Inflates a compressed frame back to its text: at most `max_bytes` (else a
+/// `frame_too_large` error), valid DEFLATE and UTF-8 (else `bad_frame`).
+pub fn inflate(bytes: &[u8], max_bytes: usize) -> Result<String, CodecError> {
+    let mut text = Vec::with_capacity(bytes.len().saturating_mul(8).min(max_bytes));
+    let limit = u64::try_from(max_bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    flate2::read::DeflateDecoder::new(bytes)
+        .take(limit)
+        .read_to_end(&mut text)
+        .map_err(|e| CodecError::new(None, ErrorCode::BAD_FRAME, format!("bad deflate: {e}")))?;
+    if text.len() > max_bytes {
+        return Err(CodecError::new(
+            None,
+            ErrorCode::FRAME_TOO_LARGE,
+            format!("a compressed frame inflates beyond {max_bytes} bytes"),
+        ));
+    }
+    String::from_utf8(text).map_err(|_| {
+        CodecError::new(
+            None,
+            ErrorCode::BAD_FRAME,
+            "a compressed frame is not UTF-8",
+        )
+    })
+}
 
 /// A frame that could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -353,5 +411,44 @@ mod response_tests {
         })
         .unwrap();
         assert_eq!(text, r#"{"type":"response","id":1,"result":{"kind":"ok"}}"#);
+    }
+}
+
+#[cfg(test)]
+mod compression_tests {
+    use super::*;
+
+    #[test]
+    fn deflate_round_trips_and_shrinks_repetitive_json() {
+        let text: String = (0..2_000)
+            .map(|i| format!(r#"{{"channel_id":"ch_{i:05}","unread_count":{i},"read_seq":0}},"#))
+            .collect();
+        let packed = deflate(&text);
+        assert!(
+            packed.len() * 5 < text.len(),
+            "{} of {}",
+            packed.len(),
+            text.len()
+        );
+        assert_eq!(inflate(&packed, text.len()).unwrap(), text);
+    }
+
+    #[test]
+    fn inflating_past_the_cap_or_garbage_is_a_typed_error() {
+        let text = "x".repeat(100_000);
+        let packed = deflate(&text);
+        let error = inflate(&packed, 99_999).unwrap_err();
+        assert_eq!(error.error.code, ErrorCode::FRAME_TOO_LARGE);
+        let error = inflate(&[0xff, 0x00, 0x13, 0x37], 1_000).unwrap_err();
+        assert_eq!(error.error.code, ErrorCode::BAD_FRAME);
+        let error = inflate(&deflate_bytes(&[0xc3, 0x28]), 1_000).unwrap_err();
+        assert_eq!(error.error.code, ErrorCode::BAD_FRAME);
+    }
+
+    fn deflate_bytes(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
     }
 }

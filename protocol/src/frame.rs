@@ -19,6 +19,9 @@ pub enum ClientFrame {
         /// Client name and version, for logs (e.g. `community-sdk/0.1.0`).
         #[serde(default)]
         client: String,
+        /// Compressions the client can read, preferred first (`deflate`, §1); empty: none.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        compression: Vec<String>,
     },
     /// A request; answered by one `response` with the same `id`.
     Request {
@@ -54,6 +57,10 @@ pub enum ServerFrame {
         heartbeat_interval_ms: u64,
         /// The largest frame the server accepts.
         max_frame_bytes: usize,
+        /// The compression the server may use for its large frames on this connection
+        /// (one the client offered), absent: none (§1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        compression: Option<String>,
     },
     /// The answer to one request.
     Response {

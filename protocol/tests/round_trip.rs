@@ -127,6 +127,7 @@ fn every_frame_type_round_trips() {
         ClientFrame::Hello {
             protocol_version: PROTOCOL_VERSION,
             client: s("community-sdk/0.1.0"),
+            compression: Vec::new(),
         },
         ClientFrame::Request {
             id: 1,
@@ -156,6 +157,7 @@ fn every_frame_type_round_trips() {
             server: s("community-server/0.1.0"),
             heartbeat_interval_ms: 30_000,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            compression: None,
         },
         ServerFrame::Response {
             id: 1,
@@ -441,7 +443,8 @@ fn missing_defaulted_fields_decode_to_their_defaults() {
         hello,
         ClientFrame::Hello {
             protocol_version: 1,
-            client: s("")
+            client: s(""),
+            compression: Vec::new(),
         }
     );
     let heartbeat = codec::decode_client(r#"{"type":"heartbeat"}"#, 1024).expect("decodes");

@@ -65,6 +65,7 @@ async fn unsupported_version_is_refused_and_closed() {
         .send_frame(&ClientFrame::Hello {
             protocol_version: 99,
             client: String::new(),
+            compression: Vec::new(),
         })
         .await;
     match client.next_frame().await {
@@ -142,6 +143,7 @@ async fn bad_frames_are_answered_and_the_connection_keeps_serving() {
         .send_frame(&ClientFrame::Hello {
             protocol_version: 1,
             client: String::new(),
+            compression: Vec::new(),
         })
         .await;
     assert_eq!(error_code(client.next_frame().await), ErrorCode::BAD_FRAME);

@@ -29,6 +29,7 @@ impl RawClient {
             .send(&ClientFrame::Hello {
                 protocol_version: PROTOCOL_VERSION,
                 client: "e2e-raw".into(),
+                compression: Vec::new(),
             })
             .await?;
         match client.next_non_event().await? {

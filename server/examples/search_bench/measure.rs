@@ -195,6 +195,7 @@ pub async fn through_server(dir: &Path, queries: &[Query]) -> Result<Vec<Timings
     let hello = ClientFrame::Hello {
         protocol_version: PROTOCOL_VERSION,
         client: "search-bench".into(),
+        compression: Vec::new(),
     };
     ws.send(WsMessage::text(codec::encode_client(&hello)?))
         .await?;

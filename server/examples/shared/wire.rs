@@ -76,6 +76,7 @@ pub(crate) async fn hello_login(url: &str, user: &str, token: String) -> Result<
         &ClientFrame::Hello {
             protocol_version: PROTOCOL_VERSION,
             client: crate::CLIENT_NAME.into(),
+            compression: Vec::new(),
         },
     )
     .await?;

@@ -50,6 +50,7 @@ pub(crate) fn welcome(heartbeat_interval_ms: u64, max_frame_bytes: usize) -> Str
             server: concat!("community-server/", env!("CARGO_PKG_VERSION")).to_owned(),
             heartbeat_interval_ms,
             max_frame_bytes,
+            compression: None,
         },
         None,
     )

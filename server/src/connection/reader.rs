@@ -215,6 +215,7 @@ impl Reader {
                 ClientFrame::Hello {
                     protocol_version,
                     client,
+                    ..
                 },
             ) => {
                 if protocol_version != PROTOCOL_VERSION {

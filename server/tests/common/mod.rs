@@ -225,6 +225,7 @@ impl Client {
         self.send_frame(&ClientFrame::Hello {
             protocol_version: PROTOCOL_VERSION,
             client: "server-tests".into(),
+            compression: Vec::new(),
         })
         .await;
         let welcome = self.next_non_event().await.expect("welcome");

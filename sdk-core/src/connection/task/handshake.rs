@@ -28,6 +28,7 @@ impl Task {
         let hello = ClientFrame::Hello {
             protocol_version: PROTOCOL_VERSION,
             client: CLIENT_NAME.to_string(),
+            compression: Vec::new(),
         };
         if let Err(error) = send(sink, &hello).await {
             self.report_first(Err(ConnectionError::Transport(error).into()));
