@@ -48,6 +48,8 @@ mod config;
 mod connection;
 mod error;
 mod events;
+mod focus;
+mod member_list;
 mod model;
 mod outbox;
 mod phase;
@@ -66,6 +68,7 @@ pub use api::{
     SearchOptions, SearchResults, ServerSearch,
 };
 pub use api::{GroupUpdate, NewConversation, NewGroup, NewThread, ThreadHandle, ThreadUpdate};
+pub use api::{MemberListSnapshot, MemberListSubscription, MemberListUpdate};
 pub use backoff::BackoffConfig;
 /// The protocol crate, re-exported so apps need only this crate.
 pub use community_protocol as protocol;

@@ -564,4 +564,4 @@ impl State {
 #[cfg(test)]
 mod people_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

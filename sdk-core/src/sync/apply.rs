@@ -20,7 +20,7 @@ use super::effects::Effects;
 use super::people::PeopleUpdate;
 use crate::events::Publication;
 use crate::model::ListDiff;
-use crate::state::unread::{Effect, HeadOutcome};
+use crate::state::unread::{Activity, Effect, HeadOutcome};
 use crate::state::{MessageOutcome, State};
 use crate::store::{Change, Replacement};
 
@@ -229,19 +229,32 @@ pub(crate) fn apply_event(
             last_seq,
             last_activity_ms,
             mentioned,
-            ..
+            first_seq,
+            unread,
+            mentions,
         } => {
-            let effect = state.on_activity(
-                &community_id,
-                &channel_id,
+            let activity = Activity {
+                first_seq,
                 last_seq,
-                last_activity_ms,
+                at_ms: last_activity_ms,
+                unread,
+                mentions,
                 mentioned,
-                out,
-            );
-            if effect == Some(Effect::Gap) {
-                fx.dirty_heads.insert(community_id.clone());
-                fx.touched.insert((community_id, channel_id));
+            };
+            let effect = state.on_activity(&community_id, &channel_id, &activity, out);
+            match effect {
+                None | Some(Effect::Duplicate) => {}
+                Some(effect) => {
+                    if effect == Effect::Gap {
+                        fx.dirty_heads.insert(community_id.clone());
+                    }
+                    fx.touched
+                        .insert((community_id.clone(), channel_id.clone()));
+                }
+            }
+            if effect.is_some() {
+                // A timeline open on it still gets every message (fetched, §9.5).
+                fx.activity.push((community_id, channel_id, last_seq));
             }
         }
         Event::MessageChanged { change } => apply_change(state, change, fx, out),

@@ -115,6 +115,32 @@ async fn catch_up_channel(
     Ok(())
 }
 
+/// Brings an open timeline up to `last_seq` when its messages were not sent whole
+/// (slow-path activity, or a focus that just began, §9.5): fetches what lies above the
+/// newest cached message, at most the `limit` newest sequences (the newest page when
+/// nothing is cached), and publishes them. Older holes are filled when read.
+pub(crate) async fn fetch_recent(
+    reader: &HistoryReader,
+    community_id: &CommunityId,
+    channel_id: &ChannelId,
+    last_seq: Seq,
+    limit: u64,
+) -> Result<(), SdkError> {
+    let cached_max = reader.store.max_seq(channel_id.clone()).await?;
+    let after = if cached_max == 0 {
+        last_seq.saturating_sub(u64::from(PAGE))
+    } else {
+        cached_max.max(last_seq.saturating_sub(limit.max(1)))
+    };
+    if after >= last_seq {
+        return Ok(());
+    }
+    let span = tracing::debug_span!("sync.fetch_recent", channel = %channel_id, after, last_seq);
+    fetch_after(reader, community_id, channel_id, after, last_seq, true)
+        .instrument(span)
+        .await
+}
+
 /// Fetches the messages in `(after, up_to]` from the server into the cache, page by page;
 /// publishes the new ones when `publish`.
 pub(crate) async fn fetch_after(
