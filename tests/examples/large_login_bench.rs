@@ -13,6 +13,9 @@
 //! ```sh
 //! cargo run --release -p community-e2e --example large_login_bench [-- --rounds 3]
 //! ```
+//!
+//! With `SYNC_DUMP=<file>` the whole `sync` answer is written there too (to see what a
+//! compressed transport would make of it).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -236,6 +239,8 @@ async fn build_world() -> Result<World, AnyError> {
 
 struct Round {
     elapsed: Duration,
+    /// Until the `sync` answer was applied and stored (`CatchingUp`).
+    synced: Duration,
     to_client: u64,
     to_server: u64,
 }
@@ -248,10 +253,13 @@ async fn round(world: &World, n: usize) -> Result<Round, AnyError> {
     let mut states = device.subscribe_sync_state();
     let started = Instant::now();
     device.login("bob", &token).await?;
+    let mut synced_at = None;
     let wait = async {
         while let Some(state) = states.next().await {
-            if state == SyncState::CaughtUp {
-                return true;
+            match state {
+                SyncState::CatchingUp if synced_at.is_none() => synced_at = Some(started.elapsed()),
+                SyncState::CaughtUp => return true,
+                _ => {}
             }
         }
         false
@@ -260,6 +268,7 @@ async fn round(world: &World, n: usize) -> Result<Round, AnyError> {
         return Err("the new device did not catch up".into());
     }
     let elapsed = started.elapsed();
+    let synced = synced_at.unwrap_or(elapsed);
     let to_client = forwarder.counted.to_client.load(Ordering::Relaxed);
     let to_server = forwarder.counted.to_server.load(Ordering::Relaxed);
     for (c, (community_id, ids)) in world.channels.iter().enumerate() {
@@ -282,6 +291,7 @@ async fn round(world: &World, n: usize) -> Result<Round, AnyError> {
     device.close().await?;
     Ok(Round {
         elapsed,
+        synced,
         to_client,
         to_server,
     })
@@ -307,6 +317,14 @@ async fn breakdown(world: &World) -> Result<(), AnyError> {
         Ok(community_protocol::codec::encode_server(&frame)?.len())
     };
     let whole = size(&synced)?;
+    if let Ok(path) = std::env::var("SYNC_DUMP") {
+        // The whole answer as sent, to measure what compression would make of it.
+        let frame = community_protocol::ServerFrame::Response {
+            id: 1,
+            outcome: community_protocol::frame::Outcome::Result(Response::Synced(synced.clone())),
+        };
+        std::fs::write(&path, community_protocol::codec::encode_server(&frame)?)?;
+    }
     let channels: usize = synced.changed.iter().map(|s| s.channels.len()).sum();
     let mut without_channels = synced.clone();
     let mut without_heads = synced.clone();
@@ -375,12 +393,15 @@ async fn main() -> Result<(), AnyError> {
         .and_then(|n| n.parse().ok())
         .unwrap_or(3);
     let world = build_world().await?;
-    println!("| round | login → caught up | bytes to the client | bytes to the server |");
-    println!("| --- | --- | --- | --- |");
+    println!(
+        "| round | login → sync applied and stored | login → caught up | bytes to the client | bytes to the server |"
+    );
+    println!("| --- | --- | --- | --- | --- |");
     for n in 1..=rounds {
         let round = round(&world, n).await?;
         println!(
-            "| {n} | {:.0} ms | {} ({:.2} MB) | {} |",
+            "| {n} | {:.0} ms | {:.0} ms | {} ({:.2} MB) | {} |",
+            round.synced.as_secs_f64() * 1e3,
             round.elapsed.as_secs_f64() * 1e3,
             round.to_client,
             round.to_client as f64 / 1e6,

@@ -40,7 +40,8 @@ impl HistoryReader {
 /// Largest page the protocol allows.
 const PAGE: u32 = 100;
 
-/// After a sync: for every channel that has cached messages and whose head is beyond
+/// After a sync: for every channel that has cached messages (one query lists them) and
+/// whose head is beyond
 /// them, fetch the holes between the oldest cached message and the head, at most the
 /// `catch_up_limit` newest sequences per channel (older history is fetched when read).
 /// Holes, not just what lies above the newest cached message: events that arrived
@@ -69,8 +70,23 @@ pub(crate) async fn catch_up(reader: &HistoryReader, catch_up_limit: u32) -> boo
             })
             .collect()
     });
+    // One query for the channels with a cache, rather than one per channel: a new
+    // device in 10,000 channels would spend most of its login asking an empty cache.
+    let cached: std::collections::HashSet<ChannelId> = match reader.store.cached_channels().await {
+        Ok(cached) => cached
+            .into_iter()
+            .map(|(_, channel_id, _)| channel_id)
+            .collect(),
+        Err(error) => {
+            tracing::info!(%error, "catch-up interrupted");
+            return false;
+        }
+    };
     let limit = u64::from(catch_up_limit.max(1));
     for (community_id, channel_id, last_seq) in channels {
+        if !cached.contains(&channel_id) {
+            continue;
+        }
         if let Err(error) =
             catch_up_channel(reader, &community_id, &channel_id, last_seq, limit).await
         {
