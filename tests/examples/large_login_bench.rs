@@ -302,10 +302,12 @@ async fn breakdown(world: &World) -> Result<(), AnyError> {
     let url = format!("ws://{}/ws", world.server.local_addr());
     let token = token(&world.data_path, "bob").await?;
     let mut raw = RawClient::login(&url, "bob", &token).await?;
+    let asked = Instant::now();
     let answer = raw
         .request(Request::Sync(SyncParams::default()))
         .await?
         .map_err(|e| format!("sync refused: {e}"))?;
+    let raw_sync = asked.elapsed();
     let Response::Synced(synced) = answer else {
         return Err("not a sync answer".into());
     };
@@ -344,9 +346,11 @@ async fn breakdown(world: &World) -> Result<(), AnyError> {
     let rest = whole - channel_bytes - head_bytes - group_bytes;
     let per = |b: usize| b as f64 / channels.max(1) as f64;
     println!(
-        "\n`sync` answer: {whole} bytes for {} communities, {channels} channels ({:.0} B per channel)",
+        "\n`sync` answer: {whole} bytes for {} communities, {channels} channels ({:.0} B per channel); \
+         a bare client's `sync` (server, transfer, decoding) took {:.0} ms",
         synced.changed.len(),
-        per(whole)
+        per(whole),
+        raw_sync.as_secs_f64() * 1e3
     );
     println!("| part | bytes | per channel |");
     println!("| --- | --- | --- |");
