@@ -496,7 +496,12 @@ fn apply_change(
             tracing::debug!(channel = %change.channel_id, "change for a channel not held; skipped");
         }
         Some(effect) => {
-            if effect == Effect::Gap {
+            // An unfocused place of a large community gets only the changes that move
+            // counts: a jump in its change numbers loses no count (the rest is caught
+            // up when it is focused).
+            if effect == Effect::Gap
+                && !state.partial_changes(&change.community_id, &change.channel_id)
+            {
                 fx.dirty_heads.insert(change.community_id.clone());
             }
             if effect != Effect::Duplicate {

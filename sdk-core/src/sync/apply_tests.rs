@@ -120,3 +120,44 @@ fn activity_of_an_unknown_channel_is_ignored() {
     let (fx, out) = apply(&mut state, activity("gone", 1, 3, 3, 0));
     assert!(fx.activity.is_empty() && fx.dirty_heads.is_empty() && out.is_empty());
 }
+
+fn recall(channel: &str, change_seq: u64, seq: u64) -> Event {
+    Event::MessageChanged {
+        change: community_protocol::MessageChange {
+            community_id: "big".into(),
+            channel_id: channel.into(),
+            change_seq,
+            seq,
+            by: "bob".into(),
+            at_ms: 0,
+            kind: community_protocol::ChangeKind::Recalled {
+                sender_id: "bob".into(),
+                mentions: Default::default(),
+            },
+        },
+    }
+}
+
+#[test]
+fn unfocused_places_of_a_large_community_skip_change_numbers_without_a_refetch() {
+    let mut state = state();
+    // Small (2 members by the default limits): a jump in change numbers is a gap.
+    let (fx, _) = apply(&mut state, recall("general", 3, 9));
+    assert!(fx.dirty_heads.contains(&CommunityId::from("big")));
+    assert_eq!(
+        counts(&state, "general"),
+        Some((10, 1, 0)),
+        "the recall uncounts"
+    );
+
+    // Large: only count-moving changes reach an unfocused place, so a jump loses nothing.
+    state.limits.large_community_members = 1;
+    let (fx, _) = apply(&mut state, recall("general", 7, 10));
+    assert!(fx.dirty_heads.is_empty());
+    assert_eq!(counts(&state, "general"), Some((10, 0, 0)));
+
+    // The focused place gets every change: a jump there is a gap again.
+    state.focused = Some(("big".into(), "news".into()));
+    let (fx, _) = apply(&mut state, recall("news", 5, 4));
+    assert!(fx.dirty_heads.contains(&CommunityId::from("big")));
+}

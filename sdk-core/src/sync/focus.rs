@@ -51,6 +51,7 @@ impl Processor {
     /// A session that did not resume: the server holds no focus and no member list.
     pub(super) fn new_session_forgets(&mut self) {
         self.focus.server = None;
+        self.cx.cell.update(|state, _| state.focused = None);
         self.cx.member_lists.on_new_session();
     }
 
@@ -95,6 +96,10 @@ impl Processor {
         match answer {
             Ok(focused) => {
                 self.focus.server = wanted.clone();
+                let place = wanted
+                    .as_ref()
+                    .map(|p| (p.community_id.clone(), p.channel_id.clone()));
+                self.cx.cell.update(|state, _| state.focused = place);
                 let (Some(place), Some(head)) = (wanted, focused.head) else {
                     return;
                 };

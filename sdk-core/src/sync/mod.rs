@@ -390,7 +390,29 @@ impl Processor {
             Ok(applied) => {
                 publish_new_messages(self.cx.cell.hub(), applied.new_messages);
                 publish_updated(self.cx.cell.hub(), applied.updated_messages);
-                self.behind.extend(applied.behind);
+                // An unfocused place of a large community misses changes by design; it
+                // is caught up when focused (`sync_focus`) or while a timeline shows it,
+                // not otherwise.
+                let partial: Vec<bool> = self.cx.cell.read(|state| {
+                    applied
+                        .behind
+                        .iter()
+                        .map(|(community_id, channel_id)| {
+                            state.partial_changes(community_id, channel_id)
+                        })
+                        .collect()
+                });
+                let hub = self.cx.cell.hub();
+                let behind: Vec<_> = applied
+                    .behind
+                    .into_iter()
+                    .zip(partial)
+                    .filter(|((community_id, channel_id), partial)| {
+                        !partial || hub.has_timeline(community_id, channel_id)
+                    })
+                    .map(|(channel, _)| channel)
+                    .collect();
+                self.behind.extend(behind);
             }
             Err(error) => {
                 // The state is ahead of the file; the next sync brings the file back in step.
