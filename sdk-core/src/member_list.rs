@@ -36,8 +36,8 @@ pub struct MemberListSnapshot {
     pub online: u64,
     /// The sections in list order (empty ones left out).
     pub sections: Vec<MemberListSection>,
-    /// One window per followed range, in the order the ranges were given: the list's
-    /// items at the range's positions.
+    /// One window per followed range, in the order the server answered them (the order
+    /// they were asked in): the list's items at the range's positions.
     pub windows: Vec<MemberListWindow>,
 }
 
@@ -295,8 +295,17 @@ impl MemberLists {
             let Some(active) = registry.active.as_mut() else {
                 return;
             };
-            let ranges: Vec<ListRange> = list.ranges.iter().map(|r| r.range).collect();
-            if active.community_id != list.community_id || active.ranges != ranges {
+            // The same ranges in any order (the answer's order is the windows' order).
+            let mut answered: Vec<(u32, u32)> = list
+                .ranges
+                .iter()
+                .map(|r| (r.range.start, r.range.end))
+                .collect();
+            let mut asked: Vec<(u32, u32)> =
+                active.ranges.iter().map(|r| (r.start, r.end)).collect();
+            answered.sort_unstable();
+            asked.sort_unstable();
+            if active.community_id != list.community_id || asked != answered {
                 // The answer to a request the active subscription no longer stands for.
                 return;
             }
@@ -522,6 +531,23 @@ mod tests {
         assert!(
             matches!(&take(&shared)[..], [MemberListUpdate::Reset(s)] if s.windows[0].items.len() == 1)
         );
+    }
+
+    #[test]
+    fn an_answer_listing_the_ranges_in_another_order_is_installed() {
+        let lists = MemberLists::default();
+        let ranges = vec![ListRange::new(100, 101), ListRange::new(0, 1)];
+        let (_, shared) = lists.begin("c".into(), ranges);
+        lists.install(&answer(&[(0, 1, &["a", "b"]), (100, 101, &["y", "z"])]));
+        assert!(shared.lock().filled);
+        lists.on_update(
+            &"c".into(),
+            10,
+            3,
+            Vec::new(),
+            vec![MemberListOp::Delete { index: 101 }],
+        );
+        assert_eq!(names(&shared, 1), ["y"]);
     }
 
     #[test]
