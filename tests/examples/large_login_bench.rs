@@ -14,7 +14,8 @@
 //! cargo run --release -p community-e2e --example large_login_bench [-- --rounds 3]
 //! ```
 //!
-//! With `SYNC_DUMP=<file>` the whole `sync` answer is written there too (to see what a
+//! `RUST_LOG=community_sdk=debug` prints each span's time when it closes. With
+//! `SYNC_DUMP=<file>` the whole `sync` answer is written there too (to see what a
 //! compressed transport would make of it).
 
 use std::path::Path;
@@ -389,6 +390,14 @@ async fn breakdown(world: &World) -> Result<(), AnyError> {
 
 #[tokio::main]
 async fn main() -> Result<(), AnyError> {
+    if std::env::var_os("RUST_LOG").is_some() {
+        // Where the time goes: every span's duration when it closes.
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let args: Vec<String> = std::env::args().collect();
     let rounds: usize = args
         .iter()
