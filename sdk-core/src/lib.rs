@@ -36,7 +36,10 @@
 //! - `sync`: the one task that changes the model: events, sync after login, heads
 //!   refetch, catch-up and history gap repair.
 //! - `outbox`: the driver over the store's durable outbox.
-//! - `state`: the in-memory model and the unread arithmetic.
+//! - `state`: the in-memory model and the unread arithmetic (exact with a large
+//!   community's coalesced `channel_activity` too).
+//! - `focus`: which place the app shows (the newest live timeline), for `focus`.
+//! - `member_list`: the followed ranges of a community's member list, kept in wire order.
 //! - `events`: [`Subscription`]s and the dispatcher that feeds them.
 //! - [`store`]: the SQLite cache (one file per user).
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
@@ -48,6 +51,8 @@ mod config;
 mod connection;
 mod error;
 mod events;
+mod focus;
+mod member_list;
 mod model;
 mod outbox;
 mod phase;
@@ -66,6 +71,7 @@ pub use api::{
     SearchOptions, SearchResults, ServerSearch,
 };
 pub use api::{GroupUpdate, NewConversation, NewGroup, NewThread, ThreadHandle, ThreadUpdate};
+pub use api::{MemberListSnapshot, MemberListSubscription, MemberListUpdate};
 pub use backoff::BackoffConfig;
 /// The protocol crate, re-exported so apps need only this crate.
 pub use community_protocol as protocol;

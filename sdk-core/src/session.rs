@@ -22,6 +22,8 @@ use crate::config::ClientConfig;
 use crate::connection::{self, ConnectionConfig, ConnectionHandle, Credentials, QueueStats};
 use crate::error::SdkError;
 use crate::events::Hub;
+use crate::focus::FocusTracker;
+use crate::member_list::MemberLists;
 use crate::model::{DisconnectReason, SyncState};
 use crate::outbox::{self, OutboxContext};
 pub(crate) use crate::phase::Phase;
@@ -54,6 +56,10 @@ pub(crate) struct UserSession {
     pub outbox_wake: Arc<Notify>,
     /// Queue high-water marks of the current and past connections.
     pub stats: Arc<QueueStats>,
+    /// The live timelines, newest last: what the session focuses (protocol §22.1).
+    pub focus: Arc<FocusTracker>,
+    /// The member list the session follows (protocol §22.2).
+    pub member_lists: Arc<MemberLists>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -122,6 +128,8 @@ impl UserSession {
             phase: Arc::new(watch::Sender::new(Phase::Offline)),
             outbox_wake: Arc::new(Notify::new()),
             stats: Arc::new(QueueStats::default()),
+            focus: FocusTracker::new(),
+            member_lists: Arc::new(MemberLists::default()),
         }))
     }
 
@@ -252,6 +260,8 @@ impl UserSession {
             phase: self.phase.clone(),
             applied_seq: self.applied_seq.clone(),
             outbox_wake: self.outbox_wake.clone(),
+            focus: self.focus.watch(),
+            member_lists: self.member_lists.clone(),
         };
         let (applier, sync_task) = sync::spawn(sync_context, spawned.inbound);
         let outbox_context = OutboxContext {
@@ -283,6 +293,7 @@ impl UserSession {
     /// Stops every task and waits until they have ended (the saved session stays
     /// resumable). The connection task says goodbye to nobody: it just closes.
     pub(crate) async fn stop(&self) {
+        self.member_lists.close();
         let link = lock(&self.link).take();
         let Some(link) = link else {
             self.phase.send_replace(Phase::Offline);
@@ -313,6 +324,7 @@ impl UserSession {
 
     /// Stops at once, without waiting (when the client is dropped without `close`).
     pub(crate) fn abort(&self) {
+        self.member_lists.close();
         if let Some(link) = lock(&self.link).take() {
             link.connection.stop();
             for task in link.tasks {

@@ -15,6 +15,7 @@ use super::outgoing::OutgoingMessage;
 use super::{ChannelUpdate, UsersOutcome};
 use crate::error::SdkError;
 use crate::events::{Fresh, Sink, Subscription, queue};
+use crate::focus::Place;
 use crate::model::{
     ChannelEntry, ChannelUnread, LocalMessage, MessageUpdate, SendOptions, SendState,
 };
@@ -268,8 +269,21 @@ impl ChannelHandle {
     /// then new messages (`Inserted`, upsert by `seq`) and echo changes (`Local`, upsert by
     /// `local_id`; `Discarded`, remove). A subscriber that falls far behind gets a fresh
     /// `Reset` (see [`Subscription`]).
+    ///
+    /// While the subscription is alive, the place it shows is the session's **focus**
+    /// (protocol §22.1) when it is the most recently opened live timeline (of a channel,
+    /// thread or conversation): in a large community only the focused place receives
+    /// whole messages, so the SDK focuses it, applies the exact head the server answers
+    /// and fetches what the timeline lacks. When it is dropped, focus returns to the
+    /// previous timeline still alive, or to none. Focus is sent only while connected (the
+    /// newest wish wins) and again after a new session. A timeline that is open but not
+    /// focused still gets every message: the SDK fetches them when activity arrives.
     pub async fn subscribe_messages(&self) -> Result<Subscription<Vec<MessageUpdate>>, SdkError> {
-        let subscription = self.timeline().await?;
+        let focus = self.session()?.focus.open(Place {
+            community_id: self.community_id.clone(),
+            channel_id: self.channel_id.clone(),
+        });
+        let subscription = self.timeline().await?.with_guard(focus);
         let client = Arc::downgrade(&self.client);
         let (community_id, channel_id) = (self.community_id.clone(), self.channel_id.clone());
         Ok(

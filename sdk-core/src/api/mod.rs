@@ -11,6 +11,7 @@ mod client;
 mod community;
 mod conversations;
 mod live;
+mod member_list;
 mod message_ops;
 mod outgoing;
 mod people;
@@ -23,6 +24,7 @@ pub use channel::ChannelHandle;
 pub use client::{Client, ClientBuilder, QueueStats};
 pub use community::CommunityHandle;
 pub use conversations::NewConversation;
+pub use member_list::{MemberListSnapshot, MemberListSubscription, MemberListUpdate};
 pub use outgoing::OutgoingMessage;
 pub use records::{
     AttributesOutcome, ChannelUpdate, CommunityUpdate, JoinOutcome, MembersPage, MembersQuery,

@@ -72,6 +72,9 @@ pub(crate) enum Inbound {
     /// An event of a known kind that did not decode: its sequence counts, and the state
     /// it carried must be recovered by a re-sync.
     Malformed { seq: u64, kind: String },
+    /// The answer to `subscribe_member_list`, at its place among the events (the
+    /// events before it were meant for the previous windows, those after it for its).
+    MemberList(Box<community_protocol::member_list::MemberList>),
     /// The connection dropped; the task reconnects by itself.
     Lost,
     /// The connection ended for good.

@@ -318,6 +318,17 @@ impl Hub {
         Inner::register(&mut self.lock(), sink);
     }
 
+    /// Whether a live message timeline of the channel (or thread, or conversation) is
+    /// subscribed: its new messages are then fetched even when only activity arrives.
+    pub(crate) fn has_timeline(&self, community_id: &CommunityId, channel_id: &ChannelId) -> bool {
+        self.lock().subscribers.iter().any(|s| match &s.sink {
+            Sink::Messages(community, channel, outlet) => {
+                community == community_id && channel == channel_id && !outlet.is_closed()
+            }
+            _ => false,
+        })
+    }
+
     /// Subscribes to connection states (the current one first; the current one again
     /// after falling behind).
     pub(crate) fn subscribe_connection(self: &Arc<Self>) -> Subscription<ConnectionState> {

@@ -92,6 +92,8 @@ pub struct Subscription<T> {
     inlet: Inlet<T>,
     filter: Option<Filter<T>>,
     resync: Option<Resync<T>>,
+    /// Kept alive as long as the subscription (e.g. its place on the focus stack).
+    _guard: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl<T> std::fmt::Debug for Subscription<T> {
@@ -110,7 +112,14 @@ impl<T> Subscription<T> {
             inlet,
             filter: None,
             resync: None,
+            _guard: None,
         }
+    }
+
+    /// Keeps `guard` alive until the subscription is dropped (a start over keeps it).
+    pub(crate) fn with_guard(mut self, guard: impl std::any::Any + Send + Sync) -> Self {
+        self._guard = Some(Box::new(guard));
+        self
     }
 
     /// Replaces the first value (the current value of the stream).

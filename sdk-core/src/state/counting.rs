@@ -13,7 +13,7 @@ use community_protocol::{
 };
 
 use super::community::{CommunityState, counted};
-use super::unread::{Counter, Effect, HeadOutcome, Impact};
+use super::unread::{Activity, Counter, Effect, HeadOutcome, Impact};
 use super::{MessageOutcome, State};
 use crate::events::{Publication, UnreadChange};
 use crate::model::{ChannelUnread, MessageUpdate};
@@ -245,19 +245,18 @@ impl State {
         }
     }
 
-    /// Slow-path activity. Returns `None` when the channel is unknown.
+    /// Slow-path activity of a channel or joined thread (exact when it follows the
+    /// counter, see [`Counter::on_activity`]). Returns `None` when the stream is unknown.
     pub(crate) fn on_activity(
         &mut self,
         community_id: &CommunityId,
         channel_id: &ChannelId,
-        last_seq: u64,
-        at_ms: i64,
-        mentioned: bool,
+        activity: &Activity,
         out: &mut Vec<Publication>,
     ) -> Option<Effect> {
         let slot = slot(self.communities.get_mut(community_id)?, channel_id)?;
         let before = *slot.counter;
-        let effect = slot.counter.on_activity(last_seq, at_ms, mentioned);
+        let effect = slot.counter.on_activity(activity);
         let after = *slot.counter;
         self.counter_changed(community_id, channel_id, before, after, out);
         Some(effect)

@@ -58,9 +58,30 @@ pub(crate) struct State {
     /// Profiles, presence, typing and what the app asked to follow.
     pub people: People,
     totals: UnreadTotals,
+    /// The place the server's session focuses (protocol §22.1), as it confirmed it.
+    pub focused: Option<(CommunityId, ChannelId)>,
 }
 
 impl State {
+    /// Whether `channel_id` of `community_id` gets only part of its message changes: in
+    /// a large community (§9.5) a place the session does not focus receives only the
+    /// changes that move counts, so its change numbers jump without counts being lost.
+    pub(crate) fn partial_changes(
+        &self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+    ) -> bool {
+        let large = self
+            .communities
+            .get(community_id)
+            .is_some_and(|c| c.info.member_count > self.limits.large_community_members);
+        let focused = self
+            .focused
+            .as_ref()
+            .is_some_and(|(c, ch)| c == community_id && ch == channel_id);
+        large && !focused
+    }
+
     /// A state holding the cached communities.
     pub(crate) fn from_snapshots(
         user_id: Option<UserId>,
@@ -564,4 +585,4 @@ impl State {
 #[cfg(test)]
 mod people_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

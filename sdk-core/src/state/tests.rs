@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 
 use super::*;
 
-pub(super) fn head(
+pub(crate) fn head(
     community: &str,
     channel: &str,
     last_seq: u64,
@@ -53,7 +53,7 @@ fn channel(community: &str, channel: &str) -> ChannelInfo {
     }
 }
 
-pub(super) fn snapshot(
+pub(crate) fn snapshot(
     id: &str,
     heads: Vec<ChannelHead>,
     notification: NotificationStatus,
@@ -100,7 +100,7 @@ pub(super) fn snapshot(
     }
 }
 
-pub(super) fn message(
+pub(crate) fn message(
     community: &str,
     channel: &str,
     seq: u64,

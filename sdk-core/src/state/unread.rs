@@ -167,10 +167,44 @@ impl Counter {
         effect
     }
 
-    /// Slow path: the channel's newest sequence is now `last_seq`, senders unknown. The
-    /// new messages are counted as unread (an estimate: some may be the user's own), with
-    /// one mention when `mentioned`; the caller refetches the heads for exact values.
-    pub(crate) fn on_activity(
+    /// Slow path (protocol §9.5): `channel_activity` covering the messages
+    /// `first_seq..=last_seq`, of which `unread` count as unread for the user and
+    /// `mentions` of those mention them.
+    ///
+    /// - Everything covered already seen (`last_seq` at or below ours): `Duplicate`.
+    /// - The activity starts right after our newest sequence: exact. Its counts are added
+    ///   when our read position lies before the covered messages; when the read position
+    ///   already covers them all (another device read ahead), nothing is added. `Applied`.
+    /// - Otherwise — messages before `first_seq` were never seen, some covered ones were
+    ///   (an overlap), the read position lies inside the covered range, or the server does
+    ///   not say where the activity starts (`first_seq` 0, an older server) — the counts
+    ///   are estimated as [`on_activity_estimate`](Self::on_activity_estimate) does and
+    ///   `Gap` asks the caller to refetch the heads.
+    pub(crate) fn on_activity(&mut self, activity: &Activity) -> Effect {
+        if activity.last_seq <= self.last_seq {
+            return Effect::Duplicate;
+        }
+        let follows = activity.first_seq != 0 && self.last_seq == activity.first_seq - 1;
+        if follows && self.read_seq < activity.first_seq {
+            self.unread = self.unread.saturating_add(activity.unread);
+            self.mentions = self.mentions.saturating_add(activity.mentions);
+        } else if !(follows && self.read_seq >= activity.last_seq) {
+            return self.on_activity_estimate(
+                activity.last_seq,
+                activity.at_ms,
+                activity.mentioned || activity.mentions > 0,
+            );
+        }
+        self.last_seq = activity.last_seq;
+        self.last_activity_ms = self.last_activity_ms.max(activity.at_ms);
+        Effect::Applied
+    }
+
+    /// The estimate for activity that cannot be counted exactly: the channel's newest
+    /// sequence is now `last_seq`, senders unknown. The new messages are counted as unread
+    /// (some may be the user's own), with one mention when `mentioned`; always `Gap`, so
+    /// the caller refetches the heads for exact values.
+    pub(crate) fn on_activity_estimate(
         &mut self,
         last_seq: Seq,
         at_ms: TimestampMs,
@@ -218,6 +252,23 @@ impl Counter {
             HeadOutcome::Applied
         }
     }
+}
+
+/// A `channel_activity` as the counter needs it (protocol §9.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Activity {
+    /// The first sequence covered (0: the server does not say).
+    pub first_seq: Seq,
+    /// The newest sequence covered.
+    pub last_seq: Seq,
+    /// Time of the newest covered message.
+    pub at_ms: TimestampMs,
+    /// Covered messages that count as unread for the user.
+    pub unread: u64,
+    /// Of those, the ones mentioning the user.
+    pub mentions: u64,
+    /// Whether any covered message mentions the user.
+    pub mentioned: bool,
 }
 
 /// What [`Counter::apply_head`] did.
@@ -300,13 +351,157 @@ mod tests {
     #[test]
     fn activity_estimates_and_asks_for_a_refetch() {
         let mut counter = Counter::from_head(&head(4, 2, 2, 0));
-        assert_eq!(counter.on_activity(10, 99, true), Effect::Gap);
+        // An older server: no `first_seq`.
+        let old = Activity {
+            last_seq: 10,
+            at_ms: 99,
+            mentioned: true,
+            ..Default::default()
+        };
+        assert_eq!(counter.on_activity(&old), Effect::Gap);
         assert_eq!(
             (counter.last_seq, counter.unread, counter.mentions),
             (10, 8, 1)
         );
-        assert_eq!(counter.on_activity(10, 99, true), Effect::Duplicate);
+        assert_eq!(counter.on_activity(&old), Effect::Duplicate);
         assert_eq!(counter.last_activity_ms, 99);
+    }
+
+    fn activity(first_seq: Seq, last_seq: Seq, unread: u64, mentions: u64) -> Activity {
+        Activity {
+            first_seq,
+            last_seq,
+            at_ms: i64::try_from(last_seq).unwrap_or_default(),
+            unread,
+            mentions,
+            mentioned: mentions > 0,
+        }
+    }
+
+    #[test]
+    fn activity_right_after_the_counter_is_exact() {
+        // 10 messages, read up to 8: 2 unread. 11..=15 arrive, 3 of them unread (2 were
+        // the user's own from another device), 1 mentions them.
+        let mut counter = Counter::from_head(&head(10, 8, 2, 0));
+        assert_eq!(
+            counter.on_activity(&activity(11, 15, 3, 1)),
+            Effect::Applied
+        );
+        assert_eq!(
+            (counter.last_seq, counter.unread, counter.mentions),
+            (15, 5, 1)
+        );
+        assert_eq!(counter.last_activity_ms, 15);
+        // The next window follows on.
+        assert_eq!(
+            counter.on_activity(&activity(16, 16, 1, 0)),
+            Effect::Applied
+        );
+        assert_eq!((counter.last_seq, counter.unread), (16, 6));
+        // Only own messages: the sequence moves, the counts do not.
+        assert_eq!(
+            counter.on_activity(&activity(17, 18, 0, 0)),
+            Effect::Applied
+        );
+        assert_eq!(
+            (counter.last_seq, counter.unread, counter.mentions),
+            (18, 6, 1)
+        );
+    }
+
+    #[test]
+    fn activity_already_seen_is_a_duplicate() {
+        let mut counter = Counter::from_head(&head(15, 10, 5, 1));
+        assert_eq!(
+            counter.on_activity(&activity(11, 15, 5, 1)),
+            Effect::Duplicate
+        );
+        assert_eq!(
+            counter.on_activity(&activity(12, 14, 3, 0)),
+            Effect::Duplicate
+        );
+        assert_eq!(
+            (counter.last_seq, counter.unread, counter.mentions),
+            (15, 5, 1)
+        );
+    }
+
+    #[test]
+    fn activity_after_missed_messages_is_an_estimate_and_a_gap() {
+        // 11..=12 were never seen; 13..=15 come as activity.
+        let mut counter = Counter::from_head(&head(10, 10, 0, 0));
+        assert_eq!(counter.on_activity(&activity(13, 15, 3, 1)), Effect::Gap);
+        assert_eq!(
+            (counter.last_seq, counter.unread, counter.mentions),
+            (15, 5, 1)
+        );
+        // The heads refetched replace the estimate.
+        assert_eq!(
+            counter.apply_head(&head(15, 10, 4, 1)),
+            HeadOutcome::Applied
+        );
+        assert_eq!((counter.unread, counter.mentions), (4, 1));
+    }
+
+    #[test]
+    fn activity_overlapping_what_was_seen_is_a_gap() {
+        // Message 11 came whole (the user's own), then activity covering 11..=13.
+        let mut counter = Counter::from_head(&head(10, 10, 0, 0));
+        counter.on_message(11, 0, false, false);
+        assert_eq!(counter.on_activity(&activity(11, 13, 2, 0)), Effect::Gap);
+        assert_eq!(counter.last_seq, 13);
+    }
+
+    #[test]
+    fn activity_and_a_read_position_moved_by_another_device() {
+        // Another device read everything (read_state_changed) before the activity: the
+        // activity's counts start from zero.
+        let mut counter = Counter::from_head(&head(10, 5, 5, 2));
+        assert_eq!(
+            counter.apply_head(&head(10, 10, 0, 0)),
+            HeadOutcome::Applied
+        );
+        assert_eq!(
+            counter.on_activity(&activity(11, 13, 3, 1)),
+            Effect::Applied
+        );
+        assert_eq!(
+            (counter.last_seq, counter.unread, counter.mentions),
+            (13, 3, 1)
+        );
+        // The other device reads on after the activity: the head replaces the counts.
+        assert_eq!(
+            counter.apply_head(&head(13, 13, 0, 0)),
+            HeadOutcome::Applied
+        );
+        assert_eq!((counter.unread, counter.mentions), (0, 0));
+
+        // The read position already lies past everything the activity covers (the other
+        // device's mark_read came first): nothing covered is unread, exactly.
+        let mut counter = Counter::from_head(&head(10, 10, 0, 0));
+        counter.read_seq = 20;
+        assert_eq!(
+            counter.on_activity(&activity(11, 15, 5, 1)),
+            Effect::Applied
+        );
+        assert_eq!(
+            (counter.last_seq, counter.unread, counter.mentions),
+            (15, 0, 0)
+        );
+
+        // The read position lies inside the covered range: the server may have counted
+        // before or after the read, so the counts are estimated and refetched.
+        let mut counter = Counter::from_head(&head(10, 10, 0, 0));
+        counter.read_seq = 12;
+        assert_eq!(counter.on_activity(&activity(11, 15, 5, 1)), Effect::Gap);
+        assert_eq!((counter.last_seq, counter.unread), (15, 3));
+    }
+
+    #[test]
+    fn activity_counts_saturate() {
+        let mut counter = Counter::from_head(&head(1, 0, u64::MAX - 1, u64::MAX));
+        assert_eq!(counter.on_activity(&activity(2, 9, 8, 8)), Effect::Applied);
+        assert_eq!((counter.unread, counter.mentions), (u64::MAX, u64::MAX));
     }
 
     #[test]

@@ -147,10 +147,10 @@ pub(crate) fn apply_snapshot(
     }
     threads::replace(connection, community_id, &snapshot.threads)?;
     for head in &snapshot.heads {
-        write_head(connection, head)?;
+        write_new_head(connection, head)?;
     }
-    // `write_head` saw no previous head (deleted above): it indexed out what the new
-    // heads hide; put back what they no longer hide.
+    // No previous head was stored (deleted above): what the new heads hide was indexed
+    // out; put back what they no longer hide.
     for (channel_id, before) in hidden_before {
         let after = search_index::hidden_of(connection, channel_id.as_str())?;
         let shown: Vec<Seq> = before.into_iter().filter(|s| !after.contains(s)).collect();

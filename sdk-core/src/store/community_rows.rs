@@ -169,6 +169,17 @@ pub(super) fn write_head(connection: &Connection, head: &ChannelHead) -> Result<
     super::search_index::hidden_changed(connection, &head.channel_id, &before, &head.hidden)
 }
 
+/// Writes the head of a channel that has none stored (its community's heads were just
+/// deleted): nothing was hidden before, so only what it hides leaves the search index.
+/// Saves a query per channel when a snapshot of many channels is stored.
+pub(super) fn write_new_head(
+    connection: &Connection,
+    head: &ChannelHead,
+) -> Result<(), StoreError> {
+    write_head_row(connection, head)?;
+    super::search_index::hidden_changed(connection, &head.channel_id, &[], &head.hidden)
+}
+
 fn write_head_row(connection: &Connection, head: &ChannelHead) -> Result<(), StoreError> {
     connection
         .prepare_cached(

@@ -20,7 +20,7 @@ use super::effects::Effects;
 use super::people::PeopleUpdate;
 use crate::events::Publication;
 use crate::model::ListDiff;
-use crate::state::unread::{Effect, HeadOutcome};
+use crate::state::unread::{Activity, Effect, HeadOutcome};
 use crate::state::{MessageOutcome, State};
 use crate::store::{Change, Replacement};
 
@@ -229,19 +229,32 @@ pub(crate) fn apply_event(
             last_seq,
             last_activity_ms,
             mentioned,
-            ..
+            first_seq,
+            unread,
+            mentions,
         } => {
-            let effect = state.on_activity(
-                &community_id,
-                &channel_id,
+            let activity = Activity {
+                first_seq,
                 last_seq,
-                last_activity_ms,
+                at_ms: last_activity_ms,
+                unread,
+                mentions,
                 mentioned,
-                out,
-            );
-            if effect == Some(Effect::Gap) {
-                fx.dirty_heads.insert(community_id.clone());
-                fx.touched.insert((community_id, channel_id));
+            };
+            let effect = state.on_activity(&community_id, &channel_id, &activity, out);
+            match effect {
+                None | Some(Effect::Duplicate) => {}
+                Some(effect) => {
+                    if effect == Effect::Gap {
+                        fx.dirty_heads.insert(community_id.clone());
+                    }
+                    fx.touched
+                        .insert((community_id.clone(), channel_id.clone()));
+                }
+            }
+            if effect.is_some() {
+                // A timeline open on it still gets every message (fetched, §9.5).
+                fx.activity.push((community_id, channel_id, last_seq));
             }
         }
         Event::MessageChanged { change } => apply_change(state, change, fx, out),
@@ -483,7 +496,12 @@ fn apply_change(
             tracing::debug!(channel = %change.channel_id, "change for a channel not held; skipped");
         }
         Some(effect) => {
-            if effect == Effect::Gap {
+            // An unfocused place of a large community gets only the changes that move
+            // counts: a jump in its change numbers loses no count (the rest is caught
+            // up when it is focused).
+            if effect == Effect::Gap
+                && !state.partial_changes(&change.community_id, &change.channel_id)
+            {
                 fx.dirty_heads.insert(change.community_id.clone());
             }
             if effect != Effect::Duplicate {

@@ -5,10 +5,22 @@
 
 use std::collections::BTreeSet;
 
-use community_protocol::{ChannelHead, ChannelId, CommunityId, Message, MessageChange};
+use community_protocol::{ChannelHead, ChannelId, CommunityId, Message, MessageChange, Seq};
 
 use crate::state::State;
 use crate::store::{Change, Replacement};
+
+/// What the sync task does with a batch's effects: the store writes, the communities
+/// whose heads to refetch, the channels with activity.
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    /// Store writes, in order.
+    pub changes: Vec<Change>,
+    /// Communities whose counts are estimates now.
+    pub dirty_heads: BTreeSet<CommunityId>,
+    /// Channels with slow-path activity up to a sequence.
+    pub activity: Vec<(CommunityId, ChannelId, Seq)>,
+}
 
 /// What a batch did besides changing the state.
 #[derive(Debug, Default)]
@@ -28,11 +40,13 @@ pub(crate) struct Effects {
     pub touched: BTreeSet<(CommunityId, ChannelId)>,
     /// Communities whose counts are estimates now: refetch their heads.
     pub dirty_heads: BTreeSet<CommunityId>,
+    /// Channels with slow-path activity up to a sequence (their messages were not sent).
+    pub activity: Vec<(CommunityId, ChannelId, Seq)>,
 }
 
 impl Effects {
     /// The store writes of the batch: the collected changes, then messages and heads.
-    pub(crate) fn into_changes(mut self, state: &State) -> (Vec<Change>, BTreeSet<CommunityId>) {
+    pub(crate) fn into_changes(mut self, state: &State) -> Written {
         if !self.messages.is_empty() {
             self.changes
                 .push(Change::Messages(std::mem::take(&mut self.messages)));
@@ -60,7 +74,11 @@ impl Effects {
         if !heads.is_empty() {
             self.changes.push(Change::Heads(heads));
         }
-        (self.changes, self.dirty_heads)
+        Written {
+            changes: self.changes,
+            dirty_heads: self.dirty_heads,
+            activity: self.activity,
+        }
     }
 
     pub(super) fn snapshot_of(&mut self, state: &State, community_id: &CommunityId) {

@@ -40,7 +40,8 @@ impl HistoryReader {
 /// Largest page the protocol allows.
 const PAGE: u32 = 100;
 
-/// After a sync: for every channel that has cached messages and whose head is beyond
+/// After a sync: for every channel that has cached messages (one query lists them) and
+/// whose head is beyond
 /// them, fetch the holes between the oldest cached message and the head, at most the
 /// `catch_up_limit` newest sequences per channel (older history is fetched when read).
 /// Holes, not just what lies above the newest cached message: events that arrived
@@ -69,8 +70,23 @@ pub(crate) async fn catch_up(reader: &HistoryReader, catch_up_limit: u32) -> boo
             })
             .collect()
     });
+    // One query for the channels with a cache, rather than one per channel: a new
+    // device in 10,000 channels would spend most of its login asking an empty cache.
+    let cached: std::collections::HashSet<ChannelId> = match reader.store.cached_channels().await {
+        Ok(cached) => cached
+            .into_iter()
+            .map(|(_, channel_id, _)| channel_id)
+            .collect(),
+        Err(error) => {
+            tracing::info!(%error, "catch-up interrupted");
+            return false;
+        }
+    };
     let limit = u64::from(catch_up_limit.max(1));
     for (community_id, channel_id, last_seq) in channels {
+        if !cached.contains(&channel_id) {
+            continue;
+        }
         if let Err(error) =
             catch_up_channel(reader, &community_id, &channel_id, last_seq, limit).await
         {
@@ -113,6 +129,32 @@ async fn catch_up_channel(
         fetch_after(reader, community_id, channel_id, low - 1, high, true).await?;
     }
     Ok(())
+}
+
+/// Brings an open timeline up to `last_seq` when its messages were not sent whole
+/// (slow-path activity, or a focus that just began, §9.5): fetches what lies above the
+/// newest cached message, at most the `limit` newest sequences (the newest page when
+/// nothing is cached), and publishes them. Older holes are filled when read.
+pub(crate) async fn fetch_recent(
+    reader: &HistoryReader,
+    community_id: &CommunityId,
+    channel_id: &ChannelId,
+    last_seq: Seq,
+    limit: u64,
+) -> Result<(), SdkError> {
+    let cached_max = reader.store.max_seq(channel_id.clone()).await?;
+    let after = if cached_max == 0 {
+        last_seq.saturating_sub(u64::from(PAGE))
+    } else {
+        cached_max.max(last_seq.saturating_sub(limit.max(1)))
+    };
+    if after >= last_seq {
+        return Ok(());
+    }
+    let span = tracing::debug_span!("sync.fetch_recent", channel = %channel_id, after, last_seq);
+    fetch_after(reader, community_id, channel_id, after, last_seq, true)
+        .instrument(span)
+        .await
 }
 
 /// Fetches the messages in `(after, up_to]` from the server into the cache, page by page;

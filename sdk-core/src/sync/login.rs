@@ -43,6 +43,7 @@ impl Processor {
                 self.cx.phase.send_replace(Phase::Ended(reason));
                 self.set_sync_state(SyncState::Offline);
             }
+            Inbound::MemberList(list) => self.cx.member_lists.install(&list),
             Inbound::Event { .. } | Inbound::Malformed { .. } => {}
         }
     }
@@ -56,6 +57,7 @@ impl Processor {
         } else {
             self.needs_sync = true;
             self.replay_until = None;
+            self.new_session_forgets();
             self.cx
                 .applied_seq
                 .store(logged_in.event_seq, Ordering::Release);

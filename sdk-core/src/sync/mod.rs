@@ -21,8 +21,11 @@
 //! `CaughtUp` once everything the server had at login is applied.
 
 mod apply;
+#[cfg(test)]
+mod apply_tests;
 mod changes;
 mod effects;
+mod focus;
 mod history;
 mod login;
 mod people;
@@ -68,6 +71,10 @@ pub(crate) struct SyncContext {
     pub phase: Arc<watch::Sender<Phase>>,
     pub applied_seq: Arc<AtomicU64>,
     pub outbox_wake: Arc<Notify>,
+    /// The place the app shows (the newest live timeline).
+    pub focus: watch::Receiver<Option<crate::focus::Place>>,
+    /// The session's member list subscription.
+    pub member_lists: Arc<crate::member_list::MemberLists>,
 }
 
 /// Work for the sync task besides the connection's items.
@@ -83,6 +90,10 @@ enum Job {
     Behind(Vec<(CommunityId, ChannelId)>),
     /// A repair of channels behind in their change sequence ended.
     RepairDone { complete: bool },
+    /// The fetch of open timelines' messages ended; what it could not fetch.
+    TimelinesFetched {
+        unfinished: Vec<(CommunityId, ChannelId, community_protocol::Seq)>,
+    },
 }
 
 /// The way into the sync task for API answers. Cheap to clone.
@@ -130,6 +141,7 @@ pub(crate) fn spawn(
         behind: BTreeSet::new(),
         repair: None,
         typing_expiry: None,
+        focus: focus::FocusState::default(),
     };
     let task = tokio::spawn(processor.run(jobs).instrument(span));
     (Applier(jobs_tx), task)
@@ -162,6 +174,8 @@ struct Processor {
     repair: Option<JoinHandle<()>>,
     /// When the next typing indicator runs out (the client's clock), if one shows.
     typing_expiry: Option<i64>,
+    /// Focus, open timelines to fetch (large communities).
+    focus: focus::FocusState,
 }
 
 impl Drop for Processor {
@@ -170,6 +184,9 @@ impl Drop for Processor {
             task.abort();
         }
         if let Some(task) = self.repair.take() {
+            task.abort();
+        }
+        if let Some(task) = self.focus.fetching.take() {
             task.abort();
         }
     }
@@ -210,6 +227,12 @@ impl Processor {
                     () = typing_timer(self.typing_expiry), if self.typing_expiry.is_some() => {
                         self.expire_typing();
                     }
+                    changed = self.cx.focus.changed(), if !self.focus.watch_closed => {
+                        // Acted on once the queue is drained (`sync_focus`).
+                        if changed.is_err() {
+                            self.focus.watch_closed = true;
+                        }
+                    }
                     else => return,
                 }
             }
@@ -237,6 +260,9 @@ impl Processor {
         if !self.dirty.is_empty() {
             self.refetch_heads().await;
         }
+        self.sync_focus().await;
+        self.resubscribe_member_list().await;
+        self.start_timeline_fetch();
         if !self.behind.is_empty() && self.repair.is_none() {
             self.start_repair();
         }
@@ -262,6 +288,7 @@ impl Processor {
                 }
             }
             Job::Behind(channels) => self.behind.extend(channels),
+            Job::TimelinesFetched { unfinished } => self.timelines_fetched(unfinished),
             Job::RepairDone { complete } => {
                 self.repair = None;
                 if !complete {
@@ -305,17 +332,30 @@ impl Processor {
             return;
         }
         let count = events.len();
-        let (mut changes, dirty) = self.cx.cell.update(|state, out| {
+        let lists = self.cx.member_lists.clone();
+        let written = self.cx.cell.update(|state, out| {
             let mut fx = Effects::default();
             for event in events {
-                apply_event(state, event, &mut fx, out);
+                match event {
+                    // The member list lives beside the state (§22.2).
+                    Event::MemberListUpdate {
+                        community_id,
+                        total,
+                        online,
+                        sections,
+                        ops,
+                    } => lists.on_update(&community_id, total, online, sections, ops),
+                    event => apply_event(state, event, &mut fx, out),
+                }
             }
             fx.into_changes(state)
         });
+        let mut changes = written.changes;
         if let Some(seq) = last_seq {
             changes.push(Change::LastEventSeq(seq));
         }
-        self.dirty.extend(dirty);
+        self.dirty.extend(written.dirty_heads);
+        self.note_activity(written.activity);
         tracing::trace!(count, ?last_seq, "events applied");
         self.write(changes).await;
         if let Some(seq) = last_seq {
@@ -328,15 +368,16 @@ impl Processor {
 
     /// Applies API answers.
     async fn apply_updates(&mut self, updates: Vec<LocalUpdate>) {
-        let (changes, dirty) = self.cx.cell.update(|state, out| {
+        let written = self.cx.cell.update(|state, out| {
             let mut fx = Effects::default();
             for update in updates {
                 apply_local(state, update, &mut fx, out);
             }
             fx.into_changes(state)
         });
-        self.dirty.extend(dirty);
-        self.write(changes).await;
+        self.dirty.extend(written.dirty_heads);
+        self.note_activity(written.activity);
+        self.write(written.changes).await;
     }
 
     /// Writes a batch and publishes the messages that were new to the cache or changed;
@@ -349,7 +390,29 @@ impl Processor {
             Ok(applied) => {
                 publish_new_messages(self.cx.cell.hub(), applied.new_messages);
                 publish_updated(self.cx.cell.hub(), applied.updated_messages);
-                self.behind.extend(applied.behind);
+                // An unfocused place of a large community misses changes by design; it
+                // is caught up when focused (`sync_focus`) or while a timeline shows it,
+                // not otherwise.
+                let partial: Vec<bool> = self.cx.cell.read(|state| {
+                    applied
+                        .behind
+                        .iter()
+                        .map(|(community_id, channel_id)| {
+                            state.partial_changes(community_id, channel_id)
+                        })
+                        .collect()
+                });
+                let hub = self.cx.cell.hub();
+                let behind: Vec<_> = applied
+                    .behind
+                    .into_iter()
+                    .zip(partial)
+                    .filter(|((community_id, channel_id), partial)| {
+                        !partial || hub.has_timeline(community_id, channel_id)
+                    })
+                    .map(|(channel, _)| channel)
+                    .collect();
+                self.behind.extend(behind);
             }
             Err(error) => {
                 // The state is ahead of the file; the next sync brings the file back in step.

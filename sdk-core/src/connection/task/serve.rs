@@ -230,6 +230,11 @@ impl Task {
                 Outcome::Result(_) => {}
             }
         }
+        if let Outcome::Result(Response::MemberList(list)) = &outcome {
+            // The windows' starting point, in wire order with the events.
+            self.inbound
+                .push(Inbound::MemberList(Box::new(list.clone())));
+        }
         if let Some(reply) = live.pending.remove(&id) {
             let result: Result<Response, community_protocol::ApiError> = outcome.into();
             let _ = reply.send(result.map_err(SdkError::Api));

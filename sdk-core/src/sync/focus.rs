@@ -1,0 +1,213 @@
+//! What the sync task does for large communities (protocol §9.5, §22): it tells the
+//! server which place the app shows (`focus`), catches that place up from the answer's
+//! head, fetches the messages of open timelines that only got `channel_activity`, and
+//! follows the member list again when the server forgot it.
+//!
+//! All of it runs once the queue is drained and only while the session is ready (never
+//! offline: the newest wish is sent on the next login). A new session starts with no
+//! focus and no member list on the server; a resumed one keeps both.
+
+use std::collections::BTreeMap;
+
+use community_protocol::focus::Focus;
+use community_protocol::member_list::SubscribeMemberList;
+use community_protocol::{ChannelId, CommunityId, Seq, op};
+use tracing::Instrument;
+
+use super::history::{self, HistoryReader};
+use super::{BehindReports, Job, LocalUpdate, Processor};
+use crate::error::SdkError;
+use crate::focus::Place;
+use crate::phase::Phase;
+
+/// The large-community side of the sync task's state.
+#[derive(Default)]
+pub(super) struct FocusState {
+    /// What the server's session focuses now (`None`: nothing, as a new session).
+    pub server: Option<Place>,
+    /// Whether the focus watch is still connected to its tracker.
+    pub watch_closed: bool,
+    /// Open timelines whose messages are to be fetched, up to a sequence.
+    pub wanted: BTreeMap<(CommunityId, ChannelId), Seq>,
+    /// The task fetching them.
+    pub fetching: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Processor {
+    /// Channels that got activity: those with an open timeline get their messages.
+    pub(super) fn note_activity(&mut self, activity: Vec<(CommunityId, ChannelId, Seq)>) {
+        for (community_id, channel_id, last_seq) in activity {
+            if self.cx.cell.hub().has_timeline(&community_id, &channel_id) {
+                let wanted = self
+                    .focus
+                    .wanted
+                    .entry((community_id, channel_id))
+                    .or_default();
+                *wanted = (*wanted).max(last_seq);
+            }
+        }
+    }
+
+    /// A session that did not resume: the server holds no focus and no member list.
+    pub(super) fn new_session_forgets(&mut self) {
+        self.focus.server = None;
+        self.cx.cell.update(|state, _| state.focused = None);
+        self.cx.member_lists.on_new_session();
+    }
+
+    /// The timeline fetch ended; what it could not fetch is fetched later.
+    pub(super) fn timelines_fetched(&mut self, unfinished: Vec<(CommunityId, ChannelId, Seq)>) {
+        self.focus.fetching = None;
+        for (community_id, channel_id, last_seq) in unfinished {
+            let wanted = self
+                .focus
+                .wanted
+                .entry((community_id, channel_id))
+                .or_default();
+            *wanted = (*wanted).max(last_seq);
+        }
+    }
+
+    /// Sends `focus` when the place the app shows differs from the server's; applies the
+    /// answer's head (exact counts) and catches the place up (messages, and changes in a
+    /// large community).
+    pub(super) async fn sync_focus(&mut self) {
+        if *self.cx.phase.borrow() != Phase::Ready {
+            return;
+        }
+        let wanted = self.cx.focus.borrow_and_update().clone();
+        if wanted == self.focus.server {
+            return;
+        }
+        let span = tracing::debug_span!(
+            "sync.focus",
+            channel = wanted.as_ref().map(|p| p.channel_id.as_str()).unwrap_or("")
+        );
+        let connection = self.cx.connection.clone();
+        let request = Focus {
+            community_id: wanted.as_ref().map(|p| p.community_id.clone()),
+            channel_id: wanted.as_ref().map(|p| p.channel_id.clone()),
+        };
+        let answer = self
+            .await_draining(
+                async move { connection.call(op::Focus(request)).await }.instrument(span),
+            )
+            .await;
+        match answer {
+            Ok(focused) => {
+                self.focus.server = wanted.clone();
+                let place = wanted
+                    .as_ref()
+                    .map(|p| (p.community_id.clone(), p.channel_id.clone()));
+                self.cx.cell.update(|state, _| state.focused = place);
+                let (Some(place), Some(head)) = (wanted, focused.head) else {
+                    return;
+                };
+                let large = self.cx.cell.read(|state| {
+                    state
+                        .community(&place.community_id)
+                        .is_some_and(|c| c.info.member_count > state.limits.large_community_members)
+                });
+                let last_seq = head.last_seq;
+                self.apply_updates(vec![LocalUpdate::Head(head)]).await;
+                let key = (place.community_id.clone(), place.channel_id.clone());
+                let entry = self.focus.wanted.entry(key.clone()).or_default();
+                *entry = (*entry).max(last_seq);
+                if large {
+                    // Changes were not sent while unfocused: fetch them (§9.7).
+                    self.behind.insert(key);
+                }
+            }
+            Err(SdkError::Api(error)) => {
+                // Refused (a server that does not know `focus`): do not ask again.
+                tracing::debug!(%error, "focus refused");
+                self.focus.server = wanted;
+            }
+            Err(error) => tracing::debug!(%error, "focus postponed"),
+        }
+    }
+
+    /// Fetches the messages of open timelines noted by [`note_activity`] and focus, in
+    /// the background; its end comes back as a job.
+    pub(super) fn start_timeline_fetch(&mut self) {
+        if *self.cx.phase.borrow() != Phase::Ready
+            || self.focus.fetching.is_some()
+            || self.focus.wanted.is_empty()
+        {
+            return;
+        }
+        let wanted = std::mem::take(&mut self.focus.wanted);
+        let reader = HistoryReader {
+            store: self.cx.store.clone(),
+            cell: self.cx.cell.clone(),
+            connection: Some(self.cx.connection.clone()),
+            behind: Some(BehindReports(self.jobs_tx.clone())),
+        };
+        let limit = u64::from(self.cx.catch_up_limit.max(1));
+        let report = self.jobs_tx.clone();
+        let task = async move {
+            let mut unfinished = Vec::new();
+            for ((community_id, channel_id), last_seq) in wanted {
+                if !unfinished.is_empty() {
+                    unfinished.push((community_id, channel_id, last_seq));
+                    continue;
+                }
+                if let Err(error) =
+                    history::fetch_recent(&reader, &community_id, &channel_id, last_seq, limit)
+                        .await
+                {
+                    // Interrupted (connection lost): kept for the next drain.
+                    tracing::debug!(%error, "timeline fetch interrupted");
+                    unfinished.push((community_id, channel_id, last_seq));
+                }
+            }
+            if let Some(report) = report.upgrade() {
+                let _ = report.send(Job::TimelinesFetched { unfinished }).await;
+            }
+        };
+        self.focus.fetching = Some(tokio::spawn(
+            task.instrument(tracing::debug_span!("sync.fetch_timelines")),
+        ));
+    }
+
+    /// Follows the member list again when the server forgot it or a window did not fit;
+    /// the answer reaches the windows through the event stream (a `Reset`).
+    pub(super) async fn resubscribe_member_list(&mut self) {
+        if *self.cx.phase.borrow() != Phase::Ready {
+            return;
+        }
+        let Some((id, _)) = self.cx.member_lists.take_resubscribe() else {
+            return;
+        };
+        let lists = self.cx.member_lists.clone();
+        let connection = self.cx.connection.clone();
+        let span = tracing::debug_span!("sync.member_list");
+        let answer = self
+            .await_draining(
+                async move {
+                    let _order = lists.order.lock().await;
+                    // The ranges may have moved meanwhile: ask for the current ones.
+                    let Some(current) = lists.current(id) else {
+                        return Ok(());
+                    };
+                    connection
+                        .call(op::SubscribeMemberList(SubscribeMemberList {
+                            community_id: current.community_id,
+                            ranges: current.ranges,
+                        }))
+                        .await
+                        .map(|_| ())
+                }
+                .instrument(span),
+            )
+            .await;
+        match answer {
+            Ok(()) => {}
+            Err(SdkError::Api(error)) => self.cx.member_lists.fail(id, error),
+            Err(error) => {
+                tracing::debug!(%error, "member list subscription postponed");
+                self.cx.member_lists.retry_later(id);
+            }
+        }
+    }
+}
