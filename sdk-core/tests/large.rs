@@ -158,8 +158,7 @@ impl Server {
                                 protocol_version: PROTOCOL_VERSION,
                                 server: "scripted".into(),
                                 heartbeat_interval_ms: 30_000,
-                                max_frame_bytes: 1 << 20,
-                            }),
+                                max_frame_bytes: 1 << 20, compression: None, }),
                             ClientFrame::Heartbeat { .. } => {
                                 Some(ServerFrame::HeartbeatAck { event_seq: 0 })
                             }
