@@ -4,7 +4,8 @@
 //! sends the events. It checks the wiring the unit tests cannot: exact counts from
 //! `channel_activity` without a heads refetch, focus following the live timelines, the
 //! messages of an open but unfocused timeline fetched, and the member list windows kept
-//! in step, re-subscribed after a misfit, replaced and unsubscribed.
+//! in step, re-subscribed after a misfit, replaced and unsubscribed — every frame after
+//! `welcome` arriving compressed (`deflate`, §1).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -136,12 +137,22 @@ impl Server {
             let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
                 return;
             };
+            // Once the client offered `deflate`, every frame goes compressed (binary), so
+            // the whole test also proves the SDK reads compressed frames (§1).
+            let mut deflate = false;
+            let wire = |frame: &ServerFrame, deflate: bool| {
+                let text = codec::encode_server(frame).expect("encode");
+                if deflate {
+                    WsMessage::binary(codec::deflate(&text))
+                } else {
+                    WsMessage::text(text)
+                }
+            };
             loop {
                 tokio::select! {
                     frame = outgoing.recv() => {
                         let Some(frame) = frame else { return };
-                        let text = codec::encode_server(&frame).expect("encode");
-                        if ws.send(WsMessage::text(text)).await.is_err() {
+                        if ws.send(wire(&frame, deflate)).await.is_err() {
                             return;
                         }
                     }
@@ -154,11 +165,22 @@ impl Server {
                         };
                         let frame = codec::decode_client(text.as_str(), 1 << 20).expect("decode");
                         let reply = match frame {
-                            ClientFrame::Hello { .. } => Some(ServerFrame::Welcome {
-                                protocol_version: PROTOCOL_VERSION,
-                                server: "scripted".into(),
-                                heartbeat_interval_ms: 30_000,
-                                max_frame_bytes: 1 << 20, compression: None, }),
+                            ClientFrame::Hello { compression, .. } => {
+                                assert_eq!(compression, [codec::COMPRESSION_DEFLATE]);
+                                let welcome = ServerFrame::Welcome {
+                                    protocol_version: PROTOCOL_VERSION,
+                                    server: "scripted".into(),
+                                    heartbeat_interval_ms: 30_000,
+                                    max_frame_bytes: 1 << 20,
+                                    compression: Some(codec::COMPRESSION_DEFLATE.into()),
+                                };
+                                // The welcome itself still travels as text.
+                                if ws.send(wire(&welcome, false)).await.is_err() {
+                                    return;
+                                }
+                                deflate = true;
+                                None
+                            }
                             ClientFrame::Heartbeat { .. } => {
                                 Some(ServerFrame::HeartbeatAck { event_seq: 0 })
                             }
@@ -174,8 +196,7 @@ impl Server {
                             }
                         };
                         if let Some(frame) = reply {
-                            let text = codec::encode_server(&frame).expect("encode");
-                            if ws.send(WsMessage::text(text)).await.is_err() {
+                            if ws.send(wire(&frame, deflate)).await.is_err() {
                                 return;
                             }
                         }

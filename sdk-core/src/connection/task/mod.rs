@@ -287,6 +287,17 @@ async fn next_incoming(stream: &mut Stream) -> Option<Result<Read, String>> {
                 };
                 return Some(Ok(read));
             }
+            // A large frame compressed by the server (only after `welcome` agreed on
+            // `deflate`, PROTOCOL.md §1).
+            Ok(WsMessage::Binary(bytes)) => {
+                let read = match codec::inflate(&bytes, codec::MAX_INFLATED_BYTES)
+                    .and_then(|text| codec::decode_incoming(&text))
+                {
+                    Ok(incoming) => Read::Frame(incoming),
+                    Err(error) => Read::Unreadable(error.to_string()),
+                };
+                return Some(Ok(read));
+            }
             Ok(WsMessage::Close(_)) => return None,
             Ok(_) => {}
             Err(error) => return Some(Err(error.to_string())),
