@@ -5,12 +5,19 @@
 //! connection produces them, at most `max_pending_responses` at a time); events are not:
 //! they stay in the session's ring buffer, and the outbox only wakes the writer. A goodbye
 //! (from this connection, the hub or the server) is remembered here until written.
+//!
+//! Event wake-ups are coalesced under load ([`Coalescer`]): a writer that wrote less than
+//! a window ago is not woken for each new event; it is put on the coalescer's list, and
+//! one timer wakes everything on that list once per window. The first event after a quiet
+//! window wakes the writer at once, so latency is unchanged at low rates, while a flood
+//! costs one socket write per connection per window instead of one per event.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use community_protocol::GoodbyeReason;
 use futures_util::task::AtomicWaker;
@@ -69,7 +76,7 @@ struct State {
 /// What the writer has to do now.
 pub(crate) struct Work {
     /// Encoded frames to write first, in order.
-    pub frames: Vec<String>,
+    pub frames: VecDeque<String>,
     /// A session whose events the writer streams from now on.
     pub attach: Option<Arc<Session>>,
     /// Set when the connection must end after the frames.
@@ -117,6 +124,12 @@ pub(crate) struct Outbox {
     wake: Signal,
     space: Notify,
     max_pending: usize,
+    /// Coalesces event wake-ups under load (none: every event wakes the writer).
+    coalescer: Option<Arc<Coalescer>>,
+    /// When the writer last took events, in µs since the coalescer's epoch (0: never).
+    wrote_at: AtomicU64,
+    /// True while the outbox is on the coalescer's list.
+    deferred: AtomicBool,
 }
 
 impl Outbox {
@@ -128,7 +141,16 @@ impl Outbox {
             wake: Signal::default(),
             space: Notify::new(),
             max_pending: max_pending.max(1),
+            coalescer: None,
+            wrote_at: AtomicU64::new(0),
+            deferred: AtomicBool::new(false),
         }
+    }
+
+    /// The same outbox, its event wake-ups coalesced by `coalescer` under load.
+    pub fn with_coalescer(mut self, coalescer: Arc<Coalescer>) -> Self {
+        self.coalescer = Some(coalescer);
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -185,6 +207,31 @@ impl Outbox {
         self.wake.notify();
     }
 
+    /// New events at `now` in the attached session: wakes the writer at once, unless it
+    /// took events less than the coalescing window ago; then the coalescer wakes it when
+    /// the window ends (see the module documentation).
+    pub fn wake_events(self: &Arc<Self>, now: Instant) {
+        if let Some(coalescer) = &self.coalescer {
+            let wrote_at = self.wrote_at.load(Ordering::Relaxed);
+            if wrote_at != 0 && coalescer.micros(now) < wrote_at + coalescer.window_us {
+                if !self.deferred.swap(true, Ordering::AcqRel) && !coalescer.defer(self) {
+                    self.deferred.store(false, Ordering::Release);
+                    self.wake.notify();
+                }
+                return;
+            }
+        }
+        self.wake.notify();
+    }
+
+    /// The writer takes events now (the start of its coalescing window).
+    pub fn taking_events(&self) {
+        if let Some(coalescer) = &self.coalescer {
+            let now = coalescer.micros(Instant::now()).max(1);
+            self.wrote_at.store(now, Ordering::Relaxed);
+        }
+    }
+
     /// True when an ending was asked for.
     pub fn is_ending(&self) -> bool {
         self.lock().ending.is_some()
@@ -194,12 +241,14 @@ impl Outbox {
     pub fn take(&self) -> Work {
         let mut state = self.lock();
         let work = Work {
-            frames: state.frames.drain(..).collect(),
+            frames: std::mem::take(&mut state.frames),
             attach: state.attach.take(),
             ending: state.ending.clone(),
         };
         drop(state);
-        self.space.notify_waiters();
+        if !work.frames.is_empty() {
+            self.space.notify_waiters();
+        }
         work
     }
 
@@ -207,6 +256,89 @@ impl Outbox {
     /// came while nobody waited is kept, so none is lost). Only the writer calls this.
     pub async fn woken(&self) {
         self.wake.wait().await;
+    }
+}
+
+/// Wakes writers whose event wake-ups were deferred, once per window, from one timer
+/// task for the whole server (see the module documentation). The task starts with the
+/// first deferral and stops after a second without any.
+pub(crate) struct Coalescer {
+    window_us: u64,
+    epoch: Instant,
+    state: Mutex<Deferred>,
+}
+
+#[derive(Default)]
+struct Deferred {
+    outboxes: Vec<Arc<Outbox>>,
+    /// True while the timer task runs.
+    ticking: bool,
+}
+
+/// Windows without a deferral before the timer task stops.
+const IDLE_TICKS: u32 = 100;
+
+impl Coalescer {
+    /// A coalescer with this window (at least 1 ms).
+    pub fn new(window: Duration) -> Self {
+        Self {
+            window_us: u64::try_from(window.as_micros())
+                .unwrap_or(u64::MAX)
+                .max(1_000),
+            epoch: Instant::now(),
+            state: Mutex::new(Deferred::default()),
+        }
+    }
+
+    fn micros(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.epoch).as_micros()).unwrap_or(u64::MAX)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Deferred> {
+        // A plain list and a flag: keep going after a panic.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Puts `outbox` on the list for the next tick (starting the timer task if needed).
+    /// False when no timer can run (no runtime here): the caller wakes the writer itself.
+    fn defer(self: &Arc<Self>, outbox: &Arc<Outbox>) -> bool {
+        let mut state = self.lock();
+        if !state.ticking {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                return false;
+            };
+            state.ticking = true;
+            runtime.spawn(Arc::clone(self).tick());
+        }
+        state.outboxes.push(Arc::clone(outbox));
+        true
+    }
+
+    /// The timer task: every window, wakes the writers deferred meanwhile.
+    async fn tick(self: Arc<Self>) {
+        let window = Duration::from_micros(self.window_us);
+        let mut idle = 0;
+        let mut due = Vec::new();
+        loop {
+            tokio::time::sleep(window).await;
+            {
+                let mut state = self.lock();
+                if state.outboxes.is_empty() {
+                    idle += 1;
+                    if idle >= IDLE_TICKS {
+                        state.ticking = false;
+                        return;
+                    }
+                    continue;
+                }
+                idle = 0;
+                std::mem::swap(&mut state.outboxes, &mut due);
+            }
+            for outbox in due.drain(..) {
+                outbox.deferred.store(false, Ordering::Release);
+                outbox.wake.notify();
+            }
+        }
     }
 }
 
