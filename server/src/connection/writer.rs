@@ -113,6 +113,7 @@ async fn write_batch(
     let Some(session) = session else {
         return Ok(());
     };
+    outbox.taking_events();
     // Bounded: each round takes at most a batch, and stops when the session has nothing
     // more or is no longer ours; a goodbye asked for meanwhile is written first. After
     // the last round the writer wakes itself to come back (after serving the outbox).
@@ -121,7 +122,6 @@ async fn write_batch(
             return Ok(());
         }
         events.clear();
-        outbox.taking_events();
         match session.take_events(outbox.id, events) {
             Taken::Events(0) | Taken::Detached => return Ok(()),
             Taken::Events(_) => {

@@ -6,11 +6,18 @@
 //! they stay in the session's ring buffer, and the outbox only wakes the writer. A goodbye
 //! (from this connection, the hub or the server) is remembered here until written.
 //!
-//! Event wake-ups are coalesced under load ([`Coalescer`]): a writer that wrote less than
-//! a window ago is not woken for each new event; it is put on the coalescer's list, and
-//! one timer wakes everything on that list once per window. The first event after a quiet
-//! window wakes the writer at once, so latency is unchanged at low rates, while a flood
-//! costs one socket write per connection per window instead of one per event.
+//! Event wake-ups go through the server's [`Coalescer`] when there is one. It wakes the
+//! writers from one task, a chunk at a time, yielding between chunks: a fan-out to
+//! thousands of connections never queues thousands of writer tasks ahead of everything
+//! else (the next request of the sender, another community's requests), so requests keep
+//! being handled while the writers drain, and a writer that has not run yet takes the
+//! newer events in the same write. Under load wake-ups are also coalesced in time: a
+//! writer that took events less than its window ago is woken when the window ends, not
+//! for each event. The first event after a quiet window is woken at the next turn of the
+//! task, so latency is unchanged at low rates, while a flood costs one socket write per
+//! connection per window instead of one per event. The window starts short and doubles
+//! (up to a cap) while every wake-up of the writer is a coalesced one, i.e. while the
+//! load lasts; any other wake-up resets it.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
@@ -128,8 +135,12 @@ pub(crate) struct Outbox {
     coalescer: Option<Arc<Coalescer>>,
     /// When the writer last took events, in µs since the coalescer's epoch (0: never).
     wrote_at: AtomicU64,
+    /// The current coalescing window, µs.
+    window_us: AtomicU64,
     /// True while the outbox is on the coalescer's list.
     deferred: AtomicBool,
+    /// True when the coalescer woke the writer (its window then grows).
+    coalesced: AtomicBool,
 }
 
 impl Outbox {
@@ -143,7 +154,9 @@ impl Outbox {
             max_pending: max_pending.max(1),
             coalescer: None,
             wrote_at: AtomicU64::new(0),
+            window_us: AtomicU64::new(0),
             deferred: AtomicBool::new(false),
+            coalesced: AtomicBool::new(false),
         }
     }
 
@@ -207,27 +220,41 @@ impl Outbox {
         self.wake.notify();
     }
 
-    /// New events at `now` in the attached session: wakes the writer at once, unless it
-    /// took events less than the coalescing window ago; then the coalescer wakes it when
-    /// the window ends (see the module documentation).
-    pub fn wake_events(self: &Arc<Self>, now: Instant) {
-        if let Some(coalescer) = &self.coalescer {
-            let wrote_at = self.wrote_at.load(Ordering::Relaxed);
-            if wrote_at != 0 && coalescer.micros(now) < wrote_at + coalescer.window_us {
-                if !self.deferred.swap(true, Ordering::AcqRel) && !coalescer.defer(self) {
-                    self.deferred.store(false, Ordering::Release);
-                    self.wake.notify();
-                }
-                return;
-            }
+    /// New events at `now` in the attached session: the writer is woken by the coalescer
+    /// (at its next turn, or when the writer's window ends if it took events less than
+    /// its window ago), or at once without a coalescer or when `urgent` (so many events
+    /// wait that the writer must not wait for its window: the backlog counts towards the
+    /// slow-consumer limit). See the module documentation.
+    pub fn wake_events(self: &Arc<Self>, now: Instant, urgent: bool) {
+        let Some(coalescer) = self.coalescer.as_ref().filter(|_| !urgent) else {
+            self.wake.notify();
+            return;
+        };
+        // Already due to run, or already on the coalescer's list: it takes these events.
+        if self.wake.pending.load(Ordering::Acquire) || self.deferred.swap(true, Ordering::AcqRel) {
+            return;
         }
-        self.wake.notify();
+        let wrote_at = self.wrote_at.load(Ordering::Relaxed);
+        let due = wrote_at + self.window_us.load(Ordering::Relaxed);
+        let later = (wrote_at != 0 && coalescer.micros(now) < due).then_some(due);
+        if !coalescer.defer(self, later) {
+            self.deferred.store(false, Ordering::Release);
+            self.wake.notify();
+        }
     }
 
-    /// The writer takes events now (the start of its coalescing window).
+    /// The writer takes events now: the start of its next coalescing window, twice as
+    /// long as the last one (up to the cap) when the coalescer woke it, else the shortest.
     pub fn taking_events(&self) {
         if let Some(coalescer) = &self.coalescer {
             let now = coalescer.micros(Instant::now()).max(1);
+            let window = if self.coalesced.swap(false, Ordering::AcqRel) {
+                let last = self.window_us.load(Ordering::Relaxed);
+                (last * 2).clamp(coalescer.min_us, coalescer.max_us)
+            } else {
+                coalescer.min_us
+            };
+            self.window_us.store(window, Ordering::Relaxed);
             self.wrote_at.store(now, Ordering::Relaxed);
         }
     }
@@ -259,34 +286,45 @@ impl Outbox {
     }
 }
 
-/// Wakes writers whose event wake-ups were deferred, once per window, from one timer
-/// task for the whole server (see the module documentation). The task starts with the
-/// first deferral and stops after a second without any.
+/// Wakes the writers of event wake-ups, from one task for the whole server, a chunk at a
+/// time, and those whose coalescing window has not ended when it ends (see the module
+/// documentation). The task starts with the first wake-up and stops after a second
+/// without any.
 pub(crate) struct Coalescer {
-    window_us: u64,
+    min_us: u64,
+    max_us: u64,
     epoch: Instant,
     state: Mutex<Deferred>,
+    kick: Notify,
 }
 
 #[derive(Default)]
 struct Deferred {
-    outboxes: Vec<Arc<Outbox>>,
-    /// True while the timer task runs.
-    ticking: bool,
+    /// Outboxes to wake at the task's next turn.
+    now: Vec<Arc<Outbox>>,
+    /// Outboxes to wake when their windows end (µs since the epoch).
+    later: Vec<(Arc<Outbox>, u64)>,
+    /// True while the task runs.
+    running: bool,
 }
 
-/// Windows without a deferral before the timer task stops.
-const IDLE_TICKS: u32 = 100;
+/// Writers woken before the task yields to the others.
+const WAKE_CHUNK: usize = 128;
+
+/// How long the task waits without any wake-up before it stops.
+const IDLE: Duration = Duration::from_secs(1);
 
 impl Coalescer {
-    /// A coalescer with this window (at least 1 ms).
-    pub fn new(window: Duration) -> Self {
+    /// A coalescer whose windows start at `min` (at least 1 ms) and grow to `max` under a
+    /// lasting load.
+    pub fn new(min: Duration, max: Duration) -> Self {
+        let us = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1_000);
         Self {
-            window_us: u64::try_from(window.as_micros())
-                .unwrap_or(u64::MAX)
-                .max(1_000),
+            min_us: us(min),
+            max_us: us(max).max(us(min)),
             epoch: Instant::now(),
             state: Mutex::new(Deferred::default()),
+            kick: Notify::new(),
         }
     }
 
@@ -295,49 +333,77 @@ impl Coalescer {
     }
 
     fn lock(&self) -> MutexGuard<'_, Deferred> {
-        // A plain list and a flag: keep going after a panic.
+        // Plain lists and a flag: keep going after a panic.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Puts `outbox` on the list for the next tick (starting the timer task if needed).
-    /// False when no timer can run (no runtime here): the caller wakes the writer itself.
-    fn defer(self: &Arc<Self>, outbox: &Arc<Outbox>) -> bool {
+    /// Puts `outbox` on the list for the task's next turn, or until `later` (starting the
+    /// task if needed). False when no task can run (no runtime here): the caller wakes
+    /// the writer itself.
+    fn defer(self: &Arc<Self>, outbox: &Arc<Outbox>, later: Option<u64>) -> bool {
         let mut state = self.lock();
-        if !state.ticking {
+        if !state.running {
             let Ok(runtime) = tokio::runtime::Handle::try_current() else {
                 return false;
             };
-            state.ticking = true;
-            runtime.spawn(Arc::clone(self).tick());
+            state.running = true;
+            runtime.spawn(Arc::clone(self).run());
         }
-        state.outboxes.push(Arc::clone(outbox));
+        match later {
+            Some(due) => state.later.push((Arc::clone(outbox), due)),
+            None => {
+                if state.now.is_empty() {
+                    self.kick.notify_one();
+                }
+                state.now.push(Arc::clone(outbox));
+            }
+        }
         true
     }
 
-    /// The timer task: every window, wakes the writers deferred meanwhile.
-    async fn tick(self: Arc<Self>) {
-        let window = Duration::from_micros(self.window_us);
-        let mut idle = 0;
-        let mut due = Vec::new();
+    /// The task: wakes what is due, a chunk at a time; then waits for a kick, or for the
+    /// next tick (every half of the shortest window) while windows are pending.
+    async fn run(self: Arc<Self>) {
+        let tick = Duration::from_micros(self.min_us / 2);
+        let slack = self.min_us / 4;
+        let mut quiet = false;
+        let mut due: Vec<(Arc<Outbox>, bool)> = Vec::new();
         loop {
-            tokio::time::sleep(window).await;
-            {
+            let kicked = self.kick.notified();
+            tokio::pin!(kicked);
+            kicked.as_mut().enable();
+            let waiting = {
                 let mut state = self.lock();
-                if state.outboxes.is_empty() {
-                    idle += 1;
-                    if idle >= IDLE_TICKS {
-                        state.ticking = false;
-                        return;
+                let now = self.micros(Instant::now()) + slack;
+                due.extend(state.now.drain(..).map(|outbox| (outbox, false)));
+                state.later.retain(|(outbox, at)| {
+                    let ended = *at <= now;
+                    if ended {
+                        due.push((Arc::clone(outbox), true));
                     }
-                    continue;
+                    !ended
+                });
+                if due.is_empty() && state.later.is_empty() && quiet {
+                    state.running = false;
+                    return;
                 }
-                idle = 0;
-                std::mem::swap(&mut state.outboxes, &mut due);
+                !state.later.is_empty()
+            };
+            quiet = false;
+            if !due.is_empty() {
+                for chunk in due.chunks(WAKE_CHUNK) {
+                    for (outbox, coalesced) in chunk {
+                        outbox.coalesced.store(*coalesced, Ordering::Release);
+                        outbox.deferred.store(false, Ordering::Release);
+                        outbox.wake.notify();
+                    }
+                    tokio::task::yield_now().await;
+                }
+                due.clear();
+                continue;
             }
-            for outbox in due.drain(..) {
-                outbox.deferred.store(false, Ordering::Release);
-                outbox.wake.notify();
-            }
+            let wait = if waiting { tick } else { IDLE };
+            quiet = tokio::time::timeout(wait, kicked).await.is_err() && !waiting;
         }
     }
 }
@@ -395,6 +461,67 @@ mod tests {
         let work = outbox.take();
         assert_eq!(work.frames, vec!["0".to_string(), "1".to_string()]);
         assert_eq!(work.ending, Some(Ending::Close));
+    }
+
+    fn coalesced(id: u64) -> Arc<Outbox> {
+        let coalescer = Arc::new(Coalescer::new(
+            Duration::from_millis(10),
+            Duration::from_millis(40),
+        ));
+        Arc::new(Outbox::new(id, 4).with_coalescer(coalescer))
+    }
+
+    #[tokio::test]
+    async fn a_quiet_writer_is_woken_for_new_events() {
+        let outbox = coalesced(1);
+        outbox.wake_events(Instant::now(), false);
+        tokio::time::timeout(Duration::from_secs(5), outbox.woken())
+            .await
+            .unwrap();
+        assert!(!outbox.deferred.load(Ordering::Acquire));
+    }
+
+    #[tokio::test]
+    async fn a_busy_writer_is_woken_once_when_its_window_ends() {
+        let outbox = coalesced(1);
+        outbox.taking_events();
+        for _ in 0..100 {
+            outbox.wake_events(Instant::now(), false);
+        }
+        {
+            let coalescer = outbox.coalescer.as_ref().unwrap();
+            let state = coalescer.lock();
+            let queued = state.now.len() + state.later.len();
+            assert!(queued <= 1, "one entry for any number of events");
+        }
+        tokio::time::timeout(Duration::from_secs(5), outbox.woken())
+            .await
+            .unwrap();
+        // The window doubles at each coalesced wake-up, up to the cap, and falls back to
+        // the shortest after any other.
+        let coalescer = Arc::clone(outbox.coalescer.as_ref().unwrap());
+        let window = || outbox.window_us.load(Ordering::Relaxed);
+        outbox.taking_events();
+        let first = window();
+        assert!(first == coalescer.min_us || first == 2 * coalescer.min_us);
+        for _ in 0..4 {
+            let before = window();
+            outbox.coalesced.store(true, Ordering::Release);
+            outbox.taking_events();
+            assert_eq!(window(), (2 * before).min(coalescer.max_us));
+        }
+        assert_eq!(window(), coalescer.max_us);
+        outbox.taking_events();
+        assert_eq!(window(), coalescer.min_us);
+    }
+
+    #[test]
+    fn without_a_runtime_events_wake_the_writer_directly() {
+        let outbox = coalesced(1);
+        outbox.taking_events();
+        outbox.wake_events(Instant::now(), false);
+        assert!(outbox.wake.pending.load(Ordering::Acquire));
+        assert!(!outbox.deferred.load(Ordering::Acquire));
     }
 
     #[tokio::test]

@@ -207,8 +207,17 @@ impl Session {
                 )));
             }
         } else {
-            attachment.outbox.wake_events(now);
+            // Woken at once when the backlog nears the limit: a coalescing window must
+            // never turn a fast reader into a slow consumer.
+            let urgent = live_backlog >= self.urgent_backlog();
+            attachment.outbox.wake_events(now, urgent);
         }
+    }
+
+    /// Unsent events from which the writer is woken at once, whatever its coalescing
+    /// window: a quarter of the queue capacity, at most a batch.
+    fn urgent_backlog(&self) -> u64 {
+        (self.queue_capacity / 4).clamp(1, TAKE_BATCH) as u64
     }
 
     /// Attaches a connection: its writer will send every event after `from_seq`. Any
