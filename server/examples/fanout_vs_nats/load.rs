@@ -162,7 +162,7 @@ pub async fn phase(
     crowd: &Crowd,
     members: u64,
     publisher: &mut impl Publish,
-    server: &Process,
+    server: &Stat,
     load: Load,
 ) -> std::io::Result<Phase> {
     let Load {
@@ -224,16 +224,35 @@ pub async fn phase(
     })
 }
 
-/// A server process, measured through `/proc/<pid>`.
+/// A server process (killed when dropped).
 pub struct Process {
     pub child: std::process::Child,
 }
 
 impl Process {
+    /// Its figures.
+    pub fn stat(&self) -> Stat {
+        Stat {
+            pid: self.child.id(),
+        }
+    }
+
+    /// Resident memory, KiB.
+    pub fn rss_kib(&self) -> u64 {
+        self.stat().rss_kib()
+    }
+}
+
+/// A process's figures, read from `/proc/<pid>`.
+#[derive(Debug, Clone, Copy)]
+pub struct Stat {
+    pid: u32,
+}
+
+impl Stat {
     /// User + system CPU time of the whole process (all threads), µs.
     pub fn cpu_us(&self) -> u64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
         // The fields after the command name (which may hold spaces) in parentheses.
         let rest = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
         let fields: Vec<&str> = rest.split(' ').collect();
@@ -251,7 +270,7 @@ impl Process {
 
     /// Resident memory, KiB.
     pub fn rss_kib(&self) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid))
             .unwrap_or_default()
             .lines()
             .find_map(|line| line.strip_prefix("VmRSS:"))
@@ -262,6 +281,21 @@ impl Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
+        // SIGTERM first (a wrapper such as a profiler then stops its child too), SIGKILL
+        // after 5 s.
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            // SAFETY: kill only sends a signal to the process we started.
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

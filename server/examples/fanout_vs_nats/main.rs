@@ -33,9 +33,10 @@
 //! target/release/examples/fanout_vs_nats --clients 1000,5000
 //! ```
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 
@@ -48,7 +49,7 @@ mod wire;
 #[path = "../shared/wire.rs"]
 mod shared_wire;
 
-use load::{Crowd, Load, Phase, Process, phase};
+use load::{Crowd, Load, Phase, Process, Publish, Stat, phase};
 
 /// The name this bench gives in its `hello`.
 const CLIENT_NAME: &str = "fanout-vs-nats";
@@ -194,7 +195,7 @@ async fn run_ours(
     settle().await;
     let idle = per_connection_kib(&server.process, before, n);
     let mut sender = ours::Sender::new(&server, "sender", &community, &channel).await?;
-    let p = &server.process;
+    let p = &server.process.stat();
     let members = n as u64;
     phase(
         &crowd,
@@ -255,8 +256,8 @@ async fn run_nats(args: &Args, n: usize, template: &str) -> Result<Row, BoxError
     server.subscribe("community.A", n, &mut crowd).await?;
     settle().await;
     let idle = per_connection_kib(&server.process, before, n);
-    let mut publisher = nats::Publisher::new(&server, "community.A", template).await?;
-    let p = &server.process;
+    let mut publisher = nats::Publisher::new(&server.addr, "community.A", template).await?;
+    let p = &server.process.stat();
     let members = n as u64;
     phase(
         &crowd,
@@ -333,47 +334,12 @@ async fn isolation_ours(args: &Args, bin: &std::path::Path) -> Result<Isolation,
     let sample = Arc::new(std::sync::Mutex::new(String::new()));
     server.subscribe(&members[..n], &mut crowd, &sample).await?;
     let mut flood = ours::Sender::new(&server, "sender", &a, &a_channel).await?;
-    let mut quiet = ours::Sender::new(&server, "quiet", &b, &b_channel).await?;
-    settle().await;
-    let p = &server.process;
-    let quiet_crowd = Crowd::default();
-    let flooding = phase(
-        &crowd,
-        n as u64,
-        &mut flood,
-        p,
-        Load {
-            messages: flood_messages(args),
-            rate: 0,
-            window: args.window,
-        },
-    );
-    let sending = async {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let messages = args.isolation_rate * args.isolation_seconds;
-        let measured = phase(
-            &quiet_crowd,
-            0,
-            &mut quiet,
-            p,
-            Load {
-                messages,
-                rate: args.isolation_rate,
-                window: args.window,
-            },
-        )
-        .await;
-        (measured, tokio::time::Instant::now())
+    let quiet = {
+        let server = Arc::clone(&server);
+        move || async move { ours::Sender::new(&server, "quiet", &b, &b_channel).await }
     };
-    let ((flood, flood_end), (quiet, quiet_end)) = tokio::join!(
-        async { (flooding.await, tokio::time::Instant::now()) },
-        sending
-    );
-    Ok(Isolation {
-        quiet: quiet?,
-        flood: flood?,
-        overlapped: flood_end > quiet_end,
-    })
+    let stat = server.process.stat();
+    isolation(args, &crowd, &mut flood, stat, quiet).await
 }
 
 async fn isolation_nats(args: &Args, template: &str) -> Result<Isolation, BoxError> {
@@ -381,46 +347,75 @@ async fn isolation_nats(args: &Args, template: &str) -> Result<Isolation, BoxErr
     let server = nats::start(&args.nats_bin).await?;
     let mut crowd = Crowd::default();
     server.subscribe("community.A", n, &mut crowd).await?;
-    let mut flood = nats::Publisher::new(&server, "community.A", template).await?;
-    let mut quiet = nats::Publisher::new(&server, "community.B", template).await?;
-    settle().await;
-    let p = &server.process;
-    let quiet_crowd = Crowd::default();
-    let flooding = phase(
-        &crowd,
-        n as u64,
-        &mut flood,
-        p,
-        Load {
-            messages: flood_messages(args),
-            rate: 0,
-            window: args.window,
-        },
-    );
-    let sending = async {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let messages = args.isolation_rate * args.isolation_seconds;
-        let measured = phase(
-            &quiet_crowd,
-            0,
-            &mut quiet,
-            p,
-            Load {
-                messages,
-                rate: args.isolation_rate,
-                window: args.window,
-            },
-        )
-        .await;
-        (measured, tokio::time::Instant::now())
+    let mut flood = nats::Publisher::new(&server.addr, "community.A", template).await?;
+    let quiet = {
+        let (addr, template) = (server.addr.clone(), template.to_owned());
+        move || async move { nats::Publisher::new(&addr, "community.B", &template).await }
     };
-    let ((flood, flood_end), (quiet, quiet_end)) = tokio::join!(
-        async { (flooding.await, tokio::time::Instant::now()) },
-        sending
-    );
+    let stat = server.process.stat();
+    isolation(args, &crowd, &mut flood, stat, quiet).await
+}
+
+/// Floods community A through `flood` while the quiet community's publisher (made by
+/// `quiet`) sends at `--isolation-rate` on a thread and runtime of its own, so that its
+/// acknowledgements are read at once, not behind thousands of subscriber tasks.
+async fn isolation<P, Q, F>(
+    args: &Args,
+    crowd: &Crowd,
+    flood: &mut impl Publish,
+    stat: Stat,
+    quiet: Q,
+) -> Result<Isolation, BoxError>
+where
+    P: Publish,
+    Q: FnOnce() -> F + Send + 'static,
+    F: Future<Output = Result<P, BoxError>>,
+{
+    let load = Load {
+        messages: args.isolation_rate * args.isolation_seconds,
+        rate: args.isolation_rate,
+        window: args.window,
+    };
+    let (ready, is_ready) = std::sync::mpsc::channel();
+    let (go, started) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || -> Result<(Phase, Instant), String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async move {
+            let mut publisher = quiet().await.map_err(|e| e.to_string())?;
+            let _ = ready.send(());
+            started.recv().map_err(|e| e.to_string())?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let measured = phase(&Crowd::default(), 0, &mut publisher, &stat, load)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok((measured, Instant::now()))
+        })
+    });
+    tokio::task::block_in_place(|| is_ready.recv_timeout(Duration::from_secs(60)))?;
+    settle().await;
+    go.send(())?;
+    let flood_load = Load {
+        messages: flood_messages(args),
+        rate: 0,
+        window: args.window,
+    };
+    let flood = phase(
+        crowd,
+        args.isolation_clients as u64,
+        flood,
+        &stat,
+        flood_load,
+    )
+    .await?;
+    let flood_end = Instant::now();
+    let (quiet, quiet_end) = tokio::task::block_in_place(|| thread.join())
+        .map_err(|_| "the quiet sender panicked")??;
     Ok(Isolation {
-        quiet: quiet?,
-        flood: flood?,
+        quiet,
+        flood,
         overlapped: flood_end > quiet_end,
     })
 }

@@ -139,8 +139,8 @@ pub struct Publisher {
 impl Publisher {
     /// Connects a publisher on `subject`; the payload is `template` with its `t=<µs>`
     /// stamp replaced at each send.
-    pub async fn new(server: &Server, subject: &str, template: &str) -> Result<Self, BoxError> {
-        let (mut reader, writer) = nats_connect(&server.addr, BUFFER).await?;
+    pub async fn new(addr: &str, subject: &str, template: &str) -> Result<Self, BoxError> {
+        let (mut reader, writer) = nats_connect(addr, BUFFER).await?;
         let at = template.find("t=").ok_or("no stamp in the template")? + 2;
         let digits = template[at..]
             .bytes()

@@ -47,14 +47,23 @@ pub fn start(bin: &std::path::Path) -> Result<Server, BoxError> {
         .spawn()?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let process = Process { child };
+    // "community-server listening on 127.0.0.1:PORT (WebSocket ws://…)" (a wrapper such
+    // as a profiler may print lines before it).
+    let mut stdout = BufReader::new(stdout);
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    // "community-server listening on 127.0.0.1:PORT (WebSocket ws://…)"
-    let addr = line
-        .split_whitespace()
-        .nth(3)
-        .ok_or_else(|| format!("unexpected first line {line:?}"))?
-        .to_owned();
+    let addr = loop {
+        line.clear();
+        if stdout.read_line(&mut line)? == 0 {
+            return Err("community-server stopped before listening".into());
+        }
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+        }
+    };
     eprintln!("  community-server pid {} on {addr}", process.child.id());
     Ok(Server { process, addr, dir })
 }

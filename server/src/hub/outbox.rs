@@ -6,18 +6,19 @@
 //! they stay in the session's ring buffer, and the outbox only wakes the writer. A goodbye
 //! (from this connection, the hub or the server) is remembered here until written.
 //!
-//! Event wake-ups go through the server's [`Coalescer`] when there is one. It wakes the
-//! writers from one task, a chunk at a time, yielding between chunks: a fan-out to
-//! thousands of connections never queues thousands of writer tasks ahead of everything
-//! else (the next request of the sender, another community's requests), so requests keep
-//! being handled while the writers drain, and a writer that has not run yet takes the
-//! newer events in the same write. Under load wake-ups are also coalesced in time: a
+//! Under load (see [`Coalescer`]: about 100,000 events a second or more) event wake-ups
+//! go through the server's coalescer; below that every event wakes its writer at once.
+//! The coalescer wakes the writers from one task, a chunk at a time, yielding between
+//! chunks: a fan-out to thousands of connections never queues thousands of writer tasks
+//! ahead of everything else (the sender's next request, another community's requests),
+//! so requests keep being handled while the writers drain, and a writer that has not run
+//! yet takes the newer events in the same write. Wake-ups are also coalesced in time: a
 //! writer that took events less than its window ago is woken when the window ends, not
-//! for each event. The first event after a quiet window is woken at the next turn of the
-//! task, so latency is unchanged at low rates, while a flood costs one socket write per
-//! connection per window instead of one per event. The window starts short and doubles
-//! (up to a cap) while every wake-up of the writer is a coalesced one, i.e. while the
-//! load lasts; any other wake-up resets it.
+//! for each event, so a flood costs one socket write per connection per window instead
+//! of one per event. The window starts short and doubles (up to a cap) while every
+//! wake-up of the writer is a coalesced one, i.e. while the flood lasts; any other
+//! wake-up resets it. A session whose unsent backlog nears the slow-consumer limit wakes
+//! its writer at once, whatever the window.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
@@ -230,13 +231,19 @@ impl Outbox {
             self.wake.notify();
             return;
         };
+        // Under a light load every event wakes the writer at once.
+        let now = coalescer.micros(now);
+        if !coalescer.busy(now) {
+            self.wake.notify();
+            return;
+        }
         // Already due to run, or already on the coalescer's list: it takes these events.
         if self.wake.pending.load(Ordering::Acquire) || self.deferred.swap(true, Ordering::AcqRel) {
             return;
         }
         let wrote_at = self.wrote_at.load(Ordering::Relaxed);
         let due = wrote_at + self.window_us.load(Ordering::Relaxed);
-        let later = (wrote_at != 0 && coalescer.micros(now) < due).then_some(due);
+        let later = (wrote_at != 0 && now < due).then_some(due);
         if !coalescer.defer(self, later) {
             self.deferred.store(false, Ordering::Release);
             self.wake.notify();
@@ -296,7 +303,21 @@ pub(crate) struct Coalescer {
     epoch: Instant,
     state: Mutex<Deferred>,
     kick: Notify,
+    /// Start of the current counting period (µs since the epoch).
+    period_at: AtomicU64,
+    /// Event wake-ups asked for in the current period.
+    period_events: AtomicU64,
+    /// True when the last period saw at least [`BUSY_EVENTS`] per [`PERIOD_US`].
+    busy: AtomicBool,
 }
+
+/// The period over which event wake-ups are counted, µs.
+const PERIOD_US: u64 = 10_000;
+
+/// Event wake-ups per period from which the server counts as busy: only then are
+/// wake-ups held for a window (about 100,000 events per second, e.g. 100 messages a
+/// second to 1,000 members). Below that every event is woken at the next turn.
+const BUSY_EVENTS: u64 = 1_000;
 
 #[derive(Default)]
 struct Deferred {
@@ -325,7 +346,29 @@ impl Coalescer {
             epoch: Instant::now(),
             state: Mutex::new(Deferred::default()),
             kick: Notify::new(),
+            period_at: AtomicU64::new(0),
+            period_events: AtomicU64::new(0),
+            busy: AtomicBool::new(false),
         }
+    }
+
+    /// Counts one event wake-up at `now` (µs); true when the server is busy: the last
+    /// counting period saw at least [`BUSY_EVENTS`] per [`PERIOD_US`].
+    fn busy(&self, now: u64) -> bool {
+        let start = self.period_at.load(Ordering::Relaxed);
+        let elapsed = now.saturating_sub(start);
+        if elapsed >= PERIOD_US
+            && self
+                .period_at
+                .compare_exchange(start, now, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            let events = self.period_events.swap(0, Ordering::AcqRel);
+            let rate = events.saturating_mul(PERIOD_US) / elapsed.max(1);
+            self.busy.store(rate >= BUSY_EVENTS, Ordering::Release);
+        }
+        self.period_events.fetch_add(1, Ordering::AcqRel);
+        self.busy.load(Ordering::Acquire)
     }
 
     fn micros(&self, at: Instant) -> u64 {
@@ -484,6 +527,9 @@ mod tests {
     #[tokio::test]
     async fn a_busy_writer_is_woken_once_when_its_window_ends() {
         let outbox = coalesced(1);
+        if let Some(coalescer) = &outbox.coalescer {
+            coalescer.busy.store(true, Ordering::Release);
+        }
         outbox.taking_events();
         for _ in 0..100 {
             outbox.wake_events(Instant::now(), false);
@@ -513,6 +559,17 @@ mod tests {
         assert_eq!(window(), coalescer.max_us);
         outbox.taking_events();
         assert_eq!(window(), coalescer.min_us);
+    }
+
+    #[test]
+    fn the_server_counts_as_busy_only_under_load() {
+        let coalescer = Coalescer::new(Duration::from_millis(10), Duration::from_millis(40));
+        assert!(!coalescer.busy(PERIOD_US), "a period starts");
+        for i in 0..BUSY_EVENTS {
+            coalescer.busy(PERIOD_US + i % PERIOD_US);
+        }
+        assert!(coalescer.busy(2 * PERIOD_US + 1), "a busy period ended");
+        assert!(!coalescer.busy(10 * PERIOD_US), "a quiet one ended");
     }
 
     #[test]
