@@ -129,7 +129,9 @@ pub struct Phase {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    pub ack_p50_ms: f64,
     pub ack_p99_ms: f64,
+    pub ack_max_ms: f64,
 }
 
 /// The value at quantile `q` of sorted `values`, in ms.
@@ -220,7 +222,9 @@ pub async fn phase(
         p50_ms: quantile_ms(&all, 0.5),
         p99_ms: quantile_ms(&all, 0.99),
         max_ms: all.last().map_or(0.0, |&m| f64::from(m) / 1000.0),
+        ack_p50_ms: quantile_ms(&acks, 0.5),
         ack_p99_ms: quantile_ms(&acks, 0.99),
+        ack_max_ms: acks.last().map_or(0.0, |&m| f64::from(m) / 1000.0),
     })
 }
 

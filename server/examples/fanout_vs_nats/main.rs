@@ -22,7 +22,9 @@
 //!   CPU per delivery.
 //!
 //! **Isolation** (N = `--isolation-clients`): one sender floods community A (N members
-//! online) while another sends `--isolation-rate` messages per second into community B;
+//! online; at each of `--isolation-flood-rates` messages per second, 0: as fast as the
+//! window allows) while another sends `--isolation-rate` messages per second into
+//! community B from a thread and runtime of its own;
 //! the p99 of B's acknowledgements.
 //!
 //! Run (release; `tests/bench/fanout-vs-nats.sh` builds, installs nats-server if missing
@@ -80,6 +82,10 @@ struct Args {
     /// Members of the flooded community in the isolation run (0: no isolation run).
     #[arg(long, default_value_t = 5000)]
     isolation_clients: usize,
+    /// Messages per second of the flood (0: as fast as `--window` allows), one isolation
+    /// run each.
+    #[arg(long, value_delimiter = ',', default_value = "0,20")]
+    isolation_flood_rates: Vec<u64>,
     /// Messages per second sent into the quiet community during the flood.
     #[arg(long, default_value_t = 50)]
     isolation_rate: u64,
@@ -141,12 +147,16 @@ async fn run(args: Args) -> Result<(), BoxError> {
         }
     }
     let mut isolation = Vec::new();
-    if args.isolation_clients > 0 {
+    for &rate in &args.isolation_flood_rates {
+        if args.isolation_clients == 0 {
+            break;
+        }
         if want("ours") {
-            isolation.push(("ours", isolation_ours(&args, &bin).await?));
+            isolation.push(("ours", rate, isolation_ours(&args, &bin, rate).await?));
         }
         if want("nats") {
-            isolation.push(("nats", isolation_nats(&args, &template(&sample)).await?));
+            let template = template(&sample);
+            isolation.push(("nats", rate, isolation_nats(&args, &template, rate).await?));
         }
     }
     summarize(&rows, &isolation);
@@ -318,12 +328,20 @@ struct Isolation {
     overlapped: bool,
 }
 
-/// Messages of the flood: enough to outlast the quiet community's sending.
-fn flood_messages(args: &Args) -> u64 {
-    (args.deliveries * 4 / args.isolation_clients.max(1) as u64).max(100)
+/// Messages of the flood at `rate`: enough to outlast the quiet community's sending.
+fn flood_messages(args: &Args, rate: u64) -> u64 {
+    if rate == 0 {
+        (args.deliveries * 4 / args.isolation_clients.max(1) as u64).max(100)
+    } else {
+        rate * (args.isolation_seconds + 2)
+    }
 }
 
-async fn isolation_ours(args: &Args, bin: &std::path::Path) -> Result<Isolation, BoxError> {
+async fn isolation_ours(
+    args: &Args,
+    bin: &std::path::Path,
+    rate: u64,
+) -> Result<Isolation, BoxError> {
     let n = args.isolation_clients;
     let server = Arc::new(ours::start(bin)?);
     let mut members = users(n);
@@ -339,10 +357,10 @@ async fn isolation_ours(args: &Args, bin: &std::path::Path) -> Result<Isolation,
         move || async move { ours::Sender::new(&server, "quiet", &b, &b_channel).await }
     };
     let stat = server.process.stat();
-    isolation(args, &crowd, &mut flood, stat, quiet).await
+    isolation(args, rate, &crowd, &mut flood, stat, quiet).await
 }
 
-async fn isolation_nats(args: &Args, template: &str) -> Result<Isolation, BoxError> {
+async fn isolation_nats(args: &Args, template: &str, rate: u64) -> Result<Isolation, BoxError> {
     let n = args.isolation_clients;
     let server = nats::start(&args.nats_bin).await?;
     let mut crowd = Crowd::default();
@@ -353,7 +371,7 @@ async fn isolation_nats(args: &Args, template: &str) -> Result<Isolation, BoxErr
         move || async move { nats::Publisher::new(&addr, "community.B", &template).await }
     };
     let stat = server.process.stat();
-    isolation(args, &crowd, &mut flood, stat, quiet).await
+    isolation(args, rate, &crowd, &mut flood, stat, quiet).await
 }
 
 /// Floods community A through `flood` while the quiet community's publisher (made by
@@ -361,6 +379,7 @@ async fn isolation_nats(args: &Args, template: &str) -> Result<Isolation, BoxErr
 /// acknowledgements are read at once, not behind thousands of subscriber tasks.
 async fn isolation<P, Q, F>(
     args: &Args,
+    flood_rate: u64,
     crowd: &Crowd,
     flood: &mut impl Publish,
     stat: Stat,
@@ -398,8 +417,8 @@ where
     settle().await;
     go.send(())?;
     let flood_load = Load {
-        messages: flood_messages(args),
-        rate: 0,
+        messages: flood_messages(args, flood_rate),
+        rate: flood_rate,
         window: args.window,
     };
     let flood = phase(
@@ -453,7 +472,7 @@ fn print_row(row: &Row) {
     }
 }
 
-fn summarize(rows: &[Row], isolation: &[(&str, Isolation)]) {
+fn summarize(rows: &[Row], isolation: &[(&str, u64, Isolation)]) {
     println!("| figure | N | ours | nats-server | ours / nats |\n| --- | --- | --- | --- | --- |");
     let find = |server: &str, n: usize| rows.iter().find(|r| r.server == server && r.clients == n);
     let mut ns: Vec<usize> = rows.iter().map(|r| r.clients).collect();
@@ -519,34 +538,55 @@ fn summarize(rows: &[Row], isolation: &[(&str, Isolation)]) {
             " KiB",
         );
     }
-    let get = |name: &str| isolation.iter().find(|(s, _)| *s == name).map(|(_, i)| i);
-    let (o, t) = (get("ours"), get("nats"));
-    if o.is_some() || t.is_some() {
+    let mut rates: Vec<u64> = isolation.iter().map(|(_, rate, _)| *rate).collect();
+    rates.dedup();
+    for rate in rates {
+        let get = |name: &str| {
+            isolation
+                .iter()
+                .find(|(s, r, _)| *s == name && *r == rate)
+                .map(|(_, _, i)| i)
+        };
+        let (o, t) = (get("ours"), get("nats"));
         let n = isolation_n(o.or(t));
+        let flood = if rate == 0 {
+            "max".to_owned()
+        } else {
+            format!("{rate} msg/s")
+        };
         line(
-            "Isolation: p99 ack in B while A floods",
+            &format!("Isolation (A floods at {flood}): p99 ack in B"),
             n,
             o.map(|i| i.quiet.ack_p99_ms),
             t.map(|i| i.quiet.ack_p99_ms),
             " ms",
         );
         line(
-            "Isolation: A's flood deliveries/s (thousands)",
+            &format!("Isolation (A floods at {flood}): p50 ack in B"),
+            n,
+            o.map(|i| i.quiet.ack_p50_ms),
+            t.map(|i| i.quiet.ack_p50_ms),
+            " ms",
+        );
+        line(
+            &format!("Isolation (A floods at {flood}): A's deliveries/s (thousands)"),
             n,
             o.map(|i| i.flood.per_second / 1e3),
             t.map(|i| i.flood.per_second / 1e3),
             "k",
         );
-        for (server, i) in isolation {
-            eprintln!(
-                "  {server} isolation: B acks p50-ish n/a, p99 {:.2} ms over {} sends; flood {} of {} deliveries; flood outlasted B's sending: {}",
-                i.quiet.ack_p99_ms,
-                i.quiet.messages,
-                i.flood.delivered,
-                i.flood.expected,
-                i.overlapped
-            );
-        }
+    }
+    for (server, rate, i) in isolation {
+        eprintln!(
+            "  {server} isolation (flood rate {rate}): B acks p50 {:.2} ms p99 {:.2} ms max {:.2} ms over {} sends; flood {} of {} deliveries; flood outlasted B's sending: {}",
+            i.quiet.ack_p50_ms,
+            i.quiet.ack_p99_ms,
+            i.quiet.ack_max_ms,
+            i.quiet.messages,
+            i.flood.delivered,
+            i.flood.expected,
+            i.overlapped
+        );
     }
 }
 

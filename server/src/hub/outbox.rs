@@ -6,7 +6,7 @@
 //! they stay in the session's ring buffer, and the outbox only wakes the writer. A goodbye
 //! (from this connection, the hub or the server) is remembered here until written.
 //!
-//! Under load (see [`Coalescer`]: about 100,000 events a second or more) event wake-ups
+//! Under load (see [`Coalescer`]: about 20,000 events a second or more) event wake-ups
 //! go through the server's coalescer; below that every event wakes its writer at once.
 //! The coalescer wakes the writers from one task, a chunk at a time, yielding between
 //! chunks: a fan-out to thousands of connections never queues thousands of writer tasks
@@ -314,10 +314,10 @@ pub(crate) struct Coalescer {
 /// The period over which event wake-ups are counted, µs.
 const PERIOD_US: u64 = 10_000;
 
-/// Event wake-ups per period from which the server counts as busy: only then are
-/// wake-ups held for a window (about 100,000 events per second, e.g. 100 messages a
-/// second to 1,000 members). Below that every event is woken at the next turn.
-const BUSY_EVENTS: u64 = 1_000;
+/// Event wake-ups per period from which the server counts as busy (20,000 events a
+/// second, e.g. 20 messages a second to 1,000 members, or one message to 200 within
+/// 10 ms): only then do wake-ups go through the coalescer.
+const BUSY_EVENTS: u64 = 200;
 
 #[derive(Default)]
 struct Deferred {
@@ -353,7 +353,8 @@ impl Coalescer {
     }
 
     /// Counts one event wake-up at `now` (µs); true when the server is busy: the last
-    /// counting period saw at least [`BUSY_EVENTS`] per [`PERIOD_US`].
+    /// counting period or the current one saw at least [`BUSY_EVENTS`] per
+    /// [`PERIOD_US`].
     fn busy(&self, now: u64) -> bool {
         let start = self.period_at.load(Ordering::Relaxed);
         let elapsed = now.saturating_sub(start);
@@ -367,8 +368,8 @@ impl Coalescer {
             let rate = events.saturating_mul(PERIOD_US) / elapsed.max(1);
             self.busy.store(rate >= BUSY_EVENTS, Ordering::Release);
         }
-        self.period_events.fetch_add(1, Ordering::AcqRel);
-        self.busy.load(Ordering::Acquire)
+        let events = self.period_events.fetch_add(1, Ordering::AcqRel) + 1;
+        events >= BUSY_EVENTS || self.busy.load(Ordering::Acquire)
     }
 
     fn micros(&self, at: Instant) -> u64 {
@@ -565,10 +566,14 @@ mod tests {
     fn the_server_counts_as_busy_only_under_load() {
         let coalescer = Coalescer::new(Duration::from_millis(10), Duration::from_millis(40));
         assert!(!coalescer.busy(PERIOD_US), "a period starts");
-        for i in 0..BUSY_EVENTS {
-            coalescer.busy(PERIOD_US + i % PERIOD_US);
+        for i in 1..BUSY_EVENTS - 1 {
+            assert!(!coalescer.busy(PERIOD_US + i), "not yet");
         }
-        assert!(coalescer.busy(2 * PERIOD_US + 1), "a busy period ended");
+        assert!(
+            coalescer.busy(PERIOD_US + BUSY_EVENTS),
+            "busy within the period"
+        );
+        assert!(coalescer.busy(2 * PERIOD_US), "a busy period ended");
         assert!(!coalescer.busy(10 * PERIOD_US), "a quiet one ended");
     }
 
