@@ -330,7 +330,7 @@ struct Deferred {
 }
 
 /// Writers woken before the task yields to the others.
-const WAKE_CHUNK: usize = 128;
+const WAKE_CHUNK: usize = 32;
 
 /// How long the task waits without any wake-up before it stops.
 const IDLE: Duration = Duration::from_secs(1);
