@@ -296,7 +296,8 @@ impl Outbox {
 /// Wakes the writers of event wake-ups, from one task for the whole server, a chunk at a
 /// time, and those whose coalescing window has not ended when it ends (see the module
 /// documentation). The task starts with the first wake-up and stops after a second
-/// without any.
+/// without any. Lock order: a session's lock, then the coalescer's (wake-ups are asked
+/// for under the session's lock); the task holds only its own, never while waking.
 pub(crate) struct Coalescer {
     min_us: u64,
     max_us: u64,
