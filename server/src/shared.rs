@@ -1,11 +1,19 @@
 //! What every connection of one server shares: configuration, domain, hub, token key,
-//! the run state, and the ordering lock that keeps deliveries in commit order.
+//! the run state, the event wake-up coalescer, and the ordering locks that keep
+//! deliveries in commit order.
 //!
-//! Ordering: a mutating request runs `Domain::handle`, applies the membership changes and
-//! pushes the deliveries while holding one lock, on a blocking thread. So two messages
-//! committed one after the other in a channel reach every session in that order, and a
-//! login's community list (read under the same lock) never misses a membership change.
-//! Read-only requests skip the lock. Nothing awaits while holding it.
+//! Ordering ([`Ordering`]): a mutating request runs `Domain::handle`, applies the
+//! membership changes and pushes the deliveries while holding its *scope's* lock, on a
+//! blocking thread. The scope of a request naming a community (`community_id`, including
+//! `@me` for direct messages) is that community: requests of one community are ordered
+//! among themselves, so two messages committed one after the other in a channel reach
+//! every session in that order, while a flood in one community never makes a request of
+//! another wait behind its fan-out. Every other mutating request (profile, conversations,
+//! blocks, creating a community…) and a login's registration are *global*: they wait for
+//! the community scopes in flight and exclude them all while they run, so a login's
+//! community list never misses a membership change. Read-only requests take no lock.
+//! Nothing awaits while holding one. (The store has a single writer: two communities'
+//! commits still take turns there, but only for the commit itself.)
 //!
 //! Presence, typing and voice requests ([`Shared::handle_live`]) are answered by the hub,
 //! in memory: they take no ordering lock and write nothing; their authorisation reads
@@ -15,16 +23,18 @@
 //! channels), and `sync` / community snapshots get the voice participants added
 //! ([`Hub::fill_voice`]).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use community_protocol::response::{PresenceList, VoiceList};
-use community_protocol::{ApiError, ErrorCode, Request, Response};
+use community_protocol::{ApiError, CommunityId, ErrorCode, Request, Response};
 use community_server_domain::Domain;
 use tokio::sync::{Notify, watch};
 
 use crate::ServerConfig;
+use crate::hub::outbox::Coalescer;
 use crate::hub::{Hub, JoinRefused, LiveConfig, Session, TypingKey};
 use crate::sockets::SocketCount;
 use crate::token::TokenKey;
@@ -52,7 +62,7 @@ pub(crate) struct ConnectionGuard<'a>(&'a ConnectionCount);
 
 impl Drop for ConnectionGuard<'_> {
     fn drop(&mut self) {
-        if self.0.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+        if self.0.live.fetch_sub(1, AtomicOrdering::AcqRel) == 1 {
             self.0.idle.notify_waiters();
         }
     }
@@ -61,13 +71,13 @@ impl Drop for ConnectionGuard<'_> {
 impl ConnectionCount {
     /// Counts one more connection until the guard is dropped.
     pub fn enter(&self) -> ConnectionGuard<'_> {
-        self.live.fetch_add(1, Ordering::AcqRel);
+        self.live.fetch_add(1, AtomicOrdering::AcqRel);
         ConnectionGuard(self)
     }
 
     /// Connections alive now.
     pub fn live(&self) -> usize {
-        self.live.load(Ordering::Acquire)
+        self.live.load(AtomicOrdering::Acquire)
     }
 
     /// Waits until no connection is alive, at most `timeout`. True when none is left.
@@ -103,8 +113,19 @@ pub(crate) struct Shared {
     pub connections: ConnectionCount,
     /// Open TCP connections (upgraded or not), bounded by `max_connections`.
     pub sockets: SocketCount,
-    order: Mutex<()>,
+    /// Coalesces the writers' event wake-ups under load.
+    pub coalescer: Arc<Coalescer>,
+    order: Ordering,
 }
+
+/// How long a busy writer's event wake-ups are coalesced at first (see [`Coalescer`]):
+/// a connection written to less than this ago gets its next events at the end of the
+/// window, in one write.
+pub(crate) const COALESCE_WINDOW: Duration = Duration::from_millis(10);
+
+/// The longest coalescing window, reached while a flood lasts (the window doubles at
+/// each coalesced write).
+pub(crate) const COALESCE_WINDOW_MAX: Duration = Duration::from_millis(40);
 
 impl Shared {
     /// Shared state for a server with this configuration, domain and key.
@@ -129,7 +150,8 @@ impl Shared {
             run: watch::channel(RunState::Running).0,
             connections: ConnectionCount::default(),
             sockets: SocketCount::default(),
-            order: Mutex::new(()),
+            coalescer: Arc::new(Coalescer::new(COALESCE_WINDOW, COALESCE_WINDOW_MAX)),
+            order: Ordering::default(),
         }
     }
 
@@ -158,10 +180,11 @@ impl Shared {
         }
         let shared = Arc::clone(self);
         let session = Arc::clone(session);
-        let ordered = !is_read_only(&request);
+        let scope = (!is_read_only(&request)).then(|| Scope::of(&request));
         let outcome = tokio::task::spawn_blocking(move || {
-            let _order =
-                ordered.then(|| shared.order.lock().unwrap_or_else(PoisonError::into_inner));
+            let lane = scope.as_ref().and_then(|scope| shared.order.lane(scope));
+            let _all = scope.as_ref().map(|scope| shared.order.all(scope));
+            let _lane = lane.as_deref().map(lock_lane);
             let handled = shared.domain.handle(&session.user_id, request)?;
             shared.hub.apply(&handled.membership);
             shared.hub.deliver(&handled.deliveries, Some(&session));
@@ -316,13 +339,13 @@ impl Shared {
     }
 
     /// Registers a new session in the hub with its user's communities, read under the
-    /// ordering lock so that no membership change slips between the read and the
+    /// global ordering scope so that no membership change slips between the read and the
     /// registration. The user becomes known to people operations (`Domain::user_seen`).
     pub async fn register(self: &Arc<Self>, session: &Arc<Session>) -> Result<(), ApiError> {
         let shared = Arc::clone(self);
         let session = Arc::clone(session);
         let outcome = tokio::task::spawn_blocking(move || {
-            let _order = shared.order.lock().unwrap_or_else(PoisonError::into_inner);
+            let _all = shared.order.all(&Scope::Global);
             shared.domain.user_seen(&session.user_id)?;
             let communities = shared.domain.joined_community_ids(&session.user_id)?;
             shared.hub.register(&session, communities);
@@ -344,6 +367,139 @@ impl Shared {
     pub fn run_state(&self) -> RunState {
         *self.run.borrow()
     }
+}
+
+/// What a mutating request is ordered with (see the module documentation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// The requests of one community (`@me`: all direct messages).
+    Community(CommunityId),
+    /// Everything: waits for the scopes in flight and excludes them.
+    Global,
+}
+
+impl Scope {
+    /// The scope of `request`: the community it names, else global.
+    pub fn of(request: &Request) -> Scope {
+        match community_of(request) {
+            Some(community) => Scope::Community(community.clone()),
+            None => Scope::Global,
+        }
+    }
+}
+
+/// The ordering locks: one per community that had a mutating request, under one
+/// reader-writer lock that global requests take exclusively. A community's lane is a few
+/// dozen bytes and stays for the server's life.
+#[derive(Default)]
+pub(crate) struct Ordering {
+    all: RwLock<()>,
+    lanes: Mutex<HashMap<CommunityId, Arc<Mutex<()>>>>,
+}
+
+/// Held while a request of some scope runs: the shared side of the outer lock for a
+/// community, its exclusive side for global.
+pub(crate) struct AllGuard<'a> {
+    _shared: Option<RwLockReadGuard<'a, ()>>,
+    _exclusive: Option<RwLockWriteGuard<'a, ()>>,
+}
+
+impl Ordering {
+    /// The lane of a community scope (none for the global scope). Lock it with
+    /// [`lock_lane`] after [`Ordering::all`].
+    pub fn lane(&self, scope: &Scope) -> Option<Arc<Mutex<()>>> {
+        let Scope::Community(community) = scope else {
+            return None;
+        };
+        // Only map updates happen under this lock.
+        let mut lanes = self.lanes.lock().unwrap_or_else(PoisonError::into_inner);
+        Some(Arc::clone(lanes.entry(community.clone()).or_default()))
+    }
+
+    /// The outer lock of `scope`: shared for a community, exclusive for global.
+    pub fn all(&self, scope: &Scope) -> AllGuard<'_> {
+        // The locks guard no data: a panic elsewhere leaves nothing inconsistent here.
+        match scope {
+            Scope::Community(_) => AllGuard {
+                _shared: Some(self.all.read().unwrap_or_else(PoisonError::into_inner)),
+                _exclusive: None,
+            },
+            Scope::Global => AllGuard {
+                _shared: None,
+                _exclusive: Some(self.all.write().unwrap_or_else(PoisonError::into_inner)),
+            },
+        }
+    }
+}
+
+/// Locks a community's lane (it guards no data: poisoning is ignored).
+pub(crate) fn lock_lane(lane: &Mutex<()>) -> MutexGuard<'_, ()> {
+    lane.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The community a request names, if any.
+fn community_of(request: &Request) -> Option<&CommunityId> {
+    use Request as R;
+    Some(match request {
+        R::DismissCommunity(p)
+        | R::LeaveCommunity(p)
+        | R::ListJoinRequests(p)
+        | R::GetCommunity(p)
+        | R::GetHeads(p)
+        | R::ListBans(p) => &p.community_id,
+        R::JoinCommunity(p) => &p.community_id,
+        R::InviteMembers(p) => &p.community_id,
+        R::DecideJoinRequest(p) => &p.community_id,
+        R::UpdateCommunity(p) => &p.community_id,
+        R::SetAttributes(p) => &p.community_id,
+        R::DeleteAttributes(p) => &p.community_id,
+        R::SetNotification(p) => &p.community_id,
+        R::ListMembers(p) => &p.community_id,
+        R::SetMemberRole(p) => &p.community_id,
+        R::KickMember(p) | R::TransferOwnership(p) | R::UnbanMember(p) => &p.community_id,
+        R::MuteMember(p) => &p.community_id,
+        R::SetMuteAll(p) => &p.community_id,
+        R::SetNickname(p) => &p.community_id,
+        R::CreateChannel(p) => &p.community_id,
+        R::UpdateChannel(p) => &p.community_id,
+        R::DeleteChannel(p)
+        | R::ListChannelMembers(p)
+        | R::ListPins(p)
+        | R::Typing(p)
+        | R::JoinVoice(p)
+        | R::ListVoice(p) => &p.community_id,
+        R::AddChannelMembers(p) | R::RemoveChannelMembers(p) => &p.community_id,
+        R::CreateCategory(p) => &p.community_id,
+        R::UpdateCategory(p) => &p.community_id,
+        R::DeleteCategory(p) => &p.community_id,
+        R::SendMessage(p) => &p.community_id,
+        R::GetMessages(p) => &p.community_id,
+        R::MarkRead(p) => &p.community_id,
+        R::EditMessage(p) => &p.community_id,
+        R::RecallMessage(p) | R::PinMessage(p) | R::UnpinMessage(p) | R::HideMessage(p) => {
+            &p.community_id
+        }
+        R::AddReaction(p) | R::RemoveReaction(p) => &p.community_id,
+        R::GetChanges(p) => &p.community_id,
+        R::CreateGroup(p) => &p.community_id,
+        R::UpdateGroup(p) => &p.community_id,
+        R::DeleteGroup(p) => &p.community_id,
+        R::ReorderGroups(p) => &p.community_id,
+        R::AssignGroup(p) | R::UnassignGroup(p) => &p.community_id,
+        R::SetChannelOverride(p) => &p.community_id,
+        R::SetCategoryOverride(p) => &p.community_id,
+        R::BanMember(p) => &p.community_id,
+        R::SetChannelNotification(p) => &p.community_id,
+        R::SetMemberFields(p) => &p.community_id,
+        R::CreateThread(p) => &p.community_id,
+        R::UpdateThread(p) => &p.community_id,
+        R::DeleteThread(p) | R::GetThread(p) | R::JoinThread(p) | R::LeaveThread(p) => {
+            &p.community_id
+        }
+        R::ListThreads(p) => &p.community_id,
+        R::ListJoinedThreads(p) => &p.community_id,
+        _ => return None,
+    })
 }
 
 /// How many times `join_voice` checks again when the community changed meanwhile.
@@ -407,6 +563,126 @@ mod tests {
         });
         drop(guard);
         assert!(waiter.await.unwrap());
+    }
+
+    use community_protocol::request::{CreateCommunity, Empty, SendMessage, SetProfile};
+    use community_protocol::{Mentions, MessageContent, Priority};
+
+    fn send(community: &CommunityId, channel: &community_protocol::ChannelId) -> Request {
+        Request::SendMessage(SendMessage {
+            community_id: community.clone(),
+            channel_id: channel.clone(),
+            idempotency_key: uuid::Uuid::new_v4().to_string(),
+            content: MessageContent::Text { text: "hi".into() },
+            mentions: Mentions::default(),
+            reply_to: None,
+            priority: Priority::Normal,
+            custom_data: String::new(),
+            forward_of: None,
+        })
+    }
+
+    #[test]
+    fn requests_are_ordered_by_the_community_they_name() {
+        let community = CommunityId::from("c1");
+        let channel = community_protocol::ChannelId::from("ch");
+        assert_eq!(
+            Scope::of(&send(&community, &channel)),
+            Scope::Community(community)
+        );
+        assert_eq!(
+            Scope::of(&Request::SetProfile(SetProfile::default())),
+            Scope::Global
+        );
+        assert_eq!(Scope::of(&Request::Logout(Empty {})), Scope::Global);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_busy_community_holds_up_neither_another_nor_itself_out_of_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path());
+        let domain = Domain::open(dir.path(), config.limits.clone()).unwrap();
+        let tokens = TokenKey::load_or_create(dir.path()).unwrap();
+        let shared = Arc::new(Shared::new(config, domain, tokens));
+        let ann = shared.hub.new_session(&"ann".into(), "");
+        shared.register(&ann).await.unwrap();
+        let mut communities = Vec::new();
+        for name in ["A", "B"] {
+            let create = Request::CreateCommunity(CreateCommunity {
+                name: name.into(),
+                ..Default::default()
+            });
+            let Ok(Response::Community(snapshot)) = shared.handle(&ann, create).await else {
+                panic!("no community {name}");
+            };
+            communities.push((snapshot.info.community_id, snapshot.info.default_channel_id));
+        }
+        let [(a, a_channel), (b, b_channel)] = &communities[..] else {
+            unreachable!()
+        };
+        // A's lane is taken, as by a long fan-out in A (held by another thread).
+        let lane = shared.order.lane(&Scope::Community(a.clone())).unwrap();
+        let (taken, lane_taken) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let holder = std::thread::spawn(move || {
+            let _held = lock_lane(&lane);
+            taken.send(()).unwrap();
+            released.recv().unwrap();
+        });
+        lane_taken.recv_timeout(Duration::from_secs(30)).unwrap();
+        let in_a = tokio::spawn({
+            let (shared, ann, request) =
+                (Arc::clone(&shared), Arc::clone(&ann), send(a, a_channel));
+            async move { shared.handle(&ann, request).await }
+        });
+        // B's send is answered while A's is still waiting for its lane.
+        let in_b = tokio::time::timeout(
+            Duration::from_secs(30),
+            shared.handle(&ann, send(b, b_channel)),
+        )
+        .await
+        .expect("B is not held up by A");
+        assert!(matches!(in_b, Ok(Response::MessageSent(_))));
+        assert!(!in_a.is_finished(), "A's send waits for A's lane");
+        release.send(()).unwrap();
+        holder.join().unwrap();
+        let in_a = tokio::time::timeout(Duration::from_secs(30), in_a)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(in_a, Ok(Response::MessageSent(_))));
+    }
+
+    #[test]
+    fn communities_run_side_by_side_and_a_global_request_waits_for_them() {
+        let order = Arc::new(Ordering::default());
+        let first = order.all(&Scope::Community("c1".into()));
+        // Another community gets in beside the first (on another thread, as requests do).
+        let (second_in, second_held) = std::sync::mpsc::channel();
+        let (release_second, second_released) = std::sync::mpsc::channel::<()>();
+        let second = std::thread::spawn({
+            let order = Arc::clone(&order);
+            move || {
+                let _all = order.all(&Scope::Community("c2".into()));
+                second_in.send(()).unwrap();
+                second_released.recv().unwrap();
+            }
+        });
+        second_held.recv_timeout(Duration::from_secs(30)).unwrap();
+        let (global_in, global_held) = std::sync::mpsc::channel();
+        let global = std::thread::spawn({
+            let order = Arc::clone(&order);
+            move || {
+                let _all = order.all(&Scope::Global);
+                global_in.send(()).unwrap();
+            }
+        });
+        assert!(global_held.try_recv().is_err(), "not while c1 and c2 run");
+        drop(first);
+        release_second.send(()).unwrap();
+        second.join().unwrap();
+        global_held.recv_timeout(Duration::from_secs(30)).unwrap();
+        global.join().unwrap();
     }
 
     #[test]

@@ -39,7 +39,10 @@ pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>, accepted: Acce
 async fn serve_inner(socket: WebSocket, shared: Arc<Shared>, id: u64, accepted: Accepted) {
     let _live = shared.connections.enter();
     let hello_deadline = accepted.deadline(shared.config.handshake_timeout);
-    let outbox = Arc::new(Outbox::new(id, shared.config.max_pending_responses));
+    let outbox = Arc::new(
+        Outbox::new(id, shared.config.max_pending_responses)
+            .with_coalescer(Arc::clone(&shared.coalescer)),
+    );
     let (sink, mut stream) = socket.split();
     let mut reader = Reader {
         shared: Arc::clone(&shared),
@@ -48,15 +51,14 @@ async fn serve_inner(socket: WebSocket, shared: Arc<Shared>, id: u64, accepted: 
         hello_deadline,
     };
     tracing::debug!("connected");
-    let writer = tokio::spawn(
-        writer::run(
-            sink,
-            Arc::clone(&outbox),
-            shared.run.subscribe(),
-            shared.config.write_timeout,
-        )
-        .in_current_span(),
-    );
+    // Not instrumented: entering the span at every poll costs more than the writer's
+    // work per event; its one log line names the connection itself.
+    let writer = tokio::spawn(writer::run(
+        sink,
+        Arc::clone(&outbox),
+        shared.run.subscribe(),
+        shared.config.write_timeout,
+    ));
     // Whether the connection ended for silence (heartbeat timeout): presence needs no
     // grace then.
     let mut silent = false;

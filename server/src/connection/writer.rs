@@ -2,10 +2,14 @@
 //!
 //! It drains the outbox (responses and other frames, in order), then the attached
 //! session's unsent events (wrapping each shared body with its sequence), flushes once per
-//! batch, and sleeps until woken. When the outbox asks for an ending it writes the
+//! batch, and sleeps until woken. Under load its event wake-ups are coalesced (see
+//! [`crate::hub::outbox`]): everything that piled up during a window goes out in one
+//! write. When the outbox asks for an ending it writes the
 //! goodbye, closes the WebSocket and returns. It returns at once, writing nothing more,
 //! when the server is killed.
 
+use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -99,7 +103,7 @@ pub(crate) async fn run(
 async fn write_batch(
     sink: &mut Sink,
     outbox: &Outbox,
-    frames: Vec<String>,
+    frames: VecDeque<String>,
     session: Option<&Session>,
     events: &mut Vec<(u64, Arc<str>)>,
 ) -> Result<(), axum::Error> {
@@ -109,6 +113,7 @@ async fn write_batch(
     let Some(session) = session else {
         return Ok(());
     };
+    outbox.taking_events();
     // Bounded: each round takes at most a batch, and stops when the session has nothing
     // more or is no longer ours; a goodbye asked for meanwhile is written first. After
     // the last round the writer wakes itself to come back (after serving the outbox).
@@ -121,7 +126,7 @@ async fn write_batch(
             Taken::Events(0) | Taken::Detached => return Ok(()),
             Taken::Events(_) => {
                 for (seq, body) in events.drain(..) {
-                    sink.feed(Message::Text(codec::event_frame(seq, &body).into()))
+                    sink.feed(Message::Text(event_frame(seq, &body).into()))
                         .await?;
                 }
             }
@@ -129,6 +134,19 @@ async fn write_batch(
     }
     outbox.wake();
     Ok(())
+}
+
+/// The text of an `event` frame: the shared body with the session's sequence spliced in
+/// (the same text as `codec::event_frame`, built in one allocation).
+fn event_frame(seq: u64, body: &str) -> String {
+    let mut text = String::with_capacity(body.len() + 48);
+    text.push_str(r#"{"type":"event","seq":"#);
+    // Writing into a String cannot fail.
+    let _ = write!(text, "{seq}");
+    text.push_str(r#","event":"#);
+    text.push_str(body);
+    text.push('}');
+    text
 }
 
 async fn close(sink: &mut Sink, ending: Ending) -> Result<(), axum::Error> {
@@ -152,4 +170,19 @@ async fn close(sink: &mut Sink, ending: Ending) -> Result<(), axum::Error> {
     // The client may already be gone; the goodbye was flushed by `send`.
     let _ = sink.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_frames_match_the_codec() {
+        for seq in [0, 1, 9, 10, 12_345, u64::MAX] {
+            assert_eq!(
+                event_frame(seq, r#"{"kind":"x"}"#),
+                codec::event_frame(seq, r#"{"kind":"x"}"#)
+            );
+        }
+    }
 }

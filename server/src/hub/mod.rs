@@ -438,7 +438,7 @@ impl Hub {
                 }
             }
             for_each_session(index, &delivery.audience, caller, |session| {
-                session.push_event(&body, purge.as_ref());
+                session.push_event_at(&body, purge.as_ref(), now);
                 pushes += 1;
             });
         }

@@ -5,12 +5,27 @@
 //! connection produces them, at most `max_pending_responses` at a time); events are not:
 //! they stay in the session's ring buffer, and the outbox only wakes the writer. A goodbye
 //! (from this connection, the hub or the server) is remembered here until written.
+//!
+//! Under load (see [`Coalescer`]: about 20,000 events a second or more) event wake-ups
+//! go through the server's coalescer; below that every event wakes its writer at once.
+//! The coalescer wakes the writers from one task, a chunk at a time, yielding between
+//! chunks: a fan-out to thousands of connections never queues thousands of writer tasks
+//! ahead of everything else (the sender's next request, another community's requests),
+//! so requests keep being handled while the writers drain, and a writer that has not run
+//! yet takes the newer events in the same write. Wake-ups are also coalesced in time: a
+//! writer that took events less than its window ago is woken when the window ends, not
+//! for each event, so a flood costs one socket write per connection per window instead
+//! of one per event. The window starts short and doubles (up to a cap) while every
+//! wake-up of the writer is a coalesced one, i.e. while the flood lasts; any other
+//! wake-up resets it. A session whose unsent backlog nears the slow-consumer limit wakes
+//! its writer at once, whatever the window.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use community_protocol::GoodbyeReason;
 use futures_util::task::AtomicWaker;
@@ -69,7 +84,7 @@ struct State {
 /// What the writer has to do now.
 pub(crate) struct Work {
     /// Encoded frames to write first, in order.
-    pub frames: Vec<String>,
+    pub frames: VecDeque<String>,
     /// A session whose events the writer streams from now on.
     pub attach: Option<Arc<Session>>,
     /// Set when the connection must end after the frames.
@@ -117,6 +132,16 @@ pub(crate) struct Outbox {
     wake: Signal,
     space: Notify,
     max_pending: usize,
+    /// Coalesces event wake-ups under load (none: every event wakes the writer).
+    coalescer: Option<Arc<Coalescer>>,
+    /// When the writer last took events, in µs since the coalescer's epoch (0: never).
+    wrote_at: AtomicU64,
+    /// The current coalescing window, µs.
+    window_us: AtomicU64,
+    /// True while the outbox is on the coalescer's list.
+    deferred: AtomicBool,
+    /// True when the coalescer woke the writer (its window then grows).
+    coalesced: AtomicBool,
 }
 
 impl Outbox {
@@ -128,7 +153,18 @@ impl Outbox {
             wake: Signal::default(),
             space: Notify::new(),
             max_pending: max_pending.max(1),
+            coalescer: None,
+            wrote_at: AtomicU64::new(0),
+            window_us: AtomicU64::new(0),
+            deferred: AtomicBool::new(false),
+            coalesced: AtomicBool::new(false),
         }
+    }
+
+    /// The same outbox, its event wake-ups coalesced by `coalescer` under load.
+    pub fn with_coalescer(mut self, coalescer: Arc<Coalescer>) -> Self {
+        self.coalescer = Some(coalescer);
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -185,6 +221,51 @@ impl Outbox {
         self.wake.notify();
     }
 
+    /// New events at `now` in the attached session: the writer is woken by the coalescer
+    /// (at its next turn, or when the writer's window ends if it took events less than
+    /// its window ago), or at once without a coalescer or when `urgent` (so many events
+    /// wait that the writer must not wait for its window: the backlog counts towards the
+    /// slow-consumer limit). See the module documentation.
+    pub fn wake_events(self: &Arc<Self>, now: Instant, urgent: bool) {
+        let Some(coalescer) = self.coalescer.as_ref().filter(|_| !urgent) else {
+            self.wake.notify();
+            return;
+        };
+        // Under a light load every event wakes the writer at once.
+        let now = coalescer.micros(now);
+        if !coalescer.busy(now) {
+            self.wake.notify();
+            return;
+        }
+        // Already due to run, or already on the coalescer's list: it takes these events.
+        if self.wake.pending.load(Ordering::Acquire) || self.deferred.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let wrote_at = self.wrote_at.load(Ordering::Relaxed);
+        let due = wrote_at + self.window_us.load(Ordering::Relaxed);
+        let later = (wrote_at != 0 && now < due).then_some(due);
+        if !coalescer.defer(self, later) {
+            self.deferred.store(false, Ordering::Release);
+            self.wake.notify();
+        }
+    }
+
+    /// The writer takes events now: the start of its next coalescing window, twice as
+    /// long as the last one (up to the cap) when the coalescer woke it, else the shortest.
+    pub fn taking_events(&self) {
+        if let Some(coalescer) = &self.coalescer {
+            let now = coalescer.micros(Instant::now()).max(1);
+            let window = if self.coalesced.swap(false, Ordering::AcqRel) {
+                let last = self.window_us.load(Ordering::Relaxed);
+                (last * 2).clamp(coalescer.min_us, coalescer.max_us)
+            } else {
+                coalescer.min_us
+            };
+            self.window_us.store(window, Ordering::Relaxed);
+            self.wrote_at.store(now, Ordering::Relaxed);
+        }
+    }
+
     /// True when an ending was asked for.
     pub fn is_ending(&self) -> bool {
         self.lock().ending.is_some()
@@ -194,12 +275,14 @@ impl Outbox {
     pub fn take(&self) -> Work {
         let mut state = self.lock();
         let work = Work {
-            frames: state.frames.drain(..).collect(),
+            frames: std::mem::take(&mut state.frames),
             attach: state.attach.take(),
             ending: state.ending.clone(),
         };
         drop(state);
-        self.space.notify_waiters();
+        if !work.frames.is_empty() {
+            self.space.notify_waiters();
+        }
         work
     }
 
@@ -207,6 +290,166 @@ impl Outbox {
     /// came while nobody waited is kept, so none is lost). Only the writer calls this.
     pub async fn woken(&self) {
         self.wake.wait().await;
+    }
+}
+
+/// Wakes the writers of event wake-ups, from one task for the whole server, a chunk at a
+/// time, and those whose coalescing window has not ended when it ends (see the module
+/// documentation). The task starts with the first wake-up and stops after a second
+/// without any. Lock order: a session's lock, then the coalescer's (wake-ups are asked
+/// for under the session's lock); the task holds only its own, never while waking.
+pub(crate) struct Coalescer {
+    min_us: u64,
+    max_us: u64,
+    epoch: Instant,
+    state: Mutex<Deferred>,
+    kick: Notify,
+    /// Start of the current counting period (µs since the epoch).
+    period_at: AtomicU64,
+    /// Event wake-ups asked for in the current period.
+    period_events: AtomicU64,
+    /// True when the last period saw at least [`BUSY_EVENTS`] per [`PERIOD_US`].
+    busy: AtomicBool,
+}
+
+/// The period over which event wake-ups are counted, µs.
+const PERIOD_US: u64 = 10_000;
+
+/// Event wake-ups per period from which the server counts as busy (20,000 events a
+/// second, e.g. 20 messages a second to 1,000 members, or one message to 200 within
+/// 10 ms): only then do wake-ups go through the coalescer.
+const BUSY_EVENTS: u64 = 200;
+
+#[derive(Default)]
+struct Deferred {
+    /// Outboxes to wake at the task's next turn.
+    now: Vec<Arc<Outbox>>,
+    /// Outboxes to wake when their windows end (µs since the epoch).
+    later: Vec<(Arc<Outbox>, u64)>,
+    /// True while the task runs.
+    running: bool,
+}
+
+/// Writers woken before the task yields to the others.
+const WAKE_CHUNK: usize = 32;
+
+/// How long the task waits without any wake-up before it stops.
+const IDLE: Duration = Duration::from_secs(1);
+
+impl Coalescer {
+    /// A coalescer whose windows start at `min` (at least 1 ms) and grow to `max` under a
+    /// lasting load.
+    pub fn new(min: Duration, max: Duration) -> Self {
+        let us = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1_000);
+        Self {
+            min_us: us(min),
+            max_us: us(max).max(us(min)),
+            epoch: Instant::now(),
+            state: Mutex::new(Deferred::default()),
+            kick: Notify::new(),
+            period_at: AtomicU64::new(0),
+            period_events: AtomicU64::new(0),
+            busy: AtomicBool::new(false),
+        }
+    }
+
+    /// Counts one event wake-up at `now` (µs); true when the server is busy: the last
+    /// counting period or the current one saw at least [`BUSY_EVENTS`] per
+    /// [`PERIOD_US`].
+    fn busy(&self, now: u64) -> bool {
+        let start = self.period_at.load(Ordering::Relaxed);
+        let elapsed = now.saturating_sub(start);
+        if elapsed >= PERIOD_US
+            && self
+                .period_at
+                .compare_exchange(start, now, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            let events = self.period_events.swap(0, Ordering::AcqRel);
+            let rate = events.saturating_mul(PERIOD_US) / elapsed.max(1);
+            self.busy.store(rate >= BUSY_EVENTS, Ordering::Release);
+        }
+        let events = self.period_events.fetch_add(1, Ordering::AcqRel) + 1;
+        events >= BUSY_EVENTS || self.busy.load(Ordering::Acquire)
+    }
+
+    fn micros(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.epoch).as_micros()).unwrap_or(u64::MAX)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Deferred> {
+        // Plain lists and a flag: keep going after a panic.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Puts `outbox` on the list for the task's next turn, or until `later` (starting the
+    /// task if needed). False when no task can run (no runtime here): the caller wakes
+    /// the writer itself.
+    fn defer(self: &Arc<Self>, outbox: &Arc<Outbox>, later: Option<u64>) -> bool {
+        let mut state = self.lock();
+        if !state.running {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                return false;
+            };
+            state.running = true;
+            runtime.spawn(Arc::clone(self).run());
+        }
+        match later {
+            Some(due) => state.later.push((Arc::clone(outbox), due)),
+            None => {
+                if state.now.is_empty() {
+                    self.kick.notify_one();
+                }
+                state.now.push(Arc::clone(outbox));
+            }
+        }
+        true
+    }
+
+    /// The task: wakes what is due, a chunk at a time; then waits for a kick, or for the
+    /// next tick (every half of the shortest window) while windows are pending.
+    async fn run(self: Arc<Self>) {
+        let tick = Duration::from_micros(self.min_us / 2);
+        let slack = self.min_us / 4;
+        let mut quiet = false;
+        let mut due: Vec<(Arc<Outbox>, bool)> = Vec::new();
+        loop {
+            let kicked = self.kick.notified();
+            tokio::pin!(kicked);
+            kicked.as_mut().enable();
+            let waiting = {
+                let mut state = self.lock();
+                let now = self.micros(Instant::now()) + slack;
+                due.extend(state.now.drain(..).map(|outbox| (outbox, false)));
+                state.later.retain(|(outbox, at)| {
+                    let ended = *at <= now;
+                    if ended {
+                        due.push((Arc::clone(outbox), true));
+                    }
+                    !ended
+                });
+                if due.is_empty() && state.later.is_empty() && quiet {
+                    state.running = false;
+                    return;
+                }
+                !state.later.is_empty()
+            };
+            quiet = false;
+            if !due.is_empty() {
+                for chunk in due.chunks(WAKE_CHUNK) {
+                    for (outbox, coalesced) in chunk {
+                        outbox.coalesced.store(*coalesced, Ordering::Release);
+                        outbox.deferred.store(false, Ordering::Release);
+                        outbox.wake.notify();
+                    }
+                    tokio::task::yield_now().await;
+                }
+                due.clear();
+                continue;
+            }
+            let wait = if waiting { tick } else { IDLE };
+            quiet = tokio::time::timeout(wait, kicked).await.is_err() && !waiting;
+        }
     }
 }
 
@@ -263,6 +506,85 @@ mod tests {
         let work = outbox.take();
         assert_eq!(work.frames, vec!["0".to_string(), "1".to_string()]);
         assert_eq!(work.ending, Some(Ending::Close));
+    }
+
+    fn coalesced(id: u64) -> Arc<Outbox> {
+        let coalescer = Arc::new(Coalescer::new(
+            Duration::from_millis(10),
+            Duration::from_millis(40),
+        ));
+        Arc::new(Outbox::new(id, 4).with_coalescer(coalescer))
+    }
+
+    #[tokio::test]
+    async fn a_quiet_writer_is_woken_for_new_events() {
+        let outbox = coalesced(1);
+        outbox.wake_events(Instant::now(), false);
+        tokio::time::timeout(Duration::from_secs(5), outbox.woken())
+            .await
+            .unwrap();
+        assert!(!outbox.deferred.load(Ordering::Acquire));
+    }
+
+    #[tokio::test]
+    async fn a_busy_writer_is_woken_once_when_its_window_ends() {
+        let outbox = coalesced(1);
+        if let Some(coalescer) = &outbox.coalescer {
+            coalescer.busy.store(true, Ordering::Release);
+        }
+        outbox.taking_events();
+        for _ in 0..100 {
+            outbox.wake_events(Instant::now(), false);
+        }
+        {
+            let coalescer = outbox.coalescer.as_ref().unwrap();
+            let state = coalescer.lock();
+            let queued = state.now.len() + state.later.len();
+            assert!(queued <= 1, "one entry for any number of events");
+        }
+        tokio::time::timeout(Duration::from_secs(5), outbox.woken())
+            .await
+            .unwrap();
+        // The window doubles at each coalesced wake-up, up to the cap, and falls back to
+        // the shortest after any other.
+        let coalescer = Arc::clone(outbox.coalescer.as_ref().unwrap());
+        let window = || outbox.window_us.load(Ordering::Relaxed);
+        outbox.taking_events();
+        let first = window();
+        assert!(first == coalescer.min_us || first == 2 * coalescer.min_us);
+        for _ in 0..4 {
+            let before = window();
+            outbox.coalesced.store(true, Ordering::Release);
+            outbox.taking_events();
+            assert_eq!(window(), (2 * before).min(coalescer.max_us));
+        }
+        assert_eq!(window(), coalescer.max_us);
+        outbox.taking_events();
+        assert_eq!(window(), coalescer.min_us);
+    }
+
+    #[test]
+    fn the_server_counts_as_busy_only_under_load() {
+        let coalescer = Coalescer::new(Duration::from_millis(10), Duration::from_millis(40));
+        assert!(!coalescer.busy(PERIOD_US), "a period starts");
+        for i in 1..BUSY_EVENTS - 1 {
+            assert!(!coalescer.busy(PERIOD_US + i), "not yet");
+        }
+        assert!(
+            coalescer.busy(PERIOD_US + BUSY_EVENTS),
+            "busy within the period"
+        );
+        assert!(coalescer.busy(2 * PERIOD_US), "a busy period ended");
+        assert!(!coalescer.busy(10 * PERIOD_US), "a quiet one ended");
+    }
+
+    #[test]
+    fn without_a_runtime_events_wake_the_writer_directly() {
+        let outbox = coalesced(1);
+        outbox.taking_events();
+        outbox.wake_events(Instant::now(), false);
+        assert!(outbox.wake.pending.load(Ordering::Acquire));
+        assert!(!outbox.deferred.load(Ordering::Acquire));
     }
 
     #[tokio::test]

@@ -126,6 +126,12 @@ impl Session {
 
     /// [`Session::push`], first dropping the pending digests `purge` makes pointless.
     pub fn push_event(&self, body: &Arc<str>, purge: Option<&Purge>) {
+        self.push_event_at(body, purge, Instant::now());
+    }
+
+    /// [`Session::push_event`] at `now` (the clock of the writer's coalescing window,
+    /// read once per delivery by the caller).
+    pub fn push_event_at(&self, body: &Arc<str>, purge: Option<&Purge>, now: Instant) {
         let mut state = self.lock();
         if state.forgotten {
             return;
@@ -133,7 +139,7 @@ impl Session {
         if let Some(purge) = purge {
             state.digests.purge(purge);
         }
-        self.append(state, body);
+        self.append(state, body, now);
     }
 
     /// A thread digest arrived at `now`: pushed at once when its thread's window is open
@@ -152,7 +158,7 @@ impl Session {
         }
         match state.digests.offer(key, body, now, window) {
             Offer::Push(closes) => {
-                self.append(state, body);
+                self.append(state, body, now);
                 Some(closes)
             }
             Offer::Held => None,
@@ -168,7 +174,7 @@ impl Session {
         }
         match state.digests.due(slot, now, window) {
             Due::Push(body, closes) => {
-                self.append(state, &body);
+                self.append(state, &body, now);
                 Some(closes)
             }
             Due::Nothing => None,
@@ -176,8 +182,9 @@ impl Session {
     }
 
     /// Appends an event to the ring under the session's lock (released before a slow
-    /// consumer is told goodbye).
-    fn append(&self, mut state: MutexGuard<'_, State>, body: &Arc<str>) {
+    /// consumer is told goodbye) and wakes the writer (coalesced under load, see
+    /// [`Outbox::wake_events`]).
+    fn append(&self, mut state: MutexGuard<'_, State>, body: &Arc<str>, now: Instant) {
         state.last_seq += 1;
         state.ring.push_back(Arc::clone(body));
         if state.ring.len() > self.ring_capacity {
@@ -200,8 +207,17 @@ impl Session {
                 )));
             }
         } else {
-            attachment.outbox.wake();
+            // Woken at once when the backlog nears the limit: a coalescing window must
+            // never turn a fast reader into a slow consumer.
+            let urgent = live_backlog >= self.urgent_backlog();
+            attachment.outbox.wake_events(now, urgent);
         }
+    }
+
+    /// Unsent events from which the writer is woken at once, whatever its coalescing
+    /// window: a quarter of the queue capacity, at most a batch.
+    fn urgent_backlog(&self) -> u64 {
+        (self.queue_capacity / 4).clamp(1, TAKE_BATCH) as u64
     }
 
     /// Attaches a connection: its writer will send every event after `from_seq`. Any
