@@ -72,6 +72,9 @@ pub(super) fn tell_moved(
     let after = live.presence.looks(moved.user);
     let others_changed = after.others != moved.before.others;
     let own_changed = after.own != moved.before.own;
+    if after.others.status != moved.before.others.status {
+        super::member_list::presence_moved(live, moved.user, after.others.status, now, timers);
+    }
     if !others_changed && !own_changed {
         return 0;
     }

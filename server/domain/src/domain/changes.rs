@@ -112,6 +112,7 @@ pub(crate) fn record(
         "message changed"
     );
     let audience = cx.channel_audience(&target.channel)?;
+    let audience = cx.change_audience(&target.channel, &change.kind, audience)?;
     cx.emit(
         audience,
         Event::MessageChanged {

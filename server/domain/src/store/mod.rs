@@ -524,6 +524,21 @@ pub trait ReadStore {
     ) -> StoreResult<()>;
 }
 
+/// One member as the member list needs them (§22.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberListRow {
+    /// The member.
+    pub user_id: UserId,
+    /// Their nickname in the community (empty: none).
+    pub nickname: String,
+    /// Their profile's display name (empty: none).
+    pub profile_name: String,
+    /// Their profile's avatar URL (empty: none).
+    pub avatar_url: String,
+    /// Their highest group besides `@everyone` (by position, then id).
+    pub group_id: Option<GroupId>,
+}
+
 /// Permission groups, who holds them, and the community's access stamp.
 pub trait GroupStore {
     /// Every group of a community: `@everyone` first, then by position.
@@ -555,6 +570,12 @@ pub trait GroupStore {
         community_id: &CommunityId,
         group_id: &GroupId,
     ) -> StoreResult<Vec<UserId>>;
+    /// The member list's rows of a community (§22.2): every member, or only `user_id`.
+    fn member_list_rows(
+        &self,
+        community_id: &CommunityId,
+        user_id: Option<&UserId>,
+    ) -> StoreResult<Vec<MemberListRow>>;
     /// Every member who ranks above a plain member (a role or a group), by user id.
     fn ranked_members(&self, community_id: &CommunityId) -> StoreResult<Vec<RankedMember>>;
     /// The community's access stamp: it changes with every change of who may see what.

@@ -1,0 +1,818 @@
+//! Large communities through the real server (§9.5, §22): the switch between the fast
+//! and the slow path at `large_community_members`, `focus` under load, exact counts for a
+//! client that never focuses, typing and member events only to those who show them, and
+//! the lazy member list (typed errors, windows kept exact by the operations).
+//!
+//! The threshold is configured small (3 members) so a handful of raw clients make a large
+//! community; `member_list_at_100k` seeds 100,000 members directly into the database.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::*;
+use community_protocol::focus::{Focus, Focused};
+use community_protocol::member_list::{
+    ListRange, MemberList, MemberListOp, MemberListWindow, SubscribeMemberList,
+};
+use community_protocol::request::*;
+use community_protocol::*;
+
+/// A server where communities of more than 3 members are large.
+async fn server() -> TestServer {
+    TestServer::start_with(|config| {
+        config.limits.large_community_members = 3;
+        config.limits.activity_interval_ms = 200;
+    })
+    .await
+}
+
+/// `alice` creates a community (system messages as asked) that `others` join; returns
+/// the logged-in clients (alice first), the community and its default channel.
+async fn community(
+    server: &TestServer,
+    others: &[&str],
+    system_messages: bool,
+) -> (Vec<Client>, CommunityId, ChannelId) {
+    let mut alice = server.login("alice").await;
+    let snapshot = match alice
+        .ok(Request::CreateCommunity(CreateCommunity {
+            name: "big".into(),
+            system_messages: Some(system_messages),
+            ..Default::default()
+        }))
+        .await
+    {
+        Response::Community(snapshot) => snapshot,
+        other => panic!("unexpected {other:?}"),
+    };
+    let community = snapshot.info.community_id.clone();
+    let channel = snapshot.info.default_channel_id.clone();
+    let mut clients = vec![alice];
+    for user in others {
+        let mut client = server.login(user).await;
+        client.ok(join(community.as_str())).await;
+        clients.push(client);
+    }
+    (clients, community, channel)
+}
+
+fn focus(community: &CommunityId, channel: &ChannelId) -> Request {
+    Request::Focus(Focus {
+        community_id: Some(community.clone()),
+        channel_id: Some(channel.clone()),
+    })
+}
+
+fn unfocus() -> Request {
+    Request::Focus(Focus::default())
+}
+
+async fn focused(client: &mut Client, request: Request) -> Option<ChannelHead> {
+    match client.ok(request).await {
+        Response::Focused(Focused { head }) => head,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+fn mentioning(
+    community: &CommunityId,
+    channel: &ChannelId,
+    key: &str,
+    mentions: Mentions,
+) -> Request {
+    Request::SendMessage(SendMessage {
+        community_id: community.clone(),
+        channel_id: channel.clone(),
+        idempotency_key: key.into(),
+        content: MessageContent::Text { text: key.into() },
+        mentions,
+        reply_to: None,
+        priority: Priority::Normal,
+        custom_data: String::new(),
+        forward_of: None,
+    })
+}
+
+async fn head_of(client: &mut Client, community: &CommunityId, channel: &ChannelId) -> ChannelHead {
+    match client
+        .ok(Request::GetHeads(community_ref(community.as_str())))
+        .await
+    {
+        Response::Heads(heads) => heads
+            .heads
+            .into_iter()
+            .find(|h| h.channel_id == *channel)
+            .expect("a head for the channel"),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// The events up to and including the first that matches.
+async fn events_until(client: &mut Client, mut last: impl FnMut(&Event) -> bool) -> Vec<Event> {
+    let mut seen = Vec::new();
+    for _ in 0..10_000 {
+        let (_, event) = client.next_event().await;
+        let done = last(&event);
+        seen.push(event);
+        if done {
+            return seen;
+        }
+    }
+    panic!("no matching event among 10,000");
+}
+
+fn is_message(event: &Event, seq: u64) -> bool {
+    matches!(event, Event::MessageCreated { message } if message.seq == seq)
+}
+
+fn activity_up_to(event: &Event, channel: &ChannelId, seq: u64) -> bool {
+    matches!(event, Event::ChannelActivity { channel_id, last_seq, .. }
+        if channel_id == channel && *last_seq >= seq)
+}
+
+#[tokio::test]
+async fn paths_switch_when_the_community_crosses_the_threshold() {
+    let server = server().await;
+    let (mut c, community, channel) = community(&server, &["bob", "carol"], false).await;
+    // Three members: small, every message whole.
+    let m1 = send(&mut c[0], &community, &channel, "k1", "one").await;
+    let bob = &mut c[1];
+    assert_eq!(bob.next_message().await.seq, m1.seq);
+    // A fourth member makes it large; bob and carol are not told of her (only she is).
+    let mut dave = server.login("dave").await;
+    dave.ok(join(community.as_str())).await;
+    let joined = dave
+        .event_where(|e| matches!(e, Event::MemberJoined { .. } | Event::CommunityAdded { .. }))
+        .await;
+    assert!(matches!(joined, Event::CommunityAdded { .. }));
+    let m2 = send(&mut c[0], &community, &channel, "k2", "two").await;
+    let seen = events_until(&mut c[1], |e| activity_up_to(e, &channel, m2.seq)).await;
+    assert!(
+        !seen.iter().any(|e| matches!(e, Event::MemberJoined { .. })),
+        "no member_joined of others in a large community: {seen:?}"
+    );
+    let Some(Event::ChannelActivity {
+        first_seq,
+        last_seq,
+        unread,
+        mentions,
+        mentioned,
+        ..
+    }) = seen.last()
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (*first_seq, *last_seq, *unread, *mentions, *mentioned),
+        (m2.seq, m2.seq, 1, 0, false)
+    );
+    // The sender's own session gets its message whole.
+    let seen = events_until(&mut c[0], |e| is_message(e, m2.seq)).await;
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, Event::ChannelActivity { .. })),
+        "{seen:?}"
+    );
+    // Focused: whole again, and the answer's head covers what came before.
+    let head = focused(&mut c[1], focus(&community, &channel))
+        .await
+        .expect("a head");
+    assert_eq!(head.last_seq, m2.seq);
+    assert_eq!(head.unread_count, 2);
+    let m3 = send(&mut c[0], &community, &channel, "k3", "three").await;
+    assert_eq!(c[1].next_message().await.seq, m3.seq);
+    // Carol never focused: activity for m3 (m2's window may have merged it).
+    events_until(&mut c[2], |e| activity_up_to(e, &channel, m3.seq)).await;
+    // Dave leaves: small again, whole to everyone (carol's pending activity first).
+    dave.ok(Request::LeaveCommunity(community_ref(community.as_str())))
+        .await;
+    let m4 = send(&mut c[0], &community, &channel, "k4", "four").await;
+    let seen = events_until(&mut c[2], |e| is_message(e, m4.seq)).await;
+    assert!(
+        seen.iter()
+            .all(|e| !matches!(e, Event::ChannelActivity { last_seq, .. } if *last_seq >= m4.seq))
+    );
+    assert_eq!(c[1].next_message().await.seq, m4.seq);
+}
+
+#[tokio::test]
+async fn focus_is_checked_like_get_messages() {
+    let server = server().await;
+    let (mut c, community, channel) = community(&server, &["bob"], false).await;
+    let bob = &mut c[1];
+    bob.fails(
+        Request::Focus(Focus {
+            community_id: Some(community.clone()),
+            channel_id: None,
+        }),
+        ErrorCode::INVALID_ARGUMENT,
+    )
+    .await;
+    bob.fails(
+        Request::Focus(Focus {
+            community_id: None,
+            channel_id: Some(channel.clone()),
+        }),
+        ErrorCode::INVALID_ARGUMENT,
+    )
+    .await;
+    bob.fails(
+        focus(&"nowhere".into(), &channel),
+        ErrorCode::COMMUNITY_NOT_FOUND,
+    )
+    .await;
+    bob.fails(
+        focus(&community, &"ch_none".into()),
+        ErrorCode::CHANNEL_NOT_FOUND,
+    )
+    .await;
+    bob.fails(
+        focus(&CommunityId::direct(), &"dm_none".into()),
+        ErrorCode::CONVERSATION_NOT_FOUND,
+    )
+    .await;
+    let mut carol = server.login("carol").await;
+    carol
+        .fails(focus(&community, &channel), ErrorCode::NOT_MEMBER)
+        .await;
+    assert!(focused(bob, focus(&community, &channel)).await.is_some());
+    assert_eq!(focused(bob, unfocus()).await, None);
+}
+
+#[tokio::test]
+async fn counts_stay_exact_for_a_client_that_never_focuses() {
+    let server = server().await;
+    let (mut c, community, channel) = community(&server, &["bob", "carol", "dave"], true).await;
+    let raid = match c[0]
+        .ok(Request::CreateGroup(CreateGroup {
+            community_id: community.clone(),
+            name: "raid".into(),
+            mentionable: true,
+            ..Default::default()
+        }))
+        .await
+    {
+        Response::Group(group) => group.group_id,
+        other => panic!("unexpected {other:?}"),
+    };
+    for user in ["bob", "carol"] {
+        c[0].ok(Request::AssignGroup(MemberGroup {
+            community_id: community.clone(),
+            user_id: user.into(),
+            group_id: raid.clone(),
+        }))
+        .await;
+    }
+    let before = head_of(&mut c[1], &community, &channel).await;
+    let users = |u: &[&str]| Mentions {
+        users: u.iter().map(|u| UserId::from(*u)).collect(),
+        ..Default::default()
+    };
+    let sends = [
+        (0, "plain", Mentions::default()),
+        (0, "to bob", users(&["bob"])),
+        (2, "to carol", users(&["carol"])),
+        (
+            0,
+            "everyone",
+            Mentions {
+                everyone: true,
+                ..Default::default()
+            },
+        ),
+        (
+            2,
+            "raid",
+            Mentions {
+                groups: vec![raid.clone()],
+                ..Default::default()
+            },
+        ),
+        (1, "own", users(&["bob"])),
+        (
+            0,
+            "bob twice",
+            Mentions {
+                users: vec!["bob".into()],
+                groups: vec![raid.clone()],
+                everyone: true,
+            },
+        ),
+    ];
+    let mut last = 0;
+    for (i, (from, key, mentions)) in sends.into_iter().enumerate() {
+        let sent = c[from]
+            .ok(mentioning(
+                &community,
+                &channel,
+                &format!("{key}{i}"),
+                mentions,
+            ))
+            .await;
+        let Response::MessageSent(message) = sent else {
+            panic!("{sent:?}")
+        };
+        last = message.seq;
+    }
+    // A member joining writes a server message into the channel (unread for nobody).
+    let mut erin = server.login("erin").await;
+    erin.ok(join(community.as_str())).await;
+    let after = head_of(&mut c[0], &community, &channel).await;
+    assert!(after.last_seq > last, "the join message");
+    // Bob sums what the activity told him, up to the channel's end.
+    let (mut unread, mut mentions, mut next) = (0, 0, before.last_seq + 1);
+    let mut whole = 0;
+    while next <= after.last_seq {
+        match c[1].next_event().await.1 {
+            Event::ChannelActivity {
+                channel_id,
+                first_seq,
+                last_seq,
+                unread: u,
+                mentions: m,
+                mentioned,
+                ..
+            } if channel_id == channel && last_seq >= next => {
+                assert_eq!(first_seq, next, "activity covers every sequence once");
+                assert_eq!(mentioned, m > 0);
+                unread += u;
+                mentions += m;
+                next = last_seq + 1;
+            }
+            Event::MessageCreated { message }
+                if message.channel_id == channel && message.seq >= next =>
+            {
+                assert_eq!(
+                    message.sender_id,
+                    UserId::from("bob"),
+                    "only his own come whole"
+                );
+                assert_eq!(message.seq, next);
+                whole += 1;
+                next = message.seq + 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(whole, 1);
+    let bob_head = head_of(&mut c[1], &community, &channel).await;
+    assert_eq!(
+        (
+            unread + before.unread_count,
+            mentions + before.mention_count
+        ),
+        (bob_head.unread_count, bob_head.mention_count)
+    );
+    assert_eq!((bob_head.unread_count, bob_head.mention_count), (6, 4));
+}
+
+#[tokio::test]
+async fn focus_switches_under_load_lose_and_double_nothing() {
+    let server = server().await;
+    let (mut c, community, general) = community(&server, &["bob", "carol", "dave"], false).await;
+    let other = match c[0]
+        .ok(Request::CreateChannel(CreateChannel {
+            community_id: community.clone(),
+            name: "other".into(),
+            ..Default::default()
+        }))
+        .await
+    {
+        Response::Channel(channel) => channel.channel_id,
+        other => panic!("unexpected {other:?}"),
+    };
+    let channels = [general.clone(), other.clone()];
+    let mut alice = c.remove(0);
+    let per_channel = 40u64;
+    let sender = {
+        let (community, channels) = (community.clone(), channels.clone());
+        tokio::spawn(async move {
+            for i in 0..per_channel * 2 {
+                let channel = &channels[(i % 2) as usize];
+                send(&mut alice, &community, channel, &format!("m{i}"), "load").await;
+            }
+            alice
+        })
+    };
+    let bob = &mut c[0];
+    // What bob learns of each channel: sequences whole, covered by activity, and heads.
+    let mut whole: BTreeMap<ChannelId, Vec<u64>> = BTreeMap::new();
+    let mut activity: BTreeMap<ChannelId, Vec<u64>> = BTreeMap::new();
+    let mut heads: BTreeMap<ChannelId, u64> = BTreeMap::new();
+    let note = |event: Event,
+                whole: &mut BTreeMap<ChannelId, Vec<u64>>,
+                activity: &mut BTreeMap<ChannelId, Vec<u64>>| match event {
+        Event::MessageCreated { message } => whole
+            .entry(message.channel_id)
+            .or_default()
+            .push(message.seq),
+        Event::ChannelActivity {
+            channel_id,
+            first_seq,
+            last_seq,
+            ..
+        } => activity
+            .entry(channel_id)
+            .or_default()
+            .extend(first_seq..=last_seq),
+        _ => {}
+    };
+    let switches = [
+        Some(0),
+        None,
+        Some(1),
+        Some(0),
+        Some(1),
+        None,
+        Some(0),
+        Some(1),
+    ];
+    for target in switches.iter().cycle().take(24) {
+        let request = match target {
+            Some(i) => focus(&community, &channels[*i]),
+            None => unfocus(),
+        };
+        if let Some(head) = focused(bob, request).await {
+            let seen = heads.entry(head.channel_id.clone()).or_default();
+            *seen = (*seen).max(head.last_seq);
+        }
+        while let Some((_, event)) = bob.events.pop_front() {
+            note(event, &mut whole, &mut activity);
+        }
+        // Let some messages arrive between switches.
+        let (_, event) = bob.next_event().await;
+        note(event, &mut whole, &mut activity);
+    }
+    let alice = sender.await.expect("sender");
+    drop(alice);
+    // The last messages arrive one way or the other (whole while focused, activity else).
+    for channel in &channels {
+        loop {
+            let known = whole
+                .get(channel)
+                .into_iter()
+                .flatten()
+                .chain(activity.get(channel).into_iter().flatten())
+                .copied()
+                .max()
+                .unwrap_or(0)
+                .max(heads.get(channel).copied().unwrap_or(0));
+            if known >= per_channel {
+                break;
+            }
+            let (_, event) = bob.next_event().await;
+            note(event, &mut whole, &mut activity);
+        }
+    }
+    for channel in &channels {
+        let mut delivered: Vec<u64> = whole.get(channel).cloned().unwrap_or_default();
+        delivered.extend(activity.get(channel).cloned().unwrap_or_default());
+        let unique: BTreeSet<u64> = delivered.iter().copied().collect();
+        assert_eq!(
+            unique.len(),
+            delivered.len(),
+            "nothing doubled in {channel}"
+        );
+        let head = heads.get(channel).copied().unwrap_or(0);
+        for seq in 1..=per_channel {
+            assert!(
+                seq <= head || unique.contains(&seq),
+                "{seq} of {channel} lost"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn typing_and_member_events_reach_only_those_who_show_them() {
+    let server = server().await;
+    let (mut c, community, channel) = community(&server, &["bob", "carol", "dave"], false).await;
+    focused(&mut c[1], focus(&community, &channel)).await;
+    c[3].ok(Request::Typing(ChannelRef {
+        community_id: community.clone(),
+        channel_id: channel.clone(),
+    }))
+    .await;
+    // Bob (focused) sees dave typing; carol does not, before alice's next message.
+    let seen = events_until(&mut c[1], |e| matches!(e, Event::Typing { .. })).await;
+    assert!(
+        matches!(seen.last(), Some(Event::Typing { user_ids, .. }) if user_ids == &[UserId::from("dave")])
+    );
+    let marker = send(&mut c[0], &community, &channel, "marker", "after typing").await;
+    let seen = events_until(&mut c[2], |e| activity_up_to(e, &channel, marker.seq)).await;
+    assert!(
+        !seen.iter().any(|e| matches!(e, Event::Typing { .. })),
+        "{seen:?}"
+    );
+    // A nickname change is told to the member only (and to the member list's followers).
+    c[2].ok(Request::SubscribeMemberList(SubscribeMemberList {
+        community_id: community.clone(),
+        ranges: vec![ListRange::new(0, 9)],
+    }))
+    .await;
+    c[3].ok(Request::SetNickname(SetNickname {
+        community_id: community.clone(),
+        nickname: "Aardvark".into(),
+    }))
+    .await;
+    let own = c[3]
+        .event_where(|e| matches!(e, Event::MemberUpdated { .. }))
+        .await;
+    assert!(matches!(own, Event::MemberUpdated { member } if member.nickname == "Aardvark"));
+    let update = c[2]
+        .event_where(|e| {
+            matches!(
+                e,
+                Event::MemberListUpdate { .. } | Event::MemberUpdated { .. }
+            )
+        })
+        .await;
+    let Event::MemberListUpdate { ops, .. } = update else {
+        panic!("{update:?}")
+    };
+    assert!(ops.iter().any(
+        |op| matches!(op, MemberListOp::Insert { item, .. } if item.display_name == "Aardvark")
+    ));
+    let marker = send(&mut c[0], &community, &channel, "marker2", "after nickname").await;
+    let seen = events_until(&mut c[1], |e| is_message(e, marker.seq)).await;
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, Event::MemberUpdated { .. })),
+        "{seen:?}"
+    );
+}
+
+fn subscribe(community: &CommunityId, ranges: &[(u32, u32)]) -> Request {
+    Request::SubscribeMemberList(SubscribeMemberList {
+        community_id: community.clone(),
+        ranges: ranges.iter().map(|(s, e)| ListRange::new(*s, *e)).collect(),
+    })
+}
+
+async fn member_list(client: &mut Client, request: Request) -> MemberList {
+    match client.ok(request).await {
+        Response::MemberList(list) => list,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn member_list_ranges_are_checked() {
+    let server = server().await;
+    let (mut c, community, _) = community(&server, &["bob"], false).await;
+    let bob = &mut c[1];
+    for ranges in [
+        vec![],
+        vec![(5, 4)],
+        vec![(0, 200)],
+        vec![(0, 10), (10, 20)],
+        vec![(0, 1), (2, 3), (4, 5), (6, 7), (8, 9), (10, 11)],
+    ] {
+        bob.fails(
+            subscribe(&community, &ranges),
+            ErrorCode::INVALID_MEMBER_LIST_RANGE,
+        )
+        .await;
+    }
+    bob.fails(
+        subscribe(&"nowhere".into(), &[(0, 9)]),
+        ErrorCode::COMMUNITY_NOT_FOUND,
+    )
+    .await;
+    let mut carol = server.login("carol").await;
+    carol
+        .fails(subscribe(&community, &[(0, 9)]), ErrorCode::NOT_MEMBER)
+        .await;
+    let list = member_list(bob, subscribe(&community, &[(0, 9), (20, 29)])).await;
+    assert_eq!(list.total, 2);
+    assert_eq!(list.ranges[0].items.len(), 2);
+    assert!(list.ranges[1].items.is_empty());
+    assert_eq!(
+        bob.ok(Request::UnsubscribeMemberList(Empty {})).await,
+        Response::Ok
+    );
+}
+
+/// Windows held by a follower, kept by the operations it receives.
+struct Follower {
+    client: Client,
+    windows: Vec<MemberListWindow>,
+}
+
+impl Follower {
+    async fn follow(
+        mut client: Client,
+        community: &CommunityId,
+        ranges: &[(u32, u32)],
+    ) -> Follower {
+        let list = member_list(&mut client, subscribe(community, ranges)).await;
+        Follower {
+            client,
+            windows: list.ranges.into_iter().map(MemberListWindow::new).collect(),
+        }
+    }
+
+    fn apply(&mut self, ops: &[MemberListOp]) {
+        for op in ops {
+            let window = self
+                .windows
+                .iter_mut()
+                .find(|w| w.range.contains(op.index()))
+                .unwrap_or_else(|| panic!("{op:?} is outside every range"));
+            window.apply(op).unwrap_or_else(|e| panic!("{op:?}: {e}"));
+        }
+    }
+
+    /// Reads updates until the windows equal a fresh subscription's (read by `checker`).
+    async fn converge(&mut self, checker: &mut Client, community: &CommunityId) {
+        let ranges: Vec<(u32, u32)> = self
+            .windows
+            .iter()
+            .map(|w| (w.range.start, w.range.end))
+            .collect();
+        let fresh = member_list(checker, subscribe(community, &ranges)).await;
+        for _ in 0..10_000 {
+            let now: Vec<_> = self.windows.iter().map(|w| &w.items).collect();
+            let want: Vec<_> = fresh.ranges.iter().map(|r| &r.items).collect();
+            if now == want {
+                return;
+            }
+            if let (_, Event::MemberListUpdate { ops, .. }) = self.client.next_event().await {
+                self.apply(&ops);
+            }
+        }
+        panic!("the windows never matched a fresh subscription");
+    }
+}
+
+#[tokio::test]
+async fn member_list_windows_follow_joins_leaves_presence_and_groups() {
+    let server = server().await;
+    let (mut c, community, _) = community(&server, &["bob", "carol", "dave", "erin"], false).await;
+    let mut checker = server.login("alice").await;
+    let bob = c.remove(1);
+    let mut follower = Follower::follow(bob, &community, &[(0, 2), (3, 5)]).await;
+    let mut alice = c.remove(0);
+    // A join, a presence change, a nickname, a group, a kick.
+    let mut fred = server.login("fred").await;
+    fred.ok(join(community.as_str())).await;
+    follower.converge(&mut checker, &community).await;
+    fred.ok(Request::SetPresence(SetPresence {
+        status: PresenceStatus::DoNotDisturb,
+        text: String::new(),
+    }))
+    .await;
+    follower.converge(&mut checker, &community).await;
+    fred.ok(Request::SetNickname(SetNickname {
+        community_id: community.clone(),
+        nickname: "aaa".into(),
+    }))
+    .await;
+    follower.converge(&mut checker, &community).await;
+    let group = match alice
+        .ok(Request::CreateGroup(CreateGroup {
+            community_id: community.clone(),
+            name: "mods".into(),
+            ..Default::default()
+        }))
+        .await
+    {
+        Response::Group(group) => group.group_id,
+        other => panic!("unexpected {other:?}"),
+    };
+    alice
+        .ok(Request::AssignGroup(MemberGroup {
+            community_id: community.clone(),
+            user_id: "erin".into(),
+            group_id: group.clone(),
+        }))
+        .await;
+    follower.converge(&mut checker, &community).await;
+    c.remove(2).ok(Request::Logout(Empty {})).await; // erin goes offline
+    follower.converge(&mut checker, &community).await;
+    alice
+        .ok(Request::KickMember(MemberRef {
+            community_id: community.clone(),
+            user_id: "carol".into(),
+        }))
+        .await;
+    follower.converge(&mut checker, &community).await;
+    alice
+        .ok(Request::DeleteGroup(GroupRef {
+            community_id: community.clone(),
+            group_id: group,
+        }))
+        .await;
+    follower.converge(&mut checker, &community).await;
+}
+
+/// Seeds `count` members `m000000`… into `community` directly in the database (the
+/// server stopped), with every 1,000th in `group`.
+fn seed(dir: &std::path::Path, community: &CommunityId, group: &GroupId, count: usize) {
+    let path = dir.join("community.db");
+    let mut db = rusqlite::Connection::open(path).expect("database");
+    let tx = db.transaction().expect("transaction");
+    {
+        let mut member = tx
+            .prepare("INSERT INTO members (community_id, user_id, role, nickname, joined_at_ms) VALUES (?1, ?2, 'member', '', 0)")
+            .expect("insert");
+        let mut user = tx
+            .prepare("INSERT OR IGNORE INTO users (user_id, first_seen_ms) VALUES (?1, 0)")
+            .expect("insert");
+        let mut held = tx
+            .prepare(
+                "INSERT INTO member_groups (community_id, user_id, group_id) VALUES (?1, ?2, ?3)",
+            )
+            .expect("insert");
+        for i in 0..count {
+            let id = format!("m{i:06}");
+            member
+                .execute(rusqlite::params![community.as_str(), id])
+                .expect("member");
+            user.execute(rusqlite::params![id]).expect("user");
+            if i % 1_000 == 0 {
+                held.execute(rusqlite::params![community.as_str(), id, group.as_str()])
+                    .expect("group");
+            }
+        }
+    }
+    tx.execute(
+        "UPDATE communities SET member_count = member_count + ?2, access_stamp = access_stamp + 1 WHERE community_id = ?1",
+        rusqlite::params![community.as_str(), count as i64],
+    )
+    .expect("count");
+    tx.commit().expect("commit");
+}
+
+#[tokio::test]
+async fn member_list_at_100k_members() {
+    let mut server = server().await;
+    let (mut c, community, _) = community(&server, &["bob"], false).await;
+    let group = match c[0]
+        .ok(Request::CreateGroup(CreateGroup {
+            community_id: community.clone(),
+            name: "vips".into(),
+            ..Default::default()
+        }))
+        .await
+    {
+        Response::Group(group) => group.group_id,
+        other => panic!("unexpected {other:?}"),
+    };
+    drop(c);
+    if let Some(running) = server.server.take() {
+        running.shutdown().await;
+    }
+    seed(server.dir.path(), &community, &group, 99_990);
+    server.start_again().await;
+    let mut alice = server.login("alice").await;
+    let mut checker = server.login("bob").await;
+    let bob = server.login("bob").await;
+    let mut follower =
+        Follower::follow(bob, &community, &[(0, 99), (100, 199), (50_000, 50_099)]).await;
+    let list = member_list(&mut checker, subscribe(&community, &[(0, 9)])).await;
+    assert_eq!(list.total, 99_992);
+    assert_eq!(list.sections[0].count, 100, "the group's section first");
+    // Members come online (they move up into the first ranges), one leaves, one joins,
+    // one gets the group, one changes nickname.
+    for i in [5u32, 777, 99_989] {
+        let mut member = server.login(&format!("m{i:06}")).await;
+        follower.converge(&mut checker, &community).await;
+        if i == 777 {
+            member
+                .ok(Request::SetNickname(SetNickname {
+                    community_id: community.clone(),
+                    nickname: "Zed".into(),
+                }))
+                .await;
+            follower.converge(&mut checker, &community).await;
+            member
+                .ok(Request::LeaveCommunity(community_ref(community.as_str())))
+                .await;
+            follower.converge(&mut checker, &community).await;
+        }
+    }
+    let mut newcomer = server.login("newcomer").await;
+    newcomer.ok(join(community.as_str())).await;
+    follower.converge(&mut checker, &community).await;
+    alice
+        .ok(Request::AssignGroup(MemberGroup {
+            community_id: community.clone(),
+            user_id: "m050050".into(),
+            group_id: group.clone(),
+        }))
+        .await;
+    follower.converge(&mut checker, &community).await;
+    alice
+        .ok(Request::KickMember(MemberRef {
+            community_id: community.clone(),
+            user_id: "m000000".into(),
+        }))
+        .await;
+    follower.converge(&mut checker, &community).await;
+    let list = member_list(&mut checker, subscribe(&community, &[(0, 9)])).await;
+    assert_eq!(list.total, 99_991);
+}
