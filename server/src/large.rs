@@ -56,7 +56,10 @@ impl Shared {
             .read(move |domain| domain.focus_head(&user, &community_id, &channel_id))
             .await;
         match read {
-            Ok((head, _large)) => Ok(Response::Focused(Focused { head: Some(head) })),
+            Ok((head, large)) => {
+                self.hub.note_large([(head.community_id.clone(), large)]);
+                Ok(Response::Focused(Focused { head: Some(head) }))
+            }
             Err(error) => {
                 self.hub.set_focus(session, previous);
                 Err(error)
@@ -91,7 +94,10 @@ impl Shared {
                 .read(move |domain| domain.member_list_rows(&user, &at, asked.as_deref()))
                 .await;
             let rows = match rows {
-                Ok(rows) => rows,
+                Ok(rows) => {
+                    self.hub.note_large([(community.clone(), rows.large)]);
+                    rows
+                }
                 Err(error) => {
                     self.hub.member_list_abandon(&community);
                     return Err(error);

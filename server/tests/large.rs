@@ -816,3 +816,98 @@ async fn member_list_at_100k_members() {
     let list = member_list(&mut checker, subscribe(&community, &[(0, 9)])).await;
     assert_eq!(list.total, 99_991);
 }
+
+#[tokio::test]
+async fn presence_in_a_large_community_reaches_subscribers_and_ranges() {
+    let server = server().await;
+    let (mut c, community, channel) =
+        community(&server, &["bob", "carol", "dave", "erin"], false).await;
+    // Bob views the community: the count, no presences.
+    let viewing = match c[1]
+        .ok(Request::ViewCommunity(ViewCommunity {
+            community_id: Some(community.clone()),
+        }))
+        .await
+    {
+        Response::Viewing(viewing) => viewing,
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(viewing.online_count, 5);
+    assert!(viewing.presences.is_empty(), "{viewing:?}");
+    // Dave follows the whole list; erin subscribes to carol's presence.
+    member_list(&mut c[3], subscribe(&community, &[(0, 9)])).await;
+    c[4].ok(Request::SubscribePresence(UserIds {
+        user_ids: vec!["carol".into()],
+    }))
+    .await;
+    c[2].ok(Request::SetPresence(SetPresence {
+        status: PresenceStatus::Idle,
+        text: String::new(),
+    }))
+    .await;
+    let is_carol = |e: &Event| {
+        matches!(e, Event::PresenceChanged { presence }
+            if presence.user_id == "carol" && presence.status == PresenceStatus::Idle)
+    };
+    c[3].event_where(is_carol).await;
+    c[4].event_where(is_carol).await;
+    let marker = send(&mut c[0], &community, &channel, "marker", "after idle").await;
+    let seen = events_until(&mut c[1], |e| activity_up_to(e, &channel, marker.seq)).await;
+    assert!(!seen.iter().any(is_carol), "{seen:?}");
+}
+
+#[tokio::test]
+async fn pending_activity_survives_a_resume_and_focus_is_kept() {
+    let server = server().await;
+    let (mut c, community, channel) = community(&server, &["bob", "carol", "dave"], false).await;
+    let other = match c[0]
+        .ok(Request::CreateChannel(CreateChannel {
+            community_id: community.clone(),
+            name: "other".into(),
+            ..Default::default()
+        }))
+        .await
+    {
+        Response::Channel(channel) => channel.channel_id,
+        other => panic!("unexpected {other:?}"),
+    };
+    // Bob focuses `other`, then goes away while `general` is busy.
+    focused(&mut c[1], focus(&community, &other)).await;
+    let bob = c.remove(1);
+    let resume = bob.resume();
+    bob.close().await;
+    let first = send(&mut c[0], &community, &channel, "a", "one").await;
+    let mut last = first.seq;
+    for i in 0..5 {
+        last = send(&mut c[0], &community, &channel, &format!("b{i}"), "more")
+            .await
+            .seq;
+    }
+    let mut bob = Client::connect(&server.url()).await;
+    bob.hello().await;
+    let logged_in = bob
+        .login_ok("bob", &server.token("bob"), "", Some(resume))
+        .await;
+    assert!(logged_in.resumed);
+    // Every message of `general` is covered once by the activity replayed or pushed since.
+    let mut next = first.seq;
+    while next <= last {
+        if let (
+            _,
+            Event::ChannelActivity {
+                channel_id,
+                first_seq,
+                last_seq,
+                ..
+            },
+        ) = bob.next_event().await
+            && channel_id == channel
+        {
+            assert_eq!(first_seq, next);
+            next = last_seq + 1;
+        }
+    }
+    // The resumed session still focuses `other`: its messages come whole.
+    let m = send(&mut c[0], &community, &other, "o", "in other").await;
+    assert_eq!(bob.next_message().await.seq, m.seq);
+}

@@ -302,7 +302,46 @@ pub(super) fn for_each_focused(
     }
 }
 
+/// What a delivered event says about the size of its community: a member count
+/// (`member_joined`, `member_left`) or a message marked for counting (or not).
+pub(super) fn note_size(index: &mut Index, delivery: &Delivery, threshold: u64) {
+    let (community, large) = match &delivery.event {
+        Event::MemberJoined {
+            member,
+            member_count,
+        } => (&member.community_id, *member_count > threshold),
+        Event::MemberLeft {
+            community_id,
+            member_count,
+            ..
+        } => (community_id, *member_count > threshold),
+        Event::MessageCreated { message } if !message.community_id.is_direct() => {
+            (&message.community_id, delivery.counting.is_some())
+        }
+        _ => return,
+    };
+    note(&mut index.live.large, community, large);
+}
+
+fn note(large: &mut HashSet<CommunityId>, community: &CommunityId, is_large: bool) {
+    if is_large {
+        if !large.contains(community) {
+            large.insert(community.clone());
+        }
+    } else {
+        large.remove(community);
+    }
+}
+
 impl Hub {
+    /// Records whether communities are large (read from the domain).
+    pub fn note_large(&self, communities: impl IntoIterator<Item = (CommunityId, bool)>) {
+        let mut index = self.lock();
+        for (community, large) in communities {
+            note(&mut index.live.large, &community, large);
+        }
+    }
+
     /// Delivers a `message_created` of a large community (see the module documentation);
     /// collects the activity slots' timers. Returns the pushes.
     pub(super) fn deliver_counted(

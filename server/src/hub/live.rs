@@ -96,6 +96,9 @@ pub(crate) struct LiveState {
     pub voice: VoiceRooms,
     /// The member lists followed (`super::member_list`).
     pub lists: super::member_list::MemberLists,
+    /// The communities known to be large (§9.5): read at start, then kept by the member
+    /// counts of `member_joined` / `member_left` and by what the domain's answers say.
+    pub large: std::collections::HashSet<CommunityId>,
     /// Moves when a channel is removed or a member loses a community (`join_voice`
     /// checks it did not move while it read).
     pub epoch: u64,

@@ -124,7 +124,9 @@ struct Count {
 /// The sorted member list of one community. See the module documentation.
 #[derive(Debug, Default)]
 pub(crate) struct MemberIndex {
-    blocks: Vec<Vec<Entry>>,
+    /// Boxed entries: a block shifts pointers, not ~150-byte entries, on insert and remove.
+    #[allow(clippy::vec_box)]
+    blocks: Vec<Vec<Box<Entry>>>,
     keys: HashMap<UserId, SortKey>,
     sections: BTreeMap<(Reverse<i64>, Option<GroupId>), Count>,
     online: u64,
@@ -145,7 +147,9 @@ impl MemberIndex {
         let half = MAX_BLOCK / 2;
         let mut rest = entries.into_iter().peekable();
         while rest.peek().is_some() {
-            index.blocks.push(rest.by_ref().take(half).collect());
+            index
+                .blocks
+                .push(rest.by_ref().take(half).map(Box::new).collect());
         }
         index
     }
@@ -217,7 +221,7 @@ impl MemberIndex {
             .get(block)?
             .binary_search_by(|e| e.key.cmp(key))
             .ok()?;
-        Some((self.before(block) + within, &self.blocks[block][within]))
+        Some((self.before(block) + within, &*self.blocks[block][within]))
     }
 
     /// The member at `position`.
@@ -225,7 +229,7 @@ impl MemberIndex {
         let mut left = position;
         for block in &self.blocks {
             if left < block.len() {
-                return block.get(left);
+                return block.get(left).map(|e| &**e);
             }
             left -= block.len();
         }
@@ -262,7 +266,7 @@ impl MemberIndex {
         self.keys
             .insert(entry.key.user_id.clone(), entry.key.clone());
         if self.blocks.is_empty() {
-            self.blocks.push(vec![entry]);
+            self.blocks.push(vec![Box::new(entry)]);
             return 0;
         }
         let block = self.block_of(&entry.key);
@@ -270,7 +274,7 @@ impl MemberIndex {
             Ok(at) | Err(at) => at,
         };
         let position = self.before(block) + within;
-        self.blocks[block].insert(within, entry);
+        self.blocks[block].insert(within, Box::new(entry));
         if self.blocks[block].len() > MAX_BLOCK {
             let tail = self.blocks[block].split_off(MAX_BLOCK / 2);
             self.blocks.insert(block + 1, tail);
@@ -286,7 +290,7 @@ impl MemberIndex {
             return None;
         };
         let position = self.before(block) + within;
-        let entry = self.blocks[block].remove(within);
+        let entry = *self.blocks[block].remove(within);
         if self.blocks[block].is_empty() {
             self.blocks.remove(block);
         }

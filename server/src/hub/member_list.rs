@@ -337,6 +337,25 @@ pub(super) fn presence_moved(
     }
 }
 
+/// The sessions whose followed ranges of `community`'s list show `user` now.
+pub(super) fn range_sessions(
+    live: &LiveState,
+    community: &CommunityId,
+    user: &UserId,
+) -> Vec<Arc<Session>> {
+    let Some(list) = live.lists.lists.get(community).filter(|l| l.ready) else {
+        return Vec::new();
+    };
+    let Some((at, _)) = list.index.as_ref().and_then(|index| index.find(user)) else {
+        return Vec::new();
+    };
+    list.subscribers
+        .values()
+        .filter(|s| s.ranges.iter().any(|r| r.contains(at as u32)))
+        .map(|s| Arc::clone(&s.session))
+        .collect()
+}
+
 impl Hub {
     /// One step of a subscription of `session` to `ranges` of `community`'s list (the
     /// caller was found a member), with the rows the last step asked for.

@@ -311,52 +311,60 @@ mod tests {
         assert_eq!(window, fresh(&rebuilt, range));
     }
 
-    /// The cost of one change at 100,000 members with 200 followed ranges (docs/BENCHMARKS.md,
-    /// "Large communities (server)"): prints figures, checks nothing about time.
+    /// The cost of one change at 100,000 members (docs/BENCHMARKS.md, "Large communities
+    /// (server)"): prints figures, checks nothing about time. Two sets of followed ranges:
+    /// the first 5 pages (what clients showing the top of the list follow) and 200
+    /// ranges spread over the list (a change then shifts most of them).
     #[test]
     #[ignore = "a measurement: cargo test --release -p community-server --lib member_list_cost -- --ignored --nocapture"]
     fn member_list_cost_at_100k() {
-        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
         let members = 100_000u64;
-        let started = std::time::Instant::now();
-        let mut index =
-            MemberIndex::new((0..members).map(|i| random_member(&mut rng, i)).collect());
-        let build = started.elapsed();
-        let bytes = index.approximate_bytes() as f64 / members as f64;
-        let ranges: Vec<ListRange> = (0..200u32)
-            .map(|i| ListRange::new(i * 300, i * 300 + 99))
+        let top: Vec<ListRange> = (0..5u32)
+            .map(|i| ListRange::new(i * 100, i * 100 + 99))
             .collect();
-        let changes = 20_000;
-        let mut next_id = members;
-        let mut ops = 0usize;
-        let started = std::time::Instant::now();
-        for _ in 0..changes {
-            let known = index.len() as u64;
-            let at = rng.below(known) as usize;
-            let change = match rng.below(4) {
-                0 => {
-                    next_id += 1;
-                    Change::Upsert(random_member(&mut rng, next_id))
+        let spread: Vec<ListRange> = (0..200u32)
+            .map(|i| ListRange::new(i * 500, i * 500 + 99))
+            .collect();
+        for (name, ranges) in [("5 top ranges", top), ("200 spread ranges", spread)] {
+            let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+            let started = std::time::Instant::now();
+            let mut index =
+                MemberIndex::new((0..members).map(|i| random_member(&mut rng, i)).collect());
+            let build = started.elapsed();
+            let bytes = index.approximate_bytes() as f64 / members as f64;
+            let changes = 50_000u32;
+            let mut next_id = members;
+            let mut ops = 0usize;
+            let started = std::time::Instant::now();
+            for _ in 0..changes {
+                let known = index.len() as u64;
+                let at = rng.below(known) as usize;
+                let change = match rng.below(4) {
+                    0 => {
+                        next_id += 1;
+                        Change::Upsert(random_member(&mut rng, next_id))
+                    }
+                    1 => Change::Remove(index.get(at).unwrap().item().user_id.clone()),
+                    _ => {
+                        let entry = index.get(at).unwrap();
+                        let status = if entry.item().status == PresenceStatus::Offline {
+                            PresenceStatus::Online
+                        } else {
+                            PresenceStatus::Offline
+                        };
+                        Change::Upsert(entry.with_status(status))
+                    }
+                };
+                if let Some(out) = apply(&mut index, change, &ranges) {
+                    ops += out.iter().map(Vec::len).sum::<usize>();
                 }
-                1 => Change::Remove(index.get(at).unwrap().item().user_id.clone()),
-                _ => {
-                    let entry = index.get(at).unwrap();
-                    let status = if entry.item().status == PresenceStatus::Offline {
-                        PresenceStatus::Online
-                    } else {
-                        PresenceStatus::Offline
-                    };
-                    Change::Upsert(entry.with_status(status))
-                }
-            };
-            if let Some(out) = apply(&mut index, change, &ranges) {
-                ops += out.iter().map(Vec::len).sum::<usize>();
             }
+            let per_change = started.elapsed().as_secs_f64() * 1e6 / f64::from(changes);
+            println!(
+                "{name}: {members} members, build {build:?}, ~{bytes:.0} B/member, \
+                 {per_change:.2} µs per change (joins, leaves, presence: {:.1} ops per change)",
+                ops as f64 / f64::from(changes)
+            );
         }
-        let per_change = started.elapsed().as_secs_f64() * 1e6 / f64::from(changes);
-        println!(
-            "member list at {members}: build {build:?}, ~{bytes:.0} B/member, \
-             {per_change:.1} µs per change over 200 ranges ({ops} ops for {changes} changes)"
-        );
     }
 }

@@ -450,6 +450,7 @@ impl Hub {
                     pushes += self.fan_out(index, &fan_out, now, &mut timers);
                 }
             }
+            large::note_size(index, delivery, self.live.limits.large_community_members);
             if delivery.counting.is_some() {
                 pushes +=
                     self.deliver_counted(index, &body, delivery, caller, now, &mut live_timers);

@@ -283,6 +283,14 @@ impl Domain {
         })
     }
 
+    /// The large communities now (the transport learns the rest from member events,
+    /// which carry the member count). Blocking: SQLite.
+    pub fn large_community_ids(&self) -> Result<Vec<CommunityId>, ApiError> {
+        let above = self.limits.large_community_members;
+        self.store
+            .read("large_communities", |tx| Ok(tx.communities_above(above)?))
+    }
+
     /// The member list rows of `community_id` for the transport itself (no caller
     /// check): every member, or only `users`. Blocking: SQLite.
     pub fn member_list_rows_unchecked(

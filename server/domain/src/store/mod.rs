@@ -179,6 +179,8 @@ pub trait CommunityStore {
     fn set_attribute(&self, community_id: &CommunityId, key: &str, value: &str) -> StoreResult<()>;
     /// Deletes one attribute. False when it did not exist.
     fn delete_attribute(&self, community_id: &CommunityId, key: &str) -> StoreResult<bool>;
+    /// The communities with more than `members` members (large ones, §9.5).
+    fn communities_above(&self, members: u64) -> StoreResult<Vec<CommunityId>>;
 }
 
 /// Memberships, join requests and per-member settings.
