@@ -506,7 +506,8 @@ async fn typing_and_member_events_reach_only_those_who_show_them() {
         !seen.iter().any(|e| matches!(e, Event::Typing { .. })),
         "{seen:?}"
     );
-    // A nickname change is told to the member only (and to the member list's followers).
+    // A nickname change is told to the member and to the sessions whose member list
+    // ranges show them.
     c[2].ok(Request::SubscribeMemberList(SubscribeMemberList {
         community_id: community.clone(),
         ranges: vec![ListRange::new(0, 9)],
@@ -521,13 +522,22 @@ async fn typing_and_member_events_reach_only_those_who_show_them() {
         .event_where(|e| matches!(e, Event::MemberUpdated { .. }))
         .await;
     assert!(matches!(own, Event::MemberUpdated { member } if member.nickname == "Aardvark"));
-    let update = c[2]
+    // Carol's range shows dave: she gets the event (the list still shows him as he was),
+    // then the list's operations.
+    let told = c[2]
         .event_where(|e| {
             matches!(
                 e,
                 Event::MemberListUpdate { .. } | Event::MemberUpdated { .. }
             )
         })
+        .await;
+    assert!(
+        matches!(&told, Event::MemberUpdated { member } if member.nickname == "Aardvark"),
+        "{told:?}"
+    );
+    let update = c[2]
+        .event_where(|e| matches!(e, Event::MemberListUpdate { .. }))
         .await;
     let Event::MemberListUpdate { ops, .. } = update else {
         panic!("{update:?}")

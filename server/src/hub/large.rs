@@ -140,6 +140,25 @@ impl LargeState {
         }
     }
 
+    /// Drops the pending activity an event ends for `key`'s session: of a channel or
+    /// thread that is gone for it, or of every channel of a community it left.
+    fn purge(&mut self, key: u64, event: &Event) {
+        let gone: Vec<ChannelId> = match event {
+            Event::ChannelRemoved { channel_id, .. } => vec![channel_id.clone()],
+            Event::ThreadRemoved { thread_id, .. } => vec![thread_id.clone()],
+            Event::CommunityRemoved { community_id, .. } => self
+                .slots
+                .iter()
+                .filter(|((k, _), slot)| *k == key && slot.community_id == *community_id)
+                .map(|((_, channel), _)| channel.clone())
+                .collect(),
+            _ => return,
+        };
+        for channel in gone {
+            self.drop_slot(key, &channel);
+        }
+    }
+
     fn is_focused(&self, key: u64, channel: &ChannelId) -> bool {
         self.focus.get(&key).is_some_and(|(_, c)| c == channel)
     }
@@ -256,6 +275,53 @@ impl LargeState {
             }
         }
     }
+}
+
+/// Before an event that ends a channel, thread or community for its recipients, their
+/// pending activity there is dropped (no activity arrives after the place is gone).
+pub(super) fn purge_activity(index: &mut Index, delivery: &Delivery, caller: Option<&Session>) {
+    if index.large.slots.is_empty()
+        || !matches!(
+            delivery.event,
+            Event::ChannelRemoved { .. }
+                | Event::ThreadRemoved { .. }
+                | Event::CommunityRemoved { .. }
+        )
+    {
+        return;
+    }
+    let mut keys = Vec::new();
+    for_each_session(index, &delivery.audience, caller, |s| keys.push(s.key));
+    for key in keys {
+        index.large.purge(key, &delivery.event);
+    }
+}
+
+/// `member_updated` and `member_left` of a large community (delivered by the domain to
+/// the member only) also reach the sessions whose member list ranges show the member
+/// (§9.5; the list is updated after the delivery, so it still shows them). Returns the
+/// pushes.
+pub(super) fn tell_ranges(index: &Index, delivery: &Delivery, body: &Arc<str>) -> usize {
+    let (community, user) = match &delivery.event {
+        Event::MemberUpdated { member } => (&member.community_id, &member.user_id),
+        Event::MemberLeft {
+            community_id,
+            user_id,
+            ..
+        } => (community_id, user_id),
+        _ => return 0,
+    };
+    if !index.live.large.contains(community) {
+        return 0;
+    }
+    let mut pushes = 0;
+    for session in super::member_list::range_sessions(&index.live, community, user) {
+        if session.user_id != *user {
+            session.push_event(body, None);
+            pushes += 1;
+        }
+    }
+    pushes
 }
 
 /// Whether `session` is among the recipients of `within`.
@@ -396,5 +462,108 @@ impl Hub {
     /// Sets `session`'s focus (none: cleared); returns the previous one.
     pub fn set_focus(&self, session: &Arc<Session>, place: Option<Place>) -> Option<Place> {
         self.lock().large.set_focus(session, place)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counting(seq: Seq, sender: &str, everyone: bool) -> Counting {
+        Counting {
+            community_id: "c".into(),
+            channel_id: "ch".into(),
+            seq,
+            created_at_ms: 1_000 + seq as i64,
+            sender_id: sender.into(),
+            everyone,
+            users: Vec::new(),
+            group_holders: None,
+        }
+    }
+
+    fn session(key: u64, user: &str) -> Arc<Session> {
+        Arc::new(Session::new(
+            key,
+            format!("s{key}"),
+            user.into(),
+            String::new(),
+            64,
+            64,
+        ))
+    }
+
+    #[test]
+    fn activity_coalesces_per_window_and_stays_contiguous() {
+        let mut state = LargeState::default();
+        let bob = session(1, "bob");
+        let window = Duration::from_millis(1_000);
+        let t0 = Instant::now();
+        // The first goes at once; the next two wait for the window's end.
+        assert!(
+            state
+                .offer(&bob, &counting(1, "alice", false), t0, window)
+                .is_some()
+        );
+        assert!(
+            state
+                .offer(&bob, &counting(2, "", false), t0, window)
+                .is_none()
+        );
+        assert!(
+            state
+                .offer(&bob, &counting(3, "alice", true), t0, window)
+                .is_none()
+        );
+        assert_eq!(bob.last_seq(), 1);
+        let channel = ChannelId::from("ch");
+        assert!(state.due(1, &channel, t0 + window, window).is_some());
+        assert_eq!(bob.last_seq(), 2);
+        let Some(slot) = state.slots.get(&(1, channel.clone())) else {
+            panic!("the slot stays for the next window");
+        };
+        assert!(slot.pending.is_none());
+        // A whole message of the channel first pushes what is pending.
+        assert!(
+            state
+                .offer(&bob, &counting(4, "alice", false), t0 + window, window)
+                .is_none()
+        );
+        state.flush(&bob, &channel);
+        assert_eq!(bob.last_seq(), 3);
+        // A quiet window ends the slot.
+        assert!(state.due(1, &channel, t0 + window * 3, window).is_none());
+        assert!(state.slots.is_empty());
+    }
+
+    #[test]
+    fn focus_and_removals_drop_pending_activity() {
+        let mut state = LargeState::default();
+        let bob = session(1, "bob");
+        let window = Duration::from_millis(1_000);
+        let t0 = Instant::now();
+        let channel = ChannelId::from("ch");
+        state.offer(&bob, &counting(1, "alice", false), t0, window);
+        state.offer(&bob, &counting(2, "alice", false), t0, window);
+        state.set_focus(&bob, Some(("c".into(), channel.clone())));
+        assert!(state.slots.is_empty() && state.pending.is_empty());
+        state.set_focus(&bob, None);
+        state.offer(&bob, &counting(3, "alice", false), t0, window);
+        state.offer(&bob, &counting(4, "alice", false), t0, window);
+        state.purge(
+            1,
+            &Event::CommunityRemoved {
+                community_id: "c".into(),
+                reason: community_protocol::RemovalReason::Left,
+            },
+        );
+        assert!(state.due(1, &channel, t0 + window, window).is_none());
+        assert_eq!(
+            bob.last_seq(),
+            2,
+            "the two first pushed at once, nothing after"
+        );
+        state.forget(&bob);
+        assert!(state.focus.is_empty() && state.focused.is_empty());
     }
 }

@@ -443,6 +443,7 @@ impl Hub {
                 }
                 continue;
             }
+            large::purge_activity(index, delivery, caller);
             let purge = Purge::of(&delivery.event, &index.digest_ids);
             if let Some(purge) = &purge {
                 // The last state of the threads concerned goes first (see `gates`).
@@ -463,6 +464,7 @@ impl Hub {
                 session.push_event(&body, purge.as_ref());
                 pushes += 1;
             });
+            pushes += large::tell_ranges(index, delivery, &body);
         }
         for (at, target) in timers {
             self.digest_timer.schedule(at, target);
