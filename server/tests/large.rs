@@ -701,6 +701,21 @@ async fn member_list_windows_follow_joins_leaves_presence_and_groups() {
         }))
         .await;
     follower.converge(&mut checker, &community).await;
+    // Dave's profile name and avatar (no nickname: the profile's name is shown).
+    c[1].ok(Request::SetProfile(SetProfile {
+        display_name: Some("Bobby Tables".into()),
+        avatar_url: Some("https://a.example/d.png".into()),
+        ..Default::default()
+    }))
+    .await;
+    follower.converge(&mut checker, &community).await;
+    assert!(
+        follower
+            .windows
+            .iter()
+            .flat_map(|w| &w.items)
+            .any(|i| i.display_name == "Bobby Tables" && i.avatar_url == "https://a.example/d.png")
+    );
     c.remove(2).ok(Request::Logout(Empty {})).await; // erin goes offline
     follower.converge(&mut checker, &community).await;
     alice

@@ -227,12 +227,12 @@ impl List {
         let before = counts(index);
         let mut ops: Vec<Vec<MemberListOp>> = vec![Vec::new(); distinct.len()];
         if let Some(rebuilt) = rebuilt {
-            let old_lens: Vec<usize> = distinct
+            let old: Vec<Vec<MemberListItem>> = distinct
                 .iter()
-                .map(|r| index.items(r.start as usize, r.end as usize).len())
+                .map(|r| index.items(r.start as usize, r.end as usize))
                 .collect();
             *index = rebuilt;
-            ops = replace(&old_lens, index, &distinct);
+            ops = replace(&old, index, &distinct);
         }
         for change in changes {
             if let Some(step) = apply(index, change, &distinct) {

@@ -11,7 +11,7 @@
 //! positions (property-tested below).
 
 use community_protocol::UserId;
-use community_protocol::member_list::{ListRange, MemberListOp};
+use community_protocol::member_list::{ListRange, MemberListItem, MemberListOp};
 
 use super::member_index::{Entry, MemberIndex};
 
@@ -121,21 +121,25 @@ pub(crate) fn apply(
     Some(out)
 }
 
-/// The operations that replace each range's window by the list's items now (after a
-/// rebuild): the old items deleted, the new ones inserted.
+/// The operations that replace each range's window (`old`: the items it held) by the
+/// list's items now (after a rebuild): none when they are the same, else the old items
+/// deleted and the new ones inserted.
 pub(crate) fn replace(
-    old_lens: &[usize],
+    old: &[Vec<MemberListItem>],
     index: &MemberIndex,
     ranges: &[ListRange],
 ) -> Vec<Vec<MemberListOp>> {
     ranges
         .iter()
-        .zip(old_lens)
-        .map(|(range, old_len)| {
-            let mut ops: Vec<MemberListOp> = (0..*old_len)
+        .zip(old)
+        .map(|(range, old)| {
+            let items = index.items(range.start as usize, range.end as usize);
+            if items == *old {
+                return Vec::new();
+            }
+            let mut ops: Vec<MemberListOp> = (0..old.len())
                 .map(|_| MemberListOp::Delete { index: range.start })
                 .collect();
-            let items = index.items(range.start as usize, range.end as usize);
             ops.extend(
                 items
                     .into_iter()
@@ -152,7 +156,7 @@ pub(crate) fn replace(
 
 #[cfg(test)]
 mod tests {
-    use community_protocol::member_list::{MemberListItem, MemberListRange, MemberListWindow};
+    use community_protocol::member_list::{MemberListRange, MemberListWindow};
     use community_protocol::{GroupId, PresenceStatus};
 
     use super::*;
@@ -305,7 +309,8 @@ mod tests {
         let range = ListRange::new(480, 520);
         let mut window = fresh(&index, range);
         let rebuilt = MemberIndex::new((0..600).map(|i| random_member(&mut rng, i)).collect());
-        for op in &replace(&[window.items.len()], &rebuilt, &[range])[0] {
+        assert!(replace(&[window.items.clone()], &index, &[range])[0].is_empty());
+        for op in &replace(&[window.items.clone()], &rebuilt, &[range])[0] {
             window.apply(op).unwrap();
         }
         assert_eq!(window, fresh(&rebuilt, range));
