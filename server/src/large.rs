@@ -103,11 +103,14 @@ impl Shared {
                     return Err(error);
                 }
             };
-            loaded = Some(Loaded {
+            let mut rows = Loaded {
                 all: users.is_none(),
                 users: users.unwrap_or_default(),
                 rows,
-            });
+                built: None,
+            };
+            self.hub.member_list_prepare(&mut rows);
+            loaded = Some(rows);
         }
         self.hub.member_list_abandon(&community);
         Err(ApiError::new(
@@ -131,14 +134,16 @@ impl Shared {
                 .domain
                 .member_list_rows_unchecked(&work.community_id, users)
             {
-                Ok(rows) => self.hub.member_list_apply(
-                    &work.community_id,
-                    Loaded {
+                Ok(rows) => {
+                    let mut loaded = Loaded {
                         all: work.all,
                         users: work.users,
                         rows,
-                    },
-                ),
+                        built: None,
+                    };
+                    self.hub.member_list_prepare(&mut loaded);
+                    self.hub.member_list_apply(&work.community_id, loaded);
+                }
                 Err(error) => {
                     tracing::error!(%error, community = %work.community_id, "member list not updated");
                 }

@@ -154,6 +154,11 @@ impl MemberIndex {
         index
     }
 
+    /// Every member, in list order.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.blocks.iter().flatten().map(|e| &**e)
+    }
+
     /// Members in the list.
     pub fn len(&self) -> usize {
         self.keys.len()

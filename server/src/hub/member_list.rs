@@ -96,6 +96,9 @@ pub(crate) struct Loaded {
     pub users: Vec<UserId>,
     /// What the domain read.
     pub rows: MemberListRows,
+    /// Every member's entry sorted already (built off the hub's lock by
+    /// [`Hub::member_list_prepare`]).
+    pub built: Option<MemberIndex>,
 }
 
 /// Work for the request that committed a change: read these members of these lists.
@@ -108,10 +111,10 @@ pub(crate) struct ListWork {
     pub users: Vec<UserId>,
 }
 
-fn entry_of(
+fn entry_of_status(
     row: &community_server_domain::store::MemberListRow,
     positions: &HashMap<GroupId, i64>,
-    presence: &Presences,
+    status: PresenceStatus,
 ) -> Entry {
     let display_name = [&row.nickname, &row.profile_name]
         .into_iter()
@@ -127,11 +130,19 @@ fn entry_of(
             user_id: row.user_id.clone(),
             display_name,
             group_id: row.group_id.clone().filter(|_| position.is_some()),
-            status: presence.seen(&row.user_id, false).status,
+            status,
             avatar_url: row.avatar_url.clone(),
         },
         position,
     )
+}
+
+fn entry_of(
+    row: &community_server_domain::store::MemberListRow,
+    positions: &HashMap<GroupId, i64>,
+    presence: &Presences,
+) -> Entry {
+    entry_of_status(row, positions, presence.status_seen(&row.user_id))
 }
 
 fn counts(index: &MemberIndex) -> (u64, u64, Vec<MemberListSection>) {
@@ -165,13 +176,21 @@ impl List {
     fn load(&mut self, loaded: Loaded, presence: &Presences) -> Vec<Change> {
         self.positions = loaded.rows.positions.clone();
         if loaded.all {
-            let entries = loaded
-                .rows
-                .rows
-                .iter()
-                .map(|row| entry_of(row, &self.positions, presence))
-                .collect();
-            self.index = Some(MemberIndex::new(entries));
+            let index = match loaded.built {
+                Some(mut index) => {
+                    resync(&mut index, presence);
+                    index
+                }
+                None => MemberIndex::new(
+                    loaded
+                        .rows
+                        .rows
+                        .iter()
+                        .map(|row| entry_of(row, &self.positions, presence))
+                        .collect(),
+                ),
+            };
+            self.index = Some(index);
             return Vec::new();
         }
         let mut found: HashMap<&UserId, Entry> = loaded
@@ -312,6 +331,21 @@ impl List {
     }
 }
 
+/// Brings the statuses of an index built off the lock up to date (presence moved while
+/// it was built).
+fn resync(index: &mut MemberIndex, presence: &Presences) {
+    let moved: Vec<Entry> = index
+        .entries()
+        .filter_map(|entry| {
+            let now = presence.status_seen(&entry.item().user_id);
+            (now != entry.item().status).then(|| entry.with_status(now))
+        })
+        .collect();
+    for entry in moved {
+        apply(index, Change::Upsert(entry), &[]);
+    }
+}
+
 /// A presence change of `user` (as others see it now: `status`): their place in every
 /// ready list they are in.
 pub(super) fn presence_moved(
@@ -321,10 +355,8 @@ pub(super) fn presence_moved(
     now: Instant,
     timers: &mut Timers,
 ) {
+    // A list still loading is kept too (it has no subscribers to tell yet).
     for (community, list) in &mut live.lists.lists {
-        if !list.ready {
-            continue;
-        }
         let Some(entry) = list
             .index
             .as_ref()
@@ -357,6 +389,34 @@ pub(super) fn range_sessions(
 }
 
 impl Hub {
+    /// Builds the sorted index of every member read (`loaded.all`) with the statuses
+    /// now, off the hub's lock (a sort of 100,000 members takes a while); the list
+    /// brings the statuses up to date when it takes it.
+    pub(crate) fn member_list_prepare(&self, loaded: &mut Loaded) {
+        if !loaded.all {
+            return;
+        }
+        let statuses: Vec<PresenceStatus> = {
+            let index = self.lock();
+            let presence = &index.live.presence;
+            loaded
+                .rows
+                .rows
+                .iter()
+                .map(|row| presence.status_seen(&row.user_id))
+                .collect()
+        };
+        let positions = &loaded.rows.positions;
+        let entries = loaded
+            .rows
+            .rows
+            .iter()
+            .zip(statuses)
+            .map(|(row, status)| entry_of_status(row, positions, status))
+            .collect();
+        loaded.built = Some(MemberIndex::new(entries));
+    }
+
     /// One step of a subscription of `session` to `ranges` of `community`'s list (the
     /// caller was found a member), with the rows the last step asked for.
     pub(crate) fn member_list_step(
