@@ -11,7 +11,8 @@
 //! message is sent until `--drain` seconds after the last (so the last coalesced
 //! `channel_activity` is counted). The figure compared is the egress the same messages
 //! would cost whole to every client: messages × clients × the mean size of the
-//! `message_created` frames the focused clients read.
+//! `message_created` frames the focused clients read. Before that, three clients
+//! subscribe to the member list (the first builds it) and the times are printed.
 //!
 //! Run (release!):
 //!
@@ -28,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use community_protocol::focus::Focus;
+use community_protocol::member_list::{ListRange, SubscribeMemberList};
 use community_protocol::request::{CreateChannel, CreateCommunity, SendMessage};
 use community_protocol::{
     ChannelId, CommunityId, Mentions, MessageContent, Priority, Request, Response,
@@ -225,6 +227,25 @@ async fn run(args: Args) -> Result<(), BoxError> {
             channel_id: Some(busy.channel_id.clone()),
         });
         request(ws, 2, focus).await?;
+    }
+    // The member list of the whole community: the first subscription builds it (one read
+    // of every member, a sort), the next ones read it.
+    for (i, ws) in clients.iter_mut().enumerate().skip(args.focused).take(3) {
+        let started = Instant::now();
+        let subscribe = Request::SubscribeMemberList(SubscribeMemberList {
+            community_id: community.clone(),
+            ranges: vec![ListRange::new(0, 99), ListRange::new(100, 199)],
+        });
+        let Response::MemberList(list) = request(ws, 3, subscribe).await? else {
+            return Err("no member list".into());
+        };
+        eprintln!(
+            "subscribe_member_list #{} ({} members, {} online): {:?}",
+            i - args.focused + 1,
+            list.total,
+            list.online,
+            started.elapsed()
+        );
     }
     let counters = Arc::new(Counters::default());
     let readers: Vec<_> = clients

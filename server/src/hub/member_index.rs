@@ -291,14 +291,13 @@ impl MemberIndex {
     pub fn remove(&mut self, user_id: &UserId) -> Option<(usize, Entry)> {
         let key = self.keys.remove(user_id)?;
         let block = self.block_of(&key);
-        let Ok(within) = self.blocks[block].binary_search_by(|e| e.key.cmp(&key)) else {
-            return None;
-        };
-        let position = self.before(block) + within;
-        let entry = *self.blocks[block].remove(within);
-        if self.blocks[block].is_empty() {
+        let entries = self.blocks.get_mut(block)?;
+        let within = entries.binary_search_by(|e| e.key.cmp(&key)).ok()?;
+        let entry = *entries.remove(within);
+        if entries.is_empty() {
             self.blocks.remove(block);
         }
+        let position = self.before(block) + within;
         self.count(&entry, false);
         Some((position, entry))
     }
