@@ -166,11 +166,13 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Who gets a `message_changed` in `channel`: everyone who may read it, or in a large
-    /// community, when the change moves no counts, the focused sessions and the actor's.
+    /// Who gets a `message_changed` in `channel` (of a community of `member_count`):
+    /// everyone who may read it, or in a large community, when the change moves no
+    /// counts, the focused sessions and the actor's.
     pub fn change_audience(
         &self,
         channel: &ChannelRecord,
+        member_count: u64,
         kind: &ChangeKind,
         audience: Audience,
     ) -> Result<Audience, ApiError> {
@@ -183,7 +185,8 @@ impl Ctx<'_> {
             } => mentions != previous_mentions,
             _ => false,
         };
-        if moves_counts || !self.is_large(&channel.info.community_id)? {
+        let large = !channel.info.community_id.is_direct() && self.large_count(member_count);
+        if moves_counts || !large {
             return Ok(audience);
         }
         Ok(focused(channel, audience, vec![self.caller.clone()]))
