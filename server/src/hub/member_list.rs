@@ -610,3 +610,102 @@ impl Hub {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, name: &str) -> Entry {
+        Entry::new(
+            MemberListItem {
+                user_id: id.into(),
+                display_name: name.into(),
+                group_id: None,
+                status: PresenceStatus::Offline,
+                avatar_url: String::new(),
+            },
+            None,
+        )
+    }
+
+    fn list_with(names: &[&str], session: &Arc<Session>, range: ListRange) -> List {
+        let mut list = List {
+            index: Some(MemberIndex::new(
+                names.iter().map(|n| entry(n, n)).collect(),
+            )),
+            ready: true,
+            ..List::default()
+        };
+        list.subscribers.insert(
+            session.key,
+            Subscriber {
+                session: Arc::clone(session),
+                ranges: vec![range],
+                stale: false,
+            },
+        );
+        list
+    }
+
+    #[test]
+    fn counts_alone_are_coalesced_and_operations_go_at_once() {
+        let session = Arc::new(Session::new(
+            1,
+            "s".into(),
+            "u".into(),
+            String::new(),
+            64,
+            64,
+        ));
+        let community = CommunityId::from("c");
+        let mut list = list_with(&["a", "b", "c", "d"], &session, ListRange::new(0, 1));
+        let t0 = Instant::now();
+        let mut timers = Timers::new();
+        // Outside the range: the counts at once (a quiet window), with its timer.
+        list.change(
+            &community,
+            vec![Change::Upsert(entry("z", "z"))],
+            None,
+            t0,
+            &mut timers,
+        );
+        assert_eq!((session.last_seq(), timers.len()), (1, 1));
+        // Inside the window: held.
+        list.change(
+            &community,
+            vec![Change::Upsert(entry("y", "y"))],
+            None,
+            t0,
+            &mut timers,
+        );
+        assert_eq!(session.last_seq(), 1);
+        // In the range: at once, with the counts (no longer stale).
+        list.change(
+            &community,
+            vec![Change::Upsert(entry("0", "0"))],
+            None,
+            t0,
+            &mut timers,
+        );
+        assert_eq!(session.last_seq(), 2);
+        assert!(!list.push_counts(&community), "nothing stale left");
+        // A change that moves nothing and counts nothing: no event.
+        list.change(
+            &community,
+            vec![Change::Upsert(entry("z", "z"))],
+            None,
+            t0,
+            &mut timers,
+        );
+        assert_eq!(session.last_seq(), 2);
+        list.change(
+            &community,
+            vec![Change::Remove("y".into())],
+            None,
+            t0,
+            &mut timers,
+        );
+        assert!(list.push_counts(&community));
+        assert_eq!(session.last_seq(), 3);
+    }
+}
