@@ -9,6 +9,8 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::large::*;
 use common::*;
@@ -254,6 +256,9 @@ async fn counts_stay_exact_for_a_client_that_never_focuses() {
     assert_eq!((bob_head.unread_count, bob_head.mention_count), (6, 4));
 }
 
+/// Most messages the sender of the focus test sends (it stops once the switches are done).
+const MAX_SENDS: u64 = 20_000;
+
 #[tokio::test]
 async fn focus_switches_under_load_lose_and_double_nothing() {
     let server = server().await;
@@ -271,15 +276,30 @@ async fn focus_switches_under_load_lose_and_double_nothing() {
     };
     let channels = [general.clone(), other.clone()];
     let mut alice = c.remove(0);
-    let per_channel = 40u64;
+    // Alice keeps sending, alternating the channels, until bob is done switching.
+    let stop = Arc::new(AtomicBool::new(false));
     let sender = {
-        let (community, channels) = (community.clone(), channels.clone());
+        let (community, channels, stop) = (community.clone(), channels.clone(), stop.clone());
         tokio::spawn(async move {
-            for i in 0..per_channel * 2 {
-                let channel = &channels[(i % 2) as usize];
-                send(&mut alice, &community, channel, &format!("m{i}"), "load").await;
+            let mut sent = [0u64; 2];
+            for i in 0..MAX_SENDS {
+                if i >= 20 && stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let at = (i % 2) as usize;
+                let message = send(
+                    &mut alice,
+                    &community,
+                    &channels[at],
+                    &format!("m{i}"),
+                    "load",
+                )
+                .await;
+                sent[at] = message.seq;
+                // Alice reads nothing: keep her buffer small.
+                alice.events.clear();
             }
-            alice
+            sent
         })
     };
     let bob = &mut c[0];
@@ -331,10 +351,10 @@ async fn focus_switches_under_load_lose_and_double_nothing() {
         let (_, event) = bob.next_event().await;
         note(event, &mut whole, &mut activity);
     }
-    let alice = sender.await.expect("sender");
-    drop(alice);
+    stop.store(true, Ordering::Relaxed);
+    let sent = sender.await.expect("sender");
     // The last messages arrive one way or the other (whole while focused, activity else).
-    for channel in &channels {
+    for (channel, per_channel) in channels.iter().zip(sent) {
         loop {
             let known = whole
                 .get(channel)
@@ -352,7 +372,8 @@ async fn focus_switches_under_load_lose_and_double_nothing() {
             note(event, &mut whole, &mut activity);
         }
     }
-    for channel in &channels {
+    for (channel, per_channel) in channels.iter().zip(sent) {
+        assert!(per_channel >= 10);
         let mut delivered: Vec<u64> = whole.get(channel).cloned().unwrap_or_default();
         delivered.extend(activity.get(channel).cloned().unwrap_or_default());
         let unique: BTreeSet<u64> = delivered.iter().copied().collect();

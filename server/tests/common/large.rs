@@ -14,6 +14,7 @@ pub async fn server() -> TestServer {
     TestServer::start_with(|config| {
         config.limits.large_community_members = 3;
         config.limits.activity_interval_ms = 200;
+        config.limits.channel_messages_per_second = 100_000;
     })
     .await
 }
