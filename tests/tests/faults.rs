@@ -5,7 +5,7 @@
 //! time the end state is checked exactly: every message present once with contiguous
 //! sequences, reported once to the timeline, counts right, no echo sent twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -24,7 +24,16 @@ fn fast_heartbeat(config: &mut ServerConfig) {
 }
 
 /// How many times each sequence was reported as `Inserted` by a channel's timeline.
-type Inserts = Arc<Mutex<HashMap<u64, usize>>>;
+/// How often each sequence was reported inserted since the timeline's last `Reset`, and
+/// whether one came (a subscriber that fell far behind gets a `Reset` instead of the
+/// updates it missed, so completeness is then proven by the history alone).
+#[derive(Default)]
+struct Seen {
+    inserts: HashMap<u64, usize>,
+    reset: bool,
+}
+
+type Inserts = Arc<Mutex<Seen>>;
 
 /// Watches `channel`'s timeline in the background, counting `Inserted` reports per
 /// sequence (the task ends when the client does, or is aborted by the caller).
@@ -36,10 +45,17 @@ async fn count_inserts(channel: &ChannelHandle) -> TestResult<(Inserts, JoinHand
         let inserts = inserts.clone();
         tokio::spawn(async move {
             while let Some(updates) = timeline.next().await {
+                let mut seen = inserts.lock().unwrap_or_else(PoisonError::into_inner);
                 for update in updates {
-                    if let MessageUpdate::Inserted(message) = update {
-                        let mut seen = inserts.lock().unwrap_or_else(PoisonError::into_inner);
-                        *seen.entry(message.seq).or_default() += 1;
+                    match update {
+                        MessageUpdate::Inserted(message) => {
+                            *seen.inserts.entry(message.seq).or_default() += 1;
+                        }
+                        MessageUpdate::Reset { messages, .. } => {
+                            seen.reset = true;
+                            seen.inserts = messages.iter().map(|m| (m.seq, 1)).collect();
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -48,21 +64,38 @@ async fn count_inserts(channel: &ChannelHandle) -> TestResult<(Inserts, JoinHand
     Ok((inserts, task))
 }
 
-/// Waits until sequences `1..=count` were all reported, then checks none twice.
+/// Waits until sequences `1..=count` were all reported (after a `Reset`: up to `count`,
+/// the history proving the rest), then checks none twice.
 async fn inserted_once(inserts: &Inserts, count: u64) -> TestResult {
-    eventually("the timeline reported every message", || {
+    let reported = eventually("the timeline reported every message", || {
         let seen = inserts.lock().unwrap_or_else(PoisonError::into_inner);
-        (1..=count).all(|seq| seen.contains_key(&seq))
+        if seen.reset {
+            seen.inserts.contains_key(&count)
+        } else {
+            (1..=count).all(|seq| seen.inserts.contains_key(&seq))
+        }
     })
-    .await?;
+    .await;
+    if let Err(error) = reported {
+        let seen = inserts.lock().unwrap_or_else(PoisonError::into_inner);
+        let missing: Vec<u64> = (1..=count)
+            .filter(|seq| !seen.inserts.contains_key(seq))
+            .collect();
+        return fail(format!(
+            "{error}: reset {}, {} missing (first {:?})",
+            seen.reset,
+            missing.len(),
+            &missing[..missing.len().min(10)]
+        ));
+    }
     let seen = inserts.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((seq, times)) = seen.iter().find(|(_, times)| **times != 1) {
+    if let Some((seq, times)) = seen.inserts.iter().find(|(_, times)| **times != 1) {
         return fail(format!("seq {seq} was reported as inserted {times} times"));
     }
-    if seen.len() as u64 != count {
+    if !seen.reset && seen.inserts.len() as u64 != count {
         return fail(format!(
             "{} sequences reported, {count} expected",
-            seen.len()
+            seen.inserts.len()
         ));
     }
     Ok(())
@@ -406,23 +439,42 @@ async fn a_sender_cut_twice_sends_every_message_exactly_once() -> TestResult {
     let mut sent: BTreeMap<String, u64> = BTreeMap::new();
     let mut repeated = Vec::new();
     let mut failed = Vec::new();
+    // A subscriber that falls far behind gets a `Reset` instead of the updates it missed
+    // (the newest cached messages and what is still pending): after one, the wait ends
+    // when nothing is pending any more, and the sequences the missed updates would have
+    // reported are read from alice's history (a message's key is its echo's local id).
+    let mut after_reset: Option<BTreeSet<String>> = None;
     until(&mut timeline, "every echo reports Sent", |updates| {
         for update in updates {
-            if let MessageUpdate::Local(echo) = update {
-                match &echo.state {
-                    SendState::Sent { seq }
-                        if sent.insert(echo.local_id.clone(), *seq).is_some() =>
-                    {
-                        repeated.push(echo.local_id.clone());
+            match update {
+                MessageUpdate::Local(echo) => match &echo.state {
+                    SendState::Sent { seq } => {
+                        if sent.insert(echo.local_id.clone(), *seq).is_some() {
+                            repeated.push(echo.local_id.clone());
+                        }
+                        if let Some(outstanding) = after_reset.as_mut() {
+                            outstanding.remove(&echo.local_id);
+                        }
                     }
                     SendState::Failed { error } => failed.push(error.clone()),
                     _ => {}
+                },
+                MessageUpdate::Reset { pending, .. } => {
+                    after_reset = Some(pending.iter().map(|e| e.local_id.clone()).collect());
                 }
+                _ => {}
             }
         }
-        sent.len() == COUNT
+        sent.len() == COUNT || after_reset.as_ref().is_some_and(BTreeSet::is_empty)
     })
     .await?;
+    if sent.len() < COUNT {
+        let history = whole_history(&alice.client, &community_id, &general, 200).await?;
+        for message in history.iter().filter(|m| m.sender_id.as_str() == "alice") {
+            sent.entry(message.idempotency_key.clone())
+                .or_insert(message.seq);
+        }
+    }
     assert!(failed.is_empty(), "no message failed: {failed:?}");
     assert!(repeated.is_empty(), "echoes sent twice: {repeated:?}");
     // The outbox sends in order, so the i-th message has sequence i + 1.

@@ -338,23 +338,37 @@ async fn store_page(
     change_seq: u64,
     publish: bool,
 ) -> Result<(), SdkError> {
-    let outcome = reader
-        .store
-        .insert_page(
-            community_id.clone(),
-            channel_id.clone(),
-            messages,
-            change_seq,
-        )
-        .await?;
-    if publish {
-        publish_new_messages(reader.cell.hub(), outcome.new);
+    // Storing and publishing run as one task of their own: the catch-up that asked may be
+    // aborted (a newer one replaces it after a resume) while the store writes, and a page
+    // stored but never published would leave open timelines without those messages for
+    // good (the next catch-up finds them cached).
+    let (store, cell, behind) = (
+        reader.store.clone(),
+        reader.cell.clone(),
+        reader.behind.clone(),
+    );
+    let (community_id, channel_id) = (community_id.clone(), channel_id.clone());
+    let task = tokio::spawn(async move {
+        let outcome = store
+            .insert_page(community_id, channel_id, messages, change_seq)
+            .await?;
+        if publish {
+            publish_new_messages(cell.hub(), outcome.new);
+        }
+        publish_updated(cell.hub(), outcome.updated);
+        if let Some(behind) = &behind {
+            behind.report(outcome.behind);
+        }
+        Ok::<(), SdkError>(())
+    });
+    match task.await {
+        Ok(stored) => stored,
+        // Cancelled only when the runtime shuts down, i.e. the client is closing.
+        Err(error) => {
+            tracing::debug!(%error, "storing a page did not finish");
+            Err(SdkError::Closed)
+        }
     }
-    publish_updated(reader.cell.hub(), outcome.updated);
-    if let Some(behind) = &reader.behind {
-        behind.report(outcome.behind);
-    }
-    Ok(())
 }
 
 #[cfg(test)]
