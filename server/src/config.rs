@@ -45,6 +45,9 @@ pub struct ServerConfig {
     /// `frame_too_large`; frames over [`ServerConfig::ws_hard_limit_bytes`] cannot even
     /// be read, and close the connection.
     pub max_frame_bytes: usize,
+    /// Frames to a client that offered `deflate` in its `hello` are compressed from this
+    /// size on (PROTOCOL.md §1; 0: never compress, and refuse the offer).
+    pub compress_min_bytes: usize,
     /// Events a connected session may have written to it but not yet sent before it is
     /// a slow consumer (disconnected with `goodbye{slow_consumer, reconnect:true}`).
     pub session_queue_capacity: usize,
@@ -105,6 +108,7 @@ impl ServerConfig {
             limits: Limits::default(),
             heartbeat_interval: Duration::from_secs(15),
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            compress_min_bytes: community_protocol::codec::DEFAULT_COMPRESS_MIN_BYTES,
             session_queue_capacity: 256,
             resume_buffer_events: 512,
             session_linger: Duration::from_secs(120),

@@ -46,6 +46,8 @@ pub struct ConfigFile {
     pub max_connections: Option<usize>,
     /// `ServerConfig::max_frame_bytes`.
     pub max_frame_bytes: Option<usize>,
+    /// `ServerConfig::compress_min_bytes`.
+    pub compress_min_bytes: Option<usize>,
     /// `ServerConfig::session_queue_capacity`.
     pub session_queue_capacity: Option<usize>,
     /// `ServerConfig::resume_buffer_events`.
@@ -131,6 +133,7 @@ impl ConfigFile {
         );
         set(&mut config.max_connections, self.max_connections);
         set(&mut config.max_frame_bytes, self.max_frame_bytes);
+        set(&mut config.compress_min_bytes, self.compress_min_bytes);
         set(
             &mut config.session_queue_capacity,
             self.session_queue_capacity,

@@ -252,3 +252,109 @@ async fn login_with_an_invalid_user_id_is_refused() {
     client.fails(request, ErrorCode::INVALID_USER_ID).await;
     assert!(community_server::issue_token(server.dir.path(), "bad\nuser", HOUR).is_err());
 }
+
+/// Hello offering `deflate`; returns the welcome.
+async fn hello_with(client: &mut Client, compression: &[&str]) -> ServerFrame {
+    client
+        .send_frame(&ClientFrame::Hello {
+            protocol_version: PROTOCOL_VERSION,
+            client: "compression-test".into(),
+            compression: compression.iter().map(|c| c.to_string()).collect(),
+        })
+        .await;
+    client.next_non_event().await.expect("welcome")
+}
+
+#[tokio::test]
+async fn large_frames_go_deflated_to_a_client_that_offered_it_and_small_ones_as_text() {
+    let server = TestServer::start().await;
+    let mut owner = server.login("alice").await;
+    let community = create_community(&mut owner, "Deflate").await;
+    let (community_id, channel_id) = (
+        community.info.community_id.clone(),
+        community.channels[0].channel_id.clone(),
+    );
+    // 60 messages of 500 bytes: a page of them is ~40 KB, over the 16 KiB default.
+    let text = "raid ".repeat(100);
+    for i in 0..60 {
+        send(
+            &mut owner,
+            &community_id,
+            &channel_id,
+            &format!("k{i}"),
+            &text,
+        )
+        .await;
+    }
+    let page = history_after(community_id.as_str(), channel_id.as_str(), 0, Some(100));
+
+    // Offered: the welcome accepts, the small login answer is text, the page is binary.
+    let mut client = Client::connect(&server.url()).await;
+    let welcome = hello_with(&mut client, &["zstd", codec::COMPRESSION_DEFLATE]).await;
+    assert!(
+        matches!(&welcome, ServerFrame::Welcome { compression: Some(c), .. } if c == "deflate"),
+        "{welcome:?}"
+    );
+    client
+        .send_frame(&ClientFrame::Request {
+            id: 1,
+            request: Request::Login(Login {
+                user_id: "alice".into(),
+                token: server.token("alice"),
+                device_id: String::new(),
+                resume: None,
+            }),
+        })
+        .await;
+    assert!(matches!(client.next_raw().await, Some(WsMessage::Text(_))));
+    client
+        .send_frame(&ClientFrame::Request {
+            id: 2,
+            request: page.clone(),
+        })
+        .await;
+    let Some(WsMessage::Binary(bytes)) = client.next_raw().await else {
+        panic!("a large answer goes compressed");
+    };
+    assert!(bytes.len() * 4 < text.len() * 60, "deflate shrinks it");
+    let frame = codec::decode_server(&codec::inflate(&bytes, 1 << 20).unwrap()).unwrap();
+    let ServerFrame::Response {
+        id: 2,
+        outcome: frame::Outcome::Result(Response::Messages(messages)),
+    } = frame
+    else {
+        panic!("the page's answer: {frame:?}")
+    };
+    assert_eq!(messages.messages.len(), 60);
+
+    // Not offered (or an unknown compression only): text, always.
+    let mut plain = Client::connect(&server.url()).await;
+    let welcome = hello_with(&mut plain, &["zstd"]).await;
+    assert!(matches!(
+        welcome,
+        ServerFrame::Welcome {
+            compression: None,
+            ..
+        }
+    ));
+    plain
+        .login_ok("alice", &server.token("alice"), "", None)
+        .await;
+    let id = plain.send_request(page).await;
+    assert!(matches!(plain.next_raw().await, Some(WsMessage::Text(_))));
+    let _ = id;
+}
+
+#[tokio::test]
+async fn compression_switched_off_refuses_the_offer() {
+    let server = TestServer::start_with(|config| config.compress_min_bytes = 0).await;
+    let mut client = Client::connect(&server.url()).await;
+    let welcome = hello_with(&mut client, &[codec::COMPRESSION_DEFLATE]).await;
+    assert!(matches!(
+        welcome,
+        ServerFrame::Welcome {
+            compression: None,
+            ..
+        }
+    ));
+}

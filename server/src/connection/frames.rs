@@ -43,14 +43,18 @@ pub(crate) fn heartbeat_ack(event_seq: u64) -> String {
 }
 
 /// The answer to `hello`.
-pub(crate) fn welcome(heartbeat_interval_ms: u64, max_frame_bytes: usize) -> String {
+pub(crate) fn welcome(
+    heartbeat_interval_ms: u64,
+    max_frame_bytes: usize,
+    compression: Option<String>,
+) -> String {
     encode(
         &ServerFrame::Welcome {
             protocol_version: community_protocol::PROTOCOL_VERSION,
             server: concat!("community-server/", env!("CARGO_PKG_VERSION")).to_owned(),
             heartbeat_interval_ms,
             max_frame_bytes,
-            compression: None,
+            compression,
         },
         None,
     )
@@ -74,7 +78,7 @@ mod tests {
         assert!(matches!(err, ServerFrame::Error { error } if error.code == ErrorCode::BAD_FRAME));
         let ack = codec::decode_server(&heartbeat_ack(9)).unwrap();
         assert_eq!(ack, ServerFrame::HeartbeatAck { event_seq: 9 });
-        let welcome = codec::decode_server(&welcome(1000, 64)).unwrap();
+        let welcome = codec::decode_server(&welcome(1000, 64, None)).unwrap();
         assert!(matches!(
             welcome,
             ServerFrame::Welcome {

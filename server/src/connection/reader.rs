@@ -215,7 +215,7 @@ impl Reader {
                 ClientFrame::Hello {
                     protocol_version,
                     client,
-                    ..
+                    compression,
                 },
             ) => {
                 if protocol_version != PROTOCOL_VERSION {
@@ -231,9 +231,20 @@ impl Reader {
                 let config = &self.shared.config;
                 let interval =
                     u64::try_from(config.heartbeat_interval.as_millis()).unwrap_or(u64::MAX);
+                // Compression only when offered and not switched off (§1); the welcome
+                // itself is small and goes as text.
+                let deflate = config.compress_min_bytes > 0
+                    && compression.iter().any(|c| c == codec::COMPRESSION_DEFLATE);
                 self.outbox
-                    .send(frames::welcome(interval, config.max_frame_bytes))
+                    .send(frames::welcome(
+                        interval,
+                        config.max_frame_bytes,
+                        deflate.then(|| codec::COMPRESSION_DEFLATE.to_owned()),
+                    ))
                     .await;
+                if deflate {
+                    self.outbox.set_compression(config.compress_min_bytes);
+                }
                 self.phase = Phase::Ready;
                 Step::Continue
             }

@@ -107,8 +107,9 @@ async fn write_batch(
     session: Option<&Session>,
     events: &mut Vec<(u64, Arc<str>)>,
 ) -> Result<(), axum::Error> {
+    let compress_min = outbox.compress_min();
     for frame in frames {
-        sink.feed(Message::Text(frame.into())).await?;
+        sink.feed(message(frame, compress_min).await?).await?;
     }
     let Some(session) = session else {
         return Ok(());
@@ -134,6 +135,32 @@ async fn write_batch(
     }
     outbox.wake();
     Ok(())
+}
+
+/// A frame as a WebSocket message: text, or — when the client agreed on `deflate` and the
+/// frame is at least `compress_min` long (a sync answer, a page of history) — binary
+/// DEFLATE, compressed on a blocking thread (tens of ms for megabytes). Event frames are
+/// never compressed: they are small and shared by every recipient.
+async fn message(frame: String, compress_min: usize) -> Result<Message, axum::Error> {
+    if compress_min == 0 || frame.len() < compress_min {
+        return Ok(Message::Text(frame.into()));
+    }
+    let packed = tokio::task::spawn_blocking(move || {
+        let bytes = codec::deflate(&frame);
+        // `deflate` into a Vec cannot fail; were it empty, the text goes as it is.
+        if bytes.is_empty() {
+            Err(frame)
+        } else {
+            Ok(bytes)
+        }
+    })
+    .await
+    // Only when the blocking pool is gone (the server is stopping): end the connection.
+    .map_err(axum::Error::new)?;
+    Ok(match packed {
+        Ok(bytes) => Message::Binary(bytes.into()),
+        Err(frame) => Message::Text(frame.into()),
+    })
 }
 
 /// The text of an `event` frame: the shared body with the session's sequence spliced in

@@ -22,7 +22,7 @@
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -142,6 +142,9 @@ pub(crate) struct Outbox {
     deferred: AtomicBool,
     /// True when the coalescer woke the writer (its window then grows).
     coalesced: AtomicBool,
+    /// Frames at least this long go compressed (`deflate`, agreed in the handshake);
+    /// 0: none.
+    compress_min: AtomicUsize,
 }
 
 impl Outbox {
@@ -158,7 +161,18 @@ impl Outbox {
             window_us: AtomicU64::new(0),
             deferred: AtomicBool::new(false),
             coalesced: AtomicBool::new(false),
+            compress_min: AtomicUsize::new(0),
         }
+    }
+
+    /// From now on frames of at least `min_bytes` go compressed (0: none).
+    pub fn set_compression(&self, min_bytes: usize) {
+        self.compress_min.store(min_bytes, Ordering::Relaxed);
+    }
+
+    /// The size from which frames go compressed (0: none).
+    pub fn compress_min(&self) -> usize {
+        self.compress_min.load(Ordering::Relaxed)
     }
 
     /// The same outbox, its event wake-ups coalesced by `coalescer` under load.

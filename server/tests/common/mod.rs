@@ -194,7 +194,13 @@ impl Client {
     /// The next server frame, or None when the connection closed.
     pub async fn next_frame(&mut self) -> Option<ServerFrame> {
         let message = self.next_raw().await?;
-        let text = message.into_text().expect("server sends text");
+        let text = match message {
+            // A compressed frame (only after `deflate` was agreed, §1).
+            WsMessage::Binary(bytes) => {
+                codec::inflate(&bytes, codec::MAX_INFLATED_BYTES).expect("a deflated frame")
+            }
+            other => other.into_text().expect("server sends text").to_string(),
+        };
         Some(
             codec::decode_server(text.as_str())
                 .unwrap_or_else(|e| panic!("bad server frame {text}: {e}")),
