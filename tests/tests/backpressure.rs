@@ -38,6 +38,15 @@ async fn a_slow_store_under_a_flood_keeps_memory_bounded_and_loses_nothing() -> 
     let (community_id, general) =
         guild(&senders[0], "Flood", &[&senders[1], &senders[2], &bob]).await?;
 
+    // Bob shows the channel: in a large community (the suite's large mode) only the
+    // focused channel's messages come whole, and this test needs the whole flood.
+    let _shown = bob
+        .client
+        .community(&community_id)
+        .channel(&general)
+        .subscribe_messages()
+        .await?;
+
     // The flood: three senders at once, every message acknowledged.
     let mut floods = Vec::new();
     for sender in &senders {
