@@ -1,5 +1,6 @@
 /* Minimal C app: log in, create a community, send a message, print the history.
  * Build: gcc -std=c11 -Iinclude examples/c/quickstart.c -Ltarget/debug -lcommunity_sdk_ffi
+ *   or, against the installed C package: gcc -std=c11 quickstart.c $(pkg-config --cflags --libs community_sdk)
  * Run:   CSDK_SERVER_URL=ws://127.0.0.1:7600/ws CSDK_TOKEN_ALICE=… ./a.out */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -18,6 +19,7 @@ static int check(int32_t code) {
 int main(void) {
   const char *url = getenv("CSDK_SERVER_URL"), *token = getenv("CSDK_TOKEN_ALICE");
   if (!url || !token) return 2;
+  printf("community-sdk %s\n", csdk_version());
   char dir[] = "/tmp/csdk-quickstart-XXXXXX", options[512];
   if (!mkdtemp(dir)) return 2;
   snprintf(options, sizeof options, "{\"server_url\":\"%s\",\"data_dir\":\"%s\"}", url, dir);
