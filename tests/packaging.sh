@@ -234,10 +234,16 @@ project(quickstart C)
 find_package(community_sdk $VERSION CONFIG REQUIRED)
 add_executable(quickstart $WORK/c-app/quickstart.c)
 target_link_libraries(quickstart PRIVATE community_sdk::community_sdk)
+add_executable(quickstart_static $WORK/c-app/quickstart.c)
+target_link_libraries(quickstart_static PRIVATE community_sdk::community_sdk_static)
 EOF
   cmake -S "$WORK/cmake-app" -B "$WORK/cmake-app/build" -DCMAKE_PREFIX_PATH="$PREFIX" >/dev/null
   cmake --build "$WORK/cmake-app/build" >/dev/null
-  pass "find_package(community_sdk $VERSION) builds the quick start"
+  LD_LIBRARY_PATH=$PREFIX/lib timeout 120 "$WORK/cmake-app/build/quickstart" >"$WORK/cmake.log"
+  check "find_package(community_sdk $VERSION) builds the quick start (shared), and it runs" \
+    quickstart_ok "$WORK/cmake.log" '^history .*hi from C'
+  check "community_sdk::community_sdk_static links it statically" \
+    bash -c "! ldd '$WORK/cmake-app/build/quickstart_static' | grep -q community_sdk_ffi"
 else
   echo "(cmake not installed: the CMake config is checked by content only)"
 fi
