@@ -139,14 +139,27 @@ check "the wheel holds no tests, caches or debug files" \
 mkdir -p "$WORK/wheel-lib"
 unzip -q -o "$WHEEL" community_sdk/generated/libcommunity_sdk_ffi.so -d "$WORK/wheel-lib"
 check "the wheel's library is stripped" stripped "$WORK/wheel-lib/community_sdk/generated/libcommunity_sdk_ffi.so"
+check "the wheel's RECORD lists every file with its sha256 and size" python3 - "$WHEEL" <<'EOF'
+import base64, csv, hashlib, io, sys, zipfile
+wheel = zipfile.ZipFile(sys.argv[1])
+record = next(n for n in wheel.namelist() if n.endswith(".dist-info/RECORD"))
+rows = {row[0]: row[1:] for row in csv.reader(io.StringIO(wheel.read(record).decode()))}
+assert set(rows) == set(wheel.namelist()), set(rows) ^ set(wheel.namelist())
+for name, (digest, size) in rows.items():
+    if name == record:
+        continue
+    data = wheel.read(name)
+    want = "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    assert (digest, int(size)) == (want, len(data)), name
+EOF
 timeout 120 python3 -m venv "$WORK/venv"
 timeout 120 "$WORK/venv/bin/python" -m pip install --quiet --no-index --no-deps --disable-pip-version-check "$WHEEL"
 pass "pip install $(basename "$WHEEL") into a fresh virtualenv"
 mkdir -p "$WORK/py-app"
 cp examples/python/quickstart.py "$WORK/py-app/"
 (cd "$WORK/py-app" && timeout 120 "$WORK/venv/bin/python" -I -c \
-  "import community_sdk, sys; assert community_sdk.__file__.startswith(sys.prefix), community_sdk.__file__; print(community_sdk.__file__)")
-pass "import community_sdk resolves inside the virtualenv"
+  "import community_sdk, sys; assert community_sdk.__file__.startswith(sys.prefix), community_sdk.__file__; assert community_sdk.__version__ == '$VERSION'; print(community_sdk.__file__)")
+pass "import community_sdk resolves inside the virtualenv; __version__ is $VERSION"
 (cd "$WORK/py-app" && timeout 120 "$WORK/venv/bin/python" -I quickstart.py) | tee "$WORK/py.log"
 check "the Python quick start ran from the wheel (version $VERSION, message read back)" quickstart_ok "$WORK/py.log" "read back"
 check "pip show says $VERSION" \
