@@ -2,6 +2,7 @@
 # Builds every installable artifact of the project into dist/ (see docs/PACKAGING.md):
 #
 #   python  community_sdk-V-py3-none-<platform>.whl    the package + the native library inside
+#           community_sdk-V.tar.gz                      sdist: pip builds the library with cargo
 #   jvm     community-sdk-V.jar + community-sdk-V.pom   Kotlin API + linux-x86-64 library (JNA resource path)
 #   aar     community-sdk-android-V.aar + .pom          Android: classes.jar, jni/<abi>/, manifest
 #           (only with --android-lib ABI=path, once per ABI: cargo-ndk builds them)
@@ -91,6 +92,11 @@ if wants python; then
   rm -f "$OUT"/community_sdk-*.whl
   WHEEL=$(python3 scripts/wheel.py --lib "$LIB" --version "$VERSION" --out "$OUT")
   echo "$(basename "$WHEEL") ($(size "$WHEEL"))"
+  for f in "$OUT"/community_sdk-*.tar.gz; do # the sdists, not the C package
+    [[ $(basename "$f") =~ ^community_sdk-[0-9][0-9.]*\.tar\.gz$ ]] && rm -f "$f"
+  done
+  SDIST=$(python3 scripts/sdist.py --version "$VERSION" --out "$OUT")
+  echo "$(basename "$SDIST") ($(size "$SDIST")): the source distribution"
 fi
 
 KOTLIN_CLASSES=""

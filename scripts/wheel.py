@@ -55,59 +55,37 @@ def record_entry(path: str, data: bytes) -> str:
     return f"{path},sha256={digest},{len(data)}"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lib", required=True, help="the native library (release build, stripped)")
-    parser.add_argument("--version", required=True)
-    parser.add_argument("--out", default="dist")
-    parser.add_argument("--package-dir", default=os.path.join("bindings", "python", NAME))
-    parser.add_argument("--readme", default=os.path.join("bindings", "python", "README.md"))
-    parser.add_argument("--plat", default="auto", help="platform tag; auto: computed (Linux) or from the host")
-    args = parser.parse_args()
-
-    lib_name = os.path.basename(args.lib)
+def build(lib: str, version: str, out: str, package_dir: str, readme: str, plat: str = "auto") -> str:
+    """Writes the wheel into ``out`` and returns its path."""
+    lib_name = os.path.basename(lib)
     if not re.fullmatch(r"(lib)?community_sdk_ffi\.(so|dylib|dll)", lib_name):
-        parser.error(f"unexpected library name {lib_name}")
-    plat = args.plat
+        raise ValueError(f"unexpected library name {lib_name}")
     if plat == "auto":
         if sys.platform.startswith("linux"):
-            plat = linux_tag(args.lib)
+            plat = linux_tag(lib)
         else:
             import sysconfig
             plat = sysconfig.get_platform().replace("-", "_").replace(".", "_")
     tag = f"py3-none-{plat}"
-    dist_info = f"{NAME}-{args.version}.dist-info"
-    wheel_path = os.path.join(args.out, f"{NAME}-{args.version}-{tag}.whl")
-    os.makedirs(args.out, exist_ok=True)
+    dist_info = f"{NAME}-{version}.dist-info"
+    wheel_path = os.path.join(out, f"{NAME}-{version}-{tag}.whl")
+    os.makedirs(out, exist_ok=True)
 
     files = []  # (archive path, bytes, executable)
-    for root, dirs, names in os.walk(args.package_dir):
+    for root, dirs, names in os.walk(package_dir):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for name in sorted(names):
             if name.endswith(SKIP_SUFFIXES) or re.search(r"\.(so|dylib|dll)$", name):
                 continue  # a stray library from a test run: the one given by --lib goes in
             full = os.path.join(root, name)
-            rel = os.path.relpath(full, os.path.dirname(args.package_dir)).replace(os.sep, "/")
+            rel = os.path.relpath(full, os.path.dirname(os.path.abspath(package_dir))).replace(os.sep, "/")
             with open(full, "rb") as f:
                 files.append((rel, f.read(), False))
-    with open(args.lib, "rb") as f:
+    with open(lib, "rb") as f:
         files.append((f"{NAME}/generated/{lib_name}", f.read(), True))
 
-    readme = open(args.readme, encoding="utf-8").read() if os.path.exists(args.readme) else ""
-    metadata = "\n".join([
-        "Metadata-Version: 2.1",
-        "Name: community-sdk",
-        f"Version: {args.version}",
-        "Summary: The Community SDK for Python (uniffi bindings over community-sdk-ffi, native library included).",
-        "License: Apache-2.0",
-        "Requires-Python: >=3.9",
-        "Classifier: Programming Language :: Python :: 3",
-        "Classifier: Programming Language :: Rust",
-        "Classifier: Framework :: AsyncIO",
-        "Description-Content-Type: text/markdown",
-        "",
-        readme,
-    ])
+    text = open(readme, encoding="utf-8").read() if readme and os.path.exists(readme) else ""
+    files.append((f"{dist_info}/METADATA", metadata(version, text).encode(), False))
     wheel = "\n".join([
         "Wheel-Version: 1.0",
         "Generator: community-sdk scripts/wheel.py",
@@ -115,7 +93,6 @@ def main() -> int:
         f"Tag: {tag}",
         "",
     ])
-    files.append((f"{dist_info}/METADATA", metadata.encode(), False))
     files.append((f"{dist_info}/WHEEL", wheel.encode(), False))
     files.append((f"{dist_info}/top_level.txt", f"{NAME}\n".encode(), False))
     record = [record_entry(path, data) for path, data, _ in files] + [f"{dist_info}/RECORD,,"]
@@ -128,7 +105,40 @@ def main() -> int:
             info.external_attr = (0o755 if executable else 0o644) << 16
             zf.writestr(info, data)
     os.replace(tmp, wheel_path)
-    print(wheel_path)
+    return wheel_path
+
+
+def metadata(version: str, readme: str, version_line: str = "2.1") -> str:
+    """The core metadata (METADATA in the wheel, PKG-INFO in the sdist)."""
+    return "\n".join([
+        f"Metadata-Version: {version_line}",
+        "Name: community-sdk",
+        f"Version: {version}",
+        "Summary: The Community SDK for Python (uniffi bindings over community-sdk-ffi, native library included).",
+        "License: Apache-2.0",
+        "Requires-Python: >=3.9",
+        "Classifier: Programming Language :: Python :: 3",
+        "Classifier: Programming Language :: Rust",
+        "Classifier: Framework :: AsyncIO",
+        "Description-Content-Type: text/markdown",
+        "",
+        readme,
+    ])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lib", required=True, help="the native library (release build, stripped)")
+    parser.add_argument("--version", required=True)
+    parser.add_argument("--out", default="dist")
+    parser.add_argument("--package-dir", default=os.path.join("bindings", "python", NAME))
+    parser.add_argument("--readme", default=os.path.join("bindings", "python", "README.md"))
+    parser.add_argument("--plat", default="auto", help="platform tag; auto: computed (Linux) or from the host")
+    args = parser.parse_args()
+    try:
+        print(build(args.lib, args.version, args.out, args.package_dir, args.readme, args.plat))
+    except ValueError as error:
+        parser.error(str(error))
     return 0
 
 

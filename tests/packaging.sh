@@ -165,6 +165,22 @@ check "the Python quick start ran from the wheel (version $VERSION, message read
 check "pip show says $VERSION" \
   test "$("$WORK/venv/bin/python" -m pip show --disable-pip-version-check community-sdk | sed -n 's/^Version: //p')" = "$VERSION"
 
+SDIST=$DIST/community_sdk-$VERSION.tar.gz
+mkdir -p "$WORK/sdist"
+tar xzf "$SDIST" -C "$WORK/sdist"
+SD=$WORK/sdist/community_sdk-$VERSION
+check "the sdist's PKG-INFO and pyproject.toml say $VERSION" \
+  bash -c "grep -qx 'Version: $VERSION' '$SD/PKG-INFO' && grep -qx 'version = \"$VERSION\"' '$SD/pyproject.toml'"
+check "the sdist's backend prepares the wheel's metadata for $VERSION (without building)" \
+  bash -c "cd '$SD' && python3 -c 'import sys; sys.path.insert(0, \"build_backend\"); import community_sdk_build as b; print(b.prepare_metadata_for_build_wheel(sys.argv[1]))' '$WORK/sdist-meta' >/dev/null \
+    && grep -qx 'Version: $VERSION' '$WORK/sdist-meta/community_sdk-$VERSION.dist-info/METADATA'"
+check "the sdist's Rust workspace is the three crates at $VERSION" \
+  test "$(cargo metadata --no-deps --format-version 1 --manifest-path "$SD/rust/Cargo.toml" \
+    | python3 -c 'import json,sys; print(sorted((p["name"], p["version"]) for p in json.load(sys.stdin)["packages"]))')" \
+    = "[('community-protocol', '$VERSION'), ('community-sdk', '$VERSION'), ('community-sdk-ffi', '$VERSION')]"
+check "the sdist holds Cargo.lock and no integration tests, build outputs or libraries" \
+  bash -c "test -s '$SD/rust/Cargo.lock' && ! tar tzf '$SDIST' | grep -E '/rust/[^/]+/(tests|examples)/|/(target|__pycache__)/|\.(so|dylib|dll|a|pyc)$'"
+
 step "JVM: the jar + JNA + Kotlin's runtime jars, nothing else"
 unzip -Z1 "$JAR" >"$WORK/jar.list"
 check "the jar holds linux-x86-64/libcommunity_sdk_ffi.so (JNA's resource path)" \
