@@ -16,6 +16,9 @@ START=$(date +%s)
 step() { printf '\n==> %s\n' "$*"; }
 
 eval "$(bash tests/install-tools.sh)"
+export KOTLINC KOTLIN_LIB JNA_JAR
+# Every binding's version() must be the workspace version (scripts/version.sh).
+export CSDK_EXPECTED_VERSION=$(bash scripts/version.sh)
 # Cargo's target directory (CARGO_TARGET_DIR when set, as cargo itself does).
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 LIB=$TARGET/debug/libcommunity_sdk_ffi.so
@@ -125,12 +128,13 @@ PYTHONPATH=$PYPKG python3 examples/python/quickstart.py
 
 step "Kotlin (kotlinc, JVM + JNA)"
 KCP=$JNA_JAR:$KOTLIN_LIB/kotlinx-coroutines-core-jvm.jar
-"$KOTLINC" -nowarn bindings/kotlin/src/main/kotlin/dev/community/sdk/*.kt \
-  bindings/kotlin/src/main/kotlin/dev/community/sdk/generated/*.kt \
-  bindings/kotlin/src/test/kotlin/BindingsTest.kt examples/kotlin/Quickstart.kt \
-  -cp "$KCP" -d "$WORK/kotlin.jar" 2>&1 | grep -v '^warning:' || true
+# The API once (cached by content under the target directory; the packaging step reuses
+# it for the jar), then the test and the example against it.
+API_JAR=$(bash scripts/kotlin-classes.sh)
+"$KOTLINC" -nowarn bindings/kotlin/src/test/kotlin/BindingsTest.kt examples/kotlin/Quickstart.kt \
+  -cp "$API_JAR:$KCP" -d "$WORK/kotlin.jar" 2>&1 | grep -v '^warning:' || true
 [ -f "$WORK/kotlin.jar" ] || { echo "kotlinc failed"; exit 1; }
-RUN_CP=$WORK/kotlin.jar:$KCP:$KOTLIN_LIB/kotlin-stdlib.jar
+RUN_CP=$WORK/kotlin.jar:$API_JAR:$KCP:$KOTLIN_LIB/kotlin-stdlib.jar
 java -Djna.library.path="$TARGET/debug" -cp "$RUN_CP" BindingsTestKt | tee "$WORK/kotlin.log"
 expect_summary "$WORK/kotlin.log"
 java -Djna.library.path="$TARGET/debug" -cp "$RUN_CP" dev.community.examples.QuickstartKt

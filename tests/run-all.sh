@@ -36,8 +36,13 @@ if [ -x "$ROOT/tests/bindings.sh" ]; then
   step "bindings (C, Kotlin, Python; Swift generated)"
   bash "$ROOT/tests/bindings.sh"
 fi
+if [ -x "$ROOT/tests/packaging.sh" ]; then
+  step "packaging (wheel, jar, AAR, C package, Unity package, server tarball: installed and run)"
+  bash "$ROOT/tests/packaging.sh"
+fi
 step "all suites passed"
-# cargo's "test result: ok. N passed", the C and Kotlin "N passed, 0 failed", unittest's "Ran N tests".
+# cargo's "test result: ok. N passed", the C, Kotlin, C# and packaging "N passed, 0 failed",
+# unittest's "Ran N tests".
 total=$(grep -hoE '^test result: ok\. [0-9]+ passed|^[0-9]+ passed, 0 failed$|^Ran [0-9]+ tests?' "$LOG" \
   | grep -oE '[0-9]+' | awk '{ n += $1 } END { print n + 0 }')
 echo "$total passed, 0 failed"

@@ -811,6 +811,8 @@ int main(void) {
     return 1;
   }
 
+  CHECK(strcmp(csdk_version(), env("CSDK_EXPECTED_VERSION")) == 0, "csdk_version() %s is the workspace version", csdk_version());
+
   /* A blocking call with bad arguments fails cleanly with a typed code. */
   CHECK(csdk_client_login(alice, NULL, "x", NULL) == CSDK_ERR_INVALID_ARGUMENT, "NULL user id is invalid_argument");
   char *error = csdk_last_error();

@@ -31,3 +31,11 @@ pub mod uniffi_api;
 pub use error::{ErrorKind, SdkError};
 
 uniffi::setup_scaffolding!();
+
+/// The SDK's version, e.g. `"0.1.0"`: the workspace version (`[workspace.package]` in the
+/// root `Cargo.toml`), the same string as the C ABI's `csdk_version()` and every package's
+/// version (wheel, jar, C package, Unity package, server).
+#[uniffi::export]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}

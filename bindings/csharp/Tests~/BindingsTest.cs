@@ -170,7 +170,7 @@ internal static class BindingsTest
             }
         }
         Check(methods.Count >= 150 && missing == 0, $"{methods.Count} entry points, {missing} missing");
-        Check(!string.IsNullOrEmpty(Sdk.Version), "csdk_version: " + Sdk.Version);
+        Check(Sdk.Version == Env("CSDK_EXPECTED_VERSION"), "csdk_version is the workspace version: " + Sdk.Version);
         Check(Sdk.DirectCommunityId == "@me", "csdk_direct_community_id");
     }
 

@@ -23,7 +23,10 @@ import atexit
 from typing import Callable, List, Tuple, TypeVar
 
 from .generated.community_sdk_ffi import *  # noqa: F401,F403
-from .generated.community_sdk_ffi import SdkError
+from .generated.community_sdk_ffi import SdkError, version
+
+#: The SDK's version (the native library's, equal to the wheel's), e.g. ``"0.1.0"``.
+__version__ = version()
 
 T = TypeVar("T")
 

@@ -521,6 +521,9 @@ class BindingsTest(unittest.IsolatedAsyncioTestCase):
             await asyncio.sleep(0.1)
         self.fail(f"message {seq} stayed {await read()!r}")
 
+    def test_version_is_the_workspace_version(self):
+        self.assertEqual((sdk.version(), sdk.__version__), (os.environ["CSDK_EXPECTED_VERSION"],) * 2)
+
     def test_snippet_highlights_become_str_indices(self):
         # Highlights are UTF-8 byte ranges: "👍 " is 5 bytes but 2 code points, each CJK
         # character 3 bytes but 1 code point.

@@ -541,6 +541,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_func_thread_is_archived() != 40705:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_func_version() != 39877:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_add_members() != 28637:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_channel_add_reaction() != 9886:
@@ -964,6 +966,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_func_stop_callbacks.restype = ctype
 _UniffiLib.uniffi_community_sdk_ffi_checksum_func_thread_is_archived.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_func_thread_is_archived.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_version.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_func_version.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_add_members.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_channel_add_members.restype = ctypes.c_uint16
@@ -1558,6 +1563,10 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_func_thread_is_archived.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_func_thread_is_archived.restype = ctypes.c_int8
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_version.argtypes = (
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_func_version.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_channel_add_members.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -21550,6 +21559,22 @@ def thread_is_archived(thread: ThreadInfo,now_ms: int) -> bool:
         *_uniffi_lowered_args,
     )
     return _uniffi_lift_return(_uniffi_ffi_result)
+def version() -> str:
+    """
+    The SDK's version, e.g. `"0.1.0"`: the workspace version (`[workspace.package]` in the
+    root `Cargo.toml`), the same string as the C ABI's `csdk_version()` and every package's
+    version (wheel, jar, C package, Unity package, server).
+"""
+    _uniffi_lowered_args = (
+    )
+    _uniffi_lift_return = _UniffiFfiConverterString.lift
+    _uniffi_error_converter = None
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_community_sdk_ffi_fn_func_version,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
 
 __all__ = [
     "InternalError",
@@ -21663,6 +21688,7 @@ __all__ = [
     "set_log_listener",
     "stop_callbacks",
     "thread_is_archived",
+    "version",
     "ChannelThread",
     "ChannelThreadProtocol",
     "MessageListenerImpl",

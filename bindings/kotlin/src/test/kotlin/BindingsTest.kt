@@ -121,6 +121,8 @@ suspend fun scenario(): Unit = coroutineScope {
     val logs = LogCollector()
     setLogListener(LogLevel.INFO, logs)
 
+    test("version() is the workspace version") { check(version() == env("CSDK_EXPECTED_VERSION")) { version() } }
+
     test("two users log in") {
         alice = client("alice", env("CSDK_TOKEN_ALICE"))
         bob = client("bob", env("CSDK_TOKEN_BOB"))

@@ -20737,6 +20737,18 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * The SDK's version, e.g. `"0.1.0"`: the workspace version (`[workspace.package]` in the
+ * root `Cargo.toml`), the same string as the C ABI's `csdk_version()` and every package's
+ * version (wheel, jar, C package, Unity package, server).
+ */
+public func version() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_func_version(uniffiCallStatus
+    )
+})
+}
+/**
  * Routes the SDK's log to `listener` at `level` and above, or stops forwarding (`None`).
  * Replaces an earlier listener.
  */
@@ -20845,6 +20857,9 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_community_sdk_ffi_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_func_version() != 39877) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_func_set_log_listener() != 5756) {
         return InitializationResult.apiChecksumMismatch

@@ -1719,6 +1719,12 @@ uint64_t uniffi_community_sdk_ffi_fn_method_channelthread_messages(uint64_t ptr,
 RustBuffer uniffi_community_sdk_ffi_fn_method_sdkerror_kind(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FUNC_VERSION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FUNC_VERSION
+RustBuffer uniffi_community_sdk_ffi_fn_func_version(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FUNC_SET_LOG_LISTENER
 #define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_FN_FUNC_SET_LOG_LISTENER
 void uniffi_community_sdk_ffi_fn_func_set_log_listener(RustBuffer level, RustBuffer listener, RustCallStatus *_Nonnull out_status
@@ -2020,6 +2026,12 @@ void ffi_community_sdk_ffi_rust_future_free_void(uint64_t handle
 #ifndef UNIFFI_FFIDEF_FFI_COMMUNITY_SDK_FFI_RUST_FUTURE_COMPLETE_VOID
 #define UNIFFI_FFIDEF_FFI_COMMUNITY_SDK_FFI_RUST_FUTURE_COMPLETE_VOID
 void ffi_community_sdk_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_FUNC_VERSION
+#define UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_FUNC_VERSION
+uint16_t uniffi_community_sdk_ffi_checksum_func_version(void
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_COMMUNITY_SDK_FFI_CHECKSUM_FUNC_SET_LOG_LISTENER

@@ -1034,6 +1034,8 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_community_sdk_ffi_checksum_func_version(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_func_set_log_listener(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_func_permission_flags(
@@ -1944,6 +1946,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_sdkerror_kind(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_func_version(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_func_set_log_listener(`level`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_community_sdk_ffi_fn_func_permission_flags(`permissions`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -2079,6 +2083,9 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_func_version() and 0xFFFF) != 39877) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_func_set_log_listener() and 0xFFFF) != 5756) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -24991,6 +24998,21 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
 
 
 
+
+        /**
+         * The SDK's version, e.g. `"0.1.0"`: the workspace version (`[workspace.package]` in the
+         * root `Cargo.toml`), the same string as the C ABI's `csdk_version()` and every package's
+         * version (wheel, jar, C package, Unity package, server).
+         */ fun `version`(): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_func_version(
+    
+        _status)
+}
+    )
+    }
+    
 
         /**
          * Routes the SDK's log to `listener` at `level` and above, or stops forwarding (`None`).
