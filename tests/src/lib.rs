@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use community_protocol::{ChannelId, CommunityId, Message, MessageContent};
-use community_sdk::{Client, ClientBuilder, ConnectionState, SdkError};
+use community_sdk::{Client, ClientBuilder, ConnectionState, MessageUpdate, SdkError};
 use community_server::{RunningServer, ServerConfig};
 
 /// The longest any single wait of a test may take before the test fails.
@@ -420,4 +420,22 @@ pub async fn until<T>(
         Ok(false) => fail(format!("the subscription ended before {what}")),
         Err(_) => fail(format!("timed out waiting until {what}")),
     }
+}
+
+/// The device shows the channel (an open timeline, as an app does while it displays the
+/// messages): in a large community (the suite's large mode) only a shown channel gets
+/// whole messages, message changes and typing; keep the subscription alive.
+pub async fn shows(
+    client: &TestClient,
+    community_id: &CommunityId,
+    channel_id: &ChannelId,
+) -> TestResult<community_sdk::Subscription<Vec<MessageUpdate>>> {
+    let mut timeline = client
+        .client
+        .community(community_id)
+        .channel(channel_id)
+        .subscribe_messages()
+        .await?;
+    timeline.next().await;
+    Ok(timeline)
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use community_e2e::{
     TestClient, TestResult, TestServer, build_client, eventually, eventually_async, fail, guild,
-    outbox_drained, text_of, whole_history,
+    outbox_drained, shows, text_of, whole_history,
 };
 use community_protocol::{
     ChannelId, CommunityId, ErrorCode, Mentions, Message, MessageContent, MessageRef, PreviewState,
@@ -80,6 +80,11 @@ async fn every_change_reaches_every_device_with_exact_counts() -> TestResult {
     let bob = TestClient::login(&server, "bob", "bob-phone").await?;
     let carol = TestClient::login(&server, "carol", "carol-phone").await?;
     let (community_id, general) = guild(&alice, "Life", &[&bob, &carol]).await?;
+    let _shown = (
+        shows(&alice, &community_id, &general).await?,
+        shows(&bob, &community_id, &general).await?,
+        shows(&carol, &community_id, &general).await?,
+    );
     let at = |client: &TestClient| client.client.community(&community_id).channel(&general);
     let (alice_ch, bob_ch, carol_ch) = (at(&alice), at(&bob), at(&carol));
 
@@ -349,6 +354,11 @@ async fn a_device_offline_during_500_changes_catches_up_field_by_field() -> Test
     let bob = TestClient::login(&server, "bob", "bob-phone").await?;
     let carol = TestClient::login(&server, "carol", "carol-phone").await?;
     let (community_id, general) = guild(&alice, "Offline", &[&bob, &carol]).await?;
+    let _shown = (
+        shows(&alice, &community_id, &general).await?,
+        shows(&bob, &community_id, &general).await?,
+        shows(&carol, &community_id, &general).await?,
+    );
     let raids = alice
         .client
         .community(&community_id)
@@ -472,6 +482,13 @@ async fn a_device_offline_during_500_changes_catches_up_field_by_field() -> Test
 
     // Carol comes back on the same cache: it catches up and equals a fresh device's.
     let carol_again = build_client(&server.ws_url(), carol_dir.path(), "carol-phone").await?;
+    // She shows both channels (raids opened first, so general is the focused one): in a
+    // large community an unshown channel catches up its changes only when shown.
+    let _raids = carol_again
+        .community(&community_id)
+        .channel(&raids)
+        .subscribe_messages()
+        .await?;
     // Her cached timeline is brought up to date in place: changed messages come as
     // `Updated`, none is fetched again.
     let mut timeline = carol_again
@@ -640,6 +657,10 @@ async fn changes_whose_answers_are_lost_are_carried_out_once() -> TestResult {
     let alice = TestClient::login(&server, "alice", "alice-phone").await?;
     let bob = TestClient::login_at(&server, &proxy.ws_url(), "bob", "bob-phone").await?;
     let (community_id, general) = guild(&alice, "Lost", &[&bob]).await?;
+    let _shown = (
+        shows(&alice, &community_id, &general).await?,
+        shows(&bob, &community_id, &general).await?,
+    );
     let bob_ch = bob.client.community(&community_id).channel(&general);
     let alice_ch = alice.client.community(&community_id).channel(&general);
     for i in 0..3 {

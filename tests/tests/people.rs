@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use community_e2e::{
     TestClient, TestResult, TestServer, eventually, eventually_async, fail, guild, outbox_drained,
+    shows,
 };
 use community_protocol::request::SetProfile;
 use community_protocol::{ChannelKind, CommunityId, DmPolicy, ErrorCode, PresenceStatus, UserId};
@@ -391,6 +392,7 @@ async fn typing_reaches_readers_ends_with_the_message_and_is_never_history() -> 
     let alice = TestClient::login(&server, "alice", "a").await?;
     let bob = TestClient::login(&server, "bob", "b").await?;
     let (community_id, general) = guild(&alice, "Typing", &[&bob]).await?;
+    let _shown = shows(&bob, &community_id, &general).await?;
     let at = |c: &TestClient| c.client.community(&community_id).channel(&general);
     let mut typers = at(&bob).subscribe_typing();
     let _ = typers.next().await;

@@ -3,7 +3,8 @@
 //! login with the saved session starts offline instead of failing.
 
 use community_e2e::{
-    TestClient, TestResult, TestServer, build_client, eventually, guild, outbox_drained, text_of,
+    TestClient, TestResult, TestServer, build_client, eventually, guild, outbox_drained, shows,
+    text_of,
 };
 use community_sdk::ConnectionState;
 
@@ -13,6 +14,7 @@ async fn a_restarted_app_reads_history_and_counts_without_a_server() -> TestResu
     let alice = TestClient::login(&server, "alice", "alice-phone").await?;
     let bob = TestClient::login(&server, "bob", "bob-phone").await?;
     let (community_id, general) = guild(&alice, "Cached", &[&bob]).await?;
+    let shown = shows(&bob, &community_id, &general).await?;
 
     let channel = alice.client.community(&community_id).channel(&general);
     for i in 0..30 {
@@ -31,7 +33,7 @@ async fn a_restarted_app_reads_history_and_counts_without_a_server() -> TestResu
     assert_eq!(bob_channel.unread().map(|u| u.unread_count), Some(10));
 
     // Quit the app: handles keep a client alive, so drop them all.
-    drop(bob_channel);
+    drop((bob_channel, shown));
     let dir = bob.close().await?;
     server.stop().await;
 

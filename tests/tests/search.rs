@@ -6,6 +6,7 @@
 
 use community_e2e::{
     TestClient, TestResult, TestServer, eventually, eventually_async, fail, guild, outbox_drained,
+    shows,
 };
 use community_protocol::{ChannelKind, CommunityId, ErrorCode, MessageContent};
 use community_sdk::{
@@ -59,6 +60,7 @@ async fn the_cache_and_the_server_find_the_same_messages_once() -> TestResult {
     let alice = TestClient::login(&server, "alice", "a").await?;
     let bob = TestClient::login(&server, "bob", "b").await?;
     let (community_id, general) = guild(&alice, "Search", &[&bob]).await?;
+    let _shown = shows(&bob, &community_id, &general).await?;
     let at = |c: &TestClient| c.client.community(&community_id).channel(&general);
     send_all(
         &at(&alice),
