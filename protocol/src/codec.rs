@@ -34,14 +34,11 @@ pub fn deflate(text: &str) -> Vec<u8> {
         Vec::with_capacity(text.len() / 6 + 64),
         flate2::Compression::new(6),
     );
-    // Writing into a Vec cannot fail.
-    match encoder
+    // Writing into a Vec cannot fail (an empty result would tell the caller to send text).
+    encoder
         .write_all(text.as_bytes())
         .and_then(|()| encoder.finish())
-    {
-        Ok(bytes) => bytes,
-        Err(_) => Vec::new(),
-    }
+        .unwrap_or_default()
 }
 
 /// Inflates a compressed frame back to its text: at most `max_bytes` (else a
