@@ -25,6 +25,7 @@
 //! - `connection`: one task per WebSocket: reader (hello, login, requests, heartbeats) and
 //!   writer (responses and events), joined by an outbox.
 //! - `shared`: what connections share, and the lock that orders deliveries.
+//! - `large`: focus and the lazy member list of large communities (§22).
 //! - `http`: `/healthz` and the `/ws` upgrade.
 //! - `server`: [`RunningServer`] (start, shutdown, kill) and [`issue_token`].
 //! - [`cli`]: the `community-server` command line.
@@ -37,6 +38,7 @@ mod connection;
 mod error;
 mod http;
 mod hub;
+mod large;
 mod listener;
 mod server;
 mod shared;

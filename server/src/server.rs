@@ -43,11 +43,16 @@ impl RunningServer {
         let opened = tokio::task::spawn_blocking(move || -> Result<_, ServerError> {
             let tokens = TokenKey::load_or_create(&data_dir)?;
             let domain = Domain::open(&data_dir, limits)?;
-            Ok((tokens, domain))
+            // Which communities are large (§9.5); the hub keeps it up to date from here.
+            let large = domain.large_community_ids().unwrap_or_else(|error| {
+                tracing::error!(%error, "large communities not read; learnt as they change");
+                Vec::new()
+            });
+            Ok((tokens, domain, large))
         })
         .await
         .map_err(|e| ServerError::Task(e.to_string()))?;
-        let (tokens, domain) = opened?;
+        let (tokens, domain, large) = opened?;
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -60,6 +65,7 @@ impl RunningServer {
             source,
         })?;
         let shared = Arc::new(Shared::new(config, domain, tokens));
+        shared.hub.note_large(large.into_iter().map(|c| (c, true)));
         let app = http::router(Arc::clone(&shared));
         let serve = tokio::spawn(listener::serve(listener, app, Arc::clone(&shared)));
         let digests = tokio::spawn({

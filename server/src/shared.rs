@@ -166,6 +166,7 @@ impl Shared {
             shared.hub.apply(&handled.membership);
             shared.hub.deliver(&handled.deliveries, Some(&session));
             shared.hub.after_domain(&handled);
+            shared.update_member_lists(&handled);
             let mut response = handled.response;
             shared.hub.fill_voice(&mut response);
             Ok(response)
@@ -289,6 +290,9 @@ impl Shared {
                 let participants = hub.list_voice(&p.community_id, &p.channel_id);
                 Ok(Response::Voice(VoiceList { participants }))
             }
+            Request::Focus(p) => self.focus(session, p).await,
+            Request::SubscribeMemberList(p) => self.subscribe_member_list(session, p).await,
+            Request::UnsubscribeMemberList(_) => Ok(self.unsubscribe_member_list(session)),
             other => Err(ApiError::new(
                 ErrorCode::INTERNAL,
                 format!("{} is not a live operation", other.op()),
@@ -297,7 +301,7 @@ impl Shared {
     }
 
     /// Runs a domain read on a blocking thread (no ordering lock).
-    async fn read<T: Send + 'static>(
+    pub(crate) async fn read<T: Send + 'static>(
         self: &Arc<Self>,
         body: impl FnOnce(&Domain) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
@@ -361,6 +365,9 @@ fn is_live(request: &Request) -> bool {
             | Request::JoinVoice(_)
             | Request::LeaveVoice(_)
             | Request::ListVoice(_)
+            | Request::Focus(_)
+            | Request::SubscribeMemberList(_)
+            | Request::UnsubscribeMemberList(_)
     )
 }
 

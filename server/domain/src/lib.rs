@@ -69,7 +69,9 @@ pub mod store;
 #[cfg(test)]
 mod test_support;
 
-pub use domain::Domain;
+pub use domain::{Domain, MemberListRows};
 pub use error::{StoreError, incident_id};
-pub use routing::{Audience, ChannelViewers, Delivery, Handled, MembershipChange};
+pub use routing::{
+    Audience, ChannelViewers, Counting, Delivery, FocusedAudience, Handled, MembershipChange,
+};
 pub use store::sqlite::{DEFAULT_INDEX_BATCH, SqliteOptions, SqliteStore, Synchronous};

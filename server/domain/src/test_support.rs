@@ -612,5 +612,8 @@ pub(crate) fn reaches(audience: &Audience, user: &str, members: &[&str]) -> bool
         }
         Audience::Users(users) => users.iter().any(|u| u == user),
         Audience::OtherSessionsOfCaller => false,
+        Audience::Focused(focused) => {
+            focused.also.iter().any(|u| u == user) && reaches(&focused.within, user, members)
+        }
     }
 }

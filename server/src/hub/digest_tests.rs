@@ -29,6 +29,7 @@ fn digest(thread: &str, count: u64) -> Delivery {
                 archived: false,
             },
         },
+        counting: None,
     }
 }
 
@@ -40,6 +41,7 @@ fn removed(thread: &str) -> Delivery {
             thread_id: thread.into(),
             parent_channel_id: "ch".into(),
         },
+        counting: None,
     }
 }
 

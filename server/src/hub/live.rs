@@ -94,6 +94,11 @@ pub(crate) struct LiveState {
     pub typing: TypingGates,
     /// Voice seats.
     pub voice: VoiceRooms,
+    /// The member lists followed (`super::member_list`).
+    pub lists: super::member_list::MemberLists,
+    /// The communities known to be large (§9.5): read at start, then kept by the member
+    /// counts of `member_joined` / `member_left` and by what the domain's answers say.
+    pub large: std::collections::HashSet<CommunityId>,
     /// Moves when a channel is removed or a member loses a community (`join_voice`
     /// checks it did not move while it read).
     pub epoch: u64,
@@ -108,6 +113,10 @@ pub(crate) enum LiveTarget {
     Typing(TypingKey),
     /// A community's `online_count` window.
     Count(CommunityId),
+    /// A session's `channel_activity` window in a channel (`super::large`).
+    Activity(u64, community_protocol::ChannelId),
+    /// A community's member list counts window (`super::member_list`).
+    ListCounts(CommunityId),
 }
 
 struct Entry {
@@ -403,6 +412,8 @@ impl Hub {
             LiveTarget::Offline(user) => self.offline_due(&user, now),
             LiveTarget::Typing(key) => self.typing_due(&key, now),
             LiveTarget::Count(community) => self.count_due(&community, now),
+            LiveTarget::Activity(key, channel) => self.activity_due(key, &channel, now),
+            LiveTarget::ListCounts(community) => self.list_counts_due(&community, now),
         }
     }
 

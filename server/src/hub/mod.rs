@@ -25,7 +25,11 @@
 mod digest_tests;
 mod digests;
 mod gates;
+mod large;
 mod live;
+mod member_index;
+mod member_list;
+mod member_ops;
 pub(crate) mod outbox;
 mod people;
 mod presence;
@@ -45,6 +49,7 @@ use community_server_domain::{Audience, Delivery, MembershipChange};
 use digests::{DigestIds, DigestKey, DigestTimer, Purge, Target};
 use gates::{FanOut, Gates, Offer};
 pub(crate) use live::{DEFAULT_PRESENCE_GRACE, LiveConfig};
+pub(crate) use member_list::{ListStep, Loaded};
 pub(crate) use outbox::{Ending, Goodbye, Outbox};
 pub(crate) use session::{Session, TAKE_BATCH, Taken};
 pub(crate) use typing::TypingKey;
@@ -70,6 +75,8 @@ struct Index {
     gates: Gates,
     /// Presence, typing and voice.
     live: live::LiveState,
+    /// Focus and `channel_activity` of large communities.
+    large: large::LargeState,
 }
 
 /// Visits every online session of `audience` (`caller`: the session of the request, for
@@ -104,6 +111,7 @@ fn for_each_session(
                 }
             }
         }
+        Audience::Focused(focused) => large::for_each_focused(index, focused, visit),
         Audience::OtherSessionsOfCaller => {
             let Some(caller) = caller else { return };
             if let Some(entry) = index.users.get(&caller.user_id) {
@@ -270,6 +278,8 @@ impl Hub {
             index_ref.evict_over(&session.user_id, self.max_sessions_per_user, session.key);
         for (victim, _) in &evicted {
             index_ref.live.follow.forget(victim.key);
+            index_ref.large.forget(victim);
+            index_ref.live.lists.forget(victim.key);
         }
         drop(index);
         for (victim, outbox) in evicted {
@@ -304,6 +314,8 @@ impl Hub {
                 entry.sessions.retain(|s| s.key != session.key);
                 index.unlink_from_communities(session.key, &entry.communities);
                 self.live_forgotten(&mut index, session, &entry, &mut timers);
+                index.large.forget(session);
+                index.live.lists.forget(session.key);
                 if !entry.sessions.is_empty() {
                     index.users.insert(session.user_id.clone(), entry);
                 }
@@ -404,6 +416,7 @@ impl Hub {
     fn deliver_at(&self, deliveries: &[Delivery], caller: Option<&Session>, now: Instant) -> usize {
         let mut pushes = 0;
         let mut timers: Vec<(Instant, Target)> = Vec::new();
+        let mut live_timers = people::Timers::new();
         for delivery in deliveries {
             let body: Arc<str> = match codec::encode_event(&delivery.event) {
                 Ok(text) => Arc::from(text),
@@ -430,6 +443,7 @@ impl Hub {
                 }
                 continue;
             }
+            large::purge_activity(index, delivery, caller);
             let purge = Purge::of(&delivery.event, &index.digest_ids);
             if let Some(purge) = &purge {
                 // The last state of the threads concerned goes first (see `gates`).
@@ -437,14 +451,25 @@ impl Hub {
                     pushes += self.fan_out(index, &fan_out, now, &mut timers);
                 }
             }
+            large::note_size(index, delivery, self.live.limits.large_community_members);
+            if delivery.counting.is_some() {
+                pushes +=
+                    self.deliver_counted(index, &body, delivery, caller, now, &mut live_timers);
+                continue;
+            }
+            if let community_protocol::Event::MessageCreated { message } = &delivery.event {
+                Hub::flush_activity(index, &message.channel_id);
+            }
             for_each_session(index, &delivery.audience, caller, |session| {
                 session.push_event(&body, purge.as_ref());
                 pushes += 1;
             });
+            pushes += large::tell_ranges(index, delivery, &body);
         }
         for (at, target) in timers {
             self.digest_timer.schedule(at, target);
         }
+        self.schedule_live(live_timers);
         pushes
     }
 
@@ -535,10 +560,7 @@ mod tests {
     }
 
     fn delivery(audience: Audience) -> Delivery {
-        Delivery {
-            audience,
-            event: event("c1"),
-        }
+        Delivery::new(audience, event("c1"))
     }
 
     #[test]

@@ -72,6 +72,9 @@ pub(super) fn tell_moved(
     let after = live.presence.looks(moved.user);
     let others_changed = after.others != moved.before.others;
     let own_changed = after.own != moved.before.own;
+    if after.others.status != moved.before.others.status {
+        super::member_list::presence_moved(live, moved.user, after.others.status, now, timers);
+    }
     if !others_changed && !own_changed {
         return 0;
     }
@@ -95,8 +98,17 @@ pub(super) fn tell_moved(
         .flatten()
         .filter(|c| live.follow.has_viewers(c))
         .collect();
+    // In a large community the viewers get the count only; the presence goes to the
+    // sessions whose member list ranges show the member (§9.5).
+    let ranged: Vec<Arc<Session>> = moved
+        .member_of
+        .into_iter()
+        .flatten()
+        .filter(|c| live.large.contains(*c))
+        .flat_map(|c| super::member_list::range_sessions(live, c, moved.user))
+        .collect();
     let subscribed = live.follow.subscribers_of(moved.user).next().is_some();
-    let groups = usize::from(subscribed) + viewed.len();
+    let groups = usize::from(subscribed) + viewed.len() + usize::from(!ranged.is_empty());
     let mut told: Option<HashSet<u64>> = (groups > 1).then(HashSet::new);
     let mut pushes = 0;
     let mut push = |session: &Arc<Session>| {
@@ -124,9 +136,10 @@ pub(super) fn tell_moved(
         push(session);
     };
     live.follow.subscribers_of(moved.user).for_each(&mut tell);
-    for community in &viewed {
+    for community in viewed.iter().filter(|c| !live.large.contains(**c)) {
         live.follow.viewers_of(community).for_each(&mut tell);
     }
+    ranged.iter().for_each(&mut tell);
     let shown_before = moved.before.others.status != PresenceStatus::Offline;
     let shown_after = after.others.status != PresenceStatus::Offline;
     if shown_before != shown_after {
@@ -306,6 +319,10 @@ impl Hub {
         let presences = &index.live.presence;
         let mut online = online_members(presences, &index.communities, &community);
         let online_count = online.len() as u64;
+        if index.live.large.contains(&community) {
+            // A large community's viewers get the count only (§9.5).
+            online.clear();
+        }
         online.sort_unstable();
         let presences = online
             .into_iter()

@@ -54,6 +54,15 @@ pub(crate) struct Presences {
 }
 
 impl Presences {
+    /// `user`'s status as others see it (`invisible` and not connected: `offline`),
+    /// without building a whole presence (the member list reads it for every member).
+    pub fn status_seen(&self, user: &UserId) -> PresenceStatus {
+        match self.users.get(user) {
+            Some(p) if p.shown_online() => p.status,
+            _ => PresenceStatus::Offline,
+        }
+    }
+
     /// `user`'s presence as their own sessions (`own`) or anyone else sees it.
     pub fn seen(&self, user: &UserId, own: bool) -> Presence {
         match self.users.get(user) {

@@ -6,6 +6,8 @@
 //! gap and no repeat, so every test that reads events also checks that invariant.
 #![allow(dead_code)]
 
+pub mod large;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 

@@ -37,6 +37,8 @@ const CACHE_CHANNELS: usize = 10_000;
 #[derive(Default)]
 pub(crate) struct ViewerCache {
     entries: Mutex<HashMap<ChannelId, (i64, Audience)>>,
+    /// The holders of mentioned groups in large communities (`super::large`).
+    pub holders: super::large::HolderCache,
 }
 
 impl ViewerCache {

@@ -112,6 +112,12 @@ pub(crate) fn record(
         "message changed"
     );
     let audience = cx.channel_audience(&target.channel)?;
+    let audience = cx.change_audience(
+        &target.channel,
+        target.membership.info.member_count,
+        &change.kind,
+        audience,
+    )?;
     cx.emit(
         audience,
         Event::MessageChanged {

@@ -97,7 +97,7 @@ impl<'a> Ctx<'a> {
 
     /// Queues `event` for `audience`.
     pub fn emit(&mut self, audience: Audience, event: Event) {
-        self.deliveries.push(Delivery { audience, event });
+        self.deliveries.push(Delivery::new(audience, event));
     }
 
     /// Queues `event` for every online session of one user.

@@ -57,6 +57,6 @@ pub(crate) fn set(cx: &mut Ctx<'_>, p: SetMemberFields) -> Result<Response, ApiE
         }
     }
     let member = cx.member(&p.community_id, &p.user_id)?;
-    member_updated(cx, &member);
+    member_updated(cx, &member)?;
     Ok(Response::Member(member))
 }

@@ -265,7 +265,7 @@ pub(crate) fn assign(cx: &mut Ctx<'_>, p: MemberGroup, add: bool) -> Result<Resp
     let moved = sight.settle(cx)?;
     let version = cx.bump_version(&p.community_id)?;
     let member = cx.member(&p.community_id, &p.user_id)?;
-    member_updated(cx, &member);
+    member_updated(cx, &member)?;
     visibility::tell(cx, &moved, version)?;
     Ok(Response::Member(member))
 }

@@ -29,7 +29,7 @@ use crate::routing::Audience;
 
 impl Domain {
     /// Runs `body` in a read transaction with a request context for `caller`.
-    fn query<T>(
+    pub(super) fn query<T>(
         &self,
         op: &'static str,
         caller: &UserId,
@@ -62,7 +62,11 @@ impl Domain {
             // thread's gate exactly as for a post.
             cx.require_op(&membership, "typing", Some(&stream), Permissions::NONE)?;
             cx.require_open(&membership, &stream, "send_message")?;
-            cx.channel_audience(&stream)
+            let audience = cx.channel_audience(&stream)?;
+            if cx.large_count(membership.info.member_count) {
+                return Ok(super::large::focused(&stream, audience, Vec::new()));
+            }
+            Ok(audience)
         })
     }
 

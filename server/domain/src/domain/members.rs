@@ -37,13 +37,15 @@ pub(crate) fn check_can_act_on(
 }
 
 /// Tells the community a member as they are now.
-pub(crate) fn member_updated(cx: &mut Ctx<'_>, member: &MemberInfo) {
+pub(crate) fn member_updated(cx: &mut Ctx<'_>, member: &MemberInfo) -> Result<(), ApiError> {
+    let audience = cx.member_audience(&member.community_id, Some(&member.user_id))?;
     cx.emit(
-        Audience::Community(member.community_id.clone()),
+        audience,
         Event::MemberUpdated {
             member: member.clone(),
         },
     );
+    Ok(())
 }
 
 /// `list_members`: by join time then user id, filtered by id or nickname, by group and by
@@ -105,7 +107,7 @@ pub(crate) fn set_role(cx: &mut Ctx<'_>, p: SetMemberRole) -> Result<Response, A
     cx.access_changed(&p.community_id)?;
     let moved = sight.settle(cx)?;
     let version = cx.bump_version(&p.community_id)?;
-    member_updated(cx, &after);
+    member_updated(cx, &after)?;
     visibility::tell(cx, &moved, version)?;
     Ok(Response::Member(after))
 }
@@ -144,8 +146,8 @@ pub(crate) fn transfer(cx: &mut Ctx<'_>, p: MemberRef) -> Result<Response, ApiEr
     let mut info = membership.info;
     info.owner_id = new_owner.user_id.clone();
     let version = cx.save_structure(&mut info)?;
-    member_updated(cx, &new_owner);
-    member_updated(cx, &old_owner);
+    member_updated(cx, &new_owner)?;
+    member_updated(cx, &old_owner)?;
     cx.emit(
         Audience::Community(info.community_id.clone()),
         Event::CommunityUpdated { info },
@@ -165,7 +167,7 @@ pub(crate) fn mute(cx: &mut Ctx<'_>, p: MuteMember) -> Result<Response, ApiError
     if target.muted_until_ms != until {
         target.muted_until_ms = until;
         cx.tx.update_member(&target)?;
-        member_updated(cx, &target);
+        member_updated(cx, &target)?;
     }
     Ok(Response::Member(target))
 }
@@ -194,7 +196,7 @@ pub(crate) fn nickname(cx: &mut Ctx<'_>, p: SetNickname) -> Result<Response, Api
     if me.nickname != p.nickname {
         me.nickname = p.nickname;
         cx.tx.update_member(&me)?;
-        member_updated(cx, &me);
+        member_updated(cx, &me)?;
     }
     Ok(Response::Member(me))
 }

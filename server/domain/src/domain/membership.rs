@@ -90,8 +90,9 @@ pub(crate) fn add_member(
             snapshot: snapshot.clone(),
         },
     );
+    let audience = cx.member_audience(community_id, Some(user_id))?;
     cx.emit(
-        Audience::Community(community_id.to_owned()),
+        audience,
         Event::MemberJoined {
             member,
             member_count,
@@ -123,8 +124,9 @@ pub(crate) fn remove_member(
         },
     );
     let info = cx.community(community_id)?;
+    let audience = cx.member_audience(community_id, None)?;
     cx.emit(
-        Audience::Community(community_id.to_owned()),
+        audience,
         Event::MemberLeft {
             community_id: community_id.to_owned(),
             user_id: user_id.to_owned(),

@@ -21,7 +21,7 @@ use community_protocol::limits::{check_idempotency_key, check_user_id};
 use community_protocol::request::{GetMessages, SendMessage};
 use community_protocol::response::MessagesPage;
 use community_protocol::{
-    ApiError, ErrorCode, Event, Mentions, MessageContent, MessageRef, Origin, Permissions, Response,
+    ApiError, ErrorCode, Mentions, MessageContent, MessageRef, Origin, Permissions, Response,
 };
 
 use super::changes::Target;
@@ -146,12 +146,8 @@ pub(crate) fn send(cx: &mut Ctx<'_>, p: SendMessage) -> Result<Response, ApiErro
         forwarded_from: forwarded_from.as_ref(),
     })?;
     let audience = cx.channel_audience(&channel)?;
-    cx.emit(
-        audience,
-        Event::MessageCreated {
-            message: message.clone(),
-        },
-    );
+    let large = cx.large_count(membership.info.member_count);
+    cx.emit_message(audience, message.clone(), Some(large))?;
     threads::digest::posted(cx, &channel, &message)?;
     Ok(Response::MessageSent(message))
 }

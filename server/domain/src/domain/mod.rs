@@ -16,6 +16,7 @@ mod conversations;
 mod edits;
 mod fields;
 mod groups;
+mod large;
 mod live;
 mod members;
 mod membership;
@@ -40,6 +41,7 @@ use community_protocol::{
 
 use audience::ViewerCache;
 use context::Ctx;
+pub use large::MemberListRows;
 
 use crate::StoreError;
 use crate::clock::{Clock, SystemClock};

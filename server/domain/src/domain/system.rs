@@ -9,7 +9,7 @@
 //! that make the channel known (a joiner's `community_added`).
 
 use community_protocol::{
-    ApiError, CommunityId, Event, Mentions, Message, MessageContent, Priority, UserId,
+    ApiError, CommunityId, Mentions, Message, MessageContent, Priority, UserId,
 };
 
 use super::context::Ctx;
@@ -39,13 +39,7 @@ impl Written {
     /// Queues `message_created` for everyone who can read the channel.
     pub fn tell(self, cx: &mut Ctx<'_>) -> Result<(), ApiError> {
         let audience = cx.channel_audience(&self.channel)?;
-        cx.emit(
-            audience,
-            Event::MessageCreated {
-                message: self.message,
-            },
-        );
-        Ok(())
+        cx.emit_message(audience, self.message, None)
     }
 }
 

@@ -179,6 +179,8 @@ pub trait CommunityStore {
     fn set_attribute(&self, community_id: &CommunityId, key: &str, value: &str) -> StoreResult<()>;
     /// Deletes one attribute. False when it did not exist.
     fn delete_attribute(&self, community_id: &CommunityId, key: &str) -> StoreResult<bool>;
+    /// The communities with more than `members` members (large ones, §9.5).
+    fn communities_above(&self, members: u64) -> StoreResult<Vec<CommunityId>>;
 }
 
 /// Memberships, join requests and per-member settings.
@@ -524,6 +526,21 @@ pub trait ReadStore {
     ) -> StoreResult<()>;
 }
 
+/// One member as the member list needs them (§22.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberListRow {
+    /// The member.
+    pub user_id: UserId,
+    /// Their nickname in the community (empty: none).
+    pub nickname: String,
+    /// Their profile's display name (empty: none).
+    pub profile_name: String,
+    /// Their profile's avatar URL (empty: none).
+    pub avatar_url: String,
+    /// Their highest group besides `@everyone` (by position, then id).
+    pub group_id: Option<GroupId>,
+}
+
 /// Permission groups, who holds them, and the community's access stamp.
 pub trait GroupStore {
     /// Every group of a community: `@everyone` first, then by position.
@@ -555,6 +572,12 @@ pub trait GroupStore {
         community_id: &CommunityId,
         group_id: &GroupId,
     ) -> StoreResult<Vec<UserId>>;
+    /// The member list's rows of a community (§22.2): every member, or only `user_id`.
+    fn member_list_rows(
+        &self,
+        community_id: &CommunityId,
+        user_id: Option<&UserId>,
+    ) -> StoreResult<Vec<MemberListRow>>;
     /// Every member who ranks above a plain member (a role or a group), by user id.
     fn ranked_members(&self, community_id: &CommunityId) -> StoreResult<Vec<RankedMember>>;
     /// The community's access stamp: it changes with every change of who may see what.

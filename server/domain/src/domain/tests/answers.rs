@@ -693,6 +693,9 @@ fn every_operation_answers_with_the_kind_its_request_accepts() {
         "join_voice",
         "leave_voice",
         "list_voice",
+        "focus",
+        "subscribe_member_list",
+        "unsubscribe_member_list",
     ];
     let missing: Vec<_> = Request::OPS
         .iter()

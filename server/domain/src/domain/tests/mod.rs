@@ -14,6 +14,7 @@ mod dm_policy;
 mod edits;
 mod fields;
 mod groups;
+mod large;
 mod members;
 mod membership;
 mod messages;

@@ -10,6 +10,14 @@ use super::convert::{enum_from, enum_text, id, in_row, signed, unsigned};
 use crate::store::{CommunityStore, StoreResult};
 
 impl CommunityStore for SqliteTx<'_> {
+    fn communities_above(&self, members: u64) -> StoreResult<Vec<CommunityId>> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT community_id FROM communities WHERE member_count > ?1")?;
+        let rows = statement.query_map([signed(members)], |row| id(row, 0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn community(&self, community_id: &CommunityId) -> StoreResult<Option<CommunityInfo>> {
         let info = self
             .conn

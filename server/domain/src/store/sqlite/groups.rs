@@ -9,7 +9,7 @@ use rusqlite::{Row, params};
 
 use super::SqliteTx;
 use super::convert::{bits, enum_from, flags, id, in_row};
-use crate::store::{GroupStore, RankedMember, StoreResult};
+use crate::store::{GroupStore, MemberListRow, RankedMember, StoreResult};
 
 const GROUP_COLUMNS: &str =
     "community_id, group_id, name, color, position, mentionable, permissions";
@@ -143,6 +143,37 @@ impl GroupStore for SqliteTx<'_> {
             .query_map(params![community_id.as_str(), group_id.as_str()], |row| {
                 id(row, 0)
             })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn member_list_rows(
+        &self,
+        community_id: &CommunityId,
+        user_id: Option<&UserId>,
+    ) -> StoreResult<Vec<MemberListRow>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT m.user_id, m.nickname, COALESCE(p.display_name, ''),
+                    COALESCE(p.avatar_url, ''),
+                    (SELECT g.group_id FROM member_groups mg
+                       JOIN permission_groups g
+                         ON g.community_id = mg.community_id AND g.group_id = mg.group_id
+                      WHERE mg.community_id = m.community_id AND mg.user_id = m.user_id
+                      ORDER BY g.position DESC, g.group_id LIMIT 1)
+               FROM members m LEFT JOIN profiles p ON p.user_id = m.user_id
+              WHERE m.community_id = ?1 AND (?2 IS NULL OR m.user_id = ?2)",
+        )?;
+        let rows = statement.query_map(
+            params![community_id.as_str(), user_id.map(UserId::as_str)],
+            |row| {
+                Ok(MemberListRow {
+                    user_id: id(row, 0)?,
+                    nickname: row.get(1)?,
+                    profile_name: row.get(2)?,
+                    avatar_url: row.get(3)?,
+                    group_id: row.get::<_, Option<String>>(4)?.map(GroupId::from),
+                })
+            },
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
