@@ -4,12 +4,12 @@
 //!
 //! The SDK subscription's `next` takes it mutably and `set_ranges` borrows it, so it sits
 //! behind an async lock: the pump holds the lock while it waits for the next update and
-//! lets go of it whenever `set_ranges` asks ([`MemberList::interrupt`]; `next` loses
-//! nothing when abandoned). `snapshot` and `is_active` read the copy the pump refreshes
-//! after every update (and `set_ranges` after its call), so they never wait.
+//! lets go of it whenever `set_ranges` asks (`set_ranges` queues for the fair lock
+//! first, then signals, so the lock passes to it; `next` loses nothing when abandoned).
+//! `snapshot` and `is_active` read the copy the pump refreshes after every update (and
+//! `set_ranges` after its call), so they never wait.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use community_sdk::MemberListSubscription;
 use tokio::sync::Notify;
@@ -57,9 +57,8 @@ impl Source<MemberListUpdate> for Pump {
                     biased;
                     next = sdk.next() => next,
                     () = shared.interrupt.notified() => {
+                        // The caller waiting for the lock gets it (see `set_ranges`).
                         drop(guard);
-                        // Let the waiting caller take the lock first.
-                        tokio::task::yield_now().await;
                         continue;
                     }
                 };
@@ -183,12 +182,17 @@ impl MemberList {
 }
 
 async fn set_ranges(shared: &Shared, ranges: Vec<ListRange>) -> Result<(), SdkError> {
-    let guard = loop {
-        if let Ok(guard) = shared.sdk.try_lock() {
-            break guard;
+    // Queue for the lock first, then ask the pump to let go: the (fair) lock passes to
+    // the first in its queue, so the pump cannot take it back in between.
+    let lock = shared.sdk.lock();
+    tokio::pin!(lock);
+    let guard = tokio::select! {
+        biased;
+        guard = &mut lock => guard,
+        () = std::future::ready(()) => {
+            shared.interrupt.notify_one();
+            lock.await
         }
-        shared.interrupt.notify_one();
-        tokio::time::sleep(Duration::from_millis(1)).await;
     };
     let sdk = guard
         .as_ref()

@@ -114,7 +114,7 @@ class MemberListTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(subscription.snapshot().windows[0].items, items)
 
         # Scrolling: the new window arrives as a Reset.
-        await subscription.set_ranges([sdk.ListRange(start=1, end=2)])
+        await asyncio.wait_for(subscription.set_ranges([sdk.ListRange(start=1, end=2)]), TIMEOUT)
         reset = await updates.next(sdk.MemberListUpdate.RESET)
         self.assertEqual(ids(reset.snapshot.windows[0].items), ["bob", "alice"])
         self.assertEqual(ids(subscription.snapshot().windows[0].items), ["bob", "alice"])
