@@ -240,3 +240,40 @@ impl MemberListUpdate {
 pub(crate) fn wire_ranges(ranges: Vec<ListRange>) -> Vec<wire::ListRange> {
     map_vec(ranges)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_sees_ranges_operations_and_updates_as_documented_json() {
+        let range: Vec<ListRange> = serde_json::from_str(r#"[{"start":0,"end":99}]"#).unwrap();
+        assert_eq!(wire_ranges(range), vec![wire::ListRange::new(0, 99)]);
+        let item = wire::MemberListItem {
+            user_id: "bob".into(),
+            display_name: "Aaron".into(),
+            group_id: None,
+            status: community_protocol::PresenceStatus::Online,
+            avatar_url: String::new(),
+        };
+        let update = MemberListUpdate::mirror(sdk::MemberListUpdate::Changed {
+            total: 3,
+            online: 2,
+            sections: vec![],
+            ops: vec![
+                wire::MemberListOp::Delete { index: 2 },
+                wire::MemberListOp::Insert { index: 1, item },
+            ],
+        })
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&update).unwrap(),
+            r#"{"type":"changed","total":3,"online":2,"sections":[],"ops":[{"type":"delete","index":2},{"type":"insert","index":1,"item":{"user_id":"bob","display_name":"Aaron","group_id":null,"status":"online","avatar_url":""}}]}"#
+        );
+        let replaced = MemberListUpdate::mirror(sdk::MemberListUpdate::Replaced).unwrap();
+        assert_eq!(
+            serde_json::to_string(&replaced).unwrap(),
+            r#"{"type":"replaced"}"#
+        );
+    }
+}
