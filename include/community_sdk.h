@@ -309,6 +309,10 @@
 // quote, a `*` inside a word.
 #define CSDK_ERR_INVALID_SEARCH_QUERY 5037
 
+// Member list ranges out of the limits: none or more than `member_list_max_ranges`, one
+// longer than `member_list_range_items` positions, `start` after `end`, or overlapping.
+#define CSDK_ERR_INVALID_MEMBER_LIST_RANGE 5038
+
 // An unexpected server failure; the request may be retried.
 #define CSDK_ERR_INTERNAL 9000
 
@@ -578,6 +582,52 @@ int32_t csdk_community_create_channel(const struct CsdkClient *client,
                                       const char *community_id,
                                       const char *channel_json,
                                       char **out_channel_id);
+
+// Follows ranges of the community's member list, sorted by highest group, online before
+// offline, then name: `callback` gets `MemberListUpdate` JSON, `{"type":"reset",
+// "snapshot":{…}}` first (counts, sections, one window of items per range), then
+// `{"type":"changed",…}` with the operations to apply to the windows in order (`insert`,
+// `delete`, `update` at a position), and `failed` or `replaced` last. Replaces the
+// session's previous member list subscription. Ranges are checked first: 1 to
+// `member_list_max_ranges`, each at most `member_list_range_items` positions, not
+// overlapping, else `CSDK_ERR_INVALID_MEMBER_LIST_RANGE`. Needs a connection. End it with
+// `csdk_subscription_free`.
+//
+// `ranges_json`: `Vec<ListRange>` JSON, e.g. `[{"start":0,"end":99}]`.
+//
+// # Safety
+// `client` is live; the strings are NUL-terminated; `out_subscription` is writable;
+// `user_data` stays valid until `csdk_subscription_free` returned.
+int32_t csdk_community_subscribe_member_list(const struct CsdkClient *client,
+                                             const char *community_id,
+                                             const char *ranges_json,
+                                             CsdkJsonCallback callback,
+                                             void *user_data,
+                                             struct CsdkSubscription **out_subscription);
+
+// Follows other ranges of the community's member list (scrolling); the new windows
+// arrive as a `reset`. Fails with `CSDK_ERR_INVALID_MEMBER_LIST_RANGE` for ranges out of
+// the limits, and `CSDK_ERR_INVALID_ARGUMENT` when there is no live subscription of
+// the community.
+//
+// `ranges_json`: `Vec<ListRange>` JSON.
+//
+// # Safety
+// `client` is live; the strings are NUL-terminated.
+int32_t csdk_community_set_member_list_ranges(const struct CsdkClient *client,
+                                              const char *community_id,
+                                              const char *ranges_json);
+
+// The community's followed member list as of the last update delivered: counts,
+// sections and each window with the operations received so far applied.
+//
+// `*out_json` gets `MemberListSnapshot` JSON.
+//
+// # Safety
+// `client` is live; `community_id` is NUL-terminated; `out_json` is NULL or writable.
+int32_t csdk_community_member_list_snapshot(const struct CsdkClient *client,
+                                            const char *community_id,
+                                            char **out_json);
 
 // The connection state now.
 //

@@ -90,6 +90,7 @@ done
 export CSDK_SERVER_URL=$URL
 export CSDK_TOKEN_ALICE=$("$TARGET/debug/community-server" token --data-dir "$DATA" --user alice 2>/dev/null)
 export CSDK_TOKEN_BOB=$("$TARGET/debug/community-server" token --data-dir "$DATA" --user bob 2>/dev/null)
+export CSDK_TOKEN_CAROL=$("$TARGET/debug/community-server" token --data-dir "$DATA" --user carol 2>/dev/null)
 echo "server at $URL"
 
 expect_summary() { # log-file: the last line must be "N passed, 0 failed" with N > 0
@@ -116,6 +117,16 @@ fi
 expect_summary "$WORK/c/dyn.log"
 "$WORK/c/test_static" | tee "$WORK/c/static.log"
 expect_summary "$WORK/c/static.log"
+# The member list (its own file: test_bindings.c is long enough).
+gcc $CFLAGS bindings/c/test_member_list.c -L "$TARGET/debug" -lcommunity_sdk_ffi \
+  -Wl,-rpath,"$TARGET/debug" -o "$WORK/c/member_list"
+if command -v valgrind >/dev/null; then
+  valgrind --quiet --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
+    --error-exitcode=1 "$WORK/c/member_list" | tee "$WORK/c/member_list.log"
+else
+  "$WORK/c/member_list" | tee "$WORK/c/member_list.log"
+fi
+expect_summary "$WORK/c/member_list.log"
 "$WORK/c/quickstart"
 
 step "Python (asyncio, unittest)"
@@ -123,7 +134,7 @@ PYPKG=$WORK/python
 mkdir -p "$PYPKG"
 cp -r bindings/python/community_sdk "$PYPKG/"
 cp "$LIB" "$PYPKG/community_sdk/generated/"
-(cd bindings/python/tests && PYTHONPATH=$PYPKG python3 -m unittest -v test_bindings)
+(cd bindings/python/tests && PYTHONPATH=$PYPKG python3 -m unittest -v test_bindings test_member_list)
 PYTHONPATH=$PYPKG python3 examples/python/quickstart.py
 
 step "Kotlin (kotlinc, JVM + JNA)"
@@ -131,7 +142,8 @@ KCP=$JNA_JAR:$KOTLIN_LIB/kotlinx-coroutines-core-jvm.jar
 # The API once (cached by content under the target directory; the packaging step reuses
 # it for the jar), then the test and the example against it.
 API_JAR=$(bash scripts/kotlin-classes.sh)
-"$KOTLINC" -nowarn bindings/kotlin/src/test/kotlin/BindingsTest.kt examples/kotlin/Quickstart.kt \
+"$KOTLINC" -nowarn bindings/kotlin/src/test/kotlin/BindingsTest.kt \
+  bindings/kotlin/src/test/kotlin/MemberListTest.kt examples/kotlin/Quickstart.kt \
   -cp "$API_JAR:$KCP" -d "$WORK/kotlin.jar" 2>&1 | grep -v '^warning:' || true
 [ -f "$WORK/kotlin.jar" ] || { echo "kotlinc failed"; exit 1; }
 RUN_CP=$WORK/kotlin.jar:$API_JAR:$KCP:$KOTLIN_LIB/kotlin-stdlib.jar

@@ -59,6 +59,7 @@ if [ -z "${CSDK_SERVER_URL:-}" ] || [ "$BENCH" = 1 ]; then
   export CSDK_SERVER_URL=$URL
   export CSDK_TOKEN_ALICE=$("$TARGET/$PROFILE/community-server" token --data-dir "$DATA" --user alice 2>/dev/null)
   export CSDK_TOKEN_BOB=$("$TARGET/$PROFILE/community-server" token --data-dir "$DATA" --user bob 2>/dev/null)
+  export CSDK_TOKEN_CAROL=$("$TARGET/$PROFILE/community-server" token --data-dir "$DATA" --user carol 2>/dev/null)
   echo "server at $URL"
 fi
 
@@ -67,6 +68,7 @@ MCS="mcs -langversion:7.2 -unsafe -warnaserror -nowarn:1591"
 step "compile the package (mcs $(mcs --version | awk '{print $NF}'), C# 7.2, .NET 4.x profile)"
 $MCS -target:library -out:"$WORK/CommunitySdk.dll" $(find $CS/Runtime -name '*.cs' | sort)
 $MCS -target:exe -r:"$WORK/CommunitySdk.dll" -r:System.Core.dll -out:"$WORK/BindingsTest.exe" $CS/Tests~/BindingsTest.cs
+$MCS -target:exe -r:"$WORK/CommunitySdk.dll" -r:System.Core.dll -out:"$WORK/MemberListTest.exe" $CS/Tests~/MemberListTest.cs
 # The Unity sample, against a stand-in of the few UnityEngine types it uses.
 $MCS -target:exe -r:"$WORK/CommunitySdk.dll" -r:System.Core.dll -out:"$WORK/SampleRun.exe" \
   $CS/Samples~/Quickstart/CommunityQuickstart.cs $CS/Tests~/UnityStandIn.cs
@@ -88,6 +90,10 @@ fi
 step "C# scenario and callback storm (Mono $(mono --version | head -n1 | awk '{print $5}'))"
 mono --debug "$WORK/BindingsTest.exe" | tee "$WORK/csharp.log"
 expect_summary "$WORK/csharp.log"
+
+step "C# member list"
+mono --debug "$WORK/MemberListTest.exe" | tee "$WORK/member_list.log"
+expect_summary "$WORK/member_list.log"
 
 step "the Unity sample (MonoBehaviour on a main-thread pump)"
 mono --debug "$WORK/SampleRun.exe"

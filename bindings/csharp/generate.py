@@ -986,6 +986,10 @@ class ApiGen:
                         head, args = split_generic(jt)
                         if head == "Vec" and args[0] == "String":
                             ps.append(CsParam(f"global::System.Collections.Generic.IEnumerable<string> {name}{default}", f"{G}Interop.Utf8({G}Json.JsonWriter.StringArray({name}))" if not nullable else f"({name} == null ? null : {G}Interop.Utf8({G}Json.JsonWriter.StringArray({name})))", []))
+                        elif head == "Vec" and args[0] in self.records:
+                            # A list of records: a JSON array of each record's JSON.
+                            arr = f"(\"[\" + string.Join(\",\", global::System.Linq.Enumerable.Select({name}, x => x.ToJson())) + \"]\")"
+                            ps.append(CsParam(f"global::System.Collections.Generic.IEnumerable<{G}{args[0]}> {name}{default}", f"{G}Interop.Utf8{arr}", []))
                         elif head in ("HashMap", "BTreeMap"):
                             ps.append(CsParam(f"global::System.Collections.Generic.IDictionary<string, string> {name}{default}", f"{G}Interop.Utf8({G}Json.JsonWriter.StringMap({name}))", []))
                         else:

@@ -19,6 +19,7 @@
 pub mod capi;
 pub mod error;
 pub mod logging;
+pub mod member_list;
 #[cfg(test)]
 mod ops_table;
 pub mod permissions;

@@ -61,7 +61,7 @@ impl Gate {
 }
 
 /// Where a pump takes its values from: a [`Subscription`] (or, in tests, any stream).
-trait Source<T>: Send + 'static {
+pub(crate) trait Source<T>: Send + 'static {
     /// The next value; `None` when the stream ended.
     fn next_value(&mut self) -> impl Future<Output = Option<T>> + Send;
 }
@@ -83,7 +83,10 @@ where
     pump_source(subscription, listener)
 }
 
-fn pump_source<T, L>(mut source: impl Source<T>, listener: L) -> Result<Arc<Gate>, SdkError>
+pub(crate) fn pump_source<T, L>(
+    mut source: impl Source<T>,
+    listener: L,
+) -> Result<Arc<Gate>, SdkError>
 where
     T: Send + 'static,
     L: Fn(T) + Send + Sync + 'static,

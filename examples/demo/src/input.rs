@@ -82,6 +82,12 @@ pub enum Action {
     NextConversation,
     /// Open the search pane (type a query).
     OpenSearch,
+    /// Show or hide the member list of the selected community.
+    ToggleMembers,
+    /// Scroll the member list a page up.
+    MembersUp,
+    /// Scroll the member list a page down.
+    MembersDown,
     /// Redraw the screen.
     Redraw,
     /// Nothing.
@@ -89,7 +95,7 @@ pub enum Action {
 }
 
 /// The keys, as the help screen shows them.
-pub const HELP: [(&str, &str); 30] = [
+pub const HELP: [(&str, &str); 32] = [
     ("↑ ↓  k j", "select a channel"),
     ("← →  h l  Tab", "previous / next community"),
     ("Enter", "open the channel (marks it read)"),
@@ -117,6 +123,11 @@ pub const HELP: [(&str, &str); 30] = [
         "d",
         "open the newest direct message (again: the next older; i replies)",
     ),
+    (
+        "m",
+        "member list of the community (sections, presence; live)",
+    ),
+    ("[ ]", "scroll the member list a page up / down"),
     ("PgUp PgDn", "scroll messages (older pages load at the top)"),
     ("Ctrl-U Ctrl-D", "scroll a page up / down"),
     ("Home g / End G", "oldest loaded / newest message"),
@@ -202,6 +213,9 @@ fn navigate(code: KeyCode, ctrl: bool) -> Action {
         KeyCode::Char('T') => Action::CloseThread,
         KeyCode::Char('n') => Action::StartThread,
         KeyCode::Char('d') => Action::NextConversation,
+        KeyCode::Char('m') => Action::ToggleMembers,
+        KeyCode::Char('[') => Action::MembersUp,
+        KeyCode::Char(']') => Action::MembersDown,
         _ => Action::None,
     }
 }
@@ -261,6 +275,8 @@ mod tests {
         assert_eq!(nav(KeyCode::Char('n')), Action::StartThread);
         assert_eq!(nav(KeyCode::Char('d')), Action::NextConversation);
         assert_eq!(nav(KeyCode::Char('/')), Action::OpenSearch);
+        assert_eq!(nav(KeyCode::Char('m')), Action::ToggleMembers);
+        assert_eq!(nav(KeyCode::Char(']')), Action::MembersDown);
         assert_eq!(map_key(ctrl('c'), Mode::Navigate, false), Action::Quit);
     }
 

@@ -35,6 +35,7 @@ pub mod format;
 pub mod headless;
 pub mod input;
 pub mod ledger;
+pub mod members;
 pub mod message_view;
 pub mod people;
 pub mod roles;

@@ -22,8 +22,8 @@ use community_sdk::protocol::{
 };
 use community_sdk::{
     ChannelEntry, ChannelHandle, Client, CommunityEntry, ConnectionState, ConversationEntry,
-    ListDiff, MessageEdit, MessageUpdate, SdkError, SearchResults, SendOptions, Subscription,
-    SyncState, UnreadUpdate,
+    ListDiff, MemberListUpdate, MessageEdit, MessageUpdate, SdkError, SearchResults, SendOptions,
+    Subscription, SyncState, UnreadUpdate,
 };
 use crossterm::event::Event;
 use ratatui::DefaultTerminal;
@@ -39,6 +39,7 @@ use crate::input::map_key;
 use crate::roles::{self, Access};
 use crate::ui;
 
+mod members;
 mod people;
 mod search;
 mod threads;
@@ -85,6 +86,12 @@ pub enum UiEvent {
     Typing(ChannelKey, Vec<UserId>),
     /// Who sits in a community's voice channels changed.
     Voice(CommunityId, Vec<VoiceParticipant>),
+    /// The followed member list changed (with the community's group names).
+    MemberList(
+        CommunityId,
+        MemberListUpdate,
+        HashMap<community_sdk::protocol::GroupId, String>,
+    ),
     /// A search's results (or its refusal), with its query.
     Search(String, Result<SearchResults, SdkError>),
     /// Something to tell the user.
@@ -218,6 +225,7 @@ struct Effects {
     open: Option<(ChannelKey, JoinHandle<()>, ReadMarker)>,
     thread: Option<(ThreadKey, JoinHandle<()>, ReadMarker)>,
     people: people::PeopleTasks,
+    members: Option<members::MembersTask>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -329,6 +337,12 @@ impl Effects {
                     community_id,
                     query,
                 } => self.search(community_id, query),
+                Effect::FollowMembers {
+                    community_id,
+                    ranges,
+                } => self.follow_members(community_id, ranges),
+                Effect::MemberRanges(ranges) => self.member_ranges(ranges),
+                Effect::UnfollowMembers => self.unfollow_members(),
                 Effect::ToggleServer => match &demo.server {
                     Some(server) if server.toggle() => {}
                     Some(_) => {
@@ -428,6 +442,7 @@ impl Effects {
         }
         self.close_thread();
         self.people.stop();
+        self.unfollow_members();
         for task in self.tasks.drain(..) {
             task.abort();
         }
@@ -481,6 +496,10 @@ fn apply(app: &mut App, event: UiEvent) -> Vec<Effect> {
         }
         UiEvent::Voice(id, participants) => {
             app.on_voice(id, participants);
+            Vec::new()
+        }
+        UiEvent::MemberList(id, update, names) => {
+            app.on_member_list(&id, update, names);
             Vec::new()
         }
         UiEvent::Search(query, result) => {
@@ -568,6 +587,7 @@ async fn run_ui(demo: &mut Demo) -> Result<(), DemoError> {
         open: None,
         thread: None,
         people: people::PeopleTasks::default(),
+        members: None,
         tasks: Vec::new(),
     };
 

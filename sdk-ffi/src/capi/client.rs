@@ -22,6 +22,8 @@ use crate::tokens::BlockingTokens;
 /// A client (opaque). Create it with `csdk_client_new`, free it with `csdk_client_free`.
 pub struct CsdkClient {
     pub(crate) client: community_sdk::Client,
+    /// The followed member lists, by community (`csdk_community_set_member_list_ranges`).
+    pub(crate) member_lists: crate::capi::member_list::Registry,
 }
 
 /// The client behind a handle (a cheap clone).
@@ -130,7 +132,10 @@ pub unsafe extern "C" fn csdk_client_new_with_token_provider(
             builder = builder.token_provider(Arc::new(tokens));
         }
         let client = block_on(async move { builder.build().await.map_err(SdkError::from) })?;
-        let handle = Box::new(CsdkClient { client });
+        let handle = Box::new(CsdkClient {
+            client,
+            member_lists: Default::default(),
+        });
         // SAFETY: checked non-null above.
         unsafe { *out_client = Box::into_raw(handle) };
         Ok(())

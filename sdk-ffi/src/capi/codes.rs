@@ -185,6 +185,9 @@ pub const CSDK_ERR_TOO_MANY_USERS: i32 = 5036;
 /// A search query that cannot be run: empty, too long, too many terms, an unclosed
 /// quote, a `*` inside a word.
 pub const CSDK_ERR_INVALID_SEARCH_QUERY: i32 = 5037;
+/// Member list ranges out of the limits: none or more than `member_list_max_ranges`, one
+/// longer than `member_list_range_items` positions, `start` after `end`, or overlapping.
+pub const CSDK_ERR_INVALID_MEMBER_LIST_RANGE: i32 = 5038;
 /// An unexpected server failure; the request may be retried.
 pub const CSDK_ERR_INTERNAL: i32 = 9000;
 /// The server is shutting down; reconnect and retry.
@@ -280,7 +283,7 @@ mod tests {
         }
         for code in [
             3011, 3012, 3013, 3014, 3015, 3016, 4013, 4014, 4015, 4016, 4017, 4018, 5028, 5029,
-            5030, 5031, 5032, 5033, 5034, 5035, 5036, 5037,
+            5030, 5031, 5032, 5033, 5034, 5035, 5036, 5037, 5038,
         ] {
             assert!(
                 docs.contains(&format!("| {code} | `{}` |", code_name(code))),

@@ -24,6 +24,7 @@ mod client;
 pub mod codes;
 mod community;
 mod forward;
+pub(crate) mod member_list;
 #[rustfmt::skip]
 mod generated;
 mod people;
@@ -37,6 +38,7 @@ pub use client::*;
 pub use codes::*;
 pub use community::*;
 pub use generated::*;
+pub use member_list::*;
 pub use people::*;
 pub use permissions::*;
 pub use search::*;

@@ -213,12 +213,25 @@ impl Callback {
 /// A live subscription of the C API. Free it with `csdk_subscription_free`, which ends it.
 pub struct CsdkSubscription {
     gate: Arc<Gate>,
+    /// What lives as long as the handle (a member list).
+    keep: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl CsdkSubscription {
     /// Boxes a gate into a handle for C.
     pub(crate) fn into_raw(gate: Arc<Gate>) -> *mut CsdkSubscription {
-        Box::into_raw(Box::new(CsdkSubscription { gate }))
+        Box::into_raw(Box::new(CsdkSubscription { gate, keep: None }))
+    }
+
+    /// Boxes a gate into a handle for C that also keeps `keep` until freed.
+    pub(crate) fn into_raw_keeping(
+        gate: Arc<Gate>,
+        keep: Arc<dyn std::any::Any + Send + Sync>,
+    ) -> *mut CsdkSubscription {
+        Box::into_raw(Box::new(CsdkSubscription {
+            gate,
+            keep: Some(keep),
+        }))
     }
 }
 
@@ -270,6 +283,7 @@ pub unsafe extern "C" fn csdk_subscription_free(subscription: *mut CsdkSubscript
         // SAFETY: the caller promises it came from `Box::into_raw` here, once.
         let subscription = unsafe { Box::from_raw(subscription) };
         subscription.gate.cancel();
+        drop(subscription.keep);
     }));
 }
 

@@ -9,6 +9,7 @@
 
 mod api;
 mod change;
+mod member_list;
 mod message;
 mod people;
 mod protocol;
@@ -19,6 +20,7 @@ mod thread;
 
 pub use api::*;
 pub use change::*;
+pub use member_list::*;
 pub use message::*;
 pub use people::*;
 pub use protocol::*;

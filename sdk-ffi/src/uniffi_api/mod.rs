@@ -16,6 +16,7 @@ mod community;
 #[rustfmt::skip]
 mod generated;
 mod listeners;
+mod member_list;
 mod people;
 mod thread;
 
@@ -29,6 +30,7 @@ pub use listeners::{
     ProfileListener, SyncStateListener, ThreadListListener, TokenProvider, TypingListener,
     UnreadListener, VoiceListener,
 };
+pub use member_list::{MemberListListener, MemberListSubscription};
 pub use thread::ChannelThread;
 
 /// Runs `op` on a clone of an SDK handle, on the SDK runtime (the body of every async

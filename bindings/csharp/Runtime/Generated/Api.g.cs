@@ -1569,6 +1569,106 @@ namespace CommunitySdk
         }
 
         /// <summary>
+        /// Follows ranges of the community's member list, sorted by highest group, online before
+        /// offline, then name: `callback` gets `MemberListUpdate` JSON, `{"type":"reset",
+        /// "snapshot":{…}}` first (counts, sections, one window of items per range), then
+        /// `{"type":"changed",…}` with the operations to apply to the windows in order (`insert`,
+        /// `delete`, `update` at a position), and `failed` or `replaced` last. Replaces the
+        /// session's previous member list subscription. Ranges are checked first: 1 to
+        /// `member_list_max_ranges`, each at most `member_list_range_items` positions, not
+        /// overlapping, else `CSDK_ERR_INVALID_MEMBER_LIST_RANGE`. Needs a connection. End it with
+        /// `csdk_subscription_free`.
+        /// </summary>
+        /// <remarks>`csdk_community_subscribe_member_list`. The handler runs on the SDK's callback thread, or is posted to
+        /// <see cref="Client.EventContext"/> when one is set. Dispose the subscription to end it.</remarks>
+        public global::CommunitySdk.Subscription<global::CommunitySdk.MemberListUpdate> SubscribeMemberList(global::System.Collections.Generic.IEnumerable<global::CommunitySdk.ListRange> ranges, global::System.Action<global::CommunitySdk.MemberListUpdate> handler)
+        {
+            var s = new global::CommunitySdk.Subscription<global::CommunitySdk.MemberListUpdate>(Client, r => global::CommunitySdk.MemberListUpdate.ReadJson(r), handler);
+            bool added = false;
+            Client.Handle.DangerousAddRef(ref added);
+            try
+            {
+                var h = Client.Handle.DangerousGetHandle();
+                global::System.IntPtr sub;
+                int code = global::CommunitySdk.Native.NativeMethods.csdk_community_subscribe_member_list(h, CommunityIdUtf8, global::CommunitySdk.Interop.Utf8("[" + string.Join(",", global::System.Linq.Enumerable.Select(ranges, x => x.ToJson())) + "]"), global::CommunitySdk.SubscriptionBase.Callback, s.UserData, out sub);
+                s.Started(code, sub);
+            }
+            finally
+            {
+                if (added) Client.Handle.DangerousRelease();
+            }
+            return s;
+        }
+
+        /// <summary>
+        /// Follows other ranges of the community's member list (scrolling); the new windows
+        /// arrive as a `reset`. Fails with `CSDK_ERR_INVALID_MEMBER_LIST_RANGE` for ranges out of
+        /// the limits, and `CSDK_ERR_INVALID_ARGUMENT` when there is no live subscription of
+        /// the community.
+        /// </summary>
+        /// <remarks>`csdk_community_set_member_list_ranges` (blocking; use the Async method).</remarks>
+        internal void SetMemberListRangesBlocking(global::System.Collections.Generic.IEnumerable<global::CommunitySdk.ListRange> ranges)
+        {
+            bool added = false;
+            Client.Handle.DangerousAddRef(ref added);
+            try
+            {
+                var h = Client.Handle.DangerousGetHandle();
+                int code = global::CommunitySdk.Native.NativeMethods.csdk_community_set_member_list_ranges(h, CommunityIdUtf8, global::CommunitySdk.Interop.Utf8("[" + string.Join(",", global::System.Linq.Enumerable.Select(ranges, x => x.ToJson())) + "]"));
+                if (code != 0) throw global::CommunitySdk.Interop.Error(code);
+            }
+            finally
+            {
+                if (added) Client.Handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// Follows other ranges of the community's member list (scrolling); the new windows
+        /// arrive as a `reset`. Fails with `CSDK_ERR_INVALID_MEMBER_LIST_RANGE` for ranges out of
+        /// the limits, and `CSDK_ERR_INVALID_ARGUMENT` when there is no live subscription of
+        /// the community.
+        /// </summary>
+        /// <remarks>`csdk_community_set_member_list_ranges`, run on the thread pool; the task fails with an <see cref="SdkException"/>.</remarks>
+        public global::System.Threading.Tasks.Task SetMemberListRangesAsync(global::System.Collections.Generic.IEnumerable<global::CommunitySdk.ListRange> ranges)
+        {
+            return global::System.Threading.Tasks.Task.Run(() => SetMemberListRangesBlocking(ranges));
+        }
+
+        /// <summary>
+        /// The community's followed member list as of the last update delivered: counts,
+        /// sections and each window with the operations received so far applied.
+        /// </summary>
+        /// <remarks>`csdk_community_member_list_snapshot` (blocking; use the Async method).</remarks>
+        internal global::CommunitySdk.MemberListSnapshot MemberListSnapshotBlocking()
+        {
+            bool added = false;
+            Client.Handle.DangerousAddRef(ref added);
+            try
+            {
+                var h = Client.Handle.DangerousGetHandle();
+                global::System.IntPtr o;
+                int code = global::CommunitySdk.Native.NativeMethods.csdk_community_member_list_snapshot(h, CommunityIdUtf8, out o);
+                if (code != 0) throw global::CommunitySdk.Interop.Error(code);
+                return global::CommunitySdk.Interop.TakeJson(o, r => global::CommunitySdk.MemberListSnapshot.ReadJson(r));
+            }
+            finally
+            {
+                if (added) Client.Handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// The community's followed member list as of the last update delivered: counts,
+        /// sections and each window with the operations received so far applied.
+        /// </summary>
+        /// <remarks>`csdk_community_member_list_snapshot`, run on the thread pool; the task fails with an <see cref="SdkException"/>.</remarks>
+        public global::System.Threading.Tasks.Task<global::CommunitySdk.MemberListSnapshot> MemberListSnapshotAsync()
+        {
+            return global::System.Threading.Tasks.Task.Run(() => MemberListSnapshotBlocking());
+        }
+
+        /// <summary>
         /// The community as cached (none when not joined or not cached).
         /// </summary>
         /// <remarks>`csdk_community_entry` (reads the cache: cheap, any thread).</remarks>

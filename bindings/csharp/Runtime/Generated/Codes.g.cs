@@ -369,6 +369,11 @@ namespace CommunitySdk
         /// </summary>
         public const int InvalidSearchQuery = 5037;
         /// <summary>
+        /// Member list ranges out of the limits: none or more than `member_list_max_ranges`, one
+        /// longer than `member_list_range_items` positions, `start` after `end`, or overlapping.
+        /// </summary>
+        public const int InvalidMemberListRange = 5038;
+        /// <summary>
         /// An unexpected server failure; the request may be retried.
         /// </summary>
         public const int Internal = 9000;

@@ -4916,6 +4916,63 @@ namespace CommunitySdk
     }
 
     /// <summary>
+    /// A range of positions of the sorted member list, both ends included (`start` ≤ `end`):
+    /// `{start: 0, end: 99}` is the first hundred.
+    /// </summary>
+    /// <remarks>From `sdk-ffi/src/records/member_list.rs`.</remarks>
+    public sealed partial class ListRange
+    {
+        /// <summary>
+        /// The first position (0-based).
+        /// </summary>
+        public uint Start { get; set; }
+
+        /// <summary>
+        /// The last position, included.
+        /// </summary>
+        public uint End { get; set; }
+
+        internal static ListRange ReadFields(global::CommunitySdk.Json.JsonReader r)
+        {
+            if (r.TryReadNull()) return null;
+            var v = new ListRange();
+            r.BeginObject();
+            string key;
+            while ((key = r.NextKey()) != null)
+            {
+                switch (key)
+                {
+                    case "start": v.Start = r.ReadUInt32(); break;
+                    case "end": v.End = r.ReadUInt32(); break;
+                    default: r.SkipValue(); break;
+                }
+            }
+            return v;
+        }
+
+        internal static ListRange ReadJson(global::CommunitySdk.Json.JsonReader r) { return ReadFields(r); }
+
+        /// <summary>Reads a ListRange from JSON.</summary>
+        public static ListRange FromJson(string json) { return global::CommunitySdk.Json.JsonReader.Parse(json, ReadFields); }
+
+        /// <summary>The JSON of this value.</summary>
+        public string ToJson() { var w = new global::CommunitySdk.Json.JsonWriter(); WriteJson(w); return w.ToString(); }
+
+        /// <inheritdoc/>
+        public override string ToString() { return ToJson(); }
+
+        internal void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+        {
+            w.BeginObject();
+            w.Key("start");
+            w.Number(Start);
+            w.Key("end");
+            w.Number(End);
+            w.EndObject();
+        }
+    }
+
+    /// <summary>
     /// A message the user sent, as a local echo.
     /// </summary>
     /// <remarks>From `sdk-ffi/src/records/sdk.rs`.</remarks>
@@ -5394,6 +5451,783 @@ namespace CommunitySdk
                     w.String(x0.Value);
                 }
                 w.EndObject();
+            }
+            w.EndObject();
+        }
+    }
+
+    /// <summary>
+    /// One member at one position of the list.
+    /// </summary>
+    /// <remarks>From `sdk-ffi/src/records/member_list.rs`.</remarks>
+    public sealed partial class MemberListItem
+    {
+        /// <summary>
+        /// The member.
+        /// </summary>
+        public string UserId { get; set; } = "";
+
+        /// <summary>
+        /// The name shown: the nickname in the community, else the profile's name, else the id.
+        /// </summary>
+        public string DisplayName { get; set; } = "";
+
+        /// <summary>
+        /// The section the member is shown in: their highest hoisted group; none for plain members.
+        /// </summary>
+        public string GroupId { get; set; }
+
+        /// <summary>
+        /// Their presence as others see it.
+        /// </summary>
+        public global::CommunitySdk.PresenceStatus Status { get; set; } = global::CommunitySdk.PresenceStatus.Online;
+
+        /// <summary>
+        /// Their avatar (empty for none).
+        /// </summary>
+        public string AvatarUrl { get; set; } = "";
+
+        internal static MemberListItem ReadFields(global::CommunitySdk.Json.JsonReader r)
+        {
+            if (r.TryReadNull()) return null;
+            var v = new MemberListItem();
+            r.BeginObject();
+            string key;
+            while ((key = r.NextKey()) != null)
+            {
+                switch (key)
+                {
+                    case "user_id": v.UserId = r.ReadString(); break;
+                    case "display_name": v.DisplayName = r.ReadString(); break;
+                    case "group_id": v.GroupId = (r.TryReadNull() ? null : r.ReadString()); break;
+                    case "status": v.Status = global::CommunitySdk.Codec.ReadPresenceStatus(r); break;
+                    case "avatar_url": v.AvatarUrl = r.ReadString(); break;
+                    default: r.SkipValue(); break;
+                }
+            }
+            return v;
+        }
+
+        internal static MemberListItem ReadJson(global::CommunitySdk.Json.JsonReader r) { return ReadFields(r); }
+
+        /// <summary>Reads a MemberListItem from JSON.</summary>
+        public static MemberListItem FromJson(string json) { return global::CommunitySdk.Json.JsonReader.Parse(json, ReadFields); }
+
+        /// <summary>The JSON of this value.</summary>
+        public string ToJson() { var w = new global::CommunitySdk.Json.JsonWriter(); WriteJson(w); return w.ToString(); }
+
+        /// <inheritdoc/>
+        public override string ToString() { return ToJson(); }
+
+        internal void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+        {
+            w.BeginObject();
+            w.Key("user_id");
+            w.String(UserId);
+            w.Key("display_name");
+            w.String(DisplayName);
+            w.Key("group_id");
+            w.String(GroupId);
+            w.Key("status");
+            w.String(global::CommunitySdk.Codec.Name(Status));
+            w.Key("avatar_url");
+            w.String(AvatarUrl);
+            w.EndObject();
+        }
+    }
+
+    /// <summary>
+    /// One change at a position of the list; apply the operations in order to the window
+    /// whose range holds `index` (an `insert` pushes the window's last item out when full).
+    /// </summary>
+    /// <remarks>JSON: an object tagged by "type" (`insert`, `delete`, `update`). From `sdk-ffi/src/records/member_list.rs`.</remarks>
+    public abstract partial class MemberListOp
+    {
+        /// <summary>The variant's name in JSON (its "type").</summary>
+        public abstract string Tag { get; }
+
+        internal abstract void WriteJson(global::CommunitySdk.Json.JsonWriter w);
+
+        /// <summary>The JSON of this value.</summary>
+        public string ToJson() { var w = new global::CommunitySdk.Json.JsonWriter(); WriteJson(w); return w.ToString(); }
+
+        /// <inheritdoc/>
+        public override string ToString() { return ToJson(); }
+
+        /// <summary>Reads a MemberListOp from JSON.</summary>
+        public static MemberListOp FromJson(string json) { return global::CommunitySdk.Json.JsonReader.Parse(json, ReadJson); }
+
+        internal static MemberListOp ReadJson(global::CommunitySdk.Json.JsonReader r)
+        {
+            if (r.TryReadNull()) return null;
+            switch (r.PeekTag())
+            {
+                case "insert": return Insert.ReadFields(r);
+                case "delete": return Delete.ReadFields(r);
+                case "update": return Update.ReadFields(r);
+                default:
+                    r.SkipValue();
+                    return null;
+            }
+        }
+
+        /// <summary>
+        /// A member comes in at `index` (the items from there move down one).
+        /// </summary>
+        public sealed partial class Insert : MemberListOp
+        {
+            /// <summary>`insert`</summary>
+            public override string Tag { get { return "insert"; } }
+
+            /// <summary>An empty Insert; set its properties.</summary>
+            public Insert() { }
+
+            /// <summary>A Insert with every field.</summary>
+            public Insert(uint index, global::CommunitySdk.MemberListItem item)
+            {
+                Index = index;
+                Item = item;
+            }
+
+            /// <summary>
+            /// The position.
+            /// </summary>
+            public uint Index { get; set; }
+
+            /// <summary>
+            /// The member.
+            /// </summary>
+            public global::CommunitySdk.MemberListItem Item { get; set; } = new global::CommunitySdk.MemberListItem();
+
+            internal static Insert ReadFields(global::CommunitySdk.Json.JsonReader r)
+            {
+                var v = new Insert();
+                r.BeginObject();
+                string key;
+                while ((key = r.NextKey()) != null)
+                {
+                    switch (key)
+                    {
+                        case "index": v.Index = r.ReadUInt32(); break;
+                        case "item": v.Item = global::CommunitySdk.MemberListItem.ReadJson(r); break;
+                        default: r.SkipValue(); break;
+                    }
+                }
+                return v;
+            }
+
+            internal override void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+            {
+                w.BeginObject();
+                w.Key("type");
+                w.String("insert");
+                w.Key("index");
+                w.Number(Index);
+                w.Key("item");
+                if (Item == null) w.Null(); else Item.WriteJson(w);
+                w.EndObject();
+            }
+        }
+
+        /// <summary>
+        /// The member at `index` leaves the window (the items after it move up one).
+        /// </summary>
+        public sealed partial class Delete : MemberListOp
+        {
+            /// <summary>`delete`</summary>
+            public override string Tag { get { return "delete"; } }
+
+            /// <summary>An empty Delete; set its properties.</summary>
+            public Delete() { }
+
+            /// <summary>A Delete with every field.</summary>
+            public Delete(uint index)
+            {
+                Index = index;
+            }
+
+            /// <summary>
+            /// The position.
+            /// </summary>
+            public uint Index { get; set; }
+
+            internal static Delete ReadFields(global::CommunitySdk.Json.JsonReader r)
+            {
+                var v = new Delete();
+                r.BeginObject();
+                string key;
+                while ((key = r.NextKey()) != null)
+                {
+                    switch (key)
+                    {
+                        case "index": v.Index = r.ReadUInt32(); break;
+                        default: r.SkipValue(); break;
+                    }
+                }
+                return v;
+            }
+
+            internal override void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+            {
+                w.BeginObject();
+                w.Key("type");
+                w.String("delete");
+                w.Key("index");
+                w.Number(Index);
+                w.EndObject();
+            }
+        }
+
+        /// <summary>
+        /// The member at `index` changed in place (name, avatar, presence within its rank).
+        /// </summary>
+        public sealed partial class Update : MemberListOp
+        {
+            /// <summary>`update`</summary>
+            public override string Tag { get { return "update"; } }
+
+            /// <summary>An empty Update; set its properties.</summary>
+            public Update() { }
+
+            /// <summary>A Update with every field.</summary>
+            public Update(uint index, global::CommunitySdk.MemberListItem item)
+            {
+                Index = index;
+                Item = item;
+            }
+
+            /// <summary>
+            /// The position.
+            /// </summary>
+            public uint Index { get; set; }
+
+            /// <summary>
+            /// The member now.
+            /// </summary>
+            public global::CommunitySdk.MemberListItem Item { get; set; } = new global::CommunitySdk.MemberListItem();
+
+            internal static Update ReadFields(global::CommunitySdk.Json.JsonReader r)
+            {
+                var v = new Update();
+                r.BeginObject();
+                string key;
+                while ((key = r.NextKey()) != null)
+                {
+                    switch (key)
+                    {
+                        case "index": v.Index = r.ReadUInt32(); break;
+                        case "item": v.Item = global::CommunitySdk.MemberListItem.ReadJson(r); break;
+                        default: r.SkipValue(); break;
+                    }
+                }
+                return v;
+            }
+
+            internal override void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+            {
+                w.BeginObject();
+                w.Key("type");
+                w.String("update");
+                w.Key("index");
+                w.Number(Index);
+                w.Key("item");
+                if (Item == null) w.Null(); else Item.WriteJson(w);
+                w.EndObject();
+            }
+        }
+    }
+
+    /// <summary>
+    /// One section of the list (a group, or the plain members), with its counts.
+    /// </summary>
+    /// <remarks>From `sdk-ffi/src/records/member_list.rs`.</remarks>
+    public sealed partial class MemberListSection
+    {
+        /// <summary>
+        /// The group; none for the members of no hoisted group.
+        /// </summary>
+        public string GroupId { get; set; }
+
+        /// <summary>
+        /// Members in the section.
+        /// </summary>
+        public ulong Count { get; set; }
+
+        /// <summary>
+        /// Of them online.
+        /// </summary>
+        public ulong Online { get; set; }
+
+        internal static MemberListSection ReadFields(global::CommunitySdk.Json.JsonReader r)
+        {
+            if (r.TryReadNull()) return null;
+            var v = new MemberListSection();
+            r.BeginObject();
+            string key;
+            while ((key = r.NextKey()) != null)
+            {
+                switch (key)
+                {
+                    case "group_id": v.GroupId = (r.TryReadNull() ? null : r.ReadString()); break;
+                    case "count": v.Count = r.ReadUInt64(); break;
+                    case "online": v.Online = r.ReadUInt64(); break;
+                    default: r.SkipValue(); break;
+                }
+            }
+            return v;
+        }
+
+        internal static MemberListSection ReadJson(global::CommunitySdk.Json.JsonReader r) { return ReadFields(r); }
+
+        /// <summary>Reads a MemberListSection from JSON.</summary>
+        public static MemberListSection FromJson(string json) { return global::CommunitySdk.Json.JsonReader.Parse(json, ReadFields); }
+
+        /// <summary>The JSON of this value.</summary>
+        public string ToJson() { var w = new global::CommunitySdk.Json.JsonWriter(); WriteJson(w); return w.ToString(); }
+
+        /// <inheritdoc/>
+        public override string ToString() { return ToJson(); }
+
+        internal void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+        {
+            w.BeginObject();
+            w.Key("group_id");
+            w.String(GroupId);
+            w.Key("count");
+            w.Number(Count);
+            w.Key("online");
+            w.Number(Online);
+            w.EndObject();
+        }
+    }
+
+    /// <summary>
+    /// A followed member list: counts, sections and one window per range. The list is
+    /// sorted by section (highest group first, plain members last), online before offline,
+    /// then by name.
+    /// </summary>
+    /// <remarks>From `sdk-ffi/src/records/member_list.rs`.</remarks>
+    public sealed partial class MemberListSnapshot
+    {
+        /// <summary>
+        /// The community.
+        /// </summary>
+        public string CommunityId { get; set; } = "";
+
+        /// <summary>
+        /// Members in the list.
+        /// </summary>
+        public ulong Total { get; set; }
+
+        /// <summary>
+        /// Of them online.
+        /// </summary>
+        public ulong Online { get; set; }
+
+        /// <summary>
+        /// The sections in list order (empty ones left out).
+        /// </summary>
+        public global::System.Collections.Generic.List<global::CommunitySdk.MemberListSection> Sections { get; set; } = new global::System.Collections.Generic.List<global::CommunitySdk.MemberListSection>();
+
+        /// <summary>
+        /// One window per followed range, in the order the ranges were asked for.
+        /// </summary>
+        public global::System.Collections.Generic.List<global::CommunitySdk.MemberListWindow> Windows { get; set; } = new global::System.Collections.Generic.List<global::CommunitySdk.MemberListWindow>();
+
+        internal static MemberListSnapshot ReadFields(global::CommunitySdk.Json.JsonReader r)
+        {
+            if (r.TryReadNull()) return null;
+            var v = new MemberListSnapshot();
+            r.BeginObject();
+            string key;
+            while ((key = r.NextKey()) != null)
+            {
+                switch (key)
+                {
+                    case "community_id": v.CommunityId = r.ReadString(); break;
+                    case "total": v.Total = r.ReadUInt64(); break;
+                    case "online": v.Online = r.ReadUInt64(); break;
+                    case "sections": v.Sections = r.ReadList(x => global::CommunitySdk.MemberListSection.ReadJson(x)); break;
+                    case "windows": v.Windows = r.ReadList(x => global::CommunitySdk.MemberListWindow.ReadJson(x)); break;
+                    default: r.SkipValue(); break;
+                }
+            }
+            return v;
+        }
+
+        internal static MemberListSnapshot ReadJson(global::CommunitySdk.Json.JsonReader r) { return ReadFields(r); }
+
+        /// <summary>Reads a MemberListSnapshot from JSON.</summary>
+        public static MemberListSnapshot FromJson(string json) { return global::CommunitySdk.Json.JsonReader.Parse(json, ReadFields); }
+
+        /// <summary>The JSON of this value.</summary>
+        public string ToJson() { var w = new global::CommunitySdk.Json.JsonWriter(); WriteJson(w); return w.ToString(); }
+
+        /// <inheritdoc/>
+        public override string ToString() { return ToJson(); }
+
+        internal void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+        {
+            w.BeginObject();
+            w.Key("community_id");
+            w.String(CommunityId);
+            w.Key("total");
+            w.Number(Total);
+            w.Key("online");
+            w.Number(Online);
+            w.Key("sections");
+            if (Sections == null) w.Null();
+            else
+            {
+                w.BeginArray();
+                foreach (var x0 in Sections)
+                {
+                    if (x0 == null) w.Null(); else x0.WriteJson(w);
+                }
+                w.EndArray();
+            }
+            w.Key("windows");
+            if (Windows == null) w.Null();
+            else
+            {
+                w.BeginArray();
+                foreach (var x0 in Windows)
+                {
+                    if (x0 == null) w.Null(); else x0.WriteJson(w);
+                }
+                w.EndArray();
+            }
+            w.EndObject();
+        }
+    }
+
+    /// <summary>
+    /// One update of a member list subscription.
+    /// </summary>
+    /// <remarks>JSON: an object tagged by "type" (`reset`, `changed`, `failed`, `replaced`). From `sdk-ffi/src/records/member_list.rs`.</remarks>
+    public abstract partial class MemberListUpdate
+    {
+        /// <summary>The variant's name in JSON (its "type").</summary>
+        public abstract string Tag { get; }
+
+        internal abstract void WriteJson(global::CommunitySdk.Json.JsonWriter w);
+
+        /// <summary>The JSON of this value.</summary>
+        public string ToJson() { var w = new global::CommunitySdk.Json.JsonWriter(); WriteJson(w); return w.ToString(); }
+
+        /// <inheritdoc/>
+        public override string ToString() { return ToJson(); }
+
+        /// <summary>Reads a MemberListUpdate from JSON.</summary>
+        public static MemberListUpdate FromJson(string json) { return global::CommunitySdk.Json.JsonReader.Parse(json, ReadJson); }
+
+        internal static MemberListUpdate ReadJson(global::CommunitySdk.Json.JsonReader r)
+        {
+            if (r.TryReadNull()) return null;
+            switch (r.PeekTag())
+            {
+                case "reset": return Reset.ReadFields(r);
+                case "changed": return Changed.ReadFields(r);
+                case "failed": return Failed.ReadFields(r);
+                case "replaced": return Replaced.ReadFields(r);
+                default:
+                    r.SkipValue();
+                    return null;
+            }
+        }
+
+        /// <summary>
+        /// The whole state: the first update, and whenever the SDK subscribed again (new
+        /// ranges after `set_ranges`, a new session, a subscriber far behind). Earlier
+        /// windows are void.
+        /// </summary>
+        public sealed partial class Reset : MemberListUpdate
+        {
+            /// <summary>`reset`</summary>
+            public override string Tag { get { return "reset"; } }
+
+            /// <summary>An empty Reset; set its properties.</summary>
+            public Reset() { }
+
+            /// <summary>A Reset with every field.</summary>
+            public Reset(global::CommunitySdk.MemberListSnapshot snapshot)
+            {
+                Snapshot = snapshot;
+            }
+
+            /// <summary>
+            /// The list now.
+            /// </summary>
+            public global::CommunitySdk.MemberListSnapshot Snapshot { get; set; } = new global::CommunitySdk.MemberListSnapshot();
+
+            internal static Reset ReadFields(global::CommunitySdk.Json.JsonReader r)
+            {
+                var v = new Reset();
+                r.BeginObject();
+                string key;
+                while ((key = r.NextKey()) != null)
+                {
+                    switch (key)
+                    {
+                        case "snapshot": v.Snapshot = global::CommunitySdk.MemberListSnapshot.ReadJson(r); break;
+                        default: r.SkipValue(); break;
+                    }
+                }
+                return v;
+            }
+
+            internal override void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+            {
+                w.BeginObject();
+                w.Key("type");
+                w.String("reset");
+                w.Key("snapshot");
+                if (Snapshot == null) w.Null(); else Snapshot.WriteJson(w);
+                w.EndObject();
+            }
+        }
+
+        /// <summary>
+        /// Operations to apply to the windows, in order, with the counts and sections after
+        /// them (no operations: only the counts changed). The subscription's `snapshot` has
+        /// them applied already.
+        /// </summary>
+        public sealed partial class Changed : MemberListUpdate
+        {
+            /// <summary>`changed`</summary>
+            public override string Tag { get { return "changed"; } }
+
+            /// <summary>An empty Changed; set its properties.</summary>
+            public Changed() { }
+
+            /// <summary>A Changed with every field.</summary>
+            public Changed(ulong total, ulong online, global::System.Collections.Generic.List<global::CommunitySdk.MemberListSection> sections, global::System.Collections.Generic.List<global::CommunitySdk.MemberListOp> ops)
+            {
+                Total = total;
+                Online = online;
+                Sections = sections;
+                Ops = ops;
+            }
+
+            /// <summary>
+            /// Members in the list now.
+            /// </summary>
+            public ulong Total { get; set; }
+
+            /// <summary>
+            /// Of them online.
+            /// </summary>
+            public ulong Online { get; set; }
+
+            /// <summary>
+            /// The sections in list order.
+            /// </summary>
+            public global::System.Collections.Generic.List<global::CommunitySdk.MemberListSection> Sections { get; set; } = new global::System.Collections.Generic.List<global::CommunitySdk.MemberListSection>();
+
+            /// <summary>
+            /// The operations, in order.
+            /// </summary>
+            public global::System.Collections.Generic.List<global::CommunitySdk.MemberListOp> Ops { get; set; } = new global::System.Collections.Generic.List<global::CommunitySdk.MemberListOp>();
+
+            internal static Changed ReadFields(global::CommunitySdk.Json.JsonReader r)
+            {
+                var v = new Changed();
+                r.BeginObject();
+                string key;
+                while ((key = r.NextKey()) != null)
+                {
+                    switch (key)
+                    {
+                        case "total": v.Total = r.ReadUInt64(); break;
+                        case "online": v.Online = r.ReadUInt64(); break;
+                        case "sections": v.Sections = r.ReadList(x => global::CommunitySdk.MemberListSection.ReadJson(x)); break;
+                        case "ops": v.Ops = r.ReadList(x => global::CommunitySdk.MemberListOp.ReadJson(x)); break;
+                        default: r.SkipValue(); break;
+                    }
+                }
+                return v;
+            }
+
+            internal override void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+            {
+                w.BeginObject();
+                w.Key("type");
+                w.String("changed");
+                w.Key("total");
+                w.Number(Total);
+                w.Key("online");
+                w.Number(Online);
+                w.Key("sections");
+                if (Sections == null) w.Null();
+                else
+                {
+                    w.BeginArray();
+                    foreach (var x0 in Sections)
+                    {
+                        if (x0 == null) w.Null(); else x0.WriteJson(w);
+                    }
+                    w.EndArray();
+                }
+                w.Key("ops");
+                if (Ops == null) w.Null();
+                else
+                {
+                    w.BeginArray();
+                    foreach (var x0 in Ops)
+                    {
+                        if (x0 == null) w.Null(); else x0.WriteJson(w);
+                    }
+                    w.EndArray();
+                }
+                w.EndObject();
+            }
+        }
+
+        /// <summary>
+        /// The server refused to follow the list again (e.g. the ranges no longer fit its
+        /// limits); no update follows.
+        /// </summary>
+        public sealed partial class Failed : MemberListUpdate
+        {
+            /// <summary>`failed`</summary>
+            public override string Tag { get { return "failed"; } }
+
+            /// <summary>An empty Failed; set its properties.</summary>
+            public Failed() { }
+
+            /// <summary>A Failed with every field.</summary>
+            public Failed(global::CommunitySdk.ErrorInfo error)
+            {
+                Error = error;
+            }
+
+            /// <summary>
+            /// Why.
+            /// </summary>
+            public global::CommunitySdk.ErrorInfo Error { get; set; } = new global::CommunitySdk.ErrorInfo();
+
+            internal static Failed ReadFields(global::CommunitySdk.Json.JsonReader r)
+            {
+                var v = new Failed();
+                r.BeginObject();
+                string key;
+                while ((key = r.NextKey()) != null)
+                {
+                    switch (key)
+                    {
+                        case "error": v.Error = global::CommunitySdk.ErrorInfo.ReadJson(r); break;
+                        default: r.SkipValue(); break;
+                    }
+                }
+                return v;
+            }
+
+            internal override void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+            {
+                w.BeginObject();
+                w.Key("type");
+                w.String("failed");
+                w.Key("error");
+                if (Error == null) w.Null(); else Error.WriteJson(w);
+                w.EndObject();
+            }
+        }
+
+        /// <summary>
+        /// A newer member list subscription of this session took over (one community per
+        /// session); no update follows.
+        /// </summary>
+        public sealed partial class Replaced : MemberListUpdate
+        {
+            /// <summary>`replaced`</summary>
+            public override string Tag { get { return "replaced"; } }
+
+            internal static Replaced ReadFields(global::CommunitySdk.Json.JsonReader r)
+            {
+                var v = new Replaced();
+                r.BeginObject();
+                string key;
+                while ((key = r.NextKey()) != null)
+                {
+                    switch (key)
+                    {
+                        default: r.SkipValue(); break;
+                    }
+                }
+                return v;
+            }
+
+            internal override void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+            {
+                w.BeginObject();
+                w.Key("type");
+                w.String("replaced");
+                w.EndObject();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The items of the list at one followed range's positions (fewer than the range holds
+    /// when the list ends inside it).
+    /// </summary>
+    /// <remarks>From `sdk-ffi/src/records/member_list.rs`.</remarks>
+    public sealed partial class MemberListWindow
+    {
+        /// <summary>
+        /// The range.
+        /// </summary>
+        public global::CommunitySdk.ListRange Range { get; set; } = new global::CommunitySdk.ListRange();
+
+        /// <summary>
+        /// The members at its positions, in list order.
+        /// </summary>
+        public global::System.Collections.Generic.List<global::CommunitySdk.MemberListItem> Items { get; set; } = new global::System.Collections.Generic.List<global::CommunitySdk.MemberListItem>();
+
+        internal static MemberListWindow ReadFields(global::CommunitySdk.Json.JsonReader r)
+        {
+            if (r.TryReadNull()) return null;
+            var v = new MemberListWindow();
+            r.BeginObject();
+            string key;
+            while ((key = r.NextKey()) != null)
+            {
+                switch (key)
+                {
+                    case "range": v.Range = global::CommunitySdk.ListRange.ReadJson(r); break;
+                    case "items": v.Items = r.ReadList(x => global::CommunitySdk.MemberListItem.ReadJson(x)); break;
+                    default: r.SkipValue(); break;
+                }
+            }
+            return v;
+        }
+
+        internal static MemberListWindow ReadJson(global::CommunitySdk.Json.JsonReader r) { return ReadFields(r); }
+
+        /// <summary>Reads a MemberListWindow from JSON.</summary>
+        public static MemberListWindow FromJson(string json) { return global::CommunitySdk.Json.JsonReader.Parse(json, ReadFields); }
+
+        /// <summary>The JSON of this value.</summary>
+        public string ToJson() { var w = new global::CommunitySdk.Json.JsonWriter(); WriteJson(w); return w.ToString(); }
+
+        /// <inheritdoc/>
+        public override string ToString() { return ToJson(); }
+
+        internal void WriteJson(global::CommunitySdk.Json.JsonWriter w)
+        {
+            w.BeginObject();
+            w.Key("range");
+            if (Range == null) w.Null(); else Range.WriteJson(w);
+            w.Key("items");
+            if (Items == null) w.Null();
+            else
+            {
+                w.BeginArray();
+                foreach (var x0 in Items)
+                {
+                    if (x0 == null) w.Null(); else x0.WriteJson(w);
+                }
+                w.EndArray();
             }
             w.EndObject();
         }

@@ -9,7 +9,7 @@ using System.Runtime.InteropServices;
 namespace CommunitySdk.Native
 {
     /// <summary>
-    /// Every function of the C ABI (`include/community_sdk.h`, 188 functions), as declared there.
+    /// Every function of the C ABI (`include/community_sdk.h`, 191 functions), as declared there.
     /// Strings in are NUL-terminated UTF-8 byte arrays (<c>Interop.Utf8</c>), strings out
     /// are pointers to free with <c>csdk_string_free</c>, C <c>bool</c> is one byte.
     /// </summary>
@@ -97,6 +97,18 @@ namespace CommunitySdk.Native
         /// <summary>`int32_t csdk_community_create_channel(const struct CsdkClient * client, const char * community_id, const char * channel_json, char ** out_channel_id)`</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int csdk_community_create_channel(global::System.IntPtr client, byte[] communityId, byte[] channelJson, out global::System.IntPtr outChannelId);
+
+        /// <summary>`int32_t csdk_community_subscribe_member_list(const struct CsdkClient * client, const char * community_id, const char * ranges_json, CsdkJsonCallback callback, void * user_data, struct CsdkSubscription ** out_subscription)`</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int csdk_community_subscribe_member_list(global::System.IntPtr client, byte[] communityId, byte[] rangesJson, CsdkJsonCallback callback, global::System.IntPtr userData, out global::System.IntPtr outSubscription);
+
+        /// <summary>`int32_t csdk_community_set_member_list_ranges(const struct CsdkClient * client, const char * community_id, const char * ranges_json)`</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int csdk_community_set_member_list_ranges(global::System.IntPtr client, byte[] communityId, byte[] rangesJson);
+
+        /// <summary>`int32_t csdk_community_member_list_snapshot(const struct CsdkClient * client, const char * community_id, char ** out_json)`</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int csdk_community_member_list_snapshot(global::System.IntPtr client, byte[] communityId, out global::System.IntPtr outJson);
 
         /// <summary>`int32_t csdk_client_connection_state(const struct CsdkClient * client, char ** out_json)`</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

@@ -855,6 +855,8 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels() != 13953:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_member_list() != 14896:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_online_count() != 50632:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_voice() != 46385:
@@ -886,6 +888,18 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_community_sdk_ffi_checksum_method_conversationlistlistener_on_update() != 12309:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_loglistener_on_log() != 38823:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_memberlistlistener_on_update() != 64447:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_cancel() != 36014:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_community_id() != 18870:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_is_active() != 11169:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_set_ranges() != 49390:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_snapshot() != 30725:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update() != 42204:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -1437,6 +1451,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_set_notification.r
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_channels.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_member_list.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_member_list.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_online_count.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_online_count.restype = ctypes.c_uint16
@@ -1485,6 +1502,24 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_conversationlistlistener_on_
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_loglistener_on_log.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_loglistener_on_log.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_memberlistlistener_on_update.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_memberlistlistener_on_update.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_cancel.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_cancel.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_community_id.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_community_id.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_is_active.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_is_active.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_set_ranges.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_set_ranges.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_snapshot.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_snapshot.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_messagelistener_on_update.restype = ctypes.c_uint16
@@ -2377,6 +2412,12 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_channels.argty
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_channels.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_member_list.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.c_uint64,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_member_list.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_online_count.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint64,
@@ -2468,6 +2509,37 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_loglistener_on_log.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_loglistener_on_log.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistlistener_on_update.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistlistener_on_update.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_cancel.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_cancel.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_community_id.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_community_id.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_is_active.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_is_active.restype = ctypes.c_int8
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_set_ranges.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_set_ranges.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_snapshot.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_snapshot.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_messagelistener_on_update.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -2639,6 +2711,26 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_free_loglistener.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_free_loglistener.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_memberlistlistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_memberlistlistener.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_memberlistlistener.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_memberlistlistener.restype = None
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_memberlistsubscription.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_clone_memberlistsubscription.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_memberlistsubscription.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_free_memberlistsubscription.restype = None
 _UniffiLib.uniffi_community_sdk_ffi_fn_clone_messagelistener.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -2844,6 +2936,23 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_loglistener.argtypes
     ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiLogListener),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_loglistener.restype = None
+_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_MEMBER_LIST_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_MEMBER_LIST_LISTENER = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
+)
+_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_MEMBER_LIST_LISTENER = ctypes.CFUNCTYPE(None,ctypes.c_uint64,
+)
+class _UniffiVTableCallbackInterfaceCommunitySdkFfiMemberListListener(ctypes.Structure):
+    _fields_ = [
+        ("uniffi_free", _UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_MEMBER_LIST_LISTENER),
+        ("uniffi_clone", _UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_MEMBER_LIST_LISTENER),
+        ("on_update", _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_MEMBER_LIST_LISTENER_METHOD0),
+    ]
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_memberlistlistener.argtypes = (
+    ctypes.POINTER(_UniffiVTableCallbackInterfaceCommunitySdkFfiMemberListListener),
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_memberlistlistener.restype = None
 _UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_MESSAGE_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_void_p,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -7000,6 +7109,46 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.search_max_terms, buf)
 
 @dataclass
+class ListRange:
+    """
+    A range of positions of the sorted member list, both ends included (`start` ≤ `end`):
+    `{start: 0, end: 99}` is the first hundred.
+"""
+    def __init__(self, *, start:int, end:int):
+        self.start = start
+        self.end = end
+        
+        
+
+    
+    def __str__(self):
+        return "ListRange(start={}, end={})".format(self.start, self.end)
+    def __eq__(self, other):
+        if self.start != other.start:
+            return False
+        if self.end != other.end:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeListRange(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ListRange(
+            start=_UniffiFfiConverterUInt32.read(buf),
+            end=_UniffiFfiConverterUInt32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt32.check_lower(value.start)
+        _UniffiFfiConverterUInt32.check_lower(value.end)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt32.write(value.start, buf)
+        _UniffiFfiConverterUInt32.write(value.end, buf)
+
+@dataclass
 class Media:
     """
     Metadata of an uploaded file.
@@ -8119,6 +8268,369 @@ class _UniffiFfiConverterTypeLogRecord(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeLogLevel.write(value.level, buf)
         _UniffiFfiConverterString.write(value.target, buf)
         _UniffiFfiConverterString.write(value.message, buf)
+
+
+
+
+
+
+class PresenceStatus(enum.Enum):
+    """
+    What a user shows of their presence.
+"""
+    
+    ONLINE = 0
+    """
+    Connected and available.
+"""
+    
+    IDLE = 1
+    """
+    Connected, away.
+"""
+    
+    DO_NOT_DISTURB = 2
+    """
+    Connected, not to be disturbed.
+"""
+    
+    INVISIBLE = 3
+    """
+    Connected but shown as offline to others (the user sees their own `Invisible`).
+"""
+    
+    OFFLINE = 4
+    """
+    No device connected (or invisible, as others see it).
+"""
+    
+    UNKNOWN = 5
+    """
+    A status this version does not know (show it as online).
+"""
+    
+
+
+class _UniffiFfiConverterTypePresenceStatus(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return PresenceStatus.ONLINE
+        if variant == 2:
+            return PresenceStatus.IDLE
+        if variant == 3:
+            return PresenceStatus.DO_NOT_DISTURB
+        if variant == 4:
+            return PresenceStatus.INVISIBLE
+        if variant == 5:
+            return PresenceStatus.OFFLINE
+        if variant == 6:
+            return PresenceStatus.UNKNOWN
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == PresenceStatus.ONLINE:
+            return
+        if value == PresenceStatus.IDLE:
+            return
+        if value == PresenceStatus.DO_NOT_DISTURB:
+            return
+        if value == PresenceStatus.INVISIBLE:
+            return
+        if value == PresenceStatus.OFFLINE:
+            return
+        if value == PresenceStatus.UNKNOWN:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == PresenceStatus.ONLINE:
+            buf.write_i32(1)
+        if value == PresenceStatus.IDLE:
+            buf.write_i32(2)
+        if value == PresenceStatus.DO_NOT_DISTURB:
+            buf.write_i32(3)
+        if value == PresenceStatus.INVISIBLE:
+            buf.write_i32(4)
+        if value == PresenceStatus.OFFLINE:
+            buf.write_i32(5)
+        if value == PresenceStatus.UNKNOWN:
+            buf.write_i32(6)
+
+
+
+@dataclass
+class MemberListItem:
+    """
+    One member at one position of the list.
+"""
+    def __init__(self, *, user_id:str, display_name:str, group_id:typing.Optional[str], status:PresenceStatus, avatar_url:str):
+        self.user_id = user_id
+        self.display_name = display_name
+        self.group_id = group_id
+        self.status = status
+        self.avatar_url = avatar_url
+        
+        
+
+    
+    def __str__(self):
+        return "MemberListItem(user_id={}, display_name={}, group_id={}, status={}, avatar_url={})".format(self.user_id, self.display_name, self.group_id, self.status, self.avatar_url)
+    def __eq__(self, other):
+        if self.user_id != other.user_id:
+            return False
+        if self.display_name != other.display_name:
+            return False
+        if self.group_id != other.group_id:
+            return False
+        if self.status != other.status:
+            return False
+        if self.avatar_url != other.avatar_url:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeMemberListItem(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return MemberListItem(
+            user_id=_UniffiFfiConverterString.read(buf),
+            display_name=_UniffiFfiConverterString.read(buf),
+            group_id=_UniffiFfiConverterOptionalString.read(buf),
+            status=_UniffiFfiConverterTypePresenceStatus.read(buf),
+            avatar_url=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.user_id)
+        _UniffiFfiConverterString.check_lower(value.display_name)
+        _UniffiFfiConverterOptionalString.check_lower(value.group_id)
+        _UniffiFfiConverterTypePresenceStatus.check_lower(value.status)
+        _UniffiFfiConverterString.check_lower(value.avatar_url)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.user_id, buf)
+        _UniffiFfiConverterString.write(value.display_name, buf)
+        _UniffiFfiConverterOptionalString.write(value.group_id, buf)
+        _UniffiFfiConverterTypePresenceStatus.write(value.status, buf)
+        _UniffiFfiConverterString.write(value.avatar_url, buf)
+
+@dataclass
+class MemberListSection:
+    """
+    One section of the list (a group, or the plain members), with its counts.
+"""
+    def __init__(self, *, group_id:typing.Optional[str], count:int, online:int):
+        self.group_id = group_id
+        self.count = count
+        self.online = online
+        
+        
+
+    
+    def __str__(self):
+        return "MemberListSection(group_id={}, count={}, online={})".format(self.group_id, self.count, self.online)
+    def __eq__(self, other):
+        if self.group_id != other.group_id:
+            return False
+        if self.count != other.count:
+            return False
+        if self.online != other.online:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeMemberListSection(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return MemberListSection(
+            group_id=_UniffiFfiConverterOptionalString.read(buf),
+            count=_UniffiFfiConverterUInt64.read(buf),
+            online=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterOptionalString.check_lower(value.group_id)
+        _UniffiFfiConverterUInt64.check_lower(value.count)
+        _UniffiFfiConverterUInt64.check_lower(value.online)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterOptionalString.write(value.group_id, buf)
+        _UniffiFfiConverterUInt64.write(value.count, buf)
+        _UniffiFfiConverterUInt64.write(value.online, buf)
+
+class _UniffiFfiConverterSequenceTypeMemberListSection(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeMemberListSection.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeMemberListSection.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeMemberListSection.read(buf) for i in range(count)
+        ]
+
+class _UniffiFfiConverterSequenceTypeMemberListItem(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeMemberListItem.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeMemberListItem.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeMemberListItem.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class MemberListWindow:
+    """
+    The items of the list at one followed range's positions (fewer than the range holds
+    when the list ends inside it).
+"""
+    def __init__(self, *, range:ListRange, items:typing.List[MemberListItem]):
+        self.range = range
+        self.items = items
+        
+        
+
+    
+    def __str__(self):
+        return "MemberListWindow(range={}, items={})".format(self.range, self.items)
+    def __eq__(self, other):
+        if self.range != other.range:
+            return False
+        if self.items != other.items:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeMemberListWindow(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return MemberListWindow(
+            range=_UniffiFfiConverterTypeListRange.read(buf),
+            items=_UniffiFfiConverterSequenceTypeMemberListItem.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeListRange.check_lower(value.range)
+        _UniffiFfiConverterSequenceTypeMemberListItem.check_lower(value.items)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeListRange.write(value.range, buf)
+        _UniffiFfiConverterSequenceTypeMemberListItem.write(value.items, buf)
+
+class _UniffiFfiConverterSequenceTypeMemberListWindow(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeMemberListWindow.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeMemberListWindow.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeMemberListWindow.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class MemberListSnapshot:
+    """
+    A followed member list: counts, sections and one window per range. The list is
+    sorted by section (highest group first, plain members last), online before offline,
+    then by name.
+"""
+    def __init__(self, *, community_id:str, total:int, online:int, sections:typing.List[MemberListSection], windows:typing.List[MemberListWindow]):
+        self.community_id = community_id
+        self.total = total
+        self.online = online
+        self.sections = sections
+        self.windows = windows
+        
+        
+
+    
+    def __str__(self):
+        return "MemberListSnapshot(community_id={}, total={}, online={}, sections={}, windows={})".format(self.community_id, self.total, self.online, self.sections, self.windows)
+    def __eq__(self, other):
+        if self.community_id != other.community_id:
+            return False
+        if self.total != other.total:
+            return False
+        if self.online != other.online:
+            return False
+        if self.sections != other.sections:
+            return False
+        if self.windows != other.windows:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeMemberListSnapshot(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return MemberListSnapshot(
+            community_id=_UniffiFfiConverterString.read(buf),
+            total=_UniffiFfiConverterUInt64.read(buf),
+            online=_UniffiFfiConverterUInt64.read(buf),
+            sections=_UniffiFfiConverterSequenceTypeMemberListSection.read(buf),
+            windows=_UniffiFfiConverterSequenceTypeMemberListWindow.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.community_id)
+        _UniffiFfiConverterUInt64.check_lower(value.total)
+        _UniffiFfiConverterUInt64.check_lower(value.online)
+        _UniffiFfiConverterSequenceTypeMemberListSection.check_lower(value.sections)
+        _UniffiFfiConverterSequenceTypeMemberListWindow.check_lower(value.windows)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.community_id, buf)
+        _UniffiFfiConverterUInt64.write(value.total, buf)
+        _UniffiFfiConverterUInt64.write(value.online, buf)
+        _UniffiFfiConverterSequenceTypeMemberListSection.write(value.sections, buf)
+        _UniffiFfiConverterSequenceTypeMemberListWindow.write(value.windows, buf)
 
 class _UniffiFfiConverterSequenceTypeMemberInfo(_UniffiConverterRustBuffer):
     @classmethod
@@ -10056,99 +10568,6 @@ class _UniffiFfiConverterTypePendingChange(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeChangeAction.write(value.action, buf)
         _UniffiFfiConverterInt64.write(value.created_at_ms, buf)
         _UniffiFfiConverterTypeChangeState.write(value.state, buf)
-
-
-
-
-
-
-class PresenceStatus(enum.Enum):
-    """
-    What a user shows of their presence.
-"""
-    
-    ONLINE = 0
-    """
-    Connected and available.
-"""
-    
-    IDLE = 1
-    """
-    Connected, away.
-"""
-    
-    DO_NOT_DISTURB = 2
-    """
-    Connected, not to be disturbed.
-"""
-    
-    INVISIBLE = 3
-    """
-    Connected but shown as offline to others (the user sees their own `Invisible`).
-"""
-    
-    OFFLINE = 4
-    """
-    No device connected (or invisible, as others see it).
-"""
-    
-    UNKNOWN = 5
-    """
-    A status this version does not know (show it as online).
-"""
-    
-
-
-class _UniffiFfiConverterTypePresenceStatus(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return PresenceStatus.ONLINE
-        if variant == 2:
-            return PresenceStatus.IDLE
-        if variant == 3:
-            return PresenceStatus.DO_NOT_DISTURB
-        if variant == 4:
-            return PresenceStatus.INVISIBLE
-        if variant == 5:
-            return PresenceStatus.OFFLINE
-        if variant == 6:
-            return PresenceStatus.UNKNOWN
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == PresenceStatus.ONLINE:
-            return
-        if value == PresenceStatus.IDLE:
-            return
-        if value == PresenceStatus.DO_NOT_DISTURB:
-            return
-        if value == PresenceStatus.INVISIBLE:
-            return
-        if value == PresenceStatus.OFFLINE:
-            return
-        if value == PresenceStatus.UNKNOWN:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == PresenceStatus.ONLINE:
-            buf.write_i32(1)
-        if value == PresenceStatus.IDLE:
-            buf.write_i32(2)
-        if value == PresenceStatus.DO_NOT_DISTURB:
-            buf.write_i32(3)
-        if value == PresenceStatus.INVISIBLE:
-            buf.write_i32(4)
-        if value == PresenceStatus.OFFLINE:
-            buf.write_i32(5)
-        if value == PresenceStatus.UNKNOWN:
-            buf.write_i32(6)
-
-
 
 @dataclass
 class Presence:
@@ -12546,6 +12965,477 @@ class _UniffiFfiConverterTypeLoginOutcome(_UniffiConverterRustBuffer):
             buf.write_i32(1)
         if value == LoginOutcome.OFFLINE:
             buf.write_i32(2)
+
+
+
+
+
+
+
+
+class MemberListOp:
+    """
+    One change at a position of the list; apply the operations in order to the window
+    whose range holds `index` (an `insert` pushes the window's last item out when full).
+"""
+    def __init__(self):
+        raise RuntimeError("MemberListOp cannot be instantiated directly")
+
+    # Each enum variant is a nested class of the enum itself.
+    @dataclass
+    class INSERT:
+        """
+        A member comes in at `index` (the items from there move down one).
+"""
+        
+        def __init__(self, index:int, item:MemberListItem):
+            self.index = index
+            
+            """
+        The position.
+"""
+        
+            self.item = item
+            
+            """
+        The member.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "MemberListOp.INSERT(index={}, item={})".format(self.index, self.item)
+        def __eq__(self, other):
+            if not isinstance(other, MemberListOp):
+                return NotImplemented
+            if not other.is_INSERT():
+                return False
+            if self.index != other.index:
+                return False
+            if self.item != other.item:
+                return False
+            return True
+
+    @dataclass
+    class DELETE:
+        """
+        The member at `index` leaves the window (the items after it move up one).
+"""
+        
+        def __init__(self, index:int):
+            self.index = index
+            
+            """
+        The position.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "MemberListOp.DELETE(index={})".format(self.index)
+        def __eq__(self, other):
+            if not isinstance(other, MemberListOp):
+                return NotImplemented
+            if not other.is_DELETE():
+                return False
+            if self.index != other.index:
+                return False
+            return True
+
+    @dataclass
+    class UPDATE:
+        """
+        The member at `index` changed in place (name, avatar, presence within its rank).
+"""
+        
+        def __init__(self, index:int, item:MemberListItem):
+            self.index = index
+            
+            """
+        The position.
+"""
+        
+            self.item = item
+            
+            """
+        The member now.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "MemberListOp.UPDATE(index={}, item={})".format(self.index, self.item)
+        def __eq__(self, other):
+            if not isinstance(other, MemberListOp):
+                return NotImplemented
+            if not other.is_UPDATE():
+                return False
+            if self.index != other.index:
+                return False
+            if self.item != other.item:
+                return False
+            return True
+
+    
+
+    # For each variant, we have `is_NAME` and `is_name` methods for easily checking
+    # whether an instance is that variant.
+    def is_INSERT(self) -> bool:
+        return isinstance(self, MemberListOp.INSERT)
+    def is_insert(self) -> bool:
+        return isinstance(self, MemberListOp.INSERT)
+    def is_DELETE(self) -> bool:
+        return isinstance(self, MemberListOp.DELETE)
+    def is_delete(self) -> bool:
+        return isinstance(self, MemberListOp.DELETE)
+    def is_UPDATE(self) -> bool:
+        return isinstance(self, MemberListOp.UPDATE)
+    def is_update(self) -> bool:
+        return isinstance(self, MemberListOp.UPDATE)
+    
+
+# Now, a little trick - we make each nested variant class be a subclass of the main
+# enum class, so that method calls and instance checks etc will work intuitively.
+# We might be able to do this a little more neatly with a metaclass, but this'll do.
+MemberListOp.INSERT = type("MemberListOp.INSERT", (MemberListOp.INSERT, MemberListOp,), {})  # type: ignore
+MemberListOp.DELETE = type("MemberListOp.DELETE", (MemberListOp.DELETE, MemberListOp,), {})  # type: ignore
+MemberListOp.UPDATE = type("MemberListOp.UPDATE", (MemberListOp.UPDATE, MemberListOp,), {})  # type: ignore
+
+
+
+
+class _UniffiFfiConverterTypeMemberListOp(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return MemberListOp.INSERT(
+                _UniffiFfiConverterUInt32.read(buf),
+                _UniffiFfiConverterTypeMemberListItem.read(buf),
+            )
+        if variant == 2:
+            return MemberListOp.DELETE(
+                _UniffiFfiConverterUInt32.read(buf),
+            )
+        if variant == 3:
+            return MemberListOp.UPDATE(
+                _UniffiFfiConverterUInt32.read(buf),
+                _UniffiFfiConverterTypeMemberListItem.read(buf),
+            )
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value.is_INSERT():
+            _UniffiFfiConverterUInt32.check_lower(value.index)
+            _UniffiFfiConverterTypeMemberListItem.check_lower(value.item)
+            return
+        if value.is_DELETE():
+            _UniffiFfiConverterUInt32.check_lower(value.index)
+            return
+        if value.is_UPDATE():
+            _UniffiFfiConverterUInt32.check_lower(value.index)
+            _UniffiFfiConverterTypeMemberListItem.check_lower(value.item)
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value.is_INSERT():
+            buf.write_i32(1)
+            _UniffiFfiConverterUInt32.write(value.index, buf)
+            _UniffiFfiConverterTypeMemberListItem.write(value.item, buf)
+        if value.is_DELETE():
+            buf.write_i32(2)
+            _UniffiFfiConverterUInt32.write(value.index, buf)
+        if value.is_UPDATE():
+            buf.write_i32(3)
+            _UniffiFfiConverterUInt32.write(value.index, buf)
+            _UniffiFfiConverterTypeMemberListItem.write(value.item, buf)
+
+
+
+class _UniffiFfiConverterSequenceTypeMemberListOp(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeMemberListOp.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeMemberListOp.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeMemberListOp.read(buf) for i in range(count)
+        ]
+
+
+
+
+
+
+class MemberListUpdate:
+    """
+    One update of a member list subscription.
+"""
+    def __init__(self):
+        raise RuntimeError("MemberListUpdate cannot be instantiated directly")
+
+    # Each enum variant is a nested class of the enum itself.
+    @dataclass
+    class RESET:
+        """
+        The whole state: the first update, and whenever the SDK subscribed again (new
+        ranges after `set_ranges`, a new session, a subscriber far behind). Earlier
+        windows are void.
+"""
+        
+        def __init__(self, snapshot:MemberListSnapshot):
+            self.snapshot = snapshot
+            
+            """
+        The list now.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "MemberListUpdate.RESET(snapshot={})".format(self.snapshot)
+        def __eq__(self, other):
+            if not isinstance(other, MemberListUpdate):
+                return NotImplemented
+            if not other.is_RESET():
+                return False
+            if self.snapshot != other.snapshot:
+                return False
+            return True
+
+    @dataclass
+    class CHANGED:
+        """
+        Operations to apply to the windows, in order, with the counts and sections after
+        them (no operations: only the counts changed). The subscription's `snapshot` has
+        them applied already.
+"""
+        
+        def __init__(self, total:int, online:int, sections:typing.List[MemberListSection], ops:typing.List[MemberListOp]):
+            self.total = total
+            
+            """
+        Members in the list now.
+"""
+        
+            self.online = online
+            
+            """
+        Of them online.
+"""
+        
+            self.sections = sections
+            
+            """
+        The sections in list order.
+"""
+        
+            self.ops = ops
+            
+            """
+        The operations, in order.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "MemberListUpdate.CHANGED(total={}, online={}, sections={}, ops={})".format(self.total, self.online, self.sections, self.ops)
+        def __eq__(self, other):
+            if not isinstance(other, MemberListUpdate):
+                return NotImplemented
+            if not other.is_CHANGED():
+                return False
+            if self.total != other.total:
+                return False
+            if self.online != other.online:
+                return False
+            if self.sections != other.sections:
+                return False
+            if self.ops != other.ops:
+                return False
+            return True
+
+    @dataclass
+    class FAILED:
+        """
+        The server refused to follow the list again (e.g. the ranges no longer fit its
+        limits); no update follows.
+"""
+        
+        def __init__(self, error:ErrorInfo):
+            self.error = error
+            
+            """
+        Why.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "MemberListUpdate.FAILED(error={})".format(self.error)
+        def __eq__(self, other):
+            if not isinstance(other, MemberListUpdate):
+                return NotImplemented
+            if not other.is_FAILED():
+                return False
+            if self.error != other.error:
+                return False
+            return True
+
+    @dataclass
+    class REPLACED:
+        """
+        A newer member list subscription of this session took over (one community per
+        session); no update follows.
+"""
+        
+        def __init__(self, ):
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "MemberListUpdate.REPLACED()".format()
+        def __eq__(self, other):
+            if not isinstance(other, MemberListUpdate):
+                return NotImplemented
+            if not other.is_REPLACED():
+                return False
+            return True
+
+    
+
+    # For each variant, we have `is_NAME` and `is_name` methods for easily checking
+    # whether an instance is that variant.
+    def is_RESET(self) -> bool:
+        return isinstance(self, MemberListUpdate.RESET)
+    def is_reset(self) -> bool:
+        return isinstance(self, MemberListUpdate.RESET)
+    def is_CHANGED(self) -> bool:
+        return isinstance(self, MemberListUpdate.CHANGED)
+    def is_changed(self) -> bool:
+        return isinstance(self, MemberListUpdate.CHANGED)
+    def is_FAILED(self) -> bool:
+        return isinstance(self, MemberListUpdate.FAILED)
+    def is_failed(self) -> bool:
+        return isinstance(self, MemberListUpdate.FAILED)
+    def is_REPLACED(self) -> bool:
+        return isinstance(self, MemberListUpdate.REPLACED)
+    def is_replaced(self) -> bool:
+        return isinstance(self, MemberListUpdate.REPLACED)
+    
+
+# Now, a little trick - we make each nested variant class be a subclass of the main
+# enum class, so that method calls and instance checks etc will work intuitively.
+# We might be able to do this a little more neatly with a metaclass, but this'll do.
+MemberListUpdate.RESET = type("MemberListUpdate.RESET", (MemberListUpdate.RESET, MemberListUpdate,), {})  # type: ignore
+MemberListUpdate.CHANGED = type("MemberListUpdate.CHANGED", (MemberListUpdate.CHANGED, MemberListUpdate,), {})  # type: ignore
+MemberListUpdate.FAILED = type("MemberListUpdate.FAILED", (MemberListUpdate.FAILED, MemberListUpdate,), {})  # type: ignore
+MemberListUpdate.REPLACED = type("MemberListUpdate.REPLACED", (MemberListUpdate.REPLACED, MemberListUpdate,), {})  # type: ignore
+
+
+
+
+class _UniffiFfiConverterTypeMemberListUpdate(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return MemberListUpdate.RESET(
+                _UniffiFfiConverterTypeMemberListSnapshot.read(buf),
+            )
+        if variant == 2:
+            return MemberListUpdate.CHANGED(
+                _UniffiFfiConverterUInt64.read(buf),
+                _UniffiFfiConverterUInt64.read(buf),
+                _UniffiFfiConverterSequenceTypeMemberListSection.read(buf),
+                _UniffiFfiConverterSequenceTypeMemberListOp.read(buf),
+            )
+        if variant == 3:
+            return MemberListUpdate.FAILED(
+                _UniffiFfiConverterTypeErrorInfo.read(buf),
+            )
+        if variant == 4:
+            return MemberListUpdate.REPLACED(
+            )
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value.is_RESET():
+            _UniffiFfiConverterTypeMemberListSnapshot.check_lower(value.snapshot)
+            return
+        if value.is_CHANGED():
+            _UniffiFfiConverterUInt64.check_lower(value.total)
+            _UniffiFfiConverterUInt64.check_lower(value.online)
+            _UniffiFfiConverterSequenceTypeMemberListSection.check_lower(value.sections)
+            _UniffiFfiConverterSequenceTypeMemberListOp.check_lower(value.ops)
+            return
+        if value.is_FAILED():
+            _UniffiFfiConverterTypeErrorInfo.check_lower(value.error)
+            return
+        if value.is_REPLACED():
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value.is_RESET():
+            buf.write_i32(1)
+            _UniffiFfiConverterTypeMemberListSnapshot.write(value.snapshot, buf)
+        if value.is_CHANGED():
+            buf.write_i32(2)
+            _UniffiFfiConverterUInt64.write(value.total, buf)
+            _UniffiFfiConverterUInt64.write(value.online, buf)
+            _UniffiFfiConverterSequenceTypeMemberListSection.write(value.sections, buf)
+            _UniffiFfiConverterSequenceTypeMemberListOp.write(value.ops, buf)
+        if value.is_FAILED():
+            buf.write_i32(3)
+            _UniffiFfiConverterTypeErrorInfo.write(value.error, buf)
+        if value.is_REPLACED():
+            buf.write_i32(4)
 
 
 
@@ -16452,6 +17342,350 @@ class _UniffiFfiConverterSequenceTypeThreadEntry(_UniffiConverterRustBuffer):
             _UniffiFfiConverterTypeThreadEntry.read(buf) for i in range(count)
         ]
 
+class _UniffiFfiConverterSequenceTypeListRange(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeListRange.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeListRange.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeListRange.read(buf) for i in range(count)
+        ]
+
+
+class MemberListListener():
+    """
+    Receives a member list's updates: `Reset` first (and after every `set_ranges`), then
+    `Changed`; `Failed` or `Replaced` last.
+"""
+    
+    def on_update(self, update: MemberListUpdate) -> None:
+        """
+        One update.
+"""
+        raise NotImplementedError
+
+class MemberListListenerImpl(MemberListListener):
+    """
+    Receives a member list's updates: `Reset` first (and after every `set_ranges`), then
+    `Changed`; `Failed` or `Replaced` last.
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_free_memberlistlistener, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_clone_memberlistlistener, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def on_update(self, update: MemberListUpdate) -> None:
+        """
+        One update.
+"""
+        
+        _UniffiFfiConverterTypeMemberListUpdate.check_lower(update)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypeMemberListUpdate.lower(update),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeListenerError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistlistener_on_update,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+# Put all the bits inside a class to keep the top-level namespace clean
+class _UniffiTraitImplMemberListListenerImpl:
+    # For each method, generate a callback function to pass to Rust
+
+    @_UNIFFI_CALLBACK_INTERFACE_COMMUNITY_SDK_FFI_MEMBER_LIST_LISTENER_METHOD0
+    def on_update(
+            uniffi_handle,
+            update,
+            uniffi_out_return,
+            uniffi_call_status_ptr,
+        ):
+        uniffi_obj = _UniffiFfiConverterTypeMemberListListener._handle_map.get(uniffi_handle)
+        def make_call():
+            uniffi_args = (_UniffiFfiConverterTypeMemberListUpdate.lift(update), )
+            uniffi_method = uniffi_obj.on_update
+            return uniffi_method(*uniffi_args)
+        write_return_value = lambda v: None
+        _uniffi_trait_interface_call_with_error(
+                uniffi_call_status_ptr.contents,
+                make_call,
+                write_return_value,
+                ListenerError,
+                _UniffiFfiConverterTypeListenerError.lower,
+        )
+
+    @_UNIFFI_CALLBACK_INTERFACE_FREE_COMMUNITY_SDK_FFI_MEMBER_LIST_LISTENER
+    def _uniffi_free(uniffi_handle):
+        _UniffiFfiConverterTypeMemberListListener._handle_map.remove(uniffi_handle)
+
+    @_UNIFFI_CALLBACK_INTERFACE_CLONE_COMMUNITY_SDK_FFI_MEMBER_LIST_LISTENER
+    def _uniffi_clone(uniffi_handle):
+        return _UniffiFfiConverterTypeMemberListListener._handle_map.clone(uniffi_handle)
+
+    # Generate the FFI VTable.  This has a field for each callback interface method.
+    _uniffi_vtable = _UniffiVTableCallbackInterfaceCommunitySdkFfiMemberListListener(
+        _uniffi_free,
+        _uniffi_clone,
+        on_update,
+    )
+    # Send Rust a pointer to the VTable.  Note: this means we need to keep the struct alive forever,
+    # or else bad things will happen when Rust tries to access it.
+    _UniffiLib.uniffi_community_sdk_ffi_fn_init_callback_vtable_memberlistlistener(ctypes.byref(_uniffi_vtable))
+
+class _UniffiFfiConverterTypeMemberListListener:
+    _handle_map = _UniffiHandleMap()
+
+    @staticmethod
+    def lift(value: int):
+        if (value & 1) == 0:
+            # Rust-generated handle, construct a new class that uses the handle to implement the
+            # interface
+            return MemberListListenerImpl._uniffi_make_instance(value)
+        else:
+            # Python-generated handle, get the object from the handle map
+            return _UniffiFfiConverterTypeMemberListListener._handle_map.remove(value)
+
+    @staticmethod
+    def check_lower(value: MemberListListener):
+        if not isinstance(value, MemberListListener):
+            raise TypeError("Expected MemberListListener subclass, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: MemberListListener):
+         if isinstance(value, MemberListListenerImpl):
+            # Rust-implementated object.  Clone the handle and return it
+            return value._uniffi_clone_handle()
+         else:
+            # Python-implementated object, generate a new vtable handle and return that.
+            return _UniffiFfiConverterTypeMemberListListener._handle_map.insert(value)
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer):
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: MemberListListener, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
+
+class MemberListSubscriptionProtocol(typing.Protocol):
+    """
+    A followed member list. Cancel it (or drop it: close it in Kotlin, let it go in Swift
+    and Python) to stop following.
+"""
+    
+    def cancel(self, ) -> None:
+        """
+        Stops following. After it returns the listener is not called again.
+"""
+        raise NotImplementedError
+    def community_id(self, ) -> str:
+        """
+        The community.
+"""
+        raise NotImplementedError
+    def is_active(self, ) -> bool:
+        """
+        Whether this is still the session's member list subscription (not replaced, not
+        failed, not cancelled).
+"""
+        raise NotImplementedError
+    async def set_ranges(self, ranges: typing.List[ListRange]) -> None:
+        """
+        Follows other ranges (scrolling), checked as in `subscribe_member_list`
+        (`invalid_member_list_range`, 5038). The new windows arrive as a `Reset`.
+"""
+        raise NotImplementedError
+    def snapshot(self, ) -> MemberListSnapshot:
+        """
+        The list as of the last update delivered (or being delivered): counts, sections and
+        each window with the operations received so far applied.
+"""
+        raise NotImplementedError
+
+class MemberListSubscription(MemberListSubscriptionProtocol):
+    """
+    A followed member list. Cancel it (or drop it: close it in Kotlin, let it go in Swift
+    and Python) to stop following.
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_free_memberlistsubscription, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_community_sdk_ffi_fn_clone_memberlistsubscription, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def cancel(self, ) -> None:
+        """
+        Stops following. After it returns the listener is not called again.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_cancel,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def community_id(self, ) -> str:
+        """
+        The community.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_community_id,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def is_active(self, ) -> bool:
+        """
+        Whether this is still the session's member list subscription (not replaced, not
+        failed, not cancelled).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_is_active,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    async def set_ranges(self, ranges: typing.List[ListRange]) -> None:
+        """
+        Follows other ranges (scrolling), checked as in `subscribe_member_list`
+        (`invalid_member_list_range`, 5038). The new windows arrive as a `Reset`.
+"""
+        
+        _UniffiFfiConverterSequenceTypeListRange.check_lower(ranges)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceTypeListRange.lower(ranges),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_set_ranges(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    def snapshot(self, ) -> MemberListSnapshot:
+        """
+        The list as of the last update delivered (or being delivered): counts, sections and
+        each window with the operations received so far applied.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeMemberListSnapshot.lift
+        _uniffi_error_converter = None
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_snapshot,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeMemberListSubscription:
+    @staticmethod
+    def lift(value: int) -> MemberListSubscription:
+        return MemberListSubscription._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: MemberListSubscription):
+        if not isinstance(value, MemberListSubscription):
+            raise TypeError("Expected MemberListSubscription instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: MemberListSubscription) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> MemberListSubscription:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: MemberListSubscription, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
 
 class OnlineCountListener():
     """
@@ -16994,6 +18228,17 @@ class CommunityProtocol(typing.Protocol):
     def subscribe_channels(self, listener: ChannelListListener) -> TaskHandle:
         """
         Channel list changes: the whole list first, then diffs.
+"""
+        raise NotImplementedError
+    async def subscribe_member_list(self, ranges: typing.List[ListRange],listener: MemberListListener) -> MemberListSubscription:
+        """
+        Follows ranges of the community's member list (e.g. `[ListRange(0, 99)]`, the first
+        hundred), sorted by highest group, online before offline, then name. The listener
+        gets a `Reset` with the counts, sections and windows first, then `Changed`
+        operations. One community per session: this replaces the session's previous member
+        list subscription (whose listener gets `Replaced`). Ranges are checked first: 1 to
+        `member_list_max_ranges`, each at most `member_list_range_items` positions, not
+        overlapping, else `invalid_member_list_range` (5038). Needs a connection.
 """
         raise NotImplementedError
     def subscribe_online_count(self, listener: OnlineCountListener) -> TaskHandle:
@@ -17953,6 +19198,35 @@ class Community(CommunityProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def subscribe_member_list(self, ranges: typing.List[ListRange],listener: MemberListListener) -> MemberListSubscription:
+        """
+        Follows ranges of the community's member list (e.g. `[ListRange(0, 99)]`, the first
+        hundred), sorted by highest group, online before offline, then name. The listener
+        gets a `Reset` with the counts, sections and windows first, then `Changed`
+        operations. One community per session: this replaces the session's previous member
+        list subscription (whose listener gets `Replaced`). Ranges are checked first: 1 to
+        `member_list_max_ranges`, each at most `member_list_range_items` positions, not
+        overlapping, else `invalid_member_list_range` (5038). Needs a connection.
+"""
+        
+        _UniffiFfiConverterSequenceTypeListRange.check_lower(ranges)
+
+        _UniffiFfiConverterTypeMemberListListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterSequenceTypeListRange.lower(ranges),
+            _UniffiFfiConverterTypeMemberListListener.lower(listener),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeMemberListSubscription.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_member_list(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     def subscribe_online_count(self, listener: OnlineCountListener) -> TaskHandle:
         """
         The online member count (0 until known), then its changes while the community is
@@ -21591,11 +22865,11 @@ __all__ = [
     "Priority",
     "SendState",
     "LogLevel",
+    "PresenceStatus",
     "PreviewState",
     "HitSource",
     "ChangeAction",
     "ChangeState",
-    "PresenceStatus",
     "ChannelListDiff",
     "CommunityListDiff",
     "DisconnectReason",
@@ -21605,6 +22879,8 @@ __all__ = [
     "JoinOutcome",
     "ListenerError",
     "LoginOutcome",
+    "MemberListOp",
+    "MemberListUpdate",
     "MessageUpdate",
     "PermissionFlag",
     "SdkError",
@@ -21644,11 +22920,16 @@ __all__ = [
     "Highlight",
     "JoinRequest",
     "Limits",
+    "ListRange",
     "Media",
     "Mentions",
     "MessageRef",
     "LocalMessage",
     "LogRecord",
+    "MemberListItem",
+    "MemberListSection",
+    "MemberListWindow",
+    "MemberListSnapshot",
     "MemberPage",
     "MembersQuery",
     "Reaction",
@@ -21703,6 +22984,10 @@ __all__ = [
     "ChannelProtocol",
     "ChannelListListenerImpl",
     "ChannelListListener",
+    "MemberListListenerImpl",
+    "MemberListListener",
+    "MemberListSubscription",
+    "MemberListSubscriptionProtocol",
     "OnlineCountListenerImpl",
     "OnlineCountListener",
     "VoiceListenerImpl",

@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 
+use community_sdk::protocol::member_list::ListRange;
 use community_sdk::protocol::{CategoryId, ChannelId, CommunityId, Message, Seq, UserId};
 use community_sdk::{
     ChannelEntry, CommunityEntry, ConnectionState, DisconnectReason, ListDiff, MessageUpdate,
@@ -130,6 +131,17 @@ pub enum Effect {
     Typing(ChannelKey),
     /// The user types in a thread.
     TypingInThread(ThreadKey),
+    /// Follow ranges of a community's member list (replacing the one followed).
+    FollowMembers {
+        /// The community.
+        community_id: CommunityId,
+        /// The ranges.
+        ranges: Vec<ListRange>,
+    },
+    /// Follow other ranges of the followed member list (scrolling).
+    MemberRanges(Vec<ListRange>),
+    /// Stop following the member list.
+    UnfollowMembers,
     /// Search messages (of a community: the cache merged with the server's history).
     Search {
         /// The community (none: every cached message).
@@ -180,6 +192,8 @@ pub struct App {
     pub server: Option<(String, ServerStatus)>,
     /// The search pane, while open (over the messages pane).
     pub search: Option<SearchPane>,
+    /// The member pane, while shown (right of the messages).
+    pub members: Option<MembersView>,
     /// The help screen is shown.
     pub show_help: bool,
     /// The open channel's pinned messages, while their list is shown.
@@ -233,6 +247,7 @@ impl App {
             sync: SyncState::Offline,
             server: server_addr.map(|addr| (addr, ServerStatus::Running)),
             search: None,
+            members: None,
             show_help: false,
             pins: None,
             editing: None,
@@ -580,8 +595,13 @@ impl App {
                 self.selected_channel += 1;
                 self.clamp_channel();
             }
-            Action::PrevCommunity => self.switch_community(false),
-            Action::NextCommunity => self.switch_community(true),
+            Action::PrevCommunity | Action::NextCommunity => {
+                self.switch_community(action == Action::NextCommunity);
+                return self.members_follow_selection();
+            }
+            Action::ToggleMembers => return self.toggle_members(),
+            Action::MembersUp => return self.scroll_members(-1),
+            Action::MembersDown => return self.scroll_members(1),
             Action::Open => return self.open_selected(),
             Action::LineUp => self.scroll(|t| t.scroll_up(1)),
             Action::LineDown => self.scroll(|t| t.scroll_down(1)),
@@ -731,6 +751,7 @@ impl App {
 
 mod access;
 mod actions;
+mod members;
 mod people;
 #[cfg(test)]
 mod people_tests;
@@ -741,6 +762,7 @@ mod search_tests;
 mod tests;
 mod threads;
 
+pub use members::MembersView;
 pub use people::PeopleView;
 pub use search::SearchPane;
 pub use threads::{ThreadKey, ThreadPane};

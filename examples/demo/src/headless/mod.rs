@@ -22,9 +22,13 @@
 //! word of a bot message and two characters of a Japanese or Chinese one are found in the
 //! demo user's cache, highlighted on exactly what was searched; the guild's search merged
 //! with the server's answers each message once; a malformed query is refused with the
-//! typed `invalid_search_query` (5037). The summary and its checks are in `summary`.
+//! typed `invalid_search_query` (5037). Member list (`members`): the guild's member list,
+//! followed from the start and kept by its operations, must list every member once in the
+//! documented order and equal the SDK's snapshot. The summary and its checks are in
+//! `summary`.
 
 mod life;
+mod members;
 mod people;
 mod render;
 mod roles;
@@ -41,6 +45,7 @@ use tokio::time::Instant;
 
 use life::DemoLife;
 pub use life::LifeCheck;
+pub use members::{MemberWatch, MembersCheck};
 pub use people::{PeopleCheck, TypingWatch};
 pub use render::{RenderCheck, Shown};
 pub use roles::RolesCheck;
@@ -190,6 +195,8 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
         .view_community(Some(guild.community_id.clone()))
         .await
         .map_err(DemoError::sdk("view the guild"))?;
+    // As the UI's member pane does: the guild's member list.
+    let mut member_watch = MemberWatch::start(&demo.client, &guild.community_id).await?;
     let mut viewer = Viewer::default();
     let mut life = DemoLife::default();
     demo.release_bots(Script::headless(&me, Duration::from_secs(seconds)));
@@ -206,6 +213,7 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
             Some(typers) = typing.next() => typing_watch.on_typing(&demo.client, &typers),
             Some(update) = unread.next() => apply_unread(&mut counts, update),
             Some(updates) = messages.next() => viewer.apply(&me, updates, &marker),
+            Some(update) = member_watch.next() => member_watch.apply(update),
             Some(updates) = next_in_thread(&mut thread) => {
                 if let Some(thread) = thread.as_mut() {
                     thread.apply(updates);
@@ -272,6 +280,7 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
             () = tokio::time::sleep_until(settle_deadline) => break,
             Some(update) = unread.next() => apply_unread(&mut counts, update),
             Some(updates) = messages.next() => viewer.apply(&me, updates, &marker),
+            Some(update) = member_watch.next() => member_watch.apply(update),
             Some(updates) = next_in_thread(&mut thread) => {
                 if let Some(thread) = thread.as_mut() {
                     thread.apply(updates);
@@ -308,6 +317,7 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
         &history_messages,
     )
     .await;
+    let members = MembersCheck::run(&demo.client, &guild.community_id, member_watch).await;
     let open_tally = ledger.tally(&guild.community_id, &general.channel_id);
     Ok(Summary {
         seconds,
@@ -319,6 +329,7 @@ async fn observe(demo: &mut Demo, seconds: u64) -> Result<Summary, DemoError> {
         threads,
         people,
         search,
+        members,
         user_id: me,
         channels: compare(&demo.communities, &opened, &ledger, &counts),
         ledger,

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use community_sdk::protocol::{ChannelId, CommunityId, Message, Seq, UserId};
 
 use super::life::LifeCheck;
+use super::members::MembersCheck;
 use super::people::PeopleCheck;
 use super::render::RenderCheck;
 use super::roles::RolesCheck;
@@ -182,6 +183,8 @@ pub struct Summary {
     pub people: PeopleCheck,
     /// Searches of the demo user's cache and of the guild.
     pub search: SearchCheck,
+    /// The guild's member list as the member pane showed it.
+    pub members: MembersCheck,
     /// The open channel's history.
     pub history: HistoryCheck,
     /// Every channel's counts.
@@ -251,6 +254,7 @@ impl Summary {
         out.extend(self.roles.problems());
         out.extend(self.people.problems.iter().cloned());
         out.extend(self.search.problems.iter().cloned());
+        out.extend(self.members.problems.iter().cloned());
         out.extend(
             self.threads
                 .problems
@@ -332,6 +336,7 @@ impl Summary {
         let _ = writeln!(out, "{}", self.roles.line());
         let _ = writeln!(out, "{}", self.people.lines());
         let _ = writeln!(out, "{}", self.search.lines(&self.open_channel));
+        let _ = writeln!(out, "{}", self.members.lines());
         let _ = writeln!(
             out,
             "unread per channel (unread/expected, mentions/expected):"

@@ -32,7 +32,7 @@ mod search;
 mod thread;
 
 use overlays::{draw_help, draw_pins};
-use people::{dotted, draw_conversations, typing_note, voice_items};
+use people::{dotted, draw_conversations, draw_members, typing_note, voice_items};
 use search::draw_search;
 use thread::draw_thread;
 
@@ -93,6 +93,17 @@ pub fn render(frame: &mut Frame<'_>, app: &mut App) -> Drawn {
     draw_communities(frame, app, communities);
     draw_channels(frame, app, channels);
     draw_conversations(frame, app, conversations);
+    // The member pane, while shown, takes the right edge.
+    let right = match &app.members {
+        Some(view) => {
+            let width = (right.width / 3).clamp(16.min(right.width), 30);
+            let [main, members] =
+                Layout::horizontal([Constraint::Min(1), Constraint::Length(width)]).areas(right);
+            draw_members(frame, view, members);
+            main
+        }
+        None => right,
+    };
     let drawn = if app.search.is_some() {
         draw_search(frame, app, right);
         Drawn {

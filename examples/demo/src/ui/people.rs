@@ -1,7 +1,8 @@
 //! People on screen: the DM list under the channels (conversations, newest activity
 //! first, with the other participants' presence dots and unread badges; `d` opens them),
 //! the rows of who sits in a voice channel under it, the coloured presence dots, and the
-//! "X is typing…" note under the open channel's messages.
+//! "X is typing…" note under the open channel's messages, and the member pane (the
+//! community's member list: section headers with counts, members with their dots).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -10,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem};
 
 use super::{badge_row, pane};
-use crate::app::App;
+use crate::app::{App, MembersView};
 use crate::people::{
     DND_DOT, IDLE_DOT, OFFLINE_DOT, ONLINE_DOT, conversation_title, typing_line, voice_row,
 };
@@ -112,4 +113,36 @@ pub(super) fn typing_note(app: &App) -> Option<Line<'static>> {
             .fg(Color::LightGreen)
             .add_modifier(Modifier::ITALIC),
     ))
+}
+
+/// The member pane: the followed window of the community's member list, section headers
+/// (group, count, online) in bold, each member with its presence dot.
+pub(super) fn draw_members(frame: &mut Frame<'_>, view: &MembersView, area: Rect) {
+    let width = usize::from(area.width.saturating_sub(2));
+    let lines = view.lines();
+    let (title, rows) = lines
+        .split_first()
+        .map_or(("Members", &[][..]), |(t, r)| (t.as_str(), r));
+    let first = view.pane.start + 1;
+    let title = if view.pane.total > u64::from(crate::members::PAGE) {
+        format!("{title} · from #{first} ([ ])")
+    } else {
+        title.to_owned()
+    };
+    let items: Vec<ListItem<'static>> = rows
+        .iter()
+        .map(|row| {
+            let row = truncate(row, width);
+            let line = if row.chars().next().and_then(dot_color).is_some() {
+                Line::from(dotted(&row, Style::new()))
+            } else {
+                Line::from(Span::styled(
+                    row,
+                    Style::new().fg(Color::Gray).add_modifier(Modifier::BOLD),
+                ))
+            };
+            ListItem::new(line)
+        })
+        .collect();
+    frame.render_widget(List::new(items).block(pane(title, false)), area);
 }

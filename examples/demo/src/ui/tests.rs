@@ -587,3 +587,64 @@ fn the_search_pane_draws_hits_with_their_source_and_matches_reversed_or_the_type
         "{screen}"
     );
 }
+
+#[test]
+fn m_shows_the_member_pane_fed_by_the_member_list_and_brackets_scroll_it() {
+    use community_sdk::protocol::member_list::{
+        ListRange, MemberListItem, MemberListSection, MemberListWindow,
+    };
+    use community_sdk::protocol::{GroupId, PresenceStatus};
+    use community_sdk::{MemberListSnapshot, MemberListUpdate};
+
+    use crate::app::Effect;
+
+    let mut app = app();
+    let effects = app.on_action(Action::ToggleMembers);
+    assert!(
+        matches!(&effects[..], [Effect::FollowMembers { community_id, ranges }]
+            if community_id.as_str() == "c" && ranges == &[ListRange::new(0, crate::members::PAGE - 1)]),
+        "{effects:?}"
+    );
+    let item = |id: &str, group: Option<&str>, status| MemberListItem {
+        user_id: id.into(),
+        display_name: id.to_uppercase(),
+        group_id: group.map(GroupId::from),
+        status,
+        avatar_url: String::new(),
+    };
+    let section = |group: Option<&str>, count, online| MemberListSection {
+        group_id: group.map(GroupId::from),
+        count,
+        online,
+    };
+    let snapshot = MemberListSnapshot {
+        community_id: "c".into(),
+        total: 3,
+        online: 2,
+        sections: vec![section(Some("mods"), 1, 1), section(None, 2, 1)],
+        windows: vec![MemberListWindow {
+            range: ListRange::new(0, crate::members::PAGE - 1),
+            items: vec![
+                item("rook", Some("mods"), PresenceStatus::Online),
+                item("ember", None, PresenceStatus::Idle),
+                item("nova", None, PresenceStatus::Offline),
+            ],
+        }],
+    };
+    let names = HashMap::from([(GroupId::from("mods"), "Mods".to_string())]);
+    app.on_member_list(&"c".into(), MemberListUpdate::Reset(snapshot), names);
+    let (_, screen) = draw(&mut app, 120, 24);
+    assert!(screen.contains("Members — 3 (2 online)"), "{screen}");
+    assert!(screen.contains("MODS — 1 (1 online)"), "{screen}");
+    assert!(screen.contains("● ROOK"), "{screen}");
+    assert!(screen.contains("◐ EMBER"), "{screen}");
+    assert!(screen.contains("○ NOVA"), "{screen}");
+    // Three members fit one page: nothing to scroll.
+    assert!(app.on_action(Action::MembersDown).is_empty());
+    assert!(matches!(
+        &app.on_action(Action::ToggleMembers)[..],
+        [Effect::UnfollowMembers]
+    ));
+    let (_, screen) = draw(&mut app, 120, 24);
+    assert!(!screen.contains("MODS"), "{screen}");
+}

@@ -1,5 +1,6 @@
 // The bindings scenario in Kotlin (JVM + JNA) against a real community-server started by
-// tests/bindings.sh (CSDK_SERVER_URL, CSDK_TOKEN_ALICE, CSDK_TOKEN_BOB). Prints
+// tests/bindings.sh (CSDK_SERVER_URL, CSDK_TOKEN_ALICE, CSDK_TOKEN_BOB, CSDK_TOKEN_CAROL;
+// the member list in MemberListTest.kt). Prints
 // "N passed, N failed" as its last line.
 import dev.community.sdk.*
 import java.nio.file.Files
@@ -565,5 +566,12 @@ suspend fun scenario(): Unit = coroutineScope {
         alice.close()
         bob.shutdown()
         bob.close()
+    }
+
+    memberListScenario(Files.createTempDirectory("csdk-kotlin-ml")) { user, token, dir ->
+        val c = Client.create(ClientOptions(serverUrl = url, dataDir = "$dir/$user", deviceId = "kt-ml-$user"))
+        val outcome = c.login(user, token)
+        check(outcome == LoginOutcome.SYNCED) { "login outcome $outcome" }
+        c
     }
 }

@@ -3865,6 +3865,17 @@ public protocol CommunityProtocol: AnyObject, Sendable {
     func voice()  -> [VoiceParticipant]
     
     /**
+     * Follows ranges of the community's member list (e.g. `[ListRange(0, 99)]`, the first
+     * hundred), sorted by highest group, online before offline, then name. The listener
+     * gets a `Reset` with the counts, sections and windows first, then `Changed`
+     * operations. One community per session: this replaces the session's previous member
+     * list subscription (whose listener gets `Replaced`). Ranges are checked first: 1 to
+     * `member_list_max_ranges`, each at most `member_list_range_items` positions, not
+     * overlapping, else `invalid_member_list_range` (5038). Needs a connection.
+     */
+    func subscribeMemberList(ranges: [ListRange], listener: MemberListListener) async throws  -> MemberListSubscription
+    
+    /**
      * The online member count (0 until known), then its changes while the community is
      * viewed (`view`).
      */
@@ -4878,6 +4889,31 @@ open func voice() -> [VoiceParticipant]  {
 }
     
     /**
+     * Follows ranges of the community's member list (e.g. `[ListRange(0, 99)]`, the first
+     * hundred), sorted by highest group, online before offline, then name. The listener
+     * gets a `Reset` with the counts, sections and windows first, then `Changed`
+     * operations. One community per session: this replaces the session's previous member
+     * list subscription (whose listener gets `Replaced`). Ranges are checked first: 1 to
+     * `member_list_max_ranges`, each at most `member_list_range_items` positions, not
+     * overlapping, else `invalid_member_list_range` (5038). Needs a connection.
+     */
+open func subscribeMemberList(ranges: [ListRange], listener: MemberListListener)async throws  -> MemberListSubscription  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_community_subscribe_member_list(
+                        self.uniffiCloneHandle(),FfiConverterSequenceTypeListRange.lower(ranges),FfiConverterTypeMemberListListener_lower(listener)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_u64,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_u64,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeMemberListSubscription_lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
      * The online member count (0 until known), then its changes while the community is
      * viewed (`view`).
      */
@@ -5796,6 +5832,430 @@ public func FfiConverterTypeLogListener_lift(_ handle: UInt64) throws -> LogList
 #endif
 public func FfiConverterTypeLogListener_lower(_ value: LogListener) -> UInt64 {
     return FfiConverterTypeLogListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives a member list's updates: `Reset` first (and after every `set_ranges`), then
+ * `Changed`; `Failed` or `Replaced` last.
+ */
+public protocol MemberListListener: AnyObject, Sendable {
+    
+    /**
+     * One update.
+     */
+    func onUpdate(update: MemberListUpdate) throws 
+    
+}
+/**
+ * Receives a member list's updates: `Reset` first (and after every `set_ranges`), then
+ * `Changed`; `Failed` or `Replaced` last.
+ */
+open class MemberListListenerImpl: MemberListListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_community_sdk_ffi_fn_clone_memberlistlistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_community_sdk_ffi_fn_free_memberlistlistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * One update.
+     */
+open func onUpdate(update: MemberListUpdate)throws   {try rustCallWithError(FfiConverterTypeListenerError_lift) {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_memberlistlistener_on_update(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeMemberListUpdate_lower(update),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceMemberListListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceMemberListListener = UniffiVTableCallbackInterfaceMemberListListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeMemberListListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface MemberListListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeMemberListListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface MemberListListener: handle missing in uniffiClone")
+            }
+        },
+        onUpdate: { (
+            uniffiHandle: UInt64,
+            update: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeMemberListListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onUpdate(
+                     update: try FfiConverterTypeMemberListUpdate_lift(update)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeListenerError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceMemberListListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceMemberListListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitMemberListListener() {
+    uniffi_community_sdk_ffi_fn_init_callback_vtable_memberlistlistener(UniffiCallbackInterfaceMemberListListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMemberListListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<MemberListListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = MemberListListener
+
+    public static func lift(_ handle: UInt64) throws -> MemberListListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return MemberListListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: MemberListListener) -> UInt64 {
+         if let rustImpl = value as? MemberListListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MemberListListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: MemberListListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListListener_lift(_ handle: UInt64) throws -> MemberListListener {
+    return try FfiConverterTypeMemberListListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListListener_lower(_ value: MemberListListener) -> UInt64 {
+    return FfiConverterTypeMemberListListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A followed member list. Cancel it (or drop it: close it in Kotlin, let it go in Swift
+ * and Python) to stop following.
+ */
+public protocol MemberListSubscriptionProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops following. After it returns the listener is not called again.
+     */
+    func cancel() 
+    
+    /**
+     * The community.
+     */
+    func communityId()  -> String
+    
+    /**
+     * Whether this is still the session's member list subscription (not replaced, not
+     * failed, not cancelled).
+     */
+    func isActive()  -> Bool
+    
+    /**
+     * Follows other ranges (scrolling), checked as in `subscribe_member_list`
+     * (`invalid_member_list_range`, 5038). The new windows arrive as a `Reset`.
+     */
+    func setRanges(ranges: [ListRange]) async throws 
+    
+    /**
+     * The list as of the last update delivered (or being delivered): counts, sections and
+     * each window with the operations received so far applied.
+     */
+    func snapshot()  -> MemberListSnapshot
+    
+}
+/**
+ * A followed member list. Cancel it (or drop it: close it in Kotlin, let it go in Swift
+ * and Python) to stop following.
+ */
+open class MemberListSubscription: MemberListSubscriptionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_community_sdk_ffi_fn_clone_memberlistsubscription(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_community_sdk_ffi_fn_free_memberlistsubscription(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops following. After it returns the listener is not called again.
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_memberlistsubscription_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The community.
+     */
+open func communityId() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_memberlistsubscription_community_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether this is still the session's member list subscription (not replaced, not
+     * failed, not cancelled).
+     */
+open func isActive() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_memberlistsubscription_is_active(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Follows other ranges (scrolling), checked as in `subscribe_member_list`
+     * (`invalid_member_list_range`, 5038). The new windows arrive as a `Reset`.
+     */
+open func setRanges(ranges: [ListRange])async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_memberlistsubscription_set_ranges(
+                        self.uniffiCloneHandle(),FfiConverterSequenceTypeListRange.lower(ranges)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * The list as of the last update delivered (or being delivered): counts, sections and
+     * each window with the operations received so far applied.
+     */
+open func snapshot() -> MemberListSnapshot  {
+    return try!  FfiConverterTypeMemberListSnapshot_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_community_sdk_ffi_fn_method_memberlistsubscription_snapshot(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMemberListSubscription: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = MemberListSubscription
+
+    public static func lift(_ handle: UInt64) throws -> MemberListSubscription {
+        return MemberListSubscription(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: MemberListSubscription) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MemberListSubscription {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: MemberListSubscription, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListSubscription_lift(_ handle: UInt64) throws -> MemberListSubscription {
+    return try FfiConverterTypeMemberListSubscription.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListSubscription_lower(_ value: MemberListSubscription) -> UInt64 {
+    return FfiConverterTypeMemberListSubscription.lower(value)
 }
 
 
@@ -11427,6 +11887,76 @@ public func FfiConverterTypeLimits_lower(_ value: Limits) -> RustBuffer {
 
 
 /**
+ * A range of positions of the sorted member list, both ends included (`start` ≤ `end`):
+ * `{start: 0, end: 99}` is the first hundred.
+ */
+public struct ListRange: Equatable, Hashable {
+    /**
+     * The first position (0-based).
+     */
+    public var start: UInt32
+    /**
+     * The last position, included.
+     */
+    public var end: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The first position (0-based).
+         */start: UInt32, 
+        /**
+         * The last position, included.
+         */end: UInt32) {
+        self.start = start
+        self.end = end
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ListRange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListRange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListRange {
+        return
+            try ListRange(
+                start: FfiConverterUInt32.read(from: &buf), 
+                end: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ListRange, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.start, into: &buf)
+        FfiConverterUInt32.write(value.end, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListRange_lift(_ buf: RustBuffer) throws -> ListRange {
+    return try FfiConverterTypeListRange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListRange_lower(_ value: ListRange) -> RustBuffer {
+    return FfiConverterTypeListRange.lower(value)
+}
+
+
+/**
  * A message the user sent, as a local echo.
  */
 public struct LocalMessage: Equatable, Hashable {
@@ -11919,6 +12449,355 @@ public func FfiConverterTypeMemberInfo_lift(_ buf: RustBuffer) throws -> MemberI
 #endif
 public func FfiConverterTypeMemberInfo_lower(_ value: MemberInfo) -> RustBuffer {
     return FfiConverterTypeMemberInfo.lower(value)
+}
+
+
+/**
+ * One member at one position of the list.
+ */
+public struct MemberListItem: Equatable, Hashable {
+    /**
+     * The member.
+     */
+    public var userId: String
+    /**
+     * The name shown: the nickname in the community, else the profile's name, else the id.
+     */
+    public var displayName: String
+    /**
+     * The section the member is shown in: their highest hoisted group; none for plain members.
+     */
+    public var groupId: String?
+    /**
+     * Their presence as others see it.
+     */
+    public var status: PresenceStatus
+    /**
+     * Their avatar (empty for none).
+     */
+    public var avatarUrl: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The member.
+         */userId: String, 
+        /**
+         * The name shown: the nickname in the community, else the profile's name, else the id.
+         */displayName: String, 
+        /**
+         * The section the member is shown in: their highest hoisted group; none for plain members.
+         */groupId: String?, 
+        /**
+         * Their presence as others see it.
+         */status: PresenceStatus, 
+        /**
+         * Their avatar (empty for none).
+         */avatarUrl: String) {
+        self.userId = userId
+        self.displayName = displayName
+        self.groupId = groupId
+        self.status = status
+        self.avatarUrl = avatarUrl
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MemberListItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMemberListItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MemberListItem {
+        return
+            try MemberListItem(
+                userId: FfiConverterString.read(from: &buf), 
+                displayName: FfiConverterString.read(from: &buf), 
+                groupId: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterTypePresenceStatus.read(from: &buf), 
+                avatarUrl: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MemberListItem, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterString.write(value.displayName, into: &buf)
+        FfiConverterOptionString.write(value.groupId, into: &buf)
+        FfiConverterTypePresenceStatus.write(value.status, into: &buf)
+        FfiConverterString.write(value.avatarUrl, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListItem_lift(_ buf: RustBuffer) throws -> MemberListItem {
+    return try FfiConverterTypeMemberListItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListItem_lower(_ value: MemberListItem) -> RustBuffer {
+    return FfiConverterTypeMemberListItem.lower(value)
+}
+
+
+/**
+ * One section of the list (a group, or the plain members), with its counts.
+ */
+public struct MemberListSection: Equatable, Hashable {
+    /**
+     * The group; none for the members of no hoisted group.
+     */
+    public var groupId: String?
+    /**
+     * Members in the section.
+     */
+    public var count: UInt64
+    /**
+     * Of them online.
+     */
+    public var online: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The group; none for the members of no hoisted group.
+         */groupId: String?, 
+        /**
+         * Members in the section.
+         */count: UInt64, 
+        /**
+         * Of them online.
+         */online: UInt64) {
+        self.groupId = groupId
+        self.count = count
+        self.online = online
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MemberListSection: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMemberListSection: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MemberListSection {
+        return
+            try MemberListSection(
+                groupId: FfiConverterOptionString.read(from: &buf), 
+                count: FfiConverterUInt64.read(from: &buf), 
+                online: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MemberListSection, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.groupId, into: &buf)
+        FfiConverterUInt64.write(value.count, into: &buf)
+        FfiConverterUInt64.write(value.online, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListSection_lift(_ buf: RustBuffer) throws -> MemberListSection {
+    return try FfiConverterTypeMemberListSection.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListSection_lower(_ value: MemberListSection) -> RustBuffer {
+    return FfiConverterTypeMemberListSection.lower(value)
+}
+
+
+/**
+ * A followed member list: counts, sections and one window per range. The list is
+ * sorted by section (highest group first, plain members last), online before offline,
+ * then by name.
+ */
+public struct MemberListSnapshot: Equatable, Hashable {
+    /**
+     * The community.
+     */
+    public var communityId: String
+    /**
+     * Members in the list.
+     */
+    public var total: UInt64
+    /**
+     * Of them online.
+     */
+    public var online: UInt64
+    /**
+     * The sections in list order (empty ones left out).
+     */
+    public var sections: [MemberListSection]
+    /**
+     * One window per followed range, in the order the ranges were asked for.
+     */
+    public var windows: [MemberListWindow]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The community.
+         */communityId: String, 
+        /**
+         * Members in the list.
+         */total: UInt64, 
+        /**
+         * Of them online.
+         */online: UInt64, 
+        /**
+         * The sections in list order (empty ones left out).
+         */sections: [MemberListSection], 
+        /**
+         * One window per followed range, in the order the ranges were asked for.
+         */windows: [MemberListWindow]) {
+        self.communityId = communityId
+        self.total = total
+        self.online = online
+        self.sections = sections
+        self.windows = windows
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MemberListSnapshot: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMemberListSnapshot: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MemberListSnapshot {
+        return
+            try MemberListSnapshot(
+                communityId: FfiConverterString.read(from: &buf), 
+                total: FfiConverterUInt64.read(from: &buf), 
+                online: FfiConverterUInt64.read(from: &buf), 
+                sections: FfiConverterSequenceTypeMemberListSection.read(from: &buf), 
+                windows: FfiConverterSequenceTypeMemberListWindow.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MemberListSnapshot, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.communityId, into: &buf)
+        FfiConverterUInt64.write(value.total, into: &buf)
+        FfiConverterUInt64.write(value.online, into: &buf)
+        FfiConverterSequenceTypeMemberListSection.write(value.sections, into: &buf)
+        FfiConverterSequenceTypeMemberListWindow.write(value.windows, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListSnapshot_lift(_ buf: RustBuffer) throws -> MemberListSnapshot {
+    return try FfiConverterTypeMemberListSnapshot.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListSnapshot_lower(_ value: MemberListSnapshot) -> RustBuffer {
+    return FfiConverterTypeMemberListSnapshot.lower(value)
+}
+
+
+/**
+ * The items of the list at one followed range's positions (fewer than the range holds
+ * when the list ends inside it).
+ */
+public struct MemberListWindow: Equatable, Hashable {
+    /**
+     * The range.
+     */
+    public var range: ListRange
+    /**
+     * The members at its positions, in list order.
+     */
+    public var items: [MemberListItem]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The range.
+         */range: ListRange, 
+        /**
+         * The members at its positions, in list order.
+         */items: [MemberListItem]) {
+        self.range = range
+        self.items = items
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MemberListWindow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMemberListWindow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MemberListWindow {
+        return
+            try MemberListWindow(
+                range: FfiConverterTypeListRange.read(from: &buf), 
+                items: FfiConverterSequenceTypeMemberListItem.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MemberListWindow, into buf: inout [UInt8]) {
+        FfiConverterTypeListRange.write(value.range, into: &buf)
+        FfiConverterSequenceTypeMemberListItem.write(value.items, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListWindow_lift(_ buf: RustBuffer) throws -> MemberListWindow {
+    return try FfiConverterTypeMemberListWindow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListWindow_lower(_ value: MemberListWindow) -> RustBuffer {
+    return FfiConverterTypeMemberListWindow.lower(value)
 }
 
 
@@ -17284,6 +18163,249 @@ public func FfiConverterTypeLoginOutcome_lower(_ value: LoginOutcome) -> RustBuf
 
 
 /**
+ * One change at a position of the list; apply the operations in order to the window
+ * whose range holds `index` (an `insert` pushes the window's last item out when full).
+ */
+
+public enum MemberListOp: Equatable, Hashable {
+    
+    /**
+     * A member comes in at `index` (the items from there move down one).
+     */
+    case insert(
+        /**
+         * The position.
+         */index: UInt32, 
+        /**
+         * The member.
+         */item: MemberListItem
+    )
+    /**
+     * The member at `index` leaves the window (the items after it move up one).
+     */
+    case delete(
+        /**
+         * The position.
+         */index: UInt32
+    )
+    /**
+     * The member at `index` changed in place (name, avatar, presence within its rank).
+     */
+    case update(
+        /**
+         * The position.
+         */index: UInt32, 
+        /**
+         * The member now.
+         */item: MemberListItem
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MemberListOp: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMemberListOp: FfiConverterRustBuffer {
+    typealias SwiftType = MemberListOp
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MemberListOp {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .insert(index: try FfiConverterUInt32.read(from: &buf), item: try FfiConverterTypeMemberListItem.read(from: &buf)
+        )
+        
+        case 2: return .delete(index: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 3: return .update(index: try FfiConverterUInt32.read(from: &buf), item: try FfiConverterTypeMemberListItem.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MemberListOp, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .insert(index,item):
+            writeInt(&buf, Int32(1))
+            FfiConverterUInt32.write(index, into: &buf)
+            FfiConverterTypeMemberListItem.write(item, into: &buf)
+            
+        
+        case let .delete(index):
+            writeInt(&buf, Int32(2))
+            FfiConverterUInt32.write(index, into: &buf)
+            
+        
+        case let .update(index,item):
+            writeInt(&buf, Int32(3))
+            FfiConverterUInt32.write(index, into: &buf)
+            FfiConverterTypeMemberListItem.write(item, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListOp_lift(_ buf: RustBuffer) throws -> MemberListOp {
+    return try FfiConverterTypeMemberListOp.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListOp_lower(_ value: MemberListOp) -> RustBuffer {
+    return FfiConverterTypeMemberListOp.lower(value)
+}
+
+
+
+/**
+ * One update of a member list subscription.
+ */
+
+public enum MemberListUpdate: Equatable, Hashable {
+    
+    /**
+     * The whole state: the first update, and whenever the SDK subscribed again (new
+     * ranges after `set_ranges`, a new session, a subscriber far behind). Earlier
+     * windows are void.
+     */
+    case reset(
+        /**
+         * The list now.
+         */snapshot: MemberListSnapshot
+    )
+    /**
+     * Operations to apply to the windows, in order, with the counts and sections after
+     * them (no operations: only the counts changed). The subscription's `snapshot` has
+     * them applied already.
+     */
+    case changed(
+        /**
+         * Members in the list now.
+         */total: UInt64, 
+        /**
+         * Of them online.
+         */online: UInt64, 
+        /**
+         * The sections in list order.
+         */sections: [MemberListSection], 
+        /**
+         * The operations, in order.
+         */ops: [MemberListOp]
+    )
+    /**
+     * The server refused to follow the list again (e.g. the ranges no longer fit its
+     * limits); no update follows.
+     */
+    case failed(
+        /**
+         * Why.
+         */error: ErrorInfo
+    )
+    /**
+     * A newer member list subscription of this session took over (one community per
+     * session); no update follows.
+     */
+    case replaced
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MemberListUpdate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMemberListUpdate: FfiConverterRustBuffer {
+    typealias SwiftType = MemberListUpdate
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MemberListUpdate {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .reset(snapshot: try FfiConverterTypeMemberListSnapshot.read(from: &buf)
+        )
+        
+        case 2: return .changed(total: try FfiConverterUInt64.read(from: &buf), online: try FfiConverterUInt64.read(from: &buf), sections: try FfiConverterSequenceTypeMemberListSection.read(from: &buf), ops: try FfiConverterSequenceTypeMemberListOp.read(from: &buf)
+        )
+        
+        case 3: return .failed(error: try FfiConverterTypeErrorInfo.read(from: &buf)
+        )
+        
+        case 4: return .replaced
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MemberListUpdate, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .reset(snapshot):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeMemberListSnapshot.write(snapshot, into: &buf)
+            
+        
+        case let .changed(total,online,sections,ops):
+            writeInt(&buf, Int32(2))
+            FfiConverterUInt64.write(total, into: &buf)
+            FfiConverterUInt64.write(online, into: &buf)
+            FfiConverterSequenceTypeMemberListSection.write(sections, into: &buf)
+            FfiConverterSequenceTypeMemberListOp.write(ops, into: &buf)
+            
+        
+        case let .failed(error):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeErrorInfo.write(error, into: &buf)
+            
+        
+        case .replaced:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListUpdate_lift(_ buf: RustBuffer) throws -> MemberListUpdate {
+    return try FfiConverterTypeMemberListUpdate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberListUpdate_lower(_ value: MemberListUpdate) -> RustBuffer {
+    return FfiConverterTypeMemberListUpdate.lower(value)
+}
+
+
+
+/**
  * The body of a message.
  */
 
@@ -20216,6 +21338,31 @@ fileprivate struct FfiConverterSequenceTypeJoinRequest: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeListRange: FfiConverterRustBuffer {
+    typealias SwiftType = [ListRange]
+
+    public static func write(_ value: [ListRange], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeListRange.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ListRange] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ListRange]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeListRange.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeLocalMessage: FfiConverterRustBuffer {
     typealias SwiftType = [LocalMessage]
 
@@ -20258,6 +21405,81 @@ fileprivate struct FfiConverterSequenceTypeMemberInfo: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeMemberInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMemberListItem: FfiConverterRustBuffer {
+    typealias SwiftType = [MemberListItem]
+
+    public static func write(_ value: [MemberListItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMemberListItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MemberListItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MemberListItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMemberListItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMemberListSection: FfiConverterRustBuffer {
+    typealias SwiftType = [MemberListSection]
+
+    public static func write(_ value: [MemberListSection], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMemberListSection.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MemberListSection] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MemberListSection]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMemberListSection.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMemberListWindow: FfiConverterRustBuffer {
+    typealias SwiftType = [MemberListWindow]
+
+    public static func write(_ value: [MemberListWindow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMemberListWindow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MemberListWindow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MemberListWindow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMemberListWindow.read(from: &buf))
         }
         return seq
     }
@@ -20583,6 +21805,31 @@ fileprivate struct FfiConverterSequenceTypeConversationListDiff: FfiConverterRus
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeConversationListDiff.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMemberListOp: FfiConverterRustBuffer {
+    typealias SwiftType = [MemberListOp]
+
+    public static func write(_ value: [MemberListOp], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMemberListOp.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MemberListOp] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MemberListOp]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMemberListOp.read(from: &buf))
         }
         return seq
     }
@@ -21353,6 +22600,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_community_voice() != 7332) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_community_subscribe_member_list() != 14896) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_community_subscribe_online_count() != 50632) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -21404,6 +22654,24 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_voicelistener_on_update() != 60099) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_community_sdk_ffi_checksum_method_memberlistlistener_on_update() != 64447) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_cancel() != 36014) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_community_id() != 18870) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_is_active() != 11169) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_set_ranges() != 49390) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_snapshot() != 30725) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_community_sdk_ffi_checksum_method_channelthread_delete() != 52043) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -21446,6 +22714,7 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitConnectionListener()
     uniffiCallbackInitConversationListListener()
     uniffiCallbackInitLogListener()
+    uniffiCallbackInitMemberListListener()
     uniffiCallbackInitMessageListener()
     uniffiCallbackInitOnlineCountListener()
     uniffiCallbackInitOutboxListener()

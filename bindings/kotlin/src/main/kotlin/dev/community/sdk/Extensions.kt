@@ -10,7 +10,9 @@ import kotlinx.coroutines.channels.Channel as KChannel
 import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.buffer
+import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.callbackFlow
+import kotlinx.coroutines.launch
 
 /** Connection states: the current one, then each change. */
 fun Client.connectionStates(): Flow<ConnectionState> = callbackFlow {
@@ -121,6 +123,32 @@ fun Channel.typingChanges(): Flow<List<String>> = callbackFlow {
         override fun onUpdate(userIds: List<String>) { trySend(userIds) }
     })
     awaitClose { handle.close() }
+}.buffer(KChannel.UNLIMITED)
+
+/**
+ * Ranges of the community's member list (sorted by highest group, online before offline, then
+ * name), following [ranges]: a `Reset` first, then `Changed` operations; each new value of
+ * [ranges] scrolls (`setRanges`), its windows arriving as a `Reset`. Collecting subscribes
+ * (replacing the session's previous member list subscription); cancelling the collector stops
+ * following. Ranges out of the limits fail the flow with `invalid_member_list_range` (5038).
+ */
+fun Community.memberListUpdates(ranges: StateFlow<List<ListRange>>): Flow<MemberListUpdate> = callbackFlow {
+    var current = ranges.value
+    val subscription = subscribeMemberList(current, object : MemberListListener {
+        override fun onUpdate(update: MemberListUpdate) { trySend(update) }
+    })
+    val scrolling = launch {
+        ranges.collect { wanted ->
+            if (wanted != current) {
+                current = wanted
+                subscription.setRanges(wanted)
+            }
+        }
+    }
+    awaitClose {
+        scrolling.cancel()
+        subscription.close()
+    }
 }.buffer(KChannel.UNLIMITED)
 
 /** Whether this permission set (`Channel.permissions()`, a group's `permissions`) holds [flag]. */

@@ -705,6 +705,9 @@ internal interface UniffiCallbackInterfaceUnreadListenerMethod0 : com.sun.jna.Ca
 internal interface UniffiCallbackInterfaceVoiceListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`participants`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceMemberListListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`update`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onLog")
 internal open class UniffiVTableCallbackInterfaceLogListener(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -1003,6 +1006,25 @@ internal open class UniffiVTableCallbackInterfaceVoiceListener(
     ): UniffiVTableCallbackInterfaceVoiceListener(`uniffiFree`,`uniffiClone`,`onUpdate`,), Structure.ByValue
 
    internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceVoiceListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onUpdate` = other.`onUpdate`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onUpdate")
+internal open class UniffiVTableCallbackInterfaceMemberListListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onUpdate`: UniffiCallbackInterfaceMemberListListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onUpdate`: UniffiCallbackInterfaceMemberListListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceMemberListListener(`uniffiFree`,`uniffiClone`,`onUpdate`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceMemberListListener) {
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `onUpdate` = other.`onUpdate`
@@ -1364,6 +1386,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_voice(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_community_subscribe_member_list(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_subscribe_online_count(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_community_subscribe_voice(
@@ -1397,6 +1421,18 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_community_sdk_ffi_checksum_method_unreadlistener_on_update(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_voicelistener_on_update(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_memberlistlistener_on_update(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_cancel(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_community_id(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_is_active(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_set_ranges(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_snapshot(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_channelthread_delete(
     ): Int
@@ -1443,6 +1479,7 @@ internal object UniffiLib {
         uniffiCallbackInterfaceConnectionListener.register(this)
         uniffiCallbackInterfaceConversationListListener.register(this)
         uniffiCallbackInterfaceLogListener.register(this)
+        uniffiCallbackInterfaceMemberListListener.register(this)
         uniffiCallbackInterfaceMessageListener.register(this)
         uniffiCallbackInterfaceOnlineCountListener.register(this)
         uniffiCallbackInterfaceOutboxListener.register(this)
@@ -1796,6 +1833,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_voice(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_community_subscribe_member_list(`ptr`: Long,`ranges`: RustBuffer.ByValue,`listener`: Long,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_subscribe_online_count(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_community_subscribe_voice(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1920,6 +1959,28 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_community_sdk_ffi_fn_method_voicelistener_on_update(`ptr`: Long,`participants`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_community_sdk_ffi_fn_clone_memberlistlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_free_memberlistlistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_init_callback_vtable_memberlistlistener(`vtable`: UniffiVTableCallbackInterfaceMemberListListener,
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_method_memberlistlistener_on_update(`ptr`: Long,`update`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_clone_memberlistsubscription(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_free_memberlistsubscription(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_method_memberlistsubscription_cancel(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_community_sdk_ffi_fn_method_memberlistsubscription_community_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_memberlistsubscription_is_active(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_community_sdk_ffi_fn_method_memberlistsubscription_set_ranges(`ptr`: Long,`ranges`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_memberlistsubscription_snapshot(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_clone_channelthread(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_community_sdk_ffi_fn_free_channelthread(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -2578,6 +2639,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_voice() and 0xFFFF) != 7332) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_member_list() and 0xFFFF) != 14896) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_community_subscribe_online_count() and 0xFFFF) != 50632) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -2627,6 +2691,24 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_voicelistener_on_update() and 0xFFFF) != 60099) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_memberlistlistener_on_update() and 0xFFFF) != 64447) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_cancel() and 0xFFFF) != 36014) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_community_id() and 0xFFFF) != 18870) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_is_active() and 0xFFFF) != 11169) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_set_ranges() and 0xFFFF) != 49390) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_memberlistsubscription_snapshot() and 0xFFFF) != 30725) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_channelthread_delete() and 0xFFFF) != 52043) {
@@ -7543,6 +7625,17 @@ public interface CommunityInterface {
     fun `voice`(): List<VoiceParticipant>
     
     /**
+     * Follows ranges of the community's member list (e.g. `[ListRange(0, 99)]`, the first
+     * hundred), sorted by highest group, online before offline, then name. The listener
+     * gets a `Reset` with the counts, sections and windows first, then `Changed`
+     * operations. One community per session: this replaces the session's previous member
+     * list subscription (whose listener gets `Replaced`). Ranges are checked first: 1 to
+     * `member_list_max_ranges`, each at most `member_list_range_items` positions, not
+     * overlapping, else `invalid_member_list_range` (5038). Needs a connection.
+     */
+    suspend fun `subscribeMemberList`(`ranges`: List<ListRange>, `listener`: MemberListListener): MemberListSubscription
+    
+    /**
      * The online member count (0 until known), then its changes while the community is
      * viewed (`view`).
      */
@@ -8925,6 +9018,38 @@ open class Community: Disposable, AutoCloseable, CommunityInterface
     )
     }
     
+
+    
+    /**
+     * Follows ranges of the community's member list (e.g. `[ListRange(0, 99)]`, the first
+     * hundred), sorted by highest group, online before offline, then name. The listener
+     * gets a `Reset` with the counts, sections and windows first, then `Changed`
+     * operations. One community per session: this replaces the session's previous member
+     * list subscription (whose listener gets `Replaced`). Ranges are checked first: 1 to
+     * `member_list_max_ranges`, each at most `member_list_range_items` positions, not
+     * overlapping, else `invalid_member_list_range` (5038). Needs a connection.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `subscribeMemberList`(`ranges`: List<ListRange>, `listener`: MemberListListener) : MemberListSubscription {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_community_subscribe_member_list(
+                uniffiHandle,
+                
+        FfiConverterSequenceTypeListRange.lower(`ranges`),
+        FfiConverterTypeMemberListListener.lower(`listener`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeMemberListSubscription.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -10318,6 +10443,705 @@ public object FfiConverterTypeLogListener: FfiConverter<LogListener, Long> {
     override fun allocationSize(value: LogListener) = 8UL
 
     override fun write(value: LogListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Receives a member list's updates: `Reset` first (and after every `set_ranges`), then
+ * `Changed`; `Failed` or `Replaced` last.
+ */
+public interface MemberListListener {
+    
+    /**
+     * One update.
+     */
+    fun `onUpdate`(`update`: MemberListUpdate)
+    
+    companion object
+}
+
+/**
+ * Receives a member list's updates: `Reset` first (and after every `set_ranges`), then
+ * `Changed`; `Failed` or `Replaced` last.
+ */
+open class MemberListListenerImpl: Disposable, AutoCloseable, MemberListListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_community_sdk_ffi_fn_free_memberlistlistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_clone_memberlistlistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * One update.
+     */
+    @Throws(ListenerException::class)override fun `onUpdate`(`update`: MemberListUpdate)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(ListenerException) { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistlistener_on_update(
+        it,
+        
+        FfiConverterTypeMemberListUpdate.lower(`update`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceMemberListListener {
+    internal object `onUpdate`: UniffiCallbackInterfaceMemberListListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`update`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeMemberListListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onUpdate`(
+                    FfiConverterTypeMemberListUpdate.lift(`update`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: ListenerException -> FfiConverterTypeListenerError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeMemberListListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeMemberListListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceMemberListListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onUpdate`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_community_sdk_ffi_fn_init_callback_vtable_memberlistlistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMemberListListener: FfiConverter<MemberListListener, Long> {
+    internal val handleMap = UniffiHandleMap<MemberListListener>()
+
+    override fun lower(value: MemberListListener): Long {
+        if (value is MemberListListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): MemberListListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return MemberListListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): MemberListListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: MemberListListener) = 8UL
+
+    override fun write(value: MemberListListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A followed member list. Cancel it (or drop it: close it in Kotlin, let it go in Swift
+ * and Python) to stop following.
+ */
+public interface MemberListSubscriptionInterface {
+    
+    /**
+     * Stops following. After it returns the listener is not called again.
+     */
+    fun `cancel`()
+    
+    /**
+     * The community.
+     */
+    fun `communityId`(): kotlin.String
+    
+    /**
+     * Whether this is still the session's member list subscription (not replaced, not
+     * failed, not cancelled).
+     */
+    fun `isActive`(): kotlin.Boolean
+    
+    /**
+     * Follows other ranges (scrolling), checked as in `subscribe_member_list`
+     * (`invalid_member_list_range`, 5038). The new windows arrive as a `Reset`.
+     */
+    suspend fun `setRanges`(`ranges`: List<ListRange>)
+    
+    /**
+     * The list as of the last update delivered (or being delivered): counts, sections and
+     * each window with the operations received so far applied.
+     */
+    fun `snapshot`(): MemberListSnapshot
+    
+    companion object
+}
+
+/**
+ * A followed member list. Cancel it (or drop it: close it in Kotlin, let it go in Swift
+ * and Python) to stop following.
+ */
+open class MemberListSubscription: Disposable, AutoCloseable, MemberListSubscriptionInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_community_sdk_ffi_fn_free_memberlistsubscription(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_clone_memberlistsubscription(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops following. After it returns the listener is not called again.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_cancel(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The community.
+     */override fun `communityId`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_community_id(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whether this is still the session's member list subscription (not replaced, not
+     * failed, not cancelled).
+     */override fun `isActive`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_is_active(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Follows other ranges (scrolling), checked as in `subscribe_member_list`
+     * (`invalid_member_list_range`, 5038). The new windows arrive as a `Reset`.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `setRanges`(`ranges`: List<ListRange>) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_set_ranges(
+                uniffiHandle,
+                
+        FfiConverterSequenceTypeListRange.lower(`ranges`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The list as of the last update delivered (or being delivered): counts, sections and
+     * each window with the operations received so far applied.
+     */override fun `snapshot`(): MemberListSnapshot {
+            return FfiConverterTypeMemberListSnapshot.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_community_sdk_ffi_fn_method_memberlistsubscription_snapshot(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMemberListSubscription: FfiConverter<MemberListSubscription, Long> {
+    override fun lower(value: MemberListSubscription): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): MemberListSubscription {
+        return MemberListSubscription(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): MemberListSubscription {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: MemberListSubscription) = 8UL
+
+    override fun write(value: MemberListSubscription, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -16583,6 +17407,54 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
 
 
 /**
+ * A range of positions of the sorted member list, both ends included (`start` ≤ `end`):
+ * `{start: 0, end: 99}` is the first hundred.
+ */
+data class ListRange (
+    /**
+     * The first position (0-based).
+     */
+    var `start`: kotlin.UInt
+    , 
+    /**
+     * The last position, included.
+     */
+    var `end`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeListRange: FfiConverterRustBuffer<ListRange> {
+    override fun read(buf: ByteBuffer): ListRange {
+        return ListRange(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ListRange) = (
+            FfiConverterUInt.allocationSize(value.`start`) +
+            FfiConverterUInt.allocationSize(value.`end`)
+    )
+
+    override fun write(value: ListRange, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`start`, buf)
+            FfiConverterUInt.write(value.`end`, buf)
+    }
+}
+
+
+
+/**
  * A message the user sent, as a local echo.
  */
 data class LocalMessage (
@@ -16941,6 +17813,253 @@ public object FfiConverterTypeMemberInfo: FfiConverterRustBuffer<MemberInfo> {
             FfiConverterOptionalLong.write(value.`mutedUntilMs`, buf)
             FfiConverterSequenceString.write(value.`groups`, buf)
             FfiConverterMapStringString.write(value.`customFields`, buf)
+    }
+}
+
+
+
+/**
+ * One member at one position of the list.
+ */
+data class MemberListItem (
+    /**
+     * The member.
+     */
+    var `userId`: kotlin.String
+    , 
+    /**
+     * The name shown: the nickname in the community, else the profile's name, else the id.
+     */
+    var `displayName`: kotlin.String
+    , 
+    /**
+     * The section the member is shown in: their highest hoisted group; none for plain members.
+     */
+    var `groupId`: kotlin.String?
+    , 
+    /**
+     * Their presence as others see it.
+     */
+    var `status`: PresenceStatus
+    , 
+    /**
+     * Their avatar (empty for none).
+     */
+    var `avatarUrl`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMemberListItem: FfiConverterRustBuffer<MemberListItem> {
+    override fun read(buf: ByteBuffer): MemberListItem {
+        return MemberListItem(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterTypePresenceStatus.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MemberListItem) = (
+            FfiConverterString.allocationSize(value.`userId`) +
+            FfiConverterString.allocationSize(value.`displayName`) +
+            FfiConverterOptionalString.allocationSize(value.`groupId`) +
+            FfiConverterTypePresenceStatus.allocationSize(value.`status`) +
+            FfiConverterString.allocationSize(value.`avatarUrl`)
+    )
+
+    override fun write(value: MemberListItem, buf: ByteBuffer) {
+            FfiConverterString.write(value.`userId`, buf)
+            FfiConverterString.write(value.`displayName`, buf)
+            FfiConverterOptionalString.write(value.`groupId`, buf)
+            FfiConverterTypePresenceStatus.write(value.`status`, buf)
+            FfiConverterString.write(value.`avatarUrl`, buf)
+    }
+}
+
+
+
+/**
+ * One section of the list (a group, or the plain members), with its counts.
+ */
+data class MemberListSection (
+    /**
+     * The group; none for the members of no hoisted group.
+     */
+    var `groupId`: kotlin.String?
+    , 
+    /**
+     * Members in the section.
+     */
+    var `count`: kotlin.ULong
+    , 
+    /**
+     * Of them online.
+     */
+    var `online`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMemberListSection: FfiConverterRustBuffer<MemberListSection> {
+    override fun read(buf: ByteBuffer): MemberListSection {
+        return MemberListSection(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MemberListSection) = (
+            FfiConverterOptionalString.allocationSize(value.`groupId`) +
+            FfiConverterULong.allocationSize(value.`count`) +
+            FfiConverterULong.allocationSize(value.`online`)
+    )
+
+    override fun write(value: MemberListSection, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`groupId`, buf)
+            FfiConverterULong.write(value.`count`, buf)
+            FfiConverterULong.write(value.`online`, buf)
+    }
+}
+
+
+
+/**
+ * A followed member list: counts, sections and one window per range. The list is
+ * sorted by section (highest group first, plain members last), online before offline,
+ * then by name.
+ */
+data class MemberListSnapshot (
+    /**
+     * The community.
+     */
+    var `communityId`: kotlin.String
+    , 
+    /**
+     * Members in the list.
+     */
+    var `total`: kotlin.ULong
+    , 
+    /**
+     * Of them online.
+     */
+    var `online`: kotlin.ULong
+    , 
+    /**
+     * The sections in list order (empty ones left out).
+     */
+    var `sections`: List<MemberListSection>
+    , 
+    /**
+     * One window per followed range, in the order the ranges were asked for.
+     */
+    var `windows`: List<MemberListWindow>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMemberListSnapshot: FfiConverterRustBuffer<MemberListSnapshot> {
+    override fun read(buf: ByteBuffer): MemberListSnapshot {
+        return MemberListSnapshot(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceTypeMemberListSection.read(buf),
+            FfiConverterSequenceTypeMemberListWindow.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MemberListSnapshot) = (
+            FfiConverterString.allocationSize(value.`communityId`) +
+            FfiConverterULong.allocationSize(value.`total`) +
+            FfiConverterULong.allocationSize(value.`online`) +
+            FfiConverterSequenceTypeMemberListSection.allocationSize(value.`sections`) +
+            FfiConverterSequenceTypeMemberListWindow.allocationSize(value.`windows`)
+    )
+
+    override fun write(value: MemberListSnapshot, buf: ByteBuffer) {
+            FfiConverterString.write(value.`communityId`, buf)
+            FfiConverterULong.write(value.`total`, buf)
+            FfiConverterULong.write(value.`online`, buf)
+            FfiConverterSequenceTypeMemberListSection.write(value.`sections`, buf)
+            FfiConverterSequenceTypeMemberListWindow.write(value.`windows`, buf)
+    }
+}
+
+
+
+/**
+ * The items of the list at one followed range's positions (fewer than the range holds
+ * when the list ends inside it).
+ */
+data class MemberListWindow (
+    /**
+     * The range.
+     */
+    var `range`: ListRange
+    , 
+    /**
+     * The members at its positions, in list order.
+     */
+    var `items`: List<MemberListItem>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMemberListWindow: FfiConverterRustBuffer<MemberListWindow> {
+    override fun read(buf: ByteBuffer): MemberListWindow {
+        return MemberListWindow(
+            FfiConverterTypeListRange.read(buf),
+            FfiConverterSequenceTypeMemberListItem.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MemberListWindow) = (
+            FfiConverterTypeListRange.allocationSize(value.`range`) +
+            FfiConverterSequenceTypeMemberListItem.allocationSize(value.`items`)
+    )
+
+    override fun write(value: MemberListWindow, buf: ByteBuffer) {
+            FfiConverterTypeListRange.write(value.`range`, buf)
+            FfiConverterSequenceTypeMemberListItem.write(value.`items`, buf)
     }
 }
 
@@ -21180,6 +22299,321 @@ public object FfiConverterTypeLoginOutcome: FfiConverterRustBuffer<LoginOutcome>
 
 
 /**
+ * One change at a position of the list; apply the operations in order to the window
+ * whose range holds `index` (an `insert` pushes the window's last item out when full).
+ */
+sealed class MemberListOp {
+    
+    /**
+     * A member comes in at `index` (the items from there move down one).
+     */
+    data class Insert(
+        /**
+         * The position.
+         */
+        val `index`: kotlin.UInt, 
+        /**
+         * The member.
+         */
+        val `item`: dev.community.sdk.MemberListItem) : MemberListOp()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The member at `index` leaves the window (the items after it move up one).
+     */
+    data class Delete(
+        /**
+         * The position.
+         */
+        val `index`: kotlin.UInt) : MemberListOp()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The member at `index` changed in place (name, avatar, presence within its rank).
+     */
+    data class Update(
+        /**
+         * The position.
+         */
+        val `index`: kotlin.UInt, 
+        /**
+         * The member now.
+         */
+        val `item`: dev.community.sdk.MemberListItem) : MemberListOp()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMemberListOp : FfiConverterRustBuffer<MemberListOp>{
+    override fun read(buf: ByteBuffer): MemberListOp {
+        return when(buf.getInt()) {
+            1 -> MemberListOp.Insert(
+                FfiConverterUInt.read(buf),
+                FfiConverterTypeMemberListItem.read(buf),
+                )
+            2 -> MemberListOp.Delete(
+                FfiConverterUInt.read(buf),
+                )
+            3 -> MemberListOp.Update(
+                FfiConverterUInt.read(buf),
+                FfiConverterTypeMemberListItem.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: MemberListOp): ULong = when(value) {
+        is MemberListOp.Insert -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterUInt.allocationSize(value.`index`)
+                + FfiConverterTypeMemberListItem.allocationSize(value.`item`)
+            )
+        }
+        is MemberListOp.Delete -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterUInt.allocationSize(value.`index`)
+            )
+        }
+        is MemberListOp.Update -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterUInt.allocationSize(value.`index`)
+                + FfiConverterTypeMemberListItem.allocationSize(value.`item`)
+            )
+        }
+    }
+
+    override fun write(value: MemberListOp, buf: ByteBuffer) {
+        when(value) {
+            is MemberListOp.Insert -> {
+                buf.putInt(1)
+                FfiConverterUInt.write(value.`index`, buf)
+                FfiConverterTypeMemberListItem.write(value.`item`, buf)
+                Unit
+            }
+            is MemberListOp.Delete -> {
+                buf.putInt(2)
+                FfiConverterUInt.write(value.`index`, buf)
+                Unit
+            }
+            is MemberListOp.Update -> {
+                buf.putInt(3)
+                FfiConverterUInt.write(value.`index`, buf)
+                FfiConverterTypeMemberListItem.write(value.`item`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * One update of a member list subscription.
+ */
+sealed class MemberListUpdate {
+    
+    /**
+     * The whole state: the first update, and whenever the SDK subscribed again (new
+     * ranges after `set_ranges`, a new session, a subscriber far behind). Earlier
+     * windows are void.
+     */
+    data class Reset(
+        /**
+         * The list now.
+         */
+        val `snapshot`: dev.community.sdk.MemberListSnapshot) : MemberListUpdate()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Operations to apply to the windows, in order, with the counts and sections after
+     * them (no operations: only the counts changed). The subscription's `snapshot` has
+     * them applied already.
+     */
+    data class Changed(
+        /**
+         * Members in the list now.
+         */
+        val `total`: kotlin.ULong, 
+        /**
+         * Of them online.
+         */
+        val `online`: kotlin.ULong, 
+        /**
+         * The sections in list order.
+         */
+        val `sections`: List<dev.community.sdk.MemberListSection>, 
+        /**
+         * The operations, in order.
+         */
+        val `ops`: List<dev.community.sdk.MemberListOp>) : MemberListUpdate()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The server refused to follow the list again (e.g. the ranges no longer fit its
+     * limits); no update follows.
+     */
+    data class Failed(
+        /**
+         * Why.
+         */
+        val `error`: dev.community.sdk.ErrorInfo) : MemberListUpdate()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A newer member list subscription of this session took over (one community per
+     * session); no update follows.
+     */
+    object Replaced : MemberListUpdate()
+    
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMemberListUpdate : FfiConverterRustBuffer<MemberListUpdate>{
+    override fun read(buf: ByteBuffer): MemberListUpdate {
+        return when(buf.getInt()) {
+            1 -> MemberListUpdate.Reset(
+                FfiConverterTypeMemberListSnapshot.read(buf),
+                )
+            2 -> MemberListUpdate.Changed(
+                FfiConverterULong.read(buf),
+                FfiConverterULong.read(buf),
+                FfiConverterSequenceTypeMemberListSection.read(buf),
+                FfiConverterSequenceTypeMemberListOp.read(buf),
+                )
+            3 -> MemberListUpdate.Failed(
+                FfiConverterTypeErrorInfo.read(buf),
+                )
+            4 -> MemberListUpdate.Replaced
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: MemberListUpdate): ULong = when(value) {
+        is MemberListUpdate.Reset -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeMemberListSnapshot.allocationSize(value.`snapshot`)
+            )
+        }
+        is MemberListUpdate.Changed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterULong.allocationSize(value.`total`)
+                + FfiConverterULong.allocationSize(value.`online`)
+                + FfiConverterSequenceTypeMemberListSection.allocationSize(value.`sections`)
+                + FfiConverterSequenceTypeMemberListOp.allocationSize(value.`ops`)
+            )
+        }
+        is MemberListUpdate.Failed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeErrorInfo.allocationSize(value.`error`)
+            )
+        }
+        is MemberListUpdate.Replaced -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+    }
+
+    override fun write(value: MemberListUpdate, buf: ByteBuffer) {
+        when(value) {
+            is MemberListUpdate.Reset -> {
+                buf.putInt(1)
+                FfiConverterTypeMemberListSnapshot.write(value.`snapshot`, buf)
+                Unit
+            }
+            is MemberListUpdate.Changed -> {
+                buf.putInt(2)
+                FfiConverterULong.write(value.`total`, buf)
+                FfiConverterULong.write(value.`online`, buf)
+                FfiConverterSequenceTypeMemberListSection.write(value.`sections`, buf)
+                FfiConverterSequenceTypeMemberListOp.write(value.`ops`, buf)
+                Unit
+            }
+            is MemberListUpdate.Failed -> {
+                buf.putInt(3)
+                FfiConverterTypeErrorInfo.write(value.`error`, buf)
+                Unit
+            }
+            is MemberListUpdate.Replaced -> {
+                buf.putInt(4)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
  * The body of a message.
  */
 sealed class MessageContent {
@@ -24455,6 +25889,34 @@ public object FfiConverterSequenceTypeJoinRequest: FfiConverterRustBuffer<List<J
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeListRange: FfiConverterRustBuffer<List<ListRange>> {
+    override fun read(buf: ByteBuffer): List<ListRange> {
+        val len = buf.getInt()
+        return List<ListRange>(len) {
+            FfiConverterTypeListRange.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ListRange>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeListRange.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ListRange>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeListRange.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeLocalMessage: FfiConverterRustBuffer<List<LocalMessage>> {
     override fun read(buf: ByteBuffer): List<LocalMessage> {
         val len = buf.getInt()
@@ -24501,6 +25963,90 @@ public object FfiConverterSequenceTypeMemberInfo: FfiConverterRustBuffer<List<Me
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeMemberInfo.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeMemberListItem: FfiConverterRustBuffer<List<MemberListItem>> {
+    override fun read(buf: ByteBuffer): List<MemberListItem> {
+        val len = buf.getInt()
+        return List<MemberListItem>(len) {
+            FfiConverterTypeMemberListItem.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MemberListItem>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMemberListItem.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MemberListItem>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMemberListItem.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeMemberListSection: FfiConverterRustBuffer<List<MemberListSection>> {
+    override fun read(buf: ByteBuffer): List<MemberListSection> {
+        val len = buf.getInt()
+        return List<MemberListSection>(len) {
+            FfiConverterTypeMemberListSection.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MemberListSection>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMemberListSection.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MemberListSection>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMemberListSection.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeMemberListWindow: FfiConverterRustBuffer<List<MemberListWindow>> {
+    override fun read(buf: ByteBuffer): List<MemberListWindow> {
+        val len = buf.getInt()
+        return List<MemberListWindow>(len) {
+            FfiConverterTypeMemberListWindow.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MemberListWindow>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMemberListWindow.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MemberListWindow>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMemberListWindow.write(it, buf)
         }
     }
 }
@@ -24865,6 +26411,34 @@ public object FfiConverterSequenceTypeConversationListDiff: FfiConverterRustBuff
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeConversationListDiff.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeMemberListOp: FfiConverterRustBuffer<List<MemberListOp>> {
+    override fun read(buf: ByteBuffer): List<MemberListOp> {
+        val len = buf.getInt()
+        return List<MemberListOp>(len) {
+            FfiConverterTypeMemberListOp.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MemberListOp>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMemberListOp.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MemberListOp>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMemberListOp.write(it, buf)
         }
     }
 }
