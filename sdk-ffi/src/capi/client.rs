@@ -23,7 +23,7 @@ use crate::tokens::BlockingTokens;
 pub struct CsdkClient {
     pub(crate) client: community_sdk::Client,
     /// The followed member lists, by community (`csdk_community_set_member_list_ranges`).
-    pub(crate) member_lists: crate::capi::member_list::Registry,
+    pub(crate) member_lists: crate::capi::member_list_registry::Registry,
 }
 
 /// The client behind a handle (a cheap clone).

@@ -5,9 +5,8 @@
 //! callback gets `{"type":"replaced"}`). Ranges out of the server's limits fail with
 //! `CSDK_ERR_INVALID_MEMBER_LIST_RANGE` (5038).
 
-use std::collections::HashMap;
 use std::ffi::{c_char, c_void};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::Arc;
 
 use super::client::CsdkClient;
 use super::forward::{community_arg, read};
@@ -17,30 +16,6 @@ use super::support::{
 use crate::error::SdkError;
 use crate::member_list::MemberList;
 use crate::records::{ListRange, MemberListSnapshot};
-
-/// A client's followed member lists, by community (the subscription handles own them).
-#[derive(Debug, Default)]
-pub(crate) struct Registry(Mutex<HashMap<String, Weak<MemberList>>>);
-
-impl Registry {
-    fn put(&self, community_id: String, list: &Arc<MemberList>) {
-        let mut lists = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        lists.retain(|_, list| list.strong_count() > 0);
-        lists.insert(community_id, Arc::downgrade(list));
-    }
-
-    fn get(&self, community_id: &str) -> Result<Arc<MemberList>, SdkError> {
-        let lists = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        lists
-            .get(community_id)
-            .and_then(Weak::upgrade)
-            .ok_or_else(|| {
-                SdkError::invalid_argument(
-                    "no member list subscription of this community (csdk_community_subscribe_member_list)",
-                )
-            })
-    }
-}
 
 /// The member list subscription of `community_id`.
 ///

@@ -25,6 +25,7 @@ pub mod codes;
 mod community;
 mod forward;
 pub(crate) mod member_list;
+pub(crate) mod member_list_registry;
 #[rustfmt::skip]
 mod generated;
 mod people;
