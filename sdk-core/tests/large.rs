@@ -195,10 +195,10 @@ impl Server {
                                 }
                             }
                         };
-                        if let Some(frame) = reply {
-                            if ws.send(wire(&frame, deflate)).await.is_err() {
-                                return;
-                            }
+                        if let Some(frame) = reply
+                            && ws.send(wire(&frame, deflate)).await.is_err()
+                        {
+                            return;
                         }
                     }
                 }
