@@ -34,11 +34,13 @@ check() { # description command...
   if "$@"; then pass "$what"; else fail "$what"; fi
 }
 
-# What the checks need, idempotently: pkg-config and the venv module (Debian packages),
+# What the checks need, idempotently: pkg-config, CMake (find_package of the C package) and
+# the venv module (Debian packages),
 # kotlinc and JNA (tests/install-tools.sh), Mono (tests/csharp.sh installs it; optional here).
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 need_apt=()
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+command -v cmake >/dev/null || need_apt+=(cmake)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
