@@ -38,7 +38,7 @@ const CACHE_CHANNELS: usize = 10_000;
 pub(crate) struct ViewerCache {
     entries: Mutex<HashMap<ChannelId, (i64, Audience)>>,
     /// The holders of mentioned groups in large communities (`super::large`).
-    pub holders: super::large::HolderCache,
+    pub holders: super::holders::HolderCache,
 }
 
 impl ViewerCache {

@@ -16,6 +16,7 @@ mod conversations;
 mod edits;
 mod fields;
 mod groups;
+mod holders;
 mod large;
 mod live;
 mod members;
