@@ -2,7 +2,7 @@
 //! indexing received messages.
 //!
 //! ```text
-//! cargo run --release -p community-sdk --example search_bench
+//! cargo run --release -p community-sdk --example local_search_bench
 //! ```
 //!
 //! Data: texts of 3–24 words drawn from a Zipf vocabulary (50,000 words, exponent 1.05,
