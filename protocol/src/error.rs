@@ -84,6 +84,8 @@ error_codes! {
     ALREADY_LOGGED_IN = 2005, "already_logged_in";
     /// The user id is empty or too long (≤ 64 bytes, no control characters).
     INVALID_USER_ID = 2006, "invalid_user_id";
+    /// The admin HTTP API was called without the deployment's admin key, or a wrong one.
+    ADMIN_KEY_INVALID = 2007, "admin_key_invalid";
 
     /// No such community (or the caller may not know it exists).
     COMMUNITY_NOT_FOUND = 3000, "community_not_found";
@@ -160,6 +162,8 @@ error_codes! {
     BLOCKED = 4017, "blocked";
     /// The user does not take conversations from the caller (their `dm_policy`).
     DM_NOT_ALLOWED = 4018, "dm_not_allowed";
+    /// The deployment's content check (its before-send webhook) refused the message.
+    MESSAGE_REJECTED = 4019, "message_rejected";
 
     /// Community name over 300 characters (or empty).
     NAME_TOO_LONG = 5000, "name_too_long";
@@ -241,6 +245,8 @@ error_codes! {
     /// Member list ranges that cannot be followed: none, too many, too long, reversed or
     /// overlapping.
     INVALID_MEMBER_LIST_RANGE = 5038, "invalid_member_list_range";
+    /// A push token that cannot be registered: empty, too long, control characters.
+    INVALID_PUSH_TOKEN = 5039, "invalid_push_token";
 
     /// An unexpected server failure; the request may be retried.
     INTERNAL = 9000, "internal";

@@ -19,6 +19,7 @@
 //! - [`thread`]: threads, the third level, and the digest their first message shows.
 //! - [`focus`]: the place a session shows, which picks a large community's fast path.
 //! - [`member_list`]: the lazy member list: followed ranges and their operations.
+//! - [`push`]: push tokens a device registers for offline pushes.
 //! - [`search`]: the search query language, the text an index holds, snippets, and the
 //!   search operations' records.
 //! - [`permissions`]: flags, permission groups, overrides, and the one computation of
@@ -41,6 +42,7 @@ pub mod message;
 pub mod model;
 pub mod people;
 pub mod permissions;
+pub mod push;
 pub mod request;
 pub mod response;
 pub mod search;

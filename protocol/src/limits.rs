@@ -103,6 +103,10 @@ pub struct Limits {
     pub member_list_max_ranges: usize,
     /// Positions in one followed range.
     pub member_list_range_items: usize,
+    /// A push token, in bytes.
+    pub push_token_bytes: usize,
+    /// Push tokens one user keeps (registering one more forgets the least recent).
+    pub max_push_tokens_per_user: usize,
 }
 
 impl Default for Limits {
@@ -153,6 +157,8 @@ impl Default for Limits {
             activity_interval_ms: 1_000,
             member_list_max_ranges: 5,
             member_list_range_items: 200,
+            push_token_bytes: 1_024,
+            max_push_tokens_per_user: 10,
         }
     }
 }
@@ -218,6 +224,10 @@ pub mod ceilings {
     pub const MEMBER_LIST_MAX_RANGES: usize = 10;
     /// Positions in one followed member list range.
     pub const MEMBER_LIST_RANGE_ITEMS: usize = 1_000;
+    /// A push token, in bytes.
+    pub const PUSH_TOKEN_BYTES: usize = 4_096;
+    /// Push tokens one user keeps.
+    pub const MAX_PUSH_TOKENS_PER_USER: usize = 100;
 }
 
 /// A configured limit outside its allowed range.
@@ -388,6 +398,16 @@ impl Limits {
                 "member_list_range_items",
                 self.member_list_range_items,
                 ceilings::MEMBER_LIST_RANGE_ITEMS,
+            ),
+            (
+                "push_token_bytes",
+                self.push_token_bytes,
+                ceilings::PUSH_TOKEN_BYTES,
+            ),
+            (
+                "max_push_tokens_per_user",
+                self.max_push_tokens_per_user,
+                ceilings::MAX_PUSH_TOKENS_PER_USER,
             ),
         ] {
             within(field, size(value), 1, size(ceiling))?;

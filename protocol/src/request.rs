@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::focus::{Focus, Focused};
+use crate::push::{RegisterPushToken, UnregisterPushToken};
 use crate::member_list::{MemberList, SubscribeMemberList};
 use crate::model::*;
 use crate::people::{DmPolicy, PresenceStatus, Profile};
@@ -328,6 +329,13 @@ requests! {
     SubscribeMemberList(SubscribeMemberList) = "subscribe_member_list" => MemberList(MemberList),
     /// Stop following the member list.
     UnsubscribeMemberList(Empty) = "unsubscribe_member_list" => Ok,
+
+    // Push
+    /// Register this device's push token for offline pushes (moves it from any other
+    /// user; the user's least recent token is forgotten past the limit).
+    RegisterPushToken(RegisterPushToken) = "register_push_token" => Ok,
+    /// Forget one of the caller's push tokens (no error when it is unknown).
+    UnregisterPushToken(UnregisterPushToken) = "unregister_push_token" => Ok,
 }
 
 /// The answer to `join_community`: a `community` response when the caller joined, a
