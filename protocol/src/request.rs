@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::focus::{Focus, Focused};
-use crate::push::{RegisterPushToken, UnregisterPushToken};
 use crate::member_list::{MemberList, SubscribeMemberList};
 use crate::model::*;
 use crate::people::{DmPolicy, PresenceStatus, Profile};
 use crate::permissions::{Group, Override, Permissions};
+use crate::push::{RegisterPushToken, UnregisterPushToken};
 use crate::response::*;
 use crate::search::{
     ChannelMatches, CommunityMatches, SearchChannels, SearchCommunities, SearchMessages, SearchPage,

@@ -6,6 +6,7 @@ use community_protocol::member_list::{
     ListRange, MemberList, MemberListItem, MemberListOp, MemberListRange, MemberListSection,
     SubscribeMemberList,
 };
+use community_protocol::push::{PushPlatform, RegisterPushToken, UnregisterPushToken};
 use community_protocol::request::Empty;
 use community_protocol::*;
 
@@ -53,6 +54,13 @@ pub fn requests() -> Vec<Request> {
             ranges: vec![ListRange::new(0, 99), ListRange::new(100, 199)],
         }),
         Request::UnsubscribeMemberList(Empty {}),
+        Request::RegisterPushToken(RegisterPushToken {
+            platform: PushPlatform::Fcm,
+            token: "fcm-3f9a0c7e".to_owned(),
+        }),
+        Request::UnregisterPushToken(UnregisterPushToken {
+            token: "fcm-3f9a0c7e".to_owned(),
+        }),
     ]
 }
 

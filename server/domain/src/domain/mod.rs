@@ -25,6 +25,7 @@ mod messages;
 mod overrides;
 mod pins;
 mod profiles;
+mod push;
 mod reactions;
 mod reads;
 mod search;
@@ -253,6 +254,8 @@ impl Domain {
             Request::UnblockUser(p) => {
                 self.write(op, caller, |cx| conversations::policy::unblock(cx, p))
             }
+            Request::RegisterPushToken(p) => self.write(op, caller, |cx| push::register(cx, p)),
+            Request::UnregisterPushToken(p) => self.write(op, caller, |cx| push::unregister(cx, p)),
             // Presence, typing and voice live in the transport's memory: it answers them
             // itself (with the reads of `live`), so they never reach this point.
             Request::SetPresence(_)
@@ -318,6 +321,16 @@ impl Domain {
                 deliveries: cx.deliveries,
             })
         })
+    }
+
+    /// The user's push tokens, most recently registered first (the push hand-off reads
+    /// them for a user with no online session).
+    pub fn push_tokens(
+        &self,
+        user_id: &UserId,
+    ) -> Result<Vec<community_protocol::push::PushToken>, ApiError> {
+        self.store
+            .read("push_tokens", |tx| Ok(tx.push_tokens(user_id)?))
     }
 
     /// Records that a user exists (the transport calls it at every login): people

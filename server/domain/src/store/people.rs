@@ -1,5 +1,5 @@
 //! Storage of people: the users the server knows, direct and group conversations with
-//! their participants, DM policies, blocks and profiles ([`ConversationStore`],
+//! their participants, DM policies, blocks, profiles and push tokens ([`ConversationStore`],
 //! [`PeopleStore`]).
 //!
 //! A conversation's message stream is a `channels` row of the reserved community `@me`
@@ -11,6 +11,8 @@
 use community_protocol::{
     ChannelId, ConversationInfo, ConversationKind, DmPolicy, Profile, TimestampMs, UserId,
 };
+
+use community_protocol::push::PushToken;
 
 use super::StoreResult;
 
@@ -100,4 +102,18 @@ pub trait PeopleStore {
     fn profile(&self, user_id: &UserId) -> StoreResult<Option<Profile>>;
     /// Stores the user's profile (replacing it).
     fn put_profile(&self, profile: &Profile) -> StoreResult<()>;
+    /// Registers a push token to the user at `at_ms`: taken from any other user, renewed
+    /// when the user had it; past `keep` tokens the user's least recently registered ones
+    /// are forgotten.
+    fn put_push_token(
+        &self,
+        user_id: &UserId,
+        token: &PushToken,
+        at_ms: TimestampMs,
+        keep: usize,
+    ) -> StoreResult<()>;
+    /// Forgets one of the user's push tokens. False when the user had no such token.
+    fn delete_push_token(&self, user_id: &UserId, token: &str) -> StoreResult<bool>;
+    /// The user's push tokens, most recently registered first.
+    fn push_tokens(&self, user_id: &UserId) -> StoreResult<Vec<PushToken>>;
 }

@@ -20,6 +20,7 @@ mod membership;
 mod messages;
 mod overrides;
 mod profiles;
+mod push;
 mod reactions;
 mod reads;
 mod search;

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use community_protocol::push::{PushPlatform, PushToken};
 use community_protocol::{DmPolicy, Profile, TimestampMs, UserId};
 use rusqlite::{OptionalExtension, params};
 
@@ -170,5 +171,68 @@ impl PeopleStore for SqliteTx<'_> {
                 profile.updated_at_ms,
             ])?;
         Ok(())
+    }
+
+    fn put_push_token(
+        &self,
+        user_id: &UserId,
+        token: &PushToken,
+        at_ms: TimestampMs,
+        keep: usize,
+    ) -> StoreResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO push_tokens (token, user_id, platform, registered_at_ms)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (token) DO UPDATE SET user_id = excluded.user_id,
+                        platform = excluded.platform,
+                        registered_at_ms = excluded.registered_at_ms",
+            )?
+            .execute(params![
+                token.token,
+                user_id.as_str(),
+                token.platform.as_str(),
+                at_ms
+            ])?;
+        // Least recent first past `keep` (ties: the token's text, so the choice is stable).
+        self.conn
+            .prepare_cached(
+                "DELETE FROM push_tokens WHERE user_id = ?1 AND token NOT IN (
+                     SELECT token FROM push_tokens WHERE user_id = ?1
+                     ORDER BY registered_at_ms DESC, token DESC LIMIT ?2)",
+            )?
+            .execute(params![
+                user_id.as_str(),
+                i64::try_from(keep).unwrap_or(i64::MAX)
+            ])?;
+        Ok(())
+    }
+
+    fn delete_push_token(&self, user_id: &UserId, token: &str) -> StoreResult<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("DELETE FROM push_tokens WHERE user_id = ?1 AND token = ?2")?
+            .execute(params![user_id.as_str(), token])?
+            > 0)
+    }
+
+    fn push_tokens(&self, user_id: &UserId) -> StoreResult<Vec<PushToken>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT platform, token FROM push_tokens WHERE user_id = ?1
+             ORDER BY registered_at_ms DESC, token DESC",
+        )?;
+        let rows = statement.query_map([user_id.as_str()], |row| {
+            let platform: String = row.get(0)?;
+            Ok((platform, row.get::<_, String>(1)?))
+        })?;
+        let mut tokens = Vec::new();
+        for row in rows {
+            let (platform, token) = row?;
+            // A platform this build does not know (written by a newer one) is skipped.
+            if let Some(platform) = PushPlatform::parse(&platform) {
+                tokens.push(PushToken { platform, token });
+            }
+        }
+        Ok(tokens)
     }
 }

@@ -17,6 +17,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     V5_PEOPLE,
     V6_SEARCH,
     V7_DEFERRED_SEARCH,
+    V8_PUSH_TOKENS,
 ];
 
 /// The schema version this build writes.
@@ -594,4 +595,16 @@ CREATE TRIGGER search_pending_delete AFTER DELETE ON messages
 BEGIN
     INSERT INTO search_pending (channel_id, seq) VALUES (OLD.channel_id, OLD.seq);
 END;
+"#;
+
+/// Version 8: push tokens. A token belongs to one device, so to one user at a time (the
+/// token is the key); a user's tokens are read newest first when a push is handed over.
+const V8_PUSH_TOKENS: &str = r#"
+CREATE TABLE push_tokens (
+    token             TEXT PRIMARY KEY NOT NULL,
+    user_id           TEXT NOT NULL,
+    platform          TEXT NOT NULL,
+    registered_at_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX push_tokens_by_user ON push_tokens (user_id, registered_at_ms);
 "#;
