@@ -93,6 +93,9 @@ pub struct ServerConfig {
     /// already, and the user goes offline at once. Never longer than one heartbeat timeout
     /// (twice `heartbeat_interval`: a longer value is cut to it); 5 s by default.
     pub presence_grace: Duration,
+    /// Calls to the app's backend: before-send, after-events, push hand-off (none by
+    /// default; docs/WEBHOOKS.md).
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 impl ServerConfig {
@@ -122,6 +125,7 @@ impl ServerConfig {
             max_connections: 10_000,
             thread_digest_interval: Duration::from_secs(3),
             presence_grace: crate::hub::DEFAULT_PRESENCE_GRACE,
+            webhooks: crate::webhooks::WebhookConfig::default(),
         }
     }
 

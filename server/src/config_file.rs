@@ -68,6 +68,78 @@ pub struct ConfigFile {
     /// defaults.
     #[serde(default)]
     pub limits: toml::Table,
+    /// `ServerConfig::webhooks`.
+    #[serde(default)]
+    pub webhooks: WebhooksFile,
+}
+
+/// The `[webhooks]` table (`crate::webhooks::WebhookConfig`); every key optional.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksFile {
+    /// `before_send_url`: `http://host:port/path`.
+    pub before_send_url: Option<String>,
+    /// `before_send_timeout`, in milliseconds.
+    pub before_send_timeout_ms: Option<u64>,
+    /// `before_send_default`: `"allow"` or `"reject"`.
+    pub before_send_default: Option<String>,
+    /// `events_url`.
+    pub events_url: Option<String>,
+    /// `event_retry_delays`, in milliseconds.
+    pub event_retry_delays_ms: Option<Vec<u64>>,
+    /// `request_timeout`, in milliseconds.
+    pub request_timeout_ms: Option<u64>,
+    /// `push_url`.
+    pub push_url: Option<String>,
+    /// `secret` (else `<data_dir>/webhook.secret`).
+    pub secret: Option<String>,
+}
+
+impl WebhooksFile {
+    /// Applies the keys present to `config`; a bad URL or default names its key.
+    pub fn apply(self, config: &mut crate::webhooks::WebhookConfig) -> Result<(), ServerError> {
+        use crate::webhooks::{BeforeSendDefault, HookUrl};
+        let url = |field: &str, text: Option<String>| -> Result<Option<HookUrl>, ServerError> {
+            text.map(|text| {
+                HookUrl::parse(&text).map_err(|reason| ServerError::InvalidConfig {
+                    field: format!("webhooks.{field}"),
+                    reason,
+                })
+            })
+            .transpose()
+        };
+        if let Some(found) = url("before_send_url", self.before_send_url)? {
+            config.before_send_url = Some(found);
+        }
+        if let Some(found) = url("events_url", self.events_url)? {
+            config.events_url = Some(found);
+        }
+        if let Some(found) = url("push_url", self.push_url)? {
+            config.push_url = Some(found);
+        }
+        set(
+            &mut config.before_send_timeout,
+            self.before_send_timeout_ms.map(Duration::from_millis),
+        );
+        set(
+            &mut config.request_timeout,
+            self.request_timeout_ms.map(Duration::from_millis),
+        );
+        if let Some(delays) = self.event_retry_delays_ms {
+            config.event_retry_delays = delays.into_iter().map(Duration::from_millis).collect();
+        }
+        if let Some(text) = self.before_send_default {
+            config.before_send_default =
+                BeforeSendDefault::parse(&text).ok_or_else(|| ServerError::InvalidConfig {
+                    field: "webhooks.before_send_default".into(),
+                    reason: format!("{text:?} is neither \"allow\" nor \"reject\""),
+                })?;
+        }
+        if self.secret.is_some() {
+            config.secret = self.secret;
+        }
+        Ok(())
+    }
 }
 
 impl ConfigFile {
@@ -160,6 +232,7 @@ impl ConfigFile {
             &mut config.presence_grace,
             self.presence_grace_ms.map(Duration::from_millis),
         );
+        self.webhooks.apply(&mut config.webhooks)?;
         config.validate()?;
         Ok(config)
     }
@@ -300,5 +373,48 @@ mod tests {
         assert!(matches!(error, ServerError::ConfigFile { .. }), "{error:?}");
         assert!(error.to_string().contains("bad.toml"), "{error}");
         assert!(error.to_string().contains("nonsense"), "{error}");
+    }
+
+    #[test]
+    fn the_webhooks_table_is_read_and_checked() {
+        let config = ConfigFile::parse(
+            "[webhooks]\nbefore_send_url = \"http://127.0.0.1:9/check\"\n\
+             before_send_timeout_ms = 250\nbefore_send_default = \"reject\"\n\
+             event_retry_delays_ms = [10, 20]\npush_url = \"http://backend/push\"\n",
+        )
+        .unwrap()
+        .into_config()
+        .unwrap();
+        let hooks = &config.webhooks;
+        assert_eq!(
+            hooks.before_send_url.as_ref().map(|u| u.to_string()),
+            Some("http://127.0.0.1:9/check".to_owned())
+        );
+        assert_eq!(hooks.before_send_timeout, Duration::from_millis(250));
+        assert_eq!(
+            hooks.before_send_default,
+            crate::webhooks::BeforeSendDefault::Reject
+        );
+        assert_eq!(
+            hooks.event_retry_delays,
+            vec![Duration::from_millis(10), Duration::from_millis(20)]
+        );
+        assert!(hooks.events_url.is_none());
+        for (text, field) in [
+            (
+                "[webhooks]\npush_url = \"https://x/\"\n",
+                "webhooks.push_url",
+            ),
+            (
+                "[webhooks]\nbefore_send_default = \"maybe\"\n",
+                "webhooks.before_send_default",
+            ),
+        ] {
+            assert_eq!(
+                field_of(ConfigFile::parse(text).unwrap().into_config()),
+                field
+            );
+        }
+        assert!(ConfigFile::parse("[webhooks]\nurl = \"http://x/\"\n").is_err());
     }
 }

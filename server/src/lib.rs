@@ -28,6 +28,8 @@
 //! - `large`: focus and the lazy member list of large communities (§22).
 //! - `http`: `/healthz` and the `/ws` upgrade.
 //! - `server`: [`RunningServer`] (start, shutdown, kill) and [`issue_token`].
+//! - [`webhooks`]: calls to the app's backend (before-send, after-events, push hand-off):
+//!   configuration, signing secret, HTTP client.
 //! - [`cli`]: the `community-server` command line.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
@@ -44,6 +46,7 @@ mod server;
 mod shared;
 mod sockets;
 pub mod token;
+pub mod webhooks;
 
 pub use config::ServerConfig;
 pub use error::ServerError;

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::shared::{RunState, Shared};
 use crate::token::{TokenKey, unix_now};
+use crate::webhooks::WebhookSecret;
 use crate::{ServerConfig, ServerError, http, listener};
 
 /// A server running in the background tasks of the current tokio runtime.
@@ -40,19 +41,24 @@ impl RunningServer {
         config.validate()?;
         let data_dir = config.data_dir.clone();
         let limits = config.limits.clone();
+        let hook_secret = config.webhooks.secret.clone();
         let opened = tokio::task::spawn_blocking(move || -> Result<_, ServerError> {
             let tokens = TokenKey::load_or_create(&data_dir)?;
+            let hook_secret = match &hook_secret {
+                Some(secret) => WebhookSecret::new(secret.as_bytes()),
+                None => WebhookSecret::load_or_create(&data_dir)?,
+            };
             let domain = Domain::open(&data_dir, limits)?;
             // Which communities are large (§9.5); the hub keeps it up to date from here.
             let large = domain.large_community_ids().unwrap_or_else(|error| {
                 tracing::error!(%error, "large communities not read; learnt as they change");
                 Vec::new()
             });
-            Ok((tokens, domain, large))
+            Ok((tokens, domain, large, hook_secret))
         })
         .await
         .map_err(|e| ServerError::Task(e.to_string()))?;
-        let (tokens, domain, large) = opened?;
+        let (tokens, domain, large, hook_secret) = opened?;
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -64,7 +70,7 @@ impl RunningServer {
             addr: config.listen,
             source,
         })?;
-        let shared = Arc::new(Shared::new(config, domain, tokens));
+        let shared = Arc::new(Shared::new(config, domain, tokens).with_webhook_secret(hook_secret));
         shared.hub.note_large(large.into_iter().map(|c| (c, true)));
         let app = http::router(Arc::clone(&shared));
         let serve = tokio::spawn(listener::serve(listener, app, Arc::clone(&shared)));

@@ -38,6 +38,7 @@ use crate::hub::outbox::Coalescer;
 use crate::hub::{Hub, JoinRefused, LiveConfig, Session, TypingKey};
 use crate::sockets::SocketCount;
 use crate::token::TokenKey;
+use crate::webhooks::{Hooks, WebhookSecret};
 
 /// The life cycle of a server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +116,8 @@ pub(crate) struct Shared {
     pub sockets: SocketCount,
     /// Coalesces the writers' event wake-ups under load.
     pub coalescer: Arc<Coalescer>,
+    /// Calls to the app's backend (configuration, secret, HTTP client).
+    pub hooks: Arc<Hooks>,
     order: Ordering,
 }
 
@@ -142,6 +145,12 @@ impl Shared {
                 .presence_grace
                 .min(config.heartbeat_interval.saturating_mul(2)),
         ));
+        // Until the data directory's secret is given (`with_webhook_secret`), the
+        // configured one, or an empty key.
+        let hooks = Arc::new(Hooks::new(
+            config.webhooks.clone(),
+            WebhookSecret::new(config.webhooks.secret.clone().unwrap_or_default()),
+        ));
         Self {
             config,
             domain,
@@ -151,8 +160,15 @@ impl Shared {
             connections: ConnectionCount::default(),
             sockets: SocketCount::default(),
             coalescer: Arc::new(Coalescer::new(COALESCE_WINDOW, COALESCE_WINDOW_MAX)),
+            hooks,
             order: Ordering::default(),
         }
+    }
+
+    /// Signs webhook requests with `secret` (the data directory's, read at start).
+    pub fn with_webhook_secret(mut self, secret: WebhookSecret) -> Self {
+        self.hooks = Arc::new(Hooks::new(self.config.webhooks.clone(), secret));
+        self
     }
 
     /// Runs a request of `session`'s user in the domain (on a blocking thread), applies
