@@ -6,6 +6,7 @@
 //! gap and no repeat, so every test that reads events also checks that invariant.
 #![allow(dead_code)]
 
+pub mod hooks;
 pub mod large;
 
 use std::collections::{BTreeMap, VecDeque};
