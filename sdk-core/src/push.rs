@@ -11,8 +11,10 @@
 //! failures (connection, server trouble) leave the work for the next attempt; a
 //! permanent refusal forgets the token (logged).
 //!
-//! [`unregister_at_logout`] is what `logout` does first: it asks the server to forget the
-//! token while the session still exists (best effort, bounded), then the store forgets it.
+//! [`unregister_at_logout`] is what `logout` does first: the store forgets the token and
+//! the server is asked to forget it while the session still exists (best effort,
+//! bounded); a token the server could not be told about stays queued for this user's next
+//! login on this device.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -175,31 +177,48 @@ pub(crate) async fn unregister_on_server(
         .await
 }
 
-/// At logout, before the session ends: asks the server to forget this device's token
-/// and the queued ones (when connected and synced; at most [`LOGOUT_BUDGET`]), then
-/// forgets them in the store whatever the server said. Best effort: errors are logged.
+/// At logout, before the session ends: forgets this device's token and asks the server to
+/// forget it and the other queued ones (when connected and synced; at most
+/// [`LOGOUT_BUDGET`]). Best effort: a token the server could not be told about stays
+/// queued, and the push hook unregisters it after this user's next login on this device
+/// (unless the app registers it again). Errors are logged.
 pub(crate) async fn unregister_at_logout(
     store: &Store,
     connection: Option<&ConnectionHandle>,
     ready: bool,
 ) {
-    let mut tokens = store.push_to_unregister().await.unwrap_or_default();
-    if let Ok(Some(record)) = store.push_token().await {
-        tokens.push(record.token);
+    match store.push_token().await {
+        Ok(Some(record)) => {
+            if let Err(error) = store.push_remove(record.token, true).await {
+                tracing::warn!(%error, "cannot forget the push token at logout");
+            }
+        }
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, "cannot read the push token at logout"),
     }
-    if let (Some(connection), true) = (connection, ready && !tokens.is_empty()) {
-        let all = async {
-            for token in &tokens {
-                if let Err(error) = unregister_on_server(connection, token).await {
-                    tracing::info!(%error, "could not unregister the push token at logout");
+    let Some(connection) = connection.filter(|_| ready) else {
+        return;
+    };
+    let queued = store.push_to_unregister().await.unwrap_or_default();
+    let all = async {
+        for token in queued {
+            match unregister_on_server(connection, &token).await {
+                Err(error) if transient(&error) => {
+                    tracing::info!(%error, "could not unregister a push token at logout");
+                    return;
+                }
+                result => {
+                    if let Err(error) = result {
+                        tracing::info!(%error, "the server refused to unregister a push token");
+                    }
+                    if let Err(error) = store.push_unregistered(token).await {
+                        tracing::warn!(%error, "cannot note an unregistered push token");
+                    }
                 }
             }
-        };
-        if tokio::time::timeout(LOGOUT_BUDGET, all).await.is_err() {
-            tracing::info!("unregistering the push token at logout took too long");
         }
-    }
-    if let Err(error) = store.push_clear().await {
-        tracing::warn!(%error, "cannot forget the push token at logout");
+    };
+    if tokio::time::timeout(LOGOUT_BUDGET, all).await.is_err() {
+        tracing::info!("unregistering the push token at logout took too long");
     }
 }

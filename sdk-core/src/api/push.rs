@@ -9,7 +9,8 @@
 //! transient failures). Registering the token the server already has in this session is
 //! answered without a request. A token replaced by another one is unregistered on the
 //! server. At [`Client::logout`] the SDK unregisters the token before the session ends
-//! (best effort, a few seconds at most) and forgets it: register it again after the next
+//! (best effort, a few seconds at most; when that fails it is unregistered after the
+//! user's next login on this device) and forgets it: register it again after the next
 //! login.
 
 use community_protocol::push::{PushPlatform, check_push_token};

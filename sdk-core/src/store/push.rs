@@ -164,16 +164,6 @@ impl Store {
         })
         .await
     }
-
-    /// Forgets every push token (at logout).
-    pub async fn push_clear(&self) -> StoreResult<()> {
-        let span = tracing::debug_span!("store.push_clear");
-        self.write(span, |c| {
-            c.execute_batch("DELETE FROM push_token; DELETE FROM push_unregister;")?;
-            Ok(())
-        })
-        .await
-    }
 }
 
 #[cfg(test)]
@@ -229,8 +219,5 @@ mod tests {
         );
         store.push_unregistered("b".into()).await.unwrap();
         assert!(store.push_to_unregister().await.unwrap().is_empty());
-        store.push_set(PushPlatform::Hms, "d".into()).await.unwrap();
-        store.push_clear().await.unwrap();
-        assert_eq!(store.push_token().await.unwrap(), None);
     }
 }
