@@ -84,6 +84,9 @@
 // The user id is empty or too long (≤ 64 bytes, no control characters).
 #define CSDK_ERR_INVALID_USER_ID 2006
 
+// The admin HTTP API was called without the deployment's admin key, or a wrong one.
+#define CSDK_ERR_ADMIN_KEY_INVALID 2007
+
 // No such community (or the caller may not know it exists).
 #define CSDK_ERR_COMMUNITY_NOT_FOUND 3000
 
@@ -193,6 +196,9 @@
 
 // The user does not take conversations from the caller (their DM policy).
 #define CSDK_ERR_DM_NOT_ALLOWED 4018
+
+// The deployment's content check (its before-send webhook) refused the message.
+#define CSDK_ERR_MESSAGE_REJECTED 4019
 
 // Community name over 300 characters (or empty).
 #define CSDK_ERR_NAME_TOO_LONG 5000
@@ -312,6 +318,10 @@
 // Member list ranges out of the limits: none or more than `member_list_max_ranges`, one
 // longer than `member_list_range_items` positions, `start` after `end`, or overlapping.
 #define CSDK_ERR_INVALID_MEMBER_LIST_RANGE 5038
+
+// A push token that cannot be registered: empty, longer than `push_token_bytes`, control
+// characters or surrounding whitespace.
+#define CSDK_ERR_INVALID_PUSH_TOKEN 5039
 
 // An unexpected server failure; the request may be retried.
 #define CSDK_ERR_INTERNAL 9000
@@ -683,12 +693,31 @@ int32_t csdk_client_unread_totals(const struct CsdkClient *client, char **out_js
 // (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_client_unread(const struct CsdkClient *client, char **out_json);
 
-// Logs out: ends the session on the server and forgets it (the cache stays on disk).
+// Logs out: unregisters the push token (best effort), ends the session on the server and forgets it (the cache stays on disk).
 //
 // # Safety
 // `client` is a live handle; the string arguments are NUL-terminated
 // (or NULL where allowed); out pointers are NULL or writable.
 int32_t csdk_client_logout(const struct CsdkClient *client);
+
+// Registers this device's push token for offline pushes. Checked first (1 to `push_token_bytes` bytes, no control characters, no surrounding whitespace), else `invalid_push_token` (5039). Succeeds once the SDK holds the token and the server has it, or will get it after the next login (not logged in yet, offline, or a transient failure): it is kept in the cache. Registering the same token again is free; a replaced token is unregistered. `logout` unregisters it.
+//
+// `platform`: a `PushPlatform` name, e.g. as in the JSON records.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_register_push_token(const struct CsdkClient *client,
+                                        const char *platform,
+                                        const char *token);
+
+// Unregisters a push token of this device's (checked like `register_push_token`'s, `invalid_push_token`): forgotten at once, and the server asked now when synced, else after the next login. An unknown token is no error.
+//
+// # Safety
+// `client` is a live handle; the string arguments are NUL-terminated
+// (or NULL where allowed); out pointers are NULL or writable.
+int32_t csdk_client_unregister_push_token(const struct CsdkClient *client,
+                                          const char *token);
 
 // Sends a new token now; returns its expiry.
 //

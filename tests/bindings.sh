@@ -127,6 +127,16 @@ else
   "$WORK/c/member_list" | tee "$WORK/c/member_list.log"
 fi
 expect_summary "$WORK/c/member_list.log"
+# Push tokens.
+gcc $CFLAGS bindings/c/test_push.c -L "$TARGET/debug" -lcommunity_sdk_ffi \
+  -Wl,-rpath,"$TARGET/debug" -o "$WORK/c/push"
+if command -v valgrind >/dev/null; then
+  valgrind --quiet --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
+    --error-exitcode=1 "$WORK/c/push" | tee "$WORK/c/push.log"
+else
+  "$WORK/c/push" | tee "$WORK/c/push.log"
+fi
+expect_summary "$WORK/c/push.log"
 "$WORK/c/quickstart"
 
 step "Python (asyncio, unittest)"
@@ -134,7 +144,7 @@ PYPKG=$WORK/python
 mkdir -p "$PYPKG"
 cp -r bindings/python/community_sdk "$PYPKG/"
 cp "$LIB" "$PYPKG/community_sdk/generated/"
-(cd bindings/python/tests && PYTHONPATH=$PYPKG python3 -m unittest -v test_bindings test_member_list)
+(cd bindings/python/tests && PYTHONPATH=$PYPKG python3 -m unittest -v test_bindings test_member_list test_push)
 PYTHONPATH=$PYPKG python3 examples/python/quickstart.py
 
 step "Kotlin (kotlinc, JVM + JNA)"
@@ -143,7 +153,8 @@ KCP=$JNA_JAR:$KOTLIN_LIB/kotlinx-coroutines-core-jvm.jar
 # it for the jar), then the test and the example against it.
 API_JAR=$(bash scripts/kotlin-classes.sh)
 "$KOTLINC" -nowarn bindings/kotlin/src/test/kotlin/BindingsTest.kt \
-  bindings/kotlin/src/test/kotlin/MemberListTest.kt examples/kotlin/Quickstart.kt \
+  bindings/kotlin/src/test/kotlin/MemberListTest.kt bindings/kotlin/src/test/kotlin/PushTest.kt \
+  examples/kotlin/Quickstart.kt \
   -cp "$API_JAR:$KCP" -d "$WORK/kotlin.jar" 2>&1 | grep -v '^warning:' || true
 [ -f "$WORK/kotlin.jar" ] || { echo "kotlinc failed"; exit 1; }
 RUN_CP=$WORK/kotlin.jar:$API_JAR:$KCP:$KOTLIN_LIB/kotlin-stdlib.jar

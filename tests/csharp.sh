@@ -69,6 +69,7 @@ step "compile the package (mcs $(mcs --version | awk '{print $NF}'), C# 7.2, .NE
 $MCS -target:library -out:"$WORK/CommunitySdk.dll" $(find $CS/Runtime -name '*.cs' | sort)
 $MCS -target:exe -r:"$WORK/CommunitySdk.dll" -r:System.Core.dll -out:"$WORK/BindingsTest.exe" $CS/Tests~/BindingsTest.cs
 $MCS -target:exe -r:"$WORK/CommunitySdk.dll" -r:System.Core.dll -out:"$WORK/MemberListTest.exe" $CS/Tests~/MemberListTest.cs
+$MCS -target:exe -r:"$WORK/CommunitySdk.dll" -r:System.Core.dll -out:"$WORK/PushTest.exe" $CS/Tests~/PushTest.cs
 # The Unity sample, against a stand-in of the few UnityEngine types it uses.
 $MCS -target:exe -r:"$WORK/CommunitySdk.dll" -r:System.Core.dll -out:"$WORK/SampleRun.exe" \
   $CS/Samples~/Quickstart/CommunityQuickstart.cs $CS/Tests~/UnityStandIn.cs
@@ -94,6 +95,10 @@ expect_summary "$WORK/csharp.log"
 step "C# member list"
 mono --debug "$WORK/MemberListTest.exe" | tee "$WORK/member_list.log"
 expect_summary "$WORK/member_list.log"
+
+step "C# push tokens"
+mono --debug "$WORK/PushTest.exe" | tee "$WORK/push.log"
+expect_summary "$WORK/push.log"
 
 step "the Unity sample (MonoBehaviour on a main-thread pump)"
 mono --debug "$WORK/SampleRun.exe"

@@ -39,6 +39,7 @@
 //! - `state`: the in-memory model and the unread arithmetic (exact with a large
 //!   community's coalesced `channel_activity` too).
 //! - `focus`: which place the app shows (the newest live timeline), for `focus`.
+//! - `push`: the hook that keeps the server's copy of this device's push token.
 //! - `member_list`: the followed ranges of a community's member list, kept in wire order.
 //! - `events`: [`Subscription`]s and the dispatcher that feeds them.
 //! - [`store`]: the SQLite cache (one file per user).
@@ -56,6 +57,7 @@ mod member_list;
 mod model;
 mod outbox;
 mod phase;
+mod push;
 mod session;
 mod state;
 pub mod store;
@@ -75,6 +77,8 @@ pub use api::{MemberListSnapshot, MemberListSubscription, MemberListUpdate};
 pub use backoff::BackoffConfig;
 /// The protocol crate, re-exported so apps need only this crate.
 pub use community_protocol as protocol;
+/// The push service a token belongs to (for [`Client::register_push_token`]).
+pub use community_protocol::push::PushPlatform;
 
 /// The cache file the SDK uses for `user_id` under `data_dir` (one SQLite file per user;
 /// deleting it while no client uses it clears that user's cache).

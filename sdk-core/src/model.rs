@@ -337,7 +337,9 @@ pub enum MessageUpdate {
     /// A local echo appeared or changed state (sending, sent, failed). Treat as an upsert
     /// by `local_id`.
     Local(LocalMessage),
-    /// An unsent or failed local echo was discarded: remove it.
+    /// A local echo was discarded: remove it. Either the user discarded it (unsent or
+    /// failed), or the deployment's content check discarded the message silently
+    /// (protocol §23.2: the send succeeded with `seq` 0 and nothing was stored).
     Discarded {
         /// The echo's `local_id`.
         local_id: String,

@@ -4,7 +4,8 @@
 //!
 //! The session wires the tasks together and hands each only what it needs (a
 //! [`SyncContext`](crate::sync::SyncContext), an
-//! [`OutboxContext`](crate::outbox::OutboxContext)); the tasks never see the session.
+//! [`OutboxContext`](crate::outbox::OutboxContext), a
+//! [`PushContext`](crate::push::PushContext)); the tasks never see the session.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
@@ -27,6 +28,7 @@ use crate::member_list::MemberLists;
 use crate::model::{DisconnectReason, SyncState};
 use crate::outbox::{self, OutboxContext};
 pub(crate) use crate::phase::Phase;
+use crate::push::{self, PushContext};
 use crate::state::{State, StateCell};
 use crate::store::Store;
 use crate::sync::{self, Applier, HistoryReader, LocalUpdate, SyncContext};
@@ -54,6 +56,8 @@ pub(crate) struct UserSession {
     pub phase: Arc<watch::Sender<Phase>>,
     /// Wakes the outbox driver.
     pub outbox_wake: Arc<Notify>,
+    /// Wakes the push hook (a token to send or to unregister).
+    pub push_wake: Arc<Notify>,
     /// Queue high-water marks of the current and past connections.
     pub stats: Arc<QueueStats>,
     /// The live timelines, newest last: what the session focuses (protocol §22.1).
@@ -127,6 +131,7 @@ impl UserSession {
             applied_seq: Arc::new(AtomicU64::new(applied)),
             phase: Arc::new(watch::Sender::new(Phase::Offline)),
             outbox_wake: Arc::new(Notify::new()),
+            push_wake: Arc::new(Notify::new()),
             stats: Arc::new(QueueStats::default()),
             focus: FocusTracker::new(),
             member_lists: Arc::new(MemberLists::default()),
@@ -272,17 +277,28 @@ impl UserSession {
             applier: applier.clone(),
         };
         let outbox_task = tokio::spawn(outbox::run(outbox_context));
+        let push_task = tokio::spawn(push::run(PushContext {
+            store: self.store.clone(),
+            connection: spawned.handle.clone(),
+            phase: self.phase.subscribe(),
+            wake: self.push_wake.clone(),
+        }));
         *lock(&self.link) = Some(Link {
             connection: spawned.handle,
             applier,
-            tasks: vec![spawned.task, sync_task, outbox_task],
+            tasks: vec![spawned.task, sync_task, outbox_task, push_task],
         });
         Ok(spawned.first_login)
     }
 
-    /// Logs out on the server (when connected) and stops every task.
+    /// Logs out on the server (when connected) and stops every task. The push token is
+    /// unregistered first, while the server session still exists (best effort), and
+    /// forgotten.
     pub(crate) async fn logout(&self) -> Result<(), SdkError> {
-        if let Some(connection) = self.connection() {
+        let connection = self.connection();
+        let ready = *self.phase.borrow() == Phase::Ready;
+        push::unregister_at_logout(&self.store, connection.as_ref(), ready).await;
+        if let Some(connection) = connection {
             connection.logout().await?;
         }
         self.stop().await;

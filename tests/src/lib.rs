@@ -132,6 +132,29 @@ impl TestServer {
         )?)
     }
 
+    /// The push tokens the server keeps for `user_id` (platform and token, newest first),
+    /// read straight from its database through a read-only connection (WAL: the running
+    /// server is not disturbed). Test-only: the server has no operation that lists them.
+    pub async fn push_tokens(&self, user_id: &str) -> TestResult<Vec<(String, String)>> {
+        let path = self.data_dir.path().join("community.db");
+        let user_id = user_id.to_owned();
+        let read =
+            tokio::task::spawn_blocking(move || -> rusqlite::Result<Vec<(String, String)>> {
+                let connection = rusqlite::Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )?;
+                connection.busy_timeout(Duration::from_secs(5))?;
+                let mut statement = connection.prepare(
+                    "SELECT platform, token FROM push_tokens WHERE user_id = ?1
+                 ORDER BY registered_at_ms DESC, token DESC",
+                )?;
+                let rows = statement.query_map([user_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+                rows.collect()
+            });
+        Ok(read.await??)
+    }
+
     /// Graceful shutdown (goodbye `server_shutdown` to every client).
     pub async fn stop(&mut self) {
         if let Some(server) = self.server.take() {

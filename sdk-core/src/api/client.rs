@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use community_protocol::push::PushPlatform;
 use community_protocol::request::{CreateCommunity, JoinCommunity, PageQuery, RefreshToken};
 use community_protocol::{
     CommunityId, CommunityInfo, ErrorKind, Limits, Page, Seq, TimestampMs, UserId, limits, op,
@@ -150,6 +151,7 @@ async fn build(config: ClientConfig) -> Result<Client, SdkError> {
         login_lock: tokio::sync::Mutex::new(()),
         dispatcher: Mutex::new(Some(dispatcher)),
         closed: AtomicBool::new(false),
+        push_pending: Mutex::new(None),
         config: config.clone(),
     });
     if let Some(user_id) = read_last_user(&config).await {
@@ -178,7 +180,7 @@ async fn write_last_user(config: &ClientConfig, user_id: &UserId) {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Holds plain Options; a panic elsewhere leaves them consistent.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -190,6 +192,8 @@ pub(crate) struct ClientInner {
     login_lock: tokio::sync::Mutex<()>,
     dispatcher: Mutex<Option<JoinHandle<()>>>,
     closed: AtomicBool,
+    /// A push token registered while no session was started: the next login takes it.
+    pub(super) push_pending: Mutex<Option<(PushPlatform, String)>>,
 }
 
 impl ClientInner {
@@ -346,6 +350,7 @@ impl Client {
                 session
             }
         };
+        super::push::adopt_pending(&self.inner, &session).await?;
         // Only a device that was synced before may start offline from its cache.
         let has_cache = session.store.session().await?.is_some();
         let first = session.start(token.to_string()).await?;
@@ -407,8 +412,13 @@ impl Client {
 
     /// Logs out: ends the session on the server (not resumable), stops reconnecting and
     /// forgets the saved session. The user's cache file stays on disk.
+    ///
+    /// The device's push token is unregistered on the server first, while the session
+    /// still exists (best effort: when synced, a few seconds at most; a failure does not
+    /// fail the logout), and forgotten: register it again after the next login.
     pub async fn logout(&self) -> Result<(), SdkError> {
         let _login = self.inner.login_lock.lock().await;
+        super::push::forget_pending(&self.inner);
         let session = lock(&self.inner.session).take();
         if let Some(session) = session {
             let result = session.logout().await;
@@ -567,8 +577,9 @@ impl Client {
         self.inner.session()?.outbox().get(local_id).await
     }
 
-    /// Waits until the message `local_id` is sent (its sequence) or refused (the server's
-    /// typed error); `message_not_found` when it is unknown or was discarded.
+    /// Waits until the message `local_id` is sent (its sequence; 0 when the server's
+    /// content check discarded it silently) or refused (the server's typed error);
+    /// `message_not_found` when it is unknown or was discarded by the user.
     pub async fn wait_for_send(&self, local_id: &str) -> Result<Seq, SdkError> {
         self.inner.session()?.outbox().wait_for_send(local_id).await
     }

@@ -15,6 +15,7 @@ mod member_list;
 mod message_ops;
 mod outgoing;
 mod people;
+mod push;
 mod records;
 mod roles;
 mod search;

@@ -40,8 +40,10 @@ impl OutgoingMessage {
     }
 
     /// Waits until the server stored the message (its sequence in the channel) or refused
-    /// it (the server's typed error; the message stays in the outbox as `Failed`, see
-    /// `retry_send` / `discard`). Offline, this waits until the connection returns: bound
+    /// it (the server's typed error, e.g. `message_rejected` by the deployment's content
+    /// check; the message stays in the outbox as `Failed`, see `retry_send` /
+    /// `discard`). `Ok(0)` when the content check discarded it silently (protocol §23.2):
+    /// the send is done, nothing was stored and the echo was removed (`Discarded`). Offline, this waits until the connection returns: bound
     /// it with a timeout if the app must not wait that long.
     pub async fn sent(&self) -> Result<Seq, SdkError> {
         self.book.wait_for_send(&self.echo.local_id).await

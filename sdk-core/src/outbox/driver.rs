@@ -2,8 +2,9 @@
 //! order, while the session is `Ready`.
 //!
 //! Transient refusals (rate limit, server trouble) and connection losses leave an entry
-//! to be retried after a pause; permanent refusals settle it failed with the server's
-//! typed error.
+//! to be retried after a pause; permanent refusals (`message_rejected` by the content
+//! check among them) settle it failed with the server's typed error. A send answered
+//! with `seq` 0 was discarded by the content check: it is done, its echo goes away.
 
 use std::time::Duration;
 
@@ -247,6 +248,16 @@ async fn send_entry(cx: &OutboxContext, entry: OutboxEntry) -> Next {
         forward_of: entry.forward_of.clone(),
     });
     match cx.connection.call(request).await {
+        Ok(message) if message.seq == 0 => {
+            // The deployment's content check discarded it silently (protocol §23.2): the
+            // send is done, nothing is stored, the echo goes away.
+            tracing::info!("send discarded by the server's content check");
+            if let Err(error) = cx.book.mark_dropped(entry, &message).await {
+                tracing::error!(%error, "cannot mark an outbox entry sent");
+                return Next::Pause(Duration::from_secs(1));
+            }
+            Next::Continue
+        }
         Ok(message) => {
             let inserted = match cx.book.mark_sent(entry, &message).await {
                 Ok(inserted) => inserted,

@@ -10,7 +10,9 @@
 //! The driver ([`run`]) works while the session is `Ready`: it sends the pending entries
 //! one by one with their idempotency keys (a resend after a lost answer returns the
 //! message stored the first time: never a duplicate) and ends each in `Sent { seq }` or
-//! `Failed { error }`. Transient refusals (rate limit, server trouble) and connection
+//! `Failed { error }` — `Sent { seq: 0 }` when the deployment's content check discarded
+//! it silently (protocol §23.2: nothing is stored, its echo is removed with `Discarded`).
+//! Transient refusals (rate limit, server trouble) and connection
 //! losses leave the entry `sending` to be retried; permanent refusals mark it failed with
 //! the server's typed error. Sent entries stay (the newest 1,000) so a local message can
 //! still be looked up by its id.
@@ -139,6 +141,22 @@ impl Book {
         Ok(outcome.message_inserted)
     }
 
+    /// Marks an entry sent that the server discarded (its answer has `seq` 0, protocol
+    /// §23.2): nothing is stored, the entry stays as `Sent { seq: 0 }` (so waiting for it
+    /// succeeds) and the echo's removal is published (`Discarded`).
+    pub(super) async fn mark_dropped(
+        &self,
+        entry: OutboxEntry,
+        message: &Message,
+    ) -> Result<(), SdkError> {
+        self.store
+            .outbox_mark_sent(entry.idempotency_key.clone(), message.clone())
+            .await?;
+        let local_id = entry.idempotency_key.clone();
+        self.publish(&entry, MessageUpdate::Discarded { local_id });
+        Ok(())
+    }
+
     /// Marks an entry failed and publishes the echo.
     pub(super) async fn mark_failed(
         &self,
@@ -193,9 +211,9 @@ impl Book {
         })
     }
 
-    /// Waits until the message `key` is sent (its sequence) or refused (the server's
-    /// typed error). Unknown or discarded: `message_not_found`; the client closed:
-    /// `closed`.
+    /// Waits until the message `key` is sent (its sequence; 0 when the server's content
+    /// check discarded it) or refused (the server's typed error). Unknown or discarded by
+    /// the user: `message_not_found`; the client closed: `closed`.
     pub(crate) async fn wait_for_send(&self, key: &str) -> Result<Seq, SdkError> {
         loop {
             // Subscribe before reading, so no change can fall in between; after falling
@@ -226,7 +244,9 @@ impl Book {
                             current = Some(echo);
                         }
                         MessageUpdate::Discarded { local_id } if local_id == key => {
-                            current = None;
+                            // Gone from the timeline: discarded by the user (no entry
+                            // left), or by the server's content check (sent at seq 0).
+                            current = self.get(key).await?;
                         }
                         _ => {}
                     }

@@ -23,7 +23,7 @@
 //! and `search` (the full-text index of cached messages — writes only queue its work,
 //! the writer does it when idle or when a search asks — and its queries), `outbox`,
 //! `pending` (changes made on this device); `changes_api` holds the methods of the last
-//! two.
+//! two; `push` keeps this device's push token.
 
 mod change;
 mod changes_api;
@@ -37,6 +37,7 @@ mod messages;
 mod outbox;
 mod pending;
 mod profiles;
+mod push;
 mod records;
 mod schema;
 mod search;
@@ -65,6 +66,7 @@ use tracing::{Instrument, Span};
 
 pub use change::Change;
 pub use error::StoreError;
+pub use push::{PushSet, PushTokenRecord};
 pub use records::{
     Applied, CachedWorld, OutboxEntry, OutboxState, Replacement, SentOutcome, SessionRecord,
     StoreOptions,

@@ -53,13 +53,15 @@ pub(crate) fn enqueue(connection: &Connection, entry: &OutboxEntry) -> Result<bo
 pub(crate) const SENT_KEPT: usize = 1_000;
 
 /// Stores the server's message and marks the entry sent, in the caller's transaction;
-/// prunes sent entries beyond the newest [`SENT_KEPT`].
+/// prunes sent entries beyond the newest [`SENT_KEPT`]. A message at `seq` 0 (discarded
+/// by the deployment's content check, protocol §23.2) is not stored: only the entry is
+/// marked sent.
 pub(crate) fn mark_sent(
     connection: &Connection,
     key: &str,
     message: &Message,
 ) -> Result<SentOutcome, StoreError> {
-    let message_inserted = messages::insert_one(connection, message)?;
+    let message_inserted = message.seq != 0 && messages::insert_one(connection, message)?;
     let updated = connection
         .prepare_cached(
             "UPDATE outbox SET state = 'sent', sent_seq = ?2, error_code = NULL,

@@ -282,6 +282,22 @@ INSERT INTO message_search (message_search, rank) VALUES ('automerge', 0);
 INSERT INTO message_search (message_search, rank) VALUES ('crisismerge', 64);
 "#;
 
+/// Version 7: this device's push token (protocol §23.1) — the one the app registered, with
+/// the server session that acknowledged it (`''`: still to send) — and the tokens still
+/// to unregister on the server (replaced or unregistered while offline).
+const V7: &str = r#"
+CREATE TABLE push_token (
+    id                  INTEGER PRIMARY KEY CHECK (id = 1),
+    platform            TEXT NOT NULL,
+    token               TEXT NOT NULL,
+    registered_session  TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE push_unregister (
+    token   TEXT PRIMARY KEY
+);
+"#;
+
 /// A migration step that needs Rust (a back-fill).
 type Step = fn(&Connection) -> Result<(), StoreError>;
 
@@ -307,6 +323,7 @@ const MIGRATIONS: &[Migration] = &[
         sql: V6,
         then: Some(super::search_index::backfill),
     },
+    sql(V7),
 ];
 
 /// The schema version this SDK writes.

@@ -34,6 +34,8 @@ pub const CSDK_ERR_TOKEN_USER_MISMATCH: i32 = 2004;
 pub const CSDK_ERR_ALREADY_LOGGED_IN: i32 = 2005;
 /// The user id is empty or too long (≤ 64 bytes, no control characters).
 pub const CSDK_ERR_INVALID_USER_ID: i32 = 2006;
+/// The admin HTTP API was called without the deployment's admin key, or a wrong one.
+pub const CSDK_ERR_ADMIN_KEY_INVALID: i32 = 2007;
 /// No such community (or the caller may not know it exists).
 pub const CSDK_ERR_COMMUNITY_NOT_FOUND: i32 = 3000;
 /// No such channel in that community.
@@ -108,6 +110,8 @@ pub const CSDK_ERR_THREAD_LOCKED: i32 = 4016;
 pub const CSDK_ERR_BLOCKED: i32 = 4017;
 /// The user does not take conversations from the caller (their DM policy).
 pub const CSDK_ERR_DM_NOT_ALLOWED: i32 = 4018;
+/// The deployment's content check (its before-send webhook) refused the message.
+pub const CSDK_ERR_MESSAGE_REJECTED: i32 = 4019;
 /// Community name over 300 characters (or empty).
 pub const CSDK_ERR_NAME_TOO_LONG: i32 = 5000;
 /// Avatar URL over 100 characters.
@@ -188,6 +192,9 @@ pub const CSDK_ERR_INVALID_SEARCH_QUERY: i32 = 5037;
 /// Member list ranges out of the limits: none or more than `member_list_max_ranges`, one
 /// longer than `member_list_range_items` positions, `start` after `end`, or overlapping.
 pub const CSDK_ERR_INVALID_MEMBER_LIST_RANGE: i32 = 5038;
+/// A push token that cannot be registered: empty, longer than `push_token_bytes`, control
+/// characters or surrounding whitespace.
+pub const CSDK_ERR_INVALID_PUSH_TOKEN: i32 = 5039;
 /// An unexpected server failure; the request may be retried.
 pub const CSDK_ERR_INTERNAL: i32 = 9000;
 /// The server is shutting down; reconnect and retry.
@@ -282,8 +289,8 @@ mod tests {
             assert_eq!(code_name(code), name, "docs/BINDINGS.md names {code}");
         }
         for code in [
-            3011, 3012, 3013, 3014, 3015, 3016, 4013, 4014, 4015, 4016, 4017, 4018, 5028, 5029,
-            5030, 5031, 5032, 5033, 5034, 5035, 5036, 5037, 5038,
+            2007, 3011, 3012, 3013, 3014, 3015, 3016, 4013, 4014, 4015, 4016, 4017, 4018, 4019,
+            5028, 5029, 5030, 5031, 5032, 5033, 5034, 5035, 5036, 5037, 5038, 5039,
         ] {
             assert!(
                 docs.contains(&format!("| {code} | `{}` |", code_name(code))),

@@ -138,7 +138,7 @@ pub unsafe extern "C" fn csdk_client_unread(
     }
 }
 
-/// Logs out: ends the session on the server and forgets it (the cache stays on disk).
+/// Logs out: unregisters the push token (best effort), ends the session on the server and forgets it (the cache stays on disk).
 ///
 /// # Safety
 /// `client` is a live handle; the string arguments are NUL-terminated
@@ -150,6 +150,50 @@ pub unsafe extern "C" fn csdk_client_logout(client: *const CsdkClient) -> i32 {
         forward(std::ptr::null_mut::<()>(), || {
             let c = client_arg(client)?;
             Ok(async move { c.logout().await })
+        })
+    }
+}
+
+/// Registers this device's push token for offline pushes. Checked first (1 to `push_token_bytes` bytes, no control characters, no surrounding whitespace), else `invalid_push_token` (5039). Succeeds once the SDK holds the token and the server has it, or will get it after the next login (not logged in yet, offline, or a transient failure): it is kept in the cache. Registering the same token again is free; a replaced token is unregistered. `logout` unregisters it.
+///
+/// `platform`: a `PushPlatform` name, e.g. as in the JSON records.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_register_push_token(
+    client: *const CsdkClient,
+    platform: *const c_char,
+    token: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = client_arg(client)?;
+            let platform: PushPlatform = enum_arg(platform, "platform")?;
+            let token = str_arg(token, "token")?.to_owned();
+            Ok(async move { c.register_push_token(platform.into(), &token).await })
+        })
+    }
+}
+
+/// Unregisters a push token of this device's (checked like `register_push_token`'s, `invalid_push_token`): forgotten at once, and the server asked now when synced, else after the next login. An unknown token is no error.
+///
+/// # Safety
+/// `client` is a live handle; the string arguments are NUL-terminated
+/// (or NULL where allowed); out pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn csdk_client_unregister_push_token(
+    client: *const CsdkClient,
+    token: *const c_char,
+) -> i32 {
+    // SAFETY: the caller's contract (above), forwarded.
+    unsafe {
+        forward(std::ptr::null_mut::<()>(), || {
+            let c = client_arg(client)?;
+            let token = str_arg(token, "token")?.to_owned();
+            Ok(async move { c.unregister_push_token(&token).await })
         })
     }
 }

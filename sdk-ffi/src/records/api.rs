@@ -439,6 +439,8 @@ pub struct Limits {
     pub typing_batch_users: u64,
     pub search_query_bytes: u64,
     pub search_max_terms: u64,
+    pub push_token_bytes: u64,
+    pub max_push_tokens_per_user: u64,
 }
 
 impl From<wire::Limits> for Limits {
@@ -486,6 +488,8 @@ impl From<wire::Limits> for Limits {
             typing_batch_users: n(v.typing_batch_users),
             search_query_bytes: n(v.search_query_bytes),
             search_max_terms: n(v.search_max_terms),
+            push_token_bytes: n(v.push_token_bytes),
+            max_push_tokens_per_user: n(v.max_push_tokens_per_user),
         }
     }
 }

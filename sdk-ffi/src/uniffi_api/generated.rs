@@ -47,9 +47,29 @@ impl Client {
         Ok(UnreadUpdate::from(c.unread()))
     }
 
-    /// Logs out: ends the session on the server and forgets it (the cache stays on disk).
+    /// Logs out: unregisters the push token (best effort), ends the session on the server and forgets it (the cache stays on disk).
     pub async fn logout(&self) -> Result<(), SdkError> {
         call_on(&self.sdk()?, move |c| async move { c.logout().await }).await
+    }
+
+    /// Registers this device's push token for offline pushes. Checked first (1 to `push_token_bytes` bytes, no control characters, no surrounding whitespace), else `invalid_push_token` (5039). Succeeds once the SDK holds the token and the server has it, or will get it after the next login (not logged in yet, offline, or a transient failure): it is kept in the cache. Registering the same token again is free; a replaced token is unregistered. `logout` unregisters it.
+    pub async fn register_push_token(
+        &self,
+        platform: PushPlatform,
+        token: String,
+    ) -> Result<(), SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.register_push_token(platform.into(), &token).await
+        })
+        .await
+    }
+
+    /// Unregisters a push token of this device's (checked like `register_push_token`'s, `invalid_push_token`): forgotten at once, and the server asked now when synced, else after the next login. An unknown token is no error.
+    pub async fn unregister_push_token(&self, token: String) -> Result<(), SdkError> {
+        call_on(&self.sdk()?, move |c| async move {
+            c.unregister_push_token(&token).await
+        })
+        .await
     }
 
     /// Sends a new token now; returns its expiry.

@@ -389,7 +389,7 @@ namespace CommunitySdk
         }
 
         /// <summary>
-        /// Logs out: ends the session on the server and forgets it (the cache stays on disk).
+        /// Logs out: unregisters the push token (best effort), ends the session on the server and forgets it (the cache stays on disk).
         /// </summary>
         /// <remarks>`csdk_client_logout` (blocking; use the Async method).</remarks>
         internal void LogoutBlocking()
@@ -409,12 +409,70 @@ namespace CommunitySdk
         }
 
         /// <summary>
-        /// Logs out: ends the session on the server and forgets it (the cache stays on disk).
+        /// Logs out: unregisters the push token (best effort), ends the session on the server and forgets it (the cache stays on disk).
         /// </summary>
         /// <remarks>`csdk_client_logout`, run on the thread pool; the task fails with an <see cref="SdkException"/>.</remarks>
         public global::System.Threading.Tasks.Task LogoutAsync()
         {
             return global::System.Threading.Tasks.Task.Run(() => LogoutBlocking());
+        }
+
+        /// <summary>
+        /// Registers this device's push token for offline pushes. Checked first (1 to `push_token_bytes` bytes, no control characters, no surrounding whitespace), else `invalid_push_token` (5039). Succeeds once the SDK holds the token and the server has it, or will get it after the next login (not logged in yet, offline, or a transient failure): it is kept in the cache. Registering the same token again is free; a replaced token is unregistered. `logout` unregisters it.
+        /// </summary>
+        /// <remarks>`csdk_client_register_push_token` (blocking; use the Async method).</remarks>
+        internal void RegisterPushTokenBlocking(global::CommunitySdk.PushPlatform platform, string token)
+        {
+            bool added = false;
+            this.Handle.DangerousAddRef(ref added);
+            try
+            {
+                var h = this.Handle.DangerousGetHandle();
+                int code = global::CommunitySdk.Native.NativeMethods.csdk_client_register_push_token(h, global::CommunitySdk.Interop.Utf8(global::CommunitySdk.Codec.Name(platform)), global::CommunitySdk.Interop.Utf8(token));
+                if (code != 0) throw global::CommunitySdk.Interop.Error(code);
+            }
+            finally
+            {
+                if (added) this.Handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// Registers this device's push token for offline pushes. Checked first (1 to `push_token_bytes` bytes, no control characters, no surrounding whitespace), else `invalid_push_token` (5039). Succeeds once the SDK holds the token and the server has it, or will get it after the next login (not logged in yet, offline, or a transient failure): it is kept in the cache. Registering the same token again is free; a replaced token is unregistered. `logout` unregisters it.
+        /// </summary>
+        /// <remarks>`csdk_client_register_push_token`, run on the thread pool; the task fails with an <see cref="SdkException"/>.</remarks>
+        public global::System.Threading.Tasks.Task RegisterPushTokenAsync(global::CommunitySdk.PushPlatform platform, string token)
+        {
+            return global::System.Threading.Tasks.Task.Run(() => RegisterPushTokenBlocking(platform, token));
+        }
+
+        /// <summary>
+        /// Unregisters a push token of this device's (checked like `register_push_token`'s, `invalid_push_token`): forgotten at once, and the server asked now when synced, else after the next login. An unknown token is no error.
+        /// </summary>
+        /// <remarks>`csdk_client_unregister_push_token` (blocking; use the Async method).</remarks>
+        internal void UnregisterPushTokenBlocking(string token)
+        {
+            bool added = false;
+            this.Handle.DangerousAddRef(ref added);
+            try
+            {
+                var h = this.Handle.DangerousGetHandle();
+                int code = global::CommunitySdk.Native.NativeMethods.csdk_client_unregister_push_token(h, global::CommunitySdk.Interop.Utf8(token));
+                if (code != 0) throw global::CommunitySdk.Interop.Error(code);
+            }
+            finally
+            {
+                if (added) this.Handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>
+        /// Unregisters a push token of this device's (checked like `register_push_token`'s, `invalid_push_token`): forgotten at once, and the server asked now when synced, else after the next login. An unknown token is no error.
+        /// </summary>
+        /// <remarks>`csdk_client_unregister_push_token`, run on the thread pool; the task fails with an <see cref="SdkException"/>.</remarks>
+        public global::System.Threading.Tasks.Task UnregisterPushTokenAsync(string token)
+        {
+            return global::System.Threading.Tasks.Task.Run(() => UnregisterPushTokenBlocking(token));
         }
 
         /// <summary>

@@ -70,6 +70,10 @@ namespace CommunitySdk
         /// </summary>
         public const int InvalidUserId = 2006;
         /// <summary>
+        /// The admin HTTP API was called without the deployment's admin key, or a wrong one.
+        /// </summary>
+        public const int AdminKeyInvalid = 2007;
+        /// <summary>
         /// No such community (or the caller may not know it exists).
         /// </summary>
         public const int CommunityNotFound = 3000;
@@ -215,6 +219,10 @@ namespace CommunitySdk
         /// The user does not take conversations from the caller (their DM policy).
         /// </summary>
         public const int DmNotAllowed = 4018;
+        /// <summary>
+        /// The deployment's content check (its before-send webhook) refused the message.
+        /// </summary>
+        public const int MessageRejected = 4019;
         /// <summary>
         /// Community name over 300 characters (or empty).
         /// </summary>
@@ -373,6 +381,11 @@ namespace CommunitySdk
         /// longer than `member_list_range_items` positions, `start` after `end`, or overlapping.
         /// </summary>
         public const int InvalidMemberListRange = 5038;
+        /// <summary>
+        /// A push token that cannot be registered: empty, longer than `push_token_bytes`, control
+        /// characters or surrounding whitespace.
+        /// </summary>
+        public const int InvalidPushToken = 5039;
         /// <summary>
         /// An unexpected server failure; the request may be retried.
         /// </summary>

@@ -4758,6 +4758,10 @@ namespace CommunitySdk
 
         public ulong SearchMaxTerms { get; set; }
 
+        public ulong PushTokenBytes { get; set; }
+
+        public ulong MaxPushTokensPerUser { get; set; }
+
         internal static Limits ReadFields(global::CommunitySdk.Json.JsonReader r)
         {
             if (r.TryReadNull()) return null;
@@ -4809,6 +4813,8 @@ namespace CommunitySdk
                     case "typing_batch_users": v.TypingBatchUsers = r.ReadUInt64(); break;
                     case "search_query_bytes": v.SearchQueryBytes = r.ReadUInt64(); break;
                     case "search_max_terms": v.SearchMaxTerms = r.ReadUInt64(); break;
+                    case "push_token_bytes": v.PushTokenBytes = r.ReadUInt64(); break;
+                    case "max_push_tokens_per_user": v.MaxPushTokensPerUser = r.ReadUInt64(); break;
                     default: r.SkipValue(); break;
                 }
             }
@@ -4911,6 +4917,10 @@ namespace CommunitySdk
             w.Number(SearchQueryBytes);
             w.Key("search_max_terms");
             w.Number(SearchMaxTerms);
+            w.Key("push_token_bytes");
+            w.Number(PushTokenBytes);
+            w.Key("max_push_tokens_per_user");
+            w.Number(MaxPushTokensPerUser);
             w.EndObject();
         }
     }
@@ -9044,6 +9054,38 @@ namespace CommunitySdk
     }
 
     /// <summary>
+    /// The push service a token belongs to; the app's push endpoint picks its sender by it.
+    /// </summary>
+    /// <remarks>JSON: a string (`apns`, `apns_sandbox`, `fcm`, `hms`, `web_push`, `other`). From `sdk-ffi/src/records/push.rs`.</remarks>
+    public enum PushPlatform
+    {
+        /// <summary>
+        /// Apple Push Notification service (iOS, iPadOS, macOS), production.
+        /// </summary>
+        Apns = 0,
+        /// <summary>
+        /// Apple Push Notification service, sandbox (development builds).
+        /// </summary>
+        ApnsSandbox = 1,
+        /// <summary>
+        /// Firebase Cloud Messaging (Android, web).
+        /// </summary>
+        Fcm = 2,
+        /// <summary>
+        /// Huawei Push Kit.
+        /// </summary>
+        Hms = 3,
+        /// <summary>
+        /// A Web Push subscription (the token is its JSON or endpoint URL).
+        /// </summary>
+        WebPush = 4,
+        /// <summary>
+        /// Anything else the app's push endpoint understands.
+        /// </summary>
+        Other = 5,
+    }
+
+    /// <summary>
     /// One emoji's reactions on a message.
     /// </summary>
     /// <remarks>From `sdk-ffi/src/records/message.rs`.</remarks>
@@ -11364,6 +11406,36 @@ namespace CommunitySdk
         }
 
         internal static global::CommunitySdk.Priority ReadPriority(global::CommunitySdk.Json.JsonReader r) { return ParsePriority(r.ReadString()); }
+
+        internal static string Name(global::CommunitySdk.PushPlatform value)
+        {
+            switch (value)
+            {
+                case global::CommunitySdk.PushPlatform.Apns: return "apns";
+                case global::CommunitySdk.PushPlatform.ApnsSandbox: return "apns_sandbox";
+                case global::CommunitySdk.PushPlatform.Fcm: return "fcm";
+                case global::CommunitySdk.PushPlatform.Hms: return "hms";
+                case global::CommunitySdk.PushPlatform.WebPush: return "web_push";
+                case global::CommunitySdk.PushPlatform.Other: return "other";
+                default: return "apns";
+            }
+        }
+
+        internal static global::CommunitySdk.PushPlatform ParsePushPlatform(string text)
+        {
+            switch (text)
+            {
+                case "apns": return global::CommunitySdk.PushPlatform.Apns;
+                case "apns_sandbox": return global::CommunitySdk.PushPlatform.ApnsSandbox;
+                case "fcm": return global::CommunitySdk.PushPlatform.Fcm;
+                case "hms": return global::CommunitySdk.PushPlatform.Hms;
+                case "web_push": return global::CommunitySdk.PushPlatform.WebPush;
+                case "other": return global::CommunitySdk.PushPlatform.Other;
+                default: return global::CommunitySdk.PushPlatform.Apns;
+            }
+        }
+
+        internal static global::CommunitySdk.PushPlatform ReadPushPlatform(global::CommunitySdk.Json.JsonReader r) { return ParsePushPlatform(r.ReadString()); }
 
         internal static string Name(global::CommunitySdk.Role value)
         {

@@ -9,7 +9,7 @@ using System.Runtime.InteropServices;
 namespace CommunitySdk.Native
 {
     /// <summary>
-    /// Every function of the C ABI (`include/community_sdk.h`, 191 functions), as declared there.
+    /// Every function of the C ABI (`include/community_sdk.h`, 193 functions), as declared there.
     /// Strings in are NUL-terminated UTF-8 byte arrays (<c>Interop.Utf8</c>), strings out
     /// are pointers to free with <c>csdk_string_free</c>, C <c>bool</c> is one byte.
     /// </summary>
@@ -137,6 +137,14 @@ namespace CommunitySdk.Native
         /// <summary>`int32_t csdk_client_logout(const struct CsdkClient * client)`</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern int csdk_client_logout(global::System.IntPtr client);
+
+        /// <summary>`int32_t csdk_client_register_push_token(const struct CsdkClient * client, const char * platform, const char * token)`</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int csdk_client_register_push_token(global::System.IntPtr client, byte[] platform, byte[] token);
+
+        /// <summary>`int32_t csdk_client_unregister_push_token(const struct CsdkClient * client, const char * token)`</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern int csdk_client_unregister_push_token(global::System.IntPtr client, byte[] token);
 
         /// <summary>`int32_t csdk_client_refresh_token(const struct CsdkClient * client, const char * token, int64_t * out_expires_at_ms)`</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

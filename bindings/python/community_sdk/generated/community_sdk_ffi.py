@@ -693,7 +693,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_login() != 43996:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_community_sdk_ffi_checksum_method_client_logout() != 27031:
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_logout() != 36690:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_outbox() != 5675:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -708,6 +708,8 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_community_sdk_ffi_checksum_method_client_profiles() != 6066:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token() != 21506:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_register_push_token() != 14860:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_rename_conversation() != 56653:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -750,6 +752,8 @@ def _uniffi_check_api_checksums(lib):
     if lib.uniffi_community_sdk_ffi_checksum_method_client_unread() != 43265:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals() != 56303:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_community_sdk_ffi_checksum_method_client_unregister_push_token() != 41413:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_community_sdk_ffi_checksum_method_client_unsubscribe_presence() != 62301:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -1232,6 +1236,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_profiles.restype = ct
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_register_push_token.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_register_push_token.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_rename_conversation.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_rename_conversation.restype = ctypes.c_uint16
@@ -1295,6 +1302,9 @@ _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unread.restype = ctyp
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals.restype = ctypes.c_uint16
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unregister_push_token.argtypes = (
+)
+_UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unregister_push_token.restype = ctypes.c_uint16
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unsubscribe_presence.argtypes = (
 )
 _UniffiLib.uniffi_community_sdk_ffi_checksum_method_client_unsubscribe_presence.restype = ctypes.c_uint16
@@ -2028,6 +2038,12 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_refresh_token.argtypes = (
     _UniffiRustBuffer,
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_refresh_token.restype = ctypes.c_uint64
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_register_push_token.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_register_push_token.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_rename_conversation.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -2142,6 +2158,11 @@ _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unread_totals.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unread_totals.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unregister_push_token.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unregister_push_token.restype = ctypes.c_uint64
 _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unsubscribe_presence.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -6840,7 +6861,7 @@ class Limits:
     """
     The deployment's limits (announced at login).
 """
-    def __init__(self, *, max_members_per_community:int, max_channels_per_community:int, max_joined_communities:int, community_name_chars:int, avatar_url_chars:int, community_notice_chars:int, max_attributes:int, attribute_key_chars:int, attribute_value_chars:int, max_invitees:int, max_page_size:int, nickname_bytes:int, channel_name_bytes:int, channel_intro_bytes:int, channel_notice_bytes:int, text_bytes:int, custom_payload_bytes:int, max_mentions:int, channel_messages_per_second:int, max_reactions_per_message:int, emoji_bytes:int, max_pins_per_channel:int, custom_data_bytes:int, recall_window_ms:int, max_hidden_per_channel:int, max_groups_per_community:int, max_overrides_per_channel:int, max_member_fields:int, member_field_bytes:int, thread_auto_archive_ms:int, max_active_threads_per_channel:int, max_conversation_members:int, max_profile_fields:int, profile_field_bytes:int, presence_text_bytes:int, max_presence_users:int, typing_interval_ms:int, typing_ttl_ms:int, typing_batch_users:int, search_query_bytes:int, search_max_terms:int):
+    def __init__(self, *, max_members_per_community:int, max_channels_per_community:int, max_joined_communities:int, community_name_chars:int, avatar_url_chars:int, community_notice_chars:int, max_attributes:int, attribute_key_chars:int, attribute_value_chars:int, max_invitees:int, max_page_size:int, nickname_bytes:int, channel_name_bytes:int, channel_intro_bytes:int, channel_notice_bytes:int, text_bytes:int, custom_payload_bytes:int, max_mentions:int, channel_messages_per_second:int, max_reactions_per_message:int, emoji_bytes:int, max_pins_per_channel:int, custom_data_bytes:int, recall_window_ms:int, max_hidden_per_channel:int, max_groups_per_community:int, max_overrides_per_channel:int, max_member_fields:int, member_field_bytes:int, thread_auto_archive_ms:int, max_active_threads_per_channel:int, max_conversation_members:int, max_profile_fields:int, profile_field_bytes:int, presence_text_bytes:int, max_presence_users:int, typing_interval_ms:int, typing_ttl_ms:int, typing_batch_users:int, search_query_bytes:int, search_max_terms:int, push_token_bytes:int, max_push_tokens_per_user:int):
         self.max_members_per_community = max_members_per_community
         self.max_channels_per_community = max_channels_per_community
         self.max_joined_communities = max_joined_communities
@@ -6882,12 +6903,14 @@ class Limits:
         self.typing_batch_users = typing_batch_users
         self.search_query_bytes = search_query_bytes
         self.search_max_terms = search_max_terms
+        self.push_token_bytes = push_token_bytes
+        self.max_push_tokens_per_user = max_push_tokens_per_user
         
         
 
     
     def __str__(self):
-        return "Limits(max_members_per_community={}, max_channels_per_community={}, max_joined_communities={}, community_name_chars={}, avatar_url_chars={}, community_notice_chars={}, max_attributes={}, attribute_key_chars={}, attribute_value_chars={}, max_invitees={}, max_page_size={}, nickname_bytes={}, channel_name_bytes={}, channel_intro_bytes={}, channel_notice_bytes={}, text_bytes={}, custom_payload_bytes={}, max_mentions={}, channel_messages_per_second={}, max_reactions_per_message={}, emoji_bytes={}, max_pins_per_channel={}, custom_data_bytes={}, recall_window_ms={}, max_hidden_per_channel={}, max_groups_per_community={}, max_overrides_per_channel={}, max_member_fields={}, member_field_bytes={}, thread_auto_archive_ms={}, max_active_threads_per_channel={}, max_conversation_members={}, max_profile_fields={}, profile_field_bytes={}, presence_text_bytes={}, max_presence_users={}, typing_interval_ms={}, typing_ttl_ms={}, typing_batch_users={}, search_query_bytes={}, search_max_terms={})".format(self.max_members_per_community, self.max_channels_per_community, self.max_joined_communities, self.community_name_chars, self.avatar_url_chars, self.community_notice_chars, self.max_attributes, self.attribute_key_chars, self.attribute_value_chars, self.max_invitees, self.max_page_size, self.nickname_bytes, self.channel_name_bytes, self.channel_intro_bytes, self.channel_notice_bytes, self.text_bytes, self.custom_payload_bytes, self.max_mentions, self.channel_messages_per_second, self.max_reactions_per_message, self.emoji_bytes, self.max_pins_per_channel, self.custom_data_bytes, self.recall_window_ms, self.max_hidden_per_channel, self.max_groups_per_community, self.max_overrides_per_channel, self.max_member_fields, self.member_field_bytes, self.thread_auto_archive_ms, self.max_active_threads_per_channel, self.max_conversation_members, self.max_profile_fields, self.profile_field_bytes, self.presence_text_bytes, self.max_presence_users, self.typing_interval_ms, self.typing_ttl_ms, self.typing_batch_users, self.search_query_bytes, self.search_max_terms)
+        return "Limits(max_members_per_community={}, max_channels_per_community={}, max_joined_communities={}, community_name_chars={}, avatar_url_chars={}, community_notice_chars={}, max_attributes={}, attribute_key_chars={}, attribute_value_chars={}, max_invitees={}, max_page_size={}, nickname_bytes={}, channel_name_bytes={}, channel_intro_bytes={}, channel_notice_bytes={}, text_bytes={}, custom_payload_bytes={}, max_mentions={}, channel_messages_per_second={}, max_reactions_per_message={}, emoji_bytes={}, max_pins_per_channel={}, custom_data_bytes={}, recall_window_ms={}, max_hidden_per_channel={}, max_groups_per_community={}, max_overrides_per_channel={}, max_member_fields={}, member_field_bytes={}, thread_auto_archive_ms={}, max_active_threads_per_channel={}, max_conversation_members={}, max_profile_fields={}, profile_field_bytes={}, presence_text_bytes={}, max_presence_users={}, typing_interval_ms={}, typing_ttl_ms={}, typing_batch_users={}, search_query_bytes={}, search_max_terms={}, push_token_bytes={}, max_push_tokens_per_user={})".format(self.max_members_per_community, self.max_channels_per_community, self.max_joined_communities, self.community_name_chars, self.avatar_url_chars, self.community_notice_chars, self.max_attributes, self.attribute_key_chars, self.attribute_value_chars, self.max_invitees, self.max_page_size, self.nickname_bytes, self.channel_name_bytes, self.channel_intro_bytes, self.channel_notice_bytes, self.text_bytes, self.custom_payload_bytes, self.max_mentions, self.channel_messages_per_second, self.max_reactions_per_message, self.emoji_bytes, self.max_pins_per_channel, self.custom_data_bytes, self.recall_window_ms, self.max_hidden_per_channel, self.max_groups_per_community, self.max_overrides_per_channel, self.max_member_fields, self.member_field_bytes, self.thread_auto_archive_ms, self.max_active_threads_per_channel, self.max_conversation_members, self.max_profile_fields, self.profile_field_bytes, self.presence_text_bytes, self.max_presence_users, self.typing_interval_ms, self.typing_ttl_ms, self.typing_batch_users, self.search_query_bytes, self.search_max_terms, self.push_token_bytes, self.max_push_tokens_per_user)
     def __eq__(self, other):
         if self.max_members_per_community != other.max_members_per_community:
             return False
@@ -6971,6 +6994,10 @@ class Limits:
             return False
         if self.search_max_terms != other.search_max_terms:
             return False
+        if self.push_token_bytes != other.push_token_bytes:
+            return False
+        if self.max_push_tokens_per_user != other.max_push_tokens_per_user:
+            return False
         return True
 
 class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
@@ -7018,6 +7045,8 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
             typing_batch_users=_UniffiFfiConverterUInt64.read(buf),
             search_query_bytes=_UniffiFfiConverterUInt64.read(buf),
             search_max_terms=_UniffiFfiConverterUInt64.read(buf),
+            push_token_bytes=_UniffiFfiConverterUInt64.read(buf),
+            max_push_tokens_per_user=_UniffiFfiConverterUInt64.read(buf),
         )
 
     @staticmethod
@@ -7063,6 +7092,8 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.check_lower(value.typing_batch_users)
         _UniffiFfiConverterUInt64.check_lower(value.search_query_bytes)
         _UniffiFfiConverterUInt64.check_lower(value.search_max_terms)
+        _UniffiFfiConverterUInt64.check_lower(value.push_token_bytes)
+        _UniffiFfiConverterUInt64.check_lower(value.max_push_tokens_per_user)
 
     @staticmethod
     def write(value, buf):
@@ -7107,6 +7138,8 @@ class _UniffiFfiConverterTypeLimits(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt64.write(value.typing_batch_users, buf)
         _UniffiFfiConverterUInt64.write(value.search_query_bytes, buf)
         _UniffiFfiConverterUInt64.write(value.search_max_terms, buf)
+        _UniffiFfiConverterUInt64.write(value.push_token_bytes, buf)
+        _UniffiFfiConverterUInt64.write(value.max_push_tokens_per_user, buf)
 
 @dataclass
 class ListRange:
@@ -14107,6 +14140,99 @@ class _UniffiFfiConverterTypePermissionFlag(_UniffiConverterRustBuffer):
 
 
 
+
+
+
+class PushPlatform(enum.Enum):
+    """
+    The push service a token belongs to; the app's push endpoint picks its sender by it.
+"""
+    
+    APNS = 0
+    """
+    Apple Push Notification service (iOS, iPadOS, macOS), production.
+"""
+    
+    APNS_SANDBOX = 1
+    """
+    Apple Push Notification service, sandbox (development builds).
+"""
+    
+    FCM = 2
+    """
+    Firebase Cloud Messaging (Android, web).
+"""
+    
+    HMS = 3
+    """
+    Huawei Push Kit.
+"""
+    
+    WEB_PUSH = 4
+    """
+    A Web Push subscription (the token is its JSON or endpoint URL).
+"""
+    
+    OTHER = 5
+    """
+    Anything else the app's push endpoint understands.
+"""
+    
+
+
+class _UniffiFfiConverterTypePushPlatform(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return PushPlatform.APNS
+        if variant == 2:
+            return PushPlatform.APNS_SANDBOX
+        if variant == 3:
+            return PushPlatform.FCM
+        if variant == 4:
+            return PushPlatform.HMS
+        if variant == 5:
+            return PushPlatform.WEB_PUSH
+        if variant == 6:
+            return PushPlatform.OTHER
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == PushPlatform.APNS:
+            return
+        if value == PushPlatform.APNS_SANDBOX:
+            return
+        if value == PushPlatform.FCM:
+            return
+        if value == PushPlatform.HMS:
+            return
+        if value == PushPlatform.WEB_PUSH:
+            return
+        if value == PushPlatform.OTHER:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == PushPlatform.APNS:
+            buf.write_i32(1)
+        if value == PushPlatform.APNS_SANDBOX:
+            buf.write_i32(2)
+        if value == PushPlatform.FCM:
+            buf.write_i32(3)
+        if value == PushPlatform.HMS:
+            buf.write_i32(4)
+        if value == PushPlatform.WEB_PUSH:
+            buf.write_i32(5)
+        if value == PushPlatform.OTHER:
+            buf.write_i32(6)
+
+
+
+
+
 # SdkError
 # We want to define each variant as a nested class that's also a subclass,
 # which is tricky in Python.  To accomplish this we're going to create each
@@ -20999,7 +21125,7 @@ class ClientProtocol(typing.Protocol):
         raise NotImplementedError
     async def logout(self, ) -> None:
         """
-        Logs out: ends the session on the server and forgets it (the cache stays on disk).
+        Logs out: unregisters the push token (best effort), ends the session on the server and forgets it (the cache stays on disk).
 """
         raise NotImplementedError
     async def outbox(self, ) -> typing.List[LocalMessage]:
@@ -21037,6 +21163,11 @@ class ClientProtocol(typing.Protocol):
     async def refresh_token(self, token: str) -> int:
         """
         Sends a new token now; returns its expiry.
+"""
+        raise NotImplementedError
+    async def register_push_token(self, platform: PushPlatform,token: str) -> None:
+        """
+        Registers this device's push token for offline pushes. Checked first (1 to `push_token_bytes` bytes, no control characters, no surrounding whitespace), else `invalid_push_token` (5039). Succeeds once the SDK holds the token and the server has it, or will get it after the next login (not logged in yet, offline, or a transient failure): it is kept in the cache. Registering the same token again is free; a replaced token is unregistered. `logout` unregisters it.
 """
         raise NotImplementedError
     async def rename_conversation(self, conversation_id: str,name: str) -> ConversationEntry:
@@ -21152,6 +21283,11 @@ class ClientProtocol(typing.Protocol):
     def unread_totals(self, ) -> UnreadTotals:
         """
         Total unread (communities in notify status) and total mentions.
+"""
+        raise NotImplementedError
+    async def unregister_push_token(self, token: str) -> None:
+        """
+        Unregisters a push token of this device's (checked like `register_push_token`'s, `invalid_push_token`): forgotten at once, and the server asked now when synced, else after the next login. An unknown token is no error.
 """
         raise NotImplementedError
     async def unsubscribe_presence(self, user_ids: typing.List[str]) -> None:
@@ -21647,7 +21783,7 @@ class Client(ClientProtocol):
         )
     async def logout(self, ) -> None:
         """
-        Logs out: ends the session on the server and forgets it (the cache stays on disk).
+        Logs out: unregisters the push token (best effort), ends the session on the server and forgets it (the cache stays on disk).
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
@@ -21792,6 +21928,29 @@ class Client(ClientProtocol):
             _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_i64,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_i64,
             _UniffiLib.ffi_community_sdk_ffi_rust_future_free_i64,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
+    async def register_push_token(self, platform: PushPlatform,token: str) -> None:
+        """
+        Registers this device's push token for offline pushes. Checked first (1 to `push_token_bytes` bytes, no control characters, no surrounding whitespace), else `invalid_push_token` (5039). Succeeds once the SDK holds the token and the server has it, or will get it after the next login (not logged in yet, offline, or a transient failure): it is kept in the cache. Registering the same token again is free; a replaced token is unregistered. `logout` unregisters it.
+"""
+        
+        _UniffiFfiConverterTypePushPlatform.check_lower(platform)
+
+        _UniffiFfiConverterString.check_lower(token)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterTypePushPlatform.lower(platform),
+            _UniffiFfiConverterString.lower(token),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_register_push_token(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
             _uniffi_lift_return,
             _uniffi_error_converter,
         )
@@ -22207,6 +22366,26 @@ class Client(ClientProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def unregister_push_token(self, token: str) -> None:
+        """
+        Unregisters a push token of this device's (checked like `register_push_token`'s, `invalid_push_token`): forgotten at once, and the server asked now when synced, else after the next login. An unknown token is no error.
+"""
+        
+        _UniffiFfiConverterString.check_lower(token)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(token),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeSdkError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unregister_push_token(*_uniffi_lowered_args),
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_community_sdk_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     async def unsubscribe_presence(self, user_ids: typing.List[str]) -> None:
         """
         Stops following the presence of users.
@@ -22883,6 +23062,7 @@ __all__ = [
     "MemberListUpdate",
     "MessageUpdate",
     "PermissionFlag",
+    "PushPlatform",
     "SdkError",
     "SyncState",
     "ThreadListDiff",

@@ -1,6 +1,6 @@
 // The bindings scenario in Kotlin (JVM + JNA) against a real community-server started by
 // tests/bindings.sh (CSDK_SERVER_URL, CSDK_TOKEN_ALICE, CSDK_TOKEN_BOB, CSDK_TOKEN_CAROL;
-// the member list in MemberListTest.kt). Prints
+// the member list in MemberListTest.kt, push tokens in PushTest.kt). Prints
 // "N passed, N failed" as its last line.
 import dev.community.sdk.*
 import java.nio.file.Files
@@ -574,4 +574,6 @@ suspend fun scenario(): Unit = coroutineScope {
         check(outcome == LoginOutcome.SYNCED) { "login outcome $outcome" }
         c
     }
+
+    pushScenario(Files.createTempDirectory("csdk-kotlin-push"), url)
 }

@@ -2375,7 +2375,7 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func localMessage(localId: String) async throws  -> LocalMessage?
     
     /**
-     * Logs out: ends the session on the server and forgets it (the cache stays on disk).
+     * Logs out: unregisters the push token (best effort), ends the session on the server and forgets it (the cache stays on disk).
      */
     func logout() async throws 
     
@@ -2408,6 +2408,11 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * Sends a new token now; returns its expiry.
      */
     func refreshToken(token: String) async throws  -> Int64
+    
+    /**
+     * Registers this device's push token for offline pushes. Checked first (1 to `push_token_bytes` bytes, no control characters, no surrounding whitespace), else `invalid_push_token` (5039). Succeeds once the SDK holds the token and the server has it, or will get it after the next login (not logged in yet, offline, or a transient failure): it is kept in the cache. Registering the same token again is free; a replaced token is unregistered. `logout` unregisters it.
+     */
+    func registerPushToken(platform: PushPlatform, token: String) async throws 
     
     /**
      * Renames a group conversation (a participant).
@@ -2468,6 +2473,11 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * Total unread (communities in notify status) and total mentions.
      */
     func unreadTotals() throws  -> UnreadTotals
+    
+    /**
+     * Unregisters a push token of this device's (checked like `register_push_token`'s, `invalid_push_token`): forgotten at once, and the server asked now when synced, else after the next login. An unknown token is no error.
+     */
+    func unregisterPushToken(token: String) async throws 
     
     /**
      * Stops following the presence of users.
@@ -3028,7 +3038,7 @@ open func localMessage(localId: String)async throws  -> LocalMessage?  {
 }
     
     /**
-     * Logs out: ends the session on the server and forgets it (the cache stays on disk).
+     * Logs out: unregisters the push token (best effort), ends the session on the server and forgets it (the cache stays on disk).
      */
 open func logout()async throws   {
     return
@@ -3144,6 +3154,25 @@ open func refreshToken(token: String)async throws  -> Int64  {
             completeFunc: ffi_community_sdk_ffi_rust_future_complete_i64,
             freeFunc: ffi_community_sdk_ffi_rust_future_free_i64,
             liftFunc: FfiConverterInt64.lift,
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
+}
+    
+    /**
+     * Registers this device's push token for offline pushes. Checked first (1 to `push_token_bytes` bytes, no control characters, no surrounding whitespace), else `invalid_push_token` (5039). Succeeds once the SDK holds the token and the server has it, or will get it after the next login (not logged in yet, offline, or a transient failure): it is kept in the cache. Registering the same token again is free; a replaced token is unregistered. `logout` unregisters it.
+     */
+open func registerPushToken(platform: PushPlatform, token: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_register_push_token(
+                        self.uniffiCloneHandle(),FfiConverterTypePushPlatform_lower(platform),FfiConverterString.lower(token)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
             errorHandler: FfiConverterTypeSdkError_lift
         )
 }
@@ -3353,6 +3382,25 @@ open func unreadTotals()throws  -> UnreadTotals  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Unregisters a push token of this device's (checked like `register_push_token`'s, `invalid_push_token`): forgotten at once, and the server asked now when synced, else after the next login. An unknown token is no error.
+     */
+open func unregisterPushToken(token: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_community_sdk_ffi_fn_method_client_unregister_push_token(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(token)
+                )
+            },
+            pollFunc: ffi_community_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_community_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_community_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeSdkError_lift
+        )
 }
     
     /**
@@ -11718,10 +11766,12 @@ public struct Limits: Equatable, Hashable {
     public var typingBatchUsers: UInt64
     public var searchQueryBytes: UInt64
     public var searchMaxTerms: UInt64
+    public var pushTokenBytes: UInt64
+    public var maxPushTokensPerUser: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(maxMembersPerCommunity: UInt64, maxChannelsPerCommunity: UInt32, maxJoinedCommunities: UInt32, communityNameChars: UInt64, avatarUrlChars: UInt64, communityNoticeChars: UInt64, maxAttributes: UInt64, attributeKeyChars: UInt64, attributeValueChars: UInt64, maxInvitees: UInt64, maxPageSize: UInt32, nicknameBytes: UInt64, channelNameBytes: UInt64, channelIntroBytes: UInt64, channelNoticeBytes: UInt64, textBytes: UInt64, customPayloadBytes: UInt64, maxMentions: UInt64, channelMessagesPerSecond: UInt32, maxReactionsPerMessage: UInt64, emojiBytes: UInt64, maxPinsPerChannel: UInt64, customDataBytes: UInt64, recallWindowMs: UInt64, maxHiddenPerChannel: UInt64, maxGroupsPerCommunity: UInt64, maxOverridesPerChannel: UInt64, maxMemberFields: UInt64, memberFieldBytes: UInt64, threadAutoArchiveMs: UInt64, maxActiveThreadsPerChannel: UInt64, maxConversationMembers: UInt64, maxProfileFields: UInt64, profileFieldBytes: UInt64, presenceTextBytes: UInt64, maxPresenceUsers: UInt64, typingIntervalMs: UInt64, typingTtlMs: UInt64, typingBatchUsers: UInt64, searchQueryBytes: UInt64, searchMaxTerms: UInt64) {
+    public init(maxMembersPerCommunity: UInt64, maxChannelsPerCommunity: UInt32, maxJoinedCommunities: UInt32, communityNameChars: UInt64, avatarUrlChars: UInt64, communityNoticeChars: UInt64, maxAttributes: UInt64, attributeKeyChars: UInt64, attributeValueChars: UInt64, maxInvitees: UInt64, maxPageSize: UInt32, nicknameBytes: UInt64, channelNameBytes: UInt64, channelIntroBytes: UInt64, channelNoticeBytes: UInt64, textBytes: UInt64, customPayloadBytes: UInt64, maxMentions: UInt64, channelMessagesPerSecond: UInt32, maxReactionsPerMessage: UInt64, emojiBytes: UInt64, maxPinsPerChannel: UInt64, customDataBytes: UInt64, recallWindowMs: UInt64, maxHiddenPerChannel: UInt64, maxGroupsPerCommunity: UInt64, maxOverridesPerChannel: UInt64, maxMemberFields: UInt64, memberFieldBytes: UInt64, threadAutoArchiveMs: UInt64, maxActiveThreadsPerChannel: UInt64, maxConversationMembers: UInt64, maxProfileFields: UInt64, profileFieldBytes: UInt64, presenceTextBytes: UInt64, maxPresenceUsers: UInt64, typingIntervalMs: UInt64, typingTtlMs: UInt64, typingBatchUsers: UInt64, searchQueryBytes: UInt64, searchMaxTerms: UInt64, pushTokenBytes: UInt64, maxPushTokensPerUser: UInt64) {
         self.maxMembersPerCommunity = maxMembersPerCommunity
         self.maxChannelsPerCommunity = maxChannelsPerCommunity
         self.maxJoinedCommunities = maxJoinedCommunities
@@ -11763,6 +11813,8 @@ public struct Limits: Equatable, Hashable {
         self.typingBatchUsers = typingBatchUsers
         self.searchQueryBytes = searchQueryBytes
         self.searchMaxTerms = searchMaxTerms
+        self.pushTokenBytes = pushTokenBytes
+        self.maxPushTokensPerUser = maxPushTokensPerUser
     }
 
     
@@ -11821,7 +11873,9 @@ public struct FfiConverterTypeLimits: FfiConverterRustBuffer {
                 typingTtlMs: FfiConverterUInt64.read(from: &buf), 
                 typingBatchUsers: FfiConverterUInt64.read(from: &buf), 
                 searchQueryBytes: FfiConverterUInt64.read(from: &buf), 
-                searchMaxTerms: FfiConverterUInt64.read(from: &buf)
+                searchMaxTerms: FfiConverterUInt64.read(from: &buf), 
+                pushTokenBytes: FfiConverterUInt64.read(from: &buf), 
+                maxPushTokensPerUser: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -11867,6 +11921,8 @@ public struct FfiConverterTypeLimits: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.typingBatchUsers, into: &buf)
         FfiConverterUInt64.write(value.searchQueryBytes, into: &buf)
         FfiConverterUInt64.write(value.searchMaxTerms, into: &buf)
+        FfiConverterUInt64.write(value.pushTokenBytes, into: &buf)
+        FfiConverterUInt64.write(value.maxPushTokensPerUser, into: &buf)
     }
 }
 
@@ -19482,6 +19538,121 @@ public func FfiConverterTypePriority_lower(_ value: Priority) -> RustBuffer {
 
 
 /**
+ * The push service a token belongs to; the app's push endpoint picks its sender by it.
+ */
+
+public enum PushPlatform: Equatable, Hashable {
+    
+    /**
+     * Apple Push Notification service (iOS, iPadOS, macOS), production.
+     */
+    case apns
+    /**
+     * Apple Push Notification service, sandbox (development builds).
+     */
+    case apnsSandbox
+    /**
+     * Firebase Cloud Messaging (Android, web).
+     */
+    case fcm
+    /**
+     * Huawei Push Kit.
+     */
+    case hms
+    /**
+     * A Web Push subscription (the token is its JSON or endpoint URL).
+     */
+    case webPush
+    /**
+     * Anything else the app's push endpoint understands.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PushPlatform: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePushPlatform: FfiConverterRustBuffer {
+    typealias SwiftType = PushPlatform
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PushPlatform {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .apns
+        
+        case 2: return .apnsSandbox
+        
+        case 3: return .fcm
+        
+        case 4: return .hms
+        
+        case 5: return .webPush
+        
+        case 6: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PushPlatform, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .apns:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .apnsSandbox:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .fcm:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .hms:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .webPush:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushPlatform_lift(_ buf: RustBuffer) throws -> PushPlatform {
+    return try FfiConverterTypePushPlatform.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePushPlatform_lower(_ value: PushPlatform) -> RustBuffer {
+    return FfiConverterTypePushPlatform.lower(value)
+}
+
+
+
+/**
  * A member's role.
  */
 
@@ -22348,7 +22519,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_community_sdk_ffi_checksum_method_client_local_message() != 33734) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_community_sdk_ffi_checksum_method_client_logout() != 27031) {
+    if (uniffi_community_sdk_ffi_checksum_method_client_logout() != 36690) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_outbox() != 5675) {
@@ -22367,6 +22538,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_refresh_token() != 21506) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_register_push_token() != 14860) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_rename_conversation() != 56653) {
@@ -22403,6 +22577,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_unread_totals() != 56303) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_community_sdk_ffi_checksum_method_client_unregister_push_token() != 41413) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_community_sdk_ffi_checksum_method_client_unsubscribe_presence() != 62301) {

@@ -1232,6 +1232,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_refresh_token(
     ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_register_push_token(
+    ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_rename_conversation(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_search(
@@ -1255,6 +1257,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_community_sdk_ffi_checksum_method_client_unread(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_unread_totals(
+    ): Int
+    external fun uniffi_community_sdk_ffi_checksum_method_client_unregister_push_token(
     ): Int
     external fun uniffi_community_sdk_ffi_checksum_method_client_unsubscribe_presence(
     ): Int
@@ -1675,6 +1679,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_refresh_token(`ptr`: Long,`token`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_community_sdk_ffi_fn_method_client_register_push_token(`ptr`: Long,`platform`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_rename_conversation(`ptr`: Long,`conversationId`: RustBuffer.ByValue,`name`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_search(`ptr`: Long,`options`: RustBuffer.ByValue,
@@ -1699,6 +1705,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_community_sdk_ffi_fn_method_client_unread_totals(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_community_sdk_ffi_fn_method_client_unregister_push_token(`ptr`: Long,`token`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_unsubscribe_presence(`ptr`: Long,`userIds`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_community_sdk_ffi_fn_method_client_view_community(`ptr`: Long,`communityId`: RustBuffer.ByValue,
@@ -2387,7 +2395,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_local_message() and 0xFFFF) != 33734) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_logout() and 0xFFFF) != 27031) {
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_logout() and 0xFFFF) != 36690) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_outbox() and 0xFFFF) != 5675) {
@@ -2406,6 +2414,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_refresh_token() and 0xFFFF) != 21506) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_register_push_token() and 0xFFFF) != 14860) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_rename_conversation() and 0xFFFF) != 56653) {
@@ -2442,6 +2453,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_unread_totals() and 0xFFFF) != 56303) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_community_sdk_ffi_checksum_method_client_unregister_push_token() and 0xFFFF) != 41413) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_community_sdk_ffi_checksum_method_client_unsubscribe_presence() and 0xFFFF) != 62301) {
@@ -5687,7 +5701,7 @@ public interface ClientInterface {
     suspend fun `localMessage`(`localId`: kotlin.String): LocalMessage?
     
     /**
-     * Logs out: ends the session on the server and forgets it (the cache stays on disk).
+     * Logs out: unregisters the push token (best effort), ends the session on the server and forgets it (the cache stays on disk).
      */
     suspend fun `logout`()
     
@@ -5720,6 +5734,11 @@ public interface ClientInterface {
      * Sends a new token now; returns its expiry.
      */
     suspend fun `refreshToken`(`token`: kotlin.String): kotlin.Long
+    
+    /**
+     * Registers this device's push token for offline pushes. Checked first (1 to `push_token_bytes` bytes, no control characters, no surrounding whitespace), else `invalid_push_token` (5039). Succeeds once the SDK holds the token and the server has it, or will get it after the next login (not logged in yet, offline, or a transient failure): it is kept in the cache. Registering the same token again is free; a replaced token is unregistered. `logout` unregisters it.
+     */
+    suspend fun `registerPushToken`(`platform`: PushPlatform, `token`: kotlin.String)
     
     /**
      * Renames a group conversation (a participant).
@@ -5780,6 +5799,11 @@ public interface ClientInterface {
      * Total unread (communities in notify status) and total mentions.
      */
     fun `unreadTotals`(): UnreadTotals
+    
+    /**
+     * Unregisters a push token of this device's (checked like `register_push_token`'s, `invalid_push_token`): forgotten at once, and the server asked now when synced, else after the next login. An unknown token is no error.
+     */
+    suspend fun `unregisterPushToken`(`token`: kotlin.String)
     
     /**
      * Stops following the presence of users.
@@ -6515,7 +6539,7 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
-     * Logs out: ends the session on the server and forgets it (the cache stays on disk).
+     * Logs out: unregisters the push token (best effort), ends the session on the server and forgets it (the cache stays on disk).
      */
     @Throws(SdkException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -6667,6 +6691,33 @@ open class Client: Disposable, AutoCloseable, ClientInterface
         { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_i64(future) },
         // lift function
         { FfiConverterLong.lift(it) },
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Registers this device's push token for offline pushes. Checked first (1 to `push_token_bytes` bytes, no control characters, no surrounding whitespace), else `invalid_push_token` (5039). Succeeds once the SDK holds the token and the server has it, or will get it after the next login (not logged in yet, offline, or a transient failure): it is kept in the cache. Registering the same token again is free; a replaced token is unregistered. `logout` unregisters it.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `registerPushToken`(`platform`: PushPlatform, `token`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_register_push_token(
+                uniffiHandle,
+                
+        FfiConverterTypePushPlatform.lower(`platform`),
+        FfiConverterString.lower(`token`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
         // Error FFI converter
         SdkException.ErrorHandler,
     )
@@ -6952,6 +7003,32 @@ open class Client: Disposable, AutoCloseable, ClientInterface
     )
     }
     
+
+    
+    /**
+     * Unregisters a push token of this device's (checked like `register_push_token`'s, `invalid_push_token`): forgotten at once, and the server asked now when synced, else after the next login. An unknown token is no error.
+     */
+    @Throws(SdkException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `unregisterPushToken`(`token`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_community_sdk_ffi_fn_method_client_unregister_push_token(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`token`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_community_sdk_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_community_sdk_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        SdkException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -17255,6 +17332,10 @@ data class Limits (
     var `searchQueryBytes`: kotlin.ULong
     , 
     var `searchMaxTerms`: kotlin.ULong
+    , 
+    var `pushTokenBytes`: kotlin.ULong
+    , 
+    var `maxPushTokensPerUser`: kotlin.ULong
     
 ){
     
@@ -17290,6 +17371,8 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterUInt.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
@@ -17356,7 +17439,9 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.allocationSize(value.`typingTtlMs`) +
             FfiConverterULong.allocationSize(value.`typingBatchUsers`) +
             FfiConverterULong.allocationSize(value.`searchQueryBytes`) +
-            FfiConverterULong.allocationSize(value.`searchMaxTerms`)
+            FfiConverterULong.allocationSize(value.`searchMaxTerms`) +
+            FfiConverterULong.allocationSize(value.`pushTokenBytes`) +
+            FfiConverterULong.allocationSize(value.`maxPushTokensPerUser`)
     )
 
     override fun write(value: Limits, buf: ByteBuffer) {
@@ -17401,6 +17486,8 @@ public object FfiConverterTypeLimits: FfiConverterRustBuffer<Limits> {
             FfiConverterULong.write(value.`typingBatchUsers`, buf)
             FfiConverterULong.write(value.`searchQueryBytes`, buf)
             FfiConverterULong.write(value.`searchMaxTerms`, buf)
+            FfiConverterULong.write(value.`pushTokenBytes`, buf)
+            FfiConverterULong.write(value.`maxPushTokensPerUser`, buf)
     }
 }
 
@@ -23602,6 +23689,65 @@ public object FfiConverterTypePriority: FfiConverterRustBuffer<Priority> {
     override fun allocationSize(value: Priority) = 4UL
 
     override fun write(value: Priority, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The push service a token belongs to; the app's push endpoint picks its sender by it.
+ */
+
+enum class PushPlatform {
+    
+    /**
+     * Apple Push Notification service (iOS, iPadOS, macOS), production.
+     */
+    APNS,
+    /**
+     * Apple Push Notification service, sandbox (development builds).
+     */
+    APNS_SANDBOX,
+    /**
+     * Firebase Cloud Messaging (Android, web).
+     */
+    FCM,
+    /**
+     * Huawei Push Kit.
+     */
+    HMS,
+    /**
+     * A Web Push subscription (the token is its JSON or endpoint URL).
+     */
+    WEB_PUSH,
+    /**
+     * Anything else the app's push endpoint understands.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePushPlatform: FfiConverterRustBuffer<PushPlatform> {
+    override fun read(buf: ByteBuffer) = try {
+        PushPlatform.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PushPlatform) = 4UL
+
+    override fun write(value: PushPlatform, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
