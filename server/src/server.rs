@@ -171,7 +171,7 @@ pub fn issue_token(data_dir: &Path, user_id: &str, ttl: Duration) -> Result<Stri
 }
 
 fn issue_with(key: &TokenKey, user_id: &str, ttl: Duration) -> Result<String, ServerError> {
-    community_protocol::limits::check_user_id(user_id).map_err(ServerError::InvalidUserId)?;
+    crate::token::check_login_user_id(user_id).map_err(ServerError::InvalidUserId)?;
     let expires_at = unix_now().saturating_add(ttl.as_secs());
     Ok(key.issue(user_id, expires_at))
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 mod access;
+mod app_admin;
 mod audience;
 mod bans;
 mod categories;
@@ -41,6 +42,7 @@ use community_protocol::{
     ApiError, ChannelId, CommunityId, ErrorCode, Limits, Request, Response, UserId,
 };
 
+pub use app_admin::{ADMIN_EVENT, IMPORT_BATCH_MAX};
 use audience::ViewerCache;
 use context::Ctx;
 pub use large::MemberListRows;

@@ -1,0 +1,271 @@
+//! The app admin (`@admin`, [`UserId::APP_ADMIN`]): the caller the admin HTTP API acts
+//! as. It exists so that the app's backend can do everything an owner can, on any
+//! community, through the very operations (and so the rules, limits and error codes) of
+//! the WebSocket API, without being a member anywhere.
+//!
+//! The whole rule lives here: [`membership`] gives the app admin a synthesized owner
+//! membership in every community (`Ctx::membership` calls it), so every check that asks
+//! "is the caller the owner / does the caller hold this flag" says yes. Nobody can log in
+//! as `@admin` (ids starting with `@` are reserved, see `UserId::is_reserved`), so only
+//! the admin API reaches this.
+//!
+//! Besides, three operations exist only for the app's backend, each one write (or read)
+//! transaction: [`Domain::admin_import_members`] (batch import without invitations),
+//! [`Domain::admin_post_system`] (a system-authored message) and
+//! [`Domain::admin_community_page`] (every community, paged).
+
+use std::collections::HashSet;
+
+use community_protocol::limits::check_user_id;
+use community_protocol::response::UsersOutcome;
+use community_protocol::{
+    ApiError, ChannelId, CommunityId, CommunityInfo, ErrorCode, ErrorKind, Event, FailedUser,
+    MemberInfo, Mentions, MessageContent, Priority, Response, Role, UserId,
+};
+
+use super::Domain;
+use super::communities::check_can_join_more;
+use super::context::{Ctx, Membership};
+use super::membership::{announce_info, check_not_banned};
+use super::view;
+use crate::routing::Handled;
+use crate::store::NewMessage;
+
+/// Most users one admin import may name.
+pub const IMPORT_BATCH_MAX: usize = 1_000;
+
+/// The `event` of system messages the app's backend posts.
+pub const ADMIN_EVENT: &str = "admin";
+
+/// The app admin's synthesized membership in `info`'s community: role owner, no groups,
+/// never muted.
+pub(crate) fn membership(cx: &Ctx<'_>, info: CommunityInfo) -> Result<Membership, ApiError> {
+    let me = MemberInfo {
+        community_id: info.community_id.clone(),
+        user_id: UserId::app_admin(),
+        role: Role::Owner,
+        nickname: String::new(),
+        joined_at_ms: info.created_at_ms,
+        muted_until_ms: None,
+        groups: Vec::new(),
+        custom_fields: Default::default(),
+    };
+    let groups = cx.tx.groups(&info.community_id)?;
+    Ok(Membership { info, me, groups })
+}
+
+impl Domain {
+    /// Adds up to [`IMPORT_BATCH_MAX`] users to a community as ordinary members, without
+    /// invitations, in one transaction. Each user is checked as an invitation checks them
+    /// (`invalid_user_id`, also for reserved ids; `already_member`; `banned`;
+    /// `too_many_members`; `too_many_joined`) and reported per user in the answer's
+    /// `failed`; duplicates count once. Every added user gets `community_added`, the
+    /// community `member_joined` per user and one `community_updated`. No `member_joined`
+    /// system message is written (an import would flood the default channel).
+    ///
+    /// `TOO_MANY_INVITEES` when more than [`IMPORT_BATCH_MAX`] users are named.
+    pub fn admin_import_members(
+        &self,
+        community_id: &CommunityId,
+        user_ids: Vec<UserId>,
+    ) -> Result<Handled, ApiError> {
+        if user_ids.len() > IMPORT_BATCH_MAX {
+            return Err(ApiError::new(
+                ErrorCode::TOO_MANY_INVITEES,
+                format!(
+                    "an import names at most {IMPORT_BATCH_MAX} users, not {}",
+                    user_ids.len()
+                ),
+            ));
+        }
+        let admin = UserId::app_admin();
+        self.write("admin_import_members", &admin, |cx| {
+            import(cx, community_id, user_ids)
+        })
+    }
+
+    /// Posts a system-authored message (sender `""`, content `system` with event
+    /// [`ADMIN_EVENT`]) into a channel or thread of a community (`None`: its default
+    /// channel), whatever the community's `system_messages` switch. Answered like
+    /// `send_message` (`message_sent`). System messages carry no idempotency key: a retry
+    /// posts again.
+    pub fn admin_post_system(
+        &self,
+        community_id: &CommunityId,
+        channel_id: Option<&ChannelId>,
+        text: String,
+    ) -> Result<Handled, ApiError> {
+        let admin = UserId::app_admin();
+        self.write("admin_post_system", &admin, |cx| {
+            post_system(cx, community_id, channel_id, text)
+        })
+    }
+
+    /// Up to `limit` communities in ascending id order after `after` (every community of
+    /// the server, whoever is a member).
+    pub fn admin_community_page(
+        &self,
+        after: Option<&CommunityId>,
+        limit: u32,
+    ) -> Result<Vec<CommunityInfo>, ApiError> {
+        self.store.read("admin_community_page", |tx| {
+            let mut page = Vec::new();
+            for community_id in tx.community_ids_after(after, limit)? {
+                if let Some(info) = tx.community(&community_id)? {
+                    page.push(info);
+                }
+            }
+            Ok(page)
+        })
+    }
+}
+
+/// The import's transaction (see [`Domain::admin_import_members`]).
+fn import(
+    cx: &mut Ctx<'_>,
+    community_id: &CommunityId,
+    user_ids: Vec<UserId>,
+) -> Result<Response, ApiError> {
+    let info = cx.membership(community_id)?.info;
+    // Every new member is an ordinary member without groups: they all see the same
+    // channels, read once.
+    let template = new_member(community_id, &UserId::from(""), cx.now);
+    let visible = view::visible_channels(cx, &template)?;
+    let max = cx.limits.max_members_per_community;
+    let mut member_count = info.member_count;
+    let mut succeeded = Vec::new();
+    let mut failed = Vec::new();
+    let mut seen = HashSet::new();
+    for user_id in user_ids {
+        if !seen.insert(user_id.clone()) {
+            continue;
+        }
+        let checked = check_importable(cx, community_id, &user_id).and_then(|()| {
+            if max != 0 && member_count >= max {
+                return Err(ApiError::new(
+                    ErrorCode::TOO_MANY_MEMBERS,
+                    format!("{community_id:?} has the maximum of {max} members"),
+                ));
+            }
+            Ok(())
+        });
+        match checked {
+            Ok(()) => {}
+            Err(error) if error.kind() == ErrorKind::Server => return Err(error),
+            Err(error) => {
+                failed.push(FailedUser { user_id, error });
+                continue;
+            }
+        }
+        let member = new_member(community_id, &user_id, cx.now);
+        cx.tx.insert_member(&member)?;
+        cx.tx.delete_join_request(community_id, &user_id)?;
+        for channel in &visible {
+            cx.tx.start_reading(&user_id, &channel.info.channel_id)?;
+        }
+        cx.membership_changed(community_id, &user_id, true);
+        member_count += 1;
+        succeeded.push(member);
+    }
+    if succeeded.is_empty() {
+        return Ok(Response::Users(UsersOutcome {
+            succeeded: Vec::new(),
+            failed,
+        }));
+    }
+    // The snapshot of a new member is the same for all of them but for `me` (their heads
+    // start at the channels' ends): built once, from the first.
+    let info = cx.community(community_id)?;
+    let base = view::snapshot(cx, info.clone(), succeeded[0].clone())?;
+    let audience = cx.member_audience(community_id, None)?;
+    let mut users = Vec::with_capacity(succeeded.len());
+    for member in succeeded {
+        let mut snapshot = base.clone();
+        snapshot.me = member.clone();
+        cx.emit_to(&member.user_id, Event::CommunityAdded { snapshot });
+        cx.emit(
+            audience.clone(),
+            Event::MemberJoined {
+                member: member.clone(),
+                member_count: info.member_count,
+            },
+        );
+        users.push(member.user_id);
+    }
+    announce_info(cx, community_id)?;
+    Ok(Response::Users(UsersOutcome {
+        succeeded: users,
+        failed,
+    }))
+}
+
+/// The per-user checks of an import (the community-wide count is the caller's).
+fn check_importable(
+    cx: &Ctx<'_>,
+    community_id: &CommunityId,
+    user_id: &UserId,
+) -> Result<(), ApiError> {
+    check_user_id(user_id.as_str())?;
+    if user_id.is_reserved() {
+        return Err(ApiError::new(
+            ErrorCode::INVALID_USER_ID,
+            "user ids starting with '@' are reserved for the server",
+        ));
+    }
+    if cx.tx.member(community_id, user_id)?.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::ALREADY_MEMBER,
+            format!("{user_id:?} is a member of {community_id:?} already"),
+        ));
+    }
+    check_not_banned(cx, community_id, user_id)?;
+    check_can_join_more(cx, user_id)
+}
+
+/// An ordinary member joining now.
+fn new_member(community_id: &CommunityId, user_id: &UserId, now: i64) -> MemberInfo {
+    MemberInfo {
+        community_id: community_id.to_owned(),
+        user_id: user_id.to_owned(),
+        role: Role::Member,
+        nickname: String::new(),
+        joined_at_ms: now,
+        muted_until_ms: None,
+        groups: Vec::new(),
+        custom_fields: Default::default(),
+    }
+}
+
+/// The system post's transaction (see [`Domain::admin_post_system`]).
+fn post_system(
+    cx: &mut Ctx<'_>,
+    community_id: &CommunityId,
+    channel_id: Option<&ChannelId>,
+    text: String,
+) -> Result<Response, ApiError> {
+    let info = cx.community(community_id)?;
+    let channel_id = channel_id.unwrap_or(&info.default_channel_id);
+    let channel = cx.channel(community_id, channel_id)?;
+    let content = MessageContent::System {
+        event: ADMIN_EVENT.to_owned(),
+        text,
+    };
+    let mentions = Mentions::default();
+    cx.limits.check_message(&content, &mentions)?;
+    let message = cx.tx.append_message(&NewMessage {
+        community_id,
+        channel_id: &channel.info.channel_id,
+        sender_id: &UserId::from(String::new()),
+        idempotency_key: &format!("sys-{ADMIN_EVENT}-{}", cx.now),
+        content: &content,
+        mentions: &mentions,
+        reply_to: None,
+        priority: Priority::Normal,
+        created_at_ms: cx.now,
+        custom_data: "",
+        forwarded_from: None,
+    })?;
+    let audience = cx.channel_audience(&channel)?;
+    cx.emit_message(audience, message.clone(), None)?;
+    Ok(Response::MessageSent(message))
+}
