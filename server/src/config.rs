@@ -93,6 +93,9 @@ pub struct ServerConfig {
     /// already, and the user goes offline at once. Never longer than one heartbeat timeout
     /// (twice `heartbeat_interval`: a longer value is cut to it); 5 s by default.
     pub presence_grace: Duration,
+    /// The admin API's key file (`None`: `<data_dir>/admin.key`, created on first start;
+    /// see `docs/ADMIN.md`).
+    pub admin_key_file: Option<PathBuf>,
 }
 
 impl ServerConfig {
@@ -122,7 +125,15 @@ impl ServerConfig {
             max_connections: 10_000,
             thread_digest_interval: Duration::from_secs(3),
             presence_grace: crate::hub::DEFAULT_PRESENCE_GRACE,
+            admin_key_file: None,
         }
+    }
+
+    /// The admin API's key file: `admin_key_file`, else `<data_dir>/admin.key`.
+    pub fn admin_key_path(&self) -> PathBuf {
+        self.admin_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(crate::admin::KEY_FILE))
     }
 
     /// Checks every value: the limits against their ceilings (`Limits::validate`), that

@@ -11,6 +11,7 @@ use community_server_domain::Domain;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::admin::AdminKey;
 use crate::shared::{RunState, Shared};
 use crate::token::{TokenKey, unix_now};
 use crate::{ServerConfig, ServerError, http, listener};
@@ -39,20 +40,22 @@ impl RunningServer {
     pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         config.validate()?;
         let data_dir = config.data_dir.clone();
+        let admin_key_path = config.admin_key_path();
         let limits = config.limits.clone();
         let opened = tokio::task::spawn_blocking(move || -> Result<_, ServerError> {
             let tokens = TokenKey::load_or_create(&data_dir)?;
+            let admin_key = AdminKey::open(&admin_key_path)?;
             let domain = Domain::open(&data_dir, limits)?;
             // Which communities are large (§9.5); the hub keeps it up to date from here.
             let large = domain.large_community_ids().unwrap_or_else(|error| {
                 tracing::error!(%error, "large communities not read; learnt as they change");
                 Vec::new()
             });
-            Ok((tokens, domain, large))
+            Ok((tokens, admin_key, domain, large))
         })
         .await
         .map_err(|e| ServerError::Task(e.to_string()))?;
-        let (tokens, domain, large) = opened?;
+        let (tokens, admin_key, domain, large) = opened?;
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -66,7 +69,7 @@ impl RunningServer {
         })?;
         let shared = Arc::new(Shared::new(config, domain, tokens));
         shared.hub.note_large(large.into_iter().map(|c| (c, true)));
-        let app = http::router(Arc::clone(&shared));
+        let app = http::router(Arc::clone(&shared), Arc::new(admin_key));
         let serve = tokio::spawn(listener::serve(listener, app, Arc::clone(&shared)));
         let digests = tokio::spawn({
             let shared = Arc::clone(&shared);
@@ -89,6 +92,11 @@ impl RunningServer {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The admin API's key in force now (read from its file; see `docs/ADMIN.md`).
+    pub fn admin_key(&self) -> Result<String, ServerError> {
+        crate::admin::load_or_create_key(&self.shared.config.admin_key_path())
     }
 
     /// The WebSocket URL, e.g. `ws://127.0.0.1:7600/ws`.

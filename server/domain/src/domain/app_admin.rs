@@ -12,7 +12,7 @@
 //! Besides, three operations exist only for the app's backend, each one write (or read)
 //! transaction: [`Domain::admin_import_members`] (batch import without invitations),
 //! [`Domain::admin_post_system`] (a system-authored message) and
-//! [`Domain::admin_community_page`] (every community, paged).
+//! [`Domain::admin_communities`] (every community, paged).
 
 use std::collections::HashSet;
 
@@ -20,7 +20,7 @@ use community_protocol::limits::check_user_id;
 use community_protocol::response::UsersOutcome;
 use community_protocol::{
     ApiError, ChannelId, CommunityId, CommunityInfo, ErrorCode, ErrorKind, Event, FailedUser,
-    MemberInfo, Mentions, MessageContent, Priority, Response, Role, UserId,
+    MemberInfo, Mentions, MessageContent, Page, Priority, Response, Role, UserId,
 };
 
 use super::Domain;
@@ -28,6 +28,7 @@ use super::communities::check_can_join_more;
 use super::context::{Ctx, Membership};
 use super::membership::{announce_info, check_not_banned};
 use super::view;
+use crate::cursor::{CursorKind, Position, cut_page, decode_optional};
 use crate::routing::Handled;
 use crate::store::NewMessage;
 
@@ -101,21 +102,45 @@ impl Domain {
         })
     }
 
-    /// Up to `limit` communities in ascending id order after `after` (every community of
-    /// the server, whoever is a member).
-    pub fn admin_community_page(
+    /// A community's member count (`COMMUNITY_NOT_FOUND`).
+    pub fn admin_member_count(&self, community_id: &CommunityId) -> Result<u64, ApiError> {
+        self.store.read("admin_member_count", |tx| {
+            tx.community(community_id)?
+                .map(|info| info.member_count)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::COMMUNITY_NOT_FOUND,
+                        format!("no community {community_id:?}"),
+                    )
+                })
+        })
+    }
+
+    /// A page of every community of the server (whoever is a member), in ascending id
+    /// order, with the paging rules of the WebSocket API's lists: `limit` 1..=
+    /// `max_page_size` (`PAGE_SIZE_TOO_LARGE`), a cursor from a previous page
+    /// (`INVALID_CURSOR` otherwise).
+    pub fn admin_communities(
         &self,
-        after: Option<&CommunityId>,
-        limit: u32,
-    ) -> Result<Vec<CommunityInfo>, ApiError> {
-        self.store.read("admin_community_page", |tx| {
-            let mut page = Vec::new();
-            for community_id in tx.community_ids_after(after, limit)? {
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Page<CommunityInfo>, ApiError> {
+        let limit = self.limits.page_size(limit)?;
+        let after = decode_optional(CursorKind::Communities, cursor)?
+            .map(|position| CommunityId::from(position.id));
+        self.store.read("admin_communities", |tx| {
+            let mut rows = Vec::new();
+            for community_id in tx.community_ids_after(after.as_ref(), limit.saturating_add(1))? {
                 if let Some(info) = tx.community(&community_id)? {
-                    page.push(info);
+                    rows.push(info);
                 }
             }
-            Ok(page)
+            let (items, next_cursor) =
+                cut_page(rows, limit, CursorKind::Communities, |info| Position {
+                    at_ms: 0,
+                    id: info.community_id.to_string(),
+                });
+            Ok(Page { items, next_cursor })
         })
     }
 }

@@ -140,13 +140,21 @@ fn system_posts_land_in_the_default_channel_and_communities_are_listed() {
         .admin_post_system(&"g".into(), Some(&"ch_nope".into()), "x".into())
         .unwrap_err();
     assert_eq!(error.code, ErrorCode::CHANNEL_NOT_FOUND);
-    let first = env.domain.admin_community_page(None, 1).unwrap();
-    assert_eq!(first.len(), 1);
-    assert_eq!(first[0].community_id, "g");
-    let rest = env
-        .domain
-        .admin_community_page(Some(&first[0].community_id), 10)
-        .unwrap();
-    assert_eq!(rest.len(), 1);
-    assert_eq!(rest[0].community_id, "h");
+    let first = env.domain.admin_communities(None, Some(1)).unwrap();
+    assert_eq!(first.items.len(), 1);
+    assert_eq!(first.items[0].community_id, "g");
+    let cursor = first.next_cursor.expect("a second page");
+    let rest = env.domain.admin_communities(Some(&cursor), None).unwrap();
+    assert_eq!(rest.items.len(), 1);
+    assert_eq!(rest.items[0].community_id, "h");
+    assert_eq!(rest.next_cursor, None);
+    let code = |r: Result<_, community_protocol::ApiError>| r.unwrap_err().code;
+    assert_eq!(
+        code(env.domain.admin_communities(Some("garbage"), None)),
+        ErrorCode::INVALID_CURSOR
+    );
+    assert_eq!(
+        code(env.domain.admin_communities(None, Some(0))),
+        ErrorCode::PAGE_SIZE_TOO_LARGE
+    );
 }
