@@ -6,7 +6,9 @@
 //! gap and no repeat, so every test that reads events also checks that invariant.
 #![allow(dead_code)]
 
+pub mod http;
 pub mod large;
+pub mod openapi;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;

@@ -204,7 +204,11 @@ fn import(
     let base = view::snapshot(cx, info.clone(), succeeded[0].clone())?;
     let audience = cx.member_audience(community_id, None)?;
     let mut users = Vec::with_capacity(succeeded.len());
+    let mut count = info
+        .member_count
+        .saturating_sub(u64::try_from(succeeded.len()).unwrap_or(u64::MAX));
     for member in succeeded {
+        count += 1;
         let mut snapshot = base.clone();
         snapshot.me = member.clone();
         cx.emit_to(&member.user_id, Event::CommunityAdded { snapshot });
@@ -212,7 +216,7 @@ fn import(
             audience.clone(),
             Event::MemberJoined {
                 member: member.clone(),
-                member_count: info.member_count,
+                member_count: count,
             },
         );
         users.push(member.user_id);
