@@ -463,6 +463,16 @@ async fn owner_operations_as_the_app_admin_reach_websocket_sessions() {
     );
 }
 
+/// A call and the status and code it must get.
+type Case = (
+    &'static str,
+    &'static str,
+    Vec<&'static str>,
+    Option<Value>,
+    u16,
+    ErrorCode,
+);
+
 #[tokio::test]
 async fn bad_input_gets_the_websocket_api_codes() {
     let server = TestServer::start().await;
@@ -475,7 +485,7 @@ async fn bad_input_gets_the_websocket_api_codes() {
             Some(json!({"owner_id": "alice", "name": "G", "community_id": "g"})),
         )
         .await;
-    let cases: Vec<(&str, &str, Vec<&str>, Option<Value>, u16, ErrorCode)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "GET",
             COMMUNITY,

@@ -71,10 +71,10 @@ fn walk(doc: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<Stri
         }
         return;
     }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-        if !allowed.contains(value) {
-            out.push(format!("{at}: {value} not in {allowed:?}"));
-        }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        && !allowed.contains(value)
+    {
+        out.push(format!("{at}: {value} not in {allowed:?}"));
     }
     let type_ok = match schema.get("type").and_then(Value::as_str) {
         None => true,

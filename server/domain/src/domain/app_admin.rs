@@ -204,11 +204,10 @@ fn import(
     let base = view::snapshot(cx, info.clone(), succeeded[0].clone())?;
     let audience = cx.member_audience(community_id, None)?;
     let mut users = Vec::with_capacity(succeeded.len());
-    let mut count = info
+    let before = info
         .member_count
         .saturating_sub(u64::try_from(succeeded.len()).unwrap_or(u64::MAX));
-    for member in succeeded {
-        count += 1;
+    for (count, member) in (before + 1..).zip(succeeded) {
         let mut snapshot = base.clone();
         snapshot.me = member.clone();
         cx.emit_to(&member.user_id, Event::CommunityAdded { snapshot });
