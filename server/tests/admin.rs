@@ -92,6 +92,7 @@ impl Admin {
 const COMMUNITIES: &str = "/admin/v1/communities";
 const COMMUNITY: &str = "/admin/v1/communities/{community_id}";
 const MEMBERS: &str = "/admin/v1/communities/{community_id}/members";
+const OWNER: &str = "/admin/v1/communities/{community_id}/owner";
 const IMPORT: &str = "/admin/v1/communities/{community_id}/members/import";
 const MEMBER: &str = "/admin/v1/communities/{community_id}/members/{user_id}";
 const ROLE: &str = "/admin/v1/communities/{community_id}/members/{user_id}/role";
@@ -321,6 +322,24 @@ async fn owner_operations_as_the_app_admin_reach_websocket_sessions() {
     admin.ok("DELETE", CHANNEL, &["g", &raids], None).await;
     bob.event_where(|e| matches!(e, Event::ChannelRemoved { .. }))
         .await;
+
+    // The app admin acts on the owner: ownership moves to bob (alice becomes an admin),
+    // and back.
+    let new_owner = admin
+        .ok("PUT", OWNER, &["g"], Some(json!({"user_id": "bob"})))
+        .await;
+    assert_eq!(new_owner["user_id"], "bob");
+    assert_eq!(new_owner["role"], "owner");
+    alice
+        .event_where(|e| matches!(e, Event::CommunityUpdated { info } if info.owner_id == "bob"))
+        .await;
+    admin
+        .ok("PUT", OWNER, &["g"], Some(json!({"user_id": "alice"})))
+        .await;
+    let not_member = admin
+        .call("PUT", OWNER, &["g"], "", Some(json!({"user_id": "zed"})))
+        .await;
+    assert_eq!(not_member.code(), u64::from(ErrorCode::NOT_MEMBER.0));
 
     // Members: roles, groups, mute, kick, ban, listing.
     let member = admin

@@ -1,6 +1,6 @@
 //! Routes of the admin API that are not one WebSocket operation: every community of the
-//! server (paged), creating a community for a given owner, and the batch import of
-//! members without invitations.
+//! server (paged), creating a community for a given owner, replacing its owner, and the
+//! batch import of members without invitations.
 
 use std::collections::HashMap;
 
@@ -56,6 +56,38 @@ pub(crate) async fn create(
     crate::token::check_login_user_id(&owner)?;
     let request = parse_request("create_community", Value::Object(params))?;
     let response = state.shared.handle_as(UserId::from(owner), request).await?;
+    Ok(Json(to_json(&response)?))
+}
+
+/// The body of `PUT …/owner`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewOwner {
+    user_id: UserId,
+}
+
+/// `PUT /admin/v1/communities/{community_id}/owner`: the app admin acts on the owner by
+/// running `transfer_ownership` as the current owner (the new owner must be a member;
+/// the old one becomes an admin). If the owner changed meanwhile, `owner_only`.
+pub(crate) async fn set_owner(
+    State(state): State<AdminState>,
+    Path(path): Path<HashMap<String, String>>,
+    body: Result<Json<NewOwner>, JsonRejection>,
+) -> AdminResult<Json<Value>> {
+    let Json(body) = body?;
+    let community_id = CommunityId::from(path.get("community_id").cloned().unwrap_or_default());
+    let target = community_id.clone();
+    let owner = state
+        .shared
+        .read(move |domain| domain.admin_community_info(&target))
+        .await?
+        .owner_id;
+    let request =
+        community_protocol::Request::TransferOwnership(community_protocol::request::MemberRef {
+            community_id,
+            user_id: body.user_id,
+        });
+    let response = state.shared.handle_as(owner, request).await?;
     Ok(Json(to_json(&response)?))
 }
 
@@ -127,8 +159,9 @@ pub(crate) async fn import(
     let counted = community_id.clone();
     let member_count = state
         .shared
-        .read(move |domain| domain.admin_member_count(&counted))
-        .await?;
+        .read(move |domain| domain.admin_community_info(&counted))
+        .await?
+        .member_count;
     Ok(Json(Imported {
         added: outcome.succeeded,
         already_members,

@@ -44,6 +44,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/v1/communities/{community_id}"),
     ("PATCH", "/admin/v1/communities/{community_id}"),
     ("DELETE", "/admin/v1/communities/{community_id}"),
+    ("PUT", "/admin/v1/communities/{community_id}/owner"),
     ("GET", "/admin/v1/communities/{community_id}/members"),
     (
         "POST",
@@ -118,6 +119,7 @@ pub(crate) fn router(shared: Arc<Shared>, key: Arc<AdminKey>) -> Router {
                 .patch(op!("update_community"))
                 .delete(op!("dismiss_community")),
         )
+        .route(&format!("{c}/owner"), put(communities::set_owner))
         .route(&format!("{c}/members"), get(op!("list_members")))
         .route(&format!("{c}/members/import"), post(communities::import))
         .route(

@@ -102,17 +102,18 @@ impl Domain {
         })
     }
 
-    /// A community's member count (`COMMUNITY_NOT_FOUND`).
-    pub fn admin_member_count(&self, community_id: &CommunityId) -> Result<u64, ApiError> {
-        self.store.read("admin_member_count", |tx| {
-            tx.community(community_id)?
-                .map(|info| info.member_count)
-                .ok_or_else(|| {
-                    ApiError::new(
-                        ErrorCode::COMMUNITY_NOT_FOUND,
-                        format!("no community {community_id:?}"),
-                    )
-                })
+    /// A community's information (`COMMUNITY_NOT_FOUND`), whoever asks.
+    pub fn admin_community_info(
+        &self,
+        community_id: &CommunityId,
+    ) -> Result<CommunityInfo, ApiError> {
+        self.store.read("admin_community_info", |tx| {
+            tx.community(community_id)?.ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::COMMUNITY_NOT_FOUND,
+                    format!("no community {community_id:?}"),
+                )
+            })
         })
     }
 
