@@ -38,6 +38,54 @@ pub const IMPORT_BATCH_MAX: usize = 1_000;
 /// The `event` of system messages the app's backend posts.
 pub const ADMIN_EVENT: &str = "admin";
 
+/// Operations the app admin cannot run as itself: they would make `@admin` a member, an
+/// author, a reader or a participant (it is none of these), or move ownership to or from
+/// it. Posts go as a user or as the system, ownership moves with `PUT …/owner`.
+const PERSONAL_OPS: &[&str] = &[
+    "sync",
+    "create_community",
+    "join_community",
+    "leave_community",
+    "list_joined_communities",
+    "set_notification",
+    "set_nickname",
+    "transfer_ownership",
+    "send_message",
+    "edit_message",
+    "mark_read",
+    "hide_message",
+    "add_reaction",
+    "remove_reaction",
+    "set_channel_notification",
+    "create_thread",
+    "join_thread",
+    "leave_thread",
+    "list_joined_threads",
+    "set_profile",
+    "create_conversation",
+    "update_conversation",
+    "add_conversation_members",
+    "leave_conversation",
+    "list_conversations",
+    "set_dm_policy",
+    "block_user",
+    "unblock_user",
+    "list_blocked",
+    "register_push_token",
+    "unregister_push_token",
+];
+
+/// `INVALID_ARGUMENT` when the app admin asks for one of its [`PERSONAL_OPS`].
+pub(crate) fn check_op(caller: &UserId, op: &str) -> Result<(), ApiError> {
+    if caller.is_app_admin() && PERSONAL_OPS.contains(&op) {
+        return Err(ApiError::new(
+            ErrorCode::INVALID_ARGUMENT,
+            format!("the app admin is no member and cannot {op} as itself (see docs/ADMIN.md)"),
+        ));
+    }
+    Ok(())
+}
+
 /// The app admin's synthesized membership in `info`'s community: role owner, no groups,
 /// never muted.
 pub(crate) fn membership(cx: &Ctx<'_>, info: CommunityInfo) -> Result<Membership, ApiError> {

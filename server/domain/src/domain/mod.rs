@@ -119,6 +119,7 @@ impl Domain {
     pub fn handle(&self, caller: &UserId, request: Request) -> Result<Handled, ApiError> {
         let op = request.op();
         let _span = tracing::debug_span!("handle", caller = caller.as_str(), op).entered();
+        app_admin::check_op(caller, op)?;
         match request {
             Request::Login(_) | Request::RefreshToken(_) | Request::Logout(_) => {
                 Err(ApiError::new(

@@ -57,6 +57,30 @@ fn the_app_admin_is_an_owner_everywhere_without_being_a_member() {
 }
 
 #[test]
+fn the_app_admin_does_not_become_a_member_author_or_participant() {
+    let env = Env::new();
+    let snapshot = env.create("alice", "g");
+    let general = snapshot.info.default_channel_id.to_string();
+    for request in [
+        Request::CreateCommunity(CreateCommunity {
+            name: "mine".into(),
+            ..Default::default()
+        }),
+        join("g"),
+        send("g", &general, "k", "hello"),
+        Request::TransferOwnership(member_ref("g", "alice")),
+    ] {
+        assert_eq!(env.err(ADMIN, request), ErrorCode::INVALID_ARGUMENT);
+    }
+    assert!(
+        env.domain
+            .joined_community_ids(&UserId::app_admin())
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
 fn an_ordinary_member_gets_nothing_of_it() {
     let env = Env::new();
     env.create("alice", "g");
