@@ -689,3 +689,56 @@ async fn every_route_is_documented_and_served() {
     let page = &admin.doc["components"]["schemas"]["CommunityPage"];
     assert!(!openapi::check(&admin.doc, page, &json!({"items": [{"name": 1}]})).is_empty());
 }
+
+/// Collects log output.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn every_call_is_audited_without_the_key() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    // The test's runtime runs every task on this thread: the subscriber sees them.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = TestServer::start().await;
+    let admin = Admin::new(&server);
+    assert_eq!(
+        admin.call("GET", COMMUNITIES, &[], "", None).await.status,
+        200
+    );
+    let refused = admin
+        .call_with(Some("wrong-key"), "GET", COMMUNITIES, &[], "", None)
+        .await;
+    assert_eq!(refused.status, 401);
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let audit: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("community_server::audit"))
+        .collect();
+    assert_eq!(audit.len(), 2, "{text}");
+    assert!(
+        audit[0].contains("method=GET") && audit[0].contains("path=/admin/v1/communities"),
+        "{}",
+        audit[0]
+    );
+    assert!(audit[0].contains("outcome=ok") && audit[0].contains("status=200"));
+    assert!(audit[0].contains("duration_ms="), "{}", audit[0]);
+    assert!(audit[1].contains("outcome=admin_key_invalid") && audit[1].contains("status=401"));
+    assert!(!text.contains(&admin.key) && !text.contains("wrong-key"));
+}

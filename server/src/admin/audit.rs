@@ -24,8 +24,8 @@ pub(crate) async fn audit(request: Request, next: Next) -> Response {
     tracing::info!(
         target: "community_server::audit",
         %method,
-        path,
-        outcome,
+        path = %path,
+        outcome = %outcome,
         status,
         duration_ms,
         "admin call"
