@@ -27,7 +27,7 @@ use super::Domain;
 use super::communities::check_can_join_more;
 use super::context::{Ctx, Membership};
 use super::membership::{announce_info, check_not_banned};
-use super::view;
+use super::{threads, view};
 use crate::cursor::{CursorKind, Position, cut_page, decode_optional};
 use crate::routing::Handled;
 use crate::store::NewMessage;
@@ -322,7 +322,8 @@ fn post_system(
 ) -> Result<Response, ApiError> {
     let info = cx.community(community_id)?;
     let channel_id = channel_id.unwrap_or(&info.default_channel_id);
-    let channel = cx.channel(community_id, channel_id)?;
+    // A channel, or a thread (`th_…`: `THREAD_NOT_FOUND`).
+    let channel = cx.stream(community_id, channel_id)?;
     let content = MessageContent::System {
         event: ADMIN_EVENT.to_owned(),
         text,
@@ -344,5 +345,6 @@ fn post_system(
     })?;
     let audience = cx.channel_audience(&channel)?;
     cx.emit_message(audience, message.clone(), None)?;
+    threads::digest::posted(cx, &channel, &message)?;
     Ok(Response::MessageSent(message))
 }

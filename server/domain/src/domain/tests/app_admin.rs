@@ -182,3 +182,36 @@ fn system_posts_land_in_the_default_channel_and_communities_are_listed() {
         ErrorCode::PAGE_SIZE_TOO_LARGE
     );
 }
+
+#[test]
+fn system_posts_reach_threads_too() {
+    let env = Env::new();
+    let snapshot = env.create("alice", "g");
+    let general = snapshot.info.default_channel_id.clone();
+    let created = env.ok(
+        "alice",
+        Request::CreateThread(CreateThread {
+            community_id: "g".into(),
+            channel_id: general,
+            name: "plans".into(),
+            parent_seq: None,
+            auto_archive_ms: None,
+        }),
+    );
+    let Response::Thread(thread) = &created.response else {
+        panic!("unexpected {:?}", created.response);
+    };
+    let handled = env
+        .domain
+        .admin_post_system(&"g".into(), Some(&thread.thread_id), "in the thread".into())
+        .unwrap();
+    let Response::MessageSent(message) = &handled.response else {
+        panic!("unexpected {:?}", handled.response);
+    };
+    assert_eq!(message.channel_id, thread.thread_id);
+    let error = env
+        .domain
+        .admin_post_system(&"g".into(), Some(&"th_nope".into()), "x".into())
+        .unwrap_err();
+    assert_eq!(error.code, ErrorCode::THREAD_NOT_FOUND);
+}
