@@ -3,6 +3,10 @@
 //! none is the caller's), `after_domain` and the member lists (`Shared::commit`), so
 //! that sessions receive the events of an admin's change exactly as if a member had
 //! made it.
+//!
+//! A check that hooks into `Shared::handle` for every `send_message` (a content check,
+//! the push hand-off) should hook into [`Shared::handle_as`] as well: the admin API's
+//! posts as a user come this way, not through a session.
 
 use std::sync::Arc;
 
