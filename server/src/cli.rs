@@ -290,6 +290,16 @@ mod tests {
         let second = crate::admin::rotate_key(&path).unwrap();
         assert_ne!(first, second);
         assert_eq!(crate::admin::load_or_create_key(&path).unwrap(), second);
+        // The key file: the data directory's by default, or the one named.
+        let config = serve(&["--data-dir", "d"]).server_config().unwrap();
+        assert_eq!(
+            config.admin_key_path(),
+            PathBuf::from("d").join("admin.key")
+        );
+        let config = serve(&["--admin-key-file", "/etc/k"])
+            .server_config()
+            .unwrap();
+        assert_eq!(config.admin_key_path(), PathBuf::from("/etc/k"));
     }
 
     #[test]

@@ -283,12 +283,7 @@ fn check_importable(
     user_id: &UserId,
 ) -> Result<(), ApiError> {
     check_user_id(user_id.as_str())?;
-    if user_id.is_reserved() {
-        return Err(ApiError::new(
-            ErrorCode::INVALID_USER_ID,
-            "user ids starting with '@' are reserved for the server",
-        ));
-    }
+    check_not_reserved(user_id)?;
     if cx.tx.member(community_id, user_id)?.is_some() {
         return Err(ApiError::new(
             ErrorCode::ALREADY_MEMBER,
@@ -297,6 +292,18 @@ fn check_importable(
     }
     check_not_banned(cx, community_id, user_id)?;
     check_can_join_more(cx, user_id)
+}
+
+/// `INVALID_USER_ID` for an id reserved for the server (starting with `@`): nobody can be
+/// invited or imported under one.
+pub(crate) fn check_not_reserved(user_id: &UserId) -> Result<(), ApiError> {
+    if user_id.is_reserved() {
+        return Err(ApiError::new(
+            ErrorCode::INVALID_USER_ID,
+            "user ids starting with '@' are reserved for the server",
+        ));
+    }
+    Ok(())
 }
 
 /// An ordinary member joining now.

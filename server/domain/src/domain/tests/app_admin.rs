@@ -81,6 +81,25 @@ fn the_app_admin_does_not_become_a_member_author_or_participant() {
 }
 
 #[test]
+fn reserved_ids_cannot_be_invited() {
+    let env = Env::new();
+    env.create("alice", "g");
+    let handled = env.ok(
+        "alice",
+        Request::InviteMembers(InviteMembers {
+            community_id: "g".into(),
+            user_ids: vec!["@admin".into(), "bob".into()],
+        }),
+    );
+    let Response::Users(outcome) = &handled.response else {
+        panic!("unexpected {:?}", handled.response);
+    };
+    assert_eq!(outcome.succeeded, vec!["bob"]);
+    assert_eq!(outcome.failed[0].user_id, "@admin");
+    assert_eq!(outcome.failed[0].error.code, ErrorCode::INVALID_USER_ID);
+}
+
+#[test]
 fn an_ordinary_member_gets_nothing_of_it() {
     let env = Env::new();
     env.create("alice", "g");
