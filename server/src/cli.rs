@@ -1,6 +1,7 @@
 //! The `community-server` command line: `serve` runs a server until SIGINT/SIGTERM (then
 //! shuts down gracefully); `token` prints a login token made with the data directory's
-//! secret (for development and for an app backend's scripts).
+//! secret (for development and for an app backend's scripts); `admin-key rotate` / `show`
+//! manage the admin API's key (`docs/ADMIN.md`).
 //!
 //! `serve` takes its configuration from an optional TOML file (`--config`, see
 //! [`crate::config_file`]) and then from flags, which override the file; every limit can
@@ -41,6 +42,36 @@ pub enum Command {
         #[arg(long, default_value_t = 86_400)]
         ttl: u64,
     },
+    /// Manage the admin API's key.
+    AdminKey {
+        /// What to do with the key.
+        #[command(subcommand)]
+        action: AdminKeyAction,
+    },
+}
+
+/// `admin-key` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AdminKeyAction {
+    /// Replace the key with a new random one and print it. A running server of that data
+    /// directory refuses the old key from its next admin call on.
+    Rotate {
+        /// Data directory of the server.
+        #[arg(long, default_value = "./data")]
+        data_dir: PathBuf,
+        /// The key file, when not `<data-dir>/admin.key`.
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
+    /// Print the current key (creating it if missing).
+    Show {
+        /// Data directory of the server.
+        #[arg(long, default_value = "./data")]
+        data_dir: PathBuf,
+        /// The key file, when not `<data-dir>/admin.key`.
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
 }
 
 /// The flags of `serve`. Each one given overrides the configuration file.
@@ -55,6 +86,9 @@ pub struct ServeArgs {
     /// Data directory (database and token secret; created if missing) [default: ./data].
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// The admin API's key file [default: <data-dir>/admin.key].
+    #[arg(long)]
+    pub admin_key_file: Option<PathBuf>,
     /// Heartbeat interval announced to clients, in seconds [default: 15].
     #[arg(long)]
     pub heartbeat_secs: Option<u64>,
@@ -106,6 +140,7 @@ impl ServeArgs {
         }
         over(&mut file.listen, &self.listen);
         over(&mut file.data_dir, &self.data_dir);
+        over(&mut file.admin_key_file, &self.admin_key_file);
         over(&mut file.heartbeat_secs, &self.heartbeat_secs);
         over(&mut file.session_linger_secs, &self.session_linger_secs);
         over(
@@ -152,7 +187,25 @@ pub async fn run(cli: Cli) -> Result<(), ServerError> {
             println!("{token}");
             Ok(())
         }
+        Command::AdminKey { action } => {
+            let key = tokio::task::spawn_blocking(move || match action {
+                AdminKeyAction::Rotate { data_dir, key_file } => {
+                    crate::admin::rotate_key(&key_file.unwrap_or_else(|| default_key(&data_dir)))
+                }
+                AdminKeyAction::Show { data_dir, key_file } => crate::admin::load_or_create_key(
+                    &key_file.unwrap_or_else(|| default_key(&data_dir)),
+                ),
+            })
+            .await
+            .map_err(|e| ServerError::Task(e.to_string()))??;
+            println!("{key}");
+            Ok(())
+        }
     }
+}
+
+fn default_key(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join(crate::admin::KEY_FILE)
 }
 
 async fn wait_for_signal() {
@@ -220,6 +273,33 @@ mod tests {
             Command::Serve(args) => args,
             other => panic!("not serve: {other:?}"),
         }
+    }
+
+    #[test]
+    fn admin_key_rotate_parses_and_changes_the_key() {
+        let cli = Cli::parse_from(["community-server", "admin-key", "rotate", "--data-dir", "d"]);
+        assert!(matches!(
+            cli.command,
+            Command::AdminKey {
+                action: AdminKeyAction::Rotate { .. }
+            }
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        let path = default_key(dir.path());
+        let first = crate::admin::load_or_create_key(&path).unwrap();
+        let second = crate::admin::rotate_key(&path).unwrap();
+        assert_ne!(first, second);
+        assert_eq!(crate::admin::load_or_create_key(&path).unwrap(), second);
+        // The key file: the data directory's by default, or the one named.
+        let config = serve(&["--data-dir", "d"]).server_config().unwrap();
+        assert_eq!(
+            config.admin_key_path(),
+            PathBuf::from("d").join("admin.key")
+        );
+        let config = serve(&["--admin-key-file", "/etc/k"])
+            .server_config()
+            .unwrap();
+        assert_eq!(config.admin_key_path(), PathBuf::from("/etc/k"));
     }
 
     #[test]

@@ -96,6 +96,9 @@ pub struct ServerConfig {
     /// Calls to the app's backend: before-send, after-events, push hand-off (none by
     /// default; docs/WEBHOOKS.md).
     pub webhooks: crate::webhooks::WebhookConfig,
+    /// The admin API's key file (`None`: `<data_dir>/admin.key`, created on first start;
+    /// see `docs/ADMIN.md`).
+    pub admin_key_file: Option<PathBuf>,
 }
 
 impl ServerConfig {
@@ -126,7 +129,15 @@ impl ServerConfig {
             thread_digest_interval: Duration::from_secs(3),
             presence_grace: crate::hub::DEFAULT_PRESENCE_GRACE,
             webhooks: crate::webhooks::WebhookConfig::default(),
+            admin_key_file: None,
         }
+    }
+
+    /// The admin API's key file: `admin_key_file`, else `<data_dir>/admin.key`.
+    pub fn admin_key_path(&self) -> PathBuf {
+        self.admin_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(crate::admin::KEY_FILE))
     }
 
     /// Checks every value: the limits against their ceilings (`Limits::validate`), that

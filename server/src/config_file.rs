@@ -32,6 +32,8 @@ pub struct ConfigFile {
     pub listen: Option<SocketAddr>,
     /// Data directory (default `./data`).
     pub data_dir: Option<PathBuf>,
+    /// `ServerConfig::admin_key_file` (default `<data_dir>/admin.key`).
+    pub admin_key_file: Option<PathBuf>,
     /// `ServerConfig::heartbeat_interval`.
     pub heartbeat_secs: Option<u64>,
     /// `ServerConfig::session_linger`.
@@ -185,6 +187,7 @@ impl ConfigFile {
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         let mut config = ServerConfig::new(listen, data_dir);
         config.limits = limits(self.limits)?;
+        config.admin_key_file = self.admin_key_file;
         let secs = Duration::from_secs;
         set(
             &mut config.heartbeat_interval,

@@ -1,4 +1,5 @@
-//! The HTTP surface: `GET /healthz` and the WebSocket endpoint `GET /ws`, on one port.
+//! The HTTP surface: `GET /healthz`, the WebSocket endpoint `GET /ws` and the admin API
+//! (`/admin/v1/…`, see `crate::admin`), on one port.
 //!
 //! WebSocket buffers are configured small (see `ServerConfig::ws_read_buffer_bytes` and
 //! `ws_write_buffer_bytes`) so that an idle connection costs a few KiB instead of
@@ -14,16 +15,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use crate::admin::{self, AdminKey};
 use crate::connection;
 use crate::shared::{RunState, Shared};
 use crate::sockets::Accepted;
 
 /// The server's routes.
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+pub(crate) fn router(shared: Arc<Shared>, admin_key: Arc<AdminKey>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/ws", get(upgrade))
-        .with_state(shared)
+        .with_state(Arc::clone(&shared))
+        .merge(admin::router(shared, admin_key))
 }
 
 async fn healthz(State(shared): State<Arc<Shared>>) -> (StatusCode, &'static str) {

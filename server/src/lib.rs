@@ -26,13 +26,15 @@
 //!   writer (responses and events), joined by an outbox.
 //! - `shared`: what connections share, and the lock that orders deliveries.
 //! - `large`: focus and the lazy member list of large communities (§22).
-//! - `http`: `/healthz` and the `/ws` upgrade.
+//! - [`admin`]: the admin HTTP API (`/admin/v1/…`) for the app's backend.
+//! - `http`: `/healthz`, the `/ws` upgrade and the admin routes.
 //! - `server`: [`RunningServer`] (start, shutdown, kill) and [`issue_token`].
 //! - [`webhooks`]: calls to the app's backend (before-send, after-events, push hand-off):
 //!   configuration, signing secret, HTTP client.
 //! - [`cli`]: the `community-server` command line.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod config_file;

@@ -11,6 +11,7 @@ use community_server_domain::Domain;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::admin::AdminKey;
 use crate::shared::{RunState, Shared};
 use crate::token::{TokenKey, unix_now};
 use crate::webhooks::WebhookSecret;
@@ -40,6 +41,7 @@ impl RunningServer {
     pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         config.validate()?;
         let data_dir = config.data_dir.clone();
+        let admin_key_path = config.admin_key_path();
         let limits = config.limits.clone();
         let hook_secret = config.webhooks.secret.clone();
         let opened = tokio::task::spawn_blocking(move || -> Result<_, ServerError> {
@@ -48,17 +50,18 @@ impl RunningServer {
                 Some(secret) => WebhookSecret::new(secret.as_bytes()),
                 None => WebhookSecret::load_or_create(&data_dir)?,
             };
+            let admin_key = AdminKey::open(&admin_key_path)?;
             let domain = Domain::open(&data_dir, limits)?;
             // Which communities are large (§9.5); the hub keeps it up to date from here.
             let large = domain.large_community_ids().unwrap_or_else(|error| {
                 tracing::error!(%error, "large communities not read; learnt as they change");
                 Vec::new()
             });
-            Ok((tokens, domain, large, hook_secret))
+            Ok((tokens, admin_key, domain, large, hook_secret))
         })
         .await
         .map_err(|e| ServerError::Task(e.to_string()))?;
-        let (tokens, domain, large, hook_secret) = opened?;
+        let (tokens, admin_key, domain, large, hook_secret) = opened?;
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -72,7 +75,7 @@ impl RunningServer {
         })?;
         let shared = Arc::new(Shared::new(config, domain, tokens).with_webhook_secret(hook_secret));
         shared.hub.note_large(large.into_iter().map(|c| (c, true)));
-        let app = http::router(Arc::clone(&shared));
+        let app = http::router(Arc::clone(&shared), Arc::new(admin_key));
         let serve = tokio::spawn(listener::serve(listener, app, Arc::clone(&shared)));
         let digests = tokio::spawn({
             let shared = Arc::clone(&shared);
@@ -95,6 +98,11 @@ impl RunningServer {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The admin API's key in force now (read from its file; see `docs/ADMIN.md`).
+    pub fn admin_key(&self) -> Result<String, ServerError> {
+        crate::admin::load_or_create_key(&self.shared.config.admin_key_path())
     }
 
     /// The WebSocket URL, e.g. `ws://127.0.0.1:7600/ws`.
@@ -177,7 +185,7 @@ pub fn issue_token(data_dir: &Path, user_id: &str, ttl: Duration) -> Result<Stri
 }
 
 fn issue_with(key: &TokenKey, user_id: &str, ttl: Duration) -> Result<String, ServerError> {
-    community_protocol::limits::check_user_id(user_id).map_err(ServerError::InvalidUserId)?;
+    crate::token::check_login_user_id(user_id).map_err(ServerError::InvalidUserId)?;
     let expires_at = unix_now().saturating_add(ttl.as_secs());
     Ok(key.issue(user_id, expires_at))
 }

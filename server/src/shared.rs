@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use community_protocol::response::{PresenceList, VoiceList};
 use community_protocol::{ApiError, CommunityId, ErrorCode, Request, Response};
-use community_server_domain::Domain;
+use community_server_domain::{Domain, Handled};
 use tokio::sync::{Notify, watch};
 
 use crate::ServerConfig;
@@ -198,17 +198,9 @@ impl Shared {
         let session = Arc::clone(session);
         let scope = (!is_read_only(&request)).then(|| Scope::of(&request));
         let outcome = tokio::task::spawn_blocking(move || {
-            let lane = scope.as_ref().and_then(|scope| shared.order.lane(scope));
-            let _all = scope.as_ref().map(|scope| shared.order.all(scope));
-            let _lane = lane.as_deref().map(lock_lane);
-            let handled = shared.domain.handle(&session.user_id, request)?;
-            shared.hub.apply(&handled.membership);
-            shared.hub.deliver(&handled.deliveries, Some(&session));
-            shared.hub.after_domain(&handled);
-            shared.update_member_lists(&handled);
-            let mut response = handled.response;
-            shared.hub.fill_voice(&mut response);
-            Ok(response)
+            shared.commit(scope.as_ref(), Some(&*session), |domain| {
+                domain.handle(&session.user_id, request)
+            })
         })
         .await;
         if let (Some(probe), Ok(Ok(response))) = (&probe, &outcome) {
@@ -227,6 +219,29 @@ impl Shared {
                 incident,
             ))
         })
+    }
+
+    /// The blocking part of a change (on a blocking thread): under `scope`'s ordering lock
+    /// (none for a read), runs `change` in the domain, applies its membership changes,
+    /// delivers its events (`from`: the session that asked, if any) and updates the hub's
+    /// live state and member lists. WebSocket requests and the admin API share it.
+    pub(crate) fn commit(
+        &self,
+        scope: Option<&Scope>,
+        from: Option<&Session>,
+        change: impl FnOnce(&Domain) -> Result<Handled, ApiError>,
+    ) -> Result<Response, ApiError> {
+        let lane = scope.and_then(|scope| self.order.lane(scope));
+        let _all = scope.map(|scope| self.order.all(scope));
+        let _lane = lane.as_deref().map(lock_lane);
+        let handled = change(&self.domain)?;
+        self.hub.apply(&handled.membership);
+        self.hub.deliver(&handled.deliveries, from);
+        self.hub.after_domain(&handled);
+        self.update_member_lists(&handled);
+        let mut response = handled.response;
+        self.hub.fill_voice(&mut response);
+        Ok(response)
     }
 
     /// Answers a presence, typing or voice request (see the module documentation).
@@ -526,7 +541,7 @@ fn community_of(request: &Request) -> Option<&CommunityId> {
 const JOIN_VOICE_TRIES: usize = 3;
 
 /// Presence, typing and voice requests: answered by the hub, in memory.
-fn is_live(request: &Request) -> bool {
+pub(crate) fn is_live(request: &Request) -> bool {
     matches!(
         request,
         Request::SetPresence(_)
@@ -544,7 +559,7 @@ fn is_live(request: &Request) -> bool {
 }
 
 /// Requests that never change anything (and so need no ordering).
-fn is_read_only(request: &Request) -> bool {
+pub(crate) fn is_read_only(request: &Request) -> bool {
     matches!(
         request,
         Request::Sync(_)

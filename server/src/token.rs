@@ -202,6 +202,20 @@ impl TokenKey {
     }
 }
 
+/// Checks that tokens may name `user_id` and that it may log in: the protocol's rule
+/// (1–64 bytes, no control characters) and no id reserved for the server (starting with
+/// `@`, e.g. the app admin `@admin`): `INVALID_USER_ID` otherwise.
+pub fn check_login_user_id(user_id: &str) -> Result<(), ApiError> {
+    community_protocol::limits::check_user_id(user_id)?;
+    if community_protocol::UserId::from(user_id).is_reserved() {
+        return Err(ApiError::new(
+            ErrorCode::INVALID_USER_ID,
+            "user ids starting with '@' are reserved for the server",
+        ));
+    }
+    Ok(())
+}
+
 /// Now, in unix seconds.
 pub fn unix_now() -> u64 {
     SystemTime::now()
@@ -274,6 +288,15 @@ mod tests {
         assert_eq!(code(key().verify(&forged, 1)), ErrorCode::TOKEN_FORGED);
         let later = token.replacen(".2000.", ".9999.", 1);
         assert_eq!(code(key().verify(&later, 1)), ErrorCode::TOKEN_FORGED);
+    }
+
+    #[test]
+    fn reserved_ids_get_no_token() {
+        assert!(check_login_user_id("alice").is_ok());
+        for id in ["@admin", "@x", ""] {
+            let error = check_login_user_id(id).unwrap_err();
+            assert_eq!(error.code, ErrorCode::INVALID_USER_ID);
+        }
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub(crate) enum CursorKind {
     JoinedThreads,
     /// `list_conversations`.
     Conversations,
+    /// The admin API's list of every community (by id; `at_ms` unused).
+    Communities,
 }
 
 impl CursorKind {
@@ -30,6 +32,7 @@ impl CursorKind {
             CursorKind::Threads => "t1",
             CursorKind::JoinedThreads => "jt1",
             CursorKind::Conversations => "cv1",
+            CursorKind::Communities => "ac1",
         }
     }
 }

@@ -69,7 +69,7 @@ pub mod store;
 #[cfg(test)]
 mod test_support;
 
-pub use domain::{Domain, MemberListRows};
+pub use domain::{ADMIN_EVENT, Domain, IMPORT_BATCH_MAX, MemberListRows};
 pub use error::{StoreError, incident_id};
 pub use routing::{
     Audience, ChannelViewers, Counting, Delivery, FocusedAudience, Handled, MembershipChange,

@@ -1,7 +1,7 @@
 //! The transport's own requests: `login` (with resume), `refresh_token` and `logout`.
 //! Every other request goes to the domain.
 //!
-//! Login order: user id check, token check (malformed, forged, expired, other user), then
+//! Login order: user id check (reserved `@` ids refused), token check (malformed, forged, expired, other user), then
 //! resume if asked and possible (same user, session still lingering, ring still covering
 //! the gap), else a new session registered with the user's communities. Finally any other
 //! session of the same user on the same non-empty device id is ended with
@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use community_protocol::request::{Login, RefreshToken};
 use community_protocol::response::{LoggedIn, TokenRefreshed};
-use community_protocol::{ApiError, ErrorCode, GoodbyeReason, Response, UserId, limits};
+use community_protocol::{ApiError, ErrorCode, GoodbyeReason, Response, UserId};
 use tokio::time::Instant;
 
 use crate::hub::{Ending, Goodbye, Outbox, Session};
@@ -64,7 +64,7 @@ pub(crate) async fn login(
     outbox: &Arc<Outbox>,
     params: Login,
 ) -> Result<LoginOutcome, ApiError> {
-    limits::check_user_id(params.user_id.as_str())?;
+    crate::token::check_login_user_id(params.user_id.as_str())?;
     let claims = verify(shared, &params.token, &params.user_id)?;
     if shared.run_state() != RunState::Running {
         return Err(ApiError::new(

@@ -7,7 +7,9 @@
 #![allow(dead_code)]
 
 pub mod hooks;
+pub mod http;
 pub mod large;
+pub mod openapi;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;

@@ -238,6 +238,7 @@ pub(crate) fn invite(cx: &mut Ctx<'_>, p: InviteMembers) -> Result<Response, Api
             continue;
         }
         let added = check_user_id(user_id.as_str())
+            .and_then(|()| super::app_admin::check_not_reserved(&user_id))
             .and_then(|()| add_member(cx, &p.community_id, &user_id));
         match added {
             Ok(_) => succeeded.push(user_id),

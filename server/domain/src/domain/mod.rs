@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 mod access;
+mod app_admin;
 mod audience;
 mod bans;
 mod categories;
@@ -41,6 +42,7 @@ use community_protocol::{
     ApiError, ChannelId, CommunityId, ErrorCode, Limits, Request, Response, UserId,
 };
 
+pub use app_admin::{ADMIN_EVENT, IMPORT_BATCH_MAX};
 use audience::ViewerCache;
 use context::Ctx;
 pub use large::MemberListRows;
@@ -117,6 +119,7 @@ impl Domain {
     pub fn handle(&self, caller: &UserId, request: Request) -> Result<Handled, ApiError> {
         let op = request.op();
         let _span = tracing::debug_span!("handle", caller = caller.as_str(), op).entered();
+        app_admin::check_op(caller, op)?;
         match request {
             Request::Login(_) | Request::RefreshToken(_) | Request::Logout(_) => {
                 Err(ApiError::new(

@@ -181,6 +181,14 @@ pub trait CommunityStore {
     fn delete_attribute(&self, community_id: &CommunityId, key: &str) -> StoreResult<bool>;
     /// The communities with more than `members` members (large ones, §9.5).
     fn communities_above(&self, members: u64) -> StoreResult<Vec<CommunityId>>;
+    /// Up to `limit` community ids in ascending order, after `after` (the app admin's
+    /// listing and broadcast page through every community this way); reserved rows
+    /// (`@me`, the conversations' home) are left out.
+    fn community_ids_after(
+        &self,
+        after: Option<&CommunityId>,
+        limit: u32,
+    ) -> StoreResult<Vec<CommunityId>>;
 }
 
 /// Memberships, join requests and per-member settings.

@@ -2,6 +2,7 @@
 //! concern. Fixtures live in `crate::test_support`.
 
 mod answers;
+mod app_admin;
 mod bans;
 mod changes;
 mod channel_settings;

@@ -18,6 +18,21 @@ impl CommunityStore for SqliteTx<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn community_ids_after(
+        &self,
+        after: Option<&CommunityId>,
+        limit: u32,
+    ) -> StoreResult<Vec<CommunityId>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT community_id FROM communities WHERE community_id > ?1
+                    AND community_id NOT LIKE '@%'
+             ORDER BY community_id LIMIT ?2",
+        )?;
+        let after = after.map_or("", CommunityId::as_str);
+        let rows = statement.query_map(params![after, i64::from(limit)], |row| id(row, 0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn community(&self, community_id: &CommunityId) -> StoreResult<Option<CommunityInfo>> {
         let info = self
             .conn
