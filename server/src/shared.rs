@@ -194,6 +194,13 @@ impl Shared {
             }
             return outcome;
         }
+        // The content check, before the ordering lane (a slow backend holds up only this).
+        let request =
+            match crate::webhooks::before_send::check(&self.hooks, &session.user_id, request).await
+            {
+                crate::webhooks::before_send::Verdict::Proceed(request) => request,
+                crate::webhooks::before_send::Verdict::Answer(answer) => return answer,
+            };
         let shared = Arc::clone(self);
         let session = Arc::clone(session);
         let scope = (!is_read_only(&request)).then(|| Scope::of(&request));
@@ -202,6 +209,7 @@ impl Shared {
             let _all = scope.as_ref().map(|scope| shared.order.all(scope));
             let _lane = lane.as_deref().map(lock_lane);
             let handled = shared.domain.handle(&session.user_id, request)?;
+            shared.hooks.after_domain(&session.user_id, op, &handled);
             shared.hub.apply(&handled.membership);
             shared.hub.deliver(&handled.deliveries, Some(&session));
             shared.hub.after_domain(&handled);
