@@ -36,6 +36,9 @@ pub const MAX_REASON_BYTES: usize = 500;
 pub const REMEMBERED_KEYS: usize = 65_536;
 
 /// What the check decided about a request.
+// Made once per message and consumed at once: boxing either side would only add an
+// allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Verdict {
     /// Carry the request out (as it came, or with its content replaced).

@@ -264,28 +264,24 @@ pub fn derive(op: &str, caller: &UserId, handled: &Handled, now_ms: i64) -> Vec<
             Event::CommunityRemoved {
                 community_id,
                 reason: RemovalReason::Dismissed,
-            } => {
-                if dismissed.insert(community_id) {
-                    events.push(AfterEvent::CommunityDismissed {
-                        community_id: community_id.clone(),
-                        at_ms: now_ms,
-                        by: caller.clone(),
-                    });
-                }
+            } if dismissed.insert(community_id) => {
+                events.push(AfterEvent::CommunityDismissed {
+                    community_id: community_id.clone(),
+                    at_ms: now_ms,
+                    by: caller.clone(),
+                });
             }
             Event::MemberJoined {
                 member,
                 member_count,
-            } => {
-                if members.insert((&member.community_id, &member.user_id, true)) {
-                    events.push(AfterEvent::MemberJoined {
-                        community_id: member.community_id.clone(),
-                        at_ms: now_ms,
-                        user_id: member.user_id.clone(),
-                        by: caller.clone(),
-                        member_count: *member_count,
-                    });
-                }
+            } if members.insert((&member.community_id, &member.user_id, true)) => {
+                events.push(AfterEvent::MemberJoined {
+                    community_id: member.community_id.clone(),
+                    at_ms: now_ms,
+                    user_id: member.user_id.clone(),
+                    by: caller.clone(),
+                    member_count: *member_count,
+                });
             }
             Event::MemberLeft {
                 community_id,
