@@ -33,6 +33,8 @@ use community_protocol::{
 use community_server::webhooks::HookUrl;
 use community_server::{RunningServer, ServerConfig};
 
+// Shared by the benches; this one uses no CPU time and no numbered users.
+#[allow(dead_code)]
 #[path = "../shared/wire.rs"]
 mod wire;
 
