@@ -147,8 +147,8 @@ async fn a_silent_check_gets_the_default_allow() {
 }
 
 #[tokio::test]
-async fn a_silent_check_gets_the_default_reject() {
-    let (server, _receiver) = silent_check(BeforeSendDefault::Reject).await;
+async fn a_silent_or_failing_check_gets_the_default_reject() {
+    let (server, receiver) = silent_check(BeforeSendDefault::Reject).await;
     let mut alice = server.login("alice").await;
     let mut bob = server.login("bob").await;
     let (id, ch) = guild(&mut alice, &mut bob).await;
@@ -158,7 +158,71 @@ async fn a_silent_check_gets_the_default_reject() {
             ErrorCode::MESSAGE_REJECTED,
         )
         .await;
+    // A failure status and an answer that says nothing known count as no answer.
+    receiver.respond(|request| match text_of(request) {
+        "down" => HookAnswer::status(StatusCode::SERVICE_UNAVAILABLE),
+        _ => HookAnswer::ok(json!({"action": "maybe"})),
+    });
+    for (key, text) in [("k2", "down"), ("k3", "odd")] {
+        alice
+            .fails(
+                send_text(id.as_str(), ch.as_str(), key, text),
+                ErrorCode::MESSAGE_REJECTED,
+            )
+            .await;
+    }
     assert!(all_messages(&mut bob, &id, &ch).await.is_empty());
+}
+
+#[tokio::test]
+async fn conversation_messages_are_checked_and_reported() {
+    let receiver = HookReceiver::start(SECRET).await;
+    receiver.respond(|request| match (request.path.as_str(), text_of(request)) {
+        ("/check", "bad") => HookAnswer::ok(json!({"action": "reject", "reason": "no"})),
+        ("/check", _) => HookAnswer::ok(json!({"action": "allow"})),
+        _ => HookAnswer::ok(json!({})),
+    });
+    let server = TestServer::start_with(|c| {
+        hooks(c, &receiver);
+        events(c, &receiver, &[20]);
+    })
+    .await;
+    let mut alice = server.login("alice").await;
+    let mut bob = server.login("bob").await;
+    guild(&mut alice, &mut bob).await;
+    let direct = match alice
+        .ok(Request::CreateConversation(
+            community_protocol::request::CreateConversation {
+                user_ids: vec!["bob".into()],
+                name: String::new(),
+                group: false,
+            },
+        ))
+        .await
+    {
+        Response::Conversation(entry) => entry.conversation.conversation_id,
+        other => panic!("unexpected {other:?}"),
+    };
+    let me = CommunityId::direct();
+    alice
+        .fails(
+            send_text(me.as_str(), direct.as_str(), "k1", "bad"),
+            ErrorCode::MESSAGE_REJECTED,
+        )
+        .await;
+    let sent = send(&mut alice, &me, &direct, "k2", "hi").await;
+    assert_eq!(sent.seq, 1);
+    let seen = receiver
+        .wait_until("the conversation's message", |seen| {
+            of(seen, &me).iter().any(|r| text_of(r) == "hi")
+        })
+        .await;
+    let check = &receiver.requests_to("/check")[0].body;
+    assert_eq!(check["community_id"], "@me");
+    assert_eq!(check["channel_id"], direct.as_str());
+    let reported = of(&seen, &me);
+    assert_eq!(kinds(&reported), ["message_sent:hi"]);
+    assert_eq!(reported[0].body["channel_id"], direct.as_str());
 }
 
 #[tokio::test]
