@@ -476,3 +476,58 @@ async fn waiting_events_are_sent_after_a_restart() {
     }
     assert_eq!(queue.pending().unwrap(), 0);
 }
+
+#[tokio::test]
+async fn thread_messages_are_checked_replaced_and_reported() {
+    let receiver = HookReceiver::start(SECRET).await;
+    receiver.respond(|request| match request.path.as_str() {
+        "/check" => HookAnswer::ok(
+            json!({"action": "replace", "content": {"type": "text", "text": "clean"}}),
+        ),
+        _ => HookAnswer::ok(json!({})),
+    });
+    let server = TestServer::start_with(|c| {
+        hooks(c, &receiver);
+        events(c, &receiver, &[20]);
+    })
+    .await;
+    let mut alice = server.login("alice").await;
+    let mut bob = server.login("bob").await;
+    let (id, ch) = guild(&mut alice, &mut bob).await;
+    let thread = match alice
+        .ok(Request::CreateThread(
+            community_protocol::request::CreateThread {
+                community_id: id.clone(),
+                channel_id: ch.clone(),
+                name: "plans".into(),
+                parent_seq: None,
+                auto_archive_ms: None,
+            },
+        ))
+        .await
+    {
+        Response::Thread(thread) => thread.thread_id,
+        other => panic!("unexpected {other:?}"),
+    };
+    let sent = send(&mut alice, &id, &thread, "k1", "dirty").await;
+    assert_eq!(
+        sent.content,
+        MessageContent::Text {
+            text: "clean".into()
+        }
+    );
+    let seen = receiver
+        .wait_until("the thread's message", |seen| {
+            of(seen, &id).iter().any(|r| text_of(r) == "clean")
+        })
+        .await;
+    let check = &receiver.requests_to("/check")[0].body;
+    assert_eq!(check["channel_id"], thread.as_str());
+    assert_eq!(check["content"]["text"], "dirty");
+    let reported: Vec<_> = of(&seen, &id)
+        .into_iter()
+        .filter(|r| r.body["type"] == "message_sent")
+        .collect();
+    assert_eq!(kinds(&reported), ["message_sent:clean"]);
+    assert_eq!(reported[0].body["channel_id"], thread.as_str());
+}
