@@ -434,6 +434,17 @@ async fn a_dead_letter_holds_up_only_its_community_until_given_up() {
 
 #[tokio::test]
 async fn waiting_events_are_sent_after_a_restart() {
+    waiting_events_survive(false).await;
+}
+
+#[tokio::test]
+async fn waiting_events_are_sent_after_a_kill() {
+    waiting_events_survive(true).await;
+}
+
+/// Events wait while the backend fails; the server stops (`kill`: abruptly) and starts
+/// again on the same data; they arrive, in order.
+async fn waiting_events_survive(kill: bool) {
     let receiver = HookReceiver::start(SECRET).await;
     receiver.respond(|_| HookAnswer::status(StatusCode::SERVICE_UNAVAILABLE));
     // One attempt now, the next one long after the test.
@@ -450,7 +461,12 @@ async fn waiting_events_are_sent_after_a_restart() {
     bob.close().await;
     // The backend is back; the stopped server's next attempt would have come much later.
     receiver.respond(|_| HookAnswer::ok(json!({})));
-    server.restart().await;
+    if kill {
+        server.server.take().unwrap().kill().await;
+        server.start_again().await;
+    } else {
+        server.restart().await;
+    }
     let seen = receiver
         .wait_until("the events after the restart", |seen| {
             kinds(&of(seen, &id)).contains(&"message_sent:two".to_owned())
