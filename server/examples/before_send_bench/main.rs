@@ -13,7 +13,9 @@
 //! - `no hook`: the same load without a check (the baseline);
 //! - `hook 5 ms`: every message is checked;
 //! - `hook + hanging`: as above, and one more member sends a `HANG` message into the same
-//!   channel every 500 ms: each waits the 500 ms timeout, the others should not notice.
+//!   channel every 500 ms: each waits the 500 ms timeout, the others should not notice;
+//! - `events only`: no check, but `events_url` set (answered at once): what writing each
+//!   message's after-event to `webhooks.db` costs the sender.
 //!
 //! Run (release!):
 //!
@@ -67,6 +69,7 @@ enum Run {
     NoHook,
     Hook,
     Hanging,
+    Events,
 }
 
 impl Run {
@@ -75,6 +78,7 @@ impl Run {
             Run::NoHook => "no hook",
             Run::Hook => "hook",
             Run::Hanging => "hook + hanging",
+            Run::Events => "events only",
         }
     }
 }
@@ -91,7 +95,7 @@ async fn main() -> Result<(), BoxError> {
         "{:<16} {:>8} {:>9} {:>9} {:>9} | {:>7} {:>9} {:>9}",
         "run", "acks", "p50 ms", "p99 ms", "max ms", "hanging", "p50 ms", "max ms"
     );
-    for run in [Run::NoHook, Run::Hook, Run::Hanging] {
+    for run in [Run::NoHook, Run::Hook, Run::Hanging, Run::Events] {
         let (others, hanging) = measure(&args, run, &hook).await?;
         let (p50, p99, max) = summary(&others);
         let (h50, _, hmax) = summary(&hanging);
@@ -126,11 +130,16 @@ fn summary(latencies: &[Duration]) -> (f64, f64, f64) {
 
 /// The receiver: `allow` after `delay`, or after 10 s for a message with the marker.
 async fn start_receiver(delay: Duration) -> Result<String, BoxError> {
-    let app = Router::new().fallback(move |body: Bytes| async move {
-        let hang = std::str::from_utf8(&body).is_ok_and(|text| text.contains(MARKER));
-        tokio::time::sleep(if hang { Duration::from_secs(10) } else { delay }).await;
-        axum::Json(serde_json::json!({"action": "allow"}))
-    });
+    let app = Router::new()
+        .route(
+            "/events",
+            axum::routing::post(|| async { axum::Json(serde_json::json!({})) }),
+        )
+        .fallback(move |body: Bytes| async move {
+            let hang = std::str::from_utf8(&body).is_ok_and(|text| text.contains(MARKER));
+            tokio::time::sleep(if hang { Duration::from_secs(10) } else { delay }).await;
+            axum::Json(serde_json::json!({"action": "allow"}))
+        });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/check", listener.local_addr()?);
     tokio::spawn(async move {
@@ -149,9 +158,13 @@ async fn measure(
     let dir = tempfile::tempdir()?;
     let mut config = ServerConfig::new("127.0.0.1:0".parse()?, dir.path());
     config.limits.channel_messages_per_second = 100_000;
-    if run != Run::NoHook {
-        config.webhooks.before_send_url = Some(HookUrl::parse(hook)?);
-        config.webhooks.secret = Some("bench".into());
+    config.webhooks.secret = Some("bench".into());
+    match run {
+        Run::NoHook => {}
+        Run::Hook | Run::Hanging => config.webhooks.before_send_url = Some(HookUrl::parse(hook)?),
+        Run::Events => {
+            config.webhooks.events_url = Some(HookUrl::parse(&hook.replace("/check", "/events"))?)
+        }
     }
     let server = RunningServer::start(config).await?;
     let url = server.ws_url();
@@ -201,6 +214,20 @@ async fn measure(
         Some(task) => task.await??,
         None => Vec::new(),
     };
+    if run == Run::Events {
+        // The feed sends one event at a time per community: did it keep up?
+        let queue = community_server::webhooks::queue::EventQueue::open(dir.path())?;
+        let end = Instant::now();
+        let mut pending = queue.pending()?;
+        while pending > 0 && end.elapsed() < Duration::from_secs(30) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            pending = queue.pending()?;
+        }
+        println!(
+            "  events queued when sending stopped drained in {:.0} ms ({pending} left)",
+            end.elapsed().as_secs_f64() * 1000.0
+        );
+    }
     server.shutdown().await;
     Ok((others, hanging))
 }
