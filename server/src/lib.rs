@@ -30,7 +30,8 @@
 //! - `http`: `/healthz`, the `/ws` upgrade and the admin routes.
 //! - `server`: [`RunningServer`] (start, shutdown, kill) and [`issue_token`].
 //! - [`webhooks`]: calls to the app's backend (before-send, after-events, push hand-off):
-//!   configuration, signing secret, HTTP client.
+//!   configuration, signing secret, HTTP client, the before-send check, the after-events
+//!   queue (`webhooks.db`) and its delivery task.
 //! - [`cli`]: the `community-server` command line.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 

@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use crate::admin::AdminKey;
 use crate::shared::{RunState, Shared};
 use crate::token::{TokenKey, unix_now};
-use crate::webhooks::WebhookSecret;
+use crate::webhooks::{Hooks, WebhookSecret};
 use crate::{ServerConfig, ServerError, http, listener};
 
 /// A server running in the background tasks of the current tokio runtime.
@@ -24,6 +24,7 @@ pub struct RunningServer {
     serve: JoinHandle<()>,
     digests: JoinHandle<()>,
     live: JoinHandle<()>,
+    feed: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -44,6 +45,7 @@ impl RunningServer {
         let admin_key_path = config.admin_key_path();
         let limits = config.limits.clone();
         let hook_secret = config.webhooks.secret.clone();
+        let hooks_config = config.webhooks.clone();
         let opened = tokio::task::spawn_blocking(move || -> Result<_, ServerError> {
             let tokens = TokenKey::load_or_create(&data_dir)?;
             let hook_secret = match &hook_secret {
@@ -52,16 +54,18 @@ impl RunningServer {
             };
             let admin_key = AdminKey::open(&admin_key_path)?;
             let domain = Domain::open(&data_dir, limits)?;
+            let events = Hooks::open_queue(&hooks_config, &data_dir)
+                .map_err(|e| ServerError::Task(e.to_string()))?;
             // Which communities are large (§9.5); the hub keeps it up to date from here.
             let large = domain.large_community_ids().unwrap_or_else(|error| {
                 tracing::error!(%error, "large communities not read; learnt as they change");
                 Vec::new()
             });
-            Ok((tokens, admin_key, domain, large, hook_secret))
+            Ok((tokens, admin_key, domain, large, hook_secret, events))
         })
         .await
         .map_err(|e| ServerError::Task(e.to_string()))?;
-        let (tokens, admin_key, domain, large, hook_secret) = opened?;
+        let (tokens, admin_key, domain, large, hook_secret, events) = opened?;
         let listener =
             TcpListener::bind(config.listen)
                 .await
@@ -75,6 +79,7 @@ impl RunningServer {
         })?;
         let shared = Arc::new(Shared::new(config, domain, tokens).with_webhook_secret(hook_secret));
         shared.hub.note_large(large.into_iter().map(|c| (c, true)));
+        let feed = events.and_then(|queue| shared.hooks.start_feed(queue));
         let app = http::router(Arc::clone(&shared), Arc::new(admin_key));
         let serve = tokio::spawn(listener::serve(listener, app, Arc::clone(&shared)));
         let digests = tokio::spawn({
@@ -92,6 +97,7 @@ impl RunningServer {
             serve,
             digests,
             live,
+            feed,
         })
     }
 
@@ -150,6 +156,9 @@ impl RunningServer {
         }
         self.digests.abort();
         self.live.abort();
+        if let Some(feed) = &self.feed {
+            feed.abort();
+        }
         self.stop_listening(grace).await;
         tracing::info!("stopped");
     }
@@ -160,6 +169,9 @@ impl RunningServer {
         tracing::info!("killed");
         self.digests.abort();
         self.live.abort();
+        if let Some(feed) = &self.feed {
+            feed.abort();
+        }
         self.shared.run.send_replace(RunState::Killed);
         self.serve.abort();
         let _ = self.serve.await;

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, Rw
 use std::time::{Duration, Instant};
 
 use community_protocol::response::{PresenceList, VoiceList};
-use community_protocol::{ApiError, CommunityId, ErrorCode, Request, Response};
+use community_protocol::{ApiError, CommunityId, ErrorCode, Request, Response, UserId};
 use community_server_domain::{Domain, Handled};
 use tokio::sync::{Notify, watch};
 
@@ -194,12 +194,20 @@ impl Shared {
             }
             return outcome;
         }
+        // The content check, before the ordering lane (a slow backend holds up only this).
+        let request =
+            match crate::webhooks::before_send::check(&self.hooks, &session.user_id, request).await
+            {
+                crate::webhooks::before_send::Verdict::Proceed(request) => request,
+                crate::webhooks::before_send::Verdict::Answer(answer) => return answer,
+            };
         let shared = Arc::clone(self);
         let session = Arc::clone(session);
         let scope = (!is_read_only(&request)).then(|| Scope::of(&request));
         let outcome = tokio::task::spawn_blocking(move || {
-            shared.commit(scope.as_ref(), Some(&*session), |domain| {
-                domain.handle(&session.user_id, request)
+            let caller = &session.user_id;
+            shared.commit(scope.as_ref(), Some(&*session), caller, op, |domain| {
+                domain.handle(caller, request)
             })
         })
         .await;
@@ -224,17 +232,22 @@ impl Shared {
     /// The blocking part of a change (on a blocking thread): under `scope`'s ordering lock
     /// (none for a read), runs `change` in the domain, applies its membership changes,
     /// delivers its events (`from`: the session that asked, if any) and updates the hub's
-    /// live state and member lists. WebSocket requests and the admin API share it.
+    /// live state and member lists; `caller` and `op` name the change for the after-events
+    /// (webhooks). WebSocket requests and the admin API share it.
     pub(crate) fn commit(
         &self,
         scope: Option<&Scope>,
         from: Option<&Session>,
+        caller: &UserId,
+        op: &str,
         change: impl FnOnce(&Domain) -> Result<Handled, ApiError>,
     ) -> Result<Response, ApiError> {
         let lane = scope.and_then(|scope| self.order.lane(scope));
         let _all = scope.map(|scope| self.order.all(scope));
         let _lane = lane.as_deref().map(lock_lane);
         let handled = change(&self.domain)?;
+        // Under the lane, so the after-events of one community are queued in commit order.
+        self.hooks.after_domain(caller, op, &handled);
         self.hub.apply(&handled.membership);
         self.hub.deliver(&handled.deliveries, from);
         self.hub.after_domain(&handled);

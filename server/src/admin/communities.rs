@@ -132,7 +132,7 @@ pub(crate) async fn import(
     let target = community_id.clone();
     let response = state
         .shared
-        .run_in_community(&community_id, move |domain| {
+        .run_in_community(&community_id, "import_members", move |domain| {
             domain.admin_import_members(&target, body.user_ids)
         })
         .await?;

@@ -59,7 +59,7 @@ pub(crate) async fn post(
             let target = community_id.clone();
             let response = state
                 .shared
-                .run_in_community(&community_id, move |domain| {
+                .run_in_community(&community_id, "post_system_message", move |domain| {
                     domain.admin_post_system(&target, Some(&channel_id), text)
                 })
                 .await?;
@@ -120,9 +120,11 @@ pub(crate) async fn broadcast(
             let text = body.text.clone();
             let posted = state
                 .shared
-                .run_in_community(&info.community_id, move |domain| {
-                    domain.admin_post_system(&community_id, None, text)
-                })
+                .run_in_community(
+                    &info.community_id,
+                    "broadcast_system_message",
+                    move |domain| domain.admin_post_system(&community_id, None, text),
+                )
                 .await;
             match posted {
                 Ok(_) => answer.posted += 1,

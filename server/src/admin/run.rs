@@ -4,9 +4,9 @@
 //! that sessions receive the events of an admin's change exactly as if a member had
 //! made it.
 //!
-//! A check that hooks into `Shared::handle` for every `send_message` (a content check,
-//! the push hand-off) should hook into [`Shared::handle_as`] as well: the admin API's
-//! posts as a user come this way, not through a session.
+//! The admin API's posts as a user come this way, not through a session, so the content
+//! check (before-send webhook) runs here too, and the after-events are queued by
+//! `Shared::commit` for both.
 
 use std::sync::Arc;
 
@@ -30,24 +30,37 @@ impl Shared {
                 format!("{} needs a WebSocket session", request.op()),
             ));
         }
+        let request = match crate::webhooks::before_send::check(&self.hooks, &caller, request).await
+        {
+            crate::webhooks::before_send::Verdict::Proceed(request) => request,
+            crate::webhooks::before_send::Verdict::Answer(answer) => return answer,
+        };
+        let op = request.op();
         let scope = (!is_read_only(&request)).then(|| Scope::of(&request));
-        self.run_change(scope, move |domain| domain.handle(&caller, request))
-            .await
+        self.run_change(scope, caller.clone(), op, move |domain| {
+            domain.handle(&caller, request)
+        })
+        .await
     }
 
-    /// Runs an admin change in one community's ordering lane (see [`Shared::handle_as`]).
+    /// Runs an admin change (`op`, as the app admin) in one community's ordering lane
+    /// (see [`Shared::handle_as`]).
     pub(crate) async fn run_in_community(
         self: &Arc<Self>,
         community_id: &CommunityId,
+        op: &'static str,
         change: impl FnOnce(&Domain) -> Result<Handled, ApiError> + Send + 'static,
     ) -> Result<Response, ApiError> {
         let scope = Scope::Community(community_id.clone());
-        self.run_change(Some(scope), change).await
+        self.run_change(Some(scope), UserId::app_admin(), op, change)
+            .await
     }
 
     async fn run_change(
         self: &Arc<Self>,
         scope: Option<Scope>,
+        caller: UserId,
+        op: &'static str,
         change: impl FnOnce(&Domain) -> Result<Handled, ApiError> + Send + 'static,
     ) -> Result<Response, ApiError> {
         if self.run_state() != RunState::Running {
@@ -57,16 +70,18 @@ impl Shared {
             ));
         }
         let shared = Arc::clone(self);
-        tokio::task::spawn_blocking(move || shared.commit(scope.as_ref(), None, change))
-            .await
-            .unwrap_or_else(|error| {
-                let incident = community_server_domain::incident_id();
-                tracing::error!(%error, incident, "admin task failed");
-                Err(ApiError::incident(
-                    ErrorCode::INTERNAL,
-                    "the request failed inside the server",
-                    incident,
-                ))
-            })
+        tokio::task::spawn_blocking(move || {
+            shared.commit(scope.as_ref(), None, &caller, op, change)
+        })
+        .await
+        .unwrap_or_else(|error| {
+            let incident = community_server_domain::incident_id();
+            tracing::error!(%error, incident, "admin task failed");
+            Err(ApiError::incident(
+                ErrorCode::INTERNAL,
+                "the request failed inside the server",
+                incident,
+            ))
+        })
     }
 }

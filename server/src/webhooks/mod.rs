@@ -8,12 +8,21 @@
 //! idle connections per endpoint. What each hook sends and how it reacts to the answer
 //! lives in a module of its own.
 
+pub mod before_send;
 mod client;
 mod config;
+pub mod events;
+pub mod feed;
+pub mod queue;
 mod secret;
 mod url;
 
-pub use client::{HookClient, HookError, HookReply};
+use std::sync::{Arc, OnceLock};
+
+use community_protocol::UserId;
+use community_server_domain::Handled;
+
+pub use client::{EVENT_ID_HEADER, HookClient, HookError, HookReply};
 pub use config::{BeforeSendDefault, WebhookConfig};
 pub use secret::{SIGNATURE_HEADER, WebhookSecret};
 pub use url::HookUrl;
@@ -27,6 +36,11 @@ pub struct Hooks {
     pub secret: WebhookSecret,
     /// Sends them.
     pub client: HookClient,
+    /// Resends that need no before-send check.
+    stored: before_send::StoredKeys,
+    /// Where after-events are recorded (set when `events_url` is configured and the queue
+    /// is open).
+    events: OnceLock<feed::EventSink>,
 }
 
 impl Hooks {
@@ -36,6 +50,50 @@ impl Hooks {
             config,
             client: HookClient::new(secret.clone()),
             secret,
+            stored: before_send::StoredKeys::default(),
+            events: OnceLock::new(),
+        }
+    }
+
+    /// Opens the after-events queue in `data_dir` when `events_url` is configured (blocks:
+    /// SQLite) and returns it for [`Hooks::start_feed`].
+    pub fn open_queue(
+        config: &WebhookConfig,
+        data_dir: &std::path::Path,
+    ) -> Result<Option<Arc<queue::EventQueue>>, queue::QueueError> {
+        match config.events_url {
+            Some(_) => Ok(Some(Arc::new(queue::EventQueue::open(data_dir)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// Starts delivering after-events from `queue` (waiting ones first) and recording new
+    /// ones into it; the returned task runs until aborted. None when `events_url` is not
+    /// configured or the feed was already started.
+    pub fn start_feed(
+        self: &Arc<Self>,
+        queue: Arc<queue::EventQueue>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let url = self.config.events_url.clone()?;
+        let (wake, woken) = tokio::sync::mpsc::unbounded_channel();
+        self.events
+            .set(feed::EventSink::new(Arc::clone(&queue), wake))
+            .ok()?;
+        Some(tokio::spawn(feed::run(Arc::clone(self), url, queue, woken)))
+    }
+
+    /// The after-events queue, once the feed started.
+    pub fn event_queue(&self) -> Option<&Arc<queue::EventQueue>> {
+        self.events.get().map(feed::EventSink::queue)
+    }
+
+    /// What the hooks note about a request the domain carried out: its after-events go
+    /// to the queue, a sent message skips the before-send check when resent. Blocks
+    /// (SQLite): call it on the request's blocking thread, under its ordering lane.
+    pub fn after_domain(&self, caller: &UserId, op: &str, handled: &Handled) {
+        before_send::note_sent(self, &handled.response);
+        if let Some(sink) = self.events.get() {
+            sink.record(caller, op, handled);
         }
     }
 
