@@ -27,6 +27,8 @@
 //! - `shared`: what connections share, and the lock that orders deliveries.
 //! - `large`: focus and the lazy member list of large communities (§22).
 //! - `http`: `/healthz` and the `/ws` upgrade.
+//! - `push`: the offline push hand-off (docs/PUSH.md): a bounded queue, the candidates
+//!   from the domain, the online filter, signed push requests with retries.
 //! - `server`: [`RunningServer`] (start, shutdown, kill) and [`issue_token`].
 //! - [`webhooks`]: calls to the app's backend (before-send, after-events, push hand-off):
 //!   configuration, signing secret, HTTP client.
@@ -42,6 +44,7 @@ mod http;
 mod hub;
 mod large;
 mod listener;
+mod push;
 mod server;
 mod shared;
 mod sockets;

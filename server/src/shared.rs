@@ -118,6 +118,8 @@ pub(crate) struct Shared {
     pub coalescer: Arc<Coalescer>,
     /// Calls to the app's backend (configuration, secret, HTTP client).
     pub hooks: Arc<Hooks>,
+    /// The offline push hand-off's queue and counters.
+    pub push: crate::push::Pusher,
     order: Ordering,
 }
 
@@ -161,6 +163,7 @@ impl Shared {
             sockets: SocketCount::default(),
             coalescer: Arc::new(Coalescer::new(COALESCE_WINDOW, COALESCE_WINDOW_MAX)),
             hooks,
+            push: crate::push::Pusher::default(),
             order: Ordering::default(),
         }
     }
@@ -206,6 +209,7 @@ impl Shared {
             shared.hub.deliver(&handled.deliveries, Some(&session));
             shared.hub.after_domain(&handled);
             shared.update_member_lists(&handled);
+            crate::push::Pusher::after(&shared, &handled);
             let mut response = handled.response;
             shared.hub.fill_voice(&mut response);
             Ok(response)
@@ -240,6 +244,7 @@ impl Shared {
         match request {
             Request::SetPresence(p) => {
                 hub.set_presence(session, p.status, p.text)?;
+                crate::push::Pusher::presence_chosen(self, user).await;
                 Ok(Response::Ok)
             }
             Request::SubscribePresence(p) => {

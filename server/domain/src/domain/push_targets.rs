@@ -24,7 +24,7 @@
 use std::collections::BTreeSet;
 
 use community_protocol::{
-    ApiError, ChannelId, ChannelNotification, CommunityId, ConversationKind, Message,
+    ApiError, ChannelHead, ChannelId, ChannelNotification, CommunityId, ConversationKind, Message,
     MessageContent, NotificationStatus, PresenceStatus, Seq, UserId,
 };
 
@@ -74,9 +74,16 @@ impl Domain {
         })
     }
 
-    /// The tokens and badge of each of `users` (docs/PUSH.md), in order; users with no
-    /// token any more are left out.
-    pub fn push_recipients(&self, users: &[UserId]) -> Result<Vec<PushRecipient>, ApiError> {
+    /// The tokens and badge of each of `users` for the push of message `seq` of
+    /// `channel_id` (docs/PUSH.md), in order; users with no token any more are left out.
+    /// The badge counts that channel's unread messages up to `seq` only, so the pushes of
+    /// one channel show growing badges even when later messages are already stored.
+    pub fn push_recipients(
+        &self,
+        channel_id: &ChannelId,
+        seq: Seq,
+        users: &[UserId],
+    ) -> Result<Vec<PushRecipient>, ApiError> {
         self.store.read("push_recipients", |tx| {
             let mut found = Vec::with_capacity(users.len());
             for user_id in users {
@@ -95,7 +102,7 @@ impl Domain {
                 found.push(PushRecipient {
                     user_id: user_id.clone(),
                     tokens,
-                    badge: badge(&cx)?,
+                    badge: badge(&cx, channel_id, seq)?,
                 });
             }
             Ok(found)
@@ -343,8 +350,20 @@ fn cut(text: &str) -> String {
 
 /// The caller's badge: unread messages of the channels and joined threads whose level
 /// counts unread, in the communities in `notify`, and of their conversations whose level
-/// counts unread.
-fn badge(cx: &Ctx<'_>) -> Result<u64, ApiError> {
+/// counts unread; in `channel_id`, only those up to `seq`.
+fn badge(cx: &Ctx<'_>, channel_id: &ChannelId, seq: Seq) -> Result<u64, ApiError> {
+    let counted = |head: &ChannelHead| -> Result<u64, ApiError> {
+        if !head.notification_level.counts_unread() {
+            return Ok(0);
+        }
+        if head.channel_id != *channel_id || head.last_seq <= seq {
+            return Ok(head.unread_count);
+        }
+        let (later, _) = cx
+            .tx
+            .unread_counts(cx.caller, channel_id, head.read_seq.max(seq))?;
+        Ok(head.unread_count.saturating_sub(later))
+    };
     let mut total = 0u64;
     for community_id in cx.tx.joined_ids(cx.caller)? {
         if cx.tx.notification(cx.caller, &community_id)? != NotificationStatus::Notify {
@@ -354,17 +373,13 @@ fn badge(cx: &Ctx<'_>) -> Result<u64, ApiError> {
             continue;
         };
         let (heads, _) = view::heads(cx, &member)?;
-        total += heads
-            .iter()
-            .filter(|head| head.notification_level.counts_unread())
-            .map(|head| head.unread_count)
-            .sum::<u64>();
+        for head in &heads {
+            total += counted(head)?;
+        }
     }
-    total += conversations::lists::heads(cx)?
-        .iter()
-        .filter(|head| head.notification_level.counts_unread())
-        .map(|head| head.unread_count)
-        .sum::<u64>();
+    for head in &conversations::lists::heads(cx)? {
+        total += counted(head)?;
+    }
     Ok(total)
 }
 

@@ -51,7 +51,14 @@ fn targets(env: &Env, community: &str, channel: &str, seq: u64) -> Vec<(String, 
 }
 
 fn badge(env: &Env, user: &str) -> u64 {
-    let found = env.domain.push_recipients(&[UserId::from(user)]).unwrap();
+    badge_at(env, user, "none", 0)
+}
+
+fn badge_at(env: &Env, user: &str, channel: &str, seq: u64) -> u64 {
+    let found = env
+        .domain
+        .push_recipients(&channel.into(), seq, &[UserId::from(user)])
+        .unwrap();
     assert_eq!(found.len(), 1, "{user} has tokens");
     found[0].badge
 }
@@ -166,6 +173,8 @@ fn the_badge_is_the_unread_that_notifies() {
     assert_eq!(badge(&env, "bob"), 1);
     let second = send_with(&env, "c", &channel, "k2", Mentions::default());
     assert_eq!(badge(&env, "bob"), 2);
+    // As of the first message: the second is not counted yet.
+    assert_eq!(badge_at(&env, "bob", &channel, second - 1), 1);
     // A muted community does not count; a conversation does.
     send_with(&env, "muted", &muted, "k3", named(&["bob"]));
     let dm = direct(&env, "alice", "bob");
@@ -176,7 +185,7 @@ fn the_badge_is_the_unread_that_notifies() {
     // No token: not a recipient.
     assert!(
         env.domain
-            .push_recipients(&[UserId::from("carol")])
+            .push_recipients(&"none".into(), 0, &[UserId::from("carol")])
             .unwrap()
             .is_empty()
     );
