@@ -93,9 +93,27 @@ impl Pusher {
     }
 
     fn offer(&self, shared: &Arc<Shared>, job: Job) {
-        let Some(queue) = self.queue(shared) else {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
+        let weak = Arc::downgrade(shared);
+        self.enqueue(job, |rx| {
+            runtime.spawn(work(weak, rx));
+        });
+    }
+
+    /// Puts `job` in the queue (created, and its receiver given to `start`, on first
+    /// use); a full queue drops it, logged at 1, 2, 4… drops, and counted.
+    fn enqueue(&self, job: Job, start: impl FnOnce(mpsc::Receiver<Job>)) {
+        let mut started = None;
+        let queue = self.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+            started = Some(rx);
+            tx
+        });
+        if let Some(rx) = started {
+            start(rx);
+        }
         self.stats.offered.fetch_add(1, Ordering::Relaxed);
         if let Err(error) = queue.try_send(job) {
             let dropped = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
@@ -108,24 +126,6 @@ impl Pusher {
                 );
             }
         }
-    }
-
-    /// The queue, its worker started on first use (`None` outside a runtime).
-    fn queue(&self, shared: &Arc<Shared>) -> Option<&mpsc::Sender<Job>> {
-        if let Some(queue) = self.queue.get() {
-            return Some(queue);
-        }
-        let runtime = tokio::runtime::Handle::try_current().ok()?;
-        let mut started = None;
-        let queue = self.queue.get_or_init(|| {
-            let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-            started = Some(rx);
-            tx
-        });
-        if let Some(rx) = started {
-            runtime.spawn(work(Arc::downgrade(shared), rx));
-        }
-        Some(queue)
     }
 
     /// Records the status `user` chose, as the hub holds it when the write runs (so two
@@ -249,4 +249,38 @@ enum PushError {
     /// The body could not be encoded.
     #[error("encoding: {0}")]
     Encode(#[from] serde_json::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(seq: Seq) -> Job {
+        Job {
+            community_id: "c".into(),
+            channel_id: "ch".into(),
+            seq,
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts() {
+        let pusher = Pusher::default();
+        let mut receiver = None;
+        let extra = 5;
+        for seq in 1..=(QUEUE_CAPACITY + extra) as Seq {
+            pusher.enqueue(job(seq), |rx| receiver = Some(rx));
+        }
+        let stats = &pusher.stats;
+        assert_eq!(
+            stats.offered.load(Ordering::Relaxed),
+            (QUEUE_CAPACITY + extra) as u64
+        );
+        assert_eq!(stats.dropped.load(Ordering::Relaxed), extra as u64);
+        // The queue keeps the first ones, in order, and takes more once drained.
+        let mut receiver = receiver.expect("the worker's receiver");
+        assert_eq!(receiver.try_recv().map(|j| j.seq).ok(), Some(1));
+        pusher.enqueue(job(0), |_| panic!("started once"));
+        assert_eq!(stats.dropped.load(Ordering::Relaxed), extra as u64);
+    }
 }

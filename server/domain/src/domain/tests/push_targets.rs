@@ -249,3 +249,41 @@ fn a_large_community_pushes_mentions_by_name_and_group_only() {
         [("carol".into(), true), ("dave".into(), true)]
     );
 }
+
+#[test]
+fn a_thread_notifies_its_members_at_its_channels_level() {
+    use super::threads::{guild, start, thread_ref};
+    let env = Env::new();
+    let general = guild(&env);
+    for user in ["bob", "carol", "dave"] {
+        token(&env, user);
+    }
+    let thread = start(&env, "alice", &general, "Route ideas", None);
+    let id = thread.thread_id.to_string();
+    env.ok("bob", Request::JoinThread(thread_ref(&thread)));
+    let plain = send_with(&env, "c", &id, "t1", Mentions::default());
+    assert_eq!(targets(&env, "c", &id, plain), [("bob".into(), false)]);
+    let candidates = env
+        .domain
+        .push_candidates(&"c".into(), &id.as_str().into(), plain)
+        .unwrap()
+        .unwrap();
+    assert_eq!(candidates.message.place, PushPlace::Thread);
+    assert_eq!(candidates.message.channel_name, "Route ideas");
+    // Dave is mentioned: he joins the thread and is told.
+    let mention = send_with(&env, "c", &id, "t2", named(&["dave"]));
+    assert_eq!(
+        targets(&env, "c", &id, mention),
+        [("bob".into(), false), ("dave".into(), true)]
+    );
+    // Bob silences the channel: its threads follow.
+    env.ok(
+        "bob",
+        Request::SetChannelNotification(SetChannelNotification {
+            community_id: "c".into(),
+            channel_id: general.as_str().into(),
+            level: ChannelNotification::None,
+        }),
+    );
+    assert_eq!(targets(&env, "c", &id, mention), [("dave".into(), true)]);
+}
