@@ -2,8 +2,8 @@
 //! what `Domain::push_candidates` costs per message in a community of 100,000 members
 //! (large: only mentions push), for a message with no mention, one mentioning a user and
 //! one mentioning a group; what it costs in a community at the large threshold where every
-//! member's level is `all` (every member a target); and what one recipient's tokens and
-//! badge cost (`Domain::push_recipients`).
+//! member's level is `all` (every member a target); and what the recipients' tokens and
+//! badges cost (`Domain::push_recipients`: all of that community's, and one).
 //!
 //! The domain runs in-process over a temporary data directory; the communities and
 //! messages are made through `Domain::handle`, then the members, their push tokens and
@@ -256,6 +256,18 @@ fn main() -> Result<(), BoxError> {
         &format!("{} members, level all: no mention", args.threshold),
         args.runs.min(50),
         || candidates(&small, &small_channel, at_threshold),
+    )?;
+    let everyone_small: Vec<UserId> = (0..args.threshold - 1)
+        .map(|i| UserId::from(member("s", i)))
+        .collect();
+    time(
+        &format!("{} recipients' tokens and badges", everyone_small.len()),
+        args.runs.min(20),
+        || {
+            Ok(domain
+                .push_recipients(&small_channel, at_threshold, &everyone_small)?
+                .len())
+        },
     )?;
     let recipient = [UserId::from(member("m", 4242))];
     time("one recipient's tokens and badge", args.runs, || {
