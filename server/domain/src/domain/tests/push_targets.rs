@@ -287,3 +287,45 @@ fn a_thread_notifies_its_members_at_its_channels_level() {
     );
     assert_eq!(targets(&env, "c", &id, mention), [("dave".into(), true)]);
 }
+
+#[test]
+fn a_group_conversation_notifies_its_participants_at_their_level() {
+    use super::conversations::start_request;
+    let env = Env::new();
+    env.login(&["alice", "bob", "carol", "dave"]);
+    for user in ["bob", "carol", "dave"] {
+        token(&env, user);
+    }
+    let id = match env
+        .ok("alice", start_request(&["bob", "carol"], "Trip", true))
+        .response
+    {
+        Response::Conversation(entry) => entry.conversation.conversation_id.to_string(),
+        other => panic!("unexpected {other:?}"),
+    };
+    env.ok(
+        "carol",
+        Request::SetChannelNotification(SetChannelNotification {
+            community_id: "@me".into(),
+            channel_id: id.as_str().into(),
+            level: ChannelNotification::MentionsOnly,
+        }),
+    );
+    let seq = send_with(&env, "@me", &id, "g1", Mentions::default());
+    assert_eq!(targets(&env, "@me", &id, seq), [("bob".into(), false)]);
+    let mention = send_with(&env, "@me", &id, "g2", named(&["carol"]));
+    assert_eq!(
+        targets(&env, "@me", &id, mention),
+        [("bob".into(), false), ("carol".into(), true)]
+    );
+    let message = env
+        .domain
+        .push_candidates(&"@me".into(), &id.as_str().into(), seq)
+        .unwrap()
+        .unwrap()
+        .message;
+    assert_eq!(
+        (message.place, message.channel_name.as_str()),
+        (PushPlace::Group, "Trip")
+    );
+}
