@@ -28,6 +28,8 @@
 //! - `large`: focus and the lazy member list of large communities (§22).
 //! - [`admin`]: the admin HTTP API (`/admin/v1/…`) for the app's backend.
 //! - `http`: `/healthz`, the `/ws` upgrade and the admin routes.
+//! - `push`: the offline push hand-off (docs/PUSH.md): a bounded queue, the candidates
+//!   from the domain, the online filter, signed push requests with retries.
 //! - `server`: [`RunningServer`] (start, shutdown, kill) and [`issue_token`].
 //! - [`webhooks`]: calls to the app's backend (before-send, after-events, push hand-off):
 //!   configuration, signing secret, HTTP client, the before-send check, the after-events
@@ -45,6 +47,7 @@ mod http;
 mod hub;
 mod large;
 mod listener;
+mod push;
 mod server;
 mod shared;
 mod sockets;

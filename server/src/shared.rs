@@ -118,6 +118,8 @@ pub(crate) struct Shared {
     pub coalescer: Arc<Coalescer>,
     /// Calls to the app's backend (configuration, secret, HTTP client).
     pub hooks: Arc<Hooks>,
+    /// The offline push hand-off's queue and counters.
+    pub push: crate::push::Pusher,
     order: Ordering,
 }
 
@@ -161,6 +163,7 @@ impl Shared {
             sockets: SocketCount::default(),
             coalescer: Arc::new(Coalescer::new(COALESCE_WINDOW, COALESCE_WINDOW_MAX)),
             hooks,
+            push: crate::push::Pusher::default(),
             order: Ordering::default(),
         }
     }
@@ -235,7 +238,7 @@ impl Shared {
     /// live state and member lists; `caller` and `op` name the change for the after-events
     /// (webhooks). WebSocket requests and the admin API share it.
     pub(crate) fn commit(
-        &self,
+        self: &Arc<Self>,
         scope: Option<&Scope>,
         from: Option<&Session>,
         caller: &UserId,
@@ -252,6 +255,7 @@ impl Shared {
         self.hub.deliver(&handled.deliveries, from);
         self.hub.after_domain(&handled);
         self.update_member_lists(&handled);
+        crate::push::Pusher::after(self, &handled);
         let mut response = handled.response;
         self.hub.fill_voice(&mut response);
         Ok(response)
@@ -268,6 +272,7 @@ impl Shared {
         match request {
             Request::SetPresence(p) => {
                 hub.set_presence(session, p.status, p.text)?;
+                crate::push::Pusher::presence_chosen(self, user).await;
                 Ok(Response::Ok)
             }
             Request::SubscribePresence(p) => {

@@ -9,6 +9,7 @@
 //! - [`Domain`] (module `domain`): the operations, split by concern.
 //! - [`store`]: the storage trait and its embedded SQLite implementation.
 //! - [`routing`]: the seam to the transport ([`Handled`], [`Delivery`], [`Audience`]).
+//! - [`push_plan`]: the seam to the offline push hand-off (who may be told of a message).
 //! - [`StoreError`]: what storage failures look like before they become wire errors
 //!   (logged under an [`incident_id`], never shown to clients).
 //!
@@ -62,6 +63,7 @@ mod cursor;
 mod domain;
 mod error;
 mod ids;
+pub mod push_plan;
 mod rate;
 pub mod routing;
 pub mod store;

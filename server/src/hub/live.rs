@@ -200,6 +200,20 @@ fn any_attached(entry: Option<&UserEntry>) -> bool {
 }
 
 impl Hub {
+    /// Whether a session of `user` is attached to a live connection now (the push
+    /// hand-off pushes to users with none).
+    pub fn is_attached(&self, user: &UserId) -> bool {
+        any_attached(self.lock().users.get(user))
+    }
+
+    /// The status `user` set, as their own sessions see it (`offline` when not
+    /// connected).
+    pub fn own_status(&self, user: &UserId) -> community_protocol::PresenceStatus {
+        self.lock().live.presence.seen(user, true).status
+    }
+}
+
+impl Hub {
     /// Schedules the timers a change collected.
     pub(super) fn schedule_live(&self, timers: Timers) {
         for (at, target) in timers {

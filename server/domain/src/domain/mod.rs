@@ -27,6 +27,7 @@ mod overrides;
 mod pins;
 mod profiles;
 mod push;
+mod push_targets;
 mod reactions;
 mod reads;
 mod search;

@@ -7,16 +7,19 @@
 //! sees a [`Tx`], the union of small per-concern traits ([`CommunityStore`],
 //! [`MemberStore`], [`ChannelStore`], [`MessageStore`], [`ReactionStore`], [`PinStore`],
 //! [`ChangeStore`], [`ReadStore`], [`GroupStore`], [`OverrideStore`], [`BanStore`],
-//! [`ThreadStore`], [`ConversationStore`], [`PeopleStore`], [`SearchStore`]). All permission
+//! [`ThreadStore`], [`ConversationStore`], [`PeopleStore`], [`SearchStore`],
+//! [`PushTargetStore`]). All permission
 //! and limit checks happen inside the same transaction as the change they guard, so they
 //! cannot race. A networked engine (PostgreSQL) would implement the same traits.
 
 mod people;
+mod push;
 mod search;
 pub mod sqlite;
 mod threads;
 
 pub use people::{ConversationStore, NewConversation, PeopleStore};
+pub use push::PushTargetStore;
 pub use search::{MessageSearch, SearchCandidate, SearchStore};
 pub use threads::{NewThread, ThreadLink, ThreadRecord, ThreadStore};
 
@@ -640,6 +643,7 @@ pub trait Tx:
     + ConversationStore
     + PeopleStore
     + SearchStore
+    + PushTargetStore
 {
 }
 
@@ -659,6 +663,7 @@ impl<T> Tx for T where
         + ConversationStore
         + PeopleStore
         + SearchStore
+        + PushTargetStore
         + ?Sized
 {
 }

@@ -22,6 +22,7 @@ mod messages;
 mod overrides;
 mod profiles;
 mod push;
+mod push_targets;
 mod reactions;
 mod reads;
 mod search;

@@ -25,6 +25,7 @@ mod messages;
 mod overrides;
 mod people;
 mod pool;
+mod push_targets;
 mod reactions;
 mod reads;
 mod schema;

@@ -18,6 +18,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     V6_SEARCH,
     V7_DEFERRED_SEARCH,
     V8_PUSH_TOKENS,
+    PRESENCE_CHOICES,
 ];
 
 /// The schema version this build writes.
@@ -607,4 +608,16 @@ CREATE TABLE push_tokens (
     registered_at_ms  INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX push_tokens_by_user ON push_tokens (user_id, registered_at_ms);
+"#;
+
+/// Version 9 (numbered by its place in [`MIGRATIONS`]; renumber freely at a merge): the
+/// presence status each user last chose, other than `online`. The transport keeps a
+/// status only while a session of the user exists; the push hand-off needs it for users
+/// with none (do-not-disturb silences their pushes).
+const PRESENCE_CHOICES: &str = r#"
+CREATE TABLE presence_choices (
+    user_id       TEXT PRIMARY KEY NOT NULL,
+    status        TEXT NOT NULL,
+    chosen_at_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
 "#;
