@@ -368,6 +368,8 @@ async fn a_database_from_before_search_is_indexed_on_upgrade() {
          DROP TABLE search_pending;
          DROP TABLE message_search;
          DROP TABLE message_search_docs;
+         DROP TABLE push_tokens;
+         DROP TABLE presence_choices;
          PRAGMA user_version = 5;",
     )
     .expect("back to schema 5");
@@ -389,7 +391,7 @@ async fn a_database_from_before_search_is_indexed_on_upgrade() {
     let version: u32 = db
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 7);
+    assert_eq!(version, 9);
 }
 
 #[tokio::test]

@@ -678,6 +678,23 @@ fn every_operation_answers_with_the_kind_its_request_accepts() {
     answer(&env, &mut seen, "alice", Request::DismissCommunity(g("a")));
 
     people_ops(&env, &mut seen);
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::RegisterPushToken(community_protocol::push::RegisterPushToken {
+            platform: community_protocol::push::PushPlatform::Fcm,
+            token: "fcm-1".into(),
+        }),
+    );
+    answer(
+        &env,
+        &mut seen,
+        "alice",
+        Request::UnregisterPushToken(community_protocol::push::UnregisterPushToken {
+            token: "fcm-1".into(),
+        }),
+    );
 
     // The session's own operations, and presence, typing and voice (answered from the
     // transport's memory), belong to the transport.

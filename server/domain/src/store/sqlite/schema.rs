@@ -18,7 +18,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     V6_SEARCH,
     V7_DEFERRED_SEARCH,
     V8_PUSH_TOKENS,
-    PRESENCE_CHOICES,
+    V9_PRESENCE_CHOICES,
 ];
 
 /// The schema version this build writes.
@@ -614,7 +614,7 @@ CREATE INDEX push_tokens_by_user ON push_tokens (user_id, registered_at_ms);
 /// presence status each user last chose, other than `online`. The transport keeps a
 /// status only while a session of the user exists; the push hand-off needs it for users
 /// with none (do-not-disturb silences their pushes).
-const PRESENCE_CHOICES: &str = r#"
+const V9_PRESENCE_CHOICES: &str = r#"
 CREATE TABLE presence_choices (
     user_id       TEXT PRIMARY KEY NOT NULL,
     status        TEXT NOT NULL,

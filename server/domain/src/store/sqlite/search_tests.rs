@@ -323,7 +323,7 @@ fn candidates_are_walked_from_the_index_newest_first() {
         !plan.iter().any(|step| step.contains("TEMP B-TREE")),
         "{plan:?}"
     );
-    assert_eq!(SCHEMA_VERSION, 7);
+    assert_eq!(SCHEMA_VERSION, 9);
 }
 
 /// Rows queued for the indexer.

@@ -125,7 +125,7 @@ fn a_version_1_database_upgrades_and_keeps_its_data() {
     assert!(message.reactions.is_empty() && message.pinned.is_none());
     let conn = Connection::open(&path).unwrap();
     assert_eq!(user_version(&conn), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 7);
+    assert_eq!(SCHEMA_VERSION, 9);
 }
 
 #[test]
