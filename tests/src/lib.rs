@@ -460,5 +460,11 @@ pub async fn shows(
         .subscribe_messages()
         .await?;
     timeline.next().await;
+    // In a large community, typing reaches only a session the server knows shows the
+    // channel: wait for the focus to be confirmed (the SDK sends it by itself).
+    let channel = client.client.community(community_id).channel(channel_id);
+    if large_mode() {
+        eventually("the server confirms the focus", || channel.is_focused()).await?;
+    }
     Ok(timeline)
 }

@@ -58,6 +58,23 @@ impl ChannelHandle {
         Ok(true)
     }
 
+    /// Whether the server confirmed this place as the session's focus (protocol §22.1):
+    /// the newest live message timeline is focused by itself, and in a large community
+    /// only the focused place gets whole messages, changes and typing as they happen.
+    pub fn is_focused(&self) -> bool {
+        self.client
+            .session()
+            .map(|s| {
+                s.read(|state| {
+                    state
+                        .focused
+                        .as_ref()
+                        .is_some_and(|(c, ch)| c == self.community_id() && ch == self.id())
+                })
+            })
+            .unwrap_or(false)
+    }
+
     /// Who is typing here now (not the user), sorted.
     pub fn typers(&self) -> Vec<UserId> {
         self.client
