@@ -119,7 +119,7 @@ pub(crate) struct Shared {
     /// Calls to the app's backend (configuration, secret, HTTP client).
     pub hooks: Arc<Hooks>,
     /// The offline push hand-off's queue and counters.
-    pub push: crate::push::Pusher,
+    pub push: crate::push::queue::Pusher,
     order: Ordering,
 }
 
@@ -163,7 +163,7 @@ impl Shared {
             sockets: SocketCount::default(),
             coalescer: Arc::new(Coalescer::new(COALESCE_WINDOW, COALESCE_WINDOW_MAX)),
             hooks,
-            push: crate::push::Pusher::default(),
+            push: crate::push::queue::Pusher::default(),
             order: Ordering::default(),
         }
     }
@@ -255,7 +255,7 @@ impl Shared {
         self.hub.deliver(&handled.deliveries, from);
         self.hub.after_domain(&handled);
         self.update_member_lists(&handled);
-        crate::push::Pusher::after(self, &handled);
+        self.offer_pushes(&handled);
         let mut response = handled.response;
         self.hub.fill_voice(&mut response);
         Ok(response)
@@ -272,7 +272,7 @@ impl Shared {
         match request {
             Request::SetPresence(p) => {
                 hub.set_presence(session, p.status, p.text)?;
-                crate::push::Pusher::presence_chosen(self, user).await;
+                self.record_presence_choice(user).await;
                 Ok(Response::Ok)
             }
             Request::SubscribePresence(p) => {

@@ -350,7 +350,12 @@ impl Client {
                 session
             }
         };
-        super::push::adopt_pending(&self.inner, &session).await?;
+        // A push token registered while no session was started goes to the session that
+        // logs in (sent once it is synced; see `api::push`).
+        let pending = lock(&self.inner.push_pending).take();
+        if let Some((platform, token)) = pending {
+            session.store.push_set(platform, token).await?;
+        }
         // Only a device that was synced before may start offline from its cache.
         let has_cache = session.store.session().await?.is_some();
         let first = session.start(token.to_string()).await?;
@@ -418,7 +423,8 @@ impl Client {
     /// fail the logout), and forgotten: register it again after the next login.
     pub async fn logout(&self) -> Result<(), SdkError> {
         let _login = self.inner.login_lock.lock().await;
-        super::push::forget_pending(&self.inner);
+        // A token waiting for a next login does not wait any more.
+        lock(&self.inner.push_pending).take();
         let session = lock(&self.inner.session).take();
         if let Some(session) = session {
             let result = session.logout().await;

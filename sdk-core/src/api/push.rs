@@ -16,7 +16,7 @@
 use community_protocol::push::{PushPlatform, check_push_token};
 
 use super::Client;
-use super::client::{ClientInner, lock};
+use super::client::lock;
 use crate::error::SdkError;
 use crate::phase::Phase;
 use crate::push;
@@ -163,22 +163,4 @@ async fn register(
             Err(error)
         }
     }
-}
-
-/// At login: hands a token registered while no session was started to the session that
-/// logs in (it is sent once the session is synced).
-pub(super) async fn adopt_pending(
-    inner: &ClientInner,
-    session: &UserSession,
-) -> Result<(), SdkError> {
-    let pending = lock(&inner.push_pending).take();
-    if let Some((platform, token)) = pending {
-        session.store.push_set(platform, token).await?;
-    }
-    Ok(())
-}
-
-/// At logout: nothing waits for a next login any more.
-pub(super) fn forget_pending(inner: &ClientInner) {
-    lock(&inner.push_pending).take();
 }

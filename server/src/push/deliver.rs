@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::PushStats;
+use super::queue::PushStats;
 use crate::webhooks::{HookUrl, Hooks};
 
 /// A push is not retried later than this after its first attempt.

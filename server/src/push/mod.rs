@@ -2,76 +2,41 @@
 //! no online session, a signed push request to the app's push endpoint
 //! (`[webhooks] push_url`), which talks to APNs / FCM.
 //!
-//! The request path only *offers* a committed message ([`Pusher::after`]: a `try_send`
+//! The request path only *offers* a committed message ([`Shared::offer_pushes`]: a `try_send`
 //! into a bounded queue, nothing awaited), so a push never delays an acknowledgement or
 //! another request. One worker task takes the queue in order: the domain's candidates on a
 //! blocking thread (`Domain::push_candidates`), the users with an attached session
 //! dropped (the hub), their tokens and badges read (`Domain::push_recipients`), then one
 //! delivery task per recipient ([`deliver`]), with retries on the configured delays.
 //!
-//! Memory is bounded: at most [`QUEUE_CAPACITY`] messages wait, and at most
+//! Memory is bounded: at most [`queue::QUEUE_CAPACITY`] messages wait, and at most
 //! [`IN_FLIGHT`] push requests are in flight or waiting for a retry; while they are all
 //! taken the worker waits, the queue fills, and further messages are dropped, logged and
-//! counted ([`PushStats::dropped`]).
+//! counted (`PushStats::dropped`).
 //!
 //! The presence status a user chooses is recorded in the domain
-//! ([`Pusher::presence_chosen`]): the hub forgets it with the user's last session, and
+//! ([`Shared::record_presence_choice`]): the hub forgets it with the user's last session, and
 //! `do_not_disturb` silences the user's pushes.
 
 mod deliver;
+pub(crate) mod queue;
 mod request;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Weak};
 
-use community_protocol::{ChannelId, CommunityId, Event, Seq, UserId};
+use community_protocol::{Event, UserId};
 use community_server_domain::Handled;
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::shared::Shared;
+use queue::{IN_FLIGHT, Job};
 
-/// Messages waiting for their candidates at most; beyond, a message is dropped.
-pub(crate) const QUEUE_CAPACITY: usize = 1_024;
-
-/// Push requests in flight or waiting for a retry at most.
-pub(crate) const IN_FLIGHT: usize = 64;
-
-/// Counters of the hand-off (read by tests and logs).
-#[derive(Debug, Default)]
-pub(crate) struct PushStats {
-    /// Messages offered to the queue.
-    pub offered: AtomicU64,
-    /// Messages dropped because the queue was full.
-    pub dropped: AtomicU64,
-    /// Push requests the endpoint accepted (2xx).
-    pub sent: AtomicU64,
-    /// Push requests given up (refused, or every attempt failed).
-    pub failed: AtomicU64,
-}
-
-/// One committed message to consider.
-#[derive(Debug)]
-struct Job {
-    community_id: CommunityId,
-    channel_id: ChannelId,
-    seq: Seq,
-}
-
-/// The hand-off's state in [`Shared`]: the queue (its worker starts with the first
-/// message) and the counters.
-#[derive(Debug, Default)]
-pub(crate) struct Pusher {
-    queue: OnceLock<mpsc::Sender<Job>>,
-    /// The counters.
-    pub stats: Arc<PushStats>,
-}
-
-impl Pusher {
+impl Shared {
     /// Offers every message `handled` created (not written by the server) to the queue;
     /// nothing when no push endpoint is configured. Never blocks: a full queue drops the
     /// message (logged, counted). Called on the request's blocking thread, after delivery.
-    pub fn after(shared: &Arc<Shared>, handled: &Handled) {
-        if shared.hooks.config.push_url.is_none() {
+    pub(crate) fn offer_pushes(self: &Arc<Self>, handled: &Handled) {
+        if self.hooks.config.push_url.is_none() {
             return;
         }
         for delivery in &handled.deliveries {
@@ -81,58 +46,29 @@ impl Pusher {
             if message.sender_id.as_str().is_empty() || message.seq == 0 {
                 continue;
             }
-            shared.push.offer(
-                shared,
-                Job {
-                    community_id: message.community_id.clone(),
-                    channel_id: message.channel_id.clone(),
-                    seq: message.seq,
-                },
-            );
+            self.offer_push(Job {
+                community_id: message.community_id.clone(),
+                channel_id: message.channel_id.clone(),
+                seq: message.seq,
+            });
         }
     }
 
-    fn offer(&self, shared: &Arc<Shared>, job: Job) {
+    fn offer_push(self: &Arc<Self>, job: Job) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let weak = Arc::downgrade(shared);
-        self.enqueue(job, |rx| {
+        let weak = Arc::downgrade(self);
+        self.push.enqueue(job, |rx| {
             runtime.spawn(work(weak, rx));
         });
-    }
-
-    /// Puts `job` in the queue (created, and its receiver given to `start`, on first
-    /// use); a full queue drops it, logged at 1, 2, 4… drops, and counted.
-    fn enqueue(&self, job: Job, start: impl FnOnce(mpsc::Receiver<Job>)) {
-        let mut started = None;
-        let queue = self.queue.get_or_init(|| {
-            let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-            started = Some(rx);
-            tx
-        });
-        if let Some(rx) = started {
-            start(rx);
-        }
-        self.stats.offered.fetch_add(1, Ordering::Relaxed);
-        if let Err(error) = queue.try_send(job) {
-            let dropped = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            if dropped.is_power_of_two() {
-                tracing::warn!(
-                    dropped,
-                    capacity = QUEUE_CAPACITY,
-                    reason = %error,
-                    "push queue full: message not pushed"
-                );
-            }
-        }
     }
 
     /// Records the status `user` chose, as the hub holds it when the write runs (so two
     /// quick changes cannot land out of order), on a blocking thread. Awaited by
     /// `set_presence`, so its answer means the choice is kept; a failure is logged only.
-    pub async fn presence_chosen(shared: &Arc<Shared>, user: &UserId) {
-        let shared = Arc::clone(shared);
+    pub(crate) async fn record_presence_choice(self: &Arc<Self>, user: &UserId) {
+        let shared = Arc::clone(self);
         let user = user.clone();
         let done = tokio::task::spawn_blocking(move || {
             let status = shared.hub.own_status(&user);
@@ -249,38 +185,4 @@ enum PushError {
     /// The body could not be encoded.
     #[error("encoding: {0}")]
     Encode(#[from] serde_json::Error),
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn job(seq: Seq) -> Job {
-        Job {
-            community_id: "c".into(),
-            channel_id: "ch".into(),
-            seq,
-        }
-    }
-
-    #[test]
-    fn a_full_queue_drops_and_counts() {
-        let pusher = Pusher::default();
-        let mut receiver = None;
-        let extra = 5;
-        for seq in 1..=(QUEUE_CAPACITY + extra) as Seq {
-            pusher.enqueue(job(seq), |rx| receiver = Some(rx));
-        }
-        let stats = &pusher.stats;
-        assert_eq!(
-            stats.offered.load(Ordering::Relaxed),
-            (QUEUE_CAPACITY + extra) as u64
-        );
-        assert_eq!(stats.dropped.load(Ordering::Relaxed), extra as u64);
-        // The queue keeps the first ones, in order, and takes more once drained.
-        let mut receiver = receiver.expect("the worker's receiver");
-        assert_eq!(receiver.try_recv().map(|j| j.seq).ok(), Some(1));
-        pusher.enqueue(job(0), |_| panic!("started once"));
-        assert_eq!(stats.dropped.load(Ordering::Relaxed), extra as u64);
-    }
 }

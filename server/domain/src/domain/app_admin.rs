@@ -25,8 +25,8 @@ use community_protocol::{
 
 use super::Domain;
 use super::communities::check_can_join_more;
-use super::context::{Ctx, Membership};
-use super::membership::{announce_info, check_not_banned};
+use super::context::Ctx;
+use super::membership::{announce_info, check_not_banned, check_not_reserved};
 use super::{threads, view};
 use crate::cursor::{CursorKind, Position, cut_page, decode_optional};
 use crate::routing::Handled;
@@ -84,23 +84,6 @@ pub(crate) fn check_op(caller: &UserId, op: &str) -> Result<(), ApiError> {
         ));
     }
     Ok(())
-}
-
-/// The app admin's synthesized membership in `info`'s community: role owner, no groups,
-/// never muted.
-pub(crate) fn membership(cx: &Ctx<'_>, info: CommunityInfo) -> Result<Membership, ApiError> {
-    let me = MemberInfo {
-        community_id: info.community_id.clone(),
-        user_id: UserId::app_admin(),
-        role: Role::Owner,
-        nickname: String::new(),
-        joined_at_ms: info.created_at_ms,
-        muted_until_ms: None,
-        groups: Vec::new(),
-        custom_fields: Default::default(),
-    };
-    let groups = cx.tx.groups(&info.community_id)?;
-    Ok(Membership { info, me, groups })
 }
 
 impl Domain {
@@ -292,18 +275,6 @@ fn check_importable(
     }
     check_not_banned(cx, community_id, user_id)?;
     check_can_join_more(cx, user_id)
-}
-
-/// `INVALID_USER_ID` for an id reserved for the server (starting with `@`): nobody can be
-/// invited or imported under one.
-pub(crate) fn check_not_reserved(user_id: &UserId) -> Result<(), ApiError> {
-    if user_id.is_reserved() {
-        return Err(ApiError::new(
-            ErrorCode::INVALID_USER_ID,
-            "user ids starting with '@' are reserved for the server",
-        ));
-    }
-    Ok(())
 }
 
 /// An ordinary member joining now.

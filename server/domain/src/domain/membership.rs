@@ -238,7 +238,7 @@ pub(crate) fn invite(cx: &mut Ctx<'_>, p: InviteMembers) -> Result<Response, Api
             continue;
         }
         let added = check_user_id(user_id.as_str())
-            .and_then(|()| super::app_admin::check_not_reserved(&user_id))
+            .and_then(|()| check_not_reserved(&user_id))
             .and_then(|()| add_member(cx, &p.community_id, &user_id));
         match added {
             Ok(_) => succeeded.push(user_id),
@@ -278,4 +278,16 @@ pub(crate) fn decide(cx: &mut Ctx<'_>, p: DecideJoinRequest) -> Result<Response,
         announce_info(cx, &p.community_id)?;
     }
     Ok(Response::Ok)
+}
+
+/// `INVALID_USER_ID` for an id reserved for the server (starting with `@`): nobody can be
+/// invited or imported under one.
+pub(crate) fn check_not_reserved(user_id: &UserId) -> Result<(), ApiError> {
+    if user_id.is_reserved() {
+        return Err(ApiError::new(
+            ErrorCode::INVALID_USER_ID,
+            "user ids starting with '@' are reserved for the server",
+        ));
+    }
+    Ok(())
 }
