@@ -12,6 +12,7 @@
 //! - [`event`]: what the server pushes on its own.
 //! - [`ids`]: typed ids ([`CommunityId`], [`ChannelId`], [`UserId`], [`CategoryId`]).
 //! - [`model`]: the data records shared by the three above.
+//! - [`primitives`]: sequence numbers, times, roles and channel kinds the records share.
 //! - [`message`]: messages, their reactions, pins, reply previews and origins.
 //! - [`change`]: changes to existing messages, numbered per channel.
 //! - [`people`]: profiles, conversations (in the reserved community `@me`), presence,
@@ -42,6 +43,7 @@ pub mod message;
 pub mod model;
 pub mod people;
 pub mod permissions;
+pub mod primitives;
 pub mod push;
 pub mod request;
 pub mod response;

@@ -11,11 +11,7 @@ pub use crate::change::{ChangeKind, MessageChange};
 pub use crate::ids::{CategoryId, ChannelId, CommunityId, GroupId, UserId};
 pub use crate::message::*;
 use crate::permissions::{Group, Override};
-
-/// A message's position in its channel: 1 for the first message, +1 for each next one.
-pub type Seq = u64;
-/// Milliseconds since the Unix epoch.
-pub type TimestampMs = i64;
+pub use crate::primitives::{ChannelKind, Role, Seq, TimestampMs};
 
 /// How users get into a community.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -30,18 +26,6 @@ pub enum JoinPolicy {
     Approval,
 }
 
-/// A member's role in a community. Ordered: `Member < Admin < Owner`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// An ordinary member.
-    Member,
-    /// An administrator: manages channels, members (not the owner nor other admins).
-    Admin,
-    /// The one owner: everything, including dismissing the community.
-    Owner,
-}
-
 /// Whether a community's messages notify the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -51,24 +35,6 @@ pub enum NotificationStatus {
     Notify,
     /// Do not disturb: excluded from the total unread count; mentions still count.
     DoNotDisturb,
-}
-
-/// What a channel is for.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum ChannelKind {
-    /// Text chat.
-    #[default]
-    Text,
-    /// A voice channel: presence state only (media is out of scope).
-    Voice,
-    /// Announcements: only owner and admins post.
-    Announcement,
-    /// A kind this version does not know (from a newer server). Shown as a plain channel;
-    /// a server refuses to create one.
-    #[serde(other)]
-    Unknown,
 }
 
 /// A community as every member sees it.

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelId, CommunityId, UserId};
-use crate::model::{Seq, TimestampMs};
+use crate::primitives::{Seq, TimestampMs};
 
 impl CommunityId {
     /// The reserved community of direct and group conversations.

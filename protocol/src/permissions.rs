@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::ids::{CommunityId, GroupId, UserId};
-use crate::model::{ChannelKind, Role, TimestampMs};
+use crate::primitives::{ChannelKind, Role, TimestampMs};
 
 /// A set of permission flags. On the wire a number (bit `n` = flag `n`, see the table in
 /// `docs/PROTOCOL.md`); bits this version does not know are kept as they are.

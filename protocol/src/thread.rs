@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelId, CommunityId, UserId};
-use crate::model::{Seq, TimestampMs};
+use crate::primitives::{Seq, TimestampMs};
 
 /// A thread as its channel's readers see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
