@@ -3,7 +3,7 @@
 //! Fan-out must stay cheap, so the set is not computed per message. It depends only on
 //! groups, assignments, roles, overrides, private memberships and members leaving, all of
 //! which renew the community's access stamp in the store ([`Ctx::access_changed`]); the
-//! [`ViewerCache`] keeps one audience per channel under the stamp it was computed at, so a
+//! `ViewerCache` keeps one audience per channel under the stamp it was computed at, so a
 //! message costs one stamp lookup and a shared `Arc`. The stamp is part of the
 //! transaction: a change that rolls back leaves the old stamp, so an audience computed
 //! from uncommitted data is never used.
@@ -18,46 +18,16 @@
 //! participants (`conversations::rules`).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, PoisonError};
 
 use community_protocol::permissions::{Actor, CommunityScope, channel_permissions};
 use community_protocol::{
-    ApiError, ChannelId, CommunityId, Group, GroupId, Permissions, Role, TimestampMs, UserId,
+    ApiError, CommunityId, Group, GroupId, Permissions, Role, TimestampMs, UserId,
 };
 
 use super::access::ChannelRules;
 use super::context::Ctx;
 use crate::routing::{Audience, ChannelViewers};
 use crate::store::{ChannelRecord, RankedMember};
-
-/// Channels whose audience is kept at most; beyond it the cache starts over.
-const CACHE_CHANNELS: usize = 10_000;
-
-/// The audiences of channels, each under the access stamp it was computed at.
-#[derive(Default)]
-pub(crate) struct ViewerCache {
-    entries: Mutex<HashMap<ChannelId, (i64, Audience)>>,
-    /// The holders of mentioned groups in large communities (`super::large`).
-    pub holders: super::holders::HolderCache,
-}
-
-impl ViewerCache {
-    fn get(&self, channel_id: &ChannelId, stamp: i64) -> Option<Audience> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries
-            .get(channel_id)
-            .filter(|(at, _)| *at == stamp)
-            .map(|(_, audience)| audience.clone())
-    }
-
-    fn put(&self, channel_id: &ChannelId, stamp: i64, audience: &Audience) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= CACHE_CHANNELS && !entries.contains_key(channel_id) {
-            entries.clear();
-        }
-        entries.insert(channel_id.clone(), (stamp, audience.clone()));
-    }
-}
 
 /// The members of a community who rank above a plain member, with its groups: what a
 /// channel's viewers are computed from.

@@ -8,7 +8,7 @@ use community_protocol::{
     MemberInfo, Role, TimestampMs, UserId,
 };
 
-use super::audience::ViewerCache;
+use super::viewer_cache::ViewerCache;
 use crate::rate::RateLimiter;
 use crate::routing::{Audience, Delivery, MembershipChange};
 use crate::store::{ChannelRecord, Tx};

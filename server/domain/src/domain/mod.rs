@@ -34,6 +34,7 @@ mod search;
 mod system;
 mod threads;
 mod view;
+mod viewer_cache;
 mod visibility;
 
 #[cfg(test)]
@@ -44,9 +45,9 @@ use community_protocol::{
 };
 
 pub use app_admin::{ADMIN_EVENT, IMPORT_BATCH_MAX};
-use audience::ViewerCache;
 use context::Ctx;
 pub use large::MemberListRows;
+use viewer_cache::ViewerCache;
 
 use crate::StoreError;
 use crate::clock::{Clock, SystemClock};
