@@ -33,6 +33,15 @@ pub enum StoreError {
         /// The newest version this build knows.
         supported: u32,
     },
+    /// PostgreSQL reported an error (or the connection to it failed).
+    #[cfg(feature = "postgres")]
+    #[error("postgres: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// The PostgreSQL store does not implement this operation yet (issue 15, work in
+    /// progress: see `docs/MULTINODE.md`).
+    #[cfg(feature = "postgres")]
+    #[error("not implemented by the PostgreSQL store yet: {0}")]
+    NotImplemented(&'static str),
 }
 
 impl From<StoreError> for ApiError {
