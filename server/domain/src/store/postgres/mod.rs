@@ -20,8 +20,13 @@
 mod pool;
 mod schema;
 
+mod channels;
 mod communities;
 mod convert;
+mod members;
+mod messages;
+mod overrides;
+mod reactions;
 
 mod pending;
 
@@ -130,18 +135,18 @@ impl Store for PgStore {
 
 impl PgTx<'_> {
     /// `sql` prepared on this connection (once: later calls reuse it).
-    fn statement(conn: &mut Conn, sql: &'static str) -> Result<Statement, StoreError> {
+    fn statement(conn: &mut Conn, sql: &str) -> Result<Statement, StoreError> {
         if let Some(statement) = conn.statements.get(sql) {
             return Ok(statement.clone());
         }
         let statement = conn.client.prepare(sql)?;
-        conn.statements.insert(sql, statement.clone());
+        conn.statements.insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
 
     fn with<T>(
         &self,
-        sql: &'static str,
+        sql: &str,
         run: impl FnOnce(&mut postgres::Client, &Statement) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
         let mut guard = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
@@ -151,26 +156,22 @@ impl PgTx<'_> {
     }
 
     /// Every row `sql` returns.
-    pub(crate) fn query(&self, sql: &'static str, params: Params<'_>) -> StoreResult<Vec<Row>> {
+    pub(crate) fn query(&self, sql: &str, params: Params<'_>) -> StoreResult<Vec<Row>> {
         self.with(sql, |client, statement| client.query(statement, params))
     }
 
     /// The row `sql` returns, if any (more than one is an error).
-    pub(crate) fn query_opt(
-        &self,
-        sql: &'static str,
-        params: Params<'_>,
-    ) -> StoreResult<Option<Row>> {
+    pub(crate) fn query_opt(&self, sql: &str, params: Params<'_>) -> StoreResult<Option<Row>> {
         self.with(sql, |client, statement| client.query_opt(statement, params))
     }
 
     /// The one row `sql` returns.
-    pub(crate) fn query_one(&self, sql: &'static str, params: Params<'_>) -> StoreResult<Row> {
+    pub(crate) fn query_one(&self, sql: &str, params: Params<'_>) -> StoreResult<Row> {
         self.with(sql, |client, statement| client.query_one(statement, params))
     }
 
     /// How many rows `sql` changed.
-    pub(crate) fn execute(&self, sql: &'static str, params: Params<'_>) -> StoreResult<u64> {
+    pub(crate) fn execute(&self, sql: &str, params: Params<'_>) -> StoreResult<u64> {
         self.with(sql, |client, statement| client.execute(statement, params))
     }
 
@@ -183,4 +184,4 @@ impl PgTx<'_> {
 use super::StoreResult;
 
 /// Keeps the statements of one connection, by their SQL text.
-pub(crate) type StatementCache = HashMap<&'static str, Statement>;
+pub(crate) type StatementCache = HashMap<String, Statement>;

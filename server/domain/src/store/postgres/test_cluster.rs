@@ -14,7 +14,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long the cluster may take to accept connections.
@@ -101,6 +100,8 @@ impl TestCluster {
     /// Creates a fresh, empty database with a random name and returns its name.
     #[cfg(feature = "postgres")]
     pub fn create_database(&self) -> Result<String, ClusterError> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let name = format!(
             "t_{}_{}_{:08x}",
@@ -290,4 +291,25 @@ pub fn shared() -> Option<&'static TestCluster> {
             Err(error) => panic!("the test PostgreSQL cluster did not start: {error}"),
         })
         .as_ref()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestCluster;
+
+    /// A cluster starts, accepts connections on 127.0.0.1, and leaves nothing behind when
+    /// dropped.
+    #[test]
+    fn starts_and_cleans_up() {
+        let Some(cluster) = TestCluster::start().unwrap() else {
+            println!("skipped: PostgreSQL not installed");
+            return;
+        };
+        let port = cluster.port();
+        let dir = cluster.dir.clone();
+        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+        drop(cluster);
+        assert!(!dir.exists(), "{} left behind", dir.display());
+        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+    }
 }

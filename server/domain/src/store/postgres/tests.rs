@@ -84,3 +84,177 @@ fn a_failed_body_rolls_back() {
         .unwrap();
     assert_eq!(read, None);
 }
+
+fn channel(community: &str, id: &str) -> community_protocol::ChannelInfo {
+    community_protocol::ChannelInfo {
+        community_id: community.into(),
+        channel_id: id.into(),
+        name: id.into(),
+        introduction: String::new(),
+        notice: String::new(),
+        custom: String::new(),
+        kind: community_protocol::ChannelKind::default(),
+        category_id: None,
+        position: 0,
+        private: false,
+        is_default: true,
+        created_at_ms: 1,
+        overrides: Vec::new(),
+        follows_category: false,
+        mute_all: false,
+    }
+}
+
+/// Sends `text` as `sender` with `key` the way the domain does: the key is looked up
+/// first (a resend answers the stored message), else the message is appended.
+fn send(
+    store: &(dyn Store + 'static),
+    sender: &str,
+    key: &str,
+    text: &str,
+) -> community_protocol::Message {
+    let content = community_protocol::MessageContent::Text { text: text.into() };
+    let mentions = community_protocol::Mentions::default();
+    let sender = community_protocol::UserId::from(sender);
+    store
+        .write("send", |tx| {
+            if let Some(found) = tx.message_by_key(&sender, key)? {
+                return Ok(found);
+            }
+            Ok(tx.append_message(&crate::store::NewMessage {
+                community_id: &"c1".into(),
+                channel_id: &"general".into(),
+                sender_id: &sender,
+                idempotency_key: key,
+                content: &content,
+                mentions: &mentions,
+                reply_to: None,
+                priority: community_protocol::Priority::Normal,
+                created_at_ms: 2,
+                custom_data: "",
+                forwarded_from: None,
+            })?)
+        })
+        .unwrap()
+}
+
+/// Two "nodes" (two stores, each with its own pool) over one database.
+fn two_nodes() -> Option<(PgStore, PgStore)> {
+    let cluster = shared()?;
+    let database = cluster.create_database().unwrap();
+    let url = cluster.url(&database);
+    let a = PgStore::open(&url, &PgOptions::default()).unwrap();
+    let b = PgStore::open(&url, &PgOptions::default()).unwrap();
+    let setup: &dyn Store = &a;
+    setup
+        .write("setup", |tx| {
+            tx.insert_community(&community("c1"))?;
+            tx.insert_channel(&channel("c1", "general"))?;
+            Ok(())
+        })
+        .unwrap();
+    Some((a, b))
+}
+
+#[test]
+fn messages_round_trip_with_reactions_and_pins() {
+    let Some((store, _)) = two_nodes() else {
+        println!("skipped: PostgreSQL not installed");
+        return;
+    };
+    let store: &dyn Store = &store;
+    let first = send(store, "u1", "k1", "hello");
+    assert_eq!(first.seq, 1);
+    let again = send(store, "u1", "k1", "hello");
+    assert_eq!(again, first);
+    let second = send(store, "u2", "k1", "world");
+    assert_eq!(second.seq, 2);
+    let channel_id = community_protocol::ChannelId::from("general");
+    let user = community_protocol::UserId::from("u2");
+    store
+        .write("react", |tx| {
+            assert!(tx.add_reaction(&channel_id, 1, "👍", &user, 3)?);
+            assert!(!tx.add_reaction(&channel_id, 1, "👍", &user, 3)?);
+            assert!(tx.pin(&channel_id, 1, &user, 4)?);
+            Ok(())
+        })
+        .unwrap();
+    let (page, more) = store
+        .read("history", |tx| {
+            Ok(tx.messages(
+                &channel_id,
+                crate::store::HistoryRange {
+                    after: None,
+                    before: None,
+                    limit: 10,
+                    newest: true,
+                },
+                Some(&user),
+            )?)
+        })
+        .unwrap();
+    assert!(!more);
+    assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(page[0].reactions.len(), 1);
+    assert!(page[0].reactions[0].me);
+    assert!(page[0].pinned.is_some());
+    assert_eq!(page[1].content, second.content);
+}
+
+/// Four threads on two nodes send into one channel at once: sequences 1..=N, no gaps,
+/// no duplicates; the same idempotency key sent through both nodes at once stores one
+/// message.
+#[test]
+fn concurrent_senders_on_two_nodes_get_gap_free_sequences() {
+    let Some((a, b)) = two_nodes() else {
+        println!("skipped: PostgreSQL not installed");
+        return;
+    };
+    const PER_THREAD: usize = 25;
+    let seqs = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for thread in 0..4 {
+            let node: &(dyn Store + 'static) = if thread % 2 == 0 { &a } else { &b };
+            let seqs = &seqs;
+            scope.spawn(move || {
+                for i in 0..PER_THREAD {
+                    let sender = format!("u{thread}");
+                    let message = send(node, &sender, &format!("k{i}"), "x");
+                    seqs.lock().unwrap().push(message.seq);
+                }
+            });
+        }
+    });
+    let mut seqs = seqs.into_inner().unwrap();
+    seqs.sort_unstable();
+    let expected: Vec<u64> = (1..=(4 * PER_THREAD) as u64).collect();
+    assert_eq!(seqs, expected);
+
+    // The same key through both nodes at once, many times: one message per key.
+    let results = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for node in [&a, &b] {
+            let results = &results;
+            scope.spawn(move || {
+                for i in 0..20 {
+                    let message = send(node, "same", &format!("dup{i}"), "once");
+                    results.lock().unwrap().push((i, message.seq));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_unstable();
+    for pair in results.chunks(2) {
+        assert_eq!(pair[0], pair[1], "one message per key");
+    }
+    let store: &dyn Store = &a;
+    let channel = store
+        .read(
+            "head",
+            |tx| Ok(tx.channel(&"c1".into(), &"general".into())?),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(channel.last_seq, (4 * PER_THREAD + 20) as u64);
+}
