@@ -23,9 +23,11 @@ mod schema;
 mod channels;
 mod communities;
 mod convert;
+mod groups;
 mod members;
 mod messages;
 mod overrides;
+mod people;
 mod reactions;
 
 mod pending;
@@ -151,8 +153,14 @@ impl PgTx<'_> {
     ) -> Result<T, StoreError> {
         let mut guard = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let conn: &mut Conn = &mut guard;
-        let statement = Self::statement(conn, sql)?;
-        Ok(run(&mut conn.client, &statement)?)
+        let result = Self::statement(conn, sql)
+            .and_then(|statement| run(&mut conn.client, &statement).map_err(StoreError::from));
+        // Tests have no log subscriber: show the statement that failed.
+        #[cfg(test)]
+        if let Err(error) = &result {
+            eprintln!("postgres store: {error:?} in {sql}");
+        }
+        result
     }
 
     /// Every row `sql` returns.

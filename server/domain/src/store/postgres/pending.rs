@@ -12,9 +12,16 @@ use super::PgTx;
 use crate::StoreError;
 use crate::store::*;
 
+/// The error of a method not written yet (tests print its name: no log subscriber there).
+fn not_implemented(method: &'static str) -> StoreError {
+    #[cfg(test)]
+    eprintln!("postgres store: not implemented yet: {method}");
+    StoreError::NotImplemented(method)
+}
+
 impl ChangeStore for PgTx<'_> {
     fn append_change(&self, _change: &NewChange<'_>) -> StoreResult<MessageChange> {
-        Err(StoreError::NotImplemented("ChangeStore::append_change"))
+        Err(not_implemented("ChangeStore::append_change"))
     }
 
     fn change(
@@ -23,7 +30,7 @@ impl ChangeStore for PgTx<'_> {
         _channel_id: &ChannelId,
         _change_seq: u64,
     ) -> StoreResult<Option<MessageChange>> {
-        Err(StoreError::NotImplemented("ChangeStore::change"))
+        Err(not_implemented("ChangeStore::change"))
     }
 
     fn changes(
@@ -33,7 +40,7 @@ impl ChangeStore for PgTx<'_> {
         _after: u64,
         _limit: u32,
     ) -> StoreResult<(Vec<MessageChange>, bool)> {
-        Err(StoreError::NotImplemented("ChangeStore::changes"))
+        Err(not_implemented("ChangeStore::changes"))
     }
 
     fn scrub_edits(
@@ -42,7 +49,7 @@ impl ChangeStore for PgTx<'_> {
         _seq: Seq,
         _tombstone: &MessageContent,
     ) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("ChangeStore::scrub_edits"))
+        Err(not_implemented("ChangeStore::scrub_edits"))
     }
 
     fn edit_by_key(
@@ -50,7 +57,7 @@ impl ChangeStore for PgTx<'_> {
         _editor_id: &UserId,
         _idempotency_key: &str,
     ) -> StoreResult<Option<EditKey>> {
-        Err(StoreError::NotImplemented("ChangeStore::edit_by_key"))
+        Err(not_implemented("ChangeStore::edit_by_key"))
     }
 
     fn insert_edit_key(
@@ -59,13 +66,13 @@ impl ChangeStore for PgTx<'_> {
         _idempotency_key: &str,
         _key: &EditKey,
     ) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("ChangeStore::insert_edit_key"))
+        Err(not_implemented("ChangeStore::insert_edit_key"))
     }
 }
 
 impl ReadStore for PgTx<'_> {
     fn read_seq(&self, _user_id: &UserId, _channel_id: &ChannelId) -> StoreResult<Option<Seq>> {
-        Err(StoreError::NotImplemented("ReadStore::read_seq"))
+        Err(not_implemented("ReadStore::read_seq"))
     }
 
     fn set_read_seq(
@@ -74,11 +81,11 @@ impl ReadStore for PgTx<'_> {
         _channel_id: &ChannelId,
         _seq: Seq,
     ) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("ReadStore::set_read_seq"))
+        Err(not_implemented("ReadStore::set_read_seq"))
     }
 
     fn start_reading(&self, _user_id: &UserId, _channel_id: &ChannelId) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("ReadStore::start_reading"))
+        Err(not_implemented("ReadStore::start_reading"))
     }
 
     fn start_reading_all(
@@ -86,11 +93,11 @@ impl ReadStore for PgTx<'_> {
         _community_id: &CommunityId,
         _channel_id: &ChannelId,
     ) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("ReadStore::start_reading_all"))
+        Err(not_implemented("ReadStore::start_reading_all"))
     }
 
     fn forget_reading(&self, _user_id: &UserId, _channel_id: &ChannelId) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("ReadStore::forget_reading"))
+        Err(not_implemented("ReadStore::forget_reading"))
     }
 
     fn unread_counts(
@@ -99,11 +106,11 @@ impl ReadStore for PgTx<'_> {
         _channel_id: &ChannelId,
         _read_seq: Seq,
     ) -> StoreResult<(u64, u64)> {
-        Err(StoreError::NotImplemented("ReadStore::unread_counts"))
+        Err(not_implemented("ReadStore::unread_counts"))
     }
 
     fn hidden(&self, _user_id: &UserId, _channel_id: &ChannelId) -> StoreResult<Vec<Seq>> {
-        Err(StoreError::NotImplemented("ReadStore::hidden"))
+        Err(not_implemented("ReadStore::hidden"))
     }
 
     fn hide(
@@ -113,11 +120,11 @@ impl ReadStore for PgTx<'_> {
         _seq: Seq,
         _sender_id: &UserId,
     ) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("ReadStore::hide"))
+        Err(not_implemented("ReadStore::hide"))
     }
 
     fn hidden_count(&self, _user_id: &UserId, _channel_id: &ChannelId) -> StoreResult<usize> {
-        Err(StoreError::NotImplemented("ReadStore::hidden_count"))
+        Err(not_implemented("ReadStore::hidden_count"))
     }
 
     fn channel_notification(
@@ -125,9 +132,7 @@ impl ReadStore for PgTx<'_> {
         _user_id: &UserId,
         _channel_id: &ChannelId,
     ) -> StoreResult<ChannelNotification> {
-        Err(StoreError::NotImplemented(
-            "ReadStore::channel_notification",
-        ))
+        Err(not_implemented("ReadStore::channel_notification"))
     }
 
     fn set_channel_notification(
@@ -136,73 +141,7 @@ impl ReadStore for PgTx<'_> {
         _channel_id: &ChannelId,
         _level: ChannelNotification,
     ) -> StoreResult<()> {
-        Err(StoreError::NotImplemented(
-            "ReadStore::set_channel_notification",
-        ))
-    }
-}
-
-impl GroupStore for PgTx<'_> {
-    fn groups(&self, _community_id: &CommunityId) -> StoreResult<Vec<Group>> {
-        Err(StoreError::NotImplemented("GroupStore::groups"))
-    }
-
-    fn insert_group(&self, _group: &Group) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("GroupStore::insert_group"))
-    }
-
-    fn update_group(&self, _group: &Group) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("GroupStore::update_group"))
-    }
-
-    fn delete_group(&self, _community_id: &CommunityId, _group_id: &GroupId) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("GroupStore::delete_group"))
-    }
-
-    fn assign_group(
-        &self,
-        _community_id: &CommunityId,
-        _user_id: &UserId,
-        _group_id: &GroupId,
-    ) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("GroupStore::assign_group"))
-    }
-
-    fn unassign_group(
-        &self,
-        _community_id: &CommunityId,
-        _user_id: &UserId,
-        _group_id: &GroupId,
-    ) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("GroupStore::unassign_group"))
-    }
-
-    fn group_holders(
-        &self,
-        _community_id: &CommunityId,
-        _group_id: &GroupId,
-    ) -> StoreResult<Vec<UserId>> {
-        Err(StoreError::NotImplemented("GroupStore::group_holders"))
-    }
-
-    fn member_list_rows(
-        &self,
-        _community_id: &CommunityId,
-        _user_id: Option<&UserId>,
-    ) -> StoreResult<Vec<MemberListRow>> {
-        Err(StoreError::NotImplemented("GroupStore::member_list_rows"))
-    }
-
-    fn ranked_members(&self, _community_id: &CommunityId) -> StoreResult<Vec<RankedMember>> {
-        Err(StoreError::NotImplemented("GroupStore::ranked_members"))
-    }
-
-    fn access_stamp(&self, _community_id: &CommunityId) -> StoreResult<i64> {
-        Err(StoreError::NotImplemented("GroupStore::access_stamp"))
-    }
-
-    fn renew_access_stamp(&self, _community_id: &CommunityId) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("GroupStore::renew_access_stamp"))
+        Err(not_implemented("ReadStore::set_channel_notification"))
     }
 }
 
@@ -213,45 +152,37 @@ impl BanStore for PgTx<'_> {
         _user_id: &UserId,
         _now: TimestampMs,
     ) -> StoreResult<Option<Ban>> {
-        Err(StoreError::NotImplemented("BanStore::ban"))
+        Err(not_implemented("BanStore::ban"))
     }
 
     fn put_ban(&self, _ban: &Ban) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("BanStore::put_ban"))
+        Err(not_implemented("BanStore::put_ban"))
     }
 
     fn delete_ban(&self, _community_id: &CommunityId, _user_id: &UserId) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("BanStore::delete_ban"))
+        Err(not_implemented("BanStore::delete_ban"))
     }
 
     fn bans(&self, _community_id: &CommunityId, _now: TimestampMs) -> StoreResult<Vec<Ban>> {
-        Err(StoreError::NotImplemented("BanStore::bans"))
+        Err(not_implemented("BanStore::bans"))
     }
 }
 
 impl ConversationStore for PgTx<'_> {
     fn conversation(&self, _conversation_id: &ChannelId) -> StoreResult<Option<ConversationInfo>> {
-        Err(StoreError::NotImplemented(
-            "ConversationStore::conversation",
-        ))
+        Err(not_implemented("ConversationStore::conversation"))
     }
 
     fn direct_conversation(&self, _a: &UserId, _b: &UserId) -> StoreResult<Option<ChannelId>> {
-        Err(StoreError::NotImplemented(
-            "ConversationStore::direct_conversation",
-        ))
+        Err(not_implemented("ConversationStore::direct_conversation"))
     }
 
     fn insert_conversation(&self, _conversation: &NewConversation<'_>) -> StoreResult<()> {
-        Err(StoreError::NotImplemented(
-            "ConversationStore::insert_conversation",
-        ))
+        Err(not_implemented("ConversationStore::insert_conversation"))
     }
 
     fn rename_conversation(&self, _conversation_id: &ChannelId, _name: &str) -> StoreResult<()> {
-        Err(StoreError::NotImplemented(
-            "ConversationStore::rename_conversation",
-        ))
+        Err(not_implemented("ConversationStore::rename_conversation"))
     }
 
     fn add_participant(
@@ -260,9 +191,7 @@ impl ConversationStore for PgTx<'_> {
         _user_id: &UserId,
         _joined_at_ms: TimestampMs,
     ) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented(
-            "ConversationStore::add_participant",
-        ))
+        Err(not_implemented("ConversationStore::add_participant"))
     }
 
     fn remove_participant(
@@ -270,27 +199,19 @@ impl ConversationStore for PgTx<'_> {
         _conversation_id: &ChannelId,
         _user_id: &UserId,
     ) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented(
-            "ConversationStore::remove_participant",
-        ))
+        Err(not_implemented("ConversationStore::remove_participant"))
     }
 
     fn delete_conversation(&self, _conversation_id: &ChannelId) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented(
-            "ConversationStore::delete_conversation",
-        ))
+        Err(not_implemented("ConversationStore::delete_conversation"))
     }
 
     fn is_participant(&self, _conversation_id: &ChannelId, _user_id: &UserId) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented(
-            "ConversationStore::is_participant",
-        ))
+        Err(not_implemented("ConversationStore::is_participant"))
     }
 
     fn participant_ids(&self, _conversation_id: &ChannelId) -> StoreResult<Vec<UserId>> {
-        Err(StoreError::NotImplemented(
-            "ConversationStore::participant_ids",
-        ))
+        Err(not_implemented("ConversationStore::participant_ids"))
     }
 
     fn conversations_of(
@@ -299,82 +220,7 @@ impl ConversationStore for PgTx<'_> {
         _after: Option<(TimestampMs, &str)>,
         _limit: Option<u32>,
     ) -> StoreResult<Vec<ConversationInfo>> {
-        Err(StoreError::NotImplemented(
-            "ConversationStore::conversations_of",
-        ))
-    }
-}
-
-impl PeopleStore for PgTx<'_> {
-    fn note_user(&self, _user_id: &UserId, _at_ms: TimestampMs) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("PeopleStore::note_user"))
-    }
-
-    fn user_exists(&self, _user_id: &UserId) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("PeopleStore::user_exists"))
-    }
-
-    fn shares_community(&self, _a: &UserId, _b: &UserId) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("PeopleStore::shares_community"))
-    }
-
-    fn contacts(&self, _user_id: &UserId) -> StoreResult<Vec<UserId>> {
-        Err(StoreError::NotImplemented("PeopleStore::contacts"))
-    }
-
-    fn dm_policy(&self, _user_id: &UserId) -> StoreResult<DmPolicy> {
-        Err(StoreError::NotImplemented("PeopleStore::dm_policy"))
-    }
-
-    fn set_dm_policy(&self, _user_id: &UserId, _policy: DmPolicy) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("PeopleStore::set_dm_policy"))
-    }
-
-    fn block(
-        &self,
-        _blocker: &UserId,
-        _blocked: &UserId,
-        _at_ms: TimestampMs,
-    ) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("PeopleStore::block"))
-    }
-
-    fn unblock(&self, _blocker: &UserId, _blocked: &UserId) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("PeopleStore::unblock"))
-    }
-
-    fn blocked_by(&self, _blocker: &UserId) -> StoreResult<Vec<UserId>> {
-        Err(StoreError::NotImplemented("PeopleStore::blocked_by"))
-    }
-
-    fn blocks_between(&self, _a: &UserId, _b: &UserId) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("PeopleStore::blocks_between"))
-    }
-
-    fn profile(&self, _user_id: &UserId) -> StoreResult<Option<Profile>> {
-        Err(StoreError::NotImplemented("PeopleStore::profile"))
-    }
-
-    fn put_profile(&self, _profile: &Profile) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("PeopleStore::put_profile"))
-    }
-
-    fn put_push_token(
-        &self,
-        _user_id: &UserId,
-        _token: &PushToken,
-        _at_ms: TimestampMs,
-        _keep: usize,
-    ) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("PeopleStore::put_push_token"))
-    }
-
-    fn delete_push_token(&self, _user_id: &UserId, _token: &str) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("PeopleStore::delete_push_token"))
-    }
-
-    fn push_tokens(&self, _user_id: &UserId) -> StoreResult<Vec<PushToken>> {
-        Err(StoreError::NotImplemented("PeopleStore::push_tokens"))
+        Err(not_implemented("ConversationStore::conversations_of"))
     }
 }
 
@@ -384,7 +230,7 @@ impl ThreadStore for PgTx<'_> {
         _community_id: &CommunityId,
         _thread_id: &ChannelId,
     ) -> StoreResult<Option<ThreadRecord>> {
-        Err(StoreError::NotImplemented("ThreadStore::thread"))
+        Err(not_implemented("ThreadStore::thread"))
     }
 
     fn thread_of_message(
@@ -392,37 +238,31 @@ impl ThreadStore for PgTx<'_> {
         _channel_id: &ChannelId,
         _seq: Seq,
     ) -> StoreResult<Option<ChannelId>> {
-        Err(StoreError::NotImplemented("ThreadStore::thread_of_message"))
+        Err(not_implemented("ThreadStore::thread_of_message"))
     }
 
     fn insert_thread(&self, _thread: &NewThread<'_>) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("ThreadStore::insert_thread"))
+        Err(not_implemented("ThreadStore::insert_thread"))
     }
 
     fn update_thread(&self, _info: &ThreadInfo) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("ThreadStore::update_thread"))
+        Err(not_implemented("ThreadStore::update_thread"))
     }
 
     fn delete_thread(&self, _thread_id: &ChannelId) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("ThreadStore::delete_thread"))
+        Err(not_implemented("ThreadStore::delete_thread"))
     }
 
     fn note_thread_message(&self, _thread_id: &ChannelId, _message: &Message) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented(
-            "ThreadStore::note_thread_message",
-        ))
+        Err(not_implemented("ThreadStore::note_thread_message"))
     }
 
     fn refresh_thread_last(&self, _thread_id: &ChannelId) -> StoreResult<()> {
-        Err(StoreError::NotImplemented(
-            "ThreadStore::refresh_thread_last",
-        ))
+        Err(not_implemented("ThreadStore::refresh_thread_last"))
     }
 
     fn active_thread_count(&self, _channel_id: &ChannelId, _now: TimestampMs) -> StoreResult<u64> {
-        Err(StoreError::NotImplemented(
-            "ThreadStore::active_thread_count",
-        ))
+        Err(not_implemented("ThreadStore::active_thread_count"))
     }
 
     fn threads_page(
@@ -433,7 +273,7 @@ impl ThreadStore for PgTx<'_> {
         _after: Option<(TimestampMs, &str)>,
         _limit: u32,
     ) -> StoreResult<Vec<ThreadRecord>> {
-        Err(StoreError::NotImplemented("ThreadStore::threads_page"))
+        Err(not_implemented("ThreadStore::threads_page"))
     }
 
     fn joined_threads(
@@ -443,15 +283,15 @@ impl ThreadStore for PgTx<'_> {
         _after: Option<(TimestampMs, &str)>,
         _limit: Option<u32>,
     ) -> StoreResult<Vec<ThreadRecord>> {
-        Err(StoreError::NotImplemented("ThreadStore::joined_threads"))
+        Err(not_implemented("ThreadStore::joined_threads"))
     }
 
     fn thread_member_ids(&self, _thread_id: &ChannelId) -> StoreResult<Vec<UserId>> {
-        Err(StoreError::NotImplemented("ThreadStore::thread_member_ids"))
+        Err(not_implemented("ThreadStore::thread_member_ids"))
     }
 
     fn is_thread_member(&self, _thread_id: &ChannelId, _user_id: &UserId) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("ThreadStore::is_thread_member"))
+        Err(not_implemented("ThreadStore::is_thread_member"))
     }
 
     fn join_thread(
@@ -461,11 +301,11 @@ impl ThreadStore for PgTx<'_> {
         _joined_at_ms: TimestampMs,
         _read_seq: Seq,
     ) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("ThreadStore::join_thread"))
+        Err(not_implemented("ThreadStore::join_thread"))
     }
 
     fn leave_thread(&self, _thread_id: &ChannelId, _user_id: &UserId) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented("ThreadStore::leave_thread"))
+        Err(not_implemented("ThreadStore::leave_thread"))
     }
 
     fn leave_threads_in(
@@ -473,7 +313,7 @@ impl ThreadStore for PgTx<'_> {
         _channel_id: &ChannelId,
         _user_id: &UserId,
     ) -> StoreResult<Vec<ChannelId>> {
-        Err(StoreError::NotImplemented("ThreadStore::leave_threads_in"))
+        Err(not_implemented("ThreadStore::leave_threads_in"))
     }
 }
 
@@ -484,15 +324,15 @@ impl SearchStore for PgTx<'_> {
         _ceiling: i64,
         _limit: u32,
     ) -> StoreResult<Vec<SearchCandidate>> {
-        Err(StoreError::NotImplemented("SearchStore::search_candidates"))
+        Err(not_implemented("SearchStore::search_candidates"))
     }
 
     fn index_pending(&self) -> StoreResult<()> {
-        Err(StoreError::NotImplemented("SearchStore::index_pending"))
+        Err(not_implemented("SearchStore::index_pending"))
     }
 
     fn conversation_ids(&self, _user_id: &UserId) -> StoreResult<Vec<ChannelId>> {
-        Err(StoreError::NotImplemented("SearchStore::conversation_ids"))
+        Err(not_implemented("SearchStore::conversation_ids"))
     }
 
     fn search_communities(
@@ -502,23 +342,17 @@ impl SearchStore for PgTx<'_> {
         _now: TimestampMs,
         _limit: u32,
     ) -> StoreResult<Vec<CommunityId>> {
-        Err(StoreError::NotImplemented(
-            "SearchStore::search_communities",
-        ))
+        Err(not_implemented("SearchStore::search_communities"))
     }
 }
 
 impl PushTargetStore for PgTx<'_> {
     fn members_with_push_tokens(&self, _community_id: &CommunityId) -> StoreResult<Vec<UserId>> {
-        Err(StoreError::NotImplemented(
-            "PushTargetStore::members_with_push_tokens",
-        ))
+        Err(not_implemented("PushTargetStore::members_with_push_tokens"))
     }
 
     fn has_push_token(&self, _user_id: &UserId) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented(
-            "PushTargetStore::has_push_token",
-        ))
+        Err(not_implemented("PushTargetStore::has_push_token"))
     }
 
     fn holds_any_group(
@@ -527,15 +361,11 @@ impl PushTargetStore for PgTx<'_> {
         _user_id: &UserId,
         _groups: &[GroupId],
     ) -> StoreResult<bool> {
-        Err(StoreError::NotImplemented(
-            "PushTargetStore::holds_any_group",
-        ))
+        Err(not_implemented("PushTargetStore::holds_any_group"))
     }
 
     fn presence_choice(&self, _user_id: &UserId) -> StoreResult<Option<PresenceStatus>> {
-        Err(StoreError::NotImplemented(
-            "PushTargetStore::presence_choice",
-        ))
+        Err(not_implemented("PushTargetStore::presence_choice"))
     }
 
     fn set_presence_choice(
@@ -544,8 +374,6 @@ impl PushTargetStore for PgTx<'_> {
         _status: PresenceStatus,
         _at_ms: TimestampMs,
     ) -> StoreResult<()> {
-        Err(StoreError::NotImplemented(
-            "PushTargetStore::set_presence_choice",
-        ))
+        Err(not_implemented("PushTargetStore::set_presence_choice"))
     }
 }
