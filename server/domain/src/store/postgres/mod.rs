@@ -20,6 +20,8 @@
 mod pool;
 mod schema;
 
+mod bans;
+mod changes;
 mod channels;
 mod communities;
 mod convert;
@@ -29,6 +31,7 @@ mod messages;
 mod overrides;
 mod people;
 mod reactions;
+mod reads;
 
 mod pending;
 
