@@ -2,7 +2,8 @@
 //!
 //! A message is read back in one query with its pin and the preview of the message it
 //! replies to (two `LEFT JOIN`s), then its reactions for the whole page in one more query
-//! (`reactions::fill_reactions`): never one query per message.
+//! (`reactions::fill_reactions`) and the digests of the threads started from its messages in
+//! another (`threads::fill_threads`): never one query per message.
 //!
 //! Across nodes: the next sequence is taken with `UPDATE channels SET last_seq =
 //! last_seq + 1 … RETURNING`, whose row lock queues concurrent senders of one channel
@@ -141,26 +142,8 @@ impl PgTx<'_> {
             .map(message_from_row)
             .collect::<Result<Vec<_>, _>>()?;
         self.fill_reactions(channel_id, &mut messages, viewer)?;
-        self.check_no_threads(channel_id, &messages)?;
+        self.fill_threads(channel_id, &mut messages)?;
         Ok(messages)
-    }
-
-    /// Thread digests on messages come with the thread store (not written yet): until
-    /// then a page with a thread started from one of its messages is refused rather than
-    /// answered without the digest.
-    fn check_no_threads(&self, channel_id: &ChannelId, messages: &[Message]) -> StoreResult<()> {
-        if messages.is_empty() {
-            return Ok(());
-        }
-        let seqs: Vec<i64> = messages.iter().map(|m| signed(m.seq)).collect();
-        let any = self.query_opt(
-            "SELECT 1 FROM threads WHERE parent_channel_id = $1 AND parent_seq = ANY($2) LIMIT 1",
-            &[&channel_id.as_str(), &seqs],
-        )?;
-        match any {
-            Some(_) => Err(StoreError::NotImplemented("thread digests on messages")),
-            None => Ok(()),
-        }
     }
 
     /// Replaces the mention indexes of a message (users and @everyone; groups) by

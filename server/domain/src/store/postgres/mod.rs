@@ -32,6 +32,7 @@ mod overrides;
 mod people;
 mod reactions;
 mod reads;
+mod threads;
 
 mod pending;
 
