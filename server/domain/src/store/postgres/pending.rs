@@ -19,62 +19,6 @@ fn not_implemented(method: &'static str) -> StoreError {
     StoreError::NotImplemented(method)
 }
 
-impl ConversationStore for PgTx<'_> {
-    fn conversation(&self, _conversation_id: &ChannelId) -> StoreResult<Option<ConversationInfo>> {
-        Err(not_implemented("ConversationStore::conversation"))
-    }
-
-    fn direct_conversation(&self, _a: &UserId, _b: &UserId) -> StoreResult<Option<ChannelId>> {
-        Err(not_implemented("ConversationStore::direct_conversation"))
-    }
-
-    fn insert_conversation(&self, _conversation: &NewConversation<'_>) -> StoreResult<()> {
-        Err(not_implemented("ConversationStore::insert_conversation"))
-    }
-
-    fn rename_conversation(&self, _conversation_id: &ChannelId, _name: &str) -> StoreResult<()> {
-        Err(not_implemented("ConversationStore::rename_conversation"))
-    }
-
-    fn add_participant(
-        &self,
-        _conversation_id: &ChannelId,
-        _user_id: &UserId,
-        _joined_at_ms: TimestampMs,
-    ) -> StoreResult<bool> {
-        Err(not_implemented("ConversationStore::add_participant"))
-    }
-
-    fn remove_participant(
-        &self,
-        _conversation_id: &ChannelId,
-        _user_id: &UserId,
-    ) -> StoreResult<bool> {
-        Err(not_implemented("ConversationStore::remove_participant"))
-    }
-
-    fn delete_conversation(&self, _conversation_id: &ChannelId) -> StoreResult<bool> {
-        Err(not_implemented("ConversationStore::delete_conversation"))
-    }
-
-    fn is_participant(&self, _conversation_id: &ChannelId, _user_id: &UserId) -> StoreResult<bool> {
-        Err(not_implemented("ConversationStore::is_participant"))
-    }
-
-    fn participant_ids(&self, _conversation_id: &ChannelId) -> StoreResult<Vec<UserId>> {
-        Err(not_implemented("ConversationStore::participant_ids"))
-    }
-
-    fn conversations_of(
-        &self,
-        _user_id: &UserId,
-        _after: Option<(TimestampMs, &str)>,
-        _limit: Option<u32>,
-    ) -> StoreResult<Vec<ConversationInfo>> {
-        Err(not_implemented("ConversationStore::conversations_of"))
-    }
-}
-
 impl SearchStore for PgTx<'_> {
     fn search_candidates(
         &self,
@@ -101,37 +45,5 @@ impl SearchStore for PgTx<'_> {
         _limit: u32,
     ) -> StoreResult<Vec<CommunityId>> {
         Err(not_implemented("SearchStore::search_communities"))
-    }
-}
-
-impl PushTargetStore for PgTx<'_> {
-    fn members_with_push_tokens(&self, _community_id: &CommunityId) -> StoreResult<Vec<UserId>> {
-        Err(not_implemented("PushTargetStore::members_with_push_tokens"))
-    }
-
-    fn has_push_token(&self, _user_id: &UserId) -> StoreResult<bool> {
-        Err(not_implemented("PushTargetStore::has_push_token"))
-    }
-
-    fn holds_any_group(
-        &self,
-        _community_id: &CommunityId,
-        _user_id: &UserId,
-        _groups: &[GroupId],
-    ) -> StoreResult<bool> {
-        Err(not_implemented("PushTargetStore::holds_any_group"))
-    }
-
-    fn presence_choice(&self, _user_id: &UserId) -> StoreResult<Option<PresenceStatus>> {
-        Err(not_implemented("PushTargetStore::presence_choice"))
-    }
-
-    fn set_presence_choice(
-        &self,
-        _user_id: &UserId,
-        _status: PresenceStatus,
-        _at_ms: TimestampMs,
-    ) -> StoreResult<()> {
-        Err(not_implemented("PushTargetStore::set_presence_choice"))
     }
 }
