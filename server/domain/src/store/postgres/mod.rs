@@ -14,8 +14,8 @@
 //!   together migrate once.
 //!
 //! The per-concern queries live in the sibling modules, one per concern, as in the SQLite
-//! engine; the traits not implemented yet answer [`StoreError::NotImplemented`]
-//! (`pending`).
+//! engine. Every trait is implemented except full-text message search
+//! (`SearchStore::search_candidates` answers [`StoreError::NotImplemented`]).
 
 mod pool;
 mod schema;
@@ -34,9 +34,8 @@ mod people;
 mod push_targets;
 mod reactions;
 mod reads;
+mod search;
 mod threads;
-
-mod pending;
 
 #[cfg(test)]
 mod tests;
