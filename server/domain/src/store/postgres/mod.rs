@@ -3,8 +3,10 @@
 //!
 //! - Connections: a small bounded pool ([`pool`]) of synchronous `postgres` clients; each
 //!   connection prepares every statement once and keeps it ([`PgTx::statement`]).
-//! - Transactions: a *write* transaction is `READ COMMITTED`; what must be serialised
-//!   across nodes takes a row lock (the next message sequence is
+//! - Transactions: a *write* transaction is `READ COMMITTED`. By default it first takes one
+//!   database-wide advisory lock ([`PgOptions::serialize_writes`]): one writer at a time
+//!   across nodes, as with SQLite, until per-community locks exist. Independently of it,
+//!   what must be serialised across nodes takes a row lock (the next message sequence is
 //!   `UPDATE channels SET last_seq = last_seq + 1 … RETURNING`, so sequences are gap-free:
 //!   a rolled-back transaction gives its number back) or a transaction-scoped advisory
 //!   lock (an idempotency key is locked before it is looked up, so the same key sent to
@@ -60,6 +62,12 @@ pub struct PgOptions {
     pub max_connections: usize,
     /// How long a transaction waits for a free connection before failing.
     pub acquire_timeout: Duration,
+    /// Every write transaction first takes one database-wide advisory lock, so writes run
+    /// one at a time across all nodes, as SQLite's single writer does: the domain's
+    /// check-then-write guards (limits, "already a member") cannot race. Sequences and
+    /// idempotency keys are safe without it (row and key locks); turning it off needs the
+    /// per-community locks of `docs/MULTINODE.md` first.
+    pub serialize_writes: bool,
 }
 
 impl Default for PgOptions {
@@ -67,6 +75,7 @@ impl Default for PgOptions {
         Self {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(30),
+            serialize_writes: true,
         }
     }
 }
@@ -74,7 +83,11 @@ impl Default for PgOptions {
 /// The PostgreSQL implementation of [`Store`].
 pub struct PgStore {
     pool: Pool,
+    serialize_writes: bool,
 }
+
+/// The advisory lock key of [`PgOptions::serialize_writes`] (any constant; "cmtw").
+const WRITE_LOCK: i64 = 0x636d_7477;
 
 /// Statement parameters.
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
@@ -97,7 +110,10 @@ impl PgStore {
             schema::migrate(&mut conn.client)?
         };
         info!(schema_version = version, "postgres database open");
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            serialize_writes: options.serialize_writes,
+        })
     }
 
     fn run(&self, write: bool, body: &mut TxBody<'_>) -> Result<(), ApiError> {
@@ -111,6 +127,11 @@ impl PgStore {
         // Until COMMIT succeeds the connection is in a transaction: a guard that drops
         // early (an error, a panic) rolls it back, or discards the connection.
         conn.in_transaction = true;
+        if write && self.serialize_writes {
+            conn.client
+                .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+                .map_err(StoreError::from)?;
+        }
         let result = body(&PgTx {
             conn: Mutex::new(&mut conn),
             write,

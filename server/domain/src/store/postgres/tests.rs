@@ -138,13 +138,18 @@ fn send(
         .unwrap()
 }
 
-/// Two "nodes" (two stores, each with its own pool) over one database.
-fn two_nodes() -> Option<(PgStore, PgStore)> {
+/// Two "nodes" (two stores, each with its own pool) over one database; with
+/// `serialize_writes` off, only the row and key locks keep them apart.
+fn two_nodes(serialize_writes: bool) -> Option<(PgStore, PgStore)> {
     let cluster = shared()?;
     let database = cluster.create_database().unwrap();
     let url = cluster.url(&database);
-    let a = PgStore::open(&url, &PgOptions::default()).unwrap();
-    let b = PgStore::open(&url, &PgOptions::default()).unwrap();
+    let options = PgOptions {
+        serialize_writes,
+        ..PgOptions::default()
+    };
+    let a = PgStore::open(&url, &options).unwrap();
+    let b = PgStore::open(&url, &options).unwrap();
     let setup: &dyn Store = &a;
     setup
         .write("setup", |tx| {
@@ -158,7 +163,7 @@ fn two_nodes() -> Option<(PgStore, PgStore)> {
 
 #[test]
 fn messages_round_trip_with_reactions_and_pins() {
-    let Some((store, _)) = two_nodes() else {
+    let Some((store, _)) = two_nodes(true) else {
         println!("skipped: PostgreSQL not installed");
         return;
     };
@@ -206,15 +211,29 @@ fn messages_round_trip_with_reactions_and_pins() {
 /// message.
 #[test]
 fn concurrent_senders_on_two_nodes_get_gap_free_sequences() {
-    let Some((a, b)) = two_nodes() else {
+    // Without the database-wide write lock: the row and key locks alone.
+    let Some((a, b)) = two_nodes(false) else {
         println!("skipped: PostgreSQL not installed");
         return;
     };
+    concurrent_sends(&a, &b);
+}
+
+#[test]
+fn concurrent_senders_with_serialized_writes() {
+    let Some((a, b)) = two_nodes(true) else {
+        println!("skipped: PostgreSQL not installed");
+        return;
+    };
+    concurrent_sends(&a, &b);
+}
+
+fn concurrent_sends(a: &PgStore, b: &PgStore) {
     const PER_THREAD: usize = 25;
     let seqs = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for thread in 0..4 {
-            let node: &(dyn Store + 'static) = if thread % 2 == 0 { &a } else { &b };
+            let node: &(dyn Store + 'static) = if thread % 2 == 0 { a } else { b };
             let seqs = &seqs;
             scope.spawn(move || {
                 for i in 0..PER_THREAD {
@@ -233,7 +252,7 @@ fn concurrent_senders_on_two_nodes_get_gap_free_sequences() {
     // The same key through both nodes at once, many times: one message per key.
     let results = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
-        for node in [&a, &b] {
+        for node in [a, b] {
             let results = &results;
             scope.spawn(move || {
                 for i in 0..20 {
@@ -248,7 +267,7 @@ fn concurrent_senders_on_two_nodes_get_gap_free_sequences() {
     for pair in results.chunks(2) {
         assert_eq!(pair[0], pair[1], "one message per key");
     }
-    let store: &dyn Store = &a;
+    let store: &dyn Store = a;
     let channel = store
         .read(
             "head",
@@ -257,4 +276,102 @@ fn concurrent_senders_on_two_nodes_get_gap_free_sequences() {
         .unwrap()
         .unwrap();
     assert_eq!(channel.last_seq, (4 * PER_THREAD + 20) as u64);
+}
+
+/// Two `Domain`s ("nodes") over one database: 4 threads send into one channel at once
+/// through both → sequences 1..=N with no gap and no duplicate; the same idempotency key
+/// through both nodes at once → one message.
+#[test]
+fn two_domains_share_one_channel() {
+    use std::sync::Arc;
+
+    use community_protocol::{Limits, Request, Response, UserId};
+
+    use crate::Domain;
+    use crate::clock::SystemClock;
+    use crate::test_support::send;
+
+    let Some(cluster) = shared() else {
+        println!("skipped: PostgreSQL not installed");
+        return;
+    };
+    let database = cluster.create_database().unwrap();
+    let url = cluster.url(&database);
+    let node = || {
+        let options = PgOptions {
+            serialize_writes: false,
+            ..PgOptions::default()
+        };
+        let store = PgStore::open(&url, &options).unwrap();
+        Domain::with_parts(Box::new(store), Limits::default(), Arc::new(SystemClock))
+    };
+    let (a, b) = (node(), node());
+    let owner = UserId::from("owner");
+    let created = a
+        .handle(
+            &owner,
+            Request::CreateCommunity(community_protocol::request::CreateCommunity {
+                community_id: Some("g".into()),
+                name: "G".into(),
+                system_messages: Some(false),
+                ..Default::default()
+            }),
+        )
+        .unwrap();
+    let Response::Community(snapshot) = created.response else {
+        panic!("unexpected {:?}", created.response);
+    };
+    let general = snapshot.info.default_channel_id.as_str().to_owned();
+    for user in ["u0", "u1", "u2", "u3"] {
+        b.handle(&UserId::from(user), crate::test_support::join("g"))
+            .unwrap();
+    }
+    let sent = |domain: &Domain, user: &str, key: &str| -> u64 {
+        let handled = domain
+            .handle(&UserId::from(user), send("g", &general, key, "hi"))
+            .unwrap();
+        match handled.response {
+            Response::MessageSent(message) => message.seq,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    const PER_THREAD: usize = 20;
+    let seqs = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for thread in 0..4 {
+            let domain = if thread % 2 == 0 { &a } else { &b };
+            let (seqs, sent) = (&seqs, &sent);
+            scope.spawn(move || {
+                for i in 0..PER_THREAD {
+                    let seq = sent(domain, &format!("u{thread}"), &format!("k{i}"));
+                    seqs.lock().unwrap().push(seq);
+                }
+            });
+        }
+    });
+    let mut seqs = seqs.into_inner().unwrap();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=(4 * PER_THREAD) as u64).collect::<Vec<_>>());
+
+    let twice = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for domain in [&a, &b] {
+            let (twice, sent) = (&twice, &sent);
+            scope.spawn(move || {
+                for i in 0..10 {
+                    twice
+                        .lock()
+                        .unwrap()
+                        .push((i, sent(domain, "u0", &format!("same{i}"))));
+                }
+            });
+        }
+    });
+    let mut twice = twice.into_inner().unwrap();
+    twice.sort_unstable();
+    for pair in twice.chunks(2) {
+        assert_eq!(pair[0], pair[1], "one message per key");
+    }
+    let last = twice.iter().map(|(_, seq)| *seq).max().unwrap();
+    assert_eq!(last, (4 * PER_THREAD + 10) as u64);
 }
