@@ -37,11 +37,6 @@ pub enum StoreError {
     #[cfg(feature = "postgres")]
     #[error("postgres: {0}")]
     Postgres(#[from] postgres::Error),
-    /// The PostgreSQL store does not implement this operation yet (issue 15, work in
-    /// progress: see `docs/MULTINODE.md`).
-    #[cfg(feature = "postgres")]
-    #[error("not implemented by the PostgreSQL store yet: {0}")]
-    NotImplemented(&'static str),
 }
 
 impl From<StoreError> for ApiError {

@@ -280,6 +280,7 @@ impl MessageStore for PgTx<'_> {
             )?;
         }
         self.index_mentions(new.channel_id, seq, new.sender_id, new.mentions)?;
+        self.reindex(new.channel_id, seq)?;
         let mut message = Message {
             community_id: new.community_id.to_owned(),
             channel_id: new.channel_id.to_owned(),
@@ -402,7 +403,8 @@ impl MessageStore for PgTx<'_> {
                 &i64::from(edit.edit_count),
             ],
         )?;
-        self.index_mentions(edit.channel_id, seq, edit.sender_id, edit.mentions)
+        self.index_mentions(edit.channel_id, seq, edit.sender_id, edit.mentions)?;
+        self.reindex(edit.channel_id, seq)
     }
 
     fn recall_message(
@@ -435,6 +437,6 @@ impl MessageStore for PgTx<'_> {
         ] {
             self.execute(sql, &[&channel_id.as_str(), &seq])?;
         }
-        Ok(())
+        self.reindex(channel_id, seq)
     }
 }

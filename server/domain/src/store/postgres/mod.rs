@@ -16,8 +16,8 @@
 //!   together migrate once.
 //!
 //! The per-concern queries live in the sibling modules, one per concern, as in the SQLite
-//! engine. Every trait is implemented except full-text message search
-//! (`SearchStore::search_candidates` answers [`StoreError::NotImplemented`]).
+//! engine; every store trait is implemented (search: `search`, over a `tsvector` index
+//! kept inside each write).
 
 mod pool;
 mod schema;

@@ -7,8 +7,8 @@
 //! Migration 1 is the schema of SQLite migrations 1–9 written for PostgreSQL: `BIGINT`
 //! for integers, `BOOLEAN` for flags, `JSONB` where SQLite stores JSON text (mentions,
 //! forwarding origins, change bodies, profile fields; message content stays `TEXT`, read
-//! back byte for byte), identity columns where SQLite uses row ids. The search index is
-//! not part of it yet (a later migration: `tsvector` + GIN, see `docs/MULTINODE.md`).
+//! back byte for byte), identity columns where SQLite uses row ids. Migration 2 is the
+//! search index (`tsvector` + GIN, kept inside each write: see `search`).
 
 use postgres::Client;
 use tracing::info;
@@ -16,7 +16,7 @@ use tracing::info;
 use crate::StoreError;
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1_INITIAL];
+const MIGRATIONS: &[&str] = &[V1_INITIAL, V2_SEARCH];
 
 /// The schema version this build writes.
 pub(crate) const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -446,4 +446,26 @@ CREATE TABLE presence_choices (
     status        TEXT COLLATE "C" NOT NULL,
     chosen_at_ms  BIGINT NOT NULL
 );
+"#;
+
+/// Version 2: message search. One row per message with searchable text, written in the
+/// message's own transaction (insert, edit, recall; deletions cascade): `doc_id` is the
+/// message's position (`created_at_ms << 20` plus its rank in that millisecond, as in the
+/// SQLite engine), `body` the protocol's index tokens as a `tsvector` built token by token
+/// (no text-search parser or dictionary: the protocol already cut and lower-cased them),
+/// `scope_id` the channel whose readers may read it (a thread's channel, else the stream).
+const V2_SEARCH: &str = r#"
+CREATE TABLE message_search_docs (
+    doc_id        BIGINT PRIMARY KEY,
+    channel_id    TEXT COLLATE "C" NOT NULL,
+    seq           BIGINT NOT NULL,
+    scope_id      TEXT COLLATE "C" NOT NULL,
+    community_id  TEXT COLLATE "C" NOT NULL,
+    sender_id     TEXT COLLATE "C" NOT NULL,
+    body          TSVECTOR NOT NULL,
+    UNIQUE (channel_id, seq),
+    FOREIGN KEY (channel_id, seq) REFERENCES messages(channel_id, seq) ON DELETE CASCADE
+);
+CREATE INDEX message_search_body ON message_search_docs USING GIN (body);
+CREATE INDEX message_search_by_community ON message_search_docs (community_id, doc_id);
 "#;
