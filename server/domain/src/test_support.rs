@@ -129,6 +129,30 @@ impl Env {
         }
     }
 
+    /// The number `sql` (a `SELECT COUNT(*) …` with at most one text parameter `?1`)
+    /// counts in the test's database, whichever engine holds it (tests of cascades look
+    /// at the tables directly).
+    pub(crate) fn count_rows(&self, sql: &str, param: Option<&str>) -> i64 {
+        #[cfg(feature = "postgres")]
+        if let Ok(database) = std::fs::read_to_string(self.dir.path().join("pg-database")) {
+            let cluster = crate::store::pg_test_cluster::shared().unwrap();
+            let mut client =
+                postgres::Client::connect(&cluster.url(&database), postgres::NoTls).unwrap();
+            let sql = sql.replace("?1", "$1");
+            let row = match param {
+                Some(value) => client.query_one(&sql, &[&value]),
+                None => client.query_one(&sql, &[]),
+            };
+            return row.unwrap().get(0);
+        }
+        let conn = rusqlite::Connection::open(self.dir.path().join("community.db")).unwrap();
+        match param {
+            Some(value) => conn.query_row(sql, [value], |row| row.get(0)),
+            None => conn.query_row(sql, [], |row| row.get(0)),
+        }
+        .unwrap()
+    }
+
     /// Makes users known, as their first login does (`Domain::user_seen`).
     pub(crate) fn login(&self, users: &[&str]) {
         for user in users {
