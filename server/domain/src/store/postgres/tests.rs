@@ -375,3 +375,35 @@ fn two_domains_share_one_channel() {
     let last = twice.iter().map(|(_, seq)| *seq).max().unwrap();
     assert_eq!(last, (4 * PER_THREAD + 10) as u64);
 }
+
+/// The server calls the store from tokio `spawn_blocking` threads; the synchronous client
+/// runs a small runtime of its own inside, and blocking on it is allowed there (many at
+/// once, on a multi-threaded runtime like the server's).
+#[test]
+fn works_from_tokio_spawn_blocking_threads() {
+    let Some(store) = fresh_store() else { return };
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(store);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let store = store.clone();
+            tasks.push(tokio::task::spawn_blocking(move || {
+                store.write("test", |tx| {
+                    Ok(tx.insert_community(&community(&format!("c{i}")))?)
+                })
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+    });
+    let ids = store
+        .read("test", |tx| Ok(tx.community_ids_after(None, 100)?))
+        .unwrap();
+    assert_eq!(ids.len(), 8);
+}
