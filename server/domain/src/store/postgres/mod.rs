@@ -1,8 +1,8 @@
 //! The PostgreSQL engine (cargo feature `postgres`; issue 15, work in progress — see
 //! `docs/MULTINODE.md` for what is implemented): several server nodes share one database.
 //!
-//! - Connections: a small bounded pool ([`pool`]) of synchronous `postgres` clients; each
-//!   connection prepares every statement once and keeps it ([`PgTx::statement`]).
+//! - Connections: a small bounded pool (`pool`) of synchronous `postgres` clients; each
+//!   connection prepares every statement once and keeps it (`PgTx::statement`).
 //! - Transactions: a *write* transaction is `READ COMMITTED`. By default it first takes one
 //!   database-wide advisory lock ([`PgOptions::serialize_writes`]): one writer at a time
 //!   across nodes, as with SQLite, until per-community locks exist. Independently of it,
@@ -12,7 +12,7 @@
 //!   lock (an idempotency key is locked before it is looked up, so the same key sent to
 //!   two nodes at once stores one message). A *read* transaction is
 //!   `REPEATABLE READ READ ONLY`: one consistent snapshot.
-//! - Schema: numbered migrations ([`schema`]) under an advisory lock, so nodes starting
+//! - Schema: numbered migrations (`schema`) under an advisory lock, so nodes starting
 //!   together migrate once.
 //!
 //! The per-concern queries live in the sibling modules, one per concern, as in the SQLite
