@@ -33,6 +33,10 @@ pub enum StoreError {
         /// The newest version this build knows.
         supported: u32,
     },
+    /// PostgreSQL reported an error (or the connection to it failed).
+    #[cfg(feature = "postgres")]
+    #[error("postgres: {0}")]
+    Postgres(#[from] postgres::Error),
 }
 
 impl From<StoreError> for ApiError {

@@ -48,9 +48,50 @@ pub(crate) struct Env {
     pub limits: Limits,
 }
 
+/// The environment variable that picks the store of the domain tests: `postgres` runs
+/// them over PostgreSQL (needs the cargo feature `postgres`; each test gets its own
+/// database in one throwaway cluster per test process), anything else over SQLite.
+pub(crate) const STORE_VARIABLE: &str = "COMMUNITY_TEST_STORE";
+
 fn open_domain(path: &Path, limits: Limits, clock: Arc<ManualClock>) -> Domain {
-    let store = SqliteStore::open(path, &SqliteOptions::default()).unwrap();
-    Domain::with_parts(Box::new(store), limits, clock)
+    let store: Box<dyn crate::store::Store> =
+        if std::env::var(STORE_VARIABLE).is_ok_and(|value| value == "postgres") {
+            open_postgres(path)
+        } else {
+            Box::new(SqliteStore::open(path, &SqliteOptions::default()).unwrap())
+        };
+    Domain::with_parts(store, limits, clock)
+}
+
+/// A PostgreSQL store for the test whose directory is `path`: its database is created on
+/// first use and named in `<path>/pg-database`, so [`Env::reopen`] opens the same one.
+/// Without PostgreSQL installed the test runs over SQLite (and says so).
+#[cfg(feature = "postgres")]
+fn open_postgres(path: &Path) -> Box<dyn crate::store::Store> {
+    use crate::store::postgres::{PgOptions, PgStore};
+    let Some(cluster) = crate::store::pg_test_cluster::shared() else {
+        println!("skipped PostgreSQL (not installed): running over SQLite");
+        return Box::new(SqliteStore::open(path, &SqliteOptions::default()).unwrap());
+    };
+    let marker = path.join("pg-database");
+    let database = match std::fs::read_to_string(&marker) {
+        Ok(name) => name,
+        Err(_) => {
+            let name = cluster.create_database().unwrap();
+            std::fs::write(&marker, &name).unwrap();
+            name
+        }
+    };
+    let options = PgOptions {
+        max_connections: 4,
+        ..PgOptions::default()
+    };
+    Box::new(PgStore::open(&cluster.url(&database), &options).unwrap())
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_postgres(_path: &Path) -> Box<dyn crate::store::Store> {
+    panic!("{STORE_VARIABLE}=postgres needs the cargo feature `postgres`")
 }
 
 impl Env {
@@ -86,6 +127,30 @@ impl Env {
             clock,
             limits,
         }
+    }
+
+    /// The number `sql` (a `SELECT COUNT(*) …` with at most one text parameter `?1`)
+    /// counts in the test's database, whichever engine holds it (tests of cascades look
+    /// at the tables directly).
+    pub(crate) fn count_rows(&self, sql: &str, param: Option<&str>) -> i64 {
+        #[cfg(feature = "postgres")]
+        if let Ok(database) = std::fs::read_to_string(self.dir.path().join("pg-database")) {
+            let cluster = crate::store::pg_test_cluster::shared().unwrap();
+            let mut client =
+                postgres::Client::connect(&cluster.url(&database), postgres::NoTls).unwrap();
+            let sql = sql.replace("?1", "$1");
+            let row = match param {
+                Some(value) => client.query_one(&sql, &[&value]),
+                None => client.query_one(&sql, &[]),
+            };
+            return row.unwrap().get(0);
+        }
+        let conn = rusqlite::Connection::open(self.dir.path().join("community.db")).unwrap();
+        match param {
+            Some(value) => conn.query_row(sql, [value], |row| row.get(0)),
+            None => conn.query_row(sql, [], |row| row.get(0)),
+        }
+        .unwrap()
     }
 
     /// Makes users known, as their first login does (`Domain::user_seen`).

@@ -13,6 +13,11 @@
 //! cannot race. A networked engine (PostgreSQL) would implement the same traits.
 
 mod people;
+#[cfg(any(test, feature = "pg-test-support"))]
+#[path = "postgres/test_cluster.rs"]
+pub mod pg_test_cluster;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod push;
 mod search;
 pub mod sqlite;

@@ -280,7 +280,6 @@ fn deletes_take_the_message_life_along() {
             community_id: "g".into(),
         }),
     );
-    let conn = rusqlite::Connection::open(env.dir.path().join("community.db")).unwrap();
     for table in [
         "messages",
         "message_changes",
@@ -291,11 +290,7 @@ fn deletes_take_the_message_life_along() {
         "uncounted",
         "mentions",
     ] {
-        let rows: i64 = conn
-            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
-                row.get(0)
-            })
-            .unwrap();
+        let rows = env.count_rows(&format!("SELECT COUNT(*) FROM {table}"), None);
         assert_eq!(rows, 0, "{table}");
     }
 }

@@ -341,7 +341,6 @@ fn dismiss_is_owner_only_and_cascades() {
     );
 
     // Nothing of it is left in any table.
-    let conn = rusqlite::Connection::open(env.dir.path().join("community.db")).unwrap();
     for table in [
         "members",
         "channels",
@@ -349,13 +348,10 @@ fn dismiss_is_owner_only_and_cascades() {
         "join_requests",
         "notification_settings",
     ] {
-        let n: i64 = conn
-            .query_row(
-                &format!("SELECT COUNT(*) FROM {table} WHERE community_id = 'g'"),
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let n = env.count_rows(
+            &format!("SELECT COUNT(*) FROM {table} WHERE community_id = 'g'"),
+            None,
+        );
         assert_eq!(n, 0, "{table}");
     }
     for table in [
@@ -365,13 +361,10 @@ fn dismiss_is_owner_only_and_cascades() {
         "read_positions",
         "channel_members",
     ] {
-        let n: i64 = conn
-            .query_row(
-                &format!("SELECT COUNT(*) FROM {table} WHERE channel_id = ?1"),
-                [general.as_str()],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let n = env.count_rows(
+            &format!("SELECT COUNT(*) FROM {table} WHERE channel_id = ?1"),
+            Some(general.as_str()),
+        );
         assert_eq!(n, 0, "{table}");
     }
     // The id is free again, and the old idempotency key does not resurrect anything.
