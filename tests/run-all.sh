@@ -25,9 +25,20 @@ step "clippy (all targets, warnings are errors)"
 # library; the bindgen crate is linted on its own.
 cargo clippy --all-targets --locked -- -D warnings
 cargo clippy -p uniffi-bindgen --locked -- -D warnings
+# The PostgreSQL store is behind a feature (issue 15, docs/MULTINODE.md): linted too.
+cargo clippy -p community-server-domain --features postgres --all-targets --locked -- -D warnings
 
 step "Rust tests (protocol, server, SDK, end-to-end)"
 cargo test --locked
+
+step "the domain suite again, over PostgreSQL (a throwaway cluster on 127.0.0.1)"
+# PostgreSQL from Debian's packages, once; the tests start and stop their own cluster.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql
+fi
+COMMUNITY_TEST_STORE=postgres cargo test --locked -p community-server-domain --features postgres --lib
 
 step "end-to-end suite again, every community large (slow path, PROTOCOL.md §9.5)"
 COMMUNITY_E2E_LARGE=1 cargo test --locked -p community-e2e
