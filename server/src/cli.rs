@@ -112,6 +112,10 @@ pub struct ServeArgs {
     /// names are the keys of `[limits]` in the configuration file).
     #[arg(long = "limit", value_name = "NAME=VALUE", value_parser = parse_limit)]
     pub limits: Vec<(String, i64)>,
+    /// The NATS server linking this node to the others, e.g. `nats://127.0.0.1:4222`
+    /// (none: a single node).
+    #[arg(long)]
+    pub nats: Option<String>,
 }
 
 fn parse_limit(text: &str) -> Result<(String, i64), String> {
@@ -149,6 +153,7 @@ impl ServeArgs {
         );
         over(&mut file.max_connections, &self.max_connections);
         over(&mut file.max_frame_bytes, &self.max_frame_bytes);
+        over(&mut file.nats, &self.nats);
         if let Some(rate) = self.channel_messages_per_second {
             file.set_limit("channel_messages_per_second", i64::from(rate));
         }
