@@ -1,0 +1,170 @@
+//! Nodes linked through NATS (`--nats`, `docs/MULTINODE-NATS.md`): a local commit is
+//! published once; a commit published by another node reaches the local sessions; while
+//! NATS is down writes are refused with a typed error and `/healthz` says so, and the
+//! node recovers on its own. Each test starts its own `nats-server` on 127.0.0.1 and
+//! skips when the binary is missing.
+
+mod common;
+
+use std::time::Duration;
+
+use common::nats::{NatsServer, Peer};
+use common::*;
+use community_protocol::{ErrorCode, Event};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A server linked to `nats`, once its link is up.
+async fn node(nats: &NatsServer) -> TestServer {
+    let url = nats.url();
+    let server = TestServer::start_with(|config| config.nats = Some(url)).await;
+    assert!(server.server().wait_cluster(true, WAIT).await, "link up");
+    server
+}
+
+/// `GET /healthz`: status and body.
+async fn healthz(server: &TestServer) -> (u16, String) {
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(server.server().local_addr())
+            .await
+            .expect("connect");
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await
+            .expect("write");
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw).await.expect("read");
+        raw
+    };
+    let raw = tokio::time::timeout(WAIT, exchange)
+        .await
+        .expect("healthz in time");
+    let status = raw
+        .split_ascii_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = raw.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+    (status, body)
+}
+
+/// The commits on the peer that carry a `message_created`, read until none comes for
+/// `quiet`.
+async fn message_commits(peer: &mut Peer, quiet: Duration) -> Vec<Value> {
+    let mut found = Vec::new();
+    while let Some(msg) = peer.next_within(quiet).await {
+        let commit: Value = serde_json::from_slice(&msg.payload).expect("a JSON commit");
+        let has_message = commit["deliveries"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["event"]["kind"] == "message_created"));
+        if has_message {
+            found.push(commit);
+        }
+    }
+    found
+}
+
+/// Replaces every string equal to `from` by `to`, and bumps every `seq` by `by`.
+fn rewrite(value: &mut Value, from: &str, to: &str, by: u64) {
+    match value {
+        Value::String(text) if text == from => *text = to.to_owned(),
+        Value::Array(items) => items.iter_mut().for_each(|v| rewrite(v, from, to, by)),
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match (key.as_str(), v.as_u64()) {
+                    ("seq", Some(seq)) => *v = Value::from(seq + by),
+                    _ => rewrite(v, from, to, by),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn a_commit_is_published_once_and_a_remote_commit_reaches_local_sessions() {
+    let Some(nats) = NatsServer::start().await else {
+        return;
+    };
+    let server = node(&nats).await;
+    let mut peer = Peer::connect(&nats, &["community.*.events", "cluster.global"]).await;
+    let mut alice = server.login("alice").await;
+    let guild = create_community(&mut alice, "Guild").await;
+    let channel = guild.info.default_channel_id.clone();
+    let sent = send(
+        &mut alice,
+        &guild.info.community_id,
+        &channel,
+        "k1",
+        "hello",
+    )
+    .await;
+
+    let commits = message_commits(&mut peer, Duration::from_millis(500)).await;
+    assert_eq!(commits.len(), 1, "published once: {commits:?}");
+    let mut commit = commits[0].clone();
+    assert_eq!(commit["community"], guild.info.community_id.as_str());
+    let subject = format!("community.{}.events", guild.info.community_id.as_str());
+
+    // The same commit as another node would publish it: the next message of the channel.
+    commit["node"] = Value::from("another-node");
+    rewrite(&mut commit, "hello", "from another node", 1);
+    let payload = serde_json::to_vec(&commit).expect("encode");
+    peer.publish(&subject, &payload).await;
+    let event = alice
+        .event_where(|event| {
+            matches!(event, Event::MessageCreated { message } if message.seq == sent.seq + 1)
+        })
+        .await;
+    let Event::MessageCreated { message } = event else {
+        unreachable!("matched above");
+    };
+    assert_eq!(message.channel_id, channel);
+    assert_eq!(message.sender_id, sent.sender_id);
+}
+
+#[tokio::test]
+async fn without_nats_writes_are_refused_and_the_node_recovers() {
+    let Some(mut nats) = NatsServer::start().await else {
+        return;
+    };
+    let server = node(&nats).await;
+    assert_eq!(healthz(&server).await, (200, "ok\nnats: up\n".to_owned()));
+    let mut alice = server.login("alice").await;
+    let guild = create_community(&mut alice, "Guild").await;
+    let (community, channel) = (guild.info.community_id, guild.info.default_channel_id);
+    send(&mut alice, &community, &channel, "k1", "before").await;
+
+    nats.stop();
+    assert!(server.server().wait_cluster(false, WAIT).await, "link down");
+    assert_eq!(healthz(&server).await, (503, "nats: down\n".to_owned()));
+    let refused = alice
+        .fails(
+            send_text(community.as_str(), channel.as_str(), "k2", "during"),
+            ErrorCode::STORAGE,
+        )
+        .await;
+    assert!(
+        refused.message.contains("other server nodes"),
+        "{refused:?}"
+    );
+    // Reads still work.
+    alice
+        .ok(history_after(community.as_str(), channel.as_str(), 0, None))
+        .await;
+
+    nats.restart().await;
+    assert!(server.server().wait_cluster(true, WAIT).await, "link back");
+    assert_eq!(healthz(&server).await.0, 200);
+    let mut peer = Peer::connect(&nats, &["community.*.events"]).await;
+    send(&mut alice, &community, &channel, "k3", "after").await;
+    let commits = message_commits(&mut peer, Duration::from_millis(500)).await;
+    assert_eq!(commits.len(), 1, "published after recovery");
+}
+
+#[tokio::test]
+async fn without_the_flag_healthz_is_unchanged() {
+    let server = TestServer::start().await;
+    assert_eq!(server.server().cluster_up(), None);
+    assert_eq!(healthz(&server).await, (200, "ok\n".to_owned()));
+}
