@@ -168,3 +168,62 @@ async fn without_the_flag_healthz_is_unchanged() {
     assert_eq!(server.server().cluster_up(), None);
     assert_eq!(healthz(&server).await, (200, "ok\n".to_owned()));
 }
+
+#[tokio::test]
+async fn two_nodes_over_one_data_directory_deliver_each_others_commits() {
+    let Some(nats) = NatsServer::start().await else {
+        return;
+    };
+    let a = node(&nats).await;
+    let mut config = a.config.clone();
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    let b = match community_server::RunningServer::start(config).await {
+        Ok(b) => b,
+        Err(error) => panic!("a second node over the same data directory: {error}"),
+    };
+    assert!(b.wait_cluster(true, WAIT).await, "second link up");
+
+    let mut alice = a.login("alice").await;
+    let guild = create_community(&mut alice, "Guild").await;
+    let (community, channel) = (guild.info.community_id, guild.info.default_channel_id);
+    let mut bob = Client::connect(&b.ws_url()).await;
+    bob.hello().await;
+    let token = b.issue_token("bob", HOUR).expect("token");
+    bob.login_ok("bob", &token, "", None).await;
+    bob.ok(join(community.as_str())).await;
+    // Alice (node A) learns of Bob's join, committed on node B.
+    alice
+        .event_where(|event| matches!(event, Event::MemberJoined { member, .. } if member.user_id.as_str() == "bob"))
+        .await;
+    // Bob (node B) gets Alice's messages, committed on node A, in seq order.
+    let mut sent = Vec::new();
+    for i in 0..5 {
+        sent.push(
+            send(&mut alice, &community, &channel, &format!("k{i}"), "hi")
+                .await
+                .seq,
+        );
+    }
+    let mut seen = Vec::new();
+    while seen.len() < sent.len() {
+        if let Event::MessageCreated { message } = bob
+            .event_where(|e| matches!(e, Event::MessageCreated { .. }))
+            .await
+        {
+            seen.push(message.seq);
+        }
+    }
+    assert_eq!(seen, sent);
+    // And Alice gets Bob's, committed on node B.
+    let from_bob = send(&mut bob, &community, &channel, "b1", "hello").await;
+    assert!(
+        from_bob.seq > *sent.last().unwrap_or(&0),
+        "the database orders seq"
+    );
+    alice
+        .event_where(
+            |e| matches!(e, Event::MessageCreated { message } if message.seq == from_bob.seq),
+        )
+        .await;
+    b.shutdown().await;
+}
