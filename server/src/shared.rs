@@ -352,6 +352,9 @@ impl Shared {
                     .await;
                 match audience {
                     Ok(audience) => {
+                        if let Some(cluster) = &self.cluster {
+                            cluster.publish_typing(user, &key, &audience);
+                        }
                         hub.typing(user, &key, audience, Instant::now());
                         Ok(Response::Ok)
                     }

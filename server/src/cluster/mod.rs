@@ -20,11 +20,13 @@ use std::sync::Arc;
 
 use community_protocol::{CommunityId, Response, UserId};
 use community_server_domain::Handled;
+use community_server_domain::routing::Audience;
 use tokio::sync::mpsc;
 
+use crate::hub::TypingKey;
 use crate::shared::Shared;
 use link::{Inbound, Link, LinkError};
-use wire::WireCommit;
+use wire::{WireCommit, WireTyping};
 
 /// This node's link to the others.
 #[derive(Debug)]
@@ -49,6 +51,7 @@ impl Cluster {
         let subjects = vec![
             wire::COMMUNITY_WILDCARD.to_owned(),
             wire::GLOBAL_SUBJECT.to_owned(),
+            wire::TYPING_SUBJECT.to_owned(),
         ];
         let (link, task) = Link::start(url, subjects, inbound_tx)?;
         let node = uuid::Uuid::new_v4().simple().to_string();
@@ -83,18 +86,48 @@ impl Cluster {
         }
     }
 
-    /// Decodes a received message: `None` for this node's own commits and for what is
-    /// not a commit.
-    fn accept(&self, message: &Inbound) -> Option<WireCommit> {
-        match serde_json::from_slice::<WireCommit>(&message.payload) {
-            Ok(commit) if commit.node == self.node => None,
-            Ok(commit) => Some(commit),
+    /// Publishes that `user` types at `key` for `audience` (best effort).
+    pub fn publish_typing(&self, user: &UserId, key: &TypingKey, audience: &Audience) {
+        let typing = WireTyping::new(
+            &self.node,
+            user,
+            &key.community_id,
+            &key.channel_id,
+            audience,
+        );
+        match serde_json::to_vec(&typing) {
+            Ok(payload) => self.link.publish(wire::TYPING_SUBJECT.to_owned(), payload),
+            Err(error) => tracing::error!(%error, "typing not encoded; not published"),
+        }
+    }
+
+    /// Decodes a received message: `None` for this node's own and for what is not
+    /// understood.
+    fn accept(&self, message: &Inbound) -> Option<Remote> {
+        let decoded = if message.subject == wire::TYPING_SUBJECT {
+            serde_json::from_slice::<WireTyping>(&message.payload)
+                .map(|t| (t.node.clone(), Remote::Typing(t)))
+        } else {
+            serde_json::from_slice::<WireCommit>(&message.payload)
+                .map(|c| (c.node.clone(), Remote::Commit(c)))
+        };
+        match decoded {
+            Ok((node, _)) if node == self.node => None,
+            Ok((_, remote)) => Some(remote),
             Err(error) => {
-                tracing::warn!(%error, subject = %message.subject, "not a commit; ignored");
+                tracing::warn!(%error, subject = %message.subject, "not understood; ignored");
                 None
             }
         }
     }
+}
+
+/// What another node sent.
+enum Remote {
+    /// A commit: applied under its community's ordering lane.
+    Commit(WireCommit),
+    /// A typing indicator: straight to the hub's typing windows.
+    Typing(WireTyping),
 }
 
 /// Applies the other nodes' commits to this node's hub, one at a time in arrival order
@@ -104,8 +137,20 @@ pub(crate) async fn run_inbound(
     mut inbound: mpsc::UnboundedReceiver<Inbound>,
 ) {
     while let Some(message) = inbound.recv().await {
-        let Some(commit) = shared.cluster.as_ref().and_then(|c| c.accept(&message)) else {
-            continue;
+        let commit = match shared.cluster.as_ref().and_then(|c| c.accept(&message)) {
+            Some(Remote::Commit(commit)) => commit,
+            Some(Remote::Typing(typing)) => {
+                let key = TypingKey {
+                    community_id: typing.community_id.clone(),
+                    channel_id: typing.channel_id.clone(),
+                };
+                let audience = typing.audience();
+                shared
+                    .hub
+                    .typing(&typing.user_id, &key, audience, std::time::Instant::now());
+                continue;
+            }
+            None => continue,
         };
         let shared = Arc::clone(&shared);
         let applied = tokio::task::spawn_blocking(move || {

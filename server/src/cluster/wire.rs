@@ -22,6 +22,8 @@ const COMMUNITY_SUFFIX: &str = ".events";
 /// The subject of commits that name no community (profiles, conversations, blocks,
 /// creating a community): every node takes them.
 pub(crate) const GLOBAL_SUBJECT: &str = "cluster.global";
+/// The subject of typing indicators (live, unordered, best effort).
+pub(crate) const TYPING_SUBJECT: &str = "cluster.typing";
 /// The wildcard every node subscribes to for community commits.
 pub(crate) const COMMUNITY_WILDCARD: &str = "community.*.events";
 
@@ -56,6 +58,46 @@ pub(crate) struct WireCommit {
     pub membership: Vec<WireMembership>,
     /// Deliveries, in commit order.
     pub deliveries: Vec<WireDelivery>,
+}
+
+/// A user typing somewhere, as it crosses nodes: the receiving node runs it through its
+/// own typing windows (`Hub::typing`) for its own sessions of `audience`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct WireTyping {
+    /// The node where the user typed.
+    pub node: String,
+    /// Who types.
+    pub user_id: UserId,
+    /// The community (`@me` for a conversation).
+    pub community_id: CommunityId,
+    /// The channel, thread or conversation.
+    pub channel_id: ChannelId,
+    /// Who may see it (the domain's `typing_audience`).
+    pub audience: WireAudience,
+}
+
+impl WireTyping {
+    /// `user` typing at `community`/`channel` for `audience`, from `node`.
+    pub fn new(
+        node: &str,
+        user: &UserId,
+        community: &CommunityId,
+        channel: &ChannelId,
+        audience: &Audience,
+    ) -> Self {
+        Self {
+            node: node.to_owned(),
+            user_id: user.clone(),
+            community_id: community.clone(),
+            channel_id: channel.clone(),
+            audience: WireAudience::from_audience(audience, user),
+        }
+    }
+
+    /// The audience as the hub takes it.
+    pub fn audience(&self) -> Audience {
+        self.audience.clone().into_audience()
+    }
 }
 
 /// A [`MembershipChange`] on the wire.
