@@ -308,6 +308,25 @@ mod tests {
     }
 
     #[test]
+    fn nats_from_the_flag_or_the_file() {
+        assert_eq!(serve(&[]).server_config().unwrap().nats, None);
+        let config = serve(&["--nats", "nats://127.0.0.1:4222"])
+            .server_config()
+            .unwrap();
+        assert_eq!(config.nats.as_deref(), Some("nats://127.0.0.1:4222"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, "nats = \"nats://10.0.0.1:4222\"\n").unwrap();
+        let file = path.to_str().unwrap();
+        let from_file = serve(&["--config", file]).server_config().unwrap();
+        assert_eq!(from_file.nats.as_deref(), Some("nats://10.0.0.1:4222"));
+        let flag = serve(&["--config", file, "--nats", "nats://127.0.0.1:1"])
+            .server_config()
+            .unwrap();
+        assert_eq!(flag.nats.as_deref(), Some("nats://127.0.0.1:1"));
+    }
+
+    #[test]
     fn flags_override_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("server.toml");
