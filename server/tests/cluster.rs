@@ -111,14 +111,18 @@ async fn a_commit_is_published_once_and_a_remote_commit_reaches_local_sessions()
     rewrite(&mut commit, "hello", "from another node", 1);
     let payload = serde_json::to_vec(&commit).expect("encode");
     peer.publish(&subject, &payload).await;
-    let event = alice
-        .event_where(|event| {
-            matches!(event, Event::MessageCreated { message } if message.seq == sent.seq + 1)
-        })
-        .await;
-    let Event::MessageCreated { message } = event else {
-        unreachable!("matched above");
+    // Every message event up to the remote one: the local message once (its echo from
+    // NATS is ignored, it carries this node's id), then the remote one.
+    let mut seqs = Vec::new();
+    let message = loop {
+        if let (_, Event::MessageCreated { message }) = alice.next_event().await {
+            seqs.push(message.seq);
+            if message.seq == sent.seq + 1 {
+                break message;
+            }
+        }
     };
+    assert_eq!(seqs, vec![sent.seq, sent.seq + 1]);
     assert_eq!(message.channel_id, channel);
     assert_eq!(message.sender_id, sent.sender_id);
 }
