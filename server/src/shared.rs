@@ -255,7 +255,7 @@ impl Shared {
         change: impl FnOnce(&Domain) -> Result<Handled, ApiError>,
     ) -> Result<Response, ApiError> {
         if scope.is_some() && self.cluster.as_ref().is_some_and(|c| !c.is_up()) {
-            return Err(cluster_down());
+            return Err(crate::cluster::cluster_down());
         }
         let lane = scope.and_then(|scope| self.order.lane(scope));
         let _all = scope.map(|scope| self.order.all(scope));
@@ -457,16 +457,6 @@ impl Shared {
     pub fn run_state(&self) -> RunState {
         *self.run.borrow()
     }
-}
-
-/// The answer to a write while the link to the other nodes is down: the write would
-/// reach no session of another node. `STORAGE` until the protocol has a code of its own
-/// (`cluster_unavailable` proposed in `docs/MULTINODE-NATS.md`).
-pub(crate) fn cluster_down() -> ApiError {
-    ApiError::new(
-        ErrorCode::STORAGE,
-        "the link to the other server nodes is down; retry shortly",
-    )
 }
 
 /// What a mutating request is ordered with (see the module documentation).

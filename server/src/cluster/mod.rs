@@ -18,7 +18,7 @@ pub(crate) mod wire;
 
 use std::sync::Arc;
 
-use community_protocol::{CommunityId, Response, UserId};
+use community_protocol::{ApiError, CommunityId, ErrorCode, Response, UserId};
 use community_server_domain::Handled;
 use community_server_domain::routing::Audience;
 use tokio::sync::mpsc;
@@ -128,6 +128,16 @@ enum Remote {
     Commit(WireCommit),
     /// A typing indicator: straight to the hub's typing windows.
     Typing(WireTyping),
+}
+
+/// The answer to a write while the link to the other nodes is down: the write would
+/// reach no session of another node. `STORAGE` until the protocol has a code of its own
+/// (`cluster_unavailable` proposed in `docs/MULTINODE-NATS.md`).
+pub(crate) fn cluster_down() -> ApiError {
+    ApiError::new(
+        ErrorCode::STORAGE,
+        "the link to the other server nodes is down; retry shortly",
+    )
 }
 
 /// Applies the other nodes' commits to this node's hub, one at a time in arrival order
