@@ -28,16 +28,22 @@ cargo clippy -p uniffi-bindgen --locked -- -D warnings
 # The PostgreSQL store is behind a feature (issue 15, docs/MULTINODE.md): linted too.
 cargo clippy -p community-server-domain --features postgres --all-targets --locked -- -D warnings
 
+step "services the tests start by themselves: PostgreSQL, nats-server (Debian packages, once)"
+# The tests run their own throwaway PostgreSQL cluster and nats-server on 127.0.0.1 and
+# stop them; only the binaries are needed.
+need_apt=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_apt+=(nats-server)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
+fi
+
 step "Rust tests (protocol, server, SDK, end-to-end)"
 cargo test --locked
 
 step "the domain suite again, over PostgreSQL (a throwaway cluster on 127.0.0.1)"
-# PostgreSQL from Debian's packages, once; the tests start and stop their own cluster.
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql
-fi
 COMMUNITY_TEST_STORE=postgres cargo test --locked -p community-server-domain --features postgres --lib
 
 step "end-to-end suite again, every community large (slow path, PROTOCOL.md §9.5)"

@@ -112,6 +112,10 @@ pub struct ServeArgs {
     /// names are the keys of `[limits]` in the configuration file).
     #[arg(long = "limit", value_name = "NAME=VALUE", value_parser = parse_limit)]
     pub limits: Vec<(String, i64)>,
+    /// The NATS server linking this node to the others, e.g. `nats://127.0.0.1:4222`
+    /// (none: a single node).
+    #[arg(long)]
+    pub nats: Option<String>,
 }
 
 fn parse_limit(text: &str) -> Result<(String, i64), String> {
@@ -149,6 +153,7 @@ impl ServeArgs {
         );
         over(&mut file.max_connections, &self.max_connections);
         over(&mut file.max_frame_bytes, &self.max_frame_bytes);
+        over(&mut file.nats, &self.nats);
         if let Some(rate) = self.channel_messages_per_second {
             file.set_limit("channel_messages_per_second", i64::from(rate));
         }
@@ -300,6 +305,25 @@ mod tests {
             .server_config()
             .unwrap();
         assert_eq!(config.admin_key_path(), PathBuf::from("/etc/k"));
+    }
+
+    #[test]
+    fn nats_from_the_flag_or_the_file() {
+        assert_eq!(serve(&[]).server_config().unwrap().nats, None);
+        let config = serve(&["--nats", "nats://127.0.0.1:4222"])
+            .server_config()
+            .unwrap();
+        assert_eq!(config.nats.as_deref(), Some("nats://127.0.0.1:4222"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, "nats = \"nats://10.0.0.1:4222\"\n").unwrap();
+        let file = path.to_str().unwrap();
+        let from_file = serve(&["--config", file]).server_config().unwrap();
+        assert_eq!(from_file.nats.as_deref(), Some("nats://10.0.0.1:4222"));
+        let flag = serve(&["--config", file, "--nats", "nats://127.0.0.1:1"])
+            .server_config()
+            .unwrap();
+        assert_eq!(flag.nats.as_deref(), Some("nats://127.0.0.1:1"));
     }
 
     #[test]

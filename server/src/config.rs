@@ -99,6 +99,9 @@ pub struct ServerConfig {
     /// The admin API's key file (`None`: `<data_dir>/admin.key`, created on first start;
     /// see `docs/ADMIN.md`).
     pub admin_key_file: Option<PathBuf>,
+    /// The NATS server that links this node to the others (`nats://host:port`; see
+    /// `docs/MULTINODE-NATS.md`). `None`: a single node, nothing published.
+    pub nats: Option<String>,
 }
 
 impl ServerConfig {
@@ -130,6 +133,7 @@ impl ServerConfig {
             presence_grace: crate::hub::DEFAULT_PRESENCE_GRACE,
             webhooks: crate::webhooks::WebhookConfig::default(),
             admin_key_file: None,
+            nats: None,
         }
     }
 

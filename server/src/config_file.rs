@@ -66,6 +66,8 @@ pub struct ConfigFile {
     pub thread_digest_interval_ms: Option<u64>,
     /// `ServerConfig::presence_grace`.
     pub presence_grace_ms: Option<u64>,
+    /// `ServerConfig::nats` (`nats://host:port`).
+    pub nats: Option<String>,
     /// Limits by field name of `community_protocol::Limits`; absent ones keep their
     /// defaults.
     #[serde(default)]
@@ -188,6 +190,7 @@ impl ConfigFile {
         let mut config = ServerConfig::new(listen, data_dir);
         config.limits = limits(self.limits)?;
         config.admin_key_file = self.admin_key_file;
+        config.nats = self.nats;
         let secs = Duration::from_secs;
         set(
             &mut config.heartbeat_interval,

@@ -29,9 +29,16 @@ pub(crate) fn router(shared: Arc<Shared>, admin_key: Arc<AdminKey>) -> Router {
         .merge(admin::router(shared, admin_key))
 }
 
+/// `ok` (200) while serving; with `--nats`, a second line tells the link's state, and a
+/// node whose link is down answers 503 (it refuses writes until the link is back).
 async fn healthz(State(shared): State<Arc<Shared>>) -> (StatusCode, &'static str) {
-    match shared.run_state() {
-        RunState::Running => (StatusCode::OK, "ok\n"),
+    match (
+        shared.run_state(),
+        shared.cluster.as_ref().map(|c| c.is_up()),
+    ) {
+        (RunState::Running, None) => (StatusCode::OK, "ok\n"),
+        (RunState::Running, Some(true)) => (StatusCode::OK, "ok\nnats: up\n"),
+        (RunState::Running, Some(false)) => (StatusCode::SERVICE_UNAVAILABLE, "nats: down\n"),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n"),
     }
 }

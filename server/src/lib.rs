@@ -39,6 +39,7 @@
 
 pub mod admin;
 pub mod cli;
+mod cluster;
 pub mod config;
 pub mod config_file;
 mod connection;

@@ -25,6 +25,8 @@ pub struct RunningServer {
     digests: JoinHandle<()>,
     live: JoinHandle<()>,
     feed: Option<JoinHandle<()>>,
+    /// Applies the other nodes' commits (`--nats` only).
+    remote: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -77,7 +79,26 @@ impl RunningServer {
             addr: config.listen,
             source,
         })?;
-        let shared = Arc::new(Shared::new(config, domain, tokens).with_webhook_secret(hook_secret));
+        let cluster = match &config.nats {
+            Some(url) => Some(crate::cluster::Cluster::start(url).map_err(|error| {
+                ServerError::InvalidConfig {
+                    field: "nats".into(),
+                    reason: error.to_string(),
+                }
+            })?),
+            None => None,
+        };
+        let mut shared = Shared::new(config, domain, tokens).with_webhook_secret(hook_secret);
+        let inbound = match cluster {
+            Some((cluster, inbound)) => {
+                shared = shared.with_cluster(cluster);
+                Some(inbound)
+            }
+            None => None,
+        };
+        let shared = Arc::new(shared);
+        let remote = inbound
+            .map(|inbound| tokio::spawn(crate::cluster::run_inbound(Arc::clone(&shared), inbound)));
         shared.hub.note_large(large.into_iter().map(|c| (c, true)));
         let feed = events.and_then(|queue| shared.hooks.start_feed(queue));
         let app = http::router(Arc::clone(&shared), Arc::new(admin_key));
@@ -98,6 +119,7 @@ impl RunningServer {
             digests,
             live,
             feed,
+            remote,
         })
     }
 
@@ -136,6 +158,23 @@ impl RunningServer {
         self.shared.hub.session_count()
     }
 
+    /// Whether the link to the other nodes is up (`None`: no `--nats`, a single node).
+    pub fn cluster_up(&self) -> Option<bool> {
+        self.shared.cluster.as_ref().map(|c| c.is_up())
+    }
+
+    /// Waits until the link to the other nodes is `up` (or down), at most `timeout`.
+    /// True when it is; false at the timeout or without `--nats`.
+    pub async fn wait_cluster(&self, up: bool, timeout: Duration) -> bool {
+        let Some(cluster) = &self.shared.cluster else {
+            return false;
+        };
+        let mut watch = cluster.watch();
+        tokio::time::timeout(timeout, watch.wait_for(|now| *now == up))
+            .await
+            .is_ok_and(|seen| seen.is_ok())
+    }
+
     /// Graceful shutdown: stops accepting, sends `goodbye{server_shutdown, reconnect:true}`
     /// to every connection, waits (at most `shutdown_grace`) for them to flush and close,
     /// drops any that did not, and stops listening.
@@ -159,6 +198,9 @@ impl RunningServer {
         if let Some(feed) = &self.feed {
             feed.abort();
         }
+        if let Some(remote) = &self.remote {
+            remote.abort();
+        }
         self.stop_listening(grace).await;
         tracing::info!("stopped");
     }
@@ -171,6 +213,9 @@ impl RunningServer {
         self.live.abort();
         if let Some(feed) = &self.feed {
             feed.abort();
+        }
+        if let Some(remote) = &self.remote {
+            remote.abort();
         }
         self.shared.run.send_replace(RunState::Killed);
         self.serve.abort();

@@ -120,6 +120,8 @@ pub(crate) struct Shared {
     pub hooks: Arc<Hooks>,
     /// The offline push hand-off's queue and counters.
     pub push: crate::push::queue::Pusher,
+    /// The link to the other nodes (`--nats`; `None`: a single node).
+    pub cluster: Option<crate::cluster::Cluster>,
     order: Ordering,
 }
 
@@ -164,6 +166,7 @@ impl Shared {
             coalescer: Arc::new(Coalescer::new(COALESCE_WINDOW, COALESCE_WINDOW_MAX)),
             hooks,
             push: crate::push::queue::Pusher::default(),
+            cluster: None,
             order: Ordering::default(),
         }
     }
@@ -171,6 +174,12 @@ impl Shared {
     /// Signs webhook requests with `secret` (the data directory's, read at start).
     pub fn with_webhook_secret(mut self, secret: WebhookSecret) -> Self {
         self.hooks = Arc::new(Hooks::new(self.config.webhooks.clone(), secret));
+        self
+    }
+
+    /// Links this node to the others (see `crate::cluster`).
+    pub fn with_cluster(mut self, cluster: crate::cluster::Cluster) -> Self {
+        self.cluster = Some(cluster);
         self
     }
 
@@ -245,10 +254,20 @@ impl Shared {
         op: &str,
         change: impl FnOnce(&Domain) -> Result<Handled, ApiError>,
     ) -> Result<Response, ApiError> {
+        if scope.is_some() && self.cluster.as_ref().is_some_and(|c| !c.is_up()) {
+            return Err(crate::cluster::cluster_down());
+        }
         let lane = scope.and_then(|scope| self.order.lane(scope));
         let _all = scope.map(|scope| self.order.all(scope));
         let _lane = lane.as_deref().map(lock_lane);
         let handled = change(&self.domain)?;
+        if let Some(cluster) = &self.cluster {
+            let community = match scope {
+                Some(Scope::Community(community)) => Some(community),
+                _ => None,
+            };
+            cluster.publish(community, caller, &handled);
+        }
         // Under the lane, so the after-events of one community are queued in commit order.
         self.hooks.after_domain(caller, op, &handled);
         self.hub.apply(&handled.membership);
@@ -259,6 +278,21 @@ impl Shared {
         let mut response = handled.response;
         self.hub.fill_voice(&mut response);
         Ok(response)
+    }
+
+    /// Applies another node's commit (see `crate::cluster`) to the hub, under the same
+    /// ordering lane as a local commit of its community: membership first, then the
+    /// deliveries, the live state and the member lists. Webhooks and push were handled
+    /// by the node that committed it.
+    pub(crate) fn apply_remote(&self, community: Option<&CommunityId>, handled: &Handled) {
+        let scope = community.map_or(Scope::Global, |c| Scope::Community(c.clone()));
+        let lane = self.order.lane(&scope);
+        let _all = self.order.all(&scope);
+        let _lane = lane.as_deref().map(lock_lane);
+        self.hub.apply(&handled.membership);
+        self.hub.deliver(&handled.deliveries, None);
+        self.hub.after_domain(handled);
+        self.update_member_lists(handled);
     }
 
     /// Answers a presence, typing or voice request (see the module documentation).
@@ -318,6 +352,9 @@ impl Shared {
                     .await;
                 match audience {
                     Ok(audience) => {
+                        if let Some(cluster) = &self.cluster {
+                            cluster.publish_typing(user, &key, &audience);
+                        }
                         hub.typing(user, &key, audience, Instant::now());
                         Ok(Response::Ok)
                     }

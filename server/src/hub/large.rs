@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 use community_protocol::{ChannelId, CommunityId, Event, Seq, TimestampMs, codec};
 use community_server_domain::{Audience, Counting, Delivery, FocusedAudience};
 
-use super::live::LiveTarget;
-use super::people::Timers;
+use super::live_base::LiveTarget;
+use super::live_base::Timers;
 use super::{Hub, Index, Session, for_each_session};
 
 /// A channel, thread or conversation a session shows.
@@ -315,7 +315,7 @@ pub(super) fn tell_ranges(index: &Index, delivery: &Delivery, body: &Arc<str>) -
         return 0;
     }
     let mut pushes = 0;
-    for session in super::member_list::range_sessions(&index.live, community, user) {
+    for session in super::member_list::range_sessions(&index.live.lists, community, user) {
         if session.user_id != *user {
             session.push_event(body, None);
             pushes += 1;

@@ -28,10 +28,9 @@ use community_protocol::member_list::{
 use community_protocol::{CommunityId, Event, GroupId, PresenceStatus, UserId, codec};
 use community_server_domain::{Handled, MemberListRows};
 
-use super::live::{LiveState, LiveTarget};
+use super::live_base::{LiveTarget, Timers};
 use super::member_index::{Entry, MemberIndex};
 use super::member_ops::{Change, apply, replace};
-use super::people::Timers;
 use super::presence::Presences;
 use super::{Hub, Session};
 
@@ -349,14 +348,14 @@ fn resync(index: &mut MemberIndex, presence: &Presences) {
 /// A presence change of `user` (as others see it now: `status`): their place in every
 /// ready list they are in.
 pub(super) fn presence_moved(
-    live: &mut LiveState,
+    lists: &mut MemberLists,
     user: &UserId,
     status: PresenceStatus,
     now: Instant,
     timers: &mut Timers,
 ) {
     // A list still loading is kept too (it has no subscribers to tell yet).
-    for (community, list) in &mut live.lists.lists {
+    for (community, list) in &mut lists.lists {
         let Some(entry) = list
             .index
             .as_ref()
@@ -371,11 +370,11 @@ pub(super) fn presence_moved(
 
 /// The sessions whose followed ranges of `community`'s list show `user` now.
 pub(super) fn range_sessions(
-    live: &LiveState,
+    lists: &MemberLists,
     community: &CommunityId,
     user: &UserId,
 ) -> Vec<Arc<Session>> {
-    let Some(list) = live.lists.lists.get(community).filter(|l| l.ready) else {
+    let Some(list) = lists.lists.get(community).filter(|l| l.ready) else {
         return Vec::new();
     };
     let Some((at, _)) = list.index.as_ref().and_then(|index| index.find(user)) else {

@@ -27,6 +27,8 @@ mod digests;
 mod gates;
 mod large;
 mod live;
+mod live_base;
+mod live_state;
 mod member_index;
 mod member_list;
 mod member_ops;
@@ -48,11 +50,11 @@ use community_server_domain::{Audience, Delivery, MembershipChange};
 
 use digests::{DigestIds, DigestKey, DigestTimer, Purge, Target};
 use gates::{FanOut, Gates, Offer};
-pub(crate) use live::{DEFAULT_PRESENCE_GRACE, LiveConfig};
+pub(crate) use live_base::TypingKey;
+pub(crate) use live_base::{DEFAULT_PRESENCE_GRACE, LiveConfig};
 pub(crate) use member_list::{ListStep, Loaded};
 pub(crate) use outbox::{Ending, Goodbye, Outbox};
 pub(crate) use session::{Session, TAKE_BATCH, Taken};
-pub(crate) use typing::TypingKey;
 use viewers::ViewerSessions;
 pub(crate) use voice::JoinRefused;
 
@@ -74,7 +76,7 @@ struct Index {
     /// Each busy thread's gate.
     gates: Gates,
     /// Presence, typing and voice.
-    live: live::LiveState,
+    live: live_state::LiveState,
     /// Focus and `channel_activity` of large communities.
     large: large::LargeState,
 }
@@ -189,7 +191,7 @@ pub(crate) struct Hub {
     digest_window: Duration,
     digest_timer: DigestTimer,
     live: LiveConfig,
-    live_timer: live::LiveTimer,
+    live_timer: live_base::LiveTimer,
 }
 
 impl Hub {
@@ -206,7 +208,7 @@ impl Hub {
             digest_window: DEFAULT_DIGEST_WINDOW,
             digest_timer: DigestTimer::default(),
             live: LiveConfig::default(),
-            live_timer: live::LiveTimer::default(),
+            live_timer: live_base::LiveTimer::default(),
         }
     }
 
@@ -416,7 +418,7 @@ impl Hub {
     fn deliver_at(&self, deliveries: &[Delivery], caller: Option<&Session>, now: Instant) -> usize {
         let mut pushes = 0;
         let mut timers: Vec<(Instant, Target)> = Vec::new();
-        let mut live_timers = people::Timers::new();
+        let mut live_timers = live_base::Timers::new();
         for delivery in deliveries {
             let body: Arc<str> = match codec::encode_event(&delivery.event) {
                 Ok(text) => Arc::from(text),

@@ -20,12 +20,10 @@ use community_protocol::{
     ApiError, CommunityId, ErrorCode, Event, Presence, PresenceStatus, UserId, codec,
 };
 
-use super::live::{LiveConfig, LiveState, LiveTarget, wall_ms};
+use super::live_base::{LiveConfig, LiveTarget, Timers, wall_ms};
+use super::live_state::LiveState;
 use super::presence::{CountOffer, Looks, Presences};
 use super::{Hub, Session};
-
-/// How a live window closes: (when, what).
-pub(super) type Timers = Vec<(Instant, LiveTarget)>;
 
 /// Most presences a `viewing` answer lists.
 pub(crate) const VIEWING_PRESENCES: usize = 1_000;
@@ -73,7 +71,13 @@ pub(super) fn tell_moved(
     let others_changed = after.others != moved.before.others;
     let own_changed = after.own != moved.before.own;
     if after.others.status != moved.before.others.status {
-        super::member_list::presence_moved(live, moved.user, after.others.status, now, timers);
+        super::member_list::presence_moved(
+            &mut live.lists,
+            moved.user,
+            after.others.status,
+            now,
+            timers,
+        );
     }
     if !others_changed && !own_changed {
         return 0;
@@ -105,7 +109,7 @@ pub(super) fn tell_moved(
         .into_iter()
         .flatten()
         .filter(|c| live.large.contains(*c))
-        .flat_map(|c| super::member_list::range_sessions(live, c, moved.user))
+        .flat_map(|c| super::member_list::range_sessions(&live.lists, c, moved.user))
         .collect();
     let subscribed = live.follow.subscribers_of(moved.user).next().is_some();
     let groups = usize::from(subscribed) + viewed.len() + usize::from(!ranged.is_empty());

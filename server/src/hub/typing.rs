@@ -26,23 +26,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use community_protocol::{ChannelId, CommunityId, Event, UserId, codec};
+use community_protocol::{Event, UserId, codec};
 use community_server_domain::Audience;
 
-use super::live::{LiveTarget, wall_ms};
+use super::live_base::{LiveTarget, TypingKey, wall_ms};
 use super::{Hub, Index, for_each_session};
 
 /// How long typings are gathered before they go out together (the protocol's second).
 pub(crate) const TYPING_WINDOW: Duration = Duration::from_secs(1);
-
-/// Where someone types: a channel or thread of a community, or a conversation of `@me`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct TypingKey {
-    /// The community (`@me` for a conversation).
-    pub community_id: CommunityId,
-    /// The channel, thread or conversation.
-    pub channel_id: ChannelId,
-}
 
 /// An open window of a channel.
 struct Window {

@@ -22,7 +22,7 @@ use community_protocol::{
 };
 use community_server_domain::Audience;
 
-use super::live::wall_ms;
+use super::live_base::wall_ms;
 use super::{Hub, Index, for_each_session};
 
 /// A user's seat.

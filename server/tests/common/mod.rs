@@ -9,6 +9,7 @@
 pub mod hooks;
 pub mod http;
 pub mod large;
+pub mod nats;
 pub mod openapi;
 
 use std::collections::{BTreeMap, VecDeque};
