@@ -80,7 +80,7 @@ impl RunningServer {
             source,
         })?;
         let cluster = match &config.nats {
-            Some(url) => Some(crate::cluster::Cluster::start(url).map_err(|error| {
+            Some(url) => Some(crate::cluster::node::Cluster::start(url).map_err(|error| {
                 ServerError::InvalidConfig {
                     field: "nats".into(),
                     reason: error.to_string(),

@@ -121,7 +121,7 @@ pub(crate) struct Shared {
     /// The offline push hand-off's queue and counters.
     pub push: crate::push::queue::Pusher,
     /// The link to the other nodes (`--nats`; `None`: a single node).
-    pub cluster: Option<crate::cluster::Cluster>,
+    pub cluster: Option<crate::cluster::node::Cluster>,
     order: Ordering,
 }
 
@@ -178,7 +178,7 @@ impl Shared {
     }
 
     /// Links this node to the others (see `crate::cluster`).
-    pub fn with_cluster(mut self, cluster: crate::cluster::Cluster) -> Self {
+    pub fn with_cluster(mut self, cluster: crate::cluster::node::Cluster) -> Self {
         self.cluster = Some(cluster);
         self
     }
@@ -255,7 +255,7 @@ impl Shared {
         change: impl FnOnce(&Domain) -> Result<Handled, ApiError>,
     ) -> Result<Response, ApiError> {
         if scope.is_some() && self.cluster.as_ref().is_some_and(|c| !c.is_up()) {
-            return Err(crate::cluster::cluster_down());
+            return Err(crate::cluster::node::cluster_down());
         }
         let lane = scope.and_then(|scope| self.order.lane(scope));
         let _all = scope.map(|scope| self.order.all(scope));

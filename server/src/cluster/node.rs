@@ -1,0 +1,125 @@
+//! This node's link to the others ([`Cluster`]): publishing its commits and typing, telling
+//! the other nodes' messages from its own echoes, and whether the link is up (writes are
+//! refused while it is down, [`cluster_down`]). `Shared` holds it; applying what arrives
+//! is `super::run_inbound`'s.
+
+use community_protocol::{ApiError, CommunityId, ErrorCode, UserId};
+use community_server_domain::Handled;
+use community_server_domain::routing::Audience;
+use tokio::sync::mpsc;
+
+use super::link::{Inbound, Link, LinkError};
+use super::wire::{self, WireCommit, WireTyping};
+use crate::hub::TypingKey;
+
+/// This node's link to the others.
+#[derive(Debug)]
+pub(crate) struct Cluster {
+    /// This node's id (random at each start): a node ignores its own commits.
+    node: String,
+    link: Link,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Cluster {
+    /// Connects to the NATS server at `url` (in the background: the link reports up once
+    /// subscribed). Received messages go to the returned receiver, for [`run_inbound`].
+    pub fn start(url: &str) -> Result<(Cluster, mpsc::UnboundedReceiver<Inbound>), LinkError> {
+        let (inbound_tx, inbound) = mpsc::unbounded_channel();
+        let subjects = vec![
+            wire::COMMUNITY_WILDCARD.to_owned(),
+            wire::GLOBAL_SUBJECT.to_owned(),
+            wire::TYPING_SUBJECT.to_owned(),
+        ];
+        let (link, task) = Link::start(url, subjects, inbound_tx)?;
+        let node = uuid::Uuid::new_v4().simple().to_string();
+        Ok((Cluster { node, link, task }, inbound))
+    }
+
+    /// Whether the link is up (writes are refused while it is not).
+    pub fn is_up(&self) -> bool {
+        self.link.is_up()
+    }
+
+    /// A receiver of the link's up/down state.
+    pub fn watch(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.link.watch()
+    }
+
+    /// Publishes one commit (nothing when it changed nothing anyone sees).
+    pub fn publish(&self, community: Option<&CommunityId>, caller: &UserId, handled: &Handled) {
+        if handled.membership.is_empty() && handled.deliveries.is_empty() {
+            return;
+        }
+        let commit = WireCommit::new(
+            &self.node,
+            community,
+            caller,
+            &handled.membership,
+            &handled.deliveries,
+        );
+        match serde_json::to_vec(&commit) {
+            Ok(payload) => self.link.publish(wire::subject_of(community), payload),
+            Err(error) => tracing::error!(%error, "commit not encoded; not published"),
+        }
+    }
+
+    /// Publishes that `user` types at `key` for `audience` (best effort).
+    pub fn publish_typing(&self, user: &UserId, key: &TypingKey, audience: &Audience) {
+        let typing = WireTyping::new(
+            &self.node,
+            user,
+            &key.community_id,
+            &key.channel_id,
+            audience,
+        );
+        match serde_json::to_vec(&typing) {
+            Ok(payload) => self.link.publish(wire::TYPING_SUBJECT.to_owned(), payload),
+            Err(error) => tracing::error!(%error, "typing not encoded; not published"),
+        }
+    }
+
+    /// Decodes a received message: `None` for this node's own and for what is not
+    /// understood.
+    pub(super) fn accept(&self, message: &Inbound) -> Option<Remote> {
+        let decoded = if message.subject == wire::TYPING_SUBJECT {
+            serde_json::from_slice::<WireTyping>(&message.payload)
+                .map(|t| (t.node.clone(), Remote::Typing(t)))
+        } else {
+            serde_json::from_slice::<WireCommit>(&message.payload)
+                .map(|c| (c.node.clone(), Remote::Commit(c)))
+        };
+        match decoded {
+            Ok((node, _)) if node == self.node => None,
+            Ok((_, remote)) => Some(remote),
+            Err(error) => {
+                tracing::warn!(%error, subject = %message.subject, "not understood; ignored");
+                None
+            }
+        }
+    }
+}
+
+/// What another node sent.
+pub(super) enum Remote {
+    /// A commit: applied under its community's ordering lane.
+    Commit(WireCommit),
+    /// A typing indicator: straight to the hub's typing windows.
+    Typing(WireTyping),
+}
+
+/// The answer to a write while the link to the other nodes is down: the write would
+/// reach no session of another node. `STORAGE` until the protocol has a code of its own
+/// (`cluster_unavailable` proposed in `docs/MULTINODE-NATS.md`).
+pub(crate) fn cluster_down() -> ApiError {
+    ApiError::new(
+        ErrorCode::STORAGE,
+        "the link to the other server nodes is down; retry shortly",
+    )
+}
