@@ -14,7 +14,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config_file::ConfigFile;
-use crate::{RunningServer, ServerConfig, ServerError, issue_token};
+use crate::{RunningServer, ServerConfig, ServerError};
 
 /// The self-hostable Community server (protocol v1 over WebSocket, embedded SQLite).
 #[derive(Debug, Parser)]
@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (WebSocket at /ws, health check at /healthz).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print a login token for a user.
     Token {
         /// Data directory of the server the token is for.
@@ -41,6 +41,9 @@ pub enum Command {
         /// Validity in seconds.
         #[arg(long, default_value_t = 86_400)]
         ttl: u64,
+        /// The token secret's file, when not `<data-dir>/server.secret`.
+        #[arg(long)]
+        secret_file: Option<PathBuf>,
     },
     /// Manage the admin API's key.
     AdminKey {
@@ -116,6 +119,14 @@ pub struct ServeArgs {
     /// (none: a single node).
     #[arg(long)]
     pub nats: Option<String>,
+    /// The PostgreSQL database shared by every node, e.g.
+    /// `postgres://community@127.0.0.1:5432/community` (none: SQLite in the data
+    /// directory).
+    #[arg(long)]
+    pub database: Option<String>,
+    /// The token secret's file, the same on every node [default: <data-dir>/server.secret].
+    #[arg(long)]
+    pub secret_file: Option<PathBuf>,
 }
 
 fn parse_limit(text: &str) -> Result<(String, i64), String> {
@@ -154,6 +165,8 @@ impl ServeArgs {
         over(&mut file.max_connections, &self.max_connections);
         over(&mut file.max_frame_bytes, &self.max_frame_bytes);
         over(&mut file.nats, &self.nats);
+        over(&mut file.database, &self.database);
+        over(&mut file.secret_file, &self.secret_file);
         if let Some(rate) = self.channel_messages_per_second {
             file.set_limit("channel_messages_per_second", i64::from(rate));
         }
@@ -183,9 +196,12 @@ pub async fn run(cli: Cli) -> Result<(), ServerError> {
             data_dir,
             user,
             ttl,
+            secret_file,
         } => {
             let token = tokio::task::spawn_blocking(move || {
-                issue_token(&data_dir, &user, Duration::from_secs(ttl))
+                let secret =
+                    secret_file.unwrap_or_else(|| data_dir.join(crate::token::SECRET_FILE));
+                crate::server::issue_token_with_secret(&secret, &user, Duration::from_secs(ttl))
             })
             .await
             .map_err(|e| ServerError::Task(e.to_string()))??;
@@ -275,7 +291,7 @@ mod tests {
         let mut line = vec!["community-server", "serve"];
         line.extend_from_slice(args);
         match Cli::parse_from(line).command {
-            Command::Serve(args) => args,
+            Command::Serve(args) => *args,
             other => panic!("not serve: {other:?}"),
         }
     }
@@ -324,6 +340,47 @@ mod tests {
             .server_config()
             .unwrap();
         assert_eq!(flag.nats.as_deref(), Some("nats://127.0.0.1:1"));
+    }
+
+    #[test]
+    fn database_and_secret_from_the_flags_or_the_file() {
+        let default = serve(&["--data-dir", "d"]).server_config().unwrap();
+        assert_eq!(default.database, None);
+        assert_eq!(
+            default.secret_path(),
+            PathBuf::from("d").join("server.secret")
+        );
+        let config = serve(&[
+            "--database",
+            "postgres://community@127.0.0.1:5432/community",
+            "--secret-file",
+            "/etc/community/secret",
+        ])
+        .server_config()
+        .unwrap();
+        assert_eq!(
+            config.database.as_deref(),
+            Some("postgres://community@127.0.0.1:5432/community")
+        );
+        assert_eq!(config.secret_path(), PathBuf::from("/etc/community/secret"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.toml");
+        std::fs::write(
+            &path,
+            "database = \"postgres://10.0.0.2/c\"\ndatabase_connections = 4\nsecret_file = \"/s\"\n",
+        )
+        .unwrap();
+        let from_file = serve(&["--config", path.to_str().unwrap()])
+            .server_config()
+            .unwrap();
+        assert_eq!(from_file.database.as_deref(), Some("postgres://10.0.0.2/c"));
+        assert_eq!(from_file.database_connections, 4);
+        assert_eq!(from_file.secret_path(), PathBuf::from("/s"));
+        let wrong = serve(&["--database", "sqlite:///tmp/x"]).server_config();
+        assert!(matches!(
+            wrong,
+            Err(ServerError::InvalidConfig { field, .. }) if field == "database"
+        ));
     }
 
     #[test]

@@ -102,6 +102,16 @@ pub struct ServerConfig {
     /// The NATS server that links this node to the others (`nats://host:port`; see
     /// `docs/MULTINODE-NATS.md`). `None`: a single node, nothing published.
     pub nats: Option<String>,
+    /// The PostgreSQL database every node shares (`postgres://user@host:port/db`, or a
+    /// libpq `key=value` string; `docs/MULTINODE.md`). `None`: the embedded SQLite
+    /// database `<data_dir>/community.db` (the single-node default).
+    pub database: Option<String>,
+    /// Connections this node keeps open to [`ServerConfig::database`] at most.
+    pub database_connections: usize,
+    /// The token secret's file (`None`: `<data_dir>/server.secret`, created on first
+    /// start). Every node of a cluster must read the same secret so that a token issued
+    /// for one node is valid on all of them.
+    pub secret_file: Option<PathBuf>,
 }
 
 impl ServerConfig {
@@ -134,7 +144,17 @@ impl ServerConfig {
             webhooks: crate::webhooks::WebhookConfig::default(),
             admin_key_file: None,
             nats: None,
+            database: None,
+            database_connections: 16,
+            secret_file: None,
         }
+    }
+
+    /// The token secret's file: `secret_file`, else `<data_dir>/server.secret`.
+    pub fn secret_path(&self) -> PathBuf {
+        self.secret_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(crate::token::SECRET_FILE))
     }
 
     /// The admin API's key file: `admin_key_file`, else `<data_dir>/admin.key`.
@@ -192,6 +212,7 @@ impl ServerConfig {
             ("ws_write_buffer_bytes", self.ws_write_buffer_bytes),
             ("max_pending_responses", self.max_pending_responses),
             ("max_connections", self.max_connections),
+            ("database_connections", self.database_connections),
         ] {
             if value == 0 {
                 return invalid(field, "must be at least 1".to_owned());
@@ -213,6 +234,9 @@ impl ServerConfig {
         {
             return invalid("limits.thread_auto_archive_ms", error.message);
         }
+        if let Some(url) = &self.database {
+            check_database_url(url).or_else(|reason| invalid("database", reason))?;
+        }
         // The search limits bound the full-text expression the store runs.
         for (field, value, ceiling) in [
             (
@@ -233,6 +257,16 @@ impl ServerConfig {
         Ok(())
     }
 
+    /// The storage engine this configuration asks for, for logs and `/healthz`:
+    /// `postgres` or `sqlite`.
+    pub fn storage_engine(&self) -> &'static str {
+        if self.database.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
     /// The largest message the WebSocket layer reads at all: four times
     /// `max_frame_bytes`, so that a frame slightly over the limit is answered with a typed
     /// error and the connection keeps serving; anything larger closes the connection.
@@ -247,6 +281,22 @@ impl ServerConfig {
             .max(self.session_queue_capacity)
             .max(1)
     }
+}
+
+/// Checks that `url` names a PostgreSQL database: a `postgres://` / `postgresql://` URL or
+/// a libpq `key=value` string. The reason says what is wrong.
+fn check_database_url(url: &str) -> Result<(), String> {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(());
+    }
+    if url.contains('=') && !url.contains("://") {
+        return Ok(());
+    }
+    Err(format!(
+        "{url:?} is not a PostgreSQL connection string (postgres://user@host:port/database); \
+         without `database` the server uses SQLite in the data directory"
+    ))
 }
 
 #[cfg(test)]
@@ -322,5 +372,32 @@ mod tests {
     fn hard_limit_exceeds_frame_limit() {
         let config = ServerConfig::new(([127, 0, 0, 1], 0).into(), "/tmp/x");
         assert!(config.ws_hard_limit_bytes() > config.max_frame_bytes);
+    }
+
+    #[test]
+    fn database_must_be_postgres() {
+        let mut config = ServerConfig::new(([127, 0, 0, 1], 0).into(), "d");
+        assert_eq!(config.storage_engine(), "sqlite");
+        for good in [
+            "postgres://u@127.0.0.1:5432/db",
+            "postgresql://127.0.0.1/db",
+            "host=127.0.0.1 port=5432 user=u dbname=db",
+        ] {
+            config.database = Some(good.to_owned());
+            assert!(config.validate().is_ok(), "{good}");
+        }
+        assert_eq!(config.storage_engine(), "postgres");
+        config.database = Some("mysql://127.0.0.1/db".into());
+        assert!(matches!(
+            config.validate(),
+            Err(ServerError::InvalidConfig { field, .. }) if field == "database"
+        ));
+        config.database = None;
+        config.database_connections = 0;
+        assert!(config.validate().is_err());
+        assert_eq!(
+            config.secret_path(),
+            std::path::Path::new("d/server.secret")
+        );
     }
 }

@@ -68,6 +68,12 @@ pub struct ConfigFile {
     pub presence_grace_ms: Option<u64>,
     /// `ServerConfig::nats` (`nats://host:port`).
     pub nats: Option<String>,
+    /// `ServerConfig::database` (`postgres://…`; absent: SQLite in the data directory).
+    pub database: Option<String>,
+    /// `ServerConfig::database_connections`.
+    pub database_connections: Option<usize>,
+    /// `ServerConfig::secret_file` (default `<data_dir>/server.secret`).
+    pub secret_file: Option<PathBuf>,
     /// Limits by field name of `community_protocol::Limits`; absent ones keep their
     /// defaults.
     #[serde(default)]
@@ -191,6 +197,9 @@ impl ConfigFile {
         config.limits = limits(self.limits)?;
         config.admin_key_file = self.admin_key_file;
         config.nats = self.nats;
+        config.database = self.database;
+        config.secret_file = self.secret_file;
+        set(&mut config.database_connections, self.database_connections);
         let secs = Duration::from_secs;
         set(
             &mut config.heartbeat_interval,

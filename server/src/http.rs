@@ -29,18 +29,43 @@ pub(crate) fn router(shared: Arc<Shared>, admin_key: Arc<AdminKey>) -> Router {
         .merge(admin::router(shared, admin_key))
 }
 
-/// `ok` (200) while serving; with `--nats`, a second line tells the link's state, and a
-/// node whose link is down answers 503 (it refuses writes until the link is back).
-async fn healthz(State(shared): State<Arc<Shared>>) -> (StatusCode, &'static str) {
-    match (
-        shared.run_state(),
-        shared.cluster.as_ref().map(|c| c.is_up()),
-    ) {
-        (RunState::Running, None) => (StatusCode::OK, "ok\n"),
-        (RunState::Running, Some(true)) => (StatusCode::OK, "ok\nnats: up\n"),
-        (RunState::Running, Some(false)) => (StatusCode::SERVICE_UNAVAILABLE, "nats: down\n"),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n"),
+/// `ok` (200) while serving; with `--nats`, a line tells the link's state, and with
+/// `--database`, one tells whether PostgreSQL answers. A node whose link or database is
+/// down answers 503 (it refuses writes until both are back).
+async fn healthz(State(shared): State<Arc<Shared>>) -> (StatusCode, String) {
+    if shared.run_state() != RunState::Running {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n".into());
     }
+    let mut healthy = true;
+    let mut lines = Vec::new();
+    if let Some(cluster) = &shared.cluster {
+        let up = cluster.is_up();
+        healthy &= up;
+        lines.push(format!("nats: {}", if up { "up" } else { "down" }));
+    }
+    if shared.config.database.is_some() {
+        let checked = Arc::clone(&shared);
+        let up = tokio::task::spawn_blocking(move || checked.domain.check_storage())
+            .await
+            .is_ok_and(|answer| answer.is_ok());
+        healthy &= up;
+        lines.push(format!("database: {}", if up { "up" } else { "down" }));
+    }
+    let mut body = if healthy {
+        "ok\n".to_owned()
+    } else {
+        String::new()
+    };
+    for line in lines {
+        body.push_str(&line);
+        body.push('\n');
+    }
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, body)
 }
 
 async fn upgrade(

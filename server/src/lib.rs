@@ -1,8 +1,9 @@
 //! `community-server`: the self-hostable server of the Community SDK.
 //!
 //! It speaks protocol v1 (`community-protocol`) over WebSocket at `/ws`, stores everything
-//! in an embedded SQLite database in its data directory (through
-//! `community-server-domain`), and enforces every permission and limit of PRODUCT.md. It is
+//! in an embedded SQLite database in its data directory — or, for several nodes, in one
+//! PostgreSQL database (`--database`, docs/MULTINODE.md) — through
+//! `community-server-domain`, and enforces every permission and limit of PRODUCT.md. It is
 //! a library too, so tests, benchmarks and the demo can embed a real server in-process:
 //!
 //! ```no_run
@@ -31,6 +32,8 @@
 //! - `push`: the offline push hand-off (docs/PUSH.md): a bounded queue, the candidates
 //!   from the domain, the online filter, signed push requests with retries.
 //! - `server`: [`RunningServer`] (start, shutdown, kill) and [`issue_token`].
+//! - `storage`: which database the domain runs over (SQLite in the data directory, or the
+//!   PostgreSQL database of a cluster) and whether it answers.
 //! - [`webhooks`]: calls to the app's backend (before-send, after-events, push hand-off):
 //!   configuration, signing secret, HTTP client, the before-send check, the after-events
 //!   queue (`webhooks.db`) and its delivery task.
@@ -52,9 +55,10 @@ mod push;
 mod server;
 mod shared;
 mod sockets;
+mod storage;
 pub mod token;
 pub mod webhooks;
 
 pub use config::ServerConfig;
 pub use error::ServerError;
-pub use server::{RunningServer, issue_token};
+pub use server::{RunningServer, issue_token, issue_token_with_secret};

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use community_server_domain::Domain;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -48,14 +47,16 @@ impl RunningServer {
         let limits = config.limits.clone();
         let hook_secret = config.webhooks.secret.clone();
         let hooks_config = config.webhooks.clone();
+        let secret_path = config.secret_path();
+        let storage = crate::storage::StorageChoice::of(&config);
         let opened = tokio::task::spawn_blocking(move || -> Result<_, ServerError> {
-            let tokens = TokenKey::load_or_create(&data_dir)?;
+            let tokens = TokenKey::load_or_create_file(&secret_path)?;
             let hook_secret = match &hook_secret {
                 Some(secret) => WebhookSecret::new(secret.as_bytes()),
                 None => WebhookSecret::load_or_create(&data_dir)?,
             };
             let admin_key = AdminKey::open(&admin_key_path)?;
-            let domain = Domain::open(&data_dir, limits)?;
+            let domain = storage.open(&data_dir, limits)?;
             let events = Hooks::open_queue(&hooks_config, &data_dir)
                 .map_err(|e| ServerError::Task(e.to_string()))?;
             // Which communities are large (§9.5); the hub keeps it up to date from here.
@@ -238,6 +239,17 @@ impl RunningServer {
 /// `data_dir` (created there if it does not exist yet).
 pub fn issue_token(data_dir: &Path, user_id: &str, ttl: Duration) -> Result<String, ServerError> {
     let key = TokenKey::load_or_create(data_dir)?;
+    issue_with(&key, user_id, ttl)
+}
+
+/// Issues a token for `user_id`, valid for `ttl`, with the secret in `secret_file` (created
+/// if it does not exist yet): the `secret_file` of the nodes the token is for.
+pub fn issue_token_with_secret(
+    secret_file: &Path,
+    user_id: &str,
+    ttl: Duration,
+) -> Result<String, ServerError> {
+    let key = TokenKey::load_or_create_file(secret_file)?;
     issue_with(&key, user_id, ttl)
 }
 

@@ -91,30 +91,39 @@ impl TokenKey {
     }
 
     /// Reads `<data_dir>/server.secret`, creating the directory and a fresh random secret
+    /// (mode 0600) when it does not exist yet ([`TokenKey::load_or_create_file`]).
+    pub fn load_or_create(data_dir: &Path) -> Result<Self, ServerError> {
+        Self::load_or_create_file(&data_dir.join(SECRET_FILE))
+    }
+
+    /// Reads the secret file at `path`, creating its directory and a fresh random secret
     /// (mode 0600) when it does not exist yet. Safe against a concurrent first use: the
     /// secret is written to a temporary file and linked into place only if no other
-    /// process got there first.
-    pub fn load_or_create(data_dir: &Path) -> Result<Self, ServerError> {
+    /// process got there first. Nodes of one cluster point this at the same secret.
+    pub fn load_or_create_file(path: &Path) -> Result<Self, ServerError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| ServerError::Io { path, source }
         };
-        std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
-        let path = data_dir.join(SECRET_FILE);
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
         if !path.exists() {
             let secret: [u8; SECRET_BYTES] = rand::random();
-            let tmp = data_dir.join(format!("{SECRET_FILE}.{:016x}.tmp", rand::random::<u64>()));
+            let tmp = dir.join(format!("{SECRET_FILE}.{:016x}.tmp", rand::random::<u64>()));
             write_private(&tmp, hex::encode(secret).as_bytes()).map_err(io(&tmp))?;
-            let linked = std::fs::hard_link(&tmp, &path);
+            let linked = std::fs::hard_link(&tmp, path);
             let _ = std::fs::remove_file(&tmp);
             match linked {
                 Ok(()) => return Ok(Self { secret }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(io(&path)(e)),
+                Err(e) => return Err(io(path)(e)),
             }
         }
-        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-        Self::parse(&path, text.trim())
+        let text = std::fs::read_to_string(path).map_err(io(path))?;
+        Self::parse(path, text.trim())
     }
 
     fn parse(path: &Path, text: &str) -> Result<Self, ServerError> {

@@ -94,6 +94,12 @@ impl Domain {
         Self::with_parts(store, limits, Arc::new(SystemClock))
     }
 
+    /// Whether the store answers: one empty read transaction (a round trip to the
+    /// database for PostgreSQL). Blocking. `/healthz` asks it.
+    pub fn check_storage(&self) -> Result<(), ApiError> {
+        self.store.read("check_storage", |_| Ok(()))
+    }
+
     /// A domain over any store, limits and clock (tests use a hand-moved clock).
     pub(crate) fn with_parts(
         store: Box<dyn Store>,

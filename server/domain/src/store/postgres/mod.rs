@@ -116,17 +116,40 @@ impl PgStore {
         })
     }
 
-    fn run(&self, write: bool, body: &mut TxBody<'_>) -> Result<(), ApiError> {
-        let mut conn = self.pool.take()?;
+    /// A pooled connection inside a fresh transaction. A connection that cannot even
+    /// begin one was lost while idle (the database restarted, an administrator or a
+    /// network cut ended it): it is discarded and the next one tried — nothing ran on it,
+    /// so trying again is safe — up to once per pooled connection plus a fresh one. Only
+    /// when that fails too does the caller get the storage error.
+    fn begin(&self, write: bool) -> Result<pool::Loan<'_>, StoreError> {
         let begin = if write {
             "BEGIN ISOLATION LEVEL READ COMMITTED"
         } else {
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
         };
-        conn.client.batch_execute(begin).map_err(StoreError::from)?;
-        // Until COMMIT succeeds the connection is in a transaction: a guard that drops
-        // early (an error, a panic) rolls it back, or discards the connection.
-        conn.in_transaction = true;
+        let mut discarded = 0;
+        loop {
+            let mut conn = self.pool.take()?;
+            match conn.client.batch_execute(begin) {
+                Ok(()) => {
+                    // Until COMMIT succeeds the connection is in a transaction: a guard
+                    // that drops early (an error, a panic) rolls it back, or discards
+                    // the connection.
+                    conn.in_transaction = true;
+                    return Ok(conn);
+                }
+                Err(error) if discarded < self.pool.max() => {
+                    tracing::warn!(%error, "database connection lost while idle; reconnecting");
+                    conn.broken = true;
+                    discarded += 1;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+
+    fn run(&self, write: bool, body: &mut TxBody<'_>) -> Result<(), ApiError> {
+        let mut conn = self.begin(write)?;
         if write && self.serialize_writes {
             conn.client
                 .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])

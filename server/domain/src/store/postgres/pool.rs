@@ -2,7 +2,8 @@
 //! transaction and comes back when its guard drops (also on panic); one still inside a
 //! transaction then (an error or a panic in the body) is rolled back first, and one that
 //! fails to roll back or is broken is closed and replaced by a fresh one later, so the
-//! pool cannot leak connections or hand out a poisoned one.
+//! pool cannot leak connections or hand out a poisoned one. (A connection lost while idle
+//! is found out when it cannot begin a transaction; the store then tries the next one.)
 
 use std::ops::{Deref, DerefMut};
 use std::sync::{Condvar, Mutex, PoisonError};
@@ -21,6 +22,8 @@ pub(crate) struct Conn {
     pub(crate) statements: StatementCache,
     /// Set between BEGIN and a successful COMMIT.
     pub(crate) in_transaction: bool,
+    /// Known to be unusable (set by the store): closed instead of returned.
+    pub(crate) broken: bool,
 }
 
 struct State {
@@ -71,7 +74,13 @@ impl Pool {
             client: Client::connect(&self.url, NoTls)?,
             statements: StatementCache::new(),
             in_transaction: false,
+            broken: false,
         })
+    }
+
+    /// Connections kept open at most.
+    pub(super) fn max(&self) -> usize {
+        self.max
     }
 
     /// Takes an idle connection, opens a new one below the limit, or waits (bounded) for
@@ -128,10 +137,10 @@ impl Drop for Loan<'_> {
         let Some(mut conn) = self.conn.take() else {
             return;
         };
-        if conn.in_transaction && conn.client.batch_execute("ROLLBACK").is_ok() {
+        if conn.in_transaction && !conn.broken && conn.client.batch_execute("ROLLBACK").is_ok() {
             conn.in_transaction = false;
         }
-        if conn.in_transaction || conn.client.is_closed() {
+        if conn.in_transaction || conn.broken || conn.client.is_closed() {
             // Closed, not returned.
             drop(conn);
             self.pool.forget_one();
