@@ -1,6 +1,7 @@
 //! Shared harness of the end-to-end tests: a real `community-server` on an ephemeral
 //! loopback port with a temporary data directory, SDK clients with their own temporary
-//! cache directories and fast reconnects, bounded waits, a fault-injecting TCP proxy
+//! cache directories and fast reconnects, bounded waits, the services a cluster of nodes
+//! runs on ([`NatsServer`], [`fresh_database`]), a fault-injecting TCP proxy
 //! ([`FaultProxy`]) and a frame-rewriting WebSocket proxy ([`FrameProxy`]) to put between
 //! a client and the server.
 //!
@@ -8,10 +9,12 @@
 //! did not happen; nothing asserts on how long something took.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod backends;
 mod frame_proxy;
 mod proxy;
 mod raw;
 
+pub use backends::{NATS_BIN, NatsServer, fresh_database};
 pub use frame_proxy::{FrameProxy, Rewrite, Verdict};
 pub use proxy::{CHUNK, FaultProxy};
 pub use raw::RawClient;
