@@ -332,6 +332,10 @@
 // The storage failed; retry later.
 #define CSDK_ERR_STORAGE 9002
 
+// This server node lost its link to the other nodes and refuses writes until it is back;
+// retry shortly (the outbox does).
+#define CSDK_ERR_CLUSTER_UNAVAILABLE 9003
+
 // SDK-local: not connected; nothing was sent (retry once connected).
 #define CSDK_ERR_NOT_CONNECTED 10001
 

@@ -254,6 +254,10 @@ error_codes! {
     SHUTTING_DOWN = 9001, "shutting_down";
     /// The storage failed; retry later.
     STORAGE = 9002, "storage";
+    /// This server node has lost its link to the other nodes of its cluster and refuses
+    /// writes until it is back (reads keep working); retry shortly, through this node or
+    /// another one.
+    CLUSTER_UNAVAILABLE = 9003, "cluster_unavailable";
 }
 
 impl ErrorCode {

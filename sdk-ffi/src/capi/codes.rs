@@ -201,6 +201,9 @@ pub const CSDK_ERR_INTERNAL: i32 = 9000;
 pub const CSDK_ERR_SHUTTING_DOWN: i32 = 9001;
 /// The storage failed; retry later.
 pub const CSDK_ERR_STORAGE: i32 = 9002;
+/// This server node lost its link to the other nodes and refuses writes until it is back;
+/// retry shortly (the outbox does).
+pub const CSDK_ERR_CLUSTER_UNAVAILABLE: i32 = 9003;
 
 /// SDK-local: not connected; nothing was sent (retry once connected).
 pub const CSDK_ERR_NOT_CONNECTED: i32 = 10_001;

@@ -115,11 +115,10 @@ pub(super) enum Remote {
 }
 
 /// The answer to a write while the link to the other nodes is down: the write would
-/// reach no session of another node. `STORAGE` until the protocol has a code of its own
-/// (`cluster_unavailable` proposed in `docs/MULTINODE-NATS.md`).
+/// reach no session of another node (`cluster_unavailable`, retryable).
 pub(crate) fn cluster_down() -> ApiError {
     ApiError::new(
-        ErrorCode::STORAGE,
+        ErrorCode::CLUSTER_UNAVAILABLE,
         "the link to the other server nodes is down; retry shortly",
     )
 }

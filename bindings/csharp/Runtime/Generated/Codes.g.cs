@@ -399,6 +399,11 @@ namespace CommunitySdk
         /// </summary>
         public const int Storage = 9002;
         /// <summary>
+        /// This server node lost its link to the other nodes and refuses writes until it is back;
+        /// retry shortly (the outbox does).
+        /// </summary>
+        public const int ClusterUnavailable = 9003;
+        /// <summary>
         /// SDK-local: not connected; nothing was sent (retry once connected).
         /// </summary>
         public const int NotConnected = 10001;
