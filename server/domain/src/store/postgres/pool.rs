@@ -132,6 +132,33 @@ impl Pool {
     }
 }
 
+/// Closes connections on a thread of their own: a blocking `postgres::Client` closes
+/// itself by running a small runtime, which panics on a thread that is already inside an
+/// async runtime (a server dropped from an async task, or a runtime shutting down). The
+/// thread only sends each connection's terminate message and ends.
+fn close_off_runtime(conns: Vec<Conn>) {
+    if conns.is_empty() {
+        return;
+    }
+    // Not dropped here even if no thread can start (the closure is dropped then).
+    let conns = std::mem::ManuallyDrop::new(conns);
+    let spawned = std::thread::Builder::new()
+        .name("pg-close".into())
+        .spawn(move || drop(std::mem::ManuallyDrop::into_inner(conns)));
+    if let Err(error) = spawned {
+        // No thread: the connections are leaked rather than closed here (the database
+        // ends them when the process exits).
+        tracing::warn!(%error, "database connections not closed");
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        close_off_runtime(std::mem::take(&mut state.idle));
+    }
+}
+
 impl Drop for Loan<'_> {
     fn drop(&mut self) {
         let Some(mut conn) = self.conn.take() else {
@@ -142,7 +169,7 @@ impl Drop for Loan<'_> {
         }
         if conn.in_transaction || conn.broken || conn.client.is_closed() {
             // Closed, not returned.
-            drop(conn);
+            close_off_runtime(vec![conn]);
             self.pool.forget_one();
             return;
         }

@@ -407,3 +407,32 @@ fn works_from_tokio_spawn_blocking_threads() {
         .unwrap();
     assert_eq!(ids.len(), 8);
 }
+
+/// A store dropped on an async task (a server shut down from its runtime) closes its
+/// connections without panicking: a blocking client may not close itself there.
+#[test]
+fn drops_inside_an_async_runtime() {
+    let Some(store) = fresh_store() else { return };
+    let store: std::sync::Arc<dyn Store> = std::sync::Arc::new(store);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        // Several pooled connections, then every one idle.
+        let mut tasks = Vec::new();
+        for i in 0..4 {
+            let store = store.clone();
+            tasks.push(tokio::task::spawn_blocking(move || {
+                store.write("test", |tx| {
+                    Ok(tx.insert_community(&community(&format!("d{i}")))?)
+                })
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        drop(store);
+    });
+}
