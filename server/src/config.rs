@@ -102,6 +102,13 @@ pub struct ServerConfig {
     /// The NATS server that links this node to the others (`nats://host:port`; see
     /// `docs/MULTINODE-NATS.md`). `None`: a single node, nothing published.
     pub nats: Option<String>,
+    /// With `nats`: how long a node holds a channel's message that arrived before an
+    /// earlier one (committed on another node) before letting the gap through (the
+    /// clients repair gaps); 200 ms by default (`docs/MULTINODE-NATS.md`).
+    pub cluster_reorder_window: Duration,
+    /// With `nats`: at most this many messages held per channel (beyond it, the oldest
+    /// gap is let through at once); 256 by default.
+    pub cluster_reorder_held: usize,
 }
 
 impl ServerConfig {
@@ -134,6 +141,8 @@ impl ServerConfig {
             webhooks: crate::webhooks::WebhookConfig::default(),
             admin_key_file: None,
             nats: None,
+            cluster_reorder_window: crate::cluster::reorder::DEFAULT_REORDER_WINDOW,
+            cluster_reorder_held: crate::cluster::reorder::DEFAULT_REORDER_HELD,
         }
     }
 

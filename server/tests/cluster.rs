@@ -244,11 +244,18 @@ async fn two_nodes_over_one_data_directory_deliver_each_others_commits() {
 }
 
 #[tokio::test]
-async fn concurrent_writers_on_two_nodes_lose_nothing() {
+async fn concurrent_writers_on_two_nodes_deliver_in_seq_order_each_once() {
     let Some(nats) = NatsServer::start().await else {
         return;
     };
-    let a = node(&nats).await;
+    // A long reorder window: the order asserted must not depend on this machine's load.
+    let url = nats.url();
+    let a = TestServer::start_with(|config| {
+        config.nats = Some(url);
+        config.cluster_reorder_window = Duration::from_secs(5);
+    })
+    .await;
+    assert!(a.server().wait_cluster(true, WAIT).await, "link up");
     let mut config = a.config.clone();
     config.listen = "127.0.0.1:0".parse().expect("addr");
     let b = community_server::RunningServer::start(config)
@@ -263,6 +270,12 @@ async fn concurrent_writers_on_two_nodes_lose_nothing() {
     let token = b.issue_token("bob", HOUR).expect("token");
     bob.login_ok("bob", &token, "", None).await;
     bob.ok(join(community.as_str())).await;
+    // One message seen by both nodes first: each node's starting point in the channel.
+    let first = send(&mut alice, &community, &channel, "w", "first")
+        .await
+        .seq;
+    bob.event_where(|e| matches!(e, Event::MessageCreated { message } if message.seq == first))
+        .await;
 
     const EACH: usize = 10;
     let (c1, ch1) = (community.clone(), channel.clone());
@@ -281,21 +294,20 @@ async fn concurrent_writers_on_two_nodes_lose_nothing() {
             bob
         }
     );
-    // Every receiver gets all 2 × EACH messages (live, through either node), each once.
+    // Every receiver gets all 2 × EACH messages (live, through either node), each once,
+    // in seq order.
     for client in [&mut alice, &mut bob] {
         let mut seqs = Vec::new();
         while seqs.len() < 2 * EACH {
             if let Event::MessageCreated { message } = client
-                .event_where(|e| matches!(e, Event::MessageCreated { message } if message.channel_id == channel))
+                .event_where(|e| matches!(e, Event::MessageCreated { message } if message.channel_id == channel && message.seq > first))
                 .await
             {
                 seqs.push(message.seq);
             }
         }
-        // Arrival order across nodes is not yet seq order (docs/MULTINODE-NATS.md).
-        seqs.sort_unstable();
-        seqs.dedup();
-        assert_eq!(seqs.len(), 2 * EACH, "each message once");
+        let expected: Vec<u64> = (first + 1..=first + 2 * EACH as u64).collect();
+        assert_eq!(seqs, expected, "every message once, in seq order");
     }
     b.shutdown().await;
 }

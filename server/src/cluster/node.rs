@@ -9,6 +9,7 @@ use community_server_domain::routing::Audience;
 use tokio::sync::mpsc;
 
 use super::link::{Inbound, Link, LinkError};
+use super::reorder::Reorder;
 use super::wire::{self, WireCommit, WireTyping};
 use crate::hub::TypingKey;
 
@@ -19,6 +20,8 @@ pub(crate) struct Cluster {
     node: String,
     link: Link,
     task: tokio::task::JoinHandle<()>,
+    /// Per-channel `seq` order of this node's message deliveries.
+    reorder: Reorder,
 }
 
 impl Drop for Cluster {
@@ -39,12 +42,25 @@ impl Cluster {
         ];
         let (link, task) = Link::start(url, subjects, inbound_tx)?;
         let node = uuid::Uuid::new_v4().simple().to_string();
-        Ok((Cluster { node, link, task }, inbound))
+        Ok((
+            Cluster {
+                node,
+                link,
+                task,
+                reorder: Reorder::default(),
+            },
+            inbound,
+        ))
     }
 
     /// Whether the link is up (writes are refused while it is not).
     pub fn is_up(&self) -> bool {
         self.link.is_up()
+    }
+
+    /// The per-channel reorder state of this node's message deliveries.
+    pub fn reorder(&self) -> &Reorder {
+        &self.reorder
     }
 
     /// A receiver of the link's up/down state.
