@@ -109,6 +109,9 @@ pub struct ServerConfig {
     /// With `nats`: at most this many messages held per channel (beyond it, the oldest
     /// gap is let through at once); 256 by default.
     pub cluster_reorder_held: usize,
+    /// With `nats`: how often a node tells the others it is alive; a node not heard for
+    /// three intervals is gone, and its users' presence with it. 1 s by default.
+    pub cluster_heartbeat_interval: Duration,
 }
 
 impl ServerConfig {
@@ -143,6 +146,7 @@ impl ServerConfig {
             nats: None,
             cluster_reorder_window: crate::cluster::reorder::DEFAULT_REORDER_WINDOW,
             cluster_reorder_held: crate::cluster::reorder::DEFAULT_REORDER_HELD,
+            cluster_heartbeat_interval: crate::cluster::presence::DEFAULT_HEARTBEAT,
         }
     }
 

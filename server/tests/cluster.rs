@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::nats::{NatsServer, Peer};
 use common::*;
-use community_protocol::{ErrorCode, Event};
+use community_protocol::{ErrorCode, Event, PresenceStatus, Request, request};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -309,5 +309,148 @@ async fn concurrent_writers_on_two_nodes_deliver_in_seq_order_each_once() {
         let expected: Vec<u64> = (first + 1..=first + 2 * EACH as u64).collect();
         assert_eq!(seqs, expected, "every message once, in seq order");
     }
+    b.shutdown().await;
+}
+
+/// A fresh login of `user` on `server` (another node than the test server's).
+async fn login_on(server: &community_server::RunningServer, user: &str) -> Client {
+    let mut client = Client::connect(&server.ws_url()).await;
+    client.hello().await;
+    let token = server.issue_token(user, HOUR).expect("token");
+    client.login_ok(user, &token, "", None).await;
+    client
+}
+
+/// The next `presence_changed` of `user`'s status.
+async fn presence_of(client: &mut Client, user: &str) -> PresenceStatus {
+    match client
+        .event_where(|e| matches!(e, Event::PresenceChanged { presence } if presence.user_id.as_str() == user))
+        .await
+    {
+        Event::PresenceChanged { presence } => presence.status,
+        other => panic!("not a presence: {other:?}"),
+    }
+}
+
+fn set_presence(status: PresenceStatus) -> Request {
+    Request::SetPresence(request::SetPresence {
+        status,
+        text: String::new(),
+    })
+}
+
+/// Two nodes with a short presence grace and heartbeat.
+async fn quick_pair(nats: &NatsServer) -> (TestServer, community_server::RunningServer) {
+    let url = nats.url();
+    let a = TestServer::start_with(|config| {
+        config.nats = Some(url);
+        config.presence_grace = Duration::from_millis(200);
+        config.cluster_heartbeat_interval = Duration::from_millis(200);
+    })
+    .await;
+    assert!(a.server().wait_cluster(true, WAIT).await, "link up");
+    let mut config = a.config.clone();
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    let b = community_server::RunningServer::start(config)
+        .await
+        .expect("second node");
+    assert!(b.wait_cluster(true, WAIT).await, "second link up");
+    (a, b)
+}
+
+#[tokio::test]
+async fn presence_crosses_nodes_until_the_last_session_anywhere_ends() {
+    let Some(nats) = NatsServer::start().await else {
+        return;
+    };
+    let (a, b) = quick_pair(&nats).await;
+    let mut looks = Peer::connect(&nats, &["cluster.presence"]).await;
+    let mut dora = a.login("dora").await;
+    let guild = create_community(&mut dora, "Guild").await;
+    let (community, channel) = (guild.info.community_id, guild.info.default_channel_id);
+    let mut bob = login_on(&b, "bob").await;
+    bob.ok(join(community.as_str())).await;
+    let subscribe = Request::SubscribePresence(request::UserIds {
+        user_ids: vec!["alice".into()],
+    });
+    bob.ok(subscribe).await;
+
+    // Alice comes online on A: Bob (on B) sees it, and her status.
+    let mut alice = a.login("alice").await;
+    assert_eq!(presence_of(&mut bob, "alice").await, PresenceStatus::Online);
+    alice.ok(set_presence(PresenceStatus::DoNotDisturb)).await;
+    assert_eq!(
+        presence_of(&mut bob, "alice").await,
+        PresenceStatus::DoNotDisturb
+    );
+    // A second session on B: the most online of the two nodes shows.
+    let alice_b = login_on(&b, "alice").await;
+    assert_eq!(presence_of(&mut bob, "alice").await, PresenceStatus::Online);
+
+    // Her session on A ends: once A told the others (seen on the wire), and a later
+    // message of A reached Bob (A's publications arrive in order), she is still online.
+    alice.close().await;
+    loop {
+        let msg = looks.next_msg().await;
+        let presence: Value = serde_json::from_slice(&msg.payload).expect("JSON");
+        let gone = presence["looks"].as_array().is_some_and(|looks| {
+            looks
+                .iter()
+                .any(|l| l["user_id"] == "alice" && l["connected"] == false)
+        });
+        if gone {
+            break;
+        }
+    }
+    let fence = send(&mut dora, &community, &channel, "f", "fence")
+        .await
+        .seq;
+    loop {
+        match bob.next_event().await.1 {
+            Event::PresenceChanged { presence } if presence.user_id.as_str() == "alice" => {
+                panic!("alice is still online on B: {presence:?}")
+            }
+            Event::MessageCreated { message } if message.seq == fence => break,
+            _ => {}
+        }
+    }
+    // Her last session anywhere ends: offline after the grace.
+    alice_b.close().await;
+    assert_eq!(
+        presence_of(&mut bob, "alice").await,
+        PresenceStatus::Offline
+    );
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_silent_node_takes_its_users_offline() {
+    let Some(nats) = NatsServer::start().await else {
+        return;
+    };
+    let (_a, b) = quick_pair(&nats).await;
+    let mut bob = login_on(&b, "bob").await;
+    let subscribe = Request::SubscribePresence(request::UserIds {
+        user_ids: vec!["carol".into()],
+    });
+    bob.ok(subscribe).await;
+    // A node that says Carol is online there, beats once, then falls silent.
+    let mut ghost = Peer::connect(&nats, &[]).await;
+    let look = serde_json::json!({
+        "node": "ghost",
+        "looks": [{"user_id": "carol", "connected": true, "status": "online", "communities": []}],
+    });
+    ghost
+        .publish(
+            "cluster.presence",
+            &serde_json::to_vec(&look).expect("encode"),
+        )
+        .await;
+    ghost.publish("cluster.nodes", br#"{"node":"ghost"}"#).await;
+    assert_eq!(presence_of(&mut bob, "carol").await, PresenceStatus::Online);
+    assert_eq!(
+        presence_of(&mut bob, "carol").await,
+        PresenceStatus::Offline
+    );
     b.shutdown().await;
 }

@@ -5,6 +5,7 @@
 //!   backoff) whose up/down state `/healthz` and the write path watch.
 //! - [`wire`]: the subjects and the message of one commit ([`wire::WireCommit`]).
 //! - [`node`]: this node's side of the link ([`node::Cluster`], held by `Shared`).
+//! - [`presence`]: heartbeats and presence across nodes.
 //! - [`reorder`]: a channel's messages delivered in `seq` order whichever node
 //!   committed them.
 //!
@@ -18,6 +19,7 @@
 
 pub(crate) mod link;
 pub(crate) mod node;
+pub(crate) mod presence;
 pub(crate) mod reorder;
 pub(crate) mod wire;
 
@@ -39,6 +41,7 @@ pub(crate) async fn run_inbound(
     mut inbound: mpsc::UnboundedReceiver<Inbound>,
 ) {
     let _timer = AbortOnDrop(tokio::spawn(reorder::run_timer(Arc::clone(&shared))));
+    let _presence = AbortOnDrop(tokio::spawn(presence::run(Arc::clone(&shared))));
     while let Some(message) = inbound.recv().await {
         let commit = match shared.cluster.as_ref().and_then(|c| c.accept(&message)) {
             Some(Remote::Commit(commit)) => commit,
@@ -51,6 +54,15 @@ pub(crate) async fn run_inbound(
                 shared
                     .hub
                     .typing(&typing.user_id, &key, audience, std::time::Instant::now());
+                continue;
+            }
+            Some(Remote::Presence(presence)) => {
+                presence::heard(&shared, &presence.node);
+                shared.hub.remote_presence(&presence.node, presence.looks);
+                continue;
+            }
+            Some(Remote::Node(node)) => {
+                presence::heard(&shared, &node);
                 continue;
             }
             None => continue,

@@ -15,6 +15,8 @@ use community_server_domain::routing::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::hub::PresenceLook;
+
 /// The subject prefix of community-scoped commits: `community.<id>.events`.
 const COMMUNITY_PREFIX: &str = "community.";
 /// The subject suffix of community-scoped commits.
@@ -24,6 +26,10 @@ const COMMUNITY_SUFFIX: &str = ".events";
 pub(crate) const GLOBAL_SUBJECT: &str = "cluster.global";
 /// The subject of typing indicators (live, unordered, best effort).
 pub(crate) const TYPING_SUBJECT: &str = "cluster.typing";
+/// The subject of presence looks (`WirePresence`): every node takes every user's.
+pub(crate) const PRESENCE_SUBJECT: &str = "cluster.presence";
+/// The subject of the nodes' heartbeats (`WireNode`).
+pub(crate) const NODES_SUBJECT: &str = "cluster.nodes";
 /// The wildcard every node subscribes to for community commits.
 pub(crate) const COMMUNITY_WILDCARD: &str = "community.*.events";
 
@@ -98,6 +104,24 @@ impl WireTyping {
     pub fn audience(&self) -> Audience {
         self.audience.clone().into_audience()
     }
+}
+
+/// How users look from one node's sessions (`cluster.presence`): sent when a look
+/// changes, and all connected users' when another node appears.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct WirePresence {
+    /// The node.
+    pub node: String,
+    /// The looks.
+    pub looks: Vec<PresenceLook>,
+}
+
+/// A node's heartbeat (`cluster.nodes`): a node not heard for a few intervals is gone,
+/// its users' presence with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct WireNode {
+    /// The node.
+    pub node: String,
 }
 
 /// A [`MembershipChange`] on the wire.
