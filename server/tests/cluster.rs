@@ -370,6 +370,18 @@ async fn presence_crosses_nodes_until_the_last_session_anywhere_ends() {
     let (community, channel) = (guild.info.community_id, guild.info.default_channel_id);
     let mut bob = login_on(&b, "bob").await;
     bob.ok(join(community.as_str())).await;
+    // Dora (on A, who made the community after logging in) counts online for Bob (on B),
+    // viewing it: her look crossed with her communities.
+    let view = Request::ViewCommunity(request::ViewCommunity {
+        community_id: Some(community.clone()),
+    });
+    let community_protocol::Response::Viewing(viewing) = bob.ok(view).await else {
+        panic!("not a viewing answer");
+    };
+    if viewing.online_count < 2 {
+        bob.event_where(|e| matches!(e, Event::OnlineCount { online: 2, .. }))
+            .await;
+    }
     let subscribe = Request::SubscribePresence(request::UserIds {
         user_ids: vec!["alice".into()],
     });
@@ -453,4 +465,95 @@ async fn a_silent_node_takes_its_users_offline() {
         PresenceStatus::Offline
     );
     b.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_user_online_on_another_node_gets_no_push() {
+    use common::hooks::HookReceiver;
+    let Some(nats) = NatsServer::start().await else {
+        return;
+    };
+    let receiver = HookReceiver::start("push-secret").await;
+    let push_url = community_server::webhooks::HookUrl::parse(&receiver.url("/push")).expect("url");
+    let url = nats.url();
+    let a = TestServer::start_with(|config| {
+        config.nats = Some(url);
+        config.webhooks.push_url = Some(push_url);
+        config.webhooks.secret = Some("push-secret".into());
+    })
+    .await;
+    assert!(a.server().wait_cluster(true, WAIT).await, "link up");
+    let mut config = a.config.clone();
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    let b = community_server::RunningServer::start(config)
+        .await
+        .expect("second node");
+    assert!(b.wait_cluster(true, WAIT).await, "second link up");
+    let register = |user: &str| {
+        Request::RegisterPushToken(community_protocol::push::RegisterPushToken {
+            platform: community_protocol::push::PushPlatform::Apns,
+            token: format!("apns-{user}"),
+        })
+    };
+    let mut alice = a.login("alice").await;
+    let guild = create_community(&mut alice, "Guild").await;
+    let (community, channel) = (guild.info.community_id, guild.info.default_channel_id);
+    // Carol: a member with a token, logged out (offline everywhere).
+    let mut carol = a.login("carol").await;
+    carol.ok(join(community.as_str())).await;
+    carol.ok(register("carol")).await;
+    carol.ok(Request::Logout(request::Empty {})).await;
+    // Bob: a member with a token, online on node B only; node A knows it.
+    let mut bob = login_on(&b, "bob").await;
+    bob.ok(join(community.as_str())).await;
+    bob.ok(register("bob")).await;
+    let online = presence_now_or_next(&mut alice, "bob").await;
+    assert_eq!(online, PresenceStatus::Online);
+
+    let first = send(&mut alice, &community, &channel, "m1", "one")
+        .await
+        .seq;
+    let second = send(&mut alice, &community, &channel, "m2", "two")
+        .await
+        .seq;
+    // Pushes are handed over message after message: once Carol's push of the second
+    // arrived, every push of the first was handed over.
+    let pushed = |user: &str, seq: u64, requests: &[common::hooks::HookRequest]| {
+        requests
+            .iter()
+            .any(|r| r.body["user_id"] == user && r.body["seq"] == seq)
+    };
+    let requests = receiver
+        .wait_until("Carol's pushes", |r| pushed("carol", second, r))
+        .await;
+    assert!(
+        pushed("carol", first, &requests),
+        "Carol is offline everywhere"
+    );
+    assert!(
+        !pushed("bob", first, &requests) && !pushed("bob", second, &requests),
+        "Bob is online on node B"
+    );
+    b.shutdown().await;
+}
+
+/// `user`'s status: the last `presence_changed` if one came with the subscription's
+/// answer already (Online), else the next one.
+async fn presence_now_or_next(client: &mut Client, user: &str) -> PresenceStatus {
+    let now = client
+        .ok(Request::SubscribePresence(request::UserIds {
+            user_ids: vec![user.into()],
+        }))
+        .await;
+    match now {
+        community_protocol::Response::Presences(list)
+            if list
+                .presences
+                .iter()
+                .any(|p| p.status == PresenceStatus::Online) =>
+        {
+            PresenceStatus::Online
+        }
+        _ => presence_of(client, user).await,
+    }
 }

@@ -184,6 +184,10 @@ impl Hub {
             let index = &mut *index;
             for change in &handled.membership {
                 let (user, community) = (&change.user_id, &change.community_id);
+                if index.users.contains_key(user) {
+                    // The other nodes learn the user's communities with their look.
+                    index.live.presence.note(user);
+                }
                 if !change.joined {
                     index.live.epoch += 1;
                     let keys: Vec<u64> = index

@@ -95,6 +95,12 @@ impl Hub {
         }
         self.schedule_live(timers);
     }
+
+    /// Whether a session of `user` is connected to another node (the push hand-off
+    /// pushes to users connected nowhere).
+    pub fn connected_elsewhere(&self, user: &UserId) -> bool {
+        self.lock().live.presence.remote.connected(user)
+    }
 }
 
 /// Tells `user`'s followers here how they look now (the viewers of the communities

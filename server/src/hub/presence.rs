@@ -182,6 +182,12 @@ impl Presences {
         if was_shown && !record.shown_online() {
             record.last_seen_ms = Some(now_ms);
         }
+        self.note(user);
+    }
+
+    /// Notes `user` for the cluster (their look or their communities changed here),
+    /// once the cluster asked ([`Presences::note_changes`]).
+    pub fn note(&mut self, user: &UserId) {
         if let Some(noted) = &self.noted {
             self.changed.insert(user.clone());
             noted.notify_one();

@@ -87,6 +87,11 @@ impl RemotePresences {
             .fold(None, |best, look| most_online(best, Some(look)))
     }
 
+    /// Whether a session of `user` is connected to another node.
+    pub fn connected(&self, user: &UserId) -> bool {
+        self.users.contains_key(user)
+    }
+
     /// When others last saw `user` online on another node.
     pub fn last_seen(&self, user: &UserId) -> Option<TimestampMs> {
         self.last_seen.get(user).copied()
@@ -195,11 +200,12 @@ mod tests {
         assert_eq!(remote.members_of(&"c2".into()).count(), 0);
         // Invisible on n1: connected, shown offline.
         remote.set("n1", look("a", PresenceStatus::Offline, &[]));
+        assert!(!remote.connected(&a));
         let mut hidden = look("a", PresenceStatus::Offline, &["c1"]);
         hidden.connected = true;
         hidden.last_seen_ms = Some(7);
         remote.set("n1", hidden);
-        assert!(remote.best(&a).is_none());
+        assert!(remote.connected(&a) && remote.best(&a).is_none());
         assert_eq!(remote.last_seen(&a), Some(7));
     }
 }
