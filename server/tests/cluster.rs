@@ -557,3 +557,91 @@ async fn presence_now_or_next(client: &mut Client, user: &str) -> PresenceStatus
         _ => presence_of(client, user).await,
     }
 }
+
+#[tokio::test]
+async fn voice_seats_cross_nodes_and_go_with_their_node() {
+    let Some(nats) = NatsServer::start().await else {
+        return;
+    };
+    let (a, b) = quick_pair(&nats).await;
+    let mut dora = a.login("dora").await;
+    let guild = create_community(&mut dora, "Guild").await;
+    let community = guild.info.community_id;
+    let create = Request::CreateChannel(request::CreateChannel {
+        community_id: community.clone(),
+        name: "lounge".into(),
+        kind: community_protocol::ChannelKind::Voice,
+        ..Default::default()
+    });
+    let community_protocol::Response::Channel(lounge) = dora.ok(create).await else {
+        panic!("no voice channel");
+    };
+    let lounge = lounge.channel_id;
+    let at = request::ChannelRef {
+        community_id: community.clone(),
+        channel_id: lounge.clone(),
+    };
+    let mut bob = login_on(&b, "bob").await;
+    bob.ok(join(community.as_str())).await;
+    let mut alice = a.login("alice").await;
+    alice.ok(join(community.as_str())).await;
+    let joined = |user: &'static str| move |e: &Event| matches!(e, Event::VoiceJoined { participant } if participant.user_id.as_str() == user);
+    let left = |user: &'static str| move |e: &Event| matches!(e, Event::VoiceLeft { user_id, .. } if user_id.as_str() == user);
+    let seated = |list: community_protocol::Response| match list {
+        community_protocol::Response::Voice(list) => list
+            .participants
+            .iter()
+            .map(|p| p.user_id.as_str().to_owned())
+            .collect::<Vec<_>>(),
+        other => panic!("not a voice list: {other:?}"),
+    };
+
+    // Alice sits down on A: Bob (B) sees it and lists her; Bob sits down on B: Dora (A)
+    // sees it and lists both, in join order.
+    alice.ok(Request::JoinVoice(at.clone())).await;
+    bob.event_where(joined("alice")).await;
+    assert_eq!(
+        seated(bob.ok(Request::ListVoice(at.clone())).await),
+        ["alice"]
+    );
+    bob.ok(Request::JoinVoice(at.clone())).await;
+    dora.event_where(joined("bob")).await;
+    assert_eq!(
+        seated(dora.ok(Request::ListVoice(at.clone())).await),
+        ["alice", "bob"]
+    );
+    // Alice goes offline on A: her seat goes on B too.
+    alice.close().await;
+    bob.event_where(left("alice")).await;
+    assert_eq!(
+        seated(bob.ok(Request::ListVoice(at.clone())).await),
+        ["bob"]
+    );
+    // Bob leaves on B: Dora sees it.
+    bob.ok(Request::LeaveVoice(request::Empty {})).await;
+    dora.event_where(left("bob")).await;
+
+    // A node seats Carol, beats once, falls silent: her seat goes.
+    let mut ghost = Peer::connect(&nats, &[]).await;
+    let seat = serde_json::json!({
+        "node": "ghost",
+        "ops": [{
+            "op": "joined",
+            "participant": {
+                "community_id": community.as_str(),
+                "channel_id": lounge.as_str(),
+                "user_id": "carol",
+                "joined_at_ms": 1,
+            },
+            "audience": {"kind": "community", "community_id": community.as_str()},
+        }],
+    });
+    ghost
+        .publish("cluster.voice", &serde_json::to_vec(&seat).expect("encode"))
+        .await;
+    ghost.publish("cluster.nodes", br#"{"node":"ghost"}"#).await;
+    bob.event_where(joined("carol")).await;
+    bob.event_where(left("carol")).await;
+    assert!(seated(bob.ok(Request::ListVoice(at)).await).is_empty());
+    b.shutdown().await;
+}

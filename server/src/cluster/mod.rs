@@ -61,6 +61,12 @@ pub(crate) async fn run_inbound(
                 shared.hub.remote_presence(&presence.node, presence.looks);
                 continue;
             }
+            Some(Remote::Voice(voice)) => {
+                presence::heard(&shared, &voice.node);
+                let node = voice.node.clone();
+                shared.hub.remote_voice(&node, voice.into_ops());
+                continue;
+            }
             Some(Remote::Node(node)) => {
                 presence::heard(&shared, &node);
                 continue;

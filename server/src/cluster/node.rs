@@ -15,8 +15,8 @@ use tokio::sync::mpsc;
 
 use super::link::{Inbound, Link, LinkError};
 use super::reorder::Reorder;
-use super::wire::{self, WireCommit, WireNode, WirePresence, WireTyping};
-use crate::hub::{PresenceLook, TypingKey};
+use super::wire::{self, WireCommit, WireNode, WirePresence, WireTyping, WireVoice};
+use crate::hub::{PresenceLook, TypingKey, VoiceOp};
 
 /// This node's link to the others.
 #[derive(Debug)]
@@ -47,6 +47,7 @@ impl Cluster {
             wire::GLOBAL_SUBJECT.to_owned(),
             wire::TYPING_SUBJECT.to_owned(),
             wire::PRESENCE_SUBJECT.to_owned(),
+            wire::VOICE_SUBJECT.to_owned(),
             wire::NODES_SUBJECT.to_owned(),
         ];
         let (link, task) = Link::start(url, subjects, inbound_tx)?;
@@ -128,6 +129,17 @@ impl Cluster {
         }
     }
 
+    /// Publishes seat changes made here, in order (in messages of at most
+    /// [`PRESENCE_BATCH`]; best effort).
+    pub fn publish_voice(&self, ops: &[VoiceOp]) {
+        for chunk in ops.chunks(PRESENCE_BATCH) {
+            match serde_json::to_vec(&WireVoice::new(&self.node, chunk)) {
+                Ok(payload) => self.link.publish(wire::VOICE_SUBJECT.to_owned(), payload),
+                Err(error) => tracing::error!(%error, "voice seats not encoded; not published"),
+            }
+        }
+    }
+
     /// Publishes this node's heartbeat.
     pub fn publish_heartbeat(&self) {
         let beat = WireNode {
@@ -168,6 +180,9 @@ impl Cluster {
         } else if message.subject == wire::PRESENCE_SUBJECT {
             serde_json::from_slice::<WirePresence>(&message.payload)
                 .map(|p| (p.node.clone(), Remote::Presence(p)))
+        } else if message.subject == wire::VOICE_SUBJECT {
+            serde_json::from_slice::<WireVoice>(&message.payload)
+                .map(|v| (v.node.clone(), Remote::Voice(v)))
         } else if message.subject == wire::NODES_SUBJECT {
             serde_json::from_slice::<WireNode>(&message.payload)
                 .map(|n| (n.node.clone(), Remote::Node(n.node)))
@@ -194,11 +209,13 @@ pub(super) enum Remote {
     Typing(WireTyping),
     /// How users look on another node.
     Presence(WirePresence),
+    /// Voice seats taken and left on another node.
+    Voice(WireVoice),
     /// Another node's heartbeat.
     Node(String),
 }
 
-/// Most presence looks in one message.
+/// Most presence looks (or seat changes) in one message.
 pub(crate) const PRESENCE_BATCH: usize = 256;
 
 /// The answer to a write while the link to the other nodes is down: the write would

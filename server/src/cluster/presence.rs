@@ -1,9 +1,10 @@
-//! Presence across nodes, the link's side (`docs/MULTINODE-NATS.md`): [`run`] publishes
-//! this node's heartbeat every `cluster_heartbeat_interval` and the looks of its users
-//! whose presence changed here (woken by the hub at each change), drops the users of a
-//! node not heard for [`SILENT_BEATS`] intervals, and publishes every user connected here
-//! again when the link comes back up. [`heard`] answers a node that appears with the
-//! same snapshot.
+//! Presence and voice seats across nodes, the link's side (`docs/MULTINODE-NATS.md`):
+//! [`run`] publishes this node's heartbeat every `cluster_heartbeat_interval`, the looks
+//! of its users whose presence changed here and the seats taken and left here (woken by
+//! the hub at each change), drops the users and seats of a node not heard for
+//! [`SILENT_BEATS`] intervals, and publishes every user connected here and every seat
+//! taken here again when the link comes back up. [`heard`] answers a node that appears
+//! with the same snapshot.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,6 +42,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             }
             () = wake.notified() => {
                 cluster.publish_presence(&shared.hub.presence_looks(false));
+                cluster.publish_voice(&shared.hub.voice_ops(false));
             }
             changed = up.changed() => {
                 if changed.is_err() {
@@ -49,6 +51,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                 if *up.borrow_and_update() {
                     // What changed while the link was down was not published.
                     cluster.publish_presence(&shared.hub.presence_looks(true));
+                    cluster.publish_voice(&shared.hub.voice_ops(true));
                 }
             }
         }
@@ -63,5 +66,6 @@ pub(crate) fn heard(shared: &Shared, node: &str) {
     if cluster.heard(node, Instant::now()) {
         tracing::info!(%node, "a node appeared");
         cluster.publish_presence(&shared.hub.presence_looks(true));
+        cluster.publish_voice(&shared.hub.voice_ops(true));
     }
 }

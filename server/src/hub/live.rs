@@ -115,7 +115,7 @@ impl Hub {
         if entry.sessions.is_empty() {
             let before = index.live.presence.looks(user);
             index.live.presence.reset(user, wall_ms());
-            if let Some(left) = index.live.voice.leave(user) {
+            if let Some(left) = index.live.voice.leave_here(user) {
                 voice_left(index, &left);
             }
             let moved = Moved {
@@ -147,7 +147,7 @@ impl Hub {
             if !index.live.presence.settle(user, now, wall_ms()) {
                 return;
             }
-            if let Some(left) = index.live.voice.leave(user) {
+            if let Some(left) = index.live.voice.leave_here(user) {
                 voice_left(index, &left);
             }
             let moved = Moved {

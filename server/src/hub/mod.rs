@@ -41,6 +41,7 @@ pub(crate) mod session;
 mod typing;
 mod viewers;
 mod voice;
+mod voice_remote;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -59,7 +60,7 @@ pub(crate) use outbox::{Ending, Goodbye, Outbox};
 pub(crate) use presence_remote::PresenceLook;
 pub(crate) use session::{Session, TAKE_BATCH, Taken};
 use viewers::ViewerSessions;
-pub(crate) use voice::JoinRefused;
+pub(crate) use voice::{JoinRefused, VoiceOp};
 
 #[derive(Default)]
 struct UserEntry {

@@ -19,8 +19,12 @@ use super::{Hub, Index};
 impl Hub {
     /// From now on, local presence changes are noted for the other nodes; the returned
     /// notifier wakes at each (take them with [`Hub::presence_looks`]).
+    /// Seats taken and left here are noted too (take them with [`Hub::voice_ops`]).
     pub fn note_presence_changes(&self) -> Arc<Notify> {
-        self.lock().live.presence.note_changes()
+        let mut index = self.lock();
+        let wake = index.live.presence.note_changes();
+        index.live.voice.note_to(Arc::clone(&wake));
+        wake
     }
 
     /// The local looks of the users whose presence changed here since the last call, or
@@ -72,8 +76,10 @@ impl Hub {
         self.schedule_live(timers);
     }
 
-    /// Node `node` fell silent: its users are disconnected there.
+    /// Node `node` fell silent: its users are disconnected there, the seats taken there
+    /// go.
     pub fn drop_node(&self, node: &str) {
+        self.drop_node_seats(node);
         let now = Instant::now();
         let mut timers = Timers::new();
         {
