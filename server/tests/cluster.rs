@@ -645,3 +645,32 @@ async fn voice_seats_cross_nodes_and_go_with_their_node() {
     assert!(seated(bob.ok(Request::ListVoice(at)).await).is_empty());
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_member_online_on_another_node_who_joins_counts_online() {
+    let Some(nats) = NatsServer::start().await else {
+        return;
+    };
+    let (a, b) = quick_pair(&nats).await;
+    let mut dora = a.login("dora").await;
+    let mut bob = login_on(&b, "bob").await;
+    // B knows Dora (on A) is online.
+    assert_eq!(
+        presence_now_or_next(&mut bob, "dora").await,
+        PresenceStatus::Online
+    );
+    let guild = create_community(&mut bob, "Guild").await;
+    let community = guild.info.community_id;
+    let view = Request::ViewCommunity(request::ViewCommunity {
+        community_id: Some(community.clone()),
+    });
+    let community_protocol::Response::Viewing(viewing) = bob.ok(view).await else {
+        panic!("not a viewing answer");
+    };
+    assert_eq!(viewing.online_count, 1);
+    // Dora joins on A: still online, now in the community Bob views on B.
+    dora.ok(join(community.as_str())).await;
+    bob.event_where(|e| matches!(e, Event::OnlineCount { online: 2, .. }))
+        .await;
+    b.shutdown().await;
+}

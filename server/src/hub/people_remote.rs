@@ -11,7 +11,7 @@ use community_protocol::{CommunityId, PresenceStatus, UserId};
 use tokio::sync::Notify;
 
 use super::live_base::Timers;
-use super::people::{Moved, tell_moved};
+use super::people::{Moved, tell_moved, touch_count};
 use super::presence::Looks;
 use super::presence_remote::PresenceLook;
 use super::{Hub, Index};
@@ -119,6 +119,11 @@ fn tell_remote(
     now: Instant,
     timers: &mut Timers,
 ) {
+    let listed: Vec<CommunityId> = concerned
+        .iter()
+        .filter(|c| index.live.follow.has_viewers(c))
+        .cloned()
+        .collect();
     if let Some(entry) = index.users.get(user) {
         concerned.extend(entry.communities.iter().cloned());
     }
@@ -129,4 +134,10 @@ fn tell_remote(
         own: &[],
     };
     tell_moved(&mut index.live, &index.communities, moved, now, timers);
+    // The communities the look lists (or listed) may count them differently now even if
+    // they did not appear or disappear (they joined or left one): recounted through the
+    // count windows (an unchanged count is not sent again).
+    for community in &listed {
+        touch_count(&mut index.live, &index.communities, community, now, timers);
+    }
 }
