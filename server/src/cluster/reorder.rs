@@ -77,6 +77,12 @@ impl ChannelOrder {
         }
     }
 
+    /// Whether a held commit's window is over by `now` (the gaps before it are let
+    /// through, in `seq` order).
+    fn overdue(&self, now: Instant) -> bool {
+        self.held.values().any(|held| held.until <= now)
+    }
+
     /// Lets the gap before the first held commit through, then drains.
     fn skip_gap(&mut self, out: &mut Vec<Slot>) {
         if let Some((&first, _)) = self.held.first_key_value() {
@@ -190,14 +196,16 @@ impl Reorder {
     fn due(&self, now: Instant) -> Vec<(ChannelKey, Option<CommunityId>)> {
         self.lock()
             .iter()
+            .filter(|(_, channel)| channel.overdue(now))
             .filter_map(|(key, channel)| {
                 let (_, first) = channel.held.first_key_value()?;
-                (first.until <= now).then(|| (key.clone(), first.lane.clone()))
+                Some((key.clone(), first.lane.clone()))
             })
             .collect()
     }
 
-    /// Lets the expired gaps of `key` through: the commits to deliver, in order.
+    /// Lets the gaps of `key` through up to the last held commit whose window is over:
+    /// the commits to deliver, in order.
     fn expire(&self, key: &ChannelKey, now: Instant) -> Vec<Slot> {
         let mut out = Vec::new();
         let mut skipped = 0;
@@ -206,11 +214,7 @@ impl Reorder {
             let Some(channel) = channels.get_mut(key) else {
                 return out;
             };
-            while channel
-                .held
-                .first_key_value()
-                .is_some_and(|(_, held)| held.until <= now)
-            {
+            while channel.overdue(now) {
                 channel.skip_gap(&mut out);
                 skipped += 1;
             }
@@ -373,11 +377,19 @@ mod tests {
         assert_eq!(reorder.due(now + window).len(), 1);
         assert_eq!(kinds(&reorder.expire(&key, now + window)), ["held"]);
         assert!(admit(8).is_empty(), "the gap was let through");
+        // 12 waits, then 11 comes later (and would wait longer): when 12's window is
+        // over, both go, in order.
+        assert!(admit(12).is_empty());
+        let later = reorder.admit(&key, 11, held, now + window / 2, window, 8);
+        assert!(later.is_empty());
+        assert!(reorder.due(now + window / 2).is_empty());
+        assert_eq!(reorder.due(now + window).len(), 1);
+        assert_eq!(kinds(&reorder.expire(&key, now + window)), ["held", "held"]);
         assert_eq!(
             reorder.counts(),
             ReorderCounts {
-                held: 3,
-                gaps: 1,
+                held: 5,
+                gaps: 2,
                 late: 2
             }
         );
