@@ -112,6 +112,16 @@ pub struct ServerConfig {
     /// start). Every node of a cluster must read the same secret so that a token issued
     /// for one node is valid on all of them.
     pub secret_file: Option<PathBuf>,
+    /// With `nats`: how long a node holds a channel's message that arrived before an
+    /// earlier one (committed on another node) before letting the gap through (the
+    /// clients repair gaps); 200 ms by default (`docs/MULTINODE-NATS.md`).
+    pub cluster_reorder_window: Duration,
+    /// With `nats`: at most this many messages held per channel (beyond it, the oldest
+    /// gap is let through at once); 256 by default.
+    pub cluster_reorder_held: usize,
+    /// With `nats`: how often a node tells the others it is alive; a node not heard for
+    /// three intervals is gone, and its users' presence with it. 1 s by default.
+    pub cluster_heartbeat_interval: Duration,
 }
 
 impl ServerConfig {
@@ -147,6 +157,9 @@ impl ServerConfig {
             database: None,
             database_connections: 16,
             secret_file: None,
+            cluster_reorder_window: crate::cluster::reorder::DEFAULT_REORDER_WINDOW,
+            cluster_reorder_held: crate::cluster::reorder::DEFAULT_REORDER_HELD,
+            cluster_heartbeat_interval: crate::cluster::presence::DEFAULT_HEARTBEAT,
         }
     }
 

@@ -122,7 +122,8 @@ pub(crate) struct Shared {
     pub push: crate::push::queue::Pusher,
     /// The link to the other nodes (`--nats`; `None`: a single node).
     pub cluster: Option<crate::cluster::node::Cluster>,
-    order: Ordering,
+    /// The ordering locks (see the module documentation).
+    pub(crate) order: Ordering,
 }
 
 /// How long a busy writer's event wake-ups are coalesced at first (see [`Coalescer`]):
@@ -271,7 +272,11 @@ impl Shared {
         // Under the lane, so the after-events of one community are queued in commit order.
         self.hooks.after_domain(caller, op, &handled);
         self.hub.apply(&handled.membership);
-        self.hub.deliver(&handled.deliveries, from);
+        let lane_community = match scope {
+            Some(Scope::Community(community)) => Some(community),
+            _ => None,
+        };
+        self.deliver_in_order(lane_community, &handled.deliveries, from);
         self.hub.after_domain(&handled);
         self.update_member_lists(&handled);
         self.offer_pushes(&handled);
@@ -290,7 +295,7 @@ impl Shared {
         let _all = self.order.all(&scope);
         let _lane = lane.as_deref().map(lock_lane);
         self.hub.apply(&handled.membership);
-        self.hub.deliver(&handled.deliveries, None);
+        self.deliver_in_order(community, &handled.deliveries, None);
         self.hub.after_domain(handled);
         self.update_member_lists(handled);
     }

@@ -9,7 +9,13 @@
 //! (100 ms doubling to 2 s). While down, queued publications are dropped (the write path
 //! refuses writes while down; what was committed in the instant before is repaired by
 //! the clients' gap repair, see `docs/MULTINODE-NATS.md`).
+//!
+//! The outbox is bounded ([`OUTBOX_CAPACITY`] publications): a NATS server that stalls
+//! while the socket stays open (until the keep-alive declares the link down, ~4 s) cannot
+//! grow it without end. A publication that finds it full is dropped, counted and logged
+//! (at the first drop and at every power of two after).
 
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -26,6 +32,11 @@ const PING_EVERY: Duration = Duration::from_secs(2);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// The largest message accepted from the server.
 const MAX_PAYLOAD: usize = 64 * 1024 * 1024;
+/// The most publications queued for the link task.
+pub(crate) const OUTBOX_CAPACITY: usize = 8_192;
+
+/// A queued publication: subject and payload.
+type Publication = (String, Vec<u8>);
 
 /// Why a NATS address or connection failed.
 #[derive(Debug, thiserror::Error)]
@@ -56,8 +67,33 @@ pub(crate) struct Inbound {
 /// The handle to the link task: queue publications, watch the state.
 #[derive(Debug)]
 pub(crate) struct Link {
-    outbox: mpsc::UnboundedSender<(String, Vec<u8>)>,
+    outbox: Outbox,
     up: watch::Receiver<bool>,
+}
+
+/// The bounded queue of publications, counting what it dropped.
+#[derive(Debug)]
+struct Outbox {
+    queue: mpsc::Sender<Publication>,
+    dropped: AtomicU64,
+}
+
+impl Outbox {
+    /// Queues `item`; false (counted, logged) when the queue is full.
+    fn push(&self, item: Publication) -> bool {
+        match self.queue.try_send(item) {
+            Ok(()) => true,
+            // The task ended: the node is stopping.
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(mpsc::error::TrySendError::Full((subject, _))) => {
+                let dropped = self.dropped.fetch_add(1, AtomicOrdering::Relaxed) + 1;
+                if dropped.is_power_of_two() {
+                    tracing::warn!(%subject, dropped, "NATS outbox full; publication dropped");
+                }
+                false
+            }
+        }
+    }
 }
 
 impl Link {
@@ -69,15 +105,20 @@ impl Link {
         inbound: mpsc::UnboundedSender<Inbound>,
     ) -> Result<(Link, tokio::task::JoinHandle<()>), LinkError> {
         let addr = address_of(url)?;
-        let (outbox, queued) = mpsc::unbounded_channel();
+        let (queue, queued) = mpsc::channel(OUTBOX_CAPACITY);
         let (up_tx, up) = watch::channel(false);
         let task = tokio::spawn(run(addr, subjects, queued, inbound, up_tx));
+        let outbox = Outbox {
+            queue,
+            dropped: AtomicU64::new(0),
+        };
         Ok((Link { outbox, up }, task))
     }
 
-    /// Queues a publication (never blocks; dropped while the link is down).
+    /// Queues a publication (never blocks; dropped while the link is down, and when
+    /// [`OUTBOX_CAPACITY`] publications wait already).
     pub fn publish(&self, subject: String, payload: Vec<u8>) {
-        let _ = self.outbox.send((subject, payload));
+        self.outbox.push((subject, payload));
     }
 
     /// Whether the link is up now.
@@ -112,7 +153,7 @@ pub(crate) fn address_of(url: &str) -> Result<String, LinkError> {
 async fn run(
     addr: String,
     subjects: Vec<String>,
-    mut queued: mpsc::UnboundedReceiver<(String, Vec<u8>)>,
+    mut queued: mpsc::Receiver<Publication>,
     inbound: mpsc::UnboundedSender<Inbound>,
     up: watch::Sender<bool>,
 ) {
@@ -154,7 +195,7 @@ enum Read {
 async fn session(
     addr: &str,
     subjects: &[String],
-    queued: &mut mpsc::UnboundedReceiver<(String, Vec<u8>)>,
+    queued: &mut mpsc::Receiver<Publication>,
     inbound: &mpsc::UnboundedSender<Inbound>,
     up: &watch::Sender<bool>,
 ) -> Result<Ended, LinkError> {
@@ -307,5 +348,21 @@ mod tests {
             Some("localhost:4222".into())
         );
         assert!(address_of("nats://user:pw@host:1").is_err());
+    }
+
+    #[test]
+    fn a_full_outbox_drops_and_counts() {
+        let (queue, mut queued) = mpsc::channel(2);
+        let outbox = Outbox {
+            queue,
+            dropped: AtomicU64::new(0),
+        };
+        let item = || ("s".to_owned(), vec![1]);
+        assert!(outbox.push(item()) && outbox.push(item()));
+        assert!(!outbox.push(item()), "full");
+        assert_eq!(outbox.dropped.load(AtomicOrdering::Relaxed), 1);
+        assert!(queued.try_recv().is_ok());
+        assert!(outbox.push(item()), "room again");
+        assert_eq!(outbox.dropped.load(AtomicOrdering::Relaxed), 1);
     }
 }

@@ -5,6 +5,9 @@
 //!   backoff) whose up/down state `/healthz` and the write path watch.
 //! - [`wire`]: the subjects and the message of one commit ([`wire::WireCommit`]).
 //! - [`node`]: this node's side of the link ([`node::Cluster`], held by `Shared`).
+//! - [`presence`]: heartbeats and presence across nodes.
+//! - [`reorder`]: a channel's messages delivered in `seq` order whichever node
+//!   committed them.
 //!
 //! After a commit, `Shared::commit` hands the commit's membership changes and deliveries
 //! to [`node::Cluster::publish`] (under the community's ordering lane, so one node's commits of
@@ -16,6 +19,8 @@
 
 pub(crate) mod link;
 pub(crate) mod node;
+pub(crate) mod presence;
+pub(crate) mod reorder;
 pub(crate) mod wire;
 
 use std::sync::Arc;
@@ -35,6 +40,8 @@ pub(crate) async fn run_inbound(
     shared: Arc<Shared>,
     mut inbound: mpsc::UnboundedReceiver<Inbound>,
 ) {
+    let _timer = AbortOnDrop(tokio::spawn(reorder::run_timer(Arc::clone(&shared))));
+    let _presence = AbortOnDrop(tokio::spawn(presence::run(Arc::clone(&shared))));
     while let Some(message) = inbound.recv().await {
         let commit = match shared.cluster.as_ref().and_then(|c| c.accept(&message)) {
             Some(Remote::Commit(commit)) => commit,
@@ -47,6 +54,21 @@ pub(crate) async fn run_inbound(
                 shared
                     .hub
                     .typing(&typing.user_id, &key, audience, std::time::Instant::now());
+                continue;
+            }
+            Some(Remote::Presence(presence)) => {
+                presence::heard(&shared, &presence.node);
+                shared.hub.remote_presence(&presence.node, presence.looks);
+                continue;
+            }
+            Some(Remote::Voice(voice)) => {
+                presence::heard(&shared, &voice.node);
+                let node = voice.node.clone();
+                shared.hub.remote_voice(&node, voice.into_ops());
+                continue;
+            }
+            Some(Remote::Node(node)) => {
+                presence::heard(&shared, &node);
                 continue;
             }
             None => continue,
@@ -66,5 +88,14 @@ pub(crate) async fn run_inbound(
         if let Err(error) = applied {
             tracing::error!(%error, "remote commit not applied");
         }
+    }
+}
+
+/// Aborts a task when dropped (the helpers of [`run_inbound`] end with it).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -1,7 +1,12 @@
-//! This node's link to the others ([`Cluster`]): publishing its commits and typing, telling
-//! the other nodes' messages from its own echoes, and whether the link is up (writes are
-//! refused while it is down, [`cluster_down`]). `Shared` holds it; applying what arrives
+//! This node's link to the others ([`Cluster`]): publishing its commits, typing,
+//! presence and heartbeats, telling the other nodes' messages from its own echoes, which
+//! other nodes were heard when, and whether the link is up (writes are refused while it
+//! is down, [`cluster_down`]). `Shared` holds it; applying what arrives
 //! is `super::run_inbound`'s.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use community_protocol::{ApiError, CommunityId, ErrorCode, UserId};
 use community_server_domain::Handled;
@@ -9,8 +14,9 @@ use community_server_domain::routing::Audience;
 use tokio::sync::mpsc;
 
 use super::link::{Inbound, Link, LinkError};
-use super::wire::{self, WireCommit, WireTyping};
-use crate::hub::TypingKey;
+use super::reorder::Reorder;
+use super::wire::{self, WireCommit, WireNode, WirePresence, WireTyping, WireVoice};
+use crate::hub::{PresenceLook, TypingKey, VoiceOp};
 
 /// This node's link to the others.
 #[derive(Debug)]
@@ -19,6 +25,10 @@ pub(crate) struct Cluster {
     node: String,
     link: Link,
     task: tokio::task::JoinHandle<()>,
+    /// Per-channel `seq` order of this node's message deliveries.
+    reorder: Reorder,
+    /// The other nodes, and when each was last heard.
+    nodes: Mutex<HashMap<String, Instant>>,
 }
 
 impl Drop for Cluster {
@@ -36,15 +46,32 @@ impl Cluster {
             wire::COMMUNITY_WILDCARD.to_owned(),
             wire::GLOBAL_SUBJECT.to_owned(),
             wire::TYPING_SUBJECT.to_owned(),
+            wire::PRESENCE_SUBJECT.to_owned(),
+            wire::VOICE_SUBJECT.to_owned(),
+            wire::NODES_SUBJECT.to_owned(),
         ];
         let (link, task) = Link::start(url, subjects, inbound_tx)?;
         let node = uuid::Uuid::new_v4().simple().to_string();
-        Ok((Cluster { node, link, task }, inbound))
+        Ok((
+            Cluster {
+                node,
+                link,
+                task,
+                reorder: Reorder::default(),
+                nodes: Mutex::default(),
+            },
+            inbound,
+        ))
     }
 
     /// Whether the link is up (writes are refused while it is not).
     pub fn is_up(&self) -> bool {
         self.link.is_up()
+    }
+
+    /// The per-channel reorder state of this node's message deliveries.
+    pub fn reorder(&self) -> &Reorder {
+        &self.reorder
     }
 
     /// A receiver of the link's up/down state.
@@ -85,12 +112,80 @@ impl Cluster {
         }
     }
 
+    /// Publishes how users look from this node (in messages of at most
+    /// [`PRESENCE_BATCH`] looks; best effort).
+    pub fn publish_presence(&self, looks: &[PresenceLook]) {
+        for chunk in looks.chunks(PRESENCE_BATCH) {
+            let presence = WirePresence {
+                node: self.node.clone(),
+                looks: chunk.to_vec(),
+            };
+            match serde_json::to_vec(&presence) {
+                Ok(payload) => self
+                    .link
+                    .publish(wire::PRESENCE_SUBJECT.to_owned(), payload),
+                Err(error) => tracing::error!(%error, "presence not encoded; not published"),
+            }
+        }
+    }
+
+    /// Publishes seat changes made here, in order (in messages of at most
+    /// [`PRESENCE_BATCH`]; best effort).
+    pub fn publish_voice(&self, ops: &[VoiceOp]) {
+        for chunk in ops.chunks(PRESENCE_BATCH) {
+            match serde_json::to_vec(&WireVoice::new(&self.node, chunk)) {
+                Ok(payload) => self.link.publish(wire::VOICE_SUBJECT.to_owned(), payload),
+                Err(error) => tracing::error!(%error, "voice seats not encoded; not published"),
+            }
+        }
+    }
+
+    /// Publishes this node's heartbeat.
+    pub fn publish_heartbeat(&self) {
+        let beat = WireNode {
+            node: self.node.clone(),
+        };
+        match serde_json::to_vec(&beat) {
+            Ok(payload) => self.link.publish(wire::NODES_SUBJECT.to_owned(), payload),
+            Err(error) => tracing::error!(%error, "heartbeat not encoded; not published"),
+        }
+    }
+
+    /// Node `node` was heard at `now`: true when it is new (or was gone).
+    pub(super) fn heard(&self, node: &str, now: Instant) -> bool {
+        let mut nodes = self.nodes.lock().unwrap_or_else(PoisonError::into_inner);
+        nodes.insert(node.to_owned(), now).is_none()
+    }
+
+    /// The nodes not heard for `silence` by `now`: forgotten and returned.
+    pub(super) fn silent(&self, now: Instant, silence: Duration) -> Vec<String> {
+        let mut nodes = self.nodes.lock().unwrap_or_else(PoisonError::into_inner);
+        let gone: Vec<String> = nodes
+            .iter()
+            .filter(|(_, at)| now.saturating_duration_since(**at) > silence)
+            .map(|(node, _)| node.clone())
+            .collect();
+        for node in &gone {
+            nodes.remove(node);
+        }
+        gone
+    }
+
     /// Decodes a received message: `None` for this node's own and for what is not
     /// understood.
     pub(super) fn accept(&self, message: &Inbound) -> Option<Remote> {
         let decoded = if message.subject == wire::TYPING_SUBJECT {
             serde_json::from_slice::<WireTyping>(&message.payload)
                 .map(|t| (t.node.clone(), Remote::Typing(t)))
+        } else if message.subject == wire::PRESENCE_SUBJECT {
+            serde_json::from_slice::<WirePresence>(&message.payload)
+                .map(|p| (p.node.clone(), Remote::Presence(p)))
+        } else if message.subject == wire::VOICE_SUBJECT {
+            serde_json::from_slice::<WireVoice>(&message.payload)
+                .map(|v| (v.node.clone(), Remote::Voice(v)))
+        } else if message.subject == wire::NODES_SUBJECT {
+            serde_json::from_slice::<WireNode>(&message.payload)
+                .map(|n| (n.node.clone(), Remote::Node(n.node)))
         } else {
             serde_json::from_slice::<WireCommit>(&message.payload)
                 .map(|c| (c.node.clone(), Remote::Commit(c)))
@@ -112,7 +207,16 @@ pub(super) enum Remote {
     Commit(WireCommit),
     /// A typing indicator: straight to the hub's typing windows.
     Typing(WireTyping),
+    /// How users look on another node.
+    Presence(WirePresence),
+    /// Voice seats taken and left on another node.
+    Voice(WireVoice),
+    /// Another node's heartbeat.
+    Node(String),
 }
+
+/// Most presence looks (or seat changes) in one message.
+pub(crate) const PRESENCE_BATCH: usize = 256;
 
 /// The answer to a write while the link to the other nodes is down: the write would
 /// reach no session of another node (`cluster_unavailable`, retryable).

@@ -9,11 +9,15 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use community_protocol::{ChannelId, CommunityId, Event, Seq, TimestampMs, UserId};
+use community_protocol::{
+    ChannelId, CommunityId, Event, Seq, TimestampMs, UserId, VoiceParticipant,
+};
 use community_server_domain::routing::{
     Audience, ChannelViewers, Counting, Delivery, FocusedAudience, MembershipChange,
 };
 use serde::{Deserialize, Serialize};
+
+use crate::hub::{PresenceLook, VoiceOp};
 
 /// The subject prefix of community-scoped commits: `community.<id>.events`.
 const COMMUNITY_PREFIX: &str = "community.";
@@ -24,6 +28,12 @@ const COMMUNITY_SUFFIX: &str = ".events";
 pub(crate) const GLOBAL_SUBJECT: &str = "cluster.global";
 /// The subject of typing indicators (live, unordered, best effort).
 pub(crate) const TYPING_SUBJECT: &str = "cluster.typing";
+/// The subject of presence looks (`WirePresence`): every node takes every user's.
+pub(crate) const PRESENCE_SUBJECT: &str = "cluster.presence";
+/// The subject of voice seats taken and left (`WireVoice`).
+pub(crate) const VOICE_SUBJECT: &str = "cluster.voice";
+/// The subject of the nodes' heartbeats (`WireNode`).
+pub(crate) const NODES_SUBJECT: &str = "cluster.nodes";
 /// The wildcard every node subscribes to for community commits.
 pub(crate) const COMMUNITY_WILDCARD: &str = "community.*.events";
 
@@ -98,6 +108,88 @@ impl WireTyping {
     pub fn audience(&self) -> Audience {
         self.audience.clone().into_audience()
     }
+}
+
+/// How users look from one node's sessions (`cluster.presence`): sent when a look
+/// changes, and all connected users' when another node appears.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct WirePresence {
+    /// The node.
+    pub node: String,
+    /// The looks.
+    pub looks: Vec<PresenceLook>,
+}
+
+/// Voice seats taken and left on one node, in order (`cluster.voice`): sent as they
+/// change, and all the node's seats when another node appears.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct WireVoice {
+    /// The node.
+    pub node: String,
+    /// The changes, in order.
+    pub ops: Vec<WireVoiceOp>,
+}
+
+/// A [`VoiceOp`] on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum WireVoiceOp {
+    /// Seated (any other seat of the user's left).
+    Joined {
+        /// Who sits where, since when.
+        participant: VoiceParticipant,
+        /// Who sees that channel.
+        audience: WireAudience,
+    },
+    /// Left.
+    Left {
+        /// The seat left.
+        participant: VoiceParticipant,
+    },
+}
+
+impl WireVoice {
+    /// `ops` of `node`.
+    pub fn new(node: &str, ops: &[VoiceOp]) -> Self {
+        let ops = ops
+            .iter()
+            .map(|op| match op {
+                VoiceOp::Joined(participant, audience) => WireVoiceOp::Joined {
+                    participant: participant.clone(),
+                    audience: WireAudience::from_audience(audience, &participant.user_id),
+                },
+                VoiceOp::Left(participant) => WireVoiceOp::Left {
+                    participant: participant.clone(),
+                },
+            })
+            .collect();
+        Self {
+            node: node.to_owned(),
+            ops,
+        }
+    }
+
+    /// The changes as the hub takes them.
+    pub fn into_ops(self) -> Vec<VoiceOp> {
+        self.ops
+            .into_iter()
+            .map(|op| match op {
+                WireVoiceOp::Joined {
+                    participant,
+                    audience,
+                } => VoiceOp::Joined(participant, audience.into_audience()),
+                WireVoiceOp::Left { participant } => VoiceOp::Left(participant),
+            })
+            .collect()
+    }
+}
+
+/// A node's heartbeat (`cluster.nodes`): a node not heard for a few intervals is gone,
+/// its users' presence with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct WireNode {
+    /// The node.
+    pub node: String,
 }
 
 /// A [`MembershipChange`] on the wire.

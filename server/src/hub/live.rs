@@ -115,7 +115,7 @@ impl Hub {
         if entry.sessions.is_empty() {
             let before = index.live.presence.looks(user);
             index.live.presence.reset(user, wall_ms());
-            if let Some(left) = index.live.voice.leave(user) {
+            if let Some(left) = index.live.voice.leave_here(user) {
                 voice_left(index, &left);
             }
             let moved = Moved {
@@ -147,7 +147,7 @@ impl Hub {
             if !index.live.presence.settle(user, now, wall_ms()) {
                 return;
             }
-            if let Some(left) = index.live.voice.leave(user) {
+            if let Some(left) = index.live.voice.leave_here(user) {
                 voice_left(index, &left);
             }
             let moved = Moved {
@@ -184,6 +184,10 @@ impl Hub {
             let index = &mut *index;
             for change in &handled.membership {
                 let (user, community) = (&change.user_id, &change.community_id);
+                if index.users.contains_key(user) {
+                    // The other nodes learn the user's communities with their look.
+                    index.live.presence.note(user);
+                }
                 if !change.joined {
                     index.live.epoch += 1;
                     let keys: Vec<u64> = index

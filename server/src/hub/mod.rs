@@ -34,11 +34,14 @@ mod member_list;
 mod member_ops;
 pub(crate) mod outbox;
 mod people;
+mod people_remote;
 mod presence;
+mod presence_remote;
 pub(crate) mod session;
 mod typing;
 mod viewers;
 mod voice;
+mod voice_remote;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,9 +57,10 @@ pub(crate) use live_base::TypingKey;
 pub(crate) use live_base::{DEFAULT_PRESENCE_GRACE, LiveConfig};
 pub(crate) use member_list::{ListStep, Loaded};
 pub(crate) use outbox::{Ending, Goodbye, Outbox};
+pub(crate) use presence_remote::PresenceLook;
 pub(crate) use session::{Session, TAKE_BATCH, Taken};
 use viewers::ViewerSessions;
-pub(crate) use voice::JoinRefused;
+pub(crate) use voice::{JoinRefused, VoiceOp};
 
 #[derive(Default)]
 struct UserEntry {

@@ -154,19 +154,19 @@ pub(super) fn tell_moved(
     pushes
 }
 
-/// The members of `community` others see online (connected, not invisible), by user id.
+/// The members of `community` others see online (connected, not invisible, here or on
+/// another node), by user id.
 fn online_members<'a>(
-    presences: &Presences,
+    presences: &'a Presences,
     sessions_of: &'a SessionsOf,
     community: &CommunityId,
 ) -> Vec<&'a UserId> {
     let mut seen: HashSet<&UserId> = HashSet::new();
-    let Some(sessions) = sessions_of.get(community) else {
-        return Vec::new();
-    };
-    sessions
-        .values()
-        .map(|s| &s.user_id)
+    let here = sessions_of
+        .get(community)
+        .into_iter()
+        .flat_map(|sessions| sessions.values().map(|s| &s.user_id));
+    here.chain(presences.remote.members_of(community))
         .filter(|user| seen.insert(user) && presences.shown_online(user))
         .collect()
 }

@@ -12,14 +12,21 @@
 //! of the user exists (connected or lingering for resume); when the last one is gone they
 //! are reset (the next login starts `online` with no text), and only `last_seen_ms` stays
 //! (in memory, since the server started).
+//!
+//! With several nodes, others see the most online of this node's look and the other
+//! nodes' ([`super::presence_remote`]); a user's own sessions see this node's look while
+//! connected here. Local changes are noted for the cluster once it asks
+//! ([`Presences::note_changes`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use community_protocol::{CommunityId, Presence, PresenceStatus, TimestampMs, UserId};
+use tokio::sync::Notify;
 
 use super::Session;
+use super::presence_remote::{RemotePresences, most_online};
 
 /// What one user set and whether they are connected.
 #[derive(Debug, Clone, Default)]
@@ -51,34 +58,99 @@ pub(crate) struct Looks {
 #[derive(Default)]
 pub(crate) struct Presences {
     users: HashMap<UserId, UserPresence>,
+    /// The users connected to other nodes.
+    pub remote: RemotePresences,
+    /// Users whose local look changed since the cluster last took them (while noted).
+    changed: HashSet<UserId>,
+    /// Woken at each local change, once the cluster asked ([`Presences::note_changes`]).
+    noted: Option<Arc<Notify>>,
 }
 
 impl Presences {
     /// `user`'s status as others see it (`invisible` and not connected: `offline`),
     /// without building a whole presence (the member list reads it for every member).
     pub fn status_seen(&self, user: &UserId) -> PresenceStatus {
-        match self.users.get(user) {
-            Some(p) if p.shown_online() => p.status,
-            _ => PresenceStatus::Offline,
+        let local = self
+            .users
+            .get(user)
+            .filter(|p| p.shown_online())
+            .map(|p| (p.status, ""));
+        most_online(local, self.remote.best(user)).map_or(PresenceStatus::Offline, |l| l.0)
+    }
+
+    /// `user`'s presence as their own sessions (`own`) or anyone else sees it: the most
+    /// online of this node's and the other nodes' looks (own sessions connected here see
+    /// this node's look).
+    pub fn seen(&self, user: &UserId, own: bool) -> Presence {
+        let local = self.users.get(user);
+        if let Some(p) = local.filter(|p| own && p.connected) {
+            return Presence {
+                user_id: user.clone(),
+                status: p.status,
+                text: p.text.clone(),
+                last_seen_ms: None,
+            };
+        }
+        let shown = local
+            .filter(|p| p.shown_online())
+            .map(|p| (p.status, p.text.as_str()));
+        match most_online(shown, self.remote.best(user)) {
+            Some((status, text)) => Presence {
+                user_id: user.clone(),
+                status,
+                text: text.to_owned(),
+                last_seen_ms: None,
+            },
+            None => Presence {
+                user_id: user.clone(),
+                status: PresenceStatus::Offline,
+                text: String::new(),
+                last_seen_ms: local
+                    .and_then(|p| p.last_seen_ms)
+                    .max(self.remote.last_seen(user)),
+            },
         }
     }
 
-    /// `user`'s presence as their own sessions (`own`) or anyone else sees it.
-    pub fn seen(&self, user: &UserId, own: bool) -> Presence {
-        match self.users.get(user) {
-            Some(p) if p.connected && (own || p.status != PresenceStatus::Invisible) => Presence {
+    /// How `user` looks to others from this node's sessions alone, and whether one of
+    /// them is connected (what this node tells the others).
+    pub fn local_look(&self, user: &UserId) -> (bool, Presence) {
+        let found = self.users.get(user);
+        let presence = match found {
+            Some(p) if p.shown_online() => Presence {
                 user_id: user.clone(),
                 status: p.status,
                 text: p.text.clone(),
                 last_seen_ms: None,
             },
-            found => Presence {
+            _ => Presence {
                 user_id: user.clone(),
                 status: PresenceStatus::Offline,
                 text: String::new(),
                 last_seen_ms: found.and_then(|p| p.last_seen_ms),
             },
-        }
+        };
+        (found.is_some_and(|p| p.connected), presence)
+    }
+
+    /// From now on, notes the users whose local look changes and wakes the returned
+    /// notifier (the cluster takes them with [`Presences::take_changed`]).
+    pub fn note_changes(&mut self) -> Arc<Notify> {
+        Arc::clone(self.noted.get_or_insert_with(Arc::default))
+    }
+
+    /// The users whose local look changed since the last call.
+    pub fn take_changed(&mut self) -> Vec<UserId> {
+        self.changed.drain().collect()
+    }
+
+    /// The users connected here (and within their grace).
+    pub fn connected_here(&self) -> Vec<UserId> {
+        self.users
+            .iter()
+            .filter(|(_, p)| p.connected)
+            .map(|(user, _)| user.clone())
+            .collect()
     }
 
     /// Both looks of `user`.
@@ -89,9 +161,11 @@ impl Presences {
         }
     }
 
-    /// Whether others see `user` online (connected and not invisible).
+    /// Whether others see `user` online (connected and not invisible, here or on
+    /// another node).
     pub fn shown_online(&self, user: &UserId) -> bool {
         self.users.get(user).is_some_and(UserPresence::shown_online)
+            || self.remote.best(user).is_some()
     }
 
     /// Changes `user`'s record; `last_seen_ms` becomes `now_ms` when others stop seeing
@@ -107,6 +181,16 @@ impl Presences {
         change(record);
         if was_shown && !record.shown_online() {
             record.last_seen_ms = Some(now_ms);
+        }
+        self.note(user);
+    }
+
+    /// Notes `user` for the cluster (their look or their communities changed here),
+    /// once the cluster asked ([`Presences::note_changes`]).
+    pub fn note(&mut self, user: &UserId) {
+        if let Some(noted) = &self.noted {
+            self.changed.insert(user.clone());
+            noted.notify_one();
         }
     }
 

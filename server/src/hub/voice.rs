@@ -13,9 +13,16 @@
 //! last session detached and not back within the presence grace, or gone), when they
 //! leave or are removed from the community, lose sight of a private channel, or the
 //! channel is deleted (`super::live`, after the domain's change).
+//!
+//! With several nodes, a seat belongs to the node where it was taken (`Seat::node`,
+//! `None`: this one). Once the cluster asks ([`VoiceRooms::note_to`]), the seats taken and
+//! left here are noted in order ([`VoiceOp`]) for the other nodes, which keep them beside
+//! their own (`super::voice_remote`); going offline here leaves only a seat taken here.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+
+use tokio::sync::Notify;
 
 use community_protocol::{
     ApiError, ChannelId, CommunityId, ErrorCode, Event, Response, UserId, VoiceParticipant, codec,
@@ -29,7 +36,22 @@ use super::{Hub, Index, for_each_session};
 struct Seat {
     participant: VoiceParticipant,
     audience: Audience,
+    /// The node where it was taken (`None`: this one).
+    node: Option<String>,
 }
+
+/// A seat taken or left here, for the other nodes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum VoiceOp {
+    /// Seated (any other seat of the user's left).
+    Joined(VoiceParticipant, Audience),
+    /// Left.
+    Left(VoiceParticipant),
+}
+
+/// Most seat changes noted for the other nodes before the cluster takes them (beyond,
+/// the oldest are dropped; the next snapshot repairs).
+const NOTED_OPS: usize = 16_384;
 
 /// A seat that was left: who is told.
 #[derive(Debug, PartialEq)]
@@ -55,11 +77,100 @@ pub(crate) struct VoiceRooms {
     seats: HashMap<UserId, Seat>,
     /// Per community, per channel: who sits there, in join order.
     rooms: HashMap<CommunityId, BTreeMap<ChannelId, Vec<UserId>>>,
+    /// Seat changes made here, for the other nodes (while noted).
+    ops: Vec<VoiceOp>,
+    /// Woken at each noted change, once the cluster asked.
+    noted: Option<Arc<Notify>>,
 }
 
 impl VoiceRooms {
-    /// Seats `participant` (whose channel `audience` sees), leaving any other seat.
-    pub fn join(&mut self, participant: VoiceParticipant, audience: Audience) -> Joined {
+    /// From now on, notes the seats taken and left here and wakes `wake`.
+    pub fn note_to(&mut self, wake: Arc<Notify>) {
+        self.noted = Some(wake);
+    }
+
+    /// The seat changes noted since the last call, in order.
+    pub fn take_ops(&mut self) -> Vec<VoiceOp> {
+        std::mem::take(&mut self.ops)
+    }
+
+    fn note(&mut self, op: VoiceOp) {
+        if let Some(wake) = &self.noted {
+            if self.ops.len() >= NOTED_OPS {
+                self.ops.remove(0);
+            }
+            self.ops.push(op);
+            wake.notify_one();
+        }
+    }
+
+    /// A seat taken here (see [`VoiceRooms::join`]), noted for the other nodes.
+    pub fn join_here(&mut self, participant: VoiceParticipant, audience: Audience) -> Joined {
+        let joined = self.join(participant.clone(), audience.clone(), None);
+        if matches!(joined, Joined::Seated(_)) {
+            self.note(VoiceOp::Joined(participant, audience));
+        }
+        joined
+    }
+
+    /// `user` leaves a seat taken here (going offline here), noted for the other nodes;
+    /// a seat taken on another node stays.
+    pub fn leave_here(&mut self, user: &UserId) -> Option<Left> {
+        if self.seats.get(user)?.node.is_some() {
+            return None;
+        }
+        let left = self.leave(user)?;
+        self.note(VoiceOp::Left(left.participant.clone()));
+        Some(left)
+    }
+
+    /// `user` asked to leave their seat (wherever it was taken), noted for the other
+    /// nodes.
+    pub fn leave_asked(&mut self, user: &UserId) -> Option<Left> {
+        let left = self.leave(user)?;
+        self.note(VoiceOp::Left(left.participant.clone()));
+        Some(left)
+    }
+
+    /// The seats taken here (for a node that just appeared).
+    pub fn seats_here(&self) -> Vec<VoiceOp> {
+        self.seats
+            .values()
+            .filter(|seat| seat.node.is_none())
+            .map(|seat| VoiceOp::Joined(seat.participant.clone(), seat.audience.clone()))
+            .collect()
+    }
+
+    /// Another node says this seat was left: it goes if it is still the user's seat
+    /// (same channel, same join time), wherever it was taken.
+    pub fn leave_seat(&mut self, participant: &VoiceParticipant) -> Option<Left> {
+        let seat = self.seats.get(&participant.user_id)?;
+        if seat.participant == *participant {
+            self.leave(&participant.user_id)
+        } else {
+            None
+        }
+    }
+
+    /// `node` fell silent: the seats it gave go.
+    pub fn leave_node(&mut self, node: &str) -> Vec<Left> {
+        let users: Vec<UserId> = self
+            .seats
+            .iter()
+            .filter(|(_, seat)| seat.node.as_deref() == Some(node))
+            .map(|(user, _)| user.clone())
+            .collect();
+        users.iter().filter_map(|user| self.leave(user)).collect()
+    }
+
+    /// Seats `participant` (whose channel `audience` sees; taken on `node`, `None`: here),
+    /// leaving any other seat.
+    pub fn join(
+        &mut self,
+        participant: VoiceParticipant,
+        audience: Audience,
+        node: Option<String>,
+    ) -> Joined {
         if let Some(seat) = self.seats.get(&participant.user_id)
             && seat.participant.community_id == participant.community_id
             && seat.participant.channel_id == participant.channel_id
@@ -78,6 +189,7 @@ impl VoiceRooms {
             Seat {
                 participant,
                 audience,
+                node,
             },
         );
         Joined::Seated(left)
@@ -211,7 +323,11 @@ impl Hub {
             user_id: user.clone(),
             joined_at_ms: wall_ms(),
         };
-        match index.live.voice.join(participant.clone(), audience.clone()) {
+        match index
+            .live
+            .voice
+            .join_here(participant.clone(), audience.clone())
+        {
             Joined::Already => {}
             Joined::Seated(left) => {
                 if let Some(left) = left {
@@ -227,7 +343,7 @@ impl Hub {
     pub fn leave_voice(&self, user: &UserId) {
         let mut index = self.lock();
         let index = &mut *index;
-        if let Some(left) = index.live.voice.leave(user) {
+        if let Some(left) = index.live.voice.leave_asked(user) {
             voice_left(index, &left);
         }
     }
@@ -283,7 +399,7 @@ pub(super) fn voice_left(index: &mut Index, left: &Left) {
 }
 
 /// Pushes `event` (encoded once) to every online session of `audience`.
-fn announce(index: &mut Index, audience: &Audience, event: &Event) {
+pub(super) fn announce(index: &mut Index, audience: &Audience, event: &Event) {
     let body: Arc<str> = match codec::encode_event(event) {
         Ok(text) => Arc::from(text),
         Err(error) => {
@@ -321,17 +437,20 @@ mod tests {
     fn one_seat_per_user_in_join_order() {
         let mut rooms = VoiceRooms::default();
         assert_eq!(
-            rooms.join(seat("a", "v1", 1), everyone()),
+            rooms.join(seat("a", "v1", 1), everyone(), None),
             Joined::Seated(None)
         );
         assert_eq!(
-            rooms.join(seat("b", "v1", 2), everyone()),
+            rooms.join(seat("b", "v1", 2), everyone(), None),
             Joined::Seated(None)
         );
-        assert_eq!(rooms.join(seat("a", "v1", 3), everyone()), Joined::Already);
+        assert_eq!(
+            rooms.join(seat("a", "v1", 3), everyone(), None),
+            Joined::Already
+        );
         assert_eq!(users(&rooms.list(&"c".into(), &"v1".into())), ["a", "b"]);
         // Moving: the old seat is left first.
-        let Joined::Seated(Some(left)) = rooms.join(seat("a", "v2", 4), everyone()) else {
+        let Joined::Seated(Some(left)) = rooms.join(seat("a", "v2", 4), everyone(), None) else {
             panic!("a moved");
         };
         assert_eq!(left.participant, seat("a", "v1", 1));
@@ -351,10 +470,34 @@ mod tests {
         );
         assert!(rooms.leave_in(&"a".into(), &"d".into(), None).is_none());
         assert!(rooms.leave_in(&"a".into(), &"c".into(), None).is_some());
-        rooms.join(seat("c", "v1", 5), everyone());
+        rooms.join(seat("c", "v1", 5), everyone(), None);
         let cleared = rooms.clear_channel(&"c".into(), &"v1".into());
         assert_eq!(cleared.len(), 2);
         assert!(rooms.leave(&"b".into()).is_none());
+        assert!(rooms.rooms.is_empty() && rooms.seats.is_empty());
+    }
+
+    #[test]
+    fn seats_of_other_nodes_stay_theirs() {
+        let mut rooms = VoiceRooms::default();
+        let wake = Arc::new(Notify::new());
+        rooms.note_to(Arc::clone(&wake));
+        rooms.join_here(seat("a", "v1", 1), everyone());
+        rooms.join(seat("b", "v1", 2), everyone(), Some("n2".into()));
+        assert_eq!(
+            rooms.take_ops(),
+            [VoiceOp::Joined(seat("a", "v1", 1), everyone())],
+            "only seats taken here are noted"
+        );
+        assert_eq!(rooms.seats_here().len(), 1);
+        // Going offline here leaves only a seat taken here.
+        assert!(rooms.leave_here(&"b".into()).is_none());
+        assert!(rooms.leave_here(&"a".into()).is_some());
+        assert_eq!(rooms.take_ops(), [VoiceOp::Left(seat("a", "v1", 1))]);
+        // A stale leave (another seat of the user's) changes nothing.
+        assert!(rooms.leave_seat(&seat("b", "v1", 9)).is_none());
+        rooms.join(seat("c", "v2", 3), everyone(), Some("n2".into()));
+        assert_eq!(rooms.leave_node("n2").len(), 2);
         assert!(rooms.rooms.is_empty() && rooms.seats.is_empty());
     }
 }

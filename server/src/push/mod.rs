@@ -6,7 +6,8 @@
 //! into a bounded queue, nothing awaited), so a push never delays an acknowledgement or
 //! another request. One worker task takes the queue in order: the domain's candidates on a
 //! blocking thread (`Domain::push_candidates`), the users with an attached session
-//! dropped (the hub), their tokens and badges read (`Domain::push_recipients`), then one
+//! dropped (the hub; with several nodes, also those connected to another node, as the
+//! cross-node presence says), their tokens and badges read (`Domain::push_recipients`), then one
 //! delivery task per recipient ([`deliver`]), with retries on the configured delays.
 //!
 //! Memory is bounded: at most [`queue::QUEUE_CAPACITY`] messages wait, and at most
@@ -138,7 +139,10 @@ async fn prepare(shared: Arc<Shared>, job: Job) -> Result<Vec<deliver::Push>, Pu
     let (offline, mentioned): (Vec<UserId>, Vec<bool>) = candidates
         .targets
         .iter()
-        .filter(|target| !shared.hub.is_attached(&target.user_id))
+        .filter(|target| {
+            !shared.hub.is_attached(&target.user_id)
+                && !shared.hub.connected_elsewhere(&target.user_id)
+        })
         .map(|target| (target.user_id.clone(), target.mentioned))
         .unzip();
     if offline.is_empty() {
