@@ -1,24 +1,27 @@
 //! The HTTP surface: `GET /healthz`, the WebSocket endpoint `GET /ws` and the admin API
 //! (`/admin/v1/…`, see `crate::admin`), on one port.
 //!
-//! WebSocket buffers are configured small (see `ServerConfig::ws_read_buffer_bytes` and
-//! `ws_write_buffer_bytes`) so that an idle connection costs a few KiB instead of
-//! tungstenite's default 2 × 128 KiB.
+//! The WebSocket upgrade is checked and answered here (`crate::ws::handshake`); the
+//! upgraded TCP stream is then served by the server's own WebSocket (`crate::ws`), which
+//! holds no buffer while a connection is idle.
 
 use std::sync::Arc;
 
 use axum::Extension;
 use axum::Router;
-use axum::extract::State;
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
 
 use crate::admin::{self, AdminKey};
 use crate::connection;
 use crate::shared::{RunState, Shared};
 use crate::sockets::Accepted;
+use crate::ws::{WebSocket, handshake};
 
 /// The server's routes.
 pub(crate) fn router(shared: Arc<Shared>, admin_key: Arc<AdminKey>) -> Router {
@@ -43,20 +46,52 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> (StatusCode, &'static str
     }
 }
 
+/// `GET /ws`: checks the upgrade request, answers `101 Switching Protocols` and serves
+/// the upgraded connection in a task of its own (which keeps `accepted` until it ends).
 async fn upgrade(
     State(shared): State<Arc<Shared>>,
     Extension(accepted): Extension<Accepted>,
-    ws: WebSocketUpgrade,
+    mut request: Request,
 ) -> Response {
     if shared.run_state() != RunState::Running {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
     }
+    let key = match handshake::check(request.method(), request.headers()) {
+        Ok(key) => key,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let Some(on_upgrade) = request.extensions_mut().remove::<OnUpgrade>() else {
+        return handshake::Refusal::NotUpgradable.into_response();
+    };
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                if let Some(socket) = websocket(upgraded, &shared) {
+                    connection::serve(socket, shared, accepted).await;
+                }
+            }
+            Err(error) => tracing::debug!(%error, "WebSocket upgrade failed"),
+        }
+    });
+    handshake::switching(&key)
+}
+
+/// The server's WebSocket over an upgraded connection: its TCP stream, taken back from
+/// hyper with what the client sent after its request (if anything).
+fn websocket(upgraded: Upgraded, shared: &Shared) -> Option<WebSocket> {
+    let parts = match upgraded.downcast::<TokioIo<TcpStream>>() {
+        Ok(parts) => parts,
+        Err(_) => {
+            tracing::warn!("upgraded connection is not a TCP stream; closing");
+            return None;
+        }
+    };
     let config = &shared.config;
-    let hard_limit = config.ws_hard_limit_bytes();
-    ws.read_buffer_size(config.ws_read_buffer_bytes)
-        .write_buffer_size(config.ws_write_buffer_bytes)
-        .max_message_size(hard_limit)
-        .max_frame_size(hard_limit)
-        .on_failed_upgrade(|error| tracing::debug!(%error, "WebSocket upgrade failed"))
-        .on_upgrade(move |socket| connection::serve(socket, shared, accepted))
+    Some(WebSocket::new(
+        parts.io.into_inner(),
+        &parts.read_buf,
+        config.ws_hard_limit_bytes(),
+        config.ws_read_buffer_bytes,
+        config.ws_write_buffer_bytes,
+    ))
 }
