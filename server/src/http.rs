@@ -13,15 +13,13 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use hyper::upgrade::{OnUpgrade, Upgraded};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
+use hyper::upgrade::OnUpgrade;
 
 use crate::admin::{self, AdminKey};
 use crate::connection;
 use crate::shared::{RunState, Shared};
 use crate::sockets::Accepted;
-use crate::ws::{WebSocket, handshake};
+use crate::ws::handshake;
 
 /// The server's routes.
 pub(crate) fn router(shared: Arc<Shared>, admin_key: Arc<AdminKey>) -> Router {
@@ -63,35 +61,6 @@ async fn upgrade(
     let Some(on_upgrade) = request.extensions_mut().remove::<OnUpgrade>() else {
         return handshake::Refusal::NotUpgradable.into_response();
     };
-    tokio::spawn(async move {
-        match on_upgrade.await {
-            Ok(upgraded) => {
-                if let Some(socket) = websocket(upgraded, &shared) {
-                    connection::serve(socket, shared, accepted).await;
-                }
-            }
-            Err(error) => tracing::debug!(%error, "WebSocket upgrade failed"),
-        }
-    });
+    tokio::spawn(connection::serve(on_upgrade, shared, accepted));
     handshake::switching(&key)
-}
-
-/// The server's WebSocket over an upgraded connection: its TCP stream, taken back from
-/// hyper with what the client sent after its request (if anything).
-fn websocket(upgraded: Upgraded, shared: &Shared) -> Option<WebSocket> {
-    let parts = match upgraded.downcast::<TokioIo<TcpStream>>() {
-        Ok(parts) => parts,
-        Err(_) => {
-            tracing::warn!("upgraded connection is not a TCP stream; closing");
-            return None;
-        }
-    };
-    let config = &shared.config;
-    Some(WebSocket::new(
-        parts.io.into_inner(),
-        &parts.read_buf,
-        config.ws_hard_limit_bytes(),
-        config.ws_read_buffer_bytes,
-        config.ws_write_buffer_bytes,
-    ))
 }

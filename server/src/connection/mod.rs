@@ -26,6 +26,7 @@ use std::time::Duration;
 use community_protocol::GoodbyeReason;
 use futures_util::FutureExt;
 use futures_util::future::Fuse;
+use hyper::upgrade::OnUpgrade;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -40,16 +41,6 @@ use writer::{Round, Writer};
 /// The longest silence ever waited for (a bound on configured heartbeat intervals).
 const MAX_SILENCE: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// Serves one upgraded WebSocket until it ends; `accepted` (its place under the connection
-/// cap) is held until then.
-pub(crate) async fn serve(socket: WebSocket, shared: Arc<Shared>, accepted: Accepted) {
-    let id = shared.hub.next_key();
-    let span = tracing::info_span!("connection", id);
-    serve_inner(socket, shared, id, accepted)
-        .instrument(span)
-        .await;
-}
-
 /// How a connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum End {
@@ -62,7 +53,23 @@ enum End {
     Killed,
 }
 
-async fn serve_inner(mut socket: WebSocket, shared: Arc<Shared>, id: u64, accepted: Accepted) {
+/// Serves one WebSocket once hyper has upgraded its connection, until it ends;
+/// `accepted` (its place under the connection cap) is held until then.
+///
+/// One flat future for the connection's whole life (its task's size is what an idle
+/// connection costs): nothing big is passed by value from one async function to another.
+pub(crate) async fn serve(on_upgrade: OnUpgrade, shared: Arc<Shared>, accepted: Accepted) {
+    let upgraded = match on_upgrade.await {
+        Ok(upgraded) => upgraded,
+        Err(error) => {
+            tracing::debug!(%error, "WebSocket upgrade failed");
+            return;
+        }
+    };
+    let Some(mut socket) = WebSocket::from_upgraded(upgraded, &shared.config) else {
+        return;
+    };
+    let id = shared.hub.next_key();
     let _live = shared.connections.enter();
     let hello_deadline = accepted.deadline(shared.config.handshake_timeout);
     let outbox = Arc::new(
@@ -76,14 +83,17 @@ async fn serve_inner(mut socket: WebSocket, shared: Arc<Shared>, id: u64, accept
         hello_deadline,
     };
     let mut writer = Writer::new(outbox, shared.config.write_timeout);
-    tracing::debug!("connected");
-    let end = drive(&mut socket, &mut reader, &mut writer, &shared).await;
+    tracing::debug!(connection = id, "connected");
+    let span = tracing::info_span!("connection", id);
+    let end = drive(&mut socket, &mut reader, &mut writer, &shared)
+        .instrument(span)
+        .await;
     if let Phase::LoggedIn { session, .. } = reader.phase
         && let End::Closed { silent } = end
     {
         release(&shared, session, id, silent);
     }
-    tracing::debug!("disconnected");
+    tracing::debug!(connection = id, "disconnected");
     drop(accepted);
 }
 
@@ -162,17 +172,28 @@ async fn drive(
                 }
                 continue;
             }
-            Wake::Write => match write(socket, writer, &mut stop, shared, &mut draining).await {
-                Ok(Round::Written) => continue,
-                Ok(Round::Ended | Round::Failed) => return End::Closed { silent: false },
-                Err(killed) => return killed,
-            },
+            Wake::Write => {
+                match Box::pin(write(socket, writer, &mut stop, shared, &mut draining)).await {
+                    Ok(Round::Written) => continue,
+                    Ok(Round::Ended | Round::Failed) => return End::Closed { silent: false },
+                    Err(killed) => return killed,
+                }
+            }
             Wake::Read(Incoming::Gone) => break Ending::Close,
             Wake::Read(Incoming::Message(message)) => message,
             Wake::Read(Incoming::Invalid(error)) => {
                 // Handled like a message: its answer may wait for room in the outbox.
                 let handling = Box::pin(reader.on_read_error(error));
-                match handle(handling, socket, writer, &mut stop, shared, &mut draining).await {
+                match Box::pin(handle(
+                    handling,
+                    socket,
+                    writer,
+                    &mut stop,
+                    shared,
+                    &mut draining,
+                ))
+                .await
+                {
                     Ok(Some(Step::End(goodbye))) => break 'reading Ending::Goodbye(goodbye),
                     Ok(Some(Step::Continue)) => break 'reading Ending::Close,
                     Ok(None) => return End::Closed { silent: false },
@@ -183,7 +204,11 @@ async fn drive(
         idle = Instant::now() + silence;
         let handling = match message {
             Message::Ping(payload) => {
-                let pong = tokio::time::timeout(shared.config.write_timeout, socket.pong(&payload));
+                // Boxed, like every write: an idle connection does not carry it inline.
+                let pong = Box::pin(tokio::time::timeout(
+                    shared.config.write_timeout,
+                    socket.pong(&payload),
+                ));
                 if !matches!(pong.await, Ok(Ok(()))) {
                     return End::Closed { silent: false };
                 }
@@ -195,7 +220,16 @@ async fn drive(
             // connection should not carry it inline (see docs/BENCHMARKS.md).
             message => Box::pin(reader.on_message(message)),
         };
-        match handle(handling, socket, writer, &mut stop, shared, &mut draining).await {
+        match Box::pin(handle(
+            handling,
+            socket,
+            writer,
+            &mut stop,
+            shared,
+            &mut draining,
+        ))
+        .await
+        {
             Ok(Some(Step::Continue)) => {}
             Ok(Some(Step::End(goodbye))) => break Ending::Goodbye(goodbye),
             Ok(None) => return End::Closed { silent: false },
@@ -210,7 +244,7 @@ async fn drive(
     // The ending goes after what is queued; a round may need a few turns (events are
     // taken a bounded batch at a time).
     loop {
-        match write(socket, writer, &mut stop, shared, &mut draining).await {
+        match Box::pin(write(socket, writer, &mut stop, shared, &mut draining)).await {
             Ok(Round::Written) => {}
             Ok(Round::Ended | Round::Failed) => return End::Closed { silent },
             Err(killed) => return killed,
@@ -266,7 +300,7 @@ async fn handle(
                 }
             }
             step = &mut handling => return Ok(Some(step)),
-            _ = outbox.woken() => match write(socket, writer, stop, shared, draining).await? {
+            _ = outbox.woken() => match Box::pin(write(socket, writer, stop, shared, draining)).await? {
                 Round::Written => {}
                 Round::Ended | Round::Failed => return Ok(None),
             },
@@ -275,6 +309,8 @@ async fn handle(
 }
 
 /// One write round (see [`Writer::round`]), abandoned if the server is killed meanwhile.
+/// Callers box it: the write future is large and lives only while writing, so an idle
+/// connection does not carry it inline.
 async fn write(
     socket: &mut WebSocket,
     writer: &mut Writer,
@@ -282,9 +318,8 @@ async fn write(
     shared: &Shared,
     draining: &mut bool,
 ) -> Result<Round, End> {
-    // Boxed: the write future is large and lives only while writing, so an idle
-    // connection does not carry it inline.
-    let mut round = Box::pin(writer.round(socket));
+    let round = writer.round(socket);
+    tokio::pin!(round);
     loop {
         tokio::select! {
             biased;

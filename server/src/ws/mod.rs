@@ -18,10 +18,16 @@ pub(crate) mod codec;
 pub(crate) mod frame;
 pub(crate) mod handshake;
 
+use std::future::Future;
 use std::io::{self, IoSlice};
+use std::task::{Context, Poll};
 
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+
+use crate::config::ServerConfig;
 
 pub(crate) use codec::{Message, ReadError};
 
@@ -74,12 +80,19 @@ impl WebSocket {
         }
     }
 
-    /// The next message, waiting for the client as long as needed. Cancel safe: the only
-    /// wait is for readability, and bytes read are kept by the decoder.
-    pub async fn next(&mut self) -> Incoming {
+    /// The next message, waiting for the client as long as needed. Cancel safe: bytes
+    /// read are kept by the decoder. A small future: the wait for readability registers
+    /// only the task's waker with the socket (see [`WebSocket::poll_next`]).
+    pub fn next(&mut self) -> impl Future<Output = Incoming> + '_ {
+        std::future::poll_fn(move |cx| self.poll_next(cx))
+    }
+
+    /// Polls for the next message: decodes what was read, else reads what the socket has,
+    /// else registers `cx`'s waker for readability.
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Incoming> {
         loop {
             if self.done {
-                return Incoming::Gone;
+                return Poll::Ready(Incoming::Gone);
             }
             match self.decoder.decode() {
                 Ok(Some(message)) => {
@@ -88,22 +101,27 @@ impl WebSocket {
                         self.client_closed = Some(code);
                         self.done = true;
                     }
-                    return Incoming::Message(message);
+                    return Poll::Ready(Incoming::Message(message));
                 }
                 Ok(None) => self.decoder.release(self.read_bytes),
                 Err(error) => {
                     self.done = true;
-                    return Incoming::Invalid(error);
+                    return Poll::Ready(Incoming::Invalid(error));
                 }
             }
-            if let Err(error) = self.io.readable().await {
-                tracing::debug!(%error, "socket failed");
-                self.done = true;
-                continue;
+            match self.io.poll_read_ready(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(error)) => {
+                    tracing::debug!(%error, "socket failed");
+                    self.done = true;
+                    continue;
+                }
+                Poll::Ready(Ok(())) => {}
             }
             match self.read_some() {
                 Ok(0) => self.done = true,
                 Ok(_) => {}
+                // Readiness was cleared: the next poll registers the waker again.
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
                 Err(error) => {
                     tracing::debug!(%error, "read failed");
@@ -111,6 +129,26 @@ impl WebSocket {
                 }
             }
         }
+    }
+
+    /// A WebSocket over a connection hyper upgraded: its TCP stream, taken back from hyper
+    /// with what the client sent after its request (if anything); `None` when the
+    /// connection is not a TCP stream (never, with the server's listener).
+    pub fn from_upgraded(upgraded: Upgraded, config: &ServerConfig) -> Option<Self> {
+        let parts = match upgraded.downcast::<TokioIo<TcpStream>>() {
+            Ok(parts) => parts,
+            Err(_) => {
+                tracing::warn!("upgraded connection is not a TCP stream; closing");
+                return None;
+            }
+        };
+        Some(Self::new(
+            parts.io.into_inner(),
+            &parts.read_buf,
+            config.ws_hard_limit_bytes(),
+            config.ws_read_buffer_bytes,
+            config.ws_write_buffer_bytes,
+        ))
     }
 
     /// Reads what the socket has, without waiting, into the decoder's buffer (allocated
