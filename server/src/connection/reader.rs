@@ -1,5 +1,5 @@
-//! Reads one connection's frames and handles them in order: `hello`, then `login`, then
-//! requests, with heartbeats throughout.
+//! Handles one connection's frames in order (the connection's task reads them): `hello`,
+//! then `login`, then requests, with heartbeats throughout.
 //!
 //! Bad input never ends the server and rarely the connection: every frame that cannot be
 //! decoded is answered (as the request's response when its id could be read, else as an
@@ -166,6 +166,7 @@ impl Reader {
         })
     }
 
+    /// Handles one text frame: decodes it and acts on it in the connection's phase.
     async fn on_text(&mut self, text: &str) -> Step {
         let frame = match codec::decode_client(text, self.shared.config.max_frame_bytes) {
             Ok(frame) => frame,
@@ -247,6 +248,7 @@ impl Reader {
         }
     }
 
+    /// Handles one request: the transport's own (login, refresh, logout) or the domain's.
     async fn on_request(&mut self, id: u64, request: Request) -> Step {
         let (session, request) = match (&mut self.phase, request) {
             (Phase::Ready, Request::Login(params)) => {

@@ -88,6 +88,8 @@ impl Writer {
     }
 }
 
+/// Adds the outbox's frames, then the session's unsent events (a bounded number of
+/// batches), to `batch`.
 async fn write_batch(
     batch: &mut Batch<'_>,
     outbox: &Outbox,

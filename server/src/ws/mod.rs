@@ -45,7 +45,9 @@ pub(crate) enum Incoming {
 /// One server-side WebSocket over an upgraded TCP stream. See the module documentation.
 #[derive(Debug)]
 pub(crate) struct WebSocket {
+    /// The upgraded TCP stream.
     io: TcpStream,
+    /// What was read and not decoded yet, and the message being reassembled.
     decoder: codec::Decoder,
     /// Bytes asked of the socket at once (more when a large frame is known to follow).
     read_bytes: usize,
@@ -202,7 +204,9 @@ impl WebSocket {
 /// holds the socket's `write_bytes`, and at [`Batch::flush`], which releases it. A
 /// payload of `write_bytes` or more is written from where it is, after what is gathered.
 pub(crate) struct Batch<'a> {
+    /// Where the frames go.
     socket: &'a mut WebSocket,
+    /// Frames gathered and not written yet.
     buffer: Vec<u8>,
 }
 
