@@ -60,10 +60,13 @@ pub struct ServerConfig {
     /// oldest with `goodbye{session_replaced}` (so reconnect loops cannot pile up
     /// sessions, each with its resume buffer and its share of every fan-out).
     pub max_sessions_per_user: usize,
-    /// Read buffer of each WebSocket, in bytes (tungstenite's default is 128 KiB).
+    /// Bytes a WebSocket asks of its socket at once (more when a large frame is known to
+    /// follow). The read buffer exists only while bytes are being read and decoded, or
+    /// while a frame is incomplete: an idle connection holds none.
     pub ws_read_buffer_bytes: usize,
-    /// Bytes buffered before a WebSocket write reaches the socket (every batch is flushed
-    /// anyway); small, so that idle connections stay cheap.
+    /// Frames written together are gathered into one buffer of up to this many bytes
+    /// before it reaches the socket (a payload this large or larger is written from where
+    /// it is); the buffer is released after each batch, so an idle connection holds none.
     pub ws_write_buffer_bytes: usize,
     /// A write to a client that makes no progress for this long (the client stopped
     /// reading) ends the connection.

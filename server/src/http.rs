@@ -1,24 +1,25 @@
 //! The HTTP surface: `GET /healthz`, the WebSocket endpoint `GET /ws` and the admin API
 //! (`/admin/v1/…`, see `crate::admin`), on one port.
 //!
-//! WebSocket buffers are configured small (see `ServerConfig::ws_read_buffer_bytes` and
-//! `ws_write_buffer_bytes`) so that an idle connection costs a few KiB instead of
-//! tungstenite's default 2 × 128 KiB.
+//! The WebSocket upgrade is checked and answered here (`crate::ws::handshake`); the
+//! upgraded TCP stream is then served by the server's own WebSocket (`crate::ws`), which
+//! holds no buffer while a connection is idle.
 
 use std::sync::Arc;
 
 use axum::Extension;
 use axum::Router;
-use axum::extract::State;
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hyper::upgrade::OnUpgrade;
 
 use crate::admin::{self, AdminKey};
 use crate::connection;
 use crate::shared::{RunState, Shared};
 use crate::sockets::Accepted;
+use crate::ws::handshake;
 
 /// The server's routes.
 pub(crate) fn router(shared: Arc<Shared>, admin_key: Arc<AdminKey>) -> Router {
@@ -68,20 +69,23 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> (StatusCode, String) {
     (status, body)
 }
 
+/// `GET /ws`: checks the upgrade request, answers `101 Switching Protocols` and serves
+/// the upgraded connection in a task of its own (which keeps `accepted` until it ends).
 async fn upgrade(
     State(shared): State<Arc<Shared>>,
     Extension(accepted): Extension<Accepted>,
-    ws: WebSocketUpgrade,
+    mut request: Request,
 ) -> Response {
     if shared.run_state() != RunState::Running {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
     }
-    let config = &shared.config;
-    let hard_limit = config.ws_hard_limit_bytes();
-    ws.read_buffer_size(config.ws_read_buffer_bytes)
-        .write_buffer_size(config.ws_write_buffer_bytes)
-        .max_message_size(hard_limit)
-        .max_frame_size(hard_limit)
-        .on_failed_upgrade(|error| tracing::debug!(%error, "WebSocket upgrade failed"))
-        .on_upgrade(move |socket| connection::serve(socket, shared, accepted))
+    let key = match handshake::check(request.method(), request.headers()) {
+        Ok(key) => key,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let Some(on_upgrade) = request.extensions_mut().remove::<OnUpgrade>() else {
+        return handshake::Refusal::NotUpgradable.into_response();
+    };
+    tokio::spawn(connection::serve(on_upgrade, shared, accepted));
+    handshake::switching(&key)
 }

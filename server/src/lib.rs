@@ -23,8 +23,10 @@
 //! - `listener`: the accept loop (connection cap, handshake deadline).
 //! - [`token`]: the deployment secret and HMAC login tokens.
 //! - `hub`: sessions (event sequence, ring buffer, resume) and encode-once fan-out.
-//! - `connection`: one task per WebSocket: reader (hello, login, requests, heartbeats) and
-//!   writer (responses and events), joined by an outbox.
+//! - `connection`: one task per WebSocket, owning its socket: it reads (hello, login,
+//!   requests, heartbeats) and writes (responses and events, from its outbox) in turn.
+//! - `ws`: the server's WebSocket (RFC 6455): upgrade handshake, frames, messages; no
+//!   buffer held while a connection is idle.
 //! - `shared`: what connections share, and the lock that orders deliveries.
 //! - `large`: focus and the lazy member list of large communities (§22).
 //! - [`admin`]: the admin HTTP API (`/admin/v1/…`) for the app's backend.
@@ -58,6 +60,7 @@ mod sockets;
 mod storage;
 pub mod token;
 pub mod webhooks;
+mod ws;
 
 pub use config::ServerConfig;
 pub use error::ServerError;

@@ -1,5 +1,5 @@
-//! Reads one connection's frames and handles them in order: `hello`, then `login`, then
-//! requests, with heartbeats throughout.
+//! Handles one connection's frames in order (the connection's task reads them): `hello`,
+//! then `login`, then requests, with heartbeats throughout.
 //!
 //! Bad input never ends the server and rarely the connection: every frame that cannot be
 //! decoded is answered (as the request's response when its id could be read, else as an
@@ -11,23 +11,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket};
 use community_protocol::{
     ApiError, ClientFrame, ErrorCode, GoodbyeReason, PROTOCOL_VERSION, Request, Response, codec,
 };
-use futures_util::StreamExt;
-use futures_util::stream::SplitStream;
-use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::auth;
 use super::frames;
 use crate::hub::{Goodbye, Outbox, Session};
-use crate::shared::{RunState, Shared};
-
-/// The longest silence ever waited for (a bound on configured heartbeat intervals).
-const MAX_SILENCE: Duration = Duration::from_secs(7 * 24 * 3600);
+use crate::shared::Shared;
+use crate::ws::{Message, ReadError};
 
 /// WebSocket close code for a message too big to process (RFC 6455 §7.4.1).
 pub(crate) const CLOSE_TOO_BIG: u16 = 1009;
@@ -52,17 +46,7 @@ pub(crate) enum Phase {
     LoggedOut,
 }
 
-/// How the reader stopped.
-pub(crate) enum ReaderEnd {
-    /// The server ends the connection with this goodbye.
-    Goodbye(Goodbye),
-    /// The client closed or the socket failed.
-    ClientGone,
-    /// The server was killed.
-    Killed,
-}
-
-/// One connection's reading side and protocol state.
+/// One connection's protocol state, and the handling of what the client sends.
 pub(crate) struct Reader {
     /// The server.
     pub shared: Arc<Shared>,
@@ -74,93 +58,29 @@ pub(crate) struct Reader {
     pub hello_deadline: Instant,
 }
 
-enum Step {
+/// What handling a message asks of the connection.
+pub(crate) enum Step {
+    /// Go on reading.
     Continue,
+    /// End with this goodbye.
     End(Goodbye),
 }
 
 impl Reader {
-    /// Reads and handles frames until the connection must end.
-    pub async fn run(
-        &mut self,
-        stream: &mut SplitStream<WebSocket>,
-        mut run: watch::Receiver<RunState>,
-    ) -> ReaderEnd {
-        // Capped so that a huge configured interval cannot overflow the deadline below.
-        let silence = self
-            .shared
-            .config
-            .heartbeat_interval
-            .saturating_mul(2)
-            .min(MAX_SILENCE);
-        let mut idle_deadline = Instant::now() + silence;
-        loop {
-            let token_deadline = match &self.phase {
-                Phase::LoggedIn { token_deadline, .. } => Some(*token_deadline),
-                _ => None,
-            };
-            let hello_deadline =
-                matches!(self.phase, Phase::AwaitHello).then_some(self.hello_deadline);
-            let message = tokio::select! {
-                biased;
-                state = run.wait_for(|state| *state != RunState::Running) => {
-                    return match state.map(|s| *s) {
-                        Ok(RunState::Draining) => ReaderEnd::Goodbye(Goodbye::new(
-                            GoodbyeReason::ServerShutdown,
-                            true,
-                            "the server is shutting down; reconnect and resume",
-                        )),
-                        _ => ReaderEnd::Killed,
-                    };
-                }
-                _ = sleep_until_some(hello_deadline) => {
-                    tracing::debug!("no hello before the handshake deadline");
-                    return ReaderEnd::Goodbye(Goodbye::new(
-                        GoodbyeReason::ProtocolError,
-                        true,
-                        format!(
-                            "no hello within {} ms of connecting",
-                            self.shared.config.handshake_timeout.as_millis()
-                        ),
-                    ));
-                }
-                _ = sleep_until_some(token_deadline) => {
-                    return ReaderEnd::Goodbye(Goodbye::new(
-                        GoodbyeReason::TokenExpired,
-                        false,
-                        "the token expired; log in again with a new token",
-                    ));
-                }
-                _ = tokio::time::sleep_until(idle_deadline) => {
-                    return ReaderEnd::Goodbye(Goodbye::new(
-                        GoodbyeReason::HeartbeatTimeout,
-                        true,
-                        format!("no frame for {} ms", silence.as_millis()),
-                    ));
-                }
-                message = stream.next() => message,
-            };
-            idle_deadline = Instant::now() + silence;
-            // Frame handling is boxed: its future (login, domain calls) is large, and an
-            // idle connection should not carry it inline (see docs/BENCHMARKS.md).
-            let step = match message {
-                None => return ReaderEnd::ClientGone,
-                Some(Err(error)) => Box::pin(self.on_read_error(error)).await,
-                Some(Ok(Message::Text(text))) => Box::pin(self.on_text(text.as_str())).await,
-                Some(Ok(Message::Binary(_))) => {
-                    let frame = frames::error_code(
-                        ErrorCode::BAD_FRAME,
-                        "binary frames are not supported; send JSON text frames",
-                    );
-                    self.outbox.send(frame).await;
-                    Step::Continue
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => Step::Continue,
-                Some(Ok(Message::Close(_))) => return ReaderEnd::ClientGone,
-            };
-            if let Step::End(goodbye) = step {
-                return ReaderEnd::Goodbye(goodbye);
+    /// Handles one message from the client.
+    pub async fn on_message(&mut self, message: Message) -> Step {
+        match message {
+            Message::Text(text) => self.on_text(&text).await,
+            Message::Binary(_) => {
+                let frame = frames::error_code(
+                    ErrorCode::BAD_FRAME,
+                    "binary frames are not supported; send JSON text frames",
+                );
+                self.outbox.send(frame).await;
+                Step::Continue
             }
+            // Answered by the connection (pong) or ending it (close).
+            Message::Ping(_) | Message::Pong | Message::Close(_) => Step::Continue,
         }
     }
 
@@ -169,9 +89,9 @@ impl Reader {
     /// `goodbye{protocol_error, reconnect:true}` and close code 1009), a text frame that
     /// is not UTF-8 (goodbye with `reconnect:false`, close code 1007), anything else
     /// (goodbye with `reconnect:false`, plain close).
-    async fn on_read_error(&mut self, error: axum::Error) -> Step {
-        match read_failure(error) {
-            ReadFailure::TooLarge => {
+    pub async fn on_read_error(&mut self, error: ReadError) -> Step {
+        match error {
+            ReadError::TooLarge => {
                 let limit = self.shared.config.ws_hard_limit_bytes();
                 let message = format!("frame exceeds {limit} bytes and cannot be read; closing");
                 self.outbox
@@ -182,7 +102,7 @@ impl Reader {
                         .with_close_code(CLOSE_TOO_BIG, "frame too large"),
                 )
             }
-            ReadFailure::InvalidUtf8 => Step::End(
+            ReadError::InvalidUtf8 => Step::End(
                 Goodbye::new(
                     GoodbyeReason::ProtocolError,
                     false,
@@ -190,13 +110,63 @@ impl Reader {
                 )
                 .with_close_code(CLOSE_INVALID_PAYLOAD, "invalid UTF-8"),
             ),
-            ReadFailure::Other(text) => {
+            ReadError::Protocol(_) => {
+                let text = error.to_string();
                 tracing::debug!(error = %text, "read failed");
                 Step::End(Goodbye::new(GoodbyeReason::ProtocolError, false, text))
             }
         }
     }
 
+    /// The earliest deadline now: `hello` (before it arrived), the token's expiry (logged
+    /// in), and `idle` (silence).
+    pub fn deadline(&self, idle: Instant) -> Instant {
+        match &self.phase {
+            Phase::AwaitHello => idle.min(self.hello_deadline),
+            Phase::LoggedIn { token_deadline, .. } => idle.min(*token_deadline),
+            Phase::Ready | Phase::LoggedOut => idle,
+        }
+    }
+
+    /// The goodbye for a deadline that passed at `now`, if one did (the handshake's first,
+    /// then the token's, then silence's: no frame since `idle - silence`).
+    pub fn deadline_passed(
+        &self,
+        now: Instant,
+        idle: Instant,
+        silence: Duration,
+    ) -> Option<Goodbye> {
+        match &self.phase {
+            Phase::AwaitHello if now >= self.hello_deadline => {
+                tracing::debug!("no hello before the handshake deadline");
+                return Some(Goodbye::new(
+                    GoodbyeReason::ProtocolError,
+                    true,
+                    format!(
+                        "no hello within {} ms of connecting",
+                        self.shared.config.handshake_timeout.as_millis()
+                    ),
+                ));
+            }
+            Phase::LoggedIn { token_deadline, .. } if now >= *token_deadline => {
+                return Some(Goodbye::new(
+                    GoodbyeReason::TokenExpired,
+                    false,
+                    "the token expired; log in again with a new token",
+                ));
+            }
+            _ => {}
+        }
+        (now >= idle).then(|| {
+            Goodbye::new(
+                GoodbyeReason::HeartbeatTimeout,
+                true,
+                format!("no frame for {} ms", silence.as_millis()),
+            )
+        })
+    }
+
+    /// Handles one text frame: decodes it and acts on it in the connection's phase.
     async fn on_text(&mut self, text: &str) -> Step {
         let frame = match codec::decode_client(text, self.shared.config.max_frame_bytes) {
             Ok(frame) => frame,
@@ -278,6 +248,7 @@ impl Reader {
         }
     }
 
+    /// Handles one request: the transport's own (login, refresh, logout) or the domain's.
     async fn on_request(&mut self, id: u64, request: Request) -> Step {
         let (session, request) = match (&mut self.phase, request) {
             (Phase::Ready, Request::Login(params)) => {
@@ -351,64 +322,5 @@ impl Reader {
         }
         self.outbox.send(frames::response(id, outcome)).await;
         Step::Continue
-    }
-}
-
-/// Why the WebSocket layer could not read a frame.
-#[derive(Debug, PartialEq, Eq)]
-enum ReadFailure {
-    /// Over `ws_hard_limit_bytes` (tungstenite's capacity error).
-    TooLarge,
-    /// A text frame whose payload is not UTF-8.
-    InvalidUtf8,
-    /// Anything else (its description).
-    Other(String),
-}
-
-/// Classifies a read error by the WebSocket error type axum wraps, never by its text.
-fn read_failure(error: axum::Error) -> ReadFailure {
-    match error.into_inner().downcast::<tungstenite::Error>() {
-        Ok(inner) => match *inner {
-            tungstenite::Error::Capacity(_) => ReadFailure::TooLarge,
-            tungstenite::Error::Utf8(_) => ReadFailure::InvalidUtf8,
-            other => ReadFailure::Other(other.to_string()),
-        },
-        Err(other) => ReadFailure::Other(other.to_string()),
-    }
-}
-
-async fn sleep_until_some(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn read_errors_are_told_apart_by_type() {
-        let too_long =
-            tungstenite::Error::Capacity(tungstenite::error::CapacityError::MessageTooLong {
-                size: 10,
-                max_size: 5,
-            });
-        assert_eq!(
-            read_failure(axum::Error::new(too_long)),
-            ReadFailure::TooLarge
-        );
-        let utf8 = tungstenite::Error::Utf8("bad".into());
-        assert_eq!(
-            read_failure(axum::Error::new(utf8)),
-            ReadFailure::InvalidUtf8
-        );
-        // A message that merely mentions the words is not taken for an oversize frame.
-        let io = std::io::Error::other("message too long");
-        assert!(matches!(
-            read_failure(axum::Error::new(tungstenite::Error::Io(io))),
-            ReadFailure::Other(_)
-        ));
     }
 }

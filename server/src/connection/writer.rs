@@ -1,120 +1,113 @@
-//! The one task that writes to a connection's socket.
+//! The connection's writing side: drains the outbox (responses and other frames, in
+//! order), then the attached session's unsent events (wrapping each shared body with its
+//! sequence), in one batch written at once, and says goodbye when the outbox asks for an
+//! ending.
 //!
-//! It drains the outbox (responses and other frames, in order), then the attached
-//! session's unsent events (wrapping each shared body with its sequence), flushes once per
-//! batch, and sleeps until woken. Under load its event wake-ups are coalesced (see
+//! It runs in the connection's own task, when the outbox wakes it (see
+//! `crate::connection`); under load its event wake-ups are coalesced (see
 //! [`crate::hub::outbox`]): everything that piled up during a window goes out in one
-//! write. When the outbox asks for an ending it writes the
-//! goodbye, closes the WebSocket and returns. It returns at once, writing nothing more,
-//! when the server is killed.
+//! write. A round holds no buffer once written.
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
+use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use community_protocol::{ServerFrame, codec};
-use futures_util::SinkExt;
-use futures_util::stream::SplitSink;
-use tokio::sync::watch;
 
 use crate::hub::{Ending, Outbox, Session, TAKE_BATCH, Taken};
-use crate::shared::RunState;
+use crate::ws::{Batch, WebSocket};
 
-/// How the writer stopped.
+/// How a write round ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum WriterEnd {
-    /// It wrote the ending (goodbye or plain close).
+pub(crate) enum Round {
+    /// Written; the connection goes on.
+    Written,
+    /// The ending (goodbye or plain close) was written.
     Ended,
-    /// The socket failed (the client went away).
-    SocketError,
-    /// The server was killed.
-    Killed,
+    /// The socket failed or a write timed out (the client went away or stopped reading).
+    Failed,
 }
-
-type Sink = SplitSink<WebSocket, Message>;
 
 /// Event batches written before the writer looks at its outbox again.
 const MAX_ROUNDS: usize = 16;
 
-/// Runs the writer until the connection ends. A write that makes no progress for
-/// `write_timeout` (a client that stopped reading) ends the connection. It runs as its own
-/// task, so a wake-up for events polls only the writer, never the reader.
-pub(crate) async fn run(
-    mut sink: Sink,
-    outbox: Arc<Outbox>,
-    mut run: watch::Receiver<RunState>,
+/// One connection's writing side: its outbox and the session whose events it streams.
+pub(crate) struct Writer {
+    /// Where frames and wake-ups come from.
+    pub outbox: Arc<Outbox>,
+    session: Option<Arc<Session>>,
     write_timeout: Duration,
-) -> WriterEnd {
-    let mut session: Option<Arc<Session>> = None;
-    let mut events = Vec::with_capacity(0);
-    let killed = run.wait_for(|state| *state == RunState::Killed);
-    tokio::pin!(killed);
-    loop {
-        let work = outbox.take();
-        if let Some(attached) = work.attach {
-            session = Some(attached);
+}
+
+impl Writer {
+    /// A writer for `outbox`; a round that makes no progress for `write_timeout` fails.
+    pub fn new(outbox: Arc<Outbox>, write_timeout: Duration) -> Self {
+        Self {
+            outbox,
+            session: None,
+            write_timeout,
         }
-        // Boxed: the write future is large and lives only while writing, so an idle
-        // connection does not carry it inline.
-        let write = Box::pin(async {
-            write_batch(
-                &mut sink,
-                &outbox,
-                work.frames,
-                session.as_deref(),
-                &mut events,
-            )
-            .await?;
+    }
+
+    /// Writes everything the outbox has now (and the ending, if asked for).
+    pub async fn round(&mut self, socket: &mut WebSocket) -> Round {
+        let work = self.outbox.take();
+        if let Some(attached) = work.attach {
+            self.session = Some(attached);
+        }
+        let outbox = &self.outbox;
+        let session = self.session.as_deref();
+        let write = async {
+            let mut batch = socket.batch();
+            write_batch(&mut batch, outbox, work.frames, session).await?;
             match work.ending {
-                Some(ending) => close(&mut sink, ending).await.map(|()| true),
-                None => sink.flush().await.map(|()| false),
+                Some(ending) => {
+                    close(batch, ending).await?;
+                    Ok(true)
+                }
+                None => batch.flush().await.map(|()| false),
             }
-        });
-        let ended = tokio::select! {
-            biased;
-            _ = &mut killed => return WriterEnd::Killed,
-            written = tokio::time::timeout(write_timeout, write) => written,
         };
-        match ended {
-            Ok(Ok(true)) => return WriterEnd::Ended,
-            Ok(Ok(false)) => {}
-            Ok(Err(_)) => return WriterEnd::SocketError,
+        match tokio::time::timeout(self.write_timeout, write).await {
+            Ok(Ok(true)) => Round::Ended,
+            Ok(Ok(false)) => Round::Written,
+            Ok(Err(error)) => {
+                tracing::debug!(connection = outbox.id, %error, "write failed");
+                Round::Failed
+            }
             Err(_) => {
                 tracing::info!(
                     connection = outbox.id,
                     "write timed out; dropping connection"
                 );
-                return WriterEnd::SocketError;
+                Round::Failed
             }
-        }
-        if events.capacity() > TAKE_BATCH {
-            events = Vec::new();
-        }
-        tokio::select! {
-            biased;
-            _ = &mut killed => return WriterEnd::Killed,
-            _ = outbox.woken() => {}
         }
     }
 }
 
+/// Adds the outbox's frames, then the session's unsent events (a bounded number of
+/// batches), to `batch`.
 async fn write_batch(
-    sink: &mut Sink,
+    batch: &mut Batch<'_>,
     outbox: &Outbox,
     frames: VecDeque<String>,
     session: Option<&Session>,
-    events: &mut Vec<(u64, Arc<str>)>,
-) -> Result<(), axum::Error> {
+) -> io::Result<()> {
     let compress_min = outbox.compress_min();
     for frame in frames {
-        sink.feed(message(frame, compress_min).await?).await?;
+        match message(frame, compress_min).await? {
+            Ok(bytes) => batch.binary(&bytes).await?,
+            Err(text) => batch.text(&text).await?,
+        }
     }
     let Some(session) = session else {
         return Ok(());
     };
     outbox.taking_events();
+    let mut events = Vec::with_capacity(TAKE_BATCH);
     // Bounded: each round takes at most a batch, and stops when the session has nothing
     // more or is no longer ours; a goodbye asked for meanwhile is written first. After
     // the last round the writer wakes itself to come back (after serving the outbox).
@@ -123,12 +116,11 @@ async fn write_batch(
             return Ok(());
         }
         events.clear();
-        match session.take_events(outbox.id, events) {
+        match session.take_events(outbox.id, &mut events) {
             Taken::Events(0) | Taken::Detached => return Ok(()),
             Taken::Events(_) => {
                 for (seq, body) in events.drain(..) {
-                    sink.feed(Message::Text(event_frame(seq, &body).into()))
-                        .await?;
+                    batch.text(&event_frame(seq, &body)).await?;
                 }
             }
         }
@@ -137,15 +129,15 @@ async fn write_batch(
     Ok(())
 }
 
-/// A frame as a WebSocket message: text, or — when the client agreed on `deflate` and the
-/// frame is at least `compress_min` long (a sync answer, a page of history) — binary
-/// DEFLATE, compressed on a blocking thread (tens of ms for megabytes). Event frames are
-/// never compressed: they are small and shared by every recipient.
-async fn message(frame: String, compress_min: usize) -> Result<Message, axum::Error> {
+/// A frame as it goes out: `Err(text)`, or `Ok(bytes)` — binary DEFLATE, when the client
+/// agreed on `deflate` and the frame is at least `compress_min` long (a sync answer, a
+/// page of history), compressed on a blocking thread (tens of ms for megabytes). Event
+/// frames are never compressed: they are small and shared by every recipient.
+async fn message(frame: String, compress_min: usize) -> io::Result<Result<Vec<u8>, String>> {
     if compress_min == 0 || frame.len() < compress_min {
-        return Ok(Message::Text(frame.into()));
+        return Ok(Err(frame));
     }
-    let packed = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let bytes = codec::deflate(&frame);
         // `deflate` into a Vec cannot fail; were it empty, the text goes as it is.
         if bytes.is_empty() {
@@ -156,11 +148,7 @@ async fn message(frame: String, compress_min: usize) -> Result<Message, axum::Er
     })
     .await
     // Only when the blocking pool is gone (the server is stopping): end the connection.
-    .map_err(axum::Error::new)?;
-    Ok(match packed {
-        Ok(bytes) => Message::Binary(bytes.into()),
-        Err(frame) => Message::Text(frame.into()),
-    })
+    .map_err(io::Error::other)
 }
 
 /// The text of an `event` frame: the shared body with the session's sequence spliced in
@@ -176,7 +164,10 @@ fn event_frame(seq: u64, body: &str) -> String {
     text
 }
 
-async fn close(sink: &mut Sink, ending: Ending) -> Result<(), axum::Error> {
+/// Writes the ending: the goodbye frame, then the close frame (with the goodbye's code,
+/// if any), then shuts the socket's sending side down.
+async fn close(mut batch: Batch<'_>, ending: Ending) -> io::Result<()> {
+    let mut code = None;
     if let Ending::Goodbye(goodbye) = ending {
         let frame = ServerFrame::Goodbye {
             reason: goodbye.reason,
@@ -184,18 +175,11 @@ async fn close(sink: &mut Sink, ending: Ending) -> Result<(), axum::Error> {
             message: goodbye.message,
         };
         if let Ok(text) = codec::encode_server(&frame) {
-            sink.send(Message::Text(text.into())).await?;
+            batch.text(&text).await?;
         }
-        if let Some((code, reason)) = goodbye.close {
-            let close = CloseFrame {
-                code,
-                reason: reason.into(),
-            };
-            sink.send(Message::Close(Some(close))).await?;
-        }
+        code = goodbye.close;
     }
-    // The client may already be gone; the goodbye was flushed by `send`.
-    let _ = sink.close().await;
+    batch.close(code).await;
     Ok(())
 }
 
