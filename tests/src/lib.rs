@@ -155,6 +155,19 @@ impl TestServer {
             .sum()
     }
 
+    /// Connections each node has open right now, in node order (one entry on a single
+    /// node; 0 for a stopped node): which node the clients of a test sit on.
+    pub fn node_connection_counts(&self) -> Vec<usize> {
+        self.nodes
+            .iter()
+            .map(|node| {
+                node.server
+                    .as_ref()
+                    .map_or(0, RunningServer::connection_count)
+            })
+            .collect()
+    }
+
     /// The server's data directory (its token secret and admin key live there). Fails in
     /// cluster mode: every node has its own.
     pub fn data_dir(&self) -> TestResult<PathBuf> {
