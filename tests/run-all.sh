@@ -49,6 +49,11 @@ COMMUNITY_TEST_STORE=postgres cargo test --locked -p community-server-domain --f
 step "end-to-end suite again, every community large (slow path, PROTOCOL.md §9.5)"
 COMMUNITY_E2E_LARGE=1 cargo test --locked -p community-e2e
 
+step "end-to-end suite on two nodes: the cluster subset (docs/MULTINODE.md), clients spread over both"
+# The same test binaries; every test server is two nodes over one PostgreSQL database and
+# one nats-server. The subset and what it leaves out (and why) are in the script.
+bash "$ROOT/tests/e2e-cluster.sh"
+
 if [ -x "$ROOT/tests/bindings.sh" ]; then
   step "bindings (C, Kotlin, Python; Swift generated)"
   bash "$ROOT/tests/bindings.sh"

@@ -5,16 +5,22 @@
 //! ([`FaultProxy`]) and a frame-rewriting WebSocket proxy ([`FrameProxy`]) to put between
 //! a client and the server.
 //!
+//! Two modes change every test server: large mode ([`LARGE_MODE_VAR`], every community
+//! large) and cluster mode ([`CLUSTER_MODE_VAR`], two nodes over one PostgreSQL database
+//! and one NATS server, clients spread over both; docs/MULTINODE.md).
+//!
 //! Every wait here is bounded ([`WAIT`]) and fails the test with a message saying what
 //! did not happen; nothing asserts on how long something took.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod backends;
+mod cluster;
 mod frame_proxy;
 mod proxy;
 mod raw;
 
 pub use backends::{NATS_BIN, NatsServer, fresh_database};
+pub use cluster::{CLUSTER_MODE_VAR, CLUSTER_NODES, cluster_mode};
 pub use frame_proxy::{FrameProxy, Rewrite, Verdict};
 pub use proxy::{CHUNK, FaultProxy};
 pub use raw::RawClient;
@@ -22,11 +28,14 @@ pub use raw::RawClient;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use community_protocol::{ChannelId, CommunityId, Message, MessageContent};
 use community_sdk::{Client, ClientBuilder, ConnectionState, MessageUpdate, SdkError};
 use community_server::{RunningServer, ServerConfig};
+
+use cluster::{ClusterServices, Node};
 
 /// The longest any single wait of a test may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -51,11 +60,16 @@ pub fn init_tracing() {
 }
 
 /// A server the test controls: stop it, kill it, start it again on the same address with
-/// the same data directory.
+/// the same data directory. In cluster mode ([`CLUSTER_MODE_VAR`]) it is two nodes over one
+/// shared database and NATS server, and its address alternates between them (see
+/// [`cluster_mode`]).
 pub struct TestServer {
-    server: Option<RunningServer>,
-    addr: SocketAddr,
-    data_dir: tempfile::TempDir,
+    /// One node, or [`CLUSTER_NODES`] in cluster mode.
+    nodes: Vec<Node>,
+    /// What the nodes share in cluster mode (`None`: a single node).
+    services: Option<ClusterServices>,
+    /// The node the next [`TestServer::addr`] or [`TestServer::ws_url`] names.
+    next: AtomicUsize,
     tune: fn(&mut ServerConfig),
 }
 
@@ -83,63 +97,118 @@ pub fn test_config(listen: SocketAddr, data_dir: &Path) -> ServerConfig {
 }
 
 impl TestServer {
-    /// Starts a server on `127.0.0.1:0` with a fresh data directory.
+    /// Starts a server on `127.0.0.1:0` with a fresh data directory (two nodes in cluster
+    /// mode).
     pub async fn start() -> TestResult<Self> {
         Self::start_with(|_| {}).await
     }
 
-    /// Starts a server whose configuration `tune` adjusts.
+    /// Starts a server whose configuration `tune` adjusts (every node's, in cluster mode).
     pub async fn start_with(tune: fn(&mut ServerConfig)) -> TestResult<Self> {
         init_tracing();
-        let data_dir = tempfile::tempdir()?;
-        let mut config = test_config(SocketAddr::from(([127, 0, 0, 1], 0)), data_dir.path());
-        tune(&mut config);
-        let server = RunningServer::start(config).await?;
+        let (services, count) = if cluster_mode() {
+            (Some(ClusterServices::start().await?), CLUSTER_NODES)
+        } else {
+            (None, 1)
+        };
+        let mut nodes = Vec::with_capacity(count);
+        for _ in 0..count {
+            nodes.push(Node::start(tune, services.as_ref()).await?);
+        }
+        if services.is_some() {
+            cluster::wait_linked(&nodes).await?;
+        }
         Ok(Self {
-            addr: server.local_addr(),
-            server: Some(server),
-            data_dir,
+            nodes,
+            services,
+            next: AtomicUsize::new(0),
             tune,
         })
     }
 
+    /// True when this server is a cluster of nodes (cluster mode).
+    pub fn is_cluster(&self) -> bool {
+        self.services.is_some()
+    }
+
+    /// The node the next address names: always the one node, or in cluster mode each
+    /// node in turn, so that clients connecting through successive calls are spread.
+    fn pick(&self) -> Option<&Node> {
+        let index = self.next.fetch_add(1, Ordering::Relaxed) % self.nodes.len().max(1);
+        self.nodes.get(index)
+    }
+
     /// The server's address (stays the same across restarts); what a [`FaultProxy`]
-    /// forwards to.
+    /// forwards to. In cluster mode each call names the next node.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.pick()
+            .map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |node| node.addr)
     }
 
-    /// Connections the server has open right now (0 while it is stopped).
+    /// Connections the server has open right now (0 while it is stopped; every node's
+    /// in cluster mode).
     pub fn connection_count(&self) -> usize {
-        self.server
-            .as_ref()
-            .map_or(0, RunningServer::connection_count)
+        self.nodes
+            .iter()
+            .filter_map(|node| node.server.as_ref())
+            .map(RunningServer::connection_count)
+            .sum()
     }
 
-    /// The server's data directory (its token secret lives there).
-    pub fn data_dir(&self) -> PathBuf {
-        self.data_dir.path().to_path_buf()
+    /// Connections each node has open right now, in node order (one entry on a single
+    /// node; 0 for a stopped node): which node the clients of a test sit on.
+    pub fn node_connection_counts(&self) -> Vec<usize> {
+        self.nodes
+            .iter()
+            .map(|node| {
+                node.server
+                    .as_ref()
+                    .map_or(0, RunningServer::connection_count)
+            })
+            .collect()
     }
 
-    /// The WebSocket URL (stays the same across restarts).
+    /// The server's data directory (its token secret and admin key live there). Fails in
+    /// cluster mode: every node has its own.
+    pub fn data_dir(&self) -> TestResult<PathBuf> {
+        match (&self.services, self.nodes.first()) {
+            (None, Some(node)) => Ok(node.data_dir.path().to_path_buf()),
+            (None, None) => fail("the server has no node"),
+            (Some(_), _) => cluster::single_node_only("the server's data directory"),
+        }
+    }
+
+    /// The WebSocket URL (stays the same across restarts). In cluster mode each call
+    /// names the next node.
     pub fn ws_url(&self) -> String {
-        format!("ws://{}/ws", self.addr)
+        format!("ws://{}/ws", self.addr())
     }
 
-    /// A token for `user_id`, valid for an hour.
+    /// A token for `user_id`, valid for an hour (valid on every node in cluster mode).
     pub fn token(&self, user_id: &str) -> TestResult<String> {
-        Ok(community_server::issue_token(
-            self.data_dir.path(),
-            user_id,
-            Duration::from_secs(3600),
-        )?)
+        self.token_issuer()?
+            .issue(user_id, Duration::from_secs(3600))
+    }
+
+    /// What issues tokens this server accepts, for as long as a test wants (e.g. inside
+    /// a token provider): its data directory's secret, or the cluster's shared one.
+    pub fn token_issuer(&self) -> TestResult<TokenIssuer> {
+        match (&self.services, self.nodes.first()) {
+            (Some(services), _) => Ok(TokenIssuer::Secret(services.secret_file())),
+            (None, Some(node)) => Ok(TokenIssuer::DataDir(node.data_dir.path().to_path_buf())),
+            (None, None) => fail("the server has no node"),
+        }
     }
 
     /// The push tokens the server keeps for `user_id` (platform and token, newest first),
     /// read straight from its database through a read-only connection (WAL: the running
     /// server is not disturbed). Test-only: the server has no operation that lists them.
+    /// Fails in cluster mode (the nodes keep them in PostgreSQL, not SQLite).
     pub async fn push_tokens(&self, user_id: &str) -> TestResult<Vec<(String, String)>> {
-        let path = self.data_dir.path().join("community.db");
+        if self.services.is_some() {
+            return cluster::single_node_only("reading push tokens from SQLite");
+        }
+        let path = self.data_dir()?.join("community.db");
         let user_id = user_id.to_owned();
         let read =
             tokio::task::spawn_blocking(move || -> rusqlite::Result<Vec<(String, String)>> {
@@ -158,46 +227,73 @@ impl TestServer {
         Ok(read.await??)
     }
 
-    /// Graceful shutdown (goodbye `server_shutdown` to every client).
-    pub async fn stop(&mut self) {
-        if let Some(server) = self.server.take() {
-            server.shutdown().await;
+    /// Graceful shutdown (goodbye `server_shutdown` to every client). Fails in cluster
+    /// mode (see [`TestServer::start_again`]).
+    pub async fn stop(&mut self) -> TestResult {
+        self.single_node("stopping the server")?;
+        for node in &mut self.nodes {
+            node.stop().await;
         }
+        Ok(())
     }
 
-    /// Abrupt stop: connections drop without a goodbye.
-    pub async fn kill(&mut self) {
-        if let Some(server) = self.server.take() {
-            server.kill().await;
+    /// Abrupt stop: connections drop without a goodbye. Fails in cluster mode (see
+    /// [`TestServer::start_again`]).
+    pub async fn kill(&mut self) -> TestResult {
+        self.single_node("killing the server")?;
+        for node in &mut self.nodes {
+            node.kill().await;
         }
+        Ok(())
     }
 
     /// Starts again on the same address with the same data directory (retrying the bind
-    /// for a bounded time while the old socket goes away).
+    /// for a bounded time while the old socket goes away). Fails in cluster mode (see
+    /// [`TestServer::start_again`]).
     pub async fn restart(&mut self) -> TestResult {
-        self.stop().await;
+        self.stop().await?;
         self.start_again().await
     }
 
     /// Starts a stopped (or killed) server again on the same address with the same data
-    /// directory.
+    /// directory. Fails in cluster mode: a node stopped or killed inside the test's
+    /// runtime drops its PostgreSQL connections on a runtime thread, where the blocking
+    /// client's close panics (docs/MULTINODE.md, "End-to-end suite on two nodes").
     pub async fn start_again(&mut self) -> TestResult {
-        let mut config = test_config(self.addr, self.data_dir.path());
-        (self.tune)(&mut config);
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            match RunningServer::start(config.clone()).await {
-                Ok(server) => {
-                    self.server = Some(server);
-                    return Ok(());
-                }
-                Err(error) if tokio::time::Instant::now() < deadline => {
-                    tracing::debug!(%error, "restart: bind not possible yet");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(error) => return Err(error.into()),
-            }
+        self.single_node("starting the server again")?;
+        for node in &mut self.nodes {
+            node.start_again(self.tune, self.services.as_ref()).await?;
         }
+        Ok(())
+    }
+
+    /// Fails with a message naming `what` in cluster mode.
+    fn single_node(&self, what: &str) -> TestResult {
+        match self.services {
+            Some(_) => cluster::single_node_only(what),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Issues tokens a [`TestServer`] accepts (see [`TestServer::token_issuer`]).
+#[derive(Clone, Debug)]
+pub enum TokenIssuer {
+    /// With the secret in a single server's data directory.
+    DataDir(PathBuf),
+    /// With the secret file every node of a cluster reads.
+    Secret(PathBuf),
+}
+
+impl TokenIssuer {
+    /// A token for `user_id`, valid for `ttl`.
+    pub fn issue(&self, user_id: &str, ttl: Duration) -> TestResult<String> {
+        Ok(match self {
+            TokenIssuer::DataDir(dir) => community_server::issue_token(dir, user_id, ttl)?,
+            TokenIssuer::Secret(file) => {
+                community_server::issue_token_with_secret(file, user_id, ttl)?
+            }
+        })
     }
 }
 

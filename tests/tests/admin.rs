@@ -50,7 +50,7 @@ async fn admin_call(
 async fn admin_posts_and_imports_reach_the_sdk_caches() -> TestResult {
     let server = TestServer::start().await?;
     let key = community_server::admin::load_or_create_key(
-        &server.data_dir().join(community_server::admin::KEY_FILE),
+        &server.data_dir()?.join(community_server::admin::KEY_FILE),
     )?;
     let alice = TestClient::login(&server, "alice", "alice-phone").await?;
     let bob = TestClient::login(&server, "bob", "bob-phone").await?;

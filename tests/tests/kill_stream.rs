@@ -61,7 +61,7 @@ async fn a_killed_server_loses_nothing_of_a_stream_and_duplicates_nothing() -> T
             .is_some_and(|u| u.last_seq >= 150)
     })
     .await?;
-    server.kill().await;
+    server.kill().await?;
     let at_kill = bob
         .client
         .community(&community_id)

@@ -102,7 +102,7 @@ async fn twelve_short_restarts_bring_every_client_back_each_time() -> TestResult
         clients.push(TestClient::login(&server, name, &format!("{name}-phone")).await?);
     }
     for round in 0..12u64 {
-        server.kill().await;
+        server.kill().await?;
         tokio::time::sleep(Duration::from_millis(50 * (round % 4))).await;
         server.start_again().await?;
         for client in &clients {

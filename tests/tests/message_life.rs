@@ -573,7 +573,7 @@ async fn changes_made_offline_are_kept_and_carried_out_once_after_a_restart() ->
     outbox_drained(&bob.client, &community_id, &general).await?;
 
     // The server goes down; bob edits and reacts (shown at once), then quits the app.
-    server.kill().await;
+    server.kill().await?;
     let edit = bob_ch
         .edit_message(
             1,

@@ -15,7 +15,7 @@ async fn a_queued_message_of_a_muted_sender_fails_with_muted() -> TestResult {
     let (community_id, general) = guild(&alice, "Strict", &[&bob]).await?;
 
     // Bob queues a message while the server is away, then quits the app.
-    server.stop().await;
+    server.stop().await?;
     let echo = bob
         .client
         .community(&community_id)

@@ -17,7 +17,7 @@ async fn twenty_messages_sent_offline_arrive_once_in_order_after_a_restart() -> 
     let mut timeline = channel.subscribe_messages().await?;
     timeline.next().await;
 
-    server.stop().await;
+    server.stop().await?;
     eventually("alice notices the server is gone", || {
         alice.client.connection_state() != ConnectionState::Connected
     })

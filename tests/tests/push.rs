@@ -110,7 +110,7 @@ async fn a_token_registered_while_the_server_is_down_is_sent_after_the_next_logi
         .await?;
     server_has(&server, "dave", &[("hms", "hms-first")]).await?;
 
-    server.stop().await;
+    server.stop().await?;
     // Offline: remembered (the old one is queued for unregistering), sent later.
     dave.client
         .register_push_token(PushPlatform::WebPush, "https://push.example/d")

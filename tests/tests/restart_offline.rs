@@ -35,7 +35,7 @@ async fn a_restarted_app_reads_history_and_counts_without_a_server() -> TestResu
     // Quit the app: handles keep a client alive, so drop them all.
     drop((bob_channel, shown));
     let dir = bob.close().await?;
-    server.stop().await;
+    server.stop().await?;
 
     let reopened = build_client(&server.ws_url(), dir.path(), "bob-phone").await?;
     assert_eq!(reopened.user_id().as_ref().map(|u| u.as_str()), Some("bob"));

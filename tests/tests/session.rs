@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use community_e2e::{TestClient, TestResult, TestServer, build_client, eventually};
+use community_e2e::{TestClient, TestResult, TestServer, TokenIssuer, build_client, eventually};
 use community_protocol::ErrorCode;
 use community_sdk::{Client, ConnectionState, DisconnectReason, SdkError, TokenProvider};
 
@@ -87,9 +87,9 @@ async fn logout_ends_the_session_and_forgets_it() -> TestResult {
     Ok(())
 }
 
-/// Issues fresh tokens from the test server's data directory and counts the calls.
+/// Issues fresh tokens the test server accepts and counts the calls.
 struct Provider {
-    data_dir: std::path::PathBuf,
+    issuer: TokenIssuer,
     calls: std::sync::atomic::AtomicUsize,
     give: bool,
 }
@@ -99,10 +99,7 @@ impl TokenProvider for Provider {
         self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let token = self
             .give
-            .then(|| {
-                community_server::issue_token(&self.data_dir, user_id, Duration::from_secs(3600))
-                    .ok()
-            })
+            .then(|| self.issuer.issue(user_id, Duration::from_secs(3600)).ok())
             .flatten();
         Box::pin(async move { token })
     }
@@ -110,12 +107,12 @@ impl TokenProvider for Provider {
 
 async fn client_with_provider(
     server: &TestServer,
-    server_dir: &std::path::Path,
+    issuer: &TokenIssuer,
     give: bool,
 ) -> TestResult<(Client, Arc<Provider>, tempfile::TempDir)> {
     let dir = tempfile::tempdir()?;
     let provider = Arc::new(Provider {
-        data_dir: server_dir.to_path_buf(),
+        issuer: issuer.clone(),
         calls: Default::default(),
         give,
     });
@@ -133,9 +130,9 @@ async fn client_with_provider(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_provider_refreshes_before_expiry() -> TestResult {
     let server = TestServer::start().await?;
-    let server_dir = server.data_dir();
-    let (client, provider, _dir) = client_with_provider(&server, &server_dir, true).await?;
-    let short = community_server::issue_token(&server_dir, "erin", Duration::from_secs(3))?;
+    let issuer = server.token_issuer()?;
+    let (client, provider, _dir) = client_with_provider(&server, &issuer, true).await?;
+    let short = issuer.issue("erin", Duration::from_secs(3))?;
     client.login("erin", &short).await?;
     eventually("the provider was asked for a new token", || {
         provider.calls.load(std::sync::atomic::Ordering::SeqCst) >= 1
@@ -154,9 +151,9 @@ async fn the_token_provider_refreshes_before_expiry() -> TestResult {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_new_token_the_client_ends_disconnected_token_expired() -> TestResult {
     let server = TestServer::start().await?;
-    let server_dir = server.data_dir();
-    let (client, provider, _dir) = client_with_provider(&server, &server_dir, false).await?;
-    let short = community_server::issue_token(&server_dir, "erin", Duration::from_secs(2))?;
+    let issuer = server.token_issuer()?;
+    let (client, provider, _dir) = client_with_provider(&server, &issuer, false).await?;
+    let short = issuer.issue("erin", Duration::from_secs(2))?;
     client.login("erin", &short).await?;
     eventually("the session ends with token_expired", || {
         client.connection_state()

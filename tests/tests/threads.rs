@@ -359,7 +359,7 @@ async fn a_thread_stream_survives_cuts_and_a_killed_server_once() -> TestResult 
     })
     .await?;
     // The server is killed while more are queued, then comes back.
-    server.kill().await;
+    server.kill().await?;
     for i in 80..COUNT {
         stream.send_text(format!("s{i:03}")).await?;
     }
