@@ -10,12 +10,16 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod backends;
+mod balancer;
 mod frame_proxy;
+mod nodes;
 mod proxy;
 mod raw;
 
 pub use backends::{NATS_BIN, NatsServer, fresh_database};
+pub use balancer::Balancer;
 pub use frame_proxy::{FrameProxy, Rewrite, Verdict};
+pub use nodes::{Cluster, Node, SERVER_BIN_VAR, healthz, server_binary};
 pub use proxy::{CHUNK, FaultProxy};
 pub use raw::RawClient;
 
