@@ -15,13 +15,19 @@
 
 mod backends;
 mod cluster;
+
+mod balancer;
 mod frame_proxy;
+mod nodes;
 mod proxy;
 mod raw;
 
 pub use backends::{NATS_BIN, NatsServer, fresh_database};
 pub use cluster::{CLUSTER_MODE_VAR, CLUSTER_NODES, cluster_mode};
+
+pub use balancer::Balancer;
 pub use frame_proxy::{FrameProxy, Rewrite, Verdict};
+pub use nodes::{Cluster, Node, SERVER_BIN_VAR, healthz, server_binary};
 pub use proxy::{CHUNK, FaultProxy};
 pub use raw::RawClient;
 
