@@ -229,6 +229,7 @@ impl ServerConfig {
             ("max_pending_responses", self.max_pending_responses),
             ("max_connections", self.max_connections),
             ("database_connections", self.database_connections),
+            ("cluster_reorder_held", self.cluster_reorder_held),
         ] {
             if value == 0 {
                 return invalid(field, "must be at least 1".to_owned());
@@ -236,6 +237,10 @@ impl ServerConfig {
         }
         for (field, value) in [
             ("heartbeat_interval", self.heartbeat_interval),
+            (
+                "cluster_heartbeat_interval",
+                self.cluster_heartbeat_interval,
+            ),
             ("write_timeout", self.write_timeout),
             ("handshake_timeout", self.handshake_timeout),
             ("thread_digest_interval", self.thread_digest_interval),

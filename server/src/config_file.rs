@@ -74,6 +74,12 @@ pub struct ConfigFile {
     pub database_connections: Option<usize>,
     /// `ServerConfig::secret_file` (default `<data_dir>/server.secret`).
     pub secret_file: Option<PathBuf>,
+    /// `ServerConfig::cluster_reorder_window`.
+    pub cluster_reorder_window_ms: Option<u64>,
+    /// `ServerConfig::cluster_reorder_held`.
+    pub cluster_reorder_held: Option<usize>,
+    /// `ServerConfig::cluster_heartbeat_interval`.
+    pub cluster_heartbeat_interval_ms: Option<u64>,
     /// Limits by field name of `community_protocol::Limits`; absent ones keep their
     /// defaults.
     #[serde(default)]
@@ -246,6 +252,16 @@ impl ConfigFile {
         set(
             &mut config.presence_grace,
             self.presence_grace_ms.map(Duration::from_millis),
+        );
+        set(
+            &mut config.cluster_reorder_window,
+            self.cluster_reorder_window_ms.map(Duration::from_millis),
+        );
+        set(&mut config.cluster_reorder_held, self.cluster_reorder_held);
+        set(
+            &mut config.cluster_heartbeat_interval,
+            self.cluster_heartbeat_interval_ms
+                .map(Duration::from_millis),
         );
         self.webhooks.apply(&mut config.webhooks)?;
         config.validate()?;

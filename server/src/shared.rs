@@ -310,7 +310,11 @@ impl Shared {
         let user = &session.user_id;
         match request {
             Request::SetPresence(p) => {
+                let text = self.cluster.as_ref().map(|_| p.text.clone());
                 hub.set_presence(session, p.status, p.text)?;
+                if let (Some(cluster), Some(text)) = (&self.cluster, text) {
+                    cluster.publish_presence_choice(user, p.status, &text);
+                }
                 self.record_presence_choice(user).await;
                 Ok(Response::Ok)
             }

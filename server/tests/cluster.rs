@@ -145,7 +145,7 @@ async fn without_nats_writes_are_refused_and_the_node_recovers() {
     let refused = alice
         .fails(
             send_text(community.as_str(), channel.as_str(), "k2", "during"),
-            ErrorCode::STORAGE,
+            ErrorCode::CLUSTER_UNAVAILABLE,
         )
         .await;
     assert!(

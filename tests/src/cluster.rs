@@ -7,13 +7,11 @@
 //! logs in through its own call) sit on different nodes.
 //!
 //! What only a single node has — its SQLite database, its data directory — is refused with
-//! a message saying so, and so are stopping, killing and restarting the server: a node
-//! over PostgreSQL cannot be dropped inside a test yet (see [`node_runtime`]). The nodes
-//! run on a runtime of their own that outlives every test.
+//! a message saying so. Stopping, killing and restarting the server act on every node
+//! (the database and NATS stay up).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use community_server::{RunningServer, ServerConfig};
@@ -101,14 +99,7 @@ impl Node {
             tune,
             services,
         );
-        let server = match services {
-            None => RunningServer::start(config).await?,
-            Some(_) => {
-                node_runtime()?
-                    .spawn(RunningServer::start(config))
-                    .await??
-            }
-        };
+        let server = RunningServer::start(config).await?;
         Ok(Self {
             addr: server.local_addr(),
             server: Some(server),
@@ -152,31 +143,6 @@ impl Node {
         if let Some(server) = self.server.take() {
             server.kill().await;
         }
-    }
-}
-
-/// The runtime every cluster node runs on, one per test process and never dropped.
-///
-/// A node over PostgreSQL must not be dropped on a thread that drives async tasks: its
-/// pool's blocking `postgres` clients close themselves by blocking on a runtime of their
-/// own, which panics there (and aborts the process when a second one panics during the
-/// unwinding). The last reference to a node's state goes when its tasks are dropped, which
-/// a test's runtime does when the test ends; on this runtime the tasks are never dropped, so
-/// a node of a finished test stays idle until the process exits. (Stopping a node inside
-/// a test runs into the same panic, hence [`single_node_only`] for stop, kill and restart.)
-fn node_runtime() -> TestResult<&'static tokio::runtime::Runtime> {
-    static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
-    let runtime = RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("cluster-node")
-            .enable_all()
-            .build()
-            .map_err(|error| error.to_string())
-    });
-    match runtime {
-        Ok(runtime) => Ok(runtime),
-        Err(error) => fail(format!("no runtime for the cluster nodes: {error}")),
     }
 }
 

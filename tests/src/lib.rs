@@ -14,20 +14,18 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod backends;
-mod cluster;
-
 mod balancer;
+mod cluster;
 mod frame_proxy;
 mod nodes;
 mod proxy;
 mod raw;
 
 pub use backends::{NATS_BIN, NatsServer, fresh_database};
-pub use cluster::{CLUSTER_MODE_VAR, CLUSTER_NODES, cluster_mode};
-
 pub use balancer::Balancer;
+pub use cluster::{CLUSTER_MODE_VAR, CLUSTER_NODES, cluster_mode};
 pub use frame_proxy::{FrameProxy, Rewrite, Verdict};
-pub use nodes::{Cluster, Node, SERVER_BIN_VAR, healthz, server_binary};
+pub use nodes::{NodeProcess, ProcessCluster, SERVER_BIN_VAR, healthz, server_binary};
 pub use proxy::{CHUNK, FaultProxy};
 pub use raw::RawClient;
 
@@ -233,20 +231,17 @@ impl TestServer {
         Ok(read.await??)
     }
 
-    /// Graceful shutdown (goodbye `server_shutdown` to every client). Fails in cluster
-    /// mode (see [`TestServer::start_again`]).
+    /// Graceful shutdown (goodbye `server_shutdown` to every client; every node in
+    /// cluster mode).
     pub async fn stop(&mut self) -> TestResult {
-        self.single_node("stopping the server")?;
         for node in &mut self.nodes {
             node.stop().await;
         }
         Ok(())
     }
 
-    /// Abrupt stop: connections drop without a goodbye. Fails in cluster mode (see
-    /// [`TestServer::start_again`]).
+    /// Abrupt stop: connections drop without a goodbye (every node in cluster mode).
     pub async fn kill(&mut self) -> TestResult {
-        self.single_node("killing the server")?;
         for node in &mut self.nodes {
             node.kill().await;
         }
@@ -254,31 +249,23 @@ impl TestServer {
     }
 
     /// Starts again on the same address with the same data directory (retrying the bind
-    /// for a bounded time while the old socket goes away). Fails in cluster mode (see
-    /// [`TestServer::start_again`]).
+    /// for a bounded time while the old socket goes away).
     pub async fn restart(&mut self) -> TestResult {
         self.stop().await?;
         self.start_again().await
     }
 
     /// Starts a stopped (or killed) server again on the same address with the same data
-    /// directory. Fails in cluster mode: a node stopped or killed inside the test's
-    /// runtime drops its PostgreSQL connections on a runtime thread, where the blocking
-    /// client's close panics (docs/MULTINODE.md, "End-to-end suite on two nodes").
+    /// directory (in cluster mode every node, over the same database, then waits until
+    /// they are linked again).
     pub async fn start_again(&mut self) -> TestResult {
-        self.single_node("starting the server again")?;
         for node in &mut self.nodes {
             node.start_again(self.tune, self.services.as_ref()).await?;
         }
-        Ok(())
-    }
-
-    /// Fails with a message naming `what` in cluster mode.
-    fn single_node(&self, what: &str) -> TestResult {
-        match self.services {
-            Some(_) => cluster::single_node_only(what),
-            None => Ok(()),
+        if self.services.is_some() {
+            cluster::wait_linked(&self.nodes).await?;
         }
+        Ok(())
     }
 }
 

@@ -1,4 +1,4 @@
-//! Server nodes as child processes ([`Cluster`]): several `community-server serve`
+//! Server nodes as child processes ([`ProcessCluster`]): several `community-server serve`
 //! processes over one fresh PostgreSQL database (`--database`), linked through a NATS
 //! server of the test's own (`--nats`), with one token secret (`--secret-file`), each on
 //! `127.0.0.1:0` with a data directory of its own. A node can be killed with SIGKILL —
@@ -52,13 +52,13 @@ pub fn server_binary() -> TestResult<PathBuf> {
 }
 
 /// One `community-server serve` child process.
-pub struct Node {
+pub struct NodeProcess {
     child: Option<Child>,
     addr: SocketAddr,
     data_dir: tempfile::TempDir,
 }
 
-impl Node {
+impl NodeProcess {
     /// The node's address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -88,16 +88,16 @@ impl Node {
     }
 }
 
-impl Drop for Node {
+impl Drop for NodeProcess {
     fn drop(&mut self) {
         self.kill();
     }
 }
 
 /// Several nodes over one database and one NATS server, sharing one token secret.
-pub struct Cluster {
+pub struct ProcessCluster {
     /// The nodes, in start order (the vector's fields drop first: nodes die before NATS).
-    pub nodes: Vec<Node>,
+    pub nodes: Vec<NodeProcess>,
     /// The NATS server linking them (stop and restart it to cut the link).
     pub nats: NatsServer,
     /// The database's connection string.
@@ -105,7 +105,7 @@ pub struct Cluster {
     secret_dir: tempfile::TempDir,
 }
 
-impl Cluster {
+impl ProcessCluster {
     /// Starts `count` nodes and waits until each reports its database and NATS link up;
     /// `Ok(None)` (after a note) when `nats-server` or PostgreSQL is not installed.
     pub async fn start(count: usize) -> TestResult<Option<Self>> {
@@ -136,7 +136,7 @@ impl Cluster {
         self.secret_dir.path().join("cluster.secret")
     }
 
-    async fn spawn(&self, binary: &PathBuf) -> TestResult<Node> {
+    async fn spawn(&self, binary: &PathBuf) -> TestResult<NodeProcess> {
         let data_dir = tempfile::tempdir()?;
         let log = std::fs::File::create(data_dir.path().join("node.log"))?;
         let mut command = Command::new(binary);
@@ -178,7 +178,7 @@ impl Cluster {
             let _ = line_tx.send(first);
             for _ in lines {}
         });
-        let mut node = Node {
+        let mut node = NodeProcess {
             child: Some(child),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,

@@ -1,5 +1,5 @@
 //! Chaos with several server nodes (issue 15): two `community-server` processes over one
-//! PostgreSQL database, linked through NATS (`community_e2e::Cluster`), SDK clients spread
+//! PostgreSQL database, linked through NATS (`community_e2e::ProcessCluster`), SDK clients spread
 //! over them, four senders streaming into one channel while
 //!
 //! - one node is killed with SIGKILL: its clients' connections drop, their reconnects go
@@ -7,7 +7,7 @@
 //!   resume fails (sessions live on one node), the SDK logs in fresh, syncs, and the
 //!   senders' outboxes resend what was not acknowledged;
 //! - the NATS server is killed and started again on the same port: while a node's link
-//!   is down it refuses writes (`STORAGE`, which the SDK outbox retries), and what one node
+//!   is down it refuses writes (`cluster_unavailable`, which the SDK outbox retries), and what one node
 //!   committed in the instant its link dropped reaches the other node's receivers through
 //!   the SDK's gap repair.
 //!
@@ -21,8 +21,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use community_e2e::{
-    Balancer, Cluster, TestClient, TestResult, contiguous_texts, eventually, eventually_async,
-    fail, guild, healthz, outbox_drained, whole_history,
+    Balancer, ProcessCluster, TestClient, TestResult, contiguous_texts, eventually,
+    eventually_async, fail, guild, healthz, outbox_drained, whole_history,
 };
 use community_protocol::{ChannelId, CommunityId};
 use community_sdk::{ChannelHandle, MessageUpdate};
@@ -87,7 +87,7 @@ struct Crowd {
 impl Crowd {
     /// Logs in `SENDERS` senders and two receivers, alternating between `fronts` (the
     /// addresses clients connect to: a node each, or a balancer each).
-    async fn gather(cluster: &Cluster, fronts: [&str; 2]) -> TestResult<Self> {
+    async fn gather(cluster: &ProcessCluster, fronts: [&str; 2]) -> TestResult<Self> {
         let mut receivers = Vec::new();
         for r in 0..2 {
             let user = format!("reader{r}");
@@ -267,9 +267,10 @@ enum Live {
     /// logs in afresh and catches up, which reports what it fetches).
     Everything,
     /// Every message at most once: a message lost in transit between the nodes (committed
-    /// in the instant a node's link dropped) leaves a hole that the SDK fills when the
-    /// history is read (`fill_range`, protocol §9.2), without reporting it to the open
-    /// timeline.
+    /// in the instant a node's link dropped) leaves a hole. The SDK fetches a hole into an
+    /// open timeline when the next live message shows it (`note_holes`), but not one
+    /// below a head it refetched meanwhile (the counter already stands past it): that one
+    /// is filled when the history is read (`fill_range`, protocol §9.2).
     HolesFilledWhenRead,
 }
 
@@ -334,7 +335,7 @@ async fn inserted_once(user: &str, inserts: &Inserts, count: u64) -> TestResult 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_mid_stream_loses_nothing_and_duplicates_nothing() -> TestResult {
-    let Some(mut cluster) = Cluster::start(2).await? else {
+    let Some(mut cluster) = ProcessCluster::start(2).await? else {
         return Ok(());
     };
     let (a, b) = (cluster.nodes[0].addr(), cluster.nodes[1].addr());
@@ -366,7 +367,7 @@ async fn a_node_killed_mid_stream_loses_nothing_and_duplicates_nothing() -> Test
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_restarted_mid_stream_loses_nothing_and_duplicates_nothing() -> TestResult {
-    let Some(mut cluster) = Cluster::start(2).await? else {
+    let Some(mut cluster) = ProcessCluster::start(2).await? else {
         return Ok(());
     };
     let (a, b) = (cluster.nodes[0].ws_url(), cluster.nodes[1].ws_url());

@@ -16,7 +16,7 @@ use community_protocol::{
     ThreadInfo,
 };
 
-use super::effects::Effects;
+use super::effects::{Effects, Hole};
 use super::people::PeopleUpdate;
 use crate::events::Publication;
 use crate::model::ListDiff;
@@ -520,6 +520,9 @@ fn apply_message(
     fx: &mut Effects,
     out: &mut Vec<Publication>,
 ) {
+    let known = state
+        .counter(&message.community_id, &message.channel_id)
+        .map(|counter| counter.last_seq);
     let outcome = state.on_message(&message, out);
     super::people::on_message(state, &message, out);
     match outcome {
@@ -529,6 +532,14 @@ fn apply_message(
         MessageOutcome::Counted(effect) => {
             if effect == Effect::Gap {
                 fx.dirty_heads.insert(message.community_id.clone());
+                if let Some(after) = known.filter(|known| message.seq > known + 1) {
+                    fx.holes.push(Hole {
+                        community_id: message.community_id.clone(),
+                        channel_id: message.channel_id.clone(),
+                        after,
+                        up_to: message.seq - 1,
+                    });
+                }
             }
             if effect != Effect::Duplicate {
                 fx.touched

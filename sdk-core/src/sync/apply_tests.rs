@@ -161,3 +161,29 @@ fn unfocused_places_of_a_large_community_skip_change_numbers_without_a_refetch()
     let (fx, _) = apply(&mut state, recall("news", 5, 4));
     assert!(fx.dirty_heads.contains(&CommunityId::from("big")));
 }
+
+#[test]
+fn a_message_past_a_hole_notes_the_hole_for_open_timelines() {
+    let mut state = state();
+    let created = |seq| Event::MessageCreated {
+        message: message("big", "general", seq, "bob", false),
+    };
+    let (fx, _) = apply(&mut state, created(11));
+    assert!(fx.holes.is_empty(), "the next one: no hole");
+    // 12..=13 skipped (committed on another server node, not arrived yet).
+    let (fx, _) = apply(&mut state, created(14));
+    assert_eq!(
+        fx.holes,
+        vec![super::effects::Hole {
+            community_id: "big".into(),
+            channel_id: "general".into(),
+            after: 11,
+            up_to: 13,
+        }]
+    );
+    assert!(fx.dirty_heads.contains(&CommunityId::from("big")));
+    // 12 arrives late: known already as far as counts go, stored (and shown) anyway.
+    let (fx, _) = apply(&mut state, created(12));
+    assert!(fx.holes.is_empty());
+    assert_eq!(fx.messages.len(), 1);
+}

@@ -20,6 +20,24 @@ pub(crate) struct Written {
     pub dirty_heads: BTreeSet<CommunityId>,
     /// Channels with slow-path activity up to a sequence.
     pub activity: Vec<(CommunityId, ChannelId, Seq)>,
+    /// Holes in channels' live messages: `(after, up_to]` was skipped.
+    pub holes: Vec<Hole>,
+}
+
+/// Messages a channel's live stream skipped: a message arrived at `up_to + 1` while the
+/// newest known was `after` (with several server nodes, a message committed on another
+/// node may arrive late or, in the instant a node's link drops, not at all). An open
+/// timeline gets them fetched; the counts are repaired by the heads either way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Hole {
+    /// The community.
+    pub community_id: CommunityId,
+    /// The channel.
+    pub channel_id: ChannelId,
+    /// The newest message known before the hole.
+    pub after: Seq,
+    /// The last message of the hole.
+    pub up_to: Seq,
 }
 
 /// What a batch did besides changing the state.
@@ -42,6 +60,8 @@ pub(crate) struct Effects {
     pub dirty_heads: BTreeSet<CommunityId>,
     /// Channels with slow-path activity up to a sequence (their messages were not sent).
     pub activity: Vec<(CommunityId, ChannelId, Seq)>,
+    /// Holes in channels' live messages.
+    pub holes: Vec<Hole>,
 }
 
 impl Effects {
@@ -78,6 +98,7 @@ impl Effects {
             changes: self.changes,
             dirty_heads: self.dirty_heads,
             activity: self.activity,
+            holes: self.holes,
         }
     }
 

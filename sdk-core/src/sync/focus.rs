@@ -14,6 +14,7 @@ use community_protocol::member_list::SubscribeMemberList;
 use community_protocol::{ChannelId, CommunityId, Seq, op};
 use tracing::Instrument;
 
+use super::effects::Hole;
 use super::history::{self, HistoryReader};
 use super::{BehindReports, Job, LocalUpdate, Processor};
 use crate::error::SdkError;
@@ -29,6 +30,8 @@ pub(super) struct FocusState {
     pub watch_closed: bool,
     /// Open timelines whose messages are to be fetched, up to a sequence.
     pub wanted: BTreeMap<(CommunityId, ChannelId), Seq>,
+    /// Holes in open timelines' live messages, to be fetched (and shown).
+    pub holes: Vec<Hole>,
     /// The task fetching them.
     pub fetching: Option<tokio::task::JoinHandle<()>>,
 }
@@ -44,6 +47,22 @@ impl Processor {
                     .entry((community_id, channel_id))
                     .or_default();
                 *wanted = (*wanted).max(last_seq);
+            }
+        }
+    }
+
+    /// Holes in channels' live messages: those with an open timeline get them fetched
+    /// (a message committed on another server node may arrive late or not at all; the
+    /// timeline shows every message either way).
+    pub(super) fn note_holes(&mut self, holes: Vec<Hole>) {
+        for hole in holes {
+            if self
+                .cx
+                .cell
+                .hub()
+                .has_timeline(&hole.community_id, &hole.channel_id)
+            {
+                self.focus.holes.push(hole);
             }
         }
     }
@@ -132,11 +151,12 @@ impl Processor {
     pub(super) fn start_timeline_fetch(&mut self) {
         if *self.cx.phase.borrow() != Phase::Ready
             || self.focus.fetching.is_some()
-            || self.focus.wanted.is_empty()
+            || (self.focus.wanted.is_empty() && self.focus.holes.is_empty())
         {
             return;
         }
         let wanted = std::mem::take(&mut self.focus.wanted);
+        let holes = std::mem::take(&mut self.focus.holes);
         let reader = HistoryReader {
             store: self.cx.store.clone(),
             cell: self.cx.cell.clone(),
@@ -146,6 +166,24 @@ impl Processor {
         let limit = u64::from(self.cx.catch_up_limit.max(1));
         let report = self.jobs_tx.clone();
         let task = async move {
+            for hole in holes {
+                // At most the catch-up limit's newest of a long hole (the rest is
+                // fetched when read, like any older history).
+                let after = hole.after.max(hole.up_to.saturating_sub(limit));
+                let fetched = history::fetch_after(
+                    &reader,
+                    &hole.community_id,
+                    &hole.channel_id,
+                    after,
+                    hole.up_to,
+                    true,
+                )
+                .await;
+                if let Err(error) = fetched {
+                    // Interrupted: the next session's catch-up and reads cover it.
+                    tracing::debug!(%error, "hole fetch interrupted");
+                }
+            }
             let mut unfinished = Vec::new();
             for ((community_id, channel_id), last_seq) in wanted {
                 if !unfinished.is_empty() {

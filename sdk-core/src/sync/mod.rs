@@ -356,6 +356,7 @@ impl Processor {
         }
         self.dirty.extend(written.dirty_heads);
         self.note_activity(written.activity);
+        self.note_holes(written.holes);
         tracing::trace!(count, ?last_seq, "events applied");
         self.write(changes).await;
         if let Some(seq) = last_seq {
@@ -377,6 +378,7 @@ impl Processor {
         });
         self.dirty.extend(written.dirty_heads);
         self.note_activity(written.activity);
+        self.note_holes(written.holes);
         self.write(written.changes).await;
     }
 

@@ -40,6 +40,11 @@ pub fn start(bin: &std::path::Path) -> Result<Server, BoxError> {
             "1000000",
             "--max-connections",
             "20000",
+            // The community stays small at every N (default threshold: 1,000 members):
+            // every subscriber gets every message whole, as nats-server's do; a large
+            // community would send only `channel_activity` to members not viewing it.
+            "--limit",
+            "large_community_members=1000000000",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

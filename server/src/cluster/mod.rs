@@ -61,6 +61,22 @@ pub(crate) async fn run_inbound(
                 shared.hub.remote_presence(&presence.node, presence.looks);
                 continue;
             }
+            Some(Remote::Choice(choice)) => {
+                presence::heard(&shared, &choice.node);
+                shared
+                    .hub
+                    .remote_presence_choice(&choice.user_id, choice.status, choice.text);
+                continue;
+            }
+            Some(Remote::DeviceLogin(login)) => {
+                presence::heard(&shared, &login.node);
+                if !login.device_id.is_empty() {
+                    shared
+                        .hub
+                        .replace_same_device(&login.user_id, &login.device_id, None);
+                }
+                continue;
+            }
             Some(Remote::Voice(voice)) => {
                 presence::heard(&shared, &voice.node);
                 let node = voice.node.clone();

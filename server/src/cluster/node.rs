@@ -8,14 +8,17 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use community_protocol::{ApiError, CommunityId, ErrorCode, UserId};
+use community_protocol::{ApiError, CommunityId, ErrorCode, PresenceStatus, UserId};
 use community_server_domain::Handled;
 use community_server_domain::routing::Audience;
 use tokio::sync::mpsc;
 
 use super::link::{Inbound, Link, LinkError};
 use super::reorder::Reorder;
-use super::wire::{self, WireCommit, WireNode, WirePresence, WireTyping, WireVoice};
+use super::wire::{
+    self, WireCommit, WireDeviceLogin, WireNode, WirePresence, WirePresenceChoice, WireTyping,
+    WireVoice,
+};
 use crate::hub::{PresenceLook, TypingKey, VoiceOp};
 
 /// This node's link to the others.
@@ -47,6 +50,8 @@ impl Cluster {
             wire::GLOBAL_SUBJECT.to_owned(),
             wire::TYPING_SUBJECT.to_owned(),
             wire::PRESENCE_SUBJECT.to_owned(),
+            wire::CHOICE_SUBJECT.to_owned(),
+            wire::DEVICE_SUBJECT.to_owned(),
             wire::VOICE_SUBJECT.to_owned(),
             wire::NODES_SUBJECT.to_owned(),
         ];
@@ -109,6 +114,35 @@ impl Cluster {
         match serde_json::to_vec(&typing) {
             Ok(payload) => self.link.publish(wire::TYPING_SUBJECT.to_owned(), payload),
             Err(error) => tracing::error!(%error, "typing not encoded; not published"),
+        }
+    }
+
+    /// Publishes a status `user` chose here, for their sessions on other nodes (best
+    /// effort).
+    pub fn publish_presence_choice(&self, user: &UserId, status: PresenceStatus, text: &str) {
+        let choice = WirePresenceChoice {
+            node: self.node.clone(),
+            user_id: user.clone(),
+            status,
+            text: text.to_owned(),
+        };
+        match serde_json::to_vec(&choice) {
+            Ok(payload) => self.link.publish(wire::CHOICE_SUBJECT.to_owned(), payload),
+            Err(error) => tracing::error!(%error, "presence choice not encoded; not published"),
+        }
+    }
+
+    /// Publishes a login of `user` on `device` here, so the other nodes end that
+    /// device's sessions (best effort).
+    pub fn publish_device_login(&self, user: &UserId, device: &str) {
+        let login = WireDeviceLogin {
+            node: self.node.clone(),
+            user_id: user.clone(),
+            device_id: device.to_owned(),
+        };
+        match serde_json::to_vec(&login) {
+            Ok(payload) => self.link.publish(wire::DEVICE_SUBJECT.to_owned(), payload),
+            Err(error) => tracing::error!(%error, "device login not encoded; not published"),
         }
     }
 
@@ -180,6 +214,12 @@ impl Cluster {
         } else if message.subject == wire::PRESENCE_SUBJECT {
             serde_json::from_slice::<WirePresence>(&message.payload)
                 .map(|p| (p.node.clone(), Remote::Presence(p)))
+        } else if message.subject == wire::CHOICE_SUBJECT {
+            serde_json::from_slice::<WirePresenceChoice>(&message.payload)
+                .map(|c| (c.node.clone(), Remote::Choice(c)))
+        } else if message.subject == wire::DEVICE_SUBJECT {
+            serde_json::from_slice::<WireDeviceLogin>(&message.payload)
+                .map(|d| (d.node.clone(), Remote::DeviceLogin(d)))
         } else if message.subject == wire::VOICE_SUBJECT {
             serde_json::from_slice::<WireVoice>(&message.payload)
                 .map(|v| (v.node.clone(), Remote::Voice(v)))
@@ -209,6 +249,10 @@ pub(super) enum Remote {
     Typing(WireTyping),
     /// How users look on another node.
     Presence(WirePresence),
+    /// A status a user chose on another node.
+    Choice(WirePresenceChoice),
+    /// A login on a device on another node.
+    DeviceLogin(WireDeviceLogin),
     /// Voice seats taken and left on another node.
     Voice(WireVoice),
     /// Another node's heartbeat.

@@ -9,8 +9,9 @@
 //! order) for at most `cluster_reorder_window`, after which the gap is let through (the
 //! SDK repairs a gap by fetching history). A message at or below the channel's last
 //! delivered `seq` is late (the gap was already let through, or it precedes the first
-//! message this node saw in the channel): it is dropped, counted and logged at debug
-//! level; the clients fetch it through their gap repair.
+//! message this node saw in the channel): it is delivered at once, out of order, counted
+//! and logged at debug level — a client that already fetched it through its gap repair
+//! keeps one copy (messages are keyed by `seq`), one that did not gets it live.
 //!
 //! Ordering: every step of one channel runs under its community's ordering lane (a
 //! local commit, a remote apply, and the release of expired holds by [`run_timer`]), so
@@ -110,7 +111,7 @@ pub(crate) struct Reorder {
     held: AtomicU64,
     /// Gaps let through (by the window or the cap).
     gaps: AtomicU64,
-    /// Late messages dropped.
+    /// Late messages delivered out of order.
     late: AtomicU64,
 }
 
@@ -124,14 +125,14 @@ impl std::fmt::Debug for Reorder {
     }
 }
 
-/// The counters of a [`Reorder`]: commits held, gaps let through, late messages dropped.
+/// The counters of a [`Reorder`]: commits held, gaps let through, late messages delivered out of order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct ReorderCounts {
     /// Commits held (they came early).
     pub held: u64,
     /// Gaps let through (window over, or too many held).
     pub gaps: u64,
-    /// Late messages dropped.
+    /// Late messages delivered out of order.
     pub late: u64,
 }
 
@@ -168,7 +169,8 @@ impl Reorder {
             Some(last) if seq <= last => {
                 drop(channels);
                 self.late.fetch_add(1, AtomicOrdering::Relaxed);
-                tracing::debug!(community = %key.0, channel = %key.1, seq, last, "late message dropped (the clients repair the gap)");
+                tracing::debug!(community = %key.0, channel = %key.1, seq, last, "late message delivered out of order");
+                out.push(Slot::Offered);
                 return out;
             }
             Some(last) if seq > last + 1 => {
@@ -371,12 +373,12 @@ mod tests {
         assert!(admit(6).is_empty(), "6 waits for 5");
         assert!(admit(7).is_empty());
         assert_eq!(kinds(&admit(5)), ["offered", "held", "held"]);
-        assert!(admit(5).is_empty(), "late: dropped");
+        assert_eq!(kinds(&admit(5)), ["offered"], "late: delivered out of order");
         assert!(admit(9).is_empty(), "9 waits for 8");
         assert!(reorder.expire(&key, now).is_empty(), "not yet");
         assert_eq!(reorder.due(now + window).len(), 1);
         assert_eq!(kinds(&reorder.expire(&key, now + window)), ["held"]);
-        assert!(admit(8).is_empty(), "the gap was let through");
+        assert_eq!(kinds(&admit(8)), ["offered"], "late, after its gap was let through");
         // 12 waits, then 11 comes later (and would wait longer): when 12's window is
         // over, both go, in order.
         assert!(admit(12).is_empty());

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use community_protocol::{
-    ChannelId, CommunityId, Event, Seq, TimestampMs, UserId, VoiceParticipant,
+    ChannelId, CommunityId, Event, PresenceStatus, Seq, TimestampMs, UserId, VoiceParticipant,
 };
 use community_server_domain::routing::{
     Audience, ChannelViewers, Counting, Delivery, FocusedAudience, MembershipChange,
@@ -30,6 +30,12 @@ pub(crate) const GLOBAL_SUBJECT: &str = "cluster.global";
 pub(crate) const TYPING_SUBJECT: &str = "cluster.typing";
 /// The subject of presence looks (`WirePresence`): every node takes every user's.
 pub(crate) const PRESENCE_SUBJECT: &str = "cluster.presence";
+/// The subject of a status a user chose (`WirePresenceChoice`): the user's status is one
+/// for all their devices, whichever node each is connected to.
+pub(crate) const CHOICE_SUBJECT: &str = "cluster.presence_choice";
+/// The subject of logins on a device (`WireDeviceLogin`): a login replaces the device's
+/// sessions on every node.
+pub(crate) const DEVICE_SUBJECT: &str = "cluster.device_login";
 /// The subject of voice seats taken and left (`WireVoice`).
 pub(crate) const VOICE_SUBJECT: &str = "cluster.voice";
 /// The subject of the nodes' heartbeats (`WireNode`).
@@ -118,6 +124,35 @@ pub(crate) struct WirePresence {
     pub node: String,
     /// The looks.
     pub looks: Vec<PresenceLook>,
+}
+
+/// A status and text a user chose with `set_presence` on one node
+/// (`cluster.presence_choice`): every node with sessions of theirs applies it, as a
+/// single node applies a choice to all of the user's devices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct WirePresenceChoice {
+    /// The node where it was chosen.
+    pub node: String,
+    /// The user.
+    pub user_id: UserId,
+    /// The status chosen (online, idle, do_not_disturb, invisible).
+    pub status: PresenceStatus,
+    /// The status text chosen.
+    #[serde(default)]
+    pub text: String,
+}
+
+/// A login of `user_id` on `device_id` on one node (`cluster.device_login`): the other
+/// nodes end that device's sessions of theirs (`goodbye{session_replaced}`), as a single
+/// node does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct WireDeviceLogin {
+    /// The node where the login happened.
+    pub node: String,
+    /// The user.
+    pub user_id: UserId,
+    /// The device (never empty: devices without an id never replace each other).
+    pub device_id: String,
 }
 
 /// Voice seats taken and left on one node, in order (`cluster.voice`): sent as they

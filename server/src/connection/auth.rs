@@ -105,18 +105,14 @@ pub(crate) async fn login(
             (session, last, false)
         }
     };
-    for other in shared
+    shared
         .hub
-        .same_device(&params.user_id, &session.device_id, session.key)
+        .replace_same_device(&params.user_id, &session.device_id, Some(session.key));
+    if let Some(cluster) = &shared.cluster
+        && !session.device_id.is_empty()
     {
-        tracing::info!(user = %params.user_id, replaced = %other.id, "session replaced by a login on the same device");
-        if let Some(old) = shared.hub.forget(&other) {
-            old.end(Ending::Goodbye(Goodbye::new(
-                GoodbyeReason::SessionReplaced,
-                false,
-                "the same user logged in on the same device elsewhere",
-            )));
-        }
+        // The device's sessions on the other nodes are replaced too.
+        cluster.publish_device_login(&params.user_id, &session.device_id);
     }
     shared.hub.attached(&session);
     tracing::info!(user = %params.user_id, session = %session.id, resumed = was_resumed, event_seq, "logged in");

@@ -367,6 +367,29 @@ impl Hub {
             .unwrap_or_default()
     }
 
+    /// Ends and forgets the sessions of `user_id` on `device_id` other than `except` (a
+    /// login on that device, here or — `except` `None` — on another node of the cluster,
+    /// replaces them): each gets `goodbye{session_replaced}`. Returns how many.
+    pub fn replace_same_device(
+        &self,
+        user_id: &UserId,
+        device_id: &str,
+        except: Option<u64>,
+    ) -> usize {
+        let others = self.same_device(user_id, device_id, except.unwrap_or(u64::MAX));
+        for other in &others {
+            tracing::info!(user = %user_id, replaced = %other.id, "session replaced by a login on the same device");
+            if let Some(old) = self.forget(other) {
+                old.end(Ending::Goodbye(Goodbye::new(
+                    GoodbyeReason::SessionReplaced,
+                    false,
+                    "the same user logged in on the same device elsewhere",
+                )));
+            }
+        }
+        others.len()
+    }
+
     /// Number of registered sessions (connected or lingering).
     pub fn session_count(&self) -> usize {
         self.lock().by_id.len()

@@ -241,12 +241,41 @@ impl Hub {
                 format!("a status text is at most {most} bytes"),
             ));
         }
+        self.apply_presence_choice(&session.user_id, status, text, true);
+        Ok(())
+    }
+
+    /// A status `user` chose on another node of the cluster: applied as if chosen here
+    /// when they have a session here (their devices share one status); otherwise nothing
+    /// (that node's look tells this one how they look).
+    pub fn remote_presence_choice(&self, user: &UserId, status: PresenceStatus, text: String) {
+        if matches!(status, PresenceStatus::Offline | PresenceStatus::Unknown) {
+            return;
+        }
+        self.apply_presence_choice(user, status, text, false);
+    }
+
+    /// Sets `user`'s chosen status and tells whoever sees the change (`local`: chosen by
+    /// a session here; otherwise only applied when a session of the user is here).
+    fn apply_presence_choice(
+        &self,
+        user: &UserId,
+        status: PresenceStatus,
+        text: String,
+        local: bool,
+    ) {
         let now = Instant::now();
         let mut timers = Timers::new();
         {
             let mut index = self.lock();
             let index = &mut *index;
-            let user = &session.user_id;
+            let here = index
+                .users
+                .get(user)
+                .is_some_and(|entry| !entry.sessions.is_empty());
+            if !local && !here {
+                return;
+            }
             let before = index.live.presence.looks(user);
             index.live.presence.set(user, status, text, wall_ms());
             let entry = index.users.get(user);
@@ -259,7 +288,6 @@ impl Hub {
             tell_moved(&mut index.live, &index.communities, moved, now, &mut timers);
         }
         self.schedule_live(timers);
-        Ok(())
     }
 
     /// `subscribe_presence`: the users' presence now, and their changes from now on (at
