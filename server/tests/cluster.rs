@@ -12,7 +12,6 @@ use common::nats::{NatsServer, Peer};
 use common::*;
 use community_protocol::{ErrorCode, Event, PresenceStatus, Request, request};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A server linked to `nats`, once its link is up.
 async fn node(nats: &NatsServer) -> TestServer {
@@ -22,30 +21,9 @@ async fn node(nats: &NatsServer) -> TestServer {
     server
 }
 
-/// `GET /healthz`: status and body.
+/// `GET /healthz` of `server`: status and body.
 async fn healthz(server: &TestServer) -> (u16, String) {
-    let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(server.server().local_addr())
-            .await
-            .expect("connect");
-        stream
-            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            .await
-            .expect("write");
-        let mut raw = String::new();
-        stream.read_to_string(&mut raw).await.expect("read");
-        raw
-    };
-    let raw = tokio::time::timeout(WAIT, exchange)
-        .await
-        .expect("healthz in time");
-    let status = raw
-        .split_ascii_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = raw.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
-    (status, body)
+    common::http::healthz(server.server().local_addr()).await
 }
 
 /// The commits on the peer that carry a `message_created`, read until none comes for

@@ -373,12 +373,20 @@ mod tests {
         assert!(admit(6).is_empty(), "6 waits for 5");
         assert!(admit(7).is_empty());
         assert_eq!(kinds(&admit(5)), ["offered", "held", "held"]);
-        assert_eq!(kinds(&admit(5)), ["offered"], "late: delivered out of order");
+        assert_eq!(
+            kinds(&admit(5)),
+            ["offered"],
+            "late: delivered out of order"
+        );
         assert!(admit(9).is_empty(), "9 waits for 8");
         assert!(reorder.expire(&key, now).is_empty(), "not yet");
         assert_eq!(reorder.due(now + window).len(), 1);
         assert_eq!(kinds(&reorder.expire(&key, now + window)), ["held"]);
-        assert_eq!(kinds(&admit(8)), ["offered"], "late, after its gap was let through");
+        assert_eq!(
+            kinds(&admit(8)),
+            ["offered"],
+            "late, after its gap was let through"
+        );
         // 12 waits, then 11 comes later (and would wait longer): when 12's window is
         // over, both go, in order.
         assert!(admit(12).is_empty());
