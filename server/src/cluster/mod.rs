@@ -6,8 +6,8 @@
 //! - [`wire`]: the subjects and the message of one commit ([`wire::WireCommit`]).
 //! - [`node`]: this node's side of the link ([`node::Cluster`], held by `Shared`).
 //! - [`presence`]: heartbeats and presence across nodes.
-//! - [`reorder`]: a channel's messages delivered in `seq` order whichever node
-//!   committed them.
+//! - [`reorder`]: the per-channel state that puts a channel's messages in `seq` order
+//!   whichever node committed them; [`ordered`]: delivering through it.
 //!
 //! After a commit, `Shared::commit` hands the commit's membership changes and deliveries
 //! to [`node::Cluster::publish`] (under the community's ordering lane, so one node's commits of
@@ -19,6 +19,7 @@
 
 pub(crate) mod link;
 pub(crate) mod node;
+pub(crate) mod ordered;
 pub(crate) mod presence;
 pub(crate) mod reorder;
 pub(crate) mod wire;
@@ -40,7 +41,7 @@ pub(crate) async fn run_inbound(
     shared: Arc<Shared>,
     mut inbound: mpsc::UnboundedReceiver<Inbound>,
 ) {
-    let _timer = AbortOnDrop(tokio::spawn(reorder::run_timer(Arc::clone(&shared))));
+    let _timer = AbortOnDrop(tokio::spawn(ordered::run_timer(Arc::clone(&shared))));
     let _presence = AbortOnDrop(tokio::spawn(presence::run(Arc::clone(&shared))));
     while let Some(message) = inbound.recv().await {
         let commit = match shared.cluster.as_ref().and_then(|c| c.accept(&message)) {

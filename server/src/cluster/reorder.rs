@@ -2,7 +2,7 @@
 //!
 //! With several nodes, the database orders a channel's `seq`, but the commits reach a
 //! node in arrival order: seq 6 (committed on node B) may arrive before seq 5 (committed
-//! on node A). Every commit that creates a message goes through [`Shared::deliver_in_order`]
+//! on node A). Every commit that creates a message goes through `Shared::deliver_in_order`
 //! (local and remote alike): a commit whose message is the channel's next (`last + 1`) is
 //! delivered at once, followed by the held commits it makes consecutive; one that comes
 //! early is **held** (the whole commit's deliveries, so a commit's events keep their
@@ -14,7 +14,8 @@
 //! keeps one copy (messages are keyed by `seq`), one that did not gets it live.
 //!
 //! Ordering: every step of one channel runs under its community's ordering lane (a
-//! local commit, a remote apply, and the release of expired holds by [`run_timer`]), so
+//! local commit, a remote apply, and the release of expired holds by
+//! `super::ordered::run_timer`), so
 //! what this step decides is delivered in that order. The state's mutex is held only for
 //! map updates, never while delivering.
 //!
@@ -34,7 +35,6 @@ use community_server_domain::Delivery;
 use tokio::sync::Notify;
 
 use crate::hub::Session;
-use crate::shared::{Scope, Shared, lock_lane};
 
 /// How long an early message is held unless configured.
 pub(crate) const DEFAULT_REORDER_WINDOW: Duration = Duration::from_millis(200);
@@ -42,18 +42,18 @@ pub(crate) const DEFAULT_REORDER_WINDOW: Duration = Duration::from_millis(200);
 pub(crate) const DEFAULT_REORDER_HELD: usize = 256;
 
 /// A channel: community and channel id.
-type ChannelKey = (CommunityId, ChannelId);
+pub(super) type ChannelKey = (CommunityId, ChannelId);
 
 /// A held commit.
-struct Held {
+pub(super) struct Held {
     /// The community lane it was ordered under (`None`: global).
-    lane: Option<CommunityId>,
+    pub(super) lane: Option<CommunityId>,
     /// Its deliveries, in commit order.
-    deliveries: Vec<Delivery>,
+    pub(super) deliveries: Vec<Delivery>,
     /// The session that asked (local commits; for `OtherSessionsOfCaller`).
-    from: Option<Arc<Session>>,
+    pub(super) from: Option<Arc<Session>>,
     /// When the gap before it is let through.
-    until: Instant,
+    pub(super) until: Instant,
 }
 
 #[derive(Default)]
@@ -94,7 +94,7 @@ impl ChannelOrder {
 }
 
 /// What to deliver, in this order.
-enum Slot {
+pub(super) enum Slot {
     /// The commit just offered (delivered from the caller's own slice).
     Offered,
     /// A commit held before.
@@ -105,8 +105,9 @@ enum Slot {
 #[derive(Default)]
 pub(crate) struct Reorder {
     channels: Mutex<HashMap<ChannelKey, ChannelOrder>>,
-    /// Wakes [`run_timer`] when a hold may have moved the next deadline.
-    wake: Notify,
+    /// Wakes the release timer (`super::ordered::run_timer`) when a hold may have moved
+    /// the next deadline.
+    pub(super) wake: Notify,
     /// Commits held so far.
     held: AtomicU64,
     /// Gaps let through (by the window or the cap).
@@ -153,7 +154,7 @@ impl Reorder {
 
     /// Offers a commit carrying message `seq` of `key`: what to deliver now, in order
     /// (empty when it is held or late). `hold` builds the held copy, only when needed.
-    fn admit(
+    pub(super) fn admit(
         &self,
         key: &ChannelKey,
         seq: Seq,
@@ -195,7 +196,7 @@ impl Reorder {
     }
 
     /// The channels with a hold over by `now`, with the lane to take for each.
-    fn due(&self, now: Instant) -> Vec<(ChannelKey, Option<CommunityId>)> {
+    pub(super) fn due(&self, now: Instant) -> Vec<(ChannelKey, Option<CommunityId>)> {
         self.lock()
             .iter()
             .filter(|(_, channel)| channel.overdue(now))
@@ -208,7 +209,7 @@ impl Reorder {
 
     /// Lets the gaps of `key` through up to the last held commit whose window is over:
     /// the commits to deliver, in order.
-    fn expire(&self, key: &ChannelKey, now: Instant) -> Vec<Slot> {
+    pub(super) fn expire(&self, key: &ChannelKey, now: Instant) -> Vec<Slot> {
         let mut out = Vec::new();
         let mut skipped = 0;
         {
@@ -226,7 +227,7 @@ impl Reorder {
     }
 
     /// The earliest deadline of a hold, if any.
-    fn next_deadline(&self) -> Option<Instant> {
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
         self.lock()
             .values()
             .filter_map(|c| c.held.values().map(|h| h.until).min())
@@ -236,7 +237,7 @@ impl Reorder {
 
 /// The channel and `seq` of the message a commit creates, when it creates exactly one
 /// (commits creating several, or messages of several channels, are not reordered).
-fn message_of(deliveries: &[Delivery]) -> Option<(ChannelKey, Seq)> {
+pub(super) fn message_of(deliveries: &[Delivery]) -> Option<(ChannelKey, Seq)> {
     let mut found: Option<(ChannelKey, Seq)> = None;
     for delivery in deliveries {
         if let Event::MessageCreated { message } = &delivery.event {
@@ -249,94 +250,6 @@ fn message_of(deliveries: &[Delivery]) -> Option<(ChannelKey, Seq)> {
         }
     }
     found
-}
-
-impl Shared {
-    /// Delivers a commit's events (`lane`: the community it was ordered under, `from`: the
-    /// session that asked), a created message in its channel's `seq` order when this node
-    /// is linked to others (see [`crate::cluster::reorder`]). Called under the lane.
-    pub(crate) fn deliver_in_order(
-        &self,
-        lane: Option<&CommunityId>,
-        deliveries: &[Delivery],
-        from: Option<&Session>,
-    ) {
-        let reorder = self.cluster.as_ref().map(|c| c.reorder());
-        let (Some(reorder), Some((key, seq))) = (reorder, message_of(deliveries)) else {
-            self.hub.deliver(deliveries, from);
-            return;
-        };
-        let hold = |until| Held {
-            lane: lane.cloned(),
-            deliveries: deliveries.to_vec(),
-            from: from.and_then(|s| self.hub.find(&s.user_id, &s.id)),
-            until,
-        };
-        let slots = reorder.admit(
-            &key,
-            seq,
-            hold,
-            Instant::now(),
-            self.config.cluster_reorder_window,
-            self.config.cluster_reorder_held,
-        );
-        self.deliver_slots(slots, deliveries, from);
-    }
-
-    fn deliver_slots(&self, slots: Vec<Slot>, offered: &[Delivery], from: Option<&Session>) {
-        for slot in slots {
-            match slot {
-                Slot::Offered => self.hub.deliver(offered, from),
-                Slot::Held(held) => self.hub.deliver(&held.deliveries, held.from.as_deref()),
-            };
-        }
-    }
-
-    /// Lets the holds over by `now` through, each under its community's lane.
-    fn release_due(&self, reorder: &Reorder, now: Instant) {
-        for (key, lane) in reorder.due(now) {
-            let scope = lane.map_or(Scope::Global, Scope::Community);
-            let lane = self.order.lane(&scope);
-            let _all = self.order.all(&scope);
-            let _lane = lane.as_deref().map(lock_lane);
-            let slots = reorder.expire(&key, now);
-            let counts = reorder.counts();
-            tracing::debug!(community = %key.0, channel = %key.1, held = counts.held, gaps = counts.gaps, late = counts.late, "a gap in a channel's messages let through");
-            self.deliver_slots(slots, &[], None);
-        }
-    }
-}
-
-/// Releases expired holds on time (runs until aborted; `run_inbound` starts it).
-pub(crate) async fn run_timer(shared: Arc<Shared>) {
-    let Some(cluster) = shared.cluster.as_ref() else {
-        return;
-    };
-    let reorder = cluster.reorder();
-    loop {
-        match reorder.next_deadline() {
-            Some(at) => {
-                tokio::select! {
-                    () = tokio::time::sleep_until(at.into()) => {}
-                    () = reorder.wake.notified() => continue,
-                }
-            }
-            None => {
-                reorder.wake.notified().await;
-                continue;
-            }
-        }
-        let shared = Arc::clone(&shared);
-        let released = tokio::task::spawn_blocking(move || {
-            if let Some(cluster) = shared.cluster.as_ref() {
-                shared.release_due(cluster.reorder(), Instant::now());
-            }
-        })
-        .await;
-        if let Err(error) = released {
-            tracing::error!(%error, "held messages not released");
-        }
-    }
 }
 
 #[cfg(test)]

@@ -5,28 +5,8 @@
 //! and the fragments of an unfinished message. Once everything received is decoded, its
 //! buffer is freed, so an idle connection holds no buffer at all.
 
+use super::error::ReadError;
 use super::frame::{self, Header};
-
-/// Why a client's bytes could not be read as messages. Every one ends the connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ReadError {
-    /// A frame or message over the size limit (closed with 1009).
-    TooLarge,
-    /// A text message (or a close reason) that is not UTF-8 (closed with 1007).
-    InvalidUtf8,
-    /// Anything else that breaks RFC 6455 (its description).
-    Protocol(&'static str),
-}
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::TooLarge => f.write_str("WebSocket message too large"),
-            Self::InvalidUtf8 => f.write_str("WebSocket text is not valid UTF-8"),
-            Self::Protocol(what) => write!(f, "WebSocket protocol error: {what}"),
-        }
-    }
-}
 
 /// One message from the client.
 #[derive(Debug, Clone, PartialEq, Eq)]

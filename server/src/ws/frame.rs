@@ -4,7 +4,7 @@
 //! Client frames must be masked (§5.1); server frames never are. Only what a server needs
 //! is here: no extension is negotiated, so the reserved bits must be zero.
 
-use super::codec::ReadError;
+use super::error::ReadError;
 
 /// Continuation of a fragmented message.
 pub(crate) const OP_CONTINUATION: u8 = 0x0;

@@ -5,6 +5,7 @@
 //!   hyper's; the upgraded TCP stream is then ours).
 //! - [`frame`]: frame headers, masking, close payloads.
 //! - [`codec`]: incoming bytes to whole messages (fragments, UTF-8, size limits).
+//! - [`error`]: why bytes could not be read ([`ReadError`]).
 //! - [`WebSocket`]: one connection's socket. Reading waits for readability without a
 //!   buffer, reads what is there into a buffer that lives only until the bytes are
 //!   decoded (or while a frame is incomplete); writing gathers a batch of frames into one
@@ -15,6 +16,7 @@
 //! `crate::connection`), so there is no split, no lock and no second task.
 
 pub(crate) mod codec;
+pub(crate) mod error;
 pub(crate) mod frame;
 pub(crate) mod handshake;
 
@@ -29,7 +31,8 @@ use tokio::net::TcpStream;
 
 use crate::config::ServerConfig;
 
-pub(crate) use codec::{Message, ReadError};
+pub(crate) use codec::Message;
+pub(crate) use error::ReadError;
 
 /// What one read of the socket gave.
 #[derive(Debug)]
