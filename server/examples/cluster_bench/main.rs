@@ -43,7 +43,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use community_server_domain::store::pg_test_cluster::TestCluster;
+use community_server_domain::store::pg_test_cluster::{Durability, TestCluster};
 
 #[allow(dead_code)]
 #[path = "../fanout_vs_nats/load.rs"]
@@ -102,6 +102,11 @@ struct Args {
     /// The `nats-server` binary.
     #[arg(long, default_value = "/usr/sbin/nats-server")]
     nats_bin: String,
+    /// PostgreSQL with its defaults (`fsync`, `synchronous_commit`, `full_page_writes`
+    /// on: a commit is answered after its WAL reaches the disk) instead of the tests'
+    /// throwaway settings.
+    #[arg(long)]
+    pg_durable: bool,
 }
 
 /// One setup at one N.
@@ -136,7 +141,13 @@ async fn run(args: Args) -> Result<(), BoxError> {
             .join("community-server"),
     };
     let pg = if args.setups.iter().any(|s| s.starts_with("pg")) {
-        let cluster = tokio::task::spawn_blocking(TestCluster::start).await??;
+        let durability = if args.pg_durable {
+            Durability::Durable
+        } else {
+            Durability::Throwaway
+        };
+        let cluster =
+            tokio::task::spawn_blocking(move || TestCluster::start_with(durability)).await??;
         let cluster = cluster.ok_or("PostgreSQL is not installed (apt-get install postgresql)")?;
         // Never dropped: its watcher stops it and deletes its directory once this
         // process has ended.

@@ -299,9 +299,9 @@ pub(super) fn purge_activity(index: &mut Index, delivery: &Delivery, caller: Opt
 
 /// `member_updated` and `member_left` of a large community (delivered by the domain to
 /// the member only) also reach the sessions whose member list ranges show the member
-/// (§9.5; the list is updated after the delivery, so it still shows them). Returns the
-/// pushes.
-pub(super) fn tell_ranges(index: &Index, delivery: &Delivery, body: &Arc<str>) -> usize {
+/// (§9.5; the list is updated after the delivery, so it still shows them): those
+/// sessions, the member's own left out.
+pub(super) fn range_watchers(index: &Index, delivery: &Delivery) -> Vec<Arc<Session>> {
     let (community, user) = match &delivery.event {
         Event::MemberUpdated { member } => (&member.community_id, &member.user_id),
         Event::MemberLeft {
@@ -309,19 +309,15 @@ pub(super) fn tell_ranges(index: &Index, delivery: &Delivery, body: &Arc<str>) -
             user_id,
             ..
         } => (community_id, user_id),
-        _ => return 0,
+        _ => return Vec::new(),
     };
     if !index.live.large.contains(community) {
-        return 0;
+        return Vec::new();
     }
-    let mut pushes = 0;
-    for session in super::member_list::range_sessions(&index.live.lists, community, user) {
-        if session.user_id != *user {
-            session.push_event(body, None);
-            pushes += 1;
-        }
-    }
-    pushes
+    super::member_list::range_sessions(&index.live.lists, community, user)
+        .into_iter()
+        .filter(|session| session.user_id != *user)
+        .collect()
 }
 
 /// Whether `session` is among the recipients of `within`.

@@ -454,8 +454,8 @@ impl Hub {
                     continue;
                 }
             };
-            let mut index = self.lock();
-            let index = &mut *index;
+            let mut guard = self.lock();
+            let index = &mut *guard;
             if let Some(key) = DigestKey::of(&delivery.event, &mut index.digest_ids) {
                 let offer =
                     index
@@ -489,11 +489,23 @@ impl Hub {
             if let community_protocol::Event::MessageCreated { message } = &delivery.event {
                 Hub::flush_activity(index, &message.channel_id);
             }
+            // The recipients are taken under the index lock and pushed to after it is
+            // released: a fan-out to thousands of sessions never holds up another
+            // community's delivery (the caller's ordering lane keeps this community's
+            // deliveries in order; a session forgotten meanwhile ignores the push).
+            let mut recipients = Vec::new();
             for_each_session(index, &delivery.audience, caller, |session| {
-                session.push_event_at(&body, purge.as_ref(), now);
-                pushes += 1;
+                recipients.push(Arc::clone(session));
             });
-            pushes += large::tell_ranges(index, delivery, &body);
+            let watchers = large::range_watchers(index, delivery);
+            drop(guard);
+            for session in &recipients {
+                session.push_event_at(&body, purge.as_ref(), now);
+            }
+            for session in &watchers {
+                session.push_event(&body, None);
+            }
+            pushes += recipients.len() + watchers.len();
         }
         for (at, target) in timers {
             self.digest_timer.schedule(at, target);

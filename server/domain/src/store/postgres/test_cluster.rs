@@ -25,7 +25,19 @@ pub struct TestCluster {
     dir: PathBuf,
     port: u16,
     as_postgres: bool,
+    durability: Durability,
     watcher: Option<Child>,
+}
+
+/// Whether the cluster's commits reach the disk before they are answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// `fsync`, `synchronous_commit` and `full_page_writes` off: fast, and what a test
+    /// needs (the cluster is deleted afterwards anyway).
+    Throwaway,
+    /// PostgreSQL's defaults: a commit is answered after its WAL is flushed, as in a
+    /// production deployment (for benchmarks of the acknowledgement's latency).
+    Durable,
 }
 
 /// Why a cluster could not start.
@@ -40,8 +52,15 @@ pub enum ClusterError {
 }
 
 impl TestCluster {
-    /// Starts a cluster; `Ok(None)` when PostgreSQL is not installed.
+    /// Starts a [`Durability::Throwaway`] cluster; `Ok(None)` when PostgreSQL is not
+    /// installed.
     pub fn start() -> Result<Option<TestCluster>, ClusterError> {
+        Self::start_with(Durability::Throwaway)
+    }
+
+    /// Starts a cluster with the given durability; `Ok(None)` when PostgreSQL is not
+    /// installed.
+    pub fn start_with(durability: Durability) -> Result<Option<TestCluster>, ClusterError> {
         let Some(bin) = find_bin() else {
             return Ok(None);
         };
@@ -68,6 +87,7 @@ impl TestCluster {
                 dir: dir.clone(),
                 port,
                 as_postgres,
+                durability,
                 watcher: None,
             };
             match cluster.launch() {
@@ -122,10 +142,13 @@ impl TestCluster {
         let postgres = self.bin.join("postgres");
         // The watcher: runs postgres, and stops it (then deletes the directory) when
         // postgres ends or the test process is gone.
+        let speed = match self.durability {
+            Durability::Throwaway => "-F -c synchronous_commit=off -c full_page_writes=off",
+            Durability::Durable => "",
+        };
         let script = format!(
-            "{postgres} -D {data} -p {port} -h 127.0.0.1 -k {dir} -F \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 \
-             -c shared_buffers=32MB >{dir}/log 2>&1 & pg=$!; \
+            "{postgres} -D {data} -p {port} -h 127.0.0.1 -k {dir} {speed} \
+             -c max_connections=300 -c shared_buffers=32MB >{dir}/log 2>&1 & pg=$!; \
              while [ -d /proc/{owner} ] && kill -0 $pg 2>/dev/null; do sleep 0.3; done; \
              kill -INT $pg 2>/dev/null; wait $pg; rm -rf {dir}",
             postgres = quote(&postgres),

@@ -15,6 +15,7 @@
 mod bans;
 mod changes;
 mod channels;
+mod checkpointer;
 mod communities;
 mod conversations;
 mod convert;
@@ -51,6 +52,7 @@ use tracing::{debug_span, info};
 
 use super::{Store, TxBody};
 use crate::StoreError;
+use checkpointer::Checkpointer;
 use indexer::{BATCH_BUDGET, Indexer, Writer};
 use pool::ReaderPool;
 
@@ -114,6 +116,9 @@ impl Default for SqliteOptions {
 pub struct SqliteStore {
     /// Dropped first: the indexer stops (and is joined) before the connections close.
     indexer: Option<Indexer>,
+    /// Dropped next: checkpoints stop before the connections close (the writer's, closed
+    /// last, checkpoints the rest).
+    checkpointer: Checkpointer,
     path: PathBuf,
     writer: Arc<Writer>,
     readers: ReaderPool,
@@ -138,12 +143,16 @@ impl SqliteStore {
                 "could not switch to WAL (journal_mode={mode})"
             )));
         }
+        // Checkpoints run on a thread of their own (see `checkpointer`), never inside a
+        // commit.
+        writer.execute_batch("PRAGMA wal_autocheckpoint=0;")?;
         let version = schema::migrate(&mut writer)?;
         info!(path = %path.display(), schema_version = version, "database open");
         let mut readers = Vec::with_capacity(options.readers.max(1));
         for _ in 0..options.readers.max(1) {
             readers.push(open_connection(&path, options, true)?);
         }
+        let checkpointer = Checkpointer::start(&path, options)?;
         let writer = Arc::new(Writer::new(writer));
         let indexer = (options.index_batch > 0)
             .then(|| Indexer::start(Arc::clone(&writer), options.index_batch))
@@ -153,6 +162,7 @@ impl SqliteStore {
             writer,
             readers: ReaderPool::new(readers),
             indexer,
+            checkpointer,
         })
     }
 
@@ -187,6 +197,7 @@ impl Store for SqliteStore {
         body(&SqliteTx { conn: &tx })?;
         tx.commit().map_err(StoreError::from)?;
         drop(conn);
+        self.checkpointer.written();
         if self.indexer.is_some() {
             self.writer.written();
         }

@@ -453,3 +453,64 @@ fn counts_and_change_pages_use_indexes_only() {
         "changes: {steps:?}"
     );
 }
+
+#[test]
+fn checkpoints_run_on_their_own_thread_not_in_a_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(DATABASE_FILE);
+    let store = SqliteStore::open(dir.path(), &SqliteOptions::default()).unwrap();
+    let automatic: i64 = store
+        .writer
+        .conn
+        .lock()
+        .unwrap()
+        .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(automatic, 0, "no checkpoint inside a commit");
+    let before = std::fs::metadata(&db).unwrap().len();
+    let count = |store: &SqliteStore| -> i64 {
+        store
+            .writer
+            .conn
+            .lock()
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM communities", [], |r| r.get(0))
+            .unwrap()
+    };
+    let existing = count(&store);
+    let runs = store.checkpointer.runs();
+    {
+        let store: &dyn Store = &store;
+        for i in 0..200 {
+            let info = community_protocol::CommunityInfo {
+                community_id: format!("c{i}").into(),
+                name: "n".into(),
+                avatar_url: String::new(),
+                notice: String::new(),
+                owner_id: "o".into(),
+                join_policy: community_protocol::JoinPolicy::Free,
+                mute_all: false,
+                member_count: 0,
+                attributes: Default::default(),
+                default_channel_id: format!("ch{i}").into(),
+                created_at_ms: 0,
+                version: 1,
+                system_messages: true,
+            };
+            store
+                .write("test", |tx| Ok(tx.insert_community(&info)?))
+                .unwrap();
+        }
+    }
+    // The thread checkpoints within its interval (bounded wait).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while store.checkpointer.runs() == runs && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(store.checkpointer.runs() > runs, "a checkpoint ran");
+    // The pages reached the database file itself.
+    assert!(std::fs::metadata(&db).unwrap().len() > before);
+    drop(store);
+    let reopened = SqliteStore::open(dir.path(), &SqliteOptions::default()).unwrap();
+    assert_eq!(count(&reopened), existing + 200);
+}
