@@ -172,10 +172,17 @@ int main(void) {
   CHECK(snapshot && in_order(snapshot, "carol", "bob", "alice") && strstr(snapshot, "\"display_name\":\"Aaron\""),
         "the snapshot after the operations: %s", snapshot ? snapshot : "NULL");
   csdk_string_free(snapshot);
-  pthread_mutex_lock(&u.lock);
-  int changes = u.changes_with_ops;
-  int resets = u.resets;
-  pthread_mutex_unlock(&u.lock);
+  /* The snapshot is the SDK's state; the listener hears of it on the SDK's thread, maybe a
+     moment later: wait for the call (≤ 30 s). */
+  int changes = 0, resets = 0;
+  for (int i = 0; i < 300; i++) {
+    pthread_mutex_lock(&u.lock);
+    changes = u.changes_with_ops;
+    resets = u.resets;
+    pthread_mutex_unlock(&u.lock);
+    if (changes >= 1) break;
+    pause_ms(100);
+  }
   CHECK(changes >= 1, "the move arrived as operations (%d changes, %d resets)", changes, resets);
 
   /* Scrolling: a new reset with the new window. */
