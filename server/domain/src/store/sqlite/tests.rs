@@ -9,6 +9,25 @@ use super::{DATABASE_FILE, SqliteOptions, SqliteStore, Synchronous};
 use crate::StoreError;
 use crate::store::Store;
 
+/// A community row with `id` and default channel `channel`, everything else plain.
+fn community_info(id: &str, channel: &str) -> community_protocol::CommunityInfo {
+    community_protocol::CommunityInfo {
+        community_id: id.into(),
+        name: "n".into(),
+        avatar_url: String::new(),
+        notice: String::new(),
+        owner_id: "o".into(),
+        join_policy: community_protocol::JoinPolicy::Free,
+        mute_all: false,
+        member_count: 0,
+        attributes: Default::default(),
+        default_channel_id: channel.into(),
+        created_at_ms: 0,
+        version: 1,
+        system_messages: true,
+    }
+}
+
 fn user_version(conn: &Connection) -> u32 {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap()
@@ -347,21 +366,7 @@ fn read_transactions_cannot_write_and_failed_writes_roll_back() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path(), &SqliteOptions::default()).unwrap();
     let store: &dyn Store = &store;
-    let info = community_protocol::CommunityInfo {
-        community_id: "c".into(),
-        name: "n".into(),
-        avatar_url: String::new(),
-        notice: String::new(),
-        owner_id: "o".into(),
-        join_policy: community_protocol::JoinPolicy::Free,
-        mute_all: false,
-        member_count: 0,
-        attributes: Default::default(),
-        default_channel_id: "ch".into(),
-        created_at_ms: 0,
-        version: 1,
-        system_messages: true,
-    };
+    let info = community_info("c", "ch");
     let error = store
         .read("test", |tx| Ok(tx.insert_community(&info)?))
         .unwrap_err();
@@ -482,21 +487,7 @@ fn checkpoints_run_on_their_own_thread_not_in_a_commit() {
     {
         let store: &dyn Store = &store;
         for i in 0..200 {
-            let info = community_protocol::CommunityInfo {
-                community_id: format!("c{i}").into(),
-                name: "n".into(),
-                avatar_url: String::new(),
-                notice: String::new(),
-                owner_id: "o".into(),
-                join_policy: community_protocol::JoinPolicy::Free,
-                mute_all: false,
-                member_count: 0,
-                attributes: Default::default(),
-                default_channel_id: format!("ch{i}").into(),
-                created_at_ms: 0,
-                version: 1,
-                system_messages: true,
-            };
+            let info = community_info(&format!("c{i}"), &format!("ch{i}"));
             store
                 .write("test", |tx| Ok(tx.insert_community(&info)?))
                 .unwrap();
