@@ -32,7 +32,9 @@ pub(crate) fn router(shared: Arc<Shared>, admin_key: Arc<AdminKey>) -> Router {
 
 /// `ok` (200) while serving; with `--nats`, a line tells the link's state, and with
 /// `--database`, one tells whether PostgreSQL answers. A node whose link or database is
-/// down answers 503 (it refuses writes until both are back).
+/// down answers 503 (it refuses writes until both are back). With `--nats`, counters
+/// since the node started follow: publications the link dropped (outbox full) and the
+/// per-channel reorder's held commits, gaps let through and late messages.
 async fn healthz(State(shared): State<Arc<Shared>>) -> (StatusCode, String) {
     if shared.run_state() != RunState::Running {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n".into());
@@ -51,6 +53,13 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> (StatusCode, String) {
             .is_ok_and(|answer| answer.is_ok());
         healthy &= up;
         lines.push(format!("database: {}", if up { "up" } else { "down" }));
+    }
+    if let Some(cluster) = &shared.cluster {
+        let reorder = cluster.reorder().counts();
+        lines.push(format!("nats_dropped: {}", cluster.dropped_publications()));
+        lines.push(format!("reorder_held: {}", reorder.held));
+        lines.push(format!("reorder_gaps: {}", reorder.gaps));
+        lines.push(format!("reorder_late: {}", reorder.late));
     }
     let mut body = if healthy {
         "ok\n".to_owned()

@@ -21,6 +21,9 @@ async fn node(nats: &NatsServer) -> TestServer {
     server
 }
 
+/// The counter lines of a node's `/healthz` before anything was dropped or reordered.
+const COUNTERS: &str = "nats_dropped: 0\nreorder_held: 0\nreorder_gaps: 0\nreorder_late: 0\n";
+
 /// `GET /healthz` of `server`: status and body.
 async fn healthz(server: &TestServer) -> (u16, String) {
     common::http::healthz(server.server().local_addr()).await
@@ -111,7 +114,10 @@ async fn without_nats_writes_are_refused_and_the_node_recovers() {
         return;
     };
     let server = node(&nats).await;
-    assert_eq!(healthz(&server).await, (200, "ok\nnats: up\n".to_owned()));
+    assert_eq!(
+        healthz(&server).await,
+        (200, format!("ok\nnats: up\n{COUNTERS}"))
+    );
     let mut alice = server.login("alice").await;
     let guild = create_community(&mut alice, "Guild").await;
     let (community, channel) = (guild.info.community_id, guild.info.default_channel_id);
@@ -119,7 +125,9 @@ async fn without_nats_writes_are_refused_and_the_node_recovers() {
 
     nats.stop();
     assert!(server.server().wait_cluster(false, WAIT).await, "link down");
-    assert_eq!(healthz(&server).await, (503, "nats: down\n".to_owned()));
+    let (status, body) = healthz(&server).await;
+    assert_eq!(status, 503);
+    assert!(body.starts_with("nats: down\nnats_dropped: "), "{body}");
     let refused = alice
         .fails(
             send_text(community.as_str(), channel.as_str(), "k2", "during"),

@@ -126,6 +126,11 @@ impl Link {
         *self.up.borrow()
     }
 
+    /// Publications dropped so far because the outbox was full.
+    pub fn dropped(&self) -> u64 {
+        self.outbox.dropped.load(AtomicOrdering::Relaxed)
+    }
+
     /// A receiver of the up/down state.
     pub fn watch(&self) -> watch::Receiver<bool> {
         self.up.clone()

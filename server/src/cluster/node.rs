@@ -79,6 +79,11 @@ impl Cluster {
         &self.reorder
     }
 
+    /// Publications the link dropped so far because its outbox was full.
+    pub fn dropped_publications(&self) -> u64 {
+        self.link.dropped()
+    }
+
     /// A receiver of the link's up/down state.
     pub fn watch(&self) -> tokio::sync::watch::Receiver<bool> {
         self.link.watch()
