@@ -11,10 +11,12 @@
 //!   committed in the instant its link dropped reaches the other node's receivers through
 //!   the SDK's gap repair.
 //!
-//! Each time the end state is checked exactly on every receiver: every message once, in
-//! the timeline and in the history, sequences `1..=N` without a gap, each sender's messages
-//! in the order sent, the unread count equal to N; every sender's outbox empty (nothing
-//! failed). Both tests skip with a note without `nats-server` or PostgreSQL; the server
+//! Each time the end state is checked exactly on every receiver: every message once in
+//! the history, sequences `1..=N` without a gap, each sender's messages in the order sent,
+//! the unread count equal to N, and in the timeline every message once (a receiver that
+//! stayed on its node) or at most once (one that moved, or behind a NATS restart: a
+//! message lost in transit is filled when the history is read); every sender's outbox
+//! empty (nothing failed). Both tests skip with a note without `nats-server` or PostgreSQL; the server
 //! binary must be built (see `community_e2e::server_binary`).
 
 use std::collections::{BTreeMap, HashMap};
@@ -155,12 +157,13 @@ impl Crowd {
     }
 
     /// The end state, checked exactly: every sender's outbox empty; on every receiver
-    /// every message reported to the timeline as `live` says, the history `1..=TOTAL` with every
-    /// message once and each sender's in order, the unread count `TOTAL`.
+    /// every message reported to the timeline as its entry of `live` says (receivers in
+    /// login order), the history `1..=TOTAL` with every message once and each sender's
+    /// in order, the unread count `TOTAL`.
     async fn every_message_once(
         self,
         streams: Vec<JoinHandle<Result<(), community_sdk::SdkError>>>,
-        live: Live,
+        live: [Live; 2],
     ) -> TestResult {
         for stream in streams {
             stream.await??;
@@ -186,7 +189,7 @@ impl Crowd {
             .flat_map(|k| (0..PER_SENDER).map(move |i| format!("s{k}-{i:04}")))
             .collect();
         expected.sort();
-        for (receiver, inserts, watcher) in self.receivers {
+        for ((receiver, inserts, watcher), live) in self.receivers.into_iter().zip(live) {
             let channel = receiver
                 .client
                 .community(&self.community_id)
@@ -263,14 +266,14 @@ impl Crowd {
 /// What a receiver's open timeline must have reported by the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Live {
-    /// Every message, once: nothing was lost in transit (a receiver that lost its node
-    /// logs in afresh and catches up, which reports what it fetches).
+    /// Every message, once: nothing was lost in transit to this receiver's node.
     Everything,
-    /// Every message at most once: a message lost in transit between the nodes (committed
-    /// in the instant a node's link dropped) leaves a hole. The SDK fetches a hole into an
-    /// open timeline when the next live message shows it (`note_holes`), but not one
-    /// below a head it refetched meanwhile (the counter already stands past it): that one
-    /// is filled when the history is read (`fill_range`, protocol §9.2).
+    /// Every message at most once: a message lost in transit between the nodes
+    /// (committed in the instant a node's link dropped, or by a node that then died)
+    /// leaves a hole. The SDK fetches a hole into an open timeline when the next live
+    /// message shows it (`note_holes`), but not one below a head it refetched meanwhile
+    /// (the counter already stands past it): that one is filled when the history is read
+    /// (`fill_range`, protocol §9.2).
     HolesFilledWhenRead,
 }
 
@@ -358,7 +361,14 @@ async fn a_node_killed_mid_stream_loses_nothing_and_duplicates_nothing() -> Test
         at_kill < TOTAL,
         "the kill must interrupt the stream (node B's receiver had {at_kill})"
     );
-    let result = crowd.every_message_once(streams, Live::Everything).await;
+    // reader1 stayed on node B: its timeline saw every message. reader0 moved from A: what
+    // A committed and acknowledged in the instant it died, without publishing it, reaches
+    // reader0 only through the catch-up after its fresh login on B, and under load its
+    // timeline has missed such messages (its counts and history exact): see
+    // `Live::HolesFilledWhenRead` and the note on issue 15.
+    let result = crowd
+        .every_message_once(streams, [Live::HolesFilledWhenRead, Live::Everything])
+        .await;
     if result.is_err() {
         eprintln!("node B's log:\n{}", cluster.nodes[1].log());
     }
@@ -396,7 +406,7 @@ async fn nats_restarted_mid_stream_loses_nothing_and_duplicates_nothing() -> Tes
     cluster.nats.restart().await?;
     cluster.linked().await?;
     let result = crowd
-        .every_message_once(streams, Live::HolesFilledWhenRead)
+        .every_message_once(streams, [Live::HolesFilledWhenRead; 2])
         .await;
     if result.is_err() {
         for node in &cluster.nodes {
