@@ -28,6 +28,17 @@ fn community_info(id: &str, channel: &str) -> community_protocol::CommunityInfo 
     }
 }
 
+/// One integer that `sql` reads on the store's writer connection.
+fn writer_value(store: &SqliteStore, sql: &str) -> i64 {
+    store
+        .writer
+        .conn
+        .lock()
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
+
 fn user_version(conn: &Connection) -> u32 {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap()
@@ -351,14 +362,7 @@ fn connections_use_wal_foreign_keys_and_the_chosen_durability() {
     drop(reader);
 
     let normal = SqliteStore::open(dir.path(), &SqliteOptions::default()).unwrap();
-    let sync: i64 = normal
-        .writer
-        .conn
-        .lock()
-        .unwrap()
-        .query_row("PRAGMA synchronous", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(sync, 1, "NORMAL");
+    assert_eq!(writer_value(&normal, "PRAGMA synchronous"), 1, "NORMAL");
 }
 
 #[test]
@@ -464,24 +468,13 @@ fn checkpoints_run_on_their_own_thread_not_in_a_commit() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join(DATABASE_FILE);
     let store = SqliteStore::open(dir.path(), &SqliteOptions::default()).unwrap();
-    let automatic: i64 = store
-        .writer
-        .conn
-        .lock()
-        .unwrap()
-        .query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(automatic, 0, "no checkpoint inside a commit");
+    assert_eq!(
+        writer_value(&store, "PRAGMA wal_autocheckpoint"),
+        0,
+        "no checkpoint inside a commit"
+    );
     let before = std::fs::metadata(&db).unwrap().len();
-    let count = |store: &SqliteStore| -> i64 {
-        store
-            .writer
-            .conn
-            .lock()
-            .unwrap()
-            .query_row("SELECT COUNT(*) FROM communities", [], |r| r.get(0))
-            .unwrap()
-    };
+    let count = |store: &SqliteStore| writer_value(store, "SELECT COUNT(*) FROM communities");
     let existing = count(&store);
     let runs = store.checkpointer.runs();
     {
