@@ -570,6 +570,9 @@ fn apply_head(
     fx: &mut Effects,
     out: &mut Vec<Publication>,
 ) {
+    let known = state
+        .counter(&head.community_id, &head.channel_id)
+        .map_or(0, |counter| counter.last_seq);
     match state.apply_head(&head, force, out) {
         None => {}
         Some(HeadOutcome::Stale) => {
@@ -577,6 +580,17 @@ fn apply_head(
             fx.touched.insert((head.community_id, head.channel_id));
         }
         Some(_) => {
+            // A head past the newest message seen (a refetch after a gap, a focus answer)
+            // stands over messages no event brought: an open timeline gets them fetched,
+            // as for a hole the next live message shows.
+            if known > 0 && head.last_seq > known {
+                fx.holes.push(Hole {
+                    community_id: head.community_id.clone(),
+                    channel_id: head.channel_id.clone(),
+                    after: known,
+                    up_to: head.last_seq,
+                });
+            }
             fx.touched.insert((head.community_id, head.channel_id));
         }
     }

@@ -187,3 +187,31 @@ fn a_message_past_a_hole_notes_the_hole_for_open_timelines() {
     assert!(fx.holes.is_empty());
     assert_eq!(fx.messages.len(), 1);
 }
+
+#[test]
+fn a_refetched_head_past_the_newest_message_notes_a_hole() {
+    use super::apply::{LocalUpdate, apply_local};
+    let mut state = state();
+    let refetched = |state: &mut State, last_seq| {
+        let mut fx = Effects::default();
+        let heads = vec![head("big", "general", last_seq, 8, last_seq - 8, 0)];
+        apply_local(state, LocalUpdate::Heads(heads), &mut fx, &mut Vec::new());
+        fx
+    };
+    // 11..=13 were committed (on a node that died before publishing them): no event
+    // showed them, the refetched head does.
+    let fx = refetched(&mut state, 13);
+    assert_eq!(
+        fx.holes,
+        vec![super::effects::Hole {
+            community_id: "big".into(),
+            channel_id: "general".into(),
+            after: 10,
+            up_to: 13,
+        }]
+    );
+    assert_eq!(counts(&state, "general"), Some((13, 5, 0)));
+    // The same head again, or an older one: nothing to fetch.
+    assert!(refetched(&mut state, 13).holes.is_empty());
+    assert!(refetched(&mut state, 12).holes.is_empty());
+}

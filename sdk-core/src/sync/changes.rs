@@ -18,6 +18,7 @@ use futures_util::StreamExt;
 use futures_util::stream;
 use tokio::sync::mpsc;
 
+use super::retry::worth_retrying;
 use super::{Job, publish_updated};
 use crate::connection::ConnectionHandle;
 use crate::error::SdkError;
@@ -79,20 +80,20 @@ pub(crate) async fn catch_up_all(reader: &ChangeReader) -> bool {
             })
             .collect()
     });
-    run(reader, wanted).await
+    run(reader, wanted).await.is_empty()
 }
 
 /// Catches up the given channels from where their caches stand, until the server has
-/// nothing newer. Returns false when interrupted.
+/// nothing newer. Returns the channels interrupted by a failure worth retrying.
 pub(crate) async fn catch_up_channels(
     reader: &ChangeReader,
     channels: Vec<(CommunityId, ChannelId)>,
-) -> bool {
+) -> Vec<(CommunityId, ChannelId)> {
     let cached = match reader.store.cached_channels().await {
         Ok(cached) => cached,
         Err(error) => {
             tracing::warn!(%error, "cannot list cached channels");
-            return false;
+            return channels;
         }
     };
     let wanted: Vec<(CommunityId, ChannelId, u64, u64)> = reader.cell.read(|state| {
@@ -114,26 +115,45 @@ pub(crate) async fn catch_up_channels(
     run(reader, wanted).await
 }
 
-async fn run(reader: &ChangeReader, wanted: Vec<(CommunityId, ChannelId, u64, u64)>) -> bool {
+/// Catches up `wanted`; returns the channels interrupted by a failure worth retrying.
+async fn run(
+    reader: &ChangeReader,
+    wanted: Vec<(CommunityId, ChannelId, u64, u64)>,
+) -> Vec<(CommunityId, ChannelId)> {
     if wanted.is_empty() {
-        return true;
+        return Vec::new();
     }
     tracing::debug!(channels = wanted.len(), "catching up message changes");
-    let results: Vec<Result<(), SdkError>> = stream::iter(wanted)
+    let results: Vec<(CommunityId, ChannelId, Result<(), SdkError>)> = stream::iter(wanted)
         .map(|(community_id, channel_id, applied, newest)| async move {
-            catch_up_channel(reader, community_id, channel_id, applied, newest).await
+            let result = catch_up_channel(
+                reader,
+                community_id.clone(),
+                channel_id.clone(),
+                applied,
+                newest,
+            )
+            .await;
+            (community_id, channel_id, result)
         })
         .buffer_unordered(CONCURRENT_CHANNELS)
         .collect()
         .await;
-    let mut complete = true;
-    for result in results {
-        if let Err(error) = result {
-            tracing::info!(%error, "catching up changes interrupted");
-            complete = false;
+    let mut unfinished = Vec::new();
+    for (community_id, channel_id, result) in results {
+        match result {
+            Ok(()) => {}
+            Err(error) if !worth_retrying(&error) => {
+                // Refused for good: nothing to catch up in that channel any more.
+                tracing::info!(%error, channel = %channel_id, "catching up changes skips a channel");
+            }
+            Err(error) => {
+                tracing::info!(%error, "catching up changes interrupted");
+                unfinished.push((community_id, channel_id));
+            }
         }
     }
-    complete
+    unfinished
 }
 
 async fn catch_up_channel(

@@ -16,6 +16,7 @@ use tracing::Instrument;
 
 use super::effects::Hole;
 use super::history::{self, HistoryReader};
+use super::retry::{Retry, worth_retrying};
 use super::{BehindReports, Job, LocalUpdate, Processor};
 use crate::error::SdkError;
 use crate::focus::Place;
@@ -34,6 +35,8 @@ pub(super) struct FocusState {
     pub holes: Vec<Hole>,
     /// The task fetching them.
     pub fetching: Option<tokio::task::JoinHandle<()>>,
+    /// When an interrupted fetch may run again.
+    pub retry: Retry,
 }
 
 impl Processor {
@@ -74,9 +77,25 @@ impl Processor {
         self.cx.member_lists.on_new_session();
     }
 
-    /// The timeline fetch ended; what it could not fetch is fetched later.
-    pub(super) fn timelines_fetched(&mut self, unfinished: Vec<(CommunityId, ChannelId, Seq)>) {
+    /// The timeline fetch ended; what it could not fetch is fetched after a pause (at
+    /// once after a new login).
+    pub(super) fn timelines_fetched(
+        &mut self,
+        unfinished: Vec<(CommunityId, ChannelId, Seq)>,
+        holes: Vec<Hole>,
+    ) {
         self.focus.fetching = None;
+        if unfinished.is_empty() && holes.is_empty() {
+            self.focus.retry.reset();
+            return;
+        }
+        tracing::debug!(
+            timelines = unfinished.len(),
+            holes = holes.len(),
+            "timeline fetch interrupted; trying again after a pause"
+        );
+        self.focus.retry.failed();
+        self.focus.holes.extend(holes);
         for (community_id, channel_id, last_seq) in unfinished {
             let wanted = self
                 .focus
@@ -151,6 +170,7 @@ impl Processor {
     pub(super) fn start_timeline_fetch(&mut self) {
         if *self.cx.phase.borrow() != Phase::Ready
             || self.focus.fetching.is_some()
+            || !self.focus.retry.due()
             || (self.focus.wanted.is_empty() && self.focus.holes.is_empty())
         {
             return;
@@ -166,7 +186,14 @@ impl Processor {
         let limit = u64::from(self.cx.catch_up_limit.max(1));
         let report = self.jobs_tx.clone();
         let task = async move {
+            // After a failure worth retrying, the rest waits for the next attempt too.
+            let mut interrupted = false;
+            let mut unfinished_holes = Vec::new();
             for hole in holes {
+                if interrupted {
+                    unfinished_holes.push(hole);
+                    continue;
+                }
                 // At most the catch-up limit's newest of a long hole (the rest is
                 // fetched when read, like any older history).
                 let after = hole.after.max(hole.up_to.saturating_sub(limit));
@@ -179,28 +206,46 @@ impl Processor {
                     true,
                 )
                 .await;
-                if let Err(error) = fetched {
-                    // Interrupted: the next session's catch-up and reads cover it.
-                    tracing::debug!(%error, "hole fetch interrupted");
+                match fetched {
+                    Ok(()) => {}
+                    Err(error) if !worth_retrying(&error) => {
+                        // Refused for good: the channel is gone or no longer readable.
+                        tracing::debug!(%error, "hole fetch refused");
+                    }
+                    Err(error) => {
+                        tracing::debug!(%error, "hole fetch interrupted");
+                        interrupted = true;
+                        unfinished_holes.push(hole);
+                    }
                 }
             }
             let mut unfinished = Vec::new();
             for ((community_id, channel_id), last_seq) in wanted {
-                if !unfinished.is_empty() {
+                if interrupted {
                     unfinished.push((community_id, channel_id, last_seq));
                     continue;
                 }
-                if let Err(error) =
-                    history::fetch_recent(&reader, &community_id, &channel_id, last_seq, limit)
-                        .await
+                match history::fetch_recent(&reader, &community_id, &channel_id, last_seq, limit)
+                    .await
                 {
-                    // Interrupted (connection lost): kept for the next drain.
-                    tracing::debug!(%error, "timeline fetch interrupted");
-                    unfinished.push((community_id, channel_id, last_seq));
+                    Ok(()) => {}
+                    Err(error) if !worth_retrying(&error) => {
+                        tracing::debug!(%error, "timeline fetch refused");
+                    }
+                    Err(error) => {
+                        tracing::debug!(%error, "timeline fetch interrupted");
+                        interrupted = true;
+                        unfinished.push((community_id, channel_id, last_seq));
+                    }
                 }
             }
             if let Some(report) = report.upgrade() {
-                let _ = report.send(Job::TimelinesFetched { unfinished }).await;
+                let _ = report
+                    .send(Job::TimelinesFetched {
+                        unfinished,
+                        holes: unfinished_holes,
+                    })
+                    .await;
             }
         };
         self.focus.fetching = Some(tokio::spawn(

@@ -13,6 +13,7 @@ use community_protocol::{ChannelId, CommunityId, Message, Seq, op};
 
 use tracing::Instrument;
 
+use super::retry::worth_retrying;
 use super::{BehindReports, publish_new_messages, publish_updated};
 use crate::connection::ConnectionHandle;
 use crate::error::SdkError;
@@ -45,8 +46,9 @@ const PAGE: u32 = 100;
 /// them, fetch the holes between the oldest cached message and the head, at most the
 /// `catch_up_limit` newest sequences per channel (older history is fetched when read).
 /// Holes, not just what lies above the newest cached message: events that arrived
-/// between the sync and this task may sit above a hole. Returns false when interrupted
-/// (the next login starts it over: a resume replays events, not these messages).
+/// between the sync and this task may sit above a hole. A channel refused for good is
+/// skipped. Returns false when interrupted by a failure worth retrying (the caller tries
+/// again after a pause; a resume replays events, not these messages).
 pub(crate) async fn catch_up(reader: &HistoryReader, catch_up_limit: u32) -> bool {
     let channels: Vec<(CommunityId, ChannelId, Seq)> = reader.cell.read(|state| {
         state
@@ -87,11 +89,17 @@ pub(crate) async fn catch_up(reader: &HistoryReader, catch_up_limit: u32) -> boo
         if !cached.contains(&channel_id) {
             continue;
         }
-        if let Err(error) =
-            catch_up_channel(reader, &community_id, &channel_id, last_seq, limit).await
-        {
-            tracing::info!(%error, "catch-up interrupted");
-            return false;
+        match catch_up_channel(reader, &community_id, &channel_id, last_seq, limit).await {
+            Ok(()) => {}
+            Err(error) if !worth_retrying(&error) => {
+                // Refused for good (the channel is gone or no longer readable): the rest
+                // of the channels are still caught up.
+                tracing::info!(%error, channel = %channel_id, "catch-up skips a channel");
+            }
+            Err(error) => {
+                tracing::info!(%error, "catch-up interrupted");
+                return false;
+            }
         }
     }
     true

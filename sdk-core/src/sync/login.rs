@@ -41,6 +41,9 @@ impl Processor {
             }
             Inbound::Ended(reason) => {
                 self.cx.phase.send_replace(Phase::Ended(reason));
+                if let Some(task) = self.catch_up.take() {
+                    task.abort();
+                }
                 self.set_sync_state(SyncState::Offline);
             }
             Inbound::MemberList(list) => self.cx.member_lists.install(&list),
@@ -84,6 +87,10 @@ impl Processor {
         }
         self.cx.phase.send_replace(Phase::Ready);
         self.set_sync_state(SyncState::CatchingUp);
+        // A new connection: what waited for a pause is fetched at once.
+        self.catch_up_retry.reset();
+        self.repair_retry.reset();
+        self.focus.retry.reset();
         self.cx.outbox_wake.notify_one();
         tokio::spawn(
             super::people::restore(
@@ -222,6 +229,18 @@ impl Processor {
         .await
     }
 
+    /// Starts an interrupted catch-up again once its pause ran out (while ready).
+    pub(super) fn retry_catch_up(&mut self) {
+        if self.catch_up_pending
+            && self.catch_up.is_none()
+            && self.catch_up_retry.due()
+            && *self.cx.phase.borrow() == Phase::Ready
+        {
+            tracing::debug!("catching up again");
+            self.start_catch_up();
+        }
+    }
+
     /// Fetches the missed messages of cached channels in the background; its end comes
     /// back as a job.
     fn start_catch_up(&mut self) {
@@ -275,9 +294,9 @@ impl Processor {
         let reader = self.change_reader();
         let report = self.jobs_tx.clone();
         let task = async move {
-            let complete = changes::catch_up_channels(&reader, channels).await;
+            let unfinished = changes::catch_up_channels(&reader, channels).await;
             if let Some(report) = report.upgrade() {
-                let _ = report.send(Job::RepairDone { complete }).await;
+                let _ = report.send(Job::RepairDone { unfinished }).await;
             }
         };
         self.repair = Some(tokio::spawn(

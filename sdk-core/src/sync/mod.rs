@@ -29,6 +29,7 @@ mod focus;
 mod history;
 mod login;
 mod people;
+mod retry;
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -88,11 +89,16 @@ enum Job {
     CatchUpDone { generation: u64, complete: bool },
     /// These channels' caches miss changes (seen outside the task: history pages).
     Behind(Vec<(CommunityId, ChannelId)>),
-    /// A repair of channels behind in their change sequence ended.
-    RepairDone { complete: bool },
-    /// The fetch of open timelines' messages ended; what it could not fetch.
+    /// A repair of channels behind in their change sequence ended; the channels it was
+    /// interrupted in (by a failure worth retrying).
+    RepairDone {
+        unfinished: Vec<(CommunityId, ChannelId)>,
+    },
+    /// The fetch of open timelines' messages ended; what it could not fetch (and is
+    /// worth trying again).
     TimelinesFetched {
         unfinished: Vec<(CommunityId, ChannelId, community_protocol::Seq)>,
+        holes: Vec<effects::Hole>,
     },
 }
 
@@ -136,10 +142,12 @@ pub(crate) fn spawn(
         dirty: BTreeSet::new(),
         catch_up: None,
         catch_up_pending: false,
+        catch_up_retry: retry::Retry::default(),
         generation: 0,
         replay_until: None,
         behind: BTreeSet::new(),
         repair: None,
+        repair_retry: retry::Retry::default(),
         typing_expiry: None,
         focus: focus::FocusState::default(),
     };
@@ -164,6 +172,8 @@ struct Processor {
     catch_up: Option<JoinHandle<()>>,
     /// A catch-up should run (or runs) and has not completed.
     catch_up_pending: bool,
+    /// When an interrupted catch-up may run again.
+    catch_up_retry: retry::Retry,
     /// Numbers catch-up runs, so the end of an aborted one is ignored.
     generation: u64,
     /// After a resume: caught up once the applied event sequence reaches this.
@@ -172,6 +182,8 @@ struct Processor {
     behind: BTreeSet<(CommunityId, ChannelId)>,
     /// The task fetching them.
     repair: Option<JoinHandle<()>>,
+    /// When an interrupted repair may run again.
+    repair_retry: retry::Retry,
     /// When the next typing indicator runs out (the client's clock), if one shows.
     typing_expiry: Option<i64>,
     /// Focus, open timelines to fetch (large communities).
@@ -204,6 +216,7 @@ impl Processor {
                 let batch: Vec<Inbound> = self.stash.drain(..count).collect();
                 self.inbound_batch(batch).await;
             } else {
+                let next_retry = self.next_retry();
                 tokio::select! {
                     biased;
                     item = self.inbound.recv(), if self.inbound_open => {
@@ -226,6 +239,12 @@ impl Processor {
                     },
                     () = typing_timer(self.typing_expiry), if self.typing_expiry.is_some() => {
                         self.expire_typing();
+                    }
+                    () = retry_timer(next_retry), if next_retry.is_some() => {
+                        // The fetches whose pause ran out start once the queue is drained.
+                        self.catch_up_retry.woke();
+                        self.repair_retry.woke();
+                        self.focus.retry.woke();
                     }
                     changed = self.cx.focus.changed(), if !self.focus.watch_closed => {
                         // Acted on once the queue is drained (`sync_focus`).
@@ -263,7 +282,8 @@ impl Processor {
         self.sync_focus().await;
         self.resubscribe_member_list().await;
         self.start_timeline_fetch();
-        if !self.behind.is_empty() && self.repair.is_none() {
+        self.retry_catch_up();
+        if !self.behind.is_empty() && self.repair.is_none() && self.repair_retry.due() {
             self.start_repair();
         }
         self.maybe_caught_up();
@@ -283,17 +303,29 @@ impl Processor {
                     self.catch_up = None;
                     if complete {
                         self.catch_up_pending = false;
+                        self.catch_up_retry.reset();
+                    } else {
+                        // Tried again after a pause while connected (`retry_catch_up`), at
+                        // once after the next login.
+                        tracing::info!("catch-up interrupted; trying again after a pause");
+                        self.catch_up_retry.failed();
                     }
                     self.maybe_caught_up();
                 }
             }
             Job::Behind(channels) => self.behind.extend(channels),
-            Job::TimelinesFetched { unfinished } => self.timelines_fetched(unfinished),
-            Job::RepairDone { complete } => {
+            Job::TimelinesFetched { unfinished, holes } => {
+                self.timelines_fetched(unfinished, holes);
+            }
+            Job::RepairDone { unfinished } => {
                 self.repair = None;
-                if !complete {
-                    // Interrupted (connection lost): the next login's catch-up covers it.
-                    tracing::debug!("change repair interrupted");
+                if unfinished.is_empty() {
+                    self.repair_retry.reset();
+                } else {
+                    // Interrupted: tried again after a pause (at once after a new login).
+                    tracing::debug!(channels = unfinished.len(), "change repair interrupted");
+                    self.behind.extend(unfinished);
+                    self.repair_retry.failed();
                 }
                 self.maybe_caught_up();
             }
@@ -448,6 +480,14 @@ impl Processor {
             .any(|item| matches!(item, Inbound::Lost | Inbound::Ended(_)))
     }
 
+    /// The earliest instant an interrupted background fetch may run again.
+    fn next_retry(&self) -> Option<tokio::time::Instant> {
+        [&self.catch_up_retry, &self.repair_retry, &self.focus.retry]
+            .into_iter()
+            .filter_map(retry::Retry::wake_at)
+            .min()
+    }
+
     fn set_sync_state(&self, state: SyncState) {
         self.cx.cell.hub().publish_sync(state);
     }
@@ -479,6 +519,14 @@ async fn typing_timer(expiry: Option<i64>) {
         u64::try_from(wait).unwrap_or(0),
     ))
     .await;
+}
+
+/// Sleeps until `at` (never when there is none).
+async fn retry_timer(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Publishes `Updated` for cached messages that changed.

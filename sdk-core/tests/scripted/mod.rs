@@ -1,8 +1,9 @@
 //! A scripted server for the SDK's integration tests: a WebSocket peer on loopback (one
 //! connection) that answers login (session `s1`), sync (one community `c` with a channel
-//! `general` at sequence 3), the catch-up reads, `focus`, the push token operations and
-//! `logout` by itself, records every operation, and leaves the rest (`send_message`) to
-//! the test.
+//! `general` at sequence 3, or what the [`Script`] says), the reads of `general` (from the
+//! script's messages, failing the first few when it says so), `focus`, the push token
+//! operations and `logout` by itself, records every operation, and leaves the rest
+//! (`send_message`) to the test.
 #![allow(dead_code)] // each test file uses its own part
 
 use std::collections::BTreeMap;
@@ -12,11 +13,12 @@ use std::time::Duration;
 use community_sdk::protocol::codec;
 use community_sdk::protocol::focus::Focused;
 use community_sdk::protocol::frame::Outcome;
+use community_sdk::protocol::request::GetMessages;
 use community_sdk::protocol::response::{ChangesPage, Heads, LoggedIn, MessagesPage, Synced};
 use community_sdk::protocol::{
-    ChannelHead, ChannelInfo, ChannelKind, ClientFrame, CommunityInfo, CommunitySnapshot,
-    JoinPolicy, Limits, MemberInfo, Message, NotificationStatus, PROTOCOL_VERSION, Request,
-    Response, Role, ServerFrame,
+    ApiError, ChannelHead, ChannelInfo, ChannelKind, ClientFrame, CommunityInfo, CommunitySnapshot,
+    ErrorCode, Event, JoinPolicy, Limits, MemberInfo, Message, MessageContent, NotificationStatus,
+    PROTOCOL_VERSION, Request, Response, Role, ServerFrame,
 };
 use community_sdk::{Client, SyncState};
 use futures_util::{SinkExt, StreamExt};
@@ -27,13 +29,113 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 pub const USER: &str = "me";
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// What the scripted server holds and how it answers reads.
+pub struct Script {
+    /// `general`'s newest sequence in sync, heads and focus answers.
+    pub last_seq: u64,
+    /// The messages of `general` that `get_messages` answers from (ascending).
+    pub messages: Vec<Message>,
+    /// How many `get_messages` fail (`internal`, 9000) before they are answered.
+    pub failing_reads: usize,
+}
+
+impl Default for Script {
+    fn default() -> Self {
+        Self {
+            last_seq: 3,
+            messages: Vec::new(),
+            failing_reads: 0,
+        }
+    }
+}
+
+impl Script {
+    /// `general` holds the messages `1..=last_seq`, and the first `failing_reads` reads
+    /// fail.
+    pub fn with_messages(last_seq: u64, failing_reads: usize) -> Self {
+        Self {
+            last_seq,
+            messages: (1..=last_seq).map(message).collect(),
+            failing_reads,
+        }
+    }
+
+    /// The answer to a read of `general`: the page asked for, or a failure while the
+    /// script says so.
+    fn read(&mut self, read: &GetMessages) -> Outcome {
+        if self.failing_reads > 0 {
+            self.failing_reads -= 1;
+            return Outcome::Error(ApiError::new(ErrorCode::INTERNAL, "scripted failure"));
+        }
+        let limit = read.limit.unwrap_or(50) as usize;
+        let (messages, has_more) = match (read.after_seq, read.before_seq) {
+            (Some(after), _) => {
+                let above: Vec<Message> = self
+                    .messages
+                    .iter()
+                    .filter(|m| m.seq > after)
+                    .cloned()
+                    .collect();
+                let has_more = above.len() > limit;
+                (above.into_iter().take(limit).collect(), has_more)
+            }
+            (None, before) => {
+                let below: Vec<Message> = self
+                    .messages
+                    .iter()
+                    .filter(|m| before.is_none_or(|before| m.seq < before))
+                    .cloned()
+                    .collect();
+                let skip = below.len().saturating_sub(limit);
+                (below[skip..].to_vec(), skip > 0)
+            }
+        };
+        Outcome::Result(Response::Messages(MessagesPage {
+            messages,
+            has_more,
+            change_seq: 0,
+        }))
+    }
+}
+
+/// A message of `general` at `seq`, sent by another user.
+pub fn message(seq: u64) -> Message {
+    Message {
+        community_id: "c".into(),
+        channel_id: "general".into(),
+        seq,
+        sender_id: "other".into(),
+        idempotency_key: format!("k{seq}"),
+        content: MessageContent::Text {
+            text: format!("message {seq}"),
+        },
+        mentions: Default::default(),
+        reply_to: None,
+        priority: Default::default(),
+        created_at_ms: 2,
+        custom_data: String::new(),
+        edited_at_ms: None,
+        edit_count: 0,
+        reactions: Vec::new(),
+        pinned: None,
+        reply_preview: None,
+        thread: None,
+        forwarded_from: None,
+    }
+}
+
 pub fn head() -> ChannelHead {
+    head_at(3)
+}
+
+/// `general`'s head with `last_seq` as its newest sequence (everything read).
+pub fn head_at(last_seq: u64) -> ChannelHead {
     ChannelHead {
         community_id: "c".into(),
         channel_id: "general".into(),
-        last_seq: 3,
+        last_seq,
         last_activity_ms: 1,
-        read_seq: 3,
+        read_seq: last_seq,
         unread_count: 0,
         mention_count: 0,
         change_seq: 0,
@@ -43,6 +145,11 @@ pub fn head() -> ChannelHead {
 }
 
 pub fn community() -> CommunitySnapshot {
+    community_at(3)
+}
+
+/// The community with `general` at `last_seq`.
+pub fn community_at(last_seq: u64) -> CommunitySnapshot {
     CommunitySnapshot {
         info: CommunityInfo {
             community_id: "c".into(),
@@ -88,7 +195,7 @@ pub fn community() -> CommunitySnapshot {
             custom_fields: Default::default(),
         },
         notification: NotificationStatus::Notify,
-        heads: vec![head()],
+        heads: vec![head_at(last_seq)],
         groups: Vec::new(),
         threads: Vec::new(),
         voice: Vec::new(),
@@ -96,8 +203,9 @@ pub fn community() -> CommunitySnapshot {
 }
 
 /// What the scripted server answers by itself (`None`: the test answers).
-fn answer(request: &Request) -> Option<Response> {
-    Some(match request {
+fn answer(request: &Request, script: &Mutex<Script>) -> Option<Outcome> {
+    let last_seq = script.lock().expect("script").last_seq;
+    Some(Outcome::Result(match request {
         Request::Login(_) => Response::LoggedIn(LoggedIn {
             user_id: USER.into(),
             session_id: "s1".into(),
@@ -108,30 +216,28 @@ fn answer(request: &Request) -> Option<Response> {
             server_time_ms: 1,
         }),
         Request::Sync(_) => Response::Synced(Synced {
-            changed: vec![community()],
+            changed: vec![community_at(last_seq)],
             unchanged: Vec::new(),
             removed: Vec::new(),
             conversations: Vec::new(),
         }),
-        Request::GetMessages(_) => Response::Messages(MessagesPage {
-            messages: Vec::new(),
-            has_more: false,
-            change_seq: 0,
-        }),
+        Request::GetMessages(read) => return Some(script.lock().expect("script").read(read)),
         Request::GetChanges(_) => Response::Changes(ChangesPage {
             changes: Vec::new(),
             has_more: false,
             change_seq: 0,
         }),
         Request::GetHeads(_) => Response::Heads(Heads {
-            heads: vec![head()],
+            heads: vec![head_at(last_seq)],
         }),
-        Request::Focus(_) => Response::Focused(Focused { head: Some(head()) }),
+        Request::Focus(_) => Response::Focused(Focused {
+            head: Some(head_at(last_seq)),
+        }),
         Request::RegisterPushToken(_) | Request::UnregisterPushToken(_) | Request::Logout(_) => {
             Response::Ok
         }
         _ => return None,
-    })
+    }))
 }
 
 /// A request left to the test, with the way to answer it.
@@ -142,6 +248,7 @@ pub struct Asked {
 
 pub struct Server {
     pub url: String,
+    script: Arc<Mutex<Script>>,
     log: Arc<Mutex<Vec<String>>>,
     asked: mpsc::UnboundedReceiver<Asked>,
     send: mpsc::UnboundedSender<ServerFrame>,
@@ -149,6 +256,13 @@ pub struct Server {
 
 impl Server {
     pub async fn start() -> Self {
+        Self::start_with(Script::default()).await
+    }
+
+    /// A server that holds and answers what `script` says.
+    pub async fn start_with(script: Script) -> Self {
+        let script = Arc::new(Mutex::new(script));
+        let script_in = script.clone();
         let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("bind");
         let url = format!("ws://{}/ws", listener.local_addr().expect("addr"));
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -193,11 +307,8 @@ impl Server {
                             }
                             ClientFrame::Request { id, request } => {
                                 log_in.lock().expect("log").push(request.op().to_owned());
-                                match answer(&request) {
-                                    Some(response) => Some(ServerFrame::Response {
-                                        id,
-                                        outcome: Outcome::Result(response),
-                                    }),
+                                match answer(&request, &script_in) {
+                                    Some(outcome) => Some(ServerFrame::Response { id, outcome }),
                                     None => {
                                         let _ = asked_tx.send(Asked { id, request });
                                         None
@@ -216,6 +327,7 @@ impl Server {
         });
         Self {
             url,
+            script,
             log,
             asked,
             send,
@@ -231,6 +343,16 @@ impl Server {
 
     pub fn reply(&self, id: u64, outcome: Outcome) {
         let _ = self.send.send(ServerFrame::Response { id, outcome });
+    }
+
+    /// The next `count` reads of `general` fail (`internal`).
+    pub fn fail_reads(&self, count: usize) {
+        self.script.lock().expect("script").failing_reads = count;
+    }
+
+    /// Sends an event of this session's stream (`seq`: its event sequence).
+    pub fn event(&self, seq: u64, event: Event) {
+        let _ = self.send.send(ServerFrame::Event { seq, event });
     }
 
     /// Every operation received, in order.
