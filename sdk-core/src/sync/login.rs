@@ -34,9 +34,8 @@ impl Processor {
                 if let Some(task) = self.catch_up.take() {
                     task.abort();
                 }
-                if let Some(task) = self.repair.take() {
-                    task.abort();
-                }
+                // A repair is left to fail: it reports the channels it did not finish,
+                // which are repaired after the next login (a resume does not catch up).
                 self.set_sync_state(SyncState::Offline);
             }
             Inbound::Ended(reason) => {
