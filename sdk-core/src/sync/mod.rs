@@ -7,6 +7,9 @@
 //! the answer, then catches up the missed messages of channels that have a cache (bounded
 //! per channel; older history is fetched when read). A sequence gap in message events or
 //! a stale head marks the community: its heads are refetched once the queue is drained.
+//! A background fetch (catch-up, an open timeline's holes and newest messages, change
+//! repair) that fails for a passing reason is tried again after a pause while the
+//! connection lasts (`retry`).
 //! An event that arrived damaged (a known kind that does not decode) makes the task sync
 //! everything afresh, so the state it carried is recovered.
 //!
