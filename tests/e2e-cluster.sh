@@ -10,13 +10,11 @@ cd "$(dirname "$0")/.."
 
 # Whole files: every test in them runs on two nodes.
 files=(
-  backpressure close cold_cache conversation damaged_events faults kill_stream large
+  admin backpressure close cold_cache conversation damaged_events faults kill_stream large
   lifecycle management message_life muted notification offline_send people
   permission_matrix restart_offline resume roles search session spread threads
 )
 # Left out, with the reason (docs/MULTINODE.md lists them too):
-# - admin: reads the admin key from the server's data directory (each node has its own;
-#   a cluster shares one through `admin_key_file`, which the harness does not set up).
 # - push: reads the push tokens from the node's SQLite file (the nodes keep them in
 #   PostgreSQL).
 # - cluster_chaos: runs its own cluster of node processes in every mode.

@@ -68,12 +68,20 @@ impl ClusterServices {
         self.secret_dir.path().join("cluster.secret")
     }
 
-    /// Points a node's configuration at the shared database, NATS server and secret.
+    /// The admin API's key file every node reads (as a deployment shares one through
+    /// `admin_key_file`).
+    pub(crate) fn admin_key_file(&self) -> PathBuf {
+        self.secret_dir.path().join("admin.key")
+    }
+
+    /// Points a node's configuration at the shared database, NATS server, token secret
+    /// and admin key.
     fn apply(&self, config: &mut ServerConfig) {
         config.database = Some(self.database.clone());
         config.database_connections = DATABASE_CONNECTIONS;
         config.nats = Some(self.nats.url());
         config.secret_file = Some(self.secret_file());
+        config.admin_key_file = Some(self.admin_key_file());
     }
 }
 

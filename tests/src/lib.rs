@@ -182,6 +182,16 @@ impl TestServer {
         }
     }
 
+    /// The admin API's key (`Authorization: Bearer …` of `/admin/v1/…`): the data
+    /// directory's, or in cluster mode the one key file every node shares.
+    pub fn admin_key(&self) -> TestResult<String> {
+        let path = match &self.services {
+            Some(services) => services.admin_key_file(),
+            None => self.data_dir()?.join(community_server::admin::KEY_FILE),
+        };
+        Ok(community_server::admin::load_or_create_key(&path)?)
+    }
+
     /// The WebSocket URL (stays the same across restarts). In cluster mode each call
     /// names the next node.
     pub fn ws_url(&self) -> String {

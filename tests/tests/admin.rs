@@ -1,6 +1,8 @@
 //! The admin HTTP API seen through the SDK: a message the app's backend posts (as the
 //! system and as a user) lands in an SDK client's timeline, and members it imports show
-//! up in the clients' caches (the imported user's community list, the member count).
+//! up in the clients' caches (the imported user's community list, the member count). In
+//! cluster mode each call goes to the next node (`TestServer::addr`), so a post made on
+//! one node reaches clients on the other.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -49,9 +51,7 @@ async fn admin_call(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_posts_and_imports_reach_the_sdk_caches() -> TestResult {
     let server = TestServer::start().await?;
-    let key = community_server::admin::load_or_create_key(
-        &server.data_dir()?.join(community_server::admin::KEY_FILE),
-    )?;
+    let key = server.admin_key()?;
     let alice = TestClient::login(&server, "alice", "alice-phone").await?;
     let bob = TestClient::login(&server, "bob", "bob-phone").await?;
     let (community_id, general) = guild(&alice, "Backed", &[]).await?;
