@@ -12,11 +12,9 @@ cd "$(dirname "$0")/.."
 files=(
   admin backpressure close cold_cache conversation damaged_events faults kill_stream large
   lifecycle management message_life muted notification offline_send people
-  permission_matrix restart_offline resume roles search session spread threads
+  permission_matrix push restart_offline resume roles search session spread threads
 )
 # Left out, with the reason (docs/MULTINODE.md lists them too):
-# - push: reads the push tokens from the node's SQLite file (the nodes keep them in
-#   PostgreSQL).
 # - cluster_chaos: runs its own cluster of node processes in every mode.
 skips=()
 args=()

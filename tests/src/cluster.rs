@@ -6,8 +6,9 @@
 //! alternate between the nodes from one call to the next, so the users of a test (each
 //! logs in through its own call) sit on different nodes.
 //!
-//! What only a single node has — its SQLite database, its data directory — is refused with
-//! a message saying so. Stopping, killing and restarting the server act on every node
+//! What only a single node has — its data directory — is refused with a message saying
+//! so; what the nodes share (token secret, admin key, the database) is read from where
+//! they share it. Stopping, killing and restarting the server act on every node
 //! (the database and NATS stay up).
 
 use std::net::SocketAddr;
@@ -74,6 +75,11 @@ impl ClusterServices {
         self.secret_dir.path().join("admin.key")
     }
 
+    /// The database every node stores in (a connection URL).
+    pub(crate) fn database(&self) -> &str {
+        &self.database
+    }
+
     /// Points a node's configuration at the shared database, NATS server, token secret
     /// and admin key.
     fn apply(&self, config: &mut ServerConfig) {
@@ -83,6 +89,27 @@ impl ClusterServices {
         config.secret_file = Some(self.secret_file());
         config.admin_key_file = Some(self.admin_key_file());
     }
+}
+
+/// The push tokens the nodes keep for `user_id` in the database at `url` (platform and
+/// token, most recently registered first), through the store's own query. Blocking.
+pub(crate) fn push_tokens(url: &str, user_id: &str) -> TestResult<Vec<(String, String)>> {
+    use community_server_domain::store::Store;
+    use community_server_domain::store::postgres::{PgOptions, PgStore};
+    let options = PgOptions {
+        max_connections: 1,
+        ..PgOptions::default()
+    };
+    let store = PgStore::open(url, &options)?;
+    let store: &dyn Store = &store;
+    let tokens = store.read(
+        "test_push_tokens",
+        |tx| Ok(tx.push_tokens(&user_id.into())?),
+    )?;
+    Ok(tokens
+        .into_iter()
+        .map(|t| (t.platform.as_str().to_owned(), t.token))
+        .collect())
 }
 
 /// One node of a test server: its address (kept across restarts), its data directory and

@@ -216,11 +216,13 @@ impl TestServer {
 
     /// The push tokens the server keeps for `user_id` (platform and token, newest first),
     /// read straight from its database through a read-only connection (WAL: the running
-    /// server is not disturbed). Test-only: the server has no operation that lists them.
-    /// Fails in cluster mode (the nodes keep them in PostgreSQL, not SQLite).
+    /// server is not disturbed); in cluster mode from the nodes' PostgreSQL database.
+    /// Test-only: the server has no operation that lists them.
     pub async fn push_tokens(&self, user_id: &str) -> TestResult<Vec<(String, String)>> {
-        if self.services.is_some() {
-            return cluster::single_node_only("reading push tokens from SQLite");
+        if let Some(services) = &self.services {
+            let (database, user_id) = (services.database().to_owned(), user_id.to_owned());
+            return tokio::task::spawn_blocking(move || cluster::push_tokens(&database, &user_id))
+                .await?;
         }
         let path = self.data_dir()?.join("community.db");
         let user_id = user_id.to_owned();
