@@ -18,7 +18,7 @@ use futures_util::StreamExt;
 use futures_util::stream;
 use tokio::sync::mpsc;
 
-use super::retry::worth_retrying;
+use super::retry;
 use super::{Job, publish_updated};
 use crate::connection::ConnectionHandle;
 use crate::error::SdkError;
@@ -141,16 +141,8 @@ async fn run(
         .await;
     let mut unfinished = Vec::new();
     for (community_id, channel_id, result) in results {
-        match result {
-            Ok(()) => {}
-            Err(error) if !worth_retrying(&error) => {
-                // Refused for good: nothing to catch up in that channel any more.
-                tracing::info!(%error, channel = %channel_id, "catching up changes skips a channel");
-            }
-            Err(error) => {
-                tracing::info!(%error, "catching up changes interrupted");
-                unfinished.push((community_id, channel_id));
-            }
+        if retry::interrupted("change catch-up", result) {
+            unfinished.push((community_id, channel_id));
         }
     }
     unfinished

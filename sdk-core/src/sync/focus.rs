@@ -16,7 +16,7 @@ use tracing::Instrument;
 
 use super::effects::Hole;
 use super::history::{self, HistoryReader};
-use super::retry::{Retry, worth_retrying};
+use super::retry::{self, Retry};
 use super::{BehindReports, Job, LocalUpdate, Processor};
 use crate::error::SdkError;
 use crate::focus::Place;
@@ -206,17 +206,9 @@ impl Processor {
                     true,
                 )
                 .await;
-                match fetched {
-                    Ok(()) => {}
-                    Err(error) if !worth_retrying(&error) => {
-                        // Refused for good: the channel is gone or no longer readable.
-                        tracing::debug!(%error, "hole fetch refused");
-                    }
-                    Err(error) => {
-                        tracing::debug!(%error, "hole fetch interrupted");
-                        interrupted = true;
-                        unfinished_holes.push(hole);
-                    }
+                if retry::interrupted("hole fetch", fetched) {
+                    interrupted = true;
+                    unfinished_holes.push(hole);
                 }
             }
             let mut unfinished = Vec::new();
@@ -225,18 +217,12 @@ impl Processor {
                     unfinished.push((community_id, channel_id, last_seq));
                     continue;
                 }
-                match history::fetch_recent(&reader, &community_id, &channel_id, last_seq, limit)
-                    .await
-                {
-                    Ok(()) => {}
-                    Err(error) if !worth_retrying(&error) => {
-                        tracing::debug!(%error, "timeline fetch refused");
-                    }
-                    Err(error) => {
-                        tracing::debug!(%error, "timeline fetch interrupted");
-                        interrupted = true;
-                        unfinished.push((community_id, channel_id, last_seq));
-                    }
+                let fetched =
+                    history::fetch_recent(&reader, &community_id, &channel_id, last_seq, limit)
+                        .await;
+                if retry::interrupted("timeline fetch", fetched) {
+                    interrupted = true;
+                    unfinished.push((community_id, channel_id, last_seq));
                 }
             }
             if let Some(report) = report.upgrade() {

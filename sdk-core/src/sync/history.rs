@@ -13,7 +13,7 @@ use community_protocol::{ChannelId, CommunityId, Message, Seq, op};
 
 use tracing::Instrument;
 
-use super::retry::worth_retrying;
+use super::retry;
 use super::{BehindReports, publish_new_messages, publish_updated};
 use crate::connection::ConnectionHandle;
 use crate::error::SdkError;
@@ -89,17 +89,9 @@ pub(crate) async fn catch_up(reader: &HistoryReader, catch_up_limit: u32) -> boo
         if !cached.contains(&channel_id) {
             continue;
         }
-        match catch_up_channel(reader, &community_id, &channel_id, last_seq, limit).await {
-            Ok(()) => {}
-            Err(error) if !worth_retrying(&error) => {
-                // Refused for good (the channel is gone or no longer readable): the rest
-                // of the channels are still caught up.
-                tracing::info!(%error, channel = %channel_id, "catch-up skips a channel");
-            }
-            Err(error) => {
-                tracing::info!(%error, "catch-up interrupted");
-                return false;
-            }
+        let caught_up = catch_up_channel(reader, &community_id, &channel_id, last_seq, limit).await;
+        if retry::interrupted("catch-up", caught_up) {
+            return false;
         }
     }
     true

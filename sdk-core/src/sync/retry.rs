@@ -24,11 +24,28 @@ pub(super) const MAX_PAUSE: Duration = Duration::from_secs(30);
 
 /// True when asking again later may succeed: the request failed on its way (connection,
 /// timeout), in the local store, or the server said it failed or is going away (`9xxx`).
-pub(super) fn worth_retrying(error: &SdkError) -> bool {
+fn worth_retrying(error: &SdkError) -> bool {
     match error {
         SdkError::Api(error) => matches!(error.kind(), ErrorKind::Server | ErrorKind::Unknown),
         SdkError::Connection(_) | SdkError::Store(_) | SdkError::NotLoggedIn => true,
         SdkError::InvalidArgument(_) | SdkError::Closed | SdkError::UnexpectedResponse(_) => false,
+    }
+}
+
+/// What a fetch's `result` means for the rest of the work (`what` names the fetch in the
+/// log): true when it failed for a passing reason — the caller stops and tries again
+/// later; false when it succeeded or was refused for good (that channel is skipped).
+pub(super) fn interrupted(what: &'static str, result: Result<(), SdkError>) -> bool {
+    match result {
+        Ok(()) => false,
+        Err(error) if !worth_retrying(&error) => {
+            tracing::info!(%error, what, "refused for good; skipped");
+            false
+        }
+        Err(error) => {
+            tracing::debug!(%error, what, "interrupted; tried again after a pause");
+            true
+        }
     }
 }
 
@@ -132,5 +149,9 @@ mod tests {
         assert!(!worth_retrying(&api(ErrorCode::CHANNEL_NOT_FOUND)));
         assert!(!worth_retrying(&api(ErrorCode::INVALID_PARAMS)));
         assert!(!worth_retrying(&SdkError::Closed));
+        // What the fetches do with it: stop on a passing failure, go on otherwise.
+        assert!(!interrupted("test", Ok(())));
+        assert!(interrupted("test", Err(api(ErrorCode::INTERNAL))));
+        assert!(!interrupted("test", Err(api(ErrorCode::CHANNEL_NOT_FOUND))));
     }
 }
