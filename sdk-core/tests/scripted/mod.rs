@@ -379,22 +379,12 @@ pub fn stored(request: &Request, seq: u64) -> Message {
     Message {
         community_id: send.community_id.clone(),
         channel_id: send.channel_id.clone(),
-        seq,
         sender_id: USER.into(),
         idempotency_key: send.idempotency_key.clone(),
         content: send.content.clone(),
         mentions: send.mentions.clone(),
-        reply_to: None,
         priority: send.priority,
-        created_at_ms: 2,
-        custom_data: String::new(),
-        edited_at_ms: None,
-        edit_count: 0,
-        reactions: Vec::new(),
-        pinned: None,
-        reply_preview: None,
-        thread: None,
-        forwarded_from: None,
+        ..message(seq)
     }
 }
 
