@@ -195,26 +195,38 @@ pub(super) async fn restore(
             state.limits.max_presence_users.max(1),
         )
     });
-    if let Some(chosen) = chosen
-        && let Err(error) = connection.call(op::SetPresence(chosen)).await
-    {
-        tracing::debug!(%error, "could not set the chosen presence again");
+    // Each is asked again after a pause while it fails for a passing reason (a node that
+    // has just started may refuse for a moment).
+    if let Some(chosen) = chosen {
+        let set = super::retry::again("set_presence", || {
+            connection.call(op::SetPresence(chosen.clone()))
+        })
+        .await;
+        if let Err(error) = set {
+            tracing::debug!(%error, "could not set the chosen presence again");
+        }
     }
     let mut updates = Vec::new();
     for users in followed.chunks(chunk) {
-        let request = op::SubscribePresence(UserIds {
-            user_ids: users.to_vec(),
-        });
-        match connection.call(request).await {
+        let subscribed = super::retry::again("subscribe_presence", || {
+            connection.call(op::SubscribePresence(UserIds {
+                user_ids: users.to_vec(),
+            }))
+        })
+        .await;
+        match subscribed {
             Ok(list) => updates.push(PeopleUpdate::Presences(list.presences)),
             Err(error) => tracing::debug!(%error, "could not subscribe to presence again"),
         }
     }
     if let Some(community_id) = viewed {
-        let request = op::ViewCommunity(ViewCommunity {
-            community_id: Some(community_id),
-        });
-        match connection.call(request).await {
+        let viewing = super::retry::again("view_community", || {
+            connection.call(op::ViewCommunity(ViewCommunity {
+                community_id: Some(community_id.clone()),
+            }))
+        })
+        .await;
+        match viewing {
             Ok(viewing) => updates.push(PeopleUpdate::Viewing(viewing)),
             Err(error) => tracing::debug!(%error, "could not view the community again"),
         }

@@ -49,6 +49,32 @@ pub(super) fn interrupted(what: &'static str, result: Result<(), SdkError>) -> b
     }
 }
 
+/// Attempts of one request made again after a login ([`again`]) before it is left to
+/// the next login.
+const AGAIN_ATTEMPTS: u32 = 6;
+
+/// Runs `call` until it succeeds, fails for good, or has failed [`AGAIN_ATTEMPTS`]
+/// times for a passing reason, pausing in between: for what a login restores by asking
+/// again (presence subscriptions, the chosen status, the viewed community), which a node
+/// that has just started may refuse for a moment (its link to the other nodes not up).
+pub(super) async fn again<T, F, Fut>(what: &'static str, mut call: F) -> Result<T, SdkError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError>>,
+{
+    let mut failures = 0;
+    loop {
+        match call().await {
+            Err(error) if worth_retrying(&error) && failures + 1 < AGAIN_ATTEMPTS => {
+                failures += 1;
+                tracing::debug!(%error, what, failures, "failed; asking again after a pause");
+                tokio::time::sleep(pause_after(failures)).await;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
 /// The pause before the attempt that follows `failures` failed ones.
 fn pause_after(failures: u32) -> Duration {
     let factor = 1u32 << failures.saturating_sub(1).min(16);
@@ -153,5 +179,30 @@ mod tests {
         assert!(!interrupted("test", Ok(())));
         assert!(interrupted("test", Err(api(ErrorCode::INTERNAL))));
         assert!(!interrupted("test", Err(api(ErrorCode::CHANNEL_NOT_FOUND))));
+    }
+
+    #[tokio::test]
+    async fn a_request_asked_again_stops_at_success_refusal_or_the_last_attempt() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let api = |code| SdkError::Api(ApiError::new(code, "x"));
+        // Two passing failures, then an answer.
+        let calls = AtomicU32::new(0);
+        let answer = again("test", || async {
+            match calls.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Err(api(ErrorCode::CLUSTER_UNAVAILABLE)),
+                n => Ok(n),
+            }
+        })
+        .await;
+        assert_eq!(answer.ok(), Some(2));
+        // A refusal for good: asked once.
+        let calls = AtomicU32::new(0);
+        let refused: Result<(), _> = again("test", || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(api(ErrorCode::PERMISSION_DENIED))
+        })
+        .await;
+        assert!(refused.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 }
