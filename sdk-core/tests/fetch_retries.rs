@@ -11,7 +11,7 @@ mod scripted;
 use std::collections::BTreeSet;
 
 use community_sdk::protocol::Event;
-use community_sdk::{MessageUpdate, Subscription};
+use community_sdk::{Client, MessageUpdate, Subscription};
 use scripted::{Script, Server, WAIT, logged_in, message};
 
 /// Collects the sequences the timeline reports (reset or inserted) until `wanted` are
@@ -75,6 +75,108 @@ async fn an_open_timeline_gets_its_messages_and_its_holes_after_failed_reads() {
         .map(|m| m.seq)
         .collect();
     assert_eq!(cached, vec![1, 2, 3, 4, 5, 6]);
+    client.close().await.expect("close");
+}
+
+/// Waits until the server got `count` requests of `op` (their answers are sent before
+/// any event sent afterwards).
+async fn asked_for(server: &Server, op: &str, count: usize) {
+    tokio::time::timeout(WAIT, async {
+        while server.count(op) < count {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{count} × {op} in time"));
+}
+
+/// A scripted server whose `general` will hold 1..=6, still empty (newest 0) when the
+/// client logs in; the client with `general`'s timeline open and focused.
+async fn empty_general_shown(
+    dir: &std::path::Path,
+) -> (Server, Client, Subscription<Vec<MessageUpdate>>) {
+    let server = Server::start_with(Script {
+        last_seq: 0,
+        messages: (1..=6).map(message).collect(),
+        failing_reads: 0,
+    })
+    .await;
+    let client = logged_in(&server, dir).await;
+    let timeline = client
+        .community("c")
+        .channel("general")
+        .subscribe_messages()
+        .await
+        .expect("timeline");
+    asked_for(&server, "focus", 1).await;
+    (server, client, timeline)
+}
+
+#[tokio::test]
+async fn a_hole_above_counted_activity_brings_the_counted_messages_too() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (server, client, mut timeline) = empty_general_shown(dir.path()).await;
+    // Slow-path activity counts 1 (no message comes with it); its fetch fails once, and
+    // before it is tried again 6 arrives whole: the counter stood at 1, the cache at 0.
+    server.set_last_seq(6);
+    server.fail_reads(1);
+    server.event(
+        1,
+        Event::ChannelActivity {
+            community_id: "c".into(),
+            channel_id: "general".into(),
+            last_seq: 1,
+            last_activity_ms: 1,
+            mentioned: false,
+            first_seq: 1,
+            unread: 1,
+            mentions: 0,
+        },
+    );
+    asked_for(&server, "get_messages", 1).await;
+    server.event(
+        2,
+        Event::MessageCreated {
+            message: message(6),
+        },
+    );
+    // The hole the message shows (2..=5 by the counter) is filled from where the
+    // timeline stands (nothing shown), so 1 comes too.
+    until_shown(&mut timeline, &[1, 2, 3, 4, 5, 6]).await;
+    client.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn a_head_past_the_timeline_brings_every_message_even_when_the_newest_came_live() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (server, client, mut timeline) = empty_general_shown(dir.path()).await;
+    // The heads refetched after a gap say 6 (no message comes with them); the fetch of
+    // the messages they count fails once, and 6 arrives whole before it is tried again.
+    server.set_last_seq(6);
+    server.fail_reads(1);
+    server.event(
+        1,
+        Event::ChannelActivity {
+            community_id: "c".into(),
+            channel_id: "general".into(),
+            last_seq: 3,
+            last_activity_ms: 1,
+            mentioned: false,
+            first_seq: 2,
+            unread: 2,
+            mentions: 0,
+        },
+    );
+    asked_for(&server, "get_messages", 1).await;
+    server.event(
+        2,
+        Event::MessageCreated {
+            message: message(6),
+        },
+    );
+    // 6 is cached above everything else: the fetch that is tried again still brings
+    // 1..=5, which the timeline never showed.
+    until_shown(&mut timeline, &[1, 2, 3, 4, 5, 6]).await;
     client.close().await.expect("close");
 }
 

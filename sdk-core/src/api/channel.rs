@@ -21,7 +21,7 @@ use crate::model::{
 };
 use crate::session::UserSession;
 use crate::store::{OutboxEntry, OutboxState};
-use crate::sync::{LocalUpdate, history_page};
+use crate::sync::{LocalUpdate, history_page, opening_floor};
 
 /// How many cached messages the first value of a message subscription holds.
 const TIMELINE_WINDOW: u32 = 50;
@@ -300,12 +300,16 @@ impl ChannelHandle {
     async fn timeline(&self) -> Result<Subscription<Vec<MessageUpdate>>, SdkError> {
         let session = self.session()?;
         let (outlet, inlet) = queue();
+        // Read before registering, so a message stored in between only lowers it (more
+        // is checked, nothing missed).
+        let floor = opening_floor(&session.history(), &self.community_id, &self.channel_id).await?;
         // Register first, then read: a message stored in between shows up in both and is
         // filtered below, but none can fall between the two.
         self.client.hub.register(Sink::Messages(
             self.community_id.clone(),
             self.channel_id.clone(),
             outlet,
+            floor,
         ));
         let hidden = session.read(|state| state.hidden(&self.community_id, &self.channel_id));
         let messages: Vec<Message> = session

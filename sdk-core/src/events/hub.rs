@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use community_protocol::{
-    ChannelId, CommunityId, Presence, Profile, ThreadInfo, UserId, VoiceParticipant,
+    ChannelId, CommunityId, Presence, Profile, Seq, ThreadInfo, UserId, VoiceParticipant,
 };
 use tokio::sync::Notify;
 
@@ -126,8 +126,9 @@ pub(crate) enum Sink {
     Communities(Outlet<Vec<ListDiff<CommunityEntry>>>),
     /// Channel list diffs of one community.
     Channels(CommunityId, Outlet<Vec<ListDiff<ChannelEntry>>>),
-    /// Timeline changes of one channel.
-    Messages(CommunityId, ChannelId, Outlet<Vec<MessageUpdate>>),
+    /// Timeline changes of one channel, and the sequence up to which the timeline had
+    /// shown it when it opened (see [`Hub::timeline_floor`]).
+    Messages(CommunityId, ChannelId, Outlet<Vec<MessageUpdate>>, Seq),
     /// Thread list changes of one channel.
     Threads(CommunityId, ChannelId, Outlet<Vec<ListDiff<ThreadInfo>>>),
     /// Unread changes.
@@ -144,7 +145,7 @@ impl Sink {
             Sink::Outbox(s) => s.is_closed(),
             Sink::Communities(s) => s.is_closed(),
             Sink::Channels(_, s) => s.is_closed(),
-            Sink::Messages(_, _, s) => s.is_closed(),
+            Sink::Messages(_, _, s, _) => s.is_closed(),
             Sink::Threads(_, _, s) => s.is_closed(),
             Sink::Unread(s) => s.is_closed(),
             Sink::People(s) => s.is_closed(),
@@ -158,7 +159,9 @@ impl Sink {
             Sink::Outbox(s) => Sink::Outbox(s.clone()),
             Sink::Communities(s) => Sink::Communities(s.clone()),
             Sink::Channels(c, s) => Sink::Channels(c.clone(), s.clone()),
-            Sink::Messages(c, ch, s) => Sink::Messages(c.clone(), ch.clone(), s.clone()),
+            Sink::Messages(c, ch, s, floor) => {
+                Sink::Messages(c.clone(), ch.clone(), s.clone(), *floor)
+            }
             Sink::Threads(c, ch, s) => Sink::Threads(c.clone(), ch.clone(), s.clone()),
             Sink::Unread(s) => Sink::Unread(s.clone()),
             Sink::People(s) => Sink::People(s.clone_sink()),
@@ -321,12 +324,31 @@ impl Hub {
     /// Whether a live message timeline of the channel (or thread, or conversation) is
     /// subscribed: its new messages are then fetched even when only activity arrives.
     pub(crate) fn has_timeline(&self, community_id: &CommunityId, channel_id: &ChannelId) -> bool {
-        self.lock().subscribers.iter().any(|s| match &s.sink {
-            Sink::Messages(community, channel, outlet) => {
-                community == community_id && channel == channel_id && !outlet.is_closed()
-            }
-            _ => false,
-        })
+        self.timeline_floor(community_id, channel_id).is_some()
+    }
+
+    /// The lowest sequence up to which the channel's live timelines had shown it when they
+    /// opened (`None`: no timeline is open): every message above it must reach them, the
+    /// ones the cache lacks fetched.
+    pub(crate) fn timeline_floor(
+        &self,
+        community_id: &CommunityId,
+        channel_id: &ChannelId,
+    ) -> Option<Seq> {
+        self.lock()
+            .subscribers
+            .iter()
+            .filter_map(|s| match &s.sink {
+                Sink::Messages(community, channel, outlet, floor)
+                    if community == community_id
+                        && channel == channel_id
+                        && !outlet.is_closed() =>
+                {
+                    Some(*floor)
+                }
+                _ => None,
+            })
+            .min()
     }
 
     /// Subscribes to connection states (the current one first; the current one again
@@ -462,7 +484,7 @@ fn deliver(batch: &[(u64, Publication)], from: u64, sink: &Sink) -> bool {
                 .collect();
             diffs.is_empty() || sender.send(diffs)
         }
-        Sink::Messages(community, channel, sender) => {
+        Sink::Messages(community, channel, sender, _) => {
             let updates: Vec<_> = relevant
                 .filter_map(|p| match p {
                     Publication::Message {

@@ -59,6 +59,12 @@ impl Processor {
     /// timeline shows every message either way).
     pub(super) fn note_holes(&mut self, holes: Vec<Hole>) {
         for hole in holes {
+            tracing::debug!(
+                channel = %hole.channel_id,
+                after = hole.after,
+                up_to = hole.up_to,
+                "a hole in the live messages"
+            );
             if self
                 .cx
                 .cell
@@ -175,8 +181,24 @@ impl Processor {
         {
             return;
         }
-        let wanted = std::mem::take(&mut self.focus.wanted);
-        let holes = std::mem::take(&mut self.focus.holes);
+        // Each with what its channel's open timelines had shown when they opened; a
+        // timeline closed meanwhile needs nothing.
+        let hub = self.cx.cell.hub();
+        let holes: Vec<(Hole, Seq)> = std::mem::take(&mut self.focus.holes)
+            .into_iter()
+            .filter_map(|hole| {
+                let floor = hub.timeline_floor(&hole.community_id, &hole.channel_id)?;
+                Some((hole, floor))
+            })
+            .collect();
+        let wanted: Vec<((CommunityId, ChannelId), Seq, Seq)> =
+            std::mem::take(&mut self.focus.wanted)
+                .into_iter()
+                .filter_map(|((community_id, channel_id), last_seq)| {
+                    let floor = hub.timeline_floor(&community_id, &channel_id)?;
+                    Some(((community_id, channel_id), last_seq, floor))
+                })
+                .collect();
         let reader = HistoryReader {
             store: self.cx.store.clone(),
             cell: self.cx.cell.clone(),
@@ -189,21 +211,18 @@ impl Processor {
             // After a failure worth retrying, the rest waits for the next attempt too.
             let mut interrupted = false;
             let mut unfinished_holes = Vec::new();
-            for hole in holes {
+            for (hole, floor) in holes {
                 if interrupted {
                     unfinished_holes.push(hole);
                     continue;
                 }
-                // At most the catch-up limit's newest of a long hole (the rest is
-                // fetched when read, like any older history).
-                let after = hole.after.max(hole.up_to.saturating_sub(limit));
-                let fetched = history::fetch_after(
+                let fetched = history::fill_timeline(
                     &reader,
                     &hole.community_id,
                     &hole.channel_id,
-                    after,
+                    floor,
                     hole.up_to,
-                    true,
+                    limit,
                 )
                 .await;
                 if retry::interrupted("hole fetch", fetched) {
@@ -212,14 +231,20 @@ impl Processor {
                 }
             }
             let mut unfinished = Vec::new();
-            for ((community_id, channel_id), last_seq) in wanted {
+            for ((community_id, channel_id), last_seq, floor) in wanted {
                 if interrupted {
                     unfinished.push((community_id, channel_id, last_seq));
                     continue;
                 }
-                let fetched =
-                    history::fetch_recent(&reader, &community_id, &channel_id, last_seq, limit)
-                        .await;
+                let fetched = history::fill_timeline(
+                    &reader,
+                    &community_id,
+                    &channel_id,
+                    floor,
+                    last_seq,
+                    limit,
+                )
+                .await;
                 if retry::interrupted("timeline fetch", fetched) {
                     interrupted = true;
                     unfinished.push((community_id, channel_id, last_seq));

@@ -131,35 +131,67 @@ async fn catch_up_channel(
     Ok(())
 }
 
-/// Brings an open timeline up to `last_seq` when its messages were not sent whole
-/// (slow-path activity, or a focus that just began, §9.5): fetches what lies above the
-/// newest cached message, at most the `limit` newest sequences (the newest page when
-/// nothing is cached), and publishes them. Older holes are filled when read.
-pub(crate) async fn fetch_recent(
+/// Up to which sequence a live timeline opening now has shown its channel (its
+/// [`floor`](crate::events::Hub::timeline_floor)): the newest cached message (it opens
+/// with the newest cached ones and is told of every message stored after), or, with none
+/// cached, all but the newest page of what the counter says exists (older ones are
+/// history, read when asked for).
+pub(crate) async fn opening_floor(
     reader: &HistoryReader,
     community_id: &CommunityId,
     channel_id: &ChannelId,
-    last_seq: Seq,
+) -> Result<Seq, SdkError> {
+    let newest_cached = reader.store.max_seq(channel_id.clone()).await?;
+    if newest_cached > 0 {
+        return Ok(newest_cached);
+    }
+    let counted = reader.cell.read(|state| {
+        state
+            .counter(community_id, channel_id)
+            .map_or(0, |counter| counter.last_seq)
+    });
+    Ok(counted.saturating_sub(u64::from(PAGE)))
+}
+
+/// Brings an open timeline up to `up_to`: fetches, and publishes, every message above its
+/// `floor` (what it had shown when it opened) that the cache lacks, at most the `limit`
+/// newest sequences (older ones are fetched when read).
+///
+/// Used when the timeline's messages were not sent whole (slow-path activity, a focus
+/// that just began, §9.5) and for holes in its live messages. It looks at what the cache
+/// lacks rather than above its newest message or the channel's counter: both may stand
+/// above messages the timeline never got — activity and heads move the counter without
+/// bringing messages, and a live message may be stored above them meanwhile.
+pub(crate) async fn fill_timeline(
+    reader: &HistoryReader,
+    community_id: &CommunityId,
+    channel_id: &ChannelId,
+    floor: Seq,
+    up_to: Seq,
     limit: u64,
 ) -> Result<(), SdkError> {
-    let cached_max = reader.store.max_seq(channel_id.clone()).await?;
-    let after = if cached_max == 0 {
-        last_seq.saturating_sub(u64::from(PAGE))
-    } else {
-        cached_max.max(last_seq.saturating_sub(limit.max(1)))
-    };
-    if after >= last_seq {
+    let from = floor.max(up_to.saturating_sub(limit.max(1))) + 1;
+    if from > up_to {
         return Ok(());
     }
-    let span = tracing::debug_span!("sync.fetch_recent", channel = %channel_id, after, last_seq);
-    fetch_after(reader, community_id, channel_id, after, last_seq, true)
-        .instrument(span)
-        .await
+    let span = tracing::debug_span!("sync.fill_timeline", channel = %channel_id, from, up_to);
+    async {
+        let missing = reader
+            .store
+            .missing_ranges(channel_id.clone(), from, up_to)
+            .await?;
+        for (low, high) in missing {
+            fetch_after(reader, community_id, channel_id, low - 1, high, true).await?;
+        }
+        Ok(())
+    }
+    .instrument(span)
+    .await
 }
 
 /// Fetches the messages in `(after, up_to]` from the server into the cache, page by page;
 /// publishes the new ones when `publish`.
-pub(crate) async fn fetch_after(
+async fn fetch_after(
     reader: &HistoryReader,
     community_id: &CommunityId,
     channel_id: &ChannelId,

@@ -45,7 +45,7 @@ use tracing::Instrument;
 
 pub(crate) use apply::LocalUpdate;
 pub(crate) use changes::BehindReports;
-pub(crate) use history::{HistoryReader, history_page};
+pub(crate) use history::{HistoryReader, history_page, opening_floor};
 pub(crate) use people::PeopleUpdate;
 
 use crate::connection::{ConnectionHandle, Inbound};

@@ -350,6 +350,11 @@ impl Server {
         self.script.lock().expect("script").failing_reads = count;
     }
 
+    /// `general`'s newest sequence from now on (in heads and focus answers).
+    pub fn set_last_seq(&self, last_seq: u64) {
+        self.script.lock().expect("script").last_seq = last_seq;
+    }
+
     /// Sends an event of this session's stream (`seq`: its event sequence).
     pub fn event(&self, seq: u64, event: Event) {
         let _ = self.send.send(ServerFrame::Event { seq, event });
