@@ -239,7 +239,7 @@ impl Client {
                 .limits
                 .check_user_count(user_ids.len(), state.limits.max_presence_users)
         })?;
-        let list = session
+        session
             .call(op::SubscribePresence(UserIds {
                 user_ids: user_ids.clone(),
             }))
@@ -247,9 +247,9 @@ impl Client {
         session.cell.update(|state, _| {
             state.people.followed.extend(user_ids.iter().cloned());
         });
-        session
-            .apply(LocalUpdate::People(PeopleUpdate::Presences(list.presences)))
-            .await;
+        // The answer's presences are applied in order with the events (a newer change is
+        // never overwritten by them); wait for that, so the stream starts from them.
+        session.apply(LocalUpdate::Barrier).await;
         Ok(self.presence_stream(Some(user_ids)))
     }
 
@@ -311,9 +311,8 @@ impl Client {
         if community_id.is_none() {
             return Ok(None);
         }
-        session
-            .apply(LocalUpdate::People(PeopleUpdate::Viewing(viewing.clone())))
-            .await;
+        // Its presences and online count are applied in order with the events.
+        session.apply(LocalUpdate::Barrier).await;
         Ok(Some(viewing))
     }
 }

@@ -75,6 +75,10 @@ pub(crate) enum Inbound {
     /// The answer to `subscribe_member_list`, at its place among the events (the
     /// events before it were meant for the previous windows, those after it for its).
     MemberList(Box<community_protocol::member_list::MemberList>),
+    /// An answer carrying presences (`subscribe_presence`, `view_community`), at its place
+    /// among the events: applied in that order, so an answer never overwrites a newer
+    /// change the events brought (the caller's copy is not applied).
+    InOrder(Box<community_protocol::Response>),
     /// The connection dropped; the task reconnects by itself.
     Lost,
     /// The connection ended for good.

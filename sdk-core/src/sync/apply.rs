@@ -69,6 +69,9 @@ pub(crate) enum LocalUpdate {
     Changed(Box<ChangeOutcome>),
     /// An answer about people (conversations, profiles, presence, voice).
     People(PeopleUpdate),
+    /// Nothing to apply: awaited so that what the connection handed over before it (an
+    /// answer applied in wire order with the events) is applied first.
+    Barrier,
 }
 
 /// Whether a structure event at `version` is newer than what is held.
@@ -417,6 +420,7 @@ pub(crate) fn apply_local(
         }
         LocalUpdate::Sent(message) => apply_message(state, message, fx, out),
         LocalUpdate::People(update) => super::people::apply_local(state, update, fx, out),
+        LocalUpdate::Barrier => {}
         LocalUpdate::Changed(outcome) => {
             let outcome = *outcome;
             if let Some(change) = outcome.change {

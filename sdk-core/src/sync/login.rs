@@ -46,6 +46,11 @@ impl Processor {
                 self.set_sync_state(SyncState::Offline);
             }
             Inbound::MemberList(list) => self.cx.member_lists.install(&list),
+            Inbound::InOrder(response) => {
+                if let Some(update) = super::people::answer_update(*response) {
+                    self.apply_updates(vec![LocalUpdate::People(update)]).await;
+                }
+            }
             Inbound::Event { .. } | Inbound::Malformed { .. } => {}
         }
     }
@@ -92,12 +97,8 @@ impl Processor {
         self.focus.retry.reset();
         self.cx.outbox_wake.notify_one();
         tokio::spawn(
-            super::people::restore(
-                self.cx.connection.clone(),
-                self.cx.cell.clone(),
-                self.jobs_tx.clone(),
-            )
-            .instrument(tracing::debug_span!("sync.restore_people")),
+            super::people::restore(self.cx.connection.clone(), self.cx.cell.clone())
+                .instrument(tracing::debug_span!("sync.restore_people")),
         );
         if self.catch_up_pending {
             // A resume replays events, not the messages an interrupted catch-up had yet

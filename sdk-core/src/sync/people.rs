@@ -176,13 +176,27 @@ fn conversation_left(
     }
 }
 
+/// The state an answer routed in wire order carries (`Inbound::InOrder`): the presences of
+/// `subscribe_presence`, the presences and online count of `view_community` (none when it
+/// stopped viewing).
+pub(super) fn answer_update(response: community_protocol::Response) -> Option<PeopleUpdate> {
+    use community_protocol::Response;
+    match response {
+        Response::Presences(list) => Some(PeopleUpdate::Presences(list.presences)),
+        Response::Viewing(viewing) if !viewing.community_id.as_str().is_empty() => {
+            Some(PeopleUpdate::Viewing(viewing))
+        }
+        _ => None,
+    }
+}
+
 /// After a login, asks the server again for what the app follows (the presence it chose,
 /// the users it subscribed to, the community it views): a new session starts with none
-/// of it. Answers come back to the sync task like any API answer.
+/// of it. The answers reach the state through the connection, in order with the events
+/// (`Inbound::InOrder`).
 pub(super) async fn restore(
     connection: crate::connection::ConnectionHandle,
     cell: std::sync::Arc<crate::state::StateCell>,
-    jobs: tokio::sync::mpsc::WeakSender<super::Job>,
 ) {
     use community_protocol::op;
     use community_protocol::request::{UserIds, ViewCommunity};
@@ -206,7 +220,6 @@ pub(super) async fn restore(
             tracing::debug!(%error, "could not set the chosen presence again");
         }
     }
-    let mut updates = Vec::new();
     for users in followed.chunks(chunk) {
         let subscribed = super::retry::again("subscribe_presence", || {
             connection.call(op::SubscribePresence(UserIds {
@@ -214,9 +227,8 @@ pub(super) async fn restore(
             }))
         })
         .await;
-        match subscribed {
-            Ok(list) => updates.push(PeopleUpdate::Presences(list.presences)),
-            Err(error) => tracing::debug!(%error, "could not subscribe to presence again"),
+        if let Err(error) = subscribed {
+            tracing::debug!(%error, "could not subscribe to presence again");
         }
     }
     if let Some(community_id) = viewed {
@@ -226,17 +238,8 @@ pub(super) async fn restore(
             }))
         })
         .await;
-        match viewing {
-            Ok(viewing) => updates.push(PeopleUpdate::Viewing(viewing)),
-            Err(error) => tracing::debug!(%error, "could not view the community again"),
-        }
-    }
-    for update in updates {
-        let Some(jobs) = jobs.upgrade() else { return };
-        let (done, _applied) = tokio::sync::oneshot::channel();
-        let update = Box::new(super::LocalUpdate::People(update));
-        if jobs.send(super::Job::Local { update, done }).await.is_err() {
-            return;
+        if let Err(error) = viewing {
+            tracing::debug!(%error, "could not view the community again");
         }
     }
 }

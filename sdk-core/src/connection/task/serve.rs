@@ -230,10 +230,17 @@ impl Task {
                 Outcome::Result(_) => {}
             }
         }
-        if let Outcome::Result(Response::MemberList(list)) = &outcome {
-            // The windows' starting point, in wire order with the events.
-            self.inbound
-                .push(Inbound::MemberList(Box::new(list.clone())));
+        match &outcome {
+            Outcome::Result(Response::MemberList(list)) => {
+                // The windows' starting point, in wire order with the events.
+                self.inbound
+                    .push(Inbound::MemberList(Box::new(list.clone())));
+            }
+            Outcome::Result(response @ (Response::Presences(_) | Response::Viewing(_))) => {
+                self.inbound
+                    .push(Inbound::InOrder(Box::new(response.clone())));
+            }
+            _ => {}
         }
         if let Some(reply) = live.pending.remove(&id) {
             let result: Result<Response, community_protocol::ApiError> = outcome.into();
