@@ -8,6 +8,7 @@
 //! [`crate::hub::outbox`]): everything that piled up during a window goes out in one
 //! write. A round holds no buffer once written.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::io;
@@ -32,6 +33,38 @@ pub(crate) enum Round {
 
 /// Event batches written before the writer looks at its outbox again.
 const MAX_ROUNDS: usize = 16;
+
+/// Write rounds a runtime thread makes between two offers of its core (see
+/// [`offer_the_core`]).
+const ROUNDS_PER_OFFER: u32 = 32;
+
+thread_local! {
+    /// Write rounds this runtime thread made since it last offered its core.
+    static ROUNDS_SINCE_OFFER: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Every [`ROUNDS_PER_OFFER`] write rounds on a thread, lets a thread that waits for this
+/// core run first (`sched_yield`; it returns at once when none waits). A message to a
+/// large community wakes thousands of writers at once, and on a small machine they would
+/// keep every core busy for milliseconds: a commit thread woken meanwhile — another
+/// community's send, waiting for its durable acknowledgement — would wait for all of them
+/// (docs/BENCHMARKS.md, isolation). Offered every few dozen rounds (about 0.1 ms of
+/// writing), the core goes to it within that. Not a wait: the thread runs on as soon as
+/// the other has had its turn.
+/// Returns whether it offered the core this time.
+fn offer_the_core() -> bool {
+    ROUNDS_SINCE_OFFER.with(|rounds| {
+        let made = rounds.get() + 1;
+        if made >= ROUNDS_PER_OFFER {
+            rounds.set(0);
+            std::thread::yield_now();
+            true
+        } else {
+            rounds.set(made);
+            false
+        }
+    })
+}
 
 /// One connection's writing side: its outbox and the session whose events it streams.
 pub(crate) struct Writer {
@@ -70,7 +103,9 @@ impl Writer {
                 None => batch.flush().await.map(|()| false),
             }
         };
-        match tokio::time::timeout(self.write_timeout, write).await {
+        let written = tokio::time::timeout(self.write_timeout, write).await;
+        offer_the_core();
+        match written {
             Ok(Ok(true)) => Round::Ended,
             Ok(Ok(false)) => Round::Written,
             Ok(Err(error)) => {
@@ -195,5 +230,18 @@ mod tests {
                 codec::event_frame(seq, r#"{"kind":"x"}"#)
             );
         }
+    }
+
+    #[test]
+    fn a_thread_offers_its_core_once_per_rounds_per_offer_write_rounds() {
+        // A thread of its own: the count is per thread.
+        let offers = std::thread::spawn(|| {
+            (0..ROUNDS_PER_OFFER * 3)
+                .filter(|_| offer_the_core())
+                .count()
+        })
+        .join()
+        .expect("thread");
+        assert_eq!(offers, 3);
     }
 }
