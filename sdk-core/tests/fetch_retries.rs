@@ -112,27 +112,30 @@ async fn empty_general_shown(
     (server, client, timeline)
 }
 
-#[tokio::test]
-async fn a_hole_above_counted_activity_brings_the_counted_messages_too() {
+/// Slow-path activity of `general` covering `first_seq..=last_seq` (no message comes with
+/// it).
+fn activity(first_seq: u64, last_seq: u64) -> Event {
+    Event::ChannelActivity {
+        community_id: "c".into(),
+        channel_id: "general".into(),
+        last_seq,
+        last_activity_ms: 1,
+        mentioned: false,
+        first_seq,
+        unread: last_seq + 1 - first_seq,
+        mentions: 0,
+    }
+}
+
+/// With `general` (1..=6 on the server) shown and empty: `counted` arrives, the fetch of
+/// what it counts fails once, and before it is tried again 6 arrives whole. Every message
+/// must still reach the timeline.
+async fn counted_then_the_newest_live(counted: Event) {
     let dir = tempfile::tempdir().expect("dir");
     let (server, client, mut timeline) = empty_general_shown(dir.path()).await;
-    // Slow-path activity counts 1 (no message comes with it); its fetch fails once, and
-    // before it is tried again 6 arrives whole: the counter stood at 1, the cache at 0.
     server.set_last_seq(6);
     server.fail_reads(1);
-    server.event(
-        1,
-        Event::ChannelActivity {
-            community_id: "c".into(),
-            channel_id: "general".into(),
-            last_seq: 1,
-            last_activity_ms: 1,
-            mentioned: false,
-            first_seq: 1,
-            unread: 1,
-            mentions: 0,
-        },
-    );
+    server.event(1, counted);
     asked_for(&server, "get_messages", 1).await;
     server.event(
         2,
@@ -140,44 +143,23 @@ async fn a_hole_above_counted_activity_brings_the_counted_messages_too() {
             message: message(6),
         },
     );
-    // The hole the message shows (2..=5 by the counter) is filled from where the
-    // timeline stands (nothing shown), so 1 comes too.
     until_shown(&mut timeline, &[1, 2, 3, 4, 5, 6]).await;
     client.close().await.expect("close");
 }
 
 #[tokio::test]
+async fn a_hole_above_counted_activity_brings_the_counted_messages_too() {
+    // The counter stands at 1, the cache at 0: the hole 6 shows (2..=5 by the counter) is
+    // filled from where the timeline stands (nothing shown), so 1 comes too.
+    counted_then_the_newest_live(activity(1, 1)).await;
+}
+
+#[tokio::test]
 async fn a_head_past_the_timeline_brings_every_message_even_when_the_newest_came_live() {
-    let dir = tempfile::tempdir().expect("dir");
-    let (server, client, mut timeline) = empty_general_shown(dir.path()).await;
-    // The heads refetched after a gap say 6 (no message comes with them); the fetch of
-    // the messages they count fails once, and 6 arrives whole before it is tried again.
-    server.set_last_seq(6);
-    server.fail_reads(1);
-    server.event(
-        1,
-        Event::ChannelActivity {
-            community_id: "c".into(),
-            channel_id: "general".into(),
-            last_seq: 3,
-            last_activity_ms: 1,
-            mentioned: false,
-            first_seq: 2,
-            unread: 2,
-            mentions: 0,
-        },
-    );
-    asked_for(&server, "get_messages", 1).await;
-    server.event(
-        2,
-        Event::MessageCreated {
-            message: message(6),
-        },
-    );
-    // 6 is cached above everything else: the fetch that is tried again still brings
-    // 1..=5, which the timeline never showed.
-    until_shown(&mut timeline, &[1, 2, 3, 4, 5, 6]).await;
-    client.close().await.expect("close");
+    // Activity that skips 1 is a gap: the heads are refetched and say 6. Then 6 is cached
+    // above everything else, and the fetch tried again still brings 1..=5, which the
+    // timeline never showed.
+    counted_then_the_newest_live(activity(2, 3)).await;
 }
 
 #[tokio::test]

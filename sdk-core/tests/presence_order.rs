@@ -6,6 +6,7 @@
 
 mod scripted;
 
+use community_sdk::Client;
 use community_sdk::protocol::Event;
 use community_sdk::protocol::frame::Outcome;
 use community_sdk::protocol::people::{Presence, PresenceStatus};
@@ -22,15 +23,19 @@ fn presence(status: PresenceStatus) -> Presence {
     }
 }
 
-/// Waits until `check` holds (bounded by [`WAIT`]).
-async fn eventually(what: &str, check: impl Fn() -> bool) {
+/// Waits until the client shows alice online (bounded by [`WAIT`]), then checks that
+/// nothing applied later takes it back.
+async fn stays_online(client: &Client) {
+    let status = || client.presence(&"alice".into()).map(|p| p.status);
     tokio::time::timeout(WAIT, async {
-        while !check() {
+        while status() != Some(PresenceStatus::Online) {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     })
     .await
-    .unwrap_or_else(|_| panic!("{what} in time"));
+    .unwrap_or_else(|_| panic!("alice online in time; {:?}", status()));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(status(), Some(PresenceStatus::Online), "taken back");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,16 +71,7 @@ async fn a_presence_change_right_behind_the_subscribe_answer_is_kept() {
         first.iter().any(|p| p.user_id.as_str() == "alice"),
         "the stream starts from the answer: {first:?}"
     );
-    eventually("alice online", || {
-        client.presence(&"alice".into()).map(|p| p.status) == Some(PresenceStatus::Online)
-    })
-    .await;
-    // Nothing applied later takes it back.
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    assert_eq!(
-        client.presence(&"alice".into()).map(|p| p.status),
-        Some(PresenceStatus::Online)
-    );
+    stays_online(&client).await;
     client.close().await.expect("close");
 }
 
@@ -106,14 +102,6 @@ async fn a_presence_change_right_behind_the_view_answer_is_kept() {
     );
     let viewed = viewing.await.expect("task").expect("viewing");
     assert_eq!(viewed.map(|v| v.online_count), Some(1));
-    eventually("alice online", || {
-        client.presence(&"alice".into()).map(|p| p.status) == Some(PresenceStatus::Online)
-    })
-    .await;
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    assert_eq!(
-        client.presence(&"alice".into()).map(|p| p.status),
-        Some(PresenceStatus::Online)
-    );
+    stays_online(&client).await;
     client.close().await.expect("close");
 }

@@ -216,7 +216,7 @@ impl Processor {
                     unfinished_holes.push(hole);
                     continue;
                 }
-                let fetched = history::fill_timeline(
+                let fetched = history::fill_missing(
                     &reader,
                     &hole.community_id,
                     &hole.channel_id,
@@ -236,7 +236,7 @@ impl Processor {
                     unfinished.push((community_id, channel_id, last_seq));
                     continue;
                 }
-                let fetched = history::fill_timeline(
+                let fetched = history::fill_missing(
                     &reader,
                     &community_id,
                     &channel_id,

@@ -116,19 +116,15 @@ async fn catch_up_channel(
     else {
         return Ok(());
     };
-    let from = oldest.max(last_seq.saturating_sub(limit) + 1);
-    if from > last_seq {
-        return Ok(());
-    }
-    let missing = reader
-        .store
-        .missing_ranges(channel_id.clone(), from, last_seq)
-        .await?;
-    for (low, high) in missing {
-        tracing::debug!(channel = %channel_id, low, high, "catching up");
-        fetch_after(reader, community_id, channel_id, low - 1, high, true).await?;
-    }
-    Ok(())
+    fill_missing(
+        reader,
+        community_id,
+        channel_id,
+        oldest - 1,
+        last_seq,
+        limit,
+    )
+    .await
 }
 
 /// Up to which sequence a live timeline opening now has shown its channel (its
@@ -153,34 +149,36 @@ pub(crate) async fn opening_floor(
     Ok(counted.saturating_sub(u64::from(PAGE)))
 }
 
-/// Brings an open timeline up to `up_to`: fetches, and publishes, every message above its
-/// `floor` (what it had shown when it opened) that the cache lacks, at most the `limit`
-/// newest sequences (older ones are fetched when read).
+/// Fetches, and publishes, the messages in `(above, up_to]` that the cache lacks, at most
+/// the `limit` newest sequences (older ones are fetched when read).
 ///
-/// Used when the timeline's messages were not sent whole (slow-path activity, a focus
-/// that just began, §9.5) and for holes in its live messages. It looks at what the cache
-/// lacks rather than above its newest message or the channel's counter: both may stand
-/// above messages the timeline never got — activity and heads move the counter without
-/// bringing messages, and a live message may be stored above them meanwhile.
-pub(crate) async fn fill_timeline(
+/// The catch-up fills a cached channel from its oldest cached message; an open timeline is
+/// filled from its floor (what it had shown when it opened) whenever its messages were not
+/// sent whole (slow-path activity, a focus that just began, §9.5) or its live messages
+/// show a hole. A timeline looks at what the cache lacks rather than above its newest
+/// message or the channel's counter: both may stand above messages it never got —
+/// activity and heads move the counter without bringing messages, and a live message may
+/// be stored above them meanwhile.
+pub(crate) async fn fill_missing(
     reader: &HistoryReader,
     community_id: &CommunityId,
     channel_id: &ChannelId,
-    floor: Seq,
+    above: Seq,
     up_to: Seq,
     limit: u64,
 ) -> Result<(), SdkError> {
-    let from = floor.max(up_to.saturating_sub(limit.max(1))) + 1;
+    let from = above.max(up_to.saturating_sub(limit.max(1))) + 1;
     if from > up_to {
         return Ok(());
     }
-    let span = tracing::debug_span!("sync.fill_timeline", channel = %channel_id, from, up_to);
+    let span = tracing::debug_span!("sync.fill_missing", channel = %channel_id, from, up_to);
     async {
         let missing = reader
             .store
             .missing_ranges(channel_id.clone(), from, up_to)
             .await?;
         for (low, high) in missing {
+            tracing::debug!(channel = %channel_id, low, high, "fetching missing messages");
             fetch_after(reader, community_id, channel_id, low - 1, high, true).await?;
         }
         Ok(())
