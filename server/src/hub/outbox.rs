@@ -409,7 +409,14 @@ impl Coalescer {
             runtime.spawn(Arc::clone(self).run());
         }
         match later {
-            Some(due) => state.later.push((Arc::clone(outbox), due)),
+            Some(due) => {
+                // The task waits a whole idle second while no window is pending: the first
+                // one must wake it, so that it ticks until the window ends.
+                if state.later.is_empty() {
+                    self.kick.notify_one();
+                }
+                state.later.push((Arc::clone(outbox), due));
+            }
             None => {
                 if state.now.is_empty() {
                     self.kick.notify_one();
@@ -538,6 +545,36 @@ mod tests {
             .await
             .unwrap();
         assert!(!outbox.deferred.load(Ordering::Acquire));
+    }
+
+    #[tokio::test]
+    async fn a_window_deferred_while_the_task_idles_wakes_the_task() {
+        // The task runs and waits with no window pending (its idle second): a writer
+        // deferred to the end of its window must wake it, or it would wait that second.
+        let coalescer = Arc::new(Coalescer::new(
+            Duration::from_millis(10),
+            Duration::from_millis(40),
+        ));
+        coalescer.lock().running = true;
+        let outbox = Arc::new(Outbox::new(1, 4).with_coalescer(coalescer.clone()));
+        let waiting = coalescer.kick.notified();
+        tokio::pin!(waiting);
+        waiting.as_mut().enable();
+        let due = coalescer.micros(Instant::now()) + 10_000;
+        assert!(coalescer.defer(&outbox, Some(due)));
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("the task is woken");
+        // A second window while one is pending needs no wake-up (the task ticks).
+        let again = coalescer.kick.notified();
+        tokio::pin!(again);
+        again.as_mut().enable();
+        let other = Arc::new(Outbox::new(2, 4).with_coalescer(coalescer.clone()));
+        assert!(coalescer.defer(&other, Some(due)));
+        assert!(
+            futures_util::FutureExt::now_or_never(again).is_none(),
+            "no second wake-up"
+        );
     }
 
     #[tokio::test]
