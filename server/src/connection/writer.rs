@@ -50,8 +50,7 @@ thread_local! {
 /// community's send, waiting for its durable acknowledgement — would wait for all of them
 /// (docs/BENCHMARKS.md, isolation). Offered every few dozen rounds (about 0.1 ms of
 /// writing), the core goes to it within that. Not a wait: the thread runs on as soon as
-/// the other has had its turn.
-/// Returns whether it offered the core this time.
+/// the other has had its turn. Returns whether it offered the core this time.
 fn offer_the_core() -> bool {
     ROUNDS_SINCE_OFFER.with(|rounds| {
         let made = rounds.get() + 1;
